@@ -1,0 +1,192 @@
+package dev.backprop.backend;
+
+/**
+ * A device and the primitive operations that run on it: the SPI every backend module implements.
+ *
+ * <h2>Contract</h2>
+ * <ul>
+ *   <li><b>Layout.</b> Every buffer is a flat array; matrices are row-major. An operand is a buffer plus an
+ *       element offset; a GEMM operand also has a leading dimension (the row stride, in elements), so it can
+ *       be a 2-D view into a larger matrix.</li>
+ *   <li><b>Validated arguments.</b> Callers are the {@code dev.backprop.tensor} facade classes
+ *       ({@code MatMul}, {@code Elementwise}, {@code Reductions}, {@code Softmax}, {@code Updates}), which
+ *       check shapes, dtypes, ranges, backend ownership and liveness once, in core, before calling here.
+ *       Implementations may assume: every buffer was allocated by this backend and is not released; all
+ *       float operands of one call share one dtype supported by this backend; every index range lies inside
+ *       its buffer. Shape checking is never duplicated in backends.</li>
+ *   <li><b>Aliasing.</b> An output may be the very same range as an input where a method says so; partial
+ *       overlap is never allowed.</li>
+ *   <li><b>Asynchrony.</b> Operations may be queued; results are visible to later operations on this
+ *       backend in call order, and to the host after {@link #download} (which waits).</li>
+ *   <li><b>Threads.</b> See {@link Capabilities#threadSafe()}.</li>
+ * </ul>
+ * <p>Compound operations (linear layers, losses, optimizers) are built once in core from these primitives.
+ */
+public interface Backend extends AutoCloseable {
+
+    // ---- identity --------------------------------------------------------------------------------------
+
+    /** The provider name, e.g. {@code cpu}. */
+    String name();
+
+    /** The device this backend runs on. */
+    DeviceInfo device();
+
+    /** Supported dtypes, thread-safety and facts for display. */
+    Capabilities capabilities();
+
+    // ---- memory ----------------------------------------------------------------------------------------
+
+    /**
+     * Allocates a buffer of {@code elements} elements. Its contents are unspecified until written.
+     *
+     * @throws DeviceOutOfMemoryException when the device cannot hold it; the backend stays usable
+     */
+    Buffer allocate(DType dtype, long elements);
+
+    /** Frees a buffer. Releasing an already released buffer does nothing. Thread-safe on every backend
+     *  (a {@link java.lang.ref.Cleaner} may call it). */
+    void release(Buffer buffer);
+
+    /** Copies {@code length} floats from {@code src[srcOffset..]} to {@code dst[dstOffset..]} (FLOAT32). */
+    void upload(float[] src, int srcOffset, Buffer dst, long dstOffset, int length);
+
+    /** Copies {@code length} doubles into a FLOAT64 buffer. */
+    void upload(double[] src, int srcOffset, Buffer dst, long dstOffset, int length);
+
+    /** Copies {@code length} ints into an INT32 buffer. */
+    void upload(int[] src, int srcOffset, Buffer dst, long dstOffset, int length);
+
+    /** Copies {@code length} elements of a FLOAT32 buffer to the host, after all queued work is done. */
+    void download(Buffer src, long srcOffset, float[] dst, int dstOffset, int length);
+
+    /** Copies from a FLOAT64 buffer to the host. */
+    void download(Buffer src, long srcOffset, double[] dst, int dstOffset, int length);
+
+    /** Copies from an INT32 buffer to the host. */
+    void download(Buffer src, long srcOffset, int[] dst, int dstOffset, int length);
+
+    /** Device-side copy of {@code length} elements between buffers of one dtype; the ranges must not
+     *  overlap unless they are identical. */
+    void copy(Buffer src, long srcOffset, Buffer dst, long dstOffset, long length);
+
+    /** Sets {@code length} elements to {@code value} (converted to the buffer's dtype; for INT32 it must be
+     *  a whole number). */
+    void fill(Buffer dst, long offset, long length, double value);
+
+    /** Waits until all queued work is done. */
+    void synchronize();
+
+    /** Buffers and bytes live on this backend, and what the platform reports for them. */
+    MemoryStats memoryStats();
+
+    /** Releases every buffer and native resource. Later calls throw {@link IllegalStateException}. */
+    @Override
+    void close();
+
+    // ---- linear algebra --------------------------------------------------------------------------------
+
+    /**
+     * Batched, strided GEMM: for each {@code i < batch},
+     * {@code C_i = alpha · op(A_i) · op(B_i) + beta · C_i}, where {@code op(X)} is {@code X} or its
+     * transpose, {@code op(A_i)} is {@code m × k}, {@code op(B_i)} is {@code k × n} and {@code C_i} is
+     * {@code m × n}. {@code A_i} starts at {@code aOffset + i·strideA} and is stored row-major as
+     * {@code m × k} ({@code k × m} when {@code transA}) with row stride {@code lda}; likewise B and C.
+     * When {@code beta == 0}, C is not read (NaN in C does not propagate). C must not overlap A or B.
+     * {@code k == 0} gives {@code beta·C}. FLOAT32 and FLOAT64.
+     */
+    void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha,
+              Buffer a, long aOffset, int lda, Buffer b, long bOffset, int ldb,
+              double beta, Buffer c, long cOffset, int ldc,
+              int batch, long strideA, long strideB, long strideC);
+
+    /** {@code dst = srcᵀ}: {@code src} is {@code rows × cols} contiguous, {@code dst} is
+     *  {@code cols × rows} contiguous; no overlap. Any dtype. */
+    void transpose(int rows, int cols, Buffer src, long srcOffset, Buffer dst, long dstOffset);
+
+    // ---- elementwise -----------------------------------------------------------------------------------
+
+    /**
+     * {@code y[i] = op(x[i]; p1, p2)} for {@code i < n}. {@code y} may be the same range as {@code x}.
+     * Floating dtypes only.
+     */
+    void unary(UnaryOp op, double p1, double p2, Buffer x, long xOffset, Buffer y, long yOffset, long n);
+
+    /**
+     * The backward form: {@code dx[i] = op'(x[i]; p1, p2) · g[i]}, where {@code x} is the forward input.
+     * {@code dx} may be the same range as {@code g} or {@code x}. Floating dtypes only.
+     */
+    void unaryBackward(UnaryOp op, double p1, double p2, Buffer x, long xOffset, Buffer g, long gOffset,
+                       Buffer dx, long dxOffset, long n);
+
+    /**
+     * {@code out = a op b} over a {@code rows × cols} contiguous result, each operand broadcast as its
+     * {@link Broadcast} says. {@code out} may be the same range as a FULL operand. Floating dtypes; INT32
+     * for every op except DIV.
+     */
+    void binary(BinaryOp op, int rows, int cols, Buffer a, long aOffset, Broadcast aBroadcast,
+                Buffer b, long bOffset, Broadcast bBroadcast, Buffer out, long outOffset);
+
+    /** {@code y[i] = alpha·x[i] + beta·y[i]} for {@code i < n}; when {@code beta == 0}, y is not read.
+     *  {@code y} may be the same range as {@code x}. Floating dtypes. */
+    void axpby(long n, double alpha, Buffer x, long xOffset, double beta, Buffer y, long yOffset);
+
+    // ---- reductions ------------------------------------------------------------------------------------
+
+    /**
+     * Reduces a {@code rows × cols} contiguous matrix along {@code axis} into
+     * {@code axis.resultLength(rows, cols)} elements at {@code out}. No overlap. Floating dtypes.
+     */
+    void reduce(ReduceOp op, ReduceAxis axis, int rows, int cols, Buffer x, long xOffset,
+                Buffer out, long outOffset);
+
+    /** For each row of a {@code rows × cols} floating matrix, the column index of its largest element (the
+     *  first one on ties; NaN counts as largest) into an INT32 buffer of {@code rows}. */
+    void argmaxRows(int rows, int cols, Buffer x, long xOffset, Buffer out, long outOffset);
+
+    // ---- softmax and loss ------------------------------------------------------------------------------
+
+    /**
+     * Row-wise softmax (or log-softmax when {@code log}) of a {@code rows × cols} matrix, computed with the
+     * row maximum subtracted first. {@code y} may be the same range as {@code x}. Floating dtypes.
+     */
+    void softmaxRows(boolean log, int rows, int cols, Buffer x, long xOffset, Buffer y, long yOffset);
+
+    /**
+     * Fused softmax cross-entropy forward on logits {@code rows × cols} and INT32 labels {@code rows}:
+     * {@code losses[r] = logsumexp(z_r) - z_r[label_r]} and {@code probs = softmax(z)} (kept for the
+     * backward pass). A label outside {@code [0, cols)} gives a NaN loss for that row.
+     */
+    void softmaxCrossEntropy(int rows, int cols, Buffer logits, long logitsOffset, Buffer labels,
+                             long labelsOffset, Buffer losses, long lossesOffset, Buffer probs, long probsOffset);
+
+    /**
+     * Backward of {@link #softmaxCrossEntropy}: {@code dlogits[r][c] = g[r] · (probs[r][c] - 1[c == label_r])}
+     * where {@code g} has one upstream gradient per row (so a mean reduction passes {@code 1/rows}).
+     * {@code dlogits} may be the same range as {@code probs}.
+     */
+    void softmaxCrossEntropyBackward(int rows, int cols, Buffer probs, long probsOffset, Buffer labels,
+                                     long labelsOffset, Buffer g, long gOffset, Buffer dlogits, long dlogitsOffset);
+
+    // ---- optimizer updates -----------------------------------------------------------------------------
+
+    /**
+     * PyTorch's SGD step on {@code n} parameters, in place:
+     * {@code g' = g + weightDecay·θ}; with momentum {@code v = momentum·v + g'} and
+     * {@code d = nesterov ? g' + momentum·v : v}, without momentum ({@code velocity == null}) {@code d = g'};
+     * then {@code θ = θ - lr·d}. The gradient buffer is not modified.
+     */
+    void sgdUpdate(long n, Buffer param, long paramOffset, Buffer grad, long gradOffset,
+                   Buffer velocity, long velocityOffset, double lr, double momentum, double weightDecay,
+                   boolean nesterov);
+
+    /**
+     * PyTorch's Adam/AdamW step on {@code n} parameters, in place, for step number {@code step ≥ 1}:
+     * with {@code decoupled} (AdamW) {@code θ = θ·(1 - lr·weightDecay)} first, otherwise
+     * {@code g' = g + weightDecay·θ}; then {@code m = β1·m + (1-β1)·g'}, {@code v = β2·v + (1-β2)·g'²},
+     * {@code θ = θ - lr·(m/(1-β1^step)) / (sqrt(v/(1-β2^step)) + eps)}.
+     */
+    void adamUpdate(long n, Buffer param, long paramOffset, Buffer grad, long gradOffset,
+                    Buffer m, long mOffset, Buffer v, long vOffset, double lr, double beta1, double beta2,
+                    double eps, double weightDecay, boolean decoupled, long step);
+}

@@ -1,0 +1,69 @@
+package dev.backprop.backend;
+
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Settings for {@link BackendProvider#create}. A key {@code k} for backend {@code b} is looked up in the given
+ * map, then in the system property {@code backprop.b.k} (for example {@code backprop.cpu.threads},
+ * {@code backprop.opencl.device}, {@code backprop.cuda.tf32}).
+ */
+public final class BackendOptions {
+    private final Map<String, String> values;
+
+    private BackendOptions(Map<String, String> values) {
+        this.values = Map.copyOf(values);
+    }
+
+    /** No explicit settings: system properties only. */
+    public static BackendOptions defaults() {
+        return new BackendOptions(Map.of());
+    }
+
+    /** Explicit settings; they win over system properties. */
+    public static BackendOptions of(Map<String, String> values) {
+        return new BackendOptions(values);
+    }
+
+    /** The value for {@code key} of backend {@code backend}, explicit first, then the system property. */
+    public Optional<String> get(String backend, String key) {
+        String v = values.get(key);
+        if (v == null) {
+            v = System.getProperty("backprop." + backend + "." + key);
+        }
+        return Optional.ofNullable(v).map(String::trim).filter(s -> !s.isEmpty());
+    }
+
+    /** An integer setting, with a clear error for a malformed value. */
+    public int getInt(String backend, String key, int fallback) {
+        Optional<String> v = get(backend, key);
+        if (v.isEmpty()) {
+            return fallback;
+        }
+        try {
+            return Integer.parseInt(v.get());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("backprop." + backend + "." + key + " must be an integer, got '"
+                    + v.get() + "'");
+        }
+    }
+
+    /** A boolean setting ({@code true}/{@code false}), with a clear error for anything else. */
+    public boolean getBoolean(String backend, String key, boolean fallback) {
+        Optional<String> v = get(backend, key);
+        if (v.isEmpty()) {
+            return fallback;
+        }
+        String s = v.get().toLowerCase(java.util.Locale.ROOT);
+        if (s.equals("true") || s.equals("false")) {
+            return Boolean.parseBoolean(s);
+        }
+        throw new IllegalArgumentException("backprop." + backend + "." + key + " must be true or false, got '"
+                + v.get() + "'");
+    }
+
+    @Override
+    public String toString() {
+        return values.toString();
+    }
+}

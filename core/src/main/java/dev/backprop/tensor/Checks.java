@@ -1,0 +1,124 @@
+package dev.backprop.tensor;
+
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.DType;
+
+/**
+ * Argument checks shared by the op families, so every op rejects bad input the same way, in core, before a
+ * backend sees it. Messages start with the op name and give every shape involved.
+ */
+final class Checks {
+    private Checks() {
+    }
+
+    /** All tensors open and on one backend; returns that backend. */
+    static Backend backendOf(String op, Tensor... ts) {
+        Backend b = null;
+        Tensor first = null;
+        for (Tensor t : ts) {
+            if (t == null) {
+                continue;
+            }
+            t.checkOpen();
+            if (b == null) {
+                b = t.backend();
+                first = t;
+            } else if (t.backend() != b) {
+                throw new BackendMismatchException(op + ": operands live on different backends: " + first
+                        + " and " + t + "; move one with Tensor.to(backend)");
+            }
+        }
+        return b;
+    }
+
+    static void floating(String op, Tensor t) {
+        if (!t.dtype().isFloating()) {
+            throw new DTypeMismatchException(op + ": needs FLOAT32 or FLOAT64, got " + t.dtype() + " tensor "
+                    + t.shape());
+        }
+    }
+
+    static void dtype(String op, Tensor t, DType expected) {
+        if (t.dtype() != expected) {
+            throw new DTypeMismatchException(op + ": expected " + expected + ", got " + t.dtype() + " tensor "
+                    + t.shape());
+        }
+    }
+
+    /** Every tensor has the dtype of the first. */
+    static void sameDType(String op, Tensor... ts) {
+        DType d = null;
+        for (Tensor t : ts) {
+            if (t == null) {
+                continue;
+            }
+            if (d == null) {
+                d = t.dtype();
+            } else if (t.dtype() != d) {
+                throw new DTypeMismatchException(op + ": mixed dtypes " + d + " and " + t.dtype() + " (tensor "
+                        + t.shape() + ")");
+            }
+        }
+    }
+
+    static void contiguous(String op, Tensor t) {
+        if (!t.isContiguous()) {
+            throw new ShapeMismatchException(op + ": needs a contiguous tensor; " + t.shape()
+                    + " is a strided view (copy() it first)");
+        }
+    }
+
+    static void sameSize(String op, Tensor a, Tensor b) {
+        if (a.size() != b.size()) {
+            throw new ShapeMismatchException(op + ": sizes differ: " + a.shape() + " and " + b.shape());
+        }
+    }
+
+    static void sameShape(String op, Tensor a, Tensor b) {
+        if (!a.shape().equals(b.shape())) {
+            throw new ShapeMismatchException(op + ": shapes differ: " + a.shape() + " and " + b.shape());
+        }
+    }
+
+    static void rank(String op, Tensor t, int rank) {
+        if (t.shape().rank() != rank) {
+            throw new ShapeMismatchException(op + ": needs rank " + rank + ", got " + t.shape());
+        }
+    }
+
+    /** Last element index + 1 of a tensor inside its buffer. */
+    static long end(Tensor t) {
+        if (t.size() == 0) {
+            return t.offset();
+        }
+        return t.offset() + (long) (t.shape().rows() - 1) * t.rowStride() + t.shape().cols();
+    }
+
+    /** Whether the buffer ranges of two tensors intersect. */
+    static boolean overlaps(Tensor a, Tensor b) {
+        return a.buffer() == b.buffer() && a.offset() < end(b) && b.offset() < end(a);
+    }
+
+    /** {@code out} is either disjoint from {@code in} or exactly the same range (an allowed in-place op). */
+    static void disjointOrSame(String op, Tensor in, Tensor out) {
+        if (in != null && overlaps(in, out)
+                && !(in.offset() == out.offset() && in.size() == out.size() && in.isContiguous()
+                && out.isContiguous())) {
+            throw new IllegalArgumentException(op + ": output " + out.shape() + " partially overlaps input "
+                    + in.shape() + " in the same buffer");
+        }
+    }
+
+    static void disjoint(String op, Tensor in, Tensor out) {
+        if (in != null && overlaps(in, out)) {
+            throw new IllegalArgumentException(op + ": output " + out.shape() + " overlaps input " + in.shape()
+                    + " in the same buffer");
+        }
+    }
+
+    static void finite(String op, String name, double v) {
+        if (!Double.isFinite(v)) {
+            throw new IllegalArgumentException(op + ": " + name + " must be finite, got " + v);
+        }
+    }
+}

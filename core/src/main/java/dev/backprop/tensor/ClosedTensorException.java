@@ -1,0 +1,10 @@
+package dev.backprop.tensor;
+
+import dev.backprop.backend.BackpropException;
+
+/** A tensor (or the backend that owns it) was used after it was closed. */
+public class ClosedTensorException extends BackpropException {
+    public ClosedTensorException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,251 @@
+package dev.backprop.tensor;
+
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.BinaryOp;
+import dev.backprop.backend.Broadcast;
+import dev.backprop.backend.DType;
+import dev.backprop.backend.UnaryOp;
+
+/**
+ * Elementwise functions, their backward forms, broadcasting binary ops, and vector updates. Every operand is
+ * contiguous. Methods taking an {@code out} tensor allocate nothing; the others return a new tensor.
+ */
+public final class Elementwise {
+    private Elementwise() {
+    }
+
+    /** {@code out = op(x; p1, p2)}; {@code out} may be {@code x} itself. See {@link UnaryOp} for p1/p2. */
+    public static void unary(UnaryOp op, double p1, double p2, Tensor x, Tensor out) {
+        String name = "unary " + op;
+        Backend be = Checks.backendOf(name, x, out);
+        Checks.floating(name, x);
+        Checks.sameDType(name, x, out);
+        Checks.contiguous(name, x);
+        Checks.contiguous(name, out);
+        Checks.sameSize(name, x, out);
+        Checks.disjointOrSame(name, x, out);
+        be.unary(op, p1, p2, x.buffer(), x.offset(), out.buffer(), out.offset(), x.size());
+    }
+
+    /** A new tensor {@code op(x; p1, p2)}. */
+    public static Tensor apply(UnaryOp op, double p1, double p2, Tensor x) {
+        Tensor out = Tensor.empty(x.backend(), x.dtype(), x.shape());
+        return closeOnFailure(out, () -> unary(op, p1, p2, x, out));
+    }
+
+    /** A new tensor {@code op(x)} for ops without parameters. */
+    public static Tensor apply(UnaryOp op, Tensor x) {
+        return apply(op, 0, 0, x);
+    }
+
+    /** {@code dx = op'(x; p1, p2)·g}; {@code dx} may be {@code g} or {@code x}. */
+    public static void unaryBackward(UnaryOp op, double p1, double p2, Tensor x, Tensor g, Tensor dx) {
+        String name = "unaryBackward " + op;
+        Backend be = Checks.backendOf(name, x, g, dx);
+        Checks.floating(name, x);
+        Checks.sameDType(name, x, g, dx);
+        for (Tensor t : new Tensor[] {x, g, dx}) {
+            Checks.contiguous(name, t);
+        }
+        Checks.sameSize(name, x, g);
+        Checks.sameSize(name, x, dx);
+        Checks.disjointOrSame(name, x, dx);
+        Checks.disjointOrSame(name, g, dx);
+        be.unaryBackward(op, p1, p2, x.buffer(), x.offset(), g.buffer(), g.offset(), dx.buffer(), dx.offset(),
+                x.size());
+    }
+
+    /**
+     * {@code out = a op b} with broadcasting restricted to what the SPI offers: viewing each operand as a
+     * matrix (last dimension = columns), an operand is the full result, a row vector ({@code [C]} or
+     * {@code [1, C]}), a column vector ({@code [R, 1]}) or a single element. {@code out} must have the
+     * result's shape ({@link #resultShape}) and may be a full operand itself.
+     */
+    public static void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        String name = "binary " + op;
+        Backend be = Checks.backendOf(name, a, b, out);
+        Checks.sameDType(name, a, b, out);
+        if (op == BinaryOp.DIV && a.dtype() == DType.INT32) {
+            throw new DTypeMismatchException(name + ": not defined for INT32");
+        }
+        Checks.contiguous(name, a);
+        Checks.contiguous(name, b);
+        Checks.contiguous(name, out);
+        Shape rs = resultShape(name, a.shape(), b.shape());
+        int rows = rs.rows(), cols = rs.cols();
+        if (out.size() != rs.size() || out.shape().cols() != cols) {
+            throw new ShapeMismatchException(name + ": out is " + out.shape() + " but " + a.shape() + " " + op
+                    + " " + b.shape() + " gives " + rs);
+        }
+        Broadcast ba = mode(a.shape(), rows, cols), bb = mode(b.shape(), rows, cols);
+        checkAlias(name, a, ba, out);
+        checkAlias(name, b, bb, out);
+        if (rs.size() == 0) {
+            return;
+        }
+        be.binary(op, rows, cols, a.buffer(), a.offset(), ba, b.buffer(), b.offset(), bb, out.buffer(),
+                out.offset());
+    }
+
+    private static void checkAlias(String name, Tensor in, Broadcast mode, Tensor out) {
+        if (mode == Broadcast.FULL) {
+            Checks.disjointOrSame(name, in, out);
+        } else {
+            Checks.disjoint(name, in, out);
+        }
+    }
+
+    /** A new tensor {@code a op b} (see {@link #binary(BinaryOp, Tensor, Tensor, Tensor)}). */
+    public static Tensor binary(BinaryOp op, Tensor a, Tensor b) {
+        Checks.backendOf("binary " + op, a, b);
+        Shape rs = resultShape("binary " + op, a.shape(), b.shape());
+        Tensor out = Tensor.empty(a.backend(), a.dtype(), rs);
+        return closeOnFailure(out, () -> binary(op, a, b, out));
+    }
+
+    /**
+     * The broadcast result shape of two operands: the shape of the operand with more elements when the other
+     * is a row, column or scalar of it, or {@code [R, C]} for a column {@code [R, 1]} against a row
+     * {@code [1, C]}/{@code [C]}.
+     */
+    public static Shape resultShape(String op, Shape a, Shape b) {
+        int ar = a.rows(), ac = a.cols(), br = b.rows(), bc = b.cols();
+        int rows = Math.max(ar, br), cols = Math.max(ac, bc);
+        boolean ok = (ar == rows || ar == 1) && (br == rows || br == 1) && (ac == cols || ac == 1)
+                && (bc == cols || bc == 1);
+        Shape result = null;
+        if (ok) {
+            if (a.rows() == rows && a.cols() == cols) {
+                result = a.rank() >= b.rank() || b.size() != a.size() ? a : b;
+            } else if (b.rows() == rows && b.cols() == cols) {
+                result = b;
+            } else {
+                result = Shape.of(rows, cols);
+            }
+            Broadcast ma = mode(a, rows, cols), mb = mode(b, rows, cols);
+            ok = ma != null && mb != null;
+        }
+        if (!ok) {
+            throw new ShapeMismatchException(op + ": cannot broadcast " + a + " with " + b
+                    + " (an operand must be the full shape, a row [C], a column [R, 1] or a scalar)");
+        }
+        return result;
+    }
+
+    /** How a shape covers a rows × cols result, or null if it cannot. */
+    private static Broadcast mode(Shape s, int rows, int cols) {
+        if (s.size() == (long) rows * cols && s.cols() == cols) {
+            return Broadcast.FULL;
+        }
+        if (s.size() == 1) {
+            return Broadcast.SCALAR;
+        }
+        if (s.rows() == 1 && s.cols() == cols) {
+            return Broadcast.ROW;
+        }
+        if (s.cols() == 1 && s.rows() == rows && s.rank() >= 2) {
+            return Broadcast.COLUMN;
+        }
+        return null;
+    }
+
+    public static Tensor add(Tensor a, Tensor b) {
+        return binary(BinaryOp.ADD, a, b);
+    }
+
+    public static Tensor sub(Tensor a, Tensor b) {
+        return binary(BinaryOp.SUB, a, b);
+    }
+
+    public static Tensor mul(Tensor a, Tensor b) {
+        return binary(BinaryOp.MUL, a, b);
+    }
+
+    public static Tensor div(Tensor a, Tensor b) {
+        return binary(BinaryOp.DIV, a, b);
+    }
+
+    /** {@code y = alpha·x + beta·y}; {@code y} may be {@code x}. With {@code beta == 0} y is not read. */
+    public static void axpby(double alpha, Tensor x, double beta, Tensor y) {
+        String name = "axpby";
+        Backend be = Checks.backendOf(name, x, y);
+        Checks.floating(name, x);
+        Checks.sameDType(name, x, y);
+        Checks.contiguous(name, x);
+        Checks.contiguous(name, y);
+        Checks.sameSize(name, x, y);
+        Checks.disjointOrSame(name, x, y);
+        Checks.finite(name, "alpha", alpha);
+        Checks.finite(name, "beta", beta);
+        be.axpby(x.size(), alpha, x.buffer(), x.offset(), beta, y.buffer(), y.offset());
+    }
+
+    /** {@code y += alpha·x}. */
+    public static void axpy(double alpha, Tensor x, Tensor y) {
+        axpby(alpha, x, 1.0, y);
+    }
+
+    /** {@code out = alpha·x}. */
+    public static void scale(double alpha, Tensor x, Tensor out) {
+        axpby(alpha, x, 0.0, out);
+    }
+
+    /** Sets every element of a contiguous tensor to {@code value}. */
+    public static void fill(Tensor t, double value) {
+        Backend be = Checks.backendOf("fill", t);
+        Checks.contiguous("fill", t);
+        if (t.dtype() == DType.INT32 && value != Math.rint(value)) {
+            throw new IllegalArgumentException("fill: INT32 tensor " + t.shape() + " cannot hold " + value);
+        }
+        be.fill(t.buffer(), t.offset(), t.size(), value);
+    }
+
+    /** Copies {@code src} into {@code dst} (same size and dtype, both contiguous, disjoint). */
+    public static void copy(Tensor src, Tensor dst) {
+        Backend be = Checks.backendOf("copy", src, dst);
+        Checks.sameDType("copy", src, dst);
+        Checks.contiguous("copy", src);
+        Checks.contiguous("copy", dst);
+        Checks.sameSize("copy", src, dst);
+        Checks.disjointOrSame("copy", src, dst);
+        be.copy(src.buffer(), src.offset(), dst.buffer(), dst.offset(), src.size());
+    }
+
+    /** {@code out = xᵀ}: {@code x} is a contiguous {@code [R, C]} tensor, {@code out} a contiguous
+     *  {@code [C, R]} one of the same dtype (any dtype), disjoint from {@code x}. */
+    public static void transpose(Tensor x, Tensor out) {
+        Backend be = Checks.backendOf("transpose", x, out);
+        Checks.rank("transpose", x, 2);
+        Checks.rank("transpose", out, 2);
+        Checks.sameDType("transpose", x, out);
+        Checks.contiguous("transpose", x);
+        Checks.contiguous("transpose", out);
+        int r = x.shape().dim(0), c = x.shape().dim(1);
+        if (out.shape().dim(0) != c || out.shape().dim(1) != r) {
+            throw new ShapeMismatchException("transpose: out is " + out.shape() + ", expected [" + c + ", " + r
+                    + "] for input " + x.shape());
+        }
+        Checks.disjoint("transpose", x, out);
+        if (x.size() > 0) {
+            be.transpose(r, c, x.buffer(), x.offset(), out.buffer(), out.offset());
+        }
+    }
+
+    /** A new tensor {@code xᵀ} (see {@link #transpose(Tensor, Tensor)}). */
+    public static Tensor transpose(Tensor x) {
+        Checks.backendOf("transpose", x);
+        Checks.rank("transpose", x, 2);
+        Tensor out = Tensor.empty(x.backend(), x.dtype(), Shape.of(x.shape().dim(1), x.shape().dim(0)));
+        return closeOnFailure(out, () -> transpose(x, out));
+    }
+
+    static Tensor closeOnFailure(Tensor out, Runnable body) {
+        try {
+            body.run();
+            return out;
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package dev.backprop.tensor;
+
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.DType;
+import dev.backprop.backend.ReduceAxis;
+import dev.backprop.backend.ReduceOp;
+
+/**
+ * Sums, means and maxima over a whole tensor, per row or per column (a tensor of rank ≥ 2 is viewed as a
+ * matrix whose columns are its last dimension), and argmax per row.
+ */
+public final class Reductions {
+    private Reductions() {
+    }
+
+    /**
+     * Reduces contiguous floating {@code x} along {@code axis} into {@code out}, which must hold
+     * {@code axis.resultLength(rows, cols)} elements of the same dtype and not overlap {@code x}.
+     */
+    public static void reduce(ReduceOp op, ReduceAxis axis, Tensor x, Tensor out) {
+        String name = "reduce " + op + " " + axis;
+        Backend be = Checks.backendOf(name, x, out);
+        Checks.floating(name, x);
+        Checks.sameDType(name, x, out);
+        Checks.contiguous(name, x);
+        Checks.contiguous(name, out);
+        int rows = x.shape().rows(), cols = x.shape().cols();
+        int len = axis.resultLength(rows, cols);
+        if (out.size() != len) {
+            throw new ShapeMismatchException(name + ": out is " + out.shape() + " but reducing " + x.shape()
+                    + " gives " + len + " element(s)");
+        }
+        if (x.size() == 0 && (op != ReduceOp.SUM)) {
+            throw new ShapeMismatchException(name + ": " + op + " of an empty tensor " + x.shape());
+        }
+        Checks.disjoint(name, x, out);
+        if (len == 0) {
+            return;
+        }
+        be.reduce(op, axis, rows, cols, x.buffer(), x.offset(), out.buffer(), out.offset());
+    }
+
+    /** A new tensor with the reduction: shape {@code []} for ALL, {@code [rows]} for PER_ROW,
+     *  {@code [cols]} for PER_COLUMN. */
+    public static Tensor reduce(ReduceOp op, ReduceAxis axis, Tensor x) {
+        Checks.backendOf("reduce", x);
+        Shape s = switch (axis) {
+            case ALL -> Shape.of();
+            case PER_ROW -> Shape.of(x.shape().rows());
+            case PER_COLUMN -> Shape.of(x.shape().cols());
+        };
+        Tensor out = Tensor.empty(x.backend(), x.dtype(), s);
+        return Elementwise.closeOnFailure(out, () -> reduce(op, axis, x, out));
+    }
+
+    /** Sum of all elements, shape {@code []}. */
+    public static Tensor sum(Tensor x) {
+        return reduce(ReduceOp.SUM, ReduceAxis.ALL, x);
+    }
+
+    /** Mean of all elements, shape {@code []}. */
+    public static Tensor mean(Tensor x) {
+        return reduce(ReduceOp.MEAN, ReduceAxis.ALL, x);
+    }
+
+    /** Maximum of all elements, shape {@code []}. */
+    public static Tensor max(Tensor x) {
+        return reduce(ReduceOp.MAX, ReduceAxis.ALL, x);
+    }
+
+    /** Column sums {@code [cols]} (the bias gradient from δ). */
+    public static Tensor sumPerColumn(Tensor x) {
+        return reduce(ReduceOp.SUM, ReduceAxis.PER_COLUMN, x);
+    }
+
+    /** Row sums {@code [rows]}. */
+    public static Tensor sumPerRow(Tensor x) {
+        return reduce(ReduceOp.SUM, ReduceAxis.PER_ROW, x);
+    }
+
+    /** Index of the largest element of each row (first on ties) into INT32 {@code out} of {@code rows}. */
+    public static void argmaxRows(Tensor x, Tensor out) {
+        String name = "argmaxRows";
+        Backend be = Checks.backendOf(name, x, out);
+        Checks.floating(name, x);
+        Checks.dtype(name, out, DType.INT32);
+        Checks.contiguous(name, x);
+        Checks.contiguous(name, out);
+        int rows = x.shape().rows(), cols = x.shape().cols();
+        if (out.size() != rows) {
+            throw new ShapeMismatchException(name + ": out is " + out.shape() + " but " + x.shape() + " has "
+                    + rows + " rows");
+        }
+        if (cols == 0 && rows > 0) {
+            throw new ShapeMismatchException(name + ": rows of " + x.shape() + " are empty");
+        }
+        if (rows > 0) {
+            be.argmaxRows(rows, cols, x.buffer(), x.offset(), out.buffer(), out.offset());
+        }
+    }
+
+    /** A new INT32 tensor {@code [rows]} of per-row argmax indices. */
+    public static Tensor argmaxRows(Tensor x) {
+        Checks.backendOf("argmaxRows", x);
+        Tensor out = Tensor.empty(x.backend(), DType.INT32, Shape.of(x.shape().rows()));
+        return Elementwise.closeOnFailure(out, () -> argmaxRows(x, out));
+    }
+}

@@ -1,0 +1,137 @@
+package dev.backprop.tensor;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Owns every tensor created on the current thread while it is open, and closes them when it closes, except
+ * those {@linkplain #keep kept}. Scopes nest; a kept tensor moves to the enclosing scope (or to nobody, when
+ * this is the outermost one).
+ *
+ * <pre>{@code
+ * Tensor result;
+ * try (Scope scope = Scope.open()) {
+ *     Tensor h = MatMul.matmul(x, w);       // closed with the scope
+ *     result = scope.keep(Elementwise.relu(h));
+ * }
+ * }</pre>
+ * A scope is confined to the thread that opened it; closing it elsewhere throws.
+ */
+public final class Scope implements AutoCloseable {
+    private static final ThreadLocal<Deque<Scope>> STACK = ThreadLocal.withInitial(ArrayDeque::new);
+
+    private final Thread thread = Thread.currentThread();
+    private final Map<Tensor, Boolean> owned = new IdentityHashMap<>();
+    private final List<Tensor> order = new ArrayList<>();
+    private boolean closed;
+
+    private Scope() {
+    }
+
+    /** Opens a scope on the current thread. */
+    public static Scope open() {
+        Scope s = new Scope();
+        STACK.get().push(s);
+        return s;
+    }
+
+    /** The innermost open scope of this thread, or null. */
+    static Scope current() {
+        Deque<Scope> d = STACK.get();
+        return d.isEmpty() ? null : d.peek();
+    }
+
+    static void register(Tensor t) {
+        Scope s = current();
+        if (s != null) {
+            s.add(t);
+        }
+    }
+
+    private void add(Tensor t) {
+        if (owned.put(t, Boolean.TRUE) == null) {
+            order.add(t);
+        }
+    }
+
+    /**
+     * Keeps {@code t} alive past this scope: it moves to the enclosing scope, if any. Returns {@code t}.
+     *
+     * @throws IllegalStateException if this scope is closed
+     */
+    public Tensor keep(Tensor t) {
+        checkUsable();
+        if (owned.remove(t) != null) {
+            order.remove(t);
+        }
+        Scope parent = parent();
+        if (parent != null) {
+            parent.add(t);
+        }
+        return t;
+    }
+
+    /** Keeps several tensors (see {@link #keep(Tensor)}). */
+    public void keepAll(Iterable<Tensor> tensors) {
+        for (Tensor t : tensors) {
+            keep(t);
+        }
+    }
+
+    private Scope parent() {
+        boolean seen = false;
+        for (Scope s : STACK.get()) {
+            if (seen) {
+                return s;
+            }
+            seen = s == this;
+        }
+        return null;
+    }
+
+    private void checkUsable() {
+        if (closed) {
+            throw new IllegalStateException("scope already closed");
+        }
+        if (Thread.currentThread() != thread) {
+            throw new IllegalStateException("scope opened on thread '" + thread.getName()
+                    + "' used from thread '" + Thread.currentThread().getName() + "'");
+        }
+    }
+
+    /** Number of tensors this scope will close. */
+    public int size() {
+        return order.size();
+    }
+
+    /** Closes every tensor still owned (views first, in reverse creation order) and leaves the scope. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        checkUsable();
+        closed = true;
+        Deque<Scope> d = STACK.get();
+        d.remove(this);
+        RuntimeException first = null;
+        for (int i = order.size() - 1; i >= 0; i--) {
+            try {
+                order.get(i).close();
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                }
+            }
+        }
+        order.clear();
+        owned.clear();
+        if (first != null) {
+            throw first;
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package dev.backprop.tensor;
+
+import java.util.Arrays;
+
+/**
+ * The dimensions of a tensor, of any order, row-major (the last dimension varies fastest). A batch of colour
+ * images is {@code [N, H, W, C]}; a scalar is {@code []}. Immutable.
+ */
+public final class Shape {
+    private final int[] dims;
+    private final long size;
+
+    private Shape(int[] dims) {
+        this.dims = dims;
+        long s = 1;
+        for (int i = 0; i < dims.length; i++) {
+            if (dims[i] < 0) {
+                throw new IllegalArgumentException("negative dimension " + dims[i] + " at axis " + i + " in "
+                        + Arrays.toString(dims));
+            }
+            s = Math.multiplyExact(s, dims[i]);
+        }
+        this.size = s;
+    }
+
+    /** A shape with the given dimensions (none for a scalar). */
+    public static Shape of(int... dims) {
+        return new Shape(dims.clone());
+    }
+
+    /** Number of dimensions. */
+    public int rank() {
+        return dims.length;
+    }
+
+    /** Dimension {@code axis}; negative axes count from the end ({@code -1} is the last). */
+    public int dim(int axis) {
+        int a = axis < 0 ? dims.length + axis : axis;
+        if (a < 0 || a >= dims.length) {
+            throw new IllegalArgumentException("axis " + axis + " out of range for shape " + this);
+        }
+        return dims[a];
+    }
+
+    /** A copy of the dimensions. */
+    public int[] dims() {
+        return dims.clone();
+    }
+
+    /** Number of elements (1 for a scalar). */
+    public long size() {
+        return size;
+    }
+
+    /**
+     * Rows when viewed as a matrix: the product of all but the last dimension (1 for rank 0 and 1).
+     */
+    public int rows() {
+        if (dims.length < 2) {
+            return 1;
+        }
+        return Math.toIntExact(size / dims[dims.length - 1] );
+    }
+
+    /** Columns when viewed as a matrix: the last dimension (1 for a scalar). */
+    public int cols() {
+        return dims.length == 0 ? 1 : dims[dims.length - 1];
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Shape s && Arrays.equals(dims, s.dims);
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(dims);
+    }
+
+    /** {@code [128, 784]}. */
+    @Override
+    public String toString() {
+        return Arrays.toString(dims);
+    }
+}
