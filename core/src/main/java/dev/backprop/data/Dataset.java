@@ -1,0 +1,186 @@
+package dev.backprop.data;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Examples held on the host: a feature matrix (one row per example, float32, row-major) with either integer
+ * class labels (classification) or float targets (regression, binary classification). Batches are gathered
+ * from here and uploaded to a backend; shuffling happens here, from a seed, so every backend sees the same
+ * batches.
+ */
+public final class Dataset {
+    private final float[] features;
+    private final int[] featureShape;
+    private final int featureSize;
+    private final int size;
+    private final int[] labels;
+    private final int numClasses;
+    private final float[] targets;
+    private final int targetSize;
+    private final List<String> classNames;
+
+    private Dataset(float[] features, int[] featureShape, int[] labels, int numClasses, float[] targets,
+                    int targetSize, List<String> classNames) {
+        this.features = features;
+        this.featureShape = featureShape.clone();
+        int fs = 1;
+        for (int d : featureShape) {
+            fs = Math.multiplyExact(fs, d);
+        }
+        this.featureSize = fs;
+        if (fs == 0 || features.length % fs != 0) {
+            throw new IllegalArgumentException("features length " + features.length + " is not a multiple of the "
+                    + "feature size " + fs + " " + Arrays.toString(featureShape));
+        }
+        this.size = features.length / fs;
+        this.labels = labels;
+        this.numClasses = numClasses;
+        this.targets = targets;
+        this.targetSize = targetSize;
+        this.classNames = classNames == null ? null : List.copyOf(classNames);
+        if (labels != null) {
+            if (labels.length != size) {
+                throw new DataFormatException("label count " + labels.length + " differs from example count " + size);
+            }
+            for (int i = 0; i < labels.length; i++) {
+                if (labels[i] < 0 || labels[i] >= numClasses) {
+                    throw new DataFormatException("label " + labels[i] + " of example " + i + " is outside [0, "
+                            + numClasses + ")");
+                }
+            }
+        }
+        if (targets != null && targets.length != (long) size * targetSize) {
+            throw new DataFormatException("target count " + targets.length + " differs from " + size + " examples × "
+                    + targetSize);
+        }
+    }
+
+    /** A classification data set: {@code labels[i]} in {@code [0, numClasses)}. */
+    public static Dataset classification(float[] features, int[] featureShape, int[] labels, int numClasses,
+                                         List<String> classNames) {
+        return new Dataset(features, featureShape, labels, numClasses, null, 0, classNames);
+    }
+
+    /** A regression (or binary, with 0/1 targets) data set with {@code targetSize} targets per example. */
+    public static Dataset regression(float[] features, int[] featureShape, float[] targets, int targetSize) {
+        return new Dataset(features, featureShape, null, 0, targets, targetSize, null);
+    }
+
+    /** Number of examples. */
+    public int size() {
+        return size;
+    }
+
+    /** Per-example feature dimensions, e.g. {@code [28, 28]}. */
+    public int[] featureShape() {
+        return featureShape.clone();
+    }
+
+    /** Features per example. */
+    public int featureSize() {
+        return featureSize;
+    }
+
+    /** Whether the examples carry class labels. */
+    public boolean hasLabels() {
+        return labels != null;
+    }
+
+    /** Number of classes (0 for regression). */
+    public int numClasses() {
+        return numClasses;
+    }
+
+    /** Targets per example (0 for classification). */
+    public int targetSize() {
+        return targetSize;
+    }
+
+    /** Class names when known, else null. */
+    public List<String> classNames() {
+        return classNames;
+    }
+
+    /** The label of example {@code i}. */
+    public int label(int i) {
+        if (labels == null) {
+            throw new IllegalStateException("this data set has targets, not labels");
+        }
+        return labels[i];
+    }
+
+    /** Copies the features of examples {@code order[from..to)} into {@code dst}, row after row. */
+    public void gatherFeatures(int[] order, int from, int to, float[] dst) {
+        for (int i = from; i < to; i++) {
+            System.arraycopy(features, order[i] * featureSize, dst, (i - from) * featureSize, featureSize);
+        }
+    }
+
+    /** Copies the labels of examples {@code order[from..to)} into {@code dst}. */
+    public void gatherLabels(int[] order, int from, int to, int[] dst) {
+        for (int i = from; i < to; i++) {
+            dst[i - from] = label(order[i]);
+        }
+    }
+
+    /** Copies the targets of examples {@code order[from..to)} into {@code dst}. */
+    public void gatherTargets(int[] order, int from, int to, float[] dst) {
+        if (targets == null) {
+            throw new IllegalStateException("this data set has labels, not targets");
+        }
+        for (int i = from; i < to; i++) {
+            System.arraycopy(targets, order[i] * targetSize, dst, (i - from) * targetSize, targetSize);
+        }
+    }
+
+    /** The features of example {@code i} (a copy). */
+    public float[] features(int i) {
+        return Arrays.copyOfRange(features, i * featureSize, (i + 1) * featureSize);
+    }
+
+    /**
+     * Binary targets for "class {@code positive} against the rest": a regression-form data set with one 0/1
+     * target per example and the same features (shared, not copied).
+     */
+    public Dataset oneVsRest(int positive) {
+        if (labels == null || positive < 0 || positive >= numClasses) {
+            throw new IllegalArgumentException("oneVsRest(" + positive + ") needs a labelled data set with that class");
+        }
+        float[] t = new float[size];
+        for (int i = 0; i < size; i++) {
+            t[i] = labels[i] == positive ? 1f : 0f;
+        }
+        return regression(features, featureShape, t, 1);
+    }
+
+    /** The first {@code n} examples (features shared where possible). */
+    public Dataset head(int n) {
+        int k = Math.min(n, size);
+        float[] f = Arrays.copyOf(features, k * featureSize);
+        if (labels != null) {
+            return classification(f, featureShape, Arrays.copyOf(labels, k), numClasses, classNames);
+        }
+        return regression(f, featureShape, Arrays.copyOf(targets, k * targetSize), targetSize);
+    }
+
+    /** The identity order {@code 0..size-1}. */
+    public int[] identityOrder() {
+        int[] o = new int[size];
+        for (int i = 0; i < size; i++) {
+            o[i] = i;
+        }
+        return o;
+    }
+
+    /** Fisher–Yates shuffle of {@code order} in place, driven by {@code rng} (seeded by the caller). */
+    public static void shuffle(int[] order, Random rng) {
+        for (int i = order.length - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+    }
+}
