@@ -1,0 +1,422 @@
+package dev.backprop.reference;
+
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.BinaryOp;
+import dev.backprop.backend.Broadcast;
+import dev.backprop.backend.Buffer;
+import dev.backprop.backend.Capabilities;
+import dev.backprop.backend.DType;
+import dev.backprop.backend.DeviceInfo;
+import dev.backprop.backend.DeviceOutOfMemoryException;
+import dev.backprop.backend.DeviceType;
+import dev.backprop.backend.MemoryStats;
+import dev.backprop.backend.ReduceAxis;
+import dev.backprop.backend.ReduceOp;
+import dev.backprop.backend.UnaryOp;
+
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The float64 truth every backend is tested against: a naive, obviously correct {@link Backend} in plain
+ * loops. Every buffer is a {@code double[]}; every op reads its inputs, computes in float64 and rounds once
+ * on store to the output's dtype (float for FLOAT32, wrapping int for INT32). It shares no code with any real
+ * backend and is deliberately slow.
+ *
+ * <p>Unlike real backends it checks what core promises (buffers are its own and live, ranges inside their
+ * buffers, dtypes as the op needs), so a facade that forgets a check fails loudly here instead of giving a
+ * wrong answer. Every method is {@code synchronized}: the backend is thread-safe. It is not registered with
+ * {@link java.util.ServiceLoader}; tests create it with {@code new ReferenceBackend()}.
+ */
+public final class ReferenceBackend implements Backend {
+    private final Set<ReferenceBuffer> live = Collections.newSetFromMap(new IdentityHashMap<>());
+    private long liveBytes;
+    private boolean closed;
+
+    /** A fresh, empty reference backend. */
+    public ReferenceBackend() {
+    }
+
+    // ---- identity --------------------------------------------------------------------------------------
+
+    @Override
+    public String name() {
+        return "reference";
+    }
+
+    @Override
+    public DeviceInfo device() {
+        return new DeviceInfo("float64 reference (Java heap)", DeviceType.CPU, -1, Map.of());
+    }
+
+    @Override
+    public Capabilities capabilities() {
+        return new Capabilities(true, true, Map.of("storage", "double[] per buffer", "math", "float64 loops"));
+    }
+
+    // ---- memory ----------------------------------------------------------------------------------------
+
+    @Override
+    public synchronized Buffer allocate(DType dtype, long elements) {
+        open();
+        if (elements < 0) {
+            throw new IllegalArgumentException("allocate: negative element count " + elements);
+        }
+        if (elements > Integer.MAX_VALUE - 8) {
+            throw new DeviceOutOfMemoryException("reference: " + elements + " elements exceed one Java array");
+        }
+        ReferenceBuffer buffer;
+        try {
+            buffer = new ReferenceBuffer(this, dtype, (int) elements);
+        } catch (OutOfMemoryError e) {
+            throw new DeviceOutOfMemoryException("reference: no heap for " + elements + " elements", e);
+        }
+        live.add(buffer);
+        liveBytes += elements * dtype.byteSize();
+        return buffer;
+    }
+
+    @Override
+    public synchronized void release(Buffer buffer) {
+        // A Cleaner may release after close(); close() already marked every buffer released.
+        if (buffer.isReleased()) {
+            return;
+        }
+        ReferenceBuffer b = own(buffer);
+        b.markReleased();
+        live.remove(b);
+        liveBytes -= b.size() * b.dtype().byteSize();
+    }
+
+    @Override
+    public synchronized void upload(float[] src, int srcOffset, Buffer dst, long dstOffset, int length) {
+        ReferenceBuffer d = range(dst, dstOffset, length, DType.FLOAT32);
+        for (int i = 0; i < length; i++) {
+            d.data[(int) dstOffset + i] = src[srcOffset + i];
+        }
+    }
+
+    @Override
+    public synchronized void upload(double[] src, int srcOffset, Buffer dst, long dstOffset, int length) {
+        ReferenceBuffer d = range(dst, dstOffset, length, DType.FLOAT64);
+        for (int i = 0; i < length; i++) {
+            d.data[(int) dstOffset + i] = src[srcOffset + i];
+        }
+    }
+
+    @Override
+    public synchronized void upload(int[] src, int srcOffset, Buffer dst, long dstOffset, int length) {
+        ReferenceBuffer d = range(dst, dstOffset, length, DType.INT32);
+        for (int i = 0; i < length; i++) {
+            d.data[(int) dstOffset + i] = src[srcOffset + i];
+        }
+    }
+
+    @Override
+    public synchronized void download(Buffer src, long srcOffset, float[] dst, int dstOffset, int length) {
+        ReferenceBuffer s = range(src, srcOffset, length, DType.FLOAT32);
+        for (int i = 0; i < length; i++) {
+            dst[dstOffset + i] = (float) s.data[(int) srcOffset + i];
+        }
+    }
+
+    @Override
+    public synchronized void download(Buffer src, long srcOffset, double[] dst, int dstOffset, int length) {
+        ReferenceBuffer s = range(src, srcOffset, length, DType.FLOAT64);
+        for (int i = 0; i < length; i++) {
+            dst[dstOffset + i] = s.data[(int) srcOffset + i];
+        }
+    }
+
+    @Override
+    public synchronized void download(Buffer src, long srcOffset, int[] dst, int dstOffset, int length) {
+        ReferenceBuffer s = range(src, srcOffset, length, DType.INT32);
+        for (int i = 0; i < length; i++) {
+            dst[dstOffset + i] = (int) s.data[(int) srcOffset + i];
+        }
+    }
+
+    @Override
+    public synchronized void copy(Buffer src, long srcOffset, Buffer dst, long dstOffset, long length) {
+        ReferenceBuffer s = range(src, srcOffset, length, null);
+        ReferenceBuffer d = range(dst, dstOffset, length, s.dtype());
+        write(d, dstOffset, read(s, srcOffset, length));
+    }
+
+    @Override
+    public synchronized void fill(Buffer dst, long offset, long length, double value) {
+        ReferenceBuffer d = range(dst, offset, length, null);
+        if (d.dtype() == DType.INT32 && value != Math.rint(value)) {
+            throw new IllegalArgumentException("fill: INT32 value must be whole, got " + value);
+        }
+        double[] v = new double[(int) length];
+        java.util.Arrays.fill(v, value);
+        write(d, offset, v);
+    }
+
+    @Override
+    public synchronized void synchronize() {
+        open();
+    }
+
+    @Override
+    public synchronized MemoryStats memoryStats() {
+        open();
+        return new MemoryStats(live.size(), liveBytes, -1, "none (the reference keeps plain Java arrays)");
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        for (ReferenceBuffer b : live) {
+            b.markReleased();
+        }
+        live.clear();
+        liveBytes = 0;
+        closed = true;
+    }
+
+    // ---- linear algebra --------------------------------------------------------------------------------
+
+    @Override
+    public synchronized void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha,
+                                  Buffer a, long aOffset, int lda, Buffer b, long bOffset, int ldb,
+                                  double beta, Buffer c, long cOffset, int ldc,
+                                  int batch, long strideA, long strideB, long strideC) {
+        ReferenceBuffer ab = floating(a);
+        ReferenceBuffer bb = sameDType(b, ab);
+        ReferenceBuffer cb = sameDType(c, ab);
+        for (int i = 0; i < batch; i++) {
+            ReferenceKernels.gemm(transA, transB, m, n, k, alpha, ab.data, aOffset + i * strideA, lda,
+                    bb.data, bOffset + i * strideB, ldb, beta, cb, cOffset + i * strideC, ldc);
+        }
+    }
+
+    @Override
+    public synchronized void transpose(int rows, int cols, Buffer src, long srcOffset, Buffer dst, long dstOffset) {
+        ReferenceBuffer s = range(src, srcOffset, (long) rows * cols, null);
+        ReferenceBuffer d = range(dst, dstOffset, (long) rows * cols, s.dtype());
+        double[] in = read(s, srcOffset, (long) rows * cols);
+        double[] out = new double[in.length];
+        for (int r = 0; r < rows; r++) {
+            for (int col = 0; col < cols; col++) {
+                out[col * rows + r] = in[r * cols + col];
+            }
+        }
+        write(d, dstOffset, out);
+    }
+
+    // ---- elementwise -----------------------------------------------------------------------------------
+
+    @Override
+    public synchronized void unary(UnaryOp op, double p1, double p2, Buffer x, long xOffset, Buffer y, long yOffset,
+                                   long n) {
+        double[] in = read(floating(x), xOffset, n);
+        double[] out = new double[in.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = ReferenceMath.unary(op, p1, p2, in[i]);
+        }
+        write(sameDType(y, own(x)), yOffset, out);
+    }
+
+    @Override
+    public synchronized void unaryBackward(UnaryOp op, double p1, double p2, Buffer x, long xOffset, Buffer g,
+                                           long gOffset, Buffer dx, long dxOffset, long n) {
+        double[] in = read(floating(x), xOffset, n);
+        double[] grad = read(sameDType(g, own(x)), gOffset, n);
+        double[] out = new double[in.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = ReferenceMath.unaryBackward(op, p1, p2, in[i], grad[i]);
+        }
+        write(sameDType(dx, own(x)), dxOffset, out);
+    }
+
+    @Override
+    public synchronized void binary(BinaryOp op, int rows, int cols, Buffer a, long aOffset, Broadcast aBroadcast,
+                                    Buffer b, long bOffset, Broadcast bBroadcast, Buffer out, long outOffset) {
+        ReferenceBuffer ab = own(a);
+        double[] av = read(ab, aOffset, aBroadcast.length(rows, cols));
+        double[] bv = read(sameDType(b, ab), bOffset, bBroadcast.length(rows, cols));
+        double[] result = new double[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                double x = av[index(aBroadcast, r, c, cols)];
+                double y = bv[index(bBroadcast, r, c, cols)];
+                result[r * cols + c] = ab.dtype() == DType.INT32
+                        ? ReferenceMath.binaryInt(op, (int) x, (int) y)
+                        : ReferenceMath.binary(op, x, y);
+            }
+        }
+        write(sameDType(out, ab), outOffset, result);
+    }
+
+    private static int index(Broadcast broadcast, int r, int c, int cols) {
+        return switch (broadcast) {
+            case FULL -> r * cols + c;
+            case ROW -> c;
+            case COLUMN -> r;
+            case SCALAR -> 0;
+        };
+    }
+
+    @Override
+    public synchronized void axpby(long n, double alpha, Buffer x, long xOffset, double beta, Buffer y,
+                                   long yOffset) {
+        ReferenceBuffer xb = floating(x);
+        ReferenceBuffer yb = sameDType(y, xb);
+        double[] xv = read(xb, xOffset, n);
+        double[] out = new double[xv.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = alpha * xv[i] + (beta == 0 ? 0 : beta * yb.data[(int) yOffset + i]);
+        }
+        write(yb, yOffset, out);
+    }
+
+    // ---- reductions ------------------------------------------------------------------------------------
+
+    @Override
+    public synchronized void reduce(ReduceOp op, ReduceAxis axis, int rows, int cols, Buffer x, long xOffset,
+                                    Buffer out, long outOffset) {
+        ReferenceBuffer xb = floating(x);
+        double[] in = read(xb, xOffset, (long) rows * cols);
+        write(sameDType(out, xb), outOffset, ReferenceKernels.reduce(op, axis, rows, cols, in));
+    }
+
+    @Override
+    public synchronized void argmaxRows(int rows, int cols, Buffer x, long xOffset, Buffer out, long outOffset) {
+        double[] in = read(floating(x), xOffset, (long) rows * cols);
+        write(range(out, outOffset, rows, DType.INT32), outOffset, ReferenceKernels.argmaxRows(rows, cols, in));
+    }
+
+    // ---- softmax and loss ------------------------------------------------------------------------------
+
+    @Override
+    public synchronized void softmaxRows(boolean log, int rows, int cols, Buffer x, long xOffset, Buffer y,
+                                         long yOffset) {
+        ReferenceBuffer xb = floating(x);
+        double[] in = read(xb, xOffset, (long) rows * cols);
+        write(sameDType(y, xb), yOffset, ReferenceKernels.softmaxRows(log, rows, cols, in));
+    }
+
+    @Override
+    public synchronized void softmaxCrossEntropy(int rows, int cols, Buffer logits, long logitsOffset,
+                                                 Buffer labels, long labelsOffset, Buffer losses,
+                                                 long lossesOffset, Buffer probs, long probsOffset) {
+        ReferenceBuffer zb = floating(logits);
+        double[] z = read(zb, logitsOffset, (long) rows * cols);
+        double[] label = read(range(labels, labelsOffset, rows, DType.INT32), labelsOffset, rows);
+        double[] p = ReferenceKernels.softmaxRows(false, rows, cols, z);
+        double[] loss = ReferenceKernels.crossEntropy(rows, cols, z, label);
+        write(sameDType(losses, zb), lossesOffset, loss);
+        write(sameDType(probs, zb), probsOffset, p);
+    }
+
+    @Override
+    public synchronized void softmaxCrossEntropyBackward(int rows, int cols, Buffer probs, long probsOffset,
+                                                         Buffer labels, long labelsOffset, Buffer g, long gOffset,
+                                                         Buffer dlogits, long dlogitsOffset) {
+        ReferenceBuffer pb = floating(probs);
+        double[] p = read(pb, probsOffset, (long) rows * cols);
+        double[] label = read(range(labels, labelsOffset, rows, DType.INT32), labelsOffset, rows);
+        double[] grad = read(sameDType(g, pb), gOffset, rows);
+        write(sameDType(dlogits, pb), dlogitsOffset,
+                ReferenceKernels.crossEntropyBackward(rows, cols, p, label, grad));
+    }
+
+    // ---- optimizer updates -----------------------------------------------------------------------------
+
+    @Override
+    public synchronized void sgdUpdate(long n, Buffer param, long paramOffset, Buffer grad, long gradOffset,
+                                       Buffer velocity, long velocityOffset, double lr, double momentum,
+                                       double weightDecay, boolean nesterov) {
+        ReferenceBuffer pb = floating(param);
+        double[] theta = read(pb, paramOffset, n);
+        double[] g = read(sameDType(grad, pb), gradOffset, n);
+        double[] v = velocity == null ? null : read(sameDType(velocity, pb), velocityOffset, n);
+        ReferenceKernels.sgd(theta, g, v, lr, momentum, weightDecay, nesterov);
+        write(pb, paramOffset, theta);
+        if (v != null) {
+            write(own(velocity), velocityOffset, v);
+        }
+    }
+
+    @Override
+    public synchronized void adamUpdate(long n, Buffer param, long paramOffset, Buffer grad, long gradOffset,
+                                        Buffer m, long mOffset, Buffer v, long vOffset, double lr, double beta1,
+                                        double beta2, double eps, double weightDecay, boolean decoupled,
+                                        long step) {
+        ReferenceBuffer pb = floating(param);
+        double[] theta = read(pb, paramOffset, n);
+        double[] g = read(sameDType(grad, pb), gradOffset, n);
+        double[] mv = read(sameDType(m, pb), mOffset, n);
+        double[] vv = read(sameDType(v, pb), vOffset, n);
+        ReferenceKernels.adam(theta, g, mv, vv, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+        write(pb, paramOffset, theta);
+        write(own(m), mOffset, mv);
+        write(own(v), vOffset, vv);
+    }
+
+    // ---- the checks core promises, and element access --------------------------------------------------
+
+    private void open() {
+        if (closed) {
+            throw new IllegalStateException("reference backend is closed");
+        }
+    }
+
+    private ReferenceBuffer own(Buffer buffer) {
+        open();
+        if (!(buffer instanceof ReferenceBuffer) || buffer.backend() != this) {
+            throw new IllegalArgumentException("reference: buffer " + buffer + " belongs to another backend");
+        }
+        if (buffer.isReleased()) {
+            throw new IllegalStateException("reference: buffer " + buffer + " is released");
+        }
+        return (ReferenceBuffer) buffer;
+    }
+
+    private ReferenceBuffer floating(Buffer buffer) {
+        ReferenceBuffer b = own(buffer);
+        if (!b.dtype().isFloating()) {
+            throw new IllegalArgumentException("reference: op needs a floating buffer, got " + b);
+        }
+        return b;
+    }
+
+    private ReferenceBuffer sameDType(Buffer buffer, ReferenceBuffer like) {
+        ReferenceBuffer b = own(buffer);
+        if (b.dtype() != like.dtype()) {
+            throw new IllegalArgumentException("reference: dtype " + b.dtype() + " differs from " + like.dtype());
+        }
+        return b;
+    }
+
+    /** Checks that {@code [offset, offset + length)} lies in the buffer and, when given, its dtype. */
+    private ReferenceBuffer range(Buffer buffer, long offset, long length, DType dtype) {
+        ReferenceBuffer b = own(buffer);
+        if (dtype != null && b.dtype() != dtype) {
+            throw new IllegalArgumentException("reference: expected a " + dtype + " buffer, got " + b);
+        }
+        if (offset < 0 || length < 0 || offset + length > b.size()) {
+            throw new IndexOutOfBoundsException("reference: range [" + offset + ", " + (offset + length)
+                    + ") outside " + b);
+        }
+        return b;
+    }
+
+    private double[] read(ReferenceBuffer b, long offset, long length) {
+        range(b, offset, length, null);
+        return java.util.Arrays.copyOfRange(b.data, (int) offset, (int) (offset + length));
+    }
+
+    private void write(ReferenceBuffer b, long offset, double[] values) {
+        range(b, offset, values.length, null);
+        for (int i = 0; i < values.length; i++) {
+            b.data[(int) offset + i] = b.round(values[i]);
+        }
+    }
+}
