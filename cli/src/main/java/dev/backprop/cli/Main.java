@@ -1,0 +1,107 @@
+package dev.backprop.cli;
+
+import dev.backprop.backend.BackpropException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The {@code backprop} program: a picocli command whose subcommands each live in their own class.
+ *
+ * <p>Exit codes: 0 success, 1 a Backprop error (unavailable or unknown backend, bad setting) printed as one
+ * line on stderr, 2 a usage error, 70 an unexpected failure (printed with its stack trace).
+ */
+@Command(name = "backprop",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "Neural networks in Java on pluggable tensor backends (cuda, opencl, cpu).",
+        subcommands = {BackendsCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    /** Exit code for an error Backprop detected and explained (for example an unknown backend name). */
+    public static final int EXIT_ERROR = 1;
+    /** Exit code for an unexpected exception: a bug, reported with its stack trace. */
+    public static final int EXIT_INTERNAL = 70;
+
+    @Spec
+    CommandSpec spec;
+
+    /** Runs the program and exits the JVM with the command's exit code. */
+    public static void main(String[] args) {
+        configureLogging();
+        PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+        PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
+        System.exit(execute(out, err, args));
+    }
+
+    /**
+     * Runs the program without exiting the JVM (for tests and embedding).
+     *
+     * @param out  where a command's normal output goes
+     * @param err  where errors and usage messages go
+     * @param args the command line, e.g. {@code backends --json}
+     * @return the exit code
+     */
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cl = commandLine();
+        cl.setOut(out);
+        cl.setErr(err);
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    /** The configured picocli command line, with Backprop's error handling. */
+    public static CommandLine commandLine() {
+        return new CommandLine(new Main()).setExecutionExceptionHandler(Main::handleExecutionException);
+    }
+
+    @Override
+    public void run() {
+        throw new ParameterException(spec.commandLine(), "missing command: try 'backprop backends'");
+    }
+
+    private static int handleExecutionException(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+        PrintWriter err = cl.getErr();
+        if (e instanceof BackpropException || e instanceof IllegalArgumentException) {
+            // An explained problem: the message says what is wrong and what to do; a stack trace adds nothing.
+            err.println("backprop: " + e.getMessage());
+            err.flush();
+            return EXIT_ERROR;
+        }
+        err.println("backprop: internal error in '" + cl.getCommandName() + "':");
+        e.printStackTrace(err);
+        err.flush();
+        return EXIT_INTERNAL;
+    }
+
+    /**
+     * One line per log record on stderr, unless the user configured java.util.logging: selection logs its
+     * choice at INFO, and the JDK's default two-line format buries it.
+     */
+    static void configureLogging() {
+        if (System.getProperty("java.util.logging.config.file") == null
+                && System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "backprop: %4$s: %5$s%6$s%n");
+        }
+    }
+
+    /** The version from the jar manifest ({@code Implementation-Version}), or "development" when run from classes. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"backprop " + version(), "Java " + Runtime.version() + " ("
+                    + System.getProperty("java.vendor") + ")"};
+        }
+
+        static String version() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return v != null ? v : "development";
+        }
+    }
+}
