@@ -1,0 +1,197 @@
+package dev.backprop.autograd;
+
+import dev.backprop.backend.ReduceAxis;
+import dev.backprop.backend.ReduceOp;
+import dev.backprop.tensor.DTypeMismatchException;
+import dev.backprop.tensor.Elementwise;
+import dev.backprop.tensor.MatMul;
+import dev.backprop.tensor.Reductions;
+import dev.backprop.tensor.Shape;
+import dev.backprop.tensor.ShapeMismatchException;
+import dev.backprop.tensor.Tensor;
+
+import java.util.Map;
+
+/**
+ * Where a {@link BackwardFunction} puts the gradients of its op's inputs. Each call <em>adds</em> a contribution
+ * to ∂L/∂input: into the persistent gradient of a leaf, or into the pending gradient of an intermediate (made on
+ * the first contribution, summed on later ones), so a variable used several times gets the sum of all its
+ * uses. Contributions for inputs that do not {@linkplain #wants want} a gradient are dropped.
+ *
+ * <p>A contribution must have the input's number of elements (its shape may differ, e.g. {@code [N]} for an
+ * input {@code [N, 1]}). {@link #add} borrows the tensor; {@link #give} takes ownership of a fresh one (it is
+ * kept as the pending gradient or closed), which saves a copy.
+ */
+public final class Gradients {
+    /** A pending gradient and the tensor that owns its buffer (the gradient may be a reshaped view of it). */
+    record Pending(Tensor grad, Tensor owner) {
+        void close() {
+            grad.close();
+            owner.close();
+        }
+    }
+
+    private final Node node;
+    private final Map<Variable, Pending> pending;
+
+    Gradients(Node node, Map<Variable, Pending> pending) {
+        this.node = node;
+        this.pending = pending;
+    }
+
+    /** The tape being replayed. */
+    Tape tape() {
+        return node.tape();
+    }
+
+    /** Number of inputs of the op. */
+    public int inputCount() {
+        return node.inputs().length;
+    }
+
+    /** Input {@code i} of the op (null for an absent optional input). */
+    public Variable input(int i) {
+        return node.inputs()[i];
+    }
+
+    /** Whether input {@code i} needs a gradient; a rule may skip the work for inputs that do not. */
+    public boolean wants(int i) {
+        Variable v = node.inputs()[i];
+        return v != null && v.requiresGrad();
+    }
+
+    /** Adds {@code contribution} (borrowed, not modified) to ∂L/∂input {@code i}. */
+    public void add(int i, Tensor contribution) {
+        if (!wants(i)) {
+            return;
+        }
+        Variable v = input(i);
+        checkSize(i, contribution);
+        Tensor target = target(v);
+        if (target != null) {
+            Elementwise.axpy(1.0, contribution, target);
+        } else {
+            adopt(v, contribution.copy());
+        }
+    }
+
+    /** Adds {@code contribution} to ∂L/∂input {@code i}, taking ownership of it (it must not be used after). */
+    public void give(int i, Tensor contribution) {
+        if (!wants(i)) {
+            contribution.close();
+            return;
+        }
+        Variable v = input(i);
+        try {
+            checkSize(i, contribution);
+        } catch (RuntimeException e) {
+            contribution.close();
+            throw e;
+        }
+        Tensor target = target(v);
+        if (target != null) {
+            try {
+                Elementwise.axpy(1.0, contribution, target);
+            } finally {
+                contribution.close();
+            }
+        } else {
+            adopt(v, contribution);
+        }
+    }
+
+    /**
+     * Adds {@code op(a)·op(b)} to ∂L/∂input {@code i} (rank-2 or batched rank-3 operands): one GEMM with
+     * {@code beta = 1} straight into an existing gradient, so a weight gradient needs no temporary.
+     */
+    public void gemm(int i, boolean transA, boolean transB, Tensor a, Tensor b) {
+        if (!wants(i)) {
+            return;
+        }
+        Tensor target = target(input(i));
+        if (target != null) {
+            MatMul.gemm(transA, transB, 1.0, a, b, 1.0, target);
+        } else {
+            give(i, MatMul.matmul(a, b, transA, transB));
+        }
+    }
+
+    /**
+     * Adds a gradient computed for the broadcast result of an op to input {@code i}, first summing it over the
+     * rows, columns or elements that the input was broadcast across (a bias {@code [C]} against a result
+     * {@code [R, C]} gets the column sums). {@code owned} says whether this call takes ownership of {@code full}.
+     */
+    public void addReduced(int i, Tensor full, boolean owned) {
+        Variable v = input(i);
+        if (!wants(i) || v.shape().size() == full.size()) {
+            if (owned) {
+                give(i, full);
+            } else {
+                add(i, full);
+            }
+            return;
+        }
+        Tensor reduced;
+        try {
+            reduced = Reductions.reduce(ReduceOp.SUM, broadcastAxis(v.shape(), full.shape()), full);
+        } finally {
+            if (owned) {
+                full.close();
+            }
+        }
+        give(i, reduced);
+    }
+
+    private ReduceAxis broadcastAxis(Shape input, Shape result) {
+        int rows = result.rows(), cols = result.cols();
+        if (input.size() == 1) {
+            return ReduceAxis.ALL;
+        }
+        if (input.size() == cols && input.cols() == cols) {
+            return ReduceAxis.PER_COLUMN;
+        }
+        if (input.size() == rows && input.cols() == 1) {
+            return ReduceAxis.PER_ROW;
+        }
+        throw new ShapeMismatchException(node.name() + " backward: input " + input
+                + " is not a row, column or scalar broadcast of the result " + result);
+    }
+
+    private Tensor target(Variable v) {
+        if (v.isLeaf()) {
+            return v.grad();
+        }
+        Pending p = pending.get(v);
+        return p == null ? null : p.grad();
+    }
+
+    private void adopt(Variable v, Tensor owner) {
+        Tensor g = owner.shape().equals(v.shape()) ? owner : owner.reshape(v.shape().dims());
+        pending.put(v, new Pending(g, owner));
+    }
+
+    private void checkSize(int i, Tensor contribution) {
+        Variable v = input(i);
+        if (contribution.size() != v.shape().size()) {
+            throw new ShapeMismatchException(node.name() + " backward: gradient for input " + i + " is "
+                    + contribution.shape() + " but the input is " + v.shape());
+        }
+    }
+
+    /** Checks an upstream gradient passed to {@link Variable#backward(Tensor)}. */
+    static void checkUpstream(Variable v, Tensor upstream) {
+        upstream.checkOpen();
+        if (upstream.size() != v.shape().size()) {
+            throw new ShapeMismatchException("backward: upstream gradient is " + upstream.shape()
+                    + " but the output is " + v.shape());
+        }
+        if (upstream.dtype() != v.dtype()) {
+            throw new DTypeMismatchException("backward: upstream gradient is " + upstream.dtype()
+                    + " but the output is " + v.dtype());
+        }
+        if (!upstream.isContiguous()) {
+            throw new ShapeMismatchException("backward: upstream gradient " + upstream.shape()
+                    + " is a strided view; copy() it first");
+        }
+    }
+}

@@ -1,0 +1,203 @@
+package dev.backprop.autograd;
+
+import dev.backprop.backend.ReduceAxis;
+import dev.backprop.backend.ReduceOp;
+import dev.backprop.backend.UnaryOp;
+import dev.backprop.tensor.Tensor;
+
+/**
+ * The public differentiable ops: each computes its value with the tensor facades (so it runs on any backend)
+ * and, while a {@link Tape} records and an input requires a gradient, records its backward rule. With these a
+ * model need not be a stack of layers:
+ *
+ * <pre>{@code
+ * // ŷ_i = αᵀ·exp(W·x_i + b), L = Σ (y_i - ŷ_i)²   (X is [N, in], W [k, in], b [k], α [k, 1])
+ * Variable u = Ops.exp(Ops.linear(x, w, b));
+ * Variable yHat = Ops.matmul(u, alpha);
+ * Variable d = Ops.sub(yHat, y);
+ * Variable loss = Ops.sum(Ops.mul(d, d));
+ * }</pre>
+ *
+ * Shapes and dtypes are checked by the tensor facades (their exceptions name the shapes); results are new
+ * tensors owned by the returned variable, except {@link #reshape}, whose value is a view of its input.
+ */
+public final class Ops {
+    private Ops() {
+    }
+
+    // ---- linear algebra ----------------------------------------------------------------------------------
+
+    /** {@code A·B} for rank-2 {@code [m, k]·[k, n]} or batched rank-3 operands. */
+    public static Variable matmul(Variable a, Variable b) {
+        return LinearOps.matmul(a, b, false, false);
+    }
+
+    /** {@code op(A)·op(B)}, where {@code op} transposes when its flag is set (no copy is made). */
+    public static Variable matmul(Variable a, Variable b, boolean transA, boolean transB) {
+        return LinearOps.matmul(a, b, transA, transB);
+    }
+
+    /**
+     * A dense layer: {@code Z = X·Wᵀ + b} for X {@code [N, in]}, W {@code [out, in]} (PyTorch's layout),
+     * b {@code [out]} or null. Gradients: {@code ∂X = δ·W}, {@code ∂W = δᵀ·X}, {@code ∂b} = column sums of δ.
+     *
+     * @throws dev.backprop.tensor.ShapeMismatchException when the shapes do not fit
+     */
+    public static Variable linear(Variable x, Variable w, Variable b) {
+        return LinearOps.linear(x, w, b);
+    }
+
+    /** {@code xᵀ} of a rank-2 variable (a copy). */
+    public static Variable transpose(Variable x) {
+        return LinearOps.transpose(x);
+    }
+
+    // ---- broadcasting arithmetic -------------------------------------------------------------------------
+
+    /** {@code a + b}; one operand may be a row {@code [C]}, a column {@code [R, 1]} or a scalar of the other. */
+    public static Variable add(Variable a, Variable b) {
+        return BroadcastOps.add(a, b);
+    }
+
+    /** {@code a - b}, broadcasting as {@link #add}. */
+    public static Variable sub(Variable a, Variable b) {
+        return BroadcastOps.sub(a, b);
+    }
+
+    /** {@code a ∘ b} (elementwise), broadcasting as {@link #add}. */
+    public static Variable mul(Variable a, Variable b) {
+        return BroadcastOps.mul(a, b);
+    }
+
+    /** {@code a / b} (elementwise), broadcasting as {@link #add}. */
+    public static Variable div(Variable a, Variable b) {
+        return BroadcastOps.div(a, b);
+    }
+
+    /** {@code alpha·x}. */
+    public static Variable scale(Variable x, double alpha) {
+        return UnaryOps.scale(x, alpha);
+    }
+
+    // ---- elementwise functions ---------------------------------------------------------------------------
+
+    /** {@code -x}. */
+    public static Variable neg(Variable x) {
+        return UnaryOps.apply(UnaryOp.NEG, 0, 0, x);
+    }
+
+    /** {@code e^x}. */
+    public static Variable exp(Variable x) {
+        return UnaryOps.apply(UnaryOp.EXP, 0, 0, x);
+    }
+
+    /** {@code ln x}. */
+    public static Variable log(Variable x) {
+        return UnaryOps.apply(UnaryOp.LOG, 0, 0, x);
+    }
+
+    /** {@code sqrt x}. */
+    public static Variable sqrt(Variable x) {
+        return UnaryOps.apply(UnaryOp.SQRT, 0, 0, x);
+    }
+
+    /** {@code |x|}; derivative 0 at 0 (as PyTorch). */
+    public static Variable abs(Variable x) {
+        return UnaryOps.apply(UnaryOp.ABS, 0, 0, x);
+    }
+
+    /** {@code x^p}. */
+    public static Variable pow(Variable x, double p) {
+        return UnaryOps.apply(UnaryOp.POW, p, 0, x);
+    }
+
+    /** {@code min(max(x, lo), hi)}; gradient 1 inside {@code [lo, hi]}, 0 outside. */
+    public static Variable clamp(Variable x, double lo, double hi) {
+        if (!(lo <= hi)) {
+            throw new IllegalArgumentException("clamp: lo " + lo + " must not exceed hi " + hi);
+        }
+        return UnaryOps.apply(UnaryOp.CLAMP, lo, hi, x);
+    }
+
+    /** The logistic sigmoid {@code 1/(1+e^-x)}; derivative {@code σ(1-σ)}. */
+    public static Variable sigmoid(Variable x) {
+        return UnaryOps.apply(UnaryOp.SIGMOID, 0, 0, x);
+    }
+
+    /** {@code tanh x}; derivative {@code 1 - tanh²}. */
+    public static Variable tanh(Variable x) {
+        return UnaryOps.apply(UnaryOp.TANH, 0, 0, x);
+    }
+
+    /** {@code max(0, x)}; derivative {@code 1[x > 0]}. */
+    public static Variable relu(Variable x) {
+        return UnaryOps.apply(UnaryOp.RELU, 0, 0, x);
+    }
+
+    /**
+     * The hard threshold {@code 1[x ≥ 0]}. Its derivative is 0 everywhere (no straight-through estimator), so
+     * no gradient flows through it; a backward pass that meets it logs a warning once per tape.
+     */
+    public static Variable threshold(Variable x) {
+        return UnaryOps.apply(UnaryOp.THRESHOLD, 0, 0, x);
+    }
+
+    // ---- reductions and shapes ---------------------------------------------------------------------------
+
+    /** Sum of all elements, shape {@code []}. */
+    public static Variable sum(Variable x) {
+        return ReduceOps.reduce(ReduceOp.SUM, ReduceAxis.ALL, x);
+    }
+
+    /** Mean of all elements, shape {@code []}. */
+    public static Variable mean(Variable x) {
+        return ReduceOps.reduce(ReduceOp.MEAN, ReduceAxis.ALL, x);
+    }
+
+    /** Sums of a tensor viewed as {@code [rows, cols]}: {@code [rows]} for PER_ROW, {@code [cols]} for
+     *  PER_COLUMN, {@code []} for ALL. */
+    public static Variable sum(Variable x, ReduceAxis axis) {
+        return ReduceOps.reduce(ReduceOp.SUM, axis, x);
+    }
+
+    /** Means along {@code axis} (see {@link #sum(Variable, ReduceAxis)}). */
+    public static Variable mean(Variable x, ReduceAxis axis) {
+        return ReduceOps.reduce(ReduceOp.MEAN, axis, x);
+    }
+
+    /** The same elements with new dimensions (one may be -1); the value is a view of {@code x}'s. */
+    public static Variable reshape(Variable x, int... dims) {
+        return ReduceOps.reshape(x, dims);
+    }
+
+    /** {@code [N, d1, d2, ...]} to {@code [N, d1·d2·...]} (a view). */
+    public static Variable flatten(Variable x) {
+        if (x.shape().rank() < 1) {
+            throw new IllegalArgumentException("flatten: needs a batch dimension, got a scalar");
+        }
+        int[] d = x.shape().dims();
+        long rest = 1;
+        for (int i = 1; i < d.length; i++) {
+            rest *= d[i];
+        }
+        return ReduceOps.reshape(x, d[0], Math.toIntExact(rest));
+    }
+
+    // ---- softmax -----------------------------------------------------------------------------------------
+
+    /** Softmax over the last dimension, per row, with the row maximum subtracted first. */
+    public static Variable softmax(Variable x) {
+        return SoftmaxOps.softmax(x);
+    }
+
+    /** Log-softmax over the last dimension, per row. */
+    public static Variable logSoftmax(Variable x) {
+        return SoftmaxOps.logSoftmax(x);
+    }
+
+    /** A constant scalar {@code []} on {@code like}'s backend and dtype (for {@code x + 1} ...); the variable
+     *  owns its tensor. */
+    public static Variable scalar(Variable like, double value) {
+        return new Variable(Tensor.full(like.backend(), like.dtype(), value), null, false, true, null);
+    }
+}

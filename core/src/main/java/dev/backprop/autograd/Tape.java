@@ -1,0 +1,177 @@
+package dev.backprop.autograd;
+
+import dev.backprop.tensor.Scope;
+import dev.backprop.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Logger;
+
+/**
+ * Records the differentiable ops run on the current thread, in order, so that {@link Variable#backward} can
+ * replay them in reverse (reverse-mode autodiff). The tape also owns the memory of one step: it opens a
+ * {@link Scope}, so every tensor made while it is open (op outputs, values saved for the backward pass,
+ * temporaries, pending gradients) is freed when the tape closes. Leaf gradients and parameters made before the
+ * tape opened live on. A training loop that opens one tape per step therefore keeps its memory flat.
+ *
+ * <pre>{@code
+ * model.zeroGrad();
+ * try (Tape tape = Tape.open()) {
+ *     Variable loss = lossFn.compute(model.forward(Variable.constant(x)), y);
+ *     loss.backward();
+ *     lossValue = loss.value().item();       // read what you need before the tape closes
+ * }
+ * optimizer.step();
+ * }</pre>
+ *
+ * Only one tape records per thread at a time; {@link NoGrad} suspends recording. Without an open tape, ops
+ * compute values only. A tape is confined to the thread that opened it.
+ */
+public final class Tape implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(Tape.class.getName());
+    private static final ThreadLocal<Tape> CURRENT = new ThreadLocal<>();
+
+    private final Thread thread = Thread.currentThread();
+    private final Scope scope;
+    private final List<Node> nodes = new ArrayList<>();
+    private boolean closed;
+    private boolean warnedZeroGradient;
+
+    private Tape() {
+        this.scope = Scope.open();
+    }
+
+    /**
+     * Starts recording on this thread.
+     *
+     * @throws IllegalStateException when a tape is already open on this thread
+     */
+    public static Tape open() {
+        if (CURRENT.get() != null) {
+            throw new IllegalStateException("a Tape is already recording on thread '"
+                    + Thread.currentThread().getName() + "'; close it before opening another");
+        }
+        Tape t = new Tape();
+        CURRENT.set(t);
+        return t;
+    }
+
+    /** Whether ops run now on this thread are recorded (a tape is open and no {@link NoGrad} is active). */
+    public static boolean isRecording() {
+        return CURRENT.get() != null && !NoGrad.isActive();
+    }
+
+    /** Whether an op on these inputs must be recorded: recording is on and some input requires a gradient. */
+    public static boolean needsGrad(Variable... inputs) {
+        if (!isRecording()) {
+            return false;
+        }
+        for (Variable v : inputs) {
+            if (v != null && v.requiresGrad()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The output of an op whose value has been computed: recorded with its backward rule when
+     * {@link #needsGrad} holds for {@code inputs}, else a plain value. Either way the variable owns {@code value}.
+     * Null inputs (an absent bias) are allowed and never receive gradients.
+     *
+     * @param name     the op name, for messages
+     * @param value    the op's result
+     * @param backward its backward rule; it may capture tensors saved in the forward pass (made while the tape
+     *                 is open, so freed with it)
+     */
+    public static Variable record(String name, Tensor value, BackwardFunction backward, Variable... inputs) {
+        if (!needsGrad(inputs)) {
+            return new Variable(value, null, false, true, null);
+        }
+        Tape tape = CURRENT.get();
+        Node node = new Node(tape, tape.nodes.size(), name, inputs.clone(), backward);
+        Variable out = new Variable(value, null, true, true, node);
+        node.output(out);
+        tape.nodes.add(node);
+        return out;
+    }
+
+    /** Keeps a tensor made while this tape is open alive after it closes (see {@link Scope#keep}). */
+    public Tensor keep(Tensor t) {
+        checkUsable();
+        return scope.keep(t);
+    }
+
+    /** Number of ops recorded so far. */
+    public int size() {
+        return nodes.size();
+    }
+
+    /** Logs, once per tape, that a backward pass met an op whose derivative is zero everywhere. */
+    void warnZeroGradient(String op) {
+        if (!warnedZeroGradient) {
+            warnedZeroGradient = true;
+            LOG.warning("backward through " + op + ": its derivative is 0 everywhere, so no gradient reaches "
+                    + "what comes before it; it is for inference (train with sigmoid or tanh instead)");
+        }
+    }
+
+    /** Runs the backward pass from {@code root} with {@code upstream} (borrowed). */
+    void backward(Variable root, Tensor upstream) {
+        checkUsable();
+        Node start = root.node();
+        if (start.tape() != this || start.index() >= nodes.size() || nodes.get(start.index()) != start) {
+            throw new IllegalStateException("backward(): this variable was recorded on another tape");
+        }
+        Map<Variable, Gradients.Pending> pending = new IdentityHashMap<>();
+        Tensor root0 = upstream.shape().equals(root.shape()) ? upstream : upstream.reshape(root.shape().dims());
+        pending.put(root, new Gradients.Pending(root0, root0));
+        try {
+            for (int i = start.index(); i >= 0; i--) {
+                Node n = nodes.get(i);
+                Gradients.Pending g = pending.remove(n.output());
+                if (g == null) {
+                    continue;
+                }
+                try {
+                    n.backward().backward(g.grad(), new Gradients(n, pending));
+                } finally {
+                    if (g.owner() != upstream) {
+                        g.close();
+                    }
+                }
+            }
+        } finally {
+            for (Gradients.Pending p : pending.values()) {
+                if (p.owner() != upstream) {
+                    p.close();
+                }
+            }
+        }
+    }
+
+    private void checkUsable() {
+        if (closed) {
+            throw new IllegalStateException("this Tape is closed; its graph and saved tensors are gone");
+        }
+        if (Thread.currentThread() != thread) {
+            throw new IllegalStateException("Tape opened on thread '" + thread.getName() + "' used from thread '"
+                    + Thread.currentThread().getName() + "'");
+        }
+    }
+
+    /** Stops recording and frees every tensor made while the tape was open (except kept ones). Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        checkUsable();
+        closed = true;
+        CURRENT.remove();
+        nodes.clear();
+        scope.close();
+    }
+}
