@@ -1,0 +1,121 @@
+package dev.backprop.nn;
+
+import dev.backprop.autograd.Ops;
+import dev.backprop.autograd.Variable;
+import dev.backprop.tensor.ShapeMismatchException;
+import dev.backprop.tensor.Tensor;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A fully connected layer like PyTorch's {@code nn.Linear}: {@code Z = X·Wᵀ + b} for X {@code [N, in]}, with
+ * W stored {@code [out, in]} and b {@code [out]}. The product is one GEMM with the transpose flag (no copy of
+ * W), the bias a row-broadcast add.
+ */
+public final class Dense implements Layer {
+    private final int in;
+    private final int out;
+    private final Variable weight;
+    private final Variable bias;
+
+    /**
+     * A layer whose parameters come from {@code factory} (weight {@code [out, in]}, then bias {@code [out]}).
+     *
+     * @param bias whether the layer has a bias
+     * @throws IllegalArgumentException when a size is not positive
+     */
+    public Dense(int in, int out, boolean bias, ParameterFactory factory) {
+        if (in <= 0 || out <= 0) {
+            throw new IllegalArgumentException("dense: in and out must be positive, got in=" + in + ", out=" + out);
+        }
+        this.in = in;
+        this.out = out;
+        this.weight = Variable.parameter(checked(factory.create("weight", new int[] {out, in}, ParameterRole.WEIGHT,
+                in, out), "weight", out, in));
+        Variable b = null;
+        if (bias) {
+            try {
+                b = Variable.parameter(checked(factory.create("bias", new int[] {out}, ParameterRole.BIAS, in, out),
+                        "bias", out));
+            } catch (RuntimeException e) {
+                weight.close();
+                throw e;
+            }
+        }
+        this.bias = b;
+    }
+
+    /**
+     * A layer around given tensors, taking ownership of them: {@code weight} {@code [out, in]}, {@code bias}
+     * {@code [out]} or null.
+     *
+     * @throws ShapeMismatchException when the shapes do not fit together
+     */
+    public static Dense of(Tensor weight, Tensor bias) {
+        if (weight.shape().rank() != 2) {
+            throw new ShapeMismatchException("dense: weight must be [out, in], got " + weight.shape());
+        }
+        int o = weight.shape().dim(0), i = weight.shape().dim(1);
+        return new Dense(i, o, bias != null, (name, shape, role, fanIn, fanOut) ->
+                role == ParameterRole.WEIGHT ? weight : bias);
+    }
+
+    private static Tensor checked(Tensor t, String name, int... dims) {
+        if (!java.util.Arrays.equals(t.shape().dims(), dims)) {
+            t.close();
+            throw new ShapeMismatchException("dense: " + name + " is " + t.shape() + ", expected "
+                    + java.util.Arrays.toString(dims));
+        }
+        return t;
+    }
+
+    /** Inputs per sample. */
+    public int inFeatures() {
+        return in;
+    }
+
+    /** Outputs per sample. */
+    public int outFeatures() {
+        return out;
+    }
+
+    /** The weight {@code [out, in]}. */
+    public Variable weight() {
+        return weight;
+    }
+
+    /** The bias {@code [out]}, or null. */
+    public Variable bias() {
+        return bias;
+    }
+
+    @Override
+    public Variable forward(Variable input) {
+        return Ops.linear(input, weight, bias);
+    }
+
+    @Override
+    public Map<String, Variable> parameters() {
+        Map<String, Variable> m = new LinkedHashMap<>();
+        m.put("weight", weight);
+        if (bias != null) {
+            m.put("bias", bias);
+        }
+        return m;
+    }
+
+    @Override
+    public LayerSpec spec() {
+        Map<String, Integer> args = new LinkedHashMap<>();
+        args.put("in", in);
+        args.put("out", out);
+        args.put("bias", bias != null ? 1 : 0);
+        return LayerSpec.of("dense", args);
+    }
+
+    @Override
+    public String toString() {
+        return "Dense(" + in + " -> " + out + (bias == null ? ", no bias" : "") + ")";
+    }
+}

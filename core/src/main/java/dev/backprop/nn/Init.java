@@ -1,0 +1,92 @@
+package dev.backprop.nn;
+
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.DType;
+import dev.backprop.tensor.Tensor;
+
+import java.util.Random;
+
+/**
+ * Weight initializers, drawn on the host from a seeded {@link Random} (whose algorithm Java specifies), so every
+ * backend starts from the same weights. Weights are drawn row-major, then the bias, layer after layer.
+ */
+public enum Init {
+    /**
+     * PyTorch's default for {@code nn.Linear}: {@code kaiming_uniform_(a=√5)}, which is
+     * {@code U(-1/√in, 1/√in)}, for the weight, and the same bound for the bias.
+     */
+    PYTORCH_DEFAULT,
+    /** Glorot/Xavier uniform: {@code U(-√(6/(in+out)), √(6/(in+out)))}; zero bias. */
+    XAVIER_UNIFORM,
+    /** Glorot/Xavier normal: {@code N(0, 2/(in+out))}; zero bias. */
+    XAVIER_NORMAL,
+    /** He/Kaiming uniform for ReLU: {@code U(-√(6/in), √(6/in))}; zero bias. */
+    HE_UNIFORM,
+    /** He/Kaiming normal for ReLU: {@code N(0, 2/in)}; zero bias. */
+    HE_NORMAL;
+
+    /**
+     * Draws {@code count} values for a parameter of a layer with {@code fanIn} inputs and {@code fanOut}
+     * outputs.
+     */
+    public double[] sample(ParameterRole role, int count, int fanIn, int fanOut, Random rng) {
+        double[] out = new double[count];
+        if (fanIn <= 0) {
+            return out;
+        }
+        if (role == ParameterRole.BIAS && this != PYTORCH_DEFAULT) {
+            return out;
+        }
+        switch (this) {
+            case PYTORCH_DEFAULT -> uniform(out, 1.0 / Math.sqrt(fanIn), rng);
+            case XAVIER_UNIFORM -> uniform(out, Math.sqrt(6.0 / (fanIn + fanOut)), rng);
+            case XAVIER_NORMAL -> normal(out, Math.sqrt(2.0 / (fanIn + fanOut)), rng);
+            case HE_UNIFORM -> uniform(out, Math.sqrt(6.0 / fanIn), rng);
+            case HE_NORMAL -> normal(out, Math.sqrt(2.0 / fanIn), rng);
+            default -> throw new AssertionError(this);
+        }
+        return out;
+    }
+
+    private static void uniform(double[] out, double bound, Random rng) {
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (2 * rng.nextDouble() - 1) * bound;
+        }
+    }
+
+    private static void normal(double[] out, double std, Random rng) {
+        for (int i = 0; i < out.length; i++) {
+            out[i] = rng.nextGaussian() * std;
+        }
+    }
+
+    /**
+     * A factory that makes parameters on {@code backend} in {@code dtype} (FLOAT32 or FLOAT64) with this
+     * initializer, drawing from {@code rng} in call order.
+     */
+    public ParameterFactory factory(Backend backend, DType dtype, Random rng) {
+        if (!dtype.isFloating()) {
+            throw new IllegalArgumentException("parameters must be FLOAT32 or FLOAT64, not " + dtype);
+        }
+        return (name, shape, role, fanIn, fanOut) -> {
+            long n = 1;
+            for (int d : shape) {
+                n = Math.multiplyExact(n, d);
+            }
+            double[] v = sample(role, Math.toIntExact(n), fanIn, fanOut, rng);
+            return hostTensor(backend, dtype, v, shape);
+        };
+    }
+
+    /** A tensor of {@code dtype} holding {@code values} (rounded to float for FLOAT32). */
+    static Tensor hostTensor(Backend backend, DType dtype, double[] values, int[] shape) {
+        if (dtype == DType.FLOAT64) {
+            return Tensor.of(backend, values, shape);
+        }
+        float[] f = new float[values.length];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) values[i];
+        }
+        return Tensor.of(backend, f, shape);
+    }
+}

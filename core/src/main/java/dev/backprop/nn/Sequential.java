@@ -1,0 +1,171 @@
+package dev.backprop.nn;
+
+import dev.backprop.autograd.Variable;
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.DType;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Layers applied in order, like PyTorch's {@code nn.Sequential}: parameters are named by the layer's index and
+ * its own name ({@code 0.weight}, {@code 0.bias}, {@code 2.weight} ...; activations count as layers), so a
+ * model file matches the {@code state_dict} of the equivalent PyTorch model.
+ *
+ * <pre>{@code
+ * Sequential model = Sequential.builder(backend, DType.FLOAT32).seed(42)
+ *         .flatten().dense(784, 128).relu().dense(128, 10).build();
+ * }</pre>
+ */
+public final class Sequential implements Layer {
+    private final List<Layer> layers;
+
+    /** A sequence of layers (taking ownership of them). */
+    public Sequential(List<? extends Layer> layers) {
+        this.layers = List.copyOf(layers);
+    }
+
+    /** A sequence of layers (taking ownership of them). */
+    public static Sequential of(Layer... layers) {
+        return new Sequential(List.of(layers));
+    }
+
+    /** A builder of initialized layers on {@code backend} with parameters of {@code dtype}. */
+    public static Builder builder(Backend backend, DType dtype) {
+        return new Builder(backend, dtype);
+    }
+
+    /** The layers, in order. */
+    public List<Layer> layers() {
+        return layers;
+    }
+
+    @Override
+    public Variable forward(Variable input) {
+        Variable x = input;
+        for (Layer l : layers) {
+            x = l.forward(x);
+        }
+        return x;
+    }
+
+    @Override
+    public Map<String, Variable> parameters() {
+        Map<String, Variable> m = new LinkedHashMap<>();
+        for (int i = 0; i < layers.size(); i++) {
+            for (Map.Entry<String, Variable> e : layers.get(i).parameters().entrySet()) {
+                m.put(i + "." + e.getKey(), e.getValue());
+            }
+        }
+        return Collections.unmodifiableMap(m);
+    }
+
+    @Override
+    public LayerSpec spec() {
+        List<LayerSpec> specs = new ArrayList<>();
+        for (Layer l : layers) {
+            specs.add(l.spec());
+        }
+        return new LayerSpec("sequential", Map.of(), specs);
+    }
+
+    @Override
+    public void close() {
+        layers.forEach(Layer::close);
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("Sequential(");
+        for (int i = 0; i < layers.size(); i++) {
+            sb.append(i == 0 ? "" : ", ").append(i).append(": ").append(layers.get(i));
+        }
+        return sb.append(')').toString();
+    }
+
+    /**
+     * Builds a {@link Sequential} layer by layer, drawing initial weights on the host from one seeded generator
+     * in layer order (weight, then bias), so the same seed gives the same model on every backend.
+     */
+    public static final class Builder {
+        private final Backend backend;
+        private final DType dtype;
+        private final List<Layer> layers = new ArrayList<>();
+        private long seed = 0;
+        private Init init = Init.PYTORCH_DEFAULT;
+        private Random rng;
+
+        private Builder(Backend backend, DType dtype) {
+            this.backend = backend;
+            this.dtype = dtype;
+        }
+
+        /** The seed of the initial weights (default 0); set it before adding layers. */
+        public Builder seed(long seed) {
+            if (rng != null) {
+                throw new IllegalStateException("seed() must come before the first dense layer");
+            }
+            this.seed = seed;
+            return this;
+        }
+
+        /** The initializer for the following dense layers (default {@link Init#PYTORCH_DEFAULT}). */
+        public Builder init(Init init) {
+            this.init = java.util.Objects.requireNonNull(init, "init");
+            return this;
+        }
+
+        /** Adds a dense layer {@code in → out} with a bias. */
+        public Builder dense(int in, int out) {
+            return dense(in, out, true);
+        }
+
+        /** Adds a dense layer {@code in → out}, with or without a bias. */
+        public Builder dense(int in, int out, boolean bias) {
+            if (rng == null) {
+                rng = new Random(seed);
+            }
+            layers.add(new Dense(in, out, bias, init.factory(backend, dtype, rng)));
+            return this;
+        }
+
+        public Builder flatten() {
+            return add(new Flatten());
+        }
+
+        public Builder relu() {
+            return add(Activation.relu());
+        }
+
+        public Builder sigmoid() {
+            return add(Activation.sigmoid());
+        }
+
+        public Builder tanh() {
+            return add(Activation.tanh());
+        }
+
+        /** Adds a hard threshold (inference only). */
+        public Builder threshold() {
+            return add(Activation.threshold());
+        }
+
+        public Builder identity() {
+            return add(Activation.identity());
+        }
+
+        /** Adds any layer (taking ownership). */
+        public Builder add(Layer layer) {
+            layers.add(layer);
+            return this;
+        }
+
+        public Sequential build() {
+            return new Sequential(layers);
+        }
+    }
+}
