@@ -1,0 +1,81 @@
+package dev.backprop.loss;
+
+import dev.backprop.autograd.Tape;
+import dev.backprop.autograd.Variable;
+import dev.backprop.backend.BinaryOp;
+import dev.backprop.backend.UnaryOp;
+import dev.backprop.tensor.Elementwise;
+import dev.backprop.tensor.Tensor;
+
+import java.util.OptionalLong;
+
+/**
+ * Binary cross-entropy on logits, like PyTorch's {@code nn.BCEWithLogitsLoss}: per element
+ * {@code ln(1+e^z) - y·z}, computed in the stable form {@code max(z,0) - y·z + ln(1+e^{-|z|})} so large
+ * {@code |z|} neither overflows nor loses the loss; mean over all elements by default. The gradient is
+ * {@code σ(z) - y}. Targets are 0/1 (or probabilities) of the logits' dtype with as many elements.
+ */
+public final class BinaryCrossEntropyWithLogits implements Loss {
+    private final Reduction reduction;
+
+    /** With the mean over all elements. */
+    public BinaryCrossEntropyWithLogits() {
+        this(Reduction.MEAN);
+    }
+
+    public BinaryCrossEntropyWithLogits(Reduction reduction) {
+        this.reduction = java.util.Objects.requireNonNull(reduction, "reduction");
+    }
+
+    @Override
+    public Variable compute(Variable logits, Tensor target) {
+        Tensor z = logits.value();
+        Tensor y = LossSupport.targetLike(name(), z, target);
+        Tensor value;
+        try (Tensor one = Tensor.full(z.backend(), z.dtype(), 1.0);
+             Tensor soft = Elementwise.apply(UnaryOp.ABS, z)) {
+            // ln(1 + e^{-|z|})
+            Elementwise.unary(UnaryOp.NEG, 0, 0, soft, soft);
+            Elementwise.unary(UnaryOp.EXP, 0, 0, soft, soft);
+            Elementwise.binary(BinaryOp.ADD, soft, one, soft);
+            Elementwise.unary(UnaryOp.LOG, 0, 0, soft, soft);
+            Tensor terms = Elementwise.apply(UnaryOp.RELU, z);
+            try (Tensor yz = Elementwise.mul(y, z)) {
+                Elementwise.binary(BinaryOp.SUB, terms, yz, terms);
+                Elementwise.binary(BinaryOp.ADD, terms, soft, terms);
+            } catch (RuntimeException e) {
+                terms.close();
+                throw e;
+            }
+            value = LossSupport.reduce(terms, reduction);
+        }
+        long count = z.size();
+        return Tape.record(name(), value, (g, grads) -> {
+            Tensor dz = Elementwise.apply(UnaryOp.SIGMOID, z);
+            Elementwise.binary(BinaryOp.SUB, dz, y, dz);
+            LossSupport.scaleByUpstream(dz, g, reduction, count);
+            grads.give(0, dz);
+        }, logits);
+    }
+
+    @Override
+    public Reduction reduction() {
+        return reduction;
+    }
+
+    @Override
+    public String name() {
+        return "bce_with_logits";
+    }
+
+    /** Samples where {@code z ≥ 0} agrees with {@code y ≥ 0.5}. */
+    @Override
+    public OptionalLong countCorrect(Tensor logits, Tensor target) {
+        return OptionalLong.of(LossSupport.countAgreeing(logits, target, 0.0));
+    }
+
+    @Override
+    public String toString() {
+        return "BinaryCrossEntropyWithLogits(" + reduction + ")";
+    }
+}
