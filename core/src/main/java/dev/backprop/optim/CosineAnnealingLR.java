@@ -1,0 +1,69 @@
+package dev.backprop.optim;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * PyTorch's {@code CosineAnnealingLR} in its closed form:
+ * {@code η_min + (base - η_min)·(1 + cos(π·epoch/T_max))/2}, reaching {@code η_min} at {@code T_max}.
+ */
+public final class CosineAnnealingLR implements LearningRateSchedule {
+    private final Optimizer optimizer;
+    private final double base;
+    private final int tMax;
+    private final double etaMin;
+    private int epoch;
+
+    /**
+     * @param tMax   epochs of the half cosine (&gt; 0)
+     * @param etaMin the final rate (finite, ≥ 0)
+     */
+    public CosineAnnealingLR(Optimizer optimizer, int tMax, double etaMin) {
+        if (tMax <= 0 || !(etaMin >= 0) || !Double.isFinite(etaMin)) {
+            throw new IllegalArgumentException("CosineAnnealingLR: needs tMax > 0 and a finite etaMin >= 0, got tMax="
+                    + tMax + ", etaMin=" + etaMin);
+        }
+        this.optimizer = optimizer;
+        this.base = optimizer.learningRate();
+        this.tMax = tMax;
+        this.etaMin = etaMin;
+    }
+
+    @Override
+    public void step() {
+        restore(epoch + 1);
+    }
+
+    @Override
+    public int epoch() {
+        return epoch;
+    }
+
+    @Override
+    public void restore(int epoch) {
+        if (epoch < 0) {
+            throw new IllegalArgumentException("CosineAnnealingLR: epoch must be >= 0, got " + epoch);
+        }
+        this.epoch = epoch;
+        optimizer.setLearningRate(rateAt(epoch));
+    }
+
+    @Override
+    public double rateAt(int epoch) {
+        return etaMin + (base - etaMin) * (1 + StrictMath.cos(StrictMath.PI * epoch / tMax)) / 2;
+    }
+
+    @Override
+    public String type() {
+        return "cosine";
+    }
+
+    @Override
+    public Map<String, Double> settings() {
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("base_lr", base);
+        m.put("t_max", (double) tMax);
+        m.put("eta_min", etaMin);
+        return m;
+    }
+}

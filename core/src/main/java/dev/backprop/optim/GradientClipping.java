@@ -1,0 +1,60 @@
+package dev.backprop.optim;
+
+import dev.backprop.autograd.Variable;
+import dev.backprop.backend.BackpropException;
+import dev.backprop.tensor.Elementwise;
+import dev.backprop.tensor.MatMul;
+import dev.backprop.tensor.Tensor;
+
+import java.util.Collection;
+
+/** Gradient clipping, as PyTorch's {@code torch.nn.utils.clip_grad_norm_}. */
+public final class GradientClipping {
+    private GradientClipping() {
+    }
+
+    /**
+     * Scales all gradients by {@code min(1, maxNorm / (‖g‖ + 1e-6))}, where {@code ‖g‖} is the 2-norm of all
+     * gradients together, so their global norm is at most {@code maxNorm}. Each squared norm is one
+     * {@code [1, n]·[1, n]ᵀ} GEMM accumulated into one scalar on the device; one number comes to the host.
+     *
+     * @param params parameters (leaves with gradients) on one backend with one dtype
+     * @return the global norm before clipping
+     * @throws IllegalArgumentException when {@code maxNorm} is not positive and finite
+     * @throws BackpropException        when the norm is NaN or infinite (the gradients are left as they are), as
+     *                                  PyTorch does with {@code error_if_nonfinite=True}
+     */
+    public static double clipByGlobalNorm(Collection<Variable> params, double maxNorm) {
+        if (!(maxNorm > 0) || !Double.isFinite(maxNorm)) {
+            throw new IllegalArgumentException("clipByGlobalNorm: maxNorm must be positive and finite, got " + maxNorm);
+        }
+        if (params.isEmpty()) {
+            return 0;
+        }
+        double norm = globalNorm(params);
+        if (!Double.isFinite(norm)) {
+            throw new BackpropException("clipByGlobalNorm: the total gradient norm is " + norm
+                    + "; the loss has diverged (lower the learning rate) or the data holds NaN/Inf");
+        }
+        double coef = maxNorm / (norm + 1e-6);
+        if (coef < 1) {
+            for (Variable p : params) {
+                Elementwise.scale(coef, p.grad(), p.grad());
+            }
+        }
+        return norm;
+    }
+
+    /** The 2-norm of all gradients together. */
+    public static double globalNorm(Collection<Variable> params) {
+        Variable first = params.iterator().next();
+        try (Tensor acc = Tensor.zeros(first.backend(), first.dtype(), 1, 1)) {
+            for (Variable p : params) {
+                Tensor g = p.grad();
+                Tensor row = g.reshape(1, Math.toIntExact(g.size()));
+                MatMul.gemm(false, true, 1.0, row, row, 1.0, acc);
+            }
+            return Math.sqrt(acc.item());
+        }
+    }
+}
