@@ -1,0 +1,65 @@
+package dev.backprop.benchmarks;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * SGEMM {@code C = A·B} (alpha 1, beta 0, FLOAT32) on every available backend and on OpenBLAS in the same run.
+ * Score: calls per second; GFLOP/s = score · 2mnk / 1e9 ({@code benchmarks/scripts/report.py} does that).
+ *
+ * <p>{@code impl} is a backend name or {@code openblas}; {@link BenchMain} fills it with the backends that can
+ * run here. Shapes: square 128 to 2048, and the products of one training step of the 784-256-128-10 MLP at
+ * batch 128 (layer 1 forward, its weight gradient {@code Xᵀ·dZ}, layer 2 forward, and the input gradient
+ * {@code dZ·Wᵀ}).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+public class GemmBenchmark {
+    /** A backend name ({@code cpu}, {@code opencl}, {@code cuda}) or {@code openblas}. */
+    @Param({"cpu", "openblas"})
+    public String impl;
+
+    /** Worker threads for {@code cpu} and OpenBLAS. */
+    @Param({"2"})
+    public int threads;
+
+    /** {@code N} or {@code MxKxN[:TN]}, see {@link GemmShape}. */
+    @Param({"128", "256", "512", "1024", "2048", "128x784x256", "784x128x256:TN", "128x256x128", "128x128x256:NT"})
+    public String shape;
+
+    private GemmTarget target;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        GemmShape s = GemmShape.parse(shape);
+        target = impl.equals(BenchMain.OPENBLAS) ? new OpenBlasGemm(s, threads, 42)
+                : new BackendGemm(BenchData.backend(impl, threads), true, s, 42);
+    }
+
+    @Benchmark
+    public void gemm() {
+        target.run();
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        target.close();
+    }
+}

@@ -1,0 +1,85 @@
+package dev.backprop.benchmarks;
+
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.Buffer;
+import dev.backprop.backend.DType;
+import dev.backprop.backend.ReduceAxis;
+import dev.backprop.backend.ReduceOp;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Sum of a {@code rows × cols} FLOAT32 matrix: over all elements, per row, or per column (the bias gradient).
+ * Score: calls per second; GB/s = score · 4·rows·cols / 1e9 (one read per element).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+public class ReductionBenchmark {
+    /** A backend name; {@link BenchMain} fills it with the backends that can run here. */
+    @Param({"cpu"})
+    public String backend;
+
+    /** Worker threads for {@code cpu}. */
+    @Param({"2"})
+    public int threads;
+
+    /** A {@link ReduceOp}, lower case. */
+    @Param({"sum"})
+    public String op;
+
+    /** A {@link ReduceAxis}: {@code all}, {@code per_row} or {@code per_column}. */
+    @Param({"all", "per_row", "per_column"})
+    public String axis;
+
+    /** Rows (4096 × 4096 = 16M elements by default). */
+    @Param({"4096"})
+    public int rows;
+
+    /** Columns. */
+    @Param({"4096"})
+    public int cols;
+
+    private Backend b;
+    private Buffer x;
+    private Buffer out;
+    private ReduceOp reduceOp;
+    private ReduceAxis reduceAxis;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        reduceOp = ReduceOp.valueOf(op.toUpperCase(Locale.ROOT));
+        reduceAxis = ReduceAxis.valueOf(axis.toUpperCase(Locale.ROOT));
+        b = BenchData.backend(backend, threads);
+        x = BenchData.uploadRandom(b, (long) rows * cols, 11);
+        out = b.allocate(DType.FLOAT32, reduceAxis.resultLength(rows, cols));
+    }
+
+    @Benchmark
+    public void reduce() {
+        b.reduce(reduceOp, reduceAxis, rows, cols, x, 0, out, 0);
+        b.synchronize();
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        b.close();
+    }
+}
