@@ -1,0 +1,172 @@
+package dev.backprop.spark.transport;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The connection from this rank to one peer. A receiver thread reads frames as soon as they arrive and queues
+ * them, so two ranks writing large messages to each other never block on full socket buffers; a sender
+ * thread writes frames in order, after the simulated network delay. A read failure or end of stream is queued
+ * as well, so a waiting collective fails at once instead of waiting for its timeout.
+ */
+final class PeerLink implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(PeerLink.class.getName());
+    private static final int MAX_PAYLOAD = Integer.MAX_VALUE - 64;
+
+    /** What the receiver queues when the connection ends. */
+    private record Closed(String why, Throwable cause) {
+    }
+
+    private final int self;
+    private final int peer;
+    private final Socket socket;
+    private final DataInputStream in;
+    private final OutputStream out;
+    private final NetworkDelay delay;
+    private final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
+    private final ExecutorService sender;
+    private final Thread receiver;
+    private volatile boolean closing;
+
+    PeerLink(int self, int peer, Socket socket, NetworkDelay delay) throws IOException {
+        this.self = self;
+        this.peer = peer;
+        this.socket = socket;
+        this.delay = delay;
+        socket.setSoTimeout(0);
+        this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 1 << 16));
+        this.out = new BufferedOutputStream(socket.getOutputStream(), 1 << 16);
+        String name = "backprop-rank" + self + "-peer" + peer;
+        this.sender = Executors.newSingleThreadExecutor(r -> daemon(r, name + "-send"));
+        this.receiver = daemon(this::receive, name + "-recv");
+        receiver.start();
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    /** The peer's rank. */
+    int peer() {
+        return peer;
+    }
+
+    private void receive() {
+        try {
+            while (true) {
+                Frame f = Frame.readFrom(in, MAX_PAYLOAD);
+                if (f.source() != peer) {
+                    throw new IOException("frame claims to come from rank " + f.source());
+                }
+                if (f.kind() == Frame.Kind.BYE) {
+                    inbox.add(new Closed("rank " + peer + " left the group (it finished or failed on its own)",
+                            null));
+                    return;
+                }
+                inbox.add(f);
+            }
+        } catch (EOFException e) {
+            inbox.add(new Closed("lost connection to rank " + peer + " (" + remote() + "): connection closed", e));
+        } catch (IOException | RuntimeException e) {
+            inbox.add(new Closed(closing ? "this rank closed its transport"
+                    : "lost connection to rank " + peer + " (" + remote() + "): " + e, e));
+        }
+    }
+
+    private String remote() {
+        return String.valueOf(socket.getRemoteSocketAddress());
+    }
+
+    /**
+     * Queues {@code frame} for sending; the future completes when it is written, or exceptionally with a
+     * {@link TransportException} naming the peer.
+     */
+    CompletableFuture<Void> send(Frame frame) {
+        return CompletableFuture.runAsync(() -> {
+            if (!delay.isNone()) {
+                delay.await(Frame.HEADER_BYTES + frame.payload().length);
+            }
+            try {
+                frame.writeTo(out);
+                out.flush();
+            } catch (IOException e) {
+                throw new TransportException(peer, "rank " + self + ": sending " + frame.kind() + " #" + frame.seq()
+                        + " to rank " + peer + " (" + remote() + ") failed: " + e, e);
+            }
+        }, sender);
+    }
+
+    /**
+     * The next frame from the peer, which must be {@code kind} number {@code seq}.
+     *
+     * @param deadline {@link System#nanoTime()} after which to give up
+     * @param timeout  the timeout the deadline came from, for the message
+     * @throws TransportException naming the peer when the connection ended, the deadline passed, the frame is
+     *                            not the expected one, or the thread was interrupted
+     */
+    Frame take(Frame.Kind kind, long seq, long deadline, String timeout) {
+        Object o;
+        try {
+            o = inbox.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TransportException(peer, "rank " + self + ": interrupted while waiting for " + kind + " #"
+                    + seq + " from rank " + peer, e);
+        }
+        if (o == null) {
+            throw new TransportException(peer, "rank " + self + ": no " + kind + " #" + seq + " from rank " + peer
+                    + " within " + timeout + "; rank " + peer + " is stalled or unreachable (" + remote() + ")");
+        }
+        if (o instanceof Closed c) {
+            inbox.add(c);
+            throw new TransportException(peer, "rank " + self + ": waiting for " + kind + " #" + seq + ": " + c.why(),
+                    c.cause());
+        }
+        Frame f = (Frame) o;
+        if (f.kind() != kind || f.seq() != seq) {
+            throw new TransportException(peer, "rank " + self + ": expected " + kind + " #" + seq + " from rank " + peer
+                    + " but got " + f.kind() + " #" + f.seq() + "; the ranks are not running the same schedule");
+        }
+        return f;
+    }
+
+    /** Says goodbye when the connection still works, then closes it and stops both threads. */
+    @Override
+    public void close() {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        try {
+            sender.submit(() -> {
+                new Frame(Frame.Kind.BYE, self, 0, 0, new byte[0]).writeTo(out);
+                out.flush();
+                return null;
+            }).get(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            LOG.log(Level.FINE, "rank " + self + ": no goodbye to rank " + peer, e);
+        }
+        sender.shutdownNow();
+        try {
+            socket.close();
+        } catch (IOException e) {
+            LOG.log(Level.FINE, "closing the connection to rank " + peer, e);
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package dev.backprop.spark.transport;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class NetworkDelayTest {
+    @Test
+    void parsesLatencyAndBandwidthWithUnits() {
+        NetworkDelay d = NetworkDelay.parse("200us,10Gbit");
+        assertEquals(200_000, d.latencyNanos());
+        assertEquals(1.25e9, d.bytesPerSecond());
+        assertEquals(200_000 + 800_000, d.nanosFor(1_000_000));
+        assertEquals(2_000_000, NetworkDelay.parse("2").latencyNanos(), "a bare number is milliseconds");
+        assertEquals(125e6, NetworkDelay.parse("0,125MB").bytesPerSecond());
+        assertEquals(NetworkDelay.NONE, NetworkDelay.parse("none"));
+        assertTrue(NetworkDelay.NONE.isNone());
+    }
+
+    @Test
+    void rejectsWhatItCannotRead() {
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> NetworkDelay.parse("1ms,10"))
+                .getMessage().contains("needs a unit"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> NetworkDelay.parse("fast"))
+                .getMessage().contains("'fast' is not a non-negative number"));
+        assertThrows(IllegalArgumentException.class, () -> NetworkDelay.parse("1ms,1Gbit,3"));
+        assertThrows(IllegalArgumentException.class, () -> new NetworkDelay(-1, 0));
+    }
+}
