@@ -29,6 +29,7 @@ public final class Elementwise {
 
     /** A new tensor {@code op(x; p1, p2)}. */
     public static Tensor apply(UnaryOp op, double p1, double p2, Tensor x) {
+        Checks.backendOf("unary " + op, x);
         Tensor out = Tensor.empty(x.backend(), x.dtype(), x.shape());
         return closeOnFailure(out, () -> unary(op, p1, p2, x, out));
     }

@@ -109,10 +109,23 @@ public final class Tensor implements AutoCloseable {
         return full(backend, dtype, 0.0, dims);
     }
 
-    /** A new tensor with every element {@code value}. */
+    /**
+     * A new tensor with every element {@code value}.
+     *
+     * @throws IllegalArgumentException for an INT32 tensor and a value that is not a whole number (checked before
+     *                                  anything is allocated)
+     */
     public static Tensor full(Backend backend, DType dtype, double value, int... dims) {
+        if (dtype == DType.INT32 && value != Math.rint(value)) {
+            throw new IllegalArgumentException("full: INT32 tensor " + Arrays.toString(dims) + " cannot hold " + value);
+        }
         Tensor t = empty(backend, dtype, Shape.of(dims));
-        backend.fill(t.buffer(), 0, t.size(), value);
+        try {
+            backend.fill(t.buffer(), 0, t.size(), value);
+        } catch (RuntimeException e) {
+            t.close();
+            throw e;
+        }
         return t;
     }
 
@@ -326,14 +339,16 @@ public final class Tensor implements AutoCloseable {
                 known *= d[i];
             }
         }
-        if (infer >= 0 && known > 0 && size() % known == 0) {
+        boolean inferred = infer < 0 || (known > 0 && size() % known == 0);
+        if (infer >= 0 && inferred) {
             d[infer] = Math.toIntExact(size() / known);
         }
-        Shape s = Shape.of(d);
-        if (s.size() != size() || (infer >= 0 && known == 0)) {
+        // Checked before Shape.of, which would reject a -1 left uninferred as a negative dimension.
+        if (!inferred || Arrays.stream(d).anyMatch(x -> x < 0) || Shape.of(d).size() != size()) {
             throw new ShapeMismatchException("cannot reshape " + shape + " (" + size() + " elements) to "
                     + Arrays.toString(dims));
         }
+        Shape s = Shape.of(d);
         if (!isContiguous()) {
             throw new ShapeMismatchException("reshape needs a contiguous tensor; " + shape + " is a strided view"
                     + " (use copy() first)");
