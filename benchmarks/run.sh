@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The short benchmark profile: every available backend beside OpenBLAS (JavaCPP, same JMH run), numpy's SGEMM
+# and PyTorch's elementwise ops (same invocation), then the markdown ratio table. About 6 minutes on 2 cores
+# with the defaults. Results go to benchmarks/target/results/<time>/ (JMH JSON, reference outputs, report.md).
+#
+#   benchmarks/run.sh                        # everything, 2 threads
+#   THREADS=1,2 benchmarks/run.sh            # both thread counts (about 9 minutes)
+#   SUITES=gemm SHAPES=512,1024,2048 REPEAT=5 benchmarks/run.sh   # interleaved repeats: median ratio + spread
+#   benchmarks/run.sh -p impl=cpu,openblas   # extra arguments go to every JMH invocation
+#
+# Settings (environment): THREADS (2), SUITES (gemm,unary,reduction), SHAPES (GemmBenchmark's list),
+# REPEAT (1), JMH_PROFILE ("-f 1 -wi 2 -w 1s -i 3 -r 1s").
+set -euo pipefail
+# shellcheck source=../bin/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../bin/common.sh"
+
+THREADS="${THREADS:-2}"
+SUITES="${SUITES:-gemm,unary,reduction}"
+SHAPES="${SHAPES:-128,256,512,1024,2048,128x784x256,784x128x256:TN,128x256x128,128x128x256:NT}"
+REPEAT="${REPEAT:-1}"
+read -r -a PROFILE <<< "${JMH_PROFILE:--f 1 -wi 2 -w 1s -i 3 -r 1s}"
+JAR="$BP_ROOT/benchmarks/target/benchmarks.jar"
+OUT="$BP_ROOT/benchmarks/target/results/$(date +%Y%m%d-%H%M%S)"
+PY=/usr/bin/python3
+
+bp_find_java
+bp_build_if_stale "$JAR" benchmarks core backend-cpu backend-opencl backend-cuda benchmarks
+mkdir -p "$OUT"
+
+# Some machines here set OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE for old OpenBLAS builds; they would slow both
+# references, so they are dropped for these commands only (never for tests).
+for v in OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; do
+    if [[ -n "${!v:-}" ]]; then bp_say "unsetting $v=${!v} for the benchmark commands"; fi
+done
+run() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$@"; }
+
+jmh() {  # jmh RESULT_FILE ARGS...: one benchmarks.jar run writing JSON
+    local result="$1"
+    shift
+    run "$BP_JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+        -XX:+IgnoreUnrecognizedVMOptions --sun-misc-unsafe-memory-access=allow \
+        -Dorg.bytedeco.javacpp.cachedir="$BP_ROOT/benchmarks/target/javacpp-cache" \
+        -jar "$JAR" "${PROFILE[@]}" -p threads="$THREADS" -rf json -rff "$result" "$@" ${EXTRA[@]+"${EXTRA[@]}"}
+}
+
+has_python_module() { [[ -x $PY ]] && $PY -c "import $1" >/dev/null 2>&1; }
+
+EXTRA=("$@")
+args=()
+echo "# benchmarks/run.sh THREADS=$THREADS SUITES=$SUITES REPEAT=$REPEAT; Java $BP_JAVA_MAJOR ($BP_JAVA); $(nproc) cores; results in $OUT"
+for ((i = 1; i <= REPEAT; i++)); do
+    r="$(printf %02d "$i")"  # file names sort in run order
+    if [[ ",$SUITES," == *,gemm,* ]]; then
+        if has_python_module numpy; then
+            squares="$(tr ',' '\n' <<< "$SHAPES" | grep -E '^[0-9]+$' | paste -sd, - || true)"
+            for t in ${THREADS//,/ }; do
+                [[ -n "$squares" ]] && run $PY "$BP_ROOT/benchmarks/scripts/gemm_bench.py" numpy float32 "$squares" "$t" \
+                    | tee "$OUT/numpy-$r-t$t.txt"
+                args+=(--numpy "$OUT/numpy-$r-t$t.txt")
+            done
+        else
+            echo "# numpy not installed (apt-get install python3-numpy libopenblas0-pthread): no numpy column"
+        fi
+        # One JMH run per shape, so each shape's implementations run back to back (paired under the same load).
+        for shape in ${SHAPES//,/ }; do
+            jmh "$OUT/gemm-$r-${shape//:/_}.json" 'GemmBenchmark' -p shape="$shape"
+        done
+    fi
+    families=()
+    [[ ",$SUITES," == *,unary,* ]] && families+=(UnaryBenchmark)
+    [[ ",$SUITES," == *,reduction,* ]] && families+=(ReductionBenchmark)
+    if [[ ${#families[@]} -gt 0 ]]; then
+        if has_python_module torch; then
+            for t in ${THREADS//,/ }; do
+                run $PY "$BP_ROOT/benchmarks/scripts/elementwise_torch.py" "$t" | tee "$OUT/torch-$r-t$t.txt"
+                args+=(--torch "$OUT/torch-$r-t$t.txt")
+            done
+        else
+            echo "# PyTorch not installed (apt-get install python3-torch): no PyTorch column"
+        fi
+        jmh "$OUT/elementwise-$r.json" "$(IFS='|'; echo "${families[*]}")"
+    fi
+done
+
+shopt -s nullglob
+jsons=("$OUT"/*.json)
+python3 "$BP_ROOT/benchmarks/scripts/report.py" ${args[@]+"${args[@]}"} "${jsons[@]}" | tee "$OUT/report.md"
