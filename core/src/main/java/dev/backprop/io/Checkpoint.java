@@ -1,0 +1,217 @@
+package dev.backprop.io;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import dev.backprop.nn.Layer;
+import dev.backprop.optim.LearningRateSchedule;
+import dev.backprop.optim.Optimizer;
+import dev.backprop.tensor.Tensor;
+
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Training checkpoints: a model file (see {@link ModelFile}) that also holds the optimizer state
+ * ({@code optimizer.<param>.<buffer>} tensors, the step counter and learning rate), the schedule's epoch and the
+ * caller's progress counters, so that training resumed from it continues exactly as if never interrupted.
+ * Restoring checks the file against the model, optimizer and schedule it goes into, completely, before changing
+ * anything; the dtypes must match exactly (no conversion, which would break exactness).
+ */
+public final class Checkpoint {
+    /** Metadata key of the optimizer's type, hyperparameters, step counter and learning rate. */
+    public static final String OPTIMIZER_KEY = "backprop.optimizer";
+    /** Metadata key of the schedule's type, settings and epoch. */
+    public static final String SCHEDULE_KEY = "backprop.schedule";
+    /** Metadata key of the caller's progress counters. */
+    public static final String PROGRESS_KEY = "backprop.progress";
+
+    private static final String ARCHITECTURE = ModelFile.ARCHITECTURE_KEY;
+
+    private Checkpoint() {
+    }
+
+    /**
+     * Writes a checkpoint atomically.
+     *
+     * @param schedule the schedule driving the optimizer, or null
+     * @param progress counters to store (epochs done, seed ...), returned by {@link #restore}
+     */
+    public static void save(Path path, Layer model, Optimizer optimizer, LearningRateSchedule schedule,
+                            Map<String, Long> progress) throws IOException {
+        Map<String, Tensor> tensors = new LinkedHashMap<>(ModelFile.valuesOf(model.parameters()));
+        optimizer.state().forEach((k, v) -> tensors.put(ModelFile.OPTIMIZER_PREFIX + k, v));
+        Map<String, String> meta = ModelFile.metadata(model);
+        JsonObject opt = new JsonObject();
+        opt.addProperty("type", optimizer.type());
+        opt.addProperty("lr", optimizer.learningRate());
+        opt.addProperty("step", optimizer.stepCount());
+        opt.add("hyperparameters", numbers(optimizer.hyperparameters()));
+        meta.put(OPTIMIZER_KEY, opt.toString());
+        if (schedule != null) {
+            JsonObject s = new JsonObject();
+            s.addProperty("type", schedule.type());
+            s.addProperty("epoch", schedule.epoch());
+            s.add("settings", numbers(schedule.settings()));
+            meta.put(SCHEDULE_KEY, s.toString());
+        }
+        meta.put(PROGRESS_KEY, numbers(progress).toString());
+        SafeTensorsFile.write(path, tensors, meta);
+    }
+
+    private static JsonObject numbers(Map<String, ? extends Number> m) {
+        JsonObject o = new JsonObject();
+        m.forEach(o::addProperty);
+        return o;
+    }
+
+    /**
+     * Restores model parameters, optimizer state and counters, and the schedule's epoch from a checkpoint.
+     *
+     * @param schedule the schedule to restore, or null when training has none (the file must agree)
+     * @return the progress counters stored with {@link #save}
+     * @throws ModelFileException when the file is invalid or was written for another model, optimizer
+     *                            (type or hyperparameters), schedule or dtype; nothing is changed then
+     */
+    public static Map<String, Long> restore(Path path, Layer model, Optimizer optimizer,
+                                            LearningRateSchedule schedule) throws IOException {
+        try (SafeTensorsFile f = SafeTensorsFile.open(path)) {
+            String file = path.toString();
+            Map<String, String> meta = f.header().metadata();
+            if (meta.get(ARCHITECTURE) == null) {
+                throw new ModelFileException(file + ": no '" + ARCHITECTURE
+                        + "' in the metadata: not a Backprop checkpoint");
+            }
+            ModelFile.checkArchitecture(f, model);
+            Map<String, Tensor> params = ModelFile.valuesOf(model.parameters());
+            checkExact(f, params, "");
+            Map<String, Tensor> state = optimizer.state();
+            checkExact(f, state, ModelFile.OPTIMIZER_PREFIX);
+            checkNoOthers(f, params, state);
+            JsonObject opt = object(file, meta, OPTIMIZER_KEY);
+            expect(file, "optimizer type", optimizer.type(), string(file, opt, "type"));
+            for (Map.Entry<String, Double> h : optimizer.hyperparameters().entrySet()) {
+                double saved = exactDouble(number(file, object(file, opt, "hyperparameters"), h.getKey()));
+                expect(file, "optimizer " + h.getKey(), h.getValue(), saved);
+            }
+            long step = number(file, opt, "step").longValueExact();
+            double lr = exactDouble(number(file, opt, "lr"));
+            int epoch = checkSchedule(file, meta, schedule);
+            Map<String, Long> progress = new LinkedHashMap<>();
+            JsonObject p = object(file, meta, PROGRESS_KEY);
+            for (String k : p.keySet()) {
+                progress.put(k, number(file, p, k).longValueExact());
+            }
+            ModelFile.copyIn(f, params, "");
+            ModelFile.copyIn(f, state, ModelFile.OPTIMIZER_PREFIX);
+            if (schedule != null) {
+                schedule.restore(epoch);
+            }
+            optimizer.restoreCounters(step, lr);
+            return progress;
+        } catch (ArithmeticException | NumberFormatException e) {
+            throw new ModelFileException(path + ": a counter in the checkpoint metadata is out of range: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static int checkSchedule(String file, Map<String, String> meta, LearningRateSchedule schedule)
+            throws ModelFileException {
+        if (schedule == null) {
+            if (meta.containsKey(SCHEDULE_KEY)) {
+                throw new ModelFileException(file + ": the checkpoint was written with a learning-rate schedule ("
+                        + meta.get(SCHEDULE_KEY) + "); pass the same schedule to resume exactly");
+            }
+            return 0;
+        }
+        JsonObject s = object(file, meta, SCHEDULE_KEY);
+        expect(file, "schedule type", schedule.type(), string(file, s, "type"));
+        for (Map.Entry<String, Double> h : schedule.settings().entrySet()) {
+            expect(file, "schedule " + h.getKey(), h.getValue(),
+                    exactDouble(number(file, object(file, s, "settings"), h.getKey())));
+        }
+        return number(file, s, "epoch").intValueExact();
+    }
+
+    /** Every target has a tensor under {@code prefix + name} with its shape and exactly its dtype. */
+    private static void checkExact(SafeTensorsFile f, Map<String, Tensor> targets, String prefix)
+            throws ModelFileException {
+        for (Map.Entry<String, Tensor> e : targets.entrySet()) {
+            String name = prefix + e.getKey();
+            Tensor t = e.getValue();
+            SafeTensorsHeader.Entry entry = f.require(name, t.dtype());
+            if (!Arrays.equals(entry.shape(), t.shape().dims()) || entry.dtype() != t.dtype()) {
+                throw new ModelFileException(f.header().file() + ": tensor '" + name + "' is "
+                        + entry.dtype().safetensorsName() + " " + Arrays.toString(entry.shape()) + ", expected "
+                        + t.dtype().safetensorsName() + " " + t.shape());
+            }
+        }
+    }
+
+    private static void checkNoOthers(SafeTensorsFile f, Map<String, Tensor> params, Map<String, Tensor> state)
+            throws ModelFileException {
+        for (String name : f.header().entries().keySet()) {
+            boolean known = params.containsKey(name) || (name.startsWith(ModelFile.OPTIMIZER_PREFIX)
+                    && state.containsKey(name.substring(ModelFile.OPTIMIZER_PREFIX.length())));
+            if (!known) {
+                throw new ModelFileException(f.header().file() + ": unexpected tensor '" + name + "' (the model has "
+                        + params.keySet() + ", the optimizer state " + state.keySet() + ")");
+            }
+        }
+    }
+
+    private static JsonObject object(String file, Map<String, String> meta, String key) throws ModelFileException {
+        String json = meta.get(key);
+        if (json == null) {
+            throw new ModelFileException(file + ": no '" + key + "' in the metadata: not a checkpoint (a model file?)");
+        }
+        try {
+            JsonElement e = StrictJson.parse(json);
+            if (e.isJsonObject()) {
+                return e.getAsJsonObject();
+            }
+        } catch (IOException e) {
+            throw new ModelFileException(file + ": metadata '" + key + "' is not valid JSON: " + e.getMessage(), e);
+        }
+        throw new ModelFileException(file + ": metadata '" + key + "' must be a JSON object");
+    }
+
+    private static JsonObject object(String file, JsonObject o, String key) throws ModelFileException {
+        JsonElement e = o.get(key);
+        if (e == null || !e.isJsonObject()) {
+            throw new ModelFileException(file + ": checkpoint field '" + key + "' must be an object");
+        }
+        return e.getAsJsonObject();
+    }
+
+    private static BigDecimal number(String file, JsonObject o, String key) throws ModelFileException {
+        JsonElement e = o.get(key);
+        if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
+            throw new ModelFileException(file + ": checkpoint field '" + key + "' must be a number, got " + e);
+        }
+        return (BigDecimal) e.getAsJsonPrimitive().getAsNumber();
+    }
+
+    /** The double a JSON number was written from (Gson writes the shortest decimal that round-trips). */
+    private static double exactDouble(BigDecimal b) {
+        return Double.parseDouble(b.toString());
+    }
+
+    private static String string(String file, JsonObject o, String key) throws ModelFileException {
+        JsonElement e = o.get(key);
+        if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
+            throw new ModelFileException(file + ": checkpoint field '" + key + "' must be a string, got " + e);
+        }
+        return e.getAsString();
+    }
+
+    private static void expect(String file, String what, Object mine, Object saved) throws ModelFileException {
+        if (!mine.equals(saved)) {
+            throw new ModelFileException(file + ": " + what + " is " + saved + " in the checkpoint but " + mine
+                    + " here; resume with the same settings");
+        }
+    }
+}

@@ -1,0 +1,181 @@
+package dev.backprop.io;
+
+import dev.backprop.autograd.Variable;
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.DType;
+import dev.backprop.nn.Layer;
+import dev.backprop.nn.LayerSpec;
+import dev.backprop.nn.Layers;
+import dev.backprop.tensor.DTypeMismatchException;
+import dev.backprop.tensor.Elementwise;
+import dev.backprop.tensor.Scope;
+import dev.backprop.tensor.Tensor;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Model files: the parameters in the safetensors format under the names and shapes of PyTorch's
+ * {@code state_dict} for the equivalent {@code nn.Sequential} ({@code 0.weight} {@code [out, in]},
+ * {@code 0.bias} ...), so {@code model.load_state_dict(safetensors.torch.load_file(path))} reads them, plus the
+ * architecture in the metadata ({@value #ARCHITECTURE_KEY}) so Backprop can rebuild the model from the file alone.
+ * Loading validates the whole file, and its fit to the model, before allocating anything.
+ */
+public final class ModelFile {
+    /** Metadata key of the architecture JSON. */
+    public static final String ARCHITECTURE_KEY = "backprop.architecture";
+    /** Metadata key of the file layout version. */
+    public static final String VERSION_KEY = "backprop.version";
+    /** Tensors under this prefix are optimizer state (in checkpoints); model loading ignores them. */
+    public static final String OPTIMIZER_PREFIX = "optimizer.";
+
+    private ModelFile() {
+    }
+
+    /** Saves {@code model}'s parameters and architecture to {@code path}, atomically. */
+    public static void save(Path path, Layer model) throws IOException {
+        SafeTensorsFile.write(path, new LinkedHashMap<>(valuesOf(model.parameters())), metadata(model));
+    }
+
+    static Map<String, String> metadata(Layer model) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("format", "pt");
+        m.put(VERSION_KEY, "1");
+        m.put(ARCHITECTURE_KEY, ArchitectureJson.write(model.spec()));
+        return m;
+    }
+
+    static Map<String, Tensor> valuesOf(Map<String, Variable> params) {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        params.forEach((k, v) -> m.put(k, v.value()));
+        return m;
+    }
+
+    /** Rebuilds the model a file describes, on {@code backend}, in the file's dtype. */
+    public static Layer load(Path path, Backend backend) throws IOException {
+        return load(path, backend, null);
+    }
+
+    /**
+     * Rebuilds the model a file describes, on {@code backend}, with parameters converted to {@code dtype}
+     * (FLOAT32 or FLOAT64; null keeps the file's).
+     *
+     * @throws ModelFileException when the file is invalid, has no architecture, or its tensors do not match it
+     */
+    public static Layer load(Path path, Backend backend, DType dtype) throws IOException {
+        try (SafeTensorsFile f = SafeTensorsFile.open(path)) {
+            String arch = f.header().metadata().get(ARCHITECTURE_KEY);
+            if (arch == null) {
+                throw new ModelFileException(path + ": no '" + ARCHITECTURE_KEY + "' in the metadata, so the model "
+                        + "cannot be rebuilt from the file; build it in code and use loadInto");
+            }
+            LayerSpec spec = ArchitectureJson.read(path.toString(), arch);
+            DType fileType = checkParameters(f, Layers.parameterShapes(spec), true);
+            DType target = dtype != null ? dtype : fileType;
+            if (!target.isFloating()) {
+                throw new IllegalArgumentException("parameters must be FLOAT32 or FLOAT64, not " + target);
+            }
+            if (target == DType.FLOAT64 && !backend.capabilities().float64()) {
+                throw new DTypeMismatchException(path + " holds " + fileType + " parameters but backend '"
+                        + backend.name() + "' has no FLOAT64; load it as FLOAT32");
+            }
+            try {
+                return Layers.create(spec, (name, shape, role, fanIn, fanOut) -> {
+                    try {
+                        return f.read(name, backend, target);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+            } catch (UncheckedIOException e) {
+                throw e.getCause();
+            }
+        }
+    }
+
+    /**
+     * Loads a file's parameters into an existing model (converted to the model's dtype). The file must hold
+     * exactly the model's parameter names with the model's shapes; when it records an architecture, that must be
+     * the model's too. Works on files written by PyTorch ({@code safetensors.torch.save_file(model.state_dict())}).
+     * The model is unchanged when anything does not match.
+     */
+    public static void loadInto(Path path, Layer model) throws IOException {
+        try (SafeTensorsFile f = SafeTensorsFile.open(path)) {
+            checkArchitecture(f, model);
+            checkParameters(f, shapesOf(model.parameters()), true);
+            copyIn(f, valuesOf(model.parameters()), "");
+        }
+    }
+
+    static void checkArchitecture(SafeTensorsFile f, Layer model) throws ModelFileException {
+        String arch = f.header().metadata().get(ARCHITECTURE_KEY);
+        if (arch != null) {
+            LayerSpec spec = ArchitectureJson.read(f.header().file(), arch);
+            if (!spec.equals(model.spec())) {
+                throw new ModelFileException(f.header().file() + ": the file's architecture " + arch
+                        + " differs from the model's " + ArchitectureJson.write(model.spec()));
+            }
+        }
+    }
+
+    static Map<String, int[]> shapesOf(Map<String, Variable> params) {
+        Map<String, int[]> m = new LinkedHashMap<>();
+        params.forEach((k, v) -> m.put(k, v.shape().dims()));
+        return m;
+    }
+
+    /**
+     * Checks that the file holds exactly the {@code expected} floating tensors (plus optimizer state when
+     * {@code allowOptimizer}), with those shapes and one dtype, which it returns.
+     */
+    static DType checkParameters(SafeTensorsFile f, Map<String, int[]> expected, boolean allowOptimizer)
+            throws ModelFileException {
+        String file = f.header().file();
+        DType dtype = null;
+        for (Map.Entry<String, int[]> e : expected.entrySet()) {
+            SafeTensorsHeader.Entry t = f.header().entries().get(e.getKey());
+            if (t == null) {
+                throw new ModelFileException(file + ": missing tensor '" + e.getKey() + "' (expected "
+                        + Arrays.toString(e.getValue()) + ")");
+            }
+            f.require(e.getKey(), DType.FLOAT32);
+            if (!Arrays.equals(t.shape(), e.getValue())) {
+                throw new ModelFileException(file + ": tensor '" + e.getKey() + "' has shape "
+                        + Arrays.toString(t.shape()) + ", expected " + Arrays.toString(e.getValue()));
+            }
+            if (dtype != null && t.dtype() != dtype) {
+                throw new ModelFileException(file + ": tensor '" + e.getKey() + "' is " + t.dtype().safetensorsName()
+                        + " but earlier parameters are " + dtype.safetensorsName() + " (one dtype per model)");
+            }
+            dtype = t.dtype();
+        }
+        for (String name : f.header().entries().keySet()) {
+            if (!expected.containsKey(name) && !(allowOptimizer && name.startsWith(OPTIMIZER_PREFIX))) {
+                throw new ModelFileException(file + ": unexpected tensor '" + name + "'; the model's parameters are "
+                        + expected.keySet());
+            }
+        }
+        return dtype == null ? DType.FLOAT32 : dtype;
+    }
+
+    /**
+     * Reads {@code prefix + name} for every target into temporaries first, then copies them all in, so a read
+     * failure leaves the targets unchanged.
+     */
+    static void copyIn(SafeTensorsFile f, Map<String, Tensor> targets, String prefix) throws IOException {
+        try (Scope scope = Scope.open()) {
+            Map<String, Tensor> read = new LinkedHashMap<>();
+            for (Map.Entry<String, Tensor> e : targets.entrySet()) {
+                Tensor target = e.getValue();
+                read.put(e.getKey(), f.read(prefix + e.getKey(), target.backend(), target.dtype()));
+            }
+            for (Map.Entry<String, Tensor> e : targets.entrySet()) {
+                Elementwise.copy(read.get(e.getKey()), e.getValue());
+            }
+        }
+    }
+}
