@@ -89,7 +89,10 @@ def fmt(v, digits=1):
 
 
 def ratio_text(ours, refs):
-    """Median ratio over runs paired by index, with the spread when there are several."""
+    """Median ratio over runs paired by index (or against the reference's median when the run counts differ),
+    with the spread when there are several."""
+    if len(refs) != len(ours) and refs:
+        refs = [statistics.median(refs)] * len(ours)
     pairs = [a / b for a, b in zip(ours, refs) if a and b]
     if not pairs:
         return "-"
