@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Training checkpoints: a model file (see {@link ModelFile}) that also holds the optimizer state
@@ -78,6 +79,19 @@ public final class Checkpoint {
      */
     public static Map<String, Long> restore(Path path, Layer model, Optimizer optimizer,
                                             LearningRateSchedule schedule) throws IOException {
+        return restore(path, model, optimizer, schedule, progress -> null);
+    }
+
+    /**
+     * As {@link #restore(Path, Layer, Optimizer, LearningRateSchedule)}, with a check of the stored progress
+     * counters that runs before anything is changed.
+     *
+     * @param progressCheck returns null when the counters fit, else what is wrong (thrown as a
+     *                      {@link ModelFileException})
+     */
+    public static Map<String, Long> restore(Path path, Layer model, Optimizer optimizer,
+                                            LearningRateSchedule schedule,
+                                            Function<Map<String, Long>, String> progressCheck) throws IOException {
         try (SafeTensorsFile f = SafeTensorsFile.open(path)) {
             String file = path.toString();
             Map<String, String> meta = f.header().metadata();
@@ -105,8 +119,13 @@ public final class Checkpoint {
             for (String k : p.keySet()) {
                 progress.put(k, number(file, p, k).longValueExact());
             }
-            ModelFile.copyIn(f, params, "");
-            ModelFile.copyIn(f, state, ModelFile.OPTIMIZER_PREFIX);
+            String problem = progressCheck.apply(progress);
+            if (problem != null) {
+                throw new ModelFileException(file + ": " + problem);
+            }
+            Map<String, Tensor> targets = new LinkedHashMap<>(params);
+            state.forEach((k, v) -> targets.put(ModelFile.OPTIMIZER_PREFIX + k, v));
+            ModelFile.copyIn(f, targets, "");
             if (schedule != null) {
                 schedule.restore(epoch);
             }

@@ -1,0 +1,12 @@
+package dev.backprop.train;
+
+/**
+ * A model's loss and accuracy over a data set.
+ *
+ * @param loss     the mean loss per example (the loss's mean reduction over the whole set; for a sum-reduced
+ *                 loss, the sum divided by the number of examples)
+ * @param accuracy the fraction classified correctly, or NaN when the loss does not classify
+ * @param examples how many examples were seen
+ */
+public record Evaluation(double loss, double accuracy, long examples) {
+}
