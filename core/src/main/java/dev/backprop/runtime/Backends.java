@@ -11,6 +11,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.ServiceLoader;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.stream.Collectors;
@@ -24,15 +26,29 @@ import java.util.stream.Collectors;
  * <p><b>Automatic</b> ({@link #auto}): the available backend of highest {@link Probe#rank()} (a GPU, then
  * {@code cpu}, then OpenCL on a CPU device), under the {@link FallbackPolicy} in {@code backprop.fallback}.
  * The choice is logged with the reasons better candidates were passed over.
+ *
+ * <p>The static methods use the providers on the class path. {@link #withProviders} gives the same logic over
+ * an explicit list (a {@link Registry}), for tests and for applications that wire backends by hand.
  */
 public final class Backends {
     private static final Logger LOG = Logger.getLogger(Backends.class.getName());
+    private static final Registry CLASS_PATH = new Registry(Backends::loadProviders, System::getenv);
 
     private Backends() {
     }
 
+    /** A registry over exactly {@code providers} (no {@link ServiceLoader}); configuration is read as usual. */
+    public static Registry withProviders(List<BackendProvider> providers) {
+        List<BackendProvider> copy = List.copyOf(providers);
+        return new Registry(() -> copy, System::getenv);
+    }
+
     /** Every provider on the class path, in name order. Never throws; broken providers are skipped and logged. */
     public static List<BackendProvider> providers() {
+        return CLASS_PATH.providers();
+    }
+
+    private static List<BackendProvider> loadProviders() {
         List<BackendProvider> out = new ArrayList<>();
         ServiceLoader<BackendProvider> loader = ServiceLoader.load(BackendProvider.class);
         var it = loader.iterator();
@@ -46,18 +62,17 @@ public final class Backends {
                 LOG.warning("skipping a backend provider that failed to load: " + e);
             }
         }
-        out.sort(Comparator.comparing(BackendProvider::name));
         return out;
     }
 
     /** Probes every provider (a probe that throws counts as unavailable with the error as its reason). */
     public static List<ProviderStatus> probeAll() {
-        return providers().stream().map(p -> new ProviderStatus(p, safeProbe(p))).collect(Collectors.toList());
+        return CLASS_PATH.probeAll();
     }
 
     /** Names of the providers on the class path. */
     public static List<String> names() {
-        return providers().stream().map(BackendProvider::name).collect(Collectors.toList());
+        return CLASS_PATH.names();
     }
 
     static Probe safeProbe(BackendProvider p) {
@@ -72,14 +87,7 @@ public final class Backends {
     /** The backend name requested by configuration: {@code backprop.backend}, then {@code BACKPROP_BACKEND};
      *  null when neither is set (or set to {@code auto}). */
     public static String configuredName() {
-        String v = System.getProperty("backprop.backend");
-        if (v == null || v.isBlank()) {
-            v = System.getenv("BACKPROP_BACKEND");
-        }
-        if (v == null || v.isBlank() || v.trim().equalsIgnoreCase("auto")) {
-            return null;
-        }
-        return v.trim().toLowerCase(Locale.ROOT);
+        return CLASS_PATH.configuredName();
     }
 
     /**
@@ -87,9 +95,7 @@ public final class Backends {
      * selection. {@code null} or {@code "auto"} mean "not given".
      */
     public static Backend create(String name, BackendOptions options) {
-        String n = name == null || name.isBlank() || name.equalsIgnoreCase("auto") ? configuredName()
-                : name.trim().toLowerCase(Locale.ROOT);
-        return n == null ? auto(options) : get(n, options);
+        return CLASS_PATH.create(name, options);
     }
 
     /** {@link #create(String, BackendOptions)} with default options and no name from code. */
@@ -109,29 +115,7 @@ public final class Backends {
      *                                     probe's (or creation's) reason when it cannot run here
      */
     public static Backend get(String name, BackendOptions options) {
-        List<ProviderStatus> all = probeAll();
-        for (ProviderStatus s : all) {
-            if (s.name().equalsIgnoreCase(name)) {
-                if (!s.probe().available()) {
-                    throw new BackendUnavailableException("backend '" + s.name() + "' is unavailable: "
-                            + s.probe().reason());
-                }
-                return createOrExplain(s, options);
-            }
-        }
-        throw new BackendUnavailableException("unknown backend '" + name + "'; known backends: "
-                + all.stream().map(ProviderStatus::name).collect(Collectors.joining(", "))
-                + (all.isEmpty() ? "(none: put a backend module such as backprop-backend-cpu on the class path)" : ""));
-    }
-
-    private static Backend createOrExplain(ProviderStatus s, BackendOptions options) {
-        try {
-            return s.provider().create(options);
-        } catch (BackendUnavailableException e) {
-            throw e;
-        } catch (RuntimeException | LinkageError e) {
-            throw new BackendUnavailableException("backend '" + s.name() + "' failed to start: " + e, e);
-        }
+        return CLASS_PATH.get(name, options);
     }
 
     /** What automatic selection would pick, and why the others were passed over; creates nothing. */
@@ -144,13 +128,7 @@ public final class Backends {
 
     /** Available providers by descending rank, plus the reasons for the unavailable ones. */
     public static Plan plan() {
-        List<ProviderStatus> all = probeAll();
-        List<ProviderStatus> candidates = all.stream().filter(s -> s.probe().available())
-                .sorted(Comparator.comparingInt((ProviderStatus s) -> -s.probe().rank()).thenComparing(ProviderStatus::name))
-                .collect(Collectors.toList());
-        List<String> passed = all.stream().filter(s -> !s.probe().available())
-                .map(s -> s.name() + ": " + s.probe().reason()).collect(Collectors.toList());
-        return new Plan(candidates, passed);
+        return CLASS_PATH.plan();
     }
 
     /**
@@ -160,33 +138,139 @@ public final class Backends {
      *                                     class path is unavailable
      */
     public static Backend auto(BackendOptions options) {
-        return auto(options, FallbackPolicy.fromSystemProperty());
+        return CLASS_PATH.auto(options);
     }
 
     /** Automatic selection under an explicit policy. */
     public static Backend auto(BackendOptions options, FallbackPolicy policy) {
-        Plan plan = plan();
-        List<String> passed = new ArrayList<>(plan.passedOver());
-        if (policy == FallbackPolicy.FAIL && !passed.isEmpty()) {
-            throw new BackendUnavailableException("backprop.fallback=fail and a backend on the class path is "
-                    + "unavailable: " + String.join("; ", passed));
+        return CLASS_PATH.auto(options, policy);
+    }
+
+    /**
+     * Selection over one source of providers: the class path for the static methods of {@link Backends}, or
+     * an explicit list from {@link Backends#withProviders}. Each method means exactly what the static method
+     * of the same name documents.
+     */
+    public static final class Registry {
+        private final Supplier<List<BackendProvider>> source;
+        private final UnaryOperator<String> environment;
+
+        /** {@code environment} looks up environment variables (replaceable so tests need not set real ones). */
+        Registry(Supplier<List<BackendProvider>> source, UnaryOperator<String> environment) {
+            this.source = source;
+            this.environment = environment;
         }
-        for (ProviderStatus s : plan.candidates()) {
-            try {
-                Backend b = createOrExplain(s, options);
-                Level level = policy == FallbackPolicy.WARN && !passed.isEmpty() ? Level.WARNING : Level.INFO;
-                LOG.log(level, "backend '" + s.name() + "' selected automatically" + (passed.isEmpty() ? ""
-                        : "; passed over: " + String.join("; ", passed)));
-                return b;
-            } catch (BackendUnavailableException e) {
-                if (policy == FallbackPolicy.FAIL) {
-                    throw e;
+
+        /** This registry reading environment variables from {@code environment} instead of the process. */
+        Registry withEnvironment(UnaryOperator<String> environment) {
+            return new Registry(source, environment);
+        }
+
+        /** The providers, in name order. */
+        public List<BackendProvider> providers() {
+            List<BackendProvider> out = new ArrayList<>(source.get());
+            out.sort(Comparator.comparing(BackendProvider::name));
+            return out;
+        }
+
+        /** See {@link Backends#probeAll()}. */
+        public List<ProviderStatus> probeAll() {
+            return providers().stream().map(p -> new ProviderStatus(p, safeProbe(p))).collect(Collectors.toList());
+        }
+
+        /** See {@link Backends#names()}. */
+        public List<String> names() {
+            return providers().stream().map(BackendProvider::name).collect(Collectors.toList());
+        }
+
+        /** See {@link Backends#configuredName()}. */
+        public String configuredName() {
+            String v = System.getProperty("backprop.backend");
+            if (v == null || v.isBlank()) {
+                v = environment.apply("BACKPROP_BACKEND");
+            }
+            if (v == null || v.isBlank() || v.trim().equalsIgnoreCase("auto")) {
+                return null;
+            }
+            return v.trim().toLowerCase(Locale.ROOT);
+        }
+
+        /** See {@link Backends#create(String, BackendOptions)}. */
+        public Backend create(String name, BackendOptions options) {
+            String n = name == null || name.isBlank() || name.equalsIgnoreCase("auto") ? configuredName()
+                    : name.trim().toLowerCase(Locale.ROOT);
+            return n == null ? auto(options) : get(n, options);
+        }
+
+        /** See {@link Backends#get(String, BackendOptions)}. */
+        public Backend get(String name, BackendOptions options) {
+            List<ProviderStatus> all = probeAll();
+            for (ProviderStatus s : all) {
+                if (s.name().equalsIgnoreCase(name)) {
+                    if (!s.probe().available()) {
+                        throw new BackendUnavailableException("backend '" + s.name() + "' is unavailable: "
+                                + s.probe().reason());
+                    }
+                    return createOrExplain(s, options);
                 }
-                passed.add(s.name() + ": " + e.getMessage());
+            }
+            throw new BackendUnavailableException("unknown backend '" + name + "'; known backends: "
+                    + (all.isEmpty() ? "none (put a backend module such as backprop-backend-cpu on the class path)"
+                    : all.stream().map(ProviderStatus::name).collect(Collectors.joining(", "))));
+        }
+
+        private static Backend createOrExplain(ProviderStatus s, BackendOptions options) {
+            try {
+                return s.provider().create(options);
+            } catch (BackendUnavailableException e) {
+                throw e;
+            } catch (RuntimeException | LinkageError e) {
+                throw new BackendUnavailableException("backend '" + s.name() + "' failed to start: " + e, e);
             }
         }
-        throw new BackendUnavailableException("no backend can run here"
-                + (passed.isEmpty() ? " (no backend module on the class path; add backprop-backend-cpu)"
-                : ": " + String.join("; ", passed)));
+
+        /** See {@link Backends#plan()}. */
+        public Plan plan() {
+            List<ProviderStatus> all = probeAll();
+            List<ProviderStatus> candidates = all.stream().filter(s -> s.probe().available())
+                    .sorted(Comparator.comparingInt((ProviderStatus s) -> -s.probe().rank())
+                            .thenComparing(ProviderStatus::name))
+                    .collect(Collectors.toList());
+            List<String> passed = all.stream().filter(s -> !s.probe().available())
+                    .map(s -> s.name() + ": " + s.probe().reason()).collect(Collectors.toList());
+            return new Plan(candidates, passed);
+        }
+
+        /** See {@link Backends#auto(BackendOptions)}. */
+        public Backend auto(BackendOptions options) {
+            return auto(options, FallbackPolicy.fromSystemProperty());
+        }
+
+        /** See {@link Backends#auto(BackendOptions, FallbackPolicy)}. */
+        public Backend auto(BackendOptions options, FallbackPolicy policy) {
+            Plan plan = plan();
+            List<String> passed = new ArrayList<>(plan.passedOver());
+            if (policy == FallbackPolicy.FAIL && !passed.isEmpty()) {
+                throw new BackendUnavailableException("backprop.fallback=fail and a backend on the class path is "
+                        + "unavailable: " + String.join("; ", passed));
+            }
+            for (ProviderStatus s : plan.candidates()) {
+                try {
+                    Backend b = createOrExplain(s, options);
+                    Level level = policy == FallbackPolicy.WARN && !passed.isEmpty() ? Level.WARNING : Level.INFO;
+                    LOG.log(level, "backend '" + s.name() + "' selected automatically" + (passed.isEmpty() ? ""
+                            : "; passed over: " + String.join("; ", passed)));
+                    return b;
+                } catch (BackendUnavailableException e) {
+                    if (policy == FallbackPolicy.FAIL) {
+                        throw e;
+                    }
+                    passed.add(s.name() + ": " + e.getMessage());
+                }
+            }
+            throw new BackendUnavailableException("no backend can run here"
+                    + (passed.isEmpty() ? " (no backend module on the class path; add backprop-backend-cpu)"
+                    : ": " + String.join("; ", passed)));
+        }
     }
 }

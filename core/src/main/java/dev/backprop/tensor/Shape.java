@@ -56,10 +56,12 @@ public final class Shape {
      * Rows when viewed as a matrix: the product of all but the last dimension (1 for rank 0 and 1).
      */
     public int rows() {
-        if (dims.length < 2) {
-            return 1;
+        // A product, not size / cols: the last dimension may be 0.
+        long rows = 1;
+        for (int i = 0; i < dims.length - 1; i++) {
+            rows = Math.multiplyExact(rows, dims[i]);
         }
-        return Math.toIntExact(size / dims[dims.length - 1] );
+        return Math.toIntExact(rows);
     }
 
     /** Columns when viewed as a matrix: the last dimension (1 for a scalar). */

@@ -1,0 +1,126 @@
+package dev.backprop.tensor;
+
+import dev.backprop.backend.DType;
+import dev.backprop.reference.ReferenceBackend;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ScopeTest {
+    private final ReferenceBackend backend = new ReferenceBackend();
+
+    @AfterEach
+    void closeBackend() {
+        backend.close();
+    }
+
+    private Tensor tensor() {
+        return Tensor.zeros(backend, DType.FLOAT32, 4);
+    }
+
+    @Test
+    void closesWhatWasCreatedInside() {
+        Tensor outside = tensor();
+        Tensor inside;
+        Tensor view;
+        try (Scope scope = Scope.open()) {
+            inside = tensor();
+            view = outside.rows(0, 2);
+            Reductions.sum(inside);
+            assertEquals(3, scope.size(), "inside, the view and the sum's result");
+        }
+        assertTrue(inside.isClosed());
+        assertTrue(view.isClosed(), "a view made inside is closed");
+        assertFalse(outside.isClosed(), "a view's closing leaves its owner from outside alone");
+        assertEquals(1, backend.memoryStats().liveBuffers());
+        outside.close();
+    }
+
+    @Test
+    void keepMovesToTheEnclosingScope() {
+        Tensor kept;
+        Tensor inner;
+        try (Scope outer = Scope.open()) {
+            try (Scope scope = Scope.open()) {
+                inner = tensor();
+                kept = scope.keep(tensor());
+                assertEquals(1, scope.size());
+            }
+            assertTrue(inner.isClosed());
+            assertFalse(kept.isClosed(), "kept past the inner scope");
+            assertEquals(1, outer.size(), "now owned by the outer scope");
+        }
+        assertTrue(kept.isClosed(), "closed with the outer scope");
+        assertEquals(0, backend.memoryStats().liveBuffers());
+    }
+
+    @Test
+    void keepInTheOutermostScopeHandsOwnershipToTheCaller() {
+        Tensor kept;
+        try (Scope scope = Scope.open()) {
+            Tensor a = tensor();
+            Tensor b = tensor();
+            scope.keepAll(List.of(a, b));
+            kept = a;
+            assertEquals(0, scope.size());
+            b.close();
+        }
+        assertFalse(kept.isClosed());
+        kept.close();
+        assertEquals(0, backend.memoryStats().liveBuffers());
+    }
+
+    @Test
+    void closeIsIdempotentAndKeepAfterCloseFails() {
+        Scope scope = Scope.open();
+        Tensor t = tensor();
+        scope.close();
+        scope.close();
+        assertTrue(t.isClosed());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> scope.keep(t));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        try (Scope next = Scope.open()) {
+            Tensor u = tensor();
+            assertEquals(1, next.size(), "a closed scope no longer collects tensors");
+            assertSame(u, next.keep(u));
+            u.close();
+        }
+    }
+
+    @Test
+    void confinedToItsThread() throws InterruptedException, ExecutionException {
+        try (Scope scope = Scope.open()) {
+            Tensor t = tensor();
+            Tensor fromOtherThread = CompletableFuture.supplyAsync(this::tensor).get();
+            assertEquals(1, scope.size(), "tensors made on another thread do not join this thread's scope");
+            IllegalStateException keep = CompletableFuture.supplyAsync(
+                    () -> assertThrows(IllegalStateException.class, () -> scope.keep(t))).get();
+            assertTrue(keep.getMessage().contains("thread"), keep.getMessage());
+            IllegalStateException close = CompletableFuture.supplyAsync(
+                    () -> assertThrows(IllegalStateException.class, scope::close)).get();
+            assertTrue(close.getMessage().contains("thread"), close.getMessage());
+            assertFalse(t.isClosed(), "a refused close closed nothing");
+            fromOtherThread.close();
+        }
+        assertEquals(0, backend.memoryStats().liveBuffers());
+    }
+
+    @Test
+    void closingOneTensorTwiceInAScopeIsHarmless() {
+        try (Scope scope = Scope.open()) {
+            Tensor t = tensor();
+            t.close();
+            assertEquals(1, scope.size());
+        }
+        assertEquals(0, backend.memoryStats().liveBuffers());
+    }
+}
