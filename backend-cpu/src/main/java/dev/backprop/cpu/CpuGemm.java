@@ -1,0 +1,229 @@
+package dev.backprop.cpu;
+
+import dev.backprop.backend.DType;
+
+/**
+ * GEMM for the cpu backend: a Goto/BLIS-style blocked driver around the register-blocked micro-kernels of a
+ * {@link GemmKernel} (Vector API or scalar, FLOAT32 or FLOAT64).
+ *
+ * <h2>Blocking</h2>
+ * For one C block the loops are, from the outside in: {@code jc} over columns in steps of {@code nc} (the
+ * packed B block, {@code kc × nc}, is sized for L3), {@code pc} over the depth in steps of {@code kc} (B is
+ * packed once per (jc, pc)), {@code ic} over rows in steps of {@code mc} (the packed A block, {@code mc × kc},
+ * is sized for L2), then {@code jr}/{@code ir} over register tiles, where one {@code kc × nr} B panel stays in L1
+ * while the A panels stream past it. beta is applied on the first depth block only; later blocks accumulate.
+ * Defaults come from the kernel and can be overridden with {@code backprop.cpu.gemm.mc/kc/nc}.
+ *
+ * <h2>Threads</h2>
+ * C is cut into a {@code tm × tn} grid of blocks, one per chunk, aligned to the tile size. Each chunk packs the A
+ * rows and B columns it needs into its own workspace, so chunks share nothing and need no barriers. The grid
+ * minimises repacking: splitting rows repacks B once per row block, splitting columns repacks A, so the split
+ * goes along the dimension whose repacking is cheaper. A batch with at least as many items as threads is split
+ * by item instead. Products under {@link #SERIAL_WORK} multiply-adds run on the caller alone.
+ */
+final class CpuGemm {
+    /** Multiply-adds below which a product is not worth handing to another thread (about 64³). */
+    static final long SERIAL_WORK = 1L << 18;
+
+    private final CpuThreads threads;
+    private final CpuWorkspaces workspaces;
+    private final Plan<float[]> f32;
+    private final Plan<double[]> f64;
+
+    CpuGemm(CpuThreads threads, CpuWorkspaces workspaces, GemmKernel<float[]> f32, GemmKernel<double[]> f64,
+            Blocking f32Blocking, Blocking f64Blocking) {
+        this.threads = threads;
+        this.workspaces = workspaces;
+        this.f32 = new Plan<>(f32, f32Blocking.roundedTo(f32));
+        this.f64 = new Plan<>(f64, f64Blocking.roundedTo(f64));
+    }
+
+    /** Cache block sizes: rows of A per L2 block, depth per panel, columns of B per L3 block. */
+    record Blocking(int mc, int kc, int nc) {
+        Blocking {
+            if (mc < 1 || kc < 1 || nc < 1) {
+                throw new IllegalArgumentException("backprop.cpu.gemm.mc/kc/nc must be positive, got mc=" + mc
+                        + ", kc=" + kc + ", nc=" + nc);
+            }
+        }
+
+        static Blocking defaultsOf(GemmKernel<?> k) {
+            return new Blocking(k.defaultMc(), k.defaultKc(), k.defaultNc());
+        }
+
+        /** mc and nc rounded up to whole tiles, so only the matrix edge has partial tiles. */
+        Blocking roundedTo(GemmKernel<?> k) {
+            return new Blocking(roundUp(mc, k.mr), kc, roundUp(nc, k.nr));
+        }
+
+        @Override
+        public String toString() {
+            return "mc=" + mc + " kc=" + kc + " nc=" + nc;
+        }
+    }
+
+    private record Plan<A>(GemmKernel<A> kernel, Blocking blocking) {
+    }
+
+    /** One product: {@code C = alpha·op(A)·op(B) + beta·C} on arrays with element offsets. */
+    private record Product<A>(boolean transA, boolean transB, int m, int n, int k, double alpha, A a, int aOff,
+                              int lda, A b, int bOff, int ldb, double beta, A c, int cOff, int ldc) {
+        Product<A> item(long i, long strideA, long strideB, long strideC) {
+            return new Product<>(transA, transB, m, n, k, alpha, a, (int) (aOff + i * strideA), lda, b,
+                    (int) (bOff + i * strideB), ldb, beta, c, (int) (cOff + i * strideC), ldc);
+        }
+    }
+
+    /** Description of the kernels and blocking, for capability details. */
+    String describe() {
+        return "f32 " + f32.kernel().describe() + " " + f32.blocking() + "; f64 " + f64.kernel().describe() + " "
+                + f64.blocking();
+    }
+
+    /** {@link dev.backprop.backend.Backend#gemm}, with arguments already validated by core. */
+    void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha, CpuBuffer a, long aOff, int lda,
+              CpuBuffer b, long bOff, int ldb, double beta, CpuBuffer c, long cOff, int ldc, int batch,
+              long strideA, long strideB, long strideC) {
+        if (c.dtype() == DType.FLOAT64) {
+            run(f64, new Product<>(transA, transB, m, n, k, alpha, a.doubles(), (int) aOff, lda, b.doubles(),
+                    (int) bOff, ldb, beta, c.doubles(), (int) cOff, ldc), batch, strideA, strideB, strideC);
+        } else {
+            run(f32, new Product<>(transA, transB, m, n, k, alpha, a.floats(), (int) aOff, lda, b.floats(),
+                    (int) bOff, ldb, beta, c.floats(), (int) cOff, ldc), batch, strideA, strideB, strideC);
+        }
+    }
+
+    private <A> void run(Plan<A> plan, Product<A> p, int batch, long strideA, long strideB, long strideC) {
+        if (p.m() == 0 || p.n() == 0 || batch == 0) {
+            return;
+        }
+        long work = (long) p.m() * p.n() * Math.max(1, p.k());
+        if (batch >= threads.threads() && batch > 1 && work * batch >= SERIAL_WORK) {
+            int chunks = threads.chunksFor(work * batch, SERIAL_WORK);
+            threads.parallelFor(chunks, chunk -> {
+                long lo = (long) batch * chunk / chunks, hi = (long) batch * (chunk + 1) / chunks;
+                for (long i = lo; i < hi; i++) {
+                    serial(plan, p.item(i, strideA, strideB, strideC));
+                }
+            });
+            return;
+        }
+        for (long i = 0; i < batch; i++) {
+            parallel(plan, p.item(i, strideA, strideB, strideC));
+        }
+    }
+
+    /** One product over a grid of C blocks, one per chunk. */
+    private <A> void parallel(Plan<A> plan, Product<A> p) {
+        GemmKernel<A> kn = plan.kernel();
+        long work = (long) p.m() * p.n() * Math.max(1, p.k());
+        int chunks = threads.chunksFor(work, SERIAL_WORK);
+        if (chunks == 1) {
+            serial(plan, p);
+            return;
+        }
+        int rowTiles = ceilDiv(p.m(), kn.mr), colTiles = ceilDiv(p.n(), kn.nr);
+        int tm = splitRows(chunks, rowTiles, colTiles, p.m(), p.n());
+        int tn = Math.max(1, Math.min(chunks / tm, colTiles));
+        threads.parallelFor(tm * tn, chunk -> {
+            int bi = chunk / tn, bj = chunk % tn;
+            int i0 = tileBound(bi, tm, rowTiles, kn.mr, p.m()), i1 = tileBound(bi + 1, tm, rowTiles, kn.mr, p.m());
+            int j0 = tileBound(bj, tn, colTiles, kn.nr, p.n()), j1 = tileBound(bj + 1, tn, colTiles, kn.nr, p.n());
+            block(plan, p, i0, i1, j0, j1);
+        });
+    }
+
+    /**
+     * Rows of the chunk grid: the divisor {@code tm} of {@code chunks} that minimises repacking
+     * ({@code tn·m} for A plus {@code tm·n} for B, each times k) among grids that have a tile for every block.
+     */
+    static int splitRows(int chunks, int rowTiles, int colTiles, int m, int n) {
+        int best = 1;
+        long bestCost = Long.MAX_VALUE;
+        for (int tm = 1; tm <= chunks; tm++) {
+            int tn = chunks / tm;
+            if (chunks % tm != 0 || tm > rowTiles || tn > colTiles) {
+                continue;
+            }
+            long cost = (long) tn * m + (long) tm * n;
+            if (cost < bestCost) {
+                bestCost = cost;
+                best = tm;
+            }
+        }
+        if (bestCost == Long.MAX_VALUE) {
+            // Fewer tiles than chunks: split the longer tile dimension as far as it goes.
+            best = rowTiles >= colTiles ? Math.min(chunks, rowTiles) : 1;
+        }
+        return best;
+    }
+
+    /** The first row (or column) of block {@code b} of {@code parts}, cutting {@code tiles} tiles evenly. */
+    private static int tileBound(int b, int parts, int tiles, int tileSize, int limit) {
+        return (int) Math.min(limit, (long) tiles * b / parts * tileSize);
+    }
+
+    private <A> void serial(Plan<A> plan, Product<A> p) {
+        block(plan, p, 0, p.m(), 0, p.n());
+    }
+
+    /** The blocked loops for C rows {@code [i0, i1)} and columns {@code [j0, j1)}, in one workspace. */
+    private <A> void block(Plan<A> plan, Product<A> p, int i0, int i1, int j0, int j1) {
+        if (i0 >= i1 || j0 >= j1) {
+            return;
+        }
+        GemmKernel<A> kn = plan.kernel();
+        if (p.k() == 0) {
+            kn.scale(p.c(), p.cOff() + i0 * p.ldc() + j0, p.ldc(), i1 - i0, j1 - j0, p.beta());
+            return;
+        }
+        Blocking bl = plan.blocking();
+        int kcMax = Math.min(bl.kc(), p.k());
+        int mcMax = Math.min(bl.mc(), roundUp(i1 - i0, kn.mr));
+        int ncMax = Math.min(bl.nc(), roundUp(j1 - j0, kn.nr));
+        CpuWorkspaces.Workspace w = workspaces.acquire();
+        try {
+            A ap = kn.scratch(w, CpuWorkspaces.PACK_A, mcMax * kcMax);
+            A bp = kn.scratch(w, CpuWorkspaces.PACK_B, ncMax * kcMax);
+            A edge = kn.scratch(w, CpuWorkspaces.TILE, kn.mr * kn.nr);
+            for (int jc = j0; jc < j1; jc += bl.nc()) {
+                int nc = Math.min(bl.nc(), j1 - jc);
+                for (int pc = 0; pc < p.k(); pc += bl.kc()) {
+                    int kc = Math.min(bl.kc(), p.k() - pc);
+                    double beta = pc == 0 ? p.beta() : 1.0;
+                    kn.packB(p.transB(), p.b(), p.bOff(), p.ldb(), pc, kc, jc, nc, bp);
+                    for (int ic = i0; ic < i1; ic += bl.mc()) {
+                        int mc = Math.min(bl.mc(), i1 - ic);
+                        kn.packA(p.transA(), p.a(), p.aOff(), p.lda(), ic, mc, pc, kc, ap);
+                        macroKernel(kn, p, kc, mc, nc, ic, jc, beta, ap, bp, edge);
+                    }
+                }
+            }
+        } finally {
+            workspaces.release(w);
+        }
+    }
+
+    /** Every register tile of one packed {@code mc × kc} A block against one packed {@code kc × nc} B block. */
+    private static <A> void macroKernel(GemmKernel<A> kn, Product<A> p, int kc, int mc, int nc, int ic, int jc,
+                                        double beta, A ap, A bp, A edge) {
+        int mr = kn.mr, nr = kn.nr, ldc = p.ldc();
+        for (int jr = 0; jr < nc; jr += nr) {
+            int cols = Math.min(nr, nc - jr);
+            int bpOff = jr * kc;
+            for (int ir = 0; ir < mc; ir += mr) {
+                int rows = Math.min(mr, mc - ir);
+                kn.tile(kc, ap, ir * kc, bp, bpOff, p.c(), p.cOff() + (ic + ir) * ldc + jc + jr, ldc, rows, cols,
+                        p.alpha(), beta, edge);
+            }
+        }
+    }
+
+    static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    static int roundUp(int a, int b) {
+        return ceilDiv(a, b) * b;
+    }
+}

@@ -1,0 +1,127 @@
+package dev.backprop.cpu;
+
+import dev.backprop.backend.DType;
+
+/**
+ * Row-wise softmax and log-softmax, and the fused softmax cross-entropy forward and backward, of the cpu
+ * backend. Rows are split over the pool; each row is three vector passes (max, exp-and-sum, scale or shift).
+ *
+ * <p>In-place use ({@code y} the same range as {@code x}, {@code probs} as {@code logits}, {@code dlogits} as
+ * {@code probs}) is safe because every value a row still needs is read before that row is overwritten: the
+ * label's logit before the probabilities replace the logits, the label's probability before the gradient replaces
+ * the probabilities. Log-softmax keeps its exponentials in a scratch row so {@code x} survives until
+ * {@code y = (x - max) - log Σ}.
+ */
+final class CpuSoftmax {
+    private final CpuThreads threads;
+    private final CpuWorkspaces workspaces;
+    private final F32Kernels f32;
+    private final F64Kernels f64 = new F64Kernels();
+
+    CpuSoftmax(CpuThreads threads, CpuWorkspaces workspaces, F32Kernels f32) {
+        this.threads = threads;
+        this.workspaces = workspaces;
+        this.f32 = f32;
+    }
+
+    void softmaxRows(boolean log, int rows, int cols, CpuBuffer x, int xo, CpuBuffer y, int yo) {
+        boolean f64Type = x.dtype() == DType.FLOAT64;
+        threads.parallelRows(rows, cols, CpuElementwise.PARALLEL_MIN, (r0, nr) -> {
+            CpuWorkspaces.Workspace w = workspaces.acquire();
+            try {
+                for (int r = r0; r < r0 + nr; r++) {
+                    int xs = xo + r * cols, ys = yo + r * cols;
+                    if (f64Type) {
+                        rowF64(log, x.doubles(), xs, y.doubles(), ys, cols, w.doubles(CpuWorkspaces.ROW_A, cols));
+                    } else {
+                        rowF32(log, x.floats(), xs, y.floats(), ys, cols, w.floats(CpuWorkspaces.ROW_A, cols));
+                    }
+                }
+            } finally {
+                workspaces.release(w);
+            }
+        });
+    }
+
+    private void rowF32(boolean log, float[] x, int xs, float[] y, int ys, int cols, float[] scratch) {
+        float m = f32.max(x, xs, cols);
+        if (log) {
+            double sum = f32.expShiftSum(x, xs, m, scratch, 0, cols);
+            f32.addScalar(x, xs, -m, y, ys, cols);
+            f32.addScalar(y, ys, (float) -Math.log(sum), y, ys, cols);
+        } else {
+            double sum = f32.expShiftSum(x, xs, m, y, ys, cols);
+            f32.axpby(cols, (float) (1.0 / sum), y, ys, 0f, y, ys);
+        }
+    }
+
+    private void rowF64(boolean log, double[] x, int xs, double[] y, int ys, int cols, double[] scratch) {
+        double m = f64.max(x, xs, cols);
+        if (log) {
+            double sum = f64.expShiftSum(x, xs, m, scratch, 0, cols);
+            f64.addScalar(x, xs, -m, y, ys, cols);
+            f64.addScalar(y, ys, -Math.log(sum), y, ys, cols);
+        } else {
+            double sum = f64.expShiftSum(x, xs, m, y, ys, cols);
+            f64.axpby(cols, 1.0 / sum, y, ys, 0.0, y, ys);
+        }
+    }
+
+    void crossEntropy(int rows, int cols, CpuBuffer logits, int zo, CpuBuffer labels, int lo, CpuBuffer losses,
+                      int so, CpuBuffer probs, int po) {
+        int[] label = labels.ints();
+        boolean f64Type = logits.dtype() == DType.FLOAT64;
+        threads.parallelRows(rows, cols, CpuElementwise.PARALLEL_MIN, (r0, nr) -> {
+            for (int r = r0; r < r0 + nr; r++) {
+                int l = label[lo + r];
+                boolean valid = l >= 0 && l < cols;
+                int zs = zo + r * cols, ps = po + r * cols;
+                if (f64Type) {
+                    double[] z = logits.doubles(), p = probs.doubles();
+                    double m = f64.max(z, zs, cols);
+                    double zl = valid ? z[zs + l] : Double.NaN;
+                    double sum = f64.expShiftSum(z, zs, m, p, ps, cols);
+                    losses.doubles()[so + r] = m + Math.log(sum) - zl;
+                    f64.axpby(cols, 1.0 / sum, p, ps, 0.0, p, ps);
+                } else {
+                    float[] z = logits.floats(), p = probs.floats();
+                    float m = f32.max(z, zs, cols);
+                    double zl = valid ? z[zs + l] : Double.NaN;
+                    double sum = f32.expShiftSum(z, zs, m, p, ps, cols);
+                    losses.floats()[so + r] = (float) (m + Math.log(sum) - zl);
+                    f32.axpby(cols, (float) (1.0 / sum), p, ps, 0f, p, ps);
+                }
+            }
+        });
+    }
+
+    void crossEntropyBackward(int rows, int cols, CpuBuffer probs, int po, CpuBuffer labels, int lo, CpuBuffer g,
+                              int go, CpuBuffer dlogits, int dOff) {
+        int[] label = labels.ints();
+        boolean f64Type = probs.dtype() == DType.FLOAT64;
+        threads.parallelRows(rows, cols, CpuElementwise.PARALLEL_MIN, (r0, nr) -> {
+            for (int r = r0; r < r0 + nr; r++) {
+                int l = label[lo + r];
+                boolean valid = l >= 0 && l < cols;
+                int ps = po + r * cols, ds = dOff + r * cols;
+                if (f64Type) {
+                    double[] p = probs.doubles(), d = dlogits.doubles();
+                    double gr = g.doubles()[go + r];
+                    double pl = valid ? p[ps + l] : 0.0;
+                    f64.axpby(cols, gr, p, ps, 0.0, d, ds);
+                    if (valid) {
+                        d[ds + l] = gr * (pl - 1.0);
+                    }
+                } else {
+                    float[] p = probs.floats(), d = dlogits.floats();
+                    float gr = g.floats()[go + r];
+                    float pl = valid ? p[ps + l] : 0f;
+                    f32.axpby(cols, gr, p, ps, 0f, d, ds);
+                    if (valid) {
+                        d[ds + l] = gr * (pl - 1f);
+                    }
+                }
+            }
+        });
+    }
+}

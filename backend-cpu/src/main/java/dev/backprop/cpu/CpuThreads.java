@@ -1,0 +1,189 @@
+package dev.backprop.cpu;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntConsumer;
+
+/**
+ * The cpu backend's thread pool: {@code threads - 1} daemon workers plus whichever thread calls an op, so one
+ * op never runs on more than {@code threads} cores and the caller is never left idle waiting.
+ *
+ * <p>Work is cut into chunks that workers and the caller claim from a shared counter. A caller whose helpers are
+ * busy with another caller's op simply claims every chunk itself, so concurrent callers cannot deadlock and an
+ * op finishes even when the pool is saturated. Ops below their size threshold run on the caller alone: handing
+ * work to another thread costs tens of microseconds.
+ */
+final class CpuThreads implements AutoCloseable {
+    private final int threads;
+    private final ExecutorService pool;
+
+    /** A pool for {@code threads} cores in all (the caller included); {@code threads == 1} starts no thread. */
+    CpuThreads(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("backprop.cpu.threads must be at least 1, got " + threads);
+        }
+        this.threads = threads;
+        this.pool = threads == 1 ? null : new ThreadPoolExecutor(threads - 1, threads - 1, 0, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), new DaemonFactory());
+    }
+
+    /** Cores one op may use, the calling thread included. */
+    int threads() {
+        return threads;
+    }
+
+    /**
+     * How many chunks to cut {@code work} units into so each has at least {@code minPerChunk}: between 1 and
+     * {@link #threads()}.
+     */
+    int chunksFor(long work, long minPerChunk) {
+        long c = work / Math.max(1, minPerChunk);
+        return (int) Math.max(1, Math.min(threads, c));
+    }
+
+    /**
+     * Runs {@code body.accept(i)} for every {@code i < chunks}, spread over the pool and the calling thread, and
+     * returns when all are done. The first exception thrown by a chunk is rethrown here after every chunk has
+     * finished, so no chunk is still writing when the caller sees the failure.
+     */
+    void parallelFor(int chunks, IntConsumer body) {
+        if (chunks <= 1 || pool == null) {
+            for (int i = 0; i < chunks; i++) {
+                body.accept(i);
+            }
+            return;
+        }
+        Job job = new Job(chunks, body, Thread.currentThread());
+        int helpers = Math.min(threads - 1, chunks - 1);
+        for (int h = 0; h < helpers; h++) {
+            try {
+                pool.execute(job);
+            } catch (RejectedExecutionException e) {
+                break; // the pool is shutting down: the caller runs the remaining chunks itself
+            }
+        }
+        job.run();
+        job.awaitDone();
+    }
+
+    /** A piece of a range: elements (or rows) {@code [start, start + length)}. */
+    interface Range {
+        void run(int start, int length);
+    }
+
+    /**
+     * Runs {@code body} over {@code [0, n)} cut into at most {@link #threads()} pieces of at least
+     * {@code minPerChunk} elements; piece boundaries fall on multiples of {@code align} (a power of two) so
+     * vector loops stay aligned to their lanes.
+     */
+    void parallelRange(int n, long minPerChunk, int align, Range body) {
+        int chunks = chunksFor(n, minPerChunk);
+        if (chunks == 1) {
+            body.run(0, n);
+            return;
+        }
+        parallelFor(chunks, c -> {
+            int start = bound(c, chunks, n, align), end = bound(c + 1, chunks, n, align);
+            if (end > start) {
+                body.run(start, end - start);
+            }
+        });
+    }
+
+    /**
+     * Runs {@code body} over rows {@code [0, rows)} of a matrix with {@code cols} columns, cut so each piece
+     * has at least {@code minPerChunk} elements.
+     */
+    void parallelRows(int rows, int cols, long minPerChunk, Range body) {
+        long perRow = Math.max(1, cols);
+        parallelRange(rows, Math.max(1, minPerChunk / perRow), 1, body);
+    }
+
+    private static int bound(int c, int chunks, int n, int align) {
+        if (c >= chunks) {
+            return n;
+        }
+        return (int) ((long) n * c / chunks) & -align;
+    }
+
+    @Override
+    public void close() {
+        if (pool != null) {
+            pool.shutdownNow();
+        }
+    }
+
+    /** One parallel loop: chunks are claimed from {@code next}; the caller parks until {@code done} is full. */
+    private static final class Job implements Runnable {
+        private final int chunks;
+        private final IntConsumer body;
+        private final Thread caller;
+        private final AtomicInteger next = new AtomicInteger();
+        private final AtomicInteger done = new AtomicInteger();
+        private volatile Throwable failure;
+
+        Job(int chunks, IntConsumer body, Thread caller) {
+            this.chunks = chunks;
+            this.body = body;
+            this.caller = caller;
+        }
+
+        @Override
+        public void run() {
+            int i;
+            while ((i = next.getAndIncrement()) < chunks) {
+                try {
+                    body.accept(i);
+                } catch (Throwable t) {
+                    if (failure == null) {
+                        failure = t;
+                    }
+                } finally {
+                    if (done.incrementAndGet() == chunks) {
+                        LockSupport.unpark(caller);
+                    }
+                }
+            }
+        }
+
+        void awaitDone() {
+            boolean interrupted = false;
+            while (done.get() < chunks) {
+                LockSupport.park(this);
+                interrupted |= Thread.interrupted();
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            Throwable t = failure;
+            if (t instanceof RuntimeException re) {
+                throw re;
+            }
+            if (t instanceof Error err) {
+                throw err;
+            }
+            if (t != null) {
+                throw new IllegalStateException("cpu: a parallel chunk failed", t);
+            }
+        }
+    }
+
+    private static final class DaemonFactory implements ThreadFactory {
+        private static final AtomicInteger POOLS = new AtomicInteger();
+        private final int pool = POOLS.incrementAndGet();
+        private final AtomicInteger count = new AtomicInteger();
+
+        @Override
+        public Thread newThread(Runnable r) {
+            Thread t = new Thread(r, "backprop-cpu-" + pool + "-" + count.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        }
+    }
+}

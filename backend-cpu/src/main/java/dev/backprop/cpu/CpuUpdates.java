@@ -1,0 +1,51 @@
+package dev.backprop.cpu;
+
+import dev.backprop.backend.DType;
+
+/**
+ * Fused optimizer steps of the cpu backend (SGD with momentum/Nesterov, Adam, AdamW): one pass over parameter,
+ * gradient and state per step, split over the pool for large tensors. FLOAT32 steps compute in float as PyTorch
+ * does; the Adam bias corrections are computed once per call in double.
+ */
+final class CpuUpdates {
+    private static final int ALIGN = 64;
+
+    private final CpuThreads threads;
+    private final F32Kernels f32;
+    private final F64Kernels f64 = new F64Kernels();
+
+    CpuUpdates(CpuThreads threads, F32Kernels f32) {
+        this.threads = threads;
+        this.f32 = f32;
+    }
+
+    void sgd(int n, CpuBuffer param, int po, CpuBuffer grad, int go, CpuBuffer velocity, int vo, double lr,
+             double momentum, double weightDecay, boolean nesterov) {
+        if (param.dtype() == DType.FLOAT64) {
+            double[] p = param.doubles(), g = grad.doubles(), v = velocity == null ? null : velocity.doubles();
+            threads.parallelRange(n, CpuElementwise.PARALLEL_MIN, ALIGN, (s, len) -> f64.sgd(len, p, po + s, g,
+                    go + s, v, vo + s, lr, momentum, weightDecay, nesterov));
+        } else {
+            float[] p = param.floats(), g = grad.floats(), v = velocity == null ? null : velocity.floats();
+            float flr = (float) lr, fm = (float) momentum, fwd = (float) weightDecay;
+            threads.parallelRange(n, CpuElementwise.PARALLEL_MIN, ALIGN, (s, len) -> f32.sgd(len, p, po + s, g,
+                    go + s, v, vo + s, flr, fm, fwd, nesterov));
+        }
+    }
+
+    void adam(int n, CpuBuffer param, int po, CpuBuffer grad, int go, CpuBuffer m, int mo, CpuBuffer v, int vo,
+              double lr, double beta1, double beta2, double eps, double weightDecay, boolean decoupled, long step) {
+        double stepSize = lr / (1.0 - Math.pow(beta1, step));
+        double vScale = 1.0 / (1.0 - Math.pow(beta2, step));
+        if (param.dtype() == DType.FLOAT64) {
+            double[] p = param.doubles(), g = grad.doubles(), ms = m.doubles(), vs = v.doubles();
+            threads.parallelRange(n, CpuElementwise.PARALLEL_MIN, ALIGN, (s, len) -> f64.adam(len, p, po + s, g,
+                    go + s, ms, mo + s, vs, vo + s, lr, stepSize, vScale, beta1, beta2, eps, weightDecay, decoupled));
+        } else {
+            float[] p = param.floats(), g = grad.floats(), ms = m.floats(), vs = v.floats();
+            threads.parallelRange(n, CpuElementwise.PARALLEL_MIN, ALIGN, (s, len) -> f32.adam(len, p, po + s, g,
+                    go + s, ms, mo + s, vs, vo + s, (float) lr, (float) stepSize, (float) vScale, (float) beta1,
+                    (float) beta2, (float) eps, (float) weightDecay, decoupled));
+        }
+    }
+}

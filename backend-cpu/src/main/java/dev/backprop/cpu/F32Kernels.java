@@ -1,0 +1,56 @@
+package dev.backprop.cpu;
+
+import dev.backprop.backend.BinaryOp;
+import dev.backprop.backend.UnaryOp;
+
+/**
+ * The FLOAT32 inner loops of the elementwise, reduction, softmax and update families, over one contiguous range
+ * each: the part that differs between the Vector API implementation ({@code VectorF32Kernels}) and the plain-Java
+ * one ({@link ScalarF32Kernels}). The op families cut work into ranges and run them on threads; a kernel never
+ * starts threads. Every output range may be the same range as an input range (in-place use), never a partial
+ * overlap.
+ */
+interface F32Kernels {
+    /** {@code y[i] = op(x[i]; p1, p2)} for {@code i < n}. */
+    void unary(UnaryOp op, double p1, double p2, float[] x, int xo, float[] y, int yo, int n);
+
+    /** {@code dx[i] = op'(x[i]; p1, p2)·g[i]} for {@code i < n}. */
+    void unaryBackward(UnaryOp op, double p1, double p2, float[] x, int xo, float[] g, int go, float[] dx, int dxo,
+                       int n);
+
+    /** {@code out[i] = a[i] op b[i]} for {@code i < n}; comparisons give 0 or 1. */
+    void binary(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] out, int oo, int n);
+
+    /** {@code y[i] = alpha·x[i] + beta·y[i]}; y is not read when {@code beta == 0}. */
+    void axpby(int n, float alpha, float[] x, int xo, float beta, float[] y, int yo);
+
+    /** {@code y[i] = x[i] + s}. */
+    void addScalar(float[] x, int xo, float s, float[] y, int yo, int n);
+
+    /**
+     * Sum of {@code x[xo .. xo+n)}. Partial sums are kept in float for at most a few dozen terms each and then
+     * added in double, so the error stays within {@code 1e-5·Σ|x|} for any {@code n}.
+     */
+    double sum(float[] x, int xo, int n);
+
+    /** Largest of {@code x[xo .. xo+n)}, {@code n ≥ 1}; NaN when any element is NaN. */
+    float max(float[] x, int xo, int n);
+
+    /** {@code y[i] = exp(x[i] - shift)}; returns {@code Σ y[i]} (summed as {@link #sum} does). */
+    double expShiftSum(float[] x, int xo, float shift, float[] y, int yo, int n);
+
+    /** SGD step on one range; see {@link dev.backprop.backend.Backend#sgdUpdate}. {@code v} may be null. */
+    void sgd(int n, float[] p, int po, float[] g, int go, float[] v, int vo, float lr, float momentum,
+             float weightDecay, boolean nesterov);
+
+    /**
+     * Adam/AdamW step on one range, with the bias corrections already folded into {@code stepSize =
+     * lr/(1-β1^t)} and {@code vScale = 1/(1-β2^t)}.
+     */
+    void adam(int n, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, float lr,
+              float stepSize, float vScale, float beta1, float beta2, float eps, float weightDecay,
+              boolean decoupled);
+
+    /** What runs these loops, for capability details. */
+    String describe();
+}

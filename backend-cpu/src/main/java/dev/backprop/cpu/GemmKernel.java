@@ -1,0 +1,62 @@
+package dev.backprop.cpu;
+
+/**
+ * The dtype- and instruction-set-specific pieces of the blocked GEMM that {@link CpuGemm} drives: packing of
+ * operand panels and the register-blocked micro-kernel. {@code A} is the array type ({@code float[]} or
+ * {@code double[]}).
+ *
+ * <h2>Packed layouts</h2>
+ * <ul>
+ *   <li>A block of {@code op(A)} ({@code mc × kc}) is stored as {@code ceil(mc/mr)} row panels of {@code mr}
+ *       rows; inside a panel, column {@code p} holds its {@code mr} values contiguously:
+ *       {@code ap[panel·mr·kc + p·mr + t] = op(A)[i0 + panel·mr + t][p0 + p]}. Rows past {@code mc} are zero,
+ *       so the micro-kernel never branches on edges.</li>
+ *   <li>A block of {@code op(B)} ({@code kc × nc}) is stored as {@code ceil(nc/nr)} column panels of {@code nr}
+ *       columns: {@code bp[panel·nr·kc + p·nr + t] = op(B)[p0 + p][j0 + panel·nr + t]}, zero-padded.</li>
+ * </ul>
+ * Transposes are absorbed here: the micro-kernel sees the same layout for all four combinations.
+ *
+ * @param <A> {@code float[]} or {@code double[]}
+ */
+abstract class GemmKernel<A> {
+    /** Rows of the register tile. */
+    final int mr;
+    /** Columns of the register tile. */
+    final int nr;
+
+    GemmKernel(int mr, int nr) {
+        this.mr = mr;
+        this.nr = nr;
+    }
+
+    /** Default cache blocking for this kernel: rows of op(A) per L2 block, depth per L1 panel, columns per L3 block. */
+    abstract int defaultMc();
+
+    abstract int defaultKc();
+
+    abstract int defaultNc();
+
+    /** A scratch array of at least {@code size} elements from slot {@code slot} of {@code w}. */
+    abstract A scratch(CpuWorkspaces.Workspace w, int slot, int size);
+
+    /** Packs {@code op(A)[i0 .. i0+mc)[p0 .. p0+kc)} into {@code dst} (layout in the class comment). */
+    abstract void packA(boolean transA, A a, int aOff, int lda, int i0, int mc, int p0, int kc, A dst);
+
+    /** Packs {@code op(B)[p0 .. p0+kc)[j0 .. j0+nc)} into {@code dst} (layout in the class comment). */
+    abstract void packB(boolean transB, A b, int bOff, int ldb, int p0, int kc, int j0, int nc, A dst);
+
+    /**
+     * One register tile: {@code C[0..rows)[0..cols) = alpha · Ap·Bp + beta · C} for a packed A panel at
+     * {@code apOff} and a packed B panel at {@code bpOff}, both {@code kc} deep. {@code C} starts at
+     * {@code cOff} with row stride {@code ldc}; {@code rows ≤ mr}, {@code cols ≤ nr}. With {@code beta == 0}, C
+     * is only written. {@code edge} is a scratch array of {@code mr·nr} elements for partial tiles.
+     */
+    abstract void tile(int kc, A ap, int apOff, A bp, int bpOff, A c, int cOff, int ldc, int rows, int cols,
+                       double alpha, double beta, A edge);
+
+    /** {@code C = beta · C} over {@code rows × cols} at {@code cOff} (stride {@code ldc}); beta 0 writes zeros. */
+    abstract void scale(A c, int cOff, int ldc, int rows, int cols, double beta);
+
+    /** A one-line description for capability details, e.g. {@code FloatVector 6x16}. */
+    abstract String describe();
+}

@@ -1,0 +1,189 @@
+package dev.backprop.cpu;
+
+import dev.backprop.backend.BinaryOp;
+import dev.backprop.backend.UnaryOp;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * FLOAT32 loops on {@code jdk.incubator.vector} ({@link FloatVector#SPECIES_PREFERRED}). Exact operations
+ * (arithmetic, comparisons, selections) finish their last {@code n mod L} elements with the scalar loops, which
+ * give bit-identical results; transcendental ones are in {@link VectorUnary} and {@link VectorMath}. LOG and POW
+ * use the scalar loops ({@link Math#log}, {@link Math#pow}).
+ *
+ * <p>Only loaded after {@link CpuVectorApi} has found the incubator module; nothing else refers to this class.
+ */
+final class VectorF32Kernels implements F32Kernels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    /** Vectors per float partial sum before it is added in double (16 adds per lane per accumulator). */
+    private static final int SUM_VECTORS = 32;
+
+    private final ScalarF32Kernels scalar = new ScalarF32Kernels();
+
+    @Override
+    public String describe() {
+        return "FloatVector " + L + " lanes";
+    }
+
+    @Override
+    public void unary(UnaryOp op, double p1, double p2, float[] x, int xo, float[] y, int yo, int n) {
+        if (VectorUnary.handles(op)) {
+            VectorUnary.forward(op, (float) p1, (float) p2, x, xo, y, yo, n);
+        } else {
+            scalar.unary(op, p1, p2, x, xo, y, yo, n);
+        }
+    }
+
+    @Override
+    public void unaryBackward(UnaryOp op, double p1, double p2, float[] x, int xo, float[] g, int go, float[] dx,
+                              int dxo, int n) {
+        if (VectorUnary.handles(op)) {
+            VectorUnary.backward(op, (float) p1, (float) p2, x, xo, g, go, dx, dxo, n);
+        } else {
+            scalar.unaryBackward(op, p1, p2, x, xo, g, go, dx, dxo, n);
+        }
+    }
+
+    @Override
+    public void binary(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
+        int w = S.loopBound(n);
+        FloatVector zero = FloatVector.zero(S), one = FloatVector.broadcast(S, 1f);
+        switch (op) {
+            case ADD -> { for (int i = 0; i < w; i += L) ld(a, ao + i).add(ld(b, bo + i)).intoArray(out, oo + i); }
+            case SUB -> { for (int i = 0; i < w; i += L) ld(a, ao + i).sub(ld(b, bo + i)).intoArray(out, oo + i); }
+            case MUL -> { for (int i = 0; i < w; i += L) ld(a, ao + i).mul(ld(b, bo + i)).intoArray(out, oo + i); }
+            case DIV -> { for (int i = 0; i < w; i += L) ld(a, ao + i).div(ld(b, bo + i)).intoArray(out, oo + i); }
+            case MAX -> { for (int i = 0; i < w; i += L) ld(a, ao + i).max(ld(b, bo + i)).intoArray(out, oo + i); }
+            case MIN -> { for (int i = 0; i < w; i += L) ld(a, ao + i).min(ld(b, bo + i)).intoArray(out, oo + i); }
+            case EQ -> {
+                for (int i = 0; i < w; i += L) {
+                    zero.blend(one, ld(a, ao + i).compare(VectorOperators.EQ, ld(b, bo + i))).intoArray(out, oo + i);
+                }
+            }
+            case NE -> {
+                for (int i = 0; i < w; i += L) {
+                    zero.blend(one, ld(a, ao + i).compare(VectorOperators.NE, ld(b, bo + i))).intoArray(out, oo + i);
+                }
+            }
+            case LT -> {
+                for (int i = 0; i < w; i += L) {
+                    zero.blend(one, ld(a, ao + i).compare(VectorOperators.LT, ld(b, bo + i))).intoArray(out, oo + i);
+                }
+            }
+            case LE -> {
+                for (int i = 0; i < w; i += L) {
+                    zero.blend(one, ld(a, ao + i).compare(VectorOperators.LE, ld(b, bo + i))).intoArray(out, oo + i);
+                }
+            }
+            case GT -> {
+                for (int i = 0; i < w; i += L) {
+                    zero.blend(one, ld(a, ao + i).compare(VectorOperators.GT, ld(b, bo + i))).intoArray(out, oo + i);
+                }
+            }
+            case GE -> {
+                for (int i = 0; i < w; i += L) {
+                    zero.blend(one, ld(a, ao + i).compare(VectorOperators.GE, ld(b, bo + i))).intoArray(out, oo + i);
+                }
+            }
+        }
+        scalar.binary(op, a, ao + w, b, bo + w, out, oo + w, n - w);
+    }
+
+    @Override
+    public void axpby(int n, float alpha, float[] x, int xo, float beta, float[] y, int yo) {
+        int w = S.loopBound(n);
+        if (beta == 0) {
+            for (int i = 0; i < w; i += L) ld(x, xo + i).mul(alpha).intoArray(y, yo + i);
+        } else {
+            for (int i = 0; i < w; i += L) {
+                ld(x, xo + i).mul(alpha).add(ld(y, yo + i).mul(beta)).intoArray(y, yo + i);
+            }
+        }
+        scalar.axpby(n - w, alpha, x, xo + w, beta, y, yo + w);
+    }
+
+    @Override
+    public void addScalar(float[] x, int xo, float s, float[] y, int yo, int n) {
+        int w = S.loopBound(n);
+        for (int i = 0; i < w; i += L) ld(x, xo + i).add(s).intoArray(y, yo + i);
+        scalar.addScalar(x, xo + w, s, y, yo + w, n - w);
+    }
+
+    @Override
+    public double sum(float[] x, int xo, int n) {
+        double total = 0;
+        int i = 0;
+        for (int block = SUM_VECTORS * L; i + block <= n; i += block) {
+            FloatVector s0 = FloatVector.zero(S), s1 = s0;
+            for (int j = xo + i, end = j + block; j < end; j += 2 * L) {
+                s0 = s0.add(ld(x, j));
+                s1 = s1.add(ld(x, j + L));
+            }
+            total += s0.add(s1).reduceLanes(VectorOperators.ADD);
+        }
+        return total + scalar.sum(x, xo + i, n - i);
+    }
+
+    @Override
+    public float max(float[] x, int xo, int n) {
+        int w = S.loopBound(n);
+        if (w == 0) {
+            return scalar.max(x, xo, n);
+        }
+        FloatVector m = ld(x, xo);
+        for (int i = L; i < w; i += L) m = m.max(ld(x, xo + i));
+        float r = m.reduceLanes(VectorOperators.MAX);
+        return w == n ? r : Math.max(r, scalar.max(x, xo + w, n - w));
+    }
+
+    @Override
+    public double expShiftSum(float[] x, int xo, float shift, float[] y, int yo, int n) {
+        addScalar(x, xo, -shift, y, yo, n);
+        VectorUnary.forward(UnaryOp.EXP, 0, 0, y, yo, y, yo, n);
+        return sum(y, yo, n);
+    }
+
+    @Override
+    public void sgd(int n, float[] p, int po, float[] g, int go, float[] v, int vo, float lr, float momentum,
+                    float weightDecay, boolean nesterov) {
+        int w = S.loopBound(n);
+        for (int i = 0; i < w; i += L) {
+            FloatVector pv = ld(p, po + i);
+            FloatVector d = ld(g, go + i).add(pv.mul(weightDecay));
+            if (v != null) {
+                FloatVector vel = ld(v, vo + i).mul(momentum).add(d);
+                vel.intoArray(v, vo + i);
+                d = nesterov ? d.add(vel.mul(momentum)) : vel;
+            }
+            pv.sub(d.mul(lr)).intoArray(p, po + i);
+        }
+        scalar.sgd(n - w, p, po + w, g, go + w, v, vo + w, lr, momentum, weightDecay, nesterov);
+    }
+
+    @Override
+    public void adam(int n, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, float lr,
+                     float stepSize, float vScale, float beta1, float beta2, float eps, float weightDecay,
+                     boolean decoupled) {
+        float decay = decoupled ? 1f - lr * weightDecay : 1f;
+        float l2 = decoupled ? 0f : weightDecay;
+        int w = S.loopBound(n);
+        for (int i = 0; i < w; i += L) {
+            FloatVector pv = ld(p, po + i);
+            FloatVector theta = pv.mul(decay);
+            FloatVector grad = ld(g, go + i).add(pv.mul(l2));
+            FloatVector mi = ld(m, mo + i).mul(beta1).add(grad.mul(1f - beta1));
+            FloatVector vi = ld(v, vo + i).mul(beta2).add(grad.mul(1f - beta2).mul(grad));
+            mi.intoArray(m, mo + i);
+            vi.intoArray(v, vo + i);
+            theta.sub(mi.mul(stepSize).div(vi.mul(vScale).sqrt().add(eps))).intoArray(p, po + i);
+        }
+        scalar.adam(n - w, p, po + w, g, go + w, m, mo + w, v, vo + w, lr, stepSize, vScale, beta1, beta2, eps,
+                weightDecay, decoupled);
+    }
+
+    private static FloatVector ld(float[] a, int i) {
+        return FloatVector.fromArray(S, a, i);
+    }
+}

@@ -1,0 +1,132 @@
+package dev.backprop.cpu;
+
+import dev.backprop.backend.UnaryOp;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * FLOAT32 unary ops and their backward forms on {@code jdk.incubator.vector}, for {@link VectorF32Kernels}.
+ *
+ * <p>The loops here only cover whole vectors. The last {@code n mod L} elements go through the same vector code
+ * on a zero-padded copy, so every element of a range gets bit-identical results whatever its position (and so
+ * whatever the thread split). Each op has its own loop with constant operators: the Vector API is only compiled
+ * to SIMD instructions when the operator is a compile-time constant.
+ */
+final class VectorUnary {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
+    private VectorUnary() {
+    }
+
+    /** Whether {@link #forward}/{@link #backward} vectorize {@code op}; the others go to the scalar loops. */
+    static boolean handles(UnaryOp op) {
+        return op != UnaryOp.LOG && op != UnaryOp.POW && op != UnaryOp.IDENTITY;
+    }
+
+    /** {@code y = op(x)} over {@code n} elements, for ops {@link #handles} accepts. */
+    static void forward(UnaryOp op, float lo, float hi, float[] x, int xo, float[] y, int yo, int n) {
+        int whole = S.loopBound(n);
+        forwardWhole(op, lo, hi, x, xo, y, yo, whole);
+        if (whole < n) {
+            float[] tx = new float[L], ty = new float[L];
+            System.arraycopy(x, xo + whole, tx, 0, n - whole);
+            forwardWhole(op, lo, hi, tx, 0, ty, 0, L);
+            System.arraycopy(ty, 0, y, yo + whole, n - whole);
+        }
+    }
+
+    /** {@code dx = op'(x)·g} over {@code n} elements, for ops {@link #handles} accepts. */
+    static void backward(UnaryOp op, float lo, float hi, float[] x, int xo, float[] g, int go, float[] dx, int dxo,
+                         int n) {
+        int whole = S.loopBound(n);
+        backwardWhole(op, lo, hi, x, xo, g, go, dx, dxo, whole);
+        if (whole < n) {
+            float[] tx = new float[L], tg = new float[L], td = new float[L];
+            System.arraycopy(x, xo + whole, tx, 0, n - whole);
+            System.arraycopy(g, go + whole, tg, 0, n - whole);
+            backwardWhole(op, lo, hi, tx, 0, tg, 0, td, 0, L);
+            System.arraycopy(td, 0, dx, dxo + whole, n - whole);
+        }
+    }
+
+    private static void forwardWhole(UnaryOp op, float lo, float hi, float[] x, int xo, float[] y, int yo, int n) {
+        FloatVector zero = FloatVector.zero(S), one = FloatVector.broadcast(S, 1f);
+        switch (op) {
+            case NEG -> { for (int i = 0; i < n; i += L) load(x, xo + i).neg().intoArray(y, yo + i); }
+            case ABS -> { for (int i = 0; i < n; i += L) load(x, xo + i).abs().intoArray(y, yo + i); }
+            case EXP -> { for (int i = 0; i < n; i += L) VectorMath.exp(load(x, xo + i)).intoArray(y, yo + i); }
+            case SQRT -> { for (int i = 0; i < n; i += L) load(x, xo + i).sqrt().intoArray(y, yo + i); }
+            case SIGMOID -> {
+                for (int i = 0; i < n; i += L) VectorMath.sigmoid(load(x, xo + i)).intoArray(y, yo + i);
+            }
+            case TANH -> { for (int i = 0; i < n; i += L) VectorMath.tanh(load(x, xo + i)).intoArray(y, yo + i); }
+            case RELU -> { for (int i = 0; i < n; i += L) load(x, xo + i).max(0f).intoArray(y, yo + i); }
+            case THRESHOLD -> {
+                for (int i = 0; i < n; i += L) {
+                    zero.blend(one, load(x, xo + i).compare(VectorOperators.GE, 0f)).intoArray(y, yo + i);
+                }
+            }
+            case CLAMP -> { for (int i = 0; i < n; i += L) load(x, xo + i).max(lo).min(hi).intoArray(y, yo + i); }
+            default -> throw new IllegalArgumentException("cpu: no vector loop for " + op);
+        }
+    }
+
+    private static void backwardWhole(UnaryOp op, float lo, float hi, float[] x, int xo, float[] g, int go,
+                                      float[] dx, int dxo, int n) {
+        FloatVector zero = FloatVector.zero(S);
+        switch (op) {
+            case NEG -> { for (int i = 0; i < n; i += L) load(g, go + i).neg().intoArray(dx, dxo + i); }
+            case EXP -> {
+                for (int i = 0; i < n; i += L) {
+                    VectorMath.exp(load(x, xo + i)).mul(load(g, go + i)).intoArray(dx, dxo + i);
+                }
+            }
+            case SQRT -> {
+                for (int i = 0; i < n; i += L) {
+                    load(g, go + i).div(load(x, xo + i).sqrt().mul(2f)).intoArray(dx, dxo + i);
+                }
+            }
+            case ABS -> {
+                for (int i = 0; i < n; i += L) {
+                    FloatVector v = load(x, xo + i), gv = load(g, go + i);
+                    // sign(x)·g, with x·g giving sign(±0)·g = ±0 and NaN for NaN, as Math.signum does.
+                    v.mul(gv).blend(gv, v.compare(VectorOperators.GT, 0f))
+                            .blend(gv.neg(), v.compare(VectorOperators.LT, 0f)).intoArray(dx, dxo + i);
+                }
+            }
+            case SIGMOID -> {
+                for (int i = 0; i < n; i += L) {
+                    FloatVector s = VectorMath.sigmoid(load(x, xo + i));
+                    s.mul(s.neg().add(1f)).mul(load(g, go + i)).intoArray(dx, dxo + i);
+                }
+            }
+            case TANH -> {
+                for (int i = 0; i < n; i += L) {
+                    FloatVector t = VectorMath.tanh(load(x, xo + i));
+                    t.mul(t).neg().add(1f).mul(load(g, go + i)).intoArray(dx, dxo + i);
+                }
+            }
+            case RELU -> {
+                for (int i = 0; i < n; i += L) {
+                    zero.blend(load(g, go + i), load(x, xo + i).compare(VectorOperators.GT, 0f)).intoArray(dx, dxo + i);
+                }
+            }
+            case THRESHOLD -> { for (int i = 0; i < n; i += L) zero.intoArray(dx, dxo + i); }
+            case CLAMP -> {
+                for (int i = 0; i < n; i += L) {
+                    FloatVector v = load(x, xo + i);
+                    VectorMask<Float> in = v.compare(VectorOperators.GE, lo).and(v.compare(VectorOperators.LE, hi));
+                    zero.blend(load(g, go + i), in).intoArray(dx, dxo + i);
+                }
+            }
+            default -> throw new IllegalArgumentException("cpu: no vector loop for " + op);
+        }
+    }
+
+    private static FloatVector load(float[] a, int i) {
+        return FloatVector.fromArray(S, a, i);
+    }
+}
