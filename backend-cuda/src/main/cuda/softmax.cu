@@ -1,0 +1,98 @@
+// Row-wise softmax / log-softmax and the fused softmax cross-entropy. One block per row (grid-stride over
+// rows): a block reduction for the row maximum, another for the sum of exp(x - max), then one write pass.
+// Every element is read in the first two passes and written only in the last, after a barrier, so the
+// output may be the input itself.
+#include "common.cuh"
+
+template <typename T> __device__ void softmax_rows_body(int log_mode, int rows, int cols, const T* x, T* y) {
+    for (int row = blockIdx.x; row < rows; row += gridDim.x) {
+        const T* xr = x + (i64) row * cols;
+        T* yr = y + (i64) row * cols;
+        T m = d_neg_inf<T>();
+        for (int c = threadIdx.x; c < cols; c += blockDim.x) {
+            m = nan_max(m, xr[c]);
+        }
+        m = block_reduce<MaxOp<T>, T>(m);
+        T s = T(0);
+        for (int c = threadIdx.x; c < cols; c += blockDim.x) {
+            s += d_exp(xr[c] - m);
+        }
+        s = block_reduce<SumOp<T>, T>(s);
+        if (log_mode) {
+            const T log_s = d_log(s);
+            for (int c = threadIdx.x; c < cols; c += blockDim.x) {
+                yr[c] = (xr[c] - m) - log_s;
+            }
+        } else {
+            for (int c = threadIdx.x; c < cols; c += blockDim.x) {
+                yr[c] = d_exp(xr[c] - m) / s;
+            }
+        }
+        __syncthreads();
+    }
+}
+extern "C" __global__ void softmax_rows_f32(int log_mode, int rows, int cols, const float* x, float* y) {
+    softmax_rows_body<float>(log_mode, rows, cols, x, y);
+}
+extern "C" __global__ void softmax_rows_f64(int log_mode, int rows, int cols, const double* x, double* y) {
+    softmax_rows_body<double>(log_mode, rows, cols, x, y);
+}
+
+// losses[r] = logsumexp(z_r) - z_r[label_r], computed as log(s) - (z[label] - max) so that a small loss is
+// not the difference of two large numbers; probs = softmax(z). probs may be the logits themselves: the
+// label's logit is read before the barrier that precedes the write pass.
+template <typename T>
+__device__ void softmax_xent_body(int rows, int cols, const T* z, const int* labels, T* losses, T* probs) {
+    for (int row = blockIdx.x; row < rows; row += gridDim.x) {
+        const T* zr = z + (i64) row * cols;
+        T* pr = probs + (i64) row * cols;
+        T m = d_neg_inf<T>();
+        for (int c = threadIdx.x; c < cols; c += blockDim.x) {
+            m = nan_max(m, zr[c]);
+        }
+        m = block_reduce<MaxOp<T>, T>(m);
+        T s = T(0);
+        for (int c = threadIdx.x; c < cols; c += blockDim.x) {
+            s += d_exp(zr[c] - m);
+        }
+        s = block_reduce<SumOp<T>, T>(s);
+        if (threadIdx.x == 0) {
+            const int label = labels[row];
+            losses[row] = (label < 0 || label >= cols) ? d_nan<T>() : d_log(s) - (zr[label] - m);
+        }
+        __syncthreads();
+        for (int c = threadIdx.x; c < cols; c += blockDim.x) {
+            pr[c] = d_exp(zr[c] - m) / s;
+        }
+        __syncthreads();
+    }
+}
+extern "C" __global__ void softmax_xent_f32(int rows, int cols, const float* z, const int* labels, float* losses,
+                                            float* probs) {
+    softmax_xent_body<float>(rows, cols, z, labels, losses, probs);
+}
+extern "C" __global__ void softmax_xent_f64(int rows, int cols, const double* z, const int* labels,
+                                            double* losses, double* probs) {
+    softmax_xent_body<double>(rows, cols, z, labels, losses, probs);
+}
+
+// dlogits[r][c] = g[r]·(probs[r][c] - 1[c == label_r]); one thread per element, dlogits may be probs.
+template <typename T>
+__device__ void softmax_xent_backward_body(int rows, int cols, const T* probs, const int* labels, const T* g,
+                                           T* dlogits) {
+    const i64 n = (i64) rows * cols;
+    GRID_STRIDE(i, n) {
+        const i64 row = i / cols;
+        const int c = (int) (i % cols);
+        const T target = c == labels[row] ? T(1) : T(0);
+        dlogits[i] = g[row] * (probs[i] - target);
+    }
+}
+extern "C" __global__ void softmax_xent_backward_f32(int rows, int cols, const float* probs, const int* labels,
+                                                     const float* g, float* dlogits) {
+    softmax_xent_backward_body<float>(rows, cols, probs, labels, g, dlogits);
+}
+extern "C" __global__ void softmax_xent_backward_f64(int rows, int cols, const double* probs, const int* labels,
+                                                     const double* g, double* dlogits) {
+    softmax_xent_backward_body<double>(rows, cols, probs, labels, g, dlogits);
+}

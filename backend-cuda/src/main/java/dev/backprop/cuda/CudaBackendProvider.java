@@ -1,0 +1,91 @@
+package dev.backprop.cuda;
+
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.BackendOptions;
+import dev.backprop.backend.BackendProvider;
+import dev.backprop.backend.BackendUnavailableException;
+import dev.backprop.backend.DeviceInfo;
+import dev.backprop.backend.Probe;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The {@code cuda} backend provider (NVIDIA GPUs through JCuda 12.6 and JCublas 12.6).
+ *
+ * <p>Settings ({@link BackendOptions} keys, or system properties {@code backprop.cuda.<key>}):
+ * <ul>
+ *   <li>{@code device}: device index, default 0;</li>
+ *   <li>{@code tf32}: {@code true} lets cuBLAS use TF32 tensor cores for float32 GEMM (faster, about 10 bits
+ *       of mantissa); default {@code false}, exact float32;</li>
+ *   <li>{@code deterministic}: {@code false} allows cuBLAS's non-deterministic atomics; default {@code true};</li>
+ *   <li>{@code cublas}: path of the cuBLAS library to use (also {@code BACKPROP_CUBLAS_LIBRARY}).</li>
+ * </ul>
+ * The probe is cheap: it loads the driver and cuBLAS libraries and reads device facts, but creates no context.
+ */
+public final class CudaBackendProvider implements BackendProvider {
+    /** Creates the provider; touches no native library. */
+    public CudaBackendProvider() {
+    }
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    @Override
+    public Probe probe() {
+        try {
+            CudaEnvironment.Verdict v = CudaEnvironment.get();
+            if (!v.available()) {
+                return Probe.unavailable(v.reason());
+            }
+            List<DeviceInfo> devices = new ArrayList<>();
+            for (int i = 0; i < v.devices().size(); i++) {
+                devices.add(v.deviceInfo(i));
+            }
+            CudaDeviceFacts chosen = v.devices().get(CudaEnvironment.selectedIndex(BackendOptions.defaults()));
+            String summary = chosen.name() + " (compute " + chosen.computeCapability() + "), driver CUDA "
+                    + DriverRequirements.format(v.driverVersion()) + ", cuBLAS " + v.cublas();
+            return Probe.available(summary, devices, Probe.RANK_GPU + 10);
+        } catch (Throwable t) {
+            return Probe.unavailable("the cuda probe failed unexpectedly: " + NativeFailures.summary(t));
+        }
+    }
+
+    @Override
+    public Backend create(BackendOptions options) {
+        CudaEnvironment.Verdict v = CudaEnvironment.get();
+        if (!v.available()) {
+            throw new BackendUnavailableException("cuda unavailable: " + v.reason());
+        }
+        String problem = CudaEnvironment.selectionProblem(options, v.devices());
+        if (problem != null) {
+            throw new BackendUnavailableException("cuda unavailable: " + problem);
+        }
+        int index = CudaEnvironment.selectedIndex(options);
+        boolean tf32 = options.getBoolean("cuda", "tf32", false);
+        boolean deterministic = options.getBoolean("cuda", "deterministic", true);
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("cublas", v.cublas());
+        details.put("tf32", tf32 ? "on (backprop.cuda.tf32=true)" : "off (exact float32 GEMM)");
+        details.put("deterministic", Boolean.toString(deterministic));
+        details.put("ptx", "ISA " + PtxModule.newestIsa() + ", target sm_75, JIT-compiled by the driver");
+        CudaContext context = CudaContext.open(v.devices().get(index), v.driverVersion(), tf32, deterministic);
+        CudaBackend backend = new CudaBackend(context, v.deviceInfo(index), details);
+        try {
+            CudaSmokeTest.run(backend);
+        } catch (RuntimeException e) {
+            try {
+                backend.close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw new BackendUnavailableException("cuda failed its start-up check on " + v.deviceInfo(index).name()
+                    + ": " + e.getMessage(), e);
+        }
+        return backend;
+    }
+}

@@ -1,0 +1,111 @@
+package dev.backprop.cuda;
+
+import dev.backprop.backend.DType;
+
+import java.util.List;
+
+import static dev.backprop.cuda.CudaKernel.Param.F64;
+import static dev.backprop.cuda.CudaKernel.Param.I32;
+import static dev.backprop.cuda.CudaKernel.Param.I64;
+import static dev.backprop.cuda.CudaKernel.Param.PTR;
+
+/**
+ * Every kernel entry point of the shipped PTX with its parameter list. {@link CudaLaunch} checks each launch
+ * against it (a wrong argument type would be read as garbage by the GPU, silently), and
+ * {@code CudaKernelSignatureTest} checks it against the {@code .entry} declarations in the PTX, so the Java
+ * and CUDA sides cannot drift apart unnoticed.
+ */
+enum CudaKernel {
+    FILL_F64(PtxModule.ELEMENTWISE, "fill_f64", PTR, I64, F64),
+    UNARY_F32(PtxModule.ELEMENTWISE, "unary_f32", I32, F64, F64, PTR, PTR, I64),
+    UNARY_F64(PtxModule.ELEMENTWISE, "unary_f64", I32, F64, F64, PTR, PTR, I64),
+    UNARY_BACKWARD_F32(PtxModule.ELEMENTWISE, "unary_backward_f32", I32, F64, F64, PTR, PTR, PTR, I64),
+    UNARY_BACKWARD_F64(PtxModule.ELEMENTWISE, "unary_backward_f64", I32, F64, F64, PTR, PTR, PTR, I64),
+    BINARY_F32(PtxModule.ELEMENTWISE, "binary_f32", I32, I32, I32, PTR, I32, PTR, I32, PTR),
+    BINARY_F64(PtxModule.ELEMENTWISE, "binary_f64", I32, I32, I32, PTR, I32, PTR, I32, PTR),
+    BINARY_I32(PtxModule.ELEMENTWISE, "binary_i32", I32, I32, I32, PTR, I32, PTR, I32, PTR),
+    AXPBY_F32(PtxModule.ELEMENTWISE, "axpby_f32", I64, F64, PTR, F64, PTR),
+    AXPBY_F64(PtxModule.ELEMENTWISE, "axpby_f64", I64, F64, PTR, F64, PTR),
+    SCALE_MATRICES_F32(PtxModule.ELEMENTWISE, "scale_matrices_f32", I32, I32, I32, F64, PTR, I32, I64),
+    SCALE_MATRICES_F64(PtxModule.ELEMENTWISE, "scale_matrices_f64", I32, I32, I32, F64, PTR, I32, I64),
+    TRANSPOSE_B32(PtxModule.ELEMENTWISE, "transpose_b32", I32, I32, PTR, PTR),
+    TRANSPOSE_B64(PtxModule.ELEMENTWISE, "transpose_b64", I32, I32, PTR, PTR),
+
+    REDUCE_ALL_PARTIAL_F32(PtxModule.REDUCE, "reduce_all_partial_f32", I32, PTR, I64, PTR),
+    REDUCE_ALL_PARTIAL_F64(PtxModule.REDUCE, "reduce_all_partial_f64", I32, PTR, I64, PTR),
+    REDUCE_ROWS_F32(PtxModule.REDUCE, "reduce_rows_f32", I32, I32, I32, PTR, PTR, F64),
+    REDUCE_ROWS_F64(PtxModule.REDUCE, "reduce_rows_f64", I32, I32, I32, PTR, PTR, F64),
+    REDUCE_COLS_F32(PtxModule.REDUCE, "reduce_cols_f32", I32, I32, I32, I32, PTR, PTR, F64),
+    REDUCE_COLS_F64(PtxModule.REDUCE, "reduce_cols_f64", I32, I32, I32, I32, PTR, PTR, F64),
+    ARGMAX_ROWS_F32(PtxModule.REDUCE, "argmax_rows_f32", I32, I32, PTR, PTR),
+    ARGMAX_ROWS_F64(PtxModule.REDUCE, "argmax_rows_f64", I32, I32, PTR, PTR),
+
+    SOFTMAX_ROWS_F32(PtxModule.SOFTMAX, "softmax_rows_f32", I32, I32, I32, PTR, PTR),
+    SOFTMAX_ROWS_F64(PtxModule.SOFTMAX, "softmax_rows_f64", I32, I32, I32, PTR, PTR),
+    SOFTMAX_XENT_F32(PtxModule.SOFTMAX, "softmax_xent_f32", I32, I32, PTR, PTR, PTR, PTR),
+    SOFTMAX_XENT_F64(PtxModule.SOFTMAX, "softmax_xent_f64", I32, I32, PTR, PTR, PTR, PTR),
+    SOFTMAX_XENT_BACKWARD_F32(PtxModule.SOFTMAX, "softmax_xent_backward_f32", I32, I32, PTR, PTR, PTR, PTR),
+    SOFTMAX_XENT_BACKWARD_F64(PtxModule.SOFTMAX, "softmax_xent_backward_f64", I32, I32, PTR, PTR, PTR, PTR),
+
+    SGD_F32(PtxModule.OPTIM, "sgd_f32", I64, PTR, PTR, PTR, F64, F64, F64, I32),
+    SGD_F64(PtxModule.OPTIM, "sgd_f64", I64, PTR, PTR, PTR, F64, F64, F64, I32),
+    ADAM_F32(PtxModule.OPTIM, "adam_f32", I64, PTR, PTR, PTR, PTR, F64, F64, F64, F64, F64, I32, F64, F64),
+    ADAM_F64(PtxModule.OPTIM, "adam_f64", I64, PTR, PTR, PTR, PTR, F64, F64, F64, F64, F64, I32, F64, F64);
+
+    /** A kernel parameter as the PTX declares it. */
+    enum Param {
+        /** A device pointer ({@code .u64}); passed as a {@code CUdeviceptr}, possibly offset. */
+        PTR(".u64"),
+        /** A C {@code int} ({@code .u32}); passed as an {@code Integer}. */
+        I32(".u32"),
+        /** A C {@code long long} ({@code .u64}); passed as a {@code Long}. */
+        I64(".u64"),
+        /** A C {@code double} ({@code .f64}); passed as a {@code Double}. */
+        F64(".f64");
+
+        private final String ptxType;
+
+        Param(String ptxType) {
+            this.ptxType = ptxType;
+        }
+
+        /** The PTX parameter type, e.g. {@code .u32}. */
+        String ptxType() {
+            return ptxType;
+        }
+    }
+
+    private final PtxModule module;
+    private final String entry;
+    private final List<Param> params;
+
+    CudaKernel(PtxModule module, String entry, Param... params) {
+        this.module = module;
+        this.entry = entry;
+        this.params = List.of(params);
+    }
+
+    /** The module whose PTX defines it. */
+    PtxModule module() {
+        return module;
+    }
+
+    /** The {@code extern "C"} entry name. */
+    String entry() {
+        return entry;
+    }
+
+    /** Parameter kinds in order. */
+    List<Param> params() {
+        return params;
+    }
+
+    /** Picks the FLOAT32 or FLOAT64 variant of a floating kernel family. */
+    static CudaKernel floating(DType dtype, CudaKernel f32, CudaKernel f64) {
+        return switch (dtype) {
+            case FLOAT32 -> f32;
+            case FLOAT64 -> f64;
+            case INT32 -> throw new IllegalArgumentException(f32.entry + ": no INT32 variant");
+        };
+    }
+}

@@ -1,0 +1,95 @@
+package dev.backprop.cuda;
+
+import jcuda.NativePointerObject;
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.JCudaDriver;
+
+import java.util.List;
+
+/**
+ * Kernel launches on the backend's stream, each checked twice: the arguments against the kernel's declared
+ * parameters before the launch ({@link #pack}), and the launch's result code after it.
+ *
+ * <p>Launch shapes: elementwise kernels use {@link #BLOCK} threads per block and at most
+ * {@code 32 × multiprocessors} blocks (the kernels' grid-stride loops cover any size); row kernels use one
+ * block per row up to 65535 blocks (again with a grid-stride loop over rows).
+ */
+final class CudaLaunch {
+    /** Threads per block of 1-D kernels; {@code BLOCK} in common.cuh. */
+    static final int BLOCK = 256;
+    /** Tile edge of the transpose and column-reduction kernels; {@code TILE} in common.cuh. */
+    static final int TILE = 32;
+    /** Rows of threads in those kernels' blocks; {@code TILE_ROWS} in common.cuh. */
+    static final int TILE_ROWS = 8;
+    /** Most blocks along grid y (a hardware limit) and the cap for row kernels. */
+    static final int MAX_GRID_Y = 65535;
+
+    private final CudaContext context;
+    private final int maxBlocks;
+
+    CudaLaunch(CudaContext context) {
+        this.context = context;
+        this.maxBlocks = Math.max(1, context.facts.multiprocessors()) * 32;
+    }
+
+    /** Blocks for a grid-stride kernel over {@code n} elements: enough to cover them, at most {@code maxBlocks}. */
+    static int blocksFor(long n, int maxBlocks) {
+        long needed = (n + BLOCK - 1) / BLOCK;
+        return (int) Math.max(1, Math.min(needed, maxBlocks));
+    }
+
+    /** One block per row, capped at {@link #MAX_GRID_Y}. */
+    static int blocksForRows(long rows) {
+        return (int) Math.max(1, Math.min(rows, MAX_GRID_Y));
+    }
+
+    /** Launches a 1-D grid-stride kernel over {@code n} elements. */
+    void elementwise(CudaKernel kernel, long n, Object... args) {
+        launch(kernel, blocksFor(n, maxBlocks), 1, BLOCK, 1, args);
+    }
+
+    /** Launches a one-block-per-row kernel over {@code rows} rows. */
+    void perRow(CudaKernel kernel, long rows, Object... args) {
+        launch(kernel, blocksForRows(rows), 1, BLOCK, 1, args);
+    }
+
+    /** Launches {@code kernel} with an explicit grid and block shape. */
+    void launch(CudaKernel kernel, int gridX, int gridY, int blockX, int blockY, Object... args) {
+        Pointer params = Pointer.to(pack(kernel, args));
+        int rc = JCudaDriver.cuLaunchKernel(context.modules().function(kernel), gridX, gridY, 1, blockX, blockY, 1,
+                0, context.stream, params, null);
+        CudaCheck.check(rc, "cuLaunchKernel(" + kernel.entry() + ", grid " + gridX + "x" + gridY + ", block "
+                + blockX + "x" + blockY + ")");
+    }
+
+    /**
+     * The kernel-parameter array for {@code args}, after checking each against the declared parameter:
+     * {@code CUdeviceptr} for pointers, {@code Integer}, {@code Long} and {@code Double} for the scalars.
+     *
+     * @throws IllegalArgumentException on a wrong count or type (a bug in this module, caught before launch)
+     */
+    static NativePointerObject[] pack(CudaKernel kernel, Object... args) {
+        List<CudaKernel.Param> params = kernel.params();
+        if (args.length != params.size()) {
+            throw new IllegalArgumentException(kernel.entry() + ": " + args.length + " arguments for "
+                    + params.size() + " parameters " + params);
+        }
+        NativePointerObject[] out = new NativePointerObject[args.length];
+        for (int i = 0; i < args.length; i++) {
+            Object a = args[i];
+            CudaKernel.Param p = params.get(i);
+            out[i] = switch (p) {
+                case PTR -> a instanceof CUdeviceptr d ? Pointer.to(d) : null;
+                case I32 -> a instanceof Integer v ? Pointer.to(new int[] {v}) : null;
+                case I64 -> a instanceof Long v ? Pointer.to(new long[] {v}) : null;
+                case F64 -> a instanceof Double v ? Pointer.to(new double[] {v}) : null;
+            };
+            if (out[i] == null) {
+                throw new IllegalArgumentException(kernel.entry() + ": argument " + i + " must be " + p + ", got "
+                        + (a == null ? "null" : a.getClass().getSimpleName()));
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,95 @@
+package dev.backprop.cuda;
+
+import dev.backprop.backend.ReduceAxis;
+import dev.backprop.backend.ReduceOp;
+
+import static dev.backprop.cuda.CudaKernel.floating;
+
+/**
+ * Sums, means and maxima over all elements, rows or columns, and argmax per row (kernels in
+ * {@code reduce.cu}). Multi-pass reductions keep their partial results in scratch blocks from the caching
+ * allocator; the number of partials depends only on the shape, so results are the same on every run and
+ * every GPU. MEAN sums in the partial passes and divides once at the end.
+ */
+final class CudaReductions {
+    /** Most partial results of a whole-array reduction (the final pass is one block over them). */
+    static final int MAX_PARTIALS = 1024;
+    /** Elements per block of the whole-array partial pass, before the partial count is capped. */
+    static final int ELEMENTS_PER_PARTIAL = 2048;
+    /** Fewest rows a column-reduction chunk covers. */
+    static final int MIN_ROWS_PER_CHUNK = 256;
+
+    private final CudaLaunch launch;
+    private final CudaMemory memory;
+
+    CudaReductions(CudaLaunch launch, CudaMemory memory) {
+        this.launch = launch;
+        this.memory = memory;
+    }
+
+    /** Partial results of a whole-array reduction of {@code n} elements: 1 to {@link #MAX_PARTIALS}. */
+    static int partialsFor(long n) {
+        return (int) Math.max(1, Math.min(MAX_PARTIALS, (n + ELEMENTS_PER_PARTIAL - 1) / ELEMENTS_PER_PARTIAL));
+    }
+
+    /** Rows per chunk of a column reduction, so that there are at most {@link #MAX_PARTIALS} chunks. */
+    static int rowsPerChunk(int rows) {
+        return Math.max(MIN_ROWS_PER_CHUNK, (rows + MAX_PARTIALS - 1) / MAX_PARTIALS);
+    }
+
+    void reduce(ReduceOp op, ReduceAxis axis, int rows, int cols, CudaBuffer x, long xOffset, CudaBuffer out,
+                long outOffset) {
+        switch (axis) {
+            case ALL -> all(op, (long) rows * cols, x, xOffset, out, outOffset);
+            case PER_ROW -> launch.perRow(floating(x.dtype(), CudaKernel.REDUCE_ROWS_F32, CudaKernel.REDUCE_ROWS_F64),
+                    rows, CudaOpCodes.reduce(op), rows, cols, x.at(xOffset), out.at(outOffset), (double) cols);
+            case PER_COLUMN -> columns(op, rows, cols, x, xOffset, out, outOffset);
+        }
+    }
+
+    private static ReduceOp partialOp(ReduceOp op) {
+        return op == ReduceOp.MEAN ? ReduceOp.SUM : op;
+    }
+
+    private void all(ReduceOp op, long n, CudaBuffer x, long xOffset, CudaBuffer out, long outOffset) {
+        int partials = partialsFor(n);
+        CudaMemory.Block scratch = memory.allocate((long) partials * x.dtype().byteSize());
+        try {
+            launch.launch(floating(x.dtype(), CudaKernel.REDUCE_ALL_PARTIAL_F32, CudaKernel.REDUCE_ALL_PARTIAL_F64),
+                    partials, 1, CudaLaunch.BLOCK, 1, CudaOpCodes.reduce(partialOp(op)), x.at(xOffset), n,
+                    scratch.pointer());
+            launch.launch(floating(x.dtype(), CudaKernel.REDUCE_ROWS_F32, CudaKernel.REDUCE_ROWS_F64), 1, 1,
+                    CudaLaunch.BLOCK, 1, CudaOpCodes.reduce(op), 1, partials, scratch.pointer(), out.at(outOffset),
+                    (double) n);
+        } finally {
+            memory.free(scratch);
+        }
+    }
+
+    private void columns(ReduceOp op, int rows, int cols, CudaBuffer x, long xOffset, CudaBuffer out,
+                         long outOffset) {
+        CudaKernel kernel = floating(x.dtype(), CudaKernel.REDUCE_COLS_F32, CudaKernel.REDUCE_COLS_F64);
+        int gridX = Math.min((cols + CudaLaunch.TILE - 1) / CudaLaunch.TILE, CudaLaunch.MAX_GRID_Y);
+        int perChunk = rowsPerChunk(rows);
+        int chunks = (rows + perChunk - 1) / perChunk;
+        if (chunks <= 1) {
+            launch.launch(kernel, gridX, 1, CudaLaunch.TILE, CudaLaunch.TILE_ROWS, CudaOpCodes.reduce(op), rows, cols,
+                    perChunk, x.at(xOffset), out.at(outOffset), (double) rows);
+            return;
+        }
+        CudaMemory.Block scratch = memory.allocate((long) chunks * cols * x.dtype().byteSize());
+        try {
+            launch.launch(kernel, gridX, chunks, CudaLaunch.TILE, CudaLaunch.TILE_ROWS,
+                    CudaOpCodes.reduce(partialOp(op)), rows, cols, perChunk, x.at(xOffset), scratch.pointer(), 1.0);
+            launch.launch(kernel, gridX, 1, CudaLaunch.TILE, CudaLaunch.TILE_ROWS, CudaOpCodes.reduce(op), chunks,
+                    cols, chunks, scratch.pointer(), out.at(outOffset), (double) rows);
+        } finally {
+            memory.free(scratch);
+        }
+    }
+
+    void argmaxRows(int rows, int cols, CudaBuffer x, long xOffset, CudaBuffer out, long outOffset) {
+        launch.perRow(floating(x.dtype(), CudaKernel.ARGMAX_ROWS_F32, CudaKernel.ARGMAX_ROWS_F64), rows, rows, cols,
+                x.at(xOffset), out.at(outOffset));
+    }
+}
