@@ -59,18 +59,20 @@ public final class Scope implements AutoCloseable {
     }
 
     /**
-     * Keeps {@code t} alive past this scope: it moves to the enclosing scope, if any. Returns {@code t}.
+     * Keeps {@code t} alive past this scope: it moves to the enclosing scope, if any. A tensor this scope does
+     * not own (made outside it, or already kept) is left where it is. Returns {@code t}.
      *
      * @throws IllegalStateException if this scope is closed
      */
     public Tensor keep(Tensor t) {
         checkUsable();
+        // Only what this scope owns moves: adopting a caller's tensor would close it with the enclosing scope.
         if (owned.remove(t) != null) {
             order.remove(t);
-        }
-        Scope parent = parent();
-        if (parent != null) {
-            parent.add(t);
+            Scope parent = parent();
+            if (parent != null) {
+                parent.add(t);
+            }
         }
         return t;
     }

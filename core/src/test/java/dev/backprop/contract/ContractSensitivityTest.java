@@ -77,8 +77,8 @@ class ContractSensitivityTest {
             Backend be = faulty(f);
             try (ReferenceBackend ref = new ReferenceBackend()) {
                 Oracle o = new Oracle(be, ref, true);
-                long caught = f.cases().apply(o).filter(ContractSensitivityTest::fails).count();
-                assertTrue(caught > 0, "planted fault '" + f.name() + "' passed every case");
+                assertTrue(f.cases().apply(o).anyMatch(ContractSensitivityTest::fails),
+                        "planted fault '" + f.name() + "' passed every case");
             } finally {
                 be.close();
             }

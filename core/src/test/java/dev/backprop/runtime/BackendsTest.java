@@ -46,6 +46,8 @@ class BackendsTest {
 
     @BeforeEach
     void capture() {
+        // Captured here, not printed: the fallback warnings are expected.
+        log.setUseParentHandlers(false);
         log.addHandler(handler);
         System.clearProperty("backprop.backend");
         System.clearProperty("backprop.fallback");
@@ -54,6 +56,7 @@ class BackendsTest {
     @AfterEach
     void release() {
         log.removeHandler(handler);
+        log.setUseParentHandlers(true);
         System.clearProperty("backprop.backend");
         System.clearProperty("backprop.fallback");
         created.forEach(Backend::close);

@@ -80,6 +80,19 @@ class ScopeTest {
     }
 
     @Test
+    void keepingATensorFromOutsideDoesNotAdoptIt() {
+        Tensor callers = tensor();
+        try (Scope outer = Scope.open()) {
+            try (Scope inner = Scope.open()) {
+                assertSame(callers, inner.keep(callers));
+            }
+            assertEquals(0, outer.size(), "the enclosing scope did not take the caller's tensor");
+        }
+        assertFalse(callers.isClosed(), "still the caller's to close");
+        callers.close();
+    }
+
+    @Test
     void closeIsIdempotentAndKeepAfterCloseFails() {
         Scope scope = Scope.open();
         Tensor t = tensor();
