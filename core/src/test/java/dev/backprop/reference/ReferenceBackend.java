@@ -395,26 +395,24 @@ public final class ReferenceBackend implements Backend {
         return b;
     }
 
-    /** Checks that {@code [offset, offset + length)} lies in the buffer and, when given, its dtype. */
+    /** The buffer, checked to be ours, live, of {@code dtype} (when given) and to hold the range. */
     private ReferenceBuffer range(Buffer buffer, long offset, long length, DType dtype) {
         ReferenceBuffer b = own(buffer);
         if (dtype != null && b.dtype() != dtype) {
             throw new IllegalArgumentException("reference: expected a " + dtype + " buffer, got " + b);
         }
-        if (offset < 0 || length < 0 || offset + length > b.size()) {
-            throw new IndexOutOfBoundsException("reference: range [" + offset + ", " + (offset + length)
-                    + ") outside " + b);
-        }
+        b.checkRange(offset, length);
         return b;
     }
 
-    private double[] read(ReferenceBuffer b, long offset, long length) {
-        range(b, offset, length, null);
+    private static double[] read(ReferenceBuffer b, long offset, long length) {
+        b.checkRange(offset, length);
         return java.util.Arrays.copyOfRange(b.data, (int) offset, (int) (offset + length));
     }
 
-    private void write(ReferenceBuffer b, long offset, double[] values) {
-        range(b, offset, values.length, null);
+    /** Stores {@code values} from {@code offset}, each rounded to the buffer's dtype. */
+    private static void write(ReferenceBuffer b, long offset, double[] values) {
+        b.checkRange(offset, values.length);
         for (int i = 0; i < values.length; i++) {
             b.data[(int) offset + i] = b.round(values[i]);
         }

@@ -54,6 +54,14 @@ final class ReferenceBuffer implements Buffer {
         };
     }
 
+    /** @throws IndexOutOfBoundsException unless {@code [offset, offset + length)} lies inside the buffer */
+    void checkRange(long offset, long length) {
+        if (offset < 0 || length < 0 || offset + length > data.length) {
+            throw new IndexOutOfBoundsException("reference: range [" + offset + ", " + (offset + length)
+                    + ") outside " + this);
+        }
+    }
+
     @Override
     public String toString() {
         return "ReferenceBuffer[" + dtype + " x " + data.length + (released ? ", released]" : "]");
