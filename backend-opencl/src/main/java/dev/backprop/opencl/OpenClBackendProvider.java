@@ -1,0 +1,146 @@
+package dev.backprop.opencl;
+
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.BackendOptions;
+import dev.backprop.backend.BackendProvider;
+import dev.backprop.backend.BackendUnavailableException;
+import dev.backprop.backend.BackpropException;
+import dev.backprop.backend.DType;
+import dev.backprop.backend.DeviceInfo;
+import dev.backprop.backend.DeviceType;
+import dev.backprop.backend.Probe;
+import dev.backprop.opencl.OpenClCheck.OpenClUnavailableException;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * The {@code opencl} provider (registered in {@code META-INF/services}).
+ *
+ * <p><b>Probe:</b> loads JOCL, lists every platform's devices with their type, and picks the device
+ * {@link #create} would use; it never throws and compiles nothing. Reasons when unavailable: no ICD loader
+ * ({@code libOpenCL.so.1} missing), no platform ({@code CL_PLATFORM_NOT_FOUND_KHR}), no device, or a
+ * {@code backprop.opencl.device} that matches nothing. Rank: {@link Probe#RANK_GPU} on a GPU,
+ * {@link Probe#RANK_EMULATED} on a CPU device (PoCL), so automatic selection prefers {@code cpu} there.
+ *
+ * <p><b>Options</b> ({@link BackendOptions}, key or system property {@code backprop.opencl.<key>}):
+ * {@code device} (an index from the probe's list, or a case-insensitive substring of a device or platform
+ * name; default: the first GPU, else the first accelerator, else the first CPU device) and {@code gemm}
+ * ({@code packed} or {@code tiled}, to force a GEMM kernel variant).
+ *
+ * <p><b>Create:</b> context and queue, every program built for every supported dtype (a build failure reports
+ * the build log), then a smoke test that runs a GEMM, a softmax and a reduction and checks the results.
+ */
+public final class OpenClBackendProvider implements BackendProvider {
+    /** The provider name. */
+    public static final String NAME = "opencl";
+
+    /** The first link failure of JOCL in this JVM: later attempts only see NoClassDefFoundError. */
+    private static volatile Throwable linkFailure;
+
+    /** Does nothing: the registry instantiates every provider, available or not. */
+    public OpenClBackendProvider() {
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Probe probe() {
+        try {
+            List<OpenClDevice> devices = discover();
+            OpenClDevice chosen = OpenClDevices.select(devices, BackendOptions.defaults().get(NAME, "device"));
+            int rank = chosen.type() == DeviceType.GPU ? Probe.RANK_GPU : Probe.RANK_EMULATED;
+            String summary = "OpenCL on " + chosen.label() + (chosen.type() == DeviceType.GPU ? ""
+                    : " (a CPU device: ranks below the cpu backend in automatic selection)") + "; devices: "
+                    + devices.stream().map(OpenClDevice::label).collect(Collectors.joining("; "));
+            List<DeviceInfo> infos = devices.stream().map(OpenClDevice::info).collect(Collectors.toList());
+            return Probe.available(summary, infos, rank);
+        } catch (Throwable t) {
+            return Probe.unavailable(reason(t));
+        }
+    }
+
+    /**
+     * @throws BackendUnavailableException when OpenCL or the selected device is unusable, when a kernel does not
+     *                                     build (the message carries the build log) or the smoke test fails
+     */
+    @Override
+    public Backend create(BackendOptions options) {
+        OpenClDevice device;
+        try {
+            device = OpenClDevices.select(discover(), options.get(NAME, "device"));
+        } catch (Throwable t) {
+            throw new BackendUnavailableException("opencl unavailable: " + reason(t), t);
+        }
+        if (device.maxWorkGroupSize() < 64) {
+            throw new BackendUnavailableException("opencl unavailable: " + device.label() + " allows work-groups of only "
+                    + device.maxWorkGroupSize() + " work-items; the kernels need 64");
+        }
+        OpenClRuntime rt;
+        try {
+            rt = OpenClRuntime.open(device);
+        } catch (BackpropException e) {
+            throw new BackendUnavailableException("opencl unavailable: cannot open " + device.label() + ": "
+                    + e.getMessage(), e);
+        }
+        OpenClBackend backend;
+        try {
+            backend = new OpenClBackend(rt, options.get(NAME, "gemm").orElse(null));
+        } catch (RuntimeException e) {
+            closeQuietly(rt, e);
+            throw new BackendUnavailableException("opencl unavailable on " + device.label() + ": " + e.getMessage(), e);
+        }
+        try {
+            OpenClSmokeTest.run(backend, DType.FLOAT32);
+            if (device.fp64()) {
+                OpenClSmokeTest.run(backend, DType.FLOAT64);
+            }
+        } catch (RuntimeException e) {
+            try {
+                backend.close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw new BackendUnavailableException("opencl unavailable: the smoke test failed on " + device.label() + ": "
+                    + e.getMessage(), e);
+        }
+        return backend;
+    }
+
+    private static List<OpenClDevice> discover() throws OpenClUnavailableException {
+        Throwable earlier = linkFailure;
+        if (earlier != null) {
+            throw new LinkageErrorReplay(earlier);
+        }
+        try {
+            return OpenClDevices.discover();
+        } catch (LinkageError e) {
+            linkFailure = e;
+            throw e;
+        }
+    }
+
+    private static String reason(Throwable t) {
+        return OpenClCheck.unavailableReason(t instanceof LinkageErrorReplay ? t.getCause() : t);
+    }
+
+    private static void closeQuietly(OpenClRuntime rt, RuntimeException primary) {
+        try {
+            rt.close();
+        } catch (RuntimeException e) {
+            primary.addSuppressed(e);
+        }
+    }
+
+    /** Re-reports the JOCL link failure that happened on an earlier probe in this JVM. */
+    private static final class LinkageErrorReplay extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        LinkageErrorReplay(Throwable cause) {
+            super(cause.getMessage(), cause);
+        }
+    }
+}
