@@ -32,7 +32,9 @@ void softmax_rows(int cols, __global const REAL* x, long xo, __global REAL* y, l
     }
 }
 
-/* losses[row] = logsumexp(z) - z[label] (NaN for a label outside [0, cols)); probs = softmax(z). */
+/* losses[row] = logsumexp(z) - z[label] (NaN for a label outside [0, cols)); probs = softmax(z). probs may be
+ * the same range as z: the labelled logit is read before the barrier that precedes the writes. The loss is
+ * formed as log(sum) - (z[label] - max): adding max first would round at the scale of the logits. */
 __kernel __attribute__((reqd_work_group_size(LS, 1, 1)))
 void softmax_xent(int cols, __global const REAL* z, long zo, __global const int* labels, long lo,
                   __global REAL* losses, long lso, __global REAL* probs, long po) {
@@ -42,11 +44,12 @@ void softmax_xent(int cols, __global const REAL* z, long zo, __global const int*
     __global REAL* pr = probs + po + row * cols;
     REAL mx, sum;
     row_stats(scratch, zr, cols, &mx, &sum);
+    const int label = labels[lo + row];
+    const int valid = label >= 0 && label < cols;
+    const REAL picked = (get_local_id(0) == 0 && valid) ? zr[label] : (REAL)0;
+    barrier(CLK_GLOBAL_MEM_FENCE);
     for (int c = get_local_id(0); c < cols; c += LS) pr[c] = exp(zr[c] - mx) / sum;
-    if (get_local_id(0) == 0) {
-        const int label = labels[lo + row];
-        losses[lso + row] = (label < 0 || label >= cols) ? (REAL)NAN : mx + log(sum) - zr[label];
-    }
+    if (get_local_id(0) == 0) losses[lso + row] = valid ? log(sum) - (picked - mx) : (REAL)NAN;
 }
 
 /* dlogits[r][c] = g[r] * (probs[r][c] - 1[c == label_r]), one work-item per element; dlogits may be the same
