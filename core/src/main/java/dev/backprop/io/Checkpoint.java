@@ -100,11 +100,6 @@ public final class Checkpoint {
                         + "' in the metadata: not a Backprop checkpoint");
             }
             ModelFile.checkArchitecture(f, model);
-            Map<String, Tensor> params = ModelFile.valuesOf(model.parameters());
-            checkExact(f, params, "");
-            Map<String, Tensor> state = optimizer.state();
-            checkExact(f, state, ModelFile.OPTIMIZER_PREFIX);
-            checkNoOthers(f, params, state);
             JsonObject opt = object(file, meta, OPTIMIZER_KEY);
             expect(file, "optimizer type", optimizer.type(), string(file, opt, "type"));
             for (Map.Entry<String, Double> h : optimizer.hyperparameters().entrySet()) {
@@ -114,6 +109,11 @@ public final class Checkpoint {
             long step = number(file, opt, "step").longValueExact();
             double lr = exactDouble(number(file, opt, "lr"));
             int epoch = checkSchedule(file, meta, schedule);
+            Map<String, Tensor> params = ModelFile.valuesOf(model.parameters());
+            checkExact(f, params, "");
+            Map<String, Tensor> state = optimizer.state();
+            checkExact(f, state, ModelFile.OPTIMIZER_PREFIX);
+            checkNoOthers(f, params, state);
             Map<String, Long> progress = new LinkedHashMap<>();
             JsonObject p = object(file, meta, PROGRESS_KEY);
             for (String k : p.keySet()) {

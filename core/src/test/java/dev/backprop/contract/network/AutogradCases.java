@@ -1,0 +1,194 @@
+package dev.backprop.contract.network;
+
+import dev.backprop.autograd.NoGrad;
+import dev.backprop.autograd.Ops;
+import dev.backprop.autograd.Tape;
+import dev.backprop.autograd.Variable;
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.DType;
+import dev.backprop.nn.Dense;
+import dev.backprop.nn.Sequential;
+import dev.backprop.tensor.DTypeMismatchException;
+import dev.backprop.tensor.Scope;
+import dev.backprop.tensor.ShapeMismatchException;
+import dev.backprop.tensor.Tensor;
+import org.junit.jupiter.api.DynamicTest;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * How the autodiff behaves, in FLOAT32 (every backend has it): accumulation across backward passes and
+ * {@code zeroGrad}, no-grad mode, memory released when a tape closes, the zero-gradient warning of the hard
+ * threshold, and clear errors for misuse.
+ */
+final class AutogradCases {
+    private AutogradCases() {
+    }
+
+    static Stream<DynamicTest> cases(Backend be) {
+        return Stream.of(
+                DynamicTest.dynamicTest("gradients accumulate until zeroGrad", () -> accumulation(be)),
+                DynamicTest.dynamicTest("NoGrad and no tape record nothing", () -> noGrad(be)),
+                DynamicTest.dynamicTest("a tape frees its intermediates", () -> tapeFreesMemory(be)),
+                DynamicTest.dynamicTest("training through a hard threshold warns once", () -> thresholdWarning(be)),
+                DynamicTest.dynamicTest("misuse gives clear errors", () -> misuse(be)),
+                DynamicTest.dynamicTest("a tape is confined to its thread", () -> threadConfinement(be)));
+    }
+
+    private static void accumulation(Backend be) {
+        try (Scope s = Scope.open()) {
+            Variable w = Variable.leaf(Net.tensor(be, DType.FLOAT32, new double[] {1, 2, 3}, 3));
+            Variable x = Variable.constant(Net.tensor(be, DType.FLOAT32, new double[] {0.5, -1, 2}, 3));
+            for (int pass = 1; pass <= 2; pass++) {
+                try (Tape tape = Tape.open()) {
+                    Ops.sum(Ops.mul(w, x)).backward();
+                }
+                double[] g = w.grad().toDoubles();
+                assertEquals(List.of(0.5 * pass, -1.0 * pass, 2.0 * pass), List.of(g[0], g[1], g[2]),
+                        "after " + pass + " backward pass(es) the gradient is the sum of the passes");
+            }
+            w.zeroGrad();
+            assertEquals(0, w.grad().toDoubles()[0], "zeroGrad");
+            try (Tape tape = Tape.open()) {
+                Variable y = Ops.sum(Ops.mul(w, x));
+                y.backward();
+                y.backward();  // the graph stays until the tape closes
+            }
+            assertEquals(1.0, w.grad().toDoubles()[0], "two backward passes on one tape add up");
+        }
+    }
+
+    private static void noGrad(Backend be) {
+        try (Scope s = Scope.open()) {
+            Variable w = Variable.leaf(Net.tensor(be, DType.FLOAT32, new double[] {1, 2}, 2));
+            Variable outside = Ops.exp(w);
+            assertFalse(outside.requiresGrad(), "without a tape nothing is recorded");
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> Ops.sum(w).backward());
+            assertTrue(e.getMessage().contains("does not require a gradient"), e.getMessage());
+            try (Tape tape = Tape.open()) {
+                try (NoGrad off = NoGrad.open()) {
+                    assertFalse(Ops.exp(w).requiresGrad(), "NoGrad suspends recording");
+                    assertFalse(Tape.isRecording());
+                }
+                assertTrue(Tape.isRecording(), "recording resumes after NoGrad");
+                assertEquals(0, tape.size(), "nothing was recorded under NoGrad");
+                Variable c = Variable.constant(w.value());
+                assertFalse(Ops.exp(c).requiresGrad(), "ops on constants record nothing");
+                assertEquals(0, tape.size());
+                assertTrue(Ops.exp(w).requiresGrad());
+                assertEquals(1, tape.size());
+            }
+        }
+    }
+
+    private static void tapeFreesMemory(Backend be) {
+        try (Sequential model = Sequential.builder(be, DType.FLOAT32).seed(3).dense(8, 16).relu().dense(16, 4).build();
+             Tensor x = Net.tensor(be, DType.FLOAT32, Net.uniform(5, 32, -1, 1), 4, 8)) {
+            long before = be.memoryStats().liveBuffers();
+            for (int i = 0; i < 3; i++) {
+                try (Tape tape = Tape.open()) {
+                    Variable y = Ops.mean(model.forward(Variable.constant(x)));
+                    y.backward();
+                    assertTrue(be.memoryStats().liveBuffers() > before, "the step allocated intermediates");
+                }
+                assertEquals(before, be.memoryStats().liveBuffers(), "closing the tape frees every intermediate");
+            }
+        }
+    }
+
+    private static void thresholdWarning(Backend be) {
+        Logger log = Logger.getLogger(Tape.class.getName());
+        List<LogRecord> records = new ArrayList<>();
+        Handler h = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                records.add(r);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(h);
+        try (Sequential model = Sequential.builder(be, DType.FLOAT32).seed(1).dense(2, 3).threshold().dense(3, 1)
+                .build(); Scope s = Scope.open()) {
+            Variable x = Variable.constant(Net.tensor(be, DType.FLOAT32, new double[] {0.3, -0.2, 1, 2}, 2, 2));
+            try (Tape tape = Tape.open()) {
+                Variable y = Ops.sum(model.forward(x));
+                y.backward();
+                y.backward();
+            }
+            long warnings = records.stream().filter(r -> r.getLevel() == Level.WARNING
+                    && r.getMessage().contains("threshold")).count();
+            assertEquals(1, warnings, "one warning per tape that back-propagates through a threshold");
+            double[] g = model.parameters().get("0.weight").grad().toDoubles();
+            for (double v : g) {
+                assertEquals(0.0, v, "no gradient reaches the layer below a threshold");
+            }
+            assertTrue(model.parameters().get("2.weight").grad().toDoubles()[0] != 0, "the layer above trains");
+        } finally {
+            log.removeHandler(h);
+        }
+    }
+
+    private static void misuse(Backend be) {
+        try (Scope s = Scope.open()) {
+            Variable w = Variable.leaf(Net.tensor(be, DType.FLOAT32, new double[] {1, 2, 3, 4, 5, 6}, 2, 3));
+            Variable x = Variable.constant(Net.tensor(be, DType.FLOAT32, new double[] {1, 2}, 1, 2));
+            ShapeMismatchException bad = assertThrows(ShapeMismatchException.class, () -> Ops.linear(x, w, null));
+            assertTrue(bad.getMessage().contains("[1, 2]") && bad.getMessage().contains("[2, 3]"), bad.getMessage());
+            assertThrows(IllegalStateException.class, x::grad, "constants have no gradient");
+            Variable y;
+            try (Tape tape = Tape.open()) {
+                y = Ops.matmul(x, w);
+                IllegalStateException nested = assertThrows(IllegalStateException.class, Tape::open);
+                assertTrue(nested.getMessage().contains("already recording"), nested.getMessage());
+                IllegalStateException vector = assertThrows(IllegalStateException.class, y::backward);
+                assertTrue(vector.getMessage().contains("[1, 3]"), vector.getMessage());
+                Tensor wrong = Net.tensor(be, DType.FLOAT32, new double[] {1, 1}, 1, 2);
+                assertThrows(ShapeMismatchException.class, () -> y.backward(wrong));
+                if (be.capabilities().float64()) {
+                    Tensor wrongType = Net.tensor(be, DType.FLOAT64, new double[] {1, 1, 1}, 1, 3);
+                    assertThrows(DTypeMismatchException.class, () -> y.backward(wrongType));
+                }
+            }
+            Tensor up = Net.tensor(be, DType.FLOAT32, new double[] {1, 1, 1}, 1, 3);
+            IllegalStateException closed = assertThrows(IllegalStateException.class, () -> y.backward(up));
+            assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
+            ShapeMismatchException badBias = assertThrows(ShapeMismatchException.class, () -> Dense.of(
+                    Net.tensor(be, DType.FLOAT32, new double[6], 2, 3), Net.tensor(be, DType.FLOAT32, new double[3], 3)));
+            assertTrue(badBias.getMessage().contains("bias"), badBias.getMessage());
+        }
+    }
+
+    private static void threadConfinement(Backend be) throws InterruptedException {
+        try (Scope s = Scope.open()) {
+            Variable w = Variable.leaf(Net.tensor(be, DType.FLOAT32, new double[] {1, 2}, 2));
+            try (Tape tape = Tape.open()) {
+                Variable y = Ops.sum(Ops.exp(w));
+                CompletableFuture<Void> other = CompletableFuture.runAsync(y::backward);
+                ExecutionException e = assertThrows(ExecutionException.class, other::get);
+                assertInstanceOf(IllegalStateException.class, e.getCause());
+                assertTrue(e.getCause().getMessage().contains("thread"), e.getCause().getMessage());
+            }
+        }
+    }
+}

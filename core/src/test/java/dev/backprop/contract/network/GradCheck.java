@@ -1,0 +1,101 @@
+package dev.backprop.contract.network;
+
+import dev.backprop.autograd.Tape;
+import dev.backprop.autograd.Variable;
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.DType;
+import dev.backprop.tensor.Scope;
+import dev.backprop.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.function.Function;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Central finite differences in FLOAT64 against the autodiff. The function may return any shape: the check
+ * back-propagates a random upstream gradient {@code R} (so {@code backward(upstream)} is exercised too) and
+ * compares each leaf's gradient with {@code (f(θ+h) - f(θ-h)) / 2h} of {@code Σ R∘out}, element by element
+ * (up to {@value #MAX_ELEMENTS} sampled elements per leaf).
+ */
+final class GradCheck {
+    /** Step of the central difference. */
+    static final double H = 1e-6;
+    /** Allowed |analytic - numeric| is {@code TOL·(1 + |numeric|)}: truncation is ~1e-12, rounding ~1e-9. */
+    static final double TOL = 1e-6;
+    static final int MAX_ELEMENTS = 48;
+
+    private GradCheck() {
+    }
+
+    /** One leaf's starting values. */
+    record Leaf(double[] values, int... dims) {
+    }
+
+    /** Makes FLOAT64 leaves from {@code leaves}, then checks {@code f}'s gradients for all of them. */
+    static void check(Backend be, String what, long seed, Function<List<Variable>, Variable> f, Leaf... leaves) {
+        try (Scope scope = Scope.open()) {
+            List<Variable> vars = new ArrayList<>();
+            for (Leaf l : leaves) {
+                vars.add(Variable.leaf(Net.tensor(be, DType.FLOAT64, l.values(), l.dims())));
+            }
+            check(what, seed, f, vars);
+        }
+    }
+
+    /**
+     * Checks the gradients of {@code f} for the given leaves (existing parameters or leaves, FLOAT64, gradients
+     * zero on entry). The leaves' values are restored afterwards; their gradients hold the analytic result.
+     */
+    static void check(String what, long seed, Function<List<Variable>, Variable> f, List<Variable> leaves) {
+        for (Variable v : leaves) {
+            assertEquals(DType.FLOAT64, v.dtype(), what + ": gradient checks run in FLOAT64");
+        }
+        double[] r;
+        try (Tape tape = Tape.open()) {
+            Variable out = f.apply(leaves);
+            r = Net.uniform(seed, Math.toIntExact(out.shape().size()), -1, 1);
+            Tensor upstream = Net.tensor(out.backend(), DType.FLOAT64, r, out.shape().dims());
+            out.backward(upstream);
+        }
+        Random pick = new Random(seed + 1);
+        for (int li = 0; li < leaves.size(); li++) {
+            Variable v = leaves.get(li);
+            double[] analytic = v.grad().toDoubles();
+            double[] values = v.value().toDoubles();
+            int n = values.length;
+            int samples = Math.min(n, MAX_ELEMENTS);
+            double[] num = new double[samples], ana = new double[samples];
+            for (int s = 0; s < samples; s++) {
+                int j = n <= MAX_ELEMENTS ? s : pick.nextInt(n);
+                double orig = values[j];
+                values[j] = orig + H;
+                Net.set(v.value(), values);
+                double plus = project(f, leaves, r);
+                values[j] = orig - H;
+                Net.set(v.value(), values);
+                double minus = project(f, leaves, r);
+                values[j] = orig;
+                Net.set(v.value(), values);
+                num[s] = (plus - minus) / (2 * H);
+                ana[s] = analytic[j];
+            }
+            Net.assertClose(what + ": gradient of input " + li + " " + v.shape() + " vs central differences", num,
+                    ana, TOL, TOL);
+        }
+    }
+
+    /** {@code Σ R∘f(leaves)}, without recording. */
+    private static double project(Function<List<Variable>, Variable> f, List<Variable> leaves, double[] r) {
+        try (Scope s = Scope.open()) {
+            double[] out = f.apply(leaves).value().toDoubles();
+            double sum = 0;
+            for (int i = 0; i < out.length; i++) {
+                sum += r[i] * out[i];
+            }
+            return sum;
+        }
+    }
+}

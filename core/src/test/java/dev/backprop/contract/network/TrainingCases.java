@@ -1,0 +1,234 @@
+package dev.backprop.contract.network;
+
+import dev.backprop.autograd.Variable;
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.BackpropException;
+import dev.backprop.backend.DType;
+import dev.backprop.backend.MemoryStats;
+import dev.backprop.data.Dataset;
+import dev.backprop.io.ModelFileException;
+import dev.backprop.loss.BinaryCrossEntropyWithLogits;
+import dev.backprop.loss.SoftmaxCrossEntropy;
+import dev.backprop.loss.SquaredError;
+import dev.backprop.nn.Sequential;
+import dev.backprop.optim.Adam;
+import dev.backprop.optim.Optimizer;
+import dev.backprop.optim.Sgd;
+import dev.backprop.optim.StepLR;
+import dev.backprop.train.EpochMetrics;
+import dev.backprop.train.Evaluation;
+import dev.backprop.train.Trainer;
+import org.junit.jupiter.api.DynamicTest;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The trainer end to end on small seeded problems: it learns; the same seeds give bit-identical runs; a
+ * checkpoint saved mid-training and restored into fresh objects continues bit-identically to an uninterrupted
+ * run; a checkpoint that does not fit is refused; memory is flat across epochs; divergence is reported.
+ */
+final class TrainingCases {
+    private TrainingCases() {
+    }
+
+    static Stream<DynamicTest> cases(Backend be) {
+        List<DynamicTest> t = new ArrayList<>();
+        t.add(DynamicTest.dynamicTest("learns three blobs (cross-entropy, Adam)", () -> learns(be)));
+        t.add(DynamicTest.dynamicTest("learns a line (squared error, SGD) and one-vs-rest (BCE)", () -> others(be)));
+        t.add(DynamicTest.dynamicTest("same seed twice gives identical runs", () -> reproducible(be)));
+        List<DType> dtypes = be.capabilities().float64() ? List.of(DType.FLOAT32, DType.FLOAT64)
+                : List.of(DType.FLOAT32);
+        for (DType dt : dtypes) {
+            for (boolean adam : new boolean[] {true, false}) {
+                t.add(DynamicTest.dynamicTest(dt + " checkpoint resume is bit-exact (" + (adam ? "Adam" : "SGD momentum")
+                        + ", StepLR, clipping)", () -> ModelFileCases.inDir(d -> resume(be, dt, adam, d))));
+            }
+        }
+        t.add(DynamicTest.dynamicTest("a checkpoint that does not fit is refused", () ->
+                ModelFileCases.inDir(d -> refused(be, d))));
+        t.add(DynamicTest.dynamicTest("memory is flat across epochs", () -> flatMemory(be)));
+        t.add(DynamicTest.dynamicTest("divergence is reported", () -> divergence(be)));
+        return t.stream();
+    }
+
+    /** Three Gaussian blobs in the plane, {@code perClass} points each. */
+    static Dataset blobs(int perClass, long seed) {
+        Random r = new Random(seed);
+        double[][] centers = {{-2, 0}, {2, 0}, {0, 2.5}};
+        float[] x = new float[3 * perClass * 2];
+        int[] y = new int[3 * perClass];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = i % 3;
+            x[2 * i] = (float) (centers[y[i]][0] + 0.6 * r.nextGaussian());
+            x[2 * i + 1] = (float) (centers[y[i]][1] + 0.6 * r.nextGaussian());
+        }
+        return Dataset.classification(x, new int[] {2}, y, 3, null);
+    }
+
+    private static Sequential net(Backend be, DType dt, long seed) {
+        return Sequential.builder(be, dt).seed(seed).dense(2, 8).tanh().dense(8, 3).build();
+    }
+
+    private static void learns(Backend be) {
+        Dataset data = blobs(30, 1);
+        try (Sequential m = net(be, DType.FLOAT32, 2); Adam opt = Adam.adam(m.parameters(), 0.05)) {
+            Trainer tr = Trainer.builder(m, new SoftmaxCrossEntropy(), opt).batchSize(16).seed(3).build();
+            List<EpochMetrics> h = tr.fit(data, data, 12, null);
+            assertEquals(12, h.size());
+            assertEquals(12, tr.epoch());
+            EpochMetrics last = h.get(h.size() - 1);
+            assertTrue(last.trainLoss() < h.get(0).trainLoss() / 2, "loss fell: " + h.get(0) + " -> " + last);
+            assertTrue(last.validation().accuracy() >= 0.95, "accuracy " + last.validation());
+            Evaluation e = tr.evaluate(data);
+            assertEquals(last.validation(), e, "evaluation is deterministic");
+            assertEquals(90, e.examples());
+        }
+    }
+
+    private static void others(Backend be) {
+        Random r = new Random(4);
+        float[] x = new float[80], y = new float[40];
+        for (int i = 0; i < 40; i++) {
+            x[2 * i] = (float) r.nextGaussian();
+            x[2 * i + 1] = (float) r.nextGaussian();
+            y[i] = 2 * x[2 * i] - x[2 * i + 1] + 0.5f;
+        }
+        Dataset line = Dataset.regression(x, new int[] {2}, y, 1);
+        try (Sequential m = Sequential.builder(be, DType.FLOAT32).seed(5).dense(2, 1).build();
+             Sgd opt = new Sgd(m.parameters(), 0.1)) {
+            Trainer tr = Trainer.builder(m, new SquaredError(), opt).batchSize(8).seed(6).build();
+            tr.fit(line, null, 40, null);
+            Evaluation e = tr.evaluate(line);
+            assertTrue(e.loss() < 1e-4, "a line is fitted: " + e);
+            assertTrue(Double.isNaN(e.accuracy()), "squared error does not classify");
+        }
+        Dataset binary = blobs(20, 7).oneVsRest(2);
+        try (Sequential m = Sequential.builder(be, DType.FLOAT32).seed(8).dense(2, 4).relu().dense(4, 1).build();
+             Adam opt = Adam.adam(m.parameters(), 0.05)) {
+            Trainer tr = Trainer.builder(m, new BinaryCrossEntropyWithLogits(), opt).batchSize(10).seed(9).build();
+            tr.fit(binary, null, 25, null);
+            assertTrue(tr.evaluate(binary).accuracy() >= 0.95, "one-vs-rest accuracy " + tr.evaluate(binary));
+        }
+    }
+
+    private static double[][] train(Backend be, long initSeed, long shuffleSeed, int epochs) {
+        Dataset data = blobs(10, 10);
+        try (Sequential m = net(be, DType.FLOAT32, initSeed); Adam opt = Adam.adam(m.parameters(), 0.02)) {
+            Trainer tr = Trainer.builder(m, new SoftmaxCrossEntropy(), opt).batchSize(4).seed(shuffleSeed).build();
+            List<EpochMetrics> h = tr.fit(data, null, epochs, null);
+            double[][] out = new double[m.parameters().size() + 1][];
+            int i = 0;
+            for (Variable v : m.parameters().values()) {
+                out[i++] = v.value().toDoubles();
+            }
+            out[i] = h.stream().mapToDouble(EpochMetrics::trainLoss).toArray();
+            return out;
+        }
+    }
+
+    private static void reproducible(Backend be) {
+        double[][] a = train(be, 11, 12, 3), b = train(be, 11, 12, 3), c = train(be, 11, 13, 3);
+        for (int i = 0; i < a.length; i++) {
+            Net.assertIdentical("run twice, array " + i, a[i], b[i]);
+        }
+        assertFalse(java.util.Arrays.equals(a[0], c[0]), "another shuffling seed gives another run");
+    }
+
+    private static Trainer trainer(Sequential m, boolean adam, Dataset data) {
+        Optimizer opt = adam ? new Adam(m.parameters(), 0.03, 0.9, 0.99, 1e-7, 0.01, true)
+                : new Sgd(m.parameters(), 0.1, 0.9, 0.001, false);
+        return Trainer.builder(m, new SoftmaxCrossEntropy(), opt).batchSize(7).seed(21).clipGradNorm(1.0)
+                .schedule(new StepLR(opt, 1, 0.7)).build();
+    }
+
+    private static void resume(Backend be, DType dt, boolean adam, java.nio.file.Path dir) throws java.io.IOException {
+        Dataset data = blobs(10, 20);
+        java.nio.file.Path ckpt = dir.resolve("ckpt.safetensors");
+        try (Sequential straight = net(be, dt, 22); Sequential first = net(be, dt, 22);
+             Sequential resumed = net(be, dt, 99)) {
+            Trainer a = trainer(straight, adam, data), b = trainer(first, adam, data), c = trainer(resumed, adam, data);
+            try {
+                List<EpochMetrics> all = a.fit(data, null, 4, null);
+                b.fit(data, null, 2, null);
+                b.saveCheckpoint(ckpt);
+                c.restoreCheckpoint(ckpt);
+                assertEquals(2, c.epoch(), "epochs restored");
+                assertEquals(b.optimizer().stepCount(), c.optimizer().stepCount(), "optimizer steps restored");
+                assertEquals(b.optimizer().learningRate(), c.optimizer().learningRate(), "learning rate restored");
+                List<EpochMetrics> rest = c.fit(data, null, 2, null);
+                ModelFileCases.assertSameParameters(straight, resumed);
+                for (Map.Entry<String, dev.backprop.tensor.Tensor> e : a.optimizer().state().entrySet()) {
+                    Net.assertIdentical("optimizer state " + e.getKey(), e.getValue().toDoubles(),
+                            c.optimizer().state().get(e.getKey()).toDoubles());
+                }
+                assertEquals(all.get(3).trainLoss(), rest.get(1).trainLoss(), "epoch 4 loss");
+                assertEquals(all.get(3).learningRate(), rest.get(1).learningRate(), "epoch 4 learning rate");
+                assertEquals(4, rest.get(1).epoch());
+            } finally {
+                a.optimizer().close();
+                b.optimizer().close();
+                c.optimizer().close();
+            }
+        }
+    }
+
+    private static void refused(Backend be, java.nio.file.Path dir) throws java.io.IOException {
+        Dataset data = blobs(5, 30);
+        java.nio.file.Path ckpt = dir.resolve("ckpt.safetensors");
+        try (Sequential m = net(be, DType.FLOAT32, 31); Sequential other = net(be, DType.FLOAT32, 32);
+             Adam opt = Adam.adam(m.parameters(), 0.01); Adam otherOpt = Adam.adam(other.parameters(), 0.01);
+             Sgd sgd = new Sgd(other.parameters(), 0.01)) {
+            Trainer tr = Trainer.builder(m, new SoftmaxCrossEntropy(), opt).batchSize(4).seed(1).build();
+            tr.fit(data, null, 1, null);
+            tr.saveCheckpoint(ckpt);
+            double[] before = other.parameters().get("0.weight").value().toDoubles();
+            Trainer seed = Trainer.builder(other, new SoftmaxCrossEntropy(), otherOpt).batchSize(4).seed(2).build();
+            ModelFileException e = assertThrows(ModelFileException.class, () -> seed.restoreCheckpoint(ckpt));
+            assertTrue(e.getMessage().contains("seed 1"), e.getMessage());
+            Trainer kind = Trainer.builder(other, new SoftmaxCrossEntropy(), sgd).batchSize(4).seed(1).build();
+            e = assertThrows(ModelFileException.class, () -> kind.restoreCheckpoint(ckpt));
+            assertTrue(e.getMessage().contains("optimizer type is adam in the checkpoint but sgd"), e.getMessage());
+            Trainer sched = Trainer.builder(other, new SoftmaxCrossEntropy(), otherOpt).batchSize(4).seed(1)
+                    .schedule(new StepLR(otherOpt, 1, 0.5)).build();
+            e = assertThrows(ModelFileException.class, () -> sched.restoreCheckpoint(ckpt));
+            assertTrue(e.getMessage().contains("backprop.schedule"), e.getMessage());
+            Net.assertIdentical("refused restores change nothing", before,
+                    other.parameters().get("0.weight").value().toDoubles());
+            assertEquals(0, otherOpt.stepCount());
+        }
+    }
+
+    private static void flatMemory(Backend be) {
+        Dataset data = blobs(20, 40);
+        try (Sequential m = net(be, DType.FLOAT32, 41); Adam opt = Adam.adam(m.parameters(), 0.01)) {
+            Trainer tr = Trainer.builder(m, new SoftmaxCrossEntropy(), opt).batchSize(5).seed(42).clipGradNorm(5)
+                    .build();
+            MemoryStats start = be.memoryStats();
+            List<MemoryStats> after = new ArrayList<>();
+            tr.fit(data, data, 8, metrics -> after.add(be.memoryStats()));
+            for (MemoryStats s : after) {
+                assertEquals(start.liveBuffers(), s.liveBuffers(), "live buffers after an epoch of 12 steps");
+                assertEquals(start.liveBytes(), s.liveBytes(), "live bytes after an epoch");
+            }
+        }
+    }
+
+    private static void divergence(Backend be) {
+        Dataset data = blobs(5, 50).oneVsRest(0);
+        try (Sequential m = Sequential.builder(be, DType.FLOAT32).seed(51).dense(2, 1).build();
+             Sgd opt = new Sgd(m.parameters(), 1e25)) {
+            Trainer tr = Trainer.builder(m, new SquaredError(), opt).batchSize(5).seed(52).build();
+            BackpropException e = assertThrows(BackpropException.class, () -> tr.fit(data, null, 5, null));
+            assertTrue(e.getMessage().contains("diverged"), e.getMessage());
+        }
+    }
+}
