@@ -20,7 +20,8 @@ import java.nio.charset.StandardCharsets;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Neural networks in Java on pluggable tensor backends (cuda, opencl, cpu).",
-        subcommands = {BackendsCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {BackendsCommand.class, TrainCommand.class, EvalCommand.class, PredictCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit code for an error Backprop detected and explained (for example an unknown backend name). */
     public static final int EXIT_ERROR = 1;

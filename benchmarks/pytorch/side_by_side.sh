@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs Backprop's `train` and the PyTorch reference (mlp_fashion.py, same definition) one after the other, in
+# this one invocation, and prints both median epoch times (epochs 2..N) and their ratio. The machines this runs
+# on are shared and noisy, so a ratio is only meaningful between runs made together like this.
+#
+# Usage: benchmarks/pytorch/side_by_side.sh [sgd|adam] [EPOCHS] [THREADS] [cpu|cuda]
+#   defaults: sgd 10 2 cpu. The device picks Backprop's backend (cpu -> --backend cpu, cuda -> --backend cuda)
+#   and PyTorch's device. Build first: mvn -B -q install -DskipTests (bin/backprop runs cli/target/backprop.jar).
+# Environment: FASHION_MNIST_DIR (both sides), PYTHON (default /usr/bin/python3, Debian's torch),
+#   BACKPROP_TRAIN_ARGS (extra options for `backprop train`), KEEP_LOGS=1 to keep the two full logs.
+set -euo pipefail
+
+opt="${1:-sgd}"; epochs="${2:-10}"; threads="${3:-2}"; device="${4:-cpu}"
+case "$opt" in sgd|adam) ;; *) echo "side_by_side.sh: optimizer must be sgd or adam, got '$opt'" >&2; exit 2;; esac
+case "$device" in cpu|cuda) ;; *) echo "side_by_side.sh: device must be cpu or cuda, got '$device'" >&2; exit 2;; esac
+if [[ "$epochs" -lt 2 ]]; then
+  echo "side_by_side.sh: need at least 2 epochs (the first, with JIT warm-up, is left out of the median)" >&2; exit 2
+fi
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+python="${PYTHON:-/usr/bin/python3}"
+launcher="$root/bin/backprop"
+[[ -x "$launcher" ]] || { echo "side_by_side.sh: $launcher not found; build the project first" >&2; exit 2; }
+
+lr=0.1; [[ "$opt" == adam ]] && lr=0.001
+work="$(mktemp -d)"
+trap '[[ "${KEEP_LOGS:-0}" == 1 ]] && echo "logs kept in $work" || rm -rf "$work"' EXIT
+
+echo "== Backprop: train --backend $device --optimizer $opt --lr $lr --epochs $epochs --threads $threads"
+# shellcheck disable=SC2086 # BACKPROP_TRAIN_ARGS is a list of options on purpose
+"$launcher" train --backend "$device" --optimizer "$opt" --lr "$lr" --epochs "$epochs" --threads "$threads" \
+    --out "$work/model.safetensors" ${BACKPROP_TRAIN_ARGS:-} | tee "$work/backprop.log"
+echo
+echo "== PyTorch: mlp_fashion.py $opt $epochs $threads $device"
+OMP_WAIT_POLICY=PASSIVE "$python" "$here/mlp_fashion.py" "$opt" "$epochs" "$threads" "$device" | tee "$work/pytorch.log"
+
+field() { # field KEY LOGFILE: the value of KEY= on the log's summary line
+  grep '^summary:' "$2" | tail -1 | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+bp="$(field median_epoch_s "$work/backprop.log")"; pt="$(field median_epoch_s "$work/pytorch.log")"
+bpacc="$(field test_acc "$work/backprop.log")"; ptacc="$(field test_acc "$work/pytorch.log")"
+if [[ -z "$bp" || -z "$pt" ]]; then
+  echo "side_by_side.sh: a run printed no summary line (see the output above)" >&2; exit 1
+fi
+echo
+echo "== side by side ($opt, $epochs epochs, $threads threads, $device; median epoch time over epochs 2..$epochs)"
+awk -v bp="$bp" -v pt="$pt" -v ba="$bpacc" -v pa="$ptacc" 'BEGIN {
+  printf "backprop  median_epoch_s=%.4f  samples/s=%.0f  test_acc=%s\n", bp, 60000 / bp, ba
+  printf "pytorch   median_epoch_s=%.4f  samples/s=%.0f  test_acc=%s\n", pt, 60000 / pt, pa
+  printf "ratio backprop/pytorch epoch time = %.2f  (%s)\n", bp / pt, bp <= pt ? "Backprop no slower" : "Backprop slower"
+}'

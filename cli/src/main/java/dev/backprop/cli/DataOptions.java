@@ -1,0 +1,175 @@
+package dev.backprop.cli;
+
+import dev.backprop.data.CsvData;
+import dev.backprop.data.Dataset;
+import dev.backprop.data.FashionMnist;
+import dev.backprop.data.HoldOut;
+import dev.backprop.model.Task;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Where the examples come from, shared by {@code train}, {@code eval} and {@code predict}: Fashion-MNIST (the
+ * default; {@code --data DIR} or {@code $FASHION_MNIST_DIR} overrides Debian's directory), or a numeric CSV
+ * ({@code --csv}; the last column is the label, or the last {@code --targets} columns the regression targets).
+ * For binary classification on Fashion-MNIST, {@code --positive-class} picks the class scored against the rest.
+ */
+final class DataOptions {
+    @Option(names = "--data", paramLabel = "DIR",
+            description = "Fashion-MNIST directory (train-/t10k-*-idx?-ubyte[.gz]). Default: $FASHION_MNIST_DIR, "
+                    + "else /usr/share/datasets/fashion-mnist.")
+    Path dataDir;
+
+    @Option(names = "--csv", paramLabel = "FILE",
+            description = "Train on a numeric CSV instead (optional header line; features, then the label or the "
+                    + "target column(s)).")
+    Path csv;
+
+    @Option(names = "--test-csv", paramLabel = "FILE",
+            description = "Test examples for --csv. Default: a seeded 20% of --csv held out.")
+    Path testCsv;
+
+    @Option(names = "--targets", paramLabel = "N", defaultValue = "1",
+            description = "Regression on CSV: how many trailing columns are targets (default: ${DEFAULT-VALUE}).")
+    int targetColumns;
+
+    @Option(names = "--positive-class", paramLabel = "K",
+            description = "--task binary on Fashion-MNIST: the class scored against all others. Default: 0 "
+                    + "(T-shirt/top) for train, the model's own for eval and predict.")
+    Integer positiveClass;
+
+    @Option(names = "--train-limit", paramLabel = "N",
+            description = "Use only the first N training examples (quick runs).")
+    Integer trainLimit;
+
+    @Option(names = "--test-limit", paramLabel = "N",
+            description = "Use only the first N test examples.")
+    Integer testLimit;
+
+    /** Fraction of a single CSV held out as test examples when no {@code --test-csv} is given. */
+    static final double HOLD_OUT = 0.2;
+
+    /** The training and test examples, ready for the task. */
+    record Loaded(Dataset train, Dataset test, List<String> classNames, String description) {
+    }
+
+    /** Loads both splits for {@code task}; {@code seed} drives the hold-out split of a single CSV. */
+    Loaded load(Task task, long seed) {
+        Loaded full = csv == null ? loadFashion(task) : loadCsv(task, seed);
+        task.check(full.train());
+        task.check(full.test());
+        Dataset tr = limit(full.train(), trainLimit, "--train-limit");
+        Dataset te = limit(full.test(), testLimit, "--test-limit");
+        return new Loaded(tr, te, full.classNames(), full.description());
+    }
+
+    /**
+     * Only the test examples (for {@code eval} and {@code predict}): Fashion-MNIST's test split, the
+     * {@code --test-csv}, or the same seeded hold-out of {@code --csv} that {@code train} used.
+     */
+    Loaded loadTest(Task task, long seed) {
+        Loaded full;
+        if (csv == null) {
+            full = fashion(task, null, FashionMnist.split(fashionDir(), "t10k"));
+        } else if (testCsv != null) {
+            Dataset test = readCsv(testCsv, task, -1);
+            full = new Loaded(test, test, csvClassNames(task), "CSV " + testCsv);
+        } else {
+            full = loadCsv(task, seed);
+        }
+        task.check(full.test());
+        return new Loaded(full.train(), limit(full.test(), testLimit, "--test-limit"), full.classNames(),
+                full.description());
+    }
+
+    /** The class scored against the rest in binary Fashion-MNIST runs ({@code fallback} when not given). */
+    int positiveClass(int fallback) {
+        return positiveClass != null ? positiveClass : fallback;
+    }
+
+    private Path fashionDir() {
+        return dataDir != null ? dataDir : FashionMnist.defaultDir();
+    }
+
+    private Loaded loadFashion(Task task) {
+        FashionMnist.Splits s = FashionMnist.load(fashionDir());
+        return fashion(task, s.train(), s.test());
+    }
+
+    /** Fashion-MNIST splits made ready for the task ({@code train} may be null when only testing). */
+    private Loaded fashion(Task task, Dataset train, Dataset test) {
+        String what = "Fashion-MNIST " + fashionDir();
+        return switch (task) {
+            case CLASSIFICATION -> new Loaded(train, test, FashionMnist.CLASS_NAMES, what);
+            case BINARY -> {
+                int k = positiveClass(0);
+                if (k < 0 || k >= test.numClasses()) {
+                    throw new IllegalArgumentException("--positive-class " + k + " is not a class in [0, "
+                            + test.numClasses() + ")");
+                }
+                String name = FashionMnist.CLASS_NAMES.get(k);
+                yield new Loaded(train == null ? null : train.oneVsRest(k), test.oneVsRest(k),
+                        List.of("not " + name, name), what + ", '" + name + "' (class " + k + ") against the rest");
+            }
+            case REGRESSION -> throw new IllegalArgumentException("--task regression needs real-valued targets: "
+                    + "give them with --csv FILE (Fashion-MNIST has class labels)");
+        };
+    }
+
+    private static List<String> csvClassNames(Task task) {
+        return task == Task.BINARY ? List.of("0", "1") : null;
+    }
+
+    private Loaded loadCsv(Task task, long seed) {
+        Dataset train = readCsv(csv, task, -1);
+        Dataset test;
+        String what = "CSV " + csv;
+        if (testCsv != null) {
+            test = readCsv(testCsv, task, train.hasLabels() ? train.numClasses() : -1);
+            what += ", test CSV " + testCsv;
+        } else {
+            Dataset[] parts = HoldOut.split(train, HOLD_OUT, seed);
+            train = parts[0];
+            test = parts[1];
+            what += String.format(java.util.Locale.ROOT, " (%d train / %d held-out test rows, seed %d)",
+                    train.size(), test.size(), seed);
+        }
+        return new Loaded(train, test, csvClassNames(task), what);
+    }
+
+    private Dataset readCsv(Path file, Task task, int classes) {
+        return switch (task) {
+            case CLASSIFICATION -> CsvData.readClassification(file, classes > 0 ? classes : countClasses(file));
+            case BINARY -> CsvData.readRegression(file, 1);
+            case REGRESSION -> CsvData.readRegression(file, targetColumns);
+        };
+    }
+
+    /** One more than the largest label in the last column (labels are checked to be whole numbers later). */
+    private static int countClasses(Path file) {
+        Dataset d = CsvData.readRegression(file, 1);
+        float[] y = new float[d.size()];
+        d.gatherTargets(d.identityOrder(), 0, d.size(), y);
+        float max = 0;
+        for (float v : y) {
+            max = Math.max(max, v);
+        }
+        if (max > 1_000_000) {
+            throw new IllegalArgumentException(file + ": the last column holds " + max
+                    + ", too large for a class label; for real-valued targets use --task regression");
+        }
+        return (int) max + 1;
+    }
+
+    private static Dataset limit(Dataset d, Integer n, String option) {
+        if (n == null) {
+            return d;
+        }
+        if (n < 1) {
+            throw new IllegalArgumentException(option + " must be at least 1, got " + n);
+        }
+        return n >= d.size() ? d : d.head(n);
+    }
+}

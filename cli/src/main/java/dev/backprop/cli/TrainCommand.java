@@ -1,0 +1,216 @@
+package dev.backprop.cli;
+
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.BackendOptions;
+import dev.backprop.backend.BackpropException;
+import dev.backprop.model.Evaluator;
+import dev.backprop.model.SavedModel;
+import dev.backprop.model.Task;
+import dev.backprop.runtime.Backends;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code backprop train}: trains a multilayer perceptron (by default the main job: Fashion-MNIST, 784-256-128-10
+ * ReLU, softmax cross-entropy, SGD lr 0.1, batch 128, 10 epochs, seed 0, the best available backend), prints one
+ * line per epoch and a parseable summary, and saves the model (and optionally a checkpoint and a plot).
+ */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Trains a network and saves it. Default: Fashion-MNIST, 784-256-128-10 ReLU, softmax "
+                + "cross-entropy, SGD lr 0.1, batch 128, 10 epochs, seed 0, best available backend.",
+                "Epoch time = shuffle + batch gather + forward + loss + backward + step, ended by a host sync "
+                        + "(data loading and evaluation excluded); the summary gives the median over epochs 2..N."})
+public final class TrainCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    BackendSelectionOption selection;
+
+    @Option(names = "--threads", paramLabel = "N",
+            description = "Worker threads of the cpu backend (backprop.cpu.threads). Default: the backend's own.")
+    Integer threads;
+
+    @Option(names = "--task", paramLabel = "TASK", defaultValue = "classification",
+            description = "classification (softmax cross-entropy), binary (BCE on one logit) or regression (mean "
+                    + "squared error; needs --csv) (default: ${DEFAULT-VALUE}).")
+    String task;
+
+    @Mixin
+    DataOptions data;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Mixin
+    OptimizerOptions optimizerOptions;
+
+    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "128",
+            description = "Examples per step; the last, partial batch is kept (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--epochs", paramLabel = "N", defaultValue = "10",
+            description = "Epochs in total, counting those already in a --resume checkpoint (default: "
+                    + "${DEFAULT-VALUE}).")
+    int epochs;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "0",
+            description = "Seed of the initial weights, the shuffles and a CSV hold-out split (default: "
+                    + "${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--init", paramLabel = "FILE", description = "Start from the weights of a saved model.")
+    Path init;
+
+    @Option(names = "--resume", paramLabel = "CHECKPOINT",
+            description = "Continue a run from a checkpoint written by --checkpoint (give the same settings).")
+    Path resume;
+
+    @Option(names = "--checkpoint", paramLabel = "FILE",
+            description = "Write a checkpoint (weights, optimizer state, epoch) here after every epoch.")
+    Path checkpoint;
+
+    @Option(names = "--out", paramLabel = "FILE", defaultValue = "model.safetensors",
+            description = "Where the trained model goes (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--plot", paramLabel = "FILE.png", description = "Write loss and accuracy per epoch as a PNG.")
+    Path plot;
+
+    @Option(names = "--no-progress", description = "No progress bar (it is shown only on a terminal anyway).")
+    boolean noProgress;
+
+    @Override
+    public Integer call() {
+        Task t = Task.parse(task);
+        checkSettings();
+        DataOptions.Loaded d = data.load(t, seed);
+        PrintWriter o = spec.commandLine().getOut();
+        try (Backend backend = Backends.create(selection.commandLineName(), backendOptions())) {
+            o.println("backend: " + backend.name() + " on " + backend.device().describe());
+            o.printf(Locale.ROOT, "data:    %s: %d train, %d test, %d features%s%n", d.description(), d.train().size(),
+                    d.test().size(), d.train().featureSize(), t == Task.CLASSIFICATION
+                            ? ", " + d.train().numClasses() + " classes" : "");
+            o.flush();
+            try (TrainingSetup setup = TrainingSetup.create(this, t, d, backend)) {
+                TrainingHistory history = run(setup, t, d, backend, o);
+                finish(setup, history, t, d, backend, o);
+            }
+        } catch (IOException e) {
+            throw new BackpropException(e.getMessage(), e);
+        } catch (UncheckedIOException e) {
+            throw new BackpropException(e.getCause().getMessage(), e);
+        }
+        return 0;
+    }
+
+    private void checkSettings() {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
+        }
+        if (epochs < 1) {
+            throw new IllegalArgumentException("--epochs must be at least 1, got " + epochs);
+        }
+        if (init != null && resume != null) {
+            throw new IllegalArgumentException("--init and --resume exclude each other: --resume already holds the "
+                    + "weights (and the optimizer state)");
+        }
+        if (threads != null && threads < 1) {
+            throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
+        }
+        if (plot != null && !plot.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
+            throw new IllegalArgumentException("--plot " + plot + ": the plot is a PNG; give a file name ending in "
+                    + ".png");
+        }
+        optimizerOptions.name();
+        optimizerOptions.learningRate();
+        modelOptions.activationKind();
+        modelOptions.init();
+    }
+
+    private BackendOptions backendOptions() {
+        return threads == null ? BackendOptions.defaults() : BackendOptions.of(Map.of("threads",
+                Integer.toString(threads)));
+    }
+
+    private TrainingHistory run(TrainingSetup s, Task t, DataOptions.Loaded d, Backend backend, PrintWriter o)
+            throws IOException {
+        TrainingHistory history = new TrainingHistory(t.scoredByAccuracy() ? "test_acc" : "test_rmse");
+        o.printf(Locale.ROOT, "model:   %s, %d parameters, loss %s, %s%n", s.description(),
+                s.model().parameterCount(), s.loss().name(), resume != null ? "resumed from " + resume + " after epoch "
+                        + s.epochsDone() : init != null ? "weights from " + init
+                        : "weights seed " + seed + " (" + modelOptions.initializer + " init)");
+        boolean bar = !noProgress && EpochProgress.isInteractive();
+        try (TrainingLoop loop = new TrainingLoop(s.model(), s.loss(), s.optimizer(), d.train(), backend, batchSize,
+                seed)) {
+            int last = d.train().size() - (loop.stepsPerEpoch() - 1) * batchSize;
+            o.printf(Locale.ROOT, "train:   %s, batch %d (%d steps per epoch%s), epochs %d..%d, seed %d%n",
+                    optimizerOptions.describe(), batchSize, loop.stepsPerEpoch(),
+                    last == batchSize ? "" : ", last batch " + last, s.epochsDone() + 1, epochs, seed);
+            o.println(history.header());
+            o.flush();
+            for (int e = s.epochsDone() + 1; e <= epochs; e++) {
+                TrainingLoop.EpochRun r;
+                try (EpochProgress p = EpochProgress.start(bar, e, epochs, loop.stepsPerEpoch(), System.err)) {
+                    r = loop.runEpoch(e, p);
+                }
+                Evaluator.Evaluation ev = Evaluator.evaluate(s.model(), t, d.test(), EVAL_BATCH);
+                if (s.schedule() != null) {
+                    s.schedule().step();
+                }
+                TrainingHistory.Epoch row = new TrainingHistory.Epoch(e, r.seconds(), r.samples(), r.meanLoss(),
+                        ev.loss(), ev.metric());
+                history.add(row);
+                o.println(history.row(row));
+                o.flush();
+                if (checkpoint != null) {
+                    s.saveCheckpoint(checkpoint, e, seed, batchSize, runFacts(s, d, t));
+                }
+            }
+        }
+        return history;
+    }
+
+    /** Examples per evaluation batch (evaluation is not timed; large batches keep it quick). */
+    static final int EVAL_BATCH = 1000;
+
+    private void finish(TrainingSetup s, TrainingHistory history, Task t, DataOptions.Loaded d, Backend backend,
+                        PrintWriter o) throws IOException {
+        o.println(history.medianLine());
+        o.println(history.summaryLine(backend.name(), backend.device().name(), optimizerOptions.name()));
+        SavedModel.save(out, s.model(), t, d.classNames(), runFacts(s, d, t));
+        TrainingHistory.Epoch last = history.epochs().get(history.epochs().size() - 1);
+        o.printf(Locale.ROOT, "saved:   %s (%s %.4f after epoch %d)%n", out, history.metricName(), last.testMetric(),
+                last.epoch());
+        if (checkpoint != null) {
+            o.println("saved:   checkpoint " + checkpoint + " (resume with --resume " + checkpoint + ")");
+        }
+        if (plot != null) {
+            TrainingPlot.write(plot, history, s.description() + ", " + optimizerOptions.describe());
+            o.println("plot:    " + plot);
+        }
+        o.flush();
+    }
+
+    private Map<String, String> runFacts(TrainingSetup s, DataOptions.Loaded d, Task t) {
+        Map<String, String> m = new java.util.LinkedHashMap<>();
+        m.put("backprop.trained_on", d.description());
+        m.put("backprop.training", s.description() + ", " + optimizerOptions.describe() + ", batch " + batchSize
+                + ", epochs " + epochs + ", seed " + seed);
+        if (t == Task.BINARY && data.csv == null) {
+            m.put(ModelSession.POSITIVE_CLASS_KEY, Integer.toString(data.positiveClass(0)));
+        }
+        return m;
+    }
+}

@@ -1,0 +1,107 @@
+package dev.backprop.cli;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * What {@code train} measured, epoch by epoch: the timed span (shuffle, batch gather, forward, loss, backward,
+ * step, closed by a host sync), the mean minibatch loss of the epoch, and the test loss and metric measured
+ * after it (not timed). Formats the per-epoch table and the closing summary line that scripts parse.
+ */
+final class TrainingHistory {
+    /**
+     * One epoch.
+     *
+     * @param epoch      1-based epoch number (continues across {@code --resume})
+     * @param seconds    wall time of the timed span
+     * @param samples    training examples seen in the epoch
+     * @param trainLoss  mean of the minibatch losses, weighted by batch size (as PyTorch's reference reports it)
+     * @param testLoss   loss on the test set after the epoch
+     * @param testMetric accuracy (classification, binary) or root-mean-square error (regression) on the test set
+     */
+    record Epoch(int epoch, double seconds, long samples, double trainLoss, double testLoss, double testMetric) {
+        /** Training throughput of the epoch. */
+        double samplesPerSecond() {
+            return samples / seconds;
+        }
+    }
+
+    private final String metricName;
+    private final List<Epoch> epochs = new ArrayList<>();
+
+    /** @param metricName the test metric's column name: {@code test_acc} or {@code test_rmse} */
+    TrainingHistory(String metricName) {
+        this.metricName = metricName;
+    }
+
+    /** Records an epoch. */
+    void add(Epoch e) {
+        epochs.add(e);
+    }
+
+    /** The epochs recorded so far, in order. */
+    List<Epoch> epochs() {
+        return List.copyOf(epochs);
+    }
+
+    /** The column name of the test metric. */
+    String metricName() {
+        return metricName;
+    }
+
+    /** The header of the per-epoch table. */
+    String header() {
+        return String.format(Locale.ROOT, "%5s %8s %10s %10s %9s %9s", "epoch", "time_s", "samples/s",
+                "train_loss", "test_loss", metricName);
+    }
+
+    /** One table row. */
+    String row(Epoch e) {
+        return String.format(Locale.ROOT, "%5d %8.3f %10.0f %10.4f %9.4f %9.4f", e.epoch(), e.seconds(),
+                e.samplesPerSecond(), e.trainLoss(), e.testLoss(), e.testMetric());
+    }
+
+    /**
+     * The median epoch time over the epochs after the first of this run (the first pays for JIT compilation
+     * and kernel warm-up, as PyTorch's first epoch does); over the single epoch when only one ran.
+     *
+     * @throws IllegalStateException when no epoch was recorded
+     */
+    double medianSeconds() {
+        if (epochs.isEmpty()) {
+            throw new IllegalStateException("no epoch was recorded");
+        }
+        double[] t = timedSpan().stream().mapToDouble(Epoch::seconds).sorted().toArray();
+        int n = t.length;
+        return n % 2 == 1 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+    }
+
+    private List<Epoch> timedSpan() {
+        return epochs.size() > 1 ? epochs.subList(1, epochs.size()) : epochs;
+    }
+
+    /**
+     * The closing line, one {@code key=value} per field, in the same form as
+     * {@code benchmarks/pytorch/mlp_fashion.py}'s, so {@code side_by_side.sh} reads both alike.
+     */
+    String summaryLine(String backend, String device, String optimizer) {
+        List<Epoch> span = timedSpan();
+        Epoch last = epochs.get(epochs.size() - 1);
+        double median = medianSeconds();
+        return String.format(Locale.ROOT, "summary: impl=backprop backend=%s device=\"%s\" optimizer=%s epochs=%d "
+                        + "epochs_timed=%d..%d median_epoch_s=%.4f median_samples_per_s=%.0f %s=%.4f",
+                backend, device.replace('"', '\''), optimizer, epochs.size(), span.get(0).epoch(),
+                last.epoch(), median, last.samples() / median, metricName, last.testMetric());
+    }
+
+    /** A human-readable version of the summary. */
+    String medianLine() {
+        List<Epoch> span = timedSpan();
+        double[] t = span.stream().mapToDouble(Epoch::seconds).toArray();
+        return String.format(Locale.ROOT, "# epoch time over epochs %d..%d: min %.3f s  median %.3f s  max %.3f s",
+                span.get(0).epoch(), span.get(span.size() - 1).epoch(), Arrays.stream(t).min().orElse(0),
+                medianSeconds(), Arrays.stream(t).max().orElse(0));
+    }
+}

@@ -1,0 +1,84 @@
+package dev.backprop.cli;
+
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+
+/**
+ * Writes {@code train --plot FILE.png}: two charts side by side, the train and test loss per epoch, and the
+ * test metric (accuracy, or RMSE for regression) per epoch. XChart renders headless with no display.
+ */
+final class TrainingPlot {
+    private static final int WIDTH = 640;
+    private static final int HEIGHT = 420;
+
+    private TrainingPlot() {
+    }
+
+    /**
+     * Renders {@code history} into a PNG at {@code file} (written to a temporary file, then moved, so a failed
+     * write never leaves half a picture).
+     *
+     * @param title the run, for the chart titles (e.g. "784-256-128-10 relu, sgd lr 0.1")
+     * @throws IllegalArgumentException when the file name does not end in {@code .png} or no epoch was recorded
+     * @throws UncheckedIOException     when the file cannot be written
+     */
+    static void write(Path file, TrainingHistory history, String title) {
+        if (!file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".png")) {
+            throw new IllegalArgumentException("--plot " + file + ": the plot is a PNG; give a file name ending in .png");
+        }
+        List<TrainingHistory.Epoch> epochs = history.epochs();
+        if (epochs.isEmpty()) {
+            throw new IllegalArgumentException("--plot: no epoch ran, nothing to plot");
+        }
+        double[] x = epochs.stream().mapToDouble(TrainingHistory.Epoch::epoch).toArray();
+        XYChart loss = chart("Loss: " + title, "loss");
+        loss.addSeries("train (mean minibatch)", x, epochs.stream().mapToDouble(TrainingHistory.Epoch::trainLoss)
+                .toArray()).setMarker(SeriesMarkers.CIRCLE);
+        loss.addSeries("test", x, epochs.stream().mapToDouble(TrainingHistory.Epoch::testLoss).toArray())
+                .setMarker(SeriesMarkers.DIAMOND);
+        boolean accuracy = history.metricName().endsWith("acc");
+        XYChart metric = chart((accuracy ? "Test accuracy" : "Test RMSE") + ": " + title,
+                accuracy ? "accuracy" : "RMSE");
+        metric.addSeries(accuracy ? "test accuracy" : "test RMSE", x,
+                epochs.stream().mapToDouble(TrainingHistory.Epoch::testMetric).toArray()).setMarker(SeriesMarkers.CIRCLE);
+        save(file, List.of(loss, metric));
+    }
+
+    private static XYChart chart(String title, String yTitle) {
+        XYChart c = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle("epoch")
+                .yAxisTitle(yTitle).build();
+        c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        c.getStyler().setXAxisDecimalPattern("0");
+        c.getStyler().setChartTitleFont(c.getStyler().getChartTitleFont().deriveFont(13f));
+        return c;
+    }
+
+    private static void save(Path file, List<XYChart> charts) {
+        Path abs = file.toAbsolutePath();
+        try {
+            Path dir = abs.getParent();
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, ".plot-", ".png");
+            try {
+                try (var out = Files.newOutputStream(tmp)) {
+                    BitmapEncoder.saveBitmap(charts, 1, charts.size(), out, BitmapEncoder.BitmapFormat.PNG);
+                }
+                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("--plot " + file + ": cannot write the PNG (" + e.getMessage() + ")", e);
+        }
+    }
+}

@@ -1,0 +1,186 @@
+package dev.backprop.model;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonParser;
+import com.google.gson.JsonParseException;
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.DType;
+import dev.backprop.io.Checkpoint;
+import dev.backprop.io.ModelFile;
+import dev.backprop.io.ModelFileException;
+import dev.backprop.io.SafeTensorsFile;
+import dev.backprop.nn.Layer;
+import dev.backprop.optim.LearningRateSchedule;
+import dev.backprop.optim.Optimizer;
+import dev.backprop.tensor.Tensor;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Model files and checkpoints (the {@link ModelFile} / {@link Checkpoint} formats: PyTorch {@code state_dict}
+ * names, the architecture in the metadata) that also say what the network is for: its {@link Task}
+ * ({@value #TASK_KEY}), the class names when known ({@value #CLASS_NAMES_KEY}, a JSON array) and free-form facts
+ * about the training run. {@code eval} and {@code predict} read these, so they need nothing but the file.
+ *
+ * <p>The tensors and the architecture are written by {@link ModelFile}/{@link Checkpoint} themselves: this class
+ * takes their metadata from a temporary file beside the target, adds its keys, and writes the same tensors with the
+ * merged metadata atomically, so the formats stay defined in one place.
+ */
+public final class SavedModel {
+    /** Metadata key of the task ({@code classification}, {@code binary}, {@code regression}). */
+    public static final String TASK_KEY = "backprop.task";
+    /** Metadata key of the class names, a JSON array of strings indexed by label. */
+    public static final String CLASS_NAMES_KEY = "backprop.class_names";
+
+    private SavedModel() {
+    }
+
+    /**
+     * A model read back from a file.
+     *
+     * @param model      the rebuilt network (owns its parameters: close it)
+     * @param task       the stored task, or the one inferred from the output width when the file names none (more
+     *                   than one output: classification; one: binary)
+     * @param classNames the stored class names, or null
+     * @param metadata   every metadata entry of the file
+     */
+    public record Loaded(Layer model, Task task, List<String> classNames, Map<String, String> metadata)
+            implements AutoCloseable {
+        /** Frees the model's parameters. */
+        @Override
+        public void close() {
+            model.close();
+        }
+    }
+
+    /**
+     * Saves {@code model}'s parameters and architecture, with the task, class names (may be null) and
+     * {@code extra} metadata, atomically.
+     */
+    public static void save(Path path, Layer model, Task task, List<String> classNames, Map<String, String> extra)
+            throws IOException {
+        Map<String, String> meta = metadataWrittenBy(path, tmp -> ModelFile.save(tmp, model));
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        model.parameters().forEach((k, v) -> tensors.put(k, v.value()));
+        SafeTensorsFile.write(path, tensors, merge(meta, task, classNames, extra));
+    }
+
+    /**
+     * Saves a training checkpoint ({@link Checkpoint#save}, which {@link Checkpoint#restore} and
+     * {@link dev.backprop.train.Trainer#restoreCheckpoint} read) with the same additions as {@link #save}.
+     */
+    public static void saveCheckpoint(Path path, Layer model, Optimizer optimizer, LearningRateSchedule schedule,
+                                      Map<String, Long> progress, Task task, List<String> classNames,
+                                      Map<String, String> extra) throws IOException {
+        Map<String, String> meta = metadataWrittenBy(path,
+                tmp -> Checkpoint.save(tmp, model, optimizer, schedule, progress));
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        model.parameters().forEach((k, v) -> tensors.put(k, v.value()));
+        optimizer.state().forEach((k, v) -> tensors.put(ModelFile.OPTIMIZER_PREFIX + k, v));
+        SafeTensorsFile.write(path, tensors, merge(meta, task, classNames, extra));
+    }
+
+    private interface Writer {
+        void write(Path tmp) throws IOException;
+    }
+
+    private static Map<String, String> metadataWrittenBy(Path path, Writer writer) throws IOException {
+        Path dir = path.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "." + path.getFileName() + ".", ".meta");
+        try {
+            writer.write(tmp);
+            return metadata(tmp);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static Map<String, String> merge(Map<String, String> base, Task task, List<String> classNames,
+                                             Map<String, String> extra) {
+        Map<String, String> m = new LinkedHashMap<>(base);
+        extra.forEach((k, v) -> {
+            if (base.containsKey(k)) {
+                throw new IllegalArgumentException("metadata key '" + k + "' belongs to the model file format");
+            }
+            m.put(k, v);
+        });
+        m.put(TASK_KEY, task.id());
+        if (classNames != null) {
+            JsonArray a = new JsonArray();
+            classNames.forEach(a::add);
+            m.put(CLASS_NAMES_KEY, a.toString());
+        }
+        return m;
+    }
+
+    /** The metadata of a safetensors file (validating its header). */
+    public static Map<String, String> metadata(Path path) throws IOException {
+        try (SafeTensorsFile f = SafeTensorsFile.open(path)) {
+            return f.header().metadata();
+        }
+    }
+
+    /**
+     * Rebuilds the model a file (model file or checkpoint) describes, on {@code backend}, as FLOAT32.
+     *
+     * @throws ModelFileException when the file is invalid, has no architecture, or names an unknown task
+     */
+    public static Loaded load(Path path, Backend backend) throws IOException {
+        Map<String, String> meta = metadata(path);
+        List<String> names = classNames(path, meta.get(CLASS_NAMES_KEY));
+        Task stored = null;
+        if (meta.containsKey(TASK_KEY)) {
+            try {
+                stored = Task.parse(meta.get(TASK_KEY));
+            } catch (IllegalArgumentException e) {
+                throw new ModelFileException(path + ": metadata " + TASK_KEY + ": " + e.getMessage(), e);
+            }
+        }
+        Layer model = ModelFile.load(path, backend, DType.FLOAT32);
+        Task task = stored != null ? stored : inferTask(model);
+        return new Loaded(model, task, names, meta);
+    }
+
+    private static Task inferTask(Layer model) {
+        List<Tensor> values = new ArrayList<>();
+        model.parameters().values().forEach(v -> values.add(v.value()));
+        if (values.isEmpty()) {
+            return Task.CLASSIFICATION;
+        }
+        Tensor last = values.get(values.size() - 1);
+        int outputs = last.shape().dim(0);
+        return outputs > 1 ? Task.CLASSIFICATION : Task.BINARY;
+    }
+
+    private static List<String> classNames(Path path, String json) throws ModelFileException {
+        if (json == null) {
+            return null;
+        }
+        try {
+            JsonElement e = JsonParser.parseString(json);
+            if (!e.isJsonArray()) {
+                throw new ModelFileException(path + ": metadata " + CLASS_NAMES_KEY + " must be a JSON array");
+            }
+            List<String> out = new ArrayList<>();
+            for (JsonElement x : e.getAsJsonArray()) {
+                if (!x.isJsonPrimitive() || !x.getAsJsonPrimitive().isString()) {
+                    throw new ModelFileException(path + ": metadata " + CLASS_NAMES_KEY + " must hold strings, got "
+                            + x);
+                }
+                out.add(x.getAsString());
+            }
+            return List.copyOf(out);
+        } catch (JsonParseException e) {
+            throw new ModelFileException(path + ": metadata " + CLASS_NAMES_KEY + " is not valid JSON: "
+                    + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,125 @@
+package dev.backprop.model;
+
+import dev.backprop.data.Dataset;
+import dev.backprop.loss.BinaryCrossEntropyWithLogits;
+import dev.backprop.loss.Loss;
+import dev.backprop.loss.SoftmaxCrossEntropy;
+import dev.backprop.loss.SquaredError;
+
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * What a network's outputs mean, which decides its loss, how its raw outputs turn into predictions and how it is
+ * scored:
+ * <ul>
+ *   <li>{@link #CLASSIFICATION}: K logits per example, softmax cross-entropy against an INT32 label, predictions
+ *       are the softmax probabilities, scored by accuracy (argmax against the label);</li>
+ *   <li>{@link #BINARY}: one logit per example, binary cross-entropy on the logit against a 0/1 target,
+ *       predictions are {@code σ(z)} (the probability of class 1), scored by accuracy at {@code σ(z) ≥ 0.5};</li>
+ *   <li>{@link #REGRESSION}: T values per example, mean squared error, predictions are the outputs themselves,
+ *       scored by the root-mean-square error.</li>
+ * </ul>
+ */
+public enum Task {
+    /** Single-label classification over K classes. */
+    CLASSIFICATION,
+    /** Two classes, one output: the logit of class 1. */
+    BINARY,
+    /** Real-valued targets. */
+    REGRESSION;
+
+    /** The lower-case name used on the command line and in model files ({@code classification}). */
+    public String id() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * The task named {@code id} (case-insensitive).
+     *
+     * @throws IllegalArgumentException listing the known names when there is no such task
+     */
+    public static Task parse(String id) {
+        for (Task t : values()) {
+            if (t.id().equalsIgnoreCase(id == null ? "" : id.trim())) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException("unknown task '" + id + "'; known tasks: classification, binary, "
+                + "regression");
+    }
+
+    /** A new loss for this task, with PyTorch's default (mean) reduction. */
+    public Loss loss() {
+        return switch (this) {
+            case CLASSIFICATION -> new SoftmaxCrossEntropy();
+            case BINARY -> new BinaryCrossEntropyWithLogits();
+            case REGRESSION -> new SquaredError();
+        };
+    }
+
+    /** Whether the task is scored by accuracy (else by RMSE). */
+    public boolean scoredByAccuracy() {
+        return this != REGRESSION;
+    }
+
+    /** The name of the test metric: {@code accuracy} or {@code rmse}. */
+    public String metricName() {
+        return scoredByAccuracy() ? "accuracy" : "rmse";
+    }
+
+    /**
+     * How many outputs the network must have for {@code data}.
+     *
+     * @throws IllegalArgumentException when the data does not suit the task (see {@link #check})
+     */
+    public int outputs(Dataset data) {
+        check(data);
+        return switch (this) {
+            case CLASSIFICATION -> data.numClasses();
+            case BINARY -> 1;
+            case REGRESSION -> data.targetSize();
+        };
+    }
+
+    /**
+     * Checks that {@code data} suits the task: labels for classification, one 0/1 target per example for binary
+     * classification, targets for regression.
+     *
+     * @throws IllegalArgumentException saying what the data holds and what the task needs
+     */
+    public void check(Dataset data) {
+        switch (this) {
+            case CLASSIFICATION -> {
+                if (!data.hasLabels()) {
+                    throw new IllegalArgumentException("task classification needs class labels, but the data has "
+                            + data.targetSize() + " real-valued target column(s); use --task regression or binary");
+                }
+            }
+            case BINARY -> checkBinary(data);
+            case REGRESSION -> {
+                if (data.hasLabels()) {
+                    throw new IllegalArgumentException("task regression needs real-valued targets, but the data "
+                            + "has class labels; use --task classification");
+                }
+            }
+        }
+    }
+
+    private static void checkBinary(Dataset data) {
+        if (data.hasLabels() || data.targetSize() != 1) {
+            throw new IllegalArgumentException("task binary needs one 0/1 target per example, but the data has "
+                    + (data.hasLabels() ? data.numClasses() + " classes (choose the positive class)"
+                    : data.targetSize() + " target columns"));
+        }
+        float[] t = new float[data.size()];
+        data.gatherTargets(data.identityOrder(), 0, data.size(), t);
+        for (int i = 0; i < t.length; i++) {
+            if (t[i] != 0f && t[i] != 1f) {
+                throw new IllegalArgumentException("task binary needs 0/1 targets, but example " + i + " has "
+                        + t[i] + " (first targets: " + Arrays.toString(Arrays.copyOf(t, Math.min(5, t.length)))
+                        + ")");
+            }
+        }
+    }
+}
