@@ -1,0 +1,70 @@
+package dev.backprop.model;
+
+import dev.backprop.backend.DType;
+import dev.backprop.data.Dataset;
+import dev.backprop.reference.ReferenceBackend;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class BatchLoaderTest {
+    private final ReferenceBackend backend = new ReferenceBackend();
+
+    @AfterEach
+    void close() {
+        backend.close();
+    }
+
+    @Test
+    void loadsTheOrderedExamplesAndKeepsAPartialLastBatch() {
+        Dataset d = ModelFixtures.classification(10, 3, 4, 1);
+        int[] order = {9, 2, 5, 0, 1, 3, 4, 6, 7, 8};
+        try (BatchLoader l = new BatchLoader(d, backend, 4)) {
+            assertEquals(3, l.batchesPerEpoch());
+            BatchLoader.Batch first = l.load(order, 0, 4);
+            assertEquals(4, first.rows());
+            assertEquals(DType.INT32, first.targets().dtype());
+            float[] want = new float[12];
+            d.gatherFeatures(order, 0, 4, want);
+            assertArrayEquals(want, first.features().toFloatArray());
+            assertArrayEquals(new int[] {d.label(9), d.label(2), d.label(5), d.label(0)}, first.targets().toIntArray());
+            BatchLoader.Batch last = l.load(order, 8, 10);
+            assertEquals(2, last.rows());
+            assertArrayEquals(new int[] {2, 3}, last.features().shape().dims());
+            assertArrayEquals(new int[] {2}, last.targets().shape().dims());
+            float[] tail = new float[6];
+            d.gatherFeatures(order, 8, 10, tail);
+            assertArrayEquals(tail, last.features().toFloatArray());
+            assertSame(first.features().buffer(), last.features().buffer(), "the device buffers are reused");
+        }
+        assertEquals(0, backend.memoryStats().liveBuffers());
+    }
+
+    @Test
+    void realTargetsComeAsAFloatMatrix() {
+        Dataset d = ModelFixtures.regression(5, 2, 3, 4);
+        try (BatchLoader l = new BatchLoader(d, backend, 5)) {
+            BatchLoader.Batch b = l.load(d.identityOrder(), 1, 3);
+            assertArrayEquals(new int[] {2, 3}, b.targets().shape().dims());
+            float[] want = new float[6];
+            d.gatherTargets(d.identityOrder(), 1, 3, want);
+            assertArrayEquals(want, b.targets().toFloatArray());
+        }
+    }
+
+    @Test
+    void rangesThatDoNotFitAreRejected() {
+        Dataset d = ModelFixtures.classification(6, 2, 2, 1);
+        try (BatchLoader l = new BatchLoader(d, backend, 4)) {
+            int[] o = d.identityOrder();
+            assertThrows(IllegalArgumentException.class, () -> l.load(o, 0, 5));
+            assertThrows(IllegalArgumentException.class, () -> l.load(o, 3, 3));
+            assertThrows(IllegalArgumentException.class, () -> l.load(o, 4, 7));
+        }
+        assertThrows(IllegalArgumentException.class, () -> new BatchLoader(d, backend, 0));
+    }
+}

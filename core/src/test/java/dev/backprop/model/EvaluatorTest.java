@@ -1,0 +1,96 @@
+package dev.backprop.model;
+
+import dev.backprop.data.Dataset;
+import dev.backprop.nn.Sequential;
+import dev.backprop.reference.ReferenceBackend;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class EvaluatorTest {
+    private final ReferenceBackend backend = new ReferenceBackend();
+
+    @AfterEach
+    void close() {
+        backend.close();
+    }
+
+    @Test
+    void classificationLossAndAccuracyMatchTheHostComputation() {
+        try (Sequential m = ModelFixtures.mlp(backend, 4, 6, 3, 11)) {
+            Dataset d = ModelFixtures.classification(13, 4, 3, 12);
+            double loss = 0;
+            int correct = 0;
+            for (int i = 0; i < d.size(); i++) {
+                double[] z = ModelFixtures.forward(m, d.features(i));
+                double[] p = ModelFixtures.softmax(z);
+                loss -= Math.log(p[d.label(i)]);
+                int best = 0;
+                for (int k = 1; k < z.length; k++) {
+                    best = z[k] > z[best] ? k : best;
+                }
+                correct += best == d.label(i) ? 1 : 0;
+            }
+            for (int batch : new int[] {1, 5, 13, 100}) {
+                Evaluator.Evaluation e = Evaluator.evaluate(m, Task.CLASSIFICATION, d, batch);
+                assertEquals(loss / d.size(), e.loss(), 1e-5, "batch " + batch);
+                assertEquals((double) correct / d.size(), e.metric(), 0.0, "batch " + batch);
+                assertEquals(13, e.examples());
+                assertEquals("accuracy", e.metricName());
+            }
+        }
+    }
+
+    @Test
+    void regressionGivesMeanSquaredErrorAndItsRoot() {
+        try (Sequential m = ModelFixtures.mlp(backend, 3, 5, 2, 4)) {
+            Dataset d = ModelFixtures.regression(7, 3, 2, 5);
+            float[] y = new float[14];
+            d.gatherTargets(d.identityOrder(), 0, 7, y);
+            double se = 0;
+            for (int i = 0; i < 7; i++) {
+                double[] z = ModelFixtures.forward(m, d.features(i));
+                for (int k = 0; k < 2; k++) {
+                    se += (z[k] - y[2 * i + k]) * (z[k] - y[2 * i + k]);
+                }
+            }
+            Evaluator.Evaluation e = Evaluator.evaluate(m, Task.REGRESSION, d, 3);
+            assertEquals(se / 14, e.loss(), 1e-5);
+            assertEquals(Math.sqrt(se / 14), e.metric(), 1e-5);
+            assertEquals("rmse", e.metricName());
+        }
+    }
+
+    @Test
+    void binaryAccuracyUsesTheZeroLogitThreshold() {
+        try (Sequential m = ModelFixtures.mlp(backend, 3, 5, 1, 6)) {
+            Dataset labels = ModelFixtures.classification(20, 3, 2, 7);
+            Dataset d = labels.oneVsRest(1);
+            int correct = 0;
+            double loss = 0;
+            for (int i = 0; i < 20; i++) {
+                double z = ModelFixtures.forward(m, d.features(i))[0];
+                int y = labels.label(i);
+                correct += (z >= 0 ? 1 : 0) == y ? 1 : 0;
+                loss += Math.max(z, 0) - y * z + Math.log1p(Math.exp(-Math.abs(z)));
+            }
+            Evaluator.Evaluation e = Evaluator.evaluate(m, Task.BINARY, d, 6);
+            assertEquals(correct / 20.0, e.metric(), 0.0);
+            assertEquals(loss / 20, e.loss(), 1e-5);
+        }
+    }
+
+    @Test
+    void dataThatDoesNotSuitTheTaskIsRejected() {
+        try (Sequential m = ModelFixtures.mlp(backend, 3, 5, 1, 6)) {
+            Dataset reg = ModelFixtures.regression(4, 3, 1, 1);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Evaluator.evaluate(m, Task.CLASSIFICATION, reg, 2));
+            assertEquals(true, e.getMessage().contains("class labels"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> Evaluator.evaluate(m, Task.BINARY, reg, 2),
+                    "Gaussian targets are not 0/1");
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package dev.backprop.model;
+
+import dev.backprop.io.Checkpoint;
+import dev.backprop.io.ModelFile;
+import dev.backprop.io.ModelFileException;
+import dev.backprop.io.SafeTensorsFile;
+import dev.backprop.nn.Sequential;
+import dev.backprop.optim.Adam;
+import dev.backprop.optim.Optimizer;
+import dev.backprop.reference.ReferenceBackend;
+import dev.backprop.tensor.Tensor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SavedModelTest {
+    private final ReferenceBackend backend = new ReferenceBackend();
+
+    @TempDir
+    Path dir;
+
+    @AfterEach
+    void close() {
+        backend.close();
+    }
+
+    private static void assertSameParameters(Sequential a, Sequential b) {
+        assertEquals(a.parameters().keySet(), b.parameters().keySet());
+        a.parameters().forEach((k, v) -> assertArrayEquals(v.value().toFloatArray(),
+                b.parameters().get(k).value().toFloatArray(), k));
+    }
+
+    @Test
+    void roundTripKeepsWeightsTaskClassNamesAndFacts() throws IOException {
+        Path f = dir.resolve("m.safetensors");
+        try (Sequential m = ModelFixtures.mlp(backend, 4, 3, 2, 1)) {
+            SavedModel.save(f, m, Task.BINARY, List.of("no", "yes"), Map.of("backprop.note", "hello"));
+            try (SavedModel.Loaded l = SavedModel.load(f, backend)) {
+                assertEquals(Task.BINARY, l.task());
+                assertEquals(List.of("no", "yes"), l.classNames());
+                assertEquals("hello", l.metadata().get("backprop.note"));
+                assertEquals(m.spec(), l.model().spec());
+                assertSameParameters(m, (Sequential) l.model());
+            }
+        }
+        try (Sequential m2 = ModelFixtures.mlp(backend, 4, 3, 2, 99)) {
+            ModelFile.loadInto(f, m2);
+        }
+        try (var files = Files.list(dir)) {
+            assertEquals(1, files.count(), "no temporary file is left behind");
+        }
+    }
+
+    @Test
+    void checkpointsKeepTheOptimizerStateForCheckpointRestore() throws IOException {
+        Path f = dir.resolve("ck.safetensors");
+        try (Sequential m = ModelFixtures.mlp(backend, 3, 4, 2, 2);
+             Optimizer opt = Adam.adam(m.parameters(), 0.01)) {
+            m.parameters().values().forEach(v -> dev.backprop.tensor.Elementwise.fill(v.grad(), 0.5));
+            opt.step();
+            SavedModel.saveCheckpoint(f, m, opt, null, Map.of("epoch", 3L), Task.REGRESSION, null, Map.of());
+            try (Sequential fresh = ModelFixtures.mlp(backend, 3, 4, 2, 77);
+                 Optimizer opt2 = Adam.adam(fresh.parameters(), 0.01)) {
+                Map<String, Long> p = Checkpoint.restore(f, fresh, opt2, null);
+                assertEquals(3L, p.get("epoch"));
+                assertEquals(1, opt2.stepCount());
+                assertSameParameters(m, fresh);
+                for (Map.Entry<String, Tensor> e : opt.state().entrySet()) {
+                    assertArrayEquals(e.getValue().toFloatArray(), opt2.state().get(e.getKey()).toFloatArray());
+                }
+            }
+            try (SavedModel.Loaded l = SavedModel.load(f, backend)) {
+                assertEquals(Task.REGRESSION, l.task());
+                assertNull(l.classNames());
+            }
+        }
+    }
+
+    @Test
+    void aPlainModelFileGetsItsTaskFromTheOutputWidth() throws IOException {
+        Path wide = dir.resolve("wide.safetensors");
+        Path one = dir.resolve("one.safetensors");
+        try (Sequential a = ModelFixtures.mlp(backend, 3, 4, 5, 1); Sequential b = ModelFixtures.mlp(backend, 3, 4, 1, 1)) {
+            ModelFile.save(wide, a);
+            ModelFile.save(one, b);
+        }
+        try (SavedModel.Loaded l = SavedModel.load(wide, backend)) {
+            assertEquals(Task.CLASSIFICATION, l.task());
+        }
+        try (SavedModel.Loaded l = SavedModel.load(one, backend)) {
+            assertEquals(Task.BINARY, l.task());
+        }
+    }
+
+    @Test
+    void badTaskMetadataIsAClearError() throws IOException {
+        Path good = dir.resolve("good.safetensors");
+        try (Sequential m = ModelFixtures.mlp(backend, 2, 2, 2, 1)) {
+            ModelFile.save(good, m);
+            Map<String, String> meta = new LinkedHashMap<>(SavedModel.metadata(good));
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            m.parameters().forEach((k, v) -> tensors.put(k, v.value()));
+            Path badTask = dir.resolve("task.safetensors");
+            meta.put(SavedModel.TASK_KEY, "ranking");
+            SafeTensorsFile.write(badTask, tensors, meta);
+            ModelFileException e = assertThrows(ModelFileException.class, () -> SavedModel.load(badTask, backend));
+            assertTrue(e.getMessage().contains("ranking"), e.getMessage());
+            Path badNames = dir.resolve("names.safetensors");
+            meta.put(SavedModel.TASK_KEY, "classification");
+            meta.put(SavedModel.CLASS_NAMES_KEY, "{\"a\": 1}");
+            SafeTensorsFile.write(badNames, tensors, meta);
+            e = assertThrows(ModelFileException.class, () -> SavedModel.load(badNames, backend));
+            assertTrue(e.getMessage().contains(SavedModel.CLASS_NAMES_KEY), e.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> {
+            try (Sequential m = ModelFixtures.mlp(backend, 2, 2, 2, 1)) {
+                SavedModel.save(dir.resolve("x.safetensors"), m, Task.CLASSIFICATION, null,
+                        Map.of(ModelFile.ARCHITECTURE_KEY, "{}"));
+            }
+        }, "format keys cannot be overwritten");
+    }
+}
