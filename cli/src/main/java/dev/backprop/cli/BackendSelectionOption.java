@@ -25,17 +25,17 @@ public final class BackendSelectionOption {
     }
 
     /** The name in force (command line, then configuration), or null for automatic selection. */
-    public String requestedName() {
+    public String requestedName(Backends.Registry registry) {
         String n = commandLineName();
-        return n != null ? n : Backends.configuredName();
+        return n != null ? n : registry.configuredName();
     }
 
-    /** Where {@link #requestedName()} came from, for messages; null for automatic selection. */
-    public String requestSource() {
+    /** Where {@link #requestedName} came from, for messages; null for automatic selection. */
+    public String requestSource(Backends.Registry registry) {
         if (commandLineName() != null) {
             return "--backend";
         }
-        if (Backends.configuredName() == null) {
+        if (registry.configuredName() == null) {
             return null;
         }
         String prop = System.getProperty("backprop.backend");

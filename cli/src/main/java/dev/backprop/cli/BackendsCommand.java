@@ -6,6 +6,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
@@ -29,6 +30,9 @@ public final class BackendsCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @ParentCommand
+    Main main;
+
     @Mixin
     BackendSelectionOption selection;
 
@@ -37,7 +41,7 @@ public final class BackendsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        BackendsReport report = BackendsReport.collect(selection, BackendOptions.defaults());
+        BackendsReport report = BackendsReport.collect(main.registry(), selection, BackendOptions.defaults());
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(new GsonBuilder().setPrettyPrinting().serializeNulls().disableHtmlEscaping().create()

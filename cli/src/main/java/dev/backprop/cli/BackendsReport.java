@@ -107,14 +107,17 @@ public record BackendsReport(String version, JvmFacts jvm, List<ProviderReport> 
     /**
      * Probes every provider, runs selection exactly as a training run would, and creates each available
      * backend briefly (reusing the selected one) to read its capabilities. Closes every backend it creates.
+     *
+     * @param registry the providers to describe and select from
      */
-    public static BackendsReport collect(BackendSelectionOption option, BackendOptions options) {
-        List<ProviderStatus> statuses = Backends.probeAll();
-        Backends.Plan plan = Backends.plan();
+    public static BackendsReport collect(Backends.Registry registry, BackendSelectionOption option,
+                                         BackendOptions options) {
+        List<ProviderStatus> statuses = registry.probeAll();
+        Backends.Plan plan = registry.plan();
         Backend chosen = null;
         String error = null;
         try {
-            chosen = Backends.create(option.commandLineName(), options);
+            chosen = registry.create(option.commandLineName(), options);
         } catch (BackpropException | IllegalArgumentException e) {
             error = e.getMessage();
         }
@@ -123,7 +126,7 @@ public record BackendsReport(String version, JvmFacts jvm, List<ProviderReport> 
             List<ProviderReport> providers = statuses.stream().map(s -> describe(s, options, selected))
                     .collect(Collectors.toList());
             return new BackendsReport(Main.Version.version(), JvmFacts.current(), providers,
-                    selection(option, plan, selected, error));
+                    selection(registry, option, plan, selected, error));
         } finally {
             if (selected != null) {
                 selected.close();
@@ -131,13 +134,14 @@ public record BackendsReport(String version, JvmFacts jvm, List<ProviderReport> 
         }
     }
 
-    private static SelectionReport selection(BackendSelectionOption option, Backends.Plan plan, Backend selected,
-                                             String error) {
-        String requested = option.requestedName();
+    private static SelectionReport selection(Backends.Registry registry, BackendSelectionOption option,
+                                             Backends.Plan plan, Backend selected, String error) {
+        String requested = option.requestedName(registry);
         List<String> order = plan.candidates().stream().map(s -> s.name() + " (rank " + s.probe().rank() + ")")
                 .collect(Collectors.toList());
-        return new SelectionReport(requested == null ? "automatic" : "by name", requested, option.requestSource(),
-                fallbackPolicy(), order, plan.passedOver(), selected == null ? null : selected.name(), error);
+        return new SelectionReport(requested == null ? "automatic" : "by name", requested,
+                option.requestSource(registry), fallbackPolicy(), order, plan.passedOver(),
+                selected == null ? null : selected.name(), error);
     }
 
     private static String fallbackPolicy() {

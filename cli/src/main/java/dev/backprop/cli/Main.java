@@ -1,6 +1,7 @@
 package dev.backprop.cli;
 
 import dev.backprop.backend.BackpropException;
+import dev.backprop.runtime.Backends;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,6 +32,23 @@ public final class Main implements Runnable {
     @Spec
     CommandSpec spec;
 
+    private final Backends.Registry registry;
+
+    /** A program over the backend providers on the class path. */
+    public Main() {
+        this(Backends.withProviders(Backends.providers()));
+    }
+
+    /** A program over the providers of {@code registry} (tests and embedding choose them explicitly). */
+    public Main(Backends.Registry registry) {
+        this.registry = registry;
+    }
+
+    /** The providers subcommands select from (reach it with {@code @ParentCommand Main}). */
+    public Backends.Registry registry() {
+        return registry;
+    }
+
     /** Runs the program and exits the JVM with the command's exit code. */
     public static void main(String[] args) {
         configureLogging();
@@ -48,7 +66,13 @@ public final class Main implements Runnable {
      * @return the exit code
      */
     public static int execute(PrintWriter out, PrintWriter err, String... args) {
-        CommandLine cl = commandLine();
+        return execute(new Main(), out, err, args);
+    }
+
+    /** {@link #execute(PrintWriter, PrintWriter, String...)} for a given program (for example one over chosen
+     *  providers, see {@link #Main(Backends.Registry)}). */
+    public static int execute(Main main, PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cl = commandLine(main);
         cl.setOut(out);
         cl.setErr(err);
         int code = cl.execute(args);
@@ -57,9 +81,9 @@ public final class Main implements Runnable {
         return code;
     }
 
-    /** The configured picocli command line, with Backprop's error handling. */
-    public static CommandLine commandLine() {
-        return new CommandLine(new Main()).setExecutionExceptionHandler(Main::handleExecutionException);
+    /** The configured picocli command line for {@code main}, with Backprop's error handling. */
+    public static CommandLine commandLine(Main main) {
+        return new CommandLine(main).setExecutionExceptionHandler(Main::handleExecutionException);
     }
 
     @Override

@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@code backprop backends} against the fake providers on this module's test class path. */
+/** {@code backprop backends} over the {@link FakeProviders}. */
 class BackendsCommandTest {
     private static final String[] PROPERTIES = {"backprop.backend", "backprop.fallback"};
     private final Map<String, String> saved = new HashMap<>();
@@ -29,10 +29,16 @@ class BackendsCommandTest {
     record Run(int code, String out, String err) {
     }
 
+    /** Runs the program over the fake providers. */
     static Run run(String... args) {
+        return run(new Main(FakeProviders.registry()), args);
+    }
+
+    /** Runs {@code main}. */
+    static Run run(Main main, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int code = Main.execute(new PrintWriter(out), new PrintWriter(err), args);
+        int code = Main.execute(main, new PrintWriter(out), new PrintWriter(err), args);
         return new Run(code, out.toString(), err.toString());
     }
 

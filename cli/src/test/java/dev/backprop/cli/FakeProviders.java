@@ -8,21 +8,27 @@ import dev.backprop.backend.DeviceInfo;
 import dev.backprop.backend.DeviceType;
 import dev.backprop.backend.Probe;
 import dev.backprop.reference.ReferenceBackend;
+import dev.backprop.runtime.Backends;
 
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * Providers registered only on the cli test class path (META-INF/services in src/test/resources), one per
- * situation {@code backends} must report: available (ranked above everything real so automatic selection is
- * predictable), unavailable, a probe that throws, and a create that fails after a good probe.
+ * Providers for the cli tests, one per situation {@code backends} must report: available, unavailable, a probe
+ * that throws, and a create that fails after a good probe. Tests hand them to {@link Main} through
+ * {@link Backends#withProviders}, so the real backends on the class path do not change what they see.
  */
-public final class FakeProviders {
+final class FakeProviders {
     /** Every backend the {@link Reference} provider created, so tests can check that each was closed. */
     static final List<Backend> CREATED = new CopyOnWriteArrayList<>();
 
     private FakeProviders() {
+    }
+
+    /** A registry over one of each fake provider. */
+    static Backends.Registry registry() {
+        return Backends.withProviders(List.of(new Reference(), new Missing(), new Throwing(), new BrokenCreate()));
     }
 
     /** Available; creates the float64 reference backend from core's test-jar, whose name is "reference". */
