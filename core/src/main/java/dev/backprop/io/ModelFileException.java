@@ -8,10 +8,15 @@ import java.io.IOException;
  * allocated on a backend.
  */
 public class ModelFileException extends IOException {
+    /** @param message what is wrong, naming the file and the tensor or field */
     public ModelFileException(String message) {
         super(message);
     }
 
+    /**
+     * @param message what is wrong
+     * @param cause   the underlying parse or I/O error
+     */
     public ModelFileException(String message, Throwable cause) {
         super(message, cause);
     }

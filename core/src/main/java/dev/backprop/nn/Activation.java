@@ -13,7 +13,16 @@ import java.util.Map;
 public final class Activation implements Layer {
     /** The activation functions offered as layers. */
     public enum Kind {
-        IDENTITY, SIGMOID, TANH, RELU, THRESHOLD;
+        /** {@code z} (no-op; PyTorch's {@code nn.Identity}). */
+        IDENTITY,
+        /** {@code 1/(1+e^-z)}. */
+        SIGMOID,
+        /** {@code tanh z}. */
+        TANH,
+        /** {@code max(0, z)}. */
+        RELU,
+        /** {@code 1[z ≥ 0]}, derivative 0 (inference only). */
+        THRESHOLD;
 
         /** The spec/type name ({@code relu}). */
         public String typeName() {
@@ -28,18 +37,22 @@ public final class Activation implements Layer {
         this.kind = java.util.Objects.requireNonNull(kind, "kind");
     }
 
+    /** The identity. */
     public static Activation identity() {
         return new Activation(Kind.IDENTITY);
     }
 
+    /** The logistic sigmoid. */
     public static Activation sigmoid() {
         return new Activation(Kind.SIGMOID);
     }
 
+    /** The hyperbolic tangent. */
     public static Activation tanh() {
         return new Activation(Kind.TANH);
     }
 
+    /** The rectifier {@code max(0, z)}. */
     public static Activation relu() {
         return new Activation(Kind.RELU);
     }
@@ -49,6 +62,7 @@ public final class Activation implements Layer {
         return new Activation(Kind.THRESHOLD);
     }
 
+    /** Which function this layer applies. */
     public Kind kind() {
         return kind;
     }

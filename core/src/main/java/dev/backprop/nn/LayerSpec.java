@@ -14,6 +14,7 @@ import java.util.Map;
  * @param layers the children of a {@code sequential}, empty otherwise
  */
 public record LayerSpec(String type, Map<String, Integer> args, List<LayerSpec> layers) {
+    /** Copies {@code args} (keeping their order) and {@code layers}. */
     public LayerSpec {
         args = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(args));
         layers = List.copyOf(layers);

@@ -2,5 +2,8 @@ package dev.backprop.nn;
 
 /** What a parameter is to its layer; initializers treat weights and biases differently. */
 public enum ParameterRole {
-    WEIGHT, BIAS
+    /** A weight matrix {@code [out, in]}. */
+    WEIGHT,
+    /** A bias vector {@code [out]}. */
+    BIAS
 }

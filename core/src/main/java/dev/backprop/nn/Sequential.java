@@ -133,18 +133,22 @@ public final class Sequential implements Layer {
             return this;
         }
 
+        /** Adds a {@link Flatten}. */
         public Builder flatten() {
             return add(new Flatten());
         }
 
+        /** Adds a ReLU. */
         public Builder relu() {
             return add(Activation.relu());
         }
 
+        /** Adds a sigmoid. */
         public Builder sigmoid() {
             return add(Activation.sigmoid());
         }
 
+        /** Adds a tanh. */
         public Builder tanh() {
             return add(Activation.tanh());
         }
@@ -154,6 +158,7 @@ public final class Sequential implements Layer {
             return add(Activation.threshold());
         }
 
+        /** Adds an identity layer. */
         public Builder identity() {
             return add(Activation.identity());
         }
@@ -164,6 +169,7 @@ public final class Sequential implements Layer {
             return this;
         }
 
+        /** The model with the layers added so far. */
         public Sequential build() {
             return new Sequential(layers);
         }

@@ -86,6 +86,7 @@ public abstract class Optimizer implements AutoCloseable {
         return params;
     }
 
+    /** The learning rate of the next step. */
     public double learningRate() {
         return learningRate;
     }
@@ -129,6 +130,7 @@ public abstract class Optimizer implements AutoCloseable {
         this.steps = stepCount;
     }
 
+    /** @throws IllegalStateException after {@link #close()} */
     protected final void checkOpen() {
         if (closed) {
             throw new IllegalStateException(getClass().getSimpleName() + " is closed");

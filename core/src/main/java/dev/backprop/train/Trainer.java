@@ -194,10 +194,12 @@ public final class Trainer {
         return epoch;
     }
 
+    /** The model being trained. */
     public Layer model() {
         return model;
     }
 
+    /** The optimizer. */
     public Optimizer optimizer() {
         return optimizer;
     }
@@ -207,10 +209,12 @@ public final class Trainer {
         return schedule;
     }
 
+    /** The shuffling seed. */
     public long seed() {
         return seed;
     }
 
+    /** Examples per training batch. */
     public int batchSize() {
         return batchSize;
     }
@@ -305,6 +309,7 @@ public final class Trainer {
             return this;
         }
 
+        /** A trainer with these settings. */
         public Trainer build() {
             return new Trainer(this);
         }
