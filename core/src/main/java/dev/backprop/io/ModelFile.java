@@ -166,6 +166,7 @@ public final class ModelFile {
      * Reads {@code prefix + name} for every target into temporaries first, then copies them all in, so a read
      * failure leaves the targets unchanged.
      */
+    @SuppressWarnings("try") // the scope frees the temporaries
     static void copyIn(SafeTensorsFile f, Map<String, Tensor> targets, String prefix) throws IOException {
         try (Scope scope = Scope.open()) {
             Map<String, Tensor> read = new LinkedHashMap<>();

@@ -48,7 +48,7 @@ public abstract class Optimizer implements AutoCloseable {
             }
         }
         this.params = Collections.unmodifiableMap(new LinkedHashMap<>(params));
-        setLearningRate(lr);
+        this.learningRate = checkedRate(getClass().getSimpleName(), lr);
     }
 
     /** Names {@code 0, 1, 2 ...} for parameters that have no names of their own (a hand-written model). */
@@ -93,11 +93,14 @@ public abstract class Optimizer implements AutoCloseable {
 
     /** Sets the learning rate for the following steps (schedules call this). */
     public void setLearningRate(double lr) {
+        this.learningRate = checkedRate(getClass().getSimpleName(), lr);
+    }
+
+    private static double checkedRate(String who, double lr) {
         if (!(lr >= 0) || !Double.isFinite(lr)) {
-            throw new IllegalArgumentException(getClass().getSimpleName() + ": learning rate must be finite and "
-                    + ">= 0, got " + lr);
+            throw new IllegalArgumentException(who + ": learning rate must be finite and >= 0, got " + lr);
         }
-        this.learningRate = lr;
+        return lr;
     }
 
     /** Steps taken so far. */

@@ -132,6 +132,7 @@ public final class Trainer {
         return loss.reduction() == Reduction.MEAN ? batch : 1;
     }
 
+    @SuppressWarnings("try") // the tape and scope free memory when closed; they need no reference
     private double[] step(Dataset data, int[] order, int from, int to, int batchNumber) {
         optimizer.zeroGrad();
         double value;
@@ -158,6 +159,7 @@ public final class Trainer {
     }
 
     /** The model's mean loss and accuracy on {@code data}, without recording gradients. */
+    @SuppressWarnings("try")
     public Evaluation evaluate(Dataset data) {
         if (data.size() == 0) {
             throw new IllegalArgumentException("cannot evaluate on an empty data set");

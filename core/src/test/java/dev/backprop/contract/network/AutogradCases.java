@@ -35,6 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code zeroGrad}, no-grad mode, memory released when a tape closes, the zero-gradient warning of the hard
  * threshold, and clear errors for misuse.
  */
+@SuppressWarnings("try") // scopes and tapes free memory on close; the bodies need no reference
 final class AutogradCases {
     private AutogradCases() {
     }

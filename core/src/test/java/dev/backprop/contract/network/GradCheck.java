@@ -20,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * compares each leaf's gradient with {@code (f(θ+h) - f(θ-h)) / 2h} of {@code Σ R∘out}, element by element
  * (up to {@value #MAX_ELEMENTS} sampled elements per leaf).
  */
+@SuppressWarnings("try") // scopes and tapes free memory on close; the bodies need no reference
 final class GradCheck {
     /** Step of the central difference. */
     static final double H = 1e-6;

@@ -30,6 +30,7 @@ import java.util.stream.Stream;
  * (inputs and all parameters), and weight sharing (MATH.md's {@code Z2 = (X·Wᵀ + B)·Wᵀ + B}: the gradient is the
  * sum of both uses, checked against the formula as well as by differences).
  */
+@SuppressWarnings("try") // scopes and tapes free memory on close; the bodies need no reference
 final class LayerGradientCases {
     private LayerGradientCases() {
     }

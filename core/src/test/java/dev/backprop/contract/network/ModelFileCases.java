@@ -36,6 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * trips through {@code load} (architecture from the metadata) and {@code loadInto}, files without an architecture
  * (as PyTorch writes them), dtype conversion, and atomic saving.
  */
+@SuppressWarnings("try") // scopes and tapes free memory on close; the bodies need no reference
 final class ModelFileCases {
     private ModelFileCases() {
     }

@@ -28,6 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * with changing gradients (so momentum and Adam's bias correction {@code 1-β^t} are exercised), in FLOAT32 and,
  * where supported, FLOAT64; gradient clipping; learning-rate schedules; and bad settings.
  */
+@SuppressWarnings("try") // scopes and tapes free memory on close; the bodies need no reference
 final class OptimizerCases {
     private static final int STEPS = 4;
 

@@ -25,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * examples 4-6 are computed in a given dtype and returned by name, so the caller can compare FLOAT64 with the
  * printed numbers (±1e-6) and FLOAT32 with FLOAT64.
  */
+@SuppressWarnings("try") // scopes and tapes free memory on close; the bodies need no reference
 final class WorkedExampleCases {
     private WorkedExampleCases() {
     }
