@@ -101,14 +101,20 @@ final class OptimizerOptions {
         };
     }
 
+    /** A setting as typed: {@code 0.1}, {@code 1e-06}, {@code 1000000}. */
+    static String number(double v) {
+        java.math.BigDecimal d = new java.math.BigDecimal(Double.toString(v)).stripTrailingZeros();
+        return d.scale() <= 0 ? d.toPlainString() : d.toString();
+    }
+
     /** {@code sgd lr 0.1} and the non-default settings. */
     String describe() {
-        StringBuilder sb = new StringBuilder(name()).append(" lr ").append(learningRate());
+        StringBuilder sb = new StringBuilder(name()).append(" lr ").append(number(learningRate()));
         if (name().equals("momentum")) {
-            sb.append(" momentum ").append(momentum);
+            sb.append(" momentum ").append(number(momentum));
         }
         if (decay() != 0) {
-            sb.append(" weight-decay ").append(decay());
+            sb.append(" weight-decay ").append(number(decay()));
         }
         if (!schedule.equalsIgnoreCase("none")) {
             sb.append(" schedule ").append(schedule.toLowerCase(Locale.ROOT));

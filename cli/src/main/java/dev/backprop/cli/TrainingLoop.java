@@ -140,7 +140,7 @@ final class TrainingLoop implements AutoCloseable {
     }
 
     private static String fmt(double v) {
-        return new java.math.BigDecimal(String.format(Locale.ROOT, "%.3g", v)).stripTrailingZeros().toPlainString();
+        return OptimizerOptions.number(Double.parseDouble(String.format(Locale.ROOT, "%.3g", v)));
     }
 
     /** Frees the batch and loss buffers (not the model or optimizer). Idempotent. */

@@ -1,0 +1,58 @@
+package dev.backprop.cli;
+
+import dev.backprop.data.FashionMnist;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Runs the {@code backprop} command line in-process for the train/eval/predict tests, and reads figures out of its
+ * output. The tests name {@code --backend cpu}: this module's test class path also registers fake providers (see
+ * {@link FakeProviders}) that automatic selection would prefer.
+ */
+record CliRun(int code, String out, String err) {
+    static CliRun of(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.execute(new PrintWriter(out), new PrintWriter(err), args);
+        return new CliRun(code, out.toString(), err.toString());
+    }
+
+    /** Fails with the whole output unless the command exited with 0. */
+    CliRun ok() {
+        Assertions.assertEquals(0, code, () -> "exit " + code + "\nstdout:\n" + out + "\nstderr:\n" + err);
+        return this;
+    }
+
+    /** The number after {@code key=} on the line starting with {@code prefix}. */
+    double field(String prefix, String key) {
+        for (String line : out.split("\n")) {
+            if (line.startsWith(prefix)) {
+                Matcher m = Pattern.compile("(?:^| )" + Pattern.quote(key) + "=([-+0-9.eE]+|NaN)").matcher(line);
+                if (m.find()) {
+                    return Double.parseDouble(m.group(1));
+                }
+            }
+        }
+        throw new AssertionError("no '" + key + "=' on a line starting with '" + prefix + "' in:\n" + out);
+    }
+
+    /**
+     * Skips (with the reason) when Fashion-MNIST is not installed, except under CI ({@code CI=true}), where the data
+     * is part of the set-up and its absence must fail the build.
+     */
+    static void assumeFashionMnist() {
+        boolean present = Files.isDirectory(FashionMnist.defaultDir());
+        String why = "Fashion-MNIST is not installed at " + FashionMnist.defaultDir()
+                + " (apt-get install dataset-fashion-mnist, or set FASHION_MNIST_DIR)";
+        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+            Assertions.assertTrue(present, why);
+        }
+        Assumptions.assumeTrue(present, why);
+    }
+}

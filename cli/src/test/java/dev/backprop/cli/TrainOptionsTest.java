@@ -1,0 +1,123 @@
+package dev.backprop.cli;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** train's options on a small CSV (quick): resuming exactly, stopping on divergence, and clear errors. */
+class TrainOptionsTest {
+    @TempDir
+    Path dir;
+    private Path csv;
+
+    /** Three classes by the sign pattern of two of four features. */
+    @BeforeEach
+    void writeCsv() throws IOException {
+        csv = dir.resolve("three.csv");
+        StringBuilder sb = new StringBuilder();
+        Random r = new Random(3);
+        for (int i = 0; i < 300; i++) {
+            double[] x = {r.nextGaussian(), r.nextGaussian(), r.nextGaussian(), r.nextGaussian()};
+            int label = x[0] > 0 ? (x[1] > 0 ? 2 : 1) : 0;
+            sb.append(String.format(Locale.ROOT, "%.5f,%.5f,%.5f,%.5f,%d%n", x[0], x[1], x[2], x[3], label));
+        }
+        Files.writeString(csv, sb);
+    }
+
+    /** train on the CSV with these settings unless {@code more} (option-value pairs) gives others. */
+    private CliRun train(String... more) {
+        java.util.Map<String, String> opts = new java.util.LinkedHashMap<>();
+        opts.put("--backend", "cpu");
+        opts.put("--csv", csv.toString());
+        opts.put("--layers", "4-8-3");
+        opts.put("--batch-size", "16");
+        opts.put("--optimizer", "momentum");
+        // StepLR's settings do not depend on --epochs (a cosine schedule spans the whole run, so a 2-epoch run
+        // is not the first part of a 3-epoch one).
+        opts.put("--schedule", "step");
+        opts.put("--step-size", "1");
+        opts.put("--gamma", "0.5");
+        opts.put("--epochs", "3");
+        for (int i = 0; i + 1 < more.length; i += 2) {
+            opts.put(more[i], more[i + 1]);
+        }
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("train"));
+        opts.forEach((k, v) -> {
+            args.add(k);
+            args.add(v);
+        });
+        return CliRun.of(args.toArray(String[]::new));
+    }
+
+    @Test
+    void aResumedRunEndsWithTheSameBytesAsAnUninterruptedOne() throws IOException {
+        Path straight = dir.resolve("straight.safetensors");
+        Path resumed = dir.resolve("resumed.safetensors");
+        Path ck = dir.resolve("ck.safetensors");
+        CliRun whole = train("--out", straight.toString()).ok();
+        assertTrue(whole.field("summary:", "test_acc") > 0.6, whole.out());
+        train("--epochs", "2", "--checkpoint", ck.toString(), "--out", dir.resolve("half.safetensors").toString())
+                .ok();
+        CliRun rest = train("--resume", ck.toString(), "--out", resumed.toString()).ok();
+        assertTrue(rest.out().contains("resumed from " + ck + " after epoch 2"), rest.out());
+        assertTrue(rest.out().contains("epochs 3..3"), rest.out());
+        assertArrayEquals(Files.readAllBytes(straight), Files.readAllBytes(resumed),
+                "weights, optimizer momentum, schedule and shuffles all continue exactly");
+
+        CliRun other = train("--resume", ck.toString(), "--seed", "5", "--out", resumed.toString());
+        assertEquals(Main.EXIT_ERROR, other.code());
+        assertTrue(other.err().contains("--seed 0 --batch-size 16"), other.err());
+        CliRun done = train("--resume", ck.toString(), "--epochs", "2", "--out", resumed.toString());
+        assertTrue(done.err().contains("already has 2 epoch(s)"), done.err());
+    }
+
+    @Test
+    void aDivergingLossStopsTrainingNamingTheStep() {
+        Path out = dir.resolve("never.safetensors");
+        CliRun r = train("--optimizer", "sgd", "--schedule", "none", "--lr", "1e6", "--out", out.toString());
+        assertEquals(Main.EXIT_ERROR, r.code(), r.out() + r.err());
+        assertTrue(r.err().matches("(?s)backprop: training stopped: the loss is (NaN|Infinity|-Infinity) at step \\d+ "
+                + "\\(epoch 1, batch \\d+ of 15\\)\\..*try --lr 100000\\s*"), r.err());
+        assertFalse(Files.exists(out), "a diverged model is not saved");
+    }
+
+    @Test
+    void settingsThatCannotWorkAreRejectedBeforeTraining() {
+        assertTrue(train("--plot", "curves.jpg").err().contains("ending in .png"));
+        assertTrue(train("--layers", "5-8-3").err().contains("the data has 4 features"));
+        assertTrue(train("--init", "a", "--resume", "b").err().contains("exclude each other"));
+        assertTrue(train("--optimizer", "rmsprop").err().contains("choose sgd, momentum, adam or adamw"));
+        assertTrue(train("--task", "ranking").err().contains("unknown task 'ranking'"));
+        assertTrue(train("--activation", "gelu").err().contains("choose relu, sigmoid or tanh"));
+        assertTrue(train("--batch-size", "0").err().contains("--batch-size must be at least 1"));
+        CliRun missing = CliRun.of("eval", "--backend", "cpu", "--model", dir.resolve("none.safetensors").toString());
+        assertEquals(Main.EXIT_ERROR, missing.code());
+        assertTrue(missing.err().contains("none.safetensors"), missing.err());
+    }
+
+    @Test
+    void predictChecksIndicesAndRows() {
+        Path model = dir.resolve("m.safetensors");
+        train("--epochs", "1", "--out", model.toString()).ok();
+        CliRun range = CliRun.of("predict", "--backend", "cpu", "--model", model.toString(), "--csv", csv.toString(),
+                "--index", "0..2,59").ok();
+        assertEquals(4, range.out().split("top 3:", -1).length - 1, range.out());
+        assertTrue(CliRun.of("predict", "--backend", "cpu", "--model", model.toString(), "--csv", csv.toString(),
+                "--index", "60").err().contains("outside the 60 test examples"));
+        assertTrue(CliRun.of("predict", "--backend", "cpu", "--model", model.toString(), "--row", "1,2")
+                .err().contains("--row has 2 values, the model takes 4 features"));
+        CliRun row = CliRun.of("predict", "--backend", "cpu", "--model", model.toString(), "--row", "1,1,0,0").ok();
+        assertTrue(row.out().contains("row\n  probabilities:  class 0 "), row.out());
+    }
+}

@@ -1,0 +1,34 @@
+package dev.backprop.cli;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TrainingHistoryTest {
+    private static TrainingHistory history(double... seconds) {
+        TrainingHistory h = new TrainingHistory("test_acc");
+        for (int i = 0; i < seconds.length; i++) {
+            h.add(new TrainingHistory.Epoch(i + 1, seconds[i], 60000, 0.5, 0.4, 0.8 + i / 100.0));
+        }
+        return h;
+    }
+
+    @Test
+    void theMedianLeavesOutTheFirstEpoch() {
+        assertEquals(2.0, history(9, 1, 2, 3).medianSeconds());
+        assertEquals(2.5, history(9, 1, 2, 3, 4).medianSeconds());
+        assertEquals(7.0, history(7).medianSeconds(), "a single epoch is its own median");
+        assertThrows(IllegalStateException.class, () -> history().medianSeconds());
+    }
+
+    @Test
+    void theSummaryLineIsParseable() {
+        String s = history(9, 1, 2, 3).summaryLine("cpu", "AMD \"EPYC\"", "sgd");
+        assertTrue(s.startsWith("summary: impl=backprop backend=cpu device=\"AMD 'EPYC'\" optimizer=sgd epochs=4 "
+                + "epochs_timed=2..4 median_epoch_s=2.0000 median_samples_per_s=30000 test_acc=0.8300"), s);
+        assertTrue(history(9, 1, 2, 3).medianLine().contains("over epochs 2..4: min 1.000 s  median 2.000 s  max "
+                + "3.000 s"));
+    }
+}
