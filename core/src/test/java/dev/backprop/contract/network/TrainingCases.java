@@ -10,6 +10,8 @@ import dev.backprop.io.ModelFileException;
 import dev.backprop.loss.BinaryCrossEntropyWithLogits;
 import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.loss.SquaredError;
+import dev.backprop.nn.Init;
+import dev.backprop.nn.ParameterRole;
 import dev.backprop.nn.Sequential;
 import dev.backprop.optim.Adam;
 import dev.backprop.optim.Optimizer;
@@ -45,6 +47,7 @@ final class TrainingCases {
         t.add(DynamicTest.dynamicTest("learns three blobs (cross-entropy, Adam)", () -> learns(be)));
         t.add(DynamicTest.dynamicTest("learns a line (squared error, SGD) and one-vs-rest (BCE)", () -> others(be)));
         t.add(DynamicTest.dynamicTest("same seed twice gives identical runs", () -> reproducible(be)));
+        t.add(DynamicTest.dynamicTest("initial weights are the host's seeded draws", () -> hostInit(be)));
         List<DType> dtypes = be.capabilities().float64() ? List.of(DType.FLOAT32, DType.FLOAT64)
                 : List.of(DType.FLOAT32);
         for (DType dt : dtypes) {
@@ -141,6 +144,25 @@ final class TrainingCases {
             Net.assertIdentical("run twice, array " + i, a[i], b[i]);
         }
         assertFalse(java.util.Arrays.equals(a[0], c[0]), "another shuffling seed gives another run");
+    }
+
+    /** Weight then bias, layer after layer, from one generator: the same numbers on every backend. */
+    private static void hostInit(Backend be) {
+        try (Sequential m = Sequential.builder(be, DType.FLOAT32).seed(5).dense(3, 4).relu().dense(4, 2).build()) {
+            Random r = new Random(5);
+            int[][] fans = {{3, 4}, {3, 4}, {4, 2}, {4, 2}};
+            int i = 0;
+            for (Map.Entry<String, Variable> e : m.parameters().entrySet()) {
+                ParameterRole role = e.getKey().endsWith("weight") ? ParameterRole.WEIGHT : ParameterRole.BIAS;
+                double[] want = Init.PYTORCH_DEFAULT.sample(role, Math.toIntExact(e.getValue().shape().size()),
+                        fans[i][0], fans[i][1], r);
+                for (int k = 0; k < want.length; k++) {
+                    want[k] = (float) want[k];
+                }
+                Net.assertIdentical("initial " + e.getKey(), want, e.getValue().value().toDoubles());
+                i++;
+            }
+        }
     }
 
     private static Trainer trainer(Sequential m, boolean adam, Dataset data) {
