@@ -1,0 +1,52 @@
+package dev.backprop.spark;
+
+import java.io.Serializable;
+
+/**
+ * How the ranks keep their models together.
+ *
+ * <ul>
+ *   <li>{@link #gradients()} (the default): after every step's backward pass the ranks all-reduce their
+ *       gradients, weighted by their batch sizes, and every rank applies the same update. This is exactly
+ *       single-machine training with the global batch (the ranks' batches together), for SGD, momentum, Adam
+ *       and AdamW alike; only the float rounding of the summation differs.</li>
+ *   <li>{@link #parameters(int) parameters(K)}: each rank trains on its own batches for {@code K} steps, then
+ *       the ranks replace their parameters and optimizer state (momentum, Adam moments) by the mean over the
+ *       ranks ("local SGD" / model averaging). This <b>changes the maths</b>: it is not equivalent to training
+ *       with any batch size, and usually needs more steps to reach the same loss; it communicates {@code K}
+ *       times less often.</li>
+ * </ul>
+ *
+ * @param averageEvery 0 for gradient averaging every step; {@code K >= 1} for parameter averaging every K steps
+ */
+public record SyncMode(int averageEvery) implements Serializable {
+    /** Validates the interval. */
+    public SyncMode {
+        if (averageEvery < 0) {
+            throw new IllegalArgumentException("parameter averaging interval must be >= 1, got " + averageEvery);
+        }
+    }
+
+    /** Gradient averaging every step: the maths of single-machine training with the global batch. */
+    public static SyncMode gradients() {
+        return new SyncMode(0);
+    }
+
+    /** Parameter (and optimizer state) averaging every {@code k >= 1} steps; changes the maths. */
+    public static SyncMode parameters(int k) {
+        if (k < 1) {
+            throw new IllegalArgumentException("parameter averaging interval must be >= 1, got " + k);
+        }
+        return new SyncMode(k);
+    }
+
+    /** Whether gradients are averaged every step. */
+    public boolean averagesGradients() {
+        return averageEvery == 0;
+    }
+
+    @Override
+    public String toString() {
+        return averagesGradients() ? "gradients every step" : "parameters every " + averageEvery + " steps";
+    }
+}

@@ -1,0 +1,333 @@
+package dev.backprop.spark;
+
+import dev.backprop.model.Task;
+import dev.backprop.spark.transport.TransportOptions;
+
+import java.io.Serializable;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * Everything a rank needs to train: the model and optimizer factories, the task, the batch schedule, the
+ * synchronisation mode, checkpoints, the backend request and the transport settings. Immutable and serializable:
+ * the driver sends it to every rank. Build it with {@link #builder}.
+ */
+public final class TrainingSpec implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final ModelFactory model;
+    private final OptimizerFactory optimizer;
+    private final ScheduleFactory schedule;
+    private final Task task;
+    private final int classes;
+    private final int batchSize;
+    private final int epochs;
+    private final long seed;
+    private final double clipNorm;
+    private final SyncMode sync;
+    private final String checkpointDir;
+    private final int checkpointEvery;
+    private final String backend;
+    private final Integer threads;
+    private final TransportOptions transport;
+    private final String bindHost;
+    private final int port;
+    private final String advertiseHost;
+    private final StepListener listener;
+
+    private TrainingSpec(Builder b) {
+        this.model = b.model;
+        this.optimizer = b.optimizer;
+        this.schedule = b.schedule;
+        this.task = b.task;
+        this.classes = b.classes;
+        this.batchSize = b.batchSize;
+        this.epochs = b.epochs;
+        this.seed = b.seed;
+        this.clipNorm = b.clipNorm;
+        this.sync = b.sync;
+        this.checkpointDir = b.checkpointDir;
+        this.checkpointEvery = b.checkpointEvery;
+        this.backend = b.backend;
+        this.threads = b.threads;
+        this.transport = b.transport;
+        this.bindHost = b.bindHost;
+        this.port = b.port;
+        this.advertiseHost = b.advertiseHost;
+        this.listener = b.listener;
+    }
+
+    /** A builder for training the model {@code model} makes with the optimizer {@code optimizer} makes. */
+    public static Builder builder(ModelFactory model, OptimizerFactory optimizer) {
+        return new Builder(model, optimizer);
+    }
+
+    /** A builder starting from this spec's settings. */
+    public Builder toBuilder() {
+        Builder b = new Builder(model, optimizer);
+        b.schedule = schedule;
+        b.task = task;
+        b.classes = classes;
+        b.batchSize = batchSize;
+        b.epochs = epochs;
+        b.seed = seed;
+        b.clipNorm = clipNorm;
+        b.sync = sync;
+        b.checkpointDir = checkpointDir;
+        b.checkpointEvery = checkpointEvery;
+        b.backend = backend;
+        b.threads = threads;
+        b.transport = transport;
+        b.bindHost = bindHost;
+        b.port = port;
+        b.advertiseHost = advertiseHost;
+        b.listener = listener;
+        return b;
+    }
+
+    public ModelFactory model() {
+        return model;
+    }
+
+    public OptimizerFactory optimizer() {
+        return optimizer;
+    }
+
+    /** The learning-rate schedule factory, or null for a constant rate. */
+    public ScheduleFactory schedule() {
+        return schedule;
+    }
+
+    public Task task() {
+        return task;
+    }
+
+    /** Number of classes for {@link Task#CLASSIFICATION}; 0 until known (the trainer infers it from the data). */
+    public int classes() {
+        return classes;
+    }
+
+    /** Examples per rank per step; the global batch is this times the number of ranks. */
+    public int batchSize() {
+        return batchSize;
+    }
+
+    public int epochs() {
+        return epochs;
+    }
+
+    /** Seed of the per-rank shuffles. */
+    public long seed() {
+        return seed;
+    }
+
+    /** Maximum global gradient norm (after averaging), or 0 for no clipping. */
+    public double clipNorm() {
+        return clipNorm;
+    }
+
+    public SyncMode sync() {
+        return sync;
+    }
+
+    /** Where rank 0 keeps checkpoints (a Hadoop file system URI or a local path every executor sees), or null. */
+    public String checkpointDir() {
+        return checkpointDir;
+    }
+
+    /** Steps between checkpoints; 0 means at the end of every epoch. */
+    public int checkpointEvery() {
+        return checkpointEvery;
+    }
+
+    /** {@code auto}, {@code cpu}, {@code cuda} or {@code opencl}. */
+    public String backend() {
+        return backend;
+    }
+
+    /** Explicit cpu backend threads, or null to follow {@code spark.task.cpus}. */
+    public Integer threads() {
+        return threads;
+    }
+
+    public TransportOptions transport() {
+        return transport;
+    }
+
+    /** The interface ranks listen on ({@code 0.0.0.0}: all). */
+    public String bindHost() {
+        return bindHost;
+    }
+
+    /** The port ranks listen on; 0 for any free port. */
+    public int port() {
+        return port;
+    }
+
+    /** The host name other ranks use to reach a rank, or null for the executor address Spark reports. */
+    public String advertiseHost() {
+        return advertiseHost;
+    }
+
+    /** The per-step callback, or null. */
+    public StepListener listener() {
+        return listener;
+    }
+
+    /** One line for logs. */
+    public String describe() {
+        return String.format(Locale.ROOT, "task %s, batch %d per rank, %d epochs, seed %d, sync %s, backend %s%s%s",
+                task.id(), batchSize, epochs, seed, sync, backend, clipNorm > 0 ? ", clip " + clipNorm : "",
+                checkpointDir == null ? ", no checkpoints" : ", checkpoints in " + checkpointDir);
+    }
+
+    /** Builds a {@link TrainingSpec}; every setter validates its argument. */
+    public static final class Builder {
+        private final ModelFactory model;
+        private final OptimizerFactory optimizer;
+        private ScheduleFactory schedule;
+        private Task task = Task.CLASSIFICATION;
+        private int classes;
+        private int batchSize = 128;
+        private int epochs = 1;
+        private long seed;
+        private double clipNorm;
+        private SyncMode sync = SyncMode.gradients();
+        private String checkpointDir;
+        private int checkpointEvery;
+        private String backend = "auto";
+        private Integer threads;
+        private TransportOptions transport = TransportOptions.defaults();
+        private String bindHost = "0.0.0.0";
+        private int port;
+        private String advertiseHost;
+        private StepListener listener;
+
+        private Builder(ModelFactory model, OptimizerFactory optimizer) {
+            this.model = Objects.requireNonNull(model, "model factory");
+            this.optimizer = Objects.requireNonNull(optimizer, "optimizer factory");
+        }
+
+        public Builder schedule(ScheduleFactory s) {
+            this.schedule = s;
+            return this;
+        }
+
+        public Builder task(Task t) {
+            this.task = Objects.requireNonNull(t, "task");
+            return this;
+        }
+
+        /** Number of classes; 0 (the default) infers it as the largest label plus one. */
+        public Builder classes(int n) {
+            this.classes = requireAtLeast("classes", n, 0);
+            return this;
+        }
+
+        /** Examples per rank per step (default 128). */
+        public Builder batchSize(int n) {
+            this.batchSize = requireAtLeast("batch size", n, 1);
+            return this;
+        }
+
+        /** Epochs (default 1); an epoch is the common number of steps over the shards. */
+        public Builder epochs(int n) {
+            this.epochs = requireAtLeast("epochs", n, 1);
+            return this;
+        }
+
+        public Builder seed(long s) {
+            this.seed = s;
+            return this;
+        }
+
+        /** Clips the averaged gradient to this global norm; 0 (default) does not clip. */
+        public Builder clipNorm(double norm) {
+            if (!(norm >= 0) || !Double.isFinite(norm)) {
+                throw new IllegalArgumentException("clip norm must be finite and >= 0, got " + norm);
+            }
+            this.clipNorm = norm;
+            return this;
+        }
+
+        public Builder sync(SyncMode s) {
+            this.sync = Objects.requireNonNull(s, "sync mode");
+            return this;
+        }
+
+        /**
+         * Checkpoints in {@code dir} (a Hadoop file system URI such as {@code hdfs://nn/ckpt}, or a path every
+         * executor sees) every {@code everySteps} steps, or at the end of every epoch when 0. A rerun of the
+         * barrier stage, or a new run with the same directory, resumes from the newest checkpoint there.
+         */
+        public Builder checkpoints(String dir, int everySteps) {
+            this.checkpointDir = dir;
+            this.checkpointEvery = requireAtLeast("checkpoint interval", everySteps, 0);
+            return this;
+        }
+
+        /** {@code auto} (default), {@code cpu}, {@code cuda} or {@code opencl}. */
+        public Builder backend(String name) {
+            String n = name.trim().toLowerCase(Locale.ROOT);
+            if (!n.equals("auto") && !n.equals("cpu") && !n.equals("cuda") && !n.equals("opencl")) {
+                throw new IllegalArgumentException("backend '" + name + "': choose auto, cpu, cuda or opencl");
+            }
+            this.backend = n;
+            return this;
+        }
+
+        /** Threads of the cpu backend on every rank; default: {@code spark.task.cpus}. */
+        public Builder threads(int n) {
+            this.threads = requireAtLeast("threads", n, 1);
+            return this;
+        }
+
+        public Builder transport(TransportOptions t) {
+            this.transport = Objects.requireNonNull(t, "transport options");
+            return this;
+        }
+
+        /** Where ranks listen: interface ({@code 0.0.0.0} default) and port (0, any free one, by default). */
+        public Builder listen(String host, int listenPort) {
+            if (listenPort < 0 || listenPort > 65535) {
+                throw new IllegalArgumentException("port must be in [0, 65535], got " + listenPort);
+            }
+            this.bindHost = Objects.requireNonNull(host, "bind host");
+            this.port = listenPort;
+            return this;
+        }
+
+        /** The host name other ranks use to reach each rank; default: the executor address Spark reports. */
+        public Builder advertiseHost(String host) {
+            this.advertiseHost = host;
+            return this;
+        }
+
+        public Builder listener(StepListener l) {
+            this.listener = l;
+            return this;
+        }
+
+        /**
+         * The spec.
+         *
+         * @throws IllegalArgumentException when parameter averaging is combined with a checkpoint interval that
+         *                                  is not a multiple of its period (checkpoints need averaged models)
+         */
+        public TrainingSpec build() {
+            if (!sync.averagesGradients() && checkpointEvery % sync.averageEvery() != 0) {
+                throw new IllegalArgumentException("checkpoint interval " + checkpointEvery + " must be a multiple of "
+                        + "the parameter averaging interval " + sync.averageEvery() + " (only averaged models are "
+                        + "the same on every rank)");
+            }
+            return new TrainingSpec(this);
+        }
+
+        private static int requireAtLeast(String what, int v, int min) {
+            if (v < min) {
+                throw new IllegalArgumentException(what + " must be >= " + min + ", got " + v);
+            }
+            return v;
+        }
+    }
+}

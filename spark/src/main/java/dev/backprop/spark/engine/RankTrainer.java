@@ -1,0 +1,303 @@
+package dev.backprop.spark.engine;
+
+import dev.backprop.autograd.Tape;
+import dev.backprop.autograd.Variable;
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.BackpropException;
+import dev.backprop.backend.DType;
+import dev.backprop.data.Dataset;
+import dev.backprop.loss.Loss;
+import dev.backprop.nn.Layer;
+import dev.backprop.optim.GradientClipping;
+import dev.backprop.optim.LearningRateSchedule;
+import dev.backprop.optim.Optimizer;
+import dev.backprop.spark.EpochResult;
+import dev.backprop.spark.StepListener;
+import dev.backprop.spark.TrainingSpec;
+import dev.backprop.spark.transport.RankTransport;
+import dev.backprop.tensor.Tensor;
+import dev.backprop.train.Batches;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.logging.Logger;
+
+/**
+ * One rank's training loop, independent of Spark: the model, optimizer and schedule on this rank's backend, its
+ * shard, and the {@link RankTransport} to the other ranks.
+ *
+ * <p>Start-up: rank 0 restores the newest checkpoint when there is one, then sends its whole state (a checkpoint
+ * file's bytes) to every rank, so all ranks start from the same bits. Each step, with gradient averaging: forward
+ * and backward on this rank's batch (mean loss over it), then an all-reduce of the flattened gradients weighted
+ * by batch size, {@code Σ_r (n_r / N) · g_r}, which is the gradient of the mean loss over the global batch; every
+ * rank then clips (optionally) and steps its optimizer on identical gradients, so the models stay identical.
+ * With parameter averaging every K steps, ranks step on their own gradients and average parameters and optimizer
+ * state every K steps and at the end of every epoch. Rank 0 writes checkpoints.
+ */
+public final class RankTrainer implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(RankTrainer.class.getName());
+
+    /**
+     * What this rank did.
+     *
+     * @param resumedFromStep global step this attempt started from
+     * @param stepsRun        steps this attempt ran
+     * @param totalSteps      steps of the whole run
+     * @param examples        examples this rank processed
+     * @param computeNanos    time in forward, backward and update
+     * @param epochs          epochs finished in this attempt
+     * @param modelFile       the final parameters as a model file (rank 0 only, else null)
+     */
+    public record Outcome(long resumedFromStep, long stepsRun, long totalSteps, long examples, long computeNanos,
+                          List<EpochResult> epochs, byte[] modelFile) {
+    }
+
+    private final TrainingSpec spec;
+    private final int rank;
+    private final int attempt;
+    private final ShardPlan plan;
+    private final RankTransport net;
+    private final Backend backend;
+    private final CheckpointStore store;
+    private final Layer model;
+    private final Optimizer optimizer;
+    private final LearningRateSchedule schedule;
+    private final Loss loss;
+    private final FlatParameters flat;
+    private final Snapshots snapshots;
+    private final float[] vector;
+    private long computeNanos;
+    private long examples;
+
+    /**
+     * Builds the model and optimizer on {@code backend}.
+     *
+     * @param store where rank 0 keeps checkpoints, or null for none (ignored on other ranks)
+     */
+    public RankTrainer(TrainingSpec spec, ShardPlan plan, int rank, int attempt, RankTransport net, Backend backend,
+                       CheckpointStore store) {
+        this.spec = spec;
+        this.rank = rank;
+        this.attempt = attempt;
+        this.plan = plan;
+        this.net = net;
+        this.backend = backend;
+        this.store = rank == 0 ? store : null;
+        this.model = spec.model().create(backend);
+        try {
+            this.optimizer = spec.optimizer().create(model.parameters());
+            this.schedule = spec.schedule() == null ? null : spec.schedule().create(optimizer, spec.epochs());
+            this.loss = spec.task().loss();
+            boolean params = !spec.sync().averagesGradients();
+            this.flat = new FlatParameters(model.parameters(), params ? optimizer.state() : Map.of());
+            // Gradient mode sends the step's loss with the gradients: every rank sees the global batch loss.
+            this.vector = new float[params ? flat.parameterCount() + flat.stateCount() : flat.parameterCount() + 1];
+            this.snapshots = new Snapshots(model, optimizer, schedule,
+                    Snapshots.runSettings(plan, spec.seed(), spec.sync().averageEvery()));
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    /** Number of trainable scalars. */
+    public int parameterCount() {
+        return flat.parameterCount();
+    }
+
+    /**
+     * Trains on {@code shard} (this rank's partition) until the run's last step.
+     *
+     * @throws BackpropException            when the loss becomes NaN or infinite (on every rank at the same step)
+     * @throws dev.backprop.spark.transport.TransportException when a peer is lost or stalls
+     */
+    public Outcome train(Dataset shard) {
+        if (shard.size() != plan.shardSize(rank)) {
+            throw new IllegalArgumentException("rank " + rank + " holds " + shard.size() + " examples but the plan "
+                    + "says " + plan.shardSize(rank));
+        }
+        long start = synchronizeStart();
+        int s = plan.stepsPerEpoch();
+        long total = (long) spec.epochs() * s;
+        List<EpochResult> epochs = new ArrayList<>();
+        EpochTotals totals = new EpochTotals();
+        int[] order = null;
+        long epochStart = System.nanoTime();
+        for (long g = start; g < total; g++) {
+            int epoch = (int) (g / s);
+            int step = (int) (g % s);
+            if (order == null || step == 0) {
+                order = plan.order(spec.seed(), rank, epoch);
+            }
+            double stepLoss = spec.sync().averagesGradients() ? averagedGradientStep(shard, order, step, totals)
+                    : localStep(shard, order, step, totals);
+            boolean epochEnd = step == s - 1;
+            if (!spec.sync().averagesGradients() && ((g + 1) % spec.sync().averageEvery() == 0 || epochEnd)) {
+                averageParameters();
+            }
+            if (epochEnd) {
+                epochs.add(totals.finish(epoch + 1, epochStart));
+                epochStart = System.nanoTime();
+                if (schedule != null) {
+                    schedule.step();
+                }
+            }
+            notifyListener(g + 1, total, epoch, stepLoss);
+            maybeCheckpoint(g + 1, epochEnd, total);
+        }
+        byte[] file = rank == 0 ? snapshots.modelFile() : null;
+        return new Outcome(start, total - start, total, examples, computeNanos, epochs, file);
+    }
+
+    /** Rank 0 restores the newest checkpoint, if any, and sends its state to all: returns the start step. */
+    private long synchronizeStart() {
+        byte[] state = null;
+        if (rank == 0) {
+            long step = 0;
+            if (store != null) {
+                Optional<CheckpointStore.Stored> latest = latestCheckpoint();
+                if (latest.isPresent()) {
+                    step = snapshots.restore(latest.get().bytes(), latest.get().location());
+                    LOG.info("rank 0 resumes from " + latest.get().location() + " after step " + step);
+                }
+            }
+            state = snapshots.checkpoint(step);
+        }
+        byte[] received = net.broadcast(state, 0);
+        // Rank 0 too reads the bytes back: it checks the round trip and gives every rank the same start step.
+        return snapshots.restore(received, "rank 0's start state");
+    }
+
+    private Optional<CheckpointStore.Stored> latestCheckpoint() {
+        try {
+            return store.latest();
+        } catch (IOException e) {
+            throw new UncheckedIOException("rank 0 cannot read checkpoints in " + store.describe() + ": " + e, e);
+        }
+    }
+
+    private double averagedGradientStep(Dataset shard, int[] order, int step, EpochTotals totals) {
+        int count = plan.count(rank, step);
+        long t0 = System.nanoTime();
+        double[] local = forwardBackward(shard, order, step, count);
+        flat.gradientsTo(vector);
+        vector[flat.parameterCount()] = (float) local[0];
+        long t1 = System.nanoTime();
+        net.allReduce(vector, (double) count / plan.globalCount(step));
+        long t2 = System.nanoTime();
+        double globalLoss = vector[flat.parameterCount()];
+        checkFinite(globalLoss, "the global batch's", step);
+        flat.gradientsFrom(vector);
+        applyUpdate();
+        computeNanos += (t1 - t0) + (System.nanoTime() - t2);
+        totals.add(local[0] * count, local[1], count);
+        return globalLoss;
+    }
+
+    private double localStep(Dataset shard, int[] order, int step, EpochTotals totals) {
+        int count = plan.count(rank, step);
+        long t0 = System.nanoTime();
+        double[] local = forwardBackward(shard, order, step, count);
+        checkFinite(local[0], "rank " + rank + "'s", step);
+        applyUpdate();
+        computeNanos += System.nanoTime() - t0;
+        totals.add(local[0] * count, local[1], count);
+        return local[0];
+    }
+
+    /** Zeroes the gradients, runs forward and backward on the batch; returns {mean loss, correct count}. */
+    private double[] forwardBackward(Dataset shard, int[] order, int step, int count) {
+        optimizer.zeroGrad();
+        int from = step * plan.batchSize();
+        try (Tape tape = Tape.open()) {
+            Tensor x = Batches.features(shard, order, from, from + count, backend, DType.FLOAT32);
+            Tensor y = Batches.targets(shard, order, from, from + count, backend, DType.FLOAT32);
+            Variable out = model.forward(Variable.constant(x));
+            Variable l = loss.compute(out, y);
+            double value = l.value().item();
+            l.backward();
+            OptionalLong correct = loss.countCorrect(out.value(), y);
+            examples += count;
+            return new double[] {value, correct.orElse(0)};
+        }
+    }
+
+    private void applyUpdate() {
+        if (spec.clipNorm() > 0) {
+            GradientClipping.clipByGlobalNorm(optimizer.parameters().values(), spec.clipNorm());
+        }
+        optimizer.step();
+    }
+
+    private void checkFinite(double value, String whose, int step) {
+        if (!Double.isFinite(value)) {
+            throw new BackpropException(String.format(Locale.ROOT, "training diverged: %s %s loss is %s at step %d "
+                    + "of an epoch (rank %d); lower the learning rate or check the data", whose, loss.name(), value,
+                    step + 1, rank));
+        }
+    }
+
+    private void averageParameters() {
+        flat.valuesTo(vector);
+        net.allReduce(vector, 1.0 / net.size());
+        flat.valuesFrom(vector);
+    }
+
+    private void notifyListener(long done, long total, int epoch, double stepLoss) {
+        StepListener l = spec.listener();
+        if (l != null) {
+            l.onStep(new StepListener.StepEvent(rank, net.size(), attempt, done, total, epoch, stepLoss));
+        }
+    }
+
+    private void maybeCheckpoint(long done, boolean epochEnd, long total) {
+        if (store == null) {
+            return;
+        }
+        boolean due = spec.checkpointEvery() == 0 ? epochEnd : done % spec.checkpointEvery() == 0;
+        if (due || done == total) {
+            try {
+                store.save(done, snapshots.checkpoint(done));
+            } catch (IOException e) {
+                throw new UncheckedIOException("rank 0 cannot write a checkpoint to " + store.describe() + ": " + e, e);
+            }
+        }
+    }
+
+    /** Sums over an epoch's steps on this rank, all-reduced at the epoch's end. */
+    private final class EpochTotals {
+        private double lossSum;
+        private double correct;
+        private double count;
+
+        void add(double loss, double right, int n) {
+            lossSum += loss;
+            correct += right;
+            count += n;
+        }
+
+        EpochResult finish(int epoch, long startNanos) {
+            float[] m = {(float) lossSum, (float) correct, (float) count};
+            net.allReduce(m, 1.0);
+            lossSum = 0;
+            correct = 0;
+            count = 0;
+            boolean classifies = spec.task().scoredByAccuracy();
+            return new EpochResult(epoch, m[0] / m[2], classifies ? m[1] / m[2] : Double.NaN, Math.round(m[2]),
+                    (System.nanoTime() - startNanos) / 1_000_000);
+        }
+    }
+
+    /** Frees the model and the optimizer state. */
+    @Override
+    public void close() {
+        optimizer.close();
+        model.close();
+    }
+}

@@ -1,0 +1,134 @@
+package dev.backprop.spark.engine;
+
+import dev.backprop.io.Checkpoint;
+import dev.backprop.io.ModelFile;
+import dev.backprop.nn.Layer;
+import dev.backprop.optim.LearningRateSchedule;
+import dev.backprop.optim.Optimizer;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * A rank's training state as bytes: a core {@link Checkpoint} file (parameters, optimizer state, schedule epoch,
+ * progress counters), so what rank 0 broadcasts at start-up, what it stores as a checkpoint and what
+ * {@code backprop train --resume} reads are one format, validated by one reader.
+ */
+final class Snapshots {
+    /** Progress keys; all but {@link #STEP} must match when resuming. */
+    static final String STEP = "step";
+    private static final String[] MUST_MATCH = {"ranks", "batch_per_rank", "seed", "steps_per_epoch", "sync_every"};
+
+    private final Layer model;
+    private final Optimizer optimizer;
+    private final LearningRateSchedule schedule;
+    private final Map<String, Long> run;
+
+    /**
+     * @param run the settings a resumed run must share with the checkpoint (ranks, batch per rank, seed, steps
+     *            per epoch, sync interval)
+     */
+    Snapshots(Layer model, Optimizer optimizer, LearningRateSchedule schedule, Map<String, Long> run) {
+        this.model = model;
+        this.optimizer = optimizer;
+        this.schedule = schedule;
+        this.run = Map.copyOf(run);
+    }
+
+    /** The settings map for {@link #Snapshots}. */
+    static Map<String, Long> runSettings(ShardPlan plan, long seed, int syncEvery) {
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("ranks", (long) plan.ranks());
+        m.put("batch_per_rank", (long) plan.batchSize());
+        m.put("seed", seed);
+        m.put("steps_per_epoch", (long) plan.stepsPerEpoch());
+        m.put("sync_every", (long) syncEvery);
+        return m;
+    }
+
+    /** The current state, after {@code step} global steps, as checkpoint bytes. */
+    byte[] checkpoint(long step) {
+        Map<String, Long> progress = new LinkedHashMap<>(run);
+        progress.put(STEP, step);
+        return viaTempFile(p -> {
+            Checkpoint.save(p, model, optimizer, schedule, progress);
+            return Files.readAllBytes(p);
+        });
+    }
+
+    /** The parameters alone, as a model file (what the driver saves). */
+    byte[] modelFile() {
+        return viaTempFile(p -> {
+            ModelFile.save(p, model);
+            return Files.readAllBytes(p);
+        });
+    }
+
+    /**
+     * Restores parameters, optimizer state and schedule from checkpoint bytes, after checking that they were
+     * written by a run with the same settings.
+     *
+     * @param location where the bytes came from, for messages
+     * @return the global step the checkpoint was written after
+     * @throws IllegalStateException naming the setting that differs, or what is wrong with the file
+     */
+    long restore(byte[] bytes, String location) {
+        return viaTempFile(p -> {
+            Files.write(p, bytes);
+            try {
+                Map<String, Long> progress = Checkpoint.restore(p, model, optimizer, schedule, this::mismatch);
+                Long step = progress.get(STEP);
+                if (step == null || step < 0) {
+                    throw new IllegalStateException(location + ": the checkpoint has no valid '" + STEP + "' counter");
+                }
+                return step;
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot resume from " + location + ": " + e.getMessage()
+                        + " (use a new checkpoint directory to start afresh)", e);
+            }
+        });
+    }
+
+    private String mismatch(Map<String, Long> saved) {
+        for (String k : MUST_MATCH) {
+            if (!run.get(k).equals(saved.get(k))) {
+                return "the checkpoint was written by a run with " + k + " = " + saved.get(k) + ", this run has "
+                        + run.get(k) + "; resume with the same settings and partitioning";
+            }
+        }
+        return null;
+    }
+
+    private interface FileAction<T> {
+        T apply(Path p) throws IOException;
+    }
+
+    private static <T> T viaTempFile(FileAction<T> action) {
+        Path dir = null;
+        try {
+            dir = Files.createTempDirectory("backprop-spark-");
+            return action.apply(dir.resolve("state.safetensors"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("training state transfer through a temporary file failed: " + e, e);
+        } finally {
+            deleteQuietly(dir);
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        if (dir == null) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException e) {
+            dir.toFile().deleteOnExit();
+        }
+    }
+}

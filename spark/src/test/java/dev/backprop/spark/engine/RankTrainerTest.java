@@ -1,0 +1,141 @@
+package dev.backprop.spark.engine;
+
+import dev.backprop.backend.Backend;
+import dev.backprop.data.Dataset;
+import dev.backprop.nn.Activation;
+import dev.backprop.nn.Init;
+import dev.backprop.spark.ModelFactory;
+import dev.backprop.spark.OptimizerFactory;
+import dev.backprop.spark.SyncMode;
+import dev.backprop.spark.TrainingSpec;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The engine without Spark: ranks as threads, compared with single-JVM runs. */
+class RankTrainerTest {
+    private static final ModelFactory MLP = ModelFactory.mlp(new int[] {12, 16, 4}, Activation.Kind.RELU,
+            Init.PYTORCH_DEFAULT, 7);
+    private static final Dataset DATA = TrainingFixtures.clusters(160, 12, 4, 3);
+
+    private static TrainingSpec.Builder spec(OptimizerFactory opt) {
+        return TrainingSpec.builder(MLP, opt).batchSize(16).epochs(3).seed(11);
+    }
+
+    @Test
+    void ranksMatchTheOneJvmRunOverTheSameShardsBitForBit() throws Exception {
+        OptimizerFactory[] optimizers = {OptimizerFactory.momentum(0.05, 0.9, 1e-4), OptimizerFactory.adam(0.01, 0)};
+        for (OptimizerFactory opt : optimizers) {
+            TrainingSpec s = spec(opt).build();
+            for (List<Dataset> shards : List.of(TrainingFixtures.shards(DATA, 160),
+                    TrainingFixtures.shards(DATA, 70, 53), TrainingFixtures.shards(DATA, 50, 40, 45))) {
+                List<ThreadedRanks.Result> results = ThreadedRanks.train(s, shards, 1, null);
+                byte[] expected;
+                try (Backend b = ThreadedRanks.cpu(1)) {
+                    expected = TrainingFixtures.oneJvmDataParallel(s, shards, b);
+                }
+                assertArrayEquals(expected, results.get(0).outcome().modelFile(), shards.size() + " ranks");
+                for (int r = 1; r < results.size(); r++) {
+                    assertNull(results.get(r).outcome().modelFile(), "only rank 0 returns the model");
+                }
+            }
+        }
+    }
+
+    @Test
+    void averagedGradientsMatchPlainFullBatchTraining() throws Exception {
+        for (OptimizerFactory opt : new OptimizerFactory[] {OptimizerFactory.momentum(0.1, 0.9, 0),
+                OptimizerFactory.adam(0.01, 0)}) {
+            TrainingSpec s = spec(opt).batchSize(80).epochs(10).build();
+            List<ThreadedRanks.Result> results = ThreadedRanks.train(s, TrainingFixtures.shards(DATA, 80, 80), 1,
+                    null);
+            try (Backend b = ThreadedRanks.cpu(1)) {
+                Map<String, float[]> full = TrainingFixtures.fullBatch(s, DATA, b);
+                Map<String, float[]> spark = TrainingFixtures.values(results.get(0).outcome().modelFile(), b);
+                double rel = TrainingFixtures.maxRelativeDifference(spark, full);
+                assertTrue(rel <= 1e-5, "relative difference " + rel);
+                Map<String, float[]> start = TrainingFixtures.values(startModel(b), b);
+                assertTrue(TrainingFixtures.maxRelativeDifference(start, full) > 1e-2, "sanity: training moved");
+            }
+        }
+    }
+
+    private static byte[] startModel(Backend b) throws Exception {
+        return TrainingFixtures.oneJvmDataParallel(spec(OptimizerFactory.sgd(0)).epochs(1).build(),
+                TrainingFixtures.shards(DATA, 160), b);
+    }
+
+    @Test
+    void everyRankRunsTheSameStepsOverUnevenShardsAndReportsEpochs() throws Exception {
+        TrainingSpec s = spec(OptimizerFactory.sgd(0.1)).build();
+        List<ThreadedRanks.Result> results = ThreadedRanks.train(s, TrainingFixtures.shards(DATA, 100, 33), 1, null);
+        for (ThreadedRanks.Result r : results) {
+            assertEquals(9, r.outcome().totalSteps(), "3 epochs of min(ceil(100/16), ceil(33/16)) = 3 steps");
+            assertEquals(9, r.outcome().stepsRun());
+            assertEquals(3, r.outcome().epochs().size());
+            assertEquals(48 + 33, r.outcome().epochs().get(0).examples());
+            assertEquals(results.get(0).outcome().epochs(), r.outcome().epochs().stream()
+                    .map(e -> new dev.backprop.spark.EpochResult(e.epoch(), e.loss(), e.accuracy(), e.examples(),
+                            results.get(0).outcome().epochs().get(e.epoch() - 1).millis())).toList());
+        }
+        assertEquals(48 * 3, results.get(0).outcome().examples());
+        assertEquals(33 * 3, results.get(1).outcome().examples());
+        assertEquals(9 + 3, results.get(0).stats().allReduces(), "one all-reduce per step and one per epoch");
+    }
+
+    @Test
+    void parameterAveragingEveryStepWithPlainSgdIsGradientAveraging() throws Exception {
+        TrainingSpec grads = spec(OptimizerFactory.sgd(0.1)).build();
+        TrainingSpec params = spec(OptimizerFactory.sgd(0.1)).sync(SyncMode.parameters(1)).build();
+        List<Dataset> shards = TrainingFixtures.shards(DATA, 80, 80);
+        byte[] a = ThreadedRanks.train(grads, shards, 1, null).get(0).outcome().modelFile();
+        byte[] p = ThreadedRanks.train(params, shards, 1, null).get(0).outcome().modelFile();
+        try (Backend b = ThreadedRanks.cpu(1)) {
+            double rel = TrainingFixtures.maxRelativeDifference(TrainingFixtures.values(p, b),
+                    TrainingFixtures.values(a, b));
+            assertTrue(rel < 1e-5, "relative difference " + rel);
+        }
+    }
+
+    @Test
+    void aFailedRunResumesFromRankZerosCheckpointToTheSameBits() throws Exception {
+        List<Dataset> shards = TrainingFixtures.shards(DATA, 80, 80);
+        TrainingSpec plain = spec(OptimizerFactory.adam(0.01, 0)).build();
+        byte[] uninterrupted = ThreadedRanks.train(plain, shards, 1, null).get(0).outcome().modelFile();
+        MemoryCheckpointStore store = new MemoryCheckpointStore();
+        TrainingSpec failing = plain.toBuilder().checkpoints("memory", 4).listener(e -> {
+            if (e.rank() == 1 && e.step() == 7) {
+                throw new IllegalStateException("planted failure at step 7");
+            }
+        }).build();
+        ExecutionException e = assertThrows(ExecutionException.class,
+                () -> ThreadedRanks.train(failing, shards, 1, store));
+        assertTrue(String.valueOf(e.getCause().getMessage()).contains("planted failure")
+                || String.valueOf(e.getCause().getMessage()).contains("rank 1"), e.getCause().toString());
+        assertEquals(4L, store.saved.lastKey(), "rank 0 checkpointed after step 4 only");
+        TrainingSpec resumed = plain.toBuilder().checkpoints("memory", 4).build();
+        List<ThreadedRanks.Result> results = ThreadedRanks.train(resumed, shards, 1, store);
+        assertEquals(4, results.get(0).outcome().resumedFromStep());
+        assertEquals(11, results.get(0).outcome().stepsRun());
+        assertArrayEquals(uninterrupted, results.get(0).outcome().modelFile());
+    }
+
+    @Test
+    void aCheckpointFromOtherSettingsIsRefused() throws Exception {
+        List<Dataset> shards = TrainingFixtures.shards(DATA, 80, 80);
+        MemoryCheckpointStore store = new MemoryCheckpointStore();
+        ThreadedRanks.train(spec(OptimizerFactory.sgd(0.1)).checkpoints("memory", 0).build(), shards, 1, store);
+        ExecutionException e = assertThrows(ExecutionException.class, () -> ThreadedRanks.train(
+                spec(OptimizerFactory.sgd(0.1)).batchSize(8).checkpoints("memory", 0).build(), shards, 1, store));
+        assertTrue(e.getCause().getMessage().contains("batch_per_rank = 16, this run has 8"),
+                e.getCause().getMessage());
+    }
+}
