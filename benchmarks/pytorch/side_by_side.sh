@@ -5,8 +5,9 @@
 #
 # Usage: benchmarks/pytorch/side_by_side.sh [sgd|adam] [EPOCHS] [THREADS] [cpu|cuda]
 #   defaults: sgd 10 2 cpu. The device picks Backprop's backend (cpu -> --backend cpu, cuda -> --backend cuda)
-#   and PyTorch's device. Build first: mvn -B -q install -DskipTests (bin/backprop runs cli/target/backprop.jar).
+#   and PyTorch's device.
 # Environment: FASHION_MNIST_DIR (both sides), PYTHON (default /usr/bin/python3, Debian's torch),
+#   BACKPROP (the launcher, default bin/backprop, which builds cli/target/backprop.jar when it is stale),
 #   BACKPROP_TRAIN_ARGS (extra options for `backprop train`), KEEP_LOGS=1 to keep the two full logs.
 set -euo pipefail
 
@@ -20,8 +21,8 @@ fi
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 python="${PYTHON:-/usr/bin/python3}"
-launcher="$root/bin/backprop"
-[[ -x "$launcher" ]] || { echo "side_by_side.sh: $launcher not found; build the project first" >&2; exit 2; }
+launcher="${BACKPROP:-$root/bin/backprop}"
+command -v "$launcher" >/dev/null || { echo "side_by_side.sh: $launcher not found" >&2; exit 2; }
 
 lr=0.1; [[ "$opt" == adam ]] && lr=0.001
 work="$(mktemp -d)"

@@ -41,25 +41,43 @@ final class TrainingPlot {
             throw new IllegalArgumentException("--plot: no epoch ran, nothing to plot");
         }
         double[] x = epochs.stream().mapToDouble(TrainingHistory.Epoch::epoch).toArray();
-        XYChart loss = chart("Loss: " + title, "loss");
-        loss.addSeries("train (mean minibatch)", x, epochs.stream().mapToDouble(TrainingHistory.Epoch::trainLoss)
-                .toArray()).setMarker(SeriesMarkers.CIRCLE);
-        loss.addSeries("test", x, epochs.stream().mapToDouble(TrainingHistory.Epoch::testLoss).toArray())
-                .setMarker(SeriesMarkers.DIAMOND);
+        double[] train = epochs.stream().mapToDouble(TrainingHistory.Epoch::trainLoss).toArray();
+        double[] test = epochs.stream().mapToDouble(TrainingHistory.Epoch::testLoss).toArray();
+        double[] metricValues = epochs.stream().mapToDouble(TrainingHistory.Epoch::testMetric).toArray();
+        XYChart loss = chart("Loss: " + title, "loss", train, test);
+        loss.addSeries("train (mean minibatch)", x, train).setMarker(SeriesMarkers.CIRCLE);
+        loss.addSeries("test", x, test).setMarker(SeriesMarkers.DIAMOND);
         boolean accuracy = history.metricName().endsWith("acc");
         XYChart metric = chart((accuracy ? "Test accuracy" : "Test RMSE") + ": " + title,
-                accuracy ? "accuracy" : "RMSE");
-        metric.addSeries(accuracy ? "test accuracy" : "test RMSE", x,
-                epochs.stream().mapToDouble(TrainingHistory.Epoch::testMetric).toArray()).setMarker(SeriesMarkers.CIRCLE);
+                accuracy ? "accuracy" : "RMSE", metricValues);
+        metric.addSeries(accuracy ? "test accuracy" : "test RMSE", x, metricValues).setMarker(SeriesMarkers.CIRCLE);
         save(file, List.of(loss, metric));
     }
 
-    private static XYChart chart(String title, String yTitle) {
+    /** A chart whose y range covers {@code series} with a margin, so no marker sits on the frame. */
+    private static XYChart chart(String title, String yTitle, double[]... series) {
         XYChart c = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle("epoch")
                 .yAxisTitle(yTitle).build();
-        c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        // Below the plot: inside, the legend hides the last epochs' markers whichever way the curves go.
+        c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+        c.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
         c.getStyler().setXAxisDecimalPattern("0");
         c.getStyler().setChartTitleFont(c.getStyler().getChartTitleFont().deriveFont(13f));
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = Double.NEGATIVE_INFINITY;
+        for (double[] s : series) {
+            for (double v : s) {
+                if (Double.isFinite(v)) {
+                    lo = Math.min(lo, v);
+                    hi = Math.max(hi, v);
+                }
+            }
+        }
+        if (lo <= hi) {
+            double pad = Math.max((hi - lo) * 0.08, Math.max(Math.abs(hi), 1e-3) * 0.01);
+            c.getStyler().setYAxisMin(lo - pad);
+            c.getStyler().setYAxisMax(hi + pad);
+        }
         return c;
     }
 
