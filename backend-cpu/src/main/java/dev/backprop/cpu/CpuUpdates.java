@@ -37,15 +37,17 @@ final class CpuUpdates {
               double lr, double beta1, double beta2, double eps, double weightDecay, boolean decoupled, long step) {
         double stepSize = lr / (1.0 - Math.pow(beta1, step));
         double vScale = 1.0 / (1.0 - Math.pow(beta2, step));
+        double decay = decoupled ? 1.0 - lr * weightDecay : 1.0, l2 = decoupled ? 0.0 : weightDecay;
+        double c1 = 1.0 - beta1, c2 = 1.0 - beta2;
         if (param.dtype() == DType.FLOAT64) {
             double[] p = param.doubles(), g = grad.doubles(), ms = m.doubles(), vs = v.doubles();
             threads.parallelRange(n, CpuElementwise.PARALLEL_MIN, ALIGN, (s, len) -> f64.adam(len, p, po + s, g,
-                    go + s, ms, mo + s, vs, vo + s, lr, stepSize, vScale, beta1, beta2, eps, weightDecay, decoupled));
+                    go + s, ms, mo + s, vs, vo + s, decay, l2, beta1, c1, beta2, c2, stepSize, vScale, eps));
         } else {
             float[] p = param.floats(), g = grad.floats(), ms = m.floats(), vs = v.floats();
             threads.parallelRange(n, CpuElementwise.PARALLEL_MIN, ALIGN, (s, len) -> f32.adam(len, p, po + s, g,
-                    go + s, ms, mo + s, vs, vo + s, (float) lr, (float) stepSize, (float) vScale, (float) beta1,
-                    (float) beta2, (float) eps, (float) weightDecay, decoupled));
+                    go + s, ms, mo + s, vs, vo + s, (float) decay, (float) l2, (float) beta1, (float) c1,
+                    (float) beta2, (float) c2, (float) stepSize, (float) vScale, (float) eps));
         }
     }
 }

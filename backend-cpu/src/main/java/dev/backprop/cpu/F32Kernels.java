@@ -44,12 +44,15 @@ interface F32Kernels {
              float weightDecay, boolean nesterov);
 
     /**
-     * Adam/AdamW step on one range, with the bias corrections already folded into {@code stepSize =
-     * lr/(1-β1^t)} and {@code vScale = 1/(1-β2^t)}.
+     * Adam/AdamW step on one range: {@code θ = decay·θ - stepSize·m/(sqrt(vScale·v) + eps)} after
+     * {@code g' = g + l2·θ}, {@code m = β1·m + c1·g'}, {@code v = β2·v + c2·g'²}. The caller folds everything
+     * that does not depend on the element into these constants, computed in double: {@code decay = 1 - lr·wd}
+     * (AdamW) or 1, {@code l2 = wd} (Adam) or 0, {@code c1 = 1-β1}, {@code c2 = 1-β2},
+     * {@code stepSize = lr/(1-β1^t)}, {@code vScale = 1/(1-β2^t)}. (Rounding β2 to float first and then taking
+     * {@code 1-β2} in float would be off by 1e-5 relative.)
      */
-    void adam(int n, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, float lr,
-              float stepSize, float vScale, float beta1, float beta2, float eps, float weightDecay,
-              boolean decoupled);
+    void adam(int n, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, float decay,
+              float l2, float beta1, float c1, float beta2, float c2, float stepSize, float vScale, float eps);
 
     /** What runs these loops, for capability details. */
     String describe();

@@ -147,16 +147,14 @@ final class F64Kernels {
         }
     }
 
-    void adam(int n, double[] p, int po, double[] g, int go, double[] m, int mo, double[] v, int vo, double lr,
-                     double stepSize, double vScale, double beta1, double beta2, double eps, double weightDecay,
-                     boolean decoupled) {
-        double decay = decoupled ? 1.0 - lr * weightDecay : 1.0;
-        double l2 = decoupled ? 0.0 : weightDecay;
+    void adam(int n, double[] p, int po, double[] g, int go, double[] m, int mo, double[] v, int vo, double decay,
+              double l2, double beta1, double c1, double beta2, double c2, double stepSize, double vScale,
+              double eps) {
         for (int i = 0; i < n; i++) {
             double theta = p[po + i] * decay;
             double grad = g[go + i] + l2 * p[po + i];
-            double mi = beta1 * m[mo + i] + (1.0 - beta1) * grad;
-            double vi = beta2 * v[vo + i] + (1.0 - beta2) * grad * grad;
+            double mi = beta1 * m[mo + i] + c1 * grad;
+            double vi = beta2 * v[vo + i] + c2 * grad * grad;
             m[mo + i] = mi;
             v[vo + i] = vi;
             p[po + i] = theta - stepSize * mi / (Math.sqrt(vi * vScale) + eps);

@@ -163,16 +163,14 @@ final class ScalarF32Kernels implements F32Kernels {
     }
 
     @Override
-    public void adam(int n, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, float lr,
-                     float stepSize, float vScale, float beta1, float beta2, float eps, float weightDecay,
-                     boolean decoupled) {
-        float decay = decoupled ? 1f - lr * weightDecay : 1f;
-        float l2 = decoupled ? 0f : weightDecay;
+    public void adam(int n, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, float decay,
+                     float l2, float beta1, float c1, float beta2, float c2, float stepSize, float vScale,
+                     float eps) {
         for (int i = 0; i < n; i++) {
             float theta = p[po + i] * decay;
             float grad = g[go + i] + l2 * p[po + i];
-            float mi = beta1 * m[mo + i] + (1f - beta1) * grad;
-            float vi = beta2 * v[vo + i] + (1f - beta2) * grad * grad;
+            float mi = beta1 * m[mo + i] + c1 * grad;
+            float vi = beta2 * v[vo + i] + c2 * grad * grad;
             m[mo + i] = mi;
             v[vo + i] = vi;
             p[po + i] = theta - stepSize * mi / ((float) Math.sqrt(vi * vScale) + eps);

@@ -163,24 +163,22 @@ final class VectorF32Kernels implements F32Kernels {
     }
 
     @Override
-    public void adam(int n, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, float lr,
-                     float stepSize, float vScale, float beta1, float beta2, float eps, float weightDecay,
-                     boolean decoupled) {
-        float decay = decoupled ? 1f - lr * weightDecay : 1f;
-        float l2 = decoupled ? 0f : weightDecay;
+    public void adam(int n, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, float decay,
+                     float l2, float beta1, float c1, float beta2, float c2, float stepSize, float vScale,
+                     float eps) {
         int w = S.loopBound(n);
         for (int i = 0; i < w; i += L) {
             FloatVector pv = ld(p, po + i);
             FloatVector theta = pv.mul(decay);
             FloatVector grad = ld(g, go + i).add(pv.mul(l2));
-            FloatVector mi = ld(m, mo + i).mul(beta1).add(grad.mul(1f - beta1));
-            FloatVector vi = ld(v, vo + i).mul(beta2).add(grad.mul(1f - beta2).mul(grad));
+            FloatVector mi = ld(m, mo + i).mul(beta1).add(grad.mul(c1));
+            FloatVector vi = ld(v, vo + i).mul(beta2).add(grad.mul(c2).mul(grad));
             mi.intoArray(m, mo + i);
             vi.intoArray(v, vo + i);
             theta.sub(mi.mul(stepSize).div(vi.mul(vScale).sqrt().add(eps))).intoArray(p, po + i);
         }
-        scalar.adam(n - w, p, po + w, g, go + w, m, mo + w, v, vo + w, lr, stepSize, vScale, beta1, beta2, eps,
-                weightDecay, decoupled);
+        scalar.adam(n - w, p, po + w, g, go + w, m, mo + w, v, vo + w, decay, l2, beta1, c1, beta2, c2, stepSize,
+                vScale, eps);
     }
 
     private static FloatVector ld(float[] a, int i) {

@@ -42,6 +42,31 @@ final class VectorGemmF32 extends GemmF32 {
     @Override
     void tile(int kc, float[] ap, int apOff, float[] bp, int bpOff, float[] c, int cOff, int ldc, int rows,
               int cols, double alpha, double beta, float[] edge) {
+        accumulate(kc, ap, apOff, bp, bpOff, edge);
+        if (rows == 6 && cols == nr) {
+            float fa = (float) alpha, fb = (float) beta;
+            for (int i = 0; i < 6; i++) {
+                int row = cOff + i * ldc, e = i * nr;
+                FloatVector lo = FloatVector.fromArray(S, edge, e).mul(fa);
+                FloatVector hi = FloatVector.fromArray(S, edge, e + L).mul(fa);
+                if (beta != 0) {
+                    lo = FloatVector.fromArray(S, c, row).mul(fb).add(lo);
+                    hi = FloatVector.fromArray(S, c, row + L).mul(fb).add(hi);
+                }
+                lo.intoArray(c, row);
+                hi.intoArray(c, row + L);
+            }
+        } else {
+            mergeEdge(edge, c, cOff, ldc, rows, cols, alpha, beta);
+        }
+    }
+
+    /**
+     * The register tile itself: {@code acc = Ap·Bp} over depth {@code kc}, stored row-major ({@code mr × nr}) into
+     * {@code acc}. Kept apart from the C update so this loop compiles the same whatever edge cases the caller
+     * has seen (a branch on the tile shape after the loop made C2 keep the accumulators boxed).
+     */
+    private static void accumulate(int kc, float[] ap, int apOff, float[] bp, int bpOff, float[] acc) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
         for (int p = 0, ai = apOff, bi = bpOff; p < kc; p++, ai += 6, bi += 2 * L) {
@@ -66,42 +91,18 @@ final class VectorGemmF32 extends GemmF32 {
             c50 = a.fma(b0, c50);
             c51 = a.fma(b1, c51);
         }
-        if (rows == 6 && cols == nr) {
-            float fa = (float) alpha, fb = (float) beta;
-            boolean read = beta != 0;
-            store(c00, c01, c, cOff, fa, fb, read);
-            store(c10, c11, c, cOff + ldc, fa, fb, read);
-            store(c20, c21, c, cOff + 2 * ldc, fa, fb, read);
-            store(c30, c31, c, cOff + 3 * ldc, fa, fb, read);
-            store(c40, c41, c, cOff + 4 * ldc, fa, fb, read);
-            store(c50, c51, c, cOff + 5 * ldc, fa, fb, read);
-            return;
-        }
-        int n = nr;
-        c00.intoArray(edge, 0);
-        c01.intoArray(edge, L);
-        c10.intoArray(edge, n);
-        c11.intoArray(edge, n + L);
-        c20.intoArray(edge, 2 * n);
-        c21.intoArray(edge, 2 * n + L);
-        c30.intoArray(edge, 3 * n);
-        c31.intoArray(edge, 3 * n + L);
-        c40.intoArray(edge, 4 * n);
-        c41.intoArray(edge, 4 * n + L);
-        c50.intoArray(edge, 5 * n);
-        c51.intoArray(edge, 5 * n + L);
-        mergeEdge(edge, c, cOff, ldc, rows, cols, alpha, beta);
-    }
-
-    /** One full tile row: {@code C[row] = alpha·acc + beta·C[row]}, C read only when {@code read}. */
-    private static void store(FloatVector lo, FloatVector hi, float[] c, int row, float alpha, float beta,
-                              boolean read) {
-        if (read) {
-            FloatVector.fromArray(S, c, row).mul(beta).add(lo.mul(alpha)).intoArray(c, row);
-            FloatVector.fromArray(S, c, row + L).mul(beta).add(hi.mul(alpha)).intoArray(c, row + L);
-        } else {
-            lo.mul(alpha).intoArray(c, row);
-            hi.mul(alpha).intoArray(c, row + L);
-        }
+        int n = 2 * L;
+        c00.intoArray(acc, 0);
+        c01.intoArray(acc, L);
+        c10.intoArray(acc, n);
+        c11.intoArray(acc, n + L);
+        c20.intoArray(acc, 2 * n);
+        c21.intoArray(acc, 2 * n + L);
+        c30.intoArray(acc, 3 * n);
+        c31.intoArray(acc, 3 * n + L);
+        c40.intoArray(acc, 4 * n);
+        c41.intoArray(acc, 4 * n + L);
+        c50.intoArray(acc, 5 * n);
+        c51.intoArray(acc, 5 * n + L);
     }
 }

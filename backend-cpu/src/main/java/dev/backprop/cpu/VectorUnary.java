@@ -99,14 +99,12 @@ final class VectorUnary {
             }
             case SIGMOID -> {
                 for (int i = 0; i < n; i += L) {
-                    FloatVector s = VectorMath.sigmoid(load(x, xo + i));
-                    s.mul(s.neg().add(1f)).mul(load(g, go + i)).intoArray(dx, dxo + i);
+                    VectorMath.sigmoidDerivative(load(x, xo + i)).mul(load(g, go + i)).intoArray(dx, dxo + i);
                 }
             }
             case TANH -> {
                 for (int i = 0; i < n; i += L) {
-                    FloatVector t = VectorMath.tanh(load(x, xo + i));
-                    t.mul(t).neg().add(1f).mul(load(g, go + i)).intoArray(dx, dxo + i);
+                    VectorMath.tanhDerivative(load(x, xo + i)).mul(load(g, go + i)).intoArray(dx, dxo + i);
                 }
             }
             case RELU -> {

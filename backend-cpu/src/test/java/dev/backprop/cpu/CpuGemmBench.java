@@ -1,0 +1,80 @@
+package dev.backprop.cpu;
+
+import dev.backprop.backend.Buffer;
+import dev.backprop.backend.DType;
+
+import java.util.Locale;
+
+/**
+ * A quick GEMM throughput harness (not a unit test; the JMH suites live in the benchmarks module). Prints
+ * GFLOP/s, the best and the median of several timed runs after warm-up, for square sizes and the MLP's shapes.
+ *
+ * <pre>
+ * java --add-modules jdk.incubator.vector -cp backend-cpu/target/classes:backend-cpu/target/test-classes:core/target/classes \
+ *      dev.backprop.cpu.CpuGemmBench [threads=1,2] [vector=true] [sizes=512,1024,2048] [mlp=true]
+ * </pre>
+ */
+public final class CpuGemmBench {
+    private CpuGemmBench() {
+    }
+
+    public static void main(String[] args) {
+        String threadList = "1,2", sizes = "512,1024,2048";
+        boolean vector = true, mlp = true;
+        String extra = "";
+        for (String a : args) {
+            String[] kv = a.split("=", 2);
+            switch (kv[0]) {
+                case "threads" -> threadList = kv[1];
+                case "sizes" -> sizes = kv[1];
+                case "vector" -> vector = Boolean.parseBoolean(kv[1]);
+                case "mlp" -> mlp = Boolean.parseBoolean(kv[1]);
+                case "blocking" -> extra = kv[1];
+                default -> throw new IllegalArgumentException("unknown argument " + a);
+            }
+        }
+        for (String t : threadList.split(",")) {
+            String[] opts = extra.isEmpty() ? new String[0] : extra.split("[,:]");
+            try (CpuBackend b = CpuTesting.backend(vector, Integer.parseInt(t), opts)) {
+                System.out.println("# " + b + " " + b.capabilities().details().get("gemm"));
+                for (String s : sizes.split(",")) {
+                    int n = Integer.parseInt(s);
+                    run(b, "square " + n, false, false, n, n, n);
+                }
+                if (mlp) {
+                    run(b, "mlp fwd 128x784 * 784x256", false, false, 128, 256, 784);
+                    run(b, "mlp dW  (128x784)^T * 128x256", true, false, 784, 256, 128);
+                    run(b, "mlp dX  128x256 * (784x256)^T", false, true, 128, 784, 256);
+                    run(b, "mlp fwd2 128x256 * 256x128", false, false, 128, 128, 256);
+                }
+            }
+        }
+    }
+
+    private static void run(CpuBackend b, String what, boolean ta, boolean tb, int m, int n, int k) {
+        Buffer a = b.allocate(DType.FLOAT32, (long) m * k), bb = b.allocate(DType.FLOAT32, (long) k * n);
+        Buffer c = b.allocate(DType.FLOAT32, (long) m * n);
+        b.fill(a, 0, a.size(), 0.5);
+        b.fill(bb, 0, bb.size(), 0.25);
+        double flops = 2.0 * m * n * k;
+        int reps = (int) Math.max(5, Math.min(200, 2e10 / flops));
+        for (int i = 0; i < reps; i++) {
+            b.gemm(ta, tb, m, n, k, 1, a, 0, ta ? m : k, bb, 0, tb ? k : n, 0, c, 0, n, 1, 0, 0, 0);
+        }
+        int rounds = 7;
+        double[] g = new double[rounds];
+        for (int r = 0; r < rounds; r++) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < reps; i++) {
+                b.gemm(ta, tb, m, n, k, 1, a, 0, ta ? m : k, bb, 0, tb ? k : n, 0, c, 0, n, 1, 0, 0, 0);
+            }
+            g[r] = flops * reps / (System.nanoTime() - t0);
+        }
+        java.util.Arrays.sort(g);
+        System.out.println(String.format(Locale.ROOT, "%-32s best %7.1f  median %7.1f GFLOP/s", what, g[rounds - 1],
+                g[rounds / 2]));
+        b.release(a);
+        b.release(bb);
+        b.release(c);
+    }
+}

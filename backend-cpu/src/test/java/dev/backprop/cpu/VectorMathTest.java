@@ -1,0 +1,152 @@
+package dev.backprop.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+import java.util.function.DoubleUnaryOperator;
+import java.util.function.UnaryOperator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The stated relative error bounds of the vector exp, sigmoid and tanh ({@link VectorMath#EXP_MAX_REL_ERROR},
+ * {@link VectorMath#MAX_REL_ERROR}), checked against {@link Math} in double on a dense grid plus random floats
+ * over each function's whole useful range, and their special values.
+ */
+class VectorMathTest {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    @BeforeAll
+    static void needsTheModule() {
+        assumeTrue(CpuVectorApi.modulePresent(), "jdk.incubator.vector is not resolved in this test JVM");
+    }
+
+    /** Applies a vector function to every element (length padded to whole vectors with zeros). */
+    private static float[] apply(UnaryOperator<FloatVector> f, float[] x) {
+        int n = (x.length + S.length() - 1) / S.length() * S.length();
+        float[] in = java.util.Arrays.copyOf(x, n), out = new float[n];
+        for (int i = 0; i < n; i += S.length()) {
+            f.apply(FloatVector.fromArray(S, in, i)).intoArray(out, i);
+        }
+        return java.util.Arrays.copyOf(out, x.length);
+    }
+
+    /** A dense grid over [lo, hi] plus random floats in it, plus the ends. */
+    private static float[] samples(float lo, float hi, long seed) {
+        int grid = 200_000, rnd = 100_000;
+        float[] x = new float[grid + rnd + 2];
+        for (int i = 0; i < grid; i++) {
+            x[i] = (float) (lo + (hi - lo) * i / (grid - 1.0));
+        }
+        Random r = new Random(seed);
+        for (int i = 0; i < rnd; i++) {
+            x[grid + i] = (float) (lo + (hi - lo) * r.nextDouble());
+        }
+        x[grid + rnd] = lo;
+        x[grid + rnd + 1] = hi;
+        return x;
+    }
+
+    /** Largest relative error over results at least {@code Float.MIN_NORMAL} in magnitude. */
+    private static double maxRelError(UnaryOperator<FloatVector> f, DoubleUnaryOperator exact, float[] x) {
+        float[] y = apply(f, x);
+        double worst = 0;
+        for (int i = 0; i < x.length; i++) {
+            double want = exact.applyAsDouble(x[i]);
+            if (Math.abs(want) >= Float.MIN_NORMAL && Math.abs(want) <= Float.MAX_VALUE) {
+                worst = Math.max(worst, Math.abs(y[i] - want) / Math.abs(want));
+            }
+        }
+        return worst;
+    }
+
+    @Test
+    void expIsWithinItsBound() {
+        double err = maxRelError(VectorMath::exp, Math::exp, samples(-87.3f, 88.72f, 1));
+        assertTrue(err <= VectorMath.EXP_MAX_REL_ERROR, "exp relative error " + err);
+        err = maxRelError(VectorMath::exp, Math::exp, samples(-1e-3f, 1e-3f, 2));
+        assertTrue(err <= VectorMath.EXP_MAX_REL_ERROR, "exp relative error near 0: " + err);
+    }
+
+    @Test
+    void expSpecialValues() {
+        float[] x = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 89f, 88.8f, 88.72f, -104f, -200f,
+            0f, -0f, -88f, -100f};
+        float[] y = apply(VectorMath::exp, x);
+        assertTrue(Float.isNaN(y[0]));
+        assertEquals(Float.POSITIVE_INFINITY, y[1]);
+        assertEquals(0f, y[2]);
+        assertEquals(Float.POSITIVE_INFINITY, y[3]);
+        assertEquals(Float.POSITIVE_INFINITY, y[4]);
+        assertTrue(Float.isFinite(y[5]) && Math.abs(y[5] / Math.exp(88.72f) - 1) < 1e-6, "exp(88.72) = " + y[5]);
+        assertEquals(0f, y[6]);
+        assertEquals(0f, y[7]);
+        assertEquals(1f, y[8]);
+        assertEquals(1f, y[9]);
+        // Subnormal results keep their absolute error below the smallest normal float's ulp scale.
+        assertEquals(Math.exp(-88f), y[10], 2 * Float.MIN_VALUE + 1e-6 * Math.exp(-88f));
+        assertEquals(Math.exp(-100f), y[11], 2 * Float.MIN_VALUE);
+    }
+
+    @Test
+    void sigmoidIsWithinItsBound() {
+        DoubleUnaryOperator exact = v -> 1.0 / (1.0 + Math.exp(-v));
+        double err = maxRelError(VectorMath::sigmoid, exact, samples(-87f, 30f, 3));
+        assertTrue(err <= VectorMath.MAX_REL_ERROR, "sigmoid relative error " + err);
+        float[] y = apply(VectorMath::sigmoid, new float[] {Float.NaN, Float.POSITIVE_INFINITY,
+            Float.NEGATIVE_INFINITY, 0f, 200f, -200f});
+        assertTrue(Float.isNaN(y[0]));
+        assertEquals(1f, y[1]);
+        assertEquals(0f, y[2]);
+        assertEquals(0.5f, y[3]);
+        assertEquals(1f, y[4]);
+        assertEquals(0f, y[5]);
+    }
+
+    @Test
+    void derivativesAreWithinTheirBound() {
+        DoubleUnaryOperator sigmoid = v -> {
+            double t = Math.exp(-Math.abs(v));
+            return t / ((1 + t) * (1 + t));
+        };
+        double err = maxRelError(VectorMath::sigmoidDerivative, sigmoid, samples(-80f, 80f, 7));
+        assertTrue(err <= VectorMath.DERIVATIVE_MAX_REL_ERROR, "sigmoid' relative error " + err);
+        DoubleUnaryOperator tanh = v -> 1 / (Math.cosh(v) * Math.cosh(v));
+        err = maxRelError(VectorMath::tanhDerivative, tanh, samples(-40f, 40f, 8));
+        assertTrue(err <= VectorMath.DERIVATIVE_MAX_REL_ERROR, "tanh' relative error " + err);
+        float[] y = apply(VectorMath::sigmoidDerivative, new float[] {Float.POSITIVE_INFINITY,
+            Float.NEGATIVE_INFINITY, 0f, Float.NaN});
+        assertEquals(0f, y[0]);
+        assertEquals(0f, y[1]);
+        assertEquals(0.25f, y[2]);
+        assertTrue(Float.isNaN(y[3]));
+        y = apply(VectorMath::tanhDerivative, new float[] {Float.POSITIVE_INFINITY, 0f, Float.NaN});
+        assertEquals(0f, y[0]);
+        assertEquals(1f, y[1]);
+        assertTrue(Float.isNaN(y[2]));
+    }
+
+    @Test
+    void tanhIsWithinItsBound() {
+        double err = maxRelError(VectorMath::tanh, Math::tanh, samples(-12f, 12f, 4));
+        assertTrue(err <= VectorMath.MAX_REL_ERROR, "tanh relative error " + err);
+        err = maxRelError(VectorMath::tanh, Math::tanh, samples(-0.7f, 0.7f, 5));
+        assertTrue(err <= VectorMath.MAX_REL_ERROR, "tanh relative error near the branch point: " + err);
+        err = maxRelError(VectorMath::tanh, Math::tanh, samples(-1e-6f, 1e-6f, 6));
+        assertTrue(err <= VectorMath.MAX_REL_ERROR, "tanh relative error near 0: " + err);
+        float[] y = apply(VectorMath::tanh, new float[] {Float.NaN, Float.POSITIVE_INFINITY,
+            Float.NEGATIVE_INFINITY, 0f, 100f, -100f, 1e-30f});
+        assertTrue(Float.isNaN(y[0]));
+        assertEquals(1f, y[1]);
+        assertEquals(-1f, y[2]);
+        assertEquals(0f, y[3]);
+        assertEquals(1f, y[4]);
+        assertEquals(-1f, y[5]);
+        assertEquals(1e-30f, y[6]);
+    }
+}
