@@ -199,23 +199,23 @@ extern "C" __global__ void scale_matrices_f64(int batch, int m, int n, double be
 // threads; both tile loops stride by the grid so any matrix size works with a capped grid.
 template <typename T> __device__ void transpose_body(int rows, int cols, const T* src, T* dst) {
     __shared__ T tile[TILE][TILE + 1];
-    const int tiles_x = (cols + TILE - 1) / TILE;
-    const int tiles_y = (rows + TILE - 1) / TILE;
-    for (int ty = blockIdx.y; ty < tiles_y; ty += gridDim.y) {
-        for (int tx = blockIdx.x; tx < tiles_x; tx += gridDim.x) {
-            const int c = tx * TILE + threadIdx.x;
+    const i64 tiles_x = ((i64) cols + TILE - 1) / TILE;
+    const i64 tiles_y = ((i64) rows + TILE - 1) / TILE;
+    for (i64 ty = blockIdx.y; ty < tiles_y; ty += gridDim.y) {
+        for (i64 tx = blockIdx.x; tx < tiles_x; tx += gridDim.x) {
+            const i64 c = tx * TILE + threadIdx.x;
             for (int k = threadIdx.y; k < TILE; k += TILE_ROWS) {
-                const int r = ty * TILE + k;
+                const i64 r = ty * TILE + k;
                 if (r < rows && c < cols) {
-                    tile[k][threadIdx.x] = src[(i64) r * cols + c];
+                    tile[k][threadIdx.x] = src[r * cols + c];
                 }
             }
             __syncthreads();
-            const int r_out = tx * TILE;  // dst row = src column
-            const int c_out = ty * TILE + threadIdx.x;  // dst column = src row
+            const i64 r_out = tx * TILE;  // dst row = src column
+            const i64 c_out = ty * TILE + threadIdx.x;  // dst column = src row
             for (int k = threadIdx.y; k < TILE; k += TILE_ROWS) {
                 if (r_out + k < cols && c_out < rows) {
-                    dst[(i64) (r_out + k) * rows + c_out] = tile[threadIdx.x][k];
+                    dst[(r_out + k) * rows + c_out] = tile[threadIdx.x][k];
                 }
             }
             __syncthreads();

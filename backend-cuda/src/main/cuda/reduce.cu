@@ -40,10 +40,10 @@ extern "C" __global__ void reduce_all_partial_f64(int op, const double* x, i64 n
 
 template <class Op, typename T>
 __device__ void reduce_rows_body(int op, int rows, int cols, const T* x, T* out, double count) {
-    for (int row = blockIdx.x; row < rows; row += gridDim.x) {
-        const T* xr = x + (i64) row * cols;
+    for (i64 row = blockIdx.x; row < rows; row += gridDim.x) {
+        const T* xr = x + row * cols;
         T acc = Op::identity();
-        for (int c = threadIdx.x; c < cols; c += blockDim.x) {
+        for (i64 c = threadIdx.x; c < cols; c += blockDim.x) {
             acc = Op::apply(acc, xr[c]);
         }
         acc = block_reduce<Op, T>(acc);
@@ -73,14 +73,14 @@ template <class Op, typename T>
 __device__ void reduce_cols_body(int op, int rows, int cols, int rows_per_chunk, const T* x, T* out,
                                  double count) {
     __shared__ T part[TILE_ROWS][TILE + 1];
-    const int first = blockIdx.y * rows_per_chunk;
-    const int last = min(rows, first + rows_per_chunk);
-    for (int c0 = blockIdx.x * TILE; c0 < cols; c0 += gridDim.x * TILE) {
-        const int c = c0 + threadIdx.x;
+    const i64 first = (i64) blockIdx.y * rows_per_chunk;
+    const i64 last = min((i64) rows, first + rows_per_chunk);
+    for (i64 c0 = (i64) blockIdx.x * TILE; c0 < cols; c0 += (i64) gridDim.x * TILE) {
+        const i64 c = c0 + threadIdx.x;
         T acc = Op::identity();
         if (c < cols) {
-            for (int r = first + threadIdx.y; r < last; r += TILE_ROWS) {
-                acc = Op::apply(acc, x[(i64) r * cols + c]);
+            for (i64 r = first + threadIdx.y; r < last; r += TILE_ROWS) {
+                acc = Op::apply(acc, x[r * cols + c]);
             }
         }
         part[threadIdx.y][threadIdx.x] = acc;
@@ -132,14 +132,14 @@ template <typename T> __device__ void argmax_rows_body(int rows, int cols, const
     __shared__ T best_v[32];
     __shared__ int best_i[32];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    for (int row = blockIdx.x; row < rows; row += gridDim.x) {
-        const T* xr = x + (i64) row * cols;
+    for (i64 row = blockIdx.x; row < rows; row += gridDim.x) {
+        const T* xr = x + row * cols;
         T bv = T(0);
         int bi = -1;
-        for (int c = threadIdx.x; c < cols; c += blockDim.x) {
-            if (argmax_better<T>(xr[c], c, bv, bi)) {
+        for (i64 c = threadIdx.x; c < cols; c += blockDim.x) {
+            if (argmax_better<T>(xr[c], (int) c, bv, bi)) {
                 bv = xr[c];
-                bi = c;
+                bi = (int) c;
             }
         }
         for (int o = 16; o > 0; o >>= 1) {

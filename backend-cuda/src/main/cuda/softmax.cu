@@ -5,26 +5,26 @@
 #include "common.cuh"
 
 template <typename T> __device__ void softmax_rows_body(int log_mode, int rows, int cols, const T* x, T* y) {
-    for (int row = blockIdx.x; row < rows; row += gridDim.x) {
-        const T* xr = x + (i64) row * cols;
-        T* yr = y + (i64) row * cols;
+    for (i64 row = blockIdx.x; row < rows; row += gridDim.x) {
+        const T* xr = x + row * cols;
+        T* yr = y + row * cols;
         T m = d_neg_inf<T>();
-        for (int c = threadIdx.x; c < cols; c += blockDim.x) {
+        for (i64 c = threadIdx.x; c < cols; c += blockDim.x) {
             m = nan_max(m, xr[c]);
         }
         m = block_reduce<MaxOp<T>, T>(m);
         T s = T(0);
-        for (int c = threadIdx.x; c < cols; c += blockDim.x) {
+        for (i64 c = threadIdx.x; c < cols; c += blockDim.x) {
             s += d_exp(xr[c] - m);
         }
         s = block_reduce<SumOp<T>, T>(s);
         if (log_mode) {
             const T log_s = d_log(s);
-            for (int c = threadIdx.x; c < cols; c += blockDim.x) {
+            for (i64 c = threadIdx.x; c < cols; c += blockDim.x) {
                 yr[c] = (xr[c] - m) - log_s;
             }
         } else {
-            for (int c = threadIdx.x; c < cols; c += blockDim.x) {
+            for (i64 c = threadIdx.x; c < cols; c += blockDim.x) {
                 yr[c] = d_exp(xr[c] - m) / s;
             }
         }
@@ -43,16 +43,16 @@ extern "C" __global__ void softmax_rows_f64(int log_mode, int rows, int cols, co
 // label's logit is read before the barrier that precedes the write pass.
 template <typename T>
 __device__ void softmax_xent_body(int rows, int cols, const T* z, const int* labels, T* losses, T* probs) {
-    for (int row = blockIdx.x; row < rows; row += gridDim.x) {
-        const T* zr = z + (i64) row * cols;
-        T* pr = probs + (i64) row * cols;
+    for (i64 row = blockIdx.x; row < rows; row += gridDim.x) {
+        const T* zr = z + row * cols;
+        T* pr = probs + row * cols;
         T m = d_neg_inf<T>();
-        for (int c = threadIdx.x; c < cols; c += blockDim.x) {
+        for (i64 c = threadIdx.x; c < cols; c += blockDim.x) {
             m = nan_max(m, zr[c]);
         }
         m = block_reduce<MaxOp<T>, T>(m);
         T s = T(0);
-        for (int c = threadIdx.x; c < cols; c += blockDim.x) {
+        for (i64 c = threadIdx.x; c < cols; c += blockDim.x) {
             s += d_exp(zr[c] - m);
         }
         s = block_reduce<SumOp<T>, T>(s);
@@ -61,7 +61,7 @@ __device__ void softmax_xent_body(int rows, int cols, const T* z, const int* lab
             losses[row] = (label < 0 || label >= cols) ? d_nan<T>() : d_log(s) - (zr[label] - m);
         }
         __syncthreads();
-        for (int c = threadIdx.x; c < cols; c += blockDim.x) {
+        for (i64 c = threadIdx.x; c < cols; c += blockDim.x) {
             pr[c] = d_exp(zr[c] - m) / s;
         }
         __syncthreads();

@@ -2,6 +2,7 @@ package dev.backprop.cuda;
 
 import dev.backprop.backend.DType;
 import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
 import jcuda.jcublas.JCublas2;
 import jcuda.jcublas.cublasOperation;
 
@@ -29,6 +30,32 @@ final class CudaGemm {
         return transposed ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N;
     }
 
+    /**
+     * The column-major cuBLAS call that computes a row-major GEMM: {@code C'(rows × cols) = op1(first) ·
+     * op2(second)}, where {@code first} is the row-major B and {@code second} the row-major A.
+     *
+     * @param opFirst  cuBLAS operation on B ({@code transa} of the call)
+     * @param opSecond cuBLAS operation on A ({@code transb} of the call)
+     * @param rows     cuBLAS's {@code m}: the row-major {@code n}
+     * @param cols     cuBLAS's {@code n}: the row-major {@code m}
+     * @param k        the inner dimension
+     * @param ldFirst  leading dimension of B (its row stride)
+     * @param ldSecond leading dimension of A (its row stride)
+     * @param ldc      leading dimension of C (its row stride)
+     * @param strideFirst  batch stride of B
+     * @param strideSecond batch stride of A
+     * @param strideC      batch stride of C
+     */
+    record Call(int opFirst, int opSecond, int rows, int cols, int k, int ldFirst, int ldSecond, int ldc,
+                long strideFirst, long strideSecond, long strideC) {
+    }
+
+    /** The swapped call for a row-major {@code C = op(A)·op(B)} (see the class comment). */
+    static Call plan(boolean transA, boolean transB, int m, int n, int k, int lda, int ldb, int ldc, long strideA,
+                     long strideB, long strideC) {
+        return new Call(operation(transB), operation(transA), n, m, k, ldb, lda, ldc, strideB, strideA, strideC);
+    }
+
     void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha, CudaBuffer a, long aOffset, int lda,
               CudaBuffer b, long bOffset, int ldb, double beta, CudaBuffer c, long cOffset, int ldc, int batch,
               long strideA, long strideB, long strideC) {
@@ -39,27 +66,31 @@ final class CudaGemm {
             elementwise.scaleMatrices(batch, m, n, beta, c, cOffset, ldc, strideC);
             return;
         }
+        Call p = plan(transA, transB, m, n, k, lda, ldb, ldc, strideA, strideB, strideC);
         boolean f32 = c.dtype() == DType.FLOAT32;
         Pointer alphaP = f32 ? Pointer.to(new float[] {(float) alpha}) : Pointer.to(new double[] {alpha});
         Pointer betaP = f32 ? Pointer.to(new float[] {(float) beta}) : Pointer.to(new double[] {beta});
-        int opB = operation(transB);
-        int opA = operation(transA);
+        CUdeviceptr first = b.at(bOffset);
+        CUdeviceptr second = a.at(aOffset);
+        CUdeviceptr out = c.at(cOffset);
         int status;
         String call;
         if (batch == 1) {
             call = f32 ? "cublasSgemm" : "cublasDgemm";
             status = f32
-                    ? JCublas2.cublasSgemm(context.cublas, opB, opA, n, m, k, alphaP, b.at(bOffset), ldb,
-                    a.at(aOffset), lda, betaP, c.at(cOffset), ldc)
-                    : JCublas2.cublasDgemm(context.cublas, opB, opA, n, m, k, alphaP, b.at(bOffset), ldb,
-                    a.at(aOffset), lda, betaP, c.at(cOffset), ldc);
+                    ? JCublas2.cublasSgemm(context.cublas, p.opFirst(), p.opSecond(), p.rows(), p.cols(), p.k(),
+                    alphaP, first, p.ldFirst(), second, p.ldSecond(), betaP, out, p.ldc())
+                    : JCublas2.cublasDgemm(context.cublas, p.opFirst(), p.opSecond(), p.rows(), p.cols(), p.k(),
+                    alphaP, first, p.ldFirst(), second, p.ldSecond(), betaP, out, p.ldc());
         } else {
             call = f32 ? "cublasSgemmStridedBatched" : "cublasDgemmStridedBatched";
             status = f32
-                    ? JCublas2.cublasSgemmStridedBatched(context.cublas, opB, opA, n, m, k, alphaP, b.at(bOffset),
-                    ldb, strideB, a.at(aOffset), lda, strideA, betaP, c.at(cOffset), ldc, strideC, batch)
-                    : JCublas2.cublasDgemmStridedBatched(context.cublas, opB, opA, n, m, k, alphaP, b.at(bOffset),
-                    ldb, strideB, a.at(aOffset), lda, strideA, betaP, c.at(cOffset), ldc, strideC, batch);
+                    ? JCublas2.cublasSgemmStridedBatched(context.cublas, p.opFirst(), p.opSecond(), p.rows(),
+                    p.cols(), p.k(), alphaP, first, p.ldFirst(), p.strideFirst(), second, p.ldSecond(),
+                    p.strideSecond(), betaP, out, p.ldc(), p.strideC(), batch)
+                    : JCublas2.cublasDgemmStridedBatched(context.cublas, p.opFirst(), p.opSecond(), p.rows(),
+                    p.cols(), p.k(), alphaP, first, p.ldFirst(), p.strideFirst(), second, p.ldSecond(),
+                    p.strideSecond(), betaP, out, p.ldc(), p.strideC(), batch);
         }
         CudaCheck.checkCublas(status, call + "(m=" + m + ", n=" + n + ", k=" + k + ", batch=" + batch + ")");
     }

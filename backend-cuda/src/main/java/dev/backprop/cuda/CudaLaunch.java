@@ -39,6 +39,11 @@ final class CudaLaunch {
         return (int) Math.max(1, Math.min(needed, maxBlocks));
     }
 
+    /** Tiles of {@link #TILE} covering {@code n} (without int overflow near {@code Integer.MAX_VALUE}). */
+    static int tiles(int n) {
+        return (int) (((long) n + TILE - 1) / TILE);
+    }
+
     /** One block per row, capped at {@link #MAX_GRID_Y}. */
     static int blocksForRows(long rows) {
         return (int) Math.max(1, Math.min(rows, MAX_GRID_Y));

@@ -49,18 +49,26 @@ final class CudaMemory {
             long unit = 2L << 20;
             return Math.addExact(bytes, unit - 1) / unit * unit;
         }
-        long pow2 = Long.highestOneBit(bytes - 1) << 1;
-        long step = Math.max(MIN_BLOCK, pow2 / 16);
+        long below = Long.highestOneBit(bytes - 1);
+        long step = Math.max(MIN_BLOCK, below / 16);
         return (bytes + step - 1) / step * step;
     }
 
-    /** A block of at least {@code bytes}, from the cache or the driver. */
+    /**
+     * A block of at least {@code bytes}, from the cache or the driver.
+     *
+     * @throws DeviceOutOfMemoryException when it exceeds the device, or still does not fit after the cache was
+     *                                    emptied; nothing is allocated then
+     */
     Block allocate(long bytes) {
         long size = sizeClass(bytes);
         ArrayDeque<CUdeviceptr> list = free.get(size);
         if (list != null && !list.isEmpty()) {
             cachedBytes -= size;
             return new Block(list.pop(), size);
+        }
+        if (size > context.facts.memoryBytes()) {
+            throw outOfMemory(bytes, size);
         }
         CUdeviceptr p = new CUdeviceptr();
         int rc = JCudaDriver.cuMemAlloc(p, size);

@@ -34,7 +34,7 @@ final class CudaReductions {
 
     /** Rows per chunk of a column reduction, so that there are at most {@link #MAX_PARTIALS} chunks. */
     static int rowsPerChunk(int rows) {
-        return Math.max(MIN_ROWS_PER_CHUNK, (rows + MAX_PARTIALS - 1) / MAX_PARTIALS);
+        return (int) Math.max(MIN_ROWS_PER_CHUNK, ((long) rows + MAX_PARTIALS - 1) / MAX_PARTIALS);
     }
 
     void reduce(ReduceOp op, ReduceAxis axis, int rows, int cols, CudaBuffer x, long xOffset, CudaBuffer out,
@@ -69,9 +69,9 @@ final class CudaReductions {
     private void columns(ReduceOp op, int rows, int cols, CudaBuffer x, long xOffset, CudaBuffer out,
                          long outOffset) {
         CudaKernel kernel = floating(x.dtype(), CudaKernel.REDUCE_COLS_F32, CudaKernel.REDUCE_COLS_F64);
-        int gridX = Math.min((cols + CudaLaunch.TILE - 1) / CudaLaunch.TILE, CudaLaunch.MAX_GRID_Y);
+        int gridX = Math.min(CudaLaunch.tiles(cols), CudaLaunch.MAX_GRID_Y);
         int perChunk = rowsPerChunk(rows);
-        int chunks = (rows + perChunk - 1) / perChunk;
+        int chunks = (int) (((long) rows + perChunk - 1) / perChunk);
         if (chunks <= 1) {
             launch.launch(kernel, gridX, 1, CudaLaunch.TILE, CudaLaunch.TILE_ROWS, CudaOpCodes.reduce(op), rows, cols,
                     perChunk, x.at(xOffset), out.at(outOffset), (double) rows);

@@ -1,0 +1,64 @@
+package dev.backprop.cuda;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** The module's folders and the native tools (gcc, ptxas, readelf) some tests run. */
+final class TestTools {
+    private TestTools() {
+    }
+
+    /** The backend-cuda module folder (surefire runs tests there; {@code basedir} says so explicitly). */
+    static Path moduleDir() {
+        return Path.of(System.getProperty("basedir", ".")).toAbsolutePath().normalize();
+    }
+
+    /** An executable {@code name}: from {@code preferred} when it exists there, else from {@code PATH}; or null. */
+    static Path find(String name, String... preferred) {
+        for (String p : preferred) {
+            Path candidate = Path.of(p);
+            if (Files.isExecutable(candidate)) {
+                return candidate;
+            }
+        }
+        String path = System.getenv("PATH");
+        if (path != null) {
+            for (String dir : path.split(":")) {
+                if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, name))) {
+                    return Path.of(dir, name);
+                }
+            }
+        }
+        return null;
+    }
+
+    /** A finished process: exit status and combined output. */
+    record Result(int exit, String output) {
+    }
+
+    /** Runs {@code command} in {@code dir} with extra environment {@code env}; fails after {@code seconds}. */
+    static Result run(List<String> command, Path dir, Map<String, String> env, long seconds)
+            throws IOException, InterruptedException {
+        Path log = Files.createTempFile("backprop-cuda-test-", ".log");
+        try {
+            ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(command)).directory(dir.toFile())
+                    .redirectErrorStream(true).redirectOutput(log.toFile());
+            pb.environment().putAll(env);
+            Process p = pb.start();
+            if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException("timed out after " + seconds + " s: " + command + "; output so far: "
+                        + new String(Files.readAllBytes(log), StandardCharsets.UTF_8));
+            }
+            return new Result(p.exitValue(), new String(Files.readAllBytes(log), StandardCharsets.UTF_8));
+        } finally {
+            Files.deleteIfExists(log);
+        }
+    }
+}
