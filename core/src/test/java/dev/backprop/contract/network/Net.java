@@ -15,6 +15,12 @@ final class Net {
     private Net() {
     }
 
+    /** Skips the calling test, saying why, when {@code dtype} is FLOAT64 and the backend has no FLOAT64. */
+    static void assumeSupported(Backend be, DType dtype) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dtype != DType.FLOAT64 || be.capabilities().float64(),
+                "backend '" + be.name() + "' reports no FLOAT64 support in its capabilities");
+    }
+
     /** A tensor of {@code dtype} (FLOAT32 values are rounded from the doubles). */
     static Tensor tensor(Backend be, DType dtype, double[] values, int... dims) {
         if (dtype == DType.FLOAT64) {
