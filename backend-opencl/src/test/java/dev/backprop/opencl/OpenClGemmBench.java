@@ -14,7 +14,8 @@ import java.util.Random;
  * benchmarks module). Square C = A·B, timed with {@code synchronize()} after each call.
  *
  * <pre>
- * java -cp ... dev.backprop.opencl.OpenClGemmBench 512,1024 [reps] [gemm spec, e.g. packed:192,128,64,6,16] [FLOAT32|FLOAT64]
+ * java -cp ... dev.backprop.opencl.OpenClGemmBench 512,1024 [reps] [default | gemm spec, e.g. packed:192,128,64,6,16]
+ *     [FLOAT32|FLOAT64] [NN|NT|TN|TT]
  * </pre>
  */
 public final class OpenClGemmBench {
@@ -29,17 +30,19 @@ public final class OpenClGemmBench {
             opts.put("gemm", args[2]);
         }
         DType dt = args.length > 3 ? DType.valueOf(args[3]) : DType.FLOAT32;
+        String trans = args.length > 4 ? args[4] : "NN";
+        boolean ta = trans.charAt(0) == 'T', tb = trans.charAt(1) == 'T';
         try (OpenClBackend be = (OpenClBackend) new OpenClBackendProvider().create(BackendOptions.of(opts))) {
-            System.out.println(be.device().describe() + " | " + be.gemmConfig(dt) + " | " + dt);
+            System.out.println(be.device().name() + " | " + be.gemmConfig(dt) + " | " + dt + " " + trans);
             for (int n : sizes) {
                 Buffer a = filled(be, dt, (long) n * n, 1), b = filled(be, dt, (long) n * n, 2);
                 Buffer c = be.allocate(dt, (long) n * n);
                 double[] t = new double[reps];
-                be.gemm(false, false, n, n, n, 1, a, 0, n, b, 0, n, 0, c, 0, n, 1, 0, 0, 0);
+                be.gemm(ta, tb, n, n, n, 1, a, 0, n, b, 0, n, 0, c, 0, n, 1, 0, 0, 0);
                 be.synchronize();
                 for (int r = 0; r < reps; r++) {
                     long s = System.nanoTime();
-                    be.gemm(false, false, n, n, n, 1, a, 0, n, b, 0, n, 0, c, 0, n, 1, 0, 0, 0);
+                    be.gemm(ta, tb, n, n, n, 1, a, 0, n, b, 0, n, 0, c, 0, n, 1, 0, 0, 0);
                     be.synchronize();
                     t[r] = (System.nanoTime() - s) / 1e9;
                 }
