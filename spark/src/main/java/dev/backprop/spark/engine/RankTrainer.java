@@ -74,6 +74,7 @@ public final class RankTrainer implements AutoCloseable {
     private final float[] vector;
     private long computeNanos;
     private long examples;
+    private Runnable beforeStep = () -> { };
 
     /**
      * Builds the model and optimizer on {@code backend}.
@@ -106,6 +107,14 @@ public final class RankTrainer implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code check} before every step; it may throw to stop training (Spark's task kill check, so that a
+     * rank of a superseded stage attempt stops at the next step).
+     */
+    public void beforeEachStep(Runnable check) {
+        this.beforeStep = check;
+    }
+
     /** Number of trainable scalars. */
     public int parameterCount() {
         return flat.parameterCount();
@@ -130,6 +139,7 @@ public final class RankTrainer implements AutoCloseable {
         int[] order = null;
         long epochStart = System.nanoTime();
         for (long g = start; g < total; g++) {
+            beforeStep.run();
             int epoch = (int) (g / s);
             int step = (int) (g % s);
             if (order == null || step == 0) {

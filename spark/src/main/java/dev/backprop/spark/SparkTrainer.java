@@ -1,0 +1,91 @@
+package dev.backprop.spark;
+
+import dev.backprop.data.Dataset;
+import dev.backprop.spark.engine.ShardPlan;
+import dev.backprop.spark.placement.BarrierTrainingTask;
+import dev.backprop.spark.placement.DataSummary;
+import dev.backprop.spark.placement.RankResult;
+import dev.backprop.spark.placement.Shards;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.rdd.RDD;
+import scala.reflect.ClassTag;
+import scala.reflect.ClassTag$;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.logging.Logger;
+
+/**
+ * Data-parallel training on Apache Spark: one rank per partition of the data, placed by one barrier stage, each
+ * rank on its executor's backend; ranks keep in step over their own TCP connections (see
+ * {@link dev.backprop.spark.transport.RankTransport}).
+ *
+ * <pre>{@code
+ * TrainingSpec spec = TrainingSpec.builder(
+ *         ModelFactory.mlp(new int[] {784, 256, 128, 10}, Activation.Kind.RELU, Init.PYTORCH_DEFAULT, 0),
+ *         OptimizerFactory.adam(1e-3, 0))
+ *     .batchSize(128).epochs(5).checkpoints("hdfs:///user/me/ckpt", 0).build();
+ * SparkTrainingResult r = new SparkTrainer(spec).fit(examples.repartition(4));   // 4 ranks
+ * r.saveModel(Path.of("model.safetensors"));
+ * }</pre>
+ *
+ * <p>The cluster must be able to run all partitions at once (a barrier stage needs one free task slot per
+ * partition). The global batch is {@code batchSize × partitions}.
+ */
+public final class SparkTrainer {
+    private static final Logger LOG = Logger.getLogger(SparkTrainer.class.getName());
+    private static final ClassTag<RankResult> RESULT = ClassTag$.MODULE$.apply(RankResult.class);
+
+    private final TrainingSpec spec;
+
+    /** A trainer for {@code spec}. */
+    public SparkTrainer(TrainingSpec spec) {
+        this.spec = spec;
+    }
+
+    /**
+     * Trains on {@code data}, one rank per partition. First one pass over the data checks it (every partition
+     * non-empty, every example of one shape, labels or targets as the task needs) and infers the number of
+     * classes when the spec leaves it at 0; cache the RDD to avoid computing it twice.
+     *
+     * @throws IllegalArgumentException  for data that does not suit the spec (before any training)
+     * @throws org.apache.spark.SparkException when the stage fails more often than Spark retries it; the cause
+     *                                   names the failing rank
+     */
+    public SparkTrainingResult fit(JavaRDD<Example> data) {
+        List<DataSummary> parts = data.mapPartitionsWithIndex(
+                (i, it) -> List.of(DataSummary.of(it, i)).iterator(), false).collect();
+        DataSummary all = DataSummary.merge(parts);
+        int[] sizes = DataSummary.sizes(parts);
+        ShardPlan plan = new ShardPlan(sizes, spec.batchSize());
+        TrainingSpec s = spec.toBuilder().classes(all.classes(spec.task(), spec.classes())).build();
+        LOG.info("training on " + sizes.length + " ranks, shards " + Arrays.toString(sizes) + ", "
+                + plan.stepsPerEpoch() + " steps per epoch: " + s.describe());
+        RDD<RankResult> stage = data.rdd().barrier().mapPartitions(new BarrierTrainingTask(s), false, RESULT);
+        // The shuffle makes the barrier stage a shuffle-map stage: Spark reruns a failed one (up to
+        // spark.stage.maxConsecutiveAttempts times), while a failed barrier result stage aborts the job.
+        List<RankResult> results = JavaRDD.fromRDD(stage, RESULT).repartition(1).collect();
+        List<RankReport> reports = new ArrayList<>();
+        byte[] model = null;
+        for (RankResult r : results) {
+            reports.add(r.report());
+            if (r.report().rank() == 0) {
+                model = r.modelFile();
+            }
+        }
+        return new SparkTrainingResult(reports, model);
+    }
+
+    /**
+     * A host data set as an RDD of {@code ranks} partitions of consecutive examples (for data that fits the
+     * driver; larger data should be read by the executors).
+     */
+    public static JavaRDD<Example> parallelize(JavaSparkContext sc, Dataset data, int ranks) {
+        if (ranks < 1 || ranks > data.size()) {
+            throw new IllegalArgumentException("cannot split " + data.size() + " examples into " + ranks + " ranks");
+        }
+        return sc.parallelize(Shards.toExamples(data), ranks);
+    }
+}

@@ -1,0 +1,163 @@
+package dev.backprop.spark;
+
+import dev.backprop.backend.Backend;
+import dev.backprop.data.Dataset;
+import dev.backprop.model.Task;
+import dev.backprop.nn.Activation;
+import dev.backprop.nn.Init;
+import dev.backprop.spark.engine.ThreadedRanks;
+import dev.backprop.spark.engine.TrainingFixtures;
+import dev.backprop.spark.placement.Shards;
+import dev.backprop.spark.transport.TransportOptions;
+import org.apache.spark.SparkConf;
+import org.apache.spark.SparkException;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Training through Spark in local mode: two ranks as two task threads of this JVM, one barrier stage. */
+class LocalSparkTrainingTest {
+    private static final ModelFactory MLP = ModelFactory.mlp(new int[] {12, 16, 4}, Activation.Kind.RELU,
+            Init.PYTORCH_DEFAULT, 7);
+    private static final Dataset DATA = TrainingFixtures.clusters(160, 12, 4, 3);
+    private static JavaSparkContext sc;
+
+    @BeforeAll
+    static void start() {
+        // local[2, 4]: two task slots, and a failed task may be retried (plain local[2] never retries).
+        sc = new JavaSparkContext(new SparkConf().setMaster("local[2,4]").setAppName("backprop-spark-test")
+                .set("spark.ui.enabled", "false").set("spark.stage.maxConsecutiveAttempts", "2"));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (sc != null) {
+            sc.stop();
+        }
+    }
+
+    private static TrainingSpec.Builder spec(OptimizerFactory opt) {
+        return TrainingSpec.builder(MLP, opt).batchSize(16).epochs(3).seed(11);
+    }
+
+    /** The shards exactly as Spark cut them. */
+    private static List<Dataset> shardsOf(JavaRDD<Example> rdd) {
+        List<Dataset> out = new ArrayList<>();
+        for (List<Example> part : rdd.glom().collect()) {
+            out.add(Shards.toDataset(part.iterator(), Task.CLASSIFICATION, 4));
+        }
+        return out;
+    }
+
+    @Test
+    void twoRanksAreBitIdenticalToAOneJvmRunOverTheSameShards() throws Exception {
+        JavaRDD<Example> rdd = SparkTrainer.parallelize(sc, TrainingFixtures.slice(DATA, 0, 141), 2);
+        for (OptimizerFactory opt : new OptimizerFactory[] {OptimizerFactory.momentum(0.05, 0.9, 1e-4),
+                OptimizerFactory.adam(0.01, 0)}) {
+            TrainingSpec s = spec(opt).build();
+            SparkTrainingResult r = new SparkTrainer(s).fit(rdd);
+            byte[] expected;
+            try (Backend b = ThreadedRanks.cpu(1)) {
+                expected = TrainingFixtures.oneJvmDataParallel(s, shardsOf(rdd), b);
+            }
+            assertArrayEquals(expected, r.modelFile());
+            assertEquals(2, r.reports().size());
+            for (RankReport rep : r.reports()) {
+                assertEquals("cpu", rep.backend());
+                assertEquals(1, rep.threads());
+                assertTrue(rep.backendReason().contains("auto: no GPU assigned to this task by Spark, so cpu with "
+                        + "1 thread(s) (spark.task.cpus=1)"), rep.backendReason());
+                assertEquals(0, rep.attempt());
+                assertEquals(3 * 5, rep.totalSteps(), "min(ceil(70/16), ceil(71/16)) = 5 steps per epoch");
+            }
+            assertEquals(3, r.epochs().size());
+        }
+    }
+
+    @Test
+    void averagedGradientsStayWithin1e5OfPlainFullBatchTraining() throws Exception {
+        JavaRDD<Example> rdd = SparkTrainer.parallelize(sc, DATA, 2);
+        TrainingSpec s = spec(OptimizerFactory.adam(0.01, 0)).batchSize(80).epochs(10).build();
+        SparkTrainingResult r = new SparkTrainer(s).fit(rdd);
+        try (Backend b = ThreadedRanks.cpu(1)) {
+            Map<String, float[]> full = TrainingFixtures.fullBatch(s, DATA, b);
+            double rel = TrainingFixtures.maxRelativeDifference(TrainingFixtures.values(r.modelFile(), b), full);
+            assertTrue(rel <= 1e-5, "relative difference " + rel);
+        }
+    }
+
+    @Test
+    void aKilledTaskMakesSparkRerunTheStageWhichResumesFromTheCheckpoint(@TempDir Path dir) throws Exception {
+        JavaRDD<Example> rdd = SparkTrainer.parallelize(sc, DATA, 2);
+        TrainingSpec plain = spec(OptimizerFactory.adam(0.01, 0)).build();
+        byte[] uninterrupted = new SparkTrainer(plain).fit(rdd).modelFile();
+        String ckpt = dir.resolve("ckpt").toString();
+        TrainingSpec failing = plain.toBuilder().checkpoints(ckpt, 4).listener(e -> {
+            if (e.rank() == 1 && e.attempt() == 0 && e.step() == 7) {
+                throw new IllegalStateException("planted failure of rank 1 at step 7");
+            }
+        }).build();
+        SparkTrainingResult r = new SparkTrainer(failing).fit(rdd);
+        for (RankReport rep : r.reports()) {
+            assertEquals(1, rep.attempt(), "the stage ran a second time");
+            assertEquals(4, rep.resumedFromStep(), "from rank 0's checkpoint after step 4");
+            assertEquals(15 - 4, rep.stepsRun());
+        }
+        assertArrayEquals(uninterrupted, r.modelFile(), "resumed training ends with the same bits");
+        assertTrue(Files.exists(dir.resolve("ckpt").resolve("checkpoint-000000000015.safetensors")));
+    }
+
+    @Test
+    void aStalledPeerFailsTheJobWithItsRankNamedInsteadOfHanging() {
+        JavaRDD<Example> rdd = SparkTrainer.parallelize(sc, DATA, 2);
+        TrainingSpec s = spec(OptimizerFactory.sgd(0.1))
+                .transport(TransportOptions.defaults().withIoTimeout(Duration.ofSeconds(2))).listener(e -> {
+                    if (e.rank() == 1 && e.step() == 3) {
+                        stallUntilKilled();
+                    }
+                }).build();
+        SparkException e = assertThrows(SparkException.class, () -> new SparkTrainer(s).fit(rdd));
+        assertTrue(e.getMessage().contains("rank 0: no REDUCE #5 from rank 1 within PT2S"), e.getMessage());
+    }
+
+    /** A rank that stops answering (as a frozen machine would) until Spark kills its task. */
+    private static void stallUntilKilled() {
+        long end = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        while (System.nanoTime() < end && !org.apache.spark.TaskContext.get().isInterrupted()) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    @Test
+    void dataThatCannotBeTrainedIsRejectedBeforeTheStage() {
+        JavaRDD<Example> mixed = sc.parallelize(List.of(Example.labelled(new float[] {1, 2}, 0),
+                Example.labelled(new float[] {1, 2, 3}, 1)), 2);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new SparkTrainer(spec(OptimizerFactory.sgd(0.1)).build()).fit(mixed));
+        assertTrue(e.getMessage().contains("partition 1 holds examples with 3 features"), e.getMessage());
+        JavaRDD<Example> oneEmpty = sc.parallelize(List.of(Example.labelled(new float[] {1, 2}, 0)), 2);
+        e = assertThrows(IllegalArgumentException.class,
+                () -> new SparkTrainer(spec(OptimizerFactory.sgd(0.1)).build()).fit(oneEmpty));
+        assertTrue(e.getMessage().contains("rank 0's partition is empty"), e.getMessage());
+    }
+}
