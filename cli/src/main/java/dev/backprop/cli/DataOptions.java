@@ -28,7 +28,7 @@ final class DataOptions {
     Path csv;
 
     @Option(names = "--test-csv", paramLabel = "FILE",
-            description = "Test examples for --csv. Default: a seeded 20% of --csv held out.")
+            description = "Test examples for --csv. Default: a seeded 20%% of --csv held out.")
     Path testCsv;
 
     @Option(names = "--targets", paramLabel = "N", defaultValue = "1",

@@ -107,6 +107,24 @@ class TrainOptionsTest {
     }
 
     @Test
+    void helpDescribesEveryCommandWithoutFormatErrors() {
+        java.io.PrintStream saved = System.err;
+        java.io.ByteArrayOutputStream picocliWarnings = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(picocliWarnings, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            String train = CliRun.of("train", "--help").ok().out();
+            assertTrue(train.contains("20% of") && !train.contains("%%"), train);
+            assertTrue(CliRun.of("eval", "--help").ok().out().contains("--model=FILE"));
+            assertTrue(CliRun.of("predict", "--help").ok().out().contains("--index=SPEC"));
+            assertTrue(CliRun.of("--help").ok().out().contains("train"));
+        } finally {
+            System.setErr(saved);
+        }
+        assertEquals("", picocliWarnings.toString(java.nio.charset.StandardCharsets.UTF_8),
+                "picocli reports descriptions it cannot format on System.err");
+    }
+
+    @Test
     void predictChecksIndicesAndRows() {
         Path model = dir.resolve("m.safetensors");
         train("--epochs", "1", "--out", model.toString()).ok();
