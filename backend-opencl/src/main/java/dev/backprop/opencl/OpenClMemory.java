@@ -11,7 +11,6 @@ import org.jocl.cl_mem;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -149,11 +148,6 @@ final class OpenClMemory {
         }
         return new MemoryStats(live.size(), liveBytes, platform,
                 "clGetMemObjectInfo(CL_MEM_SIZE) summed over the backend's live cl_mem objects");
-    }
-
-    /** The live buffers (for tests and diagnostics). */
-    List<OpenClBuffer> liveBuffers() {
-        return new ArrayList<>(live);
     }
 
     static String human(long bytes) {
