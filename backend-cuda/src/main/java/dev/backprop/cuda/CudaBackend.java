@@ -15,9 +15,11 @@ import dev.backprop.backend.UnaryOp;
 import jcuda.Pointer;
 import jcuda.driver.JCudaDriver;
 
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -256,36 +258,37 @@ final class CudaBackend implements Backend {
                 return;
             }
             closed = true;
-            RuntimeException failure = null;
-            try {
+            List<RuntimeException> failures = new ArrayList<>();
+            // Each step runs even when an earlier one failed (a sticky CUDA error fails them all), so host
+            // memory and the context reference are released in any case.
+            step(failures, () -> {
                 context.makeCurrent();
                 context.synchronize();
-                for (CudaBuffer b : live) {
-                    b.markReleased();
-                    if (b.block() != null) {
-                        memory.destroy(b.block());
-                    }
-                }
-                memory.trim();
-                staging.close();
-            } catch (RuntimeException e) {
-                failure = e;
-            } finally {
-                live.clear();
-                liveBytes = 0;
-            }
-            try {
-                context.close();
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
+            });
+            for (CudaBuffer b : live) {
+                b.markReleased();
+                if (b.block() != null) {
+                    step(failures, () -> memory.destroy(b.block()));
                 }
             }
-            if (failure != null) {
-                throw failure;
+            live.clear();
+            liveBytes = 0;
+            step(failures, memory::trim);
+            step(failures, staging::close);
+            step(failures, context::close);
+            if (!failures.isEmpty()) {
+                RuntimeException first = failures.get(0);
+                failures.subList(1, failures.size()).forEach(first::addSuppressed);
+                throw first;
             }
+        }
+    }
+
+    private static void step(List<RuntimeException> failures, Runnable step) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            failures.add(e);
         }
     }
 
