@@ -91,13 +91,39 @@ final class ModelSession implements AutoCloseable {
             throw new IllegalArgumentException(file + " takes " + inputs + " features per example, the test data "
                     + "has " + d.test().featureSize());
         }
+        checkOutputs(task, d);
         return d;
+    }
+
+    /** The data's labels or targets must fit the network's outputs (a label past them would score as NaN). */
+    private void checkOutputs(Task task, DataOptions.Loaded d) {
+        int outputs = outputs();
+        boolean fits = switch (task) {
+            case CLASSIFICATION -> d.test().numClasses() <= outputs;
+            case BINARY -> outputs == 1;
+            case REGRESSION -> d.test().targetSize() == outputs;
+        };
+        if (!fits) {
+            String data = switch (task) {
+                case CLASSIFICATION -> "labels up to " + (d.test().numClasses() - 1);
+                case BINARY -> "one 0/1 target";
+                case REGRESSION -> d.test().targetSize() + " target column(s)";
+            };
+            throw new IllegalArgumentException(file + " has " + outputs + " output(s), which cannot score " + data
+                    + " for --task " + task.id());
+        }
     }
 
     /** The network's input width. */
     int inputs() {
         int[] sizes = TrainingSetup.sizes(loaded.model().spec());
         return sizes.length == 0 ? -1 : sizes[0];
+    }
+
+    /** The network's output width. */
+    int outputs() {
+        int[] sizes = TrainingSetup.sizes(loaded.model().spec());
+        return sizes.length == 0 ? -1 : sizes[sizes.length - 1];
     }
 
     /** Prints what runs: backend, device and the model. */

@@ -135,6 +135,10 @@ class TrainOptionsTest {
                 "--index", "60").err().contains("outside the 60 test examples"));
         assertTrue(CliRun.of("predict", "--backend", "cpu", "--model", model.toString(), "--row", "1,2")
                 .err().contains("--row has 2 values, the model takes 4 features"));
+        CliRun asRegression = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--csv",
+                csv.toString(), "--task", "regression");
+        assertTrue(asRegression.err().contains("has 3 output(s), which cannot score 1 target column(s)"),
+                asRegression.err());
         CliRun row = CliRun.of("predict", "--backend", "cpu", "--model", model.toString(), "--row", "1,1,0,0").ok();
         assertTrue(row.out().contains("row\n  probabilities:  class 0 "), row.out());
     }
