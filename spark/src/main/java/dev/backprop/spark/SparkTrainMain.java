@@ -1,0 +1,254 @@
+package dev.backprop.spark;
+
+import dev.backprop.data.FashionMnist;
+import dev.backprop.model.Task;
+import dev.backprop.nn.Activation;
+import dev.backprop.nn.Init;
+import dev.backprop.spark.transport.NetworkDelay;
+import dev.backprop.spark.transport.TransportOptions;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * The {@code spark-submit} entry point: data-parallel training of a multilayer perceptron with the flags of
+ * {@code backprop train} (where they apply) plus the Spark ones. {@code --batch-size} is per rank.
+ *
+ * <pre>
+ * spark-submit --class dev.backprop.spark.SparkTrainMain --master spark://host:7077 \
+ *     --conf spark.task.cpus=4 app.jar --ranks 4 --data /data/fashion-mnist --epochs 5 --out model.safetensors
+ * </pre>
+ */
+@Command(name = "backprop-spark-train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Trains an MLP data-parallel on Apache Spark: one rank per partition, gradients averaged "
+                + "every step (= single-machine training with batch --batch-size x ranks).")
+public final class SparkTrainMain implements Callable<Integer> {
+    @Option(names = "--master", paramLabel = "URL", description = "Spark master when not set by spark-submit, "
+            + "e.g. local[2].")
+    String master;
+
+    @Option(names = "--ranks", paramLabel = "N", description = "Ranks (partitions); default: Spark's default "
+            + "parallelism. The cluster must run N tasks at once.")
+    Integer ranks;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST directory, read on the driver "
+            + "(default: $FASHION_MNIST_DIR, else /usr/share/datasets/fashion-mnist).")
+    Path dataDir;
+
+    @Option(names = "--csv", paramLabel = "PATH", description = "Numeric CSV read by the executors (any Hadoop "
+            + "path): features, then the label or --targets target columns.")
+    String csv;
+
+    @Option(names = "--targets", paramLabel = "N", defaultValue = "1", description = "Target columns of a "
+            + "regression CSV (default: ${DEFAULT-VALUE}).")
+    int targets;
+
+    @Option(names = "--train-limit", paramLabel = "N", description = "Fashion-MNIST: the first N examples only.")
+    Integer trainLimit;
+
+    @Option(names = "--task", paramLabel = "TASK", defaultValue = "classification",
+            description = "classification, binary or regression (default: ${DEFAULT-VALUE}).")
+    String task;
+
+    @Option(names = "--layers", paramLabel = "SIZES", description = "Layer sizes, e.g. 784-256-128-10 "
+            + "(default: features-256-128-outputs).")
+    String layers;
+
+    @Option(names = "--activation", paramLabel = "NAME", defaultValue = "relu",
+            description = "relu, sigmoid or tanh (default: ${DEFAULT-VALUE}).")
+    String activation;
+
+    @Option(names = "--initializer", paramLabel = "NAME", defaultValue = "pytorch",
+            description = "pytorch, xavier, xavier-normal, he or he-normal (default: ${DEFAULT-VALUE}).")
+    String initializer;
+
+    @CommandLine.Mixin
+    SparkOptimizerOptions optimizer;
+
+    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "128",
+            description = "Examples per rank per step (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--epochs", paramLabel = "N", defaultValue = "10", description = "Epochs (default: "
+            + "${DEFAULT-VALUE}).")
+    int epochs;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "0", description = "Seed of the initial weights "
+            + "and the shuffles (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--sync", paramLabel = "MODE", defaultValue = "gradients", description = "gradients (every "
+            + "step; the maths of single-machine training) or parameters:K (average parameters and optimizer state "
+            + "every K steps; changes the maths) (default: ${DEFAULT-VALUE}).")
+    String sync;
+
+    @Option(names = "--clip-norm", paramLabel = "X", defaultValue = "0", description = "Clip the averaged "
+            + "gradient to this global norm; 0: off (default: ${DEFAULT-VALUE}).")
+    double clipNorm;
+
+    @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Checkpoints (rank 0) in this "
+            + "directory every executor can reach (hdfs://, s3a://, shared path); a rerun resumes from the newest.")
+    String checkpointDir;
+
+    @Option(names = "--checkpoint-every", paramLabel = "STEPS", defaultValue = "0", description = "Steps between "
+            + "checkpoints; 0: every epoch (default: ${DEFAULT-VALUE}).")
+    int checkpointEvery;
+
+    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "auto", description = "Per executor: auto "
+            + "(the GPU Spark assigned, else cpu), cpu, cuda or opencl (default: ${DEFAULT-VALUE}).")
+    String backend;
+
+    @Option(names = "--threads", paramLabel = "N", description = "cpu threads per rank (default: "
+            + "spark.task.cpus).")
+    Integer threads;
+
+    @Option(names = "--port", paramLabel = "N", defaultValue = "0", description = "Port the ranks listen on; 0: "
+            + "any free one (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--io-timeout", paramLabel = "SECONDS", defaultValue = "300", description = "How long a rank "
+            + "waits for a peer in one step before failing (default: ${DEFAULT-VALUE}).")
+    long ioTimeout;
+
+    @Option(names = "--net-delay", paramLabel = "LATENCY[,BANDWIDTH]", defaultValue = "none",
+            description = "Simulated network delay per message, e.g. 200us,10Gbit (default: ${DEFAULT-VALUE}).")
+    String netDelay;
+
+    @Option(names = "--out", paramLabel = "FILE", defaultValue = "model.safetensors",
+            description = "Where the driver writes the trained model (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    private PrintWriter stdout = new PrintWriter(System.out, true);
+
+    /** Runs the command line; returns the exit code (0 on success). */
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new SparkTrainMain());
+        cl.setExecutionExceptionHandler((e, line, parse) -> {
+            line.getErr().println("error: " + e.getMessage());
+            return 1;
+        });
+        return cl.execute(args);
+    }
+
+    /** {@code spark-submit}'s entry point. */
+    public static void main(String[] args) {
+        int code = run(args);
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Task t = Task.parse(task);
+        SparkConf conf = new SparkConf().setAppName("backprop-train");
+        if (master != null) {
+            conf.setMaster(master);
+        }
+        try (JavaSparkContext sc = new JavaSparkContext(conf)) {
+            int n = ranks != null ? ranks : sc.defaultParallelism();
+            JavaRDD<Example> data = csv != null ? SparkData.csv(sc, csv, t, targets, n)
+                    : SparkData.fashionMnist(sc, dataDir != null ? dataDir : FashionMnist.defaultDir(), trainLimit, n);
+            TrainingSpec spec = spec(t, data);
+            stdout.println("spark:   " + sc.master() + ", " + n + " ranks, " + spec.describe());
+            SparkTrainingResult result = new SparkTrainer(spec).fit(data);
+            stdout.print(result.describe());
+            result.saveModel(out);
+            RankReport r0 = result.reports().get(0);
+            stdout.printf(Locale.ROOT, "result: ranks=%d steps=%d final_loss=%.6f allreduce_ms=%.3f model=%s%n",
+                    n, r0.totalSteps(), result.epochs().isEmpty() ? Double.NaN
+                            : result.epochs().get(result.epochs().size() - 1).loss(), r0.meanAllReduceMillis(), out);
+        }
+        return 0;
+    }
+
+    private TrainingSpec spec(Task t, JavaRDD<Example> data) {
+        Example first = data.first();
+        int inputs = first.features().length;
+        int outputs = t == Task.CLASSIFICATION ? (int) data.map(Example::label).reduce(Math::max) + 1
+                : first.targets().length;
+        int[] sizes = layers == null ? new int[] {inputs, 256, 128, outputs} : parseSizes(layers);
+        if (sizes[0] != inputs || sizes[sizes.length - 1] != outputs) {
+            throw new IllegalArgumentException("--layers " + layers + ": the data has " + inputs + " features and "
+                    + outputs + " output(s), so the layers must run " + inputs + "-...-" + outputs);
+        }
+        ModelFactory model = ModelFactory.mlp(sizes, activation(), init(), seed);
+        TrainingSpec.Builder b = TrainingSpec.builder(model, optimizer.factory())
+                .schedule(optimizer.schedule()).task(t).batchSize(batchSize).epochs(epochs).seed(seed)
+                .clipNorm(clipNorm).sync(syncMode()).backend(backend).listen("0.0.0.0", port)
+                .transport(TransportOptions.defaults().withIoTimeout(Duration.ofSeconds(ioTimeout))
+                        .withDelay(NetworkDelay.parse(netDelay)));
+        if (t == Task.CLASSIFICATION) {
+            b.classes(outputs);
+        }
+        if (threads != null) {
+            b.threads(threads);
+        }
+        if (checkpointDir != null) {
+            b.checkpoints(checkpointDir, checkpointEvery);
+        }
+        return b.build();
+    }
+
+    private SyncMode syncMode() {
+        String s = sync.trim().toLowerCase(Locale.ROOT);
+        if (s.equals("gradients")) {
+            return SyncMode.gradients();
+        }
+        if (s.startsWith("parameters:")) {
+            try {
+                return SyncMode.parameters(Integer.parseInt(s.substring("parameters:".length())));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--sync " + sync + ": K must be a whole number");
+            }
+        }
+        throw new IllegalArgumentException("--sync " + sync + ": choose gradients or parameters:K");
+    }
+
+    private static int[] parseSizes(String text) {
+        String[] parts = text.trim().split("[-,x ]+");
+        int[] s = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                s[i] = Integer.parseInt(parts[i]);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--layers " + text + ": '" + parts[i] + "' is not a size");
+            }
+        }
+        if (s.length < 2) {
+            throw new IllegalArgumentException("--layers " + text + ": give at least an input and an output size");
+        }
+        return s;
+    }
+
+    private Activation.Kind activation() {
+        return switch (activation.trim().toLowerCase(Locale.ROOT)) {
+            case "relu" -> Activation.Kind.RELU;
+            case "sigmoid" -> Activation.Kind.SIGMOID;
+            case "tanh" -> Activation.Kind.TANH;
+            default -> throw new IllegalArgumentException("--activation " + activation + ": choose relu, sigmoid or "
+                    + "tanh");
+        };
+    }
+
+    private Init init() {
+        return switch (initializer.trim().toLowerCase(Locale.ROOT)) {
+            case "pytorch" -> Init.PYTORCH_DEFAULT;
+            case "xavier" -> Init.XAVIER_UNIFORM;
+            case "xavier-normal" -> Init.XAVIER_NORMAL;
+            case "he" -> Init.HE_UNIFORM;
+            case "he-normal" -> Init.HE_NORMAL;
+            default -> throw new IllegalArgumentException("--initializer " + initializer + ": choose pytorch, "
+                    + "xavier, xavier-normal, he or he-normal");
+        };
+    }
+}

@@ -1,0 +1,91 @@
+package dev.backprop.spark;
+
+import dev.backprop.backend.Backend;
+import dev.backprop.data.Dataset;
+import dev.backprop.model.Task;
+import dev.backprop.nn.Activation;
+import dev.backprop.nn.Init;
+import dev.backprop.spark.engine.ThreadedRanks;
+import dev.backprop.spark.engine.TrainingFixtures;
+import dev.backprop.spark.placement.Shards;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Two executors in separate JVMs ({@code local-cluster[2,1,1024]}: two standalone workers with one core and 1 GB
+ * each, started by Spark without a Spark distribution), each told by a fake discovery script that it has GPU 0.
+ * {@code auto} must choose cuda on the assigned GPU; this machine has no CUDA backend, so the ranks fall back to
+ * cpu and say so. Needs {@code SPARK_HOME} (a folder with an empty {@code jars/}) and
+ * {@code SPARK_SCALA_VERSION=2.13} in the environment: the module's surefire configuration sets both.
+ */
+class LocalClusterSmokeTest {
+    @Test
+    void ranksInSeparateExecutorJvmsTrainAndAutoChoosesTheAssignedGpu(@TempDir Path tmp) throws Exception {
+        String home = System.getenv("SPARK_HOME");
+        assertTrue(home != null && "2.13".equals(System.getenv("SPARK_SCALA_VERSION")),
+                "SPARK_HOME and SPARK_SCALA_VERSION=2.13 must be set (spark/pom.xml's surefire configuration does)");
+        Files.createDirectories(Path.of(home, "jars"));
+        Path script = tmp.resolve("gpus.sh");
+        Files.writeString(script, "#!/bin/sh\necho '{\"name\":\"gpu\",\"addresses\":[\"0\"]}'\n");
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+        SparkConf conf = new SparkConf().setMaster("local-cluster[2,1,1024]").setAppName("backprop-cluster-test")
+                .set("spark.ui.enabled", "false")
+                .set("spark.executor.extraClassPath", System.getProperty("java.class.path"))
+                .set("spark.worker.resource.gpu.amount", "1")
+                .set("spark.worker.resource.gpu.discoveryScript", script.toString())
+                .set("spark.executor.resource.gpu.amount", "1")
+                .set("spark.task.resource.gpu.amount", "1")
+                .set("spark.scheduler.barrier.maxConcurrentTasksCheck.interval", "1s");
+        try (JavaSparkContext sc = new JavaSparkContext(conf)) {
+            awaitExecutors(sc, 2);
+            Dataset data = TrainingFixtures.clusters(96, 12, 4, 5);
+            JavaRDD<Example> rdd = SparkTrainer.parallelize(sc, data, 2);
+            TrainingSpec spec = TrainingSpec.builder(ModelFactory.mlp(new int[] {12, 16, 4}, Activation.Kind.RELU,
+                    Init.PYTORCH_DEFAULT, 7), OptimizerFactory.adam(0.01, 0)).batchSize(16).epochs(2).seed(3).build();
+            SparkTrainingResult r = new SparkTrainer(spec).fit(rdd);
+            List<Dataset> shards = new ArrayList<>();
+            for (List<Example> part : rdd.glom().collect()) {
+                shards.add(Shards.toDataset(part.iterator(), Task.CLASSIFICATION, 4));
+            }
+            try (Backend b = ThreadedRanks.cpu(1)) {
+                assertArrayEquals(TrainingFixtures.oneJvmDataParallel(spec, shards, b), r.modelFile(),
+                        "executors in other JVMs compute the same bits");
+            }
+            assertEquals(2, r.reports().size());
+            assertNotEquals(r.reports().get(0).executorId(), r.reports().get(1).executorId(),
+                    "one rank per executor");
+            for (RankReport rep : r.reports()) {
+                assertNotEquals("driver", rep.executorId());
+                assertTrue(rep.backendReason().startsWith("auto: Spark assigned GPU 0 to this task, so cuda on "
+                        + "device 0, but "), rep.backendReason());
+                assertTrue(rep.backendReason().endsWith("; fell back to cpu with 1 thread(s)"), rep.backendReason());
+                assertEquals("cpu", rep.backend());
+            }
+        }
+    }
+
+    private static void awaitExecutors(JavaSparkContext sc, int n) throws InterruptedException {
+        long end = System.nanoTime() + 120_000_000_000L;
+        // The driver counts as one entry of getExecutorInfos.
+        while (sc.sc().statusTracker().getExecutorInfos().length < n + 1) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("executors did not register within 120 s");
+            }
+            Thread.sleep(100);
+        }
+    }
+}

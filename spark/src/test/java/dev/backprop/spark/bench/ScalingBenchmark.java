@@ -1,0 +1,151 @@
+package dev.backprop.spark.bench;
+
+import dev.backprop.data.Dataset;
+import dev.backprop.data.FashionMnist;
+import dev.backprop.nn.Activation;
+import dev.backprop.nn.Init;
+import dev.backprop.spark.EpochResult;
+import dev.backprop.spark.ModelFactory;
+import dev.backprop.spark.OptimizerFactory;
+import dev.backprop.spark.TrainingSpec;
+import dev.backprop.spark.engine.ThreadedRanks;
+import dev.backprop.spark.engine.TrainingFixtures;
+import dev.backprop.spark.transport.NetworkDelay;
+import dev.backprop.spark.transport.PeerAddress;
+import dev.backprop.spark.transport.RankTransport;
+import dev.backprop.spark.transport.TransportOptions;
+
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Scaling of data-parallel training: 1 rank against 2 ranks, each rank one thread of this JVM with its own cpu
+ * backend of one worker thread, talking over loopback TCP with a simulated network delay, on the Fashion-MNIST
+ * MLP 784-256-128-10 (235,146 parameters) with 1,024 examples per rank per step (SGD with momentum).
+ *
+ * <p>Throughput is examples per second over the measured epochs (the first epoch warms up the JIT and is left
+ * out); the all-reduce time is measured twice: inside training (waiting for the slower rank included), and alone
+ * (the median of {@code reps} all-reduces of the 235,146-float gradient between two idle ranks).
+ *
+ * <pre>
+ * mvn -B -o -q -pl spark test-compile exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
+ *   -Dexec.args="--add-modules jdk.incubator.vector -cp %classpath dev.backprop.spark.bench.ScalingBenchmark \
+ *   [delay=200us,10Gbit] [steps=8] [epochs=4]"
+ * </pre>
+ */
+public final class ScalingBenchmark {
+    private static final int[] SIZES = {784, 256, 128, 10};
+    private static final int BATCH = 1024;
+
+    private ScalingBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String delayText = arg(args, "delay", "200us,10Gbit");
+        int steps = Integer.parseInt(arg(args, "steps", "8"));
+        int epochs = Integer.parseInt(arg(args, "epochs", "4"));
+        int reps = Integer.parseInt(arg(args, "reps", "50"));
+        NetworkDelay delay = NetworkDelay.parse(delayText);
+        Dataset data = data(2 * steps * BATCH);
+        System.out.printf(Locale.ROOT, "MLP %s (235,146 parameters), %d examples per rank per step, %d steps per "
+                        + "epoch, %d epochs (first one warm-up), delay %s, cores %d, java %s%n",
+                Arrays.toString(SIZES), BATCH, steps, epochs, delay, Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.version"));
+        TransportOptions net = TransportOptions.defaults().withDelay(delay);
+        double one = throughput(1, data, steps, epochs, net);
+        double two = throughput(2, data, steps, epochs, net);
+        double alone = allReduceAloneMillis(235_146, reps, net);
+        double none = allReduceAloneMillis(235_146, reps, TransportOptions.defaults());
+        System.out.printf(Locale.ROOT, "all-reduce of 235,146 floats between 2 idle ranks: %.3f ms median with the "
+                + "delay, %.3f ms without%n", alone, none);
+        System.out.printf(Locale.ROOT, "result: delay=%s one_rank_ex_s=%.0f two_ranks_ex_s=%.0f ratio=%.3f "
+                + "allreduce_alone_ms=%.3f allreduce_nodelay_ms=%.3f%n", delayText, one, two, two / one, alone, none);
+    }
+
+    private static String arg(String[] args, String key, String fallback) {
+        for (String a : args) {
+            if (a.startsWith(key + "=")) {
+                return a.substring(key.length() + 1);
+            }
+        }
+        return fallback;
+    }
+
+    /** Fashion-MNIST's training images when present (values do not change the timing), else random clusters. */
+    private static Dataset data(int n) {
+        if (Files.isDirectory(FashionMnist.defaultDir())) {
+            return FashionMnist.split(FashionMnist.defaultDir(), "train").head(n);
+        }
+        return TrainingFixtures.clusters(n, 784, 10, 1);
+    }
+
+    private static double throughput(int ranks, Dataset data, int steps, int epochs, TransportOptions net)
+            throws Exception {
+        List<Dataset> shards = new ArrayList<>();
+        for (int r = 0; r < ranks; r++) {
+            shards.add(TrainingFixtures.slice(data, r * steps * BATCH, (r + 1) * steps * BATCH));
+        }
+        TrainingSpec spec = TrainingSpec.builder(ModelFactory.mlp(SIZES, Activation.Kind.RELU, Init.PYTORCH_DEFAULT,
+                0), OptimizerFactory.momentum(0.01, 0.9, 0)).batchSize(BATCH).epochs(epochs).seed(0)
+                .transport(net).build();
+        List<ThreadedRanks.Result> results = ThreadedRanks.train(spec, shards, 1, null);
+        List<EpochResult> e = results.get(0).outcome().epochs();
+        long examples = 0;
+        long millis = 0;
+        for (int i = 1; i < e.size(); i++) {
+            examples += e.get(i).examples();
+            millis += e.get(i).millis();
+        }
+        double perSecond = examples * 1000.0 / millis;
+        var stats = results.get(0).stats();
+        System.out.printf(Locale.ROOT, "%d rank(s): %.0f examples/s (epochs 2..%d: %d examples in %d ms), "
+                        + "all-reduce in training %.3f ms mean over %d, per-epoch ms %s%n", ranks, perSecond,
+                e.size(), examples, millis, stats.meanAllReduceMillis(), stats.allReduces(),
+                e.stream().map(EpochResult::millis).toList());
+        return perSecond;
+    }
+
+    /** Median milliseconds of one all-reduce of {@code n} floats between two ranks doing nothing else. */
+    private static double allReduceAloneMillis(int n, int reps, TransportOptions options) throws Exception {
+        RankTransport a = RankTransport.listen("127.0.0.1", 0, options);
+        RankTransport b = RankTransport.listen("127.0.0.1", 0, options);
+        List<PeerAddress> peers = List.of(new PeerAddress("127.0.0.1", a.port()),
+                new PeerAddress("127.0.0.1", b.port()));
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            List<Future<double[]>> f = new ArrayList<>();
+            RankTransport[] ts = {a, b};
+            for (int r = 0; r < 2; r++) {
+                int rank = r;
+                f.add(pool.submit(() -> {
+                    ts[rank].connect(rank, peers, 99);
+                    float[] v = new float[n];
+                    double[] ms = new double[reps];
+                    for (int i = -10; i < reps; i++) {
+                        ts[rank].barrier();
+                        long t0 = System.nanoTime();
+                        ts[rank].allReduce(v, 0.5);
+                        if (i >= 0) {
+                            ms[i] = (System.nanoTime() - t0) / 1e6;
+                        }
+                    }
+                    return ms;
+                }));
+            }
+            double[] ms = f.get(0).get();
+            f.get(1).get();
+            Arrays.sort(ms);
+            return ms[reps / 2];
+        } finally {
+            pool.shutdownNow();
+            a.close();
+            b.close();
+        }
+    }
+}
