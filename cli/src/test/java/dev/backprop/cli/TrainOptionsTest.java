@@ -83,6 +83,29 @@ class TrainOptionsTest {
     }
 
     @Test
+    void initStartsFromSavedWeights() {
+        Path first = dir.resolve("first.safetensors");
+        CliRun fresh = train("--epochs", "1", "--out", first.toString()).ok();
+        CliRun more = train("--epochs", "1", "--init", first.toString(), "--out", dir.resolve("more.safetensors")
+                .toString()).ok();
+        assertTrue(more.out().contains("weights from " + first), more.out());
+        double freshLoss = firstEpochTrainLoss(fresh.out());
+        double moreLoss = firstEpochTrainLoss(more.out());
+        assertTrue(moreLoss < freshLoss, "training goes on from the saved weights: " + moreLoss + " vs " + freshLoss);
+        assertTrue(train("--init", first.toString(), "--layers", "4-16-3").err()
+                .contains("differs from the model in " + first));
+        assertTrue(train("--init", first.toString(), "--task", "regression", "--targets", "1").err()
+                .contains("holds a classification model"));
+    }
+
+    /** The train_loss column of the table row of the first epoch run. */
+    private static double firstEpochTrainLoss(String out) {
+        String header = "epoch   time_s  samples/s train_loss";
+        String row = out.substring(out.indexOf(header)).split("\n")[1].trim();
+        return Double.parseDouble(row.split("\\s+")[3]);
+    }
+
+    @Test
     void aDivergingLossStopsTrainingNamingTheStep() {
         Path out = dir.resolve("never.safetensors");
         CliRun r = train("--optimizer", "sgd", "--schedule", "none", "--lr", "1e6", "--out", out.toString());
