@@ -56,8 +56,8 @@ final class CudaBackend implements Backend {
     CudaBackend(CudaContext context, DeviceInfo deviceInfo, Map<String, String> details) {
         this.context = context;
         this.deviceInfo = deviceInfo;
-        this.memory = new CudaMemory(context);
-        this.staging = new CudaStaging(context);
+        this.memory = new CudaMemory(CudaMemory.of(context));
+        this.staging = new CudaStaging(CudaStaging.of(context));
         CudaLaunch launch = new CudaLaunch(context);
         this.elementwise = new CudaElementwise(context, launch);
         this.reductions = new CudaReductions(launch, memory);

@@ -7,6 +7,7 @@ import jcuda.driver.JCudaDriver;
 
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -28,13 +29,69 @@ final class CudaMemory {
     record Block(CUdeviceptr pointer, long bytes) {
     }
 
-    private final CudaContext context;
+    /** The driver calls the allocator makes (a seam, so the caching logic is tested without a GPU). */
+    interface Device {
+        /** {@code cuMemAlloc}; returns the CUDA result code. */
+        int allocate(CUdeviceptr pointer, long bytes);
+
+        /** {@code cuMemFree}; returns the CUDA result code. */
+        int free(CUdeviceptr pointer);
+
+        /** Waits until no queued work can still use a block. */
+        void synchronize();
+
+        /** Total device memory in bytes. */
+        long totalBytes();
+
+        /** {@code {free, total}} bytes as the driver reports them now. */
+        long[] memoryInfo();
+
+        /** The device's name, for messages. */
+        String name();
+    }
+
+    /** The JCuda implementation for a context (which must be current). */
+    static Device of(CudaContext context) {
+        return new Device() {
+            @Override
+            public int allocate(CUdeviceptr pointer, long bytes) {
+                return JCudaDriver.cuMemAlloc(pointer, bytes);
+            }
+
+            @Override
+            public int free(CUdeviceptr pointer) {
+                return JCudaDriver.cuMemFree(pointer);
+            }
+
+            @Override
+            public void synchronize() {
+                context.synchronize();
+            }
+
+            @Override
+            public long totalBytes() {
+                return context.facts.memoryBytes();
+            }
+
+            @Override
+            public long[] memoryInfo() {
+                return context.memoryInfo();
+            }
+
+            @Override
+            public String name() {
+                return context.facts.name();
+            }
+        };
+    }
+
+    private final Device device;
     private final Map<Long, ArrayDeque<CUdeviceptr>> free = new HashMap<>();
     private long cachedBytes;
     private long reservedBytes;
 
-    CudaMemory(CudaContext context) {
-        this.context = context;
+    CudaMemory(Device device) {
+        this.device = device;
     }
 
     /**
@@ -67,14 +124,14 @@ final class CudaMemory {
             cachedBytes -= size;
             return new Block(list.pop(), size);
         }
-        if (size > context.facts.memoryBytes()) {
+        if (size > device.totalBytes()) {
             throw outOfMemory(bytes, size);
         }
         CUdeviceptr p = new CUdeviceptr();
-        int rc = JCudaDriver.cuMemAlloc(p, size);
+        int rc = device.allocate(p, size);
         if (rc == CUresult.CUDA_ERROR_OUT_OF_MEMORY) {
             trim();
-            rc = JCudaDriver.cuMemAlloc(p, size);
+            rc = device.allocate(p, size);
         }
         if (rc == CUresult.CUDA_ERROR_OUT_OF_MEMORY) {
             throw outOfMemory(bytes, size);
@@ -87,19 +144,19 @@ final class CudaMemory {
     private DeviceOutOfMemoryException outOfMemory(long bytes, long size) {
         String state;
         try {
-            long[] info = context.memoryInfo();
+            long[] info = device.memoryInfo();
             state = mib(info[0]) + " free of " + mib(info[1]);
         } catch (RuntimeException e) {
             state = "free memory unknown";
         }
         return new DeviceOutOfMemoryException("cuda: cannot allocate " + bytes + " bytes (" + mib(size)
-                + " block) on " + context.facts.name() + ": " + state + " after emptying this backend's cache; "
-                + "this backend holds " + mib(reservedBytes) + " in live buffers; release tensors or use smaller "
-                + "batches");
+                + " block) on " + device.name() + ": " + state + " after emptying this backend's cache, which "
+                + "holds " + mib(reservedBytes - cachedBytes) + " in live buffers; release tensors or use "
+                + "smaller batches");
     }
 
     private static String mib(long bytes) {
-        return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024.0));
+        return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024.0));
     }
 
     /** Returns a block to its free list. */
@@ -110,15 +167,16 @@ final class CudaMemory {
 
     /** Waits for queued work (which may still use cached blocks), then returns every cached block to the driver. */
     void trim() {
-        context.synchronize();
+        device.synchronize();
         for (Map.Entry<Long, ArrayDeque<CUdeviceptr>> e : free.entrySet()) {
-            for (CUdeviceptr p : e.getValue()) {
-                CudaCheck.check(JCudaDriver.cuMemFree(p), "cuMemFree");
+            while (!e.getValue().isEmpty()) {
+                CudaCheck.check(device.free(e.getValue().peek()), "cuMemFree");
+                e.getValue().pop();
                 reservedBytes -= e.getKey();
+                cachedBytes -= e.getKey();
             }
         }
         free.clear();
-        cachedBytes = 0;
     }
 
     /** Bytes in free lists. */
@@ -133,7 +191,7 @@ final class CudaMemory {
 
     /** Gives a live block straight back to the driver (on close, for buffers the user never released). */
     void destroy(Block block) {
-        CudaCheck.check(JCudaDriver.cuMemFree(block.pointer()), "cuMemFree");
+        CudaCheck.check(device.free(block.pointer()), "cuMemFree");
         reservedBytes -= block.bytes();
     }
 }

@@ -32,104 +32,145 @@ final class CudaStaging implements AutoCloseable {
         void copy(long from, int bytes, ByteBuffer target);
     }
 
-    private static final class Slot {
-        final Pointer host = new Pointer();
-        ByteBuffer view;
-        final CUevent done = new CUevent();
-        boolean inFlight;
-        boolean eventCreated;
+    /** The driver calls the ring makes, per slot (a seam, so the ring is tested without a GPU). */
+    interface Device {
+        /** Pinned host memory for {@code slot}, viewed as a buffer. */
+        ByteBuffer allocatePinned(int slot, int bytes);
+
+        /** Queues the copy of {@code bytes} from {@code slot} at {@code slotOffset} to {@code dst + dstOffset}. */
+        void copyAsync(CUdeviceptr dst, long dstOffset, int slot, int slotOffset, int bytes);
+
+        /** Records that everything queued so far includes the copies from {@code slot}. */
+        void record(int slot);
+
+        /** Waits for what the last {@link #record} of {@code slot} covered. */
+        void await(int slot);
+
+        /** Frees the slot's pinned memory and event. */
+        void release(int slot);
     }
 
-    private final CudaContext context;
-    private final List<Slot> slots = new ArrayList<>();
+    /** The JCuda implementation on a context's stream. */
+    static Device of(CudaContext context) {
+        return new Device() {
+            private final List<Pointer> hosts = new ArrayList<>();
+            private final List<CUevent> events = new ArrayList<>();
+
+            @Override
+            public ByteBuffer allocatePinned(int slot, int bytes) {
+                Pointer host = new Pointer();
+                CudaCheck.check(JCudaDriver.cuMemAllocHost(host, bytes), "cuMemAllocHost(" + bytes + ")");
+                hosts.add(slot, host);
+                events.add(slot, null);
+                return host.getByteBuffer(0, bytes);
+            }
+
+            @Override
+            public void copyAsync(CUdeviceptr dst, long dstOffset, int slot, int slotOffset, int bytes) {
+                CudaCheck.check(JCudaDriver.cuMemcpyHtoDAsync(dst.withByteOffset(dstOffset),
+                        hosts.get(slot).withByteOffset(slotOffset), bytes, context.stream), "cuMemcpyHtoDAsync");
+            }
+
+            @Override
+            public void record(int slot) {
+                if (events.get(slot) == null) {
+                    CUevent e = new CUevent();
+                    CudaCheck.check(JCudaDriver.cuEventCreate(e, CUevent_flags.CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+                    events.set(slot, e);
+                }
+                CudaCheck.check(JCudaDriver.cuEventRecord(events.get(slot), context.stream), "cuEventRecord");
+            }
+
+            @Override
+            public void await(int slot) {
+                CudaCheck.check(JCudaDriver.cuEventSynchronize(events.get(slot)), "cuEventSynchronize");
+            }
+
+            @Override
+            public void release(int slot) {
+                if (events.get(slot) != null) {
+                    CudaCheck.check(JCudaDriver.cuEventDestroy(events.get(slot)), "cuEventDestroy");
+                    events.set(slot, null);
+                }
+                CudaCheck.check(JCudaDriver.cuMemFreeHost(hosts.get(slot)), "cuMemFreeHost");
+            }
+        };
+    }
+
+    private final Device device;
+    private final List<ByteBuffer> views = new ArrayList<>();
+    private final boolean[] inFlight = new boolean[SLOTS];
     private int current;
     private int used;
 
-    CudaStaging(CudaContext context) {
-        this.context = context;
+    CudaStaging(Device device) {
+        this.device = device;
     }
 
     /** Queues the copy of {@code bytes} bytes from {@code source} to {@code dst}; {@code elementSize} keeps pieces whole. */
     void upload(Source source, long bytes, int elementSize, CUdeviceptr dst) {
         long done = 0;
         while (done < bytes) {
-            Slot slot = slot(current);
             int space = (SLOT_BYTES - used) / elementSize * elementSize;
             if (space == 0) {
                 advance();
                 continue;
             }
             int piece = (int) Math.min(space, bytes - done);
-            ByteBuffer target = slot.view.duplicate().order(ByteOrder.nativeOrder());
+            ByteBuffer target = view(current).duplicate();
             target.position(used).limit(used + piece);
             source.copy(done, piece, target.slice().order(ByteOrder.nativeOrder()));
-            CudaCheck.check(JCudaDriver.cuMemcpyHtoDAsync(dst.withByteOffset(done), slot.host.withByteOffset(used),
-                    piece, context.stream), "cuMemcpyHtoDAsync");
-            slot.inFlight = true;
+            device.copyAsync(dst, done, current, used, piece);
+            inFlight[current] = true;
             used = Math.min(SLOT_BYTES, (used + piece + ALIGN - 1) / ALIGN * ALIGN);
             done += piece;
         }
     }
 
-    private Slot slot(int index) {
-        while (slots.size() <= index) {
-            Slot s = new Slot();
-            CudaCheck.check(JCudaDriver.cuMemAllocHost(s.host, SLOT_BYTES), "cuMemAllocHost(" + SLOT_BYTES + ")");
-            s.view = s.host.getByteBuffer(0, SLOT_BYTES);
-            slots.add(s);
+    private ByteBuffer view(int slot) {
+        while (views.size() <= slot) {
+            views.add(device.allocatePinned(views.size(), SLOT_BYTES));
         }
-        return slots.get(index);
+        return views.get(slot);
     }
 
     private void advance() {
-        Slot leaving = slot(current);
-        if (leaving.inFlight) {
-            if (!leaving.eventCreated) {
-                CudaCheck.check(JCudaDriver.cuEventCreate(leaving.done, CUevent_flags.CU_EVENT_DISABLE_TIMING),
-                        "cuEventCreate");
-                leaving.eventCreated = true;
-            }
-            CudaCheck.check(JCudaDriver.cuEventRecord(leaving.done, context.stream), "cuEventRecord");
+        if (inFlight[current]) {
+            device.record(current);
         }
         current = (current + 1) % SLOTS;
         used = 0;
-        Slot next = slot(current);
-        if (next.inFlight) {
-            CudaCheck.check(JCudaDriver.cuEventSynchronize(next.done), "cuEventSynchronize");
-            next.inFlight = false;
+        if (inFlight[current]) {
+            device.await(current);
+            inFlight[current] = false;
         }
     }
 
     /** Called after the stream was synchronized: no copy reads any slot any more. */
     void idle() {
-        for (Slot s : slots) {
-            s.inFlight = false;
-        }
+        java.util.Arrays.fill(inFlight, false);
         used = 0;
     }
 
     /** Pinned bytes held. */
     long pinnedBytes() {
-        return (long) slots.size() * SLOT_BYTES;
+        return (long) views.size() * SLOT_BYTES;
     }
 
     /** Frees the pinned memory and events; the stream must have been synchronized. */
     @Override
     public void close() {
         RuntimeException first = null;
-        for (Slot s : slots) {
+        for (int slot = 0; slot < views.size(); slot++) {
             try {
-                if (s.eventCreated) {
-                    CudaCheck.check(JCudaDriver.cuEventDestroy(s.done), "cuEventDestroy");
-                }
-                CudaCheck.check(JCudaDriver.cuMemFreeHost(s.host), "cuMemFreeHost");
+                device.release(slot);
             } catch (RuntimeException e) {
                 if (first == null) {
                     first = e;
                 }
             }
         }
-        slots.clear();
+        views.clear();
         if (first != null) {
             throw first;
         }
