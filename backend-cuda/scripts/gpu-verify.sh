@@ -55,7 +55,7 @@ if ! ldconfig -p 2>/dev/null | grep -q 'libcuda\.so\.1 '; then
 fi
 if [[ -z "${BACKPROP_CUBLAS_LIBRARY:-}" ]]; then
     found=$( { ldconfig -p 2>/dev/null | awk '/libcublas\.so\.1[23] /{print $NF}';
-        find /usr/local /usr/lib /opt -maxdepth 9 -name 'libcublas.so.1[23]' 2>/dev/null; } | sort -u)
+        find /usr/local /usr/lib /opt -maxdepth 10 -name 'libcublas.so.1[23]' 2>/dev/null; } | sort -u)
     echo "cuBLAS libraries found:"; echo "${found:-  none}" | sed 's/^/  /'
     prefer=${CUBLAS_PREFER:-13}
     other=$(( prefer == 13 ? 12 : 13 ))
