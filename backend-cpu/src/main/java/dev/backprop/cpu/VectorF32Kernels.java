@@ -9,8 +9,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * FLOAT32 loops on {@code jdk.incubator.vector} ({@link FloatVector#SPECIES_PREFERRED}). Exact operations
  * (arithmetic, comparisons, selections) finish their last {@code n mod L} elements with the scalar loops, which
- * give bit-identical results; transcendental ones are in {@link VectorUnary} and {@link VectorMath}. LOG and POW
- * use the scalar loops ({@link Math#log}, {@link Math#pow}).
+ * give bit-identical results; unary ops are in {@link VectorUnary} (transcendental ones built on
+ * {@link VectorMath}), binary ops in {@link VectorBinary}. LOG and POW use the scalar loops ({@link Math#log},
+ * {@link Math#pow}).
  *
  * <p>Only loaded after {@link CpuVectorApi} has found the incubator module; nothing else refers to this class.
  */
@@ -49,45 +50,7 @@ final class VectorF32Kernels implements F32Kernels {
     @Override
     public void binary(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
         int w = S.loopBound(n);
-        FloatVector zero = FloatVector.zero(S), one = FloatVector.broadcast(S, 1f);
-        switch (op) {
-            case ADD -> { for (int i = 0; i < w; i += L) ld(a, ao + i).add(ld(b, bo + i)).intoArray(out, oo + i); }
-            case SUB -> { for (int i = 0; i < w; i += L) ld(a, ao + i).sub(ld(b, bo + i)).intoArray(out, oo + i); }
-            case MUL -> { for (int i = 0; i < w; i += L) ld(a, ao + i).mul(ld(b, bo + i)).intoArray(out, oo + i); }
-            case DIV -> { for (int i = 0; i < w; i += L) ld(a, ao + i).div(ld(b, bo + i)).intoArray(out, oo + i); }
-            case MAX -> { for (int i = 0; i < w; i += L) ld(a, ao + i).max(ld(b, bo + i)).intoArray(out, oo + i); }
-            case MIN -> { for (int i = 0; i < w; i += L) ld(a, ao + i).min(ld(b, bo + i)).intoArray(out, oo + i); }
-            case EQ -> {
-                for (int i = 0; i < w; i += L) {
-                    zero.blend(one, ld(a, ao + i).compare(VectorOperators.EQ, ld(b, bo + i))).intoArray(out, oo + i);
-                }
-            }
-            case NE -> {
-                for (int i = 0; i < w; i += L) {
-                    zero.blend(one, ld(a, ao + i).compare(VectorOperators.NE, ld(b, bo + i))).intoArray(out, oo + i);
-                }
-            }
-            case LT -> {
-                for (int i = 0; i < w; i += L) {
-                    zero.blend(one, ld(a, ao + i).compare(VectorOperators.LT, ld(b, bo + i))).intoArray(out, oo + i);
-                }
-            }
-            case LE -> {
-                for (int i = 0; i < w; i += L) {
-                    zero.blend(one, ld(a, ao + i).compare(VectorOperators.LE, ld(b, bo + i))).intoArray(out, oo + i);
-                }
-            }
-            case GT -> {
-                for (int i = 0; i < w; i += L) {
-                    zero.blend(one, ld(a, ao + i).compare(VectorOperators.GT, ld(b, bo + i))).intoArray(out, oo + i);
-                }
-            }
-            case GE -> {
-                for (int i = 0; i < w; i += L) {
-                    zero.blend(one, ld(a, ao + i).compare(VectorOperators.GE, ld(b, bo + i))).intoArray(out, oo + i);
-                }
-            }
-        }
+        VectorBinary.whole(op, a, ao, b, bo, out, oo, w);
         scalar.binary(op, a, ao + w, b, bo + w, out, oo + w, n - w);
     }
 

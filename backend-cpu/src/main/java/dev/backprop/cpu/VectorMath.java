@@ -7,19 +7,26 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * exp, sigmoid and tanh on {@link FloatVector}s, built from adds, multiplies and FMAs only, so the JIT compiles
- * them to straight-line SIMD code on every JDK from 17 (the incubator's own {@code lanewise(EXP)} is a scalar
- * loop where no vector math library is bundled, and its accuracy is not specified).
+ * exp, sigmoid, tanh and the two derivatives over float arrays on {@code jdk.incubator.vector}, built from adds,
+ * multiplies and FMAs only, so the JIT compiles them to straight-line SIMD code on every JDK from 17 (the
+ * incubator's own {@code lanewise(EXP)} is a scalar loop where no vector math library is bundled, and its
+ * accuracy is not specified). Every function works on whole vectors: {@code n} is a multiple of the lane count.
+ *
+ * <h2>Why array in, array out</h2>
+ * A method that takes or returns a {@code FloatVector} is only fast when the JIT inlines it; once such a helper
+ * has been compiled on its own (it is hot: every loop calls it), later loops may call it instead, and every
+ * vector crossing the call is boxed on the heap (measured: tanh at a third of its speed). So there is one exp
+ * loop, {@link #exp}, and the other functions run it into a scratch block (kept in L1) and finish with a second,
+ * simple loop.
  *
  * <h2>Accuracy (checked by {@code VectorMathTest} against {@link Math} in double)</h2>
  * <ul>
  *   <li>{@link #exp}: relative error at most {@link #EXP_MAX_REL_ERROR} = 2⁻²³ ≈ 1.2e-7 for results in the
  *       normal float range (measured worst 8.5e-8 over 4M random inputs in [-87.3, 88.7]); {@code +inf} above
  *       ln(Float.MAX_VALUE), gradual underflow to 0 below; NaN stays NaN.</li>
- *   <li>{@link #sigmoid}, {@link #tanh}: relative error at most {@link #MAX_REL_ERROR} = 2⁻²² ≈ 2.4e-7
- *       (measured worst 1.5e-7).</li>
- *   <li>{@link #sigmoidDerivative}, {@link #tanhDerivative}: relative error at most
- *       {@link #DERIVATIVE_MAX_REL_ERROR} = 2⁻²¹ ≈ 4.8e-7 (measured worst 2.7e-7).</li>
+ *   <li>{@link #sigmoid}, {@link #tanh}: relative error at most {@link #MAX_REL_ERROR} = 2⁻²² ≈ 2.4e-7.</li>
+ *   <li>{@link #sigmoidBackward}, {@link #tanhBackward} (the derivative, before the product with g): relative
+ *       error at most {@link #DERIVATIVE_MAX_REL_ERROR} = 2⁻²¹ ≈ 4.8e-7.</li>
  * </ul>
  *
  * <h2>Method (after Cephes' {@code expf}/{@code tanhf})</h2>
@@ -27,8 +34,11 @@ import jdk.incubator.vector.VectorSpecies;
  * (Cody–Waite split of ln 2, so r is exact to float precision), {@code e^r ≈ 1 + r + r²·P(r)} with Cephes'
  * degree-5 minimax P on {@code |r| ≤ ln2/2}, then the result is scaled by {@code 2^n} as two factors
  * {@code 2^⌊n/2⌋·2^(n-⌊n/2⌋)} so both stay normal floats across the whole input range (x is clamped to
- * [-104, 89], where e^x is already 0 or +inf in float). tanh: an odd polynomial for {@code |x| < 0.625}, where
- * {@code 1 - 2/(e^{2x}+1)} would cancel, and that formula with the sign restored elsewhere.
+ * [-104, 89], where e^x is already 0 or +inf in float). sigmoid: {@code 1/(1+e^-x)}. tanh: Cephes' odd
+ * polynomial for {@code |x| < 0.625}, where the exponential form would cancel, else {@code (1-u)/(1+u)} with
+ * {@code u = e^-2|x|} and x's sign. Derivatives: {@code σ' = t/(1+t)²} with {@code t = e^-|x|} and
+ * {@code tanh' = 4u/(1+u)²}, which neither cancel (as {@code 1-σ} and {@code 1-tanh²} do for large |x|) nor
+ * overflow.
  */
 final class VectorMath {
     /** Stated (and tested) bound on the relative error of {@link #exp} over the normal float range. */
@@ -39,6 +49,10 @@ final class VectorMath {
     static final double DERIVATIVE_MAX_REL_ERROR = 0x1p-21;
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> IS = S.withLanes(int.class);
+    private static final int L = S.length();
+    /** Elements per scratch block between the exp pass and the finishing pass (4 KiB: stays in L1). */
+    private static final int BLOCK = 1024;
     private static final float LOG2E = 1.44269504088896341f;
     private static final float ROUND = 0x1.8p23f;
     private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND);
@@ -48,65 +62,108 @@ final class VectorMath {
     private VectorMath() {
     }
 
-    /** {@code e^x} per lane. */
-    static FloatVector exp(FloatVector x) {
-        FloatVector xc = x.max(-104f).min(89f);
-        FloatVector t = xc.fma(LOG2E, ROUND);
-        FloatVector n = t.sub(ROUND);
-        FloatVector r = n.fma(c(-LN2_HI), xc);
-        r = n.fma(c(-LN2_LO), r);
-        FloatVector p = r.fma(1.9875691500E-4f, 1.3981999507E-3f);
-        p = p.fma(r, c(8.3334519073E-3f));
-        p = p.fma(r, c(4.1665795894E-2f));
-        p = p.fma(r, c(1.6666665459E-1f));
-        p = p.fma(r, c(5.0000001201E-1f));
-        FloatVector e = p.fma(r.mul(r), r).add(1f);
-        IntVector k = t.reinterpretAsInts();
-        k = k.sub(ROUND_BITS);
-        IntVector k1 = k.lanewise(VectorOperators.ASHR, 1);
-        IntVector k2 = k.sub(k1);
-        FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        FloatVector s2 = k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return e.mul(s1).mul(s2);
-    }
-
-    /** {@code 1/(1+e^-x)} per lane. */
-    static FloatVector sigmoid(FloatVector x) {
-        return c(1f).div(exp(x.neg()).add(1f));
-    }
-
-    /** {@code tanh x} per lane. */
-    static FloatVector tanh(FloatVector x) {
-        FloatVector ax = x.abs();
-        FloatVector z = x.mul(x);
-        FloatVector p = z.fma(-5.70498872745E-3f, 2.06390887954E-2f);
-        p = p.fma(z, c(-5.37397155531E-2f));
-        p = p.fma(z, c(1.33314422036E-1f));
-        p = p.fma(z, c(-3.33332819422E-1f));
-        FloatVector small = p.mul(z).fma(x, x);
-        FloatVector e = exp(ax.add(ax));
-        FloatVector big = c(-2f).div(e.add(1f)).add(1f);
-        big = big.blend(big.neg(), x.compare(VectorOperators.LT, 0f));
-        VectorMask<Float> useSmall = ax.compare(VectorOperators.LT, 0.625f);
-        return big.blend(small, useSmall);
-    }
-
     /**
-     * {@code σ'(x) = σ(x)(1-σ(x))}, as {@code t/(1+t)²} with {@code t = e^-|x|}: the derivative is even, and this
-     * form has neither the cancellation of {@code 1-σ(x)} for large x nor an overflow of {@code e^-x}.
+     * {@code y[i] = e^(a·v + b)} where {@code v} is {@code x[i]}, or {@code |x[i]|} when {@code abs}. {@code y}
+     * may be the same range as {@code x}.
      */
-    static FloatVector sigmoidDerivative(FloatVector x) {
-        FloatVector t = exp(x.abs().neg());
-        FloatVector d = t.add(1f);
-        return t.div(d.mul(d));
+    static void exp(float[] x, int xo, float a, float b, boolean abs, float[] y, int yo, int n) {
+        IntVector keep = IntVector.broadcast(IS, abs ? 0x7fffffff : -1);
+        FloatVector lo = c(-104f), hi = c(89f), nHi = c(-LN2_HI), nLo = c(-LN2_LO);
+        FloatVector p3 = c(8.3334519073E-3f), p2 = c(4.1665795894E-2f), p1 = c(1.6666665459E-1f);
+        FloatVector p0 = c(5.0000001201E-1f);
+        for (int i = 0; i < n; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i).reinterpretAsInts().and(keep).reinterpretAsFloats()
+                    .fma(a, b);
+            // Clamped with compare-and-blend (cheaper than max/min, whose NaN and -0 rules cost extra
+            // instructions); NaN compares false both times and passes through.
+            v = v.blend(lo, v.compare(VectorOperators.LT, lo)).blend(hi, v.compare(VectorOperators.GT, hi));
+            FloatVector t = v.fma(LOG2E, ROUND);
+            FloatVector k = t.sub(ROUND);
+            FloatVector r = k.fma(nHi, v);
+            r = k.fma(nLo, r);
+            FloatVector p = r.fma(1.9875691500E-4f, 1.3981999507E-3f);
+            p = p.fma(r, p3).fma(r, p2).fma(r, p1).fma(r, p0);
+            FloatVector e = p.fma(r.mul(r), r).add(1f);
+            IntVector bits = t.reinterpretAsInts().sub(ROUND_BITS);
+            IntVector k1 = bits.lanewise(VectorOperators.ASHR, 1);
+            IntVector k2 = bits.sub(k1);
+            FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector s2 = k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            e.mul(s1).mul(s2).intoArray(y, yo + i);
+        }
     }
 
-    /** {@code tanh'(x) = 1 - tanh²x}, as {@code 4u/(1+u)²} with {@code u = e^-2|x|} (no cancellation near ±1). */
-    static FloatVector tanhDerivative(FloatVector x) {
-        FloatVector ax = x.abs();
-        FloatVector u = exp(ax.add(ax).neg());
-        FloatVector d = u.add(1f);
-        return u.mul(4f).div(d.mul(d));
+    /** {@code y = 1/(1+e^-x)}; {@code y} may be the same range as {@code x}. */
+    static void sigmoid(float[] x, int xo, float[] y, int yo, int n) {
+        float[] t = new float[Math.min(n, BLOCK)];
+        for (int s = 0; s < n; s += BLOCK) {
+            int len = Math.min(BLOCK, n - s);
+            exp(x, xo + s, -1f, 0f, false, t, 0, len);
+            FloatVector one = c(1f);
+            for (int i = 0; i < len; i += L) {
+                one.div(FloatVector.fromArray(S, t, i).add(one)).intoArray(y, yo + s + i);
+            }
+        }
+    }
+
+    /** {@code y = tanh x}; {@code y} may be the same range as {@code x}. */
+    static void tanh(float[] x, int xo, float[] y, int yo, int n) {
+        float[] u = new float[Math.min(n, BLOCK)];
+        for (int s = 0; s < n; s += BLOCK) {
+            int len = Math.min(BLOCK, n - s);
+            exp(x, xo + s, -2f, 0f, true, u, 0, len);
+            FloatVector one = c(1f), q3 = c(-5.37397155531E-2f), q2 = c(1.33314422036E-1f);
+            FloatVector q1 = c(-3.33332819422E-1f);
+            IntVector sign = IntVector.broadcast(IS, 0x80000000);
+            for (int i = 0; i < len; i += L) {
+                FloatVector v = FloatVector.fromArray(S, x, xo + s + i), uv = FloatVector.fromArray(S, u, i);
+                FloatVector z = v.mul(v);
+                FloatVector p = z.fma(-5.70498872745E-3f, 2.06390887954E-2f).fma(z, q3).fma(z, q2).fma(z, q1);
+                FloatVector small = p.mul(z).fma(v, v);
+                FloatVector big = one.sub(uv).div(one.add(uv));
+                big = big.reinterpretAsInts().or(v.reinterpretAsInts().and(sign)).reinterpretAsFloats();
+                VectorMask<Float> useSmall = v.abs().compare(VectorOperators.LT, 0.625f);
+                big.blend(small, useSmall).intoArray(y, yo + s + i);
+            }
+        }
+    }
+
+    /** {@code dx = σ'(x)·g} with {@code σ' = t/(1+t)²}, {@code t = e^-|x|}; dx may be the range of x or g. */
+    static void sigmoidBackward(float[] x, int xo, float[] g, int go, float[] dx, int dxo, int n) {
+        float[] t = new float[Math.min(n, BLOCK)];
+        for (int s = 0; s < n; s += BLOCK) {
+            int len = Math.min(BLOCK, n - s);
+            exp(x, xo + s, -1f, 0f, true, t, 0, len);
+            for (int i = 0; i < len; i += L) {
+                FloatVector tv = FloatVector.fromArray(S, t, i), d = tv.add(1f);
+                tv.div(d.mul(d)).mul(FloatVector.fromArray(S, g, go + s + i)).intoArray(dx, dxo + s + i);
+            }
+        }
+    }
+
+    /** {@code dx = tanh'(x)·g} with {@code tanh' = 4u/(1+u)²}, {@code u = e^-2|x|}; dx may be x's or g's range. */
+    static void tanhBackward(float[] x, int xo, float[] g, int go, float[] dx, int dxo, int n) {
+        float[] u = new float[Math.min(n, BLOCK)];
+        for (int s = 0; s < n; s += BLOCK) {
+            int len = Math.min(BLOCK, n - s);
+            exp(x, xo + s, -2f, 0f, true, u, 0, len);
+            for (int i = 0; i < len; i += L) {
+                FloatVector uv = FloatVector.fromArray(S, u, i), d = uv.add(1f);
+                uv.mul(4f).div(d.mul(d)).mul(FloatVector.fromArray(S, g, go + s + i)).intoArray(dx, dxo + s + i);
+            }
+        }
+    }
+
+    /** {@code dx = e^x·g}; dx may be the range of x or g. */
+    static void expBackward(float[] x, int xo, float[] g, int go, float[] dx, int dxo, int n) {
+        float[] e = new float[Math.min(n, BLOCK)];
+        for (int s = 0; s < n; s += BLOCK) {
+            int len = Math.min(BLOCK, n - s);
+            exp(x, xo + s, 1f, 0f, false, e, 0, len);
+            for (int i = 0; i < len; i += L) {
+                FloatVector.fromArray(S, e, i).mul(FloatVector.fromArray(S, g, go + s + i)).intoArray(dx, dxo + s + i);
+            }
+        }
     }
 
     private static FloatVector c(float v) {

@@ -52,75 +52,110 @@ final class VectorUnary {
         }
     }
 
+    /** Dispatches to one loop per op: each compiles on its own, within its own inlining budget. */
     private static void forwardWhole(UnaryOp op, float lo, float hi, float[] x, int xo, float[] y, int yo, int n) {
-        FloatVector zero = FloatVector.zero(S), one = FloatVector.broadcast(S, 1f);
         switch (op) {
-            case NEG -> { for (int i = 0; i < n; i += L) load(x, xo + i).neg().intoArray(y, yo + i); }
-            case ABS -> { for (int i = 0; i < n; i += L) load(x, xo + i).abs().intoArray(y, yo + i); }
-            case EXP -> { for (int i = 0; i < n; i += L) VectorMath.exp(load(x, xo + i)).intoArray(y, yo + i); }
-            case SQRT -> { for (int i = 0; i < n; i += L) load(x, xo + i).sqrt().intoArray(y, yo + i); }
-            case SIGMOID -> {
-                for (int i = 0; i < n; i += L) VectorMath.sigmoid(load(x, xo + i)).intoArray(y, yo + i);
-            }
-            case TANH -> { for (int i = 0; i < n; i += L) VectorMath.tanh(load(x, xo + i)).intoArray(y, yo + i); }
-            case RELU -> { for (int i = 0; i < n; i += L) load(x, xo + i).max(0f).intoArray(y, yo + i); }
-            case THRESHOLD -> {
-                for (int i = 0; i < n; i += L) {
-                    zero.blend(one, load(x, xo + i).compare(VectorOperators.GE, 0f)).intoArray(y, yo + i);
-                }
-            }
-            case CLAMP -> { for (int i = 0; i < n; i += L) load(x, xo + i).max(lo).min(hi).intoArray(y, yo + i); }
+            case NEG -> neg(x, xo, y, yo, n);
+            case ABS -> abs(x, xo, y, yo, n);
+            case EXP -> VectorMath.exp(x, xo, 1f, 0f, false, y, yo, n);
+            case SQRT -> sqrt(x, xo, y, yo, n);
+            case SIGMOID -> VectorMath.sigmoid(x, xo, y, yo, n);
+            case TANH -> VectorMath.tanh(x, xo, y, yo, n);
+            case RELU -> relu(x, xo, y, yo, n);
+            case THRESHOLD -> threshold(x, xo, y, yo, n);
+            case CLAMP -> clamp(lo, hi, x, xo, y, yo, n);
             default -> throw new IllegalArgumentException("cpu: no vector loop for " + op);
         }
     }
 
+    private static void neg(float[] x, int xo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i += L) {
+            load(x, xo + i).neg().intoArray(y, yo + i);
+        }
+    }
+
+    private static void abs(float[] x, int xo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i += L) {
+            load(x, xo + i).abs().intoArray(y, yo + i);
+        }
+    }
+
+    private static void sqrt(float[] x, int xo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i += L) {
+            load(x, xo + i).sqrt().intoArray(y, yo + i);
+        }
+    }
+
+    private static void relu(float[] x, int xo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i += L) {
+            load(x, xo + i).max(0f).intoArray(y, yo + i);
+        }
+    }
+
+    private static void threshold(float[] x, int xo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i += L) {
+            VectorMask<Float> nonNegative = load(x, xo + i).compare(VectorOperators.GE, 0f);
+            FloatVector.zero(S).blend(FloatVector.broadcast(S, 1f), nonNegative).intoArray(y, yo + i);
+        }
+    }
+
+    private static void clamp(float lo, float hi, float[] x, int xo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i += L) {
+            load(x, xo + i).max(lo).min(hi).intoArray(y, yo + i);
+        }
+    }
+
+    /** Dispatches to one loop per op, as {@link #forwardWhole} does. */
     private static void backwardWhole(UnaryOp op, float lo, float hi, float[] x, int xo, float[] g, int go,
                                       float[] dx, int dxo, int n) {
-        FloatVector zero = FloatVector.zero(S);
         switch (op) {
-            case NEG -> { for (int i = 0; i < n; i += L) load(g, go + i).neg().intoArray(dx, dxo + i); }
-            case EXP -> {
-                for (int i = 0; i < n; i += L) {
-                    VectorMath.exp(load(x, xo + i)).mul(load(g, go + i)).intoArray(dx, dxo + i);
-                }
-            }
-            case SQRT -> {
-                for (int i = 0; i < n; i += L) {
-                    load(g, go + i).div(load(x, xo + i).sqrt().mul(2f)).intoArray(dx, dxo + i);
-                }
-            }
-            case ABS -> {
-                for (int i = 0; i < n; i += L) {
-                    FloatVector v = load(x, xo + i), gv = load(g, go + i);
-                    // sign(x)·g, with x·g giving sign(±0)·g = ±0 and NaN for NaN, as Math.signum does.
-                    v.mul(gv).blend(gv, v.compare(VectorOperators.GT, 0f))
-                            .blend(gv.neg(), v.compare(VectorOperators.LT, 0f)).intoArray(dx, dxo + i);
-                }
-            }
-            case SIGMOID -> {
-                for (int i = 0; i < n; i += L) {
-                    VectorMath.sigmoidDerivative(load(x, xo + i)).mul(load(g, go + i)).intoArray(dx, dxo + i);
-                }
-            }
-            case TANH -> {
-                for (int i = 0; i < n; i += L) {
-                    VectorMath.tanhDerivative(load(x, xo + i)).mul(load(g, go + i)).intoArray(dx, dxo + i);
-                }
-            }
-            case RELU -> {
-                for (int i = 0; i < n; i += L) {
-                    zero.blend(load(g, go + i), load(x, xo + i).compare(VectorOperators.GT, 0f)).intoArray(dx, dxo + i);
-                }
-            }
-            case THRESHOLD -> { for (int i = 0; i < n; i += L) zero.intoArray(dx, dxo + i); }
-            case CLAMP -> {
-                for (int i = 0; i < n; i += L) {
-                    FloatVector v = load(x, xo + i);
-                    VectorMask<Float> in = v.compare(VectorOperators.GE, lo).and(v.compare(VectorOperators.LE, hi));
-                    zero.blend(load(g, go + i), in).intoArray(dx, dxo + i);
-                }
-            }
+            case NEG -> negBackward(x, xo, g, go, dx, dxo, n);
+            case EXP -> VectorMath.expBackward(x, xo, g, go, dx, dxo, n);
+            case SQRT -> sqrtBackward(x, xo, g, go, dx, dxo, n);
+            case SIGMOID -> VectorMath.sigmoidBackward(x, xo, g, go, dx, dxo, n);
+            case TANH -> VectorMath.tanhBackward(x, xo, g, go, dx, dxo, n);
+            case RELU -> reluBackward(x, xo, g, go, dx, dxo, n);
+            case ABS -> absBackward(x, xo, g, go, dx, dxo, n);
+            case CLAMP -> clampBackward(lo, hi, x, xo, g, go, dx, dxo, n);
+            case THRESHOLD -> java.util.Arrays.fill(dx, dxo, dxo + n, 0f);
             default -> throw new IllegalArgumentException("cpu: no vector loop for " + op);
+        }
+    }
+
+    private static void negBackward(float[] x, int xo, float[] g, int go, float[] dx, int dxo, int n) {
+        for (int i = 0; i < n; i += L) {
+            load(g, go + i).neg().intoArray(dx, dxo + i);
+        }
+    }
+
+    private static void sqrtBackward(float[] x, int xo, float[] g, int go, float[] dx, int dxo, int n) {
+        for (int i = 0; i < n; i += L) {
+            load(g, go + i).div(load(x, xo + i).sqrt().mul(2f)).intoArray(dx, dxo + i);
+        }
+    }
+
+    private static void reluBackward(float[] x, int xo, float[] g, int go, float[] dx, int dxo, int n) {
+        for (int i = 0; i < n; i += L) {
+            VectorMask<Float> positive = load(x, xo + i).compare(VectorOperators.GT, 0f);
+            FloatVector.zero(S).blend(load(g, go + i), positive).intoArray(dx, dxo + i);
+        }
+    }
+
+    /** {@code sign(x)·g}, with {@code x·g} giving {@code sign(±0)·g = ±0} and NaN for NaN, as Math.signum does. */
+    private static void absBackward(float[] x, int xo, float[] g, int go, float[] dx, int dxo, int n) {
+        for (int i = 0; i < n; i += L) {
+            FloatVector v = load(x, xo + i), gv = load(g, go + i);
+            v.mul(gv).blend(gv, v.compare(VectorOperators.GT, 0f)).blend(gv.neg(), v.compare(VectorOperators.LT, 0f))
+                    .intoArray(dx, dxo + i);
+        }
+    }
+
+    private static void clampBackward(float lo, float hi, float[] x, int xo, float[] g, int go, float[] dx, int dxo,
+                                      int n) {
+        for (int i = 0; i < n; i += L) {
+            FloatVector v = load(x, xo + i);
+            VectorMask<Float> in = v.compare(VectorOperators.GE, lo).and(v.compare(VectorOperators.LE, hi));
+            FloatVector.zero(S).blend(load(g, go + i), in).intoArray(dx, dxo + i);
         }
     }
 

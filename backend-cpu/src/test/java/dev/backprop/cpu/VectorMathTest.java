@@ -7,7 +7,6 @@ import org.junit.jupiter.api.Test;
 
 import java.util.Random;
 import java.util.function.DoubleUnaryOperator;
-import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,13 +25,30 @@ class VectorMathTest {
         assumeTrue(CpuVectorApi.modulePresent(), "jdk.incubator.vector is not resolved in this test JVM");
     }
 
-    /** Applies a vector function to every element (length padded to whole vectors with zeros). */
-    private static float[] apply(UnaryOperator<FloatVector> f, float[] x) {
+    /** One of the array functions of {@link VectorMath}, on whole vectors. */
+    private interface Fn {
+        void apply(float[] x, float[] y, int n);
+    }
+
+    private static final Fn EXP = (x, y, n) -> VectorMath.exp(x, 0, 1f, 0f, false, y, 0, n);
+    private static final Fn SIGMOID = (x, y, n) -> VectorMath.sigmoid(x, 0, y, 0, n);
+    private static final Fn TANH = (x, y, n) -> VectorMath.tanh(x, 0, y, 0, n);
+    private static final Fn SIGMOID_DERIVATIVE = (x, y, n) -> {
+        float[] ones = new float[n];
+        java.util.Arrays.fill(ones, 1f);
+        VectorMath.sigmoidBackward(x, 0, ones, 0, y, 0, n);
+    };
+    private static final Fn TANH_DERIVATIVE = (x, y, n) -> {
+        float[] ones = new float[n];
+        java.util.Arrays.fill(ones, 1f);
+        VectorMath.tanhBackward(x, 0, ones, 0, y, 0, n);
+    };
+
+    /** Applies a function to every element (length padded to whole vectors with zeros). */
+    private static float[] apply(Fn f, float[] x) {
         int n = (x.length + S.length() - 1) / S.length() * S.length();
         float[] in = java.util.Arrays.copyOf(x, n), out = new float[n];
-        for (int i = 0; i < n; i += S.length()) {
-            f.apply(FloatVector.fromArray(S, in, i)).intoArray(out, i);
-        }
+        f.apply(in, out, n);
         return java.util.Arrays.copyOf(out, x.length);
     }
 
@@ -53,7 +69,7 @@ class VectorMathTest {
     }
 
     /** Largest relative error over results at least {@code Float.MIN_NORMAL} in magnitude. */
-    private static double maxRelError(UnaryOperator<FloatVector> f, DoubleUnaryOperator exact, float[] x) {
+    private static double maxRelError(Fn f, DoubleUnaryOperator exact, float[] x) {
         float[] y = apply(f, x);
         double worst = 0;
         for (int i = 0; i < x.length; i++) {
@@ -66,10 +82,22 @@ class VectorMathTest {
     }
 
     @Test
+    void expAppliesTheAffineMapAndAbs() {
+        float[] x = {-3f, -1f, 0f, 2f, 5f, -0.5f, 7f, -9f};
+        int n = (x.length + S.length() - 1) / S.length() * S.length();
+        float[] in = java.util.Arrays.copyOf(x, n), out = new float[n];
+        VectorMath.exp(in, 0, -2f, 0.5f, true, out, 0, n);
+        for (int i = 0; i < x.length; i++) {
+            double want = Math.exp(-2.0 * Math.abs(x[i]) + 0.5);
+            assertEquals(want, out[i], want * VectorMath.EXP_MAX_REL_ERROR * 2, "exp(-2|x| + 0.5) at " + x[i]);
+        }
+    }
+
+    @Test
     void expIsWithinItsBound() {
-        double err = maxRelError(VectorMath::exp, Math::exp, samples(-87.3f, 88.72f, 1));
+        double err = maxRelError(EXP, Math::exp, samples(-87.3f, 88.72f, 1));
         assertTrue(err <= VectorMath.EXP_MAX_REL_ERROR, "exp relative error " + err);
-        err = maxRelError(VectorMath::exp, Math::exp, samples(-1e-3f, 1e-3f, 2));
+        err = maxRelError(EXP, Math::exp, samples(-1e-3f, 1e-3f, 2));
         assertTrue(err <= VectorMath.EXP_MAX_REL_ERROR, "exp relative error near 0: " + err);
     }
 
@@ -77,7 +105,7 @@ class VectorMathTest {
     void expSpecialValues() {
         float[] x = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 89f, 88.8f, 88.72f, -104f, -200f,
             0f, -0f, -88f, -100f};
-        float[] y = apply(VectorMath::exp, x);
+        float[] y = apply(EXP, x);
         assertTrue(Float.isNaN(y[0]));
         assertEquals(Float.POSITIVE_INFINITY, y[1]);
         assertEquals(0f, y[2]);
@@ -96,9 +124,9 @@ class VectorMathTest {
     @Test
     void sigmoidIsWithinItsBound() {
         DoubleUnaryOperator exact = v -> 1.0 / (1.0 + Math.exp(-v));
-        double err = maxRelError(VectorMath::sigmoid, exact, samples(-87f, 30f, 3));
+        double err = maxRelError(SIGMOID, exact, samples(-87f, 30f, 3));
         assertTrue(err <= VectorMath.MAX_REL_ERROR, "sigmoid relative error " + err);
-        float[] y = apply(VectorMath::sigmoid, new float[] {Float.NaN, Float.POSITIVE_INFINITY,
+        float[] y = apply(SIGMOID, new float[] {Float.NaN, Float.POSITIVE_INFINITY,
             Float.NEGATIVE_INFINITY, 0f, 200f, -200f});
         assertTrue(Float.isNaN(y[0]));
         assertEquals(1f, y[1]);
@@ -114,18 +142,18 @@ class VectorMathTest {
             double t = Math.exp(-Math.abs(v));
             return t / ((1 + t) * (1 + t));
         };
-        double err = maxRelError(VectorMath::sigmoidDerivative, sigmoid, samples(-80f, 80f, 7));
+        double err = maxRelError(SIGMOID_DERIVATIVE, sigmoid, samples(-80f, 80f, 7));
         assertTrue(err <= VectorMath.DERIVATIVE_MAX_REL_ERROR, "sigmoid' relative error " + err);
         DoubleUnaryOperator tanh = v -> 1 / (Math.cosh(v) * Math.cosh(v));
-        err = maxRelError(VectorMath::tanhDerivative, tanh, samples(-40f, 40f, 8));
+        err = maxRelError(TANH_DERIVATIVE, tanh, samples(-40f, 40f, 8));
         assertTrue(err <= VectorMath.DERIVATIVE_MAX_REL_ERROR, "tanh' relative error " + err);
-        float[] y = apply(VectorMath::sigmoidDerivative, new float[] {Float.POSITIVE_INFINITY,
+        float[] y = apply(SIGMOID_DERIVATIVE, new float[] {Float.POSITIVE_INFINITY,
             Float.NEGATIVE_INFINITY, 0f, Float.NaN});
         assertEquals(0f, y[0]);
         assertEquals(0f, y[1]);
         assertEquals(0.25f, y[2]);
         assertTrue(Float.isNaN(y[3]));
-        y = apply(VectorMath::tanhDerivative, new float[] {Float.POSITIVE_INFINITY, 0f, Float.NaN});
+        y = apply(TANH_DERIVATIVE, new float[] {Float.POSITIVE_INFINITY, 0f, Float.NaN});
         assertEquals(0f, y[0]);
         assertEquals(1f, y[1]);
         assertTrue(Float.isNaN(y[2]));
@@ -133,13 +161,13 @@ class VectorMathTest {
 
     @Test
     void tanhIsWithinItsBound() {
-        double err = maxRelError(VectorMath::tanh, Math::tanh, samples(-12f, 12f, 4));
+        double err = maxRelError(TANH, Math::tanh, samples(-12f, 12f, 4));
         assertTrue(err <= VectorMath.MAX_REL_ERROR, "tanh relative error " + err);
-        err = maxRelError(VectorMath::tanh, Math::tanh, samples(-0.7f, 0.7f, 5));
+        err = maxRelError(TANH, Math::tanh, samples(-0.7f, 0.7f, 5));
         assertTrue(err <= VectorMath.MAX_REL_ERROR, "tanh relative error near the branch point: " + err);
-        err = maxRelError(VectorMath::tanh, Math::tanh, samples(-1e-6f, 1e-6f, 6));
+        err = maxRelError(TANH, Math::tanh, samples(-1e-6f, 1e-6f, 6));
         assertTrue(err <= VectorMath.MAX_REL_ERROR, "tanh relative error near 0: " + err);
-        float[] y = apply(VectorMath::tanh, new float[] {Float.NaN, Float.POSITIVE_INFINITY,
+        float[] y = apply(TANH, new float[] {Float.NaN, Float.POSITIVE_INFINITY,
             Float.NEGATIVE_INFINITY, 0f, 100f, -100f, 1e-30f});
         assertTrue(Float.isNaN(y[0]));
         assertEquals(1f, y[1]);
