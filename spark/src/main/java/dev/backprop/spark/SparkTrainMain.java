@@ -111,8 +111,8 @@ public final class SparkTrainMain implements Callable<Integer> {
             + "spark.task.cpus).")
     Integer threads;
 
-    @Option(names = "--port", paramLabel = "N", defaultValue = "0", description = "Port the ranks listen on; 0: "
-            + "any free one (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--port", paramLabel = "N", defaultValue = "0", description = "Port the ranks listen on: the "
+            + "first free one of N..N+31; 0: any free one (default: ${DEFAULT-VALUE}).")
     int port;
 
     @Option(names = "--io-timeout", paramLabel = "SECONDS", defaultValue = "300", description = "How long a rank "

@@ -85,10 +85,12 @@ public final class TrainingSpec implements Serializable {
         return b;
     }
 
+    /** Builds the model on each rank. */
     public ModelFactory model() {
         return model;
     }
 
+    /** Builds the optimizer on each rank. */
     public OptimizerFactory optimizer() {
         return optimizer;
     }
@@ -98,6 +100,7 @@ public final class TrainingSpec implements Serializable {
         return schedule;
     }
 
+    /** What the outputs mean, which decides the loss. */
     public Task task() {
         return task;
     }
@@ -112,6 +115,7 @@ public final class TrainingSpec implements Serializable {
         return batchSize;
     }
 
+    /** Epochs to train in total (counting those restored from a checkpoint). */
     public int epochs() {
         return epochs;
     }
@@ -126,6 +130,7 @@ public final class TrainingSpec implements Serializable {
         return clipNorm;
     }
 
+    /** Gradient averaging every step, or parameter averaging every K steps. */
     public SyncMode sync() {
         return sync;
     }
@@ -150,6 +155,7 @@ public final class TrainingSpec implements Serializable {
         return threads;
     }
 
+    /** Timeouts and simulated delay of the ranks' connections. */
     public TransportOptions transport() {
         return transport;
     }
@@ -208,11 +214,13 @@ public final class TrainingSpec implements Serializable {
             this.optimizer = Objects.requireNonNull(optimizer, "optimizer factory");
         }
 
+        /** A per-epoch learning-rate schedule; null (the default) keeps the rate constant. */
         public Builder schedule(ScheduleFactory s) {
             this.schedule = s;
             return this;
         }
 
+        /** The task (default classification). */
         public Builder task(Task t) {
             this.task = Objects.requireNonNull(t, "task");
             return this;
@@ -236,6 +244,7 @@ public final class TrainingSpec implements Serializable {
             return this;
         }
 
+        /** Seed of the per-rank shuffles (default 0); the model factory has its own seed. */
         public Builder seed(long s) {
             this.seed = s;
             return this;
@@ -250,6 +259,7 @@ public final class TrainingSpec implements Serializable {
             return this;
         }
 
+        /** How ranks keep their models together (default: gradient averaging every step). */
         public Builder sync(SyncMode s) {
             this.sync = Objects.requireNonNull(s, "sync mode");
             return this;
@@ -282,12 +292,16 @@ public final class TrainingSpec implements Serializable {
             return this;
         }
 
+        /** Timeouts and simulated delay of the ranks' connections (default {@link TransportOptions#defaults()}). */
         public Builder transport(TransportOptions t) {
             this.transport = Objects.requireNonNull(t, "transport options");
             return this;
         }
 
-        /** Where ranks listen: interface ({@code 0.0.0.0} default) and port (0, any free one, by default). */
+        /**
+         * Where ranks listen: interface ({@code 0.0.0.0} default) and port (0, any free one, by default; a fixed
+         * port {@code p} means the first free one of {@code p..p+31}, for firewalls).
+         */
         public Builder listen(String host, int listenPort) {
             if (listenPort < 0 || listenPort > 65535) {
                 throw new IllegalArgumentException("port must be in [0, 65535], got " + listenPort);
@@ -303,6 +317,7 @@ public final class TrainingSpec implements Serializable {
             return this;
         }
 
+        /** A callback run on every rank after each step; null for none. */
         public Builder listener(StepListener l) {
             this.listener = l;
             return this;

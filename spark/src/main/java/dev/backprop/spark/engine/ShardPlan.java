@@ -50,6 +50,7 @@ public final class ShardPlan {
         return shardSizes[rank];
     }
 
+    /** Examples per rank per step (a rank's last batch of an epoch may be smaller). */
     public int batchSize() {
         return batchSize;
     }

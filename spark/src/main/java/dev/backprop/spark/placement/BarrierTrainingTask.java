@@ -11,6 +11,7 @@ import dev.backprop.spark.engine.RankTrainer;
 import dev.backprop.spark.engine.ShardPlan;
 import dev.backprop.spark.transport.PeerAddress;
 import dev.backprop.spark.transport.RankTransport;
+import dev.backprop.spark.transport.TransportException;
 import dev.backprop.spark.transport.TransportStats;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.SparkEnv;
@@ -37,6 +38,9 @@ public final class BarrierTrainingTask extends AbstractFunction1<Iterator<Exampl
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = Logger.getLogger(BarrierTrainingTask.class.getName());
 
+    /** Ports tried from a fixed {@code --port}: enough for the ranks of one host. */
+    static final int PORT_RANGE = 32;
+
     private final TrainingSpec spec;
 
     /** A task body for {@code spec} (whose class count must be known). */
@@ -53,7 +57,7 @@ public final class BarrierTrainingTask extends AbstractFunction1<Iterator<Exampl
         int fallbackThreads = spec.threads() != null ? spec.threads() : Math.max(1, ctx.cpus());
         BackendChoice.Opened opened = choice.open(FallbackPolicy.fromSystemProperty(), fallbackThreads);
         try (Backend backend = opened.backend();
-             RankTransport net = RankTransport.listen(spec.bindHost(), spec.port(), spec.transport())) {
+             RankTransport net = listen(spec)) {
             String host = spec.advertiseHost() != null ? spec.advertiseHost()
                     : RankAnnouncement.hostOf(ctx.getTaskInfos()[rank].address());
             RankAnnouncement me = new RankAnnouncement(new PeerAddress(host, net.port()), backend.name(),
@@ -81,6 +85,27 @@ public final class BarrierTrainingTask extends AbstractFunction1<Iterator<Exampl
                 return CollectionConverters.asScala(List.of(new RankResult(report, o.modelFile())).iterator());
             }
         }
+    }
+
+    /**
+     * Binds the rank's port: any free one, or with a fixed port the first free one of {@link #PORT_RANGE}
+     * starting there (several ranks may share a host).
+     */
+    static RankTransport listen(TrainingSpec spec) {
+        if (spec.port() == 0) {
+            return RankTransport.listen(spec.bindHost(), 0, spec.transport());
+        }
+        TransportException last = null;
+        int end = Math.min(65535, spec.port() + PORT_RANGE - 1);
+        for (int p = spec.port(); p <= end; p++) {
+            try {
+                return RankTransport.listen(spec.bindHost(), p, spec.transport());
+            } catch (TransportException e) {
+                last = e;
+            }
+        }
+        throw new TransportException(-1, "no free port in " + spec.port() + "-" + end + " on "
+                + spec.bindHost() + ": " + last.getMessage(), last);
     }
 
     private static List<String> gpus(BarrierTaskContext ctx) {
