@@ -148,6 +148,9 @@ final class CudaBackend implements Backend {
     public void release(Buffer buffer) {
         synchronized (lock) {
             CudaBuffer b = buf(buffer);
+            if (b.backend() != this) {
+                throw new IllegalArgumentException("cuda: release of a buffer of another backend: " + b);
+            }
             if (closed || !b.markReleased()) {
                 return;
             }

@@ -73,7 +73,13 @@ public final class CudaBackendProvider implements BackendProvider {
         details.put("tf32", tf32 ? "on (backprop.cuda.tf32=true)" : "off (exact float32 GEMM)");
         details.put("deterministic", Boolean.toString(deterministic));
         details.put("ptx", "ISA " + PtxModule.newestIsa() + ", target sm_75, JIT-compiled by the driver");
-        CudaContext context = CudaContext.open(v.devices().get(index), v.driverVersion(), tf32, deterministic);
+        CudaContext context;
+        try {
+            context = CudaContext.open(v.devices().get(index), v.driverVersion(), tf32, deterministic);
+        } catch (RuntimeException e) {
+            throw new BackendUnavailableException("cuda failed to start on " + v.deviceInfo(index).name() + ": "
+                    + e.getMessage(), e);
+        }
         CudaBackend backend = new CudaBackend(context, v.deviceInfo(index), details);
         try {
             CudaSmokeTest.run(backend);

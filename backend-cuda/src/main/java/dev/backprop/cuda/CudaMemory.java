@@ -118,6 +118,9 @@ final class CudaMemory {
      *                                    emptied; nothing is allocated then
      */
     Block allocate(long bytes) {
+        if (bytes > device.totalBytes()) {
+            throw outOfMemory(bytes, bytes);
+        }
         long size = sizeClass(bytes);
         ArrayDeque<CUdeviceptr> list = free.get(size);
         if (list != null && !list.isEmpty()) {

@@ -51,7 +51,12 @@ final class CudaModules implements AutoCloseable {
         jit.putBytes(CUjit_option.CU_JIT_ERROR_LOG_BUFFER, new byte[LOG_BYTES]);
         jit.putInt(CUjit_option.CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES, LOG_BYTES);
         CUmodule module = new CUmodule();
-        int rc = JCudaDriver.cuModuleLoadDataJIT(module, Pointer.to(p.image()), jit);
+        byte[] image = p.image();
+        int rc = JCudaDriver.cuModuleLoadDataJIT(module, Pointer.to(image), jit);
+        if (rc == CUresult.CUDA_ERROR_INVALID_VALUE) {
+            // Only the log-buffer options can be invalid here; load without them rather than fail.
+            rc = JCudaDriver.cuModuleLoadData(module, image);
+        }
         if (rc != CUresult.CUDA_SUCCESS) {
             String log = jit.getString(CUjit_option.CU_JIT_ERROR_LOG_BUFFER);
             String hint = rc == CUresult.CUDA_ERROR_UNSUPPORTED_PTX_VERSION

@@ -112,6 +112,8 @@ class CudaMemoryCacheTest {
         DeviceOutOfMemoryException e = assertThrows(DeviceOutOfMemoryException.class, () -> memory.allocate(2L << 20));
         assertTrue(e.getMessage().contains("fake GPU") && e.getMessage().contains("live buffers"), e.getMessage());
         assertThrows(DeviceOutOfMemoryException.class, () -> memory.allocate(1L << 58), "larger than the device");
+        assertThrows(DeviceOutOfMemoryException.class, () -> memory.allocate(Long.MAX_VALUE - 10),
+                "no overflow in the size class");
         assertEquals(live.bytes(), memory.reservedBytes(), "nothing was allocated by the failed calls");
         memory.free(live);
         CudaMemory.Block again = memory.allocate(3L << 20);
