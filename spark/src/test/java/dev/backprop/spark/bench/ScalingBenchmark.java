@@ -104,10 +104,11 @@ public final class ScalingBenchmark {
         }
         double perSecond = examples * 1000.0 / millis;
         var stats = results.get(0).stats();
+        var o = results.get(0).outcome();
         System.out.printf(Locale.ROOT, "%d rank(s): %.0f examples/s (epochs 2..%d: %d examples in %d ms), "
-                        + "all-reduce in training %.3f ms mean over %d, per-epoch ms %s%n", ranks, perSecond,
-                e.size(), examples, millis, stats.meanAllReduceMillis(), stats.allReduces(),
-                e.stream().map(EpochResult::millis).toList());
+                        + "rank 0 compute %.2f ms/step and all-reduce %.3f ms mean (all epochs), per-epoch ms %s%n",
+                ranks, perSecond, e.size(), examples, millis, o.computeNanos() / 1e6 / o.stepsRun(),
+                stats.meanAllReduceMillis(), e.stream().map(EpochResult::millis).toList());
         return perSecond;
     }
 
