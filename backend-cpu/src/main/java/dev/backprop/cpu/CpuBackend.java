@@ -60,6 +60,8 @@ public final class CpuBackend implements Backend {
     /**
      * Creates a backend from {@code options} (see the class comment) and runs a smoke test of its kernels.
      *
+     * @param options {@code threads}, {@code vector} and {@code gemm.*} settings; missing keys fall back to the
+     *                {@code backprop.cpu.*} system properties, then to the defaults
      * @throws IllegalArgumentException for a malformed option value
      * @throws BackendFailureException  when the kernels give a wrong result on this JVM
      */
@@ -105,7 +107,12 @@ public final class CpuBackend implements Backend {
                 o.getInt(n, "gemm.nc", d.nc()));
     }
 
-    /** Whether this instance runs the Vector API kernels. */
+    /**
+     * Whether this instance runs the Vector API kernels.
+     *
+     * @return true for the Vector API kernels, false for the scalar ones (see {@code capabilities().details()
+     *         .get("vector")} for why)
+     */
     public boolean vectorEnabled() {
         return kernels.vector();
     }
