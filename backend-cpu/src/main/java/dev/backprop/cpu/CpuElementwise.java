@@ -86,42 +86,51 @@ final class CpuElementwise {
     }
 
     private final Lanes f32Lanes = new Lanes() {
+        @Override
         public void binary(BinaryOp op, Object a, int ao, Object b, int bo, Object out, int oo, int n) {
             f32.binary(op, (float[]) a, ao, (float[]) b, bo, (float[]) out, oo, n);
         }
 
+        @Override
         public Object scratch(CpuWorkspaces.Workspace w, int slot, int n) {
             return w.floats(slot, n);
         }
 
+        @Override
         public void splat(Object src, int index, Object dst, int n) {
             Arrays.fill((float[]) dst, 0, n, ((float[]) src)[index]);
         }
     };
 
     private final Lanes f64Lanes = new Lanes() {
+        @Override
         public void binary(BinaryOp op, Object a, int ao, Object b, int bo, Object out, int oo, int n) {
             f64.binary(op, (double[]) a, ao, (double[]) b, bo, (double[]) out, oo, n);
         }
 
+        @Override
         public Object scratch(CpuWorkspaces.Workspace w, int slot, int n) {
             return w.doubles(slot, n);
         }
 
+        @Override
         public void splat(Object src, int index, Object dst, int n) {
             Arrays.fill((double[]) dst, 0, n, ((double[]) src)[index]);
         }
     };
 
     private static final Lanes I32_LANES = new Lanes() {
+        @Override
         public void binary(BinaryOp op, Object a, int ao, Object b, int bo, Object out, int oo, int n) {
             I32Kernels.binary(op, (int[]) a, ao, (int[]) b, bo, (int[]) out, oo, n);
         }
 
+        @Override
         public Object scratch(CpuWorkspaces.Workspace w, int slot, int n) {
             return w.ints(slot, n);
         }
 
+        @Override
         public void splat(Object src, int index, Object dst, int n) {
             Arrays.fill((int[]) dst, 0, n, ((int[]) src)[index]);
         }

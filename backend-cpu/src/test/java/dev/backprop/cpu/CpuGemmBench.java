@@ -12,7 +12,7 @@ import java.util.Locale;
  * <pre>
  * java --add-modules jdk.incubator.vector -cp backend-cpu/target/classes:backend-cpu/target/test-classes:core/target/classes \
  *      dev.backprop.cpu.CpuGemmBench [threads=1,2] [vector=true] [sizes=512,1024,2048] [mlp=true] \
- *      [blocking=gemm.mc:144,gemm.kc:256]
+ *      [blocking=gemm.mc:144,gemm.kc:256] [dtype=FLOAT64]
  * </pre>
  */
 public final class CpuGemmBench {
@@ -22,6 +22,7 @@ public final class CpuGemmBench {
     public static void main(String[] args) {
         String threadList = "1,2", sizes = "512,1024,2048";
         boolean vector = true, mlp = true;
+        DType dtype = DType.FLOAT32;
         String extra = "";
         for (String a : args) {
             String[] kv = a.split("=", 2);
@@ -31,6 +32,7 @@ public final class CpuGemmBench {
                 case "vector" -> vector = Boolean.parseBoolean(kv[1]);
                 case "mlp" -> mlp = Boolean.parseBoolean(kv[1]);
                 case "blocking" -> extra = kv[1];
+                case "dtype" -> dtype = DType.valueOf(kv[1]);
                 default -> throw new IllegalArgumentException("unknown argument " + a);
             }
         }
@@ -46,21 +48,21 @@ public final class CpuGemmBench {
                 System.out.println("# " + b + " " + b.capabilities().details().get("gemm"));
                 for (String s : sizes.split(",")) {
                     int n = Integer.parseInt(s);
-                    run(b, "square " + n, false, false, n, n, n);
+                    run(b, dtype, "square " + n, false, false, n, n, n);
                 }
                 if (mlp) {
-                    run(b, "mlp fwd 128x784 * 784x256", false, false, 128, 256, 784);
-                    run(b, "mlp dW  (128x784)^T * 128x256", true, false, 784, 256, 128);
-                    run(b, "mlp dX  128x256 * (784x256)^T", false, true, 128, 784, 256);
-                    run(b, "mlp fwd2 128x256 * 256x128", false, false, 128, 128, 256);
+                    run(b, dtype, "mlp fwd 128x784 * 784x256", false, false, 128, 256, 784);
+                    run(b, dtype, "mlp dW  (128x784)^T * 128x256", true, false, 784, 256, 128);
+                    run(b, dtype, "mlp dX  128x256 * (784x256)^T", false, true, 128, 784, 256);
+                    run(b, dtype, "mlp fwd2 128x256 * 256x128", false, false, 128, 128, 256);
                 }
             }
         }
     }
 
-    private static void run(CpuBackend b, String what, boolean ta, boolean tb, int m, int n, int k) {
-        Buffer a = b.allocate(DType.FLOAT32, (long) m * k), bb = b.allocate(DType.FLOAT32, (long) k * n);
-        Buffer c = b.allocate(DType.FLOAT32, (long) m * n);
+    private static void run(CpuBackend b, DType dt, String what, boolean ta, boolean tb, int m, int n, int k) {
+        Buffer a = b.allocate(dt, (long) m * k), bb = b.allocate(dt, (long) k * n);
+        Buffer c = b.allocate(dt, (long) m * n);
         b.fill(a, 0, a.size(), 0.5);
         b.fill(bb, 0, bb.size(), 0.25);
         double flops = 2.0 * m * n * k;
