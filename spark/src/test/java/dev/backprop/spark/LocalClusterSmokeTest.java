@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Two executors in separate JVMs ({@code local-cluster[2,1,1024]}: two standalone workers with one core and 1 GB
  * each, started by Spark without a Spark distribution), each told by a fake discovery script that it has GPU 0.
  * {@code auto} must choose cuda on the assigned GPU; this machine has no CUDA backend, so the ranks fall back to
- * cpu and say so. Needs {@code SPARK_HOME} (a folder with an empty {@code jars/}) and
+ * cpu and say so. Then one executor JVM dies mid-training, and the rerun resumes from the checkpoint. Needs {@code SPARK_HOME} (a folder with an empty {@code jars/}) and
  * {@code SPARK_SCALA_VERSION=2.13} in the environment: the module's surefire configuration sets both.
  */
 class LocalClusterSmokeTest {
@@ -75,7 +75,27 @@ class LocalClusterSmokeTest {
                 assertTrue(rep.backendReason().endsWith("; fell back to cpu with 1 thread(s)"), rep.backendReason());
                 assertEquals("cpu", rep.backend());
             }
+            killedExecutorResumesFromTheCheckpoint(sc, rdd, spec, r.modelFile(), tmp.resolve("ckpt"));
         }
+    }
+
+    /**
+     * Rank 1's executor JVM dies at step 3 (as under {@code kill -9}); the worker starts a new executor, Spark reruns
+     * the barrier stage, and rank 0 of the rerun resumes from its checkpoint after step 2: same final bits.
+     */
+    private static void killedExecutorResumesFromTheCheckpoint(JavaSparkContext sc, JavaRDD<Example> rdd,
+                                                               TrainingSpec spec, byte[] uninterrupted, Path ckpt) {
+        TrainingSpec dying = spec.toBuilder().checkpoints(ckpt.toString(), 2).listener(e -> {
+            if (e.rank() == 1 && e.attempt() == 0 && e.step() == 3) {
+                Runtime.getRuntime().halt(137);
+            }
+        }).build();
+        SparkTrainingResult r = new SparkTrainer(dying).fit(rdd);
+        for (RankReport rep : r.reports()) {
+            assertTrue(rep.attempt() >= 1, "the stage was rerun: " + rep.describe());
+            assertEquals(2, rep.resumedFromStep(), rep.describe());
+        }
+        assertArrayEquals(uninterrupted, r.modelFile(), "resumed training ends with the same bits");
     }
 
     private static void awaitExecutors(JavaSparkContext sc, int n) throws InterruptedException {
