@@ -30,7 +30,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * <ul>
  *   <li>{@code threads}: cores one op may use, the calling thread included (default: available processors);</li>
  *   <li>{@code vector}: {@code false} forces the scalar kernels even where the Vector API is present;</li>
- *   <li>{@code gemm.mc}, {@code gemm.kc}, {@code gemm.nc}: GEMM cache blocking (see {@link CpuGemm}).</li>
+ *   <li>{@code gemm.mc}, {@code gemm.kc}, {@code gemm.nc}: GEMM cache blocking (see {@link CpuGemm});</li>
+ *   <li>{@code gemm.shared}: {@code false} turns off shared packing of multithreaded products (each thread then
+ *       packs its own blocks; for comparison and tests, default {@code true}).</li>
  * </ul>
  *
  * <h2>Threads</h2>
@@ -75,7 +77,8 @@ public final class CpuBackend implements Backend {
         CpuGemm.Blocking f32Blocking = blocking(options, kernels.gemmF32());
         CpuGemm.Blocking f64Blocking = blocking(options, kernels.gemmF64());
         this.threads = new CpuThreads(nThreads);
-        this.gemm = new CpuGemm(threads, workspaces, kernels.gemmF32(), kernels.gemmF64(), f32Blocking, f64Blocking);
+        this.gemm = new CpuGemm(threads, workspaces, kernels.gemmF32(), kernels.gemmF64(), f32Blocking, f64Blocking,
+                options.getBoolean(name, "gemm.shared", true));
         this.elementwise = new CpuElementwise(threads, workspaces, kernels.f32());
         this.reductions = new CpuReductions(threads, workspaces, kernels.f32());
         this.softmax = new CpuSoftmax(threads, workspaces, kernels.f32());

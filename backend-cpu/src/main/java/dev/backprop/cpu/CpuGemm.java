@@ -15,27 +15,38 @@ import dev.backprop.backend.DType;
  * Defaults come from the kernel and can be overridden with {@code backprop.cpu.gemm.mc/kc/nc}.
  *
  * <h2>Threads</h2>
- * C is cut into a {@code tm × tn} grid of blocks, one per chunk, aligned to the tile size. Each chunk packs the A
- * rows and B columns it needs into its own workspace, so chunks share nothing and need no barriers. The grid
- * minimises repacking: splitting rows repacks B once per row block, splitting columns repacks A, so the split
- * goes along the dimension whose repacking is cheaper. A batch with at least as many items as threads is split
- * by item instead. Products under {@link #SERIAL_WORK} multiply-adds run on the caller alone.
+ * One product on several threads goes to {@link SharedPackGemm}: A and B are packed once, by all threads
+ * together, into buffers every thread reads, and C is cut into several tasks per thread that threads claim as
+ * they become free (so a thread delayed by another process on the machine does not stall the product). Only a
+ * product whose packed operands would exceed {@link #SHARED_LIMIT} elements falls back to a {@code tm × tn}
+ * grid of independent blocks, one per chunk, each packing what it needs into its own workspace (the split goes
+ * along the dimension whose repacking is cheaper). A batch with at least as many items as threads is split by
+ * item instead. Products under {@link #SERIAL_WORK} multiply-adds run on the caller alone.
  */
 final class CpuGemm {
     /** Multiply-adds below which a product is not worth handing to another thread (about 64³). */
     static final long SERIAL_WORK = 1L << 18;
+    /**
+     * Elements of packed A and B (together) up to which a multithreaded product packs both whole and shares them
+     * ({@link SharedPackGemm}); 2^25 floats is 128 MiB, past n = 4096 square. Larger products use per-chunk
+     * blocks instead, which need only {@code mc·kc + kc·nc} per thread.
+     */
+    static final long SHARED_LIMIT = 1L << 25;
 
     private final CpuThreads threads;
     private final CpuWorkspaces workspaces;
     private final Plan<float[]> f32;
     private final Plan<double[]> f64;
+    /** The shared-packing driver for one product on several threads, or null where turned off. */
+    private final SharedPackGemm shared;
 
     CpuGemm(CpuThreads threads, CpuWorkspaces workspaces, GemmKernel<float[]> f32, GemmKernel<double[]> f64,
-            Blocking f32Blocking, Blocking f64Blocking) {
+            Blocking f32Blocking, Blocking f64Blocking, boolean shareOperands) {
         this.threads = threads;
         this.workspaces = workspaces;
         this.f32 = new Plan<>(f32, f32Blocking.roundedTo(f32));
         this.f64 = new Plan<>(f64, f64Blocking.roundedTo(f64));
+        this.shared = shareOperands ? new SharedPackGemm(threads, workspaces) : null;
     }
 
     /** Cache block sizes: rows of A per L2 block, depth per panel, columns of B per L3 block. */
@@ -66,7 +77,7 @@ final class CpuGemm {
     }
 
     /** One product: {@code C = alpha·op(A)·op(B) + beta·C} on arrays with element offsets. */
-    private record Product<A>(boolean transA, boolean transB, int m, int n, int k, double alpha, A a, int aOff,
+    record Product<A>(boolean transA, boolean transB, int m, int n, int k, double alpha, A a, int aOff,
                               int lda, A b, int bOff, int ldb, double beta, A c, int cOff, int ldc) {
         Product<A> item(long i, long strideA, long strideB, long strideC) {
             return new Product<>(transA, transB, m, n, k, alpha, a, (int) (aOff + i * strideA), lda, b,
@@ -120,6 +131,12 @@ final class CpuGemm {
         int chunks = threads.chunksFor(work, SERIAL_WORK);
         if (chunks == 1) {
             serial(plan, p);
+            return;
+        }
+        long sharedSize = (long) roundUp(p.m(), kn.mr) * p.k()
+                + (long) Math.min(plan.blocking().nc(), roundUp(p.n(), kn.nr)) * p.k();
+        if (shared != null && p.k() > 0 && sharedSize <= SHARED_LIMIT) {
+            shared.run(kn, plan.blocking(), p);
             return;
         }
         int rowTiles = ceilDiv(p.m(), kn.mr), colTiles = ceilDiv(p.n(), kn.nr);
@@ -191,10 +208,10 @@ final class CpuGemm {
                 for (int pc = 0; pc < p.k(); pc += bl.kc()) {
                     int kc = Math.min(bl.kc(), p.k() - pc);
                     double beta = pc == 0 ? p.beta() : 1.0;
-                    kn.packB(p.transB(), p.b(), p.bOff(), p.ldb(), pc, kc, jc, nc, bp);
+                    kn.packB(p.transB(), p.b(), p.bOff(), p.ldb(), pc, kc, jc, nc, bp, 0);
                     for (int ic = i0; ic < i1; ic += bl.mc()) {
                         int mc = Math.min(bl.mc(), i1 - ic);
-                        kn.packA(p.transA(), p.a(), p.aOff(), p.lda(), ic, mc, pc, kc, ap);
+                        kn.packA(p.transA(), p.a(), p.aOff(), p.lda(), ic, mc, pc, kc, ap, 0);
                         macroKernel(kn, p, kc, mc, nc, ic, jc, beta, ap, bp, edge);
                     }
                 }

@@ -17,9 +17,10 @@ abstract class GemmF32 extends GemmKernel<float[]> {
     }
 
     @Override
-    final void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] dst) {
+    final void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] dst,
+                     int dstOff) {
         int mr = this.mr;
-        for (int ir = 0, panel = 0; ir < mc; ir += mr, panel += mr * kc) {
+        for (int ir = 0, panel = dstOff; ir < mc; ir += mr, panel += mr * kc) {
             int rows = Math.min(mr, mc - ir);
             if (rows < mr) {
                 Arrays.fill(dst, panel, panel + mr * kc, 0f);
@@ -43,9 +44,10 @@ abstract class GemmF32 extends GemmKernel<float[]> {
     }
 
     @Override
-    final void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] dst) {
+    final void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] dst,
+                     int dstOff) {
         int nr = this.nr;
-        for (int jr = 0, panel = 0; jr < nc; jr += nr, panel += nr * kc) {
+        for (int jr = 0, panel = dstOff; jr < nc; jr += nr, panel += nr * kc) {
             int cols = Math.min(nr, nc - jr);
             if (cols < nr) {
                 Arrays.fill(dst, panel, panel + nr * kc, 0f);

@@ -17,9 +17,10 @@ abstract class GemmF64 extends GemmKernel<double[]> {
     }
 
     @Override
-    final void packA(boolean transA, double[] a, int aOff, int lda, int i0, int mc, int p0, int kc, double[] dst) {
+    final void packA(boolean transA, double[] a, int aOff, int lda, int i0, int mc, int p0, int kc, double[] dst,
+                     int dstOff) {
         int mr = this.mr;
-        for (int ir = 0, panel = 0; ir < mc; ir += mr, panel += mr * kc) {
+        for (int ir = 0, panel = dstOff; ir < mc; ir += mr, panel += mr * kc) {
             int rows = Math.min(mr, mc - ir);
             if (rows < mr) {
                 Arrays.fill(dst, panel, panel + mr * kc, 0.0);
@@ -43,9 +44,10 @@ abstract class GemmF64 extends GemmKernel<double[]> {
     }
 
     @Override
-    final void packB(boolean transB, double[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, double[] dst) {
+    final void packB(boolean transB, double[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, double[] dst,
+                     int dstOff) {
         int nr = this.nr;
-        for (int jr = 0, panel = 0; jr < nc; jr += nr, panel += nr * kc) {
+        for (int jr = 0, panel = dstOff; jr < nc; jr += nr, panel += nr * kc) {
             int cols = Math.min(nr, nc - jr);
             if (cols < nr) {
                 Arrays.fill(dst, panel, panel + nr * kc, 0.0);

@@ -39,11 +39,11 @@ abstract class GemmKernel<A> {
     /** A scratch array of at least {@code size} elements from slot {@code slot} of {@code w}. */
     abstract A scratch(CpuWorkspaces.Workspace w, int slot, int size);
 
-    /** Packs {@code op(A)[i0 .. i0+mc)[p0 .. p0+kc)} into {@code dst} (layout in the class comment). */
-    abstract void packA(boolean transA, A a, int aOff, int lda, int i0, int mc, int p0, int kc, A dst);
+    /** Packs {@code op(A)[i0 .. i0+mc)[p0 .. p0+kc)} into {@code dst} from element {@code dstOff} (layout above). */
+    abstract void packA(boolean transA, A a, int aOff, int lda, int i0, int mc, int p0, int kc, A dst, int dstOff);
 
-    /** Packs {@code op(B)[p0 .. p0+kc)[j0 .. j0+nc)} into {@code dst} (layout in the class comment). */
-    abstract void packB(boolean transB, A b, int bOff, int ldb, int p0, int kc, int j0, int nc, A dst);
+    /** Packs {@code op(B)[p0 .. p0+kc)[j0 .. j0+nc)} into {@code dst} from element {@code dstOff} (layout above). */
+    abstract void packB(boolean transB, A b, int bOff, int ldb, int p0, int kc, int j0, int nc, A dst, int dstOff);
 
     /**
      * One register tile: {@code C[0..rows)[0..cols) = alpha · Ap·Bp + beta · C} for a packed A panel at

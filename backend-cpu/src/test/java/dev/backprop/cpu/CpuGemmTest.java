@@ -13,6 +13,7 @@ import java.util.stream.Stream;
 
 import static dev.backprop.cpu.CpuTesting.assertWithin;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * GEMM against a naive triple loop in double: all transposes, tile edges, several cache blocks per dimension
@@ -66,6 +67,41 @@ class CpuGemmTest {
             check(b, DType.FLOAT32, true, false, 70, 80, 90, 1.0, 0.0, 0, 3, 16);
             check(b, DType.FLOAT64, false, true, 33, 17, 12, 2.0, 0.0, 3, 4, 17);
         }
+    }
+
+    /**
+     * Products above the serial threshold through tiny blocks (several column, depth and row blocks per thread),
+     * with shared packing on and off, so both multithreaded drivers run every loop level.
+     */
+    @ParameterizedTest(name = "vector={0} threads={1}")
+    @MethodSource("modes")
+    void threadSplitsThroughTinyBlocks(boolean vector, int threads) {
+        for (String shared : new String[] {"true", "false"}) {
+            try (CpuBackend b = CpuTesting.backend(vector, threads, "gemm.mc", "12", "gemm.kc", "16", "gemm.nc",
+                    "40", "gemm.shared", shared)) {
+                check(b, DType.FLOAT32, false, false, 70, 90, 50, 1.0, 0.0, 1, 1, 31);
+                check(b, DType.FLOAT32, true, true, 67, 101, 45, -0.5, 2.0, 2, 1, 32);
+                check(b, DType.FLOAT64, true, false, 90, 61, 53, 1.0, 1.0, 0, 1, 33);
+            }
+        }
+    }
+
+    /** The compute grid of the shared driver covers the block exactly, in whole tiles, with rows within mc. */
+    @Test
+    void taskGridCoversTheBlockInWholeTiles() {
+        int[][] blocks = {{128, 256}, {784, 256}, {128, 784}, {1024, 1024}, {5, 7}, {6, 3000}, {2048, 2048}};
+        for (int[] mn : blocks) {
+            for (int threads : new int[] {1, 2, 4}) {
+                SharedPackGemm.Grid g = SharedPackGemm.Grid.of(mn[0], mn[1], 6, 16, 144, threads);
+                String at = mn[0] + "x" + mn[1] + " on " + threads + ": " + g;
+                assertEquals(0, g.taskRows() % 6, at);
+                assertEquals(0, g.taskCols() % 16, at);
+                assertTrue(g.taskRows() <= 144, at);
+                assertTrue(g.rowTasks() * g.taskRows() >= mn[0] && (g.rowTasks() - 1) * g.taskRows() < mn[0], at);
+                assertTrue(g.colTasks() * g.taskCols() >= mn[1] && (g.colTasks() - 1) * g.taskCols() < mn[1], at);
+            }
+        }
+        assertTrue(SharedPackGemm.Grid.of(128, 256, 6, 16, 144, 2).tasks() >= 4, "MLP forward: tasks per thread");
     }
 
     @Test
