@@ -26,6 +26,11 @@ PY=/usr/bin/python3
 bp_find_java
 bp_build_if_stale "$JAR" benchmarks core backend-cpu backend-opencl backend-cuda benchmarks
 mkdir -p "$OUT"
+# Run a private copy: a rebuild of benchmarks.jar during the run (another shell, an IDE) would otherwise
+# pull classes out from under the running JVMs.
+RUN_JAR="$OUT/benchmarks.jar"
+cp "$JAR" "$RUN_JAR"
+trap 'rm -f "$RUN_JAR"' EXIT
 
 # Some machines here set OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE for old OpenBLAS builds; they would slow both
 # references, so they are dropped for these commands only (never for tests).
@@ -40,7 +45,7 @@ jmh() {  # jmh RESULT_FILE ARGS...: one benchmarks.jar run writing JSON
     run "$BP_JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
         -XX:+IgnoreUnrecognizedVMOptions --sun-misc-unsafe-memory-access=allow \
         -Dorg.bytedeco.javacpp.cachedir="$BP_ROOT/benchmarks/target/javacpp-cache" \
-        -jar "$JAR" "${PROFILE[@]}" -p threads="$THREADS" -rf json -rff "$result" "$@" ${EXTRA[@]+"${EXTRA[@]}"}
+        -jar "$RUN_JAR" "${PROFILE[@]}" -p threads="$THREADS" -rf json -rff "$result" "$@" ${EXTRA[@]+"${EXTRA[@]}"}
 }
 
 has_python_module() { [[ -x $PY ]] && $PY -c "import $1" >/dev/null 2>&1; }
