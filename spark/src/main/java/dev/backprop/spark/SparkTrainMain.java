@@ -37,7 +37,7 @@ public final class SparkTrainMain implements Callable<Integer> {
     String master;
 
     @Option(names = "--ranks", paramLabel = "N", description = "Ranks (partitions); default: Spark's default "
-            + "parallelism. The cluster must run N tasks at once.")
+            + "parallelism / spark.task.cpus (the task slots). The cluster must run N tasks at once.")
     Integer ranks;
 
     @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST directory, read on the driver "
@@ -155,7 +155,9 @@ public final class SparkTrainMain implements Callable<Integer> {
             conf.setMaster(master);
         }
         try (JavaSparkContext sc = new JavaSparkContext(conf)) {
-            int n = ranks != null ? ranks : sc.defaultParallelism();
+            // One rank per task slot: a barrier stage needs all its tasks running at once.
+            int slots = sc.defaultParallelism() / sc.getConf().getInt("spark.task.cpus", 1);
+            int n = ranks != null ? ranks : Math.max(1, slots);
             JavaRDD<Example> data = csv != null ? SparkData.csv(sc, csv, t, targets, n)
                     : SparkData.fashionMnist(sc, dataDir != null ? dataDir : FashionMnist.defaultDir(), trainLimit, n);
             TrainingSpec spec = spec(t, data);
