@@ -2,13 +2,16 @@ package dev.backprop.nn;
 
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
+import dev.backprop.random.TorchGenerator;
 import dev.backprop.tensor.Tensor;
 
 import java.util.Random;
 
 /**
  * Weight initializers, drawn on the host from a seeded {@link Random} (whose algorithm Java specifies), so every
- * backend starts from the same weights. Weights are drawn row-major, then the bias, layer after layer.
+ * backend starts from the same weights. Weights are drawn row-major, then the bias, layer after layer. With a
+ * {@link TorchGenerator} (what {@link Sequential.Builder} uses), {@link #PYTORCH_DEFAULT} reproduces
+ * {@code torch.manual_seed(seed)} followed by {@code nn.Linear} constructions bit for bit in float32.
  */
 public enum Init {
     /**
@@ -38,7 +41,7 @@ public enum Init {
             return out;
         }
         switch (this) {
-            case PYTORCH_DEFAULT -> uniform(out, 1.0 / Math.sqrt(fanIn), rng);
+            case PYTORCH_DEFAULT -> pytorchDefault(out, role, fanIn, rng);
             case XAVIER_UNIFORM -> uniform(out, Math.sqrt(6.0 / (fanIn + fanOut)), rng);
             case XAVIER_NORMAL -> normal(out, Math.sqrt(2.0 / (fanIn + fanOut)), rng);
             case HE_UNIFORM -> uniform(out, Math.sqrt(6.0 / fanIn), rng);
@@ -46,6 +49,20 @@ public enum Init {
             default -> throw new AssertionError(this);
         }
         return out;
+    }
+
+    /** kaiming_uniform_(a=√5) for the weight and U(±1/√in) for the bias, with PyTorch's exact arithmetic. */
+    private static void pytorchDefault(double[] out, ParameterRole role, int fanIn, Random rng) {
+        double a = Math.sqrt(5);
+        double bound = role == ParameterRole.BIAS ? 1 / Math.sqrt(fanIn)
+                : Math.sqrt(3.0) * (Math.sqrt(2.0 / (1 + a * a)) / Math.sqrt(fanIn));
+        if (rng instanceof TorchGenerator torch) {
+            for (int i = 0; i < out.length; i++) {
+                out[i] = torch.uniformFloat(-bound, bound);
+            }
+        } else {
+            uniform(out, bound, rng);
+        }
     }
 
     private static void uniform(double[] out, double bound, Random rng) {

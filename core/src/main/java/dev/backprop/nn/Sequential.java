@@ -3,6 +3,7 @@ package dev.backprop.nn;
 import dev.backprop.autograd.Variable;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
+import dev.backprop.random.TorchGenerator;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -127,7 +128,7 @@ public final class Sequential implements Layer {
         /** Adds a dense layer {@code in → out}, with or without a bias. */
         public Builder dense(int in, int out, boolean bias) {
             if (rng == null) {
-                rng = new Random(seed);
+                rng = new TorchGenerator(seed);
             }
             layers.add(new Dense(in, out, bias, init.factory(backend, dtype, rng)));
             return this;

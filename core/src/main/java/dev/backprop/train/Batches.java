@@ -3,9 +3,9 @@ package dev.backprop.train;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
 import dev.backprop.data.Dataset;
+import dev.backprop.random.TorchGenerator;
 import dev.backprop.tensor.Tensor;
 
-import java.util.Random;
 
 /**
  * Mini-batches gathered on the host and uploaded: seeded shuffling (the order of epoch {@code e} depends only on
@@ -16,18 +16,28 @@ public final class Batches {
     }
 
     /**
-     * The example order of epoch {@code epoch} (0-based): a Fisher–Yates shuffle of {@code 0..size-1} driven by a
-     * {@link Random} seeded from {@code seed} and the epoch, or the identity when {@code shuffle} is false.
+     * The example order of epoch {@code epoch} (0-based), or the identity when {@code shuffle} is false. Shuffled,
+     * it is the {@code epoch+1}-th {@code torch.randperm(size, generator=torch.Generator().manual_seed(seed))}
+     * ({@link TorchGenerator}), so a run sees the same batches as the PyTorch reference with the same seed, and a
+     * resumed run the same batches as an uninterrupted one (earlier permutations are replayed: cheap next to an
+     * epoch).
      */
     public static int[] order(int size, long seed, int epoch, boolean shuffle) {
-        int[] o = new int[size];
-        for (int i = 0; i < size; i++) {
-            o[i] = i;
+        if (epoch < 0) {
+            throw new IllegalArgumentException("epoch must be >= 0, got " + epoch);
         }
-        if (shuffle) {
-            Dataset.shuffle(o, new Random(seed ^ (0x9E3779B97F4A7C15L * (epoch + 1L))));
+        if (!shuffle) {
+            int[] o = new int[size];
+            for (int i = 0; i < size; i++) {
+                o[i] = i;
+            }
+            return o;
         }
-        return o;
+        TorchGenerator g = new TorchGenerator(seed);
+        for (int e = 0; e < epoch; e++) {
+            g.randperm(size);
+        }
+        return g.randperm(size);
     }
 
     /** Features of examples {@code order[from..to)} as a {@code [B, ...featureShape]} tensor of {@code dtype}. */

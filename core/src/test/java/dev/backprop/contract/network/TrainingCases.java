@@ -144,10 +144,10 @@ final class TrainingCases {
         assertFalse(java.util.Arrays.equals(a[0], c[0]), "another shuffling seed gives another run");
     }
 
-    /** Weight then bias, layer after layer, from one generator: the same numbers on every backend. */
+    /** Weight then bias, layer after layer, from one torch-compatible generator: the same numbers on every backend. */
     private static void hostInit(Backend be) {
         try (Sequential m = Sequential.builder(be, DType.FLOAT32).seed(5).dense(3, 4).relu().dense(4, 2).build()) {
-            Random r = new Random(5);
+            Random r = new dev.backprop.random.TorchGenerator(5);
             int[][] fans = {{3, 4}, {3, 4}, {4, 2}, {4, 2}};
             int i = 0;
             for (Map.Entry<String, Variable> e : m.parameters().entrySet()) {
