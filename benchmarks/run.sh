@@ -39,9 +39,26 @@ for v in OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; do
 done
 run() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$@"; }
 
+# JMH refuses to start while another JMH run holds /tmp/jmh.lock (two runs would spoil each other's
+# figures): wait for it instead of failing. Same fcntl lock as Java's FileChannel.tryLock.
+wait_for_jmh_lock() {
+    local said=0
+    until python3 -c '
+import fcntl, sys
+with open("/tmp/jmh.lock", "a") as f:
+    try:
+        fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        sys.exit(1)' 2>/dev/null; do
+        if [[ $said -eq 0 ]]; then bp_say "another JMH run holds /tmp/jmh.lock: waiting for it"; said=1; fi
+        sleep 10
+    done
+}
+
 jmh() {  # jmh RESULT_FILE ARGS...: one benchmarks.jar run writing JSON
     local result="$1"
     shift
+    wait_for_jmh_lock
     run "$BP_JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
         -XX:+IgnoreUnrecognizedVMOptions --sun-misc-unsafe-memory-access=allow \
         -Dorg.bytedeco.javacpp.cachedir="$BP_ROOT/benchmarks/target/javacpp-cache" \
