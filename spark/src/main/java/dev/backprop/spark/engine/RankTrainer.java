@@ -91,8 +91,10 @@ public final class RankTrainer implements AutoCloseable {
         this.backend = backend;
         this.store = rank == 0 ? store : null;
         this.model = spec.model().create(backend);
+        Optimizer opt = null;
         try {
-            this.optimizer = spec.optimizer().create(model.parameters());
+            opt = spec.optimizer().create(model.parameters());
+            this.optimizer = opt;
             this.schedule = spec.schedule() == null ? null : spec.schedule().create(optimizer, spec.epochs());
             this.loss = spec.task().loss();
             boolean params = !spec.sync().averagesGradients();
@@ -102,6 +104,9 @@ public final class RankTrainer implements AutoCloseable {
             this.snapshots = new Snapshots(model, optimizer, schedule,
                     Snapshots.runSettings(plan, spec.seed(), spec.sync().averageEvery()));
         } catch (RuntimeException e) {
+            if (opt != null) {
+                opt.close();
+            }
             model.close();
             throw e;
         }

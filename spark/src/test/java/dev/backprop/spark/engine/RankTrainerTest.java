@@ -129,6 +129,21 @@ class RankTrainerTest {
     }
 
     @Test
+    void aModelWithFloat64ParametersIsRefusedClearly() {
+        ModelFactory f64 = backend -> dev.backprop.nn.Sequential.builder(backend, dev.backprop.backend.DType.FLOAT64)
+                .dense(12, 4).build();
+        TrainingSpec s = TrainingSpec.builder(f64, OptimizerFactory.sgd(0.1)).build();
+        try (var t = dev.backprop.spark.transport.RankTransport.listen("127.0.0.1", 0,
+                dev.backprop.spark.transport.TransportOptions.defaults()); Backend b = ThreadedRanks.cpu(1)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new RankTrainer(s, new ShardPlan(new int[] {10}, 4), 0, 0, t, b, null));
+            assertEquals("distributed training needs contiguous FLOAT32 parameters; '0.weight' is FLOAT64 [4, 12]",
+                    e.getMessage());
+            assertEquals(0, b.memoryStats().liveBuffers(), "the model and optimizer were freed");
+        }
+    }
+
+    @Test
     void aCheckpointFromOtherSettingsIsRefused() throws Exception {
         List<Dataset> shards = TrainingFixtures.shards(DATA, 80, 80);
         MemoryCheckpointStore store = new MemoryCheckpointStore();

@@ -170,15 +170,22 @@ public final class TrainingFixtures {
         }
     }
 
-    /** Largest |a-b| / max(|b|, 1e-3) over all parameters. */
+    /**
+     * The largest relative difference of a parameter tensor: {@code max_i |a_i - b_i| / max_i |b_i|} per tensor
+     * (the max norm, so that parameters near zero are compared at their tensor's scale), the worst tensor's.
+     */
     public static double maxRelativeDifference(Map<String, float[]> a, Map<String, float[]> b) {
         double worst = 0;
         for (Map.Entry<String, float[]> e : b.entrySet()) {
             float[] x = a.get(e.getKey());
             float[] y = e.getValue();
+            double diff = 0;
+            double scale = 0;
             for (int i = 0; i < y.length; i++) {
-                worst = Math.max(worst, Math.abs(x[i] - y[i]) / Math.max(Math.abs(y[i]), 1e-3));
+                diff = Math.max(diff, Math.abs(x[i] - y[i]));
+                scale = Math.max(scale, Math.abs(y[i]));
             }
+            worst = Math.max(worst, diff / scale);
         }
         return worst;
     }
