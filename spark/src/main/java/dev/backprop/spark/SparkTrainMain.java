@@ -139,6 +139,39 @@ public final class SparkTrainMain implements Callable<Integer> {
         return cl.execute(args);
     }
 
+    /**
+     * The hook for {@code backprop train --spark MASTER ...}: the train command's arguments, with
+     * {@code --spark MASTER} (or {@code --spark=MASTER}) standing for {@code --master MASTER}. Flags of
+     * {@code train} that have no meaning here ({@code --plot}, {@code --resume}, ...) are rejected by name, as
+     * unknown options. Spark must be on the class path.
+     *
+     * @return the exit code (0 on success)
+     */
+    public static int runTrainArguments(String... trainArgs) {
+        return run(toMainArguments(trainArgs));
+    }
+
+    /** {@code train}'s arguments with {@code --spark X} / {@code --spark=X} turned into {@code --master X}. */
+    static String[] toMainArguments(String... trainArgs) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (int i = 0; i < trainArgs.length; i++) {
+            String a = trainArgs[i];
+            if (a.equals("--spark")) {
+                if (i + 1 == trainArgs.length) {
+                    throw new IllegalArgumentException("--spark needs a Spark master, e.g. --spark local[2]");
+                }
+                out.add("--master");
+                out.add(trainArgs[++i]);
+            } else if (a.startsWith("--spark=")) {
+                out.add("--master");
+                out.add(a.substring("--spark=".length()));
+            } else {
+                out.add(a);
+            }
+        }
+        return out.toArray(String[]::new);
+    }
+
     /** {@code spark-submit}'s entry point. */
     public static void main(String[] args) {
         int code = run(args);

@@ -16,7 +16,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The spark-submit main class, run in-process on local[2] with a CSV read by the executors. */
@@ -49,15 +51,26 @@ class SparkTrainMainTest {
     }
 
     @Test
+    void trainArgumentsWithSparkBecomeMainArguments() {
+        assertArrayEquals(new String[] {"--epochs", "2", "--master", "local[2]", "--lr", "0.1"},
+                SparkTrainMain.toMainArguments("--epochs", "2", "--spark", "local[2]", "--lr", "0.1"));
+        assertArrayEquals(new String[] {"--master", "yarn"}, SparkTrainMain.toMainArguments("--spark=yarn"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> SparkTrainMain.toMainArguments("--spark"))
+                .getMessage().contains("--spark needs a Spark master"));
+    }
+
+    @Test
     void badFlagsFailWithAMessageNotAStackTrace() {
         PrintStream err = System.err;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setErr(new PrintStream(captured, true));
         try {
             assertEquals(2, SparkTrainMain.run("--epochs", "x"));
+            assertEquals(2, SparkTrainMain.runTrainArguments("--spark", "local[2]", "--plot", "loss.png"));
         } finally {
             System.setErr(err);
         }
         assertTrue(captured.toString().contains("Invalid value for option '--epochs'"), captured.toString());
+        assertTrue(captured.toString().contains("Unknown options: '--plot', 'loss.png'"), captured.toString());
     }
 }
