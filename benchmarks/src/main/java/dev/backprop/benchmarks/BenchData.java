@@ -2,12 +2,15 @@ package dev.backprop.benchmarks;
 
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackendOptions;
+import dev.backprop.backend.BackendProvider;
 import dev.backprop.backend.Buffer;
 import dev.backprop.backend.DType;
 import dev.backprop.runtime.Backends;
 
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.stream.Collectors;
 
 /** Seeded inputs and backend creation shared by the benchmarks. */
 public final class BenchData {
@@ -51,8 +54,16 @@ public final class BenchData {
     /**
      * The backend called {@code name} with {@code threads} worker threads (the {@code threads} option;
      * backends without a thread pool ignore it).
+     *
+     * <p>Only that backend's provider is probed: probing the others would load their native runtimes (PoCL with
+     * LLVM and its worker threads, the CUDA driver) into a JVM that measures something else.
+     *
+     * @throws dev.backprop.backend.BackendUnavailableException when no provider has that name or it cannot run
      */
     public static Backend backend(String name, int threads) {
-        return Backends.get(name, BackendOptions.of(Map.of("threads", Integer.toString(threads))));
+        List<BackendProvider> only = Backends.providers().stream().filter(p -> p.name().equals(name))
+                .collect(Collectors.toList());
+        BackendOptions options = BackendOptions.of(Map.of("threads", Integer.toString(threads)));
+        return only.isEmpty() ? Backends.get(name, options) : Backends.withProviders(only).get(name, options);
     }
 }
