@@ -4,9 +4,9 @@ import dev.backprop.autograd.Tape;
 import dev.backprop.autograd.Variable;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackpropException;
-import dev.backprop.backend.DType;
 import dev.backprop.data.Dataset;
 import dev.backprop.loss.Loss;
+import dev.backprop.model.BatchLoader;
 import dev.backprop.nn.Layer;
 import dev.backprop.optim.GradientClipping;
 import dev.backprop.optim.LearningRateSchedule;
@@ -16,7 +16,6 @@ import dev.backprop.spark.StepListener;
 import dev.backprop.spark.TrainingSpec;
 import dev.backprop.spark.transport.RankTransport;
 import dev.backprop.tensor.Tensor;
-import dev.backprop.train.Batches;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -137,6 +136,12 @@ public final class RankTrainer implements AutoCloseable {
                     + "says " + plan.shardSize(rank));
         }
         long start = synchronizeStart();
+        try (BatchLoader loader = new BatchLoader(shard, backend, plan.batchSize())) {
+            return run(loader, start);
+        }
+    }
+
+    private Outcome run(BatchLoader loader, long start) {
         int s = plan.stepsPerEpoch();
         long total = (long) spec.epochs() * s;
         List<EpochResult> epochs = new ArrayList<>();
@@ -150,8 +155,8 @@ public final class RankTrainer implements AutoCloseable {
             if (order == null || step == 0) {
                 order = plan.order(spec.seed(), rank, epoch);
             }
-            double stepLoss = spec.sync().averagesGradients() ? averagedGradientStep(shard, order, step, totals)
-                    : localStep(shard, order, step, totals);
+            double stepLoss = spec.sync().averagesGradients() ? averagedGradientStep(loader, order, step, totals)
+                    : localStep(loader, order, step, totals);
             boolean epochEnd = step == s - 1;
             if (!spec.sync().averagesGradients() && ((g + 1) % spec.sync().averageEvery() == 0 || epochEnd)) {
                 averageParameters();
@@ -197,10 +202,10 @@ public final class RankTrainer implements AutoCloseable {
         }
     }
 
-    private double averagedGradientStep(Dataset shard, int[] order, int step, EpochTotals totals) {
+    private double averagedGradientStep(BatchLoader loader, int[] order, int step, EpochTotals totals) {
         int count = plan.count(rank, step);
         long t0 = System.nanoTime();
-        double[] local = forwardBackward(shard, order, step, count);
+        double[] local = forwardBackward(loader, order, step, count);
         flat.gradientsTo(vector);
         vector[flat.parameterCount()] = (float) local[0];
         long t1 = System.nanoTime();
@@ -215,10 +220,10 @@ public final class RankTrainer implements AutoCloseable {
         return globalLoss;
     }
 
-    private double localStep(Dataset shard, int[] order, int step, EpochTotals totals) {
+    private double localStep(BatchLoader loader, int[] order, int step, EpochTotals totals) {
         int count = plan.count(rank, step);
         long t0 = System.nanoTime();
-        double[] local = forwardBackward(shard, order, step, count);
+        double[] local = forwardBackward(loader, order, step, count);
         checkFinite(local[0], "rank " + rank + "'s", step);
         applyUpdate();
         computeNanos += System.nanoTime() - t0;
@@ -226,14 +231,17 @@ public final class RankTrainer implements AutoCloseable {
         return local[0];
     }
 
-    /** Zeroes the gradients, runs forward and backward on the batch; returns {mean loss, correct count}. */
-    private double[] forwardBackward(Dataset shard, int[] order, int step, int count) {
+    /**
+     * Zeroes the gradients, runs forward and backward on the batch (gathered into the loader's reused tensors);
+     * returns {mean loss, correct count}.
+     */
+    private double[] forwardBackward(BatchLoader loader, int[] order, int step, int count) {
         optimizer.zeroGrad();
         int from = step * plan.batchSize();
         try (Tape tape = Tape.open()) {
-            Tensor x = Batches.features(shard, order, from, from + count, backend, DType.FLOAT32);
-            Tensor y = Batches.targets(shard, order, from, from + count, backend, DType.FLOAT32);
-            Variable out = model.forward(Variable.constant(x));
+            BatchLoader.Batch batch = loader.load(order, from, from + count);
+            Tensor y = batch.targets();
+            Variable out = model.forward(Variable.constant(batch.features()));
             Variable l = loss.compute(out, y);
             double value = l.value().item();
             l.backward();
