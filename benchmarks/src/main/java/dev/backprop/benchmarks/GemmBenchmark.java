@@ -46,6 +46,7 @@ public class GemmBenchmark {
 
     private GemmTarget target;
 
+    /** Creates the implementation and its seeded operands for this trial. */
     @Setup(Level.Trial)
     public void setUp() {
         GemmShape s = GemmShape.parse(shape);
@@ -53,11 +54,13 @@ public class GemmBenchmark {
                 : new BackendGemm(BenchData.backend(impl, threads), true, s, 42);
     }
 
+    /** One {@code C = A·B}, finished before it returns. */
     @Benchmark
     public void gemm() {
         target.run();
     }
 
+    /** Frees the operands (and the backend). */
     @TearDown(Level.Trial)
     public void tearDown() {
         target.close();

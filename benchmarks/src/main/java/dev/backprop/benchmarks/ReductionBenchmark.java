@@ -63,6 +63,7 @@ public class ReductionBenchmark {
     private ReduceOp reduceOp;
     private ReduceAxis reduceAxis;
 
+    /** Creates the backend and the seeded input for this trial. */
     @Setup(Level.Trial)
     public void setUp() {
         reduceOp = ReduceOp.valueOf(op.toUpperCase(Locale.ROOT));
@@ -72,12 +73,14 @@ public class ReductionBenchmark {
         out = b.allocate(DType.FLOAT32, reduceAxis.resultLength(rows, cols));
     }
 
+    /** One reduction of the whole matrix, finished before it returns. */
     @Benchmark
     public void reduce() {
         b.reduce(reduceOp, reduceAxis, rows, cols, x, 0, out, 0);
         b.synchronize();
     }
 
+    /** Closes the backend, releasing the buffers. */
     @TearDown(Level.Trial)
     public void tearDown() {
         b.close();

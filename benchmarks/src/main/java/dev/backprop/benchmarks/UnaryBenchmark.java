@@ -54,6 +54,7 @@ public class UnaryBenchmark {
     private Buffer y;
     private UnaryOp unaryOp;
 
+    /** Creates the backend and the seeded input for this trial. */
     @Setup(Level.Trial)
     public void setUp() {
         unaryOp = UnaryOp.valueOf(op.toUpperCase(Locale.ROOT));
@@ -63,12 +64,14 @@ public class UnaryBenchmark {
         y = b.allocate(DType.FLOAT32, n);
     }
 
+    /** One {@code y = op(x)} over all {@code n} elements, finished before it returns. */
     @Benchmark
     public void unary() {
         b.unary(unaryOp, 0, 0, x, 0, y, 0, n);
         b.synchronize();
     }
 
+    /** Closes the backend, releasing the buffers. */
     @TearDown(Level.Trial)
     public void tearDown() {
         b.close();
