@@ -7,45 +7,22 @@ import java.util.Map;
  * PyTorch's {@code CosineAnnealingLR} in its closed form:
  * {@code η_min + (base - η_min)·(1 + cos(π·epoch/T_max))/2}, reaching {@code η_min} at {@code T_max}.
  */
-public final class CosineAnnealingLR implements LearningRateSchedule {
-    private final Optimizer optimizer;
-    private final double base;
+public final class CosineAnnealingLR extends ClosedFormSchedule {
     private final int tMax;
     private final double etaMin;
-    private int epoch;
 
     /**
      * @param tMax   epochs of the half cosine (&gt; 0)
      * @param etaMin the final rate (finite, ≥ 0)
      */
     public CosineAnnealingLR(Optimizer optimizer, int tMax, double etaMin) {
+        super(optimizer);
         if (tMax <= 0 || !(etaMin >= 0) || !Double.isFinite(etaMin)) {
             throw new IllegalArgumentException("CosineAnnealingLR: needs tMax > 0 and a finite etaMin >= 0, got tMax="
                     + tMax + ", etaMin=" + etaMin);
         }
-        this.optimizer = optimizer;
-        this.base = optimizer.learningRate();
         this.tMax = tMax;
         this.etaMin = etaMin;
-    }
-
-    @Override
-    public void step() {
-        restore(epoch + 1);
-    }
-
-    @Override
-    public int epoch() {
-        return epoch;
-    }
-
-    @Override
-    public void restore(int epoch) {
-        if (epoch < 0) {
-            throw new IllegalArgumentException("CosineAnnealingLR: epoch must be >= 0, got " + epoch);
-        }
-        this.epoch = epoch;
-        optimizer.setLearningRate(rateAt(epoch));
     }
 
     @Override
