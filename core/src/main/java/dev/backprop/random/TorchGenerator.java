@@ -81,6 +81,9 @@ public final class TorchGenerator extends Random {
      * contract it to a fused multiply-add), {@code from}/{@code to} first rounded to float as PyTorch does.
      */
     public float uniformFloat(double from, double to) {
+        if (!Double.isFinite(from) || !Double.isFinite(to) || from > to) {
+            throw new IllegalArgumentException("uniformFloat: needs finite from <= to, got [" + from + ", " + to + ")");
+        }
         float f = (float) from;
         float t = (float) to;
         float x = (nextUint32() & 0xFFFFFF) * 0x1.0p-24f;
@@ -92,6 +95,9 @@ public final class TorchGenerator extends Random {
      * position {@code i} with {@code i + random() % (n-i)}.
      */
     public int[] randperm(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("randperm: n must be >= 0, got " + n);
+        }
         int[] r = new int[n];
         for (int i = 0; i < n; i++) {
             r[i] = i;

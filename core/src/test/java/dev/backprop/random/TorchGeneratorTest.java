@@ -85,6 +85,17 @@ class TorchGeneratorTest {
     }
 
     @Test
+    void badArgumentsAreRejectedWithoutDrawing() {
+        TorchGenerator g = new TorchGenerator(0);
+        TorchGenerator fresh = new TorchGenerator(0);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> g.randperm(-1));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> g.uniformFloat(1, 0));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> g.uniformFloat(0, Double.NaN));
+        assertEquals(fresh.nextUint32(), g.nextUint32(), "a rejected call must not advance the generator");
+    }
+
+    @Test
     void randpermMatchesPyTorch() {
         TorchGenerator g = new TorchGenerator(0);
         assertArrayEquals(new int[] {4, 1, 7, 5, 3, 9, 0, 8, 6, 2}, g.randperm(10));
