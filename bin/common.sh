@@ -119,3 +119,50 @@ bp_java_home() {
         dirname "$(dirname "$(readlink -f "$BP_JAVA")")"
     fi
 }
+
+# Sets BP_SPARK_CP to the class path of Spark's jars (spark-core_2.13 and its dependencies, in the local Maven
+# repository) for `backprop train --spark`: backprop.jar leaves Spark out. Maven resolves it from
+# cli/spark-runtime/pom.xml (downloading about 220 MB the first time); the answer is kept in
+# cli/target/spark-classpath.txt until a pom changes or a listed jar disappears.
+bp_spark_classpath() {
+    local cache="$BP_ROOT/cli/target/spark-classpath.txt"
+    if bp_spark_classpath_stale "$cache"; then
+        bp_ensure_maven
+        mkdir -p "$BP_ROOT/cli/target"
+        exec 8>"$BP_ROOT/cli/target/.spark-classpath.lock"
+        if command -v flock >/dev/null 2>&1; then flock 8; fi
+        if bp_spark_classpath_stale "$cache"; then
+            bp_say "resolving Spark's jars (mvn -B -q -f cli/spark-runtime/pom.xml dependency:build-classpath)"
+            if ! (cd "$BP_ROOT" && JAVA_HOME="$(bp_java_home)" mvn -B -q -f cli/spark-runtime/pom.xml \
+                    dependency:build-classpath -DincludeScope=runtime -Dmdep.outputFile="$cache.tmp" 2>&1 \
+                    | sed 's/\x1b\[0m//g' >&2); then
+                bp_say "Maven could not resolve Spark's jars (see above); train --spark needs them"
+                exit 1
+            fi
+            mv "$cache.tmp" "$cache"
+        fi
+        exec 8>&-
+    fi
+    BP_SPARK_CP="$(<"$cache")"
+}
+
+# True when the cached Spark class path $1 is missing, older than a pom that decides it, or names a jar that
+# is gone (a cleaned Maven repository).
+bp_spark_classpath_stale() {
+    local cache="$1" jars=() j
+    [[ -s "$cache" ]] || return 0
+    [[ -z "$(find "$BP_ROOT/pom.xml" "$BP_ROOT/spark/pom.xml" "$BP_ROOT/cli/spark-runtime/pom.xml" \
+        -newer "$cache" -print -quit 2>/dev/null)" ]] || return 0
+    IFS=: read -r -a jars < "$cache"
+    for j in "${jars[@]}"; do [[ -f "$j" ]] || return 0; done
+    return 1
+}
+
+# True when the command line (after the JVM options) is `train ... --spark MASTER ...`: the same rule as
+# dev.backprop.cli.SparkTraining.requested.
+bp_wants_spark() {
+    [[ "${1:-}" == train ]] || return 1
+    local a
+    for a in "$@"; do [[ "$a" == --spark || "$a" == --spark=* ]] && return 0; done
+    return 1
+}

@@ -91,8 +91,22 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "No progress bar (it is shown only on a terminal anyway).")
     boolean noProgress;
 
+    @Option(names = "--spark", paramLabel = "MASTER",
+            description = {"Train data-parallel on Apache Spark at this master: local[2], local-cluster[2,1,1024], "
+                    + "spark://host:7077, yarn. One rank per partition, gradients averaged every step (= batch "
+                    + "--batch-size x ranks on one machine). Takes the flags above where they apply, plus --ranks N, "
+                    + "--sync gradients|parameters:K, --checkpoint-dir DIR and more: list them with 'backprop train "
+                    + "--spark local --help'. Needs Spark's jars on the class path: bin/backprop adds them."})
+    String spark;
+
     @Override
     public Integer call() {
+        if (spark != null) {
+            // Reached only when this command is parsed directly (Main.execute hands --spark runs over before
+            // parsing): the Spark trainer parses the same arguments itself.
+            return SparkTraining.run(spec.commandLine().getOut(), spec.commandLine().getErr(),
+                    SparkTraining.trainArguments(spec.commandLine().getParseResult().originalArgs()));
+        }
         Task t = Task.parse(task);
         checkSettings();
         DataOptions.Loaded d = data.load(t, seed);

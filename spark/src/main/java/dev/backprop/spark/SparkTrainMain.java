@@ -1,9 +1,14 @@
 package dev.backprop.spark;
 
+import dev.backprop.backend.Backend;
 import dev.backprop.data.FashionMnist;
+import dev.backprop.model.Evaluator;
+import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
+import dev.backprop.nn.Layer;
 import dev.backprop.nn.Activation;
 import dev.backprop.nn.Init;
+import dev.backprop.runtime.Backends;
 import dev.backprop.spark.transport.NetworkDelay;
 import dev.backprop.spark.transport.TransportOptions;
 import org.apache.spark.SparkConf;
@@ -13,10 +18,15 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -131,12 +141,30 @@ public final class SparkTrainMain implements Callable<Integer> {
 
     /** Runs the command line; returns the exit code (0 on success). */
     public static int run(String... args) {
-        CommandLine cl = new CommandLine(new SparkTrainMain());
+        return run(new PrintWriter(System.out, true, StandardCharsets.UTF_8),
+                new PrintWriter(System.err, true, StandardCharsets.UTF_8), args);
+    }
+
+    /**
+     * Runs the command line with its normal output (and {@code --help}) on {@code out} and error messages on
+     * {@code err}; returns the exit code (0 on success, 1 for a failed run, 2 for bad flags). The live per-epoch
+     * lines come from rank 0 on its executor, so they go to that JVM's standard output (the driver's own in
+     * {@code local} mode).
+     */
+    public static int run(PrintWriter out, PrintWriter err, String... args) {
+        SparkTrainMain main = new SparkTrainMain();
+        main.stdout = out;
+        CommandLine cl = new CommandLine(main);
+        cl.setOut(out);
+        cl.setErr(err);
         cl.setExecutionExceptionHandler((e, line, parse) -> {
             line.getErr().println("error: " + e.getMessage());
             return 1;
         });
-        return cl.execute(args);
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
     }
 
     /**
@@ -149,6 +177,12 @@ public final class SparkTrainMain implements Callable<Integer> {
      */
     public static int runTrainArguments(String... trainArgs) {
         return run(toMainArguments(trainArgs));
+    }
+
+    /** {@link #runTrainArguments(String...)} writing to {@code out} and {@code err} as
+     *  {@link #run(PrintWriter, PrintWriter, String...)} does. */
+    public static int runTrainArguments(PrintWriter out, PrintWriter err, String... trainArgs) {
+        return run(out, err, toMainArguments(trainArgs));
     }
 
     /** {@code train}'s arguments with {@code --spark X} / {@code --spark=X} turned into {@code --master X}. */
@@ -192,18 +226,72 @@ public final class SparkTrainMain implements Callable<Integer> {
             int slots = sc.defaultParallelism() / sc.getConf().getInt("spark.task.cpus", 1);
             int n = ranks != null ? ranks : Math.max(1, slots);
             JavaRDD<Example> data = csv != null ? SparkData.csv(sc, csv, t, targets, n)
-                    : SparkData.fashionMnist(sc, dataDir != null ? dataDir : FashionMnist.defaultDir(), trainLimit, n);
+                    : SparkData.fashionMnist(sc, fashionDir(), trainLimit, n);
             TrainingSpec spec = spec(t, data);
             stdout.println("spark:   " + sc.master() + ", " + n + " ranks, " + spec.describe());
+            stdout.println("data:    " + dataDescription());
+            stdout.flush();
             SparkTrainingResult result = new SparkTrainer(spec).fit(data);
             stdout.print(result.describe());
-            result.saveModel(out);
-            RankReport r0 = result.reports().get(0);
-            stdout.printf(Locale.ROOT, "result: ranks=%d steps=%d final_loss=%.6f allreduce_ms=%.3f model=%s%n",
-                    n, r0.totalSteps(), result.epochs().isEmpty() ? Double.NaN
-                            : result.epochs().get(result.epochs().size() - 1).loss(), r0.meanAllReduceMillis(), out);
+            finish(t, n, spec, result);
         }
         return 0;
+    }
+
+    /**
+     * Scores the trained model on the driver (Fashion-MNIST's test split, for classification on it), saves it as
+     * {@code backprop train} does (task, class names, what it was trained on) and prints the result line.
+     */
+    private void finish(Task t, int n, TrainingSpec spec, SparkTrainingResult result) throws IOException {
+        boolean fashion = csv == null && t == Task.CLASSIFICATION;
+        try (Backend cpu = Backends.get("cpu"); Layer model = result.loadModel(cpu)) {
+            Evaluator.Evaluation test = null;
+            if (fashion) {
+                test = Evaluator.evaluate(model, t, FashionMnist.split(fashionDir(), "t10k"), EVAL_BATCH);
+                stdout.printf(Locale.ROOT, "test:    loss %.4f, %s %.4f (%d Fashion-MNIST test examples, cpu on the "
+                        + "driver)%n", test.loss(), test.metricName(), test.metric(), test.examples());
+            }
+            Map<String, String> facts = new LinkedHashMap<>();
+            facts.put("backprop.trained_on", dataDescription());
+            facts.put("backprop.training", "Spark, " + n + " ranks, " + spec.describe());
+            SavedModel.save(out, model, t, fashion ? FashionMnist.CLASS_NAMES : null, facts);
+            stdout.println("saved:   " + out);
+            List<EpochResult> epochs = result.epochs();
+            RankReport r0 = result.reports().get(0);
+            stdout.printf(Locale.ROOT, "result: ranks=%d steps=%d final_loss=%.6f%s allreduce_ms=%.3f model=%s%n",
+                    n, r0.totalSteps(), epochs.isEmpty() ? Double.NaN : epochs.get(epochs.size() - 1).loss(),
+                    test == null ? "" : String.format(Locale.ROOT, " test_%s=%.4f", test.metricName(),
+                            test.metric()), r0.meanAllReduceMillis(), out);
+        }
+    }
+
+    /** Examples per batch when scoring on the driver (not timed; large batches keep it quick). */
+    private static final int EVAL_BATCH = 1000;
+
+    private Path fashionDir() {
+        return dataDir != null ? dataDir : FashionMnist.defaultDir();
+    }
+
+    private String dataDescription() {
+        return csv != null ? "CSV " + csv : "Fashion-MNIST " + fashionDir()
+                + (trainLimit != null ? ", first " + trainLimit + " training examples" : "");
+    }
+
+    /**
+     * Prints one line when rank 0 finishes an epoch, on its executor: live progress in {@code local} mode, a
+     * line in rank 0's executor log on a cluster. The loss is that of the epoch's last step (the epoch's mean
+     * comes with the result).
+     */
+    private record EpochLines(int epochs) implements StepListener {
+        @Override
+        public void onStep(StepEvent e) {
+            long perEpoch = Math.max(1, e.totalSteps() / epochs);
+            if (e.rank() == 0 && e.step() % perEpoch == 0) {
+                System.out.printf(Locale.ROOT, "epoch %d/%d trained (rank 0, step %d of %d, last step's loss %.4f)%n",
+                        e.epoch() + 1, epochs, e.step(), e.totalSteps(), e.loss());
+                System.out.flush();
+            }
+        }
     }
 
     private TrainingSpec spec(Task t, JavaRDD<Example> data) {
@@ -220,6 +308,7 @@ public final class SparkTrainMain implements Callable<Integer> {
         TrainingSpec.Builder b = TrainingSpec.builder(model, optimizer.factory())
                 .schedule(optimizer.schedule()).task(t).batchSize(batchSize).epochs(epochs).seed(seed)
                 .clipNorm(clipNorm).sync(syncMode()).backend(backend).listen("0.0.0.0", port)
+                .listener(new EpochLines(epochs))
                 .transport(TransportOptions.defaults().withIoTimeout(Duration.ofSeconds(ioTimeout))
                         .withDelay(NetworkDelay.parse(netDelay)));
         if (t == Task.CLASSIFICATION) {
