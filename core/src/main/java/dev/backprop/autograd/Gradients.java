@@ -33,10 +33,13 @@ public final class Gradients {
 
     private final Node node;
     private final Map<Variable, Pending> pending;
+    /** Leaf to the index of the node adding its last contribution, when a listener is set; else null. */
+    private final Map<Variable, Integer> lastUse;
 
-    Gradients(Node node, Map<Variable, Pending> pending) {
+    Gradients(Node node, Map<Variable, Pending> pending, Map<Variable, Integer> lastUse) {
         this.node = node;
         this.pending = pending;
+        this.lastUse = lastUse;
     }
 
     /** The tape being replayed. */
@@ -110,9 +113,50 @@ public final class Gradients {
         }
         Tensor target = target(input(i));
         if (target != null) {
-            MatMul.gemm(transA, transB, 1.0, a, b, 1.0, target);
+            int block = rowBlock(i, target, a);
+            if (block > 0) {
+                gemmInRowBlocks(input(i), block, transA, transB, a, b, target);
+            } else {
+                MatMul.gemm(transA, transB, 1.0, a, b, 1.0, target);
+            }
         } else {
             give(i, MatMul.matmul(a, b, transA, transB));
+        }
+    }
+
+    /**
+     * Rows per block for the listener when this product completes input {@code i}'s gradient (a rank-2 leaf used
+     * once by this op, whose last contribution this is), else 0.
+     */
+    private int rowBlock(int i, Tensor target, Tensor a) {
+        GradientListener l = lastUse == null ? null : node.tape().listener();
+        Variable v = input(i);
+        if (l == null || !v.isLeaf() || target.shape().rank() != 2 || a.shape().rank() != 2
+                || !Integer.valueOf(node.index()).equals(lastUse.get(v))) {
+            return 0;
+        }
+        for (int j = 0; j < inputCount(); j++) {
+            if (j != i && input(j) == v) {
+                return 0;
+            }
+        }
+        int block = l.gemmRowBlock(v);
+        return block > 0 && block < target.shape().dim(0) ? block : 0;
+    }
+
+    /** The accumulating product in blocks of result rows, telling the listener after each block. */
+    private void gemmInRowBlocks(Variable v, int block, boolean transA, boolean transB, Tensor a, Tensor b,
+                                 Tensor target) {
+        GradientListener l = node.tape().listener();
+        int rows = target.shape().dim(0);
+        for (int r0 = 0; r0 < rows; r0 += block) {
+            int r1 = Math.min(rows, r0 + block);
+            // Rows of op(A): rows of A, or columns of A when it is transposed (a strided view).
+            try (Tensor aPart = transA ? a.block(0, r0, a.shape().dim(0), r1 - r0) : a.rows(r0, r1);
+                 Tensor cPart = target.rows(r0, r1)) {
+                MatMul.gemm(transA, transB, 1.0, aPart, b, 1.0, cPart);
+            }
+            l.rowsReady(v, r0, r1);
         }
     }
 

@@ -5,6 +5,7 @@ import dev.backprop.tensor.Tensor;
 
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.logging.Logger;
@@ -38,6 +39,7 @@ public final class Tape implements AutoCloseable {
     private final List<Node> nodes = new ArrayList<>();
     private boolean closed;
     private boolean warnedZeroGradient;
+    private GradientListener listener;
 
     private Tape() {
         this.scope = Scope.open();
@@ -104,6 +106,20 @@ public final class Tape implements AutoCloseable {
         return scope.keep(t);
     }
 
+    /**
+     * Tells {@code l} when leaf gradients are complete during this tape's backward passes (see
+     * {@link GradientListener}); {@code null} stops telling. Without a listener the backward pass is unchanged.
+     */
+    public void listen(GradientListener l) {
+        checkUsable();
+        this.listener = l;
+    }
+
+    /** The listener set by {@link #listen}, or null. */
+    GradientListener listener() {
+        return listener;
+    }
+
     /** Number of ops recorded so far. */
     public int size() {
         return nodes.size();
@@ -128,19 +144,23 @@ public final class Tape implements AutoCloseable {
         Map<Variable, Gradients.Pending> pending = new IdentityHashMap<>();
         Tensor root0 = upstream.shape().equals(root.shape()) ? upstream : upstream.reshape(root.shape().dims());
         pending.put(root, new Gradients.Pending(root0, root0));
+        GradientListener l = listener;
+        Map<Variable, Integer> lastUse = l == null ? null : lastContributions(start.index());
         try {
             for (int i = start.index(); i >= 0; i--) {
                 Node n = nodes.get(i);
                 Gradients.Pending g = pending.remove(n.output());
-                if (g == null) {
-                    continue;
-                }
-                try {
-                    n.backward().backward(g.grad(), new Gradients(n, pending));
-                } finally {
-                    if (g.owner() != upstream) {
-                        g.close();
+                if (g != null) {
+                    try {
+                        n.backward().backward(g.grad(), new Gradients(n, pending, lastUse));
+                    } finally {
+                        if (g.owner() != upstream) {
+                            g.close();
+                        }
                     }
+                }
+                if (l != null) {
+                    announceCompleted(n, lastUse, l);
                 }
             }
         } finally {
@@ -150,6 +170,44 @@ public final class Tape implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * For every leaf that requires a gradient and is an input of nodes {@code 0..last}, the lowest such node's
+     * index: the backward pass, running in reverse, adds the leaf's last contribution there. Insertion order is
+     * the order of first use.
+     */
+    private Map<Variable, Integer> lastContributions(int last) {
+        Map<Variable, Integer> out = new LinkedHashMap<>();
+        for (int i = 0; i <= last; i++) {
+            for (Variable v : nodes.get(i).inputs()) {
+                if (v != null && v.isLeaf() && v.requiresGrad()) {
+                    out.putIfAbsent(v, i);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Tells the listener about each leaf whose last contribution was node {@code n} (once per leaf). */
+    private static void announceCompleted(Node n, Map<Variable, Integer> lastUse, GradientListener l) {
+        Variable[] in = n.inputs();
+        for (int k = 0; k < in.length; k++) {
+            Variable v = in[k];
+            Integer at = v == null ? null : lastUse.get(v);
+            if (at != null && at == n.index() && firstOccurrence(in, k)) {
+                l.gradientReady(v);
+            }
+        }
+    }
+
+    private static boolean firstOccurrence(Variable[] in, int k) {
+        for (int j = 0; j < k; j++) {
+            if (in[j] == in[k]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void checkUsable() {

@@ -157,7 +157,7 @@ public abstract class NetworkContractTest {
 
     @TestFactory
     Stream<DynamicTest> autodiffBehaviour() {
-        return AutogradCases.cases(backend);
+        return Stream.concat(AutogradCases.cases(backend), GradientListenerCases.cases(backend));
     }
 
     // ---- optimizers ----------------------------------------------------------------------------------------
