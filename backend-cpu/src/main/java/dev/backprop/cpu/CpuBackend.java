@@ -151,7 +151,7 @@ public final class CpuBackend implements Backend {
     public Buffer allocate(DType dtype, long elements) {
         ensureOpen();
         CpuBuffer b = new CpuBuffer(this, dtype, (int) Math.min(elements, Integer.MAX_VALUE),
-                memory.newArray(dtype, elements));
+                memory.array(dtype, elements));
         live.add(b);
         memory.allocated(b);
         return b;
@@ -160,9 +160,13 @@ public final class CpuBackend implements Backend {
     @Override
     public void release(Buffer buffer) {
         CpuBuffer b = buf(buffer);
-        if (b.markReleased()) {
+        Object array = b.markReleased();
+        if (array != null) {
             live.remove(b);
             memory.released(b);
+            if (!closed) {
+                memory.recycle(b.dtype(), array);
+            }
         }
     }
 
@@ -254,6 +258,7 @@ public final class CpuBackend implements Backend {
         }
         threads.close();
         workspaces.clear();
+        memory.clearRecycled();
     }
 
     // ---- ops -------------------------------------------------------------------------------------------

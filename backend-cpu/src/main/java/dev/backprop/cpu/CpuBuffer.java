@@ -54,13 +54,17 @@ final class CpuBuffer implements Buffer {
         return released.get();
     }
 
-    /** Marks the buffer released; true for the one call that actually released it. */
-    boolean markReleased() {
+    /**
+     * Marks the buffer released and returns its array, for the one call that actually released it; null for
+     * later calls. The buffer no longer refers to the array, so the array may be reused for another buffer.
+     */
+    Object markReleased() {
         if (released.compareAndSet(false, true)) {
+            Object d = data;
             data = null;
-            return true;
+            return d;
         }
-        return false;
+        return null;
     }
 
     float[] floats() {
