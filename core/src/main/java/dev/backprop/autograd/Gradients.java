@@ -71,10 +71,12 @@ public final class Gradients {
         Variable v = input(i);
         checkSize(i, contribution);
         Tensor target = target(v);
-        if (target != null) {
-            Elementwise.axpy(1.0, contribution, target);
-        } else {
+        if (target == null) {
             adopt(v, contribution.copy());
+        } else if (overwrites(v)) {
+            Elementwise.copy(contribution, target);
+        } else {
+            Elementwise.axpy(1.0, contribution, target);
         }
     }
 
@@ -94,7 +96,11 @@ public final class Gradients {
         Tensor target = target(v);
         if (target != null) {
             try {
-                Elementwise.axpy(1.0, contribution, target);
+                if (overwrites(v)) {
+                    Elementwise.copy(contribution, target);
+                } else {
+                    Elementwise.axpy(1.0, contribution, target);
+                }
             } finally {
                 contribution.close();
             }
@@ -105,7 +111,8 @@ public final class Gradients {
 
     /**
      * Adds {@code op(a)·op(b)} to ∂L/∂input {@code i} (rank-2 or batched rank-3 operands): one GEMM with
-     * {@code beta = 1} straight into an existing gradient, so a weight gradient needs no temporary.
+     * {@code beta = 1} straight into an existing gradient ({@code beta = 0} into a leaf gradient zeroed since
+     * the last pass), so a weight gradient needs no temporary.
      */
     public void gemm(int i, boolean transA, boolean transB, Tensor a, Tensor b) {
         if (!wants(i)) {
@@ -114,10 +121,11 @@ public final class Gradients {
         Tensor target = target(input(i));
         if (target != null) {
             int block = rowBlock(i, target, a);
+            double beta = overwrites(input(i)) ? 0.0 : 1.0;
             if (block > 0) {
-                gemmInRowBlocks(input(i), block, transA, transB, a, b, target);
+                gemmInRowBlocks(input(i), block, transA, transB, a, b, beta, target);
             } else {
-                MatMul.gemm(transA, transB, 1.0, a, b, 1.0, target);
+                MatMul.gemm(transA, transB, 1.0, a, b, beta, target);
             }
         } else {
             give(i, MatMul.matmul(a, b, transA, transB));
@@ -146,7 +154,7 @@ public final class Gradients {
 
     /** The accumulating product in blocks of result rows, telling the listener after each block. */
     private void gemmInRowBlocks(Variable v, int block, boolean transA, boolean transB, Tensor a, Tensor b,
-                                 Tensor target) {
+                                 double beta, Tensor target) {
         GradientListener l = node.tape().listener();
         int rows = target.shape().dim(0);
         for (int r0 = 0; r0 < rows; r0 += block) {
@@ -154,7 +162,7 @@ public final class Gradients {
             // Rows of op(A): rows of A, or columns of A when it is transposed (a strided view).
             try (Tensor aPart = transA ? a.block(0, r0, a.shape().dim(0), r1 - r0) : a.rows(r0, r1);
                  Tensor cPart = target.rows(r0, r1)) {
-                MatMul.gemm(transA, transB, 1.0, aPart, b, 1.0, cPart);
+                MatMul.gemm(transA, transB, 1.0, aPart, b, beta, cPart);
             }
             l.rowsReady(v, r0, r1);
         }
@@ -177,7 +185,13 @@ public final class Gradients {
         }
         Tensor reduced;
         try {
-            reduced = Reductions.reduce(ReduceOp.SUM, broadcastAxis(v.shape(), full.shape()), full);
+            ReduceAxis axis = broadcastAxis(v.shape(), full.shape());
+            if (v.isLeaf() && overwrites(v)) {
+                // A zeroed leaf gradient: the sums go straight into it, no temporary and no second pass.
+                Reductions.reduce(ReduceOp.SUM, axis, full, v.gradForUpdate());
+                return;
+            }
+            reduced = Reductions.reduce(ReduceOp.SUM, axis, full);
         } finally {
             if (owned) {
                 full.close();
@@ -203,10 +217,18 @@ public final class Gradients {
 
     private Tensor target(Variable v) {
         if (v.isLeaf()) {
-            return v.grad();
+            return v.gradForUpdate();
         }
         Pending p = pending.get(v);
         return p == null ? null : p.grad();
+    }
+
+    /**
+     * Whether the next write to leaf {@code v}'s gradient must overwrite it (it was zeroed lazily, see
+     * {@link Variable#zeroGrad()}); the caller then writes the whole tensor. Intermediates never overwrite.
+     */
+    private static boolean overwrites(Variable v) {
+        return v.isLeaf() && v.takeStale();
     }
 
     private void adopt(Variable v, Tensor owner) {

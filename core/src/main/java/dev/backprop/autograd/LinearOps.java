@@ -3,7 +3,6 @@ package dev.backprop.autograd;
 import dev.backprop.backend.BinaryOp;
 import dev.backprop.tensor.Elementwise;
 import dev.backprop.tensor.MatMul;
-import dev.backprop.tensor.Reductions;
 import dev.backprop.tensor.Shape;
 import dev.backprop.tensor.ShapeMismatchException;
 import dev.backprop.tensor.Tensor;
@@ -63,9 +62,7 @@ final class LinearOps {
         return Tape.record("linear", z, (g, grads) -> {
             grads.gemm(0, false, false, g, w.value());  // ∂X = δ·W
             grads.gemm(1, true, false, g, x.value());   // ∂W = δᵀ·X
-            if (grads.wants(2)) {
-                grads.give(2, Reductions.sumPerColumn(g)); // ∂b = column sums of δ
-            }
+            grads.addReduced(2, g, false);              // ∂b = column sums of δ
         }, x, w, b);
     }
 

@@ -27,6 +27,13 @@ public final class Variable implements AutoCloseable {
     private final boolean requiresGrad;
     private final boolean ownsValue;
     private final Node node;
+    /**
+     * Set by {@link #zeroGrad()}: the gradient is zero but its tensor still holds the old values. The first
+     * contribution of the next backward pass overwrites the tensor instead of adding to it (PyTorch's
+     * {@code zero_grad(set_to_none=True)}), which saves a pass over every gradient per step; {@link #grad()}
+     * writes the zeros first when nothing has overwritten them yet.
+     */
+    private boolean gradStale;
 
     Variable(Tensor value, Tensor grad, boolean requiresGrad, boolean ownsValue, Node node) {
         this.value = value;
@@ -83,7 +90,27 @@ public final class Variable implements AutoCloseable {
                     ? "this variable " + value.shape() + " is a constant and has no gradient (use Variable.leaf)"
                     : "op outputs keep no gradient; make the quantity a leaf or read gradients of leaves");
         }
+        if (gradStale) {
+            Elementwise.fill(grad, 0.0);
+            gradStale = false;
+        }
         return grad;
+    }
+
+    /**
+     * The gradient tensor for a backward rule about to add to it, without writing deferred zeros: the rule asks
+     * {@link #takeStale()} first and overwrites the whole tensor instead of adding when it says so.
+     */
+    Tensor gradForUpdate() {
+        return grad;
+    }
+
+    /** Whether the gradient tensor holds stale values that the next contribution must overwrite; clears the
+     *  mark, since the caller is about to write the whole tensor. */
+    boolean takeStale() {
+        boolean s = gradStale;
+        gradStale = false;
+        return s;
     }
 
     /** Whether gradients flow into this variable (leaves made by {@link #leaf}/{@link #parameter}, and op outputs
@@ -150,16 +177,22 @@ public final class Variable implements AutoCloseable {
         }
         Gradients.checkUpstream(this, upstream);
         if (node == null) {
-            Elementwise.axpy(1.0, upstream.reshape(value.shape().dims()), grad);
+            Elementwise.axpy(1.0, upstream.reshape(value.shape().dims()), grad());
             return;
         }
         node.tape().backward(this, upstream);
     }
 
-    /** Sets a leaf's gradient to zero; does nothing for other variables. */
+    /**
+     * Sets a leaf's gradient to zero; does nothing for other variables. The zeros may be written lazily: the
+     * next backward pass overwrites the gradient tensor rather than adding to it, and {@link #grad()} returns
+     * zeros if nothing has been added since. So read and write the gradient through {@link #grad()}, not
+     * through a tensor reference kept from before this call.
+     */
     public void zeroGrad() {
         if (grad != null) {
-            Elementwise.fill(grad, 0.0);
+            grad.checkOpen();
+            gradStale = true;
         }
     }
 
