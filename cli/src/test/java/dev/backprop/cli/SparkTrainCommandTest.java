@@ -9,6 +9,8 @@ import picocli.CommandLine;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -75,12 +77,28 @@ class SparkTrainCommandTest {
     }
 
     @Test
+    void trainParsedDirectlyHandsSparkRunsOverToo() {
+        // Main.execute hands --spark runs over before parsing; a caller of commandLine() reaches TrainCommand,
+        // which passes the same arguments on: the Spark trainer, not train, then refuses train's --no-progress.
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.commandLine(new Main()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err))
+                .execute("train", "--spark", "local[2]", "--no-progress");
+        assertEquals(2, code, err.toString());
+        assertTrue(err.toString().contains("Unknown option: '--no-progress'"), err.toString());
+    }
+
+    @Test
     void onlyTrainWithSparkGoesToSpark() {
         assertTrue(SparkTraining.requested("train", "--epochs", "1", "--spark", "local[2]"));
         assertTrue(SparkTraining.requested("train", "--spark=yarn"));
         assertFalse(SparkTraining.requested("train", "--epochs", "1"));
         assertFalse(SparkTraining.requested("eval", "--spark", "local[2]"));
         assertFalse(SparkTraining.requested());
+        assertTrue(SparkTraining.inThisJvm("--epochs", "1", "--spark", "local[2]"));
+        assertTrue(SparkTraining.inThisJvm("--spark=local"));
+        assertFalse(SparkTraining.inThisJvm("--spark", "local-cluster[2,1,1024]"));
+        assertFalse(SparkTraining.inThisJvm("--spark=spark://host:7077"));
     }
 
     /**
