@@ -110,7 +110,12 @@ public final class OpenClBackendProvider implements BackendProvider {
         return backend;
     }
 
-    private static List<OpenClDevice> discover() throws OpenClUnavailableException {
+    /*
+     * Synchronized because two threads making their first OpenCL calls at once crash PoCL in this JVM (SIGSEGV under
+     * clGetDeviceInfo, about 1 run in 5 when Spark's local ranks start together); after one discovery, concurrent ones
+     * are safe, but serializing them all costs nothing next to a backend's creation.
+     */
+    private static synchronized List<OpenClDevice> discover() throws OpenClUnavailableException {
         Throwable earlier = linkFailure;
         if (earlier != null) {
             throw new LinkageErrorReplay(earlier);
