@@ -204,9 +204,12 @@ public final class Backends {
 
         /** See {@link Backends#get(String, BackendOptions)}. */
         public Backend get(String name, BackendOptions options) {
-            List<ProviderStatus> all = probeAll();
-            for (ProviderStatus s : all) {
-                if (s.name().equalsIgnoreCase(name)) {
+            // Only the named provider is probed: probing the others costs time (driver loading) and touches
+            // native libraries the caller did not ask for.
+            List<BackendProvider> all = providers();
+            for (BackendProvider p : all) {
+                if (p.name().equalsIgnoreCase(name)) {
+                    ProviderStatus s = new ProviderStatus(p, safeProbe(p));
                     if (!s.probe().available()) {
                         throw new BackendUnavailableException("backend '" + s.name() + "' is unavailable: "
                                 + s.probe().reason());
@@ -216,7 +219,7 @@ public final class Backends {
             }
             throw new BackendUnavailableException("unknown backend '" + name + "'; known backends: "
                     + (all.isEmpty() ? "none (put a backend module such as backprop-backend-cpu on the class path)"
-                    : all.stream().map(ProviderStatus::name).collect(Collectors.joining(", "))));
+                    : all.stream().map(BackendProvider::name).collect(Collectors.joining(", "))));
         }
 
         private static Backend createOrExplain(ProviderStatus s, BackendOptions options) {

@@ -68,6 +68,7 @@ class BackendsTest {
         final Probe probe;
         final RuntimeException createFailure;
         int creations;
+        int probes;
 
         Fake(String name, Probe probe, RuntimeException createFailure) {
             this.name = name;
@@ -82,6 +83,7 @@ class BackendsTest {
 
         @Override
         public Probe probe() {
+            probes++;
             return probe;
         }
 
@@ -122,6 +124,20 @@ class BackendsTest {
         assertEquals(1, gpu.creations);
         assertEquals(0, cpu.creations + pocl.creations, "only the winner is created");
         assertEquals(List.of("cpu", "cuda", "opencl"), r.names(), "providers listed in name order");
+    }
+
+    @Test
+    void choosingByNameProbesOnlyThatProvider() {
+        Fake broken = new Fake("opencl", null, null) {
+            @Override
+            public Probe probe() {
+                throw new AssertionError("a backend chosen by name must not probe the others");
+            }
+        };
+        registry(gpu, cpu, broken).get("cpu", BackendOptions.defaults());
+        assertEquals(1, cpu.probes);
+        assertEquals(0, gpu.probes, "cuda was not asked");
+        assertEquals(1, cpu.creations);
     }
 
     @Test
