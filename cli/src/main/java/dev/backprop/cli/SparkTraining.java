@@ -1,6 +1,5 @@
 package dev.backprop.cli;
 
-import dev.backprop.runtime.Backends;
 import dev.backprop.spark.SparkTrainMain;
 
 import java.io.PrintWriter;
@@ -50,13 +49,6 @@ final class SparkTraining {
             // Before Spark starts log4j; a configuration given by the user wins.
             System.setProperty("log4j2.configurationFile", LOG_CONFIG);
         }
-        if (inThisJvm(trainArgs)) {
-            // A local master runs the ranks as threads of this JVM, and each probes every backend provider on
-            // the class path at the same moment (Backends.get). Two first-time OpenCL discoveries at once crash
-            // PoCL here (SIGSEGV under clGetDeviceInfo, about 1 run in 5); once one thread has probed, later
-            // concurrent probes are safe (40 of 40 runs). So probe once before the ranks start.
-            Backends.probeAll();
-        }
         try {
             return SparkTrainMain.runTrainArguments(out, err, trainArgs);
         } catch (IllegalArgumentException e) {
@@ -65,19 +57,6 @@ final class SparkTraining {
             err.flush();
             return 2;
         }
-    }
-
-    /** True when the {@code --spark} master runs the ranks inside this JVM ({@code local}, {@code local[N]}, ...;
-     *  not {@code local-cluster}, whose executors are JVMs of their own). */
-    static boolean inThisJvm(String... trainArgs) {
-        for (int i = 0; i < trainArgs.length; i++) {
-            String master = trainArgs[i].equals("--spark") && i + 1 < trainArgs.length ? trainArgs[i + 1]
-                    : trainArgs[i].startsWith("--spark=") ? trainArgs[i].substring("--spark=".length()) : null;
-            if (master != null) {
-                return master.equals("local") || master.startsWith("local[");
-            }
-        }
-        return false;
     }
 
     /** What follows {@code train} in a whole command line as picocli received it. */
