@@ -63,6 +63,30 @@ final class FlatParameters {
         return stateCount;
     }
 
+    /** The parameters, in vector order. */
+    List<Variable> parameters() {
+        return params;
+    }
+
+    /** Where parameter {@code i}'s elements start in the vector. */
+    int offset(int i) {
+        int at = 0;
+        for (int j = 0; j < i; j++) {
+            at += (int) params.get(j).value().size();
+        }
+        return at;
+    }
+
+    /**
+     * Copies elements {@code [from, to)} of {@code v}'s gradient (row-major) into {@code dst} at
+     * {@code at + from}.
+     */
+    static void gradientRangeTo(Variable v, int from, int to, float[] dst, int at) {
+        Tensor g = v.grad();
+        g.checkOpen();
+        g.backend().download(g.buffer(), g.offset() + from, dst, at + from, to - from);
+    }
+
     /** Copies every parameter's gradient into {@code dst[0..parameterCount)}. */
     void gradientsTo(float[] dst) {
         int at = 0;

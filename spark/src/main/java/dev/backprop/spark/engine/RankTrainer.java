@@ -14,6 +14,7 @@ import dev.backprop.optim.Optimizer;
 import dev.backprop.spark.EpochResult;
 import dev.backprop.spark.StepListener;
 import dev.backprop.spark.TrainingSpec;
+import dev.backprop.spark.transport.BucketedAllReduce;
 import dev.backprop.spark.transport.RankTransport;
 import dev.backprop.tensor.Tensor;
 
@@ -52,9 +53,10 @@ public final class RankTrainer implements AutoCloseable {
      * @param computeNanos    time in forward, backward and update
      * @param epochs          epochs finished in this attempt
      * @param modelFile       the final parameters as a model file (rank 0 only, else null)
+     * @param stepTimes       where the gradient-averaging steps spent their time (empty in parameter averaging)
      */
     public record Outcome(long resumedFromStep, long stepsRun, long totalSteps, long examples, long computeNanos,
-                          List<EpochResult> epochs, byte[] modelFile) {
+                          List<EpochResult> epochs, byte[] modelFile, StepTimes stepTimes) {
     }
 
     private final TrainingSpec spec;
@@ -71,8 +73,11 @@ public final class RankTrainer implements AutoCloseable {
     private final FlatParameters flat;
     private final Snapshots snapshots;
     private final float[] vector;
+    /** Posts gradients as the backward pass completes them; null when overlapping is off. */
+    private final GradientBuckets buckets;
     private long computeNanos;
     private long examples;
+    private final StepTimes times = new StepTimes();
     private Runnable beforeStep = () -> { };
 
     /**
@@ -100,6 +105,8 @@ public final class RankTrainer implements AutoCloseable {
             this.flat = new FlatParameters(model.parameters(), params ? optimizer.state() : Map.of());
             // Gradient mode sends the step's loss with the gradients: every rank sees the global batch loss.
             this.vector = new float[params ? flat.parameterCount() + flat.stateCount() : flat.parameterCount() + 1];
+            int bucket = bucketElements();
+            this.buckets = bucket == 0 ? null : new GradientBuckets(flat, bucket);
             this.snapshots = new Snapshots(model, optimizer, schedule,
                     Snapshots.runSettings(plan, spec.seed(), spec.sync().averageEvery()));
         } catch (RuntimeException e) {
@@ -109,6 +116,21 @@ public final class RankTrainer implements AutoCloseable {
             model.close();
             throw e;
         }
+    }
+
+    /**
+     * Elements per all-reduce bucket: system property {@code backprop.spark.bucketElements} (default 65,536, 256
+     * KiB of floats: large enough that a message's fixed latency is small against its transfer on a fast network,
+     * small enough that the last bucket, which cannot overlap the backward pass, is a small part of the gradient).
+     * 0 turns overlapping off: the whole gradient is all-reduced in one piece after the backward pass (for
+     * comparisons; the result is the same bits either way).
+     */
+    static int bucketElements() {
+        int n = Integer.getInteger("backprop.spark.bucketElements", 65_536);
+        if (n != 0 && n < 2) {
+            throw new IllegalArgumentException("backprop.spark.bucketElements must be 0 or at least 2, got " + n);
+        }
+        return n;
     }
 
     /**
@@ -172,7 +194,7 @@ public final class RankTrainer implements AutoCloseable {
             maybeCheckpoint(g + 1, epochEnd, total);
         }
         byte[] file = rank == 0 ? snapshots.modelFile() : null;
-        return new Outcome(start, total - start, total, examples, computeNanos, epochs, file);
+        return new Outcome(start, total - start, total, examples, computeNanos, epochs, file, times);
     }
 
     /** Rank 0 restores the newest checkpoint, if any, and sends its state to all: returns the start step. */
@@ -204,18 +226,25 @@ public final class RankTrainer implements AutoCloseable {
 
     private double averagedGradientStep(BatchLoader loader, int[] order, int step, EpochTotals totals) {
         int count = plan.count(rank, step);
+        times.startStep();
         long t0 = System.nanoTime();
-        double[] local = forwardBackward(loader, order, step, count);
-        flat.gradientsTo(vector);
-        vector[flat.parameterCount()] = (float) local[0];
+        BucketedAllReduce reduce = net.startAllReduce(vector, (double) count / plan.globalCount(step));
+        double[] local = forwardBackward(loader, order, step, count, reduce);
         long t1 = System.nanoTime();
-        net.allReduce(vector, (double) count / plan.globalCount(step));
+        reduce.finish();
         long t2 = System.nanoTime();
         double globalLoss = vector[flat.parameterCount()];
         checkFinite(globalLoss, "the global batch's", step);
         flat.gradientsFrom(vector);
+        long t3 = System.nanoTime();
         applyUpdate();
-        computeNanos += (t1 - t0) + (System.nanoTime() - t2);
+        long t4 = System.nanoTime();
+        times.add(StepTimes.Phase.FORWARD_BACKWARD, t1 - t0);
+        times.add(StepTimes.Phase.ALL_REDUCE_WAIT, t2 - t1);
+        times.add(StepTimes.Phase.GRADIENT_COPY, t3 - t2);
+        times.add(StepTimes.Phase.UPDATE, t4 - t3);
+        times.endStep();
+        computeNanos += (t1 - t0) + (t4 - t2);
         totals.add(local[0] * count, local[1], count);
         return globalLoss;
     }
@@ -223,7 +252,7 @@ public final class RankTrainer implements AutoCloseable {
     private double localStep(BatchLoader loader, int[] order, int step, EpochTotals totals) {
         int count = plan.count(rank, step);
         long t0 = System.nanoTime();
-        double[] local = forwardBackward(loader, order, step, count);
+        double[] local = forwardBackward(loader, order, step, count, null);
         checkFinite(local[0], "rank " + rank + "'s", step);
         applyUpdate();
         computeNanos += System.nanoTime() - t0;
@@ -233,9 +262,12 @@ public final class RankTrainer implements AutoCloseable {
 
     /**
      * Zeroes the gradients, runs forward and backward on the batch (gathered into the loader's reused tensors);
-     * returns {mean loss, correct count}.
+     * returns {mean loss, correct count}. With {@code reduce}, the gradients and the loss go into its vector and
+     * are posted to it as the backward pass completes them (see {@link GradientBuckets}); every part of the
+     * vector is posted on return.
      */
-    private double[] forwardBackward(BatchLoader loader, int[] order, int step, int count) {
+    private double[] forwardBackward(BatchLoader loader, int[] order, int step, int count,
+                                     BucketedAllReduce reduce) {
         optimizer.zeroGrad();
         int from = step * plan.batchSize();
         try (Tape tape = Tape.open()) {
@@ -244,7 +276,18 @@ public final class RankTrainer implements AutoCloseable {
             Variable out = model.forward(Variable.constant(batch.features()));
             Variable l = loss.compute(out, y);
             double value = l.value().item();
+            if (reduce != null && buckets != null) {
+                buckets.begin(reduce, (float) value);
+                tape.listen(buckets);
+            }
             l.backward();
+            if (reduce != null && buckets != null) {
+                buckets.finishStep();
+            } else if (reduce != null) {
+                flat.gradientsTo(reduce.data());
+                reduce.data()[flat.parameterCount()] = (float) value;
+                reduce.post(0, reduce.data().length);
+            }
             OptionalLong correct = loss.countCorrect(out.value(), y);
             examples += count;
             return new double[] {value, correct.orElse(0)};

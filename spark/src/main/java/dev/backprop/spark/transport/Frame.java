@@ -8,20 +8,21 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * One message between two ranks: a 32-byte header (magic, kind, source rank, payload length, sequence number,
- * weight; big-endian) followed by the payload. Float payloads are little-endian IEEE 754, so they cross
+ * One message between two ranks: a 36-byte header (magic, kind, source rank, payload length, sequence number,
+ * part, weight; big-endian) followed by the payload. Float payloads are little-endian IEEE 754, so they cross
  * the wire bit for bit.
  *
  * @param kind    what the message is for
  * @param source  the sending rank
  * @param seq     the collective's sequence number (the job token for {@link Kind#HELLO})
+ * @param part    which bucket of a bucketed all-reduce the frame carries (0 otherwise)
  * @param weight  the sender's weight in a {@link Kind#REDUCE}; 0 otherwise
  * @param payload the bytes after the header (not copied)
  */
-record Frame(Kind kind, int source, long seq, double weight, byte[] payload) {
+record Frame(Kind kind, int source, long seq, int part, double weight, byte[] payload) {
     /** "BPRP": rejects a connection from something that is not a Backprop rank. */
     static final int MAGIC = 0x42505250;
-    static final int HEADER_BYTES = 32;
+    static final int HEADER_BYTES = 36;
 
     /** The message kinds, in wire order. */
     enum Kind {
@@ -37,11 +38,17 @@ record Frame(Kind kind, int source, long seq, double weight, byte[] payload) {
         BYE
     }
 
+    /** A frame of part 0. */
+    Frame(Kind kind, int source, long seq, double weight, byte[] payload) {
+        this(kind, source, seq, 0, weight, payload);
+    }
+
     /** A frame whose payload is {@code floats[from..from+count)}, little-endian. */
-    static Frame ofFloats(Kind kind, int source, long seq, double weight, float[] floats, int from, int count) {
+    static Frame ofFloats(Kind kind, int source, long seq, int part, double weight, float[] floats, int from,
+                          int count) {
         byte[] bytes = new byte[Math.multiplyExact(count, Float.BYTES)];
         ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(floats, from, count);
-        return new Frame(kind, source, seq, weight, bytes);
+        return new Frame(kind, source, seq, part, weight, bytes);
     }
 
     /** The number of floats in the payload. */
@@ -57,7 +64,8 @@ record Frame(Kind kind, int source, long seq, double weight, byte[] payload) {
     /** Writes header and payload (the caller flushes). */
     void writeTo(OutputStream out) throws IOException {
         ByteBuffer h = ByteBuffer.allocate(HEADER_BYTES);
-        h.putInt(MAGIC).putInt(kind.ordinal()).putInt(source).putInt(payload.length).putLong(seq).putDouble(weight);
+        h.putInt(MAGIC).putInt(kind.ordinal()).putInt(source).putInt(payload.length).putLong(seq).putInt(part)
+                .putDouble(weight);
         out.write(h.array());
         out.write(payload);
     }
@@ -87,9 +95,10 @@ record Frame(Kind kind, int source, long seq, double weight, byte[] payload) {
             throw new IOException("frame payload of " + length + " bytes is outside [0, " + maxPayload + "]");
         }
         long seq = h.getLong();
+        int part = h.getInt();
         double weight = h.getDouble();
         byte[] payload = new byte[length];
         in.readFully(payload);
-        return new Frame(Kind.values()[kind], source, seq, weight, payload);
+        return new Frame(Kind.values()[kind], source, seq, part, weight, payload);
     }
 }

@@ -5,9 +5,12 @@ import java.util.Locale;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A simulated network for benchmarks: before each message leaves, the sending link waits
- * {@code latency + bytes / bandwidth}. Each link (one per pair of ranks and direction) pays its own delay, as
- * with a switch that gives every port its full bandwidth. {@link #NONE} adds nothing.
+ * A simulated network for benchmarks: a message handed to a link arrives {@code latency + bytes / bandwidth}
+ * later, when the link is idle. A link (one per pair of ranks and direction) carries one message's bytes at a
+ * time, so a message sent while earlier ones are still being serialised starts after them (bandwidth is shared in
+ * order), while latency, the time in flight, overlaps as on a real wire: {@link Link#arrival}. Each link pays its
+ * own delay, as with a switch that gives every port its full bandwidth. The wait is a timed park of the link's
+ * sender thread, which uses no CPU. {@link #NONE} adds nothing.
  *
  * @param latencyNanos   added to every message, in nanoseconds ({@code >= 0})
  * @param bytesPerSecond link bandwidth; {@code 0} means unlimited
@@ -88,18 +91,42 @@ public record NetworkDelay(long latencyNanos, double bytesPerSecond) implements 
 
     /** The delay for one message of {@code bytes} bytes, in nanoseconds. */
     public long nanosFor(long bytes) {
-        double transfer = bytesPerSecond == 0 ? 0 : bytes / bytesPerSecond * 1e9;
-        return latencyNanos + Math.round(transfer);
+        return latencyNanos + transferNanos(bytes);
     }
 
-    /** Waits {@link #nanosFor(long) nanosFor(bytes)}; returns early only when interrupted (flag kept set). */
-    void await(long bytes) {
-        long end = System.nanoTime() + nanosFor(bytes);
+    /** Nanoseconds to serialise {@code bytes} onto a link (0 for unlimited bandwidth). */
+    long transferNanos(long bytes) {
+        return bytesPerSecond == 0 ? 0 : Math.round(bytes / bytesPerSecond * 1e9);
+    }
+
+    /** Parks until {@link System#nanoTime()} reaches {@code end}; returns early only when interrupted (flag kept). */
+    static void awaitUntil(long end) {
         for (long left = end - System.nanoTime(); left > 0; left = end - System.nanoTime()) {
             LockSupport.parkNanos(left);
             if (Thread.currentThread().isInterrupted()) {
                 return;
             }
+        }
+    }
+
+    /** The state of one simulated link: when it finishes serialising what it was given so far. */
+    static final class Link {
+        private final NetworkDelay delay;
+        private long idleAt = Long.MIN_VALUE;
+
+        Link(NetworkDelay delay) {
+            this.delay = delay;
+        }
+
+        /**
+         * Hands a message of {@code bytes} to the link at {@link System#nanoTime()} {@code now}; returns when it
+         * arrives: {@code max(now, link idle) + bytes / bandwidth + latency}. A message alone on the link takes
+         * {@link #nanosFor}; calls must come in sending order.
+         */
+        synchronized long arrival(long now, long bytes) {
+            long start = idleAt == Long.MIN_VALUE ? now : Math.max(now, idleAt);
+            idleAt = start + delay.transferNanos(bytes);
+            return idleAt + delay.latencyNanos();
         }
     }
 

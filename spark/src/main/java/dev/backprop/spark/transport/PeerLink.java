@@ -35,7 +35,14 @@ final class PeerLink implements AutoCloseable {
     private final DataInputStream in;
     private final OutputStream out;
     private final NetworkDelay delay;
+    private final NetworkDelay.Link wire;
     private final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
+    /**
+     * GATHER frames apart: a bucketed all-reduce's reducer thread sends them while the rank thread sends the REDUCE
+     * frames of later buckets, so the two kinds interleave on the wire in no fixed order; each kind alone arrives
+     * in its collectives' order.
+     */
+    private final LinkedBlockingQueue<Object> gatherInbox = new LinkedBlockingQueue<>();
     private final ExecutorService sender;
     private final Thread receiver;
     private volatile boolean closing;
@@ -45,6 +52,7 @@ final class PeerLink implements AutoCloseable {
         this.peer = peer;
         this.socket = socket;
         this.delay = delay;
+        this.wire = new NetworkDelay.Link(delay);
         socket.setSoTimeout(0);
         this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 1 << 16));
         this.out = new BufferedOutputStream(socket.getOutputStream(), 1 << 16);
@@ -73,18 +81,22 @@ final class PeerLink implements AutoCloseable {
                     throw new IOException("frame claims to come from rank " + f.source());
                 }
                 if (f.kind() == Frame.Kind.BYE) {
-                    inbox.add(new Closed("rank " + peer + " left the group (it finished or failed on its own)",
-                            null));
+                    end(new Closed("rank " + peer + " left the group (it finished or failed on its own)", null));
                     return;
                 }
-                inbox.add(f);
+                (f.kind() == Frame.Kind.GATHER ? gatherInbox : inbox).add(f);
             }
         } catch (EOFException e) {
-            inbox.add(new Closed("lost connection to rank " + peer + " (" + remote() + "): connection closed", e));
+            end(new Closed("lost connection to rank " + peer + " (" + remote() + "): connection closed", e));
         } catch (IOException | RuntimeException e) {
-            inbox.add(new Closed(closing ? "this rank closed its transport"
+            end(new Closed(closing ? "this rank closed its transport"
                     : "lost connection to rank " + peer + " (" + remote() + "): " + e, e));
         }
+    }
+
+    private void end(Closed c) {
+        inbox.add(c);
+        gatherInbox.add(c);
     }
 
     private String remote() {
@@ -96,32 +108,47 @@ final class PeerLink implements AutoCloseable {
      * {@link TransportException} naming the peer.
      */
     CompletableFuture<Void> send(Frame frame) {
-        return CompletableFuture.runAsync(() -> {
-            if (!delay.isNone()) {
-                delay.await(Frame.HEADER_BYTES + frame.payload().length);
-            }
-            try {
-                frame.writeTo(out);
-                out.flush();
-            } catch (IOException e) {
-                throw new TransportException(peer, "rank " + self + ": sending " + frame.kind() + " #" + frame.seq()
-                        + " to rank " + peer + " (" + remote() + ") failed: " + e, e);
-            }
-        }, sender);
+        if (delay.isNone()) {
+            return CompletableFuture.runAsync(() -> write(frame), sender);
+        }
+        // Arrival times are taken in the order frames reach the sender's queue, so the queue stays sorted by them.
+        synchronized (wire) {
+            long arrival = wire.arrival(System.nanoTime(), Frame.HEADER_BYTES + frame.payload().length);
+            return CompletableFuture.runAsync(() -> {
+                NetworkDelay.awaitUntil(arrival);
+                write(frame);
+            }, sender);
+        }
+    }
+
+    private void write(Frame frame) {
+        try {
+            frame.writeTo(out);
+            out.flush();
+        } catch (IOException e) {
+            throw new TransportException(peer, "rank " + self + ": sending " + frame.kind() + " #" + frame.seq()
+                    + " to rank " + peer + " (" + remote() + ") failed: " + e, e);
+        }
+    }
+
+    /** The next frame from the peer, which must be {@code kind} number {@code seq}, part 0. */
+    Frame take(Frame.Kind kind, long seq, long deadline, String timeout) {
+        return take(kind, seq, 0, deadline, timeout);
     }
 
     /**
-     * The next frame from the peer, which must be {@code kind} number {@code seq}.
+     * The next frame from the peer, which must be {@code kind} number {@code seq}, part {@code part}.
      *
      * @param deadline {@link System#nanoTime()} after which to give up
      * @param timeout  the timeout the deadline came from, for the message
      * @throws TransportException naming the peer when the connection ended, the deadline passed, the frame is
      *                            not the expected one, or the thread was interrupted
      */
-    Frame take(Frame.Kind kind, long seq, long deadline, String timeout) {
+    Frame take(Frame.Kind kind, long seq, int part, long deadline, String timeout) {
+        LinkedBlockingQueue<Object> queue = kind == Frame.Kind.GATHER ? gatherInbox : inbox;
         Object o;
         try {
-            o = inbox.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            o = queue.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TransportException(peer, "rank " + self + ": interrupted while waiting for " + kind + " #"
@@ -132,7 +159,7 @@ final class PeerLink implements AutoCloseable {
                     + " within " + timeout + "; rank " + peer + " is stalled or unreachable (" + remote() + ")");
         }
         if (o instanceof Closed c) {
-            inbox.add(c);
+            queue.add(c);
             throw new TransportException(peer, "rank " + self + ": waiting for " + kind + " #" + seq + ": " + c.why(),
                     c.cause());
         }
@@ -140,6 +167,11 @@ final class PeerLink implements AutoCloseable {
         if (f.kind() != kind || f.seq() != seq) {
             throw new TransportException(peer, "rank " + self + ": expected " + kind + " #" + seq + " from rank " + peer
                     + " but got " + f.kind() + " #" + f.seq() + "; the ranks are not running the same schedule");
+        }
+        if (f.part() != part) {
+            throw new TransportException(peer, "rank " + self + ": expected part " + part + " of " + kind + " #" + seq
+                    + " from rank " + peer + " but got part " + f.part() + "; the ranks split the vector into "
+                    + "different buckets");
         }
         return f;
     }

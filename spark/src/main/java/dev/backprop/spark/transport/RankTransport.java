@@ -8,8 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One rank's end of the group: TCP connections to every other rank and the collective operations over them.
@@ -32,7 +35,11 @@ public final class RankTransport implements AutoCloseable {
     private boolean closed;
     private long allReduces;
     private long allReduceNanos;
-    private long bytesSent;
+    private long allReduceSpanNanos;
+    private final AtomicLong bytesSent = new AtomicLong();
+    /** Sums this rank's chunks of posted buckets as the peers' copies arrive (one daemon thread). */
+    private ExecutorService reducer;
+    private BucketedAllReduce open;
 
     private RankTransport(ServerSocket server, TransportOptions options) {
         this.server = server;
@@ -78,6 +85,11 @@ public final class RankTransport implements AutoCloseable {
         this.links = Mesh.connect(server, rank, List.copyOf(peers), token, options);
         this.rank = rank;
         this.size = peers.size();
+        this.reducer = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "backprop-rank" + rank + "-reduce");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /** This rank. */
@@ -96,76 +108,57 @@ public final class RankTransport implements AutoCloseable {
      * rank's copy of that chunk (reduce-scatter), adds them in rank order {@code 0, 1, …, n-1} in double
      * precision and rounds once to float, then sends the result to every rank (all-gather). So the result is the
      * same bits on every rank, for any number of ranks and any arrival order, and equals the sequential sum
-     * {@code (float) (w_0·x_0 + w_1·x_1 + …)} evaluated in double.
+     * {@code (float) (w_0·x_0 + w_1·x_1 + …)} evaluated in double. (One {@link BucketedAllReduce} bucket.)
      *
      * @throws TransportException naming the peer on a lost connection, a timeout or a schedule mismatch
      */
     public void allReduce(float[] data, double weight) {
+        BucketedAllReduce r = startAllReduce(data, weight);
+        r.post(0, data.length);
+        r.finish();
+    }
+
+    /**
+     * Starts an all-reduce of {@code data} (the same sum as {@link #allReduce}) whose parts are handed over with
+     * {@link BucketedAllReduce#post} as they become final; {@link BucketedAllReduce#finish} completes it. No other
+     * collective may run before that.
+     */
+    public BucketedAllReduce startAllReduce(float[] data, double weight) {
         requireConnected();
-        long start = System.nanoTime();
-        long s = ++seq;
-        long deadline = start + options.ioTimeout().toNanos();
-        List<CompletableFuture<Void>> sends = new ArrayList<>();
-        for (int p = 0; p < size; p++) {
-            if (p != rank) {
-                sends.add(send(p, Frame.ofFloats(Frame.Kind.REDUCE, rank, s, weight, data, from(data, p),
-                        from(data, p + 1) - from(data, p))));
-            }
-        }
-        reduceOwnChunk(data, weight, s, deadline);
-        int mine = from(data, rank);
-        int len = from(data, rank + 1) - mine;
-        for (int p = 0; p < size; p++) {
-            if (p != rank) {
-                sends.add(send(p, Frame.ofFloats(Frame.Kind.GATHER, rank, s, 0, data, mine, len)));
-            }
-        }
-        for (int p = 0; p < size; p++) {
-            if (p != rank) {
-                Frame f = links[p].take(Frame.Kind.GATHER, s, deadline, options.ioTimeout().toString());
-                checkLength(f, p, from(data, p + 1) - from(data, p), data.length);
-                f.floatsInto(data, from(data, p));
-            }
-        }
-        awaitSends(sends, deadline);
+        open = new BucketedAllReduce(this, nextSeq(), data, weight, reducer);
+        return open;
+    }
+
+    /** The next collective's sequence number. */
+    long nextSeq() {
+        return ++seq;
+    }
+
+    long ioTimeoutNanos() {
+        return options.ioTimeout().toNanos();
+    }
+
+    String ioTimeoutText() {
+        return options.ioTimeout().toString();
+    }
+
+    /** The next frame from {@code peer}, which must be part {@code part} of {@code kind} number {@code seq}. */
+    Frame take(int peer, Frame.Kind kind, long seq, int part, long deadline) {
+        return links[peer].take(kind, seq, part, deadline, ioTimeoutText());
+    }
+
+    /** Counts one finished all-reduce: the caller's time blocked in it, and its span from start to finish. */
+    void recordAllReduce(long blockedNanos, long spanNanos) {
         allReduces++;
-        allReduceNanos += System.nanoTime() - start;
+        allReduceNanos += blockedNanos;
+        allReduceSpanNanos += spanNanos;
+        open = null;
     }
 
-    private void reduceOwnChunk(float[] data, double weight, long s, long deadline) {
-        int lo = from(data, rank);
-        int len = from(data, rank + 1) - lo;
-        float[][] copies = new float[size][];
-        double[] weights = new double[size];
-        for (int p = 0; p < size; p++) {
-            if (p == rank) {
-                weights[p] = weight;
-                continue;
-            }
-            Frame f = links[p].take(Frame.Kind.REDUCE, s, deadline, options.ioTimeout().toString());
-            checkLength(f, p, len, data.length);
-            copies[p] = new float[len];
-            f.floatsInto(copies[p], 0);
-            weights[p] = f.weight();
-        }
-        for (int i = 0; i < len; i++) {
-            double acc = 0;
-            for (int p = 0; p < size; p++) {
-                acc += weights[p] * (p == rank ? data[lo + i] : copies[p][i]);
-            }
-            data[lo + i] = (float) acc;
-        }
-    }
-
-    /** The start of chunk {@code c} of {@code data}: chunks differ in length by at most one element. */
-    private int from(float[] data, int c) {
-        return (int) ((long) data.length * c / size);
-    }
-
-    private void checkLength(Frame f, int peer, int expected, int total) {
+    void checkLength(Frame f, int peer, int expected, int total) {
         if (f.floatCount() != expected || f.payload().length % Float.BYTES != 0) {
             throw new TransportException(peer, "rank " + rank + ": rank " + peer + " sent " + f.payload().length
-                    + " bytes for a chunk of " + expected + " floats (vector of " + total + " here); the ranks "
+                    + " bytes for a chunk of " + expected + " floats (bucket of " + total + " here); the ranks "
                     + "disagree on the vector length");
         }
     }
@@ -201,12 +194,12 @@ public final class RankTransport implements AutoCloseable {
         allReduce(new float[0], 0);
     }
 
-    private CompletableFuture<Void> send(int peer, Frame f) {
-        bytesSent += Frame.HEADER_BYTES + f.payload().length;
+    CompletableFuture<Void> send(int peer, Frame f) {
+        bytesSent.addAndGet(Frame.HEADER_BYTES + f.payload().length);
         return links[peer].send(f);
     }
 
-    private void awaitSends(List<CompletableFuture<Void>> sends, long deadline) {
+    void awaitSends(List<CompletableFuture<Void>> sends, long deadline) {
         for (CompletableFuture<Void> f : sends) {
             try {
                 f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -232,11 +225,14 @@ public final class RankTransport implements AutoCloseable {
         if (links == null) {
             throw new IllegalStateException("transport is not connected: call connect first");
         }
+        if (open != null) {
+            throw new IllegalStateException("rank " + rank + ": an all-reduce is still open; finish it first");
+        }
     }
 
     /** Counters of this rank's collectives so far. */
     public TransportStats stats() {
-        return new TransportStats(allReduces, allReduceNanos, bytesSent);
+        return new TransportStats(allReduces, allReduceNanos, allReduceSpanNanos, bytesSent.get());
     }
 
     /** Says goodbye to the peers, closes every connection and the listening socket. Idempotent. */
@@ -246,6 +242,9 @@ public final class RankTransport implements AutoCloseable {
             return;
         }
         closed = true;
+        if (reducer != null) {
+            reducer.shutdownNow();
+        }
         if (links != null) {
             for (PeerLink l : links) {
                 if (l != null) {

@@ -8,6 +8,7 @@ import dev.backprop.spark.EpochResult;
 import dev.backprop.spark.ModelFactory;
 import dev.backprop.spark.OptimizerFactory;
 import dev.backprop.spark.TrainingSpec;
+import dev.backprop.spark.engine.StepTimes;
 import dev.backprop.spark.engine.ThreadedRanks;
 import dev.backprop.spark.engine.TrainingFixtures;
 import dev.backprop.spark.transport.NetworkDelay;
@@ -29,68 +30,152 @@ import java.util.concurrent.Future;
  * backend of one worker thread, talking over loopback TCP with a simulated network delay, on the Fashion-MNIST
  * MLP 784-256-128-10 (235,146 parameters) with 1,024 examples per rank per step (SGD with momentum).
  *
- * <p>After a warm-up run, {@code rounds} rounds each train 1 rank, then 2 ranks, then two independent 1-rank runs
- * at once (no communication: what two compute threads get from this machine), for {@code epochs} epochs; the
- * throughput of every epoch but each run's first (examples per second, rank 0's wall time) is collected, and the
- * medians (and the best epochs) are compared, so that a burst of load from other processes on the machine skews
- * both sides alike. The all-reduce time is measured twice: inside training (waiting for the slower rank
- * included), and alone (the median of {@code reps} all-reduces of the 235,146-float gradient between two idle
- * ranks).
+ * <p>After warm-up runs of both configurations (the JIT keeps compiling the Vector API kernels and the transport
+ * for many steps), {@code rounds} rounds each train 1 rank and 2 ranks (in alternating order), optionally 2 ranks
+ * without overlapping communication and backward ({@code compare=true}: the gradient all-reduced in one piece
+ * after the backward pass, as before buckets) and two independent 1-rank runs at once ({@code pairs=true}: no
+ * communication, what two compute threads get from this machine), for {@code epochs} epochs; the throughput of
+ * every epoch but each run's first (examples per second, rank 0's wall time) is collected. Each round gives a
+ * ratio of the 2-rank median to the 1-rank median of that round, so a burst of load from elsewhere skews both
+ * sides alike; the result line gives the median over rounds and their spread. Every run prints each rank's
+ * per-step breakdown ({@link StepTimes}). The all-reduce is also timed alone: the median of {@code reps}
+ * all-reduces of the 235,146-float gradient between two idle ranks.
  *
  * <pre>
  * mvn -B -o -q -pl spark test-compile exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
  *   -Dexec.args="--add-modules jdk.incubator.vector -cp %classpath dev.backprop.spark.bench.ScalingBenchmark \
- *   [delay=200us,10Gbit] [steps=8] [epochs=4] [rounds=3] [reps=50]"
+ *   [delay=200us,10Gbit] [steps=16] [epochs=4] [rounds=5] [warmup=6] [compare=true] [pairs=true] [reps=50]"
  * </pre>
  */
 public final class ScalingBenchmark {
     private static final int[] SIZES = {784, 256, 128, 10};
     private static final int BATCH = 1024;
+    private static final String BUCKETS = "backprop.spark.bucketElements";
 
     private ScalingBenchmark() {
     }
 
+    /**
+     * One run: examples per second of each epoch after the first, and rank 0's per-step breakdown and mean
+     * all-reduce span (start to end, the part overlapped with the backward pass included).
+     */
+    private record Run(List<Double> perEpoch, StepTimes times, double spanMs) {
+        double median() {
+            return ScalingBenchmark.median(perEpoch);
+        }
+    }
+
+    /** What the rounds collect for one configuration. */
+    private static final class Series {
+        final List<Double> epochs = new ArrayList<>();
+        final List<Double> ratios = new ArrayList<>();
+        final double[] phases = new double[StepTimes.Phase.values().length + 2];
+        int runs;
+
+        void add(Run r, Run oneRank) {
+            epochs.addAll(r.perEpoch());
+            if (oneRank != null) {
+                ratios.add(r.median() / oneRank.median());
+            }
+            for (StepTimes.Phase p : StepTimes.Phase.values()) {
+                phases[p.ordinal()] += r.times().meanMillis(p);
+            }
+            phases[phases.length - 2] += r.times().meanWallMillis();
+            phases[phases.length - 1] += r.times().meanCpuMillis();
+            runs++;
+        }
+
+        String breakdown() {
+            int n = Math.max(1, runs);
+            return String.format(Locale.ROOT, "fwd+bwd %.2f, all-reduce wait %.2f, update %.2f, copy %.2f, step %.2f, "
+                            + "rank thread cpu %.2f ms", phases[0] / n, phases[2] / n, phases[3] / n, phases[1] / n,
+                    phases[phases.length - 2] / n, phases[phases.length - 1] / n);
+        }
+
+        String ratioSummary() {
+            List<Double> s = new ArrayList<>(ratios);
+            s.sort(null);
+            return String.format(Locale.ROOT, "median %.3f, rounds %s", median(ratios),
+                    s.stream().map(x -> String.format(Locale.ROOT, "%.2f", x)).toList());
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         String delayText = arg(args, "delay", "200us,10Gbit");
-        int steps = Integer.parseInt(arg(args, "steps", "8"));
+        int steps = Integer.parseInt(arg(args, "steps", "16"));
         int epochs = Integer.parseInt(arg(args, "epochs", "4"));
-        int rounds = Integer.parseInt(arg(args, "rounds", "3"));
+        int rounds = Integer.parseInt(arg(args, "rounds", "5"));
+        int warmup = Integer.parseInt(arg(args, "warmup", "6"));
+        boolean compare = Boolean.parseBoolean(arg(args, "compare", "true"));
+        boolean pairs = Boolean.parseBoolean(arg(args, "pairs", "true"));
         int reps = Integer.parseInt(arg(args, "reps", "50"));
         NetworkDelay delay = NetworkDelay.parse(delayText);
         Dataset data = data(2 * steps * BATCH);
         System.out.printf(Locale.ROOT, "MLP %s (235,146 parameters), %d examples per rank per step, %d steps per "
-                        + "epoch, %d rounds of 1 rank then 2 ranks, %d epochs each (the first left out), delay %s, "
-                        + "cores %d, java %s%n", Arrays.toString(SIZES), BATCH, steps, rounds, epochs, delay,
-                Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
+                        + "epoch, warm-up %d epochs of each, then %d rounds, %d epochs per run (the first left out), "
+                        + "delay %s, cores %d, java %s%n", Arrays.toString(SIZES), BATCH, steps, warmup, rounds,
+                epochs, delay, Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
         TransportOptions net = TransportOptions.defaults().withDelay(delay);
-        throughput(2, data, steps, 2, net);
-        List<Double> one = new ArrayList<>();
-        List<Double> two = new ArrayList<>();
+        throughput("warm-up, 1 rank", 1, data, steps, warmup, net, null);
+        throughput("warm-up, 2 ranks", 2, data, steps, warmup, net, null);
+        if (compare) {
+            throughput("warm-up, 2 ranks, no overlap", 2, data, steps, warmup, net, "0");
+        }
+        Series one = new Series();
+        Series two = new Series();
+        Series before = new Series();
         List<Double> apart = new ArrayList<>();
         for (int r = 0; r < rounds; r++) {
-            one.addAll(throughput(1, data, steps, epochs, net));
-            two.addAll(throughput(2, data, steps, epochs, net));
-            apart.addAll(independentPair(data, steps, epochs, net));
+            Run a;
+            Run b;
+            // Alternate which goes first, so neither side always gets the JIT's latest work.
+            if (r % 2 == 0) {
+                a = throughput("1 rank", 1, data, steps, epochs, net, null);
+                b = throughput("2 ranks", 2, data, steps, epochs, net, null);
+            } else {
+                b = throughput("2 ranks", 2, data, steps, epochs, net, null);
+                a = throughput("1 rank", 1, data, steps, epochs, net, null);
+            }
+            one.add(a, null);
+            two.add(b, a);
+            String extra = "";
+            if (compare) {
+                Run c = throughput("2 ranks, no overlap", 2, data, steps, epochs, net, "0");
+                before.add(c, a);
+                extra = String.format(Locale.ROOT, "; 2 ranks without overlap %.0f ex/s: %.3fx", c.median(),
+                        c.median() / a.median());
+            }
+            System.out.printf(Locale.ROOT, "round %d: 1 rank %.0f ex/s, 2 ranks %.0f ex/s: %.3fx%s%n", r + 1,
+                    a.median(), b.median(), b.median() / a.median(), extra);
+            if (pairs) {
+                apart.addAll(independentPair(data, steps, epochs, net));
+            }
         }
         double alone = allReduceAloneMillis(235_146, reps, net);
         double none = allReduceAloneMillis(235_146, reps, TransportOptions.defaults());
         System.out.printf(Locale.ROOT, "all-reduce of 235,146 floats between 2 idle ranks: %.3f ms median with the "
                 + "delay, %.3f ms without%n", alone, none);
-        System.out.printf(Locale.ROOT, "result: delay=%s one_rank_ex_s=%.0f two_ranks_ex_s=%.0f ratio=%.3f "
-                        + "best_ratio=%.3f two_independent_ex_s=%.0f (no communication: the machine's own 2-thread "
-                        + "ceiling) allreduce_alone_ms=%.3f allreduce_nodelay_ms=%.3f (medians and bests over %d "
-                        + "epochs each)%n", delayText, median(one), median(two), median(two) / median(one),
-                max(two) / max(one), median(apart), alone, none, one.size());
+        System.out.println("per step, rank 0, mean over rounds: 1 rank: " + one.breakdown());
+        System.out.println("per step, rank 0, mean over rounds: 2 ranks: " + two.breakdown());
+        if (compare) {
+            System.out.println("per step, rank 0, mean over rounds: 2 ranks without overlap: " + before.breakdown());
+        }
+        System.out.printf(Locale.ROOT, "result: delay=%s one_rank_ex_s=%.0f two_ranks_ex_s=%.0f ratio (per round: %s) "
+                        + "ratio_of_overall_medians=%.3f%s two_independent_ex_s=%s allreduce_alone_ms=%.3f "
+                        + "allreduce_nodelay_ms=%.3f (epoch medians over %d epochs each)%n", delayText,
+                median(one.epochs), median(two.epochs), two.ratioSummary(),
+                median(two.epochs) / median(one.epochs),
+                compare ? String.format(Locale.ROOT, " without_overlap_ex_s=%.0f ratio_without_overlap (per round: "
+                        + "%s)", median(before.epochs), before.ratioSummary()) : "",
+                pairs ? String.format(Locale.ROOT, "%.0f (no communication: the machine's own 2-thread ceiling, "
+                        + "%.3fx)", median(apart), median(apart) / median(one.epochs)) : "not run",
+                alone, none, one.epochs.size());
     }
 
-    private static double median(List<Double> v) {
+    static double median(List<Double> v) {
         List<Double> s = new ArrayList<>(v);
         s.sort(null);
         return s.size() % 2 == 1 ? s.get(s.size() / 2) : (s.get(s.size() / 2 - 1) + s.get(s.size() / 2)) / 2;
-    }
-
-    private static double max(List<Double> v) {
-        return v.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
     }
 
     private static String arg(String[] args, String key, String fallback) {
@@ -102,17 +187,13 @@ public final class ScalingBenchmark {
         return fallback;
     }
 
-    /** Fashion-MNIST's training images when present (values do not change the timing), else random clusters. */
-    private static Dataset data(int n) {
-        if (Files.isDirectory(FashionMnist.defaultDir())) {
-            return FashionMnist.split(FashionMnist.defaultDir(), "train").head(n);
-        }
-        return TrainingFixtures.clusters(n, 784, 10, 1);
-    }
-
-    /** Examples per second of each epoch after the first. */
-    private static List<Double> throughput(int ranks, Dataset data, int steps, int epochs, TransportOptions net)
-            throws Exception {
+    /**
+     * Trains {@code ranks} ranks for {@code epochs} epochs and prints the run's line and each rank's breakdown.
+     *
+     * @param buckets the engine's bucket size for this run ({@code "0"}: no overlap), or null for its default
+     */
+    private static Run throughput(String label, int ranks, Dataset data, int steps, int epochs,
+                                  TransportOptions net, String buckets) throws Exception {
         List<Dataset> shards = new ArrayList<>();
         for (int r = 0; r < ranks; r++) {
             shards.add(TrainingFixtures.slice(data, r * steps * BATCH, (r + 1) * steps * BATCH));
@@ -120,24 +201,43 @@ public final class ScalingBenchmark {
         TrainingSpec spec = TrainingSpec.builder(ModelFactory.mlp(SIZES, Activation.Kind.RELU, Init.PYTORCH_DEFAULT,
                 0), OptimizerFactory.momentum(0.01, 0.9, 0)).batchSize(BATCH).epochs(epochs).seed(0)
                 .transport(net).build();
-        List<ThreadedRanks.Result> results = ThreadedRanks.train(spec, shards, 1, null);
+        List<ThreadedRanks.Result> results;
+        // Only runs that set it run alone (not in the independent pair), so setting the property is safe here.
+        String old = System.getProperty(BUCKETS);
+        if (buckets != null) {
+            System.setProperty(BUCKETS, buckets);
+        }
+        try {
+            results = ThreadedRanks.train(spec, shards, 1, null);
+        } finally {
+            if (buckets != null && old == null) {
+                System.clearProperty(BUCKETS);
+            } else if (buckets != null) {
+                System.setProperty(BUCKETS, old);
+            }
+        }
         List<EpochResult> e = results.get(0).outcome().epochs();
-        long examples = 0;
-        long millis = 0;
         List<Double> perEpoch = new ArrayList<>();
         for (int i = 1; i < e.size(); i++) {
-            examples += e.get(i).examples();
-            millis += e.get(i).millis();
             perEpoch.add(e.get(i).examples() * 1000.0 / e.get(i).millis());
         }
-        double perSecond = examples * 1000.0 / millis;
-        var stats = results.get(0).stats();
-        var o = results.get(0).outcome();
-        System.out.printf(Locale.ROOT, "%d rank(s): %.0f examples/s (epochs 2..%d: %d examples in %d ms), "
-                        + "rank 0 compute %.2f ms/step and all-reduce %.3f ms mean (all epochs), per-epoch ms %s%n",
-                ranks, perSecond, e.size(), examples, millis, o.computeNanos() / 1e6 / o.stepsRun(),
-                stats.meanAllReduceMillis(), e.stream().map(EpochResult::millis).toList());
-        return perEpoch;
+        System.out.printf(Locale.ROOT, "%s: %.0f examples/s (median epoch after the first), per-epoch ms %s%n", label,
+                median(perEpoch), e.stream().map(EpochResult::millis).toList());
+        for (int r = 0; r < results.size(); r++) {
+            ThreadedRanks.Result res = results.get(r);
+            System.out.printf(Locale.ROOT, "   rank %d: %s; all-reduce span %.2f ms%n", r,
+                    res.outcome().stepTimes().describe(), res.stats().meanAllReduceSpanMillis());
+        }
+        return new Run(perEpoch, results.get(0).outcome().stepTimes(),
+                results.get(0).stats().meanAllReduceSpanMillis());
+    }
+
+    /** Fashion-MNIST's training images when present (values do not change the timing), else random clusters. */
+    private static Dataset data(int n) {
+        if (Files.isDirectory(FashionMnist.defaultDir())) {
+            return FashionMnist.split(FashionMnist.defaultDir(), "train").head(n);
+        }
+        return TrainingFixtures.clusters(n, 784, 10, 1);
     }
 
     /**
@@ -149,8 +249,10 @@ public final class ScalingBenchmark {
             throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
-            Future<List<Double>> a = pool.submit(() -> throughput(1, data, steps, epochs, net));
-            Future<List<Double>> b = pool.submit(() -> throughput(1, data, steps, epochs, net));
+            Future<List<Double>> a = pool.submit(() -> throughput("independent 1 rank A", 1, data, steps, epochs, net,
+                    null).perEpoch());
+            Future<List<Double>> b = pool.submit(() -> throughput("independent 1 rank B", 1, data, steps, epochs, net,
+                    null).perEpoch());
             List<Double> x = a.get();
             List<Double> y = b.get();
             List<Double> sum = new ArrayList<>();
@@ -193,6 +295,7 @@ public final class ScalingBenchmark {
             }
             double[] ms = f.get(0).get();
             f.get(1).get();
+
             Arrays.sort(ms);
             return ms[reps / 2];
         } finally {

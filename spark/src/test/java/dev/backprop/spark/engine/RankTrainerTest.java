@@ -50,6 +50,32 @@ class RankTrainerTest {
         }
     }
 
+    /**
+     * Gradients posted in many small buckets while the backward pass runs (weight gradients computed a row at a
+     * time), or in one piece after it: the same bits as the one-JVM run, whatever the buckets.
+     */
+    @Test
+    void bucketsAndOverlapDoNotChangeTheBits() throws Exception {
+        TrainingSpec s = spec(OptimizerFactory.momentum(0.05, 0.9, 1e-4)).epochs(2).build();
+        for (String buckets : new String[] {"8", "100", "0"}) {
+            System.setProperty("backprop.spark.bucketElements", buckets);
+            try {
+                for (List<Dataset> shards : List.of(TrainingFixtures.shards(DATA, 160),
+                        TrainingFixtures.shards(DATA, 70, 53), TrainingFixtures.shards(DATA, 50, 40, 45))) {
+                    List<ThreadedRanks.Result> results = ThreadedRanks.train(s, shards, 1, null);
+                    byte[] expected;
+                    try (Backend b = ThreadedRanks.cpu(1)) {
+                        expected = TrainingFixtures.oneJvmDataParallel(s, shards, b);
+                    }
+                    assertArrayEquals(expected, results.get(0).outcome().modelFile(),
+                            shards.size() + " ranks, buckets of " + buckets);
+                }
+            } finally {
+                System.clearProperty("backprop.spark.bucketElements");
+            }
+        }
+    }
+
     @Test
     void averagedGradientsMatchPlainFullBatchTraining() throws Exception {
         for (OptimizerFactory opt : new OptimizerFactory[] {OptimizerFactory.momentum(0.1, 0.9, 0),

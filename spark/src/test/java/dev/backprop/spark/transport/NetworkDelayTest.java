@@ -20,6 +20,19 @@ class NetworkDelayTest {
     }
 
     @Test
+    void aLinkSerialisesBytesInOrderWhileLatencyOverlaps() {
+        NetworkDelay d = NetworkDelay.parse("200us,10Gbit");
+        NetworkDelay.Link link = new NetworkDelay.Link(d);
+        long t = 1_000_000_000L;
+        assertEquals(t + d.nanosFor(1_000_000), link.arrival(t, 1_000_000), "alone: latency + bytes / bandwidth");
+        // Handed over while the first is still being serialised (800 us): starts when it is done.
+        assertEquals(t + 800_000 + 80_000 + 200_000, link.arrival(t + 10_000, 100_000));
+        // Handed over after the link went idle: as if alone.
+        long later = t + 5_000_000;
+        assertEquals(later + d.nanosFor(1_000), link.arrival(later, 1_000));
+    }
+
+    @Test
     void rejectsWhatItCannotRead() {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> NetworkDelay.parse("1ms,10"))
                 .getMessage().contains("needs a unit"));

@@ -96,6 +96,42 @@ class RankTransportTest {
         }
     }
 
+    /** Buckets in any order and of any size, delivered with skewed latencies: still the rank-order sum. */
+    @Test
+    void bucketsPostedInAnyOrderGiveTheSameBits() throws Exception {
+        int length = 10_001;
+        int[][] buckets = {{9_000, 10_001}, {0, 1}, {1, 5_000}, {5_000, 5_000}, {5_000, 9_000}};
+        for (int ranks = 1; ranks <= 3; ranks++) {
+            float[] want = expected(ranks, length);
+            long[] ms = {4, 0, 8};
+            for (var o : LocalRanks.run(ranks, r -> FAST.withDelay(new NetworkDelay(ms[r] * 1_000_000, 1e8)), t -> {
+                float[] v = vector(t.rank(), length);
+                BucketedAllReduce r = t.startAllReduce(v, weight(t.rank()));
+                for (int[] b : buckets) {
+                    r.post(b[0], b[1]);
+                }
+                assertThrows(IllegalStateException.class, () -> t.broadcast(new byte[1], 0),
+                        "no other collective while an all-reduce is open");
+                r.finish();
+                return v;
+            })) {
+                assertArrayEquals(want, o.get(), ranks + " ranks");
+            }
+        }
+    }
+
+    @Test
+    void ranksThatPostOtherBucketsFailClearly() throws Exception {
+        var outcomes = LocalRanks.run(2, FAST, t -> {
+            BucketedAllReduce r = t.startAllReduce(new float[100], 1.0);
+            r.post(0, t.rank() == 0 ? 50 : 60);
+            r.finish();
+            return null;
+        });
+        TransportException e = (TransportException) outcomes.get(0).error();
+        assertTrue(e.getMessage().contains("disagree on the vector length"), e.getMessage());
+    }
+
     @Test
     void eachRanksWeightScalesItsCopy() throws Exception {
         double[] w = {0.5, 0.25, 1.0 / 3};
