@@ -30,8 +30,9 @@ final class GradientBuckets implements GradientListener {
     private int hi;
 
     /**
-     * @param bucketElements the smallest bucket worth a message of its own (smaller pieces wait for neighbours),
-     *                       and the size weight gradients are computed in
+     * @param bucketElements bucket size: a pending range goes out once it holds half of this (smaller pieces wait
+     *                       for their neighbours), and a weight gradient larger than this is computed in row blocks
+     *                       of at most this
      */
     GradientBuckets(FlatParameters flat, int bucketElements) {
         this.flat = flat;

@@ -105,7 +105,7 @@ public final class RankTrainer implements AutoCloseable {
             this.flat = new FlatParameters(model.parameters(), params ? optimizer.state() : Map.of());
             // Gradient mode sends the step's loss with the gradients: every rank sees the global batch loss.
             this.vector = new float[params ? flat.parameterCount() + flat.stateCount() : flat.parameterCount() + 1];
-            int bucket = bucketElements();
+            int bucket = bucketElements(backend);
             this.buckets = bucket == 0 ? null : new GradientBuckets(flat, bucket);
             this.snapshots = new Snapshots(model, optimizer, schedule,
                     Snapshots.runSettings(plan, spec.seed(), spec.sync().averageEvery()));
@@ -119,14 +119,22 @@ public final class RankTrainer implements AutoCloseable {
     }
 
     /**
-     * Elements per all-reduce bucket: system property {@code backprop.spark.bucketElements} (default 65,536, 256
-     * KiB of floats: large enough that a message's fixed latency is small against its transfer on a fast network,
-     * small enough that the last bucket, which cannot overlap the backward pass, is a small part of the gradient).
-     * 0 turns overlapping off: the whole gradient is all-reduced in one piece after the backward pass (for
-     * comparisons; the result is the same bits either way).
+     * Elements per all-reduce bucket on {@code backend}: system property {@code backprop.spark.bucketElements};
+     * without it, 0 on the cpu backend and 1,048,576 (4 MiB of floats) on the others. With buckets, gradients go
+     * out layer by layer as the backward pass completes them (the last layers' while the first layer's weight
+     * gradient is still being computed), and a weight gradient larger than a bucket is computed and sent in row
+     * blocks. That hides the network's latency, but the communication's own CPU work then runs during the backward
+     * pass: on the cpu backend it takes cores from the computation (and each extra row block costs its product one
+     * more packing of the layer input, about 0.8 ms per step for the 784-256-128-10 MLP at 1,024 examples), which
+     * the 2-vCPU benchmark did not win back (spark/README.md, Scaling); a GPU backend leaves the host cores free for
+     * it. 0 turns overlapping off: the whole gradient is all-reduced in one piece after the backward pass. The
+     * result is the same bits whatever the setting.
+     *
+     * @throws IllegalArgumentException for a negative or one-element setting
      */
-    static int bucketElements() {
-        int n = Integer.getInteger("backprop.spark.bucketElements", 65_536);
+    static int bucketElements(Backend backend) {
+        int fallback = "cpu".equals(backend.name()) ? 0 : 1 << 20;
+        int n = Integer.getInteger("backprop.spark.bucketElements", fallback);
         if (n != 0 && n < 2) {
             throw new IllegalArgumentException("backprop.spark.bucketElements must be 0 or at least 2, got " + n);
         }

@@ -1,6 +1,7 @@
 package dev.backprop.spark.transport;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -22,8 +23,9 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>Every rank must post the same buckets (same ranges, same order); a rank that posts other ranges or another
  * number of them gets a clear error. The whole all-reduce is one collective (one sequence number); its buckets are
- * the parts of its messages. Not thread-safe: one thread posts and finishes. Between {@link RankTransport#startAllReduce} and
- * {@code finish} the caller must not modify a posted range, nor run another collective.
+ * the parts of its messages. Not thread-safe: one thread posts and finishes. Between
+ * {@link RankTransport#startAllReduce} and {@code finish} the caller must not modify a posted range, nor run another
+ * collective.
  */
 public final class BucketedAllReduce {
     /** One posted range, its index among this all-reduce's buckets, and the deadline of its reduction. */
@@ -40,7 +42,6 @@ public final class BucketedAllReduce {
     private final List<CompletableFuture<Void>> sends = new ArrayList<>();
     private final long start = System.nanoTime();
     private CompletableFuture<Void> reduced = CompletableFuture.completedFuture(null);
-    private int posted;
     private long blockedNanos;
     private boolean finished;
 
@@ -55,11 +56,6 @@ public final class BucketedAllReduce {
     /** The vector being reduced. */
     public float[] data() {
         return data;
-    }
-
-    /** How many elements have been posted so far (every range below it, if posted in ascending order). */
-    public int postedElements() {
-        return posted;
     }
 
     /**
@@ -81,14 +77,18 @@ public final class BucketedAllReduce {
         long t0 = System.nanoTime();
         Bucket b = new Bucket(buckets.size(), from, to, t0 + net.ioTimeoutNanos());
         buckets.add(b);
-        posted += to - from;
         int size = net.size();
+        List<CompletableFuture<Void>> out = new ArrayList<>();
         for (int p = 0; p < size; p++) {
             if (p != net.rank()) {
                 int lo = bound(b, p), hi = bound(b, p + 1);
-                sends.add(net.send(p, Frame.ofFloats(Frame.Kind.REDUCE, net.rank(), seq, b.part(), weight, data, lo,
+                out.add(net.send(p, Frame.ofFloats(Frame.Kind.REDUCE, net.rank(), seq, b.part(), weight, data, lo,
                         hi - lo)));
             }
+        }
+        // The reducer thread adds its GATHER sends to the same list.
+        synchronized (sends) {
+            sends.addAll(out);
         }
         CompletableFuture<Void> previous = reduced;
         // Buckets are reduced one after another, in posting order, on the single reducer thread; a failed bucket
@@ -110,28 +110,33 @@ public final class BucketedAllReduce {
     private void reduceAndScatter(Bucket b) {
         int rank = net.rank(), size = net.size();
         int lo = bound(b, rank), len = bound(b, rank + 1) - lo;
-        float[][] src = new float[size][];
-        int[] off = new int[size];
-        double[] w = new double[size];
+        double[] acc = net.reducerScratch().sums(len);
+        float[] copy = net.reducerScratch().floats(len);
+        // Rank by rank, each pass one simple loop over the chunk: acc = ((0 + w0·x0) + w1·x1) + …, in double, the
+        // same operations in the same order for every element as the textbook loop, rounded once at the end.
+        Arrays.fill(acc, 0, len, 0.0);
         for (int p = 0; p < size; p++) {
+            float[] x;
+            int off;
+            double w;
             if (p == rank) {
-                src[p] = data;
-                off[p] = lo;
-                w[p] = weight;
-                continue;
+                x = data;
+                off = lo;
+                w = weight;
+            } else {
+                Frame f = net.take(p, Frame.Kind.REDUCE, seq, b.part(), b.deadline());
+                net.checkLength(f, p, len, b.to() - b.from());
+                f.floatsInto(copy, 0);
+                x = copy;
+                off = 0;
+                w = f.weight();
             }
-            Frame f = net.take(p, Frame.Kind.REDUCE, seq, b.part(), b.deadline());
-            net.checkLength(f, p, len, b.to() - b.from());
-            src[p] = new float[len];
-            f.floatsInto(src[p], 0);
-            w[p] = f.weight();
+            for (int i = 0; i < len; i++) {
+                acc[i] += w * x[off + i];
+            }
         }
         for (int i = 0; i < len; i++) {
-            double acc = 0;
-            for (int p = 0; p < size; p++) {
-                acc += w[p] * src[p][off[p] + i];
-            }
-            data[lo + i] = (float) acc;
+            data[lo + i] = (float) acc[i];
         }
         List<CompletableFuture<Void>> out = new ArrayList<>();
         for (int p = 0; p < size; p++) {

@@ -40,6 +40,27 @@ public final class RankTransport implements AutoCloseable {
     /** Sums this rank's chunks of posted buckets as the peers' copies arrive (one daemon thread). */
     private ExecutorService reducer;
     private BucketedAllReduce open;
+    private final Scratch scratch = new Scratch();
+
+    /** Arrays the reducer thread reuses from bucket to bucket (touched by that thread only). */
+    static final class Scratch {
+        private double[] sums = new double[0];
+        private float[] floats = new float[0];
+
+        double[] sums(int n) {
+            if (sums.length < n) {
+                sums = new double[n];
+            }
+            return sums;
+        }
+
+        float[] floats(int n) {
+            if (floats.length < n) {
+                floats = new float[n];
+            }
+            return floats;
+        }
+    }
 
     private RankTransport(ServerSocket server, TransportOptions options) {
         this.server = server;
@@ -127,6 +148,11 @@ public final class RankTransport implements AutoCloseable {
         requireConnected();
         open = new BucketedAllReduce(this, nextSeq(), data, weight, reducer);
         return open;
+    }
+
+    /** The reducer thread's reusable arrays. */
+    Scratch reducerScratch() {
+        return scratch;
     }
 
     /** The next collective's sequence number. */

@@ -30,21 +30,22 @@ import java.util.concurrent.Future;
  * backend of one worker thread, talking over loopback TCP with a simulated network delay, on the Fashion-MNIST
  * MLP 784-256-128-10 (235,146 parameters) with 1,024 examples per rank per step (SGD with momentum).
  *
- * <p>After warm-up runs of both configurations (the JIT keeps compiling the Vector API kernels and the transport
- * for many steps), {@code rounds} rounds each train 1 rank and 2 ranks (in alternating order), optionally 2 ranks
- * without overlapping communication and backward ({@code compare=true}: the gradient all-reduced in one piece
- * after the backward pass, as before buckets) and two independent 1-rank runs at once ({@code pairs=true}: no
+ * <p>For each engine bucket setting in {@code buckets} ({@code default}: the engine's choice, on the cpu backend no
+ * overlap, the gradient all-reduced in one piece after the backward pass; {@code 0}: the same; or elements per
+ * bucket, all-reduced while the backward pass runs, see {@code RankTrainer.bucketElements}), after warm-up runs of 1 and 2 ranks (the JIT keeps compiling the Vector API
+ * kernels and the transport for many steps), {@code rounds} rounds each train 1 rank and 2 ranks with that setting
+ * (in alternating order), and optionally two independent 1-rank runs at once ({@code pairs=true}: no
  * communication, what two compute threads get from this machine), for {@code epochs} epochs; the throughput of
  * every epoch but each run's first (examples per second, rank 0's wall time) is collected. Each round gives a
- * ratio of the 2-rank median to the 1-rank median of that round, so a burst of load from elsewhere skews both
- * sides alike; the result line gives the median over rounds and their spread. Every run prints each rank's
+ * ratio of the 2-rank median to the 1-rank median of that round and setting, so a burst of load from elsewhere
+ * skews both sides alike; the result lines give the median over rounds and their spread. Every run prints each rank's
  * per-step breakdown ({@link StepTimes}). The all-reduce is also timed alone: the median of {@code reps}
  * all-reduces of the 235,146-float gradient between two idle ranks.
  *
  * <pre>
  * mvn -B -o -q -pl spark test-compile exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
  *   -Dexec.args="--add-modules jdk.incubator.vector -cp %classpath dev.backprop.spark.bench.ScalingBenchmark \
- *   [delay=200us,10Gbit] [steps=16] [epochs=4] [rounds=5] [warmup=6] [compare=true] [pairs=true] [reps=50]"
+ *   [delay=200us,10Gbit] [steps=16] [epochs=4] [rounds=5] [warmup=6] [buckets=default,1048576] [pairs=true] [reps=50]"
  * </pre>
  */
 public final class ScalingBenchmark {
@@ -106,47 +107,48 @@ public final class ScalingBenchmark {
         int epochs = Integer.parseInt(arg(args, "epochs", "4"));
         int rounds = Integer.parseInt(arg(args, "rounds", "5"));
         int warmup = Integer.parseInt(arg(args, "warmup", "6"));
-        boolean compare = Boolean.parseBoolean(arg(args, "compare", "true"));
+        List<String> variants = List.of(arg(args, "buckets", "default,1048576").split(","));
         boolean pairs = Boolean.parseBoolean(arg(args, "pairs", "true"));
         int reps = Integer.parseInt(arg(args, "reps", "50"));
         NetworkDelay delay = NetworkDelay.parse(delayText);
         Dataset data = data(2 * steps * BATCH);
         System.out.printf(Locale.ROOT, "MLP %s (235,146 parameters), %d examples per rank per step, %d steps per "
                         + "epoch, warm-up %d epochs of each, then %d rounds, %d epochs per run (the first left out), "
-                        + "delay %s, cores %d, java %s%n", Arrays.toString(SIZES), BATCH, steps, warmup, rounds,
-                epochs, delay, Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
+                        + "bucket settings %s, delay %s, cores %d, java %s%n", Arrays.toString(SIZES), BATCH, steps,
+                warmup, rounds, epochs, variants, delay, Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.version"));
         TransportOptions net = TransportOptions.defaults().withDelay(delay);
-        throughput("warm-up, 1 rank", 1, data, steps, warmup, net, null);
-        throughput("warm-up, 2 ranks", 2, data, steps, warmup, net, null);
-        if (compare) {
-            throughput("warm-up, 2 ranks, no overlap", 2, data, steps, warmup, net, "0");
+        for (String v : variants) {
+            throughput("warm-up, 1 rank, buckets " + v, 1, data, steps, warmup, net, v);
+            throughput("warm-up, 2 ranks, buckets " + v, 2, data, steps, warmup, net, v);
         }
-        Series one = new Series();
-        Series two = new Series();
-        Series before = new Series();
+        List<Series> one = new ArrayList<>();
+        List<Series> two = new ArrayList<>();
+        for (int i = 0; i < variants.size(); i++) {
+            one.add(new Series());
+            two.add(new Series());
+        }
         List<Double> apart = new ArrayList<>();
         for (int r = 0; r < rounds; r++) {
-            Run a;
-            Run b;
-            // Alternate which goes first, so neither side always gets the JIT's latest work.
-            if (r % 2 == 0) {
-                a = throughput("1 rank", 1, data, steps, epochs, net, null);
-                b = throughput("2 ranks", 2, data, steps, epochs, net, null);
-            } else {
-                b = throughput("2 ranks", 2, data, steps, epochs, net, null);
-                a = throughput("1 rank", 1, data, steps, epochs, net, null);
+            StringBuilder line = new StringBuilder("round " + (r + 1) + ":");
+            for (int i = 0; i < variants.size(); i++) {
+                String v = variants.get(i);
+                Run a;
+                Run b;
+                // Alternate which goes first, so neither side always gets the JIT's latest work.
+                if (r % 2 == 0) {
+                    a = throughput("1 rank, buckets " + v, 1, data, steps, epochs, net, v);
+                    b = throughput("2 ranks, buckets " + v, 2, data, steps, epochs, net, v);
+                } else {
+                    b = throughput("2 ranks, buckets " + v, 2, data, steps, epochs, net, v);
+                    a = throughput("1 rank, buckets " + v, 1, data, steps, epochs, net, v);
+                }
+                one.get(i).add(a, null);
+                two.get(i).add(b, a);
+                line.append(String.format(Locale.ROOT, " [buckets %s: 1 rank %.0f ex/s, 2 ranks %.0f ex/s, %.3fx]", v,
+                        a.median(), b.median(), b.median() / a.median()));
             }
-            one.add(a, null);
-            two.add(b, a);
-            String extra = "";
-            if (compare) {
-                Run c = throughput("2 ranks, no overlap", 2, data, steps, epochs, net, "0");
-                before.add(c, a);
-                extra = String.format(Locale.ROOT, "; 2 ranks without overlap %.0f ex/s: %.3fx", c.median(),
-                        c.median() / a.median());
-            }
-            System.out.printf(Locale.ROOT, "round %d: 1 rank %.0f ex/s, 2 ranks %.0f ex/s: %.3fx%s%n", r + 1,
-                    a.median(), b.median(), b.median() / a.median(), extra);
+            System.out.println(line);
             if (pairs) {
                 apart.addAll(independentPair(data, steps, epochs, net));
             }
@@ -155,21 +157,20 @@ public final class ScalingBenchmark {
         double none = allReduceAloneMillis(235_146, reps, TransportOptions.defaults());
         System.out.printf(Locale.ROOT, "all-reduce of 235,146 floats between 2 idle ranks: %.3f ms median with the "
                 + "delay, %.3f ms without%n", alone, none);
-        System.out.println("per step, rank 0, mean over rounds: 1 rank: " + one.breakdown());
-        System.out.println("per step, rank 0, mean over rounds: 2 ranks: " + two.breakdown());
-        if (compare) {
-            System.out.println("per step, rank 0, mean over rounds: 2 ranks without overlap: " + before.breakdown());
+        for (int i = 0; i < variants.size(); i++) {
+            String v = variants.get(i);
+            System.out.println("per step, rank 0, mean over rounds, buckets " + v + ": 1 rank: " + one.get(i).breakdown());
+            System.out.println("per step, rank 0, mean over rounds, buckets " + v + ": 2 ranks: " + two.get(i).breakdown());
+            System.out.printf(Locale.ROOT, "result: delay=%s buckets=%s one_rank_ex_s=%.0f two_ranks_ex_s=%.0f ratio "
+                            + "(per round: %s) ratio_of_overall_medians=%.3f%n", delayText, v,
+                    median(one.get(i).epochs), median(two.get(i).epochs), two.get(i).ratioSummary(),
+                    median(two.get(i).epochs) / median(one.get(i).epochs));
         }
-        System.out.printf(Locale.ROOT, "result: delay=%s one_rank_ex_s=%.0f two_ranks_ex_s=%.0f ratio (per round: %s) "
-                        + "ratio_of_overall_medians=%.3f%s two_independent_ex_s=%s allreduce_alone_ms=%.3f "
-                        + "allreduce_nodelay_ms=%.3f (epoch medians over %d epochs each)%n", delayText,
-                median(one.epochs), median(two.epochs), two.ratioSummary(),
-                median(two.epochs) / median(one.epochs),
-                compare ? String.format(Locale.ROOT, " without_overlap_ex_s=%.0f ratio_without_overlap (per round: "
-                        + "%s)", median(before.epochs), before.ratioSummary()) : "",
+        System.out.printf(Locale.ROOT, "two_independent_1_rank_runs_ex_s=%s allreduce_alone_ms=%.3f "
+                        + "allreduce_nodelay_ms=%.3f (epoch medians over %d epochs each)%n",
                 pairs ? String.format(Locale.ROOT, "%.0f (no communication: the machine's own 2-thread ceiling, "
-                        + "%.3fx)", median(apart), median(apart) / median(one.epochs)) : "not run",
-                alone, none, one.epochs.size());
+                        + "%.3fx the first setting's 1 rank)", median(apart), median(apart) / median(one.get(0).epochs))
+                        : "not run", alone, none, rounds * (epochs - 1));
     }
 
     static double median(List<Double> v) {
@@ -190,7 +191,7 @@ public final class ScalingBenchmark {
     /**
      * Trains {@code ranks} ranks for {@code epochs} epochs and prints the run's line and each rank's breakdown.
      *
-     * @param buckets the engine's bucket size for this run ({@code "0"}: no overlap), or null for its default
+     * @param buckets the engine's bucket size for this run ({@code "0"}: no overlap), or {@code "default"}
      */
     private static Run throughput(String label, int ranks, Dataset data, int steps, int epochs,
                                   TransportOptions net, String buckets) throws Exception {
@@ -203,17 +204,15 @@ public final class ScalingBenchmark {
                 .transport(net).build();
         List<ThreadedRanks.Result> results;
         // Only runs that set it run alone (not in the independent pair), so setting the property is safe here.
-        String old = System.getProperty(BUCKETS);
-        if (buckets != null) {
+        boolean set = buckets != null && !buckets.equals("default");
+        if (set) {
             System.setProperty(BUCKETS, buckets);
         }
         try {
             results = ThreadedRanks.train(spec, shards, 1, null);
         } finally {
-            if (buckets != null && old == null) {
+            if (set) {
                 System.clearProperty(BUCKETS);
-            } else if (buckets != null) {
-                System.setProperty(BUCKETS, old);
             }
         }
         List<EpochResult> e = results.get(0).outcome().epochs();
