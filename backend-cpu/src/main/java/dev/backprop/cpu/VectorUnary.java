@@ -86,9 +86,16 @@ final class VectorUnary {
         }
     }
 
+    /**
+     * {@code max(x, 0)} as a compare and a blend: the same result for every input (±0 and negatives give +0,
+     * NaN stays NaN) in two instructions, where the JIT expands {@code max} into a sequence that honours Java's
+     * NaN and signed-zero rules.
+     */
     private static void relu(float[] x, int xo, float[] y, int yo, int n) {
+        FloatVector zero = FloatVector.zero(S);
         for (int i = 0; i < n; i += L) {
-            load(x, xo + i).max(0f).intoArray(y, yo + i);
+            FloatVector v = load(x, xo + i);
+            v.blend(zero, v.compare(VectorOperators.LE, zero)).intoArray(y, yo + i);
         }
     }
 
