@@ -72,27 +72,52 @@ final class CpuSoftmax {
         int[] label = labels.ints();
         boolean f64Type = logits.dtype() == DType.FLOAT64;
         threads.parallelRows(rows, cols, CpuElementwise.PARALLEL_MIN, (r0, nr) -> {
+            if (!f64Type) {
+                crossEntropyF32(r0, nr, cols, logits.floats(), zo, label, lo, losses.floats(), so, probs.floats(),
+                        po);
+                return;
+            }
             for (int r = r0; r < r0 + nr; r++) {
                 int l = label[lo + r];
                 boolean valid = l >= 0 && l < cols;
                 int zs = zo + r * cols, ps = po + r * cols;
-                if (f64Type) {
-                    double[] z = logits.doubles(), p = probs.doubles();
-                    double m = f64.max(z, zs, cols);
-                    double zl = valid ? z[zs + l] : Double.NaN;
-                    double sum = f64.expShiftSum(z, zs, m, p, ps, cols);
-                    losses.doubles()[so + r] = m + Math.log(sum) - zl;
-                    f64.axpby(cols, 1.0 / sum, p, ps, 0.0, p, ps);
-                } else {
-                    float[] z = logits.floats(), p = probs.floats();
-                    float m = f32.max(z, zs, cols);
-                    double zl = valid ? z[zs + l] : Double.NaN;
-                    double sum = f32.expShiftSum(z, zs, m, p, ps, cols);
-                    losses.floats()[so + r] = (float) (m + Math.log(sum) - zl);
-                    f32.axpby(cols, (float) (1.0 / sum), p, ps, 0f, p, ps);
-                }
+                double[] z = logits.doubles(), p = probs.doubles();
+                double m = f64.max(z, zs, cols);
+                double zl = valid ? z[zs + l] : Double.NaN;
+                double sum = f64.expShiftSum(z, zs, m, p, ps, cols);
+                losses.doubles()[so + r] = m + Math.log(sum) - zl;
+                f64.axpby(cols, 1.0 / sum, p, ps, 0.0, p, ps);
             }
         });
+    }
+
+    /**
+     * FLOAT32 rows {@code [r0, r0+nr)}: every row's maximum and label logit first (read before an in-place
+     * {@code probs} overwrites them), then the shifted exponentials and sums of all rows in one kernel call
+     * ({@link F32Kernels#expShiftSumRows}), then losses and normalization; per element the same operations as a
+     * row at a time.
+     */
+    private void crossEntropyF32(int r0, int nr, int cols, float[] z, int zo, int[] label, int lo, float[] losses,
+                                 int so, float[] p, int po) {
+        CpuWorkspaces.Workspace w = workspaces.acquire();
+        try {
+            float[] max = w.floats(CpuWorkspaces.ROW_A, nr);
+            double[] sums = w.doubles(CpuWorkspaces.ROW_A, nr);
+            double[] zl = w.doubles(CpuWorkspaces.ROW_B, nr);
+            for (int i = 0; i < nr; i++) {
+                int r = r0 + i, l = label[lo + r], zs = zo + r * cols;
+                max[i] = f32.max(z, zs, cols);
+                zl[i] = l >= 0 && l < cols ? z[zs + l] : Double.NaN;
+            }
+            f32.expShiftSumRows(z, zo + r0 * cols, max, nr, cols, p, po + r0 * cols, sums);
+            for (int i = 0; i < nr; i++) {
+                int r = r0 + i;
+                losses[so + r] = (float) (max[i] + Math.log(sums[i]) - zl[i]);
+                f32.axpby(cols, (float) (1.0 / sums[i]), p, po + r * cols, 0f, p, po + r * cols);
+            }
+        } finally {
+            workspaces.release(w);
+        }
     }
 
     void crossEntropyBackward(int rows, int cols, CpuBuffer probs, int po, CpuBuffer labels, int lo, CpuBuffer g,

@@ -39,6 +39,18 @@ interface F32Kernels {
     /** {@code y[i] = exp(x[i] - shift)}; returns {@code Σ y[i]} (summed as {@link #sum} does). */
     double expShiftSum(float[] x, int xo, float shift, float[] y, int yo, int n);
 
+    /**
+     * {@link #expShiftSum} on each of {@code rows} contiguous rows of {@code cols}: row {@code r} of y gets
+     * {@code exp(x - shifts[r])} and {@code sums[r]} its sum, exactly as one {@code expShiftSum} per row would
+     * (an implementation may batch the exponentials of all rows in one pass). y may be the same range as x.
+     */
+    default void expShiftSumRows(float[] x, int xo, float[] shifts, int rows, int cols, float[] y, int yo,
+                                 double[] sums) {
+        for (int r = 0; r < rows; r++) {
+            sums[r] = expShiftSum(x, xo + r * cols, shifts[r], y, yo + r * cols, cols);
+        }
+    }
+
     /** SGD step on one range; see {@link dev.backprop.backend.Backend#sgdUpdate}. {@code v} may be null. */
     void sgd(int n, float[] p, int po, float[] g, int go, float[] v, int vo, float lr, float momentum,
              float weightDecay, boolean nesterov);

@@ -121,6 +121,23 @@ final class VectorF32Kernels implements F32Kernels {
         return sum(y, yo, n);
     }
 
+    /**
+     * The shifts row by row, then the exponentials of all rows in one vector pass (a short softmax row, 10
+     * logits, would otherwise go through the padded-tail path of the exp loop once per row), then the row sums:
+     * the same operations on every element as {@link #expShiftSum} per row.
+     */
+    @Override
+    public void expShiftSumRows(float[] x, int xo, float[] shifts, int rows, int cols, float[] y, int yo,
+                                double[] sums) {
+        for (int r = 0; r < rows; r++) {
+            addScalar(x, xo + r * cols, -shifts[r], y, yo + r * cols, cols);
+        }
+        VectorUnary.forward(UnaryOp.EXP, 0, 0, y, yo, y, yo, rows * cols);
+        for (int r = 0; r < rows; r++) {
+            sums[r] = sum(y, yo + r * cols, cols);
+        }
+    }
+
     @Override
     public void sgd(int n, float[] p, int po, float[] g, int go, float[] v, int vo, float lr, float momentum,
                     float weightDecay, boolean nesterov) {
