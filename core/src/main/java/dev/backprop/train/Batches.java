@@ -45,11 +45,16 @@ public final class Batches {
         int b = to - from;
         float[] f = new float[Math.multiplyExact(b, data.featureSize())];
         data.gatherFeatures(order, from, to, f);
+        return floating(backend, dtype, f, batchShape(data, b));
+    }
+
+    /** The dimensions {@code [b, ...featureShape]} of a batch of {@code b} examples of {@code data}. */
+    public static int[] batchShape(Dataset data, int b) {
         int[] fs = data.featureShape();
         int[] dims = new int[fs.length + 1];
         dims[0] = b;
         System.arraycopy(fs, 0, dims, 1, fs.length);
-        return floating(backend, dtype, f, dims);
+        return dims;
     }
 
     /**

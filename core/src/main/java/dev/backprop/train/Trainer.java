@@ -11,6 +11,7 @@ import dev.backprop.io.Checkpoint;
 import dev.backprop.io.ModelFileException;
 import dev.backprop.loss.Loss;
 import dev.backprop.loss.Reduction;
+import dev.backprop.model.BatchLoader;
 import dev.backprop.nn.Layer;
 import dev.backprop.optim.GradientClipping;
 import dev.backprop.optim.LearningRateSchedule;
@@ -90,33 +91,44 @@ public final class Trainer {
         stopRequested = false;
         List<EpochMetrics> all = new ArrayList<>();
         for (int e = 0; e < epochs && !stopRequested; e++) {
-            long t0 = System.nanoTime();
-            double lr = optimizer.learningRate();
-            double[] sums = runEpoch(train, listener);
-            Evaluation val = validation == null ? null : evaluate(validation);
-            epoch++;
-            if (schedule != null) {
-                schedule.step();
-            }
-            long n = train.size();
-            EpochMetrics m = new EpochMetrics(epoch, sums[0] / n, sums[2] > 0 ? sums[1] / n : Double.NaN, lr, val, n,
-                    (System.nanoTime() - t0) / 1_000_000);
-            all.add(m);
-            if (listener != null) {
-                listener.onEpoch(m);
-            }
+            all.add(fitEpoch(train, validation, listener));
         }
         return all;
     }
 
+    /** One epoch of {@link #fit}: training, validation, the schedule's step and the listener's call. */
+    private EpochMetrics fitEpoch(Dataset train, Dataset validation, EpochListener listener) {
+        long t0 = System.nanoTime();
+        double lr = optimizer.learningRate();
+        double[] sums;
+        // FLOAT32 batches are gathered into two tensors allocated once per epoch (no per-step allocation), freed
+        // before validation and the listener; a FLOAT64 model gets fresh converted batches (BatchLoader holds
+        // FLOAT32 only).
+        try (BatchLoader loader = dtype == DType.FLOAT32 ? new BatchLoader(train, backend, batchSize) : null) {
+            sums = runEpoch(train, listener, loader);
+        }
+        Evaluation val = validation == null ? null : evaluate(validation);
+        epoch++;
+        if (schedule != null) {
+            schedule.step();
+        }
+        long n = train.size();
+        EpochMetrics m = new EpochMetrics(epoch, sums[0] / n, sums[2] > 0 ? sums[1] / n : Double.NaN, lr, val, n,
+                (System.nanoTime() - t0) / 1_000_000);
+        if (listener != null) {
+            listener.onEpoch(m);
+        }
+        return m;
+    }
+
     /** Returns {loss sum weighted as for the epoch mean, correct count, 1 if the loss classifies}. */
-    private double[] runEpoch(Dataset train, EpochListener listener) {
+    private double[] runEpoch(Dataset train, EpochListener listener, BatchLoader loader) {
         int[] order = Batches.order(train.size(), seed, epoch, shuffle);
         int batches = (train.size() + batchSize - 1) / batchSize;
         double lossSum = 0, correct = 0, classifies = 0;
         for (int b = 0; b < batches; b++) {
             int from = b * batchSize, to = Math.min(train.size(), from + batchSize);
-            double[] r = step(train, order, from, to, b + 1);
+            double[] r = step(train, order, from, to, b + 1, loader);
             lossSum += r[0];
             correct += r[1];
             classifies = r[2];
@@ -133,13 +145,20 @@ public final class Trainer {
     }
 
     @SuppressWarnings("try") // the tape and scope free memory when closed; they need no reference
-    private double[] step(Dataset data, int[] order, int from, int to, int batchNumber) {
+    private double[] step(Dataset data, int[] order, int from, int to, int batchNumber, BatchLoader loader) {
         optimizer.zeroGrad();
         double value;
         OptionalLong correct;
         try (Tape tape = Tape.open()) {
-            Tensor x = Batches.features(data, order, from, to, backend, dtype);
-            Tensor y = Batches.targets(data, order, from, to, backend, dtype);
+            Tensor x, y;
+            if (loader != null) {
+                BatchLoader.Batch batch = loader.load(order, from, to);
+                x = batch.features().reshape(Batches.batchShape(data, to - from));
+                y = batch.targets();
+            } else {
+                x = Batches.features(data, order, from, to, backend, dtype);
+                y = Batches.targets(data, order, from, to, backend, dtype);
+            }
             Variable out = model.forward(Variable.constant(x));
             Variable l = loss.compute(out, y);
             value = l.value().item();
