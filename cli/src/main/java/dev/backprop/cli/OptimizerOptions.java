@@ -1,15 +1,11 @@
 package dev.backprop.cli;
 
 import dev.backprop.autograd.Variable;
-import dev.backprop.optim.Adam;
-import dev.backprop.optim.CosineAnnealingLR;
 import dev.backprop.optim.LearningRateSchedule;
 import dev.backprop.optim.Optimizer;
-import dev.backprop.optim.Sgd;
-import dev.backprop.optim.StepLR;
+import dev.backprop.optim.OptimizerChoice;
 import picocli.CommandLine.Option;
 
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -47,78 +43,33 @@ final class OptimizerOptions {
             description = "--schedule step: factor per decay (default: ${DEFAULT-VALUE}).")
     double gamma;
 
+    /** The choice these flags make; the defaults and checks live in core's {@link OptimizerChoice}. */
+    OptimizerChoice choice() {
+        return OptimizerChoice.of(optimizer, lr, momentum, weightDecay, schedule, stepSize, gamma);
+    }
+
     /** The optimizer's canonical name. */
     String name() {
-        String n = optimizer.trim().toLowerCase(Locale.ROOT);
-        return switch (n) {
-            case "sgd", "momentum", "adam", "adamw" -> n;
-            default -> throw new IllegalArgumentException("--optimizer " + optimizer + ": choose sgd, momentum, adam "
-                    + "or adamw");
-        };
+        return choice().name();
     }
 
     /** The learning rate in force (explicit or the optimizer's default). */
     double learningRate() {
-        if (lr != null) {
-            if (!(lr > 0) || !Double.isFinite(lr)) {
-                throw new IllegalArgumentException("--lr must be a positive number, got " + lr);
-            }
-            return lr;
-        }
-        return switch (name()) {
-            case "sgd" -> 0.1;
-            case "momentum" -> 0.01;
-            default -> 0.001;
-        };
-    }
-
-    /** The weight decay in force. */
-    double decay() {
-        if (weightDecay != null) {
-            return weightDecay;
-        }
-        return name().equals("adamw") ? 0.01 : 0.0;
+        return choice().learningRate();
     }
 
     /** A new optimizer over {@code params}. */
     Optimizer create(Map<String, Variable> params) {
-        double rate = learningRate();
-        return switch (name()) {
-            case "sgd" -> new Sgd(params, rate, 0, decay(), false);
-            case "momentum" -> new Sgd(params, rate, momentum, decay(), false);
-            case "adam" -> new Adam(params, rate, 0.9, 0.999, 1e-8, decay(), false);
-            default -> Adam.adamW(params, rate, decay());
-        };
+        return choice().create(params);
     }
 
     /** The schedule for a run of {@code epochs} epochs in total, or null for a constant rate. */
     LearningRateSchedule schedule(Optimizer opt, int epochs) {
-        return switch (schedule.trim().toLowerCase(Locale.ROOT)) {
-            case "none" -> null;
-            case "step" -> new StepLR(opt, stepSize, gamma);
-            case "cosine" -> new CosineAnnealingLR(opt, Math.max(1, epochs), 0);
-            default -> throw new IllegalArgumentException("--schedule " + schedule + ": choose none, step or cosine");
-        };
-    }
-
-    /** A setting as typed: {@code 0.1}, {@code 1e-06}, {@code 1000000}. */
-    static String number(double v) {
-        java.math.BigDecimal d = new java.math.BigDecimal(Double.toString(v)).stripTrailingZeros();
-        return d.scale() <= 0 ? d.toPlainString() : d.toString();
+        return choice().schedule(opt, epochs);
     }
 
     /** {@code sgd lr 0.1} and the non-default settings. */
     String describe() {
-        StringBuilder sb = new StringBuilder(name()).append(" lr ").append(number(learningRate()));
-        if (name().equals("momentum")) {
-            sb.append(" momentum ").append(number(momentum));
-        }
-        if (decay() != 0) {
-            sb.append(" weight-decay ").append(number(decay()));
-        }
-        if (!schedule.equalsIgnoreCase("none")) {
-            sb.append(" schedule ").append(schedule.toLowerCase(Locale.ROOT));
-        }
-        return sb.toString();
+        return choice().describe();
     }
 }

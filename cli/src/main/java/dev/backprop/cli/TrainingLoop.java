@@ -10,6 +10,7 @@ import dev.backprop.loss.Loss;
 import dev.backprop.model.BatchLoader;
 import dev.backprop.nn.Layer;
 import dev.backprop.optim.Optimizer;
+import dev.backprop.optim.OptimizerChoice;
 import dev.backprop.tensor.Elementwise;
 import dev.backprop.tensor.Tensor;
 import dev.backprop.train.Batches;
@@ -140,7 +141,7 @@ final class TrainingLoop implements AutoCloseable {
     }
 
     private static String fmt(double v) {
-        return OptimizerOptions.number(Double.parseDouble(String.format(Locale.ROOT, "%.3g", v)));
+        return OptimizerChoice.number(Double.parseDouble(String.format(Locale.ROOT, "%.3g", v)));
     }
 
     /** Frees the batch and loss buffers (not the model or optimizer). Idempotent. */

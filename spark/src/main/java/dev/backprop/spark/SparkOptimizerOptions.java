@@ -1,8 +1,7 @@
 package dev.backprop.spark;
 
+import dev.backprop.optim.OptimizerChoice;
 import picocli.CommandLine.Option;
-
-import java.util.Locale;
 
 /** The optimizer flags of {@link SparkTrainMain}, spelled and defaulted as in {@code backprop train}. */
 final class SparkOptimizerOptions {
@@ -34,33 +33,19 @@ final class SparkOptimizerOptions {
             description = "--schedule step: factor per decay (default: ${DEFAULT-VALUE}).")
     double gamma;
 
-    OptimizerFactory factory() {
-        String n = optimizer.trim().toLowerCase(Locale.ROOT);
-        double rate = lr != null ? lr : switch (n) {
-            case "sgd" -> 0.1;
-            case "momentum" -> 0.01;
-            default -> 0.001;
-        };
-        if (!(rate > 0) || !Double.isFinite(rate)) {
-            throw new IllegalArgumentException("--lr must be a positive number, got " + rate);
-        }
-        double decay = weightDecay != null ? weightDecay : n.equals("adamw") ? 0.01 : 0.0;
-        return switch (n) {
-            case "sgd" -> decay == 0 ? OptimizerFactory.sgd(rate) : OptimizerFactory.momentum(rate, 0, decay);
-            case "momentum" -> OptimizerFactory.momentum(rate, momentum, decay);
-            case "adam" -> OptimizerFactory.adam(rate, decay);
-            case "adamw" -> OptimizerFactory.adamW(rate, decay);
-            default -> throw new IllegalArgumentException("--optimizer " + optimizer + ": choose sgd, momentum, "
-                    + "adam or adamw");
-        };
+    /** The choice these flags make; the defaults and checks live in core's {@link OptimizerChoice}, shared with
+     *  {@code backprop train}. */
+    OptimizerChoice choice() {
+        return OptimizerChoice.of(optimizer, lr, momentum, weightDecay, schedule, stepSize, gamma);
     }
 
+    OptimizerFactory factory() {
+        return choice()::create;
+    }
+
+    /** The schedule factory, or null for a constant rate. */
     ScheduleFactory schedule() {
-        return switch (schedule.trim().toLowerCase(Locale.ROOT)) {
-            case "none" -> null;
-            case "step" -> ScheduleFactory.step(stepSize, gamma);
-            case "cosine" -> ScheduleFactory.cosine();
-            default -> throw new IllegalArgumentException("--schedule " + schedule + ": choose none, step or cosine");
-        };
+        OptimizerChoice c = choice();
+        return c.scheduled() ? c::schedule : null;
     }
 }

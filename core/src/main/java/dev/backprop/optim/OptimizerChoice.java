@@ -1,0 +1,136 @@
+package dev.backprop.optim;
+
+import dev.backprop.autograd.Variable;
+
+import java.io.Serializable;
+import java.math.BigDecimal;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * An optimizer and its learning-rate schedule chosen by name, with the defaults the command lines document
+ * ({@code backprop train} and the Spark trainer share them through this class): learning rate 0.1 for sgd, 0.01 for
+ * momentum, 0.001 for adam and adamw; weight decay 0 (0.01 for adamw, as PyTorch). Immutable and serializable, so a
+ * Spark driver can ship it to the executors, which each build their own optimizer from it.
+ */
+public final class OptimizerChoice implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final String name;
+    private final double learningRate;
+    private final double momentum;
+    private final double weightDecay;
+    private final String schedule;
+    private final int stepSize;
+    private final double gamma;
+
+    private OptimizerChoice(String name, double learningRate, double momentum, double weightDecay, String schedule,
+                            int stepSize, double gamma) {
+        this.name = name;
+        this.learningRate = learningRate;
+        this.momentum = momentum;
+        this.weightDecay = weightDecay;
+        this.schedule = schedule;
+        this.stepSize = stepSize;
+        this.gamma = gamma;
+    }
+
+    /**
+     * @param optimizer   sgd, momentum, adam or adamw (case and surrounding blanks ignored)
+     * @param lr          the learning rate, or null for the optimizer's default
+     * @param momentum    μ of {@code momentum}; ignored by the others
+     * @param weightDecay λ, or null for the optimizer's default
+     * @param schedule    none, step (× {@code gamma} every {@code stepSize} epochs) or cosine (to 0 over the run)
+     * @throws IllegalArgumentException naming the flag, for an unknown name or a learning rate that is not a
+     *                                  positive finite number (the optimizers check momentum and decay themselves)
+     */
+    public static OptimizerChoice of(String optimizer, Double lr, double momentum, Double weightDecay,
+                                     String schedule, int stepSize, double gamma) {
+        String n = optimizer.trim().toLowerCase(Locale.ROOT);
+        if (!n.equals("sgd") && !n.equals("momentum") && !n.equals("adam") && !n.equals("adamw")) {
+            throw new IllegalArgumentException("--optimizer " + optimizer + ": choose sgd, momentum, adam or adamw");
+        }
+        if (lr != null && (!(lr > 0) || !Double.isFinite(lr))) {
+            throw new IllegalArgumentException("--lr must be a positive number, got " + lr);
+        }
+        double rate = lr != null ? lr : n.equals("sgd") ? 0.1 : n.equals("momentum") ? 0.01 : 0.001;
+        double decay = weightDecay != null ? weightDecay : n.equals("adamw") ? 0.01 : 0.0;
+        String s = schedule.trim().toLowerCase(Locale.ROOT);
+        if (!s.equals("none") && !s.equals("step") && !s.equals("cosine")) {
+            throw new IllegalArgumentException("--schedule " + schedule + ": choose none, step or cosine");
+        }
+        return new OptimizerChoice(n, rate, momentum, decay, s, stepSize, gamma);
+    }
+
+    /** The canonical name: sgd, momentum, adam or adamw. */
+    public String name() {
+        return name;
+    }
+
+    /** The learning rate in force (explicit or the optimizer's default). */
+    public double learningRate() {
+        return learningRate;
+    }
+
+    /** The weight decay in force (explicit or the optimizer's default). */
+    public double weightDecay() {
+        return weightDecay;
+    }
+
+    /** A new optimizer over {@code params} (PyTorch's formulas; adam with betas 0.9, 0.999 and eps 1e-8). */
+    public Optimizer create(Map<String, Variable> params) {
+        switch (name) {
+            case "sgd":
+                return new Sgd(params, learningRate, 0, weightDecay, false);
+            case "momentum":
+                return new Sgd(params, learningRate, momentum, weightDecay, false);
+            case "adam":
+                return new Adam(params, learningRate, 0.9, 0.999, 1e-8, weightDecay, false);
+            default:
+                return Adam.adamW(params, learningRate, weightDecay);
+        }
+    }
+
+    /** True when the learning rate follows a schedule (step or cosine) rather than staying constant. */
+    public boolean scheduled() {
+        return !schedule.equals("none");
+    }
+
+    /** The schedule driving {@code optimizer} over a run of {@code epochs} epochs, or null for a constant rate. */
+    public LearningRateSchedule schedule(Optimizer optimizer, int epochs) {
+        switch (schedule) {
+            case "step":
+                return new StepLR(optimizer, stepSize, gamma);
+            case "cosine":
+                return new CosineAnnealingLR(optimizer, Math.max(1, epochs), 0);
+            default:
+                return null;
+        }
+    }
+
+    /** {@code sgd lr 0.1} and the settings that differ from the defaults, for logs and model metadata. */
+    public String describe() {
+        StringBuilder sb = new StringBuilder(name).append(" lr ").append(number(learningRate));
+        if (name.equals("momentum")) {
+            sb.append(" momentum ").append(number(momentum));
+        }
+        if (weightDecay != 0) {
+            sb.append(" weight-decay ").append(number(weightDecay));
+        }
+        if (!schedule.equals("none")) {
+            sb.append(" schedule ").append(schedule);
+        }
+        return sb.toString();
+    }
+
+    /** A setting as a user types it: {@code 0.1}, {@code 0.000001}, {@code 1000000}. */
+    public static String number(double v) {
+        BigDecimal d = new BigDecimal(Double.toString(v)).stripTrailingZeros();
+        return d.scale() <= 0 ? d.toPlainString() : d.toString();
+    }
+
+    @Override
+    public String toString() {
+        return describe();
+    }
+}
