@@ -68,6 +68,21 @@ bp_find_java() {
     fi
     BP_JAVA="$candidate"
     BP_JAVA_MAJOR="$major"
+    bp_preload_jsig "$candidate"
+}
+
+# PoCL installs LLVM's crash handlers over the JVM's SIGSEGV handler (with SA_RESETHAND), and a JVM that meets two
+# safepoint polls at once then dies (exit 139). The JDK's libjsig keeps the JVM's handler and chains the library's;
+# exported, so every JVM these scripts start (Maven's test forks, JMH forks, child JVMs) gets it.
+bp_preload_jsig() {
+    local jsig entry kept=""
+    jsig="$(dirname "$(dirname "$(readlink -f "$1")")")/lib/libjsig.so"
+    [[ -f "$jsig" ]] || return 0
+    # Another JDK's libjsig (a script switching JDKs) must not stay in front of this one.
+    for entry in ${LD_PRELOAD//:/ }; do
+        [[ "$entry" == */libjsig.so ]] || kept="${kept:+$kept:}$entry"
+    done
+    export LD_PRELOAD="$jsig${kept:+:$kept}"
 }
 
 # Makes sure mvn is on PATH (installs Debian's maven as root).

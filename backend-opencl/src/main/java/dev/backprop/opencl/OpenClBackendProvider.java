@@ -12,6 +12,7 @@ import dev.backprop.backend.Probe;
 import dev.backprop.opencl.OpenClCheck.OpenClUnavailableException;
 
 import java.util.List;
+import java.util.logging.Logger;
 import java.util.stream.Collectors;
 
 /**
@@ -34,6 +35,9 @@ import java.util.stream.Collectors;
 public final class OpenClBackendProvider implements BackendProvider {
     /** The provider name. */
     public static final String NAME = "opencl";
+
+    private static final Logger LOG = Logger.getLogger(OpenClBackendProvider.class.getName());
+    private static boolean jsigWarned;
 
     /** The first link failure of JOCL in this JVM: later attempts only see NoClassDefFoundError. */
     private static volatile Throwable linkFailure;
@@ -121,10 +125,28 @@ public final class OpenClBackendProvider implements BackendProvider {
             throw new LinkageErrorReplay(earlier);
         }
         try {
-            return OpenClDevices.discover();
+            List<OpenClDevice> devices = OpenClDevices.discover();
+            warnWithoutJsig(devices);
+            return devices;
         } catch (LinkageError e) {
             linkFailure = e;
             throw e;
+        }
+    }
+
+    /*
+     * PoCL's device initialization installs LLVM's crash handlers over the JVM's SIGSEGV handler, with SA_RESETHAND;
+     * the JVM takes SIGSEGV at every safepoint poll, so two threads polling at once then kill it (exit 139, about 1
+     * JVM in 7 measured here). The JDK's libjsig, preloaded, keeps the JVM's handler and chains LLVM's.
+     */
+    private static void warnWithoutJsig(List<OpenClDevice> devices) {
+        boolean pocl = devices.stream().anyMatch(d -> d.platformName().contains("Portable Computing Language"));
+        String preload = System.getenv("LD_PRELOAD");
+        if (pocl && !jsigWarned && (preload == null || !preload.contains("libjsig"))) {
+            jsigWarned = true;
+            LOG.warning("opencl: PoCL replaces the JVM's SIGSEGV handler, which can crash this JVM at a safepoint; "
+                    + "start Java with LD_PRELOAD=" + System.getProperty("java.home") + "/lib/libjsig.so "
+                    + "(bin/backprop and the build do)");
         }
     }
 
