@@ -79,7 +79,8 @@ bp_preload_jsig() {
     jsig="$(dirname "$(dirname "$(readlink -f "$1")")")/lib/libjsig.so"
     [[ -f "$jsig" ]] || return 0
     # Another JDK's libjsig (a script switching JDKs) must not stay in front of this one.
-    for entry in ${LD_PRELOAD//:/ }; do
+    local preload="${LD_PRELOAD:-}"
+    for entry in ${preload//:/ }; do
         [[ "$entry" == */libjsig.so ]] || kept="${kept:+$kept:}$entry"
     done
     export LD_PRELOAD="$jsig${kept:+:$kept}"
