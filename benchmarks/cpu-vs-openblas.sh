@@ -19,7 +19,7 @@ set -euo pipefail
 REPEAT="${REPEAT:-5}"
 EW_REPEAT="${EW_REPEAT:-3}"
 THREADS="${THREADS:-1,2}"
-SHAPES="${SHAPES:-128,256,512,1024,2048,128x784x256,784x128x256:TN,128x256x784:NT}"
+SHAPES="${SHAPES:-128,256,512,1024,2048,128x784x256:NT,256x128x784:TN,128x256x128:NT,128x128x256:TN,128x128x256}"
 read -r -a PROFILE <<< "${JMH_PROFILE:--f 1 -wi 1 -w 1s -i 2 -r 1s}"
 JAR="$BP_ROOT/benchmarks/target/benchmarks.jar"
 OUT="$BP_ROOT/benchmarks/target/results/cpu-$(date +%Y%m%d-%H%M%S)"

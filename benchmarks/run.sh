@@ -17,7 +17,7 @@ set -euo pipefail
 
 THREADS="${THREADS:-2}"
 SUITES="${SUITES:-gemm,unary,reduction}"
-SHAPES="${SHAPES:-128,256,512,1024,2048,128x784x256,784x128x256:TN,128x256x128,128x128x256:NT}"
+SHAPES="${SHAPES:-128,256,512,1024,2048,128x784x256:NT,256x128x784:TN,128x256x128:NT,128x128x256:TN,128x128x256}"
 REPEAT="${REPEAT:-1}"
 read -r -a PROFILE <<< "${JMH_PROFILE:--f 1 -wi 2 -w 1s -i 3 -r 1s}"
 JAR="$BP_ROOT/benchmarks/target/benchmarks.jar"

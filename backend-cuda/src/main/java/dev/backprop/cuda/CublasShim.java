@@ -40,8 +40,10 @@ final class CublasShim {
             }
             Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
         }
-        file.toFile().deleteOnExit();
+        // deleteOnExit runs in reverse order of registration: the folder must come first, or its deletion is
+        // attempted while the file is still in it (that left an empty folder in /tmp per JVM).
         dir.toFile().deleteOnExit();
+        file.toFile().deleteOnExit();
         return file;
     }
 }

@@ -77,8 +77,9 @@ class CublasShimJvmTest {
 
     private static Map<String, String> runChild(String cublasPath, int driverVersion) throws Exception {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Path tmp = Files.createDirectories(work.resolve("tmp-" + driverVersion + "-" + cublasPath.hashCode()));
         List<String> cmd = new ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED",
-                "-Dbackprop.cuda.cublas=" + cublasPath, "-cp", childClassPath(),
+                "-Djava.io.tmpdir=" + tmp, "-Dbackprop.cuda.cublas=" + cublasPath, "-cp", childClassPath(),
                 ShimJvmMain.class.getName(), Integer.toString(driverVersion)));
         Map<String, String> env = new HashMap<>();
         env.put("LD_LIBRARY_PATH", "");
@@ -93,6 +94,11 @@ class CublasShimJvmTest {
             }
         }
         out.put("output", r.output());
+        try (Stream<Path> left = Files.list(tmp)) {
+            // JCuda unpacks its own natives there and keeps them on purpose; only the shim's folder must go.
+            out.put("tmp_left", left.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("backprop-cuda-"))
+                    .sorted().toList().toString());
+        }
         return out;
     }
 
@@ -106,6 +112,7 @@ class CublasShimJvmTest {
         assertEquals("0", out.get("version_status"), out.get("output"));
         assertEquals("130201", out.get("version"), "cublasGetVersion reached the fake with the handle it made");
         assertEquals("15", out.get("set_stream"), "a function the fake lacks gives CUBLAS_STATUS_NOT_SUPPORTED");
+        assertEquals("[]", out.get("tmp_left"), "the extracted shim and its folder are deleted when the JVM exits");
     }
 
     @Test

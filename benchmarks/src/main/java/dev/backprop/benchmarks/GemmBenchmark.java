@@ -41,7 +41,8 @@ public class GemmBenchmark {
     public int threads;
 
     /** {@code N} or {@code MxKxN[:TN]}, see {@link GemmShape}. */
-    @Param({"128", "256", "512", "1024", "2048", "128x784x256", "784x128x256:TN", "128x256x128", "128x128x256:NT"})
+    @Param({"128", "256", "512", "1024", "2048", "128x784x256:NT", "256x128x784:TN", "128x256x128:NT", "128x128x256:TN",
+        "128x128x256"})
     public String shape;
 
     private GemmTarget target;

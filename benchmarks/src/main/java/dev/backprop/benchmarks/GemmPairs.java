@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar dev.backprop.benchmarks.GemmPairs \
  *      THREADS PAIRS SHAPES [BACKEND]
- *   e.g. GemmPairs 2 20 128,256,512,1024,2048,128x784x256,784x128x256:TN,128x256x784:NT
+ *   e.g. GemmPairs 2 20 128,256,512,1024,2048,128x784x256:NT,256x128x784:TN
  * </pre>
  * Each pair is one window of each (order alternating from pair to pair). OpenBLAS's idle workers spin for a
  * while after a call, which would slow the next window of ours, so every window is preceded by a pause of
