@@ -22,8 +22,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>{@code impl} is a backend name or {@code openblas}; {@link BenchMain} fills it with the backends that can
  * run here. Shapes: square 128 to 2048, and the products of one training step of the 784-256-128-10 MLP at
- * batch 128 (layer 1 forward, its weight gradient {@code Xᵀ·dZ}, layer 2 forward, and the input gradient
- * {@code dZ·Wᵀ}).
+ * batch 128 exactly as the network layer calls them (weights stored {@code [out, in]}, {@code Z = X·Wᵀ}): layer 1
+ * forward {@code X·W1ᵀ}, its weight gradient {@code δ1ᵀ·X}, layer 2 forward, its weight gradient, and its input
+ * gradient {@code δ2·W2}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
