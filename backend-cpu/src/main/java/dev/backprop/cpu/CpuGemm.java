@@ -29,7 +29,8 @@ import dev.backprop.backend.DType;
  * product whose packed operands would exceed {@link #SHARED_LIMIT} elements falls back to a {@code tm × tn}
  * grid of independent blocks, one per chunk, each packing what it needs into its own workspace (the split goes
  * along the dimension whose repacking is cheaper). A batch with at least as many items as threads is split by
- * item instead. Products under {@link #SERIAL_WORK} multiply-adds run on the caller alone.
+ * item instead. Products under {@link #SERIAL_WORK} multiply-adds run on the caller alone, with the blocked loops
+ * above up to {@link #SHARED_SERIAL_WORK} and through {@link SharedPackGemm} (on one thread) from there.
  */
 final class CpuGemm {
     /** Multiply-adds below which a product is not worth handing to another thread (about 64³). */
@@ -40,6 +41,13 @@ final class CpuGemm {
      * blocks instead, which need only {@code mc·kc + kc·nc} per thread.
      */
     static final long SHARED_LIMIT = 1L << 25;
+    /**
+     * Multiply-adds from which even a product on one thread goes through {@link SharedPackGemm} (about 645³):
+     * packing A whole and B per column block lets each C block stay in L2 across all depth blocks, where the
+     * serial Goto loop sweeps all of C once per depth block. Measured on 1 thread, interleaved in one JVM: n =
+     * 1024 1.05x, 2048 1.12x, 256 and 512 unchanged (0.98-1.01x), hence the threshold between them.
+     */
+    static final long SHARED_SERIAL_WORK = 1L << 28;
 
     private final CpuThreads threads;
     private final CpuWorkspaces workspaces;
@@ -137,12 +145,17 @@ final class CpuGemm {
         GemmKernel<A> kn = plan.kernel();
         long work = (long) p.m() * p.n() * Math.max(1, p.k());
         int chunks = threads.chunksFor(work, SERIAL_WORK);
+        long sharedSize = (long) roundUp(p.m(), kn.mr) * p.k()
+                + (long) Math.min(plan.blocking().nc(), roundUp(p.n(), kn.nr)) * p.k();
+        if (chunks == 1 && work >= SHARED_SERIAL_WORK && shared != null && p.k() > 0
+                && sharedSize <= SHARED_LIMIT) {
+            shared.run(kn, plan.blocking(), p);
+            return;
+        }
         if (chunks == 1) {
             serial(plan, p);
             return;
         }
-        long sharedSize = (long) roundUp(p.m(), kn.mr) * p.k()
-                + (long) Math.min(plan.blocking().nc(), roundUp(p.n(), kn.nr)) * p.k();
         if (shared != null && p.k() > 0 && sharedSize <= SHARED_LIMIT) {
             shared.run(kn, plan.blocking(), p);
             return;

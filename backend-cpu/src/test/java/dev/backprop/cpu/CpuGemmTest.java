@@ -86,6 +86,16 @@ class CpuGemmTest {
         }
     }
 
+    /** From {@link CpuGemm#SHARED_SERIAL_WORK} multiply-adds up, a product on one thread takes the shared driver. */
+    @Test
+    void oneThreadLargeProductsThroughSharedPacking() {
+        assertTrue(650L * 660 * 640 >= CpuGemm.SHARED_SERIAL_WORK, "the product below must reach the threshold");
+        try (CpuBackend b = CpuTesting.backend(true, 1)) {
+            check(b, DType.FLOAT32, false, false, 650, 660, 640, 1.0, 0.0, 0, 1, 41);
+            check(b, DType.FLOAT32, true, true, 650, 660, 640, -0.5, 2.0, 3, 1, 42);
+        }
+    }
+
     /** The compute grid of the shared driver covers the block exactly, in whole tiles, with rows within mc. */
     @Test
     void taskGridCoversTheBlockInWholeTiles() {
