@@ -20,54 +20,9 @@ abstract class GemmF32 extends GemmKernel<float[]> {
     final void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] dst,
                      int dstOff) {
         if (transA) {
-            packATransposed(a, aOff + p0 * lda + i0, lda, mc, kc, dst, dstOff);
+            packRuns(a, aOff + p0 * lda + i0, lda, mc, kc, mr, dst, dstOff);
         } else {
-            packARows(a, aOff + i0 * lda + p0, lda, mc, kc, dst, dstOff);
-        }
-    }
-
-    /** op(A)[i][p] = a[src + i·lda + p]: each row is read contiguously. */
-    private void packARows(float[] a, int src, int lda, int mc, int kc, float[] dst, int dstOff) {
-        int mr = this.mr;
-        for (int ir = 0, panel = dstOff; ir < mc; ir += mr, panel += mr * kc, src += mr * lda) {
-            int rows = Math.min(mr, mc - ir);
-            if (rows == 6 && mr == 6) {
-                packA6(a, src, lda, kc, dst, panel);
-                continue;
-            }
-            if (rows < mr) {
-                Arrays.fill(dst, panel, panel + mr * kc, 0f);
-            }
-            for (int t = 0; t < rows; t++) {
-                for (int p = 0, d = panel + t, q = src + t * lda; p < kc; p++, d += mr) {
-                    dst[d] = a[q + p];
-                }
-            }
-        }
-    }
-
-    /** op(A)[i][p] = a[src + p·lda + i]: each depth step gives {@code rows} contiguous values. */
-    private void packATransposed(float[] a, int src, int lda, int mc, int kc, float[] dst, int dstOff) {
-        int mr = this.mr;
-        for (int ir = 0, panel = dstOff; ir < mc; ir += mr, panel += mr * kc, src += mr) {
-            int rows = Math.min(mr, mc - ir);
-            if (rows == 6 && mr == 6) {
-                for (int d = panel, end = panel + 6 * kc, q = src; d < end; d += 6, q += lda) {
-                    dst[d] = a[q];
-                    dst[d + 1] = a[q + 1];
-                    dst[d + 2] = a[q + 2];
-                    dst[d + 3] = a[q + 3];
-                    dst[d + 4] = a[q + 4];
-                    dst[d + 5] = a[q + 5];
-                }
-                continue;
-            }
-            if (rows < mr) {
-                Arrays.fill(dst, panel, panel + mr * kc, 0f);
-            }
-            for (int p = 0, d = panel, q = src; p < kc; p++, q += lda, d += mr) {
-                System.arraycopy(a, q, dst, d, rows);
-            }
+            packLines(a, aOff + i0 * lda + p0, lda, mc, kc, mr, dst, dstOff);
         }
     }
 
@@ -75,86 +30,106 @@ abstract class GemmF32 extends GemmKernel<float[]> {
     void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] dst,
                int dstOff) {
         if (transB) {
-            packBTransposed(b, bOff + j0 * ldb + p0, ldb, kc, nc, dst, dstOff);
+            packLines(b, bOff + j0 * ldb + p0, ldb, nc, kc, nr, dst, dstOff);
         } else {
-            packBRows(b, bOff + p0 * ldb + j0, ldb, kc, nc, dst, dstOff);
+            packRuns(b, bOff + p0 * ldb + j0, ldb, nc, kc, nr, dst, dstOff);
         }
     }
 
-    /** op(B)[p][j] = b[src + j·ldb + p]: each column of op(B) is read contiguously. */
-    private void packBTransposed(float[] b, int src, int ldb, int kc, int nc, float[] dst, int dstOff) {
-        int nr = this.nr;
-        for (int jr = 0, panel = dstOff; jr < nc; jr += nr, panel += nr * kc, src += nr * ldb) {
-            int cols = Math.min(nr, nc - jr);
-            if (cols == 16 && nr == 16) {
-                packB16Transposed(b, src, ldb, kc, dst, panel);
+    /*
+     * The two memory layouts an operand can have, whichever of A and B it is. Full panels of the 6-row and
+     * 16-column tiles of the Vector API kernel take unrolled loops that write contiguously, instead of a strided
+     * write per element or a System.arraycopy call for 6 values (GB/s of packed output on the MLP's operands:
+     * rows of A 4.0 -> 7.9, Aᵀ 4.4 -> 5.7, Bᵀ 4.7 -> 5.3; packing had been a fifth of a training epoch's samples).
+     */
+
+    /**
+     * {@code count} lines of {@code kc} contiguous values (line {@code i} at {@code src + i·ld}) into panels of
+     * {@code tile} lines, depth-major: panel element {@code [p][t]} is value {@code p} of line {@code t}. Rows of
+     * a plain A, columns of a transposed B.
+     */
+    static void packLines(float[] x, int src, int ld, int count, int kc, int tile, float[] dst, int dstOff) {
+        for (int i = 0, panel = dstOff; i < count; i += tile, panel += tile * kc, src += tile * ld) {
+            int lines = Math.min(tile, count - i);
+            if (lines == 6 && tile == 6) {
+                lines6(x, src, ld, kc, dst, panel);
                 continue;
             }
-            if (cols < nr) {
-                Arrays.fill(dst, panel, panel + nr * kc, 0f);
+            if (lines == 16 && tile == 16) {
+                lines16(x, src, ld, kc, dst, panel);
+                continue;
             }
-            for (int t = 0; t < cols; t++) {
-                for (int p = 0, d = panel + t, q = src + t * ldb; p < kc; p++, d += nr) {
-                    dst[d] = b[q + p];
+            if (lines < tile) {
+                Arrays.fill(dst, panel, panel + tile * kc, 0f);
+            }
+            for (int t = 0; t < lines; t++) {
+                for (int p = 0, d = panel + t, q = src + t * ld; p < kc; p++, d += tile) {
+                    dst[d] = x[q + p];
                 }
             }
         }
     }
 
-    /** op(B)[p][j] = b[src + p·ldb + j]: each depth step gives {@code cols} contiguous values. */
-    final void packBRows(float[] b, int src, int ldb, int kc, int nc, float[] dst, int dstOff) {
-        int nr = this.nr;
-        for (int jr = 0, panel = dstOff; jr < nc; jr += nr, panel += nr * kc, src += nr) {
-            int cols = Math.min(nr, nc - jr);
-            if (cols < nr) {
-                Arrays.fill(dst, panel, panel + nr * kc, 0f);
+    /**
+     * {@code kc} depth steps of {@code count} contiguous values (step {@code p} at {@code src + p·ld}) cut into
+     * panels of {@code tile} values. Rows of a plain B, columns of a transposed A.
+     */
+    static void packRuns(float[] x, int src, int ld, int count, int kc, int tile, float[] dst, int dstOff) {
+        for (int i = 0, panel = dstOff; i < count; i += tile, panel += tile * kc, src += tile) {
+            int width = Math.min(tile, count - i);
+            if (width == 6 && tile == 6) {
+                for (int d = panel, end = panel + 6 * kc, q = src; d < end; d += 6, q += ld) {
+                    dst[d] = x[q];
+                    dst[d + 1] = x[q + 1];
+                    dst[d + 2] = x[q + 2];
+                    dst[d + 3] = x[q + 3];
+                    dst[d + 4] = x[q + 4];
+                    dst[d + 5] = x[q + 5];
+                }
+                continue;
             }
-            for (int p = 0, d = panel, q = src; p < kc; p++, q += ldb, d += nr) {
-                System.arraycopy(b, q, dst, d, cols);
+            if (width < tile) {
+                Arrays.fill(dst, panel, panel + tile * kc, 0f);
+            }
+            for (int p = 0, d = panel, q = src; p < kc; p++, q += ld, d += tile) {
+                System.arraycopy(x, q, dst, d, width);
             }
         }
     }
 
-    /*
-     * Full panels of the 6-row and 16-column tiles that the Vector API kernel uses: one depth step per iteration,
-     * written contiguously and unrolled, instead of a strided write per element or a System.arraycopy call for
-     * 6 or 16 values (measured on the MLP's operands, GB/s of packed output: A 4.0 -> 6.2, Aᵀ 4.4 -> 10.7,
-     * Bᵀ 4.7 -> 5.9; the packing was a fifth of a training epoch's samples).
-     */
-
-    /** Six rows of A from {@code src} (row stride {@code lda}) into an {@code kc × 6} panel. */
-    private static void packA6(float[] a, int src, int lda, int kc, float[] dst, int panel) {
+    /** Six lines from {@code src} (stride {@code ld}) into a {@code kc × 6} panel. */
+    private static void lines6(float[] x, int src, int ld, int kc, float[] dst, int panel) {
         for (int p = 0, d = panel; p < kc; p++, d += 6) {
             int q = src + p;
-            dst[d] = a[q];
-            dst[d + 1] = a[q + lda];
-            dst[d + 2] = a[q + 2 * lda];
-            dst[d + 3] = a[q + 3 * lda];
-            dst[d + 4] = a[q + 4 * lda];
-            dst[d + 5] = a[q + 5 * lda];
+            dst[d] = x[q];
+            dst[d + 1] = x[q + ld];
+            dst[d + 2] = x[q + 2 * ld];
+            dst[d + 3] = x[q + 3 * ld];
+            dst[d + 4] = x[q + 4 * ld];
+            dst[d + 5] = x[q + 5 * ld];
         }
     }
 
-    /** Sixteen columns of a transposed B, i.e. sixteen rows of b from {@code src}, into a {@code kc × 16} panel. */
-    private static void packB16Transposed(float[] b, int src, int ldb, int kc, float[] dst, int panel) {
+    /** Sixteen lines from {@code src} (stride {@code ld}) into a {@code kc × 16} panel. */
+    private static void lines16(float[] x, int src, int ld, int kc, float[] dst, int panel) {
         for (int p = 0, d = panel; p < kc; p++, d += 16) {
-            int q = src + p, r = q + 8 * ldb;
-            dst[d] = b[q];
-            dst[d + 1] = b[q + ldb];
-            dst[d + 2] = b[q + 2 * ldb];
-            dst[d + 3] = b[q + 3 * ldb];
-            dst[d + 4] = b[q + 4 * ldb];
-            dst[d + 5] = b[q + 5 * ldb];
-            dst[d + 6] = b[q + 6 * ldb];
-            dst[d + 7] = b[q + 7 * ldb];
-            dst[d + 8] = b[r];
-            dst[d + 9] = b[r + ldb];
-            dst[d + 10] = b[r + 2 * ldb];
-            dst[d + 11] = b[r + 3 * ldb];
-            dst[d + 12] = b[r + 4 * ldb];
-            dst[d + 13] = b[r + 5 * ldb];
-            dst[d + 14] = b[r + 6 * ldb];
-            dst[d + 15] = b[r + 7 * ldb];
+            int q = src + p, r = q + 8 * ld;
+            dst[d] = x[q];
+            dst[d + 1] = x[q + ld];
+            dst[d + 2] = x[q + 2 * ld];
+            dst[d + 3] = x[q + 3 * ld];
+            dst[d + 4] = x[q + 4 * ld];
+            dst[d + 5] = x[q + 5 * ld];
+            dst[d + 6] = x[q + 6 * ld];
+            dst[d + 7] = x[q + 7 * ld];
+            dst[d + 8] = x[r];
+            dst[d + 9] = x[r + ld];
+            dst[d + 10] = x[r + 2 * ld];
+            dst[d + 11] = x[r + 3 * ld];
+            dst[d + 12] = x[r + 4 * ld];
+            dst[d + 13] = x[r + 5 * ld];
+            dst[d + 14] = x[r + 6 * ld];
+            dst[d + 15] = x[r + 7 * ld];
         }
     }
 

@@ -58,7 +58,7 @@ final class VectorGemmF32 extends GemmF32 {
             }
         }
         if (full < nc) {
-            packBRows(b, src + full, ldb, kc, nc - full, dst, dstOff + full * kc);
+            packRuns(b, src + full, ldb, nc - full, kc, nr, dst, dstOff + full * kc);
         }
     }
 
