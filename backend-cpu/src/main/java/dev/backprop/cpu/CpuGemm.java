@@ -223,7 +223,7 @@ final class CpuGemm {
         try {
             A ap = kn.scratch(w, CpuWorkspaces.PACK_A, mcMax * kcMax);
             A bp = kn.scratch(w, CpuWorkspaces.PACK_B, ncMax * kcMax);
-            A edge = kn.scratch(w, CpuWorkspaces.TILE, kn.mr * kn.nr);
+            A edge = kn.edgeScratch(w);
             for (int jc = j0; jc < j1; jc += bl.nc()) {
                 int nc = Math.min(bl.nc(), j1 - jc);
                 for (int pc = 0; pc < p.k(); pc += bl.kc()) {

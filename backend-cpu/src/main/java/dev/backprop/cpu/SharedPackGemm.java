@@ -127,7 +127,7 @@ final class SharedPackGemm {
                              Grid g, int t, A ap, A bp) {
         int i0 = t / g.colTasks() * g.taskRows(), i1 = Math.min(p.m(), i0 + g.taskRows());
         int j0 = t % g.colTasks() * g.taskCols(), j1 = Math.min(nc, j0 + g.taskCols());
-        A edge = kn.scratch(tiles.get(), CpuWorkspaces.TILE, kn.mr * kn.nr);
+        A edge = kn.edgeScratch(tiles.get());
         int mr = kn.mr, nr = kn.nr, ldc = p.ldc();
         for (int pc = 0; pc < p.k(); pc += kc) {
             int kcq = Math.min(kc, p.k() - pc);
