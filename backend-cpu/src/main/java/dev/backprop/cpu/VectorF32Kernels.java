@@ -22,6 +22,8 @@ final class VectorF32Kernels implements F32Kernels {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
     /** Vectors per block of {@link #sum} before the float partials move to double (16 per accumulator). */
     private static final int SUM_VECTORS = 64;
+    /** Elements from which {@link #sum} reads four streams at once ({@link #sumStreams}). */
+    static final int SUM_STREAMS_MIN = 1 << 15;
 
     private final ScalarF32Kernels scalar = new ScalarF32Kernels();
 
@@ -84,6 +86,9 @@ final class VectorF32Kernels implements F32Kernels {
      */
     @Override
     public double sum(float[] x, int xo, int n) {
+        if (n >= SUM_STREAMS_MIN) {
+            return sumStreams(x, xo, n);
+        }
         DoubleVector t0 = DoubleVector.zero(D), t1 = t0;
         int i = 0;
         for (int block = SUM_VECTORS * L; i + block <= n; i += block) {
@@ -100,6 +105,34 @@ final class VectorF32Kernels implements F32Kernels {
         }
         double total = i == 0 ? 0 : t0.add(t1).reduceLanes(VectorOperators.ADD);
         return total + scalar.sum(x, xo + i, n - i);
+    }
+
+    /**
+     * A long sum read as four quarters in one loop, one accumulator per quarter: four streams from memory at once
+     * instead of one, which is what a single core needs to approach the memory's bandwidth (16M floats on one
+     * thread, interleaved in one JVM: 1.4-1.55x over one stream, 1.2-1.3x over two). Each float partial still
+     * takes 16 vectors per accumulator before it is widened, as in {@link #sum}; the rest after the four quarters
+     * goes through the one-stream loop.
+     */
+    private double sumStreams(float[] x, int xo, int n) {
+        int block = SUM_VECTORS / 4 * L;
+        int q = n / 4 / block * block;
+        DoubleVector t0 = DoubleVector.zero(D), t1 = t0;
+        for (int i = xo, end = xo + q; i < end; i += block) {
+            FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+            for (int j = i, stop = i + block; j < stop; j += L) {
+                s0 = s0.add(ld(x, j));
+                s1 = s1.add(ld(x, j + q));
+                s2 = s2.add(ld(x, j + 2 * q));
+                s3 = s3.add(ld(x, j + 3 * q));
+            }
+            FloatVector s = s0.add(s1).add(s2.add(s3));
+            t0 = t0.add((DoubleVector) s.convertShape(VectorOperators.F2D, D, 0));
+            t1 = t1.add((DoubleVector) s.convertShape(VectorOperators.F2D, D, 1));
+        }
+        double total = t0.add(t1).reduceLanes(VectorOperators.ADD);
+        int rest = 4 * q;
+        return rest == n ? total : total + sum(x, xo + rest, n - rest);
     }
 
     @Override
