@@ -55,12 +55,29 @@ final class CpuElementwise {
         } else {
             float[] xs = x.floats(), ys = y.floats();
             threads.parallelRange(n, PARALLEL_MIN, ALIGN, (s, len) -> {
-                for (int b = 0; b < len; b += KERNEL_BLOCK) {
+                int done = op == UnaryOp.RELU ? reluStreams(xs, xo + s, ys, yo + s, len) : 0;
+                for (int b = done; b < len; b += KERNEL_BLOCK) {
                     int m = Math.min(KERNEL_BLOCK, len - b);
                     f32.unary(op, p1, p2, xs, xo + s + b, ys, yo + s + b, m);
                 }
             });
         }
+    }
+
+    /**
+     * ReLU over the first {@code 4·q} elements of a thread's range as four quarters read together (see
+     * {@link F32Kernels#reluStreams}), in blocks of a quarter of {@link #KERNEL_BLOCK} per quarter so the kernel is
+     * called often enough to be compiled normally; returns {@code 4·q}, 0 for a range too short to split.
+     */
+    private int reluStreams(float[] xs, int xo, float[] ys, int yo, int len) {
+        int block = KERNEL_BLOCK / 4, q = len / 4 / block * block;
+        if (len < 4 * KERNEL_BLOCK) {
+            return 0;
+        }
+        for (int b = 0; b < q; b += block) {
+            f32.reluStreams(xs, xo + b, ys, yo + b, q, block);
+        }
+        return 4 * q;
     }
 
     void unaryBackward(UnaryOp op, double p1, double p2, CpuBuffer x, int xo, CpuBuffer g, int go, CpuBuffer dx,

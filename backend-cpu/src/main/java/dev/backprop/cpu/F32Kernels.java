@@ -14,6 +14,18 @@ interface F32Kernels {
     /** {@code y[i] = op(x[i]; p1, p2)} for {@code i < n}. */
     void unary(UnaryOp op, double p1, double p2, float[] x, int xo, float[] y, int yo, int n);
 
+    /**
+     * {@code y = relu(x)} over four ranges of {@code m} elements at once, the {@code k}-th starting {@code k·q}
+     * after {@code xo} (and {@code yo}): a long range split in quarters and read as four streams, which a single
+     * core needs to approach the memory's bandwidth. {@code m} is a multiple of 64. The default runs the four
+     * ranges one after the other.
+     */
+    default void reluStreams(float[] x, int xo, float[] y, int yo, int q, int m) {
+        for (int k = 0; k < 4; k++) {
+            unary(UnaryOp.RELU, 0, 0, x, xo + k * q, y, yo + k * q, m);
+        }
+    }
+
     /** {@code dx[i] = op'(x[i]; p1, p2)·g[i]} for {@code i < n}. */
     void unaryBackward(UnaryOp op, double p1, double p2, float[] x, int xo, float[] g, int go, float[] dx, int dxo,
                        int n);

@@ -107,6 +107,11 @@ final class VectorF32Kernels implements F32Kernels {
         return total + scalar.sum(x, xo + i, n - i);
     }
 
+    @Override
+    public void reluStreams(float[] x, int xo, float[] y, int yo, int q, int m) {
+        VectorUnary.reluStreams(x, xo, y, yo, q, m);
+    }
+
     /**
      * A long sum read as four quarters in one loop, one accumulator per quarter: four streams from memory at once
      * instead of one, which is what a single core needs to approach the memory's bandwidth (16M floats on one

@@ -12,6 +12,7 @@ import java.util.EnumSet;
 import java.util.Set;
 
 import static dev.backprop.cpu.CpuTesting.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static dev.backprop.cpu.CpuTesting.assertExact;
 
 /**
@@ -66,6 +67,42 @@ class CpuElementwiseTest {
             case CLAMP -> x >= LO && x <= HI ? 1 : 0;
             case POW -> 2.5 * Math.pow(x, 1.5);
         };
+    }
+
+    /**
+     * ReLU over ranges long enough to be read as four streams per thread (with the tail after the quarters), out
+     * of place between offsets and in place, with -0, NaN and infinities among the values; exact.
+     */
+    @ParameterizedTest(name = "vector={0}")
+    @ValueSource(booleans = {true, false})
+    void longReluInQuartersOutOfPlaceAndInPlace(boolean vector) {
+        int n = 4 * (int) CpuElementwise.PARALLEL_MIN + 4 * CpuElementwise.KERNEL_BLOCK + 1003;
+        double[] x = CpuTesting.random(77, n + 3, -2, 2, DType.FLOAT32);
+        x[3] = -0.0;
+        x[3 + n / 4] = Double.NaN;
+        x[3 + n / 2] = Double.NEGATIVE_INFINITY;
+        x[3 + n - 1] = Double.POSITIVE_INFINITY;
+        double[] want = new double[n];
+        for (int i = 0; i < n; i++) {
+            double v = (float) x[3 + i];
+            want[i] = v <= 0 ? 0 : v;
+        }
+        for (int threads : new int[] {1, 2}) {
+            try (CpuBackend b = CpuTesting.backend(vector, threads)) {
+                Buffer bx = CpuTesting.upload(b, DType.FLOAT32, x), by = b.allocate(DType.FLOAT32, n + 5);
+                b.unary(UnaryOp.RELU, 0, 0, bx, 3, by, 5, n);
+                float[] got = new float[n];
+                b.download(by, 5, got, 0, n);
+                b.unary(UnaryOp.RELU, 0, 0, bx, 3, bx, 3, n);
+                float[] inPlace = new float[n];
+                b.download(bx, 3, inPlace, 0, n);
+                for (int i = 0; i < n; i++) {
+                    String at = "relu at " + i + " of " + n + " (threads " + threads + ", x " + x[3 + i] + ")";
+                    assertEquals(Float.floatToIntBits((float) want[i]), Float.floatToIntBits(got[i]), at);
+                    assertEquals(Float.floatToIntBits((float) want[i]), Float.floatToIntBits(inPlace[i]), at);
+                }
+            }
+        }
     }
 
     @ParameterizedTest(name = "vector={0}")
