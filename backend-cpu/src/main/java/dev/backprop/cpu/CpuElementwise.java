@@ -70,10 +70,10 @@ final class CpuElementwise {
      * called often enough to be compiled normally; returns {@code 4·q}, 0 for a range too short to split.
      */
     private int reluStreams(float[] xs, int xo, float[] ys, int yo, int len) {
-        int block = KERNEL_BLOCK / 4, q = len / 4 / block * block;
         if (len < 4 * KERNEL_BLOCK) {
             return 0;
         }
+        int block = KERNEL_BLOCK / 4, q = len / 4 / block * block;
         for (int b = 0; b < q; b += block) {
             f32.reluStreams(xs, xo + b, ys, yo + b, q, block);
         }

@@ -147,17 +147,13 @@ final class CpuGemm {
         int chunks = threads.chunksFor(work, SERIAL_WORK);
         long sharedSize = (long) roundUp(p.m(), kn.mr) * p.k()
                 + (long) Math.min(plan.blocking().nc(), roundUp(p.n(), kn.nr)) * p.k();
-        if (chunks == 1 && work >= SHARED_SERIAL_WORK && shared != null && p.k() > 0
-                && sharedSize <= SHARED_LIMIT) {
+        boolean canShare = shared != null && p.k() > 0 && sharedSize <= SHARED_LIMIT;
+        if (canShare && (chunks > 1 || work >= SHARED_SERIAL_WORK)) {
             shared.run(kn, plan.blocking(), p);
             return;
         }
         if (chunks == 1) {
             serial(plan, p);
-            return;
-        }
-        if (shared != null && p.k() > 0 && sharedSize <= SHARED_LIMIT) {
-            shared.run(kn, plan.blocking(), p);
             return;
         }
         int rowTiles = ceilDiv(p.m(), kn.mr), colTiles = ceilDiv(p.n(), kn.nr);

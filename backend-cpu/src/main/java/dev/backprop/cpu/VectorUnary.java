@@ -94,8 +94,7 @@ final class VectorUnary {
     private static void relu(float[] x, int xo, float[] y, int yo, int n) {
         FloatVector zero = FloatVector.zero(S);
         for (int i = 0; i < n; i += L) {
-            FloatVector v = load(x, xo + i);
-            v.blend(zero, v.compare(VectorOperators.LE, zero)).intoArray(y, yo + i);
+            relu(load(x, xo + i), zero).intoArray(y, yo + i);
         }
     }
 
@@ -108,11 +107,15 @@ final class VectorUnary {
         for (int i = 0; i < m; i += L) {
             FloatVector v0 = load(x, xo + i), v1 = load(x, xo + q + i);
             FloatVector v2 = load(x, xo + 2 * q + i), v3 = load(x, xo + 3 * q + i);
-            v0.blend(zero, v0.compare(VectorOperators.LE, zero)).intoArray(y, yo + i);
-            v1.blend(zero, v1.compare(VectorOperators.LE, zero)).intoArray(y, yo + q + i);
-            v2.blend(zero, v2.compare(VectorOperators.LE, zero)).intoArray(y, yo + 2 * q + i);
-            v3.blend(zero, v3.compare(VectorOperators.LE, zero)).intoArray(y, yo + 3 * q + i);
+            relu(v0, zero).intoArray(y, yo + i);
+            relu(v1, zero).intoArray(y, yo + q + i);
+            relu(v2, zero).intoArray(y, yo + 2 * q + i);
+            relu(v3, zero).intoArray(y, yo + 3 * q + i);
         }
+    }
+
+    private static FloatVector relu(FloatVector v, FloatVector zero) {
+        return v.blend(zero, v.compare(VectorOperators.LE, zero));
     }
 
     private static void threshold(float[] x, int xo, float[] y, int yo, int n) {
