@@ -1,36 +1,80 @@
 #!/usr/bin/env bash
-# Verifies the cuda backend on a GPU machine from the bundle gpu-bundle.sh built (.gpu/, carried along with
-# the repository): no Java, Maven or network needed there. Run from anywhere:
-#   backend-cuda/scripts/gpu-verify.sh [output-folder]      (default: $OUT, else /tmp/backprop-gpu-out)
-# Steps, all logged to <output>/verify.log:
+# Verifies the cuda backend (and OpenCL on the same GPU) on a GPU machine from the bundle gpu-bundle.sh built
+# (.gpu/ and .gpu-data/, carried along with the repository): no Java, Maven or network needed there.
+#
+#   backend-cuda/scripts/gpu-verify.sh [tests|training|all] [output-folder]
+#       stage: default all; output folder: default $OUT, else /tmp/backprop-gpu-out
+#
+# Stage "tests" (needs .gpu/):
 #   1. environment: GPU, driver, and where libcuda.so.1 and cuBLAS are (BACKPROP_CUBLAS_LIBRARY is set to the
 #      cuBLAS found; cuBLAS 13 is preferred so that the libcublas.so.12 shim is what gets verified;
 #      CUBLAS_PREFER=12 prefers a real cuBLAS 12)
 #   2. the probe's device line (stops here when cuda is unavailable)
-#   3. every test of dev.backprop.cuda through JUnit's console launcher, the contract and network tests on
-#      the GPU among them, with -Dbackprop.cuda.requireGpu=true so that none of them can pass by skipping
-#      (XML reports in <output>/junit)
-#   4. float32 GEMM at n = 1024, 4096, 8192 on the cuda backend and with torch.mm (TF32 off in both), then
-#      a table of the two (<output>/gemm.txt)
-# BACKPROP_VERIFY_DRY=1 runs the same steps on a machine without a GPU (checks the bundle and the script:
-# the probe's failure is not fatal, GPU tests skip instead of failing, torch is optional).
+#   3. every test of dev.backprop.cuda through JUnit's console launcher: the contract, network and cross-backend
+#      (cpu vs cuda, 200 steps) tests on the GPU among them, with -Dbackprop.cuda.requireGpu=true so that none of
+#      them can pass by skipping (XML reports in <output>/junit-cuda)
+#   4. the opencl tests on the GPU, when an OpenCL driver for it is installed (the NVIDIA ICD); reported, and
+#      failing the run only when OpenCL finds the GPU and a test fails (<output>/junit-opencl)
+#   5. float32 GEMM at n = 1024, 4096, 8192 on the cuda backend and with torch.mm (TF32 off in both), then a
+#      table of the two (<output>/gemm.txt)
+# Stage "training" (needs .gpu/ and .gpu-data/):
+#   6. `backprop backends`, then `train` on cpu (the accuracy to match) and side by side with PyTorch eager on
+#      the GPU, REPEATS times alternately (benchmarks/pytorch/side_by_side.sh): median epoch times, their
+#      ratio, and test accuracies (<output>/training.txt)
+# Every stage ends with <output>/summary.txt, the lines that answer issue 8's "Done when".
+#
+# The exit status is 0 only when every step passed; the speed targets are reported, not enforced.
+# Environment: GEMM_SIZES ("1024 4096 8192"), REPEATS (3), EPOCHS (10), OPTIMIZER (sgd), DEADLINE_S (540: no
+# step starts or runs past it), BACKPROP_GPU_BUNDLE (.gpu), BACKPROP_GPU_DATA (.gpu-data), PYTHON (the first
+# python3 on the PATH that imports torch).
+# BACKPROP_VERIFY_DRY=1 runs every step on a machine without a GPU, to check the bundle and the script: the
+# probe's failure is not fatal, GPU tests skip instead of failing, torch is optional, and the training stage
+# uses the cpu backend and PyTorch on the CPU in place of the GPU.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
+STAGE=all
+case "${1:-}" in tests|training|all) STAGE=$1; shift ;; esac
 BUNDLE=${BACKPROP_GPU_BUNDLE:-.gpu}
+DATA=${BACKPROP_GPU_DATA:-.gpu-data}
 OUTDIR=${1:-${OUT:-/tmp/backprop-gpu-out}}
 DRY=${BACKPROP_VERIFY_DRY:-0}
 SIZES=${GEMM_SIZES:-1024 4096 8192}
+REPEATS=${REPEATS:-3}
+EPOCHS=${EPOCHS:-10}
+OPTIMIZER=${OPTIMIZER:-sgd}
+DEADLINE=${DEADLINE_S:-540}
+if [[ -z "${PYTHON:-}" ]]; then  # the first Python that has torch (the GPU machine's environment), else python3
+    PYTHON=python3
+    for p in $(which -a python3 python 2>/dev/null) /usr/bin/python3; do
+        if "$p" -c 'import torch' 2>/dev/null; then PYTHON=$p; break; fi
+    done
+fi
 mkdir -p "$OUTDIR"
 exec > >(tee "$OUTDIR/verify.log") 2>&1
 say() { printf '\n=== %s\n' "$*"; }
+note() { echo "$*" | tee -a "$OUTDIR/summary.txt"; }
 status=0
+: > "$OUTDIR/summary.txt"
+started=$SECONDS
+# limited CAP COMMAND...: runs COMMAND for at most CAP seconds and never past the run's deadline (DEADLINE_S,
+# default 540: the device tool stops a command at 600 s, and the summary must still be written).
+limited() {
+    local cap=$1 left=$((DEADLINE - (SECONDS - started)))
+    shift
+    (( left < cap )) && cap=$left
+    if (( cap < 15 )); then
+        note "out of time (DEADLINE_S=$DEADLINE): skipped $*"
+        return 124
+    fi
+    timeout "$cap" "$@"
+}
 
-say "1. environment"
+say "1. environment (stage $STAGE$([[ "$DRY" == 1 ]] && echo ', dry run'))"
 [[ -f "$BUNDLE/jre.tar.xz" && -d "$BUNDLE/lib" ]] || { echo "no bundle in $BUNDLE: run gpu-bundle.sh first"; exit 2; }
-cat "$BUNDLE/VERSIONS.txt" 2>/dev/null | head -2
+note "bundle: $(head -1 "$BUNDLE/VERSIONS.txt" 2>/dev/null)"
 if command -v nvidia-smi > /dev/null; then
-    nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+    note "gpu: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | head -1)"
 else
     echo "nvidia-smi: not installed"
 fi
@@ -39,7 +83,7 @@ rm -rf "$JRE" && mkdir -p "$JRE"
 if command -v xz > /dev/null; then
     tar -C "$JRE" -xJf "$BUNDLE/jre.tar.xz"
 else
-    python3 -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])" "$BUNDLE/jre.tar.xz" "$JRE"
+    "$PYTHON" -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])" "$BUNDLE/jre.tar.xz" "$JRE"
 fi
 JAVA="$JRE/jre/bin/java"
 "$JAVA" -version 2>&1 | sed -n 2p
@@ -67,41 +111,80 @@ echo "BACKPROP_CUBLAS_LIBRARY=${BACKPROP_CUBLAS_LIBRARY:-(unset: the backend sea
 
 CONSOLE=$(ls "$BUNDLE"/lib/junit-platform-console-standalone-*.jar | head -1)
 CP=$(ls "$BUNDLE"/lib/*.jar | grep -v junit-platform-console-standalone | tr '\n' ':')
-FLAGS=(--enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Dbasedir=backend-cuda)
+FLAGS=(--enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector)
 [[ "$DRY" == 1 ]] || FLAGS+=(-Dbackprop.cuda.requireGpu=true)
 
 say "2. probe"
 gpu=1
-if ! "$JAVA" "${FLAGS[@]}" -cp "$CP" dev.backprop.cuda.CudaProbeMain; then
+"$JAVA" "${FLAGS[@]}" -cp "$CP" dev.backprop.cuda.CudaProbeMain 2>&1 | tee "$OUTDIR/probe.txt"
+if (( PIPESTATUS[0] != 0 )); then
     gpu=0
-    [[ "$DRY" == 1 ]] || { echo "cuda is unavailable: stopping"; exit 1; }
+    note "cuda probe: $(grep 'cuda reason' "$OUTDIR/probe.txt")"
+    [[ "$DRY" == 1 ]] || { note "cuda is unavailable: stopping"; exit 1; }
     echo "(dry run: continuing without a GPU)"
+else
+    note "cuda probe: $(grep -m1 'device:' "$OUTDIR/probe.txt" | sed 's/^ *//')"
 fi
 
-say "3. tests of dev.backprop.cuda (contract and network tests on cuda included)"
-"$JAVA" "${FLAGS[@]}" -jar "$CONSOLE" execute --disable-banner --disable-ansi-colors --details=tree \
-    --fail-if-no-tests --class-path "$CP" --select-package dev.backprop.cuda --reports-dir "$OUTDIR/junit" 2>&1 \
-    | grep -v '^WARNING: Using incubator'
-tests=${PIPESTATUS[0]}
-echo "JUnit exit status: $tests"
-(( tests == 0 )) || status=1
+# junit NAME PACKAGE [JVM options...]: the package's tests through the console launcher; notes the totals.
+junit() {
+    local name=$1 pkg=$2 rc
+    shift 2
+    limited 240 "$JAVA" "${FLAGS[@]}" "$@" -jar "$CONSOLE" execute --disable-banner --disable-ansi-colors \
+        --details=tree --fail-if-no-tests --class-path "$CP" --select-package "$pkg" \
+        --reports-dir "$OUTDIR/junit-$name" 2>&1 | grep -v '^WARNING: Using incubator' > "$OUTDIR/junit-$name.txt"
+    rc=${PIPESTATUS[0]}
+    grep -E '✘|↷|MethodSource|=> ' "$OUTDIR/junit-$name.txt" | head -60
+    (( rc == 124 )) && note "$name tests: timed out"
+    note "$name tests: $(grep -E 'tests (successful|failed|skipped|aborted)' "$OUTDIR/junit-$name.txt" \
+        | sed -E 's/^[^0-9]*([0-9]+) tests ([a-z]+).*/\1 \2/' | paste -sd, -) (JUnit exit status $rc)"
+    return "$rc"
+}
 
-say "4. GEMM, float32, TF32 off: cuda backend and torch.mm"
-: > "$OUTDIR/gemm.txt"
-if (( gpu )); then
-    "$JAVA" "${FLAGS[@]}" -cp "$CP" dev.backprop.cuda.CudaGemmTiming $SIZES 2>&1 | tee "$OUTDIR/gemm.txt"
-    (( PIPESTATUS[0] == 0 )) || { status=1; echo "cuda GEMM timing failed"; }
-else
-    echo "(dry run: no GPU, no cuda GEMM timing)"
-fi
-if python3 -c "import torch; assert torch.cuda.is_available()" 2> /dev/null; then
-    python3 backend-cuda/scripts/gemm_torch.py $SIZES 2>&1 | tee -a "$OUTDIR/gemm.txt"
-    (( PIPESTATUS[0] == 0 )) || { status=1; echo "torch GEMM timing failed"; }
-else
-    echo "torch with CUDA not available: no torch.mm column"
-    [[ "$DRY" == 1 ]] || status=1
-fi
-python3 - "$OUTDIR/gemm.txt" <<'PY'
+if [[ "$STAGE" != training ]]; then
+    say "3. tests of dev.backprop.cuda (contract, network and cross-backend tests on cuda included)"
+    junit cuda dev.backprop.cuda -Dbasedir=backend-cuda || status=1
+
+    say "4. opencl on the GPU"
+    # The NVIDIA driver brings an OpenCL driver (libnvidia-opencl.so.1); the ICD loader (libOpenCL.so.1) comes
+    # from the CUDA toolkit or ocl-icd. Without a vendors file the loader is pointed at the driver directly.
+    if ! ldconfig -p 2>/dev/null | grep -q 'libOpenCL\.so\.1 '; then
+        loader=$(find /usr/local/cuda* /usr/lib /usr/lib64 /opt -maxdepth 6 -name 'libOpenCL.so.1' 2>/dev/null | head -1)
+        [[ -n "$loader" ]] && export LD_LIBRARY_PATH="$(dirname "$loader")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+        echo "OpenCL ICD loader: ${loader:-none found}"
+    fi
+    if ! grep -qs nvidia /etc/OpenCL/vendors/*.icd; then
+        icd=$( { ldconfig -p 2>/dev/null | awk '/libnvidia-opencl\.so\.1 /{print $NF}';
+            find /usr/lib /usr/lib64 /usr/local/nvidia -maxdepth 3 -name 'libnvidia-opencl.so.1' 2>/dev/null; } | head -1)
+        [[ -n "$icd" ]] && export OCL_ICD_FILENAMES="$icd"
+        echo "NVIDIA OpenCL driver: ${icd:-none found}${icd:+ (OCL_ICD_FILENAMES)}"
+    fi
+    ocl=$("$JAVA" "${FLAGS[@]}" -cp "$CP" dev.backprop.opencl.ProbeMain 2>&1)
+    echo "$ocl"
+    if grep -q 'available=true' <<< "$ocl" && grep -q "rank=300" <<< "$ocl"; then
+        note "opencl probe: $(sed -n 's/^reason=//p' <<< "$ocl" | cut -c1-160)"
+        # CI=true: an unavailable backend fails the opencl tests instead of skipping them.
+        CI=true junit opencl dev.backprop.opencl -Dbasedir=backend-opencl || status=1
+    else
+        note "opencl on the GPU: not available here ($(sed -n 's/^reason=//p' <<< "$ocl" | cut -c1-200)); skipped"
+    fi
+
+    say "5. GEMM, float32, TF32 off: cuda backend and torch.mm"
+    : > "$OUTDIR/gemm.txt"
+    if (( gpu )); then
+        limited 120 "$JAVA" "${FLAGS[@]}" -cp "$CP" dev.backprop.cuda.CudaGemmTiming $SIZES 2>&1 | tee "$OUTDIR/gemm.txt"
+        (( PIPESTATUS[0] == 0 )) || { status=1; note "cuda GEMM timing failed"; }
+    else
+        echo "(dry run: no GPU, no cuda GEMM timing)"
+    fi
+    if "$PYTHON" -c "import torch; assert torch.cuda.is_available()" 2> /dev/null; then
+        limited 120 "$PYTHON" backend-cuda/scripts/gemm_torch.py $SIZES 2>&1 | tee -a "$OUTDIR/gemm.txt"
+        (( PIPESTATUS[0] == 0 )) || { status=1; note "torch GEMM timing failed"; }
+    else
+        echo "torch with CUDA not available: no torch.mm column"
+        [[ "$DRY" == 1 ]] || status=1
+    fi
+    "$PYTHON" - "$OUTDIR/gemm.txt" <<'PY' | tee -a "$OUTDIR/summary.txt"
 import re, sys
 rows = {}
 for line in open(sys.argv[1]):
@@ -115,8 +198,78 @@ for n in sorted(rows):
     cell = lambda r, i, f: f.format(r[i]) if r else "-"
     print(f"{n:>6} {cell(c, 0, '{:.3f}'):>9} {cell(c, 1, '{:.2f}'):>9} {cell(t, 0, '{:.3f}'):>9} "
           f"{cell(t, 1, '{:.2f}'):>10} {ratio:>6}  {cell(c, 2, '{}')} / {cell(t, 2, '{}')}")
-print("ratio = cuda backend throughput / torch.mm throughput (issue 8 asks >= 0.9 at n = 4096)")
+print("GEMM ratio = cuda backend throughput / torch.mm throughput (issue 8 asks >= 0.9 at n = 4096)")
 PY
+fi
 
-say "done: status $status (0 = every step passed); outputs in $OUTDIR"
+if [[ "$STAGE" != tests ]]; then
+    say "6. training on Fashion-MNIST: cpu, then cuda side by side with PyTorch eager on the GPU"
+    if [[ ! -f "$DATA/train-images-idx3-ubyte.gz" ]]; then
+        note "no Fashion-MNIST in $DATA: carry .gpu-data (gpu-bundle.sh writes it); training stage not run"
+        exit 1
+    fi
+    export FASHION_MNIST_DIR="$PWD/$DATA"
+    device=cuda
+    (( gpu )) || device=cpu
+    launcher="$JRE/backprop"
+    # What bin/backprop does, from the bundle (no Maven here).
+    printf '#!/bin/sh\nexec "%s" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -cp "%s" dev.backprop.cli.Main "$@"\n' \
+        "$JAVA" "$CP" > "$launcher"
+    chmod +x "$launcher"
+    "$launcher" backends 2>&1 | tee "$OUTDIR/backends.txt" | grep -Ev '^ {20}'
+    threads=$(nproc)
+    lr=0.1; [[ "$OPTIMIZER" == adam ]] && lr=0.001
+    train_log="$OUTDIR/training.txt"
+    : > "$train_log"
+    field() { grep '^summary:' "$2" | tail -1 | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+    echo "--- train --backend cpu (the accuracy to match)"
+    limited 120 "$launcher" train --backend cpu --optimizer "$OPTIMIZER" --lr "$lr" --epochs "$EPOCHS" \
+        --threads "$threads" --out "$JRE/cpu.safetensors" 2>&1 | tee "$OUTDIR/train-cpu.log" | grep -v '%'
+    cpu_acc=$(field test_acc "$OUTDIR/train-cpu.log")
+    [[ -n "$cpu_acc" ]] || { status=1; note "train --backend cpu printed no summary"; }
+
+    ratios=()
+    for r in $(seq 1 "$REPEATS"); do
+        echo "--- side by side $r of $REPEATS ($device)"
+        KEEP_LOGS=0 BACKPROP="$launcher" PYTHON="$PYTHON" limited 150 benchmarks/pytorch/side_by_side.sh \
+            "$OPTIMIZER" "$EPOCHS" "$threads" "$device" > "$OUTDIR/side-by-side-$r.log" 2>&1
+        rc=$?
+        grep -Ev '%|^ *[0-9]+ +[0-9.]+ ' "$OUTDIR/side-by-side-$r.log" | tail -6
+        line=$(grep '^ratio backprop/pytorch' "$OUTDIR/side-by-side-$r.log")
+        if (( rc != 0 )) || [[ -z "$line" ]]; then
+            status=1
+            note "side by side $r failed (exit status $rc): see side-by-side-$r.log"
+            continue
+        fi
+        bp=$(sed -n 's/^backprop  median_epoch_s=\([0-9.]*\).*test_acc=\(.*\)$/\1 \2/p' "$OUTDIR/side-by-side-$r.log")
+        pt=$(sed -n 's/^pytorch   median_epoch_s=\([0-9.]*\).*test_acc=\(.*\)$/\1 \2/p' "$OUTDIR/side-by-side-$r.log")
+        echo "$r $bp $pt" >> "$train_log"
+    done
+    "$PYTHON" - "$train_log" "${cpu_acc:-nan}" "$device" "$OPTIMIZER" "$EPOCHS" <<'PY' | tee -a "$OUTDIR/summary.txt"
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1]) if len(l.split()) == 5]
+cpu_acc, device, opt, epochs = float(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+if not rows:
+    print("training: no side-by-side run completed"); sys.exit()
+print(f"training ({opt}, {epochs} epochs, median epoch time over epochs 2..{epochs}; backprop on {device}, "
+      f"PyTorch eager on {device}):")
+print(f"{'run':>4} {'backprop s':>10} {'pytorch s':>10} {'ratio':>6} {'acc backprop':>12} {'acc pytorch':>11}")
+ratios = []
+for r, bs, ba, ps, pa in rows:
+    ratios.append(float(bs) / float(ps))
+    print(f"{r:>4} {float(bs):>10.4f} {float(ps):>10.4f} {ratios[-1]:>6.2f} {ba:>12} {pa:>11}")
+med = statistics.median(ratios)
+print(f"epoch ratio backprop/pytorch: median {med:.2f} over {len(ratios)} runs [{min(ratios):.2f}-{max(ratios):.2f}] "
+      f"({'faster than' if med < 1 else 'not faster than'} PyTorch eager; issue 8 asks faster)")
+accs = [float(r[2]) for r in rows]
+gap = abs(statistics.median(accs) - cpu_acc) * 100
+print(f"test accuracy: {device} {statistics.median(accs):.4f}, cpu {cpu_acc:.4f}: {gap:.2f} points apart "
+      f"({'within' if gap <= 0.5 else 'NOT within'} 0.5, as issue 8 asks)")
+PY
+fi
+
+say "done in $((SECONDS - started)) s: status $status (0 = every step passed); outputs in $OUTDIR"
+echo "--- summary.txt"
+cat "$OUTDIR/summary.txt"
 exit $status
