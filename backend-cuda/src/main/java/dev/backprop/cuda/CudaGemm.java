@@ -5,6 +5,7 @@ import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.jcublas.JCublas2;
 import jcuda.jcublas.cublasOperation;
+import jcuda.jcublas.cublasStatus;
 
 /**
  * GEMM through cuBLAS. cuBLAS is column-major and Backprop row-major; a row-major {@code m × n} matrix with
@@ -92,6 +93,8 @@ final class CudaGemm {
                     p.cols(), p.k(), alphaP, first, p.ldFirst(), p.strideFirst(), second, p.ldSecond(),
                     p.strideSecond(), betaP, out, p.ldc(), p.strideC(), batch);
         }
-        CudaCheck.checkCublas(status, call + "(m=" + m + ", n=" + n + ", k=" + k + ", batch=" + batch + ")");
+        if (status != cublasStatus.CUBLAS_STATUS_SUCCESS) { // the message is built only on failure (hot path)
+            CudaCheck.checkCublas(status, call + "(m=" + m + ", n=" + n + ", k=" + k + ", batch=" + batch + ")");
+        }
     }
 }

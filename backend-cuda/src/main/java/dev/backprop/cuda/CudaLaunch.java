@@ -3,6 +3,7 @@ package dev.backprop.cuda;
 import jcuda.NativePointerObject;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUresult;
 import jcuda.driver.JCudaDriver;
 
 import java.util.List;
@@ -64,8 +65,10 @@ final class CudaLaunch {
         Pointer params = Pointer.to(pack(kernel, args));
         int rc = JCudaDriver.cuLaunchKernel(context.modules().function(kernel), gridX, gridY, 1, blockX, blockY, 1,
                 0, context.stream, params, null);
-        CudaCheck.check(rc, "cuLaunchKernel(" + kernel.entry() + ", grid " + gridX + "x" + gridY + ", block "
-                + blockX + "x" + blockY + ")");
+        if (rc != CUresult.CUDA_SUCCESS) { // the message is built only on failure: launches are the hot path
+            throw CudaCheck.failure(rc, "cuLaunchKernel(" + kernel.entry() + ", grid " + gridX + "x" + gridY
+                    + ", block " + blockX + "x" + blockY + ")");
+        }
     }
 
     /**
