@@ -1,5 +1,5 @@
 // Elementwise kernels: fill, unary functions and their backward forms, broadcasting binary ops, axpby,
-// the beta-scaling GEMM needs when k == 0, and the tiled 2-D transpose. One thread per element in a
+// the beta-scaling GEMM needs when k == 0, the tiled 2-D transpose and the row gather. One thread per element in a
 // grid-stride loop; the op code is uniform across the launch, so the switch costs no divergence.
 #include "common.cuh"
 
@@ -228,4 +228,23 @@ extern "C" __global__ void transpose_b32(int rows, int cols, const unsigned* src
 extern "C" __global__ void transpose_b64(int rows, int cols, const unsigned long long* src,
                                          unsigned long long* dst) {
     transpose_body<unsigned long long>(rows, cols, src, dst);
+}
+
+// dst[r][c] = src[idx[r]][c] over n = rows × cols elements, a row of zeros for an index outside [0, src_rows).
+// Consecutive threads take consecutive columns of a row, so reads and writes are coalesced along rows.
+template <typename T> __device__ void gather_rows_body(i64 n, int cols, int src_rows, const T* src, const int* idx,
+                                                       T* dst) {
+    GRID_STRIDE(g, n) {
+        const i64 r = g / cols;
+        const int i = idx[r];
+        dst[g] = (i >= 0 && i < src_rows) ? src[(i64) i * cols + (g - r * cols)] : T(0);
+    }
+}
+extern "C" __global__ void gather_rows_b32(i64 n, int cols, int src_rows, const unsigned* src, const int* idx,
+                                           unsigned* dst) {
+    gather_rows_body<unsigned>(n, cols, src_rows, src, idx, dst);
+}
+extern "C" __global__ void gather_rows_b64(i64 n, int cols, int src_rows, const unsigned long long* src,
+                                           const int* idx, unsigned long long* dst) {
+    gather_rows_body<unsigned long long>(n, cols, src_rows, src, idx, dst);
 }

@@ -279,6 +279,14 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void gatherRows(int rows, int cols, Buffer src, long srcOffset, int srcRows, Buffer indices,
+                           long indicesOffset, Buffer dst, long dstOffset) {
+        ensureOpen();
+        elementwise.gatherRows(rows, cols, buf(src), (int) srcOffset, srcRows, buf(indices), (int) indicesOffset,
+                buf(dst), (int) dstOffset);
+    }
+
+    @Override
     public void unary(UnaryOp op, double p1, double p2, Buffer x, long xOffset, Buffer y, long yOffset, long n) {
         ensureOpen();
         elementwise.unary(op, p1, p2, buf(x), (int) xOffset, buf(y), (int) yOffset, (int) n);

@@ -250,6 +250,31 @@ final class CpuElementwise {
     }
 
     /**
+     * {@code dst[r] = src[indices[r]]} for rows of {@code cols} elements, any dtype; an index outside
+     * {@code [0, srcRows)} gives a row of zeros. Rows of the result are split over the pool.
+     */
+    void gatherRows(int rows, int cols, CpuBuffer src, int so, int srcRows, CpuBuffer indices, int io, CpuBuffer dst,
+                    int dOff) {
+        Object s = array(src), d = array(dst);
+        int[] idx = (int[]) array(indices);
+        threads.parallelRows(rows, cols, PARALLEL_MIN, (r0, nr) -> {
+            for (int r = r0; r < r0 + nr; r++) {
+                int i = idx[io + r];
+                int to = dOff + r * cols;
+                if (i >= 0 && i < srcRows) {
+                    System.arraycopy(s, so + i * cols, d, to, cols);
+                } else if (d instanceof float[] f) {
+                    Arrays.fill(f, to, to + cols, 0f);
+                } else if (d instanceof double[] f) {
+                    Arrays.fill(f, to, to + cols, 0d);
+                } else {
+                    Arrays.fill((int[]) d, to, to + cols, 0);
+                }
+            }
+        });
+    }
+
+    /**
      * {@code dst = srcᵀ} for a {@code rows × cols} source, any dtype, in {@link #TILE}-square tiles so both the
      * reads and the writes of a tile stay in L1; rows of the source are split over the pool.
      */

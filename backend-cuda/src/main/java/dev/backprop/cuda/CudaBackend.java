@@ -309,6 +309,13 @@ final class CudaBackend implements Backend {
     }
 
     @Override
+    public void gatherRows(int rows, int cols, Buffer src, long srcOffset, int srcRows, Buffer indices,
+                           long indicesOffset, Buffer dst, long dstOffset) {
+        locked((long) rows * cols, () -> elementwise.gatherRows(rows, cols, buf(src), srcOffset, srcRows,
+                buf(indices), indicesOffset, buf(dst), dstOffset));
+    }
+
+    @Override
     public void unary(UnaryOp op, double p1, double p2, Buffer x, long xOffset, Buffer y, long yOffset, long n) {
         locked(n, () -> elementwise.unary(op, p1, p2, buf(x), xOffset, buf(y), yOffset, n));
     }

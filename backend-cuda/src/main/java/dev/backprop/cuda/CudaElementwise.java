@@ -9,7 +9,7 @@ import jcuda.driver.JCudaDriver;
 import static dev.backprop.cuda.CudaKernel.floating;
 
 /**
- * Fill, unary ops and their backward forms, broadcasting binary ops, axpby and transpose: one launch each
+ * Fill, unary ops and their backward forms, broadcasting binary ops, axpby, transpose and the row gather: one launch each
  * (kernels in {@code elementwise.cu}). Arguments are validated by core; sizes are non-zero here.
  */
 final class CudaElementwise {
@@ -73,5 +73,14 @@ final class CudaElementwise {
         int tilesY = CudaLaunch.tiles(rows);
         launch.launch(kernel, Math.min(tilesX, CudaLaunch.MAX_GRID_Y), Math.min(tilesY, CudaLaunch.MAX_GRID_Y),
                 CudaLaunch.TILE, CudaLaunch.TILE_ROWS, rows, cols, src.at(srcOffset), dst.at(dstOffset));
+    }
+
+    /** One thread per element (grid-stride), columns fastest. */
+    void gatherRows(int rows, int cols, CudaBuffer src, long srcOffset, int srcRows, CudaBuffer indices,
+                    long indicesOffset, CudaBuffer dst, long dstOffset) {
+        CudaKernel kernel = src.dtype() == DType.FLOAT64 ? CudaKernel.GATHER_ROWS_B64 : CudaKernel.GATHER_ROWS_B32;
+        long n = (long) rows * cols;
+        launch.elementwise(kernel, n, n, cols, srcRows, src.at(srcOffset), indices.at(indicesOffset),
+                dst.at(dstOffset));
     }
 }

@@ -30,6 +30,8 @@ enum CudaKernel {
     SCALE_MATRICES_F64(PtxModule.ELEMENTWISE, "scale_matrices_f64", I32, I32, I32, F64, PTR, I32, I64),
     TRANSPOSE_B32(PtxModule.ELEMENTWISE, "transpose_b32", I32, I32, PTR, PTR),
     TRANSPOSE_B64(PtxModule.ELEMENTWISE, "transpose_b64", I32, I32, PTR, PTR),
+    GATHER_ROWS_B32(PtxModule.ELEMENTWISE, "gather_rows_b32", I64, I32, I32, PTR, PTR, PTR),
+    GATHER_ROWS_B64(PtxModule.ELEMENTWISE, "gather_rows_b64", I64, I32, I32, PTR, PTR, PTR),
 
     REDUCE_ALL_PARTIAL_F32(PtxModule.REDUCE, "reduce_all_partial_f32", I32, PTR, I64, PTR),
     REDUCE_ALL_PARTIAL_F64(PtxModule.REDUCE, "reduce_all_partial_f64", I32, PTR, I64, PTR),

@@ -230,6 +230,14 @@ public final class OpenClBackend implements Backend {
         elementwise.transpose(rows, cols, cl(src), srcOffset, cl(dst), dstOffset);
     }
 
+    @Override
+    public synchronized void gatherRows(int rows, int cols, Buffer src, long srcOffset, int srcRows, Buffer indices,
+                                        long indicesOffset, Buffer dst, long dstOffset) {
+        ensureOpen();
+        elementwise.gatherRows(rows, cols, cl(src), srcOffset, srcRows, cl(indices), indicesOffset, cl(dst),
+                dstOffset);
+    }
+
     // ---- elementwise ---------------------------------------------------------------------------------
 
     @Override

@@ -9,7 +9,7 @@ import java.util.Locale;
 
 /**
  * Unary functions and their backward forms, broadcasting binary ops, {@code axpby} ({@code elementwise.cl}),
- * and the 2-D transpose ({@code transpose.cl}). One work-item per element; the kernel name encodes the op
+ * the 2-D transpose and the row gather ({@code transpose.cl}). One work-item per element; the kernel name encodes the op
  * ({@code unary_relu}, {@code binary_add}), so {@link #prepare} creating every kernel also proves that every
  * {@link UnaryOp} and {@link BinaryOp} constant has one.
  */
@@ -38,7 +38,8 @@ final class OpenClElementwise {
                 launch(dtype, binaryName(op));
             }
         }
-        transposeLaunch(dtype);
+        bitsLaunch(dtype, "transpose");
+        bitsLaunch(dtype, "gather_rows");
     }
 
     private OpenClLaunch launch(DType dtype, String kernel) {
@@ -109,15 +110,24 @@ final class OpenClElementwise {
         if (rows == 0 || cols == 0) {
             return;
         }
-        transposeLaunch(src.dtype()).i32(rows).i32(cols).mem(src).i64(srcOffset).mem(dst).i64(dstOffset)
+        bitsLaunch(src.dtype(), "transpose").i32(rows).i32(cols).mem(src).i64(srcOffset).mem(dst).i64(dstOffset)
                 .run(new long[] {OpenClLaunch.roundUp(cols, TILE), OpenClLaunch.roundUp(rows, TILE)},
                         new long[] {TILE, TILE});
     }
 
-    /** Transposes move bits: one build per element size, whatever the dtype. */
-    private OpenClLaunch transposeLaunch(DType dtype) {
+    void gatherRows(int rows, int cols, OpenClBuffer src, long srcOffset, int srcRows, OpenClBuffer indices,
+                    long indicesOffset, OpenClBuffer dst, long dstOffset) {
+        long n = (long) rows * cols;
+        if (n == 0) {
+            return;
+        }
+        bitsLaunch(src.dtype(), "gather_rows").i64(n).i32(cols).i32(srcRows).mem(src).i64(srcOffset).mem(indices)
+                .i64(indicesOffset).mem(dst).i64(dstOffset).run1(n, rt.elementwiseGroupSize);
+    }
+
+    /** Transposes and gathers move bits: one build per element size, whatever the dtype. */
+    private OpenClLaunch bitsLaunch(DType dtype, String kernel) {
         String elem = dtype.byteSize() == 8 ? "ulong" : "uint";
-        return new OpenClLaunch(rt.queue, rt.programs.kernel(TRANSPOSE, "-DELEM=" + elem, "transpose"), "transpose",
-                dtype);
+        return new OpenClLaunch(rt.queue, rt.programs.kernel(TRANSPOSE, "-DELEM=" + elem, kernel), kernel, dtype);
     }
 }

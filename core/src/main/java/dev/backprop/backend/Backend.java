@@ -104,6 +104,17 @@ public interface Backend extends AutoCloseable {
      *  {@code cols × rows} contiguous; no overlap. Any dtype. */
     void transpose(int rows, int cols, Buffer src, long srcOffset, Buffer dst, long dstOffset);
 
+    /**
+     * Row gather (PyTorch's {@code index_select} on dimension 0, ggml's {@code get_rows}):
+     * {@code dst[r][c] = src[indices[r]][c]} for {@code r < rows}, {@code c < cols}, where {@code src} is a
+     * contiguous {@code srcRows × cols} matrix, {@code indices} holds {@code rows} INT32 values and {@code dst}
+     * is {@code rows × cols} contiguous. An index outside {@code [0, srcRows)} gives a row of zeros (nothing is
+     * read out of range, and no error is raised on the device). Any dtype, the same for src and dst; dst
+     * overlaps neither src nor indices. It lets a data set live on the device and a batch be gathered there.
+     */
+    void gatherRows(int rows, int cols, Buffer src, long srcOffset, int srcRows, Buffer indices,
+                    long indicesOffset, Buffer dst, long dstOffset);
+
     // ---- elementwise -----------------------------------------------------------------------------------
 
     /**

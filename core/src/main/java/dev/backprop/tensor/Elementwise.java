@@ -6,6 +6,8 @@ import dev.backprop.backend.Broadcast;
 import dev.backprop.backend.DType;
 import dev.backprop.backend.UnaryOp;
 
+import java.util.Arrays;
+
 /**
  * Elementwise functions, their backward forms, broadcasting binary ops, and vector updates. Every operand is
  * contiguous. Methods taking an {@code out} tensor allocate nothing; the others return a new tensor.
@@ -238,6 +240,47 @@ public final class Elementwise {
         Checks.rank("transpose", x, 2);
         Tensor out = Tensor.empty(x.backend(), x.dtype(), Shape.of(x.shape().dim(1), x.shape().dim(0)));
         return closeOnFailure(out, () -> transpose(x, out));
+    }
+
+    /**
+     * {@code out[r] = x[indices[r]]}: gathers rows (along dimension 0) of {@code x} into {@code out}, whose shape
+     * is {@code [indices.size(), x's other dimensions...]}. An index outside {@code [0, x.shape()[0])} gives a
+     * row of zeros; read the indices on the host first when that must be an error.
+     *
+     * @throws DTypeMismatchException when indices are not INT32, or x and out differ in dtype
+     * @throws ShapeMismatchException when indices are not a vector, x is a scalar, or out has the wrong shape
+     */
+    public static void gatherRows(Tensor x, Tensor indices, Tensor out) {
+        Backend be = Checks.backendOf("gatherRows", x, indices, out);
+        Checks.dtype("gatherRows", indices, DType.INT32);
+        Checks.sameDType("gatherRows", x, out);
+        if (indices.shape().rank() != 1 || x.shape().rank() < 1) {
+            throw new ShapeMismatchException("gatherRows: needs indices [N] and x with at least one dimension, got "
+                    + "indices " + indices.shape() + " and x " + x.shape());
+        }
+        int[] want = x.shape().dims();
+        want[0] = indices.shape().dim(0);
+        if (!Arrays.equals(want, out.shape().dims())) {
+            throw new ShapeMismatchException("gatherRows: out is " + out.shape() + ", expected " + Shape.of(want)
+                    + " for x " + x.shape() + " and indices " + indices.shape());
+        }
+        Checks.contiguous("gatherRows", x);
+        Checks.contiguous("gatherRows", indices);
+        Checks.contiguous("gatherRows", out);
+        Checks.disjoint("gatherRows", x, out);
+        Checks.disjoint("gatherRows", indices, out);
+        int srcRows = x.shape().dim(0);
+        long cols = 1;
+        for (int d = 1; d < want.length; d++) {
+            cols *= want[d];
+        }
+        if (cols > Integer.MAX_VALUE) {
+            throw new ShapeMismatchException("gatherRows: rows of x " + x.shape() + " have more than 2^31-1 elements");
+        }
+        if (out.size() > 0) {
+            be.gatherRows(want[0], (int) cols, x.buffer(), x.offset(), srcRows, indices.buffer(), indices.offset(),
+                    out.buffer(), out.offset());
+        }
     }
 
     static Tensor closeOnFailure(Tensor out, Runnable body) {

@@ -183,6 +183,12 @@ public abstract class BackendContractTest {
     }
 
     @TestFactory
+    @Covers("gatherRows")
+    Stream<DynamicTest> gatherRows() {
+        return TransferCases.gatherRows(oracle);
+    }
+
+    @TestFactory
     @Covers("unary")
     Stream<DynamicTest> unary() {
         return UnaryCases.forward(oracle);

@@ -216,6 +216,30 @@ final class OpErrorCases {
             Tensor x1 = t(b, f, 3, 4);
             return new Rejections.Call(() -> Elementwise.transpose(x1, out), out);
         }, "[3, 4]", "[4, 3]"));
+        c.add(rejects("gatherRows output of the wrong shape", be, SHAPE, b -> {
+            Tensor out = t(b, f, 4, 5);
+            Tensor x1 = t(b, f, 10, 3);
+            Tensor ix = t(b, i, 4);
+            return new Rejections.Call(() -> Elementwise.gatherRows(x1, ix, out), out);
+        }, "gatherRows", "[4, 5]", "[4, 3]", "[10, 3]"));
+        c.add(rejects("gatherRows with FLOAT32 indices", be, DTYPE, b -> {
+            Tensor out = t(b, f, 4, 3);
+            Tensor x1 = t(b, f, 10, 3);
+            Tensor ix = t(b, f, 4);
+            return new Rejections.Call(() -> Elementwise.gatherRows(x1, ix, out), out);
+        }, "gatherRows", "INT32", "FLOAT32"));
+        c.add(rejects("gatherRows with a matrix of indices", be, SHAPE, b -> {
+            Tensor out = t(b, f, 4, 3);
+            Tensor x1 = t(b, f, 10, 3);
+            Tensor ix = t(b, i, 2, 2);
+            return new Rejections.Call(() -> Elementwise.gatherRows(x1, ix, out), out);
+        }, "gatherRows", "[2, 2]"));
+        c.add(rejects("gatherRows source on another backend", be, BACKEND, b -> {
+            Tensor out = t(b, f, 4, 3);
+            Tensor x1 = t(other, f, 10, 3);
+            Tensor ix = t(b, i, 4);
+            return new Rejections.Call(() -> Elementwise.gatherRows(x1, ix, out), out);
+        }, "gatherRows"));
         return c.stream();
     }
 

@@ -194,4 +194,44 @@ final class TransferCases {
             }
         }
     }
+
+    /** {srcRows, cols, rows}: single elements, odd widths, a batch of 130 from 1000, a 784-wide row (an image). */
+    private static final int[][] GATHER = {{1, 1, 1}, {5, 3, 9}, {1000, 17, 130}, {300, 784, 128}, {7, 1, 300}};
+
+    static Stream<DynamicTest> gatherRows(Oracle o) {
+        return o.all().stream().map(dt -> dynamicTest("gatherRows " + dt, () -> gatherRowsCase(o, dt)));
+    }
+
+    /**
+     * Random indices with repeats, every row of the source at least once where the batch allows, and out-of-range
+     * indices (-1, srcRows, the int extremes) that must give zero rows.
+     */
+    private static void gatherRowsCase(Oracle o, DType dt) {
+        for (int s = 0; s < GATHER.length; s++) {
+            int srcRows = GATHER[s][0], cols = GATHER[s][1], rows = GATHER[s][2];
+            String what = "gatherRows " + dt + " " + rows + " rows of [" + srcRows + ", " + cols + "]";
+            double[] v = values(dt, 5L * s, srcRows * cols);
+            java.util.Random rnd = new java.util.Random(s);
+            double[] idx = new double[rows];
+            int[] outside = {-1, srcRows, Integer.MIN_VALUE, Integer.MAX_VALUE};
+            for (int r = 0; r < rows; r++) {
+                idx[r] = r % 11 == 5 ? outside[(r / 11) % outside.length] : r < srcRows ? r : rnd.nextInt(srcRows);
+            }
+            try (Scope scope = Scope.open()) {
+                Oracle.Placed x = o.placed(dt, v, s % 3, srcRows, cols);
+                Oracle.Placed ix = o.placed(DType.INT32, idx, (s + 2) % 3, rows);
+                Oracle.Placed out = o.output(dt, (s + 1) % 3, rows, cols);
+                Elementwise.gatherRows(x.view(), ix.view(), out.view());
+                double[] expect = new double[rows * cols];
+                for (int r = 0; r < rows; r++) {
+                    int i = (int) idx[r];
+                    if (i >= 0 && i < srcRows) {
+                        System.arraycopy(v, i * cols, expect, r * cols, cols);
+                    }
+                }
+                Tolerance.exact(what, expect, out.read(what));
+                Tolerance.exact(what + ": the source is unchanged", v, x.read(what));
+            }
+        }
+    }
 }

@@ -210,6 +210,22 @@ public final class ReferenceBackend implements Backend {
         write(d, dstOffset, out);
     }
 
+    @Override
+    public synchronized void gatherRows(int rows, int cols, Buffer src, long srcOffset, int srcRows, Buffer indices,
+                                        long indicesOffset, Buffer dst, long dstOffset) {
+        ReferenceBuffer s = range(src, srcOffset, (long) srcRows * cols, null);
+        ReferenceBuffer d = range(dst, dstOffset, (long) rows * cols, s.dtype());
+        double[] idx = read(range(indices, indicesOffset, rows, DType.INT32), indicesOffset, rows);
+        double[] in = read(s, srcOffset, (long) srcRows * cols);
+        double[] out = new double[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            if (idx[r] >= 0 && idx[r] < srcRows) {
+                System.arraycopy(in, (int) idx[r] * cols, out, r * cols, cols);
+            }
+        }
+        write(d, dstOffset, out);
+    }
+
     // ---- elementwise -----------------------------------------------------------------------------------
 
     @Override
