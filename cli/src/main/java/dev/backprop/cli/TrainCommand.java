@@ -171,7 +171,8 @@ public final class TrainCommand implements Callable<Integer> {
             int last = d.train().size() - (loop.stepsPerEpoch() - 1) * batchSize;
             o.printf(Locale.ROOT, "train:   %s, batch %d (%d steps per epoch%s), epochs %d..%d, seed %d%n",
                     optimizerOptions.describe(), batchSize, loop.stepsPerEpoch(),
-                    last == batchSize ? "" : ", last batch " + last, s.epochsDone() + 1, epochs, seed);
+                    (last == batchSize ? "" : ", last batch " + last) + (loop.dataOnDevice() ? ", data on the device"
+                            : ""), s.epochsDone() + 1, epochs, seed);
             o.println(history.header());
             o.flush();
             for (int e = s.epochsDone() + 1; e <= epochs; e++) {

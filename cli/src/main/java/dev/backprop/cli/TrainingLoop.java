@@ -66,7 +66,7 @@ final class TrainingLoop implements AutoCloseable {
         this.train = train;
         this.backend = backend;
         this.seed = seed;
-        this.loader = new BatchLoader(train, backend, batchSize);
+        this.loader = new BatchLoader(train, backend, batchSize, BatchLoader.Placement.AUTO);
         try {
             this.stepLosses = Tensor.zeros(backend, DType.FLOAT32, loader.batchesPerEpoch());
         } catch (RuntimeException e) {
@@ -74,6 +74,11 @@ final class TrainingLoop implements AutoCloseable {
             throw e;
         }
         this.hostLosses = new float[loader.batchesPerEpoch()];
+    }
+
+    /** Whether the training set was uploaded once and batches are gathered on the device (a GPU's memory). */
+    boolean dataOnDevice() {
+        return loader.resident();
     }
 
     /** Optimizer steps per epoch. */

@@ -2,7 +2,9 @@ package dev.backprop.model;
 
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
+import dev.backprop.backend.DeviceType;
 import dev.backprop.data.Dataset;
+import dev.backprop.tensor.Elementwise;
 import dev.backprop.tensor.Tensor;
 
 /**
@@ -10,6 +12,10 @@ import dev.backprop.tensor.Tensor;
  * batch, so a training loop allocates nothing per step for its inputs. Features go to a FLOAT32 tensor
  * {@code [B, F]}; class labels to an INT32 tensor {@code [B]}, real targets to a FLOAT32 tensor {@code [B, T]}.
  * A last, partial batch of {@code n < B} examples is served as views of the first {@code n} rows.
+ *
+ * <p>Where the data lives is a {@link Placement}: on the host (each batch gathered there and uploaded) or, for a
+ * loader used over many epochs on a GPU, on the device (uploaded once; each batch is a small upload of its indices
+ * and a gather on the device, as PyTorch does with a data set moved to the GPU).
  *
  * <p>The tensors of a {@link Batch} are overwritten by the next {@link #load}: use one batch at a time. Not
  * thread-safe.
@@ -25,6 +31,27 @@ public final class BatchLoader implements AutoCloseable {
     private final float[] hostTargets;
     private final Tensor features;
     private final Tensor targets;
+    /** Device-resident copies of the whole data set and the batch's indices; null with {@link Placement#HOST}. */
+    private final Tensor allFeatures;
+    private final Tensor allTargets;
+    private final Tensor indices;
+
+    /** Where the examples are gathered into batches. */
+    public enum Placement {
+        /** On the host: each batch is gathered there and uploaded (nothing of the data set on the device). */
+        HOST,
+        /**
+         * On the device: the whole data set is uploaded once, then each batch is its indices uploaded and two
+         * gathers on the device ({@link Elementwise#gatherRows}). Pays off over many passes on a GPU, where it
+         * takes the per-step gather and copy off the host.
+         */
+        DEVICE,
+        /**
+         * {@link #DEVICE} on a GPU or accelerator when the data set takes at most a quarter of its memory,
+         * otherwise {@link #HOST} (on the cpu backend the two do the same work, and HOST copies less).
+         */
+        AUTO
+    }
 
     /**
      * One batch on the device.
@@ -37,11 +64,22 @@ public final class BatchLoader implements AutoCloseable {
     }
 
     /**
-     * Allocates the device tensors for batches of up to {@code batchSize} examples of {@code data}.
+     * A {@link Placement#HOST} loader: allocates the device tensors for batches of up to {@code batchSize} examples
+     * of {@code data}.
      *
      * @throws IllegalArgumentException when {@code batchSize < 1}
      */
     public BatchLoader(Dataset data, Backend backend, int batchSize) {
+        this(data, backend, batchSize, Placement.HOST);
+    }
+
+    /**
+     * A loader for batches of up to {@code batchSize} examples of {@code data}, gathered where {@code placement}
+     * says ({@link Placement#DEVICE} uploads the whole data set here, once).
+     *
+     * @throws IllegalArgumentException when {@code batchSize < 1}
+     */
+    public BatchLoader(Dataset data, Backend backend, int batchSize, Placement placement) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
         }
@@ -50,17 +88,73 @@ public final class BatchLoader implements AutoCloseable {
         this.batchSize = batchSize;
         this.featureSize = data.featureSize();
         this.targetSize = data.hasLabels() ? 1 : data.targetSize();
-        this.hostFeatures = new float[Math.multiplyExact(batchSize, featureSize)];
-        this.hostLabels = data.hasLabels() ? new int[batchSize] : null;
-        this.hostTargets = data.hasLabels() ? null : new float[Math.multiplyExact(batchSize, targetSize)];
-        this.features = Tensor.empty(backend, DType.FLOAT32, batchSize, featureSize);
+        boolean resident = placement == Placement.DEVICE || placement == Placement.AUTO && pays(data, backend);
+        this.hostFeatures = resident ? null : new float[Math.multiplyExact(batchSize, featureSize)];
+        this.hostLabels = resident || !data.hasLabels() ? null : new int[batchSize];
+        this.hostTargets = resident || data.hasLabels() ? null : new float[Math.multiplyExact(batchSize, targetSize)];
+        Tensor[] made = new Tensor[5];
         try {
-            this.targets = data.hasLabels() ? Tensor.empty(backend, DType.INT32, batchSize)
-                    : Tensor.empty(backend, DType.FLOAT32, batchSize, targetSize);
+            made[0] = Tensor.empty(backend, DType.FLOAT32, batchSize, featureSize);
+            made[1] = targetTensor(backend, batchSize);
+            if (resident) {
+                made[2] = Tensor.empty(backend, DType.INT32, batchSize);
+                made[3] = Tensor.empty(backend, DType.FLOAT32, data.size(), featureSize);
+                made[4] = targetTensor(backend, data.size());
+                uploadAll(made[3], made[4]);
+            }
         } catch (RuntimeException e) {
-            features.close();
+            for (Tensor t : made) {
+                if (t != null) {
+                    t.close();
+                }
+            }
             throw e;
         }
+        this.features = made[0];
+        this.targets = made[1];
+        this.indices = made[2];
+        this.allFeatures = made[3];
+        this.allTargets = made[4];
+    }
+
+    /** Whether {@link Placement#AUTO} puts {@code data} on {@code backend}'s device. */
+    static boolean pays(Dataset data, Backend backend) {
+        if (backend.device().type() == DeviceType.CPU) {
+            return false;
+        }
+        long bytes = 4L * data.size() * (data.featureSize() + (data.hasLabels() ? 1 : data.targetSize()));
+        return bytes <= backend.device().memoryBytes() / 4;
+    }
+
+    private Tensor targetTensor(Backend on, int rows) {
+        return data.hasLabels() ? Tensor.empty(on, DType.INT32, rows) : Tensor.empty(on, DType.FLOAT32, rows, targetSize);
+    }
+
+    /** Uploads the whole data set in chunks of rows (the host never holds a second full copy). */
+    private void uploadAll(Tensor toFeatures, Tensor toTargets) {
+        int[] order = data.identityOrder();
+        int chunk = Math.max(1, Math.min(data.size(), (1 << 20) / Math.max(1, featureSize)));
+        float[] f = new float[Math.multiplyExact(chunk, featureSize)];
+        int[] labels = data.hasLabels() ? new int[chunk] : null;
+        float[] t = data.hasLabels() ? null : new float[Math.multiplyExact(chunk, targetSize)];
+        for (int from = 0; from < data.size(); from += chunk) {
+            int to = Math.min(data.size(), from + chunk), n = to - from;
+            data.gatherFeatures(order, from, to, f);
+            backend.upload(f, 0, toFeatures.buffer(), toFeatures.offset() + (long) from * featureSize, n * featureSize);
+            if (labels != null) {
+                data.gatherLabels(order, from, to, labels);
+                backend.upload(labels, 0, toTargets.buffer(), toTargets.offset() + from, n);
+            } else {
+                data.gatherTargets(order, from, to, t);
+                backend.upload(t, 0, toTargets.buffer(), toTargets.offset() + (long) from * targetSize,
+                        n * targetSize);
+            }
+        }
+    }
+
+    /** Whether the data set lives on the device (see {@link Placement}). */
+    public boolean resident() {
+        return allFeatures != null;
     }
 
     /** The largest batch. */
@@ -85,6 +179,21 @@ public final class BatchLoader implements AutoCloseable {
             throw new IllegalArgumentException("batch [" + from + ", " + to + ") of an order of " + order.length
                     + " examples does not fit a batch of at most " + batchSize);
         }
+        Tensor f = n == batchSize ? features : features.rows(0, n);
+        Tensor t = n == batchSize ? targets : targets.rows(0, n);
+        if (resident()) {
+            for (int i = from; i < to; i++) {
+                if (order[i] < 0 || order[i] >= data.size()) { // the device gather would give a zero row
+                    throw new IllegalArgumentException("order[" + i + "] = " + order[i] + " is not an example index "
+                            + "of a data set of " + data.size());
+                }
+            }
+            backend.upload(order, from, indices.buffer(), indices.offset(), n);
+            Tensor ix = n == batchSize ? indices : indices.rows(0, n);
+            Elementwise.gatherRows(allFeatures, ix, f);
+            Elementwise.gatherRows(allTargets, ix, t);
+            return new Batch(f, t, n);
+        }
         data.gatherFeatures(order, from, to, hostFeatures);
         backend.upload(hostFeatures, 0, features.buffer(), features.offset(), n * featureSize);
         if (hostLabels != null) {
@@ -94,10 +203,7 @@ public final class BatchLoader implements AutoCloseable {
             data.gatherTargets(order, from, to, hostTargets);
             backend.upload(hostTargets, 0, targets.buffer(), targets.offset(), n * targetSize);
         }
-        if (n == batchSize) {
-            return new Batch(features, targets, n);
-        }
-        return new Batch(features.rows(0, n), targets.rows(0, n), n);
+        return new Batch(f, t, n);
     }
 
     /** Frees the device tensors. Idempotent. */
@@ -105,5 +211,10 @@ public final class BatchLoader implements AutoCloseable {
     public void close() {
         features.close();
         targets.close();
+        if (resident()) {
+            indices.close();
+            allFeatures.close();
+            allTargets.close();
+        }
     }
 }

@@ -90,23 +90,23 @@ public final class Trainer {
         }
         stopRequested = false;
         List<EpochMetrics> all = new ArrayList<>();
-        for (int e = 0; e < epochs && !stopRequested; e++) {
-            all.add(fitEpoch(train, validation, listener));
+        // FLOAT32 batches are gathered into two tensors allocated once per call (no per-step allocation), on a GPU
+        // from a copy of the training set uploaded once (BatchLoader.Placement.AUTO); a FLOAT64 model gets fresh
+        // converted batches (BatchLoader holds FLOAT32 only).
+        try (BatchLoader loader = dtype == DType.FLOAT32 && epochs > 0
+                ? new BatchLoader(train, backend, batchSize, BatchLoader.Placement.AUTO) : null) {
+            for (int e = 0; e < epochs && !stopRequested; e++) {
+                all.add(fitEpoch(train, validation, listener, loader));
+            }
         }
         return all;
     }
 
     /** One epoch of {@link #fit}: training, validation, the schedule's step and the listener's call. */
-    private EpochMetrics fitEpoch(Dataset train, Dataset validation, EpochListener listener) {
+    private EpochMetrics fitEpoch(Dataset train, Dataset validation, EpochListener listener, BatchLoader loader) {
         long t0 = System.nanoTime();
         double lr = optimizer.learningRate();
-        double[] sums;
-        // FLOAT32 batches are gathered into two tensors allocated once per epoch (no per-step allocation), freed
-        // before validation and the listener; a FLOAT64 model gets fresh converted batches (BatchLoader holds
-        // FLOAT32 only).
-        try (BatchLoader loader = dtype == DType.FLOAT32 ? new BatchLoader(train, backend, batchSize) : null) {
-            sums = runEpoch(train, listener, loader);
-        }
+        double[] sums = runEpoch(train, listener, loader);
         Evaluation val = validation == null ? null : evaluate(validation);
         epoch++;
         if (schedule != null) {

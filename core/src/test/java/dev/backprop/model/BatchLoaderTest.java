@@ -8,8 +8,10 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class BatchLoaderTest {
     private final ReferenceBackend backend = new ReferenceBackend();
@@ -66,5 +68,61 @@ class BatchLoaderTest {
             assertThrows(IllegalArgumentException.class, () -> l.load(o, 4, 7));
         }
         assertThrows(IllegalArgumentException.class, () -> new BatchLoader(d, backend, 0));
+    }
+
+    @Test
+    void deviceResidentDataGivesTheSameBatchesAsHostGathering() {
+        Dataset d = ModelFixtures.classification(23, 5, 3, 2);
+        int[] order = d.identityOrder();
+        Dataset.shuffle(order, new java.util.Random(4));
+        order[3] = order[9]; // a repeated example is allowed
+        try (BatchLoader host = new BatchLoader(d, backend, 8);
+             BatchLoader device = new BatchLoader(d, backend, 8, BatchLoader.Placement.DEVICE)) {
+            assertFalse(host.resident());
+            assertTrue(device.resident());
+            for (int from = 0; from < d.size(); from += 8) {
+                int to = Math.min(d.size(), from + 8);
+                BatchLoader.Batch h = host.load(order, from, to), g = device.load(order, from, to);
+                assertEquals(h.rows(), g.rows());
+                assertArrayEquals(h.features().shape().dims(), g.features().shape().dims());
+                assertArrayEquals(h.features().toFloatArray(), g.features().toFloatArray(), "features from " + from);
+                assertArrayEquals(h.targets().toIntArray(), g.targets().toIntArray(), "labels from " + from);
+            }
+        }
+        assertEquals(0, backend.memoryStats().liveBuffers(), "both loaders freed everything");
+    }
+
+    @Test
+    void deviceResidentRealTargets() {
+        Dataset d = ModelFixtures.regression(9, 2, 3, 4);
+        int[] order = {8, 1, 4, 4, 0, 2, 7, 3, 5};
+        try (BatchLoader l = new BatchLoader(d, backend, 4, BatchLoader.Placement.DEVICE)) {
+            BatchLoader.Batch b = l.load(order, 5, 9);
+            float[] want = new float[12];
+            d.gatherTargets(order, 5, 9, want);
+            assertArrayEquals(want, b.targets().toFloatArray());
+            float[] features = new float[8];
+            d.gatherFeatures(order, 5, 9, features);
+            assertArrayEquals(features, b.features().toFloatArray());
+        }
+        assertEquals(0, backend.memoryStats().liveBuffers());
+    }
+
+    @Test
+    void deviceResidentLoaderRejectsAnIndexOutsideTheDataSet() {
+        Dataset d = ModelFixtures.classification(6, 2, 2, 1);
+        try (BatchLoader l = new BatchLoader(d, backend, 4, BatchLoader.Placement.DEVICE)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> l.load(new int[] {0, 6, 1}, 0, 3));
+            assertTrue(e.getMessage().contains("order[1] = 6"), e.getMessage());
+        }
+    }
+
+    @Test
+    void automaticPlacementKeepsDataOnTheHostForAHostBackend() {
+        Dataset d = ModelFixtures.classification(6, 2, 2, 1);
+        try (BatchLoader l = new BatchLoader(d, backend, 4, BatchLoader.Placement.AUTO)) {
+            assertFalse(l.resident(), "the reference backend computes on the host");
+        }
     }
 }

@@ -7,6 +7,7 @@ import dev.backprop.backend.DType;
 import dev.backprop.backend.MemoryStats;
 import dev.backprop.data.Dataset;
 import dev.backprop.io.ModelFileException;
+import dev.backprop.model.BatchLoader;
 import dev.backprop.loss.BinaryCrossEntropyWithLogits;
 import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.loss.SquaredError;
@@ -28,6 +29,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -36,7 +38,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The trainer end to end on small seeded problems: it learns; the same seeds give bit-identical runs; a
  * checkpoint saved mid-training and restored into fresh objects continues bit-identically to an uninterrupted
- * run; a checkpoint that does not fit is refused; memory is flat across epochs; divergence is reported.
+ * run; a checkpoint that does not fit is refused; memory is flat across epochs; divergence is reported; batches
+ * gathered on the device equal the host's.
  */
 final class TrainingCases {
     private TrainingCases() {
@@ -58,7 +61,25 @@ final class TrainingCases {
                 ModelFileCases.inDir(d -> refused(be, d))));
         t.add(DynamicTest.dynamicTest("memory is flat across epochs", () -> flatMemory(be)));
         t.add(DynamicTest.dynamicTest("divergence is reported", () -> divergence(be)));
+        t.add(DynamicTest.dynamicTest("batches gathered on the device equal the host's", () -> deviceBatches(be)));
         return t.stream();
+    }
+
+    /** An epoch of shuffled batches (the last one partial) through both placements of a BatchLoader, bit for bit. */
+    private static void deviceBatches(Backend be) {
+        Dataset data = blobs(67, 61);
+        int[] order = data.identityOrder();
+        Dataset.shuffle(order, new Random(62));
+        try (BatchLoader host = new BatchLoader(data, be, 16);
+             BatchLoader device = new BatchLoader(data, be, 16, BatchLoader.Placement.DEVICE)) {
+            assertTrue(device.resident());
+            for (int from = 0; from < data.size(); from += 16) {
+                int to = Math.min(data.size(), from + 16);
+                BatchLoader.Batch h = host.load(order, from, to), d = device.load(order, from, to);
+                assertArrayEquals(h.features().toFloatArray(), d.features().toFloatArray(), "features from " + from);
+                assertArrayEquals(h.targets().toIntArray(), d.targets().toIntArray(), "labels from " + from);
+            }
+        }
     }
 
     /** Three Gaussian blobs in the plane, {@code perClass} points each. */
@@ -236,10 +257,13 @@ final class TrainingCases {
             MemoryStats start = be.memoryStats();
             List<MemoryStats> after = new ArrayList<>();
             tr.fit(data, data, 8, metrics -> after.add(be.memoryStats()));
+            // The batch loader lives for the whole fit call: flat from the first epoch on, and gone at the end.
             for (MemoryStats s : after) {
-                assertEquals(start.liveBuffers(), s.liveBuffers(), "live buffers after an epoch of 12 steps");
-                assertEquals(start.liveBytes(), s.liveBytes(), "live bytes after an epoch");
+                assertEquals(after.get(0).liveBuffers(), s.liveBuffers(), "live buffers after an epoch of 12 steps");
+                assertEquals(after.get(0).liveBytes(), s.liveBytes(), "live bytes after an epoch");
             }
+            assertEquals(start.liveBuffers(), be.memoryStats().liveBuffers(), "live buffers after fit");
+            assertEquals(start.liveBytes(), be.memoryStats().liveBytes(), "live bytes after fit");
         }
     }
 
