@@ -21,6 +21,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -63,7 +64,7 @@ final class CudaBackend implements Backend {
         this.reductions = new CudaReductions(launch, memory);
         this.softmax = new CudaSoftmax(launch);
         this.updates = new CudaUpdates(launch);
-        this.gemm = new CudaGemm(context, elementwise);
+        this.gemm = new CudaGemm(context, elementwise, memory::trim);
         Map<String, String> d = new LinkedHashMap<>(details);
         d.put("stream", "1 non-blocking stream; host waits only in download/synchronize");
         d.put("allocator", "caching (size classes), pinned upload staging " + CudaStaging.SLOTS + " x "
@@ -165,18 +166,21 @@ final class CudaBackend implements Backend {
 
     @Override
     public void upload(float[] src, int srcOffset, Buffer dst, long dstOffset, int length) {
+        Objects.checkFromIndexSize(srcOffset, length, src.length); // JCuda would read past the array
         upload((from, bytes, t) -> t.asFloatBuffer().put(src, srcOffset + (int) (from / 4), bytes / 4),
                 length, 4, dst, dstOffset);
     }
 
     @Override
     public void upload(double[] src, int srcOffset, Buffer dst, long dstOffset, int length) {
+        Objects.checkFromIndexSize(srcOffset, length, src.length); // JCuda would read past the array
         upload((from, bytes, t) -> t.asDoubleBuffer().put(src, srcOffset + (int) (from / 8), bytes / 8),
                 length, 8, dst, dstOffset);
     }
 
     @Override
     public void upload(int[] src, int srcOffset, Buffer dst, long dstOffset, int length) {
+        Objects.checkFromIndexSize(srcOffset, length, src.length); // JCuda would read past the array
         upload((from, bytes, t) -> t.asIntBuffer().put(src, srcOffset + (int) (from / 4), bytes / 4),
                 length, 4, dst, dstOffset);
     }
@@ -188,16 +192,19 @@ final class CudaBackend implements Backend {
 
     @Override
     public void download(Buffer src, long srcOffset, float[] dst, int dstOffset, int length) {
+        Objects.checkFromIndexSize(dstOffset, length, dst.length); // JCuda would write past the array
         download(src, srcOffset, Pointer.to(dst).withByteOffset(dstOffset * 4L), length * 4L);
     }
 
     @Override
     public void download(Buffer src, long srcOffset, double[] dst, int dstOffset, int length) {
+        Objects.checkFromIndexSize(dstOffset, length, dst.length); // JCuda would write past the array
         download(src, srcOffset, Pointer.to(dst).withByteOffset(dstOffset * 8L), length * 8L);
     }
 
     @Override
     public void download(Buffer src, long srcOffset, int[] dst, int dstOffset, int length) {
+        Objects.checkFromIndexSize(dstOffset, length, dst.length); // JCuda would write past the array
         download(src, srcOffset, Pointer.to(dst).withByteOffset(dstOffset * 4L), length * 4L);
     }
 

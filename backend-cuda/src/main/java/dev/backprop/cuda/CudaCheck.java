@@ -38,6 +38,10 @@ final class CudaCheck {
         if (status != cublasStatus.CUBLAS_STATUS_SUCCESS) {
             String hint = status == cublasStatus.CUBLAS_STATUS_NOT_SUPPORTED
                     ? " (through the libcublas.so.12 shim this also means the function is missing from cuBLAS 13)" : "";
+            if (status == cublasStatus.CUBLAS_STATUS_ALLOC_FAILED) {
+                throw new DeviceOutOfMemoryException("cuda: " + call + " failed: cuBLAS could not allocate its "
+                        + "workspace (CUBLAS_STATUS_ALLOC_FAILED) even after the memory cache was emptied");
+            }
             throw new BackendFailureException("cuda: " + call + " failed: " + cublasStatus.stringFor(status) + hint);
         }
     }

@@ -27,8 +27,6 @@ import java.util.List;
  * disallowed unless {@code backprop.cuda.deterministic=false}, so GEMMs are bit-reproducible run to run.
  */
 final class CudaContext implements AutoCloseable {
-    private static final ThreadLocal<CUcontext> CURRENT = new ThreadLocal<>();
-
     final CudaDeviceFacts facts;
     final CUdevice device = new CUdevice();
     final CUcontext context = new CUcontext();
@@ -79,12 +77,13 @@ final class CudaContext implements AutoCloseable {
                 "cublasSetAtomicsMode");
     }
 
-    /** Makes this context current on the calling thread (a no-op when it already is, as far as we set it). */
+    /**
+     * Makes this context current on the calling thread. Always asks the driver: the current context belongs to the
+     * OS thread, which a virtual thread can change between calls and other CUDA code can change behind our back,
+     * so a Java-side cache of it could be stale (and the call is cheap next to a launch).
+     */
     void makeCurrent() {
-        if (CURRENT.get() != context) {
-            CudaCheck.check(JCudaDriver.cuCtxSetCurrent(context), "cuCtxSetCurrent");
-            CURRENT.set(context);
-        }
+        CudaCheck.check(JCudaDriver.cuCtxSetCurrent(context), "cuCtxSetCurrent");
     }
 
     /** Waits for everything queued on the stream; reports a failed earlier kernel here. */
@@ -133,7 +132,6 @@ final class CudaContext implements AutoCloseable {
                 failures.add(CudaCheck.failure(rc, "cuDevicePrimaryCtxRelease"));
             }
             retained = false;
-            CURRENT.remove();
         }
         if (!failures.isEmpty()) {
             RuntimeException first = failures.get(0);

@@ -7,6 +7,8 @@ import jcuda.jcublas.JCublas2;
 import jcuda.jcublas.cublasOperation;
 import jcuda.jcublas.cublasStatus;
 
+import java.util.function.IntSupplier;
+
 /**
  * GEMM through cuBLAS. cuBLAS is column-major and Backprop row-major; a row-major {@code m × n} matrix with
  * row stride {@code ld} is exactly a column-major {@code n × m} matrix with leading dimension {@code ld}, its
@@ -20,10 +22,13 @@ import jcuda.jcublas.cublasStatus;
 final class CudaGemm {
     private final CudaContext context;
     private final CudaElementwise elementwise;
+    private final Runnable trimCache;
 
-    CudaGemm(CudaContext context, CudaElementwise elementwise) {
+    /** @param trimCache returns the allocator's cached blocks to the driver (when cuBLAS cannot allocate) */
+    CudaGemm(CudaContext context, CudaElementwise elementwise, Runnable trimCache) {
         this.context = context;
         this.elementwise = elementwise;
+        this.trimCache = trimCache;
     }
 
     /** The cuBLAS operation for a row-major operand with this transpose flag, as the swapped call needs it. */
@@ -74,24 +79,25 @@ final class CudaGemm {
         CUdeviceptr first = b.at(bOffset);
         CUdeviceptr second = a.at(aOffset);
         CUdeviceptr out = c.at(cOffset);
-        int status;
-        String call;
-        if (batch == 1) {
-            call = f32 ? "cublasSgemm" : "cublasDgemm";
-            status = f32
-                    ? JCublas2.cublasSgemm(context.cublas, p.opFirst(), p.opSecond(), p.rows(), p.cols(), p.k(),
-                    alphaP, first, p.ldFirst(), second, p.ldSecond(), betaP, out, p.ldc())
-                    : JCublas2.cublasDgemm(context.cublas, p.opFirst(), p.opSecond(), p.rows(), p.cols(), p.k(),
-                    alphaP, first, p.ldFirst(), second, p.ldSecond(), betaP, out, p.ldc());
-        } else {
-            call = f32 ? "cublasSgemmStridedBatched" : "cublasDgemmStridedBatched";
-            status = f32
-                    ? JCublas2.cublasSgemmStridedBatched(context.cublas, p.opFirst(), p.opSecond(), p.rows(),
-                    p.cols(), p.k(), alphaP, first, p.ldFirst(), p.strideFirst(), second, p.ldSecond(),
-                    p.strideSecond(), betaP, out, p.ldc(), p.strideC(), batch)
-                    : JCublas2.cublasDgemmStridedBatched(context.cublas, p.opFirst(), p.opSecond(), p.rows(),
-                    p.cols(), p.k(), alphaP, first, p.ldFirst(), p.strideFirst(), second, p.ldSecond(),
-                    p.strideSecond(), betaP, out, p.ldc(), p.strideC(), batch);
+        String call = batch == 1 ? (f32 ? "cublasSgemm" : "cublasDgemm")
+                : (f32 ? "cublasSgemmStridedBatched" : "cublasDgemmStridedBatched");
+        IntSupplier run = batch == 1
+                ? () -> f32
+                ? JCublas2.cublasSgemm(context.cublas, p.opFirst(), p.opSecond(), p.rows(), p.cols(), p.k(),
+                alphaP, first, p.ldFirst(), second, p.ldSecond(), betaP, out, p.ldc())
+                : JCublas2.cublasDgemm(context.cublas, p.opFirst(), p.opSecond(), p.rows(), p.cols(), p.k(),
+                alphaP, first, p.ldFirst(), second, p.ldSecond(), betaP, out, p.ldc())
+                : () -> f32
+                ? JCublas2.cublasSgemmStridedBatched(context.cublas, p.opFirst(), p.opSecond(), p.rows(),
+                p.cols(), p.k(), alphaP, first, p.ldFirst(), p.strideFirst(), second, p.ldSecond(),
+                p.strideSecond(), betaP, out, p.ldc(), p.strideC(), batch)
+                : JCublas2.cublasDgemmStridedBatched(context.cublas, p.opFirst(), p.opSecond(), p.rows(),
+                p.cols(), p.k(), alphaP, first, p.ldFirst(), p.strideFirst(), second, p.ldSecond(),
+                p.strideSecond(), betaP, out, p.ldc(), p.strideC(), batch);
+        int status = run.getAsInt();
+        if (status == cublasStatus.CUBLAS_STATUS_ALLOC_FAILED) { // its workspace: free the cache and retry once
+            trimCache.run();
+            status = run.getAsInt();
         }
         if (status != cublasStatus.CUBLAS_STATUS_SUCCESS) { // the message is built only on failure (hot path)
             CudaCheck.checkCublas(status, call + "(m=" + m + ", n=" + n + ", k=" + k + ", batch=" + batch + ")");
