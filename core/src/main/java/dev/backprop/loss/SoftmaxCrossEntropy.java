@@ -62,14 +62,18 @@ public final class SoftmaxCrossEntropy implements Loss {
             return Tape.record(name(), value, null, logits);
         }
         return Tape.record(name(), value, (g, grads) -> {
-            Tensor perRow = Tensor.zeros(g.backend(), g.dtype(), n);
-            Elementwise.binary(BinaryOp.ADD, perRow, g, perRow);
-            if (reduction == Reduction.MEAN) {
-                Elementwise.scale(1.0 / n, perRow, perRow);
-            }
-            Tensor dz = Tensor.empty(g.backend(), g.dtype(), z.shape());
+            // Each row's upstream gradient, g/n under a mean: a constant and one broadcast product (two launches).
+            Tensor perRow = Tensor.full(g.backend(), g.dtype(), reduction == Reduction.MEAN ? 1.0 / n : 1.0, n);
+            Tensor dz;
             try {
-                Softmax.crossEntropyBackward(probs, labels, perRow, dz);
+                Elementwise.binary(BinaryOp.MUL, g, perRow, perRow);
+                dz = Tensor.empty(g.backend(), g.dtype(), z.shape());
+                try {
+                    Softmax.crossEntropyBackward(probs, labels, perRow, dz);
+                } catch (RuntimeException e) {
+                    dz.close();
+                    throw e;
+                }
             } finally {
                 perRow.close();
             }
