@@ -98,8 +98,10 @@ if ! ldconfig -p 2>/dev/null | grep -q 'libcuda\.so\.1 '; then
     done
 fi
 if [[ -z "${BACKPROP_CUBLAS_LIBRARY:-}" ]]; then
+    # The ld.so cache, the usual prefixes, and the site-packages of the Python that has torch (pip's nvidia-cublas).
+    sites=$("$PYTHON" -c 'import site, sys; print("\n".join(site.getsitepackages() + [site.getusersitepackages()]))' 2>/dev/null)
     found=$( { ldconfig -p 2>/dev/null | awk '/libcublas\.so\.1[23] /{print $NF}';
-        find /usr/local /usr/lib /opt -maxdepth 10 -name 'libcublas.so.1[23]' 2>/dev/null; } | sort -u)
+        find /usr/local /usr/lib /opt $sites -maxdepth 10 -name 'libcublas.so.1[23]' 2>/dev/null; } | sort -u)
     echo "cuBLAS libraries found:"; echo "${found:-  none}" | sed 's/^/  /'
     prefer=${CUBLAS_PREFER:-13}
     other=$(( prefer == 13 ? 12 : 13 ))
