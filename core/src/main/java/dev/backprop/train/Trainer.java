@@ -6,6 +6,7 @@ import dev.backprop.autograd.Variable;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackpropException;
 import dev.backprop.backend.DType;
+import dev.backprop.backend.DeviceType;
 import dev.backprop.data.Dataset;
 import dev.backprop.io.Checkpoint;
 import dev.backprop.io.ModelFileException;
@@ -30,7 +31,9 @@ import java.util.OptionalLong;
  * Mini-batch training of a model with a loss and an optimizer: per epoch, a seeded shuffle of the examples, then
  * per batch zero the gradients, forward and backward on one {@link Tape} (freed after the step, so memory stays
  * flat), optional gradient clipping, and an optimizer step; after the epoch, an optional validation pass and the
- * schedule's step. Runs on whatever backend holds the model's parameters, in their dtype.
+ * schedule's step. Runs on whatever backend holds the model's parameters, in their dtype. On a GPU the training
+ * set is uploaded once and batches are gathered there, and step results are read every 32 steps rather than
+ * after each one ({@link Builder#syncEvery}), so the host never waits for the device inside a window.
  *
  * <pre>{@code
  * Trainer trainer = Trainer.builder(model, new SoftmaxCrossEntropy(), Adam.adam(model.parameters(), 1e-3))
@@ -48,6 +51,7 @@ public final class Trainer {
     private final long seed;
     private final boolean shuffle;
     private final double clipNorm;
+    private final int syncEvery;
     private final Backend backend;
     private final DType dtype;
     private int epoch;
@@ -66,6 +70,7 @@ public final class Trainer {
         Variable first = optimizer.parameters().values().iterator().next();
         this.backend = first.backend();
         this.dtype = first.dtype();
+        this.syncEvery = b.syncEvery > 0 ? b.syncEvery : backend.device().type() == DeviceType.CPU ? 1 : 32;
     }
 
     /** A builder for training {@code model} with {@code loss} and {@code optimizer} (built on its parameters). */
@@ -79,7 +84,8 @@ public final class Trainer {
      * @param validation evaluated after every epoch, or null
      * @param listener   progress callbacks, or null
      * @return the metrics of each epoch run (fewer if {@link #requestStop()} was called)
-     * @throws BackpropException when the loss becomes NaN or infinite (the diverging step is not applied)
+     * @throws BackpropException when the loss becomes NaN or infinite (with {@link Builder#syncEvery} 1, the default on
+     *                           the cpu backend, the diverging step is not applied)
      */
     public List<EpochMetrics> fit(Dataset train, Dataset validation, int epochs, EpochListener listener) {
         if (epochs < 0) {
@@ -124,6 +130,9 @@ public final class Trainer {
     /** Returns {loss sum weighted as for the epoch mean, correct count, 1 if the loss classifies}. */
     private double[] runEpoch(Dataset train, EpochListener listener, BatchLoader loader) {
         int[] order = Batches.order(train.size(), seed, epoch, shuffle);
+        if (syncEvery > 1) {
+            return runEpochWindowed(train, order, listener, loader);
+        }
         int batches = (train.size() + batchSize - 1) / batchSize;
         double lossSum = 0, correct = 0, classifies = 0;
         for (int b = 0; b < batches; b++) {
@@ -139,6 +148,67 @@ public final class Trainer {
         return new double[] {lossSum, correct, classifies};
     }
 
+    /**
+     * {@link #runEpoch} reading results every {@link #syncEvery} steps: each step's loss (and the predictions it
+     * is scored on) stays on the device until the window fills, so the host queues steps without waiting.
+     */
+    private double[] runEpochWindowed(Dataset train, int[] order, EpochListener listener, BatchLoader loader) {
+        int batches = (train.size() + batchSize - 1) / batchSize;
+        double lossSum = 0, correct = 0, classifies = 0;
+        try (StepWindow window = new StepWindow(loss, backend, dtype, syncEvery, batchSize)) {
+            for (int b = 0; b < batches; b++) {
+                int from = b * batchSize, to = Math.min(train.size(), from + batchSize);
+                stepDeferred(train, order, from, to, b + 1, loader, window);
+                if (!window.full() && b + 1 < batches) {
+                    continue;
+                }
+                for (StepWindow.Step st : window.read()) {
+                    if (!Double.isFinite(st.loss())) {
+                        throw new BackpropException("training diverged: the " + loss.name() + " loss is " + st.loss()
+                                + " in epoch " + (epoch + 1) + ", batch " + st.batch() + " (seen at batch " + (b + 1)
+                                + ": results are read every " + syncEvery + " steps, so the parameters already hold "
+                                + "the later steps' values); lower the learning rate or check the data");
+                    }
+                    lossSum += st.loss() * weight(st.rows());
+                    correct += st.correct().orElse(0);
+                    classifies = st.correct().isPresent() ? 1 : 0;
+                    if (listener != null) {
+                        listener.onBatch(epoch + 1, st.batch(), batches, st.loss());
+                    }
+                }
+            }
+        }
+        return new double[] {lossSum, correct, classifies};
+    }
+
+    /** A {@link #step} whose loss and predictions go to {@code window} instead of the host. */
+    @SuppressWarnings("try")
+    private void stepDeferred(Dataset data, int[] order, int from, int to, int batchNumber, BatchLoader loader,
+                              StepWindow window) {
+        optimizer.zeroGrad();
+        try (Tape tape = Tape.open()) {
+            Tensor[] xy = batch(data, order, from, to, loader);
+            Variable out = model.forward(Variable.constant(xy[0]));
+            Variable l = loss.compute(out, xy[1]);
+            l.backward();
+            window.record(tape, batchNumber, l.value(), out.value(), xy[1], to - from);
+        }
+        if (clipNorm > 0) {
+            GradientClipping.clipByGlobalNorm(optimizer.parameters().values(), clipNorm);
+        }
+        optimizer.step();
+    }
+
+    /** The batch's features and targets on the backend (from the loader for FLOAT32 models). */
+    private Tensor[] batch(Dataset data, int[] order, int from, int to, BatchLoader loader) {
+        if (loader != null) {
+            BatchLoader.Batch batch = loader.load(order, from, to);
+            return new Tensor[] {batch.features().reshape(Batches.batchShape(data, to - from)), batch.targets()};
+        }
+        return new Tensor[] {Batches.features(data, order, from, to, backend, dtype),
+                Batches.targets(data, order, from, to, backend, dtype)};
+    }
+
     /** How a batch's loss value is weighted in the per-example mean: by its size under a mean reduction. */
     private double weight(int batch) {
         return loss.reduction() == Reduction.MEAN ? batch : 1;
@@ -150,15 +220,8 @@ public final class Trainer {
         double value;
         OptionalLong correct;
         try (Tape tape = Tape.open()) {
-            Tensor x, y;
-            if (loader != null) {
-                BatchLoader.Batch batch = loader.load(order, from, to);
-                x = batch.features().reshape(Batches.batchShape(data, to - from));
-                y = batch.targets();
-            } else {
-                x = Batches.features(data, order, from, to, backend, dtype);
-                y = Batches.targets(data, order, from, to, backend, dtype);
-            }
+            Tensor[] xy = batch(data, order, from, to, loader);
+            Tensor x = xy[0], y = xy[1];
             Variable out = model.forward(Variable.constant(x));
             Variable l = loss.compute(out, y);
             value = l.value().item();
@@ -278,6 +341,7 @@ public final class Trainer {
         private long seed;
         private boolean shuffle = true;
         private double clipNorm;
+        private int syncEvery;
 
         private Builder(Layer model, Loss loss, Optimizer optimizer) {
             this.model = java.util.Objects.requireNonNull(model, "model");
@@ -327,6 +391,23 @@ public final class Trainer {
                 throw new IllegalArgumentException("maxNorm must be finite and >= 0, got " + maxNorm);
             }
             this.clipNorm = maxNorm;
+            return this;
+        }
+
+        /**
+         * Steps between the trainer's reads of their results (losses, correct counts), each of which waits for the
+         * device to finish. 0, the default, chooses: every step on a backend that computes on the host (where a
+         * read costs nothing), every 32 steps on a GPU or accelerator (where a wait per step leaves the device
+         * idle while the host prepares the next step). With {@code n > 1} the listener's {@code onBatch} calls
+         * for n steps come together after the read, with the same values, and a NaN or infinite loss is seen
+         * there: training stops then, but the steps after the diverging one have been applied. With 1, a
+         * diverging step is never applied.
+         */
+        public Builder syncEvery(int steps) {
+            if (steps < 0) {
+                throw new IllegalArgumentException("syncEvery must be >= 0 (0 chooses), got " + steps);
+            }
+            this.syncEvery = steps;
             return this;
         }
 

@@ -62,7 +62,77 @@ final class TrainingCases {
         t.add(DynamicTest.dynamicTest("memory is flat across epochs", () -> flatMemory(be)));
         t.add(DynamicTest.dynamicTest("divergence is reported", () -> divergence(be)));
         t.add(DynamicTest.dynamicTest("batches gathered on the device equal the host's", () -> deviceBatches(be)));
+        for (DType dt : List.of(DType.FLOAT32, DType.FLOAT64)) {
+            t.add(DynamicTest.dynamicTest(dt + " reading results every 3 steps changes nothing",
+                    () -> windowedReads(be, dt)));
+        }
+        t.add(DynamicTest.dynamicTest("divergence is reported when results are read every 4 steps",
+                () -> windowedDivergence(be)));
         return t.stream();
+    }
+
+    /** What the listener and the metrics saw, and the final weights, for one run. */
+    private record Seen(List<String> batches, List<String> epochs, double[] weights) {
+    }
+
+    /**
+     * Softmax cross-entropy (labels), BCE with logits (0/1 float targets) and squared error (no accuracy), each
+     * trained with results read every step and every 3 steps: the same onBatch calls, epoch metrics and weights,
+     * bit for bit. 29 examples in batches of 4: windows end mid-epoch, and the last batch is partial.
+     */
+    private static void windowedReads(Backend be, DType dt) {
+        Net.assumeSupported(be, dt);
+        Dataset blobs = blobs(10, 71).head(29);
+        for (int kind = 0; kind < 3; kind++) {
+            Dataset data = kind == 1 ? blobs.oneVsRest(1) : blobs;
+            if (kind == 2) {
+                float[] x = new float[58], y = new float[29];
+                for (int i = 0; i < 29; i++) {
+                    x[2 * i] = i / 29f;
+                    x[2 * i + 1] = (i % 5) / 5f;
+                    y[i] = x[2 * i] - x[2 * i + 1];
+                }
+                data = Dataset.regression(x, new int[] {2}, y, 1);
+            }
+            Seen every = windowedRun(be, dt, kind, data, 1), third = windowedRun(be, dt, kind, data, 3);
+            assertEquals(every.batches(), third.batches(), "onBatch calls, loss kind " + kind);
+            assertEquals(every.epochs(), third.epochs(), "epoch metrics, loss kind " + kind);
+            Net.assertIdentical("weights, loss kind " + kind, every.weights(), third.weights());
+        }
+    }
+
+    private static Seen windowedRun(Backend be, DType dt, int kind, Dataset data, int syncEvery) {
+        List<String> batches = new ArrayList<>(), epochs = new ArrayList<>();
+        int outputs = kind == 0 ? 3 : 1;
+        try (Sequential m = Sequential.builder(be, dt).seed(72).dense(2, 6).relu().dense(6, outputs).build();
+             Adam opt = Adam.adam(m.parameters(), 0.02)) {
+            dev.backprop.loss.Loss loss = kind == 0 ? new SoftmaxCrossEntropy()
+                    : kind == 1 ? new BinaryCrossEntropyWithLogits() : new SquaredError();
+            Trainer tr = Trainer.builder(m, loss, opt).batchSize(4).seed(73).syncEvery(syncEvery).build();
+            tr.fit(data, null, 3, new dev.backprop.train.EpochListener() {
+                @Override
+                public void onEpoch(EpochMetrics e) {
+                    epochs.add(e.epoch() + " " + e.trainLoss() + " " + e.trainAccuracy() + " " + e.examples());
+                }
+
+                @Override
+                public void onBatch(int epoch, int batch, int of, double value) {
+                    batches.add(epoch + "/" + batch + "/" + of + " " + value);
+                }
+            });
+            return new Seen(batches, epochs, m.parameters().get("0.weight").value().toDoubles());
+        }
+    }
+
+    private static void windowedDivergence(Backend be) {
+        Dataset data = blobs(5, 50).oneVsRest(0);
+        try (Sequential m = Sequential.builder(be, DType.FLOAT32).seed(51).dense(2, 1).build();
+             Sgd opt = new Sgd(m.parameters(), 1e25)) {
+            Trainer tr = Trainer.builder(m, new SquaredError(), opt).batchSize(5).seed(52).syncEvery(4).build();
+            BackpropException e = assertThrows(BackpropException.class, () -> tr.fit(data, null, 5, null));
+            assertTrue(e.getMessage().contains("diverged") && e.getMessage().contains("read every 4 steps"),
+                    e.getMessage());
+        }
     }
 
     /** An epoch of shuffled batches (the last one partial) through both placements of a BatchLoader, bit for bit. */
