@@ -127,48 +127,29 @@ public final class Trainer {
         return m;
     }
 
-    /** Returns {loss sum weighted as for the epoch mean, correct count, 1 if the loss classifies}. */
+    /**
+     * Returns {loss sum weighted as for the epoch mean, correct count, 1 if the loss classifies}. Each step's loss
+     * (and the predictions it is scored on) stays on the device in a {@link StepWindow} until {@link #syncEvery}
+     * steps are recorded; the window is read before the last of them is applied (so with {@code syncEvery == 1} a
+     * diverging step never is), and the listener hears of them after it.
+     */
     private double[] runEpoch(Dataset train, EpochListener listener, BatchLoader loader) {
         int[] order = Batches.order(train.size(), seed, epoch, shuffle);
-        if (syncEvery > 1) {
-            return runEpochWindowed(train, order, listener, loader);
-        }
-        int batches = (train.size() + batchSize - 1) / batchSize;
-        double lossSum = 0, correct = 0, classifies = 0;
-        for (int b = 0; b < batches; b++) {
-            int from = b * batchSize, to = Math.min(train.size(), from + batchSize);
-            double[] r = step(train, order, from, to, b + 1, loader);
-            lossSum += r[0];
-            correct += r[1];
-            classifies = r[2];
-            if (listener != null) {
-                listener.onBatch(epoch + 1, b + 1, batches, r[0] / weight(to - from));
-            }
-        }
-        return new double[] {lossSum, correct, classifies};
-    }
-
-    /**
-     * {@link #runEpoch} reading results every {@link #syncEvery} steps: each step's loss (and the predictions it
-     * is scored on) stays on the device until the window fills, so the host queues steps without waiting.
-     */
-    private double[] runEpochWindowed(Dataset train, int[] order, EpochListener listener, BatchLoader loader) {
         int batches = (train.size() + batchSize - 1) / batchSize;
         double lossSum = 0, correct = 0, classifies = 0;
         try (StepWindow window = new StepWindow(loss, backend, dtype, syncEvery, batchSize)) {
             for (int b = 0; b < batches; b++) {
                 int from = b * batchSize, to = Math.min(train.size(), from + batchSize);
-                stepDeferred(train, order, from, to, b + 1, loader, window);
-                if (!window.full() && b + 1 < batches) {
-                    continue;
+                forwardBackward(train, order, from, to, b + 1, loader, window);
+                List<StepWindow.Step> done = window.full() || b + 1 == batches ? window.read() : List.of();
+                for (StepWindow.Step st : done) {
+                    checkFinite(st, b + 1);
                 }
-                for (StepWindow.Step st : window.read()) {
-                    if (!Double.isFinite(st.loss())) {
-                        throw new BackpropException("training diverged: the " + loss.name() + " loss is " + st.loss()
-                                + " in epoch " + (epoch + 1) + ", batch " + st.batch() + " (seen at batch " + (b + 1)
-                                + ": results are read every " + syncEvery + " steps, so the parameters already hold "
-                                + "the later steps' values); lower the learning rate or check the data");
-                    }
+                if (clipNorm > 0) {
+                    GradientClipping.clipByGlobalNorm(optimizer.parameters().values(), clipNorm);
+                }
+                optimizer.step();
+                for (StepWindow.Step st : done) {
                     lossSum += st.loss() * weight(st.rows());
                     correct += st.correct().orElse(0);
                     classifies = st.correct().isPresent() ? 1 : 0;
@@ -181,10 +162,19 @@ public final class Trainer {
         return new double[] {lossSum, correct, classifies};
     }
 
-    /** A {@link #step} whose loss and predictions go to {@code window} instead of the host. */
-    @SuppressWarnings("try")
-    private void stepDeferred(Dataset data, int[] order, int from, int to, int batchNumber, BatchLoader loader,
-                              StepWindow window) {
+    private void checkFinite(StepWindow.Step st, int current) {
+        if (!Double.isFinite(st.loss())) {
+            throw new BackpropException("training diverged: the " + loss.name() + " loss is " + st.loss()
+                    + " in epoch " + (epoch + 1) + ", batch " + st.batch() + (st.batch() == current ? ""
+                    : " (seen at batch " + current + ": results are read every " + syncEvery + " steps, so the "
+                    + "parameters hold the steps in between)") + "; lower the learning rate or check the data");
+        }
+    }
+
+    /** Zeroes the gradients, then forward and backward on one tape; the results go to {@code window}. */
+    @SuppressWarnings("try") // the tape frees the step's memory when closed; it needs no reference
+    private void forwardBackward(Dataset data, int[] order, int from, int to, int batchNumber, BatchLoader loader,
+                                 StepWindow window) {
         optimizer.zeroGrad();
         try (Tape tape = Tape.open()) {
             Tensor[] xy = batch(data, order, from, to, loader);
@@ -193,10 +183,6 @@ public final class Trainer {
             l.backward();
             window.record(tape, batchNumber, l.value(), out.value(), xy[1], to - from);
         }
-        if (clipNorm > 0) {
-            GradientClipping.clipByGlobalNorm(optimizer.parameters().values(), clipNorm);
-        }
-        optimizer.step();
     }
 
     /** The batch's features and targets on the backend (from the loader for FLOAT32 models). */
@@ -212,32 +198,6 @@ public final class Trainer {
     /** How a batch's loss value is weighted in the per-example mean: by its size under a mean reduction. */
     private double weight(int batch) {
         return loss.reduction() == Reduction.MEAN ? batch : 1;
-    }
-
-    @SuppressWarnings("try") // the tape and scope free memory when closed; they need no reference
-    private double[] step(Dataset data, int[] order, int from, int to, int batchNumber, BatchLoader loader) {
-        optimizer.zeroGrad();
-        double value;
-        OptionalLong correct;
-        try (Tape tape = Tape.open()) {
-            Tensor[] xy = batch(data, order, from, to, loader);
-            Tensor x = xy[0], y = xy[1];
-            Variable out = model.forward(Variable.constant(x));
-            Variable l = loss.compute(out, y);
-            value = l.value().item();
-            if (!Double.isFinite(value)) {
-                throw new BackpropException("training diverged: the " + loss.name() + " loss is " + value
-                        + " in epoch " + (epoch + 1) + ", batch " + batchNumber + "; lower the learning rate or check "
-                        + "the data");
-            }
-            l.backward();
-            correct = loss.countCorrect(out.value(), y);
-        }
-        if (clipNorm > 0) {
-            GradientClipping.clipByGlobalNorm(optimizer.parameters().values(), clipNorm);
-        }
-        optimizer.step();
-        return new double[] {value * weight(to - from), correct.orElse(0), correct.isPresent() ? 1 : 0};
     }
 
     /** The model's mean loss and accuracy on {@code data}, without recording gradients. */

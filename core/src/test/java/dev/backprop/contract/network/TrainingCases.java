@@ -341,9 +341,12 @@ final class TrainingCases {
         Dataset data = blobs(5, 50).oneVsRest(0);
         try (Sequential m = Sequential.builder(be, DType.FLOAT32).seed(51).dense(2, 1).build();
              Sgd opt = new Sgd(m.parameters(), 1e25)) {
-            Trainer tr = Trainer.builder(m, new SquaredError(), opt).batchSize(5).seed(52).build();
+            Trainer tr = Trainer.builder(m, new SquaredError(), opt).batchSize(5).seed(52).syncEvery(1).build();
             BackpropException e = assertThrows(BackpropException.class, () -> tr.fit(data, null, 5, null));
             assertTrue(e.getMessage().contains("diverged"), e.getMessage());
+            for (double w : m.parameters().get("0.weight").value().toDoubles()) {
+                assertTrue(Double.isFinite(w), "reading every step, the diverging step is not applied: " + w);
+            }
         }
     }
 }
