@@ -7,9 +7,10 @@ import static dev.backprop.cuda.CudaKernel.floating;
 
 /**
  * Sums, means and maxima over all elements, rows or columns, and argmax per row (kernels in
- * {@code reduce.cu}). Multi-pass reductions keep their partial results in scratch blocks from the caching
- * allocator; the number of partials depends only on the shape, so results are the same on every run and
- * every GPU. MEAN sums in the partial passes and divides once at the end.
+ * {@code reduce.cu}). A whole-array reduction of at most {@link #ELEMENTS_PER_PARTIAL} elements (a batch's losses)
+ * is one launch of the row kernel; larger ones and tall column reductions take two passes, which keep their
+ * partial results in scratch blocks from the caching allocator. The number of partials depends only on the shape,
+ * so results are the same on every run and every GPU. MEAN sums in the partial passes and divides once at the end.
  */
 final class CudaReductions {
     /** Most partial results of a whole-array reduction (the final pass is one block over them). */
@@ -53,6 +54,12 @@ final class CudaReductions {
 
     private void all(ReduceOp op, long n, CudaBuffer x, long xOffset, CudaBuffer out, long outOffset) {
         int partials = partialsFor(n);
+        if (partials == 1) { // one block does it all: the row kernel over a single row of n (a batch's losses)
+            launch.launch(floating(x.dtype(), CudaKernel.REDUCE_ROWS_F32, CudaKernel.REDUCE_ROWS_F64), 1, 1,
+                    CudaLaunch.BLOCK, 1, CudaOpCodes.reduce(op), 1, (int) n, x.at(xOffset), out.at(outOffset),
+                    (double) n);
+            return;
+        }
         CudaMemory.Block scratch = memory.allocate((long) partials * x.dtype().byteSize());
         try {
             launch.launch(floating(x.dtype(), CudaKernel.REDUCE_ALL_PARTIAL_F32, CudaKernel.REDUCE_ALL_PARTIAL_F64),
