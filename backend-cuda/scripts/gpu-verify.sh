@@ -21,6 +21,8 @@
 #   6. `backprop backends`, then `train` on cpu (the accuracy to match) and side by side with PyTorch eager on
 #      the GPU, REPEATS times alternately (benchmarks/pytorch/side_by_side.sh): median epoch times, their
 #      ratio, and test accuracies (<output>/training.txt)
+#   7. StepProfile: an epoch's wall time against the host's queuing time, and the host time of each SPI call
+#      per step (<output>/step-profile.txt), to see whether the step is launch-bound
 # Every stage ends with <output>/summary.txt, the lines that answer issue 8's "Done when".
 #
 # The exit status is 0 only when every step passed; the speed targets are reported, not enforced.
@@ -269,6 +271,12 @@ gap = abs(statistics.median(accs) - cpu_acc) * 100
 print(f"test accuracy: {device} {statistics.median(accs):.4f}, cpu {cpu_acc:.4f}: {gap:.2f} points apart "
       f"({'within' if gap <= 0.5 else 'NOT within'} 0.5, as issue 8 asks)")
 PY
+
+    say "7. where a training step's time goes (StepProfile on $device)"
+    limited 120 "$JAVA" "${FLAGS[@]}" -cp "$CP" dev.backprop.cuda.StepProfile "$device" 5 2>&1 \
+        | grep -v '^WARNING: Using incubator' | tee "$OUTDIR/step-profile.txt"
+    (( PIPESTATUS[0] == 0 )) || { status=1; note "StepProfile failed"; }
+    grep -E '^epoch of|^all SPI' "$OUTDIR/step-profile.txt" | sed 's/^/step profile: /' >> "$OUTDIR/summary.txt"
 fi
 
 say "done in $((SECONDS - started)) s: status $status (0 = every step passed); outputs in $OUTDIR"
