@@ -18,7 +18,8 @@ import java.util.OptionalLong;
  * after every step by one wait per window; the copies are device-side and asynchronous.
  *
  * <p>Whether the loss classifies is found on the first step recorded, by counting its correct predictions at
- * once; a regression loss then keeps only the losses.
+ * once; a regression loss then keeps only the losses. With a capacity of 1 nothing but the loss is copied: the
+ * window is read before the batch tensors change, so correct counts are taken at once.
  */
 final class StepWindow implements AutoCloseable {
     /** One step's results on the host. */
@@ -37,8 +38,9 @@ final class StepWindow implements AutoCloseable {
     private Tensor targets;
     private long outputSlot;
     private long targetSlot;
+    /** Correct counts already known at {@link #record}: the first step's, and every step's when capacity is 1. */
+    private final OptionalLong[] known;
     private Boolean classifies;
-    private OptionalLong firstCorrect;
     private int count;
 
     /**
@@ -54,6 +56,7 @@ final class StepWindow implements AutoCloseable {
         this.rows = new int[capacity];
         this.outDims = new int[capacity][];
         this.targetDims = new int[capacity][];
+        this.known = new OptionalLong[capacity];
     }
 
     /**
@@ -64,17 +67,20 @@ final class StepWindow implements AutoCloseable {
     void record(Tape tape, int batch, Tensor lossValue, Tensor out, Tensor target, int batchRows) {
         int slot = count;
         Elementwise.copy(lossValue.reshape(1), losses.rows(slot, slot + 1));
+        known[slot] = null;
+        if (classifies == null || capacity == 1) { // read before the batch tensors change: count now
+            known[slot] = loss.countCorrect(out, target);
+        }
         if (classifies == null) {
-            firstCorrect = loss.countCorrect(out, target);
-            classifies = firstCorrect.isPresent();
-            if (classifies) {
+            classifies = known[slot].isPresent();
+            if (classifies && capacity > 1) {
                 outputSlot = out.size() / batchRows * maxRows;
                 targetSlot = target.size() / batchRows * maxRows;
                 outputs = tape.keep(Tensor.empty(out.backend(), out.dtype(), Math.toIntExact(outputSlot * capacity)));
                 targets = tape.keep(Tensor.empty(target.backend(), target.dtype(),
                         Math.toIntExact(targetSlot * capacity)));
             }
-        } else if (classifies) {
+        } else if (classifies && known[slot] == null) {
             copyInto(out, outputs, slot * outputSlot);
             copyInto(target, targets, slot * targetSlot);
         }
@@ -95,11 +101,6 @@ final class StepWindow implements AutoCloseable {
         return count == capacity;
     }
 
-    /** Whether nothing is waiting to be read. */
-    boolean isEmpty() {
-        return count == 0;
-    }
-
     /** Brings the recorded steps to the host (one wait for the device) and empties the window. */
     List<Step> read() {
         List<Step> out = new ArrayList<>(count);
@@ -109,9 +110,8 @@ final class StepWindow implements AutoCloseable {
         double[] values = losses.rows(0, count).toDoubles();
         for (int i = 0; i < count; i++) {
             OptionalLong correct;
-            if (firstCorrect != null) {
-                correct = firstCorrect;
-                firstCorrect = null;
+            if (known[i] != null) {
+                correct = known[i];
             } else if (Boolean.TRUE.equals(classifies)) {
                 correct = loss.countCorrect(view(outputs, i * outputSlot, outDims[i]),
                         view(targets, i * targetSlot, targetDims[i]));
