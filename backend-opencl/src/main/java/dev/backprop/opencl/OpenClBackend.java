@@ -15,6 +15,8 @@ import org.jocl.Pointer;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * The {@code opencl} backend: one device, one context, one in-order command queue. It wires buffers
@@ -32,6 +34,7 @@ import java.util.Map;
 public final class OpenClBackend implements Backend {
     private final OpenClRuntime rt;
     private final OpenClMemory memory;
+    private final OpenClStaging staging;
     private final OpenClGemm gemm;
     private final OpenClElementwise elementwise;
     private final OpenClReductions reductions;
@@ -44,6 +47,7 @@ public final class OpenClBackend implements Backend {
     OpenClBackend(OpenClRuntime rt, String gemmVariant) {
         this.rt = rt;
         this.memory = new OpenClMemory(rt);
+        this.staging = new OpenClStaging(rt);
         this.gemm = new OpenClGemm(rt, gemmVariant);
         this.elementwise = new OpenClElementwise(rt);
         this.reductions = new OpenClReductions(rt, this);
@@ -134,36 +138,57 @@ public final class OpenClBackend implements Backend {
     @Override
     public synchronized void upload(float[] src, int srcOffset, Buffer dst, long dstOffset, int length) {
         ensureOpen();
-        memory.write(Pointer.to(src).withByteOffset((long) srcOffset * Float.BYTES), cl(dst), dstOffset, length);
+        Objects.checkFromIndexSize(srcOffset, length, src.length); // JOCL would read past the array
+        upload(slot -> slot.asFloatBuffer().put(src, srcOffset, length),
+                () -> Pointer.to(src).withByteOffset((long) srcOffset * Float.BYTES), cl(dst), dstOffset, length);
     }
 
     @Override
     public synchronized void upload(double[] src, int srcOffset, Buffer dst, long dstOffset, int length) {
         ensureOpen();
-        memory.write(Pointer.to(src).withByteOffset((long) srcOffset * Double.BYTES), cl(dst), dstOffset, length);
+        Objects.checkFromIndexSize(srcOffset, length, src.length); // JOCL would read past the array
+        upload(slot -> slot.asDoubleBuffer().put(src, srcOffset, length),
+                () -> Pointer.to(src).withByteOffset((long) srcOffset * Double.BYTES), cl(dst), dstOffset, length);
     }
 
     @Override
     public synchronized void upload(int[] src, int srcOffset, Buffer dst, long dstOffset, int length) {
         ensureOpen();
-        memory.write(Pointer.to(src).withByteOffset((long) srcOffset * Integer.BYTES), cl(dst), dstOffset, length);
+        Objects.checkFromIndexSize(srcOffset, length, src.length); // JOCL would read past the array
+        upload(slot -> slot.asIntBuffer().put(src, srcOffset, length),
+                () -> Pointer.to(src).withByteOffset((long) srcOffset * Integer.BYTES), cl(dst), dstOffset, length);
+    }
+
+    /** Through the staging ring when it fits a slot (no wait for the queue), else a blocking write. */
+    private void upload(OpenClStaging.Source fill, Supplier<Pointer> array, OpenClBuffer dst, long dstOffset,
+                        int length) {
+        if (length == 0) {
+            return;
+        }
+        int size = dst.dtype().byteSize();
+        if (!staging.write(fill, (long) length * size, dst.mem(), dstOffset * size)) {
+            memory.write(array.get(), dst, dstOffset, length);
+        }
     }
 
     @Override
     public synchronized void download(Buffer src, long srcOffset, float[] dst, int dstOffset, int length) {
         ensureOpen();
+        Objects.checkFromIndexSize(dstOffset, length, dst.length); // JOCL would write past the array
         memory.read(cl(src), srcOffset, Pointer.to(dst).withByteOffset((long) dstOffset * Float.BYTES), length);
     }
 
     @Override
     public synchronized void download(Buffer src, long srcOffset, double[] dst, int dstOffset, int length) {
         ensureOpen();
+        Objects.checkFromIndexSize(dstOffset, length, dst.length); // JOCL would write past the array
         memory.read(cl(src), srcOffset, Pointer.to(dst).withByteOffset((long) dstOffset * Double.BYTES), length);
     }
 
     @Override
     public synchronized void download(Buffer src, long srcOffset, int[] dst, int dstOffset, int length) {
         ensureOpen();
+        Objects.checkFromIndexSize(dstOffset, length, dst.length); // JOCL would write past the array
         memory.read(cl(src), srcOffset, Pointer.to(dst).withByteOffset((long) dstOffset * Integer.BYTES), length);
     }
 
@@ -204,6 +229,7 @@ public final class OpenClBackend implements Backend {
             rt.finish();
         } finally {
             try {
+                staging.close();
                 memory.releaseAll();
                 reductions.close();
             } finally {

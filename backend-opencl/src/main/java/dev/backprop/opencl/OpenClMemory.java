@@ -18,8 +18,9 @@ import java.util.Set;
  * fills, and the accounting behind {@link #stats()}. The backend calls it under its lock.
  *
  * <p>Transfers from and to Java arrays are blocking ({@code blocking_write}/{@code blocking_read} true): the
- * array may change as soon as the call returns, and a download must see all queued work. Copies and fills
- * are queued like kernels.
+ * array may change as soon as the call returns, and a download must see all queued work. (Uploads that fit a
+ * slot of {@link OpenClStaging} go through it instead and do not wait.) Copies and fills are queued like
+ * kernels.
  */
 final class OpenClMemory {
     private final OpenClRuntime rt;

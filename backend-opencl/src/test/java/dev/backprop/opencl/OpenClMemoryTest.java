@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * OpenCL specifics of memory and programs: a buffer over the device's single-allocation limit is an
  * out-of-memory error that leaves the backend usable; the platform's sizes of the live {@code cl_mem} objects
  * match the backend's own count; empty buffers hold no {@code cl_mem}; programs are built once and reused; a
- * kernel that does not compile reports its build log.
+ * kernel that does not compile reports its build log; staged uploads land in order, and host array ranges are
+ * checked.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class OpenClMemoryTest {
@@ -51,6 +52,62 @@ class OpenClMemoryTest {
             float[] back = new float[3];
             be.download(b, 0, back, 0, 3);
             assertArrayEquals(new float[] {1, 2, 3}, back);
+        } finally {
+            be.release(b);
+        }
+    }
+
+    /**
+     * Uploads through the staging ring: more uploads than slots in a row, each source array overwritten as soon
+     * as the call returns, one overwriting another's range, a kernel reading an upload just queued, and an upload
+     * larger than a slot (the blocking path); then one download sees every value where it belongs.
+     */
+    @Test
+    void stagedUploadsLandInOrderAndTheSourceMayChangeAtOnce() {
+        int n = 1000, rounds = 3 * OpenClStaging.SLOTS + 1;
+        Buffer b = be.allocate(DType.FLOAT32, (long) n * rounds);
+        Buffer sum = be.allocate(DType.FLOAT32, 1);
+        Buffer big = be.allocate(DType.INT32, OpenClStaging.SLOT_BYTES / 4 + 7);
+        try {
+            float[] src = new float[n];
+            for (int r = 0; r < rounds; r++) {
+                java.util.Arrays.fill(src, r + 1);
+                be.upload(src, 0, b, (long) r * n, n);
+                java.util.Arrays.fill(src, -99); // the upload must already hold its own copy
+            }
+            java.util.Arrays.fill(src, 7);
+            be.upload(src, 0, b, 0, n / 2);     // overwrites half of round 0's range, after it
+            be.reduce(dev.backprop.backend.ReduceOp.SUM, dev.backprop.backend.ReduceAxis.ALL, 1, n, b, 0, sum, 0);
+            float[] back = new float[n * rounds];
+            be.download(b, 0, back, 0, n * rounds);
+            for (int i = 0; i < back.length; i++) {
+                float want = i < n / 2 ? 7 : i / n + 1;
+                assertEquals(want, back[i], "element " + i);
+            }
+            float[] total = new float[1];
+            be.download(sum, 0, total, 0, 1);
+            assertEquals(7 * (n / 2) + (n - n / 2), total[0], "the kernel saw the upload queued before it");
+            int[] ints = new int[OpenClStaging.SLOT_BYTES / 4 + 7];
+            for (int i = 0; i < ints.length; i++) {
+                ints[i] = i ^ 0x5a5a;
+            }
+            be.upload(ints, 0, big, 0, ints.length);
+            int[] intsBack = new int[ints.length];
+            be.download(big, 0, intsBack, 0, ints.length);
+            assertArrayEquals(ints, intsBack, "an upload larger than a slot");
+        } finally {
+            be.release(b);
+            be.release(sum);
+            be.release(big);
+        }
+    }
+
+    @Test
+    void hostArrayRangesAreChecked() {
+        Buffer b = be.allocate(DType.FLOAT32, 8);
+        try {
+            assertThrows(IndexOutOfBoundsException.class, () -> be.upload(new float[4], 2, b, 0, 3));
+            assertThrows(IndexOutOfBoundsException.class, () -> be.download(b, 0, new float[4], 2, 3));
         } finally {
             be.release(b);
         }
