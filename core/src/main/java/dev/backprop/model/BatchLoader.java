@@ -2,6 +2,7 @@ package dev.backprop.model;
 
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
+import dev.backprop.backend.DeviceOutOfMemoryException;
 import dev.backprop.backend.DeviceType;
 import dev.backprop.data.Dataset;
 import dev.backprop.tensor.Elementwise;
@@ -47,8 +48,9 @@ public final class BatchLoader implements AutoCloseable {
          */
         DEVICE,
         /**
-         * {@link #DEVICE} on a GPU or accelerator when the data set takes at most a quarter of its memory,
-         * otherwise {@link #HOST} (on the cpu backend the two do the same work, and HOST copies less).
+         * {@link #DEVICE} on a GPU or accelerator when the data set takes at most a quarter of its memory (and
+         * the device then has room for it), otherwise {@link #HOST} (on the cpu backend the two do the same work,
+         * and HOST copies less).
          */
         AUTO
     }
@@ -89,32 +91,45 @@ public final class BatchLoader implements AutoCloseable {
         this.featureSize = data.featureSize();
         this.targetSize = data.hasLabels() ? 1 : data.targetSize();
         boolean resident = placement == Placement.DEVICE || placement == Placement.AUTO && pays(data, backend);
-        this.hostFeatures = resident ? null : new float[Math.multiplyExact(batchSize, featureSize)];
-        this.hostLabels = resident || !data.hasLabels() ? null : new int[batchSize];
-        this.hostTargets = resident || data.hasLabels() ? null : new float[Math.multiplyExact(batchSize, targetSize)];
         Tensor[] made = new Tensor[5];
         try {
             made[0] = Tensor.empty(backend, DType.FLOAT32, batchSize, featureSize);
             made[1] = targetTensor(backend, batchSize);
             if (resident) {
-                made[2] = Tensor.empty(backend, DType.INT32, batchSize);
-                made[3] = Tensor.empty(backend, DType.FLOAT32, data.size(), featureSize);
-                made[4] = targetTensor(backend, data.size());
-                uploadAll(made[3], made[4]);
-            }
-        } catch (RuntimeException e) {
-            for (Tensor t : made) {
-                if (t != null) {
-                    t.close();
+                try {
+                    made[2] = Tensor.empty(backend, DType.INT32, batchSize);
+                    made[3] = Tensor.empty(backend, DType.FLOAT32, data.size(), featureSize);
+                    made[4] = targetTensor(backend, data.size());
+                    uploadAll(made[3], made[4]);
+                } catch (DeviceOutOfMemoryException e) {
+                    if (placement != Placement.AUTO) {
+                        throw e;
+                    }
+                    closeAll(made, 2); // AUTO: the device is fuller than its size said; gather on the host
+                    resident = false;
                 }
             }
+        } catch (RuntimeException e) {
+            closeAll(made, 0);
             throw e;
         }
+        this.hostFeatures = resident ? null : new float[Math.multiplyExact(batchSize, featureSize)];
+        this.hostLabels = resident || !data.hasLabels() ? null : new int[batchSize];
+        this.hostTargets = resident || data.hasLabels() ? null : new float[Math.multiplyExact(batchSize, targetSize)];
         this.features = made[0];
         this.targets = made[1];
         this.indices = made[2];
         this.allFeatures = made[3];
         this.allTargets = made[4];
+    }
+
+    private static void closeAll(Tensor[] made, int from) {
+        for (int i = from; i < made.length; i++) {
+            if (made[i] != null) {
+                made[i].close();
+                made[i] = null;
+            }
+        }
     }
 
     /** Whether {@link Placement#AUTO} puts {@code data} on {@code backend}'s device. */

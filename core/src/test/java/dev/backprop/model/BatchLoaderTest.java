@@ -125,4 +125,41 @@ class BatchLoaderTest {
             assertFalse(l.resident(), "the reference backend computes on the host");
         }
     }
+
+    /** The reference backend posing as a 1 GiB GPU that runs out of memory above {@code limit} elements. */
+    private dev.backprop.backend.Backend smallGpu(long limit) {
+        return (dev.backprop.backend.Backend) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {dev.backprop.backend.Backend.class}, (p, m, a) -> {
+                    if (m.getName().equals("device")) {
+                        return new dev.backprop.backend.DeviceInfo("test GPU", dev.backprop.backend.DeviceType.GPU,
+                                1L << 30, java.util.Map.of());
+                    }
+                    if (m.getName().equals("allocate") && (long) a[1] > limit) {
+                        throw new dev.backprop.backend.DeviceOutOfMemoryException("test: " + a[1] + " elements");
+                    }
+                    try {
+                        return m.invoke(backend, a);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    @Test
+    void automaticPlacementUsesAGpuAndFallsBackToTheHostWhenItIsFull() {
+        Dataset d = ModelFixtures.classification(40, 3, 2, 5);
+        int[] order = d.identityOrder();
+        try (BatchLoader roomy = new BatchLoader(d, smallGpu(1000), 8, BatchLoader.Placement.AUTO)) {
+            assertTrue(roomy.resident(), "a small data set goes to a GPU");
+        }
+        try (BatchLoader full = new BatchLoader(d, smallGpu(100), 8, BatchLoader.Placement.AUTO)) {
+            assertFalse(full.resident(), "the data set did not fit: batches are gathered on the host");
+            float[] want = new float[24];
+            d.gatherFeatures(order, 8, 16, want);
+            assertArrayEquals(want, full.load(order, 8, 16).features().toFloatArray());
+        }
+        assertThrows(dev.backprop.backend.DeviceOutOfMemoryException.class,
+                () -> new BatchLoader(d, smallGpu(100), 8, BatchLoader.Placement.DEVICE));
+        assertEquals(0, backend.memoryStats().liveBuffers(), "nothing left behind, the failed loader's tensors included");
+    }
 }
