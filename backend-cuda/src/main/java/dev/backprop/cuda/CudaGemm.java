@@ -7,8 +7,6 @@ import jcuda.jcublas.JCublas2;
 import jcuda.jcublas.cublasOperation;
 import jcuda.jcublas.cublasStatus;
 
-import java.util.function.IntSupplier;
-
 /**
  * GEMM through cuBLAS. cuBLAS is column-major and Backprop row-major; a row-major {@code m × n} matrix with
  * row stride {@code ld} is exactly a column-major {@code n × m} matrix with leading dimension {@code ld}, its
@@ -79,28 +77,33 @@ final class CudaGemm {
         CUdeviceptr first = b.at(bOffset);
         CUdeviceptr second = a.at(aOffset);
         CUdeviceptr out = c.at(cOffset);
-        String call = batch == 1 ? (f32 ? "cublasSgemm" : "cublasDgemm")
-                : (f32 ? "cublasSgemmStridedBatched" : "cublasDgemmStridedBatched");
-        IntSupplier run = batch == 1
-                ? () -> f32
-                ? JCublas2.cublasSgemm(context.cublas, p.opFirst(), p.opSecond(), p.rows(), p.cols(), p.k(),
-                alphaP, first, p.ldFirst(), second, p.ldSecond(), betaP, out, p.ldc())
-                : JCublas2.cublasDgemm(context.cublas, p.opFirst(), p.opSecond(), p.rows(), p.cols(), p.k(),
-                alphaP, first, p.ldFirst(), second, p.ldSecond(), betaP, out, p.ldc())
-                : () -> f32
-                ? JCublas2.cublasSgemmStridedBatched(context.cublas, p.opFirst(), p.opSecond(), p.rows(),
-                p.cols(), p.k(), alphaP, first, p.ldFirst(), p.strideFirst(), second, p.ldSecond(),
-                p.strideSecond(), betaP, out, p.ldc(), p.strideC(), batch)
-                : JCublas2.cublasDgemmStridedBatched(context.cublas, p.opFirst(), p.opSecond(), p.rows(),
-                p.cols(), p.k(), alphaP, first, p.ldFirst(), p.strideFirst(), second, p.ldSecond(),
-                p.strideSecond(), betaP, out, p.ldc(), p.strideC(), batch);
-        int status = run.getAsInt();
+        int status = cublas(p, f32, batch, alphaP, first, second, betaP, out);
         if (status == cublasStatus.CUBLAS_STATUS_ALLOC_FAILED) { // its workspace: free the cache and retry once
             trimCache.run();
-            status = run.getAsInt();
+            status = cublas(p, f32, batch, alphaP, first, second, betaP, out);
         }
         if (status != cublasStatus.CUBLAS_STATUS_SUCCESS) { // the message is built only on failure (hot path)
+            String call = (f32 ? "cublasS" : "cublasD") + (batch == 1 ? "gemm" : "gemmStridedBatched");
             CudaCheck.checkCublas(status, call + "(m=" + m + ", n=" + n + ", k=" + k + ", batch=" + batch + ")");
         }
+    }
+
+    /** The planned call: {@code S/Dgemm}, or its strided-batched form for {@code batch > 1}; returns the status. */
+    private int cublas(Call p, boolean f32, int batch, Pointer alpha, CUdeviceptr first, CUdeviceptr second,
+                       Pointer beta, CUdeviceptr out) {
+        if (batch == 1) {
+            return f32
+                    ? JCublas2.cublasSgemm(context.cublas, p.opFirst(), p.opSecond(), p.rows(), p.cols(), p.k(),
+                    alpha, first, p.ldFirst(), second, p.ldSecond(), beta, out, p.ldc())
+                    : JCublas2.cublasDgemm(context.cublas, p.opFirst(), p.opSecond(), p.rows(), p.cols(), p.k(),
+                    alpha, first, p.ldFirst(), second, p.ldSecond(), beta, out, p.ldc());
+        }
+        return f32
+                ? JCublas2.cublasSgemmStridedBatched(context.cublas, p.opFirst(), p.opSecond(), p.rows(), p.cols(),
+                p.k(), alpha, first, p.ldFirst(), p.strideFirst(), second, p.ldSecond(), p.strideSecond(), beta,
+                out, p.ldc(), p.strideC(), batch)
+                : JCublas2.cublasDgemmStridedBatched(context.cublas, p.opFirst(), p.opSecond(), p.rows(), p.cols(),
+                p.k(), alpha, first, p.ldFirst(), p.strideFirst(), second, p.ldSecond(), p.strideSecond(), beta,
+                out, p.ldc(), p.strideC(), batch);
     }
 }
