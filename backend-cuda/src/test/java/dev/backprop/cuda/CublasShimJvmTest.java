@@ -1,23 +1,19 @@
 package dev.backprop.cuda;
 
+import dev.backprop.testing.ChildJvm;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.File;
 import java.io.IOException;
-import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -61,25 +57,11 @@ class CublasShimJvmTest {
         }
     }
 
-    /**
-     * This JVM's class path: {@code java.class.path} (surefire) plus the URLs of the loader that loaded the
-     * tests (JUnit's console launcher loads them from its {@code --class-path} through a URLClassLoader).
-     */
-    static String childClassPath() throws Exception {
-        Set<String> entries = new LinkedHashSet<>(List.of(System.getProperty("java.class.path").split(File.pathSeparator)));
-        if (ShimJvmMain.class.getClassLoader() instanceof URLClassLoader loader) {
-            for (URL url : loader.getURLs()) {
-                entries.add(Path.of(url.toURI()).toString());
-            }
-        }
-        return String.join(File.pathSeparator, entries);
-    }
-
     private static Map<String, String> runChild(String cublasPath, int driverVersion) throws Exception {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         Path tmp = Files.createDirectories(work.resolve("tmp-" + driverVersion + "-" + cublasPath.hashCode()));
         List<String> cmd = new ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED",
-                "-Djava.io.tmpdir=" + tmp, "-Dbackprop.cuda.cublas=" + cublasPath, "-cp", childClassPath(),
+                "-Djava.io.tmpdir=" + tmp, "-Dbackprop.cuda.cublas=" + cublasPath, "-cp", ChildJvm.classPath(ShimJvmMain.class),
                 ShimJvmMain.class.getName(), Integer.toString(driverVersion)));
         Map<String, String> env = new HashMap<>();
         env.put("LD_LIBRARY_PATH", "");

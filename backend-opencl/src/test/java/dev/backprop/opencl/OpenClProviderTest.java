@@ -5,6 +5,7 @@ import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.BackendUnavailableException;
 import dev.backprop.backend.DeviceType;
 import dev.backprop.backend.Probe;
+import dev.backprop.testing.ChildJvm;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -134,10 +135,13 @@ class OpenClProviderTest {
         cmd.add(ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java"));
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(ChildJvm.classPath(ProbeMain.class));
         cmd.add(ProbeMain.class.getName());
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        if (env.containsKey("OCL_ICD_VENDORS")) {
+            pb.environment().remove("OCL_ICD_FILENAMES"); // it would name a driver past the vendors directory
+        }
         pb.environment().putAll(env);
         Process proc = pb.start();
         String text = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
