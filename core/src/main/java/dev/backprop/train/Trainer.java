@@ -31,9 +31,10 @@ import java.util.OptionalLong;
  * Mini-batch training of a model with a loss and an optimizer: per epoch, a seeded shuffle of the examples, then
  * per batch zero the gradients, forward and backward on one {@link Tape} (freed after the step, so memory stays
  * flat), optional gradient clipping, and an optimizer step; after the epoch, an optional validation pass and the
- * schedule's step. Runs on whatever backend holds the model's parameters, in their dtype. On a GPU the training
- * set is uploaded once and batches are gathered there, and step results are read every 32 steps rather than
- * after each one ({@link Builder#syncEvery}), so the host never waits for the device inside a window.
+ * schedule's step. Runs on whatever backend holds the model's parameters, in their dtype. On a GPU, step results
+ * are read every 32 steps rather than after each one ({@link Builder#syncEvery}), so the host does not wait for
+ * the device inside a window, and a FLOAT32 model's training set is uploaded once and its batches gathered there
+ * ({@link BatchLoader.Placement#AUTO}).
  *
  * <pre>{@code
  * Trainer trainer = Trainer.builder(model, new SoftmaxCrossEntropy(), Adam.adam(model.parameters(), 1e-3))
