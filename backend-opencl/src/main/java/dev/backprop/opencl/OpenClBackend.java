@@ -73,6 +73,11 @@ public final class OpenClBackend implements Backend {
         this.capabilities = new Capabilities(rt.device.fp64(), true, details());
     }
 
+    /** The buffers and their cache (for tests). */
+    OpenClMemory memory() {
+        return memory;
+    }
+
     private Map<String, String> details() {
         Map<String, String> d = new LinkedHashMap<>();
         d.put("device", rt.device.label());

@@ -8,9 +8,12 @@ import org.jocl.Pointer;
 import org.jocl.Sizeof;
 import org.jocl.cl_mem;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -23,12 +26,20 @@ import java.util.Set;
  * kernels.
  */
 final class OpenClMemory {
+    /** Most bytes kept in released {@code cl_mem} objects for reuse (see {@link #release}). */
+    static final long CACHE_LIMIT = 256L << 20;
+
     private final OpenClRuntime rt;
     private final Set<OpenClBuffer> live = Collections.newSetFromMap(new IdentityHashMap<>());
     private long liveBytes;
+    /** Released {@code cl_mem} objects by exact size: a training step allocates the same sizes every time. */
+    private final Map<Long, ArrayDeque<cl_mem>> cache = new HashMap<>();
+    private final long cacheLimit;
+    private long cachedBytes;
 
     OpenClMemory(OpenClRuntime rt) {
         this.rt = rt;
+        this.cacheLimit = Math.min(CACHE_LIMIT, rt.device.globalMemBytes() / 8);
     }
 
     /**
@@ -45,10 +56,14 @@ final class OpenClMemory {
                     + "global memory", elements, dtype, human(bytes), rt.device.label(),
                     human(rt.device.maxAllocBytes()), human(rt.device.globalMemBytes())));
         }
-        cl_mem mem = null;
-        if (bytes > 0) {
+        cl_mem mem = bytes > 0 ? reuse(bytes) : null;
+        if (bytes > 0 && mem == null) {
             int[] err = new int[1];
             mem = CL.clCreateBuffer(rt.context, CL.CL_MEM_READ_WRITE, bytes, null, err);
+            if (err[0] != CL.CL_SUCCESS && OpenClCheck.isOutOfMemory(err[0]) && cachedBytes > 0) {
+                releaseCache(); // what the cache holds may be what the device is missing
+                mem = CL.clCreateBuffer(rt.context, CL.CL_MEM_READ_WRITE, bytes, null, err);
+            }
             if (err[0] != CL.CL_SUCCESS && (OpenClCheck.isOutOfMemory(err[0]) || err[0] == CL.CL_INVALID_BUFFER_SIZE)) {
                 throw new DeviceOutOfMemoryException("opencl: clCreateBuffer of " + human(bytes) + " on "
                         + rt.device.label() + " failed with " + OpenClCheck.errorName(err[0]) + "; live: " + live.size()
@@ -62,19 +77,64 @@ final class OpenClMemory {
         return b;
     }
 
-    /** Frees a buffer; a released buffer (or one of another backend's generation) is ignored. */
+    /** A cached {@code cl_mem} of exactly {@code bytes}, or null. */
+    private cl_mem reuse(long bytes) {
+        ArrayDeque<cl_mem> list = cache.get(bytes);
+        if (list == null || list.isEmpty()) {
+            return null;
+        }
+        cachedBytes -= bytes;
+        return list.pop();
+    }
+
+    /**
+     * Frees a buffer; a released buffer (or one of another backend's generation) is ignored. Its {@code cl_mem}
+     * is kept for the next allocation of the same size while the cache holds at most {@link #CACHE_LIMIT} bytes
+     * (an eighth of the device's memory on a small device): creating and releasing {@code cl_mem} objects for a
+     * step's fifteen temporaries costs more than the step's small kernels on some drivers. Commands still queued
+     * on the buffer are safe: the queue is in order, so the next owner's commands run after them.
+     */
     void release(OpenClBuffer b) {
         if (!live.remove(b)) {
             return;
         }
         liveBytes -= b.bytes();
         cl_mem mem = b.detach();
-        if (mem != null) {
+        if (mem == null) {
+            return;
+        }
+        if (cachedBytes + b.bytes() <= cacheLimit) {
+            cache.computeIfAbsent(b.bytes(), k -> new ArrayDeque<>()).push(mem);
+            cachedBytes += b.bytes();
+        } else {
             OpenClCheck.check(CL.clReleaseMemObject(mem), "clReleaseMemObject");
         }
     }
 
-    /** Releases every live buffer (backend close); reports the first failure after trying all. */
+    /** Returns every cached {@code cl_mem} to the driver. */
+    void releaseCache() {
+        RuntimeException first = null;
+        for (ArrayDeque<cl_mem> list : cache.values()) {
+            while (!list.isEmpty()) {
+                int rc = CL.clReleaseMemObject(list.pop());
+                if (rc != CL.CL_SUCCESS && first == null) {
+                    first = OpenClCheck.failure(rc, "clReleaseMemObject", "cached buffer");
+                }
+            }
+        }
+        cache.clear();
+        cachedBytes = 0;
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    /** Bytes held in released {@code cl_mem} objects kept for reuse. */
+    long cachedBytes() {
+        return cachedBytes;
+    }
+
+    /** Releases every live buffer and the cache (backend close); reports the first failure after trying all. */
     void releaseAll() {
         RuntimeException first = null;
         for (OpenClBuffer b : new ArrayList<>(live)) {
@@ -83,6 +143,11 @@ final class OpenClMemory {
             } catch (RuntimeException e) {
                 first = first == null ? e : first;
             }
+        }
+        try {
+            releaseCache();
+        } catch (RuntimeException e) {
+            first = first == null ? e : first;
         }
         if (first != null) {
             throw first;

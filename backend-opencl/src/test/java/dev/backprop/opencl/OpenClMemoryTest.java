@@ -102,6 +102,31 @@ class OpenClMemoryTest {
         }
     }
 
+    /** A released buffer's cl_mem is reused by the next allocation of the same size and is not counted as live. */
+    @Test
+    void releasedBuffersAreReusedBySize() {
+        MemoryStats before = be.memoryStats();
+        long cachedBefore = be.memory().cachedBytes();
+        Buffer a = be.allocate(DType.FLOAT32, 777);
+        be.upload(new float[] {5}, 0, a, 0, 1);
+        be.release(a);
+        assertEquals(cachedBefore + 777 * 4, be.memory().cachedBytes(), "the released cl_mem is kept");
+        assertEquals(before, be.memoryStats(), "a cached cl_mem is not live");
+        Buffer b = be.allocate(DType.INT32, 777);
+        try {
+            assertEquals(cachedBefore, be.memory().cachedBytes(), "the same size takes it back");
+            be.upload(new int[] {-3, 4}, 0, b, 0, 2);
+            int[] back = new int[2];
+            be.download(b, 0, back, 0, 2);
+            assertArrayEquals(new int[] {-3, 4}, back);
+            assertEquals(before.platformBytes() + 777 * 4, be.memoryStats().platformBytes());
+        } finally {
+            be.release(b);
+        }
+        be.memory().releaseCache();
+        assertEquals(0, be.memory().cachedBytes());
+    }
+
     @Test
     void hostArrayRangesAreChecked() {
         Buffer b = be.allocate(DType.FLOAT32, 8);
