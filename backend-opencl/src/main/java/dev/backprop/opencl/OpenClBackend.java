@@ -16,7 +16,6 @@ import org.jocl.Pointer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.Supplier;
 
 /**
  * The {@code opencl} backend: one device, one context, one in-order command queue. It wires buffers
@@ -144,36 +143,33 @@ public final class OpenClBackend implements Backend {
     public synchronized void upload(float[] src, int srcOffset, Buffer dst, long dstOffset, int length) {
         ensureOpen();
         Objects.checkFromIndexSize(srcOffset, length, src.length); // JOCL would read past the array
-        upload(slot -> slot.asFloatBuffer().put(src, srcOffset, length),
-                () -> Pointer.to(src).withByteOffset((long) srcOffset * Float.BYTES), cl(dst), dstOffset, length);
+        upload((from, bytes, t) -> t.asFloatBuffer().put(src, srcOffset + (int) (from / 4), bytes / 4), length,
+                cl(dst), dstOffset);
     }
 
     @Override
     public synchronized void upload(double[] src, int srcOffset, Buffer dst, long dstOffset, int length) {
         ensureOpen();
         Objects.checkFromIndexSize(srcOffset, length, src.length); // JOCL would read past the array
-        upload(slot -> slot.asDoubleBuffer().put(src, srcOffset, length),
-                () -> Pointer.to(src).withByteOffset((long) srcOffset * Double.BYTES), cl(dst), dstOffset, length);
+        upload((from, bytes, t) -> t.asDoubleBuffer().put(src, srcOffset + (int) (from / 8), bytes / 8), length,
+                cl(dst), dstOffset);
     }
 
     @Override
     public synchronized void upload(int[] src, int srcOffset, Buffer dst, long dstOffset, int length) {
         ensureOpen();
         Objects.checkFromIndexSize(srcOffset, length, src.length); // JOCL would read past the array
-        upload(slot -> slot.asIntBuffer().put(src, srcOffset, length),
-                () -> Pointer.to(src).withByteOffset((long) srcOffset * Integer.BYTES), cl(dst), dstOffset, length);
+        upload((from, bytes, t) -> t.asIntBuffer().put(src, srcOffset + (int) (from / 4), bytes / 4), length,
+                cl(dst), dstOffset);
     }
 
-    /** Through the staging ring when it fits a slot (no wait for the queue), else a blocking write. */
-    private void upload(OpenClStaging.Source fill, Supplier<Pointer> array, OpenClBuffer dst, long dstOffset,
-                        int length) {
+    /** Through the staging ring: no wait for the queue. */
+    private void upload(OpenClStaging.Source source, int length, OpenClBuffer dst, long dstOffset) {
         if (length == 0) {
             return;
         }
         int size = dst.dtype().byteSize();
-        if (!staging.write(fill, (long) length * size, dst.mem(), dstOffset * size)) {
-            memory.write(array.get(), dst, dstOffset, length);
-        }
+        staging.write(source, (long) length * size, size, dst.mem(), dstOffset * size);
     }
 
     @Override

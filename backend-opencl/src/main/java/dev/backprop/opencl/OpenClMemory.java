@@ -20,10 +20,8 @@ import java.util.Set;
  * Buffers of one backend: allocation with out-of-memory mapping, release, host transfers, device copies and
  * fills, and the accounting behind {@link #stats()}. The backend calls it under its lock.
  *
- * <p>Transfers from and to Java arrays are blocking ({@code blocking_write}/{@code blocking_read} true): the
- * array may change as soon as the call returns, and a download must see all queued work. (Uploads that fit a
- * slot of {@link OpenClStaging} go through it instead and do not wait.) Copies and fills are queued like
- * kernels.
+ * <p>Downloads to Java arrays are blocking ({@code blocking_read} true): a download must see all queued work.
+ * Uploads go through {@link OpenClStaging} and do not wait. Copies and fills are queued like kernels.
  */
 final class OpenClMemory {
     /** Most bytes kept in released {@code cl_mem} objects for reuse (see {@link #release}). */
@@ -152,15 +150,6 @@ final class OpenClMemory {
         if (first != null) {
             throw first;
         }
-    }
-
-    void write(Pointer src, OpenClBuffer dst, long dstOffset, long length) {
-        if (length == 0) {
-            return;
-        }
-        int size = dst.dtype().byteSize();
-        OpenClCheck.check(CL.clEnqueueWriteBuffer(rt.queue, dst.mem(), true, dstOffset * size, length * size, src, 0,
-                null, null), "clEnqueueWriteBuffer");
     }
 
     void read(OpenClBuffer src, long srcOffset, Pointer dst, long length) {

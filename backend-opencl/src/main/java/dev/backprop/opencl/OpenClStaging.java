@@ -9,24 +9,25 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Uploads that do not wait for the device: the Java array is copied into one of {@link #SLOTS} direct (off-heap)
- * host buffers and the write is queued non-blocking, with an event that says when the slot may be refilled. A
- * blocking write from a Java array (the only safe kind, since the GC may move the array) waits on an in-order
- * queue for every command queued before it, so a training step's upload would wait for the previous step's
- * kernels; through this ring the host goes on queuing. Uploads larger than a slot stay blocking.
+ * Uploads that do not wait for the device: the Java array is copied, a slot at a time, into one of {@link #SLOTS}
+ * direct (off-heap) host buffers and each piece is written non-blocking, with an event that says when the slot
+ * may be refilled. A blocking write from a Java array (the only safe kind, since the GC may move the array) waits
+ * on an in-order queue for every command queued before it, so a training step's upload would wait for the
+ * previous step's kernels; through this ring the host goes on queuing. The same design as the cuda backend's
+ * {@code CudaStaging}, with the same {@link Source} contract.
  *
  * <p>Used under the backend's lock. {@link #close} waits for the queued writes before the buffers can go.
  */
 final class OpenClStaging implements AutoCloseable {
-    /** Slots in the ring: a fifth upload waits for the first one's write to finish. */
+    /** Slots in the ring: a fifth piece in flight waits for the first one's write to finish. */
     static final int SLOTS = 4;
-    /** Bytes per slot: a batch of 128 Fashion-MNIST images (401 KiB) fits. */
+    /** Bytes per slot: a batch of 128 Fashion-MNIST images (401 KiB) is one piece. */
     static final int SLOT_BYTES = 1 << 20;
 
-    /** Puts the bytes to upload into a slot (in native byte order, from position 0). */
+    /** Writes {@code bytes} bytes, starting {@code from} bytes into the source array, into {@code target}. */
     @FunctionalInterface
     interface Source {
-        void fill(ByteBuffer slot);
+        void copy(long from, int bytes, ByteBuffer target);
     }
 
     private final OpenClRuntime rt;
@@ -39,28 +40,29 @@ final class OpenClStaging implements AutoCloseable {
     }
 
     /**
-     * Queues a write of {@code bytes} bytes to {@code dst} at {@code dstByteOffset} from what {@code source} puts
-     * in a slot. Returns false, doing nothing, when the upload is larger than a slot (write it blocking instead).
+     * Queues the write of {@code bytes} bytes from {@code source} to {@code dst} at {@code dstByteOffset}, in pieces
+     * of at most a slot that keep elements of {@code elementSize} bytes whole.
      */
-    boolean write(Source source, long bytes, cl_mem dst, long dstByteOffset) {
-        if (bytes > SLOT_BYTES) {
-            return false;
+    void write(Source source, long bytes, int elementSize, cl_mem dst, long dstByteOffset) {
+        int maxPiece = SLOT_BYTES / elementSize * elementSize;
+        for (long done = 0; done < bytes; ) {
+            int piece = (int) Math.min(maxPiece, bytes - done);
+            int slot = next;
+            next = (next + 1) % SLOTS;
+            awaitSlot(slot);
+            if (slots[slot] == null) {
+                slots[slot] = ByteBuffer.allocateDirect(SLOT_BYTES).order(ByteOrder.nativeOrder());
+            }
+            ByteBuffer b = slots[slot];
+            b.clear();
+            source.copy(done, piece, b);
+            cl_event written = new cl_event();
+            OpenClCheck.check(CL.clEnqueueWriteBuffer(rt.queue, dst, false, dstByteOffset + done, piece, Pointer.to(b),
+                    0, null, written), "clEnqueueWriteBuffer", "non-blocking, " + piece + " bytes from staging slot "
+                    + slot);
+            pending[slot] = written;
+            done += piece;
         }
-        int slot = next;
-        next = (next + 1) % SLOTS;
-        awaitSlot(slot);
-        if (slots[slot] == null) {
-            slots[slot] = ByteBuffer.allocateDirect(SLOT_BYTES).order(ByteOrder.nativeOrder());
-        }
-        ByteBuffer b = slots[slot];
-        b.clear();
-        source.fill(b);
-        b.position(0);
-        cl_event done = new cl_event();
-        OpenClCheck.check(CL.clEnqueueWriteBuffer(rt.queue, dst, false, dstByteOffset, bytes, Pointer.to(b), 0, null,
-                done), "clEnqueueWriteBuffer", "non-blocking, " + bytes + " bytes from staging slot " + slot);
-        pending[slot] = done;
-        return true;
     }
 
     private void awaitSlot(int slot) {

@@ -60,14 +60,16 @@ class OpenClMemoryTest {
     /**
      * Uploads through the staging ring: more uploads than slots in a row, each source array overwritten as soon
      * as the call returns, one overwriting another's range, a kernel reading an upload just queued, and an upload
-     * larger than a slot (the blocking path); then one download sees every value where it belongs.
+     * larger than the whole ring (pieces of a slot, the ring reused within it); then one download sees every
+     * value where it belongs.
      */
     @Test
     void stagedUploadsLandInOrderAndTheSourceMayChangeAtOnce() {
         int n = 1000, rounds = 3 * OpenClStaging.SLOTS + 1;
         Buffer b = be.allocate(DType.FLOAT32, (long) n * rounds);
         Buffer sum = be.allocate(DType.FLOAT32, 1);
-        Buffer big = be.allocate(DType.INT32, OpenClStaging.SLOT_BYTES / 4 + 7);
+        int bigLength = (OpenClStaging.SLOTS + 1) * OpenClStaging.SLOT_BYTES / 4 + 7;
+        Buffer big = be.allocate(DType.INT32, bigLength);
         try {
             float[] src = new float[n];
             for (int r = 0; r < rounds; r++) {
@@ -87,14 +89,14 @@ class OpenClMemoryTest {
             float[] total = new float[1];
             be.download(sum, 0, total, 0, 1);
             assertEquals(7 * (n / 2) + (n - n / 2), total[0], "the kernel saw the upload queued before it");
-            int[] ints = new int[OpenClStaging.SLOT_BYTES / 4 + 7];
+            int[] ints = new int[bigLength];
             for (int i = 0; i < ints.length; i++) {
                 ints[i] = i ^ 0x5a5a;
             }
             be.upload(ints, 0, big, 0, ints.length);
             int[] intsBack = new int[ints.length];
             be.download(big, 0, intsBack, 0, ints.length);
-            assertArrayEquals(ints, intsBack, "an upload larger than a slot");
+            assertArrayEquals(ints, intsBack, "an upload larger than the ring");
         } finally {
             be.release(b);
             be.release(sum);
