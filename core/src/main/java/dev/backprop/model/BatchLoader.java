@@ -90,7 +90,7 @@ public final class BatchLoader implements AutoCloseable {
         this.batchSize = batchSize;
         this.featureSize = data.featureSize();
         this.targetSize = data.hasLabels() ? 1 : data.targetSize();
-        boolean resident = placement == Placement.DEVICE || placement == Placement.AUTO && pays(data, backend);
+        boolean resident = placement == Placement.DEVICE || placement == Placement.AUTO && pays(backend);
         Tensor[] made = new Tensor[5];
         try {
             made[0] = Tensor.empty(backend, DType.FLOAT32, batchSize, featureSize);
@@ -132,13 +132,10 @@ public final class BatchLoader implements AutoCloseable {
         }
     }
 
-    /** Whether {@link Placement#AUTO} puts {@code data} on {@code backend}'s device. */
-    static boolean pays(Dataset data, Backend backend) {
-        if (backend.device().type() == DeviceType.CPU) {
-            return false;
-        }
-        long bytes = 4L * data.size() * (data.featureSize() + (data.hasLabels() ? 1 : data.targetSize()));
-        return bytes <= backend.device().memoryBytes() / 4;
+    /** Whether {@link Placement#AUTO} puts the data set on {@code backend}'s device. */
+    private boolean pays(Backend backend) {
+        long bytes = 4L * data.size() * (featureSize + targetSize);
+        return backend.device().type() != DeviceType.CPU && bytes <= backend.device().memoryBytes() / 4;
     }
 
     private Tensor targetTensor(Backend on, int rows) {
