@@ -24,6 +24,8 @@
 #      ratio, and test accuracies (<output>/training.txt)
 #   7. StepProfile: an epoch's wall time against the host's queuing time, and the host time of each SPI call
 #      per step (<output>/step-profile.txt), to see whether the step is launch-bound
+#   8. when OpenCL finds the GPU: `train --backend opencl` and StepProfile on opencl (<output>/train-opencl.log,
+#      <output>/step-profile-opencl.txt); a dry run uses any OpenCL device (PoCL)
 # Every stage ends with <output>/summary.txt, the lines that answer issue 8's "Done when".
 #
 # The exit status is 0 only when every step passed; the speed targets are reported, not enforced.
@@ -113,6 +115,21 @@ if [[ -z "${BACKPROP_CUBLAS_LIBRARY:-}" ]]; then
     [[ -n "$pick" ]] && export BACKPROP_CUBLAS_LIBRARY="$pick"
 fi
 echo "BACKPROP_CUBLAS_LIBRARY=${BACKPROP_CUBLAS_LIBRARY:-(unset: the backend searches itself)}"
+# The NVIDIA driver brings an OpenCL driver (libnvidia-opencl.so.1); the ICD loader (libOpenCL.so.1) comes from
+# the CUDA toolkit or ocl-icd. Without a vendors file the loader is pointed at the driver directly.
+if ! ldconfig -p 2>/dev/null | grep -q 'libOpenCL\.so\.1 '; then
+    loader=$(find /usr/local/cuda* /usr/lib /usr/lib64 /opt -maxdepth 6 -name 'libOpenCL.so.1' 2>/dev/null | head -1)
+    [[ -n "$loader" ]] && export LD_LIBRARY_PATH="$(dirname "$loader")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    echo "OpenCL ICD loader: ${loader:-none found}"
+fi
+if ! grep -qs nvidia /etc/OpenCL/vendors/*.icd; then
+    icd=$( { ldconfig -p 2>/dev/null | awk '/libnvidia-opencl\.so\.1 /{print $NF}';
+        find /usr/lib /usr/lib64 /usr/local/nvidia -maxdepth 3 -name 'libnvidia-opencl.so.1' 2>/dev/null; } | head -1)
+    [[ -n "$icd" ]] && export OCL_ICD_FILENAMES="$icd"
+    echo "NVIDIA OpenCL driver: ${icd:-none found}${icd:+ (OCL_ICD_FILENAMES)}"
+fi
+# PoCL replaces the JVM's SIGSEGV handler; every JVM that may touch OpenCL gets libjsig, as bin/common.sh does.
+JSIG_PRELOAD="$JRE/jre/lib/libjsig.so${LD_PRELOAD:+:$LD_PRELOAD}"
 
 CONSOLE=$(ls "$BUNDLE"/lib/junit-platform-console-standalone-*.jar | head -1)
 CP=$(ls "$BUNDLE"/lib/*.jar | grep -v junit-platform-console-standalone | tr '\n' ':')
@@ -151,19 +168,6 @@ if [[ "$STAGE" != training ]]; then
     junit cuda dev.backprop.cuda -Dbasedir=backend-cuda || status=1
 
     say "4. opencl on the GPU"
-    # The NVIDIA driver brings an OpenCL driver (libnvidia-opencl.so.1); the ICD loader (libOpenCL.so.1) comes
-    # from the CUDA toolkit or ocl-icd. Without a vendors file the loader is pointed at the driver directly.
-    if ! ldconfig -p 2>/dev/null | grep -q 'libOpenCL\.so\.1 '; then
-        loader=$(find /usr/local/cuda* /usr/lib /usr/lib64 /opt -maxdepth 6 -name 'libOpenCL.so.1' 2>/dev/null | head -1)
-        [[ -n "$loader" ]] && export LD_LIBRARY_PATH="$(dirname "$loader")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-        echo "OpenCL ICD loader: ${loader:-none found}"
-    fi
-    if ! grep -qs nvidia /etc/OpenCL/vendors/*.icd; then
-        icd=$( { ldconfig -p 2>/dev/null | awk '/libnvidia-opencl\.so\.1 /{print $NF}';
-            find /usr/lib /usr/lib64 /usr/local/nvidia -maxdepth 3 -name 'libnvidia-opencl.so.1' 2>/dev/null; } | head -1)
-        [[ -n "$icd" ]] && export OCL_ICD_FILENAMES="$icd"
-        echo "NVIDIA OpenCL driver: ${icd:-none found}${icd:+ (OCL_ICD_FILENAMES)}"
-    fi
     ocl=$("$JAVA" "${FLAGS[@]}" -cp "$CP" dev.backprop.opencl.ProbeMain 2>&1)
     echo "$ocl"
     # A dry run tests on whatever OpenCL device there is (PoCL), to check this step too.
@@ -171,8 +175,7 @@ if [[ "$STAGE" != training ]]; then
         note "opencl probe: $(sed -n 's/^reason=//p' <<< "$ocl" | cut -c1-160)"
         # CI=true: an unavailable backend fails the opencl tests instead of skipping them. libjsig preloaded as
         # the build does for every test JVM (bin/common.sh; OpenClProviderTest checks it).
-        CI=true LD_PRELOAD="$JRE/jre/lib/libjsig.so${LD_PRELOAD:+:$LD_PRELOAD}" \
-            junit opencl dev.backprop.opencl -Dbasedir=backend-opencl || status=1
+        CI=true LD_PRELOAD="$JSIG_PRELOAD" junit opencl dev.backprop.opencl -Dbasedir=backend-opencl || status=1
     else
         note "opencl on the GPU: not available here ($(sed -n 's/^reason=//p' <<< "$ocl" | cut -c1-200)); skipped"
     fi
@@ -220,9 +223,9 @@ if [[ "$STAGE" != tests ]]; then
     device=cuda
     (( gpu )) || device=cpu
     launcher="$JRE/backprop"
-    # What bin/backprop does, from the bundle (no Maven here).
-    printf '#!/bin/sh\nexec "%s" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -cp "%s" dev.backprop.cli.Main "$@"\n' \
-        "$JAVA" "$CP" > "$launcher"
+    # What bin/backprop does (libjsig preloaded included), from the bundle (no Maven here).
+    printf '#!/bin/sh\nexport LD_PRELOAD="%s"\nexec "%s" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -cp "%s" dev.backprop.cli.Main "$@"\n' \
+        "$JSIG_PRELOAD" "$JAVA" "$CP" > "$launcher"
     chmod +x "$launcher"
     "$launcher" backends 2>&1 | tee "$OUTDIR/backends.txt" | grep -Ev '^ {20}'
     threads=$(nproc)
@@ -281,6 +284,30 @@ PY
         | grep -v '^WARNING: Using incubator' | tee "$OUTDIR/step-profile.txt"
     (( PIPESTATUS[0] == 0 )) || { status=1; note "StepProfile failed"; }
     grep -E '^epoch of|^all SPI' "$OUTDIR/step-profile.txt" | sed 's/^/step profile: /' >> "$OUTDIR/summary.txt"
+
+    say "8. training on the GPU's OpenCL (train --backend opencl and StepProfile)"
+    ocl=$("$JAVA" "${FLAGS[@]}" -cp "$CP" dev.backprop.opencl.ProbeMain 2>&1)
+    if grep -q 'available=true' <<< "$ocl" && { grep -q "rank=300" <<< "$ocl" || [[ "$DRY" == 1 ]]; }; then
+        limited 120 "$launcher" train --backend opencl --optimizer "$OPTIMIZER" \
+            --lr "$lr" --epochs "$EPOCHS" --threads "$threads" 2>&1 | tee "$OUTDIR/train-opencl.log" | grep -v '%'
+        ocl_acc=$(field test_acc "$OUTDIR/train-opencl.log")
+        if [[ -n "$ocl_acc" ]]; then
+            bp_cuda=$(awk '{print $2}' "$train_log" | sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]}')
+            pt_cuda=$(awk '{print $4}' "$train_log" | sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]}')
+            note "opencl training: median epoch $(field median_epoch_s "$OUTDIR/train-opencl.log") s, test_acc" \
+                "$ocl_acc (cpu ${cpu_acc:-?}; $device backend ${bp_cuda:-?} s and PyTorch eager ${pt_cuda:-?} s per" \
+                "epoch in step 6)"
+        else
+            status=1
+            note "train --backend opencl printed no summary: see train-opencl.log"
+        fi
+        LD_PRELOAD="$JSIG_PRELOAD" limited 90 "$JAVA" "${FLAGS[@]}" -cp "$CP" dev.backprop.cuda.StepProfile opencl 3 \
+            2>&1 | grep -v '^WARNING: Using incubator' | tee "$OUTDIR/step-profile-opencl.txt"
+        (( PIPESTATUS[0] == 0 )) || { status=1; note "StepProfile on opencl failed"; }
+        grep -E '^epoch of' "$OUTDIR/step-profile-opencl.txt" | sed 's/^/opencl step profile: /' >> "$OUTDIR/summary.txt"
+    else
+        note "opencl training on the GPU: not available here ($(sed -n 's/^reason=//p' <<< "$ocl" | cut -c1-200))"
+    fi
 fi
 
 say "done in $((SECONDS - started)) s: status $status (0 = every step passed); outputs in $OUTDIR"

@@ -188,11 +188,15 @@ class CublasShimTest {
 
     @Test
     void withoutCublas13EveryCallReturnsNotSupportedAndSaysWhy() throws Exception {
-        Map<String, String> out = run(Map.of("LD_LIBRARY_PATH", shimDir.toString()));
+        // Named explicitly: searched by name, a cuBLAS 13 in the ld.so cache (a CUDA 13 host) would be found.
+        Path missing = work.resolve("no-such-dir/libcublas.so.13");
+        Map<String, String> out = run(Map.of("LD_LIBRARY_PATH", shimDir.toString(),
+                "BACKPROP_CUBLAS_LIBRARY", missing.toString()));
         assertEquals("15", out.get("create"), out.get("output"));
         assertEquals("15", out.get("version_status"), out.get("output"));
         assertEquals("15", out.get("sgemm"), out.get("output"));
-        assertTrue(out.get("output").contains("backprop libcublas.so.12 shim: cannot load cuBLAS 13"), out.get("output"));
+        assertTrue(out.get("output").contains("backprop libcublas.so.12 shim: cannot load cuBLAS 13: " + missing),
+                out.get("output"));
     }
 
     @Test

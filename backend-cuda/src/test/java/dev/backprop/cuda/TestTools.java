@@ -42,13 +42,18 @@ final class TestTools {
     record Result(int exit, String output) {
     }
 
-    /** Runs {@code command} in {@code dir} with extra environment {@code env}; fails after {@code seconds}. */
+    /**
+     * Runs {@code command} in {@code dir} with extra environment {@code env}; fails after {@code seconds}. The
+     * child does not inherit {@code BACKPROP_CUBLAS_LIBRARY}: a test names the cuBLAS it means in {@code env}, and
+     * the caller's (gpu-verify.sh points it at the GPU machine's real cuBLAS 13) must not replace a test's fake.
+     */
     static Result run(List<String> command, Path dir, Map<String, String> env, long seconds)
             throws IOException, InterruptedException {
         Path log = Files.createTempFile("backprop-cuda-test-", ".log");
         try {
             ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(command)).directory(dir.toFile())
                     .redirectErrorStream(true).redirectOutput(log.toFile());
+            pb.environment().remove("BACKPROP_CUBLAS_LIBRARY");
             pb.environment().putAll(env);
             Process p = pb.start();
             if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
