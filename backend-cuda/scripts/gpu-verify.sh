@@ -288,7 +288,7 @@ PY
     say "8. training on the GPU's OpenCL (train --backend opencl and StepProfile)"
     ocl=$("$JAVA" "${FLAGS[@]}" -cp "$CP" dev.backprop.opencl.ProbeMain 2>&1)
     if grep -q 'available=true' <<< "$ocl" && { grep -q "rank=300" <<< "$ocl" || [[ "$DRY" == 1 ]]; }; then
-        limited 120 "$launcher" train --backend opencl --optimizer "$OPTIMIZER" \
+        limited 120 "$launcher" train --backend opencl --out "$JRE/opencl.safetensors" --optimizer "$OPTIMIZER" \
             --lr "$lr" --epochs "$EPOCHS" --threads "$threads" 2>&1 | tee "$OUTDIR/train-opencl.log" | grep -v '%'
         ocl_acc=$(field test_acc "$OUTDIR/train-opencl.log")
         if [[ -n "$ocl_acc" ]]; then
