@@ -90,7 +90,12 @@ if command -v xz > /dev/null; then
 else
     "$PYTHON" -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])" "$BUNDLE/jre.tar.xz" "$JRE"
 fi
-JAVA="$JRE/jre/bin/java"
+# Every JVM here may touch OpenCL, and PoCL replaces the JVM's SIGSEGV handler: libjsig is preloaded into each,
+# as bin/common.sh does for the build's and bin/backprop's JVMs (not into Python's processes).
+JAVA="$JRE/java"
+printf '#!/bin/sh\nexport LD_PRELOAD="%s"\nexec "%s" "$@"\n' \
+    "$JRE/jre/lib/libjsig.so${LD_PRELOAD:+:$LD_PRELOAD}" "$JRE/jre/bin/java" > "$JAVA"
+chmod +x "$JAVA"
 "$JAVA" -version 2>&1 | sed -n 2p
 
 if ! ldconfig -p 2>/dev/null | grep -q 'libcuda\.so\.1 '; then
@@ -128,8 +133,6 @@ if ! grep -qs nvidia /etc/OpenCL/vendors/*.icd; then
     [[ -n "$icd" ]] && export OCL_ICD_FILENAMES="$icd"
     echo "NVIDIA OpenCL driver: ${icd:-none found}${icd:+ (OCL_ICD_FILENAMES)}"
 fi
-# PoCL replaces the JVM's SIGSEGV handler; every JVM that may touch OpenCL gets libjsig, as bin/common.sh does.
-JSIG_PRELOAD="$JRE/jre/lib/libjsig.so${LD_PRELOAD:+:$LD_PRELOAD}"
 
 CONSOLE=$(ls "$BUNDLE"/lib/junit-platform-console-standalone-*.jar | head -1)
 CP=$(ls "$BUNDLE"/lib/*.jar | grep -v junit-platform-console-standalone | tr '\n' ':')
@@ -175,7 +178,7 @@ if [[ "$STAGE" != training ]]; then
         note "opencl probe: $(sed -n 's/^reason=//p' <<< "$ocl" | cut -c1-160)"
         # CI=true: an unavailable backend fails the opencl tests instead of skipping them. libjsig preloaded as
         # the build does for every test JVM (bin/common.sh; OpenClProviderTest checks it).
-        CI=true LD_PRELOAD="$JSIG_PRELOAD" junit opencl dev.backprop.opencl -Dbasedir=backend-opencl || status=1
+        CI=true junit opencl dev.backprop.opencl -Dbasedir=backend-opencl || status=1
     else
         note "opencl on the GPU: not available here ($(sed -n 's/^reason=//p' <<< "$ocl" | cut -c1-200)); skipped"
     fi
@@ -223,9 +226,9 @@ if [[ "$STAGE" != tests ]]; then
     device=cuda
     (( gpu )) || device=cpu
     launcher="$JRE/backprop"
-    # What bin/backprop does (libjsig preloaded included), from the bundle (no Maven here).
-    printf '#!/bin/sh\nexport LD_PRELOAD="%s"\nexec "%s" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -cp "%s" dev.backprop.cli.Main "$@"\n' \
-        "$JSIG_PRELOAD" "$JAVA" "$CP" > "$launcher"
+    # What bin/backprop does, from the bundle (no Maven here).
+    printf '#!/bin/sh\nexec "%s" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -cp "%s" dev.backprop.cli.Main "$@"\n' \
+        "$JAVA" "$CP" > "$launcher"
     chmod +x "$launcher"
     "$launcher" backends 2>&1 | tee "$OUTDIR/backends.txt" | grep -Ev '^ {20}'
     threads=$(nproc)
@@ -301,7 +304,7 @@ PY
             status=1
             note "train --backend opencl printed no summary: see train-opencl.log"
         fi
-        LD_PRELOAD="$JSIG_PRELOAD" limited 90 "$JAVA" "${FLAGS[@]}" -cp "$CP" dev.backprop.cuda.StepProfile opencl 3 \
+        limited 90 "$JAVA" "${FLAGS[@]}" -cp "$CP" dev.backprop.cuda.StepProfile opencl 3 \
             2>&1 | grep -v '^WARNING: Using incubator' | tee "$OUTDIR/step-profile-opencl.txt"
         (( PIPESTATUS[0] == 0 )) || { status=1; note "StepProfile on opencl failed"; }
         grep -E '^epoch of' "$OUTDIR/step-profile-opencl.txt" | sed 's/^/opencl step profile: /' >> "$OUTDIR/summary.txt"
