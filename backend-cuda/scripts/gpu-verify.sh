@@ -24,6 +24,7 @@
 #      ratio, and test accuracies (<output>/training.txt)
 #   7. StepProfile: an epoch's wall time against the host's queuing time, and the host time of each SPI call
 #      per step (<output>/step-profile.txt), to see whether the step is launch-bound
+#      then, on a GPU, LaunchCost: the host's cost of one small launch by route (<output>/launch-cost.txt)
 #   8. when OpenCL finds the GPU: `train --backend opencl` and StepProfile on opencl (<output>/train-opencl.log,
 #      <output>/step-profile-opencl.txt); a dry run uses any OpenCL device (PoCL)
 # Every stage ends with <output>/summary.txt, the lines that answer issue 8's "Done when".
@@ -287,6 +288,14 @@ PY
         | grep -v '^WARNING: Using incubator' | tee "$OUTDIR/step-profile.txt"
     (( PIPESTATUS[0] == 0 )) || { status=1; note "StepProfile failed"; }
     grep -E '^epoch of|^all SPI' "$OUTDIR/step-profile.txt" | sed 's/^/step profile: /' >> "$OUTDIR/summary.txt"
+    if (( gpu )); then
+        echo "--- the host's cost of one launch, by route (LaunchCost)"
+        limited 60 "$JAVA" "${FLAGS[@]}" -cp "$CP" dev.backprop.cuda.LaunchCost 2>&1 \
+            | grep -v '^WARNING: Using incubator' | tee "$OUTDIR/launch-cost.txt"
+        (( PIPESTATUS[0] == 0 )) || { status=1; note "LaunchCost failed"; }
+        grep -E '^launch cost|^Backend.unary|^CudaLaunch|^cuLaunchKernel|^cuMemset|^cuCtx' "$OUTDIR/launch-cost.txt" \
+            | sed 's/^/launch cost: /' >> "$OUTDIR/summary.txt"
+    fi
 
     say "8. training on the GPU's OpenCL (train --backend opencl and StepProfile)"
     ocl=$("$JAVA" "${FLAGS[@]}" -cp "$CP" dev.backprop.opencl.ProbeMain 2>&1)

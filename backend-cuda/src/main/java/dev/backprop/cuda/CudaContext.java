@@ -33,6 +33,7 @@ final class CudaContext implements AutoCloseable {
     final CUstream stream = new CUstream();
     final cublasHandle cublas = new cublasHandle();
     private CudaModules modules;
+    private KernelParams params;
     private boolean retained;
     private boolean streamCreated;
     private boolean cublasCreated;
@@ -65,6 +66,7 @@ final class CudaContext implements AutoCloseable {
         CudaCheck.check(JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING), "cuStreamCreate");
         streamCreated = true;
         modules = CudaModules.load(driverVersion);
+        params = KernelParams.pinned();
         CudaCheck.checkCublas(JCublas2.cublasCreate(cublas), "cublasCreate");
         cublasCreated = true;
         CudaCheck.checkCublas(JCublas2.cublasSetStream(cublas, new cudaStream_t(stream)), "cublasSetStream");
@@ -96,6 +98,11 @@ final class CudaContext implements AutoCloseable {
         return modules;
     }
 
+    /** The kernel-parameter block of this context's launches; null when launches pass nested pointers. */
+    KernelParams params() {
+        return params;
+    }
+
     /** Device memory {@code {free, total}} in bytes, from {@code cuMemGetInfo}. */
     long[] memoryInfo() {
         long[] free = new long[1];
@@ -117,6 +124,10 @@ final class CudaContext implements AutoCloseable {
         if (cublasCreated) {
             run(failures, () -> CudaCheck.checkCublas(JCublas2.cublasDestroy(cublas), "cublasDestroy"));
             cublasCreated = false;
+        }
+        if (params != null) {
+            run(failures, params::close);
+            params = null;
         }
         if (modules != null) {
             run(failures, modules::close);

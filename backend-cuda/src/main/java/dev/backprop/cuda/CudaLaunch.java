@@ -1,16 +1,11 @@
 package dev.backprop.cuda;
 
-import jcuda.NativePointerObject;
-import jcuda.Pointer;
-import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUresult;
 import jcuda.driver.JCudaDriver;
 
-import java.util.List;
-
 /**
  * Kernel launches on the backend's stream, each checked twice: the arguments against the kernel's declared
- * parameters before the launch ({@link #pack}), and the launch's result code after it.
+ * parameters before the launch ({@link KernelParams#write}), and the launch's result code after it.
  *
  * <p>Launch shapes: elementwise kernels use {@link #BLOCK} threads per block and at most
  * {@code 32 × multiprocessors} blocks (the kernels' grid-stride loops cover any size); row kernels use one
@@ -62,42 +57,20 @@ final class CudaLaunch {
 
     /** Launches {@code kernel} with an explicit grid and block shape. */
     void launch(CudaKernel kernel, int gridX, int gridY, int blockX, int blockY, Object... args) {
-        Pointer params = Pointer.to(pack(kernel, args));
-        int rc = JCudaDriver.cuLaunchKernel(context.modules().function(kernel), gridX, gridY, 1, blockX, blockY, 1,
-                0, context.stream, params, null);
+        int rc;
+        KernelParams params = context.params();
+        if (params != null) {
+            synchronized (params) { // one block per context; the backend's lock already serializes launches
+                rc = JCudaDriver.cuLaunchKernel(context.modules().function(kernel), gridX, gridY, 1, blockX, blockY,
+                        1, 0, context.stream, params.write(kernel, args), null);
+            }
+        } else {
+            rc = JCudaDriver.cuLaunchKernel(context.modules().function(kernel), gridX, gridY, 1, blockX, blockY, 1,
+                    0, context.stream, KernelParams.nested(kernel, args), null);
+        }
         if (rc != CUresult.CUDA_SUCCESS) { // the message is built only on failure: launches are the hot path
             throw CudaCheck.failure(rc, "cuLaunchKernel(" + kernel.entry() + ", grid " + gridX + "x" + gridY
                     + ", block " + blockX + "x" + blockY + ")");
         }
-    }
-
-    /**
-     * The kernel-parameter array for {@code args}, after checking each against the declared parameter:
-     * {@code CUdeviceptr} for pointers, {@code Integer}, {@code Long} and {@code Double} for the scalars.
-     *
-     * @throws IllegalArgumentException on a wrong count or type (a bug in this module, caught before launch)
-     */
-    static NativePointerObject[] pack(CudaKernel kernel, Object... args) {
-        List<CudaKernel.Param> params = kernel.params();
-        if (args.length != params.size()) {
-            throw new IllegalArgumentException(kernel.entry() + ": " + args.length + " arguments for "
-                    + params.size() + " parameters " + params);
-        }
-        NativePointerObject[] out = new NativePointerObject[args.length];
-        for (int i = 0; i < args.length; i++) {
-            Object a = args[i];
-            CudaKernel.Param p = params.get(i);
-            out[i] = switch (p) {
-                case PTR -> a instanceof CUdeviceptr d ? Pointer.to(d) : null;
-                case I32 -> a instanceof Integer v ? Pointer.to(new int[] {v}) : null;
-                case I64 -> a instanceof Long v ? Pointer.to(new long[] {v}) : null;
-                case F64 -> a instanceof Double v ? Pointer.to(new double[] {v}) : null;
-            };
-            if (out[i] == null) {
-                throw new IllegalArgumentException(kernel.entry() + ": argument " + i + " must be " + p + ", got "
-                        + (a == null ? "null" : a.getClass().getSimpleName()));
-            }
-        }
-        return out;
     }
 }

@@ -4,30 +4,99 @@ import jcuda.NativePointerObject;
 import jcuda.driver.CUdeviceptr;
 import org.junit.jupiter.api.Test;
 
+import java.lang.reflect.Field;
+import java.nio.ByteBuffer;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Launch arguments are checked against the kernel's parameters, and launch shapes stay within limits. */
+/**
+ * Launch arguments are checked against the kernel's parameters and land in their slots of the parameter block,
+ * and launch shapes stay within limits.
+ */
 class CudaLaunchTest {
-    @Test
-    void argumentsMatchingTheSpecArePacked() {
-        NativePointerObject[] packed = CudaLaunch.pack(CudaKernel.UNARY_F32, 8, 0.5, 1.5, new CUdeviceptr(),
-                new CUdeviceptr(), 1000L);
-        assertEquals(6, packed.length);
+    /** A block over Java heap memory posing at a made-up native address: the layout, without a driver. */
+    private static final long HOST = 0x7f00_0000_1000L;
+
+    private static KernelParams heapBlock(boolean[] freed) {
+        return new KernelParams(ByteBuffer.allocate(KernelParams.BYTES), HOST, null, () -> freed[0] = true);
+    }
+
+    /** A CUdeviceptr holding {@code address}, as cuMemAlloc would leave it. */
+    private static CUdeviceptr device(long address) throws ReflectiveOperationException {
+        CUdeviceptr p = new CUdeviceptr();
+        Field f = NativePointerObject.class.getDeclaredField("nativePointer");
+        f.setAccessible(true);
+        f.setLong(p, address);
+        return p;
     }
 
     @Test
-    void wrongArgumentsAreRejectedBeforeAnyLaunch() {
+    void argumentsMatchingTheSpecAreWrittenToTheirSlots() throws Exception {
+        KernelParams params = heapBlock(new boolean[1]);
+        for (int i = 0; i < KernelParams.MAX_ARGS; i++) {
+            assertEquals(HOST + (KernelParams.MAX_ARGS + i) * 8L, params.tableEntry(i), "table entry " + i);
+        }
+        CUdeviceptr x = device(0x7000_0000L);
+        params.write(CudaKernel.UNARY_F32, 8, 0.5, -1.5, x.withByteOffset(256), new CUdeviceptr(), 1000L);
+        assertEquals(8, (int) params.slot(0), "I32 in the slot's first 4 bytes (little-endian)");
+        assertEquals(0.5, Double.longBitsToDouble(params.slot(1)));
+        assertEquals(-1.5, Double.longBitsToDouble(params.slot(2)));
+        assertEquals(0x7000_0100L, params.slot(3), "the device address with its byte offset");
+        assertEquals(0L, params.slot(4), "an empty buffer's null pointer");
+        assertEquals(1000L, params.slot(5));
+    }
+
+    @Test
+    void theDeviceAddressIsThePointerPlusItsOffsets() throws Exception {
+        CUdeviceptr base = device(0x1234_0000L);
+        assertEquals(0x1234_0000L, KernelParams.DeviceAddress.of(base));
+        assertEquals(0x1234_0040L, KernelParams.DeviceAddress.of(base.withByteOffset(0x40)));
+        assertEquals(0x1234_0048L, KernelParams.DeviceAddress.of(base.withByteOffset(0x40).withByteOffset(8)));
+        assertEquals(0L, KernelParams.DeviceAddress.of(new CUdeviceptr()));
+    }
+
+    @Test
+    void wrongArgumentsAreRejectedBeforeAnyLaunch() throws Exception {
+        KernelParams params = heapBlock(new boolean[1]);
+        params.write(CudaKernel.FILL_F64, device(0x5000L), 10L, 1.0);
         IllegalArgumentException count = assertThrows(IllegalArgumentException.class,
-                () -> CudaLaunch.pack(CudaKernel.TRANSPOSE_B32, 3, 4, new CUdeviceptr()));
+                () -> params.write(CudaKernel.TRANSPOSE_B32, 3, 4, new CUdeviceptr()));
         assertTrue(count.getMessage().contains("3 arguments for 4 parameters"), count.getMessage());
         IllegalArgumentException intForLong = assertThrows(IllegalArgumentException.class,
-                () -> CudaLaunch.pack(CudaKernel.FILL_F64, new CUdeviceptr(), 10, 1.0));
+                () -> params.write(CudaKernel.FILL_F64, new CUdeviceptr(), 10, 1.0));
         assertTrue(intForLong.getMessage().contains("argument 1 must be I64, got Integer"), intForLong.getMessage());
         assertThrows(IllegalArgumentException.class,
-                () -> CudaLaunch.pack(CudaKernel.FILL_F64, new CUdeviceptr(), 10L, 1.0f));
-        assertThrows(IllegalArgumentException.class, () -> CudaLaunch.pack(CudaKernel.FILL_F64, null, 10L, 1.0));
+                () -> params.write(CudaKernel.FILL_F64, new CUdeviceptr(), 10L, 1.0f));
+        IllegalArgumentException nullPointer = assertThrows(IllegalArgumentException.class,
+                () -> params.write(CudaKernel.FILL_F64, null, 10L, 1.0));
+        assertTrue(nullPointer.getMessage().contains("argument 0 must be PTR, got null"), nullPointer.getMessage());
+        assertEquals(0x5000L, params.slot(0), "a rejected launch writes nothing");
+        assertEquals(10L, params.slot(1));
+    }
+
+    @Test
+    void theNestedRouteChecksTheSameWay() {
+        assertTrue(KernelParams.nested(CudaKernel.FILL_F64, new CUdeviceptr(), 10L, 1.0) != null);
+        IllegalArgumentException intForLong = assertThrows(IllegalArgumentException.class,
+                () -> KernelParams.nested(CudaKernel.FILL_F64, new CUdeviceptr(), 10, 1.0));
+        assertTrue(intForLong.getMessage().contains("argument 1 must be I64, got Integer"), intForLong.getMessage());
+    }
+
+    @Test
+    void everyKernelFitsTheBlockAndAClosedBlockIsNotWritten() {
+        for (CudaKernel k : CudaKernel.values()) {
+            assertTrue(k.params().size() <= KernelParams.MAX_ARGS, k + " has " + k.params().size() + " parameters");
+        }
+        boolean[] freed = new boolean[1];
+        KernelParams params = heapBlock(freed);
+        params.close();
+        params.close();
+        assertTrue(freed[0]);
+        IllegalStateException closed = assertThrows(IllegalStateException.class,
+                () -> params.write(CudaKernel.FILL_F64, new CUdeviceptr(), 10L, 1.0));
+        assertTrue(closed.getMessage().contains("already freed"), closed.getMessage());
     }
 
     @Test
