@@ -2,7 +2,7 @@
 # Verifies the cuda backend (and OpenCL on the same GPU) on a GPU machine from the bundle gpu-bundle.sh built
 # (.gpu/ and .gpu-data/, carried along with the repository): no Java, Maven or network needed there.
 #
-#   backend-cuda/scripts/gpu-verify.sh [tests|training|all] [output-folder]
+#   backend-cuda/scripts/gpu-verify.sh [tests|training|all|profile] [output-folder]
 #       stage: default all; output folder: default $OUT, else /tmp/backprop-gpu-out
 #
 # Stage "tests" (needs .gpu/):
@@ -27,6 +27,7 @@
 #      then, on a GPU, LaunchCost: the host's cost of one small launch by route (<output>/launch-cost.txt)
 #   8. when OpenCL finds the GPU: `train --backend opencl` and StepProfile on opencl (<output>/train-opencl.log,
 #      <output>/step-profile-opencl.txt); a dry run uses any OpenCL device (PoCL)
+# Stage "profile" (needs .gpu/): steps 1, 2 and 7 only, a quick look at the step's host costs (about a minute).
 # Every stage ends with <output>/summary.txt, the lines that answer issue 8's "Done when".
 #
 # The exit status is 0 only when every step passed; the speed targets are reported, not enforced.
@@ -40,7 +41,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 
 STAGE=all
-case "${1:-}" in tests|training|all) STAGE=$1; shift ;; esac
+case "${1:-}" in tests|training|all|profile) STAGE=$1; shift ;; esac
 BUNDLE=${BACKPROP_GPU_BUNDLE:-.gpu}
 DATA=${BACKPROP_GPU_DATA:-.gpu-data}
 OUTDIR=${1:-${OUT:-/tmp/backprop-gpu-out}}
@@ -167,7 +168,24 @@ junit() {
     return "$rc"
 }
 
-if [[ "$STAGE" != training ]]; then
+# Step 7: where a training step's time goes on $device (StepProfile), then on a GPU the host's cost of one launch
+# and one GEMM by route (LaunchCost).
+profile_step() {
+    say "7. where a training step's time goes (StepProfile on $device)"
+    limited 120 "$JAVA" "${FLAGS[@]}" -cp "$CP" dev.backprop.cuda.StepProfile "$device" 5 2>&1 \
+        | grep -v '^WARNING: Using incubator' | tee "$OUTDIR/step-profile.txt"
+    (( PIPESTATUS[0] == 0 )) || { status=1; note "StepProfile failed"; }
+    grep -E '^epoch of|^all SPI' "$OUTDIR/step-profile.txt" | sed 's/^/step profile: /' >> "$OUTDIR/summary.txt"
+    if (( gpu )); then
+        echo "--- the host's cost of one launch, by route (LaunchCost)"
+        limited 60 "$JAVA" "${FLAGS[@]}" -cp "$CP" dev.backprop.cuda.LaunchCost 2>&1 \
+            | grep -v '^WARNING: Using incubator' | tee "$OUTDIR/launch-cost.txt"
+        (( PIPESTATUS[0] == 0 )) || { status=1; note "LaunchCost failed"; }
+        grep -Ev '^route|^$' "$OUTDIR/launch-cost.txt" | sed 's/^/launch cost: /' >> "$OUTDIR/summary.txt"
+    fi
+}
+
+if [[ "$STAGE" == tests || "$STAGE" == all ]]; then
     say "3. tests of dev.backprop.cuda (contract, network and cross-backend tests on cuda included)"
     junit cuda dev.backprop.cuda -Dbasedir=backend-cuda || status=1
 
@@ -217,15 +235,19 @@ print("GEMM ratio = cuda backend throughput / torch.mm throughput (issue 8 asks 
 PY
 fi
 
-if [[ "$STAGE" != tests ]]; then
+device=cuda
+(( gpu )) || device=cpu
+if [[ "$STAGE" == profile ]]; then
+    profile_step
+fi
+
+if [[ "$STAGE" == training || "$STAGE" == all ]]; then
     say "6. training on Fashion-MNIST: cpu, then cuda side by side with PyTorch eager on the GPU"
     if [[ ! -f "$DATA/train-images-idx3-ubyte.gz" ]]; then
         note "no Fashion-MNIST in $DATA: carry .gpu-data (gpu-bundle.sh writes it); training stage not run"
         exit 1
     fi
     export FASHION_MNIST_DIR="$PWD/$DATA"
-    device=cuda
-    (( gpu )) || device=cpu
     launcher="$JRE/backprop"
     # What bin/backprop does, from the bundle (no Maven here).
     printf '#!/bin/sh\nexec "%s" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -cp "%s" dev.backprop.cli.Main "$@"\n' \
@@ -283,19 +305,7 @@ print(f"test accuracy: {device} {statistics.median(accs):.4f}, cpu {cpu_acc:.4f}
       f"({'within' if gap <= 0.5 else 'NOT within'} 0.5, as issue 8 asks)")
 PY
 
-    say "7. where a training step's time goes (StepProfile on $device)"
-    limited 120 "$JAVA" "${FLAGS[@]}" -cp "$CP" dev.backprop.cuda.StepProfile "$device" 5 2>&1 \
-        | grep -v '^WARNING: Using incubator' | tee "$OUTDIR/step-profile.txt"
-    (( PIPESTATUS[0] == 0 )) || { status=1; note "StepProfile failed"; }
-    grep -E '^epoch of|^all SPI' "$OUTDIR/step-profile.txt" | sed 's/^/step profile: /' >> "$OUTDIR/summary.txt"
-    if (( gpu )); then
-        echo "--- the host's cost of one launch, by route (LaunchCost)"
-        limited 60 "$JAVA" "${FLAGS[@]}" -cp "$CP" dev.backprop.cuda.LaunchCost 2>&1 \
-            | grep -v '^WARNING: Using incubator' | tee "$OUTDIR/launch-cost.txt"
-        (( PIPESTATUS[0] == 0 )) || { status=1; note "LaunchCost failed"; }
-        grep -E '^launch cost|^Backend.unary|^CudaLaunch|^cuLaunchKernel|^cuMemset|^cuCtx' "$OUTDIR/launch-cost.txt" \
-            | sed 's/^/launch cost: /' >> "$OUTDIR/summary.txt"
-    fi
+    profile_step
 
     say "8. training on the GPU's OpenCL (train --backend opencl and StepProfile)"
     ocl=$("$JAVA" "${FLAGS[@]}" -cp "$CP" dev.backprop.opencl.ProbeMain 2>&1)

@@ -9,6 +9,8 @@ import dev.backprop.runtime.Backends;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.JCudaDriver;
+import jcuda.jcublas.JCublas2;
+import jcuda.jcublas.cublasOperation;
 
 import java.util.Arrays;
 import java.util.Locale;
@@ -19,7 +21,8 @@ import java.util.Locale;
  * with its parameters as nested JCuda pointers (how launches were made before the block), and a driver call
  * without kernel parameters ({@code cuMemsetD32Async}) for scale. Each: median over 5 rounds of 10,000 calls
  * after 2,000 to warm up, host time until the call returns (launches are asynchronous), then the wait for the
- * GPU at the end of the round. Run by {@code gpu-verify.sh} (step 7): {@code LaunchCost}.
+ * GPU at the end of the round. Then the same for the step's first GEMM ({@link #gemms}). Run by
+ * {@code gpu-verify.sh} (step 7, and the {@code profile} stage): {@code LaunchCost}.
  */
 public final class LaunchCost {
     private static final int N = 1024;
@@ -42,7 +45,7 @@ public final class LaunchCost {
             CudaLaunch launch = new CudaLaunch(context);
             System.out.println("launch cost on " + backend.device().describe() + "; "
                     + backend.capabilities().details().get("launch"));
-            System.out.printf(Locale.ROOT, "%-58s %14s %14s%n", "route (relu over 1024 floats unless said)",
+            System.out.printf(Locale.ROOT, "%-64s %14s %14s%n", "route (relu over 1024 floats unless said)",
                     "host us/call", "wall us/call");
             time(backend, "Backend.unary (the SPI call: lock, context, checks)",
                     () -> backend.unary(UnaryOp.RELU, 0, 0, x, 0, y, 0, N));
@@ -59,6 +62,65 @@ public final class LaunchCost {
                     () -> CudaCheck.check(JCudaDriver.cuMemsetD32Async(py, 0, N, context.stream), "cuMemsetD32Async"));
             backend.release(x);
             backend.release(y);
+            gemms(backend, context);
+        }
+    }
+
+    /**
+     * The step's first GEMM (a batch of 128 through the 784-256 layer: {@code X·Wᵀ}) by route: the SPI call, then
+     * cuBLAS through JCublas2 with alpha and beta as Java arrays (what {@link CudaGemm} passes) and from pinned
+     * host memory (a plain address), then the same call at 1x1x1, where cuBLAS's own fixed cost is all there is.
+     */
+    private static void gemms(Backend backend, CudaContext context) {
+        int m = 128;
+        int n = 256;
+        int k = 784;
+        Buffer a = backend.allocate(DType.FLOAT32, (long) m * k);
+        Buffer b = backend.allocate(DType.FLOAT32, (long) n * k);
+        Buffer c = backend.allocate(DType.FLOAT32, (long) m * n);
+        backend.fill(a, 0, (long) m * k, 0.5);
+        backend.fill(b, 0, (long) n * k, 0.25);
+        CUdeviceptr pa = ((CudaBuffer) a).at(0);
+        CUdeviceptr pb = ((CudaBuffer) b).at(0);
+        CUdeviceptr pc = ((CudaBuffer) c).at(0);
+        Pinned scalars = new Pinned();
+        CudaCheck.check(JCudaDriver.cuMemAllocHost(scalars, 8), "cuMemAllocHost");
+        try {
+            scalars.getByteBuffer(0, 8).putFloat(0, 1f).putFloat(4, 0f);
+            Pointer alphaPinned = scalars.at(0);
+            Pointer betaPinned = scalars.at(4);
+            time(backend, "Backend.gemm 128x256x784, B transposed (the SPI call)",
+                    () -> backend.gemm(false, true, m, n, k, 1.0, a, 0, k, b, 0, k, 0.0, c, 0, n, 1, 0, 0, 0));
+            // Row-major C = A·Bᵀ is column-major Cᵀ = B·Aᵀ: first operand B (transposed), second A.
+            time(backend, "cublasSgemm, alpha and beta as Java arrays", () -> CudaCheck.checkCublas(
+                    JCublas2.cublasSgemm(context.cublas, cublasOperation.CUBLAS_OP_T, cublasOperation.CUBLAS_OP_N,
+                            n, m, k, Pointer.to(new float[] {1f}), pb, k, pa, k, Pointer.to(new float[] {0f}), pc, n),
+                    "cublasSgemm"));
+            time(backend, "cublasSgemm, alpha and beta from pinned host memory", () -> CudaCheck.checkCublas(
+                    JCublas2.cublasSgemm(context.cublas, cublasOperation.CUBLAS_OP_T, cublasOperation.CUBLAS_OP_N,
+                            n, m, k, alphaPinned, pb, k, pa, k, betaPinned, pc, n), "cublasSgemm"));
+            time(backend, "cublasSgemm 1x1x1, pinned alpha and beta (cuBLAS's fixed cost)", () -> CudaCheck.checkCublas(
+                    JCublas2.cublasSgemm(context.cublas, cublasOperation.CUBLAS_OP_N, cublasOperation.CUBLAS_OP_N,
+                            1, 1, 1, alphaPinned, pb, 1, pa, 1, betaPinned, pc, 1), "cublasSgemm"));
+        } finally {
+            backend.synchronize();
+            CudaCheck.check(JCudaDriver.cuMemFreeHost(scalars), "cuMemFreeHost");
+            backend.release(a);
+            backend.release(b);
+            backend.release(c);
+        }
+    }
+
+    /** Pinned host memory; {@link #at} gives a plain address into it (JCuda passes those through untouched). */
+    private static final class Pinned extends Pointer {
+        Pointer at(long byteOffset) {
+            return new Address(getNativePointer() + getByteOffset() + byteOffset);
+        }
+    }
+
+    private static final class Address extends Pointer {
+        Address(long address) {
+            super(address);
         }
     }
 
@@ -82,6 +144,6 @@ public final class LaunchCost {
         }
         Arrays.sort(host);
         Arrays.sort(wall);
-        System.out.printf(Locale.ROOT, "%-58s %14.2f %14.2f%n", route, host[ROUNDS / 2], wall[ROUNDS / 2]);
+        System.out.printf(Locale.ROOT, "%-64s %14.2f %14.2f%n", route, host[ROUNDS / 2], wall[ROUNDS / 2]);
     }
 }
