@@ -168,6 +168,13 @@ junit() {
     return "$rc"
 }
 
+# Whether OpenCL finds the GPU (any OpenCL device in a dry run); the probe runs once, for steps 4 and 8.
+ocl=""
+opencl_here() {
+    [[ -n "$ocl" ]] || ocl=$("$JAVA" "${FLAGS[@]}" -cp "$CP" dev.backprop.opencl.ProbeMain 2>&1)
+    grep -q 'available=true' <<< "$ocl" && { grep -q "rank=300" <<< "$ocl" || [[ "$DRY" == 1 ]]; }
+}
+
 # Step 7: where a training step's time goes on $device (StepProfile), then on a GPU the host's cost of one launch
 # and one GEMM by route (LaunchCost).
 profile_step() {
@@ -190,13 +197,12 @@ if [[ "$STAGE" == tests || "$STAGE" == all ]]; then
     junit cuda dev.backprop.cuda -Dbasedir=backend-cuda || status=1
 
     say "4. opencl on the GPU"
-    ocl=$("$JAVA" "${FLAGS[@]}" -cp "$CP" dev.backprop.opencl.ProbeMain 2>&1)
-    echo "$ocl"
     # A dry run tests on whatever OpenCL device there is (PoCL), to check this step too.
-    if grep -q 'available=true' <<< "$ocl" && { grep -q "rank=300" <<< "$ocl" || [[ "$DRY" == 1 ]]; }; then
+    if opencl_here; then
+        echo "$ocl"
         note "opencl probe: $(sed -n 's/^reason=//p' <<< "$ocl" | cut -c1-160)"
-        # CI=true: an unavailable backend fails the opencl tests instead of skipping them. libjsig preloaded as
-        # the build does for every test JVM (bin/common.sh; OpenClProviderTest checks it).
+        # CI=true: an unavailable backend fails the opencl tests instead of skipping them (libjsig is preloaded
+        # by the java wrapper, as OpenClProviderTest expects).
         CI=true junit opencl dev.backprop.opencl -Dbasedir=backend-opencl || status=1
     else
         note "opencl on the GPU: not available here ($(sed -n 's/^reason=//p' <<< "$ocl" | cut -c1-200)); skipped"
@@ -308,8 +314,7 @@ PY
     profile_step
 
     say "8. training on the GPU's OpenCL (train --backend opencl and StepProfile)"
-    ocl=$("$JAVA" "${FLAGS[@]}" -cp "$CP" dev.backprop.opencl.ProbeMain 2>&1)
-    if grep -q 'available=true' <<< "$ocl" && { grep -q "rank=300" <<< "$ocl" || [[ "$DRY" == 1 ]]; }; then
+    if opencl_here; then
         limited 120 "$launcher" train --backend opencl --out "$JRE/opencl.safetensors" --optimizer "$OPTIMIZER" \
             --lr "$lr" --epochs "$EPOCHS" --threads "$threads" 2>&1 | tee "$OUTDIR/train-opencl.log" | grep -v '%'
         ocl_acc=$(field test_acc "$OUTDIR/train-opencl.log")

@@ -69,8 +69,6 @@ final class CudaBackend implements Backend {
         d.put("stream", "1 non-blocking stream; host waits only in download/synchronize");
         d.put("allocator", "caching (size classes), pinned upload staging " + CudaStaging.SLOTS + " x "
                 + (CudaStaging.SLOT_BYTES >> 20) + " MiB");
-        d.put("launch", context.params() != null ? "kernel parameters in a pinned block"
-                : "kernel parameters as nested JCuda pointers (no pinned block)");
         this.capabilities = new Capabilities(true, true, d);
     }
 

@@ -98,7 +98,7 @@ final class CudaContext implements AutoCloseable {
         return modules;
     }
 
-    /** The kernel-parameter block of this context's launches; null when launches pass nested pointers. */
+    /** The kernel-parameter block of this context's launches. */
     KernelParams params() {
         return params;
     }

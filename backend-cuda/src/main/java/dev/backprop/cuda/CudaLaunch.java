@@ -57,17 +57,9 @@ final class CudaLaunch {
 
     /** Launches {@code kernel} with an explicit grid and block shape. */
     void launch(CudaKernel kernel, int gridX, int gridY, int blockX, int blockY, Object... args) {
-        int rc;
-        KernelParams params = context.params();
-        if (params != null) {
-            synchronized (params) { // one block per context; the backend's lock already serializes launches
-                rc = JCudaDriver.cuLaunchKernel(context.modules().function(kernel), gridX, gridY, 1, blockX, blockY,
-                        1, 0, context.stream, params.write(kernel, args), null);
-            }
-        } else {
-            rc = JCudaDriver.cuLaunchKernel(context.modules().function(kernel), gridX, gridY, 1, blockX, blockY, 1,
-                    0, context.stream, KernelParams.nested(kernel, args), null);
-        }
+        // One parameter block per context: safe because every launch runs under the backend's lock.
+        int rc = JCudaDriver.cuLaunchKernel(context.modules().function(kernel), gridX, gridY, 1, blockX, blockY, 1,
+                0, context.stream, context.params().write(kernel, args), null);
         if (rc != CUresult.CUDA_SUCCESS) { // the message is built only on failure: launches are the hot path
             throw CudaCheck.failure(rc, "cuLaunchKernel(" + kernel.entry() + ", grid " + gridX + "x" + gridY
                     + ", block " + blockX + "x" + blockY + ")");

@@ -1,6 +1,6 @@
 package dev.backprop.cuda;
 
-import jcuda.NativePointerObject;
+import dev.backprop.backend.BackendFailureException;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.JCudaDriver;
@@ -47,41 +47,19 @@ final class KernelParams implements AutoCloseable {
         }
     }
 
-    /**
-     * A block in pinned host memory ({@code cuMemAllocHost}); needs the context current. Null, after freeing what it
-     * allocated, when JCuda leaves the block's address or bytes unreadable (not so in JCuda 12.6): launches then
-     * take the {@link #nested} route.
-     */
+    /** A block in pinned host memory ({@code cuMemAllocHost}); needs the context current. */
     static KernelParams pinned() {
         HostBlock host = new HostBlock();
         CudaCheck.check(JCudaDriver.cuMemAllocHost(host, BYTES), "cuMemAllocHost(" + BYTES + " bytes)");
         ByteBuffer bytes = host.getByteBuffer(0, BYTES);
-        if (host.address() == 0 || bytes == null || !bytes.isDirect()) {
+        if (host.address() == 0 || bytes == null || !bytes.isDirect()) { // JCuda 12.6 sets both; another might not
             CudaCheck.check(JCudaDriver.cuMemFreeHost(host), "cuMemFreeHost");
-            return null;
+            throw new BackendFailureException("cuda: JCuda left the pinned kernel-parameter block unreadable "
+                    + "(address " + host.address() + ", buffer " + bytes + "); this JCuda version is not supported");
         }
         // kernelParams gets a plain address: JCuda then passes it through with a few field reads.
         return new KernelParams(bytes, host.address(), new Address(host.address()),
                 () -> CudaCheck.check(JCudaDriver.cuMemFreeHost(host), "cuMemFreeHost"));
-    }
-
-    /**
-     * {@code args} as nested JCuda pointers, one Java array per scalar: what launches passed before the block, and
-     * still the route when {@link #pinned} returns null; checked like {@link #write}.
-     */
-    static Pointer nested(CudaKernel kernel, Object... args) {
-        check(kernel, args);
-        List<CudaKernel.Param> params = kernel.params();
-        NativePointerObject[] out = new NativePointerObject[args.length];
-        for (int i = 0; i < args.length; i++) {
-            out[i] = switch (params.get(i)) {
-                case PTR -> Pointer.to((CUdeviceptr) args[i]);
-                case I32 -> Pointer.to(new int[] {(Integer) args[i]});
-                case I64 -> Pointer.to(new long[] {(Long) args[i]});
-                case F64 -> Pointer.to(new double[] {(Double) args[i]});
-            };
-        }
-        return Pointer.to(out);
     }
 
     private static int valueOffset(int index) {
@@ -113,7 +91,7 @@ final class KernelParams implements AutoCloseable {
     }
 
     /** Checks {@code args} against {@code kernel}'s declared parameters. */
-    static void check(CudaKernel kernel, Object... args) {
+    private static void check(CudaKernel kernel, Object... args) {
         List<CudaKernel.Param> params = kernel.params();
         if (args.length != params.size()) {
             throw new IllegalArgumentException(kernel.entry() + ": " + args.length + " arguments for "

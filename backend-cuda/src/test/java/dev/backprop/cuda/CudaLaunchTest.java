@@ -77,14 +77,6 @@ class CudaLaunchTest {
     }
 
     @Test
-    void theNestedRouteChecksTheSameWay() {
-        assertTrue(KernelParams.nested(CudaKernel.FILL_F64, new CUdeviceptr(), 10L, 1.0) != null);
-        IllegalArgumentException intForLong = assertThrows(IllegalArgumentException.class,
-                () -> KernelParams.nested(CudaKernel.FILL_F64, new CUdeviceptr(), 10, 1.0));
-        assertTrue(intForLong.getMessage().contains("argument 1 must be I64, got Integer"), intForLong.getMessage());
-    }
-
-    @Test
     void everyKernelFitsTheBlockAndAClosedBlockIsNotWritten() {
         for (CudaKernel k : CudaKernel.values()) {
             assertTrue(k.params().size() <= KernelParams.MAX_ARGS, k + " has " + k.params().size() + " parameters");

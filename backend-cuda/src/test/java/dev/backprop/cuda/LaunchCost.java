@@ -43,8 +43,7 @@ public final class LaunchCost {
             CUdeviceptr py = ((CudaBuffer) y).at(0);
             int relu = CudaOpCodes.unary(UnaryOp.RELU);
             CudaLaunch launch = new CudaLaunch(context);
-            System.out.println("launch cost on " + backend.device().describe() + "; "
-                    + backend.capabilities().details().get("launch"));
+            System.out.println("launch cost on " + backend.device().describe());
             System.out.printf(Locale.ROOT, "%-64s %14s %14s%n", "route (relu over 1024 floats unless said)",
                     "host us/call", "wall us/call");
             time(backend, "Backend.unary (the SPI call: lock, context, checks)",
@@ -52,7 +51,8 @@ public final class LaunchCost {
             time(backend, "CudaLaunch.elementwise with the parameter block",
                     () -> launch.elementwise(CudaKernel.UNARY_F32, N, relu, 0.0, 0.0, px, py, (long) N));
             time(backend, "cuLaunchKernel with nested JCuda pointers (before)", () -> {
-                Pointer params = KernelParams.nested(CudaKernel.UNARY_F32, relu, 0.0, 0.0, px, py, (long) N);
+                Pointer params = Pointer.to(Pointer.to(new int[] {relu}), Pointer.to(new double[] {0.0}),
+                        Pointer.to(new double[] {0.0}), Pointer.to(px), Pointer.to(py), Pointer.to(new long[] {N}));
                 CudaCheck.check(JCudaDriver.cuLaunchKernel(context.modules().function(CudaKernel.UNARY_F32),
                         CudaLaunch.blocksFor(N, 4096), 1, 1, CudaLaunch.BLOCK, 1, 1, 0, context.stream, params, null),
                         "cuLaunchKernel");
