@@ -19,7 +19,7 @@ tensors, meta = {}, {}
 
 
 def put(case, role, t):
-    tensors[f"{case}.{role}"] = t.detach().contiguous().to(torch.float64)
+    tensors[f"{case}.{role}"] = t.detach().to(torch.float64).clone().contiguous()  # a copy: BatchNorm updates its buffers in place
 
 
 def conv(case, n, c, h, w, o, kh, kw, stride, pad, dil, bias=True):
