@@ -50,16 +50,72 @@ public final class Layers {
                 }
             }
             case "flatten" -> expectArgs(spec, where);
+            case "conv2d" -> {
+                expectArgs(spec, where, "in", "out", "kernel_h", "kernel_w", "stride_h", "stride_w", "pad_h", "pad_w",
+                        "dilation_h", "dilation_w", "bias");
+                at(where, () -> Conv2d.check(spec.arg("in"), spec.arg("out"), pair(spec, "kernel"), pair(spec, "stride"),
+                        pair(spec, "pad"), pair(spec, "dilation")));
+                if (spec.arg("bias") != 0 && spec.arg("bias") != 1) {
+                    throw new IllegalArgumentException(where + ": conv2d needs bias 0 or 1, got " + spec.args());
+                }
+            }
+            case "maxpool2d", "avgpool2d" -> {
+                boolean max = t.equals("maxpool2d");
+                if (max) {
+                    expectArgs(spec, where, "kernel_h", "kernel_w", "stride_h", "stride_w", "pad_h", "pad_w");
+                } else {
+                    expectArgs(spec, where, "kernel_h", "kernel_w", "stride_h", "stride_w", "pad_h", "pad_w",
+                            "count_include_pad");
+                }
+                int include = max ? 1 : spec.arg("count_include_pad");
+                if (include != 0 && include != 1) {
+                    throw new IllegalArgumentException(where + ": count_include_pad must be 0 or 1, got " + include);
+                }
+                at(where, () -> Pool2d.check(pair(spec, "kernel"), pair(spec, "stride"), pair(spec, "pad")));
+            }
+            case "batchnorm1d", "batchnorm2d" -> {
+                expectArgs(spec, where, "features");
+                if (spec.arg("features") <= 0) {
+                    throw new IllegalArgumentException(where + ": " + t + " needs features > 0, got " + spec.args());
+                }
+            }
+            case "dropout" -> {
+                expectArgs(spec, where, "p_ppm");
+                int ppm = spec.arg("p_ppm");
+                if (ppm < 0 || ppm >= 1_000_000) {
+                    throw new IllegalArgumentException(where + ": dropout needs p_ppm in [0, 1000000), got " + ppm);
+                }
+            }
             default -> {
                 if (!ACTIVATIONS.contains(t)) {
                     throw new IllegalArgumentException(where + ": unknown layer type '" + t + "' (known: sequential, "
-                            + "dense, flatten, " + String.join(", ", new java.util.TreeSet<>(ACTIVATIONS)) + ")");
+                            + "dense, conv2d, maxpool2d, avgpool2d, batchnorm1d, batchnorm2d, dropout, flatten, "
+                            + String.join(", ", new java.util.TreeSet<>(ACTIVATIONS)) + ")");
                 }
                 expectArgs(spec, where);
             }
         }
         if (!spec.layers().isEmpty()) {
             throw new IllegalArgumentException(where + ": a '" + t + "' layer has no child layers");
+        }
+    }
+
+    /** {@code factory} asked with full names ({@code prefix + name}). */
+    private static ParameterFactory prefixed(ParameterFactory factory, String prefix) {
+        return (name, shape, role, fanIn, fanOut) -> factory.create(prefix + name, shape, role, fanIn, fanOut);
+    }
+
+    /** {@code {name_h, name_w}} of a spec. */
+    private static int[] pair(LayerSpec spec, String name) {
+        return new int[] {spec.arg(name + "_h"), spec.arg(name + "_w")};
+    }
+
+    /** Runs a layer's argument check, prefixing its message with {@code where}. */
+    private static void at(String where, Runnable check) {
+        try {
+            check.run();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
         }
     }
 
@@ -92,6 +148,15 @@ public final class Layers {
             if (spec.arg("bias") == 1) {
                 out.put(prefix + "bias", new int[] {spec.arg("out")});
             }
+        } else if (spec.type().equals("conv2d")) {
+            out.put(prefix + "weight", new int[] {spec.arg("out"), spec.arg("in"), spec.arg("kernel_h"),
+                    spec.arg("kernel_w")});
+            if (spec.arg("bias") == 1) {
+                out.put(prefix + "bias", new int[] {spec.arg("out")});
+            }
+        } else if (spec.type().startsWith("batchnorm")) {
+            out.put(prefix + "weight", new int[] {spec.arg("features")});
+            out.put(prefix + "bias", new int[] {spec.arg("features")});
         }
     }
 
@@ -120,8 +185,15 @@ public final class Layers {
                 }
                 yield new Sequential(built);
             }
-            case "dense" -> new Dense(spec.arg("in"), spec.arg("out"), spec.arg("bias") == 1,
-                    (name, shape, role, fanIn, fanOut) -> factory.create(prefix + name, shape, role, fanIn, fanOut));
+            case "dense" -> new Dense(spec.arg("in"), spec.arg("out"), spec.arg("bias") == 1, prefixed(factory, prefix));
+            case "conv2d" -> new Conv2d(spec.arg("in"), spec.arg("out"), pair(spec, "kernel"), pair(spec, "stride"),
+                    pair(spec, "pad"), pair(spec, "dilation"), spec.arg("bias") == 1, prefixed(factory, prefix));
+            case "maxpool2d" -> Pool2d.max(pair(spec, "kernel"), pair(spec, "stride"), pair(spec, "pad"));
+            case "avgpool2d" -> Pool2d.avg(pair(spec, "kernel"), pair(spec, "stride"), pair(spec, "pad"),
+                    spec.arg("count_include_pad") == 1);
+            case "batchnorm1d", "batchnorm2d" -> new BatchNorm(spec.arg("features"), spec.type().equals("batchnorm2d"),
+                    prefixed(factory, prefix));
+            case "dropout" -> new Dropout(spec.arg("p_ppm") / 1e6, 0);
             case "flatten" -> new Flatten();
             default -> new Activation(Activation.Kind.valueOf(spec.type().toUpperCase(java.util.Locale.ROOT)));
         };

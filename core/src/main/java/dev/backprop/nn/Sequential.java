@@ -5,6 +5,8 @@ import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
 import dev.backprop.random.TorchGenerator;
 
+import dev.backprop.tensor.Tensor;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -63,6 +65,44 @@ public final class Sequential implements Layer {
             }
         }
         return Collections.unmodifiableMap(m);
+    }
+
+    @Override
+    public Map<String, Tensor> buffers() {
+        return prefixed(Layer::buffers);
+    }
+
+    @Override
+    public Map<String, long[]> counters() {
+        return prefixed(Layer::counters);
+    }
+
+    @Override
+    public Map<String, long[]> trainingState() {
+        return prefixed(Layer::trainingState);
+    }
+
+    /** Each child's entries under {@code index.name}, in layer order. */
+    private <T> Map<String, T> prefixed(java.util.function.Function<Layer, Map<String, T>> of) {
+        Map<String, T> m = new LinkedHashMap<>();
+        for (int i = 0; i < layers.size(); i++) {
+            for (Map.Entry<String, T> e : of.apply(layers.get(i)).entrySet()) {
+                m.put(i + "." + e.getKey(), e.getValue());
+            }
+        }
+        return Collections.unmodifiableMap(m);
+    }
+
+    /** Sets the mode of every layer. */
+    @Override
+    public void train(boolean training) {
+        layers.forEach(l -> l.train(training));
+    }
+
+    /** True when any layer is in training mode (all are, unless one was switched on its own). */
+    @Override
+    public boolean isTraining() {
+        return layers.stream().anyMatch(Layer::isTraining);
     }
 
     @Override
@@ -127,10 +167,7 @@ public final class Sequential implements Layer {
 
         /** Adds a dense layer {@code in → out}, with or without a bias. */
         public Builder dense(int in, int out, boolean bias) {
-            if (rng == null) {
-                rng = new TorchGenerator(seed);
-            }
-            layers.add(new Dense(in, out, bias, init.factory(backend, dtype, rng)));
+            layers.add(new Dense(in, out, bias, init.factory(backend, dtype, rng())));
             return this;
         }
 
@@ -162,6 +199,41 @@ public final class Sequential implements Layer {
         /** Adds an identity layer. */
         public Builder identity() {
             return add(Activation.identity());
+        }
+
+        /** Adds a square-kernel convolution {@code nn.Conv2d(in, out, kernel, stride, padding)} with a bias. */
+        public Builder conv2d(int in, int out, int kernel, int stride, int padding) {
+            return add(new Conv2d(in, out, kernel, stride, padding, true, init.factory(backend, dtype, rng())));
+        }
+
+        /** Adds {@code nn.MaxPool2d(k)}. */
+        public Builder maxPool2d(int k) {
+            return add(Pool2d.max(k));
+        }
+
+        /** Adds {@code nn.AvgPool2d(k)}. */
+        public Builder avgPool2d(int k) {
+            return add(Pool2d.avg(k));
+        }
+
+        /** Adds {@code nn.BatchNorm1d(features)} (spatial = false) or {@code nn.BatchNorm2d(features)}. */
+        public Builder batchNorm(int features, boolean spatial) {
+            return add(new BatchNorm(features, spatial, init.factory(backend, dtype, rng())));
+        }
+
+        /**
+         * Adds {@code nn.Dropout(p)}, whose mask stream is seeded from the builder's seed and the layer's position
+         * (so two dropout layers draw different masks, and the same model draws the same ones).
+         */
+        public Builder dropout(double p) {
+            return add(new Dropout(p, seed * 0x9E3779B97F4A7C15L + layers.size() + 1));
+        }
+
+        private Random rng() {
+            if (rng == null) {
+                rng = new TorchGenerator(seed);
+            }
+            return rng;
         }
 
         /** Adds any layer (taking ownership). */
