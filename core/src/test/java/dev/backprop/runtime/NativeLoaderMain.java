@@ -1,0 +1,35 @@
+package dev.backprop.runtime;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+/**
+ * Run by {@link NativeLoaderTest} in a child JVM (a loaded library cannot be unloaded): with {@code private}, loads
+ * {@link FakeBinding} through {@link NativeLoader} with a dependency; with {@code own}, lets it load itself.
+ * Prints {@code error=...} when loading fails, then {@code tmpdir=...} (the property afterwards) and
+ * {@code left=...} (what java.io.tmpdir holds afterwards).
+ */
+public final class NativeLoaderMain {
+    private NativeLoaderMain() {
+    }
+
+    /** Loads as {@code args[0]} says and prints. */
+    public static void main(String[] args) throws Exception {
+        String tmpdir = System.getProperty("java.io.tmpdir");
+        try {
+            if (args[0].equals("private")) {
+                NativeLoader.initialize(FakeBinding.class, new NativeLoader.Resource(FakeBinding.class,
+                        FakeBinding.RESOURCE), new NativeLoader.Resource(FakeBinding.class, args[1]));
+            } else {
+                FakeBinding.touch();
+            }
+        } catch (UnsatisfiedLinkError e) {
+            System.out.println("error=" + e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+        System.out.println("tmpdir=" + System.getProperty("java.io.tmpdir"));
+        try (Stream<Path> left = Files.list(Path.of(tmpdir))) {
+            System.out.println("left=" + left.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+    }
+}
