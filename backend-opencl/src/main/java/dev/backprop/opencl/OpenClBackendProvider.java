@@ -20,8 +20,9 @@ import java.util.stream.Collectors;
  *
  * <p><b>Probe:</b> loads JOCL, lists every platform's devices with their type, and picks the device
  * {@link #create} would use; it never throws and compiles nothing. Reasons when unavailable: no ICD loader
- * ({@code libOpenCL.so.1} missing), no platform ({@code CL_PLATFORM_NOT_FOUND_KHR}), no device, or a
- * {@code backprop.opencl.device} that matches nothing. Rank: {@link Probe#RANK_GPU} on a GPU,
+ * ({@code libOpenCL.so.1} missing), no platform ({@code CL_PLATFORM_NOT_FOUND_KHR}), no device, a
+ * {@code backprop.opencl.device} that matches nothing, no private directory for JOCL's native library, or a
+ * PoCL kernel cache in {@code /tmp} (both in {@link OpenClNatives}). Rank: {@link Probe#RANK_GPU} on a GPU,
  * {@link Probe#RANK_EMULATED} on a CPU device (PoCL), so automatic selection prefers {@code cpu} there.
  *
  * <p><b>Options</b> ({@link BackendOptions}, key or system property {@code backprop.opencl.<key>}):
@@ -56,6 +57,7 @@ public final class OpenClBackendProvider implements BackendProvider {
         try {
             List<OpenClDevice> devices = discover();
             OpenClDevice chosen = OpenClDevices.select(devices, BackendOptions.defaults().get(NAME, "device"));
+            OpenClNatives.checkKernelCache(chosen, System.getenv());
             int rank = chosen.type() == DeviceType.GPU ? Probe.RANK_GPU : Probe.RANK_EMULATED;
             String summary = "OpenCL on " + chosen.label() + (chosen.type() == DeviceType.GPU ? ""
                     : " (a CPU device: ranks below the cpu backend in automatic selection)") + "; devices: "
@@ -76,6 +78,7 @@ public final class OpenClBackendProvider implements BackendProvider {
         OpenClDevice device;
         try {
             device = OpenClDevices.select(discover(), options.get(NAME, "device"));
+            OpenClNatives.checkKernelCache(device, System.getenv());
         } catch (Throwable t) {
             throw new BackendUnavailableException("opencl unavailable: " + reason(t), t);
         }
