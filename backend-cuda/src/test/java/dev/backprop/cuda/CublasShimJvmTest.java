@@ -1,6 +1,7 @@
 package dev.backprop.cuda;
 
 import dev.backprop.testing.ChildJvm;
+import dev.backprop.testing.PlantedLibrary;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -10,11 +11,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -49,11 +48,7 @@ class CublasShimJvmTest {
     @AfterAll
     static void clean() throws IOException {
         if (work != null) {
-            try (Stream<Path> all = Files.walk(work)) {
-                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
+            PlantedLibrary.deleteTree(work);
         }
     }
 
@@ -76,9 +71,7 @@ class CublasShimJvmTest {
             }
         }
         out.put("output", r.output());
-        try (Stream<Path> left = Files.list(tmp)) {
-            out.put("tmp_left", left.map(p -> p.getFileName().toString()).sorted().toList().toString());
-        }
+        out.put("tmp_left", PlantedLibrary.names(tmp));
         return out;
     }
 

@@ -5,18 +5,13 @@ import dev.backprop.testing.PlantedLibrary;
 import jcuda.driver.JCudaDriver;
 import jcuda.jcublas.JCublas2;
 import jcuda.runtime.JCuda;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -33,69 +28,35 @@ class CudaNativesTest {
             CudaNatives.resource(JCudaDriver.class, "JCudaDriver").fileName(),
             CudaNatives.resource(JCuda.class, "JCudaRuntime").fileName(),
             CudaNatives.resource(JCublas2.class, "JCublas2").fileName());
-    private static Path work;
-    private static Path marker;
-    private static Path gcc;
+    @RegisterExtension
+    static final PlantedLibrary planted = new PlantedLibrary("backprop-cuda-natives-");
     private static Path fakeCublas;
 
     @BeforeAll
     static void build() throws Exception {
-        gcc = PlantedLibrary.gcc();
-        work = Files.createTempDirectory("backprop-cuda-natives-");
-        marker = work.resolve("loads.txt");
         Path src = TestTools.moduleDir().resolve("src/test/shim");
         for (String[] lib : new String[][] {{"libcublas.so.13", "fake_cublas13.c"},
             {"libcublasLt.so.13", "fake_cublasLt13.c"}}) {
-            TestTools.Result r = TestTools.run(List.of(gcc.toString(), "-shared", "-fPIC", "-Wl,-soname," + lib[0],
-                    "-o", work.resolve(lib[0]).toString(), src.resolve(lib[1]).toString()), work, Map.of(), 120);
+            TestTools.Result r = TestTools.run(List.of(PlantedLibrary.gcc().toString(), "-shared", "-fPIC",
+                    "-Wl,-soname," + lib[0], "-o", planted.work().resolve(lib[0]).toString(),
+                    src.resolve(lib[1]).toString()), planted.work(), Map.of(), 120);
             assertEquals(0, r.exit(), r.output());
         }
-        fakeCublas = work.resolve("libcublas.so.13");
-    }
-
-    @AfterAll
-    static void clean() throws IOException {
-        if (work != null) {
-            try (Stream<Path> all = Files.walk(work)) {
-                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
-    }
-
-    @BeforeEach
-    void noLoadsYet() throws IOException {
-        Files.deleteIfExists(marker);
-    }
-
-    /** A fresh java.io.tmpdir like /tmp (mode 1777) with libraries planted at JCuda's three paths. */
-    private static Path tmpdirWithPlants() throws Exception {
-        Path dir = Files.createTempDirectory(work, "tmp-");
-        for (String name : JCUDA_FILES) {
-            PlantedLibrary.compile(gcc, dir.resolve(name), marker);
-        }
-        assertEquals(0, new ProcessBuilder("chmod", "1777", dir.toString()).inheritIO().start().waitFor());
-        return dir.toRealPath();
+        fakeCublas = planted.work().resolve("libcublas.so.13");
     }
 
     private static Map<String, String> run(Path tmpdir, String... args) throws Exception {
-        ChildJvm.Result r = ChildJvm.run(CudaNativesMain.class, List.of("-Djava.io.tmpdir=" + tmpdir,
-                "-D" + CublasLocator.PROPERTY + "=" + fakeCublas), List.of(), args);
-        assertEquals(0, r.exit(), r.output());
-        Map<String, String> out = r.values();
-        out.put("output", r.output());
-        try (Stream<Path> left = Files.list(tmpdir)) {
-            out.put("left", left.map(p -> p.getFileName().toString()).sorted().toList().toString());
-        }
+        Map<String, String> out = ChildJvm.run(CudaNativesMain.class, List.of("-Djava.io.tmpdir=" + tmpdir,
+                "-D" + CublasLocator.PROPERTY + "=" + fakeCublas), List.of(), args).succeeded();
+        out.put("left", PlantedLibrary.names(tmpdir));
         return out;
     }
 
     @Test
     void theProbeAndCublasNeverLoadThePlantedLibraries() throws Exception {
-        Path tmpdir = tmpdirWithPlants();
+        Path tmpdir = planted.tmpdir("1777", JCUDA_FILES.toArray(new String[0]));
         Map<String, String> out = run(tmpdir, "backend", "13000");
-        assertEquals(List.of(), PlantedLibrary.loads(marker), out.get("output"));
+        assertEquals(List.of(), planted.loads(), out.get("output"));
         assertEquals("null", out.get("cublas_reason"), "cuBLAS loaded through the shim: " + out.get("output"));
         assertTrue(out.get("runtime").matches("\\d+/\\d+"), out.get("output"));
         for (String mapped : out.get("mapped").replaceAll("^\\[|]$", "").split(", ")) {
@@ -109,10 +70,10 @@ class CudaNativesTest {
 
     @Test
     void jcudasOwnLoaderRunsThePlantedLibraries() throws Exception {
-        Path tmpdir = tmpdirWithPlants();
+        Path tmpdir = planted.tmpdir("1777", JCUDA_FILES.toArray(new String[0]));
         Map<String, String> out = run(tmpdir, "jcuda");
         assertEquals(JCUDA_FILES.stream().map(f -> tmpdir.resolve(f).toString()).toList(),
-                PlantedLibrary.loads(marker),
+                planted.loads(),
                 "without CudaNatives every planted library runs, so the test above would see them: " + out.get("output"));
     }
 }

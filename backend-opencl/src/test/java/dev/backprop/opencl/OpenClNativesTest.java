@@ -4,20 +4,15 @@ import dev.backprop.backend.DeviceType;
 import dev.backprop.testing.ChildJvm;
 import dev.backprop.testing.PlantedLibrary;
 import org.jocl.CL;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -34,61 +29,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class OpenClNativesTest {
     private static final String JOCL_FILE = OpenClNatives.resource().fileName();
-    private static Path work;
-    private static Path marker;
-    private static Path gcc;
 
-    @BeforeAll
-    static void build() throws IOException {
-        gcc = PlantedLibrary.gcc();
-        work = Files.createTempDirectory("backprop-opencl-natives-");
-        marker = work.resolve("loads.txt");
-    }
-
-    @AfterAll
-    static void clean() throws IOException {
-        if (work != null) {
-            try (Stream<Path> all = Files.walk(work)) {
-                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
-    }
-
-    @BeforeEach
-    void noLoadsYet() throws IOException {
-        Files.deleteIfExists(marker);
-    }
-
-    /** A fresh java.io.tmpdir of {@code mode} (as chmod takes it) with a library planted at JOCL's path. */
-    private static Path tmpdirWithPlant(String mode) throws Exception {
-        Path dir = Files.createTempDirectory(work, "tmp-");
-        PlantedLibrary.compile(gcc, dir.resolve(JOCL_FILE), marker);
-        assertEquals(0, new ProcessBuilder("chmod", mode, dir.toString()).inheritIO().start().waitFor());
-        return dir.toRealPath();
-    }
+    @RegisterExtension
+    static final PlantedLibrary planted = new PlantedLibrary("backprop-opencl-natives-");
 
     private static Map<String, String> run(Path tmpdir, String mode) throws Exception {
-        ChildJvm.Result r = ChildJvm.run(OpenClNativesMain.class, List.of("-Djava.io.tmpdir=" + tmpdir), List.of(),
-                mode);
-        assertEquals(0, r.exit(), r.output());
-        Map<String, String> out = r.values();
-        out.put("output", r.output());
-        try (Stream<Path> left = Files.list(tmpdir)) {
-            out.put("left", left.map(p -> p.getFileName().toString()).sorted().toList().toString());
-        }
+        Map<String, String> out = ChildJvm.run(OpenClNativesMain.class, List.of("-Djava.io.tmpdir=" + tmpdir), List.of(),
+                mode).succeeded();
+        out.put("left", PlantedLibrary.names(tmpdir));
         return out;
     }
 
     @Test
     void probeAndCreationNeverLoadThePlantedLibrary() throws Exception {
         OpenClTestSupport.requireOpenCl();
-        Path tmpdir = tmpdirWithPlant("1777"); // as /tmp: anyone may create files, only their owner may remove them
+        Path tmpdir = planted.tmpdir("1777", JOCL_FILE); // as /tmp: anyone may add files, only their owner remove
         Map<String, String> out = run(tmpdir, "backend");
         assertEquals("true", out.get("available"), out.get("output"));
         assertNotNull(out.get("created"), out.get("output"));
-        assertEquals(List.of(), PlantedLibrary.loads(marker), out.get("output"));
+        assertEquals(List.of(), planted.loads(), out.get("output"));
         String mapped = out.get("mapped");
         assertTrue(mapped.matches("\\[" + tmpdir + "/backprop-natives-[^/]+/" + JOCL_FILE + " \\(deleted\\)]"),
                 "JOCL ran from a private directory that is gone now: " + mapped);
@@ -97,22 +56,22 @@ class OpenClNativesTest {
 
     @Test
     void joclsOwnLoaderRunsThePlantedLibrary() throws Exception {
-        Path tmpdir = tmpdirWithPlant("1777");
+        Path tmpdir = planted.tmpdir("1777", JOCL_FILE);
         Map<String, String> out = run(tmpdir, "jocl");
-        assertEquals(List.of(tmpdir.resolve(JOCL_FILE).toString()), PlantedLibrary.loads(marker),
+        assertEquals(List.of(tmpdir.resolve(JOCL_FILE).toString()), planted.loads(),
                 "without OpenClNatives the planted library runs, so the test above would see it: " + out.get("output"));
     }
 
     @Test
     void aTmpdirOthersCanRenameInMakesOpenClUnavailableWithTheReason() throws Exception {
-        Path tmpdir = tmpdirWithPlant("0777");
+        Path tmpdir = planted.tmpdir("0777", JOCL_FILE);
         Map<String, String> out = run(tmpdir, "backend");
         assertEquals("false", out.get("available"), out.get("output"));
         assertEquals("JOCL's native library was not loaded: no private directory for " + JOCL_FILE
                 + " in java.io.tmpdir (" + tmpdir + "): " + tmpdir + " is writable by other users and not sticky "
                 + "(mode 777); set java.io.tmpdir (-Djava.io.tmpdir=...) to a directory that only this user can write",
                 out.get("reason"));
-        assertEquals(List.of(), PlantedLibrary.loads(marker));
+        assertEquals(List.of(), planted.loads());
         assertEquals("[]", out.get("mapped"));
         assertEquals("[" + JOCL_FILE + "]", out.get("left"));
     }

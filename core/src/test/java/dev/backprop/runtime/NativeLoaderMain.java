@@ -1,8 +1,8 @@
 package dev.backprop.runtime;
 
-import java.nio.file.Files;
+import dev.backprop.testing.PlantedLibrary;
+
 import java.nio.file.Path;
-import java.util.stream.Stream;
 
 /**
  * Run by {@link NativeLoaderTest} in a child JVM (a loaded library cannot be unloaded): with {@code private}, loads
@@ -28,8 +28,6 @@ public final class NativeLoaderMain {
             System.out.println("error=" + e.getClass().getSimpleName() + ": " + e.getMessage());
         }
         System.out.println("tmpdir=" + System.getProperty("java.io.tmpdir"));
-        try (Stream<Path> left = Files.list(Path.of(tmpdir))) {
-            System.out.println("left=" + left.map(p -> p.getFileName().toString()).sorted().toList());
-        }
+        System.out.println("left=" + PlantedLibrary.names(Path.of(tmpdir)));
     }
 }

@@ -60,6 +60,16 @@ public final class ChildJvm {
             }
             return out;
         }
+
+        /** Fails with the output unless the exit status is 0; else {@link #values()} plus {@code output}. */
+        public Map<String, String> succeeded() {
+            if (exit != 0) {
+                throw new AssertionError("child JVM exit status " + exit + "; output:\n" + output);
+            }
+            Map<String, String> out = values();
+            out.put("output", output);
+            return out;
+        }
     }
 
     /**
