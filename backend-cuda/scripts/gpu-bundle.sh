@@ -62,7 +62,8 @@ echo "gpu-bundle: jlink"
 modules=$("$JDK25/bin/jdeps" --ignore-missing-deps --print-module-deps --multi-release 25 \
     --class-path "$B/lib/*" "$B"/lib/backprop-*.jar 2>/dev/null || true)
 # jdk.zipfs: JUnit scans jars on the class path through the zip file system. java.desktop: the training chart.
-modules=$(echo "${modules:+$modules,}java.base,java.desktop,java.logging,java.management,java.xml,jdk.unsupported,jdk.zipfs,jdk.incubator.vector" \
+# jdk.security.auth: NativeLoader's user id (natives are loaded only from a directory of this user).
+modules=$(echo "${modules:+$modules,}java.base,java.desktop,java.logging,java.management,java.xml,jdk.security.auth,jdk.unsupported,jdk.zipfs,jdk.incubator.vector" \
     | tr ',' '\n' | sort -u | paste -sd, -)
 "$JDK25/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files --compress=zip-0 \
     --output "$B/jre" 2>&1 | grep -v "Using incubator modules" || true
