@@ -40,7 +40,10 @@ import java.util.Set;
  */
 public final class NativeLoader {
     private static final String TMPDIR = "java.io.tmpdir";
-    /** Bindings whose class initialization was started here: a second attempt could only replay its outcome. */
+    /**
+     * Bindings whose class initialization was started here, with java.io.tmpdir redirected: initializing one again
+     * is a no-op or replays the first failure, and loads nothing.
+     */
     private static final Set<Class<?>> ATTEMPTED = new HashSet<>();
 
     private NativeLoader() {
@@ -116,7 +119,6 @@ public final class NativeLoader {
             for (Path dependency : files.subList(0, dependencies.length)) {
                 System.load(dependency.toString());
             }
-            ATTEMPTED.add(binding);
             initializeWithTmpdir(binding, dir);
         } finally {
             PrivateDirectory.delete(dir, files);
@@ -177,6 +179,7 @@ public final class NativeLoader {
         String saved = System.getProperty(TMPDIR);
         System.setProperty(TMPDIR, dir.toString());
         try {
+            ATTEMPTED.add(binding); // only here: a later plain initialization must never be the binding's first
             initializeClass(binding);
         } finally {
             if (saved == null) {

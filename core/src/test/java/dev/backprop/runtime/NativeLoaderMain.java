@@ -6,7 +6,7 @@ import java.nio.file.Path;
 
 /**
  * Run by {@link NativeLoaderTest} in a child JVM (a loaded library cannot be unloaded): with {@code private}, loads
- * {@link FakeBinding} through {@link NativeLoader} with a dependency; with {@code own}, lets it load itself.
+ * {@link FakeBinding} through {@link NativeLoader} with a dependency, twice; with {@code own}, lets it load itself.
  * Prints {@code error=...} when loading fails, then {@code tmpdir=...} (the property afterwards) and
  * {@code left=...} (what java.io.tmpdir holds afterwards).
  */
@@ -19,8 +19,10 @@ public final class NativeLoaderMain {
         String tmpdir = System.getProperty("java.io.tmpdir");
         try {
             if (args[0].equals("private")) {
-                NativeLoader.initialize(FakeBinding.class, new NativeLoader.Resource(FakeBinding.class,
-                        FakeBinding.RESOURCE), new NativeLoader.Resource(FakeBinding.class, args[1]));
+                for (int i = 0; i < 2; i++) { // the second call loads nothing
+                    NativeLoader.initialize(FakeBinding.class, new NativeLoader.Resource(FakeBinding.class,
+                            FakeBinding.RESOURCE), new NativeLoader.Resource(FakeBinding.class, args[1]));
+                }
             } else {
                 FakeBinding.touch();
             }

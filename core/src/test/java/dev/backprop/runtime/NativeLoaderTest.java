@@ -47,7 +47,7 @@ class NativeLoaderTest {
         Map<String, String> out = run(tmpdir, "private", "/lib/libbackprop_fake_dep.so");
         assertEquals(null, out.get("error"), out.get("output"));
         List<String> loads = planted.loads();
-        assertEquals(2, loads.size(), "the dependency, then the binding's library: " + loads);
+        assertEquals(2, loads.size(), "the dependency, then the binding's library, once for two calls: " + loads);
         Path dir = Path.of(loads.get(0)).getParent();
         assertEquals(tmpdir, dir.getParent(), loads.toString());
         assertTrue(dir.getFileName().toString().startsWith(PrivateDirectory.PREFIX), loads.toString());
