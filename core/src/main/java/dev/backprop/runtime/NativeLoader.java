@@ -28,7 +28,8 @@ import java.util.Set;
  * every later process. Loading the right file beforehand with {@code System.load} does not stop that, since the
  * binding's loader then loads its own path as well, a different file.
  *
- * <p>So {@link #initialize} creates a fresh directory with mode 0700 ({@link PrivateDirectory} refuses a
+ * <p>So {@link #initialize} first refuses a {@code java.library.path} entry that another user can write in (the
+ * bindings' loaders look there first), then creates a fresh directory with mode 0700 ({@link PrivateDirectory} refuses a
  * {@code java.io.tmpdir} that another user could rename entries in), copies each library there from its resource
  * (created exclusively, never through a link, then checked against the resource's SHA-256), loads the
  * dependencies with {@code System.load} by absolute path, and initializes the binding's class while
@@ -89,8 +90,9 @@ public final class NativeLoader {
      * @param binding      the binding class, not yet initialized (a class literal does not initialize it)
      * @param library      the binding's own native library, under the file name its loader looks for
      * @param dependencies plain shared libraries that {@code library} links against, loaded first, in this order
-     * @throws LoadError           when no private directory can be made in {@code java.io.tmpdir}, a resource is
-     *                             missing, or a copy cannot be written or differs from its resource
+     * @throws LoadError           when a {@code java.library.path} entry is writable by another user, no private
+     *                             directory can be made in {@code java.io.tmpdir}, a resource is missing, or a
+     *                             copy cannot be written or differs from its resource
      * @throws UnsatisfiedLinkError when a dependency or the binding's own loading fails (as the binding reports it)
      */
     public static synchronized void initialize(Class<?> binding, Resource library, Resource... dependencies) {
@@ -98,6 +100,7 @@ public final class NativeLoader {
             initializeClass(binding);
             return;
         }
+        refuseUnsafeLibraryPath(library);
         String base = System.getProperty(TMPDIR);
         Path dir;
         try {
@@ -122,6 +125,24 @@ public final class NativeLoader {
             initializeWithTmpdir(binding, dir);
         } finally {
             PrivateDirectory.delete(dir, files);
+        }
+    }
+
+    /**
+     * The bindings' loaders try {@code System.loadLibrary} before anything else, so a file of the library's name in
+     * a {@code java.library.path} entry that another user can write would be loaded first.
+     */
+    private static void refuseUnsafeLibraryPath(Resource library) {
+        String unsafe;
+        try {
+            unsafe = PrivateDirectory.unsafeSearchPathEntry(System.getProperty("java.library.path"));
+        } catch (IOException e) {
+            unsafe = "an entry that cannot be checked (" + e + ")";
+        }
+        if (unsafe != null) {
+            throw new LoadError(library.fileName() + " is looked for in java.library.path first, and its entry "
+                    + unsafe + "; remove that entry (an empty element of LD_LIBRARY_PATH adds the current directory)",
+                    null);
         }
     }
 

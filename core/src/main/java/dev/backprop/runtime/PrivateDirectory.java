@@ -2,6 +2,7 @@ package dev.backprop.runtime;
 
 import com.sun.security.auth.module.UnixSystem;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
@@ -78,6 +79,45 @@ final class PrivateDirectory {
             String problem = problem((Integer) a.get("uid"), (Integer) a.get("mode"), me);
             if (problem != null) {
                 return p + " " + problem;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The first entry of a library search path ({@code java.library.path}, where {@code System.loadLibrary}
+     * looks) in which another user could put a file, with why; null when none. An empty entry is the current
+     * directory, as for the JDK; for an entry that does not exist, its nearest existing parent is judged, since
+     * another user who can write there can create the entry. Unlike for {@link #create}, a sticky directory does not
+     * help: the danger is a file created first, not one replaced.
+     */
+    static String unsafeSearchPathEntry(String searchPath) throws IOException {
+        if (!POSIX || searchPath == null || searchPath.isEmpty()) {
+            return null;
+        }
+        int me = currentUser();
+        for (String entry : searchPath.split(File.pathSeparator, -1)) {
+            Path dir = Path.of(entry.isEmpty() ? "." : entry).toAbsolutePath();
+            while (dir != null && !Files.exists(dir)) {
+                dir = dir.getParent();
+            }
+            if (dir == null) {
+                continue;
+            }
+            Path real = dir.toRealPath();
+            Map<String, Object> a = Files.readAttributes(real, "unix:uid,mode", LinkOption.NOFOLLOW_LINKS);
+            int owner = (Integer) a.get("uid");
+            int mode = (Integer) a.get("mode");
+            String problem = owner != ROOT && owner != me ? problem(owner, mode, me)
+                    : (mode & GROUP_OR_OTHER_WRITE) != 0 ? "is writable by other users (mode "
+                    + Integer.toOctalString(mode & 07777) + ")" : null;
+            String where = "'" + entry + "' (" + real + ")";
+            if (problem != null) {
+                return where + " " + problem;
+            }
+            String parent = real.getParent() == null ? null : unsafeAncestor(real.getParent(), me);
+            if (parent != null) {
+                return where + ": " + parent;
             }
         }
         return null;

@@ -34,8 +34,12 @@ class NativeLoaderTest {
     }
 
     private static Map<String, String> run(Path tmpdir, String... args) throws Exception {
-        Map<String, String> out = ChildJvm.run(NativeLoaderMain.class, List.of("-Djava.io.tmpdir=" + tmpdir),
-                List.of(classes), args).succeeded();
+        return run(List.of("-Djava.io.tmpdir=" + tmpdir), tmpdir, args);
+    }
+
+    private static Map<String, String> run(List<String> jvmOptions, Path tmpdir, String... args) throws Exception {
+        Map<String, String> out = ChildJvm.run(NativeLoaderMain.class, jvmOptions, List.of(classes), args)
+                .succeeded();
         assertEquals(tmpdir.toString(), out.get("tmpdir"), "java.io.tmpdir is restored: " + out.get("output"));
         assertEquals("[" + PLANTED + "]", out.get("left"), "only the planted file is left: " + out.get("output"));
         return out;
@@ -81,5 +85,19 @@ class NativeLoaderTest {
         assertTrue(out.get("error").startsWith("LoadError: libbackprop_missing.so is not on the class path (resource "
                 + "/lib/libbackprop_missing.so): no build of it for "), out.get("output"));
         assertEquals(List.of(), planted.loads());
+    }
+
+    @Test
+    void aLibraryPathEntryOthersCanWriteInIsRefusedAndNothingLoads() throws Exception {
+        Path tmpdir = planted.tmpdir("1777", PLANTED);
+        List<String> options = List.of("-Djava.io.tmpdir=" + tmpdir, "-Djava.library.path=/usr/lib:" + tmpdir);
+        Map<String, String> out = run(options, tmpdir, "private", "/lib/libbackprop_fake_dep.so");
+        assertEquals("LoadError: " + PLANTED + " is looked for in java.library.path first, and its entry '" + tmpdir
+                + "' (" + tmpdir + ") is writable by other users (mode 1777); remove that entry (an empty element of "
+                + "LD_LIBRARY_PATH adds the current directory)", out.get("error"));
+        assertEquals(List.of(), planted.loads());
+        run(options, tmpdir, "own");
+        assertEquals(List.of(tmpdir.resolve(PLANTED).toString()), planted.loads(),
+                "the binding's own loading takes the planted file from java.library.path");
     }
 }

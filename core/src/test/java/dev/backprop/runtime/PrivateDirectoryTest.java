@@ -138,4 +138,21 @@ class PrivateDirectoryTest {
         assertFalse(Files.exists(mine));
         assertTrue(Files.exists(foreign), "a file that is not ours stays, and with it the directory");
     }
+
+    @Test
+    void searchPathEntriesOthersCanCreateFilesInAreNamed() throws Exception {
+        Path sticky = base("1777");
+        Path safe = base("0755");
+        assertNull(PrivateDirectory.unsafeSearchPathEntry(safe + ":" + safe.resolve("not/yet")));
+        assertEquals("'" + sticky + "' (" + sticky + ") is writable by other users (mode 1777)",
+                PrivateDirectory.unsafeSearchPathEntry(safe + ":" + sticky), "sticky does not stop a file created first");
+        assertEquals("'" + sticky.resolve("lib") + "' (" + sticky + ") is writable by other users (mode 1777)",
+                PrivateDirectory.unsafeSearchPathEntry(sticky.resolve("lib").toString()),
+                "a missing entry is judged by the directory it would be created in");
+        Path open = base("0777");
+        Path below = Files.createDirectory(open.resolve("lib"));
+        chmod("0755", below);
+        assertTrue(PrivateDirectory.unsafeSearchPathEntry(below.toString()).startsWith("'" + below + "' (" + below
+                + "): " + open + " is writable by other users and not sticky"));
+    }
 }
