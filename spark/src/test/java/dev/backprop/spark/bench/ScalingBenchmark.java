@@ -11,6 +11,7 @@ import dev.backprop.spark.TrainingSpec;
 import dev.backprop.spark.engine.StepTimes;
 import dev.backprop.spark.engine.ThreadedRanks;
 import dev.backprop.spark.engine.TrainingFixtures;
+import dev.backprop.spark.transport.JobSecret;
 import dev.backprop.spark.transport.NetworkDelay;
 import dev.backprop.spark.transport.PeerAddress;
 import dev.backprop.spark.transport.RankTransport;
@@ -271,6 +272,7 @@ public final class ScalingBenchmark {
         RankTransport b = RankTransport.listen("127.0.0.1", 0, options);
         List<PeerAddress> peers = List.of(new PeerAddress("127.0.0.1", a.port()),
                 new PeerAddress("127.0.0.1", b.port()));
+        JobSecret secret = JobSecret.random();
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
             List<Future<double[]>> f = new ArrayList<>();
@@ -278,7 +280,7 @@ public final class ScalingBenchmark {
             for (int r = 0; r < 2; r++) {
                 int rank = r;
                 f.add(pool.submit(() -> {
-                    ts[rank].connect(rank, peers, 99);
+                    ts[rank].connect(rank, peers, secret, 99);
                     float[] v = new float[n];
                     double[] ms = new double[reps];
                     for (int i = -10; i < reps; i++) {

@@ -242,7 +242,7 @@ class RankTransportTest {
     void collectivesNeedAConnectedOpenTransport() {
         try (RankTransport t = RankTransport.listen("127.0.0.1", 0, FAST)) {
             assertThrows(IllegalStateException.class, () -> t.allReduce(new float[1], 1));
-            t.connect(0, List.of(new PeerAddress("127.0.0.1", t.port())), 1);
+            t.connect(0, List.of(new PeerAddress("127.0.0.1", t.port())), JobSecret.random(), 1);
             float[] v = {3f};
             t.allReduce(v, 0.5);
             assertEquals(1.5f, v[0]);
