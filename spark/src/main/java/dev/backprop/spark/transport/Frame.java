@@ -24,6 +24,8 @@ record Frame(Kind kind, int source, long seq, int part, double weight, byte[] pa
     /** "BPRP": rejects a connection from something that is not a Backprop rank. */
     static final int MAGIC = 0x42505250;
     static final int HEADER_BYTES = 36;
+    /** Bytes of payload written, read and tagged at a time. */
+    private static final int SLICE = 1 << 16;
 
     /** The message kinds, in wire order. */
     enum Kind {
@@ -69,8 +71,15 @@ record Frame(Kind kind, int source, long seq, int part, double weight, byte[] pa
                 .putDouble(weight);
         out.write(h.array());
         out.write(auth.headerTag(h.array()));
-        out.write(payload);
-        out.write(auth.payloadTag(payload));
+        // Slice by slice, so the wire carries one slice while the next is tagged, and the receiver's check (also
+        // slice by slice) trails the last byte by one slice instead of the whole payload.
+        auth.startPayload();
+        for (int off = 0; off < payload.length; off += SLICE) {
+            int n = Math.min(SLICE, payload.length - off);
+            out.write(payload, off, n);
+            auth.update(payload, off, n);
+        }
+        out.write(auth.payloadTag());
         auth.next();
     }
 
@@ -115,14 +124,19 @@ record Frame(Kind kind, int source, long seq, int part, double weight, byte[] pa
         Kind k = Kind.values()[kind];
         admission.admit(k, seq, length);
         byte[] payload = new byte[length];
+        auth.startPayload();
         try {
-            in.readFully(payload);
+            for (int off = 0; off < length; off += SLICE) {
+                int slice = Math.min(SLICE, length - off);
+                in.readFully(payload, off, slice);
+                auth.update(payload, off, slice);
+            }
             in.readFully(tag);
         } catch (EOFException e) {
             throw new EOFException("connection closed inside frame " + n + " (" + k + " #" + seq + " of " + length
                     + " bytes)");
         }
-        if (!auth.payloadMatches(payload, tag)) {
+        if (!Crypto.equal(auth.payloadTag(), tag)) {
             throw new ProtocolException("the payload of frame " + n + " (" + k + " #" + seq + ") failed "
                     + "authentication (altered, or from another connection)");
         }

@@ -29,19 +29,24 @@ final class FrameAuth {
         return tag(HEADER, header);
     }
 
-    /** The tag of the next frame's payload. */
-    byte[] payloadTag(byte[] payload) {
-        return tag(PAYLOAD, payload);
+    /** Starts the next frame's payload tag: feed the payload to {@link #update}, then take {@link #payloadTag()}. */
+    void startPayload() {
+        start(PAYLOAD);
+    }
+
+    /** Adds {@code b[off..off+len)} of the payload. */
+    void update(byte[] b, int off, int len) {
+        mac.update(b, off, len);
+    }
+
+    /** The tag of the payload fed since {@link #startPayload()}. */
+    byte[] payloadTag() {
+        return mac.doFinal();
     }
 
     /** Whether {@code tag} is the next frame's header tag (constant time). */
     boolean headerMatches(byte[] header, byte[] tag) {
         return Crypto.equal(headerTag(header), tag);
-    }
-
-    /** Whether {@code tag} is the next frame's payload tag (constant time). */
-    boolean payloadMatches(byte[] payload, byte[] tag) {
-        return Crypto.equal(payloadTag(payload), tag);
     }
 
     /** Moves on to the next frame. */
@@ -50,6 +55,12 @@ final class FrameAuth {
     }
 
     private byte[] tag(byte part, byte[] data) {
+        start(part);
+        mac.update(data);
+        return mac.doFinal();
+    }
+
+    private void start(byte part) {
         long n = frames;
         for (int i = Long.BYTES - 1; i >= 0; i--) {
             counter[i] = (byte) n;
@@ -57,7 +68,5 @@ final class FrameAuth {
         }
         mac.update(counter);
         mac.update(part);
-        mac.update(data);
-        return mac.doFinal();
     }
 }
