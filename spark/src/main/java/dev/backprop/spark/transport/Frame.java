@@ -21,7 +21,7 @@ import java.nio.ByteOrder;
  * @param payload the bytes after the header (not copied)
  */
 record Frame(Kind kind, int source, long seq, int part, double weight, byte[] payload) {
-    /** "BPRP": rejects a connection from something that is not a Backprop rank. */
+    /** "BPRP": starts every frame header and every handshake hello and reply. */
     static final int MAGIC = 0x42505250;
     static final int HEADER_BYTES = 36;
     /** Bytes of payload written, read and tagged at a time. */

@@ -12,6 +12,7 @@ import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.function.IntPredicate;
 
 /**
  * Mutual challenge-response between two ranks before any data, with HMAC-SHA256 under the {@link JobSecret}'s
@@ -122,7 +123,7 @@ final class Handshake {
      * @throws ProtocolException naming why the client is turned away
      * @throws IOException       when it breaks off or misses {@code deadline}
      */
-    static Session accept(Socket socket, Group g, int self, java.util.function.IntPredicate accepts, long deadline)
+    static Session accept(Socket socket, Group g, int self, IntPredicate accepts, long deadline)
             throws IOException {
         ByteBuffer hello = ByteBuffer.wrap(readFully(socket, HELLO_BYTES, deadline));
         int magic = hello.getInt();

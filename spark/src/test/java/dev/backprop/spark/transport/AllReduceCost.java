@@ -24,7 +24,7 @@ public final class AllReduceCost {
     public static void main(String[] args) throws Exception {
         int reps = Integer.parseInt(arg(args, "reps", "400"));
         int n = Integer.parseInt(arg(args, "floats", "235146"));
-        double[] ms = allReduceMillis(n, reps);
+        double[] ms = allReduceMillis(n, reps, 200, TransportOptions.defaults());
         System.out.printf(Locale.ROOT, "all-reduce of %d floats, 2 ranks, %d reps: median %.3f ms (p10 %.3f, p90 "
                 + "%.3f); java %s, %d cores%n", n, reps, ms[reps / 2], ms[reps / 10], ms[reps * 9 / 10],
                 System.getProperty("java.version"), Runtime.getRuntime().availableProcessors());
@@ -41,10 +41,13 @@ public final class AllReduceCost {
         return fallback;
     }
 
-    /** Sorted times of {@code reps} all-reduces after 200 unmeasured ones, each after a barrier. */
-    static double[] allReduceMillis(int n, int reps) throws Exception {
-        RankTransport a = RankTransport.listen("127.0.0.1", 0, TransportOptions.defaults());
-        RankTransport b = RankTransport.listen("127.0.0.1", 0, TransportOptions.defaults());
+    /**
+     * Sorted milliseconds of {@code reps} all-reduces of {@code n} floats between two ranks of this JVM doing nothing
+     * else, after {@code warmup} unmeasured ones, each after a barrier.
+     */
+    public static double[] allReduceMillis(int n, int reps, int warmup, TransportOptions options) throws Exception {
+        RankTransport a = RankTransport.listen("127.0.0.1", 0, options);
+        RankTransport b = RankTransport.listen("127.0.0.1", 0, options);
         List<PeerAddress> peers = List.of(new PeerAddress("127.0.0.1", a.port()),
                 new PeerAddress("127.0.0.1", b.port()));
         JobSecret secret = JobSecret.random();
@@ -58,7 +61,7 @@ public final class AllReduceCost {
                     ts[rank].connect(rank, peers, secret, 99);
                     float[] v = new float[n];
                     double[] ms = new double[reps];
-                    for (int i = -200; i < reps; i++) {
+                    for (int i = -warmup; i < reps; i++) {
                         ts[rank].barrier();
                         long t0 = System.nanoTime();
                         ts[rank].allReduce(v, 0.5);

@@ -21,7 +21,7 @@ class RankTransportTest {
      * Rank r's vector. Element i holds, across the ranks, a large value, its negation and a small value in an
      * order drawn per element, so adding the ranks' copies in any order but rank order gives other bits.
      */
-    private static float[] vector(int rank, int length) {
+    static float[] vector(int rank, int length) {
         Random shared = new Random(length);
         Random own = new Random(1000L * rank + length);
         float[] v = new float[length];
@@ -40,7 +40,7 @@ class RankTransportTest {
     }
 
     /** The sequential sum the all-reduce promises, written out independently. */
-    private static float[] expected(int ranks, int length) {
+    static float[] expected(int ranks, int length) {
         float[][] x = new float[ranks][];
         for (int r = 0; r < ranks; r++) {
             x[r] = vector(r, length);
