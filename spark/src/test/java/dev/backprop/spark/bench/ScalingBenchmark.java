@@ -11,9 +11,8 @@ import dev.backprop.spark.TrainingSpec;
 import dev.backprop.spark.engine.StepTimes;
 import dev.backprop.spark.engine.ThreadedRanks;
 import dev.backprop.spark.engine.TrainingFixtures;
+import dev.backprop.spark.transport.AllReduceCost;
 import dev.backprop.spark.transport.NetworkDelay;
-import dev.backprop.spark.transport.PeerAddress;
-import dev.backprop.spark.transport.RankTransport;
 import dev.backprop.spark.transport.TransportOptions;
 
 import java.nio.file.Files;
@@ -267,40 +266,6 @@ public final class ScalingBenchmark {
 
     /** Median milliseconds of one all-reduce of {@code n} floats between two ranks doing nothing else. */
     private static double allReduceAloneMillis(int n, int reps, TransportOptions options) throws Exception {
-        RankTransport a = RankTransport.listen("127.0.0.1", 0, options);
-        RankTransport b = RankTransport.listen("127.0.0.1", 0, options);
-        List<PeerAddress> peers = List.of(new PeerAddress("127.0.0.1", a.port()),
-                new PeerAddress("127.0.0.1", b.port()));
-        ExecutorService pool = Executors.newFixedThreadPool(2);
-        try {
-            List<Future<double[]>> f = new ArrayList<>();
-            RankTransport[] ts = {a, b};
-            for (int r = 0; r < 2; r++) {
-                int rank = r;
-                f.add(pool.submit(() -> {
-                    ts[rank].connect(rank, peers, 99);
-                    float[] v = new float[n];
-                    double[] ms = new double[reps];
-                    for (int i = -10; i < reps; i++) {
-                        ts[rank].barrier();
-                        long t0 = System.nanoTime();
-                        ts[rank].allReduce(v, 0.5);
-                        if (i >= 0) {
-                            ms[i] = (System.nanoTime() - t0) / 1e6;
-                        }
-                    }
-                    return ms;
-                }));
-            }
-            double[] ms = f.get(0).get();
-            f.get(1).get();
-
-            Arrays.sort(ms);
-            return ms[reps / 2];
-        } finally {
-            pool.shutdownNow();
-            a.close();
-            b.close();
-        }
+        return AllReduceCost.allReduceMillis(n, reps, 10, options)[reps / 2];
     }
 }
