@@ -1,6 +1,7 @@
 package dev.backprop.cpu;
 
 import dev.backprop.backend.DType;
+import dev.backprop.backend.base.OpFamilies;
 
 /**
  * GEMM for the cpu backend: a Goto/BLIS-style blocked driver around the register-blocked micro-kernels of a
@@ -32,7 +33,7 @@ import dev.backprop.backend.DType;
  * item instead. Products under {@link #SERIAL_WORK} multiply-adds run on the caller alone, with the blocked loops
  * above up to {@link #SHARED_SERIAL_WORK} and through {@link SharedPackGemm} (on one thread) from there.
  */
-final class CpuGemm {
+final class CpuGemm implements OpFamilies.Gemm<CpuBuffer> {
     /** Multiply-adds below which a product is not worth handing to another thread (about 64³). */
     static final long SERIAL_WORK = 1L << 18;
     /**
@@ -108,9 +109,10 @@ final class CpuGemm {
     }
 
     /** {@link dev.backprop.backend.Backend#gemm}, with arguments already validated by core. */
-    void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha, CpuBuffer a, long aOff, int lda,
-              CpuBuffer b, long bOff, int ldb, double beta, CpuBuffer c, long cOff, int ldc, int batch,
-              long strideA, long strideB, long strideC) {
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha, CpuBuffer a, long aOff,
+                     int lda, CpuBuffer b, long bOff, int ldb, double beta, CpuBuffer c, long cOff, int ldc, int batch,
+                     long strideA, long strideB, long strideC) {
         if (c.dtype() == DType.FLOAT64) {
             run(f64, new Product<>(transA, transB, m, n, k, alpha, a.doubles(), (int) aOff, lda, b.doubles(),
                     (int) bOff, ldb, beta, c.doubles(), (int) cOff, ldc), batch, strideA, strideB, strideC);

@@ -93,8 +93,7 @@ public final class OpenClBackendProvider implements BackendProvider {
         OpenClBackend backend;
         try {
             backend = new OpenClBackend(rt, options.get(NAME, "gemm").orElse(null));
-        } catch (RuntimeException e) {
-            closeQuietly(rt, e);
+        } catch (RuntimeException e) { // the backend closed the runtime it took over
             throw new BackendUnavailableException("opencl unavailable on " + device.label() + ": " + e.getMessage(), e);
         }
         try {
@@ -152,14 +151,6 @@ public final class OpenClBackendProvider implements BackendProvider {
 
     private static String reason(Throwable t) {
         return OpenClCheck.unavailableReason(t instanceof LinkageErrorReplay ? t.getCause() : t);
-    }
-
-    private static void closeQuietly(OpenClRuntime rt, RuntimeException primary) {
-        try {
-            rt.close();
-        } catch (RuntimeException e) {
-            primary.addSuppressed(e);
-        }
     }
 
     /** Re-reports the JOCL link failure that happened on an earlier probe in this JVM. */
