@@ -11,16 +11,8 @@ import jcuda.driver.JCudaDriver;
  * can be writing the source any more). 32-bit fills are {@code cuMemsetD32Async} (the value's bit pattern), FLOAT64
  * fills a kernel.
  */
-final class CudaTransfers implements OpFamilies.Transfers<CudaBuffer> {
-    private final CudaContext context;
-    private final CudaStaging staging;
-    private final CudaLaunch launch;
-
-    CudaTransfers(CudaContext context, CudaStaging staging, CudaLaunch launch) {
-        this.context = context;
-        this.staging = staging;
-        this.launch = launch;
-    }
+record CudaTransfers(CudaContext context, CudaStaging staging, CudaLaunch launch)
+        implements OpFamilies.Transfers<CudaBuffer> {
 
     @Override
     public void upload(HostArray src, CudaBuffer dst, long dstOffset) {
