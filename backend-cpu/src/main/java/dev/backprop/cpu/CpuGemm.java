@@ -15,13 +15,13 @@ import dev.backprop.backend.base.OpFamilies;
  * while the A panels stream past it. beta is applied on the first depth block only; later blocks accumulate.
  * Defaults come from the kernel and can be overridden with {@code backprop.cpu.gemm.mc/kc/nc}.
  *
- * <p>Why FLOAT32 {@code mc 144, kc 256, nc 3072} (with the 6 × 16 AVX2 tile the build machines get: the JVM
- * sees no AVX-512 there): a packed B micro-panel is {@code kc·nr·4} = 16 KiB, half the 32 KiB L1, leaving room
+ * <p>Why FLOAT32 {@code mc 144, kc 256, nc 3072} (with the 6 × 16 AVX2 tile of a JVM that sees no AVX-512): a
+ * packed B micro-panel is {@code kc·nr·4} = 16 KiB, half the 32 KiB L1, leaving room
  * for the A panel streaming past it; the packed A block is {@code mc·kc·4} = 144 KiB of the 1 MiB L2; the B
  * block {@code kc·nc·4} = 3 MiB sits in the 32 MiB L3 shared by both cores. Measured at n = 1024 on 1 thread
- * (CpuGemmBench, GFLOP/s per second of the caller's CPU time, which tolerates the shared machine's load): kc 256
- * gave 49.7 against 41.4 for kc 128; a wider sweep could not be run on a quiet machine, so the other two sizes
- * rest on the cache arithmetic above.
+ * (GFLOP/s per second of the caller's CPU time, which tolerates a shared machine's load): kc 256 gave 49.7
+ * against 41.4 for kc 128; the other two sizes rest on the cache arithmetic above. {@code GemmPairs} (benchmarks
+ * module) compares settings interleaved: {@code GemmPairs 1 24 1024 cpu "cpu:gemm.kc=128"}.
  *
  * <h2>Threads</h2>
  * One product on several threads goes to {@link SharedPackGemm}: A and B are packed once, by all threads
