@@ -3,10 +3,7 @@ package dev.backprop.cpu;
 import dev.backprop.backend.BackendFailureException;
 import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.Capabilities;
-import dev.backprop.backend.DType;
-import dev.backprop.backend.DeviceInfo;
 import dev.backprop.backend.base.BaseBackend;
-import dev.backprop.backend.base.MemoryPool;
 import dev.backprop.backend.base.OpFamilies;
 
 import java.util.LinkedHashMap;
@@ -33,10 +30,7 @@ import java.util.Map;
  * for.
  */
 public final class CpuBackend extends BaseBackend<Object, CpuBuffer> {
-    private final DeviceInfo device;
-    private final Capabilities capabilities;
     private final CpuKernels kernels;
-    private final int threadCount;
 
     /**
      * Creates a backend from {@code options} (see the class comment) and runs a smoke test of its kernels.
@@ -47,10 +41,10 @@ public final class CpuBackend extends BaseBackend<Object, CpuBuffer> {
      * @throws BackendFailureException  when the kernels give a wrong result on this JVM
      */
     public CpuBackend(BackendOptions options) {
-        super(CpuBackendProvider.NAME, CpuBuffer.class, new CpuMemory(), CpuMemory.POOL_BYTES);
+        super(CpuBackendProvider.NAME, CpuBuffer.class, CpuBuffer::new, new CpuMemory(), CpuMemory.POOL_BYTES);
         String name = CpuBackendProvider.NAME;
         try {
-            this.threadCount = options.getInt(name, "threads", Runtime.getRuntime().availableProcessors());
+            int threadCount = options.getInt(name, "threads", Runtime.getRuntime().availableProcessors());
             if (threadCount < 1) {
                 throw new IllegalArgumentException("backprop.cpu.threads must be at least 1, got " + threadCount);
             }
@@ -62,16 +56,15 @@ public final class CpuBackend extends BaseBackend<Object, CpuBuffer> {
             CpuWorkspaces workspaces = own(new CpuWorkspaces());
             CpuGemm gemm = new CpuGemm(threads, workspaces, kernels.gemmF32(), kernels.gemmF64(), f32Blocking,
                     f64Blocking, sharedPacking);
-            install(new OpFamilies<>(new CpuTransfers(), gemm, new CpuElementwise(threads, workspaces, kernels.f32()),
-                    new CpuReductions(threads, workspaces, kernels.f32()),
-                    new CpuSoftmax(threads, workspaces, kernels.f32()), new CpuUpdates(threads, kernels.f32())));
-            this.device = CpuBackendProvider.device(threadCount, vectorState(kernels));
             Map<String, String> details = new LinkedHashMap<>();
             details.put("vector", vectorState(kernels));
             details.put("threads", Integer.toString(threadCount));
             details.put("gemm", gemm.describe());
             details.put("elementwise", kernels.f32().describe());
-            this.capabilities = new Capabilities(true, true, details);
+            install(new OpFamilies<>(new CpuTransfers(), gemm, new CpuElementwise(threads, workspaces, kernels.f32()),
+                    new CpuReductions(threads, workspaces, kernels.f32()),
+                    new CpuSoftmax(threads, workspaces, kernels.f32()), new CpuUpdates(threads, kernels.f32())),
+                    CpuBackendProvider.device(threadCount, vectorState(kernels)), new Capabilities(true, true, details));
             CpuSmokeTest.run(this);
         } catch (RuntimeException | Error e) {
             closeAfter(e);
@@ -99,25 +92,5 @@ public final class CpuBackend extends BaseBackend<Object, CpuBuffer> {
      */
     public boolean vectorEnabled() {
         return kernels.vector();
-    }
-
-    @Override
-    public DeviceInfo device() {
-        return device;
-    }
-
-    @Override
-    public Capabilities capabilities() {
-        return capabilities;
-    }
-
-    @Override
-    protected CpuBuffer newBuffer(DType dtype, long elements, MemoryPool.Block<Object> block) {
-        return new CpuBuffer(this, dtype, elements, block);
-    }
-
-    @Override
-    public String toString() {
-        return "cpu[" + device.name() + ", threads=" + threadCount + ", vector=" + vectorState(kernels) + "]";
     }
 }

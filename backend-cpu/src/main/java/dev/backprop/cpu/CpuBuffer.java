@@ -1,6 +1,7 @@
 package dev.backprop.cpu;
 
 import dev.backprop.backend.DType;
+import dev.backprop.backend.base.BaseBackend;
 import dev.backprop.backend.base.BaseBuffer;
 import dev.backprop.backend.base.MemoryPool;
 
@@ -12,7 +13,7 @@ import dev.backprop.backend.base.MemoryPool;
  * <p>Accessors return the array itself, so an op reads it once and loops on the array.
  */
 final class CpuBuffer extends BaseBuffer<Object> {
-    CpuBuffer(CpuBackend owner, DType dtype, long size, MemoryPool.Block<Object> block) {
+    CpuBuffer(BaseBackend<Object, CpuBuffer> owner, DType dtype, long size, MemoryPool.Block<Object> block) {
         super(owner, dtype, size, block);
     }
 

@@ -1,7 +1,6 @@
 package dev.backprop.cuda;
 
 import dev.backprop.backend.Capabilities;
-import dev.backprop.backend.DType;
 import dev.backprop.backend.DeviceInfo;
 import dev.backprop.backend.base.BaseBackend;
 import dev.backprop.backend.base.MemoryPool;
@@ -27,8 +26,6 @@ import java.util.Map;
  */
 final class CudaBackend extends BaseBackend<CUdeviceptr, CudaBuffer> {
     private final CudaContext context;
-    private final DeviceInfo deviceInfo;
-    private final Capabilities capabilities;
 
     /** Takes over {@code context} (closed with the backend, or at once when this fails). */
     CudaBackend(CudaContext context, DeviceInfo deviceInfo, Map<String, String> details) {
@@ -36,21 +33,20 @@ final class CudaBackend extends BaseBackend<CUdeviceptr, CudaBuffer> {
     }
 
     private CudaBackend(CudaContext context, CudaMemory memory, DeviceInfo deviceInfo, Map<String, String> details) {
-        super("cuda", CudaBuffer.class, memory, memory.poolBytes());
+        super("cuda", CudaBuffer.class, CudaBuffer::new, memory, memory.poolBytes());
         this.context = own(context);
-        this.deviceInfo = deviceInfo;
         try {
             CudaStaging staging = own(new CudaStaging(CudaStaging.of(context)));
             CudaLaunch launch = new CudaLaunch(context);
             CudaElementwise elementwise = new CudaElementwise(launch);
-            install(new OpFamilies<>(new CudaTransfers(context, staging, launch),
-                    new CudaGemm(context, elementwise, pool()::trim), elementwise,
-                    new CudaReductions(launch, pool()), new CudaSoftmax(launch), new CudaUpdates(launch)));
             Map<String, String> d = new LinkedHashMap<>(details);
             d.put("stream", "1 non-blocking stream; host waits only in download/synchronize");
             d.put("allocator", "size-class pool of up to " + MemoryPool.human(memory.poolBytes())
                     + ", pinned upload staging " + CudaStaging.SLOTS + " x " + (CudaStaging.SLOT_BYTES >> 20) + " MiB");
-            this.capabilities = new Capabilities(true, true, d);
+            install(new OpFamilies<>(new CudaTransfers(context, staging, launch),
+                    new CudaGemm(context, elementwise, pool()::trim), elementwise,
+                    new CudaReductions(launch, pool()), new CudaSoftmax(launch), new CudaUpdates(launch)),
+                    deviceInfo, new Capabilities(true, true, d));
         } catch (RuntimeException | Error e) {
             closeAfter(e);
             throw e;
@@ -60,25 +56,5 @@ final class CudaBackend extends BaseBackend<CUdeviceptr, CudaBuffer> {
     /** The stream and kernels, for timing code in this package (benchmarks use events on the same stream). */
     CudaContext context() {
         return context;
-    }
-
-    @Override
-    public DeviceInfo device() {
-        return deviceInfo;
-    }
-
-    @Override
-    public Capabilities capabilities() {
-        return capabilities;
-    }
-
-    @Override
-    protected CudaBuffer newBuffer(DType dtype, long elements, MemoryPool.Block<CUdeviceptr> block) {
-        return new CudaBuffer(this, dtype, elements, block);
-    }
-
-    @Override
-    public String toString() {
-        return "cuda backend on " + deviceInfo.describe();
     }
 }

@@ -1,6 +1,7 @@
 package dev.backprop.cuda;
 
 import dev.backprop.backend.DType;
+import dev.backprop.backend.base.BaseBackend;
 import dev.backprop.backend.base.BaseBuffer;
 import dev.backprop.backend.base.MemoryPool;
 import jcuda.driver.CUdeviceptr;
@@ -11,7 +12,8 @@ import jcuda.driver.CUdeviceptr;
  * copied to reach a view.
  */
 final class CudaBuffer extends BaseBuffer<CUdeviceptr> {
-    CudaBuffer(CudaBackend owner, DType dtype, long size, MemoryPool.Block<CUdeviceptr> block) {
+    CudaBuffer(BaseBackend<CUdeviceptr, CudaBuffer> owner, DType dtype, long size,
+               MemoryPool.Block<CUdeviceptr> block) {
         super(owner, dtype, size, block);
     }
 

@@ -2,9 +2,7 @@ package dev.backprop.opencl;
 
 import dev.backprop.backend.Capabilities;
 import dev.backprop.backend.DType;
-import dev.backprop.backend.DeviceInfo;
 import dev.backprop.backend.base.BaseBackend;
-import dev.backprop.backend.base.MemoryPool;
 import dev.backprop.backend.base.OpFamilies;
 import org.jocl.cl_mem;
 
@@ -25,7 +23,6 @@ import java.util.Map;
 public final class OpenClBackend extends BaseBackend<cl_mem, OpenClBuffer> {
     private final OpenClRuntime rt;
     private final OpenClGemm gemm;
-    private final Capabilities capabilities;
 
     /**
      * Takes over {@code rt} (closed with the backend, or at once when this fails) and builds every program for the
@@ -36,7 +33,7 @@ public final class OpenClBackend extends BaseBackend<cl_mem, OpenClBuffer> {
     }
 
     private OpenClBackend(OpenClRuntime rt, OpenClMemory memory, String gemmVariant) {
-        super(OpenClBackendProvider.NAME, OpenClBuffer.class, memory, memory.poolBytes());
+        super(OpenClBackendProvider.NAME, OpenClBuffer.class, OpenClBuffer::new, memory, memory.poolBytes());
         this.rt = own(rt);
         try {
             this.gemm = new OpenClGemm(rt, gemmVariant);
@@ -58,8 +55,7 @@ public final class OpenClBackend extends BaseBackend<cl_mem, OpenClBuffer> {
             }
             OpenClStaging staging = own(new OpenClStaging(rt));
             install(new OpFamilies<>(new OpenClTransfers(rt, staging), gemm, elementwise, reductions, softmax,
-                    updates));
-            this.capabilities = new Capabilities(rt.device.fp64(), true, details());
+                    updates), rt.device.info(), new Capabilities(rt.device.fp64(), true, details()));
         } catch (RuntimeException | Error e) {
             closeAfter(e);
             throw e;
@@ -84,25 +80,5 @@ public final class OpenClBackend extends BaseBackend<cl_mem, OpenClBuffer> {
     /** The runtime (for tests of the program cache). */
     OpenClRuntime runtime() {
         return rt;
-    }
-
-    @Override
-    public DeviceInfo device() {
-        return rt.device.info();
-    }
-
-    @Override
-    public Capabilities capabilities() {
-        return capabilities;
-    }
-
-    @Override
-    protected OpenClBuffer newBuffer(DType dtype, long elements, MemoryPool.Block<cl_mem> block) {
-        return new OpenClBuffer(this, dtype, elements, block);
-    }
-
-    @Override
-    public String toString() {
-        return "opencl on " + rt.device.label();
     }
 }

@@ -1,6 +1,7 @@
 package dev.backprop.opencl;
 
 import dev.backprop.backend.DType;
+import dev.backprop.backend.base.BaseBackend;
 import dev.backprop.backend.base.BaseBuffer;
 import dev.backprop.backend.base.MemoryPool;
 import org.jocl.cl_mem;
@@ -14,7 +15,7 @@ import org.jocl.cl_mem;
  * to {@code CL_DEVICE_MEM_BASE_ADDR_ALIGN}, which an arbitrary view offset is not.
  */
 final class OpenClBuffer extends BaseBuffer<cl_mem> {
-    OpenClBuffer(OpenClBackend owner, DType dtype, long size, MemoryPool.Block<cl_mem> block) {
+    OpenClBuffer(BaseBackend<cl_mem, OpenClBuffer> owner, DType dtype, long size, MemoryPool.Block<cl_mem> block) {
         super(owner, dtype, size, block);
     }
 

@@ -2,7 +2,9 @@ package dev.backprop.backend.base;
 
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.Buffer;
+import dev.backprop.backend.Capabilities;
 import dev.backprop.backend.DType;
+import dev.backprop.backend.DeviceInfo;
 import dev.backprop.backend.HostArray;
 import dev.backprop.backend.MemoryStats;
 
@@ -37,30 +39,38 @@ public abstract class BackendCore<M, B extends BaseBuffer<M>> implements Backend
 
     private final String name;
     private final Class<B> bufferType;
+    private final BaseBuffer.Factory<M, B> buffers;
     private final BackendState<M> state;
     private final Cleaner.Cleanable cleanable;
     OpFamilies<B> ops;
+    private DeviceInfo device;
+    private Capabilities capabilities;
 
     /**
      * @param name         the provider name, e.g. {@code cpu}
      * @param bufferType   the module's buffer class
+     * @param buffers      makes a buffer of that class around a pool block
      * @param memory       the device's memory
      * @param poolCapBytes most bytes kept in released blocks for reuse
      */
-    BackendCore(String name, Class<B> bufferType, RawMemory<M> memory, long poolCapBytes) {
+    BackendCore(String name, Class<B> bufferType, BaseBuffer.Factory<M, B> buffers, RawMemory<M> memory,
+                long poolCapBytes) {
         this.name = name;
         this.bufferType = bufferType;
+        this.buffers = buffers;
         this.state = new BackendState<>(name, memory, new MemoryPool<>(name, memory, poolCapBytes));
         this.cleanable = CLEANER.register(this, state);
     }
 
-    /** Sets the op families; called once, by the module's constructor. */
-    protected final void install(OpFamilies<B> families) {
+    /** Sets the op families and the identity; called once, by the module's constructor, before any op. */
+    protected final void install(OpFamilies<B> families, DeviceInfo device, Capabilities capabilities) {
         state.lock.lock();
         try {
             if (ops != null) {
                 throw new IllegalStateException(name + ": op families are installed once");
             }
+            this.device = Objects.requireNonNull(device);
+            this.capabilities = Objects.requireNonNull(capabilities);
             ops = Objects.requireNonNull(families);
         } finally {
             state.lock.unlock();
@@ -100,12 +110,25 @@ public abstract class BackendCore<M, B extends BaseBuffer<M>> implements Backend
         return state.pool;
     }
 
-    /** A buffer of the module's class around a pool block. */
-    protected abstract B newBuffer(DType dtype, long elements, MemoryPool.Block<M> block);
-
     @Override
     public final String name() {
         return name;
+    }
+
+    @Override
+    public final DeviceInfo device() {
+        return device;
+    }
+
+    @Override
+    public final Capabilities capabilities() {
+        return capabilities;
+    }
+
+    /** {@code cpu on AMD EPYC [CPU] 5.9 GiB, cores=2, ...}: the name and the device. */
+    @Override
+    public String toString() {
+        return name + " on " + (device == null ? "(not created)" : device.describe());
     }
 
     /** Whether {@link #close()} has run (or the cleaner closed the backend). */
@@ -159,7 +182,9 @@ public abstract class BackendCore<M, B extends BaseBuffer<M>> implements Backend
     public final Buffer allocate(DType dtype, long elements) {
         enter();
         try {
-            return newBuffer(dtype, elements, state.pool.allocate(dtype, elements));
+            @SuppressWarnings("unchecked") // only BaseBackend extends this class (package-private constructor)
+            BaseBackend<M, B> owner = (BaseBackend<M, B>) this;
+            return buffers.create(owner, dtype, elements, state.pool.allocate(dtype, elements));
         } finally {
             exit();
         }

@@ -11,8 +11,8 @@ import dev.backprop.backend.UnaryOp;
  * The skeleton every backend module extends: {@link BackendCore}'s buffers, lock and lifetime, plus the
  * {@link dev.backprop.backend.Backend} ops, each of which takes the lock, checks that the backend is open, skips a
  * call that writes nothing and hands the rest to the module's {@link OpFamilies} with its buffer class. A module
- * supplies its {@link RawMemory}, its op families ({@link #install}), its native resources ({@link #own}), its
- * buffer class ({@link #newBuffer}) and its identity ({@code device()}, {@code capabilities()}).
+ * supplies its {@link RawMemory}, its buffer class, its op families and identity ({@link #install}) and its native
+ * resources ({@link #own}).
  *
  * @param <M> the device's handle of a block
  * @param <B> the module's buffer class
@@ -22,11 +22,13 @@ public abstract class BaseBackend<M, B extends BaseBuffer<M>> extends BackendCor
     /**
      * @param name         the provider name, e.g. {@code cpu}
      * @param bufferType   the module's buffer class
+     * @param buffers      makes a buffer of that class around a pool block (its constructor)
      * @param memory       the device's memory
      * @param poolCapBytes most bytes kept in released blocks for reuse
      */
-    protected BaseBackend(String name, Class<B> bufferType, RawMemory<M> memory, long poolCapBytes) {
-        super(name, bufferType, memory, poolCapBytes);
+    protected BaseBackend(String name, Class<B> bufferType, BaseBuffer.Factory<M, B> buffers, RawMemory<M> memory,
+                          long poolCapBytes) {
+        super(name, bufferType, buffers, memory, poolCapBytes);
     }
 
     // ---- ops: each runs only when it writes something ------------------------------------------------

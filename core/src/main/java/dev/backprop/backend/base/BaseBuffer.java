@@ -15,6 +15,18 @@ import dev.backprop.backend.DType;
  * @param <M> the device's handle of a block
  */
 public abstract class BaseBuffer<M> implements Buffer {
+    /**
+     * Makes a module's buffer around a pool block: the buffer class's constructor.
+     *
+     * @param <M> the device's handle of a block
+     * @param <B> the module's buffer class
+     */
+    @FunctionalInterface
+    public interface Factory<M, B extends BaseBuffer<M>> {
+        /** A buffer of {@code size} elements of {@code dtype} in {@code block}, owned by {@code owner}. */
+        B create(BaseBackend<M, B> owner, DType dtype, long size, MemoryPool.Block<M> block);
+    }
+
     private final BaseBackend<M, ?> owner;
     private final DType dtype;
     private final long size;

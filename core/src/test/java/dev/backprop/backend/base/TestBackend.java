@@ -67,7 +67,7 @@ final class TestBackend extends BaseBackend<double[], TestBackend.TestBuffer> {
 
     /** A buffer whose elements are doubles whatever the dtype. */
     static final class TestBuffer extends BaseBuffer<double[]> {
-        TestBuffer(TestBackend owner, DType dtype, long size, MemoryPool.Block<double[]> block) {
+        TestBuffer(BaseBackend<double[], TestBuffer> owner, DType dtype, long size, MemoryPool.Block<double[]> block) {
             super(owner, dtype, size, block);
         }
 
@@ -77,25 +77,11 @@ final class TestBackend extends BaseBackend<double[], TestBackend.TestBuffer> {
     }
 
     TestBackend(Probe probe) {
-        super("test", TestBuffer.class, probe, 1L << 20);
+        super("test", TestBuffer.class, TestBuffer::new, probe, 1L << 20);
         own(probe);
         install(new OpFamilies<>(new Transfers(probe), new Unsupported(probe), new Elementwise(probe),
-                new Unsupported(probe), new Unsupported(probe), new Unsupported(probe)));
-    }
-
-    @Override
-    protected TestBuffer newBuffer(DType dtype, long elements, MemoryPool.Block<double[]> block) {
-        return new TestBuffer(this, dtype, elements, block);
-    }
-
-    @Override
-    public DeviceInfo device() {
-        return new DeviceInfo("test device", DeviceType.CPU, -1, Map.of());
-    }
-
-    @Override
-    public Capabilities capabilities() {
-        return new Capabilities(true, true, Map.of());
+                new Unsupported(probe), new Unsupported(probe), new Unsupported(probe)),
+                new DeviceInfo("test device", DeviceType.CPU, -1, Map.of()), new Capabilities(true, true, Map.of()));
     }
 
     private record Transfers(Probe probe) implements OpFamilies.Transfers<TestBuffer> {
