@@ -43,8 +43,8 @@ public abstract class BackendCore<M, B extends BaseBuffer<M>> implements Backend
     private final BackendState<M> state;
     private final Cleaner.Cleanable cleanable;
     OpFamilies<B> ops;
-    private DeviceInfo device;
-    private Capabilities capabilities;
+    private volatile DeviceInfo device;
+    private volatile Capabilities capabilities;
 
     /**
      * @param name         the provider name, e.g. {@code cpu}
