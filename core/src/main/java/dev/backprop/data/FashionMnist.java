@@ -61,6 +61,10 @@ public final class FashionMnist {
                     + " images, " + labels.path() + " has " + labels.count() + " labels");
         }
         byte[] px = images.data();
+        String shortfall = HeapBudget.shortfall(4L * px.length + 4L * labels.data().length);
+        if (shortfall != null) {
+            throw new DataFormatException(images.path() + ": " + images.count() + " images as floats " + shortfall);
+        }
         float[] f = new float[px.length];
         for (int i = 0; i < px.length; i++) {
             f[i] = (px[i] & 0xFF) / 255.0f;

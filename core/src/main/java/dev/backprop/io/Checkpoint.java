@@ -9,6 +9,7 @@ import dev.backprop.tensor.Tensor;
 
 import java.io.IOException;
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -106,7 +107,7 @@ public final class Checkpoint {
                 double saved = exactDouble(number(file, object(file, opt, "hyperparameters"), h.getKey()));
                 expect(file, "optimizer " + h.getKey(), h.getValue(), saved);
             }
-            long step = number(file, opt, "step").longValueExact();
+            long step = integer(file, opt, "step").longValueExact();
             double lr = exactDouble(number(file, opt, "lr"));
             int epoch = checkSchedule(file, meta, schedule);
             Map<String, Tensor> params = ModelFile.valuesOf(model.parameters());
@@ -117,7 +118,7 @@ public final class Checkpoint {
             Map<String, Long> progress = new LinkedHashMap<>();
             JsonObject p = object(file, meta, PROGRESS_KEY);
             for (String k : p.keySet()) {
-                progress.put(k, number(file, p, k).longValueExact());
+                progress.put(k, integer(file, p, k).longValueExact());
             }
             String problem = progressCheck.apply(progress);
             if (problem != null) {
@@ -152,7 +153,7 @@ public final class Checkpoint {
             expect(file, "schedule " + h.getKey(), h.getValue(),
                     exactDouble(number(file, object(file, s, "settings"), h.getKey())));
         }
-        return number(file, s, "epoch").intValueExact();
+        return integer(file, s, "epoch").intValueExact();
     }
 
     /** Every target has a tensor under {@code prefix + name} with its shape and exactly its dtype. */
@@ -207,11 +208,22 @@ public final class Checkpoint {
     }
 
     private static BigDecimal number(String file, JsonObject o, String key) throws ModelFileException {
-        JsonElement e = o.get(key);
-        if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
-            throw new ModelFileException(file + ": checkpoint field '" + key + "' must be a number, got " + e);
+        BigDecimal b = StrictJson.decimal(o.get(key));
+        if (b == null) {
+            throw new ModelFileException(file + ": checkpoint field '" + key + "' must be a number, got " + o.get(key));
         }
-        return (BigDecimal) e.getAsJsonPrimitive().getAsNumber();
+        return b;
+    }
+
+    /** A counter: an integer literal (digits only, so {@code 3e0} is refused); step and epoch are not negative. */
+    private static BigInteger integer(String file, JsonObject o, String key) throws ModelFileException {
+        BigInteger b = StrictJson.integer(o.get(key));
+        if (b == null || (b.signum() < 0 && (key.equals("step") || key.equals("epoch")))) {
+            throw new ModelFileException(file + ": checkpoint field '" + key + "' must be a whole number written with "
+                    + "digits only" + (key.equals("step") || key.equals("epoch") ? ", at least 0" : "") + ", got "
+                    + o.get(key));
+        }
+        return b;
     }
 
     /** The double a JSON number was written from (Gson writes the shortest decimal that round-trips). */
