@@ -123,17 +123,9 @@ public final class ModelFile {
         }
     }
 
-    /**
-     * A file that records an architecture was written by Backprop and must say which layout version (the only one
-     * is {@value #VERSION}); one that records a version must record exactly that one.
-     */
+    /** A file that records a layout version must record exactly the one this code reads, {@value #VERSION}. */
     static void checkVersion(SafeTensorsFile f) throws ModelFileException {
-        Map<String, String> meta = f.header().metadata();
-        String version = meta.get(VERSION_KEY);
-        if (version == null && meta.containsKey(ARCHITECTURE_KEY)) {
-            throw new ModelFileException(f.header().file() + ": the metadata has '" + ARCHITECTURE_KEY + "' but no '"
-                    + VERSION_KEY + "' (a Backprop file always has both)");
-        }
+        String version = f.header().metadata().get(VERSION_KEY);
         if (version != null && !version.equals(VERSION)) {
             throw new ModelFileException(f.header().file() + ": metadata " + VERSION_KEY + " is '" + version
                     + "', this Backprop reads version " + VERSION + " (written by a newer Backprop?)");
