@@ -71,7 +71,8 @@ class HostileInputCliTest {
 
     @Test
     void outOfMemoryIsOneLineWithItsOwnExitCode() {
-        Main main = new Main(Backends.withProviders(List.of(new Failing(() -> new OutOfMemoryError("Java heap space")))));
+        Failing failing = new Failing(() -> new OutOfMemoryError("Java heap space"));
+        Main main = new Main(Backends.withProviders(List.of(failing)));
         oneLineError(run(main, "backends", "--backend", "failing"), Main.EXIT_OUT_OF_MEMORY,
                 "backprop: out of memory (Java heap space) with a Java heap of at most ", "-Xmx");
         // A worker thread's error reaches the command wrapped; the handler finds it in the causes.

@@ -31,7 +31,8 @@ public final class CsvData {
     public static final int MAX_CLASSES = 10_000;
     /** The longest line read: 4 Mi characters, over 100,000 features at full float precision. */
     public static final int MAX_LINE_CHARS = 1 << 22;
-    private static final Pattern NUMBER = Pattern.compile("[+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?");
+    private static final Pattern NUMBER =
+            Pattern.compile("[+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?");
     private static final char BOM = '\uFEFF';
 
     private CsvData() {

@@ -138,9 +138,9 @@ public record IdxFile(Path path, int[] dims, byte[] data) {
             total *= d;
         }
         if (!gzipped && total != fileSize - headerBytes) {
-            throw new DataFormatException(path + ": " + (total > fileSize - headerBytes ? "truncated" : "trailing bytes")
-                    + ": header " + Arrays.toString(dims) + " needs " + total + " data bytes, the file has "
-                    + (fileSize - headerBytes));
+            String what = total > fileSize - headerBytes ? "truncated" : "trailing bytes";
+            throw new DataFormatException(path + ": " + what + ": header " + Arrays.toString(dims) + " needs " + total
+                    + " data bytes, the file has " + (fileSize - headerBytes));
         }
         if (gzipped && total + headerBytes > MAX_INFLATION * fileSize) {
             throw new DataFormatException(path + ": header " + Arrays.toString(dims) + " needs " + total

@@ -133,7 +133,7 @@ public final class Checkpoint {
             optimizer.restoreCounters(step, lr);
             return progress;
         } catch (ArithmeticException | NumberFormatException e) {
-            throw new ModelFileException(path + ": a counter in the checkpoint metadata is out of range: "
+            throw new ModelFileException(path + ": a number in the checkpoint metadata is out of range: "
                     + e.getMessage(), e);
         }
     }
@@ -226,9 +226,16 @@ public final class Checkpoint {
         return b;
     }
 
-    /** The double a JSON number was written from (Gson writes the shortest decimal that round-trips). */
+    /**
+     * The double a JSON number was written from (Gson writes the shortest decimal that round-trips); one past the
+     * double range ({@code 1e999}), which no double was written as, is refused.
+     */
     private static double exactDouble(BigDecimal b) {
-        return Double.parseDouble(b.toString());
+        double d = Double.parseDouble(b.toString());
+        if (!Double.isFinite(d)) {
+            throw new ArithmeticException(b + " is past the range of a double");
+        }
+        return d;
     }
 
     private static String string(String file, JsonObject o, String key) throws ModelFileException {

@@ -8,7 +8,6 @@ import com.google.gson.JsonPrimitive;
 import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
-import com.google.gson.stream.MalformedJsonException;
 
 import java.io.IOException;
 import java.io.StringReader;
@@ -49,7 +48,7 @@ public final class StrictJson {
                 throw new IOException("content after the JSON value at " + r.getPath());
             }
             return e;
-        } catch (MalformedJsonException e) {
+        } catch (IOException e) {  // Gson's syntax errors (and its EOFException for an empty text)
             throw new IOException(oneLine(e.getMessage()), e);
         }
     }

@@ -151,6 +151,10 @@ public final class SavedModel {
             } catch (IllegalArgumentException e) {
                 throw new ModelFileException(path + ": metadata " + TASK_KEY + ": " + e.getMessage(), e);
             }
+            if (!stored.id().equals(meta.get(TASK_KEY))) {  // the command line's spelling is lenient, files are not
+                throw new ModelFileException(path + ": metadata " + TASK_KEY + " is '" + meta.get(TASK_KEY)
+                        + "', not a task as Backprop writes it ('" + stored.id() + "')");
+            }
         }
         Layer model = ModelFile.load(path, backend, DType.FLOAT32, allowNonFinite);
         Task task = stored != null ? stored : inferTask(model);

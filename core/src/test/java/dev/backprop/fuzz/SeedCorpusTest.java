@@ -29,8 +29,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Keeps the committed seed corpus meaningful: every {@code valid-*} seed is read without error by its reader (so
- * the fuzzers start from inputs that reach deep), and every {@code near-*} seed is refused with the reader's
- * documented exception. Rewrite them with {@link SeedCorpus} after a format change.
+ * the fuzzers start from inputs that reach deep), every {@code near-*} seed is refused with the reader's
+ * documented exception, and every past finding ({@code crash-*}) is now read or refused cleanly. Rewrite the
+ * seeds with {@link SeedCorpus} after a format change.
  */
 class SeedCorpusTest {
     private interface Reader {
@@ -55,10 +56,14 @@ class SeedCorpusTest {
                     tests.add(DynamicTest.dynamicTest(e.getKey() + "/" + name, () -> {
                         if (name.startsWith("valid-")) {
                             e.getValue().read(seed);
+                        } else if (name.startsWith("crash-")) {
+                            // A past finding: read as the fuzz target reads it, accepted or refused cleanly.
+                            FuzzSupport.read(() -> e.getValue().read(seed));
                         } else {
-                            assertTrue(name.startsWith("near-"), "seeds are valid-* or near-*: " + name);
+                            assertTrue(name.startsWith("near-"), "seeds are valid-*, near-* or crash-*: " + name);
                             Exception x = assertThrows(Exception.class, () -> e.getValue().read(seed));
-                            assertTrue(x instanceof ModelFileException || x instanceof DataFormatException, x.toString());
+                            assertTrue(x instanceof ModelFileException || x instanceof DataFormatException,
+                                    x.toString());
                             assertFalse(x.getMessage().contains("\n"), x.getMessage());
                         }
                     }));
