@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Keeps the committed seed corpus meaningful: every {@code valid-*} seed is read without error by its reader (so
  * the fuzzers start from inputs that reach deep), every {@code near-*} seed is refused with the reader's
- * documented exception, and every past finding ({@code crash-*}) is now read or refused cleanly. Rewrite the
+ * documented exception, and every past finding ({@code crash-*}, {@code timeout-*} ...) is now read or refused cleanly. Rewrite the
  * seeds with {@link SeedCorpus} after a format change.
  */
 class SeedCorpusTest {
@@ -56,11 +56,11 @@ class SeedCorpusTest {
                     tests.add(DynamicTest.dynamicTest(e.getKey() + "/" + name, () -> {
                         if (name.startsWith("valid-")) {
                             e.getValue().read(seed);
-                        } else if (name.startsWith("crash-")) {
+                        } else if (name.matches("(crash|timeout|oom|slow-unit)-.*")) {
                             // A past finding: read as the fuzz target reads it, accepted or refused cleanly.
                             FuzzSupport.read(() -> e.getValue().read(seed));
                         } else {
-                            assertTrue(name.startsWith("near-"), "seeds are valid-*, near-* or crash-*: " + name);
+                            assertTrue(name.startsWith("near-"), "seeds are valid-*, near-* or findings: " + name);
                             Exception x = assertThrows(Exception.class, () -> e.getValue().read(seed));
                             assertTrue(x instanceof ModelFileException || x instanceof DataFormatException,
                                     x.toString());
