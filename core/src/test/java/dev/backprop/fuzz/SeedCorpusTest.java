@@ -30,8 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Keeps the committed seed corpus meaningful: every {@code valid-*} seed is read without error by its reader (so
  * the fuzzers start from inputs that reach deep), every {@code near-*} seed is refused with the reader's
- * documented exception, and every past finding ({@code crash-*}, {@code timeout-*} ...) is now read or refused cleanly. Rewrite the
- * seeds with {@link SeedCorpus} after a format change.
+ * documented exception, and every past finding ({@code crash-*}, {@code timeout-*} ...) is now read or refused
+ * cleanly. Rewrite the seeds with {@link SeedCorpus} after a format change.
  */
 class SeedCorpusTest {
     private interface Reader {
