@@ -107,7 +107,7 @@ public final class Checkpoint {
                 double saved = exactDouble(number(file, object(file, opt, "hyperparameters"), h.getKey()));
                 expect(file, "optimizer " + h.getKey(), h.getValue(), saved);
             }
-            long step = integer(file, opt, "step").longValueExact();
+            long step = integer(file, opt, "step", true).longValueExact();
             double lr = exactDouble(number(file, opt, "lr"));
             int epoch = checkSchedule(file, meta, schedule);
             Map<String, Tensor> params = ModelFile.valuesOf(model.parameters());
@@ -118,7 +118,7 @@ public final class Checkpoint {
             Map<String, Long> progress = new LinkedHashMap<>();
             JsonObject p = object(file, meta, PROGRESS_KEY);
             for (String k : p.keySet()) {
-                progress.put(k, integer(file, p, k).longValueExact());
+                progress.put(k, integer(file, p, k, false).longValueExact());
             }
             String problem = progressCheck.apply(progress);
             if (problem != null) {
@@ -153,7 +153,7 @@ public final class Checkpoint {
             expect(file, "schedule " + h.getKey(), h.getValue(),
                     exactDouble(number(file, object(file, s, "settings"), h.getKey())));
         }
-        return integer(file, s, "epoch").intValueExact();
+        return integer(file, s, "epoch", true).intValueExact();
     }
 
     /** Every target has a tensor under {@code prefix + name} with its shape and exactly its dtype. */
@@ -215,13 +215,13 @@ public final class Checkpoint {
         return b;
     }
 
-    /** A counter: an integer literal (digits only, so {@code 3e0} is refused); step and epoch are not negative. */
-    private static BigInteger integer(String file, JsonObject o, String key) throws ModelFileException {
+    /** A counter: an integer literal (digits only, so {@code 3e0} is refused), at least 0 if {@code count}. */
+    private static BigInteger integer(String file, JsonObject o, String key, boolean count)
+            throws ModelFileException {
         BigInteger b = StrictJson.integer(o.get(key));
-        if (b == null || (b.signum() < 0 && (key.equals("step") || key.equals("epoch")))) {
+        if (b == null || (count && b.signum() < 0)) {
             throw new ModelFileException(file + ": checkpoint field '" + key + "' must be a whole number written with "
-                    + "digits only" + (key.equals("step") || key.equals("epoch") ? ", at least 0" : "") + ", got "
-                    + o.get(key));
+                    + "digits only" + (count ? ", at least 0" : "") + ", got " + o.get(key));
         }
         return b;
     }
