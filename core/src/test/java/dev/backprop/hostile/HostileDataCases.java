@@ -67,7 +67,8 @@ final class HostileDataCases {
             }
         }
         int[][] dims = {{4, 2, 2}, {3, 2, 3}, {0, 2, 2}, {3, 0, 2}, {-1, 2, 2}, {1 << 30, 2, 2}, {65536, 65536, 1},
-            {Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE}, {300_000, 28, 28}, {13}, {2, 2, 2}, {0, 768, 1 << 25}, {0, 0, 0}};
+            {Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE}, {300_000, 28, 28}, {13}, {2, 2, 2},
+            {0, 768, 1 << 25}, {0, 0, 0}};
         for (int[] d : dims) {
             byte[] b = FileBytes.idx(d, Arrays.copyOfRange(plain, 16, 28));
             out.add(new HostileCase(reader, "dimensions " + Arrays.toString(d), b, call));
