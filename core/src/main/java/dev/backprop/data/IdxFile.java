@@ -124,11 +124,12 @@ public record IdxFile(Path path, int[] dims, byte[] data) {
             dims[i] = d;
             total = total == 0 ? 0 : Math.min(total * d, MAX_ELEMENTS + 1);  // both factors < 2^31: no overflow
         }
-        long item = 1;  // the elements of one item, which a data set multiplies out even when there are no items
+        // One item's elements and the item count become array sizes even when the other factor is 0.
+        long item = 1;
         for (int i = 1; i < nd; i++) {
             item = Math.min(item * dims[i], MAX_ELEMENTS + 1);
         }
-        if (total > MAX_ELEMENTS || item > MAX_ELEMENTS) {
+        if (total > MAX_ELEMENTS || item > MAX_ELEMENTS || dims[0] > MAX_ELEMENTS) {
             throw new DataFormatException(path + ": IDX header announces " + Arrays.toString(dims) + ", more than the "
                     + "limit of " + MAX_ELEMENTS + " elements");
         }

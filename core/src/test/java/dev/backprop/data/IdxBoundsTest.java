@@ -35,6 +35,8 @@ class IdxBoundsTest {
     void declaredSizesPastTheLimitOrTheFileAreRefusedBeforeReading() throws IOException {
         String m = refused(FileBytes.idx(new int[] {1 << 16, 1 << 15}, new byte[10]));
         assertTrue(m.contains("more than the limit of 1073741824 elements"), m);
+        m = refused(FileBytes.idx(new int[] {0x7c000000, 0}, new byte[0]));
+        assertTrue(m.contains("[2080374784, 0], more than the limit"), "no data, but a count too large: " + m);
         m = refused(FileBytes.idx(new int[] {0, 768, 1 << 25}, new byte[0]));
         assertTrue(m.contains("[0, 768, 33554432], more than the limit"), "no items, but items too large: " + m);
         m = refused(FileBytes.idx(new int[] {100, 28, 28}, new byte[78_399]));

@@ -13,7 +13,8 @@ class IdxFuzzTest {
         Path p = FuzzSupport.write("images-idx3-ubyte", data);
         FuzzSupport.read(() -> {
             IdxFile images = IdxFile.read(p);
-            if (images.dims().length >= 2) {
+            // Labels as many as the images; a count of items without pixels is backed by no data, so keep it small.
+            if (images.dims().length >= 2 && (images.itemSize() > 0 || images.count() <= 1 << 16)) {
                 IdxFile labels = new IdxFile(p, new int[] {images.count()}, new byte[images.count()]);
                 FashionMnist.fromIdx(images, labels, 10, null);
             }

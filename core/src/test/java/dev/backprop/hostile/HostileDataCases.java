@@ -31,7 +31,8 @@ final class HostileDataCases {
     static void idx(List<HostileCase> out) {
         HostileCase.Call call = p -> {
             IdxFile images = IdxFile.read(p);
-            if (images.dims().length >= 2) {
+            // Labels as many as the images; a count of items without pixels is backed by no data, so keep it small.
+            if (images.dims().length >= 2 && (images.itemSize() > 0 || images.count() <= 1 << 16)) {
                 FashionMnist.fromIdx(images, new IdxFile(p, new int[] {images.count()}, new byte[images.count()]),
                         10, null);
             }
@@ -68,7 +69,7 @@ final class HostileDataCases {
         }
         int[][] dims = {{4, 2, 2}, {3, 2, 3}, {0, 2, 2}, {3, 0, 2}, {-1, 2, 2}, {1 << 30, 2, 2}, {65536, 65536, 1},
             {Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE}, {300_000, 28, 28}, {13}, {2, 2, 2},
-            {0, 768, 1 << 25}, {0, 0, 0}};
+            {0, 768, 1 << 25}, {0, 0, 0}, {0x7c000000, 0}};
         for (int[] d : dims) {
             byte[] b = FileBytes.idx(d, Arrays.copyOfRange(plain, 16, 28));
             out.add(new HostileCase(reader, "dimensions " + Arrays.toString(d), b, call));
