@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 6's side-by-side tables for the cpu backend (docs/benchmarks-cpu.md): our GEMM beside OpenBLAS through
+# The side-by-side tables of the cpu backend (docs/benchmarks-cpu.md): our GEMM beside OpenBLAS through
 # JavaCPP in the same JMH run, numpy's SGEMM (benchmarks/scripts/gemm_bench.py) in the same invocation, and
 # relu/sigmoid/exp/tanh/sum beside PyTorch's same ops, for 1 and 2 threads. Every repeat runs the references
 # and ours back to back (interleaved), so the ratio's median and spread come from pairs measured under the same

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the PTX the cuda backend loads at run time (src/main/resources/dev/backprop/cuda/ptx/*.ptx)
 # from the CUDA sources in src/main/cuda. The Maven build never runs this: the PTX is committed, and
-# PtxResourcesTest fails when a source changed without a rebuild.
+# PtxModuleTest fails when a source changed without a rebuild.
 #
 # - Target: compute_75 (Turing), the oldest architecture nvcc 13 supports; the driver JIT-compiles the PTX for
 #   the GPU it runs on (sm_75 and newer, including sm_90), once per context (cached by the driver).
@@ -29,7 +29,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 source_hash() {
-    # Must match PtxResources.sourceHash in Java: the .cu bytes, then each header's bytes in name order.
+    # Must match PtxModuleTest's hash in Java: the .cu bytes, then each header's bytes in name order.
     cat "$1" $(ls "$SRC"/*.cuh | LC_ALL=C sort) | sha256sum | cut -d' ' -f1
 }
 

@@ -2,8 +2,9 @@
 # Builds the self-contained GPU verification bundle for a GPU machine that has no Java, no Maven and no network,
 # in two folders (both ignored by git) so that each fits one device call's 64 MiB carry:
 #   .gpu/       a trimmed Temurin 25 runtime (jlink, packed as .tar.xz), the project jars (cli, core, cpu,
-#               opencl and cuda backends, with the test classes of core, opencl and cuda), their dependencies
-#               (JCuda natives cut down to the three libraries the backend loads) and JUnit's console launcher
+#               opencl and cuda backends, benchmarks, with the test classes of core, opencl and cuda, cuda's
+#               measuring programs among them), their dependencies (JCuda natives cut down to the three
+#               libraries the backend loads) and JUnit's console launcher
 #   .gpu-data/  the Fashion-MNIST files (from $FASHION_MNIST_DIR, else Debian's dataset-fashion-mnist)
 # gpu-verify.sh, run on the GPU machine, uses them. See docs/gpu/README.md.
 #
@@ -24,23 +25,21 @@ mvn_q() { mvn -B -q ${MVN_ARGS:-} "$@"; }
 rm -rf "$B" "$D"
 mkdir -p "$B/lib" "$B/work" "$D"
 
-echo "gpu-bundle: building the modules (tests compiled, not run)"
-# Installed, so that dependency:copy-dependencies below resolves the project's own jars to this build.
-mvn_q install -pl core,backend-cpu,backend-opencl,backend-cuda,spark -DskipTests
-mvn_q package -pl cli -DskipTests
+echo "gpu-bundle: building the modules (tests compiled, not run) and collecting their dependencies"
+# Each in one reactor build, so the project's own jars come from this build's target folders and nothing is
+# installed into ~/.m2: cli's runtime class path (the project's jars, picocli, progress bar, chart, Gson, JOCL,
+# JCuda), then what the opencl and cuda tests and StepProfile (benchmarks) add: core's test jar. JUnit's own jars
+# are left out (the console launcher bundles the same versions), and so are JMH and OpenBLAS, which StepProfile
+# does not use.
+mvn_q package dependency:copy-dependencies -pl cli -am -DskipTests -DincludeScope=runtime \
+    -DoutputDirectory="$PWD/$B/work/deps"
+mvn_q package dependency:copy-dependencies -pl backend-opencl,backend-cuda,benchmarks -am -DskipTests \
+    -DincludeScope=test -DoutputDirectory="$PWD/$B/work/deps" \
+    -DexcludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian,org.openjdk.jmh,net.sf.jopt-simple,org.apache.commons,org.bytedeco
 for m in backend-opencl backend-cuda; do
     "$JDK25/bin/jar" --create --file "$B/lib/backprop-$m-tests.jar" -C "$m/target/test-classes" .
 done
-
-echo "gpu-bundle: dependencies and $JUNIT_CONSOLE"
-# cli's runtime class path (the project's jars, picocli, progress bar, chart, Gson, JOCL, JCuda), then what the
-# opencl and cuda tests add (core's test jar). JUnit's own jars are left out: the console launcher bundles the
-# same versions.
-mvn_q dependency:copy-dependencies -pl cli -DincludeScope=runtime -DoutputDirectory="$PWD/$B/work/deps"
-mvn_q dependency:copy-dependencies -pl backend-opencl,backend-cuda -DincludeScope=test \
-    -DoutputDirectory="$PWD/$B/work/deps" \
-    -DexcludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian
-find cli/target -maxdepth 1 -name 'backprop-cli-*.jar' ! -name '*-sources.jar' -exec cp {} "$B/lib/" \;
+find cli/target benchmarks/target -maxdepth 1 -name 'backprop-*.jar' ! -name '*-sources.jar' -exec cp {} "$B/lib/" \;
 mvn_q dependency:copy -Dartifact="$JUNIT_CONSOLE" -DoutputDirectory="$PWD/$B/lib"
 
 # The natives jars carry every JCuda library (the PTX compiler alone is 24 MB); keep what the backend loads.
@@ -62,7 +61,8 @@ echo "gpu-bundle: jlink"
 modules=$("$JDK25/bin/jdeps" --ignore-missing-deps --print-module-deps --multi-release 25 \
     --class-path "$B/lib/*" "$B"/lib/backprop-*.jar 2>/dev/null || true)
 # jdk.zipfs: JUnit scans jars on the class path through the zip file system. java.desktop: the training chart.
-modules=$(echo "${modules:+$modules,}java.base,java.desktop,java.logging,java.management,java.xml,jdk.unsupported,jdk.zipfs,jdk.incubator.vector" \
+# jdk.security.auth: NativeLoader's user id (natives are loaded only from a directory of this user).
+modules=$(echo "${modules:+$modules,}java.base,java.desktop,java.logging,java.management,java.xml,jdk.security.auth,jdk.unsupported,jdk.zipfs,jdk.incubator.vector" \
     | tr ',' '\n' | sort -u | paste -sd, -)
 "$JDK25/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files --compress=zip-0 \
     --output "$B/jre" 2>&1 | grep -v "Using incubator modules" || true

@@ -28,7 +28,7 @@
 #   8. when OpenCL finds the GPU: `train --backend opencl` and StepProfile on opencl (<output>/train-opencl.log,
 #      <output>/step-profile-opencl.txt); a dry run uses any OpenCL device (PoCL)
 # Stage "profile" (needs .gpu/): steps 1, 2 and 7 only, a quick look at the step's host costs (about a minute).
-# Every stage ends with <output>/summary.txt, the lines that answer issue 8's "Done when".
+# Every stage ends with <output>/summary.txt: the results against the cuda backend's targets.
 #
 # The exit status is 0 only when every step passed; the speed targets are reported, not enforced.
 # Environment: GEMM_SIZES ("1024 4096 8192"), REPEATS (3), EPOCHS (10), OPTIMIZER (sgd), DEADLINE_S (540: no
@@ -65,7 +65,7 @@ status=0
 : > "$OUTDIR/summary.txt"
 started=$SECONDS
 # limited CAP COMMAND...: runs COMMAND for at most CAP seconds and never past the run's deadline (DEADLINE_S,
-# default 540: the device tool stops a command at 600 s, and the summary must still be written).
+# default 540: a GPU machine's command may be stopped at 600 s, and the summary must still be written).
 limited() {
     local cap=$1 left=$((DEADLINE - (SECONDS - started)))
     shift
@@ -179,7 +179,7 @@ opencl_here() {
 # and one GEMM by route (LaunchCost).
 profile_step() {
     say "7. where a training step's time goes (StepProfile on $device)"
-    limited 120 "$JAVA" "${FLAGS[@]}" -cp "$CP" dev.backprop.cuda.StepProfile "$device" 5 2>&1 \
+    limited 120 "$JAVA" "${FLAGS[@]}" -cp "$CP" dev.backprop.benchmarks.StepProfile "$device" 5 2>&1 \
         | grep -v '^WARNING: Using incubator' | tee "$OUTDIR/step-profile.txt"
     (( PIPESTATUS[0] == 0 )) || { status=1; note "StepProfile failed"; }
     grep -E '^epoch of|^all SPI' "$OUTDIR/step-profile.txt" | sed 's/^/step profile: /' >> "$OUTDIR/summary.txt"
@@ -237,7 +237,7 @@ for n in sorted(rows):
     cell = lambda r, i, f: f.format(r[i]) if r else "-"
     print(f"{n:>6} {cell(c, 0, '{:.3f}'):>9} {cell(c, 1, '{:.2f}'):>9} {cell(t, 0, '{:.3f}'):>9} "
           f"{cell(t, 1, '{:.2f}'):>10} {ratio:>6}  {cell(c, 2, '{}')} / {cell(t, 2, '{}')}")
-print("GEMM ratio = cuda backend throughput / torch.mm throughput (issue 8 asks >= 0.9 at n = 4096)")
+print("GEMM ratio = cuda backend throughput / torch.mm throughput (the target is >= 0.9 at n = 4096)")
 PY
 fi
 
@@ -304,11 +304,11 @@ for r, bs, ba, ps, pa in rows:
     print(f"{r:>4} {float(bs):>10.4f} {float(ps):>10.4f} {ratios[-1]:>6.2f} {ba:>12} {pa:>11}")
 med = statistics.median(ratios)
 print(f"epoch ratio backprop/pytorch: median {med:.2f} over {len(ratios)} runs [{min(ratios):.2f}-{max(ratios):.2f}] "
-      f"({'faster than' if med < 1 else 'not faster than'} PyTorch eager; issue 8 asks faster)")
+      f"({'faster than' if med < 1 else 'not faster than'} PyTorch eager; the target is faster)")
 accs = [float(r[2]) for r in rows]
 gap = abs(statistics.median(accs) - cpu_acc) * 100
 print(f"test accuracy: {device} {statistics.median(accs):.4f}, cpu {cpu_acc:.4f}: {gap:.2f} points apart "
-      f"({'within' if gap <= 0.5 else 'NOT within'} 0.5, as issue 8 asks)")
+      f"({'within' if gap <= 0.5 else 'NOT within'} 0.5, the target)")
 PY
 
     profile_step
@@ -328,7 +328,7 @@ PY
             status=1
             note "train --backend opencl printed no summary: see train-opencl.log"
         fi
-        limited 90 "$JAVA" "${FLAGS[@]}" -cp "$CP" dev.backprop.cuda.StepProfile opencl 3 \
+        limited 90 "$JAVA" "${FLAGS[@]}" -cp "$CP" dev.backprop.benchmarks.StepProfile opencl 3 \
             2>&1 | grep -v '^WARNING: Using incubator' | tee "$OUTDIR/step-profile-opencl.txt"
         (( PIPESTATUS[0] == 0 )) || { status=1; note "StepProfile on opencl failed"; }
         grep -E '^epoch of' "$OUTDIR/step-profile-opencl.txt" | sed 's/^/opencl step profile: /' >> "$OUTDIR/summary.txt"

@@ -20,7 +20,7 @@ import sys
 from collections import defaultdict
 
 GEMM, UNARY, REDUCTION = "GemmBenchmark", "UnaryBenchmark", "ReductionBenchmark"
-HANDICAP = 0.85  # issue 6: JavaCPP more than 15% below numpy means the reference is handicapped
+HANDICAP = 0.85  # JavaCPP's OpenBLAS more than 15% below numpy's means the reference is handicapped here
 
 
 def parse_shape(text):

@@ -42,7 +42,7 @@ extern "C" __global__ void softmax_rows_f64(int log_mode, int rows, int cols, co
 // not the difference of two large numbers; probs = softmax(z). probs may be the logits themselves: the
 // label's logit is read before the barrier that precedes the write pass.
 template <typename T>
-__device__ void softmax_xent_body(int rows, int cols, const T* z, const int* labels, T* losses, T* probs) {
+__device__ void softmax_cross_entropy_body(int rows, int cols, const T* z, const int* labels, T* losses, T* probs) {
     for (i64 row = blockIdx.x; row < rows; row += gridDim.x) {
         const T* zr = z + row * cols;
         T* pr = probs + row * cols;
@@ -67,18 +67,18 @@ __device__ void softmax_xent_body(int rows, int cols, const T* z, const int* lab
         __syncthreads();
     }
 }
-extern "C" __global__ void softmax_xent_f32(int rows, int cols, const float* z, const int* labels, float* losses,
+extern "C" __global__ void softmax_cross_entropy_f32(int rows, int cols, const float* z, const int* labels, float* losses,
                                             float* probs) {
-    softmax_xent_body<float>(rows, cols, z, labels, losses, probs);
+    softmax_cross_entropy_body<float>(rows, cols, z, labels, losses, probs);
 }
-extern "C" __global__ void softmax_xent_f64(int rows, int cols, const double* z, const int* labels,
+extern "C" __global__ void softmax_cross_entropy_f64(int rows, int cols, const double* z, const int* labels,
                                             double* losses, double* probs) {
-    softmax_xent_body<double>(rows, cols, z, labels, losses, probs);
+    softmax_cross_entropy_body<double>(rows, cols, z, labels, losses, probs);
 }
 
 // dlogits[r][c] = g[r]·(probs[r][c] - 1[c == label_r]); one thread per element, dlogits may be probs.
 template <typename T>
-__device__ void softmax_xent_backward_body(int rows, int cols, const T* probs, const int* labels, const T* g,
+__device__ void softmax_cross_entropy_backward_body(int rows, int cols, const T* probs, const int* labels, const T* g,
                                            T* dlogits) {
     const i64 n = (i64) rows * cols;
     GRID_STRIDE(i, n) {
@@ -88,11 +88,11 @@ __device__ void softmax_xent_backward_body(int rows, int cols, const T* probs, c
         dlogits[i] = g[row] * (probs[i] - target);
     }
 }
-extern "C" __global__ void softmax_xent_backward_f32(int rows, int cols, const float* probs, const int* labels,
+extern "C" __global__ void softmax_cross_entropy_backward_f32(int rows, int cols, const float* probs, const int* labels,
                                                      const float* g, float* dlogits) {
-    softmax_xent_backward_body<float>(rows, cols, probs, labels, g, dlogits);
+    softmax_cross_entropy_backward_body<float>(rows, cols, probs, labels, g, dlogits);
 }
-extern "C" __global__ void softmax_xent_backward_f64(int rows, int cols, const double* probs, const int* labels,
+extern "C" __global__ void softmax_cross_entropy_backward_f64(int rows, int cols, const double* probs, const int* labels,
                                                      const double* g, double* dlogits) {
-    softmax_xent_backward_body<double>(rows, cols, probs, labels, g, dlogits);
+    softmax_cross_entropy_backward_body<double>(rows, cols, probs, labels, g, dlogits);
 }

@@ -5,9 +5,10 @@
 // Prints one line per case (PASS/FAIL); the exit status is the number of failures. Built and run by
 // KernelEmulationTest.
 #include "elementwise.cu"
-#include "optim.cu"
-#include "reduce.cu"
+#include "reductions.cu"
 #include "softmax.cu"
+#include "transpose.cu"
+#include "updates.cu"
 
 #include <climits>
 #include <cstdio>

@@ -2,11 +2,11 @@ package dev.backprop.cpu;
 
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackendOptions;
-import dev.backprop.backend.BackendProvider;
 import dev.backprop.backend.BackendUnavailableException;
 import dev.backprop.backend.DeviceInfo;
 import dev.backprop.backend.DeviceType;
 import dev.backprop.backend.Probe;
+import dev.backprop.backend.base.BaseProvider;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -25,17 +25,13 @@ import java.util.Map;
  * Vector API path would be on (and why not). It reads the same options as {@link #create} from system
  * properties, so a malformed {@code backprop.cpu.*} value shows up as the reason.
  */
-public final class CpuBackendProvider implements BackendProvider {
+public final class CpuBackendProvider extends BaseProvider {
     /** The provider name. */
     public static final String NAME = "cpu";
 
-    /** For {@link java.util.ServiceLoader}; does nothing. */
+    /** For {@link java.util.ServiceLoader}; does nothing else. */
     public CpuBackendProvider() {
-    }
-
-    @Override
-    public String name() {
-        return NAME;
+        super(NAME);
     }
 
     @Override

@@ -1,94 +1,36 @@
 package dev.backprop.cpu;
 
-import dev.backprop.backend.Backend;
-import dev.backprop.backend.Buffer;
 import dev.backprop.backend.DType;
-
-import java.util.concurrent.atomic.AtomicBoolean;
+import dev.backprop.backend.base.BaseBackend;
+import dev.backprop.backend.base.BaseBuffer;
+import dev.backprop.backend.base.MemoryPool;
 
 /**
- * A cpu buffer: one Java heap array ({@code float[]}, {@code double[]} or {@code int[]} by dtype). Heap arrays
- * are what the Vector API loads and stores fastest ({@code fromArray}/{@code intoArray} compile to plain SIMD
- * moves), and the garbage collector, not the backend, owns the memory: releasing a buffer drops the array
- * reference and updates the backend's accounting.
+ * A cpu buffer: its block is one Java heap array ({@code float[]}, {@code double[]} or {@code int[]} by dtype), at
+ * least as long as the buffer (the pool rounds sizes up to a class). Heap arrays are what the Vector API loads and
+ * stores fastest ({@code fromArray}/{@code intoArray} compile to plain SIMD moves).
  *
- * <p>Accessors return the array itself, so an op reads the field once and loops on the array.
+ * <p>Accessors return the array itself, so an op reads it once and loops on the array.
  */
-final class CpuBuffer implements Buffer {
-    private final CpuBackend backend;
-    private final DType dtype;
-    private final int size;
-    private final AtomicBoolean released = new AtomicBoolean();
-    /** The array; null once released, so the heap can reclaim it even if a closed tensor still holds this. */
-    private volatile Object data;
-
-    CpuBuffer(CpuBackend backend, DType dtype, int size, Object data) {
-        this.backend = backend;
-        this.dtype = dtype;
-        this.size = size;
-        this.data = data;
-    }
-
-    @Override
-    public Backend backend() {
-        return backend;
-    }
-
-    @Override
-    public DType dtype() {
-        return dtype;
-    }
-
-    @Override
-    public long size() {
-        return size;
-    }
-
-    /** Bytes of element data (what the accounting counts). */
-    long bytes() {
-        return (long) size * dtype.byteSize();
-    }
-
-    @Override
-    public boolean isReleased() {
-        return released.get();
-    }
-
-    /**
-     * Marks the buffer released and returns its array, for the one call that actually released it; null for
-     * later calls. The buffer no longer refers to the array, so the array may be reused for another buffer.
-     */
-    Object markReleased() {
-        if (released.compareAndSet(false, true)) {
-            Object d = data;
-            data = null;
-            return d;
-        }
-        return null;
+final class CpuBuffer extends BaseBuffer<Object> {
+    CpuBuffer(BaseBackend<Object, CpuBuffer> owner, DType dtype, long size, MemoryPool.Block<Object> block) {
+        super(owner, dtype, size, block);
     }
 
     float[] floats() {
-        return (float[]) live();
+        return (float[]) memory();
     }
 
     double[] doubles() {
-        return (double[]) live();
+        return (double[]) memory();
     }
 
     int[] ints() {
-        return (int[]) live();
+        return (int[]) memory();
     }
 
-    private Object live() {
-        Object d = data;
-        if (d == null) {
-            throw new IllegalStateException("cpu: buffer of " + size + " " + dtype + " elements used after release");
-        }
-        return d;
-    }
-
-    @Override
-    public String toString() {
-        return "CpuBuffer[" + dtype + " x " + size + (isReleased() ? ", released]" : "]");
+    /** The array whatever its type (for copies and transposes that only move elements). */
+    Object array() {
+        return memory();
     }
 }

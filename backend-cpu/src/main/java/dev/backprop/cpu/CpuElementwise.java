@@ -1,5 +1,6 @@
 package dev.backprop.cpu;
 
+import dev.backprop.backend.base.OpFamilies;
 import dev.backprop.backend.BinaryOp;
 import dev.backprop.backend.Broadcast;
 import dev.backprop.backend.DType;
@@ -19,7 +20,7 @@ import java.util.Arrays;
  * {@link #SEGMENT} elements; so one binary loop per op serves all sixteen broadcast combinations. Results with no
  * ROW or COLUMN operand are one flat range.
  */
-final class CpuElementwise {
+final class CpuElementwise implements OpFamilies.Elementwise<CpuBuffer> {
     /** Elements per parallel piece: below this, handing work to another thread costs more than it saves. */
     static final long PARALLEL_MIN = 1L << 15;
     /** Longest scratch row for splatted operands: fits L1 next to the operand rows. */
@@ -47,7 +48,10 @@ final class CpuElementwise {
         this.f32 = f32;
     }
 
-    void unary(UnaryOp op, double p1, double p2, CpuBuffer x, int xo, CpuBuffer y, int yo, int n) {
+    @Override
+    public void unary(UnaryOp op, double p1, double p2, CpuBuffer x, long xOffset, CpuBuffer y, long yOffset,
+                      long count) {
+        int xo = (int) xOffset, yo = (int) yOffset, n = (int) count;
         if (x.dtype() == DType.FLOAT64) {
             double[] xs = x.doubles(), ys = y.doubles();
             threads.parallelRange(n, PARALLEL_MIN, ALIGN,
@@ -80,8 +84,10 @@ final class CpuElementwise {
         return 4 * q;
     }
 
-    void unaryBackward(UnaryOp op, double p1, double p2, CpuBuffer x, int xo, CpuBuffer g, int go, CpuBuffer dx,
-                       int dxo, int n) {
+    @Override
+    public void unaryBackward(UnaryOp op, double p1, double p2, CpuBuffer x, long xOffset, CpuBuffer g, long gOffset,
+                              CpuBuffer dx, long dxOffset, long count) {
+        int xo = (int) xOffset, go = (int) gOffset, dxo = (int) dxOffset, n = (int) count;
         if (x.dtype() == DType.FLOAT64) {
             double[] xs = x.doubles(), gs = g.doubles(), ds = dx.doubles();
             threads.parallelRange(n, PARALLEL_MIN, ALIGN,
@@ -97,7 +103,9 @@ final class CpuElementwise {
         }
     }
 
-    void axpby(int n, double alpha, CpuBuffer x, int xo, double beta, CpuBuffer y, int yo) {
+    @Override
+    public void axpby(long count, double alpha, CpuBuffer x, long xOffset, double beta, CpuBuffer y, long yOffset) {
+        int n = (int) count, xo = (int) xOffset, yo = (int) yOffset;
         if (x.dtype() == DType.FLOAT64) {
             double[] xs = x.doubles(), ys = y.doubles();
             threads.parallelRange(n, PARALLEL_MIN, ALIGN,
@@ -173,16 +181,18 @@ final class CpuElementwise {
     private record Operand(Object array, int offset, Broadcast mode) {
     }
 
-    void binary(BinaryOp op, int rows, int cols, CpuBuffer a, int ao, Broadcast ba, CpuBuffer b, int bo,
-                Broadcast bb, CpuBuffer out, int oo) {
+    @Override
+    public void binary(BinaryOp op, int rows, int cols, CpuBuffer a, long aOffset, Broadcast ba, CpuBuffer b,
+                       long bOffset, Broadcast bb, CpuBuffer out, long outOffset) {
+        int ao = (int) aOffset, bo = (int) bOffset, oo = (int) outOffset;
         Lanes lanes = switch (out.dtype()) {
             case FLOAT32 -> f32Lanes;
             case FLOAT64 -> f64Lanes;
             case INT32 -> I32_LANES;
         };
-        Operand x = new Operand(array(a), ao, effective(ba, rows, cols));
-        Operand y = new Operand(array(b), bo, effective(bb, rows, cols));
-        Object o = array(out);
+        Operand x = new Operand(a.array(), ao, effective(ba, rows, cols));
+        Operand y = new Operand(b.array(), bo, effective(bb, rows, cols));
+        Object o = out.array();
         boolean flat = x.mode() != Broadcast.ROW && x.mode() != Broadcast.COLUMN && y.mode() != Broadcast.ROW
                 && y.mode() != Broadcast.COLUMN;
         if (flat) {
@@ -253,10 +263,12 @@ final class CpuElementwise {
      * {@code dst[r] = src[indices[r]]} for rows of {@code cols} elements, any dtype; an index outside
      * {@code [0, srcRows)} gives a row of zeros. Rows of the result are split over the pool.
      */
-    void gatherRows(int rows, int cols, CpuBuffer src, int so, int srcRows, CpuBuffer indices, int io, CpuBuffer dst,
-                    int dOff) {
-        Object s = array(src), d = array(dst);
-        int[] idx = (int[]) array(indices);
+    @Override
+    public void gatherRows(int rows, int cols, CpuBuffer src, long srcOffset, int srcRows, CpuBuffer indices,
+                           long indicesOffset, CpuBuffer dst, long dstOffset) {
+        int so = (int) srcOffset, io = (int) indicesOffset, dOff = (int) dstOffset;
+        Object s = src.array(), d = dst.array();
+        int[] idx = (int[]) indices.array();
         threads.parallelRows(rows, cols, PARALLEL_MIN, (r0, nr) -> {
             for (int r = r0; r < r0 + nr; r++) {
                 int i = idx[io + r];
@@ -278,8 +290,10 @@ final class CpuElementwise {
      * {@code dst = srcᵀ} for a {@code rows × cols} source, any dtype, in {@link #TILE}-square tiles so both the
      * reads and the writes of a tile stay in L1; rows of the source are split over the pool.
      */
-    void transpose(int rows, int cols, CpuBuffer src, int so, CpuBuffer dst, int dOff) {
-        Object s = array(src), d = array(dst);
+    @Override
+    public void transpose(int rows, int cols, CpuBuffer src, long srcOffset, CpuBuffer dst, long dstOffset) {
+        int so = (int) srcOffset, dOff = (int) dstOffset;
+        Object s = src.array(), d = dst.array();
         threads.parallelRows(rows, cols, PARALLEL_MIN, (r0, nr) -> {
             for (int i0 = r0; i0 < r0 + nr; i0 += TILE) {
                 int i1 = Math.min(r0 + nr, i0 + TILE);
@@ -322,13 +336,5 @@ final class CpuElementwise {
                 d[di++] = s[si];
             }
         }
-    }
-
-    private static Object array(CpuBuffer b) {
-        return switch (b.dtype()) {
-            case FLOAT32 -> b.floats();
-            case FLOAT64 -> b.doubles();
-            case INT32 -> b.ints();
-        };
     }
 }

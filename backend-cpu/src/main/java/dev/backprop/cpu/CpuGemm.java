@@ -1,6 +1,7 @@
 package dev.backprop.cpu;
 
 import dev.backprop.backend.DType;
+import dev.backprop.backend.base.OpFamilies;
 
 /**
  * GEMM for the cpu backend: a Goto/BLIS-style blocked driver around the register-blocked micro-kernels of a
@@ -14,13 +15,13 @@ import dev.backprop.backend.DType;
  * while the A panels stream past it. beta is applied on the first depth block only; later blocks accumulate.
  * Defaults come from the kernel and can be overridden with {@code backprop.cpu.gemm.mc/kc/nc}.
  *
- * <p>Why FLOAT32 {@code mc 144, kc 256, nc 3072} (with the 6 × 16 AVX2 tile the build machines get: the JVM
- * sees no AVX-512 there): a packed B micro-panel is {@code kc·nr·4} = 16 KiB, half the 32 KiB L1, leaving room
+ * <p>Why FLOAT32 {@code mc 144, kc 256, nc 3072} (with the 6 × 16 AVX2 tile of a JVM that sees no AVX-512): a
+ * packed B micro-panel is {@code kc·nr·4} = 16 KiB, half the 32 KiB L1, leaving room
  * for the A panel streaming past it; the packed A block is {@code mc·kc·4} = 144 KiB of the 1 MiB L2; the B
  * block {@code kc·nc·4} = 3 MiB sits in the 32 MiB L3 shared by both cores. Measured at n = 1024 on 1 thread
- * (CpuGemmBench, GFLOP/s per second of the caller's CPU time, which tolerates the shared machine's load): kc 256
- * gave 49.7 against 41.4 for kc 128; a wider sweep could not be run on a quiet machine, so the other two sizes
- * rest on the cache arithmetic above.
+ * (GFLOP/s per second of the caller's CPU time, which tolerates a shared machine's load): kc 256 gave 49.7
+ * against 41.4 for kc 128; the other two sizes rest on the cache arithmetic above. {@code GemmPairs} (benchmarks
+ * module) compares settings interleaved: {@code GemmPairs 1 24 1024 cpu "cpu:gemm.kc=128"}.
  *
  * <h2>Threads</h2>
  * One product on several threads goes to {@link SharedPackGemm}: A and B are packed once, by all threads
@@ -32,7 +33,7 @@ import dev.backprop.backend.DType;
  * item instead. Products under {@link #SERIAL_WORK} multiply-adds run on the caller alone, with the blocked loops
  * above up to {@link #SHARED_SERIAL_WORK} and through {@link SharedPackGemm} (on one thread) from there.
  */
-final class CpuGemm {
+final class CpuGemm implements OpFamilies.Gemm<CpuBuffer> {
     /** Multiply-adds below which a product is not worth handing to another thread (about 64³). */
     static final long SERIAL_WORK = 1L << 18;
     /**
@@ -108,9 +109,10 @@ final class CpuGemm {
     }
 
     /** {@link dev.backprop.backend.Backend#gemm}, with arguments already validated by core. */
-    void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha, CpuBuffer a, long aOff, int lda,
-              CpuBuffer b, long bOff, int ldb, double beta, CpuBuffer c, long cOff, int ldc, int batch,
-              long strideA, long strideB, long strideC) {
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha, CpuBuffer a, long aOff,
+                     int lda, CpuBuffer b, long bOff, int ldb, double beta, CpuBuffer c, long cOff, int ldc, int batch,
+                     long strideA, long strideB, long strideC) {
         if (c.dtype() == DType.FLOAT64) {
             run(f64, new Product<>(transA, transB, m, n, k, alpha, a.doubles(), (int) aOff, lda, b.doubles(),
                     (int) bOff, ldb, beta, c.doubles(), (int) cOff, ldc), batch, strideA, strideB, strideC);

@@ -2,19 +2,17 @@ package dev.backprop.cpu;
 
 import dev.backprop.backend.DType;
 import dev.backprop.backend.DeviceOutOfMemoryException;
-import dev.backprop.backend.MemoryStats;
+import dev.backprop.backend.base.RawMemory;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.lang.management.MemoryUsage;
-import java.util.ArrayDeque;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.List;
+import java.util.Locale;
 
 /**
- * Accounting of the cpu backend's buffers, and what the JVM reports for the same memory.
+ * The cpu backend's raw memory: Java arrays on the heap, one type per dtype (so the pool keeps them per dtype).
  *
  * <h2>The platform figure</h2>
  * Buffers are heap arrays, so the platform's own number is the heap in use. The JVM offers two: the heap used
@@ -25,97 +23,34 @@ import java.util.concurrent.atomic.AtomicLong;
  * frees what it allocates. It is only as fresh as the last collection; call {@link System#gc()} first for a
  * figure taken now. Where no heap pool reports collection usage (some collectors), the current heap use is
  * reported instead and {@code platformSource} says so.
- *
- * <h2>Reuse of released arrays</h2>
- * A training step allocates and frees the same dozen or so buffers every time (activations, pending gradients,
- * loss temporaries). A fresh Java array is zeroed by the JVM and becomes garbage for the collector, which
- * measured about 4% of an MLP epoch; so a released array of at most {@link #RECYCLE_MAX_BYTES} is kept, up to
- * {@link #RECYCLE_PER_SIZE} per dtype and length and {@link #RECYCLE_TOTAL_BYTES} in all, and handed to the next
- * allocation of the same dtype and length (its contents are left over, which the SPI allows: a buffer's contents
- * are unspecified until written). Kept arrays are not live buffers: {@code liveBuffers}/{@code liveBytes} do not
- * count them, the heap figure does (at most {@link #RECYCLE_TOTAL_BYTES}); large buffers are never kept, so
- * releasing one gives its memory back to the heap at once.
  */
-final class CpuMemory {
+final class CpuMemory implements RawMemory<Object> {
     /** Java arrays are int-indexed and JVMs reserve a few header words: the largest safe length. */
     static final int MAX_ELEMENTS = Integer.MAX_VALUE - 8;
-
-    /** Largest array kept for reuse after release (1 MiB: a 256K-float activation or gradient). */
-    static final long RECYCLE_MAX_BYTES = 1L << 20;
-    /** Arrays kept per dtype and length (a step rarely holds more of one size at once). */
-    static final int RECYCLE_PER_SIZE = 8;
-    /** Bytes kept for reuse in all. */
-    static final long RECYCLE_TOTAL_BYTES = 32L << 20;
-
-    private final AtomicLong liveBuffers = new AtomicLong();
-    private final AtomicLong liveBytes = new AtomicLong();
-    /** Released arrays by {@link #key}; guarded by itself. */
-    private final Map<Long, ArrayDeque<Object>> recycled = new HashMap<>();
-    private long recycledBytes;
-
     /**
-     * An array for {@code elements} elements of {@code dtype}: a released one of that length when one is kept
-     * (contents left over), else a new one; or a clear out-of-memory exception.
+     * Bytes of released arrays kept for reuse: a training step allocates and frees the same dozen or so buffers
+     * every time, and a fresh array is zeroed by the JVM and later collected (about 4% of an MLP epoch).
      */
-    Object array(DType dtype, long elements) {
-        if (elements > 0 && elements * dtype.byteSize() <= RECYCLE_MAX_BYTES) {
-            synchronized (recycled) {
-                ArrayDeque<Object> q = recycled.get(key(dtype, elements));
-                Object a = q == null ? null : q.pollFirst();
-                if (a != null) {
-                    recycledBytes -= elements * dtype.byteSize();
-                    return a;
-                }
-            }
-        }
-        return newArray(dtype, elements);
+    static final long POOL_BYTES = 32L << 20;
+
+    @Override
+    public boolean typed() {
+        return true;
     }
 
-    /** Keeps a released buffer's array for reuse when it is small and the limits allow; else drops it. */
-    void recycle(DType dtype, Object array) {
-        long n = switch (dtype) {
-            case FLOAT32 -> ((float[]) array).length;
-            case FLOAT64 -> ((double[]) array).length;
-            case INT32 -> ((int[]) array).length;
-        };
-        long bytes = n * dtype.byteSize();
-        if (n == 0 || bytes > RECYCLE_MAX_BYTES) {
-            return;
-        }
-        synchronized (recycled) {
-            if (recycledBytes + bytes > RECYCLE_TOTAL_BYTES) {
-                return;
-            }
-            ArrayDeque<Object> q = recycled.computeIfAbsent(key(dtype, n), k -> new ArrayDeque<>());
-            if (q.size() < RECYCLE_PER_SIZE) {
-                q.addFirst(array);
-                recycledBytes += bytes;
-            }
-        }
+    @Override
+    public long maxBlockBytes(DType dtype) {
+        return (long) MAX_ELEMENTS * dtype.byteSize();
     }
 
-    /** Drops every kept array (the backend is closing). */
-    void clearRecycled() {
-        synchronized (recycled) {
-            recycled.clear();
-            recycledBytes = 0;
-        }
+    @Override
+    public String maxBlockReason() {
+        return "Java arrays are int-indexed: at most " + MAX_ELEMENTS + " elements";
     }
 
-    private static long key(DType dtype, long elements) {
-        return elements * 4 + dtype.ordinal();
-    }
-
-    /** A new array for {@code elements} elements of {@code dtype}, or a clear out-of-memory exception. */
-    Object newArray(DType dtype, long elements) {
-        if (elements < 0) {
-            throw new IllegalArgumentException("cpu: cannot allocate " + elements + " elements");
-        }
-        if (elements > MAX_ELEMENTS) {
-            throw new DeviceOutOfMemoryException("cpu: a buffer holds at most " + MAX_ELEMENTS
-                    + " elements (Java arrays are int-indexed), asked for " + elements + " " + dtype);
-        }
-        int n = (int) elements;
+    @Override
+    public Object allocate(DType dtype, long bytes) {
+        int n = (int) (bytes / dtype.byteSize());
         try {
             return switch (dtype) {
                 case FLOAT32 -> new float[n];
@@ -123,24 +58,18 @@ final class CpuMemory {
                 case INT32 -> new int[n];
             };
         } catch (OutOfMemoryError e) {
-            Runtime rt = Runtime.getRuntime();
-            throw new DeviceOutOfMemoryException(String.format("cpu: no heap for %d %s elements (%,d bytes); the"
-                            + " heap limit is %,d bytes (raise it with -Xmx) and this backend holds %,d bytes",
-                    n, dtype, elements * dtype.byteSize(), rt.maxMemory(), liveBytes.get()), e);
+            throw new DeviceOutOfMemoryException(String.format(Locale.ROOT, "no heap for an array of %,d bytes; the"
+                    + " heap limit is %,d bytes (raise it with -Xmx)", bytes, Runtime.getRuntime().maxMemory()), e);
         }
     }
 
-    void allocated(CpuBuffer b) {
-        liveBuffers.incrementAndGet();
-        liveBytes.addAndGet(b.bytes());
+    /** The garbage collector frees the array once nothing refers to it. */
+    @Override
+    public void free(Object block) {
     }
 
-    void released(CpuBuffer b) {
-        liveBuffers.decrementAndGet();
-        liveBytes.addAndGet(-b.bytes());
-    }
-
-    MemoryStats stats() {
+    @Override
+    public Platform platform(List<Object> liveBlocks) {
         long afterGc = 0;
         boolean any = false;
         for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
@@ -154,11 +83,10 @@ final class CpuMemory {
             }
         }
         if (any) {
-            return new MemoryStats(liveBuffers.get(), liveBytes.get(), afterGc,
+            return new Platform(afterGc,
                     "JVM heap in use after the last garbage collection (MemoryPoolMXBean collection usage)");
         }
-        return new MemoryStats(liveBuffers.get(), liveBytes.get(),
-                ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(),
+        return new Platform(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(),
                 "JVM heap in use now, garbage included (MemoryMXBean; no pool reports usage after collection)");
     }
 }

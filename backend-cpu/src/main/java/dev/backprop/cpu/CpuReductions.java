@@ -4,6 +4,7 @@ import dev.backprop.backend.BinaryOp;
 import dev.backprop.backend.DType;
 import dev.backprop.backend.ReduceAxis;
 import dev.backprop.backend.ReduceOp;
+import dev.backprop.backend.base.OpFamilies;
 
 import java.util.Arrays;
 
@@ -16,7 +17,7 @@ import java.util.Arrays;
  * contract's {@code 1e-5·Σ|x|} for any length. Partial results of parallel pieces are combined in piece order,
  * so a result does not depend on thread timing. MAX propagates NaN.
  */
-final class CpuReductions {
+final class CpuReductions implements OpFamilies.Reductions<CpuBuffer> {
     /** Rows summed in float per column before the block moves into the double accumulators. */
     static final int COLUMN_BLOCK = 64;
 
@@ -31,7 +32,10 @@ final class CpuReductions {
         this.f32 = f32;
     }
 
-    void reduce(ReduceOp op, ReduceAxis axis, int rows, int cols, CpuBuffer x, int xo, CpuBuffer out, int oo) {
+    @Override
+    public void reduce(ReduceOp op, ReduceAxis axis, int rows, int cols, CpuBuffer x, long xOffset, CpuBuffer out,
+                       long outOffset) {
+        int xo = (int) xOffset, oo = (int) outOffset;
         boolean f64Type = x.dtype() == DType.FLOAT64;
         switch (axis) {
             case ALL -> {
@@ -154,7 +158,9 @@ final class CpuReductions {
     }
 
     /** Per row, the first index of the largest element; NaN counts as largest (the first NaN wins). */
-    void argmaxRows(int rows, int cols, CpuBuffer x, int xo, CpuBuffer out, int oo) {
+    @Override
+    public void argmaxRows(int rows, int cols, CpuBuffer x, long xOffset, CpuBuffer out, long outOffset) {
+        int xo = (int) xOffset, oo = (int) outOffset;
         int[] idx = out.ints();
         boolean f64Type = x.dtype() == DType.FLOAT64;
         threads.parallelRows(rows, cols, CpuElementwise.PARALLEL_MIN, (r0, nr) -> {

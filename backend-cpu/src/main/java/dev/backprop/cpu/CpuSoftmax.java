@@ -1,6 +1,7 @@
 package dev.backprop.cpu;
 
 import dev.backprop.backend.DType;
+import dev.backprop.backend.base.OpFamilies;
 
 /**
  * Row-wise softmax and log-softmax, and the fused softmax cross-entropy forward and backward, of the cpu
@@ -12,7 +13,7 @@ import dev.backprop.backend.DType;
  * the probabilities. Log-softmax keeps its exponentials in a scratch row so {@code x} survives until
  * {@code y = (x - max) - log Σ}.
  */
-final class CpuSoftmax {
+final class CpuSoftmax implements OpFamilies.Softmax<CpuBuffer> {
     private final CpuThreads threads;
     private final CpuWorkspaces workspaces;
     private final F32Kernels f32;
@@ -24,7 +25,9 @@ final class CpuSoftmax {
         this.f32 = f32;
     }
 
-    void softmaxRows(boolean log, int rows, int cols, CpuBuffer x, int xo, CpuBuffer y, int yo) {
+    @Override
+    public void softmaxRows(boolean log, int rows, int cols, CpuBuffer x, long xOffset, CpuBuffer y, long yOffset) {
+        int xo = (int) xOffset, yo = (int) yOffset;
         boolean f64Type = x.dtype() == DType.FLOAT64;
         threads.parallelRows(rows, cols, CpuElementwise.PARALLEL_MIN, (r0, nr) -> {
             CpuWorkspaces.Workspace w = workspaces.acquire();
@@ -67,13 +70,16 @@ final class CpuSoftmax {
         }
     }
 
-    void crossEntropy(int rows, int cols, CpuBuffer logits, int zo, CpuBuffer labels, int lo, CpuBuffer losses,
-                      int so, CpuBuffer probs, int po) {
+    @Override
+    public void softmaxCrossEntropy(int rows, int cols, CpuBuffer logits, long logitsOffset, CpuBuffer labels,
+                                    long labelsOffset, CpuBuffer losses, long lossesOffset, CpuBuffer probs,
+                                    long probsOffset) {
+        int zo = (int) logitsOffset, lo = (int) labelsOffset, so = (int) lossesOffset, po = (int) probsOffset;
         int[] label = labels.ints();
         boolean f64Type = logits.dtype() == DType.FLOAT64;
         threads.parallelRows(rows, cols, CpuElementwise.PARALLEL_MIN, (r0, nr) -> {
             if (!f64Type) {
-                crossEntropyF32(r0, nr, cols, logits.floats(), zo, label, lo, losses.floats(), so, probs.floats(),
+                softmaxCrossEntropyF32(r0, nr, cols, logits.floats(), zo, label, lo, losses.floats(), so, probs.floats(),
                         po);
                 return;
             }
@@ -97,7 +103,7 @@ final class CpuSoftmax {
      * ({@link F32Kernels#expShiftSumRows}), then losses and normalization; per element the same operations as a
      * row at a time.
      */
-    private void crossEntropyF32(int r0, int nr, int cols, float[] z, int zo, int[] label, int lo, float[] losses,
+    private void softmaxCrossEntropyF32(int r0, int nr, int cols, float[] z, int zo, int[] label, int lo, float[] losses,
                                  int so, float[] p, int po) {
         CpuWorkspaces.Workspace w = workspaces.acquire();
         try {
@@ -120,8 +126,11 @@ final class CpuSoftmax {
         }
     }
 
-    void crossEntropyBackward(int rows, int cols, CpuBuffer probs, int po, CpuBuffer labels, int lo, CpuBuffer g,
-                              int go, CpuBuffer dlogits, int dOff) {
+    @Override
+    public void softmaxCrossEntropyBackward(int rows, int cols, CpuBuffer probs, long probsOffset, CpuBuffer labels,
+                                            long labelsOffset, CpuBuffer g, long gOffset, CpuBuffer dlogits,
+                                            long dlogitsOffset) {
+        int po = (int) probsOffset, lo = (int) labelsOffset, go = (int) gOffset, dOff = (int) dlogitsOffset;
         int[] label = labels.ints();
         boolean f64Type = probs.dtype() == DType.FLOAT64;
         threads.parallelRows(rows, cols, CpuElementwise.PARALLEL_MIN, (r0, nr) -> {

@@ -12,7 +12,7 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  * pool holds as many workspaces as chunks ever ran at the same time, and their arrays are reused call after
  * call (the hot path allocates nothing once they have grown to the sizes in use).
  */
-final class CpuWorkspaces {
+final class CpuWorkspaces implements AutoCloseable {
     /** Slots of a workspace; each holds one array per element type. */
     static final int PACK_A = 0;
     static final int PACK_B = 1;
@@ -36,7 +36,8 @@ final class CpuWorkspaces {
     }
 
     /** Drops every idle workspace (the backend is closing). */
-    void clear() {
+    @Override
+    public void close() {
         free.clear();
     }
 

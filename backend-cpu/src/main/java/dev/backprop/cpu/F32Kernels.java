@@ -64,7 +64,7 @@ interface F32Kernels {
     }
 
     /** SGD step on one range; see {@link dev.backprop.backend.Backend#sgdUpdate}. {@code v} may be null. */
-    void sgd(int n, float[] p, int po, float[] g, int go, float[] v, int vo, float lr, float momentum,
+    void sgdUpdate(int n, float[] p, int po, float[] g, int go, float[] v, int vo, float lr, float momentum,
              float weightDecay, boolean nesterov);
 
     /**
@@ -75,7 +75,7 @@ interface F32Kernels {
      * {@code stepSize = lr/(1-β1^t)}, {@code vScale = 1/(1-β2^t)}. (Rounding β2 to float first and then taking
      * {@code 1-β2} in float would be off by 1e-5 relative.)
      */
-    void adam(int n, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, float decay,
+    void adamUpdate(int n, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, float decay,
               float l2, float beta1, float c1, float beta2, float c2, float stepSize, float vScale, float eps);
 
     /** What runs these loops, for capability details. */

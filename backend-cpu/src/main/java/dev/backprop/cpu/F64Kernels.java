@@ -134,7 +134,7 @@ final class F64Kernels {
         return total;
     }
 
-    void sgd(int n, double[] p, int po, double[] g, int go, double[] v, int vo, double lr, double momentum,
+    void sgdUpdate(int n, double[] p, int po, double[] g, int go, double[] v, int vo, double lr, double momentum,
                     double weightDecay, boolean nesterov) {
         for (int i = 0; i < n; i++) {
             double d = g[go + i] + weightDecay * p[po + i];
@@ -147,7 +147,7 @@ final class F64Kernels {
         }
     }
 
-    void adam(int n, double[] p, int po, double[] g, int go, double[] m, int mo, double[] v, int vo, double decay,
+    void adamUpdate(int n, double[] p, int po, double[] g, int go, double[] m, int mo, double[] v, int vo, double decay,
               double l2, double beta1, double c1, double beta2, double c2, double stepSize, double vScale,
               double eps) {
         for (int i = 0; i < n; i++) {

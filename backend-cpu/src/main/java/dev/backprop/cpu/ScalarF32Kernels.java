@@ -149,7 +149,7 @@ final class ScalarF32Kernels implements F32Kernels {
     }
 
     @Override
-    public void sgd(int n, float[] p, int po, float[] g, int go, float[] v, int vo, float lr, float momentum,
+    public void sgdUpdate(int n, float[] p, int po, float[] g, int go, float[] v, int vo, float lr, float momentum,
                     float weightDecay, boolean nesterov) {
         for (int i = 0; i < n; i++) {
             float d = g[go + i] + weightDecay * p[po + i];
@@ -163,7 +163,7 @@ final class ScalarF32Kernels implements F32Kernels {
     }
 
     @Override
-    public void adam(int n, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, float decay,
+    public void adamUpdate(int n, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, float decay,
                      float l2, float beta1, float c1, float beta2, float c2, float stepSize, float vScale,
                      float eps) {
         for (int i = 0; i < n; i++) {

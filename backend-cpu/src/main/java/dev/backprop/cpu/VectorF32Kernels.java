@@ -177,7 +177,7 @@ final class VectorF32Kernels implements F32Kernels {
     }
 
     @Override
-    public void sgd(int n, float[] p, int po, float[] g, int go, float[] v, int vo, float lr, float momentum,
+    public void sgdUpdate(int n, float[] p, int po, float[] g, int go, float[] v, int vo, float lr, float momentum,
                     float weightDecay, boolean nesterov) {
         int w = S.loopBound(n);
         for (int i = 0; i < w; i += L) {
@@ -190,11 +190,11 @@ final class VectorF32Kernels implements F32Kernels {
             }
             pv.sub(d.mul(lr)).intoArray(p, po + i);
         }
-        scalar.sgd(n - w, p, po + w, g, go + w, v, vo + w, lr, momentum, weightDecay, nesterov);
+        scalar.sgdUpdate(n - w, p, po + w, g, go + w, v, vo + w, lr, momentum, weightDecay, nesterov);
     }
 
     @Override
-    public void adam(int n, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, float decay,
+    public void adamUpdate(int n, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, float decay,
                      float l2, float beta1, float c1, float beta2, float c2, float stepSize, float vScale,
                      float eps) {
         int w = S.loopBound(n);
@@ -208,7 +208,7 @@ final class VectorF32Kernels implements F32Kernels {
             vi.intoArray(v, vo + i);
             theta.sub(mi.mul(stepSize).div(vi.mul(vScale).sqrt().add(eps))).intoArray(p, po + i);
         }
-        scalar.adam(n - w, p, po + w, g, go + w, m, mo + w, v, vo + w, decay, l2, beta1, c1, beta2, c2, stepSize,
+        scalar.adamUpdate(n - w, p, po + w, g, go + w, m, mo + w, v, vo + w, decay, l2, beta1, c1, beta2, c2, stepSize,
                 vScale, eps);
     }
 

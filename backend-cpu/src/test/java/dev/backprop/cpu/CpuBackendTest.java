@@ -150,6 +150,46 @@ class CpuBackendTest {
         }
     }
 
+    /**
+     * Backends created and dropped without {@code close()} do not keep their worker threads: each one's pool has
+     * 3 workers started by a GEMM, and the skeleton's cleaner stops them once the backend is unreachable. Without
+     * it, 30 such backends leave 90 threads running for the life of the process.
+     */
+    @Test
+    void unclosedBackendsDoNotKeepTheirThreads() throws InterruptedException {
+        int backends = 30;
+        long before = cpuWorkers();
+        for (int i = 0; i < backends; i++) {
+            abandonWithBusyWorkers();
+        }
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
+        long added;
+        do {
+            System.gc();
+            Thread.sleep(50);
+            added = cpuWorkers() - before;
+        } while (added > 6 && System.nanoTime() < deadline);
+        assertTrue(added <= 6, backends + " unclosed 4-thread backends left " + added + " more workers running");
+    }
+
+    /** A 4-thread backend whose 3 workers have started, unreachable once this returns. */
+    private static void abandonWithBusyWorkers() {
+        java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
+        CpuBackend b = CpuTesting.backend(false, 4);
+        int n = 256;
+        Buffer x = b.allocate(DType.FLOAT32, (long) n * n), y = b.allocate(DType.FLOAT32, (long) n * n);
+        b.fill(x, 0, (long) n * n, 1);
+        b.gemm(false, false, n, n, n, 1, x, 0, n, x, 0, n, 0, y, 0, n, 1, 0, 0, 0);
+        assertTrue(Thread.getAllStackTraces().keySet().stream().anyMatch(t -> !before.contains(t)
+                && t.getName().startsWith("backprop-cpu-")), "the GEMM started the backend's workers");
+    }
+
+    /** Live threads of cpu backends' pools. */
+    private static long cpuWorkers() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("backprop-cpu-") && t.isAlive()).count();
+    }
+
     /** Four application threads share one 2-thread backend; each must get exactly its single-threaded result. */
     @Test
     void concurrentCallersGetTheirOwnResults() throws Exception {

@@ -11,8 +11,8 @@ import java.nio.file.Path;
  *
  * <p>Order matters: the chosen {@code libcublas.so.N} is loaded by absolute path first (after its
  * {@code libcublasLt.so.N} neighbour, so no library path is needed), then for cuBLAS 13 the bundled
- * {@code libcublas.so.12} shim, and only then {@code JCublas2.initialize()}, whose native's dependency on
- * {@code libcublas.so.12} is then satisfied by a library already in the process.
+ * {@code libcublas.so.12} shim, and only then JCublas2's native ({@link CudaNatives#loadCublas}), whose
+ * dependency on {@code libcublas.so.12} is then satisfied by a library already in the process.
  */
 final class CublasLoader {
     /**
@@ -47,10 +47,7 @@ final class CublasLoader {
         }
         try {
             loadWithNeighbour(choice.path());
-            if (choice.viaShim()) {
-                System.load(CublasShim.extract().toString());
-            }
-            JCublas2.initialize();
+            CudaNatives.loadCublas(choice.viaShim());
         } catch (Throwable t) {
             return new Outcome(null, NativeFailures.cublas(t, choice.describe()));
         }

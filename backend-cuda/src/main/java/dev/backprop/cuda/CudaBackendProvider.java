@@ -2,10 +2,10 @@ package dev.backprop.cuda;
 
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackendOptions;
-import dev.backprop.backend.BackendProvider;
 import dev.backprop.backend.BackendUnavailableException;
 import dev.backprop.backend.DeviceInfo;
 import dev.backprop.backend.Probe;
+import dev.backprop.backend.base.BaseProvider;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,14 +25,10 @@ import java.util.Map;
  * </ul>
  * The probe is cheap: it loads the driver and cuBLAS libraries and reads device facts, but creates no context.
  */
-public final class CudaBackendProvider implements BackendProvider {
+public final class CudaBackendProvider extends BaseProvider {
     /** Creates the provider; touches no native library. */
     public CudaBackendProvider() {
-    }
-
-    @Override
-    public String name() {
-        return "cuda";
+        super("cuda");
     }
 
     @Override

@@ -4,47 +4,39 @@ import dev.backprop.backend.BinaryOp;
 import dev.backprop.backend.Broadcast;
 import dev.backprop.backend.DType;
 import dev.backprop.backend.UnaryOp;
-import jcuda.driver.JCudaDriver;
+import dev.backprop.backend.base.OpFamilies;
 
 import static dev.backprop.cuda.CudaKernel.floating;
 
 /**
- * Fill, unary ops and their backward forms, broadcasting binary ops, axpby, transpose and the row gather: one launch each
- * (kernels in {@code elementwise.cu}). Arguments are validated by core; sizes are non-zero here.
+ * Unary ops and their backward forms, broadcasting binary ops, axpby, GEMM's beta scaling, transpose and the row
+ * gather: one launch each (kernels in {@code elementwise.cu}). Arguments are validated by core; sizes are non-zero
+ * here.
  */
-final class CudaElementwise {
-    private final CudaContext context;
+final class CudaElementwise implements OpFamilies.Elementwise<CudaBuffer> {
     private final CudaLaunch launch;
 
-    CudaElementwise(CudaContext context, CudaLaunch launch) {
-        this.context = context;
+    CudaElementwise(CudaLaunch launch) {
         this.launch = launch;
     }
 
-    /** 32-bit types through {@code cuMemsetD32Async} (the value's bit pattern), FLOAT64 through a kernel. */
-    void fill(CudaBuffer dst, long offset, long length, double value) {
-        switch (dst.dtype()) {
-            case FLOAT32 -> CudaCheck.check(JCudaDriver.cuMemsetD32Async(dst.at(offset),
-                    Float.floatToRawIntBits((float) value), length, context.stream), "cuMemsetD32Async");
-            case INT32 -> CudaCheck.check(JCudaDriver.cuMemsetD32Async(dst.at(offset), (int) value, length,
-                    context.stream), "cuMemsetD32Async");
-            case FLOAT64 -> launch.elementwise(CudaKernel.FILL_F64, length, dst.at(offset), length, value);
-        }
-    }
-
-    void unary(UnaryOp op, double p1, double p2, CudaBuffer x, long xOffset, CudaBuffer y, long yOffset, long n) {
+    @Override
+    public void unary(UnaryOp op, double p1, double p2, CudaBuffer x, long xOffset, CudaBuffer y, long yOffset,
+                      long n) {
         launch.elementwise(floating(x.dtype(), CudaKernel.UNARY_F32, CudaKernel.UNARY_F64), n,
                 CudaOpCodes.unary(op), p1, p2, x.at(xOffset), y.at(yOffset), n);
     }
 
-    void unaryBackward(UnaryOp op, double p1, double p2, CudaBuffer x, long xOffset, CudaBuffer g, long gOffset,
-                       CudaBuffer dx, long dxOffset, long n) {
+    @Override
+    public void unaryBackward(UnaryOp op, double p1, double p2, CudaBuffer x, long xOffset, CudaBuffer g,
+                              long gOffset, CudaBuffer dx, long dxOffset, long n) {
         launch.elementwise(floating(x.dtype(), CudaKernel.UNARY_BACKWARD_F32, CudaKernel.UNARY_BACKWARD_F64), n,
                 CudaOpCodes.unary(op), p1, p2, x.at(xOffset), g.at(gOffset), dx.at(dxOffset), n);
     }
 
-    void binary(BinaryOp op, int rows, int cols, CudaBuffer a, long aOffset, Broadcast aBroadcast, CudaBuffer b,
-                long bOffset, Broadcast bBroadcast, CudaBuffer out, long outOffset) {
+    @Override
+    public void binary(BinaryOp op, int rows, int cols, CudaBuffer a, long aOffset, Broadcast aBroadcast,
+                       CudaBuffer b, long bOffset, Broadcast bBroadcast, CudaBuffer out, long outOffset) {
         CudaKernel kernel = switch (a.dtype()) {
             case FLOAT32 -> CudaKernel.BINARY_F32;
             case FLOAT64 -> CudaKernel.BINARY_F64;
@@ -55,7 +47,8 @@ final class CudaElementwise {
                 out.at(outOffset));
     }
 
-    void axpby(long n, double alpha, CudaBuffer x, long xOffset, double beta, CudaBuffer y, long yOffset) {
+    @Override
+    public void axpby(long n, double alpha, CudaBuffer x, long xOffset, double beta, CudaBuffer y, long yOffset) {
         launch.elementwise(floating(x.dtype(), CudaKernel.AXPBY_F32, CudaKernel.AXPBY_F64), n, n, alpha,
                 x.at(xOffset), beta, y.at(yOffset));
     }
@@ -67,7 +60,8 @@ final class CudaElementwise {
     }
 
     /** 32 × 32 tiles, one block of 32 × 8 threads per tile (grid-stride beyond 65535 tiles per axis). */
-    void transpose(int rows, int cols, CudaBuffer src, long srcOffset, CudaBuffer dst, long dstOffset) {
+    @Override
+    public void transpose(int rows, int cols, CudaBuffer src, long srcOffset, CudaBuffer dst, long dstOffset) {
         CudaKernel kernel = src.dtype() == DType.FLOAT64 ? CudaKernel.TRANSPOSE_B64 : CudaKernel.TRANSPOSE_B32;
         int tilesX = CudaLaunch.tiles(cols);
         int tilesY = CudaLaunch.tiles(rows);
@@ -76,8 +70,9 @@ final class CudaElementwise {
     }
 
     /** One thread per element (grid-stride), columns fastest. */
-    void gatherRows(int rows, int cols, CudaBuffer src, long srcOffset, int srcRows, CudaBuffer indices,
-                    long indicesOffset, CudaBuffer dst, long dstOffset) {
+    @Override
+    public void gatherRows(int rows, int cols, CudaBuffer src, long srcOffset, int srcRows, CudaBuffer indices,
+                           long indicesOffset, CudaBuffer dst, long dstOffset) {
         CudaKernel kernel = src.dtype() == DType.FLOAT64 ? CudaKernel.GATHER_ROWS_B64 : CudaKernel.GATHER_ROWS_B32;
         long n = (long) rows * cols;
         launch.elementwise(kernel, n, n, cols, srcRows, src.at(srcOffset), indices.at(indicesOffset),

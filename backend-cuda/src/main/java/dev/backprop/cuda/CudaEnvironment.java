@@ -67,6 +67,7 @@ final class CudaEnvironment {
     private static Verdict compute() {
         int rc;
         try {
+            CudaNatives.loadDriver();
             rc = JCudaDriver.cuInit(0);
         } catch (Throwable t) {
             return Verdict.unavailable(NativeFailures.driver(t));
@@ -108,6 +109,7 @@ final class CudaEnvironment {
 
     private static int runtimeVersion() {
         try {
+            CudaNatives.loadRuntime();
             int[] v = new int[1];
             return JCuda.cudaRuntimeGetVersion(v) == 0 ? v[0] : 0;
         } catch (Throwable t) {

@@ -1,6 +1,7 @@
 package dev.backprop.cuda;
 
 import dev.backprop.backend.DType;
+import dev.backprop.backend.base.OpFamilies;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.jcublas.JCublas2;
@@ -17,12 +18,12 @@ import jcuda.jcublas.cublasStatus;
  * <p>{@code k == 0} is handled here ({@code C = beta·C} by a kernel), since cuBLAS rejects the zero leading
  * dimensions such shapes can carry. With {@code beta == 0} cuBLAS does not read C, as the SPI requires.
  */
-final class CudaGemm {
+final class CudaGemm implements OpFamilies.Gemm<CudaBuffer> {
     private final CudaContext context;
     private final CudaElementwise elementwise;
     private final Runnable trimCache;
 
-    /** @param trimCache returns the allocator's cached blocks to the driver (when cuBLAS cannot allocate) */
+    /** @param trimCache gives the pool's kept blocks back to the driver (when cuBLAS cannot allocate) */
     CudaGemm(CudaContext context, CudaElementwise elementwise, Runnable trimCache) {
         this.context = context;
         this.elementwise = elementwise;
@@ -60,12 +61,10 @@ final class CudaGemm {
         return new Call(operation(transB), operation(transA), n, m, k, ldb, lda, ldc, strideB, strideA, strideC);
     }
 
-    void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha, CudaBuffer a, long aOffset, int lda,
-              CudaBuffer b, long bOffset, int ldb, double beta, CudaBuffer c, long cOffset, int ldc, int batch,
-              long strideA, long strideB, long strideC) {
-        if (batch == 0 || m == 0 || n == 0) {
-            return;
-        }
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha, CudaBuffer a, long aOffset,
+                     int lda, CudaBuffer b, long bOffset, int ldb, double beta, CudaBuffer c, long cOffset, int ldc,
+                     int batch, long strideA, long strideB, long strideC) {
         if (k == 0) {
             elementwise.scaleMatrices(batch, m, n, beta, c, cOffset, ldc, strideC);
             return;

@@ -3,16 +3,20 @@ package dev.backprop.cuda;
 import dev.backprop.backend.ReduceAxis;
 import dev.backprop.backend.ReduceOp;
 
+import dev.backprop.backend.base.MemoryPool;
+import dev.backprop.backend.base.OpFamilies;
+import jcuda.driver.CUdeviceptr;
+
 import static dev.backprop.cuda.CudaKernel.floating;
 
 /**
  * Sums, means and maxima over all elements, rows or columns, and argmax per row (kernels in
- * {@code reduce.cu}). A whole-array reduction of at most {@link #ELEMENTS_PER_PARTIAL} elements (a batch's losses)
+ * {@code reductions.cu}). A whole-array reduction of at most {@link #ELEMENTS_PER_PARTIAL} elements (a batch's losses)
  * is one launch of the row kernel; larger ones and tall column reductions take two passes, which keep their
- * partial results in scratch blocks from the caching allocator. The number of partials depends only on the shape,
+ * partial results in scratch blocks from the backend's pool. The number of partials depends only on the shape,
  * so results are the same on every run and every GPU. MEAN sums in the partial passes and divides once at the end.
  */
-final class CudaReductions {
+final class CudaReductions implements OpFamilies.Reductions<CudaBuffer> {
     /** Most partial results of a whole-array reduction (the final pass is one block over them). */
     static final int MAX_PARTIALS = 1024;
     /** Elements per block of the whole-array partial pass, before the partial count is capped. */
@@ -21,11 +25,11 @@ final class CudaReductions {
     static final int MIN_ROWS_PER_CHUNK = 256;
 
     private final CudaLaunch launch;
-    private final CudaMemory memory;
+    private final MemoryPool<CUdeviceptr> pool;
 
-    CudaReductions(CudaLaunch launch, CudaMemory memory) {
+    CudaReductions(CudaLaunch launch, MemoryPool<CUdeviceptr> pool) {
         this.launch = launch;
-        this.memory = memory;
+        this.pool = pool;
     }
 
     /** Partial results of a whole-array reduction of {@code n} elements: 1 to {@link #MAX_PARTIALS}. */
@@ -38,8 +42,9 @@ final class CudaReductions {
         return (int) Math.max(MIN_ROWS_PER_CHUNK, ((long) rows + MAX_PARTIALS - 1) / MAX_PARTIALS);
     }
 
-    void reduce(ReduceOp op, ReduceAxis axis, int rows, int cols, CudaBuffer x, long xOffset, CudaBuffer out,
-                long outOffset) {
+    @Override
+    public void reduce(ReduceOp op, ReduceAxis axis, int rows, int cols, CudaBuffer x, long xOffset, CudaBuffer out,
+                       long outOffset) {
         switch (axis) {
             case ALL -> all(op, (long) rows * cols, x, xOffset, out, outOffset);
             case PER_ROW -> launch.perRow(floating(x.dtype(), CudaKernel.REDUCE_ROWS_F32, CudaKernel.REDUCE_ROWS_F64),
@@ -60,16 +65,16 @@ final class CudaReductions {
                     (double) n);
             return;
         }
-        CudaMemory.Block scratch = memory.allocate((long) partials * x.dtype().byteSize());
+        MemoryPool.Block<CUdeviceptr> scratch = pool.allocate(x.dtype(), partials);
         try {
             launch.launch(floating(x.dtype(), CudaKernel.REDUCE_ALL_PARTIAL_F32, CudaKernel.REDUCE_ALL_PARTIAL_F64),
                     partials, 1, CudaLaunch.BLOCK, 1, CudaOpCodes.reduce(partialOp(op)), x.at(xOffset), n,
-                    scratch.pointer());
+                    scratch.raw());
             launch.launch(floating(x.dtype(), CudaKernel.REDUCE_ROWS_F32, CudaKernel.REDUCE_ROWS_F64), 1, 1,
-                    CudaLaunch.BLOCK, 1, CudaOpCodes.reduce(op), 1, partials, scratch.pointer(), out.at(outOffset),
+                    CudaLaunch.BLOCK, 1, CudaOpCodes.reduce(op), 1, partials, scratch.raw(), out.at(outOffset),
                     (double) n);
         } finally {
-            memory.free(scratch);
+            pool.free(scratch);
         }
     }
 
@@ -84,18 +89,19 @@ final class CudaReductions {
                     perChunk, x.at(xOffset), out.at(outOffset), (double) rows);
             return;
         }
-        CudaMemory.Block scratch = memory.allocate((long) chunks * cols * x.dtype().byteSize());
+        MemoryPool.Block<CUdeviceptr> scratch = pool.allocate(x.dtype(), (long) chunks * cols);
         try {
             launch.launch(kernel, gridX, chunks, CudaLaunch.TILE, CudaLaunch.TILE_ROWS,
-                    CudaOpCodes.reduce(partialOp(op)), rows, cols, perChunk, x.at(xOffset), scratch.pointer(), 1.0);
+                    CudaOpCodes.reduce(partialOp(op)), rows, cols, perChunk, x.at(xOffset), scratch.raw(), 1.0);
             launch.launch(kernel, gridX, 1, CudaLaunch.TILE, CudaLaunch.TILE_ROWS, CudaOpCodes.reduce(op), chunks,
-                    cols, chunks, scratch.pointer(), out.at(outOffset), (double) rows);
+                    cols, chunks, scratch.raw(), out.at(outOffset), (double) rows);
         } finally {
-            memory.free(scratch);
+            pool.free(scratch);
         }
     }
 
-    void argmaxRows(int rows, int cols, CudaBuffer x, long xOffset, CudaBuffer out, long outOffset) {
+    @Override
+    public void argmaxRows(int rows, int cols, CudaBuffer x, long xOffset, CudaBuffer out, long outOffset) {
         launch.perRow(floating(x.dtype(), CudaKernel.ARGMAX_ROWS_F32, CudaKernel.ARGMAX_ROWS_F64), rows, rows, cols,
                 x.at(xOffset), out.at(outOffset));
     }

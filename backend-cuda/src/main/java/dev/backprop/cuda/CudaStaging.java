@@ -1,5 +1,6 @@
 package dev.backprop.cuda;
 
+import dev.backprop.backend.HostArray;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
@@ -26,11 +27,6 @@ final class CudaStaging implements AutoCloseable {
     static final int SLOTS = 4;
     /** Each upload starts on this boundary inside a slot (DMA-friendly). */
     static final int ALIGN = 256;
-
-    /** Writes {@code bytes} bytes, starting {@code from} bytes into the source array, into {@code target}. */
-    interface Source {
-        void copy(long from, int bytes, ByteBuffer target);
-    }
 
     /** The driver calls the ring makes, per slot (a seam, so the ring is tested without a GPU). */
     interface Device {
@@ -107,8 +103,10 @@ final class CudaStaging implements AutoCloseable {
         this.device = device;
     }
 
-    /** Queues the copy of {@code bytes} bytes from {@code source} to {@code dst}; {@code elementSize} keeps pieces whole. */
-    void upload(Source source, long bytes, int elementSize, CUdeviceptr dst) {
+    /** Queues the copy of the host range {@code src} to {@code dst}, in pieces that keep elements whole. */
+    void upload(HostArray src, CUdeviceptr dst) {
+        long bytes = src.bytes();
+        int elementSize = src.dtype().byteSize();
         long done = 0;
         while (done < bytes) {
             int space = (SLOT_BYTES - used) / elementSize * elementSize;
@@ -119,7 +117,7 @@ final class CudaStaging implements AutoCloseable {
             int piece = (int) Math.min(space, bytes - done);
             ByteBuffer target = view(current).duplicate();
             target.position(used).limit(used + piece);
-            source.copy(done, piece, target.slice().order(ByteOrder.nativeOrder()));
+            src.copyTo(done, piece, target.slice().order(ByteOrder.nativeOrder()));
             device.copyAsync(dst, done, current, used, piece);
             inFlight[current] = true;
             used = Math.min(SLOT_BYTES, (used + piece + ALIGN - 1) / ALIGN * ALIGN);

@@ -1,5 +1,7 @@
 package dev.backprop.cuda;
 
+import dev.backprop.runtime.NativeLoader;
+
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -46,6 +48,9 @@ final class NativeFailures {
      * linker missed, otherwise the JCuda native itself.
      */
     static String driver(Throwable t) {
+        if (t instanceof NativeLoader.LoadError) {
+            return "the JCuda natives were not loaded: " + t.getMessage();
+        }
         String missing = missingLibrary(t);
         if ("libcuda.so.1".equals(missing)) {
             return "no NVIDIA driver: libcuda.so.1 cannot be loaded (it is not on the library path); install the "
@@ -62,6 +67,9 @@ final class NativeFailures {
 
     /** One line naming the linker's complaint (missing library, symbol version or symbol), else the first line. */
     static String summary(Throwable t) {
+        if (t instanceof NativeLoader.LoadError) {
+            return t.getMessage();
+        }
         String text = allText(t);
         String missing = missingLibrary(t);
         if (missing != null) {

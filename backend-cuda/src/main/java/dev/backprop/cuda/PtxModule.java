@@ -13,14 +13,16 @@ import java.util.regex.Pattern;
  * starts with a header the script writes: the SHA-256 of its sources and the PTX ISA version it declares.
  */
 enum PtxModule {
-    /** Fill, unary and binary elementwise ops, axpby, GEMM's beta scaling, transpose. */
+    /** Fill, unary and binary elementwise ops, axpby, GEMM's beta scaling. */
     ELEMENTWISE("elementwise"),
+    /** The transpose and the row gather (they only move bits). */
+    TRANSPOSE("transpose"),
     /** Sums, means, maxima and argmax. */
-    REDUCE("reduce"),
+    REDUCTIONS("reductions"),
     /** Softmax, log-softmax and the fused softmax cross-entropy. */
     SOFTMAX("softmax"),
     /** SGD and Adam updates. */
-    OPTIM("optim");
+    UPDATES("updates");
 
     private static final Pattern VERSION = Pattern.compile("(?m)^\\.version ([0-9]+\\.[0-9]+)\\s*$");
     private static final Pattern SOURCE_HASH = Pattern.compile("(?m)^// backprop-source-sha256: ([0-9a-f]{64})\\s*$");

@@ -1,6 +1,7 @@
 package dev.backprop.cuda;
 
 import dev.backprop.testing.ChildJvm;
+import dev.backprop.testing.PlantedLibrary;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -10,11 +11,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -49,11 +48,7 @@ class CublasShimJvmTest {
     @AfterAll
     static void clean() throws IOException {
         if (work != null) {
-            try (Stream<Path> all = Files.walk(work)) {
-                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
+            PlantedLibrary.deleteTree(work);
         }
     }
 
@@ -76,11 +71,7 @@ class CublasShimJvmTest {
             }
         }
         out.put("output", r.output());
-        try (Stream<Path> left = Files.list(tmp)) {
-            // JCuda unpacks its own natives there and keeps them on purpose; only the shim's folder must go.
-            out.put("tmp_left", left.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("backprop-cuda-"))
-                    .sorted().toList().toString());
-        }
+        out.put("tmp_left", PlantedLibrary.names(tmp));
         return out;
     }
 
@@ -94,7 +85,7 @@ class CublasShimJvmTest {
         assertEquals("0", out.get("version_status"), out.get("output"));
         assertEquals("130201", out.get("version"), "cublasGetVersion reached the fake with the handle it made");
         assertEquals("15", out.get("set_stream"), "a function the fake lacks gives CUBLAS_STATUS_NOT_SUPPORTED");
-        assertEquals("[]", out.get("tmp_left"), "the extracted shim and its folder are deleted when the JVM exits");
+        assertEquals("[]", out.get("tmp_left"), "the shim, the JCublas2 native and their folder are gone");
     }
 
     @Test

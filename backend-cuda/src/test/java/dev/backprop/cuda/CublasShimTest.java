@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The committed libcublas.so.12 shim, without a GPU: built from the committed sources, exporting exactly the
  * symbols the JCublas2 native imports under the {@code libcublas.so.12} version, needing only old glibc, and
  * forwarding to a fake cuBLAS 13 built here (arguments intact, NOT_SUPPORTED for missing functions, safe when
- * threads race on the first call). Needs gcc and binutils (present on the build machines); skipped otherwise.
+ * threads race on the first call). Needs gcc and binutils; skipped without them.
  */
 class CublasShimTest {
     private static final Path MODULE = TestTools.moduleDir();

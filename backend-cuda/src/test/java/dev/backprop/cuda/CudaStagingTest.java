@@ -1,9 +1,11 @@
 package dev.backprop.cuda;
 
+import dev.backprop.backend.HostArray;
 import jcuda.driver.CUdeviceptr;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -79,8 +81,11 @@ class CudaStagingTest {
         }
     }
 
+    /** Uploads {@code length} bytes (whole ints) of {@code src}, as the int range they are in native order. */
     private static void upload(CudaStaging staging, byte[] src, int srcOffset, CUdeviceptr dst, int length) {
-        staging.upload((from, bytes, target) -> target.put(src, srcOffset + (int) from, bytes), length, 4, dst);
+        int[] ints = new int[length / 4];
+        ByteBuffer.wrap(src, srcOffset, length).order(ByteOrder.nativeOrder()).asIntBuffer().get(ints);
+        staging.upload(HostArray.of(ints, 0, ints.length), dst);
     }
 
     @Test

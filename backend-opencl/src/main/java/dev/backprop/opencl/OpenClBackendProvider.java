@@ -2,13 +2,13 @@ package dev.backprop.opencl;
 
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackendOptions;
-import dev.backprop.backend.BackendProvider;
 import dev.backprop.backend.BackendUnavailableException;
 import dev.backprop.backend.BackpropException;
 import dev.backprop.backend.DType;
 import dev.backprop.backend.DeviceInfo;
 import dev.backprop.backend.DeviceType;
 import dev.backprop.backend.Probe;
+import dev.backprop.backend.base.BaseProvider;
 import dev.backprop.opencl.OpenClCheck.OpenClUnavailableException;
 
 import java.util.List;
@@ -20,8 +20,9 @@ import java.util.stream.Collectors;
  *
  * <p><b>Probe:</b> loads JOCL, lists every platform's devices with their type, and picks the device
  * {@link #create} would use; it never throws and compiles nothing. Reasons when unavailable: no ICD loader
- * ({@code libOpenCL.so.1} missing), no platform ({@code CL_PLATFORM_NOT_FOUND_KHR}), no device, or a
- * {@code backprop.opencl.device} that matches nothing. Rank: {@link Probe#RANK_GPU} on a GPU,
+ * ({@code libOpenCL.so.1} missing), no platform ({@code CL_PLATFORM_NOT_FOUND_KHR}), no device, a
+ * {@code backprop.opencl.device} that matches nothing, no private directory for JOCL's native library, or a
+ * PoCL kernel cache in {@code /tmp} (both in {@link OpenClNatives}). Rank: {@link Probe#RANK_GPU} on a GPU,
  * {@link Probe#RANK_EMULATED} on a CPU device (PoCL), so automatic selection prefers {@code cpu} there.
  *
  * <p><b>Options</b> ({@link BackendOptions}, key or system property {@code backprop.opencl.<key>}):
@@ -32,7 +33,7 @@ import java.util.stream.Collectors;
  * <p><b>Create:</b> context and queue, every program built for every supported dtype (a build failure reports
  * the build log), then a smoke test that runs a GEMM, a softmax and a reduction and checks the results.
  */
-public final class OpenClBackendProvider implements BackendProvider {
+public final class OpenClBackendProvider extends BaseProvider {
     /** The provider name. */
     public static final String NAME = "opencl";
 
@@ -42,13 +43,9 @@ public final class OpenClBackendProvider implements BackendProvider {
     /** The first link failure of JOCL in this JVM: later attempts only see NoClassDefFoundError. */
     private static volatile Throwable linkFailure;
 
-    /** Does nothing: the registry instantiates every provider, available or not. */
+    /** Does nothing else: the registry instantiates every provider, available or not. */
     public OpenClBackendProvider() {
-    }
-
-    @Override
-    public String name() {
-        return NAME;
+        super(NAME);
     }
 
     @Override
@@ -56,6 +53,7 @@ public final class OpenClBackendProvider implements BackendProvider {
         try {
             List<OpenClDevice> devices = discover();
             OpenClDevice chosen = OpenClDevices.select(devices, BackendOptions.defaults().get(NAME, "device"));
+            OpenClNatives.checkKernelCache(chosen, System.getenv());
             int rank = chosen.type() == DeviceType.GPU ? Probe.RANK_GPU : Probe.RANK_EMULATED;
             String summary = "OpenCL on " + chosen.label() + (chosen.type() == DeviceType.GPU ? ""
                     : " (a CPU device: ranks below the cpu backend in automatic selection)") + "; devices: "
@@ -76,6 +74,7 @@ public final class OpenClBackendProvider implements BackendProvider {
         OpenClDevice device;
         try {
             device = OpenClDevices.select(discover(), options.get(NAME, "device"));
+            OpenClNatives.checkKernelCache(device, System.getenv());
         } catch (Throwable t) {
             throw new BackendUnavailableException("opencl unavailable: " + reason(t), t);
         }
@@ -93,8 +92,7 @@ public final class OpenClBackendProvider implements BackendProvider {
         OpenClBackend backend;
         try {
             backend = new OpenClBackend(rt, options.get(NAME, "gemm").orElse(null));
-        } catch (RuntimeException e) {
-            closeQuietly(rt, e);
+        } catch (RuntimeException e) { // the backend closed the runtime it took over
             throw new BackendUnavailableException("opencl unavailable on " + device.label() + ": " + e.getMessage(), e);
         }
         try {
@@ -152,14 +150,6 @@ public final class OpenClBackendProvider implements BackendProvider {
 
     private static String reason(Throwable t) {
         return OpenClCheck.unavailableReason(t instanceof LinkageErrorReplay ? t.getCause() : t);
-    }
-
-    private static void closeQuietly(OpenClRuntime rt, RuntimeException primary) {
-        try {
-            rt.close();
-        } catch (RuntimeException e) {
-            primary.addSuppressed(e);
-        }
     }
 
     /** Re-reports the JOCL link failure that happened on an earlier probe in this JVM. */

@@ -2,6 +2,7 @@ package dev.backprop.opencl;
 
 import dev.backprop.backend.BackendFailureException;
 import dev.backprop.backend.DeviceOutOfMemoryException;
+import dev.backprop.runtime.NativeLoader;
 import org.jocl.CL;
 
 /**
@@ -84,6 +85,9 @@ final class OpenClCheck {
      */
     static String unavailableReason(Throwable t) {
         String msg = String.valueOf(t.getMessage());
+        if (t instanceof NativeLoader.LoadError) {
+            return "JOCL's native library was not loaded: " + msg;
+        }
         if (t instanceof NoClassDefFoundError && msg.contains("org/jocl")) {
             return "JOCL (org.jocl:jocl) is not on the class path: " + msg;
         }

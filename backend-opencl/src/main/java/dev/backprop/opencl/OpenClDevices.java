@@ -28,9 +28,11 @@ final class OpenClDevices {
      * Every device of every platform, in platform order then device order.
      *
      * @throws OpenClUnavailableException when there is no platform or no device, with the reason
-     * @throws UnsatisfiedLinkError       (from JOCL's class initialization) when {@code libOpenCL.so.1} is missing
+     * @throws UnsatisfiedLinkError       (from JOCL's class initialization) when {@code libOpenCL.so.1} is missing,
+     *                                    or JOCL's native library could not be loaded safely
      */
     static List<OpenClDevice> discover() throws OpenClUnavailableException {
+        OpenClNatives.load();
         int[] count = new int[1];
         int status = CL.clGetPlatformIDs(0, null, count);
         if (status == CL.CL_PLATFORM_NOT_FOUND_KHR || status == CL.CL_SUCCESS && count[0] == 0) {

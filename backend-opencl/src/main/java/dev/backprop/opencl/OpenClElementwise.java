@@ -4,6 +4,7 @@ import dev.backprop.backend.BinaryOp;
 import dev.backprop.backend.Broadcast;
 import dev.backprop.backend.DType;
 import dev.backprop.backend.UnaryOp;
+import dev.backprop.backend.base.OpFamilies;
 
 import java.util.Locale;
 
@@ -13,7 +14,7 @@ import java.util.Locale;
  * ({@code unary_relu}, {@code binary_add}), so {@link #prepare} creating every kernel also proves that every
  * {@link UnaryOp} and {@link BinaryOp} constant has one.
  */
-final class OpenClElementwise {
+final class OpenClElementwise implements OpFamilies.Elementwise<OpenClBuffer> {
     private static final String SOURCE = "elementwise.cl";
     private static final String TRANSPOSE = "transpose.cl";
     private static final int TILE = 16; // transpose.cl's TILE
@@ -58,29 +59,24 @@ final class OpenClElementwise {
         return "binary_" + op.name().toLowerCase(Locale.ROOT);
     }
 
-    void unary(UnaryOp op, double p1, double p2, OpenClBuffer x, long xOffset, OpenClBuffer y, long yOffset, long n) {
-        if (n == 0) {
-            return;
-        }
+    @Override
+    public void unary(UnaryOp op, double p1, double p2, OpenClBuffer x, long xOffset, OpenClBuffer y, long yOffset,
+                      long n) {
         launch(x.dtype(), unaryName(op)).mem(x).i64(xOffset).mem(y).i64(yOffset).i64(n).real(p1).real(p2)
                 .run1(n, rt.elementwiseGroupSize);
     }
 
-    void unaryBackward(UnaryOp op, double p1, double p2, OpenClBuffer x, long xOffset, OpenClBuffer g, long gOffset,
-                       OpenClBuffer dx, long dxOffset, long n) {
-        if (n == 0) {
-            return;
-        }
+    @Override
+    public void unaryBackward(UnaryOp op, double p1, double p2, OpenClBuffer x, long xOffset, OpenClBuffer g,
+                              long gOffset, OpenClBuffer dx, long dxOffset, long n) {
         launch(x.dtype(), unaryBackwardName(op)).mem(x).i64(xOffset).mem(g).i64(gOffset).mem(dx).i64(dxOffset).i64(n)
                 .real(p1).real(p2).run1(n, rt.elementwiseGroupSize);
     }
 
-    void binary(BinaryOp op, int rows, int cols, OpenClBuffer a, long aOffset, Broadcast aBroadcast,
-                OpenClBuffer b, long bOffset, Broadcast bBroadcast, OpenClBuffer out, long outOffset) {
+    @Override
+    public void binary(BinaryOp op, int rows, int cols, OpenClBuffer a, long aOffset, Broadcast aBroadcast,
+                       OpenClBuffer b, long bOffset, Broadcast bBroadcast, OpenClBuffer out, long outOffset) {
         long total = (long) rows * cols;
-        if (total == 0) {
-            return;
-        }
         launch(out.dtype(), binaryName(op)).i64(total).i32(cols)
                 .mem(a).i64(aOffset).i32(mode(aBroadcast))
                 .mem(b).i64(bOffset).i32(mode(bBroadcast))
@@ -98,29 +94,23 @@ final class OpenClElementwise {
         };
     }
 
-    void axpby(long n, double alpha, OpenClBuffer x, long xOffset, double beta, OpenClBuffer y, long yOffset) {
-        if (n == 0) {
-            return;
-        }
+    @Override
+    public void axpby(long n, double alpha, OpenClBuffer x, long xOffset, double beta, OpenClBuffer y, long yOffset) {
         launch(y.dtype(), "axpby").i64(n).real(alpha).mem(x).i64(xOffset).real(beta).mem(y).i64(yOffset)
                 .i32(beta == 0 ? 0 : 1).run1(n, rt.elementwiseGroupSize);
     }
 
-    void transpose(int rows, int cols, OpenClBuffer src, long srcOffset, OpenClBuffer dst, long dstOffset) {
-        if (rows == 0 || cols == 0) {
-            return;
-        }
+    @Override
+    public void transpose(int rows, int cols, OpenClBuffer src, long srcOffset, OpenClBuffer dst, long dstOffset) {
         bitsLaunch(src.dtype(), "transpose").i32(rows).i32(cols).mem(src).i64(srcOffset).mem(dst).i64(dstOffset)
                 .run(new long[] {OpenClLaunch.roundUp(cols, TILE), OpenClLaunch.roundUp(rows, TILE)},
                         new long[] {TILE, TILE});
     }
 
-    void gatherRows(int rows, int cols, OpenClBuffer src, long srcOffset, int srcRows, OpenClBuffer indices,
-                    long indicesOffset, OpenClBuffer dst, long dstOffset) {
+    @Override
+    public void gatherRows(int rows, int cols, OpenClBuffer src, long srcOffset, int srcRows, OpenClBuffer indices,
+                           long indicesOffset, OpenClBuffer dst, long dstOffset) {
         long n = (long) rows * cols;
-        if (n == 0) {
-            return;
-        }
         bitsLaunch(src.dtype(), "gather_rows").i64(n).i32(cols).i32(srcRows).mem(src).i64(srcOffset).mem(indices)
                 .i64(indicesOffset).mem(dst).i64(dstOffset).run1(n, rt.elementwiseGroupSize);
     }

@@ -2,6 +2,7 @@ package dev.backprop.opencl;
 
 import dev.backprop.backend.DType;
 import dev.backprop.backend.DeviceType;
+import dev.backprop.backend.base.OpFamilies;
 
 import java.util.Locale;
 
@@ -15,7 +16,7 @@ import java.util.Locale;
  * and 4 x 4 blocks per work-item (16 x 16 work-items), the usual starting point for GPUs, which this project could
  * not measure here. {@code backprop.opencl.gemm=packed|tiled} overrides the choice (tests run both on PoCL).
  */
-final class OpenClGemm {
+final class OpenClGemm implements OpFamilies.Gemm<OpenClBuffer> {
     /** Kernel variants of gemm.cl. */
     enum Variant { PACKED, TILED }
 
@@ -125,12 +126,11 @@ final class OpenClGemm {
     }
 
     /** See {@link dev.backprop.backend.Backend#gemm}; arguments are validated by core. */
-    void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha,
-              OpenClBuffer a, long aOffset, int lda, OpenClBuffer b, long bOffset, int ldb,
-              double beta, OpenClBuffer c, long cOffset, int ldc, int batch, long strideA, long strideB, long strideC) {
-        if (m == 0 || n == 0 || batch == 0) {
-            return;
-        }
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha,
+                     OpenClBuffer a, long aOffset, int lda, OpenClBuffer b, long bOffset, int ldb,
+                     double beta, OpenClBuffer c, long cOffset, int ldc, int batch, long strideA, long strideB,
+                     long strideC) {
         DType dtype = c.dtype();
         Config cfg = config(dtype);
         long tilesX = (n + cfg.tn() - 1) / cfg.tn(), tilesY = (m + cfg.tm() - 1) / cfg.tm();

@@ -30,7 +30,11 @@ final class OpenClLaunch {
 
     /** A buffer argument; an empty buffer (no {@code cl_mem}) passes a null pointer the kernel never reads. */
     OpenClLaunch mem(OpenClBuffer buffer) {
-        cl_mem m = buffer.mem();
+        return mem(buffer.mem());
+    }
+
+    /** A memory-object argument; null passes a null pointer the kernel never reads. */
+    OpenClLaunch mem(cl_mem m) {
         return set(Sizeof.cl_mem, m == null ? null : Pointer.to(m));
     }
 

@@ -3,6 +3,7 @@ package dev.backprop.opencl;
 import dev.backprop.backend.DType;
 import dev.backprop.backend.ReduceAxis;
 import dev.backprop.backend.ReduceOp;
+import dev.backprop.backend.base.OpFamilies;
 import org.jocl.CL;
 import org.jocl.cl_mem;
 
@@ -12,7 +13,7 @@ import org.jocl.cl_mem;
  * partials that this class owns (allocated once, not counted as a user buffer); the in-order queue makes reuse
  * across calls safe without waiting.
  */
-final class OpenClReductions implements AutoCloseable {
+final class OpenClReductions implements OpFamilies.Reductions<OpenClBuffer>, AutoCloseable {
     private static final String SOURCE = "reductions.cl";
     /** Groups in the first stage of a full reduction: enough to fill a GPU, few enough for one final group. */
     private static final int PARTIAL_GROUPS = 256;
@@ -20,15 +21,15 @@ final class OpenClReductions implements AutoCloseable {
     private static final int CX = 16;
 
     private final OpenClRuntime rt;
-    private final OpenClBuffer partials;
+    private cl_mem partials;
 
-    OpenClReductions(OpenClRuntime rt, OpenClBackend owner) {
+    OpenClReductions(OpenClRuntime rt) {
         this.rt = rt;
         int[] err = new int[1];
         cl_mem mem = CL.clCreateBuffer(rt.context, CL.CL_MEM_READ_WRITE, (long) PARTIAL_GROUPS * Double.BYTES, null,
                 err);
         OpenClCheck.check(err[0], "clCreateBuffer", "reduction scratch");
-        this.partials = new OpenClBuffer(owner, DType.FLOAT64, PARTIAL_GROUPS, mem);
+        this.partials = mem;
     }
 
     /** Builds the program for {@code dtype} and creates its kernels. */
@@ -52,8 +53,9 @@ final class OpenClReductions implements AutoCloseable {
         };
     }
 
-    void reduce(ReduceOp op, ReduceAxis axis, int rows, int cols, OpenClBuffer x, long xOffset, OpenClBuffer out,
-                long outOffset) {
+    @Override
+    public void reduce(ReduceOp op, ReduceAxis axis, int rows, int cols, OpenClBuffer x, long xOffset,
+                       OpenClBuffer out, long outOffset) {
         DType dt = out.dtype();
         int ls = rt.reduceGroupSize;
         switch (axis) {
@@ -66,16 +68,10 @@ final class OpenClReductions implements AutoCloseable {
                         .i32(code(op)).run(new long[] {ls}, new long[] {ls});
             }
             case PER_ROW -> {
-                if (rows == 0) {
-                    return;
-                }
                 launch(dt, "reduce_rows").i32(cols).mem(x).i64(xOffset).mem(out).i64(outOffset).i32(code(op))
                         .run(new long[] {(long) rows * ls}, new long[] {ls});
             }
             case PER_COLUMN -> {
-                if (cols == 0) {
-                    return;
-                }
                 launch(dt, "reduce_cols").i32(rows).i32(cols).mem(x).i64(xOffset).mem(out).i64(outOffset)
                         .i32(code(op)).run(new long[] {OpenClLaunch.roundUp(cols, CX), ls / CX},
                                 new long[] {CX, ls / CX});
@@ -83,19 +79,18 @@ final class OpenClReductions implements AutoCloseable {
         }
     }
 
-    void argmaxRows(int rows, int cols, OpenClBuffer x, long xOffset, OpenClBuffer out, long outOffset) {
-        if (rows == 0) {
-            return;
-        }
+    @Override
+    public void argmaxRows(int rows, int cols, OpenClBuffer x, long xOffset, OpenClBuffer out, long outOffset) {
         int ls = rt.reduceGroupSize;
         launch(x.dtype(), "argmax_rows").i32(cols).mem(x).i64(xOffset).mem(out).i64(outOffset)
                 .run(new long[] {(long) rows * ls}, new long[] {ls});
     }
 
-    /** Frees the scratch buffer. */
+    /** Frees the scratch buffer. Idempotent. */
     @Override
     public void close() {
-        cl_mem mem = partials.detach();
+        cl_mem mem = partials;
+        partials = null;
         if (mem != null) {
             OpenClCheck.check(CL.clReleaseMemObject(mem), "clReleaseMemObject", "reduction scratch");
         }

@@ -1,5 +1,6 @@
 package dev.backprop.opencl;
 
+import dev.backprop.backend.HostArray;
 import org.jocl.CL;
 import org.jocl.Pointer;
 import org.jocl.cl_event;
@@ -13,22 +14,15 @@ import java.nio.ByteOrder;
  * direct (off-heap) host buffers and each piece is written non-blocking, with an event that says when the slot
  * may be refilled. A blocking write from a Java array (the only safe kind, since the GC may move the array) waits
  * on an in-order queue for every command queued before it, so a training step's upload would wait for the
- * previous step's kernels; through this ring the host goes on queuing. The same design as the cuda backend's
- * {@code CudaStaging}, with the same {@link Source} contract.
+ * previous step's kernels; through this ring the host goes on queuing.
  *
- * <p>Used under the backend's lock. {@link #close} waits for the queued writes before the buffers can go.
+ * <p>Used under the backend's lock. {@link #close} waits for the queued writes.
  */
 final class OpenClStaging implements AutoCloseable {
     /** Slots in the ring: a fifth piece in flight waits for the first one's write to finish. */
     static final int SLOTS = 4;
     /** Bytes per slot: a batch of 128 Fashion-MNIST images (401 KiB) is one piece. */
     static final int SLOT_BYTES = 1 << 20;
-
-    /** Writes {@code bytes} bytes, starting {@code from} bytes into the source array, into {@code target}. */
-    @FunctionalInterface
-    interface Source {
-        void copy(long from, int bytes, ByteBuffer target);
-    }
 
     private final OpenClRuntime rt;
     private final ByteBuffer[] slots = new ByteBuffer[SLOTS];
@@ -40,10 +34,12 @@ final class OpenClStaging implements AutoCloseable {
     }
 
     /**
-     * Queues the write of {@code bytes} bytes from {@code source} to {@code dst} at {@code dstByteOffset}, in pieces
-     * of at most a slot that keep elements of {@code elementSize} bytes whole.
+     * Queues the write of the host range {@code src} to {@code dst} at {@code dstByteOffset}, in pieces of at most a
+     * slot that keep elements whole.
      */
-    void write(Source source, long bytes, int elementSize, cl_mem dst, long dstByteOffset) {
+    void write(HostArray src, cl_mem dst, long dstByteOffset) {
+        long bytes = src.bytes();
+        int elementSize = src.dtype().byteSize();
         int maxPiece = SLOT_BYTES / elementSize * elementSize;
         for (long done = 0; done < bytes; ) {
             int piece = (int) Math.min(maxPiece, bytes - done);
@@ -55,7 +51,7 @@ final class OpenClStaging implements AutoCloseable {
             }
             ByteBuffer b = slots[slot];
             b.clear();
-            source.copy(done, piece, b);
+            src.copyTo(done, piece, b);
             cl_event written = new cl_event();
             OpenClCheck.check(CL.clEnqueueWriteBuffer(rt.queue, dst, false, dstByteOffset + done, piece, Pointer.to(b),
                     0, null, written), "clEnqueueWriteBuffer", "non-blocking, " + piece + " bytes from staging slot "

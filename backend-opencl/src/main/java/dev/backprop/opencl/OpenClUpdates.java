@@ -1,12 +1,13 @@
 package dev.backprop.opencl;
 
 import dev.backprop.backend.DType;
+import dev.backprop.backend.base.OpFamilies;
 
 /**
  * Fused optimizer steps ({@code updates.cl}): SGD with optional (Nesterov) momentum, and Adam/AdamW. One
  * work-item per parameter; scalars that depend only on the step are computed here in double.
  */
-final class OpenClUpdates {
+final class OpenClUpdates implements OpFamilies.Updates<OpenClBuffer> {
     private static final String SOURCE = "updates.cl";
 
     private final OpenClRuntime rt;
@@ -26,12 +27,10 @@ final class OpenClUpdates {
     }
 
     /** Without momentum ({@code velocity == null}) the parameter buffer stands in for the unused velocity slot. */
-    void sgdUpdate(long n, OpenClBuffer param, long paramOffset, OpenClBuffer grad, long gradOffset,
-                   OpenClBuffer velocity, long velocityOffset, double lr, double momentum, double weightDecay,
-                   boolean nesterov) {
-        if (n == 0) {
-            return;
-        }
+    @Override
+    public void sgdUpdate(long n, OpenClBuffer param, long paramOffset, OpenClBuffer grad, long gradOffset,
+                          OpenClBuffer velocity, long velocityOffset, double lr, double momentum, double weightDecay,
+                          boolean nesterov) {
         boolean hasMomentum = velocity != null;
         launch(param.dtype(), "sgd_update").i64(n).mem(param).i64(paramOffset).mem(grad).i64(gradOffset)
                 .mem(hasMomentum ? velocity : param).i64(hasMomentum ? velocityOffset : paramOffset)
@@ -39,12 +38,10 @@ final class OpenClUpdates {
                 .run1(n, rt.elementwiseGroupSize);
     }
 
-    void adamUpdate(long n, OpenClBuffer param, long paramOffset, OpenClBuffer grad, long gradOffset,
-                    OpenClBuffer m, long mOffset, OpenClBuffer v, long vOffset, double lr, double beta1, double beta2,
-                    double eps, double weightDecay, boolean decoupled, long step) {
-        if (n == 0) {
-            return;
-        }
+    @Override
+    public void adamUpdate(long n, OpenClBuffer param, long paramOffset, OpenClBuffer grad, long gradOffset,
+                           OpenClBuffer m, long mOffset, OpenClBuffer v, long vOffset, double lr, double beta1,
+                           double beta2, double eps, double weightDecay, boolean decoupled, long step) {
         double bc1 = 1 - Math.pow(beta1, step);
         double bc2 = 1 - Math.pow(beta2, step);
         launch(param.dtype(), "adam_update").i64(n).mem(param).i64(paramOffset).mem(grad).i64(gradOffset)

@@ -36,7 +36,7 @@ void softmax_rows(int cols, __global const REAL* x, long xo, __global REAL* y, l
  * the same range as z: the labelled logit is read before the barrier that precedes the writes. The loss is
  * formed as log(sum) - (z[label] - max): adding max first would round at the scale of the logits. */
 __kernel __attribute__((reqd_work_group_size(LS, 1, 1)))
-void softmax_xent(int cols, __global const REAL* z, long zo, __global const int* labels, long lo,
+void softmax_cross_entropy(int cols, __global const REAL* z, long zo, __global const int* labels, long lo,
                   __global REAL* losses, long lso, __global REAL* probs, long po) {
     __local REAL scratch[LS];
     const long row = get_group_id(0);
@@ -54,7 +54,7 @@ void softmax_xent(int cols, __global const REAL* z, long zo, __global const int*
 
 /* dlogits[r][c] = g[r] * (probs[r][c] - 1[c == label_r]), one work-item per element; dlogits may be the same
  * range as probs. */
-__kernel void softmax_xent_backward(long total, int cols, __global const REAL* probs, long po,
+__kernel void softmax_cross_entropy_backward(long total, int cols, __global const REAL* probs, long po,
                                     __global const int* labels, long lo, __global const REAL* g, long go,
                                     __global REAL* dl, long dlo) {
     const long i = get_global_id(0);

@@ -61,9 +61,14 @@ public final class BenchData {
      * @throws dev.backprop.backend.BackendUnavailableException when no provider has that name or it cannot run
      */
     public static Backend backend(String name, int threads) {
+        return backend(name, Map.of("threads", Integer.toString(threads)));
+    }
+
+    /** The backend called {@code name} with explicit {@code options}; see {@link #backend(String, int)}. */
+    public static Backend backend(String name, Map<String, String> options) {
         List<BackendProvider> only = Backends.providers().stream().filter(p -> p.name().equals(name))
                 .collect(Collectors.toList());
-        BackendOptions options = BackendOptions.of(Map.of("threads", Integer.toString(threads)));
-        return only.isEmpty() ? Backends.get(name, options) : Backends.withProviders(only).get(name, options);
+        BackendOptions o = BackendOptions.of(options);
+        return only.isEmpty() ? Backends.get(name, o) : Backends.withProviders(only).get(name, o);
     }
 }

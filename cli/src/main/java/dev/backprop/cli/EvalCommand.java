@@ -33,6 +33,10 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "Worker threads of the cpu backend.")
     Integer threads;
 
+    @Option(names = "--allow-non-finite",
+            description = "Load a model whose weights hold NaN or infinities (with a warning) instead of refusing it.")
+    boolean allowNonFinite;
+
     @Option(names = "--task", paramLabel = "TASK",
             description = "Override the task stored in the file: classification, binary or regression.")
     String task;
@@ -55,7 +59,7 @@ public final class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
         }
         PrintWriter o = spec.commandLine().getOut();
-        try (ModelSession s = ModelSession.open(selection, threads, model)) {
+        try (ModelSession s = ModelSession.open(selection, threads, model, allowNonFinite)) {
             Task t = s.task(task);
             s.describe(o, t);
             DataOptions.Loaded d = s.testData(data, t, seed);

@@ -1,6 +1,7 @@
 package dev.backprop.cli;
 
 import dev.backprop.backend.BackpropException;
+import dev.backprop.data.HeapBudget;
 import dev.backprop.runtime.Backends;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -15,8 +16,9 @@ import java.util.Arrays;
 /**
  * The {@code backprop} program: a picocli command whose subcommands each live in their own class.
  *
- * <p>Exit codes: 0 success, 1 a Backprop error (unavailable or unknown backend, bad setting) printed as one
- * line on stderr, 2 a usage error, 70 an unexpected failure (printed with its stack trace).
+ * <p>Exit codes: 0 success, 1 a Backprop error (unavailable or unknown backend, bad setting, invalid file) printed
+ * as one line on stderr, 2 a usage error, 3 out of memory (one line on stderr, saying how much heap the JVM had),
+ * 70 an unexpected failure (printed with its stack trace).
  */
 @Command(name = "backprop",
         mixinStandardHelpOptions = true,
@@ -27,6 +29,8 @@ import java.util.Arrays;
 public final class Main implements Runnable {
     /** Exit code for an error Backprop detected and explained (for example an unknown backend name). */
     public static final int EXIT_ERROR = 1;
+    /** Exit code for an {@link OutOfMemoryError}, in any thread, reported as one line. */
+    public static final int EXIT_OUT_OF_MEMORY = 3;
     /** Exit code for an unexpected exception: a bug, reported with its stack trace. */
     public static final int EXIT_INTERNAL = 70;
 
@@ -55,6 +59,17 @@ public final class Main implements Runnable {
         configureLogging();
         PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
         PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
+        Thread.UncaughtExceptionHandler previous = Thread.getDefaultUncaughtExceptionHandler();
+        Thread.setDefaultUncaughtExceptionHandler((thread, e) -> {
+            if (outOfMemory(e) != null) {
+                // A worker thread ran out: the command cannot finish, and waiting for it would hang.
+                Runtime.getRuntime().halt(reportOutOfMemory(err, outOfMemory(e)));
+            } else if (previous != null) {
+                previous.uncaughtException(thread, e);
+            } else {
+                thread.getThreadGroup().uncaughtException(thread, e);
+            }
+        });
         System.exit(execute(out, err, args));
     }
 
@@ -73,18 +88,41 @@ public final class Main implements Runnable {
     /** {@link #execute(PrintWriter, PrintWriter, String...)} for a given program (for example one over chosen
      *  providers, see {@link #Main(Backends.Registry)}). */
     public static int execute(Main main, PrintWriter out, PrintWriter err, String... args) {
-        if (SparkTraining.requested(args)) {
-            // The Spark trainer parses train's flags plus its own (--ranks, --sync, ...), which train's parser
-            // would reject; it picks its backends per executor, so main's registry plays no part.
-            return SparkTraining.run(out, err, Arrays.copyOfRange(args, 1, args.length));
+        try {
+            if (SparkTraining.requested(args)) {
+                // The Spark trainer parses train's flags plus its own (--ranks, --sync, ...), which train's parser
+                // would reject; it picks its backends per executor, so main's registry plays no part.
+                return SparkTraining.run(out, err, Arrays.copyOfRange(args, 1, args.length));
+            }
+            CommandLine cl = commandLine(main);
+            cl.setOut(out);
+            cl.setErr(err);
+            int code = cl.execute(args);
+            out.flush();
+            err.flush();
+            return code;
+        } catch (OutOfMemoryError e) {
+            return reportOutOfMemory(err, e);
         }
-        CommandLine cl = commandLine(main);
-        cl.setOut(out);
-        cl.setErr(err);
-        int code = cl.execute(args);
-        out.flush();
+    }
+
+    /** The {@link OutOfMemoryError} that {@code e} is or was caused by, or null. */
+    static OutOfMemoryError outOfMemory(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof OutOfMemoryError oom) {
+                return oom;
+            }
+        }
+        return null;
+    }
+
+    /** Prints one line about {@code e} and returns {@link #EXIT_OUT_OF_MEMORY}. */
+    static int reportOutOfMemory(PrintWriter err, OutOfMemoryError e) {
+        err.println("backprop: out of memory (" + e.getMessage() + ") with a Java heap of at most "
+                + HeapBudget.size(Runtime.getRuntime().maxMemory()) + ": give the JVM more (BACKPROP_JAVA_OPTS="
+                + "-Xmx8g) or use less data, a smaller model or a smaller batch");
         err.flush();
-        return code;
+        return EXIT_OUT_OF_MEMORY;
     }
 
     /** The configured picocli command line for {@code main}, with Backprop's error handling. */
@@ -99,6 +137,9 @@ public final class Main implements Runnable {
 
     private static int handleExecutionException(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
         PrintWriter err = cl.getErr();
+        if (outOfMemory(e) != null) {
+            return reportOutOfMemory(err, outOfMemory(e));
+        }
         if (e instanceof BackpropException || e instanceof IllegalArgumentException) {
             // An explained problem: the message says what is wrong and what to do; a stack trace adds nothing.
             err.println("backprop: " + e.getMessage());

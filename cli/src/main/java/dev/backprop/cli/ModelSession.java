@@ -32,11 +32,12 @@ final class ModelSession implements AutoCloseable {
     }
 
     /**
-     * Opens {@code file} on the backend {@code selection} names (or the automatic choice).
+     * Opens {@code file} on the backend {@code selection} names (or the automatic choice); weights that hold NaN
+     * or infinities are refused unless {@code allowNonFinite}.
      *
      * @throws BackpropException when the backend is unavailable or the file cannot be read or is not a model
      */
-    static ModelSession open(BackendSelectionOption selection, Integer threads, Path file) {
+    static ModelSession open(BackendSelectionOption selection, Integer threads, Path file, boolean allowNonFinite) {
         if (threads != null && threads < 1) {
             throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
         }
@@ -44,7 +45,7 @@ final class ModelSession implements AutoCloseable {
                 : BackendOptions.of(Map.of("threads", Integer.toString(threads)));
         Backend backend = Backends.create(selection.commandLineName(), options);
         try {
-            return new ModelSession(backend, SavedModel.load(file, backend), file);
+            return new ModelSession(backend, SavedModel.load(file, backend, allowNonFinite), file);
         } catch (IOException e) {
             backend.close();
             throw new BackpropException(e.getMessage(), e);

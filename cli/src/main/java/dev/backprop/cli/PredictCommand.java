@@ -1,6 +1,7 @@
 package dev.backprop.cli;
 
 import dev.backprop.data.CsvData;
+import dev.backprop.data.DataFormatException;
 import dev.backprop.data.Dataset;
 import dev.backprop.model.Predictor;
 import dev.backprop.model.Task;
@@ -45,6 +46,10 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "Worker threads of the cpu backend.")
     Integer threads;
 
+    @Option(names = "--allow-non-finite",
+            description = "Load a model whose weights hold NaN or infinities (with a warning) instead of refusing it.")
+    boolean allowNonFinite;
+
     @Option(names = "--task", paramLabel = "TASK",
             description = "Override the task stored in the file: classification, binary or regression.")
     String task;
@@ -60,12 +65,17 @@ public final class PredictCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter o = spec.commandLine().getOut();
-        try (ModelSession s = ModelSession.open(selection, threads, model)) {
+        try (ModelSession s = ModelSession.open(selection, threads, model, allowNonFinite)) {
             Task t = s.task(task);
             s.describe(o, t);
             Predictor predictor = new Predictor(s.loaded().model(), t);
             if (row != null) {
-                float[] x = CsvData.parseRow(row);
+                float[] x;
+                try {
+                    x = CsvData.parseRow(row);
+                } catch (DataFormatException e) {
+                    throw new IllegalArgumentException("--row " + e.getMessage(), e);
+                }
                 if (x.length != s.inputs()) {
                     throw new IllegalArgumentException("--row has " + x.length + " values, the model takes "
                             + s.inputs() + " features");

@@ -38,7 +38,7 @@ final class SoftmaxOps {
                 return;
             }
             Tensor dx;
-            try (Tensor p = Elementwise.apply(UnaryOp.EXP, y); Tensor s = Reductions.sumPerRow(g)) {
+            try (Tensor p = Elementwise.unary(UnaryOp.EXP, y); Tensor s = Reductions.sumPerRow(g)) {
                 Elementwise.binary(BinaryOp.MUL, p, s.reshape(rows, 1), p);
                 dx = Elementwise.sub(g, p);
             }

@@ -12,7 +12,7 @@ final class UnaryOps {
     }
 
     static Variable apply(UnaryOp op, double p1, double p2, Variable x) {
-        Tensor y = Elementwise.apply(op, p1, p2, x.value());
+        Tensor y = Elementwise.unary(op, p1, p2, x.value());
         String name = op.name().toLowerCase(Locale.ROOT);
         if (op == UnaryOp.THRESHOLD) {
             // Derivative 0 everywhere: nothing flows back, which the tape reports once.

@@ -18,8 +18,17 @@ package dev.backprop.backend;
  *       overlap is never allowed.</li>
  *   <li><b>Asynchrony.</b> Operations may be queued; results are visible to later operations on this
  *       backend in call order, and to the host after {@link #download} (which waits).</li>
- *   <li><b>Threads.</b> See {@link Capabilities#threadSafe()}.</li>
+ *   <li><b>Threads.</b> A backend is thread-safe: any thread may call it, and calls from several threads are
+ *       serialized by one lock per backend, taking effect in the order they take it (so the results of one call
+ *       are visible to the next, whichever thread makes it). A call never waits for another backend or for
+ *       application code while it holds its lock. {@link Capabilities#threadSafe()} says the same; a backend
+ *       that cannot keep this promise says so there and refuses calls from other threads.</li>
+ *   <li><b>Lifetime.</b> A backend that is never closed is closed when it becomes unreachable (a
+ *       {@link java.lang.ref.Cleaner}, with a warning), so threads and device memory do not outlive it; closing
+ *       it is still the caller's job, since nothing says when the collector gets to it.</li>
  * </ul>
+ * <p>{@link dev.backprop.backend.base.BaseBackend} implements the buffers, their accounting, the lock and the
+ * lifetime once; a backend module extends it with its raw memory and its op families.
  * <p>Compound operations (linear layers, losses, optimizers) are built once in core from these primitives.
  */
 public interface Backend extends AutoCloseable {
@@ -44,27 +53,57 @@ public interface Backend extends AutoCloseable {
      */
     Buffer allocate(DType dtype, long elements);
 
-    /** Frees a buffer. Releasing an already released buffer does nothing. Thread-safe on every backend
-     *  (a {@link java.lang.ref.Cleaner} may call it). */
+    /** Frees a buffer. Releasing an already released buffer, or any buffer after {@link #close}, does nothing; any
+     *  thread may call it (a {@link java.lang.ref.Cleaner} does). */
     void release(Buffer buffer);
 
-    /** Copies {@code length} floats from {@code src[srcOffset..]} to {@code dst[dstOffset..]} (FLOAT32). */
-    void upload(float[] src, int srcOffset, Buffer dst, long dstOffset, int length);
+    /**
+     * Copies the host range {@code src} into {@code dst} from element {@code dstOffset}. It may return before the
+     * copy has happened; {@code src} may be changed as soon as it returns.
+     *
+     * @throws IllegalArgumentException  when the array's element type is not the buffer's dtype
+     * @throws IndexOutOfBoundsException when the range does not fit in the buffer
+     */
+    void upload(HostArray src, Buffer dst, long dstOffset);
+
+    /**
+     * Copies {@code dst.length()} elements of {@code src} from element {@code srcOffset} into the host range
+     * {@code dst}, after all queued work is done.
+     *
+     * @throws IllegalArgumentException  when the array's element type is not the buffer's dtype
+     * @throws IndexOutOfBoundsException when the range does not lie inside the buffer
+     */
+    void download(Buffer src, long srcOffset, HostArray dst);
+
+    /** Copies {@code length} floats from {@code src[srcOffset..]} into a FLOAT32 buffer; see {@link #upload(HostArray, Buffer, long)}. */
+    default void upload(float[] src, int srcOffset, Buffer dst, long dstOffset, int length) {
+        upload(HostArray.of(src, srcOffset, length), dst, dstOffset);
+    }
 
     /** Copies {@code length} doubles into a FLOAT64 buffer. */
-    void upload(double[] src, int srcOffset, Buffer dst, long dstOffset, int length);
+    default void upload(double[] src, int srcOffset, Buffer dst, long dstOffset, int length) {
+        upload(HostArray.of(src, srcOffset, length), dst, dstOffset);
+    }
 
     /** Copies {@code length} ints into an INT32 buffer. */
-    void upload(int[] src, int srcOffset, Buffer dst, long dstOffset, int length);
+    default void upload(int[] src, int srcOffset, Buffer dst, long dstOffset, int length) {
+        upload(HostArray.of(src, srcOffset, length), dst, dstOffset);
+    }
 
-    /** Copies {@code length} elements of a FLOAT32 buffer to the host, after all queued work is done. */
-    void download(Buffer src, long srcOffset, float[] dst, int dstOffset, int length);
+    /** Copies {@code length} elements of a FLOAT32 buffer to the host; see {@link #download(Buffer, long, HostArray)}. */
+    default void download(Buffer src, long srcOffset, float[] dst, int dstOffset, int length) {
+        download(src, srcOffset, HostArray.of(dst, dstOffset, length));
+    }
 
     /** Copies from a FLOAT64 buffer to the host. */
-    void download(Buffer src, long srcOffset, double[] dst, int dstOffset, int length);
+    default void download(Buffer src, long srcOffset, double[] dst, int dstOffset, int length) {
+        download(src, srcOffset, HostArray.of(dst, dstOffset, length));
+    }
 
     /** Copies from an INT32 buffer to the host. */
-    void download(Buffer src, long srcOffset, int[] dst, int dstOffset, int length);
+    default void download(Buffer src, long srcOffset, int[] dst, int dstOffset, int length) {
+        download(src, srcOffset, HostArray.of(dst, dstOffset, length));
+    }
 
     /** Device-side copy of {@code length} elements between buffers of one dtype; the ranges must not
      *  overlap unless they are identical. */
@@ -80,7 +119,8 @@ public interface Backend extends AutoCloseable {
     /** Buffers and bytes live on this backend, and what the platform reports for them. */
     MemoryStats memoryStats();
 
-    /** Releases every buffer and native resource. Later calls throw {@link IllegalStateException}. */
+    /** Releases every buffer and native resource. Later calls throw {@link IllegalStateException}, except
+     *  {@link #release} and {@code close} itself, which do nothing. */
     @Override
     void close();
 

@@ -4,11 +4,14 @@ package dev.backprop.backend;
  * Memory held by one backend.
  *
  * @param liveBuffers    buffers allocated and not yet released, as the backend counted them
- * @param liveBytes      bytes in those buffers
+ * @param liveBytes      bytes of element data in those buffers
+ * @param peakBytes      the most {@code liveBytes} has been since the backend was created
+ * @param pooledBytes    bytes in released blocks the backend keeps for reuse (not live, but still held)
  * @param platformBytes  what the platform itself reports for the same memory (device memory in use from
  *                       {@code cuMemGetInfo}, live CL memory objects' sizes, reachable heap after GC for the
  *                       Java backend), or -1 when the platform offers nothing
  * @param platformSource where {@code platformBytes} came from, for messages
  */
-public record MemoryStats(long liveBuffers, long liveBytes, long platformBytes, String platformSource) {
+public record MemoryStats(long liveBuffers, long liveBytes, long peakBytes, long pooledBytes, long platformBytes,
+                          String platformSource) {
 }

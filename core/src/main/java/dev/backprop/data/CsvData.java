@@ -2,6 +2,8 @@ package dev.backprop.data;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -9,133 +11,269 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
- * Reads numeric CSV files: comma-separated numbers, an optional header line (detected when the first line
- * does not parse as numbers), blank lines ignored. The last {@code targetColumns} columns are the targets
- * (or, for {@link #readClassification}, the single last column is an integer class label); the others are
+ * Reads numeric CSV files: comma-separated numbers, an optional header line (a first line none of whose fields is a
+ * number), blank lines ignored, a UTF-8 byte-order mark skipped. The last {@code targetColumns} columns are the
+ * targets (or, for {@link #readClassification}, the single last column is an integer class label); the others are
  * the features.
+ *
+ * <p>Numbers are strict: an optional sign, digits with an optional fraction, an optional exponent
+ * ({@code -1.5e3}, {@code .5}, {@code 2.}), surrounded by nothing but spaces and tabs. Java's own suffixes and hex
+ * forms ({@code 5d}, {@code 5f}, {@code 0x1p3}), {@code NaN}, {@code Infinity} and control characters are refused,
+ * and so is a value that overflows float32 ({@code 1e39}), checked after the conversion. Labels are whole numbers
+ * below {@link #MAX_CLASSES}. Lines are at most {@link #MAX_LINE_CHARS} characters, and the arrays grow only
+ * while the heap has room for them.
  */
 public final class CsvData {
+    /** The most classes a label column may ask for: a million-class output layer is a typo, not a data set. */
+    public static final int MAX_CLASSES = 10_000;
+    /** The longest line read: 4 Mi characters, over 100,000 features at full float precision. */
+    public static final int MAX_LINE_CHARS = 1 << 22;
+    private static final Pattern NUMBER =
+            Pattern.compile("[+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?");
+    private static final char BOM = '\uFEFF';
+
     private CsvData() {
     }
 
     /** Regression (or binary 0/1) data: the last {@code targetColumns} columns are float targets. */
     public static Dataset readRegression(Path path, int targetColumns) {
-        Table t = read(path);
+        Table t = read(path, false);
         if (targetColumns < 1 || targetColumns >= t.cols) {
             throw new DataFormatException(path + ": " + t.cols + " columns cannot hold " + targetColumns
                     + " target column(s) and at least one feature");
         }
         int nf = t.cols - targetColumns;
-        float[] f = new float[t.rows.size() * nf];
-        float[] y = new float[t.rows.size() * targetColumns];
-        for (int r = 0; r < t.rows.size(); r++) {
-            double[] row = t.rows.get(r);
-            for (int c = 0; c < nf; c++) {
-                f[r * nf + c] = (float) row[c];
-            }
-            for (int c = 0; c < targetColumns; c++) {
-                y[r * targetColumns + c] = (float) row[nf + c];
-            }
+        float[] f = new float[t.rows * nf];
+        float[] y = new float[t.rows * targetColumns];
+        for (int r = 0; r < t.rows; r++) {
+            System.arraycopy(t.values, r * t.cols, f, r * nf, nf);
+            System.arraycopy(t.values, r * t.cols + nf, y, r * targetColumns, targetColumns);
         }
         return Dataset.regression(f, new int[] {nf}, y, targetColumns);
     }
 
-    /** Classification data: the last column is an integer label in {@code [0, numClasses)}. */
+    /**
+     * Classification data: the last column is an integer label in {@code [0, numClasses)}.
+     *
+     * @throws IllegalArgumentException when {@code numClasses} is not in {@code [1, MAX_CLASSES]}
+     */
     public static Dataset readClassification(Path path, int numClasses) {
-        Table t = read(path);
+        Table t = read(path, true);
+        if (numClasses < 1 || numClasses > MAX_CLASSES) {
+            throw new IllegalArgumentException(path + ": " + numClasses + " classes is outside [1, " + MAX_CLASSES
+                    + "]");
+        }
         if (t.cols < 2) {
             throw new DataFormatException(path + ": needs at least one feature column and a label column");
         }
         int nf = t.cols - 1;
-        float[] f = new float[t.rows.size() * nf];
-        int[] l = new int[t.rows.size()];
-        for (int r = 0; r < t.rows.size(); r++) {
-            double[] row = t.rows.get(r);
-            for (int c = 0; c < nf; c++) {
-                f[r * nf + c] = (float) row[c];
-            }
-            double v = row[nf];
-            if (v != Math.rint(v) || v < 0 || v >= numClasses) {
-                throw new DataFormatException(path + ": line " + t.lines.get(r) + ": label " + v
+        float[] f = new float[t.rows * nf];
+        int[] l = new int[t.rows];
+        for (int r = 0; r < t.rows; r++) {
+            System.arraycopy(t.values, r * t.cols, f, r * nf, nf);
+            l[r] = (int) t.values[r * t.cols + nf];  // a whole number below MAX_CLASSES, checked while reading
+            if (l[r] >= numClasses) {
+                throw new DataFormatException(path + ": line " + t.lines[r] + ": label " + l[r]
                         + " is not a class in [0, " + numClasses + ")");
             }
-            l[r] = (int) v;
         }
         return Dataset.classification(f, new int[] {nf}, l, numClasses, null);
     }
 
-    /** Parses one CSV line of numbers (for {@code predict} on a single row). */
+    /** Parses one CSV line of numbers (for {@code predict} on a single row), as strictly as a file's lines. */
     public static float[] parseRow(String line) {
-        String[] parts = line.trim().split(",", -1);
+        String[] parts = line.split(",", -1);
         float[] out = new float[parts.length];
         for (int i = 0; i < parts.length; i++) {
-            try {
-                out[i] = Float.parseFloat(parts[i].trim());
-            } catch (NumberFormatException e) {
-                throw new DataFormatException("column " + (i + 1) + ": '" + parts[i].trim() + "' is not a number");
-            }
+            out[i] = toFloat(parse(parts[i]), parts[i], "column " + (i + 1));
         }
         return out;
     }
 
-    private record Table(int cols, List<double[]> rows, List<Integer> lines) {
+    /**
+     * The value of one field under the strict grammar, or NaN when it is not a number.
+     */
+    private static double parse(String field) {
+        String s = trim(field);
+        return NUMBER.matcher(s).matches() ? Double.parseDouble(s) : Double.NaN;
     }
 
-    private static Table read(Path path) {
-        List<double[]> rows = new ArrayList<>();
-        List<Integer> lines = new ArrayList<>();
-        int cols = -1;
+    /** {@code v} as a float, refusing a field that is not a number or overflows float32. */
+    private static float toFloat(double v, String field, String where) {
+        if (Double.isNaN(v)) {
+            throw new DataFormatException(where + ": '" + printable(trim(field)) + "' is not a number");
+        }
+        float f = (float) v;
+        if (!Float.isFinite(f)) {
+            throw new DataFormatException(where + ": " + printable(trim(field)) + " overflows float32 (largest "
+                    + Float.MAX_VALUE + ")");
+        }
+        return f;
+    }
+
+    private static String trim(String s) {
+        int b = 0, e = s.length();
+        while (b < e && (s.charAt(b) == ' ' || s.charAt(b) == '\t')) {
+            b++;
+        }
+        while (e > b && (s.charAt(e - 1) == ' ' || s.charAt(e - 1) == '\t')) {
+            e--;
+        }
+        return s.substring(b, e);
+    }
+
+    /** A field for a one-line message: control characters escaped, long ones shortened. */
+    private static String printable(String s) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length() && b.length() < 40; i++) {
+            char c = s.charAt(i);
+            b.append(c == BOM ? "\\uFEFF" : String.valueOf(c));  // the exception escapes control characters
+        }
+        return b.length() < 40 ? b.toString() : b + "...";
+    }
+
+    /** The numbers of a file, row after row ({@code rows × cols} of {@code values}), and each row's line number. */
+    private record Table(int cols, int rows, float[] values, int[] lines) {
+    }
+
+    private static Table read(Path path, boolean lastIsLabel) {
+        TableBuilder t = new TableBuilder(path);
         try (BufferedReader in = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
-            String line;
+            StringBuilder line = new StringBuilder();
             int no = 0;
-            while ((line = in.readLine()) != null) {
+            while (readLine(in, line, path, no + 1)) {
                 no++;
-                if (line.isBlank()) {
-                    continue;
+                if (no == 1 && line.length() > 0 && line.charAt(0) == BOM) {
+                    line.deleteCharAt(0);
                 }
-                String[] parts = line.split(",", -1);
-                double[] row = new double[parts.length];
-                boolean numeric = true;
-                for (int i = 0; i < parts.length && numeric; i++) {
-                    try {
-                        row[i] = Double.parseDouble(parts[i].trim());
-                    } catch (NumberFormatException e) {
-                        numeric = false;
-                        if (cols >= 0 || !rows.isEmpty()) {
-                            throw new DataFormatException(path + ": line " + no + ", column " + (i + 1) + ": '"
-                                    + parts[i].trim() + "' is not a number");
-                        }
-                    }
+                if (!line.toString().isBlank()) {
+                    t.line(line.toString().split(",", -1), no, lastIsLabel);
                 }
-                if (!numeric) {
-                    cols = parts.length; // header line
-                    continue;
-                }
-                if (cols >= 0 && parts.length != cols) {
-                    throw new DataFormatException(path + ": line " + no + " has " + parts.length + " columns, expected "
-                            + cols);
-                }
-                cols = parts.length;
-                rows.add(row);
-                lines.add(no);
             }
         } catch (NoSuchFileException e) {
             throw new DataFormatException(path + ": file not found");
+        } catch (CharacterCodingException e) {
+            throw new DataFormatException(path + ": not UTF-8 text (" + e.getMessage() + ")", e);
         } catch (IOException e) {
             throw new DataFormatException(path + ": cannot read (" + e + ")", e);
         }
-        if (rows.isEmpty()) {
-            throw new DataFormatException(path + ": no data rows");
+        return t.build();
+    }
+
+    /** Reads one line (ended by \n, \r\n or \r) into {@code line}; false at the end of the input. */
+    private static boolean readLine(Reader in, StringBuilder line, Path path, int no) throws IOException {
+        line.setLength(0);
+        int c = in.read();
+        if (c < 0) {
+            return false;
         }
-        for (double[] r : rows) {
-            for (double v : r) {
-                if (!Double.isFinite(v)) {
-                    throw new DataFormatException(path + ": non-finite value " + v + " in " + Arrays.toString(r));
-                }
+        while (c >= 0 && c != '\n' && c != '\r') {
+            if (line.length() == MAX_LINE_CHARS) {
+                throw new DataFormatException(path + ": line " + no + " is longer than " + MAX_LINE_CHARS
+                        + " characters");
+            }
+            line.append((char) c);
+            c = in.read();
+        }
+        if (c == '\r') {
+            in.mark(1);
+            if (in.read() != '\n') {
+                in.reset();
             }
         }
-        return new Table(cols, rows, lines);
+        return true;
+    }
+
+    /** Collects the rows of a file, checking each field as it comes. */
+    private static final class TableBuilder {
+        private final Path path;
+        private int cols = -1;
+        private boolean header;
+        private int rows;
+        private float[] values = new float[1024];
+        private int[] lines = new int[64];
+
+        TableBuilder(Path path) {
+            this.path = path;
+        }
+
+        void line(String[] parts, int no, boolean lastIsLabel) {
+            double[] v = new double[parts.length];
+            List<Integer> notNumbers = new ArrayList<>();
+            for (int i = 0; i < parts.length; i++) {
+                v[i] = parse(parts[i]);
+                if (Double.isNaN(v[i])) {
+                    notNumbers.add(i);
+                }
+            }
+            if (rows == 0 && !header && notNumbers.size() == parts.length) {
+                header = true;  // no field is a number: the column names
+                cols = parts.length;
+                return;
+            }
+            if (cols >= 0 && parts.length != cols) {
+                throw new DataFormatException(path + ": line " + no + " has " + parts.length + " columns, expected "
+                        + cols);
+            }
+            cols = parts.length;
+            String where = path + ": line " + no + ", column ";
+            float[] f = new float[cols];
+            for (int i = 0; i < cols; i++) {
+                f[i] = toFloat(v[i], parts[i], where + (i + 1));
+            }
+            if (lastIsLabel) {
+                checkLabel(v[cols - 1], parts[cols - 1], no);  // the exact value: 2.0000001 is no label
+            }
+            add(f, no);
+        }
+
+        private void checkLabel(double label, String field, int no) {
+            String problem = label != Math.rint(label) ? "is not a whole number"
+                    : label < 0 ? "is negative"
+                    : label >= MAX_CLASSES ? "is past the limit of " + MAX_CLASSES + " classes (real-valued targets "
+                    + "need a regression task)" : null;
+            if (problem != null) {
+                throw new DataFormatException(path + ": line " + no + ": label " + printable(trim(field)) + " "
+                        + problem);
+            }
+        }
+
+        private void add(float[] v, int no) {
+            long need = (long) (rows + 1) * cols;
+            if (need > values.length) {
+                values = Arrays.copyOf(values, grown(values.length, need, Float.BYTES));
+            }
+            if (rows == lines.length) {
+                lines = Arrays.copyOf(lines, grown(lines.length, rows + 1L, Integer.BYTES));
+            }
+            System.arraycopy(v, 0, values, rows * cols, cols);
+            lines[rows++] = no;
+        }
+
+        /** A capacity of at least {@code need}, half again the old one, once the heap is known to have room. */
+        private int grown(int old, long need, int elementBytes) {
+            long capacity = Math.max(need, old + (old >> 1));
+            if (capacity > Integer.MAX_VALUE - 8) {
+                capacity = need;
+            }
+            if (capacity > Integer.MAX_VALUE - 8) {
+                throw new DataFormatException(path + ": more values than one array can hold (" + need + ")");
+            }
+            String shortfall = HeapBudget.shortfall(capacity * elementBytes);
+            if (shortfall != null) {
+                throw new DataFormatException(path + ": reading row " + (rows + 1) + " " + shortfall);
+            }
+            return (int) capacity;
+        }
+
+        Table build() {
+            if (rows == 0) {
+                throw new DataFormatException(path + ": no data rows");
+            }
+            return new Table(cols, rows, values, lines);
+        }
     }
 }

@@ -56,11 +56,21 @@ public final class FashionMnist {
             throw new DataFormatException(labels.path() + ": labels need 1 dimension, got "
                     + java.util.Arrays.toString(labels.dims()));
         }
+        for (int i = 1; i < images.dims().length; i++) {
+            if (images.dims()[i] == 0) {
+                throw new DataFormatException(images.path() + ": images of shape " + java.util.Arrays.toString(
+                        java.util.Arrays.copyOfRange(images.dims(), 1, images.dims().length)) + " hold no pixels");
+            }
+        }
         if (images.count() != labels.count()) {
             throw new DataFormatException("image/label count mismatch: " + images.path() + " has " + images.count()
                     + " images, " + labels.path() + " has " + labels.count() + " labels");
         }
         byte[] px = images.data();
+        String shortfall = HeapBudget.shortfall(4L * px.length + 4L * labels.data().length);
+        if (shortfall != null) {
+            throw new DataFormatException(images.path() + ": " + images.count() + " images as floats " + shortfall);
+        }
         float[] f = new float[px.length];
         for (int i = 0; i < px.length; i++) {
             f[i] = (px[i] & 0xFF) / 255.0f;

@@ -7,7 +7,7 @@ import dev.backprop.nn.LayerSpec;
 import dev.backprop.nn.Layers;
 
 import java.io.IOException;
-import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -83,10 +83,10 @@ final class ArchitectureJson {
                             : where + "." + i));
                 }
             } else {
-                BigDecimal b = v.isJsonPrimitive() && v.getAsJsonPrimitive().isNumber()
-                        ? (BigDecimal) v.getAsJsonPrimitive().getAsNumber() : null;
-                if (b == null || b.scale() != 0 || b.abs().compareTo(BigDecimal.valueOf(Integer.MAX_VALUE)) > 0) {
-                    throw new IOException(where + ": argument '" + k + "' must be an integer, got " + v);
+                BigInteger b = StrictJson.integer(v);
+                if (b == null || b.abs().compareTo(BigInteger.valueOf(Integer.MAX_VALUE)) > 0) {
+                    throw new IOException(where + ": argument '" + k + "' must be an integer written with digits "
+                            + "only, got " + v);
                 }
                 args.put(k, b.intValueExact());
             }

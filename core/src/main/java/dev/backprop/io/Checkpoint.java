@@ -9,6 +9,7 @@ import dev.backprop.tensor.Tensor;
 
 import java.io.IOException;
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -106,7 +107,7 @@ public final class Checkpoint {
                 double saved = exactDouble(number(file, object(file, opt, "hyperparameters"), h.getKey()));
                 expect(file, "optimizer " + h.getKey(), h.getValue(), saved);
             }
-            long step = number(file, opt, "step").longValueExact();
+            long step = integer(file, opt, "step", true).longValueExact();
             double lr = exactDouble(number(file, opt, "lr"));
             int epoch = checkSchedule(file, meta, schedule);
             Map<String, Tensor> params = ModelFile.valuesOf(model.parameters());
@@ -117,7 +118,7 @@ public final class Checkpoint {
             Map<String, Long> progress = new LinkedHashMap<>();
             JsonObject p = object(file, meta, PROGRESS_KEY);
             for (String k : p.keySet()) {
-                progress.put(k, number(file, p, k).longValueExact());
+                progress.put(k, integer(file, p, k, false).longValueExact());
             }
             String problem = progressCheck.apply(progress);
             if (problem != null) {
@@ -132,7 +133,7 @@ public final class Checkpoint {
             optimizer.restoreCounters(step, lr);
             return progress;
         } catch (ArithmeticException | NumberFormatException e) {
-            throw new ModelFileException(path + ": a counter in the checkpoint metadata is out of range: "
+            throw new ModelFileException(path + ": a number in the checkpoint metadata is out of range: "
                     + e.getMessage(), e);
         }
     }
@@ -152,7 +153,7 @@ public final class Checkpoint {
             expect(file, "schedule " + h.getKey(), h.getValue(),
                     exactDouble(number(file, object(file, s, "settings"), h.getKey())));
         }
-        return number(file, s, "epoch").intValueExact();
+        return integer(file, s, "epoch", true).intValueExact();
     }
 
     /** Every target has a tensor under {@code prefix + name} with its shape and exactly its dtype. */
@@ -207,16 +208,34 @@ public final class Checkpoint {
     }
 
     private static BigDecimal number(String file, JsonObject o, String key) throws ModelFileException {
-        JsonElement e = o.get(key);
-        if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
-            throw new ModelFileException(file + ": checkpoint field '" + key + "' must be a number, got " + e);
+        BigDecimal b = StrictJson.decimal(o.get(key));
+        if (b == null) {
+            throw new ModelFileException(file + ": checkpoint field '" + key + "' must be a number, got " + o.get(key));
         }
-        return (BigDecimal) e.getAsJsonPrimitive().getAsNumber();
+        return b;
     }
 
-    /** The double a JSON number was written from (Gson writes the shortest decimal that round-trips). */
+    /** A counter: an integer literal (digits only, so {@code 3e0} is refused), at least 0 if {@code count}. */
+    private static BigInteger integer(String file, JsonObject o, String key, boolean count)
+            throws ModelFileException {
+        BigInteger b = StrictJson.integer(o.get(key));
+        if (b == null || (count && b.signum() < 0)) {
+            throw new ModelFileException(file + ": checkpoint field '" + key + "' must be a whole number written with "
+                    + "digits only" + (count ? ", at least 0" : "") + ", got " + o.get(key));
+        }
+        return b;
+    }
+
+    /**
+     * The double a JSON number was written from (Gson writes the shortest decimal that round-trips); one past the
+     * double range ({@code 1e999}), which no double was written as, is refused.
+     */
     private static double exactDouble(BigDecimal b) {
-        return Double.parseDouble(b.toString());
+        double d = Double.parseDouble(b.toString());
+        if (!Double.isFinite(d)) {
+            throw new ArithmeticException(b + " is past the range of a double");
+        }
+        return d;
     }
 
     private static String string(String file, JsonObject o, String key) throws ModelFileException {

@@ -30,6 +30,8 @@ public final class ModelFile {
     public static final String ARCHITECTURE_KEY = "backprop.architecture";
     /** Metadata key of the file layout version. */
     public static final String VERSION_KEY = "backprop.version";
+    /** The file layout version this code writes and reads. */
+    public static final String VERSION = "1";
     /** Tensors under this prefix are optimizer state (in checkpoints); model loading ignores them. */
     public static final String OPTIMIZER_PREFIX = "optimizer.";
 
@@ -44,7 +46,7 @@ public final class ModelFile {
     static Map<String, String> metadata(Layer model) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("format", "pt");
-        m.put(VERSION_KEY, "1");
+        m.put(VERSION_KEY, VERSION);
         m.put(ARCHITECTURE_KEY, ArchitectureJson.write(model.spec()));
         return m;
     }
@@ -64,15 +66,25 @@ public final class ModelFile {
      * Rebuilds the model a file describes, on {@code backend}, with parameters converted to {@code dtype}
      * (FLOAT32 or FLOAT64; null keeps the file's).
      *
-     * @throws ModelFileException when the file is invalid, has no architecture, or its tensors do not match it
+     * @throws ModelFileException when the file is invalid, has no architecture, or its tensors do not match it or
+     *                            hold NaN or infinities
      */
     public static Layer load(Path path, Backend backend, DType dtype) throws IOException {
-        try (SafeTensorsFile f = SafeTensorsFile.open(path)) {
+        return load(path, backend, dtype, false);
+    }
+
+    /**
+     * As {@link #load(Path, Backend, DType)}; {@code allowNonFinite} loads parameters that hold NaN or infinities
+     * with a logged warning instead of refusing them.
+     */
+    public static Layer load(Path path, Backend backend, DType dtype, boolean allowNonFinite) throws IOException {
+        try (SafeTensorsFile f = SafeTensorsFile.open(path, allowNonFinite)) {
             String arch = f.header().metadata().get(ARCHITECTURE_KEY);
             if (arch == null) {
                 throw new ModelFileException(path + ": no '" + ARCHITECTURE_KEY + "' in the metadata, so the model "
                         + "cannot be rebuilt from the file; build it in code and use loadInto");
             }
+            checkVersion(f);
             LayerSpec spec = ArchitectureJson.read(path.toString(), arch);
             DType fileType = checkParameters(f, Layers.parameterShapes(spec), true);
             DType target = dtype != null ? dtype : fileType;
@@ -111,7 +123,17 @@ public final class ModelFile {
         }
     }
 
+    /** A file that records a layout version must record exactly the one this code reads, {@value #VERSION}. */
+    static void checkVersion(SafeTensorsFile f) throws ModelFileException {
+        String version = f.header().metadata().get(VERSION_KEY);
+        if (version != null && !version.equals(VERSION)) {
+            throw new ModelFileException(f.header().file() + ": metadata " + VERSION_KEY + " is '" + version
+                    + "', this Backprop reads version " + VERSION + " (written by a newer Backprop?)");
+        }
+    }
+
     static void checkArchitecture(SafeTensorsFile f, Layer model) throws ModelFileException {
+        checkVersion(f);
         String arch = f.header().metadata().get(ARCHITECTURE_KEY);
         if (arch != null) {
             LayerSpec spec = ArchitectureJson.read(f.header().file(), arch);

@@ -17,32 +17,52 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.logging.Logger;
 
 /**
  * Reads and writes the safetensors format (see {@link SafeTensorsHeader}). Writing is atomic: the file is written
  * to a temporary file beside the target, forced to disk, then renamed over it, so a crash leaves the old file or
- * the new one, never half of one. Reading validates the whole header before any tensor is made.
+ * the new one, never half of one. Reading validates the whole header before any tensor is made, and refuses a
+ * floating tensor that holds NaN or an infinity (after conversion to the dtype asked for, so an F64 value past
+ * float32's range counts) unless the file was opened to allow them, which logs a warning instead.
  */
 public final class SafeTensorsFile implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(SafeTensorsFile.class.getName());
+
     private final FileChannel channel;
     private final SafeTensorsHeader header;
+    private final boolean allowNonFinite;
 
-    private SafeTensorsFile(FileChannel channel, SafeTensorsHeader header) {
+    private SafeTensorsFile(FileChannel channel, SafeTensorsHeader header, boolean allowNonFinite) {
         this.channel = channel;
         this.header = header;
+        this.allowNonFinite = allowNonFinite;
     }
 
     /**
-     * Opens a file and validates its header.
+     * Opens a file and validates its header; its floating tensors must be finite.
      *
      * @throws ModelFileException when the file is not a valid safetensors file (the message says why)
      * @throws IOException        when it cannot be read
      */
     public static SafeTensorsFile open(Path path) throws IOException {
+        return open(path, false);
+    }
+
+    /**
+     * Opens a file and validates its header.
+     *
+     * @param allowNonFinite read floating tensors that hold NaN or infinities (with a logged warning naming the
+     *                       tensor) instead of refusing them
+     * @throws ModelFileException when the file is not a valid safetensors file (the message says why)
+     * @throws IOException        when it cannot be read
+     */
+    public static SafeTensorsFile open(Path path, boolean allowNonFinite) throws IOException {
         FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
         try {
-            return new SafeTensorsFile(ch, SafeTensorsHeader.read(ch, path.toString()));
+            return new SafeTensorsFile(ch, SafeTensorsHeader.read(ch, path.toString()), allowNonFinite);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
@@ -74,10 +94,19 @@ public final class SafeTensorsFile implements AutoCloseable {
 
     /**
      * Reads tensor {@code name} into a new {@code dtype} tensor on {@code backend} (see {@link #require}).
+     *
+     * @throws ModelFileException when it does not fit {@code dtype}, the heap has no room for it, or it holds a
+     *                            non-finite value that this file was not opened to allow
      */
     public Tensor read(String name, Backend backend, DType dtype) throws IOException {
         SafeTensorsHeader.Entry e = require(name, dtype);
-        ByteBuffer bytes = ByteBuffer.allocate(Math.toIntExact(e.end() - e.begin())).order(ByteOrder.LITTLE_ENDIAN);
+        long size = e.end() - e.begin();
+        String shortfall = dev.backprop.data.HeapBudget.shortfall(size + e.elements() * dtype.byteSize());
+        if (shortfall != null) {
+            throw new ModelFileException(header.file() + ": reading tensor '" + name + "' (" + size + " bytes) "
+                    + shortfall);
+        }
+        ByteBuffer bytes = ByteBuffer.allocate(Math.toIntExact(size)).order(ByteOrder.LITTLE_ENDIAN);
         SafeTensorsHeader.readFully(channel, bytes, header.dataStart() + e.begin(), header.file(),
                 "tensor '" + name + "'");
         bytes.flip();
@@ -99,6 +128,7 @@ public final class SafeTensorsFile implements AutoCloseable {
                         v[i] = (float) bytes.getDouble(8 * i);
                     }
                 }
+                checkFinite(e, NonFinite.count(v), NonFinite.first(v));
                 yield Tensor.of(backend, v, dims);
             }
             case FLOAT64 -> {
@@ -110,6 +140,7 @@ public final class SafeTensorsFile implements AutoCloseable {
                         v[i] = bytes.getFloat(4 * i);
                     }
                 }
+                checkFinite(e, NonFinite.count(v), NonFinite.first(v));
                 yield Tensor.of(backend, v, dims);
             }
         };
@@ -121,6 +152,69 @@ public final class SafeTensorsFile implements AutoCloseable {
             }
         }
         return t;
+    }
+
+    /** Refuses (or, when allowed, logs) a tensor with {@code count} non-finite values, the first at {@code first}. */
+    private void checkFinite(SafeTensorsHeader.Entry e, long count, NonFinite first) throws ModelFileException {
+        if (count == 0) {
+            return;
+        }
+        String what = header.file() + ": tensor '" + e.name() + "' holds " + count + " non-finite value"
+                + (count == 1 ? "" : "s") + " (the first, " + first.value() + ", at " + index(e.shape(), first.index())
+                + ")";
+        if (!allowNonFinite) {
+            throw new ModelFileException(what + ": the weights are corrupt or come from a diverged run; refusing "
+                    + "them (--allow-non-finite, or opening the file with allowNonFinite, loads them with a warning)");
+        }
+        LOG.warning(what + "; loaded anyway, as asked");
+    }
+
+    /** The multi-dimensional index of flat element {@code flat} in a row-major {@code shape}. */
+    private static String index(int[] shape, int flat) {
+        int[] idx = new int[shape.length];
+        int rest = flat;
+        for (int d = shape.length - 1; d >= 0; d--) {
+            idx[d] = rest % shape[d];
+            rest /= shape[d];
+        }
+        return Arrays.toString(idx);
+    }
+
+    /** The first non-finite element of an array: its flat index and value. */
+    private record NonFinite(int index, double value) {
+        static long count(float[] v) {
+            long c = 0;
+            for (float x : v) {
+                c += Float.isFinite(x) ? 0 : 1;
+            }
+            return c;
+        }
+
+        static long count(double[] v) {
+            long c = 0;
+            for (double x : v) {
+                c += Double.isFinite(x) ? 0 : 1;
+            }
+            return c;
+        }
+
+        static NonFinite first(float[] v) {
+            for (int i = 0; i < v.length; i++) {
+                if (!Float.isFinite(v[i])) {
+                    return new NonFinite(i, v[i]);
+                }
+            }
+            return null;
+        }
+
+        static NonFinite first(double[] v) {
+            for (int i = 0; i < v.length; i++) {
+                if (!Double.isFinite(v[i])) {
+                    return new NonFinite(i, v[i]);
+                }
+            }
+            return null;
+        }
     }
 
     @Override

@@ -7,7 +7,7 @@ import com.google.gson.JsonPrimitive;
 import dev.backprop.backend.DType;
 
 import java.io.IOException;
-import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -31,8 +31,14 @@ import java.util.Set;
  * the tensors tile the data exactly (no overlap, no gap, nothing after).
  */
 public final class SafeTensorsHeader {
-    /** The safetensors reference implementation's limit on the header length. */
-    public static final long MAX_HEADER_BYTES = 100_000_000;
+    /**
+     * The longest header read: 8 MiB, room for about 80,000 tensor entries, where a Backprop checkpoint needs 8
+     * per dense layer and its metadata a few kB (the reference implementation allows 100 MB, which takes over
+     * 512 MB of heap to parse).
+     */
+    public static final long MAX_HEADER_BYTES = 8L << 20;
+    /** Heap bytes that parsing one header byte may take at worst: the bytes, the text, Gson's copies of a string. */
+    private static final long PARSE_BYTES_PER_HEADER_BYTE = 8;
     /** Key of the metadata map in the header. */
     public static final String METADATA_KEY = "__metadata__";
     private static final Set<String> ENTRY_FIELDS = Set.of("dtype", "shape", "data_offsets");
@@ -105,6 +111,10 @@ public final class SafeTensorsHeader {
         }
         if (n < 2) {
             throw new ModelFileException(name + ": header length " + n + " cannot hold a JSON object");
+        }
+        String shortfall = dev.backprop.data.HeapBudget.shortfall(PARSE_BYTES_PER_HEADER_BYTE * n);
+        if (shortfall != null) {
+            throw new ModelFileException(name + ": parsing the " + n + "-byte header " + shortfall);
         }
         ByteBuffer hb = ByteBuffer.allocate((int) n);
         readFully(ch, hb, 8, name, "the header");
@@ -239,12 +249,12 @@ public final class SafeTensorsHeader {
     }
 
     private static long integer(String where, String field, JsonElement v, long max) throws ModelFileException {
-        BigDecimal b = v.isJsonPrimitive() && v.getAsJsonPrimitive().isNumber()
-                ? (BigDecimal) v.getAsJsonPrimitive().getAsNumber() : null;
-        if (b == null || b.scale() != 0) {
-            throw new ModelFileException(where + ": " + field + " must be a whole number, got " + v);
+        BigInteger b = StrictJson.integer(v);
+        if (b == null) {
+            throw new ModelFileException(where + ": " + field + " must be a whole number written with digits only, "
+                    + "got " + v);
         }
-        if (b.signum() < 0 || b.compareTo(BigDecimal.valueOf(max)) > 0) {
+        if (b.signum() < 0 || b.compareTo(BigInteger.valueOf(max)) > 0) {
             throw new ModelFileException(where + ": " + field + " = " + b + " is outside [0, " + max + "]");
         }
         return b.longValueExact();

@@ -40,7 +40,7 @@ public final class BinaryCrossEntropy implements Loss {
         Tensor y = LossSupport.targetLike(name(), p, target);
         Tensor value;
         try (Tensor one = Tensor.full(p.backend(), p.dtype(), 1.0);
-             Tensor logP = Elementwise.apply(UnaryOp.LOG, p);
+             Tensor logP = Elementwise.unary(UnaryOp.LOG, p);
              Tensor log1mP = Elementwise.binary(BinaryOp.SUB, one, p)) {
             Elementwise.unary(UnaryOp.CLAMP, LOG_FLOOR, Double.MAX_VALUE, logP, logP);
             Elementwise.unary(UnaryOp.LOG, 0, 0, log1mP, log1mP);

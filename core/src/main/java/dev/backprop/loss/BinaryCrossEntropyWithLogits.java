@@ -34,13 +34,13 @@ public final class BinaryCrossEntropyWithLogits implements Loss {
         Tensor y = LossSupport.targetLike(name(), z, target);
         Tensor value;
         try (Tensor one = Tensor.full(z.backend(), z.dtype(), 1.0);
-             Tensor soft = Elementwise.apply(UnaryOp.ABS, z)) {
+             Tensor soft = Elementwise.unary(UnaryOp.ABS, z)) {
             // ln(1 + e^{-|z|})
             Elementwise.unary(UnaryOp.NEG, 0, 0, soft, soft);
             Elementwise.unary(UnaryOp.EXP, 0, 0, soft, soft);
             Elementwise.binary(BinaryOp.ADD, soft, one, soft);
             Elementwise.unary(UnaryOp.LOG, 0, 0, soft, soft);
-            Tensor terms = Elementwise.apply(UnaryOp.RELU, z);
+            Tensor terms = Elementwise.unary(UnaryOp.RELU, z);
             try (Tensor yz = Elementwise.mul(y, z)) {
                 Elementwise.binary(BinaryOp.SUB, terms, yz, terms);
                 Elementwise.binary(BinaryOp.ADD, terms, soft, terms);
@@ -52,7 +52,7 @@ public final class BinaryCrossEntropyWithLogits implements Loss {
         }
         long count = z.size();
         return Tape.record(name(), value, (g, grads) -> {
-            Tensor dz = Elementwise.apply(UnaryOp.SIGMOID, z);
+            Tensor dz = Elementwise.unary(UnaryOp.SIGMOID, z);
             Elementwise.binary(BinaryOp.SUB, dz, y, dz);
             LossSupport.scaleByUpstream(dz, g, reduction, count);
             grads.give(0, dz);

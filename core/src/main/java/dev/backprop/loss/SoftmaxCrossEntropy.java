@@ -50,7 +50,7 @@ public final class SoftmaxCrossEntropy implements Loss {
         Tensor probs = Tensor.empty(z.backend(), z.dtype(), z.shape());
         Tensor value;
         try {
-            Softmax.crossEntropy(z, labels, losses, probs);
+            Softmax.softmaxCrossEntropy(z, labels, losses, probs);
             value = LossSupport.reduce(losses, reduction);
         } catch (RuntimeException e) {
             losses.close();
@@ -69,7 +69,7 @@ public final class SoftmaxCrossEntropy implements Loss {
                 Elementwise.binary(BinaryOp.MUL, g, perRow, perRow);
                 dz = Tensor.empty(g.backend(), g.dtype(), z.shape());
                 try {
-                    Softmax.crossEntropyBackward(probs, labels, perRow, dz);
+                    Softmax.softmaxCrossEntropyBackward(probs, labels, perRow, dz);
                 } catch (RuntimeException e) {
                     dz.close();
                     throw e;

@@ -164,7 +164,7 @@ public final class Predictor {
             }
             Tensor head = switch (task) {
                 case CLASSIFICATION -> Softmax.softmax(out);
-                case BINARY -> Elementwise.apply(UnaryOp.SIGMOID, out);
+                case BINARY -> Elementwise.unary(UnaryOp.SIGMOID, out);
                 case REGRESSION -> out;
             };
             return head.toFloatArray();

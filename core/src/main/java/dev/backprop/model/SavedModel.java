@@ -2,14 +2,13 @@ package dev.backprop.model;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
-import com.google.gson.JsonParser;
-import com.google.gson.JsonParseException;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
 import dev.backprop.io.Checkpoint;
 import dev.backprop.io.ModelFile;
 import dev.backprop.io.ModelFileException;
 import dev.backprop.io.SafeTensorsFile;
+import dev.backprop.io.StrictJson;
 import dev.backprop.nn.Layer;
 import dev.backprop.optim.LearningRateSchedule;
 import dev.backprop.optim.Optimizer;
@@ -131,9 +130,18 @@ public final class SavedModel {
     /**
      * Rebuilds the model a file (model file or checkpoint) describes, on {@code backend}, as FLOAT32.
      *
-     * @throws ModelFileException when the file is invalid, has no architecture, or names an unknown task
+     * @throws ModelFileException when the file is invalid, has no architecture, names an unknown task, or its
+     *                            parameters hold NaN or infinities
      */
     public static Loaded load(Path path, Backend backend) throws IOException {
+        return load(path, backend, false);
+    }
+
+    /**
+     * As {@link #load(Path, Backend)}; {@code allowNonFinite} loads parameters that hold NaN or infinities with a
+     * logged warning instead of refusing them.
+     */
+    public static Loaded load(Path path, Backend backend, boolean allowNonFinite) throws IOException {
         Map<String, String> meta = metadata(path);
         List<String> names = classNames(path, meta.get(CLASS_NAMES_KEY));
         Task stored = null;
@@ -143,8 +151,12 @@ public final class SavedModel {
             } catch (IllegalArgumentException e) {
                 throw new ModelFileException(path + ": metadata " + TASK_KEY + ": " + e.getMessage(), e);
             }
+            if (!stored.id().equals(meta.get(TASK_KEY))) {  // the command line's spelling is lenient, files are not
+                throw new ModelFileException(path + ": metadata " + TASK_KEY + " is '" + meta.get(TASK_KEY)
+                        + "', not a task as Backprop writes it ('" + stored.id() + "')");
+            }
         }
-        Layer model = ModelFile.load(path, backend, DType.FLOAT32);
+        Layer model = ModelFile.load(path, backend, DType.FLOAT32, allowNonFinite);
         Task task = stored != null ? stored : inferTask(model);
         return new Loaded(model, task, names, meta);
     }
@@ -164,23 +176,29 @@ public final class SavedModel {
         if (json == null) {
             return null;
         }
+        JsonElement e;
         try {
-            JsonElement e = JsonParser.parseString(json);
-            if (!e.isJsonArray()) {
-                throw new ModelFileException(path + ": metadata " + CLASS_NAMES_KEY + " must be a JSON array");
-            }
-            List<String> out = new ArrayList<>();
-            for (JsonElement x : e.getAsJsonArray()) {
-                if (!x.isJsonPrimitive() || !x.getAsJsonPrimitive().isString()) {
-                    throw new ModelFileException(path + ": metadata " + CLASS_NAMES_KEY + " must hold strings, got "
-                            + x);
-                }
-                out.add(x.getAsString());
-            }
-            return List.copyOf(out);
-        } catch (JsonParseException e) {
+            e = StrictJson.parse(json);
+        } catch (IOException x) {
             throw new ModelFileException(path + ": metadata " + CLASS_NAMES_KEY + " is not valid JSON: "
-                    + e.getMessage(), e);
+                    + x.getMessage(), x);
         }
+        if (!e.isJsonArray()) {
+            throw new ModelFileException(path + ": metadata " + CLASS_NAMES_KEY + " must be a JSON array");
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonElement x : e.getAsJsonArray()) {
+            if (!x.isJsonPrimitive() || !x.getAsJsonPrimitive().isString()) {
+                throw new ModelFileException(path + ": metadata " + CLASS_NAMES_KEY + " must hold strings, got " + x);
+            }
+            String name = x.getAsString();
+            if (name.chars().anyMatch(c -> c < 0x20 || (c >= 0x7f && c < 0xa0))) {
+                // They are printed to a terminal: a line break or an escape sequence there is an attack, not a name.
+                throw new ModelFileException(path + ": metadata " + CLASS_NAMES_KEY + ": class name " + out.size()
+                        + " holds control characters: " + x);
+            }
+            out.add(name);
+        }
+        return List.copyOf(out);
     }
 }

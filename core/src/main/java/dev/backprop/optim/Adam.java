@@ -64,7 +64,7 @@ public final class Adam extends Optimizer {
 
     @Override
     protected void update(String name, Variable param, long step) {
-        Updates.adam(param.value(), param.grad(), moments.get(name + ".exp_avg"), moments.get(name + ".exp_avg_sq"),
+        Updates.adamUpdate(param.value(), param.grad(), moments.get(name + ".exp_avg"), moments.get(name + ".exp_avg_sq"),
                 learningRate(), beta1, beta2, eps, weightDecay, decoupled, step);
     }
 

@@ -60,7 +60,7 @@ public final class Sgd extends Optimizer {
     @Override
     protected void update(String name, Variable param, long step) {
         Tensor v = momentum == 0 ? null : velocity.get(name + ".momentum_buffer");
-        Updates.sgd(param.value(), param.grad(), v, learningRate(), momentum, weightDecay, nesterov);
+        Updates.sgdUpdate(param.value(), param.grad(), v, learningRate(), momentum, weightDecay, nesterov);
     }
 
     @Override

@@ -30,15 +30,15 @@ public final class Elementwise {
     }
 
     /** A new tensor {@code op(x; p1, p2)}. */
-    public static Tensor apply(UnaryOp op, double p1, double p2, Tensor x) {
+    public static Tensor unary(UnaryOp op, double p1, double p2, Tensor x) {
         Checks.backendOf("unary " + op, x);
         Tensor out = Tensor.empty(x.backend(), x.dtype(), x.shape());
         return closeOnFailure(out, () -> unary(op, p1, p2, x, out));
     }
 
     /** A new tensor {@code op(x)} for ops without parameters. */
-    public static Tensor apply(UnaryOp op, Tensor x) {
-        return apply(op, 0, 0, x);
+    public static Tensor unary(UnaryOp op, Tensor x) {
+        return unary(op, 0, 0, x);
     }
 
     /** {@code dx = op'(x; p1, p2)·g}; {@code dx} may be {@code g} or {@code x}. */

@@ -12,7 +12,7 @@ public final class Softmax {
     }
 
     /** {@code out = softmax(x)} (or log-softmax) per row; {@code out} may be {@code x}. */
-    public static void softmax(boolean log, Tensor x, Tensor out) {
+    public static void softmaxRows(boolean log, Tensor x, Tensor out) {
         String name = log ? "logSoftmax" : "softmax";
         Backend be = Checks.backendOf(name, x, out);
         Checks.floating(name, x);
@@ -30,13 +30,13 @@ public final class Softmax {
     /** A new tensor {@code softmax(x)} per row. */
     public static Tensor softmax(Tensor x) {
         Tensor out = Tensor.empty(Checks.backendOf("softmax", x), x.dtype(), x.shape());
-        return Elementwise.closeOnFailure(out, () -> softmax(false, x, out));
+        return Elementwise.closeOnFailure(out, () -> softmaxRows(false, x, out));
     }
 
     /** A new tensor {@code log(softmax(x))} per row. */
     public static Tensor logSoftmax(Tensor x) {
         Tensor out = Tensor.empty(Checks.backendOf("logSoftmax", x), x.dtype(), x.shape());
-        return Elementwise.closeOnFailure(out, () -> softmax(true, x, out));
+        return Elementwise.closeOnFailure(out, () -> softmaxRows(true, x, out));
     }
 
     /**
@@ -44,7 +44,7 @@ public final class Softmax {
      * {@code [N]} and the probabilities {@code [N, K]} the backward pass needs. Labels outside
      * {@code [0, K)} give NaN losses (they are not read on the host here).
      */
-    public static void crossEntropy(Tensor logits, Tensor labels, Tensor losses, Tensor probs) {
+    public static void softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor losses, Tensor probs) {
         String name = "softmaxCrossEntropy";
         Backend be = Checks.backendOf(name, logits, labels, losses, probs);
         Checks.floating(name, logits);
@@ -76,7 +76,7 @@ public final class Softmax {
      * Fused backward: {@code dlogits = g[r]·(probs - onehot(labels))} with one upstream gradient per row in
      * {@code g} ({@code [N]}); {@code dlogits} may be {@code probs}.
      */
-    public static void crossEntropyBackward(Tensor probs, Tensor labels, Tensor g, Tensor dlogits) {
+    public static void softmaxCrossEntropyBackward(Tensor probs, Tensor labels, Tensor g, Tensor dlogits) {
         String name = "softmaxCrossEntropyBackward";
         Backend be = Checks.backendOf(name, probs, labels, g, dlogits);
         Checks.floating(name, probs);

@@ -12,7 +12,7 @@ public final class Updates {
     }
 
     /** SGD (with momentum when {@code velocity} is not null) on {@code param}, in place. */
-    public static void sgd(Tensor param, Tensor grad, Tensor velocity, double lr, double momentum,
+    public static void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, double lr, double momentum,
                            double weightDecay, boolean nesterov) {
         String name = "sgdUpdate";
         Backend be = Checks.backendOf(name, param, grad, velocity);
@@ -30,7 +30,7 @@ public final class Updates {
     }
 
     /** Adam ({@code decoupled=false}) or AdamW ({@code decoupled=true}) step number {@code step ≥ 1}. */
-    public static void adam(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2,
+    public static void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2,
                             double eps, double weightDecay, boolean decoupled, long step) {
         String name = "adamUpdate";
         Backend be = Checks.backendOf(name, param, grad, m, v);

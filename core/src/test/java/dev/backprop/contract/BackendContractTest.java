@@ -173,7 +173,7 @@ public abstract class BackendContractTest {
     @TestFactory
     @Covers("gemm")
     Stream<DynamicTest> gemm() {
-        return GemmCases.cases(oracle);
+        return GemmCases.gemm(oracle);
     }
 
     @TestFactory
@@ -191,13 +191,13 @@ public abstract class BackendContractTest {
     @TestFactory
     @Covers("unary")
     Stream<DynamicTest> unary() {
-        return UnaryCases.forward(oracle);
+        return UnaryCases.unary(oracle);
     }
 
     @TestFactory
     @Covers("unaryBackward")
     Stream<DynamicTest> unaryBackward() {
-        return UnaryCases.backward(oracle);
+        return UnaryCases.unaryBackward(oracle);
     }
 
     @TestFactory
@@ -221,37 +221,37 @@ public abstract class BackendContractTest {
     @TestFactory
     @Covers("argmaxRows")
     Stream<DynamicTest> argmaxRows() {
-        return ReductionCases.argmax(oracle);
+        return ReductionCases.argmaxRows(oracle);
     }
 
     @TestFactory
     @Covers("softmaxRows")
     Stream<DynamicTest> softmaxRows() {
-        return SoftmaxCases.softmax(oracle);
+        return SoftmaxCases.softmaxRows(oracle);
     }
 
     @TestFactory
     @Covers("softmaxCrossEntropy")
     Stream<DynamicTest> softmaxCrossEntropy() {
-        return SoftmaxCases.crossEntropy(oracle);
+        return SoftmaxCases.softmaxCrossEntropy(oracle);
     }
 
     @TestFactory
     @Covers("softmaxCrossEntropyBackward")
     Stream<DynamicTest> softmaxCrossEntropyBackward() {
-        return SoftmaxCases.crossEntropyBackward(oracle);
+        return SoftmaxCases.softmaxCrossEntropyBackward(oracle);
     }
 
     @TestFactory
     @Covers("sgdUpdate")
     Stream<DynamicTest> sgdUpdate() {
-        return UpdateCases.sgd(oracle);
+        return UpdateCases.sgdUpdate(oracle);
     }
 
     @TestFactory
     @Covers("adamUpdate")
     Stream<DynamicTest> adamUpdate() {
-        return UpdateCases.adam(oracle);
+        return UpdateCases.adamUpdate(oracle);
     }
 
     @TestFactory

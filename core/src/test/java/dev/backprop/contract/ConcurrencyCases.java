@@ -81,7 +81,7 @@ final class ConcurrencyCases {
             Tensor absZ = o.truth(DType.FLOAT32, Inputs.abs(z), ROWS, COLS);
             return new Expected(x, z, h.toDoubles(), terms.toDoubles(), Softmax.softmax(rz).toDoubles(),
                     Reductions.sumPerColumn(rz).toDoubles(), Reductions.sumPerColumn(absZ).toDoubles(),
-                    Elementwise.apply(UnaryOp.RELU, rz).toDoubles());
+                    Elementwise.unary(UnaryOp.RELU, rz).toDoubles());
         }
     }
 
@@ -102,7 +102,7 @@ final class ConcurrencyCases {
                 Tolerance.elementwise(what + " softmax", DType.FLOAT32, e.softmax, Softmax.softmax(z).toDoubles());
                 Tolerance.bounded(what + " column sums", DType.FLOAT32, e.colSums,
                         Reductions.sumPerColumn(z).toDoubles(), e.colTerms);
-                Tolerance.exact(what + " relu", e.relu, Elementwise.apply(UnaryOp.RELU, z).toDoubles());
+                Tolerance.exact(what + " relu", e.relu, Elementwise.unary(UnaryOp.RELU, z).toDoubles());
             }
         }
     }

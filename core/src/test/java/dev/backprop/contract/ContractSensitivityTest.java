@@ -36,25 +36,25 @@ class ContractSensitivityTest {
 
     private static final Fault[] FAULTS = {
             new Fault("gemm reads C when beta == 0", "gemm",
-                    a -> (double) a[12] == 0 ? set(a, 12, Double.MIN_VALUE) : a, GemmCases::cases),
-            new Fault("gemm alpha slightly off", "gemm", a -> set(a, 5, (double) a[5] * (1 + 3e-5)), GemmCases::cases),
+                    a -> (double) a[12] == 0 ? set(a, 12, Double.MIN_VALUE) : a, GemmCases::gemm),
+            new Fault("gemm alpha slightly off", "gemm", a -> set(a, 5, (double) a[5] * (1 + 3e-5)), GemmCases::gemm),
             new Fault("gemm ignores C's offset", "gemm", a -> set(a, 14, 0L),
-                    GemmCases::cases),
+                    GemmCases::gemm),
             new Fault("relu'(0) = 1", "unaryBackward", a -> a[0] == UnaryOp.RELU
-                    ? set(set(set(a, 0, UnaryOp.CLAMP), 1, 0.0), 2, Double.POSITIVE_INFINITY) : a, UnaryCases::backward),
+                    ? set(set(set(a, 0, UnaryOp.CLAMP), 1, 0.0), 2, Double.POSITIVE_INFINITY) : a, UnaryCases::unaryBackward),
             new Fault("binary ignores b's offset", "binary", a -> set(a, 7, 0L), BinaryCases::binary),
             new Fault("axpby reads y when beta == 0", "axpby",
                     a -> (double) a[4] == 0 ? set(a, 4, Double.MIN_VALUE) : a, BinaryCases::axpby),
             new Fault("MEAN computed as SUM", "reduce", a -> a[0] == ReduceOp.MEAN ? set(a, 0, ReduceOp.SUM) : a,
                     ReductionCases::reduce),
-            new Fault("log flag ignored", "softmaxRows", a -> set(a, 0, false), SoftmaxCases::softmax),
+            new Fault("log flag ignored", "softmaxRows", a -> set(a, 0, false), SoftmaxCases::softmaxRows),
             new Fault("copy writes one element too many", "copy", a -> set(a, 4, (long) a[4] + 1), TransferCases::copy),
             new Fault("fill ignores its offset", "fill", a -> set(a, 1, 0L), TransferCases::fill),
-            new Fault("sgd drops weight decay", "sgdUpdate", a -> set(a, 9, 0.0), UpdateCases::sgd),
+            new Fault("sgd drops weight decay", "sgdUpdate", a -> set(a, 9, 0.0), UpdateCases::sgdUpdate),
             new Fault("adam narrows beta2 to float first", "adamUpdate", a -> set(a, 11, (double) (float) (double) a[11]),
-                    UpdateCases::adam),
+                    UpdateCases::adamUpdate),
             new Fault("argmaxRows skips the last column", "argmaxRows", a -> (int) a[1] > 1 ? set(a, 1, (int) a[1] - 1) : a,
-                    ReductionCases::argmax),
+                    ReductionCases::argmaxRows),
     };
 
     /** The reference with {@code fault} planted in one method. */

@@ -42,7 +42,7 @@ final class GemmCases {
         }
     }
 
-    static Stream<DynamicTest> cases(Oracle o) {
+    static Stream<DynamicTest> gemm(Oracle o) {
         List<Spec> specs = new ArrayList<>();
         for (DType dt : o.floating()) {
             for (int s = 0; s < SHAPES.length; s++) {

@@ -108,7 +108,7 @@ final class MemoryCases {
         assertDoesNotThrow(t::close, "closing a tensor of a closed backend is harmless");
         assertThrows(IllegalStateException.class, () -> be.allocate(DType.FLOAT32, 4), "allocate after close");
         assertThrows(IllegalStateException.class, () -> be.fill(raw, 0, 1, 0), "an op after close");
-        assertThrows(ClosedTensorException.class, () -> Elementwise.apply(UnaryOp.RELU, view), "facade op on a tensor "
+        assertThrows(ClosedTensorException.class, () -> Elementwise.unary(UnaryOp.RELU, view), "facade op on a tensor "
                 + "of a closed backend");
     }
 
@@ -147,14 +147,14 @@ final class MemoryCases {
                 try (Scope scope = Scope.open()) {
                     Tensor x = Tensor.of(be, data, 16, 16);
                     Tensor h = MatMul.matmul(x, w);
-                    Tensor r = Elementwise.apply(UnaryOp.RELU, h);
+                    Tensor r = Elementwise.unary(UnaryOp.RELU, h);
                     Tensor s = Elementwise.binary(BinaryOp.ADD, r, x);
                     Elementwise.axpy(0.5, s, r);
                     Reductions.sumPerColumn(r);
                     Tensor p = Softmax.softmax(r);
                     Reductions.argmaxRows(p);
                     Tensor pt = Elementwise.transpose(p);
-                    Updates.sgd(pt, s, velocity, 1e-3, 0.9, 0, false);
+                    Updates.sgdUpdate(pt, s, velocity, 1e-3, 0.9, 0, false);
                     if (done + 10 >= ops) {
                         result[0] = Reductions.sum(p.rows(0, 1)).item();
                     }

@@ -271,39 +271,39 @@ final class OpErrorCases {
             Tensor x1 = t(b, f, 3, 4);
             return new Rejections.Call(() -> Reductions.argmaxRows(x1, out), out);
         }, "[4]", "[3, 4]"));
-        c.add(rejects("softmax output of another shape", be, SHAPE, b -> {
+        c.add(rejects("softmaxRows output of another shape", be, SHAPE, b -> {
             Tensor out = t(b, f, 4, 3);
             Tensor x1 = t(b, f, 3, 4);
-            return new Rejections.Call(() -> Softmax.softmax(false, x1, out), out);
+            return new Rejections.Call(() -> Softmax.softmaxRows(false, x1, out), out);
         }, "[3, 4]", "[4, 3]"));
-        c.add(rejects("crossEntropy FLOAT32 labels", be, DTYPE, b -> {
+        c.add(rejects("softmaxCrossEntropy FLOAT32 labels", be, DTYPE, b -> {
             Tensor losses = t(b, f, 3);
             Tensor x1 = t(b, f, 3, 4);
             Tensor x2 = t(b, f, 3);
             Tensor x3 = t(b, f, 3, 4);
-            return new Rejections.Call(() -> Softmax.crossEntropy(x1, x2, losses, x3), losses);
+            return new Rejections.Call(() -> Softmax.softmaxCrossEntropy(x1, x2, losses, x3), losses);
         }, "INT32"));
-        c.add(rejects("crossEntropy labels of the wrong length", be, SHAPE, b -> {
+        c.add(rejects("softmaxCrossEntropy labels of the wrong length", be, SHAPE, b -> {
             Tensor losses = t(b, f, 128);
             Tensor x1 = t(b, f, 128, 10);
             Tensor x2 = t(b, i, 127);
             Tensor x3 = t(b, f, 128, 10);
-            return new Rejections.Call(() -> Softmax.crossEntropy(x1, x2, losses,
+            return new Rejections.Call(() -> Softmax.softmaxCrossEntropy(x1, x2, losses,
                     x3), losses);
         }, "[128, 10]", "[127]"));
-        c.add(rejects("crossEntropy probs of another shape", be, SHAPE, b -> {
+        c.add(rejects("softmaxCrossEntropy probs of another shape", be, SHAPE, b -> {
             Tensor probs = t(b, f, 3, 5);
             Tensor x1 = t(b, f, 3, 4);
             Tensor x2 = t(b, i, 3);
             Tensor x3 = t(b, f, 3);
-            return new Rejections.Call(() -> Softmax.crossEntropy(x1, x2, x3, probs), probs);
+            return new Rejections.Call(() -> Softmax.softmaxCrossEntropy(x1, x2, x3, probs), probs);
         }, "[3, 4]", "[3, 5]"));
-        c.add(rejects("crossEntropyBackward gradient of the wrong length", be, SHAPE, b -> {
+        c.add(rejects("softmaxCrossEntropyBackward gradient of the wrong length", be, SHAPE, b -> {
             Tensor out = t(b, f, 3, 4);
             Tensor x1 = t(b, f, 3, 4);
             Tensor x2 = t(b, i, 3);
             Tensor x3 = t(b, f, 4);
-            return new Rejections.Call(() -> Softmax.crossEntropyBackward(x1, x2, x3, out), out);
+            return new Rejections.Call(() -> Softmax.softmaxCrossEntropyBackward(x1, x2, x3, out), out);
         }, "[3, 4]", "[4]"));
         return c.stream();
     }
@@ -312,52 +312,52 @@ final class OpErrorCases {
         Backend be = o.backend();
         DType f = DType.FLOAT32, i = DType.INT32;
         List<DynamicTest> c = new ArrayList<>();
-        c.add(rejects("sgd gradient of another size", be, SHAPE, b -> {
+        c.add(rejects("sgdUpdate gradient of another size", be, SHAPE, b -> {
             Tensor p = t(b, f, 10);
             Tensor x1 = t(b, f, 11);
-            return new Rejections.Call(() -> Updates.sgd(p, x1, null, 0.1, 0, 0, false), p);
+            return new Rejections.Call(() -> Updates.sgdUpdate(p, x1, null, 0.1, 0, 0, false), p);
         }, "[10]", "[11]"));
-        c.add(rejects("sgd momentum without velocity", be, ARG, b -> {
+        c.add(rejects("sgdUpdate momentum without velocity", be, ARG, b -> {
             Tensor p = t(b, f, 10);
             Tensor x1 = t(b, f, 10);
-            return new Rejections.Call(() -> Updates.sgd(p, x1, null, 0.1, 0.9, 0, false), p);
+            return new Rejections.Call(() -> Updates.sgdUpdate(p, x1, null, 0.1, 0.9, 0, false), p);
         }, "velocity"));
-        c.add(rejects("sgd gradient aliasing the parameter", be, ARG, b -> {
+        c.add(rejects("sgdUpdate gradient aliasing the parameter", be, ARG, b -> {
             Tensor p = t(b, f, 10);
-            return new Rejections.Call(() -> Updates.sgd(p, p, null, 0.1, 0, 0, false), p);
+            return new Rejections.Call(() -> Updates.sgdUpdate(p, p, null, 0.1, 0, 0, false), p);
         }, "overlaps"));
-        c.add(rejects("sgd INT32 parameter", be, DTYPE, b -> {
+        c.add(rejects("sgdUpdate INT32 parameter", be, DTYPE, b -> {
             Tensor p = t(b, i, 10);
             Tensor x1 = t(b, i, 10);
-            return new Rejections.Call(() -> Updates.sgd(p, x1, null, 0.1, 0, 0, false), p);
+            return new Rejections.Call(() -> Updates.sgdUpdate(p, x1, null, 0.1, 0, 0, false), p);
         }, "INT32"));
-        c.add(rejects("adam step 0", be, ARG, b -> {
+        c.add(rejects("adamUpdate step 0", be, ARG, b -> {
             Tensor p = t(b, f, 10);
             Tensor x1 = t(b, f, 10);
             Tensor x2 = t(b, f, 10);
             Tensor x3 = t(b, f, 10);
-            return new Rejections.Call(() -> Updates.adam(p, x1, x2, x3, 1e-3, 0.9, 0.999,
+            return new Rejections.Call(() -> Updates.adamUpdate(p, x1, x2, x3, 1e-3, 0.9, 0.999,
                     1e-8, 0, false, 0), p);
         }, "step"));
-        c.add(rejects("adam beta2 = 1", be, ARG, b -> {
+        c.add(rejects("adamUpdate beta2 = 1", be, ARG, b -> {
             Tensor p = t(b, f, 10);
             Tensor x1 = t(b, f, 10);
             Tensor x2 = t(b, f, 10);
             Tensor x3 = t(b, f, 10);
-            return new Rejections.Call(() -> Updates.adam(p, x1, x2, x3, 1e-3, 0.9, 1.0,
+            return new Rejections.Call(() -> Updates.adamUpdate(p, x1, x2, x3, 1e-3, 0.9, 1.0,
                     1e-8, 0, false, 1), p);
         }, "betas"));
-        c.add(rejects("adam m aliasing v", be, ARG, b -> {
+        c.add(rejects("adamUpdate m aliasing v", be, ARG, b -> {
             Tensor p = t(b, f, 10), m = t(b, f, 10);
             Tensor x1 = t(b, f, 10);
-            return new Rejections.Call(() -> Updates.adam(p, x1, m, m, 1e-3, 0.9, 0.999, 1e-8, 0, false, 1), p);
+            return new Rejections.Call(() -> Updates.adamUpdate(p, x1, m, m, 1e-3, 0.9, 0.999, 1e-8, 0, false, 1), p);
         }, "overlaps"));
-        c.add(rejects("adam state of another size", be, SHAPE, b -> {
+        c.add(rejects("adamUpdate state of another size", be, SHAPE, b -> {
             Tensor p = t(b, f, 2, 5);
             Tensor x1 = t(b, f, 2, 5);
             Tensor x2 = t(b, f, 2, 5);
             Tensor x3 = t(b, f, 9);
-            return new Rejections.Call(() -> Updates.adam(p, x1, x2, x3, 1e-3, 0.9, 0.999,
+            return new Rejections.Call(() -> Updates.adamUpdate(p, x1, x2, x3, 1e-3, 0.9, 0.999,
                     1e-8, 0, true, 1), p);
         }, "[2, 5]", "[9]"));
         return c.stream();

@@ -63,7 +63,7 @@ final class ReductionCases {
         }
     }
 
-    static Stream<DynamicTest> argmax(Oracle o) {
+    static Stream<DynamicTest> argmaxRows(Oracle o) {
         List<DynamicTest> tests = new ArrayList<>();
         for (DType dt : o.floating()) {
             tests.add(dynamicTest("argmaxRows " + dt + " random", () -> argmaxCase(o, dt, false)));

@@ -37,11 +37,11 @@ final class SoftmaxCases {
         return x;
     }
 
-    static Stream<DynamicTest> softmax(Oracle o) {
+    static Stream<DynamicTest> softmaxRows(Oracle o) {
         List<DynamicTest> tests = new ArrayList<>();
         for (DType dt : o.floating()) {
             for (boolean log : new boolean[] {false, true}) {
-                String name = (log ? "logSoftmax " : "softmax ") + dt;
+                String name = "softmaxRows " + (log ? "log " : "") + dt;
                 tests.add(dynamicTest(name, () -> softmaxCase(o, dt, log, false)));
                 tests.add(dynamicTest(name + " in place", () -> softmaxCase(o, dt, log, true)));
             }
@@ -52,13 +52,13 @@ final class SoftmaxCases {
     private static void softmaxCase(Oracle o, DType dt, boolean log, boolean inPlace) {
         for (int s = 0; s < SHAPES.length; s++) {
             int rows = SHAPES[s][0], cols = SHAPES[s][1];
-            String what = (log ? "logSoftmax " : "softmax ") + dt + " [" + rows + ", " + cols + "]"
+            String what = "softmaxRows " + (log ? "log " : "") + dt + " [" + rows + ", " + cols + "]"
                     + (inPlace ? " in place" : "");
             double[] x = logits(41L * s, rows, cols, dt);
             try (Scope scope = Scope.open()) {
                 Oracle.Placed px = o.placed(dt, x, s % 3, rows, cols);
                 Oracle.Placed out = inPlace ? px : o.output(dt, 1, rows, cols);
-                Softmax.softmax(log, px.view(), out.view());
+                Softmax.softmaxRows(log, px.view(), out.view());
                 double[] got = out.read(what);
                 Tensor rx = o.truth(dt, x, rows, cols);
                 double[] want = (log ? Softmax.logSoftmax(rx) : Softmax.softmax(rx)).toDoubles();
@@ -67,7 +67,7 @@ final class SoftmaxCases {
         }
     }
 
-    static Stream<DynamicTest> crossEntropy(Oracle o) {
+    static Stream<DynamicTest> softmaxCrossEntropy(Oracle o) {
         List<DynamicTest> tests = new ArrayList<>();
         for (DType dt : o.floating()) {
             tests.add(dynamicTest("softmaxCrossEntropy " + dt, () -> forwardCase(o, dt, false, false)));
@@ -98,19 +98,19 @@ final class SoftmaxCases {
                 Oracle.Placed pl = o.placed(DType.INT32, l, (s + 1) % 3, rows);
                 Oracle.Placed losses = o.output(dt, 2, rows);
                 Oracle.Placed probs = inPlace ? pz : o.output(dt, s % 2, rows, cols);
-                Softmax.crossEntropy(pz.view(), pl.view(), losses.view(), probs.view());
+                Softmax.softmaxCrossEntropy(pz.view(), pl.view(), losses.view(), probs.view());
                 double[] gotLoss = losses.read(what + " losses");
                 double[] gotProbs = probs.read(what + " probs");
                 Tensor rz = o.truth(dt, z, rows, cols), rl = o.truth(DType.INT32, l, rows);
                 Tensor rLoss = Tensor.empty(o.reference(), rz.dtype(), rows), rProbs = Tensor.empty(o.reference(), rz.dtype(), rz.shape());
-                Softmax.crossEntropy(rz, rl, rLoss, rProbs);
+                Softmax.softmaxCrossEntropy(rz, rl, rLoss, rProbs);
                 Tolerance.elementwise(what + " losses", dt, rLoss.toDoubles(), gotLoss);
                 Tolerance.elementwise(what + " probs", dt, rProbs.toDoubles(), gotProbs);
             }
         }
     }
 
-    static Stream<DynamicTest> crossEntropyBackward(Oracle o) {
+    static Stream<DynamicTest> softmaxCrossEntropyBackward(Oracle o) {
         List<DynamicTest> tests = new ArrayList<>();
         for (DType dt : o.floating()) {
             tests.add(dynamicTest("softmaxCrossEntropyBackward " + dt, () -> backwardCase(o, dt, false)));
@@ -133,10 +133,10 @@ final class SoftmaxCases {
                 Oracle.Placed pl = o.placed(DType.INT32, l, (s + 2) % 3, rows);
                 Oracle.Placed pg = o.placed(dt, g, 1, rows);
                 Oracle.Placed out = inPlace ? pp : o.output(dt, s % 2, rows, cols);
-                Softmax.crossEntropyBackward(pp.view(), pl.view(), pg.view(), out.view());
+                Softmax.softmaxCrossEntropyBackward(pp.view(), pl.view(), pg.view(), out.view());
                 double[] got = out.read(what);
                 Tensor rp = o.truth(dt, p, rows, cols), rdz = Tensor.empty(o.reference(), rp.dtype(), rp.shape());
-                Softmax.crossEntropyBackward(rp, o.truth(DType.INT32, l, rows), o.truth(dt, g, rows), rdz);
+                Softmax.softmaxCrossEntropyBackward(rp, o.truth(DType.INT32, l, rows), o.truth(dt, g, rows), rdz);
                 Tolerance.elementwise(what, dt, rdz.toDoubles(), got);
             }
         }

@@ -70,7 +70,7 @@ final class UnaryCases {
         return x;
     }
 
-    static Stream<DynamicTest> forward(Oracle o) {
+    static Stream<DynamicTest> unary(Oracle o) {
         List<DynamicTest> tests = new ArrayList<>();
         for (DType dt : o.floating()) {
             for (Variant v : variants()) {
@@ -81,7 +81,7 @@ final class UnaryCases {
         return tests.stream();
     }
 
-    static Stream<DynamicTest> backward(Oracle o) {
+    static Stream<DynamicTest> unaryBackward(Oracle o) {
         List<DynamicTest> tests = new ArrayList<>();
         for (DType dt : o.floating()) {
             for (Variant v : variants()) {
@@ -106,7 +106,7 @@ final class UnaryCases {
                 Elementwise.unary(v.op, v.p1, v.p2, px.view(), out.view());
                 double[] got = out.read(what);
                 Tensor rx = o.truth(dt, x, n);
-                double[] want = Elementwise.apply(v.op, v.p1, v.p2, rx).toDoubles();
+                double[] want = Elementwise.unary(v.op, v.p1, v.p2, rx).toDoubles();
                 compare(what, v.op, dt, want, got);
             }
         }

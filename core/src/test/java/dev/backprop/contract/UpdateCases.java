@@ -28,7 +28,7 @@ final class UpdateCases {
             {0.1, 0, 0, 0, 0}, {0.05, 0, 0.01, 0, 0}, {0.1, 0.9, 0, 0, 1}, {0.01, 0.9, 5e-4, 1, 1}, {0.3, 0, 0.1, 0, 1},
     };
 
-    static Stream<DynamicTest> sgd(Oracle o) {
+    static Stream<DynamicTest> sgdUpdate(Oracle o) {
         List<DynamicTest> tests = new ArrayList<>();
         for (DType dt : o.floating()) {
             for (double[] c : SGD) {
@@ -51,10 +51,10 @@ final class UpdateCases {
             try (Scope scope = Scope.open()) {
                 Oracle.Placed p = o.placed(dt, theta, s % 3, n), g = o.placed(dt, grad, (s + 1) % 3, n);
                 Oracle.Placed v = withVelocity ? o.placed(dt, vel, (s + 2) % 3, n) : null;
-                Updates.sgd(p.view(), g.view(), v == null ? null : v.view(), c[0], c[1], c[2], c[3] == 1);
+                Updates.sgdUpdate(p.view(), g.view(), v == null ? null : v.view(), c[0], c[1], c[2], c[3] == 1);
                 Tensor rp = o.truth(dt, theta, n), rg = o.truth(dt, grad, n);
                 Tensor rv = withVelocity ? o.truth(dt, vel, n) : null;
-                Updates.sgd(rp, rg, rv, c[0], c[1], c[2], c[3] == 1);
+                Updates.sgdUpdate(rp, rg, rv, c[0], c[1], c[2], c[3] == 1);
                 Tolerance.elementwise(what + " param", dt, rp.toDoubles(), p.read(what + " param"));
                 Tolerance.exact(what + " grad unchanged", grad, g.read(what + " grad"));
                 if (withVelocity) {
@@ -70,7 +70,7 @@ final class UpdateCases {
             {1e-2, 0.9, 0.999, 1e-8, 0.01, 1, 7}, {1e-3, 0, 0.5, 1e-3, 0, 0, 3},
     };
 
-    static Stream<DynamicTest> adam(Oracle o) {
+    static Stream<DynamicTest> adamUpdate(Oracle o) {
         List<DynamicTest> tests = new ArrayList<>();
         for (DType dt : o.floating()) {
             for (double[] c : ADAM) {
@@ -95,9 +95,9 @@ final class UpdateCases {
             try (Scope scope = Scope.open()) {
                 Oracle.Placed pp = o.placed(dt, theta, s % 3, n), pg = o.placed(dt, grad, (s + 1) % 3, n);
                 Oracle.Placed pm = o.placed(dt, m, (s + 2) % 3, n), pv = o.placed(dt, v, 1, n);
-                Updates.adam(pp.view(), pg.view(), pm.view(), pv.view(), c[0], c[1], c[2], c[3], c[4], c[5] == 1, step);
+                Updates.adamUpdate(pp.view(), pg.view(), pm.view(), pv.view(), c[0], c[1], c[2], c[3], c[4], c[5] == 1, step);
                 Tensor rp = o.truth(dt, theta, n), rm = o.truth(dt, m, n), rv = o.truth(dt, v, n);
-                Updates.adam(rp, o.truth(dt, grad, n), rm, rv, c[0], c[1], c[2], c[3], c[4], c[5] == 1, step);
+                Updates.adamUpdate(rp, o.truth(dt, grad, n), rm, rv, c[0], c[1], c[2], c[3], c[4], c[5] == 1, step);
                 Tolerance.elementwise(what + " param", dt, rp.toDoubles(), pp.read(what + " param"));
                 Tolerance.elementwise(what + " m", dt, rm.toDoubles(), pm.read(what + " m"));
                 Tolerance.elementwise(what + " v", dt, rv.toDoubles(), pv.read(what + " v"));

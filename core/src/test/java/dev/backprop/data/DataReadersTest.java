@@ -1,15 +1,13 @@
 package dev.backprop.data;
 
+import dev.backprop.testing.FileBytes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
-import java.util.zip.GZIPOutputStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -20,30 +18,6 @@ class DataReadersTest {
     @TempDir
     Path dir;
 
-    static byte[] idx(int[] dims, byte[] data) {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        b.write(0);
-        b.write(0);
-        b.write(8);
-        b.write(dims.length);
-        for (int d : dims) {
-            b.write(d >>> 24);
-            b.write(d >>> 16);
-            b.write(d >>> 8);
-            b.write(d);
-        }
-        b.writeBytes(data);
-        return b.toByteArray();
-    }
-
-    static byte[] gzip(byte[] raw) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        try (OutputStream o = new GZIPOutputStream(b)) {
-            o.write(raw);
-        }
-        return b.toByteArray();
-    }
-
     private void writeSplit(String prefix, int n, boolean gz, int labelMax) throws IOException {
         byte[] px = new byte[n * 4];
         new Random(1).nextBytes(px);
@@ -51,9 +25,9 @@ class DataReadersTest {
         for (int i = 0; i < n; i++) {
             lb[i] = (byte) (i % labelMax);
         }
-        byte[] im = idx(new int[] {n, 2, 2}, px), la = idx(new int[] {n}, lb);
-        Files.write(dir.resolve(prefix + "-images-idx3-ubyte" + (gz ? ".gz" : "")), gz ? gzip(im) : im);
-        Files.write(dir.resolve(prefix + "-labels-idx1-ubyte" + (gz ? ".gz" : "")), gz ? gzip(la) : la);
+        byte[] im = FileBytes.idx(new int[] {n, 2, 2}, px), la = FileBytes.idx(new int[] {n}, lb);
+        Files.write(dir.resolve(prefix + "-images-idx3-ubyte" + (gz ? ".gz" : "")), gz ? FileBytes.gzip(im) : im);
+        Files.write(dir.resolve(prefix + "-labels-idx1-ubyte" + (gz ? ".gz" : "")), gz ? FileBytes.gzip(la) : la);
     }
 
     @Test
@@ -77,11 +51,11 @@ class DataReadersTest {
         assertTrue(assertThrows(DataFormatException.class, () -> IdxFile.read(bad)).getMessage().contains("magic"));
 
         Path trunc = dir.resolve("trunc");
-        Files.write(trunc, idx(new int[] {10, 2}, new byte[7]));
+        Files.write(trunc, FileBytes.idx(new int[] {10, 2}, new byte[7]));
         assertTrue(assertThrows(DataFormatException.class, () -> IdxFile.read(trunc)).getMessage().contains("truncated"));
 
         Path gzTrunc = dir.resolve("gztrunc");
-        byte[] g = gzip(idx(new int[] {100}, new byte[100]));
+        byte[] g = FileBytes.gzip(FileBytes.idx(new int[] {100}, new byte[100]));
         Files.write(gzTrunc, java.util.Arrays.copyOf(g, g.length - 12));
         assertThrows(DataFormatException.class, () -> IdxFile.read(gzTrunc));
 

@@ -9,6 +9,7 @@ import dev.backprop.backend.DType;
 import dev.backprop.backend.DeviceInfo;
 import dev.backprop.backend.DeviceOutOfMemoryException;
 import dev.backprop.backend.DeviceType;
+import dev.backprop.backend.HostArray;
 import dev.backprop.backend.MemoryStats;
 import dev.backprop.backend.ReduceAxis;
 import dev.backprop.backend.ReduceOp;
@@ -30,10 +31,14 @@ import java.util.Set;
  * buffers, dtypes as the op needs), so a facade that forgets a check fails loudly here instead of giving a
  * wrong answer. Every method is {@code synchronized}: the backend is thread-safe. It is not registered with
  * {@link java.util.ServiceLoader}; tests create it with {@code new ReferenceBackend()}.
+ *
+ * <p>It does not extend {@link dev.backprop.backend.base.BaseBackend}, though that is only plumbing: the contract
+ * tests compare every real backend, skeleton included, against it, so it shares nothing with them but the SPI.
  */
 public final class ReferenceBackend implements Backend {
     private final Set<ReferenceBuffer> live = Collections.newSetFromMap(new IdentityHashMap<>());
     private long liveBytes;
+    private long peakBytes;
     private boolean closed;
 
     /** A fresh, empty reference backend. */
@@ -76,6 +81,7 @@ public final class ReferenceBackend implements Backend {
         }
         live.add(buffer);
         liveBytes += elements * dtype.byteSize();
+        peakBytes = Math.max(peakBytes, liveBytes);
         return buffer;
     }
 
@@ -92,50 +98,27 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public synchronized void upload(float[] src, int srcOffset, Buffer dst, long dstOffset, int length) {
-        ReferenceBuffer d = range(dst, dstOffset, length, DType.FLOAT32);
-        for (int i = 0; i < length; i++) {
-            d.data[(int) dstOffset + i] = src[srcOffset + i];
+    public synchronized void upload(HostArray src, Buffer dst, long dstOffset) {
+        ReferenceBuffer d = range(dst, dstOffset, src.length(), src.dtype());
+        for (int i = 0; i < src.length(); i++) {
+            d.data[(int) dstOffset + i] = switch (src.dtype()) {
+                case FLOAT32 -> ((float[]) src.array())[src.offset() + i];
+                case FLOAT64 -> ((double[]) src.array())[src.offset() + i];
+                case INT32 -> ((int[]) src.array())[src.offset() + i];
+            };
         }
     }
 
     @Override
-    public synchronized void upload(double[] src, int srcOffset, Buffer dst, long dstOffset, int length) {
-        ReferenceBuffer d = range(dst, dstOffset, length, DType.FLOAT64);
-        for (int i = 0; i < length; i++) {
-            d.data[(int) dstOffset + i] = src[srcOffset + i];
-        }
-    }
-
-    @Override
-    public synchronized void upload(int[] src, int srcOffset, Buffer dst, long dstOffset, int length) {
-        ReferenceBuffer d = range(dst, dstOffset, length, DType.INT32);
-        for (int i = 0; i < length; i++) {
-            d.data[(int) dstOffset + i] = src[srcOffset + i];
-        }
-    }
-
-    @Override
-    public synchronized void download(Buffer src, long srcOffset, float[] dst, int dstOffset, int length) {
-        ReferenceBuffer s = range(src, srcOffset, length, DType.FLOAT32);
-        for (int i = 0; i < length; i++) {
-            dst[dstOffset + i] = (float) s.data[(int) srcOffset + i];
-        }
-    }
-
-    @Override
-    public synchronized void download(Buffer src, long srcOffset, double[] dst, int dstOffset, int length) {
-        ReferenceBuffer s = range(src, srcOffset, length, DType.FLOAT64);
-        for (int i = 0; i < length; i++) {
-            dst[dstOffset + i] = s.data[(int) srcOffset + i];
-        }
-    }
-
-    @Override
-    public synchronized void download(Buffer src, long srcOffset, int[] dst, int dstOffset, int length) {
-        ReferenceBuffer s = range(src, srcOffset, length, DType.INT32);
-        for (int i = 0; i < length; i++) {
-            dst[dstOffset + i] = (int) s.data[(int) srcOffset + i];
+    public synchronized void download(Buffer src, long srcOffset, HostArray dst) {
+        ReferenceBuffer s = range(src, srcOffset, dst.length(), dst.dtype());
+        for (int i = 0; i < dst.length(); i++) {
+            double v = s.data[(int) srcOffset + i];
+            switch (dst.dtype()) {
+                case FLOAT32 -> ((float[]) dst.array())[dst.offset() + i] = (float) v;
+                case FLOAT64 -> ((double[]) dst.array())[dst.offset() + i] = v;
+                case INT32 -> ((int[]) dst.array())[dst.offset() + i] = (int) v;
+            }
         }
     }
 
@@ -165,7 +148,7 @@ public final class ReferenceBackend implements Backend {
     @Override
     public synchronized MemoryStats memoryStats() {
         open();
-        return new MemoryStats(live.size(), liveBytes, -1, "none (the reference keeps plain Java arrays)");
+        return new MemoryStats(live.size(), liveBytes, peakBytes, 0, -1, "none (the reference keeps plain Java arrays)");
     }
 
     @Override

@@ -307,7 +307,7 @@ public final class SparkTrainMain implements Callable<Integer> {
         ModelFactory model = ModelFactory.mlp(sizes, activation(), init(), seed);
         TrainingSpec.Builder b = TrainingSpec.builder(model, optimizer.factory())
                 .schedule(optimizer.schedule()).task(t).batchSize(batchSize).epochs(epochs).seed(seed)
-                .clipNorm(clipNorm).sync(syncMode()).backend(backend).listen("0.0.0.0", port)
+                .clipNorm(clipNorm).sync(syncMode()).backend(backend).listen(null, port)
                 .listener(new EpochLines(epochs))
                 .transport(TransportOptions.defaults().withIoTimeout(Duration.ofSeconds(ioTimeout))
                         .withDelay(NetworkDelay.parse(netDelay)));

@@ -6,6 +6,7 @@ import dev.backprop.spark.placement.BarrierTrainingTask;
 import dev.backprop.spark.placement.DataSummary;
 import dev.backprop.spark.placement.RankResult;
 import dev.backprop.spark.placement.Shards;
+import dev.backprop.spark.placement.TransportSecret;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.rdd.RDD;
@@ -60,10 +61,16 @@ public final class SparkTrainer {
         DataSummary all = DataSummary.merge(parts);
         int[] sizes = DataSummary.sizes(parts);
         ShardPlan plan = new ShardPlan(sizes, spec.batchSize());
-        TrainingSpec s = spec.toBuilder().classes(all.classes(spec.task(), spec.classes())).build();
+        TrainingSpec.Builder b = spec.toBuilder().classes(all.classes(spec.task(), spec.classes()));
+        if (data.context().isLocal() && spec.bindHost() == null && spec.advertiseHost() == null) {
+            // Every rank is a thread of this JVM: nothing needs to reach them from another machine.
+            b.advertiseHost("127.0.0.1");
+        }
+        TrainingSpec s = b.build();
         LOG.info("training on " + sizes.length + " ranks, shards " + Arrays.toString(sizes) + ", "
                 + plan.stepsPerEpoch() + " steps per epoch: " + s.describe());
-        RDD<RankResult> stage = data.rdd().barrier().mapPartitions(new BarrierTrainingTask(s), false, RESULT);
+        RDD<RankResult> stage = data.rdd().barrier().mapPartitions(
+                new BarrierTrainingTask(s, TransportSecret.forJob(data.context().getConf())), false, RESULT);
         // The shuffle makes the barrier stage a shuffle-map stage: Spark reruns a failed one (up to
         // spark.stage.maxConsecutiveAttempts times), while a failed barrier result stage aborts the job.
         List<RankResult> results = JavaRDD.fromRDD(stage, RESULT).repartition(1).collect();

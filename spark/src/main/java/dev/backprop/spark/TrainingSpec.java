@@ -160,7 +160,7 @@ public final class TrainingSpec implements Serializable {
         return transport;
     }
 
-    /** The interface ranks listen on ({@code 0.0.0.0}: all). */
+    /** The address ranks listen on, or null for the address they announce (see {@link Builder#listen}). */
     public String bindHost() {
         return bindHost;
     }
@@ -204,7 +204,7 @@ public final class TrainingSpec implements Serializable {
         private String backend = "auto";
         private Integer threads;
         private TransportOptions transport = TransportOptions.defaults();
-        private String bindHost = "0.0.0.0";
+        private String bindHost;
         private int port;
         private String advertiseHost;
         private StepListener listener;
@@ -299,14 +299,15 @@ public final class TrainingSpec implements Serializable {
         }
 
         /**
-         * Where ranks listen: interface ({@code 0.0.0.0} default) and port (0, any free one, by default; a fixed
-         * port {@code p} means the first free one of {@code p..p+31}, for firewalls).
+         * Where ranks listen: the address ({@code null}, the default: the address each rank announces to the
+         * others, which is its executor's own address, or loopback on a {@code local} master) and port (0, any
+         * free one, by default; a fixed port {@code p} means the first free one of {@code p..p+31}, for firewalls).
          */
         public Builder listen(String host, int listenPort) {
             if (listenPort < 0 || listenPort > 65535) {
                 throw new IllegalArgumentException("port must be in [0, 65535], got " + listenPort);
             }
-            this.bindHost = Objects.requireNonNull(host, "bind host");
+            this.bindHost = host;
             this.port = listenPort;
             return this;
         }

@@ -7,16 +7,17 @@ import dev.backprop.io.ModelFileException;
 import dev.backprop.nn.Sequential;
 import org.junit.jupiter.api.DynamicTest;
 
-import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
+import static dev.backprop.testing.FileBytes.concat;
+import static dev.backprop.testing.FileBytes.file;
+import static dev.backprop.testing.FileBytes.lengthPrefix;
+import static dev.backprop.testing.FileBytes.quote;
+import static dev.backprop.testing.FileBytes.withLength;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -139,30 +140,5 @@ final class HostileFileCases {
 
     private static String header(String... entries) {
         return "{" + META + "," + String.join(",", entries) + "}";
-    }
-
-    private static String quote(String s) {
-        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
-    }
-
-    private static byte[] file(String header, byte[] data) {
-        byte[] h = header.getBytes(StandardCharsets.UTF_8);
-        return concat(lengthPrefix(h.length), h, data);
-    }
-
-    private static byte[] withLength(long length, String header, byte[] data) {
-        return concat(lengthPrefix(length), header.getBytes(StandardCharsets.UTF_8), data);
-    }
-
-    private static byte[] lengthPrefix(long n) {
-        return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(n).array();
-    }
-
-    private static byte[] concat(byte[]... parts) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (byte[] p : parts) {
-            out.writeBytes(p);
-        }
-        return out.toByteArray();
     }
 }

@@ -9,6 +9,7 @@ import dev.backprop.spark.TrainingSpec;
 import dev.backprop.spark.engine.CheckpointStore;
 import dev.backprop.spark.engine.RankTrainer;
 import dev.backprop.spark.engine.ShardPlan;
+import dev.backprop.spark.transport.JobSecret;
 import dev.backprop.spark.transport.PeerAddress;
 import dev.backprop.spark.transport.RankTransport;
 import dev.backprop.spark.transport.TransportException;
@@ -42,10 +43,12 @@ public final class BarrierTrainingTask extends AbstractFunction1<Iterator<Exampl
     static final int PORT_RANGE = 32;
 
     private final TrainingSpec spec;
+    private final TransportSecret secret;
 
-    /** A task body for {@code spec} (whose class count must be known). */
-    public BarrierTrainingTask(TrainingSpec spec) {
+    /** A task body for {@code spec} (whose class count must be known); the ranks authenticate with {@code secret}. */
+    public BarrierTrainingTask(TrainingSpec spec, TransportSecret secret) {
         this.spec = spec;
+        this.secret = secret;
     }
 
     @Override
@@ -53,13 +56,14 @@ public final class BarrierTrainingTask extends AbstractFunction1<Iterator<Exampl
         BarrierTaskContext ctx = BarrierTaskContext.get();
         int rank = ctx.partitionId();
         Dataset shard = Shards.toDataset(CollectionConverters.asJava(partition), spec.task(), spec.classes());
+        JobSecret jobSecret = secret.resolve();
+        String host = spec.advertiseHost() != null ? spec.advertiseHost()
+                : RankAnnouncement.hostOf(ctx.getTaskInfos()[rank].address());
         BackendChoice choice = BackendChoice.decide(spec.backend(), gpus(ctx), ctx.cpus(), spec.threads());
         int fallbackThreads = spec.threads() != null ? spec.threads() : Math.max(1, ctx.cpus());
         BackendChoice.Opened opened = choice.open(FallbackPolicy.fromSystemProperty(), fallbackThreads);
         try (Backend backend = opened.backend();
-             RankTransport net = listen(spec)) {
-            String host = spec.advertiseHost() != null ? spec.advertiseHost()
-                    : RankAnnouncement.hostOf(ctx.getTaskInfos()[rank].address());
+             RankTransport net = listen(spec, host)) {
             RankAnnouncement me = new RankAnnouncement(new PeerAddress(host, net.port()), backend.name(),
                     shard.size());
             String[] lines = ctx.allGather(me.encode());
@@ -69,9 +73,10 @@ public final class BarrierTrainingTask extends AbstractFunction1<Iterator<Exampl
             }
             int[] sizes = all.stream().mapToInt(RankAnnouncement::shardSize).toArray();
             if (rank == 0) {
-                LOG.info("barrier stage attempt " + ctx.stageAttemptNumber() + ": " + all.size() + " ranks: " + all);
+                LOG.info("barrier stage attempt " + ctx.stageAttemptNumber() + ": " + all.size() + " ranks: " + all
+                        + "; their connections authenticate with " + jobSecret.describe());
             }
-            net.connect(rank, all.stream().map(RankAnnouncement::address).toList(), token(ctx));
+            net.connect(rank, all.stream().map(RankAnnouncement::address).toList(), jobSecret, attempt(ctx));
             ShardPlan plan = new ShardPlan(sizes, spec.batchSize());
             CheckpointStore store = spec.checkpointDir() == null ? null
                     : new HadoopCheckpointStore(spec.checkpointDir());
@@ -88,24 +93,26 @@ public final class BarrierTrainingTask extends AbstractFunction1<Iterator<Exampl
     }
 
     /**
-     * Binds the rank's port: any free one, or with a fixed port the first free one of {@link #PORT_RANGE}
-     * starting there (several ranks may share a host).
+     * Binds the rank's port on the spec's bind host, or else on {@code advertised} (the address the other ranks are
+     * told): any free port, or with a fixed port the first free one of {@link #PORT_RANGE} starting there
+     * (several ranks may share a host).
      */
-    static RankTransport listen(TrainingSpec spec) {
+    static RankTransport listen(TrainingSpec spec, String advertised) {
+        String bind = spec.bindHost() != null ? spec.bindHost() : advertised;
         if (spec.port() == 0) {
-            return RankTransport.listen(spec.bindHost(), 0, spec.transport());
+            return RankTransport.listen(bind, 0, spec.transport());
         }
         TransportException last = null;
         int end = Math.min(65535, spec.port() + PORT_RANGE - 1);
         for (int p = spec.port(); p <= end; p++) {
             try {
-                return RankTransport.listen(spec.bindHost(), p, spec.transport());
+                return RankTransport.listen(bind, p, spec.transport());
             } catch (TransportException e) {
                 last = e;
             }
         }
-        throw new TransportException(-1, "no free port in " + spec.port() + "-" + end + " on "
-                + spec.bindHost() + ": " + last.getMessage(), last);
+        throw new TransportException(-1, "no free port in " + spec.port() + "-" + end + " on " + bind + ": "
+                + last.getMessage(), last);
     }
 
     private static List<String> gpus(BarrierTaskContext ctx) {
@@ -113,10 +120,9 @@ public final class BarrierTrainingTask extends AbstractFunction1<Iterator<Exampl
         return gpu == null ? List.of() : Arrays.asList(gpu.addresses());
     }
 
-    /** The same on every task of one stage attempt, different for the next attempt and other applications. */
-    private static long token(BarrierTaskContext ctx) {
-        String app = SparkEnv.get() == null ? "" : SparkEnv.get().conf().getAppId();
-        return ((long) app.hashCode() << 32) ^ ((long) ctx.stageId() << 12) ^ ctx.stageAttemptNumber();
+    /** The same on every task of one stage attempt, different for every other attempt of the job's stages. */
+    private static long attempt(BarrierTaskContext ctx) {
+        return ((long) ctx.stageId() << 32) | (ctx.stageAttemptNumber() & 0xffffffffL);
     }
 
     private static RankReport report(BarrierTaskContext ctx, int rank, int ranks, String host, Backend backend,

@@ -4,29 +4,32 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.ProtocolException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * One message between two ranks: a 36-byte header (magic, kind, source rank, payload length, sequence number,
- * part, weight; big-endian) followed by the payload. Float payloads are little-endian IEEE 754, so they cross
- * the wire bit for bit.
+ * One message between two ranks. On the wire: a 36-byte header (magic, kind, source rank, payload length,
+ * sequence number, part, weight; big-endian), the header's HMAC tag, the payload, the payload's tag (see
+ * {@link FrameAuth}). Float payloads are little-endian IEEE 754, so they cross the wire bit for bit.
  *
  * @param kind    what the message is for
  * @param source  the sending rank
- * @param seq     the collective's sequence number (the job token for {@link Kind#HELLO})
+ * @param seq     the collective's sequence number (0 for {@link Kind#HELLO} and {@link Kind#BYE})
  * @param part    which bucket of a bucketed all-reduce the frame carries (0 otherwise)
  * @param weight  the sender's weight in a {@link Kind#REDUCE}; 0 otherwise
  * @param payload the bytes after the header (not copied)
  */
 record Frame(Kind kind, int source, long seq, int part, double weight, byte[] payload) {
-    /** "BPRP": rejects a connection from something that is not a Backprop rank. */
+    /** "BPRP": starts every frame header and every handshake hello and reply. */
     static final int MAGIC = 0x42505250;
     static final int HEADER_BYTES = 36;
+    /** Bytes of payload written, read and tagged at a time. */
+    private static final int SLICE = 1 << 16;
 
     /** The message kinds, in wire order. */
     enum Kind {
-        /** Connection handshake: source rank and job token. */
+        /** The accepting rank's confirmation that the handshake succeeded: the connection's first frame. */
         HELLO,
         /** A chunk of a rank's vector sent to the chunk's owner, with the sender's weight. */
         REDUCE,
@@ -61,44 +64,94 @@ record Frame(Kind kind, int source, long seq, int part, double weight, byte[] pa
         ByteBuffer.wrap(payload).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(dst, at, floatCount());
     }
 
-    /** Writes header and payload (the caller flushes). */
-    void writeTo(OutputStream out) throws IOException {
+    /** Writes the frame sealed with {@code auth}: header, its tag, payload, its tag (the caller flushes). */
+    void writeTo(OutputStream out, FrameAuth auth) throws IOException {
         ByteBuffer h = ByteBuffer.allocate(HEADER_BYTES);
         h.putInt(MAGIC).putInt(kind.ordinal()).putInt(source).putInt(payload.length).putLong(seq).putInt(part)
                 .putDouble(weight);
         out.write(h.array());
-        out.write(payload);
+        out.write(auth.headerTag(h.array()));
+        // Slice by slice, so the wire carries one slice while the next is tagged, and the receiver's check (also
+        // slice by slice) trails the last byte by one slice instead of the whole payload.
+        auth.startPayload();
+        for (int off = 0; off < payload.length; off += SLICE) {
+            int n = Math.min(SLICE, payload.length - off);
+            out.write(payload, off, n);
+            auth.update(payload, off, n);
+        }
+        out.write(auth.payloadTag());
+        auth.next();
     }
 
     /**
-     * Reads one frame.
+     * Reads the next frame sealed with {@code auth}. The header's tag is checked before anything else, and
+     * {@code admission} sees the header before the payload is allocated.
      *
-     * @throws EOFException when the stream ends before a header starts (the peer closed the connection)
-     * @throws IOException  for a truncated frame or a header that is not a Backprop header
+     * @throws EOFException      when the stream ends, before a header starts or inside a frame
+     * @throws ProtocolException when a tag does not match (a forged, replayed, reordered or misdirected frame) or
+     *                           {@code admission} refuses the header
      */
-    static Frame readFrom(DataInputStream in, int maxPayload) throws IOException {
+    static Frame readFrom(DataInputStream in, FrameAuth auth, Admission admission)
+            throws IOException, InterruptedException {
+        long n = auth.frames();
         byte[] header = new byte[HEADER_BYTES];
-        int first = in.read(header, 0, 1);
-        if (first < 0) {
+        if (in.read(header, 0, 1) < 0) {
             throw new EOFException("connection closed");
         }
-        in.readFully(header, 1, HEADER_BYTES - 1);
+        byte[] tag = new byte[Crypto.TAG_BYTES];
+        try {
+            in.readFully(header, 1, HEADER_BYTES - 1);
+            in.readFully(tag);
+        } catch (EOFException e) {
+            throw new EOFException("connection closed inside the header of frame " + n);
+        }
+        if (!auth.headerMatches(header, tag)) {
+            throw new ProtocolException("the header of frame " + n + " failed authentication (forged, replayed, "
+                    + "reordered or from another connection)");
+        }
         ByteBuffer h = ByteBuffer.wrap(header);
         int magic = h.getInt();
         int kind = h.getInt();
         int source = h.getInt();
         int length = h.getInt();
-        if (magic != MAGIC || kind < 0 || kind >= Kind.values().length) {
-            throw new IOException(String.format("not a Backprop frame (magic %08x, kind %d)", magic, kind));
-        }
-        if (length < 0 || length > maxPayload) {
-            throw new IOException("frame payload of " + length + " bytes is outside [0, " + maxPayload + "]");
-        }
         long seq = h.getLong();
         int part = h.getInt();
         double weight = h.getDouble();
+        if (magic != MAGIC || kind < 0 || kind >= Kind.values().length || length < 0) {
+            throw new ProtocolException(String.format("frame %d is malformed (magic %08x, kind %d, length %d)", n,
+                    magic, kind, length));
+        }
+        Kind k = Kind.values()[kind];
+        admission.admit(k, seq, length);
         byte[] payload = new byte[length];
-        in.readFully(payload);
-        return new Frame(Kind.values()[kind], source, seq, part, weight, payload);
+        auth.startPayload();
+        try {
+            for (int off = 0; off < length; off += SLICE) {
+                int slice = Math.min(SLICE, length - off);
+                in.readFully(payload, off, slice);
+                auth.update(payload, off, slice);
+            }
+            in.readFully(tag);
+        } catch (EOFException e) {
+            throw new EOFException("connection closed inside frame " + n + " (" + k + " #" + seq + " of " + length
+                    + " bytes)");
+        }
+        if (!Crypto.equal(auth.payloadTag(), tag)) {
+            throw new ProtocolException("the payload of frame " + n + " (" + k + " #" + seq + ") failed "
+                    + "authentication (altered, or from another connection)");
+        }
+        auth.next();
+        return new Frame(k, source, seq, part, weight, payload);
+    }
+
+    /** What a receiver checks in an authenticated header before it allocates the payload. */
+    interface Admission {
+        /**
+         * Returns when a payload of {@code length} bytes may follow for {@code kind} number {@code seq}; may wait
+         * for this rank to reach that collective.
+         *
+         * @throws ProtocolException when no such frame can be legitimate here
+         */
+        void admit(Kind kind, long seq, int length) throws IOException, InterruptedException;
     }
 }

@@ -6,6 +6,7 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.ProtocolException;
 import java.net.Socket;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -16,14 +17,16 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The connection from this rank to one peer. A receiver thread reads frames as soon as they arrive and queues
- * them, so two ranks writing large messages to each other never block on full socket buffers; a sender
- * thread writes frames in order, after the simulated network delay. A read failure or end of stream is queued
- * as well, so a waiting collective fails at once instead of waiting for its timeout.
+ * The authenticated connection from this rank to one peer. A receiver thread reads frames as soon as they arrive
+ * and queues them, so two ranks writing large messages to each other never block on full socket buffers; a
+ * sender thread writes frames in order, after the simulated network delay. Every frame is sealed and checked
+ * with the connection's {@link FrameAuth} keys, and every header passes the {@link Schedule} before its payload is
+ * allocated. Any receiver failure (end of stream, a frame that fails authentication or exceeds what the
+ * collective can carry, an {@code Error} such as {@code OutOfMemoryError}) is queued as well, so a waiting
+ * collective fails at once with the reason instead of waiting for its timeout.
  */
 final class PeerLink implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(PeerLink.class.getName());
-    private static final int MAX_PAYLOAD = Integer.MAX_VALUE - 64;
 
     /** What the receiver queues when the connection ends. */
     private record Closed(String why, Throwable cause) {
@@ -32,6 +35,8 @@ final class PeerLink implements AutoCloseable {
     private final int self;
     private final int peer;
     private final Socket socket;
+    private final Handshake.Session session;
+    private final Schedule schedule;
     private final DataInputStream in;
     private final OutputStream out;
     private final NetworkDelay delay;
@@ -47,10 +52,12 @@ final class PeerLink implements AutoCloseable {
     private final Thread receiver;
     private volatile boolean closing;
 
-    PeerLink(int self, int peer, Socket socket, NetworkDelay delay) throws IOException {
+    PeerLink(int self, Handshake.Session session, NetworkDelay delay, Schedule schedule) throws IOException {
         this.self = self;
-        this.peer = peer;
-        this.socket = socket;
+        this.peer = session.peer();
+        this.socket = session.socket();
+        this.session = session;
+        this.schedule = schedule;
         this.delay = delay;
         this.wire = new NetworkDelay.Link(delay);
         socket.setSoTimeout(0);
@@ -76,9 +83,10 @@ final class PeerLink implements AutoCloseable {
     private void receive() {
         try {
             while (true) {
-                Frame f = Frame.readFrom(in, MAX_PAYLOAD);
+                Frame f = Frame.readFrom(in, session.in(), (kind, seq, length) -> schedule.admit(peer, kind, seq,
+                        length));
                 if (f.source() != peer) {
-                    throw new IOException("frame claims to come from rank " + f.source());
+                    throw new ProtocolException("frame claims to come from rank " + f.source());
                 }
                 if (f.kind() == Frame.Kind.BYE) {
                     end(new Closed("rank " + peer + " left the group (it finished or failed on its own)", null));
@@ -87,10 +95,19 @@ final class PeerLink implements AutoCloseable {
                 (f.kind() == Frame.Kind.GATHER ? gatherInbox : inbox).add(f);
             }
         } catch (EOFException e) {
-            end(new Closed("lost connection to rank " + peer + " (" + remote() + "): connection closed", e));
-        } catch (IOException | RuntimeException e) {
+            end(new Closed("lost connection to rank " + peer + " (" + remote() + "): " + e.getMessage(), e));
+        } catch (ProtocolException e) {
+            end(new Closed("closed the connection to rank " + peer + " (" + remote() + "): " + e.getMessage(), e));
+            closeSocket();
+        } catch (IOException e) {
             end(new Closed(closing ? "this rank closed its transport"
                     : "lost connection to rank " + peer + " (" + remote() + "): " + e, e));
+        } catch (InterruptedException e) {
+            end(new Closed("this rank closed its transport", e));
+        } catch (Throwable e) {
+            // An Error here (OutOfMemoryError above all) must fail the step now, not leave it waiting for its timeout.
+            end(new Closed("receiving from rank " + peer + " (" + remote() + ") failed: " + e, e));
+            closeSocket();
         }
     }
 
@@ -123,7 +140,7 @@ final class PeerLink implements AutoCloseable {
 
     private void write(Frame frame) {
         try {
-            frame.writeTo(out);
+            frame.writeTo(out, session.out());
             out.flush();
         } catch (IOException e) {
             throw new TransportException(peer, "rank " + self + ": sending " + frame.kind() + " #" + frame.seq()
@@ -185,7 +202,7 @@ final class PeerLink implements AutoCloseable {
         closing = true;
         try {
             sender.submit(() -> {
-                new Frame(Frame.Kind.BYE, self, 0, 0, new byte[0]).writeTo(out);
+                new Frame(Frame.Kind.BYE, self, 0, 0, new byte[0]).writeTo(out, session.out());
                 out.flush();
                 return null;
             }).get(1, TimeUnit.SECONDS);
@@ -195,6 +212,10 @@ final class PeerLink implements AutoCloseable {
             LOG.log(Level.FINE, "rank " + self + ": no goodbye to rank " + peer, e);
         }
         sender.shutdownNow();
+        closeSocket();
+    }
+
+    private void closeSocket() {
         try {
             socket.close();
         } catch (IOException e) {

@@ -6,6 +6,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -15,19 +16,27 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One rank's end of the group: TCP connections to every other rank and the collective operations over them.
+ * One rank's end of the group: authenticated TCP connections to every other rank and the collective operations
+ * over them.
  *
  * <p>Life cycle: {@link #listen} (bind a port), tell the other ranks the address (through Spark's
- * {@code allGather}, or any other way), {@link #connect}, then the same sequence of collectives on every
- * rank, then {@link #close}. The ranks must call the same collectives in the same order with vectors of the
- * same length; a rank that deviates gets a clear error, as does every rank when a peer is lost, closes, or
- * stays silent for longer than {@link TransportOptions#ioTimeout()}.
+ * {@code allGather}, or any other way), {@link #connect} with the job's {@link JobSecret}, then the same sequence
+ * of collectives on every rank, then {@link #close}. The ranks must call the same collectives in the same order
+ * with vectors of the same length; a rank that deviates gets a clear error, as does every rank when a peer is
+ * lost, closes, sends a frame that fails authentication or exceeds what the collective can carry, or stays silent
+ * for longer than {@link TransportOptions#ioTimeout()}.
+ *
+ * <p>Every connection starts with a mutual challenge-response proving that both ends hold the job's secret
+ * ({@link Handshake}), and every frame after it carries HMAC-SHA256 tags under keys of that connection and
+ * direction with a frame counter ({@link FrameAuth}): a peer without the secret cannot join, and frames that are
+ * altered, replayed, reordered or moved between connections are rejected. The bytes are not encrypted.
  *
  * <p>Not thread-safe: one thread drives the collectives.
  */
 public final class RankTransport implements AutoCloseable {
     private final ServerSocket server;
     private final TransportOptions options;
+    private Schedule schedule;
     private PeerLink[] links;
     private int rank = -1;
     private int size;
@@ -70,15 +79,17 @@ public final class RankTransport implements AutoCloseable {
     /**
      * Binds a listening socket.
      *
-     * @param bindHost the interface to listen on ({@code null} or {@code 0.0.0.0} for all)
+     * @param bindHost the address of this machine to listen on: the one the other ranks are told (an executor's
+     *                 own address; loopback when every rank runs on this machine)
      * @param port     the port, or 0 for any free one
      * @throws TransportException when the port cannot be bound
      */
     public static RankTransport listen(String bindHost, int port, TransportOptions options) {
+        Objects.requireNonNull(bindHost, "bind host");
         try {
             ServerSocket s = new ServerSocket();
             s.setReceiveBufferSize(4 << 20);
-            s.bind(new InetSocketAddress(bindHost == null ? null : InetAddress.getByName(bindHost), port), 64);
+            s.bind(new InetSocketAddress(InetAddress.getByName(bindHost), port), 64);
             return new RankTransport(s, options);
         } catch (IOException e) {
             throw new TransportException(-1, "cannot listen on " + bindHost + ":" + port + ": " + e, e);
@@ -91,19 +102,42 @@ public final class RankTransport implements AutoCloseable {
     }
 
     /**
-     * Connects to the other ranks. {@code peers.get(r)} is rank {@code r}'s address (this rank's own entry is
-     * not used). Every rank must pass the same list and token; a connection with another token is refused.
+     * Connects to the other ranks and closes the listening socket. {@code peers.get(r)} is rank {@code r}'s
+     * address (this rank's own entry is not used). Every rank must pass the same list, secret and attempt; a
+     * connection that cannot prove it holds {@code secret} for this {@code attempt} is turned away (and logged).
      *
-     * @throws TransportException naming a rank that could not be reached within the connect timeout
+     * @param secret  the job's secret, the same on every rank
+     * @param attempt names this run of the group (Spark: stage id and attempt), so that a rank left over from an
+     *                earlier attempt of the same job cannot join
+     * @throws TransportException naming a rank that could not be reached within the connect timeout, or a lower
+     *                            rank that failed to prove that it holds {@code secret}
      */
-    public void connect(int rank, List<PeerAddress> peers, long token) {
+    public void connect(int rank, List<PeerAddress> peers, JobSecret secret, long attempt) {
         if (links != null || closed) {
             throw new IllegalStateException("connect may be called once, before close");
         }
         if (rank < 0 || rank >= peers.size()) {
             throw new IllegalArgumentException("rank " + rank + " is outside [0, " + peers.size() + ")");
         }
-        this.links = Mesh.connect(server, rank, List.copyOf(peers), token, options);
+        Objects.requireNonNull(secret, "job secret");
+        Handshake.Session[] sessions = Mesh.connect(server, rank, List.copyOf(peers),
+                new Handshake.Group(secret, attempt, peers.size()), options);
+        this.schedule = new Schedule(rank);
+        this.links = new PeerLink[sessions.length];
+        try {
+            for (int p = 0; p < sessions.length; p++) {
+                if (p != rank) {
+                    links[p] = new PeerLink(rank, sessions[p], options.delay(), schedule);
+                }
+            }
+        } catch (IOException e) {
+            for (Handshake.Session session : sessions) {
+                if (session != null) {
+                    closeQuietly(session.socket());
+                }
+            }
+            throw new TransportException(-1, "rank " + rank + ": setting up connections failed: " + e, e);
+        }
         this.rank = rank;
         this.size = peers.size();
         this.reducer = Executors.newSingleThreadExecutor(r -> {
@@ -146,7 +180,9 @@ public final class RankTransport implements AutoCloseable {
      */
     public BucketedAllReduce startAllReduce(float[] data, double weight) {
         requireConnected();
-        open = new BucketedAllReduce(this, nextSeq(), data, weight, reducer);
+        long s = nextSeq();
+        schedule.beginAllReduce(s, data.length, size);
+        open = new BucketedAllReduce(this, s, data, weight, reducer);
         return open;
     }
 
@@ -156,7 +192,7 @@ public final class RankTransport implements AutoCloseable {
     }
 
     /** The next collective's sequence number. */
-    long nextSeq() {
+    private long nextSeq() {
         return ++seq;
     }
 
@@ -200,7 +236,8 @@ public final class RankTransport implements AutoCloseable {
         if (root < 0 || root >= size) {
             throw new IllegalArgumentException("broadcast root " + root + " is outside [0, " + size + ")");
         }
-        long s = ++seq;
+        long s = nextSeq();
+        schedule.beginBroadcast(s, root);
         long deadline = System.nanoTime() + options.ioTimeout().toNanos();
         if (rank != root) {
             return links[root].take(Frame.Kind.BROADCAST, s, deadline, options.ioTimeout().toString()).payload();
@@ -221,7 +258,7 @@ public final class RankTransport implements AutoCloseable {
     }
 
     CompletableFuture<Void> send(int peer, Frame f) {
-        bytesSent.addAndGet(Frame.HEADER_BYTES + f.payload().length);
+        bytesSent.addAndGet(Frame.HEADER_BYTES + 2L * Crypto.TAG_BYTES + f.payload().length);
         return links[peer].send(f);
     }
 
@@ -268,6 +305,9 @@ public final class RankTransport implements AutoCloseable {
             return;
         }
         closed = true;
+        if (schedule != null) {
+            schedule.close();
+        }
         if (reducer != null) {
             reducer.shutdownNow();
         }
@@ -278,8 +318,12 @@ public final class RankTransport implements AutoCloseable {
                 }
             }
         }
+        closeQuietly(server);
+    }
+
+    private static void closeQuietly(java.io.Closeable c) {
         try {
-            server.close();
+            c.close();
         } catch (IOException e) {
             java.util.logging.Logger.getLogger(RankTransport.class.getName()).fine("close: " + e);
         }

@@ -5,6 +5,7 @@ import dev.backprop.backend.BackendOptions;
 import dev.backprop.data.Dataset;
 import dev.backprop.runtime.Backends;
 import dev.backprop.spark.TrainingSpec;
+import dev.backprop.spark.transport.JobSecret;
 import dev.backprop.spark.transport.PeerAddress;
 import dev.backprop.spark.transport.RankTransport;
 
@@ -50,6 +51,7 @@ public final class ThreadedRanks {
             transports.add(t);
             addresses.add(new PeerAddress("127.0.0.1", t.port()));
         }
+        JobSecret secret = JobSecret.random();
         ExecutorService pool = Executors.newFixedThreadPool(n);
         try {
             List<Future<Result>> futures = new ArrayList<>();
@@ -57,7 +59,7 @@ public final class ThreadedRanks {
                 int rank = r;
                 futures.add(pool.submit(() -> {
                     try (RankTransport t = transports.get(rank); Backend b = cpu(threads)) {
-                        t.connect(rank, addresses, 1234L);
+                        t.connect(rank, addresses, secret, 1234L);
                         try (RankTrainer trainer = new RankTrainer(spec, plan, rank, 0, t, b, store)) {
                             RankTrainer.Outcome o = trainer.train(shards.get(rank));
                             return new Result(o, t.stats());

@@ -35,7 +35,7 @@ class PlacementTest {
             TrainingSpec spec = TrainingSpec.builder(ModelFactory.mlp(new int[] {2, 2}, dev.backprop.nn.Activation
                     .Kind.RELU, dev.backprop.nn.Init.PYTORCH_DEFAULT, 0), OptimizerFactory.sgd(0.1))
                     .listen("127.0.0.1", taken.getLocalPort()).build();
-            try (RankTransport t = BarrierTrainingTask.listen(spec)) {
+            try (RankTransport t = BarrierTrainingTask.listen(spec, "127.0.0.1")) {
                 assertTrue(t.port() > taken.getLocalPort() && t.port() < taken.getLocalPort() + 32, "port " + t.port());
             }
         }

@@ -21,7 +21,7 @@ class RankTransportTest {
      * Rank r's vector. Element i holds, across the ranks, a large value, its negation and a small value in an
      * order drawn per element, so adding the ranks' copies in any order but rank order gives other bits.
      */
-    private static float[] vector(int rank, int length) {
+    static float[] vector(int rank, int length) {
         Random shared = new Random(length);
         Random own = new Random(1000L * rank + length);
         float[] v = new float[length];
@@ -40,7 +40,7 @@ class RankTransportTest {
     }
 
     /** The sequential sum the all-reduce promises, written out independently. */
-    private static float[] expected(int ranks, int length) {
+    static float[] expected(int ranks, int length) {
         float[][] x = new float[ranks][];
         for (int r = 0; r < ranks; r++) {
             x[r] = vector(r, length);
@@ -242,7 +242,7 @@ class RankTransportTest {
     void collectivesNeedAConnectedOpenTransport() {
         try (RankTransport t = RankTransport.listen("127.0.0.1", 0, FAST)) {
             assertThrows(IllegalStateException.class, () -> t.allReduce(new float[1], 1));
-            t.connect(0, List.of(new PeerAddress("127.0.0.1", t.port())), 1);
+            t.connect(0, List.of(new PeerAddress("127.0.0.1", t.port())), JobSecret.random(), 1);
             float[] v = {3f};
             t.allReduce(v, 0.5);
             assertEquals(1.5f, v[0]);

@@ -1,0 +1,105 @@
+package dev.backprop.cli;
+
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.BackendOptions;
+import dev.backprop.backend.BackendProvider;
+import dev.backprop.backend.Probe;
+import dev.backprop.runtime.Backends;
+import dev.backprop.testing.FileBytes;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Supplier;
+
+import static dev.backprop.cli.BackendsCommandTest.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What eval and predict do with hostile input: non-finite weights refused (or loaded when asked), a {@code --row}
+ * under the strict number grammar, and an {@link OutOfMemoryError} reported as one line with its own exit code.
+ */
+class HostileInputCliTest {
+    @TempDir
+    Path dir;
+
+    private Path model(float... weightsThenBias) throws IOException {
+        Path p = dir.resolve("m.safetensors");
+        Files.write(p, FileBytes.file(FileBytes.header(FileBytes.W, FileBytes.B), FileBytes.floats(weightsThenBias)));
+        return p;
+    }
+
+    private static void oneLineError(BackendsCommandTest.Run r, int code, String... parts) {
+        assertEquals(code, r.code(), r.out() + r.err());
+        assertEquals(1, r.err().lines().count(), r.err());
+        for (String part : parts) {
+            assertTrue(r.err().contains(part), "'" + part + "' in " + r.err());
+        }
+    }
+
+    @Test
+    void nonFiniteWeightsAreRefusedUnlessAllowed() throws IOException {
+        Path m = model(1, 2, Float.NaN, 4, 5, 6, 7, 8, 9);
+        oneLineError(run("predict", "--model", m.toString(), "--backend", "cpu", "--row", "1,2"),
+                Main.EXIT_ERROR, "tensor '0.weight' holds 1 non-finite value (the first, NaN, at [1, 0])",
+                "--allow-non-finite");
+        oneLineError(run("eval", "--model", m.toString(), "--backend", "cpu"), Main.EXIT_ERROR,
+                "tensor '0.weight' holds 1 non-finite value");
+        BackendsCommandTest.Run r = run("predict", "--model", m.toString(), "--backend", "cpu", "--row", "1,2",
+                "--allow-non-finite");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("NaN"), r.out());
+    }
+
+    @Test
+    void rowValuesFollowTheStrictGrammar() throws IOException {
+        Path m = model(1, 2, 3, 4, 5, 6, 7, 8, 9);
+        for (String row : List.of("NaN,1", "1,Infinity", "1e39,1", "5d,1", "0x1p3,1", "1,\u00002")) {
+            oneLineError(run("predict", "--model", m.toString(), "--backend", "cpu", "--row", row),
+                    Main.EXIT_ERROR, "--row column ");
+        }
+        BackendsCommandTest.Run r = run("predict", "--model", m.toString(), "--backend", "cpu", "--row",
+                " 0.5, -1e-1");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertFalse(r.out().contains("NaN"), r.out());
+    }
+
+    @Test
+    void outOfMemoryIsOneLineWithItsOwnExitCode() {
+        Failing failing = new Failing(() -> new OutOfMemoryError("Java heap space"));
+        Main main = new Main(Backends.withProviders(List.of(failing)));
+        oneLineError(run(main, "backends", "--backend", "failing"), Main.EXIT_OUT_OF_MEMORY,
+                "backprop: out of memory (Java heap space) with a Java heap of at most ", "-Xmx");
+        // A worker thread's error reaches the command wrapped; the handler finds it in the causes.
+        OutOfMemoryError oom = new OutOfMemoryError("Java heap space");
+        assertEquals(oom, Main.outOfMemory(new IllegalStateException("worker", new RuntimeException(oom))));
+        assertEquals(null, Main.outOfMemory(new IllegalStateException("worker")));
+    }
+
+    /** Available, then throws what it is given when asked to create a backend. */
+    private record Failing(Supplier<Throwable> failure) implements BackendProvider {
+        @Override
+        public String name() {
+            return "failing";
+        }
+
+        @Override
+        public Probe probe() {
+            return Probe.available("fails on create", List.of(), Probe.RANK_EMULATED);
+        }
+
+        @Override
+        public Backend create(BackendOptions options) {
+            Throwable t = failure.get();
+            if (t instanceof Error e) {
+                throw e;
+            }
+            throw (RuntimeException) t;
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package dev.backprop.backend.base;
+
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.BinaryOp;
+import dev.backprop.backend.Broadcast;
+import dev.backprop.backend.HostArray;
+import dev.backprop.backend.ReduceAxis;
+import dev.backprop.backend.ReduceOp;
+import dev.backprop.backend.UnaryOp;
+
+/**
+ * The op families a backend module implements, one class each ({@code CpuGemm}, {@code OpenClGemm},
+ * {@code CudaGemm}, ...), with the buffers already cast to the module's buffer class. Each method is the
+ * {@link Backend} method of the same name, whose Javadoc is the contract; {@link BaseBackend} calls it with the
+ * lock held, the backend open, and only when the call writes at least one element (so a family never sees an
+ * empty output). Arguments are validated by core's facades.
+ *
+ * @param transfers   host transfers, device copies, fills and the wait for queued work
+ * @param gemm        the (batched) matrix product
+ * @param elementwise unary ops and their backward forms, broadcasting binary ops, axpby, transpose, row gather
+ * @param reductions  sums, means and maxima along an axis, argmax per row
+ * @param softmax     row softmax and the fused softmax cross-entropy
+ * @param updates     fused optimizer steps
+ * @param <B>         the module's buffer class
+ */
+public record OpFamilies<B extends BaseBuffer<?>>(Transfers<B> transfers, Gemm<B> gemm, Elementwise<B> elementwise,
+                                                  Reductions<B> reductions, Softmax<B> softmax, Updates<B> updates) {
+
+    /** See {@link Backend#upload(HostArray, dev.backprop.backend.Buffer, long)} and the methods named alike. */
+    public interface Transfers<B> {
+        /** The host range's dtype is the buffer's; the range fits (checked by {@link BaseBackend}). */
+        void upload(HostArray src, B dst, long dstOffset);
+
+        /** The host range's dtype is the buffer's; the range fits (checked by {@link BaseBackend}). */
+        void download(B src, long srcOffset, HostArray dst);
+
+        /** Never called for an identical source and destination range. */
+        void copy(B src, long srcOffset, B dst, long dstOffset, long length);
+
+        void fill(B dst, long offset, long length, double value);
+
+        void synchronize();
+    }
+
+    /** See {@link Backend#gemm}. Called when {@code m}, {@code n} and {@code batch} are positive. */
+    public interface Gemm<B> {
+        void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha, B a, long aOffset, int lda,
+                  B b, long bOffset, int ldb, double beta, B c, long cOffset, int ldc, int batch, long strideA,
+                  long strideB, long strideC);
+    }
+
+    /** See {@link Backend#unary} and the methods named alike. */
+    public interface Elementwise<B> {
+        void unary(UnaryOp op, double p1, double p2, B x, long xOffset, B y, long yOffset, long n);
+
+        void unaryBackward(UnaryOp op, double p1, double p2, B x, long xOffset, B g, long gOffset, B dx,
+                           long dxOffset, long n);
+
+        void binary(BinaryOp op, int rows, int cols, B a, long aOffset, Broadcast aBroadcast, B b, long bOffset,
+                    Broadcast bBroadcast, B out, long outOffset);
+
+        void axpby(long n, double alpha, B x, long xOffset, double beta, B y, long yOffset);
+
+        void transpose(int rows, int cols, B src, long srcOffset, B dst, long dstOffset);
+
+        void gatherRows(int rows, int cols, B src, long srcOffset, int srcRows, B indices, long indicesOffset, B dst,
+                        long dstOffset);
+    }
+
+    /** See {@link Backend#reduce} and {@link Backend#argmaxRows}. */
+    public interface Reductions<B> {
+        void reduce(ReduceOp op, ReduceAxis axis, int rows, int cols, B x, long xOffset, B out, long outOffset);
+
+        void argmaxRows(int rows, int cols, B x, long xOffset, B out, long outOffset);
+    }
+
+    /** See {@link Backend#softmaxRows} and the methods named alike. */
+    public interface Softmax<B> {
+        void softmaxRows(boolean log, int rows, int cols, B x, long xOffset, B y, long yOffset);
+
+        void softmaxCrossEntropy(int rows, int cols, B logits, long logitsOffset, B labels, long labelsOffset,
+                                 B losses, long lossesOffset, B probs, long probsOffset);
+
+        void softmaxCrossEntropyBackward(int rows, int cols, B probs, long probsOffset, B labels, long labelsOffset,
+                                         B g, long gOffset, B dlogits, long dlogitsOffset);
+    }
+
+    /** See {@link Backend#sgdUpdate} and {@link Backend#adamUpdate}; {@code velocity} is null without momentum. */
+    public interface Updates<B> {
+        void sgdUpdate(long n, B param, long paramOffset, B grad, long gradOffset, B velocity, long velocityOffset,
+                       double lr, double momentum, double weightDecay, boolean nesterov);
+
+        void adamUpdate(long n, B param, long paramOffset, B grad, long gradOffset, B m, long mOffset, B v,
+                        long vOffset, double lr, double beta1, double beta2, double eps, double weightDecay,
+                        boolean decoupled, long step);
+    }
+}

@@ -1,0 +1,117 @@
+package dev.backprop.data;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** CSV numbers under the strict grammar, checked after the cast to float32; the byte-order mark; label limits. */
+class StrictCsvTest {
+    @TempDir
+    Path dir;
+
+    private Path write(String content) throws IOException {
+        Path p = dir.resolve("d.csv");
+        Files.write(p, content.getBytes(StandardCharsets.UTF_8));
+        return p;
+    }
+
+    private String refused(String content, int targetColumns) throws IOException {
+        Path p = write(content);
+        DataFormatException e = assertThrows(DataFormatException.class, () -> CsvData.readRegression(p,
+                targetColumns), content);
+        assertFalse(e.getMessage().contains("\n") || e.getMessage().contains("\u0000"), e.getMessage());
+        return e.getMessage();
+    }
+
+    @Test
+    void javaNumberFormsThatAreNotDecimalNumbersAreRefused() throws IOException {
+        for (String bad : List.of("5d", "5f", "5D", "0x1p3", "0x10", "NaN", "nan", "Infinity", "-Infinity", "1_000",
+                "1e", "e5", ".", "-", "+", "1.2.3", "5e+", "\u0000", "5\u0000", "\u00005", "٣", "5 5", "'5'")) {
+            String m = refused("1,2\n3," + bad + "\n", 1);
+            assertTrue(m.contains("line 2, column 2") && m.contains("is not a number"), bad + ": " + m);
+        }
+    }
+
+    @Test
+    void decimalFormsAreRead() throws IOException {
+        Dataset d = CsvData.readRegression(write("a,b\n.5, -2.\n+1e3,\t7E-1 \r\n\n1.5e+2,0\r"), 1);
+        assertEquals(3, d.size());
+        float[] x = new float[3];
+        d.gatherFeatures(d.identityOrder(), 0, 3, x);
+        assertArrayEquals(new float[] {0.5f, 1000f, 150f}, x);
+        float[] y = new float[3];
+        d.gatherTargets(d.identityOrder(), 0, 3, y);
+        assertArrayEquals(new float[] {-2f, 0.7f, 0f}, y);
+    }
+
+    @Test
+    void valuesThatOverflowFloat32AreRefusedAfterTheCast() throws IOException {
+        for (String big : List.of("1e39", "-3.5e38", "1e400", "340282356779733661637539395458142568448")) {
+            String m = refused("1,2\n3," + big + "\n", 1);
+            assertTrue(m.contains("line 2, column 2") && m.contains("overflows float32"), big + ": " + m);
+        }
+        assertEquals(Float.MAX_VALUE, CsvData.readRegression(write("3.4028235e38,1\n"), 1).features(0)[0]);
+    }
+
+    @Test
+    void byteOrderMarkIsSkippedAndTheFirstRowKept() throws IOException {
+        Dataset d = CsvData.readRegression(write("\uFEFF1,2\n3,4\n"), 1);
+        assertEquals(2, d.size(), "the first row is data, not a header");
+        assertEquals(1f, d.features(0)[0]);
+        assertEquals(2, CsvData.readRegression(write("\uFEFFx,y\n1,2\n3,4\n"), 1).size());
+    }
+
+    @Test
+    void aFirstLineWithSomeNumbersIsDataNotAHeader() throws IOException {
+        String m = refused("1,NaN\n3,4\n", 1);
+        assertTrue(m.contains("line 1, column 2: 'NaN' is not a number"), m);
+    }
+
+    @Test
+    void labelsAreWholeNumbersBelowTheClassLimit() throws IOException {
+        Path p = write("0.5,999999\n0.1,0\n");
+        DataFormatException e = assertThrows(DataFormatException.class, () -> CsvData.readClassification(p,
+                1_000_000));
+        assertTrue(e.getMessage().contains("line 1: label 999999 is past the limit of 10000 classes"),
+                e.getMessage());
+        Path frac = write("0.5,2.0000001\n");
+        assertTrue(assertThrows(DataFormatException.class, () -> CsvData.readClassification(frac, 3))
+                .getMessage().contains("label 2.0000001 is not a whole number"));
+        Path neg = write("0.5,-1\n");
+        assertTrue(assertThrows(DataFormatException.class, () -> CsvData.readClassification(neg, 3))
+                .getMessage().contains("label -1 is negative"));
+        assertThrows(IllegalArgumentException.class, () -> CsvData.readClassification(write("0.5,1\n"),
+                CsvData.MAX_CLASSES + 1));
+        assertEquals(1, CsvData.readClassification(write("0.5,1.0\n"), 2).label(0));
+    }
+
+    @Test
+    void overlongLinesAndBadUtf8AreRefused() throws IOException {
+        String m = refused("1," + "1".repeat(CsvData.MAX_LINE_CHARS) + "\n", 1);
+        assertTrue(m.contains("line 1 is longer than " + CsvData.MAX_LINE_CHARS), m);
+        Path p = dir.resolve("bad.csv");
+        Files.write(p, new byte[] {'1', ',', (byte) 0xC3, (byte) 0x28, '\n'});
+        assertTrue(assertThrows(DataFormatException.class, () -> CsvData.readRegression(p, 1)).getMessage()
+                .contains("not UTF-8"));
+    }
+
+    @Test
+    void parseRowUsesTheSameGrammar() {
+        assertArrayEquals(new float[] {0.5f, -1f}, CsvData.parseRow(" 0.5 , -1"));
+        for (String row : List.of("NaN,1", "1,Infinity", "1e39,0", "5d,1", "0x1p3,1", "1,\u00002")) {
+            DataFormatException e = assertThrows(DataFormatException.class, () -> CsvData.parseRow(row), row);
+            assertTrue(e.getMessage().startsWith("column "), e.getMessage());
+        }
+    }
+}
