@@ -3,7 +3,8 @@ package dev.backprop.cli;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.BackpropException;
-import dev.backprop.model.Evaluator;
+import dev.backprop.train.Evaluation;
+import dev.backprop.train.Evaluator;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
 import dev.backprop.runtime.Backends;
@@ -180,12 +181,12 @@ public final class TrainCommand implements Callable<Integer> {
                 try (EpochProgress p = EpochProgress.start(bar, e, epochs, loop.stepsPerEpoch(), System.err)) {
                     r = loop.runEpoch(e, p);
                 }
-                Evaluator.Evaluation ev = Evaluator.evaluate(s.model(), t, d.test(), EVAL_BATCH);
+                Evaluation ev = Evaluator.evaluate(s.model(), t, d.test(), EVAL_BATCH);
                 if (s.schedule() != null) {
                     s.schedule().step();
                 }
                 TrainingHistory.Epoch row = new TrainingHistory.Epoch(e, r.seconds(), r.samples(), r.meanLoss(),
-                        ev.loss(), ev.metric());
+                        ev.loss(), t.metric(ev));
                 history.add(row);
                 o.println(history.row(row));
                 o.flush();

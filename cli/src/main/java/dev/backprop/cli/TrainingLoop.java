@@ -7,13 +7,13 @@ import dev.backprop.backend.BackpropException;
 import dev.backprop.backend.DType;
 import dev.backprop.data.Dataset;
 import dev.backprop.loss.Loss;
-import dev.backprop.model.BatchLoader;
+import dev.backprop.data.BatchLoader;
 import dev.backprop.nn.Layer;
 import dev.backprop.optim.Optimizer;
 import dev.backprop.optim.OptimizerChoice;
 import dev.backprop.tensor.Elementwise;
 import dev.backprop.tensor.Tensor;
-import dev.backprop.train.Batches;
+import dev.backprop.data.EpochOrder;
 
 import java.util.Locale;
 
@@ -55,7 +55,7 @@ final class TrainingLoop implements AutoCloseable {
 
     /**
      * @param seed seeds the per-epoch shuffles: epoch {@code e}'s order depends only on the seed and {@code e}
-     *             ({@link Batches#order}, as in {@link dev.backprop.train.Trainer}), so a resumed run sees the
+     *             ({@link EpochOrder#of}, as in {@link dev.backprop.train.Trainer}), so a resumed run sees the
      *             batches an uninterrupted one would
      */
     TrainingLoop(Layer model, Loss loss, Optimizer optimizer, Dataset train, Backend backend, int batchSize,
@@ -98,7 +98,7 @@ final class TrainingLoop implements AutoCloseable {
         int n = train.size();
         int bs = loader.batchSize();
         long start = System.nanoTime();
-        int[] order = Batches.order(n, seed, epoch - 1, true);
+        int[] order = EpochOrder.of(n, seed, epoch - 1, true);
         int checked = 0;
         double weighted = 0;
         for (int s = 0; s < steps; s++) {

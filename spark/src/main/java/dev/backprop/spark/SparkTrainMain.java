@@ -2,7 +2,8 @@ package dev.backprop.spark;
 
 import dev.backprop.backend.Backend;
 import dev.backprop.data.FashionMnist;
-import dev.backprop.model.Evaluator;
+import dev.backprop.train.Evaluation;
+import dev.backprop.train.Evaluator;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
 import dev.backprop.nn.Layer;
@@ -245,11 +246,11 @@ public final class SparkTrainMain implements Callable<Integer> {
     private void finish(Task t, int n, TrainingSpec spec, SparkTrainingResult result) throws IOException {
         boolean fashion = csv == null && t == Task.CLASSIFICATION;
         try (Backend cpu = Backends.get("cpu"); Layer model = result.loadModel(cpu)) {
-            Evaluator.Evaluation test = null;
+            Evaluation test = null;
             if (fashion) {
                 test = Evaluator.evaluate(model, t, FashionMnist.split(fashionDir(), "t10k"), EVAL_BATCH);
                 stdout.printf(Locale.ROOT, "test:    loss %.4f, %s %.4f (%d Fashion-MNIST test examples, cpu on the "
-                        + "driver)%n", test.loss(), test.metricName(), test.metric(), test.examples());
+                        + "driver)%n", test.loss(), t.metricName(), t.metric(test), test.examples());
             }
             Map<String, String> facts = new LinkedHashMap<>();
             facts.put("backprop.trained_on", dataDescription());
@@ -260,8 +261,8 @@ public final class SparkTrainMain implements Callable<Integer> {
             RankReport r0 = result.reports().get(0);
             stdout.printf(Locale.ROOT, "result: ranks=%d steps=%d final_loss=%.6f%s allreduce_ms=%.3f model=%s%n",
                     n, r0.totalSteps(), epochs.isEmpty() ? Double.NaN : epochs.get(epochs.size() - 1).loss(),
-                    test == null ? "" : String.format(Locale.ROOT, " test_%s=%.4f", test.metricName(),
-                            test.metric()), r0.meanAllReduceMillis(), out);
+                    test == null ? "" : String.format(Locale.ROOT, " test_%s=%.4f", t.metricName(),
+                            t.metric(test)), r0.meanAllReduceMillis(), out);
         }
     }
 

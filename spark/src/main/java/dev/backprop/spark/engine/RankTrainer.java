@@ -6,7 +6,7 @@ import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackpropException;
 import dev.backprop.data.Dataset;
 import dev.backprop.loss.Loss;
-import dev.backprop.model.BatchLoader;
+import dev.backprop.data.BatchLoader;
 import dev.backprop.nn.Layer;
 import dev.backprop.optim.GradientClipping;
 import dev.backprop.optim.LearningRateSchedule;
