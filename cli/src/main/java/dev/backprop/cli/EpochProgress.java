@@ -52,10 +52,10 @@ final class EpochProgress implements AutoCloseable {
         }
     }
 
-    /** Shows a short message after the bar (for example the running loss). */
-    void message(String text) {
+    /** Shows the running mean loss after the bar (formatted only when a bar is drawn). */
+    void loss(double meanLoss) {
         if (bar != null) {
-            bar.setExtraMessage(text);
+            bar.setExtraMessage(String.format(java.util.Locale.ROOT, "loss %.4f", meanLoss));
         }
     }
 

@@ -46,7 +46,7 @@ public final class EvalCommand implements Callable<Integer> {
                     + "${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "" + TrainCommand.EVAL_BATCH,
+    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "" + TrainingSetup.EVAL_BATCH,
             description = "Examples per forward pass (default: ${DEFAULT-VALUE}, as train evaluates).")
     int batchSize;
 

@@ -11,8 +11,6 @@ import dev.backprop.io.ModelFile;
 import dev.backprop.io.ModelFileException;
 import dev.backprop.io.SafeTensorsFile;
 import dev.backprop.nn.Layer;
-import dev.backprop.optim.LearningRateSchedule;
-import dev.backprop.optim.Optimizer;
 import dev.backprop.tensor.Tensor;
 
 import java.io.IOException;
@@ -70,19 +68,11 @@ public final class SavedModel {
     }
 
     /**
-     * Saves a training checkpoint ({@link Checkpoint#save}, which {@link Checkpoint#restore} and
-     * {@link dev.backprop.train.Trainer#restoreCheckpoint} read) with the same additions as {@link #save}.
-     */
-    public static void saveCheckpoint(Path path, Layer model, Optimizer optimizer, LearningRateSchedule schedule,
-                                      Map<String, Long> progress, Task task, List<String> classNames,
-                                      Map<String, String> extra) throws IOException {
-        Checkpoint.save(path, model, optimizer, schedule, progress, metadata(task, classNames, extra));
-    }
-
-    /**
      * The metadata entries this class adds to a model file or checkpoint: {@code extra}, then the task and the
-     * class names (a JSON array; left out when null). Pass them to {@link ModelFile#save(Path, Layer, Map)} or
-     * {@link Checkpoint#save(Path, Layer, Optimizer, LearningRateSchedule, Map, Map)}.
+     * class names (a JSON array; left out when null). Pass them to {@link ModelFile#save(Path, Layer, Map)}, or to
+     * {@link Checkpoint#save(Path, Layer, dev.backprop.optim.Optimizer, dev.backprop.optim.LearningRateSchedule,
+     * Map, Map)} and {@link dev.backprop.train.Trainer#saveCheckpoint(Path, Map)} for a checkpoint that
+     * {@link #load} reads as a model too.
      */
     public static Map<String, String> metadata(Task task, List<String> classNames, Map<String, String> extra) {
         Map<String, String> m = new LinkedHashMap<>(extra);

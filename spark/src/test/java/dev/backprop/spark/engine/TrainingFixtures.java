@@ -157,7 +157,8 @@ public final class TrainingFixtures {
         return m;
     }
 
-    private static byte[] modelFile(Layer model) throws Exception {
+    /** {@code model} as the bytes of a model file. */
+    public static byte[] modelFile(Layer model) throws Exception {
         Path p = Files.createTempFile("model", ".safetensors");
         try {
             ModelFile.save(p, model);
