@@ -82,8 +82,8 @@ class LocalSparkTrainingTest {
             for (RankReport rep : r.reports()) {
                 assertEquals("cpu", rep.backend());
                 assertEquals(1, rep.threads());
-                assertTrue(rep.backendReason().contains("auto: no GPU assigned to this task by Spark, so cpu with "
-                        + "1 thread(s) (spark.task.cpus=1)"), rep.backendReason());
+                assertEquals("auto requested; no GPU assigned to this task by Spark; cpu threads 1 "
+                        + "(spark.task.cpus=1); cpu chosen", rep.backendReason());
                 assertEquals(0, rep.attempt());
                 assertEquals(3 * 5, rep.totalSteps(), "min(ceil(70/16), ceil(71/16)) = 5 steps per epoch");
             }
