@@ -49,7 +49,7 @@ final class EpochLines implements EpochListener, AutoCloseable {
         }
         lossSum += b.loss() * b.position().rows();
         seen += b.position().rows();
-        progress.step();
+        progress.advance();
         progress.loss(lossSum / seen);
         if (b.position().batch() == b.position().batches()) {
             progress.close();

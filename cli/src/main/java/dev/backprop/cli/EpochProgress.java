@@ -46,9 +46,9 @@ final class EpochProgress implements AutoCloseable {
     }
 
     /** Counts one optimizer step. */
-    void step() {
+    void advance() {
         if (bar != null) {
-            bar.step();
+            bar.stepBy(1);
         }
     }
 

@@ -62,8 +62,8 @@ final class Divergence {
         StringBuilder m = new StringBuilder(prefix("stopped", label)).append(": the ")
                 .append(st.judgedBy().isPresent() ? "global batch's " : "").append(lossName).append(" loss is ")
                 .append(st.judged()).append(" at ").append(bad);
-        if (seenAt.step() != bad.step()) {
-            m.append(" (seen at step ").append(seenAt.step()).append(": results are read every ").append(syncEvery)
+        if (seenAt.globalStep() != bad.globalStep()) {
+            m.append(" (seen at step ").append(seenAt.globalStep()).append(": results are read every ").append(syncEvery)
                     .append(" steps, so the parameters hold the steps in between)");
         }
         m.append(". ");

@@ -10,12 +10,12 @@ package dev.backprop.train;
  */
 public record StepPosition(int epoch, int batch, int batches, int rows) {
     /** The step's number in the whole run, from 1: {@code (epoch - 1) * batches + batch}. */
-    public long step() {
+    public long globalStep() {
         return (long) (epoch - 1) * batches + batch;
     }
 
     @Override
     public String toString() {
-        return "step " + step() + " (epoch " + epoch + ", batch " + batch + " of " + batches + ")";
+        return "step " + globalStep() + " (epoch " + epoch + ", batch " + batch + " of " + batches + ")";
     }
 }

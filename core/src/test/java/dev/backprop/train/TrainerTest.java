@@ -75,19 +75,19 @@ class TrainerTest {
 
         @Override
         public GradientListener beforeBackward(StepPosition step, Variable loss) {
-            calls.add("before-backward " + step.step());
+            calls.add("before-backward " + step.globalStep());
             return leaf -> ready.merge(leaf, 1, Integer::sum);
         }
 
         @Override
         public OptionalDouble afterBackward(StepPosition step) {
-            calls.add("after-backward " + step.step());
+            calls.add("after-backward " + step.globalStep());
             return OptionalDouble.empty();
         }
 
         @Override
         public void beforeUpdate(StepPosition step) {
-            calls.add("before-update " + step.step());
+            calls.add("before-update " + step.globalStep());
         }
     }
 
@@ -162,7 +162,7 @@ class TrainerTest {
 
                 @Override
                 public void onBatch(BatchResult b) {
-                    if (b.position().step() == 3) {
+                    if (b.position().globalStep() == 3) {
                         throw stop;
                     }
                 }
@@ -178,7 +178,7 @@ class TrainerTest {
 
                 @Override
                 public void onBatch(BatchResult b) {
-                    steps.add(b.position().step());
+                    steps.add(b.position().globalStep());
                 }
             });
             assertEquals(List.of(4L, 5L, 6L), steps);

@@ -134,9 +134,9 @@ public final class SparkTrainDriver {
         @Override
         public void onStep(StepEvent e) {
             long perEpoch = Math.max(1, e.totalSteps() / epochs);
-            if (e.rank() == 0 && e.step() % perEpoch == 0) {
+            if (e.rank() == 0 && e.stepsDone() % perEpoch == 0) {
                 System.out.printf(Locale.ROOT, "epoch %d/%d trained (rank 0, step %d of %d, last step's loss %.4f)%n",
-                        e.epoch() + 1, epochs, e.step(), e.totalSteps(), e.loss());
+                        e.epoch() + 1, epochs, e.stepsDone(), e.totalSteps(), e.loss());
                 System.out.flush();
             }
         }

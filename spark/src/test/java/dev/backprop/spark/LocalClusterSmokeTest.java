@@ -90,7 +90,7 @@ class LocalClusterSmokeTest {
     private static void killedExecutorResumesFromTheCheckpoint(JavaSparkContext sc, JavaRDD<Example> rdd,
                                                                TrainingSpec spec, byte[] uninterrupted, Path ckpt) {
         TrainingSpec dying = spec.toBuilder().checkpoints(ckpt.toString(), 2).listener(e -> {
-            if (e.rank() == 1 && e.attempt() == 0 && e.step() == 3) {
+            if (e.rank() == 1 && e.attempt() == 0 && e.stepsDone() == 3) {
                 Runtime.getRuntime().halt(137);
             }
         }).build();

@@ -110,7 +110,7 @@ class LocalSparkTrainingTest {
         byte[] uninterrupted = new SparkTrainer(plain).fit(rdd).modelFile();
         String ckpt = dir.resolve("ckpt").toString();
         TrainingSpec failing = plain.toBuilder().checkpoints(ckpt, 4).listener(e -> {
-            if (e.rank() == 1 && e.attempt() == 0 && e.step() == 7) {
+            if (e.rank() == 1 && e.attempt() == 0 && e.stepsDone() == 7) {
                 throw new IllegalStateException("planted failure of rank 1 at step 7");
             }
         }).build();
@@ -129,7 +129,7 @@ class LocalSparkTrainingTest {
         JavaRDD<Example> rdd = SparkTrainer.parallelize(sc, DATA, 2);
         TrainingSpec s = spec(OptimizerChoice.sgd(0.1))
                 .transport(TransportOptions.defaults().withIoTimeout(Duration.ofSeconds(2))).listener(e -> {
-                    if (e.rank() == 1 && e.step() == 3) {
+                    if (e.rank() == 1 && e.stepsDone() == 3) {
                         stallUntilKilled();
                     }
                 }).build();

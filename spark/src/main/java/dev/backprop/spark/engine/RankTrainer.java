@@ -306,7 +306,7 @@ public final class RankTrainer implements AutoCloseable {
             correct += b.correct().orElse(0);
             count += rows;
             examples += rows;
-            long done = b.position().step();
+            long done = b.position().globalStep();
             boolean epochEnd = b.position().batch() == b.position().batches();
             if (reduce == null && (done % spec.sync().averageEvery() == 0 || epochEnd)) {
                 averageParameters();

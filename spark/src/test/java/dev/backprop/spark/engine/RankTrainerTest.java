@@ -140,7 +140,7 @@ class RankTrainerTest {
         byte[] uninterrupted = ThreadedRanks.train(plain, shards, 1, null).get(0).outcome().modelFile();
         MemoryCheckpointStore store = new MemoryCheckpointStore();
         TrainingSpec failing = plain.toBuilder().checkpoints("memory", 4).listener(e -> {
-            if (e.rank() == 1 && e.step() == 7) {
+            if (e.rank() == 1 && e.stepsDone() == 7) {
                 throw new IllegalStateException("planted failure at step 7");
             }
         }).build();
