@@ -12,49 +12,22 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 
 /**
- * What {@code train} shows and keeps while the trainer runs: the progress bar of each epoch (on a terminal), one
- * table line per epoch with the test figures, the history for the summary and the plot, and the checkpoint after
- * every epoch when asked.
+ * What {@code train} shows and keeps while the trainer runs: the progress bars, one table line per epoch with the
+ * test figures, the history for the summary and the plot, and the checkpoint after every epoch when asked.
+ *
+ * @param cmd      the command, for its checkpoint setting and the facts saved with it
+ * @param setup    what trains
+ * @param task     the task, which scores the test evaluation
+ * @param data     the data, for the class names and facts saved with a checkpoint
+ * @param history  where the epoch lines go
+ * @param out      where they are printed
+ * @param progress the bars (disabled off a terminal)
  */
-final class EpochLines implements EpochListener, AutoCloseable {
-    private final TrainCommand cmd;
-    private final TrainingSetup setup;
-    private final Task task;
-    private final DataOptions.Loaded data;
-    private final TrainingHistory history;
-    private final PrintWriter out;
-    private final boolean bar;
-    private EpochProgress progress;
-    private double lossSum;
-    private long seen;
-
-    EpochLines(TrainCommand cmd, TrainingSetup setup, Task task, DataOptions.Loaded data, TrainingHistory history,
-               PrintWriter out, boolean bar) {
-        this.cmd = cmd;
-        this.setup = setup;
-        this.task = task;
-        this.data = data;
-        this.history = history;
-        this.out = out;
-        this.bar = bar;
-    }
-
+record EpochLines(TrainCommand cmd, TrainingSetup setup, Task task, DataOptions.Loaded data, TrainingHistory history,
+                  PrintWriter out, EpochProgress progress) implements EpochListener, AutoCloseable {
     @Override
     public void onBatch(BatchResult b) {
-        if (progress == null) {
-            progress = EpochProgress.start(bar, b.position().epoch(), cmd.epochs, b.position().batches(),
-                    System.err);
-            lossSum = 0;
-            seen = 0;
-        }
-        lossSum += b.loss() * b.position().rows();
-        seen += b.position().rows();
-        progress.advance();
-        progress.loss(lossSum / seen);
-        if (b.position().batch() == b.position().batches()) {
-            progress.close();
-            progress = null;
-        }
+        progress.batch(b);
     }
 
     @Override
@@ -78,9 +51,6 @@ final class EpochLines implements EpochListener, AutoCloseable {
     /** Clears a progress bar left open by an epoch that did not finish. */
     @Override
     public void close() {
-        if (progress != null) {
-            progress.close();
-            progress = null;
-        }
+        progress.close();
     }
 }

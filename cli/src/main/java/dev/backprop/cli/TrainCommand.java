@@ -213,8 +213,8 @@ public final class TrainCommand implements Callable<Integer> {
                             + (loader.resident() ? ", data on the device" : ""), done + 1, epochs, seed);
             o.println(history.header());
             o.flush();
-            boolean bar = !noProgress && EpochProgress.isInteractive();
-            try (EpochLines lines = new EpochLines(this, s, t, d, history, o, bar)) {
+            EpochProgress bars = new EpochProgress(!noProgress && EpochProgress.isInteractive(), epochs, System.err);
+            try (EpochLines lines = new EpochLines(this, s, t, d, history, o, bars)) {
                 s.trainer().fit(loader, d.test(), epochs - done, lines);
             }
         }

@@ -18,22 +18,15 @@ import java.util.List;
  * What {@code train} trains: the network (fresh from a seed, from {@code --init} weights, or from a
  * {@code --resume} checkpoint together with the optimizer state and epoch count), its optimizer and schedule, and
  * the core {@link Trainer} that runs them. Owns the network and the optimizer state.
+ *
+ * @param model       the network
+ * @param optimizer   its optimizer
+ * @param trainer     the trainer, its epoch count restored from a {@code --resume} checkpoint
+ * @param description the network in words, e.g. {@code 784-256-128-10 relu}
  */
-final class TrainingSetup implements AutoCloseable {
+record TrainingSetup(Layer model, Optimizer optimizer, Trainer trainer, String description) implements AutoCloseable {
     /** Examples per evaluation batch (evaluation is not timed; large batches keep it quick). */
     static final int EVAL_BATCH = 1000;
-
-    private final Layer model;
-    private final Optimizer optimizer;
-    private final Trainer trainer;
-    private final String description;
-
-    private TrainingSetup(Layer model, Optimizer optimizer, Trainer trainer, String description) {
-        this.model = model;
-        this.optimizer = optimizer;
-        this.trainer = trainer;
-        this.description = description;
-    }
 
     /**
      * Builds the network, optimizer and trainer for {@code cmd}'s settings on {@code backend}.
@@ -122,20 +115,6 @@ final class TrainingSetup implements AutoCloseable {
             sb.append(sb.length() == 0 ? "" : "-").append(v);
         }
         return sb.append(' ').append(act).toString();
-    }
-
-    Layer model() {
-        return model;
-    }
-
-    /** The trainer, its epoch count restored from a {@code --resume} checkpoint. */
-    Trainer trainer() {
-        return trainer;
-    }
-
-    /** The network in words, e.g. {@code 784-256-128-10 relu}. */
-    String description() {
-        return description;
     }
 
     /** Frees the optimizer state and the network. */

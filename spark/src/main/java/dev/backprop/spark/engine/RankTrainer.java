@@ -77,6 +77,8 @@ public final class RankTrainer implements AutoCloseable {
     private final float[] vector;
     /** Posts gradients as the backward pass completes them; null when overlapping is off. */
     private final GradientBuckets buckets;
+    /** Averages each step's gradients; null with parameter averaging. */
+    private final AllReduce reduce;
     private final StepTimes times = new StepTimes();
     private Runnable beforeStep = () -> { };
 
@@ -108,6 +110,7 @@ public final class RankTrainer implements AutoCloseable {
             this.buckets = bucket == 0 ? null : new GradientBuckets(flat, bucket);
             this.snapshots = new Snapshots(model, optimizer, schedule,
                     Snapshots.runSettings(plan, spec.seed(), spec.sync().averageEvery()));
+            this.reduce = params ? null : new AllReduce();
         } catch (RuntimeException e) {
             if (opt != null) {
                 opt.close();
@@ -167,25 +170,27 @@ public final class RankTrainer implements AutoCloseable {
         }
         long start = synchronizeStart();
         int s = plan.stepsPerEpoch();
-        long total = (long) spec.epochs() * s;
         Trainer.Builder b = Trainer.builder(model, spec.task().loss(), optimizer).schedule(schedule)
                 .batchSize(plan.batchSize()).seed(ShardPlan.rankSeed(spec.seed(), rank)).stepsPerEpoch(s)
                 .syncEvery(1).clipGradNorm(spec.clipNorm()).label("rank " + rank);
-        AllReduce reduce = spec.sync().averagesGradients() ? new AllReduce() : null;
         if (reduce != null) {
             b.hook(reduce);
         }
         Trainer trainer = b.build();
         trainer.resumeAt((int) (start / s), (int) (start % s));
-        Progress progress = new Progress(total, reduce);
+        Progress progress = new Progress();
         beforeStep.run();
         try (BatchLoader loader = new BatchLoader(shard, backend, plan.batchSize())) {
             progress.startStep();
             trainer.fit(loader, null, spec.epochs() - (int) (start / s), progress);
         }
         byte[] file = rank == 0 ? snapshots.modelFile() : null;
-        return new Outcome(start, total - start, total, progress.examples, progress.computeNanos, progress.epochs,
-                file, times);
+        return new Outcome(start, totalSteps() - start, totalSteps(), progress.examples, progress.computeNanos,
+                progress.epochs, file, times);
+    }
+
+    private long totalSteps() {
+        return (long) spec.epochs() * plan.stepsPerEpoch();
     }
 
     /** Rank 0 restores the newest checkpoint, if any, and sends its state to all: returns the start step. */
@@ -264,22 +269,12 @@ public final class RankTrainer implements AutoCloseable {
      * per-step listener, rank 0's checkpoints, the kill check and the timings.
      */
     private final class Progress implements EpochListener {
-        private final long total;
-        private final AllReduce reduce;
         private final List<EpochResult> epochs = new ArrayList<>();
+        private final EpochTotals totals = new EpochTotals();
         private long examples;
         private long computeNanos;
         private long stepStart;
-        private long epochStart = System.nanoTime();
         private double lastLoss;
-        private double lossSum;
-        private double correct;
-        private double count;
-
-        Progress(long total, AllReduce reduce) {
-            this.total = total;
-            this.reduce = reduce;
-        }
 
         void startStep() {
             stepStart = System.nanoTime();
@@ -302,9 +297,7 @@ public final class RankTrainer implements AutoCloseable {
                 computeNanos += now - stepStart;
                 lastLoss = b.loss();
             }
-            lossSum += b.loss() * rows;
-            correct += b.correct().orElse(0);
-            count += rows;
+            totals.add(b.loss() * rows, b.correct().orElse(0), rows);
             examples += rows;
             long done = b.position().globalStep();
             boolean epochEnd = b.position().batch() == b.position().batches();
@@ -321,15 +314,7 @@ public final class RankTrainer implements AutoCloseable {
 
         @Override
         public void onEpoch(EpochMetrics m) {
-            float[] sums = {(float) lossSum, (float) correct, (float) count};
-            net.allReduce(sums, 1.0);
-            lossSum = 0;
-            correct = 0;
-            count = 0;
-            boolean classifies = spec.task().scoredByAccuracy();
-            epochs.add(new EpochResult(m.epoch(), sums[0] / sums[2], classifies ? sums[1] / sums[2] : Double.NaN,
-                    Math.round(sums[2]), (System.nanoTime() - epochStart) / 1_000_000));
-            epochStart = System.nanoTime();
+            epochs.add(totals.finish(m.epoch()));
             long done = (long) m.epoch() * plan.stepsPerEpoch();
             notifyListener(done, m.epoch() - 1);
             maybeCheckpoint(done, true);
@@ -339,7 +324,7 @@ public final class RankTrainer implements AutoCloseable {
         private void notifyListener(long done, int epoch) {
             StepListener l = spec.listener();
             if (l != null) {
-                l.onStep(new StepListener.StepEvent(rank, net.size(), attempt, done, total, epoch, lastLoss));
+                l.onStep(new StepListener.StepEvent(rank, net.size(), attempt, done, totalSteps(), epoch, lastLoss));
             }
         }
 
@@ -348,7 +333,7 @@ public final class RankTrainer implements AutoCloseable {
                 return;
             }
             boolean due = spec.checkpointEvery() == 0 ? epochEnd : done % spec.checkpointEvery() == 0;
-            if (due || done == total) {
+            if (due || done == totalSteps()) {
                 try {
                     store.save(done, snapshots.checkpoint(done));
                 } catch (IOException e) {
@@ -356,6 +341,33 @@ public final class RankTrainer implements AutoCloseable {
                             + e, e);
                 }
             }
+        }
+    }
+
+    /** Sums over an epoch's steps on this rank, all-reduced at the epoch's end. */
+    private final class EpochTotals {
+        private double lossSum;
+        private double correct;
+        private double count;
+        private long startNanos = System.nanoTime();
+
+        void add(double loss, double right, int n) {
+            lossSum += loss;
+            correct += right;
+            count += n;
+        }
+
+        EpochResult finish(int epoch) {
+            float[] m = {(float) lossSum, (float) correct, (float) count};
+            net.allReduce(m, 1.0);
+            lossSum = 0;
+            correct = 0;
+            count = 0;
+            boolean classifies = spec.task().scoredByAccuracy();
+            long millis = (System.nanoTime() - startNanos) / 1_000_000;
+            startNanos = System.nanoTime();
+            return new EpochResult(epoch, m[0] / m[2], classifies ? m[1] / m[2] : Double.NaN, Math.round(m[2]),
+                    millis);
         }
     }
 
