@@ -77,8 +77,8 @@ class TrainOptionsTest {
 
         CliRun other = train("--resume", ck.toString(), "--seed", "5", "--out", resumed.toString());
         assertEquals(Main.EXIT_ERROR, other.code());
-        assertTrue(other.err().contains("trained with seed 0 and batch size 16, this run uses seed 5 and batch size 16"),
-                other.err());
+        assertTrue(other.err().contains("trained with seed 0 and batch size 16, this run uses seed 5 and batch "
+                + "size 16"), other.err());
         CliRun done = train("--resume", ck.toString(), "--epochs", "2", "--out", resumed.toString());
         assertTrue(done.err().contains("already has 2 epoch(s)"), done.err());
     }

@@ -63,8 +63,8 @@ final class Divergence {
                 .append(st.judgedBy().isPresent() ? "global batch's " : "").append(lossName).append(" loss is ")
                 .append(st.judged()).append(" at ").append(bad);
         if (seenAt.globalStep() != bad.globalStep()) {
-            m.append(" (seen at step ").append(seenAt.globalStep()).append(": results are read every ").append(syncEvery)
-                    .append(" steps, so the parameters hold the steps in between)");
+            m.append(" (seen at step ").append(seenAt.globalStep()).append(": results are read every ")
+                    .append(syncEvery).append(" steps, so the parameters hold the steps in between)");
         }
         m.append(". ");
         String badData = nonFiniteData(data, order, from, from + bad.rows());

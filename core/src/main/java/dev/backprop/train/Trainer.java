@@ -149,8 +149,8 @@ public final class Trainer {
     private int stepsPerEpoch(BatchLoader train) {
         int all = train.batchesPerEpoch();
         if (stepsPerEpoch > all) {
-            throw new IllegalArgumentException(stepsPerEpoch + " steps per epoch asked for, but " + train.dataset().size()
-                    + " examples make only " + all + " batches of " + batchSize);
+            throw new IllegalArgumentException(stepsPerEpoch + " steps per epoch asked for, but "
+                    + train.dataset().size() + " examples make only " + all + " batches of " + batchSize);
         }
         int steps = stepsPerEpoch > 0 ? stepsPerEpoch : all;
         if (batchesDone >= steps) {

@@ -337,7 +337,8 @@ final class TrainingCases {
              Sgd opt = new Sgd(m.parameters(), 1e25)) {
             Trainer tr = Trainer.builder(m, new SquaredError(), opt).batchSize(5).seed(52).syncEvery(syncEvery)
                     .build();
-            TrainingStoppedException e = assertThrows(TrainingStoppedException.class, () -> tr.fit(data, null, 5, null));
+            TrainingStoppedException e = assertThrows(TrainingStoppedException.class,
+                    () -> tr.fit(data, null, 5, null));
             assertEquals(TrainingStoppedException.Reason.LEARNING_RATE, e.reason(), e.getMessage());
             assertTrue(e.getMessage().contains("training stopped: the " + new SquaredError().name() + " loss is "),
                     e.getMessage());

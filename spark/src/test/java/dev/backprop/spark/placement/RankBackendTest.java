@@ -109,7 +109,8 @@ class RankBackendTest {
 
     @Test
     void aGpuAddressThatIsNotADeviceIndexIsRejectedClearly() {
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> RankBackend.open(registry(new FakeGpu(true)),
-                "auto", List.of("GPU-5f3a"), 1, null)).getMessage().contains("'GPU-5f3a', which is not a device index"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> RankBackend.open(registry(new FakeGpu(true)), "auto", List.of("GPU-5f3a"), 1, null));
+        assertTrue(e.getMessage().contains("'GPU-5f3a', which is not a device index"), e.getMessage());
     }
 }
