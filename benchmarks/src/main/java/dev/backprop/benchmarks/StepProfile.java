@@ -7,7 +7,7 @@ import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.DType;
 import dev.backprop.data.Dataset;
 import dev.backprop.loss.SoftmaxCrossEntropy;
-import dev.backprop.model.BatchLoader;
+import dev.backprop.data.BatchLoader;
 import dev.backprop.nn.Sequential;
 import dev.backprop.optim.Sgd;
 import dev.backprop.runtime.Backends;

@@ -5,6 +5,7 @@ import dev.backprop.data.Dataset;
 import dev.backprop.data.FashionMnist;
 import dev.backprop.data.HoldOut;
 import dev.backprop.model.Task;
+import dev.backprop.spark.SparkTrainDriver;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -15,6 +16,8 @@ import java.util.List;
  * default; {@code --data DIR} or {@code $FASHION_MNIST_DIR} overrides Debian's directory), or a numeric CSV
  * ({@code --csv}; the last column is the label, or the last {@code --targets} columns the regression targets).
  * For binary classification on Fashion-MNIST, {@code --positive-class} picks the class scored against the rest.
+ * Examples come flat, one feature vector each, as the dense networks here take them. {@code train --spark} reads the
+ * same options ({@link #sparkData}), with a CSV at any path Spark reads.
  */
 final class DataOptions {
     @Option(names = "--data", paramLabel = "DIR",
@@ -24,8 +27,9 @@ final class DataOptions {
 
     @Option(names = "--csv", paramLabel = "FILE",
             description = "Train on a numeric CSV instead (optional header line; features, then the label or the "
-                    + "target column(s)).")
-    Path csv;
+                    + "target column(s)). With --spark: read by the executors, from any path Spark reads (hdfs://, "
+                    + "s3a://, a shared file).")
+    String csv;
 
     @Option(names = "--test-csv", paramLabel = "FILE",
             description = "Test examples for --csv. Default: a seeded 20%% of --csv held out.")
@@ -41,7 +45,7 @@ final class DataOptions {
     Integer positiveClass;
 
     @Option(names = "--train-limit", paramLabel = "N",
-            description = "Use only the first N training examples (quick runs).")
+            description = "Use only the first N training examples (quick runs; with --spark, of Fashion-MNIST).")
     Integer trainLimit;
 
     @Option(names = "--test-limit", paramLabel = "N",
@@ -62,7 +66,7 @@ final class DataOptions {
         task.check(full.test());
         Dataset tr = limit(full.train(), trainLimit, "--train-limit");
         Dataset te = limit(full.test(), testLimit, "--test-limit");
-        return new Loaded(tr, te, full.classNames(), full.description());
+        return new Loaded(tr.flatten(), te.flatten(), full.classNames(), full.description());
     }
 
     /**
@@ -80,8 +84,16 @@ final class DataOptions {
             full = loadCsv(task, seed);
         }
         task.check(full.test());
-        return new Loaded(full.train(), limit(full.test(), testLimit, "--test-limit"), full.classNames(),
+        return new Loaded(full.train(), limit(full.test(), testLimit, "--test-limit").flatten(), full.classNames(),
                 full.description());
+    }
+
+    /** Where {@code train --spark} reads its examples: the same {@code --data}, {@code --csv} and limits. */
+    SparkTrainDriver.Data sparkData() {
+        if (trainLimit != null && trainLimit < 1) {
+            throw new IllegalArgumentException("--train-limit must be at least 1, got " + trainLimit);
+        }
+        return new SparkTrainDriver.Data(fashionDir(), csv, targetColumns, trainLimit);
     }
 
     /** The class scored against the rest in binary Fashion-MNIST runs ({@code fallback} when not given). */
@@ -123,7 +135,7 @@ final class DataOptions {
     }
 
     private Loaded loadCsv(Task task, long seed) {
-        Dataset train = readCsv(csv, task, -1);
+        Dataset train = readCsv(Path.of(csv), task, -1);
         Dataset test;
         String what = "CSV " + csv;
         if (testCsv != null) {

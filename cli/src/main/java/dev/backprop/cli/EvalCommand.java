@@ -1,6 +1,7 @@
 package dev.backprop.cli;
 
-import dev.backprop.model.Evaluator;
+import dev.backprop.train.Evaluation;
+import dev.backprop.train.Evaluator;
 import dev.backprop.model.Task;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -49,7 +50,7 @@ public final class EvalCommand implements Callable<Integer> {
                     + "${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "" + TrainCommand.EVAL_BATCH,
+    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "" + TrainingSetup.EVAL_BATCH,
             description = "Examples per forward pass (default: ${DEFAULT-VALUE}, as train evaluates).")
     int batchSize;
 
@@ -65,12 +66,12 @@ public final class EvalCommand implements Callable<Integer> {
             DataOptions.Loaded d = s.testData(data, t, seed);
             o.printf(Locale.ROOT, "data:    %s: %d test examples%n", d.description(), d.test().size());
             o.flush();
-            Evaluator.Evaluation ev = Evaluator.evaluate(s.loaded().model(), t, d.test(), batchSize);
+            Evaluation ev = Evaluator.evaluate(s.loaded().model(), t, d.test(), batchSize);
             String metric = t.scoredByAccuracy() ? "test_acc" : "test_rmse";
-            o.printf(Locale.ROOT, "test_loss %.4f  %s %.4f  (%d examples)%n", ev.loss(), metric, ev.metric(),
+            o.printf(Locale.ROOT, "test_loss %.4f  %s %.4f  (%d examples)%n", ev.loss(), metric, t.metric(ev),
                     ev.examples());
             o.printf(Locale.ROOT, "eval: model=%s task=%s examples=%d test_loss=%.6f %s=%.6f%n", model, t.id(),
-                    ev.examples(), ev.loss(), metric, ev.metric());
+                    ev.examples(), ev.loss(), metric, t.metric(ev));
         }
         o.flush();
         return 0;

@@ -11,7 +11,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 
 /**
  * The {@code backprop} program: a picocli command whose subcommands each live in their own class.
@@ -89,11 +88,6 @@ public final class Main implements Runnable {
      *  providers, see {@link #Main(Backends.Registry)}). */
     public static int execute(Main main, PrintWriter out, PrintWriter err, String... args) {
         try {
-            if (SparkTraining.requested(args)) {
-                // The Spark trainer parses train's flags plus its own (--ranks, --sync, ...), which train's parser
-                // would reject; it picks its backends per executor, so main's registry plays no part.
-                return SparkTraining.run(out, err, Arrays.copyOfRange(args, 1, args.length));
-            }
             CommandLine cl = commandLine(main);
             cl.setOut(out);
             cl.setErr(err);

@@ -1,18 +1,14 @@
 package dev.backprop.cli;
 
-import dev.backprop.backend.Backend;
-import dev.backprop.backend.DType;
 import dev.backprop.nn.Activation;
 import dev.backprop.nn.Init;
-import dev.backprop.nn.Sequential;
+import dev.backprop.nn.Mlp;
 import picocli.CommandLine.Option;
 
-import java.util.Arrays;
-import java.util.Locale;
-
 /**
- * The network {@code train} builds: a multilayer perceptron of dense layers with one hidden activation, named like
- * PyTorch's {@code nn.Sequential(Linear, act, Linear, act, ..., Linear)} so the model file loads into it.
+ * The network {@code train} builds, on one machine or on Spark: a multilayer perceptron of dense layers with one
+ * hidden activation ({@link Mlp}), named like PyTorch's {@code nn.Sequential(Linear, act, Linear, act, ..., Linear)}
+ * so the model file loads into it.
  */
 final class ModelOptions {
     @Option(names = "--layers", paramLabel = "SIZES",
@@ -21,7 +17,7 @@ final class ModelOptions {
     String layers;
 
     @Option(names = "--activation", paramLabel = "NAME", defaultValue = "relu",
-            description = "Hidden activation: relu, sigmoid or tanh (default: ${DEFAULT-VALUE}).")
+            description = "Hidden activation: " + Mlp.HIDDEN_ACTIVATIONS + " (default: ${DEFAULT-VALUE}).")
     String activation;
 
     @Option(names = "--initializer", paramLabel = "NAME", defaultValue = "pytorch",
@@ -31,6 +27,16 @@ final class ModelOptions {
 
     /** Hidden sizes used when {@code --layers} is absent. */
     static final int[] DEFAULT_HIDDEN = {256, 128};
+
+    /**
+     * The network for data with {@code inputs} features and {@code outputs} network outputs, weights drawn from
+     * {@code seed}.
+     *
+     * @throws IllegalArgumentException when an option is malformed or {@code --layers} does not match the data
+     */
+    Mlp mlp(int inputs, int outputs, long seed) {
+        return new Mlp(sizes(inputs, outputs), activationKind(), init(), seed);
+    }
 
     /**
      * The layer sizes for data with {@code inputs} features and {@code outputs} network outputs.
@@ -45,7 +51,7 @@ final class ModelOptions {
             s[s.length - 1] = outputs;
             return s;
         }
-        int[] s = parseSizes(layers);
+        int[] s = layerSizes();
         if (s[0] != inputs || s[s.length - 1] != outputs) {
             throw new IllegalArgumentException("--layers " + layers + ": the data has " + inputs + " features and the "
                     + "task needs " + outputs + " output(s), so the layers must run " + inputs + "-...-" + outputs);
@@ -53,68 +59,39 @@ final class ModelOptions {
         return s;
     }
 
-    /** Parses {@code 784-256-128-10} or {@code 784,256,128,10}. */
-    static int[] parseSizes(String text) {
-        String[] parts = text.trim().split("[-,x ]+");
-        if (parts.length < 2) {
-            throw new IllegalArgumentException("--layers " + text + ": give at least an input and an output size, "
-                    + "e.g. 784-256-128-10");
+    /** The sizes {@code --layers} gives (it must be set). */
+    int[] layerSizes() {
+        try {
+            return Mlp.parseSizes(layers);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--layers: " + e.getMessage(), e);
         }
-        int[] s = new int[parts.length];
-        for (int i = 0; i < parts.length; i++) {
-            try {
-                s[i] = Integer.parseInt(parts[i]);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--layers " + text + ": '" + parts[i] + "' is not a size");
-            }
-            if (s[i] < 1) {
-                throw new IllegalArgumentException("--layers " + text + ": sizes must be positive, got " + s[i]);
-            }
-        }
-        return s;
     }
 
     /** The hidden activation. */
     Activation.Kind activationKind() {
-        String a = activation.trim().toLowerCase(Locale.ROOT);
-        return switch (a) {
-            case "relu" -> Activation.Kind.RELU;
-            case "sigmoid" -> Activation.Kind.SIGMOID;
-            case "tanh" -> Activation.Kind.TANH;
-            default -> throw new IllegalArgumentException("--activation " + activation + ": choose relu, sigmoid "
-                    + "or tanh");
-        };
+        try {
+            return Mlp.parseActivation(activation);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--activation: " + e.getMessage(), e);
+        }
     }
 
     /** The initializer for fresh weights. */
     Init init() {
-        return switch (initializer.trim().toLowerCase(Locale.ROOT)) {
-            case "pytorch" -> Init.PYTORCH_DEFAULT;
-            case "xavier" -> Init.XAVIER_UNIFORM;
-            case "xavier-normal" -> Init.XAVIER_NORMAL;
-            case "he" -> Init.HE_UNIFORM;
-            case "he-normal" -> Init.HE_NORMAL;
-            default -> throw new IllegalArgumentException("--initializer " + initializer + ": choose pytorch, xavier, "
-                    + "xavier-normal, he or he-normal");
-        };
-    }
-
-    /** A fresh network of the given sizes on {@code backend}, weights drawn from {@code seed}. */
-    Sequential build(Backend backend, int[] sizes, long seed) {
-        Activation.Kind act = activationKind();
-        Sequential.Builder b = Sequential.builder(backend, DType.FLOAT32).seed(seed).init(init());
-        for (int i = 0; i + 1 < sizes.length; i++) {
-            b.dense(sizes[i], sizes[i + 1]);
-            if (i + 2 < sizes.length) {
-                b.add(new Activation(act));
-            }
+        try {
+            return Init.parse(initializer);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--initializer: " + e.getMessage(), e);
         }
-        return b.build();
     }
 
-    /** {@code 784-256-128-10 relu}. */
-    static String describe(int[] sizes, Activation.Kind act) {
-        return String.join("-", Arrays.stream(sizes).mapToObj(Integer::toString).toArray(String[]::new)) + " "
-                + act.typeName();
+    /** Checks every option that can be checked without the data. */
+    void check() {
+        if (layers != null) {
+            layerSizes();
+        }
+        activationKind();
+        init();
     }
 }

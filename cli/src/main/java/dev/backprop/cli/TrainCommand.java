@@ -3,7 +3,7 @@ package dev.backprop.cli;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.BackpropException;
-import dev.backprop.model.Evaluator;
+import dev.backprop.data.BatchLoader;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
 import dev.backprop.runtime.Backends;
@@ -11,20 +11,25 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 
 /**
  * {@code backprop train}: trains a multilayer perceptron (by default the main job: Fashion-MNIST, 784-256-128-10
- * ReLU, softmax cross-entropy, SGD lr 0.1, batch 128, 10 epochs, seed 0, the best available backend), prints one
- * line per epoch and a parseable summary, and saves the model (and optionally a checkpoint and a plot).
+ * ReLU, softmax cross-entropy, SGD lr 0.1, batch 128, 10 epochs, seed 0, the best available backend) on core's
+ * {@link dev.backprop.train.Trainer}, prints one line per epoch and a parseable summary, and saves the model (and
+ * optionally a checkpoint and a plot). With {@code --spark MASTER} the same options train data-parallel on Spark
+ * ({@link SparkRun}), plus the ones in {@link SparkOptions}.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Trains a network and saves it. Default: Fashion-MNIST, 784-256-128-10 ReLU, softmax "
@@ -32,6 +37,10 @@ import java.util.concurrent.Callable;
                 "Epoch time = shuffle + batch gather + forward + loss + backward + step, ended by a host sync "
                         + "(data loading and evaluation excluded); the summary gives the median over epochs 2..N."})
 public final class TrainCommand implements Callable<Integer> {
+    /** Options of training on this machine, refused with {@code --spark}. */
+    static final List<String> LOCAL_ONLY = List.of("--init", "--resume", "--checkpoint", "--plot", "--no-progress",
+            "--test-csv", "--test-limit", "--positive-class");
+
     @Spec
     CommandSpec spec;
 
@@ -39,7 +48,8 @@ public final class TrainCommand implements Callable<Integer> {
     BackendSelectionOption selection;
 
     @Option(names = "--threads", paramLabel = "N",
-            description = "Worker threads of the cpu backend (backprop.cpu.threads). Default: the backend's own.")
+            description = "Worker threads of the cpu backend (backprop.cpu.threads). Default: the backend's own; "
+                    + "with --spark, spark.task.cpus per rank.")
     Integer threads;
 
     @Option(names = "--task", paramLabel = "TASK", defaultValue = "classification",
@@ -57,7 +67,8 @@ public final class TrainCommand implements Callable<Integer> {
     OptimizerOptions optimizerOptions;
 
     @Option(names = "--batch-size", paramLabel = "N", defaultValue = "128",
-            description = "Examples per step; the last, partial batch is kept (default: ${DEFAULT-VALUE}).")
+            description = "Examples per step (with --spark, per rank); the last, partial batch is kept (default: "
+                    + "${DEFAULT-VALUE}).")
     int batchSize;
 
     @Option(names = "--epochs", paramLabel = "N", defaultValue = "10",
@@ -69,6 +80,11 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Seed of the initial weights, the shuffles and a CSV hold-out split (default: "
                     + "${DEFAULT-VALUE}).")
     long seed;
+
+    @Option(names = "--clip-norm", paramLabel = "X", defaultValue = "0",
+            description = "Clip the gradient (with --spark, the averaged one) to this global norm before each step; "
+                    + "0: off (default: ${DEFAULT-VALUE}).")
+    double clipNorm;
 
     @Option(names = "--init", paramLabel = "FILE", description = "Start from the weights of a saved model.")
     Path init;
@@ -94,21 +110,46 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--spark", paramLabel = "MASTER",
             description = {"Train data-parallel on Apache Spark at this master: local[2], local-cluster[2,1,1024], "
                     + "spark://host:7077, yarn. One rank per partition, gradients averaged every step (= batch "
-                    + "--batch-size x ranks on one machine). Takes the flags above where they apply, plus --ranks N, "
-                    + "--sync gradients|parameters:K, --checkpoint-dir DIR and more: list them with 'backprop train "
-                    + "--spark local --help'. Needs Spark's jars on the class path: bin/backprop adds them."})
+                    + "--batch-size x ranks on one machine). Takes the options above except --init, --resume, "
+                    + "--checkpoint, --plot, --no-progress, --test-csv, --test-limit and --positive-class, plus the "
+                    + "--spark options below. Needs Spark's jars on the class path: bin/backprop adds them."})
     String spark;
+
+    @Mixin
+    SparkOptions sparkOptions;
 
     @Override
     public Integer call() {
-        if (spark != null) {
-            // Reached only when this command is parsed directly (Main.execute hands --spark runs over before
-            // parsing): the Spark trainer parses the same arguments itself.
-            return SparkTraining.run(spec.commandLine().getOut(), spec.commandLine().getErr(),
-                    SparkTraining.trainArguments(spec.commandLine().getParseResult().originalArgs()));
-        }
         Task t = Task.parse(task);
         checkSettings();
+        try {
+            if (spark != null) {
+                refuseGiven(LOCAL_ONLY, given -> "--spark runs do not take " + given + ": "
+                        + (given.contains(",") ? "they apply" : "it applies") + " to training on this machine");
+                sparkOptions.check();
+                return SparkTraining.run(spec.commandLine().getErr(), () -> SparkRun.run(this, t,
+                        spec.commandLine().getOut()));
+            }
+            refuseGiven(SparkOptions.NAMES, given -> given + (given.contains(",") ? " apply" : " applies")
+                    + " only with --spark MASTER");
+            trainHere(t);
+            return 0;
+        } catch (IOException e) {
+            throw new BackpropException(e.getMessage(), e);
+        } catch (UncheckedIOException e) {
+            throw new BackpropException(e.getCause().getMessage(), e);
+        }
+    }
+
+    private void trainHere(Task t) throws IOException {
+        if (init != null && resume != null) {
+            throw new IllegalArgumentException("--init and --resume exclude each other: --resume already holds the "
+                    + "weights (and the optimizer state)");
+        }
+        if (plot != null && !plot.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
+            throw new IllegalArgumentException("--plot " + plot + ": the plot is a PNG; give a file name ending in "
+                    + ".png");
+        }
         DataOptions.Loaded d = data.load(t, seed);
         PrintWriter o = spec.commandLine().getOut();
         try (Backend backend = Backends.create(selection.commandLineName(), backendOptions())) {
@@ -121,14 +162,10 @@ public final class TrainCommand implements Callable<Integer> {
                 TrainingHistory history = run(setup, t, d, backend, o);
                 finish(setup, history, t, d, backend, o);
             }
-        } catch (IOException e) {
-            throw new BackpropException(e.getMessage(), e);
-        } catch (UncheckedIOException e) {
-            throw new BackpropException(e.getCause().getMessage(), e);
         }
-        return 0;
     }
 
+    /** The checks of settings that mean the same with and without {@code --spark}. */
     private void checkSettings() {
         if (batchSize < 1) {
             throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
@@ -136,21 +173,24 @@ public final class TrainCommand implements Callable<Integer> {
         if (epochs < 1) {
             throw new IllegalArgumentException("--epochs must be at least 1, got " + epochs);
         }
-        if (init != null && resume != null) {
-            throw new IllegalArgumentException("--init and --resume exclude each other: --resume already holds the "
-                    + "weights (and the optimizer state)");
-        }
         if (threads != null && threads < 1) {
             throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
         }
-        if (plot != null && !plot.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
-            throw new IllegalArgumentException("--plot " + plot + ": the plot is a PNG; give a file name ending in "
-                    + ".png");
+        if (!(clipNorm >= 0) || !Double.isFinite(clipNorm)) {
+            throw new IllegalArgumentException("--clip-norm must be a finite number >= 0, got " + clipNorm);
         }
         optimizerOptions.name();
         optimizerOptions.learningRate();
-        modelOptions.activationKind();
-        modelOptions.init();
+        modelOptions.check();
+    }
+
+    /** A usage error, worded by {@code message}, when any of {@code names} was given (they are listed to it). */
+    private void refuseGiven(List<String> names, Function<String, String> message) {
+        List<String> given = names.stream().filter(n -> spec.commandLine().getParseResult().hasMatchedOption(n))
+                .toList();
+        if (!given.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), message.apply(String.join(", ", given)));
+        }
     }
 
     private BackendOptions backendOptions() {
@@ -158,47 +198,28 @@ public final class TrainCommand implements Callable<Integer> {
                 Integer.toString(threads)));
     }
 
-    private TrainingHistory run(TrainingSetup s, Task t, DataOptions.Loaded d, Backend backend, PrintWriter o)
-            throws IOException {
+    private TrainingHistory run(TrainingSetup s, Task t, DataOptions.Loaded d, Backend backend, PrintWriter o) {
         TrainingHistory history = new TrainingHistory(t.scoredByAccuracy() ? "test_acc" : "test_rmse");
+        int done = s.trainer().epoch();
         o.printf(Locale.ROOT, "model:   %s, %d parameters, loss %s, %s%n", s.description(),
-                s.model().parameterCount(), s.loss().name(), resume != null ? "resumed from " + resume + " after epoch "
-                        + s.epochsDone() : init != null ? "weights from " + init
-                        : "weights seed " + seed + " (" + modelOptions.initializer + " init)");
-        boolean bar = !noProgress && EpochProgress.isInteractive();
-        try (TrainingLoop loop = new TrainingLoop(s.model(), s.loss(), s.optimizer(), d.train(), backend, batchSize,
-                seed)) {
-            int last = d.train().size() - (loop.stepsPerEpoch() - 1) * batchSize;
+                s.model().parameterCount(), t.loss().name(), resume != null ? "resumed from " + resume
+                        + " after epoch " + done : init != null ? "weights from " + init
+                        : "weights seed " + seed + " (" + modelOptions.init().id() + " init)");
+        try (BatchLoader loader = new BatchLoader(d.train(), backend, batchSize, BatchLoader.Placement.AUTO)) {
+            int steps = loader.batchesPerEpoch();
+            int last = d.train().size() - (steps - 1) * batchSize;
             o.printf(Locale.ROOT, "train:   %s, batch %d (%d steps per epoch%s), epochs %d..%d, seed %d%n",
-                    optimizerOptions.describe(), batchSize, loop.stepsPerEpoch(),
-                    (last == batchSize ? "" : ", last batch " + last) + (loop.dataOnDevice() ? ", data on the device"
-                            : ""), s.epochsDone() + 1, epochs, seed);
+                    optimizerOptions.describe(), batchSize, steps, (last == batchSize ? "" : ", last batch " + last)
+                            + (loader.resident() ? ", data on the device" : ""), done + 1, epochs, seed);
             o.println(history.header());
             o.flush();
-            for (int e = s.epochsDone() + 1; e <= epochs; e++) {
-                TrainingLoop.EpochRun r;
-                try (EpochProgress p = EpochProgress.start(bar, e, epochs, loop.stepsPerEpoch(), System.err)) {
-                    r = loop.runEpoch(e, p);
-                }
-                Evaluator.Evaluation ev = Evaluator.evaluate(s.model(), t, d.test(), EVAL_BATCH);
-                if (s.schedule() != null) {
-                    s.schedule().step();
-                }
-                TrainingHistory.Epoch row = new TrainingHistory.Epoch(e, r.seconds(), r.samples(), r.meanLoss(),
-                        ev.loss(), ev.metric());
-                history.add(row);
-                o.println(history.row(row));
-                o.flush();
-                if (checkpoint != null) {
-                    s.saveCheckpoint(checkpoint, e, seed, batchSize, runFacts(s, d, t));
-                }
+            EpochProgress bars = new EpochProgress(!noProgress && EpochProgress.isInteractive(), epochs, System.err);
+            try (EpochLines lines = new EpochLines(this, s, t, d, history, o, bars)) {
+                s.trainer().fit(loader, d.test(), epochs - done, lines);
             }
         }
         return history;
     }
-
-    /** Examples per evaluation batch (evaluation is not timed; large batches keep it quick). */
-    static final int EVAL_BATCH = 1000;
 
     private void finish(TrainingSetup s, TrainingHistory history, Task t, DataOptions.Loaded d, Backend backend,
                         PrintWriter o) throws IOException {
@@ -218,7 +239,8 @@ public final class TrainCommand implements Callable<Integer> {
         o.flush();
     }
 
-    private Map<String, String> runFacts(TrainingSetup s, DataOptions.Loaded d, Task t) {
+    /** What the model file (and a checkpoint) says about this run, besides the task and class names. */
+    Map<String, String> runFacts(TrainingSetup s, DataOptions.Loaded d, Task t) {
         Map<String, String> m = new java.util.LinkedHashMap<>();
         m.put("backprop.trained_on", d.description());
         m.put("backprop.training", s.description() + ", " + optimizerOptions.describe() + ", batch " + batchSize

@@ -1,55 +1,35 @@
 package dev.backprop.cli;
 
 import dev.backprop.backend.Backend;
-import dev.backprop.io.Checkpoint;
-import dev.backprop.loss.Loss;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
 import dev.backprop.nn.Layer;
 import dev.backprop.nn.LayerSpec;
 import dev.backprop.optim.LearningRateSchedule;
 import dev.backprop.optim.Optimizer;
+import dev.backprop.train.Trainer;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * What {@code train} trains: the network (fresh from a seed, from {@code --init} weights, or from a
- * {@code --resume} checkpoint together with the optimizer state and epoch count), its loss, optimizer and schedule.
- * Owns the network and the optimizer state.
+ * {@code --resume} checkpoint together with the optimizer state and epoch count), its optimizer and schedule, and
+ * the core {@link Trainer} that runs them. Owns the network and the optimizer state.
+ *
+ * @param model       the network
+ * @param optimizer   its optimizer
+ * @param trainer     the trainer, its epoch count restored from a {@code --resume} checkpoint
+ * @param description the network in words, e.g. {@code 784-256-128-10 relu}
  */
-final class TrainingSetup implements AutoCloseable {
-    /** Checkpoint counter keys, the same {@link dev.backprop.train.Trainer} stores, so either can resume the other's. */
-    static final String EPOCH = "epoch";
-    static final String SEED = "seed";
-    static final String BATCH_SIZE = "batch_size";
-
-    private final Layer model;
-    private final Loss loss;
-    private final Optimizer optimizer;
-    private final LearningRateSchedule schedule;
-    private final int epochsDone;
-    private final String description;
-    private final Task task;
-    private final List<String> classNames;
-
-    private TrainingSetup(Layer model, Task task, List<String> classNames, Optimizer optimizer,
-                          LearningRateSchedule schedule, int epochsDone, String description) {
-        this.model = model;
-        this.task = task;
-        this.classNames = classNames;
-        this.loss = task.loss();
-        this.optimizer = optimizer;
-        this.schedule = schedule;
-        this.epochsDone = epochsDone;
-        this.description = description;
-    }
+record TrainingSetup(Layer model, Optimizer optimizer, Trainer trainer, String description) implements AutoCloseable {
+    /** Examples per evaluation batch (evaluation is not timed; large batches keep it quick). */
+    static final int EVAL_BATCH = 1000;
 
     /**
-     * Builds the network and optimizer for {@code cmd}'s settings on {@code backend}.
+     * Builds the network, optimizer and trainer for {@code cmd}'s settings on {@code backend}.
      *
      * @throws IllegalArgumentException when the network does not fit the data or the settings contradict a file
      * @throws IOException              when a model or checkpoint file cannot be read or does not fit
@@ -61,7 +41,7 @@ final class TrainingSetup implements AutoCloseable {
         Path file = cmd.resume != null ? cmd.resume : cmd.init;
         Layer model;
         if (file == null) {
-            model = cmd.modelOptions.build(backend, cmd.modelOptions.sizes(inputs, outputs), cmd.seed);
+            model = cmd.modelOptions.mlp(inputs, outputs, cmd.seed).build(backend);
         } else {
             SavedModel.Loaded loaded = SavedModel.load(file, backend);
             model = loaded.model();
@@ -77,8 +57,17 @@ final class TrainingSetup implements AutoCloseable {
             checkFits(cmd, model.spec(), inputs, outputs, file, description);
             opt = cmd.optimizerOptions.create(model.parameters());
             LearningRateSchedule schedule = cmd.optimizerOptions.schedule(opt, cmd.epochs);
-            int done = cmd.resume == null ? 0 : restore(cmd, model, opt, schedule);
-            return new TrainingSetup(model, task, data.classNames(), opt, schedule, done, description);
+            Trainer trainer = Trainer.builder(model, task.loss(), opt).schedule(schedule).batchSize(cmd.batchSize)
+                    .seed(cmd.seed).clipGradNorm(cmd.clipNorm).evaluationBatchSize(EVAL_BATCH).trackAccuracy(false)
+                    .build();
+            if (cmd.resume != null) {
+                trainer.restoreCheckpoint(cmd.resume);
+                if (trainer.epoch() >= cmd.epochs) {
+                    throw new IllegalArgumentException(cmd.resume + ": the checkpoint already has " + trainer.epoch()
+                            + " epoch(s); --epochs counts all epochs, so ask for more than " + trainer.epoch());
+                }
+            }
+            return new TrainingSetup(model, opt, trainer, description);
         } catch (IOException | RuntimeException e) {
             if (opt != null) {
                 opt.close();
@@ -86,26 +75,6 @@ final class TrainingSetup implements AutoCloseable {
             model.close();
             throw e;
         }
-    }
-
-    private static int restore(TrainCommand cmd, Layer model, Optimizer opt, LearningRateSchedule schedule)
-            throws IOException {
-        Map<String, Long> p = Checkpoint.restore(cmd.resume, model, opt, schedule, progress -> {
-            Long e = progress.get(EPOCH), s = progress.get(SEED), bs = progress.get(BATCH_SIZE);
-            if (e == null || s == null || bs == null || e < 0 || e > Integer.MAX_VALUE) {
-                return "not a checkpoint of 'backprop train' (progress counters " + progress + ")";
-            }
-            if (s != cmd.seed || bs != cmd.batchSize) {
-                return "the checkpoint was trained with --seed " + s + " --batch-size " + bs + ", this run asks for "
-                        + "--seed " + cmd.seed + " --batch-size " + cmd.batchSize + "; resume with the same settings";
-            }
-            if (e >= cmd.epochs) {
-                return "the checkpoint already has " + e + " epoch(s); --epochs counts all epochs, so ask for more "
-                        + "than " + e;
-            }
-            return null;
-        });
-        return Math.toIntExact(p.get(EPOCH));
     }
 
     private static void checkFits(TrainCommand cmd, LayerSpec spec, int inputs, int outputs, Path file,
@@ -117,7 +86,7 @@ final class TrainingSetup implements AutoCloseable {
                     + " output(s)");
         }
         if (file != null && cmd.modelOptions.layers != null
-                && !java.util.Arrays.equals(ModelOptions.parseSizes(cmd.modelOptions.layers), sizes)) {
+                && !java.util.Arrays.equals(cmd.modelOptions.layerSizes(), sizes)) {
             throw new IllegalArgumentException("--layers " + cmd.modelOptions.layers + " differs from the model in "
                     + file + " (" + description + "); leave --layers out to use the file's");
         }
@@ -146,40 +115,6 @@ final class TrainingSetup implements AutoCloseable {
             sb.append(sb.length() == 0 ? "" : "-").append(v);
         }
         return sb.append(' ').append(act).toString();
-    }
-
-    /** Writes a checkpoint after epoch {@code epoch}, with {@code facts} in its metadata. */
-    void saveCheckpoint(Path path, int epoch, long seed, int batchSize, Map<String, String> facts)
-            throws IOException {
-        SavedModel.saveCheckpoint(path, model, optimizer, schedule,
-                Map.of(EPOCH, (long) epoch, SEED, seed, BATCH_SIZE, (long) batchSize), task, classNames, facts);
-    }
-
-    Layer model() {
-        return model;
-    }
-
-    Loss loss() {
-        return loss;
-    }
-
-    Optimizer optimizer() {
-        return optimizer;
-    }
-
-    /** The schedule, or null for a constant learning rate. */
-    LearningRateSchedule schedule() {
-        return schedule;
-    }
-
-    /** Epochs already trained (from a checkpoint), 0 for a new run. */
-    int epochsDone() {
-        return epochsDone;
-    }
-
-    /** The network in words, e.g. {@code 784-256-128-10 relu}. */
-    String description() {
-        return description;
     }
 
     /** Frees the optimizer state and the network. */

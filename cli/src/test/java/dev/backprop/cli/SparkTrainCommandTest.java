@@ -2,7 +2,7 @@ package dev.backprop.cli;
 
 import com.google.gson.Gson;
 import dev.backprop.runtime.Backends;
-import dev.backprop.spark.SparkTrainMain;
+import dev.backprop.spark.TrainingSpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -27,7 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * {@code backprop train --spark MASTER}: a real two-rank run on {@code local[2]} (Spark is on this module's test
  * class path, as bin/backprop puts it beside backprop.jar), the model it saves read back by {@code eval} and
- * {@code predict}, the Spark trainer's own flags and refusals, and the error when Spark is missing.
+ * {@code predict}, the Spark options in train's one parser and the refusals, the spark-submit entry point, and the
+ * error when Spark is missing.
  */
 class SparkTrainCommandTest {
     @TempDir
@@ -62,39 +63,73 @@ class SparkTrainCommandTest {
     }
 
     @Test
-    void theSparkTrainersFlagsAreListedAndTrainOnlyFlagsRefusedByName() {
-        assertTrue(CliRun.of("train", "--help").ok().out().contains("--spark=MASTER"), "train --help shows --spark");
-        CliRun help = CliRun.of("train", "--spark", "local", "--help").ok();
-        assertTrue(help.out().contains("--ranks=N") && help.out().contains("--sync=MODE"), help.out());
+    void oneParserTakesTheSparkOptionsAndRefusesWhatDoesNotApplyByName() {
+        CliRun help = CliRun.of("train", "--help").ok();
+        assertTrue(help.out().contains("--spark=MASTER") && help.out().contains("--ranks=N")
+                && help.out().contains("--sync=MODE"), help.out());
 
-        CliRun plot = CliRun.of("train", "--spark=local[2]", "--plot", "loss.png");
+        CliRun plot = CliRun.of("train", "--spark=local[2]", "--plot", "loss.png", "--no-progress");
         assertEquals(2, plot.code(), plot.err());
-        assertTrue(plot.err().contains("Unknown options: '--plot', 'loss.png'"), plot.err());
+        assertTrue(plot.err().contains("--spark runs do not take --plot, --no-progress: they apply to training on "
+                + "this machine"), plot.err());
+        CliRun ranks = CliRun.of("train", "--epochs", "1", "--ranks", "2");
+        assertEquals(2, ranks.code(), ranks.err());
+        assertTrue(ranks.err().contains("--ranks applies only with --spark MASTER"), ranks.err());
 
         CliRun noMaster = CliRun.of("train", "--epochs", "1", "--spark");
         assertEquals(2, noMaster.code(), noMaster.err());
-        assertTrue(noMaster.err().contains("--spark needs a Spark master, e.g. --spark local[2]"), noMaster.err());
+        assertTrue(noMaster.err().contains("Missing required parameter for option '--spark' (MASTER)"),
+                noMaster.err());
     }
 
+    /** The checks of train's own options hold for Spark runs too, before Spark starts (the positive-size one too). */
     @Test
-    void trainParsedDirectlyHandsSparkRunsOverToo() {
-        // Main.execute hands --spark runs over before parsing; a caller of commandLine() reaches TrainCommand,
-        // which passes the same arguments on: the Spark trainer, not train, then refuses train's --no-progress.
+    void sparkRunsCheckTheirSettingsBeforeSparkStarts() {
+        CliRun zero = CliRun.of("train", "--spark", "local[2]", "--layers", "784-0-10");
+        assertEquals(Main.EXIT_ERROR, zero.code(), zero.err());
+        assertTrue(zero.err().contains("--layers: layer sizes 784-0-10: sizes must be positive, got 0"), zero.err());
+        assertTrue(CliRun.of("train", "--spark", "local[2]", "--sync", "sometimes").err()
+                .contains("--sync: sync mode sometimes: choose gradients or parameters:K"));
+        assertTrue(CliRun.of("train", "--spark", "local[2]", "--optimizer", "rmsprop").err()
+                .contains("choose sgd, momentum, adam or adamw"));
+        assertTrue(CliRun.of("train", "--spark", "local[2]", "--batch-size", "0").err()
+                .contains("--batch-size must be at least 1"));
+    }
+
+    /** The spark-submit entry point runs the same parser with the master spark-submit set. */
+    @Test
+    void theSparkSubmitEntryPointTrainsFromACsvWithTheSameOptions() throws IOException {
+        StringBuilder sb = new StringBuilder("a,b,c,d,label\n");
+        java.util.Random r = new java.util.Random(9);
+        for (int i = 0; i < 120; i++) {
+            double x = r.nextGaussian();
+            double y = r.nextGaussian();
+            sb.append(String.format(Locale.ROOT, "%.5f,%.5f,%.5f,%.5f,%d%n", x, y, r.nextGaussian(),
+                    r.nextGaussian(), x > 0 ? (y > 0 ? 2 : 1) : 0));
+        }
+        Path csv = dir.resolve("train.csv");
+        Files.writeString(csv, sb);
+        Path model = dir.resolve("model.safetensors");
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int code = Main.commandLine(new Main()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err))
-                .execute("train", "--spark", "local[2]", "--no-progress");
-        assertEquals(2, code, err.toString());
-        assertTrue(err.toString().contains("Unknown option: '--no-progress'"), err.toString());
-    }
-
-    @Test
-    void onlyTrainWithSparkGoesToSpark() {
-        assertTrue(SparkTraining.requested("train", "--epochs", "1", "--spark", "local[2]"));
-        assertTrue(SparkTraining.requested("train", "--spark=yarn"));
-        assertFalse(SparkTraining.requested("train", "--epochs", "1"));
-        assertFalse(SparkTraining.requested("eval", "--spark", "local[2]"));
-        assertFalse(SparkTraining.requested());
+        int code = SparkTrainMain.run(new PrintWriter(out), new PrintWriter(err), "local[2]", "--csv", csv.toString(),
+                "--ranks", "2", "--layers", "4-8-3", "--epochs", "2", "--batch-size", "20", "--optimizer", "adam",
+                "--checkpoint-dir", dir.resolve("ckpt").toString(), "--out", model.toString());
+        assertEquals(0, code, out + "\n" + err);
+        assertTrue(out.toString().contains("saved:   " + model), out.toString());
+        CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--csv", csv.toString()).ok();
+        assertTrue(eval.out().contains("4-8-3 relu, classification"), eval.out());
+        try (var files = Files.list(dir.resolve("ckpt"))) {
+            assertTrue(files.anyMatch(f -> f.getFileName().toString().matches("checkpoint-\\d{12}\\.safetensors")),
+                    "rank 0 wrote checkpoints");
+        }
+        StringWriter noMaster = new StringWriter();
+        assertEquals(2, SparkTrainMain.run(new PrintWriter(out), new PrintWriter(noMaster), null, "--epochs", "1"));
+        assertTrue(noMaster.toString().contains("runs under spark-submit, which sets spark.master"),
+                noMaster.toString());
+        StringWriter bad = new StringWriter();
+        assertEquals(2, SparkTrainMain.run(new PrintWriter(out), new PrintWriter(bad), "local[2]", "--epochs", "x"));
+        assertTrue(bad.toString().contains("Invalid value for option '--epochs'"), bad.toString());
     }
 
     /**
@@ -105,7 +140,7 @@ class SparkTrainCommandTest {
     @Test
     void withoutSparkOnTheClassPathTheErrorSaysHowToGetIt() throws Exception {
         List<String> cp = new ArrayList<>();
-        for (Class<?> c : List.of(Main.class, Backends.class, SparkTrainMain.class, CommandLine.class, Gson.class)) {
+        for (Class<?> c : List.of(Main.class, Backends.class, TrainingSpec.class, CommandLine.class, Gson.class)) {
             cp.add(codeSource(c));
         }
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");

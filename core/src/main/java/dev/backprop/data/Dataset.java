@@ -155,6 +155,17 @@ public final class Dataset {
         return regression(features, featureShape, t, 1);
     }
 
+    /**
+     * The same examples with each one's features as a single vector (feature shape {@code [featureSize]}), as a
+     * network of dense layers takes them; the arrays are shared. This data set itself when it is flat already.
+     */
+    public Dataset flatten() {
+        if (featureShape.length == 1) {
+            return this;
+        }
+        return new Dataset(features, new int[] {featureSize}, labels, numClasses, targets, targetSize, classNames);
+    }
+
     /** The first {@code n} examples (features shared where possible). */
     public Dataset head(int n) {
         int k = Math.min(n, size);

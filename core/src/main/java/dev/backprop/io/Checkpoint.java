@@ -44,6 +44,16 @@ public final class Checkpoint {
      */
     public static void save(Path path, Layer model, Optimizer optimizer, LearningRateSchedule schedule,
                             Map<String, Long> progress) throws IOException {
+        save(path, model, optimizer, schedule, progress, Map.of());
+    }
+
+    /**
+     * Writes a checkpoint atomically, with {@code extra} metadata entries after the checkpoint's own.
+     *
+     * @throws IllegalArgumentException when an extra key is one of the format's (nothing is written then)
+     */
+    public static void save(Path path, Layer model, Optimizer optimizer, LearningRateSchedule schedule,
+                            Map<String, Long> progress, Map<String, String> extra) throws IOException {
         Map<String, Tensor> tensors = new LinkedHashMap<>(ModelFile.valuesOf(model.parameters()));
         optimizer.state().forEach((k, v) -> tensors.put(ModelFile.OPTIMIZER_PREFIX + k, v));
         Map<String, String> meta = ModelFile.metadata(model);
@@ -61,6 +71,7 @@ public final class Checkpoint {
             meta.put(SCHEDULE_KEY, s.toString());
         }
         meta.put(PROGRESS_KEY, numbers(progress).toString());
+        ModelFile.addExtra(meta, extra);
         SafeTensorsFile.write(path, tensors, meta);
     }
 
@@ -109,6 +120,11 @@ public final class Checkpoint {
             }
             long step = integer(file, opt, "step", true).longValueExact();
             double lr = exactDouble(number(file, opt, "lr"));
+            try {
+                optimizer.checkCounters(step, lr);
+            } catch (IllegalArgumentException e) {
+                throw new ModelFileException(file + ": optimizer counters: " + e.getMessage(), e);
+            }
             int epoch = checkSchedule(file, meta, schedule);
             Map<String, Tensor> params = ModelFile.valuesOf(model.parameters());
             checkExact(f, params, "");

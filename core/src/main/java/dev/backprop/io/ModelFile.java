@@ -40,7 +40,19 @@ public final class ModelFile {
 
     /** Saves {@code model}'s parameters and architecture to {@code path}, atomically. */
     public static void save(Path path, Layer model) throws IOException {
-        SafeTensorsFile.write(path, new LinkedHashMap<>(valuesOf(model.parameters())), metadata(model));
+        save(path, model, Map.of());
+    }
+
+    /**
+     * Saves {@code model}'s parameters and architecture to {@code path}, atomically, with {@code extra} metadata
+     * entries after the format's own.
+     *
+     * @throws IllegalArgumentException when an extra key is one of the format's (nothing is written then)
+     */
+    public static void save(Path path, Layer model, Map<String, String> extra) throws IOException {
+        Map<String, String> meta = metadata(model);
+        addExtra(meta, extra);
+        SafeTensorsFile.write(path, new LinkedHashMap<>(valuesOf(model.parameters())), meta);
     }
 
     static Map<String, String> metadata(Layer model) {
@@ -49,6 +61,16 @@ public final class ModelFile {
         m.put(VERSION_KEY, VERSION);
         m.put(ARCHITECTURE_KEY, ArchitectureJson.write(model.spec()));
         return m;
+    }
+
+    /** Appends {@code extra} to the format's metadata {@code meta}, refusing to replace any of its keys. */
+    static void addExtra(Map<String, String> meta, Map<String, String> extra) {
+        for (String k : extra.keySet()) {
+            if (meta.containsKey(k)) {
+                throw new IllegalArgumentException("metadata key '" + k + "' belongs to the model file format");
+            }
+        }
+        meta.putAll(extra);
     }
 
     static Map<String, Tensor> valuesOf(Map<String, Variable> params) {

@@ -10,12 +10,9 @@ import dev.backprop.io.ModelFileException;
 import dev.backprop.io.SafeTensorsFile;
 import dev.backprop.io.StrictJson;
 import dev.backprop.nn.Layer;
-import dev.backprop.optim.LearningRateSchedule;
-import dev.backprop.optim.Optimizer;
 import dev.backprop.tensor.Tensor;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -28,9 +25,8 @@ import java.util.Map;
  * ({@value #TASK_KEY}), the class names when known ({@value #CLASS_NAMES_KEY}, a JSON array) and free-form facts
  * about the training run. {@code eval} and {@code predict} read these, so they need nothing but the file.
  *
- * <p>The tensors and the architecture are written by {@link ModelFile}/{@link Checkpoint} themselves: this class
- * takes their metadata from a temporary file beside the target, adds its keys, and writes the same tensors with the
- * merged metadata atomically, so the formats stay defined in one place.
+ * <p>The tensors and the architecture are written by {@link ModelFile}/{@link Checkpoint} themselves, in one
+ * atomic write, with this class's keys as extra metadata, so the formats stay defined in one place.
  */
 public final class SavedModel {
     /** Metadata key of the task ({@code classification}, {@code binary}, {@code regression}). */
@@ -62,55 +58,23 @@ public final class SavedModel {
     /**
      * Saves {@code model}'s parameters and architecture, with the task, class names (may be null) and
      * {@code extra} metadata, atomically.
+     *
+     * @throws IllegalArgumentException when an extra key belongs to the model file format
      */
     public static void save(Path path, Layer model, Task task, List<String> classNames, Map<String, String> extra)
             throws IOException {
-        Map<String, String> meta = metadataWrittenBy(path, tmp -> ModelFile.save(tmp, model));
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        model.parameters().forEach((k, v) -> tensors.put(k, v.value()));
-        SafeTensorsFile.write(path, tensors, merge(meta, task, classNames, extra));
+        ModelFile.save(path, model, metadata(task, classNames, extra));
     }
 
     /**
-     * Saves a training checkpoint ({@link Checkpoint#save}, which {@link Checkpoint#restore} and
-     * {@link dev.backprop.train.Trainer#restoreCheckpoint} read) with the same additions as {@link #save}.
+     * The metadata entries this class adds to a model file or checkpoint: {@code extra}, then the task and the
+     * class names (a JSON array; left out when null). Pass them to {@link ModelFile#save(Path, Layer, Map)}, or to
+     * {@link Checkpoint#save(Path, Layer, dev.backprop.optim.Optimizer, dev.backprop.optim.LearningRateSchedule,
+     * Map, Map)} and {@link dev.backprop.train.Trainer#saveCheckpoint(Path, Map)} for a checkpoint that
+     * {@link #load} reads as a model too.
      */
-    public static void saveCheckpoint(Path path, Layer model, Optimizer optimizer, LearningRateSchedule schedule,
-                                      Map<String, Long> progress, Task task, List<String> classNames,
-                                      Map<String, String> extra) throws IOException {
-        Map<String, String> meta = metadataWrittenBy(path,
-                tmp -> Checkpoint.save(tmp, model, optimizer, schedule, progress));
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        model.parameters().forEach((k, v) -> tensors.put(k, v.value()));
-        optimizer.state().forEach((k, v) -> tensors.put(ModelFile.OPTIMIZER_PREFIX + k, v));
-        SafeTensorsFile.write(path, tensors, merge(meta, task, classNames, extra));
-    }
-
-    private interface Writer {
-        void write(Path tmp) throws IOException;
-    }
-
-    private static Map<String, String> metadataWrittenBy(Path path, Writer writer) throws IOException {
-        Path dir = path.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + path.getFileName() + ".", ".meta");
-        try {
-            writer.write(tmp);
-            return metadata(tmp);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-    }
-
-    private static Map<String, String> merge(Map<String, String> base, Task task, List<String> classNames,
-                                             Map<String, String> extra) {
-        Map<String, String> m = new LinkedHashMap<>(base);
-        extra.forEach((k, v) -> {
-            if (base.containsKey(k)) {
-                throw new IllegalArgumentException("metadata key '" + k + "' belongs to the model file format");
-            }
-            m.put(k, v);
-        });
+    public static Map<String, String> metadata(Task task, List<String> classNames, Map<String, String> extra) {
+        Map<String, String> m = new LinkedHashMap<>(extra);
         m.put(TASK_KEY, task.id());
         if (classNames != null) {
             JsonArray a = new JsonArray();

@@ -5,6 +5,7 @@ import dev.backprop.loss.BinaryCrossEntropyWithLogits;
 import dev.backprop.loss.Loss;
 import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.loss.SquaredError;
+import dev.backprop.train.Evaluation;
 
 import java.util.Arrays;
 import java.util.Locale;
@@ -61,6 +62,14 @@ public enum Task {
     /** Whether the task is scored by accuracy (else by RMSE). */
     public boolean scoredByAccuracy() {
         return this != REGRESSION;
+    }
+
+    /**
+     * The figure the task is scored by: the accuracy, or for regression the root of the mean squared error
+     * (the RMSE).
+     */
+    public double metric(Evaluation e) {
+        return scoredByAccuracy() ? e.accuracy() : Math.sqrt(e.loss());
     }
 
     /** The name of the test metric: {@code accuracy} or {@code rmse}. */

@@ -28,6 +28,32 @@ public enum Init {
     /** He/Kaiming normal for ReLU: {@code N(0, 2/in)}; zero bias. */
     HE_NORMAL;
 
+    /** The initializer's name on the command line: {@code pytorch}, {@code xavier}, {@code he-normal} ... */
+    public String id() {
+        return switch (this) {
+            case PYTORCH_DEFAULT -> "pytorch";
+            case XAVIER_UNIFORM -> "xavier";
+            case XAVIER_NORMAL -> "xavier-normal";
+            case HE_UNIFORM -> "he";
+            case HE_NORMAL -> "he-normal";
+        };
+    }
+
+    /**
+     * The initializer called {@code id} (case and surrounding blanks ignored).
+     *
+     * @throws IllegalArgumentException listing the names when none fits
+     */
+    public static Init parse(String id) {
+        for (Init i : values()) {
+            if (i.id().equalsIgnoreCase(id == null ? "" : id.trim())) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException("unknown initializer '" + id + "': choose pytorch, xavier, xavier-normal, "
+                + "he or he-normal");
+    }
+
     /**
      * Draws {@code count} values for a parameter of a layer with {@code fanIn} inputs and {@code fanOut}
      * outputs.

@@ -25,6 +25,14 @@ public final class GradientClipping {
      *                                  PyTorch does with {@code error_if_nonfinite=True}
      */
     public static double clipByGlobalNorm(Collection<Variable> params, double maxNorm) {
+        return clipByGlobalNorm(params, maxNorm, true);
+    }
+
+    /**
+     * As {@link #clipByGlobalNorm(Collection, double)}; with {@code errorIfNonFinite} false a NaN or infinite norm
+     * leaves the gradients as they are and is returned, as PyTorch's default does.
+     */
+    public static double clipByGlobalNorm(Collection<Variable> params, double maxNorm, boolean errorIfNonFinite) {
         if (!(maxNorm > 0) || !Double.isFinite(maxNorm)) {
             throw new IllegalArgumentException("clipByGlobalNorm: maxNorm must be positive and finite, got " + maxNorm);
         }
@@ -33,6 +41,9 @@ public final class GradientClipping {
         }
         double norm = globalNorm(params);
         if (!Double.isFinite(norm)) {
+            if (!errorIfNonFinite) {
+                return norm;
+            }
             throw new BackpropException("clipByGlobalNorm: the total gradient norm is " + norm
                     + "; the loss has diverged (lower the learning rate) or the data holds NaN/Inf");
         }

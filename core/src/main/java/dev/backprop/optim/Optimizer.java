@@ -126,11 +126,23 @@ public abstract class Optimizer implements AutoCloseable {
      * restored separately through {@link #state()}).
      */
     public void restoreCounters(long stepCount, double lr) {
+        checkCounters(stepCount, lr);
+        setLearningRate(lr);
+        this.steps = stepCount;
+    }
+
+    /**
+     * Checks counters for {@link #restoreCounters} without changing anything, so a caller can validate a whole
+     * checkpoint before it touches the first weight.
+     *
+     * @throws IllegalArgumentException for a negative step count or a learning rate that is not finite and
+     *                                  {@code >= 0}
+     */
+    public void checkCounters(long stepCount, double lr) {
         if (stepCount < 0) {
             throw new IllegalArgumentException("step count must be >= 0, got " + stepCount);
         }
-        setLearningRate(lr);
-        this.steps = stepCount;
+        checkedRate(getClass().getSimpleName(), lr);
     }
 
     /** @throws IllegalStateException after {@link #close()} */

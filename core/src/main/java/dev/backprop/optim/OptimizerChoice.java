@@ -8,10 +8,11 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * An optimizer and its learning-rate schedule chosen by name, with the defaults the command lines document
- * ({@code backprop train} and the Spark trainer share them through this class): learning rate 0.1 for sgd, 0.01 for
- * momentum, 0.001 for adam and adamw; weight decay 0 (0.01 for adamw, as PyTorch). Immutable and serializable, so a
- * Spark driver can ship it to the executors, which each build their own optimizer from it.
+ * An optimizer and its learning-rate schedule chosen by name, with the defaults the command line documents
+ * ({@code backprop train}, on one machine or on Spark): learning rate 0.1 for sgd, 0.01 for momentum, 0.001 for adam
+ * and adamw; weight decay 0 (0.01 for adamw, as PyTorch). The one place these names and formulas are chosen.
+ * Immutable and serializable, so a Spark driver can ship it to the executors, which each build their own optimizer
+ * and schedule from it.
  */
 public final class OptimizerChoice implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -60,6 +61,31 @@ public final class OptimizerChoice implements Serializable {
             throw new IllegalArgumentException("--schedule " + schedule + ": choose none, step or cosine");
         }
         return new OptimizerChoice(n, rate, momentum, decay, s, stepSize, gamma);
+    }
+
+    /** Plain SGD at {@code lr} (no schedule). */
+    public static OptimizerChoice sgd(double lr) {
+        return of("sgd", lr, 0, 0.0, "none", 1, 1);
+    }
+
+    /** SGD with momentum {@code mu} and L2 weight decay {@code lambda} at {@code lr} (no schedule). */
+    public static OptimizerChoice momentum(double lr, double mu, double lambda) {
+        return of("momentum", lr, mu, lambda, "none", 1, 1);
+    }
+
+    /** Adam with PyTorch's defaults and L2 weight decay {@code lambda} at {@code lr} (no schedule). */
+    public static OptimizerChoice adam(double lr, double lambda) {
+        return of("adam", lr, 0, lambda, "none", 1, 1);
+    }
+
+    /** AdamW with PyTorch's defaults and decoupled weight decay {@code lambda} at {@code lr} (no schedule). */
+    public static OptimizerChoice adamW(double lr, double lambda) {
+        return of("adamw", lr, 0, lambda, "none", 1, 1);
+    }
+
+    /** This choice with the per-epoch schedule {@code schedule} (see {@link #of}). */
+    public OptimizerChoice withSchedule(String schedule, int stepSize, double gamma) {
+        return of(name, learningRate, momentum, weightDecay, schedule, stepSize, gamma);
     }
 
     /** The canonical name: sgd, momentum, adam or adamw. */

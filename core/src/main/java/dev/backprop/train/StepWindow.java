@@ -9,28 +9,41 @@ import dev.backprop.tensor.Tensor;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalDouble;
 import java.util.OptionalLong;
 
 /**
- * The results of up to {@code capacity} training steps, kept on the device until one read brings them all to the
- * host: each step's loss, and for a loss that classifies, the step's predictions and targets (copied, since a
- * {@link dev.backprop.model.BatchLoader} reuses its batch tensors). On a GPU this replaces a wait for the device
- * after every step by one wait per window; the copies are device-side and asynchronous.
+ * The deferred, non-blocking read of step results: the results of up to {@code capacity} training steps, kept on
+ * the device until one read brings them all to the host: each step's loss, and when accuracy is tracked for a loss
+ * that classifies, the step's predictions and targets (copied, since a {@link dev.backprop.data.BatchLoader} reuses
+ * its batch tensors). On a GPU this replaces a wait for the device after every step by one wait per window; the
+ * copies are device-side and asynchronous.
  *
  * <p>Whether the loss classifies is found on the first step recorded, by counting its correct predictions at
- * once; a regression loss then keeps only the losses. With a capacity of 1 nothing but the loss is copied: the
- * window is read before the batch tensors change, so correct counts are taken at once.
+ * once; a regression loss (or a window that tracks no accuracy) then keeps only the losses. With a capacity of 1
+ * nothing but the loss is copied: the window is read before the batch tensors change, so correct counts are taken
+ * at once. A hook may set the value a step is judged by ({@link #judge}), which the read returns beside the
+ * step's own loss.
  */
 final class StepWindow implements AutoCloseable {
-    /** One step's results on the host. */
-    record Step(int batch, int rows, double loss, OptionalLong correct) {
+    /**
+     * One step's results on the host.
+     *
+     * @param judgedBy the value {@link #judge} set for the step, if any
+     */
+    record Step(StepPosition position, double loss, OptionalDouble judgedBy, OptionalLong correct) {
+        /** The value the step is judged by: {@link #judgedBy} when set, else its own loss. */
+        double judged() {
+            return judgedBy.orElse(loss);
+        }
     }
 
     private final Loss loss;
     private final int capacity;
     private final int maxRows;
-    private final int[] batches;
-    private final int[] rows;
+    private final StepPosition[] positions;
+    private final double[] judged;
+    private final boolean[] hasJudged;
     private final int[][] outDims;
     private final int[][] targetDims;
     private final Tensor losses;
@@ -44,16 +57,19 @@ final class StepWindow implements AutoCloseable {
     private int count;
 
     /**
-     * @param capacity steps kept between reads
-     * @param maxRows  rows of the largest batch
+     * @param capacity      steps kept between reads
+     * @param maxRows       rows of the largest batch
+     * @param trackAccuracy whether to count correct predictions of a loss that classifies
      */
-    StepWindow(Loss loss, Backend backend, DType dtype, int capacity, int maxRows) {
+    StepWindow(Loss loss, Backend backend, DType dtype, int capacity, int maxRows, boolean trackAccuracy) {
         this.loss = loss;
         this.capacity = capacity;
         this.maxRows = maxRows;
         this.losses = Tensor.empty(backend, dtype, capacity);
-        this.batches = new int[capacity];
-        this.rows = new int[capacity];
+        this.positions = new StepPosition[capacity];
+        this.judged = new double[capacity];
+        this.hasJudged = new boolean[capacity];
+        this.classifies = trackAccuracy ? null : Boolean.FALSE;
         this.outDims = new int[capacity][];
         this.targetDims = new int[capacity][];
         this.known = new OptionalLong[capacity];
@@ -64,11 +80,12 @@ final class StepWindow implements AutoCloseable {
      * computed from (both with the batch's rows first). Called with the step's tape open; windows allocated here
      * are kept past it.
      */
-    void record(Tape tape, int batch, Tensor lossValue, Tensor out, Tensor target, int batchRows) {
+    void record(Tape tape, StepPosition position, Tensor lossValue, Tensor out, Tensor target) {
         int slot = count;
+        int batchRows = position.rows();
         Elementwise.copy(lossValue.reshape(1), losses.rows(slot, slot + 1));
         known[slot] = null;
-        if (classifies == null || capacity == 1) { // read before the batch tensors change: count now
+        if (classifies == null || capacity == 1 && classifies) { // read before the batch changes: count now
             known[slot] = loss.countCorrect(out, target);
         }
         if (classifies == null) {
@@ -84,8 +101,8 @@ final class StepWindow implements AutoCloseable {
             copyInto(out, outputs, slot * outputSlot);
             copyInto(target, targets, slot * targetSlot);
         }
-        batches[slot] = batch;
-        rows[slot] = batchRows;
+        positions[slot] = position;
+        hasJudged[slot] = false;
         outDims[slot] = out.shape().dims();
         targetDims[slot] = target.shape().dims();
         count++;
@@ -94,6 +111,12 @@ final class StepWindow implements AutoCloseable {
     private static void copyInto(Tensor src, Tensor window, long offset) {
         Elementwise.copy(src.reshape(Math.toIntExact(src.size())), window.rows(Math.toIntExact(offset),
                 Math.toIntExact(offset + src.size())));
+    }
+
+    /** Sets the value the step recorded last is judged by (see {@link Step#judged}). */
+    void judge(double value) {
+        judged[count - 1] = value;
+        hasJudged[count - 1] = true;
     }
 
     /** Whether the next {@link #record} would overflow: read first. */
@@ -118,7 +141,8 @@ final class StepWindow implements AutoCloseable {
             } else {
                 correct = OptionalLong.empty();
             }
-            out.add(new Step(batches[i], rows[i], values[i], correct));
+            out.add(new Step(positions[i], values[i], hasJudged[i] ? OptionalDouble.of(judged[i])
+                    : OptionalDouble.empty(), correct));
         }
         count = 0;
         return out;

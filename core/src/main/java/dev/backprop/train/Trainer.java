@@ -1,40 +1,33 @@
 package dev.backprop.train;
 
-import dev.backprop.autograd.NoGrad;
-import dev.backprop.autograd.Tape;
 import dev.backprop.autograd.Variable;
 import dev.backprop.backend.Backend;
-import dev.backprop.backend.BackpropException;
 import dev.backprop.backend.DType;
 import dev.backprop.backend.DeviceType;
+import dev.backprop.data.BatchLoader;
 import dev.backprop.data.Dataset;
 import dev.backprop.io.Checkpoint;
 import dev.backprop.io.ModelFileException;
 import dev.backprop.loss.Loss;
-import dev.backprop.loss.Reduction;
-import dev.backprop.model.BatchLoader;
 import dev.backprop.nn.Layer;
-import dev.backprop.optim.GradientClipping;
 import dev.backprop.optim.LearningRateSchedule;
 import dev.backprop.optim.Optimizer;
-import dev.backprop.tensor.Scope;
-import dev.backprop.tensor.Tensor;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
 
 /**
- * Mini-batch training of a model with a loss and an optimizer: per epoch, a seeded shuffle of the examples, then
- * per batch zero the gradients, forward and backward on one {@link Tape} (freed after the step, so memory stays
- * flat), optional gradient clipping, and an optimizer step; after the epoch, an optional validation pass and the
- * schedule's step. Runs on whatever backend holds the model's parameters, in their dtype. On a GPU, step results
- * are read every 32 steps rather than after each one ({@link Builder#syncEvery}), so the host does not wait for
- * the device inside a window, and a FLOAT32 model's training set is uploaded once and its batches gathered there
- * ({@link BatchLoader.Placement#AUTO}).
+ * Mini-batch training of a model with a loss and an optimizer: the one epoch loop in Backprop, which the library,
+ * {@code backprop train} and every Spark rank run. Per epoch, a seeded shuffle of the examples, then per batch one
+ * {@link TrainingStep} (zero the gradients, forward and backward on one tape, the {@link StepHook}s, optional
+ * gradient clipping, the optimizer step); after the epoch, an optional validation pass and the schedule's step.
+ * Runs on whatever backend holds the model's parameters, in their dtype. Step results are read every step on a
+ * backend that computes on the host and every 32 steps on a GPU ({@link Builder#syncEvery}), so the host does not
+ * wait for the device inside a window; on a GPU a FLOAT32 model's training set is uploaded once and its batches
+ * gathered there ({@link BatchLoader.Placement#AUTO}).
  *
  * <pre>{@code
  * Trainer trainer = Trainer.builder(model, new SoftmaxCrossEntropy(), Adam.adam(model.parameters(), 1e-3))
@@ -43,6 +36,11 @@ import java.util.OptionalLong;
  * }</pre>
  */
 public final class Trainer {
+    /** Checkpoint progress counters: epochs done, the shuffling seed and the batch size. */
+    private static final String EPOCH = "epoch";
+    private static final String SEED = "seed";
+    private static final String BATCH_SIZE = "batch_size";
+
     private final Layer model;
     private final Loss loss;
     private final Optimizer optimizer;
@@ -51,11 +49,15 @@ public final class Trainer {
     private final int evalBatchSize;
     private final long seed;
     private final boolean shuffle;
-    private final double clipNorm;
     private final int syncEvery;
+    private final int stepsPerEpoch;
+    private final boolean trackAccuracy;
+    private final String label;
+    private final List<StepHook> hooks;
     private final Backend backend;
     private final DType dtype;
     private int epoch;
+    private int batchesDone;
     private volatile boolean stopRequested;
 
     private Trainer(Builder b) {
@@ -67,7 +69,14 @@ public final class Trainer {
         this.evalBatchSize = b.evalBatchSize > 0 ? b.evalBatchSize : Math.max(b.batchSize, 256);
         this.seed = b.seed;
         this.shuffle = b.shuffle;
-        this.clipNorm = b.clipNorm;
+        this.stepsPerEpoch = b.stepsPerEpoch;
+        this.trackAccuracy = b.trackAccuracy;
+        this.label = b.label;
+        List<StepHook> h = new ArrayList<>(b.hooks);
+        if (b.clipNorm > 0) {
+            h.add(new ClipGradNorm(optimizer.parameters().values(), b.clipNorm));
+        }
+        this.hooks = List.copyOf(h);
         Variable first = optimizer.parameters().values().iterator().next();
         this.backend = first.backend();
         this.dtype = first.dtype();
@@ -80,153 +89,101 @@ public final class Trainer {
     }
 
     /**
-     * Trains for {@code epochs} more epochs.
+     * Trains for {@code epochs} more epochs on batches of {@code train} gathered by a loader this call makes
+     * ({@link BatchLoader.Placement#AUTO}) and frees.
+     *
+     * @see #fit(BatchLoader, Dataset, int, EpochListener)
+     */
+    public List<EpochMetrics> fit(Dataset train, Dataset validation, int epochs, EpochListener listener) {
+        checkFit(train, epochs);
+        if (epochs == 0) {
+            return List.of();
+        }
+        try (BatchLoader loader = new BatchLoader(train, backend, dtype, batchSize, BatchLoader.Placement.AUTO)) {
+            return fit(loader, validation, epochs, listener);
+        }
+    }
+
+    /**
+     * Trains for {@code epochs} more epochs (an epoch left half done by {@link #resumeAt} counts as one) on batches
+     * from {@code train}, a loader with this trainer's batch size, backend and dtype.
      *
      * @param validation evaluated after every epoch, or null
      * @param listener   progress callbacks, or null
      * @return the metrics of each epoch run (fewer if {@link #requestStop()} was called)
-     * @throws BackpropException when the loss becomes NaN or infinite (with {@link Builder#syncEvery} 1, the default on
-     *                           the cpu backend, the diverging step is not applied)
+     * @throws TrainingStoppedException when the weights or optimizer state are not finite before the first step, or
+     *                                  a step's loss is NaN or infinite (read every step, the default on the cpu
+     *                                  backend, that step is not applied)
      */
-    public List<EpochMetrics> fit(Dataset train, Dataset validation, int epochs, EpochListener listener) {
+    public List<EpochMetrics> fit(BatchLoader train, Dataset validation, int epochs, EpochListener listener) {
+        checkFit(train.dataset(), epochs);
+        if (train.batchSize() != batchSize || train.dtype() != dtype) {
+            throw new IllegalArgumentException("the loader's batches (" + train.batchSize() + " examples, "
+                    + train.dtype() + ") differ from this trainer's (" + batchSize + ", " + dtype + ")");
+        }
+        stopRequested = false;
+        List<EpochMetrics> all = new ArrayList<>();
+        if (epochs == 0) {
+            return all;
+        }
+        Divergence.checkStart(optimizer, label);
+        int steps = stepsPerEpoch(train);
+        StepWindow window = new StepWindow(loss, backend, dtype, syncEvery, batchSize, trackAccuracy);
+        try (TrainingStep step = new TrainingStep(model, loss, optimizer, hooks, window)) {
+            for (int e = 0; e < epochs && !stopRequested; e++) {
+                all.add(fitEpoch(train, steps, step, validation, listener));
+            }
+        }
+        return all;
+    }
+
+    private static void checkFit(Dataset train, int epochs) {
         if (epochs < 0) {
             throw new IllegalArgumentException("epochs must be >= 0, got " + epochs);
         }
         if (train.size() == 0) {
             throw new IllegalArgumentException("the training set is empty");
         }
-        stopRequested = false;
-        List<EpochMetrics> all = new ArrayList<>();
-        // FLOAT32 batches are gathered into two tensors allocated once per call (no per-step allocation), on a GPU
-        // from a copy of the training set uploaded once (BatchLoader.Placement.AUTO); a FLOAT64 model gets fresh
-        // converted batches (BatchLoader holds FLOAT32 only).
-        try (BatchLoader loader = dtype == DType.FLOAT32 && epochs > 0
-                ? new BatchLoader(train, backend, batchSize, BatchLoader.Placement.AUTO) : null) {
-            for (int e = 0; e < epochs && !stopRequested; e++) {
-                all.add(fitEpoch(train, validation, listener, loader));
-            }
+    }
+
+    private int stepsPerEpoch(BatchLoader train) {
+        int all = train.batchesPerEpoch();
+        if (stepsPerEpoch > all) {
+            throw new IllegalArgumentException(stepsPerEpoch + " steps per epoch asked for, but "
+                    + train.dataset().size() + " examples make only " + all + " batches of " + batchSize);
         }
-        return all;
+        int steps = stepsPerEpoch > 0 ? stepsPerEpoch : all;
+        if (batchesDone >= steps) {
+            throw new IllegalStateException("resumed after batch " + batchesDone + " of an epoch of " + steps);
+        }
+        return steps;
     }
 
     /** One epoch of {@link #fit}: training, validation, the schedule's step and the listener's call. */
-    private EpochMetrics fitEpoch(Dataset train, Dataset validation, EpochListener listener, BatchLoader loader) {
+    private EpochMetrics fitEpoch(BatchLoader train, int steps, TrainingStep step, Dataset validation,
+                                  EpochListener listener) {
         long t0 = System.nanoTime();
         double lr = optimizer.learningRate();
-        double[] sums = runEpoch(train, listener, loader);
+        EpochLoop.Sums sums = new EpochLoop(loss, optimizer, backend, batchSize, seed, shuffle, syncEvery, label)
+                .run(train, epoch + 1, batchesDone, steps, step, listener, done -> batchesDone = done);
         Evaluation val = validation == null ? null : evaluate(validation);
         epoch++;
+        batchesDone = 0;
         if (schedule != null) {
             schedule.step();
         }
-        long n = train.size();
-        EpochMetrics m = new EpochMetrics(epoch, sums[0] / n, sums[2] > 0 ? sums[1] / n : Double.NaN, lr, val, n,
-                (System.nanoTime() - t0) / 1_000_000);
+        double n = sums.examples();
+        EpochMetrics m = new EpochMetrics(epoch, sums.loss() / n, sums.classifies() ? sums.correct() / n : Double.NaN,
+                lr, val, sums.examples(), (System.nanoTime() - t0) / 1_000_000, sums.seconds());
         if (listener != null) {
             listener.onEpoch(m);
         }
         return m;
     }
 
-    /**
-     * Returns {loss sum weighted as for the epoch mean, correct count, 1 if the loss classifies}. Each step's loss
-     * (and the predictions it is scored on) stays on the device in a {@link StepWindow} until {@link #syncEvery}
-     * steps are recorded; the window is read before the last of them is applied (so with {@code syncEvery == 1} a
-     * diverging step never is), and the listener hears of them after it.
-     */
-    private double[] runEpoch(Dataset train, EpochListener listener, BatchLoader loader) {
-        int[] order = Batches.order(train.size(), seed, epoch, shuffle);
-        int batches = (train.size() + batchSize - 1) / batchSize;
-        double lossSum = 0, correct = 0, classifies = 0;
-        try (StepWindow window = new StepWindow(loss, backend, dtype, syncEvery, batchSize)) {
-            for (int b = 0; b < batches; b++) {
-                int from = b * batchSize, to = Math.min(train.size(), from + batchSize);
-                forwardBackward(train, order, from, to, b + 1, loader, window);
-                List<StepWindow.Step> done = window.full() || b + 1 == batches ? window.read() : List.of();
-                for (StepWindow.Step st : done) {
-                    checkFinite(st, b + 1);
-                }
-                if (clipNorm > 0) {
-                    GradientClipping.clipByGlobalNorm(optimizer.parameters().values(), clipNorm);
-                }
-                optimizer.step();
-                for (StepWindow.Step st : done) {
-                    lossSum += st.loss() * weight(st.rows());
-                    correct += st.correct().orElse(0);
-                    classifies = st.correct().isPresent() ? 1 : 0;
-                    if (listener != null) {
-                        listener.onBatch(epoch + 1, st.batch(), batches, st.loss());
-                    }
-                }
-            }
-        }
-        return new double[] {lossSum, correct, classifies};
-    }
-
-    private void checkFinite(StepWindow.Step st, int current) {
-        if (!Double.isFinite(st.loss())) {
-            throw new BackpropException("training diverged: the " + loss.name() + " loss is " + st.loss()
-                    + " in epoch " + (epoch + 1) + ", batch " + st.batch() + (st.batch() == current ? ""
-                    : " (seen at batch " + current + ": results are read every " + syncEvery + " steps, so the "
-                    + "parameters hold the steps in between)") + "; lower the learning rate or check the data");
-        }
-    }
-
-    /** Zeroes the gradients, then forward and backward on one tape; the results go to {@code window}. */
-    @SuppressWarnings("try") // the tape frees the step's memory when closed; it needs no reference
-    private void forwardBackward(Dataset data, int[] order, int from, int to, int batchNumber, BatchLoader loader,
-                                 StepWindow window) {
-        optimizer.zeroGrad();
-        try (Tape tape = Tape.open()) {
-            Tensor[] xy = batch(data, order, from, to, loader);
-            Variable out = model.forward(Variable.constant(xy[0]));
-            Variable l = loss.compute(out, xy[1]);
-            l.backward();
-            window.record(tape, batchNumber, l.value(), out.value(), xy[1], to - from);
-        }
-    }
-
-    /** The batch's features and targets on the backend (from the loader for FLOAT32 models). */
-    private Tensor[] batch(Dataset data, int[] order, int from, int to, BatchLoader loader) {
-        if (loader != null) {
-            BatchLoader.Batch batch = loader.load(order, from, to);
-            return new Tensor[] {batch.features().reshape(Batches.batchShape(data, to - from)), batch.targets()};
-        }
-        return new Tensor[] {Batches.features(data, order, from, to, backend, dtype),
-                Batches.targets(data, order, from, to, backend, dtype)};
-    }
-
-    /** How a batch's loss value is weighted in the per-example mean: by its size under a mean reduction. */
-    private double weight(int batch) {
-        return loss.reduction() == Reduction.MEAN ? batch : 1;
-    }
-
-    /** The model's mean loss and accuracy on {@code data}, without recording gradients. */
-    @SuppressWarnings("try")
+    /** The model's mean loss and accuracy on {@code data}, without recording gradients ({@link Evaluator}). */
     public Evaluation evaluate(Dataset data) {
-        if (data.size() == 0) {
-            throw new IllegalArgumentException("cannot evaluate on an empty data set");
-        }
-        int[] order = Batches.order(data.size(), seed, 0, false);
-        double lossSum = 0;
-        long correct = 0;
-        boolean classifies = false;
-        try (NoGrad off = NoGrad.open()) {
-            for (int from = 0; from < data.size(); from += evalBatchSize) {
-                int to = Math.min(data.size(), from + evalBatchSize);
-                try (Scope scope = Scope.open()) {
-                    Tensor x = Batches.features(data, order, from, to, backend, dtype);
-                    Tensor y = Batches.targets(data, order, from, to, backend, dtype);
-                    Variable out = model.forward(Variable.constant(x));
-                    lossSum += loss.compute(out, y).value().item() * weight(to - from);
-                    OptionalLong c = loss.countCorrect(out.value(), y);
-                    classifies = c.isPresent();
-                    correct += c.orElse(0);
-                }
-            }
-        }
-        return new Evaluation(lossSum / data.size(), classifies ? (double) correct / data.size() : Double.NaN,
-                data.size());
+        return Evaluator.evaluate(model, loss, data, evalBatchSize);
     }
 
     /** Asks {@link #fit} to stop after the current epoch (e.g. from a listener, for early stopping). */
@@ -237,6 +194,21 @@ public final class Trainer {
     /** Epochs completed (including those restored from a checkpoint). */
     public int epoch() {
         return epoch;
+    }
+
+    /**
+     * Continues, on the next {@link #fit}, after batch {@code batches} of the epoch after {@code epochs} completed
+     * ones: for a caller that restored the model, optimizer and schedule itself from state saved at that point.
+     *
+     * @throws IllegalArgumentException for negative counts
+     */
+    public void resumeAt(int epochs, int batches) {
+        if (epochs < 0 || batches < 0) {
+            throw new IllegalArgumentException("resume position must be >= 0, got epoch " + epochs + ", batch "
+                    + batches);
+        }
+        this.epoch = epochs;
+        this.batchesDone = batches;
     }
 
     /** The model being trained. */
@@ -266,8 +238,21 @@ public final class Trainer {
 
     /** Saves a checkpoint (model, optimizer state, schedule, epochs done, seed, batch size) atomically. */
     public void saveCheckpoint(Path path) throws IOException {
-        Checkpoint.save(path, model, optimizer, schedule, Map.of("epoch", (long) epoch, "seed", seed,
-                "batch_size", (long) batchSize));
+        saveCheckpoint(path, Map.of());
+    }
+
+    /**
+     * Saves a checkpoint as {@link #saveCheckpoint(Path)}, with {@code extra} metadata entries in the same write.
+     *
+     * @throws IllegalStateException when an epoch is half done (checkpoints are taken between epochs)
+     */
+    public void saveCheckpoint(Path path, Map<String, String> extra) throws IOException {
+        if (batchesDone != 0) {
+            throw new IllegalStateException("a checkpoint is taken between epochs; epoch " + (epoch + 1) + " is at "
+                    + "batch " + batchesDone);
+        }
+        Checkpoint.save(path, model, optimizer, schedule, Map.of(EPOCH, (long) epoch, SEED, seed, BATCH_SIZE,
+                (long) batchSize), extra);
     }
 
     /**
@@ -278,17 +263,18 @@ public final class Trainer {
      */
     public void restoreCheckpoint(Path path) throws IOException {
         Map<String, Long> p = Checkpoint.restore(path, model, optimizer, schedule, progress -> {
-            Long s = progress.get("seed"), bs = progress.get("batch_size"), e = progress.get("epoch");
+            Long s = progress.get(SEED), bs = progress.get(BATCH_SIZE), e = progress.get(EPOCH);
             if (s == null || bs == null || e == null || e < 0 || e > Integer.MAX_VALUE) {
                 return "progress counters epoch, seed and batch_size are missing or invalid: " + progress;
             }
             if (s != seed || bs != batchSize) {
-                return "the checkpoint was trained with seed " + s + " and batch size " + bs + ", this trainer uses "
-                        + seed + " and " + batchSize + "; resume with the same settings";
+                return "the checkpoint was trained with seed " + s + " and batch size " + bs + ", this run uses seed "
+                        + seed + " and batch size " + batchSize + "; resume with the same settings";
             }
             return null;
         });
-        epoch = Math.toIntExact(p.get("epoch"));
+        epoch = Math.toIntExact(p.get(EPOCH));
+        batchesDone = 0;
     }
 
     /** Settings for a {@link Trainer}. */
@@ -303,6 +289,10 @@ public final class Trainer {
         private boolean shuffle = true;
         private double clipNorm;
         private int syncEvery;
+        private int stepsPerEpoch;
+        private boolean trackAccuracy = true;
+        private String label;
+        private final List<StepHook> hooks = new ArrayList<>();
 
         private Builder(Layer model, Loss loss, Optimizer optimizer) {
             this.model = java.util.Objects.requireNonNull(model, "model");
@@ -346,12 +336,21 @@ public final class Trainer {
             return this;
         }
 
-        /** Clips the global gradient norm to {@code maxNorm} before each step (0, the default, turns it off). */
+        /**
+         * Clips the global gradient norm to {@code maxNorm} before each step, after every other hook (0, the
+         * default, turns it off).
+         */
         public Builder clipGradNorm(double maxNorm) {
             if (!(maxNorm >= 0) || !Double.isFinite(maxNorm)) {
                 throw new IllegalArgumentException("maxNorm must be finite and >= 0, got " + maxNorm);
             }
             this.clipNorm = maxNorm;
+            return this;
+        }
+
+        /** Adds a hook that joins every step (they run in the order added, clipping last). */
+        public Builder hook(StepHook hook) {
+            this.hooks.add(java.util.Objects.requireNonNull(hook, "hook"));
             return this;
         }
 
@@ -369,6 +368,34 @@ public final class Trainer {
                 throw new IllegalArgumentException("syncEvery must be >= 0 (0 chooses), got " + steps);
             }
             this.syncEvery = steps;
+            return this;
+        }
+
+        /**
+         * Ends every epoch after {@code steps} batches of its shuffled order (0, the default: all of them). The
+         * examples past them wait for another epoch's shuffle; data-parallel ranks with shards of different
+         * sizes agree on a common count this way.
+         */
+        public Builder stepsPerEpoch(int steps) {
+            if (steps < 0) {
+                throw new IllegalArgumentException("steps per epoch must be >= 0 (0: all batches), got " + steps);
+            }
+            this.stepsPerEpoch = steps;
+            return this;
+        }
+
+        /**
+         * Whether to count correct predictions during training for {@link EpochMetrics#trainAccuracy} (default
+         * true). Counting reads predictions to the host; a run that reports no training accuracy turns it off.
+         */
+        public Builder trackAccuracy(boolean track) {
+            this.trackAccuracy = track;
+            return this;
+        }
+
+        /** Where this trainer runs, for messages ("rank 1"); default none. */
+        public Builder label(String where) {
+            this.label = where;
             return this;
         }
 

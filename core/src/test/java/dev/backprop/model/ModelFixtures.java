@@ -9,17 +9,17 @@ import java.util.List;
 import java.util.Random;
 
 /** Small seeded networks and data sets for the model package's tests, and a float64 host forward pass to check them. */
-final class ModelFixtures {
+public final class ModelFixtures {
     private ModelFixtures() {
     }
 
     /** {@code in-hidden-out} with ReLU, weights from {@code seed}. */
-    static Sequential mlp(Backend backend, int in, int hidden, int out, long seed) {
+    public static Sequential mlp(Backend backend, int in, int hidden, int out, long seed) {
         return Sequential.builder(backend, DType.FLOAT32).seed(seed).dense(in, hidden).relu().dense(hidden, out).build();
     }
 
     /** Random features in [-1, 1) and labels in [0, classes). */
-    static Dataset classification(int n, int features, int classes, long seed) {
+    public static Dataset classification(int n, int features, int classes, long seed) {
         Random r = new Random(seed);
         float[] f = new float[n * features];
         for (int i = 0; i < f.length; i++) {
@@ -33,7 +33,7 @@ final class ModelFixtures {
     }
 
     /** Random features and {@code targets} real targets per example. */
-    static Dataset regression(int n, int features, int targets, long seed) {
+    public static Dataset regression(int n, int features, int targets, long seed) {
         Random r = new Random(seed);
         float[] f = new float[n * features];
         for (int i = 0; i < f.length; i++) {
@@ -47,7 +47,7 @@ final class ModelFixtures {
     }
 
     /** The raw outputs of {@link #mlp} on one example, computed on the host in float64. */
-    static double[] forward(Sequential model, float[] x) {
+    public static double[] forward(Sequential model, float[] x) {
         List<float[]> p = model.parameters().values().stream().map(v -> v.value().toFloatArray()).toList();
         int hidden = p.get(1).length;
         int out = p.get(3).length;
@@ -71,7 +71,7 @@ final class ModelFixtures {
     }
 
     /** Softmax of a row, in float64. */
-    static double[] softmax(double[] z) {
+    public static double[] softmax(double[] z) {
         double m = Double.NEGATIVE_INFINITY;
         for (double v : z) {
             m = Math.max(m, v);

@@ -71,7 +71,8 @@ class SavedModelTest {
              Optimizer opt = Adam.adam(m.parameters(), 0.01)) {
             m.parameters().values().forEach(v -> dev.backprop.tensor.Elementwise.fill(v.grad(), 0.5));
             opt.step();
-            SavedModel.saveCheckpoint(f, m, opt, null, Map.of("epoch", 3L), Task.REGRESSION, null, Map.of());
+            Checkpoint.save(f, m, opt, null, Map.of("epoch", 3L), SavedModel.metadata(Task.REGRESSION, null,
+                    Map.of()));
             try (Sequential fresh = ModelFixtures.mlp(backend, 3, 4, 2, 77);
                  Optimizer opt2 = Adam.adam(fresh.parameters(), 0.01)) {
                 Map<String, Long> p = Checkpoint.restore(f, fresh, opt2, null);

@@ -25,8 +25,8 @@ import java.util.logging.Logger;
  *
  * <pre>{@code
  * TrainingSpec spec = TrainingSpec.builder(
- *         ModelFactory.mlp(new int[] {784, 256, 128, 10}, Activation.Kind.RELU, Init.PYTORCH_DEFAULT, 0),
- *         OptimizerFactory.adam(1e-3, 0))
+ *         ModelFactory.mlp(new Mlp(new int[] {784, 256, 128, 10}, Activation.Kind.RELU, Init.PYTORCH_DEFAULT, 0)),
+ *         OptimizerChoice.adam(1e-3, 0))
  *     .batchSize(128).epochs(5).checkpoints("hdfs:///user/me/ckpt", 0).build();
  * SparkTrainingResult r = new SparkTrainer(spec).fit(examples.repartition(4));   // 4 ranks
  * r.saveModel(Path.of("model.safetensors"));

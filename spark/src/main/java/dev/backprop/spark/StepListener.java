@@ -18,13 +18,13 @@ public interface StepListener extends Serializable {
      * @param rank       this rank
      * @param ranks      the number of ranks
      * @param attempt    Spark's attempt number of the barrier stage (0 first, higher after a rerun)
-     * @param step       global steps done, counting those restored from a checkpoint
+     * @param stepsDone  global steps done, counting those restored from a checkpoint
      * @param totalSteps steps of the whole run
      * @param epoch      the epoch the step belonged to (0-based)
      * @param loss       with gradient averaging, the mean loss over the global batch (the same on every rank);
      *                   with parameter averaging, the mean loss of this rank's batch
      */
-    record StepEvent(int rank, int ranks, int attempt, long step, long totalSteps, int epoch, double loss)
+    record StepEvent(int rank, int ranks, int attempt, long stepsDone, long totalSteps, int epoch, double loss)
             implements Serializable {
     }
 }

@@ -40,6 +40,26 @@ public record SyncMode(int averageEvery) implements Serializable {
         return new SyncMode(k);
     }
 
+    /**
+     * Parses {@code gradients} or {@code parameters:K}.
+     *
+     * @throws IllegalArgumentException naming the two forms
+     */
+    public static SyncMode parse(String text) {
+        String s = text.trim().toLowerCase(java.util.Locale.ROOT);
+        if (s.equals("gradients")) {
+            return gradients();
+        }
+        if (s.startsWith("parameters:")) {
+            try {
+                return parameters(Integer.parseInt(s.substring("parameters:".length())));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("sync mode " + text + ": K must be a whole number");
+            }
+        }
+        throw new IllegalArgumentException("sync mode " + text + ": choose gradients or parameters:K");
+    }
+
     /** Whether gradients are averaged every step. */
     public boolean averagesGradients() {
         return averageEvery == 0;

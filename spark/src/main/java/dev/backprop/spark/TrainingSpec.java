@@ -1,6 +1,7 @@
 package dev.backprop.spark;
 
 import dev.backprop.model.Task;
+import dev.backprop.optim.OptimizerChoice;
 import dev.backprop.spark.transport.TransportOptions;
 
 import java.io.Serializable;
@@ -8,16 +9,15 @@ import java.util.Locale;
 import java.util.Objects;
 
 /**
- * Everything a rank needs to train: the model and optimizer factories, the task, the batch schedule, the
- * synchronisation mode, checkpoints, the backend request and the transport settings. Immutable and serializable:
- * the driver sends it to every rank. Build it with {@link #builder}.
+ * Everything a rank needs to train: the model factory, the optimizer and its schedule, the task, the batch
+ * schedule, the synchronisation mode, checkpoints, the backend request and the transport settings. Immutable and
+ * serializable: the driver sends it to every rank. Build it with {@link #builder}.
  */
 public final class TrainingSpec implements Serializable {
     private static final long serialVersionUID = 1L;
 
     private final ModelFactory model;
-    private final OptimizerFactory optimizer;
-    private final ScheduleFactory schedule;
+    private final OptimizerChoice optimizer;
     private final Task task;
     private final int classes;
     private final int batchSize;
@@ -38,7 +38,6 @@ public final class TrainingSpec implements Serializable {
     private TrainingSpec(Builder b) {
         this.model = b.model;
         this.optimizer = b.optimizer;
-        this.schedule = b.schedule;
         this.task = b.task;
         this.classes = b.classes;
         this.batchSize = b.batchSize;
@@ -57,15 +56,17 @@ public final class TrainingSpec implements Serializable {
         this.listener = b.listener;
     }
 
-    /** A builder for training the model {@code model} makes with the optimizer {@code optimizer} makes. */
-    public static Builder builder(ModelFactory model, OptimizerFactory optimizer) {
+    /**
+     * A builder for training the model {@code model} makes with the optimizer (and per-epoch schedule)
+     * {@code optimizer} chooses.
+     */
+    public static Builder builder(ModelFactory model, OptimizerChoice optimizer) {
         return new Builder(model, optimizer);
     }
 
     /** A builder starting from this spec's settings. */
     public Builder toBuilder() {
         Builder b = new Builder(model, optimizer);
-        b.schedule = schedule;
         b.task = task;
         b.classes = classes;
         b.batchSize = batchSize;
@@ -90,14 +91,9 @@ public final class TrainingSpec implements Serializable {
         return model;
     }
 
-    /** Builds the optimizer on each rank. */
-    public OptimizerFactory optimizer() {
+    /** The optimizer and schedule each rank builds. */
+    public OptimizerChoice optimizer() {
         return optimizer;
-    }
-
-    /** The learning-rate schedule factory, or null for a constant rate. */
-    public ScheduleFactory schedule() {
-        return schedule;
     }
 
     /** What the outputs mean, which decides the loss. */
@@ -145,7 +141,7 @@ public final class TrainingSpec implements Serializable {
         return checkpointEvery;
     }
 
-    /** {@code auto}, {@code cpu}, {@code cuda} or {@code opencl}. */
+    /** The backend each rank asks {@link dev.backprop.runtime.Backends} for: a name, or {@code auto}. */
     public String backend() {
         return backend;
     }
@@ -190,8 +186,7 @@ public final class TrainingSpec implements Serializable {
     /** Builds a {@link TrainingSpec}; every setter validates its argument. */
     public static final class Builder {
         private final ModelFactory model;
-        private final OptimizerFactory optimizer;
-        private ScheduleFactory schedule;
+        private final OptimizerChoice optimizer;
         private Task task = Task.CLASSIFICATION;
         private int classes;
         private int batchSize = 128;
@@ -209,15 +204,9 @@ public final class TrainingSpec implements Serializable {
         private String advertiseHost;
         private StepListener listener;
 
-        private Builder(ModelFactory model, OptimizerFactory optimizer) {
+        private Builder(ModelFactory model, OptimizerChoice optimizer) {
             this.model = Objects.requireNonNull(model, "model factory");
-            this.optimizer = Objects.requireNonNull(optimizer, "optimizer factory");
-        }
-
-        /** A per-epoch learning-rate schedule; null (the default) keeps the rate constant. */
-        public Builder schedule(ScheduleFactory s) {
-            this.schedule = s;
-            return this;
+            this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
         }
 
         /** The task (default classification). */
@@ -276,13 +265,12 @@ public final class TrainingSpec implements Serializable {
             return this;
         }
 
-        /** {@code auto} (default), {@code cpu}, {@code cuda} or {@code opencl}. */
+        /**
+         * The backend each rank asks {@link dev.backprop.runtime.Backends} for, with the GPU Spark assigned it as
+         * the device: a name, or {@code auto} (the default; null means the same) for automatic selection.
+         */
         public Builder backend(String name) {
-            String n = name.trim().toLowerCase(Locale.ROOT);
-            if (!n.equals("auto") && !n.equals("cpu") && !n.equals("cuda") && !n.equals("opencl")) {
-                throw new IllegalArgumentException("backend '" + name + "': choose auto, cpu, cuda or opencl");
-            }
-            this.backend = n;
+            this.backend = name == null || name.isBlank() ? "auto" : name.trim().toLowerCase(Locale.ROOT);
             return this;
         }
 

@@ -5,6 +5,8 @@ import dev.backprop.data.Dataset;
 import dev.backprop.model.Task;
 import dev.backprop.nn.Activation;
 import dev.backprop.nn.Init;
+import dev.backprop.nn.Mlp;
+import dev.backprop.optim.OptimizerChoice;
 import dev.backprop.spark.engine.ThreadedRanks;
 import dev.backprop.spark.engine.TrainingFixtures;
 import dev.backprop.spark.placement.Shards;
@@ -32,8 +34,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Training through Spark in local mode: two ranks as two task threads of this JVM, one barrier stage. */
 class LocalSparkTrainingTest {
-    private static final ModelFactory MLP = ModelFactory.mlp(new int[] {12, 16, 4}, Activation.Kind.RELU,
-            Init.PYTORCH_DEFAULT, 7);
+    private static final ModelFactory MLP = ModelFactory.mlp(new Mlp(new int[] {12, 16, 4}, Activation.Kind.RELU,
+            Init.PYTORCH_DEFAULT, 7));
     private static final Dataset DATA = TrainingFixtures.clusters(160, 12, 4, 3);
     private static JavaSparkContext sc;
 
@@ -51,7 +53,7 @@ class LocalSparkTrainingTest {
         }
     }
 
-    private static TrainingSpec.Builder spec(OptimizerFactory opt) {
+    private static TrainingSpec.Builder spec(OptimizerChoice opt) {
         return TrainingSpec.builder(MLP, opt).batchSize(16).epochs(3).seed(11);
     }
 
@@ -67,8 +69,8 @@ class LocalSparkTrainingTest {
     @Test
     void twoRanksAreBitIdenticalToAOneJvmRunOverTheSameShards() throws Exception {
         JavaRDD<Example> rdd = SparkTrainer.parallelize(sc, TrainingFixtures.slice(DATA, 0, 141), 2);
-        for (OptimizerFactory opt : new OptimizerFactory[] {OptimizerFactory.momentum(0.05, 0.9, 1e-4),
-                OptimizerFactory.adam(0.01, 0)}) {
+        for (OptimizerChoice opt : new OptimizerChoice[] {OptimizerChoice.momentum(0.05, 0.9, 1e-4),
+                OptimizerChoice.adam(0.01, 0)}) {
             TrainingSpec s = spec(opt).build();
             SparkTrainingResult r = new SparkTrainer(s).fit(rdd);
             byte[] expected;
@@ -80,8 +82,8 @@ class LocalSparkTrainingTest {
             for (RankReport rep : r.reports()) {
                 assertEquals("cpu", rep.backend());
                 assertEquals(1, rep.threads());
-                assertTrue(rep.backendReason().contains("auto: no GPU assigned to this task by Spark, so cpu with "
-                        + "1 thread(s) (spark.task.cpus=1)"), rep.backendReason());
+                assertEquals("auto requested; no GPU assigned to this task by Spark; cpu threads 1 "
+                        + "(spark.task.cpus=1); cpu chosen", rep.backendReason());
                 assertEquals(0, rep.attempt());
                 assertEquals(3 * 5, rep.totalSteps(), "min(ceil(70/16), ceil(71/16)) = 5 steps per epoch");
             }
@@ -92,7 +94,7 @@ class LocalSparkTrainingTest {
     @Test
     void averagedGradientsStayWithin1e5OfPlainFullBatchTraining() throws Exception {
         JavaRDD<Example> rdd = SparkTrainer.parallelize(sc, DATA, 2);
-        TrainingSpec s = spec(OptimizerFactory.adam(0.01, 0)).batchSize(80).epochs(10).build();
+        TrainingSpec s = spec(OptimizerChoice.adam(0.01, 0)).batchSize(80).epochs(10).build();
         SparkTrainingResult r = new SparkTrainer(s).fit(rdd);
         try (Backend b = ThreadedRanks.cpu(1)) {
             Map<String, float[]> full = TrainingFixtures.fullBatch(s, DATA, b);
@@ -104,11 +106,11 @@ class LocalSparkTrainingTest {
     @Test
     void aKilledTaskMakesSparkRerunTheStageWhichResumesFromTheCheckpoint(@TempDir Path dir) throws Exception {
         JavaRDD<Example> rdd = SparkTrainer.parallelize(sc, DATA, 2);
-        TrainingSpec plain = spec(OptimizerFactory.adam(0.01, 0)).build();
+        TrainingSpec plain = spec(OptimizerChoice.adam(0.01, 0)).build();
         byte[] uninterrupted = new SparkTrainer(plain).fit(rdd).modelFile();
         String ckpt = dir.resolve("ckpt").toString();
         TrainingSpec failing = plain.toBuilder().checkpoints(ckpt, 4).listener(e -> {
-            if (e.rank() == 1 && e.attempt() == 0 && e.step() == 7) {
+            if (e.rank() == 1 && e.attempt() == 0 && e.stepsDone() == 7) {
                 throw new IllegalStateException("planted failure of rank 1 at step 7");
             }
         }).build();
@@ -125,9 +127,9 @@ class LocalSparkTrainingTest {
     @Test
     void aStalledPeerFailsTheJobWithItsRankNamedInsteadOfHanging() {
         JavaRDD<Example> rdd = SparkTrainer.parallelize(sc, DATA, 2);
-        TrainingSpec s = spec(OptimizerFactory.sgd(0.1))
+        TrainingSpec s = spec(OptimizerChoice.sgd(0.1))
                 .transport(TransportOptions.defaults().withIoTimeout(Duration.ofSeconds(2))).listener(e -> {
-                    if (e.rank() == 1 && e.step() == 3) {
+                    if (e.rank() == 1 && e.stepsDone() == 3) {
                         stallUntilKilled();
                     }
                 }).build();
@@ -153,11 +155,11 @@ class LocalSparkTrainingTest {
         JavaRDD<Example> mixed = sc.parallelize(List.of(Example.labelled(new float[] {1, 2}, 0),
                 Example.labelled(new float[] {1, 2, 3}, 1)), 2);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new SparkTrainer(spec(OptimizerFactory.sgd(0.1)).build()).fit(mixed));
+                () -> new SparkTrainer(spec(OptimizerChoice.sgd(0.1)).build()).fit(mixed));
         assertTrue(e.getMessage().contains("partition 1 holds examples with 3 features"), e.getMessage());
         JavaRDD<Example> oneEmpty = sc.parallelize(List.of(Example.labelled(new float[] {1, 2}, 0)), 2);
         e = assertThrows(IllegalArgumentException.class,
-                () -> new SparkTrainer(spec(OptimizerFactory.sgd(0.1)).build()).fit(oneEmpty));
+                () -> new SparkTrainer(spec(OptimizerChoice.sgd(0.1)).build()).fit(oneEmpty));
         assertTrue(e.getMessage().contains("rank 0's partition is empty"), e.getMessage());
     }
 }

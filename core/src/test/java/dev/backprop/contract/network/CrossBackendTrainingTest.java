@@ -11,6 +11,7 @@ import dev.backprop.optim.Adam;
 import dev.backprop.optim.Optimizer;
 import dev.backprop.optim.Sgd;
 import dev.backprop.runtime.Backends;
+import dev.backprop.train.BatchResult;
 import dev.backprop.train.EpochListener;
 import dev.backprop.train.EpochMetrics;
 import dev.backprop.train.Trainer;
@@ -104,8 +105,8 @@ public abstract class CrossBackendTrainingTest {
                 }
 
                 @Override
-                public void onBatch(int epoch, int batch, int batches, double loss) {
-                    losses.add(loss);
+                public void onBatch(BatchResult batch) {
+                    losses.add(batch.loss());
                 }
             });
             model.parameters().forEach((param, v) -> weights.put(param, v.value().toFloatArray()));

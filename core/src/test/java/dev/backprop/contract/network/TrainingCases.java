@@ -2,12 +2,11 @@ package dev.backprop.contract.network;
 
 import dev.backprop.autograd.Variable;
 import dev.backprop.backend.Backend;
-import dev.backprop.backend.BackpropException;
 import dev.backprop.backend.DType;
 import dev.backprop.backend.MemoryStats;
+import dev.backprop.data.BatchLoader;
 import dev.backprop.data.Dataset;
 import dev.backprop.io.ModelFileException;
-import dev.backprop.model.BatchLoader;
 import dev.backprop.loss.BinaryCrossEntropyWithLogits;
 import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.loss.SquaredError;
@@ -21,6 +20,7 @@ import dev.backprop.optim.StepLR;
 import dev.backprop.train.EpochMetrics;
 import dev.backprop.train.Evaluation;
 import dev.backprop.train.Trainer;
+import dev.backprop.train.TrainingStoppedException;
 import org.junit.jupiter.api.DynamicTest;
 
 import java.util.ArrayList;
@@ -116,8 +116,9 @@ final class TrainingCases {
                 }
 
                 @Override
-                public void onBatch(int epoch, int batch, int of, double value) {
-                    batches.add(epoch + "/" + batch + "/" + of + " " + value);
+                public void onBatch(dev.backprop.train.BatchResult b) {
+                    batches.add(b.position().epoch() + "/" + b.position().batch() + "/" + b.position().batches() + " "
+                            + b.loss());
                 }
             });
             return new Seen(batches, epochs, m.parameters().get("0.weight").value().toDoubles());
@@ -336,8 +337,12 @@ final class TrainingCases {
              Sgd opt = new Sgd(m.parameters(), 1e25)) {
             Trainer tr = Trainer.builder(m, new SquaredError(), opt).batchSize(5).seed(52).syncEvery(syncEvery)
                     .build();
-            BackpropException e = assertThrows(BackpropException.class, () -> tr.fit(data, null, 5, null));
-            assertTrue(e.getMessage().contains("diverged"), e.getMessage());
+            TrainingStoppedException e = assertThrows(TrainingStoppedException.class,
+                    () -> tr.fit(data, null, 5, null));
+            assertEquals(TrainingStoppedException.Reason.LEARNING_RATE, e.reason(), e.getMessage());
+            assertTrue(e.getMessage().contains("training stopped: the " + new SquaredError().name() + " loss is "),
+                    e.getMessage());
+            assertTrue(e.getMessage().contains("the learning rate 1E+25 is probably too high"), e.getMessage());
             if (syncEvery == 1) {
                 for (double w : m.parameters().get("0.weight").value().toDoubles()) {
                     assertTrue(Double.isFinite(w), "reading every step, the diverging step is not applied: " + w);

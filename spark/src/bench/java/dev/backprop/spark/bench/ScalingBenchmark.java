@@ -4,9 +4,10 @@ import dev.backprop.data.Dataset;
 import dev.backprop.data.FashionMnist;
 import dev.backprop.nn.Activation;
 import dev.backprop.nn.Init;
+import dev.backprop.nn.Mlp;
+import dev.backprop.optim.OptimizerChoice;
 import dev.backprop.spark.EpochResult;
 import dev.backprop.spark.ModelFactory;
-import dev.backprop.spark.OptimizerFactory;
 import dev.backprop.spark.TrainingSpec;
 import dev.backprop.spark.engine.StepTimes;
 import dev.backprop.spark.engine.ThreadedRanks;
@@ -198,9 +199,9 @@ public final class ScalingBenchmark {
         for (int r = 0; r < ranks; r++) {
             shards.add(TrainingFixtures.slice(data, r * steps * BATCH, (r + 1) * steps * BATCH));
         }
-        TrainingSpec spec = TrainingSpec.builder(ModelFactory.mlp(SIZES, Activation.Kind.RELU, Init.PYTORCH_DEFAULT,
-                0), OptimizerFactory.momentum(0.01, 0.9, 0)).batchSize(BATCH).epochs(epochs).seed(0)
-                .transport(net).build();
+        TrainingSpec spec = TrainingSpec.builder(ModelFactory.mlp(new Mlp(SIZES, Activation.Kind.RELU,
+                Init.PYTORCH_DEFAULT, 0)), OptimizerChoice.momentum(0.01, 0.9, 0)).batchSize(BATCH).epochs(epochs)
+                .seed(0).transport(net).build();
         List<ThreadedRanks.Result> results;
         // Only runs that set it run alone (not in the independent pair), so setting the property is safe here.
         boolean set = buckets != null && !buckets.equals("default");

@@ -1,14 +1,12 @@
 package dev.backprop.spark.engine;
 
-import dev.backprop.autograd.Tape;
+import dev.backprop.autograd.GradientListener;
 import dev.backprop.autograd.Variable;
 import dev.backprop.backend.Backend;
-import dev.backprop.backend.BackpropException;
+import dev.backprop.backend.DeviceType;
+import dev.backprop.data.BatchLoader;
 import dev.backprop.data.Dataset;
-import dev.backprop.loss.Loss;
-import dev.backprop.model.BatchLoader;
 import dev.backprop.nn.Layer;
-import dev.backprop.optim.GradientClipping;
 import dev.backprop.optim.LearningRateSchedule;
 import dev.backprop.optim.Optimizer;
 import dev.backprop.spark.EpochResult;
@@ -16,29 +14,34 @@ import dev.backprop.spark.StepListener;
 import dev.backprop.spark.TrainingSpec;
 import dev.backprop.spark.transport.BucketedAllReduce;
 import dev.backprop.spark.transport.RankTransport;
-import dev.backprop.tensor.Tensor;
+import dev.backprop.train.BatchResult;
+import dev.backprop.train.EpochListener;
+import dev.backprop.train.EpochMetrics;
+import dev.backprop.train.StepHook;
+import dev.backprop.train.StepPosition;
+import dev.backprop.train.Trainer;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
+import java.util.OptionalDouble;
 import java.util.logging.Logger;
 
 /**
- * One rank's training loop, independent of Spark: the model, optimizer and schedule on this rank's backend, its
- * shard, and the {@link RankTransport} to the other ranks.
+ * One rank of data-parallel training, independent of Spark: the model, optimizer and schedule on this rank's
+ * backend, its shard, and the {@link RankTransport} to the other ranks. The steps and epochs are core's
+ * {@link Trainer}; this class adds what makes them distributed, as a {@link StepHook} and an {@link EpochListener}.
  *
  * <p>Start-up: rank 0 restores the newest checkpoint when there is one, then sends its whole state (a checkpoint
  * file's bytes) to every rank, so all ranks start from the same bits. Each step, with gradient averaging: forward
  * and backward on this rank's batch (mean loss over it), then an all-reduce of the flattened gradients weighted
  * by batch size, {@code Σ_r (n_r / N) · g_r}, which is the gradient of the mean loss over the global batch; every
- * rank then clips (optionally) and steps its optimizer on identical gradients, so the models stay identical.
- * With parameter averaging every K steps, ranks step on their own gradients and average parameters and optimizer
- * state every K steps and at the end of every epoch. Rank 0 writes checkpoints.
+ * rank then judges the step by the global loss, clips (optionally) and steps its optimizer on identical gradients,
+ * so the models stay identical. With parameter averaging every K steps, ranks step on their own gradients and
+ * average parameters and optimizer state every K steps and at the end of every epoch. Rank 0 writes checkpoints.
  */
 public final class RankTrainer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(RankTrainer.class.getName());
@@ -69,19 +72,18 @@ public final class RankTrainer implements AutoCloseable {
     private final Layer model;
     private final Optimizer optimizer;
     private final LearningRateSchedule schedule;
-    private final Loss loss;
     private final FlatParameters flat;
     private final Snapshots snapshots;
     private final float[] vector;
     /** Posts gradients as the backward pass completes them; null when overlapping is off. */
     private final GradientBuckets buckets;
-    private long computeNanos;
-    private long examples;
+    /** Averages each step's gradients; null with parameter averaging. */
+    private final AllReduce reduce;
     private final StepTimes times = new StepTimes();
     private Runnable beforeStep = () -> { };
 
     /**
-     * Builds the model and optimizer on {@code backend}.
+     * Builds the model, optimizer and schedule on {@code backend}.
      *
      * @param store where rank 0 keeps checkpoints, or null for none (ignored on other ranks)
      */
@@ -99,8 +101,7 @@ public final class RankTrainer implements AutoCloseable {
         try {
             opt = spec.optimizer().create(model.parameters());
             this.optimizer = opt;
-            this.schedule = spec.schedule() == null ? null : spec.schedule().create(optimizer, spec.epochs());
-            this.loss = spec.task().loss();
+            this.schedule = spec.optimizer().schedule(optimizer, spec.epochs());
             boolean params = !spec.sync().averagesGradients();
             this.flat = new FlatParameters(model.parameters(), params ? optimizer.state() : Map.of());
             // Gradient mode sends the step's loss with the gradients: every rank sees the global batch loss.
@@ -109,6 +110,7 @@ public final class RankTrainer implements AutoCloseable {
             this.buckets = bucket == 0 ? null : new GradientBuckets(flat, bucket);
             this.snapshots = new Snapshots(model, optimizer, schedule,
                     Snapshots.runSettings(plan, spec.seed(), spec.sync().averageEvery()));
+            this.reduce = params ? null : new AllReduce();
         } catch (RuntimeException e) {
             if (opt != null) {
                 opt.close();
@@ -120,20 +122,20 @@ public final class RankTrainer implements AutoCloseable {
 
     /**
      * Elements per all-reduce bucket on {@code backend}: system property {@code backprop.spark.bucketElements};
-     * without it, 0 on the cpu backend and 1,048,576 (4 MiB of floats) on the others. With buckets, gradients go
-     * out layer by layer as the backward pass completes them (the last layers' while the first layer's weight
-     * gradient is still being computed), and a weight gradient larger than a bucket is computed and sent in row
-     * blocks. That hides the network's latency, but the communication's own CPU work then runs during the backward
-     * pass: on the cpu backend it takes cores from the computation (and each extra row block costs its product one
-     * more packing of the layer input, about 0.8 ms per step for the 784-256-128-10 MLP at 1,024 examples), which
-     * the 2-vCPU benchmark did not win back (spark/README.md, Scaling); a GPU backend leaves the host cores free for
-     * it. 0 turns overlapping off: the whole gradient is all-reduced in one piece after the backward pass. The
-     * result is the same bits whatever the setting.
+     * without it, 0 on a backend that computes on the host's cores and 1,048,576 (4 MiB of floats) on the others.
+     * With buckets, gradients go out layer by layer as the backward pass completes them (the last layers' while
+     * the first layer's weight gradient is still being computed), and a weight gradient larger than a bucket is
+     * computed and sent in row blocks. That hides the network's latency, but the communication's own CPU work then
+     * runs during the backward pass: on the cpu backend it takes cores from the computation (and each extra row
+     * block costs its product one more packing of the layer input, about 0.8 ms per step for the 784-256-128-10 MLP
+     * at 1,024 examples), which the 2-vCPU benchmark did not win back (spark/README.md, Scaling); a GPU leaves the
+     * host cores free for it. 0 turns overlapping off: the whole gradient is all-reduced in one piece after the
+     * backward pass. The result is the same bits whatever the setting.
      *
      * @throws IllegalArgumentException for a negative or one-element setting
      */
     static int bucketElements(Backend backend) {
-        int fallback = "cpu".equals(backend.name()) ? 0 : 1 << 20;
+        int fallback = backend.device().type() == DeviceType.CPU ? 0 : 1 << 20;
         int n = Integer.getInteger("backprop.spark.bucketElements", fallback);
         if (n != 0 && n < 2) {
             throw new IllegalArgumentException("backprop.spark.bucketElements must be 0 or at least 2, got " + n);
@@ -157,7 +159,8 @@ public final class RankTrainer implements AutoCloseable {
     /**
      * Trains on {@code shard} (this rank's partition) until the run's last step.
      *
-     * @throws BackpropException            when the loss becomes NaN or infinite (on every rank at the same step)
+     * @throws dev.backprop.train.TrainingStoppedException when the loss becomes NaN or infinite (on every rank at
+     *                                                     the same step in gradient averaging)
      * @throws dev.backprop.spark.transport.TransportException when a peer is lost or stalls
      */
     public Outcome train(Dataset shard) {
@@ -166,43 +169,28 @@ public final class RankTrainer implements AutoCloseable {
                     + "says " + plan.shardSize(rank));
         }
         long start = synchronizeStart();
-        try (BatchLoader loader = new BatchLoader(shard, backend, plan.batchSize())) {
-            return run(loader, start);
-        }
-    }
-
-    private Outcome run(BatchLoader loader, long start) {
         int s = plan.stepsPerEpoch();
-        long total = (long) spec.epochs() * s;
-        List<EpochResult> epochs = new ArrayList<>();
-        EpochTotals totals = new EpochTotals();
-        int[] order = null;
-        long epochStart = System.nanoTime();
-        for (long g = start; g < total; g++) {
-            beforeStep.run();
-            int epoch = (int) (g / s);
-            int step = (int) (g % s);
-            if (order == null || step == 0) {
-                order = plan.order(spec.seed(), rank, epoch);
-            }
-            double stepLoss = spec.sync().averagesGradients() ? averagedGradientStep(loader, order, step, totals)
-                    : localStep(loader, order, step, totals);
-            boolean epochEnd = step == s - 1;
-            if (!spec.sync().averagesGradients() && ((g + 1) % spec.sync().averageEvery() == 0 || epochEnd)) {
-                averageParameters();
-            }
-            if (epochEnd) {
-                epochs.add(totals.finish(epoch + 1, epochStart));
-                epochStart = System.nanoTime();
-                if (schedule != null) {
-                    schedule.step();
-                }
-            }
-            notifyListener(g + 1, total, epoch, stepLoss);
-            maybeCheckpoint(g + 1, epochEnd, total);
+        Trainer.Builder b = Trainer.builder(model, spec.task().loss(), optimizer).schedule(schedule)
+                .batchSize(plan.batchSize()).seed(ShardPlan.rankSeed(spec.seed(), rank)).stepsPerEpoch(s)
+                .syncEvery(1).clipGradNorm(spec.clipNorm()).label("rank " + rank);
+        if (reduce != null) {
+            b.hook(reduce);
+        }
+        Trainer trainer = b.build();
+        trainer.resumeAt((int) (start / s), (int) (start % s));
+        Progress progress = new Progress();
+        beforeStep.run();
+        try (BatchLoader loader = new BatchLoader(shard, backend, plan.batchSize())) {
+            progress.startStep();
+            trainer.fit(loader, null, spec.epochs() - (int) (start / s), progress);
         }
         byte[] file = rank == 0 ? snapshots.modelFile() : null;
-        return new Outcome(start, total - start, total, examples, computeNanos, epochs, file, times);
+        return new Outcome(start, totalSteps() - start, totalSteps(), progress.examples, progress.computeNanos,
+                progress.epochs, file, times);
+    }
+
+    private long totalSteps() {
+        return (long) spec.epochs() * plan.stepsPerEpoch();
     }
 
     /** Rank 0 restores the newest checkpoint, if any, and sends its state to all: returns the start step. */
@@ -232,114 +220,126 @@ public final class RankTrainer implements AutoCloseable {
         }
     }
 
-    private double averagedGradientStep(BatchLoader loader, int[] order, int step, EpochTotals totals) {
-        int count = plan.count(rank, step);
-        times.startStep();
-        long t0 = System.nanoTime();
-        BucketedAllReduce reduce = net.startAllReduce(vector, (double) count / plan.globalCount(step));
-        double[] local = forwardBackward(loader, order, step, count, reduce);
-        long t1 = System.nanoTime();
-        reduce.finish();
-        long t2 = System.nanoTime();
-        double globalLoss = vector[flat.parameterCount()];
-        checkFinite(globalLoss, "the global batch's", step);
-        flat.gradientsFrom(vector);
-        long t3 = System.nanoTime();
-        applyUpdate();
-        long t4 = System.nanoTime();
-        times.add(StepTimes.Phase.FORWARD_BACKWARD, t1 - t0);
-        times.add(StepTimes.Phase.ALL_REDUCE_WAIT, t2 - t1);
-        times.add(StepTimes.Phase.GRADIENT_COPY, t3 - t2);
-        times.add(StepTimes.Phase.UPDATE, t4 - t3);
-        times.endStep();
-        computeNanos += (t1 - t0) + (t4 - t2);
-        totals.add(local[0] * count, local[1], count);
-        return globalLoss;
-    }
+    /**
+     * Gradient averaging as a step hook: the all-reduce starts before the backward pass (with buckets, the
+     * gradients go out as the pass completes them), and after it every rank holds the global batch's gradient and
+     * loss, by which the step is judged.
+     */
+    private final class AllReduce implements StepHook {
+        private BucketedAllReduce reduce;
+        private float localLoss;
+        private double globalLoss;
+        private long backwardDone;
+        private long reduced;
 
-    private double localStep(BatchLoader loader, int[] order, int step, EpochTotals totals) {
-        int count = plan.count(rank, step);
-        long t0 = System.nanoTime();
-        double[] local = forwardBackward(loader, order, step, count, null);
-        checkFinite(local[0], "rank " + rank + "'s", step);
-        applyUpdate();
-        computeNanos += System.nanoTime() - t0;
-        totals.add(local[0] * count, local[1], count);
-        return local[0];
+        @Override
+        public GradientListener beforeBackward(StepPosition step, Variable loss) {
+            localLoss = (float) loss.value().item();
+            reduce = net.startAllReduce(vector, (double) step.rows() / plan.globalCount(step.batch() - 1));
+            if (buckets == null) {
+                return null;
+            }
+            buckets.begin(reduce, localLoss);
+            return buckets;
+        }
+
+        @Override
+        public OptionalDouble afterBackward(StepPosition step) {
+            if (buckets != null) {
+                buckets.finishStep();
+            } else {
+                flat.gradientsTo(reduce.data());
+                reduce.data()[flat.parameterCount()] = localLoss;
+                reduce.post(0, reduce.data().length);
+            }
+            backwardDone = System.nanoTime();
+            reduce.finish();
+            long finished = System.nanoTime();
+            globalLoss = vector[flat.parameterCount()];
+            flat.gradientsFrom(vector);
+            reduced = System.nanoTime();
+            times.add(StepTimes.Phase.ALL_REDUCE_WAIT, finished - backwardDone);
+            times.add(StepTimes.Phase.GRADIENT_COPY, reduced - finished);
+            return OptionalDouble.of(globalLoss);
+        }
     }
 
     /**
-     * Zeroes the gradients, runs forward and backward on the batch (gathered into the loader's reused tensors);
-     * returns {mean loss, correct count}. With {@code reduce}, the gradients and the loss go into its vector and
-     * are posted to it as the backward pass completes them (see {@link GradientBuckets}); every part of the
-     * vector is posted on return.
+     * What follows each step and epoch: parameter averaging when due, the epoch totals over all ranks, the
+     * per-step listener, rank 0's checkpoints, the kill check and the timings.
      */
-    private double[] forwardBackward(BatchLoader loader, int[] order, int step, int count,
-                                     BucketedAllReduce reduce) {
-        optimizer.zeroGrad();
-        int from = step * plan.batchSize();
-        try (Tape tape = Tape.open()) {
-            BatchLoader.Batch batch = loader.load(order, from, from + count);
-            Tensor y = batch.targets();
-            Variable out = model.forward(Variable.constant(batch.features()));
-            Variable l = loss.compute(out, y);
-            double value = l.value().item();
-            if (reduce != null && buckets != null) {
-                buckets.begin(reduce, (float) value);
-                tape.listen(buckets);
+    private final class Progress implements EpochListener {
+        private final List<EpochResult> epochs = new ArrayList<>();
+        private final EpochTotals totals = new EpochTotals();
+        private long examples;
+        private long computeNanos;
+        private long stepStart;
+        private double lastLoss;
+
+        void startStep() {
+            stepStart = System.nanoTime();
+            if (reduce != null) {
+                times.startStep();
             }
-            l.backward();
-            if (reduce != null && buckets != null) {
-                buckets.finishStep();
-            } else if (reduce != null) {
-                flat.gradientsTo(reduce.data());
-                reduce.data()[flat.parameterCount()] = (float) value;
-                reduce.post(0, reduce.data().length);
+        }
+
+        @Override
+        public void onBatch(BatchResult b) {
+            long now = System.nanoTime();
+            int rows = b.position().rows();
+            if (reduce != null) {
+                times.add(StepTimes.Phase.FORWARD_BACKWARD, reduce.backwardDone - stepStart);
+                times.add(StepTimes.Phase.UPDATE, now - reduce.reduced);
+                times.endStep();
+                computeNanos += (reduce.backwardDone - stepStart) + (now - reduce.reduced);
+                lastLoss = reduce.globalLoss;
+            } else {
+                computeNanos += now - stepStart;
+                lastLoss = b.loss();
             }
-            OptionalLong correct = loss.countCorrect(out.value(), y);
-            examples += count;
-            return new double[] {value, correct.orElse(0)};
+            totals.add(b.loss() * rows, b.correct().orElse(0), rows);
+            examples += rows;
+            long done = b.position().globalStep();
+            boolean epochEnd = b.position().batch() == b.position().batches();
+            if (reduce == null && (done % spec.sync().averageEvery() == 0 || epochEnd)) {
+                averageParameters();
+            }
+            if (!epochEnd) {
+                notifyListener(done, b.position().epoch() - 1);
+                maybeCheckpoint(done, false);
+            }
+            beforeStep.run();
+            startStep();
         }
-    }
 
-    private void applyUpdate() {
-        if (spec.clipNorm() > 0) {
-            GradientClipping.clipByGlobalNorm(optimizer.parameters().values(), spec.clipNorm());
+        @Override
+        public void onEpoch(EpochMetrics m) {
+            epochs.add(totals.finish(m.epoch()));
+            long done = (long) m.epoch() * plan.stepsPerEpoch();
+            notifyListener(done, m.epoch() - 1);
+            maybeCheckpoint(done, true);
+            startStep();
         }
-        optimizer.step();
-    }
 
-    private void checkFinite(double value, String whose, int step) {
-        if (!Double.isFinite(value)) {
-            throw new BackpropException(String.format(Locale.ROOT, "training diverged: %s %s loss is %s at step %d "
-                    + "of an epoch (rank %d); lower the learning rate or check the data", whose, loss.name(), value,
-                    step + 1, rank));
+        private void notifyListener(long done, int epoch) {
+            StepListener l = spec.listener();
+            if (l != null) {
+                l.onStep(new StepListener.StepEvent(rank, net.size(), attempt, done, totalSteps(), epoch, lastLoss));
+            }
         }
-    }
 
-    private void averageParameters() {
-        flat.valuesTo(vector);
-        net.allReduce(vector, 1.0 / net.size());
-        flat.valuesFrom(vector);
-    }
-
-    private void notifyListener(long done, long total, int epoch, double stepLoss) {
-        StepListener l = spec.listener();
-        if (l != null) {
-            l.onStep(new StepListener.StepEvent(rank, net.size(), attempt, done, total, epoch, stepLoss));
-        }
-    }
-
-    private void maybeCheckpoint(long done, boolean epochEnd, long total) {
-        if (store == null) {
-            return;
-        }
-        boolean due = spec.checkpointEvery() == 0 ? epochEnd : done % spec.checkpointEvery() == 0;
-        if (due || done == total) {
-            try {
-                store.save(done, snapshots.checkpoint(done));
-            } catch (IOException e) {
-                throw new UncheckedIOException("rank 0 cannot write a checkpoint to " + store.describe() + ": " + e, e);
+        private void maybeCheckpoint(long done, boolean epochEnd) {
+            if (store == null) {
+                return;
+            }
+            boolean due = spec.checkpointEvery() == 0 ? epochEnd : done % spec.checkpointEvery() == 0;
+            if (due || done == totalSteps()) {
+                try {
+                    store.save(done, snapshots.checkpoint(done));
+                } catch (IOException e) {
+                    throw new UncheckedIOException("rank 0 cannot write a checkpoint to " + store.describe() + ": "
+                            + e, e);
+                }
             }
         }
     }
@@ -349,6 +349,7 @@ public final class RankTrainer implements AutoCloseable {
         private double lossSum;
         private double correct;
         private double count;
+        private long startNanos = System.nanoTime();
 
         void add(double loss, double right, int n) {
             lossSum += loss;
@@ -356,16 +357,24 @@ public final class RankTrainer implements AutoCloseable {
             count += n;
         }
 
-        EpochResult finish(int epoch, long startNanos) {
+        EpochResult finish(int epoch) {
             float[] m = {(float) lossSum, (float) correct, (float) count};
             net.allReduce(m, 1.0);
             lossSum = 0;
             correct = 0;
             count = 0;
             boolean classifies = spec.task().scoredByAccuracy();
+            long millis = (System.nanoTime() - startNanos) / 1_000_000;
+            startNanos = System.nanoTime();
             return new EpochResult(epoch, m[0] / m[2], classifies ? m[1] / m[2] : Double.NaN, Math.round(m[2]),
-                    (System.nanoTime() - startNanos) / 1_000_000);
+                    millis);
         }
+    }
+
+    private void averageParameters() {
+        flat.valuesTo(vector);
+        net.allReduce(vector, 1.0 / net.size());
+        flat.valuesFrom(vector);
     }
 
     /** Frees the model and the optimizer state. */

@@ -1,6 +1,6 @@
 package dev.backprop.spark.engine;
 
-import dev.backprop.train.Batches;
+import dev.backprop.data.EpochOrder;
 
 import java.util.Arrays;
 
@@ -85,7 +85,7 @@ public final class ShardPlan {
 
     /** The order in which {@code rank} visits its shard in {@code epoch} (0-based). */
     public int[] order(long seed, int rank, int epoch) {
-        return Batches.order(shardSizes[rank], rankSeed(seed, rank), epoch, true);
+        return EpochOrder.of(shardSizes[rank], rankSeed(seed, rank), epoch, true);
     }
 
     /** A distinct shuffle seed per rank, derived from the run's seed. */

@@ -2,7 +2,7 @@ package dev.backprop.spark.placement;
 
 import dev.backprop.backend.Backend;
 import dev.backprop.data.Dataset;
-import dev.backprop.runtime.FallbackPolicy;
+import dev.backprop.runtime.Backends;
 import dev.backprop.spark.Example;
 import dev.backprop.spark.RankReport;
 import dev.backprop.spark.TrainingSpec;
@@ -59,9 +59,8 @@ public final class BarrierTrainingTask extends AbstractFunction1<Iterator<Exampl
         JobSecret jobSecret = secret.resolve();
         String host = spec.advertiseHost() != null ? spec.advertiseHost()
                 : RankAnnouncement.hostOf(ctx.getTaskInfos()[rank].address());
-        BackendChoice choice = BackendChoice.decide(spec.backend(), gpus(ctx), ctx.cpus(), spec.threads());
-        int fallbackThreads = spec.threads() != null ? spec.threads() : Math.max(1, ctx.cpus());
-        BackendChoice.Opened opened = choice.open(FallbackPolicy.fromSystemProperty(), fallbackThreads);
+        RankBackend.Opened opened = RankBackend.open(Backends.withProviders(Backends.providers()), spec.backend(),
+                gpus(ctx), ctx.cpus(), spec.threads());
         try (Backend backend = opened.backend();
              RankTransport net = listen(spec, host)) {
             RankAnnouncement me = new RankAnnouncement(new PeerAddress(host, net.port()), backend.name(),
@@ -84,8 +83,7 @@ public final class BarrierTrainingTask extends AbstractFunction1<Iterator<Exampl
                     store)) {
                 trainer.beforeEachStep(ctx::killTaskIfInterrupted);
                 RankTrainer.Outcome o = trainer.train(shard);
-                RankReport report = report(ctx, rank, lines.length, host, backend, opened.choice(), shard, o,
-                        net.stats());
+                RankReport report = report(ctx, rank, lines.length, host, backend, opened, shard, o, net.stats());
                 LOG.info(report.describe());
                 return CollectionConverters.asScala(List.of(new RankResult(report, o.modelFile())).iterator());
             }
@@ -126,7 +124,8 @@ public final class BarrierTrainingTask extends AbstractFunction1<Iterator<Exampl
     }
 
     private static RankReport report(BarrierTaskContext ctx, int rank, int ranks, String host, Backend backend,
-                                     BackendChoice choice, Dataset shard, RankTrainer.Outcome o, TransportStats s) {
+                                     RankBackend.Opened choice, Dataset shard, RankTrainer.Outcome o,
+                                     TransportStats s) {
         String executor = SparkEnv.get() == null ? "?" : SparkEnv.get().executorId();
         return new RankReport(rank, ranks, ctx.stageAttemptNumber(), host, executor, backend.name(),
                 backend.device().describe(), choice.reason(), choice.threads(), shard.size(), o.resumedFromStep(),

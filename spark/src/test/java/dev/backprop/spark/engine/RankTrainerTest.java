@@ -4,8 +4,9 @@ import dev.backprop.backend.Backend;
 import dev.backprop.data.Dataset;
 import dev.backprop.nn.Activation;
 import dev.backprop.nn.Init;
+import dev.backprop.nn.Mlp;
+import dev.backprop.optim.OptimizerChoice;
 import dev.backprop.spark.ModelFactory;
-import dev.backprop.spark.OptimizerFactory;
 import dev.backprop.spark.SyncMode;
 import dev.backprop.spark.TrainingSpec;
 import org.junit.jupiter.api.Test;
@@ -22,18 +23,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The engine without Spark: ranks as threads, compared with single-JVM runs. */
 class RankTrainerTest {
-    private static final ModelFactory MLP = ModelFactory.mlp(new int[] {12, 16, 4}, Activation.Kind.RELU,
-            Init.PYTORCH_DEFAULT, 7);
+    private static final ModelFactory MLP = ModelFactory.mlp(new Mlp(new int[] {12, 16, 4}, Activation.Kind.RELU,
+            Init.PYTORCH_DEFAULT, 7));
     private static final Dataset DATA = TrainingFixtures.clusters(160, 12, 4, 3);
 
-    private static TrainingSpec.Builder spec(OptimizerFactory opt) {
+    private static TrainingSpec.Builder spec(OptimizerChoice opt) {
         return TrainingSpec.builder(MLP, opt).batchSize(16).epochs(3).seed(11);
     }
 
     @Test
     void ranksMatchTheOneJvmRunOverTheSameShardsBitForBit() throws Exception {
-        OptimizerFactory[] optimizers = {OptimizerFactory.momentum(0.05, 0.9, 1e-4), OptimizerFactory.adam(0.01, 0)};
-        for (OptimizerFactory opt : optimizers) {
+        OptimizerChoice[] optimizers = {OptimizerChoice.momentum(0.05, 0.9, 1e-4), OptimizerChoice.adam(0.01, 0)};
+        for (OptimizerChoice opt : optimizers) {
             TrainingSpec s = spec(opt).build();
             for (List<Dataset> shards : List.of(TrainingFixtures.shards(DATA, 160),
                     TrainingFixtures.shards(DATA, 70, 53), TrainingFixtures.shards(DATA, 50, 40, 45))) {
@@ -56,7 +57,7 @@ class RankTrainerTest {
      */
     @Test
     void bucketsAndOverlapDoNotChangeTheBits() throws Exception {
-        TrainingSpec s = spec(OptimizerFactory.momentum(0.05, 0.9, 1e-4)).epochs(2).build();
+        TrainingSpec s = spec(OptimizerChoice.momentum(0.05, 0.9, 1e-4)).epochs(2).build();
         for (String buckets : new String[] {"8", "100", "0"}) {
             System.setProperty("backprop.spark.bucketElements", buckets);
             try {
@@ -78,8 +79,8 @@ class RankTrainerTest {
 
     @Test
     void averagedGradientsMatchPlainFullBatchTraining() throws Exception {
-        for (OptimizerFactory opt : new OptimizerFactory[] {OptimizerFactory.momentum(0.1, 0.9, 0),
-                OptimizerFactory.adam(0.01, 0)}) {
+        for (OptimizerChoice opt : new OptimizerChoice[] {OptimizerChoice.momentum(0.1, 0.9, 0),
+                OptimizerChoice.adam(0.01, 0)}) {
             TrainingSpec s = spec(opt).batchSize(80).epochs(10).build();
             List<ThreadedRanks.Result> results = ThreadedRanks.train(s, TrainingFixtures.shards(DATA, 80, 80), 1,
                     null);
@@ -95,13 +96,14 @@ class RankTrainerTest {
     }
 
     private static byte[] startModel(Backend b) throws Exception {
-        return TrainingFixtures.oneJvmDataParallel(spec(OptimizerFactory.sgd(0)).epochs(1).build(),
-                TrainingFixtures.shards(DATA, 160), b);
+        try (dev.backprop.nn.Layer m = MLP.create(b)) {
+            return TrainingFixtures.modelFile(m);
+        }
     }
 
     @Test
     void everyRankRunsTheSameStepsOverUnevenShardsAndReportsEpochs() throws Exception {
-        TrainingSpec s = spec(OptimizerFactory.sgd(0.1)).build();
+        TrainingSpec s = spec(OptimizerChoice.sgd(0.1)).build();
         List<ThreadedRanks.Result> results = ThreadedRanks.train(s, TrainingFixtures.shards(DATA, 100, 33), 1, null);
         for (ThreadedRanks.Result r : results) {
             assertEquals(9, r.outcome().totalSteps(), "3 epochs of min(ceil(100/16), ceil(33/16)) = 3 steps");
@@ -119,8 +121,8 @@ class RankTrainerTest {
 
     @Test
     void parameterAveragingEveryStepWithPlainSgdIsGradientAveraging() throws Exception {
-        TrainingSpec grads = spec(OptimizerFactory.sgd(0.1)).build();
-        TrainingSpec params = spec(OptimizerFactory.sgd(0.1)).sync(SyncMode.parameters(1)).build();
+        TrainingSpec grads = spec(OptimizerChoice.sgd(0.1)).build();
+        TrainingSpec params = spec(OptimizerChoice.sgd(0.1)).sync(SyncMode.parameters(1)).build();
         List<Dataset> shards = TrainingFixtures.shards(DATA, 80, 80);
         byte[] a = ThreadedRanks.train(grads, shards, 1, null).get(0).outcome().modelFile();
         byte[] p = ThreadedRanks.train(params, shards, 1, null).get(0).outcome().modelFile();
@@ -134,11 +136,11 @@ class RankTrainerTest {
     @Test
     void aFailedRunResumesFromRankZerosCheckpointToTheSameBits() throws Exception {
         List<Dataset> shards = TrainingFixtures.shards(DATA, 80, 80);
-        TrainingSpec plain = spec(OptimizerFactory.adam(0.01, 0)).build();
+        TrainingSpec plain = spec(OptimizerChoice.adam(0.01, 0)).build();
         byte[] uninterrupted = ThreadedRanks.train(plain, shards, 1, null).get(0).outcome().modelFile();
         MemoryCheckpointStore store = new MemoryCheckpointStore();
         TrainingSpec failing = plain.toBuilder().checkpoints("memory", 4).listener(e -> {
-            if (e.rank() == 1 && e.step() == 7) {
+            if (e.rank() == 1 && e.stepsDone() == 7) {
                 throw new IllegalStateException("planted failure at step 7");
             }
         }).build();
@@ -158,7 +160,7 @@ class RankTrainerTest {
     void aModelWithFloat64ParametersIsRefusedClearly() {
         ModelFactory f64 = backend -> dev.backprop.nn.Sequential.builder(backend, dev.backprop.backend.DType.FLOAT64)
                 .dense(12, 4).build();
-        TrainingSpec s = TrainingSpec.builder(f64, OptimizerFactory.sgd(0.1)).build();
+        TrainingSpec s = TrainingSpec.builder(f64, OptimizerChoice.sgd(0.1)).build();
         try (var t = dev.backprop.spark.transport.RankTransport.listen("127.0.0.1", 0,
                 dev.backprop.spark.transport.TransportOptions.defaults()); Backend b = ThreadedRanks.cpu(1)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -173,9 +175,9 @@ class RankTrainerTest {
     void aCheckpointFromOtherSettingsIsRefused() throws Exception {
         List<Dataset> shards = TrainingFixtures.shards(DATA, 80, 80);
         MemoryCheckpointStore store = new MemoryCheckpointStore();
-        ThreadedRanks.train(spec(OptimizerFactory.sgd(0.1)).checkpoints("memory", 0).build(), shards, 1, store);
+        ThreadedRanks.train(spec(OptimizerChoice.sgd(0.1)).checkpoints("memory", 0).build(), shards, 1, store);
         ExecutionException e = assertThrows(ExecutionException.class, () -> ThreadedRanks.train(
-                spec(OptimizerFactory.sgd(0.1)).batchSize(8).checkpoints("memory", 0).build(), shards, 1, store));
+                spec(OptimizerChoice.sgd(0.1)).batchSize(8).checkpoints("memory", 0).build(), shards, 1, store));
         assertTrue(e.getCause().getMessage().contains("batch_per_rank = 16, this run has 8"),
                 e.getCause().getMessage());
     }

@@ -3,14 +3,13 @@ package dev.backprop.spark.engine;
 import dev.backprop.autograd.Tape;
 import dev.backprop.autograd.Variable;
 import dev.backprop.backend.Backend;
-import dev.backprop.backend.DType;
+import dev.backprop.data.BatchLoader;
 import dev.backprop.data.Dataset;
 import dev.backprop.io.ModelFile;
 import dev.backprop.loss.Loss;
 import dev.backprop.nn.Layer;
 import dev.backprop.optim.Optimizer;
 import dev.backprop.spark.TrainingSpec;
-import dev.backprop.train.Batches;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,11 +91,10 @@ public final class TrainingFixtures {
                     int count = plan.count(r, step);
                     double w = (double) count / plan.globalCount(step);
                     opt.zeroGrad();
-                    try (Tape tape = Tape.open()) {
-                        Variable out = model.forward(Variable.constant(Batches.features(shards.get(r), order, from,
-                                from + count, backend, DType.FLOAT32)));
-                        loss.compute(out, Batches.targets(shards.get(r), order, from, from + count, backend,
-                                DType.FLOAT32)).backward();
+                    try (BatchLoader loader = new BatchLoader(shards.get(r), backend, count);
+                         Tape tape = Tape.open()) {
+                        BatchLoader.Batch b = loader.load(order, from, from + count);
+                        loss.compute(model.forward(Variable.constant(b.features())), b.targets()).backward();
                     }
                     for (int p = 0; p < params.size(); p++) {
                         float[] gr = params.get(p).grad().toFloatArray();
@@ -130,10 +128,9 @@ public final class TrainingFixtures {
             int[] order = all.identityOrder();
             for (int e = 0; e < spec.epochs(); e++) {
                 opt.zeroGrad();
-                try (Tape tape = Tape.open()) {
-                    Variable out = model.forward(Variable.constant(Batches.features(all, order, 0, all.size(),
-                            backend, DType.FLOAT32)));
-                    loss.compute(out, Batches.targets(all, order, 0, all.size(), backend, DType.FLOAT32)).backward();
+                try (BatchLoader loader = new BatchLoader(all, backend, all.size()); Tape tape = Tape.open()) {
+                    BatchLoader.Batch b = loader.load(order, 0, all.size());
+                    loss.compute(model.forward(Variable.constant(b.features())), b.targets()).backward();
                 }
                 opt.step();
             }
@@ -160,7 +157,8 @@ public final class TrainingFixtures {
         return m;
     }
 
-    private static byte[] modelFile(Layer model) throws Exception {
+    /** {@code model} as the bytes of a model file. */
+    public static byte[] modelFile(Layer model) throws Exception {
         Path p = Files.createTempFile("model", ".safetensors");
         try {
             ModelFile.save(p, model);

@@ -1,9 +1,12 @@
 package dev.backprop.spark.placement;
 
 import dev.backprop.model.Task;
+import dev.backprop.nn.Activation;
+import dev.backprop.nn.Init;
+import dev.backprop.nn.Mlp;
+import dev.backprop.optim.OptimizerChoice;
 import dev.backprop.spark.Example;
 import dev.backprop.spark.ModelFactory;
-import dev.backprop.spark.OptimizerFactory;
 import dev.backprop.spark.TrainingSpec;
 import dev.backprop.spark.transport.PeerAddress;
 import dev.backprop.spark.transport.RankTransport;
@@ -32,8 +35,8 @@ class PlacementTest {
     @Test
     void aFixedPortThatIsTakenMovesToTheNextFreeOne() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            TrainingSpec spec = TrainingSpec.builder(ModelFactory.mlp(new int[] {2, 2}, dev.backprop.nn.Activation
-                    .Kind.RELU, dev.backprop.nn.Init.PYTORCH_DEFAULT, 0), OptimizerFactory.sgd(0.1))
+            TrainingSpec spec = TrainingSpec.builder(ModelFactory.mlp(new Mlp(new int[] {2, 2}, Activation.Kind.RELU,
+                    Init.PYTORCH_DEFAULT, 0)), OptimizerChoice.sgd(0.1))
                     .listen("127.0.0.1", taken.getLocalPort()).build();
             try (RankTransport t = BarrierTrainingTask.listen(spec, "127.0.0.1")) {
                 assertTrue(t.port() > taken.getLocalPort() && t.port() < taken.getLocalPort() + 32, "port " + t.port());

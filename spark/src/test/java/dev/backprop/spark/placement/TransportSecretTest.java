@@ -5,9 +5,10 @@ import dev.backprop.data.Dataset;
 import dev.backprop.model.Task;
 import dev.backprop.nn.Activation;
 import dev.backprop.nn.Init;
+import dev.backprop.nn.Mlp;
+import dev.backprop.optim.OptimizerChoice;
 import dev.backprop.spark.Example;
 import dev.backprop.spark.ModelFactory;
-import dev.backprop.spark.OptimizerFactory;
 import dev.backprop.spark.RankReport;
 import dev.backprop.spark.SparkTrainer;
 import dev.backprop.spark.SparkTrainingResult;
@@ -74,8 +75,8 @@ class TransportSecretTest {
             assertEquals(3f, connectAndSum(copy(job).resolve(), copy(job).resolve()));
             Dataset data = TrainingFixtures.clusters(96, 12, 4, 3);
             JavaRDD<Example> rdd = SparkTrainer.parallelize(sc, data, 2);
-            TrainingSpec s = TrainingSpec.builder(ModelFactory.mlp(new int[] {12, 16, 4}, Activation.Kind.RELU,
-                    Init.PYTORCH_DEFAULT, 7), OptimizerFactory.adam(0.01, 0)).batchSize(16).epochs(2).seed(11).build();
+            TrainingSpec s = TrainingSpec.builder(ModelFactory.mlp(new Mlp(new int[] {12, 16, 4},
+                    Activation.Kind.RELU, Init.PYTORCH_DEFAULT, 7)), OptimizerChoice.adam(0.01, 0)).batchSize(16).epochs(2).seed(11).build();
             SparkTrainingResult r = new SparkTrainer(s).fit(rdd);
             List<Dataset> shards = new ArrayList<>();
             for (List<Example> part : rdd.glom().collect()) {

@@ -1,6 +1,8 @@
-package dev.backprop.model;
+package dev.backprop.train;
 
 import dev.backprop.data.Dataset;
+import dev.backprop.model.ModelFixtures;
+import dev.backprop.model.Task;
 import dev.backprop.nn.Sequential;
 import dev.backprop.reference.ReferenceBackend;
 import org.junit.jupiter.api.AfterEach;
@@ -9,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+/** The one evaluation: loss and accuracy against host computations in float64, and data the task refuses. */
 class EvaluatorTest {
     private final ReferenceBackend backend = new ReferenceBackend();
 
@@ -34,11 +37,11 @@ class EvaluatorTest {
                 correct += best == d.label(i) ? 1 : 0;
             }
             for (int batch : new int[] {1, 5, 13, 100}) {
-                Evaluator.Evaluation e = Evaluator.evaluate(m, Task.CLASSIFICATION, d, batch);
+                Evaluation e = Evaluator.evaluate(m, Task.CLASSIFICATION, d, batch);
                 assertEquals(loss / d.size(), e.loss(), 1e-5, "batch " + batch);
-                assertEquals((double) correct / d.size(), e.metric(), 0.0, "batch " + batch);
+                assertEquals((double) correct / d.size(), e.accuracy(), 0.0, "batch " + batch);
+                assertEquals(e.accuracy(), Task.CLASSIFICATION.metric(e), 0.0, "batch " + batch);
                 assertEquals(13, e.examples());
-                assertEquals("accuracy", e.metricName());
             }
         }
     }
@@ -56,10 +59,10 @@ class EvaluatorTest {
                     se += (z[k] - y[2 * i + k]) * (z[k] - y[2 * i + k]);
                 }
             }
-            Evaluator.Evaluation e = Evaluator.evaluate(m, Task.REGRESSION, d, 3);
+            Evaluation e = Evaluator.evaluate(m, Task.REGRESSION, d, 3);
             assertEquals(se / 14, e.loss(), 1e-5);
-            assertEquals(Math.sqrt(se / 14), e.metric(), 1e-5);
-            assertEquals("rmse", e.metricName());
+            assertEquals(Math.sqrt(se / 14), Task.REGRESSION.metric(e), 1e-5);
+            assertEquals(Double.NaN, e.accuracy(), "squared error does not classify");
         }
     }
 
@@ -76,8 +79,8 @@ class EvaluatorTest {
                 correct += (z >= 0 ? 1 : 0) == y ? 1 : 0;
                 loss += Math.max(z, 0) - y * z + Math.log1p(Math.exp(-Math.abs(z)));
             }
-            Evaluator.Evaluation e = Evaluator.evaluate(m, Task.BINARY, d, 6);
-            assertEquals(correct / 20.0, e.metric(), 0.0);
+            Evaluation e = Evaluator.evaluate(m, Task.BINARY, d, 6);
+            assertEquals(correct / 20.0, Task.BINARY.metric(e), 0.0);
             assertEquals(loss / 20, e.loss(), 1e-5);
         }
     }

@@ -1,7 +1,7 @@
-package dev.backprop.model;
+package dev.backprop.data;
 
 import dev.backprop.backend.DType;
-import dev.backprop.data.Dataset;
+import dev.backprop.model.ModelFixtures;
 import dev.backprop.reference.ReferenceBackend;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -161,5 +161,40 @@ class BatchLoaderTest {
         assertThrows(dev.backprop.backend.DeviceOutOfMemoryException.class,
                 () -> new BatchLoader(d, smallGpu(100), 8, BatchLoader.Placement.DEVICE));
         assertEquals(0, backend.memoryStats().liveBuffers(), "nothing left behind, the failed loader's tensors included");
+    }
+
+    /** A FLOAT64 loader serves the same values converted, and image-shaped examples keep their shape. */
+    @Test
+    void float64BatchesAndImageShapedFeatures() {
+        float[] x = new float[5 * 6];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = i * 0.37f - 4.1f;
+        }
+        float[] y = {0.5f, -1.25f, 3f, 7.75f, -0.1f};
+        Dataset images = Dataset.regression(x, new int[] {2, 3}, y, 1);
+        int[] order = {4, 0, 3, 1, 2};
+        try (BatchLoader l = new BatchLoader(images, backend, DType.FLOAT64, 3, BatchLoader.Placement.AUTO)) {
+            assertFalse(l.resident(), "FLOAT64 data stays on the host");
+            BatchLoader.Batch b = l.load(order, 3, 5);
+            assertArrayEquals(new int[] {2, 2, 3}, b.features().shape().dims());
+            assertEquals(DType.FLOAT64, b.features().dtype());
+            assertEquals(DType.FLOAT64, b.targets().dtype());
+            float[] f = new float[12];
+            images.gatherFeatures(order, 3, 5, f);
+            double[] want = new double[12];
+            for (int i = 0; i < 12; i++) {
+                want[i] = f[i];
+            }
+            assertArrayEquals(want, b.features().toDoubles());
+            assertArrayEquals(new double[] {-1.25, 3}, b.targets().toDoubles());
+        }
+        try (BatchLoader flat = new BatchLoader(images.flatten(), backend, 3)) {
+            assertArrayEquals(new int[] {3, 6}, flat.load(order, 0, 3).features().shape().dims());
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> new BatchLoader(images, backend, DType.FLOAT64, 3, BatchLoader.Placement.DEVICE));
+        assertThrows(IllegalArgumentException.class,
+                () -> new BatchLoader(images, backend, DType.INT32, 3, BatchLoader.Placement.HOST));
+        assertEquals(0, backend.memoryStats().liveBuffers());
     }
 }

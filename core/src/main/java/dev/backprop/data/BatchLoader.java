@@ -1,22 +1,23 @@
-package dev.backprop.model;
+package dev.backprop.data;
 
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
 import dev.backprop.backend.DeviceOutOfMemoryException;
 import dev.backprop.backend.DeviceType;
-import dev.backprop.data.Dataset;
 import dev.backprop.tensor.Elementwise;
 import dev.backprop.tensor.Tensor;
 
 /**
- * Gathers mini-batches of a host {@link Dataset} into device tensors that are allocated once and reused for every
- * batch, so a training loop allocates nothing per step for its inputs. Features go to a FLOAT32 tensor
- * {@code [B, F]}; class labels to an INT32 tensor {@code [B]}, real targets to a FLOAT32 tensor {@code [B, T]}.
- * A last, partial batch of {@code n < B} examples is served as views of the first {@code n} rows.
+ * The one source of mini-batches: gathers examples of a host {@link Dataset} into device tensors that are
+ * allocated once and reused for every batch, so a training loop allocates nothing per step for its inputs.
+ * Features go to a tensor {@code [B, ...featureShape]} of the loader's floating dtype; class labels to an INT32
+ * tensor {@code [B]}, real targets to a tensor {@code [B, T]} of the floating dtype. A last, partial batch of
+ * {@code n < B} examples is served as views of the first {@code n} rows. Examples are stored as float32 on the
+ * host; a FLOAT64 loader converts each batch on the host before uploading it.
  *
  * <p>Where the data lives is a {@link Placement}: on the host (each batch gathered there and uploaded) or, for a
- * loader used over many epochs on a GPU, on the device (uploaded once; each batch is a small upload of its indices
- * and a gather on the device, as PyTorch does with a data set moved to the GPU).
+ * FLOAT32 loader used over many epochs on a GPU, on the device (uploaded once; each batch is a small upload of its
+ * indices and a gather on the device, as PyTorch does with a data set moved to the GPU).
  *
  * <p>The tensors of a {@link Batch} are overwritten by the next {@link #load}: use one batch at a time. Not
  * thread-safe.
@@ -24,12 +25,15 @@ import dev.backprop.tensor.Tensor;
 public final class BatchLoader implements AutoCloseable {
     private final Dataset data;
     private final Backend backend;
+    private final DType dtype;
     private final int batchSize;
     private final int featureSize;
     private final int targetSize;
     private final float[] hostFeatures;
     private final int[] hostLabels;
     private final float[] hostTargets;
+    /** The FLOAT64 loader's conversion buffer, as long as the larger of a batch's features and targets. */
+    private final double[] hostDoubles;
     private final Tensor features;
     private final Tensor targets;
     /** Device-resident copies of the whole data set and the batch's indices; null with {@link Placement#HOST}. */
@@ -48,9 +52,9 @@ public final class BatchLoader implements AutoCloseable {
          */
         DEVICE,
         /**
-         * {@link #DEVICE} on a GPU or accelerator when the data set takes at most a quarter of its memory (and
-         * the device then has room for it), otherwise {@link #HOST} (on the cpu backend the two do the same work,
-         * and HOST copies less).
+         * {@link #DEVICE} for a FLOAT32 loader on a GPU or accelerator when the data set takes at most a quarter of
+         * its memory (and the device then has room for it), otherwise {@link #HOST} (on the cpu backend the two do
+         * the same work, and HOST copies less).
          */
         AUTO
     }
@@ -58,42 +62,61 @@ public final class BatchLoader implements AutoCloseable {
     /**
      * One batch on the device.
      *
-     * @param features {@code [n, F]} FLOAT32
-     * @param targets  {@code [n]} INT32 labels, or {@code [n, T]} FLOAT32 targets
+     * @param features {@code [n, ...featureShape]} of the loader's dtype
+     * @param targets  {@code [n]} INT32 labels, or {@code [n, T]} targets of the loader's dtype
      * @param rows     {@code n}
      */
     public record Batch(Tensor features, Tensor targets, int rows) {
     }
 
     /**
-     * A {@link Placement#HOST} loader: allocates the device tensors for batches of up to {@code batchSize} examples
-     * of {@code data}.
+     * A FLOAT32 {@link Placement#HOST} loader: allocates the device tensors for batches of up to {@code batchSize}
+     * examples of {@code data}.
      *
      * @throws IllegalArgumentException when {@code batchSize < 1}
      */
     public BatchLoader(Dataset data, Backend backend, int batchSize) {
-        this(data, backend, batchSize, Placement.HOST);
+        this(data, backend, DType.FLOAT32, batchSize, Placement.HOST);
     }
 
     /**
-     * A loader for batches of up to {@code batchSize} examples of {@code data}, gathered where {@code placement}
-     * says ({@link Placement#DEVICE} uploads the whole data set here, once).
+     * A FLOAT32 loader for batches of up to {@code batchSize} examples of {@code data}, gathered where
+     * {@code placement} says ({@link Placement#DEVICE} uploads the whole data set here, once).
      *
      * @throws IllegalArgumentException when {@code batchSize < 1}
      */
     public BatchLoader(Dataset data, Backend backend, int batchSize, Placement placement) {
+        this(data, backend, DType.FLOAT32, batchSize, placement);
+    }
+
+    /**
+     * A loader for batches of up to {@code batchSize} examples of {@code data} in {@code dtype} (FLOAT32 or
+     * FLOAT64), gathered where {@code placement} says.
+     *
+     * @throws IllegalArgumentException when {@code batchSize < 1}, {@code dtype} is not floating, or a FLOAT64
+     *                                  loader is asked for {@link Placement#DEVICE}
+     */
+    public BatchLoader(Dataset data, Backend backend, DType dtype, int batchSize, Placement placement) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
         }
+        if (!dtype.isFloating()) {
+            throw new IllegalArgumentException("batches are FLOAT32 or FLOAT64, not " + dtype);
+        }
+        if (dtype != DType.FLOAT32 && placement == Placement.DEVICE) {
+            throw new IllegalArgumentException("a data set is kept on the device as FLOAT32 only, not " + dtype);
+        }
         this.data = data;
         this.backend = backend;
+        this.dtype = dtype;
         this.batchSize = batchSize;
         this.featureSize = data.featureSize();
         this.targetSize = data.hasLabels() ? 1 : data.targetSize();
-        boolean resident = placement == Placement.DEVICE || placement == Placement.AUTO && pays(backend);
+        boolean resident = placement == Placement.DEVICE
+                || placement == Placement.AUTO && dtype == DType.FLOAT32 && pays(backend);
         Tensor[] made = new Tensor[5];
         try {
-            made[0] = Tensor.empty(backend, DType.FLOAT32, batchSize, featureSize);
+            made[0] = Tensor.empty(backend, dtype, batchSize, featureSize);
             made[1] = targetTensor(backend, batchSize);
             if (resident) {
                 try {
@@ -116,6 +139,8 @@ public final class BatchLoader implements AutoCloseable {
         this.hostFeatures = resident ? null : new float[Math.multiplyExact(batchSize, featureSize)];
         this.hostLabels = resident || !data.hasLabels() ? null : new int[batchSize];
         this.hostTargets = resident || data.hasLabels() ? null : new float[Math.multiplyExact(batchSize, targetSize)];
+        this.hostDoubles = dtype == DType.FLOAT32 ? null
+                : new double[Math.multiplyExact(batchSize, Math.max(featureSize, targetSize))];
         this.features = made[0];
         this.targets = made[1];
         this.indices = made[2];
@@ -139,7 +164,7 @@ public final class BatchLoader implements AutoCloseable {
     }
 
     private Tensor targetTensor(Backend on, int rows) {
-        return data.hasLabels() ? Tensor.empty(on, DType.INT32, rows) : Tensor.empty(on, DType.FLOAT32, rows, targetSize);
+        return data.hasLabels() ? Tensor.empty(on, DType.INT32, rows) : Tensor.empty(on, dtype, rows, targetSize);
     }
 
     /** Uploads the whole data set in chunks of rows (the host never holds a second full copy). */
@@ -167,6 +192,16 @@ public final class BatchLoader implements AutoCloseable {
     /** Whether the data set lives on the device (see {@link Placement}). */
     public boolean resident() {
         return allFeatures != null;
+    }
+
+    /** The examples batches are drawn from. */
+    public Dataset dataset() {
+        return data;
+    }
+
+    /** The floating dtype of the features (and of real targets). */
+    public DType dtype() {
+        return dtype;
     }
 
     /** The largest batch. */
@@ -204,18 +239,42 @@ public final class BatchLoader implements AutoCloseable {
             Tensor ix = n == batchSize ? indices : indices.rows(0, n);
             Elementwise.gatherRows(allFeatures, ix, f);
             Elementwise.gatherRows(allTargets, ix, t);
-            return new Batch(f, t, n);
+            return new Batch(shaped(f, n), t, n);
         }
         data.gatherFeatures(order, from, to, hostFeatures);
-        backend.upload(hostFeatures, 0, features.buffer(), features.offset(), n * featureSize);
+        upload(hostFeatures, f, n * featureSize);
         if (hostLabels != null) {
             data.gatherLabels(order, from, to, hostLabels);
-            backend.upload(hostLabels, 0, targets.buffer(), targets.offset(), n);
+            backend.upload(hostLabels, 0, t.buffer(), t.offset(), n);
         } else {
             data.gatherTargets(order, from, to, hostTargets);
-            backend.upload(hostTargets, 0, targets.buffer(), targets.offset(), n * targetSize);
+            upload(hostTargets, t, n * targetSize);
         }
-        return new Batch(f, t, n);
+        return new Batch(shaped(f, n), t, n);
+    }
+
+    /** Uploads {@code count} host floats into {@code dst}, converted to the loader's dtype. */
+    private void upload(float[] src, Tensor dst, int count) {
+        if (hostDoubles == null) {
+            backend.upload(src, 0, dst.buffer(), dst.offset(), count);
+            return;
+        }
+        for (int i = 0; i < count; i++) {
+            hostDoubles[i] = src[i];
+        }
+        backend.upload(hostDoubles, 0, dst.buffer(), dst.offset(), count);
+    }
+
+    /** The features {@code [n, F]} seen as {@code [n, ...featureShape]} (a view; itself for flat data). */
+    private Tensor shaped(Tensor f, int n) {
+        int[] fs = data.featureShape();
+        if (fs.length == 1) {
+            return f;
+        }
+        int[] dims = new int[fs.length + 1];
+        dims[0] = n;
+        System.arraycopy(fs, 0, dims, 1, fs.length);
+        return f.reshape(dims);
     }
 
     /** Frees the device tensors. Idempotent. */

@@ -1,0 +1,56 @@
+package dev.backprop.cli;
+
+import dev.backprop.model.SavedModel;
+import dev.backprop.model.Task;
+import dev.backprop.train.BatchResult;
+import dev.backprop.train.EpochListener;
+import dev.backprop.train.EpochMetrics;
+import dev.backprop.train.Evaluation;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+
+/**
+ * What {@code train} shows and keeps while the trainer runs: the progress bars, one table line per epoch with the
+ * test figures, the history for the summary and the plot, and the checkpoint after every epoch when asked.
+ *
+ * @param cmd      the command, for its checkpoint setting and the facts saved with it
+ * @param setup    what trains
+ * @param task     the task, which scores the test evaluation
+ * @param data     the data, for the class names and facts saved with a checkpoint
+ * @param history  where the epoch lines go
+ * @param out      where they are printed
+ * @param progress the bars (disabled off a terminal)
+ */
+record EpochLines(TrainCommand cmd, TrainingSetup setup, Task task, DataOptions.Loaded data, TrainingHistory history,
+                  PrintWriter out, EpochProgress progress) implements EpochListener, AutoCloseable {
+    @Override
+    public void onBatch(BatchResult b) {
+        progress.batch(b);
+    }
+
+    @Override
+    public void onEpoch(EpochMetrics m) {
+        Evaluation test = m.validation();
+        TrainingHistory.Epoch row = new TrainingHistory.Epoch(m.epoch(), m.trainSeconds(), m.examples(),
+                m.trainLoss(), test.loss(), task.metric(test));
+        history.add(row);
+        out.println(history.row(row));
+        out.flush();
+        if (cmd.checkpoint != null) {
+            try {
+                setup.trainer().saveCheckpoint(cmd.checkpoint, SavedModel.metadata(task, data.classNames(),
+                        cmd.runFacts(setup, data, task)));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    /** Clears a progress bar left open by an epoch that did not finish. */
+    @Override
+    public void close() {
+        progress.close();
+    }
+}

@@ -1,0 +1,36 @@
+package dev.backprop.cli;
+
+import dev.backprop.model.Task;
+import dev.backprop.spark.ModelFactory;
+import dev.backprop.spark.SparkTrainDriver;
+import dev.backprop.spark.TrainingSpec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+
+/**
+ * {@code train --spark MASTER}: the train command's options turned into the Spark driver's request. Loaded only
+ * after {@link SparkTraining} found Spark on the class path, since the driver links against it.
+ */
+final class SparkRun {
+    private SparkRun() {
+    }
+
+    /** Trains on Spark as {@code cmd}'s options say and saves the model at its {@code --out}. */
+    static void run(TrainCommand cmd, Task task, PrintWriter out) throws IOException {
+        SparkOptions so = cmd.sparkOptions;
+        SparkTrainDriver.run(cmd.spark, so.ranks, cmd.data.sparkData(), task, (inputs, outputs) -> {
+            TrainingSpec.Builder b = TrainingSpec.builder(ModelFactory.mlp(cmd.modelOptions.mlp(inputs, outputs,
+                            cmd.seed)), cmd.optimizerOptions.choice()).task(task).batchSize(cmd.batchSize)
+                    .epochs(cmd.epochs).seed(cmd.seed).clipNorm(cmd.clipNorm).sync(so.syncMode())
+                    .backend(cmd.selection.commandLineName()).listen(null, so.port).transport(so.transport());
+            if (cmd.threads != null) {
+                b.threads(cmd.threads);
+            }
+            if (so.checkpointDir != null) {
+                b.checkpoints(so.checkpointDir, so.checkpointEvery);
+            }
+            return b.build();
+        }, cmd.out, out);
+    }
+}

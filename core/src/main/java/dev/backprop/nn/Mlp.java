@@ -1,0 +1,126 @@
+package dev.backprop.nn;
+
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.DType;
+
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * A multilayer perceptron by value: dense layer sizes from input to output, one activation between them (none after
+ * the last layer), and the initializer and seed of the fresh weights. {@link #build} makes the network PyTorch's
+ * {@code nn.Sequential(Linear, act, Linear, act, ..., Linear)} is, with its {@code state_dict} names, so a model
+ * file loads into either. Immutable and serializable: {@code backprop train} and each Spark rank build the same
+ * network from it.
+ *
+ * @param sizes      the dense sizes from input to output (at least two, all positive)
+ * @param activation the hidden activation ({@link #HIDDEN_ACTIVATIONS})
+ * @param init       the initializer of fresh weights
+ * @param seed       the seed the weights are drawn from
+ */
+public record Mlp(int[] sizes, Activation.Kind activation, Init init, long seed) implements Serializable {
+    /** The activations offered between the layers, by name. */
+    public static final String HIDDEN_ACTIVATIONS = "relu, sigmoid or tanh";
+
+    /**
+     * Copies and checks the sizes.
+     *
+     * @throws IllegalArgumentException for fewer than two sizes, a size below 1, or an activation that is not a
+     *                                  hidden one
+     */
+    public Mlp {
+        if (sizes.length < 2 || Arrays.stream(sizes).anyMatch(s -> s < 1)) {
+            throw new IllegalArgumentException("an MLP needs at least an input and an output size, all >= 1, got "
+                    + Arrays.toString(sizes));
+        }
+        sizes = sizes.clone();
+        java.util.Objects.requireNonNull(init, "init");
+        if (activation != Activation.Kind.RELU && activation != Activation.Kind.SIGMOID
+                && activation != Activation.Kind.TANH) {
+            throw new IllegalArgumentException("hidden activation " + activation + ": choose " + HIDDEN_ACTIVATIONS);
+        }
+    }
+
+    /** The sizes from input to output (a copy). */
+    @Override
+    public int[] sizes() {
+        return sizes.clone();
+    }
+
+    /** The network on {@code backend} with FLOAT32 parameters drawn from the seed. */
+    public Sequential build(Backend backend) {
+        Sequential.Builder b = Sequential.builder(backend, DType.FLOAT32).seed(seed).init(init);
+        for (int i = 0; i + 1 < sizes.length; i++) {
+            b.dense(sizes[i], sizes[i + 1]);
+            if (i + 2 < sizes.length) {
+                b.add(new Activation(activation));
+            }
+        }
+        return b.build();
+    }
+
+    /** {@code 784-256-128-10 relu}. */
+    public String describe() {
+        return Arrays.stream(sizes).mapToObj(Integer::toString).collect(Collectors.joining("-")) + " "
+                + activation.typeName();
+    }
+
+    /**
+     * Parses layer sizes written {@code 784-256-128-10} or {@code 784,256,128,10}.
+     *
+     * @throws IllegalArgumentException naming the part that is not a positive size
+     */
+    public static int[] parseSizes(String text) {
+        String[] parts = text.trim().split("[-,x ]+");
+        if (parts.length < 2) {
+            throw new IllegalArgumentException("layer sizes " + text + ": give at least an input and an output size, "
+                    + "e.g. 784-256-128-10");
+        }
+        int[] s = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                s[i] = Integer.parseInt(parts[i]);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("layer sizes " + text + ": '" + parts[i] + "' is not a size");
+            }
+            if (s[i] < 1) {
+                throw new IllegalArgumentException("layer sizes " + text + ": sizes must be positive, got " + s[i]);
+            }
+        }
+        return s;
+    }
+
+    /**
+     * The hidden activation called {@code name}.
+     *
+     * @throws IllegalArgumentException listing the names when none fits
+     */
+    public static Activation.Kind parseActivation(String name) {
+        return switch (name == null ? "" : name.trim().toLowerCase(Locale.ROOT)) {
+            case "relu" -> Activation.Kind.RELU;
+            case "sigmoid" -> Activation.Kind.SIGMOID;
+            case "tanh" -> Activation.Kind.TANH;
+            default -> throw new IllegalArgumentException("unknown activation '" + name + "': choose "
+                    + HIDDEN_ACTIVATIONS);
+        };
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Mlp m && Arrays.equals(sizes, m.sizes) && activation == m.activation && init == m.init
+                && seed == m.seed;
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * (31 * (31 * Arrays.hashCode(sizes) + activation.hashCode()) + init.hashCode())
+                + Long.hashCode(seed);
+    }
+
+    @Override
+    public String toString() {
+        return "Mlp[" + describe() + ", " + init.id() + " init, seed " + seed + "]";
+    }
+}

@@ -1,0 +1,84 @@
+package dev.backprop.train;
+
+import dev.backprop.autograd.NoGrad;
+import dev.backprop.autograd.Variable;
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.DType;
+import dev.backprop.data.BatchLoader;
+import dev.backprop.data.Dataset;
+import dev.backprop.loss.Loss;
+import dev.backprop.loss.Reduction;
+import dev.backprop.model.Task;
+import dev.backprop.nn.Layer;
+import dev.backprop.tensor.Scope;
+
+import java.util.OptionalLong;
+
+/**
+ * Scores a network on a data set, in batches, without recording a graph: the mean loss over the whole set (as
+ * PyTorch computes it on the whole set at once) and, for a loss that classifies, the accuracy. The result depends
+ * only on the model, the data and the batch size, so the same model evaluated twice gives the same figures; the
+ * trainer's validation, {@code backprop eval} and the Spark driver all score through here.
+ */
+public final class Evaluator {
+    private Evaluator() {
+    }
+
+    /**
+     * Evaluates {@code model} with {@code task}'s loss on all of {@code data} in batches of {@code batchSize}.
+     *
+     * @throws IllegalArgumentException when the data does not suit the task, or is empty
+     */
+    public static Evaluation evaluate(Layer model, Task task, Dataset data, int batchSize) {
+        task.check(data);
+        return evaluate(model, task.loss(), data, batchSize);
+    }
+
+    /**
+     * Evaluates {@code model} with {@code loss} on all of {@code data} in batches of {@code batchSize}, on the
+     * backend and in the dtype of the model's parameters.
+     *
+     * @throws IllegalArgumentException when the data set is empty, the batch size below 1, or the model has no
+     *                                  parameters (nothing says where it runs)
+     */
+    @SuppressWarnings("try") // the scope frees each batch's temporaries; it needs no reference
+    public static Evaluation evaluate(Layer model, Loss loss, Dataset data, int batchSize) {
+        if (data.size() == 0) {
+            throw new IllegalArgumentException("cannot evaluate on an empty data set");
+        }
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("evaluation batch size must be at least 1, got " + batchSize);
+        }
+        Variable first = model.parameters().values().stream().findFirst().orElseThrow(() ->
+                new IllegalArgumentException("cannot evaluate a model without parameters: they say where it runs"));
+        Backend backend = first.backend();
+        DType dtype = first.dtype();
+        int[] order = data.identityOrder();
+        double lossSum = 0;
+        long correct = 0;
+        boolean classifies = false;
+        try (BatchLoader loader = new BatchLoader(data, backend, dtype, Math.min(batchSize, data.size()),
+                BatchLoader.Placement.HOST); NoGrad off = NoGrad.open()) {
+            for (int from = 0; from < data.size(); from += batchSize) {
+                int to = Math.min(data.size(), from + batchSize);
+                try (Scope scope = Scope.open()) {
+                    BatchLoader.Batch b = loader.load(order, from, to);
+                    Variable out = model.forward(Variable.constant(b.features()));
+                    // Mean losses weighted by batch rows add up to the mean over the set (every row has the
+                    // same number of outputs, so this holds for the element-wise means too).
+                    lossSum += loss.compute(out, b.targets()).value().item() * weight(loss, b.rows());
+                    OptionalLong c = loss.countCorrect(out.value(), b.targets());
+                    classifies = c.isPresent();
+                    correct += c.orElse(0);
+                }
+            }
+        }
+        return new Evaluation(lossSum / data.size(), classifies ? (double) correct / data.size() : Double.NaN,
+                data.size());
+    }
+
+    /** How a batch's loss value is weighted in the per-example mean: by its size under a mean reduction. */
+    static double weight(Loss loss, int rows) {
+        return loss.reduction() == Reduction.MEAN ? rows : 1;
+    }
+}

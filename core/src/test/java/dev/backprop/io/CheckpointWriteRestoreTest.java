@@ -1,0 +1,192 @@
+package dev.backprop.io;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.backprop.backend.DType;
+import dev.backprop.nn.Sequential;
+import dev.backprop.optim.Adam;
+import dev.backprop.optim.Optimizer;
+import dev.backprop.optim.StepLR;
+import dev.backprop.reference.ReferenceBackend;
+import dev.backprop.tensor.Elementwise;
+import dev.backprop.tensor.Tensor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The write paths of model files and checkpoints (extra metadata written in the same single write), and a restore
+ * that refuses bad counters before it changes anything.
+ */
+class CheckpointWriteRestoreTest {
+    private final ReferenceBackend backend = new ReferenceBackend();
+
+    @TempDir
+    Path dir;
+
+    @AfterEach
+    void close() {
+        backend.close();
+    }
+
+    private Sequential mlp(long seed) {
+        return Sequential.builder(backend, DType.FLOAT32).seed(seed).dense(3, 4).relu().dense(4, 2).build();
+    }
+
+    /** A model and an Adam optimizer that has taken one step, so its state is not all zeros. */
+    private static void oneStep(Sequential m, Optimizer opt) {
+        m.parameters().values().forEach(v -> Elementwise.fill(v.grad(), 0.25));
+        opt.step();
+    }
+
+    @Test
+    void extraMetadataIsWrittenAfterTheFormatsOwnInOneWrite() throws IOException {
+        Path f = dir.resolve("m.safetensors");
+        Set<String> created;
+        try (Sequential m = mlp(1); WatchService watch = FileSystems.getDefault().newWatchService()) {
+            dir.register(watch, StandardWatchEventKinds.ENTRY_CREATE);
+            Map<String, String> extra = new LinkedHashMap<>();
+            extra.put("backprop.note", "hello");
+            extra.put("backprop.more", "x");
+            ModelFile.save(f, m, extra);
+            created = createdNames(watch, f.getFileName().toString());
+        }
+        assertEquals(2, created.size(), "one temporary file, then the model file itself: " + created);
+        try (SafeTensorsFile sf = SafeTensorsFile.open(f)) {
+            Map<String, String> meta = sf.header().metadata();
+            assertEquals("hello", meta.get("backprop.note"));
+            assertEquals("x", meta.get("backprop.more"));
+            assertTrue(meta.containsKey(ModelFile.ARCHITECTURE_KEY));
+        }
+    }
+
+    /** The distinct names created in {@code dir} until {@code last} appears (and briefly after it). */
+    private static Set<String> createdNames(WatchService watch, String last) throws IOException {
+        Set<String> names = new LinkedHashSet<>();
+        try {
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!names.contains(last) && System.nanoTime() < end) {
+                drain(watch.poll(1, TimeUnit.SECONDS), names);
+            }
+            drain(watch.poll(300, TimeUnit.MILLISECONDS), names);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+        return names;
+    }
+
+    private static void drain(WatchKey key, Set<String> names) {
+        if (key == null) {
+            return;
+        }
+        for (WatchEvent<?> e : key.pollEvents()) {
+            if (e.context() instanceof Path p) {
+                names.add(p.toString());
+            }
+        }
+        key.reset();
+    }
+
+    @Test
+    void anExtraKeyOfTheFormatIsRefusedAndNothingIsWritten() throws IOException {
+        Path f = dir.resolve("m.safetensors");
+        try (Sequential m = mlp(1); Optimizer opt = Adam.adam(m.parameters(), 0.01)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> ModelFile.save(f, m, Map.of(ModelFile.VERSION_KEY, "2")));
+            assertTrue(e.getMessage().contains("'" + ModelFile.VERSION_KEY + "' belongs to the model file format"),
+                    e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> Checkpoint.save(f, m, opt, null, Map.of(),
+                    Map.of(Checkpoint.PROGRESS_KEY, "{}")));
+        }
+        try (var files = Files.list(dir)) {
+            assertEquals(0, files.count(), "no file and no temporary file");
+        }
+    }
+
+    /**
+     * A checkpoint whose step count, learning rate or schedule epoch cannot be restored is refused, and the model's
+     * weights, the optimizer's state and counters and the schedule are exactly what they were.
+     */
+    @Test
+    void aRestoreRefusedForItsCountersChangesNothing() throws IOException {
+        Path good = dir.resolve("good.safetensors");
+        try (Sequential m = mlp(1); Optimizer opt = Adam.adam(m.parameters(), 0.01)) {
+            StepLR schedule = new StepLR(opt, 1, 0.5);
+            oneStep(m, opt);
+            schedule.step();
+            Checkpoint.save(good, m, opt, schedule, Map.of("epoch", 1L));
+        }
+        String[][] bad = {{Checkpoint.OPTIMIZER_KEY, "step", "-3", "step count must be >= 0, got -3"},
+                {Checkpoint.OPTIMIZER_KEY, "lr", "-0.5", "learning rate must be finite and >= 0, got -0.5"},
+                {Checkpoint.SCHEDULE_KEY, "epoch", "-1", "schedule epoch must be >= 0, got -1"}};
+        for (String[] b : bad) {
+            Path f = dir.resolve("bad-" + b[1] + ".safetensors");
+            rewriteCounter(good, f, b[0], b[1], b[2]);
+            try (Sequential m = mlp(7); Optimizer opt = Adam.adam(m.parameters(), 0.01)) {
+                StepLR schedule = new StepLR(opt, 1, 0.5);
+                oneStep(m, opt);
+                schedule.step();
+                Map<String, double[]> before = snapshot(m, opt);
+                double lr = opt.learningRate();
+                ModelFileException e = assertThrows(ModelFileException.class,
+                        () -> Checkpoint.restore(f, m, opt, schedule));
+                assertTrue(e.getMessage().contains(b[3]), e.getMessage());
+                Map<String, double[]> after = snapshot(m, opt);
+                assertEquals(before.keySet(), after.keySet());
+                before.forEach((k, v) -> assertArrayEquals(v, after.get(k), k + " after a refused restore"));
+                assertEquals(1, opt.stepCount(), "step count");
+                assertEquals(lr, opt.learningRate(), "learning rate");
+                assertEquals(1, schedule.epoch(), "schedule epoch");
+            }
+        }
+    }
+
+    private static Map<String, double[]> snapshot(Sequential m, Optimizer opt) {
+        Map<String, double[]> s = new LinkedHashMap<>();
+        m.parameters().forEach((k, v) -> s.put(k, v.value().toDoubles()));
+        opt.state().forEach((k, v) -> s.put("optimizer." + k, v.toDoubles()));
+        assertFalse(opt.state().isEmpty(), "Adam has state");
+        return s;
+    }
+
+    /** Copies checkpoint {@code from} to {@code to} with one counter of one metadata object replaced. */
+    private void rewriteCounter(Path from, Path to, String key, String field, String value) throws IOException {
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        Map<String, String> meta;
+        try (SafeTensorsFile f = SafeTensorsFile.open(from)) {
+            meta = new LinkedHashMap<>(f.header().metadata());
+            for (String name : f.header().entries().keySet()) {
+                tensors.put(name, f.read(name, backend, DType.FLOAT32));
+            }
+        }
+        JsonObject o = JsonParser.parseString(meta.get(key)).getAsJsonObject();
+        o.add(field, JsonParser.parseString(value));
+        meta.put(key, o.toString());
+        try {
+            SafeTensorsFile.write(to, tensors, meta);
+        } finally {
+            tensors.values().forEach(Tensor::close);
+        }
+    }
+}

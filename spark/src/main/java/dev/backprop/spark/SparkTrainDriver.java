@@ -1,0 +1,144 @@
+package dev.backprop.spark;
+
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.BackendOptions;
+import dev.backprop.data.FashionMnist;
+import dev.backprop.model.SavedModel;
+import dev.backprop.model.Task;
+import dev.backprop.nn.Layer;
+import dev.backprop.runtime.Backends;
+import dev.backprop.train.Evaluation;
+import dev.backprop.train.Evaluator;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The driver side of {@code backprop train --spark MASTER} (the command line parses the options and calls
+ * {@link #run}): starts Spark, reads the data into an RDD of one partition per rank, builds the spec for the data's
+ * shape, trains with {@link SparkTrainer}, then scores the model on the driver and saves it as {@code train} does.
+ */
+public final class SparkTrainDriver {
+    /** Examples per batch when scoring on the driver (not timed; large batches keep it quick). */
+    private static final int EVAL_BATCH = 1000;
+
+    private SparkTrainDriver() {
+    }
+
+    /**
+     * Where the training examples come from: Fashion-MNIST read on the driver, or a CSV read by the executors.
+     *
+     * @param fashionDir    the Fashion-MNIST directory (used when {@code csv} is null)
+     * @param csv           a numeric CSV at any path Spark reads, or null
+     * @param targetColumns target columns of a regression CSV
+     * @param trainLimit    Fashion-MNIST: the first N examples only, or null for all
+     */
+    public record Data(Path fashionDir, String csv, int targetColumns, Integer trainLimit) {
+        /** The data in words, for the output and the model's metadata. */
+        public String describe() {
+            return csv != null ? "CSV " + csv : "Fashion-MNIST " + fashionDir
+                    + (trainLimit != null ? ", first " + trainLimit + " training examples" : "");
+        }
+    }
+
+    /** The training spec for data of {@code inputs} features that needs {@code outputs} network outputs. */
+    @FunctionalInterface
+    public interface SpecForData {
+        /**
+         * @throws IllegalArgumentException when the requested network does not fit the data
+         */
+        TrainingSpec create(int inputs, int outputs);
+    }
+
+    /**
+     * Trains and saves the model at {@code out}, printing progress to {@code stdout}. The live per-epoch lines come
+     * from rank 0 on its executor, so they go to that JVM's standard output (the driver's own in {@code local}
+     * mode).
+     *
+     * @param master the Spark master (as {@code spark-submit --master} takes it)
+     * @param ranks  the number of ranks, or null for the task slots Spark offers
+     */
+    public static void run(String master, Integer ranks, Data data, Task task, SpecForData specs, Path out,
+                           PrintWriter stdout) throws IOException {
+        SparkConf conf = new SparkConf().setAppName("backprop-train").setMaster(master);
+        try (JavaSparkContext sc = new JavaSparkContext(conf)) {
+            // One rank per task slot: a barrier stage needs all its tasks running at once.
+            int slots = sc.defaultParallelism() / sc.getConf().getInt("spark.task.cpus", 1);
+            int n = ranks != null ? ranks : Math.max(1, slots);
+            JavaRDD<Example> rdd = data.csv() != null ? SparkData.csv(sc, data.csv(), task, data.targetColumns(), n)
+                    : SparkData.fashionMnist(sc, data.fashionDir(), data.trainLimit(), n);
+            Example first = rdd.first();
+            int outputs = task == Task.CLASSIFICATION ? rdd.map(Example::label).reduce(Math::max) + 1
+                    : first.targets().length;
+            TrainingSpec spec = specs.create(first.features().length, outputs);
+            TrainingSpec.Builder b = spec.toBuilder().listener(new EpochLines(spec.epochs()));
+            if (task == Task.CLASSIFICATION) {
+                b.classes(outputs);
+            }
+            spec = b.build();
+            stdout.println("spark:   " + sc.master() + ", " + n + " ranks, " + spec.describe());
+            stdout.println("data:    " + data.describe());
+            stdout.flush();
+            SparkTrainingResult result = new SparkTrainer(spec).fit(rdd);
+            stdout.print(result.describe());
+            finish(data, task, n, spec, result, out, stdout);
+        }
+    }
+
+    /**
+     * Scores the trained model on the driver (Fashion-MNIST's test split, for classification on it), saves it as
+     * {@code backprop train} does (task, class names, what it was trained on) and prints the result line.
+     */
+    private static void finish(Data data, Task task, int n, TrainingSpec spec, SparkTrainingResult result, Path out,
+                               PrintWriter stdout) throws IOException {
+        boolean fashion = data.csv() == null && task == Task.CLASSIFICATION;
+        try (Backend backend = Backends.create(null, BackendOptions.defaults());
+             Layer model = result.loadModel(backend)) {
+            Evaluation test = null;
+            if (fashion) {
+                test = Evaluator.evaluate(model, task, FashionMnist.split(data.fashionDir(), "t10k").flatten(),
+                        EVAL_BATCH);
+                stdout.printf(Locale.ROOT, "test:    loss %.4f, %s %.4f (%d Fashion-MNIST test examples, %s on the "
+                        + "driver)%n", test.loss(), task.metricName(), task.metric(test), test.examples(),
+                        backend.name());
+            }
+            Map<String, String> facts = new LinkedHashMap<>();
+            facts.put("backprop.trained_on", data.describe());
+            facts.put("backprop.training", "Spark, " + n + " ranks, " + spec.describe());
+            SavedModel.save(out, model, task, fashion ? FashionMnist.CLASS_NAMES : null, facts);
+            stdout.println("saved:   " + out);
+            List<EpochResult> epochs = result.epochs();
+            RankReport r0 = result.reports().get(0);
+            stdout.printf(Locale.ROOT, "result: ranks=%d steps=%d final_loss=%.6f%s allreduce_ms=%.3f model=%s%n",
+                    n, r0.totalSteps(), epochs.isEmpty() ? Double.NaN : epochs.get(epochs.size() - 1).loss(),
+                    test == null ? "" : String.format(Locale.ROOT, " test_%s=%.4f", task.metricName(),
+                            task.metric(test)), r0.meanAllReduceMillis(), out);
+            stdout.flush();
+        }
+    }
+
+    /**
+     * Prints one line when rank 0 finishes an epoch, on its executor: live progress in {@code local} mode, a
+     * line in rank 0's executor log on a cluster. The loss is that of the epoch's last step (the epoch's mean
+     * comes with the result).
+     */
+    private record EpochLines(int epochs) implements StepListener {
+        @Override
+        public void onStep(StepEvent e) {
+            long perEpoch = Math.max(1, e.totalSteps() / epochs);
+            if (e.rank() == 0 && e.stepsDone() % perEpoch == 0) {
+                System.out.printf(Locale.ROOT, "epoch %d/%d trained (rank 0, step %d of %d, last step's loss %.4f)%n",
+                        e.epoch() + 1, epochs, e.stepsDone(), e.totalSteps(), e.loss());
+                System.out.flush();
+            }
+        }
+    }
+}
