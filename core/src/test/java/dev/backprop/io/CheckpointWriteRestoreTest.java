@@ -137,9 +137,9 @@ class CheckpointWriteRestoreTest {
             schedule.step();
             Checkpoint.save(good, m, opt, schedule, Map.of("epoch", 1L));
         }
-        String[][] bad = {{Checkpoint.OPTIMIZER_KEY, "step", "-3", "step count must be >= 0, got -3"},
-                {Checkpoint.OPTIMIZER_KEY, "lr", "-0.5", "learning rate must be finite and >= 0, got -0.5"},
-                {Checkpoint.SCHEDULE_KEY, "epoch", "-1", "schedule epoch must be >= 0, got -1"}};
+        String[][] bad = {{Checkpoint.OPTIMIZER_KEY, "step", "-3", "'step' must be a whole number", "at least 0, got -3"},
+                {Checkpoint.OPTIMIZER_KEY, "lr", "-0.5", "learning rate must be finite and >= 0", "got -0.5"},
+                {Checkpoint.SCHEDULE_KEY, "epoch", "-1", "'epoch' must be a whole number", "at least 0, got -1"}};
         for (String[] b : bad) {
             Path f = dir.resolve("bad-" + b[1] + ".safetensors");
             rewriteCounter(good, f, b[0], b[1], b[2]);
@@ -151,7 +151,7 @@ class CheckpointWriteRestoreTest {
                 double lr = opt.learningRate();
                 ModelFileException e = assertThrows(ModelFileException.class,
                         () -> Checkpoint.restore(f, m, opt, schedule));
-                assertTrue(e.getMessage().contains(b[3]), e.getMessage());
+                assertTrue(e.getMessage().contains(b[3]) && e.getMessage().contains(b[4]), e.getMessage());
                 Map<String, double[]> after = snapshot(m, opt);
                 assertEquals(before.keySet(), after.keySet());
                 before.forEach((k, v) -> assertArrayEquals(v, after.get(k), k + " after a refused restore"));
