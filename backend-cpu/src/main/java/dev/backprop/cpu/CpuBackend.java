@@ -5,6 +5,7 @@ import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.Capabilities;
 import dev.backprop.backend.base.BaseBackend;
 import dev.backprop.backend.base.OpFamilies;
+import dev.backprop.backend.base.PendingImages;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -63,7 +64,8 @@ public final class CpuBackend extends BaseBackend<Object, CpuBuffer> {
             details.put("elementwise", kernels.f32().describe());
             install(new OpFamilies<>(new CpuTransfers(), gemm, new CpuElementwise(threads, workspaces, kernels.f32()),
                     new CpuReductions(threads, workspaces, kernels.f32()),
-                    new CpuSoftmax(threads, workspaces, kernels.f32()), new CpuUpdates(threads, kernels.f32())),
+                    new CpuSoftmax(threads, workspaces, kernels.f32()), new CpuUpdates(threads, kernels.f32()),
+                    new PendingImages<>("cpu"), new PendingImages<>("cpu"), null),
                     CpuBackendProvider.device(threadCount, vectorState(kernels)), new Capabilities(true, true, details));
             CpuSmokeTest.run(this);
         } catch (RuntimeException | Error e) {

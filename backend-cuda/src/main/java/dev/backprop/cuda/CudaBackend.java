@@ -5,6 +5,7 @@ import dev.backprop.backend.DeviceInfo;
 import dev.backprop.backend.base.BaseBackend;
 import dev.backprop.backend.base.MemoryPool;
 import dev.backprop.backend.base.OpFamilies;
+import dev.backprop.backend.base.PendingImages;
 import jcuda.driver.CUdeviceptr;
 
 import java.util.LinkedHashMap;
@@ -45,7 +46,8 @@ final class CudaBackend extends BaseBackend<CUdeviceptr, CudaBuffer> {
                     + ", pinned upload staging " + CudaStaging.SLOTS + " x " + (CudaStaging.SLOT_BYTES >> 20) + " MiB");
             install(new OpFamilies<>(new CudaTransfers(context, staging, launch),
                     new CudaGemm(context, elementwise, pool()::trim), elementwise,
-                    new CudaReductions(launch, pool()), new CudaSoftmax(launch), new CudaUpdates(launch)),
+                    new CudaReductions(launch, pool()), new CudaSoftmax(launch), new CudaUpdates(launch),
+                    new PendingImages<>("cuda"), new PendingImages<>("cuda"), null),
                     deviceInfo, new Capabilities(true, true, d));
         } catch (RuntimeException | Error e) {
             closeAfter(e);

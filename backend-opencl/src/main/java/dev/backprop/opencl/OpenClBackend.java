@@ -4,6 +4,7 @@ import dev.backprop.backend.Capabilities;
 import dev.backprop.backend.DType;
 import dev.backprop.backend.base.BaseBackend;
 import dev.backprop.backend.base.OpFamilies;
+import dev.backprop.backend.base.PendingImages;
 import org.jocl.cl_mem;
 
 import java.util.LinkedHashMap;
@@ -54,8 +55,9 @@ public final class OpenClBackend extends BaseBackend<cl_mem, OpenClBuffer> {
                 }
             }
             OpenClStaging staging = own(new OpenClStaging(rt));
+            PendingImages<OpenClBuffer> images = new PendingImages<>("opencl");
             install(new OpFamilies<>(new OpenClTransfers(rt, staging), gemm, elementwise, reductions, softmax,
-                    updates), rt.device.info(), new Capabilities(rt.device.fp64(), true, details()));
+                    updates, images, images, null), rt.device.info(), new Capabilities(rt.device.fp64(), true, details()));
         } catch (RuntimeException | Error e) {
             closeAfter(e);
             throw e;
