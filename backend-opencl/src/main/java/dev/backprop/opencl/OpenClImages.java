@@ -6,8 +6,8 @@ import dev.backprop.backend.base.OpFamilies;
 
 /**
  * im2col and col2im, the strided copy, and max and average pooling with their backward passes ({@code images.cl}).
- * Every kernel gives one work-item a line (an image row or a row of the column matrix) and loops along it, so the
- * index arithmetic is paid per line; the backward passes gather into the line they own in a fixed order, so they
+ * Every kernel gives one work-item a line (an image row, or an image's block of a column-matrix row) and loops
+ * along it, so the index arithmetic is paid per line; the backward passes gather into the line they own in a fixed order, so they
  * need no atomics and are deterministic. Convolution itself is the SPI's default (im2col, this backend's GEMM and a
  * {@link #copyStrided}), which measured fast enough on PoCL that a kernel of its own did not pay (see the README).
  */
@@ -49,10 +49,9 @@ final class OpenClImages implements OpFamilies.Images<OpenClBuffer> {
 
     @Override
     public void im2col(Window2d w, OpenClBuffer x, long xOffset, OpenClBuffer cols, long colsOffset) {
-        int nOutH = w.n() * w.outH();
-        long lines = (long) w.patchSize() * nOutH;
-        run(window(x.dtype(), "im2col", w).i64(lines).i32(nOutH).i64(w.columns()).mem(x).i64(xOffset).mem(cols)
-                .i64(colsOffset), lines);
+        long blocks = (long) w.n() * w.patchSize();
+        run(window(x.dtype(), "im2col", w).i64(blocks).i32(w.patchSize()).i64(w.columns()).mem(x).i64(xOffset)
+                .mem(cols).i64(colsOffset), blocks);
     }
 
     @Override

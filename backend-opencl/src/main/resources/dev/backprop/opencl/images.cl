@@ -3,21 +3,23 @@
  * their backward passes. Built for FLOAT32 and FLOAT64; the INT32 build holds only copy_strided (the one op here
  * that takes any dtype).
  *
- * Each work-item owns one line (a row of an image plane or of the column matrix) and loops along it. The index
- * arithmetic (a few integer divisions) is then paid per line, not per element: on CPU devices a division per
- * element cost more than the copies themselves. The backward passes are gathers: the work-item that owns an input
- * row adds every contribution to it in a fixed order that depends only on the shape, so no atomics are needed and
- * results are the same on every run.
+ * Each work-item owns a line (a row of an image plane; for im2col an image's block of one row of the column matrix)
+ * and loops along it, so the index arithmetic (a few integer divisions) is paid per line, not per element: on PoCL
+ * a work-item per element, in 1-D, 2-D or 3-D ranges alike, spends several times the memory traffic's time on it. The backward passes are gathers: the work-item that owns an input row adds every contribution to it in
+ * a fixed order that depends only on the shape, so no atomics are needed and results are the same on every run.
  */
 
 /* The window geometry, in the order OpenClImages passes it (Window2d's fields plus outH, outW). */
 #define WINDOW int channels, int height, int width, int kh, int kw, int sh, int sw, int ph, int pw, int dh, \
                int dw, int outH, int outW
 
+/* a / s for a >= 0, without a division for the common s == 1 (an integer division costs tens of cycles on CPUs). */
+inline int div_pos(int a, int s) { return s == 1 ? a : a / s; }
+
 /* The output columns [lo, hi) whose tap at input column ox*s + base (base = j*dw - pw) lies inside [0, width). */
 inline int2 inside_range(int base, int s, int width, int outW) {
-    const int lo = base >= 0 ? 0 : min(outW, (-base + s - 1) / s);
-    const int hi = base >= width ? 0 : min(outW, (width - 1 - base) / s + 1);
+    const int lo = base >= 0 ? 0 : min(outW, div_pos(-base + s - 1, s));
+    const int hi = base >= width ? 0 : min(outW, div_pos(width - 1 - base, s) + 1);
     return (int2)(lo, max(lo, hi));
 }
 
@@ -39,24 +41,31 @@ __kernel void copy_strided(long rows, int d1, int d2, int d3, __global const REA
 #ifndef REAL_IS_INT
 
 /*
- * im2col: work-item g = row * (n*outH) + img*outH + oy writes the outW columns of output row oy of image img into
- * row `row` (= (c*kh + i)*kw + j) of the column matrix: zeros where the tap falls into the padding, the input row
- * otherwise. q is the matrix's row length, n*outH*outW.
+ * im2col: work-item g = img*patch + row writes row `row` (= (c*kh + i)*kw + j) of image img's block of the column
+ * matrix: its outH x outW output positions, zeros where the tap falls into the padding, the input row otherwise.
+ * q is the matrix's row length, n*outH*outW. Adjacent work-items read the same image, so its planes stay in cache.
  */
-__kernel void im2col(WINDOW, long lines, int nOutH, long q, __global const REAL* x, long xo, __global REAL* cols,
+__kernel void im2col(WINDOW, long blocks, int patch, long q, __global const REAL* x, long xo, __global REAL* cols,
                      long co) {
     const long g = get_global_id(0);
-    if (g >= lines) return;
-    const int row = (int)(g / nOutH), line = (int)(g - (long)row * nOutH);
-    const int img = line / outH, oy = line - img * outH;
+    if (g >= blocks) return;
+    const int img = (int)(g / patch), row = (int)(g - (long)img * patch);
     const int k = kh * kw, c = row / k, ij = row - c * k, i = ij / kw, j = ij - i * kw;
-    __global REAL* out = cols + co + (long)row * q + (long)line * outW;
-    const int iy = oy * sh - ph + i * dh, base = j * dw - pw;
-    const int2 r = iy >= 0 && iy < height ? inside_range(base, sw, width, outW) : (int2)(0, 0);
-    const long in = xo + (((long)img * channels + c) * height + iy) * width + base;
-    for (int ox = 0; ox < r.x; ox++) out[ox] = 0;
-    for (int ox = r.x; ox < r.y; ox++) out[ox] = x[in + ox * sw];
-    for (int ox = r.y; ox < outW; ox++) out[ox] = 0;
+    const int base = j * dw - pw;
+    const int2 r = inside_range(base, sw, width, outW);
+    __global REAL* out = cols + co + (long)row * q + (long)img * outH * outW;
+    const long plane = xo + ((long)img * channels + c) * height * width + base;
+    for (int oy = 0; oy < outH; oy++, out += outW) {
+        const int iy = oy * sh - ph + i * dh;
+        if (iy < 0 || iy >= height) {
+            for (int ox = 0; ox < outW; ox++) out[ox] = 0;
+            continue;
+        }
+        const long in = plane + (long)iy * width;
+        for (int ox = 0; ox < r.x; ox++) out[ox] = 0;
+        for (int ox = r.x; ox < r.y; ox++) out[ox] = x[in + ox * sw];
+        for (int ox = r.y; ox < outW; ox++) out[ox] = 0;
+    }
 }
 
 /*
@@ -75,7 +84,7 @@ __kernel void col2im(WINDOW, long lines, long q, __global const REAL* cols, long
     for (int i = 0; i < kh; i++) {
         const int t = iy + ph - i * dh;
         if (t < 0) break;
-        const int oy = t / sh;
+        const int oy = div_pos(t, sh);
         if (oy * sh != t || oy >= outH) continue;
         for (int j = 0; j < kw; j++) {
             const int base = j * dw - pw;
@@ -89,6 +98,7 @@ __kernel void col2im(WINDOW, long lines, long q, __global const REAL* cols, long
 /*
  * max_pool2d: work-item g = plane*outH + oy computes output row oy of one plane: the largest tap inside the image
  * and its plane index iy*width + ix, the first in row-major tap order; NaN beats everything and the first NaN stays.
+ * The comparison is folded into selects: as a branch it mispredicts on about every other tap of random data.
  */
 __kernel void max_pool2d(WINDOW, long lines, __global const REAL* x, long xo, __global REAL* y, long yo,
                          __global int* arg, long ao) {
@@ -107,10 +117,9 @@ __kernel void max_pool2d(WINDOW, long lines, __global const REAL* x, long xo, __
                 const int ix = ox * sw - pw + j * dw;
                 if (ix < 0 || ix >= width) continue;
                 const REAL v = in[iy * width + ix];
-                if (best < 0 || v > m || (isnan(v) && !isnan(m))) {
-                    best = iy * width + ix;
-                    m = v;
-                }
+                const int take = (best < 0) | (v > m) | (isnan(v) & !isnan(m));
+                best = take ? iy * width + ix : best;
+                m = take ? v : m;
             }
         }
         y[yo + g * outW + ox] = m;
