@@ -129,7 +129,12 @@ public final class OpenClCnnProfile {
             return String.format(Locale.ROOT, "gemm %s%s %dx%dx%d", (Boolean) a[0] ? "T" : "N",
                     (Boolean) a[1] ? "T" : "N", (Integer) a[2], (Integer) a[3], (Integer) a[4]);
         }
-        return n.equals("copyStrided") ? n + " " + Arrays.toString((int[]) a[0]) : n;
+        return switch (n) {
+            case "copyStrided" -> n + " " + Arrays.toString((int[]) a[0]);
+            case "binary" -> n + " " + a[0] + " " + a[1] + "x" + a[2] + " " + a[5] + "/" + a[8];
+            case "reduce" -> n + " " + a[0] + " " + a[1] + " " + a[2] + "x" + a[3];
+            default -> n;
+        };
     }
 
     /** Each layer's convolution (forward; backward as training runs it) and its forward GEMM, in GFLOP/s. */
