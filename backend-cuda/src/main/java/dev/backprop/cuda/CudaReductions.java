@@ -2,6 +2,7 @@ package dev.backprop.cuda;
 
 import dev.backprop.backend.ReduceAxis;
 import dev.backprop.backend.ReduceOp;
+import dev.backprop.cuda.CudaLaunch.Shape;
 
 import static dev.backprop.cuda.CudaKernel.floating;
 
@@ -38,6 +39,20 @@ final class CudaReductions {
         return (int) Math.max(MIN_ROWS_PER_CHUNK, ((long) rows + MAX_PARTIALS - 1) / MAX_PARTIALS);
     }
 
+    /** The launches of a whole-array reduction: the row kernel in one block, or the partials then one block. */
+    static Shape[] allPasses(long n) {
+        int partials = partialsFor(n);
+        return partials == 1 ? new Shape[] {Shape.blocks(1)} : new Shape[] {Shape.blocks(partials), Shape.blocks(1)};
+    }
+
+    /** The launches of a column reduction: one pass when the rows fit one chunk, else the chunks then one pass. */
+    static Shape[] columnPasses(int rows, int cols) {
+        int perChunk = rowsPerChunk(rows);
+        int chunks = (int) (((long) rows + perChunk - 1) / perChunk);
+        return chunks <= 1 ? new Shape[] {Shape.columns(cols, 1)}
+                : new Shape[] {Shape.columns(cols, chunks), Shape.columns(cols, 1)};
+    }
+
     void reduce(ReduceOp op, ReduceAxis axis, int rows, int cols, CudaBuffer x, long xOffset, CudaBuffer out,
                 long outOffset) {
         switch (axis) {
@@ -53,21 +68,19 @@ final class CudaReductions {
     }
 
     private void all(ReduceOp op, long n, CudaBuffer x, long xOffset, CudaBuffer out, long outOffset) {
-        int partials = partialsFor(n);
-        if (partials == 1) { // one block does it all: the row kernel over a single row of n (a batch's losses)
-            launch.launch(floating(x.dtype(), CudaKernel.REDUCE_ROWS_F32, CudaKernel.REDUCE_ROWS_F64), 1, 1,
-                    CudaLaunch.BLOCK, 1, CudaOpCodes.reduce(op), 1, (int) n, x.at(xOffset), out.at(outOffset),
-                    (double) n);
+        Shape[] passes = allPasses(n);
+        if (passes.length == 1) { // one block does it all: the row kernel over a single row of n (a batch's losses)
+            launch.launch(floating(x.dtype(), CudaKernel.REDUCE_ROWS_F32, CudaKernel.REDUCE_ROWS_F64), passes[0],
+                    CudaOpCodes.reduce(op), 1, (int) n, x.at(xOffset), out.at(outOffset), (double) n);
             return;
         }
+        int partials = passes[0].gridX();
         CudaMemory.Block scratch = memory.allocate((long) partials * x.dtype().byteSize());
         try {
             launch.launch(floating(x.dtype(), CudaKernel.REDUCE_ALL_PARTIAL_F32, CudaKernel.REDUCE_ALL_PARTIAL_F64),
-                    partials, 1, CudaLaunch.BLOCK, 1, CudaOpCodes.reduce(partialOp(op)), x.at(xOffset), n,
-                    scratch.pointer());
-            launch.launch(floating(x.dtype(), CudaKernel.REDUCE_ROWS_F32, CudaKernel.REDUCE_ROWS_F64), 1, 1,
-                    CudaLaunch.BLOCK, 1, CudaOpCodes.reduce(op), 1, partials, scratch.pointer(), out.at(outOffset),
-                    (double) n);
+                    passes[0], CudaOpCodes.reduce(partialOp(op)), x.at(xOffset), n, scratch.pointer());
+            launch.launch(floating(x.dtype(), CudaKernel.REDUCE_ROWS_F32, CudaKernel.REDUCE_ROWS_F64), passes[1],
+                    CudaOpCodes.reduce(op), 1, partials, scratch.pointer(), out.at(outOffset), (double) n);
         } finally {
             memory.free(scratch);
         }
@@ -76,20 +89,20 @@ final class CudaReductions {
     private void columns(ReduceOp op, int rows, int cols, CudaBuffer x, long xOffset, CudaBuffer out,
                          long outOffset) {
         CudaKernel kernel = floating(x.dtype(), CudaKernel.REDUCE_COLS_F32, CudaKernel.REDUCE_COLS_F64);
-        int gridX = Math.min(CudaLaunch.tiles(cols), CudaLaunch.MAX_GRID_Y);
         int perChunk = rowsPerChunk(rows);
-        int chunks = (int) (((long) rows + perChunk - 1) / perChunk);
-        if (chunks <= 1) {
-            launch.launch(kernel, gridX, 1, CudaLaunch.TILE, CudaLaunch.TILE_ROWS, CudaOpCodes.reduce(op), rows, cols,
-                    perChunk, x.at(xOffset), out.at(outOffset), (double) rows);
+        Shape[] passes = columnPasses(rows, cols);
+        if (passes.length == 1) {
+            launch.launch(kernel, passes[0], CudaOpCodes.reduce(op), rows, cols, perChunk, x.at(xOffset),
+                    out.at(outOffset), (double) rows);
             return;
         }
+        int chunks = passes[0].gridY();
         CudaMemory.Block scratch = memory.allocate((long) chunks * cols * x.dtype().byteSize());
         try {
-            launch.launch(kernel, gridX, chunks, CudaLaunch.TILE, CudaLaunch.TILE_ROWS,
-                    CudaOpCodes.reduce(partialOp(op)), rows, cols, perChunk, x.at(xOffset), scratch.pointer(), 1.0);
-            launch.launch(kernel, gridX, 1, CudaLaunch.TILE, CudaLaunch.TILE_ROWS, CudaOpCodes.reduce(op), chunks,
-                    cols, chunks, scratch.pointer(), out.at(outOffset), (double) rows);
+            launch.launch(kernel, passes[0], CudaOpCodes.reduce(partialOp(op)), rows, cols, perChunk, x.at(xOffset),
+                    scratch.pointer(), 1.0);
+            launch.launch(kernel, passes[1], CudaOpCodes.reduce(op), chunks, cols, chunks, scratch.pointer(),
+                    out.at(outOffset), (double) rows);
         } finally {
             memory.free(scratch);
         }
