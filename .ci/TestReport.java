@@ -10,10 +10,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.stream.Stream;
 
 /**
@@ -44,41 +45,62 @@ public final class TestReport {
         Map<String, Integer> floors = floors(Path.of(".ci/test-floors"));
         Map<String, Totals> modules = new TreeMap<>();
         List<String> problems = new ArrayList<>();
-        TreeSet<String> seenReasons = new TreeSet<>();
+        Set<Expected> seen = new HashSet<>();
         for (Path report : reports()) {
             String module = report.getName(0).toString();
             Totals t = modules.computeIfAbsent(module, m -> new Totals(new int[4], new ArrayList<>()));
-            Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(report.toFile());
-            NodeList cases = doc.getElementsByTagName("testcase");
-            int skipped = 0;
-            String suite = doc.getDocumentElement().getAttribute("name");
-            for (int i = 0; i < cases.getLength(); i++) {
-                Element c = (Element) cases.item(i);
-                t.counts()[0]++;
-                if (c.getElementsByTagName("failure").getLength() > 0) {
-                    t.counts()[1]++;
-                } else if (c.getElementsByTagName("error").getLength() > 0) {
-                    t.counts()[2]++;
-                } else if (c.getElementsByTagName("skipped").getLength() > 0) {
-                    t.counts()[3]++;
-                    skipped++;
-                    Element s = (Element) c.getElementsByTagName("skipped").item(0);
-                    String message = s.getAttribute("message") + "\n" + s.getTextContent();
-                    String testClass = simpleName(c.getAttribute("classname"));
-                    Expected match = expected.stream().filter(e -> e.module().equals(module)
-                            && e.testClass().equals(testClass) && message.contains(e.phrase())).findFirst().orElse(null);
-                    if (match == null) {
-                        problems.add("unexpected skip: " + module + " " + testClass + " " + c.getAttribute("name")
-                                + ": " + firstLine(message));
-                    } else {
-                        seenReasons.add(match.module() + " | " + match.testClass() + " | " + match.phrase());
-                    }
-                }
-            }
-            if (cases.getLength() > 0 && skipped == cases.getLength()) {
-                t.skippedWhole().add(simpleName(suite));
+            read(module, report, t, expected, seen, problems);
+        }
+        Files.writeString(summary, table(jdk, modules, floors, problems), StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        for (String module : floors.keySet()) {
+            if (!modules.containsKey(module)) {
+                problems.add("module " + module + " has a floor but wrote no test reports");
             }
         }
+        expected.stream().filter(e -> !seen.contains(e)).forEach(e -> System.out.println("note: no test skipped for "
+                + "the listed reason " + e.module() + " | " + e.testClass() + " | " + e.phrase()));
+        problems.forEach(p -> System.out.println("FAIL: " + p));
+        System.exit(problems.isEmpty() ? 0 : 1);
+    }
+
+    /** Adds one report's cases to {@code t}; an unlisted skip is a problem. */
+    private static void read(String module, Path report, Totals t, List<Expected> expected, Set<Expected> seen,
+                             List<String> problems) throws Exception {
+        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(report.toFile());
+        NodeList cases = doc.getElementsByTagName("testcase");
+        int skipped = 0;
+        for (int i = 0; i < cases.getLength(); i++) {
+            Element c = (Element) cases.item(i);
+            t.counts()[0]++;
+            if (c.getElementsByTagName("failure").getLength() > 0) {
+                t.counts()[1]++;
+            } else if (c.getElementsByTagName("error").getLength() > 0) {
+                t.counts()[2]++;
+            } else if (c.getElementsByTagName("skipped").getLength() > 0) {
+                t.counts()[3]++;
+                skipped++;
+                Element s = (Element) c.getElementsByTagName("skipped").item(0);
+                String message = s.getAttribute("message") + "\n" + s.getTextContent();
+                String testClass = simpleName(c.getAttribute("classname"));
+                Expected match = expected.stream().filter(e -> e.module().equals(module)
+                        && e.testClass().equals(testClass) && message.contains(e.phrase())).findFirst().orElse(null);
+                if (match == null) {
+                    problems.add("unexpected skip: " + module + " " + testClass + " " + c.getAttribute("name") + ": "
+                            + firstLine(message));
+                } else {
+                    seen.add(match);
+                }
+            }
+        }
+        if (cases.getLength() > 0 && skipped == cases.getLength()) {
+            t.skippedWhole().add(simpleName(doc.getDocumentElement().getAttribute("name")));
+        }
+    }
+
+    /** Prints the per-module table, checks the floors, and returns the summary lines. */
+    private static String table(String jdk, Map<String, Totals> modules, Map<String, Integer> floors,
+                                List<String> problems) {
         System.out.printf("%-4s %-16s %6s %6s %8s %6s %7s%n", "JDK", "module", "tests", "run", "failures", "errors",
                 "skipped");
         StringBuilder rows = new StringBuilder();
@@ -90,8 +112,8 @@ public final class TestReport {
                 System.out.println("     skipped whole (cases not generated, so not counted): "
                         + String.join(", ", m.getValue().skippedWhole()));
             }
-            rows.append(jdk).append(' ').append(m.getKey()).append(' ').append(c[0]).append(' ').append(c[1])
-                    .append(' ').append(c[2]).append(' ').append(c[3]).append('\n');
+            rows.append(String.join(" ", jdk, m.getKey(), Integer.toString(c[0]), Integer.toString(c[1]),
+                    Integer.toString(c[2]), Integer.toString(c[3]))).append('\n');
             Integer floor = floors.get(m.getKey());
             if (floor == null) {
                 problems.add("module " + m.getKey() + " has no floor in .ci/test-floors (it ran " + run + " tests)");
@@ -100,20 +122,7 @@ public final class TestReport {
                         + " in .ci/test-floors: tests vanished (or lower the floor, saying why)");
             }
         }
-        for (String module : floors.keySet()) {
-            if (!modules.containsKey(module)) {
-                problems.add("module " + module + " has a floor but wrote no test reports");
-            }
-        }
-        for (Expected e : expected) {
-            if (!seenReasons.contains(e.module() + " | " + e.testClass() + " | " + e.phrase())) {
-                System.out.println("note: no test skipped for the listed reason " + e.module() + " | " + e.testClass()
-                        + " | " + e.phrase());
-            }
-        }
-        Files.writeString(summary, rows, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        problems.forEach(p -> System.out.println("FAIL: " + p));
-        System.exit(problems.isEmpty() ? 0 : 1);
+        return rows.toString();
     }
 
     private static List<Path> reports() throws IOException {
