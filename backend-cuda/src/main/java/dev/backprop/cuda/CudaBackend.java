@@ -5,7 +5,6 @@ import dev.backprop.backend.DeviceInfo;
 import dev.backprop.backend.base.BaseBackend;
 import dev.backprop.backend.base.MemoryPool;
 import dev.backprop.backend.base.OpFamilies;
-import dev.backprop.backend.base.PendingImages;
 import jcuda.driver.CUdeviceptr;
 
 import java.util.LinkedHashMap;
@@ -14,7 +13,8 @@ import java.util.Map;
 /**
  * The {@code cuda} backend: one GPU, one stream ({@link CudaContext}), cuBLAS for GEMM ({@link CudaGemm}) and the
  * kernels of {@code src/main/cuda} for everything else ({@link CudaElementwise}, {@link CudaReductions},
- * {@link CudaSoftmax}, {@link CudaUpdates}); device memory from {@link CudaMemory}, uploads through pinned staging
+ * {@link CudaSoftmax}, {@link CudaUpdates}, {@link CudaImages}, {@link CudaNormalization}); convolution is the SPI's
+ * default on im2col and cuBLAS; device memory from {@link CudaMemory}, uploads through pinned staging
  * memory ({@link CudaTransfers}, {@link CudaStaging}).
  *
  * <p><b>Asynchrony.</b> Uploads, copies, fills, kernels and GEMMs are queued on the backend's stream and return at
@@ -47,7 +47,7 @@ final class CudaBackend extends BaseBackend<CUdeviceptr, CudaBuffer> {
             install(new OpFamilies<>(new CudaTransfers(context, staging, launch),
                     new CudaGemm(context, elementwise, pool()::trim), elementwise,
                     new CudaReductions(launch, pool()), new CudaSoftmax(launch), new CudaUpdates(launch),
-                    new PendingImages<>("cuda"), new PendingImages<>("cuda"), null),
+                    new CudaImages(launch), new CudaNormalization(launch, pool()), null),
                     deviceInfo, new Capabilities(true, true, d));
         } catch (RuntimeException | Error e) {
             closeAfter(e);
