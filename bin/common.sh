@@ -6,8 +6,9 @@ BP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # What running Backprop needs: PoCL so the opencl backend has a device, the Fashion-MNIST files for train.
 BP_RUNTIME_PACKAGES=(pocl-opencl-icd ocl-icd-libopencl1 dataset-fashion-mnist)
-# What the tests need besides a JDK and Maven (clinfo only to show the OpenCL platforms in logs).
-BP_TEST_PACKAGES=(pocl-opencl-icd ocl-icd-libopencl1 clinfo dataset-fashion-mnist)
+# What the tests need besides a JDK and Maven (clinfo only to show the OpenCL platforms in logs). g++ and binutils
+# build and inspect the CPU emulation of the CUDA kernels and the cuBLAS shim (backend-cuda's tests without a GPU).
+BP_TEST_PACKAGES=(pocl-opencl-icd ocl-icd-libopencl1 clinfo dataset-fashion-mnist g++ binutils)
 
 bp_say() { echo "$(basename "$0"): $*" >&2; }
 

@@ -1,9 +1,11 @@
 // Runs every kernel of src/main/cuda on the CPU (through cuda_emu.h) and compares it with a float64
-// reference written from the Backend Javadoc, with the contract's tolerances. Launch shapes are chosen to
-// cover the awkward paths: grids smaller than the data (grid-stride loops), sizes that are not multiples of
-// a block or tile, empty rows, NaN, ties, -0, in-place outputs, multi-pass reductions.
-// Prints one line per case (PASS/FAIL); the exit status is the number of failures. Built and run by
-// KernelEmulationTest.
+// reference written from the Backend Javadoc, with the contract's tolerances. Launch shapes are the ones the
+// Java code launches with: each case asks for them on standard output ("SHAPE <op> <sizes>") and reads the
+// answer of KernelEmulationTest (which calls CudaLaunch.Shape and CudaReductions) on standard input. Sizes
+// cover the awkward paths: more elements than the grid (grid-stride loops), sizes that are not multiples of a
+// block or tile, empty rows, NaN, ties, -0, in-place outputs, multi-pass reductions. A few cases add a grid
+// smaller than the rows, which the Java code only launches past 65535 rows, to run the kernels' row loops.
+// Prints one line per case (PASS/FAIL); the exit status is the number of failures.
 #include "elementwise.cu"
 #include "reductions.cu"
 #include "softmax.cu"
@@ -12,6 +14,7 @@
 
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <random>
 #include <string>
@@ -69,9 +72,67 @@ template <typename T> static std::vector<T> uniform(unsigned seed, size_t n, dou
     return v;
 }
 
-static const emu_dim3 B256{256, 1, 1};  // what CudaLaunch uses
-static const emu_dim3 B64{64, 1, 1};    // for barrier-free kernels: fewer host threads, more grid-stride turns
-static const emu_dim3 G2{2, 1, 1};
+// One launch: grid and block.
+struct emu_shape {
+    emu_dim3 grid, block;
+};
+
+// The Java code's plan for one op: values it derives from the sizes (partial counts, rows per chunk), then the
+// shape of each launch, in order.
+struct emu_plan {
+    std::vector<long long> values;
+    std::vector<emu_shape> launches;
+};
+
+// Asks KernelEmulationTest for the plan of `query`; the answer line is "<#values> values... <#launches>
+// (gx gy bx by)...". Without an answer (the program run on its own) the run stops: no case may fall back to
+// shapes of its own.
+static emu_plan java_plan(const std::string& query) {
+    std::printf("SHAPE %s\n", query.c_str());
+    std::fflush(stdout);
+    emu_plan plan;
+    long long nv = -1, nl = -1;
+    if (std::scanf("%lld", &nv) != 1 || nv < 0) {
+        std::printf("FAIL no launch shapes for '%s' on standard input (run through KernelEmulationTest)\n",
+                    query.c_str());
+        std::exit(100);
+    }
+    plan.values.resize((size_t) nv);
+    for (auto& v : plan.values) if (std::scanf("%lld", &v) != 1) std::exit(101);
+    if (std::scanf("%lld", &nl) != 1 || nl < 1) std::exit(102);
+    plan.launches.resize((size_t) nl);
+    for (auto& l : plan.launches) {
+        if (std::scanf("%u %u %u %u", &l.grid.x, &l.grid.y, &l.block.x, &l.block.y) != 4) std::exit(103);
+    }
+    return plan;
+}
+
+// The single launch of a one-launch op.
+static emu_shape java_shape(const std::string& query) {
+    emu_plan plan = java_plan(query);
+    if (plan.launches.size() != 1) {
+        std::printf("FAIL '%s' has %zu launches, expected one\n", query.c_str(), plan.launches.size());
+        std::exit(104);
+    }
+    return plan.launches[0];
+}
+
+// CudaLaunch.Shape.elementwise / perRow / transpose for these sizes.
+static emu_shape elementwise_shape(long long n) { return java_shape("elementwise " + std::to_string(n)); }
+static emu_shape rows_shape(long long rows) { return java_shape("rows " + std::to_string(rows)); }
+static emu_shape transpose_shape(int rows, int cols) {
+    return java_shape("transpose " + std::to_string(rows) + " " + std::to_string(cols));
+}
+
+template <typename Kernel, typename... Args> static void launch(Kernel kernel, emu_shape s, Args... args) {
+    emu_launch(kernel, s.grid, s.block, args...);
+}
+
+// A grid of `blocks` blocks shaped as `s`'s: fewer blocks than rows, so the row loop runs (as past 65535 rows).
+static emu_shape with_grid(emu_shape s, unsigned blocks) {
+    s.grid = emu_dim3{blocks, 1, 1};
+    return s;
+}
 
 #include "kernel_test_cases.inc"
 

@@ -63,10 +63,7 @@ final class CudaElementwise implements OpFamilies.Elementwise<CudaBuffer> {
     @Override
     public void transpose(int rows, int cols, CudaBuffer src, long srcOffset, CudaBuffer dst, long dstOffset) {
         CudaKernel kernel = src.dtype() == DType.FLOAT64 ? CudaKernel.TRANSPOSE_B64 : CudaKernel.TRANSPOSE_B32;
-        int tilesX = CudaLaunch.tiles(cols);
-        int tilesY = CudaLaunch.tiles(rows);
-        launch.launch(kernel, Math.min(tilesX, CudaLaunch.MAX_GRID_Y), Math.min(tilesY, CudaLaunch.MAX_GRID_Y),
-                CudaLaunch.TILE, CudaLaunch.TILE_ROWS, rows, cols, src.at(srcOffset), dst.at(dstOffset));
+        launch.launch(kernel, CudaLaunch.Shape.transpose(rows, cols), rows, cols, src.at(srcOffset), dst.at(dstOffset));
     }
 
     /** One thread per element (grid-stride), columns fastest. */

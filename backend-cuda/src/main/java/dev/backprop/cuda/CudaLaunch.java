@@ -26,7 +26,47 @@ final class CudaLaunch {
 
     CudaLaunch(CudaContext context) {
         this.context = context;
-        this.maxBlocks = Math.max(1, context.facts.multiprocessors()) * 32;
+        this.maxBlocks = maxBlocks(context.facts.multiprocessors());
+    }
+
+    /**
+     * A launch's grid and block (x and y; z is 1). The op classes launch with these shapes, and the CPU emulation
+     * of the kernels (KernelEmulationTest) asks for the same ones.
+     */
+    record Shape(int gridX, int gridY, int blockX, int blockY) {
+        /** A 1-D grid-stride kernel over {@code n} elements. */
+        static Shape elementwise(long n, int maxBlocks) {
+            return blocks(blocksFor(n, maxBlocks));
+        }
+
+        /** A one-block-per-row kernel over {@code rows} rows. */
+        static Shape perRow(long rows) {
+            return blocks(blocksForRows(rows));
+        }
+
+        /** {@code blocks} 1-D blocks of {@link #BLOCK} threads. */
+        static Shape blocks(int blocks) {
+            return new Shape(blocks, 1, BLOCK, 1);
+        }
+
+        /** The transpose of a {@code rows × cols} matrix: one block per tile, columns along x. */
+        static Shape transpose(int rows, int cols) {
+            return new Shape(tileBlocks(cols), tileBlocks(rows), TILE, TILE_ROWS);
+        }
+
+        /** A column reduction over {@code cols} columns in {@code chunks} chunks of rows (along y). */
+        static Shape columns(int cols, int chunks) {
+            return new Shape(tileBlocks(cols), chunks, TILE, TILE_ROWS);
+        }
+
+        private static int tileBlocks(int n) {
+            return Math.min(tiles(n), MAX_GRID_Y);
+        }
+    }
+
+    /** Most blocks of a grid-stride kernel on a device with {@code multiprocessors} multiprocessors. */
+    static int maxBlocks(int multiprocessors) {
+        return Math.max(1, multiprocessors) * 32;
     }
 
     /** Blocks for a grid-stride kernel over {@code n} elements: enough to cover them, at most {@code maxBlocks}. */
@@ -47,16 +87,20 @@ final class CudaLaunch {
 
     /** Launches a 1-D grid-stride kernel over {@code n} elements. */
     void elementwise(CudaKernel kernel, long n, Object... args) {
-        launch(kernel, blocksFor(n, maxBlocks), 1, BLOCK, 1, args);
+        launch(kernel, Shape.elementwise(n, maxBlocks), args);
     }
 
     /** Launches a one-block-per-row kernel over {@code rows} rows. */
     void perRow(CudaKernel kernel, long rows, Object... args) {
-        launch(kernel, blocksForRows(rows), 1, BLOCK, 1, args);
+        launch(kernel, Shape.perRow(rows), args);
     }
 
-    /** Launches {@code kernel} with an explicit grid and block shape. */
-    void launch(CudaKernel kernel, int gridX, int gridY, int blockX, int blockY, Object... args) {
+    /** Launches {@code kernel} with grid and block {@code shape}. */
+    void launch(CudaKernel kernel, Shape shape, Object... args) {
+        launch(kernel, shape.gridX(), shape.gridY(), shape.blockX(), shape.blockY(), args);
+    }
+
+    private void launch(CudaKernel kernel, int gridX, int gridY, int blockX, int blockY, Object... args) {
         // One parameter block per context: safe because every launch runs under the backend's lock.
         int rc = JCudaDriver.cuLaunchKernel(context.modules().function(kernel), gridX, gridY, 1, blockX, blockY, 1,
                 0, context.stream, context.params().write(kernel, args), null);

@@ -2,9 +2,9 @@ package dev.backprop.cuda;
 
 import dev.backprop.backend.ReduceAxis;
 import dev.backprop.backend.ReduceOp;
-
 import dev.backprop.backend.base.MemoryPool;
 import dev.backprop.backend.base.OpFamilies;
+import dev.backprop.cuda.CudaLaunch.Shape;
 import jcuda.driver.CUdeviceptr;
 
 import static dev.backprop.cuda.CudaKernel.floating;
@@ -42,6 +42,20 @@ final class CudaReductions implements OpFamilies.Reductions<CudaBuffer> {
         return (int) Math.max(MIN_ROWS_PER_CHUNK, ((long) rows + MAX_PARTIALS - 1) / MAX_PARTIALS);
     }
 
+    /** The launches of a whole-array reduction: the row kernel in one block, or the partials then one block. */
+    static Shape[] allPasses(long n) {
+        int partials = partialsFor(n);
+        return partials == 1 ? new Shape[] {Shape.blocks(1)} : new Shape[] {Shape.blocks(partials), Shape.blocks(1)};
+    }
+
+    /** The launches of a column reduction: one pass when the rows fit one chunk, else the chunks then one pass. */
+    static Shape[] columnPasses(int rows, int cols) {
+        int perChunk = rowsPerChunk(rows);
+        int chunks = (int) (((long) rows + perChunk - 1) / perChunk);
+        return chunks <= 1 ? new Shape[] {Shape.columns(cols, 1)}
+                : new Shape[] {Shape.columns(cols, chunks), Shape.columns(cols, 1)};
+    }
+
     @Override
     public void reduce(ReduceOp op, ReduceAxis axis, int rows, int cols, CudaBuffer x, long xOffset, CudaBuffer out,
                        long outOffset) {
@@ -58,21 +72,19 @@ final class CudaReductions implements OpFamilies.Reductions<CudaBuffer> {
     }
 
     private void all(ReduceOp op, long n, CudaBuffer x, long xOffset, CudaBuffer out, long outOffset) {
-        int partials = partialsFor(n);
-        if (partials == 1) { // one block does it all: the row kernel over a single row of n (a batch's losses)
-            launch.launch(floating(x.dtype(), CudaKernel.REDUCE_ROWS_F32, CudaKernel.REDUCE_ROWS_F64), 1, 1,
-                    CudaLaunch.BLOCK, 1, CudaOpCodes.reduce(op), 1, (int) n, x.at(xOffset), out.at(outOffset),
-                    (double) n);
+        Shape[] passes = allPasses(n);
+        if (passes.length == 1) { // one block does it all: the row kernel over a single row of n (a batch's losses)
+            launch.launch(floating(x.dtype(), CudaKernel.REDUCE_ROWS_F32, CudaKernel.REDUCE_ROWS_F64), passes[0],
+                    CudaOpCodes.reduce(op), 1, (int) n, x.at(xOffset), out.at(outOffset), (double) n);
             return;
         }
+        int partials = passes[0].gridX();
         MemoryPool.Block<CUdeviceptr> scratch = pool.allocate(x.dtype(), partials);
         try {
             launch.launch(floating(x.dtype(), CudaKernel.REDUCE_ALL_PARTIAL_F32, CudaKernel.REDUCE_ALL_PARTIAL_F64),
-                    partials, 1, CudaLaunch.BLOCK, 1, CudaOpCodes.reduce(partialOp(op)), x.at(xOffset), n,
-                    scratch.raw());
-            launch.launch(floating(x.dtype(), CudaKernel.REDUCE_ROWS_F32, CudaKernel.REDUCE_ROWS_F64), 1, 1,
-                    CudaLaunch.BLOCK, 1, CudaOpCodes.reduce(op), 1, partials, scratch.raw(), out.at(outOffset),
-                    (double) n);
+                    passes[0], CudaOpCodes.reduce(partialOp(op)), x.at(xOffset), n, scratch.raw());
+            launch.launch(floating(x.dtype(), CudaKernel.REDUCE_ROWS_F32, CudaKernel.REDUCE_ROWS_F64), passes[1],
+                    CudaOpCodes.reduce(op), 1, partials, scratch.raw(), out.at(outOffset), (double) n);
         } finally {
             pool.free(scratch);
         }
@@ -81,20 +93,20 @@ final class CudaReductions implements OpFamilies.Reductions<CudaBuffer> {
     private void columns(ReduceOp op, int rows, int cols, CudaBuffer x, long xOffset, CudaBuffer out,
                          long outOffset) {
         CudaKernel kernel = floating(x.dtype(), CudaKernel.REDUCE_COLS_F32, CudaKernel.REDUCE_COLS_F64);
-        int gridX = Math.min(CudaLaunch.tiles(cols), CudaLaunch.MAX_GRID_Y);
         int perChunk = rowsPerChunk(rows);
-        int chunks = (int) (((long) rows + perChunk - 1) / perChunk);
-        if (chunks <= 1) {
-            launch.launch(kernel, gridX, 1, CudaLaunch.TILE, CudaLaunch.TILE_ROWS, CudaOpCodes.reduce(op), rows, cols,
-                    perChunk, x.at(xOffset), out.at(outOffset), (double) rows);
+        Shape[] passes = columnPasses(rows, cols);
+        if (passes.length == 1) {
+            launch.launch(kernel, passes[0], CudaOpCodes.reduce(op), rows, cols, perChunk, x.at(xOffset),
+                    out.at(outOffset), (double) rows);
             return;
         }
+        int chunks = passes[0].gridY();
         MemoryPool.Block<CUdeviceptr> scratch = pool.allocate(x.dtype(), (long) chunks * cols);
         try {
-            launch.launch(kernel, gridX, chunks, CudaLaunch.TILE, CudaLaunch.TILE_ROWS,
-                    CudaOpCodes.reduce(partialOp(op)), rows, cols, perChunk, x.at(xOffset), scratch.raw(), 1.0);
-            launch.launch(kernel, gridX, 1, CudaLaunch.TILE, CudaLaunch.TILE_ROWS, CudaOpCodes.reduce(op), chunks,
-                    cols, chunks, scratch.raw(), out.at(outOffset), (double) rows);
+            launch.launch(kernel, passes[0], CudaOpCodes.reduce(partialOp(op)), rows, cols, perChunk, x.at(xOffset),
+                    scratch.raw(), 1.0);
+            launch.launch(kernel, passes[1], CudaOpCodes.reduce(op), chunks, cols, chunks, scratch.raw(),
+                    out.at(outOffset), (double) rows);
         } finally {
             pool.free(scratch);
         }

@@ -31,8 +31,7 @@ class CublasShimJvmTest {
 
     @BeforeAll
     static void buildFake() throws Exception {
-        Path gcc = TestTools.find("gcc", "/usr/bin/gcc");
-        Assumptions.assumeTrue(gcc != null, "gcc not found on PATH: the JVM-level shim test is skipped");
+        Path gcc = TestTools.require("gcc", "the JVM-level shim test does not run", "/usr/bin/gcc");
         Assumptions.assumeTrue(CublasShim.supportedPlatform(), "the shim exists for Linux x86-64 only");
         work = Files.createTempDirectory("backprop-shim-jvm-");
         Path src = TestTools.moduleDir().resolve("src/test/shim");

@@ -1,6 +1,5 @@
 package dev.backprop.cuda;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -22,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The committed PTX: up to date with the CUDA sources (the hash {@code scripts/build-ptx.sh} records), of the
  * ISA version the probe relies on, and accepted by {@code ptxas} for the oldest (sm_75) and the Hopper
- * (sm_90) target.
+ * (sm_90) target (ptxas: CUDA's, else the one .ci/run unpacks from Debian's nvidia-cuda-toolkit).
  */
 class PtxModuleTest {
     static final Path CUDA_SOURCES = TestTools.moduleDir().resolve("src/main/cuda");
@@ -60,9 +59,8 @@ class PtxModuleTest {
     @ParameterizedTest
     @ValueSource(strings = {"sm_75", "sm_90"})
     void ptxasAssemblesEveryModule(String arch) throws Exception {
-        Path ptxas = TestTools.find("ptxas", "/usr/local/cuda/bin/ptxas");
-        Assumptions.assumeTrue(ptxas != null, "ptxas not found (looked in /usr/local/cuda/bin and PATH): the "
-                + "committed PTX is not assembled on this machine");
+        Path ptxas = TestTools.require("ptxas", "the committed PTX is not assembled on this machine",
+                "/usr/local/cuda/bin/ptxas");
         Path dir = Files.createTempDirectory("backprop-ptx-");
         try {
             for (PtxModule module : PtxModule.values()) {

@@ -1,5 +1,7 @@
 package dev.backprop.cuda;
 
+import org.junit.jupiter.api.Assumptions;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -9,7 +11,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** The module's folders and the native tools (gcc, ptxas, readelf) some tests run. */
+import static org.junit.jupiter.api.Assertions.fail;
+
+/** The module's folders and the native tools (g++, gcc, ptxas, readelf, nm) some tests run. */
 final class TestTools {
     private TestTools() {
     }
@@ -36,6 +40,33 @@ final class TestTools {
             }
         }
         return null;
+    }
+
+    /**
+     * The executable {@code name} (as {@link #find}) for a test that cannot run without it. When it is missing the
+     * test fails where {@code CI=true}, since CI installs every tool these tests need and a missing one is a broken
+     * set-up, and is skipped elsewhere; either way the message says what goes untested.
+     */
+    static Path require(String name, String untested, String... preferred) {
+        Path found = find(name, preferred);
+        if (found == null) {
+            unavailable(name + " not found (looked in " + (preferred.length == 0 ? "" : String.join(", ", preferred)
+                    + " and ") + "PATH): " + untested);
+        }
+        return found;
+    }
+
+    /** Ends a test that cannot run here, saying {@code why}: a failure where {@code CI=true}, a skip elsewhere. */
+    static void unavailable(String why) {
+        if (inCi()) {
+            fail("CI=true, but " + why);
+        }
+        Assumptions.abort(why);
+    }
+
+    /** Whether this is a CI run ({@code CI=true}), where nothing may be skipped for a missing tool. */
+    static boolean inCi() {
+        return "true".equalsIgnoreCase(System.getenv("CI"));
     }
 
     /** A finished process: exit status and combined output. */

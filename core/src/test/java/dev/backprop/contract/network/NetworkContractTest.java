@@ -28,10 +28,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  *
  * Cases: MATH.md's worked examples (threshold networks exactly; examples 4-6 within ±1e-6 of the printed numbers
  * in FLOAT64, and FLOAT32 within {@code 1e-4·|v| + 1e-6} of FLOAT64); central finite differences in FLOAT64 for
- * every op, layer, activation, loss and random networks; weight sharing; autodiff behaviour; optimizer steps
- * against PyTorch's formulas; model files and 20+ kinds of corrupt or hostile files; exact checkpoint resume,
- * reproducibility and flat memory in training. FLOAT64 cases are skipped, with the reason, only when the backend's
- * capabilities have no FLOAT64. After every test the backend's live buffers must be back at the baseline.
+ * every op, layer, activation, loss and random networks, each also on the training path (after {@code zeroGrad()},
+ * and accumulated); weight sharing; autodiff behaviour; optimizer steps against PyTorch's formulas, and whole
+ * training steps of a small MLP against PyTorch's weights; model files and 20+ kinds of corrupt or hostile files;
+ * exact checkpoint resume, reproducibility and flat memory in training. FLOAT64 cases are skipped, with the
+ * reason, only when the backend's capabilities have no FLOAT64. After every test the backend's live buffers must
+ * be back at the baseline.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public abstract class NetworkContractTest {
@@ -165,6 +167,11 @@ public abstract class NetworkContractTest {
     @TestFactory
     Stream<DynamicTest> optimizerSteps() {
         return OptimizerCases.cases(backend);
+    }
+
+    @TestFactory
+    Stream<DynamicTest> trainingStepsAgainstPyTorch() {
+        return OptimizerGoldenCases.cases(backend);
     }
 
     // ---- model files ---------------------------------------------------------------------------------------
