@@ -40,6 +40,23 @@ final class GraphImporter {
                  String where, String output) {
     }
 
+    /**
+     * The first node of a two-node pattern, waiting for the second: a comparison's booleans for the Cast of a
+     * threshold, a Pad's amounts for PyTorch's {@code AvgPool2d(count_include_pad=True)}.
+     *
+     * @param kind   what it is ({@link #COMPARISON}, {@link #PAD})
+     * @param values its numbers (the pad's {@code {h, w}})
+     * @param op     the operator that left it
+     * @param next   the operator that must come next, for messages
+     */
+    record Pending(String kind, int[] values, String op, String next) {
+    }
+
+    /** {@link Pending#kind()} of a comparison (GreaterOrEqual). */
+    static final String COMPARISON = "comparison";
+    /** {@link Pending#kind()} of a Pad. */
+    static final String PAD = "pad";
+
     private final String file;
     private final Map<String, Onnx.TensorProto> constants = new HashMap<>();
     private final Set<String> written = new HashSet<>();
@@ -47,7 +64,7 @@ final class GraphImporter {
     private final List<Draft> layers = new ArrayList<>();
     private String current;
     private int[] sample;
-    private boolean boolPending;
+    private Pending pending;
     private String outputTransform;
     private int nodeIndex;
 
@@ -84,7 +101,7 @@ final class GraphImporter {
                     + "models with one");
         }
         String out = g.getOutput(0).getName();
-        if (layers.isEmpty() || !out.equals(current) || boolPending) {
+        if (layers.isEmpty() || !out.equals(current) || pending != null) {
             throw new ModelFileException(file + ": the graph output " + OnnxReader.quote(out) + " is not the end of "
                     + "its chain of layers (" + (layers.isEmpty() ? "no layers were read" : "the chain ends at "
                     + OnnxReader.quote(current)) + ")");
@@ -241,12 +258,17 @@ final class GraphImporter {
         return constants.get(name);
     }
 
+    /** Requires input {@code i} of {@code n} to be the chain's current tensor, and no other input to be computed. */
+    void requireChain(NodeView n, int i) throws ModelFileException {
+        requireChain(n, i, null);
+    }
+
     /**
-     * Requires input {@code i} of {@code n} to be the chain's current tensor, and no other input to be computed.
+     * {@link #requireChain(NodeView, int)} for a row that finishes a two-node pattern of kind {@code finishes}.
      *
-     * @param boolInput whether the row reads the pending boolean of a comparison (only Cast does)
+     * @return the pattern's first half, or null when the previous node left none
      */
-    void requireChain(NodeView n, int i, boolean boolInput) throws ModelFileException {
+    Pending requireChain(NodeView n, int i, String finishes) throws ModelFileException {
         if (!n.input(i).equals(current)) {
             throw n.fail("reads " + OnnxReader.quote(n.input(i)) + ", not the output of the layer before it ("
                     + OnnxReader.quote(current) + "): Backprop reads chains of layers, not branching graphs");
@@ -256,11 +278,12 @@ final class GraphImporter {
                 throw n.fail("input " + OnnxReader.quote(n.input(j)) + " must be a constant");
             }
         }
-        if (boolPending != boolInput) {
-            throw n.fail(boolPending ? "reads the boolean output of a comparison; only Cast to FLOAT may"
-                    : "Cast is read only after the comparison GreaterOrEqual(x, 0) of a threshold");
+        Pending p = pending;
+        if (p != null && !p.kind().equals(finishes)) {
+            throw n.fail("follows " + p.op() + ", which Backprop reads only before " + p.next());
         }
-        boolPending = false;
+        pending = null;
+        return p;
     }
 
     /** The current per-example shape (-1 where unknown); its length is the rank after the batch. */
@@ -280,7 +303,7 @@ final class GraphImporter {
     /** The last layer read, if it produced the current tensor; else null. */
     Draft lastIfCurrent() {
         Draft d = layers.isEmpty() ? null : layers.get(layers.size() - 1);
-        return d != null && d.output().equals(current) && !boolPending ? d : null;
+        return d != null && d.output().equals(current) && pending == null ? d : null;
     }
 
     /** Replaces the last layer (a bias joining its dense layer); its output becomes {@code n}'s. */
@@ -289,9 +312,9 @@ final class GraphImporter {
         layers.add(new Draft(spec, state, sources, d.nodeName(), d.where(), n.outputs().get(0)));
     }
 
-    /** The current tensor is now a comparison's boolean output, which only a Cast may read. */
-    void boolPending() {
-        boolPending = true;
+    /** Leaves the first half of a two-node pattern for the next node. */
+    void pend(Pending p) {
+        pending = p;
     }
 
     /** An output Softmax or LogSoftmax: no layer, the network's outputs are its logits; it must come last. */

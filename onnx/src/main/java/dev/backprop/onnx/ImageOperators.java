@@ -151,7 +151,7 @@ final class ImageOperators {
     static void readConv(NodeView n, GraphImporter c) throws ModelFileException {
         n.onlyAttributes("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides");
         n.arity(2, 3);
-        c.requireChain(n, 0, false);
+        c.requireChain(n, 0);
         n.require("group", 1L, n.integer("group", 1));
         HostTensor w = n.floats(1, "weight");
         int[] d = w.dims();
@@ -185,7 +185,7 @@ final class ImageOperators {
     static void readMaxPool(NodeView n, GraphImporter c) throws ModelFileException {
         n.onlyAttributes("auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides");
         n.arity(1, 1);
-        c.requireChain(n, 0, false);
+        c.requireChain(n, 0);
         n.require("storage_order", 0L, n.integer("storage_order", 0));
         Window w = pool(n, c);
         add(n, c, LayerSpec.of("maxpool2d", w.args(new LinkedHashMap<>(), false)), Map.of(), Map.of(),
@@ -195,15 +195,50 @@ final class ImageOperators {
     static void readAvgPool(NodeView n, GraphImporter c) throws ModelFileException {
         n.onlyAttributes("auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads", "strides");
         n.arity(1, 1);
-        c.requireChain(n, 0, false);
+        GraphImporter.Pending padded = c.requireChain(n, 0, GraphImporter.PAD);
         long include = n.integer("count_include_pad", 0);
         if (include != 0 && include != 1) {
             throw n.fail("attribute 'count_include_pad' = " + include + ", expected 0 or 1");
         }
         Window w = pool(n, c);
+        if (padded != null) {
+            if (w.pad[0] != 0 || w.pad[1] != 0) {
+                throw n.fail("pads after a Pad are not supported");
+            }
+            w = new Window(w.kernel, w.stride, padded.values(), w.dilation);
+            include = 1;
+        }
         Map<String, Integer> args = w.args(new LinkedHashMap<>(), false);
         args.put("count_include_pad", (int) include);
         add(n, c, LayerSpec.of("avgpool2d", args), Map.of(), Map.of(), w.out(c.sample()[0], c.sample()));
+    }
+
+    /**
+     * PyTorch writes {@code AvgPool2d(count_include_pad=True)} as a zero Pad and an unpadded AveragePool: read
+     * together, they are one avgpool2d with that padding, counting it. Alone, a Pad is refused.
+     */
+    static void readPad(NodeView n, GraphImporter c) throws ModelFileException {
+        boolean inputs = n.opset() >= 11;
+        n.onlyAttributes(inputs ? new String[] {"mode"} : new String[] {"mode", "pads", "value"});
+        n.arity(inputs ? 2 : 1, inputs ? 3 : 1);
+        c.requireChain(n, 0);
+        if (!n.string("mode", "constant").equals("constant")) {
+            throw n.fail("attribute 'mode' = " + OnnxReader.quote(n.string("mode", "")) + " is not supported (only "
+                    + "constant zeros, before an AveragePool)");
+        }
+        long[] pads = inputs ? n.int64s(1, "pads")
+                : Arrays.stream(n.ints("pads", 8, 0, Integer.MAX_VALUE, new int[8])).asLongStream().toArray();
+        float value = inputs && n.inputCount() > 2 ? n.floats(2, "constant_value").data()[0] : n.real("value", 0f);
+        if (c.sample().length != 3 || pads.length != 8 || value != 0f || pads[0] != 0 || pads[1] != 0
+                || pads[4] != 0 || pads[5] != 0 || pads[2] != pads[6] || pads[3] != pads[7] || pads[2] < 0
+                || pads[3] < 0 || pads[2] > Integer.MAX_VALUE || pads[3] > Integer.MAX_VALUE) {
+            throw n.fail("only a symmetric zero padding of height and width (before an AveragePool) is read, not pads "
+                    + Arrays.toString(pads) + " with value " + value + " on per-example shape "
+                    + OperatorTable.shapeText(c.sample()));
+        }
+        // The per-example shape stays the unpadded one: the padding joins the pool, which is computed on it.
+        c.pend(new GraphImporter.Pending(GraphImporter.PAD, new int[] {(int) pads[2], (int) pads[3]}, n.op(),
+                "AveragePool (PyTorch's count_include_pad)"));
     }
 
     private static Window pool(NodeView n, GraphImporter c) throws ModelFileException {
@@ -238,7 +273,7 @@ final class ImageOperators {
     static void readBatchNorm(NodeView n, GraphImporter c) throws ModelFileException {
         n.onlyAttributes("epsilon", "momentum", "training_mode");
         n.arity(5, 5);
-        c.requireChain(n, 0, false);
+        c.requireChain(n, 0);
         if (n.outputs().stream().skip(1).anyMatch(o -> !o.isEmpty())) {
             throw n.fail("its running-statistics outputs are training mode, which is not supported");
         }
@@ -269,7 +304,7 @@ final class ImageOperators {
         boolean ratioInput = n.opset() >= 12;
         n.onlyAttributes(ratioInput ? new String[] {"seed"} : new String[] {"ratio", "seed"});
         n.arity(1, ratioInput ? 3 : 1);
-        c.requireChain(n, 0, false);
+        c.requireChain(n, 0);
         float ratio = n.real("ratio", 0.5f);
         if (ratioInput && n.inputCount() > 1 && !n.input(1).isEmpty()) {
             HostTensor r = n.floats(1, "ratio");

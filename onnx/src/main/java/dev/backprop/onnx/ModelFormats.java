@@ -24,7 +24,16 @@ public final class ModelFormats {
      * @throws dev.backprop.io.ModelFileException when the file is not a usable model of either format
      */
     public static SavedModel.Loaded load(Path path, Backend backend) throws IOException {
-        return isOnnx(path) ? OnnxImport.load(path, backend) : SavedModel.load(path, backend);
+        return load(path, backend, false);
+    }
+
+    /**
+     * As {@link #load(Path, Backend)}; {@code allowNonFinite} loads weights that hold NaN or infinities with a logged
+     * warning instead of refusing them.
+     */
+    public static SavedModel.Loaded load(Path path, Backend backend, boolean allowNonFinite) throws IOException {
+        return isOnnx(path) ? OnnxImport.load(path, backend, allowNonFinite)
+                : SavedModel.load(path, backend, allowNonFinite);
     }
 
     /**

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.logging.Logger;
 
 /**
  * Reads ONNX files into Backprop networks: the operator subset of {@link OperatorTable} arranged as a chain, from
@@ -34,6 +35,8 @@ import java.util.Map;
  * }</pre>
  */
 public final class OnnxImport {
+    private static final Logger LOG = Logger.getLogger(OnnxImport.class.getName());
+
     private OnnxImport() {
     }
 
@@ -72,8 +75,19 @@ public final class OnnxImport {
      * @throws ModelFileException when the file is invalid, outside the subset, or needs a layer this build lacks
      */
     public static SavedModel.Loaded load(Path path, Backend backend) throws IOException {
+        return load(path, backend, false);
+    }
+
+    /**
+     * As {@link #load(Path, Backend)}; {@code allowNonFinite} loads weights that hold NaN or infinities with a logged
+     * warning instead of refusing them (corrupt weights, or a run that diverged).
+     */
+    public static SavedModel.Loaded load(Path path, Backend backend, boolean allowNonFinite) throws IOException {
         Graph g = read(path);
         String file = path.toString();
+        for (Map.Entry<String, HostTensor> e : g.state().entrySet()) {
+            checkFinite(file, e.getKey(), e.getValue(), allowNonFinite);
+        }
         List<LayerSpec> layers = g.spec().layers();
         for (int i = 0; i < layers.size(); i++) {
             try {
@@ -94,6 +108,27 @@ public final class OnnxImport {
         Layer model = Layers.create(g.spec(), (name, shape, role, fanIn, fanOut) ->
                 Tensor.of(backend, g.state().get(name).data(), shape));
         return new SavedModel.Loaded(model, task, classNames, g.metadata());
+    }
+
+    private static void checkFinite(String file, String name, HostTensor t, boolean allow) throws ModelFileException {
+        float[] v = t.data();
+        int count = 0, first = -1;
+        for (int i = 0; i < v.length; i++) {
+            if (!Float.isFinite(v[i])) {
+                count++;
+                first = first < 0 ? i : first;
+            }
+        }
+        if (count == 0) {
+            return;
+        }
+        String what = file + ": tensor '" + name + "' holds " + count + " non-finite value" + (count == 1 ? "" : "s")
+                + " (the first, " + v[first] + ", at element " + first + ")";
+        if (!allow) {
+            throw new ModelFileException(what + ": the weights are corrupt or come from a diverged run; refusing them "
+                    + "(--allow-non-finite, or loading with allowNonFinite, loads them with a warning)");
+        }
+        LOG.warning(what + "; loaded anyway, as asked");
     }
 
     private static Task task(String file, Graph g) throws ModelFileException {

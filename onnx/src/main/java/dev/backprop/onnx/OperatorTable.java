@@ -71,6 +71,7 @@ final class OperatorTable {
             entry("Conv", ImageOperators::readConv),
             entry("MaxPool", ImageOperators::readMaxPool),
             entry("AveragePool", ImageOperators::readAvgPool),
+            entry("Pad", ImageOperators::readPad),
             entry("BatchNormalization", ImageOperators::readBatchNorm),
             entry("Dropout", ImageOperators::readDropout));
 
@@ -112,7 +113,7 @@ final class OperatorTable {
     private static void readGemm(NodeView n, GraphImporter c) throws ModelFileException {
         n.onlyAttributes("alpha", "beta", "transA", "transB");
         n.arity(2, 3);
-        c.requireChain(n, 0, false);
+        c.requireChain(n, 0);
         n.require("alpha", 1f, n.real("alpha", 1f));
         n.require("transA", 0L, n.integer("transA", 0));
         long transB = n.integer("transB", 0);
@@ -137,7 +138,7 @@ final class OperatorTable {
     private static void readMatMul(NodeView n, GraphImporter c) throws ModelFileException {
         n.onlyAttributes();
         n.arity(2, 2);
-        c.requireChain(n, 0, false);
+        c.requireChain(n, 0);
         addDense(n, c, matrix(n, 1).transposed(), null, Map.of());
     }
 
@@ -146,7 +147,7 @@ final class OperatorTable {
         n.onlyAttributes();
         n.arity(2, 2);
         int data = n.isConstant(0) ? 1 : 0;
-        c.requireChain(n, data, false);
+        c.requireChain(n, data);
         GraphImporter.Draft last = c.lastIfCurrent();
         if (last == null || !last.spec().type().equals("dense") || last.spec().arg("bias") != 0) {
             throw n.fail("Add is read only as the bias of the MatMul before it");
@@ -206,7 +207,7 @@ final class OperatorTable {
         return (n, c) -> {
             n.onlyAttributes();
             n.arity(1, 1);
-            c.requireChain(n, 0, false);
+            c.requireChain(n, 0);
             c.add(n, LayerSpec.of(type, Map.of()), Map.of(), Map.of(), c.sample());
         };
     }
@@ -214,19 +215,21 @@ final class OperatorTable {
     private static void readComparison(NodeView n, GraphImporter c) throws ModelFileException {
         n.onlyAttributes();
         n.arity(2, 2);
-        c.requireChain(n, 0, false);
+        c.requireChain(n, 0);
         HostTensor zero = n.floats(1, "threshold");
         if (zero.data().length != 1 || zero.dims().length > 1 || zero.data()[0] != 0f) {
             throw n.fail("GreaterOrEqual is read only as the threshold x >= 0, not against a constant of shape "
                     + java.util.Arrays.toString(zero.dims()) + (zero.data().length == 1 ? " = " + zero.data()[0] : ""));
         }
-        c.boolPending();
+        c.pend(new GraphImporter.Pending(GraphImporter.COMPARISON, new int[0], n.op(), "Cast to FLOAT (a threshold)"));
     }
 
     private static void readCast(NodeView n, GraphImporter c) throws ModelFileException {
         n.onlyAttributes("to", "saturate");
         n.arity(1, 1);
-        c.requireChain(n, 0, true);
+        if (c.requireChain(n, 0, GraphImporter.COMPARISON) == null) {
+            throw n.fail("Cast is read only after GreaterOrEqual(x, 0), as the threshold 1[x >= 0]");
+        }
         n.require("to", 1L, n.integer("to", 0));
         c.add(n, LayerSpec.of("threshold", Map.of()), Map.of(), Map.of(), c.sample());
     }
@@ -234,7 +237,7 @@ final class OperatorTable {
     private static void readFlatten(NodeView n, GraphImporter c) throws ModelFileException {
         n.onlyAttributes("axis");
         n.arity(1, 1);
-        c.requireChain(n, 0, false);
+        c.requireChain(n, 0);
         int[] s = c.sample();
         long axis = n.integer("axis", 1);
         if (axis != 1 && axis != -s.length) {
@@ -248,7 +251,7 @@ final class OperatorTable {
     private static void readReshape(NodeView n, GraphImporter c) throws ModelFileException {
         n.onlyAttributes("allowzero");
         n.arity(2, 2);
-        c.requireChain(n, 0, false);
+        c.requireChain(n, 0);
         n.require("allowzero", 0L, n.integer("allowzero", 0));
         long[] shape = n.int64s(1, "shape");
         int features = product(c.sample());
@@ -265,7 +268,7 @@ final class OperatorTable {
     private static void readOutputSoftmax(NodeView n, GraphImporter c) throws ModelFileException {
         n.onlyAttributes("axis");
         n.arity(1, 1);
-        c.requireChain(n, 0, false);
+        c.requireChain(n, 0);
         long axis = n.integer("axis", n.opset() < 13 ? 1 : -1);
         if (c.sample().length != 1 || (axis != 1 && axis != -1)) {
             throw n.fail("only a softmax over the classes of [batch, classes] outputs is read, not axis " + axis
