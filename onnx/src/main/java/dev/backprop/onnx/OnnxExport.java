@@ -72,16 +72,16 @@ public final class OnnxExport {
         }
 
         /**
-         * Parses {@code 1,28,28} (or {@code 1x28x28}) into dimensions.
+         * Parses {@code 1,28,28} into dimensions.
          *
          * @throws IllegalArgumentException when it is not a list of positive integers
          */
         public static int[] parseShape(String text) {
-            String[] parts = text.trim().split("\\s*[,x]\\s*");
+            String[] parts = text.split(",", -1);
             int[] dims = new int[parts.length];
             try {
                 for (int i = 0; i < parts.length; i++) {
-                    dims[i] = Integer.parseInt(parts[i]);
+                    dims[i] = Integer.parseInt(parts[i].trim());
                     if (dims[i] < 1) {
                         throw new NumberFormatException();
                     }
