@@ -129,32 +129,27 @@ final class NodeView {
 
     /** An INT attribute, or {@code otherwise} when absent. */
     long integer(String name, long otherwise) throws ModelFileException {
-        Onnx.AttributeProto a = attributes.get(name);
-        if (a == null) {
-            return otherwise;
-        }
-        expectType(a, Onnx.AttributeProto.AttributeType.INT);
-        return a.getI();
+        return attribute(name, Onnx.AttributeProto.AttributeType.INT, otherwise, Onnx.AttributeProto::getI);
     }
 
     /** A FLOAT attribute, or {@code otherwise} when absent. */
     float real(String name, float otherwise) throws ModelFileException {
-        Onnx.AttributeProto a = attributes.get(name);
-        if (a == null) {
-            return otherwise;
-        }
-        expectType(a, Onnx.AttributeProto.AttributeType.FLOAT);
-        return a.getF();
+        return attribute(name, Onnx.AttributeProto.AttributeType.FLOAT, otherwise, Onnx.AttributeProto::getF);
     }
 
     /** A STRING attribute, or {@code otherwise} when absent. */
     String string(String name, String otherwise) throws ModelFileException {
+        return attribute(name, Onnx.AttributeProto.AttributeType.STRING, otherwise, a -> a.getS().toStringUtf8());
+    }
+
+    private <T> T attribute(String name, Onnx.AttributeProto.AttributeType type, T otherwise,
+                            java.util.function.Function<Onnx.AttributeProto, T> value) throws ModelFileException {
         Onnx.AttributeProto a = attributes.get(name);
         if (a == null) {
             return otherwise;
         }
-        expectType(a, Onnx.AttributeProto.AttributeType.STRING);
-        return a.getS().toStringUtf8();
+        expectType(a, type);
+        return value.apply(a);
     }
 
     /** An INTS attribute of exactly {@code length} values each in [min, max], or {@code otherwise} when absent. */

@@ -1,14 +1,9 @@
 package dev.backprop.onnx;
 
 import com.google.protobuf.ByteString;
-import dev.backprop.backend.Backend;
-import dev.backprop.backend.BackendOptions;
 import dev.backprop.io.ModelFileException;
 import dev.backprop.nn.LayerSpec;
 import dev.backprop.onnx.proto.Onnx;
-import dev.backprop.runtime.Backends;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -34,21 +29,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Hostile and broken ONNX files: each is refused with a {@link ModelFileException} whose one-line message names the
  * file and the problem, before anything is allocated on the backend.
  */
-class HostileOnnxTest {
-    private static Backend cpu;
+class HostileOnnxTest extends CpuBackendTest {
 
     @TempDir
     Path dir;
 
-    @BeforeAll
-    static void open() {
-        cpu = Backends.create("cpu", BackendOptions.defaults());
-    }
-
-    @AfterAll
-    static void close() {
-        cpu.close();
-    }
 
     /** A valid model: dense 4 -> 3, relu, dense 3 -> 2. */
     static Onnx.ModelProto base() {

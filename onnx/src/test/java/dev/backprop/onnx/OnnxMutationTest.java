@@ -1,13 +1,10 @@
 package dev.backprop.onnx;
 
-import dev.backprop.backend.Backend;
-import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.DType;
 import dev.backprop.io.ModelFileException;
 import dev.backprop.model.SavedModel;
 import dev.backprop.nn.Layer;
 import dev.backprop.nn.Sequential;
-import dev.backprop.runtime.Backends;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * insertions): each one either loads (the damage hit only weights or names) or is refused with a one-line
  * {@link ModelFileException}; no other exception, no error, no stack trace, ever.
  */
-class OnnxMutationTest {
+class OnnxMutationTest extends CpuBackendTest {
     static final int CASES = 600;
 
     @TempDir
@@ -35,33 +32,31 @@ class OnnxMutationTest {
     @Test
     void everyCorruptionLoadsOrIsRefusedWithOneLine() throws Exception {
         Path original = dir.resolve("original.onnx");
-        try (Backend cpu = Backends.create("cpu", BackendOptions.defaults())) {
-            try (Layer model = Sequential.builder(cpu, DType.FLOAT32).seed(5).flatten().dense(12, 8).sigmoid()
-                    .dense(8, 6, false).tanh().dense(6, 5).threshold().dense(5, 3).relu().build()) {
-                OnnxExport.write(model, original, OnnxExport.Options.defaults().withSoftmax(true).withInputShape(3, 4));
-            }
-            byte[] good = Files.readAllBytes(original);
-            Random rng = new Random(2024);
-            int loaded = 0, refused = 0;
-            Path file = dir.resolve("mutant.onnx");
-            for (int i = 0; i < CASES; i++) {
-                byte[] bad = mutate(good, rng);
-                Files.write(file, bad);
-                try (SavedModel.Loaded m = OnnxImport.load(file, cpu)) {
-                    assertTrue(m.model().parameterCount() > 0);
-                    loaded++;
-                } catch (ModelFileException e) {
-                    assertFalse(e.getMessage().contains("\n") || e.getMessage().contains("\r"), e.getMessage());
-                    assertTrue(e.getMessage().startsWith(file + ": "), e.getMessage());
-                    refused++;
-                } catch (Throwable t) {
-                    fail("case " + i + " (" + bad.length + " bytes) threw " + t, t);
-                }
-            }
-            assertEquals(CASES, loaded + refused);
-            assertTrue(refused > CASES / 2, "most corruptions are caught: " + refused + " of " + CASES);
-            System.out.println("ONNX mutations: " + CASES + " cases, " + refused + " refused, " + loaded + " loaded");
+        try (Layer model = Sequential.builder(cpu, DType.FLOAT32).seed(5).flatten().dense(12, 8).sigmoid()
+                .dense(8, 6, false).tanh().dense(6, 5).threshold().dense(5, 3).relu().build()) {
+            OnnxExport.write(model, original, OnnxExport.Options.defaults().withSoftmax(true).withInputShape(3, 4));
         }
+        byte[] good = Files.readAllBytes(original);
+        Random rng = new Random(2024);
+        int loaded = 0, refused = 0;
+        Path file = dir.resolve("mutant.onnx");
+        for (int i = 0; i < CASES; i++) {
+            byte[] bad = mutate(good, rng);
+            Files.write(file, bad);
+            try (SavedModel.Loaded m = OnnxImport.load(file, cpu)) {
+                assertTrue(m.model().parameterCount() > 0);
+                loaded++;
+            } catch (ModelFileException e) {
+                assertFalse(e.getMessage().contains("\n") || e.getMessage().contains("\r"), e.getMessage());
+                assertTrue(e.getMessage().startsWith(file + ": "), e.getMessage());
+                refused++;
+            } catch (Throwable t) {
+                fail("case " + i + " (" + bad.length + " bytes) threw " + t, t);
+            }
+        }
+        assertEquals(CASES, loaded + refused);
+        assertTrue(refused > CASES / 2, "most corruptions are caught: " + refused + " of " + CASES);
+        System.out.println("ONNX mutations: " + CASES + " cases, " + refused + " refused, " + loaded + " loaded");
     }
 
     private static byte[] mutate(byte[] good, Random rng) {

@@ -1,16 +1,12 @@
 package dev.backprop.onnx;
 
 import ai.onnxruntime.OrtException;
-import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
 import dev.backprop.model.Predictor;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
 import dev.backprop.nn.Layer;
 import dev.backprop.nn.Sequential;
-import dev.backprop.runtime.Backends;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,23 +24,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Every exported model runs in ONNX Runtime, and its outputs on the 10,000 Fashion-MNIST test images match
  * Backprop's own within 1e-5 of each example's output scale (the two engines sum the products in different orders).
  */
-class OnnxRuntimeTest {
+class OnnxRuntimeTest extends CpuBackendTest {
     static final double TOLERANCE = 1e-5;
     static final int N = 10_000;
-    private static Backend cpu;
 
     @TempDir
     Path dir;
 
-    @BeforeAll
-    static void open() {
-        cpu = Backends.create("cpu", dev.backprop.backend.BackendOptions.defaults());
-    }
-
-    @AfterAll
-    static void close() {
-        cpu.close();
-    }
 
     @Test
     void theTrainedMlpRunsInOnnxRuntimeAsInBackprop() throws Exception {

@@ -1,16 +1,11 @@
 package dev.backprop.onnx;
 
-import dev.backprop.backend.Backend;
-import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.DType;
 import dev.backprop.data.FashionMnist;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
 import dev.backprop.nn.Layer;
 import dev.backprop.nn.Sequential;
-import dev.backprop.runtime.Backends;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,21 +22,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Export then import gives the same network: the same layers, bit-identical weights and outputs, the same task. */
-class RoundTripTest {
-    private static Backend cpu;
+class RoundTripTest extends CpuBackendTest {
 
     @TempDir
     Path dir;
 
-    @BeforeAll
-    static void open() {
-        cpu = Backends.create("cpu", BackendOptions.defaults());
-    }
-
-    @AfterAll
-    static void close() {
-        cpu.close();
-    }
 
     @Test
     void aSavedModelComesBackBitForBitWithItsTaskAndClassNames() throws IOException {

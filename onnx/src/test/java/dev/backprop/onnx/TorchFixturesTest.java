@@ -2,17 +2,12 @@ package dev.backprop.onnx;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import dev.backprop.backend.Backend;
-import dev.backprop.backend.BackendOptions;
 import dev.backprop.io.ModelFileException;
 import dev.backprop.model.Evaluator;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
 import dev.backprop.nn.LayerSpec;
 import dev.backprop.onnx.proto.Onnx;
-import dev.backprop.runtime.Backends;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -36,21 +31,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * names. The convolutional fixtures are read and written back through every image row of the operator table and
  * checked in ONNX Runtime; Backprop runs them itself once it has the image layers.
  */
-class TorchFixturesTest {
-    private static Backend cpu;
+class TorchFixturesTest extends CpuBackendTest {
 
     @TempDir
     Path dir;
 
-    @BeforeAll
-    static void open() {
-        cpu = Backends.create("cpu", BackendOptions.defaults());
-    }
-
-    @AfterAll
-    static void close() {
-        cpu.close();
-    }
 
     @ParameterizedTest
     @ValueSource(strings = {"torch_mlp.onnx", "torch_mlp_opset9.onnx", "torch_mlp_matmul.onnx"})
@@ -58,11 +43,12 @@ class TorchFixturesTest {
         try (SavedModel.Loaded m = OnnxImport.load(OnnxTesting.fixture(name), cpu)) {
             assertEquals(Task.CLASSIFICATION, m.task());
             assertNull(m.classNames());
-            assertScoresLikePyTorch(name, m);
+            assertScoresLikePyTorch(name, m, 784);
         }
     }
 
-    private static void assertScoresLikePyTorch(String name, SavedModel.Loaded m) throws Exception {
+    /** Accuracy and loss on the test set, and the first logits, against PyTorch's; examples of shape {@code dims}. */
+    private static void assertScoresLikePyTorch(String name, SavedModel.Loaded m, int... dims) throws Exception {
         JsonObject expected = OnnxTesting.manifest(name);
         Evaluator.Evaluation ev = Evaluator.evaluate(m.model(), m.task(), OnnxTesting.testImages(), 1000);
         double torchAccuracy = expected.get("accuracy").getAsDouble();
@@ -71,7 +57,10 @@ class TorchFixturesTest {
         assertEquals(String.format(Locale.ROOT, "%.4f", torchAccuracy),
                 String.format(Locale.ROOT, "%.4f", ev.metric()), "accuracy to 4 decimals");
         assertEquals(expected.get("loss").getAsDouble(), ev.loss(), 1e-4, "mean loss");
-        float[] logits = OnnxTesting.forward(m.model(), cpu, OnnxTesting.images(8), 8, 784);
+        int[] batch = new int[dims.length + 1];
+        batch[0] = 8;
+        System.arraycopy(dims, 0, batch, 1, dims.length);
+        float[] logits = OnnxTesting.forward(m.model(), cpu, OnnxTesting.images(8), batch);
         double rel = OnnxTesting.maxRelative(logits, firstLogits(expected), 10);
         assertTrue(rel <= 1e-5, "logits of the first test images differ from PyTorch's by " + rel);
     }
@@ -144,7 +133,7 @@ class TorchFixturesTest {
         assertTrue(vsTorch <= 1e-5, "ONNX Runtime differs from PyTorch's logits by " + vsTorch);
         if (ImageOperators.buildable(g.spec().layers().get(0))) {
             try (SavedModel.Loaded m = OnnxImport.load(torch, cpu)) {
-                assertScoresLikePyTorch(name, m);
+                assertScoresLikePyTorch(name, m, 1, 28, 28);
             }
         } else {
             ModelFileException e = assertThrows(ModelFileException.class, () -> OnnxImport.load(torch, cpu).close());
