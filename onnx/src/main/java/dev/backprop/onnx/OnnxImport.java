@@ -103,6 +103,10 @@ public final class OnnxImport {
                         + "parameter of the network read (" + shapes.keySet() + ")");
             }
         }
+        if (!g.state().keySet().containsAll(shapes.keySet())) {
+            throw new ModelFileException(file + ": the network read needs parameters " + shapes.keySet()
+                    + ", the file gives " + g.state().keySet());
+        }
         Task task = task(file, g);
         List<String> classNames = classNames(file, g.metadata().get(SavedModel.CLASS_NAMES_KEY));
         Layer model = Layers.create(g.spec(), (name, shape, role, fanIn, fanOut) ->

@@ -35,6 +35,9 @@ final class OnnxReader {
      *                            message
      */
     static Onnx.ModelProto parse(Path path) throws IOException {
+        if (!Files.isRegularFile(path)) {
+            throw new ModelFileException(path + ": " + (Files.exists(path) ? "not a regular file" : "no such file"));
+        }
         long size = Files.size(path);
         if (size > MAX_FILE_BYTES) {
             throw new ModelFileException(path + ": " + size + " bytes is more than an ONNX file can hold (2 GiB); "

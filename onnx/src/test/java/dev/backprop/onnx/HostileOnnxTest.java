@@ -178,6 +178,15 @@ class HostileOnnxTest extends CpuBackendTest {
         assertOneLine(e, file, "3221225472 bytes is more than an ONNX file can hold (2 GiB)");
     }
 
+    @Test
+    void aMissingFileOrADirectoryIsNamed() {
+        Path missing = dir.resolve("missing.onnx");
+        assertOneLine(assertThrows(ModelFileException.class, () -> OnnxImport.load(missing, cpu).close()), missing,
+                "no such file");
+        assertOneLine(assertThrows(ModelFileException.class, () -> OnnxImport.load(dir, cpu).close()), dir,
+                "not a regular file");
+    }
+
     static void assertOneLine(ModelFileException e, Path file, String expected) {
         String m = e.getMessage();
         assertTrue(m.startsWith(file.toString() + ": "), m);
