@@ -25,6 +25,8 @@ final class GraphImporter {
     /** IR versions 3 (the first with opset imports) to 10 (ONNX 1.16). */
     static final int MIN_IR = 3;
     static final int MAX_IR = 10;
+    /** More nodes than a chain of layers Backprop builds has; bounds the objects a small file can make. */
+    static final int MAX_NODES = 10_000;
 
     /**
      * A layer read from one or more nodes.
@@ -80,6 +82,10 @@ final class GraphImporter {
     private OnnxImport.Graph read(Onnx.ModelProto model) throws ModelFileException {
         int opset = opset(model);
         Onnx.GraphProto g = model.getGraph();
+        if (g.getNodeCount() > MAX_NODES) {
+            throw new ModelFileException(file + ": the graph has " + g.getNodeCount() + " nodes; Backprop reads at "
+                    + "most " + MAX_NODES);
+        }
         if (g.getSparseInitializerCount() > 0) {
             throw new ModelFileException(file + ": sparse initializers are not supported");
         }

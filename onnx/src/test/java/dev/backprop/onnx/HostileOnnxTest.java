@@ -144,6 +144,12 @@ class HostileOnnxTest extends CpuBackendTest {
                 }), "has 400000000 elements by its dimensions but its data holds 48 bytes"),
                 Arguments.of("name defined twice", graph(g -> g.setNode(1, g.getNode(1).toBuilder().setOutput(0,
                         "0.weight"))), "'0.weight' is defined twice"),
+                Arguments.of("ten thousand nodes", graph(g -> {
+                    for (int i = 0; i < GraphImporter.MAX_NODES; i++) {
+                        g.addNode(Onnx.NodeProto.newBuilder().setOpType("Identity"));
+                    }
+                    return g;
+                }), "the graph has 10003 nodes; Backprop reads at most 10000"),
                 Arguments.of("two data inputs", graph(g -> g.addInput(g.getInput(0).toBuilder().setName("x2"))),
                         "the graph has 2 data inputs"),
                 Arguments.of("two outputs", graph(g -> g.addOutput(g.getOutput(0))), "the graph has 2 outputs"),
