@@ -112,6 +112,11 @@ final class GraphImporter {
                     + "its chain of layers (" + (layers.isEmpty() ? "no layers were read" : "the chain ends at "
                     + OnnxReader.quote(current)) + ")");
         }
+        return graph(model, inputShape, inputName, out);
+    }
+
+    /** The layers read, with identities where PyTorch's indices skip, as one sequential network. */
+    private OnnxImport.Graph graph(Onnx.ModelProto model, int[] inputShape, String inputName, String out) {
         List<Draft> aligned = TorchNames.align(layers);
         Map<String, HostTensor> state = new LinkedHashMap<>();
         List<LayerSpec> specs = new ArrayList<>();
