@@ -3,11 +3,12 @@ package dev.backprop.onnx;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.backprop.io.ModelFileException;
-import dev.backprop.model.Evaluator;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
 import dev.backprop.nn.LayerSpec;
 import dev.backprop.onnx.proto.Onnx;
+import dev.backprop.train.Evaluation;
+import dev.backprop.train.Evaluator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -50,12 +51,12 @@ class TorchFixturesTest extends CpuBackendTest {
     /** Accuracy and loss on the test set, and the first logits, against PyTorch's; examples of shape {@code dims}. */
     private static void assertScoresLikePyTorch(String name, SavedModel.Loaded m, int... dims) throws Exception {
         JsonObject expected = OnnxTesting.manifest(name);
-        Evaluator.Evaluation ev = Evaluator.evaluate(m.model(), m.task(), OnnxTesting.testImages(), 1000);
+        Evaluation ev = Evaluator.evaluate(m.model(), m.task(), OnnxTesting.testImages(), 1000);
         double torchAccuracy = expected.get("accuracy").getAsDouble();
         System.out.printf(Locale.ROOT, "%s: PyTorch accuracy %.4f loss %.4f, Backprop accuracy %.4f loss %.4f%n", name,
-                torchAccuracy, expected.get("loss").getAsDouble(), ev.metric(), ev.loss());
+                torchAccuracy, expected.get("loss").getAsDouble(), ev.accuracy(), ev.loss());
         assertEquals(String.format(Locale.ROOT, "%.4f", torchAccuracy),
-                String.format(Locale.ROOT, "%.4f", ev.metric()), "accuracy to 4 decimals");
+                String.format(Locale.ROOT, "%.4f", ev.accuracy()), "accuracy to 4 decimals");
         assertEquals(expected.get("loss").getAsDouble(), ev.loss(), 1e-4, "mean loss");
         int[] batch = new int[dims.length + 1];
         batch[0] = 8;
