@@ -2,7 +2,6 @@ package dev.backprop.onnx;
 
 import com.google.protobuf.ByteString;
 import dev.backprop.io.ModelFileException;
-import dev.backprop.nn.LayerSpec;
 import dev.backprop.onnx.proto.Onnx;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,28 +34,13 @@ class HostileOnnxTest extends CpuBackendTest {
     Path dir;
 
 
-    /** A valid model: dense 4 -> 3, relu, dense 3 -> 2. */
-    static Onnx.ModelProto base() {
-        LayerSpec spec = new LayerSpec("sequential", Map.of(), List.of(OperatorTable.dense(4, 3, true),
-                LayerSpec.of("relu", Map.of()), OperatorTable.dense(3, 2, true)));
-        Map<String, HostTensor> state = Map.of("0.weight", filled(3, 4), "0.bias", filled(3),
-                "2.weight", filled(2, 3), "2.bias", filled(2));
-        return OnnxExport.toModel(spec, state, OnnxExport.Options.defaults(), Map.of());
-    }
-
-    static HostTensor filled(int... dims) {
-        float[] d = new float[Arrays.stream(dims).reduce(1, (a, b) -> a * b)];
-        Arrays.fill(d, 0.25f);
-        return new HostTensor(dims, d);
-    }
-
     private static byte[] graph(UnaryOperator<Onnx.GraphProto.Builder> edit) {
-        Onnx.ModelProto m = base();
+        Onnx.ModelProto m = OnnxTesting.small();
         return m.toBuilder().setGraph(edit.apply(m.getGraph().toBuilder())).build().toByteArray();
     }
 
     private static byte[] model(UnaryOperator<Onnx.ModelProto.Builder> edit) {
-        return edit.apply(base().toBuilder()).build().toByteArray();
+        return edit.apply(OnnxTesting.small().toBuilder()).build().toByteArray();
     }
 
     private static Onnx.NodeProto.Builder relu(String in, String out) {
@@ -68,7 +52,7 @@ class HostileOnnxTest extends CpuBackendTest {
     }
 
     static Stream<Arguments> cases() {
-        byte[] good = base().toByteArray();
+        byte[] good = OnnxTesting.small().toByteArray();
         Onnx.TypeProto.Builder deep = Onnx.TypeProto.newBuilder().setTensorType(Onnx.TypeProto.Tensor.newBuilder());
         for (int i = 0; i < 100; i++) {
             deep = Onnx.TypeProto.newBuilder().setSequenceType(Onnx.TypeProto.Sequence.newBuilder().setElemType(deep));

@@ -12,6 +12,8 @@ import dev.backprop.backend.Backend;
 import dev.backprop.data.Dataset;
 import dev.backprop.data.FashionMnist;
 import dev.backprop.nn.Layer;
+import dev.backprop.nn.LayerSpec;
+import dev.backprop.onnx.proto.Onnx;
 import dev.backprop.tensor.Scope;
 import dev.backprop.tensor.Tensor;
 import org.junit.jupiter.api.Assertions;
@@ -21,6 +23,7 @@ import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /** What the ONNX tests share: the fixtures, the Fashion-MNIST test images, ONNX Runtime and Backprop forward passes. */
@@ -30,6 +33,39 @@ final class OnnxTesting {
     private static Dataset test;
 
     private OnnxTesting() {
+    }
+
+    /** A small valid model: {@link #mlpSpec()} with {@link #mlpState()}. */
+    static Onnx.ModelProto small() {
+        return OnnxExport.toModel(mlpSpec(), mlpState(), OnnxExport.Options.defaults(), Map.of());
+    }
+
+    /** Dense 4 -> 3, relu, dense 3 -> 2. */
+    static LayerSpec mlpSpec() {
+        return sequential(OperatorTable.dense(4, 3, true), LayerSpec.of("relu", Map.of()),
+                OperatorTable.dense(3, 2, true));
+    }
+
+    /** {@link #mlpSpec()}'s weights, 0.25 everywhere. */
+    static Map<String, HostTensor> mlpState() {
+        Map<String, HostTensor> state = new java.util.LinkedHashMap<>();
+        state.put("0.weight", filled(3, 4));
+        state.put("0.bias", filled(3));
+        state.put("2.weight", filled(2, 3));
+        state.put("2.bias", filled(2));
+        return state;
+    }
+
+    /** A sequential spec of these layers. */
+    static LayerSpec sequential(LayerSpec... layers) {
+        return new LayerSpec("sequential", Map.of(), List.of(layers));
+    }
+
+    /** A tensor of these dimensions holding 0.25 everywhere. */
+    static HostTensor filled(int... dims) {
+        float[] d = new float[java.util.Arrays.stream(dims).reduce(1, (a, b) -> a * b)];
+        java.util.Arrays.fill(d, 0.25f);
+        return new HostTensor(dims, d);
     }
 
     static Path fixture(String name) {
