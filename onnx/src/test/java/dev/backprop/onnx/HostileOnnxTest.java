@@ -2,6 +2,7 @@ package dev.backprop.onnx;
 
 import com.google.protobuf.ByteString;
 import dev.backprop.io.ModelFileException;
+import dev.backprop.model.SavedModel;
 import dev.backprop.onnx.proto.Onnx;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -166,6 +167,25 @@ class HostileOnnxTest extends CpuBackendTest {
         }
         ModelFileException e = assertThrows(ModelFileException.class, () -> OnnxImport.load(file, cpu).close());
         assertOneLine(e, file, "3221225472 bytes is more than an ONNX file can hold (2 GiB)");
+    }
+
+    @Test
+    void nonFiniteWeightsAreRefusedUnlessAllowed() throws IOException {
+        Path file = dir.resolve("nan.onnx");
+        Files.write(file, graph(g -> {
+            float[] w = new float[12];
+            w[5] = Float.NaN;
+            w[7] = Float.POSITIVE_INFINITY;
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(48).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            b.asFloatBuffer().put(w);
+            weight(g).setRawData(ByteString.copyFrom(b.array()));
+            return g;
+        }));
+        assertOneLine(assertThrows(ModelFileException.class, () -> OnnxImport.load(file, cpu).close()), file,
+                "tensor '0.weight' holds 2 non-finite values (the first, NaN, at element 5): the weights are corrupt");
+        try (SavedModel.Loaded m = ModelFormats.load(file, cpu, true)) {
+            assertTrue(Float.isNaN(m.model().parameters().get("0.weight").value().toFloatArray()[5]));
+        }
     }
 
     @Test
