@@ -32,12 +32,14 @@ bp_build_if_stale "$JAR" benchmarks core backend-cpu backend-opencl backend-cuda
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp "$JAR" "$work/benchmarks.jar"  # a rebuild during the run must not pull classes from under the JVM
+# bp_find_java preloads the JVM's libjsig for every process; only the JVM wants it (others print a warning).
+jsig="${LD_PRELOAD:-}"; unset LD_PRELOAD
 
 backprop() {
   echo "== Backprop: CnnEpochs $epochs $threads"
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of options on purpose
-  "$BP_JAVA" --add-modules jdk.incubator.vector ${JAVA_OPTS:-} -cp "$work/benchmarks.jar" \
-      dev.backprop.benchmarks.CnnEpochs "$epochs" "$threads" 2>&1 | grep -v 'incubator modules' | tee "$work/bp.log"
+  LD_PRELOAD="$jsig" "$BP_JAVA" --add-modules jdk.incubator.vector ${JAVA_OPTS:-} -cp "$work/benchmarks.jar" \
+      dev.backprop.benchmarks.CnnEpochs "$epochs" "$threads" 2>&1 | grep --line-buffered -v 'incubator modules' | tee "$work/bp.log"
 }
 pytorch() {
   echo "== PyTorch: $(basename "$script") adam $epochs $threads"

@@ -125,20 +125,4 @@ final class ArrayRuns {
             ((double[]) a)[i] = v;
         }
     }
-
-    /** {@code Σ a[from .. from+n)} in double (floating types). */
-    static double sum(Object a, int from, int n) {
-        double total = 0;
-        if (a instanceof float[] f) {
-            for (int k = from; k < from + n; k++) {
-                total += f[k];
-            }
-        } else {
-            double[] f = (double[]) a;
-            for (int k = from; k < from + n; k++) {
-                total += f[k];
-            }
-        }
-        return total;
-    }
 }

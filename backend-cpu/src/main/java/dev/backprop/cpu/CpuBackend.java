@@ -70,9 +70,10 @@ public final class CpuBackend extends BaseBackend<Object, CpuBuffer> {
             install(new OpFamilies<>(new CpuTransfers(), gemm, new CpuElementwise(threads, workspaces, kernels.f32()),
                     new CpuReductions(threads, workspaces, kernels.f32()),
                     new CpuSoftmax(threads, workspaces, kernels.f32()), new CpuUpdates(threads, kernels.f32()),
-                    new CpuImages(threads), new CpuNormalization(threads, workspaces, kernels.f32()),
-                    ownConvolution ? new CpuConvolution(threads, workspaces, kernels.gemmF32(), kernels.gemmF64(),
-                            f32Blocking, f64Blocking) : null),
+                    new CpuImages(threads, workspaces, kernels.f32()),
+                    new CpuNormalization(threads, workspaces, kernels.f32()),
+                    ownConvolution ? new CpuConvolution(threads, workspaces, kernels, f32Blocking, f64Blocking)
+                            : null),
                     CpuBackendProvider.device(threadCount, vectorState(kernels)), new Capabilities(true, true, details));
             CpuSmokeTest.run(this);
         } catch (RuntimeException | Error e) {

@@ -37,15 +37,20 @@ final class CpuConvolution implements OpFamilies.Convolution<CpuBuffer> {
     private final CpuWorkspaces workspaces;
     private final Plan<float[]> f32;
     private final Plan<double[]> f64;
+    private final F32Kernels sums32;
+    private final F64Kernels sums64 = new F64Kernels();
 
     /** A dtype's micro-kernel and the depth of its packed blocks. */
     private record Plan<A>(GemmKernel<A> kernel, int kc) {
     }
 
-    CpuConvolution(CpuThreads threads, CpuWorkspaces workspaces, GemmKernel<float[]> f32, GemmKernel<double[]> f64,
-                   CpuGemm.Blocking f32Blocking, CpuGemm.Blocking f64Blocking) {
+    CpuConvolution(CpuThreads threads, CpuWorkspaces workspaces, CpuKernels kernels, CpuGemm.Blocking f32Blocking,
+                   CpuGemm.Blocking f64Blocking) {
         this.threads = threads;
         this.workspaces = workspaces;
+        this.sums32 = kernels.f32();
+        GemmKernel<float[]> f32 = kernels.gemmF32();
+        GemmKernel<double[]> f64 = kernels.gemmF64();
         this.f32 = new Plan<>(f32, f32Blocking.kc());
         this.f64 = new Plan<>(f64, f64Blocking.kc());
     }
@@ -235,7 +240,9 @@ final class CpuConvolution implements OpFamilies.Convolution<CpuBuffer> {
                     for (int o = o0; o < o0 + count; o++) {
                         double sum = 0;
                         for (int img = 0; img < w.n(); img++) {
-                            sum += ArrayRuns.sum(g.dy(), g.dyo() + (img * outs + o) * s, s);
+                            int at = g.dyo() + (img * outs + o) * s;
+                            sum += g.dy() instanceof float[] f ? sums32.sum(f, at, s)
+                                    : sums64.sum((double[]) g.dy(), at, s);
                         }
                         ArrayRuns.set(g.dbias(), g.dbo() + o, sum);
                     }

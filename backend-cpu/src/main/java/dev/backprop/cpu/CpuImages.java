@@ -1,5 +1,6 @@
 package dev.backprop.cpu;
 
+import dev.backprop.backend.DType;
 import dev.backprop.backend.Window2d;
 import dev.backprop.backend.base.OpFamilies;
 
@@ -28,9 +29,13 @@ final class CpuImages implements OpFamilies.Images<CpuBuffer> {
     private static final long PARALLEL_MIN = CpuElementwise.PARALLEL_MIN;
 
     private final CpuThreads threads;
+    private final CpuWorkspaces workspaces;
+    private final F32Kernels f32;
 
-    CpuImages(CpuThreads threads) {
+    CpuImages(CpuThreads threads, CpuWorkspaces workspaces, F32Kernels f32) {
         this.threads = threads;
+        this.workspaces = workspaces;
+        this.f32 = f32;
     }
 
     @Override
@@ -142,15 +147,42 @@ final class CpuImages implements OpFamilies.Images<CpuBuffer> {
     @Override
     public void maxPool2d(Window2d w, CpuBuffer x, long xOffset, CpuBuffer y, long yOffset, CpuBuffer argmax,
                           long argmaxOffset) {
-        PoolTaps taps = PoolTaps.of(w, true);
+        if (x.dtype() == DType.FLOAT32 && w.kernelH() == 2 && w.kernelW() == 2 && w.strideH() == 2
+                && w.strideW() == 2 && w.padH() == 0 && w.padW() == 0 && w.dilationH() == 1 && w.dilationW() == 1
+                && w.width() % 2 == 0) {
+            maxPool2x2(w, x.floats(), (int) xOffset, y.floats(), (int) yOffset, argmax.ints(), (int) argmaxOffset);
+            return;
+        }
+        boolean inside = w.padH() == 0 && w.padW() == 0 && x.dtype() == DType.FLOAT32;
+        PoolTaps taps = inside ? null : PoolTaps.of(w, true);
         int plane = w.height() * w.width(), out = w.outPlane();
         int xo = (int) xOffset, yo = (int) yOffset, ao = (int) argmaxOffset;
         int[] arg = argmax.ints();
-        overPlanes(w, taps.taps().length, p -> {
-            if (x.array() instanceof float[] xs) {
+        overPlanes(w, (long) out * w.kernelH() * w.kernelW(), p -> {
+            if (inside) {
+                PlaneKernels.maxPoolInside(w, x.floats(), xo + p * plane, y.floats(), yo + p * out, arg, ao + p * out);
+            } else if (x.array() instanceof float[] xs) {
                 PlaneKernels.maxPool(taps, xs, xo + p * plane, y.floats(), yo + p * out, arg, ao + p * out);
             } else {
                 PlaneKernels.maxPool(taps, x.doubles(), xo + p * plane, y.doubles(), yo + p * out, arg, ao + p * out);
+            }
+        });
+    }
+
+    /** The 2×2, stride-2 pooling of the reference CNN: one {@link F32Kernels#maxPool2x2} call per plane. */
+    private void maxPool2x2(Window2d w, float[] x, int xo, float[] y, int yo, int[] arg, int ao) {
+        int plane = w.height() * w.width(), out = w.outPlane(), planes = w.n() * w.channels();
+        int scratch = f32.maxPoolScratch(w.width(), w.outH());
+        threads.parallelRange(planes, Math.max(1, PARALLEL_MIN / plane), 1, (p0, count) -> {
+            CpuWorkspaces.Workspace ws = workspaces.acquire();
+            try {
+                float[] h = ws.floats(CpuWorkspaces.ROW_A, scratch);
+                int[] hb = ws.ints(CpuWorkspaces.ROW_B, scratch);
+                for (int p = p0; p < p0 + count; p++) {
+                    f32.maxPool2x2(x, xo + p * plane, w.width(), w.outH(), y, yo + p * out, arg, ao + p * out, h, hb);
+                }
+            } finally {
+                workspaces.release(ws);
             }
         });
     }

@@ -20,7 +20,7 @@ final class CpuWorkspaces implements AutoCloseable {
     /** Rows of broadcast operands and row accumulators. */
     static final int ROW_A = 3;
     static final int ROW_B = 4;
-    /** A convolution's per-image arrays: the padded image (or its im2col matrix), the product, the upstream gradient. */
+    /** A convolution's per-image arrays: its source (padded image or im2col matrix), product, upstream gradient. */
     static final int IMAGE = 5;
     static final int PRODUCT = 6;
     static final int UPSTREAM = 7;

@@ -96,6 +96,19 @@ interface F32Kernels {
      */
     void dropout(int[] words, int wo, int threshold, float[] x, int xo, float scale, float[] y, int yo, int n);
 
+    /**
+     * Max pooling of one plane with a 2×2 window, stride 2 and no padding, {@code width} even: output row
+     * {@code oy} of {@code width / 2} values reads input rows {@code 2oy} and {@code 2oy + 1}; {@code arg} gets the
+     * in-plane index of the first largest tap in row-major tap order, NaN counting as largest. {@code h} and
+     * {@code hb} are scratch of at least {@link #maxPoolScratch} elements.
+     */
+    void maxPool2x2(float[] x, int xo, int width, int outH, float[] y, int yo, int[] arg, int ao, float[] h, int[] hb);
+
+    /** Scratch elements {@link #maxPool2x2} needs for a plane of {@code outH} output rows. */
+    default int maxPoolScratch(int width, int outH) {
+        return 0;
+    }
+
     /** What runs these loops, for capability details. */
     String describe();
 }

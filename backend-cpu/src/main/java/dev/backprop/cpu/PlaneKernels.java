@@ -1,5 +1,7 @@
 package dev.backprop.cpu;
 
+import dev.backprop.backend.Window2d;
+
 /**
  * The pooling loops over one image plane, FLOAT32 and FLOAT64, on the window table of {@link PoolTaps}. Backward
  * loops add into a plane the caller has zeroed and that no other thread writes, in output order, so a result does
@@ -27,6 +29,32 @@ final class PlaneKernels {
             }
             y[yo + q] = max;
             arg[ao + q] = best;
+        }
+    }
+
+    /**
+     * {@link #maxPool} for a window that never reaches into padding (no padding), without the table: the taps'
+     * offsets are computed. Same results, same tie rule; {@code &} and {@code |} keep the comparisons free of
+     * branches, which pooled data (ties, random orders) would mispredict half the time.
+     */
+    static void maxPoolInside(Window2d w, float[] x, int xo, float[] y, int yo, int[] arg, int ao) {
+        int width = w.width(), rowStep = w.dilationH() * width, dw = w.dilationW(), kh = w.kernelH();
+        int kw = w.kernelW(), oh = w.outH(), ow = w.outW(), sh = w.strideH(), sw = w.strideW();
+        for (int oy = 0, q = 0; oy < oh; oy++) {
+            for (int ox = 0, k0 = oy * sh * width; ox < ow; ox++, q++, k0 += sw) {
+                int best = k0;
+                float max = x[xo + k0];
+                for (int i = 0, row = k0; i < kh; i++, row += rowStep) {
+                    for (int j = 0, k = row; j < kw; j++, k += dw) {
+                        float v = x[xo + k];
+                        boolean wins = v > max | v != v & max == max;
+                        max = wins ? v : max;
+                        best = wins ? k : best;
+                    }
+                }
+                y[yo + q] = max;
+                arg[ao + q] = best;
+            }
         }
     }
 

@@ -230,4 +230,34 @@ final class ScalarF32Kernels implements F32Kernels {
                         int n) {
         for (int i = 0; i < n; i++) y[yo + i] = (words[wo + i] >>> 8) >= threshold ? x[xo + i] * scale : 0f;
     }
+
+    /**
+     * The taps compared in row-major order; {@code &} and {@code |} instead of {@code &&} and {@code ||} keep the
+     * comparisons free of branches.
+     */
+    @Override
+    public void maxPool2x2(float[] x, int xo, int width, int outH, float[] y, int yo, int[] arg, int ao, float[] h,
+                           int[] hb) {
+        int ow = width / 2;
+        for (int oy = 0, q = 0; oy < outH; oy++) {
+            for (int ox = 0, k = 2 * oy * width; ox < ow; ox++, q++, k += 2) {
+                int best = k;
+                float max = x[xo + k];
+                float v = x[xo + k + 1];
+                boolean wins = v > max | v != v & max == max;
+                max = wins ? v : max;
+                best = wins ? k + 1 : best;
+                v = x[xo + k + width];
+                wins = v > max | v != v & max == max;
+                max = wins ? v : max;
+                best = wins ? k + width : best;
+                v = x[xo + k + width + 1];
+                wins = v > max | v != v & max == max;
+                max = wins ? v : max;
+                best = wins ? k + width + 1 : best;
+                y[yo + q] = max;
+                arg[ao + q] = best;
+            }
+        }
+    }
 }

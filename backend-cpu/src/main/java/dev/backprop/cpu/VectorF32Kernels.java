@@ -7,6 +7,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -24,6 +25,13 @@ final class VectorF32Kernels implements F32Kernels {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
     /** Integer lanes as many as the float lanes, for dropout's mask words. */
     private static final VectorSpecies<Integer> I = S.withLanes(int.class);
+    /**
+     * The even (odd) elements of two vectors laid end to end: {@code a.rearrange(EVEN).blend(b.rearrange(EVEN),
+     * SECOND)}. One-vector shuffles and a blend, since JDK 17 does not compile the two-vector rearrange to SIMD.
+     */
+    private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(S, i -> 2 * i % L);
+    private static final VectorShuffle<Float> ODD = VectorShuffle.fromOp(S, i -> (2 * i + 1) % L);
+    private static final VectorMask<Float> SECOND = VectorMask.fromLong(S, -1L << (L / 2));
     /** Vectors per block of {@link #sum} before the float partials move to double (16 per accumulator). */
     private static final int SUM_VECTORS = 64;
     /** Elements from which {@link #sum} reads four streams at once ({@link #sumStreams}). */
@@ -294,6 +302,77 @@ final class VectorF32Kernels implements F32Kernels {
             zero.blend(ld(x, xo + i).mul(scale), keep.cast(S)).intoArray(y, yo + i);
         }
         scalar.dropout(words, wo + w, threshold, x, xo + w, scale, y, yo + w, n - w);
+    }
+
+    /**
+     * Two passes over one plane. Across: each pair of neighbours in a row (never split by a row end, the width being
+     * even) gives its first largest and whether the right one won, for the rows read, as one flat run: the pairs of
+     * {@code 2L} inputs are separated by two lane shuffles. Down: row {@code 2oy} of those against row
+     * {@code 2oy + 1}, a vector per output row (lanes past the row's end compute values the next row then
+     * overwrites; the plane's last vector goes through a scratch copy so nothing past the plane is written).
+     * Taking each pair's first largest, then the first largest of the two rows, is the same as comparing the four
+     * taps in row-major order.
+     */
+    @Override
+    public void maxPool2x2(float[] x, int xo, int width, int outH, float[] y, int yo, int[] arg, int ao, float[] h,
+                           int[] hb) {
+        int ow = width / 2, pairs = outH * width;
+        int m = 0;
+        for (; m + L <= pairs; m += L) {
+            FloatVector v0 = ld(x, xo + 2 * m), v1 = ld(x, xo + 2 * m + L);
+            FloatVector even = v0.rearrange(EVEN).blend(v1.rearrange(EVEN), SECOND);
+            FloatVector odd = v0.rearrange(ODD).blend(v1.rearrange(ODD), SECOND);
+            VectorMask<Float> wins = firstLoses(even, odd);
+            even.blend(odd, wins).intoArray(h, m);
+            IntVector.zero(I).blend(1, wins.cast(I)).intoArray(hb, m);
+        }
+        for (; m < pairs; m++) {
+            float a = x[xo + 2 * m], b = x[xo + 2 * m + 1];
+            boolean wins = b > a | b != b & a == a;
+            h[m] = wins ? b : a;
+            hb[m] = wins ? 1 : 0;
+        }
+        int outputs = outH * ow, spill = pairs + 2 * L;
+        IntVector lanes = IntVector.zero(I).addIndex(2);
+        for (int oy = 0; oy < outH; oy++) {
+            int r0 = 2 * oy * ow, r1 = r0 + ow;
+            for (int ox = 0; ox < ow; ox += L) {
+                FloatVector top = ld(h, r0 + ox), bottom = ld(h, r1 + ox);
+                VectorMask<Float> wins = firstLoses(top, bottom);
+                VectorMask<Integer> down = wins.cast(I);
+                IntVector col = IntVector.fromArray(I, hb, r0 + ox).blend(IntVector.fromArray(I, hb, r1 + ox), down);
+                IntVector index = lanes.add(2 * oy * width + 2 * ox).add(col)
+                        .add(IntVector.zero(I).blend(width, down));
+                int q = oy * ow + ox;
+                if (q + L <= outputs) {
+                    top.blend(bottom, wins).intoArray(y, yo + q);
+                    index.intoArray(arg, ao + q);
+                } else {
+                    top.blend(bottom, wins).intoArray(h, spill);
+                    index.intoArray(hb, spill);
+                    System.arraycopy(h, spill, y, yo + q, outputs - q);
+                    System.arraycopy(hb, spill, arg, ao + q, outputs - q);
+                }
+            }
+        }
+    }
+
+    /**
+     * Where {@code later} beats {@code first} under the first-largest rule: larger, or NaN against a number. Built
+     * with comparisons and blends only (a NaN is the value unequal to itself): JDK 17 compiles neither
+     * {@code test(IS_NAN)} nor the logical operations of masks to SIMD.
+     */
+    private static VectorMask<Float> firstLoses(FloatVector first, FloatVector later) {
+        FloatVector zero = FloatVector.zero(S);
+        return zero.blend(1f, later.compare(VectorOperators.GT, first))
+                .blend(1f, later.compare(VectorOperators.NE, later))
+                .blend(0f, first.compare(VectorOperators.NE, first))
+                .compare(VectorOperators.NE, 0f);
+    }
+
+    @Override
+    public int maxPoolScratch(int width, int outH) {
+        return outH * width + 3 * L;
     }
 
     private static FloatVector ld(float[] a, int i) {

@@ -51,8 +51,7 @@ public final class CnnEpochs {
         FashionMnist.Splits data = FashionMnist.load(dir);
         Dataset train = images(data.train()), test = images(data.test());
         try (Backend real = Backends.create(backendName, BackendOptions.of(Map.of("threads", threads)))) {
-            System.out.println("backend: " + real.name() + " on " + real.device().describe() + ", threads="
-                    + threads + ", java=" + System.getProperty("java.version"));
+            System.out.println("backend: " + real.name() + " on " + real.device().describe());
             if (profileSteps > 0) {
                 profile(real, train, profileSteps);
             } else {
