@@ -76,24 +76,12 @@ final class ArrayRuns {
         }
     }
 
-    /** {@link #copyRows} with {@code v} (rounded to the array's type) added to every value (floating types). */
-    static void copyRowsPlus(Object src, int s, int srcPitch, Object dst, int d, int dstPitch, int rows, int width,
-                             double v) {
-        if (src instanceof float[] f) {
-            float[] o = (float[]) dst;
-            float x = (float) v;
-            for (int r = 0; r < rows; r++) {
-                for (int k = 0, from = s + r * srcPitch, to = d + r * dstPitch; k < width; k++) {
-                    o[to + k] = f[from + k] + x;
-                }
-            }
+    /** {@code a[from .. to) = v}, rounded to the array's type (floating types). */
+    static void fill(Object a, int from, int to, double v) {
+        if (a instanceof float[] f) {
+            Arrays.fill(f, from, to, (float) v);
         } else {
-            double[] f = (double[]) src, o = (double[]) dst;
-            for (int r = 0; r < rows; r++) {
-                for (int k = 0, from = s + r * srcPitch, to = d + r * dstPitch; k < width; k++) {
-                    o[to + k] = f[from + k] + v;
-                }
-            }
+            Arrays.fill((double[]) a, from, to, v);
         }
     }
 

@@ -87,19 +87,11 @@ final class ConvLayout {
         }
     }
 
-    /**
-     * A product's rows ({@code rows × positions}, from {@code product}) as the NCHW planes of one image at
-     * {@code y[yo ..]}, the extra columns dropped, plus {@code bias[bo + row]} when {@code bias} is not null.
-     */
-    void emit(Object product, int rows, Object y, int yo, Object bias, int bo) {
+    /** A product's rows ({@code rows × positions}) as the NCHW planes of one image at {@code y[yo ..]}. */
+    void emit(Object product, int rows, Object y, int yo) {
         int s = w.outPlane();
         for (int r = 0; r < rows; r++) {
-            if (bias == null) {
-                ArrayRuns.copyRows(product, r * positions, pitch, y, yo + r * s, w.outW(), w.outH(), w.outW());
-            } else {
-                ArrayRuns.copyRowsPlus(product, r * positions, pitch, y, yo + r * s, w.outW(), w.outH(), w.outW(),
-                        ArrayRuns.get(bias, bo + r));
-            }
+            ArrayRuns.copyRows(product, r * positions, pitch, y, yo + r * s, w.outW(), w.outH(), w.outW());
         }
     }
 

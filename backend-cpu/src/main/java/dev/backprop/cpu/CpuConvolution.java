@@ -20,7 +20,8 @@ import dev.backprop.backend.base.OpFamilies;
  * With {@code P = channels·kernelH·kernelW} and the image's columns {@code Q} ({@link ConvLayout#positions}):
  * <ul>
  *   <li>forward, per image: {@code [O, P]·[P, Q]}, the weights packed once per call and shared, the image's
- *       operand packed from its source ({@link GemmKernel#packRowsAt}), then the NCHW planes and the bias;</li>
+ *       operand packed from its source ({@link GemmKernel#packRowsAt}) and added to the bias, then the NCHW
+ *       planes;</li>
  *   <li>input gradient, per image: {@code [P, O]·[O, Q]} (the weights transposed, packed once) and its adjoint
  *       summed into the image's gradient;</li>
  *   <li>weight gradient, transposed: {@code Σ_img [P, Q]·[Q, O]}, the image's operand read along its rows
@@ -105,13 +106,18 @@ final class CpuConvolution implements OpFamilies.Convolution<CpuBuffer> {
                     A out = kn.scratch(ws, CpuWorkspaces.PRODUCT, outs * l.positions);
                     A edge = kn.edgeScratch(ws);
                     l.fill(x, xo + img * l.imageSize(), src);
+                    if (bias != null) {
+                        for (int o = 0; o < outs; o++) {
+                            ArrayRuns.fill(out, o * l.positions, (o + 1) * l.positions, ArrayRuns.get(bias, bo + o));
+                        }
+                    }
                     for (int pc = 0; pc < p; pc += kc) {
                         int kcq = Math.min(kc, p - pc);
                         kn.packRowsAt(src, l.starts, pc, kcq, 0, l.positions, bp, 0);
-                        tiles(kn, kcq, ap, pc * rowsPad, outs, bp, l.positions, out, 0, l.positions, pc == 0 ? 0 : 1,
-                                edge);
+                        tiles(kn, kcq, ap, pc * rowsPad, outs, bp, l.positions, out, 0, l.positions,
+                                pc == 0 && bias == null ? 0 : 1, edge);
                     }
-                    l.emit(out, outs, y, yo + img * outs * w.outPlane(), bias, bo);
+                    l.emit(out, outs, y, yo + img * outs * w.outPlane());
                 } finally {
                     workspaces.release(ws);
                 }
@@ -221,13 +227,27 @@ final class CpuConvolution implements OpFamilies.Convolution<CpuBuffer> {
 
     /** {@code dweight[o][p] = Σ_g partials[g][p][o]}, in group order. */
     private static void sumTransposed(Object partials, int groups, int p, int outs, Object dw, int dwo) {
+        if (partials instanceof float[] f) {
+            float[] d = (float[]) dw;
+            for (int o = 0; o < outs; o++) {
+                for (int k = 0; k < p; k++) {
+                    float sum = f[k * outs + o];
+                    for (int g = 1; g < groups; g++) {
+                        sum += f[(g * p + k) * outs + o];
+                    }
+                    d[dwo + o * p + k] = sum;
+                }
+            }
+            return;
+        }
+        double[] f = (double[]) partials, d = (double[]) dw;
         for (int o = 0; o < outs; o++) {
             for (int k = 0; k < p; k++) {
-                double sum = 0;
-                for (int g = 0; g < groups; g++) {
-                    sum += ArrayRuns.get(partials, (g * p + k) * outs + o);
+                double sum = f[k * outs + o];
+                for (int g = 1; g < groups; g++) {
+                    sum += f[(g * p + k) * outs + o];
                 }
-                ArrayRuns.set(dw, dwo + o * p + k, sum);
+                d[dwo + o * p + k] = sum;
             }
         }
     }
