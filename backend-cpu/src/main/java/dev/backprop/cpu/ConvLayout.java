@@ -1,5 +1,6 @@
 package dev.backprop.cpu;
 
+import dev.backprop.backend.BinaryOp;
 import dev.backprop.backend.Window2d;
 
 /**
@@ -109,14 +110,20 @@ final class ConvLayout {
     /**
      * The adjoint of {@link #fill}: the operand-shaped gradient {@code cols} ({@code patchSize × positions}) summed
      * into the image's gradient at {@code dx[dxo ..]} (overwritten), through {@code scratch} (a source-sized
-     * array) for the padded layout.
+     * array) for the padded layout, where each row of {@code cols} is one vector addition ({@code f32}'s for
+     * FLOAT32).
      */
-    void adjoint(Object cols, Object scratch, Object dx, int dxo) {
+    void adjoint(Object cols, Object scratch, Object dx, int dxo, F32Kernels f32) {
         int hw = w.height() * w.width();
         if (padded) {
             ArrayRuns.zero(scratch, 0, sourceSize);
             for (int p = 0; p < starts.length; p++) {
-                ArrayRuns.addRun(cols, p * positions, scratch, starts[p], positions);
+                if (cols instanceof float[] c) {
+                    float[] g = (float[]) scratch;
+                    f32.binary(BinaryOp.ADD, g, starts[p], c, p * positions, g, starts[p], positions);
+                } else {
+                    ArrayRuns.addRun(cols, p * positions, scratch, starts[p], positions);
+                }
             }
             for (int c = 0; c < w.channels(); c++) {
                 ArrayRuns.copyRows(scratch, c * plane + w.padH() * padW + w.padW(), padW, dx, dxo + c * hw,

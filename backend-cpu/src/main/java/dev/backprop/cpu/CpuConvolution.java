@@ -38,8 +38,9 @@ final class CpuConvolution implements OpFamilies.Convolution<CpuBuffer> {
     private final CpuWorkspaces workspaces;
     private final Plan<float[]> f32;
     private final Plan<double[]> f64;
-    private final F32Kernels sums32;
-    private final F64Kernels sums64 = new F64Kernels();
+    /** Row sums of the bias gradient and the input gradient's additions. */
+    private final F32Kernels loops32;
+    private final F64Kernels loops64 = new F64Kernels();
 
     /** A dtype's micro-kernel and the depth of its packed blocks. */
     private record Plan<A>(GemmKernel<A> kernel, int kc) {
@@ -49,7 +50,7 @@ final class CpuConvolution implements OpFamilies.Convolution<CpuBuffer> {
                    CpuGemm.Blocking f64Blocking) {
         this.threads = threads;
         this.workspaces = workspaces;
-        this.sums32 = kernels.f32();
+        this.loops32 = kernels.f32();
         GemmKernel<float[]> f32 = kernels.gemmF32();
         GemmKernel<double[]> f64 = kernels.gemmF64();
         this.f32 = new Plan<>(f32, f32Blocking.kc());
@@ -171,7 +172,7 @@ final class CpuConvolution implements OpFamilies.Convolution<CpuBuffer> {
             return;
         }
         ConvLayout l = new ConvLayout(w);
-        Backward<A> b = new Backward<>(kn, l, outs, depth(plan.kc(), outs), depth(plan.kc(), l.positions),
+        Backward<A> b = new Backward<>(kn, loops32, l, outs, depth(plan.kc(), outs), depth(plan.kc(), l.positions),
                 g.dweight() == null ? l.images : groups(l.images, outs * p), (A) g.dy(), g.dyo());
         CpuWorkspaces.Workspace shared = workspaces.acquire();
         try {
@@ -261,8 +262,8 @@ final class CpuConvolution implements OpFamilies.Convolution<CpuBuffer> {
                         double sum = 0;
                         for (int img = 0; img < w.n(); img++) {
                             int at = g.dyo() + (img * outs + o) * s;
-                            sum += g.dy() instanceof float[] f ? sums32.sum(f, at, s)
-                                    : sums64.sum((double[]) g.dy(), at, s);
+                            sum += g.dy() instanceof float[] f ? loops32.sum(f, at, s)
+                                    : loops64.sum((double[]) g.dy(), at, s);
                         }
                         ArrayRuns.set(g.dbias(), g.dbo() + o, sum);
                     }
@@ -278,13 +279,16 @@ final class CpuConvolution implements OpFamilies.Convolution<CpuBuffer> {
      */
     private static final class Backward<A> {
         final GemmKernel<A> kn;
+        final F32Kernels loops32;
         final ConvLayout l;
         final int outs, kcOut, kcPos, groups, patchPad;
         final A dy;
         final int dyo;
 
-        Backward(GemmKernel<A> kn, ConvLayout l, int outs, int kcOut, int kcPos, int groups, A dy, int dyo) {
+        Backward(GemmKernel<A> kn, F32Kernels loops32, ConvLayout l, int outs, int kcOut, int kcPos, int groups, A dy,
+                 int dyo) {
             this.kn = kn;
+            this.loops32 = loops32;
             this.l = l;
             this.outs = outs;
             this.kcOut = kcOut;
@@ -340,7 +344,7 @@ final class CpuConvolution implements OpFamilies.Convolution<CpuBuffer> {
                 tiles(kn, kcq, weightsT, pc * patchPad, p, bp, l.positions, cols, 0, l.positions, pc == 0 ? 0 : 1,
                         edge);
             }
-            l.adjoint(cols, kn.scratch(ws, CpuWorkspaces.IMAGE, l.sourceSize), dx, dxo);
+            l.adjoint(cols, kn.scratch(ws, CpuWorkspaces.IMAGE, l.sourceSize), dx, dxo, loops32);
         }
     }
 }

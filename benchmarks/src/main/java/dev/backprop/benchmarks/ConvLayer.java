@@ -93,4 +93,47 @@ public record ConvLayer(String name, Window2d window, int outs, boolean inputGra
             }
         }
     }
+
+    /**
+     * The GEMMs of the SPI's default convolution for this layer without its im2col and layout copies, on seeded
+     * operands: forward {@code [O, P]·[P, Q]}; backward {@code [O, Q]·[Q, P]ᵀ} (weight gradient) and, when the
+     * layer computes it, {@code [P, O]ᵀ·[O, Q]} (input gradient), with {@code Q = n·outH·outW}.
+     */
+    public final class Products implements AutoCloseable {
+        private final Backend be;
+        private final Buffer weight, cols, out, dweight;
+
+        public Products(Backend be, long seed) {
+            this.be = be;
+            long p = window.patchSize(), q = window.columns();
+            weight = BenchData.uploadRandom(be, outs * p, seed);
+            cols = BenchData.uploadRandom(be, p * q, seed + 1);
+            out = BenchData.uploadRandom(be, outs * q, seed + 2);
+            dweight = be.allocate(dev.backprop.backend.DType.FLOAT32, outs * p);
+        }
+
+        /** The forward product and a wait. */
+        public void forward() {
+            int p = window.patchSize(), q = window.columns();
+            be.gemm(false, false, outs, q, p, 1, weight, 0, p, cols, 0, q, 0, out, 0, q, 1, 0, 0, 0);
+            be.synchronize();
+        }
+
+        /** The backward products and a wait. */
+        public void backward() {
+            int p = window.patchSize(), q = window.columns();
+            be.gemm(false, true, outs, p, q, 1, out, 0, q, cols, 0, q, 0, dweight, 0, p, 1, 0, 0, 0);
+            if (inputGradient) {
+                be.gemm(true, false, p, q, outs, 1, weight, 0, p, out, 0, q, 0, cols, 0, q, 1, 0, 0, 0);
+            }
+            be.synchronize();
+        }
+
+        @Override
+        public void close() {
+            for (Buffer b : new Buffer[] {weight, cols, out, dweight}) {
+                be.release(b);
+            }
+        }
+    }
 }
