@@ -3,7 +3,6 @@ package dev.backprop.nn;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
 
-import java.io.Serializable;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
@@ -20,7 +19,7 @@ import java.util.stream.Collectors;
  * @param init       the initializer of fresh weights
  * @param seed       the seed the weights are drawn from
  */
-public record Mlp(int[] sizes, Activation.Kind activation, Init init, long seed) implements Serializable {
+public record Mlp(int[] sizes, Activation.Kind activation, Init init, long seed) implements Architecture {
     /** The activations offered between the layers, by name. */
     public static final String HIDDEN_ACTIVATIONS = "relu, sigmoid or tanh";
 
@@ -50,6 +49,7 @@ public record Mlp(int[] sizes, Activation.Kind activation, Init init, long seed)
     }
 
     /** The network on {@code backend} with FLOAT32 parameters drawn from the seed. */
+    @Override
     public Sequential build(Backend backend) {
         Sequential.Builder b = Sequential.builder(backend, DType.FLOAT32).seed(seed).init(init);
         for (int i = 0; i + 1 < sizes.length; i++) {
@@ -61,7 +61,19 @@ public record Mlp(int[] sizes, Activation.Kind activation, Init init, long seed)
         return b.build();
     }
 
+    /** {@code [sizes[0]]}: flat feature vectors. */
+    @Override
+    public int[] inputShape() {
+        return new int[] {sizes[0]};
+    }
+
+    @Override
+    public int outputs() {
+        return sizes[sizes.length - 1];
+    }
+
     /** {@code 784-256-128-10 relu}. */
+    @Override
     public String describe() {
         return Arrays.stream(sizes).mapToObj(Integer::toString).collect(Collectors.joining("-")) + " "
                 + activation.typeName();

@@ -226,7 +226,7 @@ public final class Sequential implements Layer {
          * (so two dropout layers draw different masks, and the same model draws the same ones).
          */
         public Builder dropout(double p) {
-            return add(new Dropout(p, seed * 0x9E3779B97F4A7C15L + layers.size() + 1));
+            return add(new Dropout(p, Dropout.streamSeed(seed, layers.size())));
         }
 
         private Random rng() {
