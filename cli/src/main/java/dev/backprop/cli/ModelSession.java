@@ -80,7 +80,7 @@ final class ModelSession implements AutoCloseable {
         if (recorded) {
             SavedModel.Loaded loaded = SavedModel.load(file, backend, allowNonFinite);
             String own = Layers.describe(loaded.model().spec());
-            if (arch.given() && !arch.forStateDict(shapes).describe().equals(own)) {
+            if (arch.given() && !arch.forStateDict(shapes).spec().equals(loaded.model().spec())) {
                 loaded.close();
                 throw new IllegalArgumentException(file + " records its network (" + own + "), which is not the one "
                         + "the architecture options name; leave --arch, --layers and --activation out");

@@ -115,7 +115,7 @@ record TrainingSetup(Layer model, Optimizer optimizer, Trainer trainer, String d
         }
         if (file != null && cmd.modelOptions.given()) {
             Architecture named = cmd.modelOptions.architecture(exampleShape, outputs, cmd.seed);
-            if (!Layers.describe(spec).equals(named.describe())) {
+            if (!named.spec().equals(spec)) {
                 throw new IllegalArgumentException(architectureOptions(cmd) + " differs from the model in " + file
                         + " (" + description + "); leave " + (architectureOptions(cmd).contains(" ") ? "them" : "it")
                         + " out to use the file's");

@@ -9,6 +9,9 @@ import java.io.Serializable;
  * builds from its options and each Spark rank builds from the same description. Immutable and serializable.
  */
 public sealed interface Architecture extends Serializable permits Mlp, Cnn {
+    /** The network's layers, without weights (what {@link #build} builds). */
+    LayerSpec spec();
+
     /** The network on {@code backend} with FLOAT32 parameters drawn from the architecture's seed. */
     Sequential build(Backend backend);
 

@@ -41,7 +41,7 @@ public record Cnn(int channels, int height, int width, int outputs, Init init, l
         return new Cnn(1, 28, 28, 10, init, seed);
     }
 
-    /** The network's layers, without weights. */
+    @Override
     public LayerSpec spec() {
         int[] k3 = {3, 3}, two = {2, 2}, one = {1, 1}, none = {0, 0};
         LayerSpec relu = LayerSpec.of("relu", Map.of());

@@ -29,12 +29,12 @@ public final class ModeSwitch implements AutoCloseable {
         return s;
     }
 
+    /** Remembers {@code l}'s mode, then its children's: restored in this order, a child's own mode wins. */
     private void remember(Layer l) {
+        layers.add(l);
+        modes.add(l.isTraining());
         if (l instanceof Sequential s) {
             s.layers().forEach(this::remember);
-        } else {
-            layers.add(l);
-            modes.add(l.isTraining());
         }
     }
 
