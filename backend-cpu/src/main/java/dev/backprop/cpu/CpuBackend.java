@@ -5,7 +5,6 @@ import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.Capabilities;
 import dev.backprop.backend.base.BaseBackend;
 import dev.backprop.backend.base.OpFamilies;
-import dev.backprop.backend.base.PendingImages;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -13,8 +12,9 @@ import java.util.Map;
 /**
  * The plain-Java backend: buffers are heap arrays ({@link CpuMemory}, {@link CpuBuffer}), ops run on a fixed pool of
  * daemon threads ({@link CpuThreads}) through one class per op family ({@link CpuTransfers}, {@link CpuGemm},
- * {@link CpuElementwise}, {@link CpuReductions}, {@link CpuSoftmax}, {@link CpuUpdates}), whose inner loops are
- * either the Vector API kernels or the scalar ones ({@link CpuKernels}, chosen once by {@link CpuVectorApi}).
+ * {@link CpuElementwise}, {@link CpuReductions}, {@link CpuSoftmax}, {@link CpuUpdates}, {@link CpuImages},
+ * {@link CpuNormalization}), whose inner loops are either the Vector API kernels or the scalar ones
+ * ({@link CpuKernels}, chosen once by {@link CpuVectorApi}).
  *
  * <h2>Options</h2> (explicit map, else system property {@code backprop.cpu.<key>})
  * <ul>
@@ -65,7 +65,7 @@ public final class CpuBackend extends BaseBackend<Object, CpuBuffer> {
             install(new OpFamilies<>(new CpuTransfers(), gemm, new CpuElementwise(threads, workspaces, kernels.f32()),
                     new CpuReductions(threads, workspaces, kernels.f32()),
                     new CpuSoftmax(threads, workspaces, kernels.f32()), new CpuUpdates(threads, kernels.f32()),
-                    new PendingImages<>("cpu"), new PendingImages<>("cpu"), null),
+                    new CpuImages(threads), new CpuNormalization(threads, workspaces, kernels.f32()), null),
                     CpuBackendProvider.device(threadCount, vectorState(kernels)), new Capabilities(true, true, details));
             CpuSmokeTest.run(this);
         } catch (RuntimeException | Error e) {

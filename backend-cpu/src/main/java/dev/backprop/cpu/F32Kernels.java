@@ -78,6 +78,24 @@ interface F32Kernels {
     void adamUpdate(int n, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, float decay,
               float l2, float beta1, float c1, float beta2, float c2, float stepSize, float vScale, float eps);
 
+    /** {@code Σ (x[i] - shift)²}, differences and squares in float, partial sums moved to double as {@link #sum}. */
+    double sumSquaredDeviations(float[] x, int xo, int n, float shift);
+
+    /** {@code Σ g[i]·(x[i] - shift)}, summed as {@link #sumSquaredDeviations}. */
+    double sumProductDeviations(float[] g, int go, float[] x, int xo, int n, float shift);
+
+    /** {@code y[i] = a·x[i] + b}; y may be the same range as x. */
+    void scaleShift(float[] x, int xo, float a, float b, float[] y, int yo, int n);
+
+    /** {@code y[i] = a·u[i] + b·v[i] + c}; y may be the same range as u or v. */
+    void combine(float[] u, int uo, float a, float[] v, int vo, float b, float c, float[] y, int yo, int n);
+
+    /**
+     * Dropout on a drawn mask: {@code y[i] = (words[wo + i] >>> 8) >= threshold ? x[i]·scale : 0}, the product
+     * rounded once (see {@link dev.backprop.backend.Backend#dropout}); y may be the same range as x.
+     */
+    void dropout(int[] words, int wo, int threshold, float[] x, int xo, float scale, float[] y, int yo, int n);
+
     /** What runs these loops, for capability details. */
     String describe();
 }

@@ -4,6 +4,8 @@ import dev.backprop.backend.BinaryOp;
 import dev.backprop.backend.UnaryOp;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -20,6 +22,8 @@ final class VectorF32Kernels implements F32Kernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    /** Integer lanes as many as the float lanes, for dropout's mask words. */
+    private static final VectorSpecies<Integer> I = S.withLanes(int.class);
     /** Vectors per block of {@link #sum} before the float partials move to double (16 per accumulator). */
     private static final int SUM_VECTORS = 64;
     /** Elements from which {@link #sum} reads four streams at once ({@link #sumStreams}). */
@@ -210,6 +214,86 @@ final class VectorF32Kernels implements F32Kernels {
         }
         scalar.adamUpdate(n - w, p, po + w, g, go + w, m, mo + w, v, vo + w, decay, l2, beta1, c1, beta2, c2, stepSize,
                 vScale, eps);
+    }
+
+    /**
+     * Batch norm's second pass over one run of a channel: two float accumulators of at most 16 vectors each per
+     * block, widened into double lanes as in {@link #sum}.
+     */
+    @Override
+    public double sumSquaredDeviations(float[] x, int xo, int n, float shift) {
+        DoubleVector t0 = DoubleVector.zero(D), t1 = t0;
+        int i = 0;
+        for (int block = 32 * L; i + block <= n; i += block) {
+            FloatVector s0 = FloatVector.zero(S), s1 = s0;
+            for (int j = xo + i, end = j + block; j < end; j += 2 * L) {
+                FloatVector d0 = ld(x, j).sub(shift), d1 = ld(x, j + L).sub(shift);
+                s0 = d0.fma(d0, s0);
+                s1 = d1.fma(d1, s1);
+            }
+            FloatVector s = s0.add(s1);
+            t0 = t0.add((DoubleVector) s.convertShape(VectorOperators.F2D, D, 0));
+            t1 = t1.add((DoubleVector) s.convertShape(VectorOperators.F2D, D, 1));
+        }
+        for (; i + L <= n; i += L) {
+            FloatVector d = ld(x, xo + i).sub(shift), s = d.mul(d);
+            t0 = t0.add((DoubleVector) s.convertShape(VectorOperators.F2D, D, 0));
+            t1 = t1.add((DoubleVector) s.convertShape(VectorOperators.F2D, D, 1));
+        }
+        return t0.add(t1).reduceLanes(VectorOperators.ADD) + scalar.sumSquaredDeviations(x, xo + i, n - i, shift);
+    }
+
+    @Override
+    public double sumProductDeviations(float[] g, int go, float[] x, int xo, int n, float shift) {
+        DoubleVector t0 = DoubleVector.zero(D), t1 = t0;
+        int i = 0;
+        for (int block = 32 * L; i + block <= n; i += block) {
+            FloatVector s0 = FloatVector.zero(S), s1 = s0;
+            for (int j = 0; j < block; j += 2 * L) {
+                s0 = ld(g, go + i + j).fma(ld(x, xo + i + j).sub(shift), s0);
+                s1 = ld(g, go + i + j + L).fma(ld(x, xo + i + j + L).sub(shift), s1);
+            }
+            FloatVector s = s0.add(s1);
+            t0 = t0.add((DoubleVector) s.convertShape(VectorOperators.F2D, D, 0));
+            t1 = t1.add((DoubleVector) s.convertShape(VectorOperators.F2D, D, 1));
+        }
+        for (; i + L <= n; i += L) {
+            FloatVector s = ld(g, go + i).mul(ld(x, xo + i).sub(shift));
+            t0 = t0.add((DoubleVector) s.convertShape(VectorOperators.F2D, D, 0));
+            t1 = t1.add((DoubleVector) s.convertShape(VectorOperators.F2D, D, 1));
+        }
+        return t0.add(t1).reduceLanes(VectorOperators.ADD)
+                + scalar.sumProductDeviations(g, go + i, x, xo + i, n - i, shift);
+    }
+
+    @Override
+    public void scaleShift(float[] x, int xo, float a, float b, float[] y, int yo, int n) {
+        int w = S.loopBound(n);
+        for (int i = 0; i < w; i += L) ld(x, xo + i).mul(a).add(b).intoArray(y, yo + i);
+        scalar.scaleShift(x, xo + w, a, b, y, yo + w, n - w);
+    }
+
+    @Override
+    public void combine(float[] u, int uo, float a, float[] v, int vo, float b, float c, float[] y, int yo, int n) {
+        int w = S.loopBound(n);
+        for (int i = 0; i < w; i += L) {
+            ld(u, uo + i).mul(a).add(ld(v, vo + i).mul(b)).add(c).intoArray(y, yo + i);
+        }
+        scalar.combine(u, uo + w, a, v, vo + w, b, c, y, yo + w, n - w);
+    }
+
+    /** The keep test in integer lanes (as wide as the float lanes), then one rounded multiply and a blend. */
+    @Override
+    public void dropout(int[] words, int wo, int threshold, float[] x, int xo, float scale, float[] y, int yo,
+                        int n) {
+        int w = S.loopBound(n);
+        FloatVector zero = FloatVector.zero(S);
+        for (int i = 0; i < w; i += L) {
+            VectorMask<Integer> keep = IntVector.fromArray(I, words, wo + i).lanewise(VectorOperators.LSHR, 8)
+                    .compare(VectorOperators.GE, threshold);
+            zero.blend(ld(x, xo + i).mul(scale), keep.cast(S)).intoArray(y, yo + i);
+        }
+        scalar.dropout(words, wo + w, threshold, x, xo + w, scale, y, yo + w, n - w);
     }
 
     private static FloatVector ld(float[] a, int i) {
