@@ -97,13 +97,12 @@ class ArchitectureOptions {
             features = Math.multiplyExact(features, d);
         }
         if (cnn()) {
-            int[] image;
             try {
-                image = InputShape.image(exampleShape);
+                int[] image = InputShape.image(exampleShape);
+                return new Cnn(image[0], image[1], image[2], outputs, init, seed);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("--arch cnn: " + e.getMessage(), e);
             }
-            return new Cnn(image[0], image[1], image[2], outputs, init, seed);
         }
         return new Mlp(sizes(features, outputs), activationKind(), init, seed);
     }
