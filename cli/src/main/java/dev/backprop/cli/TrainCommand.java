@@ -34,7 +34,8 @@ import java.util.function.Function;
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Trains a network and saves it. Default: Fashion-MNIST, 784-256-128-10 ReLU, softmax "
-                + "cross-entropy, SGD lr 0.1, batch 128, 10 epochs, seed 0, best available backend.",
+                + "cross-entropy, SGD lr 0.1, batch 128, 10 epochs, seed 0, best available backend; --arch cnn "
+                + "trains the CNN of PyTorch's reference cnn_fashion.py instead.",
                 "Epoch time = shuffle + batch gather + forward + loss + backward + step, ended by a host sync "
                         + "(data loading and evaluation excluded); the summary gives the median over epochs 2..N."})
 public final class TrainCommand implements Callable<Integer> {

@@ -4,6 +4,11 @@ import dev.backprop.autograd.Variable;
 import dev.backprop.backend.DType;
 import dev.backprop.data.Dataset;
 import dev.backprop.model.InputShape;
+import dev.backprop.model.Predictor;
+import dev.backprop.model.Task;
+import dev.backprop.tensor.ShapeMismatchException;
+import dev.backprop.tensor.Tensor;
+import dev.backprop.train.Evaluator;
 import dev.backprop.reference.ReferenceBackend;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -82,6 +87,52 @@ class ArchitectureTest {
         assertEquals(List.of("1.num_batches_tracked", "6.num_batches_tracked"), Layers.counterNames(odd));
         assertEquals(List.of("0.weight", "1.weight", "1.bias", "5.weight", "6.weight", "6.bias"),
                 List.copyOf(Layers.parameterShapes(odd).keySet()));
+    }
+
+    /**
+     * The shapes reach the layers as the network needs them, and when they do not the message names both: flat rows
+     * into a convolution, images into a dense layer, a wrong channel count, a wrong example shape.
+     */
+    @Test
+    void shapesThatDoNotFitAreNamedWhereverTheyComeFrom() {
+        Cnn cnn = Cnn.fashionMnist(Init.PYTORCH_DEFAULT, 0);
+        float[] rows = new float[2 * 784];
+        try (Sequential m = cnn.build(be)) {
+            ShapeMismatchException flat = assertThrows(ShapeMismatchException.class,
+                    () -> new Predictor(m, Task.CLASSIFICATION, 10).predict(rows, 2));
+            assertEquals("Conv2d(1->32, k=3, padding=1x1): input [2, 784] is not an NCHW batch [N, 1, H, W] (reshape "
+                    + "flat images to [N, C, H, W] first)", flat.getMessage());
+            assertEquals(20, new Predictor(m, Task.CLASSIFICATION, 10, new int[] {1, 28, 28}).predict(rows, 2).length);
+            IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
+                    () -> new Predictor(m, Task.CLASSIFICATION, 10, new int[] {1, 28, 27}).predict(rows, 2));
+            assertEquals("predict: the model takes examples of shape [1, 28, 27], but the rows hold 784 values",
+                    shape.getMessage());
+            Dataset threeChannels = Dataset.classification(new float[4 * 3 * 28 * 28], new int[] {3, 28, 28},
+                    new int[4], 10, null);
+            ShapeMismatchException channels = assertThrows(ShapeMismatchException.class,
+                    () -> Evaluator.evaluate(m, Task.CLASSIFICATION, threeChannels, 4));
+            assertEquals("Conv2d(1->32, k=3, padding=1x1): input [4, 3, 28, 28] has 3 channels, expected 1",
+                    channels.getMessage());
+        }
+        Mlp mlp = new Mlp(new int[] {784, 10}, Activation.Kind.RELU, Init.PYTORCH_DEFAULT, 0);
+        try (Sequential m = mlp.build(be)) {
+            Dataset images = Dataset.classification(new float[4 * 784], new int[] {1, 28, 28}, new int[4], 10, null);
+            ShapeMismatchException e = assertThrows(ShapeMismatchException.class,
+                    () -> Evaluator.evaluate(m, Task.CLASSIFICATION, images, 4));
+            assertTrue(e.getMessage().contains("[4, 1, 28, 28]") && e.getMessage().contains("flatten"),
+                    e.getMessage());
+        }
+    }
+
+    /** Flatten of a contiguous NCHW batch is a view of the same buffer, not a copy. */
+    @Test
+    void flatteningImagesIsAView() {
+        try (Tensor x = Tensor.zeros(be, DType.FLOAT32, 2, 3, 4, 4)) {
+            Variable y = new Flatten().forward(Variable.constant(x));
+            assertArrayEquals(new int[] {2, 48}, y.shape().dims());
+            assertSame(x.buffer(), y.value().buffer(), "the same device buffer");
+            assertEquals(x.offset(), y.value().offset());
+        }
     }
 
     @Test

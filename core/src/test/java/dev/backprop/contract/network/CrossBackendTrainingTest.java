@@ -98,7 +98,8 @@ public abstract class CrossBackendTrainingTest {
     /**
      * 50 Adam steps of a CNN with BatchNorm2d, BatchNorm1d and two dropouts (host-side initialization, shuffling and
      * Philox masks): the candidate and {@code cpu} in FLOAT32 and the reference in FLOAT64 agree step by step and in
-     * the final weights and batch-norm buffers; the losses must also fall, so the runs are not trivially equal.
+     * the final weights and batch-norm buffers; the losses must also fall (by 30% from the first ten steps to the last
+     * ten, single steps being noisy with batches of 8 and dropout), so the runs are not trivially equal.
      */
     @Test
     void cnnWithBatchNormAndDropoutAgreesWithCpuAndTheFloat64Reference() {
@@ -117,8 +118,11 @@ public abstract class CrossBackendTrainingTest {
         try (Backend be = new dev.backprop.reference.ReferenceBackend()) {
             exact = trainCnn(be, DType.FLOAT64, data);
         }
-        assertTrue(exact.losses.get(CNN_STEPS - 1) < 0.5 * exact.losses.get(0), "the CNN learned something: "
-                + exact.losses.get(0) + " -> " + exact.losses.get(CNN_STEPS - 1));
+        double first = exact.losses.subList(0, 10).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        double last = exact.losses.subList(CNN_STEPS - 10, CNN_STEPS).stream().mapToDouble(Double::doubleValue)
+                .average().orElseThrow();
+        assertTrue(last < 0.7 * first, "the CNN learned something: mean loss of the first 10 steps " + first
+                + ", of the last 10 " + last);
         agree(CNN_STEPS, "float64 reference", exact, name, other);
         agree(CNN_STEPS, "float64 reference", exact, "cpu", cpu);
         agree(CNN_STEPS, "cpu", cpu, name, other);
