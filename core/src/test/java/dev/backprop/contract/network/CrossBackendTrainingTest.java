@@ -158,10 +158,12 @@ public abstract class CrossBackendTrainingTest {
     private static void agree(int steps, String aName, Run a, String bName, Run b) {
         assertEquals(steps, a.losses.size(), "steps on " + aName);
         assertEquals(steps, b.losses.size(), "steps on " + bName);
+        double worstLoss = 0, worstWeight = 0;
         for (int i = 0; i < steps; i++) {
             double x = a.losses.get(i), y = b.losses.get(i);
             assertTrue(Math.abs(x - y) <= 1e-3 * Math.abs(x), "step " + (i + 1) + ": loss " + aName + " " + x + ", "
                     + bName + " " + y);
+            worstLoss = Math.max(worstLoss, Math.abs(x - y) / Math.abs(x));
         }
         assertEquals(a.weights.keySet(), b.weights.keySet());
         for (String param : a.weights.keySet()) {
@@ -173,7 +175,11 @@ public abstract class CrossBackendTrainingTest {
             }
             assertTrue(Math.sqrt(diff) <= 1e-3 * Math.sqrt(norm), param + ": |" + aName + " - " + bName + "| = "
                     + Math.sqrt(diff) + ", |" + aName + "| = " + Math.sqrt(norm));
+            worstWeight = Math.max(worstWeight, Math.sqrt(diff) / Math.sqrt(norm));
         }
+        System.out.printf(java.util.Locale.ROOT, "CNN %d steps, %s against %s: largest loss difference %.2e "
+                + "(relative), largest tensor difference %.2e (of its norm)%n", steps, bName, aName, worstLoss,
+                worstWeight);
     }
 
     private static Run trainCnn(Backend be, DType dt, Dataset data) {

@@ -81,7 +81,7 @@ class ImageRanksTest {
             Files.write(file, once);
             try (Layer m = ModelFile.load(file, be)) {
                 assertEquals(15, m.counters().get("1.num_batches_tracked")[0], "rank 0's 3 epochs of 5 steps");
-                assertEquals(15, m.counters().get("6.num_batches_tracked")[0]);
+                assertEquals(15, m.counters().get("7.num_batches_tracked")[0]);
                 float[] mean = m.buffers().get("1.running_mean").toFloatArray();
                 assertFalse(java.util.Arrays.equals(new float[4], mean), "rank 0's running statistics are saved");
             }
