@@ -61,4 +61,84 @@ final class ArrayRuns {
             }
         }
     }
+
+    /**
+     * {@code rows} runs of {@code width} elements from {@code src} (rows {@code srcPitch} apart) to {@code dst} (rows
+     * {@code dstPitch} apart): a plane between a padded layout and a dense one.
+     */
+    static void copyRows(Object src, int s, int srcPitch, Object dst, int d, int dstPitch, int rows, int width) {
+        if (srcPitch == width && dstPitch == width) {
+            System.arraycopy(src, s, dst, d, rows * width);
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(src, s + r * srcPitch, dst, d + r * dstPitch, width);
+        }
+    }
+
+    /** {@link #copyRows} with {@code v} (rounded to the array's type) added to every value (floating types). */
+    static void copyRowsPlus(Object src, int s, int srcPitch, Object dst, int d, int dstPitch, int rows, int width,
+                             double v) {
+        if (src instanceof float[] f) {
+            float[] o = (float[]) dst;
+            float x = (float) v;
+            for (int r = 0; r < rows; r++) {
+                for (int k = 0, from = s + r * srcPitch, to = d + r * dstPitch; k < width; k++) {
+                    o[to + k] = f[from + k] + x;
+                }
+            }
+        } else {
+            double[] f = (double[]) src, o = (double[]) dst;
+            for (int r = 0; r < rows; r++) {
+                for (int k = 0, from = s + r * srcPitch, to = d + r * dstPitch; k < width; k++) {
+                    o[to + k] = f[from + k] + v;
+                }
+            }
+        }
+    }
+
+    /** {@code dst[d + k] += src[s + k]} for {@code k < n} (floating types). */
+    static void addRun(Object src, int s, Object dst, int d, int n) {
+        if (src instanceof float[] f) {
+            float[] o = (float[]) dst;
+            for (int k = 0; k < n; k++) {
+                o[d + k] += f[s + k];
+            }
+        } else {
+            double[] f = (double[]) src, o = (double[]) dst;
+            for (int k = 0; k < n; k++) {
+                o[d + k] += f[s + k];
+            }
+        }
+    }
+
+    /** {@code a[i]} as a double (floating types). */
+    static double get(Object a, int i) {
+        return a instanceof float[] f ? f[i] : ((double[]) a)[i];
+    }
+
+    /** {@code a[i] = v}, rounded to the array's type (floating types). */
+    static void set(Object a, int i, double v) {
+        if (a instanceof float[] f) {
+            f[i] = (float) v;
+        } else {
+            ((double[]) a)[i] = v;
+        }
+    }
+
+    /** {@code Σ a[from .. from+n)} in double (floating types). */
+    static double sum(Object a, int from, int n) {
+        double total = 0;
+        if (a instanceof float[] f) {
+            for (int k = from; k < from + n; k++) {
+                total += f[k];
+            }
+        } else {
+            double[] f = (double[]) a;
+            for (int k = from; k < from + n; k++) {
+                total += f[k];
+            }
+        }
+        return total;
+    }
 }

@@ -54,7 +54,7 @@ final class CpuImages implements OpFamilies.Images<CpuBuffer> {
     }
 
     /** Tap {@code t} of one input plane into its {@code outH·outW} run of the column matrix. */
-    private static void im2colRow(Window2d w, Object x, int plane, int t, Object cols, int run) {
+    static void im2colRow(Window2d w, Object x, int plane, int t, Object cols, int run) {
         int i = t / w.kernelW(), j = t % w.kernelW(), ow = w.outW();
         Span s = Span.of(w, j);
         for (int oy = 0; oy < w.outH(); oy++, run += ow) {
@@ -87,7 +87,7 @@ final class CpuImages implements OpFamilies.Images<CpuBuffer> {
     }
 
     /** The adjoint of {@link #im2colRow}: the run's values added into the input plane. */
-    private static void col2imRow(Window2d w, Object cols, int run, int t, Object dx, int plane) {
+    static void col2imRow(Window2d w, Object cols, int run, int t, Object dx, int plane) {
         int i = t / w.kernelW(), j = t % w.kernelW(), ow = w.outW();
         Span s = Span.of(w, j);
         if (s.count() == 0) {

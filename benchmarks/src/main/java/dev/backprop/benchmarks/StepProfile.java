@@ -68,16 +68,21 @@ public final class StepProfile {
             double[] t = run(timed, data);
             System.out.printf(Locale.ROOT, "through the timing proxy: wall %.1f ms, host %.1f ms%n", t[0] * 1e3,
                     t[1] * 1e3);
-            System.out.printf(Locale.ROOT, "%-32s %10s %12s %14s%n", "SPI call", "per step", "host us/call",
-                    "host us/step");
-            double perStep = 0;
-            for (Map.Entry<String, long[]> c : calls.entrySet()) {
-                double n = c.getValue()[0] / (double) STEPS, us = c.getValue()[1] / 1e3 / c.getValue()[0];
-                perStep += n * us;
-                System.out.printf(Locale.ROOT, "%-32s %10.2f %12.2f %14.1f%n", c.getKey(), n, us, n * us);
-            }
-            System.out.printf(Locale.ROOT, "%-32s %10s %12s %14.1f%n", "all SPI calls", "", "", perStep);
+            printCalls(calls, STEPS);
         }
+    }
+
+    /** One line per SPI call of {@code calls} (name -> {count, nanos}): calls and host time per step. */
+    static void printCalls(Map<String, long[]> calls, int steps) {
+        System.out.printf(Locale.ROOT, "%-32s %10s %12s %14s%n", "SPI call", "per step", "host us/call",
+                "host us/step");
+        double perStep = 0;
+        for (Map.Entry<String, long[]> c : calls.entrySet()) {
+            double n = c.getValue()[0] / (double) steps, us = c.getValue()[1] / 1e3 / c.getValue()[0];
+            perStep += n * us;
+            System.out.printf(Locale.ROOT, "%-32s %10.2f %12.2f %14.1f%n", c.getKey(), n, us, n * us);
+        }
+        System.out.printf(Locale.ROOT, "%-32s %10s %12s %14.1f%n", "all SPI calls", "", "", perStep);
     }
 
     /** One epoch of the step; returns {wall seconds, seconds until the host had queued everything}. */
@@ -117,7 +122,7 @@ public final class StepProfile {
     }
 
     /** {@code real} behind a proxy adding each call's host time to {@code calls} (name -> {count, nanos}). */
-    private static Backend timing(Backend real, Map<String, long[]> calls) {
+    static Backend timing(Backend real, Map<String, long[]> calls) {
         return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
                 (proxy, method, a) -> {
                     long t0 = System.nanoTime();
