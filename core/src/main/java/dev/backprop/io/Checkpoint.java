@@ -144,14 +144,7 @@ public final class Checkpoint {
             checkExact(f, tensors, "");
             Map<String, Tensor> state = optimizer.state();
             checkExact(f, state, ModelFile.OPTIMIZER_PREFIX);
-            Map<String, Long> counters = new LinkedHashMap<>();
-            for (String name : model.counters().keySet()) {
-                long v = f.readInt64Scalar(name);
-                if (v < 0) {
-                    throw new ModelFileException(file + ": counter '" + name + "' is " + v + ", a count must be >= 0");
-                }
-                counters.put(name, v);
-            }
+            Map<String, Long> counters = ModelFile.readCounters(f, model.counters().keySet());
             checkNoOthers(f, tensors, counters, state);
             Map<String, Long> training = trainingState(file, meta, model);
             Map<String, Long> progress = new LinkedHashMap<>();

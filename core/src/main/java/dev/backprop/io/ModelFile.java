@@ -243,17 +243,7 @@ public final class ModelFile {
             }
             dtype = t.dtype().tensorType();
         }
-        Map<String, Long> values = new LinkedHashMap<>();
-        for (String name : counters) {
-            if (!f.header().entries().containsKey(name)) {
-                throw new ModelFileException(file + ": missing tensor '" + name + "' (expected an I64 scalar)");
-            }
-            long v = f.readInt64Scalar(name);
-            if (v < 0) {
-                throw new ModelFileException(file + ": counter '" + name + "' is " + v + ", a count must be >= 0");
-            }
-            values.put(name, v);
-        }
+        Map<String, Long> values = readCounters(f, counters);
         for (String name : f.header().entries().keySet()) {
             if (!floats.containsKey(name) && !values.containsKey(name)
                     && !(allowOptimizer && name.startsWith(OPTIMIZER_PREFIX))) {
@@ -264,6 +254,24 @@ public final class ModelFile {
             }
         }
         return new Stored(dtype == null ? DType.FLOAT32 : dtype, values);
+    }
+
+    /** Reads the counters {@code names}: each an I64 scalar, at least 0. */
+    static Map<String, Long> readCounters(SafeTensorsFile f, java.util.Collection<String> names) throws IOException {
+        Map<String, Long> values = new LinkedHashMap<>();
+        for (String name : names) {
+            if (!f.header().entries().containsKey(name)) {
+                throw new ModelFileException(f.header().file() + ": missing tensor '" + name
+                        + "' (expected an I64 scalar)");
+            }
+            long v = f.readInt64Scalar(name);
+            if (v < 0) {
+                throw new ModelFileException(f.header().file() + ": counter '" + name + "' is " + v
+                        + ", a count must be >= 0");
+            }
+            values.put(name, v);
+        }
+        return values;
     }
 
     /**

@@ -7,8 +7,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Rebuilds layers from their {@link LayerSpec}s, and says which parameters (names and shapes) a spec implies
- * without allocating anything, so a model file can be checked completely before any tensor is made.
+ * Rebuilds layers from their {@link LayerSpec}s, says which parameters, buffers and counters (names and shapes) a
+ * spec implies without allocating anything, so a model file can be checked completely before any tensor is made,
+ * and describes a spec in words.
  */
 public final class Layers {
     private static final Set<String> ACTIVATIONS = Set.of("identity", "sigmoid", "tanh", "relu", "threshold");
