@@ -221,6 +221,38 @@ class StateDictFileTest {
         }
     }
 
+    @Test
+    void imageLayerArchitecturesAreParsedAsStrictlyAsTheRest() throws IOException {
+        Path file = dir.resolve("cnn.safetensors");
+        try (Sequential m = Sequential.builder(be, DType.FLOAT32).seed(1).conv2d(1, 2, 3, 1, 1).relu().maxPool2d(2)
+                .dropout(0.25).flatten().dense(8, 2).build()) {
+            ModelFile.save(file, m);
+            try (Layer back = ModelFile.load(file, be)) {
+                assertEquals(m.spec(), back.spec());
+            }
+        }
+        String arch;
+        try (SafeTensorsFile f = SafeTensorsFile.open(file)) {
+            arch = f.header().metadata().get(ModelFile.ARCHITECTURE_KEY);
+        }
+        Map<String, String> bad = Map.of(
+                arch.replace("\"stride_h\":1", "\"stride_h\":0"), "layer 0: Conv2d: stride must be two values >= 1, "
+                        + "got [0, 1]",
+                arch.replace("\"dilation_w\":1,", ""), "layer 0: 'conv2d' takes arguments [in, out, kernel_h",
+                arch.replace("\"p_ppm\":250000", "\"p_ppm\":1000000"), "layer 3: dropout needs p_ppm in [0, 1000000)",
+                arch.replace("\"p_ppm\":250000", "\"p_ppm\":0.25"), "argument 'p_ppm' must be an integer written "
+                        + "with digits only",
+                arch.replace("\"type\":\"maxpool2d\",\"kernel_h\":2", "\"type\":\"maxpool2d\",\"kernel_h\":0"),
+                        "layer 2: Pool2d: kernel must be two values >= 1");
+        for (Map.Entry<String, String> c : bad.entrySet()) {
+            Path tampered = dir.resolve("tampered.safetensors");
+            Files.write(tampered, withMetadata(file, ModelFile.ARCHITECTURE_KEY, c.getKey()));
+            ModelFileException e = assertThrows(ModelFileException.class, () -> ModelFile.load(tampered, be),
+                    c.getKey());
+            assertTrue(e.getMessage().contains(c.getValue()), e.getMessage());
+        }
+    }
+
     /** The file with metadata entry {@code key} set to {@code value} (the data unchanged). */
     private static byte[] withMetadata(Path file, String key, String value) throws IOException {
         byte[] b = Files.readAllBytes(file);
