@@ -149,6 +149,12 @@ public final class Conv2d implements Layer {
 
     @Override
     public LayerSpec spec() {
+        return spec(in, out, kernel, stride, padding, dilation, bias != null);
+    }
+
+    /** The spec of a convolution (each geometry argument {@code {rows, columns}}), without building it. */
+    public static LayerSpec spec(int in, int out, int[] kernel, int[] stride, int[] padding, int[] dilation,
+                                 boolean bias) {
         Map<String, Integer> a = new LinkedHashMap<>();
         a.put("in", in);
         a.put("out", out);
@@ -160,7 +166,7 @@ public final class Conv2d implements Layer {
         a.put("pad_w", padding[1]);
         a.put("dilation_h", dilation[0]);
         a.put("dilation_w", dilation[1]);
-        a.put("bias", bias != null ? 1 : 0);
+        a.put("bias", bias ? 1 : 0);
         return LayerSpec.of("conv2d", a);
     }
 

@@ -32,6 +32,14 @@ public final class Dropout implements Layer {
         this.seed = new long[] {seed};
     }
 
+    /**
+     * The stream seed of the dropout layer at {@code position} in a model built from {@code seed}: distinct for
+     * every position, the same for the same model.
+     */
+    public static long streamSeed(long seed, int position) {
+        return seed * 0x9E3779B97F4A7C15L + position + 1;
+    }
+
     /** The probability of zeroing an element. */
     public double probability() {
         return p;

@@ -97,6 +97,14 @@ public final class Pool2d implements Layer {
 
     @Override
     public LayerSpec spec() {
+        return spec(max, kernel, stride, padding, countIncludePad);
+    }
+
+    /**
+     * The spec of max pooling ({@code max}) or average pooling (each geometry argument {@code {rows, columns}};
+     * {@code countIncludePad} matters for average pooling only), without building it.
+     */
+    public static LayerSpec spec(boolean max, int[] kernel, int[] stride, int[] padding, boolean countIncludePad) {
         Map<String, Integer> a = new LinkedHashMap<>();
         a.put("kernel_h", kernel[0]);
         a.put("kernel_w", kernel[1]);

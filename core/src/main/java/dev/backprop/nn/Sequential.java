@@ -26,6 +26,7 @@ import java.util.Random;
  */
 public final class Sequential implements Layer {
     private final List<Layer> layers;
+    private boolean training = true;
 
     /** A sequence of layers (taking ownership of them). */
     public Sequential(List<? extends Layer> layers) {
@@ -93,16 +94,17 @@ public final class Sequential implements Layer {
         return Collections.unmodifiableMap(m);
     }
 
-    /** Sets the mode of every layer. */
+    /** Sets the mode of the sequence and of every layer in it. */
     @Override
     public void train(boolean training) {
+        this.training = training;
         layers.forEach(l -> l.train(training));
     }
 
-    /** True when any layer is in training mode (all are, unless one was switched on its own). */
+    /** The mode last set on the sequence (as PyTorch's {@code training} flag; a layer may have been set apart). */
     @Override
     public boolean isTraining() {
-        return layers.stream().anyMatch(Layer::isTraining);
+        return training;
     }
 
     @Override
@@ -226,7 +228,7 @@ public final class Sequential implements Layer {
          * (so two dropout layers draw different masks, and the same model draws the same ones).
          */
         public Builder dropout(double p) {
-            return add(new Dropout(p, seed * 0x9E3779B97F4A7C15L + layers.size() + 1));
+            return add(new Dropout(p, Dropout.streamSeed(seed, layers.size())));
         }
 
         private Random rng() {
