@@ -123,15 +123,8 @@ final class CpuImages implements OpFamilies.Images<CpuBuffer> {
     }
 
     @Override
-    public void copyStrided(int[] sizes, CpuBuffer src, long srcOffset, long[] srcStrides, CpuBuffer dst,
+    public void copyStrided(int[] d, CpuBuffer src, long srcOffset, long[] s, CpuBuffer dst,
                             long dstOffset) {
-        int[] d = {1, 1, 1, 1};
-        long[] s = {0, 0, 0, 0};
-        int shift = 4 - sizes.length;
-        for (int k = 0; k < sizes.length; k++) {
-            d[shift + k] = sizes[k];
-            s[shift + k] = srcStrides[k];
-        }
         int rows = d[0] * d[1] * d[2], cols = d[3];
         Object from = src.array(), to = dst.array();
         int so = (int) srcOffset, dOff = (int) dstOffset;

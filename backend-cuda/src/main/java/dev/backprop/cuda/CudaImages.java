@@ -67,15 +67,8 @@ final class CudaImages implements OpFamilies.Images<CudaBuffer> {
 
     /** Sizes and strides padded to rank 4 with leading sizes of 1; one thread per destination element. */
     @Override
-    public void copyStrided(int[] sizes, CudaBuffer src, long srcOffset, long[] srcStrides, CudaBuffer dst,
+    public void copyStrided(int[] d, CudaBuffer src, long srcOffset, long[] s, CudaBuffer dst,
                             long dstOffset) {
-        int[] d = {1, 1, 1, 1};
-        long[] s = {0, 0, 0, 0};
-        int shift = d.length - sizes.length;
-        for (int k = 0; k < sizes.length; k++) {
-            d[shift + k] = sizes[k];
-            s[shift + k] = srcStrides[k];
-        }
         long n = (long) d[0] * d[1] * d[2] * d[3];
         launch.elementwise(bits(src.dtype(), CudaKernel.COPY_STRIDED_B32, CudaKernel.COPY_STRIDED_B64), n, n, d[1],
                 d[2], d[3], src.at(srcOffset), s[0], s[1], s[2], s[3], dst.at(dstOffset));

@@ -62,15 +62,8 @@ final class OpenClImages implements OpFamilies.Images<OpenClBuffer> {
     }
 
     @Override
-    public void copyStrided(int[] sizes, OpenClBuffer src, long srcOffset, long[] srcStrides, OpenClBuffer dst,
+    public void copyStrided(int[] d, OpenClBuffer src, long srcOffset, long[] s, OpenClBuffer dst,
                             long dstOffset) {
-        int[] d = {1, 1, 1, 1};
-        long[] s = {0, 0, 0, 0};
-        int shift = 4 - sizes.length;
-        for (int k = 0; k < sizes.length; k++) {
-            d[shift + k] = sizes[k];
-            s[shift + k] = srcStrides[k];
-        }
         long rows = (long) d[0] * d[1] * d[2];
         run(launch(dst.dtype(), "copy_strided").i64(rows).i32(d[1]).i32(d[2]).i32(d[3]).mem(src).i64(srcOffset)
                 .i64(s[0]).i64(s[1]).i64(s[2]).i64(s[3]).mem(dst).i64(dstOffset), rows);

@@ -22,7 +22,8 @@ import java.util.TreeMap;
 
 /**
  * Trains the reference CNN of {@code cnn_fashion.py} on Fashion-MNIST and prints its epoch times the way
- * {@code backprop train} does, so {@code benchmarks/pytorch/cnn_side_by_side.sh} can set it beside PyTorch:
+ * {@code backprop train} does, without the command line, for profiling the step on its own
+ * ({@code benchmarks/pytorch/side_by_side.sh} with {@code ARCH=cnn} sets {@code train} itself beside PyTorch):
  * Conv2d(1,32,3,p1) ReLU MaxPool2d(2) Conv2d(32,64,3,p1) ReLU MaxPool2d(2) Flatten Linear(3136,128) ReLU
  * Linear(128,10), seed 0, Adam 1e-3, batch 128 over the whole training set (469 steps), images as
  * {@code [B, 1, 28, 28]}. The timed span of an epoch is the trainer's ({@link EpochMetrics#trainSeconds()}:

@@ -145,11 +145,16 @@ public abstract class BaseBackend<M, B extends BaseBuffer<M>> extends BackendCor
     @Override
     public final void copyStrided(int[] sizes, Buffer src, long srcOffset, long[] srcStrides, Buffer dst,
                                   long dstOffset) {
-        long n = 1;
-        for (int d : sizes) {
-            n *= d;
+        // Families see four dimensions always: leading ones of size 1 and stride 0, so each kernel has one shape.
+        int[] d = {1, 1, 1, 1};
+        long[] s = {0, 0, 0, 0};
+        int shift = d.length - sizes.length;
+        for (int k = 0; k < sizes.length; k++) {
+            d[shift + k] = sizes[k];
+            s[shift + k] = srcStrides[k];
         }
-        run(n > 0, () -> ops.images().copyStrided(sizes, cast(src), srcOffset, srcStrides, cast(dst), dstOffset));
+        long n = (long) d[0] * d[1] * d[2] * d[3];
+        run(n > 0, () -> ops.images().copyStrided(d, cast(src), srcOffset, s, cast(dst), dstOffset));
     }
 
     @Override

@@ -108,6 +108,7 @@ public record OpFamilies<B extends BaseBuffer<?>>(Transfers<B> transfers, Gemm<B
 
         void col2im(Window2d w, B cols, long colsOffset, B dx, long dxOffset);
 
+        /** {@code sizes} and {@code srcStrides} always have four entries, outermost first. */
         void copyStrided(int[] sizes, B src, long srcOffset, long[] srcStrides, B dst, long dstOffset);
 
         void maxPool2d(Window2d w, B x, long xOffset, B y, long yOffset, B argmax, long argmaxOffset);
