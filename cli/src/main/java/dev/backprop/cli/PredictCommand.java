@@ -23,6 +23,7 @@ import java.util.concurrent.Callable;
  * top 3 by name (classification), the probability of class 1 (binary), or the values (regression).
  */
 @Command(name = "predict", mixinStandardHelpOptions = true, sortOptions = false,
+        resourceBundle = "dev.backprop.cli.TestData",
         description = "Predicts with a saved model: test examples by index, or one CSV row of features.")
 public final class PredictCommand implements Callable<Integer> {
     @Spec

@@ -126,10 +126,14 @@ public final class TrainCommand implements Callable<Integer> {
         checkSettings();
         try {
             if (spark != null) {
+                String problem = SparkMaster.problem(spark);
+                if (problem != null) {
+                    throw new ParameterException(spec.commandLine(), "--spark " + spark + ": " + problem);
+                }
                 refuseGiven(LOCAL_ONLY, given -> "--spark runs do not take " + given + ": "
                         + (given.contains(",") ? "they apply" : "it applies") + " to training on this machine");
                 sparkOptions.check();
-                return SparkTraining.run(spec.commandLine().getErr(), () -> SparkRun.run(this, t,
+                return SparkTraining.run(spec.commandLine().getErr(), spark, () -> SparkRun.run(this, t,
                         spec.commandLine().getOut()));
             }
             refuseGiven(SparkOptions.NAMES, given -> given + (given.contains(",") ? " apply" : " applies")
