@@ -92,7 +92,8 @@ public final class TrainCommand implements Callable<Integer> {
     Path init;
 
     @Option(names = "--resume", paramLabel = "CHECKPOINT",
-            description = "Continue a run from a checkpoint written by --checkpoint (give the same settings).")
+            description = "Continue a run from a checkpoint written by --checkpoint: options left out take the "
+                    + "checkpoint's values; --lr (without --schedule) sets a new rate; other settings must match.")
     Path resume;
 
     @Option(names = "--checkpoint", paramLabel = "FILE",
@@ -156,6 +157,11 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--plot " + plot + ": the plot is a PNG; give a file name ending in "
                     + ".png");
         }
+        String resumeNote = "";
+        if (resume != null) {
+            resumeNote = ResumedRun.reconcile(this);
+            checkSettings();
+        }
         DataOptions.Loaded d = data.load(t, seed);
         PrintWriter o = spec.commandLine().getOut();
         try (Backend backend = Backends.create(selection.commandLineName(), backendOptions())) {
@@ -165,7 +171,7 @@ public final class TrainCommand implements Callable<Integer> {
                             ? ", " + d.train().numClasses() + " classes" : "");
             o.flush();
             try (TrainingSetup setup = TrainingSetup.create(this, t, d, backend)) {
-                TrainingHistory history = run(setup, t, setup.data(), backend, o);
+                TrainingHistory history = run(setup, t, setup.data(), backend, o, resumeNote);
                 finish(setup, history, t, setup.data(), backend, o);
             }
         }
@@ -204,7 +210,8 @@ public final class TrainCommand implements Callable<Integer> {
                 Integer.toString(threads)));
     }
 
-    private TrainingHistory run(TrainingSetup s, Task t, DataOptions.Loaded d, Backend backend, PrintWriter o) {
+    private TrainingHistory run(TrainingSetup s, Task t, DataOptions.Loaded d, Backend backend, PrintWriter o,
+                                String resumeNote) {
         TrainingHistory history = new TrainingHistory(t.scoredByAccuracy() ? "test_acc" : "test_rmse");
         int done = s.trainer().epoch();
         o.printf(Locale.ROOT, "model:   %s, %d parameters, loss %s, %s%n", s.description(),
@@ -215,8 +222,9 @@ public final class TrainCommand implements Callable<Integer> {
             int steps = loader.batchesPerEpoch();
             int last = d.train().size() - (steps - 1) * batchSize;
             o.printf(Locale.ROOT, "train:   %s, batch %d (%d steps per epoch%s), epochs %d..%d, seed %d%n",
-                    optimizerOptions.describe(), batchSize, steps, (last == batchSize ? "" : ", last batch " + last)
-                            + (loader.resident() ? ", data on the device" : ""), done + 1, epochs, seed);
+                    optimizerOptions.describe() + resumeNote, batchSize, steps, (last == batchSize ? ""
+                            : ", last batch " + last) + (loader.resident() ? ", data on the device" : ""), done + 1,
+                    epochs, seed);
             o.println(history.header());
             o.flush();
             EpochProgress bars = new EpochProgress(!noProgress && EpochProgress.isInteractive(), epochs, System.err);
