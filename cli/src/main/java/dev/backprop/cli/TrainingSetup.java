@@ -122,7 +122,7 @@ record TrainingSetup(Layer model, Optimizer optimizer, Trainer trainer, String d
             Architecture named = cmd.modelOptions.architecture(exampleShape, outputs, cmd.seed);
             if (!named.spec().equals(spec)) {
                 throw new IllegalArgumentException(architectureOptions(cmd) + " differs from the model in " + file
-                        + " (" + description + "); leave " + (architectureOptions(cmd).contains(" ") ? "them" : "it")
+                        + " (" + description + "); leave " + (architectureOptions(cmd).contains(" --") ? "them" : "it")
                         + " out to use the file's");
             }
         }

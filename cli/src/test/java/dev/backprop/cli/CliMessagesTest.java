@@ -3,14 +3,16 @@ package dev.backprop.cli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
+import java.util.logging.Level;
 import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
+import java.util.logging.StreamHandler;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -90,21 +92,9 @@ class CliMessagesTest {
         Path model = dir.resolve("xor.safetensors");
         CliRun.of("train", "--backend", "cpu", "--csv", csv.toString(), "--layers", "2-4-2", "--epochs", "1",
                 "--out", model.toString()).ok();
-        List<LogRecord> records = new ArrayList<>();
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                records.add(r);
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        StreamHandler capture = new StreamHandler(log, new SimpleFormatter());
+        capture.setLevel(Level.ALL);
         Logger root = Logger.getLogger("");
         root.addHandler(capture);
         try {
@@ -118,8 +108,9 @@ class CliMessagesTest {
                     dir.resolve("xor.onnx").toString()).ok();
             assertTrue(export.out().startsWith("wrote "), export.out());
         } finally {
+            capture.flush();
             root.removeHandler(capture);
         }
-        assertEquals(List.of(), records.stream().map(r -> r.getLevel() + " " + r.getMessage()).toList());
+        assertEquals("", log.toString(StandardCharsets.UTF_8));
     }
 }

@@ -15,10 +15,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -31,18 +29,10 @@ class PredictCommandTest {
     private Path csv;
     private Path model;
 
-    /** Three classes by the sign pattern of two of four features; 6,000 rows, so 1,200 are held out. */
+    /** 6,000 rows of three classes, so 1,200 are held out as test examples. */
     @BeforeEach
     void trainOnACsv() throws IOException {
-        csv = dir.resolve("three.csv");
-        StringBuilder sb = new StringBuilder();
-        Random r = new Random(3);
-        for (int i = 0; i < 6000; i++) {
-            double[] x = {r.nextGaussian(), r.nextGaussian(), r.nextGaussian(), r.nextGaussian()};
-            int label = x[0] > 0 ? (x[1] > 0 ? 2 : 1) : 0;
-            sb.append(String.format(Locale.ROOT, "%.5f,%.5f,%.5f,%.5f,%d%n", x[0], x[1], x[2], x[3], label));
-        }
-        Files.writeString(csv, sb);
+        csv = TrainOptionsTest.writeThreeClasses(dir.resolve("three.csv"), 6000);
         model = dir.resolve("m.safetensors");
         CliRun.of("train", "--backend", "cpu", "--csv", csv.toString(), "--layers", "4-8-3", "--epochs", "1",
                 "--out", model.toString()).ok();

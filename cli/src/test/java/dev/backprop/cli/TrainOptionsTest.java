@@ -21,18 +21,22 @@ class TrainOptionsTest {
     Path dir;
     private Path csv;
 
-    /** Three classes by the sign pattern of two of four features. */
     @BeforeEach
     void writeCsv() throws IOException {
-        csv = dir.resolve("three.csv");
+        csv = writeThreeClasses(dir.resolve("three.csv"), 300);
+    }
+
+    /** {@code rows} rows of four features, labelled with three classes by the sign pattern of the first two. */
+    static Path writeThreeClasses(Path csv, int rows) throws IOException {
         StringBuilder sb = new StringBuilder();
         Random r = new Random(3);
-        for (int i = 0; i < 300; i++) {
+        for (int i = 0; i < rows; i++) {
             double[] x = {r.nextGaussian(), r.nextGaussian(), r.nextGaussian(), r.nextGaussian()};
             int label = x[0] > 0 ? (x[1] > 0 ? 2 : 1) : 0;
             sb.append(String.format(Locale.ROOT, "%.5f,%.5f,%.5f,%.5f,%d%n", x[0], x[1], x[2], x[3], label));
         }
         Files.writeString(csv, sb);
+        return csv;
     }
 
     /** train on the CSV with these settings unless {@code more} (option-value pairs) gives others. */
