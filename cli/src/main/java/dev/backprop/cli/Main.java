@@ -16,8 +16,8 @@ import java.nio.charset.StandardCharsets;
  * The {@code backprop} program: a picocli command whose subcommands each live in their own class.
  *
  * <p>Exit codes: 0 success, 1 a Backprop error (unavailable or unknown backend, bad setting, invalid file) printed
- * as one line on stderr, 2 a usage error (one line on stderr, ending with where the help is), 3 out of memory (one line on stderr, saying how much heap the JVM had),
- * 70 an unexpected failure (printed with its stack trace).
+ * as one line on stderr, 2 a usage error (one line on stderr, ending with where the help is), 3 out of memory (one
+ * line on stderr, saying how much heap the JVM had), 70 an unexpected failure (printed with its stack trace).
  */
 @Command(name = "backprop",
         mixinStandardHelpOptions = true,
