@@ -121,9 +121,8 @@ bp_build_if_stale() {
     if command -v flock >/dev/null 2>&1; then flock 9; fi
     if bp_jar_stale "$jar" "$@"; then
         bp_say "building ${jar#"$BP_ROOT"/} (mvn -B -q -DskipTests package -pl $module -am)"
-        # Maven 3.8 writes bare ANSI resets even in batch mode; drop them (pipefail keeps mvn's status).
-        (cd "$BP_ROOT" && JAVA_HOME="$(bp_java_home)" mvn -B -q -DskipTests package -pl "$module" -am 2>&1 \
-            | sed 's/\x1b\[0m//g' >&2)
+        # .mvn/jvm.config stops the bare ANSI resets Maven 3.8 writes even in batch mode.
+        (cd "$BP_ROOT" && JAVA_HOME="$(bp_java_home)" mvn -B -q -DskipTests package -pl "$module" -am >&2)
     fi
     exec 9>&-
 }

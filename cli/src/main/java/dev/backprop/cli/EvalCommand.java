@@ -20,6 +20,7 @@ import java.util.concurrent.Callable;
  * size, so they repeat {@code train}'s last epoch exactly.
  */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
+        resourceBundle = "dev.backprop.cli.TestData",
         description = "Scores a saved model on the test set: loss and accuracy (regression: MSE and RMSE).")
 public final class EvalCommand implements Callable<Integer> {
     @Spec

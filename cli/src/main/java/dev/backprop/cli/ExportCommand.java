@@ -17,6 +17,7 @@ import java.util.concurrent.Callable;
 
 /** {@code backprop export --model FILE --onnx OUT}: a saved model as an ONNX file (the work is the onnx module's). */
 @Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
+        resourceBundle = "dev.backprop.cli.Export",
         description = "Writes a saved model as ONNX (opset " + OnnxExport.OPSET + ") for ONNX Runtime and other "
                 + "engines: input '" + OnnxExport.INPUT + "' [batch, ...], output '" + OnnxExport.OUTPUT + "' (or '"
                 + OnnxExport.PROBABILITIES + "' with --softmax).")
@@ -47,12 +48,21 @@ public final class ExportCommand implements Callable<Integer> {
         if (inputShape != null) {
             options = options.withInputShape(OnnxExport.Options.parseShape(inputShape));
         }
-        try (Backend backend = Backends.create(selection.commandLineName(), BackendOptions.defaults())) {
+        try (Backend backend = Backends.create(backendName(), BackendOptions.defaults())) {
             spec.commandLine().getOut().println(OnnxExport.convert(model, onnx, options, backend));
         } catch (IOException e) {
             throw new BackpropException(e.getMessage(), e);
         }
         spec.commandLine().getOut().flush();
         return 0;
+    }
+
+    /**
+     * The backend named on the command line or configured, else cpu: converting reads the weights once and runs
+     * nothing, so it needs no accelerator, and automatic selection would probe (and log) every driver.
+     */
+    private String backendName() {
+        String n = selection.commandLineName();
+        return n != null ? n : Backends.configuredName() != null ? Backends.configuredName() : "cpu";
     }
 }

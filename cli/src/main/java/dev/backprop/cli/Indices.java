@@ -1,24 +1,19 @@
 package dev.backprop.cli;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.util.stream.IntStream;
 
 /** Parses {@code predict --index}: one index ({@code 3}), an inclusive range ({@code 0..9}) or a list of either. */
 final class Indices {
-    /** At most this many examples per call, so a typo such as {@code 0..99999} does not flood the terminal. */
-    static final int MAX = 1000;
-
     private Indices() {
     }
 
     /**
      * The indices {@code spec} names, in order.
      *
-     * @throws IllegalArgumentException for malformed text, an index outside {@code [0, size)} or more than
-     *                                  {@value #MAX} indices
+     * @throws IllegalArgumentException for malformed text or an index outside {@code [0, size)}
      */
     static int[] parse(String spec, int size) {
-        List<Integer> out = new ArrayList<>();
+        IntStream.Builder out = IntStream.builder();
         for (String part : spec.split(",")) {
             String p = part.trim();
             int dots = p.indexOf("..");
@@ -27,15 +22,11 @@ final class Indices {
             if (to < from) {
                 throw new IllegalArgumentException("--index " + spec + ": range " + p + " runs backwards");
             }
-            if (out.size() + (long) (to - from + 1) > MAX) {
-                throw new IllegalArgumentException("--index " + spec + ": more than " + MAX + " examples; ask for "
-                        + "fewer (or use eval to score the whole test set)");
-            }
             for (int i = from; i <= to; i++) {
                 out.add(i);
             }
         }
-        return out.stream().mapToInt(Integer::intValue).toArray();
+        return out.build().toArray();
     }
 
     private static int number(String spec, String text, int size) {

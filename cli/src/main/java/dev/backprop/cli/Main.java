@@ -16,8 +16,8 @@ import java.nio.charset.StandardCharsets;
  * The {@code backprop} program: a picocli command whose subcommands each live in their own class.
  *
  * <p>Exit codes: 0 success, 1 a Backprop error (unavailable or unknown backend, bad setting, invalid file) printed
- * as one line on stderr, 2 a usage error, 3 out of memory (one line on stderr, saying how much heap the JVM had),
- * 70 an unexpected failure (printed with its stack trace).
+ * as one line on stderr, 2 a usage error (one line on stderr, ending with where the help is), 3 out of memory (one
+ * line on stderr, saying how much heap the JVM had), 70 an unexpected failure (printed with its stack trace).
  */
 @Command(name = "backprop",
         mixinStandardHelpOptions = true,
@@ -121,7 +121,24 @@ public final class Main implements Runnable {
 
     /** The configured picocli command line for {@code main}, with Backprop's error handling. */
     public static CommandLine commandLine(Main main) {
-        return new CommandLine(main).setExecutionExceptionHandler(Main::handleExecutionException);
+        return new CommandLine(main).setExecutionExceptionHandler(Main::handleExecutionException)
+                .setParameterExceptionHandler(Main::handleUsageError);
+    }
+
+    /**
+     * One line for a usage error, ending with where the help is: the whole help after a typo buries the message
+     * (picocli's default prints it all).
+     */
+    private static int handleUsageError(ParameterException e, String[] args) {
+        CommandLine cl = e.getCommandLine();
+        PrintWriter err = cl.getErr();
+        String message = e.getMessage().replaceAll("\\s*\\R\\s*", " ").trim();
+        if (e instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+            message += " (did you mean " + String.join(" or ", u.getSuggestions()) + "?)";
+        }
+        err.println("backprop: " + message + "; see '" + cl.getCommandSpec().qualifiedName() + " --help'");
+        err.flush();
+        return cl.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     @Override

@@ -9,36 +9,57 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
  * {@code backprop predict --model FILE}: predictions for test examples ({@code --index 3}, {@code --index 0..9},
- * {@code --index 1,5,7}) or for one CSV row of features ({@code --row "0.5,1.2"}): the class probabilities and the
- * top 3 by name (classification), the probability of class 1 (binary), or the values (regression).
+ * {@code --index 1,5,7}, as many as asked), for one CSV row of features ({@code --row "0.5,1.2"}) or for every row
+ * of a CSV file of features ({@code --rows FILE}): the class probabilities and the top 3 by name (classification),
+ * the probability of class 1 (binary), or the values (regression); as text or, with {@code --json}, one JSON object
+ * per example and line.
  */
 @Command(name = "predict", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Predicts with a saved model: test examples by index, or one CSV row of features.")
+        resourceBundle = "dev.backprop.cli.TestData",
+        description = "Predicts with a saved model: test examples by index, one CSV row of features, or every row "
+                + "of a CSV file of features.")
 public final class PredictCommand implements Callable<Integer> {
+    /** The options that choose test examples, which {@code --row} and {@code --rows} replace. */
+    static final List<String> TEST_DATA_OPTIONS = List.of("--index", "--data", "--csv", "--test-csv", "--targets",
+            "--positive-class", "--train-limit", "--test-limit", "--seed");
+
     @Spec
     CommandSpec spec;
 
     @Option(names = "--model", paramLabel = "FILE", required = true, description = "The model file.")
     Path model;
 
-    @Option(names = "--index", paramLabel = "SPEC", defaultValue = "0",
-            description = "Test examples: one index (3), a range (0..9, inclusive) or a list (1,5,7) (default: "
-                    + "${DEFAULT-VALUE}).")
+    @Option(names = "--index", paramLabel = "SPEC",
+            description = "Test examples: one index (3), a range (0..9, inclusive) or a list of both (1,5,20..29) "
+                    + "(default: 0).")
     String index;
 
     @Option(names = "--row", paramLabel = "CSV",
             description = "Predict for these comma-separated feature values instead of test examples.")
     String row;
+
+    @Option(names = "--rows", paramLabel = "FILE",
+            description = "Predict for every row of this CSV file of feature values (optional header line; no label "
+                    + "column) instead of test examples.")
+    Path rows;
+
+    @Option(names = "--json",
+            description = "One JSON object per example and line, and nothing else: index (or row, from 0, and line), "
+                    + "class and class_name with probabilities (binary: probability of class 1), or values for "
+                    + "regression; label or targets when known.")
+    boolean json;
 
     @Mixin
     BackendSelectionOption selection;
@@ -67,21 +88,17 @@ public final class PredictCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        refuseContradictions();
         PrintWriter o = spec.commandLine().getOut();
         try (ModelSession s = ModelSession.open(selection, threads, model, allowNonFinite, architecture)) {
             Task t = s.task(task);
-            s.describe(o, t);
+            if (!json) {
+                s.describe(o, t);
+            }
             if (row != null) {
-                float[] x;
-                try {
-                    x = CsvData.parseRow(row);
-                } catch (DataFormatException e) {
-                    throw new IllegalArgumentException("--row " + e.getMessage(), e);
-                }
-                Predictor predictor = new Predictor(s.loaded().model(), t, Predictor.DEFAULT_BATCH,
-                        s.inputShape(new int[] {x.length}, "--row has"));
-                PredictionPrinter p = new PredictionPrinter(o, t, s.loaded().classNames());
-                p.print("row", predictor.predict(x, 1), Double.NaN, null);
+                predictRow(s, t, o);
+            } else if (rows != null) {
+                predictRows(s, t, o);
             } else {
                 predictTestExamples(s, t, o);
             }
@@ -90,28 +107,93 @@ public final class PredictCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** {@code --row} and {@code --rows} bring their own examples: they take no option that picks test examples. */
+    private void refuseContradictions() {
+        String own = row != null && rows != null ? "--row and --rows" : row != null ? "--row" : rows != null
+                ? "--rows" : null;
+        if (row != null && rows != null) {
+            throw new ParameterException(spec.commandLine(), own + " exclude each other: give the features of one row "
+                    + "with --row, or a file of rows with --rows");
+        }
+        if (own == null) {
+            return;
+        }
+        List<String> given = TEST_DATA_OPTIONS.stream()
+                .filter(n -> spec.commandLine().getParseResult().hasMatchedOption(n)).toList();
+        if (!given.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), own + " and " + String.join(", ", given)
+                    + " exclude each other: " + own + " gives the examples, and " + String.join(", ", given)
+                    + (given.size() == 1 ? " picks" : " pick") + " test examples");
+        }
+    }
+
+    private void predictRow(ModelSession s, Task t, PrintWriter o) {
+        float[] x;
+        try {
+            x = CsvData.parseRow(row);
+        } catch (DataFormatException e) {
+            throw new IllegalArgumentException("--row " + e.getMessage(), e);
+        }
+        Predictor predictor = new Predictor(s.loaded().model(), t, Predictor.DEFAULT_BATCH,
+                s.inputShape(new int[] {x.length}, "--row has"));
+        new PredictionPrinter(o, t, s.loaded().classNames(), json)
+                .print(new PredictionPrinter.Example("row", "row", 0, 0, Double.NaN, null), predictor.predict(x, 1));
+    }
+
+    private void predictRows(ModelSession s, Task t, PrintWriter o) {
+        CsvData.Rows r = CsvData.readRows(rows);
+        Predictor predictor = new Predictor(s.loaded().model(), t, Predictor.DEFAULT_BATCH,
+                s.inputShape(new int[] {r.columns()}, rows + ": each row has"));
+        if (!json) {
+            o.printf(Locale.ROOT, "data:    %s: %d row(s) of %d features%n", rows, r.rows(), r.columns());
+        }
+        PredictionPrinter printer = new PredictionPrinter(o, t, s.loaded().classNames(), json);
+        for (int from = 0; from < r.rows(); from += Predictor.DEFAULT_BATCH) {
+            int n = Math.min(Predictor.DEFAULT_BATCH, r.rows() - from);
+            float[] p = predictor.predict(Arrays.copyOfRange(r.values(), from * r.columns(), (from + n)
+                    * r.columns()), n);
+            int k = p.length / n;
+            for (int i = 0; i < n; i++) {
+                int number = from + i;
+                printer.print(new PredictionPrinter.Example("row " + number + " (line " + r.lines()[number] + ")",
+                        "row", number, r.lines()[number], Double.NaN, null), Arrays.copyOfRange(p, i * k, (i + 1) * k));
+            }
+        }
+    }
+
     private void predictTestExamples(ModelSession s, Task t, PrintWriter o) {
         DataOptions.Loaded d = s.testData(data, t, seed);
         Dataset test = d.test();
         Predictor predictor = new Predictor(s.loaded().model(), t, Predictor.DEFAULT_BATCH, test.featureShape());
-        int[] idx = Indices.parse(index, test.size());
-        float[] x = new float[Math.multiplyExact(idx.length, test.featureSize())];
-        test.gatherFeatures(idx, 0, idx.length, x);
-        float[] p = predictor.predict(x, idx.length);
-        int k = p.length / idx.length;
-        List<String> names = s.classNames(d);
-        PredictionPrinter printer = new PredictionPrinter(o, t, names);
-        o.printf(Locale.ROOT, "data:    %s: test examples %s of %d%n", d.description(), index, test.size());
-        for (int i = 0; i < idx.length; i++) {
-            float[] pi = java.util.Arrays.copyOfRange(p, i * k, (i + 1) * k);
-            String label = "test example " + idx[i];
-            if (test.hasLabels()) {
-                printer.print(label, pi, test.label(idx[i]), null);
-            } else {
-                float[] y = new float[test.targetSize()];
-                test.gatherTargets(new int[] {idx[i]}, 0, 1, y);
-                printer.print(label, pi, t == Task.BINARY ? y[0] : Double.NaN, t == Task.REGRESSION ? y : null);
+        String spec = index != null ? index : "0";
+        int[] idx = Indices.parse(spec, test.size());
+        PredictionPrinter printer = new PredictionPrinter(o, t, s.classNames(d), json);
+        if (!json) {
+            o.printf(Locale.ROOT, "data:    %s: test examples %s of %d%n", d.description(), spec, test.size());
+        }
+        // A batch at a time, so any number of indices needs the memory of one batch.
+        float[] x = new float[Math.multiplyExact(Math.min(idx.length, Predictor.DEFAULT_BATCH), test.featureSize())];
+        for (int from = 0; from < idx.length; from += Predictor.DEFAULT_BATCH) {
+            int n = Math.min(Predictor.DEFAULT_BATCH, idx.length - from);
+            test.gatherFeatures(idx, from, from + n, x);
+            float[] p = predictor.predict(n == x.length / test.featureSize() ? x
+                    : Arrays.copyOf(x, n * test.featureSize()), n);
+            int k = p.length / n;
+            for (int i = 0; i < n; i++) {
+                printer.print(example(test, t, idx[from + i]), Arrays.copyOfRange(p, i * k, (i + 1) * k));
             }
         }
+    }
+
+    /** Test example {@code i} with its label or targets. */
+    private static PredictionPrinter.Example example(Dataset test, Task t, int i) {
+        String text = "test example " + i;
+        if (test.hasLabels()) {
+            return new PredictionPrinter.Example(text, "index", i, 0, test.label(i), null);
+        }
+        float[] y = new float[test.targetSize()];
+        test.gatherTargets(new int[] {i}, 0, 1, y);
+        return new PredictionPrinter.Example(text, "index", i, 0, t == Task.BINARY ? y[0] : Double.NaN,
+                t == Task.REGRESSION ? y : null);
     }
 }

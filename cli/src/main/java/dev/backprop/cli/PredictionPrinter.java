@@ -1,5 +1,11 @@
 package dev.backprop.cli;
 
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonNull;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
 import dev.backprop.model.Task;
 
 import java.io.PrintWriter;
@@ -12,33 +18,107 @@ import java.util.stream.IntStream;
 /**
  * Prints {@code predict}'s output for one example: every class probability and the top 3 by name
  * (classification), the probability of class 1 and the decision (binary), or the values (regression); with the
- * true label or target when known.
+ * true label or target when known. As text, or with {@code --json} as one JSON object per line (Gson writes it, so
+ * class names are escaped as JSON requires).
  */
 final class PredictionPrinter {
+    private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
+
     private final PrintWriter out;
     private final Task task;
     private final List<String> classNames;
-
-    /** @param classNames names by class index, or null to print the indices */
-    PredictionPrinter(PrintWriter out, Task task, List<String> classNames) {
-        this.out = out;
-        this.task = task;
-        this.classNames = classNames;
-    }
+    private final boolean json;
 
     /**
-     * @param what    the example ({@code test example 3})
-     * @param outputs the predictor's outputs for it (probabilities, or values)
+     * One example.
+     *
+     * @param text    how text output names it ({@code test example 3}, {@code row})
+     * @param key     the JSON field that numbers it: {@code index} (a test example) or {@code row}
+     * @param number  its test-set index, or its row number from 0
+     * @param line    its line in a {@code --rows} file, or 0
      * @param truth   the true class (classification, binary), or NaN when unknown
      * @param targets the true values (regression), or null
      */
-    void print(String what, float[] outputs, double truth, float[] targets) {
-        switch (task) {
-            case CLASSIFICATION -> classification(what, outputs, truth);
-            case BINARY -> binary(what, outputs[0], truth);
-            case REGRESSION -> out.printf(Locale.ROOT, "%s: value %s%s%n", what, values(outputs),
-                    targets == null ? "" : " (target " + values(targets) + ")");
+    record Example(String text, String key, int number, int line, double truth, float[] targets) {
+    }
+
+    /** @param classNames names by class index, or null to print the indices */
+    PredictionPrinter(PrintWriter out, Task task, List<String> classNames, boolean json) {
+        this.out = out;
+        this.task = task;
+        this.classNames = classNames;
+        this.json = json;
+    }
+
+    /** Prints the predictor's {@code outputs} (probabilities, or values) for {@code e}. */
+    void print(Example e, float[] outputs) {
+        if (json) {
+            out.println(GSON.toJson(json(e, outputs)));
+            return;
         }
+        switch (task) {
+            case CLASSIFICATION -> classification(e.text(), outputs, e.truth());
+            case BINARY -> binary(e.text(), outputs[0], e.truth());
+            case REGRESSION -> out.printf(Locale.ROOT, "%s: value %s%s%n", e.text(), values(outputs),
+                    e.targets() == null ? "" : " (target " + values(e.targets()) + ")");
+        }
+    }
+
+    private JsonObject json(Example e, float[] outputs) {
+        JsonObject o = new JsonObject();
+        o.addProperty(e.key(), e.number());
+        if (e.line() > 0) {
+            o.addProperty("line", e.line());
+        }
+        boolean known = !Double.isNaN(e.truth());
+        switch (task) {
+            case CLASSIFICATION -> {
+                addClass(o, "class", order(outputs)[0]);
+                o.add("probabilities", numbers(outputs));
+            }
+            case BINARY -> {
+                addClass(o, "class", outputs[0] >= 0.5f ? 1 : 0);
+                o.add("probability", number(outputs[0]));
+            }
+            case REGRESSION -> {
+                o.add("values", numbers(outputs));
+                if (e.targets() != null) {
+                    o.add("targets", numbers(e.targets()));
+                }
+            }
+        }
+        if (known) {
+            addClass(o, "label", (int) e.truth());
+        }
+        return o;
+    }
+
+    /** {@code field: c} and, when the class has a name, {@code field_name: name}. */
+    private void addClass(JsonObject o, String field, int c) {
+        o.addProperty(field, c);
+        if (classNames != null && c < classNames.size()) {
+            o.addProperty(field + "_name", classNames.get(c));
+        }
+    }
+
+    private static JsonArray numbers(float[] v) {
+        JsonArray a = new JsonArray(v.length);
+        for (float x : v) {
+            a.add(number(x));
+        }
+        return a;
+    }
+
+    /** A float as the shortest decimal that reads back to it; NaN and infinities, which JSON lacks, as null. */
+    private static com.google.gson.JsonElement number(float x) {
+        return Float.isFinite(x) ? new JsonPrimitive(x) : JsonNull.INSTANCE;
+    }
+
+    /** Class indices by falling probability, ties by index. */
+    private static Integer[] order(float[] p) {
+        Integer[] order = IntStream.range(0, p.length).boxed().toArray(Integer[]::new);
+        Arrays.sort(order, Comparator.comparingDouble((Integer c) -> -p[c]).thenComparingInt(c -> c));
+        return order;
     }
 
     private void classification(String what, float[] p, double truth) {
@@ -49,8 +129,7 @@ final class PredictionPrinter {
             all.append(String.format(Locale.ROOT, "  %s %.4f", name(c), p[c]));
         }
         out.println(all);
-        Integer[] order = IntStream.range(0, p.length).boxed().toArray(Integer[]::new);
-        Arrays.sort(order, Comparator.comparingDouble((Integer c) -> -p[c]).thenComparingInt(c -> c));
+        Integer[] order = order(p);
         StringBuilder top = new StringBuilder("  top 3:");
         for (int i = 0; i < Math.min(3, order.length); i++) {
             top.append(String.format(Locale.ROOT, "  %d. %s %.4f", i + 1, name(order[i]), p[order[i]]));

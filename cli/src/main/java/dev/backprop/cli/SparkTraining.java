@@ -24,14 +24,17 @@ final class SparkTraining {
     }
 
     /**
-     * Runs {@code run} when Spark is on the class path.
+     * Runs {@code run} when Spark, and the cluster manager {@code master} needs, are on the class path.
      *
-     * @return the exit code: 0 success, 1 when Spark is missing
+     * @return the exit code: 0 success, 1 when Spark or the cluster manager is missing
      * @throws java.io.IOException from the run, which the train command reports
      */
-    static int run(PrintWriter err, Run run) throws java.io.IOException {
-        if (!sparkOnClassPath(SparkTraining.class.getClassLoader())) {
-            err.println("backprop: " + missingSparkMessage());
+    static int run(PrintWriter err, String master, Run run) throws java.io.IOException {
+        ClassLoader loader = SparkTraining.class.getClassLoader();
+        String missing = !sparkOnClassPath(loader) ? missingSparkMessage()
+                : SparkMaster.missingClusterManager(master, loader);
+        if (missing != null) {
+            err.println("backprop: " + missing);
             err.flush();
             return Main.EXIT_ERROR;
         }

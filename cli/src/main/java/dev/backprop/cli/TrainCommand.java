@@ -92,7 +92,8 @@ public final class TrainCommand implements Callable<Integer> {
     Path init;
 
     @Option(names = "--resume", paramLabel = "CHECKPOINT",
-            description = "Continue a run from a checkpoint written by --checkpoint (give the same settings).")
+            description = "Continue a run from a checkpoint written by --checkpoint: options left out take the "
+                    + "checkpoint's values; --lr (without --schedule) sets a new rate; other settings must match.")
     Path resume;
 
     @Option(names = "--checkpoint", paramLabel = "FILE",
@@ -111,7 +112,8 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--spark", paramLabel = "MASTER",
             description = {"Train data-parallel on Apache Spark at this master: local[2], local-cluster[2,1,1024], "
-                    + "spark://host:7077, yarn. One rank per partition, gradients averaged every step (= batch "
+                    + "spark://host:7077, yarn, k8s://host:443 (yarn and k8s:// under spark-submit, whose Spark has "
+                    + "their modules). One rank per partition, gradients averaged every step (= batch "
                     + "--batch-size x ranks on one machine). Takes the options above except --init, --resume, "
                     + "--checkpoint, --plot, --no-progress, --test-csv, --test-limit and --positive-class, plus the "
                     + "--spark options below. Needs Spark's jars on the class path: bin/backprop adds them."})
@@ -126,10 +128,14 @@ public final class TrainCommand implements Callable<Integer> {
         checkSettings();
         try {
             if (spark != null) {
+                String problem = SparkMaster.problem(spark);
+                if (problem != null) {
+                    throw new ParameterException(spec.commandLine(), "--spark " + spark + ": " + problem);
+                }
                 refuseGiven(LOCAL_ONLY, given -> "--spark runs do not take " + given + ": "
                         + (given.contains(",") ? "they apply" : "it applies") + " to training on this machine");
                 sparkOptions.check();
-                return SparkTraining.run(spec.commandLine().getErr(), () -> SparkRun.run(this, t,
+                return SparkTraining.run(spec.commandLine().getErr(), spark, () -> SparkRun.run(this, t,
                         spec.commandLine().getOut()));
             }
             refuseGiven(SparkOptions.NAMES, given -> given + (given.contains(",") ? " apply" : " applies")
@@ -152,6 +158,11 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--plot " + plot + ": the plot is a PNG; give a file name ending in "
                     + ".png");
         }
+        String resumeNote = "";
+        if (resume != null) {
+            resumeNote = ResumedRun.reconcile(this);
+            checkSettings();
+        }
         DataOptions.Loaded d = data.load(t, seed);
         PrintWriter o = spec.commandLine().getOut();
         try (Backend backend = Backends.create(selection.commandLineName(), backendOptions())) {
@@ -161,7 +172,7 @@ public final class TrainCommand implements Callable<Integer> {
                             ? ", " + d.train().numClasses() + " classes" : "");
             o.flush();
             try (TrainingSetup setup = TrainingSetup.create(this, t, d, backend)) {
-                TrainingHistory history = run(setup, t, setup.data(), backend, o);
+                TrainingHistory history = run(setup, t, setup.data(), backend, o, resumeNote);
                 finish(setup, history, t, setup.data(), backend, o);
             }
         }
@@ -200,7 +211,8 @@ public final class TrainCommand implements Callable<Integer> {
                 Integer.toString(threads)));
     }
 
-    private TrainingHistory run(TrainingSetup s, Task t, DataOptions.Loaded d, Backend backend, PrintWriter o) {
+    private TrainingHistory run(TrainingSetup s, Task t, DataOptions.Loaded d, Backend backend, PrintWriter o,
+                                String resumeNote) {
         TrainingHistory history = new TrainingHistory(t.scoredByAccuracy() ? "test_acc" : "test_rmse");
         int done = s.trainer().epoch();
         o.printf(Locale.ROOT, "model:   %s, %d parameters, loss %s, %s%n", s.description(),
@@ -211,8 +223,9 @@ public final class TrainCommand implements Callable<Integer> {
             int steps = loader.batchesPerEpoch();
             int last = d.train().size() - (steps - 1) * batchSize;
             o.printf(Locale.ROOT, "train:   %s, batch %d (%d steps per epoch%s), epochs %d..%d, seed %d%n",
-                    optimizerOptions.describe(), batchSize, steps, (last == batchSize ? "" : ", last batch " + last)
-                            + (loader.resident() ? ", data on the device" : ""), done + 1, epochs, seed);
+                    optimizerOptions.describe() + resumeNote, batchSize, steps, (last == batchSize ? ""
+                            : ", last batch " + last) + (loader.resident() ? ", data on the device" : ""), done + 1,
+                    epochs, seed);
             o.println(history.header());
             o.flush();
             EpochProgress bars = new EpochProgress(!noProgress && EpochProgress.isInteractive(), epochs, System.err);

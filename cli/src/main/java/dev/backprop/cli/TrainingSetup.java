@@ -78,6 +78,10 @@ record TrainingSetup(Layer model, Optimizer optimizer, Trainer trainer, String d
                     .build();
             if (cmd.resume != null) {
                 trainer.restoreCheckpoint(cmd.resume);
+                if (schedule == null) {
+                    // The rate ResumedRun settled on: the checkpoint's, or a new --lr.
+                    opt.setLearningRate(cmd.optimizerOptions.learningRate());
+                }
                 if (trainer.epoch() >= cmd.epochs) {
                     throw new IllegalArgumentException(cmd.resume + ": the checkpoint already has " + trainer.epoch()
                             + " epoch(s); --epochs counts all epochs, so ask for more than " + trainer.epoch());
@@ -118,7 +122,7 @@ record TrainingSetup(Layer model, Optimizer optimizer, Trainer trainer, String d
             Architecture named = cmd.modelOptions.architecture(exampleShape, outputs, cmd.seed);
             if (!named.spec().equals(spec)) {
                 throw new IllegalArgumentException(architectureOptions(cmd) + " differs from the model in " + file
-                        + " (" + description + "); leave " + (architectureOptions(cmd).contains(" ") ? "them" : "it")
+                        + " (" + description + "); leave " + (architectureOptions(cmd).contains(" --") ? "them" : "it")
                         + " out to use the file's");
             }
         }

@@ -41,13 +41,14 @@ class SparkTrainCommandTest {
         CliRun train = CliRun.of("train", "--spark", "local[2]", "--train-limit", "4096", "--layers", "784-64-10",
                 "--batch-size", "64", "--optimizer", "adam", "--epochs", "1", "--out", model.toString()).ok();
         String out = train.out();
-        assertTrue(out.startsWith("spark:   local[2], 2 ranks, task classification, batch 64 per rank, 1 epochs"), out);
+        assertTrue(out.startsWith("spark:   local[2], 2 ranks, task classification, batch 64 per rank, 1 epoch, "),
+                out);
         assertTrue(out.contains("\nepoch   1  loss "), "one line per epoch:\n" + out);
         // 4096 examples over two ranks, 64 each per step: 32 steps, every rank reporting the backend it ran.
         for (int r = 0; r < 2; r++) {
             assertTrue(out.contains("rank " + r + "/2 (attempt 0) on "), out);
         }
-        assertTrue(out.contains("]: cpu (1 threads) on "), "each rank runs cpu with spark.task.cpus threads:\n" + out);
+        assertTrue(out.contains("]: cpu (1 thread) on "), "each rank runs cpu with spark.task.cpus threads:\n" + out);
         assertTrue(out.contains("shard 2048, steps 0-32 of 32"), out);
         assertEquals(32, train.field("result:", "steps"));
         double acc = train.field("result:", "test_accuracy");

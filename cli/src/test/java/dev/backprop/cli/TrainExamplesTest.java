@@ -6,10 +6,8 @@ import org.junit.jupiter.api.io.TempDir;
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -18,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The README's examples, run for real on the cpu backend: Fashion-MNIST classification (a subset and a small network,
  * to keep CI short; the full default run is measured by hand, see the README), binary one-vs-rest classification
- * with binary cross-entropy, and regression on a CSV this test writes, reaching a known fit.
+ * with binary cross-entropy, and regression on the README's plane.csv ({@link PlaneCsv}), reaching a known fit.
  */
 class TrainExamplesTest {
     @TempDir
@@ -73,14 +71,7 @@ class TrainExamplesTest {
     @Test
     void regressionOnACsvReachesTheKnownFit() throws IOException {
         Path csv = dir.resolve("plane.csv");
-        StringBuilder sb = new StringBuilder("x1,x2,y\n");
-        Random r = new Random(1);
-        for (int i = 0; i < 1000; i++) {
-            double a = r.nextDouble() * 2 - 1;
-            double b = r.nextDouble() * 2 - 1;
-            sb.append(String.format(Locale.ROOT, "%.6f,%.6f,%.6f%n", a, b, 1.5 * a - 2 * b + 0.5 * a * b));
-        }
-        Files.writeString(csv, sb);
+        PlaneCsv.write(csv);
         Path model = dir.resolve("plane.safetensors");
         CliRun train = CliRun.of("train", "--backend", "cpu", "--task", "regression", "--csv", csv.toString(),
                 "--layers", "2-32-1", "--activation", "tanh", "--optimizer", "adam", "--lr", "0.01",

@@ -21,18 +21,22 @@ class TrainOptionsTest {
     Path dir;
     private Path csv;
 
-    /** Three classes by the sign pattern of two of four features. */
     @BeforeEach
     void writeCsv() throws IOException {
-        csv = dir.resolve("three.csv");
+        csv = writeThreeClasses(dir.resolve("three.csv"), 300);
+    }
+
+    /** {@code rows} rows of four features, labelled with three classes by the sign pattern of the first two. */
+    static Path writeThreeClasses(Path csv, int rows) throws IOException {
         StringBuilder sb = new StringBuilder();
         Random r = new Random(3);
-        for (int i = 0; i < 300; i++) {
+        for (int i = 0; i < rows; i++) {
             double[] x = {r.nextGaussian(), r.nextGaussian(), r.nextGaussian(), r.nextGaussian()};
             int label = x[0] > 0 ? (x[1] > 0 ? 2 : 1) : 0;
             sb.append(String.format(Locale.ROOT, "%.5f,%.5f,%.5f,%.5f,%d%n", x[0], x[1], x[2], x[3], label));
         }
         Files.writeString(csv, sb);
+        return csv;
     }
 
     /** train on the CSV with these settings unless {@code more} (option-value pairs) gives others. */
@@ -75,12 +79,80 @@ class TrainOptionsTest {
         assertArrayEquals(Files.readAllBytes(straight), Files.readAllBytes(resumed),
                 "weights, optimizer momentum, schedule and shuffles all continue exactly");
 
-        CliRun other = train("--resume", ck.toString(), "--seed", "5", "--out", resumed.toString());
-        assertEquals(Main.EXIT_ERROR, other.code());
-        assertTrue(other.err().contains("trained with seed 0 and batch size 16, this run uses seed 5 and batch "
-                + "size 16"), other.err());
         CliRun done = train("--resume", ck.toString(), "--epochs", "2", "--out", resumed.toString());
         assertTrue(done.err().contains("already has 2 epoch(s)"), done.err());
+    }
+
+    /** Options left out take the checkpoint's values: a resume that names none ends where the straight run does. */
+    @Test
+    void aResumeTakesTheCheckpointsSettingsForTheOptionsLeftOut() throws IOException {
+        Path straight = dir.resolve("straight.safetensors");
+        Path ck = dir.resolve("ck.safetensors");
+        train("--weight-decay", "0.001", "--seed", "3", "--out", straight.toString()).ok();
+        train("--weight-decay", "0.001", "--seed", "3", "--epochs", "2", "--checkpoint", ck.toString(), "--out",
+                dir.resolve("half.safetensors").toString()).ok();
+        Path resumed = dir.resolve("resumed.safetensors");
+        CliRun rest = CliRun.of("train", "--backend", "cpu", "--csv", csv.toString(), "--resume", ck.toString(),
+                "--epochs", "3", "--out", resumed.toString()).ok();
+        assertTrue(rest.out().contains("train:   momentum lr 0.01 momentum 0.9 weight-decay 0.001 schedule step, "
+                + "batch 16 (15 steps per epoch), epochs 3..3, seed 3"), rest.out());
+        assertArrayEquals(Files.readAllBytes(straight), Files.readAllBytes(resumed));
+    }
+
+    /** Without a schedule a new --lr applies from the first resumed step, and the train line says so. */
+    @Test
+    void aNewLearningRateAppliesOnResumeAndIsShownWithTheCheckpoints() throws IOException {
+        Path straight = dir.resolve("straight.safetensors");
+        Path ck = dir.resolve("ck.safetensors");
+        train("--schedule", "none", "--out", straight.toString()).ok();
+        train("--schedule", "none", "--epochs", "2", "--checkpoint", ck.toString(), "--out",
+                dir.resolve("half.safetensors").toString()).ok();
+        Path same = dir.resolve("same.safetensors");
+        CliRun kept = train("--schedule", "none", "--resume", ck.toString(), "--lr", "0.01", "--out",
+                same.toString()).ok();
+        assertTrue(kept.out().contains("train:   momentum lr 0.01 momentum 0.9, batch 16"), kept.out());
+        assertArrayEquals(Files.readAllBytes(straight), Files.readAllBytes(same), "the checkpoint's own rate");
+
+        Path faster = dir.resolve("faster.safetensors");
+        CliRun changed = train("--schedule", "none", "--resume", ck.toString(), "--lr", "0.05", "--out",
+                faster.toString()).ok();
+        assertTrue(changed.out().contains("train:   momentum lr 0.05 momentum 0.9 (checkpoint had lr 0.01), batch 16"),
+                changed.out());
+        assertFalse(java.util.Arrays.equals(Files.readAllBytes(straight), Files.readAllBytes(faster)),
+                "the new rate is the one in force");
+    }
+
+    /** Every other setting the checkpoint fixes is refused with another value, naming the option and both values. */
+    @Test
+    void settingsThatContradictTheCheckpointAreRefusedByName() {
+        Path ck = dir.resolve("ck.safetensors");
+        train("--epochs", "2", "--checkpoint", ck.toString(), "--out", dir.resolve("half.safetensors").toString())
+                .ok();
+        String[][] cases = {
+                {"--optimizer", "adam", "adam", "momentum"},
+                {"--momentum", "0.5", "0.5", "0.9"},
+                {"--weight-decay", "0.1", "0.1", "0"},
+                {"--batch-size", "32", "32", "16"},
+                {"--seed", "5", "5", "0"},
+                {"--schedule", "cosine", "cosine", "step"},
+                {"--step-size", "2", "2", "1"},
+                {"--gamma", "0.1", "0.1", "0.5"},
+                {"--lr", "0.05", "0.05", "0.01 (a scheduled rate goes on from the checkpoint's base rate)"},
+        };
+        for (String[] c : cases) {
+            CliRun r = train("--resume", ck.toString(), c[0], c[1]);
+            assertEquals(Main.EXIT_ERROR, r.code(), r.out() + r.err());
+            assertEquals("backprop: " + c[0] + " " + c[2] + ": " + ck + " was trained with " + c[0] + " " + c[3]
+                    + "; leave " + c[0] + " out to resume with it, or start a new run without --resume",
+                    r.err().trim());
+            assertFalse(r.out().contains("train:"), "refused before training: " + r.out());
+        }
+        Path cosine = dir.resolve("cosine.safetensors");
+        train("--schedule", "cosine", "--epochs", "2", "--checkpoint", cosine.toString(), "--out",
+                dir.resolve("c.safetensors").toString()).ok();
+        CliRun longer = train("--schedule", "cosine", "--resume", cosine.toString(), "--epochs", "4");
+        assertTrue(longer.err().contains("--epochs 4: " + cosine + " was trained with --epochs 2 (the cosine "
+                + "schedule anneals over the whole run)"), longer.err());
     }
 
     @Test

@@ -83,6 +83,26 @@ public final class CsvData {
         return Dataset.classification(f, new int[] {nf}, l, numClasses, null);
     }
 
+    /**
+     * Rows of features and nothing else (for {@code predict --rows}): every column is a feature, read under the same
+     * grammar as the other readers (header line, blank lines, byte-order mark, strict numbers, equal column counts).
+     */
+    public static Rows readRows(Path path) {
+        Table t = read(path, false);
+        return new Rows(Arrays.copyOf(t.values, t.rows * t.cols), t.rows, t.cols, Arrays.copyOf(t.lines, t.rows));
+    }
+
+    /**
+     * The rows of a file of features.
+     *
+     * @param values  {@code rows × columns} numbers, row after row
+     * @param rows    how many rows (at least one)
+     * @param columns how many numbers each row has
+     * @param lines   each row's line number in the file, from 1 (header and blank lines are skipped)
+     */
+    public record Rows(float[] values, int rows, int columns, int[] lines) {
+    }
+
     /** Parses one CSV line of numbers (for {@code predict} on a single row), as strictly as a file's lines. */
     public static float[] parseRow(String line) {
         String[] parts = line.split(",", -1);

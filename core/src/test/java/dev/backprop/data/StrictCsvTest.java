@@ -107,6 +107,21 @@ class StrictCsvTest {
     }
 
     @Test
+    void readRowsTakesEveryColumnAsAFeatureUnderTheSameGrammar() throws IOException {
+        CsvData.Rows rows = CsvData.readRows(write("\uFEFFa,b\n0.5, -1\n\n2,3e1\n"));
+        assertEquals(2, rows.rows());
+        assertEquals(2, rows.columns());
+        assertArrayEquals(new float[] {0.5f, -1f, 2f, 30f}, rows.values());
+        assertArrayEquals(new int[] {2, 4}, rows.lines());
+        Path ragged = write("1,2\n3,4,5\n");
+        assertEquals(ragged + ": line 2 has 3 columns, expected 2", assertThrows(DataFormatException.class,
+                () -> CsvData.readRows(ragged)).getMessage());
+        Path hex = write("1,0x10\n");
+        assertEquals(hex + ": line 1, column 2: '0x10' is not a number", assertThrows(DataFormatException.class,
+                () -> CsvData.readRows(hex)).getMessage());
+    }
+
+    @Test
     void parseRowUsesTheSameGrammar() {
         assertArrayEquals(new float[] {0.5f, -1f}, CsvData.parseRow(" 0.5 , -1"));
         for (String row : List.of("NaN,1", "1,Infinity", "1e39,0", "5d,1", "0x1p3,1", "1,\u00002")) {

@@ -45,7 +45,8 @@ public record RankReport(int rank, int ranks, int attempt, String host, String e
     public String describe() {
         return String.format(Locale.ROOT, "rank %d/%d (attempt %d) on %s [executor %s]: %s%s on %s; %s; shard %d, "
                         + "steps %d-%d of %d, %d examples, compute %.1f s, %d all-reduces %.2f ms avg, %.1f MB sent",
-                rank, ranks, attempt, host, executorId, backend, threads > 0 ? " (" + threads + " threads)" : "",
+                rank, ranks, attempt, host, executorId, backend,
+                threads > 0 ? " (" + threads + (threads == 1 ? " thread)" : " threads)") : "",
                 device, backendReason, shardSize, resumedFromStep, resumedFromStep + stepsRun, totalSteps, examples,
                 computeMillis / 1e3, allReduces, meanAllReduceMillis(), bytesSent / 1e6);
     }

@@ -85,7 +85,7 @@ public final class SparkTrainDriver {
                 b.classes(outputs);
             }
             spec = b.build();
-            stdout.println("spark:   " + sc.master() + ", " + n + " ranks, " + spec.describe());
+            stdout.println("spark:   " + sc.master() + ", " + ranks(n) + ", " + spec.describe());
             stdout.println("data:    " + data.describe());
             stdout.flush();
             SparkTrainingResult result = new SparkTrainer(spec).fit(rdd);
@@ -115,7 +115,7 @@ public final class SparkTrainDriver {
             }
             Map<String, String> facts = new LinkedHashMap<>();
             facts.put("backprop.trained_on", data.describe());
-            facts.put("backprop.training", "Spark, " + n + " ranks, " + spec.describe());
+            facts.put("backprop.training", "Spark, " + ranks(n) + ", " + spec.describe());
             SavedModel.save(out, model, task, fashion ? FashionMnist.CLASS_NAMES : null, facts);
             stdout.println("saved:   " + out);
             List<EpochResult> epochs = result.epochs();
@@ -143,5 +143,9 @@ public final class SparkTrainDriver {
                 System.out.flush();
             }
         }
+    }
+
+    private static String ranks(int n) {
+        return n + (n == 1 ? " rank" : " ranks");
     }
 }

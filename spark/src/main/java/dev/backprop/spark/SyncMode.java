@@ -67,6 +67,7 @@ public record SyncMode(int averageEvery) implements Serializable {
 
     @Override
     public String toString() {
-        return averagesGradients() ? "gradients every step" : "parameters every " + averageEvery + " steps";
+        return averagesGradients() ? "gradients every step" : "parameters every " + (averageEvery == 1 ? "step"
+                : averageEvery + " steps");
     }
 }

@@ -186,8 +186,9 @@ public final class TrainingSpec implements Serializable {
 
     /** One line for logs. */
     public String describe() {
-        return String.format(Locale.ROOT, "task %s, batch %d per rank, %d epochs, seed %d, sync %s, backend %s%s%s",
-                task.id(), batchSize, epochs, seed, sync, backend, clipNorm > 0 ? ", clip " + clipNorm : "",
+        return String.format(Locale.ROOT, "task %s, batch %d per rank, %d epoch%s, seed %d, sync %s, backend %s%s%s",
+                task.id(), batchSize, epochs, epochs == 1 ? "" : "s", seed, sync, backend,
+                clipNorm > 0 ? ", clip " + clipNorm : "",
                 checkpointDir == null ? ", no checkpoints" : ", checkpoints in " + checkpointDir);
     }
 

@@ -1,0 +1,153 @@
+package dev.backprop.cli;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import dev.backprop.io.Checkpoint;
+import dev.backprop.model.SavedModel;
+import dev.backprop.optim.OptimizerChoice;
+
+import java.io.IOException;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What a {@code --resume} checkpoint fixes, reconciled with {@code train}'s options before anything runs, so that the
+ * start-up lines show only values in force:
+ * <ul>
+ *   <li>an option left out takes the checkpoint's value ({@code --optimizer}, {@code --momentum},
+ *       {@code --weight-decay}, {@code --schedule}, {@code --step-size}, {@code --gamma}, {@code --lr},
+ *       {@code --batch-size}, {@code --seed}, and {@code --epochs} for a cosine schedule, which spans its run);</li>
+ *   <li>{@code --lr} given without a schedule is applied from the first resumed step, as PyTorch users change
+ *       {@code param_groups[...]["lr"]}, and the train line says what the checkpoint had;</li>
+ *   <li>any other option given with a value other than the checkpoint's is refused, naming both values: the
+ *       optimizer state, the shuffles and the schedule only continue exactly with the settings that made them.</li>
+ * </ul>
+ * The architecture and task are checked where the network is built ({@link TrainingSetup}); the file's tensors,
+ * counters and format when it is restored ({@link Checkpoint#restore}), which also refuses what this class leaves
+ * alone because it cannot read it.
+ */
+final class ResumedRun {
+    private final TrainCommand cmd;
+    private final String file;
+
+    private ResumedRun(TrainCommand cmd) {
+        this.cmd = cmd;
+        this.file = cmd.resume.toString();
+    }
+
+    /**
+     * Sets {@code cmd}'s options left out to the checkpoint's values and refuses those given that differ.
+     *
+     * @return what the start-up line adds ({@code " (checkpoint had lr 0.1)"}), or "" when nothing changed
+     * @throws IllegalArgumentException naming the option, its value here and the checkpoint's
+     * @throws IOException              when the file cannot be read
+     */
+    static String reconcile(TrainCommand cmd) throws IOException {
+        Map<String, String> meta = SavedModel.metadata(cmd.resume);
+        JsonObject optimizer;
+        JsonObject schedule;
+        JsonObject progress;
+        try {
+            optimizer = object(meta.get(Checkpoint.OPTIMIZER_KEY));
+            schedule = object(meta.get(Checkpoint.SCHEDULE_KEY));
+            progress = object(meta.get(Checkpoint.PROGRESS_KEY));
+        } catch (JsonParseException | IllegalStateException e) {
+            return "";  // restoring names what is wrong with the file
+        }
+        if (optimizer == null || progress == null) {
+            return "";
+        }
+        try {
+            return new ResumedRun(cmd).apply(optimizer, schedule, progress);
+        } catch (RuntimeException e) {
+            if (e instanceof IllegalArgumentException && !(e instanceof NumberFormatException)) {
+                throw e;
+            }
+            return "";  // a field of an unexpected type: restoring names it
+        }
+    }
+
+    private String apply(JsonObject optimizer, JsonObject schedule, JsonObject progress) {
+        OptimizerOptions o = cmd.optimizerOptions;
+        Map<String, JsonElement> h = optimizer.getAsJsonObject("hyperparameters").asMap();
+        String type = optimizer.get("type").getAsString();
+        String name = type.equals("sgd") && h.containsKey("momentum") && h.get("momentum").getAsDouble() != 0
+                ? "momentum" : type;
+        o.optimizer = settle("--optimizer", o.optimizer, name);
+        if (h.containsKey("momentum")) {
+            o.momentum = settle("--momentum", o.momentum, h.get("momentum").getAsDouble());
+        }
+        if (h.containsKey("weight_decay")) {
+            o.weightDecay = settle("--weight-decay", o.weightDecay, h.get("weight_decay").getAsDouble());
+        }
+        cmd.batchSize = settle("--batch-size", cmd.batchSize, progress.get("batch_size").getAsInt());
+        cmd.seed = settle("--seed", cmd.seed, progress.get("seed").getAsLong());
+        double lr = optimizer.get("lr").getAsDouble();
+        if (schedule != null) {
+            return scheduled(schedule);
+        }
+        o.schedule = settle("--schedule", o.schedule, "none");
+        if (o.lr == null || o.lr == lr) {
+            o.lr = lr;
+            return "";
+        }
+        return " (checkpoint had lr " + OptimizerChoice.number(lr) + ")";
+    }
+
+    /** A scheduled rate follows its schedule from the checkpoint's base rate; it is not changed on resume. */
+    private String scheduled(JsonObject schedule) {
+        OptimizerOptions o = cmd.optimizerOptions;
+        String type = schedule.get("type").getAsString();
+        JsonObject s = schedule.getAsJsonObject("settings");
+        o.schedule = settle("--schedule", o.schedule, type);
+        if (s.has("base_lr")) {
+            o.lr = settle("--lr", o.lr, s.get("base_lr").getAsDouble(), " (a scheduled rate goes on from the "
+                    + "checkpoint's base rate)");
+        }
+        if (type.equals("step")) {
+            o.stepSize = settle("--step-size", o.stepSize, s.get("step_size").getAsInt());
+            o.gamma = settle("--gamma", o.gamma, s.get("gamma").getAsDouble());
+        } else if (type.equals("cosine")) {
+            cmd.epochs = settle("--epochs", cmd.epochs, s.get("t_max").getAsInt(), " (the cosine schedule anneals "
+                    + "over the whole run)");
+        }
+        return "";
+    }
+
+    private <T> T settle(String option, T here, T saved) {
+        return settle(option, here, saved, "");
+    }
+
+    /**
+     * The checkpoint's value {@code saved} when {@code option} was left out; {@code here} when given and equal.
+     *
+     * @throws IllegalArgumentException when given with another value
+     */
+    private <T> T settle(String option, T here, T saved, String why) {
+        if (!cmd.spec.commandLine().getParseResult().hasMatchedOption(option)) {
+            return saved;
+        }
+        boolean same = here instanceof String t ? t.trim().equalsIgnoreCase((String) saved)
+                : Objects.equals(here, saved);
+        if (!same) {
+            throw new IllegalArgumentException(option + " " + shown(here) + ": " + file + " was trained with "
+                    + option + " " + shown(saved) + why + "; leave " + option + " out to resume with it, or start "
+                    + "a new run without --resume");
+        }
+        return here;
+    }
+
+    private static String shown(Object v) {
+        return v instanceof Double d ? OptimizerChoice.number(d) : String.valueOf(v).trim();
+    }
+
+    private static JsonObject object(String json) {
+        if (json == null) {
+            return null;
+        }
+        JsonElement e = JsonParser.parseString(json);
+        return e.isJsonObject() ? e.getAsJsonObject() : null;
+    }
+}

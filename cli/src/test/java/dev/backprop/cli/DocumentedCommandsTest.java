@@ -1,0 +1,102 @@
+package dev.backprop.cli;
+
+import dev.backprop.optim.OptimizerChoice;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The README and the build scripts as a user follows them: the regression example makes its own data, the train
+ * options table states the defaults the parser has, and Maven's log holds no terminal escapes.
+ */
+class DocumentedCommandsTest {
+    static final Path ROOT = Path.of("..");
+
+    @TempDir
+    Path dir;
+
+    private static String readme() throws IOException {
+        return Files.readString(ROOT.resolve("README.md"), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void theRegressionExampleMakesPlaneCsvFirst() throws IOException {
+        List<String> lines = readme().lines().toList();
+        int train = -1;
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).startsWith("bin/backprop train --task regression --csv plane.csv")) {
+                train = i;
+            }
+        }
+        assertTrue(train > 0, "the README trains on plane.csv");
+        assertTrue(lines.get(train - 1).matches("bin/plane-csv\\s+#.*"), lines.get(train - 1));
+        Path script = ROOT.resolve("bin/plane-csv");
+        assertTrue(Files.isExecutable(script), script.toString());
+        assertTrue(Files.readString(script).contains("dev.backprop.cli.PlaneCsv \"$@\""));
+
+        Path csv = dir.resolve("plane.csv");
+        PlaneCsv.write(csv);
+        List<String> rows = Files.readAllLines(csv);
+        assertEquals(PlaneCsv.ROWS + 1, rows.size());
+        assertEquals("x1,x2,y", rows.get(0));
+        for (String row : rows.subList(1, rows.size())) {
+            String[] v = row.split(",");
+            double a = Double.parseDouble(v[0]);
+            double b = Double.parseDouble(v[1]);
+            assertEquals(1.5 * a - 2 * b + 0.5 * a * b, Double.parseDouble(v[2]), 5e-6, row);
+        }
+        Files.writeString(csv, "mine");
+        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> PlaneCsv.write(csv));
+        assertEquals(csv + " exists already; remove it or name another file", e.getMessage());
+        assertEquals("mine", Files.readString(csv), "an existing file is left as it is");
+    }
+
+    /** The optimizer row gives each default as what it is: the learning rate per optimizer, then --momentum's. */
+    @Test
+    void theTrainOptionsTableStatesTheParsersDefaults() throws IOException {
+        String row = readme().lines().filter(l -> l.startsWith("| `--optimizer ")).findFirst().orElseThrow();
+        for (String name : List.of("sgd", "momentum", "adam")) {
+            String lr = OptimizerChoice.number(OptimizerChoice.of(name, null, 0.9, null, "none", 1, 1)
+                    .learningRate());
+            assertTrue(row.contains(" " + lr + " for " + name), name + " lr " + lr + " in " + row);
+        }
+        String momentum = new CommandLine(new Main()).getSubcommands().get("train").getCommandSpec()
+                .findOption("--momentum").defaultValue();
+        assertTrue(row.contains("`--momentum` " + momentum), row);
+        assertFalse(row.contains("(momentum 0.01"), "reads as a momentum of 0.01: " + row);
+    }
+
+    /** {@code bin/test}'s Maven command writes plain text (Maven 3.8 writes ANSI resets even with colours off). */
+    @Test
+    void mavenLogsNoTerminalEscapes() throws IOException, InterruptedException {
+        Path mvn = null;
+        for (String d : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            if (!d.isEmpty() && Files.isExecutable(Path.of(d, "mvn"))) {
+                mvn = Path.of(d, "mvn");
+                break;
+            }
+        }
+        Assumptions.assumeTrue(mvn != null, "Maven is not on the PATH");
+        Path log = dir.resolve("mvn.log");
+        Process p = new ProcessBuilder(mvn.toString(), "-B", "-Dstyle.color=never", "-N", "-o", "validate")
+                .directory(ROOT.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "mvn validate finishes");
+        String out = Files.readString(log, StandardCharsets.UTF_8);
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.contains("BUILD SUCCESS"), out);
+        assertFalse(out.contains("\u001b"), "an escape in:\n" + out.replace("\u001b", "ESC"));
+    }
+}
