@@ -1,5 +1,7 @@
 package dev.backprop.cli;
 
+import dev.backprop.io.AtomicFile;
+import dev.backprop.io.IoErrors;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -8,9 +10,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /**
@@ -25,8 +25,8 @@ final class TrainingPlot {
     }
 
     /**
-     * Renders {@code history} into a PNG at {@code file} (written to a temporary file, then moved, so a failed
-     * write never leaves half a picture).
+     * Renders {@code history} into a PNG at {@code file}, atomically ({@link AtomicFile}: a failed write never
+     * leaves half a picture).
      *
      * @param title the run, for the chart titles (e.g. "784-256-128-10 relu, sgd lr 0.1")
      * @throws IllegalArgumentException when the file name does not end in {@code .png} or no epoch was recorded
@@ -82,21 +82,11 @@ final class TrainingPlot {
     }
 
     private static void save(Path file, List<XYChart> charts) {
-        Path abs = file.toAbsolutePath();
         try {
-            Path dir = abs.getParent();
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, ".plot-", ".png");
-            try {
-                try (var out = Files.newOutputStream(tmp)) {
-                    BitmapEncoder.saveBitmap(charts, 1, charts.size(), out, BitmapEncoder.BitmapFormat.PNG);
-                }
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            AtomicFile.write(file, out -> BitmapEncoder.saveBitmap(charts, 1, charts.size(), out,
+                    BitmapEncoder.BitmapFormat.PNG));
         } catch (IOException e) {
-            throw new UncheckedIOException("--plot " + file + ": cannot write the PNG (" + e.getMessage() + ")", e);
+            throw new UncheckedIOException("--plot " + IoErrors.message(e), e);
         }
     }
 }
