@@ -4,6 +4,7 @@ import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.BackpropException;
 import dev.backprop.data.BatchLoader;
+import dev.backprop.io.IoErrors;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
 import dev.backprop.runtime.Backends;
@@ -106,6 +107,11 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--plot", paramLabel = "FILE.png", description = "Write loss and accuracy per epoch as a PNG.")
     Path plot;
 
+    @Option(names = "--overwrite",
+            description = "Replace --out, --checkpoint or --plot when the file exists (only a Backprop model or "
+                    + "checkpoint, or a PNG for --plot, is ever replaced).")
+    boolean overwrite;
+
     @Option(names = "--no-progress", description = "No progress bar (it is shown only on a terminal anyway).")
     boolean noProgress;
 
@@ -129,6 +135,9 @@ public final class TrainCommand implements Callable<Integer> {
                 refuseGiven(LOCAL_ONLY, given -> "--spark runs do not take " + given + ": "
                         + (given.contains(",") ? "they apply" : "it applies") + " to training on this machine");
                 sparkOptions.check();
+                OutputFiles.check(List.of(new OutputFiles.Target("--out", out, OutputFiles.Kind.MODEL)), List.of(),
+                        overwrite);
+                OutputFiles.checkSparkCheckpointDir(spark, sparkOptions.checkpointDir);
                 return SparkTraining.run(spec.commandLine().getErr(), () -> SparkRun.run(this, t,
                         spec.commandLine().getOut()));
             }
@@ -137,9 +146,9 @@ public final class TrainCommand implements Callable<Integer> {
             trainHere(t);
             return 0;
         } catch (IOException e) {
-            throw new BackpropException(e.getMessage(), e);
+            throw new BackpropException(IoErrors.message(e), e);
         } catch (UncheckedIOException e) {
-            throw new BackpropException(e.getCause().getMessage(), e);
+            throw new BackpropException(IoErrors.message(e.getCause()), e);
         }
     }
 
@@ -152,6 +161,7 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--plot " + plot + ": the plot is a PNG; give a file name ending in "
                     + ".png");
         }
+        checkFiles();
         DataOptions.Loaded d = data.load(t, seed);
         PrintWriter o = spec.commandLine().getOut();
         try (Backend backend = Backends.create(selection.commandLineName(), backendOptions())) {
@@ -161,10 +171,64 @@ public final class TrainCommand implements Callable<Integer> {
                             ? ", " + d.train().numClasses() + " classes" : "");
             o.flush();
             try (TrainingSetup setup = TrainingSetup.create(this, t, d, backend)) {
-                TrainingHistory history = run(setup, t, setup.data(), backend, o);
+                if (setup.trainer().epoch() == epochs) {
+                    saveModel(setup, t, setup.data(), out);
+                    o.println("saved:   " + out + " (the model of " + resume + ": it already has the " + epochs
+                            + " epochs asked for, so nothing was left to train)" + (plot != null ? "; no plot, as no "
+                            + "epoch ran" : ""));
+                    o.flush();
+                    return;
+                }
+                TrainingHistory history;
+                try {
+                    history = run(setup, t, setup.data(), backend, o);
+                } catch (EpochLines.CheckpointFailed f) {
+                    throw rescue(setup, t, setup.data(), f, o);
+                }
                 finish(setup, history, t, setup.data(), backend, o);
             }
         }
+    }
+
+    /**
+     * Checks the files the run writes before it loads anything: see {@link OutputFiles}. The checkpoint a run
+     * resumes from may be continued in place; no other file the run reads may be written.
+     */
+    private void checkFiles() {
+        boolean continued = checkpoint != null && resume != null
+                && OutputFiles.canonical(checkpoint).equals(OutputFiles.canonical(resume));
+        OutputFiles.check(List.of(new OutputFiles.Target("--out", out, OutputFiles.Kind.MODEL),
+                        new OutputFiles.Target("--checkpoint", checkpoint, OutputFiles.Kind.MODEL, continued),
+                        new OutputFiles.Target("--plot", plot, OutputFiles.Kind.PNG)),
+                List.of(new OutputFiles.Target("--resume", resume, OutputFiles.Kind.MODEL)), overwrite);
+    }
+
+    /**
+     * Saves the weights that a failed checkpoint write left only in memory: at {@code --out}, or when that fails too,
+     * in the temporary directory; returns the error that names the checkpoint and where the weights went.
+     */
+    private BackpropException rescue(TrainingSetup s, Task t, DataOptions.Loaded d, EpochLines.CheckpointFailed f,
+                                     PrintWriter o) {
+        String failed = "--checkpoint " + IoErrors.message(f.getCause()) + "; training stopped after epoch "
+                + f.epoch() + ", and its weights ";
+        Path where = out;
+        String outFailed = "";
+        try {
+            saveModel(s, t, d, out);
+        } catch (IOException e) {
+            outFailed = "could not be saved to --out either (" + IoErrors.message(e) + "), so they ";
+            where = Path.of(System.getProperty("java.io.tmpdir"), "backprop-weights-" + ProcessHandle.current().pid()
+                    + "-epoch-" + f.epoch() + ".safetensors");
+            try {
+                saveModel(s, t, d, where);
+            } catch (IOException e2) {
+                return new BackpropException(failed + outFailed + "could not be saved to " + where + " either ("
+                        + IoErrors.message(e2) + "): they are lost", f);
+            }
+        }
+        o.println("saved:   " + where + " (the weights after epoch " + f.epoch() + "; the checkpoint failed)");
+        o.flush();
+        return new BackpropException(failed + outFailed + "were saved to " + where, f);
     }
 
     /** The checks of settings that mean the same with and without {@code --spark}. */
@@ -227,7 +291,7 @@ public final class TrainCommand implements Callable<Integer> {
                         PrintWriter o) throws IOException {
         o.println(history.medianLine());
         o.println(history.summaryLine(backend.name(), backend.device().name(), optimizerOptions.name()));
-        SavedModel.save(out, s.model(), t, d.classNames(), runFacts(s, d, t));
+        saveModel(s, t, d, out);
         TrainingHistory.Epoch last = history.epochs().get(history.epochs().size() - 1);
         o.printf(Locale.ROOT, "saved:   %s (%s %.4f after epoch %d)%n", out, history.metricName(), last.testMetric(),
                 last.epoch());
@@ -239,6 +303,10 @@ public final class TrainCommand implements Callable<Integer> {
             o.println("plot:    " + plot);
         }
         o.flush();
+    }
+
+    private void saveModel(TrainingSetup s, Task t, DataOptions.Loaded d, Path file) throws IOException {
+        SavedModel.save(file, s.model(), t, d.classNames(), runFacts(s, d, t));
     }
 
     /** What the model file (and a checkpoint) says about this run, besides the task and class names. */

@@ -1,7 +1,6 @@
 package dev.backprop.cli;
 
 import dev.backprop.io.AtomicFile;
-import dev.backprop.io.IoErrors;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -9,7 +8,6 @@ import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -30,9 +28,9 @@ final class TrainingPlot {
      *
      * @param title the run, for the chart titles (e.g. "784-256-128-10 relu, sgd lr 0.1")
      * @throws IllegalArgumentException when the file name does not end in {@code .png} or no epoch was recorded
-     * @throws UncheckedIOException     when the file cannot be written
+     * @throws IOException              when the file cannot be written (the message names it)
      */
-    static void write(Path file, TrainingHistory history, String title) {
+    static void write(Path file, TrainingHistory history, String title) throws IOException {
         if (!file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".png")) {
             throw new IllegalArgumentException("--plot " + file + ": the plot is a PNG; give a file name ending in .png");
         }
@@ -81,12 +79,8 @@ final class TrainingPlot {
         return c;
     }
 
-    private static void save(Path file, List<XYChart> charts) {
-        try {
-            AtomicFile.write(file, out -> BitmapEncoder.saveBitmap(charts, 1, charts.size(), out,
-                    BitmapEncoder.BitmapFormat.PNG));
-        } catch (IOException e) {
-            throw new UncheckedIOException("--plot " + IoErrors.message(e), e);
-        }
+    private static void save(Path file, List<XYChart> charts) throws IOException {
+        AtomicFile.write(file, out -> BitmapEncoder.saveBitmap(charts, 1, charts.size(), out,
+                BitmapEncoder.BitmapFormat.PNG));
     }
 }

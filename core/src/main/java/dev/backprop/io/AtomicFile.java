@@ -80,7 +80,11 @@ public final class AtomicFile {
     }
 
     static void write(Path target, Content content, DirectorySync directorySync) throws IOException {
-        checkWritable(target);
+        try {
+            checkWritable(target);
+        } catch (FileSystemException e) {
+            throw failure(target, e);
+        }
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         Path tmp = dir.resolve(tempName(abs.getFileName().toString()));

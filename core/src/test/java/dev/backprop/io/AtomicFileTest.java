@@ -82,11 +82,11 @@ class AtomicFileTest {
         assertTrue(inTheWay.toFile().mkdir());
         FileSystemException e = assertThrows(FileSystemException.class,
                 () -> AtomicFile.write(inTheWay, new byte[1]));
-        assertEquals(inTheWay + ": is a directory; give a file name", e.getMessage());
+        assertEquals(inTheWay + ": cannot write it: is a directory; give a file name", e.getMessage());
 
         Path missing = dir.resolve("no/such/m.safetensors");
         e = assertThrows(FileSystemException.class, () -> AtomicFile.write(missing, new byte[1]));
-        assertEquals(missing + ": the directory " + dir.resolve("no/such") + " does not exist (it is not created: "
+        assertEquals(missing + ": cannot write it: the directory " + dir.resolve("no/such") + " does not exist (it is not created: "
                 + "make it first)", e.getMessage());
         assertFalse(Files.exists(dir.resolve("no")));
     }
