@@ -53,7 +53,8 @@ final class OutputFiles {
      * @param option    the option that names it, e.g. {@code --out}
      * @param path      the file
      * @param kind      what is written there
-     * @param continued true when it may be replaced without {@code --overwrite} (the checkpoint a run resumes from)
+     * @param continued true for the checkpoint a run resumes from and writes again: it may be that input, and is
+     *                  replaced without {@code --overwrite}
      */
     record Target(String option, Path path, Kind kind, boolean continued) {
         Target(String option, Path path, Kind kind) {

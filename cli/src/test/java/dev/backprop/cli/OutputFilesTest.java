@@ -15,9 +15,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -37,15 +35,7 @@ class OutputFilesTest {
 
     @BeforeEach
     void writeCsv() throws IOException {
-        csv = dir.resolve("three.csv");
-        StringBuilder sb = new StringBuilder();
-        Random r = new Random(3);
-        for (int i = 0; i < 300; i++) {
-            double[] x = {r.nextGaussian(), r.nextGaussian(), r.nextGaussian(), r.nextGaussian()};
-            sb.append(String.format(Locale.ROOT, "%.5f,%.5f,%.5f,%.5f,%d%n", x[0], x[1], x[2], x[3],
-                    x[0] > 0 ? (x[1] > 0 ? 2 : 1) : 0));
-        }
-        Files.writeString(csv, sb);
+        csv = ThreeClassCsv.write(dir);
     }
 
     private String[] args(String... more) {
@@ -128,7 +118,7 @@ class OutputFilesTest {
     }
 
     @Test
-    void missingDirectoriesAreRefusedNotCreatedAndADirectoryIsNoFile() {
+    void missingDirectoriesAreRefusedNotCreatedAndADirectoryIsNoFileAndAMissingInputIsNamed() {
         for (String option : List.of("--out", "--checkpoint", "--plot")) {
             String file = p("no/such/f.png");
             refusedBeforeTraining(train(option, file), option + " " + file + ": the directory " + p("no/such")
@@ -139,6 +129,8 @@ class OutputFilesTest {
         refusedBeforeTraining(train("--out", p("three.csv/m.safetensors")), "--out " + p("three.csv/m.safetensors")
                 + ": " + csv + " is not a directory");
         CliRun missing = train("--init", p("nothere.safetensors"), "--out", p("m.safetensors"));
+        assertEquals("backprop: " + p("nothere.safetensors") + ": no such file or directory", missing.err().strip());
+        missing = CliRun.of("eval", "--backend", "cpu", "--model", p("nothere.safetensors"));
         assertEquals("backprop: " + p("nothere.safetensors") + ": no such file or directory", missing.err().strip());
     }
 

@@ -7,8 +7,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
-import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -21,18 +19,9 @@ class TrainOptionsTest {
     Path dir;
     private Path csv;
 
-    /** Three classes by the sign pattern of two of four features. */
     @BeforeEach
     void writeCsv() throws IOException {
-        csv = dir.resolve("three.csv");
-        StringBuilder sb = new StringBuilder();
-        Random r = new Random(3);
-        for (int i = 0; i < 300; i++) {
-            double[] x = {r.nextGaussian(), r.nextGaussian(), r.nextGaussian(), r.nextGaussian()};
-            int label = x[0] > 0 ? (x[1] > 0 ? 2 : 1) : 0;
-            sb.append(String.format(Locale.ROOT, "%.5f,%.5f,%.5f,%.5f,%d%n", x[0], x[1], x[2], x[3], label));
-        }
-        Files.writeString(csv, sb);
+        csv = ThreeClassCsv.write(dir);
     }
 
     /** train on the CSV with these settings unless {@code more} (option-value pairs) gives others. */
