@@ -204,31 +204,41 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /**
-     * Saves the weights that a failed checkpoint write left only in memory: at {@code --out}, or when that fails too,
-     * in the temporary directory; returns the error that names the checkpoint and where the weights went.
+     * Saves the weights that a failed checkpoint write left only in memory at {@code --out} (or, when that fails
+     * too, see {@link #saveInTemp}); returns the error that names the checkpoint and where the weights went.
      */
     private BackpropException rescue(TrainingSetup s, Task t, DataOptions.Loaded d, EpochLines.CheckpointFailed f,
                                      PrintWriter o) {
         String failed = "--checkpoint " + IoErrors.message(f.getCause()) + "; training stopped after epoch "
                 + f.epoch() + ", and its weights ";
-        Path where = out;
-        String outFailed = "";
         try {
             saveModel(s, t, d, out);
         } catch (IOException e) {
-            outFailed = "could not be saved to --out either (" + IoErrors.message(e) + "), so they ";
-            where = Path.of(System.getProperty("java.io.tmpdir"), "backprop-weights-" + ProcessHandle.current().pid()
-                    + "-epoch-" + f.epoch() + ".safetensors");
-            try {
-                saveModel(s, t, d, where);
-            } catch (IOException e2) {
-                return new BackpropException(failed + outFailed + "could not be saved to " + where + " either ("
-                        + IoErrors.message(e2) + "): they are lost", f);
-            }
+            return saveInTemp(s, t, d, f.epoch(), failed + "could not be saved to --out either ("
+                    + IoErrors.message(e) + "), so they ", o);
         }
-        o.println("saved:   " + where + " (the weights after epoch " + f.epoch() + "; the checkpoint failed)");
+        o.println("saved:   " + out + " (the weights after epoch " + f.epoch() + "; the checkpoint failed)");
         o.flush();
-        return new BackpropException(failed + outFailed + "were saved to " + where, f);
+        return new BackpropException(failed + "were saved to " + out, f);
+    }
+
+    /**
+     * Saves the weights of {@code epoch}, which {@code --out} could not take, in the temporary directory; returns the
+     * error that says so, starting with {@code failed} (what failed, up to the weights' fate).
+     */
+    private BackpropException saveInTemp(TrainingSetup s, Task t, DataOptions.Loaded d, int epoch, String failed,
+                                         PrintWriter o) {
+        Path where = Path.of(System.getProperty("java.io.tmpdir"), "backprop-weights-" + ProcessHandle.current().pid()
+                + "-epoch-" + epoch + ".safetensors");
+        try {
+            saveModel(s, t, d, where);
+        } catch (IOException e) {
+            return new BackpropException(failed + "could not be saved to " + where + " either (" + IoErrors.message(e)
+                    + "): they are lost");
+        }
+        o.println("saved:   " + where + " (the weights after epoch " + epoch + "; --out failed)");
+        o.flush();
+        return new BackpropException(failed + "were saved to " + where);
     }
 
     /** The checks of settings that mean the same with and without {@code --spark}. */
@@ -291,8 +301,13 @@ public final class TrainCommand implements Callable<Integer> {
                         PrintWriter o) throws IOException {
         o.println(history.medianLine());
         o.println(history.summaryLine(backend.name(), backend.device().name(), optimizerOptions.name()));
-        saveModel(s, t, d, out);
         TrainingHistory.Epoch last = history.epochs().get(history.epochs().size() - 1);
+        try {
+            saveModel(s, t, d, out);
+        } catch (IOException e) {
+            throw saveInTemp(s, t, d, last.epoch(), "--out " + IoErrors.message(e) + "; the weights after epoch "
+                    + last.epoch() + " ", o);
+        }
         o.printf(Locale.ROOT, "saved:   %s (%s %.4f after epoch %d)%n", out, history.metricName(), last.testMetric(),
                 last.epoch());
         if (checkpoint != null) {

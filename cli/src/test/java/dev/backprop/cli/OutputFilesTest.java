@@ -125,6 +125,10 @@ class OutputFilesTest {
                     + " does not exist (it is not created: make it first)");
         }
         assertFalse(Files.exists(dir.resolve("no")));
+        if (Files.isDirectory(Path.of("/proc/self"))) {
+            refusedBeforeTraining(train("--out", "/proc/m.safetensors"), "--out /proc/m.safetensors: cannot create a "
+                    + "file in /proc: no such file or directory");
+        }
         refusedBeforeTraining(train("--out", dir.toString()), "--out " + dir + ": is a directory; give a file name");
         refusedBeforeTraining(train("--out", p("three.csv/m.safetensors")), "--out " + p("three.csv/m.safetensors")
                 + ": " + csv + " is not a directory");
@@ -210,6 +214,23 @@ class OutputFilesTest {
                     + "training stopped after epoch 1, and its weights could not be saved to --out either (" + out2
                     + ": cannot write it: is a directory; give a file name), so they were saved to " + rescued,
                     both.err().strip());
+            assertEquals(eval(dir.resolve("one.safetensors")), eval(rescued));
+        } finally {
+            Files.deleteIfExists(rescued);
+        }
+    }
+
+    @Test
+    void aFinalSaveThatFailsPutsTheWeightsInTheTemporaryDirectory() throws IOException {
+        Path out = dir.resolve("m.safetensors");
+        CliRun r = trainBlockingAfterEpoch1(List.of(out), "--epochs", "1", "--out", out.toString());
+        Path rescued = Path.of(System.getProperty("java.io.tmpdir"), "backprop-weights-"
+                + ProcessHandle.current().pid() + "-epoch-1.safetensors");
+        try {
+            assertEquals(Main.EXIT_ERROR, r.code(), r.out() + r.err());
+            assertEquals("backprop: --out " + out + ": cannot write it: is a directory; give a file name; the weights "
+                    + "after epoch 1 were saved to " + rescued, r.err().strip());
+            train("--epochs", "1", "--out", p("one.safetensors")).ok();
             assertEquals(eval(dir.resolve("one.safetensors")), eval(rescued));
         } finally {
             Files.deleteIfExists(rescued);

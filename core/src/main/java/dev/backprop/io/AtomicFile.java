@@ -81,7 +81,7 @@ public final class AtomicFile {
 
     static void write(Path target, Content content, DirectorySync directorySync) throws IOException {
         try {
-            checkWritable(target);
+            checkTarget(target);
         } catch (FileSystemException e) {
             throw failure(target, e);
         }
@@ -117,12 +117,28 @@ public final class AtomicFile {
     }
 
     /**
-     * Checks that {@code target} can be written by {@link #write}: its directory exists, is a directory and is
-     * writable, and the target itself is not a directory.
+     * Checks, before the work that produces it, that {@code target} can be written by {@link #write}: its directory
+     * exists, is a directory and is writable, the target itself is not a directory, and a file can be created
+     * there (a temporary one, deleted at once: this finds the read-only mount or special file system that
+     * permissions call writable, for root always).
      *
      * @throws FileSystemException naming the target and what is wrong
      */
     public static void checkWritable(Path target) throws FileSystemException {
+        checkTarget(target);
+        Path abs = target.toAbsolutePath();
+        Path probe = abs.getParent().resolve(tempName(abs.getFileName().toString()));
+        try {
+            Files.newByteChannel(probe, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+            Files.delete(probe);
+        } catch (IOException e) {
+            throw new FileSystemException(target.toString(), null, "cannot create a file in " + abs.getParent()
+                    + ": " + IoErrors.reason(e));
+        }
+    }
+
+    /** The checks of {@link #checkWritable} that create nothing. */
+    private static void checkTarget(Path target) throws FileSystemException {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         if (dir == null || abs.getFileName() == null) {
