@@ -173,8 +173,8 @@ public final class TrainCommand implements Callable<Integer> {
             try (TrainingSetup setup = TrainingSetup.create(this, t, d, backend)) {
                 if (setup.trainer().epoch() == epochs) {
                     saveModel(setup, t, setup.data(), out);
-                    o.println("saved:   " + out + " (the model of " + resume + ": it already has the " + epochs
-                            + " epochs asked for, so nothing was left to train)" + (plot != null ? "; no plot, as no "
+                    o.println("saved:   " + out + " (the model of " + resume + ", which had finished epoch " + epochs
+                            + " of " + epochs + ": nothing was left to train)" + (plot != null ? "; no plot, as no "
                             + "epoch ran" : ""));
                     o.flush();
                     return;

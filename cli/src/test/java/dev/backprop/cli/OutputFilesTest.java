@@ -249,8 +249,8 @@ class OutputFilesTest {
         String ck = p("ck.safetensors");
         train("--checkpoint", ck, "--out", whole.toString()).ok();
         CliRun r = train("--resume", ck, "--out", p("from-ck.safetensors")).ok();
-        assertTrue(r.out().contains("saved:   " + p("from-ck.safetensors") + " (the model of " + ck + ": it already "
-                + "has the 3 epochs asked for, so nothing was left to train)"), r.out());
+        assertTrue(r.out().contains("saved:   " + p("from-ck.safetensors") + " (the model of " + ck + ", which had "
+                + "finished epoch 3 of 3: nothing was left to train)"), r.out());
         assertArrayEquals(Files.readAllBytes(whole), Files.readAllBytes(dir.resolve("from-ck.safetensors")),
                 "what the killed run would have saved");
         refusedBeforeTrainingButAfterLoading(train("--resume", ck, "--epochs", "2", "--out", p("x.safetensors")),
