@@ -9,7 +9,6 @@ import dev.backprop.train.Evaluation;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 
 /**
  * What {@code train} shows and keeps while the trainer runs: the progress bars, one table line per epoch with the
@@ -43,8 +42,28 @@ record EpochLines(TrainCommand cmd, TrainingSetup setup, Task task, DataOptions.
                 setup.trainer().saveCheckpoint(cmd.checkpoint, SavedModel.metadata(task, data.classNames(),
                         cmd.runFacts(setup, data, task)));
             } catch (IOException e) {
-                throw new UncheckedIOException(e);
+                throw new CheckpointFailed(m.epoch(), e);
             }
+        }
+    }
+
+    /** A checkpoint that could not be written, which stops training with the weights of {@link #epoch} in memory. */
+    static final class CheckpointFailed extends RuntimeException {
+        private final int epoch;
+
+        CheckpointFailed(int epoch, IOException cause) {
+            super(cause);
+            this.epoch = epoch;
+        }
+
+        /** The epoch after which the checkpoint was to be written: the weights in memory are this epoch's. */
+        int epoch() {
+            return epoch;
+        }
+
+        @Override
+        public synchronized IOException getCause() {
+            return (IOException) super.getCause();
         }
     }
 

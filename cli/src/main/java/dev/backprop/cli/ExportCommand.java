@@ -3,6 +3,7 @@ package dev.backprop.cli;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.BackpropException;
+import dev.backprop.io.IoErrors;
 import dev.backprop.onnx.OnnxExport;
 import dev.backprop.runtime.Backends;
 import picocli.CommandLine.Command;
@@ -13,6 +14,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code backprop export --model FILE --onnx OUT}: a saved model as an ONNX file (the work is the onnx module's). */
@@ -39,11 +41,17 @@ public final class ExportCommand implements Callable<Integer> {
             description = "The input's dimensions after the batch, e.g. 1,28,28 (default: from the first layer).")
     String inputShape;
 
+    @Option(names = "--overwrite",
+            description = "Replace the --onnx file when it exists (only an ONNX model Backprop exported is replaced).")
+    boolean overwrite;
+
     @Mixin
     BackendSelectionOption selection;
 
     @Override
     public Integer call() {
+        OutputFiles.check(List.of(new OutputFiles.Target("--onnx", onnx, OutputFiles.Kind.ONNX)),
+                List.of(new OutputFiles.Target("--model", model, OutputFiles.Kind.MODEL)), overwrite);
         OnnxExport.Options options = OnnxExport.Options.defaults().withSoftmax(softmax);
         if (inputShape != null) {
             options = options.withInputShape(OnnxExport.Options.parseShape(inputShape));
@@ -51,7 +59,7 @@ public final class ExportCommand implements Callable<Integer> {
         try (Backend backend = Backends.create(backendName(), BackendOptions.defaults())) {
             spec.commandLine().getOut().println(OnnxExport.convert(model, onnx, options, backend));
         } catch (IOException e) {
-            throw new BackpropException(e.getMessage(), e);
+            throw new BackpropException(IoErrors.message(e), e);
         }
         spec.commandLine().getOut().flush();
         return 0;

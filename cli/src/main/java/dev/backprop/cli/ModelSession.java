@@ -3,6 +3,7 @@ package dev.backprop.cli;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.BackpropException;
+import dev.backprop.io.IoErrors;
 import dev.backprop.io.ModelFile;
 import dev.backprop.io.ModelFileException;
 import dev.backprop.io.SafeTensorsFile;
@@ -63,7 +64,7 @@ final class ModelSession implements AutoCloseable {
             return new ModelSession(backend, load(file, backend, allowNonFinite, arch), file);
         } catch (IOException e) {
             backend.close();
-            throw new BackpropException(e.getMessage(), e);
+            throw new BackpropException(IoErrors.message(e), e);
         } catch (RuntimeException e) {
             backend.close();
             throw e;

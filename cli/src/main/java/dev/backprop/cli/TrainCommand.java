@@ -4,6 +4,7 @@ import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.BackpropException;
 import dev.backprop.data.BatchLoader;
+import dev.backprop.io.IoErrors;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
 import dev.backprop.runtime.Backends;
@@ -107,6 +108,11 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--plot", paramLabel = "FILE.png", description = "Write loss and accuracy per epoch as a PNG.")
     Path plot;
 
+    @Option(names = "--overwrite",
+            description = "Replace --out, --checkpoint or --plot when the file exists (only a Backprop model or "
+                    + "checkpoint, or a PNG for --plot, is ever replaced).")
+    boolean overwrite;
+
     @Option(names = "--no-progress", description = "No progress bar (it is shown only on a terminal anyway).")
     boolean noProgress;
 
@@ -135,6 +141,9 @@ public final class TrainCommand implements Callable<Integer> {
                 refuseGiven(LOCAL_ONLY, given -> "--spark runs do not take " + given + ": "
                         + (given.contains(",") ? "they apply" : "it applies") + " to training on this machine");
                 sparkOptions.check();
+                OutputFiles.check(List.of(new OutputFiles.Target("--out", out, OutputFiles.Kind.MODEL)), List.of(),
+                        overwrite);
+                OutputFiles.checkSparkCheckpointDir(spark, sparkOptions.checkpointDir);
                 return SparkTraining.run(spec.commandLine().getErr(), spark, () -> SparkRun.run(this, t,
                         spec.commandLine().getOut()));
             }
@@ -143,9 +152,9 @@ public final class TrainCommand implements Callable<Integer> {
             trainHere(t);
             return 0;
         } catch (IOException e) {
-            throw new BackpropException(e.getMessage(), e);
+            throw new BackpropException(IoErrors.message(e), e);
         } catch (UncheckedIOException e) {
-            throw new BackpropException(e.getCause().getMessage(), e);
+            throw new BackpropException(IoErrors.message(e.getCause()), e);
         }
     }
 
@@ -163,6 +172,7 @@ public final class TrainCommand implements Callable<Integer> {
             resumeNote = ResumedRun.reconcile(this);
             checkSettings();
         }
+        checkFiles();
         DataOptions.Loaded d = data.load(t, seed);
         PrintWriter o = spec.commandLine().getOut();
         try (Backend backend = Backends.create(selection.commandLineName(), backendOptions())) {
@@ -172,10 +182,74 @@ public final class TrainCommand implements Callable<Integer> {
                             ? ", " + d.train().numClasses() + " classes" : "");
             o.flush();
             try (TrainingSetup setup = TrainingSetup.create(this, t, d, backend)) {
-                TrainingHistory history = run(setup, t, setup.data(), backend, o, resumeNote);
+                if (setup.trainer().epoch() == epochs) {
+                    saveModel(setup, t, setup.data(), out);
+                    o.println("saved:   " + out + " (the model of " + resume + ", which had finished epoch " + epochs
+                            + " of " + epochs + ": nothing was left to train)" + (plot != null ? "; no plot, as no "
+                            + "epoch ran" : ""));
+                    o.flush();
+                    return;
+                }
+                TrainingHistory history;
+                try {
+                    history = run(setup, t, setup.data(), backend, o, resumeNote);
+                } catch (EpochLines.CheckpointFailed f) {
+                    throw rescue(setup, t, setup.data(), f, o);
+                }
                 finish(setup, history, t, setup.data(), backend, o);
             }
         }
+    }
+
+    /**
+     * Checks the files the run writes before it loads anything: see {@link OutputFiles}. The checkpoint a run
+     * resumes from may be continued in place; no other file the run reads may be written.
+     */
+    private void checkFiles() {
+        boolean continued = checkpoint != null && resume != null
+                && OutputFiles.canonical(checkpoint).equals(OutputFiles.canonical(resume));
+        OutputFiles.check(List.of(new OutputFiles.Target("--out", out, OutputFiles.Kind.MODEL),
+                        new OutputFiles.Target("--checkpoint", checkpoint, OutputFiles.Kind.MODEL, continued),
+                        new OutputFiles.Target("--plot", plot, OutputFiles.Kind.PNG)),
+                List.of(new OutputFiles.Target("--resume", resume, OutputFiles.Kind.MODEL)), overwrite);
+    }
+
+    /**
+     * Saves the weights that a failed checkpoint write left only in memory at {@code --out} (or, when that fails
+     * too, see {@link #saveInTemp}); returns the error that names the checkpoint and where the weights went.
+     */
+    private BackpropException rescue(TrainingSetup s, Task t, DataOptions.Loaded d, EpochLines.CheckpointFailed f,
+                                     PrintWriter o) {
+        String failed = "--checkpoint " + IoErrors.message(f.getCause()) + "; training stopped after epoch "
+                + f.epoch() + ", and its weights ";
+        try {
+            saveModel(s, t, d, out);
+        } catch (IOException e) {
+            return saveInTemp(s, t, d, f.epoch(), failed + "could not be saved to --out either ("
+                    + IoErrors.message(e) + "), so they ", o);
+        }
+        o.println("saved:   " + out + " (the weights after epoch " + f.epoch() + "; the checkpoint failed)");
+        o.flush();
+        return new BackpropException(failed + "were saved to " + out, f);
+    }
+
+    /**
+     * Saves the weights of {@code epoch}, which {@code --out} could not take, in the temporary directory; returns the
+     * error that says so, starting with {@code failed} (what failed, up to the weights' fate).
+     */
+    private BackpropException saveInTemp(TrainingSetup s, Task t, DataOptions.Loaded d, int epoch, String failed,
+                                         PrintWriter o) {
+        Path where = Path.of(System.getProperty("java.io.tmpdir"), "backprop-weights-" + ProcessHandle.current().pid()
+                + "-epoch-" + epoch + ".safetensors");
+        try {
+            saveModel(s, t, d, where);
+        } catch (IOException e) {
+            return new BackpropException(failed + "could not be saved to " + where + " either (" + IoErrors.message(e)
+                    + "): they are lost");
+        }
+        o.println("saved:   " + where + " (the weights after epoch " + epoch + "; --out failed)");
+        o.flush();
+        return new BackpropException(failed + "were saved to " + where);
     }
 
     /** The checks of settings that mean the same with and without {@code --spark}. */
@@ -240,8 +314,13 @@ public final class TrainCommand implements Callable<Integer> {
                         PrintWriter o) throws IOException {
         o.println(history.medianLine());
         o.println(history.summaryLine(backend.name(), backend.device().name(), optimizerOptions.name()));
-        SavedModel.save(out, s.model(), t, d.classNames(), runFacts(s, d, t));
         TrainingHistory.Epoch last = history.epochs().get(history.epochs().size() - 1);
+        try {
+            saveModel(s, t, d, out);
+        } catch (IOException e) {
+            throw saveInTemp(s, t, d, last.epoch(), "--out " + IoErrors.message(e) + "; the weights after epoch "
+                    + last.epoch() + " ", o);
+        }
         o.printf(Locale.ROOT, "saved:   %s (%s %.4f after epoch %d)%n", out, history.metricName(), last.testMetric(),
                 last.epoch());
         if (checkpoint != null) {
@@ -252,6 +331,10 @@ public final class TrainCommand implements Callable<Integer> {
             o.println("plot:    " + plot);
         }
         o.flush();
+    }
+
+    private void saveModel(TrainingSetup s, Task t, DataOptions.Loaded d, Path file) throws IOException {
+        SavedModel.save(file, s.model(), t, d.classNames(), runFacts(s, d, t));
     }
 
     /** What the model file (and a checkpoint) says about this run, besides the task and class names. */

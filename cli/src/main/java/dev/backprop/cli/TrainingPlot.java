@@ -1,5 +1,6 @@
 package dev.backprop.cli;
 
+import dev.backprop.io.AtomicFile;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -7,10 +8,7 @@ import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /**
@@ -25,14 +23,14 @@ final class TrainingPlot {
     }
 
     /**
-     * Renders {@code history} into a PNG at {@code file} (written to a temporary file, then moved, so a failed
-     * write never leaves half a picture).
+     * Renders {@code history} into a PNG at {@code file}, atomically ({@link AtomicFile}: a failed write never
+     * leaves half a picture).
      *
      * @param title the run, for the chart titles (e.g. "784-256-128-10 relu, sgd lr 0.1")
      * @throws IllegalArgumentException when the file name does not end in {@code .png} or no epoch was recorded
-     * @throws UncheckedIOException     when the file cannot be written
+     * @throws IOException              when the file cannot be written (the message names it)
      */
-    static void write(Path file, TrainingHistory history, String title) {
+    static void write(Path file, TrainingHistory history, String title) throws IOException {
         if (!file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".png")) {
             throw new IllegalArgumentException("--plot " + file + ": the plot is a PNG; give a file name ending in .png");
         }
@@ -81,22 +79,8 @@ final class TrainingPlot {
         return c;
     }
 
-    private static void save(Path file, List<XYChart> charts) {
-        Path abs = file.toAbsolutePath();
-        try {
-            Path dir = abs.getParent();
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, ".plot-", ".png");
-            try {
-                try (var out = Files.newOutputStream(tmp)) {
-                    BitmapEncoder.saveBitmap(charts, 1, charts.size(), out, BitmapEncoder.BitmapFormat.PNG);
-                }
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("--plot " + file + ": cannot write the PNG (" + e.getMessage() + ")", e);
-        }
+    private static void save(Path file, List<XYChart> charts) throws IOException {
+        AtomicFile.write(file, out -> BitmapEncoder.saveBitmap(charts, 1, charts.size(), out,
+                BitmapEncoder.BitmapFormat.PNG));
     }
 }

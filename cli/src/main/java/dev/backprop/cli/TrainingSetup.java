@@ -26,7 +26,8 @@ import java.util.Arrays;
  *
  * @param model       the network
  * @param optimizer   its optimizer
- * @param trainer     the trainer, its epoch count restored from a {@code --resume} checkpoint
+ * @param trainer     the trainer, its epoch count restored from a {@code --resume} checkpoint (at most
+ *                    {@code --epochs}: equal when that run ended between its last checkpoint and its final save)
  * @param description the network in words, e.g. {@code 784-256-128-10 relu} ({@link Layers#describe})
  * @param data        the data, its examples shaped as the network takes them ({@code [1, 28, 28]} for the CNN)
  */
@@ -82,9 +83,11 @@ record TrainingSetup(Layer model, Optimizer optimizer, Trainer trainer, String d
                     // The rate ResumedRun settled on: the checkpoint's, or a new --lr.
                     opt.setLearningRate(cmd.optimizerOptions.learningRate());
                 }
-                if (trainer.epoch() >= cmd.epochs) {
+                if (trainer.epoch() > cmd.epochs) {
                     throw new IllegalArgumentException(cmd.resume + ": the checkpoint already has " + trainer.epoch()
-                            + " epoch(s); --epochs counts all epochs, so ask for more than " + trainer.epoch());
+                            + " epochs, more than --epochs " + cmd.epochs + " (--epochs counts all epochs): ask for "
+                            + "more than " + trainer.epoch() + " to train on, or --epochs " + trainer.epoch() + " to "
+                            + "save its model to --out; eval, predict and export also read the checkpoint as it is");
                 }
             }
             return new TrainingSetup(model, opt, trainer, description, data.shaped(input));

@@ -32,7 +32,7 @@ class PredictCommandTest {
     /** 6,000 rows of three classes, so 1,200 are held out as test examples. */
     @BeforeEach
     void trainOnACsv() throws IOException {
-        csv = TrainOptionsTest.writeThreeClasses(dir.resolve("three.csv"), 6000);
+        csv = ThreeClassCsv.write(dir.resolve("three.csv"), 6000);
         model = dir.resolve("m.safetensors");
         CliRun.of("train", "--backend", "cpu", "--csv", csv.toString(), "--layers", "4-8-3", "--epochs", "1",
                 "--out", model.toString()).ok();

@@ -7,8 +7,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
-import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -23,20 +21,7 @@ class TrainOptionsTest {
 
     @BeforeEach
     void writeCsv() throws IOException {
-        csv = writeThreeClasses(dir.resolve("three.csv"), 300);
-    }
-
-    /** {@code rows} rows of four features, labelled with three classes by the sign pattern of the first two. */
-    static Path writeThreeClasses(Path csv, int rows) throws IOException {
-        StringBuilder sb = new StringBuilder();
-        Random r = new Random(3);
-        for (int i = 0; i < rows; i++) {
-            double[] x = {r.nextGaussian(), r.nextGaussian(), r.nextGaussian(), r.nextGaussian()};
-            int label = x[0] > 0 ? (x[1] > 0 ? 2 : 1) : 0;
-            sb.append(String.format(Locale.ROOT, "%.5f,%.5f,%.5f,%.5f,%d%n", x[0], x[1], x[2], x[3], label));
-        }
-        Files.writeString(csv, sb);
-        return csv;
+        csv = ThreeClassCsv.write(dir);
     }
 
     /** train on the CSV with these settings unless {@code more} (option-value pairs) gives others. */
@@ -79,8 +64,9 @@ class TrainOptionsTest {
         assertArrayEquals(Files.readAllBytes(straight), Files.readAllBytes(resumed),
                 "weights, optimizer momentum, schedule and shuffles all continue exactly");
 
-        CliRun done = train("--resume", ck.toString(), "--epochs", "2", "--out", resumed.toString());
-        assertTrue(done.err().contains("already has 2 epoch(s)"), done.err());
+        CliRun done = train("--resume", ck.toString(), "--epochs", "1", "--out", dir.resolve("other.safetensors")
+                .toString());
+        assertTrue(done.err().contains("already has 2 epochs, more than --epochs 1"), done.err());
     }
 
     /** Options left out take the checkpoint's values: a resume that names none ends where the straight run does. */

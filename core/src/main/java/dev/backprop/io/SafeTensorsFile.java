@@ -12,19 +12,15 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.logging.Logger;
 
 /**
- * Reads and writes the safetensors format (see {@link SafeTensorsHeader}). Writing is atomic: the file is written
- * to a temporary file beside the target, forced to disk, then renamed over it, so a crash leaves the old file or
- * the new one, never half of one. Reading validates the whole header before any tensor is made, and refuses a
+ * Reads and writes the safetensors format (see {@link SafeTensorsHeader}). Writing is atomic ({@link AtomicFile}):
+ * a crash leaves the old file or the new one, never half of one. Reading validates the whole header before any tensor is made, and refuses a
  * floating tensor that holds NaN or an infinity (after conversion to the dtype asked for, so an F64 value past
  * float32's range counts) unless the file was opened to allow them, which logs a warning instead.
  */
@@ -277,29 +273,16 @@ public final class SafeTensorsFile implements AutoCloseable {
             }
         }
         byte[] headerBytes = headerBytes(tensors, int64, metadata);
-        Path dir = path.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, "." + path.getFileName() + ".", ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(headerBytes.length);
-                writeFully(ch, len.flip());
-                writeFully(ch, ByteBuffer.wrap(headerBytes));
-                for (long v : int64.values()) {
-                    writeFully(ch, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, v));
-                }
-                for (Tensor t : tensors.values()) {
-                    writeFully(ch, data(t));
-                }
-                ch.force(true);
+        AtomicFile.write(path, out -> {
+            out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(headerBytes.length).array());
+            out.write(headerBytes);
+            for (long v : int64.values()) {
+                out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, v).array());
             }
-            try {
-                Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING);
+            for (Tensor t : tensors.values()) {
+                out.write(data(t).array());
             }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 
     private static byte[] headerBytes(Map<String, Tensor> tensors, Map<String, Long> int64,
@@ -360,9 +343,4 @@ public final class SafeTensorsFile implements AutoCloseable {
         return b;
     }
 
-    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            ch.write(b);
-        }
-    }
 }

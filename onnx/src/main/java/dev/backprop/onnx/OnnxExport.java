@@ -4,6 +4,7 @@ import com.google.gson.JsonArray;
 import dev.backprop.autograd.Variable;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
+import dev.backprop.io.AtomicFile;
 import dev.backprop.io.ModelFile;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
@@ -12,10 +13,7 @@ import dev.backprop.nn.LayerSpec;
 import dev.backprop.onnx.proto.Onnx;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -217,17 +215,7 @@ public final class OnnxExport {
     }
 
     private static void write(Onnx.ModelProto model, Path path) throws IOException {
-        Path dir = path.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + path.getFileName() + ".", ".tmp");
-        try {
-            try (OutputStream out = Files.newOutputStream(tmp)) {
-                model.writeTo(out);
-            }
-            Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFile.write(path, model::writeTo);
     }
 
     private static String version() {

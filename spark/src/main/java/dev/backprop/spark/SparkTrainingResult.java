@@ -1,13 +1,13 @@
 package dev.backprop.spark;
 
 import dev.backprop.backend.Backend;
+import dev.backprop.io.AtomicFile;
 import dev.backprop.io.ModelFile;
 import dev.backprop.nn.Layer;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -44,16 +44,9 @@ public final class SparkTrainingResult {
         return modelFile.clone();
     }
 
-    /** Writes the model file to {@code path} (atomically: a temporary file, then a rename). */
+    /** Writes the model file to {@code path} atomically ({@link AtomicFile}). */
     public void saveModel(Path path) throws IOException {
-        Path abs = path.toAbsolutePath();
-        Path tmp = Files.createTempFile(abs.getParent(), ".backprop-", ".tmp");
-        try {
-            Files.write(tmp, modelFile);
-            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFile.write(path, modelFile);
     }
 
     /** The trained model rebuilt on {@code backend} (the caller closes it). */

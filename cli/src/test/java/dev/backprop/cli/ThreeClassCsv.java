@@ -1,0 +1,31 @@
+package dev.backprop.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Random;
+
+/** The small CSV the quick CLI tests use: rows of four features, three classes by the signs of the first two. */
+final class ThreeClassCsv {
+    private ThreeClassCsv() {
+    }
+
+    /** Writes 300 rows as {@code three.csv} in {@code dir}; returns its path. */
+    static Path write(Path dir) throws IOException {
+        return write(dir.resolve("three.csv"), 300);
+    }
+
+    /** Writes {@code rows} rows to {@code csv}; returns it. */
+    static Path write(Path csv, int rows) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        Random r = new Random(3);
+        for (int i = 0; i < rows; i++) {
+            double[] x = {r.nextGaussian(), r.nextGaussian(), r.nextGaussian(), r.nextGaussian()};
+            int label = x[0] > 0 ? (x[1] > 0 ? 2 : 1) : 0;
+            sb.append(String.format(Locale.ROOT, "%.5f,%.5f,%.5f,%.5f,%d%n", x[0], x[1], x[2], x[3], label));
+        }
+        Files.writeString(csv, sb);
+        return csv;
+    }
+}
