@@ -96,7 +96,7 @@ public abstract class Optimizer implements AutoCloseable {
         this.learningRate = checkedRate(getClass().getSimpleName(), lr);
     }
 
-    private static double checkedRate(String who, double lr) {
+    static double checkedRate(String who, double lr) {
         if (!(lr >= 0) || !Double.isFinite(lr)) {
             throw new IllegalArgumentException(who + ": learning rate must be finite and >= 0, got " + lr);
         }

@@ -107,11 +107,11 @@ public final class OptimizerChoice implements Serializable {
     public Optimizer create(Map<String, Variable> params) {
         switch (name) {
             case "sgd":
-                return new Sgd(params, learningRate, 0, weightDecay, false);
+                return Sgd.builder(params).lr(learningRate).weightDecay(weightDecay).build();
             case "momentum":
-                return new Sgd(params, learningRate, momentum, weightDecay, false);
+                return Sgd.builder(params).lr(learningRate).momentum(momentum).weightDecay(weightDecay).build();
             case "adam":
-                return new Adam(params, learningRate, 0.9, 0.999, 1e-8, weightDecay, false);
+                return Adam.builder(params).lr(learningRate).weightDecay(weightDecay).build();
             default:
                 return Adam.adamW(params, learningRate, weightDecay);
         }

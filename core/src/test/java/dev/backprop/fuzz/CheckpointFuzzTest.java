@@ -16,7 +16,7 @@ class CheckpointFuzzTest {
     void checkpoint(byte[] data) throws Exception {
         Path p = FuzzSupport.write("checkpoint.safetensors", data);
         try (Sequential model = Sequential.builder(FuzzSupport.BACKEND, DType.FLOAT32).seed(1).dense(2, 3).build();
-             Optimizer adam = new Adam(model.parameters(), 0.01, 0.9, 0.999, 1e-8, 0, false)) {
+             Optimizer adam = Adam.adam(model.parameters(), 0.01)) {
             StepLR schedule = new StepLR(adam, 2, 0.5);
             FuzzSupport.read(() -> Checkpoint.restore(p, model, adam, schedule));
         }

@@ -245,8 +245,10 @@ final class TrainingCases {
     }
 
     private static Trainer trainer(Sequential m, boolean adam, Dataset data) {
-        Optimizer opt = adam ? new Adam(m.parameters(), 0.03, 0.9, 0.99, 1e-7, 0.01, true)
-                : new Sgd(m.parameters(), 0.1, 0.9, 0.001, false);
+        Optimizer opt = adam
+                ? Adam.builder(m.parameters()).lr(0.03).betas(0.9, 0.99).eps(1e-7).weightDecay(0.01).decoupled(true)
+                        .build()
+                : Sgd.builder(m.parameters()).lr(0.1).momentum(0.9).weightDecay(0.001).build();
         return Trainer.builder(m, new SoftmaxCrossEntropy(), opt).batchSize(7).seed(21).clipGradNorm(1.0)
                 .schedule(new StepLR(opt, 1, 0.7)).build();
     }
