@@ -1,13 +1,10 @@
 package dev.backprop.examples;
 
-import dev.backprop.data.FashionMnist;
 import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -40,19 +37,5 @@ final class ExampleRun {
         Matcher m = Pattern.compile(Pattern.quote(label) + " (-?[0-9]+[.,][0-9]+)").matcher(out);
         Assertions.assertTrue(m.find(), "no '" + label + " <number>' in:\n" + out);
         return Double.parseDouble(m.group(1).replace(',', '.'));
-    }
-
-    /**
-     * Skips (with the reason) when Fashion-MNIST is not installed, except under CI ({@code CI=true}), where the data
-     * is part of the set-up and its absence must fail the build.
-     */
-    static void assumeFashionMnist() {
-        boolean present = Files.isDirectory(FashionMnist.defaultDir());
-        String why = "Fashion-MNIST is not installed at " + FashionMnist.defaultDir()
-                + " (apt-get install dataset-fashion-mnist, or set FASHION_MNIST_DIR)";
-        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-            Assertions.assertTrue(present, why);
-        }
-        Assumptions.assumeTrue(present, why);
     }
 }

@@ -1,5 +1,6 @@
 package dev.backprop.examples;
 
+import dev.backprop.testing.FashionMnistData;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class FashionMnistLoopTest {
     @Test
     void learnsFromASubset() throws Exception {
-        ExampleRun.assumeFashionMnist();
+        FashionMnistData.assume();
         String out = ExampleRun.run(FashionMnistLoop::main, "1", "3000");
         assertTrue(out.startsWith("epoch 1: "), out);
         double accuracy = ExampleRun.number(out, "test accuracy");

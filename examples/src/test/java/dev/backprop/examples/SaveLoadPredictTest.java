@@ -2,6 +2,7 @@ package dev.backprop.examples;
 
 import dev.backprop.data.FashionMnist;
 import dev.backprop.model.SavedModel;
+import dev.backprop.testing.FashionMnistData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SaveLoadPredictTest {
     @Test
     void savesLoadsAndPredicts(@TempDir Path dir) throws Exception {
-        ExampleRun.assumeFashionMnist();
+        FashionMnistData.assume();
         Path file = dir.resolve("fashion.safetensors");
         String out = ExampleRun.run(SaveLoadPredict::main, file.toString(), "12000");
         assertEquals("classification", SavedModel.metadata(file).get(SavedModel.TASK_KEY));
