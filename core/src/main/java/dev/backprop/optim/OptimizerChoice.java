@@ -44,7 +44,8 @@ public final class OptimizerChoice implements Serializable {
     }
 
     /**
-     * The choice the command line's options make.
+     * The choice the command line's options make, as it parses them; a program names its choice with
+     * {@link #sgd}, {@link #momentum}, {@link #adam} or {@link #adamW} (and {@link #withSchedule}) instead.
      *
      * @param optimizer   sgd, momentum, adam or adamw (case and surrounding blanks ignored)
      * @param lr          the learning rate, or null for the optimizer's default
