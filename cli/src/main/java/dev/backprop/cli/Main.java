@@ -24,7 +24,7 @@ import java.nio.charset.StandardCharsets;
         versionProvider = Main.Version.class,
         description = "Neural networks in Java on pluggable tensor backends (cuda, opencl, cpu).",
         subcommands = {BackendsCommand.class, TrainCommand.class, EvalCommand.class, PredictCommand.class,
-                CommandLine.HelpCommand.class})
+                ExportCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit code for an error Backprop detected and explained (for example an unknown backend name). */
     public static final int EXIT_ERROR = 1;

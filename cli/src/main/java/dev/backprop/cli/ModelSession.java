@@ -5,6 +5,7 @@ import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.BackpropException;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
+import dev.backprop.onnx.ModelFormats;
 import dev.backprop.runtime.Backends;
 
 import java.io.IOException;
@@ -45,7 +46,7 @@ final class ModelSession implements AutoCloseable {
                 : BackendOptions.of(Map.of("threads", Integer.toString(threads)));
         Backend backend = Backends.create(selection.commandLineName(), options);
         try {
-            return new ModelSession(backend, SavedModel.load(file, backend, allowNonFinite), file);
+            return new ModelSession(backend, ModelFormats.load(file, backend, allowNonFinite), file);
         } catch (IOException e) {
             backend.close();
             throw new BackpropException(e.getMessage(), e);

@@ -5,6 +5,7 @@ import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
 import dev.backprop.nn.Layer;
 import dev.backprop.nn.LayerSpec;
+import dev.backprop.onnx.ModelFormats;
 import dev.backprop.optim.LearningRateSchedule;
 import dev.backprop.optim.Optimizer;
 import dev.backprop.train.Trainer;
@@ -43,7 +44,7 @@ record TrainingSetup(Layer model, Optimizer optimizer, Trainer trainer, String d
         if (file == null) {
             model = cmd.modelOptions.mlp(inputs, outputs, cmd.seed).build(backend);
         } else {
-            SavedModel.Loaded loaded = SavedModel.load(file, backend);
+            SavedModel.Loaded loaded = ModelFormats.load(file, backend);
             model = loaded.model();
             if (loaded.task() != task) {
                 model.close();

@@ -226,11 +226,19 @@ class RankTransportTest {
 
     @Test
     void ranksOnDifferentSchedulesFailClearly() throws Exception {
+        // Rank 1 stays connected until rank 0 has judged its frame: a rank that left first would make the outcome
+        // a race between the mismatch and the lost connection.
+        java.util.concurrent.CountDownLatch judged = new java.util.concurrent.CountDownLatch(1);
         var outcomes = LocalRanks.run(2, FAST, t -> {
             if (t.rank() == 0) {
-                t.allReduce(new float[4], 1.0);
+                try {
+                    t.allReduce(new float[4], 1.0);
+                } finally {
+                    judged.countDown();
+                }
             } else {
                 t.broadcast(new byte[4], 1);
+                judged.await(30, java.util.concurrent.TimeUnit.SECONDS);
             }
             return null;
         });

@@ -1,0 +1,58 @@
+package dev.backprop.cli;
+
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.BackendOptions;
+import dev.backprop.backend.BackpropException;
+import dev.backprop.onnx.OnnxExport;
+import dev.backprop.runtime.Backends;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code backprop export --model FILE --onnx OUT}: a saved model as an ONNX file (the work is the onnx module's). */
+@Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Writes a saved model as ONNX (opset " + OnnxExport.OPSET + ") for ONNX Runtime and other "
+                + "engines: input '" + OnnxExport.INPUT + "' [batch, ...], output '" + OnnxExport.OUTPUT + "' (or '"
+                + OnnxExport.PROBABILITIES + "' with --softmax).")
+public final class ExportCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", paramLabel = "FILE", required = true,
+            description = "The model to export (a model file or checkpoint, or an ONNX file).")
+    Path model;
+
+    @Option(names = "--onnx", paramLabel = "FILE", required = true, description = "The ONNX file to write.")
+    Path onnx;
+
+    @Option(names = "--softmax", description = "End with a Softmax: the output is class probabilities.")
+    boolean softmax;
+
+    @Option(names = "--input-shape", paramLabel = "DIMS",
+            description = "The input's dimensions after the batch, e.g. 1,28,28 (default: from the first layer).")
+    String inputShape;
+
+    @Mixin
+    BackendSelectionOption selection;
+
+    @Override
+    public Integer call() {
+        OnnxExport.Options options = OnnxExport.Options.defaults().withSoftmax(softmax);
+        if (inputShape != null) {
+            options = options.withInputShape(OnnxExport.Options.parseShape(inputShape));
+        }
+        try (Backend backend = Backends.create(selection.commandLineName(), BackendOptions.defaults())) {
+            spec.commandLine().getOut().println(OnnxExport.convert(model, onnx, options, backend));
+        } catch (IOException e) {
+            throw new BackpropException(e.getMessage(), e);
+        }
+        spec.commandLine().getOut().flush();
+        return 0;
+    }
+}

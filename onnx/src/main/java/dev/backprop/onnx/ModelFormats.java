@@ -1,0 +1,54 @@
+package dev.backprop.onnx;
+
+import dev.backprop.backend.Backend;
+import dev.backprop.model.SavedModel;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * The one place a model is opened from a file, whatever its format: a Backprop model file or checkpoint
+ * (safetensors with the architecture in its metadata, read by {@link SavedModel}) or an ONNX file (read by
+ * {@link OnnxImport}). {@code eval}, {@code predict}, {@code train --init} and {@code export} all load through here.
+ */
+public final class ModelFormats {
+    private ModelFormats() {
+    }
+
+    /**
+     * Rebuilds the model a file holds on {@code backend}, as FLOAT32, with its task and class names.
+     *
+     * @throws dev.backprop.io.ModelFileException when the file is not a usable model of either format
+     */
+    public static SavedModel.Loaded load(Path path, Backend backend) throws IOException {
+        return load(path, backend, false);
+    }
+
+    /**
+     * As {@link #load(Path, Backend)}; {@code allowNonFinite} loads weights that hold NaN or infinities with a logged
+     * warning instead of refusing them.
+     */
+    public static SavedModel.Loaded load(Path path, Backend backend, boolean allowNonFinite) throws IOException {
+        return isOnnx(path) ? OnnxImport.load(path, backend, allowNonFinite)
+                : SavedModel.load(path, backend, allowNonFinite);
+    }
+
+    /**
+     * Whether a file is to be read as ONNX: its name ends in {@code .onnx}, or it does not start like a safetensors
+     * file (an 8-byte header length, then {@code {}) but like an ONNX model (field 1, the IR version).
+     */
+    public static boolean isOnnx(Path path) throws IOException {
+        if (path.getFileName() != null && path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx")) {
+            return true;
+        }
+        byte[] head = new byte[9];
+        int n;
+        try (InputStream in = Files.newInputStream(path)) {
+            n = in.readNBytes(head, 0, head.length);
+        }
+        return n == head.length && head[0] == 0x08 && head[8] != '{';
+    }
+}

@@ -1,0 +1,237 @@
+package dev.backprop.onnx;
+
+import com.google.gson.JsonArray;
+import dev.backprop.autograd.Variable;
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.DType;
+import dev.backprop.io.ModelFile;
+import dev.backprop.model.SavedModel;
+import dev.backprop.model.Task;
+import dev.backprop.nn.Layer;
+import dev.backprop.nn.LayerSpec;
+import dev.backprop.onnx.proto.Onnx;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Writes Backprop networks as ONNX files (opset {@value #OPSET}) that ONNX Runtime, and whatever serves ONNX, runs:
+ * one graph input {@value #INPUT} {@code [batch, ...]} (the batch dimension symbolic), one output {@value #OUTPUT}
+ * (the network's raw outputs: logits for classification), or {@value #PROBABILITIES} when a final {@code Softmax} is
+ * asked for; the weights are initializers under their {@code state_dict} names, bit for bit. The model's task, class
+ * names and training facts go into the metadata properties, so {@link OnnxImport} gets back what it wrote.
+ */
+public final class OnnxExport {
+    /** The ai.onnx opset written: ONNX 1.12's, the newest Debian 12's ONNX and PyTorch 1.13 know. */
+    public static final int OPSET = 17;
+    /** The IR version of ONNX 1.12. */
+    public static final int IR_VERSION = 8;
+    /** The graph input's name. */
+    public static final String INPUT = "input";
+    /** The graph output's name without a softmax. */
+    public static final String OUTPUT = "output";
+    /** The graph output's name with {@link Options#softmax()}. */
+    public static final String PROBABILITIES = "probabilities";
+    /** Safetensors metadata that describes that format, not the model: not copied into ONNX files. */
+    private static final Set<String> FILE_FORMAT_KEYS = Set.of("format", ModelFile.ARCHITECTURE_KEY,
+            ModelFile.VERSION_KEY);
+
+    private OnnxExport() {
+    }
+
+    /**
+     * How to export.
+     *
+     * @param softmax    end the graph with a Softmax over the classes (output {@value #PROBABILITIES})
+     * @param inputShape the input's dimensions after the batch (for example {@code 1, 28, 28}), -1 for a symbolic one;
+     *                   null to take them from the first layer ({@code [in]} of a dense layer, {@code [in, height,
+     *                   width]} of a convolution)
+     */
+    public record Options(boolean softmax, int[] inputShape) {
+        /** No softmax, the input shape from the first layer. */
+        public static Options defaults() {
+            return new Options(false, null);
+        }
+
+        /** These options with or without the final softmax. */
+        public Options withSoftmax(boolean on) {
+            return new Options(on, inputShape);
+        }
+
+        /** These options with the given input dimensions after the batch. */
+        public Options withInputShape(int... dims) {
+            return new Options(softmax, dims.clone());
+        }
+
+        /**
+         * Parses {@code 1,28,28} into dimensions.
+         *
+         * @throws IllegalArgumentException when it is not a list of positive integers
+         */
+        public static int[] parseShape(String text) {
+            String[] parts = text.split(",", -1);
+            int[] dims = new int[parts.length];
+            try {
+                for (int i = 0; i < parts.length; i++) {
+                    dims[i] = Integer.parseInt(parts[i].trim());
+                    if (dims[i] < 1) {
+                        throw new NumberFormatException();
+                    }
+                }
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("input shape '" + text + "' must be positive integers like 1,28,28");
+            }
+            return dims;
+        }
+    }
+
+    /** Writes {@code model} to {@code path}, atomically. */
+    public static void write(Layer model, Path path, Options options) throws IOException {
+        write(toModel(model.spec(), hostState(model), options, Map.of()), path);
+    }
+
+    /** Writes a loaded model with its task, class names and metadata; a softmax only for classification. */
+    public static void write(SavedModel.Loaded model, Path path, Options options) throws IOException {
+        if (options.softmax() && model.task() != Task.CLASSIFICATION) {
+            throw new IllegalArgumentException("a softmax output is for classification models; this one is "
+                    + model.task().id());
+        }
+        Map<String, String> meta = new LinkedHashMap<>();
+        model.metadata().forEach((k, v) -> {
+            if (!FILE_FORMAT_KEYS.contains(k)) {
+                meta.put(k, v);
+            }
+        });
+        meta.put(SavedModel.TASK_KEY, model.task().id());
+        if (model.classNames() != null) {
+            JsonArray a = new JsonArray();
+            model.classNames().forEach(a::add);
+            meta.put(SavedModel.CLASS_NAMES_KEY, a.toString());
+        }
+        write(toModel(model.model().spec(), hostState(model.model()), options, meta), path);
+    }
+
+    /**
+     * Reads a model file (safetensors or ONNX) on {@code backend} and writes it as ONNX.
+     *
+     * @return a line saying what was written
+     */
+    public static String convert(Path model, Path onnx, Options options, Backend backend) throws IOException {
+        try (SavedModel.Loaded m = ModelFormats.load(model, backend)) {
+            write(m, onnx, options);
+            return "wrote " + onnx + ": ONNX opset " + OPSET + ", input '" + INPUT + "', output '"
+                    + (options.softmax() ? PROBABILITIES : OUTPUT) + "', " + m.model().parameterCount()
+                    + " parameters, task " + m.task().id();
+        }
+    }
+
+    /** The model's FLOAT32 parameters on the heap, by {@code state_dict} name. */
+    static Map<String, HostTensor> hostState(Layer model) {
+        Map<String, HostTensor> state = new LinkedHashMap<>();
+        for (Map.Entry<String, Variable> e : model.parameters().entrySet()) {
+            if (e.getValue().value().dtype() != DType.FLOAT32) {
+                throw new IllegalArgumentException("ONNX export writes FLOAT32 models; parameter '" + e.getKey()
+                        + "' is " + e.getValue().value().dtype());
+            }
+            state.put(e.getKey(), new HostTensor(e.getValue().shape().dims(), e.getValue().value().toFloatArray()));
+        }
+        return state;
+    }
+
+    /**
+     * The ONNX model of a network given by its spec and tensors (no backend needed).
+     *
+     * @throws IllegalArgumentException when a layer has no ONNX form, a tensor is missing or left over, or the layer
+     *                                  sizes do not fit together
+     */
+    static Onnx.ModelProto toModel(LayerSpec spec, Map<String, HostTensor> state, Options options,
+                                   Map<String, String> metadata) {
+        int[] input = options.inputShape() != null ? options.inputShape() : inputShape(spec);
+        GraphWriter g = new GraphWriter(state, INPUT, input);
+        writeLayer(spec, "", g);
+        Set<String> unused = new TreeSet<>(state.keySet());
+        unused.removeAll(g.written());
+        if (!unused.isEmpty()) {
+            throw new IllegalArgumentException("tensors " + unused + " belong to no exported layer");
+        }
+        if (options.softmax()) {
+            if (g.sample().length != 1) {
+                throw new IllegalArgumentException("a softmax output needs [batch, classes] outputs, the model's are "
+                        + "[batch, " + OperatorTable.shapeText(g.sample()).substring(1));
+            }
+            g.node("Softmax", "", g.sample(), List.of(), GraphWriter.attr("axis", 1));
+        }
+        Onnx.ModelProto.Builder m = Onnx.ModelProto.newBuilder().setIrVersion(IR_VERSION)
+                .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
+                .setProducerName("backprop").setProducerVersion(version())
+                .setGraph(g.finish("backprop", options.softmax() ? PROBABILITIES : OUTPUT));
+        metadata.forEach((k, v) -> m.addMetadataProps(Onnx.StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
+        return m.build();
+    }
+
+    private static void writeLayer(LayerSpec spec, String prefix, GraphWriter g) {
+        if (spec.type().equals("sequential")) {
+            for (int i = 0; i < spec.layers().size(); i++) {
+                writeLayer(spec.layers().get(i), prefix + i + ".", g);
+            }
+            return;
+        }
+        OperatorTable.Exporter row = OperatorTable.EXPORTERS.get(spec.type());
+        if (row == null) {
+            throw new IllegalArgumentException("layer '" + spec.type() + "' has no ONNX form (exported: "
+                    + new TreeSet<>(OperatorTable.EXPORTERS.keySet()) + ")");
+        }
+        row.write(spec, prefix, g);
+    }
+
+    /** The input's dimensions after the batch, from the first layer that fixes them. */
+    static int[] inputShape(LayerSpec spec) {
+        for (LayerSpec l : spec.type().equals("sequential") ? spec.layers() : List.of(spec)) {
+            switch (l.type()) {
+                case "dense":
+                    return new int[] {l.arg("in")};
+                case "conv2d":
+                    return new int[] {l.arg("in"), -1, -1};
+                case "batchnorm1d":
+                    return new int[] {l.arg("features")};
+                case "batchnorm2d":
+                    return new int[] {l.arg("features"), -1, -1};
+                case "maxpool2d", "avgpool2d":
+                    return new int[] {-1, -1, -1};
+                case "sequential":
+                    return inputShape(l);
+                default:
+                    break;
+            }
+        }
+        throw new IllegalArgumentException("cannot tell the model's input shape from its layers; give it "
+                + "(Options.withInputShape, --input-shape)");
+    }
+
+    private static void write(Onnx.ModelProto model, Path path) throws IOException {
+        Path dir = path.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "." + path.getFileName() + ".", ".tmp");
+        try {
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                model.writeTo(out);
+            }
+            Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static String version() {
+        String v = OnnxExport.class.getPackage().getImplementationVersion();
+        return v != null ? v : "development";
+    }
+}

@@ -1,0 +1,195 @@
+package dev.backprop.onnx;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import dev.backprop.backend.Backend;
+import dev.backprop.io.ModelFileException;
+import dev.backprop.model.SavedModel;
+import dev.backprop.model.Task;
+import dev.backprop.nn.Layer;
+import dev.backprop.nn.LayerSpec;
+import dev.backprop.nn.Layers;
+import dev.backprop.tensor.Tensor;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Logger;
+
+/**
+ * Reads ONNX files into Backprop networks: the operator subset of {@link OperatorTable} arranged as a chain, from
+ * Backprop's own exports or from PyTorch's {@code torch.onnx.export} (opsets 9 to 21, initializers listed as inputs
+ * or not, {@code Gemm} or {@code MatMul + Add}, {@code Constant} nodes). Anything outside the subset is refused with
+ * the node and operator or attribute named, never approximated; a hostile file gets a one-line
+ * {@link ModelFileException} before anything is allocated on a backend.
+ *
+ * <pre>{@code
+ * try (SavedModel.Loaded m = OnnxImport.load(Path.of("model.onnx"), backend)) {
+ *     Evaluator.evaluate(m.model(), m.task(), testData, 1000);
+ * }
+ * }</pre>
+ */
+public final class OnnxImport {
+    private static final Logger LOG = Logger.getLogger(OnnxImport.class.getName());
+
+    private OnnxImport() {
+    }
+
+    /**
+     * A graph read as a chain of layers, before anything is allocated.
+     *
+     * @param spec            the network, a {@code sequential} of the layers read
+     * @param state           the parameters by {@code state_dict} name ({@code 1.weight}: PyTorch's, where the file
+     *                        keeps them)
+     * @param origins         for each layer, the node it was read from (for messages)
+     * @param metadata        the model's metadata properties (Backprop's exports carry the task and class names)
+     * @param outputTransform {@code Softmax} or {@code LogSoftmax} when the graph ends with one, else null: the
+     *                        network's outputs are then the logits before it
+     * @param inputShape      the input's declared dimensions after the batch, -1 where symbolic
+     * @param inputName       the graph input's name
+     * @param outputName      the graph output's name
+     */
+    public record Graph(LayerSpec spec, Map<String, HostTensor> state, List<String> origins,
+                        Map<String, String> metadata, String outputTransform, int[] inputShape, String inputName,
+                        String outputName) {
+    }
+
+    /**
+     * Parses and checks a file and reads its graph, allocating nothing beyond the file's own size.
+     *
+     * @throws ModelFileException naming the file, the node and the problem
+     */
+    public static Graph read(Path path) throws IOException {
+        return GraphImporter.read(path.toString(), OnnxReader.parse(path));
+    }
+
+    /**
+     * Rebuilds the network a file holds on {@code backend} (FLOAT32), with its task (the file's metadata, else
+     * classification after a final softmax or with more than one output, binary with one) and class names.
+     *
+     * @throws ModelFileException when the file is invalid, outside the subset, or needs a layer this build lacks
+     */
+    public static SavedModel.Loaded load(Path path, Backend backend) throws IOException {
+        return load(path, backend, false);
+    }
+
+    /**
+     * As {@link #load(Path, Backend)}; {@code allowNonFinite} loads weights that hold NaN or infinities with a logged
+     * warning instead of refusing them (corrupt weights, or a run that diverged).
+     */
+    public static SavedModel.Loaded load(Path path, Backend backend, boolean allowNonFinite) throws IOException {
+        Graph g = read(path);
+        String file = path.toString();
+        for (Map.Entry<String, HostTensor> e : g.state().entrySet()) {
+            checkFinite(file, e.getKey(), e.getValue(), allowNonFinite);
+        }
+        List<LayerSpec> layers = g.spec().layers();
+        for (int i = 0; i < layers.size(); i++) {
+            try {
+                Layers.validate(layers.get(i));
+            } catch (IllegalArgumentException e) {
+                throw new ModelFileException(g.origins().get(i) + ": Backprop cannot build it: " + e.getMessage(), e);
+            }
+        }
+        Map<String, int[]> shapes = Layers.parameterShapes(g.spec());
+        for (Map.Entry<String, HostTensor> e : g.state().entrySet()) {
+            if (!Arrays.equals(shapes.get(e.getKey()), e.getValue().dims())) {
+                throw new ModelFileException(file + ": tensor '" + e.getKey() + "' " + e.getValue() + " is no "
+                        + "parameter of the network read (" + shapes.keySet() + ")");
+            }
+        }
+        if (!g.state().keySet().containsAll(shapes.keySet())) {
+            throw new ModelFileException(file + ": the network read needs parameters " + shapes.keySet()
+                    + ", the file gives " + g.state().keySet());
+        }
+        Task task = task(file, g);
+        List<String> classNames = classNames(file, g.metadata().get(SavedModel.CLASS_NAMES_KEY));
+        Layer model = Layers.create(g.spec(), (name, shape, role, fanIn, fanOut) ->
+                Tensor.of(backend, g.state().get(name).data(), shape));
+        return new SavedModel.Loaded(model, task, classNames, g.metadata());
+    }
+
+    private static void checkFinite(String file, String name, HostTensor t, boolean allow) throws ModelFileException {
+        float[] v = t.data();
+        int count = 0, first = -1;
+        for (int i = 0; i < v.length; i++) {
+            if (!Float.isFinite(v[i])) {
+                count++;
+                first = first < 0 ? i : first;
+            }
+        }
+        if (count == 0) {
+            return;
+        }
+        String what = file + ": tensor '" + name + "' holds " + count + " non-finite value" + (count == 1 ? "" : "s")
+                + " (the first, " + v[first] + ", at element " + first + ")";
+        if (!allow) {
+            throw new ModelFileException(what + ": the weights are corrupt or come from a diverged run; refusing them "
+                    + "(--allow-non-finite, or loading with allowNonFinite, loads them with a warning)");
+        }
+        LOG.warning(what + "; loaded anyway, as asked");
+    }
+
+    private static Task task(String file, Graph g) throws ModelFileException {
+        String stored = g.metadata().get(SavedModel.TASK_KEY);
+        Task task;
+        if (stored != null) {
+            try {
+                task = Task.parse(stored);
+            } catch (IllegalArgumentException e) {
+                throw new ModelFileException(file + ": metadata " + SavedModel.TASK_KEY + ": " + e.getMessage(), e);
+            }
+        } else {
+            int[] out = outputShape(g);
+            task = g.outputTransform() != null || out.length != 1 || out[0] != 1 ? Task.CLASSIFICATION : Task.BINARY;
+        }
+        if (g.outputTransform() != null && task != Task.CLASSIFICATION) {
+            throw new ModelFileException(file + ": the graph ends with " + g.outputTransform() + ", which only a "
+                    + "classification model has, but its metadata says task " + task.id());
+        }
+        return task;
+    }
+
+    /** The per-example shape of the network's outputs, from its last layer that sets one. */
+    private static int[] outputShape(Graph g) {
+        List<LayerSpec> layers = g.spec().layers();
+        for (int i = layers.size() - 1; i >= 0; i--) {
+            if (layers.get(i).type().equals("dense")) {
+                return new int[] {layers.get(i).arg("out")};
+            }
+        }
+        return g.inputShape();
+    }
+
+    private static List<String> classNames(String file, String json) throws ModelFileException {
+        if (json == null) {
+            return null;
+        }
+        try {
+            JsonElement e = JsonParser.parseString(json);
+            List<String> names = new ArrayList<>();
+            JsonArray a = e.isJsonArray() ? e.getAsJsonArray() : null;
+            for (int i = 0; a != null && i < a.size(); i++) {
+                JsonElement x = a.get(i);
+                if (!x.isJsonPrimitive() || !x.getAsJsonPrimitive().isString()) {
+                    a = null;
+                } else {
+                    names.add(x.getAsString());
+                }
+            }
+            if (a == null) {
+                throw new ModelFileException(file + ": metadata " + SavedModel.CLASS_NAMES_KEY + " must be a JSON "
+                        + "array of strings");
+            }
+            return List.copyOf(names);
+        } catch (JsonParseException e) {
+            throw new ModelFileException(file + ": metadata " + SavedModel.CLASS_NAMES_KEY + " is not valid JSON: "
+                    + OnnxReader.oneLine(e.getMessage()), e);
+        }
+    }
+}

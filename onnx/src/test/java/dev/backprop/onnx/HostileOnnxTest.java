@@ -1,0 +1,206 @@
+package dev.backprop.onnx;
+
+import com.google.protobuf.ByteString;
+import dev.backprop.io.ModelFileException;
+import dev.backprop.model.SavedModel;
+import dev.backprop.onnx.proto.Onnx;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Hostile and broken ONNX files: each is refused with a {@link ModelFileException} whose one-line message names the
+ * file and the problem, before anything is allocated on the backend.
+ */
+class HostileOnnxTest extends CpuBackendTest {
+
+    @TempDir
+    Path dir;
+
+
+    private static byte[] graph(UnaryOperator<Onnx.GraphProto.Builder> edit) {
+        Onnx.ModelProto m = OnnxTesting.small();
+        return m.toBuilder().setGraph(edit.apply(m.getGraph().toBuilder())).build().toByteArray();
+    }
+
+    private static byte[] model(UnaryOperator<Onnx.ModelProto.Builder> edit) {
+        return edit.apply(OnnxTesting.small().toBuilder()).build().toByteArray();
+    }
+
+    private static Onnx.NodeProto.Builder relu(String in, String out) {
+        return Onnx.NodeProto.newBuilder().setOpType("Relu").setName("evil").addInput(in).addOutput(out);
+    }
+
+    private static Onnx.TensorProto.Builder weight(Onnx.GraphProto.Builder g) {
+        return g.getInitializerBuilder(0);
+    }
+
+    static Stream<Arguments> cases() {
+        byte[] good = OnnxTesting.small().toByteArray();
+        Onnx.TypeProto.Builder deep = Onnx.TypeProto.newBuilder().setTensorType(Onnx.TypeProto.Tensor.newBuilder());
+        for (int i = 0; i < 100; i++) {
+            deep = Onnx.TypeProto.newBuilder().setSequenceType(Onnx.TypeProto.Sequence.newBuilder().setElemType(deep));
+        }
+        Onnx.TypeProto nested = deep.build();
+        byte[] random = new byte[4096];
+        new Random(7).nextBytes(random);
+        return Stream.of(
+                Arguments.of("empty file", new byte[0], "the file is empty"),
+                Arguments.of("truncated to half", Arrays.copyOf(good, good.length / 2), "not a readable ONNX file"),
+                Arguments.of("truncated by 3 bytes", Arrays.copyOf(good, good.length - 3), "not a readable ONNX file"),
+                Arguments.of("random bytes", random, "ONNX"),
+                Arguments.of("not ONNX: IR version 0", model(m -> m.clearIrVersion()), "IR version 0 is not supported"),
+                Arguments.of("no graph", model(m -> m.clearGraph()), "the model has no graph"),
+                Arguments.of("opset 99", model(m -> m.setOpsetImport(0, m.getOpsetImport(0).toBuilder().setVersion(99))),
+                        "opset 99 is not supported (Backprop reads opsets 9 to 21)"),
+                Arguments.of("no opset", model(m -> m.clearOpsetImport()), "no ai.onnx opset is imported"),
+                Arguments.of("nesting 100 deep", graph(g -> g.setInput(0, g.getInput(0).toBuilder().setType(nested))),
+                        "too many levels of nesting"),
+                Arguments.of("cyclic graph", graph(g -> g.clearNode()
+                                .addNode(relu("b", "a")).addNode(relu("a", "b")).setOutput(0,
+                                        g.getOutput(0).toBuilder().setName("b"))),
+                        "reads 'b' before any node writes it (the graph is cyclic or not sorted)"),
+                Arguments.of("branch", graph(g -> g.addNode(1, relu("input", "side"))),
+                        "reads 'input', not the output of the layer before it"),
+                Arguments.of("unknown operator", graph(g -> g.setNode(1, g.getNode(1).toBuilder().setOpType("LSTM"))),
+                        "operator 'LSTM' is not supported (Backprop reads Add, AveragePool, BatchNormalization"),
+                Arguments.of("custom domain", graph(g -> g.setNode(1, g.getNode(1).toBuilder().setDomain("com.evil"))),
+                        "operators of domain 'com.evil' are not supported"),
+                Arguments.of("subgraph attribute", graph(g -> g.setNode(1, g.getNode(1).toBuilder().setOpType("If")
+                                .addAttribute(Onnx.AttributeProto.newBuilder().setName("then_branch")
+                                        .setType(Onnx.AttributeProto.AttributeType.GRAPH).setG(g.build())))),
+                        "operator 'If' is not supported"),
+                Arguments.of("unknown attribute", graph(g -> g.setNode(0, g.getNode(0).toBuilder().addAttribute(
+                                GraphWriter.attr("foo", 1)))),
+                        "node '/0/Gemm' (Gemm): attribute 'foo' is not supported"),
+                Arguments.of("unsupported value", graph(g -> g.setNode(0, g.getNode(0).toBuilder().addAttribute(
+                                GraphWriter.attr("alpha", 0.5f)))),
+                        "attribute 'alpha' = 0.5 is not supported (Backprop reads only 1.0)"),
+                Arguments.of("raw data shorter than the dims", graph(g -> {
+                    weight(g).setRawData(ByteString.copyFrom(new byte[40]));
+                    return g;
+                }), "'0.weight' has 12 elements by its dimensions but its data holds 40 bytes (48 expected)"),
+                Arguments.of("typed data longer than the dims", graph(g -> {
+                    weight(g).clearRawData().addAllFloatData(List.of(1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f, 1f, 2f, 3f, 4f));
+                    return g;
+                }), "has 12 elements by its dimensions but its data holds 13 values"),
+                Arguments.of("layer sizes that disagree", graph(g -> {
+                    weight(g).clearDims().addDims(3).addDims(6).setRawData(ByteString.copyFrom(new byte[72]));
+                    return g;
+                }), "weight [3, 6] takes 6 features, the input has per-example shape [4]"),
+                Arguments.of("external data", graph(g -> {
+                    weight(g).clearRawData().setDataLocation(Onnx.TensorProto.DataLocation.EXTERNAL)
+                            .addExternalData(Onnx.StringStringEntryProto.newBuilder().setKey("location")
+                                    .setValue("/etc/passwd"));
+                    return g;
+                }), "keeps its data in '/etc/passwd'; Backprop reads only self-contained ONNX files"),
+                Arguments.of("absurd dimensions", graph(g -> {
+                    weight(g).clearDims().addDims(1L << 20).addDims(1L << 20).addDims(1L << 20);
+                    return g;
+                }), "more elements than one tensor can hold"),
+                Arguments.of("dimension past 2^31", graph(g -> {
+                    weight(g).clearDims().addDims(1L << 40);
+                    return g;
+                }), "has dimension 1099511627776"),
+                Arguments.of("negative dimension", graph(g -> {
+                    weight(g).clearDims().addDims(-3).addDims(-4);
+                    return g;
+                }), "has dimension -3"),
+                Arguments.of("large claim, little data", graph(g -> {
+                    weight(g).clearDims().addDims(20_000).addDims(20_000);
+                    return g;
+                }), "has 400000000 elements by its dimensions but its data holds 48 bytes"),
+                Arguments.of("name defined twice", graph(g -> g.setNode(1, g.getNode(1).toBuilder().setOutput(0,
+                        "0.weight"))), "'0.weight' is defined twice"),
+                Arguments.of("ten thousand nodes", graph(g -> {
+                    for (int i = 0; i < GraphImporter.MAX_NODES; i++) {
+                        g.addNode(Onnx.NodeProto.newBuilder().setOpType("Identity"));
+                    }
+                    return g;
+                }), "the graph has 10003 nodes; Backprop reads at most 10000"),
+                Arguments.of("two data inputs", graph(g -> g.addInput(g.getInput(0).toBuilder().setName("x2"))),
+                        "the graph has 2 data inputs"),
+                Arguments.of("two outputs", graph(g -> g.addOutput(g.getOutput(0))), "the graph has 2 outputs"),
+                Arguments.of("output not at the end", graph(g -> g.setOutput(0, g.getOutput(0).toBuilder()
+                        .setName("/0/Gemm_output_0"))), "is not the end of its chain of layers"),
+                Arguments.of("a mask nobody computes", graph(g -> g.setNode(1, Onnx.NodeProto.newBuilder()
+                                .setOpType("Dropout").addInput("/0/Gemm_output_0").addOutput("/1/Relu_output_0")
+                                .addOutput("mask")).setNode(2, g.getNode(2).toBuilder().setInput(0, "mask"))),
+                        "reads 'mask', an output Backprop does not compute"),
+                Arguments.of("softmax in the middle", graph(g -> g.setNode(1, g.getNode(1).toBuilder()
+                        .setOpType("Softmax"))), "follows the output Softmax; it must be the graph's last operator"),
+                Arguments.of("a name with a line break", graph(g -> g.setNode(1, g.getNode(1).toBuilder()
+                        .setName("evil\nname").setOpType("Evil\r\nOp"))), "node 'evil\\u000aname'"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void isRefusedWithOneLine(String what, byte[] bytes, String expected) throws IOException {
+        Path file = dir.resolve("hostile.onnx");
+        Files.write(file, bytes);
+        ModelFileException e = assertThrows(ModelFileException.class, () -> OnnxImport.load(file, cpu).close());
+        assertOneLine(e, file, expected);
+    }
+
+    @Test
+    void aFileOverTwoGibibytesIsRefusedBeforeReading() throws IOException {
+        Path file = dir.resolve("huge.onnx");
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.setLength(3L << 30); // sparse: no disk used
+        }
+        ModelFileException e = assertThrows(ModelFileException.class, () -> OnnxImport.load(file, cpu).close());
+        assertOneLine(e, file, "3221225472 bytes is more than an ONNX file can hold (2 GiB)");
+    }
+
+    @Test
+    void nonFiniteWeightsAreRefusedUnlessAllowed() throws IOException {
+        Path file = dir.resolve("nan.onnx");
+        Files.write(file, graph(g -> {
+            float[] w = new float[12];
+            w[5] = Float.NaN;
+            w[7] = Float.POSITIVE_INFINITY;
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(48).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            b.asFloatBuffer().put(w);
+            weight(g).setRawData(ByteString.copyFrom(b.array()));
+            return g;
+        }));
+        assertOneLine(assertThrows(ModelFileException.class, () -> OnnxImport.load(file, cpu).close()), file,
+                "tensor '0.weight' holds 2 non-finite values (the first, NaN, at element 5): the weights are corrupt");
+        try (SavedModel.Loaded m = ModelFormats.load(file, cpu, true)) {
+            assertTrue(Float.isNaN(m.model().parameters().get("0.weight").value().toFloatArray()[5]));
+        }
+    }
+
+    @Test
+    void aMissingFileOrADirectoryIsNamed() {
+        Path missing = dir.resolve("missing.onnx");
+        assertOneLine(assertThrows(ModelFileException.class, () -> OnnxImport.load(missing, cpu).close()), missing,
+                "no such file");
+        assertOneLine(assertThrows(ModelFileException.class, () -> OnnxImport.load(dir, cpu).close()), dir,
+                "not a regular file");
+    }
+
+    static void assertOneLine(ModelFileException e, Path file, String expected) {
+        String m = e.getMessage();
+        assertTrue(m.startsWith(file.toString() + ": "), m);
+        assertTrue(m.contains(expected), () -> "expected '" + expected + "' in: " + m);
+        assertFalse(m.contains("\n") || m.contains("\r"), m);
+    }
+}

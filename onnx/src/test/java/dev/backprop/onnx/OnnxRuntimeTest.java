@@ -1,0 +1,125 @@
+package dev.backprop.onnx;
+
+import ai.onnxruntime.OrtException;
+import dev.backprop.backend.DType;
+import dev.backprop.model.Predictor;
+import dev.backprop.model.SavedModel;
+import dev.backprop.model.Task;
+import dev.backprop.nn.Layer;
+import dev.backprop.nn.Sequential;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every exported model runs in ONNX Runtime, and its outputs on the 10,000 Fashion-MNIST test images match
+ * Backprop's own within 1e-5 of each example's output scale (the two engines sum the products in different orders).
+ */
+class OnnxRuntimeTest extends CpuBackendTest {
+    static final double TOLERANCE = 1e-5;
+    static final int N = 10_000;
+
+    @TempDir
+    Path dir;
+
+
+    @Test
+    void theTrainedMlpRunsInOnnxRuntimeAsInBackprop() throws Exception {
+        try (SavedModel.Loaded m = OnnxImport.load(OnnxTesting.fixture("torch_mlp.onnx"), cpu)) {
+            compare(m.model(), OnnxExport.Options.defaults(), 10);
+        }
+    }
+
+    @Test
+    void theDefaultMlpOfTrainRunsInOnnxRuntimeAsInBackprop() throws Exception {
+        try (Layer model = Sequential.builder(cpu, DType.FLOAT32).seed(0)
+                .dense(784, 256).relu().dense(256, 128).relu().dense(128, 10).build()) {
+            compare(model, OnnxExport.Options.defaults(), 10);
+        }
+    }
+
+    @Test
+    void everyActivationAndADenseLayerWithoutBiasRunAsInBackprop() throws Exception {
+        try (Layer model = Sequential.builder(cpu, DType.FLOAT32).seed(1).flatten()
+                .dense(784, 48).sigmoid().dense(48, 40, false).tanh().identity().dense(40, 5).build()) {
+            compare(model, OnnxExport.Options.defaults().withInputShape(1, 28, 28), 5);
+        }
+        try (Layer model = Sequential.builder(cpu, DType.FLOAT32).seed(2)
+                .dense(784, 24).threshold().dense(24, 5).build()) {
+            compare(model, OnnxExport.Options.defaults(), 5);
+        }
+    }
+
+    @Test
+    void theSoftmaxOutputGivesBackpropsProbabilities() throws IOException, OrtException {
+        try (SavedModel.Loaded m = OnnxImport.load(OnnxTesting.fixture("torch_mlp.onnx"), cpu)) {
+            Path onnx = dir.resolve("probabilities.onnx");
+            OnnxExport.write(m, onnx, OnnxExport.Options.defaults().withSoftmax(true));
+            float[] x = OnnxTesting.images(N);
+            float[] ort = OnnxTesting.runtime(onnx, x, N, 784);
+            float[] ours = new Predictor(m.model(), Task.CLASSIFICATION).predict(x, N);
+            double rel = OnnxTesting.maxRelative(ort, ours, 10);
+            report("softmax output", rel);
+            assertTrue(rel <= TOLERANCE, "max relative difference " + rel);
+            try (SavedModel.Loaded back = OnnxImport.load(onnx, cpu)) {
+                assertEquals(Task.CLASSIFICATION, back.task());
+                assertEquals(m.model().spec(), back.model().spec(), "the softmax is the task's, not a layer");
+            }
+        }
+    }
+
+    /** Exports {@code model}, runs the file in ONNX Runtime and Backprop's model directly, and compares. */
+    private void compare(Layer model, OnnxExport.Options options, int outputs) throws IOException, OrtException {
+        Path onnx = dir.resolve("model.onnx");
+        OnnxExport.write(model, onnx, options);
+        float[] x = OnnxTesting.images(N);
+        long[] dims = options.inputShape() == null ? new long[] {N, 784} : new long[] {N, 1, 28, 28};
+        float[] ort = OnnxTesting.runtime(onnx, x, dims);
+        float[] ours = OnnxTesting.forward(model, cpu, x, N, 784);
+        double rel = OnnxTesting.maxRelative(ort, ours, outputs);
+        report(model.toString(), rel);
+        assertTrue(rel <= TOLERANCE, "max relative difference " + rel + " for " + model);
+        int[] ortClasses = argmax(ort, outputs), ourClasses = argmax(ours, outputs);
+        assertArrayEquals(ourClasses, ortClasses, "the same predicted classes");
+    }
+
+    private static void report(String what, double rel) {
+        System.out.printf(Locale.ROOT, "ONNX Runtime vs Backprop, %d test images, %s: max relative difference %.3g%n",
+                N, what, rel);
+    }
+
+    private static int[] argmax(float[] y, int width) {
+        int[] a = new int[y.length / width];
+        for (int r = 0; r < a.length; r++) {
+            for (int j = 1; j < width; j++) {
+                if (y[r * width + j] > y[r * width + a[r]]) {
+                    a[r] = j;
+                }
+            }
+        }
+        return a;
+    }
+
+    @Test
+    void namesInTheExportedFile() throws IOException {
+        try (Layer model = Sequential.builder(cpu, DType.FLOAT32).dense(4, 3).relu().dense(3, 2).build()) {
+            Path onnx = dir.resolve("names.onnx");
+            OnnxExport.write(model, onnx, OnnxExport.Options.defaults());
+            OnnxImport.Graph g = OnnxImport.read(onnx);
+            assertEquals(OnnxExport.INPUT, g.inputName());
+            assertEquals(OnnxExport.OUTPUT, g.outputName());
+            assertEquals(List.of("0.weight", "0.bias", "2.weight", "2.bias"), List.copyOf(g.state().keySet()));
+            assertArrayEquals(new int[] {4}, g.inputShape());
+            assertEquals(Map.of(), g.metadata());
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package dev.backprop.onnx;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.backprop.autograd.NoGrad;
+import dev.backprop.autograd.Variable;
+import dev.backprop.backend.Backend;
+import dev.backprop.data.Dataset;
+import dev.backprop.data.FashionMnist;
+import dev.backprop.nn.Layer;
+import dev.backprop.nn.LayerSpec;
+import dev.backprop.onnx.proto.Onnx;
+import dev.backprop.tensor.Scope;
+import dev.backprop.tensor.Tensor;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+
+import java.io.IOException;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/** What the ONNX tests share: the fixtures, the Fashion-MNIST test images, ONNX Runtime and Backprop forward passes. */
+final class OnnxTesting {
+    /** The committed fixtures (written by src/test/python/make_fixtures.py). */
+    static final Path FIXTURES = Path.of("src/test/resources/dev/backprop/onnx");
+    private static Dataset test;
+
+    private OnnxTesting() {
+    }
+
+    /** A small valid model: {@link #mlpSpec()} with {@link #mlpState()}. */
+    static Onnx.ModelProto small() {
+        return OnnxExport.toModel(mlpSpec(), mlpState(), OnnxExport.Options.defaults(), Map.of());
+    }
+
+    /** Dense 4 -> 3, relu, dense 3 -> 2. */
+    static LayerSpec mlpSpec() {
+        return sequential(OperatorTable.dense(4, 3, true), LayerSpec.of("relu", Map.of()),
+                OperatorTable.dense(3, 2, true));
+    }
+
+    /** {@link #mlpSpec()}'s weights, 0.25 everywhere. */
+    static Map<String, HostTensor> mlpState() {
+        Map<String, HostTensor> state = new java.util.LinkedHashMap<>();
+        state.put("0.weight", filled(3, 4));
+        state.put("0.bias", filled(3));
+        state.put("2.weight", filled(2, 3));
+        state.put("2.bias", filled(2));
+        return state;
+    }
+
+    /** A sequential spec of these layers. */
+    static LayerSpec sequential(LayerSpec... layers) {
+        return new LayerSpec("sequential", Map.of(), List.of(layers));
+    }
+
+    /** A tensor of these dimensions holding 0.25 everywhere. */
+    static HostTensor filled(int... dims) {
+        float[] d = new float[java.util.Arrays.stream(dims).reduce(1, (a, b) -> a * b)];
+        java.util.Arrays.fill(d, 0.25f);
+        return new HostTensor(dims, d);
+    }
+
+    static Path fixture(String name) {
+        return FIXTURES.resolve(name);
+    }
+
+    /** The fixture's entry in fixtures.json: PyTorch's accuracy, loss and first logits. */
+    static JsonObject manifest(String name) throws IOException {
+        JsonObject all = JsonParser.parseString(Files.readString(fixture("fixtures.json"))).getAsJsonObject();
+        return all.getAsJsonObject(name);
+    }
+
+    /**
+     * The 10,000 Fashion-MNIST test images; skips (saying why) when the data is not installed, except under CI
+     * ({@code CI=true}), where its absence fails.
+     */
+    static synchronized Dataset testImages() {
+        boolean present = Files.isDirectory(FashionMnist.defaultDir());
+        String why = "Fashion-MNIST is not installed at " + FashionMnist.defaultDir()
+                + " (apt-get install dataset-fashion-mnist, or set FASHION_MNIST_DIR)";
+        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+            Assertions.assertTrue(present, why);
+        }
+        Assumptions.assumeTrue(present, why);
+        if (test == null) {
+            test = FashionMnist.split(FashionMnist.defaultDir(), "t10k");
+        }
+        return test;
+    }
+
+    /** The first {@code n} test images, flattened row-major: {@code n × 784} values. */
+    static float[] images(int n) {
+        Dataset d = testImages();
+        float[] x = new float[n * d.featureSize()];
+        d.gatherFeatures(d.identityOrder(), 0, n, x);
+        return x;
+    }
+
+    /** ONNX Runtime's output for {@code x} of shape {@code dims} fed to the model's one input. */
+    static float[] runtime(Path model, float[] x, long... dims) throws OrtException {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setIntraOpNumThreads(2);
+            try (OrtSession session = env.createSession(model.toString(), options);
+                 OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), dims);
+                 OrtSession.Result result = session.run(Map.of(session.getInputNames().iterator().next(), in))) {
+                FloatBuffer out = ((OnnxTensor) result.get(0)).getFloatBuffer();
+                float[] y = new float[out.remaining()];
+                out.get(y);
+                return y;
+            }
+        }
+    }
+
+    /** Backprop's raw outputs of {@code model} for {@code x} of shape {@code dims}. */
+    @SuppressWarnings("try") // the scope frees the temporaries
+    static float[] forward(Layer model, Backend backend, float[] x, int... dims) {
+        try (Scope scope = Scope.open(); NoGrad off = NoGrad.open()) {
+            return model.forward(Variable.constant(Tensor.of(backend, x, dims))).value().toFloatArray();
+        }
+    }
+
+    /**
+     * The largest difference between {@code a} and {@code b} relative to the magnitude of {@code b}'s row (the scale
+     * of one example's outputs: {@code max |a - b| / max_j |b_j|} per row of {@code width}).
+     */
+    static double maxRelative(float[] a, float[] b, int width) {
+        Assertions.assertEquals(b.length, a.length, "output sizes");
+        double worst = 0;
+        for (int r = 0; r < b.length / width; r++) {
+            double scale = 0, diff = 0;
+            for (int j = r * width; j < (r + 1) * width; j++) {
+                scale = Math.max(scale, Math.abs(b[j]));
+                diff = Math.max(diff, Math.abs((double) a[j] - b[j]));
+            }
+            worst = Math.max(worst, scale == 0 ? diff : diff / scale);
+        }
+        return worst;
+    }
+}

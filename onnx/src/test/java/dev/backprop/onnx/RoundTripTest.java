@@ -1,0 +1,97 @@
+package dev.backprop.onnx;
+
+import dev.backprop.backend.DType;
+import dev.backprop.data.FashionMnist;
+import dev.backprop.model.SavedModel;
+import dev.backprop.model.Task;
+import dev.backprop.nn.Layer;
+import dev.backprop.nn.Sequential;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Export then import gives the same network: the same layers, bit-identical weights and outputs, the same task. */
+class RoundTripTest extends CpuBackendTest {
+
+    @TempDir
+    Path dir;
+
+
+    @Test
+    void aSavedModelComesBackBitForBitWithItsTaskAndClassNames() throws IOException {
+        Path file = dir.resolve("model.safetensors");
+        try (Layer model = Sequential.builder(cpu, DType.FLOAT32).seed(3).flatten().dense(784, 40).relu()
+                .dense(40, 30, false).sigmoid().identity().dense(30, 20).tanh().dense(20, 16).threshold()
+                .dense(16, 10).build()) {
+            SavedModel.save(file, model, Task.CLASSIFICATION, FashionMnist.CLASS_NAMES, Map.of("backprop.seed", "3"));
+        }
+        Path onnx = dir.resolve("model.onnx");
+        Path again = dir.resolve("again.onnx");
+        try (SavedModel.Loaded saved = ModelFormats.load(file, cpu)) {
+            OnnxExport.write(saved, onnx, OnnxExport.Options.defaults());
+            try (SavedModel.Loaded back = ModelFormats.load(onnx, cpu)) {
+                assertEquals(saved.model().spec(), back.model().spec());
+                assertEquals(saved.model().parameters().keySet(), back.model().parameters().keySet());
+                saved.model().parameters().forEach((name, v) -> assertArrayEquals(v.value().toFloatArray(),
+                        back.model().parameters().get(name).value().toFloatArray(), name));
+                float[] x = OnnxTesting.images(1000);
+                assertArrayEquals(OnnxTesting.forward(saved.model(), cpu, x, 1000, 784),
+                        OnnxTesting.forward(back.model(), cpu, x, 1000, 784), "outputs bit for bit");
+                assertEquals(Task.CLASSIFICATION, back.task());
+                assertEquals(FashionMnist.CLASS_NAMES, back.classNames());
+                assertEquals("3", back.metadata().get("backprop.seed"));
+                OnnxExport.write(back, again, OnnxExport.Options.defaults());
+            }
+        }
+        assertArrayEquals(Files.readAllBytes(onnx), Files.readAllBytes(again), "a re-export writes the same bytes");
+    }
+
+    @Test
+    void theTaskComesFromTheMetadataElseFromTheOutputs() throws IOException {
+        Path onnx = dir.resolve("binary.onnx");
+        try (Layer model = Sequential.builder(cpu, DType.FLOAT32).dense(5, 3).relu().dense(3, 1).build()) {
+            OnnxExport.write(model, onnx, OnnxExport.Options.defaults());
+            try (SavedModel.Loaded back = OnnxImport.load(onnx, cpu)) {
+                assertEquals(Task.BINARY, back.task(), "one output, no metadata: binary");
+                assertNull(back.classNames());
+            }
+            OnnxExport.write(new SavedModel.Loaded(model, Task.REGRESSION, null, Map.of()), onnx,
+                    OnnxExport.Options.defaults());
+            try (SavedModel.Loaded back = OnnxImport.load(onnx, cpu)) {
+                assertEquals(Task.REGRESSION, back.task());
+            }
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> OnnxExport.write(
+                    new SavedModel.Loaded(model, Task.REGRESSION, null, Map.of()), onnx,
+                    OnnxExport.Options.defaults().withSoftmax(true)));
+            assertTrue(e.getMessage().contains("softmax output is for classification models"), e.getMessage());
+        }
+    }
+
+    @Test
+    void exportRefusesWhatHasNoOnnxForm() throws IOException {
+        try (Layer model = Sequential.builder(cpu, DType.FLOAT32).dense(6, 4).build()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> OnnxExport.write(model,
+                    dir.resolve("x.onnx"), OnnxExport.Options.defaults().withInputShape(2, 3)));
+            assertEquals("layer 0 takes 6 features, its input has per-example shape [2, 3] (a flatten layer must come "
+                    + "first)", e.getMessage());
+        }
+        try (Layer model = Sequential.builder(cpu, DType.FLOAT64).dense(6, 4).build()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> OnnxExport.write(model,
+                    dir.resolve("x.onnx"), OnnxExport.Options.defaults()));
+            assertTrue(e.getMessage().contains("writes FLOAT32 models; parameter '0.weight' is FLOAT64"),
+                    e.getMessage());
+        }
+        assertEquals(List.of(), List.of(dir.toFile().list()), "nothing written on failure");
+    }
+}

@@ -1,0 +1,154 @@
+package dev.backprop.onnx;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.backprop.io.ModelFileException;
+import dev.backprop.model.SavedModel;
+import dev.backprop.model.Task;
+import dev.backprop.nn.LayerSpec;
+import dev.backprop.onnx.proto.Onnx;
+import dev.backprop.train.Evaluation;
+import dev.backprop.train.Evaluator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Models exported by PyTorch's {@code torch.onnx.export} (fixtures written by src/test/python/make_fixtures.py):
+ * they import, score PyTorch's own test accuracy to 4 decimals and give its logits, and keep PyTorch's parameter
+ * names. The convolutional fixtures are read and written back through every image row of the operator table and
+ * checked in ONNX Runtime; Backprop runs them itself once it has the image layers.
+ */
+class TorchFixturesTest extends CpuBackendTest {
+
+    @TempDir
+    Path dir;
+
+
+    @ParameterizedTest
+    @ValueSource(strings = {"torch_mlp.onnx", "torch_mlp_opset9.onnx", "torch_mlp_matmul.onnx"})
+    void scoresPyTorchsAccuracy(String name) throws Exception {
+        try (SavedModel.Loaded m = OnnxImport.load(OnnxTesting.fixture(name), cpu)) {
+            assertEquals(Task.CLASSIFICATION, m.task());
+            assertNull(m.classNames());
+            assertScoresLikePyTorch(name, m, 784);
+        }
+    }
+
+    /** Accuracy and loss on the test set, and the first logits, against PyTorch's; examples of shape {@code dims}. */
+    private static void assertScoresLikePyTorch(String name, SavedModel.Loaded m, int... dims) throws Exception {
+        JsonObject expected = OnnxTesting.manifest(name);
+        Evaluation ev = Evaluator.evaluate(m.model(), m.task(), OnnxTesting.testImages(), 1000);
+        double torchAccuracy = expected.get("accuracy").getAsDouble();
+        System.out.printf(Locale.ROOT, "%s: PyTorch accuracy %.4f loss %.4f, Backprop accuracy %.4f loss %.4f%n", name,
+                torchAccuracy, expected.get("loss").getAsDouble(), ev.accuracy(), ev.loss());
+        assertEquals(String.format(Locale.ROOT, "%.4f", torchAccuracy),
+                String.format(Locale.ROOT, "%.4f", ev.accuracy()), "accuracy to 4 decimals");
+        assertEquals(expected.get("loss").getAsDouble(), ev.loss(), 1e-4, "mean loss");
+        int[] batch = new int[dims.length + 1];
+        batch[0] = 8;
+        System.arraycopy(dims, 0, batch, 1, dims.length);
+        float[] logits = OnnxTesting.forward(m.model(), cpu, OnnxTesting.images(8), batch);
+        double rel = OnnxTesting.maxRelative(logits, firstLogits(expected), 10);
+        assertTrue(rel <= 1e-5, "logits of the first test images differ from PyTorch's by " + rel);
+    }
+
+    static float[] firstLogits(JsonObject expected) {
+        JsonArray rows = expected.getAsJsonArray("first_logits");
+        float[] out = new float[rows.size() * 10];
+        for (int r = 0; r < rows.size(); r++) {
+            for (int j = 0; j < 10; j++) {
+                out[r * 10 + j] = rows.get(r).getAsJsonArray().get(j).getAsFloat();
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void keepsPyTorchsLayersAndParameterNames() throws Exception {
+        OnnxImport.Graph mlp = OnnxImport.read(OnnxTesting.fixture("torch_mlp.onnx"));
+        assertEquals(List.of("flatten", "dense", "relu", "identity", "dense", "tanh", "dense"), types(mlp.spec()));
+        assertEquals(List.of("1.weight", "1.bias", "4.weight", "4.bias", "6.weight", "6.bias"),
+                List.copyOf(mlp.state().keySet()), "nn.Dropout at index 3 is not in the file: an identity fills in");
+        assertArrayEquals(new int[] {1, 28, 28}, mlp.inputShape());
+        assertEquals("images", mlp.inputName());
+        OnnxImport.Graph opset9 = OnnxImport.read(OnnxTesting.fixture("torch_mlp_opset9.onnx"));
+        assertEquals(mlp.spec(), opset9.spec());
+        assertEquals(mlp.state(), opset9.state(), "initializers listed as inputs are read as initializers");
+
+        OnnxImport.Graph matmul = OnnxImport.read(OnnxTesting.fixture("torch_mlp_matmul.onnx"));
+        assertEquals(List.of("flatten", "dense", "sigmoid", "dense"), types(matmul.spec()));
+        assertEquals(0, matmul.spec().layers().get(1).arg("bias"));
+        assertEquals(List.of("1.weight", "3.weight", "3.bias"), List.copyOf(matmul.state().keySet()),
+                "the MatMul's weight, renamed by PyTorch, gets its name from the node /1/MatMul");
+        Onnx.ModelProto file = Onnx.ModelProto.parseFrom(Files.readAllBytes(OnnxTesting.fixture(
+                "torch_mlp_matmul.onnx")));
+        Onnx.TensorProto transposed = file.getGraph().getInitializerList().stream()
+                .filter(t -> t.getName().startsWith("onnx::MatMul")).findFirst().orElseThrow();
+        assertEquals(OnnxReader.floats(transposed, "w").transposed(), matmul.state().get("1.weight"),
+                "MatMul's [in, out] weight becomes nn.Linear's [out, in]");
+    }
+
+    /** The layer types of a sequential spec. */
+    static List<String> types(LayerSpec spec) {
+        return spec.layers().stream().map(LayerSpec::type).toList();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"torch_cnn.onnx", "torch_cnn_bn_dropout.onnx"})
+    void convolutionalNetworksGoThroughTheImageRows(String name) throws Exception {
+        Path torch = OnnxTesting.fixture(name);
+        OnnxImport.Graph g = OnnxImport.read(torch);
+        assertEquals(EXPECTED_LAYERS.get(name), types(g.spec()));
+        for (LayerSpec l : g.spec().layers()) {
+            if (l.type().equals("avgpool2d")) {
+                assertEquals(Map.of("kernel_h", 2, "kernel_w", 2, "stride_h", 2, "stride_w", 2, "pad_h", 0, "pad_w", 0,
+                        "count_include_pad", 1), l.args(), "Pad + AveragePool is AvgPool2d(2, count_include_pad=True)");
+            }
+        }
+        Path ours = dir.resolve("backprop_" + name);
+        Files.write(ours, OnnxExport.toModel(g.spec(), g.state(), OnnxExport.Options.defaults()
+                .withInputShape(1, 28, 28), Map.of()).toByteArray());
+        float[] x = OnnxTesting.images(1000);
+        float[] fromTorch = OnnxTesting.runtime(torch, x, 1000, 1, 28, 28);
+        float[] fromOurs = OnnxTesting.runtime(ours, x, 1000, 1, 28, 28);
+        double rel = OnnxTesting.maxRelative(fromOurs, fromTorch, 10);
+        System.out.printf(Locale.ROOT, "%s: ONNX Runtime on PyTorch's file vs on Backprop's re-export: max relative "
+                + "difference %.3g%n", name, rel);
+        assertTrue(rel <= 1e-5, "re-exported " + name + " differs in ONNX Runtime by " + rel);
+        float[] first = java.util.Arrays.copyOf(fromOurs, 80);
+        double vsTorch = OnnxTesting.maxRelative(first, firstLogits(OnnxTesting.manifest(name)), 10);
+        assertTrue(vsTorch <= 1e-5, "ONNX Runtime differs from PyTorch's logits by " + vsTorch);
+        if (ImageOperators.buildable(g.spec().layers().get(0))) {
+            try (SavedModel.Loaded m = OnnxImport.load(torch, cpu)) {
+                assertScoresLikePyTorch(name, m, 1, 28, 28);
+            }
+        } else {
+            ModelFileException e = assertThrows(ModelFileException.class, () -> OnnxImport.load(torch, cpu).close());
+            assertTrue(e.getMessage().startsWith(torch + ": node '/0/Conv' (Conv): Backprop cannot build it: "),
+                    e.getMessage());
+            assertTrue(e.getMessage().contains("unknown layer type 'conv2d'"), e.getMessage());
+        }
+    }
+
+    private static final Map<String, List<String>> EXPECTED_LAYERS = Map.of(
+            "torch_cnn.onnx", List.of("conv2d", "relu", "maxpool2d", "conv2d", "relu", "maxpool2d", "flatten", "dense",
+                    "relu", "dense"),
+            // PyTorch folds the first BatchNorm2d into its Conv and drops the Dropouts; identities fill the indices.
+            "torch_cnn_bn_dropout.onnx", List.of("conv2d", "relu", "maxpool2d", "identity", "conv2d", "relu",
+                    "batchnorm2d", "avgpool2d", "flatten", "identity", "dense", "batchnorm1d", "relu", "identity",
+                    "dense"));
+}
