@@ -12,7 +12,8 @@
 #   2. the probe's device line (stops here when cuda is unavailable)
 #   3. every test of dev.backprop.cuda through JUnit's console launcher: the contract, network and cross-backend
 #      (cpu vs cuda, 200 steps) tests on the GPU among them, with -Dbackprop.cuda.requireGpu=true so that none of
-#      them can pass by skipping (XML reports in <output>/junit-cuda)
+#      them can pass by skipping (XML reports in <output>/junit-cuda); the summary counts the CNN primitives' cases
+#      apart (im2col to dropout in the contract, the image ops' gradient checks in the network test)
 #   4. the opencl tests on the GPU, when an OpenCL driver for it is installed (the NVIDIA ICD); reported, and
 #      failing the run only when OpenCL finds the GPU and a test fails (<output>/junit-opencl); a dry run runs
 #      them on any OpenCL device (PoCL)
@@ -22,6 +23,9 @@
 #   6. `backprop backends`, then `train` on cpu (the accuracy to match) and side by side with PyTorch eager on
 #      the GPU, REPEATS times alternately (benchmarks/pytorch/side_by_side.sh): median epoch times, their
 #      ratio, and test accuracies (<output>/training.txt)
+#   6b. when `train` has --arch: the CNN (`train --arch cnn --backend cuda`, Adam, CNN_EPOCHS) and, when
+#      benchmarks/pytorch/cnn_fashion.py exists, PyTorch's CNN (cuDNN) on the same GPU: median epochs, their
+#      ratio and accuracies (<output>/training-cnn.txt); not in a dry run unless CNN_EPOCHS is set
 #   7. StepProfile: an epoch's wall time against the host's queuing time, and the host time of each SPI call
 #      per step (<output>/step-profile.txt), to see whether the step is launch-bound
 #      then, on a GPU, LaunchCost: the host's cost of one small launch by route (<output>/launch-cost.txt)
@@ -31,9 +35,9 @@
 # Every stage ends with <output>/summary.txt: the results against the cuda backend's targets.
 #
 # The exit status is 0 only when every step passed; the speed targets are reported, not enforced.
-# Environment: GEMM_SIZES ("1024 4096 8192"), REPEATS (3), EPOCHS (10), OPTIMIZER (sgd), DEADLINE_S (540: no
-# step starts or runs past it), BACKPROP_GPU_BUNDLE (.gpu), BACKPROP_GPU_DATA (.gpu-data), PYTHON (the first
-# python3 on the PATH that imports torch).
+# Environment: GEMM_SIZES ("1024 4096 8192"), REPEATS (3), EPOCHS (10), OPTIMIZER (sgd), CNN_EPOCHS (3),
+# DEADLINE_S (540: no step starts or runs past it), BACKPROP_GPU_BUNDLE (.gpu), BACKPROP_GPU_DATA (.gpu-data),
+# PYTHON (the first python3 on the PATH that imports torch).
 # BACKPROP_VERIFY_DRY=1 runs every step on a machine without a GPU, to check the bundle and the script: the
 # probe's failure is not fatal, GPU tests skip instead of failing, torch is optional, and the training stage
 # uses the cpu backend and PyTorch on the CPU in place of the GPU.
@@ -49,6 +53,8 @@ DRY=${BACKPROP_VERIFY_DRY:-0}
 SIZES=${GEMM_SIZES:-1024 4096 8192}
 REPEATS=${REPEATS:-3}
 EPOCHS=${EPOCHS:-10}
+CNN_SET=${CNN_EPOCHS:+1}
+CNN_EPOCHS=${CNN_EPOCHS:-3}
 OPTIMIZER=${OPTIMIZER:-sgd}
 DEADLINE=${DEADLINE_S:-540}
 if [[ -z "${PYTHON:-}" ]]; then  # the first Python that has torch (the GPU machine's environment), else python3
@@ -192,9 +198,64 @@ profile_step() {
     fi
 }
 
+# Step 6b: the CNN on $device beside PyTorch's (cuDNN on a GPU), when the CLI builds it (train --arch).
+cnn_training() {
+    say "6b. the CNN: train --arch cnn on $device, and PyTorch's CNN on the same device"
+    if ! "$launcher" train --help 2>&1 | grep -q -- '--arch'; then
+        note "cnn training: this build's train has no --arch; skipped"
+        return 0
+    fi
+    if [[ "$DRY" == 1 && -z "$CNN_SET" ]]; then
+        note "cnn training: skipped in a dry run (a CPU epoch takes minutes; set CNN_EPOCHS to run it)"
+        return 0
+    fi
+    local log="$OUTDIR/train-cnn-$device.log" torch_log="$OUTDIR/torch-cnn-$device.log"
+    limited 200 "$launcher" train --arch cnn --backend "$device" --optimizer adam --lr 0.001 --epochs "$CNN_EPOCHS" \
+        --threads "$threads" --out "$JRE/cnn.safetensors" 2>&1 | tee "$log" | grep -v '%'
+    local bp_s bp_acc pt_s="" pt_acc=""
+    bp_s=$(field median_epoch_s "$log")
+    bp_acc=$(field test_acc "$log")
+    [[ -n "$bp_acc" ]] || { status=1; note "train --arch cnn printed no summary: see $(basename "$log")"; return 0; }
+    if [[ -f benchmarks/pytorch/cnn_fashion.py ]]; then
+        limited 200 "$PYTHON" benchmarks/pytorch/cnn_fashion.py adam "$CNN_EPOCHS" "$threads" "$device" 2>&1 \
+            | tee "$torch_log"
+        pt_s=$(sed -n 's/.*median \([0-9.]*\) s.*/\1/p' "$torch_log" | tail -1)
+        pt_acc=$(awk '$1 ~ /^[0-9]+$/ && NF == 6 {a = $6} END {print a}' "$torch_log")
+    fi
+    "$PYTHON" - "$bp_s" "$bp_acc" "${pt_s:-nan}" "${pt_acc:-nan}" "$device" "$CNN_EPOCHS" <<'PY' \
+        | tee "$OUTDIR/training-cnn.txt" | tee -a "$OUTDIR/summary.txt"
+import math, sys
+bs, ba, ps, pa, device, epochs = sys.argv[1:]
+bs, ps = float(bs or "nan"), float(ps)
+ratio = bs / ps if not math.isnan(ps) and ps > 0 else float("nan")
+print(f"cnn ({epochs} epochs, Adam, median epoch over epochs 2..): backprop on {device} {bs:.3f} s, test_acc {ba}; "
+      f"PyTorch {'(cuDNN) ' if device == 'cuda' else ''}{ps:.3f} s, test_acc {pa}; ratio {ratio:.2f} "
+      f"(the target is at most 1.0)" if not math.isnan(ps) else
+      f"cnn ({epochs} epochs, Adam): backprop on {device} {bs:.3f} s per epoch, test_acc {ba}; "
+      f"no benchmarks/pytorch/cnn_fashion.py to compare with")
+PY
+}
+
 if [[ "$STAGE" == tests || "$STAGE" == all ]]; then
     say "3. tests of dev.backprop.cuda (contract, network and cross-backend tests on cuda included)"
     junit cuda dev.backprop.cuda -Dbasedir=backend-cuda || status=1
+    # The CNN's primitives, counted apart: a dynamic case's legacy name is its factory's, e.g. "im2col()[3]".
+    "$PYTHON" - "$OUTDIR/junit-cuda" <<'PY' | tee -a "$OUTDIR/summary.txt"
+import glob, re, sys, xml.etree.ElementTree as ET
+kinds = ("im2col col2im copyStrided conv2d conv2dBackward maxPool2d avgPool2d batchNormStats batchNormForward "
+         "batchNormBackward dropout imageOpGradientsByFiniteDifferences").split()
+counts = {"passed": 0, "failed": 0, "skipped": 0}
+for f in glob.glob(sys.argv[1] + "/*.xml"):
+    for case in ET.parse(f).getroot().iter("testcase"):
+        m = re.match(r"(\w+)\(\)", case.get("name", ""))
+        if not m or m.group(1) not in kinds or not case.get("classname", "").startswith("dev.backprop.cuda.Cuda"):
+            continue
+        state = ("failed" if case.find("failure") is not None or case.find("error") is not None
+                 else "skipped" if case.find("skipped") is not None else "passed")
+        counts[state] += 1
+print("cnn primitives on cuda (contract and image gradient checks): "
+      + ", ".join(f"{n} {k}" for k, n in counts.items()))
+PY
 
     say "4. opencl on the GPU"
     # A dry run tests on whatever OpenCL device there is (PoCL), to check this step too.
@@ -310,6 +371,8 @@ gap = abs(statistics.median(accs) - cpu_acc) * 100
 print(f"test accuracy: {device} {statistics.median(accs):.4f}, cpu {cpu_acc:.4f}: {gap:.2f} points apart "
       f"({'within' if gap <= 0.5 else 'NOT within'} 0.5, the target)")
 PY
+
+    cnn_training
 
     profile_step
 

@@ -5,11 +5,14 @@ Usage: load_in_pytorch.py MODEL.safetensors [cpu|cuda]
   data directory: $FASHION_MNIST_DIR, default /usr/share/datasets/fashion-mnist
 
 Backprop saves models in the safetensors format with the names and shapes of the equivalent nn.Sequential's
-state_dict ("0.weight" [out, in], "0.bias" [out], "2.weight", ...). Debian 12 has no safetensors package, so the
+state_dict ("0.weight" [out, in] or [out, in, kh, kw], "0.bias" [out], "2.weight", ..., a batch norm's
+"running_mean", "running_var" and "num_batches_tracked" (I64)). Debian 12 has no safetensors package, so the
 file is parsed here by hand: an 8-byte little-endian header length, a JSON header (dtype, shape, data_offsets per
 tensor, optional __metadata__), then the raw little-endian bytes, read with torch.frombuffer.
-The layers come from the architecture in the file's metadata ("backprop.architecture"); checkpoints' optimizer
-state ("optimizer.*" tensors) is left out. Scores classification models (softmax cross-entropy, argmax accuracy) and
+The layers come from the architecture in the file's metadata ("backprop.architecture": dense, conv2d, maxpool2d,
+avgpool2d, batchnorm1d/2d, dropout, flatten and activations); checkpoints' optimizer state ("optimizer.*" tensors)
+is left out. A network that starts with a convolution, pooling or 2-d batch norm gets the images as [N, 1, 28, 28],
+the others as [N, 784]. Scores classification models (softmax cross-entropy, argmax accuracy) and
 binary one-vs-rest models (BCE on the logit, accuracy at logit >= 0, the positive class from "backprop.positive_class").
 Prints the test loss and accuracy, and a machine-readable last line:
   pytorch_eval: model=FILE test_loss=L test_acc=A
@@ -58,14 +61,31 @@ def read_safetensors(path):
     return tensors, metadata
 
 
+def pair(spec, name):
+    return (spec[name + "_h"], spec[name + "_w"])
+
+
 def build_from_architecture(arch):
-    """The nn.Sequential that Backprop's architecture metadata describes (dense -> Linear, activations alike)."""
+    """The nn.Sequential that Backprop's architecture metadata describes (dense -> Linear, conv2d -> Conv2d, ...)."""
     layers = arch["layers"] if arch.get("type") == "sequential" else [arch]
     modules = []
     for spec in layers:
         kind = spec["type"]
         if kind == "dense":
             modules.append(nn.Linear(spec["in"], spec["out"], bias=bool(spec["bias"])))
+        elif kind == "conv2d":
+            modules.append(nn.Conv2d(spec["in"], spec["out"], pair(spec, "kernel"), stride=pair(spec, "stride"),
+                                     padding=pair(spec, "pad"), dilation=pair(spec, "dilation"),
+                                     bias=bool(spec["bias"])))
+        elif kind == "maxpool2d":
+            modules.append(nn.MaxPool2d(pair(spec, "kernel"), stride=pair(spec, "stride"), padding=pair(spec, "pad")))
+        elif kind == "avgpool2d":
+            modules.append(nn.AvgPool2d(pair(spec, "kernel"), stride=pair(spec, "stride"), padding=pair(spec, "pad"),
+                                        count_include_pad=bool(spec["count_include_pad"])))
+        elif kind in ("batchnorm1d", "batchnorm2d"):
+            modules.append((nn.BatchNorm1d if kind == "batchnorm1d" else nn.BatchNorm2d)(spec["features"]))
+        elif kind == "dropout":
+            modules.append(nn.Dropout(spec["p_ppm"] / 1e6))
         elif kind == "flatten":
             modules.append(nn.Flatten())
         elif kind in ACTIVATIONS:
@@ -73,6 +93,16 @@ def build_from_architecture(arch):
         else:
             sys.exit(f"layer type {kind!r} has no PyTorch counterpart here")
     return nn.Sequential(*modules)
+
+
+def takes_images(model):
+    """Whether the first layer that cares about shapes needs an NCHW batch."""
+    for m in model:
+        if isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.BatchNorm2d)):
+            return True
+        if isinstance(m, (nn.Linear, nn.Flatten, nn.BatchNorm1d)):
+            return False
+    return False
 
 
 def build_from_names(state):
@@ -103,7 +133,8 @@ def main():
         sys.exit("usage: load_in_pytorch.py MODEL.safetensors [cpu|cuda]")
     path, dev = sys.argv[1], torch.device(sys.argv[2] if len(sys.argv) > 2 else "cpu")
     tensors, metadata = read_safetensors(path)
-    state = {k: v.float() for k, v in tensors.items() if not k.startswith("optimizer.")}
+    state = {k: (v if v.dtype == torch.int64 else v.float()) for k, v in tensors.items()
+             if not k.startswith("optimizer.")}
     arch = metadata.get("backprop.architecture")
     model = build_from_architecture(json.loads(arch)) if arch else build_from_names(state)
     model.load_state_dict(state, strict=True)
@@ -113,7 +144,8 @@ def main():
     print(f"# {model}".replace("\n", "\n# "))
 
     d = os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist") + "/"
-    x = torch.from_numpy(idx(d + "t10k-images-idx3-ubyte.gz").reshape(-1, 784).astype(np.float32) / 255.0).to(dev)
+    shape = (-1, 1, 28, 28) if takes_images(model) else (-1, 784)
+    x = torch.from_numpy(idx(d + "t10k-images-idx3-ubyte.gz").reshape(shape).astype(np.float32) / 255.0).to(dev)
     y = torch.from_numpy(idx(d + "t10k-labels-idx1-ubyte.gz").astype(np.int64)).to(dev)
     with torch.no_grad():
         out = model(x)

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Runs Backprop's `train` and the PyTorch reference (mlp_fashion.py, same definition) one after the other, in
-# this one invocation, and prints both median epoch times (epochs 2..N) and their ratio. The machines this runs
-# on are shared and noisy, so a ratio is only meaningful between runs made together like this.
+# Runs Backprop's `train` and the PyTorch reference (mlp_fashion.py, or cnn_fashion.py with ARCH=cnn: same
+# definition) one after the other, in this one invocation, and prints both median epoch times (epochs 2..N) and
+# their ratio. The machines this runs on are shared and noisy, so a ratio is only meaningful between runs made
+# together like this.
 #
-# Usage: benchmarks/pytorch/side_by_side.sh [sgd|adam] [EPOCHS] [THREADS] [cpu|cuda]
-#   defaults: sgd 10 2 cpu. The device picks Backprop's backend (cpu -> --backend cpu, cuda -> --backend cuda)
-#   and PyTorch's device.
-# Environment: FASHION_MNIST_DIR (both sides), PYTHON (default /usr/bin/python3, Debian's torch),
+# Usage: [ARCH=mlp|cnn] benchmarks/pytorch/side_by_side.sh [sgd|adam] [EPOCHS] [THREADS] [cpu|cuda]
+#   defaults: mlp, sgd 10 2 cpu. The device picks Backprop's backend (cpu -> --backend cpu, cuda -> --backend cuda)
+#   and PyTorch's device. The MLP's sgd is lr 0.1; the CNN's, as cnn_fashion.py defines it, lr 0.05 with momentum
+#   0.9 (Backprop's --optimizer momentum); adam is lr 0.001 for both.
+# Environment: ARCH, FASHION_MNIST_DIR (both sides), PYTHON (default /usr/bin/python3, Debian's torch),
 #   BACKPROP (the launcher, default bin/backprop, which builds cli/target/backprop.jar when it is stale),
 #   BACKPROP_TRAIN_ARGS (extra options for `backprop train`), KEEP_LOGS=1 to keep the two full logs.
 set -euo pipefail
@@ -24,17 +26,22 @@ python="${PYTHON:-/usr/bin/python3}"
 launcher="${BACKPROP:-$root/bin/backprop}"
 command -v "$launcher" >/dev/null || { echo "side_by_side.sh: $launcher not found" >&2; exit 2; }
 
-lr=0.1; [[ "$opt" == adam ]] && lr=0.001
+arch="${ARCH:-mlp}"
+case "$arch" in mlp|cnn) ;; *) echo "side_by_side.sh: ARCH must be mlp or cnn, got '$arch'" >&2; exit 2;; esac
+reference="${arch}_fashion.py"
+optimizer="$opt"; lr=0.1
+[[ "$arch" == cnn && "$opt" == sgd ]] && { optimizer=momentum; lr=0.05; }
+[[ "$opt" == adam ]] && lr=0.001
 work="$(mktemp -d)"
 trap '[[ "${KEEP_LOGS:-0}" == 1 ]] && echo "logs kept in $work" || rm -rf "$work"' EXIT
 
-echo "== Backprop: train --backend $device --optimizer $opt --lr $lr --epochs $epochs --threads $threads"
+echo "== Backprop: train --arch $arch --backend $device --optimizer $optimizer --lr $lr --epochs $epochs --threads $threads"
 # shellcheck disable=SC2086 # BACKPROP_TRAIN_ARGS is a list of options on purpose
-"$launcher" train --backend "$device" --optimizer "$opt" --lr "$lr" --epochs "$epochs" --threads "$threads" \
-    --out "$work/model.safetensors" ${BACKPROP_TRAIN_ARGS:-} | tee "$work/backprop.log"
+"$launcher" train --arch "$arch" --backend "$device" --optimizer "$optimizer" --lr "$lr" --epochs "$epochs" \
+    --threads "$threads" --out "$work/model.safetensors" ${BACKPROP_TRAIN_ARGS:-} | tee "$work/backprop.log"
 echo
-echo "== PyTorch: mlp_fashion.py $opt $epochs $threads $device"
-OMP_WAIT_POLICY=PASSIVE "$python" "$here/mlp_fashion.py" "$opt" "$epochs" "$threads" "$device" | tee "$work/pytorch.log"
+echo "== PyTorch: $reference $opt $epochs $threads $device"
+OMP_WAIT_POLICY=PASSIVE "$python" "$here/$reference" "$opt" "$epochs" "$threads" "$device" | tee "$work/pytorch.log"
 
 field() { # field KEY LOGFILE: the value of KEY= on the log's summary line
   grep '^summary:' "$2" | tail -1 | tr ' ' '\n' | sed -n "s/^$1=//p"
@@ -45,7 +52,7 @@ if [[ -z "$bp" || -z "$pt" ]]; then
   echo "side_by_side.sh: a run printed no summary line (see the output above)" >&2; exit 1
 fi
 echo
-echo "== side by side ($opt, $epochs epochs, $threads threads, $device; median epoch time over epochs 2..$epochs)"
+echo "== side by side ($arch, $opt, $epochs epochs, $threads threads, $device; median epoch time over epochs 2..$epochs)"
 awk -v bp="$bp" -v pt="$pt" -v ba="$bpacc" -v pa="$ptacc" 'BEGIN {
   printf "backprop  median_epoch_s=%.4f  samples/s=%.0f  test_acc=%s\n", bp, 60000 / bp, ba
   printf "pytorch   median_epoch_s=%.4f  samples/s=%.0f  test_acc=%s\n", pt, 60000 / pt, pa

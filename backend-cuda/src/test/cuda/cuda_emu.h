@@ -59,6 +59,11 @@ template <typename T> inline T __shfl_down_sync(unsigned, T v, int offset) {
     return r;
 }
 
+// The high 32 bits of the 64-bit product (Philox's multiply).
+inline unsigned __umulhi(unsigned a, unsigned b) {
+    return (unsigned) (((unsigned long long) a * b) >> 32);
+}
+
 inline float __int_as_float(int i) {
     float f;
     std::memcpy(&f, &i, sizeof f);

@@ -7,6 +7,8 @@
 // smaller than the rows, which the Java code only launches past 65535 rows, to run the kernels' row loops.
 // Prints one line per case (PASS/FAIL); the exit status is the number of failures.
 #include "elementwise.cu"
+#include "images.cu"
+#include "normalization.cu"
 #include "reductions.cu"
 #include "softmax.cu"
 #include "transpose.cu"
@@ -78,7 +80,7 @@ struct emu_shape {
 };
 
 // The Java code's plan for one op: values it derives from the sizes (partial counts, rows per chunk), then the
-// shape of each launch, in order.
+// shape of each launch, in order. A reference query ("philox") has values and no launch.
 struct emu_plan {
     std::vector<long long> values;
     std::vector<emu_shape> launches;
@@ -99,7 +101,7 @@ static emu_plan java_plan(const std::string& query) {
     }
     plan.values.resize((size_t) nv);
     for (auto& v : plan.values) if (std::scanf("%lld", &v) != 1) std::exit(101);
-    if (std::scanf("%lld", &nl) != 1 || nl < 1) std::exit(102);
+    if (std::scanf("%lld", &nl) != 1 || nl < 0) std::exit(102);
     plan.launches.resize((size_t) nl);
     for (auto& l : plan.launches) {
         if (std::scanf("%u %u %u %u", &l.grid.x, &l.grid.y, &l.block.x, &l.block.y) != 4) std::exit(103);
@@ -135,12 +137,16 @@ static emu_shape with_grid(emu_shape s, unsigned blocks) {
 }
 
 #include "kernel_test_cases.inc"
+#include "kernel_test_images.inc"
+#include "kernel_test_normalization.inc"
 
 int main() {
     run_elementwise_cases();
     run_reduce_cases();
     run_softmax_cases();
     run_optim_cases();
+    run_image_cases();
+    run_normalization_cases();
     std::printf("%d failure(s)\n", failures);
     return failures;
 }

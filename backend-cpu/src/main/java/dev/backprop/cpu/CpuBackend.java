@@ -12,8 +12,9 @@ import java.util.Map;
 /**
  * The plain-Java backend: buffers are heap arrays ({@link CpuMemory}, {@link CpuBuffer}), ops run on a fixed pool of
  * daemon threads ({@link CpuThreads}) through one class per op family ({@link CpuTransfers}, {@link CpuGemm},
- * {@link CpuElementwise}, {@link CpuReductions}, {@link CpuSoftmax}, {@link CpuUpdates}), whose inner loops are
- * either the Vector API kernels or the scalar ones ({@link CpuKernels}, chosen once by {@link CpuVectorApi}).
+ * {@link CpuElementwise}, {@link CpuReductions}, {@link CpuSoftmax}, {@link CpuUpdates}, {@link CpuImages},
+ * {@link CpuNormalization}, {@link CpuConvolution}), whose inner loops are either the Vector API kernels or the
+ * scalar ones ({@link CpuKernels}, chosen once by {@link CpuVectorApi}).
  *
  * <h2>Options</h2> (explicit map, else system property {@code backprop.cpu.<key>})
  * <ul>
@@ -21,7 +22,9 @@ import java.util.Map;
  *   <li>{@code vector}: {@code false} forces the scalar kernels even where the Vector API is present;</li>
  *   <li>{@code gemm.mc}, {@code gemm.kc}, {@code gemm.nc}: GEMM cache blocking (see {@link CpuGemm});</li>
  *   <li>{@code gemm.shared}: {@code false} turns off shared packing of multithreaded products (each thread then
- *       packs its own blocks; for comparison and tests, default {@code true}).</li>
+ *       packs its own blocks; for comparison and tests, default {@code true});</li>
+ *   <li>{@code conv.own}: {@code false} runs convolutions on the SPI's default (the batch's im2col matrix and one
+ *       GEMM) instead of {@link CpuConvolution}; for comparison and tests, default {@code true}.</li>
  * </ul>
  *
  * <h2>Threads</h2>
@@ -41,7 +44,7 @@ public final class CpuBackend extends BaseBackend<Object, CpuBuffer> {
      * @throws BackendFailureException  when the kernels give a wrong result on this JVM
      */
     public CpuBackend(BackendOptions options) {
-        super(CpuBackendProvider.NAME, CpuBuffer.class, CpuBuffer::new, new CpuMemory(), CpuMemory.POOL_BYTES);
+        super(CpuBackendProvider.NAME, CpuBuffer.class, CpuBuffer::new, new CpuMemory(), CpuMemory.poolBytes());
         String name = CpuBackendProvider.NAME;
         try {
             int threadCount = options.getInt(name, "threads", Runtime.getRuntime().availableProcessors());
@@ -53,6 +56,7 @@ public final class CpuBackend extends BaseBackend<Object, CpuBuffer> {
             CpuGemm.Blocking f32Blocking = blocking(options, kernels.gemmF32());
             CpuGemm.Blocking f64Blocking = blocking(options, kernels.gemmF64());
             boolean sharedPacking = options.getBoolean(name, "gemm.shared", true);
+            boolean ownConvolution = options.getBoolean(name, "conv.own", true);
             CpuThreads threads = own(new CpuThreads(threadCount));
             CpuWorkspaces workspaces = own(new CpuWorkspaces());
             CpuGemm gemm = new CpuGemm(threads, workspaces, kernels.gemmF32(), kernels.gemmF64(), f32Blocking,
@@ -61,10 +65,16 @@ public final class CpuBackend extends BaseBackend<Object, CpuBuffer> {
             details.put("vector", vectorState(kernels));
             details.put("threads", Integer.toString(threadCount));
             details.put("gemm", gemm.describe());
+            details.put("convolution", ownConvolution ? "per image, operands packed from the padded image"
+                    : "the SPI's default: im2col of the batch and one GEMM");
             details.put("elementwise", kernels.f32().describe());
             install(new OpFamilies<>(new CpuTransfers(), gemm, new CpuElementwise(threads, workspaces, kernels.f32()),
                     new CpuReductions(threads, workspaces, kernels.f32()),
-                    new CpuSoftmax(threads, workspaces, kernels.f32()), new CpuUpdates(threads, kernels.f32())),
+                    new CpuSoftmax(threads, workspaces, kernels.f32()), new CpuUpdates(threads, kernels.f32()),
+                    new CpuImages(threads, workspaces, kernels.f32()),
+                    new CpuNormalization(threads, workspaces, kernels.f32()),
+                    ownConvolution ? new CpuConvolution(threads, workspaces, kernels, f32Blocking, f64Blocking)
+                            : null),
                     CpuBackendProvider.device(threadCount, vectorState(kernels)), new Capabilities(true, true, details));
             CpuSmokeTest.run(this);
             CpuVectorApi.announceScalar(kernels, wantVector);

@@ -3,8 +3,8 @@ package dev.backprop.cpu;
 import java.util.concurrent.ConcurrentLinkedDeque;
 
 /**
- * Scratch arrays (GEMM packing panels, edge tiles, broadcast rows, row accumulators) lent to one chunk of work
- * at a time.
+ * Scratch arrays (GEMM packing panels, edge tiles, broadcast rows, row accumulators, a convolution's per-image
+ * arrays) lent to one chunk of work at a time.
  *
  * <p>Why a pool and not fields or a {@code ThreadLocal}: the backend is used from several threads at once, so
  * per-backend fields would be shared unsafely, and a {@code ThreadLocal} would pin megabytes of panels to every
@@ -20,7 +20,11 @@ final class CpuWorkspaces implements AutoCloseable {
     /** Rows of broadcast operands and row accumulators. */
     static final int ROW_A = 3;
     static final int ROW_B = 4;
-    private static final int SLOTS = 5;
+    /** A convolution's per-image arrays: its source (padded image or im2col matrix), product, upstream gradient. */
+    static final int IMAGE = 5;
+    static final int PRODUCT = 6;
+    static final int UPSTREAM = 7;
+    private static final int SLOTS = 8;
 
     private final ConcurrentLinkedDeque<Workspace> free = new ConcurrentLinkedDeque<>();
 

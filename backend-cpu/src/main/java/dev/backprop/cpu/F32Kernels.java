@@ -78,6 +78,37 @@ interface F32Kernels {
     void adamUpdate(int n, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, float decay,
               float l2, float beta1, float c1, float beta2, float c2, float stepSize, float vScale, float eps);
 
+    /** {@code Σ (x[i] - shift)²}, differences and squares in float, partial sums moved to double as {@link #sum}. */
+    double sumSquaredDeviations(float[] x, int xo, int n, float shift);
+
+    /** {@code Σ g[i]·(x[i] - shift)}, summed as {@link #sumSquaredDeviations}. */
+    double sumProductDeviations(float[] g, int go, float[] x, int xo, int n, float shift);
+
+    /** {@code y[i] = a·x[i] + b}; y may be the same range as x. */
+    void scaleShift(float[] x, int xo, float a, float b, float[] y, int yo, int n);
+
+    /** {@code y[i] = a·u[i] + b·v[i] + c}; y may be the same range as u or v. */
+    void combine(float[] u, int uo, float a, float[] v, int vo, float b, float c, float[] y, int yo, int n);
+
+    /**
+     * Dropout on a drawn mask: {@code y[i] = (words[wo + i] >>> 8) >= threshold ? x[i]·scale : 0}, the product
+     * rounded once (see {@link dev.backprop.backend.Backend#dropout}); y may be the same range as x.
+     */
+    void dropout(int[] words, int wo, int threshold, float[] x, int xo, float scale, float[] y, int yo, int n);
+
+    /**
+     * Max pooling of one plane with a 2×2 window, stride 2 and no padding, {@code width} even: output row
+     * {@code oy} of {@code width / 2} values reads input rows {@code 2oy} and {@code 2oy + 1}; {@code arg} gets the
+     * in-plane index of the first largest tap in row-major tap order, NaN counting as largest. {@code h} and
+     * {@code hb} are scratch of at least {@link #maxPoolScratch} elements.
+     */
+    void maxPool2x2(float[] x, int xo, int width, int outH, float[] y, int yo, int[] arg, int ao, float[] h, int[] hb);
+
+    /** Scratch elements {@link #maxPool2x2} needs for a plane of {@code outH} output rows. */
+    default int maxPoolScratch(int width, int outH) {
+        return 0;
+    }
+
     /** What runs these loops, for capability details. */
     String describe();
 }

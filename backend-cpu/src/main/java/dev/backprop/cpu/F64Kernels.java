@@ -160,4 +160,31 @@ final class F64Kernels {
             p[po + i] = theta - stepSize * mi / (Math.sqrt(vi * vScale) + eps);
         }
     }
+
+    double sumSquaredDeviations(double[] x, int xo, int n, double shift) {
+        double total = 0;
+        for (int i = 0; i < n; i++) {
+            double d = x[xo + i] - shift;
+            total += d * d;
+        }
+        return total;
+    }
+
+    double sumProductDeviations(double[] g, int go, double[] x, int xo, int n, double shift) {
+        double total = 0;
+        for (int i = 0; i < n; i++) total += g[go + i] * (x[xo + i] - shift);
+        return total;
+    }
+
+    void scaleShift(double[] x, int xo, double a, double b, double[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] = a * x[xo + i] + b;
+    }
+
+    void combine(double[] u, int uo, double a, double[] v, int vo, double b, double c, double[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] = a * u[uo + i] + b * v[vo + i] + c;
+    }
+
+    void dropout(int[] words, int wo, int threshold, double[] x, int xo, double scale, double[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] = (words[wo + i] >>> 8) >= threshold ? x[xo + i] * scale : 0.0;
+    }
 }

@@ -55,8 +55,10 @@ abstract class GemmF32 extends GemmKernel<float[]> {
                 lines6(x, src, ld, kc, dst, panel);
                 continue;
             }
-            if (lines == 16 && tile == 16) {
-                lines16(x, src, ld, kc, dst, panel);
+            if (lines == tile && tile % 16 == 0) {
+                for (int h = 0; h < tile; h += 16) {
+                    lines16(x, src + h * ld, ld, kc, dst, panel + h, tile);
+                }
                 continue;
             }
             if (lines < tile) {
@@ -110,9 +112,12 @@ abstract class GemmF32 extends GemmKernel<float[]> {
         }
     }
 
-    /** Sixteen lines from {@code src} (stride {@code ld}) into a {@code kc × 16} panel. */
-    private static void lines16(float[] x, int src, int ld, int kc, float[] dst, int panel) {
-        for (int p = 0, d = panel; p < kc; p++, d += 16) {
+    /**
+     * Sixteen lines from {@code src} (stride {@code ld}) into sixteen columns of a panel {@code tile} wide, from
+     * {@code panel}: the whole of a 16-wide panel, or half of a 32-wide one (AVX-512).
+     */
+    private static void lines16(float[] x, int src, int ld, int kc, float[] dst, int panel, int tile) {
+        for (int p = 0, d = panel; p < kc; p++, d += tile) {
             int q = src + p, r = q + 8 * ld;
             dst[d] = x[q];
             dst[d + 1] = x[q + ld];
@@ -130,6 +135,53 @@ abstract class GemmF32 extends GemmKernel<float[]> {
             dst[d + 13] = x[r + 5 * ld];
             dst[d + 14] = x[r + 6 * ld];
             dst[d + 15] = x[r + 7 * ld];
+        }
+    }
+
+    @Override
+    void packRowsAt(float[] src, int[] starts, int p0, int kc, int j0, int nc, float[] dst, int dstOff) {
+        for (int jr = 0, panel = dstOff; jr < nc; jr += nr, panel += nr * kc) {
+            int width = Math.min(nr, nc - jr);
+            if (width < nr) {
+                Arrays.fill(dst, panel, panel + nr * kc, 0f);
+            }
+            for (int p = 0, d = panel; p < kc; p++, d += nr) {
+                System.arraycopy(src, starts[p0 + p] + j0 + jr, dst, d, width);
+            }
+        }
+    }
+
+    @Override
+    final void packLinesAt(float[] src, int[] starts, int s0, int count, int p0, int kc, int tile, float[] dst,
+                           int dstOff) {
+        for (int i = 0, panel = dstOff; i < count; i += tile, panel += tile * kc) {
+            int lines = Math.min(tile, count - i);
+            if (lines < tile) {
+                Arrays.fill(dst, panel, panel + tile * kc, 0f);
+            }
+            if (lines == 6 && tile == 6) {
+                lines6At(src, starts, s0 + i, p0, kc, dst, panel);
+                continue;
+            }
+            for (int t = 0; t < lines; t++) {
+                for (int p = 0, d = panel + t, q = starts[s0 + i + t] + p0; p < kc; p++, d += tile) {
+                    dst[d] = src[q + p];
+                }
+            }
+        }
+    }
+
+    /** Six lines starting where {@code starts[s .. s+6)} say into a {@code kc × 6} panel, as {@link #lines6}. */
+    private static void lines6At(float[] x, int[] starts, int s, int p0, int kc, float[] dst, int panel) {
+        int q0 = starts[s] + p0, q1 = starts[s + 1] + p0, q2 = starts[s + 2] + p0;
+        int q3 = starts[s + 3] + p0, q4 = starts[s + 4] + p0, q5 = starts[s + 5] + p0;
+        for (int p = 0, d = panel; p < kc; p++, d += 6) {
+            dst[d] = x[q0 + p];
+            dst[d + 1] = x[q1 + p];
+            dst[d + 2] = x[q2 + p];
+            dst[d + 3] = x[q3 + p];
+            dst[d + 4] = x[q4 + p];
+            dst[d + 5] = x[q5 + p];
         }
     }
 

@@ -70,6 +70,35 @@ abstract class GemmF64 extends GemmKernel<double[]> {
     }
 
     @Override
+    void packRowsAt(double[] src, int[] starts, int p0, int kc, int j0, int nc, double[] dst, int dstOff) {
+        for (int jr = 0, panel = dstOff; jr < nc; jr += nr, panel += nr * kc) {
+            int width = Math.min(nr, nc - jr);
+            if (width < nr) {
+                Arrays.fill(dst, panel, panel + nr * kc, 0.0);
+            }
+            for (int p = 0, d = panel; p < kc; p++, d += nr) {
+                System.arraycopy(src, starts[p0 + p] + j0 + jr, dst, d, width);
+            }
+        }
+    }
+
+    @Override
+    final void packLinesAt(double[] src, int[] starts, int s0, int count, int p0, int kc, int tile, double[] dst,
+                           int dstOff) {
+        for (int i = 0, panel = dstOff; i < count; i += tile, panel += tile * kc) {
+            int lines = Math.min(tile, count - i);
+            if (lines < tile) {
+                Arrays.fill(dst, panel, panel + tile * kc, 0.0);
+            }
+            for (int t = 0; t < lines; t++) {
+                for (int p = 0, d = panel + t, q = starts[s0 + i + t] + p0; p < kc; p++, d += tile) {
+                    dst[d] = src[q + p];
+                }
+            }
+        }
+    }
+
+    @Override
     final void scale(double[] c, int cOff, int ldc, int rows, int cols, double beta) {
         double f = beta;
         for (int i = 0; i < rows; i++) {

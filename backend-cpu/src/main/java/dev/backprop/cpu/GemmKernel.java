@@ -58,6 +58,20 @@ abstract class GemmKernel<A> {
     abstract void packB(boolean transB, A b, int bOff, int ldb, int p0, int kc, int j0, int nc, A dst, int dstOff);
 
     /**
+     * Packs a {@code kc × nc} block of a B whose rows lie anywhere in {@code src} (layout above):
+     * {@code op(B)[p][j] = src[starts[p0 + p] + j0 + j]}. A convolution reads its image this way: each depth row is
+     * one tap of one channel, a run of the padded image, so no im2col matrix is written ({@link CpuConvolution}).
+     */
+    abstract void packRowsAt(A src, int[] starts, int p0, int kc, int j0, int nc, A dst, int dstOff);
+
+    /**
+     * Packs {@code count} lines that are runs of {@code src} along the depth into panels of {@code tile} lines
+     * ({@code mr} for an A block, {@code nr} for a B block; layouts above): value {@code p} of line {@code t} is
+     * {@code src[starts[s0 + t] + p0 + p]}. A convolution's image rows as the A of its weight gradient.
+     */
+    abstract void packLinesAt(A src, int[] starts, int s0, int count, int p0, int kc, int tile, A dst, int dstOff);
+
+    /**
      * One register tile: {@code C[0..rows)[0..cols) = alpha · Ap·Bp + beta · C} for a packed A panel at
      * {@code apOff} and a packed B panel at {@code bpOff}, both {@code kc} deep. {@code C} starts at
      * {@code cOff} with row stride {@code ldc}; {@code rows ≤ mr}, {@code cols ≤ nr}. With {@code beta == 0}, C

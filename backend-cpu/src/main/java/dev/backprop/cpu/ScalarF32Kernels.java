@@ -176,4 +176,88 @@ final class ScalarF32Kernels implements F32Kernels {
             p[po + i] = theta - stepSize * mi / ((float) Math.sqrt(vi * vScale) + eps);
         }
     }
+
+    @Override
+    public double sumSquaredDeviations(float[] x, int xo, int n, float shift) {
+        double total = 0;
+        int i = 0;
+        for (; i + SUM_BLOCK <= n; i += SUM_BLOCK) {
+            float s0 = 0, s1 = 0;
+            for (int j = xo + i, end = j + SUM_BLOCK; j < end; j += 2) {
+                float d0 = x[j] - shift, d1 = x[j + 1] - shift;
+                s0 += d0 * d0;
+                s1 += d1 * d1;
+            }
+            total += (double) s0 + s1;
+        }
+        for (; i < n; i++) {
+            float d = x[xo + i] - shift;
+            total += d * d;
+        }
+        return total;
+    }
+
+    @Override
+    public double sumProductDeviations(float[] g, int go, float[] x, int xo, int n, float shift) {
+        double total = 0;
+        int i = 0;
+        for (; i + SUM_BLOCK <= n; i += SUM_BLOCK) {
+            float s0 = 0, s1 = 0;
+            for (int j = 0; j < SUM_BLOCK; j += 2) {
+                s0 += g[go + i + j] * (x[xo + i + j] - shift);
+                s1 += g[go + i + j + 1] * (x[xo + i + j + 1] - shift);
+            }
+            total += (double) s0 + s1;
+        }
+        for (; i < n; i++) {
+            total += g[go + i] * (x[xo + i] - shift);
+        }
+        return total;
+    }
+
+    @Override
+    public void scaleShift(float[] x, int xo, float a, float b, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] = a * x[xo + i] + b;
+    }
+
+    @Override
+    public void combine(float[] u, int uo, float a, float[] v, int vo, float b, float c, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] = a * u[uo + i] + b * v[vo + i] + c;
+    }
+
+    @Override
+    public void dropout(int[] words, int wo, int threshold, float[] x, int xo, float scale, float[] y, int yo,
+                        int n) {
+        for (int i = 0; i < n; i++) y[yo + i] = (words[wo + i] >>> 8) >= threshold ? x[xo + i] * scale : 0f;
+    }
+
+    /**
+     * The taps compared in row-major order; {@code &} and {@code |} instead of {@code &&} and {@code ||} keep the
+     * comparisons free of branches.
+     */
+    @Override
+    public void maxPool2x2(float[] x, int xo, int width, int outH, float[] y, int yo, int[] arg, int ao, float[] h,
+                           int[] hb) {
+        int ow = width / 2;
+        for (int oy = 0, q = 0; oy < outH; oy++) {
+            for (int ox = 0, k = 2 * oy * width; ox < ow; ox++, q++, k += 2) {
+                int best = k;
+                float max = x[xo + k];
+                float v = x[xo + k + 1];
+                boolean wins = v > max | v != v & max == max;
+                max = wins ? v : max;
+                best = wins ? k + 1 : best;
+                v = x[xo + k + width];
+                wins = v > max | v != v & max == max;
+                max = wins ? v : max;
+                best = wins ? k + width : best;
+                v = x[xo + k + width + 1];
+                wins = v > max | v != v & max == max;
+                max = wins ? v : max;
+                best = wins ? k + width + 1 : best;
+                y[yo + q] = max;
+                arg[ao + q] = best;
+            }
+        }
+    }
 }

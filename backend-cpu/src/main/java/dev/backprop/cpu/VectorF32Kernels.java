@@ -4,7 +4,10 @@ import dev.backprop.backend.BinaryOp;
 import dev.backprop.backend.UnaryOp;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -20,6 +23,15 @@ final class VectorF32Kernels implements F32Kernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    /** Integer lanes as many as the float lanes, for dropout's mask words. */
+    private static final VectorSpecies<Integer> I = S.withLanes(int.class);
+    /**
+     * The even (odd) elements of two vectors laid end to end: {@code a.rearrange(EVEN).blend(b.rearrange(EVEN),
+     * SECOND)}. One-vector shuffles and a blend, since JDK 17 does not compile the two-vector rearrange to SIMD.
+     */
+    private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(S, i -> 2 * i % L);
+    private static final VectorShuffle<Float> ODD = VectorShuffle.fromOp(S, i -> (2 * i + 1) % L);
+    private static final VectorMask<Float> SECOND = VectorMask.fromLong(S, -1L << (L / 2));
     /** Vectors per block of {@link #sum} before the float partials move to double (16 per accumulator). */
     private static final int SUM_VECTORS = 64;
     /** Elements from which {@link #sum} reads four streams at once ({@link #sumStreams}). */
@@ -210,6 +222,157 @@ final class VectorF32Kernels implements F32Kernels {
         }
         scalar.adamUpdate(n - w, p, po + w, g, go + w, m, mo + w, v, vo + w, decay, l2, beta1, c1, beta2, c2, stepSize,
                 vScale, eps);
+    }
+
+    /**
+     * Batch norm's second pass over one run of a channel: two float accumulators of at most 16 vectors each per
+     * block, widened into double lanes as in {@link #sum}.
+     */
+    @Override
+    public double sumSquaredDeviations(float[] x, int xo, int n, float shift) {
+        DoubleVector t0 = DoubleVector.zero(D), t1 = t0;
+        int i = 0;
+        for (int block = 32 * L; i + block <= n; i += block) {
+            FloatVector s0 = FloatVector.zero(S), s1 = s0;
+            for (int j = xo + i, end = j + block; j < end; j += 2 * L) {
+                FloatVector d0 = ld(x, j).sub(shift), d1 = ld(x, j + L).sub(shift);
+                s0 = d0.fma(d0, s0);
+                s1 = d1.fma(d1, s1);
+            }
+            FloatVector s = s0.add(s1);
+            t0 = t0.add((DoubleVector) s.convertShape(VectorOperators.F2D, D, 0));
+            t1 = t1.add((DoubleVector) s.convertShape(VectorOperators.F2D, D, 1));
+        }
+        for (; i + L <= n; i += L) {
+            FloatVector d = ld(x, xo + i).sub(shift), s = d.mul(d);
+            t0 = t0.add((DoubleVector) s.convertShape(VectorOperators.F2D, D, 0));
+            t1 = t1.add((DoubleVector) s.convertShape(VectorOperators.F2D, D, 1));
+        }
+        return t0.add(t1).reduceLanes(VectorOperators.ADD) + scalar.sumSquaredDeviations(x, xo + i, n - i, shift);
+    }
+
+    @Override
+    public double sumProductDeviations(float[] g, int go, float[] x, int xo, int n, float shift) {
+        DoubleVector t0 = DoubleVector.zero(D), t1 = t0;
+        int i = 0;
+        for (int block = 32 * L; i + block <= n; i += block) {
+            FloatVector s0 = FloatVector.zero(S), s1 = s0;
+            for (int j = 0; j < block; j += 2 * L) {
+                s0 = ld(g, go + i + j).fma(ld(x, xo + i + j).sub(shift), s0);
+                s1 = ld(g, go + i + j + L).fma(ld(x, xo + i + j + L).sub(shift), s1);
+            }
+            FloatVector s = s0.add(s1);
+            t0 = t0.add((DoubleVector) s.convertShape(VectorOperators.F2D, D, 0));
+            t1 = t1.add((DoubleVector) s.convertShape(VectorOperators.F2D, D, 1));
+        }
+        for (; i + L <= n; i += L) {
+            FloatVector s = ld(g, go + i).mul(ld(x, xo + i).sub(shift));
+            t0 = t0.add((DoubleVector) s.convertShape(VectorOperators.F2D, D, 0));
+            t1 = t1.add((DoubleVector) s.convertShape(VectorOperators.F2D, D, 1));
+        }
+        return t0.add(t1).reduceLanes(VectorOperators.ADD)
+                + scalar.sumProductDeviations(g, go + i, x, xo + i, n - i, shift);
+    }
+
+    @Override
+    public void scaleShift(float[] x, int xo, float a, float b, float[] y, int yo, int n) {
+        int w = S.loopBound(n);
+        for (int i = 0; i < w; i += L) ld(x, xo + i).mul(a).add(b).intoArray(y, yo + i);
+        scalar.scaleShift(x, xo + w, a, b, y, yo + w, n - w);
+    }
+
+    @Override
+    public void combine(float[] u, int uo, float a, float[] v, int vo, float b, float c, float[] y, int yo, int n) {
+        int w = S.loopBound(n);
+        for (int i = 0; i < w; i += L) {
+            ld(u, uo + i).mul(a).add(ld(v, vo + i).mul(b)).add(c).intoArray(y, yo + i);
+        }
+        scalar.combine(u, uo + w, a, v, vo + w, b, c, y, yo + w, n - w);
+    }
+
+    /** The keep test in integer lanes (as wide as the float lanes), then one rounded multiply and a blend. */
+    @Override
+    public void dropout(int[] words, int wo, int threshold, float[] x, int xo, float scale, float[] y, int yo,
+                        int n) {
+        int w = S.loopBound(n);
+        FloatVector zero = FloatVector.zero(S);
+        for (int i = 0; i < w; i += L) {
+            VectorMask<Integer> keep = IntVector.fromArray(I, words, wo + i).lanewise(VectorOperators.LSHR, 8)
+                    .compare(VectorOperators.GE, threshold);
+            zero.blend(ld(x, xo + i).mul(scale), keep.cast(S)).intoArray(y, yo + i);
+        }
+        scalar.dropout(words, wo + w, threshold, x, xo + w, scale, y, yo + w, n - w);
+    }
+
+    /**
+     * Two passes over one plane. Across: each pair of neighbours in a row (never split by a row end, the width being
+     * even) gives its first largest and whether the right one won, for the rows read, as one flat run: the pairs of
+     * {@code 2L} inputs are separated by two lane shuffles. Down: row {@code 2oy} of those against row
+     * {@code 2oy + 1}, a vector per output row (lanes past the row's end compute values the next row then
+     * overwrites; the plane's last vector goes through a scratch copy so nothing past the plane is written).
+     * Taking each pair's first largest, then the first largest of the two rows, is the same as comparing the four
+     * taps in row-major order.
+     */
+    @Override
+    public void maxPool2x2(float[] x, int xo, int width, int outH, float[] y, int yo, int[] arg, int ao, float[] h,
+                           int[] hb) {
+        int ow = width / 2, pairs = outH * width;
+        int m = 0;
+        for (; m + L <= pairs; m += L) {
+            FloatVector v0 = ld(x, xo + 2 * m), v1 = ld(x, xo + 2 * m + L);
+            FloatVector even = v0.rearrange(EVEN).blend(v1.rearrange(EVEN), SECOND);
+            FloatVector odd = v0.rearrange(ODD).blend(v1.rearrange(ODD), SECOND);
+            VectorMask<Float> wins = firstLoses(even, odd);
+            even.blend(odd, wins).intoArray(h, m);
+            IntVector.zero(I).blend(1, wins.cast(I)).intoArray(hb, m);
+        }
+        for (; m < pairs; m++) {
+            float a = x[xo + 2 * m], b = x[xo + 2 * m + 1];
+            boolean wins = b > a | b != b & a == a;
+            h[m] = wins ? b : a;
+            hb[m] = wins ? 1 : 0;
+        }
+        int outputs = outH * ow, spill = pairs + 2 * L;
+        IntVector lanes = IntVector.zero(I).addIndex(2);
+        for (int oy = 0; oy < outH; oy++) {
+            int r0 = 2 * oy * ow, r1 = r0 + ow;
+            for (int ox = 0; ox < ow; ox += L) {
+                FloatVector top = ld(h, r0 + ox), bottom = ld(h, r1 + ox);
+                VectorMask<Float> wins = firstLoses(top, bottom);
+                VectorMask<Integer> down = wins.cast(I);
+                IntVector col = IntVector.fromArray(I, hb, r0 + ox).blend(IntVector.fromArray(I, hb, r1 + ox), down);
+                IntVector index = lanes.add(2 * oy * width + 2 * ox).add(col)
+                        .add(IntVector.zero(I).blend(width, down));
+                int q = oy * ow + ox;
+                if (q + L <= outputs) {
+                    top.blend(bottom, wins).intoArray(y, yo + q);
+                    index.intoArray(arg, ao + q);
+                } else {
+                    top.blend(bottom, wins).intoArray(h, spill);
+                    index.intoArray(hb, spill);
+                    System.arraycopy(h, spill, y, yo + q, outputs - q);
+                    System.arraycopy(hb, spill, arg, ao + q, outputs - q);
+                }
+            }
+        }
+    }
+
+    /**
+     * Where {@code later} beats {@code first} under the first-largest rule: larger, or NaN against a number. Built
+     * with comparisons and blends only (a NaN is the value unequal to itself): JDK 17 compiles neither
+     * {@code test(IS_NAN)} nor the logical operations of masks to SIMD.
+     */
+    private static VectorMask<Float> firstLoses(FloatVector first, FloatVector later) {
+        FloatVector zero = FloatVector.zero(S);
+        return zero.blend(1f, later.compare(VectorOperators.GT, first))
+                .blend(1f, later.compare(VectorOperators.NE, later))
+                .blend(0f, first.compare(VectorOperators.NE, first))
+                .compare(VectorOperators.NE, 0f);
+    }
+
+    @Override
+    public int maxPoolScratch(int width, int outH) {
+        return outH * width + 3 * L;
     }
 
     private static FloatVector ld(float[] a, int i) {

@@ -62,13 +62,29 @@ final class VectorGemmF32 extends GemmF32 {
         }
     }
 
+    /** Full panels as two vector moves per depth step, as {@link #packB}. */
+    @Override
+    void packRowsAt(float[] src, int[] starts, int p0, int kc, int j0, int nc, float[] dst, int dstOff) {
+        int full = nc / nr * nr;
+        for (int jr = 0, panel = dstOff; jr < full; jr += nr, panel += nr * kc) {
+            for (int p = 0, d = panel; p < kc; p++, d += nr) {
+                int q = starts[p0 + p] + j0 + jr;
+                FloatVector.fromArray(S, src, q).intoArray(dst, d);
+                FloatVector.fromArray(S, src, q + L).intoArray(dst, d + L);
+            }
+        }
+        if (full < nc) {
+            super.packRowsAt(src, starts, p0, kc, j0 + full, nc - full, dst, dstOff + full * kc);
+        }
+    }
+
     @Override
     void tile(int kc, float[] ap, int apOff, float[] bp, int bpOff, float[] c, int cOff, int ldc, int rows,
               int cols, double alpha, double beta, float[] edge) {
         accumulate(kc, ap, apOff, bp, bpOff, edge);
-        if (rows == 6 && cols == nr) {
+        if (cols == nr) {
             float fa = (float) alpha, fb = (float) beta;
-            for (int i = 0; i < 6; i++) {
+            for (int i = 0; i < rows; i++) {
                 int row = cOff + i * ldc, e = i * nr;
                 FloatVector lo = FloatVector.fromArray(S, edge, e).mul(fa);
                 FloatVector hi = FloatVector.fromArray(S, edge, e + L).mul(fa);

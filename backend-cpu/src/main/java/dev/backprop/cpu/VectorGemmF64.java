@@ -43,9 +43,9 @@ final class VectorGemmF64 extends GemmF64 {
     void tile(int kc, double[] ap, int apOff, double[] bp, int bpOff, double[] c, int cOff, int ldc, int rows,
               int cols, double alpha, double beta, double[] edge) {
         accumulate(kc, ap, apOff, bp, bpOff, edge);
-        if (rows == 6 && cols == nr) {
+        if (cols == nr) {
             double fa = alpha, fb = beta;
-            for (int i = 0; i < 6; i++) {
+            for (int i = 0; i < rows; i++) {
                 int row = cOff + i * ldc, e = i * nr;
                 DoubleVector lo = DoubleVector.fromArray(S, edge, e).mul(fa);
                 DoubleVector hi = DoubleVector.fromArray(S, edge, e + L).mul(fa);

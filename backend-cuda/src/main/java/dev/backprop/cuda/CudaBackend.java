@@ -13,7 +13,8 @@ import java.util.Map;
 /**
  * The {@code cuda} backend: one GPU, one stream ({@link CudaContext}), cuBLAS for GEMM ({@link CudaGemm}) and the
  * kernels of {@code src/main/cuda} for everything else ({@link CudaElementwise}, {@link CudaReductions},
- * {@link CudaSoftmax}, {@link CudaUpdates}); device memory from {@link CudaMemory}, uploads through pinned staging
+ * {@link CudaSoftmax}, {@link CudaUpdates}, {@link CudaImages}, {@link CudaNormalization}); convolution is the SPI's
+ * default on im2col and cuBLAS; device memory from {@link CudaMemory}, uploads through pinned staging
  * memory ({@link CudaTransfers}, {@link CudaStaging}).
  *
  * <p><b>Asynchrony.</b> Uploads, copies, fills, kernels and GEMMs are queued on the backend's stream and return at
@@ -45,7 +46,8 @@ final class CudaBackend extends BaseBackend<CUdeviceptr, CudaBuffer> {
                     + ", pinned upload staging " + CudaStaging.SLOTS + " x " + (CudaStaging.SLOT_BYTES >> 20) + " MiB");
             install(new OpFamilies<>(new CudaTransfers(context, staging, launch),
                     new CudaGemm(context, elementwise, pool()::trim), elementwise,
-                    new CudaReductions(launch, pool()), new CudaSoftmax(launch), new CudaUpdates(launch)),
+                    new CudaReductions(launch, pool()), new CudaSoftmax(launch), new CudaUpdates(launch),
+                    new CudaImages(launch), new CudaNormalization(launch, pool()), null),
                     deviceInfo, new Capabilities(true, true, d));
         } catch (RuntimeException | Error e) {
             closeAfter(e);

@@ -2,6 +2,7 @@ package dev.backprop.cuda;
 
 import dev.backprop.backend.DType;
 
+import java.util.Arrays;
 import java.util.List;
 
 import static dev.backprop.cuda.CudaKernel.Param.F64;
@@ -56,7 +57,37 @@ enum CudaKernel {
     ADAM_UPDATE_F32(PtxModule.UPDATES, "adam_update_f32", I64, PTR, PTR, PTR, PTR, F64, F64, F64, F64, F64, I32, F64,
             F64),
     ADAM_UPDATE_F64(PtxModule.UPDATES, "adam_update_f64", I64, PTR, PTR, PTR, PTR, F64, F64, F64, F64, F64, I32, F64,
-            F64);
+            F64),
+
+    IM2COL_B32(PtxModule.IMAGES, "im2col_b32", window(PTR, PTR)),
+    IM2COL_B64(PtxModule.IMAGES, "im2col_b64", window(PTR, PTR)),
+    COL2IM_F32(PtxModule.IMAGES, "col2im_f32", window(PTR, PTR)),
+    COL2IM_F64(PtxModule.IMAGES, "col2im_f64", window(PTR, PTR)),
+    COPY_STRIDED_B32(PtxModule.IMAGES, "copy_strided_b32", I64, I32, I32, I32, PTR, I64, I64, I64, I64, PTR),
+    COPY_STRIDED_B64(PtxModule.IMAGES, "copy_strided_b64", I64, I32, I32, I32, PTR, I64, I64, I64, I64, PTR),
+    MAX_POOL2D_F32(PtxModule.IMAGES, "max_pool2d_f32", window(PTR, PTR, PTR)),
+    MAX_POOL2D_F64(PtxModule.IMAGES, "max_pool2d_f64", window(PTR, PTR, PTR)),
+    MAX_POOL2D_BACKWARD_F32(PtxModule.IMAGES, "max_pool2d_backward_f32", window(PTR, PTR, PTR)),
+    MAX_POOL2D_BACKWARD_F64(PtxModule.IMAGES, "max_pool2d_backward_f64", window(PTR, PTR, PTR)),
+    AVG_POOL2D_F32(PtxModule.IMAGES, "avg_pool2d_f32", window(I32, PTR, PTR)),
+    AVG_POOL2D_F64(PtxModule.IMAGES, "avg_pool2d_f64", window(I32, PTR, PTR)),
+    AVG_POOL2D_BACKWARD_F32(PtxModule.IMAGES, "avg_pool2d_backward_f32", window(I32, PTR, PTR)),
+    AVG_POOL2D_BACKWARD_F64(PtxModule.IMAGES, "avg_pool2d_backward_f64", window(I32, PTR, PTR)),
+
+    BN_STATS_F32(PtxModule.NORMALIZATION, "bn_stats_f32", I32, I32, I32, I64, I32, PTR, PTR, PTR, F64),
+    BN_STATS_F64(PtxModule.NORMALIZATION, "bn_stats_f64", I32, I32, I32, I64, I32, PTR, PTR, PTR, F64),
+    BN_FORWARD_F32(PtxModule.NORMALIZATION, "bn_forward_f32", I32, I32, I32, F64, PTR, PTR, PTR, PTR, PTR, PTR),
+    BN_FORWARD_F64(PtxModule.NORMALIZATION, "bn_forward_f64", I32, I32, I32, F64, PTR, PTR, PTR, PTR, PTR, PTR),
+    BN_BACKWARD_SUMS_F32(PtxModule.NORMALIZATION, "bn_backward_sums_f32", I32, I32, I32, I64, F64, PTR, PTR, PTR, PTR,
+            PTR, PTR),
+    BN_BACKWARD_SUMS_F64(PtxModule.NORMALIZATION, "bn_backward_sums_f64", I32, I32, I32, I64, F64, PTR, PTR, PTR, PTR,
+            PTR, PTR),
+    BN_BACKWARD_DX_F32(PtxModule.NORMALIZATION, "bn_backward_dx_f32", I32, I32, I32, F64, I32, PTR, PTR, PTR, PTR, PTR,
+            PTR, PTR, PTR),
+    BN_BACKWARD_DX_F64(PtxModule.NORMALIZATION, "bn_backward_dx_f64", I32, I32, I32, F64, I32, PTR, PTR, PTR, PTR, PTR,
+            PTR, PTR, PTR),
+    DROPOUT_F32(PtxModule.NORMALIZATION, "dropout_f32", I64, I32, F64, I64, I64, PTR, PTR),
+    DROPOUT_F64(PtxModule.NORMALIZATION, "dropout_f64", I64, I32, F64, I64, I64, PTR, PTR);
 
     /** A kernel parameter as the PTX declares it. */
     enum Param {
@@ -104,6 +135,15 @@ enum CudaKernel {
     /** Parameter kinds in order. */
     List<Param> params() {
         return params;
+    }
+
+    /** An image kernel's parameters: the twelve {@code int}s of its window ({@code WINDOW_PARAMS} in images.cu), then
+     *  {@code rest}. */
+    private static Param[] window(Param... rest) {
+        Param[] all = new Param[12 + rest.length];
+        Arrays.fill(all, 0, 12, I32);
+        System.arraycopy(rest, 0, all, 12, rest.length);
+        return all;
     }
 
     /** Picks the FLOAT32 or FLOAT64 variant of a floating kernel family. */

@@ -9,7 +9,8 @@ import jcuda.driver.JCudaDriver;
  *
  * <p>Launch shapes: elementwise kernels use {@link #BLOCK} threads per block and at most
  * {@code 32 × multiprocessors} blocks (the kernels' grid-stride loops cover any size); row kernels use one
- * block per row up to 65535 blocks (again with a grid-stride loop over rows).
+ * block per row up to 65535 blocks (again with a grid-stride loop over rows); per-channel reductions a grid of
+ * chunks × channels (see {@link Shape#channels}).
  */
 final class CudaLaunch {
     /** Threads per block of 1-D kernels; {@code BLOCK} in common.cuh. */
@@ -21,12 +22,23 @@ final class CudaLaunch {
     /** Most blocks along grid y (a hardware limit) and the cap for row kernels. */
     static final int MAX_GRID_Y = 65535;
 
-    private final CudaContext context;
+    /** Where launches go: the driver on the context's stream, or a test's recorder. */
+    @FunctionalInterface
+    interface Target {
+        void launch(CudaKernel kernel, Shape shape, Object... args);
+    }
+
+    private final Target target;
     private final int maxBlocks;
 
     CudaLaunch(CudaContext context) {
-        this.context = context;
-        this.maxBlocks = maxBlocks(context.facts.multiprocessors());
+        this(maxBlocks(context.facts.multiprocessors()), (kernel, shape, args) -> driver(context, kernel, shape, args));
+    }
+
+    /** Launches into {@code target}, with grids of at most {@code maxBlocks} for grid-stride kernels. */
+    CudaLaunch(int maxBlocks, Target target) {
+        this.maxBlocks = maxBlocks;
+        this.target = target;
     }
 
     /**
@@ -59,6 +71,14 @@ final class CudaLaunch {
             return new Shape(tileBlocks(cols), chunks, TILE, TILE_ROWS);
         }
 
+        /**
+         * A per-channel reduction: {@code chunks} blocks along x (each a fixed range of a channel's elements), one
+         * block per channel along y up to {@link #MAX_GRID_Y} (the kernels loop over channels beyond that).
+         */
+        static Shape channels(int chunks, int channels) {
+            return new Shape(chunks, (int) Math.max(1, Math.min(channels, MAX_GRID_Y)), BLOCK, 1);
+        }
+
         private static int tileBlocks(int n) {
             return Math.min(tiles(n), MAX_GRID_Y);
         }
@@ -67,6 +87,11 @@ final class CudaLaunch {
     /** Most blocks of a grid-stride kernel on a device with {@code multiprocessors} multiprocessors. */
     static int maxBlocks(int multiprocessors) {
         return Math.max(1, multiprocessors) * 32;
+    }
+
+    /** Most blocks of this device's grid-stride launches ({@link Shape#elementwise}). */
+    int maxBlocks() {
+        return maxBlocks;
     }
 
     /** Blocks for a grid-stride kernel over {@code n} elements: enough to cover them, at most {@code maxBlocks}. */
@@ -97,16 +122,16 @@ final class CudaLaunch {
 
     /** Launches {@code kernel} with grid and block {@code shape}. */
     void launch(CudaKernel kernel, Shape shape, Object... args) {
-        launch(kernel, shape.gridX(), shape.gridY(), shape.blockX(), shape.blockY(), args);
+        target.launch(kernel, shape, args);
     }
 
-    private void launch(CudaKernel kernel, int gridX, int gridY, int blockX, int blockY, Object... args) {
+    private static void driver(CudaContext context, CudaKernel kernel, Shape s, Object... args) {
         // One parameter block per context: safe because every launch runs under the backend's lock.
-        int rc = JCudaDriver.cuLaunchKernel(context.modules().function(kernel), gridX, gridY, 1, blockX, blockY, 1,
-                0, context.stream, context.params().write(kernel, args), null);
+        int rc = JCudaDriver.cuLaunchKernel(context.modules().function(kernel), s.gridX(), s.gridY(), 1, s.blockX(),
+                s.blockY(), 1, 0, context.stream, context.params().write(kernel, args), null);
         if (rc != CUresult.CUDA_SUCCESS) { // the message is built only on failure: launches are the hot path
-            throw CudaCheck.failure(rc, "cuLaunchKernel(" + kernel.entry() + ", grid " + gridX + "x" + gridY
-                    + ", block " + blockX + "x" + blockY + ")");
+            throw CudaCheck.failure(rc, "cuLaunchKernel(" + kernel.entry() + ", grid " + s.gridX() + "x" + s.gridY()
+                    + ", block " + s.blockX() + "x" + s.blockY() + ")");
         }
     }
 }

@@ -90,8 +90,8 @@ final class KernelParams implements AutoCloseable {
         return block;
     }
 
-    /** Checks {@code args} against {@code kernel}'s declared parameters. */
-    private static void check(CudaKernel kernel, Object... args) {
+    /** Checks {@code args} against {@code kernel}'s declared parameters; throws as {@link #write}. */
+    static void check(CudaKernel kernel, Object... args) {
         List<CudaKernel.Param> params = kernel.params();
         if (args.length != params.size()) {
             throw new IllegalArgumentException(kernel.entry() + ": " + args.length + " arguments for "

@@ -22,7 +22,11 @@ enum PtxModule {
     /** Softmax, log-softmax and the fused softmax cross-entropy. */
     SOFTMAX("softmax"),
     /** SGD and Adam updates. */
-    UPDATES("updates");
+    UPDATES("updates"),
+    /** im2col, col2im, the strided copy, max and average pooling. */
+    IMAGES("images"),
+    /** Batch-norm statistics, forward and backward, and dropout. */
+    NORMALIZATION("normalization");
 
     private static final Pattern VERSION = Pattern.compile("(?m)^\\.version ([0-9]+\\.[0-9]+)\\s*$");
     private static final Pattern SOURCE_HASH = Pattern.compile("(?m)^// backprop-source-sha256: ([0-9a-f]{64})\\s*$");

@@ -117,4 +117,24 @@ class CudaLaunchTest {
                     && chunks <= CudaLaunch.MAX_GRID_Y, "rows " + rows + ": " + per + " per chunk, " + chunks + " chunks");
         }
     }
+
+    @Test
+    void channelChunksDependOnTheShapeOnlyAndCoverEveryElement() {
+        assertEquals(1, CudaNormalization.chunksFor(0));
+        assertEquals(0, CudaNormalization.perChunk(0), "an empty batch: one chunk of nothing");
+        assertEquals(1, CudaNormalization.chunksFor(CudaNormalization.ELEMENTS_PER_CHUNK));
+        assertEquals(2, CudaNormalization.chunksFor(CudaNormalization.ELEMENTS_PER_CHUNK + 1));
+        assertEquals(CudaNormalization.MAX_CHUNKS, CudaNormalization.chunksFor(Long.MAX_VALUE / 4));
+        for (long m : new long[] {1, 4095, 4096, 4097, 15_000, 100_352, 1L << 33}) {
+            int chunks = CudaNormalization.chunksFor(m);
+            long per = CudaNormalization.perChunk(m);
+            assertTrue(chunks * per >= m && (chunks - 1) * per < m, m + " elements: " + chunks + " chunks of " + per
+                    + " leave none out and none empty");
+            assertEquals(chunks == 1 ? 1 : 2, CudaNormalization.channelSumPasses(m, 3).length);
+        }
+        assertEquals(new CudaLaunch.Shape(4, CudaLaunch.MAX_GRID_Y, CudaLaunch.BLOCK, 1),
+                CudaLaunch.Shape.channels(4, 100_000), "channels beyond the grid's y limit are looped over");
+        assertEquals(CudaLaunch.Shape.elementwise(3, 4224), CudaNormalization.dropoutShape(9, 4224),
+                "dropout: one thread per Philox block of four elements");
+    }
 }

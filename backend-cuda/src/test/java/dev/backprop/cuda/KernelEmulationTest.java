@@ -1,5 +1,7 @@
 package dev.backprop.cuda;
 
+import dev.backprop.backend.Window2d;
+import dev.backprop.random.Philox;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
@@ -32,15 +34,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * one test here.
  *
  * <p>The emulator launches with the Java code's shapes: it asks for each op's plan on its standard output and
- * this test answers from {@link CudaLaunch.Shape} and {@link CudaReductions}, for a device of
+ * this test answers from {@link CudaLaunch.Shape}, {@link CudaReductions}, {@link CudaImages} and
+ * {@link CudaNormalization}, for a device of
  * {@value #MULTIPROCESSORS} multiprocessor (the fewest blocks, so the grid-stride loops turn at the cases' sizes).
  */
 class KernelEmulationTest {
     static final int MULTIPROCESSORS = 1;
     /** Fewest kernel cases a complete run reports. */
-    static final int MIN_CASES = 281;
-    /** Every kind of launch the emulator must have asked for. */
-    static final Set<String> KINDS = Set.of("elementwise", "rows", "transpose", "reduce_all", "reduce_cols");
+    static final int MIN_CASES = 789;
+    /** Every kind of query the emulator must have asked: launches, and the Java reference's Philox words. */
+    static final Set<String> KINDS = Set.of("elementwise", "rows", "transpose", "reduce_all", "reduce_cols", "im2col",
+            "col2im", "pool", "pool_backward", "channel_sums", "dropout", "philox");
 
     /** The emulator's report: its exit status, its PASS/FAIL lines, the kinds of launch it asked for. */
     private record Emulation(int exit, List<String> lines, Set<String> asked) {
@@ -124,22 +128,43 @@ class KernelEmulationTest {
 
     /**
      * The Java code's launches for one query of the emulator: {@code elementwise N}, {@code rows R},
-     * {@code transpose R C}, {@code reduce_all N} or {@code reduce_cols R C}. The answer is the count and the
-     * values derived from the sizes (rows per chunk), then the count of launches and each one's grid and block.
+     * {@code transpose R C}, {@code reduce_all N}, {@code reduce_cols R C}, {@code channel_sums M C} (a per-channel
+     * sum over {@code M} elements per channel), {@code dropout N}, or an image kernel's ({@code im2col},
+     * {@code col2im}, {@code pool}, {@code pool_backward}) followed by the window's twelve numbers. The answer is the
+     * count and the values derived from the sizes (rows or elements per chunk), then the count of launches and each
+     * one's grid and block. {@code philox SEED OFFSET N} is answered with the N words of
+     * {@link Philox#words} and no launch: dropout's mask is checked against the reference generator itself.
      */
     static String plan(String query) {
         String[] q = query.split(" ");
         long a = Long.parseLong(q[1]);
+        int maxBlocks = CudaLaunch.maxBlocks(MULTIPROCESSORS);
         return switch (q[0]) {
-            case "elementwise" -> answer(new long[0],
-                    CudaLaunch.Shape.elementwise(a, CudaLaunch.maxBlocks(MULTIPROCESSORS)));
+            case "elementwise" -> answer(new long[0], CudaLaunch.Shape.elementwise(a, maxBlocks));
             case "rows" -> answer(new long[0], CudaLaunch.Shape.perRow(a));
             case "transpose" -> answer(new long[0], CudaLaunch.Shape.transpose((int) a, Integer.parseInt(q[2])));
             case "reduce_all" -> answer(new long[0], CudaReductions.allPasses(a));
             case "reduce_cols" -> answer(new long[] {CudaReductions.rowsPerChunk((int) a)},
                     CudaReductions.columnPasses((int) a, Integer.parseInt(q[2])));
+            case "im2col" -> answer(new long[0], CudaImages.im2colShape(window(q), maxBlocks));
+            case "col2im", "pool_backward" -> answer(new long[0], CudaImages.inputShape(window(q), maxBlocks));
+            case "pool" -> answer(new long[0], CudaImages.outputShape(window(q), maxBlocks));
+            case "channel_sums" -> answer(new long[] {CudaNormalization.perChunk(a)},
+                    CudaNormalization.channelSumPasses(a, Integer.parseInt(q[2])));
+            case "dropout" -> answer(new long[0], CudaNormalization.dropoutShape(a, maxBlocks));
+            case "philox" -> {
+                int[] words = new int[Integer.parseInt(q[3])];
+                Philox.words(a, Long.parseLong(q[2]), words, words.length);
+                yield answer(Arrays.stream(words).mapToLong(Integer::toUnsignedLong).toArray());
+            }
             default -> throw new IllegalArgumentException("the emulator asked for an unknown launch: " + query);
         };
+    }
+
+    /** The window of an image query: the twelve numbers after its kind. */
+    private static Window2d window(String[] q) {
+        int[] g = Arrays.stream(q, 1, 13).mapToInt(Integer::parseInt).toArray();
+        return new Window2d(g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11]);
     }
 
     private static String answer(long[] values, CudaLaunch.Shape... launches) {

@@ -12,7 +12,8 @@ import java.util.Map;
 /**
  * The {@code opencl} backend: one device, one context, one in-order command queue ({@link OpenClRuntime}). It wires
  * the raw memory ({@link OpenClMemory}) and the op families ({@link OpenClTransfers}, {@link OpenClGemm},
- * {@link OpenClElementwise}, {@link OpenClReductions}, {@link OpenClSoftmax}, {@link OpenClUpdates}); each op
+ * {@link OpenClElementwise}, {@link OpenClReductions}, {@link OpenClSoftmax}, {@link OpenClUpdates},
+ * {@link OpenClImages}, {@link OpenClNormalization}; convolution is the SPI's im2col-and-GEMM default); each op
  * enqueues kernels and returns without waiting. Only downloads and {@link #synchronize()} wait for the device.
  *
  * <p>Kernel objects are shared between calls, which is safe because argument setting and enqueueing happen under
@@ -41,21 +42,25 @@ public final class OpenClBackend extends BaseBackend<cl_mem, OpenClBuffer> {
             OpenClReductions reductions = own(new OpenClReductions(rt));
             OpenClSoftmax softmax = new OpenClSoftmax(rt);
             OpenClUpdates updates = new OpenClUpdates(rt);
+            OpenClImages images = new OpenClImages(rt);
+            OpenClNormalization normalization = new OpenClNormalization(rt);
             for (DType dt : DType.values()) {
                 if (dt == DType.FLOAT64 && !rt.device.fp64()) {
                     continue;
                 }
                 elementwise.prepare(dt);
+                images.prepare(dt);
                 if (dt.isFloating()) {
                     gemm.prepare(dt);
                     reductions.prepare(dt);
                     softmax.prepare(dt);
                     updates.prepare(dt);
+                    normalization.prepare(dt);
                 }
             }
             OpenClStaging staging = own(new OpenClStaging(rt));
             install(new OpFamilies<>(new OpenClTransfers(rt, staging), gemm, elementwise, reductions, softmax,
-                    updates), rt.device.info(), new Capabilities(rt.device.fp64(), true, details()));
+                    updates, images, normalization, null), rt.device.info(), new Capabilities(rt.device.fp64(), true, details()));
         } catch (RuntimeException | Error e) {
             closeAfter(e);
             throw e;

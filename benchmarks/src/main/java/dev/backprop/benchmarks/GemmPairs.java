@@ -69,6 +69,11 @@ public final class GemmPairs {
         if (spec.equals(BenchMain.OPENBLAS)) {
             return new OpenBlasGemm(shape, threads, 42);
         }
+        return new BackendGemm(backend(spec, threads), true, shape, 42);
+    }
+
+    /** The backend of a target spec {@code backend[:key=value;key=value]}, with {@code threads} set unless given. */
+    static Backend backend(String spec, int threads) {
         String[] parts = spec.split(":", 2);
         Map<String, String> options = new HashMap<>();
         options.put("threads", Integer.toString(threads));
@@ -81,7 +86,6 @@ public final class GemmPairs {
                 options.put(p[0].trim(), p[1].trim());
             }
         }
-        Backend backend = BenchData.backend(parts[0], options);
-        return new BackendGemm(backend, true, shape, 42);
+        return BenchData.backend(parts[0], options);
     }
 }

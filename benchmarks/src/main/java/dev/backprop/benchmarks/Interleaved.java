@@ -1,5 +1,7 @@
 package dev.backprop.benchmarks;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -42,14 +44,25 @@ public final class Interleaved {
 
     private final long windowNanos;
     private final long pauseMillis;
+    private final boolean cpuTime;
 
     /**
      * @param windowMillis how long one window runs a target's calls back to back
      * @param pauseMillis  the pause before each window (0 for none)
      */
     public Interleaved(long windowMillis, long pauseMillis) {
+        this(windowMillis, pauseMillis, false);
+    }
+
+    /**
+     * @param cpuTime rates per second of the calling thread's CPU time instead of wall time: for targets that do
+     *                all their work on the calling thread (one worker thread), a rate that other processes on the
+     *                machine do not change
+     */
+    public Interleaved(long windowMillis, long pauseMillis, boolean cpuTime) {
         this.windowNanos = TimeUnit.MILLISECONDS.toNanos(windowMillis);
         this.pauseMillis = pauseMillis;
+        this.cpuTime = cpuTime;
     }
 
     /** Warms every target up, then measures {@code rounds} rounds; results in the targets' order. */
@@ -83,13 +96,19 @@ public final class Interleaved {
         return results;
     }
 
-    /** Work per second of back-to-back calls for at least {@code nanos}. */
-    private static double window(Target t, long nanos) {
-        long start = System.nanoTime(), end = start + nanos, calls = 0, now;
+    /** Work per second (of wall or CPU time) of back-to-back calls for at least {@code nanos} of that time. */
+    private double window(Target t, long nanos) {
+        long start = clock(), end = start + nanos, calls = 0, now;
         do {
             t.call().run();
             calls++;
-        } while ((now = System.nanoTime()) < end);
+        } while ((now = clock()) < end);
         return t.workPerCall() * calls / ((now - start) / 1e9);
     }
+
+    private long clock() {
+        return cpuTime ? CPU.getCurrentThreadCpuTime() : System.nanoTime();
+    }
+
+    private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
 }

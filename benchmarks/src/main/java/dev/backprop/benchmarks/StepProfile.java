@@ -14,6 +14,8 @@ import dev.backprop.runtime.Backends;
 import dev.backprop.tensor.Elementwise;
 import dev.backprop.tensor.Tensor;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.util.Arrays;
@@ -68,16 +70,27 @@ public final class StepProfile {
             double[] t = run(timed, data);
             System.out.printf(Locale.ROOT, "through the timing proxy: wall %.1f ms, host %.1f ms%n", t[0] * 1e3,
                     t[1] * 1e3);
-            System.out.printf(Locale.ROOT, "%-32s %10s %12s %14s%n", "SPI call", "per step", "host us/call",
-                    "host us/step");
-            double perStep = 0;
-            for (Map.Entry<String, long[]> c : calls.entrySet()) {
-                double n = c.getValue()[0] / (double) STEPS, us = c.getValue()[1] / 1e3 / c.getValue()[0];
-                perStep += n * us;
-                System.out.printf(Locale.ROOT, "%-32s %10.2f %12.2f %14.1f%n", c.getKey(), n, us, n * us);
-            }
-            System.out.printf(Locale.ROOT, "%-32s %10s %12s %14.1f%n", "all SPI calls", "", "", perStep);
+            printCalls(calls, STEPS);
         }
+    }
+
+    /**
+     * One line per SPI call of {@code calls} ({@link #timing}): calls, host time per call and per step, and the
+     * calling thread's CPU time per step.
+     */
+    static void printCalls(Map<String, long[]> calls, int steps) {
+        System.out.printf(Locale.ROOT, "%-32s %10s %12s %14s %14s%n", "SPI call", "per step", "host us/call",
+                "host us/step", "cpu us/step");
+        double perStep = 0, cpuPerStep = 0;
+        for (Map.Entry<String, long[]> c : calls.entrySet()) {
+            long[] v = c.getValue();
+            double n = v[0] / (double) steps, us = v[1] / 1e3 / v[0], cpu = v[2] / 1e3 / steps;
+            perStep += n * us;
+            cpuPerStep += cpu;
+            System.out.printf(Locale.ROOT, "%-32s %10.2f %12.2f %14.1f %14.1f%n", c.getKey(), n, us, n * us, cpu);
+        }
+        System.out.printf(Locale.ROOT, "%-32s %10s %12s %14.1f %14.1f%n", "all SPI calls", "", "", perStep,
+                cpuPerStep);
     }
 
     /** One epoch of the step; returns {wall seconds, seconds until the host had queued everything}. */
@@ -116,22 +129,28 @@ public final class StepProfile {
         }
     }
 
-    /** {@code real} behind a proxy adding each call's host time to {@code calls} (name -> {count, nanos}). */
-    private static Backend timing(Backend real, Map<String, long[]> calls) {
+    /**
+     * {@code real} behind a proxy adding each call's host time to {@code calls} (name -> {count, nanos, nanos of
+     * the calling thread's CPU time}). On a backend computing on the host with one thread, the CPU time is the
+     * call's own work whatever else the machine runs.
+     */
+    static Backend timing(Backend real, Map<String, long[]> calls) {
+        ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
         return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
                 (proxy, method, a) -> {
-                    long t0 = System.nanoTime();
+                    long c0 = cpu.getCurrentThreadCpuTime(), t0 = System.nanoTime();
                     try {
                         return method.invoke(real, a);
                     } catch (InvocationTargetException e) {
                         throw e.getCause();
                     } finally {
-                        long dt = System.nanoTime() - t0;
+                        long dt = System.nanoTime() - t0, dc = cpu.getCurrentThreadCpuTime() - c0;
                         String key = method.getName() + (a != null && a.length > 0 && a[0] instanceof Enum<?> op
                                 ? " " + op.name().toLowerCase(Locale.ROOT) : "");
-                        long[] c = calls.computeIfAbsent(key, k -> new long[2]);
+                        long[] c = calls.computeIfAbsent(key, k -> new long[3]);
                         c[0]++;
                         c[1] += dt;
+                        c[2] += dc;
                     }
                 });
     }

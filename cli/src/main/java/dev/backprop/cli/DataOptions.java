@@ -16,8 +16,9 @@ import java.util.List;
  * default; {@code --data DIR} or {@code $FASHION_MNIST_DIR} overrides Debian's directory), or a numeric CSV
  * ({@code --csv}; the last column is the label, or the last {@code --targets} columns the regression targets).
  * For binary classification on Fashion-MNIST, {@code --positive-class} picks the class scored against the rest.
- * Examples come flat, one feature vector each, as the dense networks here take them. {@code train --spark} reads the
- * same options ({@link #sparkData}), with a CSV at any path Spark reads.
+ * Examples come in the data's own shape ({@code [28, 28]} images, flat CSV rows); {@link Loaded#shaped} gives them
+ * the shape a network takes. {@code train --spark} reads the same options ({@link #sparkData}), with a CSV at any path
+ * Spark reads.
  */
 final class DataOptions {
     @Option(names = "--data", paramLabel = "DIR",
@@ -57,6 +58,15 @@ final class DataOptions {
 
     /** The training and test examples, ready for the task. */
     record Loaded(Dataset train, Dataset test, List<String> classNames, String description) {
+        /**
+         * The same examples seen with dimensions {@code exampleShape} (the arrays are shared).
+         *
+         * @throws IllegalArgumentException when the element count differs
+         */
+        Loaded shaped(int[] exampleShape) {
+            return new Loaded(train == null ? null : train.withFeatureShape(exampleShape),
+                    test.withFeatureShape(exampleShape), classNames, description);
+        }
     }
 
     /** Loads both splits for {@code task}; {@code seed} drives the hold-out split of a single CSV. */
@@ -66,7 +76,7 @@ final class DataOptions {
         task.check(full.test());
         Dataset tr = limit(full.train(), trainLimit, "--train-limit");
         Dataset te = limit(full.test(), testLimit, "--test-limit");
-        return new Loaded(tr.flatten(), te.flatten(), full.classNames(), full.description());
+        return new Loaded(tr, te, full.classNames(), full.description());
     }
 
     /**
@@ -84,7 +94,7 @@ final class DataOptions {
             full = loadCsv(task, seed);
         }
         task.check(full.test());
-        return new Loaded(full.train(), limit(full.test(), testLimit, "--test-limit").flatten(), full.classNames(),
+        return new Loaded(full.train(), limit(full.test(), testLimit, "--test-limit"), full.classNames(),
                 full.description());
     }
 

@@ -31,6 +31,9 @@ public final class EvalCommand implements Callable<Integer> {
     @Mixin
     BackendSelectionOption selection;
 
+    @Mixin
+    ArchitectureOptions architecture;
+
     @Option(names = "--threads", paramLabel = "N", description = "Worker threads of the cpu backend.")
     Integer threads;
 
@@ -60,7 +63,7 @@ public final class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
         }
         PrintWriter o = spec.commandLine().getOut();
-        try (ModelSession s = ModelSession.open(selection, threads, model, allowNonFinite)) {
+        try (ModelSession s = ModelSession.open(selection, threads, model, allowNonFinite, architecture)) {
             Task t = s.task(task);
             s.describe(o, t);
             DataOptions.Loaded d = s.testData(data, t, seed);

@@ -3,20 +3,30 @@ package dev.backprop.cli;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.BackpropException;
+import dev.backprop.io.ModelFile;
+import dev.backprop.io.ModelFileException;
+import dev.backprop.io.SafeTensorsFile;
+import dev.backprop.model.InputShape;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
+import dev.backprop.nn.Layer;
+import dev.backprop.nn.LayerSpec;
+import dev.backprop.nn.Layers;
 import dev.backprop.onnx.ModelFormats;
 import dev.backprop.runtime.Backends;
 
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * A saved model opened on a backend, for {@code eval} and {@code predict}: the backend (chosen like
- * {@code train}'s), the network rebuilt from the file, its task and class names. Closing frees both.
+ * {@code train}'s), the network (rebuilt from the file's architecture, or for a plain PyTorch {@code state_dict} the
+ * one the architecture options name, with the file loaded into it), its task and class names. Closing frees both.
  */
 final class ModelSession implements AutoCloseable {
     /** Metadata key {@code train} writes for binary Fashion-MNIST runs: the class scored against the rest. */
@@ -34,24 +44,67 @@ final class ModelSession implements AutoCloseable {
 
     /**
      * Opens {@code file} on the backend {@code selection} names (or the automatic choice); weights that hold NaN
-     * or infinities are refused unless {@code allowNonFinite}.
+     * or infinities are refused unless {@code allowNonFinite}. A file without Backprop's architecture metadata is
+     * loaded into the network {@code arch} names, which it must name; a file with it must be that network when
+     * {@code arch} names one.
      *
      * @throws BackpropException when the backend is unavailable or the file cannot be read or is not a model
      */
-    static ModelSession open(BackendSelectionOption selection, Integer threads, Path file, boolean allowNonFinite) {
+    static ModelSession open(BackendSelectionOption selection, Integer threads, Path file, boolean allowNonFinite,
+                             ArchitectureOptions arch) {
         if (threads != null && threads < 1) {
             throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
         }
+        arch.check();
         BackendOptions options = threads == null ? BackendOptions.defaults()
                 : BackendOptions.of(Map.of("threads", Integer.toString(threads)));
         Backend backend = Backends.create(selection.commandLineName(), options);
         try {
-            return new ModelSession(backend, ModelFormats.load(file, backend, allowNonFinite), file);
+            return new ModelSession(backend, load(file, backend, allowNonFinite, arch), file);
         } catch (IOException e) {
             backend.close();
             throw new BackpropException(e.getMessage(), e);
         } catch (RuntimeException e) {
             backend.close();
+            throw e;
+        }
+    }
+
+    private static SavedModel.Loaded load(Path file, Backend backend, boolean allowNonFinite,
+                                          ArchitectureOptions arch) throws IOException {
+        if (ModelFormats.isOnnx(file)) {
+            if (arch.given()) {
+                throw new IllegalArgumentException(file + " is an ONNX model, which records its network; leave "
+                        + "--arch, --layers and --activation out");
+            }
+            return ModelFormats.load(file, backend, allowNonFinite);
+        }
+        Map<String, int[]> shapes = new LinkedHashMap<>();
+        boolean recorded;
+        try (SafeTensorsFile f = SafeTensorsFile.open(file)) {
+            f.header().entries().forEach((name, e) -> shapes.put(name, e.shape()));
+            recorded = f.header().metadata().containsKey(ModelFile.ARCHITECTURE_KEY);
+        }
+        if (recorded) {
+            SavedModel.Loaded loaded = SavedModel.load(file, backend, allowNonFinite);
+            String own = Layers.describe(loaded.model().spec());
+            if (arch.given() && !arch.forStateDict(shapes).spec().equals(loaded.model().spec())) {
+                loaded.close();
+                throw new IllegalArgumentException(file + " records its network (" + own + "), which is not the one "
+                        + "the architecture options name; leave --arch, --layers and --activation out");
+            }
+            return loaded;
+        }
+        if (!arch.given()) {
+            throw new ModelFileException(file + ": no '" + ModelFile.ARCHITECTURE_KEY + "' in the metadata (a plain "
+                    + "PyTorch state_dict?), so the network cannot be rebuilt from the file; name it with --arch cnn "
+                    + "or --arch mlp [--layers SIZES] [--activation NAME]");
+        }
+        Layer model = arch.forStateDict(shapes).build(backend);
+        try {
+            return SavedModel.load(file, model, allowNonFinite);
+        } catch (IOException | RuntimeException e) {
+            model.close();
             throw e;
         }
     }
@@ -75,8 +128,8 @@ final class ModelSession implements AutoCloseable {
     }
 
     /**
-     * The test examples for this model: {@code --positive-class} defaults to the one the model was trained for,
-     * and the data must fit the model's input width.
+     * The test examples for this model, shaped as it takes them: {@code --positive-class} defaults to the one the
+     * model was trained for, and the data must fit the model's input.
      */
     DataOptions.Loaded testData(DataOptions options, Task task, long seed) {
         String k = loaded.metadata().get(POSITIVE_CLASS_KEY);
@@ -88,13 +141,34 @@ final class ModelSession implements AutoCloseable {
             }
         }
         DataOptions.Loaded d = options.loadTest(task, seed);
-        int inputs = inputs();
-        if (d.test().featureSize() != inputs) {
-            throw new IllegalArgumentException(file + " takes " + inputs + " features per example, the test data "
-                    + "has " + d.test().featureSize());
+        DataOptions.Loaded shaped = d.shaped(inputShape(d.test().featureShape(), "each test example has"));
+        checkOutputs(task, shaped);
+        return shaped;
+    }
+
+    /**
+     * The dimensions the model takes an example of {@code exampleShape} as.
+     *
+     * @param what how a message names the examples ({@code --row has})
+     * @throws IllegalArgumentException when the model cannot take them
+     */
+    int[] inputShape(int[] exampleShape, String what) {
+        LayerSpec spec = loaded.model().spec();
+        int[] input;
+        try {
+            input = InputShape.of(spec, exampleShape);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
         }
-        checkOutputs(task, d);
-        return d;
+        if (TrainingSetup.takes(spec, input) == 0) {
+            LayerSpec first = TrainingSetup.firstWeighted(spec);
+            long values = Arrays.stream(exampleShape).asLongStream().reduce(1, (a, b) -> a * b);
+            throw new IllegalArgumentException(what + " " + values + " values" + (exampleShape.length > 1 ? " "
+                    + Arrays.toString(exampleShape) : "") + ", the model takes "
+                    + (first.type().equals("dense") ? first.arg("in") + " features"
+                    : "images of " + first.arg("in") + " channel(s)"));
+        }
+        return input;
     }
 
     /** The data's labels or targets must fit the network's outputs (a label past them would score as NaN). */
@@ -116,22 +190,15 @@ final class ModelSession implements AutoCloseable {
         }
     }
 
-    /** The network's input width. */
-    int inputs() {
-        int[] sizes = TrainingSetup.sizes(loaded.model().spec());
-        return sizes.length == 0 ? -1 : sizes[0];
-    }
-
-    /** The network's output width. */
+    /** The network's output width (its last dense layer's), or -1 when unknown. */
     int outputs() {
-        int[] sizes = TrainingSetup.sizes(loaded.model().spec());
-        return sizes.length == 0 ? -1 : sizes[sizes.length - 1];
+        return TrainingSetup.gives(loaded.model().spec());
     }
 
     /** Prints what runs: backend, device and the model. */
     void describe(PrintWriter o, Task task) {
         o.println("backend: " + backend.name() + " on " + backend.device().describe());
-        o.println("model:   " + file + ": " + TrainingSetup.describe(loaded.model().spec()) + ", " + task.id()
+        o.println("model:   " + file + ": " + Layers.describe(loaded.model().spec()) + ", " + task.id()
                 + ", " + loaded.model().parameterCount() + " parameters");
     }
 

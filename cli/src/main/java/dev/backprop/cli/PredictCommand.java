@@ -43,6 +43,9 @@ public final class PredictCommand implements Callable<Integer> {
     @Mixin
     BackendSelectionOption selection;
 
+    @Mixin
+    ArchitectureOptions architecture;
+
     @Option(names = "--threads", paramLabel = "N", description = "Worker threads of the cpu backend.")
     Integer threads;
 
@@ -65,10 +68,9 @@ public final class PredictCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter o = spec.commandLine().getOut();
-        try (ModelSession s = ModelSession.open(selection, threads, model, allowNonFinite)) {
+        try (ModelSession s = ModelSession.open(selection, threads, model, allowNonFinite, architecture)) {
             Task t = s.task(task);
             s.describe(o, t);
-            Predictor predictor = new Predictor(s.loaded().model(), t);
             if (row != null) {
                 float[] x;
                 try {
@@ -76,23 +78,22 @@ public final class PredictCommand implements Callable<Integer> {
                 } catch (DataFormatException e) {
                     throw new IllegalArgumentException("--row " + e.getMessage(), e);
                 }
-                if (x.length != s.inputs()) {
-                    throw new IllegalArgumentException("--row has " + x.length + " values, the model takes "
-                            + s.inputs() + " features");
-                }
+                Predictor predictor = new Predictor(s.loaded().model(), t, Predictor.DEFAULT_BATCH,
+                        s.inputShape(new int[] {x.length}, "--row has"));
                 PredictionPrinter p = new PredictionPrinter(o, t, s.loaded().classNames());
                 p.print("row", predictor.predict(x, 1), Double.NaN, null);
             } else {
-                predictTestExamples(s, t, predictor, o);
+                predictTestExamples(s, t, o);
             }
         }
         o.flush();
         return 0;
     }
 
-    private void predictTestExamples(ModelSession s, Task t, Predictor predictor, PrintWriter o) {
+    private void predictTestExamples(ModelSession s, Task t, PrintWriter o) {
         DataOptions.Loaded d = s.testData(data, t, seed);
         Dataset test = d.test();
+        Predictor predictor = new Predictor(s.loaded().model(), t, Predictor.DEFAULT_BATCH, test.featureShape());
         int[] idx = Indices.parse(index, test.size());
         float[] x = new float[Math.multiplyExact(idx.length, test.featureSize())];
         test.gatherFeatures(idx, 0, idx.length, x);

@@ -1,6 +1,7 @@
 package dev.backprop.cli;
 
 import dev.backprop.model.Task;
+import dev.backprop.nn.Architecture;
 import dev.backprop.spark.ModelFactory;
 import dev.backprop.spark.SparkTrainDriver;
 import dev.backprop.spark.TrainingSpec;
@@ -20,8 +21,9 @@ final class SparkRun {
     static void run(TrainCommand cmd, Task task, PrintWriter out) throws IOException {
         SparkOptions so = cmd.sparkOptions;
         SparkTrainDriver.run(cmd.spark, so.ranks, cmd.data.sparkData(), task, (inputs, outputs) -> {
-            TrainingSpec.Builder b = TrainingSpec.builder(ModelFactory.mlp(cmd.modelOptions.mlp(inputs, outputs,
-                            cmd.seed)), cmd.optimizerOptions.choice()).task(task).batchSize(cmd.batchSize)
+            Architecture arch = cmd.modelOptions.architecture(new int[] {inputs}, outputs, cmd.seed);
+            TrainingSpec.Builder b = TrainingSpec.builder(ModelFactory.of(arch), cmd.optimizerOptions.choice())
+                    .inputShape(arch.inputShape()).task(task).batchSize(cmd.batchSize)
                     .epochs(cmd.epochs).seed(cmd.seed).clipNorm(cmd.clipNorm).sync(so.syncMode())
                     .backend(cmd.selection.commandLineName()).listen(null, so.port).transport(so.transport());
             if (cmd.threads != null) {

@@ -26,14 +26,16 @@ import java.util.function.Function;
 
 /**
  * {@code backprop train}: trains a multilayer perceptron (by default the main job: Fashion-MNIST, 784-256-128-10
- * ReLU, softmax cross-entropy, SGD lr 0.1, batch 128, 10 epochs, seed 0, the best available backend) on core's
+ * ReLU, softmax cross-entropy, SGD lr 0.1, batch 128, 10 epochs, seed 0, the best available backend) or, with
+ * {@code --arch cnn}, the convolutional network of PyTorch's reference {@code cnn_fashion.py}, on core's
  * {@link dev.backprop.train.Trainer}, prints one line per epoch and a parseable summary, and saves the model (and
  * optionally a checkpoint and a plot). With {@code --spark MASTER} the same options train data-parallel on Spark
  * ({@link SparkRun}), plus the ones in {@link SparkOptions}.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Trains a network and saves it. Default: Fashion-MNIST, 784-256-128-10 ReLU, softmax "
-                + "cross-entropy, SGD lr 0.1, batch 128, 10 epochs, seed 0, best available backend.",
+                + "cross-entropy, SGD lr 0.1, batch 128, 10 epochs, seed 0, best available backend; --arch cnn "
+                + "trains the CNN of PyTorch's reference cnn_fashion.py instead.",
                 "Epoch time = shuffle + batch gather + forward + loss + backward + step, ended by a host sync "
                         + "(data loading and evaluation excluded); the summary gives the median over epochs 2..N."})
 public final class TrainCommand implements Callable<Integer> {
@@ -159,8 +161,8 @@ public final class TrainCommand implements Callable<Integer> {
                             ? ", " + d.train().numClasses() + " classes" : "");
             o.flush();
             try (TrainingSetup setup = TrainingSetup.create(this, t, d, backend)) {
-                TrainingHistory history = run(setup, t, d, backend, o);
-                finish(setup, history, t, d, backend, o);
+                TrainingHistory history = run(setup, t, setup.data(), backend, o);
+                finish(setup, history, t, setup.data(), backend, o);
             }
         }
     }

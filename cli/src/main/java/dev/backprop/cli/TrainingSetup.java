@@ -1,10 +1,14 @@
 package dev.backprop.cli;
 
 import dev.backprop.backend.Backend;
+import dev.backprop.io.ModelFile;
+import dev.backprop.model.InputShape;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
+import dev.backprop.nn.Architecture;
 import dev.backprop.nn.Layer;
 import dev.backprop.nn.LayerSpec;
+import dev.backprop.nn.Layers;
 import dev.backprop.onnx.ModelFormats;
 import dev.backprop.optim.LearningRateSchedule;
 import dev.backprop.optim.Optimizer;
@@ -12,38 +16,43 @@ import dev.backprop.train.Trainer;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
 
 /**
  * What {@code train} trains: the network (fresh from a seed, from {@code --init} weights, or from a
- * {@code --resume} checkpoint together with the optimizer state and epoch count), its optimizer and schedule, and
- * the core {@link Trainer} that runs them. Owns the network and the optimizer state.
+ * {@code --resume} checkpoint together with the optimizer state and epoch count), its optimizer and schedule, the
+ * core {@link Trainer} that runs them, and the data shaped as the network takes it. Owns the network and the
+ * optimizer state.
  *
  * @param model       the network
  * @param optimizer   its optimizer
  * @param trainer     the trainer, its epoch count restored from a {@code --resume} checkpoint
- * @param description the network in words, e.g. {@code 784-256-128-10 relu}
+ * @param description the network in words, e.g. {@code 784-256-128-10 relu} ({@link Layers#describe})
+ * @param data        the data, its examples shaped as the network takes them ({@code [1, 28, 28]} for the CNN)
  */
-record TrainingSetup(Layer model, Optimizer optimizer, Trainer trainer, String description) implements AutoCloseable {
+record TrainingSetup(Layer model, Optimizer optimizer, Trainer trainer, String description, DataOptions.Loaded data)
+        implements AutoCloseable {
     /** Examples per evaluation batch (evaluation is not timed; large batches keep it quick). */
     static final int EVAL_BATCH = 1000;
 
     /**
-     * Builds the network, optimizer and trainer for {@code cmd}'s settings on {@code backend}.
+     * Builds the network, optimizer and trainer for {@code cmd}'s settings on {@code backend}. A file that records
+     * its architecture (a Backprop model or checkpoint) brings its own network, which the architecture options must
+     * then match if given; a plain PyTorch {@code state_dict} ({@code --init}) is loaded into the network the options
+     * build.
      *
      * @throws IllegalArgumentException when the network does not fit the data or the settings contradict a file
      * @throws IOException              when a model or checkpoint file cannot be read or does not fit
      */
     static TrainingSetup create(TrainCommand cmd, Task task, DataOptions.Loaded data, Backend backend)
             throws IOException {
-        int inputs = data.train().featureSize();
+        int[] exampleShape = data.train().featureShape();
         int outputs = task.outputs(data.train());
         Path file = cmd.resume != null ? cmd.resume : cmd.init;
+        boolean ownNetwork = file != null && (ModelFormats.isOnnx(file)
+                || SavedModel.metadata(file).containsKey(ModelFile.ARCHITECTURE_KEY));
         Layer model;
-        if (file == null) {
-            model = cmd.modelOptions.mlp(inputs, outputs, cmd.seed).build(backend);
-        } else {
+        if (ownNetwork) {
             SavedModel.Loaded loaded = ModelFormats.load(file, backend);
             model = loaded.model();
             if (loaded.task() != task) {
@@ -51,11 +60,17 @@ record TrainingSetup(Layer model, Optimizer optimizer, Trainer trainer, String d
                 throw new IllegalArgumentException(file + " holds a " + loaded.task().id() + " model; this run "
                         + "trains for --task " + task.id());
             }
+        } else {
+            model = cmd.modelOptions.architecture(exampleShape, outputs, cmd.seed).build(backend);
         }
         Optimizer opt = null;
         try {
-            String description = describe(model.spec());
-            checkFits(cmd, model.spec(), inputs, outputs, file, description);
+            if (file != null && !ownNetwork) {
+                ModelFile.loadInto(file, model);
+            }
+            String description = Layers.describe(model.spec());
+            int[] input = checkFits(cmd, model.spec(), exampleShape, outputs, ownNetwork ? file : null,
+                    description);
             opt = cmd.optimizerOptions.create(model.parameters());
             LearningRateSchedule schedule = cmd.optimizerOptions.schedule(opt, cmd.epochs);
             Trainer trainer = Trainer.builder(model, task.loss(), opt).schedule(schedule).batchSize(cmd.batchSize)
@@ -68,7 +83,7 @@ record TrainingSetup(Layer model, Optimizer optimizer, Trainer trainer, String d
                             + " epoch(s); --epochs counts all epochs, so ask for more than " + trainer.epoch());
                 }
             }
-            return new TrainingSetup(model, opt, trainer, description);
+            return new TrainingSetup(model, opt, trainer, description, data.shaped(input));
         } catch (IOException | RuntimeException e) {
             if (opt != null) {
                 opt.close();
@@ -78,44 +93,87 @@ record TrainingSetup(Layer model, Optimizer optimizer, Trainer trainer, String d
         }
     }
 
-    private static void checkFits(TrainCommand cmd, LayerSpec spec, int inputs, int outputs, Path file,
-                                  String description) {
-        int[] sizes = sizes(spec);
-        if (sizes.length < 2 || sizes[0] != inputs || sizes[sizes.length - 1] != outputs) {
-            throw new IllegalArgumentException((file == null ? "the model" : file.toString()) + " (" + description
-                    + ") does not fit the data: it has " + inputs + " features and the task needs " + outputs
+    /**
+     * Checks that the network takes the data's examples and gives the task's outputs, and, for a network from
+     * {@code file}, that architecture options given name that network; returns the dimensions each example is
+     * given to it as.
+     */
+    private static int[] checkFits(TrainCommand cmd, LayerSpec spec, int[] exampleShape, int outputs, Path file,
+                                   String description) {
+        String what = (file == null ? "the model" : file.toString()) + " (" + description + ")";
+        int[] input;
+        try {
+            input = InputShape.of(spec, exampleShape);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(what + " does not fit the data: " + e.getMessage(), e);
+        }
+        int takes = takes(spec, input);
+        int gives = gives(spec);
+        if (takes == 0 || gives >= 0 && gives != outputs) {
+            throw new IllegalArgumentException(what + " does not fit the data: it has " + Arrays.toString(input)
+                    .replace(", ", "x").replaceAll("[\\[\\]]", "") + " features and the task needs " + outputs
                     + " output(s)");
         }
-        if (file != null && cmd.modelOptions.layers != null
-                && !java.util.Arrays.equals(cmd.modelOptions.layerSizes(), sizes)) {
-            throw new IllegalArgumentException("--layers " + cmd.modelOptions.layers + " differs from the model in "
-                    + file + " (" + description + "); leave --layers out to use the file's");
-        }
-    }
-
-    /** The dense sizes from input to output of a sequential spec (empty when it has no dense layers). */
-    static int[] sizes(LayerSpec spec) {
-        List<Integer> s = new ArrayList<>();
-        for (LayerSpec l : spec.layers().isEmpty() ? List.of(spec) : spec.layers()) {
-            if (l.type().equals("dense")) {
-                if (s.isEmpty()) {
-                    s.add(l.arg("in"));
-                }
-                s.add(l.arg("out"));
+        if (file != null && cmd.modelOptions.given()) {
+            Architecture named = cmd.modelOptions.architecture(exampleShape, outputs, cmd.seed);
+            if (!named.spec().equals(spec)) {
+                throw new IllegalArgumentException(architectureOptions(cmd) + " differs from the model in " + file
+                        + " (" + description + "); leave " + (architectureOptions(cmd).contains(" ") ? "them" : "it")
+                        + " out to use the file's");
             }
         }
-        return s.stream().mapToInt(Integer::intValue).toArray();
+        return input;
     }
 
-    /** {@code 784-256-128-10 relu}: the dense sizes and the first activation between them. */
-    static String describe(LayerSpec spec) {
-        String act = spec.layers().stream().map(LayerSpec::type)
-                .filter(t -> !t.equals("dense") && !t.equals("flatten")).findFirst().orElse("linear");
+    /** The architecture options given, as typed ({@code --layers 4-16-3}). */
+    private static String architectureOptions(TrainCommand cmd) {
         StringBuilder sb = new StringBuilder();
-        for (int v : sizes(spec)) {
-            sb.append(sb.length() == 0 ? "" : "-").append(v);
+        ArchitectureOptions a = cmd.modelOptions;
+        for (String[] o : new String[][] {{"--arch", a.arch}, {"--layers", a.layers}, {"--activation", a.activation}}) {
+            if (o[1] != null) {
+                sb.append(sb.length() == 0 ? "" : " ").append(o[0]).append(' ').append(o[1]);
+            }
         }
-        return sb.append(' ').append(act).toString();
+        return sb.toString();
+    }
+
+    /**
+     * 1 when the network's first weighted layer takes examples of dimensions {@code input}, 0 when it does not,
+     * -1 when that is not known before running it.
+     */
+    static int takes(LayerSpec spec, int[] input) {
+        LayerSpec first = firstWeighted(spec);
+        if (first == null) {
+            return -1;
+        }
+        if (first.type().equals("dense")) {
+            return Arrays.stream(input).asLongStream().reduce(1, (a, b) -> a * b) == first.arg("in") ? 1 : 0;
+        }
+        if (first.type().equals("conv2d")) {
+            return input.length == 3 && input[0] == first.arg("in") ? 1 : 0;
+        }
+        return -1;
+    }
+
+    /** The outputs of the network's last dense layer, or -1 when it has none. */
+    static int gives(LayerSpec spec) {
+        int out = -1;
+        for (LayerSpec l : spec.layers().isEmpty() ? java.util.List.of(spec) : spec.layers()) {
+            if (l.type().equals("dense")) {
+                out = l.arg("out");
+            }
+        }
+        return out;
+    }
+
+    /** The network's first dense or convolution layer, or null. */
+    static LayerSpec firstWeighted(LayerSpec spec) {
+        for (LayerSpec l : spec.layers().isEmpty() ? java.util.List.of(spec) : spec.layers()) {
+            if (l.type().equals("dense") || l.type().equals("conv2d")) {
+                return l;
+            }
+        }
+        return null;
     }
 
     /** Frees the optimizer state and the network. */

@@ -62,6 +62,22 @@ class SparkTrainCommandTest {
                 + predict.out());
     }
 
+    /** {@code --arch cnn} on two ranks: the images reach each rank's CNN and the driver's scoring as 1x28x28. */
+    @Test
+    void trainsTheCnnOnTwoRanks() {
+        CliRun.assumeFashionMnist();
+        Path model = dir.resolve("spark-cnn.safetensors");
+        CliRun train = CliRun.of("train", "--spark", "local[2]", "--arch", "cnn", "--train-limit", "512",
+                "--batch-size", "64", "--optimizer", "adam", "--epochs", "1", "--out", model.toString()).ok();
+        assertTrue(train.out().contains("shard 256, steps 0-4 of 4"), train.out());
+        double acc = train.field("result:", "test_accuracy");
+        assertTrue(acc > 0.2, "4 Adam steps of the CNN score above chance (0.1), got " + acc);
+        CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", model.toString()).ok();
+        assertTrue(eval.out().contains(": cnn conv(1->32,3,p1) relu maxpool(2)"), eval.out());
+        assertEquals(String.format(Locale.ROOT, "%.4f", acc),
+                String.format(Locale.ROOT, "%.4f", eval.field("eval:", "test_acc")), "eval repeats the driver's score");
+    }
+
     @Test
     void oneParserTakesTheSparkOptionsAndRefusesWhatDoesNotApplyByName() {
         CliRun help = CliRun.of("train", "--help").ok();

@@ -358,4 +358,52 @@ public final class Ops {
     public static Variable scalar(Variable like, double value) {
         return new Variable(Tensor.full(like.backend(), like.dtype(), value), null, false, true, null);
     }
+
+    // ---- images (NCHW) -----------------------------------------------------------------------------------
+
+    /**
+     * 2-D convolution like PyTorch's {@code conv2d} (groups = 1): x {@code [N, C, H, W]}, w {@code [O, C, kH, kW]},
+     * b {@code [O]} or null; the result is {@code [N, O, outH, outW]}.
+     *
+     * @throws dev.backprop.tensor.ShapeMismatchException when the channel counts or ranks do not fit
+     * @throws IllegalArgumentException                   for a bad stride, padding or dilation, or a kernel larger
+     *                                                    than the padded input
+     */
+    public static Variable conv2d(Variable x, Variable w, Variable b, int strideH, int strideW, int padH, int padW,
+                                  int dilationH, int dilationW) {
+        return ImageOps.conv2d(x, w, b, strideH, strideW, padH, padW, dilationH, dilationW);
+    }
+
+    /** Max pooling of each plane of an NCHW variable (floor mode; padding at most half the kernel). */
+    public static Variable maxPool2d(Variable x, int kernelH, int kernelW, int strideH, int strideW, int padH,
+                                     int padW) {
+        return ImageOps.maxPool2d(x, kernelH, kernelW, strideH, strideW, padH, padW);
+    }
+
+    /** Average pooling of each plane; {@code countIncludePad} as PyTorch's {@code count_include_pad}. */
+    public static Variable avgPool2d(Variable x, int kernelH, int kernelW, int strideH, int strideW, int padH,
+                                     int padW, boolean countIncludePad) {
+        return ImageOps.avgPool2d(x, kernelH, kernelW, strideH, strideW, padH, padW, countIncludePad);
+    }
+
+    /**
+     * Batch normalization of x ({@code [N, C]}, {@code [N, C, L]} or {@code [N, C, H, W]}, channels in dimension 1)
+     * with per-channel {@code mean} and {@code var} (tensors, not differentiated), scale {@code gamma} and shift
+     * {@code beta}. With {@code batchStats} the statistics are x's own (training) and the gradient flows through
+     * them; otherwise they are running statistics. The caller keeps {@code mean} and {@code var} alive until the
+     * backward pass (made inside the same tape, they are).
+     */
+    public static Variable batchNorm(Variable x, Tensor mean, Tensor var, Variable gamma, Variable beta, double eps,
+                                     boolean batchStats) {
+        return ImageOps.batchNorm(x, mean, var, gamma, beta, eps, batchStats);
+    }
+
+    /**
+     * Inverted dropout: each element is kept with probability {@code 1 - p} and scaled by {@code 1/(1 - p)}, the
+     * mask drawn from Philox4x32-10 at {@code (seed, offset)} ({@link dev.backprop.random.Philox}), identical on
+     * every backend.
+     */
+    public static Variable dropout(Variable x, double p, long seed, long offset) {
+        return ImageOps.dropout(x, p, seed, offset);
+    }
 }

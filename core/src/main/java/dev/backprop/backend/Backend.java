@@ -476,4 +476,132 @@ public interface Backend extends AutoCloseable {
     void adamUpdate(long n, Buffer param, long paramOffset, Buffer grad, long gradOffset,
                     Buffer m, long mOffset, Buffer v, long vOffset, double lr, double beta1, double beta2,
                     double eps, double weightDecay, boolean decoupled, long step);
+
+    // ---- images (NCHW) ---------------------------------------------------------------------------------
+
+    /**
+     * im2col over a whole batch: writes the {@code w.patchSize() × w.columns()} matrix whose column
+     * {@code (img·outH + oy)·outW + ox} holds the window of image {@code img} at output position {@code (oy, ox)}:
+     * row {@code (c·kernelH + i)·kernelW + j} is channel {@code c}'s tap {@code (i, j)}, read from input row
+     * {@code oy·strideH - padH + i·dilationH} and column {@code ox·strideW - padW + j·dilationW}, or 0 where that
+     * lies in the padding. {@code x} is the contiguous NCHW batch {@code [n, channels, height, width]}; {@code cols}
+     * is contiguous and overlaps nothing. Floating dtypes.
+     */
+    void im2col(Window2d w, Buffer x, long xOffset, Buffer cols, long colsOffset);
+
+    /**
+     * The adjoint of {@link #im2col}: {@code dx[p]} is the sum of every {@code cols} entry that im2col would fill from
+     * input position {@code p} (0 where no window reads it). {@code dx} ({@code [n, channels, height, width]}) is
+     * overwritten and overlaps nothing. Floating dtypes.
+     */
+    void col2im(Window2d w, Buffer cols, long colsOffset, Buffer dx, long dxOffset);
+
+    /**
+     * A strided copy of up to four dimensions (transposes and permutations of NCHW data): for every index
+     * {@code (i0, ..)} below {@code sizes}, the contiguous {@code dst[i0, ..]} gets
+     * {@code src[srcOffset + Σ ik·srcStrides[k]]}. {@code sizes} and {@code srcStrides} have one length from 1 to 4;
+     * strides are ≥ 0 elements. {@code dst} overlaps nothing. Any dtype.
+     */
+    void copyStrided(int[] sizes, Buffer src, long srcOffset, long[] srcStrides, Buffer dst, long dstOffset);
+
+    /**
+     * Convolution (cross-correlation, as PyTorch's {@code conv2d} with groups = 1):
+     * {@code y[img][o][oy][ox] = bias[o] + Σ_{c,i,j} weight[o][c][i][j]·x[img][c][oy·strideH - padH + i·dilationH]
+     * [ox·strideW - padW + j·dilationW]} (zero outside the image). {@code x} is {@code [n, channels, height, width]},
+     * {@code weight} {@code [outChannels, channels, kernelH, kernelW]}, {@code bias} {@code [outChannels]} or null,
+     * {@code y} {@code [n, outChannels, outH, outW]}, all contiguous; {@code y} overlaps nothing. Floating dtypes.
+     *
+     * <p>The default runs on this backend's GEMM: {@link #im2col}, one {@code outChannels × patchSize × columns}
+     * product, the bias, and a {@link #copyStrided} into NCHW order. A backend may override it with a faster kernel.
+     */
+    default void conv2d(Window2d w, int outChannels, Buffer x, long xOffset, Buffer weight, long weightOffset,
+                        Buffer bias, long biasOffset, Buffer y, long yOffset) {
+        Im2colConvolution.forward(this, w, outChannels, x, xOffset, weight, weightOffset, bias, biasOffset, y,
+                yOffset);
+    }
+
+    /**
+     * The two backward products of {@link #conv2d} for the upstream gradient {@code dy}
+     * ({@code [n, outChannels, outH, outW]}): {@code dx} (the input's gradient, shaped like {@code x}),
+     * {@code dweight} (shaped like {@code weight}) and {@code dbias} ({@code [outChannels]}, the sums of {@code dy}
+     * per output channel). Each output may be null (not computed) and is overwritten; {@code x} is only read for
+     * {@code dweight}, {@code weight} only for {@code dx}. Outputs overlap nothing. Floating dtypes.
+     *
+     * <p>The default: {@code dy} to {@code [outChannels, columns]} by {@link #copyStrided}, then
+     * {@code dweight = dy·im2col(x)ᵀ}, {@code dx = col2im(weightᵀ·dy)} and row sums for {@code dbias}.
+     */
+    default void conv2dBackward(Window2d w, int outChannels, Buffer x, long xOffset, Buffer weight,
+                                long weightOffset, Buffer dy, long dyOffset, Buffer dx, long dxOffset,
+                                Buffer dweight, long dweightOffset, Buffer dbias, long dbiasOffset) {
+        Im2colConvolution.backward(this, w, outChannels, x, xOffset, weight, weightOffset, dy, dyOffset, dx, dxOffset,
+                dweight, dweightOffset, dbias, dbiasOffset);
+    }
+
+    /**
+     * Max pooling of every plane of {@code x} ({@code [n, channels, height, width]}): {@code y[img][c][oy][ox]} is the
+     * largest tap of the window that lies inside the image (padding never wins), and {@code argmax} (INT32) the
+     * input-plane index {@code iy·width + ix} of the first largest in row-major tap order, PyTorch's rule (NaN counts
+     * as largest). {@code y} and {@code argmax} are {@code [n, channels, outH, outW]}. Every window holds an input
+     * element (the facade requires padding ≤ half the kernel, as PyTorch does). Floating dtypes; no overlap.
+     */
+    void maxPool2d(Window2d w, Buffer x, long xOffset, Buffer y, long yOffset, Buffer argmax, long argmaxOffset);
+
+    /**
+     * Backward of {@link #maxPool2d}: {@code dx[img][c][p] = Σ dy[img][c][q]} over the outputs {@code q} whose argmax
+     * is {@code p} (0 for none). {@code dx} is overwritten and overlaps nothing. Floating dtypes.
+     */
+    void maxPool2dBackward(Window2d w, Buffer dy, long dyOffset, Buffer argmax, long argmaxOffset, Buffer dx,
+                           long dxOffset);
+
+    /**
+     * Average pooling: {@code y} is the sum of the window's taps inside the image divided by
+     * {@code kernelH·kernelW} when {@code countIncludePad} (padding counts as zeros, PyTorch's default), else by the
+     * number of taps inside the image. Dilation is 1. Shapes as {@link #maxPool2d}; floating dtypes; no overlap.
+     */
+    void avgPool2d(Window2d w, boolean countIncludePad, Buffer x, long xOffset, Buffer y, long yOffset);
+
+    /** Backward of {@link #avgPool2d}: each input element gets {@code dy/divisor} of every window holding it;
+     *  {@code dx} is overwritten and overlaps nothing. */
+    void avgPool2dBackward(Window2d w, boolean countIncludePad, Buffer dy, long dyOffset, Buffer dx, long dxOffset);
+
+    // ---- normalization and dropout ---------------------------------------------------------------------
+
+    /**
+     * Per-channel statistics of {@code x} viewed as {@code [n, c, s]} (NCHW with {@code s = H·W}, or {@code [N, C]}
+     * with {@code s = 1}): {@code mean[ch]} and the biased variance {@code var[ch]} over the {@code n·s} elements of
+     * channel {@code ch} ({@code n·s ≥ 1}), computed as the mean of squared deviations from the mean (two passes, so
+     * a large mean does not cancel). Floating dtypes; outputs overlap nothing.
+     */
+    void batchNormStats(int n, int c, int s, Buffer x, long xOffset, Buffer mean, long meanOffset, Buffer var,
+                        long varOffset);
+
+    /**
+     * {@code y = (x - mean[ch]) / sqrt(var[ch] + eps) · gamma[ch] + beta[ch]} over {@code [n, c, s]}; {@code y} may be
+     * {@code x}. Floating dtypes.
+     */
+    void batchNormForward(int n, int c, int s, double eps, Buffer x, long xOffset, Buffer mean, long meanOffset,
+                          Buffer var, long varOffset, Buffer gamma, long gammaOffset, Buffer beta, long betaOffset,
+                          Buffer y, long yOffset);
+
+    /**
+     * Backward of {@link #batchNormForward} for the upstream gradient {@code dy}, with {@code x̂ = (x - mean)·invstd},
+     * {@code invstd = 1/sqrt(var + eps)} and {@code M = n·s}: {@code dgamma[ch] = Σ dy·x̂}, {@code dbeta[ch] = Σ dy};
+     * with {@code batchStats} (mean and var were this batch's own, training mode)
+     * {@code dx = gamma·invstd·(dy - Σdy/M - x̂·Σ(dy·x̂)/M)}, else (running statistics) {@code dx = gamma·invstd·dy}.
+     * {@code dx} may be {@code dy}; the other outputs overlap nothing. Floating dtypes.
+     */
+    void batchNormBackward(int n, int c, int s, double eps, boolean batchStats, Buffer x, long xOffset, Buffer dy,
+                           long dyOffset, Buffer mean, long meanOffset, Buffer var, long varOffset, Buffer gamma,
+                           long gammaOffset, Buffer dx, long dxOffset, Buffer dgamma, long dgammaOffset,
+                           Buffer dbeta, long dbetaOffset);
+
+    /**
+     * Dropout with a counter-based mask: {@code y[i] = keep(i) ? x[i]·scale : 0} for {@code i < n}, where
+     * {@code keep(i) = (Philox.word(seed, offset, i) >>> 8) >= threshold} ({@link dev.backprop.random.Philox}), so
+     * every backend keeps the same elements. The same call with the upstream gradient in {@code x} is the backward
+     * pass. {@code scale} is applied as one multiplication in the buffer's dtype. {@code y} may be {@code x}.
+     * Floating dtypes.
+     */
+    void dropout(long n, int threshold, double scale, long seed, long offset, Buffer x, long xOffset, Buffer y,
+                 long yOffset);
 }

@@ -166,6 +166,29 @@ public final class Dataset {
         return new Dataset(features, new int[] {featureSize}, labels, numClasses, targets, targetSize, classNames);
     }
 
+    /**
+     * The same examples with each one's features seen as {@code shape} (same element count, row-major: a flat
+     * 784-pixel row becomes {@code [1, 28, 28]}, as a convolutional network takes it); the arrays are shared.
+     *
+     * @throws IllegalArgumentException when {@code shape} has a dimension below 1 or another element count
+     */
+    public Dataset withFeatureShape(int... shape) {
+        long n = 1;
+        for (int d : shape) {
+            if (d < 1) {
+                throw new IllegalArgumentException("feature shape " + Arrays.toString(shape) + ": dimensions must be "
+                        + "at least 1");
+            }
+            n *= d;
+        }
+        if (shape.length == 0 || n != featureSize) {
+            throw new IllegalArgumentException("examples of " + featureSize + " features " + Arrays.toString(featureShape)
+                    + " cannot be seen as " + Arrays.toString(shape) + " (" + n + " values)");
+        }
+        return Arrays.equals(shape, featureShape) ? this
+                : new Dataset(features, shape, labels, numClasses, targets, targetSize, classNames);
+    }
+
     /** The first {@code n} examples (features shared where possible). */
     public Dataset head(int n) {
         int k = Math.min(n, size);

@@ -17,9 +17,11 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * Training checkpoints: a model file (see {@link ModelFile}) that also holds the optimizer state
- * ({@code optimizer.<param>.<buffer>} tensors, the step counter and learning rate), the schedule's epoch and the
- * caller's progress counters, so that training resumed from it continues exactly as if never interrupted.
+ * Training checkpoints: a model file (see {@link ModelFile}: parameters, buffers, counters) that also holds the
+ * optimizer state ({@code optimizer.<param>.<buffer>} tensors, the step counter and learning rate), the layers'
+ * training state ({@link Layer#trainingState()}: a dropout layer's random stream, in the metadata), the schedule's
+ * epoch and the caller's progress counters, so that training resumed from it continues exactly as if never
+ * interrupted.
  * Restoring checks the file against the model, optimizer and schedule it goes into, completely, before changing
  * anything; the dtypes must match exactly (no conversion, which would break exactness).
  */
@@ -30,6 +32,11 @@ public final class Checkpoint {
     public static final String SCHEDULE_KEY = "backprop.schedule";
     /** Metadata key of the caller's progress counters. */
     public static final String PROGRESS_KEY = "backprop.progress";
+    /**
+     * Metadata key of the layers' training state: a JSON object of whole numbers by {@code state_dict}-style name
+     * ({@code "2.dropout_seed"}, {@code "2.dropout_offset"}); written when the model has any.
+     */
+    public static final String TRAINING_STATE_KEY = "backprop.training_state";
 
     private static final String ARCHITECTURE = ModelFile.ARCHITECTURE_KEY;
 
@@ -54,7 +61,7 @@ public final class Checkpoint {
      */
     public static void save(Path path, Layer model, Optimizer optimizer, LearningRateSchedule schedule,
                             Map<String, Long> progress, Map<String, String> extra) throws IOException {
-        Map<String, Tensor> tensors = new LinkedHashMap<>(ModelFile.valuesOf(model.parameters()));
+        Map<String, Tensor> tensors = ModelFile.tensorsOf(model);
         optimizer.state().forEach((k, v) -> tensors.put(ModelFile.OPTIMIZER_PREFIX + k, v));
         Map<String, String> meta = ModelFile.metadata(model);
         JsonObject opt = new JsonObject();
@@ -71,8 +78,14 @@ public final class Checkpoint {
             meta.put(SCHEDULE_KEY, s.toString());
         }
         meta.put(PROGRESS_KEY, numbers(progress).toString());
+        Map<String, long[]> state = model.trainingState();
+        if (!state.isEmpty()) {
+            JsonObject t = new JsonObject();
+            state.forEach((k, v) -> t.addProperty(k, v[0]));
+            meta.put(TRAINING_STATE_KEY, t.toString());
+        }
         ModelFile.addExtra(meta, extra);
-        SafeTensorsFile.write(path, tensors, meta);
+        SafeTensorsFile.write(path, tensors, ModelFile.countersOf(model), meta);
     }
 
     private static JsonObject numbers(Map<String, ? extends Number> m) {
@@ -82,7 +95,8 @@ public final class Checkpoint {
     }
 
     /**
-     * Restores model parameters, optimizer state and counters, and the schedule's epoch from a checkpoint.
+     * Restores the model's parameters, buffers, counters and training state, the optimizer's state and counters,
+     * and the schedule's epoch from a checkpoint.
      *
      * @param schedule the schedule to restore, or null when training has none (the file must agree)
      * @return the progress counters stored with {@link #save}
@@ -126,11 +140,13 @@ public final class Checkpoint {
                 throw new ModelFileException(file + ": optimizer counters: " + e.getMessage(), e);
             }
             int epoch = checkSchedule(file, meta, schedule);
-            Map<String, Tensor> params = ModelFile.valuesOf(model.parameters());
-            checkExact(f, params, "");
+            Map<String, Tensor> tensors = ModelFile.tensorsOf(model);
+            checkExact(f, tensors, "");
             Map<String, Tensor> state = optimizer.state();
             checkExact(f, state, ModelFile.OPTIMIZER_PREFIX);
-            checkNoOthers(f, params, state);
+            Map<String, Long> counters = ModelFile.readCounters(f, model.counters().keySet());
+            checkNoOthers(f, tensors, counters, state);
+            Map<String, Long> training = trainingState(file, meta, model);
             Map<String, Long> progress = new LinkedHashMap<>();
             JsonObject p = object(file, meta, PROGRESS_KEY);
             for (String k : p.keySet()) {
@@ -140,9 +156,11 @@ public final class Checkpoint {
             if (problem != null) {
                 throw new ModelFileException(file + ": " + problem);
             }
-            Map<String, Tensor> targets = new LinkedHashMap<>(params);
+            Map<String, Tensor> targets = new LinkedHashMap<>(tensors);
             state.forEach((k, v) -> targets.put(ModelFile.OPTIMIZER_PREFIX + k, v));
             ModelFile.copyIn(f, targets, "");
+            ModelFile.setCounters(model, counters);
+            model.trainingState().forEach((k, v) -> v[0] = training.get(k));
             if (schedule != null) {
                 schedule.restore(epoch);
             }
@@ -179,7 +197,7 @@ public final class Checkpoint {
             String name = prefix + e.getKey();
             Tensor t = e.getValue();
             SafeTensorsHeader.Entry entry = f.require(name, t.dtype());
-            if (!Arrays.equals(entry.shape(), t.shape().dims()) || entry.dtype() != t.dtype()) {
+            if (!Arrays.equals(entry.shape(), t.shape().dims()) || entry.dtype().tensorType() != t.dtype()) {
                 throw new ModelFileException(f.header().file() + ": tensor '" + name + "' is "
                         + entry.dtype().safetensorsName() + " " + Arrays.toString(entry.shape()) + ", expected "
                         + t.dtype().safetensorsName() + " " + t.shape());
@@ -187,16 +205,52 @@ public final class Checkpoint {
         }
     }
 
-    private static void checkNoOthers(SafeTensorsFile f, Map<String, Tensor> params, Map<String, Tensor> state)
-            throws ModelFileException {
+    private static void checkNoOthers(SafeTensorsFile f, Map<String, Tensor> tensors, Map<String, Long> counters,
+                                      Map<String, Tensor> state) throws ModelFileException {
         for (String name : f.header().entries().keySet()) {
-            boolean known = params.containsKey(name) || (name.startsWith(ModelFile.OPTIMIZER_PREFIX)
+            boolean known = tensors.containsKey(name) || counters.containsKey(name)
+                    || (name.startsWith(ModelFile.OPTIMIZER_PREFIX)
                     && state.containsKey(name.substring(ModelFile.OPTIMIZER_PREFIX.length())));
             if (!known) {
+                java.util.List<String> model = new java.util.ArrayList<>(tensors.keySet());
+                model.addAll(counters.keySet());
                 throw new ModelFileException(f.header().file() + ": unexpected tensor '" + name + "' (the model has "
-                        + params.keySet() + ", the optimizer state " + state.keySet() + ")");
+                        + model + ", the optimizer state " + state.keySet() + ")");
             }
         }
+    }
+
+    /**
+     * The training state stored for exactly the model's names: whole numbers written with digits only, and each
+     * counter offset ({@code *_offset}) at least 0.
+     */
+    private static Map<String, Long> trainingState(String file, Map<String, String> meta, Layer model)
+            throws ModelFileException {
+        Map<String, long[]> mine = model.trainingState();
+        Map<String, Long> out = new LinkedHashMap<>();
+        if (mine.isEmpty()) {
+            if (meta.containsKey(TRAINING_STATE_KEY)) {
+                throw new ModelFileException(file + ": metadata '" + TRAINING_STATE_KEY + "' holds training state, "
+                        + "but the model has no layer that keeps any");
+            }
+            return out;
+        }
+        JsonObject o = object(file, meta, TRAINING_STATE_KEY);
+        if (!o.keySet().equals(mine.keySet())) {
+            throw new ModelFileException(file + ": metadata '" + TRAINING_STATE_KEY + "' has " + o.keySet()
+                    + ", the model keeps " + mine.keySet());
+        }
+        for (String k : mine.keySet()) {
+            BigInteger b = StrictJson.integer(o.get(k));
+            boolean offset = k.endsWith("_offset");
+            if (b == null || b.bitLength() > 63 || (offset && b.signum() < 0)) {
+                throw new ModelFileException(file + ": training state '" + k + "' must be a whole number written "
+                        + "with digits only, in the range of a 64-bit integer" + (offset ? ", at least 0" : "")
+                        + ", got " + o.get(k));
+            }
+            out.put(k, b.longValue());
+        }
+        return out;
     }
 
     private static JsonObject object(String file, Map<String, String> meta, String key) throws ModelFileException {

@@ -1,6 +1,5 @@
 package dev.backprop.io;
 
-import dev.backprop.autograd.Variable;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
 import dev.backprop.nn.Layer;
@@ -14,16 +13,20 @@ import dev.backprop.tensor.Tensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * Model files: the parameters in the safetensors format under the names and shapes of PyTorch's
- * {@code state_dict} for the equivalent {@code nn.Sequential} ({@code 0.weight} {@code [out, in]},
- * {@code 0.bias} ...), so {@code model.load_state_dict(safetensors.torch.load_file(path))} reads them, plus the
- * architecture in the metadata ({@value #ARCHITECTURE_KEY}) so Backprop can rebuild the model from the file alone.
- * Loading validates the whole file, and its fit to the model, before allocating anything.
+ * Model files: the model's {@code state_dict} in the safetensors format under PyTorch's names and shapes for the
+ * equivalent {@code nn.Sequential}: the parameters ({@code 0.weight} {@code [out, in]}, {@code 0.bias} ...), the
+ * buffers ({@code 1.running_mean}, {@code 1.running_var} of a batch norm) in the parameters' dtype and the counters
+ * ({@code 1.num_batches_tracked}) as I64 scalars, so
+ * {@code model.load_state_dict(safetensors.torch.load_file(path))} reads them, plus the architecture in the metadata
+ * ({@value #ARCHITECTURE_KEY}) so Backprop can rebuild the model from the file alone. Loading validates the whole
+ * file, and its fit to the model, before allocating anything or changing the model.
  */
 public final class ModelFile {
     /** Metadata key of the architecture JSON. */
@@ -38,21 +41,21 @@ public final class ModelFile {
     private ModelFile() {
     }
 
-    /** Saves {@code model}'s parameters and architecture to {@code path}, atomically. */
+    /** Saves {@code model}'s state and architecture to {@code path}, atomically. */
     public static void save(Path path, Layer model) throws IOException {
         save(path, model, Map.of());
     }
 
     /**
-     * Saves {@code model}'s parameters and architecture to {@code path}, atomically, with {@code extra} metadata
-     * entries after the format's own.
+     * Saves {@code model}'s state (parameters, buffers, counters) and architecture to {@code path}, atomically, with
+     * {@code extra} metadata entries after the format's own.
      *
      * @throws IllegalArgumentException when an extra key is one of the format's (nothing is written then)
      */
     public static void save(Path path, Layer model, Map<String, String> extra) throws IOException {
         Map<String, String> meta = metadata(model);
         addExtra(meta, extra);
-        SafeTensorsFile.write(path, new LinkedHashMap<>(valuesOf(model.parameters())), meta);
+        SafeTensorsFile.write(path, tensorsOf(model), countersOf(model), meta);
     }
 
     static Map<String, String> metadata(Layer model) {
@@ -73,9 +76,18 @@ public final class ModelFile {
         meta.putAll(extra);
     }
 
-    static Map<String, Tensor> valuesOf(Map<String, Variable> params) {
+    /** The model's floating tensors by {@code state_dict} name: the parameters' values, then the buffers. */
+    static Map<String, Tensor> tensorsOf(Layer model) {
         Map<String, Tensor> m = new LinkedHashMap<>();
-        params.forEach((k, v) -> m.put(k, v.value()));
+        model.parameters().forEach((k, v) -> m.put(k, v.value()));
+        m.putAll(model.buffers());
+        return m;
+    }
+
+    /** The model's counters' current values by {@code state_dict} name. */
+    static Map<String, Long> countersOf(Layer model) {
+        Map<String, Long> m = new LinkedHashMap<>();
+        model.counters().forEach((k, v) -> m.put(k, v[0]));
         return m;
     }
 
@@ -85,8 +97,8 @@ public final class ModelFile {
     }
 
     /**
-     * Rebuilds the model a file describes, on {@code backend}, with parameters converted to {@code dtype}
-     * (FLOAT32 or FLOAT64; null keeps the file's).
+     * Rebuilds the model a file describes, on {@code backend}, with parameters and buffers converted to
+     * {@code dtype} (FLOAT32 or FLOAT64; null keeps the file's).
      *
      * @throws ModelFileException when the file is invalid, has no architecture, or its tensors do not match it or
      *                            hold NaN or infinities
@@ -108,17 +120,20 @@ public final class ModelFile {
             }
             checkVersion(f);
             LayerSpec spec = ArchitectureJson.read(path.toString(), arch);
-            DType fileType = checkParameters(f, Layers.parameterShapes(spec), true);
-            DType target = dtype != null ? dtype : fileType;
+            Map<String, int[]> floats = new LinkedHashMap<>(Layers.parameterShapes(spec));
+            floats.putAll(Layers.bufferShapes(spec));
+            Stored stored = checkState(f, floats, Layers.counterNames(spec), true);
+            DType target = dtype != null ? dtype : stored.dtype();
             if (!target.isFloating()) {
                 throw new IllegalArgumentException("parameters must be FLOAT32 or FLOAT64, not " + target);
             }
             if (target == DType.FLOAT64 && !backend.capabilities().float64()) {
-                throw new DTypeMismatchException(path + " holds " + fileType + " parameters but backend '"
+                throw new DTypeMismatchException(path + " holds " + stored.dtype() + " parameters but backend '"
                         + backend.name() + "' has no FLOAT64; load it as FLOAT32");
             }
+            Layer model;
             try {
-                return Layers.create(spec, (name, shape, role, fanIn, fanOut) -> {
+                model = Layers.create(spec, (name, shape, role, fanIn, fanOut) -> {
                     try {
                         return f.read(name, backend, target);
                     } catch (IOException e) {
@@ -128,21 +143,45 @@ public final class ModelFile {
             } catch (UncheckedIOException e) {
                 throw e.getCause();
             }
+            try {
+                copyIn(f, model.buffers(), "");
+            } catch (IOException | RuntimeException e) {
+                model.close();
+                throw e;
+            }
+            setCounters(model, stored.counters());
+            return model;
         }
     }
 
     /**
-     * Loads a file's parameters into an existing model (converted to the model's dtype). The file must hold
-     * exactly the model's parameter names with the model's shapes; when it records an architecture, that must be
-     * the model's too. Works on files written by PyTorch ({@code safetensors.torch.save_file(model.state_dict())}).
-     * The model is unchanged when anything does not match.
+     * Loads a file's state (parameters, buffers, counters) into an existing model (converted to the model's dtype).
+     * The file must hold exactly the model's {@code state_dict} names with the model's shapes; when it records an
+     * architecture, that must be the model's too. Works on files written by PyTorch
+     * ({@code safetensors.torch.save_file(model.state_dict())}). The model is unchanged when anything does not
+     * match.
      */
     public static void loadInto(Path path, Layer model) throws IOException {
-        try (SafeTensorsFile f = SafeTensorsFile.open(path)) {
+        loadInto(path, model, false);
+    }
+
+    /**
+     * As {@link #loadInto(Path, Layer)}; {@code allowNonFinite} loads tensors that hold NaN or infinities with a
+     * logged warning instead of refusing them.
+     */
+    public static void loadInto(Path path, Layer model, boolean allowNonFinite) throws IOException {
+        try (SafeTensorsFile f = SafeTensorsFile.open(path, allowNonFinite)) {
             checkArchitecture(f, model);
-            checkParameters(f, shapesOf(model.parameters()), true);
-            copyIn(f, valuesOf(model.parameters()), "");
+            Map<String, Tensor> targets = tensorsOf(model);
+            Stored stored = checkState(f, shapesOf(targets), new ArrayList<>(model.counters().keySet()), true);
+            copyIn(f, targets, "");
+            setCounters(model, stored.counters());
         }
+    }
+
+    /** Sets each of the model's counters to its value in {@code values}. */
+    static void setCounters(Layer model, Map<String, Long> values) {
+        model.counters().forEach((k, v) -> v[0] = values.get(k));
     }
 
     /** A file that records a layout version must record exactly the one this code reads, {@value #VERSION}. */
@@ -166,21 +205,28 @@ public final class ModelFile {
         }
     }
 
-    static Map<String, int[]> shapesOf(Map<String, Variable> params) {
+    static Map<String, int[]> shapesOf(Map<String, Tensor> tensors) {
         Map<String, int[]> m = new LinkedHashMap<>();
-        params.forEach((k, v) -> m.put(k, v.shape().dims()));
+        tensors.forEach((k, v) -> m.put(k, v.shape().dims()));
         return m;
     }
 
     /**
-     * Checks that the file holds exactly the {@code expected} floating tensors (plus optimizer state when
-     * {@code allowOptimizer}), with those shapes and one dtype, which it returns.
+     * What {@link #checkState} found: the dtype of the floating tensors and the counters' values.
      */
-    static DType checkParameters(SafeTensorsFile f, Map<String, int[]> expected, boolean allowOptimizer)
-            throws ModelFileException {
+    record Stored(DType dtype, Map<String, Long> counters) {
+    }
+
+    /**
+     * Checks that the file holds exactly the {@code floats} tensors (parameters and buffers, with those shapes and
+     * one floating dtype) and the {@code counters} (I64 scalars, at least 0), plus optimizer state when
+     * {@code allowOptimizer}; reads the counters.
+     */
+    static Stored checkState(SafeTensorsFile f, Map<String, int[]> floats, List<String> counters,
+                             boolean allowOptimizer) throws IOException {
         String file = f.header().file();
         DType dtype = null;
-        for (Map.Entry<String, int[]> e : expected.entrySet()) {
+        for (Map.Entry<String, int[]> e : floats.entrySet()) {
             SafeTensorsHeader.Entry t = f.header().entries().get(e.getKey());
             if (t == null) {
                 throw new ModelFileException(file + ": missing tensor '" + e.getKey() + "' (expected "
@@ -191,19 +237,41 @@ public final class ModelFile {
                 throw new ModelFileException(file + ": tensor '" + e.getKey() + "' has shape "
                         + Arrays.toString(t.shape()) + ", expected " + Arrays.toString(e.getValue()));
             }
-            if (dtype != null && t.dtype() != dtype) {
+            if (dtype != null && t.dtype().tensorType() != dtype) {
                 throw new ModelFileException(file + ": tensor '" + e.getKey() + "' is " + t.dtype().safetensorsName()
                         + " but earlier parameters are " + dtype.safetensorsName() + " (one dtype per model)");
             }
-            dtype = t.dtype();
+            dtype = t.dtype().tensorType();
         }
+        Map<String, Long> values = readCounters(f, counters);
         for (String name : f.header().entries().keySet()) {
-            if (!expected.containsKey(name) && !(allowOptimizer && name.startsWith(OPTIMIZER_PREFIX))) {
-                throw new ModelFileException(file + ": unexpected tensor '" + name + "'; the model's parameters are "
-                        + expected.keySet());
+            if (!floats.containsKey(name) && !values.containsKey(name)
+                    && !(allowOptimizer && name.startsWith(OPTIMIZER_PREFIX))) {
+                List<String> all = new ArrayList<>(floats.keySet());
+                all.addAll(counters);
+                throw new ModelFileException(file + ": unexpected tensor '" + name + "'; the model's state is "
+                        + all);
             }
         }
-        return dtype == null ? DType.FLOAT32 : dtype;
+        return new Stored(dtype == null ? DType.FLOAT32 : dtype, values);
+    }
+
+    /** Reads the counters {@code names}: each an I64 scalar, at least 0. */
+    static Map<String, Long> readCounters(SafeTensorsFile f, java.util.Collection<String> names) throws IOException {
+        Map<String, Long> values = new LinkedHashMap<>();
+        for (String name : names) {
+            if (!f.header().entries().containsKey(name)) {
+                throw new ModelFileException(f.header().file() + ": missing tensor '" + name
+                        + "' (expected an I64 scalar)");
+            }
+            long v = f.readInt64Scalar(name);
+            if (v < 0) {
+                throw new ModelFileException(f.header().file() + ": counter '" + name + "' is " + v
+                        + ", a count must be >= 0");
+            }
+            values.put(name, v);
+        }
+        return values;
     }
 
     /**

@@ -81,13 +81,43 @@ public final class SafeTensorsFile implements AutoCloseable {
      * @throws ModelFileException when it does not
      */
     public SafeTensorsHeader.Entry require(String name, DType dtype) throws ModelFileException {
+        SafeTensorsHeader.Entry e = entry(name);
+        boolean fits = dtype.isFloating() ? e.dtype().isFloating() : e.dtype().tensorType() == dtype;
+        if (!fits) {
+            throw new ModelFileException(header.file() + ": tensor '" + name + "' is " + e.dtype().safetensorsName()
+                    + ", expected " + (dtype.isFloating() ? "F32 or F64" : dtype.safetensorsName()));
+        }
+        return e;
+    }
+
+    /**
+     * Checks that {@code name} is a 64-bit integer scalar (I64, shape {@code []}, as PyTorch stores
+     * {@code num_batches_tracked}), without reading it.
+     *
+     * @throws ModelFileException when it is missing or anything else
+     */
+    public SafeTensorsHeader.Entry requireInt64Scalar(String name) throws ModelFileException {
+        SafeTensorsHeader.Entry e = entry(name);
+        if (e.dtype() != SafeTensorsType.I64 || e.shape().length != 0) {
+            throw new ModelFileException(header.file() + ": tensor '" + name + "' is " + e.dtype().safetensorsName()
+                    + " " + Arrays.toString(e.shape()) + ", expected an I64 scalar (shape [])");
+        }
+        return e;
+    }
+
+    /** Reads the 64-bit integer scalar {@code name} (see {@link #requireInt64Scalar}). */
+    public long readInt64Scalar(String name) throws IOException {
+        SafeTensorsHeader.Entry e = requireInt64Scalar(name);
+        ByteBuffer bytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        SafeTensorsHeader.readFully(channel, bytes, header.dataStart() + e.begin(), header.file(),
+                "tensor '" + name + "'");
+        return bytes.getLong(0);
+    }
+
+    private SafeTensorsHeader.Entry entry(String name) throws ModelFileException {
         SafeTensorsHeader.Entry e = header.entries().get(name);
         if (e == null) {
             throw new ModelFileException(header.file() + ": no tensor '" + name + "'");
-        }
-        if (e.dtype().isFloating() != dtype.isFloating()) {
-            throw new ModelFileException(header.file() + ": tensor '" + name + "' is " + e.dtype().safetensorsName()
-                    + ", expected " + (dtype.isFloating() ? "F32 or F64" : dtype.safetensorsName()));
         }
         return e;
     }
@@ -121,7 +151,7 @@ public final class SafeTensorsFile implements AutoCloseable {
             }
             case FLOAT32 -> {
                 float[] v = new float[n];
-                if (e.dtype() == DType.FLOAT32) {
+                if (e.dtype() == SafeTensorsType.F32) {
                     bytes.asFloatBuffer().get(v);
                 } else {
                     for (int i = 0; i < n; i++) {
@@ -133,7 +163,7 @@ public final class SafeTensorsFile implements AutoCloseable {
             }
             case FLOAT64 -> {
                 double[] v = new double[n];
-                if (e.dtype() == DType.FLOAT64) {
+                if (e.dtype() == SafeTensorsType.F64) {
                     bytes.asDoubleBuffer().get(v);
                 } else {
                     for (int i = 0; i < n; i++) {
@@ -229,7 +259,24 @@ public final class SafeTensorsFile implements AutoCloseable {
      */
     public static void write(Path path, Map<String, Tensor> tensors, Map<String, String> metadata)
             throws IOException {
-        byte[] headerBytes = headerBytes(tensors, metadata);
+        write(path, tensors, Map.of(), metadata);
+    }
+
+    /**
+     * Writes {@code int64} as I64 scalars (shape {@code []}, first, so every 8-byte value stays 8-byte aligned),
+     * then {@code tensors} (in map order, data back to back), with {@code metadata}, to {@code path}, atomically.
+     *
+     * @throws IllegalArgumentException when a name is empty, {@value SafeTensorsHeader#METADATA_KEY} or given twice
+     * @throws IOException              when the file cannot be written (the target is then unchanged)
+     */
+    public static void write(Path path, Map<String, Tensor> tensors, Map<String, Long> int64,
+                             Map<String, String> metadata) throws IOException {
+        for (String name : int64.keySet()) {
+            if (tensors.containsKey(name)) {
+                throw new IllegalArgumentException("tensor name '" + name + "' given twice");
+            }
+        }
+        byte[] headerBytes = headerBytes(tensors, int64, metadata);
         Path dir = path.toAbsolutePath().getParent();
         Path tmp = Files.createTempFile(dir, "." + path.getFileName() + ".", ".tmp");
         try {
@@ -237,6 +284,9 @@ public final class SafeTensorsFile implements AutoCloseable {
                 ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(headerBytes.length);
                 writeFully(ch, len.flip());
                 writeFully(ch, ByteBuffer.wrap(headerBytes));
+                for (long v : int64.values()) {
+                    writeFully(ch, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, v));
+                }
                 for (Tensor t : tensors.values()) {
                     writeFully(ch, data(t));
                 }
@@ -252,7 +302,8 @@ public final class SafeTensorsFile implements AutoCloseable {
         }
     }
 
-    private static byte[] headerBytes(Map<String, Tensor> tensors, Map<String, String> metadata) {
+    private static byte[] headerBytes(Map<String, Tensor> tensors, Map<String, Long> int64,
+                                      Map<String, String> metadata) {
         JsonObject root = new JsonObject();
         if (!metadata.isEmpty()) {
             JsonObject m = new JsonObject();
@@ -260,26 +311,14 @@ public final class SafeTensorsFile implements AutoCloseable {
             root.add(SafeTensorsHeader.METADATA_KEY, m);
         }
         long offset = 0;
+        for (String name : int64.keySet()) {
+            offset = entry(root, name, SafeTensorsType.I64, new int[0], offset, 8);
+        }
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
             Tensor t = e.getValue();
             t.checkOpen();
-            if (e.getKey().equals(SafeTensorsHeader.METADATA_KEY) || e.getKey().isEmpty()) {
-                throw new IllegalArgumentException("invalid tensor name '" + e.getKey() + "'");
-            }
-            JsonObject o = new JsonObject();
-            o.addProperty("dtype", t.dtype().safetensorsName());
-            JsonArray shape = new JsonArray();
-            for (int d : t.shape().dims()) {
-                shape.add(d);
-            }
-            o.add("shape", shape);
-            long bytes = t.size() * t.dtype().byteSize();
-            JsonArray off = new JsonArray();
-            off.add(offset);
-            off.add(offset + bytes);
-            o.add("data_offsets", off);
-            root.add(e.getKey(), o);
-            offset += bytes;
+            offset = entry(root, e.getKey(), SafeTensorsType.of(t.dtype()), t.shape().dims(), offset,
+                    t.size() * t.dtype().byteSize());
         }
         StringBuilder json = new StringBuilder(root.toString());
         // Pad with spaces so the data starts 8-byte aligned, as the reference writer does.
@@ -287,6 +326,27 @@ public final class SafeTensorsFile implements AutoCloseable {
             json.append(' ');
         }
         return json.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Adds tensor {@code name}'s header entry at data offset {@code offset}; returns the offset after it. */
+    private static long entry(JsonObject root, String name, SafeTensorsType type, int[] dims, long offset,
+                              long bytes) {
+        if (name.equals(SafeTensorsHeader.METADATA_KEY) || name.isEmpty()) {
+            throw new IllegalArgumentException("invalid tensor name '" + name + "'");
+        }
+        JsonObject o = new JsonObject();
+        o.addProperty("dtype", type.safetensorsName());
+        JsonArray shape = new JsonArray();
+        for (int d : dims) {
+            shape.add(d);
+        }
+        o.add("shape", shape);
+        JsonArray off = new JsonArray();
+        off.add(offset);
+        off.add(offset + bytes);
+        o.add("data_offsets", off);
+        root.add(name, o);
+        return offset + bytes;
     }
 
     private static ByteBuffer data(Tensor t) {

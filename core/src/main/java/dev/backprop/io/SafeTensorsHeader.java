@@ -4,7 +4,6 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
-import dev.backprop.backend.DType;
 
 import java.io.IOException;
 import java.math.BigInteger;
@@ -43,7 +42,7 @@ public final class SafeTensorsHeader {
     public static final String METADATA_KEY = "__metadata__";
     private static final Set<String> ENTRY_FIELDS = Set.of("dtype", "shape", "data_offsets");
     private static final Set<String> OTHER_DTYPES = Set.of("BOOL", "U8", "I8", "U16", "I16", "F16", "BF16", "U32",
-            "U64", "I64", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "C64");
+            "U64", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "C64");
 
     /**
      * One tensor of the file.
@@ -51,7 +50,7 @@ public final class SafeTensorsHeader {
      * @param begin first data byte (relative to {@link #dataStart()})
      * @param end   one past the last data byte
      */
-    public record Entry(String name, DType dtype, int[] shape, long elements, long begin, long end) {
+    public record Entry(String name, SafeTensorsType dtype, int[] shape, long elements, long begin, long end) {
     }
 
     private final String file;
@@ -188,7 +187,7 @@ public final class SafeTensorsHeader {
             throw new ModelFileException(where + ": expected exactly the fields " + ENTRY_FIELDS + ", got "
                     + o.keySet());
         }
-        DType dtype = dtype(where, o.get("dtype"));
+        SafeTensorsType dtype = dtype(where, o.get("dtype"));
         JsonElement shapeJson = o.get("shape");
         if (!shapeJson.isJsonArray()) {
             throw new ModelFileException(where + ": shape must be an array of sizes, got " + shapeJson);
@@ -232,18 +231,18 @@ public final class SafeTensorsHeader {
         return a > Integer.MAX_VALUE / b ? Long.MAX_VALUE : a * b;
     }
 
-    private static DType dtype(String where, JsonElement d) throws ModelFileException {
+    private static SafeTensorsType dtype(String where, JsonElement d) throws ModelFileException {
         if (!d.isJsonPrimitive() || !d.getAsJsonPrimitive().isString()) {
             throw new ModelFileException(where + ": dtype must be a string, got " + d);
         }
         String s = d.getAsString();
-        for (DType t : DType.values()) {
+        for (SafeTensorsType t : SafeTensorsType.values()) {
             if (t.safetensorsName().equals(s)) {
                 return t;
             }
         }
         if (OTHER_DTYPES.contains(s)) {
-            throw new ModelFileException(where + ": dtype " + s + " is not supported (Backprop reads F32, F64 and I32)");
+            throw new ModelFileException(where + ": dtype " + s + " is not supported (Backprop reads F32, F64, I32 and I64)");
         }
         throw new ModelFileException(where + ": unknown dtype '" + s + "'");
     }

@@ -6,6 +6,7 @@ import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
 import dev.backprop.backend.UnaryOp;
 import dev.backprop.nn.Layer;
+import dev.backprop.nn.ModeSwitch;
 import dev.backprop.tensor.Elementwise;
 import dev.backprop.tensor.Scope;
 import dev.backprop.tensor.ShapeMismatchException;
@@ -13,7 +14,8 @@ import dev.backprop.tensor.Softmax;
 import dev.backprop.tensor.Tensor;
 
 /**
- * Batched inference for a trained network: uploads examples in batches, runs the forward pass without recording a
+ * Batched inference for a trained network: uploads examples in batches (shaped as the network takes them, e.g.
+ * {@code [n, 1, 28, 28]} for a convolutional one), runs the forward pass in evaluation mode without recording a
  * graph, turns the raw outputs into predictions as the {@link Task} says (softmax probabilities, the probability of
  * class 1, or the regression values) and copies them back to the host. Every device tensor of a batch is freed
  * before the next batch is uploaded.
@@ -33,6 +35,7 @@ public final class Predictor {
     private final Layer model;
     private final Task task;
     private final int batchSize;
+    private final int[] exampleShape;
     private final Backend backend;
 
     /** A predictor running batches of {@value #DEFAULT_BATCH} examples. */
@@ -41,18 +44,36 @@ public final class Predictor {
     }
 
     /**
-     * A predictor running batches of up to {@code batchSize} examples.
+     * A predictor running batches of up to {@code batchSize} examples, each given to the model as a flat row.
      *
      * @throws IllegalArgumentException when {@code batchSize < 1} or the model has no parameters (nothing says
      *                                  which backend it lives on)
      */
     public Predictor(Layer model, Task task, int batchSize) {
+        this(model, task, batchSize, null);
+    }
+
+    /**
+     * A predictor running batches of up to {@code batchSize} examples, each given to the model with dimensions
+     * {@code exampleShape} ({@code [1, 28, 28]}: a batch of {@code n} becomes {@code [n, 1, 28, 28]};
+     * {@link InputShape#of} finds them for a network), or as a flat row when null.
+     *
+     * @throws IllegalArgumentException when {@code batchSize < 1}, a dimension is below 1, or the model has no
+     *                                  parameters (nothing says which backend it lives on)
+     */
+    public Predictor(Layer model, Task task, int batchSize, int[] exampleShape) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
+        }
+        if (exampleShape != null && (exampleShape.length == 0 || java.util.Arrays.stream(exampleShape)
+                .anyMatch(d -> d < 1))) {
+            throw new IllegalArgumentException("example shape " + java.util.Arrays.toString(exampleShape)
+                    + ": dimensions must be at least 1");
         }
         this.model = java.util.Objects.requireNonNull(model, "model");
         this.task = java.util.Objects.requireNonNull(task, "task");
         this.batchSize = batchSize;
+        this.exampleShape = exampleShape == null ? null : exampleShape.clone();
         this.backend = backendOf(model);
     }
 
@@ -145,21 +166,32 @@ public final class Predictor {
         return out;
     }
 
-    private static int width(float[] features, int rows) {
+    private int width(float[] features, int rows) {
         if (rows < 1 || features.length == 0 || features.length % rows != 0) {
             throw new IllegalArgumentException("predict: " + features.length + " feature values do not make "
                     + rows + " example rows of equal width");
         }
-        return features.length / rows;
+        int width = features.length / rows;
+        if (exampleShape != null && java.util.Arrays.stream(exampleShape).asLongStream().reduce(1, (a, b) -> a * b)
+                != width) {
+            throw new IllegalArgumentException("predict: the model takes examples of shape "
+                    + java.util.Arrays.toString(exampleShape) + ", but the rows hold " + width + " values");
+        }
+        return width;
     }
 
     private float[] forwardBatch(float[] features, int offset, int n, int width) {
-        try (Scope scope = Scope.open(); NoGrad off = NoGrad.open()) {
-            Tensor x = Tensor.empty(backend, DType.FLOAT32, n, width);
+        try (Scope scope = Scope.open(); NoGrad off = NoGrad.open(); ModeSwitch eval = ModeSwitch.to(model, false)) {
+            int[] dims = exampleShape == null ? new int[] {n, width} : new int[exampleShape.length + 1];
+            if (exampleShape != null) {
+                dims[0] = n;
+                System.arraycopy(exampleShape, 0, dims, 1, exampleShape.length);
+            }
+            Tensor x = Tensor.empty(backend, DType.FLOAT32, dims);
             backend.upload(features, offset, x.buffer(), x.offset(), n * width);
             Tensor out = model.forward(Variable.constant(x)).value();
             if (out.shape().rank() != 2 || out.shape().dim(0) != n) {
-                throw new ShapeMismatchException("predict: the model maps [" + n + ", " + width + "] to "
+                throw new ShapeMismatchException("predict: the model maps " + java.util.Arrays.toString(dims) + " to "
                         + out.shape() + ", expected [" + n + ", K]");
             }
             Tensor head = switch (task) {

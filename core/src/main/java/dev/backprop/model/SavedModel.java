@@ -108,21 +108,44 @@ public final class SavedModel {
     public static Loaded load(Path path, Backend backend, boolean allowNonFinite) throws IOException {
         Map<String, String> meta = metadata(path);
         List<String> names = classNames(path, meta.get(CLASS_NAMES_KEY));
-        Task stored = null;
-        if (meta.containsKey(TASK_KEY)) {
-            try {
-                stored = Task.parse(meta.get(TASK_KEY));
-            } catch (IllegalArgumentException e) {
-                throw new ModelFileException(path + ": metadata " + TASK_KEY + ": " + e.getMessage(), e);
-            }
-            if (!stored.id().equals(meta.get(TASK_KEY))) {  // the command line's spelling is lenient, files are not
-                throw new ModelFileException(path + ": metadata " + TASK_KEY + " is '" + meta.get(TASK_KEY)
-                        + "', not a task as Backprop writes it ('" + stored.id() + "')");
-            }
-        }
+        Task stored = storedTask(path, meta);
         Layer model = ModelFile.load(path, backend, DType.FLOAT32, allowNonFinite);
         Task task = stored != null ? stored : inferTask(model);
         return new Loaded(model, task, names, meta);
+    }
+
+    /**
+     * Loads a file's state into {@code model}, a network the caller built to match it (for a plain PyTorch
+     * {@code state_dict}, which records no architecture: see {@link ModelFile#loadInto}), and reads the task and class
+     * names as {@link #load(Path, Backend)} does. The returned {@link Loaded} owns {@code model}; when loading fails,
+     * the model is unchanged and still the caller's.
+     *
+     * @throws ModelFileException when the file is invalid, a name or shape differs from the model's, it names an
+     *                            unknown task, or it holds NaN or infinities that are not allowed
+     */
+    public static Loaded load(Path path, Layer model, boolean allowNonFinite) throws IOException {
+        Map<String, String> meta = metadata(path);
+        List<String> names = classNames(path, meta.get(CLASS_NAMES_KEY));
+        Task stored = storedTask(path, meta);
+        ModelFile.loadInto(path, model, allowNonFinite);
+        return new Loaded(model, stored != null ? stored : inferTask(model), names, meta);
+    }
+
+    private static Task storedTask(Path path, Map<String, String> meta) throws ModelFileException {
+        if (!meta.containsKey(TASK_KEY)) {
+            return null;
+        }
+        Task stored;
+        try {
+            stored = Task.parse(meta.get(TASK_KEY));
+        } catch (IllegalArgumentException e) {
+            throw new ModelFileException(path + ": metadata " + TASK_KEY + ": " + e.getMessage(), e);
+        }
+        if (!stored.id().equals(meta.get(TASK_KEY))) {  // the command line's spelling is lenient, files are not
+            throw new ModelFileException(path + ": metadata " + TASK_KEY + " is '" + meta.get(TASK_KEY)
+                    + "', not a task as Backprop writes it ('" + stored.id() + "')");
+        }
+        return stored;
     }
 
     private static Task inferTask(Layer model) {

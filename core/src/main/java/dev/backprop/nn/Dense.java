@@ -107,10 +107,15 @@ public final class Dense implements Layer {
 
     @Override
     public LayerSpec spec() {
+        return spec(in, out, bias != null);
+    }
+
+    /** The spec of a dense layer {@code in → out}, without building it. */
+    public static LayerSpec spec(int in, int out, boolean bias) {
         Map<String, Integer> args = new LinkedHashMap<>();
         args.put("in", in);
         args.put("out", out);
-        args.put("bias", bias != null ? 1 : 0);
+        args.put("bias", bias ? 1 : 0);
         return LayerSpec.of("dense", args);
     }
 

@@ -60,7 +60,11 @@ public enum Init {
      */
     public double[] sample(ParameterRole role, int count, int fanIn, int fanOut, Random rng) {
         double[] out = new double[count];
-        if (fanIn <= 0) {
+        if (role == ParameterRole.SCALE) {
+            java.util.Arrays.fill(out, 1.0);
+            return out;
+        }
+        if (fanIn <= 0 || role == ParameterRole.SHIFT) {
             return out;
         }
         if (role == ParameterRole.BIAS && this != PYTORCH_DEFAULT) {

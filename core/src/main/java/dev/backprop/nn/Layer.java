@@ -1,6 +1,7 @@
 package dev.backprop.nn;
 
 import dev.backprop.autograd.Variable;
+import dev.backprop.tensor.Tensor;
 
 import java.util.Map;
 
@@ -23,6 +24,43 @@ public interface Layer extends AutoCloseable {
     /** The architecture of this layer, without weights. */
     LayerSpec spec();
 
+    /**
+     * Non-trainable tensors saved with the model under their {@code state_dict} names, as PyTorch's buffers
+     * ({@code running_mean}, {@code running_var} of a batch norm). Live: the layer updates them in place.
+     */
+    default Map<String, Tensor> buffers() {
+        return Map.of();
+    }
+
+    /**
+     * Whole-number state saved with the model as 64-bit integer scalars ({@code num_batches_tracked}), each a
+     * one-element array the layer updates in place (loading a model writes into it).
+     */
+    default Map<String, long[]> counters() {
+        return Map.of();
+    }
+
+    /**
+     * State a checkpoint needs to resume exactly but a model file does not (a dropout layer's random stream), each a
+     * one-element array the layer updates in place.
+     */
+    default Map<String, long[]> trainingState() {
+        return Map.of();
+    }
+
+    /**
+     * Switches between training mode (the default) and evaluation mode, as PyTorch's {@code train()}/{@code eval()}:
+     * batch norm uses batch statistics and updates its running ones only in training, dropout is the identity in
+     * evaluation. Containers pass the mode to their children.
+     */
+    default void train(boolean training) {
+    }
+
+    /** Whether the layer is in training mode (layers without a mode always say true). */
+    default boolean isTraining() {
+        return true;
+    }
+
     /** Zeroes the gradient of every parameter. */
     default void zeroGrad() {
         parameters().values().forEach(Variable::zeroGrad);
@@ -33,9 +71,10 @@ public interface Layer extends AutoCloseable {
         return parameters().values().stream().mapToLong(v -> v.shape().size()).sum();
     }
 
-    /** Frees the parameters and their gradients. */
+    /** Frees the parameters, their gradients and the buffers. */
     @Override
     default void close() {
         parameters().values().forEach(Variable::close);
+        buffers().values().forEach(Tensor::close);
     }
 }

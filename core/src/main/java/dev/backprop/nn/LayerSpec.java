@@ -5,9 +5,22 @@ import java.util.Map;
 
 /**
  * What a layer is, without its weights: enough to rebuild it (the architecture stored in a model file).
- * {@code type} is one of {@code dense} (args {@code in}, {@code out}, {@code bias} 0/1), {@code flatten},
- * {@code identity}, {@code sigmoid}, {@code tanh}, {@code relu}, {@code threshold} (no args) or
- * {@code sequential} (its {@code layers} in order).
+ * {@code type} and its integer {@code args}:
+ * <ul>
+ *   <li>{@code dense}: {@code in}, {@code out}, {@code bias} (0/1) — {@code nn.Linear};</li>
+ *   <li>{@code conv2d}: {@code in}, {@code out}, {@code kernel_h}, {@code kernel_w}, {@code stride_h},
+ *       {@code stride_w}, {@code pad_h}, {@code pad_w}, {@code dilation_h}, {@code dilation_w}, {@code bias} (0/1)
+ *       — {@code nn.Conv2d} with {@code groups=1};</li>
+ *   <li>{@code maxpool2d}: {@code kernel_h}, {@code kernel_w}, {@code stride_h}, {@code stride_w}, {@code pad_h},
+ *       {@code pad_w} — {@code nn.MaxPool2d} (floor mode, dilation 1);</li>
+ *   <li>{@code avgpool2d}: the same and {@code count_include_pad} (0/1) — {@code nn.AvgPool2d};</li>
+ *   <li>{@code batchnorm1d}, {@code batchnorm2d}: {@code features} — {@code nn.BatchNorm1d/2d} with PyTorch's
+ *       defaults (eps 1e-5, momentum 0.1, affine, running statistics tracked);</li>
+ *   <li>{@code dropout}: {@code p_ppm}, the probability in millionths — {@code nn.Dropout(p_ppm / 1e6)};</li>
+ *   <li>{@code flatten}, {@code identity}, {@code sigmoid}, {@code tanh}, {@code relu}, {@code threshold}: no
+ *       args;</li>
+ *   <li>{@code sequential}: no args, its {@code layers} in order — {@code nn.Sequential}.</li>
+ * </ul>
  *
  * @param type   the layer type
  * @param args   integer arguments, in a stable order

@@ -7,8 +7,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Rebuilds layers from their {@link LayerSpec}s, and says which parameters (names and shapes) a spec implies
- * without allocating anything, so a model file can be checked completely before any tensor is made.
+ * Rebuilds layers from their {@link LayerSpec}s, says which parameters, buffers and counters (names and shapes) a
+ * spec implies without allocating anything, so a model file can be checked completely before any tensor is made,
+ * and describes a spec in words.
  */
 public final class Layers {
     private static final Set<String> ACTIVATIONS = Set.of("identity", "sigmoid", "tanh", "relu", "threshold");
@@ -50,16 +51,154 @@ public final class Layers {
                 }
             }
             case "flatten" -> expectArgs(spec, where);
+            case "conv2d" -> {
+                expectArgs(spec, where, "in", "out", "kernel_h", "kernel_w", "stride_h", "stride_w", "pad_h", "pad_w",
+                        "dilation_h", "dilation_w", "bias");
+                at(where, () -> Conv2d.check(spec.arg("in"), spec.arg("out"), pair(spec, "kernel"), pair(spec, "stride"),
+                        pair(spec, "pad"), pair(spec, "dilation")));
+                if (spec.arg("bias") != 0 && spec.arg("bias") != 1) {
+                    throw new IllegalArgumentException(where + ": conv2d needs bias 0 or 1, got " + spec.args());
+                }
+            }
+            case "maxpool2d", "avgpool2d" -> {
+                boolean max = t.equals("maxpool2d");
+                if (max) {
+                    expectArgs(spec, where, "kernel_h", "kernel_w", "stride_h", "stride_w", "pad_h", "pad_w");
+                } else {
+                    expectArgs(spec, where, "kernel_h", "kernel_w", "stride_h", "stride_w", "pad_h", "pad_w",
+                            "count_include_pad");
+                }
+                int include = max ? 1 : spec.arg("count_include_pad");
+                if (include != 0 && include != 1) {
+                    throw new IllegalArgumentException(where + ": count_include_pad must be 0 or 1, got " + include);
+                }
+                at(where, () -> Pool2d.check(pair(spec, "kernel"), pair(spec, "stride"), pair(spec, "pad")));
+            }
+            case "batchnorm1d", "batchnorm2d" -> {
+                expectArgs(spec, where, "features");
+                if (spec.arg("features") <= 0) {
+                    throw new IllegalArgumentException(where + ": " + t + " needs features > 0, got " + spec.args());
+                }
+            }
+            case "dropout" -> {
+                expectArgs(spec, where, "p_ppm");
+                int ppm = spec.arg("p_ppm");
+                if (ppm < 0 || ppm >= 1_000_000) {
+                    throw new IllegalArgumentException(where + ": dropout needs p_ppm in [0, 1000000), got " + ppm);
+                }
+            }
             default -> {
                 if (!ACTIVATIONS.contains(t)) {
                     throw new IllegalArgumentException(where + ": unknown layer type '" + t + "' (known: sequential, "
-                            + "dense, flatten, " + String.join(", ", new java.util.TreeSet<>(ACTIVATIONS)) + ")");
+                            + "dense, conv2d, maxpool2d, avgpool2d, batchnorm1d, batchnorm2d, dropout, flatten, "
+                            + String.join(", ", new java.util.TreeSet<>(ACTIVATIONS)) + ")");
                 }
                 expectArgs(spec, where);
             }
         }
         if (!spec.layers().isEmpty()) {
             throw new IllegalArgumentException(where + ": a '" + t + "' layer has no child layers");
+        }
+    }
+
+    /**
+     * A (valid) spec in words, as {@code backprop train} prints it: a network of dense layers and one activation as
+     * its sizes and activation ({@code 784-256-128-10 relu}, {@code linear} without one); any other network as
+     * {@code cnn} (when it convolves) and its layers in order ({@code cnn conv(1->32,3,p1) relu maxpool(2) ...
+     * dense(128->10)}).
+     *
+     * @throws IllegalArgumentException when the spec is invalid
+     */
+    public static String describe(LayerSpec spec) {
+        validate(spec);
+        List<LayerSpec> leaves = new ArrayList<>();
+        forEachLeaf(spec, "", (prefix, l) -> leaves.add(l));
+        Set<String> dense = Set.of("dense", "flatten", "identity", "sigmoid", "tanh", "relu", "threshold");
+        if (leaves.stream().allMatch(l -> dense.contains(l.type()))
+                && leaves.stream().anyMatch(l -> l.type().equals("dense"))) {
+            StringBuilder sb = new StringBuilder();
+            for (LayerSpec l : leaves) {
+                if (l.type().equals("dense")) {
+                    sb.append(sb.length() == 0 ? l.arg("in") : "").append('-').append(l.arg("out"));
+                }
+            }
+            String act = leaves.stream().map(LayerSpec::type).filter(t -> !t.equals("dense") && !t.equals("flatten"))
+                    .findFirst().orElse("linear");
+            return sb.append(' ').append(act).toString();
+        }
+        StringBuilder sb = new StringBuilder(leaves.stream().anyMatch(l -> l.type().equals("conv2d")) ? "cnn" : "");
+        for (LayerSpec l : leaves) {
+            sb.append(sb.length() == 0 ? "" : " ").append(word(l));
+        }
+        return sb.toString();
+    }
+
+    /** One layer in words: {@code conv(1->32,3,p1)}, {@code maxpool(2)}, {@code dense(3136->128)}, {@code relu}. */
+    private static String word(LayerSpec l) {
+        List<String> parts = new ArrayList<>();
+        switch (l.type()) {
+            case "dense" -> parts.add(l.arg("in") + "->" + l.arg("out"));
+            case "conv2d" -> {
+                parts.add(l.arg("in") + "->" + l.arg("out"));
+                parts.add(geometry(l, "kernel"));
+                unless(parts, l, "stride", 1, "s");
+                unless(parts, l, "pad", 0, "p");
+                unless(parts, l, "dilation", 1, "d");
+            }
+            case "maxpool2d", "avgpool2d" -> {
+                parts.add(geometry(l, "kernel"));
+                if (l.arg("stride_h") != l.arg("kernel_h") || l.arg("stride_w") != l.arg("kernel_w")) {
+                    parts.add("s" + geometry(l, "stride"));
+                }
+                unless(parts, l, "pad", 0, "p");
+                if (l.type().equals("avgpool2d") && l.arg("count_include_pad") == 0) {
+                    parts.add("exclude_pad");
+                }
+            }
+            case "batchnorm1d", "batchnorm2d" -> parts.add(Integer.toString(l.arg("features")));
+            case "dropout" -> parts.add(java.math.BigDecimal.valueOf(l.arg("p_ppm"), 6).stripTrailingZeros()
+                    .toPlainString());
+            default -> {
+                return l.type();
+            }
+        }
+        if (l.args().containsKey("bias") && l.arg("bias") == 0) {
+            parts.add("nobias");
+        }
+        String name = l.type().equals("conv2d") ? "conv" : l.type().endsWith("pool2d") ? l.type().substring(0, 7)
+                : l.type();
+        return name + "(" + String.join(",", parts) + ")";
+    }
+
+    /** Adds {@code prefix} and the geometry argument {@code name} unless both its values are {@code usual}. */
+    private static void unless(List<String> parts, LayerSpec l, String name, int usual, String prefix) {
+        if (l.arg(name + "_h") != usual || l.arg(name + "_w") != usual) {
+            parts.add(prefix + geometry(l, name));
+        }
+    }
+
+    /** {@code 3} for a square geometry argument, {@code 3x5} otherwise. */
+    private static String geometry(LayerSpec l, String name) {
+        int h = l.arg(name + "_h"), w = l.arg(name + "_w");
+        return h == w ? Integer.toString(h) : h + "x" + w;
+    }
+
+    /** {@code factory} asked with full names ({@code prefix + name}). */
+    private static ParameterFactory prefixed(ParameterFactory factory, String prefix) {
+        return (name, shape, role, fanIn, fanOut) -> factory.create(prefix + name, shape, role, fanIn, fanOut);
+    }
+
+    /** {@code {name_h, name_w}} of a spec. */
+    private static int[] pair(LayerSpec spec, String name) {
+        return new int[] {spec.arg(name + "_h"), spec.arg(name + "_w")};
+    }
+
+    /** Runs a layer's argument check, prefixing its message with {@code where}. */
+    private static void at(String where, Runnable check) {
+        try {
+            check.run();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
         }
     }
 
@@ -78,20 +217,68 @@ public final class Layers {
     public static Map<String, int[]> parameterShapes(LayerSpec spec) {
         validate(spec);
         Map<String, int[]> out = new LinkedHashMap<>();
-        collect(spec, "", out);
+        forEachLeaf(spec, "", (prefix, l) -> {
+            switch (l.type()) {
+                case "dense" -> out.put(prefix + "weight", new int[] {l.arg("out"), l.arg("in")});
+                case "conv2d" -> out.put(prefix + "weight", new int[] {l.arg("out"), l.arg("in"), l.arg("kernel_h"),
+                        l.arg("kernel_w")});
+                case "batchnorm1d", "batchnorm2d" -> {
+                    out.put(prefix + "weight", new int[] {l.arg("features")});
+                    out.put(prefix + "bias", new int[] {l.arg("features")});
+                }
+                default -> {
+                }
+            }
+            if ((l.type().equals("dense") || l.type().equals("conv2d")) && l.arg("bias") == 1) {
+                out.put(prefix + "bias", new int[] {l.arg("out")});
+            }
+        });
         return out;
     }
 
-    private static void collect(LayerSpec spec, String prefix, Map<String, int[]> out) {
+    /**
+     * The buffers ({@link Layer#buffers()}: a batch norm's {@code running_mean} and {@code running_var}) a (valid)
+     * spec implies, in {@code state_dict} order: full name to dimensions.
+     *
+     * @throws IllegalArgumentException when the spec is invalid
+     */
+    public static Map<String, int[]> bufferShapes(LayerSpec spec) {
+        validate(spec);
+        Map<String, int[]> out = new LinkedHashMap<>();
+        forEachLeaf(spec, "", (prefix, l) -> {
+            if (l.type().startsWith("batchnorm")) {
+                out.put(prefix + "running_mean", new int[] {l.arg("features")});
+                out.put(prefix + "running_var", new int[] {l.arg("features")});
+            }
+        });
+        return out;
+    }
+
+    /**
+     * The full names of the counters ({@link Layer#counters()}: {@code num_batches_tracked}) a (valid) spec implies.
+     *
+     * @throws IllegalArgumentException when the spec is invalid
+     */
+    public static List<String> counterNames(LayerSpec spec) {
+        validate(spec);
+        List<String> out = new ArrayList<>();
+        forEachLeaf(spec, "", (prefix, l) -> {
+            if (l.type().startsWith("batchnorm")) {
+                out.add(prefix + "num_batches_tracked");
+            }
+        });
+        return out;
+    }
+
+    /** Calls {@code action} with every non-sequential layer of a valid spec and its name prefix ({@code 3.}). */
+    private static void forEachLeaf(LayerSpec spec, String prefix, java.util.function.BiConsumer<String, LayerSpec>
+            action) {
         if (spec.type().equals("sequential")) {
             for (int i = 0; i < spec.layers().size(); i++) {
-                collect(spec.layers().get(i), prefix + i + ".", out);
+                forEachLeaf(spec.layers().get(i), prefix + i + ".", action);
             }
-        } else if (spec.type().equals("dense")) {
-            out.put(prefix + "weight", new int[] {spec.arg("out"), spec.arg("in")});
-            if (spec.arg("bias") == 1) {
-                out.put(prefix + "bias", new int[] {spec.arg("out")});
-            }
+        } else {
+            action.accept(prefix, spec);
         }
     }
 
@@ -103,16 +290,20 @@ public final class Layers {
      */
     public static Layer create(LayerSpec spec, ParameterFactory factory) {
         validate(spec);
-        return build(spec, factory, "");
+        return build(spec, factory, "", 0);
     }
 
-    private static Layer build(LayerSpec spec, ParameterFactory factory, String prefix) {
+    /**
+     * @param position the layer's index in its parent (0 at the top), which keys a dropout layer's stream as
+     *                 {@link Sequential.Builder#dropout} does with seed 0
+     */
+    private static Layer build(LayerSpec spec, ParameterFactory factory, String prefix, int position) {
         return switch (spec.type()) {
             case "sequential" -> {
                 List<Layer> built = new ArrayList<>();
                 try {
                     for (int i = 0; i < spec.layers().size(); i++) {
-                        built.add(build(spec.layers().get(i), factory, prefix + i + "."));
+                        built.add(build(spec.layers().get(i), factory, prefix + i + ".", i));
                     }
                 } catch (RuntimeException e) {
                     built.forEach(Layer::close);
@@ -120,8 +311,15 @@ public final class Layers {
                 }
                 yield new Sequential(built);
             }
-            case "dense" -> new Dense(spec.arg("in"), spec.arg("out"), spec.arg("bias") == 1,
-                    (name, shape, role, fanIn, fanOut) -> factory.create(prefix + name, shape, role, fanIn, fanOut));
+            case "dense" -> new Dense(spec.arg("in"), spec.arg("out"), spec.arg("bias") == 1, prefixed(factory, prefix));
+            case "conv2d" -> new Conv2d(spec.arg("in"), spec.arg("out"), pair(spec, "kernel"), pair(spec, "stride"),
+                    pair(spec, "pad"), pair(spec, "dilation"), spec.arg("bias") == 1, prefixed(factory, prefix));
+            case "maxpool2d" -> Pool2d.max(pair(spec, "kernel"), pair(spec, "stride"), pair(spec, "pad"));
+            case "avgpool2d" -> Pool2d.avg(pair(spec, "kernel"), pair(spec, "stride"), pair(spec, "pad"),
+                    spec.arg("count_include_pad") == 1);
+            case "batchnorm1d", "batchnorm2d" -> new BatchNorm(spec.arg("features"), spec.type().equals("batchnorm2d"),
+                    prefixed(factory, prefix));
+            case "dropout" -> new Dropout(spec.arg("p_ppm") / 1e6, Dropout.streamSeed(0, position));
             case "flatten" -> new Flatten();
             default -> new Activation(Activation.Kind.valueOf(spec.type().toUpperCase(java.util.Locale.ROOT)));
         };

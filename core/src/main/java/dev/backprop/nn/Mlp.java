@@ -2,10 +2,13 @@ package dev.backprop.nn;
 
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
+import dev.backprop.random.TorchGenerator;
 
-import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -20,7 +23,7 @@ import java.util.stream.Collectors;
  * @param init       the initializer of fresh weights
  * @param seed       the seed the weights are drawn from
  */
-public record Mlp(int[] sizes, Activation.Kind activation, Init init, long seed) implements Serializable {
+public record Mlp(int[] sizes, Activation.Kind activation, Init init, long seed) implements Architecture {
     /** The activations offered between the layers, by name. */
     public static final String HIDDEN_ACTIVATIONS = "relu, sigmoid or tanh";
 
@@ -49,19 +52,38 @@ public record Mlp(int[] sizes, Activation.Kind activation, Init init, long seed)
         return sizes.clone();
     }
 
-    /** The network on {@code backend} with FLOAT32 parameters drawn from the seed. */
-    public Sequential build(Backend backend) {
-        Sequential.Builder b = Sequential.builder(backend, DType.FLOAT32).seed(seed).init(init);
+    /** {@code Linear, act, Linear, act, ..., Linear}, without weights. */
+    @Override
+    public LayerSpec spec() {
+        List<LayerSpec> layers = new ArrayList<>();
         for (int i = 0; i + 1 < sizes.length; i++) {
-            b.dense(sizes[i], sizes[i + 1]);
+            layers.add(Dense.spec(sizes[i], sizes[i + 1], true));
             if (i + 2 < sizes.length) {
-                b.add(new Activation(activation));
+                layers.add(LayerSpec.of(activation.typeName(), Map.of()));
             }
         }
-        return b.build();
+        return new LayerSpec("sequential", Map.of(), layers);
+    }
+
+    /** The network on {@code backend} with FLOAT32 parameters drawn from the seed, layer after layer. */
+    @Override
+    public Sequential build(Backend backend) {
+        return (Sequential) Layers.create(spec(), init.factory(backend, DType.FLOAT32, new TorchGenerator(seed)));
+    }
+
+    /** {@code [sizes[0]]}: flat feature vectors. */
+    @Override
+    public int[] inputShape() {
+        return new int[] {sizes[0]};
+    }
+
+    @Override
+    public int outputs() {
+        return sizes[sizes.length - 1];
     }
 
     /** {@code 784-256-128-10 relu}. */
+    @Override
     public String describe() {
         return Arrays.stream(sizes).mapToObj(Integer::toString).collect(Collectors.joining("-")) + " "
                 + activation.typeName();

@@ -5,6 +5,8 @@ import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
 import dev.backprop.random.TorchGenerator;
 
+import dev.backprop.tensor.Tensor;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -24,6 +26,7 @@ import java.util.Random;
  */
 public final class Sequential implements Layer {
     private final List<Layer> layers;
+    private boolean training = true;
 
     /** A sequence of layers (taking ownership of them). */
     public Sequential(List<? extends Layer> layers) {
@@ -63,6 +66,45 @@ public final class Sequential implements Layer {
             }
         }
         return Collections.unmodifiableMap(m);
+    }
+
+    @Override
+    public Map<String, Tensor> buffers() {
+        return prefixed(Layer::buffers);
+    }
+
+    @Override
+    public Map<String, long[]> counters() {
+        return prefixed(Layer::counters);
+    }
+
+    @Override
+    public Map<String, long[]> trainingState() {
+        return prefixed(Layer::trainingState);
+    }
+
+    /** Each child's entries under {@code index.name}, in layer order. */
+    private <T> Map<String, T> prefixed(java.util.function.Function<Layer, Map<String, T>> of) {
+        Map<String, T> m = new LinkedHashMap<>();
+        for (int i = 0; i < layers.size(); i++) {
+            for (Map.Entry<String, T> e : of.apply(layers.get(i)).entrySet()) {
+                m.put(i + "." + e.getKey(), e.getValue());
+            }
+        }
+        return Collections.unmodifiableMap(m);
+    }
+
+    /** Sets the mode of the sequence and of every layer in it. */
+    @Override
+    public void train(boolean training) {
+        this.training = training;
+        layers.forEach(l -> l.train(training));
+    }
+
+    /** The mode last set on the sequence (as PyTorch's {@code training} flag; a layer may have been set apart). */
+    @Override
+    public boolean isTraining() {
+        return training;
     }
 
     @Override
@@ -127,10 +169,7 @@ public final class Sequential implements Layer {
 
         /** Adds a dense layer {@code in → out}, with or without a bias. */
         public Builder dense(int in, int out, boolean bias) {
-            if (rng == null) {
-                rng = new TorchGenerator(seed);
-            }
-            layers.add(new Dense(in, out, bias, init.factory(backend, dtype, rng)));
+            layers.add(new Dense(in, out, bias, init.factory(backend, dtype, rng())));
             return this;
         }
 
@@ -162,6 +201,41 @@ public final class Sequential implements Layer {
         /** Adds an identity layer. */
         public Builder identity() {
             return add(Activation.identity());
+        }
+
+        /** Adds a square-kernel convolution {@code nn.Conv2d(in, out, kernel, stride, padding)} with a bias. */
+        public Builder conv2d(int in, int out, int kernel, int stride, int padding) {
+            return add(new Conv2d(in, out, kernel, stride, padding, true, init.factory(backend, dtype, rng())));
+        }
+
+        /** Adds {@code nn.MaxPool2d(k)}. */
+        public Builder maxPool2d(int k) {
+            return add(Pool2d.max(k));
+        }
+
+        /** Adds {@code nn.AvgPool2d(k)}. */
+        public Builder avgPool2d(int k) {
+            return add(Pool2d.avg(k));
+        }
+
+        /** Adds {@code nn.BatchNorm1d(features)} (spatial = false) or {@code nn.BatchNorm2d(features)}. */
+        public Builder batchNorm(int features, boolean spatial) {
+            return add(new BatchNorm(features, spatial, init.factory(backend, dtype, rng())));
+        }
+
+        /**
+         * Adds {@code nn.Dropout(p)}, whose mask stream is seeded from the builder's seed and the layer's position
+         * (so two dropout layers draw different masks, and the same model draws the same ones).
+         */
+        public Builder dropout(double p) {
+            return add(new Dropout(p, Dropout.streamSeed(seed, layers.size())));
+        }
+
+        private Random rng() {
+            if (rng == null) {
+                rng = new TorchGenerator(seed);
+            }
+            return rng;
         }
 
         /** Adds any layer (taking ownership). */

@@ -10,15 +10,18 @@ import dev.backprop.loss.Loss;
 import dev.backprop.loss.Reduction;
 import dev.backprop.model.Task;
 import dev.backprop.nn.Layer;
+import dev.backprop.nn.ModeSwitch;
 import dev.backprop.tensor.Scope;
 
 import java.util.OptionalLong;
 
 /**
- * Scores a network on a data set, in batches, without recording a graph: the mean loss over the whole set (as
- * PyTorch computes it on the whole set at once) and, for a loss that classifies, the accuracy. The result depends
- * only on the model, the data and the batch size, so the same model evaluated twice gives the same figures; the
- * trainer's validation, {@code backprop eval} and the Spark driver all score through here.
+ * Scores a network on a data set, in batches, in evaluation mode ({@link Layer#train(boolean)}: running
+ * statistics, no dropout; each layer's mode is restored afterwards) and without recording a graph: the mean loss
+ * over the whole set (as PyTorch computes it on the whole set at once) and, for a loss that classifies, the
+ * accuracy. The result depends only on the model, the data and the batch size, so the same model evaluated twice
+ * gives the same figures; the trainer's validation, {@code backprop eval} and the Spark driver all score through
+ * here.
  */
 public final class Evaluator {
     private Evaluator() {
@@ -58,7 +61,8 @@ public final class Evaluator {
         long correct = 0;
         boolean classifies = false;
         try (BatchLoader loader = new BatchLoader(data, backend, dtype, Math.min(batchSize, data.size()),
-                BatchLoader.Placement.HOST); NoGrad off = NoGrad.open()) {
+                BatchLoader.Placement.HOST); NoGrad off = NoGrad.open();
+             ModeSwitch eval = ModeSwitch.to(model, false)) {
             for (int from = 0; from < data.size(); from += batchSize) {
                 int to = Math.min(data.size(), from + batchSize);
                 try (Scope scope = Scope.open()) {

@@ -10,6 +10,7 @@ import dev.backprop.io.Checkpoint;
 import dev.backprop.io.ModelFileException;
 import dev.backprop.loss.Loss;
 import dev.backprop.nn.Layer;
+import dev.backprop.nn.ModeSwitch;
 import dev.backprop.optim.LearningRateSchedule;
 import dev.backprop.optim.Optimizer;
 
@@ -24,6 +25,8 @@ import java.util.Map;
  * {@code backprop train} and every Spark rank run. Per epoch, a seeded shuffle of the examples, then per batch one
  * {@link TrainingStep} (zero the gradients, forward and backward on one tape, the {@link StepHook}s, optional
  * gradient clipping, the optimizer step); after the epoch, an optional validation pass and the schedule's step.
+ * The model trains in training mode ({@link Layer#train(boolean)}: batch statistics, dropout on) and is validated
+ * in evaluation mode; each layer is back in the mode it had when {@code fit} returns.
  * Runs on whatever backend holds the model's parameters, in their dtype. Step results are read every step on a
  * backend that computes on the host and every 32 steps on a GPU ({@link Builder#syncEvery}), so the host does not
  * wait for the device inside a window; on a GPU a FLOAT32 model's training set is uploaded once and its batches
@@ -129,7 +132,8 @@ public final class Trainer {
         Divergence.checkStart(optimizer, label);
         int steps = stepsPerEpoch(train);
         StepWindow window = new StepWindow(loss, backend, dtype, syncEvery, batchSize, trackAccuracy);
-        try (TrainingStep step = new TrainingStep(model, loss, optimizer, hooks, window)) {
+        try (ModeSwitch training = ModeSwitch.to(model, true);
+             TrainingStep step = new TrainingStep(model, loss, optimizer, hooks, window)) {
             for (int e = 0; e < epochs && !stopRequested; e++) {
                 all.add(fitEpoch(train, steps, step, validation, listener));
             }

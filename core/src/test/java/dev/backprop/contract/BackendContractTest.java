@@ -254,6 +254,72 @@ public abstract class BackendContractTest {
         return UpdateCases.adamUpdate(oracle);
     }
 
+    @TestFactory
+    @Covers("im2col")
+    Stream<DynamicTest> im2col() {
+        return ImageCases.im2col(oracle);
+    }
+
+    @TestFactory
+    @Covers("col2im")
+    Stream<DynamicTest> col2im() {
+        return ImageCases.col2im(oracle);
+    }
+
+    @TestFactory
+    @Covers("copyStrided")
+    Stream<DynamicTest> copyStrided() {
+        return ImageCases.copyStrided(oracle);
+    }
+
+    @TestFactory
+    @Covers("conv2d")
+    Stream<DynamicTest> conv2d() {
+        return ImageCases.conv2d(oracle);
+    }
+
+    @TestFactory
+    @Covers("conv2dBackward")
+    Stream<DynamicTest> conv2dBackward() {
+        return ImageCases.conv2dBackward(oracle);
+    }
+
+    @TestFactory
+    @Covers({"maxPool2d", "maxPool2dBackward"})
+    Stream<DynamicTest> maxPool2d() {
+        return ImageCases.maxPool2d(oracle);
+    }
+
+    @TestFactory
+    @Covers({"avgPool2d", "avgPool2dBackward"})
+    Stream<DynamicTest> avgPool2d() {
+        return ImageCases.avgPool2d(oracle);
+    }
+
+    @TestFactory
+    @Covers("batchNormStats")
+    Stream<DynamicTest> batchNormStats() {
+        return NormalizationCases.stats(oracle);
+    }
+
+    @TestFactory
+    @Covers("batchNormForward")
+    Stream<DynamicTest> batchNormForward() {
+        return NormalizationCases.forward(oracle);
+    }
+
+    @TestFactory
+    @Covers("batchNormBackward")
+    Stream<DynamicTest> batchNormBackward() {
+        return NormalizationCases.backward(oracle);
+    }
+
+    @TestFactory
+    @Covers("dropout")
+    Stream<DynamicTest> dropout() {
+        return NormalizationCases.dropout(oracle);
+    }
+
     // ---- bad input, threads ----------------------------------------------------------------------------
 
     @TestFactory
@@ -274,6 +340,11 @@ public abstract class BackendContractTest {
     @TestFactory
     Stream<DynamicTest> rejectsBadUpdates() {
         return OpErrorCases.updates(oracle);
+    }
+
+    @TestFactory
+    Stream<DynamicTest> rejectsBadImageOps() {
+        return ImageErrorCases.cases(oracle);
     }
 
     @TestFactory

@@ -49,6 +49,17 @@ public final class SeedCorpus {
             SavedModel.save(dir.resolve("valid-saved-model"), m, Task.CLASSIFICATION, List.of("a", "b", "c"),
                     Map.of());
         }
+        try (Sequential bn = SafeTensorsFuzzTest.model(true)) {
+            bn.counters().get("1.num_batches_tracked")[0] = 3;
+            ModelFile.save(dir.resolve("valid-batchnorm"), bn);
+        }
+        Files.write(dir.resolve("near-counter-i32"), FileBytes.file("{" + FileBytes.W + "," + FileBytes.B
+                + ",\"1.weight\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[36,48]}"
+                + ",\"1.bias\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[48,60]}"
+                + ",\"1.running_mean\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[60,72]}"
+                + ",\"1.running_var\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[72,84]}"
+                + ",\"1.num_batches_tracked\":{\"dtype\":\"I32\",\"shape\":[],\"data_offsets\":[84,88]}}",
+                FileBytes.floats(1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0)));
         Files.write(dir.resolve("valid-pytorch-no-metadata"), FileBytes.file("{" + FileBytes.W + "," + FileBytes.B
                 + "}", FileBytes.floats(1, 2, 3, 4, 5, 6, 7, 8, 9)));
         Files.write(dir.resolve("near-offset-exponent"), FileBytes.file(FileBytes.header(
@@ -61,6 +72,13 @@ public final class SeedCorpus {
         try (Sequential m = dense(DType.FLOAT32);
              Optimizer adam = Adam.adam(m.parameters(), 0.01)) {
             Checkpoint.save(dir.resolve("valid-adam-steplr"), m, adam, new StepLR(adam, 2, 0.5),
+                    Map.of("epochs", 1L, "seed", 0L));
+        }
+        try (Sequential m = CheckpointFuzzTest.model(true);
+             Optimizer adam = Adam.adam(m.parameters(), 0.01)) {
+            m.counters().get("1.num_batches_tracked")[0] = 4;
+            m.trainingState().get("2.dropout_offset")[0] = 96;
+            Checkpoint.save(dir.resolve("valid-batchnorm-dropout"), m, adam, new StepLR(adam, 2, 0.5),
                     Map.of("epochs", 1L, "seed", 0L));
         }
     }

@@ -74,14 +74,28 @@ class SeedCorpusTest {
         return tests.stream();
     }
 
+    /** Loads into the first of the fuzz target's models that the file fits (the last one's refusal otherwise). */
     private static void loadInto(Path p) throws IOException {
-        try (Sequential m = Sequential.builder(FuzzSupport.BACKEND, DType.FLOAT32).seed(1).dense(2, 3).build()) {
+        try (Sequential m = SafeTensorsFuzzTest.model(false)) {
             ModelFile.loadInto(p, m);
+        } catch (ModelFileException plain) {
+            try (Sequential m = SafeTensorsFuzzTest.model(true)) {
+                ModelFile.loadInto(p, m);
+            }
         }
     }
 
+    /** Restores into the first of the fuzz target's models that the file fits (the last one's refusal otherwise). */
     private static void restore(Path p) throws IOException {
-        try (Sequential m = Sequential.builder(FuzzSupport.BACKEND, DType.FLOAT32).seed(1).dense(2, 3).build();
+        try {
+            restore(p, false);
+        } catch (ModelFileException plain) {
+            restore(p, true);
+        }
+    }
+
+    private static void restore(Path p, boolean stateful) throws IOException {
+        try (Sequential m = CheckpointFuzzTest.model(stateful);
              Optimizer adam = Adam.adam(m.parameters(), 0.01)) {
             Checkpoint.restore(p, m, adam, new StepLR(adam, 2, 0.5));
         }

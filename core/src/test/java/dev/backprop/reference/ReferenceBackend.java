@@ -14,6 +14,7 @@ import dev.backprop.backend.MemoryStats;
 import dev.backprop.backend.ReduceAxis;
 import dev.backprop.backend.ReduceOp;
 import dev.backprop.backend.UnaryOp;
+import dev.backprop.backend.Window2d;
 
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -357,6 +358,144 @@ public final class ReferenceBackend implements Backend {
         write(pb, paramOffset, theta);
         write(own(m), mOffset, mv);
         write(own(v), vOffset, vv);
+    }
+
+    // ---- images, normalization, dropout ----------------------------------------------------------------
+
+    @Override
+    public synchronized void im2col(Window2d w, Buffer x, long xOffset, Buffer cols, long colsOffset) {
+        ReferenceBuffer xb = floating(x);
+        double[] in = read(xb, xOffset, w.inputSize());
+        write(sameDType(cols, xb), colsOffset, ReferenceImageKernels.im2col(w, in));
+    }
+
+    @Override
+    public synchronized void col2im(Window2d w, Buffer cols, long colsOffset, Buffer dx, long dxOffset) {
+        ReferenceBuffer cb = floating(cols);
+        double[] in = read(cb, colsOffset, (long) w.patchSize() * w.columns());
+        write(sameDType(dx, cb), dxOffset, ReferenceImageKernels.col2im(w, in));
+    }
+
+    @Override
+    public synchronized void copyStrided(int[] sizes, Buffer src, long srcOffset, long[] srcStrides, Buffer dst,
+                                         long dstOffset) {
+        ReferenceBuffer s = own(src);
+        long last = 0;
+        for (int k = 0; k < sizes.length; k++) {
+            last += (long) (sizes[k] - 1) * srcStrides[k];
+        }
+        double[] in = read(s, srcOffset, last + 1);
+        write(sameDType(dst, s), dstOffset, ReferenceImageKernels.copyStrided(sizes, in, srcStrides));
+    }
+
+    /** The direct convolution, overriding the SPI's im2col default so the contract compares two methods. */
+    @Override
+    public synchronized void conv2d(Window2d w, int outChannels, Buffer x, long xOffset, Buffer weight,
+                                    long weightOffset, Buffer bias, long biasOffset, Buffer y, long yOffset) {
+        ReferenceBuffer xb = floating(x);
+        double[] in = read(xb, xOffset, w.inputSize());
+        double[] wt = read(sameDType(weight, xb), weightOffset, (long) outChannels * w.patchSize());
+        double[] b = bias == null ? null : read(sameDType(bias, xb), biasOffset, outChannels);
+        write(sameDType(y, xb), yOffset, ReferenceImageKernels.conv2d(w, outChannels, in, wt, b));
+    }
+
+    @Override
+    public synchronized void conv2dBackward(Window2d w, int outChannels, Buffer x, long xOffset, Buffer weight,
+                                            long weightOffset, Buffer dy, long dyOffset, Buffer dx, long dxOffset,
+                                            Buffer dweight, long dweightOffset, Buffer dbias, long dbiasOffset) {
+        ReferenceBuffer gb = floating(dy);
+        double[] g = read(gb, dyOffset, (long) w.n() * outChannels * w.outPlane());
+        double[] in = x == null ? null : read(sameDType(x, gb), xOffset, w.inputSize());
+        double[] wt = read(sameDType(weight, gb), weightOffset, (long) outChannels * w.patchSize());
+        double[][] r = ReferenceImageKernels.conv2dBackward(w, outChannels, in, wt, g);
+        if (dx != null) {
+            write(sameDType(dx, gb), dxOffset, r[0]);
+        }
+        if (dweight != null) {
+            write(sameDType(dweight, gb), dweightOffset, r[1]);
+        }
+        if (dbias != null) {
+            write(sameDType(dbias, gb), dbiasOffset, r[2]);
+        }
+    }
+
+    @Override
+    public synchronized void maxPool2d(Window2d w, Buffer x, long xOffset, Buffer y, long yOffset, Buffer argmax,
+                                       long argmaxOffset) {
+        ReferenceBuffer xb = floating(x);
+        double[][] r = ReferenceImageKernels.maxPool2d(w, read(xb, xOffset, w.inputSize()));
+        write(sameDType(y, xb), yOffset, r[0]);
+        write(range(argmax, argmaxOffset, r[1].length, DType.INT32), argmaxOffset, r[1]);
+    }
+
+    @Override
+    public synchronized void maxPool2dBackward(Window2d w, Buffer dy, long dyOffset, Buffer argmax, long argmaxOffset,
+                                               Buffer dx, long dxOffset) {
+        ReferenceBuffer gb = floating(dy);
+        long outs = (long) w.n() * w.channels() * w.outPlane();
+        double[] arg = read(range(argmax, argmaxOffset, outs, DType.INT32), argmaxOffset, outs);
+        write(sameDType(dx, gb), dxOffset, ReferenceImageKernels.maxPool2dBackward(w, read(gb, dyOffset, outs), arg));
+    }
+
+    @Override
+    public synchronized void avgPool2d(Window2d w, boolean countIncludePad, Buffer x, long xOffset, Buffer y,
+                                       long yOffset) {
+        ReferenceBuffer xb = floating(x);
+        write(sameDType(y, xb), yOffset,
+                ReferenceImageKernels.avgPool2d(w, countIncludePad, read(xb, xOffset, w.inputSize())));
+    }
+
+    @Override
+    public synchronized void avgPool2dBackward(Window2d w, boolean countIncludePad, Buffer dy, long dyOffset, Buffer dx,
+                                               long dxOffset) {
+        ReferenceBuffer gb = floating(dy);
+        double[] g = read(gb, dyOffset, (long) w.n() * w.channels() * w.outPlane());
+        write(sameDType(dx, gb), dxOffset, ReferenceImageKernels.avgPool2dBackward(w, countIncludePad, g));
+    }
+
+    @Override
+    public synchronized void batchNormStats(int n, int c, int s, Buffer x, long xOffset, Buffer mean, long meanOffset,
+                                            Buffer var, long varOffset) {
+        ReferenceBuffer xb = floating(x);
+        double[][] r = ReferenceImageKernels.batchNormStats(n, c, s, read(xb, xOffset, (long) n * c * s));
+        write(sameDType(mean, xb), meanOffset, r[0]);
+        write(sameDType(var, xb), varOffset, r[1]);
+    }
+
+    @Override
+    public synchronized void batchNormForward(int n, int c, int s, double eps, Buffer x, long xOffset, Buffer mean,
+                                              long meanOffset, Buffer var, long varOffset, Buffer gamma,
+                                              long gammaOffset, Buffer beta, long betaOffset, Buffer y, long yOffset) {
+        ReferenceBuffer xb = floating(x);
+        double[] out = ReferenceImageKernels.batchNormForward(n, c, s, eps, read(xb, xOffset, (long) n * c * s),
+                read(sameDType(mean, xb), meanOffset, c), read(sameDType(var, xb), varOffset, c),
+                read(sameDType(gamma, xb), gammaOffset, c), read(sameDType(beta, xb), betaOffset, c));
+        write(sameDType(y, xb), yOffset, out);
+    }
+
+    @Override
+    public synchronized void batchNormBackward(int n, int c, int s, double eps, boolean batchStats, Buffer x,
+                                               long xOffset, Buffer dy, long dyOffset, Buffer mean, long meanOffset,
+                                               Buffer var, long varOffset, Buffer gamma, long gammaOffset, Buffer dx,
+                                               long dxOffset, Buffer dgamma, long dgammaOffset, Buffer dbeta,
+                                               long dbetaOffset) {
+        ReferenceBuffer xb = floating(x);
+        long size = (long) n * c * s;
+        double[][] r = ReferenceImageKernels.batchNormBackward(n, c, s, eps, batchStats, read(xb, xOffset, size),
+                read(sameDType(dy, xb), dyOffset, size), read(sameDType(mean, xb), meanOffset, c),
+                read(sameDType(var, xb), varOffset, c), read(sameDType(gamma, xb), gammaOffset, c));
+        write(sameDType(dx, xb), dxOffset, r[0]);
+        write(sameDType(dgamma, xb), dgammaOffset, r[1]);
+        write(sameDType(dbeta, xb), dbetaOffset, r[2]);
+    }
+
+    @Override
+    public synchronized void dropout(long n, int threshold, double scale, long seed, long offset, Buffer x,
+                                     long xOffset, Buffer y, long yOffset) {
+        ReferenceBuffer xb = floating(x);
+        ReferenceBuffer yb = sameDType(y, xb);
+        write(yb, yOffset, ReferenceImageKernels.dropout(n, threshold, scale, seed, offset, read(xb, xOffset, n),
+                yb.dtype() == DType.FLOAT32));
     }
 
     // ---- the checks core promises, and element access --------------------------------------------------

@@ -1,6 +1,7 @@
 package dev.backprop.spark;
 
 import dev.backprop.backend.Backend;
+import dev.backprop.nn.Architecture;
 import dev.backprop.nn.Layer;
 import dev.backprop.nn.Mlp;
 
@@ -19,6 +20,14 @@ public interface ModelFactory extends Serializable {
 
     /** The multilayer perceptron {@code mlp} describes: the network {@code backprop train --layers} builds. */
     static ModelFactory mlp(Mlp mlp) {
-        return mlp::build;
+        return of(mlp);
+    }
+
+    /**
+     * The network {@code architecture} describes ({@code backprop train --arch}); give the spec its
+     * {@link Architecture#inputShape()} too ({@link TrainingSpec.Builder#inputShape}).
+     */
+    static ModelFactory of(Architecture architecture) {
+        return architecture::build;
     }
 }

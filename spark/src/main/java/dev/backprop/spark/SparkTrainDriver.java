@@ -2,6 +2,7 @@ package dev.backprop.spark;
 
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackendOptions;
+import dev.backprop.data.Dataset;
 import dev.backprop.data.FashionMnist;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
@@ -104,8 +105,10 @@ public final class SparkTrainDriver {
              Layer model = result.loadModel(backend)) {
             Evaluation test = null;
             if (fashion) {
-                test = Evaluator.evaluate(model, task, FashionMnist.split(data.fashionDir(), "t10k").flatten(),
-                        EVAL_BATCH);
+                Dataset images = FashionMnist.split(data.fashionDir(), "t10k");
+                Dataset shaped = spec.inputShape() == null ? images.flatten()
+                        : images.withFeatureShape(spec.inputShape());
+                test = Evaluator.evaluate(model, task, shaped, EVAL_BATCH);
                 stdout.printf(Locale.ROOT, "test:    loss %.4f, %s %.4f (%d Fashion-MNIST test examples, %s on the "
                         + "driver)%n", test.loss(), task.metricName(), task.metric(test), test.examples(),
                         backend.name());

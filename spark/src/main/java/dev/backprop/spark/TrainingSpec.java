@@ -34,6 +34,7 @@ public final class TrainingSpec implements Serializable {
     private final int port;
     private final String advertiseHost;
     private final StepListener listener;
+    private final int[] inputShape;
 
     private TrainingSpec(Builder b) {
         this.model = b.model;
@@ -54,6 +55,7 @@ public final class TrainingSpec implements Serializable {
         this.port = b.port;
         this.advertiseHost = b.advertiseHost;
         this.listener = b.listener;
+        this.inputShape = b.inputShape;
     }
 
     /**
@@ -83,6 +85,7 @@ public final class TrainingSpec implements Serializable {
         b.port = port;
         b.advertiseHost = advertiseHost;
         b.listener = listener;
+        b.inputShape = inputShape;
         return b;
     }
 
@@ -176,6 +179,11 @@ public final class TrainingSpec implements Serializable {
         return listener;
     }
 
+    /** The dimensions each example is given to the model as ({@code [1, 28, 28]}), or null for flat rows. */
+    public int[] inputShape() {
+        return inputShape == null ? null : inputShape.clone();
+    }
+
     /** One line for logs. */
     public String describe() {
         return String.format(Locale.ROOT, "task %s, batch %d per rank, %d epochs, seed %d, sync %s, backend %s%s%s",
@@ -203,6 +211,7 @@ public final class TrainingSpec implements Serializable {
         private int port;
         private String advertiseHost;
         private StepListener listener;
+        private int[] inputShape;
 
         private Builder(ModelFactory model, OptimizerChoice optimizer) {
             this.model = Objects.requireNonNull(model, "model factory");
@@ -303,6 +312,21 @@ public final class TrainingSpec implements Serializable {
         /** The host name other ranks use to reach each rank; default: the executor address Spark reports. */
         public Builder advertiseHost(String host) {
             this.advertiseHost = host;
+            return this;
+        }
+
+        /**
+         * The dimensions each example is given to the model as, e.g. {@code [1, 28, 28]} for a convolutional
+         * network on flat 784-pixel rows; null (the default) gives flat rows.
+         *
+         * @throws IllegalArgumentException for an empty shape or a dimension below 1
+         */
+        public Builder inputShape(int... shape) {
+            if (shape != null && (shape.length == 0 || java.util.Arrays.stream(shape).anyMatch(d -> d < 1))) {
+                throw new IllegalArgumentException("input shape " + java.util.Arrays.toString(shape)
+                        + ": give at least one dimension, all >= 1");
+            }
+            this.inputShape = shape == null ? null : shape.clone();
             return this;
         }
 

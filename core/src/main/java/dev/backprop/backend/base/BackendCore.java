@@ -7,6 +7,7 @@ import dev.backprop.backend.DType;
 import dev.backprop.backend.DeviceInfo;
 import dev.backprop.backend.HostArray;
 import dev.backprop.backend.MemoryStats;
+import dev.backprop.backend.Window2d;
 
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
@@ -311,6 +312,45 @@ public abstract class BackendCore<M, B extends BaseBuffer<M>> implements Backend
         Reference.reachabilityFence(this);
         if (failure != null) {
             throw failure;
+        }
+    }
+
+    /** The module's own convolution when it has one, else the SPI's default on this backend's GEMM. */
+    @Override
+    public final void conv2d(Window2d w, int outChannels, Buffer x, long xOffset, Buffer weight, long weightOffset,
+                             Buffer bias, long biasOffset, Buffer y, long yOffset) {
+        if (ops.convolution() == null) {
+            Backend.super.conv2d(w, outChannels, x, xOffset, weight, weightOffset, bias, biasOffset, y, yOffset);
+        } else {
+            locked(w.columns() > 0, () -> ops.convolution().conv2d(w, outChannels, cast(x), xOffset, cast(weight),
+                    weightOffset, bias == null ? null : cast(bias), biasOffset, cast(y), yOffset));
+        }
+    }
+
+    /** The module's own convolution backward when it has one, else the SPI's default. */
+    @Override
+    public final void conv2dBackward(Window2d w, int outChannels, Buffer x, long xOffset, Buffer weight,
+                                     long weightOffset, Buffer dy, long dyOffset, Buffer dx, long dxOffset,
+                                     Buffer dweight, long dweightOffset, Buffer dbias, long dbiasOffset) {
+        if (ops.convolution() == null) {
+            Backend.super.conv2dBackward(w, outChannels, x, xOffset, weight, weightOffset, dy, dyOffset, dx, dxOffset,
+                    dweight, dweightOffset, dbias, dbiasOffset);
+        } else {
+            locked(true, () -> ops.convolution().conv2dBackward(w, outChannels, x == null ? null : cast(x), xOffset,
+                    cast(weight), weightOffset, cast(dy), dyOffset, dx == null ? null : cast(dx), dxOffset,
+                    dweight == null ? null : cast(dweight), dweightOffset, dbias == null ? null : cast(dbias),
+                    dbiasOffset));
+        }
+    }
+
+    /** Runs {@code op} with the lock held and the backend open, when it writes something. */
+    final void locked(boolean writes, Runnable op) {
+        if (enter(writes)) {
+            try {
+                op.run();
+            } finally {
+                exit();
+            }
         }
     }
 }

@@ -6,6 +6,7 @@ import dev.backprop.backend.Buffer;
 import dev.backprop.backend.ReduceAxis;
 import dev.backprop.backend.ReduceOp;
 import dev.backprop.backend.UnaryOp;
+import dev.backprop.backend.Window2d;
 
 /**
  * The skeleton every backend module extends: {@link BackendCore}'s buffers, lock and lifetime, plus the
@@ -39,174 +40,180 @@ public abstract class BaseBackend<M, B extends BaseBuffer<M>> extends BackendCor
     public final void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha, Buffer a, long aOffset,
                            int lda, Buffer b, long bOffset, int ldb, double beta, Buffer c, long cOffset, int ldc,
                            int batch, long strideA, long strideB, long strideC) {
-        if (enter(m > 0 && n > 0 && batch > 0)) {
-            try {
-                    ops.gemm().gemm(transA, transB, m, n, k, alpha, cast(a), aOffset, lda, cast(b), bOffset, ldb, beta,
-                            cast(c), cOffset, ldc, batch, strideA, strideB, strideC);
-            } finally {
-                exit();
-            }
-        }
+        run(m > 0 && n > 0 && batch > 0, () -> ops.gemm().gemm(transA, transB, m, n, k, alpha, cast(a), aOffset,
+                lda, cast(b), bOffset, ldb, beta, cast(c), cOffset, ldc, batch, strideA, strideB, strideC));
     }
 
     @Override
     public final void transpose(int rows, int cols, Buffer src, long srcOffset, Buffer dst, long dstOffset) {
-        if (enter(rows > 0 && cols > 0)) {
-            try {
-                    ops.elementwise().transpose(rows, cols, cast(src), srcOffset, cast(dst), dstOffset);
-            } finally {
-                exit();
-            }
-        }
+        run(rows > 0 && cols > 0, () -> ops.elementwise().transpose(rows, cols, cast(src), srcOffset, cast(dst),
+                dstOffset));
     }
 
     @Override
     public final void gatherRows(int rows, int cols, Buffer src, long srcOffset, int srcRows, Buffer indices,
                                  long indicesOffset, Buffer dst, long dstOffset) {
-        if (enter(rows > 0 && cols > 0)) {
-            try {
-                    ops.elementwise().gatherRows(rows, cols, cast(src), srcOffset, srcRows, cast(indices), indicesOffset,
-                            cast(dst), dstOffset);
-            } finally {
-                exit();
-            }
-        }
+        run(rows > 0 && cols > 0, () -> ops.elementwise().gatherRows(rows, cols, cast(src), srcOffset, srcRows,
+                cast(indices), indicesOffset, cast(dst), dstOffset));
     }
 
     @Override
     public final void unary(UnaryOp op, double p1, double p2, Buffer x, long xOffset, Buffer y, long yOffset,
                             long n) {
-        if (enter(n > 0)) {
-            try {
-                    ops.elementwise().unary(op, p1, p2, cast(x), xOffset, cast(y), yOffset, n);
-            } finally {
-                exit();
-            }
-        }
+        run(n > 0, () -> ops.elementwise().unary(op, p1, p2, cast(x), xOffset, cast(y), yOffset, n));
     }
 
     @Override
     public final void unaryBackward(UnaryOp op, double p1, double p2, Buffer x, long xOffset, Buffer g, long gOffset,
                                     Buffer dx, long dxOffset, long n) {
-        if (enter(n > 0)) {
-            try {
-                    ops.elementwise().unaryBackward(op, p1, p2, cast(x), xOffset, cast(g), gOffset, cast(dx), dxOffset, n);
-            } finally {
-                exit();
-            }
-        }
+        run(n > 0, () -> ops.elementwise().unaryBackward(op, p1, p2, cast(x), xOffset, cast(g), gOffset, cast(dx),
+                dxOffset, n));
     }
 
     @Override
     public final void binary(BinaryOp op, int rows, int cols, Buffer a, long aOffset, Broadcast aBroadcast, Buffer b,
                              long bOffset, Broadcast bBroadcast, Buffer out, long outOffset) {
-        if (enter(rows > 0 && cols > 0)) {
-            try {
-                    ops.elementwise().binary(op, rows, cols, cast(a), aOffset, aBroadcast, cast(b), bOffset, bBroadcast,
-                            cast(out), outOffset);
-            } finally {
-                exit();
-            }
-        }
+        run(rows > 0 && cols > 0, () -> ops.elementwise().binary(op, rows, cols, cast(a), aOffset, aBroadcast,
+                cast(b), bOffset, bBroadcast, cast(out), outOffset));
     }
 
     @Override
     public final void axpby(long n, double alpha, Buffer x, long xOffset, double beta, Buffer y, long yOffset) {
-        if (enter(n > 0)) {
-            try {
-                    ops.elementwise().axpby(n, alpha, cast(x), xOffset, beta, cast(y), yOffset);
-            } finally {
-                exit();
-            }
-        }
+        run(n > 0, () -> ops.elementwise().axpby(n, alpha, cast(x), xOffset, beta, cast(y), yOffset));
     }
 
     @Override
     public final void reduce(ReduceOp op, ReduceAxis axis, int rows, int cols, Buffer x, long xOffset, Buffer out,
                              long outOffset) {
-        if (enter(axis.resultLength(rows, cols) > 0)) {
-            try {
-                    ops.reductions().reduce(op, axis, rows, cols, cast(x), xOffset, cast(out), outOffset);
-            } finally {
-                exit();
-            }
-        }
+        run(axis.resultLength(rows, cols) > 0, () -> ops.reductions().reduce(op, axis, rows, cols, cast(x), xOffset,
+                cast(out), outOffset));
     }
 
     @Override
     public final void argmaxRows(int rows, int cols, Buffer x, long xOffset, Buffer out, long outOffset) {
-        if (enter(rows > 0)) {
-            try {
-                    ops.reductions().argmaxRows(rows, cols, cast(x), xOffset, cast(out), outOffset);
-            } finally {
-                exit();
-            }
-        }
+        run(rows > 0, () -> ops.reductions().argmaxRows(rows, cols, cast(x), xOffset, cast(out), outOffset));
     }
 
     @Override
     public final void softmaxRows(boolean log, int rows, int cols, Buffer x, long xOffset, Buffer y, long yOffset) {
-        if (enter(rows > 0 && cols > 0)) {
-            try {
-                    ops.softmax().softmaxRows(log, rows, cols, cast(x), xOffset, cast(y), yOffset);
-            } finally {
-                exit();
-            }
-        }
+        run(rows > 0 && cols > 0, () -> ops.softmax().softmaxRows(log, rows, cols, cast(x), xOffset, cast(y),
+                yOffset));
     }
 
     @Override
     public final void softmaxCrossEntropy(int rows, int cols, Buffer logits, long logitsOffset, Buffer labels,
                                           long labelsOffset, Buffer losses, long lossesOffset, Buffer probs,
                                           long probsOffset) {
-        if (enter(rows > 0)) {
-            try {
-                    ops.softmax().softmaxCrossEntropy(rows, cols, cast(logits), logitsOffset, cast(labels), labelsOffset,
-                            cast(losses), lossesOffset, cast(probs), probsOffset);
-            } finally {
-                exit();
-            }
-        }
+        run(rows > 0, () -> ops.softmax().softmaxCrossEntropy(rows, cols, cast(logits), logitsOffset, cast(labels),
+                labelsOffset, cast(losses), lossesOffset, cast(probs), probsOffset));
     }
 
     @Override
     public final void softmaxCrossEntropyBackward(int rows, int cols, Buffer probs, long probsOffset, Buffer labels,
                                                   long labelsOffset, Buffer g, long gOffset, Buffer dlogits,
                                                   long dlogitsOffset) {
-        if (enter(rows > 0 && cols > 0)) {
-            try {
-                    ops.softmax().softmaxCrossEntropyBackward(rows, cols, cast(probs), probsOffset, cast(labels),
-                            labelsOffset, cast(g), gOffset, cast(dlogits), dlogitsOffset);
-            } finally {
-                exit();
-            }
-        }
+        run(rows > 0 && cols > 0, () -> ops.softmax().softmaxCrossEntropyBackward(rows, cols, cast(probs),
+                probsOffset, cast(labels), labelsOffset, cast(g), gOffset, cast(dlogits), dlogitsOffset));
     }
 
     @Override
     public final void sgdUpdate(long n, Buffer param, long paramOffset, Buffer grad, long gradOffset, Buffer velocity,
-                                long velocityOffset, double lr, double momentum, double weightDecay, boolean nesterov) {
-        if (enter(n > 0)) {
-            try {
-                    ops.updates().sgdUpdate(n, cast(param), paramOffset, cast(grad), gradOffset,
-                            velocity == null ? null : cast(velocity), velocityOffset, lr, momentum, weightDecay, nesterov);
-            } finally {
-                exit();
-            }
-        }
+                                long velocityOffset, double lr, double momentum, double weightDecay,
+                boolean nesterov) {
+        run(n > 0, () -> ops.updates().sgdUpdate(n, cast(param), paramOffset, cast(grad), gradOffset,
+                velocity == null ? null : cast(velocity), velocityOffset, lr, momentum, weightDecay, nesterov));
     }
 
     @Override
     public final void adamUpdate(long n, Buffer param, long paramOffset, Buffer grad, long gradOffset, Buffer m,
                                  long mOffset, Buffer v, long vOffset, double lr, double beta1, double beta2,
                                  double eps, double weightDecay, boolean decoupled, long step) {
-        if (enter(n > 0)) {
-            try {
-                    ops.updates().adamUpdate(n, cast(param), paramOffset, cast(grad), gradOffset, cast(m), mOffset,
-                            cast(v), vOffset, lr, beta1, beta2, eps, weightDecay, decoupled, step);
-            } finally {
-                exit();
-            }
+        run(n > 0, () -> ops.updates().adamUpdate(n, cast(param), paramOffset, cast(grad), gradOffset, cast(m),
+                mOffset, cast(v), vOffset, lr, beta1, beta2, eps, weightDecay, decoupled, step));
+    }
+
+    // ---- images, normalization, dropout ----------------------------------------------------------------
+
+    @Override
+    public final void im2col(Window2d w, Buffer x, long xOffset, Buffer cols, long colsOffset) {
+        run(w.columns() > 0, () -> ops.images().im2col(w, cast(x), xOffset, cast(cols), colsOffset));
+    }
+
+    @Override
+    public final void col2im(Window2d w, Buffer cols, long colsOffset, Buffer dx, long dxOffset) {
+        run(w.inputSize() > 0, () -> ops.images().col2im(w, cast(cols), colsOffset, cast(dx), dxOffset));
+    }
+
+    @Override
+    public final void copyStrided(int[] sizes, Buffer src, long srcOffset, long[] srcStrides, Buffer dst,
+                                  long dstOffset) {
+        long n = 1;
+        for (int d : sizes) {
+            n *= d;
         }
+        run(n > 0, () -> ops.images().copyStrided(sizes, cast(src), srcOffset, srcStrides, cast(dst), dstOffset));
+    }
+
+    @Override
+    public final void maxPool2d(Window2d w, Buffer x, long xOffset, Buffer y, long yOffset, Buffer argmax,
+                                long argmaxOffset) {
+        run(w.n() > 0, () -> ops.images().maxPool2d(w, cast(x), xOffset, cast(y), yOffset, cast(argmax),
+                argmaxOffset));
+    }
+
+    @Override
+    public final void maxPool2dBackward(Window2d w, Buffer dy, long dyOffset, Buffer argmax, long argmaxOffset,
+                                        Buffer dx, long dxOffset) {
+        run(w.n() > 0, () -> ops.images().maxPool2dBackward(w, cast(dy), dyOffset, cast(argmax), argmaxOffset,
+                cast(dx), dxOffset));
+    }
+
+    @Override
+    public final void avgPool2d(Window2d w, boolean countIncludePad, Buffer x, long xOffset, Buffer y, long yOffset) {
+        run(w.n() > 0, () -> ops.images().avgPool2d(w, countIncludePad, cast(x), xOffset, cast(y), yOffset));
+    }
+
+    @Override
+    public final void avgPool2dBackward(Window2d w, boolean countIncludePad, Buffer dy, long dyOffset, Buffer dx,
+                                        long dxOffset) {
+        run(w.n() > 0, () -> ops.images().avgPool2dBackward(w, countIncludePad, cast(dy), dyOffset, cast(dx),
+                dxOffset));
+    }
+
+    @Override
+    public final void batchNormStats(int n, int c, int s, Buffer x, long xOffset, Buffer mean, long meanOffset,
+                                     Buffer var, long varOffset) {
+        run(c > 0, () -> ops.normalization().batchNormStats(n, c, s, cast(x), xOffset, cast(mean), meanOffset,
+                cast(var), varOffset));
+    }
+
+    @Override
+    public final void batchNormForward(int n, int c, int s, double eps, Buffer x, long xOffset, Buffer mean,
+                                       long meanOffset, Buffer var, long varOffset, Buffer gamma, long gammaOffset,
+                                       Buffer beta, long betaOffset, Buffer y, long yOffset) {
+        run((long) n * c * s > 0, () -> ops.normalization().batchNormForward(n, c, s, eps, cast(x), xOffset,
+                cast(mean), meanOffset, cast(var), varOffset, cast(gamma), gammaOffset, cast(beta), betaOffset,
+                cast(y), yOffset));
+    }
+
+    @Override
+    public final void batchNormBackward(int n, int c, int s, double eps, boolean batchStats, Buffer x, long xOffset,
+                                        Buffer dy, long dyOffset, Buffer mean, long meanOffset, Buffer var,
+                                        long varOffset, Buffer gamma, long gammaOffset, Buffer dx, long dxOffset,
+                                        Buffer dgamma, long dgammaOffset, Buffer dbeta, long dbetaOffset) {
+        run(c > 0, () -> ops.normalization().batchNormBackward(n, c, s, eps, batchStats, cast(x), xOffset, cast(dy),
+                dyOffset, cast(mean), meanOffset, cast(var), varOffset, cast(gamma), gammaOffset, cast(dx), dxOffset,
+                cast(dgamma), dgammaOffset, cast(dbeta), dbetaOffset));
+    }
+
+    @Override
+    public final void dropout(long n, int threshold, double scale, long seed, long offset, Buffer x, long xOffset,
+                              Buffer y, long yOffset) {
+        run(n > 0, () -> ops.normalization().dropout(n, threshold, scale, seed, offset, cast(x), xOffset, cast(y),
+                yOffset));
+    }
+
+    private void run(boolean writes, Runnable op) {
+        locked(writes, op);
     }
 }

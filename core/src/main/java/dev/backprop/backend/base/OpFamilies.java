@@ -7,6 +7,7 @@ import dev.backprop.backend.HostArray;
 import dev.backprop.backend.ReduceAxis;
 import dev.backprop.backend.ReduceOp;
 import dev.backprop.backend.UnaryOp;
+import dev.backprop.backend.Window2d;
 
 /**
  * The op families a backend module implements, one class each ({@code CpuGemm}, {@code OpenClGemm},
@@ -21,10 +22,16 @@ import dev.backprop.backend.UnaryOp;
  * @param reductions  sums, means and maxima along an axis, argmax per row
  * @param softmax     row softmax and the fused softmax cross-entropy
  * @param updates     fused optimizer steps
+ * @param images      im2col and col2im, strided copies, max and average pooling (the convolution itself is the SPI's
+ *                    default on {@code gemm} unless {@code convolution} is given)
+ * @param normalization batch-norm statistics, forward and backward, and dropout
+ * @param convolution a module's own convolution, or null for the SPI's im2col-and-GEMM default
  * @param <B>         the module's buffer class
  */
 public record OpFamilies<B extends BaseBuffer<?>>(Transfers<B> transfers, Gemm<B> gemm, Elementwise<B> elementwise,
-                                                  Reductions<B> reductions, Softmax<B> softmax, Updates<B> updates) {
+                                                  Reductions<B> reductions, Softmax<B> softmax, Updates<B> updates,
+                                                  Images<B> images, Normalization<B> normalization,
+                                                  Convolution<B> convolution) {
 
     /**
      * See {@link Backend#upload(HostArray, dev.backprop.backend.Buffer, long)} and the methods named alike.
@@ -343,5 +350,51 @@ public record OpFamilies<B extends BaseBuffer<?>>(Transfers<B> transfers, Gemm<B
         void adamUpdate(long n, B param, long paramOffset, B grad, long gradOffset, B m, long mOffset, B v,
                         long vOffset, double lr, double beta1, double beta2, double eps, double weightDecay,
                         boolean decoupled, long step);
+    }
+
+    /** See {@link Backend#im2col} and the methods named alike. Called only when the call writes something. */
+    public interface Images<B> {
+        void im2col(Window2d w, B x, long xOffset, B cols, long colsOffset);
+
+        void col2im(Window2d w, B cols, long colsOffset, B dx, long dxOffset);
+
+        void copyStrided(int[] sizes, B src, long srcOffset, long[] srcStrides, B dst, long dstOffset);
+
+        void maxPool2d(Window2d w, B x, long xOffset, B y, long yOffset, B argmax, long argmaxOffset);
+
+        void maxPool2dBackward(Window2d w, B dy, long dyOffset, B argmax, long argmaxOffset, B dx, long dxOffset);
+
+        void avgPool2d(Window2d w, boolean countIncludePad, B x, long xOffset, B y, long yOffset);
+
+        void avgPool2dBackward(Window2d w, boolean countIncludePad, B dy, long dyOffset, B dx, long dxOffset);
+    }
+
+    /** See {@link Backend#batchNormStats} and the methods named alike, and {@link Backend#dropout}. */
+    public interface Normalization<B> {
+        void batchNormStats(int n, int c, int s, B x, long xOffset, B mean, long meanOffset, B var, long varOffset);
+
+        void batchNormForward(int n, int c, int s, double eps, B x, long xOffset, B mean, long meanOffset, B var,
+                              long varOffset, B gamma, long gammaOffset, B beta, long betaOffset, B y, long yOffset);
+
+        void batchNormBackward(int n, int c, int s, double eps, boolean batchStats, B x, long xOffset, B dy,
+                               long dyOffset, B mean, long meanOffset, B var, long varOffset, B gamma,
+                               long gammaOffset, B dx, long dxOffset, B dgamma, long dgammaOffset, B dbeta,
+                               long dbetaOffset);
+
+        void dropout(long n, int threshold, double scale, long seed, long offset, B x, long xOffset, B y,
+                     long yOffset);
+    }
+
+    /**
+     * A module's own convolution, replacing the SPI's default (see {@link Backend#conv2d},
+     * {@link Backend#conv2dBackward}); {@code bias}, {@code dx}, {@code dweight} and {@code dbias} may be null.
+     */
+    public interface Convolution<B> {
+        void conv2d(Window2d w, int outChannels, B x, long xOffset, B weight, long weightOffset, B bias,
+                    long biasOffset, B y, long yOffset);
+
+        void conv2dBackward(Window2d w, int outChannels, B x, long xOffset, B weight, long weightOffset, B dy,
+                            long dyOffset, B dx, long dxOffset, B dweight, long dweightOffset, B dbias,
+                            long dbiasOffset);
     }
 }

@@ -10,6 +10,7 @@ import dev.backprop.backend.HostArray;
 import dev.backprop.backend.ReduceAxis;
 import dev.backprop.backend.ReduceOp;
 import dev.backprop.backend.UnaryOp;
+import dev.backprop.backend.Window2d;
 
 import java.util.List;
 import java.util.Map;
@@ -80,7 +81,8 @@ final class TestBackend extends BaseBackend<double[], TestBackend.TestBuffer> {
         super("test", TestBuffer.class, TestBuffer::new, probe, 1L << 20);
         own(probe);
         install(new OpFamilies<>(new Transfers(probe), new Unsupported(probe), new Elementwise(probe),
-                new Unsupported(probe), new Unsupported(probe), new Unsupported(probe)),
+                new Unsupported(probe), new Unsupported(probe), new Unsupported(probe), new NoImages(),
+                new NoImages(), null),
                 new DeviceInfo("test device", DeviceType.CPU, -1, Map.of()), new Capabilities(true, true, Map.of()));
     }
 
@@ -227,6 +229,77 @@ final class TestBackend extends BaseBackend<double[], TestBackend.TestBuffer> {
                                TestBuffer m, long mOffset, TestBuffer v, long vOffset, double lr, double beta1,
                                double beta2, double eps, double weightDecay, boolean decoupled, long step) {
             throw new AssertionError("adamUpdate reached the family");
+        }
+    }
+
+    /** The image and normalization families: never reached by the skeleton's tests. */
+    private record NoImages() implements OpFamilies.Images<TestBuffer>, OpFamilies.Normalization<TestBuffer> {
+        @Override
+        public void im2col(Window2d w, TestBuffer x, long xOffset, TestBuffer cols, long colsOffset) {
+            throw new AssertionError("im2col reached the family");
+        }
+
+        @Override
+        public void col2im(Window2d w, TestBuffer cols, long colsOffset, TestBuffer dx, long dxOffset) {
+            throw new AssertionError("col2im reached the family");
+        }
+
+        @Override
+        public void copyStrided(int[] sizes, TestBuffer src, long srcOffset, long[] srcStrides, TestBuffer dst,
+                                long dstOffset) {
+            throw new AssertionError("copyStrided reached the family");
+        }
+
+        @Override
+        public void maxPool2d(Window2d w, TestBuffer x, long xOffset, TestBuffer y, long yOffset, TestBuffer argmax,
+                              long argmaxOffset) {
+            throw new AssertionError("maxPool2d reached the family");
+        }
+
+        @Override
+        public void maxPool2dBackward(Window2d w, TestBuffer dy, long dyOffset, TestBuffer argmax, long argmaxOffset,
+                                      TestBuffer dx, long dxOffset) {
+            throw new AssertionError("maxPool2dBackward reached the family");
+        }
+
+        @Override
+        public void avgPool2d(Window2d w, boolean countIncludePad, TestBuffer x, long xOffset, TestBuffer y,
+                              long yOffset) {
+            throw new AssertionError("avgPool2d reached the family");
+        }
+
+        @Override
+        public void avgPool2dBackward(Window2d w, boolean countIncludePad, TestBuffer dy, long dyOffset, TestBuffer dx,
+                                      long dxOffset) {
+            throw new AssertionError("avgPool2dBackward reached the family");
+        }
+
+        @Override
+        public void batchNormStats(int n, int c, int s, TestBuffer x, long xOffset, TestBuffer mean, long meanOffset,
+                                   TestBuffer var, long varOffset) {
+            throw new AssertionError("batchNormStats reached the family");
+        }
+
+        @Override
+        public void batchNormForward(int n, int c, int s, double eps, TestBuffer x, long xOffset, TestBuffer mean,
+                                     long meanOffset, TestBuffer var, long varOffset, TestBuffer gamma,
+                                     long gammaOffset, TestBuffer beta, long betaOffset, TestBuffer y, long yOffset) {
+            throw new AssertionError("batchNormForward reached the family");
+        }
+
+        @Override
+        public void batchNormBackward(int n, int c, int s, double eps, boolean batchStats, TestBuffer x, long xOffset,
+                                      TestBuffer dy, long dyOffset, TestBuffer mean, long meanOffset, TestBuffer var,
+                                      long varOffset, TestBuffer gamma, long gammaOffset, TestBuffer dx,
+                                      long dxOffset, TestBuffer dgamma, long dgammaOffset, TestBuffer dbeta,
+                                      long dbetaOffset) {
+            throw new AssertionError("batchNormBackward reached the family");
+        }
+
+        @Override
+        public void dropout(long n, int threshold, double scale, long seed, long offset, TestBuffer x, long xOffset,
+                            TestBuffer y, long yOffset) {
+            throw new AssertionError("dropout reached the family");
         }
     }
 }

@@ -152,6 +152,12 @@ public abstract class NetworkContractTest {
     }
 
     @TestFactory
+    Stream<DynamicTest> imageOpGradientsByFiniteDifferences() {
+        requireFloat64();
+        return ImageGradientCases.cases(backend);
+    }
+
+    @TestFactory
     Stream<DynamicTest> layerLossAndNetworkGradientsByFiniteDifferences() {
         requireFloat64();
         return LayerGradientCases.cases(backend);

@@ -57,6 +57,12 @@ final class TrainingCases {
                         + ", StepLR, clipping)", () -> ModelFileCases.inDir(d -> resume(be, dt, adam, d))));
             }
         }
+        for (DType dt : List.of(DType.FLOAT32, DType.FLOAT64)) {
+            t.add(DynamicTest.dynamicTest(dt + " checkpoint resume of a CNN with batch norm and dropout is bit-exact",
+                    () -> ModelFileCases.inDir(d -> resumeImages(be, dt, d))));
+        }
+        t.add(DynamicTest.dynamicTest("memory is flat across epochs of a CNN with batch norm and dropout",
+                () -> flatMemoryImages(be)));
         t.add(DynamicTest.dynamicTest("a checkpoint that does not fit is refused", () ->
                 ModelFileCases.inDir(d -> refused(be, d))));
         t.add(DynamicTest.dynamicTest("memory is flat across epochs", () -> flatMemory(be)));
@@ -281,6 +287,100 @@ final class TrainingCases {
                 a.optimizer().close();
                 b.optimizer().close();
                 c.optimizer().close();
+            }
+        }
+    }
+
+    /** Seeded 2-channel 6x6 "images" of three classes (a bright quadrant per class, in noise). */
+    static Dataset images(int n, long seed) {
+        Random r = new Random(seed);
+        float[] x = new float[n * 72];
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = r.nextInt(3);
+            for (int c = 0; c < 2; c++) {
+                for (int h = 0; h < 6; h++) {
+                    for (int w = 0; w < 6; w++) {
+                        boolean lit = y[i] == 0 ? h < 3 && w < 3 : y[i] == 1 ? h >= 3 && w >= 3 : c == 1;
+                        x[i * 72 + c * 36 + h * 6 + w] = (float) ((lit ? 1 : 0) + 0.3 * r.nextGaussian());
+                    }
+                }
+            }
+        }
+        return Dataset.classification(x, new int[] {2, 6, 6}, y, 3, null);
+    }
+
+    /**
+     * A small CNN with both batch norms and two dropouts: every kind of state a layer keeps. Each batch norm follows
+     * a ReLU: straight after a convolution or dense layer it would cancel that layer's bias, whose gradient is then
+     * rounding noise that Adam turns into steps of full size, different on every backend.
+     */
+    static Sequential imageNet(Backend be, DType dt, long seed) {
+        return Sequential.builder(be, dt).seed(seed).conv2d(2, 4, 3, 1, 1).relu().batchNorm(4, true).maxPool2d(2)
+                .dropout(0.25).flatten().dense(36, 8).relu().batchNorm(8, false).dropout(0.5).dense(8, 3).build();
+    }
+
+    private static Trainer imageTrainer(Sequential m, Dataset data) {
+        Adam opt = Adam.adam(m.parameters(), 0.01);
+        return Trainer.builder(m, new SoftmaxCrossEntropy(), opt).batchSize(8).seed(23).build();
+    }
+
+    /**
+     * Four epochs straight, against two, a checkpoint, and two more in fresh objects: the same parameters, batch norm
+     * buffers and counters, dropout streams, optimizer state and epoch-4 loss, bit for bit.
+     */
+    private static void resumeImages(Backend be, DType dt, java.nio.file.Path dir) throws java.io.IOException {
+        Net.assumeSupported(be, dt);
+        Dataset data = images(37, 24);
+        java.nio.file.Path ckpt = dir.resolve("ckpt.safetensors");
+        try (Sequential straight = imageNet(be, dt, 25); Sequential first = imageNet(be, dt, 25);
+             Sequential resumed = imageNet(be, dt, 26)) {
+            Trainer a = imageTrainer(straight, data), b = imageTrainer(first, data), c = imageTrainer(resumed, data);
+            try {
+                List<EpochMetrics> all = a.fit(data, data, 4, null);
+                b.fit(data, data, 2, null);
+                b.saveCheckpoint(ckpt);
+                c.restoreCheckpoint(ckpt);
+                List<EpochMetrics> rest = c.fit(data, data, 2, null);
+                ModelFileCases.assertSameParameters(straight, resumed);
+                for (Map.Entry<String, dev.backprop.tensor.Tensor> e : straight.buffers().entrySet()) {
+                    Net.assertIdentical("buffer " + e.getKey(), e.getValue().toDoubles(),
+                            resumed.buffers().get(e.getKey()).toDoubles());
+                }
+                assertEquals(4L * 5, straight.counters().get("2.num_batches_tracked")[0], "one count per step");
+                straight.counters().forEach((k, v) -> assertEquals(v[0], resumed.counters().get(k)[0], k));
+                straight.trainingState().forEach((k, v) -> assertEquals(v[0], resumed.trainingState().get(k)[0], k));
+                for (Map.Entry<String, dev.backprop.tensor.Tensor> e : a.optimizer().state().entrySet()) {
+                    Net.assertIdentical("optimizer state " + e.getKey(), e.getValue().toDoubles(),
+                            c.optimizer().state().get(e.getKey()).toDoubles());
+                }
+                assertEquals(all.get(3).trainLoss(), rest.get(1).trainLoss(), "epoch 4 loss");
+                assertEquals(all.get(3).validation(), rest.get(1).validation(), "epoch 4 evaluation");
+            } finally {
+                a.optimizer().close();
+                b.optimizer().close();
+                c.optimizer().close();
+            }
+        }
+    }
+
+    /** Live buffers and bytes after every epoch of the CNN, with validation, are those after the first. */
+    private static void flatMemoryImages(Backend be) {
+        Dataset data = images(30, 43);
+        try (Sequential m = imageNet(be, DType.FLOAT32, 44)) {
+            Trainer tr = imageTrainer(m, data);
+            try {
+                MemoryStats start = be.memoryStats();
+                List<MemoryStats> after = new ArrayList<>();
+                tr.fit(data, data, 6, metrics -> after.add(be.memoryStats()));
+                for (MemoryStats s : after) {
+                    assertEquals(after.get(0).liveBuffers(), s.liveBuffers(), "live buffers after an epoch");
+                    assertEquals(after.get(0).liveBytes(), s.liveBytes(), "live bytes after an epoch");
+                }
+                assertEquals(start.liveBuffers(), be.memoryStats().liveBuffers(), "live buffers after fit");
+                assertEquals(start.liveBytes(), be.memoryStats().liveBytes(), "live bytes after fit");
+            } finally {
+                tr.optimizer().close();
             }
         }
     }

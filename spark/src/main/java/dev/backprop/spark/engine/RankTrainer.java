@@ -42,6 +42,11 @@ import java.util.logging.Logger;
  * rank then judges the step by the global loss, clips (optionally) and steps its optimizer on identical gradients,
  * so the models stay identical. With parameter averaging every K steps, ranks step on their own gradients and
  * average parameters and optimizer state every K steps and at the end of every epoch. Rank 0 writes checkpoints.
+ *
+ * <p>Batch norm works as in PyTorch's DistributedDataParallel by default: each rank normalizes with its own batch's
+ * statistics and keeps its own running statistics; rank 0's are saved (DDP copies rank 0's buffers to the others
+ * before each forward pass, which changes nothing a training step computes). Dropout draws distinct masks on every
+ * rank, reproducibly ({@link DropoutStreams}).
  */
 public final class RankTrainer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(RankTrainer.class.getName());
@@ -79,6 +84,7 @@ public final class RankTrainer implements AutoCloseable {
     private final GradientBuckets buckets;
     /** Averages each step's gradients; null with parameter averaging. */
     private final AllReduce reduce;
+    private final DropoutStreams dropout;
     private final StepTimes times = new StepTimes();
     private Runnable beforeStep = () -> { };
 
@@ -111,6 +117,7 @@ public final class RankTrainer implements AutoCloseable {
             this.snapshots = new Snapshots(model, optimizer, schedule,
                     Snapshots.runSettings(plan, spec.seed(), spec.sync().averageEvery()));
             this.reduce = params ? null : new AllReduce();
+            this.dropout = new DropoutStreams(model);
         } catch (RuntimeException e) {
             if (opt != null) {
                 opt.close();
@@ -169,6 +176,8 @@ public final class RankTrainer implements AutoCloseable {
                     + "says " + plan.shardSize(rank));
         }
         long start = synchronizeStart();
+        dropout.keyForRank(rank);
+        dropout.afterStep(start);
         int s = plan.stepsPerEpoch();
         Trainer.Builder b = Trainer.builder(model, spec.task().loss(), optimizer).schedule(schedule)
                 .batchSize(plan.batchSize()).seed(ShardPlan.rankSeed(spec.seed(), rank)).stepsPerEpoch(s)
@@ -300,6 +309,7 @@ public final class RankTrainer implements AutoCloseable {
             totals.add(b.loss() * rows, b.correct().orElse(0), rows);
             examples += rows;
             long done = b.position().globalStep();
+            dropout.afterStep(done);
             boolean epochEnd = b.position().batch() == b.position().batches();
             if (reduce == null && (done % spec.sync().averageEvery() == 0 || epochEnd)) {
                 averageParameters();

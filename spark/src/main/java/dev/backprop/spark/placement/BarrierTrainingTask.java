@@ -55,7 +55,8 @@ public final class BarrierTrainingTask extends AbstractFunction1<Iterator<Exampl
     public Iterator<RankResult> apply(Iterator<Example> partition) {
         BarrierTaskContext ctx = BarrierTaskContext.get();
         int rank = ctx.partitionId();
-        Dataset shard = Shards.toDataset(CollectionConverters.asJava(partition), spec.task(), spec.classes());
+        Dataset rows = Shards.toDataset(CollectionConverters.asJava(partition), spec.task(), spec.classes());
+        Dataset shard = spec.inputShape() == null ? rows : rows.withFeatureShape(spec.inputShape());
         JobSecret jobSecret = secret.resolve();
         String host = spec.advertiseHost() != null ? spec.advertiseHost()
                 : RankAnnouncement.hostOf(ctx.getTaskInfos()[rank].address());

@@ -1,0 +1,72 @@
+package dev.backprop.nn;
+
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.DType;
+import dev.backprop.random.TorchGenerator;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The convolutional network of Backprop's Fashion-MNIST example, exactly PyTorch's reference
+ * ({@code shared/bench/cnn_fashion.py}): {@code Conv2d(C, 32, 3, padding=1)} [{@code 0.*}], ReLU,
+ * {@code MaxPool2d(2)}, {@code Conv2d(32, 64, 3, padding=1)} [{@code 3.*}], ReLU, {@code MaxPool2d(2)}, Flatten,
+ * {@code Linear(64·(H/4)·(W/4), 128)} [{@code 7.*}], ReLU, {@code Linear(128, outputs)} [{@code 9.*}], on
+ * {@code [N, C, H, W]} inputs. For 1×28×28 images and 10 classes that is 421,642 parameters, and with
+ * {@link Init#PYTORCH_DEFAULT} the initial weights are PyTorch's for the same seed, bit for bit.
+ *
+ * @param channels input channels
+ * @param height   image rows (at least 4: two 2×2 poolings)
+ * @param width    image columns (at least 4)
+ * @param outputs  network outputs (classes; 1 for binary classification)
+ * @param init     the initializer of fresh weights
+ * @param seed     the seed the weights are drawn from
+ */
+public record Cnn(int channels, int height, int width, int outputs, Init init, long seed) implements Architecture {
+    /**
+     * Checks the sizes.
+     *
+     * @throws IllegalArgumentException when a size is too small for the network
+     */
+    public Cnn {
+        if (channels < 1 || height < 4 || width < 4 || outputs < 1) {
+            throw new IllegalArgumentException("the CNN needs at least 1 channel, images of at least 4x4 and 1 output, "
+                    + "got " + channels + "x" + height + "x" + width + " images and " + outputs + " output(s)");
+        }
+        java.util.Objects.requireNonNull(init, "init");
+    }
+
+    /** The Fashion-MNIST network: 1×28×28 images, 10 classes. */
+    public static Cnn fashionMnist(Init init, long seed) {
+        return new Cnn(1, 28, 28, 10, init, seed);
+    }
+
+    @Override
+    public LayerSpec spec() {
+        int[] k3 = {3, 3}, two = {2, 2}, one = {1, 1}, none = {0, 0};
+        LayerSpec relu = LayerSpec.of("relu", Map.of());
+        LayerSpec pool = Pool2d.spec(true, two, two, none, true);
+        return new LayerSpec("sequential", Map.of(), List.of(
+                Conv2d.spec(channels, 32, k3, one, one, one, true), relu, pool,
+                Conv2d.spec(32, 64, k3, one, one, one, true), relu, pool,
+                LayerSpec.of("flatten", Map.of()), Dense.spec(64 * (height / 4) * (width / 4), 128, true), relu,
+                Dense.spec(128, outputs, true)));
+    }
+
+    /** The network, its weights drawn layer after layer (weight, then bias) from a PyTorch generator. */
+    @Override
+    public Sequential build(Backend backend) {
+        return (Sequential) Layers.create(spec(), init.factory(backend, DType.FLOAT32, new TorchGenerator(seed)));
+    }
+
+    @Override
+    public int[] inputShape() {
+        return new int[] {channels, height, width};
+    }
+
+    /** {@code cnn conv(1->32,3,p1) relu maxpool(2) ... dense(128->10)}. */
+    @Override
+    public String describe() {
+        return Layers.describe(spec());
+    }
+}

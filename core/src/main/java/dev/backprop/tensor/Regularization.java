@@ -1,0 +1,40 @@
+package dev.backprop.tensor;
+
+import dev.backprop.backend.Backend;
+import dev.backprop.random.Philox;
+
+/**
+ * Dropout with a counter-based mask ({@link Philox}): element {@code i} of a draw at {@code (seed, offset)} is kept
+ * with probability {@code 1 - p} and scaled by {@code 1/(1 - p)} (inverted dropout, as PyTorch), the same elements
+ * on every backend. A draw of {@code n} elements uses {@link Philox#blocks(long) Philox.blocks(n)} counter blocks
+ * from {@code offset}; the caller advances its offset by that much so no two draws share bits.
+ */
+public final class Regularization {
+    private Regularization() {
+    }
+
+    /**
+     * {@code y = x·mask/(1 - p)} elementwise; {@code y} may be {@code x}. Applying it to an upstream gradient with
+     * the same {@code (p, seed, offset)} is the backward pass.
+     *
+     * @throws IllegalArgumentException unless {@code 0 <= p < 1}
+     */
+    public static void dropout(Tensor x, double p, long seed, long offset, Tensor y) {
+        String op = "dropout";
+        Backend be = Checks.backendOf(op, x, y);
+        int threshold = Philox.threshold(p);
+        if (offset < 0) {
+            throw new IllegalArgumentException(op + ": the counter offset must be >= 0, got " + offset);
+        }
+        Checks.floating(op, x);
+        Checks.sameDType(op, x, y);
+        Checks.contiguous(op, x);
+        Checks.contiguous(op, y);
+        Checks.sameSize(op, x, y);
+        Checks.disjointOrSame(op, x, y);
+        if (x.size() > 0) {
+            be.dropout(x.size(), threshold, 1.0 / (1.0 - p), seed, offset, x.buffer(), x.offset(), y.buffer(),
+                    y.offset());
+        }
+    }
+}
