@@ -25,28 +25,29 @@ public final class Conv2d implements Layer {
     private final Variable bias;
 
     /**
-     * A convolution whose parameters come from {@code factory} (weight, then bias). Each geometry argument is
-     * {@code {rows, columns}}.
+     * A convolution whose parameters come from {@code factory} (weight, then bias): {@code new
+     * Conv2d(Conv2d.options(1, 32, 3).padding(1), factory)} is {@code nn.Conv2d(1, 32, 3, padding=1)}.
      *
+     * @param options the channels and geometry
+     * @param factory makes the weight, then the bias
      * @throws IllegalArgumentException when a channel count or kernel size is not positive, a stride or dilation is
      *                                  below 1 or a padding below 0
      */
-    public Conv2d(int in, int out, int[] kernel, int[] stride, int[] padding, int[] dilation, boolean bias,
-                  ParameterFactory factory) {
-        check(in, out, kernel, stride, padding, dilation);
-        this.in = in;
-        this.out = out;
-        this.kernel = kernel.clone();
-        this.stride = stride.clone();
-        this.padding = padding.clone();
-        this.dilation = dilation.clone();
+    public Conv2d(Options options, ParameterFactory factory) {
+        check(options.in, options.out, options.kernel, options.stride, options.padding, options.dilation);
+        this.in = options.in;
+        this.out = options.out;
+        this.kernel = options.kernel.clone();
+        this.stride = options.stride.clone();
+        this.padding = options.padding.clone();
+        this.dilation = options.dilation.clone();
         int fanIn = Math.multiplyExact(in, Math.multiplyExact(this.kernel[0], this.kernel[1]));
         int fanOut = Math.multiplyExact(out, this.kernel[0] * this.kernel[1]);
         this.weight = Variable.parameter(checked(factory.create("weight", new int[] {out, in, this.kernel[0],
                 this.kernel[1]}, ParameterRole.WEIGHT, fanIn, fanOut), "weight", out, in, this.kernel[0],
                 this.kernel[1]));
         Variable b = null;
-        if (bias) {
+        if (options.bias) {
             try {
                 b = Variable.parameter(checked(factory.create("bias", new int[] {out}, ParameterRole.BIAS, fanIn,
                         fanOut), "bias", out));
@@ -58,10 +59,126 @@ public final class Conv2d implements Layer {
         this.bias = b;
     }
 
-    /** A square-kernel convolution with equal strides, paddings and dilation 1, as {@code nn.Conv2d(in, out, k)}. */
-    public Conv2d(int in, int out, int kernel, int stride, int padding, boolean bias, ParameterFactory factory) {
-        this(in, out, new int[] {kernel, kernel}, new int[] {stride, stride}, new int[] {padding, padding},
-                new int[] {1, 1}, bias, factory);
+    /**
+     * The options of {@code nn.Conv2d(in, out, kernel)}: a square kernel, stride 1, no padding, dilation 1, a bias.
+     * Change them by name, as PyTorch's keyword arguments do: {@code options(32, 64, 3).padding(1)}.
+     *
+     * @param in     input channels
+     * @param out    output channels
+     * @param kernel the kernel's rows and columns
+     * @return the options (checked when the layer is built)
+     */
+    public static Options options(int in, int out, int kernel) {
+        return new Options(in, out, new int[] {kernel, kernel}, new int[] {1, 1}, new int[] {0, 0},
+                new int[] {1, 1}, true);
+    }
+
+    /**
+     * A convolution's channels and geometry, each geometry value {@code {rows, columns}}; immutable: each setter
+     * returns new options. Made by {@link Conv2d#options}.
+     */
+    public static final class Options {
+        private final int in;
+        private final int out;
+        private final int[] kernel;
+        private final int[] stride;
+        private final int[] padding;
+        private final int[] dilation;
+        private final boolean bias;
+
+        private Options(int in, int out, int[] kernel, int[] stride, int[] padding, int[] dilation, boolean bias) {
+            this.in = in;
+            this.out = out;
+            this.kernel = kernel;
+            this.stride = stride;
+            this.padding = padding;
+            this.dilation = dilation;
+            this.bias = bias;
+        }
+
+        /**
+         * A rectangular kernel.
+         *
+         * @param rows    the kernel's rows
+         * @param columns the kernel's columns
+         * @return the changed options
+         */
+        public Options kernel(int rows, int columns) {
+            return new Options(in, out, new int[] {rows, columns}, stride, padding, dilation, bias);
+        }
+
+        /**
+         * The same stride along rows and columns ({@code stride=s}).
+         *
+         * @param s the stride
+         * @return the changed options
+         */
+        public Options stride(int s) {
+            return stride(s, s);
+        }
+
+        /**
+         * The stride along rows and along columns ({@code stride=(rows, columns)}).
+         *
+         * @param rows    the stride along rows
+         * @param columns the stride along columns
+         * @return the changed options
+         */
+        public Options stride(int rows, int columns) {
+            return new Options(in, out, kernel, new int[] {rows, columns}, padding, dilation, bias);
+        }
+
+        /**
+         * The same zero padding on every side ({@code padding=p}).
+         *
+         * @param p the padding
+         * @return the changed options
+         */
+        public Options padding(int p) {
+            return padding(p, p);
+        }
+
+        /**
+         * Zero padding above and below, and left and right ({@code padding=(rows, columns)}).
+         *
+         * @param rows    the padding above and below
+         * @param columns the padding left and right
+         * @return the changed options
+         */
+        public Options padding(int rows, int columns) {
+            return new Options(in, out, kernel, stride, new int[] {rows, columns}, dilation, bias);
+        }
+
+        /**
+         * The same dilation along rows and columns ({@code dilation=d}).
+         *
+         * @param d the dilation
+         * @return the changed options
+         */
+        public Options dilation(int d) {
+            return dilation(d, d);
+        }
+
+        /**
+         * The dilation along rows and along columns ({@code dilation=(rows, columns)}).
+         *
+         * @param rows    the dilation along rows
+         * @param columns the dilation along columns
+         * @return the changed options
+         */
+        public Options dilation(int rows, int columns) {
+            return new Options(in, out, kernel, stride, padding, new int[] {rows, columns}, bias);
+        }
+
+        /**
+         * With or without a bias ({@code bias=False}).
+         *
+         * @param bias whether the layer adds a bias
+         * @return the changed options
+         */
+        public Options bias(boolean bias) {
+            return new Options(in, out, kernel, stride, padding, dilation, bias);
+        }
     }
 
     /**
@@ -69,7 +186,7 @@ public final class Conv2d implements Layer {
      *
      * @throws IllegalArgumentException naming the first bad value
      */
-    public static void check(int in, int out, int[] kernel, int[] stride, int[] padding, int[] dilation) {
+    static void check(int in, int out, int[] kernel, int[] stride, int[] padding, int[] dilation) {
         if (in <= 0 || out <= 0) {
             throw new IllegalArgumentException("Conv2d: channel counts must be positive, got " + in + "->" + out);
         }
@@ -153,7 +270,7 @@ public final class Conv2d implements Layer {
     }
 
     /** The spec of a convolution (each geometry argument {@code {rows, columns}}), without building it. */
-    public static LayerSpec spec(int in, int out, int[] kernel, int[] stride, int[] padding, int[] dilation,
+    static LayerSpec spec(int in, int out, int[] kernel, int[] stride, int[] padding, int[] dilation,
                                  boolean bias) {
         Map<String, Integer> a = new LinkedHashMap<>();
         a.put("in", in);

@@ -30,6 +30,6 @@ class CheckpointFuzzTest {
     /** The dense layer, followed by BatchNorm1d(3) and dropout when {@code stateful}. */
     static Sequential model(boolean stateful) {
         Sequential.Builder b = Sequential.builder(FuzzSupport.BACKEND, DType.FLOAT32).seed(1).dense(2, 3);
-        return stateful ? b.batchNorm(3, false).dropout(0.5).build() : b.build();
+        return stateful ? b.batchNorm1d(3).dropout(0.5).build() : b.build();
     }
 }

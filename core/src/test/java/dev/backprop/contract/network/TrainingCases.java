@@ -10,6 +10,7 @@ import dev.backprop.io.ModelFileException;
 import dev.backprop.loss.BinaryCrossEntropyWithLogits;
 import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.loss.SquaredError;
+import dev.backprop.nn.Conv2d;
 import dev.backprop.nn.Init;
 import dev.backprop.nn.ParameterRole;
 import dev.backprop.nn.Sequential;
@@ -316,8 +317,9 @@ final class TrainingCases {
      * rounding noise that Adam turns into steps of full size, different on every backend.
      */
     static Sequential imageNet(Backend be, DType dt, long seed) {
-        return Sequential.builder(be, dt).seed(seed).conv2d(2, 4, 3, 1, 1).relu().batchNorm(4, true).maxPool2d(2)
-                .dropout(0.25).flatten().dense(36, 8).relu().batchNorm(8, false).dropout(0.5).dense(8, 3).build();
+        return Sequential.builder(be, dt).seed(seed).conv2d(Conv2d.options(2, 4, 3).padding(1)).relu().batchNorm2d(4)
+                .maxPool2d(2)
+                .dropout(0.25).flatten().dense(36, 8).relu().batchNorm1d(8).dropout(0.5).dense(8, 3).build();
     }
 
     private static Trainer imageTrainer(Sequential m, Dataset data) {
