@@ -15,12 +15,7 @@ import java.util.Map;
  * ({@code kaiming_uniform_(a=√5)} over {@code fan_in = in·kH·kW}, and the bias uniform in {@code ±1/√fan_in}).
  */
 public final class Conv2d implements Layer {
-    private final int in;
-    private final int out;
-    private final int[] kernel;
-    private final int[] stride;
-    private final int[] padding;
-    private final int[] dilation;
+    private final Options options;
     private final Variable weight;
     private final Variable bias;
 
@@ -35,17 +30,14 @@ public final class Conv2d implements Layer {
      */
     public Conv2d(Options options, ParameterFactory factory) {
         check(options.in, options.out, options.kernel, options.stride, options.padding, options.dilation);
-        this.in = options.in;
-        this.out = options.out;
-        this.kernel = options.kernel.clone();
-        this.stride = options.stride.clone();
-        this.padding = options.padding.clone();
-        this.dilation = options.dilation.clone();
-        int fanIn = Math.multiplyExact(in, Math.multiplyExact(this.kernel[0], this.kernel[1]));
-        int fanOut = Math.multiplyExact(out, this.kernel[0] * this.kernel[1]);
-        this.weight = Variable.parameter(checked(factory.create("weight", new int[] {out, in, this.kernel[0],
-                this.kernel[1]}, ParameterRole.WEIGHT, fanIn, fanOut), "weight", out, in, this.kernel[0],
-                this.kernel[1]));
+        this.options = options;
+        int in = options.in;
+        int out = options.out;
+        int[] kernel = options.kernel;
+        int fanIn = Math.multiplyExact(in, Math.multiplyExact(kernel[0], kernel[1]));
+        int fanOut = Math.multiplyExact(out, kernel[0] * kernel[1]);
+        this.weight = Variable.parameter(checked(factory.create("weight", new int[] {out, in, kernel[0], kernel[1]},
+                ParameterRole.WEIGHT, fanIn, fanOut), "weight", out, in, kernel[0], kernel[1]));
         Variable b = null;
         if (options.bias) {
             try {
@@ -74,8 +66,9 @@ public final class Conv2d implements Layer {
     }
 
     /**
-     * A convolution's channels and geometry, each geometry value {@code {rows, columns}}; immutable: each setter
-     * returns new options. Made by {@link Conv2d#options}.
+     * A convolution's channels and geometry, each geometry value {@code {rows, columns}}; immutable (each setter
+     * returns new options, and no array leaves), so a layer keeps the options it was built from. Made by
+     * {@link Conv2d#options}.
      */
     public static final class Options {
         private final int in;
@@ -218,12 +211,12 @@ public final class Conv2d implements Layer {
 
     /** Input channels. */
     public int inChannels() {
-        return in;
+        return options.in;
     }
 
     /** Output channels. */
     public int outChannels() {
-        return out;
+        return options.out;
     }
 
     /** The weight {@code [out, in, kH, kW]}. */
@@ -242,6 +235,7 @@ public final class Conv2d implements Layer {
     @Override
     public Variable forward(Variable input) {
         int[] d = input.shape().dims();
+        int in = options.in;
         if (d.length != 4) {
             throw new ShapeMismatchException(this + ": input " + input.shape() + " is not an NCHW batch [N, " + in
                     + ", H, W]" + (d.length == 2 ? " (reshape flat images to [N, C, H, W] first)" : ""));
@@ -250,8 +244,9 @@ public final class Conv2d implements Layer {
             throw new ShapeMismatchException(this + ": input " + input.shape() + " has " + d[1] + " channel"
                     + (d[1] == 1 ? "" : "s") + ", expected " + in);
         }
-        return Ops.conv2d(input, weight, bias, stride[0], stride[1], padding[0], padding[1], dilation[0],
-                dilation[1]);
+        Options o = options;
+        return Ops.conv2d(input, weight, bias, o.stride[0], o.stride[1], o.padding[0], o.padding[1], o.dilation[0],
+                o.dilation[1]);
     }
 
     @Override
@@ -266,12 +261,12 @@ public final class Conv2d implements Layer {
 
     @Override
     public LayerSpec spec() {
-        return spec(in, out, kernel, stride, padding, dilation, bias != null);
+        Options o = options;
+        return spec(o.in, o.out, o.kernel, o.stride, o.padding, o.dilation, bias != null);
     }
 
     /** The spec of a convolution (each geometry argument {@code {rows, columns}}), without building it. */
-    static LayerSpec spec(int in, int out, int[] kernel, int[] stride, int[] padding, int[] dilation,
-                                 boolean bias) {
+    static LayerSpec spec(int in, int out, int[] kernel, int[] stride, int[] padding, int[] dilation, boolean bias) {
         Map<String, Integer> a = new LinkedHashMap<>();
         a.put("in", in);
         a.put("out", out);
@@ -289,8 +284,10 @@ public final class Conv2d implements Layer {
 
     @Override
     public String toString() {
+        int[] kernel = options.kernel, stride = options.stride, padding = options.padding;
+        int[] dilation = options.dilation;
         String k = kernel[0] == kernel[1] ? "" + kernel[0] : kernel[0] + "x" + kernel[1];
-        return "Conv2d(" + in + "->" + out + ", k=" + k
+        return "Conv2d(" + options.in + "->" + options.out + ", k=" + k
                 + (stride[0] == 1 && stride[1] == 1 ? "" : ", stride=" + stride[0] + "x" + stride[1])
                 + (padding[0] == 0 && padding[1] == 0 ? "" : ", padding=" + padding[0] + "x" + padding[1])
                 + (dilation[0] == 1 && dilation[1] == 1 ? "" : ", dilation=" + dilation[0] + "x" + dilation[1])
