@@ -51,7 +51,8 @@ public final class CpuBackend extends BaseBackend<Object, CpuBuffer> {
             if (threadCount < 1) {
                 throw new IllegalArgumentException("backprop.cpu.threads must be at least 1, got " + threadCount);
             }
-            this.kernels = CpuVectorApi.load(options.getBoolean(name, "vector", true));
+            boolean wantVector = options.getBoolean(name, "vector", true);
+            this.kernels = CpuVectorApi.load(wantVector);
             CpuGemm.Blocking f32Blocking = blocking(options, kernels.gemmF32());
             CpuGemm.Blocking f64Blocking = blocking(options, kernels.gemmF64());
             boolean sharedPacking = options.getBoolean(name, "gemm.shared", true);
@@ -76,6 +77,7 @@ public final class CpuBackend extends BaseBackend<Object, CpuBuffer> {
                             : null),
                     CpuBackendProvider.device(threadCount, vectorState(kernels)), new Capabilities(true, true, details));
             CpuSmokeTest.run(this);
+            CpuVectorApi.announceScalar(kernels, wantVector);
         } catch (RuntimeException | Error e) {
             closeAfter(e);
             throw e;

@@ -1,7 +1,9 @@
 package dev.backprop.cpu;
 
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
+import java.util.logging.Logger;
 
 /**
  * Decides between the Vector API kernels and the scalar ones, without ever breaking on a JVM that lacks the
@@ -15,6 +17,9 @@ import java.util.function.Supplier;
 final class CpuVectorApi {
     static final String MODULE = "jdk.incubator.vector";
     private static final String FACTORY = "dev.backprop.cpu.VectorKernelFactory";
+    private static final Logger LOG = Logger.getLogger(CpuBackend.class.getName());
+    /** Set by the first backend that runs the scalar kernels without being told to: the line is logged once. */
+    private static final AtomicBoolean ANNOUNCED = new AtomicBoolean();
 
     private CpuVectorApi() {
     }
@@ -43,6 +48,17 @@ final class CpuVectorApi {
             return factory.get();
         } catch (LinkageError | ReflectiveOperationException | RuntimeException e) {
             return CpuKernels.scalar("the Vector API failed to load (" + e + ")");
+        }
+    }
+
+    /**
+     * Logs once per JVM, at INFO, that a backend runs the scalar kernels although nobody turned the Vector API off,
+     * with the reason (for a JVM started without the module: the flag to add). A program that forgot the flag
+     * still computes correctly, only slower, so nothing else would tell its author.
+     */
+    static void announceScalar(CpuKernels kernels, boolean wanted) {
+        if (wanted && !kernels.vector() && ANNOUNCED.compareAndSet(false, true)) {
+            LOG.info("cpu: the Vector API is off, so the scalar kernels run (slower): " + kernels.species());
         }
     }
 

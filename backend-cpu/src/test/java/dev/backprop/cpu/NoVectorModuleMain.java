@@ -12,7 +12,8 @@ import java.util.ServiceLoader;
 /**
  * Run by {@link NoVectorModuleTest} in a JVM started without {@code --add-modules jdk.incubator.vector}: finds
  * the provider through ServiceLoader, creates the backend with default options, checks a GEMM and an exp, and
- * prints the probe's and the backend's Vector API state.
+ * prints the probe's and the backend's Vector API state; then creates two more backends, so the test can count
+ * the log lines about the scalar path.
  */
 public final class NoVectorModuleMain {
     private NoVectorModuleMain() {
@@ -57,5 +58,11 @@ public final class NoVectorModuleMain {
             }
             System.out.println("results: ok");
         }
+        for (int i = 0; i < 2; i++) {
+            try (Backend b = p.create(BackendOptions.defaults())) {
+                b.synchronize();
+            }
+        }
+        System.out.println("backends created: 3");
     }
 }

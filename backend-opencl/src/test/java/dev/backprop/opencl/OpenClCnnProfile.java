@@ -9,6 +9,7 @@ import dev.backprop.data.BatchLoader;
 import dev.backprop.data.Dataset;
 import dev.backprop.data.FashionMnist;
 import dev.backprop.loss.SoftmaxCrossEntropy;
+import dev.backprop.nn.Conv2d;
 import dev.backprop.nn.Sequential;
 import dev.backprop.optim.Adam;
 import dev.backprop.runtime.Backends;
@@ -76,8 +77,10 @@ public final class OpenClCnnProfile {
      * {@code calls}, if given, is cleared after the warm-up.
      */
     private static double train(Backend be, Dataset data, int steps, Map<String, double[]> calls) {
-        Sequential model = Sequential.builder(be, DType.FLOAT32).seed(0).conv2d(1, 32, 3, 1, 1).relu().maxPool2d(2)
-                .conv2d(32, 64, 3, 1, 1).relu().maxPool2d(2).flatten().dense(3136, 128).relu().dense(128, 10).build();
+        Sequential model = Sequential.builder(be, DType.FLOAT32).seed(0)
+                .conv2d(Conv2d.options(1, 32, 3).padding(1)).relu().maxPool2d(2)
+                .conv2d(Conv2d.options(32, 64, 3).padding(1)).relu().maxPool2d(2)
+                .flatten().dense(3136, 128).relu().dense(128, 10).build();
         Trainer t = Trainer.builder(model, new SoftmaxCrossEntropy(), Adam.adam(model.parameters(), 1e-3))
                 .batchSize(BATCH).seed(0).stepsPerEpoch(5).build();
         try (BatchLoader loader = new BatchLoader(data, be, DType.FLOAT32, BATCH, BatchLoader.Placement.AUTO)) {

@@ -6,6 +6,7 @@ import dev.backprop.backend.DType;
 import dev.backprop.data.Dataset;
 import dev.backprop.data.FashionMnist;
 import dev.backprop.loss.SoftmaxCrossEntropy;
+import dev.backprop.nn.Conv2d;
 import dev.backprop.nn.Sequential;
 import dev.backprop.optim.Adam;
 import dev.backprop.runtime.Backends;
@@ -87,9 +88,10 @@ public final class CnnEpochs {
     }
 
     static Sequential model(Backend be) {
-        return Sequential.builder(be, DType.FLOAT32).seed(0).conv2d(1, 32, 3, 1, 1).relu().maxPool2d(2)
-                .conv2d(32, 64, 3, 1, 1).relu().maxPool2d(2).flatten().dense(3136, 128).relu().dense(128, 10)
-                .build();
+        return Sequential.builder(be, DType.FLOAT32).seed(0)
+                .conv2d(Conv2d.options(1, 32, 3).padding(1)).relu().maxPool2d(2)
+                .conv2d(Conv2d.options(32, 64, 3).padding(1)).relu().maxPool2d(2)
+                .flatten().dense(3136, 128).relu().dense(128, 10).build();
     }
 
     private static void epochs(Backend be, Dataset train, Dataset test, int epochs) {

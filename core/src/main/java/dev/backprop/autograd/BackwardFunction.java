@@ -10,6 +10,8 @@ import dev.backprop.tensor.Tensor;
 @FunctionalInterface
 public interface BackwardFunction {
     /**
+     * Hands the op's input gradients to {@code grads}.
+     *
      * @param upstream ∂L/∂output, the output's shape and dtype; borrowed (do not close or modify it)
      * @param grads    where the input gradients go
      */

@@ -23,6 +23,10 @@ public interface GradientListener {
     /**
      * Rows {@code [from, to)} (along the first dimension) of the rank-2 {@code leaf.grad()} are complete; the
      * other rows are still being computed.
+     *
+     * @param leaf the leaf whose gradient is being computed
+     * @param from the first complete row
+     * @param to   the row after the last complete one
      */
     default void rowsReady(Variable leaf, int from, int to) {
     }
@@ -33,6 +37,9 @@ public interface GradientListener {
      * leaves every element's sum, and so its value, as one product computes it on backends whose products
      * accumulate each element independently of the row range (the cpu backend); {@link #rowsReady} is called after
      * each block.
+     *
+     * @param leaf the leaf whose gradient is about to be computed
+     * @return rows per block, or 0 for one block
      */
     default int gemmRowBlock(Variable leaf) {
         return 0;

@@ -47,23 +47,38 @@ public final class Gradients {
         return node.tape();
     }
 
-    /** Number of inputs of the op. */
+    /** {@return the number of inputs of the op} */
     public int inputCount() {
         return node.inputs().length;
     }
 
-    /** Input {@code i} of the op (null for an absent optional input). */
+    /**
+     * An input of the op.
+     *
+     * @param i the input's position
+     * @return the input, or null for an absent optional input
+     */
     public Variable input(int i) {
         return node.inputs()[i];
     }
 
-    /** Whether input {@code i} needs a gradient; a rule may skip the work for inputs that do not. */
+    /**
+     * Whether an input needs a gradient; a rule may skip the work for inputs that do not.
+     *
+     * @param i the input's position
+     * @return true when a contribution to it is kept
+     */
     public boolean wants(int i) {
         Variable v = node.inputs()[i];
         return v != null && v.requiresGrad();
     }
 
-    /** Adds {@code contribution} (borrowed, not modified) to ∂L/∂input {@code i}. */
+    /**
+     * Adds a contribution to ∂L/∂input {@code i}.
+     *
+     * @param i            the input's position
+     * @param contribution the contribution, the input's shape (borrowed, not modified)
+     */
     public void add(int i, Tensor contribution) {
         if (!wants(i)) {
             return;
@@ -80,7 +95,12 @@ public final class Gradients {
         }
     }
 
-    /** Adds {@code contribution} to ∂L/∂input {@code i}, taking ownership of it (it must not be used after). */
+    /**
+     * Adds a contribution to ∂L/∂input {@code i}, taking ownership of it (it must not be used after).
+     *
+     * @param i            the input's position
+     * @param contribution the contribution, the input's shape
+     */
     public void give(int i, Tensor contribution) {
         if (!wants(i)) {
             contribution.close();
@@ -113,6 +133,12 @@ public final class Gradients {
      * Adds {@code op(a)·op(b)} to ∂L/∂input {@code i} (rank-2 or batched rank-3 operands): one GEMM with
      * {@code beta = 1} straight into an existing gradient ({@code beta = 0} into a leaf gradient zeroed since
      * the last pass), so a weight gradient needs no temporary.
+     *
+     * @param i      the input's position
+     * @param transA whether {@code op(a)} is {@code aᵀ}
+     * @param transB whether {@code op(b)} is {@code bᵀ}
+     * @param a      the left operand
+     * @param b      the right operand
      */
     public void gemm(int i, boolean transA, boolean transB, Tensor a, Tensor b) {
         if (!wants(i)) {
@@ -171,7 +197,11 @@ public final class Gradients {
     /**
      * Adds a gradient computed for the broadcast result of an op to input {@code i}, first summing it over the
      * rows, columns or elements that the input was broadcast across (a bias {@code [C]} against a result
-     * {@code [R, C]} gets the column sums). {@code owned} says whether this call takes ownership of {@code full}.
+     * {@code [R, C]} gets the column sums).
+     *
+     * @param i     the input's position
+     * @param full  the gradient of the op's broadcast result
+     * @param owned whether this call takes ownership of {@code full}
      */
     public void addReduced(int i, Tensor full, boolean owned) {
         Variable v = input(i);

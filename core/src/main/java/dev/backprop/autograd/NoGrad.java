@@ -19,13 +19,17 @@ public final class NoGrad implements AutoCloseable {
     private NoGrad() {
     }
 
-    /** Starts a no-grad region on this thread. */
+    /**
+     * Starts a no-grad region on this thread.
+     *
+     * @return the region; close it to end it
+     */
     public static NoGrad open() {
         DEPTH.get()[0]++;
         return new NoGrad();
     }
 
-    /** Whether a no-grad region is open on this thread. */
+    /** {@return whether a no-grad region is open on this thread} */
     public static boolean isActive() {
         return DEPTH.get()[0] > 0;
     }

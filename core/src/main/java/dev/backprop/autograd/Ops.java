@@ -27,12 +27,26 @@ public final class Ops {
 
     // ---- linear algebra ----------------------------------------------------------------------------------
 
-    /** {@code A·B} for rank-2 {@code [m, k]·[k, n]} or batched rank-3 operands. */
+    /**
+     * {@code A·B} for rank-2 {@code [m, k]·[k, n]} or batched rank-3 operands.
+     *
+     * @param a the left operand
+     * @param b the right operand
+     * @return the product
+     */
     public static Variable matmul(Variable a, Variable b) {
         return LinearOps.matmul(a, b, false, false);
     }
 
-    /** {@code op(A)·op(B)}, where {@code op} transposes when its flag is set (no copy is made). */
+    /**
+     * {@code op(A)·op(B)}, where {@code op} transposes when its flag is set (no copy is made).
+     *
+     * @param a      the left operand
+     * @param b      the right operand
+     * @param transA whether {@code op(A)} is {@code Aᵀ}
+     * @param transB whether {@code op(B)} is {@code Bᵀ}
+     * @return the product
+     */
     public static Variable matmul(Variable a, Variable b, boolean transA, boolean transB) {
         return LinearOps.matmul(a, b, transA, transB);
     }
@@ -41,77 +55,154 @@ public final class Ops {
      * A dense layer: {@code Z = X·Wᵀ + b} for X {@code [N, in]}, W {@code [out, in]} (PyTorch's layout),
      * b {@code [out]} or null. Gradients: {@code ∂X = δ·W}, {@code ∂W = δᵀ·X}, {@code ∂b} = column sums of δ.
      *
+     * @param x the input {@code [N, in]}
+     * @param w the weight {@code [out, in]}
+     * @param b the bias {@code [out]}, or null
+     * @return {@code Z} {@code [N, out]}
      * @throws dev.backprop.tensor.ShapeMismatchException when the shapes do not fit
      */
     public static Variable linear(Variable x, Variable w, Variable b) {
         return LinearOps.linear(x, w, b);
     }
 
-    /** {@code xᵀ} of a rank-2 variable (a copy). */
+    /**
+     * {@code xᵀ} of a rank-2 variable (a copy).
+     *
+     * @param x a rank-2 variable
+     * @return the transpose
+     */
     public static Variable transpose(Variable x) {
         return LinearOps.transpose(x);
     }
 
     // ---- broadcasting arithmetic -------------------------------------------------------------------------
 
-    /** {@code a + b}; one operand may be a row {@code [C]}, a column {@code [R, 1]} or a scalar of the other. */
+    /**
+     * {@code a + b}; one operand may be a row {@code [C]}, a column {@code [R, 1]} or a scalar of the other.
+     *
+     * @param a the first operand
+     * @param b the second operand
+     * @return the sum
+     */
     public static Variable add(Variable a, Variable b) {
         return BroadcastOps.add(a, b);
     }
 
-    /** {@code a - b}, broadcasting as {@link #add}. */
+    /**
+     * {@code a - b}, broadcasting as {@link #add}.
+     *
+     * @param a the first operand
+     * @param b the second operand
+     * @return the difference
+     */
     public static Variable sub(Variable a, Variable b) {
         return BroadcastOps.sub(a, b);
     }
 
-    /** {@code a ∘ b} (elementwise), broadcasting as {@link #add}. */
+    /**
+     * {@code a ∘ b} (elementwise), broadcasting as {@link #add}.
+     *
+     * @param a the first operand
+     * @param b the second operand
+     * @return the product
+     */
     public static Variable mul(Variable a, Variable b) {
         return BroadcastOps.mul(a, b);
     }
 
-    /** {@code a / b} (elementwise), broadcasting as {@link #add}. */
+    /**
+     * {@code a / b} (elementwise), broadcasting as {@link #add}.
+     *
+     * @param a the dividend
+     * @param b the divisor
+     * @return the quotient
+     */
     public static Variable div(Variable a, Variable b) {
         return BroadcastOps.div(a, b);
     }
 
-    /** {@code alpha·x}. */
+    /**
+     * {@code alpha·x}.
+     *
+     * @param x     the operand
+     * @param alpha the factor
+     * @return the scaled variable
+     */
     public static Variable scale(Variable x, double alpha) {
         return UnaryOps.scale(x, alpha);
     }
 
     // ---- elementwise functions ---------------------------------------------------------------------------
 
-    /** {@code -x}. */
+    /**
+     * {@code -x}.
+     *
+     * @param x the operand
+     * @return the negation
+     */
     public static Variable neg(Variable x) {
         return UnaryOps.apply(UnaryOp.NEG, 0, 0, x);
     }
 
-    /** {@code e^x}. */
+    /**
+     * {@code e^x}.
+     *
+     * @param x the operand
+     * @return the exponential, elementwise
+     */
     public static Variable exp(Variable x) {
         return UnaryOps.apply(UnaryOp.EXP, 0, 0, x);
     }
 
-    /** {@code ln x}. */
+    /**
+     * {@code ln x}.
+     *
+     * @param x the operand
+     * @return the natural logarithm, elementwise
+     */
     public static Variable log(Variable x) {
         return UnaryOps.apply(UnaryOp.LOG, 0, 0, x);
     }
 
-    /** {@code sqrt x}. */
+    /**
+     * {@code sqrt x}.
+     *
+     * @param x the operand
+     * @return the square root, elementwise
+     */
     public static Variable sqrt(Variable x) {
         return UnaryOps.apply(UnaryOp.SQRT, 0, 0, x);
     }
 
-    /** {@code |x|}; derivative 0 at 0 (as PyTorch). */
+    /**
+     * {@code |x|}; derivative 0 at 0 (as PyTorch).
+     *
+     * @param x the operand
+     * @return the absolute value, elementwise
+     */
     public static Variable abs(Variable x) {
         return UnaryOps.apply(UnaryOp.ABS, 0, 0, x);
     }
 
-    /** {@code x^p}. */
+    /**
+     * {@code x^p}.
+     *
+     * @param x the operand
+     * @param p the exponent
+     * @return the power, elementwise
+     */
     public static Variable pow(Variable x, double p) {
         return UnaryOps.apply(UnaryOp.POW, p, 0, x);
     }
 
-    /** {@code min(max(x, lo), hi)}; gradient 1 inside {@code [lo, hi]}, 0 outside. */
+    /**
+     * {@code min(max(x, lo), hi)}; gradient 1 inside {@code [lo, hi]}, 0 outside.
+     *
+     * @param x  the operand
+     * @param lo the lower bound
+     * @param hi the upper bound (≥ {@code lo})
+     * @return the clamped variable
+     */
     public static Variable clamp(Variable x, double lo, double hi) {
         if (!(lo <= hi)) {
             throw new IllegalArgumentException("clamp: lo " + lo + " must not exceed hi " + hi);
@@ -119,17 +210,32 @@ public final class Ops {
         return UnaryOps.apply(UnaryOp.CLAMP, lo, hi, x);
     }
 
-    /** The logistic sigmoid {@code 1/(1+e^-x)}; derivative {@code σ(1-σ)}. */
+    /**
+     * The logistic sigmoid {@code 1/(1+e^-x)}; derivative {@code σ(1-σ)}.
+     *
+     * @param x the operand
+     * @return the sigmoid, elementwise
+     */
     public static Variable sigmoid(Variable x) {
         return UnaryOps.apply(UnaryOp.SIGMOID, 0, 0, x);
     }
 
-    /** {@code tanh x}; derivative {@code 1 - tanh²}. */
+    /**
+     * {@code tanh x}; derivative {@code 1 - tanh²}.
+     *
+     * @param x the operand
+     * @return the hyperbolic tangent, elementwise
+     */
     public static Variable tanh(Variable x) {
         return UnaryOps.apply(UnaryOp.TANH, 0, 0, x);
     }
 
-    /** {@code max(0, x)}; derivative {@code 1[x > 0]}. */
+    /**
+     * {@code max(0, x)}; derivative {@code 1[x > 0]}.
+     *
+     * @param x the operand
+     * @return the rectified variable
+     */
     public static Variable relu(Variable x) {
         return UnaryOps.apply(UnaryOp.RELU, 0, 0, x);
     }
@@ -137,6 +243,9 @@ public final class Ops {
     /**
      * The hard threshold {@code 1[x ≥ 0]}. Its derivative is 0 everywhere (no straight-through estimator), so
      * no gradient flows through it; a backward pass that meets it logs a warning once per tape.
+     *
+     * @param x the operand
+     * @return 1 where {@code x ≥ 0}, else 0
      */
     public static Variable threshold(Variable x) {
         return UnaryOps.apply(UnaryOp.THRESHOLD, 0, 0, x);
@@ -144,33 +253,66 @@ public final class Ops {
 
     // ---- reductions and shapes ---------------------------------------------------------------------------
 
-    /** Sum of all elements, shape {@code []}. */
+    /**
+     * Sum of all elements, shape {@code []}.
+     *
+     * @param x the operand
+     * @return the sum, a scalar
+     */
     public static Variable sum(Variable x) {
         return ReduceOps.reduce(ReduceOp.SUM, ReduceAxis.ALL, x);
     }
 
-    /** Mean of all elements, shape {@code []}. */
+    /**
+     * Mean of all elements, shape {@code []}.
+     *
+     * @param x the operand
+     * @return the mean, a scalar
+     */
     public static Variable mean(Variable x) {
         return ReduceOps.reduce(ReduceOp.MEAN, ReduceAxis.ALL, x);
     }
 
-    /** Sums of a tensor viewed as {@code [rows, cols]}: {@code [rows]} for PER_ROW, {@code [cols]} for
-     *  PER_COLUMN, {@code []} for ALL. */
+    /**
+     * Sums of a tensor viewed as {@code [rows, cols]}: {@code [rows]} for PER_ROW, {@code [cols]} for
+     *  PER_COLUMN, {@code []} for ALL.
+     *
+     * @param x    the operand
+     * @param axis what to sum over
+     * @return the sums
+     */
     public static Variable sum(Variable x, ReduceAxis axis) {
         return ReduceOps.reduce(ReduceOp.SUM, axis, x);
     }
 
-    /** Means along {@code axis} (see {@link #sum(Variable, ReduceAxis)}). */
+    /**
+     * Means along {@code axis} (see {@link #sum(Variable, ReduceAxis)}).
+     *
+     * @param x    the operand
+     * @param axis what to average over
+     * @return the means
+     */
     public static Variable mean(Variable x, ReduceAxis axis) {
         return ReduceOps.reduce(ReduceOp.MEAN, axis, x);
     }
 
-    /** The same elements with new dimensions (one may be -1); the value is a view of {@code x}'s. */
+    /**
+     * The same elements with new dimensions (one may be -1); the value is a view of {@code x}'s.
+     *
+     * @param x    the operand
+     * @param dims the new dimensions
+     * @return the reshaped view
+     */
     public static Variable reshape(Variable x, int... dims) {
         return ReduceOps.reshape(x, dims);
     }
 
-    /** {@code [N, d1, d2, ...]} to {@code [N, d1·d2·...]} (a view). */
+    /**
+     * {@code [N, d1, d2, ...]} to {@code [N, d1·d2·...]} (a view).
+     *
+     * @param x the operand, rank ≥ 2
+     * @return the rank-2 view
+     */
     public static Variable flatten(Variable x) {
         if (x.shape().rank() < 1) {
             throw new IllegalArgumentException("flatten: needs a batch dimension, got a scalar");
@@ -185,18 +327,34 @@ public final class Ops {
 
     // ---- softmax -----------------------------------------------------------------------------------------
 
-    /** Softmax over the last dimension, per row, with the row maximum subtracted first. */
+    /**
+     * Softmax over the last dimension, per row, with the row maximum subtracted first.
+     *
+     * @param x the logits
+     * @return the probabilities, each row summing to 1
+     */
     public static Variable softmax(Variable x) {
         return SoftmaxOps.softmax(x);
     }
 
-    /** Log-softmax over the last dimension, per row. */
+    /**
+     * Log-softmax over the last dimension, per row.
+     *
+     * @param x the logits
+     * @return the log-probabilities
+     */
     public static Variable logSoftmax(Variable x) {
         return SoftmaxOps.logSoftmax(x);
     }
 
-    /** A constant scalar {@code []} on {@code like}'s backend and dtype (for {@code x + 1} ...); the variable
-     *  owns its tensor. */
+    /**
+     * A constant scalar {@code []} on {@code like}'s backend and dtype (for {@code x + 1} ...); the variable
+     *  owns its tensor.
+     *
+     * @param like  a variable of the backend and dtype wanted
+     * @param value the constant
+     * @return the constant scalar
+     */
     public static Variable scalar(Variable like, double value) {
         return new Variable(Tensor.full(like.backend(), like.dtype(), value), null, false, true, null);
     }

@@ -48,6 +48,7 @@ public final class Tape implements AutoCloseable {
     /**
      * Starts recording on this thread.
      *
+     * @return the tape; close it after the backward pass to free the step's tensors
      * @throws IllegalStateException when a tape is already open on this thread
      */
     public static Tape open() {
@@ -60,12 +61,17 @@ public final class Tape implements AutoCloseable {
         return t;
     }
 
-    /** Whether ops run now on this thread are recorded (a tape is open and no {@link NoGrad} is active). */
+    /** {@return whether ops run now on this thread are recorded (a tape is open and no {@link NoGrad} is active)} */
     public static boolean isRecording() {
         return CURRENT.get() != null && !NoGrad.isActive();
     }
 
-    /** Whether an op on these inputs must be recorded: recording is on and some input requires a gradient. */
+    /**
+     * Whether an op on these inputs must be recorded: recording is on and some input requires a gradient.
+     *
+     * @param inputs the op's inputs (null ones allowed)
+     * @return true when the op must be recorded
+     */
     public static boolean needsGrad(Variable... inputs) {
         if (!isRecording()) {
             return false;
@@ -87,6 +93,8 @@ public final class Tape implements AutoCloseable {
      * @param value    the op's result
      * @param backward its backward rule; it may capture tensors saved in the forward pass (made while the tape
      *                 is open, so freed with it)
+     * @param inputs   the op's inputs
+     * @return the output variable
      */
     public static Variable record(String name, Tensor value, BackwardFunction backward, Variable... inputs) {
         if (!needsGrad(inputs)) {
@@ -100,15 +108,22 @@ public final class Tape implements AutoCloseable {
         return out;
     }
 
-    /** Keeps a tensor made while this tape is open alive after it closes (see {@link Scope#keep}). */
+    /**
+     * Keeps a tensor made while this tape is open alive after it closes (see {@link Scope#keep}).
+     *
+     * @param t the tensor
+     * @return {@code t}
+     */
     public Tensor keep(Tensor t) {
         checkUsable();
         return scope.keep(t);
     }
 
     /**
-     * Tells {@code l} when leaf gradients are complete during this tape's backward passes (see
-     * {@link GradientListener}); {@code null} stops telling. Without a listener the backward pass is unchanged.
+     * Tells a listener when leaf gradients are complete during this tape's backward passes. Without a listener
+     * the backward pass is unchanged.
+     *
+     * @param l the listener, or {@code null} to stop telling
      */
     public void listen(GradientListener l) {
         checkUsable();
@@ -120,7 +135,7 @@ public final class Tape implements AutoCloseable {
         return listener;
     }
 
-    /** Number of ops recorded so far. */
+    /** {@return the number of ops recorded so far} */
     public int size() {
         return nodes.size();
     }

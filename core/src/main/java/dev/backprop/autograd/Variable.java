@@ -43,7 +43,12 @@ public final class Variable implements AutoCloseable {
         this.node = node;
     }
 
-    /** A variable that needs no gradient, wrapping {@code value} without taking ownership of it. */
+    /**
+     * A variable that needs no gradient, wrapping {@code value} without taking ownership of it.
+     *
+     * @param value the value (an input batch, say)
+     * @return the variable
+     */
     public static Variable constant(Tensor value) {
         value.checkOpen();
         return new Variable(value, null, false, false, null);
@@ -53,13 +58,20 @@ public final class Variable implements AutoCloseable {
      * A leaf whose gradient is wanted (a network input for a Jacobian, say), wrapping {@code value} without taking
      * ownership. Its gradient tensor (zeros, same shape and dtype) is allocated now.
      *
+     * @param value a floating tensor
+     * @return the leaf
      * @throws dev.backprop.tensor.DTypeMismatchException when {@code value} is not floating
      */
     public static Variable leaf(Tensor value) {
         return newLeaf(value, false);
     }
 
-    /** A trainable leaf that owns {@code value}: closing the variable closes the value and its gradient. */
+    /**
+     * A trainable leaf that owns {@code value}: closing the variable closes the value and its gradient.
+     *
+     * @param value a floating tensor, the parameter's initial value
+     * @return the parameter
+     */
     public static Variable parameter(Tensor value) {
         return newLeaf(value, true);
     }
@@ -74,14 +86,15 @@ public final class Variable implements AutoCloseable {
         return new Variable(value, g, true, owns, null);
     }
 
-    /** The value. */
+    /** {@return the value} */
     public Tensor value() {
         return value;
     }
 
     /**
-     * The accumulated gradient of a leaf that requires one (same shape and dtype as the value).
+     * The accumulated gradient of a leaf that requires one.
      *
+     * @return the gradient, same shape and dtype as the value
      * @throws IllegalStateException for constants and op outputs, which keep no gradient
      */
     public Tensor grad() {
@@ -113,28 +126,30 @@ public final class Variable implements AutoCloseable {
         return s;
     }
 
-    /** Whether gradients flow into this variable (leaves made by {@link #leaf}/{@link #parameter}, and op outputs
-     *  recorded on a tape from such inputs). */
+    /**
+     * {@return whether gradients flow into this variable} They do into leaves made by {@link #leaf} and
+     * {@link #parameter}, and into op outputs recorded on a tape from such inputs.
+     */
     public boolean requiresGrad() {
         return requiresGrad;
     }
 
-    /** Whether this variable was made directly (not computed by a recorded op). */
+    /** {@return whether this variable was made directly (not computed by a recorded op)} */
     public boolean isLeaf() {
         return node == null;
     }
 
-    /** Shape of the value. */
+    /** {@return the shape of the value} */
     public Shape shape() {
         return value.shape();
     }
 
-    /** Dtype of the value. */
+    /** {@return the dtype of the value} */
     public DType dtype() {
         return value.dtype();
     }
 
-    /** Backend of the value. */
+    /** {@return the backend of the value} */
     public Backend backend() {
         return value.backend();
     }
@@ -167,6 +182,7 @@ public final class Variable implements AutoCloseable {
      * recorded graph, adding to the gradient of every leaf that requires one. May be called several times on
      * one tape (one row of a Jacobian per call); gradients keep accumulating until {@link #zeroGrad()}.
      *
+     * @param upstream ∂L/∂this
      * @throws IllegalStateException when this variable does not require a gradient, or its tape was closed
      * @throws dev.backprop.tensor.ShapeMismatchException when {@code upstream}'s shape differs from the value's
      */

@@ -35,13 +35,13 @@ public interface Backend extends AutoCloseable {
 
     // ---- identity --------------------------------------------------------------------------------------
 
-    /** The provider name, e.g. {@code cpu}. */
+    /** {@return the provider name, e.g. {@code cpu}} */
     String name();
 
-    /** The device this backend runs on. */
+    /** {@return the device this backend runs on} */
     DeviceInfo device();
 
-    /** Supported dtypes, thread-safety and facts for display. */
+    /** {@return supported dtypes, thread-safety and facts for display} */
     Capabilities capabilities();
 
     // ---- memory ----------------------------------------------------------------------------------------
@@ -49,18 +49,28 @@ public interface Backend extends AutoCloseable {
     /**
      * Allocates a buffer of {@code elements} elements. Its contents are unspecified until written.
      *
+     * @param dtype    the element type
+     * @param elements how many (≥ 0)
+     * @return the buffer
      * @throws DeviceOutOfMemoryException when the device cannot hold it; the backend stays usable
      */
     Buffer allocate(DType dtype, long elements);
 
-    /** Frees a buffer. Releasing an already released buffer, or any buffer after {@link #close}, does nothing; any
-     *  thread may call it (a {@link java.lang.ref.Cleaner} does). */
+    /**
+     * Frees a buffer. Releasing an already released buffer, or any buffer after {@link #close}, does nothing; any
+     *  thread may call it (a {@link java.lang.ref.Cleaner} does).
+     *
+     * @param buffer a buffer of this backend
+     */
     void release(Buffer buffer);
 
     /**
      * Copies the host range {@code src} into {@code dst} from element {@code dstOffset}. It may return before the
      * copy has happened; {@code src} may be changed as soon as it returns.
      *
+     * @param src       the host range
+     * @param dst       the buffer
+     * @param dstOffset the first element written
      * @throws IllegalArgumentException  when the array's element type is not the buffer's dtype
      * @throws IndexOutOfBoundsException when the range does not fit in the buffer
      */
@@ -70,53 +80,120 @@ public interface Backend extends AutoCloseable {
      * Copies {@code dst.length()} elements of {@code src} from element {@code srcOffset} into the host range
      * {@code dst}, after all queued work is done.
      *
+     * @param src       the buffer
+     * @param srcOffset the first element read
+     * @param dst       the host range, written
      * @throws IllegalArgumentException  when the array's element type is not the buffer's dtype
      * @throws IndexOutOfBoundsException when the range does not lie inside the buffer
      */
     void download(Buffer src, long srcOffset, HostArray dst);
 
-    /** Copies {@code length} floats from {@code src[srcOffset..]} into a FLOAT32 buffer; see {@link #upload(HostArray, Buffer, long)}. */
+    /**
+     * Copies {@code length} floats from {@code src[srcOffset..]} into a FLOAT32 buffer; see {@link #upload(HostArray,
+     * Buffer, long)}.
+     *
+     * @param src       the host array
+     * @param srcOffset its first element copied
+     * @param dst       the buffer
+     * @param dstOffset the first element written
+     * @param length    elements to copy
+     */
     default void upload(float[] src, int srcOffset, Buffer dst, long dstOffset, int length) {
         upload(HostArray.of(src, srcOffset, length), dst, dstOffset);
     }
 
-    /** Copies {@code length} doubles into a FLOAT64 buffer. */
+    /**
+     * Copies {@code length} doubles into a FLOAT64 buffer.
+     *
+     * @param src       the host array
+     * @param srcOffset its first element copied
+     * @param dst       the buffer
+     * @param dstOffset the first element written
+     * @param length    elements to copy
+     */
     default void upload(double[] src, int srcOffset, Buffer dst, long dstOffset, int length) {
         upload(HostArray.of(src, srcOffset, length), dst, dstOffset);
     }
 
-    /** Copies {@code length} ints into an INT32 buffer. */
+    /**
+     * Copies {@code length} ints into an INT32 buffer.
+     *
+     * @param src       the host array
+     * @param srcOffset its first element copied
+     * @param dst       the buffer
+     * @param dstOffset the first element written
+     * @param length    elements to copy
+     */
     default void upload(int[] src, int srcOffset, Buffer dst, long dstOffset, int length) {
         upload(HostArray.of(src, srcOffset, length), dst, dstOffset);
     }
 
-    /** Copies {@code length} elements of a FLOAT32 buffer to the host; see {@link #download(Buffer, long, HostArray)}. */
+    /**
+     * Copies {@code length} elements of a FLOAT32 buffer to the host; see {@link #download(Buffer, long, HostArray)}.
+     *
+     * @param src       the buffer
+     * @param srcOffset the first element read
+     * @param dst       the host array
+     * @param dstOffset its first element written
+     * @param length    elements to copy
+     */
     default void download(Buffer src, long srcOffset, float[] dst, int dstOffset, int length) {
         download(src, srcOffset, HostArray.of(dst, dstOffset, length));
     }
 
-    /** Copies from a FLOAT64 buffer to the host. */
+    /**
+     * Copies from a FLOAT64 buffer to the host.
+     *
+     * @param src       the buffer
+     * @param srcOffset the first element read
+     * @param dst       the host array
+     * @param dstOffset its first element written
+     * @param length    elements to copy
+     */
     default void download(Buffer src, long srcOffset, double[] dst, int dstOffset, int length) {
         download(src, srcOffset, HostArray.of(dst, dstOffset, length));
     }
 
-    /** Copies from an INT32 buffer to the host. */
+    /**
+     * Copies from an INT32 buffer to the host.
+     *
+     * @param src       the buffer
+     * @param srcOffset the first element read
+     * @param dst       the host array
+     * @param dstOffset its first element written
+     * @param length    elements to copy
+     */
     default void download(Buffer src, long srcOffset, int[] dst, int dstOffset, int length) {
         download(src, srcOffset, HostArray.of(dst, dstOffset, length));
     }
 
-    /** Device-side copy of {@code length} elements between buffers of one dtype; the ranges must not
-     *  overlap unless they are identical. */
+    /**
+     * Device-side copy of {@code length} elements between buffers of one dtype; the ranges must not
+     *  overlap unless they are identical.
+     *
+     * @param src       the source buffer
+     * @param srcOffset the first element read
+     * @param dst       the destination buffer
+     * @param dstOffset the first element written
+     * @param length    elements to copy
+     */
     void copy(Buffer src, long srcOffset, Buffer dst, long dstOffset, long length);
 
-    /** Sets {@code length} elements to {@code value} (converted to the buffer's dtype; for INT32 it must be
-     *  a whole number). */
+    /**
+     * Sets {@code length} elements to {@code value} (converted to the buffer's dtype; for INT32 it must be
+     *  a whole number).
+     *
+     * @param dst    the buffer
+     * @param offset the first element set
+     * @param length elements to set
+     * @param value  the value
+     */
     void fill(Buffer dst, long offset, long length, double value);
 
     /** Waits until all queued work is done. */
     void synchronize();
 
-    /** Buffers and bytes live on this backend, and what the platform reports for them. */
+    /** {@return buffers and bytes live on this backend, and what the platform reports for them} */
     MemoryStats memoryStats();
 
     /** Releases every buffer and native resource. Later calls throw {@link IllegalStateException}, except
@@ -134,14 +211,44 @@ public interface Backend extends AutoCloseable {
      * {@code m × k} ({@code k × m} when {@code transA}) with row stride {@code lda}; likewise B and C.
      * When {@code beta == 0}, C is not read (NaN in C does not propagate). C must not overlap A or B.
      * {@code k == 0} gives {@code beta·C}. FLOAT32 and FLOAT64.
+     *
+     * @param transA  whether {@code op(A)} is {@code Aᵀ}
+     * @param transB  whether {@code op(B)} is {@code Bᵀ}
+     * @param m       rows of {@code op(A)} and C
+     * @param n       columns of {@code op(B)} and C
+     * @param k       columns of {@code op(A)}, rows of {@code op(B)}
+     * @param alpha   the product's factor
+     * @param a       A's buffer
+     * @param aOffset {@code A_0}'s first element
+     * @param lda     A's row stride
+     * @param b       B's buffer
+     * @param bOffset {@code B_0}'s first element
+     * @param ldb     B's row stride
+     * @param beta    the factor of C's old contents
+     * @param c       C's buffer
+     * @param cOffset {@code C_0}'s first element
+     * @param ldc     C's row stride
+     * @param batch   products in the batch (1 for one)
+     * @param strideA elements from {@code A_i} to {@code A_i+1}
+     * @param strideB elements from {@code B_i} to {@code B_i+1}
+     * @param strideC elements from {@code C_i} to {@code C_i+1}
      */
     void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha,
               Buffer a, long aOffset, int lda, Buffer b, long bOffset, int ldb,
               double beta, Buffer c, long cOffset, int ldc,
               int batch, long strideA, long strideB, long strideC);
 
-    /** {@code dst = srcᵀ}: {@code src} is {@code rows × cols} contiguous, {@code dst} is
-     *  {@code cols × rows} contiguous; no overlap. Any dtype. */
+    /**
+     * {@code dst = srcᵀ}: {@code src} is {@code rows × cols} contiguous, {@code dst} is
+     *  {@code cols × rows} contiguous; no overlap. Any dtype.
+     *
+     * @param rows      rows of {@code src}
+     * @param cols      columns of {@code src}
+     * @param src       the source buffer
+     * @param srcOffset its first element
+     * @param dst       the destination buffer
+     * @param dstOffset its first element
+     */
     void transpose(int rows, int cols, Buffer src, long srcOffset, Buffer dst, long dstOffset);
 
     /**
@@ -151,6 +258,16 @@ public interface Backend extends AutoCloseable {
      * is {@code rows × cols} contiguous. An index outside {@code [0, srcRows)} gives a row of zeros (nothing is
      * read out of range, and no error is raised on the device). Any dtype, the same for src and dst; dst
      * overlaps neither src nor indices. It lets a data set live on the device and a batch be gathered there.
+     *
+     * @param rows          rows to gather
+     * @param cols          elements per row
+     * @param src           the matrix to gather from
+     * @param srcOffset     its first element
+     * @param srcRows       its rows
+     * @param indices       the INT32 row indices
+     * @param indicesOffset the first index
+     * @param dst           the gathered rows
+     * @param dstOffset     their first element
      */
     void gatherRows(int rows, int cols, Buffer src, long srcOffset, int srcRows, Buffer indices,
                     long indicesOffset, Buffer dst, long dstOffset);
@@ -160,12 +277,32 @@ public interface Backend extends AutoCloseable {
     /**
      * {@code y[i] = op(x[i]; p1, p2)} for {@code i < n}. {@code y} may be the same range as {@code x}.
      * Floating dtypes only.
+     *
+     * @param op      the operation
+     * @param p1      its first parameter (see {@link UnaryOp}), or 0
+     * @param p2      its second parameter, or 0
+     * @param x       the input
+     * @param xOffset its first element
+     * @param y       the output
+     * @param yOffset its first element
+     * @param n       elements
      */
     void unary(UnaryOp op, double p1, double p2, Buffer x, long xOffset, Buffer y, long yOffset, long n);
 
     /**
      * The backward form: {@code dx[i] = op'(x[i]; p1, p2) · g[i]}, where {@code x} is the forward input.
      * {@code dx} may be the same range as {@code g} or {@code x}. Floating dtypes only.
+     *
+     * @param op       the operation
+     * @param p1       its first parameter, or 0
+     * @param p2       its second parameter, or 0
+     * @param x        the forward input
+     * @param xOffset  its first element
+     * @param g        the gradient of the forward output
+     * @param gOffset  its first element
+     * @param dx       the gradient of the input, written
+     * @param dxOffset its first element
+     * @param n        elements
      */
     void unaryBackward(UnaryOp op, double p1, double p2, Buffer x, long xOffset, Buffer g, long gOffset,
                        Buffer dx, long dxOffset, long n);
@@ -174,12 +311,34 @@ public interface Backend extends AutoCloseable {
      * {@code out = a op b} over a {@code rows × cols} contiguous result, each operand broadcast as its
      * {@link Broadcast} says. {@code out} may be the same range as a FULL operand. Floating dtypes; INT32
      * for every op except DIV.
+     *
+     * @param op         the operation
+     * @param rows       rows of the result
+     * @param cols       columns of the result
+     * @param a          the first operand
+     * @param aOffset    its first element
+     * @param aBroadcast how it covers the result
+     * @param b          the second operand
+     * @param bOffset    its first element
+     * @param bBroadcast how it covers the result
+     * @param out        the result
+     * @param outOffset  its first element
      */
     void binary(BinaryOp op, int rows, int cols, Buffer a, long aOffset, Broadcast aBroadcast,
                 Buffer b, long bOffset, Broadcast bBroadcast, Buffer out, long outOffset);
 
-    /** {@code y[i] = alpha·x[i] + beta·y[i]} for {@code i < n}; when {@code beta == 0}, y is not read.
-     *  {@code y} may be the same range as {@code x}. Floating dtypes. */
+    /**
+     * {@code y[i] = alpha·x[i] + beta·y[i]} for {@code i < n}; when {@code beta == 0}, y is not read.
+     *  {@code y} may be the same range as {@code x}. Floating dtypes.
+     *
+     * @param n       elements
+     * @param alpha   the factor of {@code x}
+     * @param x       the added buffer
+     * @param xOffset its first element
+     * @param beta    the factor of {@code y}
+     * @param y       the result, updated in place
+     * @param yOffset its first element
+     */
     void axpby(long n, double alpha, Buffer x, long xOffset, double beta, Buffer y, long yOffset);
 
     // ---- reductions ------------------------------------------------------------------------------------
@@ -187,12 +346,30 @@ public interface Backend extends AutoCloseable {
     /**
      * Reduces a {@code rows × cols} contiguous matrix along {@code axis} into
      * {@code axis.resultLength(rows, cols)} elements at {@code out}. No overlap. Floating dtypes.
+     *
+     * @param op        the reduction
+     * @param axis      what it combines
+     * @param rows      rows of the matrix
+     * @param cols      its columns
+     * @param x         the matrix
+     * @param xOffset   its first element
+     * @param out       the results
+     * @param outOffset their first element
      */
     void reduce(ReduceOp op, ReduceAxis axis, int rows, int cols, Buffer x, long xOffset,
                 Buffer out, long outOffset);
 
-    /** For each row of a {@code rows × cols} floating matrix, the column index of its largest element (the
-     *  first one on ties; NaN counts as largest) into an INT32 buffer of {@code rows}. */
+    /**
+     * For each row of a {@code rows × cols} floating matrix, the column index of its largest element (the
+     *  first one on ties; NaN counts as largest) into an INT32 buffer of {@code rows}.
+     *
+     * @param rows      rows of the matrix
+     * @param cols      its columns
+     * @param x         the matrix
+     * @param xOffset   its first element
+     * @param out       the INT32 indices
+     * @param outOffset their first element
+     */
     void argmaxRows(int rows, int cols, Buffer x, long xOffset, Buffer out, long outOffset);
 
     // ---- softmax and loss ------------------------------------------------------------------------------
@@ -200,6 +377,14 @@ public interface Backend extends AutoCloseable {
     /**
      * Row-wise softmax (or log-softmax when {@code log}) of a {@code rows × cols} matrix, computed with the
      * row maximum subtracted first. {@code y} may be the same range as {@code x}. Floating dtypes.
+     *
+     * @param log     whether to write log-softmax
+     * @param rows    rows of the matrix
+     * @param cols    its columns
+     * @param x       the logits
+     * @param xOffset their first element
+     * @param y       the result
+     * @param yOffset its first element
      */
     void softmaxRows(boolean log, int rows, int cols, Buffer x, long xOffset, Buffer y, long yOffset);
 
@@ -207,6 +392,17 @@ public interface Backend extends AutoCloseable {
      * Fused softmax cross-entropy forward on logits {@code rows × cols} and INT32 labels {@code rows}:
      * {@code losses[r] = logsumexp(z_r) - z_r[label_r]} and {@code probs = softmax(z)} (kept for the
      * backward pass). A label outside {@code [0, cols)} gives a NaN loss for that row.
+     *
+     * @param rows         samples
+     * @param cols         classes
+     * @param logits       the logits
+     * @param logitsOffset their first element
+     * @param labels       the INT32 labels
+     * @param labelsOffset their first element
+     * @param losses       the per-sample losses, written
+     * @param lossesOffset their first element
+     * @param probs        the probabilities, written
+     * @param probsOffset  their first element
      */
     void softmaxCrossEntropy(int rows, int cols, Buffer logits, long logitsOffset, Buffer labels,
                              long labelsOffset, Buffer losses, long lossesOffset, Buffer probs, long probsOffset);
@@ -215,6 +411,17 @@ public interface Backend extends AutoCloseable {
      * Backward of {@link #softmaxCrossEntropy}: {@code dlogits[r][c] = g[r] · (probs[r][c] - 1[c == label_r])}
      * where {@code g} has one upstream gradient per row (so a mean reduction passes {@code 1/rows}).
      * {@code dlogits} may be the same range as {@code probs}.
+     *
+     * @param rows          samples
+     * @param cols          classes
+     * @param probs         the forward pass's probabilities
+     * @param probsOffset   their first element
+     * @param labels        the INT32 labels
+     * @param labelsOffset  their first element
+     * @param g             the upstream gradient per sample
+     * @param gOffset       its first element
+     * @param dlogits       the gradient of the logits, written
+     * @param dlogitsOffset its first element
      */
     void softmaxCrossEntropyBackward(int rows, int cols, Buffer probs, long probsOffset, Buffer labels,
                                      long labelsOffset, Buffer g, long gOffset, Buffer dlogits, long dlogitsOffset);
@@ -226,6 +433,18 @@ public interface Backend extends AutoCloseable {
      * {@code g' = g + weightDecay·θ}; with momentum {@code v = momentum·v + g'} and
      * {@code d = nesterov ? g' + momentum·v : v}, without momentum ({@code velocity == null}) {@code d = g'};
      * then {@code θ = θ - lr·d}. The gradient buffer is not modified.
+     *
+     * @param n              parameters
+     * @param param          the parameters, updated in place
+     * @param paramOffset    their first element
+     * @param grad           the gradient
+     * @param gradOffset     its first element
+     * @param velocity       the momentum buffer, updated in place, or null without momentum
+     * @param velocityOffset its first element
+     * @param lr             the learning rate
+     * @param momentum       μ
+     * @param weightDecay    λ
+     * @param nesterov       whether to use Nesterov momentum
      */
     void sgdUpdate(long n, Buffer param, long paramOffset, Buffer grad, long gradOffset,
                    Buffer velocity, long velocityOffset, double lr, double momentum, double weightDecay,
@@ -236,6 +455,23 @@ public interface Backend extends AutoCloseable {
      * with {@code decoupled} (AdamW) {@code θ = θ·(1 - lr·weightDecay)} first, otherwise
      * {@code g' = g + weightDecay·θ}; then {@code m = β1·m + (1-β1)·g'}, {@code v = β2·v + (1-β2)·g'²},
      * {@code θ = θ - lr·(m/(1-β1^step)) / (sqrt(v/(1-β2^step)) + eps)}.
+     *
+     * @param n           parameters
+     * @param param       the parameters, updated in place
+     * @param paramOffset their first element
+     * @param grad        the gradient
+     * @param gradOffset  its first element
+     * @param m           the first moment, updated in place
+     * @param mOffset     its first element
+     * @param v           the second moment, updated in place
+     * @param vOffset     its first element
+     * @param lr          the learning rate
+     * @param beta1       the first moment's decay
+     * @param beta2       the second moment's decay
+     * @param eps         the term added to the denominator
+     * @param weightDecay λ
+     * @param decoupled   AdamW's decoupled decay when true
+     * @param step        the step number, from 1
      */
     void adamUpdate(long n, Buffer param, long paramOffset, Buffer grad, long gradOffset,
                     Buffer m, long mOffset, Buffer v, long vOffset, double lr, double beta1, double beta2,

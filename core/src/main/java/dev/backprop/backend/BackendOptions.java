@@ -15,17 +15,32 @@ public final class BackendOptions {
         this.values = Map.copyOf(values);
     }
 
-    /** No explicit settings: system properties only. */
+    /**
+     * No explicit settings: system properties only.
+     *
+     * @return the options
+     */
     public static BackendOptions defaults() {
         return new BackendOptions(Map.of());
     }
 
-    /** Explicit settings; they win over system properties. */
+    /**
+     * Explicit settings; they win over system properties.
+     *
+     * @param values settings by key ({@code threads}, not {@code backprop.cpu.threads})
+     * @return the options
+     */
     public static BackendOptions of(Map<String, String> values) {
         return new BackendOptions(values);
     }
 
-    /** The value for {@code key} of backend {@code backend}, explicit first, then the system property. */
+    /**
+     * The value for {@code key} of backend {@code backend}, explicit first, then the system property.
+     *
+     * @param backend the backend's name
+     * @param key     the setting
+     * @return the value, trimmed, or empty when unset or blank
+     */
     public Optional<String> get(String backend, String key) {
         String v = values.get(key);
         if (v == null) {
@@ -34,7 +49,15 @@ public final class BackendOptions {
         return Optional.ofNullable(v).map(String::trim).filter(s -> !s.isEmpty());
     }
 
-    /** An integer setting, with a clear error for a malformed value. */
+    /**
+     * An integer setting, with a clear error for a malformed value.
+     *
+     * @param backend  the backend's name
+     * @param key      the setting
+     * @param fallback the value when it is unset
+     * @return the value
+     * @throws IllegalArgumentException naming the property when the value is not an integer
+     */
     public int getInt(String backend, String key, int fallback) {
         Optional<String> v = get(backend, key);
         if (v.isEmpty()) {
@@ -48,7 +71,15 @@ public final class BackendOptions {
         }
     }
 
-    /** A boolean setting ({@code true}/{@code false}), with a clear error for anything else. */
+    /**
+     * A boolean setting ({@code true}/{@code false}), with a clear error for anything else.
+     *
+     * @param backend  the backend's name
+     * @param key      the setting
+     * @param fallback the value when it is unset
+     * @return the value
+     * @throws IllegalArgumentException naming the property when the value is neither true nor false
+     */
     public boolean getBoolean(String backend, String key, boolean fallback) {
         Optional<String> v = get(backend, key);
         if (v.isEmpty()) {

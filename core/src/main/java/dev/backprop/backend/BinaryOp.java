@@ -5,7 +5,12 @@ package dev.backprop.backend;
  * On INT32 every op except {@link #DIV} is defined (wrapping arithmetic).
  */
 public enum BinaryOp {
-    ADD, SUB, MUL, DIV, MAX, MIN,
+    /** {@code a + b} */ ADD,
+    /** {@code a - b} */ SUB,
+    /** {@code a · b} */ MUL,
+    /** {@code a / b} (not on INT32) */ DIV,
+    /** {@code max(a, b)} */ MAX,
+    /** {@code min(a, b)} */ MIN,
     /** {@code 1[a == b]} */ EQ,
     /** {@code 1[a != b]} */ NE,
     /** {@code 1[a < b]} */ LT,
@@ -13,7 +18,7 @@ public enum BinaryOp {
     /** {@code 1[a > b]} */ GT,
     /** {@code 1[a >= b]} */ GE;
 
-    /** Whether the op yields a 0/1 mask. */
+    /** {@return whether the op yields a 0/1 mask} */
     public boolean isComparison() {
         return ordinal() >= EQ.ordinal();
     }

@@ -13,7 +13,13 @@ public enum Broadcast {
     /** A single element. */
     SCALAR;
 
-    /** Number of elements an operand with this broadcast has for a {@code rows × cols} result. */
+    /**
+     * Number of elements an operand with this broadcast has for a {@code rows × cols} result.
+     *
+     * @param rows rows of the result
+     * @param cols columns of the result
+     * @return elements of the operand
+     */
     public long length(int rows, int cols) {
         return switch (this) {
             case FULL -> (long) rows * cols;

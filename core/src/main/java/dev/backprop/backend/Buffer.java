@@ -9,15 +9,15 @@ package dev.backprop.backend;
  * scoped lifetime; a buffer is the backend's view of the same memory.
  */
 public interface Buffer {
-    /** The backend that allocated this buffer. */
+    /** {@return the backend that allocated this buffer} */
     Backend backend();
 
-    /** Element type. */
+    /** {@return the element type} */
     DType dtype();
 
-    /** Number of elements. */
+    /** {@return the number of elements} */
     long size();
 
-    /** Whether {@link Backend#release} has been called on it. */
+    /** {@return whether {@link Backend#release} has been called on it} */
     boolean isReleased();
 }

@@ -11,11 +11,19 @@ import java.util.Map;
  * @param details     further facts worth printing (compute capability, driver, lanes ...), in display order
  */
 public record DeviceInfo(String name, DeviceType type, long memoryBytes, Map<String, String> details) {
+    /**
+     * Copies {@code details}.
+     *
+     * @param name        human-readable device name
+     * @param type        GPU, CPU or other accelerator
+     * @param memoryBytes global memory in bytes, or -1 when unknown
+     * @param details     further facts worth printing, in display order
+     */
     public DeviceInfo {
         details = Map.copyOf(details);
     }
 
-    /** One line for {@code backprop backends}: name, type, memory and details. */
+    /** {@return one line for {@code backprop backends}: name, type, memory and details} */
     public String describe() {
         StringBuilder sb = new StringBuilder(name).append(" [").append(type).append(']');
         if (memoryBytes >= 0) {

@@ -26,48 +26,69 @@ public final class HostArray {
     /**
      * {@code length} floats from {@code array[offset]}.
      *
+     * @param array  the array (not copied)
+     * @param offset the range's first element
+     * @param length elements in the range
+     * @return the range
      * @throws IndexOutOfBoundsException when the range does not lie inside the array
      */
     public static HostArray of(float[] array, int offset, int length) {
         return new HostArray(array, DType.FLOAT32, array.length, offset, length);
     }
 
-    /** {@code length} doubles from {@code array[offset]}; see {@link #of(float[], int, int)}. */
+    /**
+     * {@code length} doubles from {@code array[offset]}; see {@link #of(float[], int, int)}.
+     *
+     * @param array  the array (not copied)
+     * @param offset the range's first element
+     * @param length elements in the range
+     * @return the range
+     */
     public static HostArray of(double[] array, int offset, int length) {
         return new HostArray(array, DType.FLOAT64, array.length, offset, length);
     }
 
-    /** {@code length} ints from {@code array[offset]}; see {@link #of(float[], int, int)}. */
+    /**
+     * {@code length} ints from {@code array[offset]}; see {@link #of(float[], int, int)}.
+     *
+     * @param array  the array (not copied)
+     * @param offset the range's first element
+     * @param length elements in the range
+     * @return the range
+     */
     public static HostArray of(int[] array, int offset, int length) {
         return new HostArray(array, DType.INT32, array.length, offset, length);
     }
 
-    /** The element type: FLOAT32 for a {@code float[]}, FLOAT64 for a {@code double[]}, INT32 for an {@code int[]}. */
+    /**
+     * {@return the element type: FLOAT32 for a {@code float[]}, FLOAT64 for a {@code double[]}, INT32 for an
+     * {@code int[]}}
+     */
     public DType dtype() {
         return dtype;
     }
 
-    /** The whole Java array (not a copy); the range starts at {@link #offset()}. */
+    /** {@return the whole Java array (not a copy); the range starts at {@link #offset()}} */
     public Object array() {
         return array;
     }
 
-    /** Index of the first element of the range in {@link #array()}. */
+    /** {@return the index of the first element of the range in {@link #array()}} */
     public int offset() {
         return offset;
     }
 
-    /** Elements in the range. */
+    /** {@return elements in the range} */
     public int length() {
         return length;
     }
 
-    /** Bytes in the range. */
+    /** {@return bytes in the range} */
     public long bytes() {
         return (long) length * dtype.byteSize();
     }
 
-    /** Where the range starts in the array, in bytes (what a native pointer to the array is offset by). */
+    /** {@return where the range starts in the array, in bytes (what a native pointer to the array is offset by)} */
     public long byteOffset() {
         return (long) offset * dtype.byteSize();
     }
@@ -75,6 +96,10 @@ public final class HostArray {
     /**
      * Copies {@code bytes} bytes of the range, starting {@code fromByte} bytes into it, into {@code target} at its
      * position, in {@code target}'s byte order; both must be whole elements. For uploads through host staging memory.
+     *
+     * @param fromByte where to start in the range, in bytes
+     * @param bytes    how many bytes to copy
+     * @param target   the buffer to copy into, from its position
      */
     public void copyTo(long fromByte, int bytes, ByteBuffer target) {
         int size = dtype.byteSize();

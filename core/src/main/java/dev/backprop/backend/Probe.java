@@ -22,14 +22,37 @@ public record Probe(boolean available, String reason, List<DeviceInfo> devices, 
     /** OpenCL (or similar) on a CPU device: for testing the portable path, not for speed. */
     public static final int RANK_EMULATED = 100;
 
+    /**
+     * Copies {@code devices}.
+     *
+     * @param available whether {@link BackendProvider#create} is expected to succeed
+     * @param reason    why it is unavailable, or a short summary when available
+     * @param devices   the devices found
+     * @param rank      the automatic-selection rank: higher wins
+     */
     public Probe {
         devices = List.copyOf(devices);
     }
 
+    /**
+     * A backend that can run here.
+     *
+     * @param summary a short summary for {@code backprop backends}
+     * @param devices the devices found
+     * @param rank    the automatic-selection rank ({@link #RANK_GPU}, {@link #RANK_HOST}, {@link #RANK_EMULATED}
+     *                plus a small tie-breaker)
+     * @return the probe's answer
+     */
     public static Probe available(String summary, List<DeviceInfo> devices, int rank) {
         return new Probe(true, summary, devices, rank);
     }
 
+    /**
+     * A backend that cannot run here.
+     *
+     * @param reason what is missing and what to install, phrased for a user
+     * @return the probe's answer, with no devices and rank 0
+     */
     public static Probe unavailable(String reason) {
         return new Probe(false, reason, List.of(), 0);
     }

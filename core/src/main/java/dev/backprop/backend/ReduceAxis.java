@@ -9,7 +9,13 @@ public enum ReduceAxis {
     /** Each column on its own: {@code cols} results (e.g. bias gradients, column sums of δ). */
     PER_COLUMN;
 
-    /** Number of results for a {@code rows × cols} input. */
+    /**
+     * Number of results for a {@code rows × cols} input.
+     *
+     * @param rows rows of the input
+     * @param cols columns of the input
+     * @return the number of results
+     */
     public int resultLength(int rows, int cols) {
         return switch (this) {
             case ALL -> 1;

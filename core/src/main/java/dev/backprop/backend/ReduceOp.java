@@ -2,5 +2,10 @@ package dev.backprop.backend;
 
 /** Reductions offered by {@link Backend#reduce}. */
 public enum ReduceOp {
-    SUM, MEAN, MAX
+    /** The sum. */
+    SUM,
+    /** The arithmetic mean. */
+    MEAN,
+    /** The maximum. */
+    MAX
 }

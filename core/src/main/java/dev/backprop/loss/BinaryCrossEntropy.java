@@ -29,7 +29,11 @@ public final class BinaryCrossEntropy implements Loss {
         this(Reduction.MEAN);
     }
 
-    /** With the given reduction ({@link Reduction#SUM} or {@link Reduction#MEAN}). */
+    /**
+     * With the given reduction.
+     *
+     * @param reduction {@link Reduction#SUM} or {@link Reduction#MEAN}
+     */
     public BinaryCrossEntropy(Reduction reduction) {
         this.reduction = java.util.Objects.requireNonNull(reduction, "reduction");
     }

@@ -23,7 +23,11 @@ public final class BinaryCrossEntropyWithLogits implements Loss {
         this(Reduction.MEAN);
     }
 
-    /** With the given reduction ({@link Reduction#SUM} or {@link Reduction#MEAN}). */
+    /**
+     * With the given reduction.
+     *
+     * @param reduction {@link Reduction#SUM} or {@link Reduction#MEAN}
+     */
     public BinaryCrossEntropyWithLogits(Reduction reduction) {
         this.reduction = java.util.Objects.requireNonNull(reduction, "reduction");
     }

@@ -14,21 +14,28 @@ public interface Loss {
      * The loss of {@code prediction} against {@code target}, shape {@code []}, recorded for backpropagation when
      * a tape is open.
      *
+     * @param prediction the model's output for a batch
+     * @param target     what it should have been (labels or targets, as the loss documents)
+     * @return the loss, a scalar variable
      * @throws dev.backprop.tensor.ShapeMismatchException  when the shapes do not fit (the message names both)
      * @throws dev.backprop.tensor.DTypeMismatchException  when the target's dtype is not the expected one
      */
     Variable compute(Variable prediction, Tensor target);
 
-    /** How terms are combined. */
+    /** {@return how terms are combined} */
     Reduction reduction();
 
-    /** A short name for logs ({@code cross_entropy}). */
+    /** {@return a short name for logs ({@code cross_entropy})} */
     String name();
 
     /**
      * How many samples of a batch the prediction gets right, for losses that classify (argmax against the label,
      * or the decision threshold against a 0/1 target); empty for regression losses. Reads both tensors to the
      * host.
+     *
+     * @param prediction the model's output for a batch
+     * @param target     the batch's labels or targets
+     * @return the number of samples classified right, or empty for a loss that does not classify
      */
     default OptionalLong countCorrect(Tensor prediction, Tensor target) {
         return OptionalLong.empty();

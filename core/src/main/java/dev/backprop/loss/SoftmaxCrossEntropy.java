@@ -28,7 +28,11 @@ public final class SoftmaxCrossEntropy implements Loss {
         this(Reduction.MEAN);
     }
 
-    /** With the given reduction ({@link Reduction#SUM} or {@link Reduction#MEAN}). */
+    /**
+     * With the given reduction.
+     *
+     * @param reduction {@link Reduction#SUM} or {@link Reduction#MEAN}
+     */
     public SoftmaxCrossEntropy(Reduction reduction) {
         this.reduction = java.util.Objects.requireNonNull(reduction, "reduction");
     }

@@ -17,7 +17,11 @@ public final class SquaredError implements Loss {
         this(Reduction.MEAN);
     }
 
-    /** With the given reduction ({@link Reduction#SUM} or {@link Reduction#MEAN}). */
+    /**
+     * With the given reduction.
+     *
+     * @param reduction {@link Reduction#SUM} or {@link Reduction#MEAN}
+     */
     public SquaredError(Reduction reduction) {
         this.reduction = java.util.Objects.requireNonNull(reduction, "reduction");
     }

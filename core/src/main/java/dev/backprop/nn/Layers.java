@@ -193,6 +193,14 @@ public final class Layers {
         return new int[] {spec.arg(name + "_h"), spec.arg(name + "_w")};
     }
 
+    /** The options a conv2d spec names. */
+    private static Conv2d.Options conv2d(LayerSpec spec) {
+        return Conv2d.options(spec.arg("in"), spec.arg("out"), spec.arg("kernel_h"))
+                .kernel(spec.arg("kernel_h"), spec.arg("kernel_w")).stride(spec.arg("stride_h"), spec.arg("stride_w"))
+                .padding(spec.arg("pad_h"), spec.arg("pad_w")).dilation(spec.arg("dilation_h"), spec.arg("dilation_w"))
+                .bias(spec.arg("bias") == 1);
+    }
+
     /** Runs a layer's argument check, prefixing its message with {@code where}. */
     private static void at(String where, Runnable check) {
         try {
@@ -312,8 +320,7 @@ public final class Layers {
                 yield new Sequential(built);
             }
             case "dense" -> new Dense(spec.arg("in"), spec.arg("out"), spec.arg("bias") == 1, prefixed(factory, prefix));
-            case "conv2d" -> new Conv2d(spec.arg("in"), spec.arg("out"), pair(spec, "kernel"), pair(spec, "stride"),
-                    pair(spec, "pad"), pair(spec, "dilation"), spec.arg("bias") == 1, prefixed(factory, prefix));
+            case "conv2d" -> new Conv2d(conv2d(spec), prefixed(factory, prefix));
             case "maxpool2d" -> Pool2d.max(pair(spec, "kernel"), pair(spec, "stride"), pair(spec, "pad"));
             case "avgpool2d" -> Pool2d.avg(pair(spec, "kernel"), pair(spec, "stride"), pair(spec, "pad"),
                     spec.arg("count_include_pad") == 1);

@@ -203,9 +203,12 @@ public final class Sequential implements Layer {
             return add(Activation.identity());
         }
 
-        /** Adds a square-kernel convolution {@code nn.Conv2d(in, out, kernel, stride, padding)} with a bias. */
-        public Builder conv2d(int in, int out, int kernel, int stride, int padding) {
-            return add(new Conv2d(in, out, kernel, stride, padding, true, init.factory(backend, dtype, rng())));
+        /**
+         * Adds a convolution: {@code conv2d(Conv2d.options(1, 32, 3).padding(1))} is
+         * {@code nn.Conv2d(1, 32, 3, padding=1)}.
+         */
+        public Builder conv2d(Conv2d.Options options) {
+            return add(new Conv2d(options, init.factory(backend, dtype, rng())));
         }
 
         /** Adds {@code nn.MaxPool2d(k)}. */
@@ -218,9 +221,14 @@ public final class Sequential implements Layer {
             return add(Pool2d.avg(k));
         }
 
-        /** Adds {@code nn.BatchNorm1d(features)} (spatial = false) or {@code nn.BatchNorm2d(features)}. */
-        public Builder batchNorm(int features, boolean spatial) {
-            return add(new BatchNorm(features, spatial, init.factory(backend, dtype, rng())));
+        /** Adds {@code nn.BatchNorm1d(features)}: per feature of {@code [N, features]} inputs. */
+        public Builder batchNorm1d(int features) {
+            return add(new BatchNorm(features, false, init.factory(backend, dtype, rng())));
+        }
+
+        /** Adds {@code nn.BatchNorm2d(features)}: per channel of {@code [N, features, H, W]} inputs. */
+        public Builder batchNorm2d(int features) {
+            return add(new BatchNorm(features, true, init.factory(backend, dtype, rng())));
         }
 
         /**

@@ -11,7 +11,11 @@ public abstract class ClosedFormSchedule implements LearningRateSchedule {
     protected final double base;
     private int epoch;
 
-    /** Starts at epoch 0 with the optimizer's current rate as the base rate. */
+    /**
+     * Starts at epoch 0 with the optimizer's current rate as the base rate.
+     *
+     * @param optimizer the optimizer whose rate the schedule sets
+     */
     protected ClosedFormSchedule(Optimizer optimizer) {
         this.optimizer = optimizer;
         this.base = optimizer.learningRate();

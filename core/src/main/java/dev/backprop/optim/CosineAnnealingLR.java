@@ -12,8 +12,12 @@ public final class CosineAnnealingLR extends ClosedFormSchedule {
     private final double etaMin;
 
     /**
-     * @param tMax   epochs of the half cosine (&gt; 0)
-     * @param etaMin the final rate (finite, ≥ 0)
+     * A schedule from the optimizer's current rate down to {@code etaMin} over {@code tMax} epochs.
+     *
+     * @param optimizer the optimizer whose rate it sets; its current rate is the base rate
+     * @param tMax      epochs of the half cosine (&gt; 0)
+     * @param etaMin    the final rate (finite, ≥ 0)
+     * @throws IllegalArgumentException for {@code tMax} below 1 or a bad final rate
      */
     public CosineAnnealingLR(Optimizer optimizer, int tMax, double etaMin) {
         super(optimizer);

@@ -18,7 +18,8 @@ public final class GradientClipping {
      * gradients together, so their global norm is at most {@code maxNorm}. Each squared norm is one
      * {@code [1, n]·[1, n]ᵀ} GEMM accumulated into one scalar on the device; one number comes to the host.
      *
-     * @param params parameters (leaves with gradients) on one backend with one dtype
+     * @param params  parameters (leaves with gradients) on one backend with one dtype
+     * @param maxNorm the largest global norm left (positive, finite)
      * @return the global norm before clipping
      * @throws IllegalArgumentException when {@code maxNorm} is not positive and finite
      * @throws BackpropException        when the norm is NaN or infinite (the gradients are left as they are), as
@@ -31,6 +32,13 @@ public final class GradientClipping {
     /**
      * As {@link #clipByGlobalNorm(Collection, double)}; with {@code errorIfNonFinite} false a NaN or infinite norm
      * leaves the gradients as they are and is returned, as PyTorch's default does.
+     *
+     * @param params           parameters (leaves with gradients) on one backend with one dtype
+     * @param maxNorm          the largest global norm left (positive, finite)
+     * @param errorIfNonFinite whether a NaN or infinite norm throws
+     * @return the global norm before clipping
+     * @throws IllegalArgumentException when {@code maxNorm} is not positive and finite
+     * @throws BackpropException        when the norm is not finite and {@code errorIfNonFinite} is true
      */
     public static double clipByGlobalNorm(Collection<Variable> params, double maxNorm, boolean errorIfNonFinite) {
         if (!(maxNorm > 0) || !Double.isFinite(maxNorm)) {
@@ -56,7 +64,12 @@ public final class GradientClipping {
         return norm;
     }
 
-    /** The 2-norm of all gradients together. */
+    /**
+     * The 2-norm of all gradients together.
+     *
+     * @param params parameters (leaves with gradients) on one backend with one dtype; at least one
+     * @return {@code sqrt(Σ g²)} over every element of every gradient
+     */
     public static double globalNorm(Collection<Variable> params) {
         Variable first = params.iterator().next();
         try (Tensor acc = Tensor.zeros(first.backend(), first.dtype(), 1, 1)) {

@@ -11,18 +11,28 @@ public interface LearningRateSchedule {
     /** Ends an epoch: advances the epoch counter and sets the optimizer's rate for the next one. */
     void step();
 
-    /** Epochs completed. */
+    /** {@return epochs completed} */
     int epoch();
 
-    /** Sets the epoch counter (resuming) and the optimizer's rate to match it. */
+    /**
+     * Sets the epoch counter (resuming) and the optimizer's rate to match it.
+     *
+     * @param epoch epochs completed (≥ 0)
+     * @throws IllegalArgumentException for a negative epoch
+     */
     void restore(int epoch);
 
-    /** The rate this schedule gives for epoch {@code epoch} (0-based). */
+    /**
+     * The rate this schedule gives for an epoch.
+     *
+     * @param epoch the epoch, from 0
+     * @return its learning rate
+     */
     double rateAt(int epoch);
 
-    /** Type name in checkpoints ({@code step}, {@code cosine}). */
+    /** {@return the type name in checkpoints ({@code step}, {@code cosine})} */
     String type();
 
-    /** Settings, for checkpoints and messages. */
+    /** {@return the settings by name, for checkpoints and messages} */
     Map<String, Double> settings();
 }

@@ -25,6 +25,8 @@ public abstract class Optimizer implements AutoCloseable {
     private boolean closed;
 
     /**
+     * An optimizer over named parameters.
+     *
      * @param params the parameters by name (leaves that require a gradient, each once)
      * @param lr     the learning rate (finite, ≥ 0)
      * @throws IllegalArgumentException for no parameters, a parameter that needs no gradient, one given twice,
@@ -51,7 +53,12 @@ public abstract class Optimizer implements AutoCloseable {
         this.learningRate = checkedRate(getClass().getSimpleName(), lr);
     }
 
-    /** Names {@code 0, 1, 2 ...} for parameters that have no names of their own (a hand-written model). */
+    /**
+     * Names {@code 0, 1, 2 ...} for parameters that have no names of their own (a hand-written model).
+     *
+     * @param params the parameters, in order
+     * @return the parameters by name, in order
+     */
     public static Map<String, Variable> named(Variable... params) {
         Map<String, Variable> m = new LinkedHashMap<>();
         for (int i = 0; i < params.length; i++) {
@@ -72,7 +79,9 @@ public abstract class Optimizer implements AutoCloseable {
     /**
      * Updates one parameter in place.
      *
-     * @param step the step number, from 1
+     * @param name  the parameter's name
+     * @param param the parameter, with its gradient
+     * @param step  the step number, from 1
      */
     protected abstract void update(String name, Variable param, long step);
 
@@ -81,49 +90,60 @@ public abstract class Optimizer implements AutoCloseable {
         params.values().forEach(Variable::zeroGrad);
     }
 
-    /** The parameters by name, in order. */
+    /** {@return the parameters by name, in order} */
     public Map<String, Variable> parameters() {
         return params;
     }
 
-    /** The learning rate of the next step. */
+    /** {@return the learning rate of the next step} */
     public double learningRate() {
         return learningRate;
     }
 
-    /** Sets the learning rate for the following steps (schedules call this). */
+    /**
+     * Sets the learning rate for the following steps (schedules call this).
+     *
+     * @param lr the new rate (finite, ≥ 0)
+     * @throws IllegalArgumentException for a negative or non-finite rate
+     */
     public void setLearningRate(double lr) {
         this.learningRate = checkedRate(getClass().getSimpleName(), lr);
     }
 
-    private static double checkedRate(String who, double lr) {
+    static double checkedRate(String who, double lr) {
         if (!(lr >= 0) || !Double.isFinite(lr)) {
             throw new IllegalArgumentException(who + ": learning rate must be finite and >= 0, got " + lr);
         }
         return lr;
     }
 
-    /** Steps taken so far. */
+    /** {@return steps taken so far} */
     public long stepCount() {
         return steps;
     }
 
-    /** The optimizer's type name in checkpoints ({@code sgd}, {@code adam}, {@code adamw}). */
+    /** {@return the optimizer's type name in checkpoints ({@code sgd}, {@code adam}, {@code adamw})} */
     public abstract String type();
 
-    /** Hyperparameters other than the learning rate, by PyTorch's names, for checkpoints and messages. */
+    /** {@return hyperparameters other than the learning rate, by PyTorch's names, for checkpoints and messages} */
     public abstract Map<String, Double> hyperparameters();
 
     /**
      * The live state tensors by name {@code <parameter>.<buffer>} (PyTorch's buffer names:
      * {@code momentum_buffer}, {@code exp_avg}, {@code exp_avg_sq}); empty for plain SGD. Restoring a checkpoint
      * copies into these.
+     *
+     * @return the state tensors by name, in parameter order (unmodifiable)
      */
     public abstract Map<String, Tensor> state();
 
     /**
      * Sets the step counter and learning rate, as when resuming from a checkpoint (the state tensors are
      * restored separately through {@link #state()}).
+     *
+     * @param stepCount the steps taken (≥ 0)
+     * @param lr        the learning rate of the next step (finite, ≥ 0)
+     * @throws IllegalArgumentException as {@link #checkCounters}
      */
     public void restoreCounters(long stepCount, double lr) {
         checkCounters(stepCount, lr);
@@ -135,6 +155,8 @@ public abstract class Optimizer implements AutoCloseable {
      * Checks counters for {@link #restoreCounters} without changing anything, so a caller can validate a whole
      * checkpoint before it touches the first weight.
      *
+     * @param stepCount the steps taken
+     * @param lr        the learning rate
      * @throws IllegalArgumentException for a negative step count or a learning rate that is not finite and
      *                                  {@code >= 0}
      */
@@ -145,7 +167,11 @@ public abstract class Optimizer implements AutoCloseable {
         checkedRate(getClass().getSimpleName(), lr);
     }
 
-    /** @throws IllegalStateException after {@link #close()} */
+    /**
+     * Checks that the optimizer is open.
+     *
+     * @throws IllegalStateException after {@link #close()}
+     */
     protected final void checkOpen() {
         if (closed) {
             throw new IllegalStateException(getClass().getSimpleName() + " is closed");

@@ -17,12 +17,19 @@ import java.util.Map;
 public final class OptimizerChoice implements Serializable {
     private static final long serialVersionUID = 1L;
 
+    /** The canonical optimizer name: sgd, momentum, adam or adamw. */
     private final String name;
+    /** The learning rate in force. */
     private final double learningRate;
+    /** μ of {@code momentum}. */
     private final double momentum;
+    /** λ in force. */
     private final double weightDecay;
+    /** none, step or cosine. */
     private final String schedule;
+    /** Epochs between decays of the step schedule. */
     private final int stepSize;
+    /** The step schedule's factor per decay. */
     private final double gamma;
 
     private OptimizerChoice(String name, double learningRate, double momentum, double weightDecay, String schedule,
@@ -37,11 +44,17 @@ public final class OptimizerChoice implements Serializable {
     }
 
     /**
+     * The choice the command line's options make, as it parses them; a program names its choice with
+     * {@link #sgd}, {@link #momentum}, {@link #adam} or {@link #adamW} (and {@link #withSchedule}) instead.
+     *
      * @param optimizer   sgd, momentum, adam or adamw (case and surrounding blanks ignored)
      * @param lr          the learning rate, or null for the optimizer's default
      * @param momentum    μ of {@code momentum}; ignored by the others
      * @param weightDecay λ, or null for the optimizer's default
      * @param schedule    none, step (× {@code gamma} every {@code stepSize} epochs) or cosine (to 0 over the run)
+     * @param stepSize    epochs between decays of the step schedule
+     * @param gamma       the step schedule's factor per decay
+     * @return the choice
      * @throws IllegalArgumentException naming the flag, for an unknown name or a learning rate that is not a
      *                                  positive finite number (the optimizers check momentum and decay themselves)
      */
@@ -63,66 +76,108 @@ public final class OptimizerChoice implements Serializable {
         return new OptimizerChoice(n, rate, momentum, decay, s, stepSize, gamma);
     }
 
-    /** Plain SGD at {@code lr} (no schedule). */
+    /**
+     * Plain SGD (no schedule).
+     *
+     * @param lr the learning rate
+     * @return the choice
+     */
     public static OptimizerChoice sgd(double lr) {
         return of("sgd", lr, 0, 0.0, "none", 1, 1);
     }
 
-    /** SGD with momentum {@code mu} and L2 weight decay {@code lambda} at {@code lr} (no schedule). */
+    /**
+     * SGD with momentum and L2 weight decay (no schedule).
+     *
+     * @param lr     the learning rate
+     * @param mu     the momentum
+     * @param lambda the weight decay
+     * @return the choice
+     */
     public static OptimizerChoice momentum(double lr, double mu, double lambda) {
         return of("momentum", lr, mu, lambda, "none", 1, 1);
     }
 
-    /** Adam with PyTorch's defaults and L2 weight decay {@code lambda} at {@code lr} (no schedule). */
+    /**
+     * Adam with PyTorch's defaults and L2 weight decay (no schedule).
+     *
+     * @param lr     the learning rate
+     * @param lambda the weight decay
+     * @return the choice
+     */
     public static OptimizerChoice adam(double lr, double lambda) {
         return of("adam", lr, 0, lambda, "none", 1, 1);
     }
 
-    /** AdamW with PyTorch's defaults and decoupled weight decay {@code lambda} at {@code lr} (no schedule). */
+    /**
+     * AdamW with PyTorch's defaults and decoupled weight decay (no schedule).
+     *
+     * @param lr     the learning rate
+     * @param lambda the weight decay
+     * @return the choice
+     */
     public static OptimizerChoice adamW(double lr, double lambda) {
         return of("adamw", lr, 0, lambda, "none", 1, 1);
     }
 
-    /** This choice with the per-epoch schedule {@code schedule} (see {@link #of}). */
+    /**
+     * This choice with another per-epoch schedule.
+     *
+     * @param schedule none, step or cosine (see {@link #of})
+     * @param stepSize epochs between decays of the step schedule
+     * @param gamma    the step schedule's factor per decay
+     * @return the new choice
+     */
     public OptimizerChoice withSchedule(String schedule, int stepSize, double gamma) {
         return of(name, learningRate, momentum, weightDecay, schedule, stepSize, gamma);
     }
 
-    /** The canonical name: sgd, momentum, adam or adamw. */
+    /** {@return the canonical name: sgd, momentum, adam or adamw} */
     public String name() {
         return name;
     }
 
-    /** The learning rate in force (explicit or the optimizer's default). */
+    /** {@return the learning rate in force (explicit or the optimizer's default)} */
     public double learningRate() {
         return learningRate;
     }
 
-    /** The weight decay in force (explicit or the optimizer's default). */
+    /** {@return the weight decay in force (explicit or the optimizer's default)} */
     public double weightDecay() {
         return weightDecay;
     }
 
-    /** A new optimizer over {@code params} (PyTorch's formulas; adam with betas 0.9, 0.999 and eps 1e-8). */
+    /**
+     * A new optimizer (PyTorch's formulas; adam with betas 0.9, 0.999 and eps 1e-8).
+     *
+     * @param params the parameters by name
+     * @return the optimizer, its state zero
+     */
     public Optimizer create(Map<String, Variable> params) {
         switch (name) {
             case "sgd":
-                return new Sgd(params, learningRate, 0, weightDecay, false);
+                return Sgd.builder(params).lr(learningRate).weightDecay(weightDecay).build();
             case "momentum":
-                return new Sgd(params, learningRate, momentum, weightDecay, false);
+                return Sgd.builder(params).lr(learningRate).momentum(momentum).weightDecay(weightDecay).build();
             case "adam":
-                return new Adam(params, learningRate, 0.9, 0.999, 1e-8, weightDecay, false);
+                return Adam.builder(params).lr(learningRate).weightDecay(weightDecay).build();
             default:
                 return Adam.adamW(params, learningRate, weightDecay);
         }
     }
 
-    /** True when the learning rate follows a schedule (step or cosine) rather than staying constant. */
+    /** {@return true when the learning rate follows a schedule (step or cosine) rather than staying constant} */
     public boolean scheduled() {
         return !schedule.equals("none");
     }
 
-    /** The schedule driving {@code optimizer} over a run of {@code epochs} epochs, or null for a constant rate. */
+    /**
+     * The schedule of a run.
+     *
+     * @param optimizer the optimizer it drives
+     * @param epochs    the run's epochs (the cosine schedule's length)
+     * @return the schedule, or null for a constant rate
+     */
     public LearningRateSchedule schedule(Optimizer optimizer, int epochs) {
         switch (schedule) {
             case "step":
@@ -134,7 +189,7 @@ public final class OptimizerChoice implements Serializable {
         }
     }
 
-    /** {@code sgd lr 0.1} and the settings that differ from the defaults, for logs and model metadata. */
+    /** {@return {@code sgd lr 0.1} and the settings that differ from the defaults, for logs and model metadata} */
     public String describe() {
         StringBuilder sb = new StringBuilder(name).append(" lr ").append(number(learningRate));
         if (name.equals("momentum")) {
@@ -149,7 +204,12 @@ public final class OptimizerChoice implements Serializable {
         return sb.toString();
     }
 
-    /** A setting as a user types it: {@code 0.1}, {@code 0.000001}, {@code 1000000}. */
+    /**
+     * A setting as a user types it.
+     *
+     * @param v the value
+     * @return {@code 0.1}, {@code 0.000001}, {@code 1000000}: no exponent, no trailing zeros
+     */
     public static String number(double v) {
         BigDecimal d = new BigDecimal(Double.toString(v)).stripTrailingZeros();
         return d.scale() <= 0 ? d.toPlainString() : d.toString();

@@ -9,8 +9,12 @@ public final class StepLR extends ClosedFormSchedule {
     private final double gamma;
 
     /**
-     * @param stepSize epochs between decays (&gt; 0)
-     * @param gamma    the factor per decay (finite, ≥ 0)
+     * A schedule that multiplies the optimizer's current rate by {@code gamma} every {@code stepSize} epochs.
+     *
+     * @param optimizer the optimizer whose rate it sets; its current rate is the base rate
+     * @param stepSize  epochs between decays (&gt; 0)
+     * @param gamma     the factor per decay (finite, ≥ 0)
+     * @throws IllegalArgumentException for a step size below 1 or a bad factor
      */
     public StepLR(Optimizer optimizer, int stepSize, double gamma) {
         super(optimizer);

@@ -18,10 +18,16 @@ public final class TorchGenerator extends Random {
     private static final int N = 624;
     private static final int M = 397;
 
+    /** The Mersenne Twister's state: 624 words. */
     private int[] mt;
+    /** The next word of {@link #mt} to temper and return. */
     private int index;
 
-    /** A generator in the state {@code torch.manual_seed(seed)} leaves (the low 64 bits; torch takes a uint64). */
+    /**
+     * A generator in the state {@code torch.manual_seed(seed)} leaves.
+     *
+     * @param seed the seed (its low 64 bits; torch takes a uint64)
+     */
     public TorchGenerator(long seed) {
         super(0);
         mt = new int[N];
@@ -45,7 +51,7 @@ public final class TorchGenerator extends Random {
         }
     }
 
-    /** The next 32-bit output of MT19937 (PyTorch's {@code generator->random()}), as an unsigned value. */
+    /** {@return the next 32-bit output of MT19937 (PyTorch's {@code generator->random()}), as an unsigned value} */
     public long nextUint32() {
         if (index >= N) {
             twist();
@@ -79,6 +85,10 @@ public final class TorchGenerator extends Random {
      * One float32 draw of {@code tensor.uniform_(from, to)}: the low 24 bits of a 32-bit output scaled to
      * [0, 1), then {@code x·(to − from) + from} in float arithmetic with one rounding (PyTorch's AVX2 kernels
      * contract it to a fused multiply-add), {@code from}/{@code to} first rounded to float as PyTorch does.
+     *
+     * @param from the lower bound (inclusive)
+     * @param to   the upper bound
+     * @return the draw
      */
     public float uniformFloat(double from, double to) {
         if (!Double.isFinite(from) || !Double.isFinite(to) || from > to) {
@@ -93,6 +103,9 @@ public final class TorchGenerator extends Random {
     /**
      * {@code torch.randperm(n, generator=this)} on the CPU: the identity, then for {@code i < n-1} a swap of
      * position {@code i} with {@code i + random() % (n-i)}.
+     *
+     * @param n the length (≥ 0)
+     * @return a permutation of {@code 0 .. n-1}
      */
     public int[] randperm(int n) {
         if (n < 0) {

@@ -37,13 +37,20 @@ public final class Backends {
     private Backends() {
     }
 
-    /** A registry over exactly {@code providers} (no {@link ServiceLoader}); configuration is read as usual. */
+    /**
+     * A registry over exactly {@code providers} (no {@link ServiceLoader}); configuration is read as usual.
+     *
+     * @param providers the providers to choose from
+     * @return the registry
+     */
     public static Registry withProviders(List<BackendProvider> providers) {
         List<BackendProvider> copy = List.copyOf(providers);
         return new Registry(() -> copy, System::getenv);
     }
 
-    /** Every provider on the class path, in name order. Never throws; broken providers are skipped and logged. */
+    /**
+     * {@return every provider on the class path, in name order} Never throws; broken providers are skipped and logged.
+     */
     public static List<BackendProvider> providers() {
         return CLASS_PATH.providers();
     }
@@ -65,12 +72,16 @@ public final class Backends {
         return out;
     }
 
-    /** Probes every provider (a probe that throws counts as unavailable with the error as its reason). */
+    /**
+     * Probes every provider (a probe that throws counts as unavailable with the error as its reason).
+     *
+     * @return each provider with its probe's answer, in name order
+     */
     public static List<ProviderStatus> probeAll() {
         return CLASS_PATH.probeAll();
     }
 
-    /** Names of the providers on the class path. */
+    /** {@return names of the providers on the class path} */
     public static List<String> names() {
         return CLASS_PATH.names();
     }
@@ -84,8 +95,10 @@ public final class Backends {
         }
     }
 
-    /** The backend name requested by configuration: {@code backprop.backend}, then {@code BACKPROP_BACKEND};
-     *  null when neither is set (or set to {@code auto}). */
+    /**
+     * {@return the backend name requested by configuration: {@code backprop.backend}, then {@code BACKPROP_BACKEND};
+     * null when neither is set (or set to {@code auto})}
+     */
     public static String configuredName() {
         return CLASS_PATH.configuredName();
     }
@@ -93,17 +106,33 @@ public final class Backends {
     /**
      * The backend to use: {@code name} when given (code or CLI), else the configured name, else automatic
      * selection. {@code null} or {@code "auto"} mean "not given".
+     *
+     * @param name    a backend's name, or null or {@code auto}
+     * @param options settings for the backend ({@link BackendOptions#defaults()}: system properties only)
+     * @return the backend, open; close it when done
+     * @throws BackendUnavailableException as {@link #get(String, BackendOptions)} and {@link #auto(BackendOptions)}
      */
     public static Backend create(String name, BackendOptions options) {
         return CLASS_PATH.create(name, options);
     }
 
-    /** {@link #create(String, BackendOptions)} with default options and no name from code. */
+    /**
+     * {@link #create(String, BackendOptions)} with default options and no name from code.
+     *
+     * @return the configured backend, or the automatic choice; close it when done
+     * @throws BackendUnavailableException as {@link #create(String, BackendOptions)}
+     */
     public static Backend create() {
         return create(null, BackendOptions.defaults());
     }
 
-    /** The backend called {@code name}, with default options. */
+    /**
+     * The backend called {@code name}, with default options.
+     *
+     * @param name the backend's name: {@code cpu}, {@code opencl}, {@code cuda}
+     * @return the backend, open; close it when done
+     * @throws BackendUnavailableException as {@link #get(String, BackendOptions)}
+     */
     public static Backend get(String name) {
         return get(name, BackendOptions.defaults());
     }
@@ -111,6 +140,9 @@ public final class Backends {
     /**
      * The backend called {@code name}.
      *
+     * @param name    the backend's name: {@code cpu}, {@code opencl}, {@code cuda}
+     * @param options settings for the backend
+     * @return the backend, open; close it when done
      * @throws BackendUnavailableException naming the known backends when none has that name, or carrying the
      *                                     probe's (or creation's) reason when it cannot run here
      */
@@ -118,15 +150,20 @@ public final class Backends {
         return CLASS_PATH.get(name, options);
     }
 
-    /** What automatic selection would pick, and why the others were passed over; creates nothing. */
+    /**
+     * What automatic selection would pick, and why the others were passed over; creates nothing.
+     *
+     * @param candidates the available providers, best first
+     * @param passedOver each unavailable provider with its reason ({@code name: reason})
+     */
     public record Plan(List<ProviderStatus> candidates, List<String> passedOver) {
-        /** The first candidate, or null when nothing is available. */
+        /** {@return the first candidate, or null when nothing is available} */
         public ProviderStatus choice() {
             return candidates.isEmpty() ? null : candidates.get(0);
         }
     }
 
-    /** Available providers by descending rank, plus the reasons for the unavailable ones. */
+    /** {@return available providers by descending rank, plus the reasons for the unavailable ones} */
     public static Plan plan() {
         return CLASS_PATH.plan();
     }
@@ -134,6 +171,8 @@ public final class Backends {
     /**
      * Automatic selection under {@link FallbackPolicy#fromSystemProperty()}.
      *
+     * @param options settings for the backend chosen
+     * @return the available backend of highest rank, open; close it when done
      * @throws BackendUnavailableException when nothing can run, or under {@code fail} when any provider on the
      *                                     class path is unavailable
      */
@@ -141,7 +180,15 @@ public final class Backends {
         return CLASS_PATH.auto(options);
     }
 
-    /** Automatic selection under an explicit policy. */
+    /**
+     * Automatic selection under an explicit policy.
+     *
+     * @param options settings for the backend chosen
+     * @param policy  what an unavailable backend on the class path leads to
+     * @return the available backend of highest rank, open; close it when done
+     * @throws BackendUnavailableException when nothing can run, or under {@code FAIL} when any provider on the
+     *                                     class path is unavailable
+     */
     public static Backend auto(BackendOptions options, FallbackPolicy policy) {
         return CLASS_PATH.auto(options, policy);
     }
@@ -166,24 +213,28 @@ public final class Backends {
             return new Registry(source, environment);
         }
 
-        /** The providers, in name order. */
+        /** {@return the providers, in name order} */
         public List<BackendProvider> providers() {
             List<BackendProvider> out = new ArrayList<>(source.get());
             out.sort(Comparator.comparing(BackendProvider::name));
             return out;
         }
 
-        /** See {@link Backends#probeAll()}. */
+        /**
+         * Probes these providers, as {@link Backends#probeAll()}.
+         *
+         * @return each provider with its probe's answer, in name order
+         */
         public List<ProviderStatus> probeAll() {
             return providers().stream().map(p -> new ProviderStatus(p, safeProbe(p))).collect(Collectors.toList());
         }
 
-        /** See {@link Backends#names()}. */
+        /** {@return the providers' names, as {@link Backends#names()}} */
         public List<String> names() {
             return providers().stream().map(BackendProvider::name).collect(Collectors.toList());
         }
 
-        /** See {@link Backends#configuredName()}. */
+        /** {@return the configured name, as {@link Backends#configuredName()}} */
         public String configuredName() {
             String v = System.getProperty("backprop.backend");
             if (v == null || v.isBlank()) {
@@ -195,14 +246,26 @@ public final class Backends {
             return v.trim().toLowerCase(Locale.ROOT);
         }
 
-        /** See {@link Backends#create(String, BackendOptions)}. */
+        /**
+         * As {@link Backends#create(String, BackendOptions)}.
+         *
+         * @param name    a backend's name, or null or {@code auto}
+         * @param options settings for the backend
+         * @return the backend, open
+         */
         public Backend create(String name, BackendOptions options) {
             String n = name == null || name.isBlank() || name.equalsIgnoreCase("auto") ? configuredName()
                     : name.trim().toLowerCase(Locale.ROOT);
             return n == null ? auto(options) : get(n, options);
         }
 
-        /** See {@link Backends#get(String, BackendOptions)}. */
+        /**
+         * As {@link Backends#get(String, BackendOptions)}.
+         *
+         * @param name    the backend's name
+         * @param options settings for the backend
+         * @return the backend, open
+         */
         public Backend get(String name, BackendOptions options) {
             // Only the named provider is probed: probing the others costs time (driver loading) and touches
             // native libraries the caller did not ask for.
@@ -232,7 +295,7 @@ public final class Backends {
             }
         }
 
-        /** See {@link Backends#plan()}. */
+        /** {@return the selection plan, as {@link Backends#plan()}} */
         public Plan plan() {
             List<ProviderStatus> all = probeAll();
             List<ProviderStatus> candidates = all.stream().filter(s -> s.probe().available())
@@ -244,12 +307,23 @@ public final class Backends {
             return new Plan(candidates, passed);
         }
 
-        /** See {@link Backends#auto(BackendOptions)}. */
+        /**
+         * As {@link Backends#auto(BackendOptions)}.
+         *
+         * @param options settings for the backend chosen
+         * @return the backend, open
+         */
         public Backend auto(BackendOptions options) {
             return auto(options, FallbackPolicy.fromSystemProperty());
         }
 
-        /** See {@link Backends#auto(BackendOptions, FallbackPolicy)}. */
+        /**
+         * As {@link Backends#auto(BackendOptions, FallbackPolicy)}.
+         *
+         * @param options settings for the backend chosen
+         * @param policy  what an unavailable backend on the class path leads to
+         * @return the backend, open
+         */
         public Backend auto(BackendOptions options, FallbackPolicy policy) {
             Plan plan = plan();
             List<String> passed = new ArrayList<>(plan.passedOver());

@@ -14,7 +14,7 @@ public enum FallbackPolicy {
     /** Throw: a user who shipped the CUDA module never runs on the CPU by accident. */
     FAIL;
 
-    /** The policy from {@code backprop.fallback} ({@code allow}, {@code warn}, {@code fail}). */
+    /** {@return the policy from {@code backprop.fallback} ({@code allow}, {@code warn}, {@code fail})} */
     public static FallbackPolicy fromSystemProperty() {
         String v = System.getProperty("backprop.fallback");
         if (v == null || v.isBlank()) {

@@ -58,7 +58,13 @@ public final class NativeLoader {
      *              is the name the file gets on disk, which must be the name the binding looks for
      */
     public record Resource(Class<?> owner, String path) {
-        /** @throws IllegalArgumentException when {@code path} is not absolute or names no file */
+        /**
+         * Checks the path.
+         *
+         * @param owner a class whose class loader finds the resource
+         * @param path  the absolute resource path
+         * @throws IllegalArgumentException when {@code path} is not absolute or names no file
+         */
         public Resource {
             if (!path.startsWith("/") || path.endsWith("/")) {
                 throw new IllegalArgumentException("a native library resource path must be absolute and name a file: "
@@ -66,7 +72,7 @@ public final class NativeLoader {
             }
         }
 
-        /** The file name: the last segment of {@link #path}. */
+        /** {@return the file name: the last segment of {@link #path}} */
         public String fileName() {
             return path.substring(path.lastIndexOf('/') + 1);
         }

@@ -16,7 +16,15 @@ public final class Elementwise {
     private Elementwise() {
     }
 
-    /** {@code out = op(x; p1, p2)}; {@code out} may be {@code x} itself. See {@link UnaryOp} for p1/p2. */
+    /**
+     * {@code out = op(x; p1, p2)}; {@code out} may be {@code x} itself. See {@link UnaryOp} for p1/p2.
+     *
+     * @param op  the operation
+     * @param p1  its first parameter, or 0
+     * @param p2  its second parameter, or 0
+     * @param x   the operand, floating
+     * @param out the result, {@code x}'s shape and dtype
+     */
     public static void unary(UnaryOp op, double p1, double p2, Tensor x, Tensor out) {
         String name = "unary " + op;
         Backend be = Checks.backendOf(name, x, out);
@@ -29,19 +37,42 @@ public final class Elementwise {
         be.unary(op, p1, p2, x.buffer(), x.offset(), out.buffer(), out.offset(), x.size());
     }
 
-    /** A new tensor {@code op(x; p1, p2)}. */
+    /**
+     * A new tensor {@code op(x; p1, p2)}.
+     *
+     * @param op the operation
+     * @param p1 its first parameter, or 0
+     * @param p2 its second parameter, or 0
+     * @param x  the operand, floating
+     * @return the result
+     */
     public static Tensor unary(UnaryOp op, double p1, double p2, Tensor x) {
         Checks.backendOf("unary " + op, x);
         Tensor out = Tensor.empty(x.backend(), x.dtype(), x.shape());
         return closeOnFailure(out, () -> unary(op, p1, p2, x, out));
     }
 
-    /** A new tensor {@code op(x)} for ops without parameters. */
+    /**
+     * A new tensor {@code op(x)} for ops without parameters.
+     *
+     * @param op the operation
+     * @param x  the operand, floating
+     * @return the result
+     */
     public static Tensor unary(UnaryOp op, Tensor x) {
         return unary(op, 0, 0, x);
     }
 
-    /** {@code dx = op'(x; p1, p2)·g}; {@code dx} may be {@code g} or {@code x}. */
+    /**
+     * {@code dx = op'(x; p1, p2)·g}; {@code dx} may be {@code g} or {@code x}.
+     *
+     * @param op the operation
+     * @param p1 its first parameter, or 0
+     * @param p2 its second parameter, or 0
+     * @param x  the forward input
+     * @param g  the gradient of the forward output
+     * @param dx the gradient of the input, written
+     */
     public static void unaryBackward(UnaryOp op, double p1, double p2, Tensor x, Tensor g, Tensor dx) {
         String name = "unaryBackward " + op;
         Backend be = Checks.backendOf(name, x, g, dx);
@@ -63,6 +94,11 @@ public final class Elementwise {
      * matrix (last dimension = columns), an operand is the full result, a row vector ({@code [C]} or
      * {@code [1, C]}), a column vector ({@code [R, 1]}) or a single element. {@code out} must have the
      * result's shape ({@link #resultShape}) and may be a full operand itself.
+     *
+     * @param op  the operation
+     * @param a   the first operand
+     * @param b   the second operand
+     * @param out the result
      */
     public static void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
         String name = "binary " + op;
@@ -98,7 +134,14 @@ public final class Elementwise {
         }
     }
 
-    /** A new tensor {@code a op b} (see {@link #binary(BinaryOp, Tensor, Tensor, Tensor)}). */
+    /**
+     * A new tensor {@code a op b} (see {@link #binary(BinaryOp, Tensor, Tensor, Tensor)}).
+     *
+     * @param op the operation
+     * @param a  the first operand
+     * @param b  the second operand
+     * @return the result
+     */
     public static Tensor binary(BinaryOp op, Tensor a, Tensor b) {
         Checks.backendOf("binary " + op, a, b);
         Shape rs = resultShape("binary " + op, a.shape(), b.shape());
@@ -110,6 +153,12 @@ public final class Elementwise {
      * The broadcast result shape of two operands: the shape of the operand with more elements when the other
      * is a row, column or scalar of it, or {@code [R, C]} for a column {@code [R, 1]} against a row
      * {@code [1, C]}/{@code [C]}.
+     *
+     * @param op the operation's name, for the message
+     * @param a  the first operand's shape
+     * @param b  the second operand's shape
+     * @return the result's shape
+     * @throws ShapeMismatchException when the shapes do not broadcast
      */
     public static Shape resultShape(String op, Shape a, Shape b) {
         int ar = a.rows(), ac = a.cols(), br = b.rows(), bc = b.cols();
@@ -152,23 +201,58 @@ public final class Elementwise {
         return null;
     }
 
+    /**
+     * A new tensor {@code a + b}, broadcasting as {@link #binary(BinaryOp, Tensor, Tensor, Tensor)}.
+     *
+     * @param a the first operand
+     * @param b the second operand
+     * @return the sum
+     */
     public static Tensor add(Tensor a, Tensor b) {
         return binary(BinaryOp.ADD, a, b);
     }
 
+    /**
+     * A new tensor {@code a - b}, broadcasting as {@link #binary(BinaryOp, Tensor, Tensor, Tensor)}.
+     *
+     * @param a the first operand
+     * @param b the second operand
+     * @return the difference
+     */
     public static Tensor sub(Tensor a, Tensor b) {
         return binary(BinaryOp.SUB, a, b);
     }
 
+    /**
+     * A new tensor {@code a ∘ b} (elementwise), broadcasting as {@link #binary(BinaryOp, Tensor, Tensor, Tensor)}.
+     *
+     * @param a the first operand
+     * @param b the second operand
+     * @return the product
+     */
     public static Tensor mul(Tensor a, Tensor b) {
         return binary(BinaryOp.MUL, a, b);
     }
 
+    /**
+     * A new tensor {@code a / b} (elementwise), broadcasting as {@link #binary(BinaryOp, Tensor, Tensor, Tensor)}.
+     *
+     * @param a the dividend
+     * @param b the divisor
+     * @return the quotient
+     */
     public static Tensor div(Tensor a, Tensor b) {
         return binary(BinaryOp.DIV, a, b);
     }
 
-    /** {@code y = alpha·x + beta·y}; {@code y} may be {@code x}. With {@code beta == 0} y is not read. */
+    /**
+     * {@code y = alpha·x + beta·y}; {@code y} may be {@code x}. With {@code beta == 0} y is not read.
+     *
+     * @param alpha the factor of {@code x}
+     * @param x     the added tensor
+     * @param beta  the factor of {@code y}
+     * @param y     the result, updated in place
+     */
     public static void axpby(double alpha, Tensor x, double beta, Tensor y) {
         String name = "axpby";
         Backend be = Checks.backendOf(name, x, y);
@@ -183,17 +267,34 @@ public final class Elementwise {
         be.axpby(x.size(), alpha, x.buffer(), x.offset(), beta, y.buffer(), y.offset());
     }
 
-    /** {@code y += alpha·x}. */
+    /**
+     * {@code y += alpha·x}.
+     *
+     * @param alpha the factor of {@code x}
+     * @param x     the added tensor
+     * @param y     the result, updated in place
+     */
     public static void axpy(double alpha, Tensor x, Tensor y) {
         axpby(alpha, x, 1.0, y);
     }
 
-    /** {@code out = alpha·x}. */
+    /**
+     * {@code out = alpha·x}.
+     *
+     * @param alpha the factor
+     * @param x     the operand
+     * @param out   the result, may be {@code x}
+     */
     public static void scale(double alpha, Tensor x, Tensor out) {
         axpby(alpha, x, 0.0, out);
     }
 
-    /** Sets every element of a contiguous tensor to {@code value}. */
+    /**
+     * Sets every element of a contiguous tensor to {@code value}.
+     *
+     * @param t     the tensor
+     * @param value the value (a whole number for INT32)
+     */
     public static void fill(Tensor t, double value) {
         Backend be = Checks.backendOf("fill", t);
         Checks.contiguous("fill", t);
@@ -203,7 +304,12 @@ public final class Elementwise {
         be.fill(t.buffer(), t.offset(), t.size(), value);
     }
 
-    /** Copies {@code src} into {@code dst} (same size and dtype, both contiguous, disjoint). */
+    /**
+     * Copies {@code src} into {@code dst} (same size and dtype, both contiguous, disjoint).
+     *
+     * @param src the source
+     * @param dst the destination
+     */
     public static void copy(Tensor src, Tensor dst) {
         Backend be = Checks.backendOf("copy", src, dst);
         Checks.sameDType("copy", src, dst);
@@ -214,8 +320,13 @@ public final class Elementwise {
         be.copy(src.buffer(), src.offset(), dst.buffer(), dst.offset(), src.size());
     }
 
-    /** {@code out = xᵀ}: {@code x} is a contiguous {@code [R, C]} tensor, {@code out} a contiguous
-     *  {@code [C, R]} one of the same dtype (any dtype), disjoint from {@code x}. */
+    /**
+     * {@code out = xᵀ}: {@code x} is a contiguous {@code [R, C]} tensor, {@code out} a contiguous
+     *  {@code [C, R]} one of the same dtype (any dtype), disjoint from {@code x}.
+     *
+     * @param x   the matrix
+     * @param out its transpose, written
+     */
     public static void transpose(Tensor x, Tensor out) {
         Backend be = Checks.backendOf("transpose", x, out);
         Checks.rank("transpose", x, 2);
@@ -234,7 +345,12 @@ public final class Elementwise {
         }
     }
 
-    /** A new tensor {@code xᵀ} (see {@link #transpose(Tensor, Tensor)}). */
+    /**
+     * A new tensor {@code xᵀ} (see {@link #transpose(Tensor, Tensor)}).
+     *
+     * @param x the matrix
+     * @return its transpose
+     */
     public static Tensor transpose(Tensor x) {
         Checks.backendOf("transpose", x);
         Checks.rank("transpose", x, 2);
@@ -247,6 +363,9 @@ public final class Elementwise {
      * is {@code [indices.size(), x's other dimensions...]}. An index outside {@code [0, x.shape()[0])} gives a
      * row of zeros; read the indices on the host first when that must be an error.
      *
+     * @param x       the rows to gather from
+     * @param indices INT32 row indices
+     * @param out     the gathered rows, written
      * @throws DTypeMismatchException when indices are not INT32, or x and out differ in dtype
      * @throws ShapeMismatchException when indices are not a vector, x is a scalar, or out has the wrong shape
      */

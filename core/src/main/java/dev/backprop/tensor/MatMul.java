@@ -15,6 +15,13 @@ public final class MatMul {
      * matrices or views. Rank 3: all three are contiguous {@code [batch, ·, ·]} with equal batch; each slice
      * is multiplied on its own. With {@code beta == 0} C's old contents are ignored.
      *
+     * @param transA whether {@code op(A)} is {@code Aᵀ}
+     * @param transB whether {@code op(B)} is {@code Bᵀ}
+     * @param alpha  the product's factor
+     * @param a      the left operand
+     * @param b      the right operand
+     * @param beta   the factor of C's old contents
+     * @param c      the result, updated in place
      * @throws ShapeMismatchException  {@code gemm: inner dimensions differ: A is [128, 784], B is [256, 10] ...}
      * @throws DTypeMismatchException  for INT32 or mixed dtypes
      * @throws BackendMismatchException when the operands live on different backends
@@ -69,7 +76,15 @@ public final class MatMul {
                 beta, c.buffer(), c.offset(), ldc, batch, (long) ar * ac, (long) br * bc, (long) m * n);
     }
 
-    /** A new tensor {@code op(A)·op(B)} (rank 2 or batched rank 3). */
+    /**
+     * A new tensor {@code op(A)·op(B)} (rank 2 or batched rank 3).
+     *
+     * @param a      the left operand
+     * @param b      the right operand
+     * @param transA whether {@code op(A)} is {@code Aᵀ}
+     * @param transB whether {@code op(B)} is {@code Bᵀ}
+     * @return the product
+     */
     public static Tensor matmul(Tensor a, Tensor b, boolean transA, boolean transB) {
         Checks.backendOf("matmul", a, b);
         int rank = a.shape().rank();
@@ -90,7 +105,13 @@ public final class MatMul {
         return c;
     }
 
-    /** A new tensor {@code A·B}. */
+    /**
+     * A new tensor {@code A·B}.
+     *
+     * @param a the left operand
+     * @param b the right operand
+     * @return the product
+     */
     public static Tensor matmul(Tensor a, Tensor b) {
         return matmul(a, b, false, false);
     }

@@ -16,6 +16,11 @@ public final class Reductions {
     /**
      * Reduces contiguous floating {@code x} along {@code axis} into {@code out}, which must hold
      * {@code axis.resultLength(rows, cols)} elements of the same dtype and not overlap {@code x}.
+     *
+     * @param op   the reduction
+     * @param axis what to combine
+     * @param x    the operand
+     * @param out  the result, written
      */
     public static void reduce(ReduceOp op, ReduceAxis axis, Tensor x, Tensor out) {
         String name = "reduce " + op + " " + axis;
@@ -40,8 +45,15 @@ public final class Reductions {
         be.reduce(op, axis, rows, cols, x.buffer(), x.offset(), out.buffer(), out.offset());
     }
 
-    /** A new tensor with the reduction: shape {@code []} for ALL, {@code [rows]} for PER_ROW,
-     *  {@code [cols]} for PER_COLUMN. */
+    /**
+     * A new tensor with the reduction: shape {@code []} for ALL, {@code [rows]} for PER_ROW,
+     *  {@code [cols]} for PER_COLUMN.
+     *
+     * @param op   the reduction
+     * @param axis what to combine
+     * @param x    the operand
+     * @return the result
+     */
     public static Tensor reduce(ReduceOp op, ReduceAxis axis, Tensor x) {
         Checks.backendOf("reduce", x);
         Shape s = switch (axis) {
@@ -53,32 +65,62 @@ public final class Reductions {
         return Elementwise.closeOnFailure(out, () -> reduce(op, axis, x, out));
     }
 
-    /** Sum of all elements, shape {@code []}. */
+    /**
+     * Sum of all elements, shape {@code []}.
+     *
+     * @param x the operand
+     * @return the sum
+     */
     public static Tensor sum(Tensor x) {
         return reduce(ReduceOp.SUM, ReduceAxis.ALL, x);
     }
 
-    /** Mean of all elements, shape {@code []}. */
+    /**
+     * Mean of all elements, shape {@code []}.
+     *
+     * @param x the operand
+     * @return the mean
+     */
     public static Tensor mean(Tensor x) {
         return reduce(ReduceOp.MEAN, ReduceAxis.ALL, x);
     }
 
-    /** Maximum of all elements, shape {@code []}. */
+    /**
+     * Maximum of all elements, shape {@code []}.
+     *
+     * @param x the operand
+     * @return the maximum
+     */
     public static Tensor max(Tensor x) {
         return reduce(ReduceOp.MAX, ReduceAxis.ALL, x);
     }
 
-    /** Column sums {@code [cols]} (the bias gradient from δ). */
+    /**
+     * Column sums {@code [cols]} (the bias gradient from δ).
+     *
+     * @param x the operand, viewed as a matrix
+     * @return the column sums
+     */
     public static Tensor sumPerColumn(Tensor x) {
         return reduce(ReduceOp.SUM, ReduceAxis.PER_COLUMN, x);
     }
 
-    /** Row sums {@code [rows]}. */
+    /**
+     * Row sums {@code [rows]}.
+     *
+     * @param x the operand, viewed as a matrix
+     * @return the row sums
+     */
     public static Tensor sumPerRow(Tensor x) {
         return reduce(ReduceOp.SUM, ReduceAxis.PER_ROW, x);
     }
 
-    /** Index of the largest element of each row (first on ties) into INT32 {@code out} of {@code rows}. */
+    /**
+     * Index of the largest element of each row (first on ties) into INT32 {@code out} of {@code rows}.
+     *
+     * @param x   the operand, viewed as a matrix
+     * @param out the indices, written
+     */
     public static void argmaxRows(Tensor x, Tensor out) {
         String name = "argmaxRows";
         Backend be = Checks.backendOf(name, x, out);
@@ -99,7 +141,12 @@ public final class Reductions {
         }
     }
 
-    /** A new INT32 tensor {@code [rows]} of per-row argmax indices. */
+    /**
+     * A new INT32 tensor {@code [rows]} of per-row argmax indices.
+     *
+     * @param x the operand, viewed as a matrix
+     * @return the indices
+     */
     public static Tensor argmaxRows(Tensor x) {
         Checks.backendOf("argmaxRows", x);
         Tensor out = Tensor.empty(x.backend(), DType.INT32, Shape.of(x.shape().rows()));

@@ -16,7 +16,7 @@ import java.util.Map;
  * Tensor result;
  * try (Scope scope = Scope.open()) {
  *     Tensor h = MatMul.matmul(x, w);       // closed with the scope
- *     result = scope.keep(Elementwise.relu(h));
+ *     result = scope.keep(Elementwise.unary(UnaryOp.RELU, h));
  * }
  * }</pre>
  * A scope is confined to the thread that opened it; closing it elsewhere throws.
@@ -32,7 +32,11 @@ public final class Scope implements AutoCloseable {
     private Scope() {
     }
 
-    /** Opens a scope on the current thread. */
+    /**
+     * Opens a scope on the current thread.
+     *
+     * @return the scope; close it to free the tensors made in it
+     */
     public static Scope open() {
         Scope s = new Scope();
         STACK.get().push(s);
@@ -62,6 +66,8 @@ public final class Scope implements AutoCloseable {
      * Keeps {@code t} alive past this scope: it moves to the enclosing scope, if any. A tensor this scope does
      * not own (made outside it, or already kept) is left where it is. Returns {@code t}.
      *
+     * @param t the tensor
+     * @return {@code t}
      * @throws IllegalStateException if this scope is closed
      */
     public Tensor keep(Tensor t) {
@@ -77,7 +83,11 @@ public final class Scope implements AutoCloseable {
         return t;
     }
 
-    /** Keeps several tensors (see {@link #keep(Tensor)}). */
+    /**
+     * Keeps several tensors (see {@link #keep(Tensor)}).
+     *
+     * @param tensors the tensors
+     */
     public void keepAll(Iterable<Tensor> tensors) {
         for (Tensor t : tensors) {
             keep(t);
@@ -105,7 +115,7 @@ public final class Scope implements AutoCloseable {
         }
     }
 
-    /** Number of tensors this scope will close. */
+    /** {@return the number of tensors this scope will close} */
     public int size() {
         return order.size();
     }

@@ -23,17 +23,27 @@ public final class Shape {
         this.size = s;
     }
 
-    /** A shape with the given dimensions (none for a scalar). */
+    /**
+     * A shape with the given dimensions (none for a scalar).
+     *
+     * @param dims the dimensions, each ≥ 0
+     * @return the shape
+     */
     public static Shape of(int... dims) {
         return new Shape(dims.clone());
     }
 
-    /** Number of dimensions. */
+    /** {@return the number of dimensions} */
     public int rank() {
         return dims.length;
     }
 
-    /** Dimension {@code axis}; negative axes count from the end ({@code -1} is the last). */
+    /**
+     * Dimension {@code axis}; negative axes count from the end ({@code -1} is the last).
+     *
+     * @param axis the axis; negative axes count from the end
+     * @return the dimension
+     */
     public int dim(int axis) {
         int a = axis < 0 ? dims.length + axis : axis;
         if (a < 0 || a >= dims.length) {
@@ -42,18 +52,19 @@ public final class Shape {
         return dims[a];
     }
 
-    /** A copy of the dimensions. */
+    /** {@return a copy of the dimensions} */
     public int[] dims() {
         return dims.clone();
     }
 
-    /** Number of elements (1 for a scalar). */
+    /** {@return the number of elements (1 for a scalar)} */
     public long size() {
         return size;
     }
 
     /**
-     * Rows when viewed as a matrix: the product of all but the last dimension (1 for rank 0 and 1).
+     * {@return the rows when viewed as a matrix} They are the product of all but the last dimension (1 for rank 0
+     * and 1).
      */
     public int rows() {
         // A product, not size / cols: the last dimension may be 0.
@@ -64,7 +75,7 @@ public final class Shape {
         return Math.toIntExact(rows);
     }
 
-    /** Columns when viewed as a matrix: the last dimension (1 for a scalar). */
+    /** {@return the columns when viewed as a matrix: the last dimension (1 for a scalar)} */
     public int cols() {
         return dims.length == 0 ? 1 : dims[dims.length - 1];
     }

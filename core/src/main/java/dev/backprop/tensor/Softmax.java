@@ -11,7 +11,13 @@ public final class Softmax {
     private Softmax() {
     }
 
-    /** {@code out = softmax(x)} (or log-softmax) per row; {@code out} may be {@code x}. */
+    /**
+     * {@code out = softmax(x)} (or log-softmax) per row; {@code out} may be {@code x}.
+     *
+     * @param log whether to write log-softmax
+     * @param x   the logits
+     * @param out the result, written
+     */
     public static void softmaxRows(boolean log, Tensor x, Tensor out) {
         String name = log ? "logSoftmax" : "softmax";
         Backend be = Checks.backendOf(name, x, out);
@@ -27,13 +33,23 @@ public final class Softmax {
         }
     }
 
-    /** A new tensor {@code softmax(x)} per row. */
+    /**
+     * A new tensor {@code softmax(x)} per row.
+     *
+     * @param x the logits
+     * @return the probabilities
+     */
     public static Tensor softmax(Tensor x) {
         Tensor out = Tensor.empty(Checks.backendOf("softmax", x), x.dtype(), x.shape());
         return Elementwise.closeOnFailure(out, () -> softmaxRows(false, x, out));
     }
 
-    /** A new tensor {@code log(softmax(x))} per row. */
+    /**
+     * A new tensor {@code log(softmax(x))} per row.
+     *
+     * @param x the logits
+     * @return the log-probabilities
+     */
     public static Tensor logSoftmax(Tensor x) {
         Tensor out = Tensor.empty(Checks.backendOf("logSoftmax", x), x.dtype(), x.shape());
         return Elementwise.closeOnFailure(out, () -> softmaxRows(true, x, out));
@@ -43,6 +59,11 @@ public final class Softmax {
      * Fused forward: for logits {@code [N, K]} and INT32 labels {@code [N]} writes per-sample losses
      * {@code [N]} and the probabilities {@code [N, K]} the backward pass needs. Labels outside
      * {@code [0, K)} give NaN losses (they are not read on the host here).
+     *
+     * @param logits the logits {@code [N, K]}
+     * @param labels INT32 labels {@code [N]}
+     * @param losses the per-sample losses {@code [N]}, written
+     * @param probs  the probabilities {@code [N, K]}, written
      */
     public static void softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor losses, Tensor probs) {
         String name = "softmaxCrossEntropy";
@@ -75,6 +96,11 @@ public final class Softmax {
     /**
      * Fused backward: {@code dlogits = g[r]·(probs - onehot(labels))} with one upstream gradient per row in
      * {@code g} ({@code [N]}); {@code dlogits} may be {@code probs}.
+     *
+     * @param probs   the forward pass's probabilities {@code [N, K]}
+     * @param labels  INT32 labels {@code [N]}
+     * @param g       the upstream gradient per sample {@code [N]}
+     * @param dlogits the gradient of the logits {@code [N, K]}, written
      */
     public static void softmaxCrossEntropyBackward(Tensor probs, Tensor labels, Tensor g, Tensor dlogits) {
         String name = "softmaxCrossEntropyBackward";

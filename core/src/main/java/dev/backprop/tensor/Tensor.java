@@ -89,7 +89,14 @@ public final class Tensor implements AutoCloseable {
 
     // ---- creation -------------------------------------------------------------------------------------
 
-    /** A new tensor with unspecified contents. */
+    /**
+     * A new tensor with unspecified contents.
+     *
+     * @param backend where it lives
+     * @param dtype   its element type
+     * @param shape   its shape
+     * @return the tensor, owned by the current {@link Scope} if one is open
+     */
     public static Tensor empty(Backend backend, DType dtype, Shape shape) {
         if (dtype == DType.FLOAT64 && !backend.capabilities().float64()) {
             throw new DTypeMismatchException("backend '" + backend.name() + "' does not support FLOAT64 ("
@@ -99,12 +106,26 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(new Storage(backend, buffer), shape);
     }
 
-    /** A new tensor with unspecified contents. */
+    /**
+     * A new tensor with unspecified contents.
+     *
+     * @param backend where it lives
+     * @param dtype   its element type
+     * @param dims    its dimensions
+     * @return the tensor
+     */
     public static Tensor empty(Backend backend, DType dtype, int... dims) {
         return empty(backend, dtype, Shape.of(dims));
     }
 
-    /** A new tensor filled with zeros. */
+    /**
+     * A new tensor filled with zeros.
+     *
+     * @param backend where it lives
+     * @param dtype   its element type
+     * @param dims    its dimensions
+     * @return the tensor
+     */
     public static Tensor zeros(Backend backend, DType dtype, int... dims) {
         return full(backend, dtype, 0.0, dims);
     }
@@ -112,6 +133,11 @@ public final class Tensor implements AutoCloseable {
     /**
      * A new tensor with every element {@code value}.
      *
+     * @param backend where it lives
+     * @param dtype   its element type
+     * @param value   every element's value
+     * @param dims    its dimensions
+     * @return the tensor
      * @throws IllegalArgumentException for an INT32 tensor and a value that is not a whole number (checked before
      *                                  anything is allocated)
      */
@@ -129,7 +155,14 @@ public final class Tensor implements AutoCloseable {
         return t;
     }
 
-    /** A FLOAT32 tensor holding {@code data} (row-major), of the given dimensions. */
+    /**
+     * A FLOAT32 tensor holding {@code data} (row-major), of the given dimensions.
+     *
+     * @param backend where it lives
+     * @param data    the elements, row-major (copied)
+     * @param dims    its dimensions, whose product is {@code data.length}
+     * @return the tensor
+     */
     public static Tensor of(Backend backend, float[] data, int... dims) {
         Shape s = checkedShape(data.length, dims);
         Tensor t = empty(backend, DType.FLOAT32, s);
@@ -137,7 +170,14 @@ public final class Tensor implements AutoCloseable {
         return t;
     }
 
-    /** A FLOAT64 tensor holding {@code data}. */
+    /**
+     * A FLOAT64 tensor holding {@code data}.
+     *
+     * @param backend where it lives
+     * @param data    the elements, row-major (copied)
+     * @param dims    its dimensions, whose product is {@code data.length}
+     * @return the tensor
+     */
     public static Tensor of(Backend backend, double[] data, int... dims) {
         Shape s = checkedShape(data.length, dims);
         Tensor t = empty(backend, DType.FLOAT64, s);
@@ -145,7 +185,14 @@ public final class Tensor implements AutoCloseable {
         return t;
     }
 
-    /** An INT32 tensor holding {@code data}. */
+    /**
+     * An INT32 tensor holding {@code data}.
+     *
+     * @param backend where it lives
+     * @param data    the elements, row-major (copied)
+     * @param dims    its dimensions, whose product is {@code data.length}
+     * @return the tensor
+     */
     public static Tensor of(Backend backend, int[] data, int... dims) {
         Shape s = checkedShape(data.length, dims);
         Tensor t = empty(backend, DType.INT32, s);
@@ -164,50 +211,57 @@ public final class Tensor implements AutoCloseable {
 
     // ---- facts ----------------------------------------------------------------------------------------
 
+    /** {@return the backend holding the elements} */
     public Backend backend() {
         return storage.backend;
     }
 
+    /** {@return the element type} */
     public DType dtype() {
         return storage.buffer.dtype();
     }
 
+    /** {@return the dimensions} */
     public Shape shape() {
         return shape;
     }
 
-    /** Number of elements. */
+    /** {@return the number of elements} */
     public long size() {
         return shape.size();
     }
 
-    /** The backend buffer (shared with views). Checks that the tensor is open. */
+    /** {@return the backend buffer (shared with views)} Checks that the tensor is open. */
     public Buffer buffer() {
         checkOpen();
         return storage.buffer;
     }
 
-    /** Offset of element 0 in {@link #buffer()}, in elements. */
+    /** {@return the offset of element 0 in {@link #buffer()}, in elements} */
     public long offset() {
         return offset;
     }
 
-    /** Elements between the starts of consecutive rows of the matrix view ({@code cols} when contiguous). */
+    /** {@return elements between the starts of consecutive rows of the matrix view ({@code cols} when contiguous)} */
     public int rowStride() {
         return rowStride;
     }
 
-    /** Whether the elements are one dense row-major range of the buffer. */
+    /** {@return whether the elements are one dense row-major range of the buffer} */
     public boolean isContiguous() {
         return rowStride == shape.cols() || shape.rows() <= 1;
     }
 
-    /** Whether this tensor, its owner or its backend has been closed. */
+    /** {@return whether this tensor, its owner or its backend has been closed} */
     public boolean isClosed() {
         return closed || storage.released || storage.buffer.isReleased();
     }
 
-    /** @throws ClosedTensorException if {@link #isClosed()} */
+    /**
+     * Checks that the tensor can be used.
+     *
+     * @throws ClosedTensorException if {@link #isClosed()}
+     */
     public void checkOpen() {
         if (closed) {
             throw new ClosedTensorException("tensor " + shape + " " + dtype() + " used after close()");
@@ -221,7 +275,7 @@ public final class Tensor implements AutoCloseable {
 
     // ---- host transfer ---------------------------------------------------------------------------------
 
-    /** The elements as floats (FLOAT32 only), row-major; waits for queued work. */
+    /** {@return the elements as floats (FLOAT32 only), row-major; waits for queued work} */
     public float[] toFloatArray() {
         requireHostType(DType.FLOAT32);
         float[] out = new float[Math.toIntExact(size())];
@@ -229,7 +283,7 @@ public final class Tensor implements AutoCloseable {
         return out;
     }
 
-    /** The elements as doubles (FLOAT64 only). */
+    /** {@return the elements as doubles (FLOAT64 only)} */
     public double[] toDoubleArray() {
         requireHostType(DType.FLOAT64);
         double[] out = new double[Math.toIntExact(size())];
@@ -237,7 +291,7 @@ public final class Tensor implements AutoCloseable {
         return out;
     }
 
-    /** The elements as ints (INT32 only). */
+    /** {@return the elements as ints (INT32 only)} */
     public int[] toIntArray() {
         requireHostType(DType.INT32);
         int[] out = new int[Math.toIntExact(size())];
@@ -245,7 +299,7 @@ public final class Tensor implements AutoCloseable {
         return out;
     }
 
-    /** The elements converted to doubles, whatever the dtype. */
+    /** {@return the elements converted to doubles, whatever the dtype} */
     public double[] toDoubles() {
         return switch (dtype()) {
             case FLOAT64 -> toDoubleArray();
@@ -261,7 +315,7 @@ public final class Tensor implements AutoCloseable {
         };
     }
 
-    /** The single element of a one-element tensor, as a double. */
+    /** {@return the single element of a one-element tensor, as a double} */
     public double item() {
         if (size() != 1) {
             throw new ShapeMismatchException("item() needs exactly one element, tensor is " + shape);
@@ -297,7 +351,12 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
-    /** A contiguous copy on {@code target} (which may be this tensor's backend). */
+    /**
+     * A contiguous copy on {@code target} (which may be this tensor's backend).
+     *
+     * @param target the backend to copy to
+     * @return the copy
+     */
     public Tensor to(Backend target) {
         checkOpen();
         if (target == backend() && isContiguous()) {
@@ -312,7 +371,7 @@ public final class Tensor implements AutoCloseable {
         };
     }
 
-    /** A contiguous copy on the same backend. */
+    /** {@return a contiguous copy on the same backend} */
     public Tensor copy() {
         return to(backend());
     }
@@ -322,6 +381,9 @@ public final class Tensor implements AutoCloseable {
     /**
      * A view with other dimensions and the same elements; one dimension may be {@code -1} (inferred). The
      * tensor must be contiguous.
+     *
+     * @param dims the new dimensions
+     * @return the view
      */
     public Tensor reshape(int... dims) {
         checkOpen();
@@ -356,7 +418,13 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(this, offset, s, s.cols());
     }
 
-    /** A view of rows {@code [from, to)} along the first dimension (any rank ≥ 1); contiguous. */
+    /**
+     * A view of rows {@code [from, to)} along the first dimension (any rank ≥ 1); contiguous.
+     *
+     * @param from the first row
+     * @param to   the row after the last
+     * @return the view
+     */
     public Tensor rows(int from, int to) {
         checkOpen();
         if (shape.rank() == 0) {
@@ -384,6 +452,12 @@ public final class Tensor implements AutoCloseable {
      * A 2-D view of {@code rows × cols} elements starting at ({@code row}, {@code col}) of this rank-2
      * tensor; not contiguous unless it spans whole rows. GEMM accepts such views; most other ops need
      * contiguous operands.
+     *
+     * @param row  the first row
+     * @param col  the first column
+     * @param rows rows in the view
+     * @param cols columns in the view
+     * @return the view
      */
     public Tensor block(int row, int col, int rows, int cols) {
         checkOpen();
@@ -415,7 +489,7 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
-    /** Whether this tensor owns its buffer (false for views). */
+    /** {@return whether this tensor owns its buffer (false for views)} */
     public boolean isOwner() {
         return cleanable != null;
     }

@@ -11,7 +11,17 @@ public final class Updates {
     private Updates() {
     }
 
-    /** SGD (with momentum when {@code velocity} is not null) on {@code param}, in place. */
+    /**
+     * SGD (with momentum when {@code velocity} is not null) on {@code param}, in place.
+     *
+     * @param param       the parameter, updated in place
+     * @param grad        its gradient
+     * @param velocity    its momentum buffer, updated in place, or null without momentum
+     * @param lr          the learning rate
+     * @param momentum    μ
+     * @param weightDecay λ
+     * @param nesterov    whether to use Nesterov momentum
+     */
     public static void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, double lr, double momentum,
                            double weightDecay, boolean nesterov) {
         String name = "sgdUpdate";
@@ -29,7 +39,21 @@ public final class Updates {
                 momentum, weightDecay, nesterov);
     }
 
-    /** Adam ({@code decoupled=false}) or AdamW ({@code decoupled=true}) step number {@code step ≥ 1}. */
+    /**
+     * Adam ({@code decoupled=false}) or AdamW ({@code decoupled=true}) step number {@code step ≥ 1}.
+     *
+     * @param param       the parameter, updated in place
+     * @param grad        its gradient
+     * @param m           the first moment, updated in place
+     * @param v           the second moment, updated in place
+     * @param lr          the learning rate
+     * @param beta1       the first moment's decay
+     * @param beta2       the second moment's decay
+     * @param eps         the term added to the denominator
+     * @param weightDecay λ
+     * @param decoupled   AdamW's decoupled decay when true
+     * @param step        the step number, from 1
+     */
     public static void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2,
                             double eps, double weightDecay, boolean decoupled, long step) {
         String name = "adamUpdate";

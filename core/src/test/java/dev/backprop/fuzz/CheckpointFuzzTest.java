@@ -20,7 +20,7 @@ class CheckpointFuzzTest {
         Path p = FuzzSupport.write("checkpoint.safetensors", data);
         for (boolean stateful : new boolean[] {false, true}) {
             try (Sequential model = model(stateful);
-                 Optimizer adam = new Adam(model.parameters(), 0.01, 0.9, 0.999, 1e-8, 0, false)) {
+                 Optimizer adam = Adam.adam(model.parameters(), 0.01)) {
                 StepLR schedule = new StepLR(adam, 2, 0.5);
                 FuzzSupport.read(() -> Checkpoint.restore(p, model, adam, schedule));
             }
@@ -30,6 +30,6 @@ class CheckpointFuzzTest {
     /** The dense layer, followed by BatchNorm1d(3) and dropout when {@code stateful}. */
     static Sequential model(boolean stateful) {
         Sequential.Builder b = Sequential.builder(FuzzSupport.BACKEND, DType.FLOAT32).seed(1).dense(2, 3);
-        return stateful ? b.batchNorm(3, false).dropout(0.5).build() : b.build();
+        return stateful ? b.batchNorm1d(3).dropout(0.5).build() : b.build();
     }
 }

@@ -15,7 +15,7 @@ class SafeTensorsFuzzTest {
     /** The dense layer, followed by BatchNorm1d(3) when {@code stateful}. */
     static Sequential model(boolean stateful) {
         Sequential.Builder b = Sequential.builder(FuzzSupport.BACKEND, DType.FLOAT32).seed(1).dense(2, 3);
-        return stateful ? b.batchNorm(3, false).build() : b.build();
+        return stateful ? b.batchNorm1d(3).build() : b.build();
     }
 
     @FuzzTest

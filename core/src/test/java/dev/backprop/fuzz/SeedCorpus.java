@@ -70,12 +70,12 @@ public final class SeedCorpus {
 
     private static void checkpoints(Path dir) throws IOException {
         try (Sequential m = dense(DType.FLOAT32);
-             Optimizer adam = new Adam(m.parameters(), 0.01, 0.9, 0.999, 1e-8, 0, false)) {
+             Optimizer adam = Adam.adam(m.parameters(), 0.01)) {
             Checkpoint.save(dir.resolve("valid-adam-steplr"), m, adam, new StepLR(adam, 2, 0.5),
                     Map.of("epochs", 1L, "seed", 0L));
         }
         try (Sequential m = CheckpointFuzzTest.model(true);
-             Optimizer adam = new Adam(m.parameters(), 0.01, 0.9, 0.999, 1e-8, 0, false)) {
+             Optimizer adam = Adam.adam(m.parameters(), 0.01)) {
             m.counters().get("1.num_batches_tracked")[0] = 4;
             m.trainingState().get("2.dropout_offset")[0] = 96;
             Checkpoint.save(dir.resolve("valid-batchnorm-dropout"), m, adam, new StepLR(adam, 2, 0.5),

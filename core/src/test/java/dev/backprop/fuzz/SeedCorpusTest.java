@@ -96,7 +96,7 @@ class SeedCorpusTest {
 
     private static void restore(Path p, boolean stateful) throws IOException {
         try (Sequential m = CheckpointFuzzTest.model(stateful);
-             Optimizer adam = new Adam(m.parameters(), 0.01, 0.9, 0.999, 1e-8, 0, false)) {
+             Optimizer adam = Adam.adam(m.parameters(), 0.01)) {
             Checkpoint.restore(p, m, adam, new StepLR(adam, 2, 0.5));
         }
     }

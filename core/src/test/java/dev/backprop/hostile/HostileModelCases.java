@@ -180,13 +180,13 @@ final class HostileModelCases {
     static void checkpoints(List<HostileCase> out, Backend be, Path dir) throws IOException {
         Path p = dir.resolve("base-checkpoint");
         try (Sequential m = Sequential.builder(be, DType.FLOAT32).seed(1).dense(2, 3).build();
-             Optimizer adam = new Adam(m.parameters(), 0.01, 0.9, 0.999, 1e-8, 0, false)) {
+             Optimizer adam = Adam.adam(m.parameters(), 0.01)) {
             Checkpoint.save(p, m, adam, new StepLR(adam, 2, 0.5), Map.of("epochs", 1L));
         }
         byte[] base = Files.readAllBytes(p);
         HostileCase.Call call = f -> {
             try (Sequential m = Sequential.builder(be, DType.FLOAT32).seed(1).dense(2, 3).build();
-                 Optimizer adam = new Adam(m.parameters(), 0.01, 0.9, 0.999, 1e-8, 0, false)) {
+                 Optimizer adam = Adam.adam(m.parameters(), 0.01)) {
                 Checkpoint.restore(f, m, adam, new StepLR(adam, 2, 0.5));
             }
         };

@@ -3,6 +3,7 @@ package dev.backprop.io;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.backprop.backend.DType;
+import dev.backprop.nn.Conv2d;
 import dev.backprop.nn.Layer;
 import dev.backprop.nn.Sequential;
 import dev.backprop.optim.Adam;
@@ -46,7 +47,7 @@ class StateDictFileTest {
 
     /** dense(4, 3), BatchNorm1d(3), dropout(0.5): parameters, buffers, a counter and a dropout stream. */
     private Sequential model(long seed) {
-        return Sequential.builder(be, DType.FLOAT32).seed(seed).dense(4, 3).batchNorm(3, false).dropout(0.5).build();
+        return Sequential.builder(be, DType.FLOAT32).seed(seed).dense(4, 3).batchNorm1d(3).dropout(0.5).build();
     }
 
     private static void set(Tensor t, float... v) {
@@ -121,7 +122,7 @@ class StateDictFileTest {
     void aPlainPyTorchStateDictLoadsIntoTheModelItsCallerBuilds() throws IOException {
         Path file = dir.resolve("torch.safetensors");
         Files.write(file, pytorchBatchNorm(counter("I64", "[]", 8), longBytes(7)));
-        try (Sequential bn = Sequential.builder(be, DType.FLOAT32).batchNorm(3, false).build()) {
+        try (Sequential bn = Sequential.builder(be, DType.FLOAT32).batchNorm1d(3).build()) {
             ModelFile.loadInto(file, bn);
             assertArrayEquals(new float[] {7, 8, 9}, bn.parameters().get("0.weight").value().toFloatArray());
             assertArrayEquals(new float[] {0.1f, 0.2f, 0.3f}, bn.parameters().get("0.bias").value().toFloatArray());
@@ -129,7 +130,7 @@ class StateDictFileTest {
             assertArrayEquals(new float[] {4, 5, 6}, bn.buffers().get("0.running_var").toFloatArray());
             assertEquals(7, bn.counters().get("0.num_batches_tracked")[0]);
         }
-        try (Sequential wider = Sequential.builder(be, DType.FLOAT32).batchNorm(4, false).build()) {
+        try (Sequential wider = Sequential.builder(be, DType.FLOAT32).batchNorm1d(4).build()) {
             ModelFileException e = assertThrows(ModelFileException.class, () -> ModelFile.loadInto(file, wider));
             assertTrue(e.getMessage().endsWith("tensor '0.weight' has shape [3], expected [4]"), e.getMessage());
         }
@@ -137,7 +138,7 @@ class StateDictFileTest {
             ModelFileException e = assertThrows(ModelFileException.class, () -> ModelFile.loadInto(file, dense));
             assertTrue(e.getMessage().endsWith("tensor '0.weight' has shape [3], expected [3, 3]"), e.getMessage());
         }
-        try (Sequential two = Sequential.builder(be, DType.FLOAT32).batchNorm(3, false).batchNorm(3, false).build()) {
+        try (Sequential two = Sequential.builder(be, DType.FLOAT32).batchNorm1d(3).batchNorm1d(3).build()) {
             ModelFileException e = assertThrows(ModelFileException.class, () -> ModelFile.loadInto(file, two));
             assertTrue(e.getMessage().endsWith("missing tensor '1.weight' (expected [3])"), e.getMessage());
         }
@@ -159,7 +160,7 @@ class StateDictFileTest {
         for (Map.Entry<String, byte[]> c : bad.entrySet()) {
             Path file = dir.resolve("bad.safetensors");
             Files.write(file, c.getValue());
-            try (Sequential bn = Sequential.builder(be, DType.FLOAT32).batchNorm(3, false).build()) {
+            try (Sequential bn = Sequential.builder(be, DType.FLOAT32).batchNorm1d(3).build()) {
                 bn.counters().get("0.num_batches_tracked")[0] = 2;
                 ModelFileException e = assertThrows(ModelFileException.class, () -> ModelFile.loadInto(file, bn),
                         c.getKey());
@@ -224,7 +225,8 @@ class StateDictFileTest {
     @Test
     void imageLayerArchitecturesAreParsedAsStrictlyAsTheRest() throws IOException {
         Path file = dir.resolve("cnn.safetensors");
-        try (Sequential m = Sequential.builder(be, DType.FLOAT32).seed(1).conv2d(1, 2, 3, 1, 1).relu().maxPool2d(2)
+        try (Sequential m = Sequential.builder(be, DType.FLOAT32).seed(1).conv2d(Conv2d.options(1, 2, 3).padding(1))
+                .relu().maxPool2d(2)
                 .dropout(0.25).flatten().dense(8, 2).build()) {
             ModelFile.save(file, m);
             try (Layer back = ModelFile.load(file, be)) {

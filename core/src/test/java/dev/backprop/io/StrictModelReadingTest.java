@@ -157,7 +157,7 @@ class StrictModelReadingTest {
     void checkpointCountersMustBeIntegerLiterals() throws IOException {
         Path p = dir.resolve("c.safetensors");
         try (Sequential m = Sequential.builder(backend, DType.FLOAT32).seed(1).dense(2, 3).build();
-             Optimizer opt = new Adam(m.parameters(), 0.01, 0.9, 0.999, 1e-8, 0, false)) {
+             Optimizer opt = Adam.adam(m.parameters(), 0.01)) {
             Checkpoint.save(p, m, opt, null, Map.of("epochs", 3L));
             byte[] good = Files.readAllBytes(p);
             Checkpoint.restore(p, m, opt, null);

@@ -44,7 +44,8 @@ class ArchitectureTest {
     void theCnnIsPyTorchsReferenceNetworkWithItsInitialWeights() {
         Cnn cnn = Cnn.fashionMnist(Init.PYTORCH_DEFAULT, 0);
         try (Sequential built = cnn.build(be); Sequential reference = Sequential.builder(be, DType.FLOAT32).seed(0)
-                .conv2d(1, 32, 3, 1, 1).relu().maxPool2d(2).conv2d(32, 64, 3, 1, 1).relu().maxPool2d(2)
+                .conv2d(Conv2d.options(1, 32, 3).padding(1)).relu().maxPool2d(2)
+                .conv2d(Conv2d.options(32, 64, 3).padding(1)).relu().maxPool2d(2)
                 .flatten().dense(64 * 7 * 7, 128).relu().dense(128, 10).build()) {
             assertEquals(reference.spec(), built.spec());
             assertEquals(reference.spec(), cnn.spec());

@@ -42,8 +42,8 @@ class ImageLayersTest {
     /** The CNN of shared/bench/cnn_fashion.py, as {@code train --arch cnn} builds it. */
     static Sequential referenceCnn(long seed) {
         return Sequential.builder(be, DType.FLOAT32).seed(seed)
-                .conv2d(1, 32, 3, 1, 1).relu().maxPool2d(2)
-                .conv2d(32, 64, 3, 1, 1).relu().maxPool2d(2)
+                .conv2d(Conv2d.options(1, 32, 3).padding(1)).relu().maxPool2d(2)
+                .conv2d(Conv2d.options(32, 64, 3).padding(1)).relu().maxPool2d(2)
                 .flatten().dense(64 * 7 * 7, 128).relu().dense(128, 10).build();
     }
 
@@ -77,14 +77,14 @@ class ImageLayersTest {
 
     @Test
     void conv2dNamesItselfAndBothShapesWhenChannelsDiffer() {
-        try (Sequential m = Sequential.builder(be, DType.FLOAT32).conv2d(3, 32, 3, 1, 1).build();
+        try (Sequential m = Sequential.builder(be, DType.FLOAT32).conv2d(Conv2d.options(3, 32, 3).padding(1)).build();
              Tensor x = Tensor.zeros(be, DType.FLOAT32, 2, 1, 28, 28)) {
             ShapeMismatchException e = assertThrows(ShapeMismatchException.class,
                     () -> m.forward(Variable.constant(x)));
             assertEquals("Conv2d(3->32, k=3, padding=1x1): input [2, 1, 28, 28] has 1 channel, expected 3",
                     e.getMessage());
         }
-        try (Sequential m = Sequential.builder(be, DType.FLOAT32).conv2d(1, 4, 3, 1, 0).build();
+        try (Sequential m = Sequential.builder(be, DType.FLOAT32).conv2d(Conv2d.options(1, 4, 3)).build();
              Tensor x = Tensor.zeros(be, DType.FLOAT32, 2, 784)) {
             ShapeMismatchException e = assertThrows(ShapeMismatchException.class,
                     () -> m.forward(Variable.constant(x)));
@@ -96,14 +96,35 @@ class ImageLayersTest {
                     () -> m.forward(Variable.constant(x)));
             assertTrue(e.getMessage().contains("[2, 1, 2, 2]") && e.getMessage().contains("flatten"), e.getMessage());
         }
-        assertThrows(IllegalArgumentException.class, () -> new Conv2d(1, 1, 3, 0, 0, true, null));
+        IllegalArgumentException stride = assertThrows(IllegalArgumentException.class,
+                () -> new Conv2d(Conv2d.options(1, 1, 3).stride(0), null));
+        assertEquals("Conv2d: stride must be two values >= 1, got [0, 0]", stride.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Pool2d.max(new int[] {2, 2}, new int[] {2, 2},
                 new int[] {2, 0}));
     }
 
     @Test
+    void conv2dOptionsSetEachArgumentByNameAndLeaveTheirBaseAlone() {
+        Conv2d.Options base = Conv2d.options(2, 3, 3);
+        Conv2d.Options all = base.kernel(3, 5).stride(2, 1).padding(0, 2).dilation(2, 1).bias(false);
+        try (Sequential m = Sequential.builder(be, DType.FLOAT32).conv2d(all).conv2d(base).build()) {
+            assertEquals(Conv2d.spec(2, 3, new int[] {3, 5}, new int[] {2, 1}, new int[] {0, 2}, new int[] {2, 1},
+                    false), m.layers().get(0).spec());
+            assertEquals(Conv2d.spec(2, 3, new int[] {3, 3}, new int[] {1, 1}, new int[] {0, 0}, new int[] {1, 1},
+                    true), m.layers().get(1).spec());
+            assertEquals("Conv2d(2->3, k=3x5, stride=2x1, padding=0x2, dilation=2x1, no bias)",
+                    m.layers().get(0).toString());
+        }
+        try (Sequential m = Sequential.builder(be, DType.FLOAT32).conv2d(base.stride(2).padding(1).dilation(3))
+                .build()) {
+            assertEquals(Conv2d.spec(2, 3, new int[] {3, 3}, new int[] {2, 2}, new int[] {1, 1}, new int[] {3, 3},
+                    true), m.layers().get(0).spec());
+        }
+    }
+
+    @Test
     void batchNormTracksRunningStatisticsInTrainingAndUsesThemInEvaluation() {
-        try (Sequential m = Sequential.builder(be, DType.FLOAT64).batchNorm(3, true).build();
+        try (Sequential m = Sequential.builder(be, DType.FLOAT64).batchNorm2d(3).build();
              Tensor x = Tensor.of(be, ramp(4 * 3 * 2 * 2), 4, 3, 2, 2)) {
             BatchNorm bn = (BatchNorm) m.layers().get(0);
             assertEquals(Map.of("0.running_mean", bn.buffers().get("running_mean"), "0.running_var",
@@ -178,8 +199,9 @@ class ImageLayersTest {
 
     @Test
     void specsRebuildEveryImageLayer() {
-        try (Sequential m = Sequential.builder(be, DType.FLOAT32).seed(3).conv2d(2, 4, 3, 2, 1).batchNorm(4, true)
-                .relu().maxPool2d(2).avgPool2d(1).dropout(0.125).flatten().dense(4, 3).batchNorm(3, false).build()) {
+        try (Sequential m = Sequential.builder(be, DType.FLOAT32).seed(3)
+                .conv2d(Conv2d.options(2, 4, 3).stride(2).padding(1)).batchNorm2d(4)
+                .relu().maxPool2d(2).avgPool2d(1).dropout(0.125).flatten().dense(4, 3).batchNorm1d(3).build()) {
             LayerSpec spec = m.spec();
             Map<String, int[]> shapes = Layers.parameterShapes(spec);
             assertEquals(m.parameters().keySet(), shapes.keySet());

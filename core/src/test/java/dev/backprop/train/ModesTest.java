@@ -56,7 +56,7 @@ class ModesTest {
 
     /** dense, BatchNorm1d, ReLU, dropout 0.5, dense. */
     private Sequential net(long seed) {
-        return Sequential.builder(be, DType.FLOAT32).seed(seed).dense(2, 6).batchNorm(6, false).relu().dropout(0.5)
+        return Sequential.builder(be, DType.FLOAT32).seed(seed).dense(2, 6).batchNorm1d(6).relu().dropout(0.5)
                 .dense(6, 3).build();
     }
 

@@ -51,9 +51,11 @@ public final class SparkTrainer {
      * non-empty, every example of one shape, labels or targets as the task needs) and infers the number of
      * classes when the spec leaves it at 0; cache the RDD to avoid computing it twice.
      *
-     * @throws IllegalArgumentException  for data that does not suit the spec (before any training)
-     * @throws org.apache.spark.SparkException when the stage fails more often than Spark retries it; the cause
-     *                                   names the failing rank
+     * <p>A stage that fails more often than Spark retries it ends the run with Spark's
+     * {@code org.apache.spark.SparkException} (checked in Java, but undeclared by Scala), whose cause names the
+     * failing rank.
+     *
+     * @throws IllegalArgumentException for data that does not suit the spec (before any training)
      */
     public SparkTrainingResult fit(JavaRDD<Example> data) {
         List<DataSummary> parts = data.mapPartitionsWithIndex(

@@ -63,7 +63,13 @@ public abstract class BackendCore<M, B extends BaseBuffer<M>> implements Backend
         this.cleanable = CLEANER.register(this, state);
     }
 
-    /** Sets the op families and the identity; called once, by the module's constructor, before any op. */
+    /**
+     * Sets the op families and the identity; called once, by the module's constructor, before any op.
+     *
+     * @param families     the module's op families
+     * @param device       the device it runs on
+     * @param capabilities what it can do
+     */
     protected final void install(OpFamilies<B> families, DeviceInfo device, Capabilities capabilities) {
         state.lock.lock();
         try {
@@ -82,6 +88,8 @@ public abstract class BackendCore<M, B extends BaseBuffer<M>> implements Backend
      * Registers a native resource (a context, a thread pool, a staging ring) to close with the backend, after its
      * buffers and before the resources registered earlier; it must not refer to the backend.
      *
+     * @param resource the resource
+     * @param <R>      its type
      * @return {@code resource}
      */
     protected final <R extends AutoCloseable> R own(R resource) {
@@ -94,7 +102,11 @@ public abstract class BackendCore<M, B extends BaseBuffer<M>> implements Backend
         }
     }
 
-    /** Closes a backend whose construction failed with {@code failure}; a failure to close is added to it. */
+    /**
+     * Closes a backend whose construction failed with {@code failure}; a failure to close is added to it.
+     *
+     * @param failure what made the construction fail
+     */
     protected final void closeAfter(Throwable failure) {
         try {
             close();
@@ -106,6 +118,8 @@ public abstract class BackendCore<M, B extends BaseBuffer<M>> implements Backend
     /**
      * The pool, for op families that need scratch blocks within a call (they run under the lock, as the pool
      * requires); scratch blocks count as live buffers while they are held.
+     *
+     * @return the pool
      */
     protected final MemoryPool<M> pool() {
         return state.pool;
@@ -132,7 +146,7 @@ public abstract class BackendCore<M, B extends BaseBuffer<M>> implements Backend
         return name + " on " + (device == null ? "(not created)" : device.describe());
     }
 
-    /** Whether {@link #close()} has run (or the cleaner closed the backend). */
+    /** {@return whether {@link #close()} has run (or the cleaner closed the backend)} */
     public final boolean isClosed() {
         return state.closed;
     }

@@ -21,6 +21,8 @@ import dev.backprop.backend.Window2d;
 public abstract class BaseBackend<M, B extends BaseBuffer<M>> extends BackendCore<M, B> {
 
     /**
+     * A backend with no op families yet; the module's constructor calls {@link #install} next.
+     *
      * @param name         the provider name, e.g. {@code cpu}
      * @param bufferType   the module's buffer class
      * @param buffers      makes a buffer of that class around a pool block (its constructor)

@@ -23,7 +23,15 @@ public abstract class BaseBuffer<M> implements Buffer {
      */
     @FunctionalInterface
     public interface Factory<M, B extends BaseBuffer<M>> {
-        /** A buffer of {@code size} elements of {@code dtype} in {@code block}, owned by {@code owner}. */
+        /**
+         * A buffer of {@code size} elements of {@code dtype} in {@code block}, owned by {@code owner}.
+         *
+         * @param owner the backend
+         * @param dtype the element type
+         * @param size  elements
+         * @param block the pool's block
+         * @return the buffer
+         */
         B create(BaseBackend<M, B> owner, DType dtype, long size, MemoryPool.Block<M> block);
     }
 
@@ -33,6 +41,8 @@ public abstract class BaseBuffer<M> implements Buffer {
     private volatile MemoryPool.Block<M> block;
 
     /**
+     * A buffer around a pool block.
+     *
      * @param owner the backend that allocated it
      * @param dtype the element type
      * @param size  elements
@@ -60,7 +70,7 @@ public abstract class BaseBuffer<M> implements Buffer {
         return size;
     }
 
-    /** Bytes of element data. */
+    /** {@return bytes of element data} */
     public final long bytes() {
         return size * dtype.byteSize();
     }
@@ -74,6 +84,7 @@ public abstract class BaseBuffer<M> implements Buffer {
     /**
      * The device's handle of the block (null only for an empty buffer on a device without empty allocations).
      *
+     * @return the handle
      * @throws IllegalStateException when the buffer was released
      */
     protected final M memory() {

@@ -9,7 +9,11 @@ import dev.backprop.backend.BackendProvider;
 public abstract class BaseProvider implements BackendProvider {
     private final String name;
 
-    /** @param name the provider name, e.g. {@code cpu} */
+    /**
+     * A provider of the given name.
+     *
+     * @param name the provider name, e.g. {@code cpu}
+     */
     protected BaseProvider(String name) {
         this.name = name;
     }

@@ -44,7 +44,11 @@ public final class MemoryPool<M> {
     public static final long LARGE = 64L << 20;
     private static final long LARGE_STEP = 2L << 20;
 
-    /** One allocation: a block of {@link #bytes()} (its class) holding {@link #usedBytes()} of elements. */
+    /**
+     * One allocation: a block of {@link #bytes()} (its class) holding {@link #usedBytes()} of elements.
+     *
+     * @param <M> the device's handle of a block
+     */
     public static final class Block<M> {
         private final M raw;
         private final long bytes;
@@ -58,17 +62,17 @@ public final class MemoryPool<M> {
             this.dtype = dtype;
         }
 
-        /** The device's handle; null only for an empty block of a device without empty allocations. */
+        /** {@return the device's handle; null only for an empty block of a device without empty allocations} */
         public M raw() {
             return raw;
         }
 
-        /** The block's size (its size class), in bytes. */
+        /** {@return the block's size (its size class), in bytes} */
         public long bytes() {
             return bytes;
         }
 
-        /** Bytes of the elements it was allocated for. */
+        /** {@return bytes of the elements it was allocated for} */
         public long usedBytes() {
             return usedBytes;
         }
@@ -84,6 +88,8 @@ public final class MemoryPool<M> {
     private long pooledBytes;
 
     /**
+     * An empty pool over a device's memory.
+     *
      * @param owner    the backend's name, for messages
      * @param raw      the device's memory
      * @param capBytes most bytes kept in released blocks
@@ -97,7 +103,12 @@ public final class MemoryPool<M> {
         this.capBytes = capBytes;
     }
 
-    /** The size class of a request of {@code bytes > 0}: at least {@code bytes}; see the class comment. */
+    /**
+     * The size class of a request of {@code bytes > 0}: at least {@code bytes}; see the class comment.
+     *
+     * @param bytes the request, > 0
+     * @return the block size that serves it
+     */
     public static long sizeClass(long bytes) {
         if (bytes <= MIN_BLOCK) {
             return MIN_BLOCK;
@@ -113,6 +124,9 @@ public final class MemoryPool<M> {
     /**
      * A block for {@code elements} elements of {@code dtype}, kept or new.
      *
+     * @param dtype    the element type
+     * @param elements how many (≥ 0)
+     * @return the block
      * @throws IllegalArgumentException   for a negative count
      * @throws DeviceOutOfMemoryException when it exceeds the largest block, or the device has no room even after
      *                                    the pool was emptied; nothing is allocated or counted then
@@ -171,7 +185,11 @@ public final class MemoryPool<M> {
         return size * 4 + (raw.typed() ? dtype.ordinal() : 0);
     }
 
-    /** Frees a live block: kept for reuse while the cap allows, else given back to the device. Twice does nothing. */
+    /**
+     * Frees a live block: kept for reuse while the cap allows, else given back to the device. Twice does nothing.
+     *
+     * @param b a block from {@link #allocate}
+     */
     public void free(Block<M> b) {
         if (!live.remove(b)) {
             return;
@@ -237,22 +255,22 @@ public final class MemoryPool<M> {
         }
     }
 
-    /** Live buffers (blocks handed out and not freed). */
+    /** {@return live buffers (blocks handed out and not freed)} */
     public int liveCount() {
         return live.size();
     }
 
-    /** Bytes of elements in live buffers. */
+    /** {@return bytes of elements in live buffers} */
     public long liveBytes() {
         return liveBytes;
     }
 
-    /** Bytes kept in released blocks. */
+    /** {@return bytes kept in released blocks} */
     public long pooledBytes() {
         return pooledBytes;
     }
 
-    /** The accounting, with what the platform reports for the same memory. */
+    /** {@return the accounting, with what the platform reports for the same memory} */
     public MemoryStats stats() {
         List<M> blocks = new ArrayList<>(live.size());
         for (Block<M> b : live) {
@@ -262,7 +280,12 @@ public final class MemoryPool<M> {
         return new MemoryStats(live.size(), liveBytes, peakBytes, pooledBytes, p.bytes(), p.source());
     }
 
-    /** {@code 3.0 MiB}, {@code 512 B}: a size for messages. */
+    /**
+     * {@code 3.0 MiB}, {@code 512 B}: a size for messages.
+     *
+     * @param bytes a size
+     * @return the size in B, KiB, MiB or GiB
+     */
     public static String human(long bytes) {
         if (bytes < 1024) {
             return bytes + " B";

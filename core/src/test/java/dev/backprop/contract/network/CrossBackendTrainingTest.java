@@ -53,7 +53,7 @@ public abstract class CrossBackendTrainingTest {
 
     @Test
     void sgdMomentumTrainingAgreesWithCpu() {
-        compare(params -> new Sgd(params, 0.05, 0.9, 1e-4, false));
+        compare(params -> Sgd.builder(params).lr(0.05).momentum(0.9).weightDecay(1e-4).build());
     }
 
     @Test

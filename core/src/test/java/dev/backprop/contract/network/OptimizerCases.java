@@ -48,13 +48,14 @@ final class OptimizerCases {
                     th[i] -= 0.1 * g[i];
                 }
             }));
-            t.add(step(be, dt, "sgd momentum=0.9 weight_decay=0.01", p -> new Sgd(p, 0.05, 0.9, 0.01, false),
+            t.add(step(be, dt, "sgd momentum=0.9 weight_decay=0.01", p -> Sgd.builder(p).lr(0.05).momentum(0.9).weightDecay(0.01).build(),
                     (th, g, s, k) -> momentum(th, g, s, 0.05, 0.9, 0.01, false)));
-            t.add(step(be, dt, "sgd nesterov momentum=0.8", p -> new Sgd(p, 0.05, 0.8, 0, true),
+            t.add(step(be, dt, "sgd nesterov momentum=0.8", p -> Sgd.builder(p).lr(0.05).momentum(0.8).nesterov(true).build(),
                     (th, g, s, k) -> momentum(th, g, s, 0.05, 0.8, 0, true)));
             t.add(step(be, dt, "adam lr=0.01", p -> Adam.adam(p, 0.01),
                     (th, g, s, k) -> adam(th, g, s, k, 0.01, 0.9, 0.999, 1e-8, 0, false)));
-            t.add(step(be, dt, "adam with L2 weight decay 0.1", p -> new Adam(p, 0.02, 0.8, 0.99, 1e-6, 0.1, false),
+            t.add(step(be, dt, "adam with L2 weight decay 0.1",
+                    p -> Adam.builder(p).lr(0.02).betas(0.8, 0.99).eps(1e-6).weightDecay(0.1).build(),
                     (th, g, s, k) -> adam(th, g, s, k, 0.02, 0.8, 0.99, 1e-6, 0.1, false)));
             t.add(step(be, dt, "adamw weight decay 0.1", p -> Adam.adamW(p, 0.02, 0.1),
                     (th, g, s, k) -> adam(th, g, s, k, 0.02, 0.9, 0.999, 1e-8, 0.1, true)));
@@ -173,8 +174,8 @@ final class OptimizerCases {
             Variable c = Variable.constant(w.value());
             Map<String, Variable> p = Optimizer.named(w);
             assertThrows(IllegalArgumentException.class, () -> new Sgd(p, -1));
-            assertThrows(IllegalArgumentException.class, () -> new Sgd(p, 0.1, 0, 0, true));
-            assertThrows(IllegalArgumentException.class, () -> new Adam(p, 0.1, 1.0, 0.9, 1e-8, 0, false));
+            assertThrows(IllegalArgumentException.class, () -> Sgd.builder(p).lr(0.1).nesterov(true).build());
+            assertThrows(IllegalArgumentException.class, () -> Adam.builder(p).betas(1.0, 0.9));
             assertThrows(IllegalArgumentException.class, () -> new Sgd(Map.of(), 0.1));
             assertThrows(IllegalArgumentException.class, () -> new Sgd(Optimizer.named(w, w), 0.1));
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -135,10 +135,10 @@ final class OptimizerGoldenCases {
     private static Optimizer optimizer(Run run, Map<String, Variable> params) {
         Map<String, Double> h = run.h();
         return switch (run.type()) {
-            case "sgd" -> new Sgd(params, h.get("lr"), h.get("momentum"), h.get("weight_decay"),
-                    h.get("nesterov") != 0);
-            case "adam", "adamw" -> new Adam(params, h.get("lr"), h.get("beta1"), h.get("beta2"), h.get("eps"),
-                    h.get("weight_decay"), run.type().equals("adamw"));
+            case "sgd" -> Sgd.builder(params).lr(h.get("lr")).momentum(h.get("momentum"))
+                    .weightDecay(h.get("weight_decay")).nesterov(h.get("nesterov") != 0).build();
+            case "adam", "adamw" -> Adam.builder(params).lr(h.get("lr")).betas(h.get("beta1"), h.get("beta2"))
+                    .eps(h.get("eps")).weightDecay(h.get("weight_decay")).decoupled(run.type().equals("adamw")).build();
             default -> throw new IllegalStateException(RESOURCE + ": unknown optimizer " + run.type());
         };
     }

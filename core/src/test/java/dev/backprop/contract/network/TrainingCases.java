@@ -10,6 +10,7 @@ import dev.backprop.io.ModelFileException;
 import dev.backprop.loss.BinaryCrossEntropyWithLogits;
 import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.loss.SquaredError;
+import dev.backprop.nn.Conv2d;
 import dev.backprop.nn.Init;
 import dev.backprop.nn.ParameterRole;
 import dev.backprop.nn.Sequential;
@@ -251,8 +252,10 @@ final class TrainingCases {
     }
 
     private static Trainer trainer(Sequential m, boolean adam, Dataset data) {
-        Optimizer opt = adam ? new Adam(m.parameters(), 0.03, 0.9, 0.99, 1e-7, 0.01, true)
-                : new Sgd(m.parameters(), 0.1, 0.9, 0.001, false);
+        Optimizer opt = adam
+                ? Adam.builder(m.parameters()).lr(0.03).betas(0.9, 0.99).eps(1e-7).weightDecay(0.01).decoupled(true)
+                        .build()
+                : Sgd.builder(m.parameters()).lr(0.1).momentum(0.9).weightDecay(0.001).build();
         return Trainer.builder(m, new SoftmaxCrossEntropy(), opt).batchSize(7).seed(21).clipGradNorm(1.0)
                 .schedule(new StepLR(opt, 1, 0.7)).build();
     }
@@ -314,8 +317,9 @@ final class TrainingCases {
      * rounding noise that Adam turns into steps of full size, different on every backend.
      */
     static Sequential imageNet(Backend be, DType dt, long seed) {
-        return Sequential.builder(be, dt).seed(seed).conv2d(2, 4, 3, 1, 1).relu().batchNorm(4, true).maxPool2d(2)
-                .dropout(0.25).flatten().dense(36, 8).relu().batchNorm(8, false).dropout(0.5).dense(8, 3).build();
+        return Sequential.builder(be, dt).seed(seed).conv2d(Conv2d.options(2, 4, 3).padding(1)).relu().batchNorm2d(4)
+                .maxPool2d(2)
+                .dropout(0.25).flatten().dense(36, 8).relu().batchNorm1d(8).dropout(0.5).dense(8, 3).build();
     }
 
     private static Trainer imageTrainer(Sequential m, Dataset data) {

@@ -4,6 +4,7 @@ import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
 import dev.backprop.data.Dataset;
 import dev.backprop.io.ModelFile;
+import dev.backprop.nn.Conv2d;
 import dev.backprop.nn.Layer;
 import dev.backprop.nn.Sequential;
 import dev.backprop.optim.OptimizerChoice;
@@ -31,8 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ImageRanksTest {
     private static final ModelFactory CNN = backend -> Sequential.builder(backend, DType.FLOAT32).seed(5)
-            .conv2d(2, 4, 3, 1, 1).batchNorm(4, true).relu().maxPool2d(2).dropout(0.25).flatten()
-            .dense(36, 8).batchNorm(8, false).relu().dropout(0.5).dense(8, 3).build();
+            .conv2d(Conv2d.options(2, 4, 3).padding(1)).batchNorm2d(4).relu().maxPool2d(2).dropout(0.25).flatten()
+            .dense(36, 8).batchNorm1d(8).relu().dropout(0.5).dense(8, 3).build();
 
     /** Seeded 2-channel 6x6 images of three classes, cut into shards of 45 and 38 (last batches of 8 and 6). */
     private static List<Dataset> shards() {
