@@ -19,6 +19,7 @@
 #      them on any OpenCL device (PoCL)
 #   5. float32 GEMM at n = 1024, 4096, 8192 on the cuda backend and with torch.mm (TF32 off in both), then a
 #      table of the two (<output>/gemm.txt)
+#   5b. GEMM at n = 4096 with precision tf32 and bf16 against torch.mm at the same precision (gpu-verify-steps.sh)
 # Stage "training" (needs .gpu/ and .gpu-data/):
 #   6. `backprop backends`, then `train` on cpu (the accuracy to match) and side by side with PyTorch eager on
 #      the GPU, REPEATS times alternately (benchmarks/pytorch/side_by_side.sh): median epoch times, their
@@ -26,6 +27,7 @@
 #   6b. when `train` has --arch: the CNN (`train --arch cnn --backend cuda`, Adam, CNN_EPOCHS) and, when
 #      benchmarks/pytorch/cnn_fashion.py exists, PyTorch's CNN (cuDNN) on the same GPU: median epochs, their
 #      ratio and accuracies (<output>/training-cnn.txt); not in a dry run unless CNN_EPOCHS is set
+#   6c. PyTorch with the whole step in CUDA graphs (mlp_fashion_graph.py; --dry-run on the CPU in a dry run)
 #   7. StepProfile: an epoch's wall time against the host's queuing time, and the host time of each SPI call
 #      per step (<output>/step-profile.txt), to see whether the step is launch-bound
 #      then, on a GPU, LaunchCost: the host's cost of one small launch by route (<output>/launch-cost.txt)
@@ -66,6 +68,8 @@ fi
 mkdir -p "$OUTDIR"
 exec > >(tee "$OUTDIR/verify.log") 2>&1
 say() { printf '\n=== %s\n' "$*"; }
+# shellcheck source=backend-cuda/scripts/gpu-verify-steps.sh
+. backend-cuda/scripts/gpu-verify-steps.sh
 note() { echo "$*" | tee -a "$OUTDIR/summary.txt"; }
 status=0
 : > "$OUTDIR/summary.txt"
@@ -300,6 +304,7 @@ for n in sorted(rows):
           f"{cell(t, 1, '{:.2f}'):>10} {ratio:>6}  {cell(c, 2, '{}')} / {cell(t, 2, '{}')}")
 print("GEMM ratio = cuda backend throughput / torch.mm throughput (the target is >= 0.9 at n = 4096)")
 PY
+    precision_gemm
 fi
 
 device=cuda
@@ -371,6 +376,8 @@ gap = abs(statistics.median(accs) - cpu_acc) * 100
 print(f"test accuracy: {device} {statistics.median(accs):.4f}, cpu {cpu_acc:.4f}: {gap:.2f} points apart "
       f"({'within' if gap <= 0.5 else 'NOT within'} 0.5, the target)")
 PY
+
+    graph_reference
 
     cnn_training
 

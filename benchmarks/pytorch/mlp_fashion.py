@@ -39,6 +39,36 @@ def idx(path):
     return np.frombuffer(b, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
+def load(dev):
+    """The train and test images (float32 in [0,1], rows of 784) and labels (int64) on `dev`."""
+    d = os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist") + "/"
+    xtr = torch.from_numpy(idx(d + "train-images-idx3-ubyte.gz").reshape(-1, 784).astype(np.float32) / 255.0)
+    ytr = torch.from_numpy(idx(d + "train-labels-idx1-ubyte.gz").astype(np.int64))
+    xte = torch.from_numpy(idx(d + "t10k-images-idx3-ubyte.gz").reshape(-1, 784).astype(np.float32) / 255.0)
+    yte = torch.from_numpy(idx(d + "t10k-labels-idx1-ubyte.gz").astype(np.int64))
+    return xtr.to(dev), ytr.to(dev), xte.to(dev), yte.to(dev)
+
+
+def make_model(dev):
+    """784-256-128-10 with ReLU, PyTorch's default init after torch.manual_seed(0), and the loss."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
+                          nn.Linear(128, 10)).to(dev)
+    return model, nn.CrossEntropyLoss()
+
+
+def evaluate_model(model, lossf, x, y):
+    """(loss, accuracy) of the whole set in eval mode."""
+    model.eval()
+    with torch.no_grad():
+        out = model(x)
+        return lossf(out, y).item(), (out.argmax(1) == y).float().mean().item()
+
+
+HEADER = (f"{'epoch':>5} {'time_s':>7} {'samples/s':>10} {'mean_mb_loss':>12} {'train_loss':>10} "
+          f"{'train_acc':>9} {'test_loss':>9} {'test_acc':>8}")
+
+
 def usage(msg):
     sys.exit(f"mlp_fashion.py: {msg}\nusage: mlp_fashion.py {{sgd|adam}} EPOCHS [threads] [cpu|cuda]")
 
@@ -64,36 +94,24 @@ def main():
     torch.set_num_threads(threads)
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
-    d = os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist") + "/"
     sync = (lambda: torch.cuda.synchronize()) if dev.type == "cuda" else (lambda: None)
 
     t0 = time.perf_counter()
-    xtr = torch.from_numpy(idx(d + "train-images-idx3-ubyte.gz").reshape(-1, 784).astype(np.float32) / 255.0)
-    ytr = torch.from_numpy(idx(d + "train-labels-idx1-ubyte.gz").astype(np.int64))
-    xte = torch.from_numpy(idx(d + "t10k-images-idx3-ubyte.gz").reshape(-1, 784).astype(np.float32) / 255.0)
-    yte = torch.from_numpy(idx(d + "t10k-labels-idx1-ubyte.gz").astype(np.int64))
-    xtr, ytr, xte, yte = xtr.to(dev), ytr.to(dev), xte.to(dev), yte.to(dev)
+    xtr, ytr, xte, yte = load(dev)
     print(f"# torch {torch.__version__} device={dev} threads={torch.get_num_threads()} opt={opt_name} "
           f"epochs={epochs} train={tuple(xtr.shape)} test={tuple(xte.shape)} "
           f"load_s={time.perf_counter() - t0:.2f} (not timed)", flush=True)
 
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
-                          nn.Linear(128, 10)).to(dev)
-    lossf = nn.CrossEntropyLoss()
+    model, lossf = make_model(dev)
     opt = (torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.0) if opt_name == "sgd"
            else torch.optim.Adam(model.parameters(), lr=1e-3))
     gen = torch.Generator().manual_seed(0)  # shuffling on the host, as in Backprop
     batch, n = 128, xtr.shape[0]
 
     def evaluate(x, y):
-        model.eval()
-        with torch.no_grad():
-            out = model(x)
-            return lossf(out, y).item(), (out.argmax(1) == y).float().mean().item()
+        return evaluate_model(model, lossf, x, y)
 
-    print(f"{'epoch':>5} {'time_s':>7} {'samples/s':>10} {'mean_mb_loss':>12} {'train_loss':>10} "
-          f"{'train_acc':>9} {'test_loss':>9} {'test_acc':>8}")
+    print(HEADER)
     times, tea = [], float("nan")
     for ep in range(1, epochs + 1):
         model.train()

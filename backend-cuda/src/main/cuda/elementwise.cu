@@ -1,53 +1,8 @@
-// Elementwise kernels: fill, unary functions and their backward forms, broadcasting binary ops, axpby and
-// the beta-scaling GEMM needs when k == 0. One thread per element in a grid-stride loop; the op code is uniform
+// Elementwise kernels: fill, unary functions and their backward forms, broadcasting binary ops, axpby, the
+// beta-scaling GEMM needs when k == 0 and the float32 -> bfloat16 rounding of GEMM operands (precision bf16). One thread per element in a grid-stride loop; the op code is uniform
 // across the launch, so the switch costs no divergence.
 #include "common.cuh"
-
-template <typename T> __device__ __forceinline__ T unary_value(int op, T x, T p1, T p2) {
-    switch (op) {
-        case UNARY_IDENTITY: return x;
-        case UNARY_NEG: return -x;
-        case UNARY_EXP: return d_exp(x);
-        case UNARY_LOG: return d_log(x);
-        case UNARY_SQRT: return d_sqrt(x);
-        case UNARY_ABS: return x < T(0) ? -x : (x > T(0) ? x : x * x);  // |±0| = +0, NaN stays NaN
-        case UNARY_SIGMOID: return T(1) / (T(1) + d_exp(-x));
-        case UNARY_TANH: return d_tanh(x);
-        case UNARY_RELU: return nan_max(T(0), x);
-        case UNARY_THRESHOLD: return x >= T(0) ? T(1) : T(0);
-        case UNARY_CLAMP: return nan_min(nan_max(x, p1), p2);
-        case UNARY_POW: return d_pow(x, p1);
-        default: return d_nan<T>();
-    }
-}
-
-// op'(x)·g. Kinks follow PyTorch: relu'(0) = 0, abs'(0) = 0; the threshold passes no gradient.
-template <typename T> __device__ __forceinline__ T unary_grad(int op, T x, T g, T p1, T p2) {
-    switch (op) {
-        case UNARY_IDENTITY: return g;
-        case UNARY_NEG: return -g;
-        case UNARY_EXP: return d_exp(x) * g;
-        case UNARY_LOG: return g / x;
-        case UNARY_SQRT: return g / (T(2) * d_sqrt(x));
-        case UNARY_ABS: {
-            T sign = x > T(0) ? T(1) : (x < T(0) ? T(-1) : x * T(0));  // sign(±0) = ±0, sign(NaN) = NaN
-            return sign * g;
-        }
-        case UNARY_SIGMOID: {
-            T s = T(1) / (T(1) + d_exp(-x));
-            return s * (T(1) - s) * g;
-        }
-        case UNARY_TANH: {
-            T t = d_tanh(x);
-            return (T(1) - t * t) * g;
-        }
-        case UNARY_RELU: return x > T(0) ? g : T(0);
-        case UNARY_THRESHOLD: return T(0);
-        case UNARY_CLAMP: return (p1 <= x && x <= p2) ? g : T(0);
-        case UNARY_POW: return p1 * d_pow(x, p1 - T(1)) * g;
-        default: return d_nan<T>();
-    }
-}
+#include "unary.cuh"
 
 template <typename T> __device__ __forceinline__ T binary_value(int op, T a, T b) {
     switch (op) {
@@ -192,4 +147,19 @@ extern "C" __global__ void scale_matrices_f32(int batch, int m, int n, double be
 extern "C" __global__ void scale_matrices_f64(int batch, int m, int n, double beta, double* c, int ldc,
                                               i64 stride) {
     scale_matrices_body<double>(batch, m, n, beta, c, ldc, stride);
+}
+
+// bfloat16 bits of x rounded to nearest, ties to even (what __float2bfloat16_rn gives, without cuda_bf16.h so the
+// CPU emulation compiles it); NaN stays a quiet NaN with x's sign, infinities and ±0 stay exact.
+__device__ __forceinline__ unsigned short bf16_bits(float x) {
+    const unsigned u = __float_as_uint(x);
+    if ((u & 0x7fffffffu) > 0x7f800000u) {
+        return (unsigned short) ((u >> 16) | 0x0040u);
+    }
+    return (unsigned short) ((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+extern "C" __global__ void convert_f32_bf16(i64 n, const float* x, unsigned short* y) {
+    GRID_STRIDE(i, n) {
+        y[i] = bf16_bits(x[i]);
+    }
 }

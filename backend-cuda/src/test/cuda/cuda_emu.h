@@ -70,6 +70,12 @@ inline float __int_as_float(int i) {
     return f;
 }
 
+inline unsigned __float_as_uint(float f) {
+    unsigned u;
+    std::memcpy(&u, &f, sizeof u);
+    return u;
+}
+
 inline double __longlong_as_double(long long i) {
     double d;
     std::memcpy(&d, &i, sizeof d);

@@ -7,6 +7,7 @@
 // smaller than the rows, which the Java code only launches past 65535 rows, to run the kernels' row loops.
 // Prints one line per case (PASS/FAIL); the exit status is the number of failures.
 #include "elementwise.cu"
+#include "fused.cu"
 #include "images.cu"
 #include "normalization.cu"
 #include "reductions.cu"
@@ -139,6 +140,7 @@ static emu_shape with_grid(emu_shape s, unsigned blocks) {
 #include "kernel_test_cases.inc"
 #include "kernel_test_images.inc"
 #include "kernel_test_normalization.inc"
+#include "kernel_test_fused.inc"
 
 int main() {
     run_elementwise_cases();
@@ -147,6 +149,7 @@ int main() {
     run_optim_cases();
     run_image_cases();
     run_normalization_cases();
+    run_fused_cases();
     std::printf("%d failure(s)\n", failures);
     return failures;
 }

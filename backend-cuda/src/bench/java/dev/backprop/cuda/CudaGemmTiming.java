@@ -17,7 +17,7 @@ import java.util.Random;
  * with CUDA events on the backend's stream, the median trial reported. Each size is also checked against
  * float64 dot products at 32 random entries (relative to {@code Σ|a·b|}). Run by {@code gpu-verify.sh}:
  * {@code CudaGemmTiming 1024 4096 8192}; prints one {@code gemm impl=backprop-cuda ...} line per size.
- * TF32 stays off unless {@code -Dbackprop.cuda.tf32=true}.
+ * Exact float32 unless {@code -Dbackprop.cuda.precision=tf32} or {@code bf16} ({@link CudaPrecision}).
  */
 public final class CudaGemmTiming {
     private static final int TRIALS = 5;
@@ -82,9 +82,9 @@ public final class CudaGemmTiming {
             float[] c = new float[n * n];
             be.download(dc, 0, c, 0, c.length);
             System.out.printf(Locale.ROOT, "gemm impl=backprop-cuda n=%d reps=%d median_ms=%.4f tflops=%.2f "
-                            + "min_ms=%.4f max_ms=%.4f check_maxrel=%.2e%n", n, reps, median,
+                            + "min_ms=%.4f max_ms=%.4f check_maxrel=%.2e precision=%s%n", n, reps, median,
                     2.0 * n * n * n / (median * 1e-3) / 1e12, perProduct[0], perProduct[TRIALS - 1],
-                    check(a, b, c, n, random));
+                    check(a, b, c, n, random), CudaPrecision.of(BackendOptions.defaults()).key());
         } finally {
             JCudaDriver.cuEventDestroy(start);
             JCudaDriver.cuEventDestroy(stop);

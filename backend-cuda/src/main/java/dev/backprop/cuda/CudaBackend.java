@@ -1,7 +1,9 @@
 package dev.backprop.cuda;
 
 import dev.backprop.backend.Capabilities;
+import dev.backprop.backend.DType;
 import dev.backprop.backend.DeviceInfo;
+import dev.backprop.backend.HostArray;
 import dev.backprop.backend.base.BaseBackend;
 import dev.backprop.backend.base.MemoryPool;
 import dev.backprop.backend.base.OpFamilies;
@@ -27,25 +29,31 @@ import java.util.Map;
  */
 final class CudaBackend extends BaseBackend<CUdeviceptr, CudaBuffer> {
     private final CudaContext context;
+    private final CudaLaunch launch;
+    private final CudaStaging staging;
+    private CudaFused fused;
+    private CudaGraphs graphs;
 
     /** Takes over {@code context} (closed with the backend, or at once when this fails). */
-    CudaBackend(CudaContext context, DeviceInfo deviceInfo, Map<String, String> details) {
-        this(context, new CudaMemory(CudaMemory.of(context)), deviceInfo, details);
+    CudaBackend(CudaContext context, DeviceInfo deviceInfo, Map<String, String> details, CudaPrecision precision) {
+        this(context, new CudaMemory(CudaMemory.of(context)), deviceInfo, details, precision);
     }
 
-    private CudaBackend(CudaContext context, CudaMemory memory, DeviceInfo deviceInfo, Map<String, String> details) {
+    private CudaBackend(CudaContext context, CudaMemory memory, DeviceInfo deviceInfo, Map<String, String> details,
+                        CudaPrecision precision) {
         super("cuda", CudaBuffer.class, CudaBuffer::new, memory, memory.poolBytes());
         this.context = own(context);
         try {
-            CudaStaging staging = own(new CudaStaging(CudaStaging.of(context)));
-            CudaLaunch launch = new CudaLaunch(context);
+            staging = own(new CudaStaging(CudaStaging.of(context)));
+            launch = new CudaLaunch(context);
             CudaElementwise elementwise = new CudaElementwise(launch);
             Map<String, String> d = new LinkedHashMap<>(details);
             d.put("stream", "1 non-blocking stream; host waits only in download/synchronize");
             d.put("allocator", "size-class pool of up to " + MemoryPool.human(memory.poolBytes())
                     + ", pinned upload staging " + CudaStaging.SLOTS + " x " + (CudaStaging.SLOT_BYTES >> 20) + " MiB");
             install(new OpFamilies<>(new CudaTransfers(context, staging, launch),
-                    new CudaGemm(context, elementwise, pool()::trim), elementwise,
+                    new CudaGemm(context, elementwise, pool()::trim,
+                    precision == CudaPrecision.BF16 ? new CudaGemm.Bf16(launch, pool()) : null), elementwise,
                     new CudaReductions(launch, pool()), new CudaSoftmax(launch), new CudaUpdates(launch),
                     new CudaImages(launch), new CudaNormalization(launch, pool()), null),
                     deviceInfo, new Capabilities(true, true, d));
@@ -53,6 +61,35 @@ final class CudaBackend extends BaseBackend<CUdeviceptr, CudaBuffer> {
             closeAfter(e);
             throw e;
         }
+    }
+
+    /** Kernels launched since the backend was created, for benchmarks counting the launches of a training step. */
+    long kernelLaunches() {
+        return launch.launches();
+    }
+
+    /**
+     * The fused kernels on this backend's stream and pool. They are not reachable through the SPI yet, so the
+     * callers (the GPU tests, benchmarks) are single-threaded and hold no lock.
+     */
+    CudaFused fused() {
+        if (fused == null) {
+            fused = own(new CudaFused(launch, pool(), (words, dst) -> staging.upload(HostArray.of(words, 0,
+                    words.length), dst)));
+        }
+        return fused;
+    }
+
+    /**
+     * Captured steps on this backend's stream, with cuBLAS's workspace for capture (a block kept for the backend's
+     * life). Single-threaded callers, as {@link #fused}.
+     */
+    CudaGraphs graphs() {
+        if (graphs == null) {
+            MemoryPool.Block<CUdeviceptr> workspace = pool().allocate(DType.INT32, CudaGraphs.CUBLAS_WORKSPACE_BYTES / 4);
+            graphs = own(new CudaGraphs(CudaGraphs.of(context, workspace.raw()), pool()));
+        }
+        return graphs;
     }
 
     /** The stream and kernels, for timing code in this package (benchmarks use events on the same stream). */

@@ -18,8 +18,10 @@ import java.util.Map;
  * <p>Settings ({@link BackendOptions} keys, or system properties {@code backprop.cuda.<key>}):
  * <ul>
  *   <li>{@code device}: device index, default 0;</li>
- *   <li>{@code tf32}: {@code true} lets cuBLAS use TF32 tensor cores for float32 GEMM (faster, about 10 bits
- *       of mantissa); default {@code false}, exact float32;</li>
+ *   <li>{@code precision}: {@code fp32} (default, exact float32 GEMM), {@code tf32} or {@code bf16} (see
+ *       {@link CudaPrecision}); {@code tf32=true} is the older spelling of {@code precision=tf32};</li>
+ *   <li>{@code graphs}: {@code true} captures training steps as CUDA graphs (see {@link CudaGraphs}); default
+ *       {@code false} until verified on a GPU;</li>
  *   <li>{@code deterministic}: {@code false} allows cuBLAS's non-deterministic atomics; default {@code true};</li>
  *   <li>{@code cublas}: path of the cuBLAS library to use (also {@code BACKPROP_CUBLAS_LIBRARY}).</li>
  * </ul>
@@ -53,6 +55,7 @@ public final class CudaBackendProvider extends BaseProvider {
 
     @Override
     public Backend create(BackendOptions options) {
+        CudaPrecision precision = CudaPrecision.of(options); // a bad option is an error even without a GPU
         CudaEnvironment.Verdict v = CudaEnvironment.get();
         if (!v.available()) {
             throw new BackendUnavailableException("cuda unavailable: " + v.reason());
@@ -62,21 +65,25 @@ public final class CudaBackendProvider extends BaseProvider {
             throw new BackendUnavailableException("cuda unavailable: " + problem);
         }
         int index = CudaEnvironment.selectedIndex(options);
-        boolean tf32 = options.getBoolean("cuda", "tf32", false);
         boolean deterministic = options.getBoolean("cuda", "deterministic", true);
         Map<String, String> details = new LinkedHashMap<>();
         details.put("cublas", v.cublas());
-        details.put("tf32", tf32 ? "on (backprop.cuda.tf32=true)" : "off (exact float32 GEMM)");
+        details.put("precision", switch (precision) {
+            case FP32 -> "fp32 (exact float32 GEMM)";
+            case TF32 -> "tf32 (float32 GEMM on TF32 tensor cores)";
+            case BF16 -> "bf16 (float32 GEMM operands rounded to bfloat16, float32 accumulation)";
+        });
         details.put("deterministic", Boolean.toString(deterministic));
         details.put("ptx", "ISA " + PtxModule.newestIsa() + ", target sm_75, JIT-compiled by the driver");
         CudaContext context;
         try {
-            context = CudaContext.open(v.devices().get(index), v.driverVersion(), tf32, deterministic);
+            context = CudaContext.open(v.devices().get(index), v.driverVersion(),
+                    precision == CudaPrecision.TF32, deterministic);
         } catch (RuntimeException e) {
             throw new BackendUnavailableException("cuda failed to start on " + v.deviceInfo(index).name() + ": "
                     + e.getMessage(), e);
         }
-        CudaBackend backend = new CudaBackend(context, v.deviceInfo(index), details);
+        CudaBackend backend = new CudaBackend(context, v.deviceInfo(index), details, precision);
         try {
             CudaSmokeTest.run(backend);
         } catch (RuntimeException e) {

@@ -23,7 +23,7 @@ import java.util.List;
  * to that stream.
  *
  * <p>cuBLAS math mode: {@code CUBLAS_DEFAULT_MATH} keeps SGEMM in exact float32 (no TF32), like the other
- * backends; {@code backprop.cuda.tf32=true} selects {@code CUBLAS_TF32_TENSOR_OP_MATH}. Atomics stay
+ * backends; precision {@code tf32} ({@link CudaPrecision}) selects {@code CUBLAS_TF32_TENSOR_OP_MATH}. Atomics stay
  * disallowed unless {@code backprop.cuda.deterministic=false}, so GEMMs are bit-reproducible run to run.
  */
 final class CudaContext implements AutoCloseable {

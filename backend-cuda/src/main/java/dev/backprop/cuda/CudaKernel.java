@@ -29,6 +29,7 @@ enum CudaKernel {
     AXPBY_F64(PtxModule.ELEMENTWISE, "axpby_f64", I64, F64, PTR, F64, PTR),
     SCALE_MATRICES_F32(PtxModule.ELEMENTWISE, "scale_matrices_f32", I32, I32, I32, F64, PTR, I32, I64),
     SCALE_MATRICES_F64(PtxModule.ELEMENTWISE, "scale_matrices_f64", I32, I32, I32, F64, PTR, I32, I64),
+    CONVERT_F32_BF16(PtxModule.ELEMENTWISE, "convert_f32_bf16", I64, PTR, PTR),
     TRANSPOSE_B32(PtxModule.TRANSPOSE, "transpose_b32", I32, I32, PTR, PTR),
     TRANSPOSE_B64(PtxModule.TRANSPOSE, "transpose_b64", I32, I32, PTR, PTR),
     GATHER_ROWS_B32(PtxModule.TRANSPOSE, "gather_rows_b32", I64, I32, I32, PTR, PTR, PTR),
@@ -87,7 +88,16 @@ enum CudaKernel {
     BN_BACKWARD_DX_F64(PtxModule.NORMALIZATION, "bn_backward_dx_f64", I32, I32, I32, F64, I32, PTR, PTR, PTR, PTR, PTR,
             PTR, PTR, PTR),
     DROPOUT_F32(PtxModule.NORMALIZATION, "dropout_f32", I64, I32, F64, I64, I64, PTR, PTR),
-    DROPOUT_F64(PtxModule.NORMALIZATION, "dropout_f64", I64, I32, F64, I64, I64, PTR, PTR);
+    DROPOUT_F64(PtxModule.NORMALIZATION, "dropout_f64", I64, I32, F64, I64, I64, PTR, PTR),
+
+    BIAS_ACT_F32(PtxModule.FUSED, "bias_act_f32", I32, I32, I32, PTR, PTR, PTR),
+    BIAS_ACT_F64(PtxModule.FUSED, "bias_act_f64", I32, I32, I32, PTR, PTR, PTR),
+    BIAS_ACT_BACKWARD_F32(PtxModule.FUSED, "bias_act_backward_f32", I32, I32, I32, I32, PTR, PTR, PTR, PTR),
+    BIAS_ACT_BACKWARD_F64(PtxModule.FUSED, "bias_act_backward_f64", I32, I32, I32, I32, PTR, PTR, PTR, PTR),
+    SGD_UPDATE_MULTI_F32(PtxModule.FUSED, "sgd_update_multi_f32", I32, PTR, F64, F64, F64, I32),
+    SGD_UPDATE_MULTI_F64(PtxModule.FUSED, "sgd_update_multi_f64", I32, PTR, F64, F64, F64, I32),
+    ADAM_UPDATE_MULTI_F32(PtxModule.FUSED, "adam_update_multi_f32", I32, PTR, F64, F64, F64, F64, F64, I32, F64, F64),
+    ADAM_UPDATE_MULTI_F64(PtxModule.FUSED, "adam_update_multi_f64", I32, PTR, F64, F64, F64, F64, F64, I32, F64, F64);
 
     /** A kernel parameter as the PTX declares it. */
     enum Param {

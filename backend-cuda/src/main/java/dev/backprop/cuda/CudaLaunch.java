@@ -30,6 +30,7 @@ final class CudaLaunch {
 
     private final Target target;
     private final int maxBlocks;
+    private long launches;
 
     CudaLaunch(CudaContext context) {
         this(maxBlocks(context.facts.multiprocessors()), (kernel, shape, args) -> driver(context, kernel, shape, args));
@@ -123,6 +124,12 @@ final class CudaLaunch {
     /** Launches {@code kernel} with grid and block {@code shape}. */
     void launch(CudaKernel kernel, Shape shape, Object... args) {
         target.launch(kernel, shape, args);
+        launches++;
+    }
+
+    /** Kernels launched so far (each under the backend's lock): what a training step costs in launches. */
+    long launches() {
+        return launches;
     }
 
     private static void driver(CudaContext context, CudaKernel kernel, Shape s, Object... args) {

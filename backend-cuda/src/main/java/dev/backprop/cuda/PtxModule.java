@@ -26,7 +26,9 @@ enum PtxModule {
     /** im2col, col2im, the strided copy, max and average pooling. */
     IMAGES("images"),
     /** Batch-norm statistics, forward and backward, and dropout. */
-    NORMALIZATION("normalization");
+    NORMALIZATION("normalization"),
+    /** The dense layer's bias + activation (forward, backward) and the multi-tensor optimizer steps. */
+    FUSED("fused");
 
     private static final Pattern VERSION = Pattern.compile("(?m)^\\.version ([0-9]+\\.[0-9]+)\\s*$");
     private static final Pattern SOURCE_HASH = Pattern.compile("(?m)^// backprop-source-sha256: ([0-9a-f]{64})\\s*$");

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -114,5 +115,45 @@ class CudaGemmPlanTest {
         assertValidForCublas(call, what);
         cublasReference(call, batch, alpha, b, a, beta, actual, bOff, aOff, cOff);
         assertArrayEquals(expected, actual, what);
+    }
+
+    /**
+     * The bf16 path rounds only the span of each operand that cuBLAS reads: {@link CudaGemm#firstSpan} and
+     * {@link CudaGemm#secondSpan} must be one past the largest element the call reads (nothing read is left out,
+     * nothing past the operand's last element is touched), for every transpose, padding and batch.
+     */
+    @Test
+    void bf16OperandSpansEndAtTheLastElementCublasReads() {
+        Random r = new Random(7);
+        for (boolean ta : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                for (int trial = 0; trial < 40; trial++) {
+                    int m = 1 + r.nextInt(6), n = 1 + r.nextInt(6), k = 1 + r.nextInt(6), pad = r.nextInt(3);
+                    int batch = 1 + r.nextInt(3);
+                    int lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
+                    long sa = (long) (ta ? k : m) * lda + pad, sb = (long) (tb ? n : k) * ldb + pad;
+                    CudaGemm.Call call = CudaGemm.plan(ta, tb, m, n, k, lda, ldb, ldc, sa, sb, (long) m * ldc);
+                    long first = -1, second = -1;
+                    for (int bi = 0; bi < batch; bi++) {
+                        for (int i = 0; i < call.rows(); i++) {
+                            for (int j = 0; j < call.cols(); j++) {
+                                for (int p = 0; p < call.k(); p++) {
+                                    first = Math.max(first, bi * call.strideFirst() + (call.opFirst()
+                                            == cublasOperation.CUBLAS_OP_N ? i + (long) p * call.ldFirst()
+                                            : p + (long) i * call.ldFirst()));
+                                    second = Math.max(second, bi * call.strideSecond() + (call.opSecond()
+                                            == cublasOperation.CUBLAS_OP_N ? p + (long) j * call.ldSecond()
+                                            : j + (long) p * call.ldSecond()));
+                                }
+                            }
+                        }
+                    }
+                    String what = "transA=" + ta + " transB=" + tb + " m=" + m + " n=" + n + " k=" + k + " pad="
+                            + pad + " batch=" + batch;
+                    assertEquals(first + 1, CudaGemm.firstSpan(call, batch), "B's span, " + what);
+                    assertEquals(second + 1, CudaGemm.secondSpan(call, batch), "A's span, " + what);
+                }
+            }
+        }
     }
 }

@@ -5,12 +5,9 @@ import dev.backprop.backend.ReduceOp;
 import dev.backprop.backend.Window2d;
 import dev.backprop.backend.base.MemoryPool;
 import dev.backprop.cuda.CudaLaunch.Shape;
-import jcuda.NativePointerObject;
 import jcuda.driver.CUdeviceptr;
-import jcuda.driver.CUresult;
 import org.junit.jupiter.api.Test;
 
-import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -29,76 +26,22 @@ class CudaImageLaunchTest {
     private static final Window2d CONV = new Window2d(3, 3, 7, 6, 3, 2, 2, 1, 0, 1, 1, 1);
     private static final Window2d POOL = Window2d.of(2, 2, 7, 5, 3, 3, 2, 2, 1, 1);
 
-    private record Launch(CudaKernel kernel, Shape shape, List<Object> args) {
-    }
-
-    /** A device handing out distinct addresses (4096 apart), so every pointer argument is traceable. */
-    private static final class AddressedDevice implements CudaMemory.Device {
-        private long next = 0x10_0000;
-
-        @Override
-        public void enter() {
-        }
-
-        @Override
-        public int allocate(CUdeviceptr pointer, long bytes) {
-            try {
-                Field f = NativePointerObject.class.getDeclaredField("nativePointer");
-                f.setAccessible(true);
-                f.setLong(pointer, next);
-            } catch (ReflectiveOperationException e) {
-                throw new AssertionError(e);
-            }
-            next += Math.max(4096, bytes);
-            return CUresult.CUDA_SUCCESS;
-        }
-
-        @Override
-        public int free(CUdeviceptr pointer) {
-            return CUresult.CUDA_SUCCESS;
-        }
-
-        @Override
-        public void synchronize() {
-        }
-
-        @Override
-        public long totalBytes() {
-            return 1L << 34;
-        }
-
-        @Override
-        public long[] memoryInfo() {
-            return new long[] {1L << 34, 1L << 34};
-        }
-
-        @Override
-        public String name() {
-            return "addressed fake GPU";
-        }
-    }
-
-    private final MemoryPool<CUdeviceptr> pool = new MemoryPool<>("cuda", new CudaMemory(new AddressedDevice()),
-            Long.MAX_VALUE);
-    private final List<Launch> launches = new ArrayList<>();
-    private final CudaLaunch launch = new CudaLaunch(MAX_BLOCKS, (kernel, shape, args) -> {
-        KernelParams.check(kernel, args);
-        launches.add(new Launch(kernel, shape, Arrays.asList(args)));
-    });
-    private final CudaImages images = new CudaImages(launch);
-    private final CudaNormalization normalization = new CudaNormalization(launch, pool);
+    private final LaunchRecorder recorder = new LaunchRecorder(MAX_BLOCKS);
+    private final MemoryPool<CUdeviceptr> pool = recorder.pool;
+    private final List<LaunchRecorder.Launch> launches = recorder.launches;
+    private final CudaImages images = new CudaImages(recorder.launch);
+    private final CudaNormalization normalization = new CudaNormalization(recorder.launch, pool);
 
     private CudaBuffer buffer(DType dtype, long elements) {
-        return new CudaBuffer(null, dtype, elements, pool.allocate(dtype, elements));
+        return recorder.buffer(dtype, elements);
     }
 
     private static long address(Object pointer) {
-        return KernelParams.DeviceAddress.of((CUdeviceptr) pointer);
+        return LaunchRecorder.address(pointer);
     }
 
-    /** The device address of element {@code offset} of {@code b}. */
     private static long at(CudaBuffer b, long offset) {
-        return address(b.at(0)) + offset * b.dtype().byteSize();
+        return LaunchRecorder.at(b, offset);
     }
 
     /** The window's twelve ints, then {@code rest} (addresses for pointers). */
@@ -109,16 +52,12 @@ class CudaImageLaunchTest {
         return a;
     }
 
-    /** The launch's arguments with every pointer replaced by its address. */
-    private static List<Object> resolved(Launch l) {
-        return l.args().stream().map(a -> a instanceof CUdeviceptr ? (Object) address(a) : a).toList();
-    }
 
     private void expect(int index, CudaKernel kernel, Shape shape, List<Object> args) {
-        Launch l = launches.get(index);
+        LaunchRecorder.Launch l = launches.get(index);
         assertEquals(kernel, l.kernel(), "kernel of launch " + index);
         assertEquals(shape, l.shape(), "shape of launch " + index + " (" + kernel + ")");
-        assertEquals(args, resolved(l), "arguments of launch " + index + " (" + kernel + ")");
+        assertEquals(args, l.resolved(), "arguments of launch " + index + " (" + kernel + ")");
     }
 
     @Test

@@ -2,6 +2,8 @@ package dev.backprop.cuda;
 
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackendOptions;
+import dev.backprop.backend.Buffer;
+import dev.backprop.backend.DType;
 import dev.backprop.backend.Probe;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
@@ -20,6 +22,11 @@ final class CudaTestSupport {
 
     /** A cuda backend with default options; skips the calling test (class) when none can run here. */
     static Backend createOrSkip() {
+        return createOrSkip(BackendOptions.defaults());
+    }
+
+    /** A cuda backend with {@code options}; skips the calling test (class) when none can run here. */
+    static Backend createOrSkip(BackendOptions options) {
         CudaBackendProvider provider = new CudaBackendProvider();
         Probe probe = provider.probe();
         if (Boolean.getBoolean(REQUIRE_GPU)) {
@@ -27,6 +34,20 @@ final class CudaTestSupport {
                     + probe.reason());
         }
         Assumptions.assumeTrue(probe.available(), () -> "cuda backend unavailable here: " + probe.reason());
-        return provider.create(BackendOptions.defaults());
+        return provider.create(options);
+    }
+
+    /** A new float32 buffer of {@code backend} holding {@code values}. */
+    static Buffer upload(Backend backend, float[] values) {
+        Buffer b = backend.allocate(DType.FLOAT32, values.length);
+        backend.upload(values, 0, b, 0, values.length);
+        return b;
+    }
+
+    /** The whole float32 buffer. */
+    static float[] download(Backend backend, Buffer b) {
+        float[] v = new float[(int) b.size()];
+        backend.download(b, 0, v, 0, v.length);
+        return v;
     }
 }

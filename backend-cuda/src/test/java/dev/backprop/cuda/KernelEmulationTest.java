@@ -34,17 +34,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * one test here.
  *
  * <p>The emulator launches with the Java code's shapes: it asks for each op's plan on its standard output and
- * this test answers from {@link CudaLaunch.Shape}, {@link CudaReductions}, {@link CudaImages} and
- * {@link CudaNormalization}, for a device of
+ * this test answers from {@link CudaLaunch.Shape}, {@link CudaReductions}, {@link CudaImages},
+ * {@link CudaNormalization} and {@link CudaFused}, for a device of
  * {@value #MULTIPROCESSORS} multiprocessor (the fewest blocks, so the grid-stride loops turn at the cases' sizes).
  */
 class KernelEmulationTest {
     static final int MULTIPROCESSORS = 1;
     /** Fewest kernel cases a complete run reports. */
-    static final int MIN_CASES = 789;
+    static final int MIN_CASES = 955;
     /** Every kind of query the emulator must have asked: launches, and the Java reference's Philox words. */
     static final Set<String> KINDS = Set.of("elementwise", "rows", "transpose", "reduce_all", "reduce_cols", "im2col",
-            "col2im", "pool", "pool_backward", "channel_sums", "dropout", "philox");
+            "col2im", "pool", "pool_backward", "channel_sums", "dropout", "philox", "multi");
 
     /** The emulator's report: its exit status, its PASS/FAIL lines, the kinds of launch it asked for. */
     private record Emulation(int exit, List<String> lines, Set<String> asked) {
@@ -129,7 +129,8 @@ class KernelEmulationTest {
     /**
      * The Java code's launches for one query of the emulator: {@code elementwise N}, {@code rows R},
      * {@code transpose R C}, {@code reduce_all N}, {@code reduce_cols R C}, {@code channel_sums M C} (a per-channel
-     * sum over {@code M} elements per channel), {@code dropout N}, or an image kernel's ({@code im2col},
+     * sum over {@code M} elements per channel), {@code dropout N}, {@code multi N T} (a multi-tensor update of
+     * {@code T} tensors, the largest of {@code N} elements), or an image kernel's ({@code im2col},
      * {@code col2im}, {@code pool}, {@code pool_backward}) followed by the window's twelve numbers. The answer is the
      * count and the values derived from the sizes (rows or elements per chunk), then the count of launches and each
      * one's grid and block. {@code philox SEED OFFSET N} is answered with the N words of
@@ -152,6 +153,7 @@ class KernelEmulationTest {
             case "channel_sums" -> answer(new long[] {CudaNormalization.perChunk(a)},
                     CudaNormalization.channelSumPasses(a, Integer.parseInt(q[2])));
             case "dropout" -> answer(new long[0], CudaNormalization.dropoutShape(a, maxBlocks));
+            case "multi" -> answer(new long[0], CudaFused.multiShape(a, Integer.parseInt(q[2]), maxBlocks));
             case "philox" -> {
                 int[] words = new int[Integer.parseInt(q[3])];
                 Philox.words(a, Long.parseLong(q[2]), words, words.length);

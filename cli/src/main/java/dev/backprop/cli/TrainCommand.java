@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -42,7 +43,9 @@ import java.util.function.Function;
 public final class TrainCommand implements Callable<Integer> {
     /** Options of training on this machine, refused with {@code --spark}. */
     static final List<String> LOCAL_ONLY = List.of("--init", "--resume", "--checkpoint", "--plot", "--no-progress",
-            "--test-csv", "--test-limit", "--positive-class");
+            "--test-csv", "--test-limit", "--positive-class", "--precision");
+    /** The values of {@code --precision}; the cuda backend's {@code precision} option. */
+    static final List<String> PRECISIONS = List.of("fp32", "tf32", "bf16");
 
     @Spec
     CommandSpec spec;
@@ -54,6 +57,12 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Worker threads of the cpu backend (backprop.cpu.threads). Default: the backend's own; "
                     + "with --spark, spark.task.cpus per rank.")
     Integer threads;
+
+    @Option(names = "--precision", paramLabel = "P", defaultValue = "fp32",
+            description = "Float32 GEMM precision: fp32 (exact), or on the cuda backend tf32 or bf16 (tensor cores, "
+                    + "float32 accumulation and weights); other backends refuse tf32 and bf16 (default: "
+                    + "${DEFAULT-VALUE}).")
+    String precision;
 
     @Option(names = "--task", paramLabel = "TASK", defaultValue = "classification",
             description = "classification (softmax cross-entropy), binary (BCE on one logit) or regression (mean "
@@ -176,6 +185,10 @@ public final class TrainCommand implements Callable<Integer> {
         DataOptions.Loaded d = data.load(t, seed);
         PrintWriter o = spec.commandLine().getOut();
         try (Backend backend = Backends.create(selection.commandLineName(), backendOptions())) {
+            if (!precision.equals("fp32") && !backend.name().equals("cuda")) {
+                throw new IllegalArgumentException("--precision " + precision + " needs the cuda backend; "
+                        + backend.name() + " computes float32 GEMMs in fp32 only");
+            }
             o.println("backend: " + backend.name() + " on " + backend.device().describe());
             o.printf(Locale.ROOT, "data:    %s: %d train, %d test, %d features%s%n", d.description(), d.train().size(),
                     d.test().size(), d.train().featureSize(), t == Task.CLASSIFICATION
@@ -263,6 +276,9 @@ public final class TrainCommand implements Callable<Integer> {
         if (threads != null && threads < 1) {
             throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
         }
+        if (!PRECISIONS.contains(precision)) {
+            throw new IllegalArgumentException("--precision must be fp32, tf32 or bf16, got '" + precision + "'");
+        }
         if (!(clipNorm >= 0) || !Double.isFinite(clipNorm)) {
             throw new IllegalArgumentException("--clip-norm must be a finite number >= 0, got " + clipNorm);
         }
@@ -280,9 +296,16 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    /** {@code --threads} for cpu and {@code --precision} for cuda (fp32, the default, is left to the backend). */
     private BackendOptions backendOptions() {
-        return threads == null ? BackendOptions.defaults() : BackendOptions.of(Map.of("threads",
-                Integer.toString(threads)));
+        Map<String, String> values = new HashMap<>();
+        if (threads != null) {
+            values.put("threads", Integer.toString(threads));
+        }
+        if (!precision.equals("fp32")) {
+            values.put("precision", precision);
+        }
+        return BackendOptions.of(values);
     }
 
     private TrainingHistory run(TrainingSetup s, Task t, DataOptions.Loaded d, Backend backend, PrintWriter o,

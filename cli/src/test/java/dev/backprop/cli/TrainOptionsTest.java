@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** train's options on a small CSV (quick): resuming exactly, stopping on divergence, and clear errors. */
@@ -225,5 +226,17 @@ class TrainOptionsTest {
                 asRegression.err());
         CliRun row = CliRun.of("predict", "--backend", "cpu", "--model", model.toString(), "--row", "1,1,0,0").ok();
         assertTrue(row.out().contains("row\n  probabilities:  class 0 "), row.out());
+    }
+
+    @Test
+    void tensorCorePrecisionsAreRefusedOffCudaAndUnknownOnesEverywhere() {
+        CliRun tf32 = train("--precision", "tf32");
+        assertNotEquals(0, tf32.code());
+        assertTrue(tf32.err().contains("--precision tf32 needs the cuda backend; cpu computes float32 GEMMs in fp32"
+                + " only"), tf32.err());
+        CliRun odd = train("--precision", "fp16");
+        assertNotEquals(0, odd.code());
+        assertTrue(odd.err().contains("--precision must be fp32, tf32 or bf16, got 'fp16'"), odd.err());
+        train("--precision", "fp32").ok();
     }
 }

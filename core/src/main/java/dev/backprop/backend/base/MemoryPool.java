@@ -31,7 +31,8 @@ import java.util.Set;
  *   <li><b>Accounting</b>: live buffers and their bytes, the peak of those bytes, the bytes kept for reuse.</li>
  * </ul>
  * Reusing a block while queued work may still read it is safe because each backend runs its work in call order
- * on one queue: work queued after the block is handed out again runs after the work that used it before.
+ * on one queue: work queued after the block is handed out again runs after the work that used it before. Work
+ * recorded once and replayed later (a CUDA graph) is the exception: its blocks are {@link #pin pinned}.
  *
  * <p>Not thread-safe: {@link BaseBackend} calls it with its lock held.
  *
@@ -83,6 +84,7 @@ public final class MemoryPool<M> {
     private final long capBytes;
     private final Map<Long, ArrayDeque<M>> pooled = new HashMap<>();
     private final Set<Block<M>> live = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final List<Pin<M>> pins = new ArrayList<>();
     private long liveBytes;
     private long peakBytes;
     private long pooledBytes;
@@ -149,6 +151,11 @@ public final class MemoryPool<M> {
         }
         Block<M> b = new Block<>(block, size, bytes, dtype);
         live.add(b);
+        for (Pin<M> p : pins) {
+            if (p.recording) {
+                p.blocks.add(b);
+            }
+        }
         liveBytes += bytes;
         peakBytes = Math.max(peakBytes, liveBytes);
         return b;
@@ -198,6 +205,16 @@ public final class MemoryPool<M> {
         if (b.bytes == 0) {
             return;
         }
+        for (Pin<M> p : pins) {
+            if (p.blocks.contains(b)) {
+                p.held.add(b);
+                return;
+            }
+        }
+        release(b);
+    }
+
+    private void release(Block<M> b) {
         if (pooledBytes + b.bytes <= capBytes) {
             pooled.computeIfAbsent(key(b.dtype, b.bytes), k -> new ArrayDeque<>()).push(b.raw);
             pooledBytes += b.bytes;
@@ -231,6 +248,11 @@ public final class MemoryPool<M> {
         }
         live.clear();
         liveBytes = 0;
+        for (Pin<M> p : pins) {
+            p.held.forEach(b -> blocks.add(b.raw));
+            p.held.clear();
+        }
+        pins.clear();
         pooled.values().forEach(blocks::addAll);
         pooled.clear();
         pooledBytes = 0;
@@ -252,6 +274,84 @@ public final class MemoryPool<M> {
         }
         if (first != null) {
             throw first;
+        }
+    }
+
+    /**
+     * Starts pinning the blocks of a recording that will be replayed (a CUDA graph's device addresses): every block
+     * allocated from now until {@link Pin#seal}, and every live block {@link Pin#add added}, is handed out to no one
+     * else until the pin is closed. Such a block freed in the meantime is held for the pin, since a replay may still
+     * write it, and goes back to the pool when the last pin holding it closes.
+     *
+     * @throws IllegalStateException when another pin is still recording (one capture at a time)
+     */
+    public Pin<M> pin() {
+        for (Pin<M> p : pins) {
+            if (p.recording) {
+                throw new IllegalStateException(owner + ": a recording is already pinning its blocks; seal it first");
+            }
+        }
+        Pin<M> p = new Pin<>(this);
+        pins.add(p);
+        return p;
+    }
+
+    /**
+     * The blocks one recording refers to (see {@link MemoryPool#pin}). Closed by its owner when the recording is
+     * destroyed, or with the pool.
+     *
+     * @param <M> the device's handle of a block
+     */
+    public static final class Pin<M> implements AutoCloseable {
+        private final MemoryPool<M> pool;
+        private final Set<Block<M>> blocks = Collections.newSetFromMap(new IdentityHashMap<>());
+        private final List<Block<M>> held = new ArrayList<>();
+        private boolean recording = true;
+
+        private Pin(MemoryPool<M> pool) {
+            this.pool = pool;
+        }
+
+        /** Pins a block allocated before the recording began (a parameter, a batch buffer). */
+        public void add(Block<M> b) {
+            if (!pool.live.contains(b)) {
+                throw new IllegalArgumentException(pool.owner + ": only a live block can be pinned");
+            }
+            blocks.add(b);
+        }
+
+        /** The recording ended: later allocations are not pinned. */
+        public void seal() {
+            recording = false;
+        }
+
+        /** Blocks pinned, live or held. */
+        public int pinnedCount() {
+            return blocks.size();
+        }
+
+        /** Pinned blocks that were freed and are kept for this recording's replays. */
+        public int heldCount() {
+            return held.size();
+        }
+
+        /** Unpins: each held block goes to another pin that holds it too, else back to the pool. Twice does nothing. */
+        @Override
+        public void close() {
+            if (!pool.pins.remove(this)) {
+                return;
+            }
+            recording = false;
+            for (Block<M> b : held) {
+                Pin<M> other = pool.pins.stream().filter(p -> p.blocks.contains(b)).findFirst().orElse(null);
+                if (other != null) {
+                    other.held.add(b);
+                } else {
+                    pool.release(b);
+                }
+            }
+            held.clear();
+            blocks.clear();
         }
     }
 
