@@ -34,8 +34,8 @@ class OnnxCommandsTest {
                 "784-32-10", "--epochs", "1", "--out", model.toString()).ok();
         CliRun export = CliRun.of("export", "--backend", "cpu", "--model", model.toString(), "--onnx",
                 onnx.toString()).ok();
-        assertTrue(export.out().startsWith("wrote " + onnx + ": ONNX opset 17, input 'input', output 'output', "
-                + "25450 parameters, task classification"), export.out());
+        assertTrue(export.out().startsWith("wrote " + onnx + ": ONNX opset 17, input 'input' [batch, 784], output "
+                + "'output' [batch, 10], 25450 parameters, task classification"), export.out());
         CliRun fromFile = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--test-limit", "1000")
                 .ok();
         CliRun fromOnnx = CliRun.of("eval", "--backend", "cpu", "--model", onnx.toString(), "--test-limit", "1000")
@@ -45,6 +45,32 @@ class OnnxCommandsTest {
         CliRun predict = CliRun.of("predict", "--backend", "cpu", "--model", onnx.toString(), "--index", "0").ok();
         assertTrue(predict.out().contains("test example 0 (label: Ankle boot)"), "class names travel: "
                 + predict.out());
+    }
+
+    @Test
+    void aTrainedCnnExportsAsImagesAndEvaluatesToTheSameFigures() {
+        CliRun.assumeFashionMnist();
+        Path model = dir.resolve("cnn.safetensors");
+        Path onnx = dir.resolve("cnn.onnx");
+        CliRun.of("train", "--backend", "cpu", "--arch", "cnn", "--train-limit", "256", "--test-limit", "200",
+                "--batch-size", "64", "--optimizer", "adam", "--epochs", "1", "--no-progress", "--out",
+                model.toString()).ok();
+        CliRun export = CliRun.of("export", "--backend", "cpu", "--model", model.toString(), "--onnx",
+                onnx.toString()).ok();
+        assertTrue(export.out().startsWith("wrote " + onnx + ": ONNX opset 17, input 'input' [batch, 1, 28, 28], "
+                + "output 'output' [batch, 10], 421642 parameters, task classification"), export.out());
+        CliRun fromFile = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--test-limit", "200")
+                .ok();
+        CliRun fromOnnx = CliRun.of("eval", "--backend", "cpu", "--model", onnx.toString(), "--test-limit", "200")
+                .ok();
+        assertTrue(fromOnnx.out().contains(": cnn conv(1->32,3,p1) relu maxpool(2)"), fromOnnx.out());
+        assertEquals(fromFile.field("eval:", "test_acc"), fromOnnx.field("eval:", "test_acc"));
+        assertEquals(fromFile.field("eval:", "test_loss"), fromOnnx.field("eval:", "test_loss"));
+        CliRun predict = CliRun.of("predict", "--backend", "cpu", "--model", onnx.toString(), "--index", "0").ok();
+        assertTrue(predict.out().contains("test example 0 (label: Ankle boot)"), predict.out());
+        Path again = dir.resolve("again.onnx");
+        assertTrue(CliRun.of("export", "--backend", "cpu", "--model", onnx.toString(), "--onnx", again.toString())
+                .ok().out().contains("input 'input' [batch, 1, 28, 28]"), "an ONNX file's declared input is kept");
     }
 
     @Test
