@@ -16,6 +16,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,7 +71,7 @@ public final class OnnxExport {
      *                   and width symbolic)
      */
     public record Options(boolean softmax, int[] inputShape) {
-        /** No softmax, the input shape from the first layer. */
+        /** No softmax, the input shape from the model (see {@link #inputShape()}). */
         public static Options defaults() {
             return new Options(false, null);
         }
@@ -174,7 +175,7 @@ public final class OnnxExport {
 
     /** {@code [batch, 1, 28, 28]}: a declared shape, its symbolic dimensions by name ({@code ?} when unnamed). */
     private static String shape(Onnx.ValueInfoProto v) {
-        List<String> dims = new java.util.ArrayList<>();
+        List<String> dims = new ArrayList<>();
         for (Onnx.TensorShapeProto.Dimension d : v.getType().getTensorType().getShape().getDimList()) {
             dims.add(d.hasDimValue() ? Long.toString(d.getDimValue()) : d.hasDimParam() ? d.getDimParam() : "?");
         }
