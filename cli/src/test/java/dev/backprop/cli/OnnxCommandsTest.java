@@ -29,22 +29,49 @@ class OnnxCommandsTest {
     void aTrainedModelExportsAndEvaluatesToTheSameFigures() {
         CliRun.assumeFashionMnist();
         Path model = dir.resolve("mlp.safetensors");
-        Path onnx = dir.resolve("mlp.onnx");
         CliRun.of("train", "--backend", "cpu", "--train-limit", "3000", "--test-limit", "1000", "--layers",
                 "784-32-10", "--epochs", "1", "--out", model.toString()).ok();
+        exportsAndScoresAlike(model, "1000", "input 'input' [batch, 784], output 'output' [batch, 10], 25450 "
+                + "parameters, task classification");
+    }
+
+    @Test
+    void aTrainedCnnExportsAsImagesAndEvaluatesToTheSameFigures() {
+        CliRun.assumeFashionMnist();
+        Path model = dir.resolve("cnn.safetensors");
+        CliRun.of("train", "--backend", "cpu", "--arch", "cnn", "--train-limit", "256", "--test-limit", "200",
+                "--batch-size", "64", "--optimizer", "adam", "--epochs", "1", "--no-progress", "--out",
+                model.toString()).ok();
+        Path onnx = exportsAndScoresAlike(model, "200", "input 'input' [batch, 1, 28, 28], output 'output' "
+                + "[batch, 10], 421642 parameters, task classification");
+        assertTrue(CliRun.of("eval", "--backend", "cpu", "--model", onnx.toString(), "--test-limit", "1").ok().out()
+                .contains(": cnn conv(1->32,3,p1) relu maxpool(2)"), "the ONNX file is the same network");
+        assertTrue(CliRun.of("export", "--backend", "cpu", "--model", onnx.toString(), "--onnx",
+                dir.resolve("again.onnx").toString()).ok().out().contains("input 'input' [batch, 1, 28, 28]"),
+                "an ONNX file's declared input is kept");
+    }
+
+    /**
+     * Exports {@code model} (its line must say {@code written}), and checks that {@code eval} of the ONNX file on
+     * {@code testLimit} test examples gives the model file's figures and {@code predict} its class names.
+     *
+     * @return the ONNX file
+     */
+    private Path exportsAndScoresAlike(Path model, String testLimit, String written) {
+        Path onnx = dir.resolve(model.getFileName().toString().replace(".safetensors", ".onnx"));
         CliRun export = CliRun.of("export", "--backend", "cpu", "--model", model.toString(), "--onnx",
                 onnx.toString()).ok();
-        assertTrue(export.out().startsWith("wrote " + onnx + ": ONNX opset 17, input 'input', output 'output', "
-                + "25450 parameters, task classification"), export.out());
-        CliRun fromFile = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--test-limit", "1000")
-                .ok();
-        CliRun fromOnnx = CliRun.of("eval", "--backend", "cpu", "--model", onnx.toString(), "--test-limit", "1000")
-                .ok();
+        assertTrue(export.out().startsWith("wrote " + onnx + ": ONNX opset 17, " + written), export.out());
+        CliRun fromFile = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--test-limit",
+                testLimit).ok();
+        CliRun fromOnnx = CliRun.of("eval", "--backend", "cpu", "--model", onnx.toString(), "--test-limit",
+                testLimit).ok();
         assertEquals(fromFile.field("eval:", "test_acc"), fromOnnx.field("eval:", "test_acc"));
         assertEquals(fromFile.field("eval:", "test_loss"), fromOnnx.field("eval:", "test_loss"));
         CliRun predict = CliRun.of("predict", "--backend", "cpu", "--model", onnx.toString(), "--index", "0").ok();
         assertTrue(predict.out().contains("test example 0 (label: Ankle boot)"), "class names travel: "
                 + predict.out());
+        return onnx;
     }
 
     @Test

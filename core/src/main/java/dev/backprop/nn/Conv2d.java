@@ -172,6 +172,11 @@ public final class Conv2d implements Layer {
         public Options bias(boolean bias) {
             return new Options(in, out, kernel, stride, padding, dilation, bias);
         }
+
+        /** {@return the spec of the layer these options build, without building it} */
+        public LayerSpec spec() {
+            return Conv2d.spec(in, out, kernel, stride, padding, dilation, bias);
+        }
     }
 
     /**
@@ -261,8 +266,7 @@ public final class Conv2d implements Layer {
 
     @Override
     public LayerSpec spec() {
-        Options o = options;
-        return spec(o.in, o.out, o.kernel, o.stride, o.padding, o.dilation, bias != null);
+        return options.spec();
     }
 
     /** The spec of a convolution (each geometry argument {@code {rows, columns}}), without building it. */

@@ -2,7 +2,6 @@ package dev.backprop.onnx;
 
 import dev.backprop.io.ModelFileException;
 import dev.backprop.nn.LayerSpec;
-import dev.backprop.nn.Layers;
 import dev.backprop.onnx.proto.Onnx;
 
 import java.util.ArrayList;
@@ -23,8 +22,7 @@ import java.util.Map;
  *   <tr><td>avgpool2d</td><td>AveragePool</td><td>kernel_shape, strides, pads, count_include_pad; ceil_mode 0</td></tr>
  *   <tr><td>batchnorm1d/2d</td><td>BatchNormalization</td><td>inference, running statistics; epsilon 1e-5,
  *       momentum 0.9 (PyTorch's 0.1)</td></tr>
- *   <tr><td>dropout</td><td>Dropout, inference mode (ratio kept)</td><td>read as an identity layer where the build has
- *       no dropout layer</td></tr>
+ *   <tr><td>dropout</td><td>Dropout, inference mode (ratio kept)</td><td>ratio, seed; training_mode false</td></tr>
  * </table>
  */
 final class ImageOperators {
@@ -179,7 +177,7 @@ final class ImageOperators {
             sources.put("bias", n.input(2));
         }
         args.put("bias", state.size() - 1);
-        add(n, c, LayerSpec.of("conv2d", args), state, sources, win.out(d[0], s));
+        c.add(n, LayerSpec.of("conv2d", args), state, sources, fitted(n, c, win, d[0]));
     }
 
     static void readMaxPool(NodeView n, GraphImporter c) throws ModelFileException {
@@ -188,8 +186,8 @@ final class ImageOperators {
         c.requireChain(n, 0);
         n.require("storage_order", 0L, n.integer("storage_order", 0));
         Window w = pool(n, c);
-        add(n, c, LayerSpec.of("maxpool2d", w.args(new LinkedHashMap<>(), false)), Map.of(), Map.of(),
-                w.out(c.sample()[0], c.sample()));
+        c.add(n, LayerSpec.of("maxpool2d", w.args(new LinkedHashMap<>(), false)), Map.of(), Map.of(),
+                fitted(n, c, w, c.sample()[0]));
     }
 
     static void readAvgPool(NodeView n, GraphImporter c) throws ModelFileException {
@@ -210,7 +208,7 @@ final class ImageOperators {
         }
         Map<String, Integer> args = w.args(new LinkedHashMap<>(), false);
         args.put("count_include_pad", (int) include);
-        add(n, c, LayerSpec.of("avgpool2d", args), Map.of(), Map.of(), w.out(c.sample()[0], c.sample()));
+        c.add(n, LayerSpec.of("avgpool2d", args), Map.of(), Map.of(), fitted(n, c, w, c.sample()[0]));
     }
 
     /**
@@ -296,7 +294,7 @@ final class ImageOperators {
             state.put(BN_STATE[i], t);
             sources.put(BN_STATE[i], n.input(i + 1));
         }
-        add(n, c, LayerSpec.of(s.length == 3 ? "batchnorm2d" : "batchnorm1d", Map.of("features", s[0])), state,
+        c.add(n, LayerSpec.of(s.length == 3 ? "batchnorm2d" : "batchnorm1d", Map.of("features", s[0])), state,
                 sources, s);
     }
 
@@ -319,28 +317,18 @@ final class ImageOperators {
         if (!(ratio >= 0f && ratio < 1f)) {
             throw n.fail("ratio " + ratio + " is outside [0, 1)");
         }
-        LayerSpec dropout = LayerSpec.of("dropout", Map.of("p_ppm", (int) Math.round(ratio * 1e6)));
-        add(n, c, buildable(dropout) ? dropout : LayerSpec.of("identity", Map.of()), Map.of(), Map.of(), c.sample());
+        c.add(n, LayerSpec.of("dropout", Map.of("p_ppm", (int) Math.round(ratio * 1e6))), Map.of(), Map.of(),
+                c.sample());
     }
 
-    private static void add(NodeView n, GraphImporter c, LayerSpec spec, Map<String, HostTensor> state,
-                            Map<String, String> sources, int[] out) throws ModelFileException {
-        for (int i = 1; i < out.length; i++) {
-            if (out[i] == 0) {
-                throw n.fail("leaves no output: per-example input " + OperatorTable.shapeText(c.sample()) + " gives "
-                        + OperatorTable.shapeText(out));
-            }
+    /** Requires the window to fit the input: PyTorch refuses a window larger than the padded image. */
+    private static int[] fitted(NodeView n, GraphImporter c, Window w, int channels) throws ModelFileException {
+        int[] out = w.out(channels, c.sample());
+        if (out[1] == 0 || out[2] == 0) {
+            throw n.fail("kernel_shape " + Arrays.toString(w.kernel) + " with dilations " + Arrays.toString(w.dilation)
+                    + " does not fit per-example input " + OperatorTable.shapeText(c.sample()) + " padded by "
+                    + Arrays.toString(w.pad) + " on each side: it leaves no output");
         }
-        c.add(n, spec, state, sources, out);
-    }
-
-    /** Whether this build of Backprop has the layer (the image layers arrive with the CNN support). */
-    static boolean buildable(LayerSpec spec) {
-        try {
-            Layers.validate(spec);
-            return true;
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
+        return out;
     }
 }

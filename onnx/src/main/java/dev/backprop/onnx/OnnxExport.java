@@ -1,7 +1,6 @@
 package dev.backprop.onnx;
 
 import com.google.gson.JsonArray;
-import dev.backprop.autograd.Variable;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
 import dev.backprop.io.AtomicFile;
@@ -11,9 +10,11 @@ import dev.backprop.model.Task;
 import dev.backprop.nn.Layer;
 import dev.backprop.nn.LayerSpec;
 import dev.backprop.onnx.proto.Onnx;
+import dev.backprop.tensor.Tensor;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,8 +25,11 @@ import java.util.TreeSet;
  * Writes Backprop networks as ONNX files (opset {@value #OPSET}) that ONNX Runtime, and whatever serves ONNX, runs:
  * one graph input {@value #INPUT} {@code [batch, ...]} (the batch dimension symbolic), one output {@value #OUTPUT}
  * (the network's raw outputs: logits for classification), or {@value #PROBABILITIES} when a final {@code Softmax} is
- * asked for; the weights are initializers under their {@code state_dict} names, bit for bit. The model's task, class
- * names and training facts go into the metadata properties, so {@link OnnxImport} gets back what it wrote.
+ * asked for; the weights and a batch norm's running statistics are initializers under their {@code state_dict}
+ * names, bit for bit, and every layer is written with its inference semantics (evaluation mode: batch norm
+ * normalizes with the running statistics, dropout passes its input through). The model's task, class names,
+ * training facts and counters ({@code num_batches_tracked}) go into the metadata properties, so {@link OnnxImport}
+ * gets back what it wrote.
  */
 public final class OnnxExport {
     /** The ai.onnx opset written: ONNX 1.12's, the newest Debian 12's ONNX and PyTorch 1.13 know. */
@@ -38,9 +42,19 @@ public final class OnnxExport {
     public static final String OUTPUT = "output";
     /** The graph output's name with {@link Options#softmax()}. */
     public static final String PROBABILITIES = "probabilities";
-    /** Safetensors metadata that describes that format, not the model: not copied into ONNX files. */
-    private static final Set<String> FILE_FORMAT_KEYS = Set.of("format", ModelFile.ARCHITECTURE_KEY,
-            ModelFile.VERSION_KEY);
+    /**
+     * Metadata key of the input's dimensions after the batch ({@code 1,28,28}), which {@code backprop train}
+     * records in its model files: the input shape written when {@link Options#inputShape()} gives none. In an ONNX
+     * file the graph input declares them, and {@link OnnxImport#load} puts them back under this key.
+     */
+    public static final String INPUT_SHAPE_KEY = "backprop.input_shape";
+    /**
+     * Metadata not copied from a loaded model into ONNX files: the safetensors format's own (the graph replaces the
+     * architecture), and what the export writes afresh (the input shape is the graph input's, the counters the
+     * model's now).
+     */
+    private static final Set<String> REWRITTEN_KEYS = Set.of("format", ModelFile.ARCHITECTURE_KEY,
+            ModelFile.VERSION_KEY, INPUT_SHAPE_KEY, Counters.KEY);
 
     private OnnxExport() {
     }
@@ -50,11 +64,12 @@ public final class OnnxExport {
      *
      * @param softmax    end the graph with a Softmax over the classes (output {@value #PROBABILITIES})
      * @param inputShape the input's dimensions after the batch (for example {@code 1, 28, 28}), -1 for a symbolic one;
-     *                   null to take them from the first layer ({@code [in]} of a dense layer, {@code [in, height,
-     *                   width]} of a convolution)
+     *                   null to take them from the loaded model's {@value #INPUT_SHAPE_KEY}, else from the first
+     *                   layer ({@code [in]} of a dense layer, {@code [in, height, width]} of a convolution, height
+     *                   and width symbolic)
      */
     public record Options(boolean softmax, int[] inputShape) {
-        /** No softmax, the input shape from the first layer. */
+        /** No softmax, the input shape from the model (see {@link #inputShape()}). */
         public static Options defaults() {
             return new Options(false, null);
         }
@@ -93,18 +108,23 @@ public final class OnnxExport {
 
     /** Writes {@code model} to {@code path}, atomically. */
     public static void write(Layer model, Path path, Options options) throws IOException {
-        write(toModel(model.spec(), hostState(model), options, Map.of()), path);
+        write(toModel(model.spec(), hostState(model), options, withCounters(new LinkedHashMap<>(), model)), path);
     }
 
     /** Writes a loaded model with its task, class names and metadata; a softmax only for classification. */
     public static void write(SavedModel.Loaded model, Path path, Options options) throws IOException {
+        write(toModel(model, options), path);
+    }
+
+    /** The ONNX model of a loaded model; the input shape, unless given, from its {@value #INPUT_SHAPE_KEY}. */
+    private static Onnx.ModelProto toModel(SavedModel.Loaded model, Options options) {
         if (options.softmax() && model.task() != Task.CLASSIFICATION) {
             throw new IllegalArgumentException("a softmax output is for classification models; this one is "
                     + model.task().id());
         }
         Map<String, String> meta = new LinkedHashMap<>();
         model.metadata().forEach((k, v) -> {
-            if (!FILE_FORMAT_KEYS.contains(k)) {
+            if (!REWRITTEN_KEYS.contains(k)) {
                 meta.put(k, v);
             }
         });
@@ -114,7 +134,25 @@ public final class OnnxExport {
             model.classNames().forEach(a::add);
             meta.put(SavedModel.CLASS_NAMES_KEY, a.toString());
         }
-        write(toModel(model.model().spec(), hostState(model.model()), options, meta), path);
+        withCounters(meta, model.model());
+        String recorded = model.metadata().get(INPUT_SHAPE_KEY);
+        if (options.inputShape() == null && recorded != null) {
+            try {
+                options = options.withInputShape(Options.parseShape(recorded));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("metadata " + INPUT_SHAPE_KEY + ": " + e.getMessage(), e);
+            }
+        }
+        return toModel(model.model().spec(), hostState(model.model()), options, meta);
+    }
+
+    /** Adds the model's counters ({@code num_batches_tracked}), which ONNX has no place for, to {@code meta}. */
+    private static Map<String, String> withCounters(Map<String, String> meta, Layer model) {
+        String counters = Counters.write(model.counters());
+        if (counters != null) {
+            meta.put(Counters.KEY, counters);
+        }
+        return meta;
     }
 
     /**
@@ -124,22 +162,40 @@ public final class OnnxExport {
      */
     public static String convert(Path model, Path onnx, Options options, Backend backend) throws IOException {
         try (SavedModel.Loaded m = ModelFormats.load(model, backend)) {
-            write(m, onnx, options);
-            return "wrote " + onnx + ": ONNX opset " + OPSET + ", input '" + INPUT + "', output '"
-                    + (options.softmax() ? PROBABILITIES : OUTPUT) + "', " + m.model().parameterCount()
-                    + " parameters, task " + m.task().id();
+            Onnx.ModelProto proto = toModel(m, options);
+            write(proto, onnx);
+            Onnx.GraphProto g = proto.getGraph();
+            return "wrote " + onnx + ": ONNX opset " + OPSET + ", input '" + INPUT + "' " + shape(g.getInput(0))
+                    + ", output '" + g.getOutput(0).getName() + "' " + shape(g.getOutput(0)) + ", "
+                    + m.model().parameterCount() + " parameters, task " + m.task().id();
         }
     }
 
-    /** The model's FLOAT32 parameters on the heap, by {@code state_dict} name. */
+    /** {@code [batch, 1, 28, 28]}: a declared shape, its symbolic dimensions by name ({@code ?} when unnamed). */
+    private static String shape(Onnx.ValueInfoProto v) {
+        List<String> dims = new ArrayList<>();
+        for (Onnx.TensorShapeProto.Dimension d : v.getType().getTensorType().getShape().getDimList()) {
+            dims.add(d.hasDimValue() ? Long.toString(d.getDimValue()) : d.hasDimParam() ? d.getDimParam() : "?");
+        }
+        return dims.toString();
+    }
+
+    /**
+     * The model's FLOAT32 parameters and buffers (a batch norm's running statistics, which inference normalizes
+     * with) on the heap, by {@code state_dict} name.
+     */
     static Map<String, HostTensor> hostState(Layer model) {
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        model.parameters().forEach((name, v) -> tensors.put(name, v.value()));
+        tensors.putAll(model.buffers());
         Map<String, HostTensor> state = new LinkedHashMap<>();
-        for (Map.Entry<String, Variable> e : model.parameters().entrySet()) {
-            if (e.getValue().value().dtype() != DType.FLOAT32) {
-                throw new IllegalArgumentException("ONNX export writes FLOAT32 models; parameter '" + e.getKey()
-                        + "' is " + e.getValue().value().dtype());
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            if (e.getValue().dtype() != DType.FLOAT32) {
+                throw new IllegalArgumentException("ONNX export writes FLOAT32 models; "
+                        + (model.buffers().containsKey(e.getKey()) ? "buffer" : "parameter") + " '" + e.getKey()
+                        + "' is " + e.getValue().dtype());
             }
-            state.put(e.getKey(), new HostTensor(e.getValue().shape().dims(), e.getValue().value().toFloatArray()));
+            state.put(e.getKey(), new HostTensor(e.getValue().shape().dims(), e.getValue().toFloatArray()));
         }
         return state;
     }

@@ -11,15 +11,18 @@ import dev.backprop.model.Task;
 import dev.backprop.nn.Layer;
 import dev.backprop.nn.LayerSpec;
 import dev.backprop.nn.Layers;
+import dev.backprop.tensor.Elementwise;
 import dev.backprop.tensor.Tensor;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.logging.Logger;
+import java.util.stream.Collectors;
 
 /**
  * Reads ONNX files into Backprop networks: the operator subset of {@link OperatorTable} arranged as a chain, from
@@ -70,7 +73,11 @@ public final class OnnxImport {
 
     /**
      * Rebuilds the network a file holds on {@code backend} (FLOAT32), with its task (the file's metadata, else
-     * classification after a final softmax or with more than one output, binary with one) and class names.
+     * classification after a final softmax or with more than one output, binary with one) and class names. A batch
+     * norm's running statistics are the mean and variance inputs of its {@code BatchNormalization}; its
+     * {@code num_batches_tracked} comes from the metadata property {@code backprop.counters} that Backprop's exports
+     * write, else 0. The returned metadata holds the file's properties, and the declared input's dimensions after
+     * the batch as {@value OnnxExport#INPUT_SHAPE_KEY} when all are known.
      *
      * @throws ModelFileException when the file is invalid, outside the subset, or needs a layer this build lacks
      */
@@ -97,21 +104,51 @@ public final class OnnxImport {
             }
         }
         Map<String, int[]> shapes = Layers.parameterShapes(g.spec());
+        Map<String, int[]> buffers = Layers.bufferShapes(g.spec());
+        Map<String, int[]> all = new LinkedHashMap<>(shapes);
+        all.putAll(buffers);
         for (Map.Entry<String, HostTensor> e : g.state().entrySet()) {
-            if (!Arrays.equals(shapes.get(e.getKey()), e.getValue().dims())) {
+            if (!Arrays.equals(all.get(e.getKey()), e.getValue().dims())) {
                 throw new ModelFileException(file + ": tensor '" + e.getKey() + "' " + e.getValue() + " is no "
-                        + "parameter of the network read (" + shapes.keySet() + ")");
+                        + "parameter or buffer of the network read (" + all.keySet() + ")");
             }
         }
-        if (!g.state().keySet().containsAll(shapes.keySet())) {
-            throw new ModelFileException(file + ": the network read needs parameters " + shapes.keySet()
+        if (!g.state().keySet().containsAll(all.keySet())) {
+            throw new ModelFileException(file + ": the network read needs tensors " + all.keySet()
                     + ", the file gives " + g.state().keySet());
         }
+        Map<String, Long> counters = Counters.read(file, g.metadata().get(Counters.KEY),
+                Layers.counterNames(g.spec()));
         Task task = task(file, g);
         List<String> classNames = classNames(file, g.metadata().get(SavedModel.CLASS_NAMES_KEY));
         Layer model = Layers.create(g.spec(), (name, shape, role, fanIn, fanOut) ->
                 Tensor.of(backend, g.state().get(name).data(), shape));
-        return new SavedModel.Loaded(model, task, classNames, g.metadata());
+        try {
+            for (Map.Entry<String, Tensor> e : model.buffers().entrySet()) {
+                try (Tensor t = Tensor.of(backend, g.state().get(e.getKey()).data(), e.getValue().shape().dims())) {
+                    Elementwise.copy(t, e.getValue());
+                }
+            }
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+        model.counters().forEach((name, value) -> value[0] = counters.get(name));
+        return new SavedModel.Loaded(model, task, classNames, metadata(g));
+    }
+
+    /**
+     * The file's metadata, with {@value OnnxExport#INPUT_SHAPE_KEY} set to the graph input's declared dimensions
+     * when all are known (and left out when not: the graph, not a property, says what the model takes).
+     */
+    private static Map<String, String> metadata(Graph g) {
+        Map<String, String> m = new LinkedHashMap<>(g.metadata());
+        m.remove(OnnxExport.INPUT_SHAPE_KEY);
+        if (Arrays.stream(g.inputShape()).allMatch(d -> d > 0)) {
+            m.put(OnnxExport.INPUT_SHAPE_KEY, Arrays.stream(g.inputShape()).mapToObj(Integer::toString)
+                    .collect(Collectors.joining(",")));
+        }
+        return m;
     }
 
     private static void checkFinite(String file, String name, HostTensor t, boolean allow) throws ModelFileException {

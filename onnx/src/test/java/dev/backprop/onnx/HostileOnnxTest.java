@@ -3,6 +3,9 @@ package dev.backprop.onnx;
 import com.google.protobuf.ByteString;
 import dev.backprop.io.ModelFileException;
 import dev.backprop.model.SavedModel;
+import dev.backprop.nn.Conv2d;
+import dev.backprop.nn.LayerSpec;
+import dev.backprop.nn.Pool2d;
 import dev.backprop.onnx.proto.Onnx;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,6 +24,7 @@ import java.util.Random;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -150,8 +154,118 @@ class HostileOnnxTest extends CpuBackendTest {
                         .setName("evil\nname").setOpType("Evil\r\nOp"))), "node 'evil\\u000aname'"));
     }
 
+    /**
+     * A valid small CNN on {@code [1, 6, 6]} inputs: /0/Conv (1 to 2 channels, 3x3, pads 1), /1/BatchNormalization,
+     * /2/Relu, /3/Dropout, /4/MaxPool (2x2), /5/Flatten, /6/Gemm (18 to 2).
+     */
+    static Onnx.ModelProto smallCnn() {
+        int[] two = {2, 2};
+        LayerSpec spec = OnnxTesting.sequential(Conv2d.options(1, 2, 3).padding(1).spec(),
+                LayerSpec.of("batchnorm2d", Map.of("features", 2)), LayerSpec.of("relu", Map.of()),
+                LayerSpec.of("dropout", Map.of("p_ppm", 250_000)), Pool2d.spec(true, two, two, new int[2], true),
+                LayerSpec.of("flatten", Map.of()), OperatorTable.dense(18, 2, true));
+        Map<String, HostTensor> state = new java.util.LinkedHashMap<>();
+        state.put("0.weight", OnnxTesting.filled(2, 1, 3, 3));
+        state.put("0.bias", OnnxTesting.filled(2));
+        for (String name : List.of("weight", "bias", "running_mean", "running_var")) {
+            state.put("1." + name, OnnxTesting.filled(2));
+        }
+        state.put("6.weight", OnnxTesting.filled(2, 18));
+        state.put("6.bias", OnnxTesting.filled(2));
+        return OnnxExport.toModel(spec, state, OnnxExport.Options.defaults().withInputShape(1, 6, 6),
+                Map.of(Counters.KEY, "{\"1.num_batches_tracked\":7}"));
+    }
+
+    private static byte[] cnn(UnaryOperator<Onnx.GraphProto.Builder> edit) {
+        Onnx.ModelProto m = smallCnn();
+        return m.toBuilder().setGraph(edit.apply(m.getGraph().toBuilder())).build().toByteArray();
+    }
+
+    /** The small CNN with node {@code i}'s attribute of that name set (replaced, or added). */
+    private static byte[] cnnAttribute(int i, Onnx.AttributeProto a) {
+        return cnn(g -> {
+            Onnx.NodeProto.Builder n = g.getNodeBuilder(i);
+            List<Onnx.AttributeProto> kept = n.getAttributeList().stream()
+                    .filter(x -> !x.getName().equals(a.getName())).toList();
+            n.clearAttribute().addAllAttribute(kept).addAttribute(a);
+            return g;
+        });
+    }
+
+    /** The small CNN with metadata property {@link Counters#KEY} set to {@code json}. */
+    private static byte[] cnnCounters(String json) {
+        Onnx.ModelProto.Builder m = smallCnn().toBuilder().clearMetadataProps();
+        return m.addMetadataProps(Onnx.StringStringEntryProto.newBuilder().setKey(Counters.KEY).setValue(json))
+                .build().toByteArray();
+    }
+
+    /** Image operators with bad attributes, sizes or modes, and bad counters: each names the node and the values. */
+    static Stream<Arguments> imageCases() {
+        return Stream.of(
+                Arguments.of("stride 0", cnnAttribute(0, GraphWriter.ints("strides", 0, 1)),
+                        "node '/0/Conv' (Conv): attribute 'strides' [0, 1] has 0, expected 1 to 2147483647"),
+                Arguments.of("pads of the wrong length", cnnAttribute(0, GraphWriter.ints("pads", 1, 1)),
+                        "node '/0/Conv' (Conv): attribute 'pads' has 2 values, expected 4"),
+                Arguments.of("pads unlike on the two sides", cnnAttribute(0, GraphWriter.ints("pads", 1, 1, 0, 0)),
+                        "node '/0/Conv' (Conv): attribute 'pads' [1, 1, 0, 0] is not supported (Backprop pads both "
+                                + "sides alike)"),
+                Arguments.of("group 2", cnnAttribute(0, GraphWriter.attr("group", 2)),
+                        "node '/0/Conv' (Conv): attribute 'group' = 2 is not supported (Backprop reads only 1)"),
+                Arguments.of("kernel_shape unlike the weight's", cnnAttribute(0, GraphWriter.ints("kernel_shape", 5, 5)),
+                        "node '/0/Conv' (Conv): attribute 'kernel_shape' [5, 5] differs from the weight's [2, 1, 3, 3]"),
+                Arguments.of("kernel larger than the padded input", cnn(g -> {
+                    g.getNodeBuilder(4).clearAttribute().addAttribute(GraphWriter.ints("kernel_shape", 9, 9))
+                            .addAttribute(GraphWriter.ints("pads", 1, 1, 1, 1));
+                    return g;
+                }),
+                        "node '/4/MaxPool' (MaxPool): kernel_shape [9, 9] with dilations [1, 1] does not fit "
+                                + "per-example input [2, 6, 6] padded by [1, 1] on each side: it leaves no output"),
+                Arguments.of("dilated pooling", cnnAttribute(4, GraphWriter.ints("dilations", 2, 2)),
+                        "node '/4/MaxPool' (MaxPool): attribute 'dilations' [2, 2] has 2, expected 1 to 1"),
+                Arguments.of("input channels unlike the weight's", cnn(g -> {
+                    Onnx.ValueInfoProto.Builder in = g.getInputBuilder(0);
+                    in.getTypeBuilder().getTensorTypeBuilder().getShapeBuilder().getDimBuilder(1).setDimValue(3);
+                    return g;
+                }), "node '/0/Conv' (Conv): weight [2, 1, 3, 3] does not fit per-example input [3, 6, 6]"),
+                Arguments.of("batch norm of other channels", cnn(g -> {
+                    Onnx.TensorProto.Builder scale = g.getInitializerBuilderList().stream()
+                            .filter(t -> t.getName().equals("1.weight")).findFirst().orElseThrow();
+                    scale.clearDims().addDims(3).setRawData(ByteString.copyFrom(new byte[12]));
+                    return g;
+                }), "node '/1/BatchNormalization' (BatchNormalization): weight '1.weight' is [3], expected [2]"),
+                Arguments.of("batch norm in training mode", cnnAttribute(1, GraphWriter.attr("training_mode", 1)),
+                        "attribute 'training_mode' = 1 is not supported (Backprop reads only 0)"),
+                Arguments.of("dropout in training mode", cnn(g -> {
+                    g.addInitializer(Onnx.TensorProto.newBuilder().setName("train")
+                            .setDataType(Onnx.TensorProto.DataType.BOOL_VALUE).setRawData(ByteString.copyFrom(
+                                    new byte[] {1})));
+                    g.getNodeBuilder(3).addInput("train");
+                    return g;
+                }), "node '/3/Dropout' (Dropout): training_mode is true; Backprop reads Dropout in inference mode"),
+                Arguments.of("a negative count", cnnCounters("{\"1.num_batches_tracked\":-3}"),
+                        "metadata backprop.counters: counter '1.num_batches_tracked' is '-3', a count must be a whole "
+                                + "number >= 0"),
+                Arguments.of("a fractional count", cnnCounters("{\"1.num_batches_tracked\":2.5}"), "is '2.5', a count"),
+                Arguments.of("a count of a billion digits", cnnCounters("{\"1.num_batches_tracked\":1e999999999}"),
+                        "is '1e999999999', a count must be a whole number >= 0"),
+                Arguments.of("counts not an object", cnnCounters("[7]"),
+                        "metadata backprop.counters must be a JSON object of counts by name"),
+                Arguments.of("counts of other layers", cnnCounters("{\"9.num_batches_tracked\":7}"),
+                        "metadata backprop.counters names ['9.num_batches_tracked'], the network's counters are "
+                                + "[1.num_batches_tracked]"));
+    }
+
+    @Test
+    void theSmallCnnItselfLoadsWithItsCounter() throws IOException {
+        Path file = dir.resolve("cnn.onnx");
+        Files.write(file, smallCnn().toByteArray());
+        try (SavedModel.Loaded m = OnnxImport.load(file, cpu)) {
+            assertEquals(7, m.model().counters().get("1.num_batches_tracked")[0]);
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
+    @MethodSource({"cases", "imageCases"})
     void isRefusedWithOneLine(String what, byte[] bytes, String expected) throws IOException {
         Path file = dir.resolve("hostile.onnx");
         Files.write(file, bytes);

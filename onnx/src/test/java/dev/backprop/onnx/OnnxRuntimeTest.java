@@ -5,6 +5,8 @@ import dev.backprop.backend.DType;
 import dev.backprop.model.Predictor;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
+import dev.backprop.nn.Cnn;
+import dev.backprop.nn.Init;
 import dev.backprop.nn.Layer;
 import dev.backprop.nn.Sequential;
 import org.junit.jupiter.api.Test;
@@ -12,6 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -22,11 +25,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Every exported model runs in ONNX Runtime, and its outputs on the 10,000 Fashion-MNIST test images match
- * Backprop's own within 1e-5 of each example's output scale (the two engines sum the products in different orders).
+ * Backprop's own (in evaluation mode, as a served model runs) within 1e-5 of each example's output scale (the two
+ * engines sum the products in different orders): the MLPs, and the CNNs with and without batch norm and dropout.
  */
 class OnnxRuntimeTest extends CpuBackendTest {
     static final double TOLERANCE = 1e-5;
     static final int N = 10_000;
+    /** Examples as flat rows, and as one-channel images. */
+    private static final int[] FLAT = {784}, IMAGE = {1, 28, 28};
 
     @TempDir
     Path dir;
@@ -35,7 +41,7 @@ class OnnxRuntimeTest extends CpuBackendTest {
     @Test
     void theTrainedMlpRunsInOnnxRuntimeAsInBackprop() throws Exception {
         try (SavedModel.Loaded m = OnnxImport.load(OnnxTesting.fixture("torch_mlp.onnx"), cpu)) {
-            compare(m.model(), OnnxExport.Options.defaults(), 10);
+            compare(m.model(), OnnxExport.Options.defaults(), FLAT, 10);
         }
     }
 
@@ -43,7 +49,7 @@ class OnnxRuntimeTest extends CpuBackendTest {
     void theDefaultMlpOfTrainRunsInOnnxRuntimeAsInBackprop() throws Exception {
         try (Layer model = Sequential.builder(cpu, DType.FLOAT32).seed(0)
                 .dense(784, 256).relu().dense(256, 128).relu().dense(128, 10).build()) {
-            compare(model, OnnxExport.Options.defaults(), 10);
+            compare(model, OnnxExport.Options.defaults(), FLAT, 10);
         }
     }
 
@@ -51,11 +57,28 @@ class OnnxRuntimeTest extends CpuBackendTest {
     void everyActivationAndADenseLayerWithoutBiasRunAsInBackprop() throws Exception {
         try (Layer model = Sequential.builder(cpu, DType.FLOAT32).seed(1).flatten()
                 .dense(784, 48).sigmoid().dense(48, 40, false).tanh().identity().dense(40, 5).build()) {
-            compare(model, OnnxExport.Options.defaults().withInputShape(1, 28, 28), 5);
+            compare(model, OnnxExport.Options.defaults().withInputShape(1, 28, 28), IMAGE, 5);
         }
         try (Layer model = Sequential.builder(cpu, DType.FLOAT32).seed(2)
                 .dense(784, 24).threshold().dense(24, 5).build()) {
-            compare(model, OnnxExport.Options.defaults(), 5);
+            compare(model, OnnxExport.Options.defaults(), FLAT, 5);
+        }
+    }
+
+    @Test
+    void aTrainedCnnWithBatchNormAndDropoutRunsInOnnxRuntimeAsInBackpropsEvaluationMode() throws Exception {
+        try (Sequential model = OnnxTesting.trainedCnn(cpu)) {
+            assertEquals(10, model.counters().get("1.num_batches_tracked")[0], "10 training steps");
+            // The input's height and width stay symbolic: the layers do not fix them.
+            compare(model, OnnxExport.Options.defaults(), IMAGE, 10);
+            assertTrue(model.isTraining(), "the comparison left the model in the mode it found");
+        }
+    }
+
+    @Test
+    void theCnnOfTrainArchCnnRunsInOnnxRuntimeAsInBackprop() throws Exception {
+        try (Sequential model = Cnn.fashionMnist(Init.PYTORCH_DEFAULT, 0).build(cpu)) {
+            compare(model, OnnxExport.Options.defaults().withInputShape(IMAGE), IMAGE, 10);
         }
     }
 
@@ -65,7 +88,8 @@ class OnnxRuntimeTest extends CpuBackendTest {
             Path onnx = dir.resolve("probabilities.onnx");
             OnnxExport.write(m, onnx, OnnxExport.Options.defaults().withSoftmax(true));
             float[] x = OnnxTesting.images(N);
-            float[] ort = OnnxTesting.runtime(onnx, x, N, 784);
+            assertArrayEquals(new int[] {1, 28, 28}, OnnxImport.read(onnx).inputShape(), "PyTorch's declared input");
+            float[] ort = OnnxTesting.runtime(onnx, x, N, 1, 28, 28);
             float[] ours = new Predictor(m.model(), Task.CLASSIFICATION).predict(x, N);
             double rel = OnnxTesting.maxRelative(ort, ours, 10);
             report("softmax output", rel);
@@ -77,14 +101,20 @@ class OnnxRuntimeTest extends CpuBackendTest {
         }
     }
 
-    /** Exports {@code model}, runs the file in ONNX Runtime and Backprop's model directly, and compares. */
-    private void compare(Layer model, OnnxExport.Options options, int outputs) throws IOException, OrtException {
+    /**
+     * Exports {@code model}, runs the file in ONNX Runtime and Backprop's model directly (in evaluation mode), on the
+     * test images given as examples of dimensions {@code example}, and compares.
+     */
+    private void compare(Layer model, OnnxExport.Options options, int[] example, int outputs)
+            throws IOException, OrtException {
         Path onnx = dir.resolve("model.onnx");
         OnnxExport.write(model, onnx, options);
         float[] x = OnnxTesting.images(N);
-        long[] dims = options.inputShape() == null ? new long[] {N, 784} : new long[] {N, 1, 28, 28};
-        float[] ort = OnnxTesting.runtime(onnx, x, dims);
-        float[] ours = OnnxTesting.forward(model, cpu, x, N, 784);
+        int[] dims = new int[example.length + 1];
+        dims[0] = N;
+        System.arraycopy(example, 0, dims, 1, example.length);
+        float[] ort = OnnxTesting.runtime(onnx, x, Arrays.stream(dims).asLongStream().toArray());
+        float[] ours = OnnxTesting.forward(model, cpu, x, dims);
         double rel = OnnxTesting.maxRelative(ort, ours, outputs);
         report(model.toString(), rel);
         assertTrue(rel <= TOLERANCE, "max relative difference " + rel + " for " + model);

@@ -16,7 +16,7 @@ import java.util.Map;
 
 /**
  * Writes the ONNX fuzz target's seed corpus: small valid files ({@code valid-*}) that between them reach every row
- * of the operator table and both of PyTorch's layouts, and near misses ({@code near-*}), under
+ * of the operator table, both of PyTorch's layouts and the counters property, and near misses ({@code near-*}), under
  * {@code src/test/resources/dev/backprop/fuzz/OnnxFuzzTestInputs/onnx/}; {@link OnnxSeedCorpusTest} keeps them so.
  * Run from {@code onnx} after a change of what is written, once the tests are compiled, with the test class path
  * ({@code target/test-classes}, {@code target/classes}, core's classes and test classes, protobuf-java, Gson, JUnit):
@@ -82,7 +82,8 @@ public final class OnnxSeedCorpus {
         }
         state.put("6.weight", OnnxTesting.filled(3, 2));
         state.put("6.bias", OnnxTesting.filled(3));
-        return OnnxExport.toModel(spec, state, OnnxExport.Options.defaults().withInputShape(1, 6, 6), Map.of());
+        return OnnxExport.toModel(spec, state, OnnxExport.Options.defaults().withInputShape(1, 6, 6),
+                Map.of(Counters.KEY, "{\"1.num_batches_tracked\":3,\"7.num_batches_tracked\":3}"));
     }
 
     /** What older PyTorch exports look like: opset 11, initializers as inputs, Constant, Reshape, MatMul + Add. */

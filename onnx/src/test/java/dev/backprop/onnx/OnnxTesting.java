@@ -9,13 +9,23 @@ import com.google.gson.JsonParser;
 import dev.backprop.autograd.NoGrad;
 import dev.backprop.autograd.Variable;
 import dev.backprop.backend.Backend;
+import dev.backprop.backend.DType;
 import dev.backprop.data.Dataset;
 import dev.backprop.data.FashionMnist;
+import dev.backprop.loss.SoftmaxCrossEntropy;
+import dev.backprop.nn.Conv2d;
+import dev.backprop.nn.Init;
 import dev.backprop.nn.Layer;
 import dev.backprop.nn.LayerSpec;
+import dev.backprop.nn.ModeSwitch;
+import dev.backprop.nn.Pool2d;
+import dev.backprop.nn.Sequential;
 import dev.backprop.onnx.proto.Onnx;
+import dev.backprop.optim.Adam;
+import dev.backprop.random.TorchGenerator;
 import dev.backprop.tensor.Scope;
 import dev.backprop.tensor.Tensor;
+import dev.backprop.train.Trainer;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 
@@ -30,6 +40,8 @@ import java.util.Map;
 final class OnnxTesting {
     /** The committed fixtures (written by src/test/python/make_fixtures.py). */
     static final Path FIXTURES = Path.of("src/test/resources/dev/backprop/onnx");
+    /** Examples per forward pass in the comparisons: a convolution's activations for 10,000 images do not fit. */
+    static final int BATCH = 1000;
     private static Dataset test;
 
     private OnnxTesting() {
@@ -68,6 +80,29 @@ final class OnnxTesting {
         return new HostTensor(dims, d);
     }
 
+    /**
+     * A small CNN with every image layer and attribute the export writes (padded max pooling, a strided dilated
+     * convolution, average pooling that excludes its padding, batch norm in 2d and 1d, dropout), trained for 10
+     * Adam steps on 640 training images: its batch norms' running statistics and counters are no longer their
+     * initial values, so an export that dropped them, or normalized with batch statistics, would differ.
+     */
+    static Sequential trainedCnn(Backend backend) {
+        testImages(); // skips, or fails under CI, without the data
+        Sequential m = Sequential.builder(backend, DType.FLOAT32).seed(5).conv2d(Conv2d.options(1, 8, 3).padding(1)).batchNorm2d(8)
+                .relu().add(Pool2d.max(new int[] {3, 3}, new int[] {2, 2}, new int[] {1, 1}))
+                .add(new Conv2d(Conv2d.options(8, 16, 3).stride(2).padding(2).dilation(2), Init.PYTORCH_DEFAULT.factory(backend, DType.FLOAT32, new TorchGenerator(6))))
+                .relu().add(Pool2d.avg(new int[] {3, 3}, new int[] {2, 2}, new int[] {1, 1}, false)).dropout(0.25)
+                .flatten().dense(256, 32).batchNorm1d(32).relu().dropout(0.5).dense(32, 10).build();
+        Dataset train = FashionMnist.split(FashionMnist.defaultDir(), "train").head(640).withFeatureShape(1, 28, 28);
+        try (Adam opt = Adam.adam(m.parameters(), 1e-3)) {
+            Trainer.builder(m, new SoftmaxCrossEntropy(), opt).batchSize(64).seed(0).build().fit(train, null, 1, null);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+        return m;
+    }
+
     static Path fixture(String name) {
         return FIXTURES.resolve(name);
     }
@@ -104,28 +139,54 @@ final class OnnxTesting {
         return x;
     }
 
-    /** ONNX Runtime's output for {@code x} of shape {@code dims} fed to the model's one input. */
+    /** ONNX Runtime's output for {@code x} of shape {@code dims} fed to the model's one input, in batches. */
     static float[] runtime(Path model, float[] x, long... dims) throws OrtException {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
+        int n = (int) dims[0], example = x.length / n;
+        float[] y = null;
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setIntraOpNumThreads(2);
-            try (OrtSession session = env.createSession(model.toString(), options);
-                 OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), dims);
-                 OrtSession.Result result = session.run(Map.of(session.getInputNames().iterator().next(), in))) {
-                FloatBuffer out = ((OnnxTensor) result.get(0)).getFloatBuffer();
-                float[] y = new float[out.remaining()];
-                out.get(y);
-                return y;
+            try (OrtSession session = env.createSession(model.toString(), options)) {
+                for (int from = 0; from < n; from += BATCH) {
+                    int rows = Math.min(BATCH, n - from);
+                    long[] part = dims.clone();
+                    part[0] = rows;
+                    try (OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.wrap(x, from * example,
+                            rows * example).slice(), part);
+                         OrtSession.Result result = session.run(Map.of(session.getInputNames().iterator().next(),
+                                 in))) {
+                        FloatBuffer out = ((OnnxTensor) result.get(0)).getFloatBuffer();
+                        y = y == null ? new float[out.remaining() / rows * n] : y;
+                        out.get(y, from * (y.length / n), out.remaining());
+                    }
+                }
             }
         }
+        return y;
     }
 
-    /** Backprop's raw outputs of {@code model} for {@code x} of shape {@code dims}. */
-    @SuppressWarnings("try") // the scope frees the temporaries
+    /**
+     * Backprop's raw outputs of {@code model} for {@code x} of shape {@code dims}, as served: in evaluation mode
+     * (batch norm on its running statistics, no dropout), in batches.
+     */
+    @SuppressWarnings("try") // the scopes free the temporaries and restore the mode
     static float[] forward(Layer model, Backend backend, float[] x, int... dims) {
-        try (Scope scope = Scope.open(); NoGrad off = NoGrad.open()) {
-            return model.forward(Variable.constant(Tensor.of(backend, x, dims))).value().toFloatArray();
+        int n = dims[0], example = x.length / n;
+        float[] y = null;
+        try (ModeSwitch eval = ModeSwitch.to(model, false); NoGrad off = NoGrad.open()) {
+            for (int from = 0; from < n; from += BATCH) {
+                int rows = Math.min(BATCH, n - from);
+                int[] part = dims.clone();
+                part[0] = rows;
+                try (Scope scope = Scope.open()) {
+                    float[] out = model.forward(Variable.constant(Tensor.of(backend, java.util.Arrays.copyOfRange(x,
+                            from * example, (from + rows) * example), part))).value().toFloatArray();
+                    y = y == null ? new float[out.length / rows * n] : y;
+                    System.arraycopy(out, 0, y, from * (y.length / n), out.length);
+                }
+            }
         }
+        return y;
     }
 
     /**

@@ -58,6 +58,42 @@ class RoundTripTest extends CpuBackendTest {
     }
 
     @Test
+    void aTrainedCnnComesBackBitForBitWithItsRunningStatisticsCountersAndInputShape() throws IOException {
+        Path file = dir.resolve("cnn.safetensors");
+        try (Sequential model = OnnxTesting.trainedCnn(cpu)) {
+            SavedModel.save(file, model, Task.CLASSIFICATION, FashionMnist.CLASS_NAMES,
+                    Map.of(OnnxExport.INPUT_SHAPE_KEY, "1,28,28"));
+        }
+        Path onnx = dir.resolve("cnn.onnx");
+        Path again = dir.resolve("again.onnx");
+        try (SavedModel.Loaded saved = ModelFormats.load(file, cpu)) {
+            OnnxExport.write(saved, onnx, OnnxExport.Options.defaults());
+            OnnxImport.Graph g = OnnxImport.read(onnx);
+            assertArrayEquals(new int[] {1, 28, 28}, g.inputShape(), "the model file's input shape is declared");
+            assertEquals("{\"1.num_batches_tracked\":10,\"10.num_batches_tracked\":10}",
+                    g.metadata().get(Counters.KEY));
+            try (SavedModel.Loaded back = ModelFormats.load(onnx, cpu)) {
+                Layer a = saved.model(), b = back.model();
+                assertEquals(a.spec(), b.spec());
+                assertEquals(a.parameters().keySet(), b.parameters().keySet());
+                a.parameters().forEach((name, v) -> assertArrayEquals(v.value().toFloatArray(),
+                        b.parameters().get(name).value().toFloatArray(), name));
+                assertEquals(List.of("1.running_mean", "1.running_var", "10.running_mean", "10.running_var"),
+                        List.copyOf(b.buffers().keySet()));
+                a.buffers().forEach((name, t) -> assertArrayEquals(t.toFloatArray(), b.buffers().get(name)
+                        .toFloatArray(), name));
+                a.counters().forEach((name, v) -> assertEquals(v[0], b.counters().get(name)[0], name));
+                float[] x = OnnxTesting.images(1000);
+                assertArrayEquals(OnnxTesting.forward(a, cpu, x, 1000, 1, 28, 28),
+                        OnnxTesting.forward(b, cpu, x, 1000, 1, 28, 28), "outputs bit for bit");
+                assertEquals("1,28,28", back.metadata().get(OnnxExport.INPUT_SHAPE_KEY));
+                OnnxExport.write(back, again, OnnxExport.Options.defaults());
+            }
+        }
+        assertArrayEquals(Files.readAllBytes(onnx), Files.readAllBytes(again), "a re-export writes the same bytes");
+    }
+
+    @Test
     void theTaskComesFromTheMetadataElseFromTheOutputs() throws IOException {
         Path onnx = dir.resolve("binary.onnx");
         try (Layer model = Sequential.builder(cpu, DType.FLOAT32).dense(5, 3).relu().dense(3, 1).build()) {
