@@ -83,8 +83,8 @@ final class ModelSession implements AutoCloseable {
         Map<String, int[]> shapes = new LinkedHashMap<>();
         boolean recorded;
         try (SafeTensorsFile f = SafeTensorsFile.open(file)) {
-            f.header().entries().forEach((name, e) -> shapes.put(name, e.shape()));
-            recorded = f.header().metadata().containsKey(ModelFile.ARCHITECTURE_KEY);
+            shapes.putAll(f.shapes());
+            recorded = f.metadata().containsKey(ModelFile.ARCHITECTURE_KEY);
         }
         if (recorded) {
             SavedModel.Loaded loaded = SavedModel.load(file, backend, allowNonFinite);

@@ -62,7 +62,7 @@ class CnnStepAgainstPyTorchTest {
     static void open() throws Exception {
         be = new ReferenceBackend();
         reference = SafeTensorsFile.open(Path.of(CnnStepAgainstPyTorchTest.class.getResource(REFERENCE).toURI()));
-        maxUpdate = JsonParser.parseString(reference.header().metadata().get("max_update")).getAsJsonObject();
+        maxUpdate = JsonParser.parseString(reference.metadata().get("max_update")).getAsJsonObject();
     }
 
     @AfterAll
@@ -146,7 +146,7 @@ class CnnStepAgainstPyTorchTest {
      * returns them.
      */
     private static Map<String, double[]> writePyTorchInit(Path file) throws IOException {
-        JsonObject sha = JsonParser.parseString(reference.header().metadata().get("init_sha256")).getAsJsonObject();
+        JsonObject sha = JsonParser.parseString(reference.metadata().get("init_sha256")).getAsJsonObject();
         Map<String, double[]> values = new LinkedHashMap<>();
         try (Sequential m = Cnn.fashionMnist(Init.PYTORCH_DEFAULT, 0).build(be)) {
             Map<String, Tensor> tensors = new LinkedHashMap<>();

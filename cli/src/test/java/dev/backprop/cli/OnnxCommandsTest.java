@@ -86,7 +86,7 @@ class OnnxCommandsTest {
         assertTrue(train.field("summary:", "test_acc") > 0.8, train.out());
         try (SafeTensorsFile f = SafeTensorsFile.open(out)) {
             assertEquals(Set.of("1.weight", "1.bias", "4.weight", "4.bias", "6.weight", "6.bias"),
-                    f.header().entries().keySet(), "nn.Sequential's state_dict names, ready for load_state_dict");
+                    f.shapes().keySet(), "nn.Sequential's state_dict names, ready for load_state_dict");
         }
     }
 

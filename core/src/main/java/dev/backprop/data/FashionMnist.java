@@ -47,7 +47,7 @@ public final class FashionMnist {
     }
 
     /** Builds a classification data set from an image file and a label file, checking they agree. */
-    public static Dataset fromIdx(IdxFile images, IdxFile labels, int numClasses, List<String> classNames) {
+    static Dataset fromIdx(IdxFile images, IdxFile labels, int numClasses, List<String> classNames) {
         if (images.dims().length < 2) {
             throw new DataFormatException(images.path() + ": images need at least 2 dimensions, got "
                     + java.util.Arrays.toString(images.dims()));

@@ -26,7 +26,7 @@ import java.util.zip.ZipException;
  * @param dims the dimensions, e.g. {@code [60000, 28, 28]}
  * @param data the elements as unsigned bytes stored in a {@code byte[]} (mask with {@code 0xFF})
  */
-public record IdxFile(Path path, int[] dims, byte[] data) {
+record IdxFile(Path path, int[] dims, byte[] data) {
     /**
      * The most elements a file may declare: 1 GiB, 22 times Fashion-MNIST's training images and room for the
      * largest IDX data sets in use (EMNIST ByClass, 0.55 GB), each of which becomes 4 bytes as a float.

@@ -120,7 +120,7 @@ public final class Checkpoint {
                                             Function<Map<String, Long>, String> progressCheck) throws IOException {
         try (SafeTensorsFile f = SafeTensorsFile.open(path)) {
             String file = path.toString();
-            Map<String, String> meta = f.header().metadata();
+            Map<String, String> meta = f.metadata();
             if (meta.get(ARCHITECTURE) == null) {
                 throw new ModelFileException(file + ": no '" + ARCHITECTURE
                         + "' in the metadata: not a Backprop checkpoint");
@@ -207,7 +207,7 @@ public final class Checkpoint {
 
     private static void checkNoOthers(SafeTensorsFile f, Map<String, Tensor> tensors, Map<String, Long> counters,
                                       Map<String, Tensor> state) throws ModelFileException {
-        for (String name : f.header().entries().keySet()) {
+        for (String name : f.shapes().keySet()) {
             boolean known = tensors.containsKey(name) || counters.containsKey(name)
                     || (name.startsWith(ModelFile.OPTIMIZER_PREFIX)
                     && state.containsKey(name.substring(ModelFile.OPTIMIZER_PREFIX.length())));

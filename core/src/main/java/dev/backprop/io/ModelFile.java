@@ -113,7 +113,7 @@ public final class ModelFile {
      */
     public static Layer load(Path path, Backend backend, DType dtype, boolean allowNonFinite) throws IOException {
         try (SafeTensorsFile f = SafeTensorsFile.open(path, allowNonFinite)) {
-            String arch = f.header().metadata().get(ARCHITECTURE_KEY);
+            String arch = f.metadata().get(ARCHITECTURE_KEY);
             if (arch == null) {
                 throw new ModelFileException(path + ": no '" + ARCHITECTURE_KEY + "' in the metadata, so the model "
                         + "cannot be rebuilt from the file; build it in code and use loadInto");
@@ -186,7 +186,7 @@ public final class ModelFile {
 
     /** A file that records a layout version must record exactly the one this code reads, {@value #VERSION}. */
     static void checkVersion(SafeTensorsFile f) throws ModelFileException {
-        String version = f.header().metadata().get(VERSION_KEY);
+        String version = f.metadata().get(VERSION_KEY);
         if (version != null && !version.equals(VERSION)) {
             throw new ModelFileException(f.header().file() + ": metadata " + VERSION_KEY + " is '" + version
                     + "', this Backprop reads version " + VERSION + " (written by a newer Backprop?)");
@@ -195,7 +195,7 @@ public final class ModelFile {
 
     static void checkArchitecture(SafeTensorsFile f, Layer model) throws ModelFileException {
         checkVersion(f);
-        String arch = f.header().metadata().get(ARCHITECTURE_KEY);
+        String arch = f.metadata().get(ARCHITECTURE_KEY);
         if (arch != null) {
             LayerSpec spec = ArchitectureJson.read(f.header().file(), arch);
             if (!spec.equals(model.spec())) {
@@ -244,7 +244,7 @@ public final class ModelFile {
             dtype = t.dtype().tensorType();
         }
         Map<String, Long> values = readCounters(f, counters);
-        for (String name : f.header().entries().keySet()) {
+        for (String name : f.shapes().keySet()) {
             if (!floats.containsKey(name) && !values.containsKey(name)
                     && !(allowOptimizer && name.startsWith(OPTIMIZER_PREFIX))) {
                 List<String> all = new ArrayList<>(floats.keySet());

@@ -15,14 +15,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.logging.Logger;
 
 /**
- * Reads and writes the safetensors format (see {@link SafeTensorsHeader}). Writing is atomic ({@link AtomicFile}):
- * a crash leaves the old file or the new one, never half of one. Reading validates the whole header before any tensor is made, and refuses a
- * floating tensor that holds NaN or an infinity (after conversion to the dtype asked for, so an F64 value past
- * float32's range counts) unless the file was opened to allow them, which logs a warning instead.
+ * Reads and writes the safetensors format (an 8-byte header length, a JSON header, the tensors' bytes). Writing is
+ * atomic ({@link AtomicFile}): a crash leaves the old file or the new one, never half of one. Reading validates the
+ * whole header before any tensor is made, and refuses a floating tensor that holds NaN or an infinity (after
+ * conversion to the dtype asked for, so an F64 value past float32's range counts) unless the file was opened to allow
+ * them, which logs a warning instead.
  */
 public final class SafeTensorsFile implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(SafeTensorsFile.class.getName());
@@ -66,8 +68,20 @@ public final class SafeTensorsFile implements AutoCloseable {
     }
 
     /** The validated header. */
-    public SafeTensorsHeader header() {
+    SafeTensorsHeader header() {
         return header;
+    }
+
+    /** {@return the file's {@code __metadata__}: string keys to string values, in the file's order} */
+    public Map<String, String> metadata() {
+        return header.metadata();
+    }
+
+    /** {@return each tensor's name and shape, in the file's order (a copy: the caller may keep or change it)} */
+    public Map<String, int[]> shapes() {
+        Map<String, int[]> m = new LinkedHashMap<>();
+        header.entries().forEach((name, e) -> m.put(name, e.shape().clone()));
+        return m;
     }
 
     /**
@@ -76,7 +90,7 @@ public final class SafeTensorsFile implements AutoCloseable {
      *
      * @throws ModelFileException when it does not
      */
-    public SafeTensorsHeader.Entry require(String name, DType dtype) throws ModelFileException {
+    SafeTensorsHeader.Entry require(String name, DType dtype) throws ModelFileException {
         SafeTensorsHeader.Entry e = entry(name);
         boolean fits = dtype.isFloating() ? e.dtype().isFloating() : e.dtype().tensorType() == dtype;
         if (!fits) {
@@ -92,7 +106,7 @@ public final class SafeTensorsFile implements AutoCloseable {
      *
      * @throws ModelFileException when it is missing or anything else
      */
-    public SafeTensorsHeader.Entry requireInt64Scalar(String name) throws ModelFileException {
+    SafeTensorsHeader.Entry requireInt64Scalar(String name) throws ModelFileException {
         SafeTensorsHeader.Entry e = entry(name);
         if (e.dtype() != SafeTensorsType.I64 || e.shape().length != 0) {
             throw new ModelFileException(header.file() + ": tensor '" + name + "' is " + e.dtype().safetensorsName()
@@ -101,7 +115,12 @@ public final class SafeTensorsFile implements AutoCloseable {
         return e;
     }
 
-    /** Reads the 64-bit integer scalar {@code name} (see {@link #requireInt64Scalar}). */
+    /**
+     * Reads the 64-bit integer scalar {@code name} (I64, shape {@code []}, as PyTorch stores
+     * {@code num_batches_tracked}).
+     *
+     * @throws ModelFileException when it is missing or anything else
+     */
     public long readInt64Scalar(String name) throws IOException {
         SafeTensorsHeader.Entry e = requireInt64Scalar(name);
         ByteBuffer bytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
@@ -119,7 +138,8 @@ public final class SafeTensorsFile implements AutoCloseable {
     }
 
     /**
-     * Reads tensor {@code name} into a new {@code dtype} tensor on {@code backend} (see {@link #require}).
+     * Reads tensor {@code name} into a new {@code dtype} tensor on {@code backend} (F32 and F64 convert into each
+     * other; I32 stays I32).
      *
      * @throws ModelFileException when it does not fit {@code dtype}, the heap has no room for it, or it holds a
      *                            non-finite value that this file was not opened to allow
@@ -262,7 +282,7 @@ public final class SafeTensorsFile implements AutoCloseable {
      * Writes {@code int64} as I64 scalars (shape {@code []}, first, so every 8-byte value stays 8-byte aligned),
      * then {@code tensors} (in map order, data back to back), with {@code metadata}, to {@code path}, atomically.
      *
-     * @throws IllegalArgumentException when a name is empty, {@value SafeTensorsHeader#METADATA_KEY} or given twice
+     * @throws IllegalArgumentException when a name is empty, {@code __metadata__} or given twice
      * @throws IOException              when the file cannot be written (the target is then unchanged)
      */
     public static void write(Path path, Map<String, Tensor> tensors, Map<String, Long> int64,

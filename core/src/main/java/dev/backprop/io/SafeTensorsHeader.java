@@ -29,7 +29,7 @@ import java.util.Set;
  * lengths against the file, strict JSON, types and ranges of every field, byte counts against shapes, and that
  * the tensors tile the data exactly (no overlap, no gap, nothing after).
  */
-public final class SafeTensorsHeader {
+final class SafeTensorsHeader {
     /**
      * The longest header read: 8 MiB, room for about 80,000 tensor entries, where a Backprop checkpoint needs 8
      * per dense layer and its metadata a few kB (the reference implementation allows 100 MB, which takes over

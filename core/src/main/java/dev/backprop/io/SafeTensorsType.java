@@ -7,7 +7,7 @@ import dev.backprop.backend.DType;
  * {@link #I64} for the 64-bit whole numbers PyTorch stores beside the weights (a batch norm's
  * {@code num_batches_tracked}), which Backprop keeps on the host, never in a tensor.
  */
-public enum SafeTensorsType {
+enum SafeTensorsType {
     /** float32: {@link DType#FLOAT32}. */
     F32(DType.FLOAT32, 4),
     /** float64: {@link DType#FLOAT64}. */

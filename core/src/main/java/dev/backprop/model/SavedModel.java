@@ -87,7 +87,7 @@ public final class SavedModel {
     /** The metadata of a safetensors file (validating its header). */
     public static Map<String, String> metadata(Path path) throws IOException {
         try (SafeTensorsFile f = SafeTensorsFile.open(path)) {
-            return f.header().metadata();
+            return f.metadata();
         }
     }
 

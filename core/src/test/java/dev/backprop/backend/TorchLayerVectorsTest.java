@@ -39,7 +39,7 @@ class TorchLayerVectorsTest {
         be = new ReferenceBackend();
         Path p = Path.of(TorchLayerVectorsTest.class.getResource("/dev/backprop/nn/torch-layers.safetensors").toURI());
         file = SafeTensorsFile.open(p);
-        cases = JsonParser.parseString(file.header().metadata().get("cases")).getAsJsonObject();
+        cases = JsonParser.parseString(file.metadata().get("cases")).getAsJsonObject();
     }
 
     @AfterAll

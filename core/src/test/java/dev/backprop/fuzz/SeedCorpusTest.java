@@ -3,7 +3,7 @@ package dev.backprop.fuzz;
 import dev.backprop.backend.DType;
 import dev.backprop.data.CsvData;
 import dev.backprop.data.DataFormatException;
-import dev.backprop.data.IdxFile;
+import dev.backprop.data.IdxProbe;
 import dev.backprop.io.Checkpoint;
 import dev.backprop.io.ModelFile;
 import dev.backprop.io.ModelFileException;
@@ -44,7 +44,7 @@ class SeedCorpusTest {
         Map<String, Reader> readers = Map.of(
                 "SafeTensorsFuzzTestInputs/modelFile", SeedCorpusTest::loadInto,
                 "CheckpointFuzzTestInputs/checkpoint", SeedCorpusTest::restore,
-                "IdxFuzzTestInputs/idx", IdxFile::read,
+                "IdxFuzzTestInputs/idx", IdxProbe::readAsImages,
                 "CsvFuzzTestInputs/csv", p -> CsvData.readClassification(p, 10),
                 "MetadataFuzzTestInputs/metadata", p -> SavedModel.load(MetadataFuzzTest.file(Files.readAllBytes(p)),
                         FuzzSupport.BACKEND).close());

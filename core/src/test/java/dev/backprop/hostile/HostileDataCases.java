@@ -2,8 +2,7 @@ package dev.backprop.hostile;
 
 import dev.backprop.data.CsvData;
 import dev.backprop.data.DataFormatException;
-import dev.backprop.data.FashionMnist;
-import dev.backprop.data.IdxFile;
+import dev.backprop.data.IdxProbe;
 import dev.backprop.testing.FileBytes;
 
 import java.nio.charset.StandardCharsets;
@@ -29,14 +28,7 @@ final class HostileDataCases {
     }
 
     static void idx(List<HostileCase> out) {
-        HostileCase.Call call = p -> {
-            IdxFile images = IdxFile.read(p);
-            // Labels as many as the images; a count of items without pixels is backed by no data, so keep it small.
-            if (images.dims().length >= 2 && (images.itemSize() > 0 || images.count() <= 1 << 16)) {
-                FashionMnist.fromIdx(images, new IdxFile(p, new int[] {images.count()}, new byte[images.count()]),
-                        10, null);
-            }
-        };
+        HostileCase.Call call = IdxProbe::readAsImages;
         String reader = "IDX";
         byte[] plain = FileBytes.idx(new int[] {3, 2, 2}, new byte[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11});
         byte[] gz = FileBytes.gzip(plain);

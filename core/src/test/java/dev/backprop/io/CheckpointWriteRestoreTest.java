@@ -73,7 +73,7 @@ class CheckpointWriteRestoreTest {
         }
         assertEquals(2, created.size(), "one temporary file, then the model file itself: " + created);
         try (SafeTensorsFile sf = SafeTensorsFile.open(f)) {
-            Map<String, String> meta = sf.header().metadata();
+            Map<String, String> meta = sf.metadata();
             assertEquals("hello", meta.get("backprop.note"));
             assertEquals("x", meta.get("backprop.more"));
             assertTrue(meta.containsKey(ModelFile.ARCHITECTURE_KEY));
@@ -175,8 +175,8 @@ class CheckpointWriteRestoreTest {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         Map<String, String> meta;
         try (SafeTensorsFile f = SafeTensorsFile.open(from)) {
-            meta = new LinkedHashMap<>(f.header().metadata());
-            for (String name : f.header().entries().keySet()) {
+            meta = new LinkedHashMap<>(f.metadata());
+            for (String name : f.shapes().keySet()) {
                 tensors.put(name, f.read(name, backend, DType.FLOAT32));
             }
         }

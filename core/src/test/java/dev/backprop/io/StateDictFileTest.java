@@ -235,7 +235,7 @@ class StateDictFileTest {
         }
         String arch;
         try (SafeTensorsFile f = SafeTensorsFile.open(file)) {
-            arch = f.header().metadata().get(ModelFile.ARCHITECTURE_KEY);
+            arch = f.metadata().get(ModelFile.ARCHITECTURE_KEY);
         }
         Map<String, String> bad = Map.of(
                 arch.replace("\"stride_h\":1", "\"stride_h\":0"), "layer 0: Conv2d: stride must be two values >= 1, "
