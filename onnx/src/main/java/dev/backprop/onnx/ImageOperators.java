@@ -1,7 +1,9 @@
 package dev.backprop.onnx;
 
 import dev.backprop.io.ModelFileException;
+import dev.backprop.nn.Conv2d;
 import dev.backprop.nn.LayerSpec;
+import dev.backprop.nn.Pool2d;
 import dev.backprop.onnx.proto.Onnx;
 
 import java.util.ArrayList;
@@ -55,20 +57,6 @@ final class ImageOperators {
                 }
             }
             return o;
-        }
-
-        Map<String, Integer> args(Map<String, Integer> into, boolean dilated) {
-            into.put("kernel_h", kernel[0]);
-            into.put("kernel_w", kernel[1]);
-            into.put("stride_h", stride[0]);
-            into.put("stride_w", stride[1]);
-            into.put("pad_h", pad[0]);
-            into.put("pad_w", pad[1]);
-            if (dilated) {
-                into.put("dilation_h", dilation[0]);
-                into.put("dilation_w", dilation[1]);
-            }
-            return into;
         }
 
         List<Onnx.AttributeProto> attributes(boolean dilated) {
@@ -164,10 +152,6 @@ final class ImageOperators {
                     + Arrays.toString(d));
         }
         Window win = window(n, kernel, true);
-        Map<String, Integer> args = new LinkedHashMap<>();
-        args.put("in", d[1]);
-        args.put("out", d[0]);
-        win.args(args, true);
         Map<String, HostTensor> state = new LinkedHashMap<>();
         Map<String, String> sources = new LinkedHashMap<>();
         state.put("weight", w);
@@ -176,8 +160,10 @@ final class ImageOperators {
             state.put("bias", OperatorTable.bias(n, 2, d[0]));
             sources.put("bias", n.input(2));
         }
-        args.put("bias", state.size() - 1);
-        c.add(n, LayerSpec.of("conv2d", args), state, sources, fitted(n, c, win, d[0]));
+        LayerSpec spec = Conv2d.options(d[1], d[0], 1).kernel(win.kernel[0], win.kernel[1])
+                .stride(win.stride[0], win.stride[1]).padding(win.pad[0], win.pad[1])
+                .dilation(win.dilation[0], win.dilation[1]).bias(state.size() == 2).spec();
+        c.add(n, spec, state, sources, fitted(n, c, win, d[0]));
     }
 
     static void readMaxPool(NodeView n, GraphImporter c) throws ModelFileException {
@@ -186,7 +172,7 @@ final class ImageOperators {
         c.requireChain(n, 0);
         n.require("storage_order", 0L, n.integer("storage_order", 0));
         Window w = pool(n, c);
-        c.add(n, LayerSpec.of("maxpool2d", w.args(new LinkedHashMap<>(), false)), Map.of(), Map.of(),
+        c.add(n, Pool2d.spec(true, w.kernel, w.stride, w.pad, false), Map.of(), Map.of(),
                 fitted(n, c, w, c.sample()[0]));
     }
 
@@ -206,9 +192,8 @@ final class ImageOperators {
             w = new Window(w.kernel, w.stride, padded.values(), w.dilation);
             include = 1;
         }
-        Map<String, Integer> args = w.args(new LinkedHashMap<>(), false);
-        args.put("count_include_pad", (int) include);
-        c.add(n, LayerSpec.of("avgpool2d", args), Map.of(), Map.of(), fitted(n, c, w, c.sample()[0]));
+        c.add(n, Pool2d.spec(false, w.kernel, w.stride, w.pad, include == 1), Map.of(), Map.of(),
+                fitted(n, c, w, c.sample()[0]));
     }
 
     /**
