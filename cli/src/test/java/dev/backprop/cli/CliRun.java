@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Assumptions;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -17,11 +18,19 @@ import java.util.regex.Pattern;
  */
 record CliRun(int code, String out, String err) {
     static CliRun of(String... args) {
+        // The default --out is relative: a test that left it out would write into the module and make every later
+        // run (the next JDK's included) meet an existing model.
+        boolean before = Files.exists(DEFAULT_OUT);
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int code = Main.execute(new PrintWriter(out), new PrintWriter(err), args);
+        Assertions.assertTrue(before || !Files.exists(DEFAULT_OUT), () -> "this run wrote "
+                + DEFAULT_OUT.toAbsolutePath() + " into the working directory; give the test its own --out: "
+                + String.join(" ", args));
         return new CliRun(code, out.toString(), err.toString());
     }
+
+    private static final Path DEFAULT_OUT = Path.of("model.safetensors");
 
     /** Fails with the whole output unless the command exited with 0. */
     CliRun ok() {

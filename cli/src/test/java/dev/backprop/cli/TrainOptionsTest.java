@@ -39,6 +39,7 @@ class TrainOptionsTest {
         opts.put("--step-size", "1");
         opts.put("--gamma", "0.5");
         opts.put("--epochs", "3");
+        opts.put("--out", dir.resolve("model.safetensors").toString());
         for (int i = 0; i + 1 < more.length; i += 2) {
             opts.put(more[i], more[i + 1]);
         }
