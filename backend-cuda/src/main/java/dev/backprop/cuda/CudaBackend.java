@@ -4,6 +4,7 @@ import dev.backprop.backend.Capabilities;
 import dev.backprop.backend.DType;
 import dev.backprop.backend.DeviceInfo;
 import dev.backprop.backend.HostArray;
+import dev.backprop.backend.MemoryStats;
 import dev.backprop.backend.base.BaseBackend;
 import dev.backprop.backend.base.MemoryPool;
 import dev.backprop.backend.base.OpFamilies;
@@ -49,7 +50,7 @@ final class CudaBackend extends BaseBackend<CUdeviceptr, CudaBuffer> {
             CudaElementwise elementwise = new CudaElementwise(launch);
             Map<String, String> d = new LinkedHashMap<>(details);
             d.put("stream", "1 non-blocking stream; host waits only in download/synchronize");
-            d.put("allocator", "size-class pool of up to " + MemoryPool.human(memory.poolBytes())
+            d.put("allocator", "size-class pool of up to " + MemoryStats.human(memory.poolBytes())
                     + ", pinned upload staging " + CudaStaging.SLOTS + " x " + (CudaStaging.SLOT_BYTES >> 20) + " MiB");
             install(new OpFamilies<>(new CudaTransfers(context, staging, launch),
                     new CudaGemm(context, elementwise, pool()::trim,
@@ -86,7 +87,8 @@ final class CudaBackend extends BaseBackend<CUdeviceptr, CudaBuffer> {
      */
     CudaGraphs graphs() {
         if (graphs == null) {
-            MemoryPool.Block<CUdeviceptr> workspace = pool().allocate(DType.INT32, CudaGraphs.CUBLAS_WORKSPACE_BYTES / 4);
+            MemoryPool.Block<CUdeviceptr> workspace =
+                    pool().allocate(DType.INT32, CudaGraphs.CUBLAS_WORKSPACE_BYTES / 4);
             graphs = own(new CudaGraphs(CudaGraphs.of(context, workspace.raw()), pool()));
         }
         return graphs;

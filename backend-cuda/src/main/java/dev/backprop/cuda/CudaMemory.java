@@ -2,7 +2,7 @@ package dev.backprop.cuda;
 
 import dev.backprop.backend.DType;
 import dev.backprop.backend.DeviceOutOfMemoryException;
-import dev.backprop.backend.base.MemoryPool;
+import dev.backprop.backend.MemoryStats;
 import dev.backprop.backend.base.RawMemory;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUresult;
@@ -119,7 +119,7 @@ final class CudaMemory implements RawMemory<CUdeviceptr> {
         CUdeviceptr p = new CUdeviceptr();
         int rc = device.allocate(p, bytes);
         if (rc == CUresult.CUDA_ERROR_OUT_OF_MEMORY) {
-            throw new DeviceOutOfMemoryException("cuMemAlloc of " + MemoryPool.human(bytes) + " on " + device.name()
+            throw new DeviceOutOfMemoryException("cuMemAlloc of " + MemoryStats.human(bytes) + " on " + device.name()
                     + " failed: " + freeMemory());
         }
         CudaCheck.check(rc, "cuMemAlloc(" + bytes + " bytes)");
@@ -129,7 +129,7 @@ final class CudaMemory implements RawMemory<CUdeviceptr> {
     private String freeMemory() {
         try {
             long[] info = device.memoryInfo();
-            return MemoryPool.human(info[0]) + " free of " + MemoryPool.human(info[1]);
+            return MemoryStats.human(info[0]) + " free of " + MemoryStats.human(info[1]);
         } catch (RuntimeException e) {
             return "free memory unknown";
         }

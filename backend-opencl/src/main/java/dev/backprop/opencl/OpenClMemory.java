@@ -2,7 +2,7 @@ package dev.backprop.opencl;
 
 import dev.backprop.backend.DType;
 import dev.backprop.backend.DeviceOutOfMemoryException;
-import dev.backprop.backend.base.MemoryPool;
+import dev.backprop.backend.MemoryStats;
 import dev.backprop.backend.base.RawMemory;
 import org.jocl.CL;
 import org.jocl.Pointer;
@@ -39,7 +39,7 @@ final class OpenClMemory implements RawMemory<cl_mem> {
     @Override
     public String maxBlockReason() {
         return "CL_DEVICE_MAX_MEM_ALLOC_SIZE of " + rt.device.label() + ", which has "
-                + MemoryPool.human(rt.device.globalMemBytes()) + " of global memory";
+                + MemoryStats.human(rt.device.globalMemBytes()) + " of global memory";
     }
 
     @Override
@@ -50,10 +50,10 @@ final class OpenClMemory implements RawMemory<cl_mem> {
         int[] err = new int[1];
         cl_mem mem = CL.clCreateBuffer(rt.context, CL.CL_MEM_READ_WRITE, bytes, null, err);
         if (OpenClCheck.isOutOfMemory(err[0]) || err[0] == CL.CL_INVALID_BUFFER_SIZE) {
-            throw new DeviceOutOfMemoryException("clCreateBuffer of " + MemoryPool.human(bytes) + " on "
+            throw new DeviceOutOfMemoryException("clCreateBuffer of " + MemoryStats.human(bytes) + " on "
                     + rt.device.label() + " failed with " + OpenClCheck.errorName(err[0]));
         }
-        OpenClCheck.check(err[0], "clCreateBuffer", MemoryPool.human(bytes));
+        OpenClCheck.check(err[0], "clCreateBuffer", MemoryStats.human(bytes));
         return mem;
     }
 

@@ -1,7 +1,7 @@
 package dev.backprop.cli;
 
 import dev.backprop.backend.BackpropException;
-import dev.backprop.data.HeapBudget;
+import dev.backprop.backend.MemoryStats;
 import dev.backprop.runtime.Backends;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -113,7 +113,7 @@ public final class Main implements Runnable {
     /** Prints one line about {@code e} and returns {@link #EXIT_OUT_OF_MEMORY}. */
     static int reportOutOfMemory(PrintWriter err, OutOfMemoryError e) {
         err.println("backprop: out of memory (" + e.getMessage() + ") with a Java heap of at most "
-                + HeapBudget.size(Runtime.getRuntime().maxMemory()) + ": give the JVM more (BACKPROP_JAVA_OPTS="
+                + MemoryStats.human(Runtime.getRuntime().maxMemory()) + ": give the JVM more (BACKPROP_JAVA_OPTS="
                 + "-Xmx8g) or use less data, a smaller model or a smaller batch");
         err.flush();
         return EXIT_OUT_OF_MEMORY;

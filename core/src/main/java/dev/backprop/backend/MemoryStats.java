@@ -1,5 +1,7 @@
 package dev.backprop.backend;
 
+import java.util.Locale;
+
 /**
  * Memory held by one backend.
  *
@@ -14,4 +16,23 @@ package dev.backprop.backend;
  */
 public record MemoryStats(long liveBuffers, long liveBytes, long peakBytes, long pooledBytes, long platformBytes,
                           String platformSource) {
+    /**
+     * {@code 3.0 MiB}, {@code 512 B}: a size for messages, device memory and heap alike.
+     *
+     * @param bytes a size
+     * @return the size in B, KiB, MiB, GiB, TiB, PiB or EiB
+     */
+    public static String human(long bytes) {
+        if (bytes < 1024) {
+            return bytes + " B";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+        double v = bytes;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+    }
 }

@@ -1,6 +1,6 @@
 package dev.backprop.data;
 
-import java.util.Locale;
+import dev.backprop.backend.MemoryStats;
 
 /**
  * The room left in the Java heap, asked before a reader allocates what a file declares, so that a file too large
@@ -30,22 +30,7 @@ public final class HeapBudget {
         if (bytes <= free) {
             return null;
         }
-        return "needs " + size(bytes) + ", the Java heap has " + size(free) + " free of "
-                + size(Runtime.getRuntime().maxMemory()) + " (raise -Xmx)";
-    }
-
-    /** A byte count for messages: {@code 512 B}, {@code 3.2 MiB}, {@code 1.5 GiB}. */
-    public static String size(long bytes) {
-        if (bytes < 1024) {
-            return bytes + " B";
-        }
-        String[] units = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-        double v = bytes;
-        int u = -1;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+        return "needs " + MemoryStats.human(bytes) + ", the Java heap has " + MemoryStats.human(free) + " free of "
+                + MemoryStats.human(Runtime.getRuntime().maxMemory()) + " (raise -Xmx)";
     }
 }

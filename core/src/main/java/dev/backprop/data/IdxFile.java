@@ -1,5 +1,7 @@
 package dev.backprop.data;
 
+import dev.backprop.backend.MemoryStats;
+
 import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -155,7 +157,7 @@ record IdxFile(Path path, int[] dims, byte[] data) {
         String shortfall = HeapBudget.shortfall(total);
         if (shortfall != null) {
             throw new DataFormatException(path + ": header " + Arrays.toString(dims) + " declares "
-                    + HeapBudget.size(total) + " of data, which " + shortfall);
+                    + MemoryStats.human(total) + " of data, which " + shortfall);
         }
         return total;
     }

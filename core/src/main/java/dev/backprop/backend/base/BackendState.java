@@ -1,5 +1,7 @@
 package dev.backprop.backend.base;
 
+import dev.backprop.backend.MemoryStats;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
@@ -45,7 +47,7 @@ final class BackendState<M> implements Runnable {
                 LOG.log(Level.WARNING, String.format("a %s backend was never closed: the cleaner closed it when it"
                         + " became unreachable, freeing %d live buffers (%s) and its native resources; close"
                         + " backends (try-with-resources) to free them at a known time", name, buffers,
-                        MemoryPool.human(bytes)), f);
+                        MemoryStats.human(bytes)), f);
             }
         } finally {
             lock.unlock();

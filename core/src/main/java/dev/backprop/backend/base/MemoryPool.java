@@ -141,8 +141,9 @@ public final class MemoryPool<M> {
         long bytes = elements > Long.MAX_VALUE / dtype.byteSize() ? -1 : elements * dtype.byteSize();
         if (bytes < 0 || bytes > max) {
             throw new DeviceOutOfMemoryException(String.format(Locale.ROOT, "%s: cannot allocate %,d %s elements (%s):"
-                    + " the largest block is %s (%s)", owner, elements, dtype, bytes < 0 ? "over 8 EiB" : human(bytes),
-                    human(max), raw.maxBlockReason()));
+                    + " the largest block is %s (%s)", owner, elements, dtype,
+                    bytes < 0 ? "over 8 EiB" : MemoryStats.human(bytes), MemoryStats.human(max),
+                    raw.maxBlockReason()));
         }
         long size = bytes == 0 ? 0 : Math.min(sizeClass(bytes), max - max % dtype.byteSize());
         M block = bytes == 0 ? null : take(dtype, size);
@@ -182,8 +183,8 @@ public final class MemoryPool<M> {
                 throw new DeviceOutOfMemoryException(String.format(Locale.ROOT, "%s: cannot allocate %,d %s elements"
                         + " (%s in a %s block) even after emptying the pool: %s; this backend holds %,d live buffers"
                         + " of %s (peak %s); release tensors or use smaller batches", owner, elements, dtype,
-                        human(bytes), human(size), second.getMessage(), live.size(), human(liveBytes),
-                        human(peakBytes)), second);
+                        MemoryStats.human(bytes), MemoryStats.human(size), second.getMessage(), live.size(),
+                        MemoryStats.human(liveBytes), MemoryStats.human(peakBytes)), second);
             }
         }
     }
@@ -378,25 +379,5 @@ public final class MemoryPool<M> {
         }
         RawMemory.Platform p = raw.platform(blocks);
         return new MemoryStats(live.size(), liveBytes, peakBytes, pooledBytes, p.bytes(), p.source());
-    }
-
-    /**
-     * {@code 3.0 MiB}, {@code 512 B}: a size for messages.
-     *
-     * @param bytes a size
-     * @return the size in B, KiB, MiB or GiB
-     */
-    public static String human(long bytes) {
-        if (bytes < 1024) {
-            return bytes + " B";
-        }
-        String[] units = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-        double v = bytes;
-        int u = -1;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
     }
 }
