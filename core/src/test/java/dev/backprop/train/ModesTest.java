@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
 
+import static dev.backprop.testing.Blobs.blobs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -39,19 +39,6 @@ class ModesTest {
     @AfterEach
     void close() {
         be.close();
-    }
-
-    private static Dataset blobs(int n, long seed) {
-        Random r = new Random(seed);
-        double[][] centers = {{-2, 0}, {2, 0}, {0, 2.5}};
-        float[] x = new float[2 * n];
-        int[] y = new int[n];
-        for (int i = 0; i < n; i++) {
-            y[i] = i % 3;
-            x[2 * i] = (float) (centers[y[i]][0] + 0.6 * r.nextGaussian());
-            x[2 * i + 1] = (float) (centers[y[i]][1] + 0.6 * r.nextGaussian());
-        }
-        return Dataset.classification(x, new int[] {2}, y, 3, null);
     }
 
     /** dense, BatchNorm1d, ReLU, dropout 0.5, dense. */

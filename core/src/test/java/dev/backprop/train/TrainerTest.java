@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.Random;
 
+import static dev.backprop.testing.Blobs.blobs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -37,20 +38,6 @@ class TrainerTest {
     @AfterEach
     void close() {
         backend.close();
-    }
-
-    /** {@code n} points in three Gaussian blobs in the plane. */
-    private static Dataset blobs(int n, long seed) {
-        Random r = new Random(seed);
-        double[][] centers = {{-2, 0}, {2, 0}, {0, 2.5}};
-        float[] x = new float[2 * n];
-        int[] y = new int[n];
-        for (int i = 0; i < n; i++) {
-            y[i] = i % 3;
-            x[2 * i] = (float) (centers[y[i]][0] + 0.6 * r.nextGaussian());
-            x[2 * i + 1] = (float) (centers[y[i]][1] + 0.6 * r.nextGaussian());
-        }
-        return Dataset.classification(x, new int[] {2}, y, 3, null);
     }
 
     private Sequential net(long seed) {

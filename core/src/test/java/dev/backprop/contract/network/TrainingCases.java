@@ -18,6 +18,7 @@ import dev.backprop.optim.Adam;
 import dev.backprop.optim.Optimizer;
 import dev.backprop.optim.Sgd;
 import dev.backprop.optim.StepLR;
+import dev.backprop.testing.Blobs;
 import dev.backprop.train.EpochMetrics;
 import dev.backprop.train.Evaluation;
 import dev.backprop.train.Trainer;
@@ -151,16 +152,7 @@ final class TrainingCases {
 
     /** Three Gaussian blobs in the plane, {@code perClass} points each. */
     static Dataset blobs(int perClass, long seed) {
-        Random r = new Random(seed);
-        double[][] centers = {{-2, 0}, {2, 0}, {0, 2.5}};
-        float[] x = new float[3 * perClass * 2];
-        int[] y = new int[3 * perClass];
-        for (int i = 0; i < y.length; i++) {
-            y[i] = i % 3;
-            x[2 * i] = (float) (centers[y[i]][0] + 0.6 * r.nextGaussian());
-            x[2 * i + 1] = (float) (centers[y[i]][1] + 0.6 * r.nextGaussian());
-        }
-        return Dataset.classification(x, new int[] {2}, y, 3, null);
+        return Blobs.blobs(3 * perClass, seed);
     }
 
     private static Sequential net(Backend be, DType dt, long seed) {
