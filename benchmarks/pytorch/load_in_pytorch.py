@@ -17,7 +17,6 @@ binary one-vs-rest models (BCE on the logit, accuracy at logit >= 0, the positiv
 Prints the test loss and accuracy, and a machine-readable last line:
   pytorch_eval: model=FILE test_loss=L test_acc=A
 """
-import gzip
 import json
 import os
 import struct
@@ -27,6 +26,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mlp_fashion import idx  # noqa: E402  the reference scripts' IDX reader
 
 DTYPES = {"F32": torch.float32, "F64": torch.float64, "I32": torch.int32, "F16": torch.float16,
           "BF16": torch.bfloat16, "I64": torch.int64}
@@ -119,13 +121,6 @@ def build_from_names(state):
             modules.append(nn.ReLU())
     return nn.Sequential(*modules)
 
-
-def idx(path):
-    with gzip.open(path, "rb") as f:
-        b = f.read()
-    ndim = b[3]
-    dims = [int.from_bytes(b[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(b, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
 def main():

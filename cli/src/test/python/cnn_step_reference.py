@@ -13,21 +13,17 @@ the float64 update (weights after the step minus before) rounded to float32 as `
 PyTorch's), `max_update` (each tensor's largest |update| over all its elements, float64) and, for information,
 `float32_error` (float32 PyTorch's largest error per tensor relative to that). Deterministic: float64 on the CPU.
 """
-import gzip, hashlib, json, os, struct, sys
+import hashlib, json, os, struct, sys
 import numpy as np
 import torch
 import torch.nn as nn
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../../benchmarks/pytorch"))
+from mlp_fashion import idx  # noqa: E402  the reference scripts' IDX reader
+
 N = 64
 ROWS = 16
 
-
-def idx(path):
-    with gzip.open(path, "rb") as f:
-        b = f.read()
-    ndim = b[3]
-    dims = [int.from_bytes(b[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(b, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
 def cnn():
