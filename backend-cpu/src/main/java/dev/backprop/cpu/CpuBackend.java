@@ -74,7 +74,7 @@ public final class CpuBackend extends BaseBackend<Object, CpuBuffer> {
                     new CpuImages(threads, workspaces, kernels.f32()),
                     new CpuNormalization(threads, workspaces, kernels.f32()),
                     ownConvolution ? new CpuConvolution(threads, workspaces, kernels, f32Blocking, f64Blocking)
-                            : null),
+                            : null, null),
                     CpuBackendProvider.device(threadCount, vectorState(kernels)), new Capabilities(true, true, details));
             CpuSmokeTest.run(this);
             CpuVectorApi.announceScalar(kernels, wantVector);

@@ -56,7 +56,7 @@ final class CudaBackend extends BaseBackend<CUdeviceptr, CudaBuffer> {
                     new CudaGemm(context, elementwise, pool()::trim,
                     precision == CudaPrecision.BF16 ? new CudaGemm.Bf16(launch, pool()) : null), elementwise,
                     new CudaReductions(launch, pool()), new CudaSoftmax(launch), new CudaUpdates(launch),
-                    new CudaImages(launch), new CudaNormalization(launch, pool()), null),
+                    new CudaImages(launch), new CudaNormalization(launch, pool()), null, null),
                     deviceInfo, new Capabilities(true, true, d));
         } catch (RuntimeException | Error e) {
             closeAfter(e);

@@ -60,7 +60,7 @@ public final class OpenClBackend extends BaseBackend<cl_mem, OpenClBuffer> {
             }
             OpenClStaging staging = own(new OpenClStaging(rt));
             install(new OpFamilies<>(new OpenClTransfers(rt, staging), gemm, elementwise, reductions, softmax,
-                    updates, images, normalization, null), rt.device.info(), new Capabilities(rt.device.fp64(), true, details()));
+                    updates, images, normalization, null, null), rt.device.info(), new Capabilities(rt.device.fp64(), true, details()));
         } catch (RuntimeException | Error e) {
             closeAfter(e);
             throw e;

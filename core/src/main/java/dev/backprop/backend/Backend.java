@@ -1,5 +1,8 @@
 package dev.backprop.backend;
 
+import java.util.List;
+import java.util.Set;
+
 /**
  * A device and the primitive operations that run on it: the SPI every backend module implements.
  *
@@ -476,6 +479,160 @@ public interface Backend extends AutoCloseable {
     void adamUpdate(long n, Buffer param, long paramOffset, Buffer grad, long gradOffset,
                     Buffer m, long mOffset, Buffer v, long vOffset, double lr, double beta1, double beta2,
                     double eps, double weightDecay, boolean decoupled, long step);
+
+    // ---- fused ops of a training step --------------------------------------------------------------------
+    // Each default composes the primitives above; a backend may run it in fewer launches (OpFamilies.Fused), with
+    // the same float operations in the same order, so a step gives the same bits either way.
+
+    /** The activations {@link #biasActivation} takes: those whose derivative is a function of their output. */
+    Set<UnaryOp> FUSED_ACTIVATIONS = Set.of(UnaryOp.IDENTITY, UnaryOp.RELU, UnaryOp.SIGMOID, UnaryOp.TANH);
+
+    /**
+     * A dense layer's epilogue: {@code y = act(z + bias)} over a {@code rows × cols} matrix, {@code bias} (length
+     * {@code cols}) broadcast along rows; {@code act} is one of {@link #FUSED_ACTIVATIONS}. {@code y} may be the
+     * same range as {@code z}. Floating dtypes. The result is that of {@code binary(ADD, ..., Broadcast.ROW, ...)}
+     * then {@code unary(act, ...)}, bit for bit.
+     *
+     * @param act        the activation
+     * @param rows       rows (samples)
+     * @param cols       columns (features)
+     * @param z          the GEMM's output
+     * @param zOffset    its first element
+     * @param bias       the bias row
+     * @param biasOffset its first element
+     * @param y          the activation's output
+     * @param yOffset    its first element
+     */
+    default void biasActivation(UnaryOp act, int rows, int cols, Buffer z, long zOffset, Buffer bias,
+                                long biasOffset, Buffer y, long yOffset) {
+        binary(BinaryOp.ADD, rows, cols, z, zOffset, Broadcast.FULL, bias, biasOffset, Broadcast.ROW, y, yOffset);
+        unary(act, 0, 0, y, yOffset, y, yOffset, (long) rows * cols);
+    }
+
+    /**
+     * The backward form of {@link #biasActivation}, from its output: {@code dz = act'(z)·g}, computed from
+     * {@code y = act(z)} ({@code y > 0} for ReLU, {@code y·(1 - y)·g} for sigmoid, {@code (1 - y·y)·g} for tanh,
+     * the expressions of {@link #unaryBackward} with {@code act(z)} read from {@code y}), and {@code dbias} = the
+     * column sums of {@code dz} as {@code reduce(SUM, PER_COLUMN, ...)} computes them. {@code dz} may be the same
+     * range as {@code g}. Floating dtypes.
+     *
+     * @param act         the activation, one of {@link #FUSED_ACTIVATIONS}
+     * @param rows        rows (samples)
+     * @param cols        columns (features)
+     * @param y           the forward output
+     * @param yOffset     its first element
+     * @param g           the gradient of the forward output
+     * @param gOffset     its first element
+     * @param dz          the gradient of {@code z}, written
+     * @param dzOffset    its first element
+     * @param dbias       the bias gradient ({@code cols} elements), written (not accumulated)
+     * @param dbiasOffset its first element
+     */
+    default void biasActivationBackward(UnaryOp act, int rows, int cols, Buffer y, long yOffset, Buffer g,
+                                        long gOffset, Buffer dz, long dzOffset, Buffer dbias, long dbiasOffset) {
+        long n = (long) rows * cols;
+        switch (act) {
+            case IDENTITY -> {
+                if (dz != g || dzOffset != gOffset) {
+                    copy(g, gOffset, dz, dzOffset, n);
+                }
+            }
+            // relu'(z) = [z > 0] = [relu(z) > 0]
+            case RELU -> unaryBackward(UnaryOp.RELU, 0, 0, y, yOffset, g, gOffset, dz, dzOffset, n);
+            case SIGMOID, TANH -> {
+                Buffer one = allocate(y.dtype(), 1);
+                Buffer t = allocate(y.dtype(), n);
+                try {
+                    fill(one, 0, 1, 1.0);
+                    if (act == UnaryOp.SIGMOID) { // y·(1 - y)·g
+                        binary(BinaryOp.SUB, rows, cols, one, 0, Broadcast.SCALAR, y, yOffset, Broadcast.FULL, t, 0);
+                        binary(BinaryOp.MUL, rows, cols, y, yOffset, Broadcast.FULL, t, 0, Broadcast.FULL, t, 0);
+                    } else { // (1 - y·y)·g
+                        binary(BinaryOp.MUL, rows, cols, y, yOffset, Broadcast.FULL, y, yOffset, Broadcast.FULL, t, 0);
+                        binary(BinaryOp.SUB, rows, cols, one, 0, Broadcast.SCALAR, t, 0, Broadcast.FULL, t, 0);
+                    }
+                    binary(BinaryOp.MUL, rows, cols, t, 0, Broadcast.FULL, g, gOffset, Broadcast.FULL, dz, dzOffset);
+                } finally {
+                    release(t);
+                    release(one);
+                }
+            }
+            default -> throw new IllegalArgumentException("biasActivationBackward: " + act + " is not one of "
+                    + FUSED_ACTIVATIONS);
+        }
+        reduce(ReduceOp.SUM, ReduceAxis.PER_COLUMN, rows, cols, dz, dzOffset, dbias, dbiasOffset);
+    }
+
+    /**
+     * One parameter tensor of {@link #sgdUpdateAll}: the arguments of {@link #sgdUpdate}.
+     *
+     * @param n              parameters
+     * @param param          the parameters, updated in place
+     * @param paramOffset    their first element
+     * @param grad           the gradient
+     * @param gradOffset     its first element
+     * @param velocity       the momentum buffer, updated in place, or null without momentum
+     * @param velocityOffset its first element
+     */
+    record SgdTensor(long n, Buffer param, long paramOffset, Buffer grad, long gradOffset, Buffer velocity,
+                     long velocityOffset) {
+    }
+
+    /**
+     * One parameter tensor of {@link #adamUpdateAll}: the arguments of {@link #adamUpdate}.
+     *
+     * @param n           parameters
+     * @param param       the parameters, updated in place
+     * @param paramOffset their first element
+     * @param grad        the gradient
+     * @param gradOffset  its first element
+     * @param m           the first moment, updated in place
+     * @param mOffset     its first element
+     * @param v           the second moment, updated in place
+     * @param vOffset     its first element
+     */
+    record AdamTensor(long n, Buffer param, long paramOffset, Buffer grad, long gradOffset, Buffer m, long mOffset,
+                      Buffer v, long vOffset) {
+    }
+
+    /**
+     * {@link #sgdUpdate} on every tensor of {@code tensors} (one floating dtype, disjoint ranges), with the same
+     * hyperparameters: the optimizer step of a whole model, which a backend may run in one launch.
+     *
+     * @param tensors     the parameter tensors
+     * @param lr          the learning rate
+     * @param momentum    μ
+     * @param weightDecay λ
+     * @param nesterov    whether to use Nesterov momentum
+     */
+    default void sgdUpdateAll(List<SgdTensor> tensors, double lr, double momentum, double weightDecay,
+                              boolean nesterov) {
+        for (SgdTensor t : tensors) {
+            sgdUpdate(t.n(), t.param(), t.paramOffset(), t.grad(), t.gradOffset(), t.velocity(), t.velocityOffset(),
+                    lr, momentum, weightDecay, nesterov);
+        }
+    }
+
+    /**
+     * {@link #adamUpdate} on every tensor of {@code tensors} (one floating dtype, disjoint ranges), with the same
+     * hyperparameters and step number.
+     *
+     * @param tensors     the parameter tensors
+     * @param lr          the learning rate
+     * @param beta1       the first moment's decay
+     * @param beta2       the second moment's decay
+     * @param eps         the term added to the denominator
+     * @param weightDecay λ
+     * @param decoupled   AdamW's decoupled decay when true
+     * @param step        the step number, from 1
+     */
+    default void adamUpdateAll(List<AdamTensor> tensors, double lr, double beta1, double beta2, double eps,
+                               double weightDecay, boolean decoupled, long step) {
+        for (AdamTensor t : tensors) {
+            adamUpdate(t.n(), t.param(), t.paramOffset(), t.grad(), t.gradOffset(), t.m(), t.mOffset(), t.v(),
+                    t.vOffset(), lr, beta1, beta2, eps, weightDecay, decoupled, step);
+        }
+    }
 
     // ---- images (NCHW) ---------------------------------------------------------------------------------
 

@@ -7,10 +7,12 @@ import dev.backprop.backend.DType;
 import dev.backprop.backend.DeviceInfo;
 import dev.backprop.backend.HostArray;
 import dev.backprop.backend.MemoryStats;
+import dev.backprop.backend.UnaryOp;
 import dev.backprop.backend.Window2d;
 
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -341,6 +343,73 @@ public abstract class BackendCore<M, B extends BaseBuffer<M>> implements Backend
                     dweight == null ? null : cast(dweight), dweightOffset, dbias == null ? null : cast(dbias),
                     dbiasOffset));
         }
+    }
+
+    /** The module's fused epilogue when it has one, else the SPI's default (ADD then the activation). */
+    @Override
+    public final void biasActivation(UnaryOp act, int rows, int cols, Buffer z, long zOffset, Buffer bias,
+                                     long biasOffset, Buffer y, long yOffset) {
+        if (ops.fused() == null) {
+            Backend.super.biasActivation(act, rows, cols, z, zOffset, bias, biasOffset, y, yOffset);
+        } else {
+            locked((long) rows * cols > 0, () -> ops.fused().biasActivation(act, rows, cols, cast(z), zOffset,
+                    cast(bias), biasOffset, cast(y), yOffset));
+        }
+    }
+
+    /** The module's fused epilogue backward when it has one, else the SPI's default. */
+    @Override
+    public final void biasActivationBackward(UnaryOp act, int rows, int cols, Buffer y, long yOffset, Buffer g,
+                                             long gOffset, Buffer dz, long dzOffset, Buffer dbias,
+                                             long dbiasOffset) {
+        if (ops.fused() == null) {
+            Backend.super.biasActivationBackward(act, rows, cols, y, yOffset, g, gOffset, dz, dzOffset, dbias,
+                    dbiasOffset);
+        } else {
+            locked(cols > 0, () -> ops.fused().biasActivationBackward(act, rows, cols, cast(y), yOffset, cast(g),
+                    gOffset, cast(dz), dzOffset, cast(dbias), dbiasOffset));
+        }
+    }
+
+    /** The module's multi-tensor SGD step when it has one, else one {@link #sgdUpdate} per tensor. */
+    @Override
+    public final void sgdUpdateAll(List<SgdTensor> tensors, double lr, double momentum, double weightDecay,
+                                   boolean nesterov) {
+        if (ops.fused() == null) {
+            Backend.super.sgdUpdateAll(tensors, lr, momentum, weightDecay, nesterov);
+            return;
+        }
+        List<SgdTensor> writing = tensors.stream().filter(t -> t.n() > 0).toList();
+        locked(!writing.isEmpty(), () -> {
+            for (SgdTensor t : writing) {
+                cast(t.param());
+                cast(t.grad());
+                if (t.velocity() != null) {
+                    cast(t.velocity());
+                }
+            }
+            ops.fused().sgdUpdateAll(writing, lr, momentum, weightDecay, nesterov);
+        });
+    }
+
+    /** The module's multi-tensor Adam step when it has one, else one {@link #adamUpdate} per tensor. */
+    @Override
+    public final void adamUpdateAll(List<AdamTensor> tensors, double lr, double beta1, double beta2, double eps,
+                                    double weightDecay, boolean decoupled, long step) {
+        if (ops.fused() == null) {
+            Backend.super.adamUpdateAll(tensors, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+            return;
+        }
+        List<AdamTensor> writing = tensors.stream().filter(t -> t.n() > 0).toList();
+        locked(!writing.isEmpty(), () -> {
+            for (AdamTensor t : writing) {
+                cast(t.param());
+                cast(t.grad());
+                cast(t.m());
+                cast(t.v());
+            }
+            ops.fused().adamUpdateAll(writing, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+        });
     }
 
     /** Runs {@code op} with the lock held and the backend open, when it writes something. */

@@ -9,6 +9,8 @@ import dev.backprop.backend.ReduceOp;
 import dev.backprop.backend.UnaryOp;
 import dev.backprop.backend.Window2d;
 
+import java.util.List;
+
 /**
  * The op families a backend module implements, one class each ({@code CpuGemm}, {@code OpenClGemm},
  * {@code CudaGemm}, ...), with the buffers already cast to the module's buffer class. Each method is the
@@ -26,12 +28,13 @@ import dev.backprop.backend.Window2d;
  *                    default on {@code gemm} unless {@code convolution} is given)
  * @param normalization batch-norm statistics, forward and backward, and dropout
  * @param convolution a module's own convolution, or null for the SPI's im2col-and-GEMM default
+ * @param fused       a module's fused ops of a training step, or null for the SPI's defaults on the other families
  * @param <B>         the module's buffer class
  */
 public record OpFamilies<B extends BaseBuffer<?>>(Transfers<B> transfers, Gemm<B> gemm, Elementwise<B> elementwise,
                                                   Reductions<B> reductions, Softmax<B> softmax, Updates<B> updates,
                                                   Images<B> images, Normalization<B> normalization,
-                                                  Convolution<B> convolution) {
+                                                  Convolution<B> convolution, Fused<B> fused) {
 
     /**
      * See {@link Backend#upload(HostArray, dev.backprop.backend.Buffer, long)} and the methods named alike.
@@ -397,5 +400,26 @@ public record OpFamilies<B extends BaseBuffer<?>>(Transfers<B> transfers, Gemm<B
         void conv2dBackward(Window2d w, int outChannels, B x, long xOffset, B weight, long weightOffset, B dy,
                             long dyOffset, B dx, long dxOffset, B dweight, long dweightOffset, B dbias,
                             long dbiasOffset);
+    }
+
+    /**
+     * A module's fused ops of a training step, replacing the SPI's defaults (see {@link Backend#biasActivation},
+     * {@link Backend#biasActivationBackward}, {@link Backend#sgdUpdateAll}, {@link Backend#adamUpdateAll}) with
+     * fewer launches and the same bits. The multi-tensor updates get the SPI's records, whose buffers
+     * {@link BaseBackend} has checked to be this module's (so a cast to {@code B} is safe); their lists are never
+     * empty.
+     */
+    public interface Fused<B> {
+        void biasActivation(UnaryOp act, int rows, int cols, B z, long zOffset, B bias, long biasOffset, B y,
+                            long yOffset);
+
+        void biasActivationBackward(UnaryOp act, int rows, int cols, B y, long yOffset, B g, long gOffset, B dz,
+                                    long dzOffset, B dbias, long dbiasOffset);
+
+        void sgdUpdateAll(List<Backend.SgdTensor> tensors, double lr, double momentum, double weightDecay,
+                          boolean nesterov);
+
+        void adamUpdateAll(List<Backend.AdamTensor> tensors, double lr, double beta1, double beta2, double eps,
+                           double weightDecay, boolean decoupled, long step);
     }
 }

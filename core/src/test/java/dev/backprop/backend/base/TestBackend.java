@@ -82,7 +82,7 @@ final class TestBackend extends BaseBackend<double[], TestBackend.TestBuffer> {
         own(probe);
         install(new OpFamilies<>(new Transfers(probe), new Unsupported(probe), new Elementwise(probe),
                 new Unsupported(probe), new Unsupported(probe), new Unsupported(probe), new NoImages(),
-                new NoImages(), null),
+                new NoImages(), null, null),
                 new DeviceInfo("test device", DeviceType.CPU, -1, Map.of()), new Capabilities(true, true, Map.of()));
     }
 
