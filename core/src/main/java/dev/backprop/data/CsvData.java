@@ -42,7 +42,7 @@ public final class CsvData {
     public static Dataset readRegression(Path path, int targetColumns) {
         Table t = read(path, false);
         if (targetColumns < 1 || targetColumns >= t.cols) {
-            throw new DataFormatException(path + ": " + t.cols + " columns cannot hold " + targetColumns
+            throw new DataFormatException(path + ": " + columns(t.cols) + " cannot hold " + targetColumns
                     + " target column(s) and at least one feature");
         }
         int nf = t.cols - targetColumns;
@@ -235,7 +235,7 @@ public final class CsvData {
                 return;
             }
             if (cols >= 0 && parts.length != cols) {
-                throw new DataFormatException(path + ": line " + no + " has " + parts.length + " columns, expected "
+                throw new DataFormatException(path + ": line " + no + " has " + columns(parts.length) + ", expected "
                         + cols);
             }
             cols = parts.length;
@@ -295,5 +295,9 @@ public final class CsvData {
             }
             return new Table(cols, rows, values, lines);
         }
+    }
+
+    private static String columns(int n) {
+        return n + (n == 1 ? " column" : " columns");
     }
 }

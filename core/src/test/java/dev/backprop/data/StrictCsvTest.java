@@ -116,6 +116,9 @@ class StrictCsvTest {
         Path ragged = write("1,2\n3,4,5\n");
         assertEquals(ragged + ": line 2 has 3 columns, expected 2", assertThrows(DataFormatException.class,
                 () -> CsvData.readRows(ragged)).getMessage());
+        Path single = write("1,2\n3\n");
+        assertEquals(single + ": line 2 has 1 column, expected 2", assertThrows(DataFormatException.class,
+                () -> CsvData.readRows(single)).getMessage());
         Path hex = write("1,0x10\n");
         assertEquals(hex + ": line 1, column 2: '0x10' is not a number", assertThrows(DataFormatException.class,
                 () -> CsvData.readRows(hex)).getMessage());
