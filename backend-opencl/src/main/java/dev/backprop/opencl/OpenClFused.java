@@ -26,7 +26,7 @@ final class OpenClFused implements OpFamilies.Fused<OpenClBuffer> {
      * Tensors per multi-tensor launch, fused.cl's slots. A slot is 8 (SGD) or 10 (Adam) kernel arguments, since
      * OpenCL 1.2 buffers cannot hold the device pointers of a table: 8 Adam slots and the scalars take about 730
      * bytes, within the 1024 bytes of arguments ({@code CL_DEVICE_MAX_PARAMETER_SIZE}) every OpenCL 1.2 device
-     * takes, where 13 would not. Eight cover an MLP of four layers, or the reference CNN, in one launch.
+     * takes, where 12 would not. Eight cover an MLP of four layers, or the reference CNN, in one launch.
      */
     static final int MULTI_TENSORS = 8;
     private static final Set<UnaryOp> ACTIVATIONS = EnumSet.copyOf(Backend.FUSED_ACTIVATIONS);
