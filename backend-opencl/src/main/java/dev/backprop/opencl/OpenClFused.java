@@ -7,6 +7,7 @@ import dev.backprop.backend.UnaryOp;
 import dev.backprop.backend.base.OpFamilies;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
@@ -130,11 +131,11 @@ final class OpenClFused implements OpFamilies.Fused<OpenClBuffer> {
      */
     private long[] firstGroups(long[] lengths) {
         long[] first = new long[MULTI_TENSORS + 1];
+        Arrays.fill(first, Long.MAX_VALUE);
         long groups = 0;
-        for (int slot = 0; slot < MULTI_TENSORS; slot++) {
-            first[slot] = slot < lengths.length ? groups : Long.MAX_VALUE;
-            groups += slot < lengths.length ? (lengths[slot] + rt.elementwiseGroupSize - 1) / rt.elementwiseGroupSize
-                    : 0;
+        for (int slot = 0; slot < lengths.length; slot++) {
+            first[slot] = groups;
+            groups += OpenClLaunch.roundUp(lengths[slot], rt.elementwiseGroupSize) / rt.elementwiseGroupSize;
         }
         first[MULTI_TENSORS] = groups;
         return first;

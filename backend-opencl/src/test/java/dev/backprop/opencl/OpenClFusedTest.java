@@ -10,6 +10,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.DoubleUnaryOperator;
 
@@ -144,7 +145,7 @@ class OpenClFusedTest {
     }
 
     private long mlpStepLaunches(Backend b, int batch, int hidden, int out, int[] lengths) {
-        List<Buffer> live = new java.util.ArrayList<>();
+        List<Buffer> live = new ArrayList<>();
         try {
             Buffer h = alloc(b, live, batch * hidden), y = alloc(b, live, batch * out);
             Buffer[] p = new Buffer[4], g = new Buffer[4], v = new Buffer[4];
@@ -159,7 +160,7 @@ class OpenClFusedTest {
             b.biasActivation(UnaryOp.IDENTITY, batch, out, y, 0, p[3], 0, y, 0);
             b.biasActivationBackward(UnaryOp.IDENTITY, batch, out, y, 0, y, 0, y, 0, g[3], 0);
             b.biasActivationBackward(UnaryOp.RELU, batch, hidden, h, 0, h, 0, h, 0, g[1], 0);
-            List<Backend.SgdTensor> tensors = new java.util.ArrayList<>();
+            List<Backend.SgdTensor> tensors = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
                 tensors.add(new Backend.SgdTensor(lengths[i], p[i], 0, g[i], 0, v[i], 0));
             }

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
@@ -75,7 +76,7 @@ class OpenClFusedUpdateTest {
                 double[][] in = {Inputs.uniform(count, size, -1, 1, dt), Inputs.uniform(count + 1L, size, -1, 1, dt),
                         Inputs.uniform(count + 2L, size, -1, 1, dt)};
                 for (double[] c : configs) {
-                    assertSameBits("sgdUpdateAll " + count + " tensors " + java.util.Arrays.toString(c), be, dt, in,
+                    assertSameBits("sgdUpdateAll " + count + " tensors " + Arrays.toString(c), be, dt, in,
                             (b, x) -> {
                                 List<Backend.SgdTensor> ts = new ArrayList<>();
                                 for (int i = 0; i < count; i++) {
@@ -105,7 +106,7 @@ class OpenClFusedUpdateTest {
                         Inputs.uniform(count + 2L, size, -0.1, 0.1, dt), Inputs.uniform(count + 3L, size, 0, 0.01,
                         dt)};
                 for (double[] c : configs) {
-                    assertSameBits("adamUpdateAll " + count + " tensors " + java.util.Arrays.toString(c), be, dt, in,
+                    assertSameBits("adamUpdateAll " + count + " tensors " + Arrays.toString(c), be, dt, in,
                             (b, x) -> {
                                 List<Backend.AdamTensor> ts = new ArrayList<>();
                                 for (int i = 0; i < count; i++) {
