@@ -13,8 +13,9 @@ import java.util.Map;
  * The {@code opencl} backend: one device, one context, one in-order command queue ({@link OpenClRuntime}). It wires
  * the raw memory ({@link OpenClMemory}) and the op families ({@link OpenClTransfers}, {@link OpenClGemm},
  * {@link OpenClElementwise}, {@link OpenClReductions}, {@link OpenClSoftmax}, {@link OpenClUpdates},
- * {@link OpenClImages}, {@link OpenClNormalization}; convolution is the SPI's im2col-and-GEMM default); each op
- * enqueues kernels and returns without waiting. Only downloads and {@link #synchronize()} wait for the device.
+ * {@link OpenClImages}, {@link OpenClNormalization}, {@link OpenClFused}; convolution is the SPI's im2col-and-GEMM
+ * default); each op enqueues kernels and returns without waiting. Only downloads and {@link #synchronize()} wait
+ * for the device.
  *
  * <p>Kernel objects are shared between calls, which is safe because argument setting and enqueueing happen under
  * the backend's lock ({@link BaseBackend}).
@@ -44,6 +45,7 @@ public final class OpenClBackend extends BaseBackend<cl_mem, OpenClBuffer> {
             OpenClUpdates updates = new OpenClUpdates(rt);
             OpenClImages images = new OpenClImages(rt);
             OpenClNormalization normalization = new OpenClNormalization(rt);
+            OpenClFused fused = new OpenClFused(rt);
             for (DType dt : DType.values()) {
                 if (dt == DType.FLOAT64 && !rt.device.fp64()) {
                     continue;
@@ -56,11 +58,13 @@ public final class OpenClBackend extends BaseBackend<cl_mem, OpenClBuffer> {
                     softmax.prepare(dt);
                     updates.prepare(dt);
                     normalization.prepare(dt);
+                    fused.prepare(dt);
                 }
             }
             OpenClStaging staging = own(new OpenClStaging(rt));
             install(new OpFamilies<>(new OpenClTransfers(rt, staging), gemm, elementwise, reductions, softmax,
-                    updates, images, normalization, null, null), rt.device.info(), new Capabilities(rt.device.fp64(), true, details()));
+                    updates, images, normalization, null, fused), rt.device.info(),
+                    new Capabilities(rt.device.fp64(), true, details()));
         } catch (RuntimeException | Error e) {
             closeAfter(e);
             throw e;
@@ -80,6 +84,11 @@ public final class OpenClBackend extends BaseBackend<cl_mem, OpenClBuffer> {
     /** The GEMM configuration in use for {@code dtype} (for benchmarks and tests). */
     OpenClGemm.Config gemmConfig(DType dtype) {
         return gemm.config(dtype);
+    }
+
+    /** Kernels enqueued since the backend was created, for tests and benchmarks counting a step's launches. */
+    long kernelLaunches() {
+        return rt.launches();
     }
 
     /** The runtime (for tests of the program cache). */

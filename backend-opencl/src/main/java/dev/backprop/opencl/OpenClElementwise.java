@@ -118,6 +118,6 @@ final class OpenClElementwise implements OpFamilies.Elementwise<OpenClBuffer> {
     /** Transposes and gathers move bits: one build per element size, whatever the dtype. */
     private OpenClLaunch bitsLaunch(DType dtype, String kernel) {
         String elem = dtype.byteSize() == 8 ? "ulong" : "uint";
-        return new OpenClLaunch(rt.queue, rt.programs.kernel(TRANSPOSE, "-DELEM=" + elem, kernel), kernel, dtype);
+        return new OpenClLaunch(rt, rt.programs.kernel(TRANSPOSE, "-DELEM=" + elem, kernel), kernel, dtype);
     }
 }

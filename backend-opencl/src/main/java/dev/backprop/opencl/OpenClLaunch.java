@@ -4,7 +4,6 @@ import dev.backprop.backend.DType;
 import org.jocl.CL;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
-import org.jocl.cl_command_queue;
 import org.jocl.cl_kernel;
 import org.jocl.cl_mem;
 
@@ -15,14 +14,14 @@ import org.jocl.cl_mem;
  * waits for the device.
  */
 final class OpenClLaunch {
-    private final cl_command_queue queue;
+    private final OpenClRuntime rt;
     private final cl_kernel kernel;
     private final String name;
     private final DType realType;
     private int index;
 
-    OpenClLaunch(cl_command_queue queue, cl_kernel kernel, String name, DType realType) {
-        this.queue = queue;
+    OpenClLaunch(OpenClRuntime rt, cl_kernel kernel, String name, DType realType) {
+        this.rt = rt;
         this.kernel = kernel;
         this.name = name;
         this.realType = realType;
@@ -76,9 +75,10 @@ final class OpenClLaunch {
 
     /** Enqueues an NDRange; each global size must be a multiple of its local size. */
     void run(long[] global, long[] local) {
-        OpenClCheck.check(CL.clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, local, 0, null,
+        OpenClCheck.check(CL.clEnqueueNDRangeKernel(rt.queue, kernel, global.length, null, global, local, 0, null,
                 null), "clEnqueueNDRangeKernel", name + " global " + java.util.Arrays.toString(global) + " local "
                 + java.util.Arrays.toString(local));
+        rt.launched();
     }
 
     /** The smallest multiple of {@code m} that is at least {@code n} (at least {@code m}). */

@@ -17,7 +17,7 @@ final class OpenClReductions implements OpFamilies.Reductions<OpenClBuffer>, Aut
     private static final String SOURCE = "reductions.cl";
     /** Groups in the first stage of a full reduction: enough to fill a GPU, few enough for one final group. */
     private static final int PARTIAL_GROUPS = 256;
-    /** Columns per group of reduce_cols (reductions.cl's CX). */
+    /** Columns per group of reduce_cols (common.cl's CX). */
     private static final int CX = 16;
 
     private final OpenClRuntime rt;
@@ -71,12 +71,17 @@ final class OpenClReductions implements OpFamilies.Reductions<OpenClBuffer>, Aut
                 launch(dt, "reduce_rows").i32(cols).mem(x).i64(xOffset).mem(out).i64(outOffset).i32(code(op))
                         .run(new long[] {(long) rows * ls}, new long[] {ls});
             }
-            case PER_COLUMN -> {
-                launch(dt, "reduce_cols").i32(rows).i32(cols).mem(x).i64(xOffset).mem(out).i64(outOffset)
-                        .i32(code(op)).run(new long[] {OpenClLaunch.roundUp(cols, CX), ls / CX},
-                                new long[] {CX, ls / CX});
-            }
+            case PER_COLUMN -> runColumns(launch(dt, "reduce_cols").i32(rows).i32(cols).mem(x).i64(xOffset)
+                    .mem(out).i64(outOffset).i32(code(op)), cols, ls);
         }
+    }
+
+    /**
+     * Enqueues a column reduction over {@code cols} columns with reduce_cols' group shape (common.cl's CX columns x
+     * CY row slices for a group of {@code ls}), whose order of summation the fused bias gradient repeats.
+     */
+    static void runColumns(OpenClLaunch l, int cols, int ls) {
+        l.run(new long[] {OpenClLaunch.roundUp(cols, CX), ls / CX}, new long[] {CX, ls / CX});
     }
 
     @Override

@@ -24,6 +24,8 @@ final class OpenClRuntime implements AutoCloseable {
     final int reduceGroupSize;
     /** Work-group size of the one-element-per-work-item kernels. */
     final int elementwiseGroupSize;
+    /** Kernels enqueued so far (each under the backend's lock). */
+    private long launches;
 
     private OpenClRuntime(OpenClDevice device, cl_context context, cl_command_queue queue) {
         this.device = device;
@@ -52,7 +54,17 @@ final class OpenClRuntime implements AutoCloseable {
     /** A launch of {@code kernel} from {@code source} built for {@code type} with {@code extraOptions}. */
     OpenClLaunch launch(String source, String extraOptions, DType type, String kernel) {
         String options = OpenClPrograms.typeOptions(type) + (extraOptions.isEmpty() ? "" : " " + extraOptions);
-        return new OpenClLaunch(queue, programs.kernel(source, options, kernel), kernel, type);
+        return new OpenClLaunch(this, programs.kernel(source, options, kernel), kernel, type);
+    }
+
+    /** Counts a kernel enqueued by {@link OpenClLaunch}. */
+    void launched() {
+        launches++;
+    }
+
+    /** Kernels enqueued since the runtime was opened: what a training step costs in launches. */
+    long launches() {
+        return launches;
     }
 
     /** Build options carrying {@link #reduceGroupSize}. */

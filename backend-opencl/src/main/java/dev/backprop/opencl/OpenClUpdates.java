@@ -42,11 +42,21 @@ final class OpenClUpdates implements OpFamilies.Updates<OpenClBuffer> {
     public void adamUpdate(long n, OpenClBuffer param, long paramOffset, OpenClBuffer grad, long gradOffset,
                            OpenClBuffer m, long mOffset, OpenClBuffer v, long vOffset, double lr, double beta1,
                            double beta2, double eps, double weightDecay, boolean decoupled, long step) {
+        OpenClLaunch l = launch(param.dtype(), "adam_update").i64(n).mem(param).i64(paramOffset).mem(grad)
+                .i64(gradOffset).mem(m).i64(mOffset).mem(v).i64(vOffset);
+        adamScalars(l, lr, beta1, beta2, eps, weightDecay, decoupled, step).run1(n, rt.elementwiseGroupSize);
+    }
+
+    /**
+     * Adam's scalar arguments in the order of {@code adam_step} (common.cl), shared with the multi-tensor kernel:
+     * lr, beta1, beta2, 1 - beta1, 1 - beta2, eps, weight decay, 1 - lr·wd, decoupled, and the bias corrections
+     * 1 - beta^step, each computed in double before its conversion to the element type.
+     */
+    static OpenClLaunch adamScalars(OpenClLaunch l, double lr, double beta1, double beta2, double eps,
+                                    double weightDecay, boolean decoupled, long step) {
         double bc1 = 1 - Math.pow(beta1, step);
         double bc2 = 1 - Math.pow(beta2, step);
-        launch(param.dtype(), "adam_update").i64(n).mem(param).i64(paramOffset).mem(grad).i64(gradOffset)
-                .mem(m).i64(mOffset).mem(v).i64(vOffset).real(lr).real(beta1).real(beta2).real(1 - beta1)
-                .real(1 - beta2).real(eps).real(weightDecay).real(1 - lr * weightDecay).i32(decoupled ? 1 : 0)
-                .real(bc1).real(bc2).run1(n, rt.elementwiseGroupSize);
+        return l.real(lr).real(beta1).real(beta2).real(1 - beta1).real(1 - beta2).real(eps).real(weightDecay)
+                .real(1 - lr * weightDecay).i32(decoupled ? 1 : 0).real(bc1).real(bc2);
     }
 }

@@ -18,6 +18,47 @@
 /* max/min that propagate NaN like Java's Math.max and PyTorch's maximum (fmax would drop it). */
 inline REAL nan_max(REAL a, REAL b) { return (isnan(a) || a > b) ? a : b; }
 inline REAL nan_min(REAL a, REAL b) { return (isnan(a) || a < b) ? a : b; }
+
+/*
+ * Per-element functions of the one-op kernels (elementwise.cl, updates.cl) that the fused kernels (fused.cl) apply
+ * too: one definition each, so a fused launch gives the bits of the launches it replaces.
+ */
+inline REAL identity(REAL v) { return v; }
+inline REAL relu(REAL v) { return v > 0 ? v : (isnan(v) ? v : (REAL)0); }
+inline REAL relu_backward(REAL v, REAL g) { return v > 0 ? g : (REAL)0; }
+inline REAL sigmoid(REAL v) { return (REAL)1 / ((REAL)1 + exp(-v)); }
+
+/* One parameter of SGD: g' = g + wd*p; with momentum v = mu*v + g', d = nesterov ? g' + mu*v : v; without,
+ * d = g' and v is never touched; p -= lr*d. */
+inline void sgd_step(__global REAL* p, __global const REAL* g, __global REAL* v, int hasMomentum, REAL lr,
+                     REAL momentum, REAL weightDecay, int nesterov) {
+    const REAL theta = *p;
+    const REAL gi = *g + weightDecay * theta;
+    REAL d = gi;
+    if (hasMomentum) {
+        const REAL vi = momentum * *v + gi;
+        *v = vi;
+        d = nesterov ? gi + momentum * vi : vi;
+    }
+    *p = theta - lr * d;
+}
+
+/* One parameter of Adam: AdamW (decoupled) p *= decay (= 1 - lr*wd) first; Adam g' = g + wd*p. Then the m, v
+ * moments and p -= lr * (m / bc1) / (sqrt(v / bc2) + eps). 1 - beta1, 1 - beta2, decay and the bias corrections
+ * bc1 = 1 - beta1^step, bc2 = 1 - beta2^step arrive computed in double: in float32, 1 - 0.999f is off by 5e-5. */
+inline void adam_step(__global REAL* p, __global const REAL* g, __global REAL* m, __global REAL* v, REAL lr,
+                      REAL beta1, REAL beta2, REAL oneMinusBeta1, REAL oneMinusBeta2, REAL eps, REAL weightDecay,
+                      REAL decay, int decoupled, REAL bc1, REAL bc2) {
+    REAL theta = *p;
+    REAL gi = *g;
+    if (decoupled) theta = theta * decay;
+    else gi = gi + weightDecay * theta;
+    const REAL mi = beta1 * *m + oneMinusBeta1 * gi;
+    const REAL vi = beta2 * *v + oneMinusBeta2 * gi * gi;
+    *m = mi;
+    *v = vi;
+    *p = theta - lr * (mi / bc1) / (sqrt(vi / bc2) + eps);
+}
 #endif
 
 #if defined(LS) && defined(REAL) && !defined(REAL_IS_INT)
@@ -44,5 +85,25 @@ inline REAL group_reduce(__local REAL* scratch, REAL v, int op) {
     const REAL r = scratch[0];
     barrier(CLK_LOCAL_MEM_FENCE);
     return r;
+}
+
+/*
+ * Column reductions (reduce_cols, bias_act_backward): a group of CX adjacent columns x CY row slices, work-item
+ * (tx, ty) folding rows ty, ty + CY, ... of its column, so adjacent work-items read adjacent addresses.
+ */
+#define CX 16
+#define CY (LS / CX)
+
+/* Folds the CY slices' partials of each column as a tree in scratch (CY x CX); every work-item gets its column's
+ * result. The order depends only on CY, so a fused kernel folding the same partials gets the same bits. */
+inline REAL column_group_reduce(__local REAL* scratch, REAL acc, int op) {
+    const int tx = get_local_id(0), ty = get_local_id(1);
+    scratch[ty * CX + tx] = acc;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int w = CY / 2; w > 0; w >>= 1) {
+        if (ty < w) scratch[ty * CX + tx] = reduce_combine(op, scratch[ty * CX + tx], scratch[(ty + w) * CX + tx]);
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    return scratch[tx];
 }
 #endif

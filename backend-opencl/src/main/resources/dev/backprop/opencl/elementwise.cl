@@ -21,7 +21,6 @@ __kernel void unary_backward_##name(__global const REAL* x, long xo, __global co
     if (i < n) { const REAL v = x[xo + i]; const REAL g = gr[go + i]; dx[dxo + i] = (expr); } \
 }
 
-inline REAL sigmoid(REAL v) { return (REAL)1 / ((REAL)1 + exp(-v)); }
 /* s(1-s) and 1-tanh^2 written through e = exp(-|x|) (resp. exp(-2|x|)): the textbook forms subtract two
  * numbers near 1 and lose most float32 digits once |x| is past about 5. */
 inline REAL sigmoid_backward(REAL v, REAL g) {
@@ -33,7 +32,7 @@ inline REAL tanh_backward(REAL v, REAL g) {
     return (REAL)4 * e / (d * d) * g;
 }
 
-UNARY(identity, v)
+UNARY(identity, identity(v))
 UNARY(neg, -v)
 UNARY(exp, exp(v))
 UNARY(log, log(v))
@@ -41,7 +40,7 @@ UNARY(sqrt, sqrt(v))
 UNARY(abs, fabs(v))
 UNARY(sigmoid, sigmoid(v))
 UNARY(tanh, tanh(v))
-UNARY(relu, v > 0 ? v : (isnan(v) ? v : (REAL)0))
+UNARY(relu, relu(v))
 UNARY(threshold, v >= 0 ? (REAL)1 : (REAL)0)
 UNARY(clamp, nan_min(nan_max(v, p1), p2))
 UNARY(pow, pow(v, p1))
@@ -54,7 +53,7 @@ UNARY_BACKWARD(sqrt, g / ((REAL)2 * sqrt(v)))
 UNARY_BACKWARD(abs, (isnan(v) ? v : sign(v)) * g)
 UNARY_BACKWARD(sigmoid, sigmoid_backward(v, g))
 UNARY_BACKWARD(tanh, tanh_backward(v, g))
-UNARY_BACKWARD(relu, v > 0 ? g : (REAL)0)
+UNARY_BACKWARD(relu, relu_backward(v, g))
 UNARY_BACKWARD(threshold, (REAL)0)
 UNARY_BACKWARD(clamp, (v >= p1 && v <= p2) ? g : (REAL)0)
 UNARY_BACKWARD(pow, p1 * pow(v, p1 - (REAL)1) * g)

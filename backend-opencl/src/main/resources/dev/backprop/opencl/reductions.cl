@@ -38,29 +38,17 @@ void reduce_rows(int cols, __global const REAL* x, long xo, __global REAL* out, 
     if (get_local_id(0) == 0) out[oo + row] = op == OP_MEAN ? acc / (REAL)cols : acc;
 }
 
-/*
- * Column reductions: a group is CX adjacent columns x (LS / CX) row slices. Work-item (tx, ty) folds rows
- * ty, ty + LS/CX, ... of its column (adjacent work-items read adjacent addresses), then the slices are folded
- * in local memory.
- */
-#define CX 16
-#define CY (LS / CX)
+/* Column reductions: see CX, CY and column_group_reduce in common.cl. */
 __kernel __attribute__((reqd_work_group_size(CX, CY, 1)))
 void reduce_cols(int rows, int cols, __global const REAL* x, long xo, __global REAL* out, long oo, int op) {
-    __local REAL scratch[CY][CX];
-    const int tx = get_local_id(0), ty = get_local_id(1);
+    __local REAL scratch[CY * CX];
     const int c = get_global_id(0);
     REAL acc = reduce_identity(op);
     if (c < cols) {
-        for (int r = ty; r < rows; r += CY) acc = reduce_combine(op, acc, x[xo + (long)r * cols + c]);
+        for (int r = get_local_id(1); r < rows; r += CY) acc = reduce_combine(op, acc, x[xo + (long)r * cols + c]);
     }
-    scratch[ty][tx] = acc;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int w = CY / 2; w > 0; w >>= 1) {
-        if (ty < w) scratch[ty][tx] = reduce_combine(op, scratch[ty][tx], scratch[ty + w][tx]);
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    if (ty == 0 && c < cols) out[oo + c] = op == OP_MEAN ? scratch[0][tx] / (REAL)rows : scratch[0][tx];
+    acc = column_group_reduce(scratch, acc, op);
+    if (get_local_id(1) == 0 && c < cols) out[oo + c] = op == OP_MEAN ? acc / (REAL)rows : acc;
 }
 
 /* (value, index) a beats b: NaN counts as largest, ties and NaN pairs go to the smaller index. */
