@@ -51,8 +51,10 @@ public final class Sequential implements Layer {
 
     /**
      * Runs the layers in order. A {@link Dense} with a bias directly followed by an {@link Activation} the SPI
-     * fuses ({@link dev.backprop.backend.Backend#FUSED_ACTIVATIONS}) runs as one op with it, which gives the
-     * pair's values and gradients in fewer launches; the layers, their names and parameters stay as they are.
+     * fuses ({@link dev.backprop.backend.Backend#FUSED_ACTIVATIONS}) runs as one op with it
+     * ({@link dev.backprop.autograd.Ops#linear(Variable, Variable, Variable, UnaryOp)}: the pair's values, and its
+     * gradients as that op states them, in fewer launches); the layers, their names and parameters stay as they
+     * are, and {@link #layers()} run one by one give the unfused computation.
      */
     @Override
     public Variable forward(Variable input) {
