@@ -4,6 +4,7 @@ import dev.backprop.backend.Backend;
 import dev.backprop.backend.Buffer;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -110,7 +111,7 @@ public final class Updates {
         for (SgdTensors t : tensors) {
             groups.add(new Tensor[] {t.param(), t.grad(), t.velocity()});
         }
-        Backend be = checkAll(name, groups);
+        Backend be = checkAll(name, groups, "param", "grad", "velocity");
         Checks.finite(name, "lr", lr);
         Checks.finite(name, "momentum", momentum);
         Checks.finite(name, "weightDecay", weightDecay);
@@ -152,7 +153,7 @@ public final class Updates {
         for (AdamTensors t : tensors) {
             groups.add(new Tensor[] {t.param(), t.grad(), t.m(), t.v()});
         }
-        Backend be = checkAll(name, groups);
+        Backend be = checkAll(name, groups, "param", "grad", "m", "v");
         checkAdam(name, lr, beta1, beta2, eps, weightDecay, step);
         List<Backend.AdamTensor> spi = new ArrayList<>(tensors.size());
         for (AdamTensors t : tensors) {
@@ -170,7 +171,7 @@ public final class Updates {
      * update does, all of them on one backend and of one dtype, no element in two groups; returns the backend
      * (null for an empty list).
      */
-    private static Backend checkAll(String name, List<Tensor[]> groups) {
+    private static Backend checkAll(String name, List<Tensor[]> groups, String... roles) {
         Backend be = null;
         Tensor first = null;
         for (int i = 0; i < groups.size(); i++) {
@@ -188,9 +189,9 @@ public final class Updates {
                 Checks.backendOf(name, first, g[0]);
                 Checks.sameDType(name, first, g[0]);
             }
-            check(each, g[0], java.util.Arrays.copyOfRange(g, 1, g.length));
+            check(each, g[0], Arrays.copyOfRange(g, 1, g.length));
         }
-        checkNoSharedRanges(name, groups);
+        checkNoSharedRanges(name, groups, roles);
         return be;
     }
 
@@ -198,10 +199,8 @@ public final class Updates {
     private record Member(int group, int index, Tensor tensor) {
     }
 
-    private static final String[] ROLES = {"param", "grad", "state", "state"};
-
     /** No two groups share an element: per buffer, the ranges sorted by start, each neighbour pair checked. */
-    private static void checkNoSharedRanges(String name, List<Tensor[]> groups) {
+    private static void checkNoSharedRanges(String name, List<Tensor[]> groups, String[] roles) {
         Map<Buffer, List<Member>> byBuffer = new IdentityHashMap<>();
         for (int i = 0; i < groups.size(); i++) {
             Tensor[] g = groups.get(i);
@@ -216,8 +215,8 @@ public final class Updates {
             for (int j = 1; j < ms.size(); j++) {
                 Member a = ms.get(j - 1), b = ms.get(j);
                 if (Checks.overlaps(a.tensor(), b.tensor())) {
-                    throw new IllegalArgumentException(name + ": tensor " + a.group() + "'s " + ROLES[a.index()]
-                            + " " + a.tensor().shape() + " and tensor " + b.group() + "'s " + ROLES[b.index()] + " "
+                    throw new IllegalArgumentException(name + ": tensor " + a.group() + "'s " + roles[a.index()]
+                            + " " + a.tensor().shape() + " and tensor " + b.group() + "'s " + roles[b.index()] + " "
                             + b.tensor().shape() + " share elements of one buffer");
                 }
             }
