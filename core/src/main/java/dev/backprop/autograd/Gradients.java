@@ -35,11 +35,35 @@ public final class Gradients {
     private final Map<Variable, Pending> pending;
     /** Leaf to the index of the node adding its last contribution, when a listener is set; else null. */
     private final Map<Variable, Integer> lastUse;
+    /** Whether the gradient of the op's output is the pass's own, freed after the rule: the rule may write it. */
+    private final boolean outputGradOwned;
 
-    Gradients(Node node, Map<Variable, Pending> pending, Map<Variable, Integer> lastUse) {
+    Gradients(Node node, Map<Variable, Pending> pending, Map<Variable, Integer> lastUse, boolean outputGradOwned) {
         this.node = node;
         this.pending = pending;
         this.lastUse = lastUse;
+        this.outputGradOwned = outputGradOwned;
+    }
+
+    /**
+     * Whether the rule may overwrite the gradient of its op's output (it belongs to the pass and is freed after
+     * the rule; the caller's upstream gradient is only borrowed).
+     */
+    boolean outputGradWritable() {
+        return outputGradOwned;
+    }
+
+    /**
+     * The gradient tensor of leaf input {@code i} when it was zeroed since its last contribution, for a rule that
+     * writes its contribution straight into it (the whole tensor, next, with no other contribution in between);
+     * else null, and the rule adds its contribution as usual.
+     *
+     * @param i the input's position
+     * @return the leaf's gradient tensor to overwrite, or null
+     */
+    Tensor overwritable(int i) {
+        Variable v = input(i);
+        return wants(i) && v.isLeaf() && v.takeStale() ? v.gradForUpdate() : null;
     }
 
     /** The tape being replayed. */

@@ -66,6 +66,26 @@ public final class Ops {
     }
 
     /**
+     * A dense layer and its activation as one op: {@code Y = act(X·Wᵀ + b)}, {@code act} one of
+     * {@link dev.backprop.backend.Backend#FUSED_ACTIVATIONS}; the bias and activation run as one fused call
+     * forward and backward (the backward pass reads Y, not the pre-activation, as PyTorch's sigmoid and tanh
+     * backward do). Against {@link #linear} then the activation op: the same values, bit for bit; the same
+     * gradients bit for bit for ReLU and the identity, and within a few float roundings for sigmoid and tanh,
+     * whose unfused backward recomputes the activation from the pre-activation.
+     *
+     * @param x          the input {@code [N, in]}
+     * @param w          the weight {@code [out, in]}
+     * @param b          the bias {@code [out]}
+     * @param activation the activation
+     * @return {@code Y} {@code [N, out]}
+     * @throws dev.backprop.tensor.ShapeMismatchException when the shapes do not fit
+     * @throws IllegalArgumentException                   without a bias, or for another activation
+     */
+    public static Variable linear(Variable x, Variable w, Variable b, UnaryOp activation) {
+        return LinearOps.linearActivation(x, w, b, activation);
+    }
+
+    /**
      * {@code xᵀ} of a rank-2 variable (a copy).
      *
      * @param x a rank-2 variable

@@ -167,7 +167,8 @@ public final class Tape implements AutoCloseable {
                 Gradients.Pending g = pending.remove(n.output());
                 if (g != null) {
                     try {
-                        n.backward().backward(g.grad(), new Gradients(n, pending, lastUse));
+                        n.backward().backward(g.grad(), new Gradients(n, pending, lastUse,
+                                g.owner() != root0));
                     } finally {
                         if (g.owner() != upstream) {
                             g.close();

@@ -2,6 +2,8 @@ package dev.backprop.nn;
 
 import dev.backprop.autograd.Ops;
 import dev.backprop.autograd.Variable;
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.UnaryOp;
 
 import java.util.Locale;
 import java.util.Map;
@@ -65,6 +67,21 @@ public final class Activation implements Layer {
     /** Which function this layer applies. */
     public Kind kind() {
         return kind;
+    }
+
+    /**
+     * The SPI's op for this activation when a dense layer before it can run it in its fused epilogue
+     * ({@link Backend#FUSED_ACTIVATIONS}), else null.
+     */
+    UnaryOp fusedOp() {
+        UnaryOp op = switch (kind) {
+            case IDENTITY -> UnaryOp.IDENTITY;
+            case SIGMOID -> UnaryOp.SIGMOID;
+            case TANH -> UnaryOp.TANH;
+            case RELU -> UnaryOp.RELU;
+            case THRESHOLD -> UnaryOp.THRESHOLD;
+        };
+        return Backend.FUSED_ACTIVATIONS.contains(op) ? op : null;
     }
 
     @Override

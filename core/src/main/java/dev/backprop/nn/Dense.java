@@ -2,6 +2,7 @@ package dev.backprop.nn;
 
 import dev.backprop.autograd.Ops;
 import dev.backprop.autograd.Variable;
+import dev.backprop.backend.UnaryOp;
 import dev.backprop.tensor.ShapeMismatchException;
 import dev.backprop.tensor.Tensor;
 
@@ -93,6 +94,14 @@ public final class Dense implements Layer {
     @Override
     public Variable forward(Variable input) {
         return Ops.linear(input, weight, bias);
+    }
+
+    /**
+     * This layer followed by the activation {@code act} as one fused op (see
+     * {@link Ops#linear(Variable, Variable, Variable, UnaryOp)}); the layer has a bias.
+     */
+    Variable forward(Variable input, UnaryOp act) {
+        return Ops.linear(input, weight, bias, act);
     }
 
     @Override

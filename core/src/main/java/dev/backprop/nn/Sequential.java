@@ -3,6 +3,7 @@ package dev.backprop.nn;
 import dev.backprop.autograd.Variable;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
+import dev.backprop.backend.UnaryOp;
 import dev.backprop.random.TorchGenerator;
 
 import dev.backprop.tensor.Tensor;
@@ -48,13 +49,35 @@ public final class Sequential implements Layer {
         return layers;
     }
 
+    /**
+     * Runs the layers in order. A {@link Dense} with a bias directly followed by an {@link Activation} the SPI
+     * fuses ({@link dev.backprop.backend.Backend#FUSED_ACTIVATIONS}) runs as one op with it
+     * ({@link dev.backprop.autograd.Ops#linear(Variable, Variable, Variable, UnaryOp)}: the pair's values, and its
+     * gradients as that op states them, in fewer launches); the layers, their names and parameters stay as they
+     * are, and {@link #layers()} run one by one give the unfused computation.
+     */
     @Override
     public Variable forward(Variable input) {
         Variable x = input;
-        for (Layer l : layers) {
-            x = l.forward(x);
+        for (int i = 0; i < layers.size(); i++) {
+            UnaryOp fused = fusedActivation(i);
+            if (fused != null) {
+                x = ((Dense) layers.get(i)).forward(x, fused);
+                i++;
+            } else {
+                x = layers.get(i).forward(x);
+            }
         }
         return x;
+    }
+
+    /** The activation that layer {@code i} (a dense layer with a bias) runs fused with layer {@code i + 1}, or null. */
+    private UnaryOp fusedActivation(int i) {
+        if (i + 1 < layers.size() && layers.get(i) instanceof Dense d && d.bias() != null
+                && layers.get(i + 1) instanceof Activation a) {
+            return a.fusedOp();
+        }
+        return null;
     }
 
     @Override

@@ -4,8 +4,10 @@ import dev.backprop.autograd.Variable;
 import dev.backprop.tensor.Tensor;
 import dev.backprop.tensor.Updates;
 
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -179,9 +181,14 @@ public final class Adam extends Optimizer {
     }
 
     @Override
-    protected void update(String name, Variable param, long step) {
-        Updates.adamUpdate(param.value(), param.grad(), moments.get(name + ".exp_avg"), moments.get(name + ".exp_avg_sq"),
-                learningRate(), beta1, beta2, eps, weightDecay, decoupled, step);
+    protected void updateAll(long step) {
+        List<Updates.AdamTensors> tensors = new ArrayList<>(parameters().size());
+        for (Map.Entry<String, Variable> e : parameters().entrySet()) {
+            String name = e.getKey();
+            tensors.add(new Updates.AdamTensors(e.getValue().value(), e.getValue().grad(),
+                    moments.get(name + ".exp_avg"), moments.get(name + ".exp_avg_sq")));
+        }
+        Updates.adamUpdateAll(tensors, learningRate(), beta1, beta2, eps, weightDecay, decoupled, step);
     }
 
     @Override

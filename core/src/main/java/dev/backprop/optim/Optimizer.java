@@ -67,23 +67,24 @@ public abstract class Optimizer implements AutoCloseable {
         return m;
     }
 
-    /** One optimizer step on every parameter. */
+    /**
+     * One optimizer step on every parameter, as one multi-tensor update call (one launch where the backend fuses
+     * it). A parameter that no backward pass reached since {@link #zeroGrad()} is updated with a zero gradient
+     * (so weight decay and momentum still move it).
+     */
     public final void step() {
         checkOpen();
         steps++;
-        for (Map.Entry<String, Variable> e : params.entrySet()) {
-            update(e.getKey(), e.getValue(), steps);
-        }
+        updateAll(steps);
     }
 
     /**
-     * Updates one parameter in place.
+     * Updates every parameter of {@link #parameters()} in place with its {@link Variable#grad()}, in one
+     * multi-tensor call.
      *
-     * @param name  the parameter's name
-     * @param param the parameter, with its gradient
-     * @param step  the step number, from 1
+     * @param step the step number, from 1
      */
-    protected abstract void update(String name, Variable param, long step);
+    protected abstract void updateAll(long step);
 
     /** Zeroes every parameter's gradient. */
     public void zeroGrad() {

@@ -4,8 +4,10 @@ import dev.backprop.autograd.Variable;
 import dev.backprop.tensor.Tensor;
 import dev.backprop.tensor.Updates;
 
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -148,9 +150,13 @@ public final class Sgd extends Optimizer {
     }
 
     @Override
-    protected void update(String name, Variable param, long step) {
-        Tensor v = momentum == 0 ? null : velocity.get(name + ".momentum_buffer");
-        Updates.sgdUpdate(param.value(), param.grad(), v, learningRate(), momentum, weightDecay, nesterov);
+    protected void updateAll(long step) {
+        List<Updates.SgdTensors> tensors = new ArrayList<>(parameters().size());
+        for (Map.Entry<String, Variable> e : parameters().entrySet()) {
+            Tensor v = momentum == 0 ? null : velocity.get(e.getKey() + ".momentum_buffer");
+            tensors.add(new Updates.SgdTensors(e.getValue().value(), e.getValue().grad(), v));
+        }
+        Updates.sgdUpdateAll(tensors, learningRate(), momentum, weightDecay, nesterov);
     }
 
     @Override

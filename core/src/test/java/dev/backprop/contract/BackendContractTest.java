@@ -41,7 +41,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <p>Cases (one dynamic test per op, dtype and variant; the helper classes in this package say exactly what
  * each covers): every op on every dtype it supports (FLOAT64 where {@link #supportsFloat64()}), sizes 1, 3,
  * 17, 255, 257, 1000 and non-square shapes, every GEMM transpose with alpha/beta, views and batches,
- * broadcasting in all four modes, offsets and allowed in-place aliasing; bad input through every facade;
+ * broadcasting in all four modes, offsets and allowed in-place aliasing; the fused ops bit for bit against
+ * the primitives they replace; bad input through every facade;
  * use after close; several threads at once; a 100,000-op loop with flat memory. Tolerances are in
  * {@link Tolerance}. Inputs come from fixed seeds, so a failure reproduces.
  *
@@ -255,6 +256,30 @@ public abstract class BackendContractTest {
     }
 
     @TestFactory
+    @Covers("biasActivation")
+    Stream<DynamicTest> biasActivation() {
+        return FusedCases.biasActivation(oracle);
+    }
+
+    @TestFactory
+    @Covers("biasActivationBackward")
+    Stream<DynamicTest> biasActivationBackward() {
+        return FusedCases.biasActivationBackward(oracle);
+    }
+
+    @TestFactory
+    @Covers("sgdUpdateAll")
+    Stream<DynamicTest> sgdUpdateAll() {
+        return MultiUpdateCases.sgdUpdateAll(oracle);
+    }
+
+    @TestFactory
+    @Covers("adamUpdateAll")
+    Stream<DynamicTest> adamUpdateAll() {
+        return MultiUpdateCases.adamUpdateAll(oracle);
+    }
+
+    @TestFactory
     @Covers("im2col")
     Stream<DynamicTest> im2col() {
         return ImageCases.im2col(oracle);
@@ -340,6 +365,11 @@ public abstract class BackendContractTest {
     @TestFactory
     Stream<DynamicTest> rejectsBadUpdates() {
         return OpErrorCases.updates(oracle);
+    }
+
+    @TestFactory
+    Stream<DynamicTest> rejectsBadFusedOps() {
+        return FusedErrorCases.cases(oracle);
     }
 
     @TestFactory

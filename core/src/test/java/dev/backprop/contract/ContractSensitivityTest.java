@@ -10,6 +10,7 @@ import org.junit.jupiter.api.TestFactory;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
@@ -53,6 +54,17 @@ class ContractSensitivityTest {
             new Fault("sgd drops weight decay", "sgdUpdate", a -> set(a, 9, 0.0), UpdateCases::sgdUpdate),
             new Fault("adam narrows beta2 to float first", "adamUpdate", a -> set(a, 11, (double) (float) (double) a[11]),
                     UpdateCases::adamUpdate),
+            new Fault("biasActivation ignores the bias offset", "biasActivation", a -> set(a, 6, 0L),
+                    FusedCases::biasActivation),
+            new Fault("biasActivationBackward takes sigmoid for tanh", "biasActivationBackward",
+                    a -> a[0] == UnaryOp.TANH ? set(a, 0, UnaryOp.SIGMOID) : a, FusedCases::biasActivationBackward),
+            new Fault("biasActivationBackward skips the last row", "biasActivationBackward",
+                    a -> (int) a[1] > 1 ? set(a, 1, (int) a[1] - 1) : a, FusedCases::biasActivationBackward),
+            new Fault("sgdUpdateAll skips the last tensor", "sgdUpdateAll",
+                    a -> ((List<?>) a[0]).size() > 1 ? set(a, 0, ((List<?>) a[0]).subList(0, ((List<?>) a[0]).size() - 1))
+                            : a, MultiUpdateCases::sgdUpdateAll),
+            new Fault("adamUpdateAll one step ahead", "adamUpdateAll", a -> set(a, 7, (long) a[7] + 1),
+                    MultiUpdateCases::adamUpdateAll),
             new Fault("argmaxRows skips the last column", "argmaxRows", a -> (int) a[1] > 1 ? set(a, 1, (int) a[1] - 1) : a,
                     ReductionCases::argmaxRows),
     };

@@ -164,6 +164,11 @@ public abstract class NetworkContractTest {
     }
 
     @TestFactory
+    Stream<DynamicTest> fusedDenseActivation() {
+        return FusedLayerCases.cases(backend);
+    }
+
+    @TestFactory
     Stream<DynamicTest> autodiffBehaviour() {
         return Stream.concat(AutogradCases.cases(backend), GradientListenerCases.cases(backend));
     }
