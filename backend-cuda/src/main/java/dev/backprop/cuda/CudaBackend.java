@@ -16,9 +16,9 @@ import java.util.Map;
 /**
  * The {@code cuda} backend: one GPU, one stream ({@link CudaContext}), cuBLAS for GEMM ({@link CudaGemm}) and the
  * kernels of {@code src/main/cuda} for everything else ({@link CudaElementwise}, {@link CudaReductions},
- * {@link CudaSoftmax}, {@link CudaUpdates}, {@link CudaImages}, {@link CudaNormalization}); convolution is the SPI's
- * default on im2col and cuBLAS; device memory from {@link CudaMemory}, uploads through pinned staging
- * memory ({@link CudaTransfers}, {@link CudaStaging}).
+ * {@link CudaSoftmax}, {@link CudaUpdates}, {@link CudaImages}, {@link CudaNormalization}, {@link CudaFused});
+ * convolution is the SPI's default on im2col and cuBLAS; device memory from {@link CudaMemory}, uploads through
+ * pinned staging memory ({@link CudaTransfers}, {@link CudaStaging}).
  *
  * <p><b>Asynchrony.</b> Uploads, copies, fills, kernels and GEMMs are queued on the backend's stream and return at
  * once; only downloads and {@link #synchronize} wait.
@@ -32,7 +32,6 @@ final class CudaBackend extends BaseBackend<CUdeviceptr, CudaBuffer> {
     private final CudaContext context;
     private final CudaLaunch launch;
     private final CudaStaging staging;
-    private CudaFused fused;
     private CudaGraphs graphs;
 
     /** Takes over {@code context} (closed with the backend, or at once when this fails). */
@@ -48,6 +47,8 @@ final class CudaBackend extends BaseBackend<CUdeviceptr, CudaBuffer> {
             staging = own(new CudaStaging(CudaStaging.of(context)));
             launch = new CudaLaunch(context);
             CudaElementwise elementwise = new CudaElementwise(launch);
+            CudaFused fused = own(new CudaFused(launch, pool(), (words, dst) -> staging.upload(HostArray.of(words, 0,
+                    words.length), dst)));
             Map<String, String> d = new LinkedHashMap<>(details);
             d.put("stream", "1 non-blocking stream; host waits only in download/synchronize");
             d.put("allocator", "size-class pool of up to " + MemoryStats.human(memory.poolBytes())
@@ -56,7 +57,7 @@ final class CudaBackend extends BaseBackend<CUdeviceptr, CudaBuffer> {
                     new CudaGemm(context, elementwise, pool()::trim,
                     precision == CudaPrecision.BF16 ? new CudaGemm.Bf16(launch, pool()) : null), elementwise,
                     new CudaReductions(launch, pool()), new CudaSoftmax(launch), new CudaUpdates(launch),
-                    new CudaImages(launch), new CudaNormalization(launch, pool()), null, null),
+                    new CudaImages(launch), new CudaNormalization(launch, pool()), null, fused),
                     deviceInfo, new Capabilities(true, true, d));
         } catch (RuntimeException | Error e) {
             closeAfter(e);
@@ -70,20 +71,8 @@ final class CudaBackend extends BaseBackend<CUdeviceptr, CudaBuffer> {
     }
 
     /**
-     * The fused kernels on this backend's stream and pool. They are not reachable through the SPI yet, so the
-     * callers (the GPU tests, benchmarks) are single-threaded and hold no lock.
-     */
-    CudaFused fused() {
-        if (fused == null) {
-            fused = own(new CudaFused(launch, pool(), (words, dst) -> staging.upload(HostArray.of(words, 0,
-                    words.length), dst)));
-        }
-        return fused;
-    }
-
-    /**
      * Captured steps on this backend's stream, with cuBLAS's workspace for capture (a block kept for the backend's
-     * life). Single-threaded callers, as {@link #fused}.
+     * life). Single-threaded callers.
      */
     CudaGraphs graphs() {
         if (graphs == null) {

@@ -349,6 +349,7 @@ public abstract class BackendCore<M, B extends BaseBuffer<M>> implements Backend
     @Override
     public final void biasActivation(UnaryOp act, int rows, int cols, Buffer z, long zOffset, Buffer bias,
                                      long biasOffset, Buffer y, long yOffset) {
+        fusedActivation("biasActivation", act);
         if (ops.fused() == null) {
             Backend.super.biasActivation(act, rows, cols, z, zOffset, bias, biasOffset, y, yOffset);
         } else {
@@ -362,12 +363,20 @@ public abstract class BackendCore<M, B extends BaseBuffer<M>> implements Backend
     public final void biasActivationBackward(UnaryOp act, int rows, int cols, Buffer y, long yOffset, Buffer g,
                                              long gOffset, Buffer dz, long dzOffset, Buffer dbias,
                                              long dbiasOffset) {
+        fusedActivation("biasActivationBackward", act);
         if (ops.fused() == null) {
             Backend.super.biasActivationBackward(act, rows, cols, y, yOffset, g, gOffset, dz, dzOffset, dbias,
                     dbiasOffset);
         } else {
             locked(cols > 0, () -> ops.fused().biasActivationBackward(act, rows, cols, cast(y), yOffset, cast(g),
                     gOffset, cast(dz), dzOffset, cast(dbias), dbiasOffset));
+        }
+    }
+
+    /** Refuses an activation the fused ops do not take, before anything is queued on either path. */
+    private static void fusedActivation(String op, UnaryOp act) {
+        if (!FUSED_ACTIVATIONS.contains(act)) {
+            throw new IllegalArgumentException(op + ": " + act + " is not one of " + FUSED_ACTIVATIONS);
         }
     }
 
