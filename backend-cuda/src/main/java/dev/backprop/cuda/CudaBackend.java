@@ -6,7 +6,6 @@ import dev.backprop.backend.DeviceInfo;
 import dev.backprop.backend.HostArray;
 import dev.backprop.backend.MemoryStats;
 import dev.backprop.backend.base.BaseBackend;
-import dev.backprop.backend.base.MemoryPool;
 import dev.backprop.backend.base.OpFamilies;
 import jcuda.driver.CUdeviceptr;
 
@@ -32,15 +31,20 @@ final class CudaBackend extends BaseBackend<CUdeviceptr, CudaBuffer> {
     private final CudaContext context;
     private final CudaLaunch launch;
     private final CudaStaging staging;
-    private CudaGraphs graphs;
+    private final CudaGraphs graphs;
 
-    /** Takes over {@code context} (closed with the backend, or at once when this fails). */
-    CudaBackend(CudaContext context, DeviceInfo deviceInfo, Map<String, String> details, CudaPrecision precision) {
-        this(context, new CudaMemory(CudaMemory.of(context)), deviceInfo, details, precision);
+    /**
+     * Takes over {@code context} (closed with the backend, or at once when this fails).
+     *
+     * @param graphs whether {@link #runStep} captures steps as CUDA graphs ({@link CudaGraphs})
+     */
+    CudaBackend(CudaContext context, DeviceInfo deviceInfo, Map<String, String> details, CudaPrecision precision,
+                boolean graphs) {
+        this(context, new CudaMemory(CudaMemory.of(context)), deviceInfo, details, precision, graphs);
     }
 
     private CudaBackend(CudaContext context, CudaMemory memory, DeviceInfo deviceInfo, Map<String, String> details,
-                        CudaPrecision precision) {
+                        CudaPrecision precision, boolean captureSteps) {
         super("cuda", CudaBuffer.class, CudaBuffer::new, memory, memory.poolBytes());
         this.context = own(context);
         try {
@@ -48,17 +52,20 @@ final class CudaBackend extends BaseBackend<CUdeviceptr, CudaBuffer> {
             launch = new CudaLaunch(context);
             CudaElementwise elementwise = new CudaElementwise(launch);
             CudaFused fused = own(new CudaFused(launch, pool(), (words, dst) -> staging.upload(HostArray.of(words, 0,
-                    words.length), dst)));
+                    words.length), dst), this::recording));
             Map<String, String> d = new LinkedHashMap<>(details);
             d.put("stream", "1 non-blocking stream; host waits only in download/synchronize");
             d.put("allocator", "size-class pool of up to " + MemoryStats.human(memory.poolBytes())
                     + ", pinned upload staging " + CudaStaging.SLOTS + " x " + (CudaStaging.SLOT_BYTES >> 20) + " MiB");
+            d.put("graphs", captureSteps ? "training steps captured as CUDA graphs" : "off");
             install(new OpFamilies<>(new CudaTransfers(context, staging, launch),
                     new CudaGemm(context, elementwise, pool()::trim,
                     precision == CudaPrecision.BF16 ? new CudaGemm.Bf16(launch, pool()) : null), elementwise,
                     new CudaReductions(launch, pool()), new CudaSoftmax(launch), new CudaUpdates(launch),
                     new CudaImages(launch), new CudaNormalization(launch, pool()), null, fused),
                     deviceInfo, new Capabilities(true, true, d));
+            graphs = captureSteps ? own(new CudaGraphs(CudaGraphs.of(context, pool().allocate(DType.INT32,
+                    CudaGraphs.CUBLAS_WORKSPACE_BYTES / 4).raw()), pool())) : null;
         } catch (RuntimeException | Error e) {
             closeAfter(e);
             throw e;
@@ -70,17 +77,19 @@ final class CudaBackend extends BaseBackend<CUdeviceptr, CudaBuffer> {
         return launch.launches();
     }
 
-    /**
-     * Captured steps on this backend's stream, with cuBLAS's workspace for capture (a block kept for the backend's
-     * life). Single-threaded callers.
-     */
-    CudaGraphs graphs() {
-        if (graphs == null) {
-            MemoryPool.Block<CUdeviceptr> workspace =
-                    pool().allocate(DType.INT32, CudaGraphs.CUBLAS_WORKSPACE_BYTES / 4);
-            graphs = own(new CudaGraphs(CudaGraphs.of(context, workspace.raw()), pool()));
-        }
+    /** The captured steps (with cuBLAS's capture workspace, a block kept for the backend's life), or null when off. */
+    @Override
+    protected CudaGraphs stepRecorder() {
         return graphs;
+    }
+
+    /** The captured steps, for tests counting captures and replays; null when off. */
+    CudaGraphs graphs() {
+        return graphs;
+    }
+
+    private boolean recording() {
+        return graphs != null && graphs.recording();
     }
 
     /** The stream and kernels, for timing code in this package (benchmarks use events on the same stream). */

@@ -12,6 +12,7 @@ import jcuda.driver.CUdeviceptr;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 import static dev.backprop.cuda.CudaKernel.floating;
 
@@ -43,13 +44,16 @@ final class CudaFused implements OpFamilies.Fused<CudaBuffer>, AutoCloseable {
     private final CudaLaunch launch;
     private final MemoryPool<CUdeviceptr> pool;
     private final TableUpload upload;
+    private final BooleanSupplier recording;
     private long[] tableWords;
     private MemoryPool.Block<CUdeviceptr> table;
 
-    CudaFused(CudaLaunch launch, MemoryPool<CUdeviceptr> pool, TableUpload upload) {
+    /** @param recording whether a step is being captured now (the multi-tensor updates are refused then) */
+    CudaFused(CudaLaunch launch, MemoryPool<CUdeviceptr> pool, TableUpload upload, BooleanSupplier recording) {
         this.launch = launch;
         this.pool = pool;
         this.upload = upload;
+        this.recording = recording;
     }
 
     /** {@code y = act(z + bias)} over a {@code rows × cols} matrix, {@code bias} broadcast along rows; y may be z. */
@@ -96,6 +100,7 @@ final class CudaFused implements OpFamilies.Fused<CudaBuffer>, AutoCloseable {
     public void sgdUpdateAll(List<Backend.SgdTensor> tensors, double lr, double momentum, double weightDecay,
                              boolean nesterov) {
         DType dtype = sameDtype(tensors.stream().map(t -> t.param().dtype()).toList());
+        refuseWhileRecording();
         long[] words = new long[tensors.size() * SGD_WORDS];
         long most = 0;
         for (int i = 0; i < tensors.size(); i++) {
@@ -118,6 +123,7 @@ final class CudaFused implements OpFamilies.Fused<CudaBuffer>, AutoCloseable {
     public void adamUpdateAll(List<Backend.AdamTensor> tensors, double lr, double beta1, double beta2, double eps,
                               double weightDecay, boolean decoupled, long step) {
         DType dtype = sameDtype(tensors.stream().map(t -> t.param().dtype()).toList());
+        refuseWhileRecording();
         long[] words = new long[tensors.size() * ADAM_WORDS];
         long most = 0;
         for (int i = 0; i < tensors.size(); i++) {
@@ -169,6 +175,17 @@ final class CudaFused implements OpFamilies.Fused<CudaBuffer>, AutoCloseable {
             pool.free(table);
             table = null;
             tableWords = null;
+        }
+    }
+
+    /**
+     * A captured graph would keep reading the table block of its capture, which a later call with other tensors
+     * frees, and its scalars (the learning rate, Adam's step) would be frozen: the update runs after the step.
+     */
+    private void refuseWhileRecording() {
+        if (recording.getAsBoolean()) {
+            throw new IllegalStateException("cuda: a multi-tensor update inside a captured training step; run the "
+                    + "optimizer's update after the step");
         }
     }
 

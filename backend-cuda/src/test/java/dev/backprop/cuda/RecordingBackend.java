@@ -19,35 +19,95 @@ import java.util.Map;
  * go through the {@link dev.backprop.backend.Backend} SPI without a GPU: kernels through a {@link CudaLaunch} that
  * checks every argument list against its kernel's parameters ({@link KernelParams#check}), cuBLAS calls and
  * transfers as {@link Call}s, all in one {@link #log} in queue order; buffers from a pool on {@link AddressedDevice},
- * so every address is traceable. Downloads are refused: nothing is computed.
+ * so every address is traceable. Downloads are refused: nothing is computed. With graphs, {@link CudaGraphs} records
+ * steps on a driver whose capture collects the work queued meanwhile as the graph, and whose launch of a graph
+ * queues that work again, so the log shows what the device would run.
  */
 final class RecordingBackend extends BaseBackend<CUdeviceptr, CudaBuffer> {
     /** A queued transfer or cuBLAS call: its name and arguments, pointers as addresses. */
     record Call(String op, List<Object> args) {
     }
 
-    /** Launches, calls and table uploads in queue order. */
+    /** A graph: the work queued while it was captured. */
+    record Graph(List<Object> work) {
+    }
+
+    /** Launches, calls and table uploads in queue order (a graph's launch queues its work). */
     final List<Object> log = new ArrayList<>();
+    /** The driver calls of captures: begin, end, launch and destroy. */
+    final List<String> driverCalls = new ArrayList<>();
     private final CudaLaunch launch;
+    private final CudaGraphs graphs;
+    /** Where work is queued: the log, or the graph being captured. */
+    private List<Object> queue = log;
 
     /**
      * @param maxBlocks the grid limit of grid-stride launches
      * @param fused     whether to install {@link CudaFused} (else the SPI's defaults run on the other families)
+     * @param graphs    whether steps are captured ({@link CudaGraphs} on the recording driver)
      */
-    RecordingBackend(int maxBlocks, boolean fused) {
+    RecordingBackend(int maxBlocks, boolean fused, boolean graphs) {
         super("cuda", CudaBuffer.class, CudaBuffer::new, new CudaMemory(new AddressedDevice()), Long.MAX_VALUE);
         launch = new CudaLaunch(maxBlocks, (kernel, shape, args) -> {
             KernelParams.check(kernel, args);
-            log.add(new LaunchRecorder.Launch(kernel, shape, Arrays.asList(args)));
+            queue.add(new LaunchRecorder.Launch(kernel, shape, Arrays.asList(args)));
         });
         CudaElementwise elementwise = new CudaElementwise(launch);
-        CudaFused family = fused ? own(new CudaFused(launch, pool(), (words, dst) -> log.add(new Call("table",
-                List.of(LaunchRecorder.address(dst), Arrays.stream(words).boxed().toList()))))) : null;
+        CudaFused family = fused ? own(new CudaFused(launch, pool(), (words, dst) -> queue.add(new Call("table",
+                List.of(LaunchRecorder.address(dst), Arrays.stream(words).boxed().toList()))), this::recording))
+                : null;
         install(new OpFamilies<>(new Transfers(), this::gemm, elementwise, new CudaReductions(launch, pool()),
                 new CudaSoftmax(launch), new CudaUpdates(launch), new CudaImages(launch),
                 new CudaNormalization(launch, pool()), null, family),
                 new DeviceInfo("recording fake GPU", DeviceType.GPU, 1L << 34, Map.of()),
                 new Capabilities(true, true, Map.of()));
+        this.graphs = graphs ? own(new CudaGraphs(new Driver(), pool())) : null;
+    }
+
+    /** Without graphs. */
+    RecordingBackend(int maxBlocks, boolean fused) {
+        this(maxBlocks, fused, false);
+    }
+
+    @Override
+    protected CudaGraphs stepRecorder() {
+        return graphs;
+    }
+
+    /** The captured steps, or null without graphs. */
+    CudaGraphs graphs() {
+        return graphs;
+    }
+
+    private boolean recording() {
+        return graphs != null && graphs.recording();
+    }
+
+    private final class Driver implements CudaGraphs.Driver {
+        @Override
+        public void beginCapture() {
+            driverCalls.add("begin");
+            queue = new ArrayList<>();
+        }
+
+        @Override
+        public Object endCapture() {
+            driverCalls.add("end");
+            Graph graph = new Graph(List.copyOf(queue));
+            queue = log;
+            return graph;
+        }
+
+        @Override
+        public void launch(Object graph) {
+            driverCalls.add("launch");
+            log.addAll(((Graph) graph).work());
+        }
+
+        @Override
+        public void destroy(Object graph) {
+            driverCalls.add("destroy");
+        }
     }
 
     /** Kernels launched so far. */
@@ -64,7 +124,7 @@ final class RecordingBackend extends BaseBackend<CUdeviceptr, CudaBuffer> {
     private void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha, CudaBuffer a, long aOffset,
                       int lda, CudaBuffer b, long bOffset, int ldb, double beta, CudaBuffer c, long cOffset, int ldc,
                       int batch, long strideA, long strideB, long strideC) {
-        log.add(new Call("gemm", List.of(transA, transB, m, n, k, alpha, LaunchRecorder.at(a, aOffset), lda,
+        queue.add(new Call("gemm", List.of(transA, transB, m, n, k, alpha, LaunchRecorder.at(a, aOffset), lda,
                 LaunchRecorder.at(b, bOffset), ldb, beta, LaunchRecorder.at(c, cOffset), ldc, batch, strideA, strideB,
                 strideC)));
     }
@@ -72,7 +132,7 @@ final class RecordingBackend extends BaseBackend<CUdeviceptr, CudaBuffer> {
     private final class Transfers implements OpFamilies.Transfers<CudaBuffer> {
         @Override
         public void upload(HostArray src, CudaBuffer dst, long dstOffset) {
-            log.add(new Call("upload", List.of(LaunchRecorder.at(dst, dstOffset), src.length())));
+            queue.add(new Call("upload", List.of(LaunchRecorder.at(dst, dstOffset), src.length())));
         }
 
         @Override
@@ -82,7 +142,7 @@ final class RecordingBackend extends BaseBackend<CUdeviceptr, CudaBuffer> {
 
         @Override
         public void copy(CudaBuffer src, long srcOffset, CudaBuffer dst, long dstOffset, long length) {
-            log.add(new Call("copy", List.of(LaunchRecorder.at(src, srcOffset), LaunchRecorder.at(dst, dstOffset),
+            queue.add(new Call("copy", List.of(LaunchRecorder.at(src, srcOffset), LaunchRecorder.at(dst, dstOffset),
                     length)));
         }
 
@@ -91,13 +151,13 @@ final class RecordingBackend extends BaseBackend<CUdeviceptr, CudaBuffer> {
             if (dst.dtype() == DType.FLOAT64) { // a kernel, as CudaTransfers does
                 launch.elementwise(CudaKernel.FILL_F64, length, dst.at(offset), length, value);
             } else {
-                log.add(new Call("fill", List.of(LaunchRecorder.at(dst, offset), length, value)));
+                queue.add(new Call("fill", List.of(LaunchRecorder.at(dst, offset), length, value)));
             }
         }
 
         @Override
         public void synchronize() {
-            log.add(new Call("synchronize", List.of()));
+            queue.add(new Call("synchronize", List.of()));
         }
     }
 }
