@@ -13,24 +13,27 @@ import dev.backprop.tensor.Tensor;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The part of a {@link TrainingStep} that a backend may record once and replay ({@link Backend#runStep}, a CUDA
  * graph): zero the gradients, forward, loss and backward, ending with the loss and the prediction copied into
- * tensors of this object, since a replay runs no host code and leaves no tape behind. What changes from step to step
- * on the host stays outside: loading the batch (an upload, and for a data set on the device the gathers that follow
- * it), the window's moving slot ({@link StepWindow#record} copies from here after the step) and the optimizer step,
- * whose learning rate and step count (Adam's bias corrections) change per step, and which the multi-tensor update
- * already makes one launch. So a replay stays valid across steps with one graph per batch shape.
+ * tensors of this object, since a replay runs no host code and leaves no tape behind. The batch's gathers from a data
+ * set on the device are inside; what changes from step to step on the host stays outside: the batch's upload
+ * ({@link BatchLoader#stage}), the window's moving slot ({@link StepWindow#record} copies from here after the step)
+ * and the optimizer step, whose learning rate and step count (Adam's bias corrections) change per step, and which
+ * the multi-tensor update already makes one launch. So a replay stays valid across steps with one recording per
+ * batch shape.
  *
  * <p>Used only when the backend {@link Backend#replaysSteps replays steps}, there are no {@link StepHook}s (they run
  * host code between the parts) and the model keeps no host state that a step changes ({@link Layer#counters}, a
  * batch norm's count; {@link Layer#trainingState}, a dropout layer's random stream), which a replay would not
  * advance. A layer's per-step host state is declared there anyway, since a checkpoint needs it to resume exactly.
  *
- * <p>The key of a step is this object (the model, loss and optimizer it was made for), the batch's rows and the
- * buffers of the batch and of the prediction: a new batch shape or buffer is a new recording.
+ * <p>The key of a step is this object (the model, loss and optimizer it was made for), the loader, the batch's rows
+ * and the prediction's buffer: a new batch shape, loader or prediction tensor is a new recording.
  */
 final class ReplayableStep implements AutoCloseable {
     private final Backend backend;
@@ -45,6 +48,8 @@ final class ReplayableStep implements AutoCloseable {
     private Tensor prediction;
     /** The output's dimensions after the rows. */
     private int[] predictionTail;
+    /** The loader's batch of each size the step has run on: views, valid after a replay too. */
+    private final Map<Integer, BatchLoader.Batch> batches = new HashMap<>();
 
     /** Whether a step of {@code model} with {@code hooks} on {@code backend} goes through {@link Backend#runStep}. */
     static boolean applies(Backend backend, Layer model, List<StepHook> hooks) {
@@ -75,32 +80,35 @@ final class ReplayableStep implements AutoCloseable {
         fixed.add(lossValue.buffer());
     }
 
-    /** Runs the step's device work on {@code batch}, then records its results in {@code window}. */
+    /**
+     * Loads examples {@code order[from..to)} ({@link BatchLoader#stage}: their upload), runs the step's device work
+     * on them, gathers included, then records its results in {@code window}.
+     */
     @SuppressWarnings("try") // the tape frees what the window's first record makes; it needs no reference
-    void compute(BatchLoader.Batch batch, StepPosition position, StepWindow window) {
-        int rows = batch.rows();
-        Tensor features = batch.features();
-        Tensor targets = batch.targets();
+    void compute(BatchLoader loader, int[] order, int from, int to, StepPosition position, StepWindow window) {
+        int rows = loader.stage(order, from, to);
         List<Buffer> uses = new ArrayList<>(fixed);
-        uses.add(features.buffer());
-        uses.add(targets.buffer());
+        for (Tensor t : loader.tensors()) {
+            uses.add(t.buffer());
+        }
         if (prediction != null) {
             uses.add(prediction.buffer());
         }
-        List<Object> key = List.of(this, rows, features.buffer(), features.offset(), targets.buffer(),
-                targets.offset(), prediction == null ? List.of() : List.of(prediction.buffer()));
-        backend.runStep(key, uses, () -> work(features, targets, rows));
+        List<Object> key = List.of(this, loader, rows, prediction == null ? List.of() : List.of(prediction.buffer()));
+        backend.runStep(key, uses, () -> work(loader, rows));
         try (Tape tape = Tape.open()) {
-            window.record(tape, position, lossValue, predictionOf(rows), targets);
+            window.record(tape, position, lossValue, predictionOf(rows), batches.get(rows).targets());
         }
     }
 
     @SuppressWarnings("try") // the tape frees the step's memory when closed; it needs no reference
-    private void work(Tensor features, Tensor targets, int rows) {
+    private void work(BatchLoader loader, int rows) {
         optimizer.zeroGrad();
+        BatchLoader.Batch batch = loader.gather(rows);
+        batches.put(rows, batch);
         try (Tape tape = Tape.open()) {
-            Variable out = model.forward(Variable.constant(features));
-            Variable l = loss.compute(out, targets);
+            Variable out = model.forward(Variable.constant(batch.features()));
+            Variable l = loss.compute(out, batch.targets());
             l.backward();
             Tensor o = out.value();
             int[] dims = o.shape().dims();

@@ -58,7 +58,7 @@ final class TrainingStep implements AutoCloseable {
     @SuppressWarnings("try") // the tape frees the step's memory when closed; it needs no reference
     void compute(BatchLoader loader, int[] order, int from, int to, StepPosition position) {
         if (replayable != null) { // no hooks to run
-            replayable.compute(loader.load(order, from, to), position, window);
+            replayable.compute(loader, order, from, to, position, window);
             return;
         }
         optimizer.zeroGrad();

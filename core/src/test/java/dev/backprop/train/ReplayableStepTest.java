@@ -1,6 +1,8 @@
 package dev.backprop.train;
 
+import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
+import dev.backprop.data.BatchLoader;
 import dev.backprop.data.Dataset;
 import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.nn.Sequential;
@@ -21,13 +23,14 @@ import java.util.function.Function;
 import static dev.backprop.testing.Blobs.blobs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The training step handed to a backend that replays steps ({@link ReplayingBackend}: recorded once per key, then
  * replayed without running the step's host code) trains bit for bit as the step run as it comes: with the last,
- * smaller batch, a window read every few steps, Adam's per-step bias corrections and a learning-rate schedule
- * outside the replayed part. A model with host state per step (dropout) or a trainer with hooks never hands its
+ * smaller batch, a window read every few steps, a data set on the device gathered inside the replayed part, Adam's
+ * per-step bias corrections and a learning-rate schedule outside it. A model with host state per step (dropout) or a trainer with hooks never hands its
  * step over.
  */
 class ReplayableStepTest {
@@ -49,16 +52,21 @@ class ReplayableStepTest {
         Trainer.Builder configure(Trainer.Builder b, Optimizer o);
     }
 
-    private static Run train(dev.backprop.backend.Backend on, boolean dropout, Function<Sequential, Optimizer> opt,
-                             Setup setup, int syncEvery) {
+    private static Run train(Backend on, boolean dropout, Function<Sequential, Optimizer> opt, Setup setup,
+                             int syncEvery) {
+        return train(on, dropout, opt, setup, syncEvery, BatchLoader.Placement.HOST);
+    }
+
+    private static Run train(Backend on, boolean dropout, Function<Sequential, Optimizer> opt, Setup setup,
+                             int syncEvery, BatchLoader.Placement placement) {
         Dataset data = blobs(23, 4);
         Sequential.Builder nb = Sequential.builder(on, DType.FLOAT32).seed(7).dense(2, 6).relu();
         Sequential net = (dropout ? nb.dropout(0.3) : nb).dense(6, 3).build();
-        try (net; Optimizer o = opt.apply(net)) {
+        try (net; Optimizer o = opt.apply(net); BatchLoader loader = new BatchLoader(data, on, 5, placement)) {
             Trainer t = setup.configure(Trainer.builder(net, new SoftmaxCrossEntropy(), o).batchSize(5).seed(3)
                     .syncEvery(syncEvery), o).build();
             List<double[]> metrics = new ArrayList<>();
-            for (EpochMetrics m : t.fit(data, null, 3, null)) {
+            for (EpochMetrics m : t.fit(loader, null, 3, null)) {
                 metrics.add(new double[] {m.trainLoss(), m.trainAccuracy(), m.learningRate()});
             }
             Map<String, double[]> w = new LinkedHashMap<>();
@@ -88,6 +96,16 @@ class ReplayableStepTest {
             assertEquals(10, replaying.replays - before, "replays with a window of " + syncEvery);
         }
         assertEquals(4, replaying.recorded, "the full and the last batch, once per trainer");
+    }
+
+    @Test
+    void aDataSetOnTheDeviceIsGatheredInsideTheReplayedStep() {
+        Function<Sequential, Optimizer> sgd = n -> new Sgd(n.parameters(), 0.2);
+        assertSame(train(plain, false, sgd, (b, o) -> b, 2, BatchLoader.Placement.DEVICE),
+                train(replaying.backend, false, sgd, (b, o) -> b, 2, BatchLoader.Placement.DEVICE));
+        assertEquals(10, replaying.replays);
+        assertTrue(replaying.recordedOps.containsAll(List.of("gatherRows", "gemm")), replaying.recordedOps.toString());
+        assertFalse(replaying.recordedOps.contains("sgdUpdate"), "the update runs after the step");
     }
 
     @Test

@@ -38,6 +38,8 @@ final class ReplayingBackend implements InvocationHandler {
     private final Set<Object> refused = new HashSet<>();
     private final List<Buffer> deferred = new ArrayList<>();
     private List<Call> recording;
+    /** The ops of every recording, by name. */
+    final Set<String> recordedOps = new HashSet<>();
     int steps;
     int recorded;
     int replays;
@@ -116,6 +118,7 @@ final class ReplayingBackend implements InvocationHandler {
         List<Call> done = recording;
         recording = null;
         recordings.put(key, done);
+        done.forEach(c -> recordedOps.add(c.method().getName()));
         recorded++;
         run(done);
         return true;
