@@ -83,11 +83,6 @@ final class CudaBackend extends BaseBackend<CUdeviceptr, CudaBuffer> {
         return graphs;
     }
 
-    /** The captured steps, for tests counting captures and replays; null when off. */
-    CudaGraphs graphs() {
-        return graphs;
-    }
-
     private boolean recording() {
         return graphs != null && graphs.recording();
     }

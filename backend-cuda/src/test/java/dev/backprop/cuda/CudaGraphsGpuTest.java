@@ -86,7 +86,7 @@ class CudaGraphsGpuTest {
             assertTrue(e.run(n, in, out));
             ran.add(g.run(n, in, out));
         }
-        CudaGraphs cache = ((CudaBackend) graphs).graphs();
+        CudaGraphs cache = ((CudaBackend) graphs).stepRecorder();
         assertEquals(1, cache.captures());
         assertEquals(List.of(true, true, false, false, false, false), ran, "warm-up, capture, then replays");
         assertArrayEquals(CudaTestSupport.download(eager, e.w()), CudaTestSupport.download(graphs, g.w()),
@@ -98,7 +98,7 @@ class CudaGraphsGpuTest {
     @Test
     void anUploadInsideTheStepIsRefusedUnderCaptureAndTheStepRunsEagerly() {
         Buffer a = graphs.allocate(DType.FLOAT32, 4);
-        CudaGraphs cache = ((CudaBackend) graphs).graphs();
+        CudaGraphs cache = ((CudaBackend) graphs).stepRecorder();
         int refused = cache.refusals();
         float[] value = {1};
         for (int s = 0; s < 4; s++) {

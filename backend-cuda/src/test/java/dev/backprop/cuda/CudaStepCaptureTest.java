@@ -120,7 +120,7 @@ class CudaStepCaptureTest {
             for (int rows : new int[] {128, 128, 128, 96, 96, 96, 128, 64, 64}) {
                 g.step(rows);
             }
-            CudaGraphs cache = graphs.graphs();
+            CudaGraphs cache = graphs.stepRecorder();
             assertEquals(3, cache.captures());
             assertEquals(3, cache.replays(), "128 once, 96 once, 128 once more");
             assertEquals(2, cache.held());
@@ -138,11 +138,11 @@ class CudaStepCaptureTest {
                     inside.accept(g);
                 }), what + ": step " + s + " ran");
             }
-            CudaGraphs cache = graphs.graphs();
+            CudaGraphs cache = graphs.stepRecorder();
             assertEquals(0, cache.captures(), what);
             assertEquals(1, cache.refusals(), what + ": refused once, then never tried again");
             assertEquals(List.of("begin", "end", "destroy"), graphs.driverCalls, what);
-            assertFalse(graphs.graphs().recording());
+            assertFalse(graphs.stepRecorder().recording());
         }
     }
 

@@ -74,11 +74,6 @@ final class RecordingBackend extends BaseBackend<CUdeviceptr, CudaBuffer> {
         return graphs;
     }
 
-    /** The captured steps, or null without graphs. */
-    CudaGraphs graphs() {
-        return graphs;
-    }
-
     private boolean recording() {
         return graphs != null && graphs.recording();
     }
