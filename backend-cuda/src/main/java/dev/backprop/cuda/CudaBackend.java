@@ -21,6 +21,8 @@ import java.util.Map;
  *
  * <p><b>Asynchrony.</b> Uploads, copies, fills, kernels and GEMMs are queued on the backend's stream and return at
  * once; only downloads and {@link #synchronize} wait.
+ * <p><b>Captured steps.</b> With the {@code graphs} option, {@link #runStep} captures core's training step as a CUDA
+ * graph and replays it ({@link CudaGraphs}); without it, steps run as they come, exactly as before the option.
  * <p><b>Threads.</b> Every call holds the backend's lock ({@link BaseBackend}) and makes the context current on the
  * calling thread first ({@link CudaMemory#enter}), so one kernel-parameter block and one staging ring serve all.
  * <p><b>Errors.</b> A failed native call throws {@link dev.backprop.backend.BackendFailureException} naming the

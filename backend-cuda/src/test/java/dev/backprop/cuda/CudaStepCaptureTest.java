@@ -19,8 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@link Backend#runStep} on the cuda families without a GPU: {@link RecordingBackend} with graphs on (a recording
  * driver whose graph launch queues the captured work again) against the same backend with graphs off. The device
  * work of replayed steps equals the eager steps', launch for launch and address for address; a new batch shape is a
- * new graph; a step that uploads, downloads, waits or runs the multi-tensor update inside is refused under capture and
- * runs eagerly for good; the buffers a graph uses stay reserved after they are released.
+ * new graph, and memory stays flat over epochs; a step that uploads, waits or runs the multi-tensor update inside is
+ * refused under capture and runs eagerly for good; the buffers a graph uses stay reserved after they are released.
  */
 class CudaStepCaptureTest {
     private static final int MAX_BLOCKS = CudaLaunch.maxBlocks(4);
@@ -125,6 +125,26 @@ class CudaStepCaptureTest {
             assertEquals(3, cache.replays(), "128 once, 96 once, 128 once more");
             assertEquals(2, cache.held());
             assertEquals(1, graphs.driverCalls.stream().filter("destroy"::equals).count(), "the 128 graph went");
+        }
+    }
+
+    @Test
+    void memoryIsFlatAcrossEpochsWithGraphs() {
+        try (RecordingBackend graphs = new RecordingBackend(MAX_BLOCKS, true, true)) {
+            Mlp g = new Mlp(graphs, 128);
+            List<dev.backprop.backend.MemoryStats> afterEpoch = new ArrayList<>();
+            for (int epoch = 0; epoch < 4; epoch++) {
+                for (int rows : new int[] {128, 128, 128, 128, 96}) {
+                    g.step(rows);
+                }
+                afterEpoch.add(graphs.memoryStats());
+            }
+            for (int e = 2; e < 4; e++) {
+                assertEquals(afterEpoch.get(1).liveBuffers(), afterEpoch.get(e).liveBuffers(), "epoch " + (e + 1));
+                assertEquals(afterEpoch.get(1).pooledBytes(), afterEpoch.get(e).pooledBytes(), "epoch " + (e + 1));
+                assertEquals(afterEpoch.get(1).peakBytes(), afterEpoch.get(e).peakBytes(), "epoch " + (e + 1));
+            }
+            assertEquals(2, graphs.stepRecorder().captures(), "one graph per batch shape, kept");
         }
     }
 
