@@ -660,7 +660,9 @@ public interface Backend extends AutoCloseable {
      *
      * <p>A backend keeps the memory of the buffers of {@code uses}, and of the temporaries {@code work} allocated,
      * from being handed out again while it keeps a recording that refers to them, even after they are released,
-     * so a replay never writes memory that belongs to another buffer.
+     * so a replay never writes memory that belongs to another buffer. It holds its lock for the whole call, so that
+     * no other thread's work lands in a recording: {@code work} must not wait for another thread that uses this
+     * backend.
      *
      * @param key  what the step's device work depends on, compared with {@code equals}
      * @param uses the live buffers, allocated before the call, that {@code work} reads or writes
