@@ -8,6 +8,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -82,7 +83,7 @@ final class ReplayingBackend implements InvocationHandler {
     }
 
     private static boolean uses(List<Call> recording, Object buffer) {
-        return recording.stream().anyMatch(c -> c.args() != null && List.of(c.args()).contains(buffer));
+        return recording.stream().anyMatch(c -> c.args() != null && Arrays.asList(c.args()).contains(buffer));
     }
 
     private Object call(Method method, Object[] args) throws Throwable {
