@@ -55,6 +55,41 @@ print(f"pytorch with the step in CUDA graphs on {device}: median epoch {pt:.4f} 
       f"{bp:.4f} s; ratio {ratio:.2f} (the target is at most 0.67, and at most 25 ms per epoch)"
       + (" [dry run: eager on the CPU, not a measurement]" if device != "cuda" else ""))
 PY
-    note "fused kernels and captured steps: checked bit for bit against the unfused, eager ops by CudaFusedGpuTest" \
-        "and CudaGraphsGpuTest in step 3; the training step does not use them yet"
+    note "fused kernels and captured steps: checked bit for bit against the SPI's defaults and the eager step by" \
+        "CudaFusedGpuTest and CudaGraphsGpuTest in step 3; step 6d trains with graphs on and off"
+}
+
+# Step 6d: `train` with the training step captured as CUDA graphs (-Dbackprop.cuda.graphs=true) and without: the
+# two model files must hold bit-identical tensors, and both epoch times are reported. A dry run trains on the CPU,
+# where the property changes nothing, which checks the step itself.
+graphs_training() {
+    say "6d. train --backend $device with graphs off and on: bit-identical weights, epoch times"
+    local g flag
+    for g in off on; do
+        flag=false; [[ "$g" == on ]] && flag=true
+        JAVA_TOOL_OPTIONS="-Dbackprop.cuda.graphs=$flag" limited 120 "$launcher" train --backend "$device" \
+            --optimizer "$OPTIMIZER" --lr "$lr" --epochs "$EPOCHS" --threads "$threads" \
+            --out "$JRE/graphs-$g.safetensors" > "$OUTDIR/train-graphs-$g.log" 2>&1 \
+            || { status=1; note "train with graphs $g failed: see train-graphs-$g.log"; return 0; }
+    done
+    local same
+    same=$("$PYTHON" - "$JRE/graphs-off.safetensors" "$JRE/graphs-on.safetensors" <<'PY'
+import json, struct, sys
+def tensors(path):
+    data = open(path, "rb").read()
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8:8 + n])
+    header.pop("__metadata__", None)
+    body = data[8 + n:]
+    return {k: (v["dtype"], v["shape"], body[v["data_offsets"][0]:v["data_offsets"][1]]) for k, v in header.items()}
+a, b = tensors(sys.argv[1]), tensors(sys.argv[2])
+diff = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+print(f"bit-identical ({len(a)} tensors)" if not diff else "DIFFERENT: " + ", ".join(diff))
+PY
+)
+    [[ "$same" == bit-identical* ]] || status=1
+    note "graphs off/on ($device, $OPTIMIZER, $EPOCHS epochs): weights ${same:-not compared};" \
+        "median epoch $(field median_epoch_s "$OUTDIR/train-graphs-off.log") s off," \
+        "$(field median_epoch_s "$OUTDIR/train-graphs-on.log") s on; test_acc" \
+        "$(field test_acc "$OUTDIR/train-graphs-off.log") off, $(field test_acc "$OUTDIR/train-graphs-on.log") on"
 }

@@ -28,6 +28,7 @@
 #      benchmarks/pytorch/cnn_fashion.py exists, PyTorch's CNN (cuDNN) on the same GPU: median epochs, their
 #      ratio and accuracies (<output>/training-cnn.txt); not in a dry run unless CNN_EPOCHS is set
 #   6c. PyTorch with the whole step in CUDA graphs (mlp_fashion_graph.py; --dry-run on the CPU in a dry run)
+#   6d. `train` with graphs off and on (-Dbackprop.cuda.graphs): bit-identical model tensors, both epoch times
 #   7. StepProfile: an epoch's wall time against the host's queuing time, and the host time of each SPI call
 #      per step (<output>/step-profile.txt), to see whether the step is launch-bound
 #      then, on a GPU, LaunchCost: the host's cost of one small launch by route (<output>/launch-cost.txt)
@@ -378,6 +379,8 @@ print(f"test accuracy: {device} {statistics.median(accs):.4f}, cpu {cpu_acc:.4f}
 PY
 
     graph_reference
+
+    graphs_training
 
     cnn_training
 

@@ -29,12 +29,18 @@ extern "C" __global__ void bias_act_f64(int op, int rows, int cols, const double
     bias_act_body<double>(op, rows, cols, z, bias, y);
 }
 
-// act'(z)·g from y = act(z): the expressions of unary_grad with act(x) replaced by y, so bit-identical to it.
+// Products rounded on their own (mul.rn). The SPI's default computes y·y, 1 - y·y and the product with g in
+// separate launches; a plain product here may be contracted by ptxas with the subtraction or the bias sum that
+// follows into an FMA, which rounds once where the default rounds twice.
+__device__ __forceinline__ float mul_rn(float a, float b) { return __fmul_rn(a, b); }
+__device__ __forceinline__ double mul_rn(double a, double b) { return __dmul_rn(a, b); }
+
+// act'(z)·g from y = act(z), in the order of the SPI's default: (y·(1 - y))·g for sigmoid, (1 - y·y)·g for tanh.
 template <typename T> __device__ __forceinline__ T grad_from_output(int op, T y, T g) {
     switch (op) {
         case UNARY_IDENTITY: return g;
-        case UNARY_SIGMOID: return y * (T(1) - y) * g;
-        case UNARY_TANH: return (T(1) - y * y) * g;
+        case UNARY_SIGMOID: return mul_rn(mul_rn(y, T(1) - y), g);
+        case UNARY_TANH: return mul_rn(T(1) - mul_rn(y, y), g);
         case UNARY_RELU: return y > T(0) ? g : T(0);
         default: return d_nan<T>();
     }

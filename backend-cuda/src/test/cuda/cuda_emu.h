@@ -64,6 +64,16 @@ inline unsigned __umulhi(unsigned a, unsigned b) {
     return (unsigned) (((unsigned long long) a * b) >> 32);
 }
 
+// Products in round-to-nearest that the GPU never contracts into an FMA; the host compiles no FMA (x86-64
+// without -mfma), so plain products are the same.
+inline float __fmul_rn(float a, float b) {
+    return a * b;
+}
+
+inline double __dmul_rn(double a, double b) {
+    return a * b;
+}
+
 inline float __int_as_float(int i) {
     float f;
     std::memcpy(&f, &i, sizeof f);

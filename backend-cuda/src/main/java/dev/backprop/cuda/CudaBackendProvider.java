@@ -83,7 +83,8 @@ public final class CudaBackendProvider extends BaseProvider {
             throw new BackendUnavailableException("cuda failed to start on " + v.deviceInfo(index).name() + ": "
                     + e.getMessage(), e);
         }
-        CudaBackend backend = new CudaBackend(context, v.deviceInfo(index), details, precision);
+        CudaBackend backend = new CudaBackend(context, v.deviceInfo(index), details, precision,
+                CudaGraphs.enabled(options));
         try {
             CudaSmokeTest.run(backend);
         } catch (RuntimeException e) {

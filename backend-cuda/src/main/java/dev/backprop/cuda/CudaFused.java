@@ -1,35 +1,35 @@
 package dev.backprop.cuda;
 
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.Buffer;
 import dev.backprop.backend.DType;
 import dev.backprop.backend.ReduceOp;
 import dev.backprop.backend.UnaryOp;
 import dev.backprop.backend.base.MemoryPool;
+import dev.backprop.backend.base.OpFamilies;
 import dev.backprop.cuda.CudaLaunch.Shape;
 import jcuda.driver.CUdeviceptr;
 
 import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.List;
-import java.util.Set;
+import java.util.function.BooleanSupplier;
 
 import static dev.backprop.cuda.CudaKernel.floating;
 
 /**
- * Fused kernels of a training step (in {@code fused.cu}): a dense layer's bias + activation forward and backward, and
- * the optimizer step of every parameter tensor in one launch. Each computes the same float operations, in the same
- * order, as the launches it replaces ({@code binary} ADD then {@code unary}; {@code unaryBackward} then a column
- * {@code reduce}; one {@code sgdUpdate} or {@code adamUpdate} per tensor), so a step run through them is
- * bit-identical to one run without.
+ * The fused ops of a training step ({@link Backend#biasActivation}, {@link Backend#biasActivationBackward},
+ * {@link Backend#sgdUpdateAll}, {@link Backend#adamUpdateAll}) in the kernels of {@code fused.cu}: a dense layer's
+ * bias + activation forward and backward, and the optimizer step of every parameter tensor in one launch. Each
+ * computes the same float operations, in the same order, as the SPI's default on the other families (ADD then the
+ * activation; the activation's derivative from the output, then a column sum; one {@code sgdUpdate} or
+ * {@code adamUpdate} per tensor), so a step gives the same bits with or without them.
  *
  * <p>The multi-tensor steps read their tensors from a device table ({@link #SGD_WORDS} or {@link #ADAM_WORDS}
  * 64-bit words per tensor, uploaded as pairs of ints). The table of the last call is kept and uploaded again only
  * when a pointer or length changed, so a training loop uploads it once, and a captured graph that reads it never
  * sees it move.
  */
-final class CudaFused implements AutoCloseable {
-    /** Activations whose derivative is a function of their output: the backward kernel needs only {@code y}. */
-    static final Set<UnaryOp> ACTIVATIONS = EnumSet.of(UnaryOp.IDENTITY, UnaryOp.RELU, UnaryOp.SIGMOID,
-            UnaryOp.TANH);
+final class CudaFused implements OpFamilies.Fused<CudaBuffer>, AutoCloseable {
     /** Words per tensor in the SGD table: param, grad, velocity (0 without momentum), n; {@code SGD_WORDS} in fused.cu. */
     static final int SGD_WORDS = 4;
     /** Words per tensor in the Adam table: param, grad, m, v, n; {@code ADAM_WORDS} in fused.cu. */
@@ -41,33 +41,27 @@ final class CudaFused implements AutoCloseable {
         void upload(int[] words, CUdeviceptr dst);
     }
 
-    /** One tensor of a multi-tensor SGD step; {@code velocity} null means no momentum buffer. */
-    record SgdTensor(long n, CudaBuffer param, long paramOffset, CudaBuffer grad, long gradOffset, CudaBuffer velocity,
-                     long velocityOffset) {
-    }
-
-    /** One tensor of a multi-tensor Adam step. */
-    record AdamTensor(long n, CudaBuffer param, long paramOffset, CudaBuffer grad, long gradOffset, CudaBuffer m,
-                      long mOffset, CudaBuffer v, long vOffset) {
-    }
-
     private final CudaLaunch launch;
     private final MemoryPool<CUdeviceptr> pool;
     private final TableUpload upload;
+    private final BooleanSupplier recording;
     private long[] tableWords;
     private MemoryPool.Block<CUdeviceptr> table;
 
-    CudaFused(CudaLaunch launch, MemoryPool<CUdeviceptr> pool, TableUpload upload) {
+    /** @param recording whether a step is being captured now (the multi-tensor updates are refused then) */
+    CudaFused(CudaLaunch launch, MemoryPool<CUdeviceptr> pool, TableUpload upload, BooleanSupplier recording) {
         this.launch = launch;
         this.pool = pool;
         this.upload = upload;
+        this.recording = recording;
     }
 
     /** {@code y = act(z + bias)} over a {@code rows × cols} matrix, {@code bias} broadcast along rows; y may be z. */
-    void biasActivation(UnaryOp act, int rows, int cols, CudaBuffer z, long zOffset, CudaBuffer bias, long biasOffset,
+    @Override
+    public void biasActivation(UnaryOp act, int rows, int cols, CudaBuffer z, long zOffset, CudaBuffer bias, long biasOffset,
                         CudaBuffer y, long yOffset) {
         launch.elementwise(floating(z.dtype(), CudaKernel.BIAS_ACT_F32, CudaKernel.BIAS_ACT_F64), (long) rows * cols,
-                CudaOpCodes.unary(activation(act)), rows, cols, z.at(zOffset), bias.at(biasOffset), y.at(yOffset));
+                CudaOpCodes.unary(act), rows, cols, z.at(zOffset), bias.at(biasOffset), y.at(yOffset));
     }
 
     /**
@@ -75,11 +69,12 @@ final class CudaFused implements AutoCloseable {
      * launch when the rows fit one chunk of a column reduction ({@link CudaReductions#columnPasses}), else the
      * chunks' partial sums then {@code reduce_cols} over them. dz may be g.
      */
-    void biasActivationBackward(UnaryOp act, int rows, int cols, CudaBuffer y, long yOffset, CudaBuffer g,
+    @Override
+    public void biasActivationBackward(UnaryOp act, int rows, int cols, CudaBuffer y, long yOffset, CudaBuffer g,
                                 long gOffset, CudaBuffer dz, long dzOffset, CudaBuffer dbias, long dbiasOffset) {
         DType dtype = y.dtype();
         CudaKernel kernel = floating(dtype, CudaKernel.BIAS_ACT_BACKWARD_F32, CudaKernel.BIAS_ACT_BACKWARD_F64);
-        int op = CudaOpCodes.unary(activation(act));
+        int op = CudaOpCodes.unary(act);
         int perChunk = CudaReductions.rowsPerChunk(rows);
         Shape[] passes = CudaReductions.columnPasses(rows, cols);
         if (passes.length == 1) {
@@ -101,16 +96,19 @@ final class CudaFused implements AutoCloseable {
     }
 
     /** The SGD step of every tensor in one launch, with the formulas of {@code sgdUpdate}. */
-    void sgdUpdateAll(List<SgdTensor> tensors, double lr, double momentum, double weightDecay, boolean nesterov) {
+    @Override
+    public void sgdUpdateAll(List<Backend.SgdTensor> tensors, double lr, double momentum, double weightDecay,
+                             boolean nesterov) {
         DType dtype = sameDtype(tensors.stream().map(t -> t.param().dtype()).toList());
+        refuseWhileRecording();
         long[] words = new long[tensors.size() * SGD_WORDS];
         long most = 0;
         for (int i = 0; i < tensors.size(); i++) {
-            SgdTensor t = tensors.get(i);
+            Backend.SgdTensor t = tensors.get(i);
             int at = i * SGD_WORDS;
-            words[at] = address(t.param().at(t.paramOffset()));
-            words[at + 1] = address(t.grad().at(t.gradOffset()));
-            words[at + 2] = t.velocity() == null ? 0 : address(t.velocity().at(t.velocityOffset()));
+            words[at] = address(t.param(), t.paramOffset());
+            words[at + 1] = address(t.grad(), t.gradOffset());
+            words[at + 2] = t.velocity() == null ? 0 : address(t.velocity(), t.velocityOffset());
             words[at + 3] = t.n();
             most = Math.max(most, t.n());
         }
@@ -121,18 +119,20 @@ final class CudaFused implements AutoCloseable {
 
     /** The Adam/AdamW step of every tensor in one launch, with the formulas (and host bias corrections) of
      *  {@code adamUpdate}. */
-    void adamUpdateAll(List<AdamTensor> tensors, double lr, double beta1, double beta2, double eps, double weightDecay,
-                       boolean decoupled, long step) {
+    @Override
+    public void adamUpdateAll(List<Backend.AdamTensor> tensors, double lr, double beta1, double beta2, double eps,
+                              double weightDecay, boolean decoupled, long step) {
         DType dtype = sameDtype(tensors.stream().map(t -> t.param().dtype()).toList());
+        refuseWhileRecording();
         long[] words = new long[tensors.size() * ADAM_WORDS];
         long most = 0;
         for (int i = 0; i < tensors.size(); i++) {
-            AdamTensor t = tensors.get(i);
+            Backend.AdamTensor t = tensors.get(i);
             int at = i * ADAM_WORDS;
-            words[at] = address(t.param().at(t.paramOffset()));
-            words[at + 1] = address(t.grad().at(t.gradOffset()));
-            words[at + 2] = address(t.m().at(t.mOffset()));
-            words[at + 3] = address(t.v().at(t.vOffset()));
+            words[at] = address(t.param(), t.paramOffset());
+            words[at + 1] = address(t.grad(), t.gradOffset());
+            words[at + 2] = address(t.m(), t.mOffset());
+            words[at + 3] = address(t.v(), t.vOffset());
             words[at + 4] = t.n();
             most = Math.max(most, t.n());
         }
@@ -178,11 +178,15 @@ final class CudaFused implements AutoCloseable {
         }
     }
 
-    private static UnaryOp activation(UnaryOp act) {
-        if (!ACTIVATIONS.contains(act)) {
-            throw new IllegalArgumentException("fused bias + activation supports " + ACTIVATIONS + ", not " + act);
+    /**
+     * A captured graph would keep reading the table block of its capture, which a later call with other tensors
+     * frees, and its scalars (the learning rate, Adam's step) would be frozen: the update runs after the step.
+     */
+    private void refuseWhileRecording() {
+        if (recording.getAsBoolean()) {
+            throw new IllegalStateException("cuda: a multi-tensor update inside a captured training step; run the "
+                    + "optimizer's update after the step");
         }
-        return act;
     }
 
     private static DType sameDtype(List<DType> dtypes) {
@@ -196,8 +200,9 @@ final class CudaFused implements AutoCloseable {
         return first;
     }
 
-    private static long address(CUdeviceptr p) {
-        return KernelParams.DeviceAddress.of(p);
+    /** The address of element {@code offset} of a buffer the skeleton checked to be this backend's. */
+    private static long address(Buffer b, long offset) {
+        return KernelParams.DeviceAddress.of(((CudaBuffer) b).at(offset));
     }
 
     /** Returns the kept table to the pool. */

@@ -2,6 +2,7 @@ package dev.backprop.cuda;
 
 import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.base.MemoryPool;
+import dev.backprop.backend.base.OpFamilies;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUgraph;
 import jcuda.driver.CUgraphExec;
@@ -14,40 +15,39 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
- * Training steps captured as CUDA graphs and replayed: one graph per {@link Key} (the batch shape and the parameter
- * set), at most {@link #MAX_GRAPHS} kept (the full batch and the last, smaller one), the oldest destroyed first.
+ * Training steps captured as CUDA graphs and replayed: the cuda backend's {@link OpFamilies.StepRecorder}, behind
+ * {@link dev.backprop.backend.Backend#runStep}. One graph per key (what core's step depends on: the batch shape,
+ * the buffers it reads and writes), at most {@link #MAX_GRAPHS} kept (the full batch and the last, smaller one), the
+ * oldest destroyed first.
  *
  * <p>A key's first step runs eagerly (it warms the pool: a capture must not allocate device memory for the first
  * time); its second is captured on the backend's stream ({@code cuStreamBeginCapture} in relaxed mode, then
  * {@code cuStreamEndCapture} and {@code cuGraphInstantiate}) and launched, and every later one is a single
  * {@code cuGraphLaunch}. The graph's device addresses stay valid because its blocks are {@link MemoryPool#pin pinned}:
- * what the capture allocates, and the parameters and batch buffers it reads, are handed out to no one else until the
- * graph is destroyed. A different key (a parameter replaced, another batch shape) never replays an old graph.
+ * what the capture allocates, and the buffers the step names as used, are handed out to no one else until the graph
+ * is destroyed. A different key (a parameter replaced, another batch shape) never replays an old graph.
  *
- * <p>The captured step must be a fixed sequence of device work: no upload (the staging ring's host memory changes
- * between replays: upload the batch's indices before {@link #step}), no download, no synchronize. cuBLAS gets a
- * workspace of its own ({@code cublasSetWorkspace}, {@link #CUBLAS_WORKSPACE_BYTES}) so that it allocates nothing
- * inside a capture.
+ * <p>The captured step must be a fixed sequence of device work. While capturing, the skeleton refuses uploads (the
+ * staging ring's host memory changes between replays), downloads and waits ({@link #recording}); a step that fails
+ * under capture for that or any other reason is abandoned (the partial graph destroyed, its blocks unpinned), run
+ * eagerly instead, and its key is never captured again, so capture never changes a result. cuBLAS gets a workspace
+ * of its own ({@code cublasSetWorkspace}, {@link #CUBLAS_WORKSPACE_BYTES}) so that it allocates nothing inside a
+ * capture.
  *
  * <p>Off unless {@code backprop.cuda.graphs=true}: it becomes the default once verified on a GPU.
  */
-final class CudaGraphs implements AutoCloseable {
+final class CudaGraphs implements OpFamilies.StepRecorder<CUdeviceptr>, AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(CudaGraphs.class.getName());
     /** Graphs kept: the full batch's and the last batch's. */
     static final int MAX_GRAPHS = 2;
-    /** Keys remembered as warmed up (a key seen once more than this many keys ago is warmed up again). */
-    private static final int MAX_WARMED = 8;
+    /** Keys remembered as warmed up or refused (one seen more than this many keys ago is seen afresh). */
+    private static final int MAX_KEYS = 8;
     /** cuBLAS's workspace under capture: NVIDIA's recommendation for Hopper (32 MiB), enough for older GPUs. */
     static final long CUBLAS_WORKSPACE_BYTES = 32L << 20;
-
-    /** What a captured step depends on: the batch shape and each parameter's device address and length. */
-    record Key(List<Integer> batchShape, List<Long> parameters) {
-        Key {
-            batchShape = List.copyOf(batchShape);
-            parameters = List.copyOf(parameters);
-        }
-    }
 
     /** The driver calls of a capture, on the backend's stream (a seam, so the cache is tested without a GPU). */
     interface Driver {
@@ -66,19 +66,26 @@ final class CudaGraphs implements AutoCloseable {
 
     private final Driver driver;
     private final MemoryPool<CUdeviceptr> pool;
-    private final Map<Key, Entry> graphs = new LinkedHashMap<>();
-    private final Map<Key, Boolean> warmed = new LinkedHashMap<>() {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Key, Boolean> eldest) {
-            return size() > MAX_WARMED;
-        }
-    };
+    private final Map<Object, Entry> graphs = new LinkedHashMap<>();
+    private final Map<Object, Boolean> warmed = bounded();
+    private final Map<Object, Boolean> refused = bounded();
+    private boolean recording;
     private int captures;
     private int replays;
+    private int refusals;
 
     CudaGraphs(Driver driver, MemoryPool<CUdeviceptr> pool) {
         this.driver = driver;
         this.pool = pool;
+    }
+
+    private static Map<Object, Boolean> bounded() {
+        return new LinkedHashMap<>() {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Object, Boolean> eldest) {
+                return size() > MAX_KEYS;
+            }
+        };
     }
 
     /** Whether {@code backprop.cuda.graphs} asks for captured steps (default off until verified on a GPU). */
@@ -87,30 +94,38 @@ final class CudaGraphs implements AutoCloseable {
     }
 
     /**
-     * Runs one step for {@code key}: eagerly the first time, captured and launched the second, replayed after.
+     * Runs one step for {@code key}: eagerly the first time, captured and launched the second, replayed after;
+     * eagerly for good once a capture of the key failed.
      *
-     * @param reads the live blocks the step reads or writes that were allocated before it (parameters, optimizer
-     *              state, batch buffers): pinned with the graph
-     * @param step  queues the step's device work (no upload, download or synchronize)
+     * @param uses the live blocks the step reads or writes that were allocated before it (parameters, batch
+     *             buffers, the step's results): pinned with the graph
+     * @param work queues the step's device work (no upload, download or synchronize)
+     * @return false when the step was a replay
      */
-    void step(Key key, List<MemoryPool.Block<CUdeviceptr>> reads, Runnable step) {
+    @Override
+    public boolean run(Object key, List<MemoryPool.Block<CUdeviceptr>> uses, Runnable work) {
         Entry e = graphs.get(key);
         if (e != null) {
             driver.launch(e.graph());
             replays++;
-            return;
+            return false;
         }
-        if (warmed.put(key, Boolean.TRUE) == null) {
-            step.run();
-            return;
+        if (refused.containsKey(key) || warmed.put(key, Boolean.TRUE) == null || !capture(key, uses, work)) {
+            work.run();
         }
-        capture(key, reads, step);
+        return true;
     }
 
-    private void capture(Key key, List<MemoryPool.Block<CUdeviceptr>> reads, Runnable step) {
+    @Override
+    public boolean recording() {
+        return recording;
+    }
+
+    /** Captures and launches the step; false when it could not be captured (then nothing of it ran). */
+    private boolean capture(Object key, List<MemoryPool.Block<CUdeviceptr>> uses, Runnable work) {
         while (graphs.size() >= MAX_GRAPHS) {
-            Iterator<Map.Entry<Key, Entry>> oldest = graphs.entrySet().iterator();
-            Map.Entry<Key, Entry> first = oldest.next();
+            Iterator<Map.Entry<Object, Entry>> oldest = graphs.entrySet().iterator();
+            Map.Entry<Object, Entry> first = oldest.next();
             oldest.remove();
             warmed.remove(first.getKey());
             destroy(first.getValue());
@@ -118,29 +133,46 @@ final class CudaGraphs implements AutoCloseable {
         MemoryPool.Pin<CUdeviceptr> pin = pool.pin();
         Object graph;
         try {
-            reads.forEach(pin::add);
-            driver.beginCapture();
-            try {
-                step.run();
-            } catch (RuntimeException | Error failure) {
-                try {
-                    driver.destroy(driver.endCapture());
-                } catch (RuntimeException ended) {
-                    failure.addSuppressed(ended);
-                }
-                throw failure;
-            }
-            graph = driver.endCapture();
+            uses.forEach(pin::add);
+            graph = record(work);
         } catch (RuntimeException | Error failure) {
+            pin.seal();
             pin.close();
             warmed.remove(key);
-            throw failure;
-        } finally {
-            pin.seal();
+            if (failure instanceof Error e) { // not a step that cannot be captured: the JVM or the test is failing
+                throw e;
+            }
+            refused.put(key, Boolean.TRUE);
+            refusals++;
+            LOG.log(Level.WARNING, "cuda: a training step could not be captured as a CUDA graph; it runs eagerly "
+                    + "from now on: " + failure.getMessage(), failure);
+            return false;
         }
+        pin.seal();
         graphs.put(key, new Entry(graph, pin));
         captures++;
         driver.launch(graph);
+        return true;
+    }
+
+    /** The graph of {@code work}; on a failure the capture is ended and its partial graph destroyed. */
+    private Object record(Runnable work) {
+        driver.beginCapture();
+        recording = true;
+        try {
+            work.run();
+        } catch (RuntimeException | Error failure) {
+            recording = false;
+            try {
+                driver.destroy(driver.endCapture());
+            } catch (RuntimeException ended) {
+                failure.addSuppressed(ended);
+            }
+            throw failure;
+        } finally {
+            recording = false;
+        }
+        return driver.endCapture();
     }
 
     private void destroy(Entry e) {
@@ -161,6 +193,11 @@ final class CudaGraphs implements AutoCloseable {
         return replays;
     }
 
+    /** Steps whose capture failed, which then ran eagerly. */
+    int refusals() {
+        return refusals;
+    }
+
     /** Graphs held now. */
     int held() {
         return graphs.size();
@@ -172,6 +209,7 @@ final class CudaGraphs implements AutoCloseable {
         List<Entry> all = new ArrayList<>(graphs.values());
         graphs.clear();
         warmed.clear();
+        refused.clear();
         RuntimeException first = null;
         for (Entry e : all) {
             try {

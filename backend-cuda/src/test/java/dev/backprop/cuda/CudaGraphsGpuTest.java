@@ -1,8 +1,7 @@
 package dev.backprop.cuda;
 
 import dev.backprop.backend.Backend;
-import dev.backprop.backend.BinaryOp;
-import dev.backprop.backend.Broadcast;
+import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.Buffer;
 import dev.backprop.backend.DType;
 import dev.backprop.backend.UnaryOp;
@@ -10,49 +9,65 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * On a GPU (skipped without one, failing under {@code -Dbackprop.cuda.requireGpu=true}): a small training-like step
- * (cuBLAS GEMM, bias add, ReLU, a temporary from the pool, SGD) captured as a CUDA graph and replayed gives the bits
- * of the same steps run eagerly, with cuBLAS inside the capture on its own workspace.
+ * (cuBLAS GEMM, fused bias + ReLU, a temporary from the pool) handed to {@link Backend#runStep} on a backend with
+ * graphs on, captured as a CUDA graph and replayed, with the SGD update after it, gives the bits of the same steps
+ * on a backend with graphs off; an upload inside the step is refused under capture and the step runs eagerly.
  */
 class CudaGraphsGpuTest {
-    private static Backend backend;
+    private static Backend eager;
+    private static Backend graphs;
 
     @BeforeAll
     static void create() {
-        backend = CudaTestSupport.createOrSkip();
+        eager = CudaTestSupport.createOrSkip();
+        graphs = CudaTestSupport.createOrSkip(BackendOptions.of(Map.of("graphs", "true")));
     }
 
     @AfterAll
     static void close() {
-        if (backend != null) {
-            backend.close();
+        for (Backend b : new Backend[] {graphs, eager}) {
+            if (b != null) {
+                b.close();
+            }
         }
     }
 
-    private static Buffer upload(float[] v) {
-        return CudaTestSupport.upload(backend, v);
+    /** y = relu(x·wᵀ + b), gw = yᵀ·x (a gradient-shaped product), through a pooled temporary. */
+    private static void work(Backend on, Buffer x, Buffer w, Buffer b, Buffer y, Buffer gw, int n, int in, int out) {
+        on.gemm(false, true, n, out, in, 1.0, x, 0, in, w, 0, in, 0.0, y, 0, out, 1, 0, 0, 0);
+        on.biasActivation(UnaryOp.RELU, n, out, y, 0, b, 0, y, 0);
+        Buffer t = on.allocate(DType.FLOAT32, (long) n * out);
+        on.copy(y, 0, t, 0, (long) n * out);
+        on.gemm(true, false, out, in, n, 1.0, t, 0, out, x, 0, in, 0.0, gw, 0, in, 1, 0, 0, 0);
+        on.release(t);
     }
 
-    private static float[] download(Buffer b) {
-        return CudaTestSupport.download(backend, b);
-    }
+    /** The step's buffers on one backend, the same values on both. */
+    private record Step(Backend on, Buffer x, Buffer w, Buffer b, Buffer y, Buffer gw) {
+        static Step of(Backend on, float[] xs, float[] ws, float[] bs, int n, int out) {
+            return new Step(on, CudaTestSupport.upload(on, xs), CudaTestSupport.upload(on, ws),
+                    CudaTestSupport.upload(on, bs), on.allocate(DType.FLOAT32, (long) n * out),
+                    on.allocate(DType.FLOAT32, ws.length));
+        }
 
-    /** y = relu(x·wᵀ + b); w -= 0.01·(yᵀ·x) (a gradient-shaped product), through a pooled temporary. */
-    private static void step(Buffer x, Buffer w, Buffer b, Buffer y, int n, int in, int out) {
-        backend.gemm(false, true, n, out, in, 1.0, x, 0, in, w, 0, in, 0.0, y, 0, out, 1, 0, 0, 0);
-        backend.binary(BinaryOp.ADD, n, out, y, 0, Broadcast.FULL, b, 0, Broadcast.ROW, y, 0);
-        backend.unary(UnaryOp.RELU, 0, 0, y, 0, y, 0, (long) n * out);
-        Buffer gw = backend.allocate(DType.FLOAT32, (long) out * in);
-        backend.gemm(true, false, out, in, n, 1.0, y, 0, out, x, 0, in, 0.0, gw, 0, in, 1, 0, 0, 0);
-        backend.sgdUpdate((long) out * in, w, 0, gw, 0, null, 0, 0.01, 0, 0, false);
-        backend.release(gw);
+        boolean run(int n, int in, int out) {
+            boolean ran = on.runStep(List.of(n, in, out, w, gw), List.of(x, w, b, y, gw),
+                    () -> work(on, x, w, b, y, gw, n, in, out));
+            on.sgdUpdateAll(List.of(new Backend.SgdTensor(w.size(), w, 0, gw, 0, null, 0)), 0.01, 0, 0, false);
+            return ran;
+        }
     }
 
     @Test
@@ -65,22 +80,36 @@ class CudaGraphsGpuTest {
                 a[i] = (r.nextFloat() - 0.5f) * 0.1f;
             }
         }
-        Buffer x = upload(xs), b = upload(bs);
-        Buffer wEager = upload(ws), wGraph = upload(ws);
-        Buffer yEager = backend.allocate(DType.FLOAT32, (long) n * out);
-        Buffer yGraph = backend.allocate(DType.FLOAT32, (long) n * out);
-        // First: it gives cuBLAS the capture workspace, which may change its choice of algorithm for every GEMM.
-        CudaGraphs graphs = ((CudaBackend) backend).graphs();
+        Step e = Step.of(eager, xs, ws, bs, n, out), g = Step.of(graphs, xs, ws, bs, n, out);
+        List<Boolean> ran = new ArrayList<>();
         for (int s = 0; s < steps; s++) {
-            step(x, wEager, b, yEager, n, in, out);
+            assertTrue(e.run(n, in, out));
+            ran.add(g.run(n, in, out));
         }
-        CudaGraphs.Key key = new CudaGraphs.Key(List.of(n, in), List.of((long) System.identityHashCode(wGraph)));
-        for (int s = 0; s < steps; s++) {
-            graphs.step(key, List.of(), () -> step(x, wGraph, b, yGraph, n, in, out));
+        CudaGraphs cache = ((CudaBackend) graphs).stepRecorder();
+        assertEquals(1, cache.captures());
+        assertEquals(List.of(true, true, false, false, false, false), ran, "warm-up, capture, then replays");
+        assertArrayEquals(CudaTestSupport.download(eager, e.w()), CudaTestSupport.download(graphs, g.w()),
+                "weights after " + steps + " steps");
+        assertArrayEquals(CudaTestSupport.download(eager, e.y()), CudaTestSupport.download(graphs, g.y()),
+                "the last step's activations");
+    }
+
+    @Test
+    void anUploadInsideTheStepIsRefusedUnderCaptureAndTheStepRunsEagerly() {
+        Buffer a = graphs.allocate(DType.FLOAT32, 4);
+        CudaGraphs cache = ((CudaBackend) graphs).stepRecorder();
+        int refused = cache.refusals();
+        float[] value = {1};
+        for (int s = 0; s < 4; s++) {
+            value[0] = s;
+            assertTrue(graphs.runStep(List.of("upload", a), List.of(a), () -> {
+                graphs.upload(value, 0, a, 0, 1);
+                graphs.unary(UnaryOp.NEG, 0, 0, a, 0, a, 1, 1);
+            }));
+            assertArrayEquals(new float[] {s, -s}, Arrays.copyOf(CudaTestSupport.download(graphs, a), 2));
         }
-        assertEquals(1, graphs.captures());
-        assertEquals(steps - 2, graphs.replays(), "one eager warm-up, one capture, then replays");
-        assertArrayEquals(download(wEager), download(wGraph), "weights after " + steps + " steps");
-        assertArrayEquals(download(yEager), download(yGraph), "the last step's activations");
+        assertEquals(refused + 1, cache.refusals());
+        graphs.release(a);
     }
 }

@@ -9,14 +9,17 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The graph cache without a GPU: a recording driver stands in for stream capture. Checks when a step runs eagerly,
- * is captured or replayed, that a new key never replays an old graph, eviction, failure during capture, and that the
- * blocks a graph refers to stay out of the pool until the graph is destroyed.
+ * is captured or replayed, that a new key never replays an old graph, eviction, that a step failing under capture
+ * runs eagerly and is never captured again, and that the blocks a graph refers to stay out of the pool until the
+ * graph is destroyed.
  */
 class CudaGraphsTest {
     /** Records the driver calls; a graph is the list of "kernels" queued while capturing. */
@@ -64,19 +67,19 @@ class CudaGraphsTest {
             Long.MAX_VALUE);
     private final CudaGraphs graphs = new CudaGraphs(driver, pool);
 
-    private static CudaGraphs.Key key(int batch, long... params) {
-        List<Long> p = new ArrayList<>();
+    private static List<Object> key(int batch, long... params) {
+        List<Object> k = new ArrayList<>(List.of(batch, 784));
         for (long x : params) {
-            p.add(x);
+            k.add(x);
         }
-        return new CudaGraphs.Key(List.of(batch, 784), p);
+        return k;
     }
 
     @Test
     void firstStepRunsEagerlySecondIsCapturedThenReplayed() {
-        CudaGraphs.Key k = key(128, 0x1000, 784 * 64);
+        List<Object> k = key(128, 0x1000, 784 * 64);
         for (int i = 0; i < 4; i++) {
-            graphs.step(k, List.of(), () -> driver.kernel("gemm"));
+            graphs.run(k, List.of(), () -> driver.kernel("gemm"));
         }
         assertEquals(List.of("eager gemm", "begin", "end", "launch [gemm]", "launch [gemm]", "launch [gemm]"),
                 driver.calls);
@@ -86,13 +89,13 @@ class CudaGraphsTest {
 
     @Test
     void aReplacedParameterIsANewKeyAndNeverReplaysTheOldGraph() {
-        CudaGraphs.Key before = key(128, 0x1000), after = key(128, 0x2000);
+        List<Object> before = key(128, 0x1000), after = key(128, 0x2000);
         assertNotEquals(before, after);
-        graphs.step(before, List.of(), () -> driver.kernel("old"));
-        graphs.step(before, List.of(), () -> driver.kernel("old"));
-        graphs.step(after, List.of(), () -> driver.kernel("new"));
-        graphs.step(after, List.of(), () -> driver.kernel("new"));
-        graphs.step(after, List.of(), () -> driver.kernel("new"));
+        graphs.run(before, List.of(), () -> driver.kernel("old"));
+        graphs.run(before, List.of(), () -> driver.kernel("old"));
+        graphs.run(after, List.of(), () -> driver.kernel("new"));
+        graphs.run(after, List.of(), () -> driver.kernel("new"));
+        graphs.run(after, List.of(), () -> driver.kernel("new"));
         assertEquals(List.of("eager old", "begin", "end", "launch [old]", "eager new", "begin", "end",
                 "launch [new]", "launch [new]"), driver.calls);
         assertEquals(2, graphs.held());
@@ -103,7 +106,7 @@ class CudaGraphsTest {
         List<MemoryPool.Block<CUdeviceptr>> temps = new ArrayList<>();
         for (int batch : new int[] {128, 96, 64}) {
             for (int i = 0; i < 2; i++) {
-                graphs.step(key(batch), List.of(), () -> {
+                graphs.run(key(batch), List.of(), () -> {
                     MemoryPool.Block<CUdeviceptr> t = pool.allocate(DType.FLOAT32, 1000);
                     temps.add(t);
                     driver.kernel("b" + batch);
@@ -124,9 +127,9 @@ class CudaGraphsTest {
     @Test
     void aPinnedParameterFreedWhileAGraphLivesIsNotHandedOutAgain() {
         MemoryPool.Block<CUdeviceptr> weight = pool.allocate(DType.FLOAT32, 4096);
-        CudaGraphs.Key k = key(128, KernelParams.DeviceAddress.of(weight.raw()));
-        graphs.step(k, List.of(weight), () -> driver.kernel("sgd"));
-        graphs.step(k, List.of(weight), () -> driver.kernel("sgd"));
+        List<Object> k = key(128, KernelParams.DeviceAddress.of(weight.raw()));
+        graphs.run(k, List.of(weight), () -> driver.kernel("sgd"));
+        graphs.run(k, List.of(weight), () -> driver.kernel("sgd"));
         pool.free(weight);
         MemoryPool.Block<CUdeviceptr> other = pool.allocate(DType.FLOAT32, 4096);
         assertNotEquals(KernelParams.DeviceAddress.of(weight.raw()), KernelParams.DeviceAddress.of(other.raw()));
@@ -135,20 +138,52 @@ class CudaGraphsTest {
     }
 
     @Test
-    void aStepFailingUnderCaptureEndsTheCaptureAndCachesNothing() {
-        CudaGraphs.Key k = key(32);
-        graphs.step(k, List.of(), () -> driver.kernel("ok"));
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> graphs.step(k, List.of(), () -> {
+    void aStepFailingUnderCaptureRunsEagerlyAndItsKeyIsNeverCapturedAgain() {
+        List<Object> k = key(32);
+        int[] attempts = {0};
+        Runnable step = () -> {
             driver.kernel("half");
-            throw new IllegalStateException("an upload inside a captured step");
-        }));
-        assertEquals("an upload inside a captured step", e.getMessage());
+            if (attempts[0]++ == 1) { // the capture's run: as the skeleton refuses an upload while recording
+                assertTrue(graphs.recording());
+                throw new IllegalStateException("an upload inside a recorded training step");
+            }
+            MemoryPool.Block<CUdeviceptr> t = pool.allocate(DType.FLOAT32, 100);
+            driver.kernel("rest");
+            pool.free(t);
+        };
+        assertTrue(graphs.run(k, List.of(), step));
+        assertTrue(graphs.run(k, List.of(), step), "the failed capture ran eagerly");
+        assertTrue(graphs.run(k, List.of(), step));
+        assertEquals(List.of("eager half", "eager rest", "begin", "end", "eager half", "eager rest", "eager half",
+                "eager rest"), driver.calls);
         assertEquals(List.of(List.of("half")), driver.destroyed, "the partial graph is destroyed");
         assertEquals(0, graphs.held());
-        graphs.step(k, List.of(), () -> driver.kernel("ok"));
-        assertEquals("eager ok", driver.calls.get(driver.calls.size() - 1), "warmed up again, not replayed");
-        graphs.step(k, List.of(), () -> driver.kernel("ok"));
+        assertEquals(0, graphs.captures());
+        assertEquals(1, graphs.refusals());
+        assertFalse(graphs.recording());
         MemoryPool.Pin<CUdeviceptr> next = pool.pin(); // the failed capture's pin is no longer recording
         next.close();
+    }
+
+    @Test
+    void anErrorUnderCaptureIsNotTakenForARefusal() {
+        List<Object> k = key(16);
+        graphs.run(k, List.of(), () -> driver.kernel("ok"));
+        assertThrows(OutOfMemoryError.class, () -> graphs.run(k, List.of(), () -> {
+            throw new OutOfMemoryError("host");
+        }));
+        assertEquals(List.of(List.of()), driver.destroyed, "the capture was ended");
+        assertFalse(graphs.recording());
+        assertEquals(0, graphs.refusals());
+    }
+
+    @Test
+    void replaysSayTheWorkDidNotRun() {
+        List<Object> k = key(8);
+        List<Boolean> ran = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            ran.add(graphs.run(k, List.of(), () -> driver.kernel("k")));
+        }
+        assertEquals(List.of(true, true, false, false), ran);
     }
 }

@@ -13,9 +13,11 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -54,6 +56,23 @@ class PtxModuleTest {
         assertTrue(DriverRequirements.driverForIsa(module.isaVersion()) <= DriverRequirements.CUBLAS_12_DRIVER,
                 "ISA " + module.isaVersion() + " would need a newer driver than cuBLAS 12");
         assertEquals(0, module.image()[module.image().length - 1], "cuModuleLoadData needs a NUL-terminated image");
+    }
+
+    /**
+     * The SPI's default computes the activation's derivative in separate launches ({@code y·y}, then {@code 1 - t},
+     * then {@code t·g}), each result rounded; a product without a rounding modifier may be contracted by ptxas into
+     * an FMA with the subtraction or the bias sum after it, so the fused backward kernels use {@code mul.rn} only.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"bias_act_backward_f32", "bias_act_backward_f64"})
+    void fusedBackwardProductsCannotBeContracted(String entry) {
+        String text = PtxModule.FUSED.text();
+        int start = text.indexOf(".entry " + entry + "(");
+        assertTrue(start >= 0, entry + " is in fused.ptx");
+        String body = text.substring(start, text.indexOf("\n}", start));
+        assertTrue(body.contains("mul.rn.f"), entry + " has the rounded products");
+        assertFalse(Pattern.compile("\\b(mul\\.f(32|64)|fma\\.)").matcher(body).find(),
+                entry + " has a product ptxas may fuse");
     }
 
     @ParameterizedTest

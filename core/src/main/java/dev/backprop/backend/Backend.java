@@ -634,6 +634,46 @@ public interface Backend extends AutoCloseable {
         }
     }
 
+    // ---- the training step as one unit ------------------------------------------------------------------
+
+    /**
+     * Whether {@link #runStep} may replay a recording instead of running its work (a CUDA graph). False (the
+     * default) for a backend that runs every step as it comes; a caller then needs nothing {@code runStep} asks for.
+     *
+     * @return whether steps may be replayed
+     */
+    default boolean replaysSteps() {
+        return false;
+    }
+
+    /**
+     * Runs one training step's device work as one unit, which a backend that {@link #replaysSteps} may record on one
+     * call and replay on later calls with an equal key without running {@code work} (a CUDA graph: one launch for
+     * the whole step). The default runs {@code work}.
+     *
+     * <p>For calls with equal keys the caller promises that {@code work} queues the same operations with the same
+     * arguments (buffers, offsets, scalars), allocating and releasing its temporaries in the same order; that it
+     * queues device work only: no upload, download or synchronize (a recording backend refuses them while it
+     * records, then runs the step as it comes and never records that key again); and that {@code uses} names every
+     * buffer allocated before the call that {@code work} reads or writes. A replay runs none of {@code work}'s host
+     * code, so what the caller needs after the step must be written into buffers of {@code uses}.
+     *
+     * <p>A backend keeps the memory of the buffers of {@code uses}, and of the temporaries {@code work} allocated,
+     * from being handed out again while it keeps a recording that refers to them, even after they are released,
+     * so a replay never writes memory that belongs to another buffer. It holds its lock for the whole call, so that
+     * no other thread's work lands in a recording: {@code work} must not wait for another thread that uses this
+     * backend.
+     *
+     * @param key  what the step's device work depends on, compared with {@code equals}
+     * @param uses the live buffers, allocated before the call, that {@code work} reads or writes
+     * @param work queues the step's device work
+     * @return true when {@code work} ran (its host-side results exist); false when a recording was replayed
+     */
+    default boolean runStep(Object key, List<Buffer> uses, Runnable work) {
+        work.run();
+        return true;
+    }
+
     // ---- images (NCHW) ---------------------------------------------------------------------------------
 
     /**

@@ -7,6 +7,8 @@ import dev.backprop.backend.DeviceType;
 import dev.backprop.tensor.Elementwise;
 import dev.backprop.tensor.Tensor;
 
+import java.util.List;
+
 /**
  * The one source of mini-batches: gathers examples of a host {@link Dataset} into device tensors that are
  * allocated once and reused for every batch, so a training loop allocates nothing per step for its inputs.
@@ -215,19 +217,31 @@ public final class BatchLoader implements AutoCloseable {
     }
 
     /**
-     * Copies examples {@code order[from..to)} to the device and returns them as one batch.
+     * Copies examples {@code order[from..to)} to the device and returns them as one batch: {@link #stage} then
+     * {@link #gather}.
      *
      * @throws IllegalArgumentException when the range is empty, larger than the batch size or outside
      *                                  {@code order}
      */
     public Batch load(int[] order, int from, int to) {
+        return gather(stage(order, from, to));
+    }
+
+    /**
+     * The host's part of {@link #load}: checks the range and uploads what the batch is made from, its examples, or
+     * for a data set on the device their indices. What is left, {@link #gather}, is device work only, on buffers
+     * fixed for a batch size: the part of a training step a backend may record and replay.
+     *
+     * @return the batch's rows, {@code to - from}
+     * @throws IllegalArgumentException when the range is empty, larger than the batch size or outside
+     *                                  {@code order}
+     */
+    public int stage(int[] order, int from, int to) {
         int n = to - from;
         if (from < 0 || to > order.length || n < 1 || n > batchSize) {
             throw new IllegalArgumentException("batch [" + from + ", " + to + ") of an order of " + order.length
                     + " examples does not fit a batch of at most " + batchSize);
         }
-        Tensor f = n == batchSize ? features : features.rows(0, n);
-        Tensor t = n == batchSize ? targets : targets.rows(0, n);
         if (resident()) {
             for (int i = from; i < to; i++) {
                 if (order[i] < 0 || order[i] >= data.size()) { // the device gather would give a zero row
@@ -236,13 +250,11 @@ public final class BatchLoader implements AutoCloseable {
                 }
             }
             backend.upload(order, from, indices.buffer(), indices.offset(), n);
-            Tensor ix = n == batchSize ? indices : indices.rows(0, n);
-            Elementwise.gatherRows(allFeatures, ix, f);
-            Elementwise.gatherRows(allTargets, ix, t);
-            return new Batch(shaped(f, n), t, n);
+            return n;
         }
+        Tensor t = n == batchSize ? targets : targets.rows(0, n);
         data.gatherFeatures(order, from, to, hostFeatures);
-        upload(hostFeatures, f, n * featureSize);
+        upload(hostFeatures, n == batchSize ? features : features.rows(0, n), n * featureSize);
         if (hostLabels != null) {
             data.gatherLabels(order, from, to, hostLabels);
             backend.upload(hostLabels, 0, t.buffer(), t.offset(), n);
@@ -250,7 +262,33 @@ public final class BatchLoader implements AutoCloseable {
             data.gatherTargets(order, from, to, hostTargets);
             upload(hostTargets, t, n * targetSize);
         }
-        return new Batch(shaped(f, n), t, n);
+        return n;
+    }
+
+    /**
+     * The device's part of {@link #load} for the {@code rows} examples {@link #stage}d last: for a data set on the
+     * device, the gathers of their features and targets; then the batch.
+     *
+     * @throws IllegalArgumentException when {@code rows} is not a batch size of this loader
+     */
+    public Batch gather(int rows) {
+        if (rows < 1 || rows > batchSize) {
+            throw new IllegalArgumentException("a batch of " + rows + " rows does not fit a batch of at most "
+                    + batchSize);
+        }
+        Tensor f = rows == batchSize ? features : features.rows(0, rows);
+        Tensor t = rows == batchSize ? targets : targets.rows(0, rows);
+        if (resident()) {
+            Tensor ix = rows == batchSize ? indices : indices.rows(0, rows);
+            Elementwise.gatherRows(allFeatures, ix, f);
+            Elementwise.gatherRows(allTargets, ix, t);
+        }
+        return new Batch(shaped(f, rows), t, rows);
+    }
+
+    /** {@return the device tensors of the loader: the batch's, and those of a data set on the device} */
+    public List<Tensor> tensors() {
+        return resident() ? List.of(features, targets, indices, allFeatures, allTargets) : List.of(features, targets);
     }
 
     /** Uploads {@code count} host floats into {@code dst}, converted to the loader's dtype. */

@@ -113,6 +113,11 @@ final class StepWindow implements AutoCloseable {
                 Math.toIntExact(offset + src.size())));
     }
 
+    /** Rows of the largest batch. */
+    int maxRows() {
+        return maxRows;
+    }
+
     /** Sets the value the step recorded last is judged by (see {@link Step#judged}). */
     void judge(double value) {
         judged[count - 1] = value;

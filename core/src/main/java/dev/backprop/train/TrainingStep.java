@@ -3,6 +3,7 @@ package dev.backprop.train;
 import dev.backprop.autograd.GradientListener;
 import dev.backprop.autograd.Tape;
 import dev.backprop.autograd.Variable;
+import dev.backprop.backend.Backend;
 import dev.backprop.data.BatchLoader;
 import dev.backprop.loss.Loss;
 import dev.backprop.nn.Layer;
@@ -21,6 +22,9 @@ import java.util.OptionalDouble;
  * before the update and the optimizer step), because a read of the window, the one wait for the device a step may
  * need, falls between them when due. Without hooks that read values to the host, each part is a fixed sequence of
  * device operations on buffers fixed for a batch shape: the unit a GPU backend can capture as a graph and replay.
+ * When the backend {@link dev.backprop.backend.Backend#replaysSteps replays steps} and nothing forbids it (see
+ * {@link ReplayableStep}), {@link #compute} hands its device work to the backend as one unit; otherwise it runs it
+ * here.
  */
 final class TrainingStep implements AutoCloseable {
     private final Layer model;
@@ -28,6 +32,8 @@ final class TrainingStep implements AutoCloseable {
     private final Optimizer optimizer;
     private final List<StepHook> hooks;
     private final StepWindow window;
+    /** The step as one unit for the backend, or null when it runs here. */
+    private final ReplayableStep replayable;
 
     TrainingStep(Layer model, Loss loss, Optimizer optimizer, List<StepHook> hooks, StepWindow window) {
         this.model = model;
@@ -35,6 +41,9 @@ final class TrainingStep implements AutoCloseable {
         this.optimizer = optimizer;
         this.hooks = List.copyOf(hooks);
         this.window = window;
+        Backend backend = optimizer.parameters().values().iterator().next().backend();
+        this.replayable = ReplayableStep.applies(backend, model, this.hooks)
+                ? new ReplayableStep(model, loss, optimizer, window.maxRows()) : null;
     }
 
     /** The window the step records into. */
@@ -48,6 +57,10 @@ final class TrainingStep implements AutoCloseable {
      */
     @SuppressWarnings("try") // the tape frees the step's memory when closed; it needs no reference
     void compute(BatchLoader loader, int[] order, int from, int to, StepPosition position) {
+        if (replayable != null) { // no hooks to run
+            replayable.compute(loader, order, from, to, position, window);
+            return;
+        }
         optimizer.zeroGrad();
         try (Tape tape = Tape.open()) {
             BatchLoader.Batch batch = loader.load(order, from, to);
@@ -83,9 +96,12 @@ final class TrainingStep implements AutoCloseable {
         optimizer.step();
     }
 
-    /** Frees the window's device buffers. */
+    /** Frees the window's device buffers (and the replayable step's). */
     @Override
     public void close() {
         window.close();
+        if (replayable != null) {
+            replayable.close();
+        }
     }
 }

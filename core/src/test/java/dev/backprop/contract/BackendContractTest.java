@@ -387,6 +387,14 @@ public abstract class BackendContractTest {
         ConcurrencyCases.run(oracle);
     }
 
+    // ---- the training step as one unit ----------------------------------------------------------------
+
+    @Test
+    @Covers({"runStep", "replaysSteps"})
+    void stepsRunOrReplay() {
+        StepCases.runOrReplay(backend);
+    }
+
     // ---- the checklist ---------------------------------------------------------------------------------
 
     /** Every {@code Backend} method has a contract case, and every {@link Covers} names a real method. */

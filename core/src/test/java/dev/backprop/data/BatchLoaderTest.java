@@ -3,8 +3,11 @@ package dev.backprop.data;
 import dev.backprop.backend.DType;
 import dev.backprop.model.ModelFixtures;
 import dev.backprop.reference.ReferenceBackend;
+import dev.backprop.tensor.Elementwise;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -90,6 +93,31 @@ class BatchLoaderTest {
             }
         }
         assertEquals(0, backend.memoryStats().liveBuffers(), "both loaders freed everything");
+    }
+
+    @Test
+    void aStagedBatchIsGatheredAgainByEveryGatherOfItsRows() {
+        Dataset d = ModelFixtures.classification(11, 3, 3, 5);
+        int[] order = {10, 2, 7, 7, 0, 5, 9, 1, 3, 4, 8};
+        try (BatchLoader l = new BatchLoader(d, backend, 4, BatchLoader.Placement.DEVICE)) {
+            assertEquals(List.of(3L * 4, 4L, 4L, 11L * 3, 11L), l.tensors().stream().map(t -> t.size()).toList(),
+                    "features, labels, indices and the data set's features and labels");
+            assertEquals(3, l.stage(order, 8, 11));
+            float[] want = new float[9];
+            d.gatherFeatures(order, 8, 11, want);
+            BatchLoader.Batch b = l.gather(3);
+            Elementwise.fill(b.features(), 0.0);
+            assertArrayEquals(want, l.gather(3).features().toFloatArray(), "a second gather of the staged rows");
+            assertThrows(IllegalArgumentException.class, () -> l.gather(5));
+            assertThrows(IllegalArgumentException.class, () -> l.gather(0));
+        }
+        try (BatchLoader l = new BatchLoader(d, backend, 4)) {
+            assertEquals(2, l.tensors().size(), "a host loader has the batch's tensors only");
+            assertEquals(4, l.stage(order, 0, 4));
+            int[] labels = new int[4];
+            d.gatherLabels(order, 0, 4, labels);
+            assertArrayEquals(labels, l.gather(4).targets().toIntArray());
+        }
     }
 
     @Test

@@ -230,6 +230,7 @@ public abstract class BackendCore<M, B extends BaseBuffer<M>> implements Backend
     public final void upload(HostArray src, Buffer dst, long dstOffset) {
         enter();
         try {
+            refuseWhileRecording("an upload");
             B d = transferred("upload", src, dst, dstOffset);
             if (src.length() > 0) {
                 ops.transfers().upload(src, d, dstOffset);
@@ -243,6 +244,7 @@ public abstract class BackendCore<M, B extends BaseBuffer<M>> implements Backend
     public final void download(Buffer src, long srcOffset, HostArray dst) {
         enter();
         try {
+            refuseWhileRecording("a download");
             B s = transferred("download", dst, src, srcOffset);
             if (dst.length() > 0) {
                 ops.transfers().download(s, srcOffset, dst);
@@ -288,6 +290,7 @@ public abstract class BackendCore<M, B extends BaseBuffer<M>> implements Backend
     public final void synchronize() {
         enter();
         try {
+            refuseWhileRecording("a wait for the device");
             ops.transfers().synchronize();
         } finally {
             exit();
@@ -349,6 +352,7 @@ public abstract class BackendCore<M, B extends BaseBuffer<M>> implements Backend
     @Override
     public final void biasActivation(UnaryOp act, int rows, int cols, Buffer z, long zOffset, Buffer bias,
                                      long biasOffset, Buffer y, long yOffset) {
+        fusedActivation("biasActivation", act);
         if (ops.fused() == null) {
             Backend.super.biasActivation(act, rows, cols, z, zOffset, bias, biasOffset, y, yOffset);
         } else {
@@ -362,12 +366,20 @@ public abstract class BackendCore<M, B extends BaseBuffer<M>> implements Backend
     public final void biasActivationBackward(UnaryOp act, int rows, int cols, Buffer y, long yOffset, Buffer g,
                                              long gOffset, Buffer dz, long dzOffset, Buffer dbias,
                                              long dbiasOffset) {
+        fusedActivation("biasActivationBackward", act);
         if (ops.fused() == null) {
             Backend.super.biasActivationBackward(act, rows, cols, y, yOffset, g, gOffset, dz, dzOffset, dbias,
                     dbiasOffset);
         } else {
             locked(cols > 0, () -> ops.fused().biasActivationBackward(act, rows, cols, cast(y), yOffset, cast(g),
                     gOffset, cast(dz), dzOffset, cast(dbias), dbiasOffset));
+        }
+    }
+
+    /** Refuses an activation the fused ops do not take, before anything is queued on either path. */
+    private static void fusedActivation(String op, UnaryOp act) {
+        if (!FUSED_ACTIVATIONS.contains(act)) {
+            throw new IllegalArgumentException(op + ": " + act + " is not one of " + FUSED_ACTIVATIONS);
         }
     }
 
@@ -410,6 +422,25 @@ public abstract class BackendCore<M, B extends BaseBuffer<M>> implements Backend
             }
             ops.fused().adamUpdateAll(writing, lr, beta1, beta2, eps, weightDecay, decoupled, step);
         });
+    }
+
+    /**
+     * The module's recorder of training steps, or null (the default): {@link #runStep} then runs every step as it
+     * comes. Asked on every transfer, so a field read.
+     *
+     * @return the recorder, or null
+     */
+    protected OpFamilies.StepRecorder<M> stepRecorder() {
+        return null;
+    }
+
+    /** A transfer or a wait would not be repeated by a replay: refused while a step is recorded. */
+    private void refuseWhileRecording(String what) {
+        OpFamilies.StepRecorder<M> recorder = stepRecorder();
+        if (recorder != null && recorder.recording()) {
+            throw new IllegalStateException(name + ": " + what + " inside a recorded training step, which a replay "
+                    + "would not repeat; do it before or after the step");
+        }
     }
 
     /** Runs {@code op} with the lock held and the backend open, when it writes something. */

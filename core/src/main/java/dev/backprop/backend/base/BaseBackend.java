@@ -8,6 +8,10 @@ import dev.backprop.backend.ReduceOp;
 import dev.backprop.backend.UnaryOp;
 import dev.backprop.backend.Window2d;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
 /**
  * The skeleton every backend module extends: {@link BackendCore}'s buffers, lock and lifetime, plus the
  * {@link dev.backprop.backend.Backend} ops, each of which takes the lock, checks that the backend is open, skips a
@@ -220,5 +224,47 @@ public abstract class BaseBackend<M, B extends BaseBuffer<M>> extends BackendCor
 
     private void run(boolean writes, Runnable op) {
         locked(writes, op);
+    }
+
+    // ---- the training step as one unit ----------------------------------------------------------------
+
+    /** Whether the module records steps ({@link #stepRecorder}). */
+    @Override
+    public final boolean replaysSteps() {
+        return stepRecorder() != null;
+    }
+
+    /**
+     * The module's recorder when it has one, with the lock held for the whole step (so no other thread's work
+     * lands in a recording) and the pool blocks of {@code uses}; else runs {@code work}.
+     */
+    @Override
+    public final boolean runStep(Object key, List<Buffer> uses, Runnable work) {
+        OpFamilies.StepRecorder<M> recorder = stepRecorder();
+        if (recorder == null) {
+            work.run();
+            return true;
+        }
+        enter();
+        try {
+            List<MemoryPool.Block<M>> blocks = new ArrayList<>(uses.size());
+            for (Buffer b : uses) {
+                blocks.add(liveBlock(b));
+            }
+            return recorder.run(Objects.requireNonNull(key, "key"), blocks, work);
+        } finally {
+            exit();
+        }
+    }
+
+    private MemoryPool.Block<M> liveBlock(Buffer b) {
+        if (b.backend() != this) {
+            throw new IllegalArgumentException(name() + ": a step uses a buffer of another backend: " + b);
+        }
+        MemoryPool.Block<M> block = cast(b).block();
+        if (block == null) {
+            throw new IllegalArgumentException(name() + ": a step uses a released buffer: " + b);
+        }
+        return block;
     }
 }

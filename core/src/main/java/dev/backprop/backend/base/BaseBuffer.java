@@ -95,6 +95,11 @@ public abstract class BaseBuffer<M> implements Buffer {
         return b.raw();
     }
 
+    /** The pool's block, null once released; read under the backend's lock. */
+    final MemoryPool.Block<M> block() {
+        return block;
+    }
+
     /** Takes the block away, for the one call that releases the buffer (under the backend's lock); null later. */
     final MemoryPool.Block<M> detach() {
         MemoryPool.Block<M> b = block;

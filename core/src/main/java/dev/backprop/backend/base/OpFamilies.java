@@ -422,4 +422,25 @@ public record OpFamilies<B extends BaseBuffer<?>>(Transfers<B> transfers, Gemm<B
         void adamUpdateAll(List<Backend.AdamTensor> tensors, double lr, double beta1, double beta2, double eps,
                            double weightDecay, boolean decoupled, long step);
     }
+
+    /**
+     * A module's recorder of whole training steps ({@link Backend#runStep}), given the pool blocks behind the buffers
+     * a step uses so that it can {@link MemoryPool#pin pin} them; called with the backend's lock held.
+     *
+     * @param <M> the device's handle of a block
+     */
+    public interface StepRecorder<M> {
+        /**
+         * As {@link Backend#runStep}.
+         *
+         * @param key  what the step's device work depends on
+         * @param uses the blocks of the live buffers the step uses
+         * @param work queues the step's device work
+         * @return true when {@code work} ran, false when a recording was replayed
+         */
+        boolean run(Object key, List<MemoryPool.Block<M>> uses, Runnable work);
+
+        /** {@return whether a step is being recorded now: transfers and waits are refused meanwhile} */
+        boolean recording();
+    }
 }

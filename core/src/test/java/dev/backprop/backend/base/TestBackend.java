@@ -77,13 +77,26 @@ final class TestBackend extends BaseBackend<double[], TestBackend.TestBuffer> {
         }
     }
 
+    private final OpFamilies.StepRecorder<double[]> recorder;
+
     TestBackend(Probe probe) {
+        this(probe, null);
+    }
+
+    /** With {@code recorder} as the module's recorder of training steps (null: none). */
+    TestBackend(Probe probe, OpFamilies.StepRecorder<double[]> recorder) {
         super("test", TestBuffer.class, TestBuffer::new, probe, 1L << 20);
+        this.recorder = recorder;
         own(probe);
         install(new OpFamilies<>(new Transfers(probe), new Unsupported(probe), new Elementwise(probe),
                 new Unsupported(probe), new Unsupported(probe), new Unsupported(probe), new NoImages(),
                 new NoImages(), null, null),
                 new DeviceInfo("test device", DeviceType.CPU, -1, Map.of()), new Capabilities(true, true, Map.of()));
+    }
+
+    @Override
+    protected OpFamilies.StepRecorder<double[]> stepRecorder() {
+        return recorder;
     }
 
     private record Transfers(Probe probe) implements OpFamilies.Transfers<TestBuffer> {

@@ -1,0 +1,127 @@
+package dev.backprop.train;
+
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.DType;
+import dev.backprop.data.BatchLoader;
+import dev.backprop.data.Dataset;
+import dev.backprop.loss.SoftmaxCrossEntropy;
+import dev.backprop.nn.Sequential;
+import dev.backprop.optim.Adam;
+import dev.backprop.optim.Optimizer;
+import dev.backprop.optim.Sgd;
+import dev.backprop.optim.StepLR;
+import dev.backprop.reference.ReferenceBackend;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+import static dev.backprop.testing.Blobs.blobs;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The training step handed to a backend that replays steps ({@link ReplayingBackend}: recorded once per key, then
+ * replayed without running the step's host code) trains bit for bit as the step run as it comes: with the last,
+ * smaller batch, a window read every few steps, a data set on the device gathered inside the replayed part, Adam's
+ * per-step bias corrections and a learning-rate schedule outside it. A model with host state per step (dropout) or a trainer with hooks never hands its
+ * step over.
+ */
+class ReplayableStepTest {
+    private final ReferenceBackend plain = new ReferenceBackend();
+    private final ReferenceBackend wrapped = new ReferenceBackend();
+    private final ReplayingBackend replaying = new ReplayingBackend(wrapped);
+
+    @AfterEach
+    void close() {
+        replaying.backend.close();
+        plain.close();
+    }
+
+    /** What a run gives: each epoch's loss and accuracy, then the weights. */
+    private record Run(List<double[]> metrics, Map<String, double[]> weights) {
+    }
+
+    private interface Setup {
+        Trainer.Builder configure(Trainer.Builder b, Optimizer o);
+    }
+
+    private static Run train(Backend on, boolean dropout, Function<Sequential, Optimizer> opt, Setup setup,
+                             int syncEvery) {
+        return train(on, dropout, opt, setup, syncEvery, BatchLoader.Placement.HOST);
+    }
+
+    private static Run train(Backend on, boolean dropout, Function<Sequential, Optimizer> opt, Setup setup,
+                             int syncEvery, BatchLoader.Placement placement) {
+        Dataset data = blobs(23, 4);
+        Sequential.Builder nb = Sequential.builder(on, DType.FLOAT32).seed(7).dense(2, 6).relu();
+        Sequential net = (dropout ? nb.dropout(0.3) : nb).dense(6, 3).build();
+        try (net; Optimizer o = opt.apply(net); BatchLoader loader = new BatchLoader(data, on, 5, placement)) {
+            Trainer t = setup.configure(Trainer.builder(net, new SoftmaxCrossEntropy(), o).batchSize(5).seed(3)
+                    .syncEvery(syncEvery), o).build();
+            List<double[]> metrics = new ArrayList<>();
+            for (EpochMetrics m : t.fit(loader, null, 3, null)) {
+                metrics.add(new double[] {m.trainLoss(), m.trainAccuracy(), m.learningRate()});
+            }
+            Map<String, double[]> w = new LinkedHashMap<>();
+            net.parameters().forEach((k, v) -> w.put(k, v.value().toDoubles()));
+            return new Run(metrics, w);
+        }
+    }
+
+    private static void assertSame(Run expected, Run actual) {
+        assertEquals(expected.metrics().size(), actual.metrics().size());
+        for (int i = 0; i < expected.metrics().size(); i++) {
+            assertArrayEquals(expected.metrics().get(i), actual.metrics().get(i), "epoch " + (i + 1));
+        }
+        assertEquals(expected.weights().keySet(), actual.weights().keySet());
+        expected.weights().forEach((k, v) -> assertArrayEquals(v, actual.weights().get(k), k));
+    }
+
+    @Test
+    void sgdStepsReplayedGiveTheBitsOfStepsRunAsTheyCome() {
+        for (int syncEvery : new int[] {1, 3}) {
+            Function<Sequential, Optimizer> sgd = n -> new Sgd(n.parameters(), 0.2);
+            int before = replaying.replays;
+            assertSame(train(plain, false, sgd, (b, o) -> b, syncEvery), train(replaying.backend, false, sgd, (b, o) -> b,
+                    syncEvery));
+            // 3 epochs of 5 batches (4 of 5 rows, 1 of 3): the very first step (no prediction tensor yet) is a key
+            // of its own; then each shape warms up and is recorded once, and the other 10 steps are replays
+            assertEquals(10, replaying.replays - before, "replays with a window of " + syncEvery);
+        }
+        assertEquals(4, replaying.recorded, "the full and the last batch, once per trainer");
+    }
+
+    @Test
+    void aDataSetOnTheDeviceIsGatheredInsideTheReplayedStep() {
+        Function<Sequential, Optimizer> sgd = n -> new Sgd(n.parameters(), 0.2);
+        assertSame(train(plain, false, sgd, (b, o) -> b, 2, BatchLoader.Placement.DEVICE),
+                train(replaying.backend, false, sgd, (b, o) -> b, 2, BatchLoader.Placement.DEVICE));
+        assertEquals(10, replaying.replays);
+        assertTrue(replaying.recordedOps.containsAll(List.of("gatherRows", "gemm")), replaying.recordedOps.toString());
+        assertFalse(replaying.recordedOps.contains("sgdUpdate"), "the update runs after the step");
+    }
+
+    @Test
+    void adamWithAScheduleKeepsItsPerStepScalarsOutsideTheReplay() {
+        Function<Sequential, Optimizer> adam = n -> Adam.builder(n.parameters()).lr(0.05).build();
+        Setup schedule = (b, o) -> b.schedule(new StepLR(o, 1, 0.5));
+        assertSame(train(plain, false, adam, schedule, 2), train(replaying.backend, false, adam, schedule, 2));
+        assertTrue(replaying.replays > 0);
+    }
+
+    @Test
+    void aModelWithDropoutOrATrainerWithHooksRunsItsStepsItself() {
+        Function<Sequential, Optimizer> sgd = n -> new Sgd(n.parameters(), 0.2);
+        assertSame(train(plain, true, sgd, (b, o) -> b, 1), train(replaying.backend, true, sgd, (b, o) -> b, 1));
+        Setup hook = (b, o) -> b.hook(new StepHook() { });
+        assertSame(train(plain, false, sgd, hook, 1), train(replaying.backend, false, sgd, hook, 1));
+        assertEquals(0, replaying.steps, "no step was handed over");
+    }
+}
