@@ -37,13 +37,8 @@ public final class Updates {
         String name = "sgdUpdate";
         Backend be = Checks.backendOf(name, param, grad, velocity);
         check(name, param, grad, velocity);
-        Checks.finite(name, "lr", lr);
-        Checks.finite(name, "momentum", momentum);
-        Checks.finite(name, "weightDecay", weightDecay);
-        if (velocity == null && (momentum != 0 || nesterov)) {
-            throw new IllegalArgumentException(name + ": momentum " + momentum + (nesterov ? " (nesterov)" : "")
-                    + " needs a velocity tensor");
-        }
+        checkSgd(name, lr, momentum, weightDecay);
+        checkVelocity(name, velocity, momentum, nesterov, "");
         be.sgdUpdate(param.size(), param.buffer(), param.offset(), grad.buffer(), grad.offset(),
                 velocity == null ? null : velocity.buffer(), velocity == null ? 0 : velocity.offset(), lr,
                 momentum, weightDecay, nesterov);
@@ -112,15 +107,10 @@ public final class Updates {
             groups.add(new Tensor[] {t.param(), t.grad(), t.velocity()});
         }
         Backend be = checkAll(name, groups, "param", "grad", "velocity");
-        Checks.finite(name, "lr", lr);
-        Checks.finite(name, "momentum", momentum);
-        Checks.finite(name, "weightDecay", weightDecay);
+        checkSgd(name, lr, momentum, weightDecay);
         for (int i = 0; i < tensors.size(); i++) {
-            if (tensors.get(i).velocity() == null && (momentum != 0 || nesterov)) {
-                throw new IllegalArgumentException(name + ": momentum " + momentum + (nesterov ? " (nesterov)" : "")
-                        + " needs a velocity tensor; tensor " + i + " " + tensors.get(i).param().shape()
-                        + " has none");
-            }
+            checkVelocity(name, tensors.get(i).velocity(), momentum, nesterov, "; tensor " + i + " "
+                    + tensors.get(i).param().shape() + " has none");
         }
         List<Backend.SgdTensor> spi = new ArrayList<>(tensors.size());
         for (SgdTensors t : tensors) {
@@ -241,6 +231,20 @@ public final class Updates {
                     Checks.disjoint(name, others[i], others[j]);
                 }
             }
+        }
+    }
+
+    private static void checkSgd(String name, double lr, double momentum, double weightDecay) {
+        Checks.finite(name, "lr", lr);
+        Checks.finite(name, "momentum", momentum);
+        Checks.finite(name, "weightDecay", weightDecay);
+    }
+
+    /** Momentum (or Nesterov) needs a velocity tensor; {@code which} ends the message (the tensor of a list). */
+    private static void checkVelocity(String name, Tensor velocity, double momentum, boolean nesterov, String which) {
+        if (velocity == null && (momentum != 0 || nesterov)) {
+            throw new IllegalArgumentException(name + ": momentum " + momentum + (nesterov ? " (nesterov)" : "")
+                    + " needs a velocity tensor" + which);
         }
     }
 
