@@ -58,11 +58,11 @@ final class ReplayableStep implements AutoCloseable {
     }
 
     /**
+     * @param backend the backend of the model's parameters
      * @param maxRows rows of the largest batch
      */
-    ReplayableStep(Layer model, Loss loss, Optimizer optimizer, int maxRows) {
-        Variable first = optimizer.parameters().values().iterator().next();
-        this.backend = first.backend();
+    ReplayableStep(Backend backend, Layer model, Loss loss, Optimizer optimizer, int maxRows) {
+        this.backend = backend;
         this.model = model;
         this.loss = loss;
         this.optimizer = optimizer;
@@ -76,7 +76,7 @@ final class ReplayableStep implements AutoCloseable {
         for (Tensor t : model.buffers().values()) {
             fixed.add(t.buffer());
         }
-        lossValue = Tensor.empty(backend, first.dtype(), 1);
+        lossValue = Tensor.empty(backend, optimizer.parameters().values().iterator().next().dtype(), 1);
         fixed.add(lossValue.buffer());
     }
 

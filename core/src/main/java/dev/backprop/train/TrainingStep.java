@@ -43,7 +43,7 @@ final class TrainingStep implements AutoCloseable {
         this.window = window;
         Backend backend = optimizer.parameters().values().iterator().next().backend();
         this.replayable = ReplayableStep.applies(backend, model, this.hooks)
-                ? new ReplayableStep(model, loss, optimizer, window.maxRows()) : null;
+                ? new ReplayableStep(backend, model, loss, optimizer, window.maxRows()) : null;
     }
 
     /** The window the step records into. */
