@@ -58,8 +58,8 @@ final class CudaFused implements OpFamilies.Fused<CudaBuffer>, AutoCloseable {
 
     /** {@code y = act(z + bias)} over a {@code rows × cols} matrix, {@code bias} broadcast along rows; y may be z. */
     @Override
-    public void biasActivation(UnaryOp act, int rows, int cols, CudaBuffer z, long zOffset, CudaBuffer bias, long biasOffset,
-                        CudaBuffer y, long yOffset) {
+    public void biasActivation(UnaryOp act, int rows, int cols, CudaBuffer z, long zOffset, CudaBuffer bias,
+                               long biasOffset, CudaBuffer y, long yOffset) {
         launch.elementwise(floating(z.dtype(), CudaKernel.BIAS_ACT_F32, CudaKernel.BIAS_ACT_F64), (long) rows * cols,
                 CudaOpCodes.unary(act), rows, cols, z.at(zOffset), bias.at(biasOffset), y.at(yOffset));
     }
