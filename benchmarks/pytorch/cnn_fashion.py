@@ -2,17 +2,21 @@
 """Fashion-MNIST CNN, softmax cross-entropy, PyTorch (the reference definition for `backprop train --arch cnn`).
 Usage: cnn_fashion.py {sgd|adam} EPOCHS [threads] [device]   (device: cpu (default) or cuda; data dir from $FASHION_MNIST_DIR)
 A copy of the project's reference run (../shared/bench/cnn_fashion.py) that also prints a `summary:` line as
-mlp_fashion.py does, for side_by_side.sh (ARCH=cnn).
+mlp_fashion.py does, for side_by_side.sh (ARCH=cnn), and takes two settings from the environment: SEED (default 0)
+for both seeds below, as `train --seed` sets both, and DTYPE=float64 to train in double precision after the float32
+initialization (`model.double()`), the run CnnEpochs --dtype float64 mirrors.
  - model (state_dict names in brackets): Conv2d(1,32,3,padding=1) [0.*], ReLU, MaxPool2d(2), Conv2d(32,64,3,padding=1) [3.*],
    ReLU, MaxPool2d(2), Flatten, Linear(3136,128) [7.*], ReLU, Linear(128,10) [9.*]; 421,642 parameters; NCHW input [B,1,28,28]
  - data: IDX .gz, images /255 -> float32 in [0,1]; 60000 train / 10000 test
  - SGD lr 0.05 momentum 0.9 (or Adam lr 1e-3 defaults), batch 128, last partial batch kept (469 steps/epoch)
- - reshuffled every epoch with torch.randperm from a generator seeded with 0; torch.manual_seed(0) before default init
+ - reshuffled every epoch with torch.randperm from a generator seeded with SEED; torch.manual_seed(SEED) before default init
  - timed region per epoch = shuffle + batch gather + forward + loss + backward + step (data loading/eval NOT timed)
  - on cuda: the whole data set lives on the GPU, TF32 is off, cuDNN deterministic, each epoch ends with a synchronize"""
 import gzip, os, sys, time, statistics
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # else OpenMP spins against OpenBLAS on small machines
 import numpy as np, torch, torch.nn as nn
+SEED = int(os.environ.get("SEED", "0"))
+DTYPE = {"float32": torch.float32, "float64": torch.float64}[os.environ.get("DTYPE", "float32")]
 
 def idx(path):
     with gzip.open(path, "rb") as f: b = f.read()
@@ -31,18 +35,19 @@ Xtr = torch.from_numpy(idx(D + "train-images-idx3-ubyte.gz").reshape(-1, 1, 28, 
 Ytr = torch.from_numpy(idx(D + "train-labels-idx1-ubyte.gz").astype(np.int64))
 Xte = torch.from_numpy(idx(D + "t10k-images-idx3-ubyte.gz").reshape(-1, 1, 28, 28).astype(np.float32) / 255.0)
 Yte = torch.from_numpy(idx(D + "t10k-labels-idx1-ubyte.gz").astype(np.int64))
-Xtr, Ytr, Xte, Yte = Xtr.to(dev), Ytr.to(dev), Xte.to(dev), Yte.to(dev)
+Xtr, Ytr, Xte, Yte = Xtr.to(dev, DTYPE), Ytr.to(dev), Xte.to(dev, DTYPE), Yte.to(dev)
 print(f"# torch {torch.__version__} device={dev} threads={torch.get_num_threads()} opt={opt_name} epochs={epochs} "
+      f"seed={SEED} dtype={str(DTYPE)[6:]} "
       f"train={tuple(Xtr.shape)} test={tuple(Xte.shape)} load_s={time.perf_counter()-t0:.2f} (not timed)")
 
-torch.manual_seed(0)
+torch.manual_seed(SEED)
 model = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                       nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                      nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10)).to(dev)
+                      nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10)).to(dev, DTYPE)
 lossf = nn.CrossEntropyLoss()
 opt = (torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9) if opt_name == "sgd"
        else torch.optim.Adam(model.parameters(), lr=1e-3))
-gen = torch.Generator().manual_seed(0)
+gen = torch.Generator().manual_seed(SEED)
 B, N = 128, Xtr.shape[0]
 
 def evaluate(X, Y):

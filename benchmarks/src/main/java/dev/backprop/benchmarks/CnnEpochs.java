@@ -6,8 +6,13 @@ import dev.backprop.backend.DType;
 import dev.backprop.data.Dataset;
 import dev.backprop.data.FashionMnist;
 import dev.backprop.loss.SoftmaxCrossEntropy;
-import dev.backprop.nn.Conv2d;
+import dev.backprop.nn.Cnn;
+import dev.backprop.nn.Init;
+import dev.backprop.nn.Layers;
+import dev.backprop.nn.ParameterFactory;
 import dev.backprop.nn.Sequential;
+import dev.backprop.random.TorchGenerator;
+import dev.backprop.tensor.Tensor;
 import dev.backprop.optim.Adam;
 import dev.backprop.runtime.Backends;
 import dev.backprop.train.EpochMetrics;
@@ -19,6 +24,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Random;
 import java.util.TreeMap;
 
 /**
@@ -26,15 +32,18 @@ import java.util.TreeMap;
  * {@code backprop train} does, without the command line, for profiling the step on its own
  * ({@code benchmarks/pytorch/side_by_side.sh} with {@code ARCH=cnn} sets {@code train} itself beside PyTorch):
  * Conv2d(1,32,3,p1) ReLU MaxPool2d(2) Conv2d(32,64,3,p1) ReLU MaxPool2d(2) Flatten Linear(3136,128) ReLU
- * Linear(128,10), seed 0, Adam 1e-3, batch 128 over the whole training set (469 steps), images as
- * {@code [B, 1, 28, 28]}. The timed span of an epoch is the trainer's ({@link EpochMetrics#trainSeconds()}:
+ * Linear(128,10), built and seeded as {@code train --arch cnn --seed S} builds it (default seed 0), Adam 1e-3, batch
+ * 128 over the whole training set (469 steps), images as {@code [B, 1, 28, 28]}. With {@code --dtype float64} it
+ * trains in double precision from the same float32 initial weights widened, as PyTorch's {@code model.double()} does
+ * ({@code DTYPE=float64 SEED=S cnn_fashion.py adam N}): with rounding a billion times smaller on both sides, the two
+ * trajectories show whether a float32 difference between them is rounding or a different computation. The timed span of an epoch is the trainer's ({@link EpochMetrics#trainSeconds()}:
  * shuffle, batch gather, forward, loss, backward, step); the summary's median is over epochs 2..N.
  *
  * <p>With {@code --profile STEPS} it instead runs one untimed epoch of that many steps, then one more through a
  * proxy that times every SPI call ({@link StepProfile#timing}), and prints each call's count and time per step.
  *
  * <pre>
- * CnnEpochs [EPOCHS] [THREADS] [--backend NAME] [--profile STEPS] [--data DIR]
+ * CnnEpochs [EPOCHS] [THREADS] [--backend NAME] [--seed S] [--dtype float32|float64] [--profile STEPS] [--data DIR]
  * </pre>
  */
 public final class CnnEpochs {
@@ -46,6 +55,8 @@ public final class CnnEpochs {
     public static void main(String[] args) {
         List<String> rest = new ArrayList<>(Arrays.asList(args));
         String backendName = option(rest, "--backend", "cpu");
+        long seed = Long.parseLong(option(rest, "--seed", "0"));
+        DType dtype = DType.valueOf(option(rest, "--dtype", "float32").toUpperCase(Locale.ROOT));
         int profileSteps = Integer.parseInt(option(rest, "--profile", "0"));
         Path dir = Path.of(option(rest, "--data", FashionMnist.defaultDir().toString()));
         int epochs = rest.size() > 0 ? Integer.parseInt(rest.get(0)) : 3;
@@ -53,11 +64,12 @@ public final class CnnEpochs {
         FashionMnist.Splits data = FashionMnist.load(dir);
         Dataset train = images(data.train()), test = images(data.test());
         try (Backend real = Backends.create(backendName, BackendOptions.of(Map.of("threads", threads)))) {
-            System.out.println("backend: " + real.name() + " on " + real.device().describe());
+            System.out.println("backend: " + real.name() + " on " + real.device().describe() + "; seed " + seed
+                    + ", " + dtype);
             if (profileSteps > 0) {
-                profile(real, train, profileSteps);
+                profile(real, train, profileSteps, dtype, seed);
             } else {
-                epochs(real, train, test, epochs);
+                epochs(real, train, test, epochs, dtype, seed);
             }
         }
     }
@@ -87,16 +99,30 @@ public final class CnnEpochs {
         return Dataset.classification(x, new int[] {1, 28, 28}, y, flat.numClasses(), flat.classNames());
     }
 
-    static Sequential model(Backend be) {
-        return Sequential.builder(be, DType.FLOAT32).seed(0)
-                .conv2d(Conv2d.options(1, 32, 3).padding(1)).relu().maxPool2d(2)
-                .conv2d(Conv2d.options(32, 64, 3).padding(1)).relu().maxPool2d(2)
-                .flatten().dense(3136, 128).relu().dense(128, 10).build();
+    /**
+     * The network {@code train --arch cnn --seed seed} trains; in FLOAT64, its float32 initial weights widened
+     * (the same draws, each rounded to float first).
+     */
+    static Sequential model(Backend be, DType dtype, long seed) {
+        Cnn cnn = Cnn.fashionMnist(Init.PYTORCH_DEFAULT, seed);
+        if (dtype == DType.FLOAT32) {
+            return cnn.build(be);
+        }
+        Random rng = new TorchGenerator(seed);
+        ParameterFactory widened = (name, shape, role, fanIn, fanOut) -> {
+            int n = Arrays.stream(shape).reduce(1, Math::multiplyExact);
+            double[] v = Init.PYTORCH_DEFAULT.sample(role, n, fanIn, fanOut, rng);
+            for (int i = 0; i < n; i++) {
+                v[i] = (float) v[i];
+            }
+            return Tensor.of(be, v, shape);
+        };
+        return (Sequential) Layers.create(cnn.spec(), widened);
     }
 
-    private static void epochs(Backend be, Dataset train, Dataset test, int epochs) {
-        try (Sequential model = model(be); Adam adam = Adam.adam(model.parameters(), 1e-3)) {
-            Trainer trainer = Trainer.builder(model, new SoftmaxCrossEntropy(), adam).batchSize(BATCH).seed(0)
+    private static void epochs(Backend be, Dataset train, Dataset test, int epochs, DType dtype, long seed) {
+        try (Sequential model = model(be, dtype, seed); Adam adam = Adam.adam(model.parameters(), 1e-3)) {
+            Trainer trainer = Trainer.builder(model, new SoftmaxCrossEntropy(), adam).batchSize(BATCH).seed(seed)
                     .evaluationBatchSize(1000).trackAccuracy(false).build();
             System.out.printf(Locale.ROOT, "%5s %8s %10s %10s %9s %9s%n", "epoch", "time_s", "samples/s",
                     "train_loss", "test_loss", "test_acc");
@@ -116,11 +142,11 @@ public final class CnnEpochs {
     }
 
     /** Where a step's time goes: per SPI call, over one epoch of {@code steps} steps after a warm-up epoch. */
-    private static void profile(Backend real, Dataset train, int steps) {
+    private static void profile(Backend real, Dataset train, int steps, DType dtype, long seed) {
         Map<String, long[]> calls = new TreeMap<>();
         Backend timed = StepProfile.timing(real, calls);
-        try (Sequential model = model(timed); Adam adam = Adam.adam(model.parameters(), 1e-3)) {
-            Trainer trainer = Trainer.builder(model, new SoftmaxCrossEntropy(), adam).batchSize(BATCH).seed(0)
+        try (Sequential model = model(timed, dtype, seed); Adam adam = Adam.adam(model.parameters(), 1e-3)) {
+            Trainer trainer = Trainer.builder(model, new SoftmaxCrossEntropy(), adam).batchSize(BATCH).seed(seed)
                     .stepsPerEpoch(steps).trackAccuracy(false).build();
             trainer.fit(train, null, 1, null);
             calls.clear();
