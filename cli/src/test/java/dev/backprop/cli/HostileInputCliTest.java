@@ -3,8 +3,13 @@ package dev.backprop.cli;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.BackendProvider;
+import dev.backprop.backend.DType;
 import dev.backprop.backend.Probe;
+import dev.backprop.io.ModelFile;
+import dev.backprop.nn.Sequential;
+import dev.backprop.reference.ReferenceBackend;
 import dev.backprop.runtime.Backends;
+import dev.backprop.tensor.Tensor;
 import dev.backprop.testing.FileBytes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,8 +26,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * What eval and predict do with hostile input: non-finite weights refused (or loaded when asked), a {@code --row}
- * under the strict number grammar, and an {@link OutOfMemoryError} reported as one line with its own exit code.
+ * What eval, predict and train do with hostile input: non-finite weights refused (or loaded when asked), a negative
+ * batch norm variance refused always, a {@code --row} under the strict number grammar, and an
+ * {@link OutOfMemoryError} reported as one line with its own exit code.
  */
 class HostileInputCliTest {
     @TempDir
@@ -54,6 +60,26 @@ class HostileInputCliTest {
                 "--allow-non-finite");
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("NaN"), r.out());
+    }
+
+    @Test
+    void aNegativeRunningVarianceIsRefusedByEveryCommandEvenWithNonFiniteAllowed() throws IOException {
+        Path m = dir.resolve("bn.safetensors");
+        try (ReferenceBackend be = new ReferenceBackend();
+             Sequential net = Sequential.builder(be, DType.FLOAT32).seed(1).dense(4, 3).batchNorm1d(3).build()) {
+            Tensor var = net.buffers().get("1.running_var");
+            be.upload(new float[] {1, -0.25f, 1}, 0, var.buffer(), var.offset(), 3);
+            ModelFile.save(m, net);
+        }
+        String csv = ThreeClassCsv.write(dir).toString();
+        String why = m + ": 1.running_var[1] is -0.25: a variance cannot be negative";
+        oneLineError(run("predict", "--model", m.toString(), "--backend", "cpu", "--row", "1,2,3,4",
+                "--allow-non-finite"), Main.EXIT_ERROR, why);
+        oneLineError(run("eval", "--model", m.toString(), "--backend", "cpu", "--csv", csv, "--allow-non-finite"),
+                Main.EXIT_ERROR, why);
+        oneLineError(run("train", "--init", m.toString(), "--backend", "cpu", "--csv", csv, "--epochs", "1",
+                "--out", dir.resolve("out.safetensors").toString()), Main.EXIT_ERROR, why);
+        assertFalse(Files.exists(dir.resolve("out.safetensors")));
     }
 
     @Test

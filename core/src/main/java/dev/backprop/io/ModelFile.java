@@ -101,7 +101,7 @@ public final class ModelFile {
      * {@code dtype} (FLOAT32 or FLOAT64; null keeps the file's).
      *
      * @throws ModelFileException when the file is invalid, has no architecture, or its tensors do not match it or
-     *                            hold NaN or infinities
+     *                            hold NaN, infinities or a negative running variance ({@link StateValues})
      */
     public static Layer load(Path path, Backend backend, DType dtype) throws IOException {
         return load(path, backend, dtype, false);
@@ -109,7 +109,7 @@ public final class ModelFile {
 
     /**
      * As {@link #load(Path, Backend, DType)}; {@code allowNonFinite} loads parameters that hold NaN or infinities
-     * with a logged warning instead of refusing them.
+     * with a logged warning instead of refusing them; a negative running variance is refused all the same.
      */
     public static Layer load(Path path, Backend backend, DType dtype, boolean allowNonFinite) throws IOException {
         try (SafeTensorsFile f = SafeTensorsFile.open(path, allowNonFinite)) {

@@ -17,18 +17,16 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.logging.Logger;
 
 /**
  * Reads and writes the safetensors format (an 8-byte header length, a JSON header, the tensors' bytes). Writing is
  * atomic ({@link AtomicFile}): a crash leaves the old file or the new one, never half of one. Reading validates the
- * whole header before any tensor is made, and refuses a floating tensor that holds NaN or an infinity (after
- * conversion to the dtype asked for, so an F64 value past float32's range counts) unless the file was opened to allow
- * them, which logs a warning instead.
+ * whole header before any tensor is made, and checks each floating tensor's values with {@link StateValues} (after
+ * conversion to the dtype asked for, so an F64 value past float32's range counts): NaN and infinities are refused
+ * unless the file was opened to allow them, which logs a warning instead, and a batch norm's negative
+ * {@code running_var} always.
  */
 public final class SafeTensorsFile implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(SafeTensorsFile.class.getName());
-
     private final FileChannel channel;
     private final SafeTensorsHeader header;
     private final boolean allowNonFinite;
@@ -141,8 +139,9 @@ public final class SafeTensorsFile implements AutoCloseable {
      * Reads tensor {@code name} into a new {@code dtype} tensor on {@code backend} (F32 and F64 convert into each
      * other; I32 stays I32).
      *
-     * @throws ModelFileException when it does not fit {@code dtype}, the heap has no room for it, or it holds a
-     *                            non-finite value that this file was not opened to allow
+     * @throws ModelFileException when it does not fit {@code dtype}, the heap has no room for it, it holds a
+     *                            non-finite value that this file was not opened to allow, or it is a batch norm's
+     *                            {@code running_var} with a negative value
      */
     public Tensor read(String name, Backend backend, DType dtype) throws IOException {
         SafeTensorsHeader.Entry e = require(name, dtype);
@@ -174,7 +173,7 @@ public final class SafeTensorsFile implements AutoCloseable {
                         v[i] = (float) bytes.getDouble(8 * i);
                     }
                 }
-                checkFinite(e, NonFinite.count(v), NonFinite.first(v));
+                StateValues.check(header.file(), name, e.shape(), v, allowNonFinite);
                 yield Tensor.of(backend, v, dims);
             }
             case FLOAT64 -> {
@@ -186,7 +185,7 @@ public final class SafeTensorsFile implements AutoCloseable {
                         v[i] = bytes.getFloat(4 * i);
                     }
                 }
-                checkFinite(e, NonFinite.count(v), NonFinite.first(v));
+                StateValues.check(header.file(), name, e.shape(), v, allowNonFinite);
                 yield Tensor.of(backend, v, dims);
             }
         };
@@ -198,69 +197,6 @@ public final class SafeTensorsFile implements AutoCloseable {
             }
         }
         return t;
-    }
-
-    /** Refuses (or, when allowed, logs) a tensor with {@code count} non-finite values, the first at {@code first}. */
-    private void checkFinite(SafeTensorsHeader.Entry e, long count, NonFinite first) throws ModelFileException {
-        if (count == 0) {
-            return;
-        }
-        String what = header.file() + ": tensor '" + e.name() + "' holds " + count + " non-finite value"
-                + (count == 1 ? "" : "s") + " (the first, " + first.value() + ", at " + index(e.shape(), first.index())
-                + ")";
-        if (!allowNonFinite) {
-            throw new ModelFileException(what + ": the weights are corrupt or come from a diverged run; refusing "
-                    + "them (--allow-non-finite, or opening the file with allowNonFinite, loads them with a warning)");
-        }
-        LOG.warning(what + "; loaded anyway, as asked");
-    }
-
-    /** The multi-dimensional index of flat element {@code flat} in a row-major {@code shape}. */
-    private static String index(int[] shape, int flat) {
-        int[] idx = new int[shape.length];
-        int rest = flat;
-        for (int d = shape.length - 1; d >= 0; d--) {
-            idx[d] = rest % shape[d];
-            rest /= shape[d];
-        }
-        return Arrays.toString(idx);
-    }
-
-    /** The first non-finite element of an array: its flat index and value. */
-    private record NonFinite(int index, double value) {
-        static long count(float[] v) {
-            long c = 0;
-            for (float x : v) {
-                c += Float.isFinite(x) ? 0 : 1;
-            }
-            return c;
-        }
-
-        static long count(double[] v) {
-            long c = 0;
-            for (double x : v) {
-                c += Double.isFinite(x) ? 0 : 1;
-            }
-            return c;
-        }
-
-        static NonFinite first(float[] v) {
-            for (int i = 0; i < v.length; i++) {
-                if (!Float.isFinite(v[i])) {
-                    return new NonFinite(i, v[i]);
-                }
-            }
-            return null;
-        }
-
-        static NonFinite first(double[] v) {
-            for (int i = 0; i < v.length; i++) {
-                if (!Double.isFinite(v[i])) {
-                    return new NonFinite(i, v[i]);
-                }
-            }
-            return null;
-        }
     }
 
     @Override

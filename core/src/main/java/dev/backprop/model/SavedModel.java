@@ -95,7 +95,7 @@ public final class SavedModel {
      * Rebuilds the model a file (model file or checkpoint) describes, on {@code backend}, as FLOAT32.
      *
      * @throws ModelFileException when the file is invalid, has no architecture, names an unknown task, or its
-     *                            parameters hold NaN or infinities
+     *                            state holds NaN, infinities or a negative running variance
      */
     public static Loaded load(Path path, Backend backend) throws IOException {
         return load(path, backend, false);
@@ -121,7 +121,8 @@ public final class SavedModel {
      * the model is unchanged and still the caller's.
      *
      * @throws ModelFileException when the file is invalid, a name or shape differs from the model's, it names an
-     *                            unknown task, or it holds NaN or infinities that are not allowed
+     *                            unknown task, or it holds NaN or infinities that are not allowed or
+     *                            a negative running variance
      */
     public static Loaded load(Path path, Layer model, boolean allowNonFinite) throws IOException {
         Map<String, String> meta = metadata(path);

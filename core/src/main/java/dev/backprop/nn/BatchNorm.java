@@ -28,6 +28,8 @@ public final class BatchNorm implements Layer {
     public static final double EPS = 1e-5;
     /** PyTorch's default {@code momentum}. */
     public static final double MOMENTUM = 0.1;
+    /** The running variance's name among the buffers, PyTorch's; it must never be negative. */
+    public static final String RUNNING_VAR = "running_var";
 
     private final int features;
     private final boolean spatial;
@@ -160,7 +162,7 @@ public final class BatchNorm implements Layer {
     public Map<String, Tensor> buffers() {
         Map<String, Tensor> m = new LinkedHashMap<>();
         m.put("running_mean", runningMean);
-        m.put("running_var", runningVar);
+        m.put(RUNNING_VAR, runningVar);
         return m;
     }
 

@@ -256,7 +256,7 @@ public final class Layers {
         forEachLeaf(spec, "", (prefix, l) -> {
             if (l.type().startsWith("batchnorm")) {
                 out.put(prefix + "running_mean", new int[] {l.arg("features")});
-                out.put(prefix + "running_var", new int[] {l.arg("features")});
+                out.put(prefix + BatchNorm.RUNNING_VAR, new int[] {l.arg("features")});
             }
         });
         return out;

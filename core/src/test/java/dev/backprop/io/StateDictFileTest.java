@@ -96,6 +96,11 @@ class StateDictFileTest {
 
     /** BatchNorm1d(3)'s state_dict as PyTorch's safetensors writer lays it out, with only {@code format: pt}. */
     private static byte[] pytorchBatchNorm(String counterEntry, byte[] counterBytes) {
+        return pytorchBatchNorm(counterEntry, counterBytes, 0.1f, 0.2f, 0.3f, 1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f);
+    }
+
+    /** As {@link #pytorchBatchNorm(String, byte[])} with these values of bias, running_mean, running_var, weight. */
+    private static byte[] pytorchBatchNorm(String counterEntry, byte[] counterBytes, float... values) {
         String f32 = "\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":";
         int c = counterBytes.length;
         String header = "{\"__metadata__\":{\"format\":\"pt\"}," + counterEntry
@@ -103,7 +108,7 @@ class StateDictFileTest {
                 + ",\"0.running_mean\":{" + f32 + "[" + (c + 12) + "," + (c + 24) + "]}"
                 + ",\"0.running_var\":{" + f32 + "[" + (c + 24) + "," + (c + 36) + "]}"
                 + ",\"0.weight\":{" + f32 + "[" + (c + 36) + "," + (c + 48) + "]}}";
-        byte[] floats = FileBytes.floats(0.1f, 0.2f, 0.3f, 1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f);
+        byte[] floats = FileBytes.floats(values);
         byte[] data = Arrays.copyOf(counterBytes, c + floats.length);
         System.arraycopy(floats, 0, data, c, floats.length);
         return FileBytes.file(header, data);
@@ -176,6 +181,76 @@ class StateDictFileTest {
         try (Sequential d = Sequential.builder(be, DType.FLOAT32).dense(1, 1, false).build()) {
             ModelFileException e = assertThrows(ModelFileException.class, () -> ModelFile.loadInto(file, d));
             assertTrue(e.getMessage().endsWith("tensor '0.weight' is I64, expected F32 or F64"), e.getMessage());
+        }
+    }
+
+    /** The two ways {@link #damage} breaks a batch norm's statistics, and the refusal each gets. */
+    private static final Map<String, String> DAMAGED = Map.of(
+            "var", "1.running_var[1] is -0.25: a variance cannot be negative",
+            "count", "counter '1.num_batches_tracked' is -3, a count must be >= 0");
+
+    /** Gives {@link #model}'s batch norm a negative running variance ({@code var}) or count ({@code count}). */
+    private static void damage(Sequential m, String how) {
+        set(m.buffers().get("1.running_var"), 3f, how.equals("var") ? -0.25f : 0.75f, 1.5f);
+        m.counters().get("1.num_batches_tracked")[0] = how.equals("count") ? -3 : 41;
+    }
+
+    @Test
+    void aNegativeRunningVarianceOrCountInAModelFileIsRefusedEvenWithNonFiniteAllowed() throws IOException {
+        for (Map.Entry<String, String> c : DAMAGED.entrySet()) {
+            Path file = dir.resolve(c.getKey() + ".safetensors");
+            try (Sequential m = model(1)) {
+                damage(m, c.getKey());
+                ModelFile.save(file, m);
+            }
+            long live = be.memoryStats().liveBuffers();
+            for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+                ModelFileException e = assertThrows(ModelFileException.class,
+                        () -> ModelFile.load(file, be, dtype, true).close());
+                assertEquals(file + ": " + c.getValue(), e.getMessage());
+            }
+            assertEquals(live, be.memoryStats().liveBuffers(), "what was read before the refusal is freed");
+        }
+    }
+
+    @Test
+    void aPlainPyTorchStateDictWithANegativeRunningVarianceChangesNothing() throws IOException {
+        Path file = dir.resolve("torch.safetensors");
+        Files.write(file, pytorchBatchNorm(counter("I64", "[]", 8), longBytes(7), 0.1f, 0.2f, 0.3f, 1f, 2f, 3f,
+                4f, 5f, -6f, 7f, 8f, 9f));
+        try (Sequential bn = Sequential.builder(be, DType.FLOAT32).batchNorm1d(3).build()) {
+            for (boolean allowNonFinite : new boolean[] {false, true}) {
+                ModelFileException e = assertThrows(ModelFileException.class,
+                        () -> ModelFile.loadInto(file, bn, allowNonFinite));
+                assertEquals(file + ": 0.running_var[2] is -6.0: a variance cannot be negative", e.getMessage());
+            }
+            assertArrayEquals(new float[] {1, 1, 1}, bn.parameters().get("0.weight").value().toFloatArray());
+            assertArrayEquals(new float[] {0, 0, 0}, bn.parameters().get("0.bias").value().toFloatArray());
+            assertArrayEquals(new float[] {0, 0, 0}, bn.buffers().get("0.running_mean").toFloatArray());
+            assertArrayEquals(new float[] {1, 1, 1}, bn.buffers().get("0.running_var").toFloatArray());
+            assertEquals(0, bn.counters().get("0.num_batches_tracked")[0]);
+        }
+    }
+
+    @Test
+    void aCheckpointWithANegativeRunningVarianceOrCountIsRefusedBeforeResuming() throws IOException {
+        for (Map.Entry<String, String> c : DAMAGED.entrySet()) {
+            Path file = dir.resolve(c.getKey() + "-ck.safetensors");
+            try (Sequential m = model(3); Adam opt = Adam.adam(m.parameters(), 0.01)) {
+                damage(m, c.getKey());
+                set(m.buffers().get("1.running_mean"), 0.5f, -0.25f, 2f);
+                Checkpoint.save(file, m, opt, null, Map.of("epoch", 1L));
+            }
+            try (Sequential fresh = model(4); Adam freshOpt = Adam.adam(fresh.parameters(), 0.01)) {
+                float[] before = fresh.parameters().get("0.weight").value().toFloatArray();
+                ModelFileException e = assertThrows(ModelFileException.class,
+                        () -> Checkpoint.restore(file, fresh, freshOpt, null));
+                assertEquals(file + ": " + c.getValue(), e.getMessage());
+                assertArrayEquals(before, fresh.parameters().get("0.weight").value().toFloatArray());
+                assertArrayEquals(new float[] {0, 0, 0}, fresh.buffers().get("1.running_mean").toFloatArray());
+                assertArrayEquals(new float[] {1, 1, 1}, fresh.buffers().get("1.running_var").toFloatArray());
+                assertEquals(0, fresh.counters().get("1.num_batches_tracked")[0]);
+            }
         }
     }
 

@@ -113,7 +113,7 @@ class StrictModelReadingTest {
             public void close() {
             }
         };
-        Logger log = Logger.getLogger(SafeTensorsFile.class.getName());
+        Logger log = Logger.getLogger(StateValues.class.getName());
         log.addHandler(h);
         try (SavedModel.Loaded l = SavedModel.load(p, backend, true)) {
             assertTrue(Float.isNaN(l.model().parameters().get("0.weight").value().toFloatArray()[3]));

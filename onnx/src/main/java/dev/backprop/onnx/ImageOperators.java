@@ -1,6 +1,7 @@
 package dev.backprop.onnx;
 
 import dev.backprop.io.ModelFileException;
+import dev.backprop.nn.BatchNorm;
 import dev.backprop.nn.Conv2d;
 import dev.backprop.nn.LayerSpec;
 import dev.backprop.nn.Pool2d;
@@ -32,7 +33,7 @@ final class ImageOperators {
     static final float EPSILON = 1e-5f;
     /** ONNX's momentum is PyTorch's complement: 1 - 0.1. */
     static final float MOMENTUM = 0.9f;
-    private static final String[] BN_STATE = {"weight", "bias", "running_mean", "running_var"};
+    private static final String[] BN_STATE = {"weight", "bias", "running_mean", BatchNorm.RUNNING_VAR};
 
     private ImageOperators() {
     }

@@ -6,6 +6,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.backprop.backend.Backend;
 import dev.backprop.io.ModelFileException;
+import dev.backprop.io.StateValues;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
 import dev.backprop.nn.Layer;
@@ -21,7 +22,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Logger;
 import java.util.stream.Collectors;
 
 /**
@@ -38,8 +38,6 @@ import java.util.stream.Collectors;
  * }</pre>
  */
 public final class OnnxImport {
-    private static final Logger LOG = Logger.getLogger(OnnxImport.class.getName());
-
     private OnnxImport() {
     }
 
@@ -79,7 +77,9 @@ public final class OnnxImport {
      * write, else 0. The returned metadata holds the file's properties, and the declared input's dimensions after
      * the batch as {@value OnnxExport#INPUT_SHAPE_KEY} when all are known.
      *
-     * @throws ModelFileException when the file is invalid, outside the subset, or needs a layer this build lacks
+     * @throws ModelFileException when the file is invalid, outside the subset, or needs a layer this build lacks, or
+     *                            its weights hold NaN, infinities or a negative running variance
+     *                            ({@link StateValues})
      */
     public static SavedModel.Loaded load(Path path, Backend backend) throws IOException {
         return load(path, backend, false);
@@ -87,13 +87,14 @@ public final class OnnxImport {
 
     /**
      * As {@link #load(Path, Backend)}; {@code allowNonFinite} loads weights that hold NaN or infinities with a logged
-     * warning instead of refusing them (corrupt weights, or a run that diverged).
+     * warning instead of refusing them (corrupt weights, or a run that diverged); a negative running variance is
+     * refused all the same.
      */
     public static SavedModel.Loaded load(Path path, Backend backend, boolean allowNonFinite) throws IOException {
         Graph g = read(path);
         String file = path.toString();
         for (Map.Entry<String, HostTensor> e : g.state().entrySet()) {
-            checkFinite(file, e.getKey(), e.getValue(), allowNonFinite);
+            StateValues.check(file, e.getKey(), e.getValue().dims(), e.getValue().data(), allowNonFinite);
         }
         List<LayerSpec> layers = g.spec().layers();
         for (int i = 0; i < layers.size(); i++) {
@@ -149,27 +150,6 @@ public final class OnnxImport {
                     .collect(Collectors.joining(",")));
         }
         return m;
-    }
-
-    private static void checkFinite(String file, String name, HostTensor t, boolean allow) throws ModelFileException {
-        float[] v = t.data();
-        int count = 0, first = -1;
-        for (int i = 0; i < v.length; i++) {
-            if (!Float.isFinite(v[i])) {
-                count++;
-                first = first < 0 ? i : first;
-            }
-        }
-        if (count == 0) {
-            return;
-        }
-        String what = file + ": tensor '" + name + "' holds " + count + " non-finite value" + (count == 1 ? "" : "s")
-                + " (the first, " + v[first] + ", at element " + first + ")";
-        if (!allow) {
-            throw new ModelFileException(what + ": the weights are corrupt or come from a diverged run; refusing them "
-                    + "(--allow-non-finite, or loading with allowNonFinite, loads them with a warning)");
-        }
-        LOG.warning(what + "; loaded anyway, as asked");
     }
 
     private static Task task(String file, Graph g) throws ModelFileException {

@@ -192,6 +192,25 @@ class HostileOnnxTest extends CpuBackendTest {
         });
     }
 
+    /** The small CNN with its batch norm's running variance {@code [0.25, -0.25]}. */
+    private static byte[] negativeVariance() {
+        return cnn(g -> {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            b.putFloat(0.25f).putFloat(-0.25f);
+            g.getInitializerBuilderList().stream().filter(t -> t.getName().equals("1.running_var")).findFirst()
+                    .orElseThrow().clearFloatData().setRawData(ByteString.copyFrom(b.array()));
+            return g;
+        });
+    }
+
+    @Test
+    void aNegativeRunningVarianceIsRefusedEvenWhenNonFiniteWeightsAreAllowed() throws IOException {
+        Path file = dir.resolve("variance.onnx");
+        Files.write(file, negativeVariance());
+        assertOneLine(assertThrows(ModelFileException.class, () -> ModelFormats.load(file, cpu, true).close()),
+                file, "1.running_var[1] is -0.25: a variance cannot be negative");
+    }
+
     /** The small CNN with metadata property {@link Counters#KEY} set to {@code json}. */
     private static byte[] cnnCounters(String json) {
         Onnx.ModelProto.Builder m = smallCnn().toBuilder().clearMetadataProps();
@@ -242,6 +261,8 @@ class HostileOnnxTest extends CpuBackendTest {
                     g.getNodeBuilder(3).addInput("train");
                     return g;
                 }), "node '/3/Dropout' (Dropout): training_mode is true; Backprop reads Dropout in inference mode"),
+                Arguments.of("a negative running variance", negativeVariance(),
+                        "1.running_var[1] is -0.25: a variance cannot be negative"),
                 Arguments.of("a negative count", cnnCounters("{\"1.num_batches_tracked\":-3}"),
                         "metadata backprop.counters: counter '1.num_batches_tracked' is '-3', a count must be a whole "
                                 + "number >= 0"),
@@ -296,7 +317,7 @@ class HostileOnnxTest extends CpuBackendTest {
             return g;
         }));
         assertOneLine(assertThrows(ModelFileException.class, () -> OnnxImport.load(file, cpu).close()), file,
-                "tensor '0.weight' holds 2 non-finite values (the first, NaN, at element 5): the weights are corrupt");
+                "tensor '0.weight' holds 2 non-finite values (the first, NaN, at [1, 1]): the weights are corrupt");
         try (SavedModel.Loaded m = ModelFormats.load(file, cpu, true)) {
             assertTrue(Float.isNaN(m.model().parameters().get("0.weight").value().toFloatArray()[5]));
         }
