@@ -4,15 +4,20 @@ import dev.backprop.data.Dataset;
 import dev.backprop.spark.engine.ShardPlan;
 import dev.backprop.spark.placement.BarrierTrainingTask;
 import dev.backprop.spark.placement.DataSummary;
+import dev.backprop.spark.placement.HadoopCheckpointStore;
 import dev.backprop.spark.placement.RankResult;
 import dev.backprop.spark.placement.Shards;
 import dev.backprop.spark.placement.TransportSecret;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.rdd.RDD;
 import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -55,9 +60,11 @@ public final class SparkTrainer {
      * {@code org.apache.spark.SparkException} (checked in Java, but undeclared by Scala), whose cause names the
      * failing rank.
      *
-     * @throws IllegalArgumentException for data that does not suit the spec (before any training)
+     * @throws IllegalArgumentException for data that does not suit the spec, or a checkpoint directory that is not
+     *                                  one and cannot be made one (before any training)
      */
     public SparkTrainingResult fit(JavaRDD<Example> data) {
+        checkCheckpointDirectory(data.context());
         List<DataSummary> parts = data.mapPartitionsWithIndex(
                 (i, it) -> List.of(DataSummary.of(it, i)).iterator(), false).collect();
         DataSummary all = DataSummary.merge(parts);
@@ -85,6 +92,27 @@ public final class SparkTrainer {
             }
         }
         return new SparkTrainingResult(reports, model);
+    }
+
+    /**
+     * Checks the checkpoint directory (creating it, not its parent) before any work, where the driver sees what the
+     * ranks will: a path of any shared file system, and a local one when the ranks are threads of this JVM. On a
+     * cluster a local path is rank 0's to check, when it starts.
+     */
+    private void checkCheckpointDirectory(SparkContext sc) {
+        String dir = spec.checkpointDir();
+        if (dir == null) {
+            return;
+        }
+        String scheme = new Path(dir).toUri().getScheme();
+        if ((scheme == null || scheme.equals("file")) && !sc.isLocal()) {
+            return;
+        }
+        try {
+            HadoopCheckpointStore.prepare(dir, sc.hadoopConfiguration());
+        } catch (IOException e) {
+            throw new UncheckedIOException("checkpoint directory " + dir + ": cannot check it: " + e.getMessage(), e);
+        }
     }
 
     /**

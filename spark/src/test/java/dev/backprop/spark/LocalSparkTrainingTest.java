@@ -150,6 +150,18 @@ class LocalSparkTrainingTest {
         }
     }
 
+    /** A mistyped checkpoint directory fails the run at once, before the data is read, and grows no tree. */
+    @Test
+    void aCheckpointDirectoryWhoseParentIsMissingIsRefusedBeforeTheStage(@TempDir Path dir) {
+        JavaRDD<Example> rdd = SparkTrainer.parallelize(sc, DATA, 2);
+        String typo = dir.toUri() + "no/such/ckpt";
+        TrainingSpec s = spec(OptimizerChoice.sgd(0.1)).checkpoints(typo, 0).build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SparkTrainer(s).fit(rdd));
+        assertEquals("checkpoint directory " + typo + ": the directory file:" + dir.resolve("no/such") + " does not "
+                + "exist (it is not created: make it first)", e.getMessage());
+        assertTrue(Files.notExists(dir.resolve("no")));
+    }
+
     @Test
     void dataThatCannotBeTrainedIsRejectedBeforeTheStage() {
         JavaRDD<Example> mixed = sc.parallelize(List.of(Example.labelled(new float[] {1, 2}, 0),
