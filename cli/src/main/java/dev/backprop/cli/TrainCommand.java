@@ -7,7 +7,6 @@ import dev.backprop.data.BatchLoader;
 import dev.backprop.io.IoErrors;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
-import dev.backprop.onnx.OnnxExport;
 import dev.backprop.runtime.Backends;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -20,14 +19,12 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
-import java.util.stream.Collectors;
 
 /**
  * {@code backprop train}: trains a multilayer perceptron (by default the main job: Fashion-MNIST, 784-256-128-10
@@ -371,8 +368,7 @@ public final class TrainCommand implements Callable<Integer> {
         Map<String, String> m = new java.util.LinkedHashMap<>();
         m.put("backprop.trained_on", d.description());
         // What the network takes, which a CNN's layers leave open: export declares it as the ONNX input.
-        m.put(OnnxExport.INPUT_SHAPE_KEY, Arrays.stream(d.test().featureShape()).mapToObj(Integer::toString)
-                .collect(Collectors.joining(",")));
+        SavedModel.putInputShape(m, d.test().featureShape());
         m.put("backprop.training", s.description() + ", " + optimizerOptions.describe() + ", batch " + batchSize
                 + ", epochs " + epochs + ", seed " + seed);
         if (t == Task.BINARY && data.csv == null) {

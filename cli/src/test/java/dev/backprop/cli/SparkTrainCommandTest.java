@@ -1,6 +1,8 @@
 package dev.backprop.cli;
 
 import com.google.gson.Gson;
+import dev.backprop.model.SavedModel;
+import dev.backprop.onnx.OnnxImport;
 import dev.backprop.runtime.Backends;
 import dev.backprop.spark.TrainingSpec;
 import org.junit.jupiter.api.Test;
@@ -20,6 +22,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -35,7 +38,7 @@ class SparkTrainCommandTest {
     Path dir;
 
     @Test
-    void trainsOnLocalSparkWithTwoRanksAndSavesAModelEvalAndPredictRead() {
+    void trainsOnLocalSparkWithTwoRanksAndSavesAModelEvalAndPredictRead() throws IOException {
         CliRun.assumeFashionMnist();
         Path model = dir.resolve("spark.safetensors");
         CliRun train = CliRun.of("train", "--spark", "local[2]", "--train-limit", "4096", "--layers", "784-64-10",
@@ -54,6 +57,7 @@ class SparkTrainCommandTest {
         double acc = train.field("result:", "test_accuracy");
         assertTrue(acc > 0.5, "32 Adam steps on 4096 images score well above chance (0.1), got " + acc);
         assertTrue(out.contains("saved:   " + model), out);
+        assertEquals("784", SavedModel.metadata(model).get(SavedModel.INPUT_SHAPE_KEY), "the MLP's input rows");
 
         CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", model.toString()).ok();
         assertEquals(String.format(Locale.ROOT, "%.4f", acc),
@@ -63,9 +67,12 @@ class SparkTrainCommandTest {
                 + predict.out());
     }
 
-    /** {@code --arch cnn} on two ranks: the images reach each rank's CNN and the driver's scoring as 1x28x28. */
+    /**
+     * {@code --arch cnn} on two ranks: the images reach each rank's CNN and the driver's scoring as 1x28x28, and the
+     * model file records that input shape as a plain {@code train} does, so its ONNX export fixes height and width.
+     */
     @Test
-    void trainsTheCnnOnTwoRanks() {
+    void trainsTheCnnOnTwoRanks() throws IOException {
         CliRun.assumeFashionMnist();
         Path model = dir.resolve("spark-cnn.safetensors");
         CliRun train = CliRun.of("train", "--spark", "local[2]", "--arch", "cnn", "--train-limit", "512",
@@ -77,6 +84,16 @@ class SparkTrainCommandTest {
         assertTrue(eval.out().contains(": cnn conv(1->32,3,p1) relu maxpool(2)"), eval.out());
         assertEquals(String.format(Locale.ROOT, "%.4f", acc),
                 String.format(Locale.ROOT, "%.4f", eval.field("eval:", "test_acc")), "eval repeats the driver's score");
+
+        Path plain = dir.resolve("plain-cnn.safetensors");
+        CliRun.of("train", "--backend", "cpu", "--arch", "cnn", "--train-limit", "128", "--batch-size", "64",
+                "--epochs", "1", "--out", plain.toString()).ok();
+        String shape = SavedModel.metadata(plain).get(SavedModel.INPUT_SHAPE_KEY);
+        assertEquals("1,28,28", shape);
+        assertEquals(shape, SavedModel.metadata(model).get(SavedModel.INPUT_SHAPE_KEY));
+        Path onnx = dir.resolve("spark-cnn.onnx");
+        CliRun.of("export", "--backend", "cpu", "--model", model.toString(), "--onnx", onnx.toString()).ok();
+        assertArrayEquals(new int[] {1, 28, 28}, OnnxImport.read(onnx).inputShape(), "no symbolic dimension");
     }
 
     @Test

@@ -15,9 +15,11 @@ import dev.backprop.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * Model files and checkpoints (the {@link ModelFile} / {@link Checkpoint} formats: PyTorch {@code state_dict}
@@ -33,6 +35,11 @@ public final class SavedModel {
     public static final String TASK_KEY = "backprop.task";
     /** Metadata key of the class names, a JSON array of strings indexed by label. */
     public static final String CLASS_NAMES_KEY = "backprop.class_names";
+    /**
+     * Metadata key of the input's dimensions after the batch ({@code 1,28,28} for images, {@code 784} for feature
+     * rows): what the network takes, which a CNN's layers leave open, so an ONNX export can declare it.
+     */
+    public static final String INPUT_SHAPE_KEY = "backprop.input_shape";
 
     private SavedModel() {
     }
@@ -82,6 +89,20 @@ public final class SavedModel {
             m.put(CLASS_NAMES_KEY, a.toString());
         }
         return m;
+    }
+
+    /**
+     * Records in {@code facts} that the trained network takes inputs of {@code shape} (the dimensions after the
+     * batch), under {@value #INPUT_SHAPE_KEY}: every trainer that saves a model records it this way.
+     *
+     * @throws IllegalArgumentException for an empty shape or a dimension below 1
+     */
+    public static void putInputShape(Map<String, String> facts, int... shape) {
+        if (shape.length == 0 || Arrays.stream(shape).anyMatch(d -> d < 1)) {
+            throw new IllegalArgumentException("input shape " + Arrays.toString(shape)
+                    + ": give at least one dimension, all >= 1");
+        }
+        facts.put(INPUT_SHAPE_KEY, Arrays.stream(shape).mapToObj(Integer::toString).collect(Collectors.joining(",")));
     }
 
     /** The metadata of a safetensors file (validating its header). */

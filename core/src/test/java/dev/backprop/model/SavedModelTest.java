@@ -133,4 +133,18 @@ class SavedModelTest {
             }
         }, "format keys cannot be overwritten");
     }
+
+    @Test
+    void theInputShapeIsRecordedAsItsDimensionsAfterTheBatch() {
+        Map<String, String> facts = new LinkedHashMap<>();
+        SavedModel.putInputShape(facts, 1, 28, 28);
+        assertEquals(Map.of(SavedModel.INPUT_SHAPE_KEY, "1,28,28"), facts);
+        SavedModel.putInputShape(facts, 784);
+        assertEquals("784", facts.get("backprop.input_shape"));
+        assertEquals("input shape [1, 0, 28]: give at least one dimension, all >= 1", assertThrows(
+                IllegalArgumentException.class, () -> SavedModel.putInputShape(facts, 1, 0, 28)).getMessage());
+        assertEquals("input shape []: give at least one dimension, all >= 1", assertThrows(
+                IllegalArgumentException.class, () -> SavedModel.putInputShape(facts)).getMessage());
+        assertEquals("784", facts.get(SavedModel.INPUT_SHAPE_KEY), "a refused shape changes nothing");
+    }
 }

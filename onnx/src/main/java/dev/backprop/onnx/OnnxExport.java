@@ -43,11 +43,11 @@ public final class OnnxExport {
     /** The graph output's name with {@link Options#softmax()}. */
     public static final String PROBABILITIES = "probabilities";
     /**
-     * Metadata key of the input's dimensions after the batch ({@code 1,28,28}), which {@code backprop train}
-     * records in its model files: the input shape written when {@link Options#inputShape()} gives none. In an ONNX
-     * file the graph input declares them, and {@link OnnxImport#load} puts them back under this key.
+     * Metadata key of the input's dimensions after the batch ({@code 1,28,28}), which trainers record in their model
+     * files ({@link SavedModel#putInputShape}): the input shape written when {@link Options#inputShape()} gives
+     * none. In an ONNX file the graph input declares them, and {@link OnnxImport#load} puts them back under this key.
      */
-    public static final String INPUT_SHAPE_KEY = "backprop.input_shape";
+    public static final String INPUT_SHAPE_KEY = SavedModel.INPUT_SHAPE_KEY;
     /**
      * Metadata not copied from a loaded model into ONNX files: the safetensors format's own (the graph replaces the
      * architecture), and what the export writes afresh (the input shape is the graph input's, the counters the

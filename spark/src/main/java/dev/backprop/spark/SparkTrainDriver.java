@@ -90,16 +90,19 @@ public final class SparkTrainDriver {
             stdout.flush();
             SparkTrainingResult result = new SparkTrainer(spec).fit(rdd);
             stdout.print(result.describe());
-            finish(data, task, n, spec, result, out, stdout);
+            finish(data, task, n, spec, first.features().length, result, out, stdout);
         }
     }
 
     /**
      * Scores the trained model on the driver (Fashion-MNIST's test split, for classification on it), saves it as
-     * {@code backprop train} does (task, class names, what it was trained on) and prints the result line.
+     * {@code backprop train} does (task, class names, what it was trained on, the input shape) and prints the
+     * result line.
+     *
+     * @param features the length of each example's flat feature row
      */
-    private static void finish(Data data, Task task, int n, TrainingSpec spec, SparkTrainingResult result, Path out,
-                               PrintWriter stdout) throws IOException {
+    private static void finish(Data data, Task task, int n, TrainingSpec spec, int features,
+                               SparkTrainingResult result, Path out, PrintWriter stdout) throws IOException {
         boolean fashion = data.csv() == null && task == Task.CLASSIFICATION;
         try (Backend backend = Backends.create(null, BackendOptions.defaults());
              Layer model = result.loadModel(backend)) {
@@ -115,6 +118,7 @@ public final class SparkTrainDriver {
             }
             Map<String, String> facts = new LinkedHashMap<>();
             facts.put("backprop.trained_on", data.describe());
+            SavedModel.putInputShape(facts, spec.inputShape() != null ? spec.inputShape() : new int[] {features});
             facts.put("backprop.training", "Spark, " + ranks(n) + ", " + spec.describe());
             SavedModel.save(out, model, task, fashion ? FashionMnist.CLASS_NAMES : null, facts);
             stdout.println("saved:   " + out);
