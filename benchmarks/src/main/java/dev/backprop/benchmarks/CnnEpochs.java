@@ -35,15 +35,17 @@ import java.util.TreeMap;
  * Linear(128,10), built and seeded as {@code train --arch cnn --seed S} builds it (default seed 0), Adam 1e-3, batch
  * 128 over the whole training set (469 steps), images as {@code [B, 1, 28, 28]}. With {@code --dtype float64} it
  * trains in double precision from the same float32 initial weights widened, as PyTorch's {@code model.double()} does
- * ({@code DTYPE=float64 SEED=S cnn_fashion.py adam N}): with rounding a billion times smaller on both sides, the two
- * trajectories show whether a float32 difference between them is rounding or a different computation. The timed span of an epoch is the trainer's ({@link EpochMetrics#trainSeconds()}:
+ * ({@code DTYPE=float64 SEED=S cnn_fashion.py adam N}): with rounding errors near 1e-16 instead of 1e-7 on both
+ * sides, the two trajectories show whether a float32 difference between them is rounding or a different
+ * computation. The timed span of an epoch is the trainer's ({@link EpochMetrics#trainSeconds()}:
  * shuffle, batch gather, forward, loss, backward, step); the summary's median is over epochs 2..N.
  *
  * <p>With {@code --profile STEPS} it instead runs one untimed epoch of that many steps, then one more through a
  * proxy that times every SPI call ({@link StepProfile#timing}), and prints each call's count and time per step.
  *
  * <pre>
- * CnnEpochs [EPOCHS] [THREADS] [--backend NAME] [--seed S] [--dtype float32|float64] [--profile STEPS] [--data DIR]
+ * CnnEpochs [EPOCHS] [THREADS] [--backend NAME] [--seed S] [--dtype float32|float64] [--profile STEPS]
+ *           [--data DIR]
  * </pre>
  */
 public final class CnnEpochs {
