@@ -45,10 +45,10 @@ public final class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
         }
         PrintWriter o = spec.commandLine().getOut();
-        try (ModelSession s = opening.open(model)) {
-            Task t = opening.task(s);
+        try (ModelSession s = ModelSession.open(opening, model)) {
+            Task t = s.task(opening.task);
             s.describe(o, t);
-            DataOptions.Loaded d = testData.load(s, t);
+            DataOptions.Loaded d = s.testData(testData, t);
             o.printf(Locale.ROOT, "data:    %s: %d test examples%n", d.description(), d.test().size());
             o.flush();
             Evaluation ev = Evaluator.evaluate(s.loaded().model(), t, d.test(), batchSize);

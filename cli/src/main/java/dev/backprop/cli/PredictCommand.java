@@ -71,8 +71,8 @@ public final class PredictCommand implements Callable<Integer> {
     public Integer call() {
         refuseContradictions();
         PrintWriter o = spec.commandLine().getOut();
-        try (ModelSession s = opening.open(model)) {
-            Task t = opening.task(s);
+        try (ModelSession s = ModelSession.open(opening, model)) {
+            Task t = s.task(opening.task);
             if (!json) {
                 s.describe(o, t);
             }
@@ -143,7 +143,7 @@ public final class PredictCommand implements Callable<Integer> {
     }
 
     private void predictTestExamples(ModelSession s, Task t, PrintWriter o) {
-        DataOptions.Loaded d = testData.load(s, t);
+        DataOptions.Loaded d = s.testData(testData, t);
         Dataset test = d.test();
         Predictor predictor = new Predictor(s.loaded().model(), t, Predictor.DEFAULT_BATCH, test.featureShape());
         String spec = index != null ? index : "0";

@@ -1,13 +1,12 @@
 package dev.backprop.cli;
 
-import dev.backprop.model.Task;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
  * The test examples {@code eval} and {@code predict} read (mixed in with {@code @Mixin}): the data options
  * {@code train} takes ({@link DataOptions}) and the seed of the hold-out split {@code train} made of a single
- * {@code --csv}, so the same rows come back as test examples.
+ * {@code --csv}, so the same rows come back as test examples. {@link ModelSession#testData} reads them.
  */
 final class TestDataOptions {
     @Mixin
@@ -17,9 +16,4 @@ final class TestDataOptions {
             description = "The seed train used, for the same hold-out split of a single --csv (default: "
                     + "${DEFAULT-VALUE}).")
     long seed;
-
-    /** The test examples for {@code session}'s model and {@code task}, shaped as the model takes them. */
-    DataOptions.Loaded load(ModelSession session, Task task) {
-        return session.testData(data, task, seed);
-    }
 }
