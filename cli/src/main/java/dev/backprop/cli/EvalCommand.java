@@ -30,29 +30,10 @@ public final class EvalCommand implements Callable<Integer> {
     Path model;
 
     @Mixin
-    BackendSelectionOption selection;
+    SavedModelOptions opening;
 
     @Mixin
-    ArchitectureOptions architecture;
-
-    @Option(names = "--threads", paramLabel = "N", description = "Worker threads of the cpu backend.")
-    Integer threads;
-
-    @Option(names = "--allow-non-finite",
-            description = "Load a model whose weights hold NaN or infinities (with a warning) instead of refusing it.")
-    boolean allowNonFinite;
-
-    @Option(names = "--task", paramLabel = "TASK",
-            description = "Override the task stored in the file: classification, binary or regression.")
-    String task;
-
-    @Mixin
-    DataOptions data;
-
-    @Option(names = "--seed", paramLabel = "N", defaultValue = "0",
-            description = "The seed train used, for the same hold-out split of a single --csv (default: "
-                    + "${DEFAULT-VALUE}).")
-    long seed;
+    TestDataOptions testData;
 
     @Option(names = "--batch-size", paramLabel = "N", defaultValue = "" + TrainingSetup.EVAL_BATCH,
             description = "Examples per forward pass (default: ${DEFAULT-VALUE}, as train evaluates).")
@@ -64,10 +45,10 @@ public final class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
         }
         PrintWriter o = spec.commandLine().getOut();
-        try (ModelSession s = ModelSession.open(selection, threads, model, allowNonFinite, architecture)) {
-            Task t = s.task(task);
+        try (ModelSession s = ModelSession.open(opening, model)) {
+            Task t = s.task(opening.task);
             s.describe(o, t);
-            DataOptions.Loaded d = s.testData(data, t, seed);
+            DataOptions.Loaded d = s.testData(testData, t);
             o.printf(Locale.ROOT, "data:    %s: %d test examples%n", d.description(), d.test().size());
             o.flush();
             Evaluation ev = Evaluator.evaluate(s.loaded().model(), t, d.test(), batchSize);

@@ -44,24 +44,20 @@ final class ModelSession implements AutoCloseable {
     }
 
     /**
-     * Opens {@code file} on the backend {@code selection} names (or the automatic choice); weights that hold NaN
-     * or infinities are refused unless {@code allowNonFinite}. A file without Backprop's architecture metadata is
-     * loaded into the network {@code arch} names, which it must name; a file with it must be that network when
-     * {@code arch} names one.
+     * Opens {@code file} as {@code options} say: on the backend {@code --backend} names (or the automatic choice),
+     * with its {@code --threads}; weights that hold NaN or infinities are refused unless
+     * {@code --allow-non-finite}. A file without Backprop's architecture metadata is loaded into the network the
+     * architecture options name, which they must name; a file with it must be that network when they name one.
      *
      * @throws BackpropException when the backend is unavailable or the file cannot be read or is not a model
      */
-    static ModelSession open(BackendSelectionOption selection, Integer threads, Path file, boolean allowNonFinite,
-                             ArchitectureOptions arch) {
-        if (threads != null && threads < 1) {
-            throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
-        }
+    static ModelSession open(SavedModelOptions options, Path file) {
+        BackendOptions backendOptions = BackendOptions.of(options.threads.backendOptions());
+        ArchitectureOptions arch = options.architecture;
         arch.check();
-        BackendOptions options = threads == null ? BackendOptions.defaults()
-                : BackendOptions.of(Map.of("threads", Integer.toString(threads)));
-        Backend backend = Backends.create(selection.commandLineName(), options);
+        Backend backend = Backends.create(options.selection.commandLineName(), backendOptions);
         try {
-            return new ModelSession(backend, load(file, backend, allowNonFinite, arch), file);
+            return new ModelSession(backend, load(file, backend, options.allowNonFinite, arch), file);
         } catch (IOException e) {
             backend.close();
             throw new BackpropException(IoErrors.message(e), e);
@@ -132,7 +128,8 @@ final class ModelSession implements AutoCloseable {
      * The test examples for this model, shaped as it takes them: {@code --positive-class} defaults to the one the
      * model was trained for, and the data must fit the model's input.
      */
-    DataOptions.Loaded testData(DataOptions options, Task task, long seed) {
+    DataOptions.Loaded testData(TestDataOptions testData, Task task) {
+        DataOptions options = testData.data;
         String k = loaded.metadata().get(POSITIVE_CLASS_KEY);
         if (options.positiveClass == null && k != null && task == Task.BINARY) {
             try {
@@ -141,7 +138,7 @@ final class ModelSession implements AutoCloseable {
                 throw new BackpropException(file + ": metadata " + POSITIVE_CLASS_KEY + " is not a class number: " + k);
             }
         }
-        DataOptions.Loaded d = options.loadTest(task, seed);
+        DataOptions.Loaded d = options.loadTest(task, testData.seed);
         DataOptions.Loaded shaped = d.shaped(inputShape(d.test().featureShape(), "each test example has"));
         checkOutputs(task, shaped);
         return shaped;

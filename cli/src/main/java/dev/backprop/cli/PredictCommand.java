@@ -62,36 +62,17 @@ public final class PredictCommand implements Callable<Integer> {
     boolean json;
 
     @Mixin
-    BackendSelectionOption selection;
+    SavedModelOptions opening;
 
     @Mixin
-    ArchitectureOptions architecture;
-
-    @Option(names = "--threads", paramLabel = "N", description = "Worker threads of the cpu backend.")
-    Integer threads;
-
-    @Option(names = "--allow-non-finite",
-            description = "Load a model whose weights hold NaN or infinities (with a warning) instead of refusing it.")
-    boolean allowNonFinite;
-
-    @Option(names = "--task", paramLabel = "TASK",
-            description = "Override the task stored in the file: classification, binary or regression.")
-    String task;
-
-    @Mixin
-    DataOptions data;
-
-    @Option(names = "--seed", paramLabel = "N", defaultValue = "0",
-            description = "The seed train used, for the same hold-out split of a single --csv (default: "
-                    + "${DEFAULT-VALUE}).")
-    long seed;
+    TestDataOptions testData;
 
     @Override
     public Integer call() {
         refuseContradictions();
         PrintWriter o = spec.commandLine().getOut();
-        try (ModelSession s = ModelSession.open(selection, threads, model, allowNonFinite, architecture)) {
-            Task t = s.task(task);
+        try (ModelSession s = ModelSession.open(opening, model)) {
+            Task t = s.task(opening.task);
             if (!json) {
                 s.describe(o, t);
             }
@@ -162,7 +143,7 @@ public final class PredictCommand implements Callable<Integer> {
     }
 
     private void predictTestExamples(ModelSession s, Task t, PrintWriter o) {
-        DataOptions.Loaded d = s.testData(data, t, seed);
+        DataOptions.Loaded d = s.testData(testData, t);
         Dataset test = d.test();
         Predictor predictor = new Predictor(s.loaded().model(), t, Predictor.DEFAULT_BATCH, test.featureShape());
         String spec = index != null ? index : "0";

@@ -26,8 +26,9 @@ final class SparkRun {
                     .inputShape(arch.inputShape()).task(task).batchSize(cmd.batchSize)
                     .epochs(cmd.epochs).seed(cmd.seed).clipNorm(cmd.clipNorm).sync(so.syncMode())
                     .backend(cmd.selection.commandLineName()).listen(null, so.port).transport(so.transport());
-            if (cmd.threads != null) {
-                b.threads(cmd.threads);
+            Integer threads = cmd.threads.count();
+            if (threads != null) {
+                b.threads(threads);
             }
             if (so.checkpointDir != null) {
                 b.checkpoints(so.checkpointDir, so.checkpointEvery);

@@ -35,6 +35,7 @@ import java.util.function.Function;
  * ({@link SparkRun}), plus the ones in {@link SparkOptions}.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        resourceBundle = "dev.backprop.cli.Train",
         description = {"Trains a network and saves it. Default: Fashion-MNIST, 784-256-128-10 ReLU, softmax "
                 + "cross-entropy, SGD lr 0.1, batch 128, 10 epochs, seed 0, best available backend; --arch cnn "
                 + "trains the CNN of PyTorch's reference cnn_fashion.py instead.",
@@ -53,10 +54,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Mixin
     BackendSelectionOption selection;
 
-    @Option(names = "--threads", paramLabel = "N",
-            description = "Worker threads of the cpu backend (backprop.cpu.threads). Default: the backend's own; "
-                    + "with --spark, spark.task.cpus per rank.")
-    Integer threads;
+    @Mixin
+    CpuThreadsOption threads;
 
     @Option(names = "--precision", paramLabel = "P", defaultValue = "fp32",
             description = "Float32 GEMM precision: fp32 (exact), or on the cuda backend tf32 or bf16 (tensor cores, "
@@ -273,9 +272,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (epochs < 1) {
             throw new IllegalArgumentException("--epochs must be at least 1, got " + epochs);
         }
-        if (threads != null && threads < 1) {
-            throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
-        }
+        threads.count();
         if (!PRECISIONS.contains(precision)) {
             throw new IllegalArgumentException("--precision must be fp32, tf32 or bf16, got '" + precision + "'");
         }
@@ -298,10 +295,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** {@code --threads} for cpu and {@code --precision} for cuda (fp32, the default, is left to the backend). */
     private BackendOptions backendOptions() {
-        Map<String, String> values = new HashMap<>();
-        if (threads != null) {
-            values.put("threads", Integer.toString(threads));
-        }
+        Map<String, String> values = new HashMap<>(threads.backendOptions());
         if (!precision.equals("fp32")) {
             values.put("precision", precision);
         }
