@@ -1,6 +1,10 @@
 package dev.backprop.cli;
 
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.util.List;
 
 import static dev.backprop.cli.BackendsCommandTest.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -35,5 +39,22 @@ class MainTest {
         assertEquals(0, r.code());
         assertTrue(r.out().startsWith("backprop "), r.out());
         assertTrue(r.out().contains("Java " + Runtime.version()), r.out());
+    }
+
+    /**
+     * The option names that train and predict list by hand, to refuse combinations, are options of those commands:
+     * a renamed option must not leave its old name behind, silently ending the refusal.
+     */
+    @Test
+    void handListedOptionNamesAreTheCommandsOptions() {
+        CommandLine main = Main.commandLine(new Main());
+        assertOptionsOf(main.getSubcommands().get("train").getCommandSpec(), TrainCommand.LOCAL_ONLY);
+        assertOptionsOf(main.getSubcommands().get("predict").getCommandSpec(), PredictCommand.TEST_DATA_OPTIONS);
+    }
+
+    private static void assertOptionsOf(CommandSpec command, List<String> names) {
+        for (String name : names) {
+            assertTrue(command.findOption(name) != null, command.name() + " has no option " + name);
+        }
     }
 }
