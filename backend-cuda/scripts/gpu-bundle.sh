@@ -30,12 +30,13 @@ echo "gpu-bundle: building the modules (tests compiled, not run) and collecting 
 # installed into ~/.m2: cli's runtime class path (the project's jars, picocli, progress bar, chart, Gson, JOCL,
 # JCuda), then what the opencl and cuda tests and StepProfile (benchmarks) add: core's test jar. JUnit's own jars
 # are left out (the console launcher bundles the same versions), and so are JMH and OpenBLAS, which StepProfile
-# does not use.
+# does not use, and Jazzer (9 MiB), which only core's fuzz tests use: the launcher loads only the classes of the
+# packages it selects.
 mvn_q package dependency:copy-dependencies -pl cli -am -DskipTests -DincludeScope=runtime \
     -DoutputDirectory="$PWD/$B/work/deps"
 mvn_q package dependency:copy-dependencies -pl backend-opencl,backend-cuda,benchmarks -am -DskipTests \
     -DincludeScope=test -DoutputDirectory="$PWD/$B/work/deps" \
-    -DexcludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian,org.openjdk.jmh,net.sf.jopt-simple,org.apache.commons,org.bytedeco
+    -DexcludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian,org.openjdk.jmh,net.sf.jopt-simple,org.apache.commons,org.bytedeco,com.code-intelligence
 for m in backend-opencl backend-cuda; do
     "$JDK25/bin/jar" --create --file "$B/lib/backprop-$m-tests.jar" -C "$m/target/test-classes" .
 done
