@@ -5,10 +5,7 @@ import dev.backprop.backend.Buffer;
 import dev.backprop.backend.DType;
 import dev.backprop.backend.UnaryOp;
 import dev.backprop.contract.Inputs;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -28,25 +25,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * activation or dtype is refused before anything is written; and the epilogues and update of a 784-64-10 MLP step
  * take fewer launches.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class OpenClFusedTest {
+class OpenClFusedTest extends OpenClBackendTest {
     /** {rows, cols}: one element, one row, one column, odd widths past one group of columns, rows past its slices. */
     private static final int[][] SHAPES = {{1, 1}, {1, 7}, {5, 1}, {3, 33}, {128, 64}, {129, 10}, {600, 17}};
     private static final double PAD = 7.25;
-
-    private OpenClBackend be;
-
-    @BeforeAll
-    void create() {
-        be = OpenClTestSupport.create();
-    }
-
-    @AfterAll
-    void close() {
-        if (be != null) {
-            be.close();
-        }
-    }
 
     @Test
     void biasActivationEqualsAddThenActivation() {

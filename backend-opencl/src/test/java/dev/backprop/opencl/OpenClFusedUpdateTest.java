@@ -5,10 +5,7 @@ import dev.backprop.backend.Buffer;
 import dev.backprop.backend.DType;
 import dev.backprop.backend.HostArray;
 import dev.backprop.contract.Inputs;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,24 +24,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * with both in one call), Nesterov, weight decay and AdamW; nothing outside the tensors is written; mixed dtypes are
  * refused before anything is written.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class OpenClFusedUpdateTest {
+class OpenClFusedUpdateTest extends OpenClBackendTest {
     private static final int[] COUNTS = {1, 2, 7, 8, 9, 16, 20};
     private static final int GAP = 3;
-
-    private OpenClBackend be;
-
-    @BeforeAll
-    void create() {
-        be = OpenClTestSupport.create();
-    }
-
-    @AfterAll
-    void close() {
-        if (be != null) {
-            be.close();
-        }
-    }
 
     /** Tensor lengths: every third one element, the others up to a few work-groups (and one past 10000). */
     private static int[] lengths(int count) {

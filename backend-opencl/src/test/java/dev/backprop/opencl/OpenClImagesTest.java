@@ -10,9 +10,7 @@ import dev.backprop.contract.Tolerance;
 import dev.backprop.random.Philox;
 import dev.backprop.reference.ReferenceBackend;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 import java.util.function.BiConsumer;
 
@@ -29,21 +27,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * per-channel walk of batch norm (LS work-items stepping through {@code [n, c, s]}) covers channels longer and
  * shorter than a group, and {@code [N, C]} batches larger than one.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class OpenClImagesTest {
-    private OpenClBackend be;
+class OpenClImagesTest extends OpenClBackendTest {
     private final Backend ref = new ReferenceBackend();
 
-    @BeforeAll
-    void create() {
-        be = OpenClTestSupport.create();
-    }
-
     @AfterAll
-    void close() {
-        if (be != null) {
-            be.close();
-        }
+    void closeReference() {
         ref.close();
     }
 

@@ -6,10 +6,7 @@ import dev.backprop.backend.DType;
 import dev.backprop.backend.DeviceOutOfMemoryException;
 import dev.backprop.backend.MemoryStats;
 import dev.backprop.backend.base.MemoryPool;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -23,22 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * kernel that does not compile reports its build log; staged uploads land in order, and host array ranges are
  * checked.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class OpenClMemoryTest {
-    private OpenClBackend be;
-
-    @BeforeAll
-    void create() {
-        be = OpenClTestSupport.create();
-    }
-
-    @AfterAll
-    void close() {
-        if (be != null) {
-            be.close();
-        }
-    }
-
+class OpenClMemoryTest extends OpenClBackendTest {
     @Test
     void overTheAllocationLimitIsOutOfMemoryAndTheBackendStaysUsable() {
         long limit = be.runtime().device.maxAllocBytes();
