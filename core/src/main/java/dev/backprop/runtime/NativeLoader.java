@@ -1,5 +1,7 @@
 package dev.backprop.runtime;
 
+import dev.backprop.io.IoErrors;
+
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -167,7 +169,7 @@ public final class NativeLoader {
                 size = in.transferTo(out);
             }
         } catch (IOException e) {
-            throw new LoadError("cannot copy " + r.path() + " to " + file + ": " + e, e);
+            throw new LoadError("cannot copy " + r.path() + " to " + file + ": " + IoErrors.reason(e), e);
         }
         verify(file, sha.digest(), size);
         return file;
@@ -184,7 +186,7 @@ public final class NativeLoader {
                 in.transferTo(OutputStream.nullOutputStream());
             }
         } catch (IOException e) {
-            throw new LoadError("cannot read back " + file + ": " + e, e);
+            throw new LoadError("cannot read back " + file + ": " + IoErrors.reason(e), e);
         }
         if (!MessageDigest.isEqual(expected, sha.digest())) {
             throw new LoadError(file + " differs from the resource it was copied from", null);
@@ -201,7 +203,7 @@ public final class NativeLoader {
         try {
             Files.delete(File.createTempFile("backprop-", ".tmp", dir.toFile()).toPath());
         } catch (IOException e) {
-            throw new LoadError("cannot write in " + dir + ": " + e, e);
+            throw new LoadError("cannot write in " + dir + ": " + IoErrors.reason(e), e);
         }
         String saved = System.getProperty(TMPDIR);
         System.setProperty(TMPDIR, dir.toString());

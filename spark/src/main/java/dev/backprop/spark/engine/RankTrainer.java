@@ -6,6 +6,7 @@ import dev.backprop.backend.Backend;
 import dev.backprop.backend.DeviceType;
 import dev.backprop.data.BatchLoader;
 import dev.backprop.data.Dataset;
+import dev.backprop.io.IoErrors;
 import dev.backprop.nn.Layer;
 import dev.backprop.optim.LearningRateSchedule;
 import dev.backprop.optim.Optimizer;
@@ -225,7 +226,8 @@ public final class RankTrainer implements AutoCloseable {
         try {
             return store.latest();
         } catch (IOException e) {
-            throw new UncheckedIOException("rank 0 cannot read checkpoints in " + store.describe() + ": " + e, e);
+            throw new UncheckedIOException("rank 0 cannot read checkpoints in " + store.describe() + ": "
+                    + IoErrors.message(e), e);
         }
     }
 
@@ -348,7 +350,7 @@ public final class RankTrainer implements AutoCloseable {
                     store.save(done, snapshots.checkpoint(done));
                 } catch (IOException e) {
                     throw new UncheckedIOException("rank 0 cannot write a checkpoint to " + store.describe() + ": "
-                            + e, e);
+                            + IoErrors.message(e), e);
                 }
             }
         }

@@ -1,6 +1,7 @@
 package dev.backprop.spark.engine;
 
 import dev.backprop.io.Checkpoint;
+import dev.backprop.io.IoErrors;
 import dev.backprop.io.ModelFile;
 import dev.backprop.nn.Layer;
 import dev.backprop.optim.LearningRateSchedule;
@@ -115,7 +116,8 @@ final class Snapshots {
             dir = Files.createTempDirectory("backprop-spark-");
             return action.apply(dir.resolve("state.safetensors"));
         } catch (IOException e) {
-            throw new UncheckedIOException("training state transfer through a temporary file failed: " + e, e);
+            throw new UncheckedIOException("training state transfer through a temporary file failed: "
+                    + IoErrors.message(e), e);
         } finally {
             deleteQuietly(dir);
         }

@@ -181,4 +181,30 @@ class RankTrainerTest {
         assertTrue(e.getCause().getMessage().contains("batch_per_rank = 16, this run has 8"),
                 e.getCause().getMessage());
     }
+
+    @Test
+    void aCheckpointThatCannotBeWrittenStopsRankZeroNamingTheFileAndTheReason() {
+        CheckpointStore full = new CheckpointStore() {
+            @Override
+            public java.util.Optional<Stored> latest() {
+                return java.util.Optional.empty();
+            }
+
+            @Override
+            public void save(long step, byte[] bytes) throws java.io.IOException {
+                throw new java.nio.file.FileSystemException("/ckpt/checkpoint-" + step + ".safetensors", null,
+                        "No space left on device");
+            }
+
+            @Override
+            public String describe() {
+                return "/ckpt";
+            }
+        };
+        ExecutionException e = assertThrows(ExecutionException.class, () -> ThreadedRanks.train(
+                spec(OptimizerChoice.sgd(0.1)).checkpoints("memory", 2).build(),
+                TrainingFixtures.shards(DATA, 80), 1, full));
+        assertEquals("rank 0 cannot write a checkpoint to /ckpt: /ckpt/checkpoint-2.safetensors: No space left on "
+                + "device", e.getCause().getMessage());
+    }
 }
