@@ -1,5 +1,6 @@
 package dev.backprop.cli;
 
+import dev.backprop.io.SafeTensorsFile;
 import dev.backprop.optim.OptimizerChoice;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -20,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The README and the build scripts as a user follows them: the regression example makes its own data, the train
- * options table states the defaults the parser has, and Maven's log holds no terminal escapes.
+ * options table states the defaults the parser has, the options a Spark run refuses and the metadata keys of a model
+ * file are all listed, and Maven's log holds no terminal escapes.
  */
 class DocumentedCommandsTest {
     static final Path ROOT = Path.of("..");
@@ -77,6 +80,40 @@ class DocumentedCommandsTest {
                 .findOption("--momentum").defaultValue();
         assertTrue(row.contains("`--momentum` " + momentum), row);
         assertFalse(row.contains("(momentum 0.01"), "reads as a momentum of 0.01: " + row);
+    }
+
+    /** The README's paragraph on Spark and {@code train --help} name every option a {@code --spark} run refuses. */
+    @Test
+    void theOptionsSparkRefusesAreListed() throws IOException {
+        String text = readme().replaceAll("\\s+", " ");
+        int end = text.indexOf("which it refuses by name");
+        int start = text.lastIndexOf("(except ", end);
+        assertTrue(start > 0 && end > start, "the README lists what train --spark refuses");
+        String readmeList = text.substring(start, end);
+        String help = String.join(" ", new CommandLine(new Main()).getSubcommands().get("train").getCommandSpec()
+                .findOption("--spark").description());
+        for (String option : TrainCommand.LOCAL_ONLY) {
+            assertTrue(readmeList.contains("`" + option + "`"), option + " missing from the README's " + readmeList);
+            assertTrue(Pattern.compile("(?<![\\w-])" + option + "(?![\\w-])").matcher(help).find(),
+                    option + " missing from --spark's help: " + help);
+        }
+    }
+
+    /** Every metadata key {@code train} writes into a model file has its row in the README's table. */
+    @Test
+    void theMetadataTableNamesEveryKeyTrainWrites() throws IOException {
+        CliRun.assumeFashionMnist();
+        Path model = dir.resolve("binary.safetensors");
+        CliRun.of("train", "--backend", "cpu", "--task", "binary", "--positive-class", "1", "--layers", "784-4-1",
+                "--train-limit", "256", "--test-limit", "256", "--epochs", "1", "--out", model.toString()).ok();
+        List<String> rows = readme().lines().filter(l -> l.startsWith("| `")).toList();
+        try (SafeTensorsFile f = SafeTensorsFile.open(model)) {
+            assertTrue(f.metadata().containsKey("backprop.input_shape"), f.metadata().toString());
+            for (String key : f.metadata().keySet()) {
+                assertTrue(rows.stream().anyMatch(r -> r.split(" \\| ")[0].contains("`" + key + "`")),
+                        "no README table row for metadata key " + key);
+            }
+        }
     }
 
     /** {@code bin/test}'s Maven command writes plain text (Maven 3.8 writes ANSI resets even with colours off). */
