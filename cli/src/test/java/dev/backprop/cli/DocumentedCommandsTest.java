@@ -22,8 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The README and the build scripts as a user follows them: the regression example makes its own data, the train
- * options table states the defaults the parser has, the options a Spark run refuses and the metadata keys of a model
- * file are all listed, and Maven's log holds no terminal escapes.
+ * options table states the defaults the parser has, the options a Spark run refuses, the metadata keys of a model
+ * file and the public classes of {@code dev.backprop.io} are all listed, and Maven's log holds no terminal escapes.
  */
 class DocumentedCommandsTest {
     static final Path ROOT = Path.of("..");
@@ -112,6 +112,29 @@ class DocumentedCommandsTest {
             for (String key : f.metadata().keySet()) {
                 assertTrue(rows.stream().anyMatch(r -> r.split(" \\| ")[0].contains("`" + key + "`")),
                         "no README table row for metadata key " + key);
+            }
+        }
+    }
+
+    /**
+     * The README's API tiers name each public class of {@code dev.backprop.io} one by one (the package is part
+     * supported, part internal), so a public class there must be named in one tier or the other.
+     */
+    @Test
+    void everyPublicIoClassHasItsApiTier() throws IOException {
+        String text = readme().replaceAll("\\s+", " ");
+        int start = text.indexOf("**What you may rely on.**");
+        int end = text.indexOf("## Benchmarks", start);
+        assertTrue(start > 0 && end > start, "the README has its API tiers");
+        String tiers = text.substring(start, end);
+        Path io = ROOT.resolve("core/src/main/java/dev/backprop/io");
+        try (var files = Files.list(io)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+                String name = f.getFileName().toString().replace(".java", "");
+                if (Pattern.compile("(?m)^public ").matcher(Files.readString(f)).find()) {
+                    assertTrue(tiers.contains("`" + name + "`") || tiers.contains("`io." + name + "`"),
+                            "public class dev.backprop.io." + name + " is in no API tier of the README");
+                }
             }
         }
     }
