@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -23,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The README and the build scripts as a user follows them: the regression example makes its own data, the train
  * options table states the defaults the parser has, the options a Spark run refuses, the metadata keys of a model
- * file and the public classes of {@code dev.backprop.io} are all listed, and Maven's log holds no terminal escapes.
+ * file and the public classes of {@code dev.backprop.io} are all listed, the scripts the docs run are executable,
+ * and Maven's log holds no terminal escapes.
  */
 class DocumentedCommandsTest {
     static final Path ROOT = Path.of("..");
@@ -137,6 +139,38 @@ class DocumentedCommandsTest {
                 }
             }
         }
+    }
+
+    /** A command line in the docs' code blocks that starts with a file of the repository can run as shown. */
+    @Test
+    void everyScriptTheDocsRunIsExecutable() throws IOException {
+        List<Path> docs = new ArrayList<>(List.of(ROOT.resolve("README.md"), ROOT.resolve("spark/README.md"),
+                ROOT.resolve("onnx/README.md")));
+        try (var files = Files.list(ROOT.resolve("docs"))) {
+            files.filter(f -> f.toString().endsWith(".md")).forEach(docs::add);
+        }
+        int scripts = 0;
+        for (Path doc : docs) {
+            boolean code = false;
+            boolean continued = false;
+            for (String line : Files.readAllLines(doc, StandardCharsets.UTF_8)) {
+                if (line.strip().startsWith("```")) {
+                    code = !code;
+                    continued = false;
+                    continue;
+                }
+                String command = line.strip().replaceFirst("^([A-Z_0-9]+=\\S+\\s+)+", "");
+                String program = command.split("\\s+")[0];
+                if (code && !continued && (program.startsWith("bin/") || program.startsWith("benchmarks/"))) {
+                    Path file = ROOT.resolve(program);
+                    assertTrue(Files.isRegularFile(file), doc + " runs " + file + ", which is missing");
+                    assertTrue(Files.isExecutable(file), doc + " runs " + file + ", which is not executable");
+                    scripts++;
+                }
+                continued = code && line.endsWith("\\");
+            }
+        }
+        assertTrue(scripts >= 20, "the docs' commands were found: " + scripts);
     }
 
     /** {@code bin/test}'s Maven command writes plain text (Maven 3.8 writes ANSI resets even with colours off). */
