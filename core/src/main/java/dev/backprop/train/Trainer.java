@@ -114,6 +114,8 @@ public final class Trainer {
      * @param validation evaluated after every epoch, or null
      * @param listener   progress callbacks, or null
      * @return the metrics of each epoch run (fewer if {@link #requestStop()} was called)
+     * @throws IllegalArgumentException when the model has fewer outputs than the data has classes (found on the first
+     *                                  step, before its update)
      * @throws TrainingStoppedException when the weights or optimizer state are not finite before the first step, or
      *                                  a step's loss is NaN or infinite (read every step, the default on the cpu
      *                                  backend, that step is not applied)
