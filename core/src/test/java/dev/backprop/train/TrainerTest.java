@@ -310,4 +310,17 @@ class TrainerTest {
             assertSameWeights(before, weights(m), "the weights are unchanged");
         }
     }
+
+    @Test
+    void aValidationSetOfOtherFeaturesIsRefusedBeforeTraining() {
+        Dataset data = blobs(6, 21);
+        Dataset wide = Dataset.classification(new float[6], new int[] {3}, new int[] {0, 1}, 3, null);
+        try (Sequential m = net(22); Sgd opt = new Sgd(m.parameters(), 0.1)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Trainer.builder(m, new SoftmaxCrossEntropy(), opt).batchSize(3).build().fit(data, wide, 1,
+                            null));
+            assertEquals("the validation set has 3 features per example [3], the training set 2 [2]", e.getMessage());
+            assertEquals(0, opt.stepCount(), "no step was taken");
+        }
+    }
 }
