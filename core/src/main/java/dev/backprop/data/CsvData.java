@@ -239,6 +239,11 @@ public final class CsvData {
                         + cols);
             }
             cols = parts.length;
+            if (lastIsLabel && Double.isNaN(v[cols - 1]) && notNumbers.size() == 1) {
+                throw new DataFormatException(path + ": line " + no + ": label '" + printable(trim(parts[cols - 1]))
+                        + "' is not a class number; the last column holds each example's class as 0, 1, 2, ... "
+                        + "(number the class names first)");
+            }
             String where = path + ": line " + no + ", column ";
             float[] f = new float[cols];
             for (int i = 0; i < cols; i++) {

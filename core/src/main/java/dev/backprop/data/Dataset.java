@@ -189,8 +189,16 @@ public final class Dataset {
                 : new Dataset(features, shape, labels, numClasses, targets, targetSize, classNames);
     }
 
-    /** The first {@code n} examples (features shared where possible). */
+    /**
+     * The first {@code n} examples, or all of them when there are fewer (copied). For a seeded split into a training
+     * and a test part, see {@link HoldOut#split}.
+     *
+     * @throws IllegalArgumentException when {@code n} is negative
+     */
     public Dataset head(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("head: the number of examples must be >= 0, got " + n);
+        }
         int k = Math.min(n, size);
         float[] f = Arrays.copyOf(features, k * featureSize);
         if (labels != null) {

@@ -12,6 +12,7 @@ import dev.backprop.model.Task;
 import dev.backprop.nn.Layer;
 import dev.backprop.nn.ModeSwitch;
 import dev.backprop.tensor.Scope;
+import dev.backprop.tensor.Tensor;
 
 import java.util.OptionalLong;
 
@@ -41,8 +42,9 @@ public final class Evaluator {
      * Evaluates {@code model} with {@code loss} on all of {@code data} in batches of {@code batchSize}, on the
      * backend and in the dtype of the model's parameters.
      *
-     * @throws IllegalArgumentException when the data set is empty, the batch size below 1, or the model has no
-     *                                  parameters (nothing says where it runs)
+     * @throws IllegalArgumentException when the data set is empty, the batch size below 1, the model has no
+     *                                  parameters (nothing says where it runs) or fewer outputs than the data has
+     *                                  classes
      */
     @SuppressWarnings("try") // the scope frees each batch's temporaries; it needs no reference
     public static Evaluation evaluate(Layer model, Loss loss, Dataset data, int batchSize) {
@@ -68,6 +70,7 @@ public final class Evaluator {
                 try (Scope scope = Scope.open()) {
                     BatchLoader.Batch b = loader.load(order, from, to);
                     Variable out = model.forward(Variable.constant(b.features()));
+                    checkOutputs(out.value(), data);
                     // Mean losses weighted by batch rows add up to the mean over the set (every row has the
                     // same number of outputs, so this holds for the element-wise means too).
                     lossSum += loss.compute(out, b.targets()).value().item() * weight(loss, b.rows());
@@ -79,6 +82,21 @@ public final class Evaluator {
         }
         return new Evaluation(lossSum / data.size(), classifies ? (double) correct / data.size() : Double.NaN,
                 data.size());
+    }
+
+    /**
+     * Refuses a model whose outputs cannot score {@code data}'s class labels: a label at or past the output width
+     * makes the loss NaN, which would otherwise be blamed on the learning rate. Runs on the host, on shapes only.
+     *
+     * @param out the model's output for a batch, {@code [rows, outputs]}
+     * @throws IllegalArgumentException when the data has more classes than the model has outputs
+     */
+    static void checkOutputs(Tensor out, Dataset data) {
+        if (data.hasLabels() && out.shape().rank() == 2 && out.shape().dim(1) < data.numClasses()) {
+            throw new IllegalArgumentException("the model gives " + out.shape().dim(1) + " output(s) per example, "
+                    + "but the data has " + data.numClasses() + " classes (labels in [0, " + data.numClasses()
+                    + ")): its last layer needs " + data.numClasses() + " outputs, one per class");
+        }
     }
 
     /** How a batch's loss value is weighted in the per-example mean: by its size under a mean reduction. */

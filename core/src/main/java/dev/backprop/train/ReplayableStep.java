@@ -97,7 +97,9 @@ final class ReplayableStep implements AutoCloseable {
         List<Object> key = List.of(this, loader, rows, prediction == null ? List.of() : List.of(prediction.buffer()));
         backend.runStep(key, uses, () -> work(loader, rows));
         try (Tape tape = Tape.open()) {
-            window.record(tape, position, lossValue, predictionOf(rows), batches.get(rows).targets());
+            Tensor out = predictionOf(rows);
+            Evaluator.checkOutputs(out, loader.dataset());
+            window.record(tape, position, lossValue, out, batches.get(rows).targets());
         }
     }
 

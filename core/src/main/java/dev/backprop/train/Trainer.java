@@ -17,6 +17,7 @@ import dev.backprop.optim.Optimizer;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -98,7 +99,7 @@ public final class Trainer {
      * @see #fit(BatchLoader, Dataset, int, EpochListener)
      */
     public List<EpochMetrics> fit(Dataset train, Dataset validation, int epochs, EpochListener listener) {
-        checkFit(train, epochs);
+        checkFit(train, validation, epochs);
         if (epochs == 0) {
             return List.of();
         }
@@ -111,15 +112,18 @@ public final class Trainer {
      * Trains for {@code epochs} more epochs (an epoch left half done by {@link #resumeAt} counts as one) on batches
      * from {@code train}, a loader with this trainer's batch size, backend and dtype.
      *
-     * @param validation evaluated after every epoch, or null
+     * @param validation evaluated after every epoch (examples of the training set's size), or null
      * @param listener   progress callbacks, or null
      * @return the metrics of each epoch run (fewer if {@link #requestStop()} was called)
+     * @throws IllegalArgumentException when the validation examples differ in size from the training examples, or the
+     *                                  model has fewer outputs than the data has classes (found on the first step,
+     *                                  before its update)
      * @throws TrainingStoppedException when the weights or optimizer state are not finite before the first step, or
      *                                  a step's loss is NaN or infinite (read every step, the default on the cpu
      *                                  backend, that step is not applied)
      */
     public List<EpochMetrics> fit(BatchLoader train, Dataset validation, int epochs, EpochListener listener) {
-        checkFit(train.dataset(), epochs);
+        checkFit(train.dataset(), validation, epochs);
         if (train.batchSize() != batchSize || train.dtype() != dtype) {
             throw new IllegalArgumentException("the loader's batches (" + train.batchSize() + " examples, "
                     + train.dtype() + ") differ from this trainer's (" + batchSize + ", " + dtype + ")");
@@ -141,12 +145,17 @@ public final class Trainer {
         return all;
     }
 
-    private static void checkFit(Dataset train, int epochs) {
+    private static void checkFit(Dataset train, Dataset validation, int epochs) {
         if (epochs < 0) {
             throw new IllegalArgumentException("epochs must be >= 0, got " + epochs);
         }
         if (train.size() == 0) {
             throw new IllegalArgumentException("the training set is empty");
+        }
+        if (validation != null && validation.featureSize() != train.featureSize()) {  // found only after an epoch
+            throw new IllegalArgumentException("the validation set has " + validation.featureSize() + " features per "
+                    + "example " + Arrays.toString(validation.featureShape()) + ", the training set "
+                    + train.featureSize() + " " + Arrays.toString(train.featureShape()));
         }
     }
 

@@ -65,6 +65,7 @@ final class TrainingStep implements AutoCloseable {
         try (Tape tape = Tape.open()) {
             BatchLoader.Batch batch = loader.load(order, from, to);
             Variable out = model.forward(Variable.constant(batch.features()));
+            Evaluator.checkOutputs(out.value(), loader.dataset());
             Variable l = loss.compute(out, batch.targets());
             GradientListener watcher = null;
             for (StepHook h : hooks) {

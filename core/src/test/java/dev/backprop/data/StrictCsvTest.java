@@ -97,6 +97,17 @@ class StrictCsvTest {
     }
 
     @Test
+    void aClassNameInTheLabelColumnIsNamedAsALabel() throws IOException {
+        Path named = write("sepal,petal,species\n5.1,1.4,setosa\n");
+        assertEquals(named + ": line 2: label 'setosa' is not a class number; the last column holds each example's "
+                + "class as 0, 1, 2, ... (number the class names first)", assertThrows(DataFormatException.class,
+                        () -> CsvData.readClassification(named, 3)).getMessage());
+        Path both = write("5.1,x,setosa\n");
+        assertEquals(both + ": line 1, column 2: 'x' is not a number", assertThrows(DataFormatException.class,
+                () -> CsvData.readClassification(both, 3)).getMessage(), "a bad feature is named first");
+    }
+
+    @Test
     void overlongLinesAndBadUtf8AreRefused() throws IOException {
         String m = refused("1," + "1".repeat(CsvData.MAX_LINE_CHARS) + "\n", 1);
         assertTrue(m.contains("line 1 is longer than " + CsvData.MAX_LINE_CHARS), m);

@@ -96,4 +96,15 @@ class EvaluatorTest {
                     "Gaussian targets are not 0/1");
         }
     }
+
+    @Test
+    void aModelWithFewerOutputsThanTheDataHasClassesIsRefused() {
+        try (Sequential m = ModelFixtures.mlp(backend, 3, 5, 2, 6)) {
+            Dataset three = ModelFixtures.classification(4, 3, 3, 1);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Evaluator.evaluate(m, Task.CLASSIFICATION, three, 2));
+            assertEquals("the model gives 2 output(s) per example, but the data has 3 classes (labels in [0, 3)): "
+                    + "its last layer needs 3 outputs, one per class", e.getMessage());
+        }
+    }
 }

@@ -24,6 +24,7 @@ import static dev.backprop.testing.Blobs.blobs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -123,5 +124,18 @@ class ReplayableStepTest {
         Setup hook = (b, o) -> b.hook(new StepHook() { });
         assertSame(train(plain, false, sgd, hook, 1), train(replaying.backend, false, sgd, hook, 1));
         assertEquals(0, replaying.steps, "no step was handed over");
+    }
+
+    @Test
+    void aReplayedStepRefusesAModelWithFewerOutputsThanClassesBeforeTheUpdate() {
+        try (Sequential net = Sequential.builder(replaying.backend, DType.FLOAT32).seed(7).dense(2, 6).relu()
+                .dense(6, 2).build(); Sgd o = new Sgd(net.parameters(), 0.2)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Trainer.builder(net,
+                    new SoftmaxCrossEntropy(), o).batchSize(5).syncEvery(2).build().fit(blobs(23, 4), null, 1, null));
+            assertTrue(e.getMessage().startsWith("the model gives 2 output(s) per example, but the data has 3 classes"),
+                    e.getMessage());
+            assertEquals(1, replaying.steps, "the step was handed over");
+            assertEquals(0, o.stepCount(), "and not applied");
+        }
     }
 }

@@ -293,4 +293,34 @@ class TrainerTest {
                     e.getMessage());
         }
     }
+
+    /** A last layer narrower than the data's classes makes the loss NaN; that is a model error, not a learning rate. */
+    @Test
+    void aModelWithFewerOutputsThanTheDataHasClassesIsRefusedBeforeAnyStep() {
+        Dataset data = blobs(6, 19);
+        try (Sequential m = Sequential.builder(backend, DType.FLOAT32).seed(20).dense(2, 5).relu().dense(5, 2).build();
+             Sgd opt = new Sgd(m.parameters(), 0.1)) {
+            Map<String, double[]> before = weights(m);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Trainer.builder(m, new SoftmaxCrossEntropy(), opt).batchSize(3).build().fit(data, data, 1,
+                            null));
+            assertEquals("the model gives 2 output(s) per example, but the data has 3 classes (labels in [0, 3)): "
+                    + "its last layer needs 3 outputs, one per class", e.getMessage());
+            assertEquals(0, opt.stepCount(), "no step was taken");
+            assertSameWeights(before, weights(m), "the weights are unchanged");
+        }
+    }
+
+    @Test
+    void aValidationSetOfOtherFeaturesIsRefusedBeforeTraining() {
+        Dataset data = blobs(6, 21);
+        Dataset wide = Dataset.classification(new float[6], new int[] {3}, new int[] {0, 1}, 3, null);
+        try (Sequential m = net(22); Sgd opt = new Sgd(m.parameters(), 0.1)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Trainer.builder(m, new SoftmaxCrossEntropy(), opt).batchSize(3).build().fit(data, wide, 1,
+                            null));
+            assertEquals("the validation set has 3 features per example [3], the training set 2 [2]", e.getMessage());
+            assertEquals(0, opt.stepCount(), "no step was taken");
+        }
+    }
 }
