@@ -5,7 +5,7 @@
 # reference outputs, report.md).
 #
 #   benchmarks/run.sh                        # everything, 2 threads
-#   THREADS=1,2 benchmarks/run.sh            # both thread counts (about 9 minutes)
+#   THREADS=1,2 benchmarks/run.sh            # both thread counts (about 11 minutes)
 #   SUITES=gemm SHAPES=512,1024,2048 REPEAT=5 benchmarks/run.sh   # interleaved repeats: median ratio + spread
 #   benchmarks/run.sh -p impl=cpu,openblas   # extra arguments go to every JMH invocation
 #
