@@ -80,7 +80,8 @@ class OnnxCommandsTest {
         Path out = dir.resolve("tuned.safetensors");
         CliRun before = CliRun.of("eval", "--backend", "cpu", "--model", TORCH_MLP.toString(), "--test-limit",
                 "1000").ok();
-        assertTrue(before.out().contains("784-64-32-10 relu"), before.out());
+        assertTrue(before.out().contains("flatten dense(784->64) relu identity dense(64->32) tanh dense(32->10)"),
+                before.out());
         CliRun train = CliRun.of("train", "--backend", "cpu", "--init", TORCH_MLP.toString(), "--train-limit",
                 "2000", "--test-limit", "1000", "--epochs", "1", "--lr", "0.01", "--out", out.toString()).ok();
         assertTrue(train.field("summary:", "test_acc") > 0.8, train.out());

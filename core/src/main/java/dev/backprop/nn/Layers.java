@@ -102,10 +102,11 @@ public final class Layers {
     }
 
     /**
-     * A (valid) spec in words, as {@code backprop train} prints it: a network of dense layers and one activation as
-     * its sizes and activation ({@code 784-256-128-10 relu}, {@code linear} without one); any other network as
-     * {@code cnn} (when it convolves) and its layers in order ({@code cnn conv(1->32,3,p1) relu maxpool(2) ...
-     * dense(128->10)}).
+     * A (valid) spec in words, as {@code backprop train} prints it: a plain MLP (dense layers with biases, one kind
+     * of activation between each two and none after the last) as its sizes and activation
+     * ({@code 784-256-128-10 relu}, {@code linear} without one); any other network as {@code cnn} (when it convolves)
+     * and its layers in order ({@code cnn conv(1->32,3,p1) relu maxpool(2) ... dense(128->10)},
+     * {@code dense(784->64) relu dense(64->10) sigmoid}).
      *
      * @throws IllegalArgumentException when the spec is invalid
      */
@@ -113,24 +114,45 @@ public final class Layers {
         validate(spec);
         List<LayerSpec> leaves = new ArrayList<>();
         forEachLeaf(spec, "", (prefix, l) -> leaves.add(l));
-        Set<String> dense = Set.of("dense", "flatten", "identity", "sigmoid", "tanh", "relu", "threshold");
-        if (leaves.stream().allMatch(l -> dense.contains(l.type()))
-                && leaves.stream().anyMatch(l -> l.type().equals("dense"))) {
-            StringBuilder sb = new StringBuilder();
-            for (LayerSpec l : leaves) {
-                if (l.type().equals("dense")) {
-                    sb.append(sb.length() == 0 ? l.arg("in") : "").append('-').append(l.arg("out"));
-                }
-            }
-            String act = leaves.stream().map(LayerSpec::type).filter(t -> !t.equals("dense") && !t.equals("flatten"))
-                    .findFirst().orElse("linear");
-            return sb.append(' ').append(act).toString();
+        String mlp = plainMlp(leaves);
+        if (mlp != null) {
+            return mlp;
         }
         StringBuilder sb = new StringBuilder(leaves.stream().anyMatch(l -> l.type().equals("conv2d")) ? "cnn" : "");
         for (LayerSpec l : leaves) {
             sb.append(sb.length() == 0 ? "" : " ").append(word(l));
         }
         return sb.toString();
+    }
+
+    /**
+     * {@code 784-256-128-10 relu} for a plain MLP (an optional leading flatten, then dense layers with biases and one
+     * kind of activation between each two, or none at all; identities, which change nothing, aside), else null: the
+     * short form would hide the rest.
+     */
+    private static String plainMlp(List<LayerSpec> leaves) {
+        List<LayerSpec> body = leaves.stream().filter(l -> !l.type().equals("identity")).toList();
+        if (!body.isEmpty() && body.get(0).type().equals("flatten")) {
+            body = body.subList(1, body.size());
+        }
+        Set<String> activations = Set.of("sigmoid", "tanh", "relu", "threshold");
+        boolean linear = body.stream().allMatch(l -> l.type().equals("dense"));
+        String act = linear || body.size() < 3 ? "linear" : body.get(1).type();
+        for (int i = 0; i < body.size(); i++) {
+            LayerSpec l = body.get(i);
+            boolean denseHere = linear || i % 2 == 0;
+            boolean fits = denseHere ? l.type().equals("dense") && l.arg("bias") == 1
+                    : l.type().equals(act) && activations.contains(act);
+            if (!fits) {
+                return null;
+            }
+        }
+        if (body.isEmpty() || !body.get(body.size() - 1).type().equals("dense")) {
+            return null;
+        }
+        StringBuilder sb = new StringBuilder().append(body.get(0).arg("in"));
+        body.stream().filter(l -> l.type().equals("dense")).forEach(l -> sb.append('-').append(l.arg("out")));
+        return sb.append(' ').append(act).toString();
     }
 
     /** One layer in words: {@code conv(1->32,3,p1)}, {@code maxpool(2)}, {@code dense(3136->128)}, {@code relu}. */

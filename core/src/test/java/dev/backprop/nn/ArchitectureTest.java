@@ -74,6 +74,20 @@ class ArchitectureTest {
         try (Sequential m = Sequential.builder(be, DType.FLOAT32).flatten().dense(4, 2).build()) {
             assertEquals("4-2 linear", Layers.describe(m.spec()));
         }
+        LayerSpec mixed = new LayerSpec("sequential", Map.of(), List.of(Dense.spec(784, 64, true),
+                LayerSpec.of("relu", Map.of()), Dense.spec(64, 32, true), LayerSpec.of("tanh", Map.of()),
+                Dense.spec(32, 10, true)));
+        assertEquals("dense(784->64) relu dense(64->32) tanh dense(32->10)", Layers.describe(mixed));
+        LayerSpec withIdentity = new LayerSpec("sequential", Map.of(), List.of(LayerSpec.of("flatten", Map.of()),
+                Dense.spec(4, 3, true), LayerSpec.of("relu", Map.of()), LayerSpec.of("identity", Map.of()),
+                Dense.spec(3, 2, true)));
+        assertEquals("4-3-2 relu", Layers.describe(withIdentity));
+        LayerSpec squashed = new LayerSpec("sequential", Map.of(), List.of(Dense.spec(4, 3, true),
+                LayerSpec.of("relu", Map.of()), Dense.spec(3, 1, true), LayerSpec.of("sigmoid", Map.of())));
+        assertEquals("dense(4->3) relu dense(3->1) sigmoid", Layers.describe(squashed));
+        LayerSpec noBias = new LayerSpec("sequential", Map.of(), List.of(Dense.spec(4, 3, false),
+                LayerSpec.of("relu", Map.of()), Dense.spec(3, 2, true)));
+        assertEquals("dense(4->3,nobias) relu dense(3->2)", Layers.describe(noBias));
         LayerSpec odd = new LayerSpec("sequential", Map.of(), List.of(
                 Conv2d.spec(2, 4, new int[] {3, 5}, new int[] {2, 2}, new int[] {0, 0}, new int[] {2, 1}, false),
                 LayerSpec.of("batchnorm2d", Map.of("features", 4)),
