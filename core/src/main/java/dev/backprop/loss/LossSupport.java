@@ -1,6 +1,7 @@
 package dev.backprop.loss;
 
 import dev.backprop.backend.BinaryOp;
+import dev.backprop.backend.DType;
 import dev.backprop.backend.ReduceAxis;
 import dev.backprop.backend.ReduceOp;
 import dev.backprop.tensor.DTypeMismatchException;
@@ -20,6 +21,11 @@ final class LossSupport {
      */
     static Tensor targetLike(String loss, Tensor prediction, Tensor target) {
         target.checkOpen();
+        if (target.dtype() == DType.INT32) { // labelled data given to a loss of float targets
+            throw new DTypeMismatchException(loss + ": the targets are INT32 class labels " + target.shape() + ", but "
+                    + "this loss takes float targets of the prediction's shape " + prediction.shape() + "; for class "
+                    + "labels use cross_entropy (SoftmaxCrossEntropy), or read the data as float targets");
+        }
         if (target.dtype() != prediction.dtype()) {
             throw new DTypeMismatchException(loss + ": target is " + target.dtype() + " but the prediction is "
                     + prediction.dtype() + " (convert the targets to the model's dtype)");

@@ -107,4 +107,16 @@ class EvaluatorTest {
                     + "its last layer needs 3 outputs, one per class", e.getMessage());
         }
     }
+
+    @Test
+    void classLabelsGivenToALossOfFloatTargetsAreNamedAsSuch() {
+        try (Sequential m = ModelFixtures.mlp(backend, 3, 5, 3, 6)) {
+            Dataset labelled = ModelFixtures.classification(4, 3, 3, 1);
+            RuntimeException e = assertThrows(RuntimeException.class,
+                    () -> Evaluator.evaluate(m, new dev.backprop.loss.SquaredError(), labelled, 4));
+            assertEquals("squared_error: the targets are INT32 class labels [4], but this loss takes float targets "
+                    + "of the prediction's shape [4, 3]; for class labels use cross_entropy (SoftmaxCrossEntropy), or "
+                    + "read the data as float targets", e.getMessage());
+        }
+    }
 }
