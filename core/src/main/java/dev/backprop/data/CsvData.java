@@ -8,16 +8,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
  * Reads numeric CSV files: comma-separated numbers, an optional header line (a first line none of whose fields is a
  * number), blank lines ignored, a UTF-8 byte-order mark skipped. The last {@code targetColumns} columns are the
- * targets (or, for {@link #readClassification}, the single last column is an integer class label); the others are
- * the features.
+ * targets (or, for {@link #readClassification}, the single last column is the class: an integer label, or a name
+ * from a list such as {@link #readClassNames} gives); the others are the features.
  *
  * <p>Numbers are strict: an optional sign, digits with an optional fraction, an optional exponent
  * ({@code -1.5e3}, {@code .5}, {@code 2.}), surrounded by nothing but spaces and tabs. Java's own suffixes and hex
@@ -40,7 +42,7 @@ public final class CsvData {
 
     /** Regression (or binary 0/1) data: the last {@code targetColumns} columns are float targets. */
     public static Dataset readRegression(Path path, int targetColumns) {
-        Table t = read(path, false);
+        Table t = read(path, null);
         if (targetColumns < 1 || targetColumns >= t.cols) {
             throw new DataFormatException(path + ": " + columns(t.cols) + " cannot hold " + targetColumns
                     + " target column(s) and at least one feature");
@@ -61,11 +63,65 @@ public final class CsvData {
      * @throws IllegalArgumentException when {@code numClasses} is not in {@code [1, MAX_CLASSES]}
      */
     public static Dataset readClassification(Path path, int numClasses) {
-        Table t = read(path, true);
+        Table t = read(path, CsvData::numberLabel);
         if (numClasses < 1 || numClasses > MAX_CLASSES) {
             throw new IllegalArgumentException(path + ": " + numClasses + " classes is outside [1, " + MAX_CLASSES
                     + "]");
         }
+        return classification(path, t, numClasses, null);
+    }
+
+    /**
+     * Classification data whose last column names the class: label {@code k} is {@code classNames.get(k)}, matched
+     * exactly (spaces and tabs around it aside). The names travel with the data set ({@link Dataset#classNames}), and
+     * a model saved with them prints them. Read a training and a test file with the same list.
+     *
+     * @throws IllegalArgumentException when the list is empty, longer than {@link #MAX_CLASSES} or repeats a name
+     * @throws DataFormatException      when a label is not one of the names
+     */
+    public static Dataset readClassification(Path path, List<String> classNames) {
+        if (classNames.isEmpty() || classNames.size() > MAX_CLASSES) {
+            throw new IllegalArgumentException(path + ": " + classNames.size() + " class names is outside [1, "
+                    + MAX_CLASSES + "]");
+        }
+        Map<String, Integer> index = new HashMap<>();
+        for (String name : classNames) {
+            if (index.putIfAbsent(name, index.size()) != null) {
+                throw new IllegalArgumentException(path + ": the class name '" + printable(name) + "' is listed twice");
+            }
+        }
+        Table t = read(path, (p, field, number, no) -> {
+            Integer k = index.get(trim(field));
+            if (k == null) {
+                throw new DataFormatException(path + ": line " + no + ": label '" + printable(trim(field))
+                        + "' is not one of the " + classNames.size() + " classes " + shortList(classNames));
+            }
+            return k;
+        });
+        return classification(path, t, classNames.size(), List.copyOf(classNames));
+    }
+
+    /**
+     * The class names in a file's last column, sorted, for {@link #readClassification(Path, List)}; an empty list
+     * when every label is a number (read those with {@link #readClassification(Path, int)}).
+     *
+     * @throws DataFormatException when the column holds more than {@link #MAX_CLASSES} distinct values
+     */
+    public static List<String> readClassNames(Path path) {
+        TreeSet<String> names = new TreeSet<>();
+        boolean[] named = {false};
+        read(path, (p, field, number, no) -> {
+            named[0] |= Double.isNaN(number);
+            if (names.add(trim(field)) && names.size() > MAX_CLASSES) {
+                throw new DataFormatException(path + ": line " + no + ": the last column holds more than "
+                        + MAX_CLASSES + " distinct values, too many for class names");
+            }
+            return 0;
+        });
+        return named[0] ? List.copyOf(names) : List.of();
+    }
+
+    private static Dataset classification(Path path, Table t, int numClasses, List<String> classNames) {
         if (t.cols < 2) {
             throw new DataFormatException(path + ": needs at least one feature column and a label column");
         }
@@ -80,7 +136,28 @@ public final class CsvData {
                         + " is not a class in [0, " + numClasses + ")");
             }
         }
-        return Dataset.classification(f, new int[] {nf}, l, numClasses, null);
+        return Dataset.classification(f, new int[] {nf}, l, numClasses, classNames);
+    }
+
+    /** A label that must be a whole number in {@code [0, MAX_CLASSES)}: the exact value, so 2.0000001 is none. */
+    private static float numberLabel(Path path, String field, double number, int no) {
+        String problem = Double.isNaN(number) ? "is not a class number; the last column holds each example's class "
+                + "as 0, 1, 2, ... (a column of class names reads with readClassNames)"
+                : number != Math.rint(number) ? "is not a whole number"
+                : number < 0 ? "is negative"
+                : number >= MAX_CLASSES ? "is past the limit of " + MAX_CLASSES + " classes (real-valued targets "
+                + "need a regression task)" : null;
+        if (problem != null) {
+            String shown = printable(trim(field));
+            throw new DataFormatException(path + ": line " + no + ": label "
+                    + (Double.isNaN(number) ? "'" + shown + "'" : shown) + " " + problem);
+        }
+        return (float) number;
+    }
+
+    private static String shortList(List<String> names) {
+        List<String> shown = names.stream().limit(10).map(CsvData::printable).toList();
+        return shown + (names.size() > shown.size() ? " (and " + (names.size() - shown.size()) + " more)" : "");
     }
 
     /**
@@ -88,7 +165,7 @@ public final class CsvData {
      * grammar as the other readers (header line, blank lines, byte-order mark, strict numbers, equal column counts).
      */
     public static Rows readRows(Path path) {
-        Table t = read(path, false);
+        Table t = read(path, null);
         return new Rows(Arrays.copyOf(t.values, t.rows * t.cols), t.rows, t.cols, Arrays.copyOf(t.lines, t.rows));
     }
 
@@ -159,8 +236,15 @@ public final class CsvData {
     private record Table(int cols, int rows, float[] values, int[] lines) {
     }
 
-    private static Table read(Path path, boolean lastIsLabel) {
-        TableBuilder t = new TableBuilder(path);
+    /** How the last column of a data row becomes its label value (the field, its number or NaN, the line). */
+    @FunctionalInterface
+    private interface LabelColumn {
+        float label(Path path, String field, double number, int no);
+    }
+
+    /** The file's rows; {@code labels} reads the last column, or null when every column is a number. */
+    private static Table read(Path path, LabelColumn labels) {
+        TableBuilder t = new TableBuilder(path, labels);
         try (BufferedReader in = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
             StringBuilder line = new StringBuilder();
             int no = 0;
@@ -170,7 +254,7 @@ public final class CsvData {
                     line.deleteCharAt(0);
                 }
                 if (!line.toString().isBlank()) {
-                    t.line(line.toString().split(",", -1), no, lastIsLabel);
+                    t.line(line.toString().split(",", -1), no);
                 }
             }
         } catch (NoSuchFileException e) {
@@ -210,26 +294,26 @@ public final class CsvData {
     /** Collects the rows of a file, checking each field as it comes. */
     private static final class TableBuilder {
         private final Path path;
+        private final LabelColumn labels;
         private int cols = -1;
         private boolean header;
         private int rows;
         private float[] values = new float[1024];
         private int[] lines = new int[64];
 
-        TableBuilder(Path path) {
+        TableBuilder(Path path, LabelColumn labels) {
             this.path = path;
+            this.labels = labels;
         }
 
-        void line(String[] parts, int no, boolean lastIsLabel) {
+        void line(String[] parts, int no) {
             double[] v = new double[parts.length];
-            List<Integer> notNumbers = new ArrayList<>();
+            int notNumbers = 0;
             for (int i = 0; i < parts.length; i++) {
                 v[i] = parse(parts[i]);
-                if (Double.isNaN(v[i])) {
-                    notNumbers.add(i);
-                }
+                notNumbers += Double.isNaN(v[i]) ? 1 : 0;
             }
-            if (rows == 0 && !header && notNumbers.size() == parts.length) {
+            if (rows == 0 && !header && notNumbers == parts.length) {
                 header = true;  // no field is a number: the column names
                 cols = parts.length;
                 return;
@@ -239,31 +323,16 @@ public final class CsvData {
                         + cols);
             }
             cols = parts.length;
-            if (lastIsLabel && Double.isNaN(v[cols - 1]) && notNumbers.size() == 1) {
-                throw new DataFormatException(path + ": line " + no + ": label '" + printable(trim(parts[cols - 1]))
-                        + "' is not a class number; the last column holds each example's class as 0, 1, 2, ... "
-                        + "(number the class names first)");
-            }
             String where = path + ": line " + no + ", column ";
             float[] f = new float[cols];
-            for (int i = 0; i < cols; i++) {
+            int features = labels == null ? cols : cols - 1;
+            for (int i = 0; i < features; i++) {
                 f[i] = toFloat(v[i], parts[i], where + (i + 1));
             }
-            if (lastIsLabel) {
-                checkLabel(v[cols - 1], parts[cols - 1], no);  // the exact value: 2.0000001 is no label
+            if (labels != null) {
+                f[cols - 1] = labels.label(path, parts[cols - 1], v[cols - 1], no);
             }
             add(f, no);
-        }
-
-        private void checkLabel(double label, String field, int no) {
-            String problem = label != Math.rint(label) ? "is not a whole number"
-                    : label < 0 ? "is negative"
-                    : label >= MAX_CLASSES ? "is past the limit of " + MAX_CLASSES + " classes (real-valued targets "
-                    + "need a regression task)" : null;
-            if (problem != null) {
-                throw new DataFormatException(path + ": line " + no + ": label " + printable(trim(field)) + " "
-                        + problem);
-            }
         }
 
         private void add(float[] v, int no) {

@@ -100,11 +100,37 @@ class StrictCsvTest {
     void aClassNameInTheLabelColumnIsNamedAsALabel() throws IOException {
         Path named = write("sepal,petal,species\n5.1,1.4,setosa\n");
         assertEquals(named + ": line 2: label 'setosa' is not a class number; the last column holds each example's "
-                + "class as 0, 1, 2, ... (number the class names first)", assertThrows(DataFormatException.class,
+                + "class as 0, 1, 2, ... (a column of class names reads with readClassNames)", assertThrows(DataFormatException.class,
                         () -> CsvData.readClassification(named, 3)).getMessage());
         Path both = write("5.1,x,setosa\n");
         assertEquals(both + ": line 1, column 2: 'x' is not a number", assertThrows(DataFormatException.class,
                 () -> CsvData.readClassification(both, 3)).getMessage(), "a bad feature is named first");
+    }
+
+    @Test
+    void classNamesInTheLabelColumnAreReadAgainstAList() throws IOException {
+        Path iris = write("sepal,petal,species\n5.1,1.4,setosa\n6.3,6.0, virginica\n5.9,4.2,versicolor\n"
+                + "4.9,1.5,setosa\n");
+        List<String> names = CsvData.readClassNames(iris);
+        assertEquals(List.of("setosa", "versicolor", "virginica"), names, "distinct, trimmed, sorted");
+        Dataset d = CsvData.readClassification(iris, names);
+        assertEquals(4, d.size());
+        assertEquals(3, d.numClasses());
+        assertEquals(names, d.classNames());
+        assertEquals(List.of(0, 2, 1, 0), java.util.stream.IntStream.range(0, 4).map(d::label).boxed().toList());
+        assertEquals(6.3f, d.features(1)[0]);
+        assertEquals(List.of(), CsvData.readClassNames(write("0.5,1\n0.1,0\n")), "numbered classes have no names");
+
+        Path test = write("5.0,1.3,setosa\n5.5,2.0,iris-x\n");
+        assertEquals(test + ": line 2: label 'iris-x' is not one of the 3 classes [setosa, versicolor, virginica]",
+                assertThrows(DataFormatException.class, () -> CsvData.readClassification(test, names)).getMessage());
+        IllegalArgumentException twice = assertThrows(IllegalArgumentException.class,
+                () -> CsvData.readClassification(iris, List.of("a", "b", "a")));
+        assertEquals(iris + ": the class name 'a' is listed twice", twice.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> CsvData.readClassification(iris, List.of()));
+        Path both = write("5.1,x,setosa\n");
+        assertEquals(both + ": line 1, column 2: 'x' is not a number", assertThrows(DataFormatException.class,
+                () -> CsvData.readClassification(both, names)).getMessage(), "features stay strict");
     }
 
     @Test
