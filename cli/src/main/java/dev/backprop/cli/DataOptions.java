@@ -27,8 +27,8 @@ final class DataOptions {
     Path dataDir;
 
     @Option(names = "--csv", paramLabel = "FILE",
-            description = "Train on a numeric CSV instead (optional header line; features, then the label or the "
-                    + "target column(s)). With --spark: read by the executors, from any path Spark reads (hdfs://, "
+            description = "Train on a numeric CSV instead (optional header line; features, then the label, a class "
+                    + "number or name, or the target column(s)). With --spark: read by the executors, from any path Spark reads (hdfs://, "
                     + "s3a://, a shared file).")
     String csv;
 
@@ -71,7 +71,7 @@ final class DataOptions {
 
     /** Loads both splits for {@code task}; {@code seed} drives the hold-out split of a single CSV. */
     Loaded load(Task task, long seed) {
-        Loaded full = csv == null ? loadFashion(task) : loadCsv(task, seed);
+        Loaded full = csv == null ? loadFashion(task) : loadCsv(task, seed, null);
         task.check(full.train());
         task.check(full.test());
         Dataset tr = limit(full.train(), trainLimit, "--train-limit");
@@ -83,15 +83,16 @@ final class DataOptions {
      * Only the test examples (for {@code eval} and {@code predict}): Fashion-MNIST's test split, the
      * {@code --test-csv}, or the same seeded hold-out of {@code --csv} that {@code train} used.
      */
-    Loaded loadTest(Task task, long seed) {
+    Loaded loadTest(Task task, long seed, List<String> modelClassNames) {
         Loaded full;
         if (csv == null) {
             full = fashion(task, null, FashionMnist.split(fashionDir(), "t10k"));
         } else if (testCsv != null) {
-            Dataset test = readCsv(testCsv, task, -1);
-            full = new Loaded(test, test, csvClassNames(task), "CSV " + testCsv);
+            CsvClasses classes = csvClasses(testCsv, task, modelClassNames);
+            Dataset test = readCsv(testCsv, task, classes);
+            full = new Loaded(test, test, classes.names(task), "CSV " + testCsv);
         } else {
-            full = loadCsv(task, seed);
+            full = loadCsv(task, seed, modelClassNames);
         }
         task.check(full.test());
         return new Loaded(full.train(), limit(full.test(), testLimit, "--test-limit"), full.classNames(),
@@ -140,16 +141,36 @@ final class DataOptions {
         };
     }
 
-    private static List<String> csvClassNames(Task task) {
-        return task == Task.BINARY ? List.of("0", "1") : null;
+    /**
+     * How a CSV's last column is read for {@code task}: for classification, the classes the file names (read with
+     * {@code known}, a model's class names, when it has them, so the indices are the model's) or the number of
+     * classes it numbers.
+     */
+    private record CsvClasses(List<String> names, int count) {
+        /** The class names the task's data carries: binary's 0 and 1, the file's names, or none. */
+        List<String> names(Task task) {
+            return task == Task.BINARY ? List.of("0", "1") : names;
+        }
     }
 
-    private Loaded loadCsv(Task task, long seed) {
-        Dataset train = readCsv(Path.of(csv), task, -1);
+    private static CsvClasses csvClasses(Path file, Task task, List<String> known) {
+        if (task != Task.CLASSIFICATION) {
+            return new CsvClasses(null, -1);
+        }
+        CsvData.ClassColumn c = CsvData.readClassColumn(file);
+        return !c.named() ? new CsvClasses(null, c.numClasses())
+                : new CsvClasses(known != null ? known : c.names(), -1);
+    }
+
+    private Loaded loadCsv(Task task, long seed, List<String> modelClassNames) {
+        CsvClasses classes = csvClasses(Path.of(csv), task, modelClassNames);
+        Dataset train = readCsv(Path.of(csv), task, classes);
         Dataset test;
         String what = "CSV " + csv;
         if (testCsv != null) {
-            test = readCsv(testCsv, task, train.hasLabels() ? train.numClasses() : -1);
+            CsvClasses testClasses = classes.names() != null ? classes
+                    : new CsvClasses(null, train.hasLabels() ? train.numClasses() : -1);
+            test = readCsv(testCsv, task, testClasses);
             what += ", test CSV " + testCsv;
         } else {
             Dataset[] parts = HoldOut.split(train, HOLD_OUT, seed);
@@ -158,31 +179,16 @@ final class DataOptions {
             what += String.format(java.util.Locale.ROOT, " (%d train / %d held-out test rows, seed %d)",
                     train.size(), test.size(), seed);
         }
-        return new Loaded(train, test, csvClassNames(task), what);
+        return new Loaded(train, test, classes.names(task), what);
     }
 
-    private Dataset readCsv(Path file, Task task, int classes) {
+    private Dataset readCsv(Path file, Task task, CsvClasses classes) {
         return switch (task) {
-            case CLASSIFICATION -> CsvData.readClassification(file, classes > 0 ? classes : countClasses(file));
+            case CLASSIFICATION -> classes.names() != null ? CsvData.readClassification(file, classes.names())
+                    : CsvData.readClassification(file, classes.count());
             case BINARY -> CsvData.readRegression(file, 1);
             case REGRESSION -> CsvData.readRegression(file, targetColumns);
         };
-    }
-
-    /** One more than the largest label in the last column (labels are checked to be whole numbers later). */
-    private static int countClasses(Path file) {
-        Dataset d = CsvData.readRegression(file, 1);
-        float[] y = new float[d.size()];
-        d.gatherTargets(d.identityOrder(), 0, d.size(), y);
-        float max = 0;
-        for (float v : y) {
-            max = Math.max(max, v);
-        }
-        if (max > 1_000_000) {
-            throw new IllegalArgumentException(file + ": the last column holds " + max
-                    + ", too large for a class label; for real-valued targets use --task regression");
-        }
-        return (int) max + 1;
     }
 
     private static Dataset limit(Dataset d, Integer n, String option) {

@@ -138,7 +138,7 @@ final class ModelSession implements AutoCloseable {
                 throw new BackpropException(file + ": metadata " + POSITIVE_CLASS_KEY + " is not a class number: " + k);
             }
         }
-        DataOptions.Loaded d = options.loadTest(task, testData.seed);
+        DataOptions.Loaded d = options.loadTest(task, testData.seed, loaded.classNames());
         DataOptions.Loaded shaped = d.shaped(inputShape(d.test().featureShape(), "each test example has"));
         checkOutputs(task, shaped);
         return shaped;

@@ -19,13 +19,13 @@ import java.util.regex.Pattern;
  * Reads numeric CSV files: comma-separated numbers, an optional header line (a first line none of whose fields is a
  * number), blank lines ignored, a UTF-8 byte-order mark skipped. The last {@code targetColumns} columns are the
  * targets (or, for {@link #readClassification}, the single last column is the class: an integer label, or a name
- * from a list such as {@link #readClassNames} gives); the others are the features.
+ * from a list such as {@link #readClassColumn} gives); the others are the features.
  *
  * <p>Numbers are strict: an optional sign, digits with an optional fraction, an optional exponent
  * ({@code -1.5e3}, {@code .5}, {@code 2.}), surrounded by nothing but spaces and tabs. Java's own suffixes and hex
  * forms ({@code 5d}, {@code 5f}, {@code 0x1p3}), {@code NaN}, {@code Infinity} and control characters are refused,
  * and so is a value that overflows float32 ({@code 1e39}), checked after the conversion. Labels are whole numbers
- * below {@link #MAX_CLASSES}. Lines are at most {@link #MAX_LINE_CHARS} characters, and the arrays grow only
+ * below {@link #MAX_CLASSES}, or names from a given list. Lines are at most {@link #MAX_LINE_CHARS} characters, and the arrays grow only
  * while the heap has room for them.
  */
 public final class CsvData {
@@ -74,7 +74,8 @@ public final class CsvData {
     /**
      * Classification data whose last column names the class: label {@code k} is {@code classNames.get(k)}, matched
      * exactly (spaces and tabs around it aside). The names travel with the data set ({@link Dataset#classNames}), and
-     * a model saved with them prints them. Read a training and a test file with the same list.
+     * a model saved with them prints them. Read a training and a test file with the same list
+     * ({@link #readClassColumn} finds a file's).
      *
      * @throws IllegalArgumentException when the list is empty, longer than {@link #MAX_CLASSES} or repeats a name
      * @throws DataFormatException      when a label is not one of the names
@@ -102,23 +103,44 @@ public final class CsvData {
     }
 
     /**
-     * The class names in a file's last column, sorted, for {@link #readClassification(Path, List)}; an empty list
-     * when every label is a number (read those with {@link #readClassification(Path, int)}).
+     * What a file's last column holds, found in one pass: class names, or class numbers.
      *
-     * @throws DataFormatException when the column holds more than {@link #MAX_CLASSES} distinct values
+     * @param names      the distinct names, sorted, for {@link #readClassification(Path, List)}; empty when every
+     *                   label is a number
+     * @param numClasses how many classes: the names', else one more than the largest number (at most
+     *                   {@link #MAX_CLASSES}; {@link #readClassification(Path, int)} checks each label)
      */
-    public static List<String> readClassNames(Path path) {
+    public record ClassColumn(List<String> names, int numClasses) {
+        /** Whether the column names the classes. */
+        public boolean named() {
+            return !names.isEmpty();
+        }
+    }
+
+    /**
+     * Reads what a file's last column holds: class names when any label is not a number (then every label is a
+     * name), else class numbers.
+     *
+     * @throws DataFormatException when the file is not valid CSV, or names more than {@link #MAX_CLASSES} classes
+     */
+    public static ClassColumn readClassColumn(Path path) {
         TreeSet<String> names = new TreeSet<>();
         boolean[] named = {false};
+        double[] largest = {0};
         read(path, (p, field, number, no) -> {
             named[0] |= Double.isNaN(number);
-            if (names.add(trim(field)) && names.size() > MAX_CLASSES) {
+            largest[0] = Double.isNaN(number) ? largest[0] : Math.max(largest[0], number);
+            if (names.size() <= MAX_CLASSES) {
+                names.add(trim(field));
+            }
+            if (named[0] && names.size() > MAX_CLASSES) {
                 throw new DataFormatException(path + ": line " + no + ": the last column holds more than "
-                        + MAX_CLASSES + " distinct values, too many for class names");
+                        + MAX_CLASSES + " distinct labels, too many classes");
             }
             return 0;
         });
-        return named[0] ? List.copyOf(names) : List.of();
+        return named[0] ? new ClassColumn(List.copyOf(names), names.size())
+                : new ClassColumn(List.of(), (int) Math.min(largest[0], MAX_CLASSES - 1) + 1);
     }
 
     private static Dataset classification(Path path, Table t, int numClasses, List<String> classNames) {
@@ -142,7 +164,7 @@ public final class CsvData {
     /** A label that must be a whole number in {@code [0, MAX_CLASSES)}: the exact value, so 2.0000001 is none. */
     private static float numberLabel(Path path, String field, double number, int no) {
         String problem = Double.isNaN(number) ? "is not a class number; the last column holds each example's class "
-                + "as 0, 1, 2, ... (a column of class names reads with readClassNames)"
+                + "as 0, 1, 2, ... (a column of class names reads with readClassColumn)"
                 : number != Math.rint(number) ? "is not a whole number"
                 : number < 0 ? "is negative"
                 : number >= MAX_CLASSES ? "is past the limit of " + MAX_CLASSES + " classes (real-valued targets "

@@ -100,8 +100,8 @@ class StrictCsvTest {
     void aClassNameInTheLabelColumnIsNamedAsALabel() throws IOException {
         Path named = write("sepal,petal,species\n5.1,1.4,setosa\n");
         assertEquals(named + ": line 2: label 'setosa' is not a class number; the last column holds each example's "
-                + "class as 0, 1, 2, ... (a column of class names reads with readClassNames)", assertThrows(DataFormatException.class,
-                        () -> CsvData.readClassification(named, 3)).getMessage());
+                + "class as 0, 1, 2, ... (a column of class names reads with readClassColumn)",
+                assertThrows(DataFormatException.class, () -> CsvData.readClassification(named, 3)).getMessage());
         Path both = write("5.1,x,setosa\n");
         assertEquals(both + ": line 1, column 2: 'x' is not a number", assertThrows(DataFormatException.class,
                 () -> CsvData.readClassification(both, 3)).getMessage(), "a bad feature is named first");
@@ -111,15 +111,20 @@ class StrictCsvTest {
     void classNamesInTheLabelColumnAreReadAgainstAList() throws IOException {
         Path iris = write("sepal,petal,species\n5.1,1.4,setosa\n6.3,6.0, virginica\n5.9,4.2,versicolor\n"
                 + "4.9,1.5,setosa\n");
-        List<String> names = CsvData.readClassNames(iris);
+        CsvData.ClassColumn column = CsvData.readClassColumn(iris);
+        List<String> names = column.names();
         assertEquals(List.of("setosa", "versicolor", "virginica"), names, "distinct, trimmed, sorted");
+        assertEquals(3, column.numClasses());
         Dataset d = CsvData.readClassification(iris, names);
         assertEquals(4, d.size());
         assertEquals(3, d.numClasses());
         assertEquals(names, d.classNames());
         assertEquals(List.of(0, 2, 1, 0), java.util.stream.IntStream.range(0, 4).map(d::label).boxed().toList());
         assertEquals(6.3f, d.features(1)[0]);
-        assertEquals(List.of(), CsvData.readClassNames(write("0.5,1\n0.1,0\n")), "numbered classes have no names");
+        assertEquals(new CsvData.ClassColumn(List.of(), 4), CsvData.readClassColumn(write("0.5,1\n0.1,3\n0.2,0\n")),
+                "numbered classes: no names, one more class than the largest");
+        assertEquals(CsvData.MAX_CLASSES, CsvData.readClassColumn(write("0.5,1e9\n")).numClasses(),
+                "readClassification names the bad label");
 
         Path test = write("5.0,1.3,setosa\n5.5,2.0,iris-x\n");
         assertEquals(test + ": line 2: label 'iris-x' is not one of the 3 classes [setosa, versicolor, virginica]",
