@@ -77,7 +77,8 @@ public final class CsvData {
      * a model saved with them prints them. Read a training and a test file with the same list
      * ({@link #readClassColumn} finds a file's).
      *
-     * @throws IllegalArgumentException when the list is empty, longer than {@link #MAX_CLASSES} or repeats a name
+     * @throws IllegalArgumentException when the list is empty, longer than {@link #MAX_CLASSES}, repeats a name or
+     *                                  holds control characters
      * @throws DataFormatException      when a label is not one of the names
      */
     public static Dataset readClassification(Path path, List<String> classNames) {
@@ -87,6 +88,10 @@ public final class CsvData {
         }
         Map<String, Integer> index = new HashMap<>();
         for (String name : classNames) {
+            if (!Dataset.isPrintableClassName(name)) {
+                throw new IllegalArgumentException(DataFormatException.oneLine(path + ": class name " + index.size()
+                        + " holds control characters: '" + name + "'"));
+            }
             if (index.putIfAbsent(name, index.size()) != null) {
                 throw new IllegalArgumentException(path + ": the class name '" + printable(name) + "' is listed twice");
             }
@@ -121,17 +126,23 @@ public final class CsvData {
      * Reads what a file's last column holds: class names when any label is not a number (then every label is a
      * name), else class numbers.
      *
-     * @throws DataFormatException when the file is not valid CSV, or names more than {@link #MAX_CLASSES} classes
+     * @throws DataFormatException when the file is not valid CSV, a label is empty or holds control characters, or
+     *                             the file names more than {@link #MAX_CLASSES} classes
      */
     public static ClassColumn readClassColumn(Path path) {
         TreeSet<String> names = new TreeSet<>();
         boolean[] named = {false};
         double[] largest = {0};
         read(path, (p, field, number, no) -> {
+            String name = trim(field);
+            if (name.isEmpty() || !Dataset.isPrintableClassName(name)) {
+                throw new DataFormatException(path + ": line " + no + ": label '" + name + "' "
+                        + (name.isEmpty() ? "is empty" : "holds control characters"));
+            }
             named[0] |= Double.isNaN(number);
             largest[0] = Double.isNaN(number) ? largest[0] : Math.max(largest[0], number);
             if (names.size() <= MAX_CLASSES) {
-                names.add(trim(field));
+                names.add(name);
             }
             if (named[0] && names.size() > MAX_CLASSES) {
                 throw new DataFormatException(path + ": line " + no + ": the last column holds more than "

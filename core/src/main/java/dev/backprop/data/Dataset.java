@@ -40,6 +40,12 @@ public final class Dataset {
         this.targets = targets;
         this.targetSize = targetSize;
         this.classNames = classNames == null ? null : List.copyOf(classNames);
+        for (int k = 0; classNames != null && k < classNames.size(); k++) {
+            if (!isPrintableClassName(classNames.get(k))) {
+                throw new IllegalArgumentException(DataFormatException.oneLine("class name " + k + " holds control "
+                        + "characters: '" + classNames.get(k) + "'"));
+            }
+        }
         if (labels != null) {
             if (labels.length != size) {
                 throw new DataFormatException("label count " + labels.length + " differs from example count " + size);
@@ -57,7 +63,19 @@ public final class Dataset {
         }
     }
 
-    /** A classification data set: {@code labels[i]} in {@code [0, numClasses)}. */
+    /**
+     * Whether {@code name} may name a class: it holds no control characters (C0, DEL or C1). Class names are printed
+     * to a terminal, where a line break or an escape sequence is an attack, not a name; model files refuse them too.
+     */
+    public static boolean isPrintableClassName(String name) {
+        return name.chars().noneMatch(c -> c < 0x20 || (c >= 0x7f && c < 0xa0));
+    }
+
+    /**
+     * A classification data set: {@code labels[i]} in {@code [0, numClasses)}.
+     *
+     * @throws IllegalArgumentException when a class name holds control characters ({@link #isPrintableClassName})
+     */
     public static Dataset classification(float[] features, int[] featureShape, int[] labels, int numClasses,
                                          List<String> classNames) {
         return new Dataset(features, featureShape, labels, numClasses, null, 0, classNames);

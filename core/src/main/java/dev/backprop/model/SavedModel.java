@@ -2,8 +2,10 @@ package dev.backprop.model;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
+import com.google.gson.JsonPrimitive;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
+import dev.backprop.data.Dataset;
 import dev.backprop.io.Checkpoint;
 import dev.backprop.io.ModelFile;
 import dev.backprop.io.ModelFileException;
@@ -66,7 +68,8 @@ public final class SavedModel {
      * Saves {@code model}'s parameters and architecture, with the task, class names (may be null) and
      * {@code extra} metadata, atomically.
      *
-     * @throws IllegalArgumentException when an extra key belongs to the model file format
+     * @throws IllegalArgumentException when an extra key belongs to the model file format, or a class name holds
+     *                                  control characters ({@link Dataset#isPrintableClassName})
      */
     public static void save(Path path, Layer model, Task task, List<String> classNames, Map<String, String> extra)
             throws IOException {
@@ -79,13 +82,21 @@ public final class SavedModel {
      * {@link Checkpoint#save(Path, Layer, dev.backprop.optim.Optimizer, dev.backprop.optim.LearningRateSchedule,
      * Map, Map)} and {@link dev.backprop.train.Trainer#saveCheckpoint(Path, Map)} for a checkpoint that
      * {@link #load} reads as a model too.
+     *
+     * @throws IllegalArgumentException when a class name holds control characters
      */
     public static Map<String, String> metadata(Task task, List<String> classNames, Map<String, String> extra) {
         Map<String, String> m = new LinkedHashMap<>(extra);
         m.put(TASK_KEY, task.id());
         if (classNames != null) {
             JsonArray a = new JsonArray();
-            classNames.forEach(a::add);
+            for (String name : classNames) {
+                if (!Dataset.isPrintableClassName(name)) {
+                    throw new IllegalArgumentException("class name " + a.size() + " holds control characters, which "
+                            + "a model file refuses: " + new JsonPrimitive(name));
+                }
+                a.add(name);
+            }
             m.put(CLASS_NAMES_KEY, a.toString());
         }
         return m;
@@ -201,8 +212,7 @@ public final class SavedModel {
                 throw new ModelFileException(path + ": metadata " + CLASS_NAMES_KEY + " must hold strings, got " + x);
             }
             String name = x.getAsString();
-            if (name.chars().anyMatch(c -> c < 0x20 || (c >= 0x7f && c < 0xa0))) {
-                // They are printed to a terminal: a line break or an escape sequence there is an attack, not a name.
+            if (!Dataset.isPrintableClassName(name)) {
                 throw new ModelFileException(path + ": metadata " + CLASS_NAMES_KEY + ": class name " + out.size()
                         + " holds control characters: " + x);
             }

@@ -136,6 +136,14 @@ class StrictCsvTest {
         Path both = write("5.1,x,setosa\n");
         assertEquals(both + ": line 1, column 2: 'x' is not a number", assertThrows(DataFormatException.class,
                 () -> CsvData.readClassification(both, names)).getMessage(), "features stay strict");
+        Path empty = write("5.1,1.4,setosa\n5.2,1.1,\n");
+        assertEquals(empty + ": line 2: label '' is empty", assertThrows(DataFormatException.class,
+                () -> CsvData.readClassColumn(empty)).getMessage());
+        Path escape = write("5.1,1.4,setosa\n5.2,1.1,\u001b[2Jx\n");
+        assertEquals(escape + ": line 2: label '\\u001B[2Jx' holds control characters", assertThrows(
+                DataFormatException.class, () -> CsvData.readClassColumn(escape)).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> CsvData.readClassification(iris,
+                List.of("setosa", "versi\ncolor", "virginica")), "a model file could not hold it");
     }
 
     @Test

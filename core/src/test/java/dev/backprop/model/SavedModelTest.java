@@ -22,6 +22,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -132,6 +133,14 @@ class SavedModelTest {
                         Map.of(ModelFile.ARCHITECTURE_KEY, "{}"));
             }
         }, "format keys cannot be overwritten");
+        Path unreadable = dir.resolve("escape.safetensors");
+        try (Sequential m = ModelFixtures.mlp(backend, 2, 2, 2, 1)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SavedModel.save(
+                    unreadable, m, Task.CLASSIFICATION, List.of("cat", "\u001b[2Jdog"), Map.of()));
+            assertEquals("class name 1 holds control characters, which a model file refuses: \"\\u001b[2Jdog\"",
+                    e.getMessage());
+        }
+        assertFalse(Files.exists(unreadable), "no file a load would refuse is written");
     }
 
     @Test
