@@ -38,8 +38,8 @@ public final class ExportCommand implements Callable<Integer> {
     boolean softmax;
 
     @Option(names = "--input-shape", paramLabel = "DIMS",
-            description = "The input's dimensions after the batch, e.g. 1,28,28 (default: the shape train recorded in the "
-                    + "model file, else from the first layer).")
+            description = "The input's dimensions after the batch, e.g. 1,28,28 (default: the shape train recorded "
+                    + "in the model file, else from the first layer).")
     String inputShape;
 
     @Option(names = "--overwrite",

@@ -25,8 +25,8 @@ import java.util.regex.Pattern;
  * ({@code -1.5e3}, {@code .5}, {@code 2.}), surrounded by nothing but spaces and tabs. Java's own suffixes and hex
  * forms ({@code 5d}, {@code 5f}, {@code 0x1p3}), {@code NaN}, {@code Infinity} and control characters are refused,
  * and so is a value that overflows float32 ({@code 1e39}), checked after the conversion. Labels are whole numbers
- * below {@link #MAX_CLASSES}, or names from a given list. Lines are at most {@link #MAX_LINE_CHARS} characters, and the arrays grow only
- * while the heap has room for them.
+ * below {@link #MAX_CLASSES}, or names from a given list. Lines are at most {@link #MAX_LINE_CHARS} characters,
+ * and the arrays grow only while the heap has room for them.
  */
 public final class CsvData {
     /** The most classes a label column may ask for: a million-class output layer is a typo, not a data set. */

@@ -97,9 +97,7 @@ final class ReplayableStep implements AutoCloseable {
         List<Object> key = List.of(this, loader, rows, prediction == null ? List.of() : List.of(prediction.buffer()));
         backend.runStep(key, uses, () -> work(loader, rows));
         try (Tape tape = Tape.open()) {
-            Tensor out = predictionOf(rows);
-            Evaluator.checkOutputs(out, loader.dataset());
-            window.record(tape, position, lossValue, out, batches.get(rows).targets());
+            window.record(tape, position, lossValue, predictionOf(rows), batches.get(rows).targets());
         }
     }
 
@@ -110,6 +108,7 @@ final class ReplayableStep implements AutoCloseable {
         batches.put(rows, batch);
         try (Tape tape = Tape.open()) {
             Variable out = model.forward(Variable.constant(batch.features()));
+            Evaluator.checkOutputs(out.value(), loader.dataset());  // on shapes only: no device work to record
             Variable l = loss.compute(out, batch.targets());
             l.backward();
             Tensor o = out.value();
