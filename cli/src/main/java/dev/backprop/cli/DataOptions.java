@@ -29,7 +29,7 @@ final class DataOptions {
     @Option(names = "--csv", paramLabel = "FILE",
             description = "Train on a numeric CSV instead (optional header line; features, then the label, a class "
                     + "number or name, or the target column(s)). With --spark: read by the executors, from any path "
-                    + "Spark reads (hdfs://, s3a://, a shared file; class numbers only).")
+                    + "Spark reads (hdfs://, s3a://, a shared file).")
     String csv;
 
     @Option(names = "--test-csv", paramLabel = "FILE",

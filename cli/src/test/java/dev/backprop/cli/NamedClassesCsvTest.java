@@ -78,4 +78,23 @@ class NamedClassesCsvTest {
         assertTrue(r.err().contains(odd + ": line 2: label 'oak' is not one of the 3 classes [ash, birch, cedar]"),
                 r.err());
     }
+
+    @Test
+    void sparkNumbersAndSavesTheNamesAsTrainDoes() throws IOException {
+        Path numbered = ThreeClassCsv.write(dir.resolve("three.csv"), 400);
+        Path trainNamed = named(numbered, "trees.csv", "a,b,c,d,tree\n");
+        double[] losses = new double[2];
+        for (Path csv : List.of(numbered, trainNamed)) {
+            Path model = dir.resolve(csv.getFileName() + ".safetensors");
+            CliRun.of("train", "--spark", "local[2]", "--csv", csv.toString(), "--ranks", "2", "--layers", "4-8-3",
+                    "--epochs", "2", "--batch-size", "20", "--out", model.toString()).ok();
+            try (Backend cpu = Backends.get("cpu"); SavedModel.Loaded m = SavedModel.load(model, cpu)) {
+                assertEquals(csv == numbered ? null : NAMES, m.classNames());
+            }
+            CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--csv",
+                    csv.toString()).ok();
+            losses[csv == numbered ? 0 : 1] = eval.field("eval:", "test_loss");
+        }
+        assertEquals(losses[0], losses[1], "the names index the classes as the numbers they stand for");
+    }
 }

@@ -1,5 +1,7 @@
 package dev.backprop.spark;
 
+import dev.backprop.data.CsvData;
+import dev.backprop.data.DataFormatException;
 import dev.backprop.data.Dataset;
 import dev.backprop.data.FashionMnist;
 import dev.backprop.model.Task;
@@ -9,8 +11,12 @@ import org.apache.spark.storage.StorageLevel;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /** Training data as RDDs of {@link Example}s: Fashion-MNIST read on the driver, or a CSV read by the executors. */
 public final class SparkData {
@@ -32,25 +38,78 @@ public final class SparkData {
     /**
      * A numeric CSV at any path Spark reads ({@code hdfs://}, {@code s3a://}, a local file): comma-separated
      * numbers, an optional header line at the very start, blank lines ignored; the last column is the class label
-     * ({@link Task#CLASSIFICATION}) or the last {@code targets} columns are the targets. Parsed by the executors,
-     * then spread over {@code ranks} partitions.
+     * ({@link Task#CLASSIFICATION}: a number, or one of {@code classNames}, whose index it becomes) or the last
+     * {@code targets} columns are the targets. Parsed by the executors, then spread over {@code ranks} partitions.
      *
-     * @throws IllegalArgumentException (from the executors, wrapped by Spark) naming a line that is not numbers
+     * @param classNames the names of the classes when the label column names them ({@link #csvClassNames}), else
+     *                   empty
+     * @throws IllegalArgumentException (from the executors, wrapped by Spark) naming a line that is not numbers, or
+     *                                  whose label is not one of the names
      */
-    public static JavaRDD<Example> csv(JavaSparkContext sc, String path, Task task, int targets, int ranks) {
+    public static JavaRDD<Example> csv(JavaSparkContext sc, String path, Task task, int targets, int ranks,
+                                       List<String> classNames) {
         if (task != Task.CLASSIFICATION && targets < 1) {
             throw new IllegalArgumentException("--targets must be at least 1, got " + targets);
         }
         int t = task == Task.CLASSIFICATION ? 1 : targets;
         boolean labelled = task == Task.CLASSIFICATION;
+        List<String> names = labelled ? List.copyOf(classNames) : List.of();
         JavaRDD<Example> parsed = sc.textFile(path).mapPartitionsWithIndex(
-                (part, lines) -> parse(lines, part == 0, t, labelled, path), false);
+                (part, lines) -> parse(lines, part == 0, t, labelled, names, path), false);
         JavaRDD<Example> spread = parsed.getNumPartitions() == ranks ? parsed : parsed.repartition(ranks);
         return spread.persist(StorageLevel.MEMORY_ONLY());
     }
 
+    /**
+     * The class names in a CSV's last column, sorted, as {@link dev.backprop.data.CsvData#readClassColumn} gives
+     * them for a local file; empty when every label is a number. One pass over the file by the executors.
+     *
+     * @throws IllegalArgumentException when a name is empty or holds control characters, or there are more than
+     *                                  {@link CsvData#MAX_CLASSES}
+     */
+    public static List<String> csvClassNames(JavaSparkContext sc, String path) {
+        List<String> labels = sc.textFile(path).mapPartitionsWithIndex((part, lines) -> labels(lines, part == 0),
+                false).distinct().take(CsvData.MAX_CLASSES + 1);
+        if (labels.stream().allMatch(SparkData::isNumber)) {
+            return List.of();
+        }
+        if (labels.size() > CsvData.MAX_CLASSES) {
+            throw new IllegalArgumentException(path + ": the last column holds more than " + CsvData.MAX_CLASSES
+                    + " distinct labels, too many classes");
+        }
+        for (String name : labels) {
+            if (name.isEmpty() || !Dataset.isPrintableClassName(name)) {
+                throw new IllegalArgumentException(DataFormatException.oneLine(path + ": label '" + name + "' "
+                        + (name.isEmpty() ? "is empty" : "holds control characters")));
+            }
+        }
+        return labels.stream().sorted().toList();
+    }
+
+    /** The distinct last fields of a partition's lines, a header line at the very start left out. */
+    private static Iterator<String> labels(Iterator<String> lines, boolean mayHaveHeader) {
+        Set<String> out = new LinkedHashSet<>();
+        boolean first = true;
+        while (lines.hasNext()) {
+            String line = lines.next().trim();
+            if (line.isEmpty()) {
+                continue;
+            }
+            String[] fields = line.split(",", -1);
+            if (first && mayHaveHeader && !isNumber(fields[0])) {
+                first = false;
+                continue;  // the header: its first column names a feature
+            }
+            first = false;
+            out.add(fields[fields.length - 1].trim());
+        }
+        return out.iterator();
+    }
+
     private static Iterator<Example> parse(Iterator<String> lines, boolean mayHaveHeader, int targets,
-                                           boolean labelled, String path) {
+                                           boolean labelled, List<String> names, String path) {
+        Map<String, Integer> index = new HashMap<>();
+        names.forEach(n -> index.put(n, index.size()));
         List<Example> out = new ArrayList<>();
         boolean first = true;
         while (lines.hasNext()) {
@@ -58,9 +117,10 @@ public final class SparkData {
             if (line.isEmpty()) {
                 continue;
             }
+            String[] fields = line.split(",", -1);
             float[] v;
             try {
-                v = numbers(line);
+                v = numbers(fields, index.isEmpty() ? fields.length : fields.length - 1);
             } catch (NumberFormatException e) {
                 if (first && mayHaveHeader) {
                     first = false;
@@ -69,6 +129,15 @@ public final class SparkData {
                 throw new IllegalArgumentException(path + ": '" + abbreviate(line) + "' is not a line of numbers");
             }
             first = false;
+            if (!index.isEmpty()) {
+                String name = fields[fields.length - 1].trim();
+                Integer k = index.get(name);
+                if (k == null) {
+                    throw new IllegalArgumentException(DataFormatException.oneLine(path + ": '" + abbreviate(line)
+                            + "': the label '" + name + "' is not one of the " + names.size() + " classes"));
+                }
+                v[fields.length - 1] = k;
+            }
             out.add(example(v, targets, labelled, path, line));
         }
         return out.iterator();
@@ -91,13 +160,22 @@ public final class SparkData {
         return Example.labelled(x, (int) label);
     }
 
-    private static float[] numbers(String line) {
-        String[] parts = line.split(",", -1);
-        float[] out = new float[parts.length];
-        for (int i = 0; i < parts.length; i++) {
-            out[i] = Float.parseFloat(parts[i].trim());
+    /** The first {@code count} fields as numbers, in an array with room for all of them. */
+    private static float[] numbers(String[] fields, int count) {
+        float[] out = new float[fields.length];
+        for (int i = 0; i < count; i++) {
+            out[i] = Float.parseFloat(fields[i].trim());
         }
         return out;
+    }
+
+    private static boolean isNumber(String field) {
+        try {
+            Float.parseFloat(field.trim());
+            return true;
+        } catch (NumberFormatException e) {
+            return false;
+        }
     }
 
     private static String abbreviate(String line) {

@@ -74,10 +74,14 @@ public final class SparkTrainDriver {
             // One rank per task slot: a barrier stage needs all its tasks running at once.
             int slots = sc.defaultParallelism() / sc.getConf().getInt("spark.task.cpus", 1);
             int n = ranks != null ? ranks : Math.max(1, slots);
-            JavaRDD<Example> rdd = data.csv() != null ? SparkData.csv(sc, data.csv(), task, data.targetColumns(), n)
+            List<String> names = data.csv() != null && task == Task.CLASSIFICATION
+                    ? SparkData.csvClassNames(sc, data.csv()) : List.of();
+            JavaRDD<Example> rdd = data.csv() != null
+                    ? SparkData.csv(sc, data.csv(), task, data.targetColumns(), n, names)
                     : SparkData.fashionMnist(sc, data.fashionDir(), data.trainLimit(), n);
             Example first = rdd.first();
-            int outputs = task == Task.CLASSIFICATION ? rdd.map(Example::label).reduce(Math::max) + 1
+            int outputs = !names.isEmpty() ? names.size()
+                    : task == Task.CLASSIFICATION ? rdd.map(Example::label).reduce(Math::max) + 1
                     : first.targets().length;
             TrainingSpec spec = specs.create(first.features().length, outputs);
             TrainingSpec.Builder b = spec.toBuilder().listener(new EpochLines(spec.epochs()));
@@ -90,7 +94,7 @@ public final class SparkTrainDriver {
             stdout.flush();
             SparkTrainingResult result = new SparkTrainer(spec).fit(rdd);
             stdout.print(result.describe());
-            finish(data, task, n, spec, first.features().length, result, out, stdout);
+            finish(data, task, n, spec, first.features().length, names, result, out, stdout);
         }
     }
 
@@ -100,8 +104,9 @@ public final class SparkTrainDriver {
      * result line.
      *
      * @param features the length of each example's flat feature row
+     * @param csvNames the class names a CSV's label column holds, or empty
      */
-    private static void finish(Data data, Task task, int n, TrainingSpec spec, int features,
+    private static void finish(Data data, Task task, int n, TrainingSpec spec, int features, List<String> csvNames,
                                SparkTrainingResult result, Path out, PrintWriter stdout) throws IOException {
         boolean fashion = data.csv() == null && task == Task.CLASSIFICATION;
         try (Backend backend = Backends.create(null, BackendOptions.defaults());
@@ -120,7 +125,8 @@ public final class SparkTrainDriver {
             facts.put("backprop.trained_on", data.describe());
             SavedModel.putInputShape(facts, spec.inputShape() != null ? spec.inputShape() : new int[] {features});
             facts.put("backprop.training", "Spark, " + ranks(n) + ", " + spec.describe());
-            SavedModel.save(out, model, task, fashion ? FashionMnist.CLASS_NAMES : null, facts);
+            SavedModel.save(out, model, task, fashion ? FashionMnist.CLASS_NAMES : csvNames.isEmpty() ? null : csvNames,
+                    facts);
             stdout.println("saved:   " + out);
             List<EpochResult> epochs = result.epochs();
             RankReport r0 = result.reports().get(0);
