@@ -97,4 +97,14 @@ class NamedClassesCsvTest {
         }
         assertEquals(losses[0], losses[1], "the names index the classes as the numbers they stand for");
     }
+
+    @Test
+    void sparkReadsTheLocalReadersGrammar() throws IOException {
+        Path csv = Files.writeString(dir.resolve("nan.csv"), "0.1,0.2,0.3,0.4,ash\n0.5,NaN,0.7,0.8,birch\n");
+        CliRun r = CliRun.of("train", "--spark", "local[2]", "--csv", csv.toString(), "--ranks", "2", "--layers",
+                "4-8-3", "--epochs", "1", "--out", dir.resolve("nan.safetensors").toString());
+        assertEquals(1, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains(csv + ": '0.5,NaN,0.7,0.8,birch': column 2: 'NaN' is not a number"), r.err());
+        assertTrue(Files.notExists(dir.resolve("nan.safetensors")));
+    }
 }

@@ -11,6 +11,7 @@ import org.apache.spark.storage.StorageLevel;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -37,7 +38,8 @@ public final class SparkData {
 
     /**
      * A numeric CSV at any path Spark reads ({@code hdfs://}, {@code s3a://}, a local file): comma-separated
-     * numbers, an optional header line at the very start, blank lines ignored; the last column is the class label
+     * numbers in {@link CsvData}'s strict grammar, an optional header line at the very start, blank lines ignored;
+     * the last column is the class label
      * ({@link Task#CLASSIFICATION}: a number, or one of {@code classNames}, whose index it becomes) or the last
      * {@code targets} columns are the targets. Parsed by the executors, then spread over {@code ranks} partitions.
      *
@@ -117,26 +119,29 @@ public final class SparkData {
             if (line.isEmpty()) {
                 continue;
             }
-            String[] fields = line.split(",", -1);
+            int lastComma = line.lastIndexOf(',');
             float[] v;
             try {
-                v = numbers(fields, index.isEmpty() ? fields.length : fields.length - 1);
-            } catch (NumberFormatException e) {
+                // The local reader's grammar: the same file is read the same way on the driver and on a cluster.
+                v = index.isEmpty() ? CsvData.parseRow(line)
+                        : Arrays.copyOf(CsvData.parseRow(line.substring(0, Math.max(0, lastComma))), countFields(line));
+            } catch (DataFormatException e) {
                 if (first && mayHaveHeader) {
                     first = false;
                     continue;
                 }
-                throw new IllegalArgumentException(path + ": '" + abbreviate(line) + "' is not a line of numbers");
+                throw new IllegalArgumentException(DataFormatException.oneLine(path + ": '" + abbreviate(line) + "': "
+                        + e.getMessage()));
             }
             first = false;
             if (!index.isEmpty()) {
-                String name = fields[fields.length - 1].trim();
+                String name = line.substring(lastComma + 1).trim();
                 Integer k = index.get(name);
                 if (k == null) {
                     throw new IllegalArgumentException(DataFormatException.oneLine(path + ": '" + abbreviate(line)
                             + "': the label '" + name + "' is not one of the " + names.size() + " classes"));
                 }
-                v[fields.length - 1] = k;
+                v[v.length - 1] = k;
             }
             out.add(example(v, targets, labelled, path, line));
         }
@@ -148,9 +153,9 @@ public final class SparkData {
             throw new IllegalArgumentException(path + ": '" + abbreviate(line) + "' has " + v.length + " columns; "
                     + "need at least one feature and " + targets + " target column(s)");
         }
-        float[] x = java.util.Arrays.copyOf(v, v.length - targets);
+        float[] x = Arrays.copyOf(v, v.length - targets);
         if (!labelled) {
-            return Example.withTargets(x, java.util.Arrays.copyOfRange(v, v.length - targets, v.length));
+            return Example.withTargets(x, Arrays.copyOfRange(v, v.length - targets, v.length));
         }
         float label = v[v.length - 1];
         if (label < 0 || label != Math.rint(label)) {
@@ -160,20 +165,15 @@ public final class SparkData {
         return Example.labelled(x, (int) label);
     }
 
-    /** The first {@code count} fields as numbers, in an array with room for all of them. */
-    private static float[] numbers(String[] fields, int count) {
-        float[] out = new float[fields.length];
-        for (int i = 0; i < count; i++) {
-            out[i] = Float.parseFloat(fields[i].trim());
-        }
-        return out;
+    private static int countFields(String line) {
+        return (int) line.chars().filter(c -> c == ',').count() + 1;
     }
 
     private static boolean isNumber(String field) {
         try {
-            Float.parseFloat(field.trim());
+            CsvData.parseRow(field);
             return true;
-        } catch (NumberFormatException e) {
+        } catch (DataFormatException e) {
             return false;
         }
     }

@@ -2,6 +2,7 @@ package dev.backprop.spark;
 
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackendOptions;
+import dev.backprop.backend.BackpropException;
 import dev.backprop.data.Dataset;
 import dev.backprop.data.FashionMnist;
 import dev.backprop.model.SavedModel;
@@ -11,6 +12,7 @@ import dev.backprop.runtime.Backends;
 import dev.backprop.train.Evaluation;
 import dev.backprop.train.Evaluator;
 import org.apache.spark.SparkConf;
+import org.apache.spark.SparkException;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 
@@ -95,7 +97,31 @@ public final class SparkTrainDriver {
             SparkTrainingResult result = new SparkTrainer(spec).fit(rdd);
             stdout.print(result.describe());
             finish(data, task, n, spec, first.features().length, names, result, out, stdout);
+        } catch (Exception e) {
+            // Spark's SparkException is checked, but Scala declares it nowhere; "throw e" rethrows it as it came.
+            RuntimeException explained = explained(e);
+            if (explained != null) {
+                throw explained;
+            }
+            throw e;
         }
+    }
+
+    /**
+     * What a task threw when that ended a Spark job with a {@code SparkException}, if it is an explained problem
+     * (bad data, a lost or stalled rank, a diverging loss: its message says what is wrong), else null. The job's own
+     * message repeats the cause after Spark's stage and task ids and host, on many lines.
+     */
+    static RuntimeException explained(Exception e) {
+        if (!(e instanceof SparkException)) {
+            return null;
+        }
+        for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
+            if (t instanceof BackpropException || t instanceof IllegalArgumentException) {
+                return (RuntimeException) t;
+            }
+        }
+        return null;
     }
 
     /**
