@@ -106,5 +106,11 @@ class NamedClassesCsvTest {
         assertEquals(1, r.code(), r.out() + r.err());
         assertTrue(r.err().contains(csv + ": '0.5,NaN,0.7,0.8,birch': column 2: 'NaN' is not a number"), r.err());
         assertTrue(Files.notExists(dir.resolve("nan.safetensors")));
+        // A first line with some numbers is data, not a header to drop, as for the local reader.
+        Path bad = Files.writeString(dir.resolve("first.csv"), "\uFEFF0.5,x,0.7,0.8,birch\n0.1,0.2,0.3,0.4,ash\n");
+        CliRun first = CliRun.of("train", "--spark", "local[2]", "--csv", bad.toString(), "--ranks", "2", "--layers",
+                "4-8-3", "--epochs", "1", "--out", dir.resolve("first.safetensors").toString());
+        assertEquals(1, first.code(), first.out() + first.err());
+        assertTrue(first.err().contains("'0.5,x,0.7,0.8,birch': column 2: 'x' is not a number"), first.err());
     }
 }

@@ -18,6 +18,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /** Training data as RDDs of {@link Example}s: Fashion-MNIST read on the driver, or a CSV read by the executors. */
 public final class SparkData {
@@ -88,23 +89,10 @@ public final class SparkData {
         return labels.stream().sorted().toList();
     }
 
-    /** The distinct last fields of a partition's lines, a header line at the very start left out. */
+    /** The distinct last fields of a partition's data lines. */
     private static Iterator<String> labels(Iterator<String> lines, boolean mayHaveHeader) {
         Set<String> out = new LinkedHashSet<>();
-        boolean first = true;
-        while (lines.hasNext()) {
-            String line = lines.next().trim();
-            if (line.isEmpty()) {
-                continue;
-            }
-            String[] fields = line.split(",", -1);
-            if (first && mayHaveHeader && !isNumber(fields[0])) {
-                first = false;
-                continue;  // the header: its first column names a feature
-            }
-            first = false;
-            out.add(fields[fields.length - 1].trim());
-        }
+        forEachDataLine(lines, mayHaveHeader, line -> out.add(line.substring(line.lastIndexOf(',') + 1).trim()));
         return out.iterator();
     }
 
@@ -113,39 +101,59 @@ public final class SparkData {
         Map<String, Integer> index = new HashMap<>();
         names.forEach(n -> index.put(n, index.size()));
         List<Example> out = new ArrayList<>();
-        boolean first = true;
+        forEachDataLine(lines, mayHaveHeader,
+                line -> out.add(example(values(line, index, path), targets, labelled, path, line)));
+        return out.iterator();
+    }
+
+    /**
+     * Runs {@code action} on a partition's data lines, trimmed, as the local reader takes them: blank lines skipped,
+     * and in the first partition a byte-order mark and a header (a first line none of whose fields is a number).
+     */
+    private static void forEachDataLine(Iterator<String> lines, boolean mayHaveHeader, Consumer<String> action) {
+        boolean first = mayHaveHeader;
         while (lines.hasNext()) {
             String line = lines.next().trim();
+            if (first && line.startsWith("\uFEFF")) {
+                line = line.substring(1).trim();
+            }
             if (line.isEmpty()) {
                 continue;
             }
-            int lastComma = line.lastIndexOf(',');
-            float[] v;
-            try {
-                // The local reader's grammar: the same file is read the same way on the driver and on a cluster.
-                v = index.isEmpty() ? CsvData.parseRow(line)
-                        : Arrays.copyOf(CsvData.parseRow(line.substring(0, Math.max(0, lastComma))), countFields(line));
-            } catch (DataFormatException e) {
-                if (first && mayHaveHeader) {
-                    first = false;
+            if (first) {
+                first = false;
+                if (Arrays.stream(line.split(",", -1)).noneMatch(SparkData::isNumber)) {
                     continue;
                 }
-                throw new IllegalArgumentException(DataFormatException.oneLine(path + ": '" + abbreviate(line) + "': "
-                        + e.getMessage()));
             }
-            first = false;
-            if (!index.isEmpty()) {
-                String name = line.substring(lastComma + 1).trim();
-                Integer k = index.get(name);
-                if (k == null) {
-                    throw new IllegalArgumentException(DataFormatException.oneLine(path + ": '" + abbreviate(line)
-                            + "': the label '" + name + "' is not one of the " + names.size() + " classes"));
-                }
-                v[v.length - 1] = k;
-            }
-            out.add(example(v, targets, labelled, path, line));
+            action.accept(line);
         }
-        return out.iterator();
+    }
+
+    /**
+     * A line's numbers in the local reader's grammar (the same file reads the same on the driver and on a cluster),
+     * the last field replaced by its class index when {@code index} maps class names.
+     */
+    private static float[] values(String line, Map<String, Integer> index, String path) {
+        try {
+            if (index.isEmpty()) {
+                return CsvData.parseRow(line);
+            }
+            int lastComma = line.lastIndexOf(',');
+            float[] features = CsvData.parseRow(line.substring(0, Math.max(0, lastComma)));
+            String name = line.substring(lastComma + 1).trim();
+            Integer k = index.get(name);
+            if (k == null) {
+                throw new IllegalArgumentException(DataFormatException.oneLine(path + ": '" + abbreviate(line)
+                        + "': the label '" + name + "' is not one of the " + index.size() + " classes"));
+            }
+            float[] v = Arrays.copyOf(features, features.length + 1);
+            v[features.length] = k;
+            return v;
+        } catch (DataFormatException e) {
+            throw new IllegalArgumentException(DataFormatException.oneLine(path + ": '" + abbreviate(line) + "': "
+                    + e.getMessage()));
+        }
     }
 
     private static Example example(float[] v, int targets, boolean labelled, String path, String line) {
@@ -163,10 +171,6 @@ public final class SparkData {
                     + " is not a class number >= 0");
         }
         return Example.labelled(x, (int) label);
-    }
-
-    private static int countFields(String line) {
-        return (int) line.chars().filter(c -> c == ',').count() + 1;
     }
 
     private static boolean isNumber(String field) {
