@@ -55,6 +55,11 @@ final class ModelSession implements AutoCloseable {
         BackendOptions backendOptions = BackendOptions.of(options.threads.backendOptions());
         ArchitectureOptions arch = options.architecture;
         arch.check();
+        try {
+            IoErrors.checkFile(file);  // a wrong path is the whole message, not a line after the backend's choice
+        } catch (IOException e) {
+            throw new BackpropException(IoErrors.message(e), e);
+        }
         Backend backend = Backends.create(options.selection.commandLineName(), backendOptions);
         try {
             return new ModelSession(backend, load(file, backend, options.allowNonFinite, arch), file);

@@ -182,6 +182,9 @@ public final class TrainCommand implements Callable<Integer> {
             checkSettings();
         }
         checkFiles();
+        if (init != null) {
+            IoErrors.checkFile(init);  // before the data loads and the backend is chosen
+        }
         DataOptions.Loaded d = data.load(t, seed);
         PrintWriter o = spec.commandLine().getOut();
         try (Backend backend = Backends.create(selection.commandLineName(), backendOptions())) {

@@ -128,4 +128,25 @@ class HostileInputCliTest {
             throw (RuntimeException) t;
         }
     }
+
+    @Test
+    void aDirectoryOrMissingFileIsNamedByEveryCommandThatReadsOne() throws IOException {
+        String d = dir.toString();
+        String csv = ThreeClassCsv.write(dir).toString();
+        String isDir = d + ": is a directory, not a file";
+        oneLineError(run("eval", "--model", d, "--backend", "cpu"), Main.EXIT_ERROR, isDir);
+        oneLineError(run("predict", "--model", d, "--backend", "cpu", "--row", "1,2"), Main.EXIT_ERROR, isDir);
+        oneLineError(run("train", "--csv", d, "--backend", "cpu", "--epochs", "1", "--out",
+                dir.resolve("a.safetensors").toString()), Main.EXIT_ERROR, isDir);
+        oneLineError(run("train", "--init", d, "--csv", csv, "--backend", "cpu", "--epochs", "1", "--out",
+                dir.resolve("b.safetensors").toString()), Main.EXIT_ERROR, isDir);
+        oneLineError(run("train", "--resume", d, "--csv", csv, "--backend", "cpu", "--epochs", "1", "--out",
+                dir.resolve("c.safetensors").toString()), Main.EXIT_ERROR, isDir);
+        Path gone = dir.resolve("gone.onnx");
+        // the file is checked before the backend is chosen: the unknown backend is not what is reported
+        oneLineError(run("eval", "--model", gone.toString(), "--backend", "tpu"), Main.EXIT_ERROR,
+                gone + ": no such file or directory");
+        assertFalse(Files.exists(dir.resolve("a.safetensors")) || Files.exists(dir.resolve("b.safetensors"))
+                || Files.exists(dir.resolve("c.safetensors")));
+    }
 }

@@ -1,5 +1,7 @@
 package dev.backprop.data;
 
+import dev.backprop.io.IoErrors;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.Reader;
@@ -278,7 +280,7 @@ public final class CsvData {
     /** The file's rows; {@code labels} reads the last column, or null when every column is a number. */
     private static Table read(Path path, LabelColumn labels) {
         TableBuilder t = new TableBuilder(path, labels);
-        try (BufferedReader in = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+        try (BufferedReader in = Files.newBufferedReader(IoErrors.checkFile(path), StandardCharsets.UTF_8)) {
             StringBuilder line = new StringBuilder();
             int no = 0;
             while (readLine(in, line, path, no + 1)) {
@@ -295,7 +297,7 @@ public final class CsvData {
         } catch (CharacterCodingException e) {
             throw new DataFormatException(path + ": not UTF-8 text (" + e.getMessage() + ")", e);
         } catch (IOException e) {
-            throw new DataFormatException(path + ": cannot read (" + e + ")", e);
+            throw new DataFormatException(IoErrors.message(path, e), e);
         }
         return t.build();
     }

@@ -1,6 +1,7 @@
 package dev.backprop.data;
 
 import dev.backprop.backend.MemoryStats;
+import dev.backprop.io.IoErrors;
 
 import java.io.BufferedInputStream;
 import java.io.EOFException;
@@ -55,7 +56,7 @@ record IdxFile(Path path, int[] dims, byte[] data) {
 
     /** Reads and validates an IDX file. */
     public static IdxFile read(Path path) {
-        try (InputStream raw = new BufferedInputStream(Files.newInputStream(path), 1 << 16)) {
+        try (InputStream raw = new BufferedInputStream(Files.newInputStream(IoErrors.checkFile(path)), 1 << 16)) {
             long fileSize = Files.size(path);
             raw.mark(2);
             int b0 = raw.read(), b1 = raw.read();
@@ -73,7 +74,7 @@ record IdxFile(Path path, int[] dims, byte[] data) {
         } catch (EOFException e) {
             throw new DataFormatException(path + ": truncated gzip stream", e);
         } catch (IOException e) {
-            throw new DataFormatException(path + ": cannot read (" + e + ")", e);
+            throw new DataFormatException(IoErrors.message(path, e), e);
         }
     }
 

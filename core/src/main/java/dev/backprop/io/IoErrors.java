@@ -5,8 +5,10 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
 
 /**
  * Messages for I/O errors that name the file and say what is wrong: the JDK's own say only one of the two
@@ -25,6 +27,29 @@ public final class IoErrors {
             return f.getFile() + (f.getOtherFile() != null ? " -> " + f.getOtherFile() : "") + ": " + reason(e);
         }
         return reason(e);
+    }
+
+    /** As {@link #message(IOException)}, naming {@code path} when the error itself names no file. */
+    public static String message(Path path, IOException e) {
+        return e instanceof FileSystemException f && f.getFile() != null ? message(e) : path + ": " + reason(e);
+    }
+
+    /**
+     * Refuses a path a reader cannot read as a file before it opens it: reading a directory fails with the system's
+     * bare "Is a directory", which names no file.
+     *
+     * @return {@code path}, to open
+     * @throws NoSuchFileException  when nothing is there
+     * @throws FileSystemException when it is a directory (the message names it)
+     */
+    public static Path checkFile(Path path) throws IOException {
+        if (Files.isDirectory(path)) {
+            throw new FileSystemException(path.toString(), null, "is a directory, not a file");
+        }
+        if (!Files.exists(path)) {
+            throw new NoSuchFileException(path.toString());
+        }
+        return path;
     }
 
     /** What is wrong, without the file: the system's reason, or the exception's kind in words. */

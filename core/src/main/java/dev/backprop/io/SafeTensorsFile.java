@@ -56,7 +56,7 @@ public final class SafeTensorsFile implements AutoCloseable {
      * @throws IOException        when it cannot be read
      */
     public static SafeTensorsFile open(Path path, boolean allowNonFinite) throws IOException {
-        FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
+        FileChannel ch = FileChannel.open(IoErrors.checkFile(path), StandardOpenOption.READ);
         try {
             return new SafeTensorsFile(ch, SafeTensorsHeader.read(ch, path.toString()), allowNonFinite);
         } catch (IOException | RuntimeException e) {

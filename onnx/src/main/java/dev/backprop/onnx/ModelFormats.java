@@ -1,6 +1,7 @@
 package dev.backprop.onnx;
 
 import dev.backprop.backend.Backend;
+import dev.backprop.io.IoErrors;
 import dev.backprop.model.SavedModel;
 
 import java.io.IOException;
@@ -46,7 +47,7 @@ public final class ModelFormats {
         }
         byte[] head = new byte[9];
         int n;
-        try (InputStream in = Files.newInputStream(path)) {
+        try (InputStream in = Files.newInputStream(IoErrors.checkFile(path))) {
             n = in.readNBytes(head, 0, head.length);
         }
         return n == head.length && head[0] == 0x08 && head[8] != '{';

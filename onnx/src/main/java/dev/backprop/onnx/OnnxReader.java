@@ -2,6 +2,7 @@ package dev.backprop.onnx;
 
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.backprop.io.IoErrors;
 import dev.backprop.io.ModelFileException;
 import dev.backprop.onnx.proto.Onnx;
 
@@ -35,8 +36,13 @@ final class OnnxReader {
      *                            message
      */
     static Onnx.ModelProto parse(Path path) throws IOException {
-        if (!Files.isRegularFile(path)) {
-            throw new ModelFileException(path + ": " + (Files.exists(path) ? "not a regular file" : "no such file"));
+        try {
+            IoErrors.checkFile(path);
+        } catch (IOException e) {
+            throw new ModelFileException(IoErrors.message(e), e);
+        }
+        if (!Files.isRegularFile(path)) {  // a pipe or device: the size limits below need a file's size
+            throw new ModelFileException(path + ": not a regular file");
         }
         long size = Files.size(path);
         if (size > MAX_FILE_BYTES) {

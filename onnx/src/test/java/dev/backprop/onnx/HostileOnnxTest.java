@@ -327,9 +327,9 @@ class HostileOnnxTest extends CpuBackendTest {
     void aMissingFileOrADirectoryIsNamed() {
         Path missing = dir.resolve("missing.onnx");
         assertOneLine(assertThrows(ModelFileException.class, () -> OnnxImport.load(missing, cpu).close()), missing,
-                "no such file");
+                "no such file or directory");
         assertOneLine(assertThrows(ModelFileException.class, () -> OnnxImport.load(dir, cpu).close()), dir,
-                "not a regular file");
+                "is a directory, not a file");
     }
 
     static void assertOneLine(ModelFileException e, Path file, String expected) {
