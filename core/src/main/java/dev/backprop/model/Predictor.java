@@ -58,8 +58,9 @@ public final class Predictor {
      * {@code exampleShape} ({@code [1, 28, 28]}: a batch of {@code n} becomes {@code [n, 1, 28, 28]};
      * {@link InputShape#of} finds them for a network), or as a flat row when null.
      *
-     * @throws IllegalArgumentException when {@code batchSize < 1}, a dimension is below 1, or the model has no
-     *                                  parameters (nothing says which backend it lives on)
+     * @throws IllegalArgumentException when {@code batchSize < 1}, a dimension is below 1, the model has no
+     *                                  parameters (nothing says which backend it lives on), or a binary model ends
+     *                                  with a sigmoid (the task applies it)
      */
     public Predictor(Layer model, Task task, int batchSize, int[] exampleShape) {
         if (batchSize < 1) {
@@ -72,6 +73,7 @@ public final class Predictor {
         }
         this.model = java.util.Objects.requireNonNull(model, "model");
         this.task = java.util.Objects.requireNonNull(task, "task");
+        task.checkOutput(model);
         this.batchSize = batchSize;
         this.exampleShape = exampleShape == null ? null : exampleShape.clone();
         this.backend = backendOf(model);

@@ -1,5 +1,6 @@
 package dev.backprop.model;
 
+import dev.backprop.backend.DType;
 import dev.backprop.io.Checkpoint;
 import dev.backprop.io.ModelFile;
 import dev.backprop.io.ModelFileException;
@@ -105,6 +106,18 @@ class SavedModelTest {
         try (SavedModel.Loaded l = SavedModel.load(one, backend)) {
             assertEquals(Task.BINARY, l.task());
         }
+    }
+
+    @Test
+    void aBinaryModelThatEndsWithASigmoidIsNotSaved() {
+        Path file = dir.resolve("sigmoid.safetensors");
+        try (Sequential m = Sequential.builder(backend, DType.FLOAT32).dense(3, 4).relu().dense(4, 1).sigmoid()
+                .build()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> SavedModel.save(file, m, Task.BINARY, null, Map.of()));
+            assertTrue(e.getMessage().contains("drop the last sigmoid"), e.getMessage());
+        }
+        assertFalse(Files.exists(file));
     }
 
     @Test
