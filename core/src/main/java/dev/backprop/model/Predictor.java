@@ -25,8 +25,10 @@ import dev.backprop.tensor.Tensor;
  * float[] probs = p.predict(images, 16);   // 16 rows of 784 features in, 16 rows of 10 probabilities out
  * int[] classes = p.classify(images, 16);
  * }</pre>
- * The model must not change while a call runs; a predictor is confined to one thread at a time (the backend's
- * own thread rules apply).
+ * Predictors may be called from several threads at once, also several predictors of one model (a service that
+ * loads a model once): their forward passes on one model take turns, since each switches the model to evaluation
+ * mode for its pass and back (the backend runs one call at a time anyway). The model must not be trained or
+ * closed while a call runs.
  */
 public final class Predictor {
     /** Examples per forward pass unless another size is given: large enough to keep GEMMs efficient. */
@@ -97,11 +99,13 @@ public final class Predictor {
      * outputs. Classification gives the class probabilities (each row sums to 1), binary classification the
      * probability of class 1, regression the predicted values.
      *
-     * @throws IllegalArgumentException when {@code features.length} is not a positive multiple of {@code rows}
+     * @throws IllegalArgumentException when {@code features.length} is not a positive multiple of {@code rows}, or
+     *                                  a feature is NaN or infinite (naming the row and feature)
      * @throws ShapeMismatchException   when the feature width does not fit the model's first layer
      */
     public float[] predict(float[] features, int rows) {
         int width = width(features, rows);
+        checkFinite(features, width);
         float[] out = null;
         int outputs = 0;
         for (int from = 0; from < rows; from += batchSize) {
@@ -182,7 +186,24 @@ public final class Predictor {
         return width;
     }
 
+    /** Refuses a non-finite feature: the network would turn it into a NaN or a meaningless finite prediction. */
+    private static void checkFinite(float[] features, int width) {
+        for (int i = 0; i < features.length; i++) {
+            if (!Float.isFinite(features[i])) {
+                throw new IllegalArgumentException("predict: row " + i / width + " holds " + features[i]
+                        + " in feature " + i % width + "; the model can only predict from finite features");
+            }
+        }
+    }
+
+    /** One batch's predictions; the model's lock keeps another pass from switching its mode meanwhile. */
     private float[] forwardBatch(float[] features, int offset, int n, int width) {
+        synchronized (model) {
+            return forwardLocked(features, offset, n, width);
+        }
+    }
+
+    private float[] forwardLocked(float[] features, int offset, int n, int width) {
         try (Scope scope = Scope.open(); NoGrad off = NoGrad.open(); ModeSwitch eval = ModeSwitch.to(model, false)) {
             int[] dims = exampleShape == null ? new int[] {n, width} : new int[exampleShape.length + 1];
             if (exampleShape != null) {
