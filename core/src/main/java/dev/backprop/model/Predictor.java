@@ -62,7 +62,7 @@ public final class Predictor {
      *
      * @throws IllegalArgumentException when {@code batchSize < 1}, a dimension is below 1, the model has no
      *                                  parameters (nothing says which backend it lives on), or a binary model ends
-     *                                  with a sigmoid (the task applies it)
+     *                                  with a sigmoid (the task applies it) or more than one output
      */
     public Predictor(Layer model, Task task, int batchSize, int[] exampleShape) {
         if (batchSize < 1) {
@@ -102,10 +102,17 @@ public final class Predictor {
      * @throws IllegalArgumentException when {@code features.length} is not a positive multiple of {@code rows}, or
      *                                  a feature is NaN or infinite (naming the row and feature)
      * @throws ShapeMismatchException   when the feature width does not fit the model's first layer
+     * @throws IllegalStateException    when the model or its backend is closed
      */
     public float[] predict(float[] features, int rows) {
         int width = width(features, rows);
         checkFinite(features, width);
+        model.parameters().forEach((name, p) -> {
+            if (p.value().isClosed()) {
+                throw new IllegalStateException("predict: the model's parameter '" + name + "' is closed (the model "
+                        + "or its backend was closed); predict before closing it, or load the model again");
+            }
+        });
         float[] out = null;
         int outputs = 0;
         for (int from = 0; from < rows; from += batchSize) {

@@ -70,7 +70,7 @@ public final class SavedModel {
      *
      * @throws IllegalArgumentException when an extra key belongs to the model file format, a class name holds
      *                                  control characters ({@link Dataset#isPrintableClassName}), or a binary model
-     *                                  ends with a sigmoid (the task applies it when the file is used)
+     *                                  does not end with one logit (a sigmoid or several outputs)
      */
     public static void save(Path path, Layer model, Task task, List<String> classNames, Map<String, String> extra)
             throws IOException {

@@ -154,6 +154,25 @@ class PredictorTest {
     }
 
     @Test
+    void aBinaryModelWithSeveralOutputsIsRefused() {
+        try (Sequential m = ModelFixtures.mlp(backend, 3, 4, 3, 1)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new Predictor(m, Task.BINARY));
+            assertEquals("task binary takes one output per example (the logit of class 1), but the network's last "
+                    + "layer gives 3; use task classification for 3 classes", e.getMessage());
+        }
+    }
+
+    @Test
+    void aClosedModelIsNamedAsSuch() {
+        Sequential m = ModelFixtures.mlp(backend, 3, 4, 1, 1);
+        Predictor p = new Predictor(m, Task.REGRESSION);
+        m.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> p.predict(new float[3], 1));
+        assertTrue(e.getMessage().startsWith("predict: the model's parameter '0.weight' is closed"), e.getMessage());
+    }
+
+    @Test
     void predictorsOfOneModelRunFromSeveralThreadsWithoutChangingItsMode() throws Exception {
         try (Sequential m = Sequential.builder(backend, DType.FLOAT32).seed(4).dense(4, 32).relu().dropout(0.5)
                 .dense(32, 1).build()) {

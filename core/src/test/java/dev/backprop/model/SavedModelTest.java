@@ -48,7 +48,7 @@ class SavedModelTest {
     @Test
     void roundTripKeepsWeightsTaskClassNamesAndFacts() throws IOException {
         Path f = dir.resolve("m.safetensors");
-        try (Sequential m = ModelFixtures.mlp(backend, 4, 3, 2, 1)) {
+        try (Sequential m = ModelFixtures.mlp(backend, 4, 3, 1, 1)) {
             SavedModel.save(f, m, Task.BINARY, List.of("no", "yes"), Map.of("backprop.note", "hello"));
             try (SavedModel.Loaded l = SavedModel.load(f, backend)) {
                 assertEquals(Task.BINARY, l.task());
@@ -58,7 +58,7 @@ class SavedModelTest {
                 assertSameParameters(m, (Sequential) l.model());
             }
         }
-        try (Sequential m2 = ModelFixtures.mlp(backend, 4, 3, 2, 99)) {
+        try (Sequential m2 = ModelFixtures.mlp(backend, 4, 3, 1, 99)) {
             ModelFile.loadInto(f, m2);
         }
         try (var files = Files.list(dir)) {
