@@ -158,6 +158,17 @@ class TensorTest {
     }
 
     @Test
+    void aTensorReadAfterItsScopeClosedSaysWhy() {
+        Tensor t;
+        try (Scope scope = Scope.open()) {
+            t = Tensor.of(backend, seq(1), 1);
+        }
+        ClosedTensorException e = assertThrows(ClosedTensorException.class, t::item);
+        assertEquals("tensor [1] FLOAT32 used after close() (a Tape or Scope closes the tensors made while it was "
+                + "open: read values before it closes)", e.getMessage());
+    }
+
+    @Test
     void operandsOfTwoBackendsOfOneNameAreToldApart() {
         try (ReferenceBackend other = new ReferenceBackend(); Scope scope = Scope.open()) {
             Tensor a = Tensor.of(backend, seq(4), 2, 2);
