@@ -38,6 +38,7 @@ public final class Predictor {
     private final Task task;
     private final int batchSize;
     private final int[] exampleShape;
+    private final boolean takesImages;
     private final Backend backend;
 
     /** A predictor running batches of {@value #DEFAULT_BATCH} examples. */
@@ -46,7 +47,9 @@ public final class Predictor {
     }
 
     /**
-     * A predictor running batches of up to {@code batchSize} examples, each given to the model as a flat row.
+     * A predictor running batches of up to {@code batchSize} examples, each given to the model as a flat row, or
+     * to a network that takes images as one square channel ({@link InputShape#image}: 784 values as
+     * {@code [1, 28, 28]}).
      *
      * @throws IllegalArgumentException when {@code batchSize < 1} or the model has no parameters (nothing says
      *                                  which backend it lives on)
@@ -58,7 +61,7 @@ public final class Predictor {
     /**
      * A predictor running batches of up to {@code batchSize} examples, each given to the model with dimensions
      * {@code exampleShape} ({@code [1, 28, 28]}: a batch of {@code n} becomes {@code [n, 1, 28, 28]};
-     * {@link InputShape#of} finds them for a network), or as a flat row when null.
+     * {@link InputShape#of} finds them for a network), or when null as {@link #Predictor(Layer, Task, int)} does.
      *
      * @throws IllegalArgumentException when {@code batchSize < 1}, a dimension is below 1, the model has no
      *                                  parameters (nothing says which backend it lives on), or a binary model ends
@@ -78,6 +81,7 @@ public final class Predictor {
         task.checkOutput(model);
         this.batchSize = batchSize;
         this.exampleShape = exampleShape == null ? null : exampleShape.clone();
+        this.takesImages = exampleShape == null && InputShape.takesImages(model.spec());
         this.backend = backendOf(model);
     }
 
@@ -106,6 +110,7 @@ public final class Predictor {
      */
     public float[] predict(float[] features, int rows) {
         int width = width(features, rows);
+        int[] shape = exampleShape(width);
         checkFinite(features, width);
         model.parameters().forEach((name, p) -> {
             if (p.value().isClosed()) {
@@ -117,7 +122,7 @@ public final class Predictor {
         int outputs = 0;
         for (int from = 0; from < rows; from += batchSize) {
             int n = Math.min(batchSize, rows - from);
-            float[] part = forwardBatch(features, from * width, n, width);
+            float[] part = forwardBatch(features, from * width, n, width, shape);
             if (out == null) {
                 outputs = part.length / n;
                 out = new float[Math.multiplyExact(rows, outputs)];
@@ -203,19 +208,32 @@ public final class Predictor {
         }
     }
 
-    /** One batch's predictions; the model's lock keeps another pass from switching its mode meanwhile. */
-    private float[] forwardBatch(float[] features, int offset, int n, int width) {
-        synchronized (model) {
-            return forwardLocked(features, offset, n, width);
+    /** The dimensions one example of {@code width} values is given to the model as, or null for a flat row. */
+    private int[] exampleShape(int width) {
+        if (exampleShape != null || !takesImages) {
+            return exampleShape;
+        }
+        try {
+            return InputShape.image(new int[] {width});
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("predict: " + e.getMessage() + "; give the Predictor the example "
+                    + "shape", e);
         }
     }
 
-    private float[] forwardLocked(float[] features, int offset, int n, int width) {
+    /** One batch's predictions; the model's lock keeps another pass from switching its mode meanwhile. */
+    private float[] forwardBatch(float[] features, int offset, int n, int width, int[] shape) {
+        synchronized (model) {
+            return forwardLocked(features, offset, n, width, shape);
+        }
+    }
+
+    private float[] forwardLocked(float[] features, int offset, int n, int width, int[] shape) {
         try (Scope scope = Scope.open(); NoGrad off = NoGrad.open(); ModeSwitch eval = ModeSwitch.to(model, false)) {
-            int[] dims = exampleShape == null ? new int[] {n, width} : new int[exampleShape.length + 1];
-            if (exampleShape != null) {
+            int[] dims = shape == null ? new int[] {n, width} : new int[shape.length + 1];
+            if (shape != null) {
                 dims[0] = n;
-                System.arraycopy(exampleShape, 0, dims, 1, exampleShape.length);
+                System.arraycopy(shape, 0, dims, 1, shape.length);
             }
             Tensor x = Tensor.empty(backend, DType.FLOAT32, dims);
             backend.upload(features, offset, x.buffer(), x.offset(), n * width);

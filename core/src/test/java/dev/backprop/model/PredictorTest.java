@@ -2,6 +2,7 @@ package dev.backprop.model;
 
 import dev.backprop.backend.DType;
 import dev.backprop.data.Dataset;
+import dev.backprop.nn.Conv2d;
 import dev.backprop.nn.Sequential;
 import dev.backprop.reference.ReferenceBackend;
 import dev.backprop.tensor.ShapeMismatchException;
@@ -160,6 +161,20 @@ class PredictorTest {
                     () -> new Predictor(m, Task.BINARY));
             assertEquals("task binary takes one output per example (the logit of class 1), but the network's last "
                     + "layer gives 3; use task classification for 3 classes", e.getMessage());
+        }
+    }
+
+    @Test
+    void aNetworkThatTakesImagesGetsFlatRowsAsSquareImages() {
+        try (Sequential m = Sequential.builder(backend, DType.FLOAT32).seed(2).conv2d(Conv2d.options(1, 2, 3).padding(1))
+                .relu().flatten().dense(2 * 4 * 4, 3).build()) {
+            float[] x = features(ModelFixtures.classification(2, 16, 3, 6));
+            float[] shaped = new Predictor(m, Task.CLASSIFICATION, 10, new int[] {1, 4, 4}).predict(x, 2);
+            assertArrayEquals(shaped, new Predictor(m, Task.CLASSIFICATION).predict(x, 2));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new Predictor(m, Task.CLASSIFICATION).predict(new float[30], 2));
+            assertTrue(e.getMessage().startsWith("predict: the network takes images [C, H, W], but the examples are "
+                    + "[15]"), e.getMessage());
         }
     }
 
