@@ -26,9 +26,9 @@ import dev.backprop.tensor.Tensor;
  * int[] classes = p.classify(images, 16);
  * }</pre>
  * Predictors may be called from several threads at once, also several predictors of one model (a service that
- * loads a model once): their forward passes on one model take turns, since each switches the model to evaluation
- * mode for its pass and back (the backend runs one call at a time anyway). The model must not be trained or
- * closed while a call runs.
+ * loads a model once): their forward passes on one model take turns, with each other and with
+ * {@link dev.backprop.train.Evaluator}, since each switches the model to evaluation mode for its pass and back (the
+ * backend runs one call at a time anyway). The model must not be trained or closed while a call runs.
  */
 public final class Predictor {
     /** Examples per forward pass unless another size is given: large enough to keep GEMMs efficient. */
