@@ -25,8 +25,10 @@ import dev.backprop.tensor.Tensor;
  * float[] probs = p.predict(images, 16);   // 16 rows of 784 features in, 16 rows of 10 probabilities out
  * int[] classes = p.classify(images, 16);
  * }</pre>
- * The model must not change while a call runs; a predictor is confined to one thread at a time (the backend's
- * own thread rules apply).
+ * Predictors may be called from several threads at once, also several predictors of one model (a service that
+ * loads a model once): their forward passes on one model take turns, with each other and with
+ * {@link dev.backprop.train.Evaluator}, since each switches the model to evaluation mode for its pass and back (the
+ * backend runs one call at a time anyway). The model must not be trained or closed while a call runs.
  */
 public final class Predictor {
     /** Examples per forward pass unless another size is given: large enough to keep GEMMs efficient. */
@@ -36,6 +38,7 @@ public final class Predictor {
     private final Task task;
     private final int batchSize;
     private final int[] exampleShape;
+    private final boolean takesImages;
     private final Backend backend;
 
     /** A predictor running batches of {@value #DEFAULT_BATCH} examples. */
@@ -44,7 +47,9 @@ public final class Predictor {
     }
 
     /**
-     * A predictor running batches of up to {@code batchSize} examples, each given to the model as a flat row.
+     * A predictor running batches of up to {@code batchSize} examples, each given to the model as a flat row, or
+     * to a network that takes images as one square channel ({@link InputShape#image}: 784 values as
+     * {@code [1, 28, 28]}).
      *
      * @throws IllegalArgumentException when {@code batchSize < 1} or the model has no parameters (nothing says
      *                                  which backend it lives on)
@@ -56,10 +61,11 @@ public final class Predictor {
     /**
      * A predictor running batches of up to {@code batchSize} examples, each given to the model with dimensions
      * {@code exampleShape} ({@code [1, 28, 28]}: a batch of {@code n} becomes {@code [n, 1, 28, 28]};
-     * {@link InputShape#of} finds them for a network), or as a flat row when null.
+     * {@link InputShape#of} finds them for a network), or when null as {@link #Predictor(Layer, Task, int)} does.
      *
-     * @throws IllegalArgumentException when {@code batchSize < 1}, a dimension is below 1, or the model has no
-     *                                  parameters (nothing says which backend it lives on)
+     * @throws IllegalArgumentException when {@code batchSize < 1}, a dimension is below 1, the model has no
+     *                                  parameters (nothing says which backend it lives on), or a binary model ends
+     *                                  with a sigmoid (the task applies it) or more than one output
      */
     public Predictor(Layer model, Task task, int batchSize, int[] exampleShape) {
         if (batchSize < 1) {
@@ -72,8 +78,10 @@ public final class Predictor {
         }
         this.model = java.util.Objects.requireNonNull(model, "model");
         this.task = java.util.Objects.requireNonNull(task, "task");
+        task.checkOutput(model);
         this.batchSize = batchSize;
         this.exampleShape = exampleShape == null ? null : exampleShape.clone();
+        this.takesImages = exampleShape == null && InputShape.takesImages(model.spec());
         this.backend = backendOf(model);
     }
 
@@ -95,16 +103,26 @@ public final class Predictor {
      * outputs. Classification gives the class probabilities (each row sums to 1), binary classification the
      * probability of class 1, regression the predicted values.
      *
-     * @throws IllegalArgumentException when {@code features.length} is not a positive multiple of {@code rows}
+     * @throws IllegalArgumentException when {@code features.length} is not a positive multiple of {@code rows}, or
+     *                                  a feature is NaN or infinite (naming the row and feature)
      * @throws ShapeMismatchException   when the feature width does not fit the model's first layer
+     * @throws IllegalStateException    when the model or its backend is closed
      */
     public float[] predict(float[] features, int rows) {
         int width = width(features, rows);
+        int[] shape = exampleShape(width);
+        checkFinite(features, width);
+        model.parameters().forEach((name, p) -> {
+            if (p.value().isClosed()) {
+                throw new IllegalStateException("predict: the model's parameter '" + name + "' is closed (the model "
+                        + "or its backend was closed); predict before closing it, or load the model again");
+            }
+        });
         float[] out = null;
         int outputs = 0;
         for (int from = 0; from < rows; from += batchSize) {
             int n = Math.min(batchSize, rows - from);
-            float[] part = forwardBatch(features, from * width, n, width);
+            float[] part = forwardBatch(features, from * width, n, width, shape);
             if (out == null) {
                 outputs = part.length / n;
                 out = new float[Math.multiplyExact(rows, outputs)];
@@ -180,12 +198,42 @@ public final class Predictor {
         return width;
     }
 
-    private float[] forwardBatch(float[] features, int offset, int n, int width) {
+    /** Refuses a non-finite feature: the network would turn it into a NaN or a meaningless finite prediction. */
+    private static void checkFinite(float[] features, int width) {
+        for (int i = 0; i < features.length; i++) {
+            if (!Float.isFinite(features[i])) {
+                throw new IllegalArgumentException("predict: row " + i / width + " holds " + features[i]
+                        + " in feature " + i % width + "; the model can only predict from finite features");
+            }
+        }
+    }
+
+    /** The dimensions one example of {@code width} values is given to the model as, or null for a flat row. */
+    private int[] exampleShape(int width) {
+        if (exampleShape != null || !takesImages) {
+            return exampleShape;
+        }
+        try {
+            return InputShape.image(new int[] {width});
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("predict: " + e.getMessage() + "; give the Predictor the example "
+                    + "shape", e);
+        }
+    }
+
+    /** One batch's predictions; the model's lock keeps another pass from switching its mode meanwhile. */
+    private float[] forwardBatch(float[] features, int offset, int n, int width, int[] shape) {
+        synchronized (model) {
+            return forwardLocked(features, offset, n, width, shape);
+        }
+    }
+
+    private float[] forwardLocked(float[] features, int offset, int n, int width, int[] shape) {
         try (Scope scope = Scope.open(); NoGrad off = NoGrad.open(); ModeSwitch eval = ModeSwitch.to(model, false)) {
-            int[] dims = exampleShape == null ? new int[] {n, width} : new int[exampleShape.length + 1];
-            if (exampleShape != null) {
+            int[] dims = shape == null ? new int[] {n, width} : new int[shape.length + 1];
+            if (shape != null) {
                 dims[0] = n;
-                System.arraycopy(exampleShape, 0, dims, 1, exampleShape.length);
+                System.arraycopy(shape, 0, dims, 1, shape.length);
             }
             Tensor x = Tensor.empty(backend, DType.FLOAT32, dims);
             backend.upload(features, offset, x.buffer(), x.offset(), n * width);

@@ -68,11 +68,13 @@ public final class SavedModel {
      * Saves {@code model}'s parameters and architecture, with the task, class names (may be null) and
      * {@code extra} metadata, atomically.
      *
-     * @throws IllegalArgumentException when an extra key belongs to the model file format, or a class name holds
-     *                                  control characters ({@link Dataset#isPrintableClassName})
+     * @throws IllegalArgumentException when an extra key belongs to the model file format, a class name holds
+     *                                  control characters ({@link Dataset#isPrintableClassName}), or a binary model
+     *                                  does not end with one logit (a sigmoid or several outputs)
      */
     public static void save(Path path, Layer model, Task task, List<String> classNames, Map<String, String> extra)
             throws IOException {
+        task.checkOutput(model);
         ModelFile.save(path, model, metadata(task, classNames, extra));
     }
 

@@ -5,9 +5,15 @@ import dev.backprop.loss.BinaryCrossEntropyWithLogits;
 import dev.backprop.loss.Loss;
 import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.loss.SquaredError;
+import dev.backprop.nn.Activation;
+import dev.backprop.nn.Dense;
+import dev.backprop.nn.Dropout;
+import dev.backprop.nn.Layer;
+import dev.backprop.nn.Sequential;
 import dev.backprop.train.Evaluation;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -113,6 +119,47 @@ public enum Task {
                 }
             }
         }
+    }
+
+    /**
+     * Refuses a binary model whose output is not one logit per example: one that ends with a sigmoid (the task applies
+     * the sigmoid itself, so predictions would be {@code σ(p)}, never below 0.5, and a saved model would be scored
+     * with the loss on logits), or whose last dense layer gives more than one output.
+     *
+     * @throws IllegalArgumentException naming the last layer and what to do instead
+     */
+    void checkOutput(Layer model) {
+        if (this != BINARY) {
+            return;
+        }
+        Layer last = lastLayer(model);
+        if (last instanceof Dense d && d.outFeatures() != 1) {
+            throw new IllegalArgumentException("task binary takes one output per example (the logit of class 1), but "
+                    + "the network's last layer gives " + d.outFeatures() + "; use task classification for "
+                    + d.outFeatures() + " classes");
+        }
+        if (last instanceof Activation a && a.kind() == Activation.Kind.SIGMOID) {
+            throw new IllegalArgumentException("task binary applies the sigmoid to the network's output (a logit) "
+                    + "itself, but the network already ends with a sigmoid, so every probability would be "
+                    + "sigmoid(p) >= 0.5; drop the last sigmoid and train with BinaryCrossEntropyWithLogits "
+                    + "(Task.BINARY.loss())");
+        }
+    }
+
+    /** The last layer that computes something: dropout and identity layers after it change no prediction. */
+    private static Layer lastLayer(Layer model) {
+        if (!(model instanceof Sequential s)) {
+            return model;
+        }
+        List<Layer> layers = s.layers();
+        for (int i = layers.size() - 1; i >= 0; i--) {
+            Layer l = lastLayer(layers.get(i));
+            boolean passes = l instanceof Dropout || l instanceof Activation a && a.kind() == Activation.Kind.IDENTITY;
+            if (!passes) {
+                return l;
+            }
+        }
+        return model;
     }
 
     private static void checkBinary(Dataset data) {

@@ -164,6 +164,8 @@ public final class Sequential implements Layer {
         private long seed = 0;
         private Init init = Init.PYTORCH_DEFAULT;
         private Random rng;
+        /** Features per example leaving the last layer, when a dense layer set it and nothing since changed it. */
+        private int width = -1;
 
         private Builder(Backend backend, DType dtype) {
             this.backend = backend;
@@ -190,10 +192,24 @@ public final class Sequential implements Layer {
             return dense(in, out, true);
         }
 
-        /** Adds a dense layer {@code in → out}, with or without a bias. */
+        /**
+         * Adds a dense layer {@code in → out}, with or without a bias.
+         *
+         * @throws IllegalArgumentException when {@code in} differs from the {@code out} of the dense layer before
+         *                                  it (with only activations, dropout or a batch norm between)
+         */
         public Builder dense(int in, int out, boolean bias) {
+            checkWidth(in, "dense(" + in + ", " + out + ")");
             layers.add(new Dense(in, out, bias, init.factory(backend, dtype, rng())));
+            width = out;
             return this;
+        }
+
+        private void checkWidth(int in, String layer) {
+            if (width > 0 && in != width) {
+                throw new IllegalArgumentException("layer " + layers.size() + ", " + layer + ", takes " + in
+                        + " features, but the dense layer before it gives " + width);
+            }
         }
 
         /** Adds a {@link Flatten}. */
@@ -246,7 +262,11 @@ public final class Sequential implements Layer {
 
         /** Adds {@code nn.BatchNorm1d(features)}: per feature of {@code [N, features]} inputs. */
         public Builder batchNorm1d(int features) {
-            return add(new BatchNorm(features, false, init.factory(backend, dtype, rng())));
+            checkWidth(features, "batchNorm1d(" + features + ")");
+            int kept = width;
+            add(new BatchNorm(features, false, init.factory(backend, dtype, rng())));
+            width = kept;
+            return this;
         }
 
         /** Adds {@code nn.BatchNorm2d(features)}: per channel of {@code [N, features, H, W]} inputs. */
@@ -272,6 +292,9 @@ public final class Sequential implements Layer {
         /** Adds any layer (taking ownership). */
         public Builder add(Layer layer) {
             layers.add(layer);
+            if (!(layer instanceof Activation || layer instanceof Dropout)) {
+                width = -1;
+            }
             return this;
         }
 

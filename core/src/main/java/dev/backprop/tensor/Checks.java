@@ -24,8 +24,10 @@ final class Checks {
                 b = t.backend();
                 first = t;
             } else if (t.backend() != b) {
+                String two = b.name().equals(t.backend().name()) ? " (two separate " + b.name()
+                        + " backends: make one and share it)" : "";
                 throw new BackendMismatchException(op + ": operands live on different backends: " + first
-                        + " and " + t + "; move one with Tensor.to(backend)");
+                        + " and " + t + two + "; move one with Tensor.to(backend)");
             }
         }
         return b;

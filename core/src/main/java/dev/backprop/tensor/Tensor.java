@@ -264,7 +264,8 @@ public final class Tensor implements AutoCloseable {
      */
     public void checkOpen() {
         if (closed) {
-            throw new ClosedTensorException("tensor " + shape + " " + dtype() + " used after close()");
+            throw new ClosedTensorException("tensor " + shape + " " + dtype() + " used after close() (a Tape or "
+                    + "Scope closes the tensors made while it was open: read values before it closes)");
         }
         if (storage.released || storage.buffer.isReleased()) {
             throw new ClosedTensorException("tensor " + shape + " " + dtype()

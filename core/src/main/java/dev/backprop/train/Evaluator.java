@@ -22,7 +22,8 @@ import java.util.OptionalLong;
  * over the whole set (as PyTorch computes it on the whole set at once) and, for a loss that classifies, the
  * accuracy. The result depends only on the model, the data and the batch size, so the same model evaluated twice
  * gives the same figures; the trainer's validation, {@code backprop eval} and the Spark driver all score through
- * here.
+ * here. Evaluations and {@link dev.backprop.model.Predictor} passes on one model take turns, whatever thread runs
+ * them.
  */
 public final class Evaluator {
     private Evaluator() {
@@ -46,7 +47,6 @@ public final class Evaluator {
      *                                  parameters (nothing says where it runs) or fewer outputs than the data has
      *                                  classes
      */
-    @SuppressWarnings("try") // the scope frees each batch's temporaries; it needs no reference
     public static Evaluation evaluate(Layer model, Loss loss, Dataset data, int batchSize) {
         if (data.size() == 0) {
             throw new IllegalArgumentException("cannot evaluate on an empty data set");
@@ -58,6 +58,14 @@ public final class Evaluator {
                 new IllegalArgumentException("cannot evaluate a model without parameters: they say where it runs"));
         Backend backend = first.backend();
         DType dtype = first.dtype();
+        synchronized (model) {   // another pass on the model (a Predictor's) would switch its mode meanwhile
+            return evaluate(model, loss, data, batchSize, backend, dtype);
+        }
+    }
+
+    @SuppressWarnings("try") // the scope frees each batch's temporaries; it needs no reference
+    private static Evaluation evaluate(Layer model, Loss loss, Dataset data, int batchSize, Backend backend,
+                                       DType dtype) {
         int[] order = data.identityOrder();
         double lossSum = 0;
         long correct = 0;

@@ -1,11 +1,20 @@
 package dev.backprop.model;
 
+import dev.backprop.backend.DType;
 import dev.backprop.data.Dataset;
+import dev.backprop.nn.Conv2d;
 import dev.backprop.nn.Sequential;
 import dev.backprop.reference.ReferenceBackend;
 import dev.backprop.tensor.ShapeMismatchException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -117,5 +126,94 @@ class PredictorTest {
             assertThrows(IllegalArgumentException.class, () -> p.predict(new float[][] {{1, 2, 3, 4, 5}, {1}}));
         }
         assertEquals(0, backend.memoryStats().liveBuffers(), "every batch tensor and parameter is freed");
+    }
+
+    @Test
+    void nonFiniteFeaturesAreRefusedNamingTheRowAndFeature() {
+        try (Sequential m = ModelFixtures.mlp(backend, 3, 4, 1, 3)) {
+            Predictor p = new Predictor(m, Task.REGRESSION);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> p.predict(new float[] {0, 1, 2, 3, Float.NaN, 5}, 2));
+            assertEquals("predict: row 1 holds NaN in feature 1; the model can only predict from finite features",
+                    e.getMessage());
+            e = assertThrows(IllegalArgumentException.class,
+                    () -> p.predict(new float[] {Float.NEGATIVE_INFINITY, 1, 2}, 1));
+            assertTrue(e.getMessage().contains("row 0 holds -Infinity in feature 0"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aBinaryModelThatEndsWithASigmoidIsRefused() {
+        try (Sequential m = Sequential.builder(backend, DType.FLOAT32).dense(3, 4).relu().dense(4, 1).sigmoid()
+                .dropout(0.1).build()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new Predictor(m, Task.BINARY));
+            assertTrue(e.getMessage().contains("already ends with a sigmoid"), e.getMessage());
+            assertEquals(4, new Predictor(m, Task.REGRESSION).predict(new float[12], 4).length,
+                    "a sigmoid output is a bounded regression");
+        }
+    }
+
+    @Test
+    void aBinaryModelWithSeveralOutputsIsRefused() {
+        try (Sequential m = ModelFixtures.mlp(backend, 3, 4, 3, 1)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new Predictor(m, Task.BINARY));
+            assertEquals("task binary takes one output per example (the logit of class 1), but the network's last "
+                    + "layer gives 3; use task classification for 3 classes", e.getMessage());
+        }
+    }
+
+    @Test
+    void aNetworkThatTakesImagesGetsFlatRowsAsSquareImages() {
+        try (Sequential m = Sequential.builder(backend, DType.FLOAT32).seed(2).conv2d(Conv2d.options(1, 2, 3).padding(1))
+                .relu().flatten().dense(2 * 4 * 4, 3).build()) {
+            float[] x = features(ModelFixtures.classification(2, 16, 3, 6));
+            float[] shaped = new Predictor(m, Task.CLASSIFICATION, 10, new int[] {1, 4, 4}).predict(x, 2);
+            assertArrayEquals(shaped, new Predictor(m, Task.CLASSIFICATION).predict(x, 2));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new Predictor(m, Task.CLASSIFICATION).predict(new float[30], 2));
+            assertTrue(e.getMessage().startsWith("predict: the network takes images [C, H, W], but the examples are "
+                    + "[15]"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aClosedModelIsNamedAsSuch() {
+        Sequential m = ModelFixtures.mlp(backend, 3, 4, 1, 1);
+        Predictor p = new Predictor(m, Task.REGRESSION);
+        m.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> p.predict(new float[3], 1));
+        assertTrue(e.getMessage().startsWith("predict: the model's parameter '0.weight' is closed"), e.getMessage());
+    }
+
+    @Test
+    void predictorsOfOneModelRunFromSeveralThreadsWithoutChangingItsMode() throws Exception {
+        try (Sequential m = Sequential.builder(backend, DType.FLOAT32).seed(4).dense(4, 32).relu().dropout(0.5)
+                .dense(32, 1).build()) {
+            float[] row = {0.1f, -0.2f, 0.3f, 0.4f};
+            float want = new Predictor(m, Task.REGRESSION).predict(row, 1)[0];
+            int threads = 4;
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            CountDownLatch start = new CountDownLatch(threads);
+            List<Future<Integer>> wrong = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                wrong.add(pool.submit(() -> {
+                    Predictor p = new Predictor(m, Task.REGRESSION);
+                    start.countDown();
+                    start.await();
+                    int n = 0;
+                    for (int i = 0; i < 300; i++) {
+                        n += p.predict(row, 1)[0] == want ? 0 : 1;
+                    }
+                    return n;
+                }));
+            }
+            pool.shutdown();
+            for (Future<Integer> f : wrong) {
+                assertEquals(0, f.get(), "predictions made with dropout on (the model left in training mode)");
+            }
+            assertTrue(m.isTraining(), "the model is back in the mode it had");
+        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.backprop.model;
 
+import dev.backprop.backend.DType;
 import dev.backprop.io.Checkpoint;
 import dev.backprop.io.ModelFile;
 import dev.backprop.io.ModelFileException;
@@ -47,7 +48,7 @@ class SavedModelTest {
     @Test
     void roundTripKeepsWeightsTaskClassNamesAndFacts() throws IOException {
         Path f = dir.resolve("m.safetensors");
-        try (Sequential m = ModelFixtures.mlp(backend, 4, 3, 2, 1)) {
+        try (Sequential m = ModelFixtures.mlp(backend, 4, 3, 1, 1)) {
             SavedModel.save(f, m, Task.BINARY, List.of("no", "yes"), Map.of("backprop.note", "hello"));
             try (SavedModel.Loaded l = SavedModel.load(f, backend)) {
                 assertEquals(Task.BINARY, l.task());
@@ -57,7 +58,7 @@ class SavedModelTest {
                 assertSameParameters(m, (Sequential) l.model());
             }
         }
-        try (Sequential m2 = ModelFixtures.mlp(backend, 4, 3, 2, 99)) {
+        try (Sequential m2 = ModelFixtures.mlp(backend, 4, 3, 1, 99)) {
             ModelFile.loadInto(f, m2);
         }
         try (var files = Files.list(dir)) {
@@ -105,6 +106,18 @@ class SavedModelTest {
         try (SavedModel.Loaded l = SavedModel.load(one, backend)) {
             assertEquals(Task.BINARY, l.task());
         }
+    }
+
+    @Test
+    void aBinaryModelThatEndsWithASigmoidIsNotSaved() {
+        Path file = dir.resolve("sigmoid.safetensors");
+        try (Sequential m = Sequential.builder(backend, DType.FLOAT32).dense(3, 4).relu().dense(4, 1).sigmoid()
+                .build()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> SavedModel.save(file, m, Task.BINARY, null, Map.of()));
+            assertTrue(e.getMessage().contains("drop the last sigmoid"), e.getMessage());
+        }
+        assertFalse(Files.exists(file));
     }
 
     @Test

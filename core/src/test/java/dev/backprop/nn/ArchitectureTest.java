@@ -6,6 +6,7 @@ import dev.backprop.data.Dataset;
 import dev.backprop.model.InputShape;
 import dev.backprop.model.Predictor;
 import dev.backprop.model.Task;
+import dev.backprop.tensor.Scope;
 import dev.backprop.tensor.ShapeMismatchException;
 import dev.backprop.tensor.Tensor;
 import dev.backprop.train.Evaluator;
@@ -113,11 +114,16 @@ class ArchitectureTest {
         Cnn cnn = Cnn.fashionMnist(Init.PYTORCH_DEFAULT, 0);
         float[] rows = new float[2 * 784];
         try (Sequential m = cnn.build(be)) {
-            ShapeMismatchException flat = assertThrows(ShapeMismatchException.class,
-                    () -> new Predictor(m, Task.CLASSIFICATION, 10).predict(rows, 2));
-            assertEquals("Conv2d(1->32, k=3, padding=1x1): input [2, 784] is not an NCHW batch [N, 1, H, W] (reshape "
-                    + "flat images to [N, C, H, W] first)", flat.getMessage());
-            assertEquals(20, new Predictor(m, Task.CLASSIFICATION, 10, new int[] {1, 28, 28}).predict(rows, 2).length);
+            try (Scope scope = Scope.open()) {
+                ShapeMismatchException flat = assertThrows(ShapeMismatchException.class,
+                        () -> m.forward(Variable.constant(Tensor.of(be, rows, 2, 784))));
+                assertEquals("Conv2d(1->32, k=3, padding=1x1): input [2, 784] is not an NCHW batch [N, 1, H, W] "
+                        + "(reshape flat images to [N, C, H, W] first)", flat.getMessage());
+            }
+            float[] shaped = new Predictor(m, Task.CLASSIFICATION, 10, new int[] {1, 28, 28}).predict(rows, 2);
+            assertEquals(20, shaped.length);
+            assertArrayEquals(shaped, new Predictor(m, Task.CLASSIFICATION, 10).predict(rows, 2),
+                    "a predictor takes a flat row of 784 values as one 28 x 28 channel");
             IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
                     () -> new Predictor(m, Task.CLASSIFICATION, 10, new int[] {1, 28, 27}).predict(rows, 2));
             assertEquals("predict: the model takes examples of shape [1, 28, 27], but the rows hold 784 values",

@@ -158,6 +158,28 @@ class TensorTest {
     }
 
     @Test
+    void aTensorReadAfterItsScopeClosedSaysWhy() {
+        Tensor t;
+        try (Scope scope = Scope.open()) {
+            t = Tensor.of(backend, seq(1), 1);
+        }
+        ClosedTensorException e = assertThrows(ClosedTensorException.class, t::item);
+        assertEquals("tensor [1] FLOAT32 used after close() (a Tape or Scope closes the tensors made while it was "
+                + "open: read values before it closes)", e.getMessage());
+    }
+
+    @Test
+    void operandsOfTwoBackendsOfOneNameAreToldApart() {
+        try (ReferenceBackend other = new ReferenceBackend(); Scope scope = Scope.open()) {
+            Tensor a = Tensor.of(backend, seq(4), 2, 2);
+            Tensor b = Tensor.of(other, seq(4), 2, 2);
+            BackendMismatchException e = assertThrows(BackendMismatchException.class, () -> Elementwise.add(a, b));
+            assertTrue(e.getMessage().contains("on reference (two separate reference backends: make one and share "
+                    + "it); move one with Tensor.to(backend)"), e.getMessage());
+        }
+    }
+
+    @Test
     void closingOwnerClosesViewsNotTheOtherWayRound() {
         Tensor owner = Tensor.of(backend, seq(6), 2, 3);
         Tensor view = owner.rows(0, 1);

@@ -1,15 +1,23 @@
 package dev.backprop.train;
 
+import dev.backprop.backend.DType;
 import dev.backprop.data.Dataset;
 import dev.backprop.model.ModelFixtures;
+import dev.backprop.model.Predictor;
 import dev.backprop.model.Task;
 import dev.backprop.nn.Sequential;
 import dev.backprop.reference.ReferenceBackend;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The one evaluation: loss and accuracy against host computations in float64, and data the task refuses. */
 class EvaluatorTest {
@@ -117,6 +125,45 @@ class EvaluatorTest {
             assertEquals("squared_error: the targets are INT32 class labels [4], but this loss takes float targets "
                     + "of the prediction's shape [4, 3]; for class labels use cross_entropy (SoftmaxCrossEntropy), or "
                     + "read the data as float targets", e.getMessage());
+        }
+    }
+
+    @Test
+    void evaluationsAndPredictionsOnOneModelTakeTurns() throws Exception {
+        try (Sequential m = Sequential.builder(backend, DType.FLOAT32).seed(5).dense(4, 32).relu().dropout(0.5)
+                .dense(32, 1).build()) {
+            Dataset d = ModelFixtures.regression(40, 4, 1, 3);
+            float[] row = d.features(0);
+            Evaluation want = Evaluator.evaluate(m, Task.REGRESSION, d, 8);
+            float wantRow = new Predictor(m, Task.REGRESSION).predict(row, 1)[0];
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            try {
+                CountDownLatch start = new CountDownLatch(2);
+                Future<Integer> evaluations = pool.submit(() -> {
+                    start.countDown();
+                    start.await();
+                    int wrong = 0;
+                    for (int i = 0; i < 150; i++) {
+                        wrong += Evaluator.evaluate(m, Task.REGRESSION, d, 8).equals(want) ? 0 : 1;
+                    }
+                    return wrong;
+                });
+                Future<Integer> predictions = pool.submit(() -> {
+                    Predictor p = new Predictor(m, Task.REGRESSION);
+                    start.countDown();
+                    start.await();
+                    int wrong = 0;
+                    for (int i = 0; i < 1500; i++) {
+                        wrong += p.predict(row, 1)[0] == wantRow ? 0 : 1;
+                    }
+                    return wrong;
+                });
+                assertEquals(0, evaluations.get(), "evaluations made with dropout on");
+                assertEquals(0, predictions.get(), "predictions made with dropout on");
+            } finally {
+                pool.shutdown();
+            }
+            assertTrue(m.isTraining(), "the model is back in the mode it had");
         }
     }
 }

@@ -1,0 +1,44 @@
+package dev.backprop.nn;
+
+import dev.backprop.backend.DType;
+import dev.backprop.reference.ReferenceBackend;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * {@link Sequential.Builder} refuses a dense layer (or a 1-D batch norm) whose input width differs from the outputs
+ * of the dense layer before it, when the builder can see that width: the mistake is then named where it is made,
+ * not at the first forward pass.
+ */
+class SequentialBuilderTest {
+    private final ReferenceBackend backend = new ReferenceBackend();
+
+    @AfterEach
+    void close() {
+        backend.close();
+    }
+
+    @Test
+    void aDenseLayerMustTakeWhatTheDenseLayerBeforeItGives() {
+        Sequential.Builder b = Sequential.builder(backend, DType.FLOAT32).dense(4, 8).relu().dropout(0.5);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.dense(7, 1));
+        assertEquals("layer 3, dense(7, 1), takes 7 features, but the dense layer before it gives 8", e.getMessage());
+        IllegalArgumentException n = assertThrows(IllegalArgumentException.class,
+                () -> Sequential.builder(backend, DType.FLOAT32).dense(4, 8).batchNorm1d(6));
+        assertEquals("layer 1, batchNorm1d(6), takes 6 features, but the dense layer before it gives 8", n.getMessage());
+    }
+
+    @Test
+    void widthsThatFitAreAccepted() {
+        try (Sequential m = Sequential.builder(backend, DType.FLOAT32).dense(4, 8).batchNorm1d(8).tanh()
+                .dense(8, 3).build();
+             Sequential cnn = Sequential.builder(backend, DType.FLOAT32).conv2d(Conv2d.options(1, 2, 3)).relu()
+                     .flatten().dense(8, 3).relu().dense(3, 1).build()) {
+            assertEquals(4, m.layers().size());
+            assertEquals(6, cnn.layers().size());
+        }
+    }
+}
