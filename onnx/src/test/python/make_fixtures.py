@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Writes the ONNX fixtures the onnx module's tests import: small networks trained briefly on Fashion-MNIST by
 PyTorch and exported with torch.onnx.export, plus fixtures.json with PyTorch's own test accuracy and loss for each
-(the Java tests must reproduce them to 4 decimals) and its logits for the first test images.
+(the Java tests must reproduce them to 4 decimals) and its logits for the first test images. The binary fixture
+ends with a Sigmoid and is trained with nn.BCELoss on T-shirt/top (class 0) against the rest: its figures are the
+accuracy at probability 0.5, the mean binary cross-entropy and the first probabilities.
 
     /usr/bin/python3 onnx/src/test/python/make_fixtures.py            # the MLP fixtures
     /usr/bin/python3 onnx/src/test/python/make_fixtures.py --cnn      # and the CNN fixtures
@@ -51,6 +53,11 @@ def mlp_matmul():
     return nn.Sequential(nn.Flatten(), nn.Linear(784, 32, bias=False), nn.Sigmoid(), nn.Linear(32, 10))
 
 
+def binary_sigmoid():
+    # What a PyTorch user writes for nn.BCELoss: one output squashed by a final Sigmoid.
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 1), nn.Sigmoid())
+
+
 def cnn():
     return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                          nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
@@ -66,7 +73,7 @@ def cnn_bn_dropout():
                          nn.Dropout(0.1), nn.Linear(32, 10))
 
 
-def train(model, x, y, epochs):
+def train(model, x, y, epochs, loss):
     torch.manual_seed(0)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     model.train()
@@ -75,17 +82,29 @@ def train(model, x, y, epochs):
         for i in range(0, len(x), 128):
             b = order[i:i + 128]
             opt.zero_grad()
-            nn.functional.cross_entropy(model(x[b]), y[b]).backward()
+            loss(model(x[b]), y[b]).backward()
             opt.step()
     model.eval()
 
 
-def score(model, x, y):
+def classes(out, y):
+    return (out.argmax(1) == y).double().mean().item(), nn.functional.cross_entropy(out.double(), y).item()
+
+
+def positive(out, y):
+    return (((out[:, 0] >= 0.5).long() == y).double().mean().item(),
+            nn.functional.binary_cross_entropy(out[:, 0].double(), y.double()).item())
+
+
+def is_tshirt(y):
+    return (y == 0).long()
+
+
+def score(model, x, y, figures):
     with torch.no_grad():
-        logits = torch.cat([model(x[i:i + 1000]) for i in range(0, len(x), 1000)])
-    acc = (logits.argmax(1) == y).double().mean().item()
-    loss = nn.functional.cross_entropy(logits.double(), y).item()
-    return acc, loss, logits[:FIRST]
+        out = torch.cat([model(x[i:i + 1000]) for i in range(0, len(x), 1000)])
+    acc, loss = figures(out, y)
+    return acc, loss, out[:FIRST]
 
 
 def export(model, name, opset, x, keep_initializers_as_inputs=False):
@@ -105,21 +124,26 @@ def main():
     xtest, ytest = data("t10k")
     manifest_path = os.path.join(OUT, "fixtures.json")
     manifest = json.load(open(manifest_path)) if os.path.exists(manifest_path) else {}
-    nets = [("torch_mlp", mlp, 2, [17, 9]), ("torch_mlp_matmul", mlp_matmul, 1, [17])]
+    cross_entropy = (nn.functional.cross_entropy, lambda y: y, classes)
+    bce = (lambda p, t: nn.functional.binary_cross_entropy(p[:, 0], t.float()), is_tshirt, positive)
+    nets = [("torch_mlp", mlp, 2, [17, 9], cross_entropy), ("torch_mlp_matmul", mlp_matmul, 1, [17], cross_entropy),
+            ("torch_binary_sigmoid", binary_sigmoid, 1, [17], bce)]
     if args.cnn:
-        nets += [("torch_cnn", cnn, 1, [17]), ("torch_cnn_bn_dropout", cnn_bn_dropout, 1, [17])]
-    for name, make, epochs, opsets in nets:
+        nets += [("torch_cnn", cnn, 1, [17], cross_entropy),
+                 ("torch_cnn_bn_dropout", cnn_bn_dropout, 1, [17], cross_entropy)]
+    for name, make, epochs, opsets, (loss_fn, targets, figures) in nets:
         torch.manual_seed(0)
         model = make()
-        train(model, xtrain, ytrain, epochs)
-        acc, loss, first = score(model, xtest, ytest)
+        train(model, xtrain, targets(ytrain), epochs, loss_fn)
+        acc, loss, first = score(model, xtest, targets(ytest), figures)
         for opset in opsets:
             file = name + ("" if opset == 17 else "_opset%d" % opset) + ".onnx"
             # Older exporters listed the initializers among the graph inputs; opset 9 is written that way.
             export(model, file, opset, xtest, keep_initializers_as_inputs=opset < 11)
             manifest[file] = {"accuracy": round(acc, 6), "loss": round(loss, 6), "opset": opset,
                               "epochs": epochs, "torch": torch.__version__,
-                              "first_logits": [[float(v) for v in row] for row in first]}
+                              "first_logits" if figures is classes else "first_probabilities":
+                                  [[float(v) for v in row] for row in first]}
             print("%-32s accuracy %.4f  loss %.4f" % (file, acc, loss))
     with open(manifest_path, "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=True)

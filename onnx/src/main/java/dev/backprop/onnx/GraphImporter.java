@@ -1,6 +1,8 @@
 package dev.backprop.onnx;
 
 import dev.backprop.io.ModelFileException;
+import dev.backprop.model.SavedModel;
+import dev.backprop.model.Task;
 import dev.backprop.nn.LayerSpec;
 import dev.backprop.onnx.proto.Onnx;
 
@@ -112,11 +114,29 @@ final class GraphImporter {
                     + "its chain of layers (" + (layers.isEmpty() ? "no layers were read" : "the chain ends at "
                     + OnnxReader.quote(current)) + ")");
         }
-        return graph(model, inputShape, inputName, out);
+        Map<String, String> metadata = metadata(model);
+        readSigmoidOutput(metadata.get(SavedModel.TASK_KEY));
+        return graph(model, inputShape, inputName, out, metadata);
+    }
+
+    /**
+     * Takes a final Sigmoid on one output per example as the binary task's own (what a PyTorch model trained with
+     * {@code nn.BCELoss} ends with), as a final Softmax is the classification task's: kept as a layer, the task
+     * would apply the sigmoid a second time. A file that says its task is another keeps it as a layer.
+     */
+    private void readSigmoidOutput(String task) {
+        Draft last = layers.get(layers.size() - 1);
+        boolean binary = task == null || task.equals(Task.BINARY.id());
+        if (binary && outputTransform == null && last.spec().type().equals("sigmoid") && sample.length == 1
+                && sample[0] == 1) {
+            layers.remove(layers.size() - 1);
+            outputTransform = "Sigmoid";
+        }
     }
 
     /** The layers read, with identities where PyTorch's indices skip, as one sequential network. */
-    private OnnxImport.Graph graph(Onnx.ModelProto model, int[] inputShape, String inputName, String out) {
+    private OnnxImport.Graph graph(Onnx.ModelProto model, int[] inputShape, String inputName, String out,
+                                   Map<String, String> metadata) {
         List<Draft> aligned = TorchNames.align(layers);
         Map<String, HostTensor> state = new LinkedHashMap<>();
         List<LayerSpec> specs = new ArrayList<>();
@@ -129,7 +149,7 @@ final class GraphImporter {
                 state.put(i + "." + e.getKey(), e.getValue());
             }
         }
-        return new OnnxImport.Graph(new LayerSpec("sequential", Map.of(), specs), state, origins, metadata(model),
+        return new OnnxImport.Graph(new LayerSpec("sequential", Map.of(), specs), state, origins, metadata,
                 outputTransform, inputShape, inputName, out);
     }
 

@@ -49,8 +49,9 @@ public final class OnnxImport {
      *                        keeps them)
      * @param origins         for each layer, the node it was read from (for messages)
      * @param metadata        the model's metadata properties (Backprop's exports carry the task and class names)
-     * @param outputTransform {@code Softmax} or {@code LogSoftmax} when the graph ends with one, else null: the
-     *                        network's outputs are then the logits before it
+     * @param outputTransform {@code Softmax} or {@code LogSoftmax} when the graph ends with one, {@code Sigmoid} when
+     *                        it ends with one on one output per example (and its metadata names no task but
+     *                        binary), else null: the network's outputs are then the logits before it
      * @param inputShape      the input's declared dimensions after the batch, -1 where symbolic
      * @param inputName       the graph input's name
      * @param outputName      the graph output's name
@@ -71,10 +72,10 @@ public final class OnnxImport {
 
     /**
      * Rebuilds the network a file holds on {@code backend} (FLOAT32), with its task (the file's metadata, else
-     * classification after a final softmax or with more than one output, binary with one) and class names. A batch
-     * norm's running statistics are the mean and variance inputs of its {@code BatchNormalization}; its
-     * {@code num_batches_tracked} comes from the metadata property {@code backprop.counters} that Backprop's exports
-     * write, else 0. The returned metadata holds the file's properties, and the declared input's dimensions after
+     * classification after a final softmax or with more than one output, binary with one or after a final sigmoid)
+     * and class names. A batch norm's running statistics are the mean and variance inputs of its
+     * {@code BatchNormalization}; its {@code num_batches_tracked} comes from the metadata property
+     * {@code backprop.counters} that Backprop's exports write, else 0. The returned metadata holds the file's properties, and the declared input's dimensions after
      * the batch as {@value OnnxExport#INPUT_SHAPE_KEY} when all are known.
      *
      * @throws ModelFileException when the file is invalid, outside the subset, or needs a layer this build lacks, or
@@ -163,13 +164,19 @@ public final class OnnxImport {
             }
         } else {
             int[] out = outputShape(g);
-            task = g.outputTransform() != null || out.length != 1 || out[0] != 1 ? Task.CLASSIFICATION : Task.BINARY;
+            task = g.outputTransform() != null ? transformed(g) : out.length != 1 || out[0] != 1
+                    ? Task.CLASSIFICATION : Task.BINARY;
         }
-        if (g.outputTransform() != null && task != Task.CLASSIFICATION) {
+        if (g.outputTransform() != null && task != transformed(g)) {
             throw new ModelFileException(file + ": the graph ends with " + g.outputTransform() + ", which only a "
-                    + "classification model has, but its metadata says task " + task.id());
+                    + transformed(g).id() + " model has, but its metadata says task " + task.id());
         }
         return task;
+    }
+
+    /** The task whose predictions the graph's final transform computes: a sigmoid's binary, a softmax's. */
+    private static Task transformed(Graph g) {
+        return g.outputTransform().equals("Sigmoid") ? Task.BINARY : Task.CLASSIFICATION;
     }
 
     /** The per-example shape of the network's outputs, from its last layer that sets one. */

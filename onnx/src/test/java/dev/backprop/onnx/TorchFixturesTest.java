@@ -4,6 +4,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.backprop.data.Dataset;
 import dev.backprop.model.InputShape;
+import dev.backprop.model.Predictor;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
 import dev.backprop.nn.LayerSpec;
@@ -106,6 +107,43 @@ class TorchFixturesTest extends CpuBackendTest {
                 .filter(t -> t.getName().startsWith("onnx::MatMul")).findFirst().orElseThrow();
         assertEquals(OnnxReader.floats(transposed, "w").transposed(), matmul.state().get("1.weight"),
                 "MatMul's [in, out] weight becomes nn.Linear's [out, in]");
+    }
+
+    /**
+     * PyTorch's binary classifier for {@code nn.BCELoss} ends with a Sigmoid: it is the binary task's own, so the model
+     * read ends with the logit, predicts PyTorch's probabilities and scores its accuracy at 0.5 and its loss; a
+     * file whose metadata names another task keeps the Sigmoid as a layer.
+     */
+    @Test
+    void aFinalSigmoidIsTheBinaryTasks() throws Exception {
+        String name = "torch_binary_sigmoid.onnx";
+        Path torch = OnnxTesting.fixture(name);
+        OnnxImport.Graph g = OnnxImport.read(torch);
+        assertEquals(List.of("flatten", "dense", "relu", "dense"), types(g.spec()));
+        assertEquals("Sigmoid", g.outputTransform());
+        JsonObject expected = OnnxTesting.manifest(name);
+        try (SavedModel.Loaded m = OnnxImport.load(torch, cpu)) {
+            assertEquals(Task.BINARY, m.task());
+            Evaluation ev = Evaluator.evaluate(m.model(), m.task(), OnnxTesting.testImages().oneVsRest(0), 1000);
+            assertEquals(String.format(Locale.ROOT, "%.4f", expected.get("accuracy").getAsDouble()),
+                    String.format(Locale.ROOT, "%.4f", ev.accuracy()), "accuracy at 0.5 to 4 decimals");
+            assertEquals(expected.get("loss").getAsDouble(), ev.loss(), 1e-4, "mean binary cross-entropy");
+            float[] p = new Predictor(m.model(), m.task()).predict(OnnxTesting.images(8), 8);
+            JsonArray rows = expected.getAsJsonArray("first_probabilities");
+            for (int r = 0; r < 8; r++) {
+                float want = rows.get(r).getAsJsonArray().get(0).getAsFloat();
+                assertEquals(want, p[r], 1e-5 * Math.max(want, 1e-2f), "probability of test image " + r);
+            }
+        }
+        Onnx.ModelProto regression = Onnx.ModelProto.parseFrom(Files.readAllBytes(torch)).toBuilder()
+                .addMetadataProps(Onnx.StringStringEntryProto.newBuilder().setKey(SavedModel.TASK_KEY)
+                        .setValue(Task.REGRESSION.id()))
+                .build();
+        Path kept = dir.resolve("regression.onnx");
+        Files.write(kept, regression.toByteArray());
+        OnnxImport.Graph r = OnnxImport.read(kept);
+        assertEquals(List.of("flatten", "dense", "relu", "dense", "sigmoid"), types(r.spec()));
+        assertNull(r.outputTransform());
     }
 
     /** The layer types of a sequential spec. */
