@@ -20,14 +20,16 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The column sum ({@code reduce(SUM, PER_COLUMN)}, FLOAT32) against an elementwise pass over the same elements
- * ({@code unary NEG}, one read and one write each) on one OpenCL backend, for the MLP's bias gradients (128 rows) and
- * a large matrix. With a directory holding an earlier {@code common.cl} and {@code reductions.cl} (e.g. from
- * {@code git show main:...}), that earlier {@code reduce_cols} runs too, built here with its own group shape (16
- * columns x LS/16 row slices), so before and after are measured in the same JVM. Rounds alternate the targets' order;
+ * The column sum ({@code reduce(SUM, PER_COLUMN)}, FLOAT32) and the fused bias gradient
+ * ({@code biasActivationBackward(IDENTITY)}) against an elementwise pass over the same elements ({@code unary NEG},
+ * one read and one write each) on one OpenCL backend, for the MLP's bias gradients (128 rows) and a large matrix.
+ * With a directory holding an earlier {@code common.cl}, {@code reductions.cl} and {@code fused.cl} (e.g. from
+ * {@code git show main:...}), those earlier kernels run too, built here and launched with their group shape (cx
+ * columns x LS/cx row slices), so before and after are measured in the same JVM. Rounds alternate the targets' order;
  * every call is timed to completion ({@code synchronize}). Prints each target's median and best microseconds per
  * call and the median of its per-round ratio to the elementwise pass.
- * A measuring tool, not a test: {@code OpenClReductionProfile [rounds] [beforeDir]} (default 200 rounds).
+ * A measuring tool, not a test: {@code OpenClReductionProfile [rounds] [beforeDir [cx]]} (default 200 rounds; cx,
+ * the earlier kernels' columns per group, 16).
  */
 public final class OpenClReductionProfile {
     private static final int[][] SHAPES = {{128, 256}, {128, 128}, {128, 10}, {4096, 1024}};
@@ -43,8 +45,9 @@ public final class OpenClReductionProfile {
         int cx = args.length > 2 ? Integer.parseInt(args[2]) : 16;
         try (OpenClBackend be = (OpenClBackend) new OpenClBackendProvider().create(BackendOptions.defaults())) {
             OpenClRuntime rt = be.runtime();
-            cl_kernel[] old = before == null ? null : new cl_kernel[] {buildBefore(rt, before, "reductions.cl", "reduce_cols"),
-                    buildBefore(rt, before, "fused.cl", "bias_act_backward_identity")};
+            cl_kernel[] old = before == null ? null : new cl_kernel[] {
+                buildBefore(rt, before, "reductions.cl", "reduce_cols"),
+                buildBefore(rt, before, "fused.cl", "bias_act_backward_identity")};
             System.out.println("opencl: " + be.device().describe() + "; LS " + rt.reduceGroupSize + ", " + rounds
                     + " rounds of " + CALLS + " calls per target");
             for (int[] s : SHAPES) {
