@@ -4,8 +4,8 @@
  *  - bias_act_<act>: a dense layer's epilogue, y = act(z + bias) over rows x cols with the bias broadcast along
  *    rows: binary_add (row broadcast) then unary_<act> in one pass, one work-item per element.
  *  - bias_act_backward_<act>: dz = act'(z)·g from the output y (written once) and dbias = the column sums of dz,
- *    in reduce_cols' group shape and order (COLUMN_FOLD, column_group_reduce): one launch for any number of rows, as
- *    reduce_cols is.
+ *    in reduce_cols' group shape and order (COLUMN_FOLD, column_group_reduce): one launch for any number of rows,
+ *    as reduce_cols is.
  *  - sgd_update_multi / adam_update_multi: the optimizer step of up to eight tensors in one launch. OpenCL 1.2
  *    buffers cannot hold device pointers, so each tensor comes as kernel arguments (buffers, offsets, length and
  *    its first work-group); the groups of all tensors form one range, each group stepping the elements of one.
