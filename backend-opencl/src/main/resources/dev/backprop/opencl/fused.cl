@@ -4,8 +4,8 @@
  *  - bias_act_<act>: a dense layer's epilogue, y = act(z + bias) over rows x cols with the bias broadcast along
  *    rows: binary_add (row broadcast) then unary_<act> in one pass, one work-item per element.
  *  - bias_act_backward_<act>: dz = act'(z)·g from the output y (written once) and dbias = the column sums of dz,
- *    in reduce_cols' group shape and order (column_group_reduce): one launch for any number of rows, as
- *    reduce_cols is.
+ *    in reduce_cols' group shape and order (COLUMN_FOLD, column_group_reduce): one launch for any number of rows,
+ *    as reduce_cols is.
  *  - sgd_update_multi / adam_update_multi: the optimizer step of up to eight tensors in one launch. OpenCL 1.2
  *    buffers cannot hold device pointers, so each tensor comes as kernel arguments (buffers, offsets, length and
  *    its first work-group); the groups of all tensors form one range, each group stepping the elements of one.
@@ -28,29 +28,23 @@ BIAS_ACT(tanh)
 
 /*
  * v is the forward output y, g the gradient; dz may be the same range as g: each work-item reads both first.
- * Work-item (tx, ty) folds rows ty, ty + CY, ... of column c as reduce_cols does, a slice of CY rows per round.
- * The barrier ending each round makes PoCL run a round for all work-items before the next (adjacent columns, so
- * rows stream through the cache); without it each work-item walked its column alone, and storing dz made the
- * kernel 3.5 times as slow as the derivative and the column sum launched apart (128 x 256, PoCL).
+ * The derivative of element i, stored to dz and folded into the column sum by COLUMN_FOLD, reduce_cols' loop.
  */
 #define BIAS_ACT_BACKWARD(name, expr) \
+inline REAL bias_act_backward_element_##name(__global const REAL* y, __global const REAL* gr, __global REAL* dz, \
+                                             long i) { \
+    const REAL v = y[i], g = gr[i]; \
+    const REAL d = (expr); \
+    dz[i] = d; \
+    return d; \
+} \
 __kernel __attribute__((reqd_work_group_size(CX, CY, 1))) \
 void bias_act_backward_##name(int rows, int cols, __global const REAL* y, long yo, __global const REAL* gr, \
                               long go, __global REAL* dz, long dzo, __global REAL* dbias, long dbo) { \
     __local REAL scratch[CY * CX]; \
     const int c = get_global_id(0); \
     REAL acc = reduce_identity(OP_SUM); \
-    for (int r0 = 0; r0 < rows; r0 += CY) { \
-        const int r = r0 + get_local_id(1); \
-        if (c < cols && r < rows) { \
-            const long i = (long)r * cols + c; \
-            const REAL v = y[yo + i], g = gr[go + i]; \
-            const REAL d = (expr); \
-            dz[dzo + i] = d; \
-            acc = reduce_combine(OP_SUM, acc, d); \
-        } \
-        barrier(CLK_LOCAL_MEM_FENCE); \
-    } \
+    COLUMN_FOLD(acc, OP_SUM, rows, cols, c, i, bias_act_backward_element_##name(y + yo, gr + go, dz + dzo, i)) \
     acc = column_group_reduce(scratch, acc, OP_SUM); \
     if (get_local_id(1) == 0 && c < cols) dbias[dbo + c] = acc; \
 }

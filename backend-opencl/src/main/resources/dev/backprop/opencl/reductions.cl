@@ -38,15 +38,13 @@ void reduce_rows(int cols, __global const REAL* x, long xo, __global REAL* out, 
     if (get_local_id(0) == 0) out[oo + row] = op == OP_MEAN ? acc / (REAL)cols : acc;
 }
 
-/* Column reductions: see CX, CY and column_group_reduce in common.cl. */
+/* Column reductions: see CX, CY, COLUMN_FOLD and column_group_reduce in common.cl. */
 __kernel __attribute__((reqd_work_group_size(CX, CY, 1)))
 void reduce_cols(int rows, int cols, __global const REAL* x, long xo, __global REAL* out, long oo, int op) {
     __local REAL scratch[CY * CX];
     const int c = get_global_id(0);
     REAL acc = reduce_identity(op);
-    if (c < cols) {
-        for (int r = get_local_id(1); r < rows; r += CY) acc = reduce_combine(op, acc, x[xo + (long)r * cols + c]);
-    }
+    COLUMN_FOLD(acc, op, rows, cols, c, i, x[xo + i])
     acc = column_group_reduce(scratch, acc, op);
     if (get_local_id(1) == 0 && c < cols) out[oo + c] = op == OP_MEAN ? acc / (REAL)rows : acc;
 }

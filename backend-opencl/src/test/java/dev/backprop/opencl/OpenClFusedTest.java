@@ -21,9 +21,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The fused bias + activation kernels of {@code fused.cl} through the SPI: bit for bit the SPI's default (binary ADD
  * then the activation; the derivative's launches then {@code reduce(SUM, PER_COLUMN)}) on the same backend, for every
- * activation, in place and not, at offsets, on one row, odd widths and more rows than a group's slices; a bad
- * activation or dtype is refused before anything is written; and the epilogues and update of a 784-64-10 MLP step
- * take fewer launches.
+ * activation, in place and not, at offsets, on one row, odd widths, more rows than a group's slices and rows either
+ * side of the ends of the column fold's rounds; a bad activation or dtype is refused before anything is written; and
+ * the epilogues and update of a 784-64-10 MLP step take fewer launches.
  */
 class OpenClFusedTest extends OpenClBackendTest {
     /** {rows, cols}: one element, one row, one column, odd widths past one group of columns, rows past its slices. */
@@ -57,8 +57,8 @@ class OpenClFusedTest extends OpenClBackendTest {
     void biasActivationBackwardEqualsDerivativeThenColumnSums() {
         for (DType dt : FusedRuns.floatingDtypes(be)) {
             for (UnaryOp act : Backend.FUSED_ACTIVATIONS) {
-                for (int[] s : new int[][] {{0, 5}, {1, 1}, {1, 7}, {5, 1}, {3, 33}, {128, 64}, {129, 10},
-                        {600, 17}, {1000, 3}}) {
+                for (int[] s : new int[][] {{0, 5}, {1, 1}, {1, 7}, {5, 1}, {3, 33}, {15, 20}, {17, 20}, {63, 17},
+                        {65, 17}, {128, 64}, {129, 10}, {600, 17}, {1000, 3}}) {
                     int rows = s[0], cols = s[1], n = rows * cols;
                     double[] y = forward(act, Inputs.uniform(n + 1L, n, -5, 5, dt));
                     double[] g = Inputs.uniform(n + 2L, n, -1, 1, dt);
