@@ -421,7 +421,10 @@ public final class Ops {
     /**
      * Inverted dropout: each element is kept with probability {@code 1 - p} and scaled by {@code 1/(1 - p)}, the
      * mask drawn from Philox4x32-10 at {@code (seed, offset)} ({@link dev.backprop.random.Philox}), identical on
-     * every backend.
+     * every backend. {@code p} is in {@code [0, 1]}: at {@code p = 1} the result is {@code x·0} (NaN where x is
+     * infinite or NaN) and the gradient 0, as PyTorch's.
+     *
+     * @throws IllegalArgumentException for {@code p} outside {@code [0, 1]} or a negative offset
      */
     public static Variable dropout(Variable x, double p, long seed, long offset) {
         return ImageOps.dropout(x, p, seed, offset);
