@@ -205,7 +205,7 @@ public final class Ops {
     }
 
     /**
-     * {@code x^p}.
+     * {@code x^p}; derivative {@code p·x^(p-1)}, and 0 for {@code p = 0} (as PyTorch, also at {@code x = 0}).
      *
      * @param x the operand
      * @param p the exponent
@@ -251,7 +251,8 @@ public final class Ops {
     }
 
     /**
-     * {@code max(0, x)}; derivative {@code 1[x > 0]}.
+     * {@code max(0, x)}; derivative {@code 1[x > 0]}, so 0 at {@code x = 0} as in PyTorch, and also 0 at a NaN
+     * input, where PyTorch passes the upstream gradient through (the NaN output already carries the failure).
      *
      * @param x the operand
      * @return the rectified variable
@@ -284,7 +285,9 @@ public final class Ops {
     }
 
     /**
-     * Mean of all elements, shape {@code []}.
+     * Mean of all elements, shape {@code []}. A FLOAT32 mean whose sum passes the float range depends on the
+     * backend: cpu accumulates in double and returns the mean, opencl (like PyTorch) accumulates in float and
+     * returns infinity.
      *
      * @param x the operand
      * @return the mean, a scalar
