@@ -69,8 +69,10 @@ def loss(name, op, fn, xs, target):
     put("grad", x.grad)
 
 
-def refused(name, op, fn, **settings):
+def refused(name, op, fn, inputs=(), **settings):
     case(name, op, **settings)
+    for role, t in inputs:
+        put(role, t)
     try:
         fn()
     except (RuntimeError, ValueError) as e:
@@ -100,6 +102,9 @@ def binary_losses():
     p = [0, 0, 1, 1, 0.5, 1e-45, 1 - 2 ** -24]
     y = torch.tensor([0, 1, 0, 1, 1, 1, 0], dtype=torch.float32)
     loss("bce_at_0_and_1", "bce", F.binary_cross_entropy, p, y)
+    outside = (torch.tensor([-0.5, 0.5, 1.5]), torch.tensor([0.0, 1.0, 1.0]))
+    refused("bce_outside_0_1", "bce", lambda: F.binary_cross_entropy(*outside),
+            inputs=(("x", outside[0]), ("target", outside[1])))
     z = [1e4, -1e4, 1e4, -1e4, 0, 3e38, -3e38, 100]
     yz = torch.tensor([1, 0, 0, 1, 0.5, 1, 0, 0.25], dtype=torch.float32)
     loss("bce_with_logits_extreme", "bce_with_logits", F.binary_cross_entropy_with_logits, z, yz)
