@@ -165,6 +165,7 @@ def pools():
     pool("maxpool_ties_and_minus_inf", "maxpool", ties, 2, 2, 0)
     pool("maxpool_overlapping_ties", "maxpool", [[[[3, 3, 3], [3, 3, 3], [3, 3, 3]]]], 2, 1, 0)
     pool("maxpool_padded_minus_inf", "maxpool", [[[[-INF, -INF, 1], [-INF, -INF, 1], [1, 1, -INF]]]], 2, 2, 1)
+    pool("maxpool_nan", "maxpool", [[[[NAN, 1, 0, NAN], [NAN, 2, NAN, 5]]]], 2, 2, 0)
     plane = [[[[float(i * 5 + j) - 12 for j in range(5)] for i in range(5)]]]
     pool("avgpool_padded", "avgpool", plane, 3, 2, 1, True)
     pool("avgpool_padded_exclude", "avgpool", plane, 3, 2, 1, False)
