@@ -214,7 +214,8 @@ def batchnorms():
     refused("batchnorm2d_one_value_per_channel", "batchnorm2d",
             lambda: torch.nn.BatchNorm2d(2)(torch.ones(1, 2, 1, 1)))
     batchnorm("batchnorm2d_batch_of_one", [[[[1, 2], [3, 5]], [[-1, 0], [0.5, 4]]]])
-    batchnorm("batchnorm1d_constant_channel", [[5, 1e4, 1], [5, 1e4 + 1, -2], [5, 1e4 + 3, 0.5], [5, 1e4 - 1, 4]])
+    batchnorm("batchnorm1d_constant_channel", [[5, 1], [5, -2], [5, 0.5], [5, 4]])
+    batchnorm("batchnorm1d_large_mean", [[1e4, 1], [1e4 + 1, -2], [1e4 + 3, 0.5], [1e4 - 1, 4]])
     batchnorm("batchnorm2d_constant_channel", [[[[7, 7], [7, 7]], [[1, 2], [3, 4]]], [[[7, 7], [7, 7]], [[0, -1], [6, 2]]]])
     batchnorm("batchnorm1d_running_stats", [[1, -2], [3, 0.5], [-4, 8]], steps=3)
 
