@@ -96,6 +96,7 @@ def softmaxes():
     loss("cross_entropy_label_at_minus_inf", "cross_entropy", F.cross_entropy, [[-INF, 0, 1, 2], [0, 1, 2, 3]],
          torch.tensor([0, 2]))
     loss("cross_entropy_huge_gap", "cross_entropy", F.cross_entropy, [[3e38, -3e38], [1, 2]], torch.tensor([1, 0]))
+    loss("cross_entropy_plus_inf", "cross_entropy", F.cross_entropy, [[INF, 0, 1], [0, 1, 2]], torch.tensor([0, 2]))
     loss("cross_entropy_batch_of_one", "cross_entropy", F.cross_entropy, [[1e4, -1e4, 5]], torch.tensor([2]))
 
 

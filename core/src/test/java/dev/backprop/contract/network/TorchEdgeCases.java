@@ -364,7 +364,7 @@ final class TorchEdgeCases {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        assertEquals(65, cases.size(), RESOURCE + ": cases");
+        assertEquals(66, cases.size(), RESOURCE + ": cases");
         return cases;
     }
 }
