@@ -6,11 +6,13 @@
 #
 #   /usr/bin/python3 core/src/test/python/torch_edge_cases.py > core/src/test/resources/dev/backprop/contract/network/torch-edges.txt
 #
-# (Debian's python3-torch 1.13). Batch norm's results are float64 from float32 inputs (see batchnorm()). Format, one record a line: `case <name> <op> key=value...` opens a case; then
-# `<role> dims... : values` (float32 values in repr, which reads back exactly; Infinity, -Infinity and NaN as Java
-# spells them), or `error : <PyTorch's message>` when PyTorch refuses the input. Roles: x (input), target, labels,
-# g (upstream gradient), out (result), grad (gradient of x), running_mean/running_var (after the forward passes),
-# param/grad/after (optimizer: the parameter, its gradient, the parameter after each step).
+# (Debian's python3-torch 1.13). Batch norm's results are float64 from float32 inputs (see batchnorm()).
+#
+# Format, one record a line: `case <name> <op> key=value...` opens a case; then `<role> dims... : values` (float32
+# values in repr, which reads back exactly; Infinity, -Infinity and NaN as Java spells them), or
+# `error : <PyTorch's message>` when PyTorch refuses the input. Roles: x (input), target, labels, g (upstream
+# gradient), out (result), grad (gradient of x), running_mean/running_var (after the forward passes), param/grad/after
+# (optimizer: the parameter, its gradient, the parameter after each step).
 import math
 import warnings
 
@@ -217,7 +219,8 @@ def batchnorms():
     batchnorm("batchnorm2d_batch_of_one", [[[[1, 2], [3, 5]], [[-1, 0], [0.5, 4]]]])
     batchnorm("batchnorm1d_constant_channel", [[5, 1], [5, -2], [5, 0.5], [5, 4]])
     batchnorm("batchnorm1d_large_mean", [[1e4, 1], [1e4 + 1, -2], [1e4 + 3, 0.5], [1e4 - 1, 4]])
-    batchnorm("batchnorm2d_constant_channel", [[[[7, 7], [7, 7]], [[1, 2], [3, 4]]], [[[7, 7], [7, 7]], [[0, -1], [6, 2]]]])
+    batchnorm("batchnorm2d_constant_channel",
+              [[[[7, 7], [7, 7]], [[1, 2], [3, 4]]], [[[7, 7], [7, 7]], [[0, -1], [6, 2]]]])
     batchnorm("batchnorm1d_running_stats", [[1, -2], [3, 0.5], [-4, 8]], steps=3)
 
 

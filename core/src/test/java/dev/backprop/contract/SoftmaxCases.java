@@ -88,7 +88,8 @@ final class SoftmaxCases {
         double[] l = {1, 1, 0, 3, 2};
         String what = "softmaxCrossEntropy " + dt + " at the ends of the range";
         try (Scope scope = Scope.open()) {
-            Oracle.Placed pz = o.placed(dt, java.util.Arrays.stream(z).map(v -> Inputs.round(v, dt)).toArray(), 0, 5, 4);
+            double[] rounded = java.util.Arrays.stream(z).map(v -> Inputs.round(v, dt)).toArray();
+            Oracle.Placed pz = o.placed(dt, rounded, 0, 5, 4);
             Oracle.Placed losses = o.output(dt, 0, 5);
             Oracle.Placed probs = o.output(dt, 1, 5, 4);
             Softmax.softmaxCrossEntropy(pz.view(), o.placed(DType.INT32, l, 0, 5).view(), losses.view(), probs.view());

@@ -46,9 +46,10 @@ import static org.junit.jupiter.api.Assertions.fail;
  *
  * <p>Where PyTorch's result is infinite or NaN, Backprop's must be the same (+inf, -inf or NaN); a finite result
  * is compared within {@code 1e-5·|e| + 3e-5·s + 2^-126}, {@code s} the largest finite magnitude of the expected
- * tensor, which admits float32 rounding but not a saturated, overflowed or misplaced value. Batch norm's expected values are
- * PyTorch's in float64 (the script says why). {@link #CHOSEN} lists where Backprop differs on purpose, {@link #ALSO}
- * where backends differ among themselves.
+ * tensor, which admits float32 rounding but not a saturated, overflowed or misplaced value. Batch norm's expected
+ * values are PyTorch's in float64 (the script says why). {@link #CHOSEN} lists where Backprop differs on purpose,
+ * {@link #ALSO} where backends differ among themselves; empty batches, whose mean PyTorch answers with NaN, and
+ * probabilities outside [0, 1] for BCE, which it refuses, are held to the behaviour their Javadoc documents.
  */
 @SuppressWarnings("try") // scopes and tapes free memory on close; the bodies need no reference
 final class TorchEdgeCases {
