@@ -15,8 +15,9 @@ import dev.backprop.random.Philox;
  * <ul>
  *   <li>statistics: the run sums, then the sums of squared deviations from the mean (two passes, so a large mean
  *       does not cancel; the float kernels keep partial sums in double);</li>
- *   <li>forward: {@code y = a·x + b} with {@code a = gamma/sqrt(var + eps)} and {@code b = beta - mean·a}, both
- *       computed once per channel in double;</li>
+ *   <li>forward: {@code y = a·(x - mean) + beta} with {@code a = gamma/sqrt(var + eps)} computed once per channel
+ *       in double. Folding the mean into the shift ({@code a·x + (beta - mean·a)}) would cancel at the scale of
+ *       {@code a·mean}: a constant channel of 7 came out as -2.4e-4 instead of beta;</li>
  *   <li>backward: {@code Σdy} and {@code Σdy·(x - mean)} per channel, then {@code dx = a·dy + b·x + c} with the
  *       per-channel constants of the definition folded in double.</li>
  * </ul>
@@ -97,14 +98,15 @@ final class CpuNormalization implements OpFamilies.Normalization<CpuBuffer> {
         Channel p = new Channel(mean, (int) meanOffset, var, (int) varOffset, gamma, (int) gammaOffset, eps);
         boolean f64Type = x.dtype() == DType.FLOAT64;
         overChannels(n, c, s, ch -> {
-            double a = p.gamma(ch) * p.invStd(ch);
-            double b = p.value(beta, (int) betaOffset + ch) - p.mean(ch) * a;
+            double mu = p.mean(ch), a = p.gamma(ch) * p.invStd(ch), b = p.value(beta, (int) betaOffset + ch);
             for (int img = 0; img < n; img++) {
                 int at = (img * c + ch) * s;
                 if (f64Type) {
-                    f64.scaleShift(x.doubles(), xo + at, a, b, y.doubles(), yo + at, s);
+                    f64.addScalar(x.doubles(), xo + at, -mu, y.doubles(), yo + at, s);
+                    f64.scaleShift(y.doubles(), yo + at, a, b, y.doubles(), yo + at, s);
                 } else {
-                    f32.scaleShift(x.floats(), xo + at, (float) a, (float) b, y.floats(), yo + at, s);
+                    f32.addScalar(x.floats(), xo + at, (float) -mu, y.floats(), yo + at, s);
+                    f32.scaleShift(y.floats(), yo + at, (float) a, (float) b, y.floats(), yo + at, s);
                 }
             }
         });

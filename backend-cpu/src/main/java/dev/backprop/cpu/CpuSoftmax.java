@@ -12,6 +12,10 @@ import dev.backprop.backend.base.OpFamilies;
  * label's logit before the probabilities replace the logits, the label's probability before the gradient replaces
  * the probabilities. Log-softmax keeps its exponentials in a scratch row so {@code x} survives until
  * {@code y = (x - max) - log Σ}.
+ *
+ * <p>A sample's loss is {@code log Σ - (z_label - max)}, not {@code max + log Σ - z_label}: adding the maximum first
+ * would round at the scale of the logits and lose the whole loss when they are large ({@code -3e38} in every column
+ * gives {@code ln K}, not 0).
  */
 final class CpuSoftmax implements OpFamilies.Softmax<CpuBuffer> {
     private final CpuThreads threads;
@@ -91,7 +95,7 @@ final class CpuSoftmax implements OpFamilies.Softmax<CpuBuffer> {
                 double m = f64.max(z, zs, cols);
                 double zl = valid ? z[zs + l] : Double.NaN;
                 double sum = f64.expShiftSum(z, zs, m, p, ps, cols);
-                losses.doubles()[so + r] = m + Math.log(sum) - zl;
+                losses.doubles()[so + r] = Math.log(sum) - (zl - m);
                 f64.axpby(cols, 1.0 / sum, p, ps, 0.0, p, ps);
             }
         });
@@ -118,7 +122,7 @@ final class CpuSoftmax implements OpFamilies.Softmax<CpuBuffer> {
             f32.expShiftSumRows(z, zo + r0 * cols, max, nr, cols, p, po + r0 * cols, sums);
             for (int i = 0; i < nr; i++) {
                 int r = r0 + i;
-                losses[so + r] = (float) (max[i] + Math.log(sums[i]) - zl[i]);
+                losses[so + r] = (float) (Math.log(sums[i]) - (zl[i] - max[i]));
                 f32.axpby(cols, (float) (1.0 / sums[i]), p, po + r * cols, 0f, p, po + r * cols);
             }
         } finally {

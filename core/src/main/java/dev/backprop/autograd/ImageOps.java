@@ -135,8 +135,15 @@ final class ImageOps {
         }, x, gamma, beta);
     }
 
-    /** Dropout with the mask of {@code (seed, offset)}; the backward pass applies the same mask to the gradient. */
+    /**
+     * Dropout with the mask of {@code (seed, offset)}; the backward pass applies the same mask to the gradient.
+     * {@code p = 1} keeps nothing and scales by nothing: {@code x·0}, as PyTorch, with no draw.
+     */
     static Variable dropout(Variable x, double p, long seed, long offset) {
+        Regularization.checkProbability(p);
+        if (p == 1) {
+            return UnaryOps.scale(x, 0.0);
+        }
         Tensor y = Tensor.empty(x.backend(), x.dtype(), x.shape());
         try {
             Regularization.dropout(x.value(), p, seed, offset, y);

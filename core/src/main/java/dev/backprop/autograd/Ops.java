@@ -205,7 +205,7 @@ public final class Ops {
     }
 
     /**
-     * {@code x^p}.
+     * {@code x^p}; derivative {@code p·x^(p-1)}, and 0 for {@code p = 0} (as PyTorch, also at {@code x = 0}).
      *
      * @param x the operand
      * @param p the exponent
@@ -251,7 +251,8 @@ public final class Ops {
     }
 
     /**
-     * {@code max(0, x)}; derivative {@code 1[x > 0]}.
+     * {@code max(0, x)}; derivative {@code 1[x > 0]}, so 0 at {@code x = 0} as in PyTorch, and also 0 at a NaN
+     * input, where PyTorch passes the upstream gradient through (the NaN output already carries the failure).
      *
      * @param x the operand
      * @return the rectified variable
@@ -284,7 +285,9 @@ public final class Ops {
     }
 
     /**
-     * Mean of all elements, shape {@code []}.
+     * Mean of all elements, shape {@code []}. A FLOAT32 mean whose sum passes the float range depends on the
+     * backend: cpu accumulates in double and returns the mean, opencl (like PyTorch) accumulates in float and
+     * returns infinity.
      *
      * @param x the operand
      * @return the mean, a scalar
@@ -421,7 +424,10 @@ public final class Ops {
     /**
      * Inverted dropout: each element is kept with probability {@code 1 - p} and scaled by {@code 1/(1 - p)}, the
      * mask drawn from Philox4x32-10 at {@code (seed, offset)} ({@link dev.backprop.random.Philox}), identical on
-     * every backend.
+     * every backend. {@code p} is in {@code [0, 1]}: at {@code p = 1} the result is {@code x·0} (NaN where x is
+     * infinite or NaN) and the gradient 0, as PyTorch's.
+     *
+     * @throws IllegalArgumentException for {@code p} outside {@code [0, 1]} or a negative offset
      */
     public static Variable dropout(Variable x, double p, long seed, long offset) {
         return ImageOps.dropout(x, p, seed, offset);

@@ -18,6 +18,10 @@ final class UnaryOps {
             // Derivative 0 everywhere: nothing flows back, which the tape reports once.
             return Tape.record(name, y, (g, grads) -> grads.tape().warnZeroGradient("a hard threshold"), x);
         }
+        if (op == UnaryOp.POW && p1 == 0) {
+            // x^0 is constant: its gradient is 0, as PyTorch's, where p·x^(p-1)·g would be 0·∞ = NaN at x = 0.
+            return Tape.record(name, y, (g, grads) -> { }, x);
+        }
         return Tape.record(name, y, (g, grads) -> {
             Tensor dx = Tensor.empty(g.backend(), g.dtype(), x.shape());
             Elementwise.unaryBackward(op, p1, p2, x.value(), g.reshape(x.shape().dims()), dx);

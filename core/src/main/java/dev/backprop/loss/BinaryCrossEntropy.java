@@ -13,7 +13,9 @@ import java.util.OptionalLong;
  * Binary cross-entropy on probabilities, like PyTorch's {@code nn.BCELoss}: per element
  * {@code -[y·ln p + (1-y)·ln(1-p)]}, mean over all elements by default. As in PyTorch each logarithm is
  * clamped at {@value #LOG_FLOOR}, so {@code p = 0} or {@code 1} gives a large finite loss rather than infinity,
- * and the gradient {@code (p - y) / (p(1-p))} has its denominator clamped at {@value #EPS}. Prefer
+ * and the gradient {@code (p - y) / (p(1-p))} has its denominator clamped at {@value #EPS}. A probability outside
+ * {@code [0, 1]} gives a NaN loss, which the trainer stops on (PyTorch refuses such input, but checking would read
+ * the predictions back from the device on every step). Prefer
  * {@link BinaryCrossEntropyWithLogits} for training: it is exact where this one saturates.
  */
 public final class BinaryCrossEntropy implements Loss {

@@ -17,7 +17,9 @@ public interface Loss {
      * @param prediction the model's output for a batch
      * @param target     what it should have been (labels or targets, as the loss documents)
      * @return the loss, a scalar variable
-     * @throws dev.backprop.tensor.ShapeMismatchException  when the shapes do not fit (the message names both)
+     * @throws dev.backprop.tensor.ShapeMismatchException  when the shapes do not fit (the message names both), or
+     *                                                     the batch is empty (PyTorch's mean over no elements is
+     *                                                     NaN; here the empty shape is named instead)
      * @throws dev.backprop.tensor.DTypeMismatchException  when the target's dtype is not the expected one
      */
     Variable compute(Variable prediction, Tensor target);

@@ -2,12 +2,14 @@ package dev.backprop.loss;
 
 import dev.backprop.autograd.Tape;
 import dev.backprop.autograd.Variable;
+import dev.backprop.backend.BinaryOp;
 import dev.backprop.tensor.Elementwise;
 import dev.backprop.tensor.Tensor;
 
 /**
  * Squared error {@code (z - y)²}, like PyTorch's {@code nn.MSELoss}: mean over all elements by default, or the
- * sum (MATH.md example 4). The gradient is {@code 2(z - y)}, divided by the element count under the mean.
+ * sum (MATH.md example 4). The gradient is {@code 2(z - y)}, divided by the element count under the mean: one factor
+ * {@code 2/count} on {@code z - y}, as PyTorch applies it, so the gradient is finite wherever PyTorch's is.
  */
 public final class SquaredError implements Loss {
     private final Reduction reduction;
@@ -44,9 +46,10 @@ public final class SquaredError implements Loss {
         }
         long count = z.size();
         return Tape.record(name(), value, (g, grads) -> {
+            // 2/count in one factor, as PyTorch: 2·(z - y) first would overflow where (z - y)·2/count does not.
             Tensor dz = Tensor.empty(g.backend(), g.dtype(), diff.shape());
-            Elementwise.scale(2.0, diff, dz);
-            LossSupport.scaleByUpstream(dz, g, reduction, count);
+            Elementwise.scale(reduction == Reduction.MEAN ? 2.0 / count : 2.0, diff, dz);
+            Elementwise.binary(BinaryOp.MUL, dz, g, dz);
             grads.give(0, dz);
         }, prediction);
     }

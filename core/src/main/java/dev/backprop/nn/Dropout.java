@@ -3,6 +3,7 @@ package dev.backprop.nn;
 import dev.backprop.autograd.Ops;
 import dev.backprop.autograd.Variable;
 import dev.backprop.random.Philox;
+import dev.backprop.tensor.Regularization;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -22,12 +23,13 @@ public final class Dropout implements Layer {
     private boolean training = true;
 
     /**
-     * @param p    the probability of zeroing an element, in {@code [0, 1)}
+     * @param p    the probability of zeroing an element, in {@code [0, 1]} as in PyTorch ({@code p = 1} zeroes every
+     *             element in training: the output is {@code x·0}, NaN where x is infinite or NaN, as PyTorch's)
      * @param seed the layer's stream (the model builder derives it from the run's seed and the layer's position)
-     * @throws IllegalArgumentException for {@code p} outside {@code [0, 1)}
+     * @throws IllegalArgumentException for {@code p} outside {@code [0, 1]}
      */
     public Dropout(double p, long seed) {
-        Philox.threshold(p); // validates p
+        Regularization.checkProbability(p);
         this.p = p;
         this.seed = new long[] {seed};
     }

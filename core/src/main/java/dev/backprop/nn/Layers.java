@@ -83,8 +83,8 @@ public final class Layers {
             case "dropout" -> {
                 expectArgs(spec, where, "p_ppm");
                 int ppm = spec.arg("p_ppm");
-                if (ppm < 0 || ppm >= 1_000_000) {
-                    throw new IllegalArgumentException(where + ": dropout needs p_ppm in [0, 1000000), got " + ppm);
+                if (ppm < 0 || ppm > 1_000_000) {
+                    throw new IllegalArgumentException(where + ": dropout needs p_ppm in [0, 1000000], got " + ppm);
                 }
             }
             default -> {

@@ -30,8 +30,10 @@ public final class GradientClipping {
     }
 
     /**
-     * As {@link #clipByGlobalNorm(Collection, double)}; with {@code errorIfNonFinite} false a NaN or infinite norm
-     * leaves the gradients as they are and is returned, as PyTorch's default does.
+     * As {@link #clipByGlobalNorm(Collection, double)}; with {@code errorIfNonFinite} false a NaN or infinite norm is
+     * returned and the gradients are scaled by {@code maxNorm / (‖g‖ + 1e-6)} all the same, as PyTorch's default
+     * does: by 0 for an infinite norm (a finite gradient becomes 0, an infinite one NaN), by NaN for a NaN norm. So
+     * an update that follows moves no parameter by an overflowed amount; a NaN step is the caller's to catch.
      *
      * @param params           parameters (leaves with gradients) on one backend with one dtype
      * @param maxNorm          the largest global norm left (positive, finite)
@@ -48,17 +50,18 @@ public final class GradientClipping {
             return 0;
         }
         double norm = globalNorm(params);
-        if (!Double.isFinite(norm)) {
-            if (!errorIfNonFinite) {
-                return norm;
-            }
+        if (!Double.isFinite(norm) && errorIfNonFinite) {
             throw new BackpropException("clipByGlobalNorm: the total gradient norm is " + norm
                     + "; the loss has diverged (lower the learning rate) or the data holds NaN/Inf");
         }
         double coef = maxNorm / (norm + 1e-6);
-        if (coef < 1) {
+        if (!(coef >= 1)) {
             for (Variable p : params) {
-                Elementwise.scale(coef, p.grad(), p.grad());
+                if (Double.isNaN(coef)) {
+                    Elementwise.fill(p.grad(), Double.NaN); // what scaling by NaN gives
+                } else {
+                    Elementwise.scale(coef, p.grad(), p.grad());
+                }
             }
         }
         return norm;

@@ -14,6 +14,19 @@ public final class Regularization {
     }
 
     /**
+     * Checks a dropout probability as PyTorch does: {@code p} in {@code [0, 1]} ({@code p = 1} drops everything and
+     * needs no mask, so {@link #dropout} itself takes {@code p < 1}).
+     *
+     * @param p the probability of zeroing an element
+     * @throws IllegalArgumentException naming {@code p} when it is outside {@code [0, 1]} or NaN
+     */
+    public static void checkProbability(double p) {
+        if (!(p >= 0 && p <= 1)) {
+            throw new IllegalArgumentException("dropout probability has to be between 0 and 1, but got " + p);
+        }
+    }
+
+    /**
      * {@code y = x·mask/(1 - p)} elementwise; {@code y} may be {@code x}. Applying it to an upstream gradient with
      * the same {@code (p, seed, offset)} is the backward pass.
      *

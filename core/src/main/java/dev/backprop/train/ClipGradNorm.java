@@ -7,8 +7,8 @@ import java.util.Collection;
 
 /**
  * Clips the global gradient norm before each update ({@link Trainer.Builder#clipGradNorm}). A non-finite norm
- * leaves the gradients as they are, as PyTorch's {@code clip_grad_norm_} does by default: the step's loss check
- * then says why, once, instead of a second message from here.
+ * scales the gradients by 0 (or NaN), as PyTorch's {@code clip_grad_norm_} does by default, rather than throwing:
+ * the step's loss check then says why, once, instead of a second message from here.
  */
 final class ClipGradNorm implements StepHook {
     private final Collection<Variable> parameters;

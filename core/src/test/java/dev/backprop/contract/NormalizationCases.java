@@ -90,8 +90,32 @@ final class NormalizationCases {
                     tests.add(dynamicTest(what, () -> forwardCase(o, dt, d, inPlace, what)));
                 }
             }
+            tests.add(dynamicTest("batchNormForward " + dt + " constant channel", () -> constantChannelCase(o, dt)));
         }
         return tests.stream();
+    }
+
+    /**
+     * A constant channel of 7 (mean 7, variance 0) and one near 1e4: y must be beta and the exact x̂, where
+     * {@code a·x + (beta - a·mean)} cancels at the scale of {@code a·mean} (2.4e-4 off in FLOAT32).
+     */
+    private static void constantChannelCase(Oracle o, DType dt) {
+        String what = "batchNormForward " + dt + " constant channel";
+        double[] x = {7, 7, 10000, 10001, 7, 7, 10003, 9999};
+        double[][] p = {{7, 10000.75}, {0, 2.1875}, {1, 1.5}, {0.5, -0.25}};
+        double eps = 1e-5;
+        try (Scope scope = Scope.open()) {
+            Oracle.Placed y = o.output(dt, 1, 2, 2, 2);
+            Normalization.batchNormForward(o.placed(dt, x, 0, 2, 2, 2).view(), o.actual(dt, p[0], 2),
+                    o.actual(dt, p[1], 2), o.actual(dt, p[2], 2), o.actual(dt, p[3], 2), eps, y.view());
+            double[] want = new double[x.length], terms = new double[x.length];
+            for (int i = 0; i < x.length; i++) {
+                int ch = (i / 2) % 2;
+                want[i] = (x[i] - p[0][ch]) / Math.sqrt(p[1][ch] + eps) * p[2][ch] + p[3][ch];
+                terms[i] = Math.abs(want[i] - p[3][ch]) + Math.abs(p[3][ch]);
+            }
+            Tolerance.bounded(what, dt, want, y.read(what), terms);
+        }
     }
 
     private static void forwardCase(Oracle o, DType dt, int[] d, boolean inPlace, String what) {
@@ -110,7 +134,9 @@ final class NormalizationCases {
             double[] terms = new double[x.length];
             for (int i = 0; i < x.length; i++) {
                 int ch = (i / s) % c;
-                terms[i] = (Math.abs(x[i]) + Math.abs(p[0][ch])) / Math.sqrt(p[1][ch] + eps) * Math.abs(p[2][ch])
+                // |x - mean|, not |x| + |mean|: the mean is subtracted before scaling, or a channel near its mean
+                // (a constant one above all) loses beta to the cancellation of a·x against a·mean.
+                terms[i] = Math.abs(x[i] - p[0][ch]) / Math.sqrt(p[1][ch] + eps) * Math.abs(p[2][ch])
                         + Math.abs(p[3][ch]);
             }
             Tolerance.bounded(what, dt, ry.toDoubles(), y.read(what), terms);

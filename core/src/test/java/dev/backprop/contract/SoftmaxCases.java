@@ -73,8 +73,32 @@ final class SoftmaxCases {
             tests.add(dynamicTest("softmaxCrossEntropy " + dt, () -> forwardCase(o, dt, false, false)));
             tests.add(dynamicTest("softmaxCrossEntropy " + dt + " probs=logits", () -> forwardCase(o, dt, true, false)));
             tests.add(dynamicTest("softmaxCrossEntropy " + dt + " labels out of range", () -> forwardCase(o, dt, false, true)));
+            tests.add(dynamicTest("softmaxCrossEntropy " + dt + " at the ends of the range", () -> extremeCase(o, dt)));
         }
         return tests.stream();
+    }
+
+    /**
+     * Logits at the top of the dtype's range, equal ones, ±1e4 and -inf: a loss formed as {@code max + log Σ}
+     * rounds at the scale of the logits and loses {@code ln 4} in a row of four equal {@code -3e38}.
+     */
+    private static void extremeCase(Oracle o, DType dt) {
+        double big = dt == DType.FLOAT32 ? 3e38 : 1e308, inf = Double.POSITIVE_INFINITY;
+        double[] z = {-big, -big, -big, -big, big, big, -1, 0, 1e4, -1e4, 0, 1, -inf, 0, 1, 2, 2, 2, 2, 2};
+        double[] l = {1, 1, 0, 3, 2};
+        String what = "softmaxCrossEntropy " + dt + " at the ends of the range";
+        try (Scope scope = Scope.open()) {
+            double[] rounded = java.util.Arrays.stream(z).map(v -> Inputs.round(v, dt)).toArray();
+            Oracle.Placed pz = o.placed(dt, rounded, 0, 5, 4);
+            Oracle.Placed losses = o.output(dt, 0, 5);
+            Oracle.Placed probs = o.output(dt, 1, 5, 4);
+            Softmax.softmaxCrossEntropy(pz.view(), o.placed(DType.INT32, l, 0, 5).view(), losses.view(), probs.view());
+            double[] expected = {Math.log(4), Math.log(2), 0, Math.log(1 + Math.exp(-1) + Math.exp(-2)), Math.log(4)};
+            Tolerance.elementwise(what + " losses", dt, expected, losses.read(what + " losses"));
+            double[] p = probs.read(what + " probs");
+            Tolerance.elementwise(what + " probs", dt, new double[] {0.25, 0.25, 0.25, 0.25, 0.5, 0.5, 0, 0},
+                    java.util.Arrays.copyOfRange(p, 0, 8));
+        }
     }
 
     private static double[] labels(long seed, int rows, int cols, boolean outOfRange) {

@@ -316,7 +316,7 @@ class StateDictFileTest {
                 arch.replace("\"stride_h\":1", "\"stride_h\":0"), "layer 0: Conv2d: stride must be two values >= 1, "
                         + "got [0, 1]",
                 arch.replace("\"dilation_w\":1,", ""), "layer 0: 'conv2d' takes arguments [in, out, kernel_h",
-                arch.replace("\"p_ppm\":250000", "\"p_ppm\":1000000"), "layer 3: dropout needs p_ppm in [0, 1000000)",
+                arch.replace("\"p_ppm\":250000", "\"p_ppm\":1000001"), "layer 3: dropout needs p_ppm in [0, 1000000]",
                 arch.replace("\"p_ppm\":250000", "\"p_ppm\":0.25"), "argument 'p_ppm' must be an integer written "
                         + "with digits only",
                 arch.replace("\"type\":\"maxpool2d\",\"kernel_h\":2", "\"type\":\"maxpool2d\",\"kernel_h\":0"),

@@ -337,7 +337,7 @@ public final class ReferenceBackend implements Backend {
         double[] theta = read(pb, paramOffset, n);
         double[] g = read(sameDType(grad, pb), gradOffset, n);
         double[] v = velocity == null ? null : read(sameDType(velocity, pb), velocityOffset, n);
-        ReferenceKernels.sgd(theta, g, v, lr, momentum, weightDecay, nesterov);
+        ReferenceKernels.sgd(theta, g, v, lr, momentum, weightDecay, nesterov, pb::round);
         write(pb, paramOffset, theta);
         if (v != null) {
             write(own(velocity), velocityOffset, v);
@@ -354,7 +354,7 @@ public final class ReferenceBackend implements Backend {
         double[] g = read(sameDType(grad, pb), gradOffset, n);
         double[] mv = read(sameDType(m, pb), mOffset, n);
         double[] vv = read(sameDType(v, pb), vOffset, n);
-        ReferenceKernels.adam(theta, g, mv, vv, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+        ReferenceKernels.adam(theta, g, mv, vv, lr, beta1, beta2, eps, weightDecay, decoupled, step, pb::round);
         write(pb, paramOffset, theta);
         write(own(m), mOffset, mv);
         write(own(v), vOffset, vv);

@@ -3,6 +3,8 @@ package dev.backprop.reference;
 import dev.backprop.backend.ReduceAxis;
 import dev.backprop.backend.ReduceOp;
 
+import java.util.function.DoubleUnaryOperator;
+
 /**
  * The row-wise and whole-array computations behind {@link ReferenceBackend}, on plain {@code double[]}
  * copies of the operands: {@link ReferenceBackend} reads the inputs, calls here, and rounds the results on
@@ -101,7 +103,7 @@ final class ReferenceKernels {
                 sum += Math.exp(z[r * cols + c] - max);
             }
             int l = (int) label[r];
-            loss[r] = l < 0 || l >= cols ? Double.NaN : max + Math.log(sum) - z[r * cols + l];
+            loss[r] = l < 0 || l >= cols ? Double.NaN : Math.log(sum) - (z[r * cols + l] - max);
         }
         return loss;
     }
@@ -118,23 +120,31 @@ final class ReferenceKernels {
         return out;
     }
 
-    /** PyTorch SGD on {@code theta} (and {@code v} when not null), in place. */
+    /**
+     * PyTorch SGD on {@code theta} (and {@code v} when not null), in place. The velocity is {@code stored} (rounded
+     * to its buffer's dtype) before the parameter uses it, as PyTorch keeps it: a FLOAT32 velocity beyond the float
+     * range is infinite, and so is the step it makes.
+     */
     static void sgd(double[] theta, double[] g, double[] v, double lr, double momentum, double weightDecay,
-                    boolean nesterov) {
+                    boolean nesterov, DoubleUnaryOperator stored) {
         for (int i = 0; i < theta.length; i++) {
             double gi = g[i] + weightDecay * theta[i];
             double d = gi;
             if (v != null) {
-                v[i] = momentum * v[i] + gi;
+                v[i] = stored.applyAsDouble(momentum * v[i] + gi);
                 d = nesterov ? gi + momentum * v[i] : v[i];
             }
             theta[i] = theta[i] - lr * d;
         }
     }
 
-    /** PyTorch Adam (or AdamW when {@code decoupled}) on {@code theta}, {@code m}, {@code v}, in place. */
+    /**
+     * PyTorch Adam (or AdamW when {@code decoupled}) on {@code theta}, {@code m}, {@code v}, in place. The moments are
+     * {@code stored} (rounded to their buffers' dtype) before the parameter uses them, as PyTorch keeps them: a
+     * FLOAT32 {@code g²} beyond the float range makes {@code v} infinite and the step 0.
+     */
     static void adam(double[] theta, double[] g, double[] m, double[] v, double lr, double beta1, double beta2,
-                     double eps, double weightDecay, boolean decoupled, long step) {
+                     double eps, double weightDecay, boolean decoupled, long step, DoubleUnaryOperator stored) {
         double bias1 = 1 - Math.pow(beta1, step);
         double bias2 = 1 - Math.pow(beta2, step);
         for (int i = 0; i < theta.length; i++) {
@@ -144,8 +154,8 @@ final class ReferenceKernels {
             } else {
                 gi = gi + weightDecay * theta[i];
             }
-            m[i] = beta1 * m[i] + (1 - beta1) * gi;
-            v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
+            m[i] = stored.applyAsDouble(beta1 * m[i] + (1 - beta1) * gi);
+            v[i] = stored.applyAsDouble(beta2 * v[i] + (1 - beta2) * gi * gi);
             theta[i] = theta[i] - lr * (m[i] / bias1) / (Math.sqrt(v[i] / bias2) + eps);
         }
     }

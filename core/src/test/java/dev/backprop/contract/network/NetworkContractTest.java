@@ -173,6 +173,11 @@ public abstract class NetworkContractTest {
         return Stream.concat(AutogradCases.cases(backend), GradientListenerCases.cases(backend));
     }
 
+    @TestFactory
+    Stream<DynamicTest> numericalEdgesAgainstPyTorch() {
+        return TorchEdgeCases.cases(backend);
+    }
+
     // ---- optimizers ----------------------------------------------------------------------------------------
 
     @TestFactory

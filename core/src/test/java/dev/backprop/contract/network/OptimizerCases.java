@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.stream.DoubleStream;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -141,6 +142,18 @@ final class OptimizerCases {
             BackpropException e = assertThrows(BackpropException.class,
                     () -> GradientClipping.clipByGlobalNorm(List.of(a, b), 1));
             assertTrue(e.getMessage().contains("NaN"), e.getMessage());
+            // Without the error, as torch.nn.utils.clip_grad_norm_(error_if_nonfinite=False): scaled by
+            // 1/(inf + 1e-6) = 0 (inf·0 = NaN), or by NaN.
+            Net.set(a.grad(), g1);
+            Net.set(b.grad(), new double[] {Double.POSITIVE_INFINITY});
+            assertEquals(Double.POSITIVE_INFINITY, GradientClipping.clipByGlobalNorm(List.of(a, b), 1, false));
+            Net.assertIdentical("inf norm", new double[] {0, 0, 0, 0, Double.NaN},
+                    DoubleStream.concat(DoubleStream.of(a.grad().toDoubles()), DoubleStream.of(b.grad().toDoubles()))
+                            .toArray());
+            Net.set(a.grad(), g1);
+            Net.set(b.grad(), new double[] {Double.NaN});
+            assertTrue(Double.isNaN(GradientClipping.clipByGlobalNorm(List.of(a, b), 1, false)), "NaN norm");
+            assertTrue(DoubleStream.of(a.grad().toDoubles()).allMatch(Double::isNaN), "NaN norm: every gradient NaN");
         }
     }
 
