@@ -3,7 +3,6 @@ package dev.backprop.nn;
 import dev.backprop.autograd.Ops;
 import dev.backprop.autograd.Variable;
 import dev.backprop.tensor.ShapeMismatchException;
-import dev.backprop.tensor.Tensor;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -36,19 +35,10 @@ public final class Conv2d implements Layer {
         int[] kernel = options.kernel;
         int fanIn = Math.multiplyExact(in, Math.multiplyExact(kernel[0], kernel[1]));
         int fanOut = Math.multiplyExact(out, kernel[0] * kernel[1]);
-        this.weight = Variable.parameter(checked(factory.create("weight", new int[] {out, in, kernel[0], kernel[1]},
-                ParameterRole.WEIGHT, fanIn, fanOut), "weight", out, in, kernel[0], kernel[1]));
-        Variable b = null;
-        if (options.bias) {
-            try {
-                b = Variable.parameter(checked(factory.create("bias", new int[] {out}, ParameterRole.BIAS, fanIn,
-                        fanOut), "bias", out));
-            } catch (RuntimeException e) {
-                weight.close();
-                throw e;
-            }
-        }
-        this.bias = b;
+        WeightAndBias p = WeightAndBias.create(factory, toString(), new int[] {out, in, kernel[0], kernel[1]},
+                options.bias, fanIn, fanOut);
+        this.weight = p.weight();
+        this.bias = p.bias();
     }
 
     /**
@@ -205,15 +195,6 @@ public final class Conv2d implements Layer {
         }
     }
 
-    private Tensor checked(Tensor t, String name, int... dims) {
-        if (!java.util.Arrays.equals(t.shape().dims(), dims)) {
-            t.close();
-            throw new ShapeMismatchException(this + ": " + name + " is " + t.shape() + ", expected "
-                    + java.util.Arrays.toString(dims));
-        }
-        return t;
-    }
-
     /** Input channels. */
     public int inChannels() {
         return options.in;
@@ -256,12 +237,7 @@ public final class Conv2d implements Layer {
 
     @Override
     public Map<String, Variable> parameters() {
-        Map<String, Variable> m = new LinkedHashMap<>();
-        m.put("weight", weight);
-        if (bias != null) {
-            m.put("bias", bias);
-        }
-        return m;
+        return WeightAndBias.parameters(weight, bias);
     }
 
     @Override
