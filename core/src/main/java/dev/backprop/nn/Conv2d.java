@@ -178,20 +178,13 @@ public final class Conv2d implements Layer {
         if (in <= 0 || out <= 0) {
             throw new IllegalArgumentException("Conv2d: channel counts must be positive, got " + in + "->" + out);
         }
-        pair("kernel", kernel, 1);
-        pair("stride", stride, 1);
-        pair("padding", padding, 0);
-        pair("dilation", dilation, 1);
+        Geometry2d.check("Conv2d", "kernel", kernel, 1);
+        Geometry2d.check("Conv2d", "stride", stride, 1);
+        Geometry2d.check("Conv2d", "padding", padding, 0);
+        Geometry2d.check("Conv2d", "dilation", dilation, 1);
         if ((long) in * out * kernel[0] * kernel[1] > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("Conv2d(" + in + "->" + out + "): a " + kernel[0] + "x" + kernel[1]
                     + " weight of more than 2^31 elements");
-        }
-    }
-
-    private static void pair(String what, int[] v, int min) {
-        if (v == null || v.length != 2 || v[0] < min || v[1] < min) {
-            throw new IllegalArgumentException("Conv2d: " + what + " must be two values >= " + min + ", got "
-                    + java.util.Arrays.toString(v));
         }
     }
 
@@ -250,14 +243,10 @@ public final class Conv2d implements Layer {
         Map<String, Integer> a = new LinkedHashMap<>();
         a.put("in", in);
         a.put("out", out);
-        a.put("kernel_h", kernel[0]);
-        a.put("kernel_w", kernel[1]);
-        a.put("stride_h", stride[0]);
-        a.put("stride_w", stride[1]);
-        a.put("pad_h", padding[0]);
-        a.put("pad_w", padding[1]);
-        a.put("dilation_h", dilation[0]);
-        a.put("dilation_w", dilation[1]);
+        Geometry2d.put(a, "kernel", kernel);
+        Geometry2d.put(a, "stride", stride);
+        Geometry2d.put(a, "pad", padding);
+        Geometry2d.put(a, "dilation", dilation);
         a.put("bias", bias ? 1 : 0);
         return LayerSpec.of("conv2d", a);
     }
