@@ -4,8 +4,7 @@ import dev.backprop.backend.DType;
 import dev.backprop.reference.ReferenceBackend;
 import dev.backprop.tensor.ShapeMismatchException;
 import dev.backprop.tensor.Tensor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -19,20 +18,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The weight-and-bias parameters of Dense and Conv2d: factory calls, shape checks and cleanup on failure. */
 class WeightAndBiasTest {
-    private static ReferenceBackend be;
+    private final ReferenceBackend be = new ReferenceBackend();
 
-    @BeforeAll
-    static void open() {
-        be = new ReferenceBackend();
-    }
-
-    @AfterAll
-    static void close() {
+    @AfterEach
+    void close() {
         be.close();
     }
 
     /** A factory that records every call and makes {@code badName} with {@code badShape} instead of the asked one. */
-    private static final class Recording implements ParameterFactory {
+    private final class Recording implements ParameterFactory {
         final List<String> calls = new ArrayList<>();
         final List<Tensor> made = new ArrayList<>();
         final int[] badShape;

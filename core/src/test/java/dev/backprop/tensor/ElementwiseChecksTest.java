@@ -3,8 +3,6 @@ package dev.backprop.tensor;
 import dev.backprop.backend.DType;
 import dev.backprop.backend.UnaryOp;
 import dev.backprop.reference.ReferenceBackend;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
@@ -16,25 +14,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
  * operands wrong in several ways get the same first message from each.
  */
 class ElementwiseChecksTest {
-    private static ReferenceBackend be;
-
-    @BeforeAll
-    static void open() {
-        be = new ReferenceBackend();
-    }
-
-    @AfterAll
-    static void close() {
-        be.close();
-    }
-
     private static String message(Class<? extends RuntimeException> type, Executable call) {
         return assertThrows(type, call).getMessage();
     }
 
     @Test
     void dtypeComesBeforeContiguityAndSize() {
-        try (Tensor x = Tensor.zeros(be, DType.FLOAT32, 3, 4); Tensor y = Tensor.zeros(be, DType.FLOAT64, 5)) {
+        try (ReferenceBackend be = new ReferenceBackend(); Tensor x = Tensor.zeros(be, DType.FLOAT32, 3, 4);
+             Tensor y = Tensor.zeros(be, DType.FLOAT64, 5)) {
             Tensor view = x.block(0, 1, 3, 2);
             assertEquals("unary EXP: mixed dtypes FLOAT32 and FLOAT64 (tensor [5])", message(
                     DTypeMismatchException.class, () -> Elementwise.unary(UnaryOp.EXP, 0, 0, view, y)));
@@ -47,12 +34,14 @@ class ElementwiseChecksTest {
 
     @Test
     void contiguityComesBeforeSizeAndSizeBeforeOverlap() {
-        try (Tensor x = Tensor.zeros(be, DType.FLOAT32, 3, 4); Tensor y = Tensor.zeros(be, DType.FLOAT32, 5)) {
+        try (ReferenceBackend be = new ReferenceBackend(); Tensor x = Tensor.zeros(be, DType.FLOAT32, 3, 4);
+             Tensor y = Tensor.zeros(be, DType.FLOAT32, 5)) {
             Tensor view = x.block(0, 1, 3, 2);
             String strided = ": needs a contiguous tensor; [3, 2] is a strided view (copy() it first)";
             assertEquals("unary EXP" + strided, message(ShapeMismatchException.class,
                     () -> Elementwise.unary(UnaryOp.EXP, 0, 0, view, y)));
-            assertEquals("axpby" + strided, message(ShapeMismatchException.class, () -> Elementwise.axpby(1, view, 0, y)));
+            assertEquals("axpby" + strided, message(ShapeMismatchException.class,
+                    () -> Elementwise.axpby(1, view, 0, y)));
             assertEquals("dropout" + strided, message(ShapeMismatchException.class,
                     () -> Regularization.dropout(view, 0.5, 1, 0, y)));
             Tensor overlapping = x.reshape(12).rows(2, 7);
