@@ -128,6 +128,18 @@ template <typename T> __device__ __forceinline__ bool argmax_better(T v, int i, 
     return v > bv || (v == bv && i < bi);
 }
 
+// Leaves lane 0 of the warp with the best (bv, bi) of its 32 lanes, by argmax_better's order.
+template <typename T> __device__ __forceinline__ void warp_argmax(T& bv, int& bi) {
+    for (int o = 16; o > 0; o >>= 1) {
+        const T ov = __shfl_down_sync(0xffffffffu, bv, o);
+        const int oi = __shfl_down_sync(0xffffffffu, bi, o);
+        if (argmax_better<T>(ov, oi, bv, bi)) {
+            bv = ov;
+            bi = oi;
+        }
+    }
+}
+
 template <typename T> __device__ void argmax_rows_body(int rows, int cols, const T* x, int* out) {
     __shared__ T best_v[32];
     __shared__ int best_i[32];
@@ -142,14 +154,7 @@ template <typename T> __device__ void argmax_rows_body(int rows, int cols, const
                 bi = (int) c;
             }
         }
-        for (int o = 16; o > 0; o >>= 1) {
-            const T ov = __shfl_down_sync(0xffffffffu, bv, o);
-            const int oi = __shfl_down_sync(0xffffffffu, bi, o);
-            if (argmax_better<T>(ov, oi, bv, bi)) {
-                bv = ov;
-                bi = oi;
-            }
-        }
+        warp_argmax<T>(bv, bi);
         if (lane == 0) {
             best_v[warp] = bv;
             best_i[warp] = bi;
@@ -159,14 +164,7 @@ template <typename T> __device__ void argmax_rows_body(int rows, int cols, const
             const int warps = (blockDim.x + 31) >> 5;
             bv = lane < warps ? best_v[lane] : T(0);
             bi = lane < warps ? best_i[lane] : -1;
-            for (int o = 16; o > 0; o >>= 1) {
-                const T ov = __shfl_down_sync(0xffffffffu, bv, o);
-                const int oi = __shfl_down_sync(0xffffffffu, bi, o);
-                if (argmax_better<T>(ov, oi, bv, bi)) {
-                    bv = ov;
-                    bi = oi;
-                }
-            }
+            warp_argmax<T>(bv, bi);
             if (lane == 0) {
                 out[row] = bi;
             }

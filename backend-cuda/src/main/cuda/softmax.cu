@@ -4,20 +4,27 @@
 // output may be the input itself.
 #include "common.cuh"
 
+// The row's maximum m (NaN if any element is NaN) and s = sum of exp(x - m), in every thread of the block
+// (row_stats in the OpenCL backend's softmax.cl).
+template <typename T> __device__ __forceinline__ void row_stats(const T* xr, int cols, T& m, T& s) {
+    m = d_neg_inf<T>();
+    for (i64 c = threadIdx.x; c < cols; c += blockDim.x) {
+        m = nan_max(m, xr[c]);
+    }
+    m = block_reduce<MaxOp<T>, T>(m);
+    s = T(0);
+    for (i64 c = threadIdx.x; c < cols; c += blockDim.x) {
+        s += d_exp(xr[c] - m);
+    }
+    s = block_reduce<SumOp<T>, T>(s);
+}
+
 template <typename T> __device__ void softmax_rows_body(int log_mode, int rows, int cols, const T* x, T* y) {
     for (i64 row = blockIdx.x; row < rows; row += gridDim.x) {
         const T* xr = x + row * cols;
         T* yr = y + row * cols;
-        T m = d_neg_inf<T>();
-        for (i64 c = threadIdx.x; c < cols; c += blockDim.x) {
-            m = nan_max(m, xr[c]);
-        }
-        m = block_reduce<MaxOp<T>, T>(m);
-        T s = T(0);
-        for (i64 c = threadIdx.x; c < cols; c += blockDim.x) {
-            s += d_exp(xr[c] - m);
-        }
-        s = block_reduce<SumOp<T>, T>(s);
+        T m, s;
+        row_stats<T>(xr, cols, m, s);
         if (log_mode) {
             const T log_s = d_log(s);
             for (i64 c = threadIdx.x; c < cols; c += blockDim.x) {
@@ -46,16 +53,8 @@ __device__ void softmax_cross_entropy_body(int rows, int cols, const T* z, const
     for (i64 row = blockIdx.x; row < rows; row += gridDim.x) {
         const T* zr = z + row * cols;
         T* pr = probs + row * cols;
-        T m = d_neg_inf<T>();
-        for (i64 c = threadIdx.x; c < cols; c += blockDim.x) {
-            m = nan_max(m, zr[c]);
-        }
-        m = block_reduce<MaxOp<T>, T>(m);
-        T s = T(0);
-        for (i64 c = threadIdx.x; c < cols; c += blockDim.x) {
-            s += d_exp(zr[c] - m);
-        }
-        s = block_reduce<SumOp<T>, T>(s);
+        T m, s;
+        row_stats<T>(zr, cols, m, s);
         if (threadIdx.x == 0) {
             const int label = labels[row];
             losses[row] = (label < 0 || label >= cols) ? d_nan<T>() : d_log(s) - (zr[label] - m);

@@ -1,20 +1,12 @@
 package dev.backprop.benchmarks;
 
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
-
-import java.util.concurrent.TimeUnit;
 
 /**
  * SGEMM {@code C = A·B} (alpha 1, beta 0, FLOAT32) on every available backend and on OpenBLAS in the same run.
@@ -27,12 +19,7 @@ import java.util.concurrent.TimeUnit;
  * gradient {@code δ2·W2}.
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-public class GemmBenchmark {
+public class GemmBenchmark extends JmhSettings {
     /** A backend name ({@code cpu}, {@code opencl}, {@code cuda}) or {@code openblas}. */
     @Param({"cpu", "openblas"})
     public String impl;

@@ -5,21 +5,14 @@ import dev.backprop.backend.Buffer;
 import dev.backprop.backend.DType;
 import dev.backprop.backend.UnaryOp;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Activations {@code y = op(x)} over {@code n} FLOAT32 elements into a separate, preallocated output (the
@@ -27,12 +20,7 @@ import java.util.concurrent.TimeUnit;
  * write per element).
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-public class UnaryBenchmark {
+public class UnaryBenchmark extends JmhSettings {
     /** A backend name; {@link BenchMain} fills it with the backends that can run here. */
     @Param({"cpu"})
     public String backend;

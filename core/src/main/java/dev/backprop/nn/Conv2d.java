@@ -3,7 +3,6 @@ package dev.backprop.nn;
 import dev.backprop.autograd.Ops;
 import dev.backprop.autograd.Variable;
 import dev.backprop.tensor.ShapeMismatchException;
-import dev.backprop.tensor.Tensor;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -36,19 +35,10 @@ public final class Conv2d implements Layer {
         int[] kernel = options.kernel;
         int fanIn = Math.multiplyExact(in, Math.multiplyExact(kernel[0], kernel[1]));
         int fanOut = Math.multiplyExact(out, kernel[0] * kernel[1]);
-        this.weight = Variable.parameter(checked(factory.create("weight", new int[] {out, in, kernel[0], kernel[1]},
-                ParameterRole.WEIGHT, fanIn, fanOut), "weight", out, in, kernel[0], kernel[1]));
-        Variable b = null;
-        if (options.bias) {
-            try {
-                b = Variable.parameter(checked(factory.create("bias", new int[] {out}, ParameterRole.BIAS, fanIn,
-                        fanOut), "bias", out));
-            } catch (RuntimeException e) {
-                weight.close();
-                throw e;
-            }
-        }
-        this.bias = b;
+        WeightAndBias p = WeightAndBias.create(factory, toString(), new int[] {out, in, kernel[0], kernel[1]},
+                options.bias, fanIn, fanOut);
+        this.weight = p.weight();
+        this.bias = p.bias();
     }
 
     /**
@@ -188,30 +178,14 @@ public final class Conv2d implements Layer {
         if (in <= 0 || out <= 0) {
             throw new IllegalArgumentException("Conv2d: channel counts must be positive, got " + in + "->" + out);
         }
-        pair("kernel", kernel, 1);
-        pair("stride", stride, 1);
-        pair("padding", padding, 0);
-        pair("dilation", dilation, 1);
+        Geometry2d.check("Conv2d", "kernel", kernel, 1);
+        Geometry2d.check("Conv2d", "stride", stride, 1);
+        Geometry2d.check("Conv2d", "padding", padding, 0);
+        Geometry2d.check("Conv2d", "dilation", dilation, 1);
         if ((long) in * out * kernel[0] * kernel[1] > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("Conv2d(" + in + "->" + out + "): a " + kernel[0] + "x" + kernel[1]
                     + " weight of more than 2^31 elements");
         }
-    }
-
-    private static void pair(String what, int[] v, int min) {
-        if (v == null || v.length != 2 || v[0] < min || v[1] < min) {
-            throw new IllegalArgumentException("Conv2d: " + what + " must be two values >= " + min + ", got "
-                    + java.util.Arrays.toString(v));
-        }
-    }
-
-    private Tensor checked(Tensor t, String name, int... dims) {
-        if (!java.util.Arrays.equals(t.shape().dims(), dims)) {
-            t.close();
-            throw new ShapeMismatchException(this + ": " + name + " is " + t.shape() + ", expected "
-                    + java.util.Arrays.toString(dims));
-        }
-        return t;
     }
 
     /** Input channels. */
@@ -256,12 +230,7 @@ public final class Conv2d implements Layer {
 
     @Override
     public Map<String, Variable> parameters() {
-        Map<String, Variable> m = new LinkedHashMap<>();
-        m.put("weight", weight);
-        if (bias != null) {
-            m.put("bias", bias);
-        }
-        return m;
+        return WeightAndBias.parameters(weight, bias);
     }
 
     @Override
@@ -274,14 +243,10 @@ public final class Conv2d implements Layer {
         Map<String, Integer> a = new LinkedHashMap<>();
         a.put("in", in);
         a.put("out", out);
-        a.put("kernel_h", kernel[0]);
-        a.put("kernel_w", kernel[1]);
-        a.put("stride_h", stride[0]);
-        a.put("stride_w", stride[1]);
-        a.put("pad_h", padding[0]);
-        a.put("pad_w", padding[1]);
-        a.put("dilation_h", dilation[0]);
-        a.put("dilation_w", dilation[1]);
+        Geometry2d.put(a, "kernel", kernel);
+        Geometry2d.put(a, "stride", stride);
+        Geometry2d.put(a, "pad", padding);
+        Geometry2d.put(a, "dilation", dilation);
         a.put("bias", bias ? 1 : 0);
         return LayerSpec.of("conv2d", a);
     }

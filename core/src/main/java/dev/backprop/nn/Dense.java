@@ -32,19 +32,9 @@ public final class Dense implements Layer {
         }
         this.in = in;
         this.out = out;
-        this.weight = Variable.parameter(checked(factory.create("weight", new int[] {out, in}, ParameterRole.WEIGHT,
-                in, out), "weight", out, in));
-        Variable b = null;
-        if (bias) {
-            try {
-                b = Variable.parameter(checked(factory.create("bias", new int[] {out}, ParameterRole.BIAS, in, out),
-                        "bias", out));
-            } catch (RuntimeException e) {
-                weight.close();
-                throw e;
-            }
-        }
-        this.bias = b;
+        WeightAndBias p = WeightAndBias.create(factory, "dense", new int[] {out, in}, bias, in, out);
+        this.weight = p.weight();
+        this.bias = p.bias();
     }
 
     /**
@@ -60,15 +50,6 @@ public final class Dense implements Layer {
         int o = weight.shape().dim(0), i = weight.shape().dim(1);
         return new Dense(i, o, bias != null, (name, shape, role, fanIn, fanOut) ->
                 role == ParameterRole.WEIGHT ? weight : bias);
-    }
-
-    private static Tensor checked(Tensor t, String name, int... dims) {
-        if (!java.util.Arrays.equals(t.shape().dims(), dims)) {
-            t.close();
-            throw new ShapeMismatchException("dense: " + name + " is " + t.shape() + ", expected "
-                    + java.util.Arrays.toString(dims));
-        }
-        return t;
     }
 
     /** Inputs per sample. */
@@ -106,12 +87,7 @@ public final class Dense implements Layer {
 
     @Override
     public Map<String, Variable> parameters() {
-        Map<String, Variable> m = new LinkedHashMap<>();
-        m.put("weight", weight);
-        if (bias != null) {
-            m.put("bias", bias);
-        }
-        return m;
+        return WeightAndBias.parameters(weight, bias);
     }
 
     @Override

@@ -33,9 +33,9 @@ public final class Pool2d implements Layer {
      * @throws IllegalArgumentException naming the first bad value
      */
     public static void check(int[] kernel, int[] stride, int[] padding) {
-        pair("kernel", kernel, 1);
-        pair("stride", stride, 1);
-        pair("padding", padding, 0);
+        Geometry2d.check("Pool2d", "kernel", kernel, 1);
+        Geometry2d.check("Pool2d", "stride", stride, 1);
+        Geometry2d.check("Pool2d", "padding", padding, 0);
         if (2 * padding[0] > kernel[0] || 2 * padding[1] > kernel[1]) {
             throw new IllegalArgumentException("Pool2d: padding " + padding[0] + "x" + padding[1]
                     + " is more than half the kernel " + kernel[0] + "x" + kernel[1]);
@@ -60,13 +60,6 @@ public final class Pool2d implements Layer {
     /** {@code nn.AvgPool2d(k)}. */
     public static Pool2d avg(int k) {
         return avg(new int[] {k, k}, new int[] {k, k}, new int[] {0, 0}, true);
-    }
-
-    private static void pair(String what, int[] v, int min) {
-        if (v == null || v.length != 2 || v[0] < min || v[1] < min) {
-            throw new IllegalArgumentException("Pool2d: " + what + " must be two values >= " + min + ", got "
-                    + java.util.Arrays.toString(v));
-        }
     }
 
     /** Whether this is max pooling (else average). */
@@ -106,12 +99,9 @@ public final class Pool2d implements Layer {
      */
     public static LayerSpec spec(boolean max, int[] kernel, int[] stride, int[] padding, boolean countIncludePad) {
         Map<String, Integer> a = new LinkedHashMap<>();
-        a.put("kernel_h", kernel[0]);
-        a.put("kernel_w", kernel[1]);
-        a.put("stride_h", stride[0]);
-        a.put("stride_w", stride[1]);
-        a.put("pad_h", padding[0]);
-        a.put("pad_w", padding[1]);
+        Geometry2d.put(a, "kernel", kernel);
+        Geometry2d.put(a, "stride", stride);
+        Geometry2d.put(a, "pad", padding);
         if (!max) {
             a.put("count_include_pad", countIncludePad ? 1 : 0);
         }

@@ -82,6 +82,19 @@ final class Checks {
         }
     }
 
+    /**
+     * The operands of an elementwise map from {@code x} into {@code out}: a floating {@code x}, the same dtype,
+     * both contiguous, as many elements, and {@code out} disjoint from {@code x} or {@code x} itself.
+     */
+    static void elementwise(String op, Tensor x, Tensor out) {
+        floating(op, x);
+        sameDType(op, x, out);
+        contiguous(op, x);
+        contiguous(op, out);
+        sameSize(op, x, out);
+        disjointOrSame(op, x, out);
+    }
+
     static void rank(String op, Tensor t, int rank) {
         if (t.shape().rank() != rank) {
             throw new ShapeMismatchException(op + ": needs rank " + rank + ", got " + t.shape());

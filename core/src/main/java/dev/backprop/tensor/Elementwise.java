@@ -28,12 +28,7 @@ public final class Elementwise {
     public static void unary(UnaryOp op, double p1, double p2, Tensor x, Tensor out) {
         String name = "unary " + op;
         Backend be = Checks.backendOf(name, x, out);
-        Checks.floating(name, x);
-        Checks.sameDType(name, x, out);
-        Checks.contiguous(name, x);
-        Checks.contiguous(name, out);
-        Checks.sameSize(name, x, out);
-        Checks.disjointOrSame(name, x, out);
+        Checks.elementwise(name, x, out);
         be.unary(op, p1, p2, x.buffer(), x.offset(), out.buffer(), out.offset(), x.size());
     }
 
@@ -256,12 +251,7 @@ public final class Elementwise {
     public static void axpby(double alpha, Tensor x, double beta, Tensor y) {
         String name = "axpby";
         Backend be = Checks.backendOf(name, x, y);
-        Checks.floating(name, x);
-        Checks.sameDType(name, x, y);
-        Checks.contiguous(name, x);
-        Checks.contiguous(name, y);
-        Checks.sameSize(name, x, y);
-        Checks.disjointOrSame(name, x, y);
+        Checks.elementwise(name, x, y);
         Checks.finite(name, "alpha", alpha);
         Checks.finite(name, "beta", beta);
         be.axpby(x.size(), alpha, x.buffer(), x.offset(), beta, y.buffer(), y.offset());

@@ -39,12 +39,7 @@ public final class Regularization {
         if (offset < 0) {
             throw new IllegalArgumentException(op + ": the counter offset must be >= 0, got " + offset);
         }
-        Checks.floating(op, x);
-        Checks.sameDType(op, x, y);
-        Checks.contiguous(op, x);
-        Checks.contiguous(op, y);
-        Checks.sameSize(op, x, y);
-        Checks.disjointOrSame(op, x, y);
+        Checks.elementwise(op, x, y);
         if (x.size() > 0) {
             be.dropout(x.size(), threshold, 1.0 / (1.0 - p), seed, offset, x.buffer(), x.offset(), y.buffer(),
                     y.offset());
