@@ -260,6 +260,6 @@ public final class Conv2d implements Layer {
                 + (stride[0] == 1 && stride[1] == 1 ? "" : ", stride=" + stride[0] + "x" + stride[1])
                 + (padding[0] == 0 && padding[1] == 0 ? "" : ", padding=" + padding[0] + "x" + padding[1])
                 + (dilation[0] == 1 && dilation[1] == 1 ? "" : ", dilation=" + dilation[0] + "x" + dilation[1])
-                + (bias == null ? ", no bias" : "") + ")";
+                + (options.bias ? "" : ", no bias") + ")";
     }
 }

@@ -88,7 +88,7 @@ class WeightAndBiasTest {
         Recording f = new Recording("bias", 3);
         ShapeMismatchException e = assertThrows(ShapeMismatchException.class,
                 () -> new Conv2d(Conv2d.options(1, 2, 3), f));
-        assertEquals("Conv2d(1->2, k=3, no bias): bias is [3], expected [2]", e.getMessage());
+        assertEquals("Conv2d(1->2, k=3): bias is [3], expected [2]", e.getMessage());
         assertEquals(2, f.made.size());
         assertTrue(f.made.get(0).isClosed(), "the weight");
         assertTrue(f.made.get(1).isClosed(), "the bias");
