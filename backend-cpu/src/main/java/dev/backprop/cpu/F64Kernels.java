@@ -180,8 +180,9 @@ final class F64Kernels {
         for (int i = 0; i < n; i++) y[yo + i] = a * x[xo + i] + b;
     }
 
-    void combine(double[] u, int uo, double a, double[] v, int vo, double b, double c, double[] y, int yo, int n) {
-        for (int i = 0; i < n; i++) y[yo + i] = a * u[uo + i] + b * v[vo + i] + c;
+    void combineDeviations(double[] u, int uo, double a, double[] v, int vo, double shift, double b, double c,
+                           double[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] = a * u[uo + i] + b * (v[vo + i] - shift) + c;
     }
 
     void dropout(int[] words, int wo, int threshold, double[] x, int xo, double scale, double[] y, int yo, int n) {

@@ -221,8 +221,9 @@ final class ScalarF32Kernels implements F32Kernels {
     }
 
     @Override
-    public void combine(float[] u, int uo, float a, float[] v, int vo, float b, float c, float[] y, int yo, int n) {
-        for (int i = 0; i < n; i++) y[yo + i] = a * u[uo + i] + b * v[vo + i] + c;
+    public void combineDeviations(float[] u, int uo, float a, float[] v, int vo, float shift, float b, float c,
+                                  float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] = a * u[uo + i] + b * (v[vo + i] - shift) + c;
     }
 
     @Override
