@@ -15,8 +15,8 @@ import dev.backprop.random.Philox;
  * <ul>
  *   <li>statistics: the run sums, then the sums of squared deviations from the mean (two passes, so a large mean
  *       does not cancel; the float kernels keep partial sums in double);</li>
- *   <li>forward: {@code y = a·(x - mean) + beta} with {@code a = gamma/sqrt(var + eps)} computed once per channel
- *       in double. Folding the mean into the shift ({@code a·x + (beta - mean·a)}) would cancel at the scale of
+ *   <li>forward: {@code y = a·(x - mean) + beta} in one pass, with {@code a = gamma/sqrt(var + eps)} computed once
+ *       per channel in double. Folding the mean into the shift ({@code a·x + (beta - mean·a)}) would cancel at the scale of
  *       {@code a·mean}: a constant channel of 7 came out as -2.4e-4 instead of beta;</li>
  *   <li>backward: {@code Σdy} and {@code Σdy·(x - mean)} per channel, then, as PyTorch,
  *       {@code dx = a·(dy - mean(dy) - x̂·mean(dy·x̂))} in one pass as {@code a·dy + b·(x - mean) + k}, the
@@ -105,11 +105,10 @@ final class CpuNormalization implements OpFamilies.Normalization<CpuBuffer> {
             for (int img = 0; img < n; img++) {
                 int at = (img * c + ch) * s;
                 if (f64Type) {
-                    f64.addScalar(x.doubles(), xo + at, -mu, y.doubles(), yo + at, s);
-                    f64.scaleShift(y.doubles(), yo + at, a, b, y.doubles(), yo + at, s);
+                    f64.scaleShiftDeviations(x.doubles(), xo + at, mu, a, b, y.doubles(), yo + at, s);
                 } else {
-                    f32.addScalar(x.floats(), xo + at, (float) -mu, y.floats(), yo + at, s);
-                    f32.scaleShift(y.floats(), yo + at, (float) a, (float) b, y.floats(), yo + at, s);
+                    f32.scaleShiftDeviations(x.floats(), xo + at, (float) mu, (float) a, (float) b, y.floats(),
+                            yo + at, s);
                 }
             }
         });

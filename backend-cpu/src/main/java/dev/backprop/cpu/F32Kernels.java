@@ -84,8 +84,8 @@ interface F32Kernels {
     /** {@code Σ g[i]·(x[i] - shift)}, summed as {@link #sumSquaredDeviations}. */
     double sumProductDeviations(float[] g, int go, float[] x, int xo, int n, float shift);
 
-    /** {@code y[i] = a·x[i] + b}; y may be the same range as x. */
-    void scaleShift(float[] x, int xo, float a, float b, float[] y, int yo, int n);
+    /** {@code y[i] = a·(x[i] - shift) + b}, the difference first as in {@link #combineDeviations}; y may be x. */
+    void scaleShiftDeviations(float[] x, int xo, float shift, float a, float b, float[] y, int yo, int n);
 
     /**
      * {@code y[i] = a·u[i] + b·(v[i] - shift) + c}; y may be the same range as u or v. The difference comes first so

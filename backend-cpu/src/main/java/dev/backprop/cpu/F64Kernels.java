@@ -176,8 +176,8 @@ final class F64Kernels {
         return total;
     }
 
-    void scaleShift(double[] x, int xo, double a, double b, double[] y, int yo, int n) {
-        for (int i = 0; i < n; i++) y[yo + i] = a * x[xo + i] + b;
+    void scaleShiftDeviations(double[] x, int xo, double shift, double a, double b, double[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] = a * (x[xo + i] - shift) + b;
     }
 
     void combineDeviations(double[] u, int uo, double a, double[] v, int vo, double shift, double b, double c,

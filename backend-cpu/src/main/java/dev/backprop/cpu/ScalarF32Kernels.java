@@ -216,8 +216,8 @@ final class ScalarF32Kernels implements F32Kernels {
     }
 
     @Override
-    public void scaleShift(float[] x, int xo, float a, float b, float[] y, int yo, int n) {
-        for (int i = 0; i < n; i++) y[yo + i] = a * x[xo + i] + b;
+    public void scaleShiftDeviations(float[] x, int xo, float shift, float a, float b, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] = a * (x[xo + i] - shift) + b;
     }
 
     @Override

@@ -275,10 +275,10 @@ final class VectorF32Kernels implements F32Kernels {
     }
 
     @Override
-    public void scaleShift(float[] x, int xo, float a, float b, float[] y, int yo, int n) {
+    public void scaleShiftDeviations(float[] x, int xo, float shift, float a, float b, float[] y, int yo, int n) {
         int w = S.loopBound(n);
-        for (int i = 0; i < w; i += L) ld(x, xo + i).mul(a).add(b).intoArray(y, yo + i);
-        scalar.scaleShift(x, xo + w, a, b, y, yo + w, n - w);
+        for (int i = 0; i < w; i += L) ld(x, xo + i).sub(shift).mul(a).add(b).intoArray(y, yo + i);
+        scalar.scaleShiftDeviations(x, xo + w, shift, a, b, y, yo + w, n - w);
     }
 
     @Override
