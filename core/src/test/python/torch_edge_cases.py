@@ -222,6 +222,13 @@ def batchnorms():
     batchnorm("batchnorm2d_constant_channel",
               [[[[7, 7], [7, 7]], [[1, 2], [3, 4]]], [[[7, 7], [7, 7]], [[0, -1], [6, 2]]]])
     batchnorm("batchnorm1d_running_stats", [[1, -2], [3, 0.5], [-4, 8]], steps=3)
+    # Channels near 1e4 and 1e5 with spreads of 2e-2 and 1e-1 whose means are exact in float32: the backward pass
+    # must take x - mean before scaling, as the forward pass must (b·x - b·mean cancels at the scale of b·mean).
+    near = [[1e4 + 2 / 128, 1e5 + 3 / 32], [1e4 - 1 / 128, 1e5 - 1 / 32], [1e4 + 3 / 128, 1e5 + 2 / 32],
+            [1e4 - 4 / 128, 1e5 - 4 / 32]]
+    batchnorm("batchnorm1d_near_large_means", near)
+    batchnorm("batchnorm2d_near_large_means", [[[near[0][:1] + near[1][:1]], [near[0][1:] + near[1][1:]]],
+                                               [[near[2][:1] + near[3][:1]], [near[2][1:] + near[3][1:]]]])
 
 
 def dropouts():

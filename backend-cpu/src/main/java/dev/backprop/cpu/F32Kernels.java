@@ -84,11 +84,15 @@ interface F32Kernels {
     /** {@code Σ g[i]·(x[i] - shift)}, summed as {@link #sumSquaredDeviations}. */
     double sumProductDeviations(float[] g, int go, float[] x, int xo, int n, float shift);
 
-    /** {@code y[i] = a·x[i] + b}; y may be the same range as x. */
-    void scaleShift(float[] x, int xo, float a, float b, float[] y, int yo, int n);
+    /** {@code y[i] = a·(x[i] - shift) + b}, the difference first as in {@link #combineDeviations}; y may be x. */
+    void scaleShiftDeviations(float[] x, int xo, float shift, float a, float b, float[] y, int yo, int n);
 
-    /** {@code y[i] = a·u[i] + b·v[i] + c}; y may be the same range as u or v. */
-    void combine(float[] u, int uo, float a, float[] v, int vo, float b, float c, float[] y, int yo, int n);
+    /**
+     * {@code y[i] = a·u[i] + b·(v[i] - shift) + c}; y may be the same range as u or v. The difference comes first so
+     * that a shift near v (a mean) cancels exactly instead of leaving {@code b·shift}'s rounding in y.
+     */
+    void combineDeviations(float[] u, int uo, float a, float[] v, int vo, float shift, float b, float c, float[] y,
+                           int yo, int n);
 
     /**
      * Dropout on a drawn mask: {@code y[i] = (words[wo + i] >>> 8) >= threshold ? x[i]·scale : 0}, the product

@@ -176,12 +176,13 @@ final class F64Kernels {
         return total;
     }
 
-    void scaleShift(double[] x, int xo, double a, double b, double[] y, int yo, int n) {
-        for (int i = 0; i < n; i++) y[yo + i] = a * x[xo + i] + b;
+    void scaleShiftDeviations(double[] x, int xo, double shift, double a, double b, double[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] = a * (x[xo + i] - shift) + b;
     }
 
-    void combine(double[] u, int uo, double a, double[] v, int vo, double b, double c, double[] y, int yo, int n) {
-        for (int i = 0; i < n; i++) y[yo + i] = a * u[uo + i] + b * v[vo + i] + c;
+    void combineDeviations(double[] u, int uo, double a, double[] v, int vo, double shift, double b, double c,
+                           double[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] = a * u[uo + i] + b * (v[vo + i] - shift) + c;
     }
 
     void dropout(int[] words, int wo, int threshold, double[] x, int xo, double scale, double[] y, int yo, int n) {

@@ -216,13 +216,14 @@ final class ScalarF32Kernels implements F32Kernels {
     }
 
     @Override
-    public void scaleShift(float[] x, int xo, float a, float b, float[] y, int yo, int n) {
-        for (int i = 0; i < n; i++) y[yo + i] = a * x[xo + i] + b;
+    public void scaleShiftDeviations(float[] x, int xo, float shift, float a, float b, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] = a * (x[xo + i] - shift) + b;
     }
 
     @Override
-    public void combine(float[] u, int uo, float a, float[] v, int vo, float b, float c, float[] y, int yo, int n) {
-        for (int i = 0; i < n; i++) y[yo + i] = a * u[uo + i] + b * v[vo + i] + c;
+    public void combineDeviations(float[] u, int uo, float a, float[] v, int vo, float shift, float b, float c,
+                                  float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] = a * u[uo + i] + b * (v[vo + i] - shift) + c;
     }
 
     @Override

@@ -275,19 +275,20 @@ final class VectorF32Kernels implements F32Kernels {
     }
 
     @Override
-    public void scaleShift(float[] x, int xo, float a, float b, float[] y, int yo, int n) {
+    public void scaleShiftDeviations(float[] x, int xo, float shift, float a, float b, float[] y, int yo, int n) {
         int w = S.loopBound(n);
-        for (int i = 0; i < w; i += L) ld(x, xo + i).mul(a).add(b).intoArray(y, yo + i);
-        scalar.scaleShift(x, xo + w, a, b, y, yo + w, n - w);
+        for (int i = 0; i < w; i += L) ld(x, xo + i).sub(shift).mul(a).add(b).intoArray(y, yo + i);
+        scalar.scaleShiftDeviations(x, xo + w, shift, a, b, y, yo + w, n - w);
     }
 
     @Override
-    public void combine(float[] u, int uo, float a, float[] v, int vo, float b, float c, float[] y, int yo, int n) {
+    public void combineDeviations(float[] u, int uo, float a, float[] v, int vo, float shift, float b, float c,
+                                  float[] y, int yo, int n) {
         int w = S.loopBound(n);
         for (int i = 0; i < w; i += L) {
-            ld(u, uo + i).mul(a).add(ld(v, vo + i).mul(b)).add(c).intoArray(y, yo + i);
+            ld(u, uo + i).mul(a).add(ld(v, vo + i).sub(shift).mul(b)).add(c).intoArray(y, yo + i);
         }
-        scalar.combine(u, uo + w, a, v, vo + w, b, c, y, yo + w, n - w);
+        scalar.combineDeviations(u, uo + w, a, v, vo + w, shift, b, c, y, yo + w, n - w);
     }
 
     /** The keep test in integer lanes (as wide as the float lanes), then one rounded multiply and a blend. */

@@ -155,8 +155,51 @@ final class NormalizationCases {
                 String what = "batchNormBackward " + dt + " " + java.util.Arrays.toString(d) + " dx in place";
                 tests.add(dynamicTest(what, () -> backwardCase(o, dt, d, true, true, what)));
             }
+            tests.add(dynamicTest("batchNormBackward " + dt + " near large means", () -> nearLargeMeansCase(o, dt)));
         }
         return tests.stream();
+    }
+
+    /**
+     * Channels near 1e4 and 1e5 with spreads of 2e-2 and 1e-1 (exact means and variances in FLOAT32): dx is held to
+     * {@code |x - mean|}, not {@code |x| + |mean|}. Folding the mean into a constant,
+     * {@code a·dy + b·x + (k - b·mean)}, cancels at the scale of {@code b·mean}: FLOAT32 dx came out 13.0 for 11.82.
+     */
+    private static void nearLargeMeansCase(Oracle o, DType dt) {
+        String what = "batchNormBackward " + dt + " near large means";
+        int[] d = {4, 2};
+        double[] x = {1e4 + 2 / 128.0, 1e5 + 3 / 32.0, 1e4 - 1 / 128.0, 1e5 - 1 / 32.0, 1e4 + 3 / 128.0,
+            1e5 + 2 / 32.0, 1e4 - 4 / 128.0, 1e5 - 4 / 32.0};
+        double[] dy = {-1, 0.25, 0.5, -0.75, 1.5, 1, -0.125, 2};
+        double[][] p = {{1e4, 1e5}, {7.5 / 16384, 7.5 / 1024}, {1, 1.5}};
+        double eps = 1e-5, m = d[0];
+        try (Scope scope = Scope.open()) {
+            Oracle.Placed dx = o.output(dt, 2, d), dg = o.output(dt, 1, 2), db = o.output(dt, 3, 2);
+            Normalization.batchNormBackward(o.placed(dt, x, 2, d).view(), o.placed(dt, dy, 1, d).view(),
+                    o.actual(dt, p[0], 2), o.actual(dt, p[1], 2), o.actual(dt, p[2], 2), eps, true, dx.view(),
+                    dg.view(), db.view());
+            Tensor rdx = Tensor.empty(o.reference(), DType.FLOAT64, d);
+            Tensor rdg = Tensor.empty(o.reference(), DType.FLOAT64, 2);
+            Tensor rdb = Tensor.empty(o.reference(), DType.FLOAT64, 2);
+            Normalization.batchNormBackward(o.truth(dt, x, d), o.truth(dt, dy, d), o.truth(dt, p[0], 2),
+                    o.truth(dt, p[1], 2), o.truth(dt, p[2], 2), eps, true, rdx, rdg, rdb);
+            double[] sumAbsDy = new double[2], sumAbsDyXhat = new double[2], xhat = new double[x.length];
+            for (int i = 0; i < x.length; i++) {
+                int ch = i % 2;
+                xhat[i] = Math.abs(x[i] - p[0][ch]) / Math.sqrt(p[1][ch] + eps);
+                sumAbsDy[ch] += Math.abs(dy[i]);
+                sumAbsDyXhat[ch] += Math.abs(dy[i]) * xhat[i];
+            }
+            double[] dxTerms = new double[x.length];
+            for (int i = 0; i < x.length; i++) {
+                int ch = i % 2;
+                dxTerms[i] = p[2][ch] / Math.sqrt(p[1][ch] + eps)
+                        * (Math.abs(dy[i]) + sumAbsDy[ch] / m + xhat[i] * sumAbsDyXhat[ch] / m);
+            }
+            Tolerance.bounded(what + " dgamma", dt, rdg.toDoubles(), dg.read(what), sumAbsDyXhat);
+            Tolerance.bounded(what + " dbeta", dt, rdb.toDoubles(), db.read(what), sumAbsDy);
+            Tolerance.bounded(what + " dx", dt, rdx.toDoubles(), dx.read(what), dxTerms);
+        }
     }
 
     private static void backwardCase(Oracle o, DType dt, int[] d, boolean batch, boolean inPlace, String what) {

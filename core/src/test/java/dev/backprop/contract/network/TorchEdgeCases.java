@@ -365,7 +365,7 @@ final class TorchEdgeCases {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        assertEquals(66, cases.size(), RESOURCE + ": cases");
+        assertEquals(68, cases.size(), RESOURCE + ": cases");
         return cases;
     }
 }
