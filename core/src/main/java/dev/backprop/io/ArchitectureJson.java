@@ -57,8 +57,8 @@ final class ArchitectureJson {
         }
         long layers = layers(spec);
         if (layers > MAX_LAYERS) {
-            throw new ModelFileException(file + ": architecture metadata: " + layers + " layers; Backprop reads at most "
-                    + MAX_LAYERS);
+            throw new ModelFileException(file + ": architecture metadata: " + layers + " layers; Backprop reads at "
+                    + "most " + MAX_LAYERS);
         }
         try {
             Layers.validate(spec);

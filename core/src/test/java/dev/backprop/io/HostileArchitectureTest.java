@@ -2,7 +2,6 @@ package dev.backprop.io;
 
 import dev.backprop.nn.Layer;
 import dev.backprop.reference.ReferenceBackend;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,15 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
  * header naming hundreds of thousands of layers would build them all, then exhaust the heap on the first batch.
  */
 class HostileArchitectureTest {
-    private final ReferenceBackend backend = new ReferenceBackend();
-
     @TempDir
     Path dir;
-
-    @AfterEach
-    void close() {
-        backend.close();
-    }
 
     /** The base model's dense(2, 3) followed by {@code relus} ReLU layers, in one sequential. */
     private Path denseThenRelus(int relus) throws IOException {
@@ -46,21 +38,23 @@ class HostileArchitectureTest {
 
     @Test
     void moreLayersThanAnyNetworkBackpropBuildsAreRefusedBeforeBuildingOne() throws IOException {
-        long live = backend.memoryStats().liveBuffers();
         Path p = denseThenRelus(300_000);
-        ModelFileException e = assertThrows(ModelFileException.class, () -> ModelFile.load(p, backend).close());
-        assertEquals(p + ": architecture metadata: 300002 layers; Backprop reads at most 10000", e.getMessage());
-        assertEquals(live, backend.memoryStats().liveBuffers());
+        try (ReferenceBackend be = new ReferenceBackend()) {
+            ModelFileException e = assertThrows(ModelFileException.class, () -> ModelFile.load(p, be).close());
+            assertEquals(p + ": architecture metadata: 300002 layers; Backprop reads at most 10000", e.getMessage());
+            assertEquals(0, be.memoryStats().liveBuffers());
+        }
     }
 
     @Test
     void theLayerLimitCountsTheContainerAndLetsTheLargestAllowedNetworkLoad() throws IOException {
-        Path limit = denseThenRelus(ArchitectureJson.MAX_LAYERS - 2);
-        try (Layer l = ModelFile.load(limit, backend)) {
-            assertEquals(2, l.parameters().size());
+        try (ReferenceBackend be = new ReferenceBackend()) {
+            try (Layer l = ModelFile.load(denseThenRelus(ArchitectureJson.MAX_LAYERS - 2), be)) {
+                assertEquals(2, l.parameters().size());
+            }
+            Path past = denseThenRelus(ArchitectureJson.MAX_LAYERS - 1);
+            ModelFileException e = assertThrows(ModelFileException.class, () -> ModelFile.load(past, be).close());
+            assertEquals(past + ": architecture metadata: 10001 layers; Backprop reads at most 10000", e.getMessage());
         }
-        Path past = denseThenRelus(ArchitectureJson.MAX_LAYERS - 1);
-        ModelFileException e = assertThrows(ModelFileException.class, () -> ModelFile.load(past, backend).close());
-        assertEquals(past + ": architecture metadata: 10001 layers; Backprop reads at most 10000", e.getMessage());
     }
 }
