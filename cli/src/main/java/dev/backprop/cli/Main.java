@@ -2,6 +2,7 @@ package dev.backprop.cli;
 
 import dev.backprop.backend.BackpropException;
 import dev.backprop.backend.MemoryStats;
+import dev.backprop.data.DataFormatException;
 import dev.backprop.runtime.Backends;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -153,7 +154,9 @@ public final class Main implements Runnable {
         }
         if (e instanceof BackpropException || e instanceof IllegalArgumentException) {
             // An explained problem: the message says what is wrong and what to do; a stack trace adds nothing.
-            err.println("backprop: " + e.getMessage());
+            // It may quote a file, a metadata value or a Spark rank's own message: escaped, so no line break or
+            // terminal escape sequence of theirs reaches the terminal, and cut, so no megabyte value floods it.
+            err.println("backprop: " + DataFormatException.oneLine(e.getMessage()));
             err.flush();
             return EXIT_ERROR;
         }

@@ -5,7 +5,11 @@ import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.BackendProvider;
 import dev.backprop.backend.DType;
 import dev.backprop.backend.Probe;
+import dev.backprop.data.DataFormatException;
+import dev.backprop.io.Checkpoint;
 import dev.backprop.io.ModelFile;
+import dev.backprop.model.SavedModel;
+import dev.backprop.model.Task;
 import dev.backprop.nn.Sequential;
 import dev.backprop.reference.ReferenceBackend;
 import dev.backprop.runtime.Backends;
@@ -18,6 +22,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 
 import static dev.backprop.cli.BackendsCommandTest.run;
@@ -27,8 +32,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * What eval, predict and train do with hostile input: non-finite weights refused (or loaded when asked), a negative
- * batch norm variance refused always, a {@code --row} under the strict number grammar, and an
- * {@link OutOfMemoryError} reported as one line with its own exit code.
+ * batch norm variance refused always, a {@code --row} under the strict number grammar, metadata values quoted in an
+ * error printed as one line without their control characters, and an {@link OutOfMemoryError} reported as one line
+ * with its own exit code.
  */
 class HostileInputCliTest {
     @TempDir
@@ -93,6 +99,39 @@ class HostileInputCliTest {
                 " 0.5, -1e-1");
         assertEquals(0, r.code(), r.out() + r.err());
         assertFalse(r.out().contains("NaN"), r.out());
+    }
+
+    /** Fails unless {@code r} was refused with one printable line that shows {@code shown}. */
+    private static void refusedWithOnePrintableLine(BackendsCommandTest.Run r, String shown) {
+        oneLineError(r, Main.EXIT_ERROR, shown);
+        assertTrue(r.err().chars().noneMatch(c -> c < 0x20 && c != '\n' || c == 0x7f), r.err());
+        assertTrue(r.err().length() < 2 * DataFormatException.MAX_MESSAGE_CHARS, r.err().length() + " chars");
+    }
+
+    @Test
+    void aMetadataValueQuotedInAnErrorCannotWriteToTheTerminal() throws IOException {
+        Path m = dir.resolve("binary.safetensors");
+        String hostile = "\u001b]2;owned\u0007\u001b[2J\nbackprop: all tests passed\n" + "x".repeat(1 << 20);
+        try (ReferenceBackend be = new ReferenceBackend();
+             Sequential net = Sequential.builder(be, DType.FLOAT32).seed(1).dense(2, 1).build()) {
+            SavedModel.save(m, net, Task.BINARY, null, Map.of("backprop.positive_class", hostile));
+        }
+        refusedWithOnePrintableLine(run("eval", "--model", m.toString(), "--backend", "cpu", "--csv",
+                ThreeClassCsv.write(dir).toString()), "is not a class number: \\u001B]2;owned\\u0007\\u001B[2J");
+    }
+
+    @Test
+    void aCheckpointsOptimizerQuotedInAnErrorCannotWriteToTheTerminal() throws IOException {
+        Path ck = dir.resolve("ck.safetensors");
+        String optimizer = "{\"type\":\"adam\\r\\u001b[2J\",\"hyperparameters\":{}}";
+        Files.write(ck, FileBytes.file("{" + FileBytes.meta(Checkpoint.OPTIMIZER_KEY, optimizer,
+                Checkpoint.PROGRESS_KEY, "{}") + "," + FileBytes.W + "," + FileBytes.B + "}",
+                FileBytes.floats(1, 2, 3, 4, 5, 6, 7, 8, 9)));
+        Path out = dir.resolve("out.safetensors");
+        refusedWithOnePrintableLine(run("train", "--resume", ck.toString(), "--optimizer", "sgd", "--backend", "cpu",
+                "--csv", ThreeClassCsv.write(dir).toString(), "--epochs", "1", "--out", out.toString()),
+                "was trained with --optimizer adam\\u000D\\u001B[2J;");
+        assertFalse(Files.exists(out));
     }
 
     @Test

@@ -18,6 +18,12 @@ import java.util.Map;
  * {@code {"type":"sequential","layers":[{"type":"dense","in":784,"out":128,"bias":1},{"type":"relu"},...]}}.
  */
 final class ArchitectureJson {
+    /**
+     * More layers than a network Backprop builds has, as for an ONNX graph's nodes: bounds the layers, and the work
+     * and activations per example, that a few megabytes of header can ask for.
+     */
+    static final int MAX_LAYERS = 10_000;
+
     private ArchitectureJson() {
     }
 
@@ -49,12 +55,26 @@ final class ArchitectureJson {
         } catch (IOException e) {
             throw new ModelFileException(file + ": architecture metadata is not valid JSON: " + e.getMessage(), e);
         }
+        long layers = layers(spec);
+        if (layers > MAX_LAYERS) {
+            throw new ModelFileException(file + ": architecture metadata: " + layers + " layers; Backprop reads at "
+                    + "most " + MAX_LAYERS);
+        }
         try {
             Layers.validate(spec);
         } catch (IllegalArgumentException e) {
             throw new ModelFileException(file + ": architecture metadata: " + e.getMessage(), e);
         }
         return spec;
+    }
+
+    /** The layers of {@code spec}, containers included. */
+    private static long layers(LayerSpec spec) {
+        long n = 1;
+        for (LayerSpec l : spec.layers()) {
+            n += layers(l);
+        }
+        return n;
     }
 
     private static LayerSpec fromJson(JsonElement e, String where) throws IOException {

@@ -12,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
@@ -52,11 +53,17 @@ public final class SafeTensorsFile implements AutoCloseable {
      *
      * @param allowNonFinite read floating tensors that hold NaN or infinities (with a logged warning naming the
      *                       tensor) instead of refusing them
-     * @throws ModelFileException when the file is not a valid safetensors file (the message says why)
+     * @throws ModelFileException when the path is not a regular file or not a valid safetensors file (the message
+     *                            says why)
      * @throws IOException        when it cannot be read
      */
     public static SafeTensorsFile open(Path path, boolean allowNonFinite) throws IOException {
-        FileChannel ch = FileChannel.open(IoErrors.checkFile(path), StandardOpenOption.READ);
+        if (!Files.isRegularFile(IoErrors.checkFile(path))) {
+            // Opening a named pipe waits for a writer, forever when none comes; a device has no size to check.
+            throw new ModelFileException(path + ": not a regular file (a pipe, socket or device cannot be a model "
+                    + "file)");
+        }
+        FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
         try {
             return new SafeTensorsFile(ch, SafeTensorsHeader.read(ch, path.toString()), allowNonFinite);
         } catch (IOException | RuntimeException e) {

@@ -268,9 +268,16 @@ final class GraphImporter {
         }
     }
 
-    private static Map<String, String> metadata(Onnx.ModelProto model) {
+    /** The model's metadata properties; a key given twice is refused, as in a safetensors header. */
+    private Map<String, String> metadata(Onnx.ModelProto model) throws ModelFileException {
         Map<String, String> m = new LinkedHashMap<>();
-        model.getMetadataPropsList().forEach(e -> m.put(e.getKey(), e.getValue()));
+        for (Onnx.StringStringEntryProto e : model.getMetadataPropsList()) {
+            // Readers disagree on which of two values wins: each would see another model.
+            if (m.put(e.getKey(), e.getValue()) != null) {
+                throw new ModelFileException(file + ": metadata key " + OnnxReader.quote(e.getKey())
+                        + " is given twice");
+            }
+        }
         return m;
     }
 

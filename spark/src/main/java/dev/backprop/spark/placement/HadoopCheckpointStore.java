@@ -20,6 +20,7 @@ import scala.Tuple2;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
@@ -185,6 +186,10 @@ public final class HadoopCheckpointStore implements CheckpointStore {
         long step = steps.get(steps.size() - 1);
         Path f = file(s.dir, step);
         try {
+            if (s.local() && !Files.isRegularFile(java.nio.file.Path.of(s.fs.makeQualified(f).toUri()))) {
+                // Hadoop counts a named pipe as a file, and opening one waits for a writer, forever when none comes.
+                throw new IOException("not a regular file (a pipe, socket or device cannot be a checkpoint)");
+            }
             long len = s.fs.getFileStatus(f).getLen();
             if (len > Integer.MAX_VALUE - 8) {
                 throw new IOException(len + " bytes: too large for one broadcast");

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -25,6 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The checkpoint store on the local Hadoop file system, with planted faults ({@link FaultyLocalFileSystem}). */
 class HadoopCheckpointStoreTest {
@@ -169,6 +171,34 @@ class HadoopCheckpointStoreTest {
     }
 
     /** As a corrupt checkpoint fails the resume naming it, so does one that cannot be read: no silent fallback. */
+    @Test
+    void aNamedPipePlantedAsTheNewestCheckpointIsRefusedNotWaitedOn() throws Exception {
+        HadoopCheckpointStore store = store("ckpt");
+        store.save(10, OLD);
+        Path pipe = checkpoint(tmp.resolve("ckpt"), 99);
+        Process mkfifo;
+        try {
+            mkfifo = new ProcessBuilder("mkfifo", pipe.toString()).inheritIO().start();
+        } catch (IOException e) {
+            mkfifo = null;
+        }
+        assumeTrue(mkfifo != null && mkfifo.waitFor() == 0, "mkfifo is not available here");
+        ExecutorService rank0 = Executors.newSingleThreadExecutor();
+        Future<?> resumed = rank0.submit(store::latest);
+        try {
+            ExecutionException e = assertThrows(ExecutionException.class, () -> resumed.get(60, TimeUnit.SECONDS));
+            assertEquals("cannot read the newest checkpoint " + pipe + ": not a regular file (a pipe, socket or "
+                    + "device cannot be a checkpoint) (delete it to resume from " + checkpoint(tmp.resolve("ckpt"), 10)
+                    + ", or use a new checkpoint directory)", e.getCause().getMessage());
+        } finally {
+            if (!resumed.isDone()) {
+                // Rank 0 waits in open(2) for a writer: be that writer so the thread ends.
+                Files.newOutputStream(pipe).close();
+            }
+            rank0.shutdownNow();
+        }
+    }
+
     @Test
     void aNewestCheckpointThatCannotBeReadIsNamed() throws IOException {
         HadoopCheckpointStore store = store("ckpt");
