@@ -45,9 +45,12 @@ public final class ModelFormats {
         if (path.getFileName() != null && path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx")) {
             return true;
         }
+        if (!Files.isRegularFile(IoErrors.checkFile(path))) {
+            return false;  // opening a named pipe waits for a writer: the safetensors reader refuses it by its kind
+        }
         byte[] head = new byte[9];
         int n;
-        try (InputStream in = Files.newInputStream(IoErrors.checkFile(path))) {
+        try (InputStream in = Files.newInputStream(path)) {
             n = in.readNBytes(head, 0, head.length);
         }
         return n == head.length && head[0] == 0x08 && head[8] != '{';

@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +28,9 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Hostile and broken ONNX files: each is refused with a {@link ModelFileException} whose one-line message names the
@@ -337,6 +340,19 @@ class HostileOnnxTest extends CpuBackendTest {
                 "no such file or directory");
         assertOneLine(assertThrows(ModelFileException.class, () -> OnnxImport.load(dir, cpu).close()), dir,
                 "is a directory, not a file");
+    }
+
+    /** A pipe where a model should be: refused by its kind, not opened (open(2) would wait for a writer). */
+    @Test
+    void aNamedPipeIsRefusedNotWaitedOn() throws Exception {
+        for (String name : List.of("model", "model.onnx")) {
+            Path pipe = dir.resolve(name);
+            assumeTrue(new ProcessBuilder("mkfifo", pipe.toString()).inheritIO().start().waitFor() == 0,
+                    "no mkfifo here");
+            ModelFileException e = assertTimeoutPreemptively(Duration.ofSeconds(60),
+                    () -> assertThrows(ModelFileException.class, () -> ModelFormats.load(pipe, cpu, false).close()));
+            assertOneLine(e, pipe, "not a regular file");
+        }
     }
 
     static void assertOneLine(ModelFileException e, Path file, String expected) {
