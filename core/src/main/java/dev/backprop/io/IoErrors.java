@@ -52,6 +52,21 @@ public final class IoErrors {
         return path;
     }
 
+    /**
+     * As {@link #checkFile}, and refuses a path that is not a regular file, as a model file must be: opening a named
+     * pipe waits for a writer, forever when none comes, and a device has no size to check.
+     *
+     * @return {@code path}, to open
+     * @throws ModelFileException for a pipe, socket or device
+     */
+    public static Path checkModelFile(Path path) throws IOException {
+        if (!Files.isRegularFile(checkFile(path))) {
+            throw new ModelFileException(path + ": not a regular file (a pipe, socket or device cannot be a model "
+                    + "file)");
+        }
+        return path;
+    }
+
     /** What is wrong, without the file: the system's reason, or the exception's kind in words. */
     public static String reason(IOException e) {
         if (e instanceof FileSystemException f && f.getReason() != null) {

@@ -12,7 +12,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
@@ -58,12 +57,7 @@ public final class SafeTensorsFile implements AutoCloseable {
      * @throws IOException        when it cannot be read
      */
     public static SafeTensorsFile open(Path path, boolean allowNonFinite) throws IOException {
-        if (!Files.isRegularFile(IoErrors.checkFile(path))) {
-            // Opening a named pipe waits for a writer, forever when none comes; a device has no size to check.
-            throw new ModelFileException(path + ": not a regular file (a pipe, socket or device cannot be a model "
-                    + "file)");
-        }
-        FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
+        FileChannel ch = FileChannel.open(IoErrors.checkModelFile(path), StandardOpenOption.READ);
         try {
             return new SafeTensorsFile(ch, SafeTensorsHeader.read(ch, path.toString()), allowNonFinite);
         } catch (IOException | RuntimeException e) {

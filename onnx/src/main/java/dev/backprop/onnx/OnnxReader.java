@@ -37,12 +37,11 @@ final class OnnxReader {
      */
     static Onnx.ModelProto parse(Path path) throws IOException {
         try {
-            IoErrors.checkFile(path);
+            IoErrors.checkModelFile(path);
+        } catch (ModelFileException e) {
+            throw e;
         } catch (IOException e) {
             throw new ModelFileException(IoErrors.message(e), e);
-        }
-        if (!Files.isRegularFile(path)) {  // a pipe or device: the size limits below need a file's size
-            throw new ModelFileException(path + ": not a regular file");
         }
         long size = Files.size(path);
         if (size > MAX_FILE_BYTES) {
