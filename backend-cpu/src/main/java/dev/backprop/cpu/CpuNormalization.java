@@ -16,8 +16,8 @@ import dev.backprop.random.Philox;
  *   <li>statistics: the run sums, then the sums of squared deviations from the mean (two passes, so a large mean
  *       does not cancel; the float kernels keep partial sums in double);</li>
  *   <li>forward: {@code y = a·(x - mean) + beta} in one pass, with {@code a = gamma/sqrt(var + eps)} computed once
- *       per channel in double. Folding the mean into the shift ({@code a·x + (beta - mean·a)}) would cancel at the scale of
- *       {@code a·mean}: a constant channel of 7 came out as -2.4e-4 instead of beta;</li>
+ *       per channel in double. Folding the mean into the shift ({@code a·x + (beta - mean·a)}) would cancel at the
+ *       scale of {@code a·mean}: a constant channel of 7 came out as -2.4e-4 instead of beta;</li>
  *   <li>backward: {@code Σdy} and {@code Σdy·(x - mean)} per channel, then, as PyTorch,
  *       {@code dx = a·(dy - mean(dy) - x̂·mean(dy·x̂))} in one pass as {@code a·dy + b·(x - mean) + k}, the
  *       per-channel constants computed in double. The deviation is taken before the multiplication for the reason

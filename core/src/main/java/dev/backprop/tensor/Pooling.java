@@ -8,7 +8,8 @@ import dev.backprop.backend.Window2d;
  * Max and average pooling of NCHW tensors with PyTorch's semantics (floor mode): max pooling keeps the input-plane
  * index of each window's first maximum for the backward pass (NaN counting as the largest, so a window with NaN
  * outputs NaN and its gradient goes to the first NaN, where PyTorch's scan ends on the last); average pooling counts
- * padding as zeros unless asked not to. Shapes: input {@code [N, C, H, W]}, output and indices {@code [N, C, outH, outW]} (see {@link Window2d}).
+ * padding as zeros unless asked not to. Shapes: input {@code [N, C, H, W]}, output and indices
+ * {@code [N, C, outH, outW]} (see {@link Window2d}).
  */
 public final class Pooling {
     private Pooling() {

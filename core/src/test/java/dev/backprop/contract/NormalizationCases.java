@@ -163,7 +163,8 @@ final class NormalizationCases {
     /**
      * Channels near 1e4 and 1e5 with spreads of 2e-2 and 1e-1 (exact means and variances in FLOAT32): dx is held to
      * {@code |x - mean|}, not {@code |x| + |mean|}. Folding the mean into a constant,
-     * {@code a·dy + b·x + (k - b·mean)}, cancels at the scale of {@code b·mean}: FLOAT32 dx came out 13.0 for 11.82.
+     * {@code a·dy + b·x + (k - b·mean)}, cancels at the scale of {@code b·mean}: FLOAT32 dx came out 13.0 for
+     * 11.82.
      */
     private static void nearLargeMeansCase(Oracle o, DType dt) {
         String what = "batchNormBackward " + dt + " near large means";

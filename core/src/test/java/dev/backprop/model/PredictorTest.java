@@ -166,8 +166,8 @@ class PredictorTest {
 
     @Test
     void aNetworkThatTakesImagesGetsFlatRowsAsSquareImages() {
-        try (Sequential m = Sequential.builder(backend, DType.FLOAT32).seed(2).conv2d(Conv2d.options(1, 2, 3).padding(1))
-                .relu().flatten().dense(2 * 4 * 4, 3).build()) {
+        try (Sequential m = Sequential.builder(backend, DType.FLOAT32).seed(2)
+                .conv2d(Conv2d.options(1, 2, 3).padding(1)).relu().flatten().dense(2 * 4 * 4, 3).build()) {
             float[] x = features(ModelFixtures.classification(2, 16, 3, 6));
             float[] shaped = new Predictor(m, Task.CLASSIFICATION, 10, new int[] {1, 4, 4}).predict(x, 2);
             assertArrayEquals(shaped, new Predictor(m, Task.CLASSIFICATION).predict(x, 2));

@@ -28,7 +28,8 @@ class SequentialBuilderTest {
         assertEquals("layer 3, dense(7, 1), takes 7 features, but the dense layer before it gives 8", e.getMessage());
         IllegalArgumentException n = assertThrows(IllegalArgumentException.class,
                 () -> Sequential.builder(backend, DType.FLOAT32).dense(4, 8).batchNorm1d(6));
-        assertEquals("layer 1, batchNorm1d(6), takes 6 features, but the dense layer before it gives 8", n.getMessage());
+        assertEquals("layer 1, batchNorm1d(6), takes 6 features, but the dense layer before it gives 8",
+                n.getMessage());
     }
 
     @Test

@@ -175,7 +175,10 @@ public final class TrainingLoopExample {
                 });
     }
 
-    /** {@code train} and {@code validation} examples of {@code y = sin(x1) + x2² + noise}, x1 in [-2, 2), x2 in [-1, 1). */
+    /**
+     * {@code train} and {@code validation} examples of {@code y = sin(x1) + x2² + noise}, x1 in [-2, 2), x2 in
+     * [-1, 1).
+     */
     static Dataset[] data(int train, int validation) {
         Random rng = new Random(1);
         int n = train + validation;

@@ -75,8 +75,9 @@ public final class OnnxImport {
      * classification after a final softmax or with more than one output, binary with one or after a final sigmoid)
      * and class names. A batch norm's running statistics are the mean and variance inputs of its
      * {@code BatchNormalization}; its {@code num_batches_tracked} comes from the metadata property
-     * {@code backprop.counters} that Backprop's exports write, else 0. The returned metadata holds the file's properties, and the declared input's dimensions after
-     * the batch as {@value OnnxExport#INPUT_SHAPE_KEY} when all are known.
+     * {@code backprop.counters} that Backprop's exports write, else 0. The returned metadata holds the file's
+     * properties, and the declared input's dimensions after the batch as {@value OnnxExport#INPUT_SHAPE_KEY} when all
+     * are known.
      *
      * @throws ModelFileException when the file is invalid, outside the subset, or needs a layer this build lacks, or
      *                            its weights hold NaN, infinities or a negative running variance
