@@ -8,8 +8,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URISyntaxException;
@@ -17,8 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.zip.CRC32;
-import java.util.zip.Deflater;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -92,7 +88,7 @@ class ImageFileTest {
 
     @Test
     void anImageOfGiganticSizeIsRefusedFromItsHeaderBeforeDecoding() throws IOException {
-        Path huge = Files.write(dir.resolve("huge.png"), png(100_000, 100_000, new byte[] {0}));
+        Path huge = Files.write(dir.resolve("huge.png"), HostilePng.png(100_000, 100_000, new byte[] {0}));
         assertTrue(Files.size(huge) < 200);
         DataFormatException e = assertThrows(DataFormatException.class, () -> ImageFile.read(huge));
         assertTrue(e.getMessage().startsWith(huge + ": the header says 100000x100000 (height x width), 10000000000 "
@@ -108,7 +104,7 @@ class ImageFileTest {
             Files.write(dir.resolve("cut.jpg"), Arrays.copyOf(jpg, jpg.length / 2)),
             Files.write(dir.resolve("noise.png"), new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9}),
             Files.write(dir.resolve("empty.png"), new byte[0]),
-            Files.write(dir.resolve("no-pixels.png"), png(3, 4, new byte[0])),
+            Files.write(dir.resolve("no-pixels.png"), HostilePng.png(3, 4, new byte[0])),
         };
         for (Path p : bad) {
             DataFormatException e = assertThrows(DataFormatException.class, () -> ImageFile.read(p), p.toString());
@@ -135,36 +131,5 @@ class ImageFileTest {
         ImageFile img = ImageFile.read(fixture("gray.png"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> img.toTensor(2));
         assertEquals("channels must be 1 (gray) or 3 (RGB), got 2", e.getMessage());
-    }
-
-    /** An 8-bit gray PNG of the given size whose image data inflates to {@code scanlines} (too few for a big one). */
-    static byte[] png(int height, int width, byte[] scanlines) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        DataOutputStream out = new DataOutputStream(b);
-        out.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
-        ByteArrayOutputStream ihdr = new ByteArrayOutputStream();
-        DataOutputStream h = new DataOutputStream(ihdr);
-        h.writeInt(width);
-        h.writeInt(height);
-        h.write(new byte[] {8, 0, 0, 0, 0});
-        chunk(out, "IHDR", ihdr.toByteArray());
-        Deflater d = new Deflater();
-        d.setInput(scanlines);
-        d.finish();
-        byte[] z = new byte[64 + scanlines.length * 2];
-        chunk(out, "IDAT", Arrays.copyOf(z, d.deflate(z)));
-        chunk(out, "IEND", new byte[0]);
-        return b.toByteArray();
-    }
-
-    private static void chunk(DataOutputStream out, String kind, byte[] data) throws IOException {
-        byte[] k = kind.getBytes(StandardCharsets.US_ASCII);
-        out.writeInt(data.length);
-        out.write(k);
-        out.write(data);
-        CRC32 crc = new CRC32();
-        crc.update(k);
-        crc.update(data);
-        out.writeInt((int) crc.getValue());
     }
 }
