@@ -132,8 +132,8 @@ public final class TrainCommand implements Callable<Integer> {
                     + "spark://host:7077, yarn, k8s://host:443 (yarn and k8s:// under spark-submit, whose Spark has "
                     + "their modules). One rank per partition, gradients averaged every step (= batch "
                     + "--batch-size x ranks on one machine). Takes the options above except --init, --resume, "
-                    + "--checkpoint, --plot, --no-progress, --test-csv, --test-limit, --positive-class and "
-                    + "--precision, plus the --spark options below. Needs Spark's jars on the class path: bin/backprop "
+                    + "--checkpoint, --plot, --no-progress, --test-csv, --test-limit, --positive-class, "
+                    + "--precision, --images, --test-images and --channels, plus the --spark options below. Needs Spark's jars on the class path: bin/backprop "
                     + "adds them."})
     String spark;
 
