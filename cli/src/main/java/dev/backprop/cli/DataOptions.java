@@ -125,9 +125,7 @@ final class DataOptions {
         if (channels != null && !readsImages()) {
             throw new IllegalArgumentException("--channels applies to images; give --images or --test-images");
         }
-        if (channels != null && channels != 1 && channels != 3) {
-            throw new IllegalArgumentException("--channels must be 1 (gray) or 3 (RGB), got " + channels);
-        }
+        askedChannels();
         if (training && testImages != null && images == null) {
             throw new IllegalArgumentException("--test-images needs --images, the training images");
         }
@@ -265,7 +263,20 @@ final class DataOptions {
 
     /** {@code --channels}, or {@link ImageFolder#AUTO_CHANNELS}. */
     private int imageChannels() {
-        return channels != null ? channels : ImageFolder.AUTO_CHANNELS;
+        Integer c = askedChannels();
+        return c != null ? c : ImageFolder.AUTO_CHANNELS;
+    }
+
+    /**
+     * {@code --channels}, or null when not given.
+     *
+     * @throws IllegalArgumentException when it is neither 1 nor 3
+     */
+    Integer askedChannels() {
+        if (channels != null && channels != 1 && channels != 3) {
+            throw new IllegalArgumentException("--channels must be 1 (gray) or 3 (RGB), got " + channels);
+        }
+        return channels;
     }
 
     /** The classes an image folder must have ({@code known}, or null for its own), once the task fits images. */

@@ -148,11 +148,8 @@ public final class PredictCommand implements Callable<Integer> {
      * gray), and of the size the model was trained on.
      */
     private void predictImages(ModelSession s, Task t, PrintWriter o) {
-        Integer asked = testData.data.channels;
+        Integer asked = testData.data.askedChannels();
         int[] trained = s.imageShape();
-        if (asked != null && asked != 1 && asked != 3) {
-            throw new IllegalArgumentException("--channels must be 1 (gray) or 3 (RGB), got " + asked);
-        }
         PredictionPrinter printer = new PredictionPrinter(o, t, s.loaded().classNames(), json);
         for (int i = 0; i < imageFiles.size(); i++) {
             Path file = imageFiles.get(i);

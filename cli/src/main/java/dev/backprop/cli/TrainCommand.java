@@ -133,8 +133,8 @@ public final class TrainCommand implements Callable<Integer> {
                     + "their modules). One rank per partition, gradients averaged every step (= batch "
                     + "--batch-size x ranks on one machine). Takes the options above except --init, --resume, "
                     + "--checkpoint, --plot, --no-progress, --test-csv, --test-limit, --positive-class, "
-                    + "--precision, --images, --test-images and --channels, plus the --spark options below. Needs Spark's jars on the class path: bin/backprop "
-                    + "adds them."})
+                    + "--precision, --images, --test-images and --channels, plus the --spark options below. Needs "
+                    + "Spark's jars on the class path: bin/backprop adds them."})
     String spark;
 
     @Mixin

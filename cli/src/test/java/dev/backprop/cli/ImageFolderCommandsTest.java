@@ -211,8 +211,8 @@ class ImageFolderCommandsTest {
         CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--test-images",
                 small.toString());
         assertEquals(1, eval.code(), eval.out() + eval.err());
-        assertTrue(eval.err().contains("the test images are 1x14x14 (CxHxW), but " + model + " takes images of 1x28x28; "
-                + "images are not resized"), eval.err());
+        assertTrue(eval.err().contains("the test images are 1x14x14 (CxHxW), but " + model
+                + " takes images of 1x28x28; images are not resized"), eval.err());
 
         Files.move(small.resolve("c9"), small.resolve("shoes"));
         CliRun classes = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--test-images",
@@ -222,6 +222,10 @@ class ImageFolderCommandsTest {
 
         CliRun mixed = CliRun.of("train", "--backend", "cpu", "--images", folder.toString(), "--csv", "x.csv");
         assertTrue(mixed.err().contains("--images and --csv exclude each other"), mixed.err());
+        CliRun channels = CliRun.of("train", "--backend", "cpu", "--images", folder.toString(), "--channels", "2");
+        assertTrue(channels.err().contains("--channels must be 1 (gray) or 3 (RGB), got 2"), channels.err());
+        CliRun testOnly = CliRun.of("train", "--backend", "cpu", "--test-images", folder.toString());
+        assertTrue(testOnly.err().contains("--test-images needs --images, the training images"), testOnly.err());
         CliRun regression = CliRun.of("train", "--backend", "cpu", "--images", folder.toString(), "--task",
                 "regression", "--out", dir.resolve("r.safetensors").toString());
         assertTrue(regression.err().contains("--task regression needs its targets in a --csv"), regression.err());

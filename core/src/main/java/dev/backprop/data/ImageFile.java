@@ -167,7 +167,7 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
         return new ImageFile(file, h, w, gray, px);
     }
 
-    /** A sample of {@code bits} bits as 0..255: fewer bits scaled exactly (4 bits: × 17), more cut to the high byte. */
+    /** A sample of {@code bits} bits as 0..255: fewer bits scaled exactly (4 bits: × 17), more as their high byte. */
     static int to8Bits(int sample, int bits) {
         if (bits == 8) {
             return sample;
