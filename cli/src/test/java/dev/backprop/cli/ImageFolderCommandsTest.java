@@ -220,6 +220,16 @@ class ImageFolderCommandsTest {
         assertTrue(classes.err().contains(small + ": no class folder for [c9], and class folder(s) [shoes] that the "
                 + "model does not know"), classes.err());
 
+        Path tiny = dir.resolve("tiny");
+        for (String k : new String[] {"a", "b"}) {
+            Files.createDirectories(tiny.resolve(k));
+            ImageIO.write(new BufferedImage(3, 5, BufferedImage.TYPE_BYTE_GRAY), "png",
+                    tiny.resolve(k).resolve("0.png").toFile());
+        }
+        CliRun tooSmall = train("--images", tiny, dir.resolve("tiny.safetensors"));
+        assertTrue(tooSmall.err().contains("the CNN needs at least 1 channel, images of at least 4x4 and 1 output, "
+                + "got 1x5x3 images"), tooSmall.err());
+
         CliRun mixed = CliRun.of("train", "--backend", "cpu", "--images", folder.toString(), "--csv", "x.csv");
         assertTrue(mixed.err().contains("--images and --csv exclude each other"), mixed.err());
         CliRun channels = CliRun.of("train", "--backend", "cpu", "--images", folder.toString(), "--channels", "2");
