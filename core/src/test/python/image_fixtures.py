@@ -86,7 +86,6 @@ def values(path):
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     fixtures = write_fixtures()
-    with open(os.path.join(OUT, "pil_values.json"), "w") as f:
-        json.dump(fixtures, f, indent=1)
-        f.write("\n")
+    with open(os.path.join(OUT, "pil_values.json"), "w") as f:  # one fixture a line
+        f.write("{\n" + ",\n".join(json.dumps(k) + ": " + json.dumps(v) for k, v in fixtures.items()) + "\n}\n")
     print("wrote", len(fixtures), "fixtures to", os.path.normpath(OUT))
