@@ -4,6 +4,7 @@ import dev.backprop.data.CsvData;
 import dev.backprop.data.Dataset;
 import dev.backprop.data.FashionMnist;
 import dev.backprop.data.HoldOut;
+import dev.backprop.data.ImageFolder;
 import dev.backprop.model.Task;
 import dev.backprop.spark.SparkTrainDriver;
 import picocli.CommandLine.Option;
@@ -14,7 +15,8 @@ import java.util.List;
 /**
  * Where the examples come from, shared by {@code train}, {@code eval} and {@code predict}: Fashion-MNIST (the
  * default; {@code --data DIR} or {@code $FASHION_MNIST_DIR} overrides Debian's directory), or a numeric CSV
- * ({@code --csv}; the last column is the label, or the last {@code --targets} columns the regression targets).
+ * ({@code --csv}; the last column is the label, or the last {@code --targets} columns the regression targets), or
+ * a folder of images with one subfolder per class ({@code --images}, torchvision's {@code ImageFolder} layout).
  * For binary classification on Fashion-MNIST, {@code --positive-class} picks the class scored against the rest.
  * Examples come in the data's own shape ({@code [28, 28]} images, flat CSV rows); {@link Loaded#shaped} gives them
  * the shape a network takes. {@code train --spark} reads the same options ({@link #sparkData}), with a CSV at any path
@@ -36,6 +38,21 @@ final class DataOptions {
             description = "Test examples for --csv. Default: a seeded 20%% of --csv held out.")
     Path testCsv;
 
+    @Option(names = "--images", paramLabel = "DIR",
+            description = "Train on a folder of images instead, one subfolder per class, as torchvision's "
+                    + "ImageFolder reads it (DIR/cat/001.png, DIR/dog/002.jpg; PNG, JPEG, BMP, GIF; all of one size).")
+    Path images;
+
+    @Option(names = "--test-images", paramLabel = "DIR",
+            description = "Test images for --images, in folders of the same classes. Default: a seeded 20%% of "
+                    + "--images held out.")
+    Path testImages;
+
+    @Option(names = "--channels", paramLabel = "1|3",
+            description = "Image channels: 1 (gray; RGB images become their luma) or 3 (RGB; gray images repeated). "
+                    + "Default: 1 when every training image is gray, else 3.")
+    Integer channels;
+
     @Option(names = "--targets", paramLabel = "N", defaultValue = "1",
             description = "Regression on CSV: how many trailing columns are targets (default: ${DEFAULT-VALUE}).")
     int targetColumns;
@@ -56,8 +73,17 @@ final class DataOptions {
     /** Fraction of a single CSV held out as test examples when no {@code --test-csv} is given. */
     static final double HOLD_OUT = 0.2;
 
-    /** The training and test examples, ready for the task. */
-    record Loaded(Dataset train, Dataset test, List<String> classNames, String description) {
+    /**
+     * The training and test examples, ready for the task.
+     *
+     * @param imageShape the images' {@code [C, H, W]} when they come from image files, else null
+     */
+    record Loaded(Dataset train, Dataset test, List<String> classNames, String description, int[] imageShape) {
+        /** Examples that do not come from image files. */
+        Loaded(Dataset train, Dataset test, List<String> classNames, String description) {
+            this(train, test, classNames, description, null);
+        }
+
         /**
          * The same examples seen with dimensions {@code exampleShape} (the arrays are shared).
          *
@@ -65,18 +91,44 @@ final class DataOptions {
          */
         Loaded shaped(int[] exampleShape) {
             return new Loaded(train == null ? null : train.withFeatureShape(exampleShape),
-                    test.withFeatureShape(exampleShape), classNames, description);
+                    test.withFeatureShape(exampleShape), classNames, description, imageShape);
         }
     }
 
     /** Loads both splits for {@code task}; {@code seed} drives the hold-out split of a single CSV. */
     Loaded load(Task task, long seed) {
-        Loaded full = csv == null ? loadFashion(task) : loadCsv(task, seed, null);
+        checkSources(true);
+        Loaded full = images != null ? loadImages(task, seed, null) : csv == null ? loadFashion(task)
+                : loadCsv(task, seed, null);
         task.check(full.train());
         task.check(full.test());
         Dataset tr = limit(full.train(), trainLimit, "--train-limit");
         Dataset te = limit(full.test(), testLimit, "--test-limit");
-        return new Loaded(tr, te, full.classNames(), full.description());
+        return new Loaded(tr, te, full.classNames(), full.description(), full.imageShape());
+    }
+
+    /** Whether the examples come from image folders ({@code --images} or {@code --test-images}). */
+    boolean readsImages() {
+        return images != null || testImages != null;
+    }
+
+    /**
+     * Refuses data options that contradict each other: image folders with a CSV or Fashion-MNIST, {@code --channels}
+     * without images, and (for {@code train}) test images without training images.
+     */
+    private void checkSources(boolean training) {
+        if (readsImages() && (csv != null || testCsv != null || dataDir != null)) {
+            String other = csv != null ? "--csv" : testCsv != null ? "--test-csv" : "--data";
+            throw new IllegalArgumentException((images != null ? "--images" : "--test-images") + " and " + other
+                    + " exclude each other: give the examples as one kind of data");
+        }
+        if (channels != null && !readsImages()) {
+            throw new IllegalArgumentException("--channels applies to images; give --images or --test-images");
+        }
+        askedChannels();
+        if (training && testImages != null && images == null) {
+            throw new IllegalArgumentException("--test-images needs --images, the training images");
+        }
     }
 
     /**
@@ -84,8 +136,14 @@ final class DataOptions {
      * {@code --test-csv}, or the same seeded hold-out of {@code --csv} that {@code train} used.
      */
     Loaded loadTest(Task task, long seed, List<String> modelClassNames) {
+        checkSources(false);
         Loaded full;
-        if (csv == null) {
+        if (testImages != null) {
+            Dataset test = ImageFolder.read(testImages, imageChannels(), imagesTask(task, modelClassNames));
+            full = new Loaded(test, test, test.classNames(), "images " + testImages, test.featureShape());
+        } else if (images != null) {
+            full = loadImages(task, seed, modelClassNames);
+        } else if (csv == null) {
             full = fashion(task, null, FashionMnist.split(fashionDir(), "t10k"));
         } else if (testCsv != null) {
             CsvClasses classes = csvClasses(testCsv, task, modelClassNames);
@@ -96,7 +154,7 @@ final class DataOptions {
         }
         task.check(full.test());
         return new Loaded(full.train(), limit(full.test(), testLimit, "--test-limit"), full.classNames(),
-                full.description());
+                full.description(), full.imageShape());
     }
 
     /** Where {@code train --spark} reads its examples: the same {@code --data}, {@code --csv} and limits. */
@@ -173,13 +231,61 @@ final class DataOptions {
             test = readCsv(testCsv, task, testClasses);
             what += ", test CSV " + testCsv;
         } else {
-            Dataset[] parts = HoldOut.split(train, HOLD_OUT, seed);
-            train = parts[0];
-            test = parts[1];
-            what += String.format(java.util.Locale.ROOT, " (%d train / %d held-out test rows, seed %d)",
-                    train.size(), test.size(), seed);
+            return heldOut(train, seed, classes.names(task), what, "rows", null);
         }
         return new Loaded(train, test, classes.names(task), what);
+    }
+
+    /** {@code all} split into training and a seeded {@link #HOLD_OUT} of test examples, said in {@code unit}. */
+    private static Loaded heldOut(Dataset all, long seed, List<String> classNames, String what, String unit,
+                                  int[] imageShape) {
+        Dataset[] parts = HoldOut.split(all, HOLD_OUT, seed);
+        return new Loaded(parts[0], parts[1], classNames, what + String.format(java.util.Locale.ROOT,
+                " (%d train / %d held-out test %s, seed %d)", parts[0].size(), parts[1].size(), unit, seed),
+                imageShape);
+    }
+
+    /**
+     * The image folders: {@code --images} for training and {@code --test-images} (read with the training images'
+     * channels and class names) or a seeded hold-out of {@code --images} for testing; {@code known} are the classes
+     * the folders must have (a model's), or null.
+     */
+    private Loaded loadImages(Task task, long seed, List<String> known) {
+        Dataset train = ImageFolder.read(images, imageChannels(), imagesTask(task, known));
+        String what = "images " + images;
+        if (testImages == null) {
+            return heldOut(train, seed, train.classNames(), what, "images", train.featureShape());
+        }
+        Dataset test = ImageFolder.read(testImages, train.featureShape()[0], train.classNames());
+        return new Loaded(train, test, train.classNames(), what + ", test images " + testImages,
+                train.featureShape());
+    }
+
+    /** {@code --channels}, or {@link ImageFolder#AUTO_CHANNELS}. */
+    private int imageChannels() {
+        Integer c = askedChannels();
+        return c != null ? c : ImageFolder.AUTO_CHANNELS;
+    }
+
+    /**
+     * {@code --channels}, or null when not given.
+     *
+     * @throws IllegalArgumentException when it is neither 1 nor 3
+     */
+    Integer askedChannels() {
+        if (channels != null && channels != 1 && channels != 3) {
+            throw new IllegalArgumentException("--channels must be 1 (gray) or 3 (RGB), got " + channels);
+        }
+        return channels;
+    }
+
+    /** The classes an image folder must have ({@code known}, or null for its own), once the task fits images. */
+    private static List<String> imagesTask(Task task, List<String> known) {
+        if (task != Task.CLASSIFICATION) {
+            throw new IllegalArgumentException("image folders hold one class per folder, for --task classification; "
+                    + "--task " + task.id() + " needs its targets in a --csv");
+        }
+        return known;
     }
 
     private Dataset readCsv(Path file, Task task, CsvClasses classes) {

@@ -14,6 +14,7 @@ import dev.backprop.nn.Layer;
 import dev.backprop.nn.LayerSpec;
 import dev.backprop.nn.Layers;
 import dev.backprop.onnx.ModelFormats;
+import dev.backprop.onnx.OnnxExport;
 import dev.backprop.runtime.Backends;
 
 import java.io.IOException;
@@ -32,6 +33,11 @@ import java.util.Map;
 final class ModelSession implements AutoCloseable {
     /** Metadata key {@code train} writes for binary Fashion-MNIST runs: the class scored against the rest. */
     static final String POSITIVE_CLASS_KEY = "backprop.positive_class";
+    /**
+     * Metadata key {@code train} writes when it trained on image files: their {@code C,H,W}, which
+     * {@link SavedModel#INPUT_SHAPE_KEY} gives only for a network that takes images (an MLP takes them flat).
+     */
+    static final String IMAGE_SHAPE_KEY = "backprop.image_shape";
 
     private final Backend backend;
     private final SavedModel.Loaded loaded;
@@ -143,10 +149,56 @@ final class ModelSession implements AutoCloseable {
                 throw new BackpropException(file + ": metadata " + POSITIVE_CLASS_KEY + " is not a class number: " + k);
             }
         }
+        int[] images = imageShape();
+        if (options.readsImages() && options.channels == null && images != null) {
+            options.channels = images[0];
+        }
         DataOptions.Loaded d = options.loadTest(task, testData.seed, loaded.classNames());
+        if (d.imageShape() != null) {
+            checkImageShape(d.imageShape(), "the test images are");
+        }
         DataOptions.Loaded shaped = d.shaped(inputShape(d.test().featureShape(), "each test example has"));
         checkOutputs(task, shaped);
         return shaped;
+    }
+
+    /**
+     * The {@code [C, H, W]} of the images the model was trained on: its {@value #IMAGE_SHAPE_KEY}, else its
+     * {@link SavedModel#INPUT_SHAPE_KEY} when that has three dimensions, else null (not known).
+     *
+     * @throws BackpropException when the recorded shape is not a list of positive integers
+     */
+    int[] imageShape() {
+        String key = loaded.metadata().containsKey(IMAGE_SHAPE_KEY) ? IMAGE_SHAPE_KEY : SavedModel.INPUT_SHAPE_KEY;
+        String recorded = loaded.metadata().get(key);
+        if (recorded == null) {
+            return null;
+        }
+        int[] shape;
+        try {
+            shape = OnnxExport.Options.parseShape(recorded);
+        } catch (IllegalArgumentException e) {
+            throw new BackpropException(file + ": metadata " + key + ": " + e.getMessage(), e);
+        }
+        return shape.length == 3 ? shape : null;
+    }
+
+    /**
+     * Refuses images of {@code shape} ({@code [C, H, W]}) when the model was trained on images of another.
+     *
+     * @param what how a message names the images ({@code the test images are})
+     */
+    void checkImageShape(int[] shape, String what) {
+        int[] own = imageShape();
+        if (own != null && !Arrays.equals(own, shape)) {
+            throw new IllegalArgumentException(what + " " + chw(shape) + " (CxHxW), but " + file + " takes images of "
+                    + chw(own) + (own[0] != shape[0] ? "; --channels " + own[0] + " reads them with its channels"
+                    : "; images are not resized"));
+        }
+    }
+
+    private static String chw(int[] shape) {
+        return Arrays.stream(shape).mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining("x"));
     }
 
     /**

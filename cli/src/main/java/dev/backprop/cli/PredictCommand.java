@@ -3,6 +3,7 @@ package dev.backprop.cli;
 import dev.backprop.data.CsvData;
 import dev.backprop.data.DataFormatException;
 import dev.backprop.data.Dataset;
+import dev.backprop.data.ImageFile;
 import dev.backprop.model.Predictor;
 import dev.backprop.model.Task;
 import picocli.CommandLine.Command;
@@ -21,19 +22,20 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code backprop predict --model FILE}: predictions for test examples ({@code --index 3}, {@code --index 0..9},
- * {@code --index 1,5,7}, as many as asked), for one CSV row of features ({@code --row "0.5,1.2"}) or for every row
- * of a CSV file of features ({@code --rows FILE}): the class probabilities and the top 3 by name (classification),
+ * {@code --index 1,5,7}, as many as asked), for one CSV row of features ({@code --row "0.5,1.2"}), for every row
+ * of a CSV file of features ({@code --rows FILE}) or for image files ({@code --image FILE}, read as the model's
+ * training images were): the class probabilities and the top 3 by name (classification),
  * the probability of class 1 (binary), or the values (regression); as text or, with {@code --json}, one JSON object
  * per example and line.
  */
 @Command(name = "predict", mixinStandardHelpOptions = true, sortOptions = false,
         resourceBundle = "dev.backprop.cli.TestData",
-        description = "Predicts with a saved model: test examples by index, one CSV row of features, or every row "
-                + "of a CSV file of features.")
+        description = "Predicts with a saved model: test examples by index, one CSV row of features, every row "
+                + "of a CSV file of features, or image files.")
 public final class PredictCommand implements Callable<Integer> {
     /** The options that choose test examples, which {@code --row} and {@code --rows} replace. */
     static final List<String> TEST_DATA_OPTIONS = List.of("--index", "--data", "--csv", "--test-csv", "--targets",
-            "--positive-class", "--train-limit", "--test-limit", "--seed");
+            "--positive-class", "--train-limit", "--test-limit", "--seed", "--images", "--test-images");
 
     @Spec
     CommandSpec spec;
@@ -54,6 +56,11 @@ public final class PredictCommand implements Callable<Integer> {
             description = "Predict for every row of this CSV file of feature values (optional header line; no label "
                     + "column) instead of test examples.")
     Path rows;
+
+    @Option(names = "--image", paramLabel = "FILE",
+            description = "Predict for this image file instead of test examples (repeat the option for more): read "
+                    + "with the model's channels (or --channels), and of the size it was trained on.")
+    List<Path> imageFiles;
 
     @Option(names = "--json",
             description = "One JSON object per example and line, and nothing else: index (or row, from 0, and line), "
@@ -80,6 +87,8 @@ public final class PredictCommand implements Callable<Integer> {
                 predictRow(s, t, o);
             } else if (rows != null) {
                 predictRows(s, t, o);
+            } else if (imageFiles != null) {
+                predictImages(s, t, o);
             } else {
                 predictTestExamples(s, t, o);
             }
@@ -88,13 +97,25 @@ public final class PredictCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** {@code --row} and {@code --rows} bring their own examples: they take no option that picks test examples. */
+    /**
+     * {@code --row}, {@code --rows} and {@code --image} bring their own examples: only one of them, and no option
+     * that picks test examples.
+     */
     private void refuseContradictions() {
-        String own = row != null && rows != null ? "--row and --rows" : row != null ? "--row" : rows != null
-                ? "--rows" : null;
-        if (row != null && rows != null) {
+        List<String> owns = new java.util.ArrayList<>();
+        if (row != null) {
+            owns.add("--row");
+        }
+        if (rows != null) {
+            owns.add("--rows");
+        }
+        if (imageFiles != null) {
+            owns.add("--image");
+        }
+        String own = owns.isEmpty() ? null : String.join(" and ", owns);
+        if (owns.size() > 1) {
             throw new ParameterException(spec.commandLine(), own + " exclude each other: give the features of one row "
-                    + "with --row, or a file of rows with --rows");
+                    + "with --row, a file of rows with --rows, or image files with --image");
         }
         if (own == null) {
             return;
@@ -118,7 +139,29 @@ public final class PredictCommand implements Callable<Integer> {
         Predictor predictor = new Predictor(s.loaded().model(), t, Predictor.DEFAULT_BATCH,
                 s.inputShape(new int[] {x.length}, "--row has"));
         new PredictionPrinter(o, t, s.loaded().classNames(), json)
-                .print(new PredictionPrinter.Example("row", "row", 0, 0, Double.NaN, null), predictor.predict(x, 1));
+                .print(new PredictionPrinter.Example("row", "row", 0, 0, Double.NaN, null, null),
+                        predictor.predict(x, 1));
+    }
+
+    /**
+     * Each {@code --image} file, read with {@code --channels}, else the model's channels, else its own (1 when
+     * gray), and of the size the model was trained on.
+     */
+    private void predictImages(ModelSession s, Task t, PrintWriter o) {
+        Integer asked = testData.data.askedChannels();
+        int[] trained = s.imageShape();
+        PredictionPrinter printer = new PredictionPrinter(o, t, s.loaded().classNames(), json);
+        for (int i = 0; i < imageFiles.size(); i++) {
+            Path file = imageFiles.get(i);
+            ImageFile image = ImageFile.read(file);
+            int c = asked != null ? asked : trained != null ? trained[0] : image.gray() ? 1 : 3;
+            int[] shape = {c, image.height(), image.width()};
+            s.checkImageShape(shape, file + " is");
+            Predictor predictor = new Predictor(s.loaded().model(), t, Predictor.DEFAULT_BATCH,
+                    s.inputShape(shape, file + " has"));
+            printer.print(new PredictionPrinter.Example("image " + file, "image", i, 0, Double.NaN, null,
+                    file.toString()), predictor.predict(image.toTensor(c), 1));
+        }
     }
 
     private void predictRows(ModelSession s, Task t, PrintWriter o) {
@@ -137,7 +180,8 @@ public final class PredictCommand implements Callable<Integer> {
             for (int i = 0; i < n; i++) {
                 int number = from + i;
                 printer.print(new PredictionPrinter.Example("row " + number + " (line " + r.lines()[number] + ")",
-                        "row", number, r.lines()[number], Double.NaN, null), Arrays.copyOfRange(p, i * k, (i + 1) * k));
+                        "row", number, r.lines()[number], Double.NaN, null, null),
+                        Arrays.copyOfRange(p, i * k, (i + 1) * k));
             }
         }
     }
@@ -170,11 +214,11 @@ public final class PredictCommand implements Callable<Integer> {
     private static PredictionPrinter.Example example(Dataset test, Task t, int i) {
         String text = "test example " + i;
         if (test.hasLabels()) {
-            return new PredictionPrinter.Example(text, "index", i, 0, test.label(i), null);
+            return new PredictionPrinter.Example(text, "index", i, 0, test.label(i), null, null);
         }
         float[] y = new float[test.targetSize()];
         test.gatherTargets(new int[] {i}, 0, 1, y);
         return new PredictionPrinter.Example(text, "index", i, 0, t == Task.BINARY ? y[0] : Double.NaN,
-                t == Task.REGRESSION ? y : null);
+                t == Task.REGRESSION ? y : null, null);
     }
 }

@@ -33,13 +33,14 @@ final class PredictionPrinter {
      * One example.
      *
      * @param text    how text output names it ({@code test example 3}, {@code row})
-     * @param key     the JSON field that numbers it: {@code index} (a test example) or {@code row}
-     * @param number  its test-set index, or its row number from 0
+     * @param key     the JSON field that numbers it: {@code index} (a test example), {@code row} or {@code image}
+     * @param number  its test-set index, or its row or image number from 0
      * @param line    its line in a {@code --rows} file, or 0
      * @param truth   the true class (classification, binary), or NaN when unknown
      * @param targets the true values (regression), or null
+     * @param file    the image file it was read from, or null
      */
-    record Example(String text, String key, int number, int line, double truth, float[] targets) {
+    record Example(String text, String key, int number, int line, double truth, float[] targets, String file) {
     }
 
     /** @param classNames names by class index, or null to print the indices */
@@ -69,6 +70,9 @@ final class PredictionPrinter {
         o.addProperty(e.key(), e.number());
         if (e.line() > 0) {
             o.addProperty("line", e.line());
+        }
+        if (e.file() != null) {
+            o.addProperty("file", e.file());
         }
         boolean known = !Double.isNaN(e.truth());
         switch (task) {

@@ -19,12 +19,14 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
  * {@code backprop train}: trains a multilayer perceptron (by default the main job: Fashion-MNIST, 784-256-128-10
@@ -44,7 +46,8 @@ import java.util.function.Function;
 public final class TrainCommand implements Callable<Integer> {
     /** Options of training on this machine, refused with {@code --spark}. */
     static final List<String> LOCAL_ONLY = List.of("--init", "--resume", "--checkpoint", "--plot", "--no-progress",
-            "--test-csv", "--test-limit", "--positive-class", "--precision");
+            "--test-csv", "--test-limit", "--positive-class", "--precision", "--images", "--test-images",
+            "--channels");
     /** The values of {@code --precision}; the cuda backend's {@code precision} option. */
     static final List<String> PRECISIONS = List.of("fp32", "tf32", "bf16");
 
@@ -129,9 +132,9 @@ public final class TrainCommand implements Callable<Integer> {
                     + "spark://host:7077, yarn, k8s://host:443 (yarn and k8s:// under spark-submit, whose Spark has "
                     + "their modules). One rank per partition, gradients averaged every step (= batch "
                     + "--batch-size x ranks on one machine). Takes the options above except --init, --resume, "
-                    + "--checkpoint, --plot, --no-progress, --test-csv, --test-limit, --positive-class and "
-                    + "--precision, plus the --spark options below. Needs Spark's jars on the class path: bin/backprop "
-                    + "adds them."})
+                    + "--checkpoint, --plot, --no-progress, --test-csv, --test-limit, --positive-class, "
+                    + "--precision, --images, --test-images and --channels, plus the --spark options below. Needs "
+                    + "Spark's jars on the class path: bin/backprop adds them."})
     String spark;
 
     @Mixin
@@ -367,6 +370,10 @@ public final class TrainCommand implements Callable<Integer> {
         m.put("backprop.trained_on", d.description());
         // What the network takes, which a CNN's layers leave open: export declares it as the ONNX input.
         SavedModel.putInputShape(m, d.test().featureShape());
+        if (d.imageShape() != null) {
+            m.put(ModelSession.IMAGE_SHAPE_KEY, Arrays.stream(d.imageShape()).mapToObj(Integer::toString)
+                    .collect(Collectors.joining(",")));
+        }
         m.put("backprop.training", s.description() + ", " + optimizerOptions.describe() + ", batch " + batchSize
                 + ", epochs " + epochs + ", seed " + seed);
         if (t == Task.BINARY && data.csv == null) {

@@ -80,8 +80,10 @@ class CliMessagesTest {
         for (String command : List.of("eval", "predict")) {
             String help = CliRun.of(command, "--help").ok().out();
             assertFalse(help.contains("Train on"), help);
-            assertTrue(help.contains("Score on a numeric CSV instead") && help.contains("the rows train held out"),
-                    help);
+            assertTrue(help.contains("Score on a numeric CSV instead") && help.contains("the rows train held out")
+                    && help.replaceAll("\\s+", " ").contains("Score on a folder of images instead (one subfolder per "
+                    + "class): the images train held out") && help.replaceAll("\\s+", " ").contains("Default: the "
+                    + "model's."), help);
         }
     }
 

@@ -1,0 +1,222 @@
+package dev.backprop.data;
+
+import dev.backprop.io.IoErrors;
+
+import javax.imageio.IIOException;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.event.IIOReadWarningListener;
+import javax.imageio.stream.ImageInputStream;
+import java.awt.color.ColorSpace;
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Iterator;
+
+/**
+ * One image file (PNG, JPEG, BMP, GIF: what the JDK's {@code javax.imageio} decodes) as 8-bit pixels, read the way
+ * PIL reads it for torchvision: a 16-bit channel is its high byte (as PIL reads 16-bit PNGs), a channel of 1, 2 or 4
+ * bits is scaled to 0..255, a palette is looked up, alpha is dropped (as {@code convert("RGB")} drops it), and the
+ * raw samples are taken as they are, with no colour-space conversion. PNG, BMP and GIF decode to exactly PIL's
+ * values; JPEG decoders may round differently, so a JPEG's pixels can differ from PIL's by a few levels.
+ *
+ * <p>The file is untrusted: its width and height are read from the header and checked against
+ * {@link #MAX_PIXELS} and the heap ({@link HeapBudget}) before anything is decoded, and a decoder's warning (a
+ * truncated JPEG, which ImageIO otherwise returns half grey) or failure is refused naming the file.
+ *
+ * @param file   where it was read from
+ * @param height rows
+ * @param width  columns
+ * @param gray   whether the image is grayscale: gray samples (with or without alpha), or a palette of grays only
+ * @param pixels {@code height × width} values when gray, else {@code height × width × 3} RGB values, row-major
+ */
+public record ImageFile(Path file, int height, int width, boolean gray, byte[] pixels) {
+    /** The most pixels an image may have: 64 Mi (8192 × 8192), far past what a network is trained on. */
+    public static final long MAX_PIXELS = 1L << 26;
+    /** Bytes per pixel that a decoder may hold at most (16-bit RGBA) while it decodes. */
+    private static final int DECODED_BYTES_PER_PIXEL = 8;
+
+    /**
+     * Reads and decodes {@code file}.
+     *
+     * @throws DataFormatException naming the file when it cannot be read, is not an image ImageIO decodes, is
+     *                             truncated or corrupt, is larger than {@link #MAX_PIXELS} or than the heap has room
+     *                             for, or its colours are neither gray nor RGB (CMYK)
+     */
+    public static ImageFile read(Path file) {
+        try {
+            if (!Files.isRegularFile(IoErrors.checkFile(file))) {
+                throw new DataFormatException(file + ": not a regular file (a pipe, socket or device cannot be an "
+                        + "image)");
+            }
+            try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+                if (in == null) {
+                    throw new DataFormatException(file + ": cannot be opened as an image");
+                }
+                return decode(file, in);
+            }
+        } catch (NoSuchFileException e) {
+            throw new DataFormatException(file + ": file not found");
+        } catch (IIOException e) {
+            throw new DataFormatException(file + ": corrupt or truncated image (" + e.getMessage() + ")", e);
+        } catch (IOException e) {
+            throw new DataFormatException(IoErrors.message(file, e), e);
+        }
+    }
+
+    private static ImageFile decode(Path file, ImageInputStream in) throws IOException {
+        Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+        if (!readers.hasNext()) {
+            throw new DataFormatException(file + ": not an image the JDK decodes (PNG, JPEG, BMP, GIF)");
+        }
+        ImageReader reader = readers.next();
+        try {
+            reader.setInput(in, true, true);
+            reader.addIIOReadWarningListener(new Refuse(file));
+            int width = reader.getWidth(0);
+            int height = reader.getHeight(0);
+            checkSize(file, height, width);
+            BufferedImage image = reader.read(0);
+            if (image.getWidth() != width || image.getHeight() != height) {
+                throw new DataFormatException(file + ": decoded as " + image.getHeight() + "x" + image.getWidth()
+                        + ", its header says " + height + "x" + width + " (height x width)");
+            }
+            return pixels(file, image);
+        } catch (DataFormatException | IOException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // Decoders throw whatever a corrupt file leads them into (index, argument, state errors).
+            throw new DataFormatException(file + ": corrupt image (" + e + ")", e);
+        } finally {
+            reader.dispose();
+        }
+    }
+
+    private static void checkSize(Path file, int height, int width) {
+        long pixels = (long) height * width;
+        if (height < 1 || width < 1 || pixels > MAX_PIXELS) {
+            throw new DataFormatException(file + ": the header says " + height + "x" + width + " (height x width), "
+                    + (pixels < 1 ? "no pixels" : pixels + " pixels, more than the limit of " + MAX_PIXELS));
+        }
+        String shortfall = HeapBudget.shortfall(pixels * DECODED_BYTES_PER_PIXEL);
+        if (shortfall != null) {
+            throw new DataFormatException(file + ": decoding " + height + "x" + width + " pixels " + shortfall);
+        }
+    }
+
+    /** The decoded image's raw samples as 8-bit gray or RGB values. */
+    private static ImageFile pixels(Path file, BufferedImage image) {
+        ColorModel cm = image.getColorModel();
+        Raster r = image.getRaster();
+        int h = image.getHeight();
+        int w = image.getWidth();
+        if (cm instanceof IndexColorModel icm) {
+            return palette(file, icm, r, h, w);
+        }
+        int space = cm.getColorSpace().getType();
+        int colours = cm.getNumColorComponents();
+        boolean gray = space == ColorSpace.TYPE_GRAY && colours == 1;
+        if (!gray && !(space == ColorSpace.TYPE_RGB && colours == 3)) {
+            throw new DataFormatException(file + ": " + colours + " colour components of colour space type " + space
+                    + "; only gray and RGB images are read (convert CMYK images to RGB)");
+        }
+        int bands = gray ? 1 : 3;
+        byte[] px = new byte[Math.multiplyExact(h * w, bands)];
+        int[] row = new int[w];
+        for (int b = 0; b < bands; b++) {
+            int bits = r.getSampleModel().getSampleSize(b);
+            for (int y = 0; y < h; y++) {
+                r.getSamples(0, y, w, 1, b, row);
+                for (int x = 0; x < w; x++) {
+                    px[(y * w + x) * bands + b] = (byte) to8Bits(row[x], bits);
+                }
+            }
+        }
+        return new ImageFile(file, h, w, gray, px);
+    }
+
+    private static ImageFile palette(Path file, IndexColorModel icm, Raster r, int h, int w) {
+        boolean gray = true;
+        for (int i = 0; i < icm.getMapSize(); i++) {
+            gray &= icm.getRed(i) == icm.getGreen(i) && icm.getGreen(i) == icm.getBlue(i);
+        }
+        int bands = gray ? 1 : 3;
+        byte[] px = new byte[Math.multiplyExact(h * w, bands)];
+        int[] row = new int[w];
+        for (int y = 0; y < h; y++) {
+            r.getSamples(0, y, w, 1, 0, row);
+            for (int x = 0; x < w; x++) {
+                int i = (y * w + x) * bands;
+                int k = row[x];
+                if (k >= icm.getMapSize()) {
+                    throw new DataFormatException(file + ": pixel (" + y + ", " + x + ") is palette entry " + k
+                            + ", past the palette's " + icm.getMapSize() + " entries");
+                }
+                px[i] = (byte) icm.getRed(k);
+                if (!gray) {
+                    px[i + 1] = (byte) icm.getGreen(k);
+                    px[i + 2] = (byte) icm.getBlue(k);
+                }
+            }
+        }
+        return new ImageFile(file, h, w, gray, px);
+    }
+
+    /** A sample of {@code bits} bits as 0..255: fewer bits scaled exactly (4 bits: × 17), more as their high byte. */
+    static int to8Bits(int sample, int bits) {
+        if (bits == 8) {
+            return sample;
+        }
+        return bits < 8 ? sample * 255 / ((1 << bits) - 1) : sample >>> (bits - 8);
+    }
+
+    /**
+     * The pixels as {@code ToTensor()} gives them: {@code channels × height × width} floats, value / 255, written
+     * into {@code dst} from {@code offset}. One channel of an RGB image is its luma as PIL's {@code convert("L")}
+     * computes it (ITU-R 601-2: {@code (19595 R + 38470 G + 7471 B + 32768) >> 16}); three channels of a gray image
+     * repeat it, as {@code convert("RGB")} does.
+     *
+     * @throws IllegalArgumentException when {@code channels} is not 1 or 3
+     */
+    public void toTensor(int channels, float[] dst, int offset) {
+        if (channels != 1 && channels != 3) {
+            throw new IllegalArgumentException("channels must be 1 (gray) or 3 (RGB), got " + channels);
+        }
+        int plane = height * width;
+        for (int i = 0; i < plane; i++) {
+            if (gray) {
+                float v = (pixels[i] & 0xFF) / 255.0f;
+                for (int c = 0; c < channels; c++) {
+                    dst[offset + c * plane + i] = v;
+                }
+            } else if (channels == 3) {
+                for (int c = 0; c < 3; c++) {
+                    dst[offset + c * plane + i] = (pixels[3 * i + c] & 0xFF) / 255.0f;
+                }
+            } else {
+                int red = pixels[3 * i] & 0xFF, green = pixels[3 * i + 1] & 0xFF, blue = pixels[3 * i + 2] & 0xFF;
+                dst[offset + i] = ((19595 * red + 38470 * green + 7471 * blue + 0x8000) >> 16) / 255.0f;
+            }
+        }
+    }
+
+    /** As {@link #toTensor(int, float[], int)}, into a new array. */
+    public float[] toTensor(int channels) {
+        float[] out = new float[Math.multiplyExact(channels, height * width)];
+        toTensor(channels, out, 0);
+        return out;
+    }
+
+    /** A decoder warning (a truncated or damaged file whose rest ImageIO would fill in) refuses the file. */
+    private record Refuse(Path file) implements IIOReadWarningListener {
+        @Override
+        public void warningOccurred(ImageReader source, String warning) {
+            throw new DataFormatException(file + ": damaged image (" + warning + ")");
+        }
+    }
+}

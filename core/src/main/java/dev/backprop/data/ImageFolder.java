@@ -1,0 +1,252 @@
+package dev.backprop.data;
+
+import dev.backprop.io.IoErrors;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Reads a folder of images with one subfolder per class, the layout of torchvision's {@code datasets.ImageFolder}
+ * ({@code root/cat/001.png}, {@code root/dog/xyz.jpg}), as a classification {@link Dataset} of {@code [C, H, W]}
+ * images with values in [0, 1], as {@code ToTensor()} gives them.
+ *
+ * <p>As torchvision: the classes are the names of the root's subfolders in sorted order (label {@code k} is the
+ * {@code k}-th), and each class folder is walked with its subfolders, following symbolic links, every folder's
+ * files in sorted name order and the folders in sorted path order; a file is an image by its extension
+ * ({@link #EXTENSIONS}, any case) and other files are skipped. Unlike torchvision, hidden files and folders (names
+ * starting with a dot) are skipped, a link that leads back into a folder being walked is refused rather than walked
+ * forever, and a class folder with no image is refused, naming it. Names sort by Unicode code point, as Python's
+ * {@code sorted} does.
+ *
+ * <p>Channels: with {@link #AUTO_CHANNELS}, 1 when every image is grayscale (see {@link ImageFile#gray}), else 3;
+ * 3 expands gray images, 1 turns RGB images into their luma, as PIL's {@code convert("L")}. Every image must have
+ * the first one's height and width (nothing is resized), and each image is checked against the limits of
+ * {@link ImageFile} before it is decoded. Each folder is listed once.
+ */
+public final class ImageFolder {
+    /** The file extensions read as images, as torchvision's {@code IMG_EXTENSIONS} among those the JDK decodes. */
+    public static final Set<String> EXTENSIONS = Set.of("png", "jpg", "jpeg", "bmp", "gif");
+    /** For {@code channels}: 1 when every image is grayscale, else 3. */
+    public static final int AUTO_CHANNELS = 0;
+
+    private ImageFolder() {
+    }
+
+    /** Reads {@code root} with {@link #AUTO_CHANNELS}; see {@link #read(Path, int, List)}. */
+    public static Dataset read(Path root) {
+        return read(root, AUTO_CHANNELS, null);
+    }
+
+    /**
+     * Reads {@code root}: its classes, their images as {@code [channels, H, W]} examples, labelled by class.
+     *
+     * @param channels   1 (gray), 3 (RGB) or {@link #AUTO_CHANNELS}
+     * @param classNames the classes the folder must have, in order (a test folder read against the training set's
+     *                   or a model's classes), or null to take the folder's own
+     * @throws DataFormatException      naming the folder or file: no class folder, a class folder without images,
+     *                                  classes other than {@code classNames}, images of different sizes, or an
+     *                                  image that cannot be read ({@link ImageFile#read})
+     * @throws IllegalArgumentException when {@code channels} is not 0, 1 or 3
+     */
+    public static Dataset read(Path root, int channels, List<String> classNames) {
+        if (channels != AUTO_CHANNELS && channels != 1 && channels != 3) {
+            throw new IllegalArgumentException("channels must be 1 (gray), 3 (RGB) or " + AUTO_CHANNELS
+                    + " (1 when every image is gray, else 3), got " + channels);
+        }
+        List<String> classes = classes(root);
+        if (classNames != null && !classes.equals(classNames)) {
+            throw new DataFormatException(root + ": " + difference(classes, classNames));
+        }
+        List<Path> files = new ArrayList<>();
+        List<Integer> labels = new ArrayList<>();
+        for (int k = 0; k < classes.size(); k++) {
+            Path dir = root.resolve(classes.get(k));
+            List<Path> found = images(dir);
+            if (found.isEmpty()) {
+                throw new DataFormatException(dir + ": no image in this class folder (files ending in "
+                        + String.join(", ", new TreeSet<>(EXTENSIONS)) + ")");
+            }
+            files.addAll(found);
+            for (int i = 0; i < found.size(); i++) {
+                labels.add(k);
+            }
+        }
+        return decode(root, files, labels.stream().mapToInt(Integer::intValue).toArray(), channels, classes);
+    }
+
+    /**
+     * The class names of {@code root}: its subfolders (links to folders included, hidden ones not), sorted.
+     *
+     * @throws DataFormatException when {@code root} is not a folder or has no class folder
+     */
+    public static List<String> classes(Path root) {
+        if (!Files.isDirectory(root)) {
+            throw new DataFormatException(root + ": " + (Files.exists(root) ? "not a folder" : "no such folder")
+                    + "; give a folder with one subfolder of images per class");
+        }
+        List<String> names = new ArrayList<>();
+        for (Path p : list(root)) {
+            if (Files.isDirectory(p)) {
+                names.add(p.getFileName().toString());
+            }
+        }
+        if (names.isEmpty()) {
+            throw new DataFormatException(root + ": no class folder in it; give a folder with one subfolder of "
+                    + "images per class (root/cat/001.png, root/dog/002.jpg)");
+        }
+        names.sort(ImageFolder::byCodePoint);
+        for (String name : names) {
+            if (!Dataset.isPrintableClassName(name)) {
+                throw new DataFormatException(root + ": the class folder '" + name + "' holds control characters");
+            }
+        }
+        return List.copyOf(names);
+    }
+
+    /** Whether {@code file}'s name ends in one of {@link #EXTENSIONS}, in any case. */
+    public static boolean isImage(Path file) {
+        String name = file.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return dot >= 0 && EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
+    }
+
+    /** What differs between a folder's classes and the ones expected, in words. */
+    private static String difference(List<String> found, List<String> expected) {
+        Set<String> missing = new TreeSet<>(ImageFolder::byCodePoint);
+        missing.addAll(expected);
+        missing.removeAll(found);
+        Set<String> extra = new TreeSet<>(ImageFolder::byCodePoint);
+        extra.addAll(found);
+        extra.removeAll(expected);
+        String what = (missing.isEmpty() ? "" : "no class folder for " + shortList(missing))
+                + (missing.isEmpty() || extra.isEmpty() ? "" : ", and ")
+                + (extra.isEmpty() ? "" : "class folder(s) " + shortList(extra) + " that the model does not know");
+        return what + "; the classes must be the " + expected.size() + " of the training set " + shortList(expected);
+    }
+
+    private static String shortList(Iterable<String> names) {
+        List<String> all = new ArrayList<>();
+        names.forEach(all::add);
+        List<String> shown = all.subList(0, Math.min(10, all.size()));
+        return shown + (all.size() > shown.size() ? " (and " + (all.size() - shown.size()) + " more)" : "");
+    }
+
+    /**
+     * The images under {@code classDir}, in torchvision's order: folders by path, each one's files by name. A link
+     * back to a folder being walked would make the walk endless, and is refused.
+     */
+    private static List<Path> images(Path classDir) {
+        List<Folder> folders = new ArrayList<>();
+        walk(classDir, "", new HashSet<>(), folders);
+        folders.sort(Comparator.comparing(Folder::relative, ImageFolder::byCodePoint));
+        List<Path> out = new ArrayList<>();
+        folders.forEach(f -> out.addAll(f.images()));
+        return out;
+    }
+
+    /** A folder's path below its class folder ({@code ""}, {@code "a"}, {@code "a/b"}) and its images by name. */
+    private record Folder(String relative, List<Path> images) {
+    }
+
+    private static void walk(Path dir, String relative, Set<Path> open, List<Folder> folders) {
+        Path real;
+        try {
+            real = dir.toRealPath();
+        } catch (IOException e) {
+            throw new DataFormatException(IoErrors.message(dir, e), e);
+        }
+        if (!open.add(real)) {
+            throw new DataFormatException(dir + ": a link back to " + real + ", a folder that holds it; the walk "
+                    + "would not end");
+        }
+        List<Path> images = new ArrayList<>();
+        List<Path> subfolders = new ArrayList<>();
+        for (Path p : list(dir)) {
+            if (Files.isDirectory(p)) {
+                subfolders.add(p);
+            } else if (isImage(p)) {
+                images.add(p);
+            }
+        }
+        images.sort(Comparator.comparing(p -> p.getFileName().toString(), ImageFolder::byCodePoint));
+        folders.add(new Folder(relative, images));
+        for (Path sub : subfolders) {
+            String name = sub.getFileName().toString();
+            walk(sub, relative.isEmpty() ? name : relative + "/" + name, open, folders);
+        }
+        open.remove(real);
+    }
+
+    /** The entries of {@code dir} whose names do not start with a dot, listed once. */
+    private static List<Path> list(Path dir) {
+        List<Path> entries = new ArrayList<>();
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
+            for (Path p : s) {
+                if (!p.getFileName().toString().startsWith(".")) {
+                    entries.add(p);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            throw new DataFormatException(dir + ": no such folder");
+        } catch (IOException e) {
+            throw new DataFormatException(IoErrors.message(dir, e), e);
+        }
+        return entries;
+    }
+
+    /** Python's string order: by Unicode code point (Java's {@code compareTo} orders UTF-16 units). */
+    static int byCodePoint(String a, String b) {
+        return Arrays.compare(a.codePoints().toArray(), b.codePoints().toArray());
+    }
+
+    /**
+     * Decodes the images one at a time into 8-bit pixels, each checked before decoding, then lays them out as
+     * floats once the channel count is known.
+     */
+    private static Dataset decode(Path root, List<Path> files, int[] labels, int channels, List<String> classes) {
+        ImageFile[] images = new ImageFile[files.size()];
+        boolean allGray = true;
+        long bytes = 0;
+        for (int i = 0; i < images.length; i++) {
+            ImageFile img = ImageFile.read(files.get(i));
+            if (i > 0 && (img.height() != images[0].height() || img.width() != images[0].width())) {
+                throw new DataFormatException(img.file() + ": the image is " + img.height() + "x" + img.width()
+                        + " (height x width), but " + images[0].file() + " is " + images[0].height() + "x"
+                        + images[0].width() + "; all images must have one size (nothing is resized)");
+            }
+            images[i] = img;
+            allGray &= img.gray();
+            bytes += img.pixels().length;
+        }
+        int c = channels != AUTO_CHANNELS ? channels : allGray ? 1 : 3;
+        int h = images[0].height(), w = images[0].width();
+        long values = (long) images.length * c * h * w;
+        if (values > Integer.MAX_VALUE - 8) {
+            throw new DataFormatException(root + ": " + images.length + " images of "
+                    + c + "x" + h + "x" + w + " are " + values + " values, more than one array holds");
+        }
+        String shortfall = HeapBudget.shortfall(4 * values);
+        if (shortfall != null) {
+            throw new DataFormatException(root + ": " + images.length + " images of "
+                    + c + "x" + h + "x" + w + " (" + bytes + " bytes of pixels) as floats " + shortfall);
+        }
+        float[] f = new float[(int) values];
+        int size = c * h * w;
+        for (int i = 0; i < images.length; i++) {
+            images[i].toTensor(c, f, i * size);
+            images[i] = null;
+        }
+        return Dataset.classification(f, new int[] {c, h, w}, labels, classes.size(), classes);
+    }
+}
