@@ -140,10 +140,22 @@ public final class SavedModel {
      * logged warning instead of refusing them.
      */
     public static Loaded load(Path path, Backend backend, boolean allowNonFinite) throws IOException {
-        Map<String, String> meta = metadata(path);
-        List<String> names = classNames(path, meta.get(CLASS_NAMES_KEY));
-        Task stored = storedTask(path, meta);
-        Layer model = ModelFile.load(path, backend, DType.FLOAT32, allowNonFinite);
+        try (SafeTensorsFile f = SafeTensorsFile.open(path, allowNonFinite)) {
+            return load(f, backend);
+        }
+    }
+
+    /**
+     * As {@link #load(Path, Backend)}, from a file already open: the metadata, the architecture and the weights all
+     * come from that one open file, so a file replaced meanwhile (a training run writing the path this loads) gives
+     * one file's model or the other's, never a mix. Non-finite weights are allowed as {@code f} was opened to allow
+     * them.
+     */
+    public static Loaded load(SafeTensorsFile f, Backend backend) throws IOException {
+        Map<String, String> meta = f.metadata();
+        List<String> names = classNames(f, meta.get(CLASS_NAMES_KEY));
+        Task stored = storedTask(f, meta);
+        Layer model = ModelFile.load(f, backend, DType.FLOAT32);
         Task task = stored != null ? stored : inferTask(model);
         return new Loaded(model, task, names, meta);
     }
@@ -159,14 +171,22 @@ public final class SavedModel {
      *                            a negative running variance
      */
     public static Loaded load(Path path, Layer model, boolean allowNonFinite) throws IOException {
-        Map<String, String> meta = metadata(path);
-        List<String> names = classNames(path, meta.get(CLASS_NAMES_KEY));
-        Task stored = storedTask(path, meta);
-        ModelFile.loadInto(path, model, allowNonFinite);
+        try (SafeTensorsFile f = SafeTensorsFile.open(path, allowNonFinite)) {
+            return load(f, model);
+        }
+    }
+
+    /** As {@link #load(Path, Layer, boolean)}, from a file already open (see {@link #load(SafeTensorsFile, Backend)}). */
+    public static Loaded load(SafeTensorsFile f, Layer model) throws IOException {
+        Map<String, String> meta = f.metadata();
+        List<String> names = classNames(f, meta.get(CLASS_NAMES_KEY));
+        Task stored = storedTask(f, meta);
+        ModelFile.loadInto(f, model);
         return new Loaded(model, stored != null ? stored : inferTask(model), names, meta);
     }
 
-    private static Task storedTask(Path path, Map<String, String> meta) throws ModelFileException {
+    private static Task storedTask(SafeTensorsFile f, Map<String, String> meta) throws ModelFileException {
+        String path = f.file();
         if (!meta.containsKey(TASK_KEY)) {
             return null;
         }
@@ -194,7 +214,8 @@ public final class SavedModel {
         return outputs > 1 ? Task.CLASSIFICATION : Task.BINARY;
     }
 
-    private static List<String> classNames(Path path, String json) throws ModelFileException {
+    private static List<String> classNames(SafeTensorsFile f, String json) throws ModelFileException {
+        String path = f.file();
         if (json == null) {
             return null;
         }
