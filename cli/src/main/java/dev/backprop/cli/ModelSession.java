@@ -193,9 +193,9 @@ final class ModelSession implements AutoCloseable {
         }
     }
 
-    /** The network's output width (its last dense layer's), or -1 when unknown. */
+    /** The network's output width ({@link Layers#outputFeatures}), or -1 when unknown. */
     int outputs() {
-        return TrainingSetup.gives(loaded.model().spec());
+        return Layers.outputFeatures(loaded.model().spec());
     }
 
     /** Prints what runs: backend, device and the model. */

@@ -12,7 +12,7 @@ import dev.backprop.io.ModelFileException;
 import dev.backprop.io.SafeTensorsFile;
 import dev.backprop.io.StrictJson;
 import dev.backprop.nn.Layer;
-import dev.backprop.tensor.Tensor;
+import dev.backprop.nn.Layers;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -69,13 +69,30 @@ public final class SavedModel {
      * {@code extra} metadata, atomically.
      *
      * @throws IllegalArgumentException when an extra key belongs to the model file format, a class name holds
-     *                                  control characters ({@link Dataset#isPrintableClassName}), or a binary model
-     *                                  does not end with one logit (a sigmoid or several outputs)
+     *                                  control characters ({@link Dataset#isPrintableClassName}), the class names
+     *                                  are not as many as the task takes ({@link #checkClassNames}), or a binary
+     *                                  model does not end with one logit (a sigmoid or several outputs)
      */
     public static void save(Path path, Layer model, Task task, List<String> classNames, Map<String, String> extra)
             throws IOException {
         task.checkOutput(model);
-        ModelFile.save(path, model, metadata(task, classNames, extra));
+        ModelFile.save(path, model, metadata(model, task, classNames, extra));
+    }
+
+    /**
+     * As {@link #metadata(Task, List, Map)}, for {@code model}: also refuses class names that do not fit it
+     * ({@link #checkClassNames}). What a writer of a model file (or an ONNX export) records.
+     *
+     * @throws IllegalArgumentException when a class name holds control characters or the names do not fit
+     */
+    public static Map<String, String> metadata(Layer model, Task task, List<String> classNames,
+                                               Map<String, String> extra) {
+        String problem = classNames == null ? null
+                : checkClassNames(task, classNames.size(), Layers.outputFeatures(model.spec()));
+        if (problem != null) {
+            throw new IllegalArgumentException(problem);
+        }
+        return metadata(task, classNames, extra);
     }
 
     /**
@@ -153,11 +170,16 @@ public final class SavedModel {
      */
     public static Loaded load(SafeTensorsFile f, Backend backend) throws IOException {
         Map<String, String> meta = f.metadata();
-        List<String> names = classNames(f, meta.get(CLASS_NAMES_KEY));
         Task stored = storedTask(f, meta);
         Layer model = ModelFile.load(f, backend, DType.FLOAT32);
-        Task task = stored != null ? stored : inferTask(model);
-        return new Loaded(model, task, names, meta);
+        try {
+            Task task = stored != null ? stored : inferTask(model);
+            return new Loaded(model, task, classNames(f.file(), meta.get(CLASS_NAMES_KEY), task,
+                    Layers.outputFeatures(model.spec())), meta);
+        } catch (ModelFileException | RuntimeException e) {
+            model.close();
+            throw e;
+        }
     }
 
     /**
@@ -176,13 +198,17 @@ public final class SavedModel {
         }
     }
 
-    /** As {@link #load(Path, Layer, boolean)}, from a file already open (see {@link #load(SafeTensorsFile, Backend)}). */
+    /**
+     * As {@link #load(Path, Layer, boolean)}, from a file already open (see {@link #load(SafeTensorsFile, Backend)}).
+     */
     public static Loaded load(SafeTensorsFile f, Layer model) throws IOException {
         Map<String, String> meta = f.metadata();
-        List<String> names = classNames(f, meta.get(CLASS_NAMES_KEY));
         Task stored = storedTask(f, meta);
+        Task task = stored != null ? stored : inferTask(model);
+        List<String> names = classNames(f.file(), meta.get(CLASS_NAMES_KEY), task,
+                Layers.outputFeatures(model.spec()));
         ModelFile.loadInto(f, model);
-        return new Loaded(model, stored != null ? stored : inferTask(model), names, meta);
+        return new Loaded(model, task, names, meta);
     }
 
     private static Task storedTask(SafeTensorsFile f, Map<String, String> meta) throws ModelFileException {
@@ -203,19 +229,37 @@ public final class SavedModel {
         return stored;
     }
 
+    /** The task of a network whose file names none: binary for one output, else classification. */
     private static Task inferTask(Layer model) {
-        List<Tensor> values = new ArrayList<>();
-        model.parameters().values().forEach(v -> values.add(v.value()));
-        if (values.isEmpty()) {
-            return Task.CLASSIFICATION;
-        }
-        Tensor last = values.get(values.size() - 1);
-        int outputs = last.shape().dim(0);
-        return outputs > 1 ? Task.CLASSIFICATION : Task.BINARY;
+        return Layers.outputFeatures(model.spec()) == 1 ? Task.BINARY : Task.CLASSIFICATION;
     }
 
-    private static List<String> classNames(SafeTensorsFile f, String json) throws ModelFileException {
-        String path = f.file();
+    /**
+     * What is wrong with {@code count} class names for a {@code task} network of {@code outputs} outputs per example
+     * ({@link Layers#outputFeatures}; -1 when unknown), or null when they fit: classification takes one name per
+     * output, binary two (class 0, class 1), regression none. A list that fits no output would make predictions
+     * print under another class's name, or under none.
+     */
+    public static String checkClassNames(Task task, int count, int outputs) {
+        return switch (task) {
+            case CLASSIFICATION -> outputs < 0 || count == outputs ? null : count + " class names for a network "
+                    + "with " + outputs + " outputs (classification takes one per output)";
+            case BINARY -> count == 2 ? null : count + " class names for task binary (it takes 2, class 0 then "
+                    + "class 1, or none)";
+            case REGRESSION -> count + " class names for task regression (it takes none)";
+        };
+    }
+
+    /**
+     * The class names in a model's metadata ({@value #CLASS_NAMES_KEY}: a JSON array of printable strings), checked
+     * against the model's task and output width ({@link #checkClassNames}); null when {@code json} is.
+     *
+     * @param file    names the file in messages
+     * @param outputs the network's outputs per example ({@link Layers#outputFeatures})
+     * @throws ModelFileException when the value is not such an array or does not fit the model
+     */
+    public static List<String> classNames(String file, String json, Task task, int outputs)
+            throws ModelFileException {
         if (json == null) {
             return null;
         }
@@ -223,23 +267,28 @@ public final class SavedModel {
         try {
             e = StrictJson.parse(json);
         } catch (IOException x) {
-            throw new ModelFileException(path + ": metadata " + CLASS_NAMES_KEY + " is not valid JSON: "
+            throw new ModelFileException(file + ": metadata " + CLASS_NAMES_KEY + " is not valid JSON: "
                     + x.getMessage(), x);
         }
         if (!e.isJsonArray()) {
-            throw new ModelFileException(path + ": metadata " + CLASS_NAMES_KEY + " must be a JSON array");
+            throw new ModelFileException(file + ": metadata " + CLASS_NAMES_KEY + " must be a JSON array");
         }
         List<String> out = new ArrayList<>();
         for (JsonElement x : e.getAsJsonArray()) {
             if (!x.isJsonPrimitive() || !x.getAsJsonPrimitive().isString()) {
-                throw new ModelFileException(path + ": metadata " + CLASS_NAMES_KEY + " must hold strings, got " + x);
+                throw new ModelFileException(file + ": metadata " + CLASS_NAMES_KEY + " must hold strings, got " + x);
             }
             String name = x.getAsString();
             if (!Dataset.isPrintableClassName(name)) {
-                throw new ModelFileException(path + ": metadata " + CLASS_NAMES_KEY + ": class name " + out.size()
+                throw new ModelFileException(file + ": metadata " + CLASS_NAMES_KEY + ": class name " + out.size()
                         + " holds control characters: " + x);
             }
             out.add(name);
+        }
+        String problem = checkClassNames(task, out.size(), outputs);
+        if (problem != null) {
+            throw new ModelFileException(file + ": metadata " + CLASS_NAMES_KEY + " holds " + problem
+                    + "; drop the entry or save the model again with fitting names");
         }
         return List.copyOf(out);
     }

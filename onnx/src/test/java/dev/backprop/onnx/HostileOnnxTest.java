@@ -157,7 +157,12 @@ class HostileOnnxTest extends CpuBackendTest {
                         .setName("evil\nname").setOpType("Evil\r\nOp"))), "node 'evil\\u000aname'"),
                 Arguments.of("a metadata key given twice", model(m -> m.addMetadataProps(classNames("[\"cat\"]"))
                         .addMetadataProps(classNames("[\"dog\"]"))),
-                        "metadata key 'backprop.class_names' is given twice"));
+                        "metadata key 'backprop.class_names' is given twice"),
+                Arguments.of("class names that do not fit", model(m -> m.addMetadataProps(classNames(
+                        "[\"cat\", \"dog\", \"cow\"]"))), "metadata backprop.class_names holds 3 class names for a "
+                        + "network with 2 outputs (classification takes one per output)"),
+                Arguments.of("a class name with an escape", model(m -> m.addMetadataProps(classNames(
+                        "[\"cat\", \"\\u001b[2Jdog\"]"))), "class name 1 holds control characters"));
     }
 
     private static Onnx.StringStringEntryProto classNames(String json) {
