@@ -169,13 +169,10 @@ public final class SavedModel {
      * them.
      */
     public static Loaded load(SafeTensorsFile f, Backend backend) throws IOException {
-        Map<String, String> meta = f.metadata();
-        Task stored = storedTask(f, meta);
+        Task stored = storedTask(f);
         Layer model = ModelFile.load(f, backend, DType.FLOAT32);
         try {
-            Task task = stored != null ? stored : inferTask(model);
-            return new Loaded(model, task, classNames(f.file(), meta.get(CLASS_NAMES_KEY), task,
-                    Layers.outputFeatures(model.spec())), meta);
+            return describe(f, stored, model);
         } catch (ModelFileException | RuntimeException e) {
             model.close();
             throw e;
@@ -202,17 +199,41 @@ public final class SavedModel {
      * As {@link #load(Path, Layer, boolean)}, from a file already open (see {@link #load(SafeTensorsFile, Backend)}).
      */
     public static Loaded load(SafeTensorsFile f, Layer model) throws IOException {
-        Map<String, String> meta = f.metadata();
-        Task stored = storedTask(f, meta);
-        Task task = stored != null ? stored : inferTask(model);
-        List<String> names = classNames(f.file(), meta.get(CLASS_NAMES_KEY), task,
-                Layers.outputFeatures(model.spec()));
+        Loaded loaded = describe(f, storedTask(f), model);
         ModelFile.loadInto(f, model);
-        return new Loaded(model, task, names, meta);
+        return loaded;
     }
 
-    private static Task storedTask(SafeTensorsFile f, Map<String, String> meta) throws ModelFileException {
+    /**
+     * {@code model} with the task ({@code stored}, else inferred) and class names the file gives it, after checking
+     * that both fit it: a binary task takes one output, the class names as many as {@link #checkClassNames} says.
+     */
+    private static Loaded describe(SafeTensorsFile f, Task stored, Layer model) throws ModelFileException {
+        Task task = stored != null ? stored : inferTask(model);
+        checkTask(f.file(), task, model);
+        Map<String, String> meta = f.metadata();
+        return new Loaded(model, task, classNames(f.file(), meta.get(CLASS_NAMES_KEY), task,
+                Layers.outputFeatures(model.spec())), meta);
+    }
+
+    /**
+     * Refuses a model file's task that its network cannot have been saved with ({@link Task#checkOutput}: a binary
+     * network gives one logit), as a file's error.
+     *
+     * @param file names the file in the message
+     * @throws ModelFileException when the task does not fit the network
+     */
+    public static void checkTask(String file, Task task, Layer model) throws ModelFileException {
+        try {
+            task.checkOutput(model);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFileException(file + ": metadata " + TASK_KEY + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Task storedTask(SafeTensorsFile f) throws ModelFileException {
         String path = f.file();
+        Map<String, String> meta = f.metadata();
         if (!meta.containsKey(TASK_KEY)) {
             return null;
         }

@@ -97,6 +97,23 @@ class SavedModelClassNamesTest {
     }
 
     @Test
+    void aFileWhoseTaskDoesNotFitItsNetworkIsRefusedAndLeavesTheModelUnchanged() throws IOException {
+        Path file = dir.resolve("binary.safetensors");
+        try (Sequential m = ModelFixtures.mlp(backend, 4, 5, 3, 1);
+             Sequential target = ModelFixtures.mlp(backend, 4, 5, 3, 2)) {
+            ModelFile.save(file, m, SavedModel.metadata(Task.BINARY, null, Map.of()));
+            String expected = file + ": metadata backprop.task: task binary takes one output per example (the logit "
+                    + "of class 1), but the network's last layer gives 3; use task classification for 3 classes";
+            assertEquals(expected, assertThrows(ModelFileException.class,
+                    () -> SavedModel.load(file, backend)).getMessage());
+            float[] before = target.parameters().get("0.weight").value().toFloatArray();
+            assertEquals(expected, assertThrows(ModelFileException.class,
+                    () -> SavedModel.load(file, target, false)).getMessage());
+            assertArrayEquals(before, target.parameters().get("0.weight").value().toFloatArray());
+        }
+    }
+
+    @Test
     void aFileWithoutATaskIsBinaryOnlyForOneOutput() throws IOException {
         Path file = dir.resolve("conv.safetensors");
         try (Sequential m = Sequential.builder(backend, DType.FLOAT32).seed(1).conv2d(Conv2d.options(1, 1, 3))

@@ -123,12 +123,13 @@ public final class OnnxImport {
         Layer model = Layers.create(g.spec(), (name, shape, role, fanIn, fanOut) ->
                 Tensor.of(backend, g.state().get(name).data(), shape));
         try {
+            SavedModel.checkTask(file, task, model);
             for (Map.Entry<String, Tensor> e : model.buffers().entrySet()) {
                 try (Tensor t = Tensor.of(backend, g.state().get(e.getKey()).data(), e.getValue().shape().dims())) {
                     Elementwise.copy(t, e.getValue());
                 }
             }
-        } catch (RuntimeException e) {
+        } catch (ModelFileException | RuntimeException e) {
             model.close();
             throw e;
         }

@@ -162,7 +162,11 @@ class HostileOnnxTest extends CpuBackendTest {
                         "[\"cat\", \"dog\", \"cow\"]"))), "metadata backprop.class_names holds 3 class names for a "
                         + "network with 2 outputs (classification takes one per output)"),
                 Arguments.of("a class name with an escape", model(m -> m.addMetadataProps(classNames(
-                        "[\"cat\", \"\\u001b[2Jdog\"]"))), "class name 1 holds control characters"));
+                        "[\"cat\", \"\\u001b[2Jdog\"]"))), "class name 1 holds control characters"),
+                Arguments.of("task binary for two outputs", model(m -> m.addMetadataProps(Onnx.StringStringEntryProto
+                        .newBuilder().setKey(SavedModel.TASK_KEY).setValue("binary"))), "metadata backprop.task: task "
+                        + "binary takes one output per example (the logit of class 1), but the network's last layer "
+                        + "gives 2"));
     }
 
     private static Onnx.StringStringEntryProto classNames(String json) {
