@@ -18,8 +18,8 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>Exit codes: 0 success, 1 a Backprop error (unavailable or unknown backend, bad setting, invalid file) printed
  * as one line on stderr, 2 a usage error (one line on stderr, ending with where the help is), 3 out of memory (one
- * line on stderr, saying how much heap the JVM had), 70 an unexpected failure (a first line saying what failed, then its stack trace; both with
- * control characters escaped).
+ * line on stderr, saying how much heap the JVM had), 70 an unexpected failure (a first line saying what failed,
+ * then its stack trace, with control characters escaped).
  */
 @Command(name = "backprop",
         mixinStandardHelpOptions = true,
@@ -162,7 +162,7 @@ public final class Main implements Runnable {
             return EXIT_ERROR;
         }
         // A bug: the first line says what failed, the stack trace below is for the report. Both may quote a file
-        // or a Spark rank's message, so every line is escaped as the one-line errors are.
+        // or a Spark rank's message, so they are escaped as the one-line errors are.
         err.println("backprop: internal error in '" + cl.getCommandName() + "': "
                 + DataFormatException.oneLine(String.valueOf(e)) + " (a bug: please report it with this output)");
         PrintWriter trace = new EscapedLines(err);
@@ -173,8 +173,9 @@ public final class Main implements Runnable {
     }
 
     /**
-     * Prints each line with {@link DataFormatException#oneLine}, keeping the tabs that indent a stack trace's frames:
-     * a message with a line break or a terminal escape sequence in it stays on its own line and prints as text.
+     * Prints each line with {@link DataFormatException#oneLine}, keeping the tabs that indent a stack trace's frames
+     * and the line breaks inside a message (Spark's quotes a failed rank's whole stack trace): a terminal escape
+     * sequence or a carriage return in a message prints as text.
      */
     private static final class EscapedLines extends PrintWriter {
         EscapedLines(PrintWriter out) {
@@ -188,11 +189,13 @@ public final class Main implements Runnable {
 
         @Override
         public void println(String x) {
-            int tabs = 0;
-            while (tabs < x.length() && x.charAt(tabs) == '\t') {
-                tabs++;
+            for (String line : x.split("\r?\n", -1)) {
+                int tabs = 0;
+                while (tabs < line.length() && line.charAt(tabs) == '\t') {
+                    tabs++;
+                }
+                super.println(line.substring(0, tabs) + DataFormatException.oneLine(line.substring(tabs)));
             }
-            super.println(x.substring(0, tabs) + DataFormatException.oneLine(x.substring(tabs)));
         }
     }
 

@@ -63,12 +63,12 @@ class MainTest {
         }
     }
 
-    /** A command that fails with what a bug reading a hostile file might throw. */
+    /** A command that fails with what a bug reading a hostile file might throw, as Spark reports a rank's. */
     @Command(name = "boom")
     static final class Boom implements Runnable {
         @Override
         public void run() {
-            throw new IllegalStateException("read \u001b[2Jfrom a file\nsecond line",
+            throw new IllegalStateException("read \u001b[2Jfrom a\rfile\r\n\tat remote.Rank.train(Rank.java:7)",
                     new IOException("rank 2: \u001b]8;;http://x\u0007link\u001b]8;;\u0007"));
         }
     }
@@ -81,13 +81,15 @@ class MainTest {
         cl.setOut(new PrintWriter(new StringWriter()));
         assertEquals(Main.EXIT_INTERNAL, cl.execute("boom"));
         String text = err.toString();
-        assertFalse(text.contains("\u001b") || text.contains("\u0007"), text);
+        assertFalse(text.contains("\u001b") || text.contains("\u0007") || text.contains("\r"), text);
         List<String> lines = text.lines().toList();
-        String message = "java.lang.IllegalStateException: read \\u001B[2Jfrom a file\\u000Asecond line";
-        assertEquals("backprop: internal error in 'boom': " + message + " (a bug: please report it with this output)",
+        String message = "java.lang.IllegalStateException: read \\u001B[2Jfrom a\\u000Dfile";
+        assertEquals("backprop: internal error in 'boom': " + message
+                + "\\u000D\\u000A\\u0009at remote.Rank.train(Rank.java:7) (a bug: please report it with this output)",
                 lines.get(0));
         assertEquals(message, lines.get(1));
-        assertTrue(lines.get(2).startsWith("\tat dev.backprop.cli.MainTest$Boom.run(MainTest.java:"), text);
+        assertEquals("\tat remote.Rank.train(Rank.java:7)", lines.get(2), "a quoted trace keeps its lines");
+        assertTrue(lines.get(3).startsWith("\tat dev.backprop.cli.MainTest$Boom.run(MainTest.java:"), text);
         assertTrue(lines.contains("Caused by: java.io.IOException: rank 2: \\u001B]8;;http://x\\u0007link"
                 + "\\u001B]8;;\\u0007"), text);
     }
