@@ -44,6 +44,16 @@ class SavedModelClassNamesTest {
         return message;
     }
 
+    /** Both loads refuse {@code file} with {@code expected}; the one into {@code target} leaves it unchanged. */
+    private void assertRefused(Path file, String expected, Sequential target) {
+        assertEquals(expected, assertThrows(ModelFileException.class,
+                () -> SavedModel.load(file, backend)).getMessage());
+        float[] before = target.parameters().get("0.weight").value().toFloatArray();
+        assertEquals(expected, assertThrows(ModelFileException.class,
+                () -> SavedModel.load(file, target, false)).getMessage());
+        assertArrayEquals(before, target.parameters().get("0.weight").value().toFloatArray());
+    }
+
     @Test
     void aSaveRefusesClassNamesThatDoNotFitTheModel() throws IOException {
         try (Sequential three = ModelFixtures.mlp(backend, 4, 5, 3, 1);
@@ -74,12 +84,7 @@ class SavedModelClassNamesTest {
             String expected = file + ": metadata backprop.class_names holds 2 class names for a network with 3 "
                     + "outputs (classification takes one per output); drop the entry or save the model again with "
                     + "fitting names";
-            assertEquals(expected, assertThrows(ModelFileException.class,
-                    () -> SavedModel.load(file, backend)).getMessage());
-            float[] before = target.parameters().get("0.weight").value().toFloatArray();
-            assertEquals(expected, assertThrows(ModelFileException.class,
-                    () -> SavedModel.load(file, target, false)).getMessage());
-            assertArrayEquals(before, target.parameters().get("0.weight").value().toFloatArray());
+            assertRefused(file, expected, target);
         }
     }
 
@@ -104,12 +109,7 @@ class SavedModelClassNamesTest {
             ModelFile.save(file, m, SavedModel.metadata(Task.BINARY, null, Map.of()));
             String expected = file + ": metadata backprop.task: task binary takes one output per example (the logit "
                     + "of class 1), but the network's last layer gives 3; use task classification for 3 classes";
-            assertEquals(expected, assertThrows(ModelFileException.class,
-                    () -> SavedModel.load(file, backend)).getMessage());
-            float[] before = target.parameters().get("0.weight").value().toFloatArray();
-            assertEquals(expected, assertThrows(ModelFileException.class,
-                    () -> SavedModel.load(file, target, false)).getMessage());
-            assertArrayEquals(before, target.parameters().get("0.weight").value().toFloatArray());
+            assertRefused(file, expected, target);
         }
     }
 

@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -30,12 +29,6 @@ class SavedModelSnapshotTest {
         backend.close();
     }
 
-    private static void assertSameParameters(Sequential a, Sequential b) {
-        assertEquals(a.parameters().keySet(), b.parameters().keySet());
-        a.parameters().forEach((k, v) -> assertArrayEquals(v.value().toFloatArray(),
-                b.parameters().get(k).value().toFloatArray(), k));
-    }
-
     @Test
     void aLoadReadsTheFileItOpenedWhenAnotherReplacesItMeanwhile() throws IOException {
         Path file = dir.resolve("m.safetensors");
@@ -47,7 +40,7 @@ class SavedModelSnapshotTest {
             SwapAfterOpen swap = SwapAfterOpen.of(file, next);
             try (SavedModel.Loaded l = SavedModel.load(swap.path(), backend)) {
                 assertEquals(first.spec(), l.model().spec(), "the network of the file whose metadata was read");
-                assertSameParameters(first, (Sequential) l.model());
+                ModelFixtures.assertSameParameters(first, (Sequential) l.model());
                 assertEquals(Task.CLASSIFICATION, l.task());
                 assertEquals(List.of("a", "b", "c"), l.classNames());
             }
@@ -69,7 +62,7 @@ class SavedModelSnapshotTest {
             SavedModel.save(next, second, Task.CLASSIFICATION, List.of("x", "y", "z"), Map.of());
             SwapAfterOpen swap = SwapAfterOpen.of(file, next);
             SavedModel.Loaded l = SavedModel.load(swap.path(), target, false);
-            assertSameParameters(first, target);
+            ModelFixtures.assertSameParameters(first, target);
             assertEquals(List.of("a", "b", "c"), l.classNames());
             assertEquals(1, swap.opens());
         }
