@@ -2,6 +2,7 @@ package dev.backprop.onnx;
 
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.backprop.data.DataFormatException;
 import dev.backprop.io.IoErrors;
 import dev.backprop.io.ModelFileException;
 import dev.backprop.onnx.proto.Onnx;
@@ -216,13 +217,7 @@ final class OnnxReader {
 
     /** A name from the file, quoted and made safe for a one-line message (control characters escaped, cut at 80). */
     static String quote(String s) {
-        StringBuilder b = new StringBuilder("'");
-        for (int i = 0; i < s.length() && i < 80; i++) {
-            char c = s.charAt(i);
-            boolean control = c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029;
-            b.append(control ? String.format("\\u%04x", (int) c) : String.valueOf(c));
-        }
-        return b.append(s.length() > 80 ? "...'" : "'").toString();
+        return "'" + DataFormatException.oneLine(s.length() > 80 ? s.substring(0, 80) + "..." : s) + "'";
     }
 
     /** A message on one line (protobuf's are, but a cause's may not be). */

@@ -154,7 +154,7 @@ class HostileOnnxTest extends CpuBackendTest {
                 Arguments.of("softmax in the middle", graph(g -> g.setNode(1, g.getNode(1).toBuilder()
                         .setOpType("Softmax"))), "follows the output Softmax; it must be the graph's last operator"),
                 Arguments.of("a name with a line break", graph(g -> g.setNode(1, g.getNode(1).toBuilder()
-                        .setName("evil\nname").setOpType("Evil\r\nOp"))), "node 'evil\\u000aname'"),
+                        .setName("evil\nname").setOpType("Evil\r\nOp"))), "node 'evil\\u000Aname'"),
                 Arguments.of("a metadata key given twice", model(m -> m.addMetadataProps(classNames("[\"cat\"]"))
                         .addMetadataProps(classNames("[\"dog\"]"))),
                         "metadata key 'backprop.class_names' is given twice"),
