@@ -39,8 +39,8 @@ record EpochLines(TrainCommand cmd, TrainingSetup setup, Task task, DataOptions.
         out.flush();
         if (cmd.checkpoint != null) {
             try {
-                setup.trainer().saveCheckpoint(cmd.checkpoint, SavedModel.metadata(task, data.classNames(),
-                        cmd.runFacts(setup, data, task)));
+                setup.trainer().saveCheckpoint(cmd.checkpoint, SavedModel.metadata(setup.model(), task,
+                        data.classNames(), cmd.runFacts(setup, data, task)));
             } catch (IOException e) {
                 throw new CheckpointFailed(m.epoch(), e);
             }

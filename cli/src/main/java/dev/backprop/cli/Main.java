@@ -18,7 +18,8 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>Exit codes: 0 success, 1 a Backprop error (unavailable or unknown backend, bad setting, invalid file) printed
  * as one line on stderr, 2 a usage error (one line on stderr, ending with where the help is), 3 out of memory (one
- * line on stderr, saying how much heap the JVM had), 70 an unexpected failure (printed with its stack trace).
+ * line on stderr, saying how much heap the JVM had), 70 an unexpected failure (a first line saying what failed,
+ * then its stack trace, with control characters escaped).
  */
 @Command(name = "backprop",
         mixinStandardHelpOptions = true,
@@ -160,10 +161,42 @@ public final class Main implements Runnable {
             err.flush();
             return EXIT_ERROR;
         }
-        err.println("backprop: internal error in '" + cl.getCommandName() + "':");
-        e.printStackTrace(err);
+        // A bug: the first line says what failed, the stack trace below is for the report. Both may quote a file
+        // or a Spark rank's message, so they are escaped as the one-line errors are.
+        err.println("backprop: internal error in '" + cl.getCommandName() + "': "
+                + DataFormatException.oneLine(String.valueOf(e)) + " (a bug: please report it with this output)");
+        PrintWriter trace = new EscapedLines(err);
+        e.printStackTrace(trace);
+        trace.flush();
         err.flush();
         return EXIT_INTERNAL;
+    }
+
+    /**
+     * Prints each line with {@link DataFormatException#oneLine}, keeping the tabs that indent a stack trace's frames
+     * and the line breaks inside a message (Spark's quotes a failed rank's whole stack trace): a terminal escape
+     * sequence or a carriage return in a message prints as text.
+     */
+    private static final class EscapedLines extends PrintWriter {
+        EscapedLines(PrintWriter out) {
+            super(out);
+        }
+
+        @Override
+        public void println(Object x) {
+            println(String.valueOf(x));
+        }
+
+        @Override
+        public void println(String x) {
+            for (String line : x.split("\r?\n", -1)) {
+                int tabs = 0;
+                while (tabs < line.length() && line.charAt(tabs) == '\t') {
+                    tabs++;
+                }
+                super.println(line.substring(0, tabs) + DataFormatException.oneLine(line.substring(tabs)));
+            }
+        }
     }
 
     /**

@@ -21,9 +21,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A saved model opened on a backend, for {@code eval} and {@code predict}: the backend (chosen like
@@ -87,16 +85,18 @@ final class ModelSession implements AutoCloseable {
             }
             return ModelFormats.load(file, backend, allowNonFinite);
         }
-        Map<String, int[]> shapes = new LinkedHashMap<>();
-        boolean recorded;
-        try (SafeTensorsFile f = SafeTensorsFile.open(file)) {
-            shapes.putAll(f.shapes());
-            recorded = f.metadata().containsKey(ModelFile.ARCHITECTURE_KEY);
+        try (SafeTensorsFile f = SafeTensorsFile.open(file, allowNonFinite)) {  // one open: one file's parts
+            return load(f, backend, arch);
         }
-        if (recorded) {
-            SavedModel.Loaded loaded = SavedModel.load(file, backend, allowNonFinite);
+    }
+
+    private static SavedModel.Loaded load(SafeTensorsFile f, Backend backend, ArchitectureOptions arch)
+            throws IOException {
+        String file = f.file();
+        if (f.metadata().containsKey(ModelFile.ARCHITECTURE_KEY)) {
+            SavedModel.Loaded loaded = SavedModel.load(f, backend);
             String own = Layers.describe(loaded.model().spec());
-            if (arch.given() && !arch.forStateDict(shapes).spec().equals(loaded.model().spec())) {
+            if (arch.given() && !arch.forStateDict(f.shapes()).spec().equals(loaded.model().spec())) {
                 loaded.close();
                 throw new IllegalArgumentException(file + " records its network (" + own + "), which is not the one "
                         + "the architecture options name; leave --arch, --layers and --activation out");
@@ -108,9 +108,9 @@ final class ModelSession implements AutoCloseable {
                     + "PyTorch state_dict?), so the network cannot be rebuilt from the file; name it with --arch cnn "
                     + "or --arch mlp [--layers SIZES] [--activation NAME]");
         }
-        Layer model = arch.forStateDict(shapes).build(backend);
+        Layer model = arch.forStateDict(f.shapes()).build(backend);
         try {
-            return SavedModel.load(file, model, allowNonFinite);
+            return SavedModel.load(f, model);
         } catch (IOException | RuntimeException e) {
             model.close();
             throw e;
@@ -245,9 +245,9 @@ final class ModelSession implements AutoCloseable {
         }
     }
 
-    /** The network's output width (its last dense layer's), or -1 when unknown. */
+    /** The network's output width ({@link Layers#outputFeatures}), or -1 when unknown. */
     int outputs() {
-        return TrainingSetup.gives(loaded.model().spec());
+        return Layers.outputFeatures(loaded.model().spec());
     }
 
     /** Prints what runs: backend, device and the model. */

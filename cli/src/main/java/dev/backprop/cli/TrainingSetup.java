@@ -115,7 +115,7 @@ record TrainingSetup(Layer model, Optimizer optimizer, Trainer trainer, String d
             throw new IllegalArgumentException(what + " does not fit the data: " + e.getMessage(), e);
         }
         int takes = takes(spec, input);
-        int gives = gives(spec);
+        int gives = Layers.outputFeatures(spec);
         if (takes == 0 || gives >= 0 && gives != outputs) {
             throw new IllegalArgumentException(what + " does not fit the data: it has " + Arrays.toString(input)
                     .replace(", ", "x").replaceAll("[\\[\\]]", "") + " features and the task needs " + outputs
@@ -160,17 +160,6 @@ record TrainingSetup(Layer model, Optimizer optimizer, Trainer trainer, String d
             return input.length == 3 && input[0] == first.arg("in") ? 1 : 0;
         }
         return -1;
-    }
-
-    /** The outputs of the network's last dense layer, or -1 when it has none. */
-    static int gives(LayerSpec spec) {
-        int out = -1;
-        for (LayerSpec l : spec.layers().isEmpty() ? java.util.List.of(spec) : spec.layers()) {
-            if (l.type().equals("dense")) {
-                out = l.arg("out");
-            }
-        }
-        return out;
     }
 
     /** The network's first dense or convolution layer, or null. */

@@ -113,45 +113,55 @@ public final class ModelFile {
      */
     public static Layer load(Path path, Backend backend, DType dtype, boolean allowNonFinite) throws IOException {
         try (SafeTensorsFile f = SafeTensorsFile.open(path, allowNonFinite)) {
-            String arch = f.metadata().get(ARCHITECTURE_KEY);
-            if (arch == null) {
-                throw new ModelFileException(path + ": no '" + ARCHITECTURE_KEY + "' in the metadata, so the model "
-                        + "cannot be rebuilt from the file; build it in code and use loadInto");
-            }
-            checkVersion(f);
-            LayerSpec spec = ArchitectureJson.read(path.toString(), arch);
-            Map<String, int[]> floats = new LinkedHashMap<>(Layers.parameterShapes(spec));
-            floats.putAll(Layers.bufferShapes(spec));
-            Stored stored = checkState(f, floats, Layers.counterNames(spec), true);
-            DType target = dtype != null ? dtype : stored.dtype();
-            if (!target.isFloating()) {
-                throw new IllegalArgumentException("parameters must be FLOAT32 or FLOAT64, not " + target);
-            }
-            if (target == DType.FLOAT64 && !backend.capabilities().float64()) {
-                throw new DTypeMismatchException(path + " holds " + stored.dtype() + " parameters but backend '"
-                        + backend.name() + "' has no FLOAT64; load it as FLOAT32");
-            }
-            Layer model;
-            try {
-                model = Layers.create(spec, (name, shape, role, fanIn, fanOut) -> {
-                    try {
-                        return f.read(name, backend, target);
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                });
-            } catch (UncheckedIOException e) {
-                throw e.getCause();
-            }
-            try {
-                copyIn(f, model.buffers(), "");
-            } catch (IOException | RuntimeException e) {
-                model.close();
-                throw e;
-            }
-            setCounters(model, stored.counters());
-            return model;
+            return load(f, backend, dtype);
         }
+    }
+
+    /**
+     * As {@link #load(Path, Backend, DType)}, from a file already open: a caller that also reads the file's metadata
+     * reads it from the same open file, so a file replaced meanwhile cannot give the metadata of one and the weights
+     * of another. Non-finite values are allowed as {@code f} was opened to allow them.
+     */
+    public static Layer load(SafeTensorsFile f, Backend backend, DType dtype) throws IOException {
+        String file = f.header().file();
+        String arch = f.metadata().get(ARCHITECTURE_KEY);
+        if (arch == null) {
+            throw new ModelFileException(file + ": no '" + ARCHITECTURE_KEY + "' in the metadata, so the model "
+                    + "cannot be rebuilt from the file; build it in code and use loadInto");
+        }
+        checkVersion(f);
+        LayerSpec spec = ArchitectureJson.read(file, arch);
+        Map<String, int[]> floats = new LinkedHashMap<>(Layers.parameterShapes(spec));
+        floats.putAll(Layers.bufferShapes(spec));
+        Stored stored = checkState(f, floats, Layers.counterNames(spec), true);
+        DType target = dtype != null ? dtype : stored.dtype();
+        if (!target.isFloating()) {
+            throw new IllegalArgumentException("parameters must be FLOAT32 or FLOAT64, not " + target);
+        }
+        if (target == DType.FLOAT64 && !backend.capabilities().float64()) {
+            throw new DTypeMismatchException(file + " holds " + stored.dtype() + " parameters but backend '"
+                    + backend.name() + "' has no FLOAT64; load it as FLOAT32");
+        }
+        Layer model;
+        try {
+            model = Layers.create(spec, (name, shape, role, fanIn, fanOut) -> {
+                try {
+                    return f.read(name, backend, target);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+        try {
+            copyIn(f, model.buffers(), "");
+        } catch (IOException | RuntimeException e) {
+            model.close();
+            throw e;
+        }
+        setCounters(model, stored.counters());
+        return model;
     }
 
     /**
@@ -171,12 +181,20 @@ public final class ModelFile {
      */
     public static void loadInto(Path path, Layer model, boolean allowNonFinite) throws IOException {
         try (SafeTensorsFile f = SafeTensorsFile.open(path, allowNonFinite)) {
-            checkArchitecture(f, model);
-            Map<String, Tensor> targets = tensorsOf(model);
-            Stored stored = checkState(f, shapesOf(targets), new ArrayList<>(model.counters().keySet()), true);
-            copyIn(f, targets, "");
-            setCounters(model, stored.counters());
+            loadInto(f, model);
         }
+    }
+
+    /**
+     * As {@link #loadInto(Path, Layer)}, from a file already open (see {@link #load(SafeTensorsFile, Backend,
+     * DType)} for why).
+     */
+    public static void loadInto(SafeTensorsFile f, Layer model) throws IOException {
+        checkArchitecture(f, model);
+        Map<String, Tensor> targets = tensorsOf(model);
+        Stored stored = checkState(f, shapesOf(targets), new ArrayList<>(model.counters().keySet()), true);
+        copyIn(f, targets, "");
+        setCounters(model, stored.counters());
     }
 
     /** Sets each of the model's counters to its value in {@code values}. */

@@ -12,7 +12,7 @@ import dev.backprop.io.ModelFileException;
 import dev.backprop.io.SafeTensorsFile;
 import dev.backprop.io.StrictJson;
 import dev.backprop.nn.Layer;
-import dev.backprop.tensor.Tensor;
+import dev.backprop.nn.Layers;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -69,13 +69,30 @@ public final class SavedModel {
      * {@code extra} metadata, atomically.
      *
      * @throws IllegalArgumentException when an extra key belongs to the model file format, a class name holds
-     *                                  control characters ({@link Dataset#isPrintableClassName}), or a binary model
-     *                                  does not end with one logit (a sigmoid or several outputs)
+     *                                  control characters ({@link Dataset#isPrintableClassName}), the class names
+     *                                  are not as many as the task takes ({@link #checkClassNames}), or a binary
+     *                                  model does not end with one logit (a sigmoid or several outputs)
      */
     public static void save(Path path, Layer model, Task task, List<String> classNames, Map<String, String> extra)
             throws IOException {
         task.checkOutput(model);
-        ModelFile.save(path, model, metadata(task, classNames, extra));
+        ModelFile.save(path, model, metadata(model, task, classNames, extra));
+    }
+
+    /**
+     * As {@link #metadata(Task, List, Map)}, for {@code model}: also refuses class names that do not fit it
+     * ({@link #checkClassNames}). What a writer of a model file (or an ONNX export) records.
+     *
+     * @throws IllegalArgumentException when a class name holds control characters or the names do not fit
+     */
+    public static Map<String, String> metadata(Layer model, Task task, List<String> classNames,
+                                               Map<String, String> extra) {
+        String problem = classNames == null ? null
+                : checkClassNames(task, classNames.size(), Layers.outputFeatures(model.spec()));
+        if (problem != null) {
+            throw new IllegalArgumentException(problem);
+        }
+        return metadata(task, classNames, extra);
     }
 
     /**
@@ -140,12 +157,26 @@ public final class SavedModel {
      * logged warning instead of refusing them.
      */
     public static Loaded load(Path path, Backend backend, boolean allowNonFinite) throws IOException {
-        Map<String, String> meta = metadata(path);
-        List<String> names = classNames(path, meta.get(CLASS_NAMES_KEY));
-        Task stored = storedTask(path, meta);
-        Layer model = ModelFile.load(path, backend, DType.FLOAT32, allowNonFinite);
-        Task task = stored != null ? stored : inferTask(model);
-        return new Loaded(model, task, names, meta);
+        try (SafeTensorsFile f = SafeTensorsFile.open(path, allowNonFinite)) {
+            return load(f, backend);
+        }
+    }
+
+    /**
+     * As {@link #load(Path, Backend)}, from a file already open: the metadata, the architecture and the weights all
+     * come from that one open file, so a file replaced meanwhile (a training run writing the path this loads) gives
+     * one file's model or the other's, never a mix. Non-finite weights are allowed as {@code f} was opened to allow
+     * them.
+     */
+    public static Loaded load(SafeTensorsFile f, Backend backend) throws IOException {
+        Task stored = storedTask(f);
+        Layer model = ModelFile.load(f, backend, DType.FLOAT32);
+        try {
+            return describe(f, stored, model);
+        } catch (ModelFileException | RuntimeException e) {
+            model.close();
+            throw e;
+        }
     }
 
     /**
@@ -159,14 +190,50 @@ public final class SavedModel {
      *                            a negative running variance
      */
     public static Loaded load(Path path, Layer model, boolean allowNonFinite) throws IOException {
-        Map<String, String> meta = metadata(path);
-        List<String> names = classNames(path, meta.get(CLASS_NAMES_KEY));
-        Task stored = storedTask(path, meta);
-        ModelFile.loadInto(path, model, allowNonFinite);
-        return new Loaded(model, stored != null ? stored : inferTask(model), names, meta);
+        try (SafeTensorsFile f = SafeTensorsFile.open(path, allowNonFinite)) {
+            return load(f, model);
+        }
     }
 
-    private static Task storedTask(Path path, Map<String, String> meta) throws ModelFileException {
+    /**
+     * As {@link #load(Path, Layer, boolean)}, from a file already open (see {@link #load(SafeTensorsFile, Backend)}).
+     */
+    public static Loaded load(SafeTensorsFile f, Layer model) throws IOException {
+        Loaded loaded = describe(f, storedTask(f), model);
+        ModelFile.loadInto(f, model);
+        return loaded;
+    }
+
+    /**
+     * {@code model} with the task ({@code stored}, else inferred) and class names the file gives it, after checking
+     * that both fit it: a binary task takes one output, the class names as many as {@link #checkClassNames} says.
+     */
+    private static Loaded describe(SafeTensorsFile f, Task stored, Layer model) throws ModelFileException {
+        Task task = stored != null ? stored : inferTask(model);
+        checkTask(f.file(), task, model);
+        Map<String, String> meta = f.metadata();
+        return new Loaded(model, task, classNames(f.file(), meta.get(CLASS_NAMES_KEY), task,
+                Layers.outputFeatures(model.spec())), meta);
+    }
+
+    /**
+     * Refuses a model file's task that its network cannot have been saved with ({@link Task#checkOutput}: a binary
+     * network gives one logit), as a file's error.
+     *
+     * @param file names the file in the message
+     * @throws ModelFileException when the task does not fit the network
+     */
+    public static void checkTask(String file, Task task, Layer model) throws ModelFileException {
+        try {
+            task.checkOutput(model);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFileException(file + ": metadata " + TASK_KEY + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Task storedTask(SafeTensorsFile f) throws ModelFileException {
+        String path = f.file();
+        Map<String, String> meta = f.metadata();
         if (!meta.containsKey(TASK_KEY)) {
             return null;
         }
@@ -183,18 +250,37 @@ public final class SavedModel {
         return stored;
     }
 
+    /** The task of a network whose file names none: binary for one output, else classification. */
     private static Task inferTask(Layer model) {
-        List<Tensor> values = new ArrayList<>();
-        model.parameters().values().forEach(v -> values.add(v.value()));
-        if (values.isEmpty()) {
-            return Task.CLASSIFICATION;
-        }
-        Tensor last = values.get(values.size() - 1);
-        int outputs = last.shape().dim(0);
-        return outputs > 1 ? Task.CLASSIFICATION : Task.BINARY;
+        return Layers.outputFeatures(model.spec()) == 1 ? Task.BINARY : Task.CLASSIFICATION;
     }
 
-    private static List<String> classNames(Path path, String json) throws ModelFileException {
+    /**
+     * What is wrong with {@code count} class names for a {@code task} network of {@code outputs} outputs per example
+     * ({@link Layers#outputFeatures}; -1 when unknown), or null when they fit: classification takes one name per
+     * output, binary two (class 0, class 1), regression none. A list that fits no output would make predictions
+     * print under another class's name, or under none.
+     */
+    public static String checkClassNames(Task task, int count, int outputs) {
+        return switch (task) {
+            case CLASSIFICATION -> outputs < 0 || count == outputs ? null : count + " class names for a network "
+                    + "with " + outputs + " outputs (classification takes one per output)";
+            case BINARY -> count == 2 ? null : count + " class names for task binary (it takes 2, class 0 then "
+                    + "class 1, or none)";
+            case REGRESSION -> count + " class names for task regression (it takes none)";
+        };
+    }
+
+    /**
+     * The class names in a model's metadata ({@value #CLASS_NAMES_KEY}: a JSON array of printable strings), checked
+     * against the model's task and output width ({@link #checkClassNames}); null when {@code json} is.
+     *
+     * @param file    names the file in messages
+     * @param outputs the network's outputs per example ({@link Layers#outputFeatures})
+     * @throws ModelFileException when the value is not such an array or does not fit the model
+     */
+    public static List<String> classNames(String file, String json, Task task, int outputs)
+            throws ModelFileException {
         if (json == null) {
             return null;
         }
@@ -202,23 +288,28 @@ public final class SavedModel {
         try {
             e = StrictJson.parse(json);
         } catch (IOException x) {
-            throw new ModelFileException(path + ": metadata " + CLASS_NAMES_KEY + " is not valid JSON: "
+            throw new ModelFileException(file + ": metadata " + CLASS_NAMES_KEY + " is not valid JSON: "
                     + x.getMessage(), x);
         }
         if (!e.isJsonArray()) {
-            throw new ModelFileException(path + ": metadata " + CLASS_NAMES_KEY + " must be a JSON array");
+            throw new ModelFileException(file + ": metadata " + CLASS_NAMES_KEY + " must be a JSON array");
         }
         List<String> out = new ArrayList<>();
         for (JsonElement x : e.getAsJsonArray()) {
             if (!x.isJsonPrimitive() || !x.getAsJsonPrimitive().isString()) {
-                throw new ModelFileException(path + ": metadata " + CLASS_NAMES_KEY + " must hold strings, got " + x);
+                throw new ModelFileException(file + ": metadata " + CLASS_NAMES_KEY + " must hold strings, got " + x);
             }
             String name = x.getAsString();
             if (!Dataset.isPrintableClassName(name)) {
-                throw new ModelFileException(path + ": metadata " + CLASS_NAMES_KEY + ": class name " + out.size()
+                throw new ModelFileException(file + ": metadata " + CLASS_NAMES_KEY + ": class name " + out.size()
                         + " holds control characters: " + x);
             }
             out.add(name);
+        }
+        String problem = checkClassNames(task, out.size(), outputs);
+        if (problem != null) {
+            throw new ModelFileException(file + ": metadata " + CLASS_NAMES_KEY + " holds " + problem
+                    + "; drop the entry or save the model again with fitting names");
         }
         return List.copyOf(out);
     }

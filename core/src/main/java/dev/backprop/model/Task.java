@@ -6,9 +6,9 @@ import dev.backprop.loss.Loss;
 import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.loss.SquaredError;
 import dev.backprop.nn.Activation;
-import dev.backprop.nn.Dense;
 import dev.backprop.nn.Dropout;
 import dev.backprop.nn.Layer;
+import dev.backprop.nn.Layers;
 import dev.backprop.nn.Sequential;
 import dev.backprop.train.Evaluation;
 
@@ -124,7 +124,7 @@ public enum Task {
     /**
      * Refuses a binary model whose output is not one logit per example: one that ends with a sigmoid (the task applies
      * the sigmoid itself, so predictions would be {@code σ(p)}, never below 0.5, and a saved model would be scored
-     * with the loss on logits), or whose last dense layer gives more than one output.
+     * with the loss on logits), or that gives more than one output ({@link Layers#outputFeatures}).
      *
      * @throws IllegalArgumentException naming the last layer and what to do instead
      */
@@ -132,12 +132,13 @@ public enum Task {
         if (this != BINARY) {
             return;
         }
-        Layer last = lastLayer(model);
-        if (last instanceof Dense d && d.outFeatures() != 1) {
+        int outputs = Layers.outputFeatures(model.spec());
+        if (outputs > 1) {
             throw new IllegalArgumentException("task binary takes one output per example (the logit of class 1), but "
-                    + "the network's last layer gives " + d.outFeatures() + "; use task classification for "
-                    + d.outFeatures() + " classes");
+                    + "the network's last layer gives " + outputs + "; use task classification for " + outputs
+                    + " classes");
         }
+        Layer last = lastLayer(model);
         if (last instanceof Activation a && a.kind() == Activation.Kind.SIGMOID) {
             throw new IllegalArgumentException("task binary applies the sigmoid to the network's output (a logit) "
                     + "itself, but the network already ends with a sigmoid, so every probability would be "

@@ -300,6 +300,37 @@ public final class Layers {
         return out;
     }
 
+    /**
+     * How many outputs per example a network gives, when its spec alone decides that: the last dense layer's
+     * {@code out} (or a 1-d batch norm's {@code features}) seen through the layers after it that keep the width
+     * (activations, dropout, flatten); -1 when the width depends on the input's size (the network ends with a
+     * convolution or pooling), when no layer sets it, or for a layer type this does not know. The one answer to
+     * "how wide is this network's output" for a task's check, a file's inferred task and an import's output shape.
+     */
+    public static int outputFeatures(LayerSpec spec) {
+        List<LayerSpec> leaves = new ArrayList<>();
+        forEachLeaf(spec, "", (prefix, l) -> leaves.add(l));
+        for (int i = leaves.size() - 1; i >= 0; i--) {
+            LayerSpec l = leaves.get(i);
+            switch (l.type()) {
+                case "dense" -> {
+                    return l.arg("out");
+                }
+                case "batchnorm1d" -> {
+                    return l.arg("features");
+                }
+                case "flatten", "dropout" -> {
+                }
+                default -> {
+                    if (!ACTIVATIONS.contains(l.type())) {
+                        return -1;
+                    }
+                }
+            }
+        }
+        return -1;
+    }
+
     /** Calls {@code action} with every non-sequential layer of a valid spec and its name prefix ({@code 3.}). */
     private static void forEachLeaf(LayerSpec spec, String prefix, java.util.function.BiConsumer<String, LayerSpec>
             action) {

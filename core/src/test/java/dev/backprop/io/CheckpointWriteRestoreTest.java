@@ -162,6 +162,45 @@ class CheckpointWriteRestoreTest {
         }
     }
 
+    @Test
+    void optimizerStateOfAnotherShapeOrDtypeIsRefusedAndChangesNothing() throws IOException {
+        Path good = dir.resolve("good.safetensors");
+        try (Sequential m = mlp(1); Optimizer opt = Adam.adam(m.parameters(), 0.01)) {
+            oneStep(m, opt);
+            Checkpoint.save(good, m, opt, null, Map.of("epoch", 1L));
+        }
+        String state = "optimizer.2.weight.exp_avg";
+        String[] expected = {"tensor '" + state + "' is F32 [4, 2], expected F32 [2, 4]",
+            "tensor '" + state + "' is F64 [2, 4], expected F32 [2, 4]"};
+        for (int variant = 0; variant < 2; variant++) {
+            Path f = dir.resolve("bad-" + variant + ".safetensors");
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            Map<String, String> meta;
+            try (SafeTensorsFile in = SafeTensorsFile.open(good)) {
+                meta = in.metadata();
+                for (String name : in.shapes().keySet()) {
+                    tensors.put(name, in.read(name, backend, DType.FLOAT32));
+                }
+            }
+            Tensor m = tensors.get(state);
+            assertArrayEquals(new int[] {2, 4}, m.shape().dims(), "the state of the last layer's weight");
+            tensors.put(state, variant == 0 ? Tensor.of(backend, m.toFloatArray(), 4, 2)
+                    : Tensor.of(backend, m.toDoubles(), 2, 4));
+            SafeTensorsFile.write(f, tensors, meta);
+            tensors.values().forEach(Tensor::close);
+            try (Sequential model = mlp(7); Optimizer opt = Adam.adam(model.parameters(), 0.01)) {
+                oneStep(model, opt);
+                Map<String, double[]> before = snapshot(model, opt);
+                ModelFileException e = assertThrows(ModelFileException.class,
+                        () -> Checkpoint.restore(f, model, opt, null));
+                assertTrue(e.getMessage().endsWith(expected[variant]), e.getMessage());
+                Map<String, double[]> after = snapshot(model, opt);
+                before.forEach((k, v) -> assertArrayEquals(v, after.get(k), k + " after a refused restore"));
+                assertEquals(1, opt.stepCount(), "step count");
+            }
+        }
+    }
+
     private static Map<String, double[]> snapshot(Sequential m, Optimizer opt) {
         Map<String, double[]> s = new LinkedHashMap<>();
         m.parameters().forEach((k, v) -> s.put(k, v.value().toDoubles()));

@@ -8,6 +8,9 @@ import dev.backprop.nn.Sequential;
 import java.util.List;
 import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 /** Small seeded networks and data sets for the model package's tests, and a float64 host forward pass to check them. */
 public final class ModelFixtures {
     private ModelFixtures() {
@@ -86,5 +89,12 @@ public final class ModelFixtures {
             e[i] /= s;
         }
         return e;
+    }
+
+    /** Asserts that two networks hold the same parameters, bit for bit. */
+    public static void assertSameParameters(Sequential a, Sequential b) {
+        assertEquals(a.parameters().keySet(), b.parameters().keySet());
+        a.parameters().forEach((k, v) -> assertArrayEquals(v.value().toFloatArray(),
+                b.parameters().get(k).value().toFloatArray(), k));
     }
 }

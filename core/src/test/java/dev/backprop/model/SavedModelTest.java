@@ -39,12 +39,6 @@ class SavedModelTest {
         backend.close();
     }
 
-    private static void assertSameParameters(Sequential a, Sequential b) {
-        assertEquals(a.parameters().keySet(), b.parameters().keySet());
-        a.parameters().forEach((k, v) -> assertArrayEquals(v.value().toFloatArray(),
-                b.parameters().get(k).value().toFloatArray(), k));
-    }
-
     @Test
     void roundTripKeepsWeightsTaskClassNamesAndFacts() throws IOException {
         Path f = dir.resolve("m.safetensors");
@@ -55,7 +49,7 @@ class SavedModelTest {
                 assertEquals(List.of("no", "yes"), l.classNames());
                 assertEquals("hello", l.metadata().get("backprop.note"));
                 assertEquals(m.spec(), l.model().spec());
-                assertSameParameters(m, (Sequential) l.model());
+                ModelFixtures.assertSameParameters(m, (Sequential) l.model());
             }
         }
         try (Sequential m2 = ModelFixtures.mlp(backend, 4, 3, 1, 99)) {
@@ -80,7 +74,7 @@ class SavedModelTest {
                 Map<String, Long> p = Checkpoint.restore(f, fresh, opt2, null);
                 assertEquals(3L, p.get("epoch"));
                 assertEquals(1, opt2.stepCount());
-                assertSameParameters(m, fresh);
+                ModelFixtures.assertSameParameters(m, fresh);
                 for (Map.Entry<String, Tensor> e : opt.state().entrySet()) {
                     assertArrayEquals(e.getValue().toFloatArray(), opt2.state().get(e.getKey()).toFloatArray());
                 }

@@ -1,6 +1,5 @@
 package dev.backprop.onnx;
 
-import com.google.gson.JsonArray;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
 import dev.backprop.io.AtomicFile;
@@ -128,12 +127,7 @@ public final class OnnxExport {
                 meta.put(k, v);
             }
         });
-        meta.put(SavedModel.TASK_KEY, model.task().id());
-        if (model.classNames() != null) {
-            JsonArray a = new JsonArray();
-            model.classNames().forEach(a::add);
-            meta.put(SavedModel.CLASS_NAMES_KEY, a.toString());
-        }
+        meta.putAll(SavedModel.metadata(model.model(), model.task(), model.classNames(), Map.of()));
         withCounters(meta, model.model());
         String recorded = model.metadata().get(INPUT_SHAPE_KEY);
         if (options.inputShape() == null && recorded != null) {

@@ -1,9 +1,5 @@
 package dev.backprop.onnx;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import dev.backprop.backend.Backend;
 import dev.backprop.io.ModelFileException;
 import dev.backprop.io.StateValues;
@@ -17,7 +13,6 @@ import dev.backprop.tensor.Tensor;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -123,16 +118,18 @@ public final class OnnxImport {
         Map<String, Long> counters = Counters.read(file, g.metadata().get(Counters.KEY),
                 Layers.counterNames(g.spec()));
         Task task = task(file, g);
-        List<String> classNames = classNames(file, g.metadata().get(SavedModel.CLASS_NAMES_KEY));
+        List<String> classNames = SavedModel.classNames(file, g.metadata().get(SavedModel.CLASS_NAMES_KEY), task,
+                Layers.outputFeatures(g.spec()));
         Layer model = Layers.create(g.spec(), (name, shape, role, fanIn, fanOut) ->
                 Tensor.of(backend, g.state().get(name).data(), shape));
         try {
+            SavedModel.checkTask(file, task, model);
             for (Map.Entry<String, Tensor> e : model.buffers().entrySet()) {
                 try (Tensor t = Tensor.of(backend, g.state().get(e.getKey()).data(), e.getValue().shape().dims())) {
                     Elementwise.copy(t, e.getValue());
                 }
             }
-        } catch (RuntimeException e) {
+        } catch (ModelFileException | RuntimeException e) {
             model.close();
             throw e;
         }
@@ -164,9 +161,8 @@ public final class OnnxImport {
                 throw new ModelFileException(file + ": metadata " + SavedModel.TASK_KEY + ": " + e.getMessage(), e);
             }
         } else {
-            int[] out = outputShape(g);
-            task = g.outputTransform() != null ? transformed(g) : out.length != 1 || out[0] != 1
-                    ? Task.CLASSIFICATION : Task.BINARY;
+            task = g.outputTransform() != null ? transformed(g) : Layers.outputFeatures(g.spec()) == 1
+                    ? Task.BINARY : Task.CLASSIFICATION;
         }
         if (g.outputTransform() != null && task != transformed(g)) {
             throw new ModelFileException(file + ": the graph ends with " + g.outputTransform() + ", which only a "
@@ -178,43 +174,5 @@ public final class OnnxImport {
     /** The task whose predictions the graph's final transform computes: a sigmoid's binary, a softmax's. */
     private static Task transformed(Graph g) {
         return g.outputTransform().equals("Sigmoid") ? Task.BINARY : Task.CLASSIFICATION;
-    }
-
-    /** The per-example shape of the network's outputs, from its last layer that sets one. */
-    private static int[] outputShape(Graph g) {
-        List<LayerSpec> layers = g.spec().layers();
-        for (int i = layers.size() - 1; i >= 0; i--) {
-            if (layers.get(i).type().equals("dense")) {
-                return new int[] {layers.get(i).arg("out")};
-            }
-        }
-        return g.inputShape();
-    }
-
-    private static List<String> classNames(String file, String json) throws ModelFileException {
-        if (json == null) {
-            return null;
-        }
-        try {
-            JsonElement e = JsonParser.parseString(json);
-            List<String> names = new ArrayList<>();
-            JsonArray a = e.isJsonArray() ? e.getAsJsonArray() : null;
-            for (int i = 0; a != null && i < a.size(); i++) {
-                JsonElement x = a.get(i);
-                if (!x.isJsonPrimitive() || !x.getAsJsonPrimitive().isString()) {
-                    a = null;
-                } else {
-                    names.add(x.getAsString());
-                }
-            }
-            if (a == null) {
-                throw new ModelFileException(file + ": metadata " + SavedModel.CLASS_NAMES_KEY + " must be a JSON "
-                        + "array of strings");
-            }
-            return List.copyOf(names);
-        } catch (JsonParseException e) {
-            throw new ModelFileException(file + ": metadata " + SavedModel.CLASS_NAMES_KEY + " is not valid JSON: "
-                    + OnnxReader.oneLine(e.getMessage()), e);
-        }
     }
 }

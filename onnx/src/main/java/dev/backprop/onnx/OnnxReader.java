@@ -2,6 +2,7 @@ package dev.backprop.onnx;
 
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.backprop.data.DataFormatException;
 import dev.backprop.io.IoErrors;
 import dev.backprop.io.ModelFileException;
 import dev.backprop.onnx.proto.Onnx;
@@ -9,8 +10,9 @@ import dev.backprop.onnx.proto.Onnx;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 /**
  * Reads an untrusted ONNX file into its protobuf message, and the tensors in it into arrays, checking every size
@@ -43,17 +45,10 @@ final class OnnxReader {
         } catch (IOException e) {
             throw new ModelFileException(IoErrors.message(e), e);
         }
-        long size = Files.size(path);
-        if (size > MAX_FILE_BYTES) {
-            throw new ModelFileException(path + ": " + size + " bytes is more than an ONNX file can hold (2 GiB); "
-                    + "models that large keep their weights in external data files, which Backprop does not read");
+        byte[] bytes;
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {  // the size and bytes of one file
+            bytes = readAll(path, ch);
         }
-        long free = Runtime.getRuntime().maxMemory() - usedHeap();
-        if (size * 3 > free) {
-            throw new ModelFileException(path + ": reading " + size + " bytes needs about " + size * 3
-                    + " bytes of heap, " + free + " are free (raise -Xmx)");
-        }
-        byte[] bytes = Files.readAllBytes(path);
         if (bytes.length == 0) {
             throw new ModelFileException(path + ": the file is empty, not an ONNX model");
         }
@@ -69,6 +64,34 @@ final class OnnxReader {
         } catch (RuntimeException e) {
             throw new ModelFileException(path + ": not a readable ONNX file: " + oneLine(String.valueOf(e)), e);
         }
+    }
+
+    /**
+     * The channel's bytes, after checking their number against the format and the heap: read from the channel whose
+     * size was checked, so a file replaced by a larger one meanwhile cannot bypass the check.
+     */
+    private static byte[] readAll(Path path, FileChannel ch) throws IOException {
+        long size = ch.size();
+        if (size > MAX_FILE_BYTES) {
+            throw new ModelFileException(path + ": " + size + " bytes is more than an ONNX file can hold (2 GiB); "
+                    + "models that large keep their weights in external data files, which Backprop does not read");
+        }
+        long free = Runtime.getRuntime().maxMemory() - usedHeap();
+        if (size * 3 > free) {
+            throw new ModelFileException(path + ": reading " + size + " bytes needs about " + size * 3
+                    + " bytes of heap, " + free + " are free (raise -Xmx)");
+        }
+        ByteBuffer b = ByteBuffer.allocate((int) size);
+        while (b.hasRemaining()) {
+            if (ch.read(b) < 0) {
+                break;
+            }
+        }
+        if (b.hasRemaining()) {
+            throw new ModelFileException(path + ": the file shrank from " + size + " to " + b.position()
+                    + " bytes while it was read");
+        }
+        return b.array();
     }
 
     private static long usedHeap() {
@@ -194,13 +217,7 @@ final class OnnxReader {
 
     /** A name from the file, quoted and made safe for a one-line message (control characters escaped, cut at 80). */
     static String quote(String s) {
-        StringBuilder b = new StringBuilder("'");
-        for (int i = 0; i < s.length() && i < 80; i++) {
-            char c = s.charAt(i);
-            boolean control = c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029;
-            b.append(control ? String.format("\\u%04x", (int) c) : String.valueOf(c));
-        }
-        return b.append(s.length() > 80 ? "...'" : "'").toString();
+        return "'" + DataFormatException.oneLine(s.length() > 80 ? s.substring(0, 80) + "..." : s) + "'";
     }
 
     /** A message on one line (protobuf's are, but a cause's may not be). */

@@ -154,10 +154,19 @@ class HostileOnnxTest extends CpuBackendTest {
                 Arguments.of("softmax in the middle", graph(g -> g.setNode(1, g.getNode(1).toBuilder()
                         .setOpType("Softmax"))), "follows the output Softmax; it must be the graph's last operator"),
                 Arguments.of("a name with a line break", graph(g -> g.setNode(1, g.getNode(1).toBuilder()
-                        .setName("evil\nname").setOpType("Evil\r\nOp"))), "node 'evil\\u000aname'"),
+                        .setName("evil\nname").setOpType("Evil\r\nOp"))), "node 'evil\\u000Aname'"),
                 Arguments.of("a metadata key given twice", model(m -> m.addMetadataProps(classNames("[\"cat\"]"))
                         .addMetadataProps(classNames("[\"dog\"]"))),
-                        "metadata key 'backprop.class_names' is given twice"));
+                        "metadata key 'backprop.class_names' is given twice"),
+                Arguments.of("class names that do not fit", model(m -> m.addMetadataProps(classNames(
+                        "[\"cat\", \"dog\", \"cow\"]"))), "metadata backprop.class_names holds 3 class names for a "
+                        + "network with 2 outputs (classification takes one per output)"),
+                Arguments.of("a class name with an escape", model(m -> m.addMetadataProps(classNames(
+                        "[\"cat\", \"\\u001b[2Jdog\"]"))), "class name 1 holds control characters"),
+                Arguments.of("task binary for two outputs", model(m -> m.addMetadataProps(Onnx.StringStringEntryProto
+                        .newBuilder().setKey(SavedModel.TASK_KEY).setValue("binary"))), "metadata backprop.task: task "
+                        + "binary takes one output per example (the logit of class 1), but the network's last layer "
+                        + "gives 2"));
     }
 
     private static Onnx.StringStringEntryProto classNames(String json) {

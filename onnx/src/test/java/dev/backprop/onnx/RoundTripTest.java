@@ -111,6 +111,9 @@ class RoundTripTest extends CpuBackendTest {
                     new SavedModel.Loaded(model, Task.REGRESSION, null, Map.of()), onnx,
                     OnnxExport.Options.defaults().withSoftmax(true)));
             assertTrue(e.getMessage().contains("softmax output is for classification models"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> OnnxExport.write(new SavedModel.Loaded(model,
+                    Task.BINARY, List.of("no", "maybe", "yes"), Map.of()), onnx, OnnxExport.Options.defaults()));
+            assertEquals("3 class names for task binary (it takes 2, class 0 then class 1, or none)", e.getMessage());
         }
     }
 
