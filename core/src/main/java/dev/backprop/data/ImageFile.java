@@ -1,6 +1,8 @@
 package dev.backprop.data;
 
 import dev.backprop.io.IoErrors;
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
 
 import javax.imageio.IIOException;
 import javax.imageio.ImageIO;
@@ -17,6 +19,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Iterator;
+import java.util.Locale;
+import java.util.Set;
 
 /**
  * One image file (PNG, JPEG, BMP, GIF: what the JDK's {@code javax.imageio} decodes) as 8-bit pixels, read the way
@@ -38,6 +42,10 @@ import java.util.Iterator;
 public record ImageFile(Path file, int height, int width, boolean gray, byte[] pixels) {
     /** The most pixels an image may have: 64 Mi (8192 × 8192), far past what a network is trained on. */
     public static final long MAX_PIXELS = 1L << 26;
+    /** The formats read, as ImageIO's readers name them. */
+    private static final Set<String> FORMATS = Set.of("png", "jpeg", "bmp", "gif");
+    private static final String GIF_STREAM = "javax_imageio_gif_stream_1.0";
+    private static final String GIF_IMAGE = "javax_imageio_gif_image_1.0";
     /** Bytes per pixel that a decoder may hold at most (16-bit RGBA) while it decodes. */
     private static final int DECODED_BYTES_PER_PIXEL = 8;
 
@@ -49,6 +57,14 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
      *                             for, or its colours are neither gray nor RGB (CMYK)
      */
     public static ImageFile read(Path file) {
+        return read(file, (height, width) -> { });
+    }
+
+    /**
+     * As {@link #read(Path)}, with {@code expected} asked about the header's height and width before anything is
+     * decoded (a folder's images must all have one size).
+     */
+    static ImageFile read(Path file, SizeCheck expected) {
         try {
             if (!Files.isRegularFile(IoErrors.checkFile(file))) {
                 throw new DataFormatException(file + ": not a regular file (a pipe, socket or device cannot be an "
@@ -58,7 +74,7 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
                 if (in == null) {
                     throw new DataFormatException(file + ": cannot be opened as an image");
                 }
-                return decode(file, in);
+                return decode(file, in, expected);
             }
         } catch (NoSuchFileException e) {
             throw new DataFormatException(file + ": file not found");
@@ -69,18 +85,22 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
         }
     }
 
-    private static ImageFile decode(Path file, ImageInputStream in) throws IOException {
-        Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
-        if (!readers.hasNext()) {
-            throw new DataFormatException(file + ": not an image the JDK decodes (PNG, JPEG, BMP, GIF)");
-        }
-        ImageReader reader = readers.next();
+    private static ImageFile decode(Path file, ImageInputStream in, SizeCheck expected) throws IOException {
+        ImageReader reader = reader(file, in);
         try {
             reader.setInput(in, true, true);
             reader.addIIOReadWarningListener(new Refuse(file));
+            String format = reader.getFormatName().toLowerCase(Locale.ROOT);
+            if (format.equals("png")) {
+                PngChunks.check(file);
+            }
             int width = reader.getWidth(0);
             int height = reader.getHeight(0);
             checkSize(file, height, width);
+            if (format.equals("gif")) {
+                checkGifScreen(file, reader, height, width);
+            }
+            expected.check(height, width);
             BufferedImage image = reader.read(0);
             if (image.getWidth() != width || image.getHeight() != height) {
                 throw new DataFormatException(file + ": decoded as " + image.getHeight() + "x" + image.getWidth()
@@ -95,6 +115,49 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
         } finally {
             reader.dispose();
         }
+    }
+
+    /**
+     * The first of ImageIO's readers for {@code in} that reads one of {@link #FORMATS}: other readers (the JDK's
+     * WBMP reader takes almost any few bytes for an image, its TIFF reader and plugins on the class path read what
+     * PIL reads otherwise or not at all) are never given an untrusted file.
+     */
+    private static ImageReader reader(Path file, ImageInputStream in) throws IOException {
+        Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+        String other = null;
+        while (readers.hasNext()) {
+            ImageReader reader = readers.next();
+            String format = reader.getFormatName().toLowerCase(Locale.ROOT);
+            if (FORMATS.contains(format)) {
+                return reader;
+            }
+            other = other != null ? other : format.toUpperCase(Locale.ROOT);
+        }
+        throw new DataFormatException(file + ": " + (other == null ? "not an image the JDK decodes"
+                : "a " + other + " image, not one read here") + " (PNG, JPEG, BMP, GIF)");
+    }
+
+    /**
+     * Refuses a GIF whose first frame does not fill its logical screen at (0, 0): PIL reads the screen, with the
+     * frame drawn on the background, and ImageIO the frame alone, so the two would differ in size or place.
+     */
+    private static void checkGifScreen(Path file, ImageReader reader, int height, int width) throws IOException {
+        Element screen = element(reader.getStreamMetadata().getAsTree(GIF_STREAM), "LogicalScreenDescriptor");
+        Element frame = element(reader.getImageMetadata(0).getAsTree(GIF_IMAGE), "ImageDescriptor");
+        String screenH = screen.getAttribute("logicalScreenHeight");
+        String screenW = screen.getAttribute("logicalScreenWidth");
+        String top = frame.getAttribute("imageTopPosition");
+        String left = frame.getAttribute("imageLeftPosition");
+        if (!screenH.equals(String.valueOf(height)) || !screenW.equals(String.valueOf(width)) || !top.equals("0")
+                || !left.equals("0")) {
+            throw new DataFormatException(file + ": the GIF's first frame is " + height + "x" + width + " at row "
+                    + top + ", column " + left + " of a logical screen of " + screenH + "x" + screenW
+                    + " (height x width); PIL reads the whole screen, so only a first frame that fills it is read");
+        }
+    }
+
+    private static Element element(Node tree, String name) {
+        return (Element) ((Element) tree).getElementsByTagName(name).item(0);
     }
 
     private static void checkSize(Path file, int height, int width) {
@@ -210,6 +273,13 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
         float[] out = new float[Math.multiplyExact(channels, height * width)];
         toTensor(channels, out, 0);
         return out;
+    }
+
+    /** A check of an image's height and width, from its header, before it is decoded. */
+    @FunctionalInterface
+    interface SizeCheck {
+        /** @throws DataFormatException naming the file when an image of this size is not wanted */
+        void check(int height, int width);
     }
 
     /** A decoder warning (a truncated or damaged file whose rest ImageIO would fill in) refuses the file. */
