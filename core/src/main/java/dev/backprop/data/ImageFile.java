@@ -15,6 +15,9 @@ import java.awt.image.ColorModel;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -31,7 +34,11 @@ import java.util.Set;
  *
  * <p>The file is untrusted: its width and height are read from the header and checked against
  * {@link #MAX_PIXELS} and the heap ({@link HeapBudget}) before anything is decoded, and a decoder's warning (a
- * truncated JPEG, which ImageIO otherwise returns half grey) or failure is refused naming the file.
+ * truncated JPEG, which ImageIO otherwise returns half grey) or failure is refused naming the file. Metadata is
+ * never read (a compressed text chunk is not inflated), a PNG's chunks must fit the file and match their CRCs, a
+ * JPEG may have at most 500 scans, and
+ * what PIL would read otherwise is refused: other formats under an image's name, compressed BMPs, and a GIF whose
+ * first frame does not fill its logical screen.
  *
  * @param file   where it was read from
  * @param height rows
@@ -44,6 +51,10 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
     public static final long MAX_PIXELS = 1L << 26;
     /** The formats read, as ImageIO's readers name them. */
     private static final Set<String> FORMATS = Set.of("png", "jpeg", "bmp", "gif");
+    /** Where a BMP's info header holds its compression; the values of an uncompressed one. */
+    private static final int BMP_COMPRESSION_AT = 30;
+    private static final int BMP_RGB = 0;
+    private static final int BMP_BITFIELDS = 3;
     private static final String GIF_STREAM = "javax_imageio_gif_stream_1.0";
     private static final String GIF_IMAGE = "javax_imageio_gif_image_1.0";
     /** Bytes per pixel that a decoder may hold at most (16-bit RGBA) while it decodes. */
@@ -93,6 +104,10 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
             String format = reader.getFormatName().toLowerCase(Locale.ROOT);
             if (format.equals("png")) {
                 PngChunks.check(file);
+            } else if (format.equals("bmp")) {
+                checkBmpCompression(file);
+            } else if (format.equals("jpeg")) {
+                JpegScans.check(file);
             }
             int width = reader.getWidth(0);
             int height = reader.getHeight(0);
@@ -153,6 +168,28 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
             throw new DataFormatException(file + ": the GIF's first frame is " + height + "x" + width + " at row "
                     + top + ", column " + left + " of a logical screen of " + screenH + "x" + screenW
                     + " (height x width); PIL reads the whole screen, so only a first frame that fills it is read");
+        }
+    }
+
+    /**
+     * Refuses a BMP whose pixels are compressed (RLE, or an embedded JPEG or PNG): ImageIO and PIL disagree on
+     * runs that cross a row's end, skipped pixels and streams that end early, so only plain and bit-field BMPs,
+     * which both read alike, are read.
+     */
+    private static void checkBmpCompression(Path file) throws IOException {
+        byte[] h;
+        try (InputStream in = Files.newInputStream(file)) {
+            h = in.readNBytes(BMP_COMPRESSION_AT + 4);
+        }
+        ByteBuffer header = ByteBuffer.wrap(h).order(ByteOrder.LITTLE_ENDIAN);
+        if (h.length < BMP_COMPRESSION_AT + 4 || header.getInt(14) <= 12) {
+            return;    // too short for ImageIO to read, or an OS/2 header, which has no compression
+        }
+        int compression = header.getInt(BMP_COMPRESSION_AT);
+        if (compression != BMP_RGB && compression != BMP_BITFIELDS) {
+            throw new DataFormatException(file + ": a BMP of compression " + compression + " (1: RLE8, 2: RLE4, "
+                    + "4: JPEG, 5: PNG); only uncompressed BMPs (0, or 3 with bit fields) are read, as PIL and "
+                    + "ImageIO decode the others differently");
         }
     }
 

@@ -3,9 +3,13 @@ package dev.backprop.data;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.ImageOutputStream;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -171,6 +175,45 @@ class HostileImageFileTest {
         refused(Files.write(dir.resolve("min.bmp"), bmp(4, Integer.MIN_VALUE, 0, rows)));
         DataFormatException cut = refused(Files.write(dir.resolve("cut.bmp"), bmp(8192, 8192, 0, rows)));
         assertFalse(cut.getMessage().contains("\n"));
+    }
+
+    @Test
+    void aProgressiveJpegIsReadAndOneOfMoreScansThanAnyEncoderWritesIsRefused() throws IOException {
+        ByteArrayOutputStream jpeg = new ByteArrayOutputStream();
+        ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+        try (ImageOutputStream out = ImageIO.createImageOutputStream(jpeg)) {
+            writer.setOutput(out);
+            ImageWriteParam param = writer.getDefaultWriteParam();
+            param.setProgressiveMode(ImageWriteParam.MODE_DEFAULT);
+            writer.write(null, new IIOImage(new BufferedImage(16, 8, BufferedImage.TYPE_INT_RGB), null, null), param);
+        } finally {
+            writer.dispose();
+        }
+        byte[] progressive = jpeg.toByteArray();
+        assertEquals(8, ImageFile.read(Files.write(dir.resolve("progressive.jpg"), progressive)).height());
+
+        int lastScan = -1;
+        for (int i = 0; i + 1 < progressive.length; i++) {
+            lastScan = (progressive[i] & 0xFF) == 0xFF && (progressive[i + 1] & 0xFF) == 0xDA ? i : lastScan;
+        }
+        ByteArrayOutputStream scans = new ByteArrayOutputStream();
+        scans.write(progressive, 0, progressive.length - 2);
+        for (int i = 0; i < JpegScans.MAX_SCANS; i++) {
+            scans.write(progressive, lastScan, progressive.length - 2 - lastScan);
+        }
+        scans.write(new byte[] {(byte) 0xFF, (byte) 0xD9});
+        Path many = Files.write(dir.resolve("scans.jpg"), scans.toByteArray());
+        assertEquals(many + ": a JPEG of more than 500 scans; decoding each scan goes over the whole image, and real "
+                + "encoders write a few dozen at most", refused(many).getMessage());
+    }
+
+    @Test
+    void aCompressedBmpIsRefusedSinceItsRunsCanOverrunTheRows() throws IOException {
+        byte[] runs = {(byte) 200, 5, 0, 0, (byte) 200, 6, 0, 1};    // 200 pixels in rows of 4, then end of bitmap
+        Path rle = Files.write(dir.resolve("rle.bmp"), bmp(4, 4, 1, runs));
+        assertEquals(rle + ": a BMP of compression 1 (1: RLE8, 2: RLE4, 4: JPEG, 5: PNG); only uncompressed BMPs "
+                + "(0, or 3 with bit fields) are read, as PIL and ImageIO decode the others differently",
+                refused(rle).getMessage());
     }
 
     @Test
