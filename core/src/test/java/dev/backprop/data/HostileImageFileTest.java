@@ -5,10 +5,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
-import javax.imageio.ImageReader;
 import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
-import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.ImageOutputStream;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
@@ -91,7 +89,8 @@ class HostileImageFileTest {
 
     @Test
     void compressedMetadataIsNeverInflated() throws IOException {
-        // 256 MiB of text in 256 KB: ImageIO inflates a zTXt chunk when it reads metadata; ImageFile must not.
+        // 256 MiB of text in 256 KB. JDK 17's PNG reader inflates a zTXt chunk whenever it reads metadata (800 MB
+        // allocated for this one), so this fails unless the reader is told to ignore metadata.
         byte[] text = HostilePng.deflatedZeros(256L << 20);
         byte[] body = new byte[3 + text.length];
         body[0] = 'k';
@@ -104,14 +103,6 @@ class HostileImageFileTest {
             assertEquals(20, ImageFile.read(p).pixels().length);
             long used = allocated() - before;
             assertTrue(used < 32L << 20, p + ": reading it allocated " + used + " bytes");
-        }
-        try (ImageInputStream in = ImageIO.createImageInputStream(ztxt.toFile())) {
-            ImageReader reader = ImageIO.getImageReaders(in).next();
-            reader.setInput(in, true, false);
-            long before = allocated();
-            reader.getImageMetadata(0);
-            assertTrue(allocated() - before > 256L << 20, "the metadata reader inflates the chunk: the test's premise");
-            reader.dispose();
         }
     }
 
