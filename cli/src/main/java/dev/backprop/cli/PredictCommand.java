@@ -159,7 +159,9 @@ public final class PredictCommand implements Callable<Integer> {
             s.checkImageShape(shape, file + " is");
             Predictor predictor = new Predictor(s.loaded().model(), t, Predictor.DEFAULT_BATCH,
                     s.inputShape(shape, file + " has"));
-            printer.print(new PredictionPrinter.Example("image " + file, "image", i, 0, Double.NaN, null,
+            // The name comes from whoever named the file: escaped, it cannot move the terminal's cursor.
+            String name = DataFormatException.oneLine(file.toString());
+            printer.print(new PredictionPrinter.Example("image " + name, "image", i, 0, Double.NaN, null,
                     file.toString()), predictor.predict(image.toTensor(c), 1));
         }
     }

@@ -250,4 +250,28 @@ class ImageFolderCommandsTest {
         assertEquals(1, run.err().strip().split("\n").length, run.err());
         assertTrue(run.err().contains(huge + ": the header says 100000x100000 (height x width)"), run.err());
     }
+
+    @Test
+    void predictRefusesWhatIsNotAnImageFileAndEscapesTheNamesItPrints() throws Exception {
+        Path model = dir.resolve("mlp.safetensors");
+        CliRun.of("train", "--backend", "cpu", "--images", folder.toString(), "--layers", "784-16-10", "--epochs", "1",
+                "--no-progress", "--out", model.toString()).ok();
+        Path fifo = dir.resolve("fifo.png");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        for (Path p : new Path[] {fifo, folder, dir.resolve("missing.png")}) {
+            CliRun run = CliRun.of("predict", "--backend", "cpu", "--model", model.toString(), "--image", p.toString());
+            assertEquals(1, run.code(), run.out() + run.err());
+            assertEquals(1, run.err().strip().split("\n").length, run.err());
+            assertTrue(run.err().contains(p + ": "), run.err());
+        }
+        CliRun channels = CliRun.of("predict", "--backend", "cpu", "--model", model.toString(), "--channels", "2",
+                "--image", files.get(0).toString());
+        assertTrue(channels.err().contains("--channels must be 1 (gray) or 3 (RGB), got 2"), channels.err());
+
+        Path named = Files.copy(files.get(0), dir.resolve("\u001b[2J\n.png"));
+        CliRun run = CliRun.of("predict", "--backend", "cpu", "--model", model.toString(), "--image",
+                named.toString()).ok();
+        assertTrue(run.out().contains("image " + dir + "/\\u001B[2J\\u000A.png\n  probabilities:  c0 "), run.out());
+        assertFalse(run.out().contains("\u001b"), run.out());
+    }
 }

@@ -1,6 +1,8 @@
 package dev.backprop.data;
 
 import dev.backprop.io.IoErrors;
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
 
 import javax.imageio.IIOException;
 import javax.imageio.ImageIO;
@@ -13,10 +15,15 @@ import java.awt.image.ColorModel;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Iterator;
+import java.util.Locale;
+import java.util.Set;
 
 /**
  * One image file (PNG, JPEG, BMP, GIF: what the JDK's {@code javax.imageio} decodes) as 8-bit pixels, read the way
@@ -27,7 +34,11 @@ import java.util.Iterator;
  *
  * <p>The file is untrusted: its width and height are read from the header and checked against
  * {@link #MAX_PIXELS} and the heap ({@link HeapBudget}) before anything is decoded, and a decoder's warning (a
- * truncated JPEG, which ImageIO otherwise returns half grey) or failure is refused naming the file.
+ * truncated JPEG, which ImageIO otherwise returns half grey) or failure is refused naming the file. Metadata is
+ * never read (a compressed text chunk is not inflated), a PNG's chunks must fit the file and match their CRCs, a
+ * JPEG may have at most 500 scans, and
+ * what PIL would read otherwise is refused: other formats under an image's name, compressed BMPs, and a GIF whose
+ * first frame does not fill its logical screen.
  *
  * @param file   where it was read from
  * @param height rows
@@ -38,6 +49,14 @@ import java.util.Iterator;
 public record ImageFile(Path file, int height, int width, boolean gray, byte[] pixels) {
     /** The most pixels an image may have: 64 Mi (8192 × 8192), far past what a network is trained on. */
     public static final long MAX_PIXELS = 1L << 26;
+    /** The formats read, as ImageIO's readers name them. */
+    private static final Set<String> FORMATS = Set.of("png", "jpeg", "bmp", "gif");
+    /** Where a BMP's info header holds its compression; the values of an uncompressed one. */
+    private static final int BMP_COMPRESSION_AT = 30;
+    private static final int BMP_RGB = 0;
+    private static final int BMP_BITFIELDS = 3;
+    private static final String GIF_STREAM = "javax_imageio_gif_stream_1.0";
+    private static final String GIF_IMAGE = "javax_imageio_gif_image_1.0";
     /** Bytes per pixel that a decoder may hold at most (16-bit RGBA) while it decodes. */
     private static final int DECODED_BYTES_PER_PIXEL = 8;
 
@@ -49,6 +68,14 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
      *                             for, or its colours are neither gray nor RGB (CMYK)
      */
     public static ImageFile read(Path file) {
+        return read(file, (height, width) -> { });
+    }
+
+    /**
+     * As {@link #read(Path)}, with {@code expected} asked about the header's height and width before anything is
+     * decoded (a folder's images must all have one size).
+     */
+    static ImageFile read(Path file, SizeCheck expected) {
         try {
             if (!Files.isRegularFile(IoErrors.checkFile(file))) {
                 throw new DataFormatException(file + ": not a regular file (a pipe, socket or device cannot be an "
@@ -58,7 +85,7 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
                 if (in == null) {
                     throw new DataFormatException(file + ": cannot be opened as an image");
                 }
-                return decode(file, in);
+                return decode(file, in, expected);
             }
         } catch (NoSuchFileException e) {
             throw new DataFormatException(file + ": file not found");
@@ -69,18 +96,26 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
         }
     }
 
-    private static ImageFile decode(Path file, ImageInputStream in) throws IOException {
-        Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
-        if (!readers.hasNext()) {
-            throw new DataFormatException(file + ": not an image the JDK decodes (PNG, JPEG, BMP, GIF)");
-        }
-        ImageReader reader = readers.next();
+    private static ImageFile decode(Path file, ImageInputStream in, SizeCheck expected) throws IOException {
+        ImageReader reader = reader(file, in);
         try {
             reader.setInput(in, true, true);
             reader.addIIOReadWarningListener(new Refuse(file));
+            String format = reader.getFormatName().toLowerCase(Locale.ROOT);
+            if (format.equals("png")) {
+                PngChunks.check(file);
+            } else if (format.equals("bmp")) {
+                checkBmpCompression(file);
+            } else if (format.equals("jpeg")) {
+                JpegScans.check(file);
+            }
             int width = reader.getWidth(0);
             int height = reader.getHeight(0);
             checkSize(file, height, width);
+            if (format.equals("gif")) {
+                checkGifScreen(file, reader, height, width);
+            }
+            expected.check(height, width);
             BufferedImage image = reader.read(0);
             if (image.getWidth() != width || image.getHeight() != height) {
                 throw new DataFormatException(file + ": decoded as " + image.getHeight() + "x" + image.getWidth()
@@ -95,6 +130,71 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
         } finally {
             reader.dispose();
         }
+    }
+
+    /**
+     * The first of ImageIO's readers for {@code in} that reads one of {@link #FORMATS}: other readers (the JDK's
+     * WBMP reader takes almost any few bytes for an image, its TIFF reader and plugins on the class path read what
+     * PIL reads otherwise or not at all) are never given an untrusted file.
+     */
+    private static ImageReader reader(Path file, ImageInputStream in) throws IOException {
+        Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+        String other = null;
+        while (readers.hasNext()) {
+            ImageReader reader = readers.next();
+            String format = reader.getFormatName().toLowerCase(Locale.ROOT);
+            if (FORMATS.contains(format)) {
+                return reader;
+            }
+            other = other != null ? other : format.toUpperCase(Locale.ROOT);
+        }
+        throw new DataFormatException(file + ": " + (other == null ? "not an image the JDK decodes"
+                : "a " + other + " image, not one read here") + " (PNG, JPEG, BMP, GIF)");
+    }
+
+    /**
+     * Refuses a GIF whose first frame does not fill its logical screen at (0, 0): PIL reads the screen, with the
+     * frame drawn on the background, and ImageIO the frame alone, so the two would differ in size or place.
+     */
+    private static void checkGifScreen(Path file, ImageReader reader, int height, int width) throws IOException {
+        Element screen = element(reader.getStreamMetadata().getAsTree(GIF_STREAM), "LogicalScreenDescriptor");
+        Element frame = element(reader.getImageMetadata(0).getAsTree(GIF_IMAGE), "ImageDescriptor");
+        String screenH = screen.getAttribute("logicalScreenHeight");
+        String screenW = screen.getAttribute("logicalScreenWidth");
+        String top = frame.getAttribute("imageTopPosition");
+        String left = frame.getAttribute("imageLeftPosition");
+        if (!screenH.equals(String.valueOf(height)) || !screenW.equals(String.valueOf(width)) || !top.equals("0")
+                || !left.equals("0")) {
+            throw new DataFormatException(file + ": the GIF's first frame is " + height + "x" + width + " at row "
+                    + top + ", column " + left + " of a logical screen of " + screenH + "x" + screenW
+                    + " (height x width); PIL reads the whole screen, so only a first frame that fills it is read");
+        }
+    }
+
+    /**
+     * Refuses a BMP whose pixels are compressed (RLE, or an embedded JPEG or PNG): ImageIO and PIL disagree on
+     * runs that cross a row's end, skipped pixels and streams that end early, so only plain and bit-field BMPs,
+     * which both read alike, are read.
+     */
+    private static void checkBmpCompression(Path file) throws IOException {
+        byte[] h;
+        try (InputStream in = Files.newInputStream(file)) {
+            h = in.readNBytes(BMP_COMPRESSION_AT + 4);
+        }
+        ByteBuffer header = ByteBuffer.wrap(h).order(ByteOrder.LITTLE_ENDIAN);
+        if (h.length < BMP_COMPRESSION_AT + 4 || header.getInt(14) <= 12) {
+            return;    // too short for ImageIO to read, or an OS/2 header, which has no compression
+        }
+        int compression = header.getInt(BMP_COMPRESSION_AT);
+        if (compression != BMP_RGB && compression != BMP_BITFIELDS) {
+            throw new DataFormatException(file + ": a BMP of compression " + compression + " (1: RLE8, 2: RLE4, "
+                    + "4: JPEG, 5: PNG); only uncompressed BMPs (0, or 3 with bit fields) are read, as PIL and "
+                    + "ImageIO decode the others differently");
+        }
+    }
+
+    private static Element element(Node tree, String name) {
+        return (Element) ((Element) tree).getElementsByTagName(name).item(0);
     }
 
     private static void checkSize(Path file, int height, int width) {
@@ -210,6 +310,13 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
         float[] out = new float[Math.multiplyExact(channels, height * width)];
         toTensor(channels, out, 0);
         return out;
+    }
+
+    /** A check of an image's height and width, from its header, before it is decoded. */
+    @FunctionalInterface
+    interface SizeCheck {
+        /** @throws DataFormatException naming the file when an image of this size is not wanted */
+        void check(int height, int width);
     }
 
     /** A decoder warning (a truncated or damaged file whose rest ImageIO would fill in) refuses the file. */

@@ -212,35 +212,31 @@ public final class ImageFolder {
 
     /**
      * Decodes the images one at a time into 8-bit pixels, each checked before decoding, then lays them out as
-     * floats once the channel count is known.
+     * floats once the channel count is known. The first image's size is every image's, so the whole folder is
+     * checked against the heap once the first is read, before the rest are decoded.
      */
     private static Dataset decode(Path root, List<Path> files, int[] labels, int channels, List<String> classes) {
         ImageFile[] images = new ImageFile[files.size()];
-        boolean allGray = true;
-        long bytes = 0;
-        for (int i = 0; i < images.length; i++) {
-            ImageFile img = ImageFile.read(files.get(i));
-            if (i > 0 && (img.height() != images[0].height() || img.width() != images[0].width())) {
-                throw new DataFormatException(img.file() + ": the image is " + img.height() + "x" + img.width()
-                        + " (height x width), but " + images[0].file() + " is " + images[0].height() + "x"
-                        + images[0].width() + "; all images must have one size (nothing is resized)");
-            }
-            images[i] = img;
-            allGray &= img.gray();
-            bytes += img.pixels().length;
+        ImageFile first = ImageFile.read(files.get(0));
+        images[0] = first;
+        int n = images.length, h = first.height(), w = first.width();
+        checkFits(root, n, channels != AUTO_CHANNELS ? channels : first.gray() ? 1 : 3, h, w,
+                (n - 1) * (long) first.pixels().length);
+        boolean allGray = first.gray();
+        for (int i = 1; i < n; i++) {
+            Path file = files.get(i);
+            images[i] = ImageFile.read(file, (height, width) -> {
+                if (height != h || width != w) {
+                    throw new DataFormatException(file + ": the image is " + height + "x" + width + " (height x "
+                            + "width), but " + first.file() + " is " + h + "x" + w + "; all images must have one size "
+                            + "(nothing is resized)");
+                }
+            });
+            allGray &= images[i].gray();
         }
         int c = channels != AUTO_CHANNELS ? channels : allGray ? 1 : 3;
-        int h = images[0].height(), w = images[0].width();
-        long values = (long) images.length * c * h * w;
-        if (values > Integer.MAX_VALUE - 8) {
-            throw new DataFormatException(root + ": " + images.length + " images of "
-                    + c + "x" + h + "x" + w + " are " + values + " values, more than one array holds");
-        }
-        String shortfall = HeapBudget.shortfall(4 * values);
-        if (shortfall != null) {
-            throw new DataFormatException(root + ": " + images.length + " images of "
-                    + c + "x" + h + "x" + w + " (" + bytes + " bytes of pixels) as floats " + shortfall);
-        }
+        checkFits(root, n, c, h, w, 0);
+        long values = (long) n * c * h * w;
         float[] f = new float[(int) values];
         int size = c * h * w;
         for (int i = 0; i < images.length; i++) {
@@ -248,5 +244,22 @@ public final class ImageFolder {
             images[i] = null;
         }
         return Dataset.classification(f, new int[] {c, h, w}, labels, classes.size(), classes);
+    }
+
+    /**
+     * Refuses {@code n} images of {@code c × h × w} as floats, with {@code pixelBytes} of pixels still to be held
+     * while they are read, when one array cannot hold them or the heap has no room for them.
+     */
+    private static void checkFits(Path root, int n, int c, int h, int w, long pixelBytes) {
+        long values = (long) n * c * h * w;
+        String what = root + ": " + n + " images of " + c + "x" + h + "x" + w;
+        if (values > Integer.MAX_VALUE - 8) {
+            throw new DataFormatException(what + " are " + values + " values, more than one array holds");
+        }
+        String shortfall = HeapBudget.shortfall(4 * values + pixelBytes);
+        if (shortfall != null) {
+            throw new DataFormatException(what + " as floats" + (pixelBytes > 0 ? " (and " + pixelBytes
+                    + " bytes of pixels while they are read)" : "") + " " + shortfall);
+        }
     }
 }
