@@ -149,7 +149,8 @@ final class CpuGemm implements OpFamilies.Gemm<CpuBuffer> {
         int chunks = threads.chunksFor(work, SERIAL_WORK);
         long sharedSize = (long) roundUp(p.m(), kn.mr) * p.k()
                 + (long) Math.min(plan.blocking().nc(), roundUp(p.n(), kn.nr)) * p.k();
-        boolean canShare = shared != null && p.k() > 0 && sharedSize <= SHARED_LIMIT;
+        boolean fewRows = fewRows(kn, p);
+        boolean canShare = shared != null && p.k() > 0 && sharedSize <= SHARED_LIMIT && !fewRows;
         if (canShare && (chunks > 1 || work >= SHARED_SERIAL_WORK)) {
             shared.run(kn, plan.blocking(), p);
             return;
@@ -159,7 +160,7 @@ final class CpuGemm implements OpFamilies.Gemm<CpuBuffer> {
             return;
         }
         int rowTiles = ceilDiv(p.m(), kn.mr), colTiles = ceilDiv(p.n(), kn.nr);
-        int tm = splitRows(chunks, rowTiles, colTiles, p.m(), p.n());
+        int tm = fewRows ? 1 : splitRows(chunks, rowTiles, colTiles, p.m(), p.n());
         int tn = Math.max(1, Math.min(chunks / tm, colTiles));
         threads.parallelFor(tm * tn, chunk -> {
             int bi = chunk / tn, bj = chunk % tn;
@@ -167,6 +168,11 @@ final class CpuGemm implements OpFamilies.Gemm<CpuBuffer> {
             int j0 = tileBound(bj, tn, colTiles, kn.nr, p.n()), j1 = tileBound(bj + 1, tn, colTiles, kn.nr, p.n());
             block(plan, p, i0, i1, j0, j1);
         });
+    }
+
+    /** Whether {@code p} is a product of few rows that the kernel computes without packing B. */
+    private static <A> boolean fewRows(GemmKernel<A> kn, Product<A> p) {
+        return p.transB() && p.m() <= kn.fewRowsLimit();
     }
 
     /**
@@ -214,6 +220,16 @@ final class CpuGemm implements OpFamilies.Gemm<CpuBuffer> {
             return;
         }
         Blocking bl = plan.blocking();
+        if (fewRows(kn, p)) {
+            CpuWorkspaces.Workspace w = workspaces.acquire();
+            try {
+                kn.fewRows(p, bl.kc(), j0, j1, kn.scratch(w, CpuWorkspaces.PACK_A, kn.fewRowsScratch(p.k())),
+                        kn.edgeScratch(w));
+            } finally {
+                workspaces.release(w);
+            }
+            return;
+        }
         int kcMax = Math.min(bl.kc(), p.k());
         int mcMax = Math.min(bl.mc(), roundUp(i1 - i0, kn.mr));
         int ncMax = Math.min(bl.nc(), roundUp(j1 - j0, kn.nr));
