@@ -80,6 +80,18 @@ jmh() {  # jmh RESULT_FILE ARGS...: one benchmarks.jar run writing JSON (again i
 
 has_python_module() { [[ -x $PY ]] && $PY -c "import $1" >/dev/null 2>&1; }
 
+# torch_reference SCRIPT NAME: a PyTorch reference script per thread count, its output kept for report.py.
+torch_reference() {
+    if ! has_python_module torch; then
+        echo "# PyTorch not installed (apt-get install python3-torch): no PyTorch column"
+        return
+    fi
+    for t in ${THREADS//,/ }; do
+        run $PY "$BP_ROOT/benchmarks/scripts/$1" "$t" | tee "$OUT/$2-$r-t$t.txt"
+        args+=(--torch "$OUT/$2-$r-t$t.txt")
+    done
+}
+
 EXTRA=("$@")
 args=()
 echo "# benchmarks/run.sh THREADS=$THREADS SUITES=$SUITES REPEAT=$REPEAT; Java $BP_JAVA_MAJOR ($BP_JAVA); $(nproc) cores; results in $OUT"
@@ -106,25 +118,11 @@ for ((i = 1; i <= REPEAT; i++)); do
     [[ ",$SUITES," == *,unary,* ]] && families+=(UnaryBenchmark)
     [[ ",$SUITES," == *,reduction,* ]] && families+=(ReductionBenchmark)
     if [[ ${#families[@]} -gt 0 ]]; then
-        if has_python_module torch; then
-            for t in ${THREADS//,/ }; do
-                run $PY "$BP_ROOT/benchmarks/scripts/elementwise_torch.py" "$t" | tee "$OUT/torch-$r-t$t.txt"
-                args+=(--torch "$OUT/torch-$r-t$t.txt")
-            done
-        else
-            echo "# PyTorch not installed (apt-get install python3-torch): no PyTorch column"
-        fi
+        torch_reference elementwise_torch.py torch
         jmh "$OUT/elementwise-$r.json" "$(IFS='|'; echo "${families[*]}")"
     fi
     if [[ ",$SUITES," == *,predict,* ]]; then
-        if has_python_module torch; then
-            for t in ${THREADS//,/ }; do
-                run $PY "$BP_ROOT/benchmarks/scripts/predict_torch.py" "$t" | tee "$OUT/torch-predict-$r-t$t.txt"
-                args+=(--torch "$OUT/torch-predict-$r-t$t.txt")
-            done
-        else
-            echo "# PyTorch not installed (apt-get install python3-torch): no PyTorch column"
-        fi
+        torch_reference predict_torch.py torch-predict
         jmh "$OUT/predict-$r.json" 'PredictBenchmark'
     fi
 done

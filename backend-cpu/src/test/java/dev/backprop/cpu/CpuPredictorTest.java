@@ -3,7 +3,6 @@ package dev.backprop.cpu;
 import dev.backprop.autograd.NoGrad;
 import dev.backprop.autograd.Variable;
 import dev.backprop.backend.DType;
-import dev.backprop.backend.MemoryStats;
 import dev.backprop.model.Predictor;
 import dev.backprop.model.Task;
 import dev.backprop.nn.Activation;
@@ -19,12 +18,9 @@ import dev.backprop.tensor.Tensor;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@link Predictor} on the cpu backend as a service calls it: requests of 1, 8 and 64 rows to the Fashion-MNIST
@@ -58,33 +54,14 @@ class CpuPredictorTest {
         }
     }
 
-    /**
-     * 300 single-row and 8-row requests after a warm-up: live buffers and bytes must come back to where they were,
-     * and the heap after a collection (the backend's platform figure) must not grow with the requests.
-     */
+    /** 300 single-row and 8-row requests after a warm-up ({@link CpuTesting#assertMemoryFlat}). */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"mlp", "cnn"})
     void memoryStaysFlatOverManyRequests(String name) {
         try (CpuBackend be = CpuTesting.backend(true, 2); Sequential model = architecture(name).build(be)) {
             Predictor predictor = new Predictor(model, Task.CLASSIFICATION);
             float[] x = images(8);
-            requests(predictor, x, 20);
-            System.gc();
-            MemoryStats before = be.memoryStats();
-            List<Long> platform = new ArrayList<>();
-            for (int round = 0; round < 3; round++) {
-                requests(predictor, x, 100);
-                System.gc();
-                platform.add(be.memoryStats().platformBytes());
-            }
-            MemoryStats after = be.memoryStats();
-            assertEquals(before.liveBuffers(), after.liveBuffers(), "live buffers " + before + " -> " + after);
-            assertEquals(before.liveBytes(), after.liveBytes(), "live bytes " + before + " -> " + after);
-            long allowed = 8L << 20;
-            for (long p : platform) {
-                assertTrue(p - before.platformBytes() <= allowed, "heap after collection grew from "
-                        + before.platformBytes() + " to " + platform + " (" + before.platformSource() + ")");
-            }
+            CpuTesting.assertMemoryFlat(be, steps -> requests(predictor, x, steps));
         }
     }
 
