@@ -32,6 +32,12 @@ import dev.backprop.backend.base.OpFamilies;
  * along the dimension whose repacking is cheaper). A batch with at least as many items as threads is split by
  * item instead. Products under {@link #SERIAL_WORK} multiply-adds run on the caller alone, with the blocked loops
  * above up to {@link #SHARED_SERIAL_WORK} and through {@link SharedPackGemm} (on one thread) from there.
+ *
+ * <h2>Few rows</h2>
+ * A product with a transposed B (a dense layer's {@code X·Wᵀ}) and no more rows than the kernel's
+ * {@link GemmKernel#fewRowsLimit()} (inference on a few examples) skips the packing: each element of B is used by
+ * those few rows only, so packing it cost as much as the product (1 × 784 × 256 on one thread: 149 µs, against
+ * 48 µs reading B in place). Its columns are split over threads as the blocked loops' are.
  */
 final class CpuGemm implements OpFamilies.Gemm<CpuBuffer> {
     /** Multiply-adds below which a product is not worth handing to another thread (about 64³). */
@@ -56,14 +62,17 @@ final class CpuGemm implements OpFamilies.Gemm<CpuBuffer> {
     private final Plan<double[]> f64;
     /** The shared-packing driver for one product on several threads, or null where turned off. */
     private final SharedPackGemm shared;
+    /** Whether products of a few rows read B in place ({@link GemmKernel#fewRows}) where the kernel can. */
+    private final boolean fewRowsInPlace;
 
     CpuGemm(CpuThreads threads, CpuWorkspaces workspaces, GemmKernel<float[]> f32, GemmKernel<double[]> f64,
-            Blocking f32Blocking, Blocking f64Blocking, boolean shareOperands) {
+            Blocking f32Blocking, Blocking f64Blocking, boolean shareOperands, boolean fewRowsInPlace) {
         this.threads = threads;
         this.workspaces = workspaces;
         this.f32 = new Plan<>(f32, f32Blocking.roundedTo(f32));
         this.f64 = new Plan<>(f64, f64Blocking.roundedTo(f64));
         this.shared = shareOperands ? new SharedPackGemm(threads, workspaces) : null;
+        this.fewRowsInPlace = fewRowsInPlace;
     }
 
     /** Cache block sizes: rows of A per L2 block, depth per panel, columns of B per L3 block. */
@@ -171,8 +180,8 @@ final class CpuGemm implements OpFamilies.Gemm<CpuBuffer> {
     }
 
     /** Whether {@code p} is a product of few rows that the kernel computes without packing B. */
-    private static <A> boolean fewRows(GemmKernel<A> kn, Product<A> p) {
-        return p.transB() && p.m() <= kn.fewRowsLimit();
+    private <A> boolean fewRows(GemmKernel<A> kn, Product<A> p) {
+        return fewRowsInPlace && p.transB() && p.m() <= kn.fewRowsLimit();
     }
 
     /**
