@@ -22,7 +22,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * [0, 1)) by a model loaded once, class probabilities copied back. Models: the default MLP 784-256-128-10 (ReLU)
  * and {@link Cnn#fashionMnist}, PyTorch-initialised from seed 0. Score: calls per second; the latency of one call
  * is its inverse. {@code benchmarks/scripts/predict_torch.py} times PyTorch on the same models and shapes, and
- * {@code benchmarks/run.sh} ({@code SUITES=predict}) runs both and prints their latency ratio.
+ * {@code benchmarks/run.sh} ({@code SUITES=predict}) runs both and prints their latency ratio; {@link PredictPairs}
+ * compares backend settings on the same requests in one JVM.
  *
  * <pre>
  * java -jar benchmarks/target/benchmarks.jar PredictBenchmark -p model=mlp -p batch=1,8 -p threads=1
@@ -57,10 +58,16 @@ public class PredictBenchmark extends JmhSettings {
         backend = GemmPairs.backend(target, threads);
         network = architecture(model).build(backend);
         predictor = new Predictor(network, Task.CLASSIFICATION);
-        rows = BenchData.random(784L * batch, 11);
+        rows = request(batch);
+    }
+
+    /** {@code batch} seeded rows of 784 values in [0, 1), as pixels are. */
+    static float[] request(int batch) {
+        float[] rows = BenchData.random(784L * batch, 11);
         for (int i = 0; i < rows.length; i++) {
             rows[i] = (rows[i] + 1) / 2;
         }
+        return rows;
     }
 
     /** The network called {@code name}: {@code mlp} or {@code cnn}. */
