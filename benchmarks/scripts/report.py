@@ -11,8 +11,8 @@ GEMM:        GFLOP/s = ops/s * 2mnk / 1e9. Reference = OpenBLAS via JavaCPP from
              ratio uses numpy's instead (marked *).
 Unary:       GB/s = ops/s * 8n / 1e9 (read x, write y). Reduction: GB/s = ops/s * 4*rows*cols / 1e9.
              Reference = PyTorch's same op, same size and threads.
-Predict:     latency = 1e6 / ops/s microseconds per call. Reference = PyTorch's same model, batch and threads;
-             the ratio is Backprop's latency over PyTorch's (below 1: Backprop answers faster).
+Predict:     the median call in microseconds (JMH SampleTime). Reference = PyTorch's median call for the same
+             model, batch and threads; the ratio is Backprop's latency over PyTorch's (below 1: faster).
 Python 3 standard library only.
 """
 import json
@@ -32,13 +32,19 @@ def parse_shape(text):
 
 
 def load_jmh(paths):
-    """{(family, key, impl): [score per run]} in units of GFLOP/s or GB/s."""
+    """{(family, key, impl): [score per run]} in units of GFLOP/s, GB/s or microseconds (predict)."""
     out = defaultdict(list)
     for path in paths:
         with open(path) as f:
             for r in json.load(f):
                 family = r["benchmark"].split(".")[-2]
                 p = r["params"]
+                if family == PREDICT:
+                    if r["primaryMetric"]["scoreUnit"] != "us/op":
+                        sys.exit(f"{path}: {r['benchmark']} is in {r['primaryMetric']['scoreUnit']}, expected us/op")
+                    out[(family, (p["model"], int(p["batch"]), p["threads"]), p["target"])].append(
+                        r["primaryMetric"]["scorePercentiles"]["50.0"])
+                    continue
                 ops = r["primaryMetric"]["score"]
                 if r["primaryMetric"]["scoreUnit"] != "ops/s":
                     sys.exit(f"{path}: {r['benchmark']} is in {r['primaryMetric']['scoreUnit']}, expected ops/s")
@@ -51,8 +57,6 @@ def load_jmh(paths):
                 elif family == REDUCTION:
                     n = int(p["rows"]) * int(p["cols"])
                     out[(family, (p["op"], p["axis"], n, p["threads"]), p["backend"])].append(ops * 4.0 * n / 1e9)
-                elif family == PREDICT:
-                    out[(family, (p["model"], int(p["batch"]), p["threads"]), p["target"])].append(1e6 / ops)
     return out
 
 

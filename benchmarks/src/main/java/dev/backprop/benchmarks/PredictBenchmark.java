@@ -10,25 +10,34 @@ import dev.backprop.nn.Init;
 import dev.backprop.nn.Mlp;
 import dev.backprop.nn.Sequential;
 import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
+import java.util.concurrent.TimeUnit;
+
 /**
  * A service's request: {@link Predictor#predict} of {@code batch} Fashion-MNIST-sized rows (784 values in
  * [0, 1)) by a model loaded once, class probabilities copied back. Models: the default MLP 784-256-128-10 (ReLU)
- * and {@link Cnn#fashionMnist}, PyTorch-initialised from seed 0. Score: calls per second; the latency of one call
- * is its inverse. {@code benchmarks/scripts/predict_torch.py} times PyTorch on the same models and shapes, and
+ * and {@link Cnn#fashionMnist}, PyTorch-initialised from seed 0. Unlike the other suites this one samples the
+ * time of single calls (JMH's {@code SampleTime}, microseconds): the figure is the median call, as on the PyTorch
+ * side, which a load spike from another process on the machine moves far less than the mean rate does. {@code benchmarks/scripts/predict_torch.py} times PyTorch on the same models and shapes, and
  * {@code benchmarks/run.sh} ({@code SUITES=predict}) runs both and prints their latency ratio; {@link PredictPairs}
  * compares backend settings on the same requests in one JVM.
  *
  * <pre>
  * java -jar benchmarks/target/benchmarks.jar PredictBenchmark -p model=mlp -p batch=1,8 -p threads=1
+ * java -jar benchmarks/target/benchmarks.jar PredictBenchmark -p target=cpu:gemm.fewrows=false,cpu   # A/B
  * </pre>
  */
+@BenchmarkMode(Mode.SampleTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
 @State(Scope.Benchmark)
 public class PredictBenchmark extends JmhSettings {
     /** A backend with options, as for {@link GemmPairs}. */
