@@ -8,9 +8,10 @@
 #   THREADS=1,2 benchmarks/run.sh            # both thread counts (about 11 minutes)
 #   SUITES=gemm SHAPES=512,1024,2048 REPEAT=5 benchmarks/run.sh   # interleaved repeats: median ratio + spread
 #   benchmarks/run.sh -p impl=cpu,openblas   # extra arguments go to every JMH invocation
+#   SUITES=predict THREADS=1,2 REPEAT=3 benchmarks/run.sh   # Predictor latency against PyTorch's
 #
-# Settings (environment): THREADS (2), SUITES (gemm,unary,reduction), SHAPES (GemmBenchmark's list),
-# REPEAT (1), JMH_PROFILE ("-f 1 -wi 2 -w 1s -i 3 -r 1s").
+# Settings (environment): THREADS (2), SUITES (gemm,unary,reduction; predict on request), SHAPES (GemmBenchmark's
+# list), REPEAT (1), JMH_PROFILE ("-f 1 -wi 2 -w 1s -i 3 -r 1s"). Each repeat prints the load average it started at.
 set -euo pipefail
 # shellcheck source=../bin/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../bin/common.sh"
@@ -79,11 +80,24 @@ jmh() {  # jmh RESULT_FILE ARGS...: one benchmarks.jar run writing JSON (again i
 
 has_python_module() { [[ -x $PY ]] && $PY -c "import $1" >/dev/null 2>&1; }
 
+# torch_reference SCRIPT NAME: a PyTorch reference script per thread count, its output kept for report.py.
+torch_reference() {
+    if ! has_python_module torch; then
+        echo "# PyTorch not installed (apt-get install python3-torch): no PyTorch column"
+        return
+    fi
+    for t in ${THREADS//,/ }; do
+        run $PY "$BP_ROOT/benchmarks/scripts/$1" "$t" | tee "$OUT/$2-$r-t$t.txt"
+        args+=(--torch "$OUT/$2-$r-t$t.txt")
+    done
+}
+
 EXTRA=("$@")
 args=()
 echo "# benchmarks/run.sh THREADS=$THREADS SUITES=$SUITES REPEAT=$REPEAT; Java $BP_JAVA_MAJOR ($BP_JAVA); $(nproc) cores; results in $OUT"
 for ((i = 1; i <= REPEAT; i++)); do
     r="$(printf %02d "$i")"  # file names sort in run order
+    echo "# repeat $i: load average $(cut -d' ' -f1-3 /proc/loadavg)"
     if [[ ",$SUITES," == *,gemm,* ]]; then
         if has_python_module numpy; then
             squares="$(tr ',' '\n' <<< "$SHAPES" | grep -E '^[0-9]+$' | paste -sd, - || true)"
@@ -104,15 +118,12 @@ for ((i = 1; i <= REPEAT; i++)); do
     [[ ",$SUITES," == *,unary,* ]] && families+=(UnaryBenchmark)
     [[ ",$SUITES," == *,reduction,* ]] && families+=(ReductionBenchmark)
     if [[ ${#families[@]} -gt 0 ]]; then
-        if has_python_module torch; then
-            for t in ${THREADS//,/ }; do
-                run $PY "$BP_ROOT/benchmarks/scripts/elementwise_torch.py" "$t" | tee "$OUT/torch-$r-t$t.txt"
-                args+=(--torch "$OUT/torch-$r-t$t.txt")
-            done
-        else
-            echo "# PyTorch not installed (apt-get install python3-torch): no PyTorch column"
-        fi
+        torch_reference elementwise_torch.py torch
         jmh "$OUT/elementwise-$r.json" "$(IFS='|'; echo "${families[*]}")"
+    fi
+    if [[ ",$SUITES," == *,predict,* ]]; then
+        torch_reference predict_torch.py torch-predict
+        jmh "$OUT/predict-$r.json" 'PredictBenchmark'
     fi
 done
 

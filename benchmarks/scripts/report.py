@@ -4,13 +4,15 @@
 Usage: report.py [--numpy FILE]... [--torch FILE]... RESULT.json [RESULT.json ...]
   RESULT.json  JMH results; several files = repeated runs (the ratio is then given as median [min-max])
   --numpy      output of scripts/gemm_bench.py numpy float32 ... (square sizes, median GFLOP/s per n)
-  --torch      output of scripts/elementwise_torch.py (its "result:" lines)
+  --torch      output of scripts/elementwise_torch.py or scripts/predict_torch.py (their "result:" lines)
 
 GEMM:        GFLOP/s = ops/s * 2mnk / 1e9. Reference = OpenBLAS via JavaCPP from the same JMH run; where numpy's
              figure (same invocation) is more than 15% higher, OpenBLAS-in-the-JVM is handicapped and the
              ratio uses numpy's instead (marked *).
 Unary:       GB/s = ops/s * 8n / 1e9 (read x, write y). Reduction: GB/s = ops/s * 4*rows*cols / 1e9.
              Reference = PyTorch's same op, same size and threads.
+Predict:     the median call in microseconds (JMH SampleTime). Reference = PyTorch's median call for the same
+             model, batch and threads; the ratio is Backprop's latency over PyTorch's (below 1: faster).
 Python 3 standard library only.
 """
 import json
@@ -19,7 +21,7 @@ import statistics
 import sys
 from collections import defaultdict
 
-GEMM, UNARY, REDUCTION = "GemmBenchmark", "UnaryBenchmark", "ReductionBenchmark"
+GEMM, UNARY, REDUCTION, PREDICT = "GemmBenchmark", "UnaryBenchmark", "ReductionBenchmark", "PredictBenchmark"
 HANDICAP = 0.85  # JavaCPP's OpenBLAS more than 15% below numpy's means the reference is handicapped here
 
 
@@ -30,13 +32,19 @@ def parse_shape(text):
 
 
 def load_jmh(paths):
-    """{(family, key, impl): [score per run]} in units of GFLOP/s or GB/s."""
+    """{(family, key, impl): [score per run]} in units of GFLOP/s, GB/s or microseconds (predict)."""
     out = defaultdict(list)
     for path in paths:
         with open(path) as f:
             for r in json.load(f):
                 family = r["benchmark"].split(".")[-2]
                 p = r["params"]
+                if family == PREDICT:
+                    if r["primaryMetric"]["scoreUnit"] != "us/op":
+                        sys.exit(f"{path}: {r['benchmark']} is in {r['primaryMetric']['scoreUnit']}, expected us/op")
+                    out[(family, (p["model"], int(p["batch"]), p["threads"]), p["target"])].append(
+                        r["primaryMetric"]["scorePercentiles"]["50.0"])
+                    continue
                 ops = r["primaryMetric"]["score"]
                 if r["primaryMetric"]["scoreUnit"] != "ops/s":
                     sys.exit(f"{path}: {r['benchmark']} is in {r['primaryMetric']['scoreUnit']}, expected ops/s")
@@ -69,14 +77,18 @@ def load_numpy(paths):
 
 
 def load_torch(paths):
-    """{(op, axis, n, threads): [GB/s per file]} from elementwise_torch.py's result lines."""
+    """{(op, axis, n, threads): [GB/s per file]} from elementwise_torch.py's result lines, and
+    {(model, batch, threads): [microseconds per call per file]} from predict_torch.py's."""
     out = defaultdict(list)
     for path in paths:
         with open(path) as f:
             for line in f:
                 if line.startswith("result:"):
                     kv = dict(item.split("=", 1) for item in line.split()[1:])
-                    out[(kv["op"], kv["axis"], int(kv["n"]), kv["threads"])].append(float(kv["gbps"]))
+                    if "model" in kv:
+                        out[(kv["model"], int(kv["batch"]), kv["threads"])].append(float(kv["us"]))
+                    else:
+                        out[(kv["op"], kv["axis"], int(kv["n"]), kv["threads"])].append(float(kv["gbps"]))
     return out
 
 
@@ -153,6 +165,22 @@ def bandwidth_table(data, torch, family, title):
     return lines
 
 
+def latency_table(data, torch):
+    keys = sorted({key for (fam, key, _) in data if fam == PREDICT}, key=lambda k: (k[0] != "mlp", k[2], k[1]))
+    if not keys:
+        return []
+    impls = impls_of(data, PREDICT, None)
+    lines = ["### Predictor.predict latency against PyTorch (microseconds per call; lower is better)", "",
+             row(["model", "batch", "threads"] + impls + ["PyTorch"] + [f"{i} / PyTorch" for i in impls]),
+             row(["---", "---:", "---:"] + ["---:"] * (2 * len(impls) + 1))]
+    for key in keys:
+        ref = torch.get(key, [])
+        ours = [data.get((PREDICT, key, i), []) for i in impls]
+        lines.append(row([key[0], str(key[1]), key[2]] + [fmt(med(o)) for o in ours] + [fmt(med(ref))]
+                         + [ratio_text(o, ref) for o in ours]))
+    return lines
+
+
 def main(argv):
     numpy_files, torch_files, jmh_files = [], [], []
     it = iter(argv)
@@ -172,7 +200,8 @@ def main(argv):
            f"PyTorch reference output(s) -->", ""]
     for table in (gemm_table(data, load_numpy(numpy_files)),
                   bandwidth_table(data, load_torch(torch_files), UNARY, "Elementwise, FLOAT32"),
-                  bandwidth_table(data, load_torch(torch_files), REDUCTION, "Reductions, FLOAT32")):
+                  bandwidth_table(data, load_torch(torch_files), REDUCTION, "Reductions, FLOAT32"),
+                  latency_table(data, load_torch(torch_files))):
         if table:
             out += table + [""]
     print("\n".join(out))

@@ -23,6 +23,8 @@ import java.util.Map;
  *   <li>{@code gemm.mc}, {@code gemm.kc}, {@code gemm.nc}: GEMM cache blocking (see {@link CpuGemm});</li>
  *   <li>{@code gemm.shared}: {@code false} turns off shared packing of multithreaded products (each thread then
  *       packs its own blocks; for comparison and tests, default {@code true});</li>
+ *   <li>{@code gemm.fewrows}: {@code false} packs B for products of a few rows too instead of reading it in place
+ *       ({@link GemmKernel#fewRows}; for comparison and tests, default {@code true});</li>
  *   <li>{@code conv.own}: {@code false} runs convolutions on the SPI's default (the batch's im2col matrix and one
  *       GEMM) instead of {@link CpuConvolution}; for comparison and tests, default {@code true}.</li>
  * </ul>
@@ -56,11 +58,12 @@ public final class CpuBackend extends BaseBackend<Object, CpuBuffer> {
             CpuGemm.Blocking f32Blocking = blocking(options, kernels.gemmF32());
             CpuGemm.Blocking f64Blocking = blocking(options, kernels.gemmF64());
             boolean sharedPacking = options.getBoolean(name, "gemm.shared", true);
+            boolean fewRows = options.getBoolean(name, "gemm.fewrows", true);
             boolean ownConvolution = options.getBoolean(name, "conv.own", true);
             CpuThreads threads = own(new CpuThreads(threadCount));
             CpuWorkspaces workspaces = own(new CpuWorkspaces());
             CpuGemm gemm = new CpuGemm(threads, workspaces, kernels.gemmF32(), kernels.gemmF64(), f32Blocking,
-                    f64Blocking, sharedPacking);
+                    f64Blocking, sharedPacking, fewRows);
             Map<String, String> details = new LinkedHashMap<>();
             details.put("vector", vectorState(kernels));
             details.put("threads", Integer.toString(threadCount));

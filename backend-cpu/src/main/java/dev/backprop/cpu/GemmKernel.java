@@ -80,6 +80,32 @@ abstract class GemmKernel<A> {
     abstract void tile(int kc, A ap, int apOff, A bp, int bpOff, A c, int cOff, int ldc, int rows, int cols,
                        double alpha, double beta, A edge);
 
+    /**
+     * Rows of {@code op(A)} up to which a product with a transposed B goes to {@link #fewRows} instead of the
+     * packed tiles; 0 where the kernel has no such path. A product of a few rows uses each element of B once, so
+     * packing B, which reads and writes all of it, costs as much as the product itself (a dense layer's forward
+     * pass on one example: 784 × 256 weights packed for 784 × 256 multiply-adds).
+     */
+    int fewRowsLimit() {
+        return 0;
+    }
+
+    /**
+     * {@code C[0, m)[j0, j1) = alpha · op(A)·Bᵀ + beta · C} for {@code m ≤ }{@link #fewRowsLimit()}, reading the
+     * rows of B where they are, with the same arithmetic per element as {@link #tile} over depth blocks of
+     * {@code kc} (beta on the first, 1 on the others), so the result is the packed path's, bit for bit.
+     * {@code ap} and {@code acc} are scratch arrays of at least {@link #fewRowsScratch} and {@code mr·nr}
+     * elements.
+     */
+    void fewRows(CpuGemm.Product<A> p, int kc, int j0, int j1, A ap, A acc) {
+        throw new UnsupportedOperationException(describe() + " has no path for products of a few rows");
+    }
+
+    /** Elements of the {@code ap} scratch {@link #fewRows} needs for depth {@code k}. */
+    int fewRowsScratch(int k) {
+        return 0;
+    }
+
     /** {@code C = beta · C} over {@code rows × cols} at {@code cOff} (stride {@code ldc}); beta 0 writes zeros. */
     abstract void scale(A c, int cOff, int ldc, int rows, int cols, double beta);
 

@@ -2,18 +2,13 @@ package dev.backprop.cpu;
 
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
-import dev.backprop.backend.MemoryStats;
 import dev.backprop.backend.Window2d;
 import dev.backprop.tensor.Convolution;
 import dev.backprop.tensor.Scope;
 import dev.backprop.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@link CpuConvolution} beyond the contract's shapes: batches larger than its weight gradient's image groups (so
@@ -121,23 +116,7 @@ class CpuConvolutionTest {
     void memoryStaysFlatOverManySteps() {
         int[] g = {16, 32, 14, 14, 64, 3, 1, 1, 1};
         try (CpuBackend be = CpuTesting.backend(true, 2)) {
-            loop(be, g, 20);
-            System.gc();
-            MemoryStats before = be.memoryStats();
-            List<Long> platform = new ArrayList<>();
-            for (int round = 0; round < 3; round++) {
-                loop(be, g, 100);
-                System.gc();
-                platform.add(be.memoryStats().platformBytes());
-            }
-            MemoryStats after = be.memoryStats();
-            assertEquals(before.liveBuffers(), after.liveBuffers(), "live buffers " + before + " -> " + after);
-            assertEquals(before.liveBytes(), after.liveBytes(), "live bytes " + before + " -> " + after);
-            long allowed = 8L << 20;
-            for (long p : platform) {
-                assertTrue(p - before.platformBytes() <= allowed, "heap after collection grew from "
-                        + before.platformBytes() + " to " + platform + " (" + before.platformSource() + ")");
-            }
+            CpuTesting.assertMemoryFlat(be, steps -> loop(be, g, steps));
         }
     }
 

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -176,6 +177,52 @@ class CpuGemmTest {
         b.release(bb);
         b.release(bc2);
         assertEquals(0, b.memoryStats().liveBuffers());
+    }
+
+    /**
+     * A product of up to a vector's lanes of rows with a transposed B reads B in place instead of packing it; C must
+     * be what the packed tiles give ({@code gemm.fewrows=false}) bit for bit, or one example would not predict what
+     * it predicts in a batch. Depths across several kc blocks, alpha/beta, both layouts of A, column counts off the
+     * 8-column step, 1 and 2 threads.
+     */
+    @ParameterizedTest(name = "threads={0}")
+    @ValueSource(ints = {1, 2})
+    void fewRowsMatchThePackedTilesBitForBit(int threads) {
+        int lanes = 16;     // the most FLOAT32 lanes (AVX-512)
+        try (CpuBackend few = CpuTesting.backend(true, threads);
+             CpuBackend packed = CpuTesting.backend(true, threads, "gemm.fewrows", "false")) {
+            long seed = 50;
+            for (int[] nk : new int[][] {{37, 5}, {256, 784}, {10, 128}, {129, 600}}) {
+                for (boolean ta : new boolean[] {false, true}) {
+                    for (int m = 1; m <= lanes; m++) {
+                        double[] ab = m % 2 == 0 ? new double[] {1, 0} : new double[] {-0.5, 2};
+                        double[] want = product(packed, ta, m, nk[0], nk[1], ab[0], ab[1], seed);
+                        double[] got = product(few, ta, m, nk[0], nk[1], ab[0], ab[1], seed++);
+                        for (int i = 0; i < want.length; i++) {
+                            int at = i, rows = m, n = nk[0];
+                            String what = "C[" + at / n + "][" + at % n + "] of " + rows + "x" + n + "x" + nk[1]
+                                    + " transA=" + ta + " alpha=" + ab[0] + " beta=" + ab[1];
+                            assertEquals(Double.doubleToRawLongBits(want[i]), Double.doubleToRawLongBits(got[i]),
+                                    () -> what + ": " + got[at] + " instead of " + want[at]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code C = alpha·op(A)·Bᵀ + beta·C} for seeded operands, C as it comes back. */
+    private static double[] product(CpuBackend b, boolean ta, int m, int n, int k, double alpha, double beta,
+                                    long seed) {
+        Buffer a = CpuTesting.upload(b, DType.FLOAT32, CpuTesting.random(seed, m * k, -1, 1, DType.FLOAT32));
+        Buffer w = CpuTesting.upload(b, DType.FLOAT32, CpuTesting.random(seed + 1, n * k, -1, 1, DType.FLOAT32));
+        Buffer c = CpuTesting.upload(b, DType.FLOAT32, CpuTesting.random(seed + 2, m * n, -1, 1, DType.FLOAT32));
+        b.gemm(ta, true, m, n, k, alpha, a, 0, ta ? m : k, w, 0, k, beta, c, 0, n, 1, 0, 0, 0);
+        double[] out = CpuTesting.download(b, c);
+        for (Buffer x : new Buffer[] {a, w, c}) {
+            b.release(x);
+        }
+        return out;
     }
 
     @Test

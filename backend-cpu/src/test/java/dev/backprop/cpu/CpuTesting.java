@@ -3,15 +3,46 @@ package dev.backprop.cpu;
 import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.Buffer;
 import dev.backprop.backend.DType;
+import dev.backprop.backend.MemoryStats;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.IntConsumer;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /** Helpers for the cpu backend's own tests: backends in each mode, seeded data, buffers and error checks. */
 final class CpuTesting {
     private CpuTesting() {
+    }
+
+    /**
+     * Runs {@code steps} (given how many steps to run) for 20 steps of warm-up, then three rounds of 100: the
+     * backend's live buffers and bytes must come back to where they were after the warm-up, and the heap after a
+     * collection (the backend's platform figure) must not grow by more than 8 MiB in any round.
+     */
+    static void assertMemoryFlat(CpuBackend be, IntConsumer steps) {
+        steps.accept(20);
+        System.gc();
+        MemoryStats before = be.memoryStats();
+        List<Long> platform = new ArrayList<>();
+        for (int round = 0; round < 3; round++) {
+            steps.accept(100);
+            System.gc();
+            platform.add(be.memoryStats().platformBytes());
+        }
+        MemoryStats after = be.memoryStats();
+        assertEquals(before.liveBuffers(), after.liveBuffers(), "live buffers " + before + " -> " + after);
+        assertEquals(before.liveBytes(), after.liveBytes(), "live bytes " + before + " -> " + after);
+        long allowed = 8L << 20;
+        for (long p : platform) {
+            assertTrue(p - before.platformBytes() <= allowed, "heap after collection grew from "
+                    + before.platformBytes() + " to " + platform + " (" + before.platformSource() + ")");
+        }
     }
 
     /** A backend with the Vector API on or off and a fixed thread count, plus extra options. */

@@ -1,0 +1,101 @@
+package dev.backprop.cpu;
+
+import dev.backprop.autograd.NoGrad;
+import dev.backprop.autograd.Variable;
+import dev.backprop.backend.DType;
+import dev.backprop.model.Predictor;
+import dev.backprop.model.Task;
+import dev.backprop.nn.Activation;
+import dev.backprop.nn.Architecture;
+import dev.backprop.nn.Cnn;
+import dev.backprop.nn.Init;
+import dev.backprop.nn.Mlp;
+import dev.backprop.nn.ModeSwitch;
+import dev.backprop.nn.Sequential;
+import dev.backprop.tensor.Scope;
+import dev.backprop.tensor.Softmax;
+import dev.backprop.tensor.Tensor;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * {@link Predictor} on the cpu backend as a service calls it: requests of 1, 8 and 64 rows to the Fashion-MNIST
+ * MLP and CNN. A row's probabilities must not depend on the request it came in, so every request is checked bit for
+ * bit against one plain forward pass over all rows (a batch of 64, which takes the packed GEMM tiles where a request
+ * of a few rows does not); and a long run of requests must leave the backend's memory where it was.
+ */
+class CpuPredictorTest {
+    private static final int ROWS = 64;
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"mlp", "cnn"})
+    void requestsOfAnySizePredictWhatOneForwardPassDoesBitForBit(String name) {
+        try (CpuBackend be = CpuTesting.backend(true, 2); Sequential model = architecture(name).build(be)) {
+            float[] x = images(ROWS);
+            float[] want = forwardPass(be, model, x, name.equals("cnn"));
+            Predictor predictor = new Predictor(model, Task.CLASSIFICATION);
+            for (int request : new int[] {1, 8, ROWS}) {
+                for (int from = 0; from < ROWS; from += request) {
+                    float[] got = predictor.predict(Arrays.copyOfRange(x, from * 784, (from + request) * 784),
+                            request);
+                    for (int i = 0; i < got.length; i++) {
+                        int at = from * 10 + i, size = request;
+                        float g = got[i];
+                        assertEquals(Float.floatToRawIntBits(want[at]), Float.floatToRawIntBits(g), () -> name
+                                + ": row " + at / 10 + " class " + at % 10 + " in requests of " + size + " gave " + g
+                                + ", the forward pass " + want[at]);
+                    }
+                }
+            }
+        }
+    }
+
+    /** 300 single-row and 8-row requests after a warm-up ({@link CpuTesting#assertMemoryFlat}). */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"mlp", "cnn"})
+    void memoryStaysFlatOverManyRequests(String name) {
+        try (CpuBackend be = CpuTesting.backend(true, 2); Sequential model = architecture(name).build(be)) {
+            Predictor predictor = new Predictor(model, Task.CLASSIFICATION);
+            float[] x = images(8);
+            CpuTesting.assertMemoryFlat(be, steps -> requests(predictor, x, steps));
+        }
+    }
+
+    private static void requests(Predictor predictor, float[] x, int count) {
+        for (int i = 0; i < count; i++) {
+            predictor.predict(Arrays.copyOf(x, 784), 1);
+            predictor.predict(x, 8);
+        }
+    }
+
+    private static Architecture architecture(String name) {
+        return name.equals("mlp")
+                ? new Mlp(new int[] {784, 256, 128, 10}, Activation.Kind.RELU, Init.PYTORCH_DEFAULT, 0)
+                : Cnn.fashionMnist(Init.PYTORCH_DEFAULT, 0);
+    }
+
+    /** Softmax of the model's outputs for all {@code x}'s rows in one forward pass, in evaluation mode. */
+    private static float[] forwardPass(CpuBackend be, Sequential model, float[] x, boolean images) {
+        int n = x.length / 784;
+        try (Scope scope = Scope.open(); NoGrad off = NoGrad.open(); ModeSwitch eval = ModeSwitch.to(model, false)) {
+            Tensor in = images ? Tensor.empty(be, DType.FLOAT32, n, 1, 28, 28) : Tensor.empty(be, DType.FLOAT32, n,
+                    784);
+            be.upload(x, 0, in.buffer(), in.offset(), x.length);
+            return Softmax.softmax(model.forward(Variable.constant(in)).value()).toFloatArray();
+        }
+    }
+
+    /** {@code n} seeded rows of 784 values in [0, 1), as pixels are. */
+    private static float[] images(int n) {
+        java.util.Random r = new java.util.Random(5);
+        float[] x = new float[n * 784];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = r.nextFloat();
+        }
+        return x;
+    }
+}
