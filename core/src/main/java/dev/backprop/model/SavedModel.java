@@ -199,6 +199,7 @@ public final class SavedModel {
      * As {@link #load(Path, Layer, boolean)}, from a file already open (see {@link #load(SafeTensorsFile, Backend)}).
      */
     public static Loaded load(SafeTensorsFile f, Layer model) throws IOException {
+        ModelFile.checkFits(f, model);
         Loaded loaded = describe(f, storedTask(f), model);
         ModelFile.loadInto(f, model);
         return loaded;

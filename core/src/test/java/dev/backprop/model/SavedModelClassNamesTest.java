@@ -20,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Class names must fit the model: one per output for classification, two or none for binary, none for regression;
@@ -122,6 +123,21 @@ class SavedModelClassNamesTest {
         }
         try (SavedModel.Loaded l = SavedModel.load(file, backend)) {
             assertEquals(Task.CLASSIFICATION, l.task());
+        }
+    }
+
+    @Test
+    void aFileOfAnotherNetworkIsRefusedForItsArchitectureBeforeItsClassNames() throws IOException {
+        Path file = dir.resolve("three.safetensors");
+        try (Sequential three = ModelFixtures.mlp(backend, 4, 5, 3, 1);
+             Sequential two = ModelFixtures.mlp(backend, 4, 5, 2, 2)) {
+            SavedModel.save(file, three, Task.CLASSIFICATION, List.of("a", "b", "c"), Map.of());
+            String message = assertThrows(ModelFileException.class,
+                    () -> SavedModel.load(file, two, false)).getMessage();
+            assertTrue(message.startsWith(file + ": the file's architecture "), message);
+            ModelFile.save(file, three, SavedModel.metadata(Task.BINARY, null, Map.of()));
+            message = assertThrows(ModelFileException.class, () -> SavedModel.load(file, two, false)).getMessage();
+            assertTrue(message.startsWith(file + ": the file's architecture "), message);
         }
     }
 }
