@@ -211,7 +211,11 @@ public final class SavedModel {
      */
     private static Loaded describe(SafeTensorsFile f, Task stored, Layer model) throws ModelFileException {
         Task task = stored != null ? stored : inferTask(model);
-        checkTask(f.file(), task, model);
+        if (stored != null) {
+            checkTask(f.file(), task, model);
+        } else {
+            checkInferredTask(f.file(), task, model);
+        }
         Map<String, String> meta = f.metadata();
         return new Loaded(model, task, classNames(f.file(), meta.get(CLASS_NAMES_KEY), task,
                 Layers.outputFeatures(model.spec())), meta);
@@ -229,6 +233,20 @@ public final class SavedModel {
             task.checkOutput(model);
         } catch (IllegalArgumentException e) {
             throw new ModelFileException(file + ": metadata " + TASK_KEY + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Refuses a network whose file names no task and whose inferred task does not fit it (one output ending with a
+     * sigmoid would be read as binary and give sigmoid(p) twice), saying the task was inferred, not recorded.
+     */
+    private static void checkInferredTask(String file, Task task, Layer model) throws ModelFileException {
+        try {
+            task.checkOutput(model);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFileException(file + ": no " + TASK_KEY + " in the metadata, so the task is inferred as "
+                    + task.id() + " (one output), which does not fit the network: " + e.getMessage()
+                    + "; or save the model with SavedModel.save and its task", e);
         }
     }
 

@@ -140,4 +140,16 @@ class SavedModelClassNamesTest {
             assertTrue(message.startsWith(file + ": the file's architecture "), message);
         }
     }
+
+    @Test
+    void aFileWithoutATaskWhoseInferredTaskDoesNotFitSaysTheTaskWasInferred() throws IOException {
+        Path file = dir.resolve("sigmoid.safetensors");
+        try (Sequential m = Sequential.builder(backend, DType.FLOAT32).seed(1).dense(4, 1).sigmoid().build()) {
+            ModelFile.save(file, m);
+        }
+        String message = assertThrows(ModelFileException.class, () -> SavedModel.load(file, backend)).getMessage();
+        assertTrue(message.startsWith(file + ": no backprop.task in the metadata, so the task is inferred as binary "
+                + "(one output), which does not fit the network: task binary applies the sigmoid"), message);
+        assertTrue(message.endsWith("; or save the model with SavedModel.save and its task"), message);
+    }
 }
