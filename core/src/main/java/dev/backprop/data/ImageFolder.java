@@ -22,12 +22,12 @@ import java.util.TreeSet;
  * images with values in [0, 1], as {@code ToTensor()} gives them.
  *
  * <p>As torchvision: the classes are the names of the root's subfolders in sorted order (label {@code k} is the
- * {@code k}-th; a folder read against given classes takes their order), and each class folder is walked with its subfolders, following symbolic links, every folder's
- * files in sorted name order and the folders in sorted path order; a file is an image by its extension
- * ({@link #EXTENSIONS}, any case) and other files are skipped. Unlike torchvision, hidden files and folders (names
- * starting with a dot) are skipped, a link that leads back into a folder being walked is refused rather than walked
- * forever, and a class folder with no image is refused, naming it. Names sort by Unicode code point, as Python's
- * {@code sorted} does.
+ * {@code k}-th; a folder read against given classes takes their order), and each class folder is walked with its
+ * subfolders, following symbolic links, every folder's files in sorted name order and the folders in sorted path order;
+ * a file is an image by its extension ({@link #EXTENSIONS}, any case) and other files are skipped. Unlike torchvision,
+ * hidden files and folders (names starting with a dot) are skipped, a link that leads back into a folder being walked
+ * is refused rather than walked forever, and a class folder with no image is refused, naming it. Names sort by Unicode
+ * code point, as Python's {@code sorted} does.
  *
  * <p>Channels: with {@link #AUTO_CHANNELS}, 1 when every image is grayscale (see {@link ImageFile#gray}), else 3;
  * 3 expands gray images, 1 turns RGB images into their luma, as PIL's {@code convert("L")}. Every image must have
