@@ -100,7 +100,9 @@ public final class SavedModel {
      * class names (a JSON array; left out when null). Pass them to {@link ModelFile#save(Path, Layer, Map)}, or to
      * {@link Checkpoint#save(Path, Layer, dev.backprop.optim.Optimizer, dev.backprop.optim.LearningRateSchedule,
      * Map, Map)} and {@link dev.backprop.train.Trainer#saveCheckpoint(Path, Map)} for a checkpoint that
-     * {@link #load} reads as a model too.
+     * {@link #load} reads as a model too. This has no model to check the class names against, and {@link #load}
+     * refuses names that do not fit the network: with the model at hand, use {@link #metadata(Layer, Task, List,
+     * Map)}, which refuses them when the file is written.
      *
      * @throws IllegalArgumentException when a class name holds control characters
      */
