@@ -147,8 +147,10 @@ public final class SavedModel {
     /**
      * Rebuilds the model a file (model file or checkpoint) describes, on {@code backend}, as FLOAT32.
      *
-     * @throws ModelFileException when the file is invalid, has no architecture, names an unknown task, or its
-     *                            state holds NaN, infinities or a negative running variance
+     * @throws ModelFileException when the file is invalid, has no architecture, names an unknown task or one its
+     *                            network cannot have ({@link Task#checkOutput}), holds class names that do not fit
+     *                            the network ({@link #checkClassNames}), or its state holds NaN, infinities or a
+     *                            negative running variance
      */
     public static Loaded load(Path path, Backend backend) throws IOException {
         return load(path, backend, false);
@@ -188,8 +190,8 @@ public final class SavedModel {
      * the model is unchanged and still the caller's.
      *
      * @throws ModelFileException when the file is invalid, a name or shape differs from the model's, it names an
-     *                            unknown task, or it holds NaN or infinities that are not allowed or
-     *                            a negative running variance
+     *                            unknown task or one the model cannot have, its class names do not fit the model,
+     *                            or it holds NaN or infinities that are not allowed or a negative running variance
      */
     public static Loaded load(Path path, Layer model, boolean allowNonFinite) throws IOException {
         try (SafeTensorsFile f = SafeTensorsFile.open(path, allowNonFinite)) {
