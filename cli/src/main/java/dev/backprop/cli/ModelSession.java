@@ -94,7 +94,7 @@ final class ModelSession implements AutoCloseable {
 
     private static SavedModel.Loaded load(SafeTensorsFile f, Backend backend, ArchitectureOptions arch)
             throws IOException {
-        String file = f.header().file();
+        String file = f.file();
         if (f.metadata().containsKey(ModelFile.ARCHITECTURE_KEY)) {
             SavedModel.Loaded loaded = SavedModel.load(f, backend);
             try {

@@ -71,6 +71,11 @@ public final class SafeTensorsFile implements AutoCloseable {
         return header;
     }
 
+    /** {@return the path the file was opened as, for messages} */
+    public String file() {
+        return header.file();
+    }
+
     /** {@return the file's {@code __metadata__}: string keys to string values, in the file's order} */
     public Map<String, String> metadata() {
         return header.metadata();

@@ -214,15 +214,14 @@ public final class SavedModel {
      * that both fit it: a binary task takes one output, the class names as many as {@link #checkClassNames} says.
      */
     private static Loaded describe(SafeTensorsFile f, Task stored, Layer model) throws ModelFileException {
-        String file = f.header().file();
         Task task = stored != null ? stored : inferTask(model);
         if (stored != null) {
-            checkTask(file, task, model);
+            checkTask(f.file(), task, model);
         } else {
-            checkInferredTask(file, task, model);
+            checkInferredTask(f.file(), task, model);
         }
         Map<String, String> meta = f.metadata();
-        return new Loaded(model, task, classNames(file, meta.get(CLASS_NAMES_KEY), task,
+        return new Loaded(model, task, classNames(f.file(), meta.get(CLASS_NAMES_KEY), task,
                 Layers.outputFeatures(model.spec())), meta);
     }
 
@@ -256,7 +255,7 @@ public final class SavedModel {
     }
 
     private static Task storedTask(SafeTensorsFile f) throws ModelFileException {
-        String path = f.header().file();
+        String path = f.file();
         Map<String, String> meta = f.metadata();
         if (!meta.containsKey(TASK_KEY)) {
             return null;
