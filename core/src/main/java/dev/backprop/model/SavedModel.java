@@ -281,16 +281,16 @@ public final class SavedModel {
     /**
      * What is wrong with {@code count} class names for a {@code task} network of {@code outputs} outputs per example
      * ({@link Layers#outputFeatures}; -1 when unknown), or null when they fit: classification takes one name per
-     * output, binary two (class 0, class 1), regression none. A list that fits no output would make predictions
-     * print under another class's name, or under none.
+     * output, binary two (class 0, class 1), regression none; an empty list is none. A list that fits no output
+     * would make predictions print under another class's name, or under none.
      */
     public static String checkClassNames(Task task, int count, int outputs) {
         return switch (task) {
             case CLASSIFICATION -> outputs < 0 || count == outputs ? null : count + " class names for a network "
                     + "with " + outputs + " outputs (classification takes one per output)";
-            case BINARY -> count == 2 ? null : count + " class names for task binary (it takes 2, class 0 then "
-                    + "class 1, or none)";
-            case REGRESSION -> count + " class names for task regression (it takes none)";
+            case BINARY -> count == 2 || count == 0 ? null : count + " class names for task binary (it takes 2, "
+                    + "class 0 then class 1, or none)";
+            case REGRESSION -> count == 0 ? null : count + " class names for task regression (it takes none)";
         };
     }
 

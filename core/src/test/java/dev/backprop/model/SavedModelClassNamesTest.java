@@ -152,4 +152,18 @@ class SavedModelClassNamesTest {
                 + "(one output), which does not fit the network: task binary applies the sigmoid"), message);
         assertTrue(message.endsWith("; or save the model with SavedModel.save and its task"), message);
     }
+
+    @Test
+    void anEmptyListOfClassNamesIsNoneForBinaryAndRegression() throws IOException {
+        try (Sequential one = ModelFixtures.mlp(backend, 4, 5, 1, 1)) {
+            for (Task task : List.of(Task.BINARY, Task.REGRESSION)) {
+                Path file = dir.resolve(task.id() + ".safetensors");
+                SavedModel.save(file, one, task, List.of(), Map.of());
+                try (SavedModel.Loaded l = SavedModel.load(file, backend)) {
+                    assertEquals(task, l.task());
+                    assertEquals(List.of(), l.classNames());
+                }
+            }
+        }
+    }
 }
