@@ -10,6 +10,7 @@ import dev.backprop.io.SafeTensorsFile;
 import dev.backprop.model.InputShape;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
+import dev.backprop.nn.Architecture;
 import dev.backprop.nn.Layer;
 import dev.backprop.nn.LayerSpec;
 import dev.backprop.nn.Layers;
@@ -76,8 +77,9 @@ final class ModelSession implements AutoCloseable {
         }
     }
 
-    private static SavedModel.Loaded load(Path file, Backend backend, boolean allowNonFinite,
-                                          ArchitectureOptions arch) throws IOException {
+    /** The model in {@code file} (ONNX or safetensors) on {@code backend}, as {@link #open} describes. */
+    static SavedModel.Loaded load(Path file, Backend backend, boolean allowNonFinite, ArchitectureOptions arch)
+            throws IOException {
         if (ModelFormats.isOnnx(file)) {
             if (arch.given()) {
                 throw new IllegalArgumentException(file + " is an ONNX model, which records its network; leave "
@@ -95,11 +97,11 @@ final class ModelSession implements AutoCloseable {
         String file = f.file();
         if (f.metadata().containsKey(ModelFile.ARCHITECTURE_KEY)) {
             SavedModel.Loaded loaded = SavedModel.load(f, backend);
-            String own = Layers.describe(loaded.model().spec());
-            if (arch.given() && !arch.forStateDict(f.shapes()).spec().equals(loaded.model().spec())) {
+            try {
+                checkNamed(file, loaded, arch.given() ? arch.forStateDict(f.shapes()) : null);
+            } catch (RuntimeException e) {
                 loaded.close();
-                throw new IllegalArgumentException(file + " records its network (" + own + "), which is not the one "
-                        + "the architecture options name; leave --arch, --layers and --activation out");
+                throw e;
             }
             return loaded;
         }
@@ -114,6 +116,18 @@ final class ModelSession implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             model.close();
             throw e;
+        }
+    }
+
+    /**
+     * Refuses a file that records another network than the one the architecture options name ({@code named}, or
+     * null when they name none).
+     */
+    private static void checkNamed(String file, SavedModel.Loaded loaded, Architecture named) {
+        if (named != null && !named.spec().equals(loaded.model().spec())) {
+            throw new IllegalArgumentException(file + " records its network (" + Layers.describe(loaded.model()
+                    .spec()) + "), which is not the one the architecture options name; leave --arch, --layers and "
+                    + "--activation out");
         }
     }
 

@@ -98,8 +98,8 @@ public final class PredictCommand implements Callable<Integer> {
     }
 
     /**
-     * {@code --row}, {@code --rows} and {@code --image} bring their own examples: only one of them, and no option
-     * that picks test examples.
+     * {@code --row}, {@code --rows} and {@code --image} bring their own examples: only one of them, no option that
+     * picks test examples, and {@code --channels} only for images.
      */
     private void refuseContradictions() {
         List<String> owns = new java.util.ArrayList<>();
@@ -126,6 +126,10 @@ public final class PredictCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), own + " and " + String.join(", ", given)
                     + " exclude each other: " + own + " gives the examples, and " + String.join(", ", given)
                     + (given.size() == 1 ? " picks" : " pick") + " test examples");
+        }
+        if (imageFiles == null && spec.commandLine().getParseResult().hasMatchedOption("--channels")) {
+            throw new ParameterException(spec.commandLine(), own + " and --channels exclude each other: --channels "
+                    + "reads images, and " + own + " gives rows of features");
         }
     }
 

@@ -184,6 +184,18 @@ class ImageFolderCommandsTest {
         return json.substring(at, json.indexOf(']', at) + 1);
     }
 
+    /** The README's {@code train --images DIR --test-images DIR}: every test image scored, none held out. */
+    @Test
+    void trainScoresEveryImageOfTheTestFolder() {
+        Path model = dir.resolve("pets.safetensors");
+        CliRun run = train("--images", folder, model, "--test-images", folder.toString()).ok();
+        assertTrue(run.out().contains("data:    images " + folder + ", test images " + folder + ": " + IMAGES
+                + " train, " + IMAGES + " test, 784 features, 10 classes"), run.out());
+        CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--test-images",
+                folder.toString()).ok();
+        assertEquals(IMAGES, (int) eval.field("eval:", "examples"));
+    }
+
     @Test
     void anMlpTakesTheImagesFlat() {
         Path model = dir.resolve("mlp.safetensors");

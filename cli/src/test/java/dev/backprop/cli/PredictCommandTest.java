@@ -114,12 +114,15 @@ class PredictCommandTest {
                 {"--rows", "r.csv", "--row", "1,1,0,0"},
                 {"--rows", "r.csv", "--csv", "three.csv"},
                 {"--row", "1,1,0,0", "--seed", "4", "--test-limit", "9"},
+                {"--rows", "r.csv", "--channels", "3"},
         };
         String[] expected = {
                 "--row and --index exclude each other: --row gives the examples, and --index picks test examples",
                 "--row and --rows exclude each other",
                 "--rows and --csv exclude each other",
                 "--row and --test-limit, --seed exclude each other",
+                "--rows and --channels exclude each other: --channels reads images, and --rows gives rows of "
+                        + "features",
         };
         for (int i = 0; i < cases.length; i++) {
             CliRun r = predict(cases[i]);

@@ -22,12 +22,12 @@ import java.util.TreeSet;
  * images with values in [0, 1], as {@code ToTensor()} gives them.
  *
  * <p>As torchvision: the classes are the names of the root's subfolders in sorted order (label {@code k} is the
- * {@code k}-th), and each class folder is walked with its subfolders, following symbolic links, every folder's
- * files in sorted name order and the folders in sorted path order; a file is an image by its extension
- * ({@link #EXTENSIONS}, any case) and other files are skipped. Unlike torchvision, hidden files and folders (names
- * starting with a dot) are skipped, a link that leads back into a folder being walked is refused rather than walked
- * forever, and a class folder with no image is refused, naming it. Names sort by Unicode code point, as Python's
- * {@code sorted} does.
+ * {@code k}-th; a folder read against given classes takes their order), and each class folder is walked with its
+ * subfolders, following symbolic links, every folder's files in sorted name order and the folders in sorted path order;
+ * a file is an image by its extension ({@link #EXTENSIONS}, any case) and other files are skipped. Unlike torchvision,
+ * hidden files and folders (names starting with a dot) are skipped, a link that leads back into a folder being walked
+ * is refused rather than walked forever, and a class folder with no image is refused, naming it. Names sort by Unicode
+ * code point, as Python's {@code sorted} does.
  *
  * <p>Channels: with {@link #AUTO_CHANNELS}, 1 when every image is grayscale (see {@link ImageFile#gray}), else 3;
  * 3 expands gray images, 1 turns RGB images into their luma, as PIL's {@code convert("L")}. Every image must have
@@ -52,8 +52,9 @@ public final class ImageFolder {
      * Reads {@code root}: its classes, their images as {@code [channels, H, W]} examples, labelled by class.
      *
      * @param channels   1 (gray), 3 (RGB) or {@link #AUTO_CHANNELS}
-     * @param classNames the classes the folder must have, in order (a test folder read against the training set's
-     *                   or a model's classes), or null to take the folder's own
+     * @param classNames the classes the folder must have, in any order (a test folder read against the training
+     *                   set's or a model's classes): an image's label is its folder's place among them, the files
+     *                   still come in torchvision's order; or null to take the folder's own
      * @throws DataFormatException      naming the folder or file: no class folder, a class folder without images,
      *                                  classes other than {@code classNames}, images of different sizes, or an
      *                                  image that cannot be read ({@link ImageFile#read})
@@ -64,14 +65,16 @@ public final class ImageFolder {
             throw new IllegalArgumentException("channels must be 1 (gray), 3 (RGB) or " + AUTO_CHANNELS
                     + " (1 when every image is gray, else 3), got " + channels);
         }
-        List<String> classes = classes(root);
-        if (classNames != null && !classes.equals(classNames)) {
-            throw new DataFormatException(root + ": " + difference(classes, classNames));
+        List<String> folders = classes(root);
+        List<String> classes = classNames != null ? List.copyOf(classNames) : folders;
+        if (classNames != null && (classes.size() != folders.size() || !new HashSet<>(classes).equals(
+                new HashSet<>(folders)))) {
+            throw new DataFormatException(root + ": " + difference(folders, classes));
         }
         List<Path> files = new ArrayList<>();
         List<Integer> labels = new ArrayList<>();
-        for (int k = 0; k < classes.size(); k++) {
-            Path dir = root.resolve(classes.get(k));
+        for (String folder : folders) {
+            Path dir = root.resolve(folder);
             List<Path> found = images(dir);
             if (found.isEmpty()) {
                 throw new DataFormatException(dir + ": no image in this class folder (files ending in "
@@ -79,7 +82,7 @@ public final class ImageFolder {
             }
             files.addAll(found);
             for (int i = 0; i < found.size(); i++) {
-                labels.add(k);
+                labels.add(classes.indexOf(folder));
             }
         }
         return decode(root, files, labels.stream().mapToInt(Integer::intValue).toArray(), channels, classes);
@@ -129,6 +132,9 @@ public final class ImageFolder {
         Set<String> extra = new TreeSet<>(ImageFolder::byCodePoint);
         extra.addAll(found);
         extra.removeAll(expected);
+        if (missing.isEmpty() && extra.isEmpty()) {
+            return "the classes given name a class twice: " + shortList(expected);
+        }
         String what = (missing.isEmpty() ? "" : "no class folder for " + shortList(missing))
                 + (missing.isEmpty() || extra.isEmpty() ? "" : ", and ")
                 + (extra.isEmpty() ? "" : "class folder(s) " + shortList(extra) + " that the model does not know");

@@ -190,11 +190,26 @@ public final class ModelFile {
      * DType)} for why).
      */
     public static void loadInto(SafeTensorsFile f, Layer model) throws IOException {
-        checkArchitecture(f, model);
         Map<String, Tensor> targets = tensorsOf(model);
-        Stored stored = checkState(f, shapesOf(targets), new ArrayList<>(model.counters().keySet()), true);
+        Stored stored = checkFits(f, model, targets);
         copyIn(f, targets, "");
         setCounters(model, stored.counters());
+    }
+
+    /**
+     * Refuses a file whose architecture or state does not fit {@code model}, as {@link #loadInto(SafeTensorsFile,
+     * Layer)} does, changing nothing: a caller that also checks the file's metadata against the model checks this
+     * first, so a file of another network is refused for that rather than for what follows from it.
+     *
+     * @throws ModelFileException when the file records another architecture, or its tensors are not the model's
+     */
+    public static void checkFits(SafeTensorsFile f, Layer model) throws IOException {
+        checkFits(f, model, tensorsOf(model));
+    }
+
+    private static Stored checkFits(SafeTensorsFile f, Layer model, Map<String, Tensor> targets) throws IOException {
+        checkArchitecture(f, model);
+        return checkState(f, shapesOf(targets), new ArrayList<>(model.counters().keySet()), true);
     }
 
     /** Sets each of the model's counters to its value in {@code values}. */

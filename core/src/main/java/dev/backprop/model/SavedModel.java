@@ -100,7 +100,9 @@ public final class SavedModel {
      * class names (a JSON array; left out when null). Pass them to {@link ModelFile#save(Path, Layer, Map)}, or to
      * {@link Checkpoint#save(Path, Layer, dev.backprop.optim.Optimizer, dev.backprop.optim.LearningRateSchedule,
      * Map, Map)} and {@link dev.backprop.train.Trainer#saveCheckpoint(Path, Map)} for a checkpoint that
-     * {@link #load} reads as a model too.
+     * {@link #load} reads as a model too. This has no model to check the class names against, and {@link #load}
+     * refuses names that do not fit the network: with the model at hand, use {@link #metadata(Layer, Task, List,
+     * Map)}, which refuses them when the file is written.
      *
      * @throws IllegalArgumentException when a class name holds control characters
      */
@@ -145,8 +147,10 @@ public final class SavedModel {
     /**
      * Rebuilds the model a file (model file or checkpoint) describes, on {@code backend}, as FLOAT32.
      *
-     * @throws ModelFileException when the file is invalid, has no architecture, names an unknown task, or its
-     *                            state holds NaN, infinities or a negative running variance
+     * @throws ModelFileException when the file is invalid, has no architecture, names an unknown task or one its
+     *                            network cannot have ({@link Task#checkOutput}), holds class names that do not fit
+     *                            the network ({@link #checkClassNames}), or its state holds NaN, infinities or a
+     *                            negative running variance
      */
     public static Loaded load(Path path, Backend backend) throws IOException {
         return load(path, backend, false);
@@ -186,8 +190,8 @@ public final class SavedModel {
      * the model is unchanged and still the caller's.
      *
      * @throws ModelFileException when the file is invalid, a name or shape differs from the model's, it names an
-     *                            unknown task, or it holds NaN or infinities that are not allowed or
-     *                            a negative running variance
+     *                            unknown task or one the model cannot have, its class names do not fit the model,
+     *                            or it holds NaN or infinities that are not allowed or a negative running variance
      */
     public static Loaded load(Path path, Layer model, boolean allowNonFinite) throws IOException {
         try (SafeTensorsFile f = SafeTensorsFile.open(path, allowNonFinite)) {
@@ -199,6 +203,7 @@ public final class SavedModel {
      * As {@link #load(Path, Layer, boolean)}, from a file already open (see {@link #load(SafeTensorsFile, Backend)}).
      */
     public static Loaded load(SafeTensorsFile f, Layer model) throws IOException {
+        ModelFile.checkFits(f, model);
         Loaded loaded = describe(f, storedTask(f), model);
         ModelFile.loadInto(f, model);
         return loaded;
@@ -210,7 +215,11 @@ public final class SavedModel {
      */
     private static Loaded describe(SafeTensorsFile f, Task stored, Layer model) throws ModelFileException {
         Task task = stored != null ? stored : inferTask(model);
-        checkTask(f.file(), task, model);
+        if (stored != null) {
+            checkTask(f.file(), task, model);
+        } else {
+            checkInferredTask(f.file(), task, model);
+        }
         Map<String, String> meta = f.metadata();
         return new Loaded(model, task, classNames(f.file(), meta.get(CLASS_NAMES_KEY), task,
                 Layers.outputFeatures(model.spec())), meta);
@@ -228,6 +237,20 @@ public final class SavedModel {
             task.checkOutput(model);
         } catch (IllegalArgumentException e) {
             throw new ModelFileException(file + ": metadata " + TASK_KEY + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Refuses a network whose file names no task and whose inferred task does not fit it (one output ending with a
+     * sigmoid would be read as binary and give sigmoid(p) twice), saying the task was inferred, not recorded.
+     */
+    private static void checkInferredTask(String file, Task task, Layer model) throws ModelFileException {
+        try {
+            task.checkOutput(model);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFileException(file + ": no " + TASK_KEY + " in the metadata, so the task is inferred as "
+                    + task.id() + " (one output), which does not fit the network: " + e.getMessage()
+                    + "; or save the model with SavedModel.save and its task", e);
         }
     }
 
@@ -258,16 +281,16 @@ public final class SavedModel {
     /**
      * What is wrong with {@code count} class names for a {@code task} network of {@code outputs} outputs per example
      * ({@link Layers#outputFeatures}; -1 when unknown), or null when they fit: classification takes one name per
-     * output, binary two (class 0, class 1), regression none. A list that fits no output would make predictions
-     * print under another class's name, or under none.
+     * output, binary two (class 0, class 1), regression none; an empty list is none. A list that fits no output
+     * would make predictions print under another class's name, or under none.
      */
     public static String checkClassNames(Task task, int count, int outputs) {
         return switch (task) {
             case CLASSIFICATION -> outputs < 0 || count == outputs ? null : count + " class names for a network "
                     + "with " + outputs + " outputs (classification takes one per output)";
-            case BINARY -> count == 2 ? null : count + " class names for task binary (it takes 2, class 0 then "
-                    + "class 1, or none)";
-            case REGRESSION -> count + " class names for task regression (it takes none)";
+            case BINARY -> count == 2 || count == 0 ? null : count + " class names for task binary (it takes 2, "
+                    + "class 0 then class 1, or none)";
+            case REGRESSION -> count == 0 ? null : count + " class names for task regression (it takes none)";
         };
     }
 

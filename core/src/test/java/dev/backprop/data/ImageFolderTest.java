@@ -180,6 +180,20 @@ class ImageFolderTest {
     }
 
     @Test
+    void aTestFolderIsLabelledByTheNamesOfClassesGivenInAnotherOrder() throws IOException {
+        gray("cat/a.png", 1);
+        gray("dog/a.png", 2);
+        gray("dog/b.png", 3);
+        Dataset d = ImageFolder.read(root, ImageFolder.AUTO_CHANNELS, List.of("dog", "cat"));
+        assertEquals(List.of("dog", "cat"), d.classNames());
+        assertArrayEquals(new int[] {1, 2, 3}, values(d), "the files still come in torchvision's order");
+        assertArrayEquals(new int[] {1, 0, 0}, labels(d), "each image has its class's number in the names given");
+        DataFormatException e = assertThrows(DataFormatException.class,
+                () -> ImageFolder.read(root, ImageFolder.AUTO_CHANNELS, List.of("dog", "cat", "dog")));
+        assertEquals(root + ": the classes given name a class twice: [dog, cat, dog]", e.getMessage());
+    }
+
+    @Test
     void aBrokenImageIsRefusedNamingIt() throws IOException {
         gray("cat/a.png", 1);
         Path bad = Files.writeString(root.resolve("cat/b.png"), "not a png");

@@ -20,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Class names must fit the model: one per output for classification, two or none for binary, none for regression;
@@ -122,6 +123,47 @@ class SavedModelClassNamesTest {
         }
         try (SavedModel.Loaded l = SavedModel.load(file, backend)) {
             assertEquals(Task.CLASSIFICATION, l.task());
+        }
+    }
+
+    @Test
+    void aFileOfAnotherNetworkIsRefusedForItsArchitectureBeforeItsClassNames() throws IOException {
+        Path file = dir.resolve("three.safetensors");
+        try (Sequential three = ModelFixtures.mlp(backend, 4, 5, 3, 1);
+             Sequential two = ModelFixtures.mlp(backend, 4, 5, 2, 2)) {
+            SavedModel.save(file, three, Task.CLASSIFICATION, List.of("a", "b", "c"), Map.of());
+            String message = assertThrows(ModelFileException.class,
+                    () -> SavedModel.load(file, two, false)).getMessage();
+            assertTrue(message.startsWith(file + ": the file's architecture "), message);
+            ModelFile.save(file, three, SavedModel.metadata(Task.BINARY, null, Map.of()));
+            message = assertThrows(ModelFileException.class, () -> SavedModel.load(file, two, false)).getMessage();
+            assertTrue(message.startsWith(file + ": the file's architecture "), message);
+        }
+    }
+
+    @Test
+    void aFileWithoutATaskWhoseInferredTaskDoesNotFitSaysTheTaskWasInferred() throws IOException {
+        Path file = dir.resolve("sigmoid.safetensors");
+        try (Sequential m = Sequential.builder(backend, DType.FLOAT32).seed(1).dense(4, 1).sigmoid().build()) {
+            ModelFile.save(file, m);
+        }
+        String message = assertThrows(ModelFileException.class, () -> SavedModel.load(file, backend)).getMessage();
+        assertTrue(message.startsWith(file + ": no backprop.task in the metadata, so the task is inferred as binary "
+                + "(one output), which does not fit the network: task binary applies the sigmoid"), message);
+        assertTrue(message.endsWith("; or save the model with SavedModel.save and its task"), message);
+    }
+
+    @Test
+    void anEmptyListOfClassNamesIsNoneForBinaryAndRegression() throws IOException {
+        try (Sequential one = ModelFixtures.mlp(backend, 4, 5, 1, 1)) {
+            for (Task task : List.of(Task.BINARY, Task.REGRESSION)) {
+                Path file = dir.resolve(task.id() + ".safetensors");
+                SavedModel.save(file, one, task, List.of(), Map.of());
+                try (SavedModel.Loaded l = SavedModel.load(file, backend)) {
+                    assertEquals(task, l.task());
+                    assertEquals(List.of(), l.classNames());
+                }
+            }
         }
     }
 }
