@@ -19,14 +19,12 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
-import java.util.stream.Collectors;
 
 /**
  * {@code backprop train}: trains a multilayer perceptron (by default the main job: Fashion-MNIST, 784-256-128-10
@@ -371,8 +369,7 @@ public final class TrainCommand implements Callable<Integer> {
         // What the network takes, which a CNN's layers leave open: export declares it as the ONNX input.
         SavedModel.putInputShape(m, d.test().featureShape());
         if (d.imageShape() != null) {
-            m.put(ModelSession.IMAGE_SHAPE_KEY, Arrays.stream(d.imageShape()).mapToObj(Integer::toString)
-                    .collect(Collectors.joining(",")));
+            SavedModel.putShape(m, ModelSession.IMAGE_SHAPE_KEY, d.imageShape());
         }
         m.put("backprop.training", s.description() + ", " + optimizerOptions.describe() + ", batch " + batchSize
                 + ", epochs " + epochs + ", seed " + seed);

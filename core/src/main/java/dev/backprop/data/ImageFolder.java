@@ -137,8 +137,8 @@ public final class ImageFolder {
         }
         String what = (missing.isEmpty() ? "" : "no class folder for " + shortList(missing))
                 + (missing.isEmpty() || extra.isEmpty() ? "" : ", and ")
-                + (extra.isEmpty() ? "" : "class folder(s) " + shortList(extra) + " that the model does not know");
-        return what + "; the classes must be the " + expected.size() + " of the training set " + shortList(expected);
+                + (extra.isEmpty() ? "" : "class folder(s) " + shortList(extra) + " not among the classes expected");
+        return what + "; expected the " + expected.size() + " classes " + shortList(expected);
     }
 
     private static String shortList(Iterable<String> names) {

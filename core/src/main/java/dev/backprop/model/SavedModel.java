@@ -130,11 +130,21 @@ public final class SavedModel {
      * @throws IllegalArgumentException for an empty shape or a dimension below 1
      */
     public static void putInputShape(Map<String, String> facts, int... shape) {
+        putShape(facts, INPUT_SHAPE_KEY, shape);
+    }
+
+    /**
+     * Records {@code shape} under {@code key} as {@value #INPUT_SHAPE_KEY} is written ({@code 1,28,28}), for another
+     * shape a trainer keeps with the model (the cli's image size).
+     *
+     * @throws IllegalArgumentException for an empty shape or a dimension below 1
+     */
+    public static void putShape(Map<String, String> facts, String key, int... shape) {
         if (shape.length == 0 || Arrays.stream(shape).anyMatch(d -> d < 1)) {
-            throw new IllegalArgumentException("input shape " + Arrays.toString(shape)
+            throw new IllegalArgumentException(key + " " + Arrays.toString(shape)
                     + ": give at least one dimension, all >= 1");
         }
-        facts.put(INPUT_SHAPE_KEY, Arrays.stream(shape).mapToObj(Integer::toString).collect(Collectors.joining(",")));
+        facts.put(key, Arrays.stream(shape).mapToObj(Integer::toString).collect(Collectors.joining(",")));
     }
 
     /** The metadata of a safetensors file (validating its header). */

@@ -99,11 +99,11 @@ class HostileImageFolderTest {
         }
         DataFormatException subset = assertThrows(DataFormatException.class,
                 () -> ImageFolder.read(root, 1, List.of("cat", "cow", "dog")));
-        assertEquals(root + ": no class folder for [cow]; the classes must be the 3 of the training set [cat, cow, "
-                + "dog]", subset.getMessage());
+        assertEquals(root + ": no class folder for [cow]; expected the 3 classes [cat, cow, dog]",
+                subset.getMessage());
         DataFormatException superset = assertThrows(DataFormatException.class,
                 () -> ImageFolder.read(root, 1, List.of("dog")));
-        assertEquals(root + ": class folder(s) [cat] that the model does not know; the classes must be the 1 of the "
-                + "training set [dog]", superset.getMessage());
+        assertEquals(root + ": class folder(s) [cat] not among the classes expected; expected the 1 classes [dog]",
+                superset.getMessage());
     }
 }

@@ -173,8 +173,8 @@ class ImageFolderTest {
         gray("cow/a.png", 2);
         DataFormatException e = assertThrows(DataFormatException.class,
                 () -> ImageFolder.read(root, ImageFolder.AUTO_CHANNELS, List.of("cat", "dog")));
-        assertEquals(root + ": no class folder for [dog], and class folder(s) [cow] that the model does not know; "
-                + "the classes must be the 2 of the training set [cat, dog]", e.getMessage());
+        assertEquals(root + ": no class folder for [dog], and class folder(s) [cow] not among the classes expected; "
+                + "expected the 2 classes [cat, dog]", e.getMessage());
         Dataset d = ImageFolder.read(root, 1, List.of("cat", "cow"));
         assertEquals(List.of("cat", "cow"), d.classNames());
     }

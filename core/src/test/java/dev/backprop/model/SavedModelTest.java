@@ -157,10 +157,15 @@ class SavedModelTest {
         assertEquals(Map.of(SavedModel.INPUT_SHAPE_KEY, "1,28,28"), facts);
         SavedModel.putInputShape(facts, 784);
         assertEquals("784", facts.get("backprop.input_shape"));
-        assertEquals("input shape [1, 0, 28]: give at least one dimension, all >= 1", assertThrows(
+        assertEquals("backprop.input_shape [1, 0, 28]: give at least one dimension, all >= 1", assertThrows(
                 IllegalArgumentException.class, () -> SavedModel.putInputShape(facts, 1, 0, 28)).getMessage());
-        assertEquals("input shape []: give at least one dimension, all >= 1", assertThrows(
+        assertEquals("backprop.input_shape []: give at least one dimension, all >= 1", assertThrows(
                 IllegalArgumentException.class, () -> SavedModel.putInputShape(facts)).getMessage());
         assertEquals("784", facts.get(SavedModel.INPUT_SHAPE_KEY), "a refused shape changes nothing");
+        SavedModel.putShape(facts, "backprop.image_shape", 3, 32, 32);
+        assertEquals("3,32,32", facts.get("backprop.image_shape"));
+        assertEquals("backprop.image_shape [3, -1]: give at least one dimension, all >= 1", assertThrows(
+                IllegalArgumentException.class, () -> SavedModel.putShape(facts, "backprop.image_shape", 3, -1))
+                .getMessage());
     }
 }
