@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
  * [0, 1)) by a model loaded once, class probabilities copied back. Models: the default MLP 784-256-128-10 (ReLU)
  * and {@link Cnn#fashionMnist}, PyTorch-initialised from seed 0. Unlike the other suites this one samples the
  * time of single calls (JMH's {@code SampleTime}, microseconds): the figure is the median call, as on the PyTorch
- * side, which a load spike from another process on the machine moves far less than the mean rate does. {@code benchmarks/scripts/predict_torch.py} times PyTorch on the same models and shapes, and
+ * side, which a load spike from another process on the machine moves far less than the mean rate does.
+ * {@code benchmarks/scripts/predict_torch.py} times PyTorch on the same models and shapes, and
  * {@code benchmarks/run.sh} ({@code SUITES=predict}) runs both and prints their latency ratio; {@link PredictPairs}
  * compares backend settings on the same requests in one JVM.
  *
