@@ -9,15 +9,18 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.event.IIOReadWarningListener;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.Channels;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -59,6 +62,8 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
     private static final String GIF_IMAGE = "javax_imageio_gif_image_1.0";
     /** Bytes per pixel that a decoder may hold at most (16-bit RGBA) while it decodes. */
     private static final int DECODED_BYTES_PER_PIXEL = 8;
+    /** The largest file read: {@link #MAX_PIXELS} of 16-bit RGBA stored uncompressed, and room for its chunks. */
+    private static final long MAX_FILE_BYTES = MAX_PIXELS * DECODED_BYTES_PER_PIXEL + (1 << 20);
 
     /**
      * Reads and decodes {@code file}.
@@ -81,11 +86,9 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
                 throw new DataFormatException(file + ": not a regular file (a pipe, socket or device cannot be an "
                         + "image)");
             }
-            try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
-                if (in == null) {
-                    throw new DataFormatException(file + ": cannot be opened as an image");
-                }
-                return decode(file, in, expected);
+            byte[] bytes = readBytes(file);
+            try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+                return decode(file, bytes, in, expected);
             }
         } catch (NoSuchFileException e) {
             throw new DataFormatException(file + ": file not found");
@@ -96,18 +99,38 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
         }
     }
 
-    private static ImageFile decode(Path file, ImageInputStream in, SizeCheck expected) throws IOException {
+    /**
+     * The file's bytes, read once: the structure checks and the decoder see the same bytes, however the file changes
+     * meanwhile, and no file is opened twice.
+     */
+    private static byte[] readBytes(Path file) throws IOException {
+        try (SeekableByteChannel ch = Files.newByteChannel(file)) {
+            long size = ch.size();
+            if (size > MAX_FILE_BYTES) {
+                throw new DataFormatException(file + ": " + size + " bytes, more than an image of " + MAX_PIXELS
+                        + " pixels needs (" + MAX_FILE_BYTES + ")");
+            }
+            String shortfall = HeapBudget.shortfall(size);
+            if (shortfall != null) {
+                throw new DataFormatException(file + ": reading its " + size + " bytes " + shortfall);
+            }
+            return Channels.newInputStream(ch).readNBytes((int) size);
+        }
+    }
+
+    private static ImageFile decode(Path file, byte[] bytes, ImageInputStream in, SizeCheck expected)
+            throws IOException {
         ImageReader reader = reader(file, in);
         try {
             reader.setInput(in, true, true);
             reader.addIIOReadWarningListener(new Refuse(file));
             String format = reader.getFormatName().toLowerCase(Locale.ROOT);
             if (format.equals("png")) {
-                PngChunks.check(file);
+                PngChunks.check(file, bytes);
             } else if (format.equals("bmp")) {
-                checkBmpCompression(file);
+                checkBmpCompression(file, bytes);
             } else if (format.equals("jpeg")) {
-                JpegScans.check(file);
+                JpegScans.check(file, bytes);
             }
             int width = reader.getWidth(0);
             int height = reader.getHeight(0);
@@ -176,13 +199,9 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
      * runs that cross a row's end, skipped pixels and streams that end early, so only plain and bit-field BMPs,
      * which both read alike, are read.
      */
-    private static void checkBmpCompression(Path file) throws IOException {
-        byte[] h;
-        try (InputStream in = Files.newInputStream(file)) {
-            h = in.readNBytes(BMP_COMPRESSION_AT + 4);
-        }
-        ByteBuffer header = ByteBuffer.wrap(h).order(ByteOrder.LITTLE_ENDIAN);
-        if (h.length < BMP_COMPRESSION_AT + 4 || header.getInt(14) <= 12) {
+    private static void checkBmpCompression(Path file, byte[] bytes) {
+        ByteBuffer header = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        if (bytes.length < BMP_COMPRESSION_AT + 4 || header.getInt(14) <= 12) {
             return;    // too short for ImageIO to read, or an OS/2 header, which has no compression
         }
         int compression = header.getInt(BMP_COMPRESSION_AT);

@@ -81,8 +81,9 @@ public final class ImageFolder {
                         + String.join(", ", new TreeSet<>(EXTENSIONS)) + ")");
             }
             files.addAll(found);
+            int label = classes.indexOf(folder);
             for (int i = 0; i < found.size(); i++) {
-                labels.add(classes.indexOf(folder));
+                labels.add(label);
             }
         }
         return decode(root, files, labels.stream().mapToInt(Integer::intValue).toArray(), channels, classes);

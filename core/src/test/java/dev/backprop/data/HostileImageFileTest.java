@@ -220,4 +220,19 @@ class HostileImageFileTest {
         refused(loop);
         refused(Files.write(dir.resolve("empty.png"), new byte[0]));
     }
+
+    /**
+     * An image file is read into memory once, so the structure checks and the decoder see the same bytes: a file
+     * larger than any image of the pixel limit needs is refused by its size before a byte is read (a sparse file,
+     * so the test writes nothing).
+     */
+    @Test
+    void aFileLargerThanAnyImageIsRefusedByItsSizeBeforeItIsRead() throws IOException {
+        Path big = dir.resolve("big.png");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(big.toFile(), "rw")) {
+            f.setLength(600L << 20);
+        }
+        assertTrue(refused(big).getMessage().contains(" bytes, more than an image of " + ImageFile.MAX_PIXELS
+                + " pixels needs"), big.toString());
+    }
 }
