@@ -3,6 +3,7 @@ package dev.backprop.onnx;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.backprop.data.DataFormatException;
+import dev.backprop.data.HeapBudget;
 import dev.backprop.io.IoErrors;
 import dev.backprop.io.ModelFileException;
 import dev.backprop.onnx.proto.Onnx;
@@ -76,10 +77,9 @@ final class OnnxReader {
             throw new ModelFileException(path + ": " + size + " bytes is more than an ONNX file can hold (2 GiB); "
                     + "models that large keep their weights in external data files, which Backprop does not read");
         }
-        long free = Runtime.getRuntime().maxMemory() - usedHeap();
-        if (size * 3 > free) {
-            throw new ModelFileException(path + ": reading " + size + " bytes needs about " + size * 3
-                    + " bytes of heap, " + free + " are free (raise -Xmx)");
+        String shortfall = HeapBudget.shortfall(size * 3);    // the bytes, the parsed messages, the weights
+        if (shortfall != null) {
+            throw new ModelFileException(path + ": reading its " + size + " bytes " + shortfall);
         }
         ByteBuffer b = ByteBuffer.allocate((int) size);
         while (b.hasRemaining()) {
@@ -92,11 +92,6 @@ final class OnnxReader {
                     + " bytes while it was read");
         }
         return b.array();
-    }
-
-    private static long usedHeap() {
-        Runtime r = Runtime.getRuntime();
-        return r.totalMemory() - r.freeMemory();
     }
 
     /**
