@@ -2,7 +2,6 @@ package dev.backprop.model;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
-import com.google.gson.JsonPrimitive;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
 import dev.backprop.data.Dataset;
@@ -68,10 +67,10 @@ public final class SavedModel {
      * Saves {@code model}'s parameters and architecture, with the task, class names (may be null) and
      * {@code extra} metadata, atomically.
      *
-     * @throws IllegalArgumentException when an extra key belongs to the model file format, a class name holds
-     *                                  control characters ({@link Dataset#isPrintableClassName}), the class names
-     *                                  are not as many as the task takes ({@link #checkClassNames}), or a binary
-     *                                  model does not end with one logit (a sigmoid or several outputs)
+     * @throws IllegalArgumentException when an extra key belongs to the model file format, a class name holds a
+     *                                  character a terminal acts on ({@link Dataset#classNameProblem}), the class
+     *                                  names are not as many as the task takes ({@link #checkClassNames}), or a
+     *                                  binary model does not end with one logit (a sigmoid or several outputs)
      */
     public static void save(Path path, Layer model, Task task, List<String> classNames, Map<String, String> extra)
             throws IOException {
@@ -83,7 +82,7 @@ public final class SavedModel {
      * As {@link #metadata(Task, List, Map)}, for {@code model}: also refuses class names that do not fit it
      * ({@link #checkClassNames}). What a writer of a model file (or an ONNX export) records.
      *
-     * @throws IllegalArgumentException when a class name holds control characters or the names do not fit
+     * @throws IllegalArgumentException when a class name holds a character a terminal acts on or the names do not fit
      */
     public static Map<String, String> metadata(Layer model, Task task, List<String> classNames,
                                                Map<String, String> extra) {
@@ -104,7 +103,7 @@ public final class SavedModel {
      * refuses names that do not fit the network: with the model at hand, use {@link #metadata(Layer, Task, List,
      * Map)}, which refuses them when the file is written.
      *
-     * @throws IllegalArgumentException when a class name holds control characters
+     * @throws IllegalArgumentException when a class name holds a character a terminal acts on
      */
     public static Map<String, String> metadata(Task task, List<String> classNames, Map<String, String> extra) {
         Map<String, String> m = new LinkedHashMap<>(extra);
@@ -112,9 +111,9 @@ public final class SavedModel {
         if (classNames != null) {
             JsonArray a = new JsonArray();
             for (String name : classNames) {
-                if (!Dataset.isPrintableClassName(name)) {
-                    throw new IllegalArgumentException("class name " + a.size() + " holds control characters, which "
-                            + "a model file refuses: " + new JsonPrimitive(name));
+                String problem = Dataset.classNameProblem(name);
+                if (problem != null) {
+                    throw new IllegalArgumentException(problem + ", which a model file refuses");
                 }
                 a.add(name);
             }
@@ -333,9 +332,9 @@ public final class SavedModel {
                 throw new ModelFileException(file + ": metadata " + CLASS_NAMES_KEY + " must hold strings, got " + x);
             }
             String name = x.getAsString();
-            if (!Dataset.isPrintableClassName(name)) {
-                throw new ModelFileException(file + ": metadata " + CLASS_NAMES_KEY + ": class name " + out.size()
-                        + " holds control characters: " + x);
+            String problem = Dataset.classNameProblem(name);
+            if (problem != null) {
+                throw new ModelFileException(file + ": metadata " + CLASS_NAMES_KEY + ": " + problem);
             }
             out.add(name);
         }
