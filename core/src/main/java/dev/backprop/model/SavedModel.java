@@ -11,7 +11,9 @@ import dev.backprop.io.ModelFileException;
 import dev.backprop.io.SafeTensorsFile;
 import dev.backprop.io.StrictJson;
 import dev.backprop.nn.Layer;
+import dev.backprop.nn.LayerSpec;
 import dev.backprop.nn.Layers;
+import dev.backprop.nn.OutputShape;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -87,7 +89,7 @@ public final class SavedModel {
     public static Map<String, String> metadata(Layer model, Task task, List<String> classNames,
                                                Map<String, String> extra) {
         String problem = classNames == null ? null
-                : checkClassNames(task, classNames.size(), Layers.outputFeatures(model.spec()));
+                : checkClassNames(task, classNames.size(), outputs(model.spec(), extra));
         if (problem != null) {
             throw new IllegalArgumentException(problem);
         }
@@ -231,7 +233,29 @@ public final class SavedModel {
         }
         Map<String, String> meta = f.metadata();
         return new Loaded(model, task, classNames(f.file(), meta.get(CLASS_NAMES_KEY), task,
-                Layers.outputFeatures(model.spec())), meta);
+                outputs(model.spec(), meta)), meta);
+    }
+
+    /**
+     * The network's outputs per example ({@link OutputShape#features}): from its last layers, else by shape inference
+     * from the input shape recorded in {@code meta} ({@value #INPUT_SHAPE_KEY}); -1 when neither tells, as for a
+     * network ending in a convolution whose file records no input shape: its parameters give the channels but not
+     * the image size, which the width depends on.
+     */
+    private static int outputs(LayerSpec spec, Map<String, String> meta) {
+        return OutputShape.features(spec, recordedInputShape(meta));
+    }
+
+    /**
+     * The dimensions recorded under {@value #INPUT_SHAPE_KEY} ({@link #putInputShape}), or null when none are or the
+     * value is not a list of dimensions {@code >= 1}.
+     */
+    public static int[] recordedInputShape(Map<String, String> meta) {
+        String v = meta.get(INPUT_SHAPE_KEY);
+        if (v == null || !v.matches("[1-9][0-9]{0,8}(,[1-9][0-9]{0,8})*")) {
+            return null;
+        }
+        return Arrays.stream(v.split(",")).mapToInt(Integer::parseInt).toArray();
     }
 
     /**
@@ -289,7 +313,7 @@ public final class SavedModel {
 
     /**
      * What is wrong with {@code count} class names for a {@code task} network of {@code outputs} outputs per example
-     * ({@link Layers#outputFeatures}; -1 when unknown), or null when they fit: classification takes one name per
+     * ({@link OutputShape#features}; -1 when unknown, and then any count fits), or null when they fit: classification takes one name per
      * output, binary two (class 0, class 1), regression none; an empty list is none. A list that fits no output
      * would make predictions print under another class's name, or under none.
      */
@@ -308,7 +332,7 @@ public final class SavedModel {
      * against the model's task and output width ({@link #checkClassNames}); null when {@code json} is.
      *
      * @param file    names the file in messages
-     * @param outputs the network's outputs per example ({@link Layers#outputFeatures})
+     * @param outputs the network's outputs per example ({@link OutputShape#features}; -1 when unknown)
      * @throws ModelFileException when the value is not such an array or does not fit the model
      */
     public static List<String> classNames(String file, String json, Task task, int outputs)
