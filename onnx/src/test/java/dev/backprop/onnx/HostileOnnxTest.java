@@ -199,6 +199,19 @@ class HostileOnnxTest extends CpuBackendTest {
                 Map.of(Counters.KEY, "{\"1.num_batches_tracked\":7}"));
     }
 
+    /**
+     * A convolution (1 to 2 channels, 3x3, pads 1) and a flatten on {@code [1, 6, 6]} inputs, 72 outputs, whose
+     * width only its declared input shape tells, with these class names.
+     */
+    private static byte[] convEnding(String classNames) {
+        LayerSpec spec = OnnxTesting.sequential(Conv2d.options(1, 2, 3).padding(1).spec(),
+                LayerSpec.of("flatten", Map.of()));
+        Map<String, HostTensor> state = Map.of("0.weight", OnnxTesting.filled(2, 1, 3, 3), "0.bias",
+                OnnxTesting.filled(2));
+        return OnnxExport.toModel(spec, state, OnnxExport.Options.defaults().withInputShape(1, 6, 6),
+                Map.of(SavedModel.CLASS_NAMES_KEY, classNames)).toByteArray();
+    }
+
     private static byte[] cnn(UnaryOperator<Onnx.GraphProto.Builder> edit) {
         Onnx.ModelProto m = smallCnn();
         return m.toBuilder().setGraph(edit.apply(m.getGraph().toBuilder())).build().toByteArray();
@@ -244,6 +257,8 @@ class HostileOnnxTest extends CpuBackendTest {
     /** Image operators with bad attributes, sizes or modes, and bad counters: each names the node and the values. */
     static Stream<Arguments> imageCases() {
         return Stream.of(
+                Arguments.of("class names for a network ending in a convolution", convEnding("[\"a\", \"b\"]"),
+                        "metadata backprop.class_names holds 2 class names for a network with 72 outputs"),
                 Arguments.of("stride 0", cnnAttribute(0, GraphWriter.ints("strides", 0, 1)),
                         "node '/0/Conv' (Conv): attribute 'strides' [0, 1] has 0, expected 1 to 2147483647"),
                 Arguments.of("pads of the wrong length", cnnAttribute(0, GraphWriter.ints("pads", 1, 1)),
