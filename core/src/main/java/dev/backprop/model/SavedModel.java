@@ -214,9 +214,9 @@ public final class SavedModel {
      * As {@link #load(Path, Layer, boolean)}, from a file already open (see {@link #load(SafeTensorsFile, Backend)}).
      */
     public static Loaded load(SafeTensorsFile f, Layer model) throws IOException {
-        ModelFile.checkFits(f, model);
+        ModelFile.Fit fit = ModelFile.checkFits(f, model);
         Loaded loaded = describe(f, storedTask(f), model);
-        ModelFile.loadInto(f, model);
+        fit.load();
         return loaded;
     }
 
