@@ -1,5 +1,6 @@
 package dev.backprop.cli;
 
+import dev.backprop.data.DataFormatException;
 import dev.backprop.train.Evaluation;
 import dev.backprop.train.Evaluator;
 import dev.backprop.model.Task;
@@ -49,13 +50,16 @@ public final class EvalCommand implements Callable<Integer> {
             Task t = s.task(opening.task);
             s.describe(o, t);
             DataOptions.Loaded d = s.testData(testData, t);
-            o.printf(Locale.ROOT, "data:    %s: %d test examples%n", d.description(), d.test().size());
+            // File names in the lines below are escaped: a name can hold anything that moves a terminal's cursor.
+            o.printf(Locale.ROOT, "data:    %s: %d test examples%n", DataFormatException.oneLine(d.description()),
+                    d.test().size());
             o.flush();
             Evaluation ev = Evaluator.evaluate(s.loaded().model(), t, d.test(), batchSize);
             String metric = t.scoredByAccuracy() ? "test_acc" : "test_rmse";
             o.printf(Locale.ROOT, "test_loss %.4f  %s %.4f  (%d examples)%n", ev.loss(), metric, t.metric(ev),
                     ev.examples());
-            o.printf(Locale.ROOT, "eval: model=%s task=%s examples=%d test_loss=%.6f %s=%.6f%n", model, t.id(),
+            o.printf(Locale.ROOT, "eval: model=%s task=%s examples=%d test_loss=%.6f %s=%.6f%n",
+                    DataFormatException.oneLine(model.toString()), t.id(),
                     ev.examples(), ev.loss(), metric, t.metric(ev));
         }
         o.flush();

@@ -3,6 +3,7 @@ package dev.backprop.cli;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.BackpropException;
+import dev.backprop.data.DataFormatException;
 import dev.backprop.io.IoErrors;
 import dev.backprop.onnx.OnnxExport;
 import dev.backprop.runtime.Backends;
@@ -58,7 +59,9 @@ public final class ExportCommand implements Callable<Integer> {
             options = options.withInputShape(OnnxExport.Options.parseShape(inputShape));
         }
         try (Backend backend = Backends.create(backendName(), BackendOptions.defaults())) {
-            spec.commandLine().getOut().println(OnnxExport.convert(model, onnx, options, backend));
+            // The line names both files: escaped, as a name can hold anything that moves a terminal's cursor.
+            spec.commandLine().getOut().println(DataFormatException.oneLine(OnnxExport.convert(model, onnx, options,
+                    backend)));
         } catch (IOException e) {
             throw new BackpropException(IoErrors.message(e), e);
         }

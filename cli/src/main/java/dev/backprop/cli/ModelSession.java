@@ -3,6 +3,7 @@ package dev.backprop.cli;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.BackpropException;
+import dev.backprop.data.DataFormatException;
 import dev.backprop.io.IoErrors;
 import dev.backprop.io.ModelFile;
 import dev.backprop.io.ModelFileException;
@@ -267,8 +268,9 @@ final class ModelSession implements AutoCloseable {
     /** Prints what runs: backend, device and the model. */
     void describe(PrintWriter o, Task task) {
         o.println("backend: " + backend.name() + " on " + backend.device().describe());
-        o.println("model:   " + file + ": " + Layers.describe(loaded.model().spec()) + ", " + task.id()
-                + ", " + loaded.model().parameterCount() + " parameters");
+        o.println("model:   " + DataFormatException.oneLine(file.toString()) + ": "
+                + Layers.describe(loaded.model().spec()) + ", " + task.id() + ", " + loaded.model().parameterCount()
+                + " parameters");
     }
 
     @Override

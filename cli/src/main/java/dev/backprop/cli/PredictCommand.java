@@ -175,7 +175,8 @@ public final class PredictCommand implements Callable<Integer> {
         Predictor predictor = new Predictor(s.loaded().model(), t, Predictor.DEFAULT_BATCH,
                 s.inputShape(new int[] {r.columns()}, rows + ": each row has"));
         if (!json) {
-            o.printf(Locale.ROOT, "data:    %s: %d row(s) of %d features%n", rows, r.rows(), r.columns());
+            o.printf(Locale.ROOT, "data:    %s: %d row(s) of %d features%n", DataFormatException.oneLine(
+                    rows.toString()), r.rows(), r.columns());
         }
         PredictionPrinter printer = new PredictionPrinter(o, t, s.loaded().classNames(), json);
         for (int from = 0; from < r.rows(); from += Predictor.DEFAULT_BATCH) {
@@ -200,7 +201,8 @@ public final class PredictCommand implements Callable<Integer> {
         int[] idx = Indices.parse(spec, test.size());
         PredictionPrinter printer = new PredictionPrinter(o, t, s.classNames(d), json);
         if (!json) {
-            o.printf(Locale.ROOT, "data:    %s: test examples %s of %d%n", d.description(), spec, test.size());
+            o.printf(Locale.ROOT, "data:    %s: test examples %s of %d%n", DataFormatException.oneLine(
+                    d.description()), spec, test.size());
         }
         // A batch at a time, so any number of indices needs the memory of one batch.
         float[] x = new float[Math.multiplyExact(Math.min(idx.length, Predictor.DEFAULT_BATCH), test.featureSize())];

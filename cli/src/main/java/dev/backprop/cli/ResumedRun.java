@@ -5,10 +5,8 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.backprop.io.Checkpoint;
-import dev.backprop.model.SavedModel;
 import dev.backprop.optim.OptimizerChoice;
 
-import java.io.IOException;
 import java.util.Map;
 import java.util.Objects;
 
@@ -38,14 +36,13 @@ final class ResumedRun {
     }
 
     /**
-     * Sets {@code cmd}'s options left out to the checkpoint's values and refuses those given that differ.
+     * Sets {@code cmd}'s options left out to the values in {@code meta}, the metadata of the open checkpoint the run
+     * restores, and refuses those given that differ.
      *
      * @return what the start-up line adds ({@code " (checkpoint had lr 0.1)"}), or "" when nothing changed
      * @throws IllegalArgumentException naming the option, its value here and the checkpoint's
-     * @throws IOException              when the file cannot be read
      */
-    static String reconcile(TrainCommand cmd) throws IOException {
-        Map<String, String> meta = SavedModel.metadata(cmd.resume);
+    static String reconcile(TrainCommand cmd, Map<String, String> meta) {
         JsonObject optimizer;
         JsonObject schedule;
         JsonObject progress;

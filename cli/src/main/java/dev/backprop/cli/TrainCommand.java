@@ -5,6 +5,7 @@ import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.BackpropException;
 import dev.backprop.data.BatchLoader;
 import dev.backprop.io.IoErrors;
+import dev.backprop.io.SafeTensorsFile;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
 import dev.backprop.runtime.Backends;
@@ -177,15 +178,24 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--plot " + plot + ": the plot is a PNG; give a file name ending in "
                     + ".png");
         }
-        String resumeNote = "";
-        if (resume != null) {
-            resumeNote = ResumedRun.reconcile(this);
-            checkSettings();
+        // One open per resume: the settings, the network, its task and the restored state all come from the file
+        // opened here, so a file written to the path while the data loads is not resumed in its place.
+        try (SafeTensorsFile resumed = resume == null ? null : SafeTensorsFile.open(resume)) {
+            String resumeNote = "";
+            if (resumed != null) {
+                resumeNote = ResumedRun.reconcile(this, resumed.metadata());
+                checkSettings();
+            }
+            checkFiles();
+            if (init != null) {
+                IoErrors.checkFile(init);  // before the data loads and the backend is chosen
+            }
+            train(t, resumed, resumeNote);
         }
-        checkFiles();
-        if (init != null) {
-            IoErrors.checkFile(init);  // before the data loads and the backend is chosen
-        }
+    }
+
+    /** Loads the data, builds the network (from {@code resumed} when not null) and trains. */
+    private void train(Task t, SafeTensorsFile resumed, String resumeNote) throws IOException {
         DataOptions.Loaded d = data.load(t, seed);
         PrintWriter o = spec.commandLine().getOut();
         try (Backend backend = Backends.create(selection.commandLineName(), backendOptions())) {
@@ -198,7 +208,7 @@ public final class TrainCommand implements Callable<Integer> {
                     d.test().size(), d.train().featureSize(), t == Task.CLASSIFICATION
                             ? ", " + d.train().numClasses() + " classes" : "");
             o.flush();
-            try (TrainingSetup setup = TrainingSetup.create(this, t, d, backend)) {
+            try (TrainingSetup setup = TrainingSetup.create(this, t, d, backend, resumed)) {
                 if (setup.trainer().epoch() == epochs) {
                     saveModel(setup, t, setup.data(), out);
                     o.println("saved:   " + out + " (the model of " + resume + ", which had finished epoch " + epochs

@@ -2,6 +2,7 @@ package dev.backprop.cli;
 
 import dev.backprop.backend.Backend;
 import dev.backprop.io.ModelFile;
+import dev.backprop.io.SafeTensorsFile;
 import dev.backprop.model.InputShape;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
@@ -42,19 +43,23 @@ record TrainingSetup(Layer model, Optimizer optimizer, Trainer trainer, String d
      * then match if given; a plain PyTorch {@code state_dict} ({@code --init}) is loaded into the network the options
      * build.
      *
+     * @param resumed the open {@code --resume} checkpoint, or null: the network and the restored state both come from
+     *                it, never from its path opened again
      * @throws IllegalArgumentException when the network does not fit the data or the settings contradict a file
      * @throws IOException              when a model or checkpoint file cannot be read or does not fit
      */
-    static TrainingSetup create(TrainCommand cmd, Task task, DataOptions.Loaded data, Backend backend)
-            throws IOException {
+    static TrainingSetup create(TrainCommand cmd, Task task, DataOptions.Loaded data, Backend backend,
+                                SafeTensorsFile resumed) throws IOException {
         int[] exampleShape = data.train().featureShape();
         int outputs = task.outputs(data.train());
         Path file = cmd.resume != null ? cmd.resume : cmd.init;
-        boolean ownNetwork = file != null && (ModelFormats.isOnnx(file)
+        boolean ownNetwork = resumed != null ? resumed.metadata().containsKey(ModelFile.ARCHITECTURE_KEY)
+                : file != null && (ModelFormats.isOnnx(file)
                 || SavedModel.metadata(file).containsKey(ModelFile.ARCHITECTURE_KEY));
         Layer model;
         if (ownNetwork) {
-            SavedModel.Loaded loaded = ModelFormats.load(file, backend);
+            SavedModel.Loaded loaded = resumed != null ? SavedModel.load(resumed, backend)
+                    : ModelFormats.load(file, backend);
             model = loaded.model();
             if (loaded.task() != task) {
                 model.close();
@@ -66,8 +71,8 @@ record TrainingSetup(Layer model, Optimizer optimizer, Trainer trainer, String d
         }
         Optimizer opt = null;
         try {
-            if (file != null && !ownNetwork) {
-                ModelFile.loadInto(file, model);
+            if (cmd.init != null && !ownNetwork) {
+                ModelFile.loadInto(cmd.init, model);
             }
             String description = Layers.describe(model.spec());
             int[] input = checkFits(cmd, model.spec(), exampleShape, outputs, ownNetwork ? file : null,
@@ -77,8 +82,8 @@ record TrainingSetup(Layer model, Optimizer optimizer, Trainer trainer, String d
             Trainer trainer = Trainer.builder(model, task.loss(), opt).schedule(schedule).batchSize(cmd.batchSize)
                     .seed(cmd.seed).clipGradNorm(cmd.clipNorm).evaluationBatchSize(EVAL_BATCH).trackAccuracy(false)
                     .build();
-            if (cmd.resume != null) {
-                trainer.restoreCheckpoint(cmd.resume);
+            if (resumed != null) {
+                trainer.restoreCheckpoint(resumed);  // refuses a file without an architecture: not a checkpoint
                 if (schedule == null) {
                     // The rate ResumedRun settled on: the checkpoint's, or a new --lr.
                     opt.setLearningRate(cmd.optimizerOptions.learningRate());

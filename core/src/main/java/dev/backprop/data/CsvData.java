@@ -80,7 +80,7 @@ public final class CsvData {
      * ({@link #readClassColumn} finds a file's).
      *
      * @throws IllegalArgumentException when the list is empty, longer than {@link #MAX_CLASSES}, repeats a name or
-     *                                  holds control characters
+     *                                  holds a character a terminal acts on ({@link Dataset#classNameProblem})
      * @throws DataFormatException      when a label is not one of the names
      */
     public static Dataset readClassification(Path path, List<String> classNames) {
@@ -90,9 +90,9 @@ public final class CsvData {
         }
         Map<String, Integer> index = new HashMap<>();
         for (String name : classNames) {
-            if (!Dataset.isPrintableClassName(name)) {
-                throw new IllegalArgumentException(DataFormatException.oneLine(path + ": class name " + index.size()
-                        + " holds control characters: '" + name + "'"));
+            String problem = Dataset.classNameProblem(name);
+            if (problem != null) {
+                throw new IllegalArgumentException(DataFormatException.oneLine(path + ": " + problem));
             }
             if (index.putIfAbsent(name, index.size()) != null) {
                 throw new IllegalArgumentException(path + ": the class name '" + printable(name) + "' is listed twice");
@@ -128,8 +128,8 @@ public final class CsvData {
      * Reads what a file's last column holds: class names when any label is not a number (then every label is a
      * name), else class numbers.
      *
-     * @throws DataFormatException when the file is not valid CSV, a label is empty or holds control characters, or
-     *                             the file names more than {@link #MAX_CLASSES} classes
+     * @throws DataFormatException when the file is not valid CSV, a label is empty or holds a character a terminal
+     *                             acts on, or the file names more than {@link #MAX_CLASSES} classes
      */
     public static ClassColumn readClassColumn(Path path) {
         TreeSet<String> names = new TreeSet<>();
@@ -137,9 +137,12 @@ public final class CsvData {
         double[] largest = {0};
         read(path, (p, field, number, no) -> {
             String name = trim(field);
-            if (name.isEmpty() || !Dataset.isPrintableClassName(name)) {
-                throw new DataFormatException(path + ": line " + no + ": label '" + name + "' "
-                        + (name.isEmpty() ? "is empty" : "holds control characters"));
+            if (name.isEmpty()) {
+                throw new DataFormatException(path + ": line " + no + ": label '' is empty");
+            }
+            String problem = Dataset.classNameProblem(name);
+            if (problem != null) {
+                throw new DataFormatException(path + ": line " + no + ": label: " + problem);
             }
             named[0] |= Double.isNaN(number);
             largest[0] = Double.isNaN(number) ? largest[0] : Math.max(largest[0], number);
@@ -257,14 +260,9 @@ public final class CsvData {
         return s.substring(b, e);
     }
 
-    /** A field for a one-line message: control characters escaped, long ones shortened. */
+    /** A field for a one-line message, long ones shortened; the exception escapes what a terminal acts on. */
     private static String printable(String s) {
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < s.length() && b.length() < 40; i++) {
-            char c = s.charAt(i);
-            b.append(c == BOM ? "\\uFEFF" : String.valueOf(c));  // the exception escapes control characters
-        }
-        return b.length() < 40 ? b.toString() : b + "...";
+        return s.length() <= 40 ? s : s.substring(0, 40) + "...";
     }
 
     /** The numbers of a file, row after row ({@code rows × cols} of {@code values}), and each row's line number. */

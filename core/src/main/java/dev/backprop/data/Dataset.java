@@ -41,9 +41,9 @@ public final class Dataset {
         this.targetSize = targetSize;
         this.classNames = classNames == null ? null : List.copyOf(classNames);
         for (int k = 0; classNames != null && k < classNames.size(); k++) {
-            if (!isPrintableClassName(classNames.get(k))) {
-                throw new IllegalArgumentException(DataFormatException.oneLine("class name " + k + " holds control "
-                        + "characters: '" + classNames.get(k) + "'"));
+            String problem = classNameProblem(classNames.get(k));
+            if (problem != null) {
+                throw new IllegalArgumentException(problem);
             }
         }
         if (labels != null) {
@@ -64,17 +64,30 @@ public final class Dataset {
     }
 
     /**
-     * Whether {@code name} may name a class: it holds no control characters (C0, DEL or C1). Class names are printed
-     * to a terminal, where a line break or an escape sequence is an attack, not a name; model files refuse them too.
+     * Why {@code name} may not name a class, or null when it may: it holds a code point a terminal acts on rather
+     * than shows ({@link DataFormatException#unprintableKind}). Class names are printed by {@code eval} and
+     * {@code predict} and written into JSON and model files, where a line break, an escape sequence or a
+     * right-to-left override is an attack, not a name; every reader of class names (CSV labels, image folders, model
+     * and ONNX metadata) refuses them with this message, which quotes the name escaped and names the code point.
      */
-    public static boolean isPrintableClassName(String name) {
-        return name.chars().noneMatch(c -> c < 0x20 || (c >= 0x7f && c < 0xa0));
+    public static String classNameProblem(String name) {
+        for (int i = 0; i < name.length(); ) {
+            int cp = name.codePointAt(i);
+            String kind = DataFormatException.unprintableKind(cp);
+            if (kind != null) {
+                return "class name '" + DataFormatException.oneLine(name) + "' holds " + String.format("U+%04X", cp)
+                        + ", " + kind;
+            }
+            i += Character.charCount(cp);
+        }
+        return null;
     }
 
     /**
      * A classification data set: {@code labels[i]} in {@code [0, numClasses)}.
      *
-     * @throws IllegalArgumentException when a class name holds control characters ({@link #isPrintableClassName})
+     * @throws IllegalArgumentException when a class name holds a character a terminal acts on
+     *                                  ({@link #classNameProblem})
      */
     public static Dataset classification(float[] features, int[] featureShape, int[] labels, int numClasses,
                                          List<String> classNames) {

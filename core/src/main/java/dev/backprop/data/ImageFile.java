@@ -24,8 +24,10 @@ import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -64,6 +66,40 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
     private static final int DECODED_BYTES_PER_PIXEL = 8;
     /** The largest file read: {@link #MAX_PIXELS} of 16-bit RGBA stored uncompressed, and room for its chunks. */
     private static final long MAX_FILE_BYTES = MAX_PIXELS * DECODED_BYTES_PER_PIXEL + (1 << 20);
+
+    /**
+     * Keeps its own copy of {@code pixels}, so that the caller's array changing later does not change this image.
+     *
+     * @throws IllegalArgumentException when {@code pixels} does not hold {@code height × width} values (gray) or
+     *                                  {@code height × width × 3} (RGB)
+     */
+    public ImageFile {
+        long expected = (long) height * width * (gray ? 1 : 3);
+        if (height < 1 || width < 1 || pixels.length != expected) {
+            throw new IllegalArgumentException(DataFormatException.oneLine(file + ": " + pixels.length + " pixel "
+                    + "values for " + (gray ? "a gray" : "an RGB") + " image of " + height + "x" + width + " (it takes "
+                    + expected + ")"));
+        }
+        pixels = pixels.clone();
+    }
+
+    /** {@return a copy of the pixels}, laid out as the record's description says */
+    @Override
+    public byte[] pixels() {
+        return pixels.clone();
+    }
+
+    /** Whether {@code o} is an image of the same file, size, kind and pixel values. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ImageFile i && Objects.equals(file, i.file) && height == i.height && width == i.width
+                && gray == i.gray && Arrays.equals(pixels, i.pixels);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(file, height, width, gray, Arrays.hashCode(pixels));
+    }
 
     /**
      * Reads and decodes {@code file}.

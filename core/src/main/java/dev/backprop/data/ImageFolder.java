@@ -111,8 +111,9 @@ public final class ImageFolder {
         }
         names.sort(ImageFolder::byCodePoint);
         for (String name : names) {
-            if (!Dataset.isPrintableClassName(name)) {
-                throw new DataFormatException(root + ": the class folder '" + name + "' holds control characters");
+            String problem = Dataset.classNameProblem(name);
+            if (problem != null) {
+                throw new DataFormatException(root + ": class folder: " + problem);
             }
         }
         return List.copyOf(names);

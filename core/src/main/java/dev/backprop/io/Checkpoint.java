@@ -119,7 +119,20 @@ public final class Checkpoint {
                                             LearningRateSchedule schedule,
                                             Function<Map<String, Long>, String> progressCheck) throws IOException {
         try (SafeTensorsFile f = SafeTensorsFile.open(path)) {
-            String file = path.toString();
+            return restore(f, model, optimizer, schedule, progressCheck);
+        }
+    }
+
+    /**
+     * As {@link #restore(Path, Layer, Optimizer, LearningRateSchedule, Function)}, from a file already open: a caller
+     * that read the file's metadata (or built the model from it) restores from that same file even when the path is
+     * replaced meanwhile.
+     */
+    public static Map<String, Long> restore(SafeTensorsFile f, Layer model, Optimizer optimizer,
+                                            LearningRateSchedule schedule,
+                                            Function<Map<String, Long>, String> progressCheck) throws IOException {
+        String file = f.file();
+        try {
             Map<String, String> meta = f.metadata();
             if (meta.get(ARCHITECTURE) == null) {
                 throw new ModelFileException(file + ": no '" + ARCHITECTURE
@@ -167,7 +180,7 @@ public final class Checkpoint {
             optimizer.restoreCounters(step, lr);
             return progress;
         } catch (ArithmeticException | NumberFormatException e) {
-            throw new ModelFileException(path + ": a number in the checkpoint metadata is out of range: "
+            throw new ModelFileException(file + ": a number in the checkpoint metadata is out of range: "
                     + e.getMessage(), e);
         }
     }

@@ -190,26 +190,48 @@ public final class ModelFile {
      * DType)} for why).
      */
     public static void loadInto(SafeTensorsFile f, Layer model) throws IOException {
-        Map<String, Tensor> targets = tensorsOf(model);
-        Stored stored = checkFits(f, model, targets);
-        copyIn(f, targets, "");
-        setCounters(model, stored.counters());
+        checkFits(f, model).load();
     }
 
     /**
-     * Refuses a file whose architecture or state does not fit {@code model}, as {@link #loadInto(SafeTensorsFile,
-     * Layer)} does, changing nothing: a caller that also checks the file's metadata against the model checks this
-     * first, so a file of another network is refused for that rather than for what follows from it.
+     * Refuses a file whose architecture or state does not fit {@code model}, changing nothing; what it returns copies
+     * the checked state in. {@link #loadInto(SafeTensorsFile, Layer)} is the two steps; a caller that also checks the
+     * file's metadata against the model does that between them, so a file of another network is refused for that
+     * rather than for what follows from it, and the file is checked once.
      *
      * @throws ModelFileException when the file records another architecture, or its tensors are not the model's
      */
-    public static void checkFits(SafeTensorsFile f, Layer model) throws IOException {
-        checkFits(f, model, tensorsOf(model));
+    public static Fit checkFits(SafeTensorsFile f, Layer model) throws IOException {
+        Map<String, Tensor> targets = tensorsOf(model);
+        checkArchitecture(f, model);
+        Stored stored = checkState(f, shapesOf(targets), new ArrayList<>(model.counters().keySet()), true);
+        return new Fit(f, model, targets, stored.counters());
     }
 
-    private static Stored checkFits(SafeTensorsFile f, Layer model, Map<String, Tensor> targets) throws IOException {
-        checkArchitecture(f, model);
-        return checkState(f, shapesOf(targets), new ArrayList<>(model.counters().keySet()), true);
+    /** A file's state checked against a model by {@link #checkFits}, to be copied in from the same open file. */
+    public static final class Fit {
+        private final SafeTensorsFile file;
+        private final Layer model;
+        private final Map<String, Tensor> targets;
+        private final Map<String, Long> counters;
+
+        private Fit(SafeTensorsFile file, Layer model, Map<String, Tensor> targets, Map<String, Long> counters) {
+            this.file = file;
+            this.model = model;
+            this.targets = targets;
+            this.counters = counters;
+        }
+
+        /**
+         * Copies the file's parameters, buffers and counters into the model.
+         *
+         * @throws ModelFileException when a tensor's data is refused as it is read (NaN or infinities that are not
+         *                            allowed, a negative running variance); the model is unchanged then
+         */
+        public void load() throws IOException {
+            copyIn(file, targets, "");
+            setCounters(model, counters);
+        }
     }
 
     /** Sets each of the model's counters to its value in {@code values}. */

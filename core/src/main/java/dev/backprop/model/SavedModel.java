@@ -2,7 +2,6 @@ package dev.backprop.model;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
-import com.google.gson.JsonPrimitive;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
 import dev.backprop.data.Dataset;
@@ -12,7 +11,9 @@ import dev.backprop.io.ModelFileException;
 import dev.backprop.io.SafeTensorsFile;
 import dev.backprop.io.StrictJson;
 import dev.backprop.nn.Layer;
+import dev.backprop.nn.LayerSpec;
 import dev.backprop.nn.Layers;
+import dev.backprop.nn.OutputShape;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -68,10 +69,10 @@ public final class SavedModel {
      * Saves {@code model}'s parameters and architecture, with the task, class names (may be null) and
      * {@code extra} metadata, atomically.
      *
-     * @throws IllegalArgumentException when an extra key belongs to the model file format, a class name holds
-     *                                  control characters ({@link Dataset#isPrintableClassName}), the class names
-     *                                  are not as many as the task takes ({@link #checkClassNames}), or a binary
-     *                                  model does not end with one logit (a sigmoid or several outputs)
+     * @throws IllegalArgumentException when an extra key belongs to the model file format, a class name holds a
+     *                                  character a terminal acts on ({@link Dataset#classNameProblem}), the class
+     *                                  names are not as many as the task takes ({@link #checkClassNames}), or a
+     *                                  binary model does not end with one logit (a sigmoid or several outputs)
      */
     public static void save(Path path, Layer model, Task task, List<String> classNames, Map<String, String> extra)
             throws IOException {
@@ -83,12 +84,12 @@ public final class SavedModel {
      * As {@link #metadata(Task, List, Map)}, for {@code model}: also refuses class names that do not fit it
      * ({@link #checkClassNames}). What a writer of a model file (or an ONNX export) records.
      *
-     * @throws IllegalArgumentException when a class name holds control characters or the names do not fit
+     * @throws IllegalArgumentException when a class name holds a character a terminal acts on or the names do not fit
      */
     public static Map<String, String> metadata(Layer model, Task task, List<String> classNames,
                                                Map<String, String> extra) {
         String problem = classNames == null ? null
-                : checkClassNames(task, classNames.size(), Layers.outputFeatures(model.spec()));
+                : checkClassNames(task, classNames.size(), outputs(model.spec(), extra));
         if (problem != null) {
             throw new IllegalArgumentException(problem);
         }
@@ -104,7 +105,7 @@ public final class SavedModel {
      * refuses names that do not fit the network: with the model at hand, use {@link #metadata(Layer, Task, List,
      * Map)}, which refuses them when the file is written.
      *
-     * @throws IllegalArgumentException when a class name holds control characters
+     * @throws IllegalArgumentException when a class name holds a character a terminal acts on
      */
     public static Map<String, String> metadata(Task task, List<String> classNames, Map<String, String> extra) {
         Map<String, String> m = new LinkedHashMap<>(extra);
@@ -112,9 +113,9 @@ public final class SavedModel {
         if (classNames != null) {
             JsonArray a = new JsonArray();
             for (String name : classNames) {
-                if (!Dataset.isPrintableClassName(name)) {
-                    throw new IllegalArgumentException("class name " + a.size() + " holds control characters, which "
-                            + "a model file refuses: " + new JsonPrimitive(name));
+                String problem = Dataset.classNameProblem(name);
+                if (problem != null) {
+                    throw new IllegalArgumentException(problem + ", which a model file refuses");
                 }
                 a.add(name);
             }
@@ -213,9 +214,9 @@ public final class SavedModel {
      * As {@link #load(Path, Layer, boolean)}, from a file already open (see {@link #load(SafeTensorsFile, Backend)}).
      */
     public static Loaded load(SafeTensorsFile f, Layer model) throws IOException {
-        ModelFile.checkFits(f, model);
+        ModelFile.Fit fit = ModelFile.checkFits(f, model);
         Loaded loaded = describe(f, storedTask(f), model);
-        ModelFile.loadInto(f, model);
+        fit.load();
         return loaded;
     }
 
@@ -232,7 +233,29 @@ public final class SavedModel {
         }
         Map<String, String> meta = f.metadata();
         return new Loaded(model, task, classNames(f.file(), meta.get(CLASS_NAMES_KEY), task,
-                Layers.outputFeatures(model.spec())), meta);
+                outputs(model.spec(), meta)), meta);
+    }
+
+    /**
+     * The network's outputs per example ({@link OutputShape#features}): from its last layers, else by shape inference
+     * from the input shape recorded in {@code meta} ({@value #INPUT_SHAPE_KEY}); -1 when neither tells, as for a
+     * network ending in a convolution whose file records no input shape: its parameters give the channels but not
+     * the image size, which the width depends on.
+     */
+    private static int outputs(LayerSpec spec, Map<String, String> meta) {
+        return OutputShape.features(spec, recordedInputShape(meta));
+    }
+
+    /**
+     * The dimensions recorded under {@value #INPUT_SHAPE_KEY} ({@link #putInputShape}), or null when none are or the
+     * value is not a list of dimensions {@code >= 1}.
+     */
+    public static int[] recordedInputShape(Map<String, String> meta) {
+        String v = meta.get(INPUT_SHAPE_KEY);
+        if (v == null || !v.matches("[1-9][0-9]{0,8}(,[1-9][0-9]{0,8})*")) {
+            return null;
+        }
+        return Arrays.stream(v.split(",")).mapToInt(Integer::parseInt).toArray();
     }
 
     /**
@@ -290,7 +313,7 @@ public final class SavedModel {
 
     /**
      * What is wrong with {@code count} class names for a {@code task} network of {@code outputs} outputs per example
-     * ({@link Layers#outputFeatures}; -1 when unknown), or null when they fit: classification takes one name per
+     * ({@link OutputShape#features}; -1 when unknown, and then any count fits), or null when they fit: classification takes one name per
      * output, binary two (class 0, class 1), regression none; an empty list is none. A list that fits no output
      * would make predictions print under another class's name, or under none.
      */
@@ -309,7 +332,7 @@ public final class SavedModel {
      * against the model's task and output width ({@link #checkClassNames}); null when {@code json} is.
      *
      * @param file    names the file in messages
-     * @param outputs the network's outputs per example ({@link Layers#outputFeatures})
+     * @param outputs the network's outputs per example ({@link OutputShape#features}; -1 when unknown)
      * @throws ModelFileException when the value is not such an array or does not fit the model
      */
     public static List<String> classNames(String file, String json, Task task, int outputs)
@@ -333,9 +356,9 @@ public final class SavedModel {
                 throw new ModelFileException(file + ": metadata " + CLASS_NAMES_KEY + " must hold strings, got " + x);
             }
             String name = x.getAsString();
-            if (!Dataset.isPrintableClassName(name)) {
-                throw new ModelFileException(file + ": metadata " + CLASS_NAMES_KEY + ": class name " + out.size()
-                        + " holds control characters: " + x);
+            String problem = Dataset.classNameProblem(name);
+            if (problem != null) {
+                throw new ModelFileException(file + ": metadata " + CLASS_NAMES_KEY + ": " + problem);
             }
             out.add(name);
         }

@@ -8,6 +8,7 @@ import dev.backprop.data.BatchLoader;
 import dev.backprop.data.Dataset;
 import dev.backprop.io.Checkpoint;
 import dev.backprop.io.ModelFileException;
+import dev.backprop.io.SafeTensorsFile;
 import dev.backprop.loss.Loss;
 import dev.backprop.nn.Layer;
 import dev.backprop.nn.ModeSwitch;
@@ -275,7 +276,19 @@ public final class Trainer {
      * @throws ModelFileException when the file does not fit this trainer (nothing is changed then)
      */
     public void restoreCheckpoint(Path path) throws IOException {
-        Map<String, Long> p = Checkpoint.restore(path, model, optimizer, schedule, progress -> {
+        try (SafeTensorsFile f = SafeTensorsFile.open(path)) {
+            restoreCheckpoint(f);
+        }
+    }
+
+    /**
+     * As {@link #restoreCheckpoint(Path)}, from a file already open (the one whose metadata the caller read or whose
+     * network it built), so that a file replaced at its path meanwhile is not restored in its place.
+     *
+     * @throws ModelFileException when the file does not fit this trainer (nothing is changed then)
+     */
+    public void restoreCheckpoint(SafeTensorsFile f) throws IOException {
+        Map<String, Long> p = Checkpoint.restore(f, model, optimizer, schedule, progress -> {
             Long s = progress.get(SEED), bs = progress.get(BATCH_SIZE), e = progress.get(EPOCH);
             if (s == null || bs == null || e == null || e < 0 || e > Integer.MAX_VALUE) {
                 return "progress counters epoch, seed and batch_size are missing or invalid: " + progress;

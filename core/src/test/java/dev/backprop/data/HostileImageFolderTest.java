@@ -72,7 +72,8 @@ class HostileImageFolderTest {
         assertEquals(root.resolve("cat") + "/\\u001B[2Jevil\\u000A.png: not an image the JDK decodes (PNG, JPEG, BMP, "
                 + "GIF)", refused().getMessage());
         Files.createDirectory(root.resolve("dog\u001b]0;title\u0007\n"));
-        assertEquals(root + ": the class folder 'dog\\u001B]0;title\\u0007\\u000A' holds control characters",
+        assertEquals(root + ": class folder: class name 'dog\\u001B]0;title\\u0007\\u000A' holds U+001B, a control "
+                + "character",
                 refused().getMessage());
     }
 

@@ -132,4 +132,17 @@ class ImageFileTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> img.toTensor(2));
         assertEquals("channels must be 1 (gray) or 3 (RGB), got 2", e.getMessage());
     }
+
+    @Test
+    void anImageKeepsItsPixelsWhateverTheCallerDoesWithItsArrays() {
+        byte[] px = {1, 2, 3, 4};
+        ImageFile img = new ImageFile(Path.of("x.png"), 2, 2, true, px);
+        px[0] = 9;
+        img.pixels()[1] = 9;
+        assertArrayEquals(new byte[] {1, 2, 3, 4}, img.pixels());
+        assertEquals(new ImageFile(Path.of("x.png"), 2, 2, true, new byte[] {1, 2, 3, 4}), img);
+        assertEquals(new ImageFile(Path.of("x.png"), 2, 2, true, new byte[] {1, 2, 3, 4}).hashCode(), img.hashCode());
+        assertEquals("x.png: 4 pixel values for an RGB image of 2x2 (it takes 12)", assertThrows(
+                IllegalArgumentException.class, () -> new ImageFile(Path.of("x.png"), 2, 2, false, px)).getMessage());
+    }
 }

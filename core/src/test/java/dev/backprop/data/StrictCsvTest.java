@@ -140,7 +140,8 @@ class StrictCsvTest {
         assertEquals(empty + ": line 2: label '' is empty", assertThrows(DataFormatException.class,
                 () -> CsvData.readClassColumn(empty)).getMessage());
         Path escape = write("5.1,1.4,setosa\n5.2,1.1,\u001b[2Jx\n");
-        assertEquals(escape + ": line 2: label '\\u001B[2Jx' holds control characters", assertThrows(
+        assertEquals(escape + ": line 2: label: class name '\\u001B[2Jx' holds U+001B, a control "
+                + "character", assertThrows(
                 DataFormatException.class, () -> CsvData.readClassColumn(escape)).getMessage());
         assertThrows(IllegalArgumentException.class, () -> CsvData.readClassification(iris,
                 List.of("setosa", "versi\ncolor", "virginica")), "a model file could not hold it");

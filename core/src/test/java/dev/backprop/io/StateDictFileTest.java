@@ -85,6 +85,22 @@ class StateDictFileTest {
         }
     }
 
+    /** The load into a built model checks the file once: the check changes nothing, the fit it returns loads. */
+    @Test
+    void aCheckedFitChangesNothingUntilItIsLoaded() throws IOException {
+        Path file = dir.resolve("m.safetensors");
+        try (Sequential m = model(1); Sequential target = model(2); Sequential untouched = model(2)) {
+            m.counters().get("1.num_batches_tracked")[0] = 41;
+            ModelFile.save(file, m);
+            try (SafeTensorsFile f = SafeTensorsFile.open(file)) {
+                ModelFile.Fit fit = ModelFile.checkFits(f, target);
+                assertSameState(untouched, target);
+                fit.load();
+            }
+            assertSameState(m, target);
+        }
+    }
+
     private static void assertSameState(Layer a, Layer b) {
         assertEquals(a.buffers().keySet(), b.buffers().keySet());
         a.buffers().forEach((k, v) -> assertArrayEquals(v.toFloatArray(), b.buffers().get(k).toFloatArray(), k));

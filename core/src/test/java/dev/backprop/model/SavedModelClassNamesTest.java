@@ -89,6 +89,31 @@ class SavedModelClassNamesTest {
         }
     }
 
+    /** Its parameters give the channels, not the width: that takes the image size, which the file records. */
+    @Test
+    void aNetworkEndingInAConvolutionHasItsClassNamesCheckedAgainstItsRecordedInputShape() throws IOException {
+        try (Sequential conv = Sequential.builder(backend, DType.FLOAT32).seed(1).conv2d(Conv2d.options(1, 3, 6))
+                .flatten().build();
+             Sequential target = Sequential.builder(backend, DType.FLOAT32).seed(2).conv2d(Conv2d.options(1, 3, 6))
+                     .flatten().build()) {
+            Map<String, String> shape = Map.of(SavedModel.INPUT_SHAPE_KEY, "1,6,6");  // 3 channels of 1x1
+            Path file = dir.resolve("refused.safetensors");
+            assertEquals("2 class names for a network with 3 outputs (classification takes one per output)",
+                    assertThrows(IllegalArgumentException.class, () -> SavedModel.save(file, conv,
+                            Task.CLASSIFICATION, List.of("a", "b"), shape)).getMessage());
+            assertFalse(Files.exists(file));
+            SavedModel.save(dir.resolve("ok.safetensors"), conv, Task.CLASSIFICATION, List.of("a", "b", "c"), shape);
+            SavedModel.save(dir.resolve("unknown.safetensors"), conv, Task.CLASSIFICATION, List.of("a", "b"),
+                    Map.of());  // no input shape recorded: the width is not known, so any count is taken
+
+            Path old = dir.resolve("old.safetensors");
+            ModelFile.save(old, conv, SavedModel.metadata(Task.CLASSIFICATION, List.of("a", "b"), shape));
+            assertRefused(old, old + ": metadata backprop.class_names holds 2 class names for a network with 3 "
+                    + "outputs (classification takes one per output); drop the entry or save the model again with "
+                    + "fitting names", target);
+        }
+    }
+
     @Test
     void aBinaryModelWhoseLastDenseGivesSeveralOutputsIsRefusedWhateverFollowsIt() {
         for (int ending = 0; ending < 3; ending++) {

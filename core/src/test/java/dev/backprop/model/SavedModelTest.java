@@ -133,6 +133,12 @@ class SavedModelTest {
             SafeTensorsFile.write(badNames, tensors, meta);
             e = assertThrows(ModelFileException.class, () -> SavedModel.load(badNames, backend));
             assertTrue(e.getMessage().contains(SavedModel.CLASS_NAMES_KEY), e.getMessage());
+            Path override = dir.resolve("override.safetensors");
+            meta.put(SavedModel.CLASS_NAMES_KEY, "[\"cat\", \"god\\u202e\"]");
+            SafeTensorsFile.write(override, tensors, meta);
+            assertEquals(override + ": metadata backprop.class_names: class name 'god\\u202E' holds U+202E, a format "
+                    + "character (bidirectional or invisible)", assertThrows(ModelFileException.class,
+                    () -> SavedModel.load(override, backend)).getMessage());
         }
         assertThrows(IllegalArgumentException.class, () -> {
             try (Sequential m = ModelFixtures.mlp(backend, 2, 2, 2, 1)) {
@@ -144,7 +150,7 @@ class SavedModelTest {
         try (Sequential m = ModelFixtures.mlp(backend, 2, 2, 2, 1)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SavedModel.save(
                     unreadable, m, Task.CLASSIFICATION, List.of("cat", "\u001b[2Jdog"), Map.of()));
-            assertEquals("class name 1 holds control characters, which a model file refuses: \"\\u001b[2Jdog\"",
+            assertEquals("class name '\\u001B[2Jdog' holds U+001B, a control character, which a model file refuses",
                     e.getMessage());
         }
         assertFalse(Files.exists(unreadable), "no file a load would refuse is written");

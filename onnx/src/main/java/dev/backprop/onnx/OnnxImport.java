@@ -8,6 +8,7 @@ import dev.backprop.model.Task;
 import dev.backprop.nn.Layer;
 import dev.backprop.nn.LayerSpec;
 import dev.backprop.nn.Layers;
+import dev.backprop.nn.OutputShape;
 import dev.backprop.tensor.Elementwise;
 import dev.backprop.tensor.Tensor;
 
@@ -118,8 +119,9 @@ public final class OnnxImport {
         Map<String, Long> counters = Counters.read(file, g.metadata().get(Counters.KEY),
                 Layers.counterNames(g.spec()));
         Task task = task(file, g);
+        int[] input = Arrays.stream(g.inputShape()).allMatch(d -> d > 0) ? g.inputShape() : null;
         List<String> classNames = SavedModel.classNames(file, g.metadata().get(SavedModel.CLASS_NAMES_KEY), task,
-                Layers.outputFeatures(g.spec()));
+                OutputShape.features(g.spec(), input));
         Layer model = Layers.create(g.spec(), (name, shape, role, fanIn, fanOut) ->
                 Tensor.of(backend, g.state().get(name).data(), shape));
         try {

@@ -162,7 +162,11 @@ class HostileOnnxTest extends CpuBackendTest {
                         "[\"cat\", \"dog\", \"cow\"]"))), "metadata backprop.class_names holds 3 class names for a "
                         + "network with 2 outputs (classification takes one per output)"),
                 Arguments.of("a class name with an escape", model(m -> m.addMetadataProps(classNames(
-                        "[\"cat\", \"\\u001b[2Jdog\"]"))), "class name 1 holds control characters"),
+                        "[\"cat\", \"\\u001b[2Jdog\"]"))), "class name '\\u001B[2Jdog' holds U+001B, a "
+                        + "control character"),
+                Arguments.of("a class name with a right-to-left override", model(m -> m.addMetadataProps(classNames(
+                        "[\"cat\", \"god\\u202e\"]"))), "class name 'god\\u202E' holds U+202E, a format character "
+                        + "(bidirectional or invisible)"),
                 Arguments.of("task binary for two outputs", model(m -> m.addMetadataProps(Onnx.StringStringEntryProto
                         .newBuilder().setKey(SavedModel.TASK_KEY).setValue("binary"))), "metadata backprop.task: task "
                         + "binary takes one output per example (the logit of class 1), but the network's last layer "
@@ -193,6 +197,19 @@ class HostileOnnxTest extends CpuBackendTest {
         state.put("6.bias", OnnxTesting.filled(2));
         return OnnxExport.toModel(spec, state, OnnxExport.Options.defaults().withInputShape(1, 6, 6),
                 Map.of(Counters.KEY, "{\"1.num_batches_tracked\":7}"));
+    }
+
+    /**
+     * A convolution (1 to 2 channels, 3x3, pads 1) and a flatten on {@code [1, 6, 6]} inputs, 72 outputs, whose
+     * width only its declared input shape tells, with these class names.
+     */
+    private static byte[] convEnding(String classNames) {
+        LayerSpec spec = OnnxTesting.sequential(Conv2d.options(1, 2, 3).padding(1).spec(),
+                LayerSpec.of("flatten", Map.of()));
+        Map<String, HostTensor> state = Map.of("0.weight", OnnxTesting.filled(2, 1, 3, 3), "0.bias",
+                OnnxTesting.filled(2));
+        return OnnxExport.toModel(spec, state, OnnxExport.Options.defaults().withInputShape(1, 6, 6),
+                Map.of(SavedModel.CLASS_NAMES_KEY, classNames)).toByteArray();
     }
 
     private static byte[] cnn(UnaryOperator<Onnx.GraphProto.Builder> edit) {
@@ -240,6 +257,8 @@ class HostileOnnxTest extends CpuBackendTest {
     /** Image operators with bad attributes, sizes or modes, and bad counters: each names the node and the values. */
     static Stream<Arguments> imageCases() {
         return Stream.of(
+                Arguments.of("class names for a network ending in a convolution", convEnding("[\"a\", \"b\"]"),
+                        "metadata backprop.class_names holds 2 class names for a network with 72 outputs"),
                 Arguments.of("stride 0", cnnAttribute(0, GraphWriter.ints("strides", 0, 1)),
                         "node '/0/Conv' (Conv): attribute 'strides' [0, 1] has 0, expected 1 to 2147483647"),
                 Arguments.of("pads of the wrong length", cnnAttribute(0, GraphWriter.ints("pads", 1, 1)),

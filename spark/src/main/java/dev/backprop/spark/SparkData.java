@@ -67,7 +67,8 @@ public final class SparkData {
      * The class names in a CSV's last column, sorted, as {@link dev.backprop.data.CsvData#readClassColumn} gives
      * them for a local file; empty when every label is a number. One pass over the file by the executors.
      *
-     * @throws IllegalArgumentException when a name is empty or holds control characters, or there are more than
+     * @throws IllegalArgumentException when a name is empty or holds a character a terminal acts on, or there are
+     *                                  more than
      *                                  {@link CsvData#MAX_CLASSES}
      */
     public static List<String> csvClassNames(JavaSparkContext sc, String path) {
@@ -81,9 +82,9 @@ public final class SparkData {
                     + " distinct labels, too many classes");
         }
         for (String name : labels) {
-            if (name.isEmpty() || !Dataset.isPrintableClassName(name)) {
-                throw new IllegalArgumentException(DataFormatException.oneLine(path + ": label '" + name + "' "
-                        + (name.isEmpty() ? "is empty" : "holds control characters")));
+            String problem = name.isEmpty() ? "label '' is empty" : Dataset.classNameProblem(name);
+            if (problem != null) {
+                throw new IllegalArgumentException(DataFormatException.oneLine(path + ": " + problem));
             }
         }
         return labels.stream().sorted().toList();
