@@ -5,6 +5,7 @@ import dev.backprop.data.Dataset;
 import dev.backprop.data.FashionMnist;
 import dev.backprop.data.HoldOut;
 import dev.backprop.data.ImageFolder;
+import dev.backprop.data.ImageTransform;
 import dev.backprop.model.Task;
 import dev.backprop.spark.SparkTrainDriver;
 import picocli.CommandLine.Option;
@@ -40,7 +41,8 @@ final class DataOptions {
 
     @Option(names = "--images", paramLabel = "DIR",
             description = "Train on a folder of images instead, one subfolder per class, as torchvision's "
-                    + "ImageFolder reads it (DIR/cat/001.png, DIR/dog/002.jpg; PNG, JPEG, BMP, GIF; all of one size).")
+                    + "ImageFolder reads it (DIR/cat/001.png, DIR/dog/002.jpg; PNG, JPEG, BMP, GIF; of one size, or "
+                    + "brought to one by --resize and --center-crop).")
     Path images;
 
     @Option(names = "--test-images", paramLabel = "DIR",
@@ -52,6 +54,20 @@ final class DataOptions {
             description = "Image channels: 1 (gray; RGB images become their luma) or 3 (RGB; gray images repeated). "
                     + "Default: 1 when every training image is gray, else 3.")
     Integer channels;
+
+    @Option(names = "--resize", paramLabel = "N|HxW",
+            description = "Resize each image as torchvision's Resize does with PIL (bilinear, to the byte): N sets the "
+                    + "shorter side, keeping the aspect ratio; HxW the exact size. eval and predict default to the "
+                    + "model's.")
+    String resize;
+
+    @Option(names = "--center-crop", paramLabel = "N|HxW",
+            description = "Then keep the middle N x N or H x W, as torchvision's CenterCrop (zeros around an image "
+                    + "smaller than it). eval and predict default to the model's.")
+    String centerCrop;
+
+    /** The resize and crop a model records, for {@code eval} and {@code predict}; set by {@link ModelSession}. */
+    ImageTransform modelTransform = ImageTransform.NONE;
 
     @Option(names = "--targets", paramLabel = "N", defaultValue = "1",
             description = "Regression on CSV: how many trailing columns are targets (default: ${DEFAULT-VALUE}).")
@@ -122,8 +138,9 @@ final class DataOptions {
             throw new IllegalArgumentException((images != null ? "--images" : "--test-images") + " and " + other
                     + " exclude each other: give the examples as one kind of data");
         }
-        if (channels != null && !readsImages()) {
-            throw new IllegalArgumentException("--channels applies to images; give --images or --test-images");
+        if ((channels != null || askedTransform() != null) && !readsImages()) {
+            throw new IllegalArgumentException((channels != null ? "--channels" : resize != null ? "--resize"
+                    : "--center-crop") + " applies to images; give --images or --test-images");
         }
         askedChannels();
         if (training && testImages != null && images == null) {
@@ -139,7 +156,8 @@ final class DataOptions {
         checkSources(false);
         Loaded full;
         if (testImages != null) {
-            Dataset test = ImageFolder.read(testImages, imageChannels(), imagesTask(task, modelClassNames));
+            Dataset test = ImageFolder.read(testImages, imageChannels(), imagesTask(task, modelClassNames),
+                    imageTransform());
             full = new Loaded(test, test, test.classNames(), "images " + testImages, test.featureShape());
         } else if (images != null) {
             full = loadImages(task, seed, modelClassNames);
@@ -251,14 +269,41 @@ final class DataOptions {
      * the folders must have (a model's), or null.
      */
     private Loaded loadImages(Task task, long seed, List<String> known) {
-        Dataset train = ImageFolder.read(images, imageChannels(), imagesTask(task, known));
+        Dataset train = ImageFolder.read(images, imageChannels(), imagesTask(task, known), imageTransform());
         String what = "images " + images;
         if (testImages == null) {
             return heldOut(train, seed, train.classNames(), what, "images", train.featureShape());
         }
-        Dataset test = ImageFolder.read(testImages, train.featureShape()[0], train.classNames());
+        Dataset test = ImageFolder.read(testImages, train.featureShape()[0], train.classNames(), imageTransform());
         return new Loaded(train, test, train.classNames(), what + ", test images " + testImages,
                 train.featureShape());
+    }
+
+    /**
+     * What {@code --resize} and {@code --center-crop} ask for, or null when neither is given.
+     *
+     * @throws IllegalArgumentException naming the value that is not a size
+     */
+    ImageTransform askedTransform() {
+        if (resize == null && centerCrop == null) {
+            return null;
+        }
+        try {
+            ImageTransform.of(resize, null);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--resize: " + e.getMessage(), e);
+        }
+        try {
+            return ImageTransform.of(resize, centerCrop);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--center-crop: " + e.getMessage(), e);
+        }
+    }
+
+    /** The images' resize and crop: the options', else the model's. */
+    ImageTransform imageTransform() {
+        ImageTransform asked = askedTransform();
+        return asked != null ? asked : modelTransform;
     }
 
     /** {@code --channels}, or {@link ImageFolder#AUTO_CHANNELS}. */

@@ -4,6 +4,7 @@ import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.BackpropException;
 import dev.backprop.data.DataFormatException;
+import dev.backprop.data.ImageTransform;
 import dev.backprop.io.IoErrors;
 import dev.backprop.io.ModelFile;
 import dev.backprop.io.ModelFileException;
@@ -38,6 +39,11 @@ final class ModelSession implements AutoCloseable {
      * {@link SavedModel#INPUT_SHAPE_KEY} gives only for a network that takes images (an MLP takes them flat).
      */
     static final String IMAGE_SHAPE_KEY = "backprop.image_shape";
+    /**
+     * Metadata key {@code train} writes when it resized or cropped the images ({@link ImageTransform#toString}),
+     * which {@code eval} and {@code predict} then apply: a model takes its images as it was trained on them.
+     */
+    static final String IMAGE_TRANSFORM_KEY = "backprop.image_transform";
 
     private final Backend backend;
     private final SavedModel.Loaded loaded;
@@ -168,6 +174,9 @@ final class ModelSession implements AutoCloseable {
         if (options.readsImages() && options.channels == null && images != null) {
             options.channels = images[0];
         }
+        if (options.readsImages()) {
+            options.modelTransform = imageTransform(options);
+        }
         DataOptions.Loaded d = options.loadTest(task, testData.seed, loaded.classNames());
         if (d.imageShape() != null) {
             checkImageShape(d.imageShape(), "the test images are");
@@ -199,6 +208,30 @@ final class ModelSession implements AutoCloseable {
     }
 
     /**
+     * The resize and crop images are read with for this model: {@code --resize} and {@code --center-crop} when
+     * given, else the model's {@value #IMAGE_TRANSFORM_KEY}, else none. A model records the preprocessing it was
+     * trained with, so options that ask for another are refused; a model that records none takes any.
+     *
+     * @throws IllegalArgumentException naming both when the options differ from the model's
+     * @throws BackpropException        when the recorded transform cannot be read
+     */
+    ImageTransform imageTransform(DataOptions options) {
+        String recorded = loaded.metadata().get(IMAGE_TRANSFORM_KEY);
+        ImageTransform own;
+        try {
+            own = recorded == null ? ImageTransform.NONE : ImageTransform.parse(recorded);
+        } catch (IllegalArgumentException e) {
+            throw new BackpropException(file + ": metadata " + IMAGE_TRANSFORM_KEY + ": " + e.getMessage(), e);
+        }
+        ImageTransform asked = options.askedTransform();
+        if (asked != null && !own.isNone() && !asked.equals(own)) {
+            throw new IllegalArgumentException("--resize and --center-crop ask for " + asked + ", but " + file
+                    + " was trained on images read with " + own + "; leave them out to read images as it was");
+        }
+        return asked != null ? asked : own;
+    }
+
+    /**
      * Refuses images of {@code shape} ({@code [C, H, W]}) when the model was trained on images of another.
      *
      * @param what how a message names the images ({@code the test images are})
@@ -208,7 +241,7 @@ final class ModelSession implements AutoCloseable {
         if (own != null && !Arrays.equals(own, shape)) {
             throw new IllegalArgumentException(what + " " + chw(shape) + " (CxHxW), but " + file + " takes images of "
                     + chw(own) + (own[0] != shape[0] ? "; --channels " + own[0] + " reads them with its channels"
-                    : "; images are not resized"));
+                    : "; --resize and --center-crop bring images to one size"));
         }
     }
 

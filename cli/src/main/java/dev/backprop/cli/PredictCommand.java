@@ -4,6 +4,8 @@ import dev.backprop.data.CsvData;
 import dev.backprop.data.DataFormatException;
 import dev.backprop.data.Dataset;
 import dev.backprop.data.ImageFile;
+import dev.backprop.data.ImageFolder;
+import dev.backprop.data.ImageTransform;
 import dev.backprop.model.Predictor;
 import dev.backprop.model.Task;
 import picocli.CommandLine.Command;
@@ -59,7 +61,8 @@ public final class PredictCommand implements Callable<Integer> {
 
     @Option(names = "--image", paramLabel = "FILE",
             description = "Predict for this image file instead of test examples (repeat the option for more): read "
-                    + "with the model's channels (or --channels), and of the size it was trained on.")
+                    + "with the model's channels (or --channels), resized and cropped as the model's images were (or "
+                    + "by --resize and --center-crop), to the size it was trained on.")
     List<Path> imageFiles;
 
     @Option(names = "--json",
@@ -99,7 +102,7 @@ public final class PredictCommand implements Callable<Integer> {
 
     /**
      * {@code --row}, {@code --rows} and {@code --image} bring their own examples: only one of them, no option that
-     * picks test examples, and {@code --channels} only for images.
+     * picks test examples, and {@code --channels}, {@code --resize} and {@code --center-crop} only for images.
      */
     private void refuseContradictions() {
         List<String> owns = new java.util.ArrayList<>();
@@ -127,9 +130,11 @@ public final class PredictCommand implements Callable<Integer> {
                     + " exclude each other: " + own + " gives the examples, and " + String.join(", ", given)
                     + (given.size() == 1 ? " picks" : " pick") + " test examples");
         }
-        if (imageFiles == null && spec.commandLine().getParseResult().hasMatchedOption("--channels")) {
-            throw new ParameterException(spec.commandLine(), own + " and --channels exclude each other: --channels "
-                    + "reads images, and " + own + " gives rows of features");
+        for (String option : List.of("--channels", "--resize", "--center-crop")) {
+            if (imageFiles == null && spec.commandLine().getParseResult().hasMatchedOption(option)) {
+                throw new ParameterException(spec.commandLine(), own + " and " + option + " exclude each other: "
+                        + option + " reads images, and " + own + " gives rows of features");
+            }
         }
     }
 
@@ -149,16 +154,18 @@ public final class PredictCommand implements Callable<Integer> {
 
     /**
      * Each {@code --image} file, read with {@code --channels}, else the model's channels, else its own (1 when
-     * gray), and of the size the model was trained on.
+     * gray), resized and cropped as {@link ModelSession#imageTransform} says, to the size the model was trained on.
      */
     private void predictImages(ModelSession s, Task t, PrintWriter o) {
         Integer asked = testData.data.askedChannels();
         int[] trained = s.imageShape();
+        int channels = asked != null ? asked : trained != null ? trained[0] : ImageFolder.AUTO_CHANNELS;
+        ImageTransform transform = s.imageTransform(testData.data);
         PredictionPrinter printer = new PredictionPrinter(o, t, s.loaded().classNames(), json);
         for (int i = 0; i < imageFiles.size(); i++) {
             Path file = imageFiles.get(i);
-            ImageFile image = ImageFile.read(file);
-            int c = asked != null ? asked : trained != null ? trained[0] : image.gray() ? 1 : 3;
+            ImageFile image = transform.read(file, channels);
+            int c = channels != ImageFolder.AUTO_CHANNELS ? channels : image.gray() ? 1 : 3;
             int[] shape = {c, image.height(), image.width()};
             s.checkImageShape(shape, file + " is");
             Predictor predictor = new Predictor(s.loaded().model(), t, Predictor.DEFAULT_BATCH,

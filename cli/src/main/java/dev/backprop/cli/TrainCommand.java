@@ -46,7 +46,7 @@ public final class TrainCommand implements Callable<Integer> {
     /** Options of training on this machine, refused with {@code --spark}. */
     static final List<String> LOCAL_ONLY = List.of("--init", "--resume", "--checkpoint", "--plot", "--no-progress",
             "--test-csv", "--test-limit", "--positive-class", "--precision", "--images", "--test-images",
-            "--channels");
+            "--channels", "--resize", "--center-crop");
     /** The values of {@code --precision}; the cuda backend's {@code precision} option. */
     static final List<String> PRECISIONS = List.of("fp32", "tf32", "bf16");
 
@@ -132,7 +132,8 @@ public final class TrainCommand implements Callable<Integer> {
                     + "their modules). One rank per partition, gradients averaged every step (= batch "
                     + "--batch-size x ranks on one machine). Takes the options above except --init, --resume, "
                     + "--checkpoint, --plot, --no-progress, --test-csv, --test-limit, --positive-class, "
-                    + "--precision, --images, --test-images and --channels, plus the --spark options below. Needs "
+                    + "--precision, --images, --test-images, --channels, --resize and --center-crop, plus the "
+                    + "--spark options below. Needs "
                     + "Spark's jars on the class path: bin/backprop adds them."})
     String spark;
 
@@ -380,6 +381,9 @@ public final class TrainCommand implements Callable<Integer> {
         SavedModel.putInputShape(m, d.test().featureShape());
         if (d.imageShape() != null) {
             SavedModel.putShape(m, ModelSession.IMAGE_SHAPE_KEY, d.imageShape());
+            if (!data.imageTransform().isNone()) {
+                m.put(ModelSession.IMAGE_TRANSFORM_KEY, data.imageTransform().toString());
+            }
         }
         m.put("backprop.training", s.description() + ", " + optimizerOptions.describe() + ", batch " + batchSize
                 + ", epochs " + epochs + ", seed " + seed);

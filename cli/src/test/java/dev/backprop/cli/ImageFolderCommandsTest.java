@@ -224,7 +224,7 @@ class ImageFolderCommandsTest {
                 small.toString());
         assertEquals(1, eval.code(), eval.out() + eval.err());
         assertTrue(eval.err().contains("the test images are 1x14x14 (CxHxW), but " + model
-                + " takes images of 1x28x28; images are not resized"), eval.err());
+                + " takes images of 1x28x28; --resize and --center-crop bring images to one size"), eval.err());
 
         Files.move(small.resolve("c9"), small.resolve("shoes"));
         CliRun classes = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--test-images",

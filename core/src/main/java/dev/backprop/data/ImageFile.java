@@ -354,10 +354,24 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
                     dst[offset + c * plane + i] = (pixels[3 * i + c] & 0xFF) / 255.0f;
                 }
             } else {
-                int red = pixels[3 * i] & 0xFF, green = pixels[3 * i + 1] & 0xFF, blue = pixels[3 * i + 2] & 0xFF;
-                dst[offset + i] = ((19595 * red + 38470 * green + 7471 * blue + 0x8000) >> 16) / 255.0f;
+                dst[offset + i] = luma(i) / 255.0f;
             }
         }
+    }
+
+    /** This RGB image as one channel, its luma as {@link #toTensor} computes it ({@code convert("L")}). */
+    ImageFile luma() {
+        byte[] px = new byte[height * width];
+        for (int i = 0; i < px.length; i++) {
+            px[i] = (byte) luma(i);
+        }
+        return new ImageFile(file, height, width, true, px);
+    }
+
+    /** PIL's luma of RGB pixel {@code i}: ITU-R 601-2 in 16-bit fixed point, rounded. */
+    private int luma(int i) {
+        int red = pixels[3 * i] & 0xFF, green = pixels[3 * i + 1] & 0xFF, blue = pixels[3 * i + 2] & 0xFF;
+        return (19595 * red + 38470 * green + 7471 * blue + 0x8000) >> 16;
     }
 
     /** As {@link #toTensor(int, float[], int)}, into a new array. */

@@ -30,9 +30,11 @@ import java.util.TreeSet;
  * code point, as Python's {@code sorted} does.
  *
  * <p>Channels: with {@link #AUTO_CHANNELS}, 1 when every image is grayscale (see {@link ImageFile#gray}), else 3;
- * 3 expands gray images, 1 turns RGB images into their luma, as PIL's {@code convert("L")}. Every image must have
- * the first one's height and width (nothing is resized), and each image is checked against the limits of
- * {@link ImageFile} before it is decoded. Each folder is listed once.
+ * 3 expands gray images, 1 turns RGB images into their luma, as PIL's {@code convert("L")}. An
+ * {@link ImageTransform} resizes and crops each image as soon as it is decoded (only the result is kept); every
+ * image must then have the first one's height and width, which without a transform are the file's own. Each image is
+ * checked against the limits of {@link ImageFile} before it is decoded, and the folder against the heap at the size
+ * it is read as. Each folder is listed once.
  */
 public final class ImageFolder {
     /** The file extensions read as images, as torchvision's {@code IMG_EXTENSIONS} among those the JDK decodes. */
@@ -48,6 +50,11 @@ public final class ImageFolder {
         return read(root, AUTO_CHANNELS, null);
     }
 
+    /** Reads {@code root} with no {@link ImageTransform}; see {@link #read(Path, int, List, ImageTransform)}. */
+    public static Dataset read(Path root, int channels, List<String> classNames) {
+        return read(root, channels, classNames, ImageTransform.NONE);
+    }
+
     /**
      * Reads {@code root}: its classes, their images as {@code [channels, H, W]} examples, labelled by class.
      *
@@ -55,12 +62,13 @@ public final class ImageFolder {
      * @param classNames the classes the folder must have, in any order (a test folder read against the training
      *                   set's or a model's classes): an image's label is its folder's place among them, the files
      *                   still come in torchvision's order; or null to take the folder's own
+     * @param transform  the resize and crop applied to each image, or {@link ImageTransform#NONE}
      * @throws DataFormatException      naming the folder or file: no class folder, a class folder without images,
-     *                                  classes other than {@code classNames}, images of different sizes, or an
-     *                                  image that cannot be read ({@link ImageFile#read})
+     *                                  classes other than {@code classNames}, images of different sizes (after the
+     *                                  transform), or an image that cannot be read ({@link ImageTransform#read})
      * @throws IllegalArgumentException when {@code channels} is not 0, 1 or 3
      */
-    public static Dataset read(Path root, int channels, List<String> classNames) {
+    public static Dataset read(Path root, int channels, List<String> classNames, ImageTransform transform) {
         if (channels != AUTO_CHANNELS && channels != 1 && channels != 3) {
             throw new IllegalArgumentException("channels must be 1 (gray), 3 (RGB) or " + AUTO_CHANNELS
                     + " (1 when every image is gray, else 3), got " + channels);
@@ -86,7 +94,8 @@ public final class ImageFolder {
                 labels.add(label);
             }
         }
-        return decode(root, files, labels.stream().mapToInt(Integer::intValue).toArray(), channels, classes);
+        return decode(root, files, labels.stream().mapToInt(Integer::intValue).toArray(), channels, classes,
+                transform);
     }
 
     /**
@@ -219,13 +228,15 @@ public final class ImageFolder {
     }
 
     /**
-     * Decodes the images one at a time into 8-bit pixels, each checked before decoding, then lays them out as
-     * floats once the channel count is known. The first image's size is every image's, so the whole folder is
-     * checked against the heap once the first is read, before the rest are decoded.
+     * Decodes the images one at a time into 8-bit pixels, each checked before decoding and transformed once
+     * decoded, then lays them out as floats once the channel count is known. The first image's size after the
+     * transform is every image's, so the whole folder is checked against the heap at that size once the first is
+     * read, before the rest are decoded.
      */
-    private static Dataset decode(Path root, List<Path> files, int[] labels, int channels, List<String> classes) {
+    private static Dataset decode(Path root, List<Path> files, int[] labels, int channels, List<String> classes,
+                                  ImageTransform transform) {
         ImageFile[] images = new ImageFile[files.size()];
-        ImageFile first = ImageFile.read(files.get(0));
+        ImageFile first = transform.read(files.get(0), channels);
         images[0] = first;
         int n = images.length, h = first.height(), w = first.width();
         checkFits(root, n, channels != AUTO_CHANNELS ? channels : first.gray() ? 1 : 3, h, w,
@@ -233,11 +244,10 @@ public final class ImageFolder {
         boolean allGray = first.gray();
         for (int i = 1; i < n; i++) {
             Path file = files.get(i);
-            images[i] = ImageFile.read(file, (height, width) -> {
+            images[i] = transform.read(file, channels, (height, width) -> {
                 if (height != h || width != w) {
-                    throw new DataFormatException(file + ": the image is " + height + "x" + width + " (height x "
-                            + "width), but " + first.file() + " is " + h + "x" + w + "; all images must have one size "
-                            + "(nothing is resized)");
+                    throw new DataFormatException(file + ": " + sizeMismatch(transform, height, width, first.file(),
+                            h, w));
                 }
             });
             allGray &= images[i].gray();
@@ -252,6 +262,16 @@ public final class ImageFolder {
             images[i] = null;
         }
         return Dataset.classification(f, new int[] {c, h, w}, labels, classes.size(), classes);
+    }
+
+    /** Why images of two sizes cannot be read together, and what would make them one size. */
+    private static String sizeMismatch(ImageTransform transform, int height, int width, Path first, int h, int w) {
+        if (transform.isNone()) {
+            return "the image is " + height + "x" + width + " (height x width), but " + first + " is " + h + "x" + w
+                    + "; all images must have one size (nothing is resized: give an ImageTransform to resize them)";
+        }
+        return "the image is " + height + "x" + width + " (height x width) after " + transform + ", but " + first
+                + " is " + h + "x" + w + "; all images must have one size: resize to HxW or add a center crop";
     }
 
     /**
