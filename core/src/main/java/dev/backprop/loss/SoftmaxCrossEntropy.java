@@ -4,6 +4,7 @@ import dev.backprop.autograd.Tape;
 import dev.backprop.autograd.Variable;
 import dev.backprop.backend.BinaryOp;
 import dev.backprop.backend.DType;
+import dev.backprop.data.Dataset;
 import dev.backprop.tensor.DTypeMismatchException;
 import dev.backprop.tensor.Elementwise;
 import dev.backprop.tensor.Reductions;
@@ -12,6 +13,7 @@ import dev.backprop.tensor.Softmax;
 import dev.backprop.tensor.Tensor;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
 
@@ -211,6 +213,37 @@ public final class SoftmaxCrossEntropy implements Loss {
             }
             this.weights = weights.clone();
             return this;
+        }
+
+        /**
+         * Weights that balance the classes of {@code train} as scikit-learn's {@code class_weight="balanced"}:
+         * {@code n / (K·count_k)} for {@code n} examples, {@code K} classes and {@code count_k} examples of class k.
+         *
+         * @param train labelled training data in which every class has an example
+         * @return this builder
+         * @throws IllegalArgumentException when the data has no labels or a class has no example (named)
+         */
+        public Builder balancedWeights(Dataset train) {
+            if (!train.hasLabels()) {
+                throw new IllegalArgumentException("cross_entropy: balanced class weights need class labels, but the "
+                        + "data has " + train.targetSize() + " real-valued target column(s)");
+            }
+            int k = train.numClasses();
+            long[] count = new long[k];
+            for (int i = 0; i < train.size(); i++) {
+                count[train.label(i)]++;
+            }
+            double[] w = new double[k];
+            for (int c = 0; c < k; c++) {
+                if (count[c] == 0) {
+                    List<String> names = train.classNames();
+                    throw new IllegalArgumentException("cross_entropy: balanced class weights: class " + c
+                            + (names != null ? " (" + names.get(c) + ")" : "") + " has no example among the "
+                            + train.size() + " training examples");
+                }
+                w[c] = (double) train.size() / ((double) k * count[c]);
+            }
+            return weights(w);
         }
 
         /**
