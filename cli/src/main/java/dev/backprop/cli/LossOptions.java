@@ -1,7 +1,6 @@
 package dev.backprop.cli;
 
 import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
@@ -116,21 +115,9 @@ final class LossOptions {
      * @throws IllegalArgumentException naming the option, its value here and the checkpoint's
      */
     void reconcile(Map<String, String> meta, String file, CommandSpec spec) {
-        String savedWeights = "none";
-        double savedSmoothing = 0;
-        String json = meta.get(KEY);
-        if (json != null) {
-            try {
-                JsonObject o = JsonParser.parseString(json).getAsJsonObject();
-                JsonElement w = o.get("class_weights");
-                savedWeights = w == null ? "none" : w.getAsString();
-                savedSmoothing = o.get("label_smoothing").getAsDouble();
-            } catch (JsonParseException | IllegalStateException | UnsupportedOperationException
-                     | NullPointerException e) {
-                throw new IllegalArgumentException(file + ": metadata '" + KEY + "' is not a loss setting: " + json,
-                        e);
-            }
-        }
+        JsonObject o = saved(meta, file);
+        String savedWeights = o == null || !o.has("class_weights") ? "none" : o.get("class_weights").getAsString();
+        double savedSmoothing = o == null ? 0 : o.get("label_smoothing").getAsDouble();
         if (spec.commandLine().getParseResult().hasMatchedOption(WEIGHTS)) {
             refuseOther(WEIGHTS, normalized(), savedWeights, file);
         } else {
@@ -141,6 +128,51 @@ final class LossOptions {
                     file);
         } else {
             labelSmoothing = savedSmoothing;
+        }
+    }
+
+    /**
+     * The loss a model file was trained with, for {@code eval} to report the test loss {@code train} reported: the
+     * task's plain loss when the file records no settings.
+     *
+     * @throws IllegalArgumentException when {@value #KEY} is malformed
+     */
+    static Loss trainedWith(Map<String, String> meta, Task task, String file) {
+        JsonObject o = saved(meta, file);
+        if (o == null || task != Task.CLASSIFICATION) {
+            return task.loss();
+        }
+        SoftmaxCrossEntropy.Builder b = SoftmaxCrossEntropy.builder();
+        try {
+            if (o.has("weight")) {
+                JsonArray w = o.getAsJsonArray("weight");
+                double[] weights = new double[w.size()];
+                for (int i = 0; i < weights.length; i++) {
+                    weights[i] = w.get(i).getAsDouble();
+                }
+                b.weights(weights);
+            }
+            return b.labelSmoothing(o.get("label_smoothing").getAsDouble()).build();
+        } catch (IllegalArgumentException | IllegalStateException | ClassCastException e) {
+            throw new IllegalArgumentException(file + ": metadata '" + KEY + "' is not a loss setting: "
+                    + meta.get(KEY) + " (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** The settings {@value #KEY} records, or null when the file has none. */
+    private static JsonObject saved(Map<String, String> meta, String file) {
+        String json = meta.get(KEY);
+        if (json == null) {
+            return null;
+        }
+        try {
+            JsonObject o = JsonParser.parseString(json).getAsJsonObject();
+            if (!o.has("label_smoothing") || o.has("class_weights") && !o.get("class_weights").isJsonPrimitive()) {
+                throw new IllegalStateException("no label_smoothing, or class_weights not a string");
+            }
+            return o;
+        } catch (JsonParseException | IllegalStateException e) {
+            throw new IllegalArgumentException(file + ": metadata '" + KEY + "' is not a loss setting: " + json, e);
         }
     }
 

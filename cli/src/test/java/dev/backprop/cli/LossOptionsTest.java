@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -152,6 +153,12 @@ class LossOptionsTest {
         train(train, null, "zero.safetensors", "--epochs", "2", "--label-smoothing", "0").ok();
         CliRun smoothed = train(train, null, "smooth.safetensors", "--epochs", "2", "--label-smoothing", "0.2").ok();
         assertTrue(smoothed.out().contains("loss cross_entropy (label smoothing 0.2)"), smoothed.out());
+        // eval scores with the loss the model was trained with, so it repeats train's last test loss.
+        String[] last = smoothed.out().lines().filter(l -> l.matches("\\s*2\\s.*")).findFirst().orElseThrow()
+                .trim().split("\\s+");
+        CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", dir.resolve("smooth.safetensors").toString(),
+                "--csv", train.toString()).ok();
+        assertEquals(Double.parseDouble(last[4]), eval.field("eval:", "test_loss"), 5e-5, smoothed.out());
         byte[] plain = Files.readAllBytes(dir.resolve("plain.safetensors"));
         assertArrayEquals(plain, Files.readAllBytes(dir.resolve("zero.safetensors")));
         assertFalse(java.util.Arrays.equals(plain, Files.readAllBytes(dir.resolve("smooth.safetensors"))));
