@@ -22,8 +22,8 @@ import dev.backprop.tensor.Tensor;
  *
  * <p>Only existing SPI ops are composed: the fused softmax cross-entropy and its backward, a row gather for
  * {@code w[y_i]} (the labels never leave the device), a log-softmax, a GEMM or row sum for the smoothed term, and
- * elementwise ops; the denominator is divided on the device, so a step needs no download. The weights are uploaded
- * (K values) at each call, since a loss owns no device memory between steps.
+ * elementwise ops; the denominator is divided on the device, so a step needs no download. The weights are filled
+ * in on the device at each call (no upload), since a loss owns no device memory between steps.
  */
 final class WeightedCrossEntropy {
     private WeightedCrossEntropy() {
@@ -76,7 +76,7 @@ final class WeightedCrossEntropy {
         Softmax.softmaxCrossEntropy(z, labels, losses, probs);
         Tensor terms = losses, w = null, rowW = null, total = null;
         if (weights != null) {
-            w = dt == DType.FLOAT64 ? Tensor.of(be, weights, k, 1) : Tensor.of(be, toFloats(weights), k, 1);
+            w = classWeights(be, dt, weights);
             rowW = Tensor.empty(be, dt, n, 1);
             Elementwise.gatherRows(w, labels, rowW);
             terms = Elementwise.mul(losses, rowW.reshape(n));
@@ -137,11 +137,20 @@ final class WeightedCrossEntropy {
         return out;
     }
 
-    private static float[] toFloats(double[] v) {
-        float[] f = new float[v.length];
-        for (int i = 0; i < v.length; i++) {
-            f[i] = (float) v[i];
+    /**
+     * The weights as a device column {@code [K, 1]}, written by fills (one per run of equal weights) rather than an
+     * upload: a fill is device work, so the step stays free of host transfers and a backend that records whole steps
+     * (a CUDA graph) can still record it.
+     */
+    private static Tensor classWeights(Backend be, DType dt, double[] weights) {
+        Tensor w = Tensor.empty(be, dt, weights.length, 1);
+        for (int from = 0, to; from < weights.length; from = to) {
+            to = from + 1;
+            while (to < weights.length && weights[to] == weights[from]) {
+                to++;
+            }
+            Elementwise.fill(w.rows(from, to), weights[from]);
         }
-        return f;
+        return w;
     }
 }

@@ -4,12 +4,23 @@ import dev.backprop.autograd.Tape;
 import dev.backprop.autograd.Variable;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
+import dev.backprop.data.Dataset;
 import dev.backprop.loss.Reduction;
 import dev.backprop.loss.SoftmaxCrossEntropy;
+import dev.backprop.nn.Sequential;
+import dev.backprop.optim.Adam;
 import dev.backprop.tensor.Scope;
 import dev.backprop.tensor.ShapeMismatchException;
 import dev.backprop.tensor.Tensor;
+import dev.backprop.testing.Blobs;
+import dev.backprop.train.EpochMetrics;
+import dev.backprop.train.Evaluator;
+import dev.backprop.train.Trainer;
 import org.junit.jupiter.api.DynamicTest;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -21,6 +32,7 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,7 +40,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@link SoftmaxCrossEntropy}'s class weights and label smoothing beyond PyTorch's vectors ({@link TorchEdgeCases})
  * and finite differences ({@link LayerGradientCases}): ε = 0 is the plain loss bit for bit, a batch of one class
  * divides by its own weight sum, the weight count is checked against the logits, bad settings are refused when
- * built, and a weighted, smoothed loss reads nothing back from the device.
+ * built, and a weighted, smoothed loss neither uploads nor transfers anything back.
  */
 @SuppressWarnings("try") // scopes and tapes free memory on close; the bodies need no reference
 final class CrossEntropyCases {
@@ -50,7 +62,8 @@ final class CrossEntropyCases {
         }
         t.add(DynamicTest.dynamicTest("weight count checked against the classes", () -> weightCount(be)));
         t.add(DynamicTest.dynamicTest("bad weights and smoothing refused when built", CrossEntropyCases::badSettings));
-        t.add(DynamicTest.dynamicTest("weighted smoothed step reads nothing back", () -> noDownload(be)));
+        t.add(DynamicTest.dynamicTest("weighted smoothed step transfers nothing", () -> noDownload(be)));
+        t.add(DynamicTest.dynamicTest("Trainer validates and resumes with the weighted loss", () -> throughTrainer(be)));
         return t.stream();
     }
 
@@ -122,13 +135,49 @@ final class CrossEntropyCases {
         assertEquals(1.0, loss.weights()[0], "the builder copies the weights");
     }
 
-    /** Forward and backward on a backend that counts downloads and synchronizations: none may happen. */
+    /**
+     * Four epochs straight against two, a checkpoint and two more in fresh objects, with a weighted, smoothed loss:
+     * the same weights and validation, which is the weighted loss's (not the plain one's).
+     */
+    private static void throughTrainer(Backend be) throws IOException {
+        Dataset data = Blobs.blobs(40, 6);
+        SoftmaxCrossEntropy loss = SoftmaxCrossEntropy.builder().weights(3, 1, 0.5).labelSmoothing(0.2).build();
+        Path dir = Files.createTempDirectory("weighted-ce");
+        Path ckpt = dir.resolve("ckpt.safetensors");
+        try (Sequential straight = net(be, 4); Sequential first = net(be, 4); Sequential resumed = net(be, 9);
+             Adam oa = Adam.adam(straight.parameters(), 0.05); Adam ob = Adam.adam(first.parameters(), 0.05);
+             Adam oc = Adam.adam(resumed.parameters(), 0.05)) {
+            Trainer a = Trainer.builder(straight, loss, oa).batchSize(8).seed(3).build();
+            Trainer b = Trainer.builder(first, loss, ob).batchSize(8).seed(3).build();
+            Trainer c = Trainer.builder(resumed, loss, oc).batchSize(8).seed(3).build();
+            List<EpochMetrics> all = a.fit(data, data, 4, null);
+            b.fit(data, data, 2, null);
+            b.saveCheckpoint(ckpt);
+            c.restoreCheckpoint(ckpt);
+            List<EpochMetrics> rest = c.fit(data, data, 2, null);
+            ModelFileCases.assertSameParameters(straight, resumed);
+            assertEquals(all.get(3).validation(), rest.get(1).validation(), "epoch 4 validation");
+            assertEquals(all.get(3).trainLoss(), rest.get(1).trainLoss(), "epoch 4 loss");
+            assertEquals(a.evaluate(data), all.get(3).validation(), "Trainer.evaluate uses the same loss");
+            double plain = Evaluator.evaluate(straight, new SoftmaxCrossEntropy(), data, 256).loss();
+            assertNotEquals(plain, all.get(3).validation().loss(), "the validation loss is the weighted one");
+        } finally {
+            Files.deleteIfExists(ckpt);
+            Files.delete(dir);
+        }
+    }
+
+    private static Sequential net(Backend be, long seed) {
+        return Sequential.builder(be, DType.FLOAT32).seed(seed).dense(2, 8).tanh().dense(8, 3).build();
+    }
+
+    /** Forward and backward on a backend that counts transfers and synchronizations: none may happen. */
     private static void noDownload(Backend be) {
-        AtomicInteger reads = new AtomicInteger();
+        AtomicInteger transfers = new AtomicInteger();
         Backend counting = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(),
                 new Class<?>[] {Backend.class}, (proxy, method, args) -> {
-                    if (method.getName().equals("download") || method.getName().equals("synchronize")) {
-                        reads.incrementAndGet();
+                    if (List.of("upload", "download", "synchronize").contains(method.getName())) {
+                        transfers.incrementAndGet();
                     }
                     try {
                         return method.invoke(be, args);
@@ -140,11 +189,12 @@ final class CrossEntropyCases {
         try (Scope s = Scope.open()) {
             Variable x = Variable.leaf(Net.tensor(counting, DType.FLOAT32, LOGITS, 3, 4));
             Tensor y = Tensor.of(counting, LABELS, 3);
-            int before = reads.get();
+            int before = transfers.get();
+            // A weighted, smoothed step with no transfer at all: a backend that records whole steps can record it.
             try (Tape tape = Tape.open()) {
                 loss.compute(x, y).backward();
             }
-            assertEquals(before, reads.get(), "downloads or synchronizations during the loss's step");
+            assertEquals(before, transfers.get(), "uploads, downloads or synchronizations during the loss's step");
             assertFalse(Double.isNaN(x.grad().toDoubles()[0]));
         }
     }
