@@ -150,11 +150,8 @@ final class CrossEntropyCases {
             Trainer a = Trainer.builder(straight, loss, oa).batchSize(8).seed(3).build();
             Trainer b = Trainer.builder(first, loss, ob).batchSize(8).seed(3).build();
             Trainer c = Trainer.builder(resumed, loss, oc).batchSize(8).seed(3).build();
-            List<EpochMetrics> all = a.fit(data, data, 4, null);
-            b.fit(data, data, 2, null);
-            b.saveCheckpoint(ckpt);
-            c.restoreCheckpoint(ckpt);
-            List<EpochMetrics> rest = c.fit(data, data, 2, null);
+            List<List<EpochMetrics>> runs = TrainingCases.straightAndResumed(a, b, c, data, ckpt);
+            List<EpochMetrics> all = runs.get(0), rest = runs.get(1);
             ModelFileCases.assertSameParameters(straight, resumed);
             assertEquals(all.get(3).validation(), rest.get(1).validation(), "epoch 4 validation");
             assertEquals(all.get(3).trainLoss(), rest.get(1).trainLoss(), "epoch 4 loss");
