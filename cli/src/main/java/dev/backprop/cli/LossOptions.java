@@ -83,7 +83,8 @@ final class LossOptions {
 
     /** What the model line adds after the loss's name: {@code " (class weights 0.5,2, label smoothing 0.1)"}. */
     static String describe(Loss loss) {
-        if (!(loss instanceof SoftmaxCrossEntropy ce) || ce.weights() == null && ce.labelSmoothing() == 0) {
+        SoftmaxCrossEntropy ce = configured(loss);
+        if (ce == null) {
             return "";
         }
         String w = ce.weights() == null ? null : "class weights " + Arrays.stream(ce.weights())
@@ -94,7 +95,8 @@ final class LossOptions {
 
     /** Adds {@value #KEY} to a model file's or checkpoint's metadata when a setting is on. */
     void putMetadata(Map<String, String> meta, Loss loss) {
-        if (!(loss instanceof SoftmaxCrossEntropy ce) || ce.weights() == null && ce.labelSmoothing() == 0) {
+        SoftmaxCrossEntropy ce = configured(loss);
+        if (ce == null) {
             return;
         }
         JsonObject o = new JsonObject();
@@ -174,6 +176,11 @@ final class LossOptions {
         } catch (JsonParseException | IllegalStateException e) {
             throw new IllegalArgumentException(file + ": metadata '" + KEY + "' is not a loss setting: " + json, e);
         }
+    }
+
+    /** {@code loss} when it is a cross-entropy with class weights or label smoothing, else null. */
+    private static SoftmaxCrossEntropy configured(Loss loss) {
+        return loss instanceof SoftmaxCrossEntropy ce && (ce.weights() != null || ce.labelSmoothing() > 0) ? ce : null;
     }
 
     private static void refuseOther(String option, String here, String saved, String file) {
