@@ -17,7 +17,8 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code backprop eval --model FILE}: the model's loss and accuracy (or, for regression, its mean squared error and
- * RMSE) on the test set, with a parseable last line. The figures depend only on the file, the data and the batch
+ * RMSE) on the test set, with a parseable last line. The loss is the one the model was trained with (its class
+ * weights and label smoothing: {@link LossOptions}). The figures depend only on the file, the data and the batch
  * size, so they repeat {@code train}'s last epoch exactly.
  */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
@@ -54,7 +55,9 @@ public final class EvalCommand implements Callable<Integer> {
             o.printf(Locale.ROOT, "data:    %s: %d test examples%n", DataFormatException.oneLine(d.description()),
                     d.test().size());
             o.flush();
-            Evaluation ev = Evaluator.evaluate(s.loaded().model(), t, d.test(), batchSize);
+            t.check(d.test());
+            Evaluation ev = Evaluator.evaluate(s.loaded().model(), LossOptions.trainedWith(s.loaded().metadata(), t,
+                    model.toString()), d.test(), batchSize);
             String metric = t.scoredByAccuracy() ? "test_acc" : "test_rmse";
             o.printf(Locale.ROOT, "test_loss %.4f  %s %.4f  (%d examples)%n", ev.loss(), metric, t.metric(ev),
                     ev.examples());

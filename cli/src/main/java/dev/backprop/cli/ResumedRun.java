@@ -22,6 +22,7 @@ import java.util.Objects;
  *   <li>any other option given with a value other than the checkpoint's is refused, naming both values: the
  *       optimizer state, the shuffles and the schedule only continue exactly with the settings that made them.</li>
  * </ul>
+ * The loss settings ({@code --class-weights}, {@code --label-smoothing}) follow the same rule ({@link LossOptions}).
  * The architecture and task are checked where the network is built ({@link TrainingSetup}); the file's tensors,
  * counters and format when it is restored ({@link Checkpoint#restore}), which also refuses what this class leaves
  * alone because it cannot read it.
@@ -43,6 +44,7 @@ final class ResumedRun {
      * @throws IllegalArgumentException naming the option, its value here and the checkpoint's
      */
     static String reconcile(TrainCommand cmd, Map<String, String> meta) {
+        cmd.lossOptions.reconcile(meta, cmd.resume.toString(), cmd.spec);
         JsonObject optimizer;
         JsonObject schedule;
         JsonObject progress;

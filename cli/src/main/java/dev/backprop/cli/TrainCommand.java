@@ -46,7 +46,7 @@ public final class TrainCommand implements Callable<Integer> {
     /** Options of training on this machine, refused with {@code --spark}. */
     static final List<String> LOCAL_ONLY = List.of("--init", "--resume", "--checkpoint", "--plot", "--no-progress",
             "--test-csv", "--test-limit", "--positive-class", "--precision", "--images", "--test-images",
-            "--channels", "--resize", "--center-crop");
+            "--channels", "--resize", "--center-crop", LossOptions.WEIGHTS, LossOptions.SMOOTHING);
     /** The values of {@code --precision}; the cuda backend's {@code precision} option. */
     static final List<String> PRECISIONS = List.of("fp32", "tf32", "bf16");
 
@@ -78,6 +78,9 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Mixin
     OptimizerOptions optimizerOptions;
+
+    @Mixin
+    LossOptions lossOptions;
 
     @Option(names = "--batch-size", paramLabel = "N", defaultValue = "128",
             description = "Examples per step (with --spark, per rank); the last, partial batch is kept (default: "
@@ -132,8 +135,8 @@ public final class TrainCommand implements Callable<Integer> {
                     + "their modules). One rank per partition, gradients averaged every step (= batch "
                     + "--batch-size x ranks on one machine). Takes the options above except --init, --resume, "
                     + "--checkpoint, --plot, --no-progress, --test-csv, --test-limit, --positive-class, "
-                    + "--precision, --images, --test-images, --channels, --resize and --center-crop, plus the "
-                    + "--spark options below. Needs "
+                    + "--precision, --images, --test-images, --channels, --resize, --center-crop, --class-weights "
+                    + "and --label-smoothing, plus the --spark options below. Needs "
                     + "Spark's jars on the class path: bin/backprop adds them."})
     String spark;
 
@@ -144,6 +147,7 @@ public final class TrainCommand implements Callable<Integer> {
     public Integer call() {
         Task t = Task.parse(task);
         checkSettings();
+        lossOptions.check(t, spec);
         try {
             if (spark != null) {
                 String problem = SparkMaster.problem(spark);
@@ -323,8 +327,9 @@ public final class TrainCommand implements Callable<Integer> {
         TrainingHistory history = new TrainingHistory(t.scoredByAccuracy() ? "test_acc" : "test_rmse");
         int done = s.trainer().epoch();
         o.printf(Locale.ROOT, "model:   %s, %d parameters, loss %s, %s%n", s.description(),
-                s.model().parameterCount(), t.loss().name(), resume != null ? "resumed from " + resume
-                        + " after epoch " + done : init != null ? "weights from " + init
+                s.model().parameterCount(), s.loss().name() + LossOptions.describe(s.loss()),
+                resume != null ? "resumed from " + resume + " after epoch " + done
+                        : init != null ? "weights from " + init
                         : "weights seed " + seed + " (" + modelOptions.init().id() + " init)");
         try (BatchLoader loader = new BatchLoader(d.train(), backend, batchSize, BatchLoader.Placement.AUTO)) {
             int steps = loader.batchesPerEpoch();
@@ -387,6 +392,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
         m.put("backprop.training", s.description() + ", " + optimizerOptions.describe() + ", batch " + batchSize
                 + ", epochs " + epochs + ", seed " + seed);
+        lossOptions.putMetadata(m, s.loss());
         if (t == Task.BINARY && data.csv == null) {
             m.put(ModelSession.POSITIVE_CLASS_KEY, Integer.toString(data.positiveClass(0)));
         }

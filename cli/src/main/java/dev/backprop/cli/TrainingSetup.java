@@ -3,6 +3,7 @@ package dev.backprop.cli;
 import dev.backprop.backend.Backend;
 import dev.backprop.io.ModelFile;
 import dev.backprop.io.SafeTensorsFile;
+import dev.backprop.loss.Loss;
 import dev.backprop.model.InputShape;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
@@ -26,13 +27,15 @@ import java.util.Arrays;
  * optimizer state.
  *
  * @param model       the network
+ * @param loss        the loss it trains with, which also scores the test set ({@link LossOptions})
  * @param optimizer   its optimizer
  * @param trainer     the trainer, its epoch count restored from a {@code --resume} checkpoint (at most
  *                    {@code --epochs}: equal when that run ended between its last checkpoint and its final save)
  * @param description the network in words, e.g. {@code 784-256-128-10 relu} ({@link Layers#describe})
  * @param data        the data, its examples shaped as the network takes them ({@code [1, 28, 28]} for the CNN)
  */
-record TrainingSetup(Layer model, Optimizer optimizer, Trainer trainer, String description, DataOptions.Loaded data)
+record TrainingSetup(Layer model, Loss loss, Optimizer optimizer, Trainer trainer, String description,
+                     DataOptions.Loaded data)
         implements AutoCloseable {
     /** Examples per evaluation batch (evaluation is not timed; large batches keep it quick). */
     static final int EVAL_BATCH = 1000;
@@ -77,9 +80,10 @@ record TrainingSetup(Layer model, Optimizer optimizer, Trainer trainer, String d
             String description = Layers.describe(model.spec());
             int[] input = checkFits(cmd, model.spec(), exampleShape, outputs, ownNetwork ? file : null,
                     description);
+            Loss loss = cmd.lossOptions.loss(task, data.train());
             opt = cmd.optimizerOptions.create(model.parameters());
             LearningRateSchedule schedule = cmd.optimizerOptions.schedule(opt, cmd.epochs);
-            Trainer trainer = Trainer.builder(model, task.loss(), opt).schedule(schedule).batchSize(cmd.batchSize)
+            Trainer trainer = Trainer.builder(model, loss, opt).schedule(schedule).batchSize(cmd.batchSize)
                     .seed(cmd.seed).clipGradNorm(cmd.clipNorm).evaluationBatchSize(EVAL_BATCH).trackAccuracy(false)
                     .build();
             if (resumed != null) {
@@ -95,7 +99,7 @@ record TrainingSetup(Layer model, Optimizer optimizer, Trainer trainer, String d
                             + "save its model to --out; eval, predict and export also read the checkpoint as it is");
                 }
             }
-            return new TrainingSetup(model, opt, trainer, description, data.shaped(input));
+            return new TrainingSetup(model, loss, opt, trainer, description, data.shaped(input));
         } catch (IOException | RuntimeException e) {
             if (opt != null) {
                 opt.close();

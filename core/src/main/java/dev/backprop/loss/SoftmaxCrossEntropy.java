@@ -4,6 +4,7 @@ import dev.backprop.autograd.Tape;
 import dev.backprop.autograd.Variable;
 import dev.backprop.backend.BinaryOp;
 import dev.backprop.backend.DType;
+import dev.backprop.data.Dataset;
 import dev.backprop.tensor.DTypeMismatchException;
 import dev.backprop.tensor.Elementwise;
 import dev.backprop.tensor.Reductions;
@@ -11,6 +12,9 @@ import dev.backprop.tensor.ShapeMismatchException;
 import dev.backprop.tensor.Softmax;
 import dev.backprop.tensor.Tensor;
 
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
 import java.util.OptionalLong;
 
 /**
@@ -19,9 +23,21 @@ import java.util.OptionalLong;
  * Forward and backward are the SPI's fused kernels ({@code ∂/∂z = softmax(z) - onehot(label)}). A label
  * outside {@code [0, K)} yields a NaN loss (labels stay on the device; {@link dev.backprop.data.Dataset}
  * checks them when it is built).
+ *
+ * <p>{@link #builder} adds PyTorch's {@code weight} and {@code label_smoothing} (1.13's formulas): per-class
+ * weights {@code w} make a sample's term {@code w[y]·(-log p_y)} and the mean divides by {@code Σ w[y_i]} over the
+ * batch, not by N; smoothing ε mixes the target with the uniform distribution,
+ * {@code (1-ε)·w[y]·(-log p_y) + (ε/K)·Σ_c w_c·(-log p_c)}:
+ * <pre>{@code
+ * Loss loss = SoftmaxCrossEntropy.builder().weights(0.5, 2.0, 1.0).labelSmoothing(0.1).build();
+ * }</pre>
+ * Without either the loss is exactly the plain one above (the same launches).
  */
 public final class SoftmaxCrossEntropy implements Loss {
     private final Reduction reduction;
+    /** Per-class weights, or null for none. */
+    private final double[] weights;
+    private final double labelSmoothing;
 
     /** With the mean over the batch. */
     public SoftmaxCrossEntropy() {
@@ -34,7 +50,22 @@ public final class SoftmaxCrossEntropy implements Loss {
      * @param reduction {@link Reduction#SUM} or {@link Reduction#MEAN}
      */
     public SoftmaxCrossEntropy(Reduction reduction) {
-        this.reduction = java.util.Objects.requireNonNull(reduction, "reduction");
+        this(Objects.requireNonNull(reduction, "reduction"), null, 0);
+    }
+
+    private SoftmaxCrossEntropy(Reduction reduction, double[] weights, double labelSmoothing) {
+        this.reduction = reduction;
+        this.weights = weights;
+        this.labelSmoothing = labelSmoothing;
+    }
+
+    /**
+     * Starts a softmax cross-entropy with PyTorch's defaults: the mean, no class weights, no label smoothing.
+     *
+     * @return a builder
+     */
+    public static Builder builder() {
+        return new Builder();
     }
 
     @Override
@@ -48,6 +79,13 @@ public final class SoftmaxCrossEntropy implements Loss {
         if (z.shape().rank() != 2 || labels.size() != z.shape().dim(0) || z.shape().dim(0) == 0) {
             throw new ShapeMismatchException("cross_entropy: needs logits [N, K] and labels [N] with N > 0, got "
                     + "logits " + z.shape() + " and labels " + labels.shape());
+        }
+        if (weights != null && weights.length != z.shape().dim(1)) {
+            throw new ShapeMismatchException("cross_entropy: " + weights.length + " class weights, but the logits "
+                    + z.shape() + " have " + z.shape().dim(1) + " classes");
+        }
+        if (weights != null || labelSmoothing > 0) {
+            return WeightedCrossEntropy.compute(name(), logits, labels, reduction, weights, labelSmoothing);
         }
         int n = z.shape().dim(0);
         Tensor losses = Tensor.empty(z.backend(), z.dtype(), n);
@@ -90,6 +128,16 @@ public final class SoftmaxCrossEntropy implements Loss {
         return reduction;
     }
 
+    /** {@return a copy of the per-class weights, or null when the classes are not weighted} */
+    public double[] weights() {
+        return weights == null ? null : weights.clone();
+    }
+
+    /** {@return the label smoothing ε, 0 for none} */
+    public double labelSmoothing() {
+        return labelSmoothing;
+    }
+
     @Override
     public String name() {
         return "cross_entropy";
@@ -118,6 +166,105 @@ public final class SoftmaxCrossEntropy implements Loss {
 
     @Override
     public String toString() {
-        return "SoftmaxCrossEntropy(" + reduction + ")";
+        return "SoftmaxCrossEntropy(" + reduction + (weights == null ? "" : ", weights=" + Arrays.toString(weights))
+                + (labelSmoothing == 0 ? "" : ", labelSmoothing=" + labelSmoothing) + ")";
+    }
+
+    /**
+     * Settings for a {@link SoftmaxCrossEntropy}, by PyTorch's names; each setter checks its value at once and
+     * throws {@link IllegalArgumentException} naming it.
+     */
+    public static final class Builder {
+        private Reduction reduction = Reduction.MEAN;
+        private double[] weights;
+        private double labelSmoothing;
+
+        private Builder() {
+        }
+
+        /**
+         * How the per-sample terms combine (default {@link Reduction#MEAN}).
+         *
+         * @param reduction {@link Reduction#SUM} or {@link Reduction#MEAN}
+         * @return this builder
+         */
+        public Builder reduction(Reduction reduction) {
+            this.reduction = Objects.requireNonNull(reduction, "reduction");
+            return this;
+        }
+
+        /**
+         * PyTorch's {@code weight}: one weight per class, in label order (default none). The logits' class count
+         * must equal their number, checked at each call.
+         *
+         * @param weights positive and finite, at least one
+         * @return this builder
+         */
+        public Builder weights(double... weights) {
+            Objects.requireNonNull(weights, "weights");
+            if (weights.length == 0) {
+                throw new IllegalArgumentException("cross_entropy: weights must name at least one class, got none");
+            }
+            for (int c = 0; c < weights.length; c++) {
+                if (!(weights[c] > 0) || !Double.isFinite(weights[c])) {
+                    throw new IllegalArgumentException("cross_entropy: class weights must be positive and finite, "
+                            + "got weight " + weights[c] + " for class " + c);
+                }
+            }
+            this.weights = weights.clone();
+            return this;
+        }
+
+        /**
+         * Weights that balance the classes of {@code train} as scikit-learn's {@code class_weight="balanced"}:
+         * {@code n / (K·count_k)} for {@code n} examples, {@code K} classes and {@code count_k} examples of class k.
+         *
+         * @param train labelled training data in which every class has an example
+         * @return this builder
+         * @throws IllegalArgumentException when the data has no labels or a class has no example (named)
+         */
+        public Builder balancedWeights(Dataset train) {
+            if (!train.hasLabels()) {
+                throw new IllegalArgumentException("cross_entropy: balanced class weights need class labels, but the "
+                        + "data has " + train.targetSize() + " real-valued target column(s)");
+            }
+            int k = train.numClasses();
+            long[] count = new long[k];
+            for (int i = 0; i < train.size(); i++) {
+                count[train.label(i)]++;
+            }
+            double[] w = new double[k];
+            for (int c = 0; c < k; c++) {
+                if (count[c] == 0) {
+                    List<String> names = train.classNames();
+                    throw new IllegalArgumentException("cross_entropy: balanced class weights: class " + c
+                            + (names != null ? " (" + names.get(c) + ")" : "") + " has no example among the "
+                            + train.size() + " training examples");
+                }
+                w[c] = (double) train.size() / ((double) k * count[c]);
+            }
+            return weights(w);
+        }
+
+        /**
+         * PyTorch's {@code label_smoothing} ε (default 0, none): the target becomes
+         * {@code (1-ε)·onehot(y) + ε/K}.
+         *
+         * @param labelSmoothing in [0, 1)
+         * @return this builder
+         */
+        public Builder labelSmoothing(double labelSmoothing) {
+            if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
+                throw new IllegalArgumentException("cross_entropy: label smoothing must lie in [0, 1), got "
+                        + labelSmoothing);
+            }
+            this.labelSmoothing = labelSmoothing;
+            return this;
+        }
+
+        /** {@return the loss} */
+        public SoftmaxCrossEntropy build() {
+            return new SoftmaxCrossEntropy(reduction, weights == null ? null : weights.clone(), labelSmoothing);
+        }
     }
 }

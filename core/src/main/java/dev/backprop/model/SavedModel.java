@@ -313,9 +313,9 @@ public final class SavedModel {
 
     /**
      * What is wrong with {@code count} class names for a {@code task} network of {@code outputs} outputs per example
-     * ({@link OutputShape#features}; -1 when unknown, and then any count fits), or null when they fit: classification takes one name per
-     * output, binary two (class 0, class 1), regression none; an empty list is none. A list that fits no output
-     * would make predictions print under another class's name, or under none.
+     * ({@link OutputShape#features}; -1 when unknown, and then any count fits), or null when they fit:
+     * classification takes one name per output, binary two (class 0, class 1), regression none; an empty list is
+     * none. A list that fits no output would make predictions print under another class's name, or under none.
      */
     public static String checkClassNames(Task task, int count, int outputs) {
         return switch (task) {

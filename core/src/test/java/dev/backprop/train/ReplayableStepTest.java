@@ -4,6 +4,7 @@ import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
 import dev.backprop.data.BatchLoader;
 import dev.backprop.data.Dataset;
+import dev.backprop.loss.Loss;
 import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.nn.Sequential;
 import dev.backprop.optim.Adam;
@@ -60,11 +61,16 @@ class ReplayableStepTest {
 
     private static Run train(Backend on, boolean dropout, Function<Sequential, Optimizer> opt, Setup setup,
                              int syncEvery, BatchLoader.Placement placement) {
+        return train(on, dropout, opt, setup, syncEvery, placement, new SoftmaxCrossEntropy());
+    }
+
+    private static Run train(Backend on, boolean dropout, Function<Sequential, Optimizer> opt, Setup setup,
+                             int syncEvery, BatchLoader.Placement placement, Loss loss) {
         Dataset data = blobs(23, 4);
         Sequential.Builder nb = Sequential.builder(on, DType.FLOAT32).seed(7).dense(2, 6).relu();
         Sequential net = (dropout ? nb.dropout(0.3) : nb).dense(6, 3).build();
         try (net; Optimizer o = opt.apply(net); BatchLoader loader = new BatchLoader(data, on, 5, placement)) {
-            Trainer t = setup.configure(Trainer.builder(net, new SoftmaxCrossEntropy(), o).batchSize(5).seed(3)
+            Trainer t = setup.configure(Trainer.builder(net, loss, o).batchSize(5).seed(3)
                     .syncEvery(syncEvery), o).build();
             List<double[]> metrics = new ArrayList<>();
             for (EpochMetrics m : t.fit(loader, null, 3, null)) {
@@ -107,6 +113,17 @@ class ReplayableStepTest {
         assertEquals(10, replaying.replays);
         assertTrue(replaying.recordedOps.containsAll(List.of("gatherRows", "gemm")), replaying.recordedOps.toString());
         assertFalse(replaying.recordedOps.contains("sgdUpdate"), "the update runs after the step");
+    }
+
+    @Test
+    void aWeightedSmoothedLossIsReplayedToo() {
+        Function<Sequential, Optimizer> sgd = n -> new Sgd(n.parameters(), 0.2);
+        Loss loss = SoftmaxCrossEntropy.builder().weights(0.5, 2, 1).labelSmoothing(0.1).build();
+        Setup none = (b, o) -> b;
+        assertSame(train(plain, false, sgd, none, 2, BatchLoader.Placement.DEVICE, loss),
+                train(replaying.backend, false, sgd, none, 2, BatchLoader.Placement.DEVICE, loss));
+        assertEquals(10, replaying.replays, "the class weights are filled in on the device, not uploaded");
+        assertEquals(0, replaying.refusals);
     }
 
     @Test

@@ -69,6 +69,13 @@ final class LayerGradientCases {
         for (Reduction r : Reduction.values()) {
             t.add(lossCase(be, new SoftmaxCrossEntropy(r), new Leaf(Net.uniform(10, 15, -3, 3), 5, 3),
                     (b, d) -> Tensor.of(b, new int[] {0, 2, 1, 2, 0}, 5)));
+            for (SoftmaxCrossEntropy ce : new SoftmaxCrossEntropy[] {
+                    SoftmaxCrossEntropy.builder().reduction(r).weights(0.5, 3, 1.25).build(),
+                    SoftmaxCrossEntropy.builder().reduction(r).labelSmoothing(0.3).build(),
+                    SoftmaxCrossEntropy.builder().reduction(r).weights(0.5, 3, 1.25).labelSmoothing(0.3).build()}) {
+                t.add(lossCase(be, ce, new Leaf(Net.uniform(10, 15, -3, 3), 5, 3),
+                        (b, d) -> Tensor.of(b, new int[] {0, 2, 1, 2, 0}, 5)));
+            }
             t.add(lossCase(be, new BinaryCrossEntropyWithLogits(r), new Leaf(new double[] {-30, -2, -0.3, 0.1, 1.7,
                     4, 25, 0.8}, 4, 2), (b, d) -> Net.tensor(b, d, new double[] {0, 1, 0, 1, 1, 0, 1, 0.25}, 4, 2)));
             t.add(lossCase(be, new BinaryCrossEntropy(r), new Leaf(Net.uniform(11, 8, 0.05, 0.95), 8, 1),

@@ -174,6 +174,11 @@ public abstract class NetworkContractTest {
     }
 
     @TestFactory
+    Stream<DynamicTest> crossEntropyWeightsAndSmoothing() {
+        return CrossEntropyCases.cases(backend);
+    }
+
+    @TestFactory
     Stream<DynamicTest> numericalEdgesAgainstPyTorch() {
         return TorchEdgeCases.cases(backend);
     }

@@ -8,6 +8,7 @@ import dev.backprop.backend.DType;
 import dev.backprop.loss.BinaryCrossEntropy;
 import dev.backprop.loss.BinaryCrossEntropyWithLogits;
 import dev.backprop.loss.Loss;
+import dev.backprop.loss.Reduction;
 import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.loss.SquaredError;
 import dev.backprop.nn.Sequential;
@@ -118,7 +119,7 @@ final class TorchEdgeCases {
                 case "maxpool" -> elementwise(be, c, x -> Ops.maxPool2d(x, k(c), k(c), st(c), st(c), pad(c), pad(c)));
                 case "avgpool" -> elementwise(be, c, x -> Ops.avgPool2d(x, k(c), k(c), st(c), st(c), pad(c), pad(c),
                         c.settings().get("count_include_pad").equals("True")));
-                case "cross_entropy" -> loss(be, c, new SoftmaxCrossEntropy());
+                case "cross_entropy" -> loss(be, c, crossEntropy(c));
                 case "bce" -> loss(be, c, new BinaryCrossEntropy());
                 case "bce_with_logits" -> loss(be, c, new BinaryCrossEntropyWithLogits());
                 case "mse" -> loss(be, c, new SquaredError());
@@ -155,6 +156,22 @@ final class TorchEdgeCases {
             assertAgree(c, "out", y.value().toDoubles());
         }
         assertAgree(c, "grad", x.grad().toDoubles());
+    }
+
+    /** Plain, or with the case's {@code weight}, {@code label_smoothing} and {@code reduction} when it names them. */
+    private static SoftmaxCrossEntropy crossEntropy(Case c) {
+        SoftmaxCrossEntropy.Builder b = SoftmaxCrossEntropy.builder();
+        String weight = c.settings().get("weight");
+        if (weight != null) {
+            b.weights(java.util.Arrays.stream(weight.split(",")).mapToDouble(Double::parseDouble).toArray());
+        }
+        if (c.settings().containsKey("label_smoothing")) {
+            b.labelSmoothing(c.number("label_smoothing"));
+        }
+        if ("sum".equals(c.settings().get("reduction"))) {
+            b.reduction(Reduction.SUM);
+        }
+        return b.build();
     }
 
     private static void loss(Backend be, Case c, Loss loss) {
@@ -365,7 +382,7 @@ final class TorchEdgeCases {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        assertEquals(68, cases.size(), RESOURCE + ": cases");
+        assertEquals(78, cases.size(), RESOURCE + ": cases");
         return cases;
     }
 }

@@ -314,6 +314,19 @@ final class TrainingCases {
                 .dropout(0.25).flatten().dense(36, 8).relu().batchNorm1d(8).dropout(0.5).dense(8, 3).build();
     }
 
+    /**
+     * Four epochs of {@code a} on {@code data} (validated on it), against two of {@code b}, a checkpoint at
+     * {@code ckpt} and two more of {@code c} restored from it: the epochs of {@code a}, then those of {@code c}.
+     */
+    static List<List<EpochMetrics>> straightAndResumed(Trainer a, Trainer b, Trainer c, Dataset data,
+                                                       java.nio.file.Path ckpt) throws java.io.IOException {
+        List<EpochMetrics> all = a.fit(data, data, 4, null);
+        b.fit(data, data, 2, null);
+        b.saveCheckpoint(ckpt);
+        c.restoreCheckpoint(ckpt);
+        return List.of(all, c.fit(data, data, 2, null));
+    }
+
     private static Trainer imageTrainer(Sequential m, Dataset data) {
         Adam opt = Adam.adam(m.parameters(), 0.01);
         return Trainer.builder(m, new SoftmaxCrossEntropy(), opt).batchSize(8).seed(23).build();
@@ -331,11 +344,8 @@ final class TrainingCases {
              Sequential resumed = imageNet(be, dt, 26)) {
             Trainer a = imageTrainer(straight, data), b = imageTrainer(first, data), c = imageTrainer(resumed, data);
             try {
-                List<EpochMetrics> all = a.fit(data, data, 4, null);
-                b.fit(data, data, 2, null);
-                b.saveCheckpoint(ckpt);
-                c.restoreCheckpoint(ckpt);
-                List<EpochMetrics> rest = c.fit(data, data, 2, null);
+                List<List<EpochMetrics>> runs = straightAndResumed(a, b, c, data, ckpt);
+                List<EpochMetrics> all = runs.get(0), rest = runs.get(1);
                 ModelFileCases.assertSameParameters(straight, resumed);
                 for (Map.Entry<String, dev.backprop.tensor.Tensor> e : straight.buffers().entrySet()) {
                     Net.assertIdentical("buffer " + e.getKey(), e.getValue().toDoubles(),

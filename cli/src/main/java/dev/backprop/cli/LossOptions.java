@@ -1,0 +1,222 @@
+package dev.backprop.cli;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import dev.backprop.data.Dataset;
+import dev.backprop.loss.Loss;
+import dev.backprop.loss.SoftmaxCrossEntropy;
+import dev.backprop.model.Task;
+import dev.backprop.optim.OptimizerChoice;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * How {@code train}'s classification loss is configured as PyTorch's {@code nn.CrossEntropyLoss(weight=w,
+ * label_smoothing=eps)}: class weights, given or balanced over the training set, and label smoothing. The same
+ * loss scores the test set after each epoch (a PyTorch evaluation loop reuses its {@code criterion}); the model file
+ * and checkpoint record the settings under {@value #KEY}, and a {@code --resume} keeps them: left out, they take the
+ * checkpoint's; given with other values, they are refused, since the loss shapes the optimizer state.
+ */
+final class LossOptions {
+    /** The metadata key of the loss settings, written only when one is set. */
+    static final String KEY = "backprop.loss";
+    static final String WEIGHTS = "--class-weights";
+    static final String SMOOTHING = "--label-smoothing";
+
+    @Option(names = WEIGHTS, paramLabel = "balanced|W1,W2,...",
+            description = "Classification: per-class loss weights, one per class in label order, or balanced "
+                    + "(n / (K x count of the class) over the training set, scikit-learn's); the mean divides by the "
+                    + "batch's sum of weights, as PyTorch's CrossEntropyLoss(weight=...). Default: none.")
+    String classWeights;
+
+    @Option(names = SMOOTHING, paramLabel = "EPS",
+            description = "Classification: label smoothing in [0, 1), as PyTorch's CrossEntropyLoss("
+                    + "label_smoothing=...) (default: 0).")
+    double labelSmoothing;
+
+    /** Checks what can be checked without the data: the values, and that the task is classification. */
+    void check(Task task, CommandSpec spec) {
+        for (String option : new String[] {WEIGHTS, SMOOTHING}) {
+            if (task != Task.CLASSIFICATION && spec.commandLine().getParseResult().hasMatchedOption(option)) {
+                throw new IllegalArgumentException(option + " applies to --task classification (softmax "
+                        + "cross-entropy), not to --task " + task.id());
+            }
+        }
+        if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
+            throw new IllegalArgumentException(SMOOTHING + " must lie in [0, 1), got " + labelSmoothing);
+        }
+        if (classWeights != null && !isBalanced()) {
+            given();
+        }
+    }
+
+    /** The task's loss, with these settings for classification; the task's plain loss when none is set. */
+    Loss loss(Task task, Dataset train) {
+        if (task != Task.CLASSIFICATION || classWeights == null && labelSmoothing == 0) {
+            return task.loss();
+        }
+        SoftmaxCrossEntropy.Builder b = SoftmaxCrossEntropy.builder().labelSmoothing(labelSmoothing);
+        if (isBalanced()) {
+            try {
+                b.balancedWeights(train);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(WEIGHTS + " balanced: " + e.getMessage().replaceFirst(
+                        "^cross_entropy: balanced class weights: ", ""), e);
+            }
+        } else if (classWeights != null) {
+            double[] w = given();
+            if (w.length != train.numClasses()) {
+                throw new IllegalArgumentException(WEIGHTS + " has " + w.length + " weights, but the data has "
+                        + train.numClasses() + " classes");
+            }
+            b.weights(w);
+        }
+        return b.build();
+    }
+
+    /** What the model line adds after the loss's name: {@code " (class weights 0.5,2, label smoothing 0.1)"}. */
+    static String describe(Loss loss) {
+        SoftmaxCrossEntropy ce = configured(loss);
+        if (ce == null) {
+            return "";
+        }
+        String w = ce.weights() == null ? null : "class weights " + Arrays.stream(ce.weights())
+                .mapToObj(v -> String.format(Locale.ROOT, "%.4g", v)).collect(Collectors.joining(","));
+        String s = ce.labelSmoothing() == 0 ? null : "label smoothing " + OptimizerChoice.number(ce.labelSmoothing());
+        return " (" + (w == null ? s : s == null ? w : w + ", " + s) + ")";
+    }
+
+    /** Adds {@value #KEY} to a model file's or checkpoint's metadata when a setting is on. */
+    void putMetadata(Map<String, String> meta, Loss loss) {
+        SoftmaxCrossEntropy ce = configured(loss);
+        if (ce == null) {
+            return;
+        }
+        JsonObject o = new JsonObject();
+        if (classWeights != null) {
+            o.addProperty("class_weights", normalized());
+            JsonArray w = new JsonArray();
+            Arrays.stream(ce.weights()).forEach(w::add);
+            o.add("weight", w);
+        }
+        o.addProperty("label_smoothing", ce.labelSmoothing());
+        meta.put(KEY, o.toString());
+    }
+
+    /**
+     * For {@code --resume}: takes the checkpoint's settings where the options were left out and refuses given
+     * values that differ (a checkpoint without {@value #KEY} was trained with neither).
+     *
+     * @throws IllegalArgumentException naming the option, its value here and the checkpoint's
+     */
+    void reconcile(Map<String, String> meta, String file, CommandSpec spec) {
+        JsonObject o = saved(meta, file);
+        String savedWeights = o == null || !o.has("class_weights") ? "none" : o.get("class_weights").getAsString();
+        double savedSmoothing = o == null ? 0 : o.get("label_smoothing").getAsDouble();
+        if (spec.commandLine().getParseResult().hasMatchedOption(WEIGHTS)) {
+            refuseOther(WEIGHTS, normalized(), savedWeights, file);
+        } else {
+            classWeights = savedWeights.equals("none") ? null : savedWeights;
+        }
+        if (spec.commandLine().getParseResult().hasMatchedOption(SMOOTHING)) {
+            refuseOther(SMOOTHING, OptimizerChoice.number(labelSmoothing), OptimizerChoice.number(savedSmoothing),
+                    file);
+        } else {
+            labelSmoothing = savedSmoothing;
+        }
+    }
+
+    /**
+     * The loss a model file was trained with, for {@code eval} to report the test loss {@code train} reported: the
+     * task's plain loss when the file records no settings.
+     *
+     * @throws IllegalArgumentException when {@value #KEY} is malformed
+     */
+    static Loss trainedWith(Map<String, String> meta, Task task, String file) {
+        JsonObject o = saved(meta, file);
+        if (o == null || task != Task.CLASSIFICATION) {
+            return task.loss();
+        }
+        SoftmaxCrossEntropy.Builder b = SoftmaxCrossEntropy.builder();
+        try {
+            if (o.has("weight")) {
+                JsonArray w = o.getAsJsonArray("weight");
+                double[] weights = new double[w.size()];
+                for (int i = 0; i < weights.length; i++) {
+                    weights[i] = w.get(i).getAsDouble();
+                }
+                b.weights(weights);
+            }
+            return b.labelSmoothing(o.get("label_smoothing").getAsDouble()).build();
+        } catch (IllegalArgumentException | IllegalStateException | ClassCastException e) {
+            throw new IllegalArgumentException(file + ": metadata '" + KEY + "' is not a loss setting: "
+                    + meta.get(KEY) + " (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** The settings {@value #KEY} records, or null when the file has none. */
+    private static JsonObject saved(Map<String, String> meta, String file) {
+        String json = meta.get(KEY);
+        if (json == null) {
+            return null;
+        }
+        try {
+            JsonObject o = JsonParser.parseString(json).getAsJsonObject();
+            if (!o.has("label_smoothing") || o.has("class_weights") && !o.get("class_weights").isJsonPrimitive()) {
+                throw new IllegalStateException("no label_smoothing, or class_weights not a string");
+            }
+            return o;
+        } catch (JsonParseException | IllegalStateException e) {
+            throw new IllegalArgumentException(file + ": metadata '" + KEY + "' is not a loss setting: " + json, e);
+        }
+    }
+
+    /** {@code loss} when it is a cross-entropy with class weights or label smoothing, else null. */
+    private static SoftmaxCrossEntropy configured(Loss loss) {
+        return loss instanceof SoftmaxCrossEntropy ce && (ce.weights() != null || ce.labelSmoothing() > 0) ? ce : null;
+    }
+
+    private static void refuseOther(String option, String here, String saved, String file) {
+        if (!here.equals(saved)) {
+            throw new IllegalArgumentException(option + " " + here + ": " + file + " was trained with " + option
+                    + " " + saved + "; leave " + option + " out to resume with it, or start a new run without "
+                    + "--resume");
+        }
+    }
+
+    private boolean isBalanced() {
+        return classWeights != null && classWeights.trim().equalsIgnoreCase("balanced");
+    }
+
+    /** {@code balanced}, or the given weights as numbers ({@code 1,2.5}). */
+    private String normalized() {
+        return isBalanced() ? "balanced" : Arrays.stream(given()).mapToObj(OptimizerChoice::number)
+                .collect(Collectors.joining(","));
+    }
+
+    /** The weights given as numbers, checked as the loss checks them. */
+    private double[] given() {
+        String[] parts = classWeights.split(",", -1);
+        double[] w = new double[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                w[i] = Double.parseDouble(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(WEIGHTS + " takes balanced or numbers separated by commas; '"
+                        + parts[i].trim() + "' (weight " + (i + 1) + ") is not a number", e);
+            }
+            if (!(w[i] > 0) || !Double.isFinite(w[i])) {
+                throw new IllegalArgumentException(WEIGHTS + ": weights must be positive and finite, got "
+                        + parts[i].trim() + " for class " + i);
+            }
+        }
+        return w;
+    }
+}
