@@ -1,6 +1,7 @@
 package dev.backprop.cli;
 
 import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
@@ -117,9 +118,9 @@ final class LossOptions {
      * @throws IllegalArgumentException naming the option, its value here and the checkpoint's
      */
     void reconcile(Map<String, String> meta, String file, CommandSpec spec) {
-        JsonObject o = saved(meta, file);
-        String savedWeights = o == null || !o.has("class_weights") ? "none" : o.get("class_weights").getAsString();
-        double savedSmoothing = o == null ? 0 : o.get("label_smoothing").getAsDouble();
+        Saved o = saved(meta, file);
+        String savedWeights = o == null || o.classWeights() == null ? "none" : o.classWeights();
+        double savedSmoothing = o == null ? 0 : o.loss().labelSmoothing();
         if (spec.commandLine().getParseResult().hasMatchedOption(WEIGHTS)) {
             refuseOther(WEIGHTS, normalized(), savedWeights, file);
         } else {
@@ -140,42 +141,65 @@ final class LossOptions {
      * @throws IllegalArgumentException when {@value #KEY} is malformed
      */
     static Loss trainedWith(Map<String, String> meta, Task task, String file) {
-        JsonObject o = saved(meta, file);
-        if (o == null || task != Task.CLASSIFICATION) {
-            return task.loss();
-        }
-        SoftmaxCrossEntropy.Builder b = SoftmaxCrossEntropy.builder();
-        try {
-            if (o.has("weight")) {
-                JsonArray w = o.getAsJsonArray("weight");
-                double[] weights = new double[w.size()];
-                for (int i = 0; i < weights.length; i++) {
-                    weights[i] = w.get(i).getAsDouble();
-                }
-                b.weights(weights);
-            }
-            return b.labelSmoothing(o.get("label_smoothing").getAsDouble()).build();
-        } catch (IllegalArgumentException | IllegalStateException | ClassCastException e) {
-            throw new IllegalArgumentException(file + ": metadata '" + KEY + "' is not a loss setting: "
-                    + meta.get(KEY) + " (" + e.getMessage() + ")", e);
-        }
+        Saved o = saved(meta, file);
+        return o == null || task != Task.CLASSIFICATION ? task.loss() : o.loss();
     }
 
-    /** The settings {@value #KEY} records, or null when the file has none. */
-    private static JsonObject saved(Map<String, String> meta, String file) {
+    /**
+     * What {@value #KEY} records: {@code class_weights} as given ({@code balanced} or the numbers), or null for none,
+     * and the loss built from {@code weight} and {@code label_smoothing}.
+     */
+    private record Saved(String classWeights, SoftmaxCrossEntropy loss) {
+    }
+
+    /**
+     * The settings {@value #KEY} records, or null when the file has none; parsed strictly, since the file may come
+     * from anyone: each value of the type {@link #putMetadata} writes and valid for the loss.
+     *
+     * @throws IllegalArgumentException naming the file, the key and what is wrong
+     */
+    private static Saved saved(Map<String, String> meta, String file) {
         String json = meta.get(KEY);
         if (json == null) {
             return null;
         }
         try {
             JsonObject o = JsonParser.parseString(json).getAsJsonObject();
-            if (!o.has("label_smoothing") || o.has("class_weights") && !o.get("class_weights").isJsonPrimitive()) {
-                throw new IllegalStateException("no label_smoothing, or class_weights not a string");
+            SoftmaxCrossEntropy.Builder b = SoftmaxCrossEntropy.builder()
+                    .labelSmoothing(number(o.get("label_smoothing"), "label_smoothing"));
+            JsonElement given = o.get("class_weights");
+            if (given == null) {
+                if (o.has("weight")) {
+                    throw new IllegalStateException("weight without class_weights");
+                }
+                return new Saved(null, b.build());
             }
-            return o;
-        } catch (JsonParseException | IllegalStateException e) {
-            throw new IllegalArgumentException(file + ": metadata '" + KEY + "' is not a loss setting: " + json, e);
+            if (!given.isJsonPrimitive() || !given.getAsJsonPrimitive().isString() || !o.has("weight")
+                    || !o.get("weight").isJsonArray()) {
+                throw new IllegalStateException("class_weights needs a string and weight an array of numbers");
+            }
+            JsonArray w = o.getAsJsonArray("weight");
+            double[] weights = new double[w.size()];
+            for (int i = 0; i < weights.length; i++) {
+                weights[i] = number(w.get(i), "weight " + i);
+            }
+            if (!given.getAsString().equals("balanced") && !given.getAsString().equals(numbers(weights))) {
+                throw new IllegalStateException("class_weights is neither balanced nor the weights "
+                        + numbers(weights));
+            }
+            return new Saved(given.getAsString(), b.weights(weights).build());
+        } catch (JsonParseException | IllegalStateException | IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": metadata '" + KEY + "' is not a loss setting: " + json + " ("
+                    + e.getMessage() + ")", e);
         }
+    }
+
+    /** The JSON number {@code e}, which {@code what} names in the error. */
+    private static double number(JsonElement e, String what) {
+        if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
+            throw new IllegalStateException(what + " is not a number");
+        }
+        return e.getAsDouble();
     }
 
     /** {@code loss} when it is a cross-entropy with class weights or label smoothing, else null. */
@@ -197,8 +221,12 @@ final class LossOptions {
 
     /** {@code balanced}, or the given weights as numbers ({@code 1,2.5}). */
     private String normalized() {
-        return isBalanced() ? "balanced" : Arrays.stream(given()).mapToObj(OptimizerChoice::number)
-                .collect(Collectors.joining(","));
+        return isBalanced() ? "balanced" : numbers(given());
+    }
+
+    /** The weights as {@code --class-weights} takes them: {@code 1,2.5}. */
+    private static String numbers(double[] weights) {
+        return Arrays.stream(weights).mapToObj(OptimizerChoice::number).collect(Collectors.joining(","));
     }
 
     /** The weights given as numbers, checked as the loss checks them. */

@@ -2,10 +2,13 @@ package dev.backprop.cli;
 
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackendOptions;
+import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.model.Predictor;
 import dev.backprop.model.SavedModel;
+import dev.backprop.model.Task;
 import dev.backprop.runtime.Backends;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -182,6 +185,59 @@ class LossOptionsTest {
         List<double[]> noMiddle = rows(4, 50, 0, 50);
         assertRefused(train(csv("gap.csv", noMiddle), null, "a.safetensors", "--class-weights", "balanced"),
                 "--class-weights balanced: class 1 has no example among the");
+    }
+
+    /**
+     * A model file's or checkpoint's {@value LossOptions#KEY} is untrusted: whatever it holds, {@code eval} and
+     * {@code --resume} either read a loss setting from it or refuse it with an {@link IllegalArgumentException} naming
+     * the file and the key (one line from the command), never another exception or a value the options refuse later
+     * as if typed.
+     */
+    @Test
+    void hostileLossMetadataIsRefusedNamingTheFile() {
+        String deep = "[".repeat(100_000) + "]".repeat(100_000);
+        String[] hostile = {"", "[1]", "{}", "{\"label_smoothing\":null}", "{\"label_smoothing\":{}}",
+            "{\"label_smoothing\":[0.1]}", "{\"label_smoothing\":\"0.1\"}", "{\"label_smoothing\":7}",
+            "{\"label_smoothing\":NaN}", "{\"label_smoothing\":" + deep + "}",
+            "{\"label_smoothing\":0,\"class_weights\":\"balanced\"}",
+            "{\"label_smoothing\":0,\"weight\":[1,2,3]}",
+            "{\"label_smoothing\":0,\"class_weights\":\"garbage\",\"weight\":[1,2,3]}",
+            "{\"label_smoothing\":0,\"class_weights\":\"1,2,4\",\"weight\":[1,2,3]}",
+            "{\"label_smoothing\":0,\"class_weights\":\"balanced\",\"weight\":[null,1,1]}",
+            "{\"label_smoothing\":0,\"class_weights\":\"balanced\",\"weight\":[[1],1,1]}",
+            "{\"label_smoothing\":0,\"class_weights\":\"balanced\",\"weight\":[\"1\",1,1]}",
+            "{\"label_smoothing\":0,\"class_weights\":\"balanced\",\"weight\":[1,-1,1]}",
+            "{\"label_smoothing\":0,\"class_weights\":\"balanced\",\"weight\":[1,1e999,1]}",
+            "{\"label_smoothing\":0,\"class_weights\":\"balanced\",\"weight\":{\"0\":1}}",
+            "{\"label_smoothing\":0,\"class_weights\":\"balanced\",\"weight\":[]}"};
+        for (String json : hostile) {
+            Map<String, String> meta = Map.of(LossOptions.KEY, json);
+            String label = json.length() > 80 ? json.substring(0, 80) + "..." : json;
+            for (int resume = 0; resume < 2; resume++) {
+                Exception e;
+                try {
+                    if (resume == 0) {
+                        LossOptions.trainedWith(meta, Task.CLASSIFICATION, "m.safetensors");
+                    } else {
+                        TrainCommand cmd = new TrainCommand();
+                        new CommandLine(cmd).parseArgs("--resume", "m.safetensors");
+                        cmd.lossOptions.reconcile(meta, "m.safetensors", cmd.spec);
+                    }
+                    e = null;
+                } catch (Exception thrown) {
+                    e = thrown;
+                }
+                String what = (resume == 0 ? "eval" : "resume") + " of " + label;
+                assertTrue(e instanceof IllegalArgumentException, what + ": " + e);
+                assertTrue(e.getMessage().startsWith("m.safetensors: metadata 'backprop.loss' is not a loss setting"),
+                        what + ": " + e.getMessage());
+            }
+        }
+        String good = "{\"class_weights\":\"1,2.5,0.5\",\"weight\":[1.0,2.5,0.5],\"label_smoothing\":0.1}";
+        SoftmaxCrossEntropy ce = (SoftmaxCrossEntropy) LossOptions.trainedWith(Map.of(LossOptions.KEY, good),
+                Task.CLASSIFICATION, "m.safetensors");
+        assertArrayEquals(new double[] {1, 2.5, 0.5}, ce.weights());
+        assertEquals(0.1, ce.labelSmoothing());
     }
 
     private static void assertRefused(CliRun run, String phrase) {

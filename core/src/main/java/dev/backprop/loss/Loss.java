@@ -31,6 +31,19 @@ public interface Loss {
     String name();
 
     /**
+     * What {@link Reduction#MEAN} divides this batch's summed terms by, so that batch means combine into the mean
+     * over a whole set as {@code Σ mean·denominator / Σ denominator} ({@link dev.backprop.train.Evaluator}): the
+     * batch's rows by default (each row adds the same number of terms); a class-weighted loss sums its rows'
+     * weights and may read the target to the host.
+     *
+     * @param target the batch's labels or targets, {@code [rows, ...]}
+     * @return the batch's denominator, in the units of the rows
+     */
+    default double meanDenominator(Tensor target) {
+        return target.shape().dim(0);
+    }
+
+    /**
      * How many samples of a batch the prediction gets right, for losses that classify (argmax against the label,
      * or the decision threshold against a 0/1 target); empty for regression losses. Reads both tensors to the
      * host.

@@ -143,6 +143,19 @@ public final class SoftmaxCrossEntropy implements Loss {
         return "cross_entropy";
     }
 
+    /** {@code Σ w[y_i]} over the batch's labels with class weights (read to the host), else the rows. */
+    @Override
+    public double meanDenominator(Tensor labels) {
+        if (weights == null) {
+            return labels.shape().dim(0);
+        }
+        double sum = 0;
+        for (int y : labels.toIntArray()) {
+            sum += y >= 0 && y < weights.length ? weights[y] : Double.NaN;   // the loss is NaN for such a label
+        }
+        return sum;
+    }
+
     /** Samples whose largest logit is at the label. */
     @Override
     public OptionalLong countCorrect(Tensor logits, Tensor labels) {

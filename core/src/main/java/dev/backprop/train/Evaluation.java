@@ -3,8 +3,9 @@ package dev.backprop.train;
 /**
  * A model's loss and accuracy over a data set.
  *
- * @param loss     the mean loss per example (the loss's mean reduction over the whole set; for a sum-reduced
- *                 loss, the sum divided by the number of examples)
+ * @param loss     the loss's mean reduction over the whole set at once, whatever the batches (a class-weighted
+ *                 cross-entropy's {@code Σ w[y]·l / Σ w[y]}); for a sum-reduced loss, the sum divided by the number
+ *                 of examples
  * @param accuracy the fraction classified correctly, or NaN when the loss does not classify
  * @param examples how many examples were seen
  */

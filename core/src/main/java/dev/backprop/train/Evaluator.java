@@ -68,6 +68,7 @@ public final class Evaluator {
                                        DType dtype) {
         int[] order = data.identityOrder();
         double lossSum = 0;
+        double denominator = 0;
         long correct = 0;
         boolean classifies = false;
         try (BatchLoader loader = new BatchLoader(data, backend, dtype, Math.min(batchSize, data.size()),
@@ -79,16 +80,19 @@ public final class Evaluator {
                     BatchLoader.Batch b = loader.load(order, from, to);
                     Variable out = model.forward(Variable.constant(b.features()));
                     checkOutputs(out.value(), data);
-                    // Mean losses weighted by batch rows add up to the mean over the set (every row has the
-                    // same number of outputs, so this holds for the element-wise means too).
-                    lossSum += loss.compute(out, b.targets()).value().item() * weight(loss, b.rows());
+                    // Batch means weighted by their denominators add up to the mean over the set (a weighted
+                    // cross-entropy's Σ w[y]·l / Σ w[y]); sums add up, over the rows, to the mean per example.
+                    double value = loss.compute(out, b.targets()).value().item();
+                    double d = loss.reduction() == Reduction.MEAN ? loss.meanDenominator(b.targets()) : 1;
+                    lossSum += value * d;
+                    denominator += loss.reduction() == Reduction.MEAN ? d : b.rows();
                     OptionalLong c = loss.countCorrect(out.value(), b.targets());
                     classifies = c.isPresent();
                     correct += c.orElse(0);
                 }
             }
         }
-        return new Evaluation(lossSum / data.size(), classifies ? (double) correct / data.size() : Double.NaN,
+        return new Evaluation(lossSum / denominator, classifies ? (double) correct / data.size() : Double.NaN,
                 data.size());
     }
 
@@ -107,7 +111,7 @@ public final class Evaluator {
         }
     }
 
-    /** How a batch's loss value is weighted in the per-example mean: by its size under a mean reduction. */
+    /** How a training batch's loss value is weighted in the epoch's mean: by its size under a mean reduction. */
     static double weight(Loss loss, int rows) {
         return loss.reduction() == Reduction.MEAN ? rows : 1;
     }

@@ -2,6 +2,7 @@ package dev.backprop.train;
 
 import dev.backprop.backend.DType;
 import dev.backprop.data.Dataset;
+import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.model.ModelFixtures;
 import dev.backprop.model.Predictor;
 import dev.backprop.model.Task;
@@ -50,6 +51,43 @@ class EvaluatorTest {
                 assertEquals((double) correct / d.size(), e.accuracy(), 0.0, "batch " + batch);
                 assertEquals(e.accuracy(), Task.CLASSIFICATION.metric(e), 0.0, "batch " + batch);
                 assertEquals(13, e.examples());
+            }
+        }
+    }
+
+    /**
+     * With class weights the loss over the set is PyTorch's {@code CrossEntropyLoss(weight=w)} on all of it at once,
+     * {@code Σ w[y]·l / Σ w[y]}, whatever the batches: skewed classes make each batch's weight sum differ from its
+     * share of the rows, so a mean of batch means weighted by rows would not give it.
+     */
+    @Test
+    void weightedLossIsTheWholeSetValue() {
+        try (Sequential m = ModelFixtures.mlp(backend, 4, 6, 3, 11)) {
+            Dataset random = ModelFixtures.classification(13, 4, 3, 12);
+            int[] labels = {0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2, 2, 1};
+            float[] features = new float[13 * 4];
+            for (int i = 0; i < 13; i++) {
+                System.arraycopy(random.features(i), 0, features, 4 * i, 4);
+            }
+            Dataset d = Dataset.classification(features, new int[] {4}, labels, 3, null);
+            double[] w = {0.2, 5, 1.5};
+            for (double eps : new double[] {0, 0.3}) {
+                double sum = 0, weights = 0;
+                for (int i = 0; i < d.size(); i++) {
+                    double[] p = ModelFixtures.softmax(ModelFixtures.forward(m, d.features(i)));
+                    double smooth = 0;
+                    for (int c = 0; c < 3; c++) {
+                        smooth -= w[c] * Math.log(p[c]);
+                    }
+                    sum += (1 - eps) * w[labels[i]] * -Math.log(p[labels[i]]) + eps / 3 * smooth;
+                    weights += w[labels[i]];
+                }
+                SoftmaxCrossEntropy loss = SoftmaxCrossEntropy.builder().weights(w).labelSmoothing(eps).build();
+                for (int batch : new int[] {1, 4, 5, 13}) {
+                    Evaluation e = Evaluator.evaluate(m, loss, d, batch);
+                    assertEquals(sum / weights, e.loss(), 1e-5, "eps " + eps + ", batch " + batch);
+                    assertEquals(13, e.examples());
+                }
             }
         }
     }

@@ -25,7 +25,9 @@ import java.nio.file.Path;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
@@ -54,8 +56,8 @@ final class CrossEntropyCases {
         List<DynamicTest> t = new ArrayList<>();
         for (DType dt : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
             if (dt == DType.FLOAT32 || be.capabilities().float64()) {
-                t.add(DynamicTest.dynamicTest(dt + " smoothing 0 is the plain loss bit for bit", () -> noSmoothing(be,
-                        dt)));
+                t.add(DynamicTest.dynamicTest(dt + " smoothing 0, unit weights: the plain loss bit for bit",
+                        () -> noSmoothing(be, dt)));
                 t.add(DynamicTest.dynamicTest(dt + " a batch of one class divides by its weights", () -> oneClass(be,
                         dt)));
             }
@@ -70,8 +72,12 @@ final class CrossEntropyCases {
 
     /** The loss's value and the logits' gradient. */
     private static double[][] run(Backend be, DType dt, SoftmaxCrossEntropy loss, int[] labels) {
+        return run(be, dt, loss, LOGITS, labels);
+    }
+
+    private static double[][] run(Backend be, DType dt, SoftmaxCrossEntropy loss, double[] logits, int[] labels) {
         try (Scope s = Scope.open()) {
-            Variable x = Variable.leaf(Net.tensor(be, dt, LOGITS, 3, 4));
+            Variable x = Variable.leaf(Net.tensor(be, dt, logits, labels.length, logits.length / labels.length));
             Tensor y = Tensor.of(be, labels, labels.length);
             double[] value;
             try (Tape tape = Tape.open()) {
@@ -83,13 +89,31 @@ final class CrossEntropyCases {
         }
     }
 
+    /**
+     * Smoothing 0 and weights all 1 (what {@code balanced} gives on balanced classes) are the plain loss, bit for
+     * bit, as in PyTorch, where unit weights take the unweighted kernel's arithmetic; with smoothing, unit weights are
+     * the unweighted smoothed loss.
+     */
     private static void noSmoothing(Backend be, DType dt) {
+        Random random = new Random(5);
+        int n = 37, k = 10;
+        double[] logits = random.doubles(n * k, -4, 4).toArray();
+        int[] labels = random.ints(n, 0, k).toArray();
         for (Reduction r : Reduction.values()) {
             double[][] plain = run(be, dt, new SoftmaxCrossEntropy(r), LABELS);
             double[][] zero = run(be, dt, SoftmaxCrossEntropy.builder().reduction(r).labelSmoothing(0).build(),
                     LABELS);
             assertArrayEquals(plain[0], zero[0], 0.0, r + " value");
             assertArrayEquals(plain[1], zero[1], 0.0, r + " gradient");
+            double[] ones = new double[k];
+            Arrays.fill(ones, 1);
+            for (double eps : new double[] {0, 0.2}) {
+                SoftmaxCrossEntropy.Builder b = SoftmaxCrossEntropy.builder().reduction(r).labelSmoothing(eps);
+                double[][] unweighted = run(be, dt, b.build(), logits, labels);
+                double[][] unit = run(be, dt, b.weights(ones).build(), logits, labels);
+                assertArrayEquals(unweighted[0], unit[0], 0.0, r + " value, unit weights, smoothing " + eps);
+                assertArrayEquals(unweighted[1], unit[1], 0.0, r + " gradient, unit weights, smoothing " + eps);
+            }
         }
     }
 
