@@ -136,8 +136,8 @@ class SavedModelTest {
             Path override = dir.resolve("override.safetensors");
             meta.put(SavedModel.CLASS_NAMES_KEY, "[\"cat\", \"god\\u202e\"]");
             SafeTensorsFile.write(override, tensors, meta);
-            assertEquals(override + ": metadata backprop.class_names: class name 'god\\u202E' holds U+202E, a format "
-                    + "character (bidirectional or invisible)", assertThrows(ModelFileException.class,
+            assertEquals(override + ": metadata backprop.class_names: class name 'god\\u202E' holds U+202E, a "
+                    + "bidirectional control character", assertThrows(ModelFileException.class,
                     () -> SavedModel.load(override, backend)).getMessage());
         }
         assertThrows(IllegalArgumentException.class, () -> {
