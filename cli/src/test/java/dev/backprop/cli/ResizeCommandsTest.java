@@ -3,6 +3,7 @@ package dev.backprop.cli;
 import dev.backprop.data.ImageFile;
 import dev.backprop.data.ImageTransform;
 import dev.backprop.io.SafeTensorsFile;
+import dev.backprop.model.SavedModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -75,7 +76,7 @@ class ResizeCommandsTest {
 
         train(images, model, "--resize", "12", "--center-crop", "12").ok();
         try (SafeTensorsFile f = SafeTensorsFile.open(model)) {
-            assertEquals("resize=12,center_crop=12x12", f.metadata().get(ModelSession.IMAGE_TRANSFORM_KEY));
+            assertEquals("resize=12,center_crop=12x12", f.metadata().get(SavedModel.IMAGE_TRANSFORM_KEY));
             assertEquals("3,12,12", f.metadata().get(ModelSession.IMAGE_SHAPE_KEY));
         }
         Path test = folder("test", 3, 40, 2);
@@ -120,7 +121,7 @@ class ResizeCommandsTest {
         Path model = dir.resolve("plain.safetensors");
         train(images, model).ok();
         try (SafeTensorsFile f = SafeTensorsFile.open(model)) {
-            assertEquals(null, f.metadata().get(ModelSession.IMAGE_TRANSFORM_KEY));
+            assertEquals(null, f.metadata().get(SavedModel.IMAGE_TRANSFORM_KEY));
         }
         Path big = png(dir.resolve("big.png"), 20, 30, 0, r);
         CliRun refused = CliRun.of("predict", "--backend", "cpu", "--model", model.toString(), "--image",
