@@ -177,6 +177,22 @@ class ImageTransformTest {
     }
 
     /**
+     * The resize's first pass holds every row the second reads at the output width: a tall, one-pixel-wide image made
+     * wide holds far more pixels there than it has or gives, and is refused before decoding like a large image.
+     */
+    @Test
+    void aFirstPassLargerThanTheLimitIsRefusedBeforeDecoding() throws IOException {
+        Path tall = gray("tall.png", 9, 1 << 20, 1);
+        DataFormatException e = assertThrows(DataFormatException.class,
+                () -> ImageTransform.resize(2, 4096).read(tall, 1));
+        assertEquals(tall + ": 1048576x1 (height x width) resized to 2x4096 passes through 1048576x4096 pixels "
+                + "(4294967296: the rows are resized first), more than the limit of " + ImageFile.MAX_PIXELS,
+                e.getMessage());
+        ImageFile small = ImageTransform.resize(2, 8).read(tall, 1);
+        assertEquals(List.of(2, 8, 9), List.of(small.height(), small.width(), (int) small.pixels()[15]));
+    }
+
+    /**
      * The heap check counts the images at the size they are read as: a folder of small files resized larger than the
      * heap holds is refused after its first image, its size named as the resize's.
      */
