@@ -111,6 +111,36 @@ class ResizeCommandsTest {
                 + "trained on images read with resize=12,center_crop=12x12; leave them out"), other.err());
     }
 
+    /**
+     * A resumed run reads its images as the checkpoint's were: left out, {@code --resize} and {@code --center-crop}
+     * are the checkpoint's (the network was built for that size); asking for another is refused, as for every
+     * setting a checkpoint fixes.
+     */
+    @Test
+    void aResumedRunReadsItsImagesAsTheCheckpointsWere() throws IOException {
+        Random r = new Random(7);
+        Path images = dir.resolve("even");
+        for (int i = 0; i < 8; i++) {
+            png(images.resolve(i % 2 == 0 ? "a" : "b").resolve(i + ".png"), 10, 10, i % 2, r);
+        }
+        Path ck = dir.resolve("ck.safetensors");
+        train(images, dir.resolve("first.safetensors"), "--resize", "6", "--checkpoint", ck.toString()).ok();
+        Path model = dir.resolve("m.safetensors");
+        CliRun.of("train", "--backend", "cpu", "--epochs", "2", "--no-progress", "--images", images.toString(),
+                "--resume", ck.toString(), "--out", model.toString()).ok();
+        try (SafeTensorsFile f = SafeTensorsFile.open(model)) {
+            assertEquals("resize=6", f.metadata().get(SavedModel.IMAGE_TRANSFORM_KEY));
+            assertEquals("3,6,6", f.metadata().get(ModelSession.IMAGE_SHAPE_KEY));
+        }
+        CliRun other = CliRun.of("train", "--backend", "cpu", "--epochs", "2", "--no-progress", "--images",
+                images.toString(), "--resume", ck.toString(), "--resize", "8", "--out",
+                dir.resolve("no.safetensors").toString());
+        assertEquals(1, other.code(), other.out() + other.err());
+        assertTrue(other.err().contains("--resize and --center-crop ask for resize=8, but " + ck + " was trained on "
+                + "images read with resize=6; leave them out to resume with it, or start a new run without --resume"),
+                other.err());
+    }
+
     @Test
     void aModelWithoutATransformStillRefusesAnImageOfAnotherSize() throws IOException {
         Random r = new Random(5);
