@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Writes the PNG fixtures of ImageTransformTest and what torchvision's Resize and CenterCrop make of them with PIL
-(resize_values.json, the pixels in hex, row-major, RGB interleaved), so the Java resize is checked byte for byte against a PyTorch user's pipeline:
-Image.open, convert("L") or convert("RGB"), Resize, CenterCrop, ToTensor (value / 255).
+(resize_values.json, the pixels in hex, row-major, RGB interleaved), so the Java resize is checked byte for byte
+against a PyTorch user's pipeline: Image.open, convert("L") or convert("RGB"), Resize, CenterCrop, ToTensor
+(value / 255).
 
     /usr/bin/python3 core/src/test/python/resize_fixtures.py
 

@@ -75,8 +75,8 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
      */
     public ImageFile {
         if (height < 1 || width < 1) {
-            throw new IllegalArgumentException(DataFormatException.oneLine(file + ": an image of " + height + "x" + width
-                    + " (height x width) has no pixels"));
+            throw new IllegalArgumentException(DataFormatException.oneLine(file + ": an image of " + height + "x"
+                    + width + " (height x width) has no pixels"));
         }
         long expected = (long) height * width * (gray ? 1 : 3);
         if (pixels.length != expected) {
