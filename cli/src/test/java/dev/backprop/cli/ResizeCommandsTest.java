@@ -52,6 +52,15 @@ class ResizeCommandsTest {
         return root;
     }
 
+    /** A folder of classes a and b, four 10x10 images each. */
+    private Path evenFolder(Random r) throws IOException {
+        Path images = dir.resolve("even");
+        for (int i = 0; i < 8; i++) {
+            png(images.resolve(i % 2 == 0 ? "a" : "b").resolve(i + ".png"), 10, 10, i % 2, r);
+        }
+        return images;
+    }
+
     private static CliRun train(Path images, Path out, String... more) {
         String[] args = {"train", "--backend", "cpu", "--arch", "cnn", "--epochs", "1", "--batch-size", "8",
                 "--no-progress", "--images", images.toString(), "--out", out.toString()};
@@ -118,11 +127,7 @@ class ResizeCommandsTest {
      */
     @Test
     void aResumedRunReadsItsImagesAsTheCheckpointsWere() throws IOException {
-        Random r = new Random(7);
-        Path images = dir.resolve("even");
-        for (int i = 0; i < 8; i++) {
-            png(images.resolve(i % 2 == 0 ? "a" : "b").resolve(i + ".png"), 10, 10, i % 2, r);
-        }
+        Path images = evenFolder(new Random(7));
         Path ck = dir.resolve("ck.safetensors");
         train(images, dir.resolve("first.safetensors"), "--resize", "6", "--checkpoint", ck.toString()).ok();
         Path model = dir.resolve("m.safetensors");
@@ -144,10 +149,7 @@ class ResizeCommandsTest {
     @Test
     void aModelWithoutATransformStillRefusesAnImageOfAnotherSize() throws IOException {
         Random r = new Random(5);
-        Path images = dir.resolve("even");
-        for (int i = 0; i < 8; i++) {
-            png(images.resolve(i % 2 == 0 ? "a" : "b").resolve(i + ".png"), 10, 10, i % 2, r);
-        }
+        Path images = evenFolder(r);
         Path model = dir.resolve("plain.safetensors");
         train(images, model).ok();
         try (SafeTensorsFile f = SafeTensorsFile.open(model)) {
