@@ -16,6 +16,7 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -155,6 +156,32 @@ class ImageTransformTest {
         assertEquals(200, Math.round(d.features(1)[0] * 255));    // one value stays that value when resized
         Dataset cropped = ImageFolder.read(dir, 3, null, ImageTransform.resize(8).centerCrop(8, 8));
         assertArrayEquals(new int[] {3, 8, 8}, cropped.featureShape());
+    }
+
+    /**
+     * With {@link ImageFolder#AUTO_CHANNELS}, a gray image resized among RGB ones is repeated into three channels
+     * after its resize, as PIL's {@code convert("RGB")} before it gives the same bytes in each.
+     */
+    @Test
+    void aGrayImageAmongRgbOnesIsResizedThenRepeated() throws IOException {
+        Path gray = gray("a/g.png", 0, 9, 14);
+        BufferedImage img = new BufferedImage(14, 9, BufferedImage.TYPE_BYTE_GRAY);
+        for (int i = 0; i < 9 * 14; i++) {
+            img.getRaster().setSample(i % 14, i / 14, 0, (i * 37) % 256);
+        }
+        assertTrue(ImageIO.write(img, "png", gray.toFile()));
+        BufferedImage rgb = new BufferedImage(6, 11, BufferedImage.TYPE_INT_RGB);
+        rgb.setRGB(0, 0, 0x406080);
+        Files.createDirectories(dir.resolve("b"));
+        assertTrue(ImageIO.write(rgb, "png", dir.resolve("b/c.png").toFile()));
+        ImageTransform t = ImageTransform.resize(4, 5);
+        Dataset d = ImageFolder.read(dir, ImageFolder.AUTO_CHANNELS, null, t);
+        assertArrayEquals(new int[] {3, 4, 5}, d.featureShape());
+        float[] one = t.read(gray, 1).toTensor(1);
+        float[] three = d.features(0);
+        for (int c = 0; c < 3; c++) {
+            assertArrayEquals(one, Arrays.copyOfRange(three, c * 20, c * 20 + 20), "channel " + c);
+        }
     }
 
     @Test
