@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Writes the PNG fixtures of ImageTransformTest and what torchvision's Resize and CenterCrop make of them with PIL
-(resize_values.json, the pixels in hex, row-major, RGB interleaved), so the Java resize is checked byte for byte against a PyTorch user's pipeline:
-Image.open, convert("L") or convert("RGB"), Resize, CenterCrop, ToTensor (value / 255).
+(resize_values.json, the pixels in hex, row-major, RGB interleaved), so the Java resize is checked byte for byte
+against a PyTorch user's pipeline: Image.open, convert("L") or convert("RGB"), Resize, CenterCrop, ToTensor
+(value / 255).
 
     /usr/bin/python3 core/src/test/python/resize_fixtures.py
 
@@ -55,21 +56,31 @@ def center_crop(img, crop_h, crop_w):
     return img.crop((left, top, left + crop_w, top + crop_h))
 
 
-def write_image(name, h, w, rgb):
+def write_image(name, h, w, mode):
     """An image of h x w: gradients with sharp stripes and a patch of noise, to exercise the filter's rounding on
-    smooth and sharp content alike while the PNG stays small."""
+    smooth and sharp content alike while the PNG stays small. mode True is RGB, False L; "RGBA" adds an alpha of
+    noise (0 included), "P" quantizes the RGB image to a palette of 16 colours, as the files a loader converts."""
     yy, xx = np.mgrid[0:h, 0:w]
     planes = [(xx * 255 // max(w - 1, 1)), (yy * 255 // max(h - 1, 1)), ((xx // 3 + yy // 2) % 2) * 255]
     pixels = np.stack(planes, axis=-1).astype(np.uint8)
     ph, pw = min(h, 9), min(w, 11)
     pixels[:ph, :pw] = RNG.integers(0, 256, (ph, pw, 3), dtype=np.uint8)
-    if not rgb:
-        pixels = (pixels[:, :, 0] // 2 + pixels[:, :, 2] // 2).astype(np.uint8)
-    Image.fromarray(pixels, "RGB" if rgb else "L").save(os.path.join(OUT, name), optimize=True)
+    if mode is False:
+        img = Image.fromarray((pixels[:, :, 0] // 2 + pixels[:, :, 2] // 2).astype(np.uint8), "L")
+    elif mode == "RGBA":
+        alpha = RNG.integers(0, 256, (h, w, 1), dtype=np.uint8)
+        alpha[0, 0] = 0
+        img = Image.fromarray(np.concatenate([pixels, alpha], axis=-1), "RGBA")
+    elif mode == "P":
+        img = Image.fromarray(pixels, "RGB").quantize(16)
+    else:
+        img = Image.fromarray(pixels, "RGB")
+    img.save(os.path.join(OUT, name), optimize=True)
     return name
 
 
-# (name, file, mode, resize: int | (h, w) | None, crop: (h, w) | None)
+# (name, (file, h, w, kind: True RGB, False L, "RGBA", "P"), mode, resize: int | (h, w) | None,
+#  crop: (h, w) | None)
 CASES = [
     ("down-37x53-to-11x17", ("a.png", 37, 53, True), "RGB", (11, 17), None),
     ("down-37x53-to-11x17-gray", ("a.png", 37, 53, True), "L", (11, 17), None),
@@ -87,6 +98,19 @@ CASES = [
     ("resize-then-crop", ("big.png", 300, 200, False), "L", 24, (20, 21)),
     ("crop-larger-pads", ("tiny.png", 5, 4, True), "RGB", None, (8, 7)),
     ("gray-file-read-as-rgb", ("tiny-gray.png", 5, 4, False), "RGB", (6, 3), None),
+    ("shorter-side-square", ("square.png", 20, 20, True), "RGB", 9, None),
+    # the shorter side already the size: torchvision returns the image as it is, with no resampling
+    ("shorter-side-already-the-size", ("a.png", 37, 53, True), "RGB", 37, None),
+    ("shorter-side-up", ("tiny.png", 5, 4, True), "RGB", 10, None),
+    ("shorter-side-up-landscape", ("a.png", 37, 53, True), "L", 40, None),
+    ("shorter-side-of-one-row", ("row.png", 1, 6, True), "RGB", 4, None),
+    # a crop larger along one side only: padded along it, cropped at round(...) along the other
+    ("crop-wider-pads-only-the-width", ("small.png", 7, 5, True), "RGB", None, (3, 9)),
+    ("crop-taller-pads-only-the-height", ("small.png", 7, 5, True), "RGB", None, (10, 2)),
+    # the loader's convert("RGB") or convert("L") comes before Resize: alpha dropped, the palette looked up
+    ("rgba-converted-before-resize", ("rgba.png", 9, 13, "RGBA"), "RGB", (5, 6), None),
+    ("rgba-as-gray-before-resize", ("rgba.png", 9, 13, "RGBA"), "L", (5, 6), None),
+    ("palette-converted-before-resize", ("palette.png", 12, 10, "P"), "RGB", 6, (5, 5)),
 ]
 
 
@@ -94,9 +118,9 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     written = set()
     lines = []
-    for name, (file, h, w, rgb), mode, size, crop in CASES:
+    for name, (file, h, w, kind), mode, size, crop in CASES:
         if file not in written:
-            write_image(file, h, w, rgb)
+            write_image(file, h, w, kind)
             written.add(file)
         img = Image.open(os.path.join(OUT, file)).convert(mode)
         if size is not None:

@@ -58,15 +58,18 @@ final class DataOptions {
     @Option(names = "--resize", paramLabel = "N|HxW",
             description = "Resize each image as torchvision's Resize does with PIL (bilinear, to the byte): N sets the "
                     + "shorter side, keeping the aspect ratio; HxW the exact size. eval and predict default to the "
-                    + "model's.")
+                    + "model's, --resume to the checkpoint's.")
     String resize;
 
     @Option(names = "--center-crop", paramLabel = "N|HxW",
             description = "Then keep the middle N x N or H x W, as torchvision's CenterCrop (zeros around an image "
-                    + "smaller than it). eval and predict default to the model's.")
+                    + "smaller than it). eval and predict default to the model's, --resume to the checkpoint's.")
     String centerCrop;
 
-    /** The resize and crop a model records, for {@code eval} and {@code predict}; set by {@link ModelSession}. */
+    /**
+     * The resize and crop a model or a resumed checkpoint records, when the options give none; set by
+     * {@link ModelSession} and {@link ResumedRun}.
+     */
     ImageTransform modelTransform = ImageTransform.NONE;
 
     @Option(names = "--targets", paramLabel = "N", defaultValue = "1",

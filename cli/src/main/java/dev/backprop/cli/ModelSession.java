@@ -39,11 +39,6 @@ final class ModelSession implements AutoCloseable {
      * {@link SavedModel#INPUT_SHAPE_KEY} gives only for a network that takes images (an MLP takes them flat).
      */
     static final String IMAGE_SHAPE_KEY = "backprop.image_shape";
-    /**
-     * Metadata key {@code train} writes when it resized or cropped the images ({@link ImageTransform#toString}),
-     * which {@code eval} and {@code predict} then apply: a model takes its images as it was trained on them.
-     */
-    static final String IMAGE_TRANSFORM_KEY = "backprop.image_transform";
 
     private final Backend backend;
     private final SavedModel.Loaded loaded;
@@ -209,19 +204,19 @@ final class ModelSession implements AutoCloseable {
 
     /**
      * The resize and crop images are read with for this model: {@code --resize} and {@code --center-crop} when
-     * given, else the model's {@value #IMAGE_TRANSFORM_KEY}, else none. A model records the preprocessing it was
-     * trained with, so options that ask for another are refused; a model that records none takes any.
+     * given, else the model's {@value SavedModel#IMAGE_TRANSFORM_KEY} ({@link SavedModel#recordedImageTransform}),
+     * else none. A model records the preprocessing it was trained with, so options that ask for another are refused;
+     * a model that records none takes any.
      *
      * @throws IllegalArgumentException naming both when the options differ from the model's
      * @throws BackpropException        when the recorded transform cannot be read
      */
     ImageTransform imageTransform(DataOptions options) {
-        String recorded = loaded.metadata().get(IMAGE_TRANSFORM_KEY);
         ImageTransform own;
         try {
-            own = recorded == null ? ImageTransform.NONE : ImageTransform.parse(recorded);
+            own = SavedModel.recordedImageTransform(loaded.metadata());
         } catch (IllegalArgumentException e) {
-            throw new BackpropException(file + ": metadata " + IMAGE_TRANSFORM_KEY + ": " + e.getMessage(), e);
+            throw new BackpropException(file + ": " + e.getMessage(), e);
         }
         ImageTransform asked = options.askedTransform();
         if (asked != null && !own.isNone() && !asked.equals(own)) {

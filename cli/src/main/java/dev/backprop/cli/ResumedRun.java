@@ -4,7 +4,9 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import dev.backprop.data.ImageTransform;
 import dev.backprop.io.Checkpoint;
+import dev.backprop.model.SavedModel;
 import dev.backprop.optim.OptimizerChoice;
 
 import java.util.Map;
@@ -22,7 +24,8 @@ import java.util.Objects;
  *   <li>any other option given with a value other than the checkpoint's is refused, naming both values: the
  *       optimizer state, the shuffles and the schedule only continue exactly with the settings that made them.</li>
  * </ul>
- * The loss settings ({@code --class-weights}, {@code --label-smoothing}) follow the same rule ({@link LossOptions}).
+ * The loss settings ({@code --class-weights}, {@code --label-smoothing}) follow the same rule ({@link LossOptions}),
+ * and so do {@code --resize} and {@code --center-crop}, which bring the images to the size the network was trained on.
  * The architecture and task are checked where the network is built ({@link TrainingSetup}); the file's tensors,
  * counters and format when it is restored ({@link Checkpoint#restore}), which also refuses what this class leaves
  * alone because it cannot read it.
@@ -45,6 +48,7 @@ final class ResumedRun {
      */
     static String reconcile(TrainCommand cmd, Map<String, String> meta) {
         cmd.lossOptions.reconcile(meta, cmd.resume.toString(), cmd.spec);
+        settleImageTransform(cmd, meta);
         JsonObject optimizer;
         JsonObject schedule;
         JsonObject progress;
@@ -65,6 +69,33 @@ final class ResumedRun {
                 throw e;
             }
             return "";  // a field of an unexpected type: restoring names it
+        }
+    }
+
+    /**
+     * Reads the images as the checkpoint's were: {@code --resize} and {@code --center-crop} left out take its
+     * transform (none when it records none), and asking for another is refused, since the network was trained on
+     * images of that size and a CNN would take others without a word.
+     *
+     * @throws IllegalArgumentException naming both transforms, or the checkpoint's that cannot be read
+     */
+    private static void settleImageTransform(TrainCommand cmd, Map<String, String> meta) {
+        if (!cmd.data.readsImages()) {
+            return;
+        }
+        ImageTransform saved;
+        try {
+            saved = SavedModel.recordedImageTransform(meta);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(cmd.resume + ": " + e.getMessage(), e);
+        }
+        ImageTransform asked = cmd.data.askedTransform();
+        if (asked == null) {
+            cmd.data.modelTransform = saved;
+        } else if (!asked.equals(saved)) {
+            throw new IllegalArgumentException("--resize and --center-crop ask for " + asked + ", but " + cmd.resume
+                    + " was trained on images read with " + saved + "; leave them out to resume with it, or start "
+                    + "a new run without --resume");
         }
     }
 

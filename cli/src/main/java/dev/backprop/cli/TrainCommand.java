@@ -386,9 +386,7 @@ public final class TrainCommand implements Callable<Integer> {
         SavedModel.putInputShape(m, d.test().featureShape());
         if (d.imageShape() != null) {
             SavedModel.putShape(m, ModelSession.IMAGE_SHAPE_KEY, d.imageShape());
-            if (!data.imageTransform().isNone()) {
-                m.put(ModelSession.IMAGE_TRANSFORM_KEY, data.imageTransform().toString());
-            }
+            SavedModel.putImageTransform(m, data.imageTransform());
         }
         m.put("backprop.training", s.description() + ", " + optimizerOptions.describe() + ", batch " + batchSize
                 + ", epochs " + epochs + ", seed " + seed);

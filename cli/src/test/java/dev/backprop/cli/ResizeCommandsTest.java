@@ -3,6 +3,7 @@ package dev.backprop.cli;
 import dev.backprop.data.ImageFile;
 import dev.backprop.data.ImageTransform;
 import dev.backprop.io.SafeTensorsFile;
+import dev.backprop.model.SavedModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,6 +52,15 @@ class ResizeCommandsTest {
         return root;
     }
 
+    /** A folder of classes a and b, four 10x10 images each. */
+    private Path evenFolder(Random r) throws IOException {
+        Path images = dir.resolve("even");
+        for (int i = 0; i < 8; i++) {
+            png(images.resolve(i % 2 == 0 ? "a" : "b").resolve(i + ".png"), 10, 10, i % 2, r);
+        }
+        return images;
+    }
+
     private static CliRun train(Path images, Path out, String... more) {
         String[] args = {"train", "--backend", "cpu", "--arch", "cnn", "--epochs", "1", "--batch-size", "8",
                 "--no-progress", "--images", images.toString(), "--out", out.toString()};
@@ -75,7 +85,7 @@ class ResizeCommandsTest {
 
         train(images, model, "--resize", "12", "--center-crop", "12").ok();
         try (SafeTensorsFile f = SafeTensorsFile.open(model)) {
-            assertEquals("resize=12,center_crop=12x12", f.metadata().get(ModelSession.IMAGE_TRANSFORM_KEY));
+            assertEquals("resize=12,center_crop=12x12", f.metadata().get(SavedModel.IMAGE_TRANSFORM_KEY));
             assertEquals("3,12,12", f.metadata().get(ModelSession.IMAGE_SHAPE_KEY));
         }
         Path test = folder("test", 3, 40, 2);
@@ -110,17 +120,40 @@ class ResizeCommandsTest {
                 + "trained on images read with resize=12,center_crop=12x12; leave them out"), other.err());
     }
 
+    /**
+     * A resumed run reads its images as the checkpoint's were: left out, {@code --resize} and {@code --center-crop}
+     * are the checkpoint's (the network was built for that size); asking for another is refused, as for every
+     * setting a checkpoint fixes.
+     */
+    @Test
+    void aResumedRunReadsItsImagesAsTheCheckpointsWere() throws IOException {
+        Path images = evenFolder(new Random(7));
+        Path ck = dir.resolve("ck.safetensors");
+        train(images, dir.resolve("first.safetensors"), "--resize", "6", "--checkpoint", ck.toString()).ok();
+        Path model = dir.resolve("m.safetensors");
+        CliRun.of("train", "--backend", "cpu", "--epochs", "2", "--no-progress", "--images", images.toString(),
+                "--resume", ck.toString(), "--out", model.toString()).ok();
+        try (SafeTensorsFile f = SafeTensorsFile.open(model)) {
+            assertEquals("resize=6", f.metadata().get(SavedModel.IMAGE_TRANSFORM_KEY));
+            assertEquals("3,6,6", f.metadata().get(ModelSession.IMAGE_SHAPE_KEY));
+        }
+        CliRun other = CliRun.of("train", "--backend", "cpu", "--epochs", "2", "--no-progress", "--images",
+                images.toString(), "--resume", ck.toString(), "--resize", "8", "--out",
+                dir.resolve("no.safetensors").toString());
+        assertEquals(1, other.code(), other.out() + other.err());
+        assertTrue(other.err().contains("--resize and --center-crop ask for resize=8, but " + ck + " was trained on "
+                + "images read with resize=6; leave them out to resume with it, or start a new run without --resume"),
+                other.err());
+    }
+
     @Test
     void aModelWithoutATransformStillRefusesAnImageOfAnotherSize() throws IOException {
         Random r = new Random(5);
-        Path images = dir.resolve("even");
-        for (int i = 0; i < 8; i++) {
-            png(images.resolve(i % 2 == 0 ? "a" : "b").resolve(i + ".png"), 10, 10, i % 2, r);
-        }
+        Path images = evenFolder(r);
         Path model = dir.resolve("plain.safetensors");
         train(images, model).ok();
         try (SafeTensorsFile f = SafeTensorsFile.open(model)) {
-            assertEquals(null, f.metadata().get(ModelSession.IMAGE_TRANSFORM_KEY));
+            assertEquals(null, f.metadata().get(SavedModel.IMAGE_TRANSFORM_KEY));
         }
         Path big = png(dir.resolve("big.png"), 20, 30, 0, r);
         CliRun refused = CliRun.of("predict", "--backend", "cpu", "--model", model.toString(), "--image",

@@ -35,10 +35,18 @@ final class BilinearResize {
         return vertical(rows, bands, outWidth, first, vertical);
     }
 
+    /**
+     * At most the pixels {@link #resize} holds between its passes: every input row at the output width when the width
+     * changes (a vertical reduction reads them all), none when it does not.
+     */
+    static long firstPassPixels(int height, int width, int outWidth) {
+        return outWidth == width ? 0 : (long) height * outWidth;
+    }
+
     /** Rows {@code first} to {@code last} (exclusive) of {@code in}, each resized to {@code w.outSize} pixels. */
     private static byte[] horizontal(byte[] in, int bands, int width, int first, int last, Weights w) {
         int outWidth = w.outSize();
-        byte[] out = new byte[Math.multiplyExact((last - first) * outWidth, bands)];
+        byte[] out = new byte[Math.multiplyExact(Math.multiplyExact(last - first, outWidth), bands)];
         for (int y = first; y < last; y++) {
             int rowIn = y * width * bands;
             int rowOut = (y - first) * outWidth * bands;

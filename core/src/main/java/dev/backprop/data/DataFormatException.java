@@ -24,7 +24,7 @@ public class DataFormatException extends BackpropException {
     }
 
     /**
-     * {@code message} as one printable line: each code point a terminal acts on rather than shows
+     * {@code message} as one printable line: each code point a terminal acts on or shows as nothing
      * ({@link #unprintableKind}) escaped as {@code \\uXXXX} (per UTF-16 unit), and cut to
      * {@link #MAX_MESSAGE_CHARS}, since file names, tensor names and fields quoted from an untrusted file may hold
      * anything.
@@ -53,19 +53,47 @@ public class DataFormatException extends BackpropException {
     }
 
     /**
-     * The kind of {@code codePoint}, in words, when a terminal acts on it rather than shows it, else null: a control
-     * character (Unicode category Cc: C0, DEL, C1, with line breaks and escape sequences), a format character (Cf:
-     * bidirectional overrides, isolates and marks, which reorder what follows on the line, and invisible ones), a line
-     * or paragraph separator (Zl, Zp), or an unpaired surrogate (Cs). {@link #oneLine} escapes these, and class names,
-     * which are printed, may not hold them.
+     * What {@link #oneLine} escapes: the {@linkplain #hazardKind hazards}, and every other format character (Unicode
+     * category Cf: zero-width joiners and spaces, the soft hyphen, tags), which a terminal shows as nothing and a
+     * message therefore shows escaped. The kind in words, else null.
      */
     public static String unprintableKind(int codePoint) {
+        String hazard = hazardKind(codePoint);
+        return hazard != null || Character.getType(codePoint) != Character.FORMAT ? hazard
+                : "an invisible format character";
+    }
+
+    /**
+     * The kind of {@code codePoint}, in words, when a terminal acts on it rather than shows it, else null: a control
+     * character (Unicode category Cc: C0, DEL, C1, with line breaks and escape sequences), a line or paragraph
+     * separator (Zl, Zp), an unpaired surrogate (Cs), a bidirectional control (embeddings, overrides, isolates and the
+     * marks U+200E, U+200F and U+061C), which reorder what follows on the line, the deprecated controls of shaping and
+     * digit shapes (U+206A to U+206F), which change how what follows is drawn, or an interlinear annotation character
+     * (U+FFF9 to U+FFFB), which hides text. Class names, which are printed, may not hold them
+     * ({@link Dataset#classNameProblem}); the other format characters are parts of words (U+200C and U+200D join
+     * letters in Persian and Hindi and emoji into one) and are allowed there.
+     */
+    public static String hazardKind(int codePoint) {
         return switch (Character.getType(codePoint)) {
             case Character.CONTROL -> "a control character";
-            case Character.FORMAT -> "a format character (bidirectional or invisible)";
             case Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR -> "a line or paragraph separator";
             case Character.SURROGATE -> "an unpaired surrogate";
+            case Character.FORMAT -> formatHazard(codePoint);
             default -> null;
         };
+    }
+
+    private static String formatHazard(int codePoint) {
+        if (codePoint == 0x061C || codePoint == 0x200E || codePoint == 0x200F
+                || codePoint >= 0x202A && codePoint <= 0x202E || codePoint >= 0x2066 && codePoint <= 0x2069) {
+            return "a bidirectional control character";
+        }
+        if (codePoint >= 0x206A && codePoint <= 0x206F) {
+            return "a deprecated shaping or digit-shape control character";
+        }
+        if (codePoint >= 0xFFF9 && codePoint <= 0xFFFB) {
+            return "an interlinear annotation character";
+        }
+        return null;
     }
 }

@@ -65,7 +65,7 @@ public final class Dataset {
 
     /**
      * Why {@code name} may not name a class, or null when it may: it holds a code point a terminal acts on rather
-     * than shows ({@link DataFormatException#unprintableKind}). Class names are printed by {@code eval} and
+     * than shows ({@link DataFormatException#hazardKind}). Class names are printed by {@code eval} and
      * {@code predict} and written into JSON and model files, where a line break, an escape sequence or a
      * right-to-left override is an attack, not a name; every reader of class names (CSV labels, image folders, model
      * and ONNX metadata) refuses them with this message, which quotes the name escaped and names the code point.
@@ -73,7 +73,7 @@ public final class Dataset {
     public static String classNameProblem(String name) {
         for (int i = 0; i < name.length(); ) {
             int cp = name.codePointAt(i);
-            String kind = DataFormatException.unprintableKind(cp);
+            String kind = DataFormatException.hazardKind(cp);
             if (kind != null) {
                 return "class name '" + DataFormatException.oneLine(name) + "' holds " + String.format("U+%04X", cp)
                         + ", " + kind;

@@ -70,12 +70,16 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
     /**
      * Keeps its own copy of {@code pixels}, so that the caller's array changing later does not change this image.
      *
-     * @throws IllegalArgumentException when {@code pixels} does not hold {@code height × width} values (gray) or
-     *                                  {@code height × width × 3} (RGB)
+     * @throws IllegalArgumentException when a side is below 1, or {@code pixels} does not hold
+     *                                  {@code height × width} values (gray) or {@code height × width × 3} (RGB)
      */
     public ImageFile {
+        if (height < 1 || width < 1) {
+            throw new IllegalArgumentException(DataFormatException.oneLine(file + ": an image of " + height + "x"
+                    + width + " (height x width) has no pixels"));
+        }
         long expected = (long) height * width * (gray ? 1 : 3);
-        if (height < 1 || width < 1 || pixels.length != expected) {
+        if (pixels.length != expected) {
             throw new IllegalArgumentException(DataFormatException.oneLine(file + ": " + pixels.length + " pixel "
                     + "values for " + (gray ? "a gray" : "an RGB") + " image of " + height + "x" + width + " (it takes "
                     + expected + ")"));

@@ -177,8 +177,15 @@ public final class ImageTransform {
             throw new DataFormatException(file + ": " + h + "x" + w + " (height x width) resized to " + r[0] + "x"
                     + r[1] + " is " + pixels + " pixels, more than the limit of " + ImageFile.MAX_PIXELS);
         }
-        // The resized image, its rows' first pass, and the crop: at most three bytes a pixel each.
-        String shortfall = isNone() ? null : HeapBudget.shortfall(3 * (2 * pixels + (long) cropHeight * cropWidth));
+        long pass = BilinearResize.firstPassPixels(h, w, r[1]);
+        if (pass > ImageFile.MAX_PIXELS) {
+            throw new DataFormatException(file + ": " + h + "x" + w + " (height x width) resized to " + r[0] + "x"
+                    + r[1] + " passes through " + h + "x" + r[1] + " pixels (" + pass + ": the rows are resized "
+                    + "first), more than the limit of " + ImageFile.MAX_PIXELS);
+        }
+        // The first pass, the resized image and the crop, each copied once into an ImageFile: three bytes a pixel.
+        String shortfall = isNone() ? null
+                : HeapBudget.shortfall(3 * (pass + 2 * pixels + 2L * cropHeight * cropWidth));
         if (shortfall != null) {
             throw new DataFormatException(file + ": resizing to " + r[0] + "x" + r[1] + " pixels " + shortfall);
         }

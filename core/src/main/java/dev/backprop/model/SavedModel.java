@@ -4,7 +4,9 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
+import dev.backprop.data.DataFormatException;
 import dev.backprop.data.Dataset;
+import dev.backprop.data.ImageTransform;
 import dev.backprop.io.Checkpoint;
 import dev.backprop.io.ModelFile;
 import dev.backprop.io.ModelFileException;
@@ -43,6 +45,11 @@ public final class SavedModel {
      * rows): what the network takes, which a CNN's layers leave open, so an ONNX export can declare it.
      */
     public static final String INPUT_SHAPE_KEY = "backprop.input_shape";
+    /**
+     * Metadata key of the resize and center crop the training images were read with ({@link ImageTransform#toString},
+     * as {@code resize=72,center_crop=64x64}), which images must be read with to be predicted on: absent for none.
+     */
+    public static final String IMAGE_TRANSFORM_KEY = "backprop.image_transform";
 
     private SavedModel() {
     }
@@ -146,6 +153,32 @@ public final class SavedModel {
                     + ": give at least one dimension, all >= 1");
         }
         facts.put(key, Arrays.stream(shape).mapToObj(Integer::toString).collect(Collectors.joining(",")));
+    }
+
+    /**
+     * Records in {@code facts} that the training images were read with {@code transform}, under
+     * {@value #IMAGE_TRANSFORM_KEY}; nothing for {@link ImageTransform#NONE}.
+     */
+    public static void putImageTransform(Map<String, String> facts, ImageTransform transform) {
+        if (!transform.isNone()) {
+            facts.put(IMAGE_TRANSFORM_KEY, transform.toString());
+        }
+    }
+
+    /**
+     * The transform recorded under {@value #IMAGE_TRANSFORM_KEY} ({@link #putImageTransform}), to read images for
+     * the model with ({@link ImageTransform#read}); {@link ImageTransform#NONE} when none is.
+     *
+     * @throws IllegalArgumentException naming the key and the value when it is not a transform
+     */
+    public static ImageTransform recordedImageTransform(Map<String, String> meta) {
+        String v = meta.get(IMAGE_TRANSFORM_KEY);
+        try {
+            return v == null ? ImageTransform.NONE : ImageTransform.parse(v);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(DataFormatException.oneLine("metadata " + IMAGE_TRANSFORM_KEY + ": "
+                    + e.getMessage()), e);
+        }
     }
 
     /** The metadata of a safetensors file (validating its header). */

@@ -15,21 +15,23 @@ public final class OutputShape {
 
     /**
      * The network's outputs per example: {@link Layers#outputFeatures} when the last layers tell it, else the element
-     * count of {@link #of} for examples of {@code input}; -1 when neither tells (no input shape, or one the network
-     * does not take).
+     * count of {@link #of} for examples of {@code input}; -1 when neither tells (no input shape, one the network
+     * does not take, or an output of more than {@link Integer#MAX_VALUE} elements).
      *
      * @param input the dimensions after the batch the network takes, or null when not known
      */
     public static int features(LayerSpec spec, int[] input) {
         int last = Layers.outputFeatures(spec);
         int[] out = last >= 0 || input == null ? null : of(spec, input);
-        return last >= 0 ? last : out == null ? -1 : Math.toIntExact(count(out));
+        long n = out == null ? -1 : count(out);
+        return last >= 0 ? last : n > Integer.MAX_VALUE ? -1 : (int) n;
     }
 
     /**
      * The dimensions after the batch that the (valid) network {@code spec} gives for an example of {@code input}, or
      * null when that cannot be told: a layer does not take what reaches it (a dense layer's {@code in} differs from
-     * the feature count, a convolution's channels differ, a window is larger than the padded image).
+     * the feature count, a convolution's channels differ, a window is larger than the padded image, a flatten would
+     * give more than {@link Integer#MAX_VALUE} features).
      */
     public static int[] of(LayerSpec spec, int[] input) {
         if (spec.type().equals("sequential")) {
@@ -41,7 +43,7 @@ public final class OutputShape {
         }
         return switch (spec.type()) {
             case "dense" -> count(input) == spec.arg("in") ? new int[] {spec.arg("out")} : null;
-            case "flatten" -> new int[] {Math.toIntExact(count(input))};
+            case "flatten" -> count(input) > Integer.MAX_VALUE ? null : new int[] {(int) count(input)};
             case "conv2d" -> input.length == 3 && input[0] == spec.arg("in") ? window(spec, input, spec.arg("out"),
                     spec.arg("dilation_h"), spec.arg("dilation_w")) : null;
             case "maxpool2d", "avgpool2d" -> input.length == 3 ? window(spec, input, input[0], 1, 1) : null;
@@ -63,7 +65,12 @@ public final class OutputShape {
         }
     }
 
+    /** The elements of {@code shape}, or {@link Long#MAX_VALUE} when more: a recorded shape may be any size. */
     private static long count(int[] shape) {
-        return Arrays.stream(shape).asLongStream().reduce(1, Math::multiplyExact);
+        try {
+            return Arrays.stream(shape).asLongStream().reduce(1, Math::multiplyExact);
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
     }
 }

@@ -145,4 +145,15 @@ class ImageFileTest {
         assertEquals("x.png: 4 pixel values for an RGB image of 2x2 (it takes 12)", assertThrows(
                 IllegalArgumentException.class, () -> new ImageFile(Path.of("x.png"), 2, 2, false, px)).getMessage());
     }
+
+    /** An image without rows or columns is refused for that, not for a pixel count it matches. */
+    @Test
+    void anImageWithoutPixelsIsRefusedNamingItsSize() {
+        assertEquals("x.png: an image of 0x5 (height x width) has no pixels", assertThrows(
+                IllegalArgumentException.class, () -> new ImageFile(Path.of("x.png"), 0, 5, true, new byte[0]))
+                .getMessage());
+        assertEquals("x.png: an image of 2x-1 (height x width) has no pixels", assertThrows(
+                IllegalArgumentException.class, () -> new ImageFile(Path.of("x.png"), 2, -1, false, new byte[6]))
+                .getMessage());
+    }
 }

@@ -16,6 +16,7 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -157,6 +158,32 @@ class ImageTransformTest {
         assertArrayEquals(new int[] {3, 8, 8}, cropped.featureShape());
     }
 
+    /**
+     * With {@link ImageFolder#AUTO_CHANNELS}, a gray image resized among RGB ones is repeated into three channels
+     * after its resize, as PIL's {@code convert("RGB")} before it gives the same bytes in each.
+     */
+    @Test
+    void aGrayImageAmongRgbOnesIsResizedThenRepeated() throws IOException {
+        Path gray = gray("a/g.png", 0, 9, 14);
+        BufferedImage img = new BufferedImage(14, 9, BufferedImage.TYPE_BYTE_GRAY);
+        for (int i = 0; i < 9 * 14; i++) {
+            img.getRaster().setSample(i % 14, i / 14, 0, (i * 37) % 256);
+        }
+        assertTrue(ImageIO.write(img, "png", gray.toFile()));
+        BufferedImage rgb = new BufferedImage(6, 11, BufferedImage.TYPE_INT_RGB);
+        rgb.setRGB(0, 0, 0x406080);
+        Files.createDirectories(dir.resolve("b"));
+        assertTrue(ImageIO.write(rgb, "png", dir.resolve("b/c.png").toFile()));
+        ImageTransform t = ImageTransform.resize(4, 5);
+        Dataset d = ImageFolder.read(dir, ImageFolder.AUTO_CHANNELS, null, t);
+        assertArrayEquals(new int[] {3, 4, 5}, d.featureShape());
+        float[] one = t.read(gray, 1).toTensor(1);
+        float[] three = d.features(0);
+        for (int c = 0; c < 3; c++) {
+            assertArrayEquals(one, Arrays.copyOfRange(three, c * 20, c * 20 + 20), "channel " + c);
+        }
+    }
+
     @Test
     void imagesOfOtherShapesAfterTheResizeAreRefusedNamingBoth() throws IOException {
         Path first = gray("cat/a.png", 10, 40, 60);
@@ -174,6 +201,22 @@ class ImageTransformTest {
                 () -> ImageTransform.resize(8192).read(wide, 1));
         assertEquals(wide + ": 1x64 (height x width) resized to 8192x524288 is 4294967296 pixels, more than the limit "
                 + "of " + ImageFile.MAX_PIXELS, e.getMessage());
+    }
+
+    /**
+     * The resize's first pass holds every row the second reads at the output width: a tall, one-pixel-wide image made
+     * wide holds far more pixels there than it has or gives, and is refused before decoding like a large image.
+     */
+    @Test
+    void aFirstPassLargerThanTheLimitIsRefusedBeforeDecoding() throws IOException {
+        Path tall = gray("tall.png", 9, 1 << 20, 1);
+        DataFormatException e = assertThrows(DataFormatException.class,
+                () -> ImageTransform.resize(2, 4096).read(tall, 1));
+        assertEquals(tall + ": 1048576x1 (height x width) resized to 2x4096 passes through 1048576x4096 pixels "
+                + "(4294967296: the rows are resized first), more than the limit of " + ImageFile.MAX_PIXELS,
+                e.getMessage());
+        ImageFile small = ImageTransform.resize(2, 8).read(tall, 1);
+        assertEquals(List.of(2, 8, 9), List.of(small.height(), small.width(), (int) small.pixels()[15]));
     }
 
     /**

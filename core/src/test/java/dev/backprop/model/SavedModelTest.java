@@ -1,6 +1,7 @@
 package dev.backprop.model;
 
 import dev.backprop.backend.DType;
+import dev.backprop.data.ImageTransform;
 import dev.backprop.io.Checkpoint;
 import dev.backprop.io.ModelFile;
 import dev.backprop.io.ModelFileException;
@@ -136,8 +137,8 @@ class SavedModelTest {
             Path override = dir.resolve("override.safetensors");
             meta.put(SavedModel.CLASS_NAMES_KEY, "[\"cat\", \"god\\u202e\"]");
             SafeTensorsFile.write(override, tensors, meta);
-            assertEquals(override + ": metadata backprop.class_names: class name 'god\\u202E' holds U+202E, a format "
-                    + "character (bidirectional or invisible)", assertThrows(ModelFileException.class,
+            assertEquals(override + ": metadata backprop.class_names: class name 'god\\u202E' holds U+202E, a "
+                    + "bidirectional control character", assertThrows(ModelFileException.class,
                     () -> SavedModel.load(override, backend)).getMessage());
         }
         assertThrows(IllegalArgumentException.class, () -> {
@@ -173,5 +174,27 @@ class SavedModelTest {
         assertEquals("backprop.image_shape [3, -1]: give at least one dimension, all >= 1", assertThrows(
                 IllegalArgumentException.class, () -> SavedModel.putShape(facts, "backprop.image_shape", 3, -1))
                 .getMessage());
+    }
+
+    @Test
+    void theImageTransformIsRecordedAndReadBackFromALoadedModel() throws IOException {
+        Path f = dir.resolve("m.safetensors");
+        ImageTransform t = ImageTransform.resize(72).centerCrop(64, 64);
+        Map<String, String> facts = new LinkedHashMap<>();
+        SavedModel.putImageTransform(facts, ImageTransform.NONE);
+        assertEquals(Map.of(), facts, "no transform, no key");
+        SavedModel.putImageTransform(facts, t);
+        assertEquals(Map.of("backprop.image_transform", "resize=72,center_crop=64x64"), facts);
+        try (Sequential m = ModelFixtures.mlp(backend, 4, 3, 1, 1)) {
+            SavedModel.save(f, m, Task.BINARY, null, facts);
+            try (SavedModel.Loaded l = SavedModel.load(f, backend)) {
+                assertEquals(t, SavedModel.recordedImageTransform(l.metadata()));
+            }
+        }
+        assertEquals(ImageTransform.NONE, SavedModel.recordedImageTransform(Map.of()));
+        assertEquals("metadata backprop.image_transform: resize size must be N or HxW (for example 224 or 224x224), "
+                + "got '\\u001B'", assertThrows(
+                IllegalArgumentException.class, () -> SavedModel.recordedImageTransform(
+                        Map.of(SavedModel.IMAGE_TRANSFORM_KEY, "resize=\u001B"))).getMessage());
     }
 }

@@ -78,4 +78,22 @@ class OutputShapeTest {
             assertArrayEquals(new int[] {2}, OutputShape.of(m.spec(), new int[] {2, 6, 6}));
         }
     }
+
+    /**
+     * An input recorded larger than any tensor (a model file's {@code backprop.input_shape} may say anything up to
+     * 999999999 a dimension) gives no width rather than an overflow: no network runs on it.
+     */
+    @Test
+    void anInputLargerThanAnyTensorTellsNothing() {
+        try (Sequential convEnd = net().conv2d(Conv2d.options(1, 3, 1)).build();
+             Sequential flat = net().conv2d(Conv2d.options(1, 3, 1)).flatten().build();
+             Sequential dense = net().flatten().dense(6, 2).build()) {
+            int[] huge = {1, 999_999_999, 999_999_999};
+            assertNull(OutputShape.of(flat.spec(), huge));
+            assertEquals(-1, OutputShape.features(flat.spec(), huge));
+            assertEquals(-1, OutputShape.features(convEnd.spec(), huge));
+            assertNull(OutputShape.of(dense.spec(), new int[] {999_999_999, 999_999_999, 999_999_999}));
+            assertEquals(3 * 32768 * 16384, OutputShape.features(flat.spec(), new int[] {1, 32768, 16384}));
+        }
+    }
 }

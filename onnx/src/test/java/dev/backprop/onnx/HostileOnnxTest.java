@@ -165,8 +165,8 @@ class HostileOnnxTest extends CpuBackendTest {
                         "[\"cat\", \"\\u001b[2Jdog\"]"))), "class name '\\u001B[2Jdog' holds U+001B, a "
                         + "control character"),
                 Arguments.of("a class name with a right-to-left override", model(m -> m.addMetadataProps(classNames(
-                        "[\"cat\", \"god\\u202e\"]"))), "class name 'god\\u202E' holds U+202E, a format character "
-                        + "(bidirectional or invisible)"),
+                        "[\"cat\", \"god\\u202e\"]"))), "class name 'god\\u202E' holds U+202E, a bidirectional "
+                        + "control character"),
                 Arguments.of("task binary for two outputs", model(m -> m.addMetadataProps(Onnx.StringStringEntryProto
                         .newBuilder().setKey(SavedModel.TASK_KEY).setValue("binary"))), "metadata backprop.task: task "
                         + "binary takes one output per example (the logit of class 1), but the network's last layer "
