@@ -247,6 +247,10 @@ public final class ImageTransform {
                 throw new NumberFormatException();
             }
             for (int i = 0; i < parts.length; i++) {
+                // Digits only: toString() writes them so, and "+5" or "007" in a model's metadata is not its form.
+                if (!parts[i].matches("0|[1-9][0-9]{0,8}")) {
+                    throw new NumberFormatException();
+                }
                 s[i] = Integer.parseInt(parts[i]);
             }
         } catch (NumberFormatException e) {

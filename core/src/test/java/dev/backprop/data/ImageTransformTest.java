@@ -126,6 +126,11 @@ class ImageTransformTest {
                 assertThrows(IllegalArgumentException.class, () -> ImageTransform.of(null, "3x4x5")).getMessage());
         assertEquals("resize size must be N or HxW (for example 224 or 224x224), got 'big'",
                 assertThrows(IllegalArgumentException.class, () -> ImageTransform.of("big", null)).getMessage());
+        for (String odd : new String[] {"+5", "007", "5x+5", " 5", "5x", "x5", "\u0665"}) {
+            assertEquals("resize size must be N or HxW (for example 224 or 224x224), got '" + odd + "'",
+                    assertThrows(IllegalArgumentException.class, () -> ImageTransform.of(odd, null)).getMessage(),
+                    odd);
+        }
         assertTrue(assertThrows(IllegalArgumentException.class,
                 () -> ImageTransform.parse("center_crop=2,resize=3")).getMessage().startsWith(
                 "not an image transform: 'center_crop=2,resize=3'"));
