@@ -93,6 +93,11 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
         return pixels.clone();
     }
 
+    /** The pixels themselves, not a copy: for this package's readers, which never write to them. */
+    byte[] pixelsUncopied() {
+        return pixels;
+    }
+
     /** Whether {@code o} is an image of the same file, size, kind and pixel values. */
     @Override
     public boolean equals(Object o) {
@@ -121,14 +126,23 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
      * decoded (a folder's images must all have one size).
      */
     static ImageFile read(Path file, SizeCheck expected) {
+        return read(file, expected, 1);
+    }
+
+    /**
+     * As {@link #read(Path, SizeCheck)}, with {@code atOnce} images read at the same time by other threads: each heap
+     * check asks for {@code atOnce} times this image's bytes. However the checks interleave, the largest image in
+     * flight then finds room for all of them, which together take no more than {@code atOnce} times its bytes.
+     */
+    static ImageFile read(Path file, SizeCheck expected, int atOnce) {
         try {
             if (!Files.isRegularFile(IoErrors.checkFile(file))) {
                 throw new DataFormatException(file + ": not a regular file (a pipe, socket or device cannot be an "
                         + "image)");
             }
-            byte[] bytes = readBytes(file);
+            byte[] bytes = readBytes(file, atOnce);
             try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
-                return decode(file, bytes, in, expected);
+                return decode(file, bytes, in, expected, atOnce);
             }
         } catch (NoSuchFileException e) {
             throw new DataFormatException(file + ": file not found");
@@ -143,22 +157,23 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
      * The file's bytes, read once: the structure checks and the decoder see the same bytes, however the file changes
      * meanwhile, and no file is opened twice.
      */
-    private static byte[] readBytes(Path file) throws IOException {
+    private static byte[] readBytes(Path file, int atOnce) throws IOException {
         try (SeekableByteChannel ch = Files.newByteChannel(file)) {
             long size = ch.size();
             if (size > MAX_FILE_BYTES) {
                 throw new DataFormatException(file + ": " + size + " bytes, more than an image of " + MAX_PIXELS
                         + " pixels needs (" + MAX_FILE_BYTES + ")");
             }
-            String shortfall = HeapBudget.shortfall(size);
+            String shortfall = HeapBudget.shortfall(size * atOnce);
             if (shortfall != null) {
-                throw new DataFormatException(file + ": reading its " + size + " bytes " + shortfall);
+                throw new DataFormatException(file + ": reading its " + size + " bytes" + atOnce(atOnce) + " "
+                        + shortfall);
             }
             return Channels.newInputStream(ch).readNBytes((int) size);
         }
     }
 
-    private static ImageFile decode(Path file, byte[] bytes, ImageInputStream in, SizeCheck expected)
+    private static ImageFile decode(Path file, byte[] bytes, ImageInputStream in, SizeCheck expected, int atOnce)
             throws IOException {
         ImageReader reader = reader(file, in);
         try {
@@ -174,7 +189,7 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
             }
             int width = reader.getWidth(0);
             int height = reader.getHeight(0);
-            checkSize(file, height, width);
+            checkSize(file, height, width, atOnce);
             if (format.equals("gif")) {
                 checkGifScreen(file, reader, height, width);
             }
@@ -256,16 +271,22 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
         return (Element) ((Element) tree).getElementsByTagName(name).item(0);
     }
 
-    private static void checkSize(Path file, int height, int width) {
+    private static void checkSize(Path file, int height, int width, int atOnce) {
         long pixels = (long) height * width;
         if (height < 1 || width < 1 || pixels > MAX_PIXELS) {
             throw new DataFormatException(file + ": the header says " + height + "x" + width + " (height x width), "
                     + (pixels < 1 ? "no pixels" : pixels + " pixels, more than the limit of " + MAX_PIXELS));
         }
-        String shortfall = HeapBudget.shortfall(pixels * DECODED_BYTES_PER_PIXEL);
+        String shortfall = HeapBudget.shortfall(pixels * DECODED_BYTES_PER_PIXEL * atOnce);
         if (shortfall != null) {
-            throw new DataFormatException(file + ": decoding " + height + "x" + width + " pixels " + shortfall);
+            throw new DataFormatException(file + ": decoding " + height + "x" + width + " pixels" + atOnce(atOnce)
+                    + " " + shortfall);
         }
+    }
+
+    /** {@code ""} for one image read at a time, else {@code ", as N images read at once,"} for a message. */
+    static String atOnce(int atOnce) {
+        return atOnce == 1 ? "" : ", as " + atOnce + " images read at once,";
     }
 
     /** The decoded image's raw samples as 8-bit gray or RGB values. */
