@@ -13,6 +13,8 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
+import java.awt.image.ComponentSampleModel;
+import java.awt.image.DataBufferByte;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
@@ -307,6 +309,9 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
         }
         int bands = gray ? 1 : 3;
         byte[] px = new byte[Math.multiplyExact(h * w, bands)];
+        if (copyBytes(r, bands, h, w, px)) {
+            return new ImageFile(file, h, w, gray, px);
+        }
         int[] row = new int[w];
         for (int b = 0; b < bands; b++) {
             int bits = r.getSampleModel().getSampleSize(b);
@@ -318,6 +323,44 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
             }
         }
         return new ImageFile(file, h, w, gray, px);
+    }
+
+    /**
+     * Copies {@code r}'s first {@code bands} samples into {@code px} straight from its bytes when it keeps 8-bit
+     * samples interleaved in one byte array (what the PNG and JPEG readers give RGB and gray images in), the same
+     * values the sample-by-sample path reads; false, having copied nothing, for any other layout.
+     */
+    private static boolean copyBytes(Raster r, int bands, int h, int w, byte[] px) {
+        if (!(r.getSampleModel() instanceof ComponentSampleModel sm)
+                || !(r.getDataBuffer() instanceof DataBufferByte db) || sm.getNumBands() < bands) {
+            return false;
+        }
+        int[] offsets = sm.getBandOffsets();
+        for (int b = 0; b < bands; b++) {
+            if (sm.getSampleSize(b) != 8 || sm.getBankIndices()[b] != 0) {
+                return false;
+            }
+        }
+        byte[] data = db.getData();
+        int stride = sm.getPixelStride(), scanline = sm.getScanlineStride();
+        int base = db.getOffset() - r.getSampleModelTranslateY() * scanline - r.getSampleModelTranslateX() * stride;
+        int o = 0;
+        for (int y = 0; y < h; y++) {
+            int p = base + y * scanline;
+            if (bands == 1) {
+                for (int x = 0; x < w; x++, p += stride) {
+                    px[o++] = data[p + offsets[0]];
+                }
+            } else {
+                int o0 = offsets[0], o1 = offsets[1], o2 = offsets[2];
+                for (int x = 0; x < w; x++, p += stride, o += 3) {
+                    px[o] = data[p + o0];
+                    px[o + 1] = data[p + o1];
+                    px[o + 2] = data[p + o2];
+                }
+            }
+        }
+        return true;
     }
 
     private static ImageFile palette(Path file, IndexColorModel icm, Raster r, int h, int w) {

@@ -2,11 +2,11 @@ package dev.backprop.data;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
 
@@ -30,10 +30,11 @@ final class InOrder {
      */
     static <T> List<T> run(int n, int threads, String name, String what, IntFunction<T> task) {
         AtomicInteger failed = new AtomicInteger(n);
-        AtomicInteger made = new AtomicInteger();
+        List<Thread> started = new CopyOnWriteArrayList<>();
         ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, name + "-" + made.incrementAndGet());
+            Thread t = new Thread(r, name + "-" + (started.size() + 1));
             t.setDaemon(true);
+            started.add(t);
             return t;
         });
         try {
@@ -68,20 +69,23 @@ final class InOrder {
             throw new DataFormatException(what + ": interrupted while reading");
         } finally {
             pool.shutdownNow();
-            awaitEnd(pool);
+            awaitEnd(started);
         }
     }
 
-    /** Waits for the pool's threads to end, each on at most the task it had begun; an interrupt is kept for later. */
-    private static void awaitEnd(ExecutorService pool) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                if (pool.awaitTermination(1, TimeUnit.MINUTES)) {
-                    break;
+    /**
+     * Waits for {@code threads} to end, each on at most the task it had begun (the pool is shut down); an interrupt
+     * meanwhile is kept for the caller.
+     */
+    private static void awaitEnd(List<Thread> threads) {
+        boolean interrupted = Thread.interrupted();
+        for (Thread t : threads) {
+            while (t.isAlive()) {
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
                 }
-            } catch (InterruptedException e) {
-                interrupted = true;
             }
         }
         if (interrupted) {
