@@ -292,7 +292,7 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
     }
 
     /** The decoded image's raw samples as 8-bit gray or RGB values. */
-    private static ImageFile pixels(Path file, BufferedImage image) {
+    static ImageFile pixels(Path file, BufferedImage image) {
         ColorModel cm = image.getColorModel();
         Raster r = image.getRaster();
         int h = image.getHeight();
