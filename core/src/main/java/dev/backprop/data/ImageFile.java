@@ -344,10 +344,15 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
         byte[] data = db.getData();
         int stride = sm.getPixelStride(), scanline = sm.getScanlineStride();
         int base = db.getOffset() - r.getSampleModelTranslateY() * scanline - r.getSampleModelTranslateX() * stride;
+        boolean rows = stride == bands && offsets[0] == 0 && (bands == 1 || offsets[1] == 1 && offsets[2] == 2);
         int o = 0;
         for (int y = 0; y < h; y++) {
             int p = base + y * scanline;
-            if (bands == 1) {
+            if (rows) {
+                // Stored as they are wanted (a PNG's RGB or gray): the row is one block.
+                System.arraycopy(data, p, px, o, w * bands);
+                o += w * bands;
+            } else if (bands == 1) {
                 for (int x = 0; x < w; x++, p += stride) {
                     px[o++] = data[p + offsets[0]];
                 }

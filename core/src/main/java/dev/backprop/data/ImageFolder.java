@@ -49,7 +49,7 @@ public final class ImageFolder {
     public static final int AUTO_CHANNELS = 0;
     /**
      * The system property that sets how many threads decode a folder's images ({@link #threads()}): a whole number
-     * from 1; 1 reads them one at a time on the calling thread.
+     * from 1 to 9999; 1 reads them one at a time on the calling thread.
      */
     public static final String THREADS_PROPERTY = "backprop.images.threads";
 
@@ -78,7 +78,7 @@ public final class ImageFolder {
      *                                  classes other than {@code classNames}, images of different sizes (after the
      *                                  transform), or an image that cannot be read ({@link ImageTransform#read})
      * @throws IllegalArgumentException when {@code channels} is not 0, 1 or 3, or {@link #THREADS_PROPERTY} is set
-     *                                  to anything but a whole number from 1
+     *                                  to anything but a whole number from 1 to 9999
      */
     public static Dataset read(Path root, int channels, List<String> classNames, ImageTransform transform) {
         if (channels != AUTO_CHANNELS && channels != 1 && channels != 3) {
@@ -253,7 +253,7 @@ public final class ImageFolder {
         images[0] = first;
         int n = images.length, h = first.height(), w = first.width();
         checkFits(root, n, channels != AUTO_CHANNELS ? channels : first.gray() ? 1 : 3, h, w,
-                (n - 1) * (long) first.pixels().length);
+                (n - 1) * (long) first.pixelsUncopied().length);
         int threads = Math.max(1, Math.min(workers, n - 1));
         IntFunction<ImageFile> read = i -> {
             Path file = files.get(i);
@@ -295,7 +295,7 @@ public final class ImageFolder {
      * How many threads decode a folder's images: {@link #THREADS_PROPERTY} when set, else the available
      * processors. The dataset is the same whatever the number.
      *
-     * @throws IllegalArgumentException naming the property's value when it is not a whole number from 1
+     * @throws IllegalArgumentException naming the property's value when it is not a whole number from 1 to 9999
      */
     public static int threads() {
         String value = System.getProperty(THREADS_PROPERTY);

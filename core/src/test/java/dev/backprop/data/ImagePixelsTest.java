@@ -2,8 +2,15 @@ package dev.backprop.data;
 
 import org.junit.jupiter.api.Test;
 
+import java.awt.Transparency;
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.ComponentColorModel;
+import java.awt.image.DataBuffer;
+import java.awt.image.DataBufferByte;
 import java.awt.image.Raster;
+import java.awt.image.WritableRaster;
 import java.nio.file.Path;
 import java.util.Random;
 
@@ -32,6 +39,14 @@ class ImagePixelsTest {
             check(img, "type " + type);
             check(img.getSubimage(5, 3, 17, 11), "type " + type + ", a sub-image");
         }
+        // RGB bytes in R, G, B order, as the PNG reader lays them out: copied a row at a time.
+        WritableRaster raster = Raster.createInterleavedRaster(DataBuffer.TYPE_BYTE, 37, 23, 3, null);
+        random.nextBytes(((DataBufferByte) raster.getDataBuffer()).getData());
+        ColorModel rgb = new ComponentColorModel(ColorSpace.getInstance(ColorSpace.CS_sRGB), false, false,
+                Transparency.OPAQUE, DataBuffer.TYPE_BYTE);
+        BufferedImage png = new BufferedImage(rgb, raster, false, null);
+        check(png, "RGB bytes");
+        check(png.getSubimage(5, 3, 17, 11), "RGB bytes, a sub-image");
     }
 
     private static void check(BufferedImage img, String what) {
