@@ -1,5 +1,7 @@
 package dev.backprop.data;
 
+import java.util.Arrays;
+
 /**
  * Pillow's bilinear resize of 8-bit pixels ({@code Image.resize(size, Image.BILINEAR)}, which torchvision's
  * {@code Resize} calls on a PIL image), integer-exact: a separable convolution, rows first and then columns, each
@@ -11,15 +13,20 @@ package dev.backprop.data;
 final class BilinearResize {
     /** Pillow's fixed-point fraction bits: 32 bits less 8 for the value and 2 for the sum's overflow. */
     static final int PRECISION_BITS = 32 - 8 - 2;
+    /** A sum's start: one half, so that the shift to 8 bits rounds. */
+    private static final int ROUND = 1 << (PRECISION_BITS - 1);
 
     private BilinearResize() {
     }
 
     /**
-     * {@code pixels} ({@code height × width × bands}, row-major, bands interleaved) resized to
+     * {@code pixels} ({@code height × width × bands}, row-major, bands interleaved, 1 or 3 bands) resized to
      * {@code outHeight × outWidth}.
      */
     static byte[] resize(byte[] pixels, int bands, int height, int width, int outHeight, int outWidth) {
+        if (bands != 1 && bands != 3) {
+            throw new IllegalArgumentException("bands must be 1 (gray) or 3 (RGB), got " + bands);
+        }
         Weights vertical = Weights.of(height, outHeight);
         byte[] rows = pixels;
         int first = 0;
@@ -43,39 +50,65 @@ final class BilinearResize {
         return outWidth == width ? 0 : (long) height * outWidth;
     }
 
-    /** Rows {@code first} to {@code last} (exclusive) of {@code in}, each resized to {@code w.outSize} pixels. */
+    /**
+     * Rows {@code first} to {@code last} (exclusive) of {@code in}, each resized to {@code w.outSize} pixels. The
+     * bands of a pixel are summed together, so each input pixel and weight is read once.
+     */
     private static byte[] horizontal(byte[] in, int bands, int width, int first, int last, Weights w) {
-        int outWidth = w.outSize();
+        int outWidth = w.outSize(), size = w.size();
+        int[] k = w.k(), bounds = w.bounds();
         byte[] out = new byte[Math.multiplyExact(Math.multiplyExact(last - first, outWidth), bands)];
+        int o = 0;
         for (int y = first; y < last; y++) {
             int rowIn = y * width * bands;
-            int rowOut = (y - first) * outWidth * bands;
             for (int x = 0; x < outWidth; x++) {
-                int start = w.start(x), count = w.count(x), k = x * w.size();
-                for (int b = 0; b < bands; b++) {
-                    int sum = 1 << (PRECISION_BITS - 1);
+                int p = rowIn + bounds[2 * x] * bands, count = bounds[2 * x + 1], kx = x * size;
+                if (bands == 1) {
+                    int s = ROUND;
                     for (int i = 0; i < count; i++) {
-                        sum += (in[rowIn + (start + i) * bands + b] & 0xFF) * w.k()[k + i];
+                        s += (in[p + i] & 0xFF) * k[kx + i];
                     }
-                    out[rowOut + x * bands + b] = clip8(sum);
+                    out[o++] = clip8(s);
+                } else {
+                    int r = ROUND, g = ROUND, b = ROUND;
+                    for (int i = 0; i < count; i++, p += 3) {
+                        int c = k[kx + i];
+                        r += (in[p] & 0xFF) * c;
+                        g += (in[p + 1] & 0xFF) * c;
+                        b += (in[p + 2] & 0xFF) * c;
+                    }
+                    out[o] = clip8(r);
+                    out[o + 1] = clip8(g);
+                    out[o + 2] = clip8(b);
+                    o += 3;
                 }
             }
         }
         return out;
     }
 
-    /** {@code in}'s columns resized to {@code w.outSize} rows; {@code in}'s row 0 is the input's row {@code first}. */
+    /**
+     * {@code in}'s columns resized to {@code w.outSize} rows; {@code in}'s row 0 is the input's row {@code first}.
+     * Each output row accumulates whole input rows, one weight at a time: the reads run along memory, and the sums
+     * are the same integers in another order.
+     */
     private static byte[] vertical(byte[] in, int bands, int width, int first, Weights w) {
-        int outHeight = w.outSize(), rowBytes = width * bands;
+        int outHeight = w.outSize(), rowBytes = width * bands, size = w.size();
+        int[] k = w.k(), bounds = w.bounds();
         byte[] out = new byte[Math.multiplyExact(outHeight, rowBytes)];
+        int[] sums = new int[rowBytes];
         for (int y = 0; y < outHeight; y++) {
-            int start = w.start(y) - first, count = w.count(y), k = y * w.size();
-            for (int i = 0; i < rowBytes; i++) {
-                int sum = 1 << (PRECISION_BITS - 1);
-                for (int j = 0; j < count; j++) {
-                    sum += (in[(start + j) * rowBytes + i] & 0xFF) * w.k()[k + j];
+            int start = bounds[2 * y] - first, count = bounds[2 * y + 1], ky = y * size;
+            Arrays.fill(sums, ROUND);
+            for (int j = 0; j < count; j++) {
+                int c = k[ky + j], row = (start + j) * rowBytes;
+                for (int i = 0; i < rowBytes; i++) {
+                    sums[i] += (in[row + i] & 0xFF) * c;
                 }
-                out[y * rowBytes + i] = clip8(sum);
+            }
+            int o = y * rowBytes;
+            for (int i = 0; i < rowBytes; i++) {
+                out[o + i] = clip8(sums[i]);
             }
         }
         return out;
@@ -93,7 +126,7 @@ final class BilinearResize {
      * @param bounds each output pixel's first input pixel and count, interleaved
      * @param size   the weights kept per output pixel (some of them zero)
      */
-    private record Weights(int outSize, int size, int[] bounds, int[] k) {
+    record Weights(int outSize, int size, int[] bounds, int[] k) {
         int start(int o) {
             return bounds[2 * o];
         }

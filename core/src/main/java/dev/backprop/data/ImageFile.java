@@ -13,6 +13,8 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
+import java.awt.image.ComponentSampleModel;
+import java.awt.image.DataBufferByte;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
@@ -93,6 +95,11 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
         return pixels.clone();
     }
 
+    /** The pixels themselves, not a copy: for this package's readers, which never write to them. */
+    byte[] pixelsUncopied() {
+        return pixels;
+    }
+
     /** Whether {@code o} is an image of the same file, size, kind and pixel values. */
     @Override
     public boolean equals(Object o) {
@@ -121,14 +128,23 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
      * decoded (a folder's images must all have one size).
      */
     static ImageFile read(Path file, SizeCheck expected) {
+        return read(file, expected, 1);
+    }
+
+    /**
+     * As {@link #read(Path, SizeCheck)}, with {@code atOnce} images read at the same time by other threads: each heap
+     * check asks for {@code atOnce} times this image's bytes. However the checks interleave, the largest image in
+     * flight then finds room for all of them, which together take no more than {@code atOnce} times its bytes.
+     */
+    static ImageFile read(Path file, SizeCheck expected, int atOnce) {
         try {
             if (!Files.isRegularFile(IoErrors.checkFile(file))) {
                 throw new DataFormatException(file + ": not a regular file (a pipe, socket or device cannot be an "
                         + "image)");
             }
-            byte[] bytes = readBytes(file);
+            byte[] bytes = readBytes(file, atOnce);
             try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
-                return decode(file, bytes, in, expected);
+                return decode(file, bytes, in, expected, atOnce);
             }
         } catch (NoSuchFileException e) {
             throw new DataFormatException(file + ": file not found");
@@ -143,22 +159,23 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
      * The file's bytes, read once: the structure checks and the decoder see the same bytes, however the file changes
      * meanwhile, and no file is opened twice.
      */
-    private static byte[] readBytes(Path file) throws IOException {
+    private static byte[] readBytes(Path file, int atOnce) throws IOException {
         try (SeekableByteChannel ch = Files.newByteChannel(file)) {
             long size = ch.size();
             if (size > MAX_FILE_BYTES) {
                 throw new DataFormatException(file + ": " + size + " bytes, more than an image of " + MAX_PIXELS
                         + " pixels needs (" + MAX_FILE_BYTES + ")");
             }
-            String shortfall = HeapBudget.shortfall(size);
+            String shortfall = HeapBudget.shortfall(size * atOnce);
             if (shortfall != null) {
-                throw new DataFormatException(file + ": reading its " + size + " bytes " + shortfall);
+                throw new DataFormatException(file + ": reading its " + size + " bytes" + atOnce(atOnce) + " "
+                        + shortfall);
             }
             return Channels.newInputStream(ch).readNBytes((int) size);
         }
     }
 
-    private static ImageFile decode(Path file, byte[] bytes, ImageInputStream in, SizeCheck expected)
+    private static ImageFile decode(Path file, byte[] bytes, ImageInputStream in, SizeCheck expected, int atOnce)
             throws IOException {
         ImageReader reader = reader(file, in);
         try {
@@ -174,7 +191,7 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
             }
             int width = reader.getWidth(0);
             int height = reader.getHeight(0);
-            checkSize(file, height, width);
+            checkSize(file, height, width, atOnce);
             if (format.equals("gif")) {
                 checkGifScreen(file, reader, height, width);
             }
@@ -256,20 +273,26 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
         return (Element) ((Element) tree).getElementsByTagName(name).item(0);
     }
 
-    private static void checkSize(Path file, int height, int width) {
+    private static void checkSize(Path file, int height, int width, int atOnce) {
         long pixels = (long) height * width;
         if (height < 1 || width < 1 || pixels > MAX_PIXELS) {
             throw new DataFormatException(file + ": the header says " + height + "x" + width + " (height x width), "
                     + (pixels < 1 ? "no pixels" : pixels + " pixels, more than the limit of " + MAX_PIXELS));
         }
-        String shortfall = HeapBudget.shortfall(pixels * DECODED_BYTES_PER_PIXEL);
+        String shortfall = HeapBudget.shortfall(pixels * DECODED_BYTES_PER_PIXEL * atOnce);
         if (shortfall != null) {
-            throw new DataFormatException(file + ": decoding " + height + "x" + width + " pixels " + shortfall);
+            throw new DataFormatException(file + ": decoding " + height + "x" + width + " pixels" + atOnce(atOnce)
+                    + " " + shortfall);
         }
     }
 
+    /** {@code ""} for one image read at a time, else {@code ", as N images read at once,"} for a message. */
+    static String atOnce(int atOnce) {
+        return atOnce == 1 ? "" : ", as " + atOnce + " images read at once,";
+    }
+
     /** The decoded image's raw samples as 8-bit gray or RGB values. */
-    private static ImageFile pixels(Path file, BufferedImage image) {
+    static ImageFile pixels(Path file, BufferedImage image) {
         ColorModel cm = image.getColorModel();
         Raster r = image.getRaster();
         int h = image.getHeight();
@@ -286,6 +309,9 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
         }
         int bands = gray ? 1 : 3;
         byte[] px = new byte[Math.multiplyExact(h * w, bands)];
+        if (copyBytes(r, bands, h, w, px)) {
+            return new ImageFile(file, h, w, gray, px);
+        }
         int[] row = new int[w];
         for (int b = 0; b < bands; b++) {
             int bits = r.getSampleModel().getSampleSize(b);
@@ -297,6 +323,49 @@ public record ImageFile(Path file, int height, int width, boolean gray, byte[] p
             }
         }
         return new ImageFile(file, h, w, gray, px);
+    }
+
+    /**
+     * Copies {@code r}'s first {@code bands} samples into {@code px} straight from its bytes when it keeps 8-bit
+     * samples interleaved in one byte array (what the PNG and JPEG readers give RGB and gray images in), the same
+     * values the sample-by-sample path reads; false, having copied nothing, for any other layout.
+     */
+    private static boolean copyBytes(Raster r, int bands, int h, int w, byte[] px) {
+        if (!(r.getSampleModel() instanceof ComponentSampleModel sm)
+                || !(r.getDataBuffer() instanceof DataBufferByte db) || sm.getNumBands() < bands) {
+            return false;
+        }
+        int[] offsets = sm.getBandOffsets();
+        for (int b = 0; b < bands; b++) {
+            if (sm.getSampleSize(b) != 8 || sm.getBankIndices()[b] != 0) {
+                return false;
+            }
+        }
+        byte[] data = db.getData();
+        int stride = sm.getPixelStride(), scanline = sm.getScanlineStride();
+        int base = db.getOffset() - r.getSampleModelTranslateY() * scanline - r.getSampleModelTranslateX() * stride;
+        boolean rows = stride == bands && offsets[0] == 0 && (bands == 1 || offsets[1] == 1 && offsets[2] == 2);
+        int o = 0;
+        for (int y = 0; y < h; y++) {
+            int p = base + y * scanline;
+            if (rows) {
+                // Stored as they are wanted (a PNG's RGB or gray): the row is one block.
+                System.arraycopy(data, p, px, o, w * bands);
+                o += w * bands;
+            } else if (bands == 1) {
+                for (int x = 0; x < w; x++, p += stride) {
+                    px[o++] = data[p + offsets[0]];
+                }
+            } else {
+                int o0 = offsets[0], o1 = offsets[1], o2 = offsets[2];
+                for (int x = 0; x < w; x++, p += stride, o += 3) {
+                    px[o] = data[p + o0];
+                    px[o + 1] = data[p + o1];
+                    px[o + 2] = data[p + o2];
+                }
+            }
+        }
+        return true;
     }
 
     private static ImageFile palette(Path file, IndexColorModel icm, Raster r, int h, int w) {

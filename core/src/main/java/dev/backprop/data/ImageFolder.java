@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.IntFunction;
 
 /**
  * Reads a folder of images with one subfolder per class, the layout of torchvision's {@code datasets.ImageFolder}
@@ -35,12 +36,22 @@ import java.util.TreeSet;
  * image must then have the first one's height and width, which without a transform are the file's own. Each image is
  * checked against the limits of {@link ImageFile} before it is decoded, and the folder against the heap at the size
  * it is read as. Each folder is listed once.
+ *
+ * <p>After the first image, the images are decoded on {@link #threads()} threads at once (the system property
+ * {@value #THREADS_PROPERTY}, else one per available processor); the dataset is the same bit for bit whatever
+ * the number, the heap checks count the images in flight, and a failure names the first failing file in file order,
+ * as reading them one at a time would.
  */
 public final class ImageFolder {
     /** The file extensions read as images, as torchvision's {@code IMG_EXTENSIONS} among those the JDK decodes. */
     public static final Set<String> EXTENSIONS = Set.of("png", "jpg", "jpeg", "bmp", "gif");
     /** For {@code channels}: 1 when every image is grayscale, else 3. */
     public static final int AUTO_CHANNELS = 0;
+    /**
+     * The system property that sets how many threads decode a folder's images ({@link #threads()}): a whole number
+     * from 1 to 9999; 1 reads them one at a time on the calling thread.
+     */
+    public static final String THREADS_PROPERTY = "backprop.images.threads";
 
     private ImageFolder() {
     }
@@ -66,7 +77,8 @@ public final class ImageFolder {
      * @throws DataFormatException      naming the folder or file: no class folder, a class folder without images,
      *                                  classes other than {@code classNames}, images of different sizes (after the
      *                                  transform), or an image that cannot be read ({@link ImageTransform#read})
-     * @throws IllegalArgumentException when {@code channels} is not 0, 1 or 3
+     * @throws IllegalArgumentException when {@code channels} is not 0, 1 or 3, or {@link #THREADS_PROPERTY} is set
+     *                                  to anything but a whole number from 1 to 9999
      */
     public static Dataset read(Path root, int channels, List<String> classNames, ImageTransform transform) {
         if (channels != AUTO_CHANNELS && channels != 1 && channels != 3) {
@@ -228,29 +240,44 @@ public final class ImageFolder {
     }
 
     /**
-     * Decodes the images one at a time into 8-bit pixels, each checked before decoding and transformed once
-     * decoded, then lays them out as floats once the channel count is known. The first image's size after the
-     * transform is every image's, so the whole folder is checked against the heap at that size once the first is
-     * read, before the rest are decoded.
+     * Decodes the images into 8-bit pixels, each checked before decoding and transformed once decoded, then lays
+     * them out as floats once the channel count is known. The first image is read alone: its size after the
+     * transform is every image's, so the whole folder is checked against the heap at that size before the rest are
+     * decoded, on {@link #threads()} threads, into the same array in file order.
      */
     private static Dataset decode(Path root, List<Path> files, int[] labels, int channels, List<String> classes,
                                   ImageTransform transform) {
+        int workers = threads();
         ImageFile[] images = new ImageFile[files.size()];
         ImageFile first = transform.read(files.get(0), channels);
         images[0] = first;
         int n = images.length, h = first.height(), w = first.width();
         checkFits(root, n, channels != AUTO_CHANNELS ? channels : first.gray() ? 1 : 3, h, w,
-                (n - 1) * (long) first.pixels().length);
-        boolean allGray = first.gray();
-        for (int i = 1; i < n; i++) {
+                (n - 1) * (long) first.pixelsUncopied().length);
+        int threads = Math.max(1, Math.min(workers, n - 1));
+        IntFunction<ImageFile> read = i -> {
             Path file = files.get(i);
-            images[i] = transform.read(file, channels, (height, width) -> {
+            return transform.read(file, channels, (height, width) -> {
                 if (height != h || width != w) {
                     throw new DataFormatException(file + ": " + sizeMismatch(transform, height, width, first.file(),
                             h, w));
                 }
-            });
-            allGray &= images[i].gray();
+            }, threads);
+        };
+        if (threads <= 1) {
+            for (int i = 1; i < n; i++) {
+                images[i] = read.apply(i);
+            }
+        } else {
+            List<ImageFile> rest = InOrder.run(n - 1, threads, "backprop-image", root.toString(),
+                    i -> read.apply(i + 1));
+            for (int i = 1; i < n; i++) {
+                images[i] = rest.get(i - 1);
+            }
+        }
+        boolean allGray = true;
+        for (ImageFile image : images) {
+            allGray &= image.gray();
         }
         int c = channels != AUTO_CHANNELS ? channels : allGray ? 1 : 3;
         checkFits(root, n, c, h, w, 0);
@@ -262,6 +289,24 @@ public final class ImageFolder {
             images[i] = null;
         }
         return Dataset.classification(f, new int[] {c, h, w}, labels, classes.size(), classes);
+    }
+
+    /**
+     * How many threads decode a folder's images: {@link #THREADS_PROPERTY} when set, else the available
+     * processors. The dataset is the same whatever the number.
+     *
+     * @throws IllegalArgumentException naming the property's value when it is not a whole number from 1 to 9999
+     */
+    public static int threads() {
+        String value = System.getProperty(THREADS_PROPERTY);
+        if (value == null) {
+            return Runtime.getRuntime().availableProcessors();
+        }
+        if (!value.matches("[1-9][0-9]{0,3}")) {
+            throw new IllegalArgumentException(THREADS_PROPERTY + " must be a whole number from 1 to 9999, got '"
+                    + value + "'");
+        }
+        return Integer.parseInt(value);
     }
 
     /** Why images of two sizes cannot be read together, and what would make them one size. */

@@ -161,16 +161,24 @@ public final class ImageTransform {
 
     /** As {@link #read(Path, int)}, with {@code expected} asked about the size after the transform. */
     ImageFile read(Path file, int channels, ImageFile.SizeCheck expected) {
+        return read(file, channels, expected, 1);
+    }
+
+    /**
+     * As {@link #read(Path, int, ImageFile.SizeCheck)}, with {@code atOnce} images read at the same time: the heap
+     * checks ask for room for that many ({@link ImageFile#read(Path, ImageFile.SizeCheck, int)}).
+     */
+    ImageFile read(Path file, int channels, ImageFile.SizeCheck expected, int atOnce) {
         ImageFile original = ImageFile.read(file, (h, w) -> {
-            checkResized(file, h, w);
+            checkResized(file, h, w, atOnce);
             int[] out = outputSize(h, w);
             expected.check(out[0], out[1]);
-        });
+        }, atOnce);
         return apply(original, channels);
     }
 
     /** Refuses an image whose resize would be larger than the limits or the heap. */
-    private void checkResized(Path file, int h, int w) {
+    private void checkResized(Path file, int h, int w, int atOnce) {
         int[] r = resized(h, w);
         long pixels = (long) r[0] * r[1];
         if (pixels > ImageFile.MAX_PIXELS) {
@@ -185,9 +193,10 @@ public final class ImageTransform {
         }
         // The first pass, the resized image and the crop, each copied once into an ImageFile: three bytes a pixel.
         String shortfall = isNone() ? null
-                : HeapBudget.shortfall(3 * (pass + 2 * pixels + 2L * cropHeight * cropWidth));
+                : HeapBudget.shortfall(3 * (pass + 2 * pixels + 2L * cropHeight * cropWidth) * atOnce);
         if (shortfall != null) {
-            throw new DataFormatException(file + ": resizing to " + r[0] + "x" + r[1] + " pixels " + shortfall);
+            throw new DataFormatException(file + ": resizing to " + r[0] + "x" + r[1] + " pixels"
+                    + ImageFile.atOnce(atOnce) + " " + shortfall);
         }
     }
 
@@ -204,8 +213,9 @@ public final class ImageTransform {
         ImageFile in = channels == 1 && !image.gray() ? image.luma() : image;
         int bands = in.gray() ? 1 : 3;
         int[] r = resized(in.height(), in.width());
-        byte[] px = r[0] == in.height() && r[1] == in.width() ? in.pixels()
-                : BilinearResize.resize(in.pixels(), bands, in.height(), in.width(), r[0], r[1]);
+        // Read in place: the image's own array is only read, and the ImageFile made of the result copies it once.
+        byte[] px = r[0] == in.height() && r[1] == in.width() ? in.pixelsUncopied()
+                : BilinearResize.resize(in.pixelsUncopied(), bands, in.height(), in.width(), r[0], r[1]);
         if (cropHeight == 0) {
             return new ImageFile(in.file(), r[0], r[1], in.gray(), px);
         }
