@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * {@code train} prints every file it reads or writes escaped when the names hold an escape sequence and a
  * right-to-left override: the data, the model it resumes or starts from, the model, checkpoint and plot it saves,
- * and on Spark the data and the model; {@code predict --json} keeps the real names, as valid JSON.
+ * on Spark the master, the data and the model; {@code predict --json} keeps the real names, as valid JSON.
  */
 class HostileNamesTrainTest {
     @TempDir
@@ -108,6 +108,19 @@ class HostileNamesTrainTest {
         assertEquals(1, lines.size(), json.out());
         JsonObject o = JsonParser.parseString(lines.get(0)).getAsJsonObject();
         assertEquals(first.toString(), o.get("file").getAsString());
+    }
+
+    /** A master that quotes a hostile name, refused by its form or for the cluster manager it needs. */
+    @Test
+    void aSparkMasterIsEchoedEscaped() {
+        Path model = dir.resolve("m.safetensors");
+        CliRun bad = CliRun.of("train", "--spark", "x" + HOSTILE, "--out", model.toString());
+        assertEquals(2, bad.code(), bad.err());
+        CliRun k8s = CliRun.of("train", "--spark", "k8s://h" + HOSTILE + ":443", "--out", model.toString());
+        assertEquals(Main.EXIT_ERROR, k8s.code(), k8s.err());
+        assertTrue(bad.err().startsWith("backprop: --spark x" + ESCAPED + ": not a Spark master URL"), bad.err());
+        assertTrue(k8s.err().startsWith("backprop: --spark k8s://h" + ESCAPED + ":443 needs Spark's "), k8s.err());
+        assertFalse((bad.err() + k8s.err()).contains("\u001b") || (bad.err() + k8s.err()).contains("\u202e"));
     }
 
     /**
