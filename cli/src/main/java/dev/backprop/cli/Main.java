@@ -134,7 +134,9 @@ public final class Main implements Runnable {
     private static int handleUsageError(ParameterException e, String[] args) {
         CommandLine cl = e.getCommandLine();
         PrintWriter err = cl.getErr();
-        String message = e.getMessage().replaceAll("\\s*\\R\\s*", " ").trim();
+        // It may quote an argument, and an argument may be a file name that the shell expanded: escaped as the
+        // one-line errors are, so no escape sequence or right-to-left override of a name reaches the terminal.
+        String message = DataFormatException.oneLine(e.getMessage().replaceAll("\\s*\\R\\s*", " ").trim());
         if (e instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
             message += " (did you mean " + String.join(" or ", u.getSuggestions()) + "?)";
         }

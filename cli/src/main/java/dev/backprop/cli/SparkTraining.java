@@ -1,5 +1,7 @@
 package dev.backprop.cli;
 
+import dev.backprop.data.DataFormatException;
+
 import java.io.PrintWriter;
 
 /**
@@ -34,7 +36,7 @@ final class SparkTraining {
         String missing = !sparkOnClassPath(loader) ? missingSparkMessage()
                 : SparkMaster.missingClusterManager(master, loader);
         if (missing != null) {
-            err.println("backprop: " + missing);
+            err.println("backprop: " + DataFormatException.oneLine(missing));  // it quotes the master
             err.flush();
             return Main.EXIT_ERROR;
         }

@@ -17,7 +17,6 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -202,24 +201,17 @@ public final class TrainCommand implements Callable<Integer> {
     /** Loads the data, builds the network (from {@code resumed} when not null) and trains. */
     private void train(Task t, SafeTensorsFile resumed, String resumeNote) throws IOException {
         DataOptions.Loaded d = data.load(t, seed);
-        PrintWriter o = spec.commandLine().getOut();
+        TrainOutput o = new TrainOutput(this, spec.commandLine().getOut());
         try (Backend backend = Backends.create(selection.commandLineName(), backendOptions())) {
             if (!precision.equals("fp32") && !backend.name().equals("cuda")) {
                 throw new IllegalArgumentException("--precision " + precision + " needs the cuda backend; "
                         + backend.name() + " computes float32 GEMMs in fp32 only");
             }
-            o.println("backend: " + backend.name() + " on " + backend.device().describe());
-            o.printf(Locale.ROOT, "data:    %s: %d train, %d test, %d features%s%n", d.description(), d.train().size(),
-                    d.test().size(), d.train().featureSize(), t == Task.CLASSIFICATION
-                            ? ", " + d.train().numClasses() + " classes" : "");
-            o.flush();
+            o.start(backend, t, d);
             try (TrainingSetup setup = TrainingSetup.create(this, t, d, backend, resumed)) {
                 if (setup.trainer().epoch() == epochs) {
                     saveModel(setup, t, setup.data(), out);
-                    o.println("saved:   " + out + " (the model of " + resume + ", which had finished epoch " + epochs
-                            + " of " + epochs + ": nothing was left to train)" + (plot != null ? "; no plot, as no "
-                            + "epoch ran" : ""));
-                    o.flush();
+                    o.nothingLeft();
                     return;
                 }
                 TrainingHistory history;
@@ -251,7 +243,7 @@ public final class TrainCommand implements Callable<Integer> {
      * too, see {@link #saveInTemp}); returns the error that names the checkpoint and where the weights went.
      */
     private BackpropException rescue(TrainingSetup s, Task t, DataOptions.Loaded d, EpochLines.CheckpointFailed f,
-                                     PrintWriter o) {
+                                     TrainOutput o) {
         String failed = "--checkpoint " + IoErrors.message(f.getCause()) + "; training stopped after epoch "
                 + f.epoch() + ", and its weights ";
         try {
@@ -260,8 +252,7 @@ public final class TrainCommand implements Callable<Integer> {
             return saveInTemp(s, t, d, f.epoch(), failed + "could not be saved to --out either ("
                     + IoErrors.message(e) + "), so they ", o);
         }
-        o.println("saved:   " + out + " (the weights after epoch " + f.epoch() + "; the checkpoint failed)");
-        o.flush();
+        o.rescued(out, f.epoch(), "the checkpoint");
         return new BackpropException(failed + "were saved to " + out, f);
     }
 
@@ -270,7 +261,7 @@ public final class TrainCommand implements Callable<Integer> {
      * error that says so, starting with {@code failed} (what failed, up to the weights' fate).
      */
     private BackpropException saveInTemp(TrainingSetup s, Task t, DataOptions.Loaded d, int epoch, String failed,
-                                         PrintWriter o) {
+                                         TrainOutput o) {
         Path where = Path.of(System.getProperty("java.io.tmpdir"), "backprop-weights-" + ProcessHandle.current().pid()
                 + "-epoch-" + epoch + ".safetensors");
         try {
@@ -279,8 +270,7 @@ public final class TrainCommand implements Callable<Integer> {
             return new BackpropException(failed + "could not be saved to " + where + " either (" + IoErrors.message(e)
                     + "): they are lost");
         }
-        o.println("saved:   " + where + " (the weights after epoch " + epoch + "; --out failed)");
-        o.flush();
+        o.rescued(where, epoch, "--out");
         return new BackpropException(failed + "were saved to " + where);
     }
 
@@ -322,26 +312,14 @@ public final class TrainCommand implements Callable<Integer> {
         return BackendOptions.of(values);
     }
 
-    private TrainingHistory run(TrainingSetup s, Task t, DataOptions.Loaded d, Backend backend, PrintWriter o,
+    private TrainingHistory run(TrainingSetup s, Task t, DataOptions.Loaded d, Backend backend, TrainOutput o,
                                 String resumeNote) {
         TrainingHistory history = new TrainingHistory(t.scoredByAccuracy() ? "test_acc" : "test_rmse");
         int done = s.trainer().epoch();
-        o.printf(Locale.ROOT, "model:   %s, %d parameters, loss %s, %s%n", s.description(),
-                s.model().parameterCount(), s.loss().name() + LossOptions.describe(s.loss()),
-                resume != null ? "resumed from " + resume + " after epoch " + done
-                        : init != null ? "weights from " + init
-                        : "weights seed " + seed + " (" + modelOptions.init().id() + " init)");
         try (BatchLoader loader = new BatchLoader(d.train(), backend, batchSize, BatchLoader.Placement.AUTO)) {
-            int steps = loader.batchesPerEpoch();
-            int last = d.train().size() - (steps - 1) * batchSize;
-            o.printf(Locale.ROOT, "train:   %s, batch %d (%d steps per epoch%s), epochs %d..%d, seed %d%n",
-                    optimizerOptions.describe() + resumeNote, batchSize, steps, (last == batchSize ? ""
-                            : ", last batch " + last) + (loader.resident() ? ", data on the device" : ""), done + 1,
-                    epochs, seed);
-            o.println(history.header());
-            o.flush();
+            o.beforeEpochs(s, done, loader, d.train().size(), resumeNote, history);
             EpochProgress bars = new EpochProgress(!noProgress && EpochProgress.isInteractive(), epochs, System.err);
-            try (EpochLines lines = new EpochLines(this, s, t, d, history, o, bars)) {
+            try (EpochLines lines = new EpochLines(this, s, t, d, history, o.out(), bars)) {
                 s.trainer().fit(loader, d.test(), epochs - done, lines);
             }
         }
@@ -349,9 +327,8 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private void finish(TrainingSetup s, TrainingHistory history, Task t, DataOptions.Loaded d, Backend backend,
-                        PrintWriter o) throws IOException {
-        o.println(history.medianLine());
-        o.println(history.summaryLine(backend.name(), backend.device().name(), optimizerOptions.name()));
+                        TrainOutput o) throws IOException {
+        o.summary(history, backend);
         TrainingHistory.Epoch last = history.epochs().get(history.epochs().size() - 1);
         try {
             saveModel(s, t, d, out);
@@ -359,16 +336,11 @@ public final class TrainCommand implements Callable<Integer> {
             throw saveInTemp(s, t, d, last.epoch(), "--out " + IoErrors.message(e) + "; the weights after epoch "
                     + last.epoch() + " ", o);
         }
-        o.printf(Locale.ROOT, "saved:   %s (%s %.4f after epoch %d)%n", out, history.metricName(), last.testMetric(),
-                last.epoch());
-        if (checkpoint != null) {
-            o.println("saved:   checkpoint " + checkpoint + " (resume with --resume " + checkpoint + ")");
-        }
+        o.savedModel(history, last);
         if (plot != null) {
             TrainingPlot.write(plot, history, s.description() + ", " + optimizerOptions.describe());
-            o.println("plot:    " + plot);
+            o.plotted();
         }
-        o.flush();
     }
 
     private void saveModel(TrainingSetup s, Task t, DataOptions.Loaded d, Path file) throws IOException {

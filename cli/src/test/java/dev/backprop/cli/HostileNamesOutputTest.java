@@ -14,12 +14,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * File names that would move a terminal's cursor (an escape sequence) or reorder the line (a right-to-left override)
  * are printed escaped by every command that names its files, as {@link dev.backprop.data.DataFormatException#oneLine}
- * escapes them in errors.
+ * escapes them in errors. {@code train}'s lines: {@link HostileNamesTrainTest}.
  */
 class HostileNamesOutputTest {
     /** What a name holds, and how it is printed. */
-    private static final String HOSTILE = "\u001b[2J\u202e";
-    private static final String ESCAPED = "\\u001B[2J\\u202E";
+    static final String HOSTILE = "\u001b[2J\u202e";
+    static final String ESCAPED = "\\u001B[2J\\u202E";
 
     @TempDir
     Path dir;
@@ -36,7 +36,8 @@ class HostileNamesOutputTest {
         model = Files.move(plainModel, dir.resolve("m" + HOSTILE + ".safetensors"));
     }
 
-    private static void printedEscaped(CliRun r, String name) {
+    /** Fails unless {@code r} succeeded, printed no raw ESC or U+202E, and printed {@code name} escaped. */
+    static void printedEscaped(CliRun r, String name) {
         r.ok();
         assertFalse(r.out().contains("\u001b") || r.out().contains("\u202e"), r.out());
         assertTrue(r.out().contains(name.replace(HOSTILE, ESCAPED)), r.out());

@@ -1,5 +1,6 @@
 package dev.backprop.io;
 
+import dev.backprop.data.DataFormatException;
 import dev.backprop.nn.BatchNorm;
 
 import java.util.Arrays;
@@ -57,7 +58,7 @@ public final class StateValues {
                 throw new ModelFileException(what + ": the weights are corrupt or come from a diverged run; refusing "
                         + "them (--allow-non-finite, or loading with allowNonFinite, loads them with a warning)");
             }
-            LOG.warning(what + "; loaded anyway, as asked");
+            LOG.warning(DataFormatException.oneLine(what + "; loaded anyway, as asked"));
         }
         // allowNonFinite does not cover this: it exists to inspect a run that diverged, whose symptom is NaN or
         // infinities, while no training makes a running variance negative (it is a moving average of batch

@@ -115,13 +115,20 @@ class StrictModelReadingTest {
         };
         Logger log = Logger.getLogger(StateValues.class.getName());
         log.addHandler(h);
-        try (SavedModel.Loaded l = SavedModel.load(p, backend, true)) {
+        // The warning names the file: a name with an escape sequence or a right-to-left override prints as text.
+        Path hostile = dir.resolve("m\u001b[2J\u202e.safetensors");
+        Files.copy(p, hostile);
+        try (SavedModel.Loaded l = SavedModel.load(p, backend, true);
+             SavedModel.Loaded named = SavedModel.load(hostile, backend, true)) {
             assertTrue(Float.isNaN(l.model().parameters().get("0.weight").value().toFloatArray()[3]));
+            assertTrue(Float.isNaN(named.model().parameters().get("0.weight").value().toFloatArray()[3]));
         } finally {
             log.removeHandler(h);
         }
-        assertEquals(1, records.size());
+        assertEquals(2, records.size());
         assertTrue(records.get(0).getMessage().contains("'0.weight' holds 1 non-finite value"));
+        assertTrue(records.get(1).getMessage().startsWith(dir.resolve("m\\u001B[2J\\u202E.safetensors")
+                + ": tensor '0.weight' holds 1 non-finite value"), records.get(1).getMessage());
         assertThrows(ModelFileException.class, () -> SavedModel.load(p, backend).close());
     }
 

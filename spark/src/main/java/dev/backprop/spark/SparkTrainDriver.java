@@ -3,6 +3,7 @@ package dev.backprop.spark;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.BackpropException;
+import dev.backprop.data.DataFormatException;
 import dev.backprop.data.Dataset;
 import dev.backprop.data.FashionMnist;
 import dev.backprop.model.SavedModel;
@@ -23,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * The driver side of {@code backprop train --spark MASTER} (the command line parses the options and calls
@@ -91,11 +93,10 @@ public final class SparkTrainDriver {
                 b.classes(outputs);
             }
             spec = b.build();
-            stdout.println("spark:   " + sc.master() + ", " + ranks(n) + ", " + spec.describe());
-            stdout.println("data:    " + data.describe());
+            stdout.println(startLines(sc.master(), n, spec, data));
             stdout.flush();
             SparkTrainingResult result = new SparkTrainer(spec).fit(rdd);
-            stdout.print(result.describe());
+            stdout.print(escaped(result.describe()));
             finish(data, task, n, spec, first.features().length, names, result, out, stdout);
         } catch (Exception e) {
             // Spark's SparkException is checked, but Scala declares it nowhere; "throw e" rethrows it as it came.
@@ -153,13 +154,14 @@ public final class SparkTrainDriver {
             facts.put("backprop.training", "Spark, " + ranks(n) + ", " + spec.describe());
             SavedModel.save(out, model, task, fashion ? FashionMnist.CLASS_NAMES : csvNames.isEmpty() ? null : csvNames,
                     facts);
-            stdout.println("saved:   " + out);
+            String saved = DataFormatException.oneLine(out.toString());
+            stdout.println("saved:   " + saved);
             List<EpochResult> epochs = result.epochs();
             RankReport r0 = result.reports().get(0);
             stdout.printf(Locale.ROOT, "result: ranks=%d steps=%d final_loss=%.6f%s allreduce_ms=%.3f model=%s%n",
                     n, r0.totalSteps(), epochs.isEmpty() ? Double.NaN : epochs.get(epochs.size() - 1).loss(),
                     test == null ? "" : String.format(Locale.ROOT, " test_%s=%.4f", task.metricName(),
-                            task.metric(test)), r0.meanAllReduceMillis(), out);
+                            task.metric(test)), r0.meanAllReduceMillis(), saved);
             stdout.flush();
         }
     }
@@ -179,6 +181,25 @@ public final class SparkTrainDriver {
                 System.out.flush();
             }
         }
+    }
+
+    /**
+     * The {@code spark:} and {@code data:} lines: the master, the ranks and the spec, then the data. Paths (the
+     * data's, a checkpoint directory's) are the user's and may hold anything, so both lines print through
+     * {@link DataFormatException#oneLine}: an escape sequence or a right-to-left override in a name shows as text.
+     */
+    static String startLines(String master, int n, TrainingSpec spec, Data data) {
+        return DataFormatException.oneLine("spark:   " + master + ", " + ranks(n) + ", " + spec.describe())
+                + System.lineSeparator() + "data:    " + DataFormatException.oneLine(data.describe());
+    }
+
+    /**
+     * {@code text}'s lines each through {@link DataFormatException#oneLine}: the result's rank lines quote the hosts,
+     * executors and backend reasons the cluster reported.
+     */
+    static String escaped(String text) {
+        return text.lines().map(line -> DataFormatException.oneLine(line) + System.lineSeparator())
+                .collect(Collectors.joining());
     }
 
     private static String ranks(int n) {
