@@ -5,6 +5,7 @@ import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.BackpropException;
 import dev.backprop.data.DataFormatException;
 import dev.backprop.io.IoErrors;
+import dev.backprop.model.SavedModel;
 import dev.backprop.onnx.OnnxExport;
 import dev.backprop.runtime.Backends;
 import picocli.CommandLine.Command;
@@ -56,7 +57,7 @@ public final class ExportCommand implements Callable<Integer> {
                 List.of(new OutputFiles.Target("--model", model, OutputFiles.Kind.MODEL)), overwrite);
         OnnxExport.Options options = OnnxExport.Options.defaults().withSoftmax(softmax);
         if (inputShape != null) {
-            options = options.withInputShape(OnnxExport.Options.parseShape(inputShape));
+            options = options.withInputShape(SavedModel.parseShape(inputShape));
         }
         try (Backend backend = Backends.create(backendName(), BackendOptions.defaults())) {
             // The line names both files: escaped, as a name can hold anything that moves a terminal's cursor.

@@ -17,7 +17,6 @@ import dev.backprop.nn.Layer;
 import dev.backprop.nn.LayerSpec;
 import dev.backprop.nn.Layers;
 import dev.backprop.onnx.ModelFormats;
-import dev.backprop.onnx.OnnxExport;
 import dev.backprop.runtime.Backends;
 
 import java.io.IOException;
@@ -195,7 +194,7 @@ final class ModelSession implements AutoCloseable {
         }
         int[] shape;
         try {
-            shape = OnnxExport.Options.parseShape(recorded);
+            shape = SavedModel.parseShape(recorded);
         } catch (IllegalArgumentException e) {
             throw new BackpropException(file + ": metadata " + key + ": " + e.getMessage(), e);
         }

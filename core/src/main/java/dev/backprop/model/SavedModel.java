@@ -156,6 +156,25 @@ public final class SavedModel {
     }
 
     /**
+     * Reads a shape as {@link #putShape} writes it, {@code 1,28,28} (spaces around a dimension allowed, as a user
+     * types one): what a model's recorded shapes and a shape given on the command line are read with.
+     *
+     * @throws IllegalArgumentException naming the text when it is not a list of whole numbers {@code >= 1}
+     */
+    public static int[] parseShape(String text) {
+        String[] parts = text.split(",", -1);
+        int[] dims = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            String d = parts[i].trim();
+            if (!d.matches("[0-9]{1,9}") || (dims[i] = Integer.parseInt(d)) < 1) {
+                throw new IllegalArgumentException("input shape '" + text + "' must be positive integers like "
+                        + "1,28,28");
+            }
+        }
+        return dims;
+    }
+
+    /**
      * Records in {@code facts} that the training images were read with {@code transform}, under
      * {@value #IMAGE_TRANSFORM_KEY}; nothing for {@link ImageTransform#NONE}.
      */
@@ -285,10 +304,11 @@ public final class SavedModel {
      */
     public static int[] recordedInputShape(Map<String, String> meta) {
         String v = meta.get(INPUT_SHAPE_KEY);
-        if (v == null || !v.matches("[1-9][0-9]{0,8}(,[1-9][0-9]{0,8})*")) {
+        try {
+            return v == null ? null : parseShape(v);
+        } catch (IllegalArgumentException e) {
             return null;
         }
-        return Arrays.stream(v.split(",")).mapToInt(Integer::parseInt).toArray();
     }
 
     /**

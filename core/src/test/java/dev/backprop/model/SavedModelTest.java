@@ -197,4 +197,19 @@ class SavedModelTest {
                 IllegalArgumentException.class, () -> SavedModel.recordedImageTransform(
                         Map.of(SavedModel.IMAGE_TRANSFORM_KEY, "resize=\u001B"))).getMessage());
     }
+
+    /** One reader of recorded and given shapes: what {@link SavedModel#putShape} writes, spaces allowed around. */
+    @Test
+    void shapesAreReadAsTheyAreWritten() {
+        Map<String, String> m = new java.util.HashMap<>();
+        SavedModel.putInputShape(m, 3, 64, 48);
+        assertArrayEquals(new int[] {3, 64, 48}, SavedModel.parseShape(m.get(SavedModel.INPUT_SHAPE_KEY)));
+        assertArrayEquals(new int[] {3, 64, 48}, SavedModel.recordedInputShape(m));
+        assertArrayEquals(new int[] {1, 28, 28}, SavedModel.parseShape(" 1, 28 ,28"));
+        for (String bad : new String[] {"", "1,,28", "0", "1,-28", "+5", "1,28,x", "\u0665", "9999999999"}) {
+            assertEquals("input shape '" + bad + "' must be positive integers like 1,28,28",
+                    assertThrows(IllegalArgumentException.class, () -> SavedModel.parseShape(bad)).getMessage(), bad);
+            assertNull(SavedModel.recordedInputShape(Map.of(SavedModel.INPUT_SHAPE_KEY, bad)), bad);
+        }
+    }
 }

@@ -82,27 +82,6 @@ public final class OnnxExport {
         public Options withInputShape(int... dims) {
             return new Options(softmax, dims.clone());
         }
-
-        /**
-         * Parses {@code 1,28,28} into dimensions.
-         *
-         * @throws IllegalArgumentException when it is not a list of positive integers
-         */
-        public static int[] parseShape(String text) {
-            String[] parts = text.split(",", -1);
-            int[] dims = new int[parts.length];
-            try {
-                for (int i = 0; i < parts.length; i++) {
-                    dims[i] = Integer.parseInt(parts[i].trim());
-                    if (dims[i] < 1) {
-                        throw new NumberFormatException();
-                    }
-                }
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("input shape '" + text + "' must be positive integers like 1,28,28");
-            }
-            return dims;
-        }
     }
 
     /** Writes {@code model} to {@code path}, atomically. */
@@ -132,7 +111,7 @@ public final class OnnxExport {
         String recorded = model.metadata().get(INPUT_SHAPE_KEY);
         if (options.inputShape() == null && recorded != null) {
             try {
-                options = options.withInputShape(Options.parseShape(recorded));
+                options = options.withInputShape(SavedModel.parseShape(recorded));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("metadata " + INPUT_SHAPE_KEY + ": " + e.getMessage(), e);
             }
