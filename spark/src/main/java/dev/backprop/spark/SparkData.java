@@ -68,8 +68,7 @@ public final class SparkData {
      * them for a local file; empty when every label is a number. One pass over the file by the executors.
      *
      * @throws IllegalArgumentException when a name is empty or holds a character a terminal acts on, or there are
-     *                                  more than
-     *                                  {@link CsvData#MAX_CLASSES}
+     *                                  more than {@link CsvData#MAX_CLASSES}
      */
     public static List<String> csvClassNames(JavaSparkContext sc, String path) {
         List<String> labels = sc.textFile(path).mapPartitionsWithIndex((part, lines) -> labels(lines, part == 0),
