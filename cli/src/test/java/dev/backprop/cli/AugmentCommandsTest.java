@@ -59,7 +59,8 @@ class AugmentCommandsTest {
         Path images = folder();
         Path straight = dir.resolve("straight.safetensors"), resumed = dir.resolve("resumed.safetensors");
         Path plain = dir.resolve("plain.safetensors"), ck = dir.resolve("ck.safetensors");
-        train(images, straight, 3, "--arch", "cnn", "--augment", "hflip,crop:2").ok();
+        CliRun run = train(images, straight, 3, "--arch", "cnn", "--augment", "hflip,crop:2").ok();
+        assertTrue(run.out().contains(", augment crop:2,hflip:0.5), epochs 1..3"), run.out());
         train(images, dir.resolve("first.safetensors"), 1, "--arch", "cnn", "--augment", "hflip,crop:2",
                 "--checkpoint", ck.toString()).ok();
         try (SafeTensorsFile f = SafeTensorsFile.open(ck)) {
