@@ -6,9 +6,13 @@ import dev.backprop.data.BatchLoader;
 import dev.backprop.data.Dataset;
 import dev.backprop.io.ModelFile;
 import dev.backprop.loss.SoftmaxCrossEntropy;
+import dev.backprop.model.ModelFixtures;
 import dev.backprop.nn.Sequential;
 import dev.backprop.optim.Adam;
+import dev.backprop.optim.Sgd;
 import dev.backprop.reference.ReferenceBackend;
+import dev.backprop.train.BatchResult;
+import dev.backprop.train.EpochListener;
 import dev.backprop.train.EpochMetrics;
 import dev.backprop.train.Trainer;
 import org.junit.jupiter.api.AfterEach;
@@ -18,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -70,6 +75,39 @@ class AugmentedTrainingTest {
         assertEquals(0, backend.memoryStats().liveBuffers());
     }
 
+    /**
+     * With the weights held still (learning rate 0) and no shuffle, each epoch sees the same batches: without
+     * augmentation the per-step losses repeat, with it each epoch draws afresh and they do not.
+     */
+    @Test
+    void eachEpochDrawsAfresh() {
+        Dataset data = TrainingCases.images(16, 9);
+        List<Double> plain = stepLosses(data, Augmentation.NONE), augmented = stepLosses(data, AUGMENT);
+        assertEquals(plain.subList(0, 4), plain.subList(4, 8));
+        assertFalse(augmented.subList(0, 4).equals(augmented.subList(4, 8)), augmented.toString());
+        assertFalse(augmented.subList(0, 4).equals(plain.subList(0, 4)), augmented.toString());
+    }
+
+    private List<Double> stepLosses(Dataset data, Augmentation a) {
+        List<Double> losses = new ArrayList<>();
+        try (Sequential m = Sequential.builder(backend, DType.FLOAT64).seed(4).flatten().dense(72, 3).build();
+             Sgd sgd = new Sgd(m.parameters(), 0.0)) {
+            Trainer t = Trainer.builder(m, new SoftmaxCrossEntropy(), sgd).batchSize(4).seed(2).shuffle(false)
+                    .augmentation(a).build();
+            t.fit(data, null, 2, new EpochListener() {
+                @Override
+                public void onEpoch(EpochMetrics metrics) {
+                }
+
+                @Override
+                public void onBatch(BatchResult batch) {
+                    losses.add(batch.loss());
+                }
+            });
+        }
+        return losses;
+    }
+
     @Test
     void aResumedAugmentedRunEndsWithTheUninterruptedRunsModelFile() throws IOException {
         Dataset data = TrainingCases.images(37, 24);
@@ -107,7 +145,7 @@ class AugmentedTrainingTest {
 
     @Test
     void refusesAugmentingFlatExamplesAndMismatchedLoaders() {
-        Dataset flat = dev.backprop.model.ModelFixtures.classification(10, 3, 4, 1);
+        Dataset flat = ModelFixtures.classification(10, 3, 4, 1);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new BatchLoader(flat, backend, DType.FLOAT32, 4, AUGMENT, 0));
         assertEquals("augmentation takes images [C, H, W] or [H, W], not examples of shape [3]", e.getMessage());
