@@ -45,7 +45,8 @@ public final class TrainCommand implements Callable<Integer> {
     /** Options of training on this machine, refused with {@code --spark}. */
     static final List<String> LOCAL_ONLY = List.of("--init", "--resume", "--checkpoint", "--plot", "--no-progress",
             "--test-csv", "--test-limit", "--positive-class", "--precision", "--images", "--test-images",
-            "--channels", "--resize", "--center-crop", LossOptions.WEIGHTS, LossOptions.SMOOTHING);
+            "--channels", "--resize", "--center-crop", LossOptions.WEIGHTS, LossOptions.SMOOTHING,
+            AugmentOptions.NAME);
     /** The values of {@code --precision}; the cuda backend's {@code precision} option. */
     static final List<String> PRECISIONS = List.of("fp32", "tf32", "bf16");
 
@@ -80,6 +81,9 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Mixin
     LossOptions lossOptions;
+
+    @Mixin
+    AugmentOptions augmentOptions;
 
     @Option(names = "--batch-size", paramLabel = "N", defaultValue = "128",
             description = "Examples per step (with --spark, per rank); the last, partial batch is kept (default: "
@@ -134,8 +138,8 @@ public final class TrainCommand implements Callable<Integer> {
                     + "their modules). One rank per partition, gradients averaged every step (= batch "
                     + "--batch-size x ranks on one machine). Takes the options above except --init, --resume, "
                     + "--checkpoint, --plot, --no-progress, --test-csv, --test-limit, --positive-class, "
-                    + "--precision, --images, --test-images, --channels, --resize, --center-crop, --class-weights "
-                    + "and --label-smoothing, plus the --spark options below. Needs "
+                    + "--precision, --images, --test-images, --channels, --resize, --center-crop, --class-weights, "
+                    + "--label-smoothing and --augment, plus the --spark options below. Needs "
                     + "Spark's jars on the class path: bin/backprop adds them."})
     String spark;
 
@@ -174,6 +178,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private void trainHere(Task t) throws IOException {
+        augmentOptions.check(data, modelOptions, resume != null);
         if (init != null && resume != null) {
             throw new IllegalArgumentException("--init and --resume exclude each other: --resume already holds the "
                     + "weights (and the optimizer state)");
@@ -316,7 +321,8 @@ public final class TrainCommand implements Callable<Integer> {
                                 String resumeNote) {
         TrainingHistory history = new TrainingHistory(t.scoredByAccuracy() ? "test_acc" : "test_rmse");
         int done = s.trainer().epoch();
-        try (BatchLoader loader = new BatchLoader(d.train(), backend, batchSize, BatchLoader.Placement.AUTO)) {
+        try (BatchLoader loader = AugmentOptions.loader(augmentOptions.augmentation(), d.train(), backend, batchSize,
+                seed)) {
             o.beforeEpochs(s, done, loader, d.train().size(), resumeNote, history);
             EpochProgress bars = new EpochProgress(!noProgress && EpochProgress.isInteractive(), epochs, System.err);
             try (EpochLines lines = new EpochLines(this, s, t, d, history, o.out(), bars)) {
@@ -363,6 +369,7 @@ public final class TrainCommand implements Callable<Integer> {
         m.put("backprop.training", s.description() + ", " + optimizerOptions.describe() + ", batch " + batchSize
                 + ", epochs " + epochs + ", seed " + seed);
         lossOptions.putMetadata(m, s.loss());
+        augmentOptions.putMetadata(m);
         if (t == Task.BINARY && data.csv == null) {
             m.put(ModelSession.POSITIVE_CLASS_KEY, Integer.toString(data.positiveClass(0)));
         }

@@ -45,7 +45,8 @@ record TrainOutput(TrainCommand cmd, PrintWriter out) {
         int last = trainSize - (steps - 1) * cmd.batchSize;
         out.printf(Locale.ROOT, "train:   %s, batch %d (%d steps per epoch%s), epochs %d..%d, seed %d%n",
                 cmd.optimizerOptions.describe() + resumeNote, cmd.batchSize, steps, (last == cmd.batchSize ? ""
-                        : ", last batch " + last) + (loader.resident() ? ", data on the device" : ""), done + 1,
+                        : ", last batch " + last) + (loader.resident() ? ", data on the device" : "")
+                        + (loader.augmentation().isNone() ? "" : ", augment " + loader.augmentation()), done + 1,
                 cmd.epochs, cmd.seed);
         out.println(history.header());
         out.flush();

@@ -85,7 +85,7 @@ record TrainingSetup(Layer model, Loss loss, Optimizer optimizer, Trainer traine
             LearningRateSchedule schedule = cmd.optimizerOptions.schedule(opt, cmd.epochs);
             Trainer trainer = Trainer.builder(model, loss, opt).schedule(schedule).batchSize(cmd.batchSize)
                     .seed(cmd.seed).clipGradNorm(cmd.clipNorm).evaluationBatchSize(EVAL_BATCH).trackAccuracy(false)
-                    .build();
+                    .augmentation(cmd.augmentOptions.augmentation()).build();
             if (resumed != null) {
                 trainer.restoreCheckpoint(resumed);  // refuses a file without an architecture: not a checkpoint
                 if (schedule == null) {

@@ -21,6 +21,11 @@ import java.util.List;
  * FLOAT32 loader used over many epochs on a GPU, on the device (uploaded once; each batch is a small upload of its
  * indices and a gather on the device, as PyTorch does with a data set moved to the GPU).
  *
+ * <p>A training loader may {@link Augmentation augment} each example as it gathers it: always on the host, so it never
+ * keeps the data set on the device (on a GPU each batch is then uploaded, as PyTorch's {@code DataLoader} does). The
+ * draws depend on the loader's seed, the epoch set by {@link #startEpoch} and the example's position in the epoch's
+ * order, so they come out the same on every backend and after a resume.
+ *
  * <p>The tensors of a {@link Batch} are overwritten by the next {@link #load}: use one batch at a time. Not
  * thread-safe.
  */
@@ -42,6 +47,11 @@ public final class BatchLoader implements AutoCloseable {
     private final Tensor allFeatures;
     private final Tensor allTargets;
     private final Tensor indices;
+    private final Augmentation augmentation;
+    private final long seed;
+    /** An augmenting loader's copy of one example; null without augmentation. */
+    private final float[] scratch;
+    private int epoch;
 
     /** Where the examples are gathered into batches. */
     public enum Placement {
@@ -99,6 +109,27 @@ public final class BatchLoader implements AutoCloseable {
      *                                  loader is asked for {@link Placement#DEVICE}
      */
     public BatchLoader(Dataset data, Backend backend, DType dtype, int batchSize, Placement placement) {
+        this(data, backend, dtype, batchSize, placement, Augmentation.NONE, 0);
+    }
+
+    /**
+     * A {@link Placement#HOST} loader in {@code dtype} (FLOAT32 or FLOAT64) that augments every example it gathers
+     * with {@code augmentation}, drawn from {@code seed}, the epoch ({@link #startEpoch}) and the example's position.
+     * {@link Augmentation#NONE} gives a plain host loader.
+     *
+     * @throws IllegalArgumentException when {@code batchSize < 1}, {@code dtype} is not floating, or the examples are
+     *                                  not images ({@link Augmentation#checkImageShape})
+     */
+    public BatchLoader(Dataset data, Backend backend, DType dtype, int batchSize, Augmentation augmentation,
+                       long seed) {
+        this(data, backend, dtype, batchSize, Placement.HOST, augmentation, seed);
+    }
+
+    private BatchLoader(Dataset data, Backend backend, DType dtype, int batchSize, Placement placement,
+                        Augmentation augmentation, long seed) {
+        if (!augmentation.isNone()) {
+            Augmentation.checkImageShape(data.featureShape());
+        }
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
         }
@@ -148,6 +179,9 @@ public final class BatchLoader implements AutoCloseable {
         this.indices = made[2];
         this.allFeatures = made[3];
         this.allTargets = made[4];
+        this.augmentation = augmentation;
+        this.seed = seed;
+        this.scratch = augmentation.isNone() ? null : new float[featureSize];
     }
 
     private static void closeAll(Tensor[] made, int from) {
@@ -206,6 +240,29 @@ public final class BatchLoader implements AutoCloseable {
         return dtype;
     }
 
+    /** How the loader augments its examples ({@link Augmentation#NONE}: not at all). */
+    public Augmentation augmentation() {
+        return augmentation;
+    }
+
+    /** The seed of the augmentation's draws. */
+    public long seed() {
+        return seed;
+    }
+
+    /**
+     * Sets the 0-based epoch whose draws the examples staged next get; position {@code i} of the order passed to
+     * {@link #stage} is example {@code i} of that epoch. Changes nothing for a loader that does not augment.
+     *
+     * @throws IllegalArgumentException when {@code epoch < 0}
+     */
+    public void startEpoch(int epoch) {
+        if (epoch < 0) {
+            throw new IllegalArgumentException("epoch must be >= 0, got " + epoch);
+        }
+        this.epoch = epoch;
+    }
+
     /** The largest batch. */
     public int batchSize() {
         return batchSize;
@@ -254,6 +311,13 @@ public final class BatchLoader implements AutoCloseable {
         }
         Tensor t = n == batchSize ? targets : targets.rows(0, n);
         data.gatherFeatures(order, from, to, hostFeatures);
+        if (scratch != null) {
+            int[] shape = data.featureShape();
+            for (int i = from; i < to; i++) {
+                augmentation.apply(hostFeatures, (i - from) * featureSize, shape, augmentation.draw(seed, epoch, i),
+                        scratch);
+            }
+        }
         upload(hostFeatures, n == batchSize ? features : features.rows(0, n), n * featureSize);
         if (hostLabels != null) {
             data.gatherLabels(order, from, to, hostLabels);

@@ -52,6 +52,7 @@ final class EpochLoop {
         long t0 = System.nanoTime();
         int n = train.dataset().size();
         int[] order = EpochOrder.of(n, seed, epoch - 1, shuffle);
+        train.startEpoch(epoch - 1);
         double lossSum = 0;
         double correct = 0;
         boolean classifies = false;

@@ -4,6 +4,7 @@ import dev.backprop.autograd.Variable;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
 import dev.backprop.backend.DeviceType;
+import dev.backprop.data.Augmentation;
 import dev.backprop.data.BatchLoader;
 import dev.backprop.data.Dataset;
 import dev.backprop.io.Checkpoint;
@@ -32,7 +33,8 @@ import java.util.Map;
  * Runs on whatever backend holds the model's parameters, in their dtype. Step results are read every step on a
  * backend that computes on the host and every 32 steps on a GPU ({@link Builder#syncEvery}), so the host does not
  * wait for the device inside a window; on a GPU a FLOAT32 model's training set is uploaded once and its batches
- * gathered there ({@link BatchLoader.Placement#AUTO}).
+ * gathered there ({@link BatchLoader.Placement#AUTO}), unless the trainer augments them ({@link Builder#augmentation}),
+ * which is done on the host.
  *
  * <pre>{@code
  * Trainer trainer = Trainer.builder(model, new SoftmaxCrossEntropy(), Adam.adam(model.parameters(), 1e-3))
@@ -58,6 +60,7 @@ public final class Trainer {
     private final int stepsPerEpoch;
     private final boolean trackAccuracy;
     private final String label;
+    private final Augmentation augmentation;
     private final List<StepHook> hooks;
     private final Backend backend;
     private final DType dtype;
@@ -77,6 +80,7 @@ public final class Trainer {
         this.stepsPerEpoch = b.stepsPerEpoch;
         this.trackAccuracy = b.trackAccuracy;
         this.label = b.label;
+        this.augmentation = b.augmentation;
         List<StepHook> h = new ArrayList<>(b.hooks);
         if (b.clipNorm > 0) {
             h.add(new ClipGradNorm(optimizer.parameters().values(), b.clipNorm));
@@ -95,7 +99,7 @@ public final class Trainer {
 
     /**
      * Trains for {@code epochs} more epochs on batches of {@code train} gathered by a loader this call makes
-     * ({@link BatchLoader.Placement#AUTO}) and frees.
+     * ({@link BatchLoader.Placement#AUTO}, or an augmenting host loader with this trainer's seed) and frees.
      *
      * @see #fit(BatchLoader, Dataset, int, EpochListener)
      */
@@ -104,7 +108,9 @@ public final class Trainer {
         if (epochs == 0) {
             return List.of();
         }
-        try (BatchLoader loader = new BatchLoader(train, backend, dtype, batchSize, BatchLoader.Placement.AUTO)) {
+        try (BatchLoader loader = augmentation.isNone()
+                ? new BatchLoader(train, backend, dtype, batchSize, BatchLoader.Placement.AUTO)
+                : new BatchLoader(train, backend, dtype, batchSize, augmentation, seed)) {
             return fit(loader, validation, epochs, listener);
         }
     }
@@ -116,7 +122,8 @@ public final class Trainer {
      * @param validation evaluated after every epoch (examples of the training set's size), or null
      * @param listener   progress callbacks, or null
      * @return the metrics of each epoch run (fewer if {@link #requestStop()} was called)
-     * @throws IllegalArgumentException when the validation examples differ in size from the training examples, or the
+     * @throws IllegalArgumentException when the validation examples differ in size from the training examples, the
+     *                                  loader augments otherwise than this trainer (or with another seed), or the
      *                                  model has fewer outputs than the data has classes (found on the first step,
      *                                  before its update)
      * @throws TrainingStoppedException when the weights or optimizer state are not finite before the first step, or
@@ -128,6 +135,10 @@ public final class Trainer {
         if (train.batchSize() != batchSize || train.dtype() != dtype) {
             throw new IllegalArgumentException("the loader's batches (" + train.batchSize() + " examples, "
                     + train.dtype() + ") differ from this trainer's (" + batchSize + ", " + dtype + ")");
+        }
+        if (!train.augmentation().equals(augmentation) || !augmentation.isNone() && train.seed() != seed) {
+            throw new IllegalArgumentException("the loader augments with " + train.augmentation() + " (seed "
+                    + train.seed() + "), this trainer with " + augmentation + " (seed " + seed + ")");
         }
         stopRequested = false;
         List<EpochMetrics> all = new ArrayList<>();
@@ -318,6 +329,7 @@ public final class Trainer {
         private int stepsPerEpoch;
         private boolean trackAccuracy = true;
         private String label;
+        private Augmentation augmentation = Augmentation.NONE;
         private final List<StepHook> hooks = new ArrayList<>();
 
         private Builder(Layer model, Loss loss, Optimizer optimizer) {
@@ -416,6 +428,15 @@ public final class Trainer {
          */
         public Builder trackAccuracy(boolean track) {
             this.trackAccuracy = track;
+            return this;
+        }
+
+        /**
+         * Augments every training example, drawn afresh each epoch from the seed (default {@link Augmentation#NONE});
+         * the batches are then gathered on the host. Evaluation and validation are never augmented.
+         */
+        public Builder augmentation(Augmentation augmentation) {
+            this.augmentation = java.util.Objects.requireNonNull(augmentation, "augmentation");
             return this;
         }
 

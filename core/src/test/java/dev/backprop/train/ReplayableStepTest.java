@@ -2,6 +2,7 @@ package dev.backprop.train;
 
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
+import dev.backprop.data.Augmentation;
 import dev.backprop.data.BatchLoader;
 import dev.backprop.data.Dataset;
 import dev.backprop.loss.Loss;
@@ -141,6 +142,36 @@ class ReplayableStepTest {
         Setup hook = (b, o) -> b.hook(new StepHook() { });
         assertSame(train(plain, false, sgd, hook, 1), train(replaying.backend, false, sgd, hook, 1));
         assertEquals(0, replaying.steps, "no step was handed over");
+    }
+
+    /**
+     * Augmentation is done on the host while the batch is staged, into the loader's fixed tensor the replay reads:
+     * the replayed steps give the bits of the steps run as they come, which differ from an unaugmented run.
+     */
+    @Test
+    void anAugmentedBatchIsStagedOutsideTheReplayedStep() {
+        Augmentation a = Augmentation.parse("crop:1,hflip");
+        Run asTheyCome = augmented(plain, a);
+        assertSame(asTheyCome, augmented(replaying.backend, a));
+        assertEquals(10, replaying.replays);
+        assertFalse(java.util.Arrays.equals(asTheyCome.weights().get("1.weight"),
+                augmented(plain, Augmentation.NONE).weights().get("1.weight")), "the augmentation changes the run");
+    }
+
+    private static Run augmented(Backend on, Augmentation a) {
+        Dataset images = blobs(23, 4).withFeatureShape(new int[] {1, 1, 2});
+        try (Sequential net = Sequential.builder(on, DType.FLOAT32).seed(7).flatten().dense(2, 6).relu().dense(6, 3)
+                .build(); Sgd o = new Sgd(net.parameters(), 0.2)) {
+            Trainer t = Trainer.builder(net, new SoftmaxCrossEntropy(), o).batchSize(5).seed(3).syncEvery(2)
+                    .augmentation(a).build();
+            List<double[]> metrics = new ArrayList<>();
+            for (EpochMetrics m : t.fit(images, null, 3, null)) {
+                metrics.add(new double[] {m.trainLoss(), m.trainAccuracy()});
+            }
+            Map<String, double[]> w = new LinkedHashMap<>();
+            net.parameters().forEach((k, v) -> w.put(k, v.value().toDoubles()));
+            return new Run(metrics, w);
+        }
     }
 
     @Test

@@ -4,6 +4,7 @@ import dev.backprop.autograd.Variable;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.DType;
+import dev.backprop.data.Augmentation;
 import dev.backprop.data.Dataset;
 import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.nn.Sequential;
@@ -36,7 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * 1e-3 of its norm. Run with SGD+momentum and with Adam, so both fused optimizer kernels are compared as well as
  * the forward and backward ops. A small CNN with both batch norms and two dropouts, 50 Adam steps, is held to the
  * same bounds against {@code cpu} and against the float64 reference backend (in FLOAT64), and a dropout draw is the
- * same bits on all three.
+ * same bits on all three. The CNN, augmented on the host, is held to the same bounds against {@code cpu}.
  *
  * <p>A subclass supplies the backend under test ({@link #createCandidate}, which may skip the test when the
  * backend cannot run here); the {@code cpu} reference comes from the registry, so the module's tests need
@@ -130,6 +131,29 @@ public abstract class CrossBackendTrainingTest {
         agree(CNN_STEPS, "cpu", cpu, name, other);
     }
 
+    /**
+     * The CNN case with {@code crop:2,hflip} augmentation (drawn on the host, so the same batches everywhere): the
+     * candidate and {@code cpu} agree to the same bounds as without it, and the augmentation does change the run.
+     */
+    @Test
+    void augmentedCnnTrainingAgreesWithCpu() {
+        Dataset data = TrainingCases.images(CNN_STEPS * CNN_BATCH, 31);
+        Augmentation augment = Augmentation.parse("crop:2,hflip");
+        Run other;
+        String name;
+        try (Backend be = createCandidate()) {
+            name = be.name();
+            other = trainCnn(be, DType.FLOAT32, data, augment);
+        }
+        Run cpu, plain;
+        try (Backend be = Backends.create("cpu", BackendOptions.defaults())) {
+            cpu = trainCnn(be, DType.FLOAT32, data, augment);
+            plain = trainCnn(be, DType.FLOAT32, data, Augmentation.NONE);
+        }
+        agree(CNN_STEPS, "cpu", cpu, name, other);
+        assertTrue(!cpu.losses.equals(plain.losses), "the augmentation changes the losses");
+    }
+
     /** One dropout draw of 4099 ones: the same bits from the candidate, {@code cpu} and the reference. */
     @Test
     void dropoutMasksAreTheSameBitsOnEveryBackend() {
@@ -185,12 +209,16 @@ public abstract class CrossBackendTrainingTest {
     }
 
     private static Run trainCnn(Backend be, DType dt, Dataset data) {
+        return trainCnn(be, dt, data, Augmentation.NONE);
+    }
+
+    private static Run trainCnn(Backend be, DType dt, Dataset data, Augmentation augmentation) {
         List<Double> losses = new ArrayList<>();
         Map<String, float[]> weights = new TreeMap<>();
         try (Sequential model = TrainingCases.imageNet(be, dt, 32);
              Optimizer opt = Adam.adam(model.parameters(), 0.01)) {
             Trainer trainer = Trainer.builder(model, new SoftmaxCrossEntropy(), opt).batchSize(CNN_BATCH).seed(33)
-                    .build();
+                    .augmentation(augmentation).build();
             trainer.fit(data, null, 1, new EpochListener() {
                 @Override
                 public void onEpoch(EpochMetrics metrics) {

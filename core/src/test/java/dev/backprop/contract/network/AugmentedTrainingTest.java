@@ -1,0 +1,169 @@
+package dev.backprop.contract.network;
+
+import dev.backprop.backend.DType;
+import dev.backprop.data.Augmentation;
+import dev.backprop.data.BatchLoader;
+import dev.backprop.data.Dataset;
+import dev.backprop.io.ModelFile;
+import dev.backprop.loss.SoftmaxCrossEntropy;
+import dev.backprop.model.ModelFixtures;
+import dev.backprop.nn.Sequential;
+import dev.backprop.optim.Adam;
+import dev.backprop.optim.Sgd;
+import dev.backprop.reference.ReferenceBackend;
+import dev.backprop.train.BatchResult;
+import dev.backprop.train.EpochListener;
+import dev.backprop.train.EpochMetrics;
+import dev.backprop.train.Trainer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Training with an {@link Augmentation}: the loader augments each example with its own draw, afresh each epoch and on
+ * the host; a run resumed from a checkpoint ends with the same model file as an uninterrupted one; validation is not
+ * augmented; loaders and trainers that disagree are refused.
+ */
+class AugmentedTrainingTest {
+    private static final Augmentation AUGMENT = Augmentation.parse("crop:2,hflip");
+    private final ReferenceBackend backend = new ReferenceBackend();
+
+    @TempDir
+    Path dir;
+
+    @AfterEach
+    void close() {
+        backend.close();
+    }
+
+    @Test
+    void theLoaderAugmentsEachExampleWithItsDrawOnTheHost() {
+        Dataset data = TrainingCases.images(10, 3);
+        int[] order = {4, 9, 0, 7, 2, 1, 3, 5, 6, 8};
+        try (BatchLoader plain = new BatchLoader(data, backend, 4);
+             BatchLoader augmenting = new BatchLoader(data, backend, DType.FLOAT32, 4, AUGMENT, 11)) {
+            assertFalse(augmenting.resident());
+            for (int epoch : new int[] {0, 3}) {
+                augmenting.startEpoch(epoch);
+                float[] got = augmenting.load(order, 4, 8).features().toFloatArray();
+                float[] want = plain.load(order, 4, 8).features().toFloatArray();
+                for (int i = 0; i < 4; i++) {
+                    AUGMENT.apply(want, i * 72, data.featureShape(), AUGMENT.draw(11, epoch, 4 + i), new float[72]);
+                }
+                assertArrayEquals(want, got, "epoch " + epoch);
+            }
+            augmenting.startEpoch(0);
+            float[] first = augmenting.load(order, 0, 4).features().toFloatArray();
+            augmenting.startEpoch(1);
+            assertFalse(Arrays.equals(first, augmenting.load(order, 0, 4).features().toFloatArray()),
+                    "another epoch, other draws");
+            assertFalse(Arrays.equals(first, plain.load(order, 0, 4).features().toFloatArray()), "augmented");
+        }
+        assertEquals(0, backend.memoryStats().liveBuffers());
+    }
+
+    /**
+     * With the weights held still (learning rate 0) and no shuffle, each epoch sees the same batches: without
+     * augmentation the per-step losses repeat, with it each epoch draws afresh and they do not.
+     */
+    @Test
+    void eachEpochDrawsAfresh() {
+        Dataset data = TrainingCases.images(16, 9);
+        List<Double> plain = stepLosses(data, Augmentation.NONE), augmented = stepLosses(data, AUGMENT);
+        assertEquals(plain.subList(0, 4), plain.subList(4, 8));
+        assertFalse(augmented.subList(0, 4).equals(augmented.subList(4, 8)), augmented.toString());
+        assertFalse(augmented.subList(0, 4).equals(plain.subList(0, 4)), augmented.toString());
+    }
+
+    private List<Double> stepLosses(Dataset data, Augmentation a) {
+        List<Double> losses = new ArrayList<>();
+        try (Sequential m = Sequential.builder(backend, DType.FLOAT64).seed(4).flatten().dense(72, 3).build();
+             Sgd sgd = new Sgd(m.parameters(), 0.0)) {
+            Trainer t = Trainer.builder(m, new SoftmaxCrossEntropy(), sgd).batchSize(4).seed(2).shuffle(false)
+                    .augmentation(a).build();
+            t.fit(data, null, 2, new EpochListener() {
+                @Override
+                public void onEpoch(EpochMetrics metrics) {
+                }
+
+                @Override
+                public void onBatch(BatchResult batch) {
+                    losses.add(batch.loss());
+                }
+            });
+        }
+        return losses;
+    }
+
+    @Test
+    void aResumedAugmentedRunEndsWithTheUninterruptedRunsModelFile() throws IOException {
+        Dataset data = TrainingCases.images(37, 24);
+        Path straight = dir.resolve("straight.safetensors"), resumed = dir.resolve("resumed.safetensors");
+        Path plain = dir.resolve("plain.safetensors"), ckpt = dir.resolve("ckpt.safetensors");
+        try (Sequential a = TrainingCases.imageNet(backend, DType.FLOAT64, 25);
+             Sequential b = TrainingCases.imageNet(backend, DType.FLOAT64, 25);
+             Sequential c = TrainingCases.imageNet(backend, DType.FLOAT64, 26);
+             Sequential d = TrainingCases.imageNet(backend, DType.FLOAT64, 25)) {
+            List<EpochMetrics> all = trainer(a, AUGMENT).fit(data, data, 3, null);
+            ModelFile.save(straight, a);
+            Trainer first = trainer(b, AUGMENT);
+            first.fit(data, data, 1, null);
+            first.saveCheckpoint(ckpt);
+            Trainer then = trainer(c, AUGMENT);
+            then.restoreCheckpoint(ckpt);
+            List<EpochMetrics> rest = then.fit(data, data, 2, null);
+            ModelFile.save(resumed, c);
+            assertArrayEquals(Files.readAllBytes(straight), Files.readAllBytes(resumed));
+            assertEquals(all.get(2).trainLoss(), rest.get(1).trainLoss());
+
+            Trainer unaugmented = trainer(d, Augmentation.NONE);
+            unaugmented.fit(data, data, 3, null);
+            ModelFile.save(plain, d);
+            assertFalse(Arrays.equals(Files.readAllBytes(straight), Files.readAllBytes(plain)),
+                    "the augmentation changes the run");
+            // Validation reads the examples as they are: what an unaugmented evaluation of the same model gives.
+            assertEquals(all.get(2).validation().loss(), trainer(a, Augmentation.NONE).evaluate(data).loss());
+        } finally {
+            for (Path p : List.of(straight, resumed, plain)) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    @Test
+    void refusesAugmentingFlatExamplesAndMismatchedLoaders() {
+        Dataset flat = ModelFixtures.classification(10, 3, 4, 1);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new BatchLoader(flat, backend, DType.FLOAT32, 4, AUGMENT, 0));
+        assertEquals("augmentation takes images [C, H, W] or [H, W], not examples of shape [3]", e.getMessage());
+        Dataset data = TrainingCases.images(10, 3);
+        try (Sequential m = TrainingCases.imageNet(backend, DType.FLOAT32, 1);
+             BatchLoader plain = new BatchLoader(data, backend, 8);
+             BatchLoader other = new BatchLoader(data, backend, DType.FLOAT32, 8, AUGMENT, 5)) {
+            e = assertThrows(IllegalArgumentException.class, () -> trainer(m, AUGMENT).fit(plain, null, 1, null));
+            assertEquals("the loader augments with none (seed 0), this trainer with crop:2,hflip:0.5 (seed 23)",
+                    e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> trainer(m, AUGMENT).fit(other, null, 1, null));
+            assertTrue(e.getMessage().contains("(seed 5), this trainer with crop:2,hflip:0.5 (seed 23)"),
+                    e.getMessage());
+        }
+    }
+
+    private static Trainer trainer(Sequential m, Augmentation augmentation) {
+        return Trainer.builder(m, new SoftmaxCrossEntropy(), Adam.adam(m.parameters(), 0.01)).batchSize(8).seed(23)
+                .augmentation(augmentation).build();
+    }
+}
