@@ -137,10 +137,16 @@ public final class Trainer {
         Divergence.checkStart(optimizer, label);
         int steps = stepsPerEpoch(train);
         StepWindow window = new StepWindow(loss, backend, dtype, syncEvery, batchSize, trackAccuracy);
+        boolean completed = false;
         try (ModeSwitch training = ModeSwitch.to(model, true);
              TrainingStep step = new TrainingStep(model, loss, optimizer, hooks, window)) {
             for (int e = 0; e < epochs && !stopRequested; e++) {
                 all.add(fitEpoch(train, steps, step, validation, listener));
+            }
+            completed = true;
+        } finally {
+            if (listener != null) {
+                listener.onFitEnd(completed);
             }
         }
         return all;
