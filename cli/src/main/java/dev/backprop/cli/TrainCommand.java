@@ -4,6 +4,7 @@ import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.BackpropException;
 import dev.backprop.data.BatchLoader;
+import dev.backprop.data.Dataset;
 import dev.backprop.io.IoErrors;
 import dev.backprop.io.SafeTensorsFile;
 import dev.backprop.model.SavedModel;
@@ -45,7 +46,8 @@ public final class TrainCommand implements Callable<Integer> {
     /** Options of training on this machine, refused with {@code --spark}. */
     static final List<String> LOCAL_ONLY = List.of("--init", "--resume", "--checkpoint", "--plot", "--no-progress",
             "--test-csv", "--test-limit", "--positive-class", "--precision", "--images", "--test-images",
-            "--channels", "--resize", "--center-crop", LossOptions.WEIGHTS, LossOptions.SMOOTHING);
+            "--channels", "--resize", "--center-crop", LossOptions.WEIGHTS, LossOptions.SMOOTHING, "--validation",
+            "--patience", "--min-delta", "--keep-best");
     /** The values of {@code --precision}; the cuda backend's {@code precision} option. */
     static final List<String> PRECISIONS = List.of("fp32", "tf32", "bf16");
 
@@ -80,6 +82,9 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Mixin
     LossOptions lossOptions;
+
+    @Mixin
+    ValidationOptions validationOptions;
 
     @Option(names = "--batch-size", paramLabel = "N", defaultValue = "128",
             description = "Examples per step (with --spark, per rank); the last, partial batch is kept (default: "
@@ -134,13 +139,16 @@ public final class TrainCommand implements Callable<Integer> {
                     + "their modules). One rank per partition, gradients averaged every step (= batch "
                     + "--batch-size x ranks on one machine). Takes the options above except --init, --resume, "
                     + "--checkpoint, --plot, --no-progress, --test-csv, --test-limit, --positive-class, "
-                    + "--precision, --images, --test-images, --channels, --resize, --center-crop, --class-weights "
-                    + "and --label-smoothing, plus the --spark options below. Needs "
+                    + "--precision, --images, --test-images, --channels, --resize, --center-crop, --class-weights, "
+                    + "--label-smoothing, --validation, --patience, --min-delta and --keep-best, plus the --spark options below. Needs "
                     + "Spark's jars on the class path: bin/backprop adds them."})
     String spark;
 
     @Mixin
     SparkOptions sparkOptions;
+
+    /** Where a resumed run's early stopping stood, or null. */
+    private dev.backprop.train.EarlyStopping.State resumedState;
 
     @Override
     public Integer call() {
@@ -188,6 +196,7 @@ public final class TrainCommand implements Callable<Integer> {
             String resumeNote = "";
             if (resumed != null) {
                 resumeNote = ResumedRun.reconcile(this, resumed.metadata());
+                resumedState = validationOptions.reconcile(resumed.metadata(), resume.toString(), spec);
                 checkSettings();
             }
             checkFiles();
@@ -200,7 +209,8 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** Loads the data, builds the network (from {@code resumed} when not null) and trains. */
     private void train(Task t, SafeTensorsFile resumed, String resumeNote) throws IOException {
-        DataOptions.Loaded d = data.load(t, seed);
+        ValidationOptions.Held held = validationOptions.split(data.load(t, seed), t, seed);
+        DataOptions.Loaded d = held.data();
         TrainOutput o = new TrainOutput(this, spec.commandLine().getOut());
         try (Backend backend = Backends.create(selection.commandLineName(), backendOptions())) {
             if (!precision.equals("fp32") && !backend.name().equals("cuda")) {
@@ -216,7 +226,7 @@ public final class TrainCommand implements Callable<Integer> {
                 }
                 TrainingHistory history;
                 try {
-                    history = run(setup, t, setup.data(), backend, o, resumeNote);
+                    history = run(setup, t, setup.data(), backend, o, resumeNote, held.validation());
                 } catch (EpochLines.CheckpointFailed f) {
                     throw rescue(setup, t, setup.data(), f, o);
                 }
@@ -292,6 +302,7 @@ public final class TrainCommand implements Callable<Integer> {
         optimizerOptions.name();
         optimizerOptions.learningRate();
         modelOptions.check();
+        validationOptions.check();
     }
 
     /** A usage error, worded by {@code message}, when any of {@code names} was given (they are listed to it). */
@@ -313,14 +324,23 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private TrainingHistory run(TrainingSetup s, Task t, DataOptions.Loaded d, Backend backend, TrainOutput o,
-                                String resumeNote) {
-        TrainingHistory history = new TrainingHistory(t.scoredByAccuracy() ? "test_acc" : "test_rmse");
+                                String resumeNote, Dataset validation) {
+        TrainingHistory history = new TrainingHistory(t.scoredByAccuracy() ? "test_acc" : "test_rmse",
+                validation != null);
         int done = s.trainer().epoch();
         try (BatchLoader loader = new BatchLoader(d.train(), backend, batchSize, BatchLoader.Placement.AUTO)) {
             o.beforeEpochs(s, done, loader, d.train().size(), resumeNote, history);
             EpochProgress bars = new EpochProgress(!noProgress && EpochProgress.isInteractive(), epochs, System.err);
-            try (EpochLines lines = new EpochLines(this, s, t, d, history, o.out(), bars)) {
+            EpochLines.Validated v = validation == null ? null : new EpochLines.Validated(
+                    validation.withFeatureShape(d.train().featureShape()), validationOptions.policy(s.trainer()));
+            if (v != null && v.policy() != null && resumedState != null) {
+                v.policy().resume(resumedState);
+            }
+            try (EpochLines lines = new EpochLines(this, s, t, d, history, o.out(), bars, v)) {
                 s.trainer().fit(loader, d.test(), epochs - done, lines);
+            }
+            if (v != null && v.policy() != null) {
+                history.best(v.policy().state().bestEpoch(), validationOptions.keepBest);
             }
         }
         return history;
@@ -336,7 +356,7 @@ public final class TrainCommand implements Callable<Integer> {
             throw saveInTemp(s, t, d, last.epoch(), "--out " + IoErrors.message(e) + "; the weights after epoch "
                     + last.epoch() + " ", o);
         }
-        o.savedModel(history, last);
+        o.savedModel(history, history.kept().orElse(last));
         if (plot != null) {
             TrainingPlot.write(plot, history, s.description() + ", " + optimizerOptions.describe());
             o.plotted();
