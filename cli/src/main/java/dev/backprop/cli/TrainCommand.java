@@ -149,6 +149,8 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** Where a resumed run's early stopping stood, or null. */
     private dev.backprop.train.EarlyStopping.State resumedState;
+    /** Whether a resumed checkpoint's settings have been taken in (until then, options may lack theirs). */
+    private boolean settled;
 
     @Override
     public Integer call() {
@@ -197,6 +199,7 @@ public final class TrainCommand implements Callable<Integer> {
             if (resumed != null) {
                 resumeNote = ResumedRun.reconcile(this, resumed.metadata());
                 resumedState = validationOptions.reconcile(resumed.metadata(), resume.toString(), spec);
+                settled = true;
                 checkSettings();
             }
             checkFiles();
@@ -217,7 +220,7 @@ public final class TrainCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--precision " + precision + " needs the cuda backend; "
                         + backend.name() + " computes float32 GEMMs in fp32 only");
             }
-            o.start(backend, t, d);
+            o.start(backend, t, d, held.validation() == null ? 0 : held.validation().size());
             try (TrainingSetup setup = TrainingSetup.create(this, t, d, backend, resumed)) {
                 if (setup.trainer().epoch() == epochs) {
                     saveModel(setup, t, setup.data(), out);
@@ -302,7 +305,7 @@ public final class TrainCommand implements Callable<Integer> {
         optimizerOptions.name();
         optimizerOptions.learningRate();
         modelOptions.check();
-        validationOptions.check();
+        validationOptions.check(resume != null && !settled);
     }
 
     /** A usage error, worded by {@code message}, when any of {@code names} was given (they are listed to it). */
@@ -334,6 +337,7 @@ public final class TrainCommand implements Callable<Integer> {
             EpochLines.Validated v = validation == null ? null : new EpochLines.Validated(
                     validation.withFeatureShape(d.train().featureShape()), validationOptions.policy(s.trainer()));
             if (v != null && v.policy() != null && resumedState != null) {
+                checkBestHeld(resumedState, done);
                 v.policy().resume(resumedState);
             }
             try (EpochLines lines = new EpochLines(this, s, t, d, history, o.out(), bars, v)) {
@@ -344,6 +348,18 @@ public final class TrainCommand implements Callable<Integer> {
             }
         }
         return history;
+    }
+
+    /**
+     * A checkpoint holds its last epoch's weights only: {@code --keep-best} resumes from it only while that epoch is
+     * the best so far.
+     */
+    private void checkBestHeld(dev.backprop.train.EarlyStopping.State state, int done) {
+        if (validationOptions.keepBest && state.bestEpoch() != done) {
+            throw new IllegalArgumentException("--keep-best: " + resume + " ends at epoch " + done + " but its best "
+                    + "validation epoch is " + state.bestEpoch() + ", whose weights it does not hold; resume without "
+                    + "--keep-best, or from a checkpoint written at its best epoch");
+        }
     }
 
     private void finish(TrainingSetup s, TrainingHistory history, Task t, DataOptions.Loaded d, Backend backend,

@@ -20,11 +20,12 @@ import java.util.Locale;
  * @param out where the lines go
  */
 record TrainOutput(TrainCommand cmd, PrintWriter out) {
-    /** The backend and device, then the data and its sizes. */
-    void start(Backend backend, Task t, DataOptions.Loaded d) {
+    /** The backend and device, then the data and its sizes ({@code validation} examples held out of training). */
+    void start(Backend backend, Task t, DataOptions.Loaded d, int validation) {
         out.println("backend: " + backend.name() + " on " + backend.device().describe());
-        out.printf(Locale.ROOT, "data:    %s: %d train, %d test, %d features%s%n",
-                DataFormatException.oneLine(d.description()), d.train().size(), d.test().size(),
+        out.printf(Locale.ROOT, "data:    %s: %d train, %s%d test, %d features%s%n",
+                DataFormatException.oneLine(d.description()), d.train().size(),
+                validation > 0 ? validation + " validation (seed " + cmd.seed + "), " : "", d.test().size(),
                 d.train().featureSize(), t == Task.CLASSIFICATION ? ", " + d.train().numClasses() + " classes" : "");
         out.flush();
     }

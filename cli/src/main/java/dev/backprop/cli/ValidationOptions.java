@@ -54,9 +54,10 @@ final class ValidationOptions {
     /**
      * Checks the values and that the options needing {@code --validation} have it.
      *
+     * @param unsettled whether a {@code --resume} checkpoint may still supply {@code --validation}
      * @throws IllegalArgumentException naming the option and its value
      */
-    void check() {
+    void check(boolean unsettled) {
         if (fraction != null && !(fraction > 0 && fraction < 1)) {
             throw new IllegalArgumentException("--validation must be a fraction in (0, 1), got " + fraction);
         }
@@ -66,7 +67,7 @@ final class ValidationOptions {
         if (minDelta != null && (!(minDelta >= 0) || !Double.isFinite(minDelta))) {
             throw new IllegalArgumentException("--min-delta must be a finite number >= 0, got " + minDelta);
         }
-        if (fraction == null) {
+        if (fraction == null && !unsettled) {
             String needing = patience != null ? "--patience " + patience : minDelta != null ? "--min-delta "
                     + OptimizerChoice.number(minDelta) : keepBest ? "--keep-best" : null;
             if (needing != null) {
@@ -74,7 +75,7 @@ final class ValidationOptions {
                         + "best epoch are judged on validation examples, never on the test set");
             }
         }
-        if (minDelta != null && patience == null) {
+        if (minDelta != null && patience == null && !unsettled) {
             throw new IllegalArgumentException("--min-delta " + OptimizerChoice.number(minDelta) + " needs "
                     + "--patience N: it says what counts as an improvement for early stopping");
         }
