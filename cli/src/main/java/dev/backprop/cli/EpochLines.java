@@ -60,11 +60,12 @@ record EpochLines(TrainCommand cmd, TrainingSetup setup, Task task, DataOptions.
             try {
                 Map<String, String> meta = SavedModel.metadata(setup.model(), task, data.classNames(),
                         cmd.runFacts(setup, data, task));
+                EarlyStopping policy = validated == null ? null : validated.policy();
                 if (validated != null) {
-                    meta.put(ValidationOptions.STATE_KEY, cmd.validationOptions.metadata(validated.policy() == null
-                            ? null : validated.policy().state()));
+                    meta.put(ValidationOptions.STATE_KEY, cmd.validationOptions.metadata(policy));
                 }
-                setup.trainer().saveCheckpoint(cmd.checkpoint, meta);
+                setup.trainer().saveCheckpoint(cmd.checkpoint, meta, policy == null ? Map.of()
+                        : policy.bestWeights());
             } catch (IOException e) {
                 throw new CheckpointFailed(m.epoch(), e);
             }

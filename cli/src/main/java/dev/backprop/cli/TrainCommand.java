@@ -148,7 +148,7 @@ public final class TrainCommand implements Callable<Integer> {
     SparkOptions sparkOptions;
 
     /** Where a resumed run's early stopping stood, or null. */
-    private dev.backprop.train.EarlyStopping.State resumedState;
+    dev.backprop.train.EarlyStopping.State resumedState;
     /** Whether a resumed checkpoint's settings have been taken in (until then, options may lack theirs). */
     private boolean settled;
 
@@ -228,8 +228,8 @@ public final class TrainCommand implements Callable<Integer> {
                     return;
                 }
                 TrainingHistory history;
-                try {
-                    history = run(setup, t, setup.data(), backend, o, resumeNote, held.validation());
+                try (KeptWeights kept = KeptWeights.read(this, resumed, setup)) {
+                    history = run(setup, t, setup.data(), backend, o, resumeNote, held.validation(), kept);
                 } catch (EpochLines.CheckpointFailed f) {
                     throw rescue(setup, t, setup.data(), f, o);
                 }
@@ -327,7 +327,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private TrainingHistory run(TrainingSetup s, Task t, DataOptions.Loaded d, Backend backend, TrainOutput o,
-                                String resumeNote, Dataset validation) {
+                                String resumeNote, Dataset validation, KeptWeights kept) {
         TrainingHistory history = new TrainingHistory(t.scoredByAccuracy() ? "test_acc" : "test_rmse",
                 validation != null);
         int done = s.trainer().epoch();
@@ -337,29 +337,16 @@ public final class TrainCommand implements Callable<Integer> {
             EpochLines.Validated v = validation == null ? null : new EpochLines.Validated(
                     validation.withFeatureShape(d.train().featureShape()), validationOptions.policy(s.trainer()));
             if (v != null && v.policy() != null && resumedState != null) {
-                checkBestHeld(resumedState, done);
-                v.policy().resume(resumedState);
+                v.policy().resume(resumedState, kept.weights(), kept.counters());
             }
             try (EpochLines lines = new EpochLines(this, s, t, d, history, o.out(), bars, v)) {
                 s.trainer().fit(loader, d.test(), epochs - done, lines);
             }
             if (v != null && v.policy() != null) {
-                history.best(v.policy().state().bestEpoch(), validationOptions.keepBest);
+                history.best(v.policy().state().bestEpoch(), v.policy().state().best(), validationOptions.keepBest);
             }
         }
         return history;
-    }
-
-    /**
-     * A checkpoint holds its last epoch's weights only: {@code --keep-best} resumes from it only while that epoch is
-     * the best so far.
-     */
-    private void checkBestHeld(dev.backprop.train.EarlyStopping.State state, int done) {
-        if (validationOptions.keepBest && state.bestEpoch() != done) {
-            throw new IllegalArgumentException("--keep-best: " + resume + " ends at epoch " + done + " but its best "
-                    + "validation epoch is " + state.bestEpoch() + ", whose weights it does not hold; resume without "
-                    + "--keep-best, or from a checkpoint written at its best epoch");
-        }
     }
 
     private void finish(TrainingSetup s, TrainingHistory history, Task t, DataOptions.Loaded d, Backend backend,
@@ -372,7 +359,7 @@ public final class TrainCommand implements Callable<Integer> {
             throw saveInTemp(s, t, d, last.epoch(), "--out " + IoErrors.message(e) + "; the weights after epoch "
                     + last.epoch() + " ", o);
         }
-        o.savedModel(history, history.kept().orElse(last));
+        o.savedModel(history, last);
         if (plot != null) {
             TrainingPlot.write(plot, history, s.description() + ", " + optimizerOptions.describe());
             o.plotted();

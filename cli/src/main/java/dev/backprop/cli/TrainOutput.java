@@ -7,7 +7,6 @@ import dev.backprop.model.Task;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 
 /**
@@ -66,15 +65,12 @@ record TrainOutput(TrainCommand cmd, PrintWriter out) {
     }
 
     /**
-     * {@code --out} saved with the weights of epoch {@code kept} (the last, or the best validation epoch with
+     * {@code --out} saved with the weights of the {@code last} epoch (or of the best validation epoch with
      * {@code --keep-best}), and the checkpoint written after the last.
      */
-    void savedModel(TrainingHistory history, TrainingHistory.Epoch kept) {
-        List<TrainingHistory.Epoch> all = history.epochs();
-        boolean best = kept != all.get(all.size() - 1);
-        saved(cmd.out, String.format(Locale.ROOT, "%s %.4f after epoch %d%s", history.metricName(), kept.testMetric(),
-                kept.epoch(), best ? String.format(Locale.ROOT, ", the lowest %s %.4f", "val_loss", kept.valLoss())
-                        : ""), "");
+    void savedModel(TrainingHistory history, TrainingHistory.Epoch last) {
+        saved(cmd.out, history.kept().orElse(String.format(Locale.ROOT, "%s %.4f after epoch %d",
+                history.metricName(), last.testMetric(), last.epoch())), "");
         if (cmd.checkpoint != null) {
             out.println("saved:   checkpoint " + shown(cmd.checkpoint) + " (resume with --resume "
                     + shown(cmd.checkpoint) + ")");

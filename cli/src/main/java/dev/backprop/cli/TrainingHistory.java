@@ -40,6 +40,7 @@ final class TrainingHistory {
     private final boolean validated;
     private final List<Epoch> epochs = new ArrayList<>();
     private int bestEpoch;
+    private double bestLoss = Double.NaN;
     private boolean keptBest;
 
     /** @param metricName the test metric's column name: {@code test_acc} or {@code test_rmse} */
@@ -63,16 +64,27 @@ final class TrainingHistory {
     }
 
     /**
-     * Records the epoch with the lowest validation loss (0: none), and whether the model saved holds its weights.
+     * Records the epoch with the lowest validation loss (0: none) and that loss, and whether the model saved holds
+     * its weights.
      */
-    void best(int epoch, boolean kept) {
+    void best(int epoch, double loss, boolean kept) {
         this.bestEpoch = epoch;
+        this.bestLoss = loss;
         this.keptBest = kept;
     }
 
-    /** The epoch whose weights the saved model holds when that is not the last one run ({@code --keep-best}). */
-    java.util.Optional<Epoch> kept() {
-        return keptBest ? epochs.stream().filter(e -> e.epoch() == bestEpoch).findFirst() : java.util.Optional.empty();
+    /**
+     * What the saved model holds when it is not the last epoch's weights ({@code --keep-best}): "the weights of
+     * epoch N, the lowest val_loss X" and that epoch's test metric when it ran in this run; else empty.
+     */
+    java.util.Optional<String> kept() {
+        if (!keptBest || bestEpoch == 0 || bestEpoch == epochs.get(epochs.size() - 1).epoch()) {
+            return java.util.Optional.empty();
+        }
+        String metric = epochs.stream().filter(e -> e.epoch() == bestEpoch).findFirst()
+                .map(e -> String.format(Locale.ROOT, ", %s %.4f", metricName, e.testMetric())).orElse("");
+        return java.util.Optional.of(String.format(Locale.ROOT, "the weights of epoch %d, the lowest val_loss %.4f%s",
+                bestEpoch, bestLoss, metric));
     }
 
     /** The epochs recorded so far, in order. */

@@ -143,8 +143,12 @@ final class ValidationOptions {
         return new EarlyStopping(trainer, EarlyStopping.Monitor.LOSS, p, minDelta != null ? minDelta : 0, keepBest);
     }
 
-    /** The settings and {@code state} as the checkpoint's {@link #STATE_KEY} entry. */
-    String metadata(EarlyStopping.State state) {
+    /**
+     * The settings and where {@code policy} (null: none) stands as the checkpoint's {@link #STATE_KEY} entry, with
+     * the best epoch's counters when it keeps that epoch's weights (the checkpoint keeps the tensors).
+     */
+    String metadata(EarlyStopping policy) {
+        EarlyStopping.State state = policy == null ? null : policy.state();
         JsonObject o = new JsonObject();
         o.addProperty("validation", fraction);
         o.addProperty("patience", patience);
@@ -154,6 +158,9 @@ final class ValidationOptions {
             o.addProperty("best_epoch", state.bestEpoch());
             o.addProperty("best", Double.isNaN(state.best()) ? null : state.best());
             o.addProperty("epochs_since_best", state.epochsSinceBest());
+            JsonObject counters = new JsonObject();
+            policy.bestCounters().forEach(counters::addProperty);
+            o.add("kept_counters", counters);
         }
         return o.toString();
     }
@@ -181,6 +188,16 @@ final class ValidationOptions {
         Double best = number(o, "best");
         return new EarlyStopping.State(o.get("best_epoch").getAsInt(), best == null ? Double.NaN : best,
                 o.get("epochs_since_best").getAsInt());
+    }
+
+    /** The best epoch's counters a checkpoint's {@link #STATE_KEY} entry records, by name (none: empty). */
+    static Map<String, Long> keptCounters(Map<String, String> meta, String file) {
+        JsonObject o = parse(meta.get(STATE_KEY), file);
+        Map<String, Long> m = new java.util.LinkedHashMap<>();
+        if (o != null && o.has("kept_counters")) {
+            o.getAsJsonObject("kept_counters").entrySet().forEach(e -> m.put(e.getKey(), e.getValue().getAsLong()));
+        }
+        return m;
     }
 
     private static <T> T settle(CommandSpec spec, String option, T here, T saved, String file) {

@@ -101,7 +101,7 @@ class EarlyStoppingCommandTest {
         assertTrue(rows.size() < 40 && kept < rows.size(), "stopped after " + rows.size() + ", best " + kept
                 + "\n" + run.out());
         assertEquals(kept + 2, rows.size(), "patience 2 ends two epochs after the best");
-        assertTrue(run.out().contains("after epoch " + kept + ", the lowest val_loss"), run.out());
+        assertTrue(run.out().contains("(the weights of epoch " + kept + ", the lowest val_loss "), run.out());
 
         Path exact = dir.resolve("exact.safetensors");
         train("--validation", "0.2", "--epochs", Integer.toString(kept), "--out", exact.toString()).ok();
@@ -126,6 +126,35 @@ class EarlyStoppingCommandTest {
         CliRun changed = train("--resume", ck.toString(), "--patience", "5", "--out",
                 dir.resolve("other.safetensors").toString());
         assertTrue(changed.err().contains("--patience 5: " + ck + " was trained with --patience 2"), changed.err());
+    }
+
+    /** A --keep-best checkpoint keeps the best epoch's weights, so a resumed run saves them even if it is earlier. */
+    @Test
+    void aResumedKeepBestRunSavesTheBestEpochFromBeforeTheCheckpoint() throws IOException {
+        String[] opts = {"--validation", "0.2", "--patience", "2", "--min-delta", "0.01", "--keep-best"};
+        Path straight = dir.resolve("straight.safetensors");
+        CliRun whole = train(concat(opts, "--out", straight.toString())).ok();
+        int stop = rows(whole).size();
+        int best = (int) whole.field("summary:", "best_epoch");
+        assertEquals(best + 2, stop);
+        Path ck = dir.resolve("ck.safetensors");
+        train(concat(opts, "--epochs", Integer.toString(best + 1), "--checkpoint", ck.toString(), "--out",
+                dir.resolve("half.safetensors").toString())).ok();
+        Path resumed = dir.resolve("resumed.safetensors");
+        CliRun rest = train("--resume", ck.toString(), "--out", resumed.toString()).ok();
+        assertEquals(1, rows(rest).size(), rest.out());
+        assertTrue(rest.out().contains("(the weights of epoch " + best + ", the lowest val_loss "), rest.out());
+        assertArrayEquals(tensorBytes(straight), tensorBytes(resumed), "the kept weights came back from the file");
+
+        CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", ck.toString(), "--csv", csv.toString());
+        assertEquals(0, eval.code(), "the kept tensors do not confuse loading the checkpoint as a model: "
+                + eval.err());
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] all = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
     }
 
     @Test

@@ -142,7 +142,36 @@ public final class EarlyStopping implements EpochListener {
     }
 
     /**
-     * Continues a watch saved from {@link #state()} (the best weights themselves are the caller's to restore).
+     * Continues a watch saved from {@link #state()}, with the best epoch's weights when it restores them: copies of
+     * {@code weights} (the model's tensors by {@code state_dict} name, as {@link #bestWeights} gave them) and the
+     * counters' values {@code counters}.
+     *
+     * @throws IllegalArgumentException for a state no watch can reach, or weights that are not the model's
+     */
+    public void resume(State saved, Map<String, Tensor> weights, Map<String, Long> counters) {
+        resume(saved);
+        if (!restoreBest || saved.bestEpoch() == 0) {
+            return;
+        }
+        Map<String, Tensor> live = live(trainer.model());
+        if (!live.keySet().equals(weights.keySet()) || !trainer.model().counters().keySet().equals(counters.keySet())) {
+            throw new IllegalArgumentException("the best weights " + weights.keySet() + " and counters "
+                    + counters.keySet() + " are not the model's " + live.keySet() + ", "
+                    + trainer.model().counters().keySet());
+        }
+        free();
+        keepCopies(weights);
+        bestCounters = new LinkedHashMap<>(counters);
+    }
+
+    /** {@return the counters' values of the best epoch, held while {@link #bestWeights} are} */
+    public Map<String, Long> bestCounters() {
+        return bestCounters == null ? Map.of() : Collections.unmodifiableMap(bestCounters);
+    }
+
+    /**
+     * Continues a watch saved from {@link #state()}, without best weights (use the other {@code resume} when
+     * restoring them).
      *
      * @throws IllegalArgumentException for a state no watch can reach
      */
@@ -184,25 +213,29 @@ public final class EarlyStopping implements EpochListener {
     private void keep() {
         Map<String, Tensor> now = live(trainer.model());
         if (bestTensors == null) {
-            List<Tensor> made = new ArrayList<>();
-            try {
-                Map<String, Tensor> copies = new LinkedHashMap<>();
-                for (Map.Entry<String, Tensor> e : now.entrySet()) {
-                    Tensor c = e.getValue().copy();
-                    made.add(c);
-                    copies.put(e.getKey(), c);
-                }
-                bestTensors = copies;
-            } catch (RuntimeException e) {
-                made.forEach(Tensor::close);
-                throw e;
-            }
+            keepCopies(now);
         } else {
             copyAll(now, bestTensors);
         }
         Map<String, Long> counters = new LinkedHashMap<>();
         trainer.model().counters().forEach((k, v) -> counters.put(k, v[0]));
         bestCounters = counters;
+    }
+
+    private void keepCopies(Map<String, Tensor> from) {
+        List<Tensor> made = new ArrayList<>();
+        try {
+            Map<String, Tensor> copies = new LinkedHashMap<>();
+            for (Map.Entry<String, Tensor> e : from.entrySet()) {
+                Tensor c = e.getValue().copy();
+                made.add(c);
+                copies.put(e.getKey(), c);
+            }
+            bestTensors = copies;
+        } catch (RuntimeException e) {
+            made.forEach(Tensor::close);
+            throw e;
+        }
     }
 
     private static void copyAll(Map<String, Tensor> from, Map<String, Tensor> to) {

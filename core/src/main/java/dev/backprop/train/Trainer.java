@@ -14,6 +14,7 @@ import dev.backprop.nn.Layer;
 import dev.backprop.nn.ModeSwitch;
 import dev.backprop.optim.LearningRateSchedule;
 import dev.backprop.optim.Optimizer;
+import dev.backprop.tensor.Tensor;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -267,12 +268,22 @@ public final class Trainer {
      * @throws IllegalStateException when an epoch is half done (checkpoints are taken between epochs)
      */
     public void saveCheckpoint(Path path, Map<String, String> extra) throws IOException {
+        saveCheckpoint(path, extra, Map.of());
+    }
+
+    /**
+     * Saves a checkpoint as {@link #saveCheckpoint(Path, Map)}, with {@code kept} tensors named as the model's (the
+     * best weights of {@link EarlyStopping#bestWeights}), which {@link Checkpoint#readKept} reads back.
+     *
+     * @throws IllegalStateException when an epoch is half done (checkpoints are taken between epochs)
+     */
+    public void saveCheckpoint(Path path, Map<String, String> extra, Map<String, Tensor> kept) throws IOException {
         if (batchesDone != 0) {
             throw new IllegalStateException("a checkpoint is taken between epochs; epoch " + (epoch + 1) + " is at "
                     + "batch " + batchesDone);
         }
         Checkpoint.save(path, model, optimizer, schedule, Map.of(EPOCH, (long) epoch, SEED, seed, BATCH_SIZE,
-                (long) batchSize), extra);
+                (long) batchSize), extra, kept);
     }
 
     /**
