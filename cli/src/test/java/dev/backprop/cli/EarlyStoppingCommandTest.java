@@ -75,7 +75,9 @@ class EarlyStoppingCommandTest {
 
     @Test
     void theValidationColumnsFollowTheTestOnes() {
-        CliRun run = train("--epochs", "2", "--validation", "0.25").ok();
+        Path plot = dir.resolve("plot.png");
+        CliRun run = train("--epochs", "2", "--validation", "0.25", "--plot", plot.toString()).ok();
+        assertTrue(Files.size(plot) > 0, "the validation curves are plotted");
         assertTrue(run.out().contains("test_loss  test_acc  val_loss   val_acc"), run.out());
         assertTrue(run.out().contains("180 train, 60 validation (seed 0), 60 test"), run.out());
         List<String> rows = rows(run);
