@@ -74,7 +74,7 @@ class EarlyStoppingCommandTest {
     }
 
     @Test
-    void theValidationColumnsFollowTheTestOnes() {
+    void theValidationColumnsFollowTheTestOnes() throws IOException {
         Path plot = dir.resolve("plot.png");
         CliRun run = train("--epochs", "2", "--validation", "0.25", "--plot", plot.toString()).ok();
         assertTrue(Files.size(plot) > 0, "the validation curves are plotted");
