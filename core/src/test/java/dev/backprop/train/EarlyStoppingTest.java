@@ -188,4 +188,55 @@ class EarlyStoppingTest {
             weights(m).forEach((k, v) -> assertArrayEquals(atFailure.get(0).get(k), v, "left as it failed: " + k));
         }
     }
+
+    /**
+     * A watch resumed from a checkpoint, with the best weights it keeps, ends with the weights of a run that never
+     * stopped: the checkpoint carries the kept tensors beside the model's, and loading it is not confused by them.
+     */
+    @Test
+    void aCheckpointCarriesTheWatchAndTheBestWeights(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws java.io.IOException {
+        Dataset train = blobs(60, 1);
+        Dataset validation = blobs(30, 2);
+        java.nio.file.Path ck = dir.resolve("ck.safetensors");
+        Map<String, double[]> straight;
+        EarlyStopping.State end;
+        try (Sequential m = net(6); Adam opt = Adam.adam(m.parameters(), 0.05)) {
+            Trainer t = trainer(m, opt);
+            EarlyStopping es = new EarlyStopping(t, EarlyStopping.Monitor.LOSS, 3, 0.01, true);
+            t.fit(train, validation, 30, es);
+            straight = weights(m);
+            end = es.state();
+        }
+        int at = end.bestEpoch() + 1;
+        EarlyStopping.State saved;
+        try (Sequential m = net(6); Adam opt = Adam.adam(m.parameters(), 0.05)) {
+            Trainer t = trainer(m, opt);
+            EarlyStopping es = new EarlyStopping(t, EarlyStopping.Monitor.LOSS, 3, 0.01, true);
+            t.fit(train, validation, at, es.andThen(x -> {
+                if (x.epoch() == at) {
+                    try {
+                        t.saveCheckpoint(ck, Map.of(), es.bestWeights());
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
+            }));
+            saved = es.state();
+        }
+        try (Sequential m = net(9); Adam opt = Adam.adam(m.parameters(), 0.05)) {
+            Trainer t = trainer(m, opt);
+            t.restoreCheckpoint(ck);
+            EarlyStopping es = new EarlyStopping(t, EarlyStopping.Monitor.LOSS, 3, 0.01, true);
+            try (dev.backprop.io.SafeTensorsFile f = dev.backprop.io.SafeTensorsFile.open(ck)) {
+                Map<String, Tensor> kept = dev.backprop.io.Checkpoint.readKept(f, m);
+                assertEquals(m.parameters().keySet(), kept.keySet());
+                es.resume(saved, kept, Map.of());
+                kept.values().forEach(Tensor::close);
+            }
+            t.fit(train, validation, 30 - at, es);
+            assertEquals(end, es.state());
+            straight.forEach((k, v) -> assertArrayEquals(v, weights(m).get(k), k));
+        }
+    }
 }
