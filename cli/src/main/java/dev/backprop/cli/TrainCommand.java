@@ -4,6 +4,7 @@ import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.BackpropException;
 import dev.backprop.data.BatchLoader;
+import dev.backprop.data.Dataset;
 import dev.backprop.io.IoErrors;
 import dev.backprop.io.SafeTensorsFile;
 import dev.backprop.model.SavedModel;
@@ -46,7 +47,7 @@ public final class TrainCommand implements Callable<Integer> {
     static final List<String> LOCAL_ONLY = List.of("--init", "--resume", "--checkpoint", "--plot", "--no-progress",
             "--test-csv", "--test-limit", "--positive-class", "--precision", "--images", "--test-images",
             "--channels", "--resize", "--center-crop", LossOptions.WEIGHTS, LossOptions.SMOOTHING,
-            AugmentOptions.NAME);
+            AugmentOptions.NAME, "--validation", "--patience", "--min-delta", "--keep-best");
     /** The values of {@code --precision}; the cuda backend's {@code precision} option. */
     static final List<String> PRECISIONS = List.of("fp32", "tf32", "bf16");
 
@@ -84,6 +85,9 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Mixin
     AugmentOptions augmentOptions;
+
+    @Mixin
+    ValidationOptions validationOptions;
 
     @Option(names = "--batch-size", paramLabel = "N", defaultValue = "128",
             description = "Examples per step (with --spark, per rank); the last, partial batch is kept (default: "
@@ -139,12 +143,18 @@ public final class TrainCommand implements Callable<Integer> {
                     + "--batch-size x ranks on one machine). Takes the options above except --init, --resume, "
                     + "--checkpoint, --plot, --no-progress, --test-csv, --test-limit, --positive-class, "
                     + "--precision, --images, --test-images, --channels, --resize, --center-crop, --class-weights, "
-                    + "--label-smoothing and --augment, plus the --spark options below. Needs "
+                    + "--label-smoothing, --augment, --validation, --patience, --min-delta and --keep-best, "
+                    + "plus the --spark options below. Needs "
                     + "Spark's jars on the class path: bin/backprop adds them."})
     String spark;
 
     @Mixin
     SparkOptions sparkOptions;
+
+    /** Where a resumed run's early stopping stood, or null. */
+    dev.backprop.train.EarlyStopping.State resumedState;
+    /** Whether a resumed checkpoint's settings have been taken in (until then, options may lack theirs). */
+    private boolean settled;
 
     @Override
     public Integer call() {
@@ -193,6 +203,8 @@ public final class TrainCommand implements Callable<Integer> {
             String resumeNote = "";
             if (resumed != null) {
                 resumeNote = ResumedRun.reconcile(this, resumed.metadata());
+                resumedState = validationOptions.reconcile(resumed.metadata(), resume.toString(), spec);
+                settled = true;
                 checkSettings();
             }
             checkFiles();
@@ -205,14 +217,15 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** Loads the data, builds the network (from {@code resumed} when not null) and trains. */
     private void train(Task t, SafeTensorsFile resumed, String resumeNote) throws IOException {
-        DataOptions.Loaded d = data.load(t, seed);
+        ValidationOptions.Held held = validationOptions.split(data.load(t, seed), t, seed);
+        DataOptions.Loaded d = held.data();
         TrainOutput o = new TrainOutput(this, spec.commandLine().getOut());
         try (Backend backend = Backends.create(selection.commandLineName(), backendOptions())) {
             if (!precision.equals("fp32") && !backend.name().equals("cuda")) {
                 throw new IllegalArgumentException("--precision " + precision + " needs the cuda backend; "
                         + backend.name() + " computes float32 GEMMs in fp32 only");
             }
-            o.start(backend, t, d);
+            o.start(backend, t, d, held.validation() == null ? 0 : held.validation().size());
             try (TrainingSetup setup = TrainingSetup.create(this, t, d, backend, resumed)) {
                 if (setup.trainer().epoch() == epochs) {
                     saveModel(setup, t, setup.data(), out);
@@ -220,8 +233,8 @@ public final class TrainCommand implements Callable<Integer> {
                     return;
                 }
                 TrainingHistory history;
-                try {
-                    history = run(setup, t, setup.data(), backend, o, resumeNote);
+                try (KeptWeights kept = KeptWeights.read(this, resumed, setup)) {
+                    history = run(setup, t, setup.data(), backend, o, resumeNote, held.validation(), kept);
                 } catch (EpochLines.CheckpointFailed f) {
                     throw rescue(setup, t, setup.data(), f, o);
                 }
@@ -297,6 +310,7 @@ public final class TrainCommand implements Callable<Integer> {
         optimizerOptions.name();
         optimizerOptions.learningRate();
         modelOptions.check();
+        validationOptions.check(resume != null && !settled);
     }
 
     /** A usage error, worded by {@code message}, when any of {@code names} was given (they are listed to it). */
@@ -318,15 +332,24 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private TrainingHistory run(TrainingSetup s, Task t, DataOptions.Loaded d, Backend backend, TrainOutput o,
-                                String resumeNote) {
-        TrainingHistory history = new TrainingHistory(t.scoredByAccuracy() ? "test_acc" : "test_rmse");
+                                String resumeNote, Dataset validation, KeptWeights kept) {
+        TrainingHistory history = new TrainingHistory(t.scoredByAccuracy() ? "test_acc" : "test_rmse",
+                validation != null);
         int done = s.trainer().epoch();
         try (BatchLoader loader = AugmentOptions.loader(augmentOptions.augmentation(), d.train(), backend, batchSize,
                 seed)) {
             o.beforeEpochs(s, done, loader, d.train().size(), resumeNote, history);
             EpochProgress bars = new EpochProgress(!noProgress && EpochProgress.isInteractive(), epochs, System.err);
-            try (EpochLines lines = new EpochLines(this, s, t, d, history, o.out(), bars)) {
+            EpochLines.Validated v = validation == null ? null : new EpochLines.Validated(
+                    validation.withFeatureShape(d.train().featureShape()), validationOptions.policy(s.trainer()));
+            if (v != null && v.policy() != null && resumedState != null) {
+                v.policy().resume(resumedState, kept.weights(), kept.counters());
+            }
+            try (EpochLines lines = new EpochLines(this, s, t, d, history, o.out(), bars, v)) {
                 s.trainer().fit(loader, d.test(), epochs - done, lines);
+            }
+            if (v != null && v.policy() != null) {
+                history.best(v.policy().state().bestEpoch(), v.policy().state().best(), validationOptions.keepBest);
             }
         }
         return history;

@@ -19,11 +19,12 @@ import java.util.Locale;
  * @param out where the lines go
  */
 record TrainOutput(TrainCommand cmd, PrintWriter out) {
-    /** The backend and device, then the data and its sizes. */
-    void start(Backend backend, Task t, DataOptions.Loaded d) {
+    /** The backend and device, then the data and its sizes ({@code validation} examples held out of training). */
+    void start(Backend backend, Task t, DataOptions.Loaded d, int validation) {
         out.println("backend: " + backend.name() + " on " + backend.device().describe());
-        out.printf(Locale.ROOT, "data:    %s: %d train, %d test, %d features%s%n",
-                DataFormatException.oneLine(d.description()), d.train().size(), d.test().size(),
+        out.printf(Locale.ROOT, "data:    %s: %d train, %s%d test, %d features%s%n",
+                DataFormatException.oneLine(d.description()), d.train().size(),
+                validation > 0 ? validation + " validation (seed " + cmd.seed + "), " : "", d.test().size(),
                 d.train().featureSize(), t == Task.CLASSIFICATION ? ", " + d.train().numClasses() + " classes" : "");
         out.flush();
     }
@@ -64,10 +65,13 @@ record TrainOutput(TrainCommand cmd, PrintWriter out) {
         out.println(history.summaryLine(backend.name(), backend.device().name(), cmd.optimizerOptions.name()));
     }
 
-    /** {@code --out} saved with the weights of the {@code last} epoch, and the checkpoint written after it. */
+    /**
+     * {@code --out} saved with the weights of the {@code last} epoch (or of the best validation epoch with
+     * {@code --keep-best}), and the checkpoint written after the last.
+     */
     void savedModel(TrainingHistory history, TrainingHistory.Epoch last) {
-        saved(cmd.out, String.format(Locale.ROOT, "%s %.4f after epoch %d", history.metricName(), last.testMetric(),
-                last.epoch()), "");
+        saved(cmd.out, history.kept().orElse(String.format(Locale.ROOT, "%s %.4f after epoch %d",
+                history.metricName(), last.testMetric(), last.epoch())), "");
         if (cmd.checkpoint != null) {
             out.println("saved:   checkpoint " + shown(cmd.checkpoint) + " (resume with --resume "
                     + shown(cmd.checkpoint) + ")");

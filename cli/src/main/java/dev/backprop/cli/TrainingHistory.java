@@ -20,8 +20,16 @@ final class TrainingHistory {
      * @param trainLoss  mean of the minibatch losses, weighted by batch size (as PyTorch's reference reports it)
      * @param testLoss   loss on the test set after the epoch
      * @param testMetric accuracy (classification, binary) or root-mean-square error (regression) on the test set
+     * @param valLoss    loss on the validation set after the epoch, or NaN without one
+     * @param valMetric  the test metric on the validation set, or NaN without one
      */
-    record Epoch(int epoch, double seconds, long samples, double trainLoss, double testLoss, double testMetric) {
+    record Epoch(int epoch, double seconds, long samples, double trainLoss, double testLoss, double testMetric,
+                 double valLoss, double valMetric) {
+        /** An epoch without a validation set. */
+        Epoch(int epoch, double seconds, long samples, double trainLoss, double testLoss, double testMetric) {
+            this(epoch, seconds, samples, trainLoss, testLoss, testMetric, Double.NaN, Double.NaN);
+        }
+
         /** Training throughput of the epoch. */
         double samplesPerSecond() {
             return samples / seconds;
@@ -29,16 +37,54 @@ final class TrainingHistory {
     }
 
     private final String metricName;
+    private final boolean validated;
     private final List<Epoch> epochs = new ArrayList<>();
+    private int bestEpoch;
+    private double bestLoss = Double.NaN;
+    private boolean keptBest;
 
     /** @param metricName the test metric's column name: {@code test_acc} or {@code test_rmse} */
     TrainingHistory(String metricName) {
+        this(metricName, false);
+    }
+
+    /**
+     * @param metricName the test metric's column name: {@code test_acc} or {@code test_rmse}
+     * @param validated  whether the table has the validation columns ({@code val_loss}, {@code val_acc} or
+     *                   {@code val_rmse}) after the test ones
+     */
+    TrainingHistory(String metricName, boolean validated) {
         this.metricName = metricName;
+        this.validated = validated;
     }
 
     /** Records an epoch. */
     void add(Epoch e) {
         epochs.add(e);
+    }
+
+    /**
+     * Records the epoch with the lowest validation loss (0: none) and that loss, and whether the model saved holds
+     * its weights.
+     */
+    void best(int epoch, double loss, boolean kept) {
+        this.bestEpoch = epoch;
+        this.bestLoss = loss;
+        this.keptBest = kept;
+    }
+
+    /**
+     * What the saved model holds when it is not the last epoch's weights ({@code --keep-best}): "the weights of
+     * epoch N, the lowest val_loss X" and that epoch's test metric when it ran in this run; else empty.
+     */
+    java.util.Optional<String> kept() {
+        if (!keptBest || bestEpoch == 0 || bestEpoch == epochs.get(epochs.size() - 1).epoch()) {
+            return java.util.Optional.empty();
+        }
+        String metric = epochs.stream().filter(e -> e.epoch() == bestEpoch).findFirst()
+                .map(e -> String.format(Locale.ROOT, ", %s %.4f", metricName, e.testMetric())).orElse("");
+        return java.util.Optional.of(String.format(Locale.ROOT, "the weights of epoch %d, the lowest val_loss %.4f%s",
+                bestEpoch, bestLoss, metric));
     }
 
     /** The epochs recorded so far, in order. */
@@ -53,14 +99,21 @@ final class TrainingHistory {
 
     /** The header of the per-epoch table. */
     String header() {
-        return String.format(Locale.ROOT, "%5s %8s %10s %10s %9s %9s", "epoch", "time_s", "samples/s",
+        String h = String.format(Locale.ROOT, "%5s %8s %10s %10s %9s %9s", "epoch", "time_s", "samples/s",
                 "train_loss", "test_loss", metricName);
+        return validated ? h + String.format(Locale.ROOT, " %9s %9s", "val_loss", valMetricName()) : h;
+    }
+
+    /** The validation metric's column name: {@code val_acc} or {@code val_rmse}. */
+    String valMetricName() {
+        return metricName.replace("test_", "val_");
     }
 
     /** One table row. */
     String row(Epoch e) {
-        return String.format(Locale.ROOT, "%5d %8.3f %10.0f %10.4f %9.4f %9.4f", e.epoch(), e.seconds(),
+        String r = String.format(Locale.ROOT, "%5d %8.3f %10.0f %10.4f %9.4f %9.4f", e.epoch(), e.seconds(),
                 e.samplesPerSecond(), e.trainLoss(), e.testLoss(), e.testMetric());
+        return validated ? r + String.format(Locale.ROOT, " %9.4f %9.4f", e.valLoss(), e.valMetric()) : r;
     }
 
     /**
@@ -93,7 +146,8 @@ final class TrainingHistory {
         return String.format(Locale.ROOT, "summary: impl=backprop backend=%s device=\"%s\" optimizer=%s epochs=%d "
                         + "epochs_timed=%d..%d median_epoch_s=%.4f median_samples_per_s=%.0f %s=%.4f",
                 backend, device.replace('"', '\''), optimizer, epochs.size(), span.get(0).epoch(),
-                last.epoch(), median, last.samples() / median, metricName, last.testMetric());
+                last.epoch(), median, last.samples() / median, metricName, last.testMetric())
+                + (bestEpoch > 0 ? " best_epoch=" + bestEpoch : "");
     }
 
     /** A human-readable version of the summary. */

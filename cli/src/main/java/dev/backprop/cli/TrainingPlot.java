@@ -42,13 +42,21 @@ final class TrainingPlot {
         double[] train = epochs.stream().mapToDouble(TrainingHistory.Epoch::trainLoss).toArray();
         double[] test = epochs.stream().mapToDouble(TrainingHistory.Epoch::testLoss).toArray();
         double[] metricValues = epochs.stream().mapToDouble(TrainingHistory.Epoch::testMetric).toArray();
-        XYChart loss = chart("Loss: " + title, "loss", train, test);
+        double[] valLoss = epochs.stream().mapToDouble(TrainingHistory.Epoch::valLoss).toArray();
+        double[] valMetric = epochs.stream().mapToDouble(TrainingHistory.Epoch::valMetric).toArray();
+        boolean validated = !Double.isNaN(valLoss[0]);
+        XYChart loss = chart("Loss: " + title, "loss", train, test, valLoss);
         loss.addSeries("train (mean minibatch)", x, train).setMarker(SeriesMarkers.CIRCLE);
         loss.addSeries("test", x, test).setMarker(SeriesMarkers.DIAMOND);
         boolean accuracy = history.metricName().endsWith("acc");
         XYChart metric = chart((accuracy ? "Test accuracy" : "Test RMSE") + ": " + title,
-                accuracy ? "accuracy" : "RMSE", metricValues);
+                accuracy ? "accuracy" : "RMSE", metricValues, valMetric);
         metric.addSeries(accuracy ? "test accuracy" : "test RMSE", x, metricValues).setMarker(SeriesMarkers.CIRCLE);
+        if (validated) {
+            loss.addSeries("validation", x, valLoss).setMarker(SeriesMarkers.SQUARE);
+            metric.addSeries(accuracy ? "validation accuracy" : "validation RMSE", x, valMetric)
+                    .setMarker(SeriesMarkers.SQUARE);
+        }
         save(file, List.of(loss, metric));
     }
 

@@ -13,6 +13,7 @@ import java.math.BigInteger;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -37,6 +38,11 @@ public final class Checkpoint {
      * ({@code "2.dropout_seed"}, {@code "2.dropout_offset"}); written when the model has any.
      */
     public static final String TRAINING_STATE_KEY = "backprop.training_state";
+    /**
+     * The prefix of tensors a checkpoint keeps for the run beside the model's and the optimizer's, under the model's
+     * names (the best epoch's weights of early stopping); loading the checkpoint as a model skips them.
+     */
+    public static final String KEPT_PREFIX = "kept.";
 
     private static final String ARCHITECTURE = ModelFile.ARCHITECTURE_KEY;
 
@@ -61,7 +67,28 @@ public final class Checkpoint {
      */
     public static void save(Path path, Layer model, Optimizer optimizer, LearningRateSchedule schedule,
                             Map<String, Long> progress, Map<String, String> extra) throws IOException {
+        save(path, model, optimizer, schedule, progress, extra, Map.of());
+    }
+
+    /**
+     * Writes a checkpoint atomically, with {@code extra} metadata entries and {@code kept} tensors, named as the
+     * model's, stored under {@link #KEPT_PREFIX} ({@link #readKept} reads them back).
+     *
+     * @throws IllegalArgumentException when an extra key is one of the format's, or a kept tensor is not the model's
+     *                                  (nothing is written then)
+     */
+    public static void save(Path path, Layer model, Optimizer optimizer, LearningRateSchedule schedule,
+                            Map<String, Long> progress, Map<String, String> extra, Map<String, Tensor> kept)
+            throws IOException {
         Map<String, Tensor> tensors = ModelFile.tensorsOf(model);
+        for (Map.Entry<String, Tensor> e : kept.entrySet()) {
+            Tensor own = tensors.get(e.getKey());
+            if (own == null || !own.shape().equals(e.getValue().shape()) || own.dtype() != e.getValue().dtype()) {
+                throw new IllegalArgumentException("kept tensor '" + e.getKey() + "' " + e.getValue().shape()
+                        + " is not one of the model's " + tensors.keySet());
+            }
+        }
+        kept.forEach((k, v) -> tensors.put(KEPT_PREFIX + k, v));
         optimizer.state().forEach((k, v) -> tensors.put(ModelFile.OPTIMIZER_PREFIX + k, v));
         Map<String, String> meta = ModelFile.metadata(model);
         JsonObject opt = new JsonObject();
@@ -185,6 +212,38 @@ public final class Checkpoint {
         }
     }
 
+    /**
+     * The tensors {@link #save} kept in checkpoint {@code f}, read onto the model's backend in its dtype: every one
+     * of the model's parameters and buffers, or none.
+     *
+     * @return the tensors by the model's names (the caller closes them), or an empty map when the file keeps none
+     * @throws ModelFileException when some are missing, or one is not the model's or has another shape
+     */
+    public static Map<String, Tensor> readKept(SafeTensorsFile f, Layer model) throws IOException {
+        Map<String, Tensor> live = ModelFile.tensorsOf(model);
+        List<String> names = f.shapes().keySet().stream().filter(n -> n.startsWith(KEPT_PREFIX)).toList();
+        if (names.isEmpty()) {
+            return Map.of();
+        }
+        for (String n : names) {
+            if (!live.containsKey(n.substring(KEPT_PREFIX.length()))) {
+                throw new ModelFileException(f.file() + ": kept tensor '" + n + "' is not one of the model's "
+                        + live.keySet());
+            }
+        }
+        checkExact(f, live, KEPT_PREFIX);
+        Map<String, Tensor> read = new LinkedHashMap<>();
+        try {
+            for (Map.Entry<String, Tensor> e : live.entrySet()) {
+                read.put(e.getKey(), f.read(KEPT_PREFIX + e.getKey(), e.getValue().backend(), e.getValue().dtype()));
+            }
+        } catch (IOException | RuntimeException e) {
+            read.values().forEach(Tensor::close);
+            throw e;
+        }
+        return read;
+    }
+
     private static int checkSchedule(String file, Map<String, String> meta, LearningRateSchedule schedule)
             throws ModelFileException {
         if (schedule == null) {
@@ -221,7 +280,7 @@ public final class Checkpoint {
     private static void checkNoOthers(SafeTensorsFile f, Map<String, Tensor> tensors, Map<String, Long> counters,
                                       Map<String, Tensor> state) throws ModelFileException {
         for (String name : f.shapes().keySet()) {
-            boolean known = tensors.containsKey(name) || counters.containsKey(name)
+            boolean known = tensors.containsKey(name) || counters.containsKey(name) || name.startsWith(KEPT_PREFIX)
                     || (name.startsWith(ModelFile.OPTIMIZER_PREFIX)
                     && state.containsKey(name.substring(ModelFile.OPTIMIZER_PREFIX.length())));
             if (!known) {

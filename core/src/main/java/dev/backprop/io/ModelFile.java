@@ -274,8 +274,8 @@ public final class ModelFile {
 
     /**
      * Checks that the file holds exactly the {@code floats} tensors (parameters and buffers, with those shapes and
-     * one floating dtype) and the {@code counters} (I64 scalars, at least 0), plus optimizer state when
-     * {@code allowOptimizer}; reads the counters.
+     * one floating dtype) and the {@code counters} (I64 scalars, at least 0), plus a checkpoint's optimizer state
+     * and kept tensors when {@code allowOptimizer}; reads the counters.
      */
     static Stored checkState(SafeTensorsFile f, Map<String, int[]> floats, List<String> counters,
                              boolean allowOptimizer) throws IOException {
@@ -301,7 +301,8 @@ public final class ModelFile {
         Map<String, Long> values = readCounters(f, counters);
         for (String name : f.shapes().keySet()) {
             if (!floats.containsKey(name) && !values.containsKey(name)
-                    && !(allowOptimizer && name.startsWith(OPTIMIZER_PREFIX))) {
+                    && !(allowOptimizer && (name.startsWith(OPTIMIZER_PREFIX)
+                    || name.startsWith(Checkpoint.KEPT_PREFIX)))) {
                 List<String> all = new ArrayList<>(floats.keySet());
                 all.addAll(counters);
                 throw new ModelFileException(file + ": unexpected tensor '" + name + "'; the model's state is "

@@ -15,4 +15,39 @@ public interface EpochListener {
      */
     default void onBatch(BatchResult batch) {
     }
+
+    /**
+     * When {@link Trainer#fit} ends: {@code completed} after its last epoch or a requested stop, false when it
+     * throws (the exception then goes on). For a listener that holds resources for the run or acts on its end.
+     */
+    default void onFitEnd(boolean completed) {
+    }
+
+    /** {@return a listener that tells this one, then {@code next}, of each event} */
+    default EpochListener andThen(EpochListener next) {
+        java.util.Objects.requireNonNull(next, "next");
+        EpochListener first = this;
+        return new EpochListener() {
+            @Override
+            public void onEpoch(EpochMetrics metrics) {
+                first.onEpoch(metrics);
+                next.onEpoch(metrics);
+            }
+
+            @Override
+            public void onBatch(BatchResult batch) {
+                first.onBatch(batch);
+                next.onBatch(batch);
+            }
+
+            @Override
+            public void onFitEnd(boolean completed) {
+                try {
+                    first.onFitEnd(completed);
+                } finally {
+                    next.onFitEnd(completed);
+                }
+            }
+        };
+    }
 }

@@ -15,6 +15,7 @@ import dev.backprop.nn.Layer;
 import dev.backprop.nn.ModeSwitch;
 import dev.backprop.optim.LearningRateSchedule;
 import dev.backprop.optim.Optimizer;
+import dev.backprop.tensor.Tensor;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -148,10 +149,16 @@ public final class Trainer {
         Divergence.checkStart(optimizer, label);
         int steps = stepsPerEpoch(train);
         StepWindow window = new StepWindow(loss, backend, dtype, syncEvery, batchSize, trackAccuracy);
+        boolean completed = false;
         try (ModeSwitch training = ModeSwitch.to(model, true);
              TrainingStep step = new TrainingStep(model, loss, optimizer, hooks, window)) {
             for (int e = 0; e < epochs && !stopRequested; e++) {
                 all.add(fitEpoch(train, steps, step, validation, listener));
+            }
+            completed = true;
+        } finally {
+            if (listener != null) {
+                listener.onFitEnd(completed);
             }
         }
         return all;
@@ -272,12 +279,22 @@ public final class Trainer {
      * @throws IllegalStateException when an epoch is half done (checkpoints are taken between epochs)
      */
     public void saveCheckpoint(Path path, Map<String, String> extra) throws IOException {
+        saveCheckpoint(path, extra, Map.of());
+    }
+
+    /**
+     * Saves a checkpoint as {@link #saveCheckpoint(Path, Map)}, with {@code kept} tensors named as the model's (the
+     * best weights of {@link EarlyStopping#bestWeights}), which {@link Checkpoint#readKept} reads back.
+     *
+     * @throws IllegalStateException when an epoch is half done (checkpoints are taken between epochs)
+     */
+    public void saveCheckpoint(Path path, Map<String, String> extra, Map<String, Tensor> kept) throws IOException {
         if (batchesDone != 0) {
             throw new IllegalStateException("a checkpoint is taken between epochs; epoch " + (epoch + 1) + " is at "
                     + "batch " + batchesDone);
         }
         Checkpoint.save(path, model, optimizer, schedule, Map.of(EPOCH, (long) epoch, SEED, seed, BATCH_SIZE,
-                (long) batchSize), extra);
+                (long) batchSize), extra, kept);
     }
 
     /**

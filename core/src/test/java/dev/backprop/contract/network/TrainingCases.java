@@ -19,6 +19,7 @@ import dev.backprop.optim.Optimizer;
 import dev.backprop.optim.Sgd;
 import dev.backprop.optim.StepLR;
 import dev.backprop.testing.Blobs;
+import dev.backprop.train.EarlyStopping;
 import dev.backprop.train.EpochMetrics;
 import dev.backprop.train.Evaluation;
 import dev.backprop.train.Trainer;
@@ -65,6 +66,8 @@ final class TrainingCases {
         }
         t.add(DynamicTest.dynamicTest("memory is flat across epochs of a CNN with batch norm and dropout",
                 () -> flatMemoryImages(be)));
+        t.add(DynamicTest.dynamicTest("memory is flat across epochs while early stopping keeps the best weights",
+                () -> flatMemoryKeepingBest(be)));
         t.add(DynamicTest.dynamicTest("a checkpoint that does not fit is refused", () ->
                 ModelFileCases.inDir(d -> refused(be, d))));
         t.add(DynamicTest.dynamicTest("memory is flat across epochs", () -> flatMemory(be)));
@@ -377,6 +380,28 @@ final class TrainingCases {
                 MemoryStats start = be.memoryStats();
                 List<MemoryStats> after = new ArrayList<>();
                 tr.fit(data, data, 6, metrics -> after.add(be.memoryStats()));
+                for (MemoryStats s : after) {
+                    assertEquals(after.get(0).liveBuffers(), s.liveBuffers(), "live buffers after an epoch");
+                    assertEquals(after.get(0).liveBytes(), s.liveBytes(), "live bytes after an epoch");
+                }
+                assertEquals(start.liveBuffers(), be.memoryStats().liveBuffers(), "live buffers after fit");
+                assertEquals(start.liveBytes(), be.memoryStats().liveBytes(), "live bytes after fit");
+            } finally {
+                tr.optimizer().close();
+            }
+        }
+    }
+
+    /** Early stopping's copies of the best weights are made once, written in place after, and freed by fit's end. */
+    private static void flatMemoryKeepingBest(Backend be) {
+        Dataset data = images(30, 43);
+        try (Sequential m = imageNet(be, DType.FLOAT32, 44)) {
+            Trainer tr = imageTrainer(m, data);
+            try {
+                MemoryStats start = be.memoryStats();
+                List<MemoryStats> after = new ArrayList<>();
+                EarlyStopping keep = new EarlyStopping(tr, EarlyStopping.Monitor.LOSS, 100, 0, true);
+                tr.fit(data, data, 6, keep.andThen(metrics -> after.add(be.memoryStats())));
                 for (MemoryStats s : after) {
                     assertEquals(after.get(0).liveBuffers(), s.liveBuffers(), "live buffers after an epoch");
                     assertEquals(after.get(0).liveBytes(), s.liveBytes(), "live bytes after an epoch");

@@ -1,0 +1,239 @@
+package dev.backprop.cli;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import dev.backprop.data.Dataset;
+import dev.backprop.data.HoldOut;
+import dev.backprop.model.Task;
+import dev.backprop.optim.OptimizerChoice;
+import dev.backprop.train.EarlyStopping;
+import dev.backprop.train.Trainer;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * {@code train}'s validation split and early stopping: a seeded hold-out of the training examples evaluated after
+ * every epoch, and {@link EarlyStopping} on its loss. A checkpoint records the settings and where the watch stands
+ * ({@link #STATE_KEY}), so a resumed run goes on counting where it left off.
+ */
+final class ValidationOptions {
+    /** The options, refused with {@code --spark}. */
+    static final List<String> NAMES = List.of("--validation", "--patience", "--min-delta", "--keep-best");
+    /** A checkpoint's metadata entry holding the settings and the watch's state, as JSON. */
+    static final String STATE_KEY = "backprop.early_stopping";
+
+    @Option(names = "--validation", paramLabel = "FRACTION",
+            description = "Hold out this fraction of the training examples (seeded by --seed) as a validation set, "
+                    + "evaluated after every epoch; the model then trains on the rest, so its results differ from "
+                    + "a run without it.")
+    Double fraction;
+
+    @Option(names = "--patience", paramLabel = "N",
+            description = "Stop when the validation loss has not improved for N epochs (needs --validation).")
+    Integer patience;
+
+    @Option(names = "--min-delta", paramLabel = "X",
+            description = "The least fall of the validation loss that counts as an improvement (default: 0).")
+    Double minDelta;
+
+    @Option(names = "--keep-best",
+            description = "Save to --out the weights of the epoch with the lowest validation loss, not the last "
+                    + "(needs --validation).")
+    boolean keepBest;
+
+    /** The training data less the validation examples, and those examples (null without {@code --validation}). */
+    record Held(DataOptions.Loaded data, Dataset validation) {
+    }
+
+    /**
+     * Checks the values and that the options needing {@code --validation} have it.
+     *
+     * @param unsettled whether a {@code --resume} checkpoint may still supply {@code --validation}
+     * @throws IllegalArgumentException naming the option and its value
+     */
+    void check(boolean unsettled) {
+        if (fraction != null && !(fraction > 0 && fraction < 1)) {
+            throw new IllegalArgumentException("--validation must be a fraction in (0, 1), got " + fraction);
+        }
+        if (patience != null && patience < 1) {
+            throw new IllegalArgumentException("--patience must be at least 1 epoch, got " + patience);
+        }
+        if (minDelta != null && (!(minDelta >= 0) || !Double.isFinite(minDelta))) {
+            throw new IllegalArgumentException("--min-delta must be a finite number >= 0, got " + minDelta);
+        }
+        if (fraction == null && !unsettled) {
+            String needing = patience != null ? "--patience " + patience : minDelta != null ? "--min-delta "
+                    + OptimizerChoice.number(minDelta) : keepBest ? "--keep-best" : null;
+            if (needing != null) {
+                throw new IllegalArgumentException(needing + " needs --validation FRACTION: early stopping and the "
+                        + "best epoch are judged on validation examples, never on the test set");
+            }
+        }
+        if (minDelta != null && patience == null && !unsettled) {
+            throw new IllegalArgumentException("--min-delta " + OptimizerChoice.number(minDelta) + " needs "
+                    + "--patience N: it says what counts as an improvement for early stopping");
+        }
+    }
+
+    /** Whether a validation set is held out. */
+    boolean on() {
+        return fraction != null;
+    }
+
+    /**
+     * Holds out {@link #fraction} of {@code d}'s training examples by a shuffle seeded with {@code seed}.
+     *
+     * @throws IllegalArgumentException when a part would be empty or the training part would lack a class
+     */
+    Held split(DataOptions.Loaded d, Task task, long seed) {
+        if (fraction == null) {
+            return new Held(d, null);
+        }
+        Dataset all = d.train();
+        if (all.size() < 2) {
+            throw new IllegalArgumentException("--validation " + fraction + " needs at least 2 training examples, "
+                    + "got " + all.size());
+        }
+        Dataset[] parts = HoldOut.split(all, fraction, seed);
+        if (task != Task.REGRESSION && all.hasLabels()) {
+            int missing = missingClass(parts[0], all);
+            if (missing >= 0) {
+                throw new IllegalArgumentException("--validation " + fraction + " leaves class " + missing + " with "
+                        + "no training example (of " + all.size() + "); give a smaller fraction or more data");
+            }
+        }
+        return new Held(new DataOptions.Loaded(parts[0], d.test(), d.classNames(), d.description(),
+                d.imageShape()), parts[1]);
+    }
+
+    /** The first class that {@code all} has and {@code part} lacks, or -1. */
+    private static int missingClass(Dataset part, Dataset all) {
+        boolean[] inAll = new boolean[all.numClasses()];
+        boolean[] inPart = new boolean[all.numClasses()];
+        int[] labels = new int[all.size()];
+        all.gatherLabels(all.identityOrder(), 0, all.size(), labels);
+        for (int y : labels) {
+            inAll[y] = true;
+        }
+        int[] partLabels = new int[part.size()];
+        part.gatherLabels(part.identityOrder(), 0, part.size(), partLabels);
+        for (int y : partLabels) {
+            inPart[y] = true;
+        }
+        for (int c = 0; c < inAll.length; c++) {
+            if (inAll[c] && !inPart[c]) {
+                return c;
+            }
+        }
+        return -1;
+    }
+
+    /** The policy for {@code trainer}, or null: with {@code --patience}, or {@code --keep-best} alone (no stop). */
+    EarlyStopping policy(Trainer trainer) {
+        if (patience == null && !keepBest) {
+            return null;
+        }
+        int p = patience != null ? patience : Integer.MAX_VALUE;
+        return new EarlyStopping(trainer, EarlyStopping.Monitor.LOSS, p, minDelta != null ? minDelta : 0, keepBest);
+    }
+
+    /**
+     * The settings and where {@code policy} (null: none) stands as the checkpoint's {@link #STATE_KEY} entry, with
+     * the best epoch's counters when it keeps that epoch's weights (the checkpoint keeps the tensors).
+     */
+    String metadata(EarlyStopping policy) {
+        EarlyStopping.State state = policy == null ? null : policy.state();
+        JsonObject o = new JsonObject();
+        o.addProperty("validation", fraction);
+        o.addProperty("patience", patience);
+        o.addProperty("min_delta", minDelta);
+        o.addProperty("keep_best", keepBest);
+        if (state != null) {
+            o.addProperty("best_epoch", state.bestEpoch());
+            o.addProperty("best", Double.isNaN(state.best()) ? null : state.best());
+            o.addProperty("epochs_since_best", state.epochsSinceBest());
+            JsonObject counters = new JsonObject();
+            policy.bestCounters().forEach(counters::addProperty);
+            o.add("kept_counters", counters);
+        }
+        return o.toString();
+    }
+
+    /**
+     * Settles the options against a resumed checkpoint's {@code meta}: those left out take its values, and one
+     * given with another value is refused naming both, since the split and the watch only continue with the
+     * settings that made them.
+     *
+     * @return the watch's state to resume, or null when the checkpoint has none
+     */
+    EarlyStopping.State reconcile(Map<String, String> meta, String file, CommandSpec spec) {
+        JsonObject o = parse(meta.get(STATE_KEY), file);
+        Double savedFraction = o == null ? null : number(o, "validation");
+        Integer savedPatience = o == null || number(o, "patience") == null ? null : number(o, "patience").intValue();
+        Double savedDelta = o == null ? null : number(o, "min_delta");
+        boolean savedKeep = o != null && o.has("keep_best") && o.get("keep_best").getAsBoolean();
+        fraction = settle(spec, "--validation", fraction, savedFraction, file);
+        patience = settle(spec, "--patience", patience, savedPatience, file);
+        minDelta = settle(spec, "--min-delta", minDelta, savedDelta, file);
+        keepBest = settle(spec, "--keep-best", keepBest, savedKeep, file);
+        if (o == null || !o.has("best_epoch")) {
+            return null;
+        }
+        Double best = number(o, "best");
+        return new EarlyStopping.State(o.get("best_epoch").getAsInt(), best == null ? Double.NaN : best,
+                o.get("epochs_since_best").getAsInt());
+    }
+
+    /** The best epoch's counters a checkpoint's {@link #STATE_KEY} entry records, by name (none: empty). */
+    static Map<String, Long> keptCounters(Map<String, String> meta, String file) {
+        JsonObject o = parse(meta.get(STATE_KEY), file);
+        Map<String, Long> m = new java.util.LinkedHashMap<>();
+        if (o != null && o.has("kept_counters")) {
+            o.getAsJsonObject("kept_counters").entrySet().forEach(e -> m.put(e.getKey(), e.getValue().getAsLong()));
+        }
+        return m;
+    }
+
+    private static <T> T settle(CommandSpec spec, String option, T here, T saved, String file) {
+        if (!spec.commandLine().getParseResult().hasMatchedOption(option)) {
+            return saved;
+        }
+        if (!Objects.equals(here, saved)) {
+            String asked = here instanceof Boolean ? option : option + " " + shown(here);
+            throw new IllegalArgumentException(asked + ": " + file + " was trained with "
+                    + (saved == null || Boolean.FALSE.equals(saved) ? "no " + option : option + " " + shown(saved))
+                    + "; leave " + option + " out to resume with it, or start a new run without --resume");
+        }
+        return here;
+    }
+
+    private static String shown(Object v) {
+        return v instanceof Double d ? OptimizerChoice.number(d) : v instanceof Boolean ? "" : String.valueOf(v);
+    }
+
+    private static JsonObject parse(String json, String file) {
+        if (json == null) {
+            return null;
+        }
+        try {
+            JsonElement e = JsonParser.parseString(json);
+            if (e.isJsonObject()) {
+                return e.getAsJsonObject();
+            }
+        } catch (JsonParseException e) {
+            // refused below
+        }
+        throw new IllegalArgumentException(file + ": its " + STATE_KEY + " entry is not a JSON object");
+    }
+
+    private static Double number(JsonObject o, String key) {
+        JsonElement e = o.get(key);
+        return e == null || e.isJsonNull() ? null : e.getAsDouble();
+    }
+}
