@@ -39,6 +39,9 @@ abstract class GemmKernel<A> {
     /** A scratch array of at least {@code size} elements from slot {@code slot} of {@code w}. */
     abstract A scratch(CpuWorkspaces.Workspace w, int slot, int size);
 
+    /** A new array of {@code size} elements, for panels kept beyond one call ({@link PackedPanels}). */
+    abstract A newArray(int size);
+
     /**
      * The edge-tile scratch for {@link #tile}: {@code mr·nr} elements plus 32 unused ones at the end. Every tile
      * writes and reads its accumulators there; each thread has its own array, and after a garbage collection
