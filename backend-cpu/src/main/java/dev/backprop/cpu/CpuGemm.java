@@ -322,6 +322,10 @@ final class CpuGemm implements OpFamilies.Gemm<CpuBuffer> {
     private static <A> void macroKernel(GemmKernel<A> kn, Product<A> p, int kc, int mc, int nc, int ic, int jc,
                                         double beta, A ap, A bp, int bpBase, A edge) {
         int mr = kn.mr, nr = kn.nr, ldc = p.ldc();
+        if (mc == 1) {
+            kn.row(kc, ap, 0, bp, bpBase, nc, p.c(), p.cOff() + ic * ldc + jc, p.alpha(), beta, edge);
+            return;
+        }
         for (int jr = 0; jr < nc; jr += nr) {
             int cols = Math.min(nr, nc - jr);
             int bpOff = bpBase + jr * kc;

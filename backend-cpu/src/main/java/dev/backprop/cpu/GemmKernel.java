@@ -84,6 +84,17 @@ abstract class GemmKernel<A> {
                        double alpha, double beta, A edge);
 
     /**
+     * {@link #tile} for a single row of C against {@code nc} columns of packed B panels from {@code bpOff} (one
+     * after another, each {@code kc·nr} long): {@code ap} is an A panel whose other rows are zero. This default runs
+     * the tiles; a kernel may compute only the one row, with the same FMA chain per element.
+     */
+    void row(int kc, A ap, int apOff, A bp, int bpOff, int nc, A c, int cOff, double alpha, double beta, A edge) {
+        for (int jr = 0; jr < nc; jr += nr) {
+            tile(kc, ap, apOff, bp, bpOff + jr * kc, c, cOff + jr, 0, 1, Math.min(nr, nc - jr), alpha, beta, edge);
+        }
+    }
+
+    /**
      * Rows of {@code op(A)} up to which a product with a transposed B goes to {@link #fewRows} instead of the
      * packed tiles; 0 where the kernel has no such path. A product of a few rows uses each element of B once, so
      * packing B, which reads and writes all of it, costs as much as the product itself (a dense layer's forward
