@@ -39,6 +39,12 @@ import dev.backprop.backend.base.OpFamilies;
  * those few rows only, so packing it cost as much as the product. Measured on one thread, interleaved in one JVM
  * ({@code GemmPairs 1 16 1x784x256:NT,8x784x256:NT cpu:gemm.fewrows=false cpu}): 1 × 784 × 256 2.8 against 8.6
  * GFLOP/s, 8 rows 18.9 against 34.2. Its columns are split over threads as the blocked loops' are.
+ *
+ * <h2>Kept panels</h2>
+ * A transposed B read by two products with nothing written in between keeps its packed panels on its buffer
+ * ({@link PackedPanels}): a predictor's weights are packed once, not per request, and only A is packed per
+ * product. Such products take the packed tiles at any row count (one row takes {@link GemmKernel#row}), so
+ * they give what packing B every time gives, bit for bit.
  */
 final class CpuGemm implements OpFamilies.Gemm<CpuBuffer> {
     /** Multiply-adds below which a product is not worth handing to another thread (about 64³). */
