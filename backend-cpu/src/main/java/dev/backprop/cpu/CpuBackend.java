@@ -25,6 +25,8 @@ import java.util.Map;
  *       packs its own blocks; for comparison and tests, default {@code true});</li>
  *   <li>{@code gemm.fewrows}: {@code false} packs B for products of a few rows too instead of reading it in place
  *       ({@link GemmKernel#fewRows}; for comparison and tests, default {@code true});</li>
+ *   <li>{@code gemm.keep}: {@code false} packs a transposed B on every product instead of keeping its panels
+ *       while it is only read ({@link PackedPanels}; for comparison and tests, default {@code true});</li>
  *   <li>{@code conv.own}: {@code false} runs convolutions on the SPI's default (the batch's im2col matrix and one
  *       GEMM) instead of {@link CpuConvolution}; for comparison and tests, default {@code true}.</li>
  * </ul>
@@ -59,11 +61,12 @@ public final class CpuBackend extends BaseBackend<Object, CpuBuffer> {
             CpuGemm.Blocking f64Blocking = blocking(options, kernels.gemmF64());
             boolean sharedPacking = options.getBoolean(name, "gemm.shared", true);
             boolean fewRows = options.getBoolean(name, "gemm.fewrows", true);
+            boolean keepPanels = options.getBoolean(name, "gemm.keep", true);
             boolean ownConvolution = options.getBoolean(name, "conv.own", true);
             CpuThreads threads = own(new CpuThreads(threadCount));
             CpuWorkspaces workspaces = own(new CpuWorkspaces());
             CpuGemm gemm = new CpuGemm(threads, workspaces, kernels.gemmF32(), kernels.gemmF64(), f32Blocking,
-                    f64Blocking, sharedPacking, fewRows);
+                    f64Blocking, sharedPacking, fewRows, keepPanels);
             Map<String, String> details = new LinkedHashMap<>();
             details.put("vector", vectorState(kernels));
             details.put("threads", Integer.toString(threadCount));

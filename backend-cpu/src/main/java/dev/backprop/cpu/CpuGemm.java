@@ -39,6 +39,12 @@ import dev.backprop.backend.base.OpFamilies;
  * those few rows only, so packing it cost as much as the product. Measured on one thread, interleaved in one JVM
  * ({@code GemmPairs 1 16 1x784x256:NT,8x784x256:NT cpu:gemm.fewrows=false cpu}): 1 × 784 × 256 2.8 against 8.6
  * GFLOP/s, 8 rows 18.9 against 34.2. Its columns are split over threads as the blocked loops' are.
+ *
+ * <h2>Kept panels</h2>
+ * A transposed B read by two products with nothing written in between keeps its packed panels on its buffer
+ * ({@link PackedPanels}): a predictor's weights are packed once, not per request, and only A is packed per
+ * product. Such products take the packed tiles at any row count (one row takes {@link GemmKernel#row}), so
+ * they give what packing B every time gives, bit for bit.
  */
 final class CpuGemm implements OpFamilies.Gemm<CpuBuffer> {
     /** Multiply-adds below which a product is not worth handing to another thread (about 64³). */
@@ -65,15 +71,19 @@ final class CpuGemm implements OpFamilies.Gemm<CpuBuffer> {
     private final SharedPackGemm shared;
     /** Whether products of a few rows read B in place ({@link GemmKernel#fewRows}) where the kernel can. */
     private final boolean fewRowsInPlace;
+    /** Whether a transposed B read twice unchanged keeps its packed panels ({@link PackedPanels}). */
+    private final boolean keepPanels;
 
     CpuGemm(CpuThreads threads, CpuWorkspaces workspaces, GemmKernel<float[]> f32, GemmKernel<double[]> f64,
-            Blocking f32Blocking, Blocking f64Blocking, boolean shareOperands, boolean fewRowsInPlace) {
+            Blocking f32Blocking, Blocking f64Blocking, boolean shareOperands, boolean fewRowsInPlace,
+            boolean keepPanels) {
         this.threads = threads;
         this.workspaces = workspaces;
         this.f32 = new Plan<>(f32, f32Blocking.roundedTo(f32));
         this.f64 = new Plan<>(f64, f64Blocking.roundedTo(f64));
         this.shared = shareOperands ? new SharedPackGemm(threads, workspaces) : null;
         this.fewRowsInPlace = fewRowsInPlace;
+        this.keepPanels = keepPanels;
     }
 
     /** Cache block sizes: rows of A per L2 block, depth per panel, columns of B per L3 block. */
@@ -123,17 +133,29 @@ final class CpuGemm implements OpFamilies.Gemm<CpuBuffer> {
     public void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha, CpuBuffer a, long aOff,
                      int lda, CpuBuffer b, long bOff, int ldb, double beta, CpuBuffer c, long cOff, int ldc, int batch,
                      long strideA, long strideB, long strideC) {
+        // C first: its accessor drops kept panels, so a C that is also B (not a valid product) never reads them.
         if (c.dtype() == DType.FLOAT64) {
-            run(f64, new Product<>(transA, transB, m, n, k, alpha, a.doubles(), (int) aOff, lda, b.doubles(),
-                    (int) bOff, ldb, beta, c.doubles(), (int) cOff, ldc), batch, strideA, strideB, strideC);
+            double[] out = c.doubles();
+            run(f64, new Product<>(transA, transB, m, n, k, alpha, (double[]) a.readOnly(), (int) aOff, lda,
+                    (double[]) b.readOnly(), (int) bOff, ldb, beta, out, (int) cOff, ldc), b, batch, strideA, strideB,
+                    strideC);
         } else {
-            run(f32, new Product<>(transA, transB, m, n, k, alpha, a.floats(), (int) aOff, lda, b.floats(),
-                    (int) bOff, ldb, beta, c.floats(), (int) cOff, ldc), batch, strideA, strideB, strideC);
+            float[] out = c.floats();
+            run(f32, new Product<>(transA, transB, m, n, k, alpha, (float[]) a.readOnly(), (int) aOff, lda,
+                    (float[]) b.readOnly(), (int) bOff, ldb, beta, out, (int) cOff, ldc), b, batch, strideA, strideB,
+                    strideC);
         }
     }
 
-    private <A> void run(Plan<A> plan, Product<A> p, int batch, long strideA, long strideB, long strideC) {
+    private <A> void run(Plan<A> plan, Product<A> p, CpuBuffer b, int batch, long strideA, long strideB,
+                         long strideC) {
         if (p.m() == 0 || p.n() == 0 || batch == 0) {
+            return;
+        }
+        if (batch == 1) {
+            A panels = keepPanels ? PackedPanels.of(b, plan.kernel(), p, Math.min(plan.blocking().kc(), p.k()),
+                    plan.blocking().nc()) : null;
+            parallel(plan, p, panels);
             return;
         }
         long work = (long) p.m() * p.n() * Math.max(1, p.k());
@@ -148,25 +170,25 @@ final class CpuGemm implements OpFamilies.Gemm<CpuBuffer> {
             return;
         }
         for (long i = 0; i < batch; i++) {
-            parallel(plan, p.item(i, strideA, strideB, strideC));
+            parallel(plan, p.item(i, strideA, strideB, strideC), null);
         }
     }
 
-    /** One product over a grid of C blocks, one per chunk. */
-    private <A> void parallel(Plan<A> plan, Product<A> p) {
+    /** One product over a grid of C blocks, one per chunk; {@code panels} are B's kept panels, or null. */
+    private <A> void parallel(Plan<A> plan, Product<A> p, A panels) {
         GemmKernel<A> kn = plan.kernel();
         long work = (long) p.m() * p.n() * Math.max(1, p.k());
         int chunks = threads.chunksFor(work, SERIAL_WORK);
         long sharedSize = (long) roundUp(p.m(), kn.mr) * p.k()
                 + (long) Math.min(plan.blocking().nc(), roundUp(p.n(), kn.nr)) * p.k();
-        boolean fewRows = fewRows(kn, p);
+        boolean fewRows = panels == null && fewRows(kn, p);
         boolean canShare = shared != null && p.k() > 0 && sharedSize <= SHARED_LIMIT && !fewRows;
         if (canShare && (chunks > 1 || work >= SHARED_SERIAL_WORK)) {
-            shared.run(kn, plan.blocking(), p);
+            shared.run(kn, plan.blocking(), p, panels);
             return;
         }
         if (chunks == 1) {
-            serial(plan, p);
+            block(plan, p, 0, p.m(), 0, p.n(), panels);
             return;
         }
         int rowTiles = ceilDiv(p.m(), kn.mr), colTiles = ceilDiv(p.n(), kn.nr);
@@ -176,7 +198,7 @@ final class CpuGemm implements OpFamilies.Gemm<CpuBuffer> {
             int bi = chunk / tn, bj = chunk % tn;
             int i0 = tileBound(bi, tm, rowTiles, kn.mr, p.m()), i1 = tileBound(bi + 1, tm, rowTiles, kn.mr, p.m());
             int j0 = tileBound(bj, tn, colTiles, kn.nr, p.n()), j1 = tileBound(bj + 1, tn, colTiles, kn.nr, p.n());
-            block(plan, p, i0, i1, j0, j1);
+            block(plan, p, i0, i1, j0, j1, panels);
         });
     }
 
@@ -216,11 +238,14 @@ final class CpuGemm implements OpFamilies.Gemm<CpuBuffer> {
     }
 
     private <A> void serial(Plan<A> plan, Product<A> p) {
-        block(plan, p, 0, p.m(), 0, p.n());
+        block(plan, p, 0, p.m(), 0, p.n(), null);
     }
 
-    /** The blocked loops for C rows {@code [i0, i1)} and columns {@code [j0, j1)}, in one workspace. */
-    private <A> void block(Plan<A> plan, Product<A> p, int i0, int i1, int j0, int j1) {
+    /**
+     * The blocked loops for C rows {@code [i0, i1)} and columns {@code [j0, j1)}, in one workspace; on B's kept
+     * {@code panels} where not null.
+     */
+    private <A> void block(Plan<A> plan, Product<A> p, int i0, int i1, int j0, int j1, A panels) {
         if (i0 >= i1 || j0 >= j1) {
             return;
         }
@@ -230,6 +255,10 @@ final class CpuGemm implements OpFamilies.Gemm<CpuBuffer> {
             return;
         }
         Blocking bl = plan.blocking();
+        if (panels != null) {
+            onPanels(kn, bl, p, i0, i1, j0, j1, panels);
+            return;
+        }
         if (fewRows(kn, p)) {
             CpuWorkspaces.Workspace w = workspaces.acquire();
             try {
@@ -257,7 +286,7 @@ final class CpuGemm implements OpFamilies.Gemm<CpuBuffer> {
                     for (int ic = i0; ic < i1; ic += bl.mc()) {
                         int mc = Math.min(bl.mc(), i1 - ic);
                         kn.packA(p.transA(), p.a(), p.aOff(), p.lda(), ic, mc, pc, kc, ap, 0);
-                        macroKernel(kn, p, kc, mc, nc, ic, jc, beta, ap, bp, edge);
+                        macroKernel(kn, p, kc, mc, nc, ic, jc, beta, ap, bp, 0, edge);
                     }
                 }
             }
@@ -266,13 +295,46 @@ final class CpuGemm implements OpFamilies.Gemm<CpuBuffer> {
         }
     }
 
-    /** Every register tile of one packed {@code mc × kc} A block against one packed {@code kc × nc} B block. */
+    /**
+     * {@link #block} on B's kept panels ({@link PackedPanels}: every depth block of every column, so only A is
+     * packed): the same tiles, each C element's depth blocks in the same order, so the same result bit for bit.
+     */
+    private <A> void onPanels(GemmKernel<A> kn, Blocking bl, Product<A> p, int i0, int i1, int j0, int j1,
+                              A panels) {
+        int kcMax = Math.min(bl.kc(), p.k()), nPad = roundUp(p.n(), kn.nr);
+        int mcMax = Math.min(bl.mc(), roundUp(i1 - i0, kn.mr));
+        CpuWorkspaces.Workspace w = workspaces.acquire();
+        try {
+            A ap = kn.scratch(w, CpuWorkspaces.PACK_A, mcMax * kcMax);
+            A edge = kn.edgeScratch(w);
+            for (int pc = 0; pc < p.k(); pc += kcMax) {
+                int kc = Math.min(kcMax, p.k() - pc);
+                double beta = pc == 0 ? p.beta() : 1.0;
+                for (int ic = i0; ic < i1; ic += bl.mc()) {
+                    int mc = Math.min(bl.mc(), i1 - ic);
+                    kn.packA(p.transA(), p.a(), p.aOff(), p.lda(), ic, mc, pc, kc, ap, 0);
+                    macroKernel(kn, p, kc, mc, j1 - j0, ic, j0, beta, ap, panels, pc * nPad + j0 * kc, edge);
+                }
+            }
+        } finally {
+            workspaces.release(w);
+        }
+    }
+
+    /**
+     * Every register tile of one packed {@code mc × kc} A block against one packed {@code kc × nc} B block, whose
+     * panels start at {@code bpBase}.
+     */
     private static <A> void macroKernel(GemmKernel<A> kn, Product<A> p, int kc, int mc, int nc, int ic, int jc,
-                                        double beta, A ap, A bp, A edge) {
+                                        double beta, A ap, A bp, int bpBase, A edge) {
         int mr = kn.mr, nr = kn.nr, ldc = p.ldc();
+        if (mc == 1) {
+            kn.row(kc, ap, 0, bp, bpBase, nc, p.c(), p.cOff() + ic * ldc + jc, p.alpha(), beta, edge);
+            return;
+        }
         for (int jr = 0; jr < nc; jr += nr) {
             int cols = Math.min(nr, nc - jr);
-            int bpOff = jr * kc;
+            int bpOff = bpBase + jr * kc;
             for (int ir = 0; ir < mc; ir += mr) {
                 int rows = Math.min(mr, mc - ir);
                 kn.tile(kc, ap, ir * kc, bp, bpOff, p.c(), p.cOff() + (ic + ir) * ldc + jc + jr, ldc, rows, cols,

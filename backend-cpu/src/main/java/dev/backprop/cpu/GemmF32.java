@@ -17,6 +17,11 @@ abstract class GemmF32 extends GemmKernel<float[]> {
     }
 
     @Override
+    final float[] newArray(int size) {
+        return new float[size];
+    }
+
+    @Override
     final void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] dst,
                      int dstOff) {
         if (transA) {

@@ -17,6 +17,11 @@ abstract class GemmF64 extends GemmKernel<double[]> {
     }
 
     @Override
+    final double[] newArray(int size) {
+        return new double[size];
+    }
+
+    @Override
     final void packA(boolean transA, double[] a, int aOff, int lda, int i0, int mc, int p0, int kc, double[] dst,
                      int dstOff) {
         int mr = this.mr;

@@ -39,6 +39,9 @@ abstract class GemmKernel<A> {
     /** A scratch array of at least {@code size} elements from slot {@code slot} of {@code w}. */
     abstract A scratch(CpuWorkspaces.Workspace w, int slot, int size);
 
+    /** A new array of {@code size} elements, for panels kept beyond one call ({@link PackedPanels}). */
+    abstract A newArray(int size);
+
     /**
      * The edge-tile scratch for {@link #tile}: {@code mr·nr} elements plus 32 unused ones at the end. Every tile
      * writes and reads its accumulators there; each thread has its own array, and after a garbage collection
@@ -79,6 +82,17 @@ abstract class GemmKernel<A> {
      */
     abstract void tile(int kc, A ap, int apOff, A bp, int bpOff, A c, int cOff, int ldc, int rows, int cols,
                        double alpha, double beta, A edge);
+
+    /**
+     * {@link #tile} for a single row of C against {@code nc} columns of packed B panels from {@code bpOff} (one
+     * after another, each {@code kc·nr} long): {@code ap} is an A panel whose other rows are zero. This default runs
+     * the tiles; a kernel may compute only the one row, with the same FMA chain per element.
+     */
+    void row(int kc, A ap, int apOff, A bp, int bpOff, int nc, A c, int cOff, double alpha, double beta, A edge) {
+        for (int jr = 0; jr < nc; jr += nr) {
+            tile(kc, ap, apOff, bp, bpOff + jr * kc, c, cOff + jr, 0, 1, Math.min(nr, nc - jr), alpha, beta, edge);
+        }
+    }
 
     /**
      * Rows of {@code op(A)} up to which a product with a transposed B goes to {@link #fewRows} instead of the

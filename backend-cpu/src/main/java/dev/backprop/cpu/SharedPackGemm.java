@@ -73,23 +73,31 @@ final class SharedPackGemm {
         }
     }
 
-    /** {@code C = alpha·op(A)·op(B) + beta·C} for one product with {@code k > 0}, on every thread. */
-    <A> void run(GemmKernel<A> kn, CpuGemm.Blocking bl, CpuGemm.Product<A> p) {
+    /**
+     * {@code C = alpha·op(A)·op(B) + beta·C} for one product with {@code k > 0}, on every thread; with B's kept
+     * {@code panels} (not null: {@link PackedPanels}, the layout packed here) only A is packed.
+     */
+    <A> void run(GemmKernel<A> kn, CpuGemm.Blocking bl, CpuGemm.Product<A> p, A panels) {
         int m = p.m(), n = p.n(), k = p.k(), kc = Math.min(bl.kc(), k);
         int mPad = CpuGemm.roundUp(m, kn.mr);
         int ncMax = Math.min(bl.nc(), CpuGemm.roundUp(n, kn.nr));
         CpuWorkspaces.Workspace w = workspaces.acquire();
         try {
             A ap = kn.scratch(w, CpuWorkspaces.PACK_A, mPad * k);
-            A bp = kn.scratch(w, CpuWorkspaces.PACK_B, ncMax * k);
+            A bp = panels != null ? panels : kn.scratch(w, CpuWorkspaces.PACK_B, ncMax * k);
             int depthBlocks = CpuGemm.ceilDiv(k, kc);
             int slices = threads.threads() * 2;
             for (int jc = 0; jc < n; jc += bl.nc()) {
                 int nc = Math.min(bl.nc(), n - jc), ncPad = CpuGemm.roundUp(nc, kn.nr);
                 boolean packA = jc == 0;
                 int col0 = jc;
-                int packTasks = depthBlocks * slices * (packA ? 2 : 1);
-                threads.parallelFor(packTasks, t -> pack(kn, p, kc, mPad, ncPad, col0, nc, slices, t, ap, bp));
+                // Pack tasks below depthBlocks·slices pack B, the rest A: kept panels skip the former.
+                int first = panels != null ? depthBlocks * slices : 0;
+                int packTasks = depthBlocks * slices * (packA ? 2 : 1) - first;
+                if (packTasks > 0) {
+                    threads.parallelFor(packTasks, t -> pack(kn, p, kc, mPad, ncPad, col0, nc, slices, first + t, ap,
+                            bp));
+                }
                 Grid g = Grid.of(m, nc, kn.mr, kn.nr, bl.mc(), threads.threads());
                 threads.parallelFor(g.tasks(), t -> compute(kn, p, kc, mPad, ncPad, col0, nc, g, t, ap, bp));
             }

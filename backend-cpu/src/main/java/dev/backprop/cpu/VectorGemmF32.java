@@ -102,6 +102,58 @@ final class VectorGemmF32 extends GemmF32 {
         }
     }
 
+    /**
+     * Only the one row of the tiles, four panels (eight accumulators, enough to hide the FMA latency) at a time:
+     * the 6-row tiles spent five of every six FMAs on the zero rows of a single example (1 × 784 × 256 on kept
+     * panels, one thread: see docs/benchmarks.md). Each accumulator runs the chain of {@link #accumulate}'s row 0
+     * and is merged as {@link #tile} merges it.
+     */
+    @Override
+    void row(int kc, float[] ap, int apOff, float[] bp, int bpOff, int nc, float[] c, int cOff, double alpha,
+             double beta, float[] edge) {
+        int quads = nc / (4 * nr) * 4 * nr;
+        for (int jr = 0; jr < quads; jr += 4 * nr) {
+            row4(kc, ap, apOff, bp, bpOff + jr * kc, c, cOff + jr, (float) alpha, (float) beta, beta != 0);
+        }
+        super.row(kc, ap, apOff, bp, bpOff + quads * kc, nc - quads, c, cOff + quads, alpha, beta, edge);
+    }
+
+    /** Four full panels of one row: accumulators, then {@code C = alpha·acc + beta·C} as {@link #tile}. */
+    private static void row4(int kc, float[] ap, int apOff, float[] bp, int bpOff, float[] c, int cOff, float fa,
+                             float fb, boolean addC) {
+        int panel = kc * 2 * L;
+        FloatVector x0 = FloatVector.zero(S), x1 = x0, x2 = x0, x3 = x0, x4 = x0, x5 = x0, x6 = x0, x7 = x0;
+        int ai = apOff;
+        for (int bi = bpOff, end = bpOff + panel; bi < end; bi += 2 * L, ai += 6) {
+            FloatVector a = FloatVector.broadcast(S, ap[ai]);
+            x0 = a.fma(FloatVector.fromArray(S, bp, bi), x0);
+            x1 = a.fma(FloatVector.fromArray(S, bp, bi + L), x1);
+            x2 = a.fma(FloatVector.fromArray(S, bp, bi + panel), x2);
+            x3 = a.fma(FloatVector.fromArray(S, bp, bi + panel + L), x3);
+            x4 = a.fma(FloatVector.fromArray(S, bp, bi + 2 * panel), x4);
+            x5 = a.fma(FloatVector.fromArray(S, bp, bi + 2 * panel + L), x5);
+            x6 = a.fma(FloatVector.fromArray(S, bp, bi + 3 * panel), x6);
+            x7 = a.fma(FloatVector.fromArray(S, bp, bi + 3 * panel + L), x7);
+        }
+        mergeRow(x0, c, cOff, fa, fb, addC);
+        mergeRow(x1, c, cOff + L, fa, fb, addC);
+        mergeRow(x2, c, cOff + 2 * L, fa, fb, addC);
+        mergeRow(x3, c, cOff + 3 * L, fa, fb, addC);
+        mergeRow(x4, c, cOff + 4 * L, fa, fb, addC);
+        mergeRow(x5, c, cOff + 5 * L, fa, fb, addC);
+        mergeRow(x6, c, cOff + 6 * L, fa, fb, addC);
+        mergeRow(x7, c, cOff + 7 * L, fa, fb, addC);
+    }
+
+    /** {@code L} values of C from {@code at}: {@code alpha·acc}, plus {@code beta·C} when {@code addC}. */
+    private static void mergeRow(FloatVector acc, float[] c, int at, float fa, float fb, boolean addC) {
+        FloatVector v = acc.mul(fa);
+        if (addC) {
+            v = FloatVector.fromArray(S, c, at).mul(fb).add(v);
+        }
+        v.intoArray(c, at);
+    }
+
     /** One lane per row of op(A): a product of up to {@code L} rows takes {@link #fewRows}. */
     @Override
     int fewRowsLimit() {

@@ -1,8 +1,10 @@
 package dev.backprop.cpu;
 
 import dev.backprop.autograd.NoGrad;
+import dev.backprop.autograd.Tape;
 import dev.backprop.autograd.Variable;
 import dev.backprop.backend.DType;
+import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.model.Predictor;
 import dev.backprop.model.Task;
 import dev.backprop.nn.Activation;
@@ -12,6 +14,7 @@ import dev.backprop.nn.Init;
 import dev.backprop.nn.Mlp;
 import dev.backprop.nn.ModeSwitch;
 import dev.backprop.nn.Sequential;
+import dev.backprop.optim.Sgd;
 import dev.backprop.tensor.Scope;
 import dev.backprop.tensor.Softmax;
 import dev.backprop.tensor.Tensor;
@@ -51,6 +54,101 @@ class CpuPredictorTest {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * Predictions after the weights changed under a predictor whose layers keep packed panels ({@link PackedPanels}):
+     * a training step, then new weights uploaded as a load does. A backend that never keeps panels
+     * ({@code gemm.keep=false}) runs the same steps on the same model; its predictions are the reference, bit for bit.
+     */
+    @org.junit.jupiter.api.Test
+    void predictionsFollowTrainingAndLoadedWeights() {
+        try (CpuBackend keep = CpuTesting.backend(true, 2); Sequential kept = architecture("mlp").build(keep);
+             CpuBackend pack = CpuTesting.backend(true, 2, "gemm.keep", "false");
+             Sequential plain = architecture("mlp").build(pack)) {
+            float[] x = images(8);
+            Predictor got = new Predictor(kept, Task.CLASSIFICATION);
+            Predictor want = new Predictor(plain, Task.CLASSIFICATION);
+            assertSamePredictions("before", want, got, x);
+            assertSamePredictions("again", want, got, x);
+            trainingStep(keep, kept, x);
+            trainingStep(pack, plain, x);
+            assertSamePredictions("after a training step", want, got, x);
+            assertSamePredictions("again after a training step", want, got, x);
+            try (Sequential other = new Mlp(new int[] {784, 256, 128, 10}, Activation.Kind.RELU, Init.PYTORCH_DEFAULT,
+                    1).build(pack)) {
+                for (var e : other.parameters().entrySet()) {
+                    float[] v = e.getValue().value().toFloatArray();
+                    for (Sequential m : new Sequential[] {kept, plain}) {
+                        Tensor t = m.parameters().get(e.getKey()).value();
+                        t.backend().upload(v, 0, t.buffer(), t.offset(), v.length);
+                    }
+                }
+            }
+            assertSamePredictions("after loading other weights", want, got, x);
+        }
+    }
+
+    /** Requests from four threads at once to one model keeping panels: each gets what one thread alone gets. */
+    @org.junit.jupiter.api.Test
+    void concurrentRequestsOnKeptPanelsPredictWhatOneThreadDoes() throws Exception {
+        try (CpuBackend keep = CpuTesting.backend(true, 2); Sequential model = architecture("mlp").build(keep);
+             CpuBackend pack = CpuTesting.backend(true, 2, "gemm.keep", "false");
+             Sequential plain = architecture("mlp").build(pack)) {
+            float[] x = images(ROWS);
+            float[] want = new Predictor(plain, Task.CLASSIFICATION).predict(x, ROWS);
+            Predictor predictor = new Predictor(model, Task.CLASSIFICATION);
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            try {
+                java.util.List<java.util.concurrent.Future<?>> runs = new java.util.ArrayList<>();
+                for (int t = 0; t < 4; t++) {
+                    int request = new int[] {1, 8, ROWS, 3}[t];
+                    runs.add(pool.submit(() -> {
+                        for (int round = 0; round < 5; round++) {
+                            for (int from = 0; from + request <= ROWS; from += request) {
+                                float[] got = predictor.predict(Arrays.copyOfRange(x, from * 784,
+                                        (from + request) * 784), request);
+                                assertBits("requests of " + request + " from row " + from,
+                                        Arrays.copyOfRange(want, from * 10, (from + request) * 10), got);
+                            }
+                        }
+                    }));
+                }
+                for (var run : runs) {
+                    run.get();
+                }
+            } finally {
+                pool.shutdown();
+            }
+        }
+    }
+
+    private static void assertSamePredictions(String when, Predictor want, Predictor got, float[] x) {
+        for (int request : new int[] {1, 8}) {
+            float[] in = Arrays.copyOf(x, request * 784);
+            assertBits(when + ", requests of " + request, want.predict(in, request), got.predict(in, request));
+        }
+    }
+
+    private static void assertBits(String what, float[] want, float[] got) {
+        for (int i = 0; i < want.length; i++) {
+            int at = i;
+            assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]),
+                    () -> what + ": value " + at + " is " + got[at] + ", expected " + want[at]);
+        }
+    }
+
+    /** One SGD step on the cross-entropy of {@code x}'s rows labelled 0, 1, 2, ... */
+    private static void trainingStep(CpuBackend be, Sequential model, float[] x) {
+        int n = x.length / 784;
+        int[] labels = new int[n];
+        Arrays.setAll(labels, i -> i % 10);
+        try (Scope scope = Scope.open(); Tape tape = Tape.open(); Sgd sgd = new Sgd(model.parameters(), 0.5)) {
+            Tensor in = Tensor.of(be, x, n, 784);
+            new SoftmaxCrossEntropy().compute(model.forward(Variable.constant(in)), Tensor.of(be, labels, n))
+                    .backward();
+            sgd.step();
         }
     }
 

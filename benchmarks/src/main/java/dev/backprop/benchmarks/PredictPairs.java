@@ -18,7 +18,7 @@ import java.util.Locale;
  * java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar dev.backprop.benchmarks.PredictPairs \
  *      THREADS ROUNDS MODELS BATCHES [TARGET ...]
  *   MODELS: comma-separated mlp, cnn; BATCHES: comma-separated rows per request
- *   TARGET: a backend name with options, as for GemmPairs (default: cpu:gemm.fewrows=false cpu)
+ *   TARGET: a backend name with options, as for GemmPairs (default: cpu:gemm.keep=false cpu)
  * e.g. PredictPairs 1 12 mlp,cnn 1,8,64
  * </pre>
  * With one thread, rates are per second of the calling thread's CPU time, which does all of a target's work.
@@ -37,7 +37,7 @@ public final class PredictPairs {
         int threads = Integer.parseInt(args[0]);
         int rounds = Integer.parseInt(args[1]);
         List<String> specs = args.length > 4 ? List.of(args).subList(4, args.length)
-                : List.of("cpu:gemm.fewrows=false", "cpu");
+                : List.of("cpu:gemm.keep=false", "cpu");
         Interleaved harness = new Interleaved(WINDOW_MILLIS, 0, threads == 1);
         System.out.printf(Locale.ROOT, "# PredictPairs %s, %d threads, %d rounds of %d ms windows of %s time%n",
                 String.join(" vs ", specs), threads, rounds, WINDOW_MILLIS, threads == 1 ? "CPU" : "wall");
