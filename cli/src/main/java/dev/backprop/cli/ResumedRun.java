@@ -25,7 +25,8 @@ import java.util.Objects;
  *       optimizer state, the shuffles and the schedule only continue exactly with the settings that made them.</li>
  * </ul>
  * The loss settings ({@code --class-weights}, {@code --label-smoothing}) follow the same rule ({@link LossOptions}),
- * and so do {@code --augment} ({@link AugmentOptions}) and {@code --resize} and {@code --center-crop}, which bring the images to the size the network was trained on.
+ * and so do {@code --augment} ({@link AugmentOptions}) and {@code --resize} and {@code --center-crop}, which bring
+ * the images to the size the network was trained on.
  * The architecture and task are checked where the network is built ({@link TrainingSetup}); the file's tensors,
  * counters and format when it is restored ({@link Checkpoint#restore}), which also refuses what this class leaves
  * alone because it cannot read it.
