@@ -239,4 +239,27 @@ class EarlyStoppingTest {
             straight.forEach((k, v) -> assertArrayEquals(v, weights(m).get(k), k));
         }
     }
+
+    /** Best weights of another shape or dtype than the model's are refused on resume, not copied at fit's end. */
+    @Test
+    void resumeRefusesBestWeightsThatDoNotFitTheModel() {
+        try (Sequential m = net(7); Adam opt = Adam.adam(m.parameters(), 0.05)) {
+            EarlyStopping es = new EarlyStopping(trainer(m, opt), EarlyStopping.Monitor.LOSS, 3, 0, true);
+            EarlyStopping.State saved = new EarlyStopping.State(2, 0.5, 1);
+            for (boolean shape : new boolean[] {true, false}) {
+                Map<String, Tensor> bad = new LinkedHashMap<>();
+                m.parameters().forEach((k, v) -> bad.put(k, v.value().copy()));
+                bad.get("2.bias").close();
+                bad.put("2.bias", shape ? Tensor.zeros(backend, DType.FLOAT32, 4)
+                        : Tensor.zeros(backend, DType.FLOAT64, 3));
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> es.resume(saved, bad, Map.of()));
+                assertTrue(e.getMessage().contains("'2.bias'") && e.getMessage().contains(shape ? "[4]" : "FLOAT64"),
+                        e.getMessage());
+                assertTrue(es.bestWeights().isEmpty(), "nothing half-kept");
+                assertEquals(new EarlyStopping.State(0, Double.NaN, 0), es.state(), "the watch left as it was");
+                bad.values().forEach(Tensor::close);
+            }
+        }
+    }
 }
