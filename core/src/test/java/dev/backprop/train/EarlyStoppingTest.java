@@ -262,4 +262,30 @@ class EarlyStoppingTest {
             }
         }
     }
+
+    /**
+     * A resumed watch's copies are freed when fit throws before its first epoch, and put back when it has no epoch
+     * to run: fit ends either way.
+     */
+    @Test
+    void fitEndsTheWatchOnEveryPath() {
+        try (Sequential m = net(8); Adam opt = Adam.adam(m.parameters(), 0.05)) {
+            Trainer t = trainer(m, opt);
+            long live = backend.memoryStats().liveBuffers();
+            EarlyStopping es = new EarlyStopping(t, EarlyStopping.Monitor.LOSS, 3, 0, true);
+            Map<String, Tensor> best = new LinkedHashMap<>();
+            m.parameters().forEach((k, v) -> best.put(k, Tensor.full(backend, DType.FLOAT32, 0.25, v.shape().dims())));
+            es.resume(new EarlyStopping.State(2, 0.5, 1), best, Map.of());
+            t.fit(blobs(24, 1), blobs(12, 2), 0, es);
+            assertTrue(es.bestWeights().isEmpty(), "freed when fit has no epoch to run");
+            weights(m).forEach((k, v) -> assertEquals(0.25, v[0], "the best weights put back: " + k));
+
+            EarlyStopping failing = new EarlyStopping(t, EarlyStopping.Monitor.LOSS, 3, 0, true);
+            failing.resume(new EarlyStopping.State(2, 0.5, 1), best, Map.of());
+            best.values().forEach(Tensor::close);
+            assertThrows(IllegalArgumentException.class, () -> t.fit(blobs(24, 1), blobs(12, 2), -1, failing));
+            assertTrue(failing.bestWeights().isEmpty(), "freed when fit refuses its arguments");
+            assertEquals(live, backend.memoryStats().liveBuffers(), "no buffer outlives the runs");
+        }
+    }
 }
