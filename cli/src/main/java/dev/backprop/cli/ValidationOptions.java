@@ -144,6 +144,18 @@ final class ValidationOptions {
     }
 
     /**
+     * The policy for {@code trainer} ({@link #policy(Trainer)}), or null, resumed where a checkpoint's watch stood
+     * ({@code saved}, null: none) with the best weights the checkpoint {@code kept}.
+     */
+    EarlyStopping policy(Trainer trainer, EarlyStopping.State saved, KeptWeights kept) {
+        EarlyStopping p = policy(trainer);
+        if (p != null && saved != null) {
+            p.resume(saved, kept.weights(), kept.counters());
+        }
+        return p;
+    }
+
+    /**
      * The settings and where {@code policy} (null: none) stands as the checkpoint's {@link #STATE_KEY} entry, with
      * the best epoch's counters when it keeps that epoch's weights (the checkpoint keeps the tensors).
      */

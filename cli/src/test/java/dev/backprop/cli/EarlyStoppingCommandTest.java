@@ -153,6 +153,33 @@ class EarlyStoppingCommandTest {
                 + eval.err());
     }
 
+    /**
+     * Resuming a run that has nothing left to train, because early stopping ended it or it reached --epochs, trains
+     * no further epoch and saves what the run saved: with --keep-best, the best epoch's weights.
+     */
+    @Test
+    void aFinishedKeepBestRunResumesToItsBestWeights() throws IOException {
+        String[] opts = {"--validation", "0.2", "--patience", "2", "--min-delta", "0.01", "--keep-best"};
+        Path straight = dir.resolve("straight.safetensors");
+        Path ck = dir.resolve("ck.safetensors");
+        CliRun whole = train(concat(opts, "--out", straight.toString(), "--checkpoint", ck.toString())).ok();
+        int best = (int) whole.field("summary:", "best_epoch");
+        CliRun again = train("--resume", ck.toString(), "--out", dir.resolve("again.safetensors").toString()).ok();
+        assertEquals(0, rows(again).size(), "a stopped run trains no further: " + again.out());
+        assertTrue(again.out().contains("stopped early after epoch " + (best + 2)), again.out());
+        assertArrayEquals(tensorBytes(straight), tensorBytes(dir.resolve("again.safetensors")));
+
+        Path half = dir.resolve("half.safetensors");
+        Path ck2 = dir.resolve("ck2.safetensors");
+        train(concat(opts, "--epochs", Integer.toString(best + 1), "--checkpoint", ck2.toString(), "--out",
+                half.toString())).ok();
+        Path resumed = dir.resolve("resumed.safetensors");
+        CliRun done = train("--resume", ck2.toString(), "--epochs", Integer.toString(best + 1), "--out",
+                resumed.toString()).ok();
+        assertTrue(done.out().contains("nothing was left to train"), done.out());
+        assertArrayEquals(tensorBytes(straight), tensorBytes(resumed), "the best epoch's weights, not the last's");
+    }
+
     private static String[] concat(String[] a, String... b) {
         String[] all = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, all, a.length, b.length);
