@@ -186,10 +186,10 @@ final class ValidationOptions {
      */
     EarlyStopping.State reconcile(Map<String, String> meta, String file, CommandSpec spec) {
         JsonObject o = parse(meta.get(STATE_KEY), file);
-        Double savedFraction = o == null ? null : number(o, "validation");
-        Integer savedPatience = o == null || number(o, "patience") == null ? null : number(o, "patience").intValue();
-        Double savedDelta = o == null ? null : number(o, "min_delta");
-        boolean savedKeep = o != null && o.has("keep_best") && o.get("keep_best").getAsBoolean();
+        Double savedFraction = o == null ? null : number(o, "validation", file);
+        Integer savedPatience = o == null ? null : epochs(o, "patience", file);
+        Double savedDelta = o == null ? null : number(o, "min_delta", file);
+        boolean savedKeep = o != null && flag(o, "keep_best", file);
         fraction = settle(spec, "--validation", fraction, savedFraction, file);
         patience = settle(spec, "--patience", patience, savedPatience, file);
         minDelta = settle(spec, "--min-delta", minDelta, savedDelta, file);
@@ -197,17 +197,33 @@ final class ValidationOptions {
         if (o == null || !o.has("best_epoch")) {
             return null;
         }
-        Double best = number(o, "best");
-        return new EarlyStopping.State(o.get("best_epoch").getAsInt(), best == null ? Double.NaN : best,
-                o.get("epochs_since_best").getAsInt());
+        Integer bestEpoch = epochs(o, "best_epoch", file);
+        Integer since = epochs(o, "epochs_since_best", file);
+        if (bestEpoch == null || since == null) {
+            throw malformed(file, "gives best_epoch " + o.get("best_epoch") + " and epochs_since_best "
+                    + o.get("epochs_since_best") + "; it needs both");
+        }
+        Double best = number(o, "best", file);
+        return new EarlyStopping.State(bestEpoch, best == null ? Double.NaN : best, since);
     }
 
     /** The best epoch's counters a checkpoint's {@link #STATE_KEY} entry records, by name (none: empty). */
     static Map<String, Long> keptCounters(Map<String, String> meta, String file) {
         JsonObject o = parse(meta.get(STATE_KEY), file);
         Map<String, Long> m = new java.util.LinkedHashMap<>();
-        if (o != null && o.has("kept_counters")) {
-            o.getAsJsonObject("kept_counters").entrySet().forEach(e -> m.put(e.getKey(), e.getValue().getAsLong()));
+        JsonElement kept = o == null ? null : o.get("kept_counters");
+        if (kept != null && !kept.isJsonObject()) {
+            throw malformed(file, "has kept_counters " + kept + ", not an object");
+        }
+        if (kept != null) {
+            JsonObject counters = kept.getAsJsonObject();
+            for (String k : counters.keySet()) {
+                Long v = count(counters, k, file);
+                if (v == null) {
+                    throw malformed(file, "has kept counter " + k + " null");
+                }
+                m.put(k, v);
+            }
         }
         return m;
     }
@@ -241,11 +257,59 @@ final class ValidationOptions {
         } catch (JsonParseException e) {
             // refused below
         }
-        throw new IllegalArgumentException(file + ": its " + STATE_KEY + " entry is not a JSON object");
+        throw malformed(file, "is not a JSON object");
     }
 
-    private static Double number(JsonObject o, String key) {
+    private static IllegalArgumentException malformed(String file, String what) {
+        return new IllegalArgumentException(file + ": its " + STATE_KEY + " entry " + what);
+    }
+
+    /** The number at {@code key}, or null when absent. */
+    private static Double number(JsonObject o, String key, String file) {
         JsonElement e = o.get(key);
-        return e == null || e.isJsonNull() ? null : e.getAsDouble();
+        if (e == null || e.isJsonNull()) {
+            return null;
+        }
+        if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
+            throw malformed(file, "has " + key + " " + e + ", not a number");
+        }
+        return e.getAsDouble();
+    }
+
+    /** The whole number at least 0 at {@code key}, or null when absent. */
+    private static Long count(JsonObject o, String key, String file) {
+        Double d = number(o, key, file);
+        if (d == null) {
+            return null;
+        }
+        try {
+            long v = o.get(key).getAsBigDecimal().longValueExact();
+            if (v >= 0) {
+                return v;
+            }
+        } catch (ArithmeticException e) {
+            // refused below
+        }
+        throw malformed(file, "has " + key + " " + o.get(key) + ", not a whole number at least 0");
+    }
+
+    /** A count of epochs at {@code key}, or null when absent. */
+    private static Integer epochs(JsonObject o, String key, String file) {
+        Long v = count(o, key, file);
+        if (v != null && v > Integer.MAX_VALUE) {
+            throw malformed(file, "has " + key + " " + v + ", more epochs than a run can have");
+        }
+        return v == null ? null : v.intValue();
+    }
+
+    private static boolean flag(JsonObject o, String key, String file) {
+        JsonElement e = o.get(key);
+        if (e == null || e.isJsonNull()) {
+            return false;
+        }
+        if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isBoolean()) {
+            throw malformed(file, "has " + key + " " + e + ", not true or false");
+        }
+        return e.getAsBoolean();
     }
 }

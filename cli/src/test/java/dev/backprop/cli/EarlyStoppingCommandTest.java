@@ -1,5 +1,7 @@
 package dev.backprop.cli;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -7,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -178,6 +181,41 @@ class EarlyStoppingCommandTest {
                 resumed.toString()).ok();
         assertTrue(done.out().contains("nothing was left to train"), done.out());
         assertArrayEquals(tensorBytes(straight), tensorBytes(resumed), "the best epoch's weights, not the last's");
+    }
+
+    /** A checkpoint whose early-stopping entry is malformed is refused in one line naming the entry. */
+    @Test
+    void aMalformedEarlyStoppingEntryIsRefused() throws IOException {
+        Path ck = dir.resolve("ck.safetensors");
+        train("--validation", "0.2", "--patience", "3", "--keep-best", "--epochs", "2", "--checkpoint", ck.toString(),
+                "--out", dir.resolve("m.safetensors").toString()).ok();
+        String[] bad = {"{\"validation\":0.2,\"patience\":3,\"best_epoch\":1}",
+            "{\"validation\":0.2,\"patience\":3,\"best_epoch\":\"one\",\"epochs_since_best\":0}",
+            "{\"validation\":[0.2],\"patience\":3}",
+            "{\"validation\":0.2,\"patience\":3.5}",
+            "{\"validation\":0.2,\"patience\":3,\"keep_best\":true,\"best_epoch\":1,\"best\":0.5,"
+                + "\"epochs_since_best\":0,\"kept_counters\":{\"0.x\":\"many\"}}"};
+        for (String json : bad) {
+            Path tampered = dir.resolve("tampered.safetensors");
+            Files.write(tampered, withMetadata(ck, ValidationOptions.STATE_KEY, json));
+            CliRun run = train("--resume", tampered.toString(), "--out", dir.resolve("never.safetensors").toString());
+            assertEquals(1, run.code(), json + ": " + run.err());
+            assertTrue(run.err().startsWith("backprop: " + tampered + ": its " + ValidationOptions.STATE_KEY
+                    + " entry "), json + ": " + run.err());
+            assertEquals(1, run.err().lines().count(), run.err());
+            assertFalse(Files.exists(dir.resolve("never.safetensors")));
+        }
+    }
+
+    /** The file with metadata entry {@code key} set to {@code value} (the tensors unchanged). */
+    private static byte[] withMetadata(Path file, String key, String value) throws IOException {
+        byte[] all = Files.readAllBytes(file);
+        int n = (int) ByteBuffer.wrap(all, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        JsonObject h = JsonParser.parseString(new String(all, 8, n, StandardCharsets.UTF_8)).getAsJsonObject();
+        h.getAsJsonObject("__metadata__").addProperty(key, value);
+        byte[] header = h.toString().getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(8 + header.length + all.length - 8 - n).order(ByteOrder.LITTLE_ENDIAN);
+        return b.putLong(header.length).put(header).put(all, 8 + n, all.length - 8 - n).array();
     }
 
     private static String[] concat(String[] a, String... b) {
