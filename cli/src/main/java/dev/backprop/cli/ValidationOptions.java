@@ -43,8 +43,9 @@ final class ValidationOptions {
     Double minDelta;
 
     @Option(names = "--keep-best",
-            description = "Save to --out the weights of the epoch with the lowest validation loss, not the last "
-                    + "(needs --validation).")
+            description = "Save to --out the weights of the best epoch, not the last: the last whose validation "
+                    + "loss fell below the best before it by more than --min-delta (the lowest without it), "
+                    + "whether or not --patience stopped the run (needs --validation).")
     boolean keepBest;
 
     /** The training data less the validation examples, and those examples (null without {@code --validation}). */

@@ -106,7 +106,7 @@ class EarlyStoppingCommandTest {
         assertTrue(rows.size() < 40 && kept < rows.size(), "stopped after " + rows.size() + ", best " + kept
                 + "\n" + run.out());
         assertEquals(kept + 2, rows.size(), "patience 2 ends two epochs after the best");
-        assertTrue(run.out().contains("(the weights of epoch " + kept + ", the lowest val_loss "), run.out());
+        assertTrue(run.out().contains("(the weights of epoch " + kept + ", the best val_loss "), run.out());
 
         Path exact = dir.resolve("exact.safetensors");
         train("--validation", "0.2", "--epochs", Integer.toString(kept), "--out", exact.toString()).ok();
@@ -148,7 +148,7 @@ class EarlyStoppingCommandTest {
         Path resumed = dir.resolve("resumed.safetensors");
         CliRun rest = train("--resume", ck.toString(), "--out", resumed.toString()).ok();
         assertEquals(1, rows(rest).size(), rest.out());
-        assertTrue(rest.out().contains("(the weights of epoch " + best + ", the lowest val_loss "), rest.out());
+        assertTrue(rest.out().contains("(the weights of epoch " + best + ", the best val_loss "), rest.out());
         assertArrayEquals(tensorBytes(straight), tensorBytes(resumed), "the kept weights came back from the file");
 
         CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", ck.toString(), "--csv", csv.toString());

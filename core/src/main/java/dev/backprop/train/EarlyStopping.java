@@ -21,10 +21,11 @@ import java.util.Objects;
  * accuracy); the first non-NaN value always does, and a NaN value never does. With {@code restoreBest}, each
  * improvement copies the model's {@code state_dict} (parameters, buffers such as batch-norm running statistics, and
  * counters) into tensors on the model's own backend, written in place by device-side copies after the first, so no
- * epoch reads weights to the host. When {@code fit} returns normally those copies are written back into the model;
- * when it throws, the model is left as the failure left it. Either way the copies are freed then. The optimizer's
- * state is not restored (Keras and Lightning do not either): the restored model is the best epoch's, to evaluate or
- * save; an optimizer that goes on training it starts from the last epoch's moments.
+ * epoch reads weights to the host. When {@code fit} returns normally, whether this watch stopped it or it ran all
+ * its epochs (unlike Keras, which restores them only when it stopped the run), those copies are written back into
+ * the model; when it throws, the model is left as the failure left it. Either way the copies are freed then. The
+ * optimizer's state is not restored (Keras and Lightning do not either): the restored model is the best epoch's, to
+ * evaluate or save; an optimizer that goes on training it starts from the last epoch's moments.
  *
  * <p>One instance watches one run; {@link #resume} carries the watch across a checkpoint.
  */
