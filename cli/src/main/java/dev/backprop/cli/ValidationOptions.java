@@ -13,7 +13,6 @@ import dev.backprop.train.Trainer;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -23,8 +22,6 @@ import java.util.Objects;
  * ({@link #STATE_KEY}), so a resumed run goes on counting where it left off.
  */
 final class ValidationOptions {
-    /** The options, refused with {@code --spark}. */
-    static final List<String> NAMES = List.of("--validation", "--patience", "--min-delta", "--keep-best");
     /** A checkpoint's metadata entry holding the settings and the watch's state, as JSON. */
     static final String STATE_KEY = "backprop.early_stopping";
 
