@@ -2,10 +2,9 @@ package dev.backprop.cli;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import dev.backprop.data.Dataset;
 import dev.backprop.data.HoldOut;
+import dev.backprop.io.StrictJson;
 import dev.backprop.model.Task;
 import dev.backprop.optim.OptimizerChoice;
 import dev.backprop.train.EarlyStopping;
@@ -13,6 +12,9 @@ import dev.backprop.train.Trainer;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.util.Map;
 import java.util.Objects;
 
@@ -247,15 +249,16 @@ final class ValidationOptions {
         if (json == null) {
             return null;
         }
+        JsonElement e;
         try {
-            JsonElement e = JsonParser.parseString(json);
-            if (e.isJsonObject()) {
-                return e.getAsJsonObject();
-            }
-        } catch (JsonParseException e) {
-            // refused below
+            e = StrictJson.parse(json);
+        } catch (IOException x) {
+            throw malformed(file, "is not valid JSON: " + x.getMessage());
         }
-        throw malformed(file, "is not a JSON object");
+        if (!e.isJsonObject()) {
+            throw malformed(file, "is not a JSON object");
+        }
+        return e.getAsJsonObject();
     }
 
     private static IllegalArgumentException malformed(String file, String what) {
@@ -268,27 +271,25 @@ final class ValidationOptions {
         if (e == null || e.isJsonNull()) {
             return null;
         }
-        if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
-            throw malformed(file, "has " + key + " " + e + ", not a number");
+        BigDecimal b = StrictJson.decimal(e);
+        double d = b == null ? Double.NaN : Double.parseDouble(b.toString());
+        if (!Double.isFinite(d)) {
+            throw malformed(file, "has " + key + " " + e + ", not a finite number");
         }
-        return e.getAsDouble();
+        return d;
     }
 
-    /** The whole number at least 0 at {@code key}, or null when absent. */
+    /** The whole number at least 0 (digits only) at {@code key}, or null when absent. */
     private static Long count(JsonObject o, String key, String file) {
-        Double d = number(o, key, file);
-        if (d == null) {
+        JsonElement e = o.get(key);
+        if (e == null || e.isJsonNull()) {
             return null;
         }
-        try {
-            long v = o.get(key).getAsBigDecimal().longValueExact();
-            if (v >= 0) {
-                return v;
-            }
-        } catch (ArithmeticException e) {
-            // refused below
+        BigInteger b = StrictJson.integer(e);
+        if (b == null || b.signum() < 0 || b.bitLength() > 63) {
+            throw malformed(file, "has " + key + " " + e + ", not a whole number at least 0 written with digits");
         }
-        throw malformed(file, "has " + key + " " + o.get(key) + ", not a whole number at least 0");
+        return b.longValue();
     }
 
     /** A count of epochs at {@code key}, or null when absent. */

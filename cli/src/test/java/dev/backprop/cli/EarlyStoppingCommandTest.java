@@ -193,6 +193,7 @@ class EarlyStoppingCommandTest {
             "{\"validation\":0.2,\"patience\":3,\"best_epoch\":\"one\",\"epochs_since_best\":0}",
             "{\"validation\":[0.2],\"patience\":3}",
             "{\"validation\":0.2,\"patience\":3.5}",
+            "{\"validation\":0.2,\"patience\":3,\"validation\":0.5}",
             "{\"validation\":0.2,\"patience\":3,\"keep_best\":true,\"best_epoch\":1,\"best\":0.5,"
                 + "\"epochs_since_best\":0,\"kept_counters\":{\"0.x\":\"many\"}}"};
         for (String json : bad) {
