@@ -10,6 +10,7 @@ import dev.backprop.io.SafeTensorsFile;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
 import dev.backprop.runtime.Backends;
+import dev.backprop.train.EarlyStopping;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -152,7 +153,7 @@ public final class TrainCommand implements Callable<Integer> {
     SparkOptions sparkOptions;
 
     /** Where a resumed run's early stopping stood, or null. */
-    dev.backprop.train.EarlyStopping.State resumedState;
+    EarlyStopping.State resumedState;
     /** Whether a resumed checkpoint's settings have been taken in (until then, options may lack theirs). */
     private boolean settled;
 
@@ -226,15 +227,21 @@ public final class TrainCommand implements Callable<Integer> {
                         + backend.name() + " computes float32 GEMMs in fp32 only");
             }
             o.start(backend, t, d, held.validation() == null ? 0 : held.validation().size());
-            try (TrainingSetup setup = TrainingSetup.create(this, t, d, backend, resumed)) {
-                if (setup.trainer().epoch() == epochs) {
+            try (TrainingSetup setup = TrainingSetup.create(this, t, d, backend, resumed);
+                 KeptWeights kept = KeptWeights.read(this, resumed, setup)) {
+                EarlyStopping watch = held.validation() == null ? null
+                        : validationOptions.policy(setup.trainer(), resumedState, kept);
+                if (setup.trainer().epoch() == epochs || watch != null && watch.stopped()) {
+                    if (watch != null) {
+                        watch.onFitEnd(true);
+                    }
                     saveModel(setup, t, setup.data(), out);
-                    o.nothingLeft();
+                    o.nothingLeft(setup.trainer().epoch(), watch);
                     return;
                 }
                 TrainingHistory history;
-                try (KeptWeights kept = KeptWeights.read(this, resumed, setup)) {
-                    history = run(setup, t, setup.data(), backend, o, resumeNote, held.validation(), kept);
+                try {
+                    history = run(setup, t, setup.data(), backend, o, resumeNote, held.validation(), watch);
                 } catch (EpochLines.CheckpointFailed f) {
                     throw rescue(setup, t, setup.data(), f, o);
                 }
@@ -332,7 +339,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private TrainingHistory run(TrainingSetup s, Task t, DataOptions.Loaded d, Backend backend, TrainOutput o,
-                                String resumeNote, Dataset validation, KeptWeights kept) {
+                                String resumeNote, Dataset validation, EarlyStopping watch) {
         TrainingHistory history = new TrainingHistory(t.scoredByAccuracy() ? "test_acc" : "test_rmse",
                 validation != null);
         int done = s.trainer().epoch();
@@ -341,10 +348,7 @@ public final class TrainCommand implements Callable<Integer> {
             o.beforeEpochs(s, done, loader, d.train().size(), resumeNote, history);
             EpochProgress bars = new EpochProgress(!noProgress && EpochProgress.isInteractive(), epochs, System.err);
             EpochLines.Validated v = validation == null ? null : new EpochLines.Validated(
-                    validation.withFeatureShape(d.train().featureShape()), validationOptions.policy(s.trainer()));
-            if (v != null && v.policy() != null && resumedState != null) {
-                v.policy().resume(resumedState, kept.weights(), kept.counters());
-            }
+                    validation.withFeatureShape(d.train().featureShape()), watch);
             try (EpochLines lines = new EpochLines(this, s, t, d, history, o.out(), bars, v)) {
                 s.trainer().fit(loader, d.test(), epochs - done, lines);
             }

@@ -4,6 +4,7 @@ import dev.backprop.backend.Backend;
 import dev.backprop.data.BatchLoader;
 import dev.backprop.data.DataFormatException;
 import dev.backprop.model.Task;
+import dev.backprop.train.EarlyStopping;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -53,10 +54,19 @@ record TrainOutput(TrainCommand cmd, PrintWriter out) {
         out.flush();
     }
 
-    /** A resumed checkpoint that had every epoch already: its model went to {@code --out} untrained. */
-    void nothingLeft() {
-        saved(cmd.out, "the model of " + shown(cmd.resume) + ", which had finished epoch " + cmd.epochs + " of "
-                + cmd.epochs + ": nothing was left to train", cmd.plot != null ? "; no plot, as no epoch ran" : "");
+    /**
+     * A resumed checkpoint of {@code epoch} epochs with nothing left to train, as it had every epoch or its early
+     * stopping ({@code watch}, null: none) had ended the run: its model went to {@code --out} untrained, with the
+     * best epoch's weights under {@code --keep-best}.
+     */
+    void nothingLeft(int epoch, EarlyStopping watch) {
+        int best = watch == null ? 0 : watch.state().bestEpoch();
+        String ended = watch != null && watch.stopped() ? "stopped early after epoch " + epoch
+                : "finished epoch " + epoch + " of " + cmd.epochs;
+        String kept = cmd.validationOptions.keepBest && best > 0 && best != epoch ? ", the weights of its best epoch "
+                + best : "";
+        saved(cmd.out, "the model of " + shown(cmd.resume) + ", which had " + ended + ": nothing was left to train"
+                + kept, cmd.plot != null ? "; no plot, as no epoch ran" : "");
     }
 
     /** The median epoch time and the parseable summary line. */

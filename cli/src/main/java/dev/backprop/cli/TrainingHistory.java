@@ -75,7 +75,8 @@ final class TrainingHistory {
 
     /**
      * What the saved model holds when it is not the last epoch's weights ({@code --keep-best}): "the weights of
-     * epoch N, the lowest val_loss X" and that epoch's test metric when it ran in this run; else empty.
+     * epoch N, the best val_loss X" (best by early stopping's judgement, the lowest only without a min delta) and
+     * that epoch's test metric when it ran in this run; else empty.
      */
     java.util.Optional<String> kept() {
         if (!keptBest || bestEpoch == 0 || bestEpoch == epochs.get(epochs.size() - 1).epoch()) {
@@ -83,7 +84,7 @@ final class TrainingHistory {
         }
         String metric = epochs.stream().filter(e -> e.epoch() == bestEpoch).findFirst()
                 .map(e -> String.format(Locale.ROOT, ", %s %.4f", metricName, e.testMetric())).orElse("");
-        return java.util.Optional.of(String.format(Locale.ROOT, "the weights of epoch %d, the lowest val_loss %.4f%s",
+        return java.util.Optional.of(String.format(Locale.ROOT, "the weights of epoch %d, the best val_loss %.4f%s",
                 bestEpoch, bestLoss, metric));
     }
 

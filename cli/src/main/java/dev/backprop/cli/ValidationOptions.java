@@ -2,10 +2,9 @@ package dev.backprop.cli;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import dev.backprop.data.Dataset;
 import dev.backprop.data.HoldOut;
+import dev.backprop.io.StrictJson;
 import dev.backprop.model.Task;
 import dev.backprop.optim.OptimizerChoice;
 import dev.backprop.train.EarlyStopping;
@@ -13,7 +12,9 @@ import dev.backprop.train.Trainer;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
-import java.util.List;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.util.Map;
 import java.util.Objects;
 
@@ -23,8 +24,6 @@ import java.util.Objects;
  * ({@link #STATE_KEY}), so a resumed run goes on counting where it left off.
  */
 final class ValidationOptions {
-    /** The options, refused with {@code --spark}. */
-    static final List<String> NAMES = List.of("--validation", "--patience", "--min-delta", "--keep-best");
     /** A checkpoint's metadata entry holding the settings and the watch's state, as JSON. */
     static final String STATE_KEY = "backprop.early_stopping";
 
@@ -43,8 +42,9 @@ final class ValidationOptions {
     Double minDelta;
 
     @Option(names = "--keep-best",
-            description = "Save to --out the weights of the epoch with the lowest validation loss, not the last "
-                    + "(needs --validation).")
+            description = "Save to --out the weights of the best epoch, not the last: the last whose validation "
+                    + "loss fell below the best before it by more than --min-delta (the lowest without it), "
+                    + "whether or not --patience stopped the run (needs --validation).")
     boolean keepBest;
 
     /** The training data less the validation examples, and those examples (null without {@code --validation}). */
@@ -144,6 +144,18 @@ final class ValidationOptions {
     }
 
     /**
+     * The policy for {@code trainer} ({@link #policy(Trainer)}), or null, resumed where a checkpoint's watch stood
+     * ({@code saved}, null: none) with the best weights the checkpoint {@code kept}.
+     */
+    EarlyStopping policy(Trainer trainer, EarlyStopping.State saved, KeptWeights kept) {
+        EarlyStopping p = policy(trainer);
+        if (p != null && saved != null) {
+            p.resume(saved, kept.weights(), kept.counters());
+        }
+        return p;
+    }
+
+    /**
      * The settings and where {@code policy} (null: none) stands as the checkpoint's {@link #STATE_KEY} entry, with
      * the best epoch's counters when it keeps that epoch's weights (the checkpoint keeps the tensors).
      */
@@ -174,10 +186,10 @@ final class ValidationOptions {
      */
     EarlyStopping.State reconcile(Map<String, String> meta, String file, CommandSpec spec) {
         JsonObject o = parse(meta.get(STATE_KEY), file);
-        Double savedFraction = o == null ? null : number(o, "validation");
-        Integer savedPatience = o == null || number(o, "patience") == null ? null : number(o, "patience").intValue();
-        Double savedDelta = o == null ? null : number(o, "min_delta");
-        boolean savedKeep = o != null && o.has("keep_best") && o.get("keep_best").getAsBoolean();
+        Double savedFraction = o == null ? null : number(o, "validation", file);
+        Integer savedPatience = o == null ? null : epochs(o, "patience", file);
+        Double savedDelta = o == null ? null : number(o, "min_delta", file);
+        boolean savedKeep = o != null && flag(o, "keep_best", file);
         fraction = settle(spec, "--validation", fraction, savedFraction, file);
         patience = settle(spec, "--patience", patience, savedPatience, file);
         minDelta = settle(spec, "--min-delta", minDelta, savedDelta, file);
@@ -185,17 +197,33 @@ final class ValidationOptions {
         if (o == null || !o.has("best_epoch")) {
             return null;
         }
-        Double best = number(o, "best");
-        return new EarlyStopping.State(o.get("best_epoch").getAsInt(), best == null ? Double.NaN : best,
-                o.get("epochs_since_best").getAsInt());
+        Integer bestEpoch = epochs(o, "best_epoch", file);
+        Integer since = epochs(o, "epochs_since_best", file);
+        if (bestEpoch == null || since == null) {
+            throw malformed(file, "gives best_epoch " + o.get("best_epoch") + " and epochs_since_best "
+                    + o.get("epochs_since_best") + "; it needs both");
+        }
+        Double best = number(o, "best", file);
+        return new EarlyStopping.State(bestEpoch, best == null ? Double.NaN : best, since);
     }
 
     /** The best epoch's counters a checkpoint's {@link #STATE_KEY} entry records, by name (none: empty). */
     static Map<String, Long> keptCounters(Map<String, String> meta, String file) {
         JsonObject o = parse(meta.get(STATE_KEY), file);
         Map<String, Long> m = new java.util.LinkedHashMap<>();
-        if (o != null && o.has("kept_counters")) {
-            o.getAsJsonObject("kept_counters").entrySet().forEach(e -> m.put(e.getKey(), e.getValue().getAsLong()));
+        JsonElement kept = o == null ? null : o.get("kept_counters");
+        if (kept != null && !kept.isJsonObject()) {
+            throw malformed(file, "has kept_counters " + kept + ", not an object");
+        }
+        if (kept != null) {
+            JsonObject counters = kept.getAsJsonObject();
+            for (String k : counters.keySet()) {
+                Long v = count(counters, k, file);
+                if (v == null) {
+                    throw malformed(file, "has kept counter " + k + " null");
+                }
+                m.put(k, v);
+            }
         }
         return m;
     }
@@ -221,19 +249,66 @@ final class ValidationOptions {
         if (json == null) {
             return null;
         }
+        JsonElement e;
         try {
-            JsonElement e = JsonParser.parseString(json);
-            if (e.isJsonObject()) {
-                return e.getAsJsonObject();
-            }
-        } catch (JsonParseException e) {
-            // refused below
+            e = StrictJson.parse(json);
+        } catch (IOException x) {
+            throw malformed(file, "is not valid JSON: " + x.getMessage());
         }
-        throw new IllegalArgumentException(file + ": its " + STATE_KEY + " entry is not a JSON object");
+        if (!e.isJsonObject()) {
+            throw malformed(file, "is not a JSON object");
+        }
+        return e.getAsJsonObject();
     }
 
-    private static Double number(JsonObject o, String key) {
+    private static IllegalArgumentException malformed(String file, String what) {
+        return new IllegalArgumentException(file + ": its " + STATE_KEY + " entry " + what);
+    }
+
+    /** The number at {@code key}, or null when absent. */
+    private static Double number(JsonObject o, String key, String file) {
         JsonElement e = o.get(key);
-        return e == null || e.isJsonNull() ? null : e.getAsDouble();
+        if (e == null || e.isJsonNull()) {
+            return null;
+        }
+        BigDecimal b = StrictJson.decimal(e);
+        double d = b == null ? Double.NaN : Double.parseDouble(b.toString());
+        if (!Double.isFinite(d)) {
+            throw malformed(file, "has " + key + " " + e + ", not a finite number");
+        }
+        return d;
+    }
+
+    /** The whole number at least 0 (digits only) at {@code key}, or null when absent. */
+    private static Long count(JsonObject o, String key, String file) {
+        JsonElement e = o.get(key);
+        if (e == null || e.isJsonNull()) {
+            return null;
+        }
+        BigInteger b = StrictJson.integer(e);
+        if (b == null || b.signum() < 0 || b.bitLength() > 63) {
+            throw malformed(file, "has " + key + " " + e + ", not a whole number at least 0 written with digits");
+        }
+        return b.longValue();
+    }
+
+    /** A count of epochs at {@code key}, or null when absent. */
+    private static Integer epochs(JsonObject o, String key, String file) {
+        Long v = count(o, key, file);
+        if (v != null && v > Integer.MAX_VALUE) {
+            throw malformed(file, "has " + key + " " + v + ", more epochs than a run can have");
+        }
+        return v == null ? null : v.intValue();
+    }
+
+    private static boolean flag(JsonObject o, String key, String file) {
+        JsonElement e = o.get(key);
+        if (e == null || e.isJsonNull()) {
+            return false;
+        }
+        if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isBoolean()) {
+            throw malformed(file, "has " + key + " " + e + ", not true or false");
+        }
+        return e.getAsBoolean();
     }
 }

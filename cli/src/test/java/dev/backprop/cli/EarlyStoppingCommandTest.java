@@ -1,5 +1,7 @@
 package dev.backprop.cli;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -7,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -103,7 +106,7 @@ class EarlyStoppingCommandTest {
         assertTrue(rows.size() < 40 && kept < rows.size(), "stopped after " + rows.size() + ", best " + kept
                 + "\n" + run.out());
         assertEquals(kept + 2, rows.size(), "patience 2 ends two epochs after the best");
-        assertTrue(run.out().contains("(the weights of epoch " + kept + ", the lowest val_loss "), run.out());
+        assertTrue(run.out().contains("(the weights of epoch " + kept + ", the best val_loss "), run.out());
 
         Path exact = dir.resolve("exact.safetensors");
         train("--validation", "0.2", "--epochs", Integer.toString(kept), "--out", exact.toString()).ok();
@@ -145,12 +148,75 @@ class EarlyStoppingCommandTest {
         Path resumed = dir.resolve("resumed.safetensors");
         CliRun rest = train("--resume", ck.toString(), "--out", resumed.toString()).ok();
         assertEquals(1, rows(rest).size(), rest.out());
-        assertTrue(rest.out().contains("(the weights of epoch " + best + ", the lowest val_loss "), rest.out());
+        assertTrue(rest.out().contains("(the weights of epoch " + best + ", the best val_loss "), rest.out());
         assertArrayEquals(tensorBytes(straight), tensorBytes(resumed), "the kept weights came back from the file");
 
         CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", ck.toString(), "--csv", csv.toString());
         assertEquals(0, eval.code(), "the kept tensors do not confuse loading the checkpoint as a model: "
                 + eval.err());
+    }
+
+    /**
+     * Resuming a run that has nothing left to train, because early stopping ended it or it reached --epochs, trains
+     * no further epoch and saves what the run saved: with --keep-best, the best epoch's weights.
+     */
+    @Test
+    void aFinishedKeepBestRunResumesToItsBestWeights() throws IOException {
+        String[] opts = {"--validation", "0.2", "--patience", "2", "--min-delta", "0.01", "--keep-best"};
+        Path straight = dir.resolve("straight.safetensors");
+        Path ck = dir.resolve("ck.safetensors");
+        CliRun whole = train(concat(opts, "--out", straight.toString(), "--checkpoint", ck.toString())).ok();
+        int best = (int) whole.field("summary:", "best_epoch");
+        CliRun again = train("--resume", ck.toString(), "--out", dir.resolve("again.safetensors").toString()).ok();
+        assertEquals(0, rows(again).size(), "a stopped run trains no further: " + again.out());
+        assertTrue(again.out().contains("stopped early after epoch " + (best + 2)), again.out());
+        assertArrayEquals(tensorBytes(straight), tensorBytes(dir.resolve("again.safetensors")));
+
+        Path half = dir.resolve("half.safetensors");
+        Path ck2 = dir.resolve("ck2.safetensors");
+        train(concat(opts, "--epochs", Integer.toString(best + 1), "--checkpoint", ck2.toString(), "--out",
+                half.toString())).ok();
+        Path resumed = dir.resolve("resumed.safetensors");
+        CliRun done = train("--resume", ck2.toString(), "--epochs", Integer.toString(best + 1), "--out",
+                resumed.toString()).ok();
+        assertTrue(done.out().contains("nothing was left to train"), done.out());
+        assertArrayEquals(tensorBytes(straight), tensorBytes(resumed), "the best epoch's weights, not the last's");
+    }
+
+    /** A checkpoint whose early-stopping entry is malformed is refused in one line naming the entry. */
+    @Test
+    void aMalformedEarlyStoppingEntryIsRefused() throws IOException {
+        Path ck = dir.resolve("ck.safetensors");
+        train("--validation", "0.2", "--patience", "3", "--keep-best", "--epochs", "2", "--checkpoint", ck.toString(),
+                "--out", dir.resolve("m.safetensors").toString()).ok();
+        String[] bad = {"{\"validation\":0.2,\"patience\":3,\"best_epoch\":1}",
+            "{\"validation\":0.2,\"patience\":3,\"best_epoch\":\"one\",\"epochs_since_best\":0}",
+            "{\"validation\":[0.2],\"patience\":3}",
+            "{\"validation\":0.2,\"patience\":3.5}",
+            "{\"validation\":0.2,\"patience\":3,\"validation\":0.5}",
+            "{\"validation\":0.2,\"patience\":3,\"keep_best\":true,\"best_epoch\":1,\"best\":0.5,"
+                + "\"epochs_since_best\":0,\"kept_counters\":{\"0.x\":\"many\"}}"};
+        for (String json : bad) {
+            Path tampered = dir.resolve("tampered.safetensors");
+            Files.write(tampered, withMetadata(ck, ValidationOptions.STATE_KEY, json));
+            CliRun run = train("--resume", tampered.toString(), "--out", dir.resolve("never.safetensors").toString());
+            assertEquals(1, run.code(), json + ": " + run.err());
+            assertTrue(run.err().startsWith("backprop: " + tampered + ": its " + ValidationOptions.STATE_KEY
+                    + " entry "), json + ": " + run.err());
+            assertEquals(1, run.err().lines().count(), run.err());
+            assertFalse(Files.exists(dir.resolve("never.safetensors")));
+        }
+    }
+
+    /** The file with metadata entry {@code key} set to {@code value} (the tensors unchanged). */
+    private static byte[] withMetadata(Path file, String key, String value) throws IOException {
+        byte[] all = Files.readAllBytes(file);
+        int n = (int) ByteBuffer.wrap(all, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        JsonObject h = JsonParser.parseString(new String(all, 8, n, StandardCharsets.UTF_8)).getAsJsonObject();
+        h.getAsJsonObject("__metadata__").addProperty(key, value);
+        byte[] header = h.toString().getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(8 + header.length + all.length - 8 - n).order(ByteOrder.LITTLE_ENDIAN);
+        return b.putLong(header.length).put(header).put(all, 8 + n, all.length - 8 - n).array();
     }
 
     private static String[] concat(String[] a, String... b) {

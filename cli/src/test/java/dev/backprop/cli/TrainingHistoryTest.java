@@ -31,4 +31,19 @@ class TrainingHistoryTest {
         assertTrue(history(9, 1, 2, 3).medianLine().contains("over epochs 2..4: min 1.000 s  median 2.000 s  max "
                 + "3.000 s"));
     }
+
+    /**
+     * With a --min-delta the kept epoch need not have the lowest validation loss: the saved line names it as the
+     * best (by early stopping's judgement), with its own loss.
+     */
+    @Test
+    void theKeptEpochIsTheBestNotAlwaysTheLowest() {
+        TrainingHistory h = new TrainingHistory("test_acc", true);
+        double[] val = {1.0, 0.995, 0.99};
+        for (int i = 0; i < val.length; i++) {
+            h.add(new TrainingHistory.Epoch(i + 1, 1, 100, 0.5, 0.4, 0.8 + i / 100.0, val[i], 0.7));
+        }
+        h.best(1, 1.0, true);
+        assertEquals("the weights of epoch 1, the best val_loss 1.0000, test_acc 0.8000", h.kept().orElseThrow());
+    }
 }

@@ -21,10 +21,11 @@ import java.util.Objects;
  * accuracy); the first non-NaN value always does, and a NaN value never does. With {@code restoreBest}, each
  * improvement copies the model's {@code state_dict} (parameters, buffers such as batch-norm running statistics, and
  * counters) into tensors on the model's own backend, written in place by device-side copies after the first, so no
- * epoch reads weights to the host. When {@code fit} returns normally those copies are written back into the model;
- * when it throws, the model is left as the failure left it. Either way the copies are freed then. The optimizer's
- * state is not restored (Keras and Lightning do not either): the restored model is the best epoch's, to evaluate or
- * save; an optimizer that goes on training it starts from the last epoch's moments.
+ * epoch reads weights to the host. When {@code fit} returns normally, whether this watch stopped it or it ran all
+ * its epochs (unlike Keras, which restores them only when it stopped the run), those copies are written back into
+ * the model; when it throws, the model is left as the failure left it. Either way the copies are freed then. The
+ * optimizer's state is not restored (Keras and Lightning do not either): the restored model is the best epoch's, to
+ * evaluate or save; an optimizer that goes on training it starts from the last epoch's moments.
  *
  * <p>One instance watches one run; {@link #resume} carries the watch across a checkpoint.
  */
@@ -146,22 +147,37 @@ public final class EarlyStopping implements EpochListener {
      * {@code weights} (the model's tensors by {@code state_dict} name, as {@link #bestWeights} gave them) and the
      * counters' values {@code counters}.
      *
-     * @throws IllegalArgumentException for a state no watch can reach, or weights that are not the model's
+     * @throws IllegalArgumentException for a state no watch can reach, or weights that are not the model's (other
+     *                                  names, shapes, dtypes or backend)
      */
     public void resume(State saved, Map<String, Tensor> weights, Map<String, Long> counters) {
-        resume(saved);
-        if (!restoreBest || saved.bestEpoch() == 0) {
-            return;
+        boolean kept = restoreBest && saved.bestEpoch() > 0;
+        if (kept) {
+            checkModels(weights, counters);
         }
+        resume(saved);
+        if (kept) {
+            free();
+            keepCopies(weights);
+            bestCounters = new LinkedHashMap<>(counters);
+        }
+    }
+
+    private void checkModels(Map<String, Tensor> weights, Map<String, Long> counters) {
         Map<String, Tensor> live = live(trainer.model());
         if (!live.keySet().equals(weights.keySet()) || !trainer.model().counters().keySet().equals(counters.keySet())) {
             throw new IllegalArgumentException("the best weights " + weights.keySet() + " and counters "
                     + counters.keySet() + " are not the model's " + live.keySet() + ", "
                     + trainer.model().counters().keySet());
         }
-        free();
-        keepCopies(weights);
-        bestCounters = new LinkedHashMap<>(counters);
+        live.forEach((k, own) -> {
+            Tensor w = weights.get(k);
+            if (!w.shape().equals(own.shape()) || w.dtype() != own.dtype() || w.backend() != own.backend()) {
+                throw new IllegalArgumentException("the best weight '" + k + "' is " + w.dtype() + " " + w.shape()
+                        + " on " + w.backend().name() + ", the model's " + own.dtype() + " " + own.shape() + " on "
+                        + own.backend().name());
+            }
+        });
     }
 
     /** {@return the counters' values of the best epoch, held while {@link #bestWeights} are} */

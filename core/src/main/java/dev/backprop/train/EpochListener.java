@@ -17,8 +17,9 @@ public interface EpochListener {
     }
 
     /**
-     * When {@link Trainer#fit} ends: {@code completed} after its last epoch or a requested stop, false when it
-     * throws (the exception then goes on). For a listener that holds resources for the run or acts on its end.
+     * When {@link Trainer#fit} ends, on every path: {@code completed} when it returns (after its last epoch, a
+     * requested stop, or with no epoch to run), false when it throws, its arguments refused included (the exception
+     * then goes on). For a listener that holds resources for the run or acts on its end.
      */
     default void onFitEnd(boolean completed) {
     }

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Mini-batch training of a model with a loss and an optimizer: the one epoch loop in Backprop, which the library,
@@ -105,15 +106,17 @@ public final class Trainer {
      * @see #fit(BatchLoader, Dataset, int, EpochListener)
      */
     public List<EpochMetrics> fit(Dataset train, Dataset validation, int epochs, EpochListener listener) {
-        checkFit(train, validation, epochs);
-        if (epochs == 0) {
-            return List.of();
-        }
-        try (BatchLoader loader = augmentation.isNone()
-                ? new BatchLoader(train, backend, dtype, batchSize, BatchLoader.Placement.AUTO)
-                : new BatchLoader(train, backend, dtype, batchSize, augmentation, seed)) {
-            return fit(loader, validation, epochs, listener);
-        }
+        return ending(listener, () -> {
+            checkFit(train, validation, epochs);
+            if (epochs == 0) {
+                return List.of();
+            }
+            try (BatchLoader loader = augmentation.isNone()
+                    ? new BatchLoader(train, backend, dtype, batchSize, BatchLoader.Placement.AUTO)
+                    : new BatchLoader(train, backend, dtype, batchSize, augmentation, seed)) {
+                return fitLoaded(loader, validation, epochs, listener);
+            }
+        });
     }
 
     /**
@@ -132,6 +135,27 @@ public final class Trainer {
      *                                  backend, that step is not applied)
      */
     public List<EpochMetrics> fit(BatchLoader train, Dataset validation, int epochs, EpochListener listener) {
+        return ending(listener, () -> fitLoaded(train, validation, epochs, listener));
+    }
+
+    /**
+     * Runs {@code fit}'s work, then tells {@code listener} that fit ended, on every path (a listener may hold copies
+     * of the weights to free or put back).
+     */
+    private static List<EpochMetrics> ending(EpochListener listener, Supplier<List<EpochMetrics>> work) {
+        boolean completed = false;
+        try {
+            List<EpochMetrics> all = work.get();
+            completed = true;
+            return all;
+        } finally {
+            if (listener != null) {
+                listener.onFitEnd(completed);
+            }
+        }
+    }
+
+    private List<EpochMetrics> fitLoaded(BatchLoader train, Dataset validation, int epochs, EpochListener listener) {
         checkFit(train.dataset(), validation, epochs);
         if (train.batchSize() != batchSize || train.dtype() != dtype) {
             throw new IllegalArgumentException("the loader's batches (" + train.batchSize() + " examples, "
@@ -149,16 +173,10 @@ public final class Trainer {
         Divergence.checkStart(optimizer, label);
         int steps = stepsPerEpoch(train);
         StepWindow window = new StepWindow(loss, backend, dtype, syncEvery, batchSize, trackAccuracy);
-        boolean completed = false;
         try (ModeSwitch training = ModeSwitch.to(model, true);
              TrainingStep step = new TrainingStep(model, loss, optimizer, hooks, window)) {
             for (int e = 0; e < epochs && !stopRequested; e++) {
                 all.add(fitEpoch(train, steps, step, validation, listener));
-            }
-            completed = true;
-        } finally {
-            if (listener != null) {
-                listener.onFitEnd(completed);
             }
         }
         return all;

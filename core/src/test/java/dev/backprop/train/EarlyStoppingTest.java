@@ -239,4 +239,53 @@ class EarlyStoppingTest {
             straight.forEach((k, v) -> assertArrayEquals(v, weights(m).get(k), k));
         }
     }
+
+    /** Best weights of another shape or dtype than the model's are refused on resume, not copied at fit's end. */
+    @Test
+    void resumeRefusesBestWeightsThatDoNotFitTheModel() {
+        try (Sequential m = net(7); Adam opt = Adam.adam(m.parameters(), 0.05)) {
+            EarlyStopping es = new EarlyStopping(trainer(m, opt), EarlyStopping.Monitor.LOSS, 3, 0, true);
+            EarlyStopping.State saved = new EarlyStopping.State(2, 0.5, 1);
+            for (boolean shape : new boolean[] {true, false}) {
+                Map<String, Tensor> bad = new LinkedHashMap<>();
+                m.parameters().forEach((k, v) -> bad.put(k, v.value().copy()));
+                bad.get("2.bias").close();
+                bad.put("2.bias", shape ? Tensor.zeros(backend, DType.FLOAT32, 4)
+                        : Tensor.zeros(backend, DType.FLOAT64, 3));
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> es.resume(saved, bad, Map.of()));
+                assertTrue(e.getMessage().contains("'2.bias'") && e.getMessage().contains(shape ? "[4]" : "FLOAT64"),
+                        e.getMessage());
+                assertTrue(es.bestWeights().isEmpty(), "nothing half-kept");
+                assertEquals(new EarlyStopping.State(0, Double.NaN, 0), es.state(), "the watch left as it was");
+                bad.values().forEach(Tensor::close);
+            }
+        }
+    }
+
+    /**
+     * A resumed watch's copies are freed when fit throws before its first epoch, and put back when it has no epoch
+     * to run: fit ends either way.
+     */
+    @Test
+    void fitEndsTheWatchOnEveryPath() {
+        try (Sequential m = net(8); Adam opt = Adam.adam(m.parameters(), 0.05)) {
+            Trainer t = trainer(m, opt);
+            long live = backend.memoryStats().liveBuffers();
+            EarlyStopping es = new EarlyStopping(t, EarlyStopping.Monitor.LOSS, 3, 0, true);
+            Map<String, Tensor> best = new LinkedHashMap<>();
+            m.parameters().forEach((k, v) -> best.put(k, Tensor.full(backend, DType.FLOAT32, 0.25, v.shape().dims())));
+            es.resume(new EarlyStopping.State(2, 0.5, 1), best, Map.of());
+            t.fit(blobs(24, 1), blobs(12, 2), 0, es);
+            assertTrue(es.bestWeights().isEmpty(), "freed when fit has no epoch to run");
+            weights(m).forEach((k, v) -> assertEquals(0.25, v[0], "the best weights put back: " + k));
+
+            EarlyStopping failing = new EarlyStopping(t, EarlyStopping.Monitor.LOSS, 3, 0, true);
+            failing.resume(new EarlyStopping.State(2, 0.5, 1), best, Map.of());
+            best.values().forEach(Tensor::close);
+            assertThrows(IllegalArgumentException.class, () -> t.fit(blobs(24, 1), blobs(12, 2), -1, failing));
+            assertTrue(failing.bestWeights().isEmpty(), "freed when fit refuses its arguments");
+            assertEquals(live, backend.memoryStats().liveBuffers(), "no buffer outlives the runs");
+        }
+    }
 }

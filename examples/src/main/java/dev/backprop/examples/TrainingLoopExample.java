@@ -17,6 +17,7 @@ import dev.backprop.optim.GradientClipping;
 import dev.backprop.optim.StepLR;
 import dev.backprop.runtime.Backends;
 import dev.backprop.tensor.Tensor;
+import dev.backprop.train.EarlyStopping;
 import dev.backprop.train.Evaluation;
 import dev.backprop.train.Evaluator;
 import dev.backprop.train.Trainer;
@@ -60,7 +61,7 @@ public final class TrainingLoopExample {
         try (Backend backend = Backends.create()) {
             float[] byHand;
             try (Sequential model = model(backend); Adam adam = Adam.builder(model.parameters()).lr(0.05).build()) {
-                EarlyStopping stop = new EarlyStopping();
+                Patience stop = new Patience();
                 trainByHand(model, adam, new StepLR(adam, 10, 0.5), stop, 0, epochs / 2, train, validation,
                         checkpoint);
             }                                                  // the program stops here: everything is freed
@@ -68,7 +69,7 @@ public final class TrainingLoopExample {
             try (Sequential model = model(backend); Adam adam = Adam.builder(model.parameters()).lr(0.05).build()) {
                 StepLR schedule = new StepLR(adam, 10, 0.5);
                 Map<String, Long> progress = Checkpoint.restore(checkpoint, model, adam, schedule);
-                EarlyStopping stop = new EarlyStopping(progress.get("bad_epochs").intValue(),
+                Patience stop = new Patience(progress.get("bad_epochs").intValue(),
                         Double.parseDouble(SavedModel.metadata(checkpoint).get("best_loss")));
                 trainByHand(model, adam, schedule, stop, progress.get("epoch").intValue(), epochs, train,
                         validation, checkpoint);
@@ -79,13 +80,10 @@ public final class TrainingLoopExample {
             try (Sequential model = model(backend); Adam adam = Adam.builder(model.parameters()).lr(0.05).build()) {
                 Trainer trainer = Trainer.builder(model, new SquaredError(), adam)
                         .batchSize(BATCH).seed(SEED).clipGradNorm(CLIP).schedule(new StepLR(adam, 10, 0.5)).build();
-                EarlyStopping stop = new EarlyStopping();
-                trainer.fit(train, validation, epochs, m -> {
-                    stop.record(m.validation().loss());
-                    if (stop.exhausted()) {
-                        trainer.requestStop();                 // fit returns after this epoch
-                    }
-                });
+                // The library's early stopping judges as the loop by hand does: fit returns after the epoch that
+                // exhausts the patience.
+                trainer.fit(train, validation, epochs,
+                        new EarlyStopping(trainer, EarlyStopping.Monitor.LOSS, PATIENCE, 0, false));
                 System.out.println("Trainer.fit stopped after epoch " + trainer.epoch());
                 byTrainer = weights(model);
             }
@@ -94,7 +92,7 @@ public final class TrainingLoopExample {
     }
 
     /** Epochs {@code done + 1 .. last} (or fewer, when the validation loss stops improving). */
-    static void trainByHand(Layer model, Adam adam, StepLR schedule, EarlyStopping stop, int done, int last,
+    static void trainByHand(Layer model, Adam adam, StepLR schedule, Patience stop, int done, int last,
                             Dataset train, Dataset validation, Path checkpoint) throws IOException {
         Backend backend = model.parameters().values().iterator().next().backend();
         Loss loss = new SquaredError();
@@ -133,16 +131,19 @@ public final class TrainingLoopExample {
         }
     }
 
-    /** Stops after {@link #PATIENCE} epochs in a row without a validation loss below the best so far. */
-    static final class EarlyStopping {
+    /**
+     * Stops after {@link #PATIENCE} epochs in a row without a validation loss below the best so far: what the
+     * library's {@link EarlyStopping} does with a min delta of 0, written out for the loop by hand.
+     */
+    static final class Patience {
         private int badEpochs;
         private double best;
 
-        EarlyStopping() {
+        Patience() {
             this(0, Double.POSITIVE_INFINITY);
         }
 
-        EarlyStopping(int badEpochs, double best) {
+        Patience(int badEpochs, double best) {
             this.badEpochs = badEpochs;
             this.best = best;
         }
