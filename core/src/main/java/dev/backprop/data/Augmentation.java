@@ -54,7 +54,8 @@ public final class Augmentation {
         if (!(p >= 0 && p <= 1)) {
             throw new IllegalArgumentException("horizontal flip probability must be in [0, 1], got " + p);
         }
-        return new Augmentation(padding, p);
+        // + 0.0 turns -0.0 into 0.0, which equals() (Double.compare) would otherwise tell apart from NONE's
+        return new Augmentation(padding, p + 0.0);
     }
 
     /**
