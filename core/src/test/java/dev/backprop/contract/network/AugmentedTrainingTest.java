@@ -5,6 +5,7 @@ import dev.backprop.data.Augmentation;
 import dev.backprop.data.BatchLoader;
 import dev.backprop.data.Dataset;
 import dev.backprop.io.ModelFile;
+import dev.backprop.io.ModelFileException;
 import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.model.ModelFixtures;
 import dev.backprop.nn.Sequential;
@@ -140,6 +141,45 @@ class AugmentedTrainingTest {
             for (Path p : List.of(straight, resumed, plain)) {
                 Files.deleteIfExists(p);
             }
+        }
+    }
+
+    /**
+     * A checkpoint keeps the trainer's augmentation as it keeps its seed and batch size: restored into a trainer that
+     * augments otherwise (or not at all), the run would not continue as the interrupted one, so it is refused and
+     * nothing is changed.
+     */
+    @Test
+    void aCheckpointIsRestoredOnlyWithTheAugmentationItWasTrainedWith() throws IOException {
+        Dataset data = TrainingCases.images(16, 24);
+        Path augmented = dir.resolve("augmented.safetensors"), plain = dir.resolve("plain.safetensors");
+        try (Sequential a = TrainingCases.imageNet(backend, DType.FLOAT64, 25);
+             Sequential b = TrainingCases.imageNet(backend, DType.FLOAT64, 25)) {
+            Trainer first = trainer(a, AUGMENT);
+            first.fit(data, null, 1, null);
+            first.saveCheckpoint(augmented);
+            Trainer second = trainer(b, Augmentation.NONE);
+            second.fit(data, null, 1, null);
+            second.saveCheckpoint(plain);
+            Augmentation other = Augmentation.parse("crop:1,hflip");
+            for (Object[] c : new Object[][] {{augmented, Augmentation.NONE}, {augmented, other}, {plain, AUGMENT}}) {
+                try (Sequential m = TrainingCases.imageNet(backend, DType.FLOAT64, 26)) {
+                    double[] before = m.parameters().values().iterator().next().value().toDoubleArray();
+                    Trainer t = trainer(m, (Augmentation) c[1]);
+                    ModelFileException e = assertThrows(ModelFileException.class,
+                            () -> t.restoreCheckpoint((Path) c[0]));
+                    assertTrue(e.getMessage().contains("augmentation"), e.getMessage());
+                    assertEquals(0, t.epoch());
+                    assertArrayEquals(before, m.parameters().values().iterator().next().value().toDoubleArray());
+                }
+            }
+            try (Sequential m = TrainingCases.imageNet(backend, DType.FLOAT64, 26)) {
+                trainer(m, AUGMENT).restoreCheckpoint(augmented);
+                trainer(m, Augmentation.NONE).restoreCheckpoint(plain);
+            }
+        } finally {
+            Files.deleteIfExists(augmented);
+            Files.deleteIfExists(plain);
         }
     }
 
