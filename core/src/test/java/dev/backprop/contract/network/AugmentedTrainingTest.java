@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -141,6 +142,48 @@ class AugmentedTrainingTest {
             for (Path p : List.of(straight, resumed, plain)) {
                 Files.deleteIfExists(p);
             }
+        }
+    }
+
+    /**
+     * The engine resumes mid-epoch ({@link Trainer#resumeAt}): the rest of the epoch must get the draws the
+     * uninterrupted run gave those positions, so both runs end with the same weights.
+     */
+    @Test
+    void aRunResumedMidEpochEndsWithTheUninterruptedRunsWeights() throws IOException {
+        Dataset data = TrainingCases.images(37, 24);
+        Path mid = dir.resolve("mid.safetensors");
+        try (Sequential a = Sequential.builder(backend, DType.FLOAT64).seed(4).flatten().dense(72, 3).build();
+             Sgd sgd = new Sgd(a.parameters(), 0.1)) {
+            Trainer.builder(a, new SoftmaxCrossEntropy(), sgd).batchSize(8).seed(23).augmentation(AUGMENT).build()
+                    .fit(data, null, 2, new EpochListener() {
+                        @Override
+                        public void onEpoch(EpochMetrics metrics) {
+                        }
+
+                        @Override
+                        public void onBatch(BatchResult batch) {
+                            if (batch.position().epoch() == 2 && batch.position().batch() == 2) {
+                                try {
+                                    ModelFile.save(mid, a);
+                                } catch (IOException e) {
+                                    throw new UncheckedIOException(e);
+                                }
+                            }
+                        }
+                    });
+            try (var b = ModelFile.load(mid, backend, DType.FLOAT64); Sgd rest = new Sgd(b.parameters(), 0.1)) {
+                Trainer t = Trainer.builder(b, new SoftmaxCrossEntropy(), rest).batchSize(8).seed(23)
+                        .augmentation(AUGMENT).build();
+                t.resumeAt(1, 2);
+                t.fit(data, null, 1, null);
+                for (var e : a.parameters().entrySet()) {
+                    assertArrayEquals(e.getValue().value().toDoubleArray(),
+                            b.parameters().get(e.getKey()).value().toDoubleArray(), e.getKey());
+                }
+            }
+        } finally {
+            Files.deleteIfExists(mid);
         }
     }
 
