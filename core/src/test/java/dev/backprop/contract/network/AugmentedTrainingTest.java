@@ -27,6 +27,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -219,6 +220,15 @@ class AugmentedTrainingTest {
             try (Sequential m = TrainingCases.imageNet(backend, DType.FLOAT64, 26)) {
                 trainer(m, AUGMENT).restoreCheckpoint(augmented);
                 trainer(m, Augmentation.NONE).restoreCheckpoint(plain);
+            }
+            // A checkpoint is untrusted input: a bad value is named on one line.
+            second.saveCheckpoint(plain, Map.of(Augmentation.METADATA_KEY, "crop:2\nhflip:7"));
+            try (Sequential m = TrainingCases.imageNet(backend, DType.FLOAT64, 26)) {
+                ModelFileException e = assertThrows(ModelFileException.class,
+                        () -> trainer(m, Augmentation.NONE).restoreCheckpoint(plain));
+                assertTrue(e.getMessage().contains("metadata backprop.augmentation: not an augmentation"),
+                        e.getMessage());
+                assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
             }
         } finally {
             Files.deleteIfExists(augmented);
