@@ -139,8 +139,8 @@ public final class Trainer {
                     + train.dtype() + ") differ from this trainer's (" + batchSize + ", " + dtype + ")");
         }
         if (!train.augmentation().equals(augmentation) || !augmentation.isNone() && train.seed() != seed) {
-            throw new IllegalArgumentException("the loader augments with " + train.augmentation() + " (seed "
-                    + train.seed() + "), this trainer with " + augmentation + " (seed " + seed + ")");
+            throw new IllegalArgumentException("the loader augments with " + drawn(train.augmentation(), train.seed())
+                    + ", this trainer with " + drawn(augmentation, seed));
         }
         stopRequested = false;
         List<EpochMetrics> all = new ArrayList<>();
@@ -339,6 +339,11 @@ public final class Trainer {
         });
         epoch = Math.toIntExact(p.get(EPOCH));
         batchesDone = 0;
+    }
+
+    /** {@code a} with the seed of its draws, which only an augmentation that does something has. */
+    private static String drawn(Augmentation a, long seed) {
+        return a.isNone() ? a.toString() : a + " (seed " + seed + ")";
     }
 
     /** Null when a checkpoint's recorded augmentation (null: none) is this trainer's, else what differs. */

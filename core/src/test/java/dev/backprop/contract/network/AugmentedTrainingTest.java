@@ -247,8 +247,12 @@ class AugmentedTrainingTest {
              BatchLoader plain = new BatchLoader(data, backend, 8);
              BatchLoader other = new BatchLoader(data, backend, DType.FLOAT32, 8, AUGMENT, 5)) {
             e = assertThrows(IllegalArgumentException.class, () -> trainer(m, AUGMENT).fit(plain, null, 1, null));
-            assertEquals("the loader augments with none (seed 0), this trainer with crop:2,hflip:0.5 (seed 23)",
+            // A plain loader has no seed of draws to name.
+            assertEquals("the loader augments with none, this trainer with crop:2,hflip:0.5 (seed 23)",
                     e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> trainer(m, Augmentation.NONE).fit(other, null, 1,
+                    null));
+            assertEquals("the loader augments with crop:2,hflip:0.5 (seed 5), this trainer with none", e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> trainer(m, AUGMENT).fit(other, null, 1, null));
             assertTrue(e.getMessage().contains("(seed 5), this trainer with crop:2,hflip:0.5 (seed 23)"),
                     e.getMessage());
