@@ -124,6 +124,50 @@ class CpuPredictorTest {
         }
     }
 
+    /**
+     * A predictor serving on a backend whose other model trains on another thread, and requests to the training
+     * model itself meanwhile (their answers mix weights of several steps and are not checked): the served model's
+     * answers never change, and once training stops the trained model answers what the same steps give on a backend
+     * that never keeps panels, so no panels packed during training outlived an update.
+     */
+    @org.junit.jupiter.api.Test
+    void predictionsBesideTrainingOnAnotherThreadStayExact() throws Exception {
+        try (CpuBackend keep = CpuTesting.backend(true, 2); Sequential served = architecture("mlp").build(keep);
+             Sequential trained = new Mlp(new int[] {784, 256, 128, 10}, Activation.Kind.RELU, Init.PYTORCH_DEFAULT,
+                     1).build(keep);
+             CpuBackend pack = CpuTesting.backend(true, 2, "gemm.keep", "false");
+             Sequential servedRef = architecture("mlp").build(pack);
+             Sequential trainedRef = new Mlp(new int[] {784, 256, 128, 10}, Activation.Kind.RELU,
+                     Init.PYTORCH_DEFAULT, 1).build(pack)) {
+            float[] x = images(8);
+            Predictor serving = new Predictor(served, Task.CLASSIFICATION);
+            Predictor training = new Predictor(trained, Task.CLASSIFICATION);
+            float[] want = new Predictor(servedRef, Task.CLASSIFICATION).predict(x, 8);
+            int steps = 12;
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+            try {
+                java.util.concurrent.Future<?> run = pool.submit(() -> {
+                    for (int i = 0; i < steps; i++) {
+                        trainingStep(keep, trained, x);
+                    }
+                });
+                while (!run.isDone()) {
+                    assertBits("served beside training", want, serving.predict(x, 8));
+                    training.predict(Arrays.copyOf(x, 784), 1);
+                    training.predict(x, 8);
+                }
+                run.get();
+            } finally {
+                pool.shutdown();
+            }
+            for (int i = 0; i < steps; i++) {
+                trainingStep(pack, trainedRef, x);
+            }
+            assertSamePredictions("after training beside requests", new Predictor(trainedRef, Task.CLASSIFICATION),
+                    training, x);
+        }
+    }
+
     private static void assertSamePredictions(String when, Predictor want, Predictor got, float[] x) {
         for (int request : new int[] {1, 8}) {
             float[] in = Arrays.copyOf(x, request * 784);

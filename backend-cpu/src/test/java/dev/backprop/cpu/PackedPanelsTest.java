@@ -5,6 +5,7 @@ import dev.backprop.backend.DType;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.util.Arrays;
 import java.util.function.BiConsumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -82,6 +83,84 @@ class PackedPanelsTest {
                 }
             }
         }
+    }
+
+    /**
+     * Kept panels and the one-row kernel on every kernel and path: vector and scalar, FLOAT32 and FLOAT64, one and
+     * two threads, shared packing on and off, small blocks (depth tails, several row blocks), both A layouts. B holds
+     * two weight matrices of one shape at two offsets with a leading dimension wider than k, and a wider one over
+     * both, read in turn, so panels kept for one must never serve another. Each product must give what packing B
+     * every time gives, and each row alone (one row: {@link GemmKernel#row}) what the tiles give it within a product
+     * of many rows, bit for bit.
+     */
+    @ParameterizedTest(name = "threads={0}")
+    @ValueSource(ints = {1, 2})
+    void keptPanelsAndSingleRowsMatchTheTilesOnEveryKernelAndLayout(int threads) {
+        int k = 150, ldb = k + 5;
+        int[] ns = {37, 37, 50}, offsets = {0, 37 * ldb, 0};
+        for (boolean vector : new boolean[] {true, false}) {
+            for (String shared : new String[] {"true", "false"}) {
+                for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+                    String[] options = {"gemm.kc", "64", "gemm.mc", "12", "gemm.shared", shared};
+                    try (CpuBackend keep = CpuTesting.backend(vector, threads, options);
+                         CpuBackend pack = CpuTesting.backend(vector, threads, with(options, "gemm.keep", "false",
+                                 "gemm.fewrows", "false"))) {
+                        double[] wv = CpuTesting.random(90, 2 * 37 * ldb, -1, 1, dtype);
+                        Buffer kw = CpuTesting.upload(keep, dtype, wv), pw = CpuTesting.upload(pack, dtype, wv);
+                        for (boolean ta : new boolean[] {false, true}) {
+                            for (int m : new int[] {1, 7, 13, 64}) {
+                                String what = (vector ? "vector " : "scalar ") + dtype + " shared=" + shared + " "
+                                        + m + "x?x" + k + " transA=" + ta;
+                                double[] av = CpuTesting.random(91 + m, m * k, -1, 1, dtype);
+                                for (int turn : new int[] {0, 0, 0, 1, 1, 1, 2, 2, 2, 0}) {
+                                    int n = ns[turn], off = offsets[turn];
+                                    double[] c0 = CpuTesting.random(92 + m, m * n, -1, 1, dtype);
+                                    double[] want = product(pack, dtype, ta, m, n, k, av, pw, off, ldb, c0);
+                                    assertBits(what + " B at " + off, want,
+                                            product(keep, dtype, ta, m, n, k, av, kw, off, ldb, c0));
+                                    for (int i = 0; m > 1 && i < m; i += 3) {
+                                        double[] row = rowOf(av, ta, m, k, i);
+                                        double[] c0Row = Arrays.copyOfRange(c0, i * n, (i + 1) * n);
+                                        assertBits(what + " row " + i + " alone", Arrays.copyOfRange(want,
+                                                i * n, (i + 1) * n), product(keep, dtype, ta, 1, n, k, row, kw, off,
+                                                ldb, c0Row));
+                                    }
+                                }
+                            }
+                        }
+                        keep.release(kw);
+                        pack.release(pw);
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code options} followed by {@code more}. */
+    private static String[] with(String[] options, String... more) {
+        String[] all = Arrays.copyOf(options, options.length + more.length);
+        System.arraycopy(more, 0, all, options.length, more.length);
+        return all;
+    }
+
+    /** Row {@code i} of {@code op(A)} for A of {@code m × k} ({@code k × m} stored when {@code ta}). */
+    private static double[] rowOf(double[] a, boolean ta, int m, int k, int i) {
+        double[] row = new double[k];
+        for (int p = 0; p < k; p++) {
+            row[p] = ta ? a[p * m + i] : a[i * k + p];
+        }
+        return row;
+    }
+
+    /** {@code C = -0.5·op(A)·Wᵀ + 2·C0} with W the {@code n × k} matrix at {@code off} of {@code w}. */
+    private static double[] product(CpuBackend b, DType dtype, boolean ta, int m, int n, int k, double[] av,
+                                    Buffer w, int off, int ldb, double[] c0) {
+        Buffer a = CpuTesting.upload(b, dtype, av), c = CpuTesting.upload(b, dtype, c0);
+        b.gemm(ta, true, m, n, k, -0.5, a, 0, ta ? m : k, w, off, ldb, 2, c, 0, n, 1, 0, 0, 0);
+        double[] out = CpuTesting.download(b, c);
+        b.release(a);
+        b.release(c);
+        return out;
     }
 
     private static void assertBits(String what, double[] want, double[] got) {

@@ -20,7 +20,7 @@ import java.util.Map;
  */
 final class AugmentOptions {
     /** The metadata key of the augmentation, written only when there is one. */
-    static final String KEY = "backprop.augmentation";
+    static final String KEY = Augmentation.METADATA_KEY;
     static final String NAME = "--augment";
 
     @Option(names = NAME, paramLabel = "ITEMS",

@@ -22,6 +22,11 @@ public final class Augmentation {
     public static final int MAX_PADDING = 1024;
     /** No crop and no flip. */
     public static final Augmentation NONE = new Augmentation(0, 0);
+    /**
+     * The metadata key under which a checkpoint ({@code Trainer#saveCheckpoint}) and the cli's model file record an
+     * augmentation, in {@link #toString()}'s form; absent for {@link #NONE}.
+     */
+    public static final String METADATA_KEY = "backprop.augmentation";
     /** torchvision's {@code RandomHorizontalFlip} default probability. */
     public static final double DEFAULT_FLIP = 0.5;
 
@@ -54,7 +59,8 @@ public final class Augmentation {
         if (!(p >= 0 && p <= 1)) {
             throw new IllegalArgumentException("horizontal flip probability must be in [0, 1], got " + p);
         }
-        return new Augmentation(padding, p);
+        // + 0.0 turns -0.0 into 0.0, which equals() (Double.compare) would otherwise tell apart from NONE's
+        return new Augmentation(padding, p + 0.0);
     }
 
     /**

@@ -21,6 +21,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -162,8 +163,8 @@ public final class Trainer {
                     + train.dtype() + ") differ from this trainer's (" + batchSize + ", " + dtype + ")");
         }
         if (!train.augmentation().equals(augmentation) || !augmentation.isNone() && train.seed() != seed) {
-            throw new IllegalArgumentException("the loader augments with " + train.augmentation() + " (seed "
-                    + train.seed() + "), this trainer with " + augmentation + " (seed " + seed + ")");
+            throw new IllegalArgumentException("the loader augments with " + drawn(train.augmentation(), train.seed())
+                    + ", this trainer with " + drawn(augmentation, seed));
         }
         stopRequested = false;
         List<EpochMetrics> all = new ArrayList<>();
@@ -286,7 +287,10 @@ public final class Trainer {
         return batchSize;
     }
 
-    /** Saves a checkpoint (model, optimizer state, schedule, epochs done, seed, batch size) atomically. */
+    /**
+     * Saves a checkpoint (model, optimizer state, schedule, epochs done, seed, batch size and augmentation under
+     * {@link Augmentation#METADATA_KEY}) atomically.
+     */
     public void saveCheckpoint(Path path) throws IOException {
         saveCheckpoint(path, Map.of());
     }
@@ -311,13 +315,19 @@ public final class Trainer {
             throw new IllegalStateException("a checkpoint is taken between epochs; epoch " + (epoch + 1) + " is at "
                     + "batch " + batchesDone);
         }
+        Map<String, String> meta = extra;
+        if (!augmentation.isNone()) {
+            meta = new LinkedHashMap<>(extra);
+            meta.put(Augmentation.METADATA_KEY, augmentation.toString());
+        }
         Checkpoint.save(path, model, optimizer, schedule, Map.of(EPOCH, (long) epoch, SEED, seed, BATCH_SIZE,
-                (long) batchSize), extra, kept);
+                (long) batchSize), meta, kept);
     }
 
     /**
-     * Restores a checkpoint written by {@link #saveCheckpoint} for the same model, optimizer, schedule, seed and
-     * batch size; training then continues exactly as the interrupted run would have.
+     * Restores a checkpoint written by {@link #saveCheckpoint} for the same model, optimizer, schedule, seed, batch
+     * size and augmentation (none for a checkpoint that records none); training then continues exactly as the
+     * interrupted run would have.
      *
      * @throws ModelFileException when the file does not fit this trainer (nothing is changed then)
      */
@@ -343,10 +353,27 @@ public final class Trainer {
                 return "the checkpoint was trained with seed " + s + " and batch size " + bs + ", this run uses seed "
                         + seed + " and batch size " + batchSize + "; resume with the same settings";
             }
-            return null;
+            return augmentationProblem(f.metadata().get(Augmentation.METADATA_KEY));
         });
         epoch = Math.toIntExact(p.get(EPOCH));
         batchesDone = 0;
+    }
+
+    /** {@code a} with the seed of its draws, which only an augmentation that does something has. */
+    private static String drawn(Augmentation a, long seed) {
+        return a.isNone() ? a.toString() : a + " (seed " + seed + ")";
+    }
+
+    /** Null when a checkpoint's recorded augmentation (null: none) is this trainer's, else what differs. */
+    private String augmentationProblem(String saved) {
+        Augmentation was;
+        try {
+            was = saved == null ? Augmentation.NONE : Augmentation.parse(saved);
+        } catch (IllegalArgumentException e) {
+            return "metadata " + Augmentation.METADATA_KEY + ": " + e.getMessage();
+        }
+        return was.equals(augmentation) ? null : "the checkpoint was trained with augmentation " + was + ", this run "
+                + "uses " + augmentation + "; resume with the same settings";
     }
 
     /** Settings for a {@link Trainer}. */

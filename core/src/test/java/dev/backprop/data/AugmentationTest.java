@@ -119,6 +119,22 @@ class AugmentationTest {
         assertNotEquals(Augmentation.parse("hflip:1"), Augmentation.parse("hflip"));
     }
 
+    /**
+     * {@code hflip:-0} is a probability of zero, which {@code p >= 0} lets through as -0.0: it must be
+     * {@link Augmentation#NONE} itself, or a trainer given it refuses its own plain loader ("augments with none,
+     * this trainer with none") and a resume refuses a checkpoint trained without augmentation.
+     */
+    @Test
+    void aNegativeZeroProbabilityIsNoFlip() {
+        for (Augmentation a : new Augmentation[] {Augmentation.parse("hflip:-0"), Augmentation.parse("hflip:-0.0"),
+                Augmentation.none().horizontalFlip(-0.0)}) {
+            assertEquals(Augmentation.NONE, a);
+            assertEquals(Augmentation.NONE.hashCode(), a.hashCode());
+            assertEquals("none", a.toString());
+        }
+        assertEquals(Augmentation.parse("crop:3"), Augmentation.parse("crop:3,hflip:-0"));
+    }
+
     @Test
     void refusesBadItemsNamingThem() {
         assertRefused("crop:-1", "crop:-1 needs a padding from 1 to 1024, got '-1'");

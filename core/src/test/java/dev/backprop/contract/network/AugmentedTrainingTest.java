@@ -5,6 +5,7 @@ import dev.backprop.data.Augmentation;
 import dev.backprop.data.BatchLoader;
 import dev.backprop.data.Dataset;
 import dev.backprop.io.ModelFile;
+import dev.backprop.io.ModelFileException;
 import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.model.ModelFixtures;
 import dev.backprop.nn.Sequential;
@@ -20,11 +21,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -143,6 +146,96 @@ class AugmentedTrainingTest {
         }
     }
 
+    /**
+     * The engine resumes mid-epoch ({@link Trainer#resumeAt}): the rest of the epoch must get the draws the
+     * uninterrupted run gave those positions, so both runs end with the same weights.
+     */
+    @Test
+    void aRunResumedMidEpochEndsWithTheUninterruptedRunsWeights() throws IOException {
+        Dataset data = TrainingCases.images(37, 24);
+        Path mid = dir.resolve("mid.safetensors");
+        try (Sequential a = Sequential.builder(backend, DType.FLOAT64).seed(4).flatten().dense(72, 3).build();
+             Sgd sgd = new Sgd(a.parameters(), 0.1)) {
+            Trainer.builder(a, new SoftmaxCrossEntropy(), sgd).batchSize(8).seed(23).augmentation(AUGMENT).build()
+                    .fit(data, null, 2, new EpochListener() {
+                        @Override
+                        public void onEpoch(EpochMetrics metrics) {
+                        }
+
+                        @Override
+                        public void onBatch(BatchResult batch) {
+                            if (batch.position().epoch() == 2 && batch.position().batch() == 2) {
+                                try {
+                                    ModelFile.save(mid, a);
+                                } catch (IOException e) {
+                                    throw new UncheckedIOException(e);
+                                }
+                            }
+                        }
+                    });
+            try (var b = ModelFile.load(mid, backend, DType.FLOAT64); Sgd rest = new Sgd(b.parameters(), 0.1)) {
+                Trainer t = Trainer.builder(b, new SoftmaxCrossEntropy(), rest).batchSize(8).seed(23)
+                        .augmentation(AUGMENT).build();
+                t.resumeAt(1, 2);
+                t.fit(data, null, 1, null);
+                for (var e : a.parameters().entrySet()) {
+                    assertArrayEquals(e.getValue().value().toDoubleArray(),
+                            b.parameters().get(e.getKey()).value().toDoubleArray(), e.getKey());
+                }
+            }
+        } finally {
+            Files.deleteIfExists(mid);
+        }
+    }
+
+    /**
+     * A checkpoint keeps the trainer's augmentation as it keeps its seed and batch size: restored into a trainer that
+     * augments otherwise (or not at all), the run would not continue as the interrupted one, so it is refused and
+     * nothing is changed.
+     */
+    @Test
+    void aCheckpointIsRestoredOnlyWithTheAugmentationItWasTrainedWith() throws IOException {
+        Dataset data = TrainingCases.images(16, 24);
+        Path augmented = dir.resolve("augmented.safetensors"), plain = dir.resolve("plain.safetensors");
+        try (Sequential a = TrainingCases.imageNet(backend, DType.FLOAT64, 25);
+             Sequential b = TrainingCases.imageNet(backend, DType.FLOAT64, 25)) {
+            Trainer first = trainer(a, AUGMENT);
+            first.fit(data, null, 1, null);
+            first.saveCheckpoint(augmented);
+            Trainer second = trainer(b, Augmentation.NONE);
+            second.fit(data, null, 1, null);
+            second.saveCheckpoint(plain);
+            Augmentation other = Augmentation.parse("crop:1,hflip");
+            for (Object[] c : new Object[][] {{augmented, Augmentation.NONE}, {augmented, other}, {plain, AUGMENT}}) {
+                try (Sequential m = TrainingCases.imageNet(backend, DType.FLOAT64, 26)) {
+                    double[] before = m.parameters().values().iterator().next().value().toDoubleArray();
+                    Trainer t = trainer(m, (Augmentation) c[1]);
+                    ModelFileException e = assertThrows(ModelFileException.class,
+                            () -> t.restoreCheckpoint((Path) c[0]));
+                    assertTrue(e.getMessage().contains("augmentation"), e.getMessage());
+                    assertEquals(0, t.epoch());
+                    assertArrayEquals(before, m.parameters().values().iterator().next().value().toDoubleArray());
+                }
+            }
+            try (Sequential m = TrainingCases.imageNet(backend, DType.FLOAT64, 26)) {
+                trainer(m, AUGMENT).restoreCheckpoint(augmented);
+                trainer(m, Augmentation.NONE).restoreCheckpoint(plain);
+            }
+            // A checkpoint is untrusted input: a bad value is named on one line.
+            second.saveCheckpoint(plain, Map.of(Augmentation.METADATA_KEY, "crop:2\nhflip:7"));
+            try (Sequential m = TrainingCases.imageNet(backend, DType.FLOAT64, 26)) {
+                ModelFileException e = assertThrows(ModelFileException.class,
+                        () -> trainer(m, Augmentation.NONE).restoreCheckpoint(plain));
+                assertTrue(e.getMessage().contains("metadata backprop.augmentation: not an augmentation"),
+                        e.getMessage());
+                assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
+            }
+        } finally {
+            Files.deleteIfExists(augmented);
+            Files.deleteIfExists(plain);
+        }
+    }
+
     @Test
     void refusesAugmentingFlatExamplesAndMismatchedLoaders() {
         Dataset flat = ModelFixtures.classification(10, 3, 4, 1);
@@ -154,8 +247,12 @@ class AugmentedTrainingTest {
              BatchLoader plain = new BatchLoader(data, backend, 8);
              BatchLoader other = new BatchLoader(data, backend, DType.FLOAT32, 8, AUGMENT, 5)) {
             e = assertThrows(IllegalArgumentException.class, () -> trainer(m, AUGMENT).fit(plain, null, 1, null));
-            assertEquals("the loader augments with none (seed 0), this trainer with crop:2,hflip:0.5 (seed 23)",
+            // A plain loader has no seed of draws to name.
+            assertEquals("the loader augments with none, this trainer with crop:2,hflip:0.5 (seed 23)",
                     e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> trainer(m, Augmentation.NONE).fit(other, null, 1,
+                    null));
+            assertEquals("the loader augments with crop:2,hflip:0.5 (seed 5), this trainer with none", e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> trainer(m, AUGMENT).fit(other, null, 1, null));
             assertTrue(e.getMessage().contains("(seed 5), this trainer with crop:2,hflip:0.5 (seed 23)"),
                     e.getMessage());
