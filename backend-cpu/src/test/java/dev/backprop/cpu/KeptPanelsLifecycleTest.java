@@ -2,7 +2,10 @@ package dev.backprop.cpu;
 
 import dev.backprop.backend.Buffer;
 import dev.backprop.backend.DType;
+import dev.backprop.testing.ChildJvm;
 import org.junit.jupiter.api.Test;
+
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -45,6 +48,17 @@ class KeptPanelsLifecycleTest {
             assertTrue(second.state().packed(), "the budget has room again: " + second.state());
             assertEquals(PANEL_BYTES, keep.panelBudget().keptBytes());
             second.release();
+        }
+    }
+
+    /** Panels the heap cannot hold: the product runs as without them, and the buffer is not tried again. */
+    @Test
+    void panelsTheHeapCannotHoldAreRefused() throws Exception {
+        String out = ChildJvm.run(OutOfHeapPanelsMain.class, List.of("-Xmx48m", "--add-modules",
+                "jdk.incubator.vector"), List.of()).succeeded().get("output");
+        List<String> lines = out.lines().toList();
+        for (String want : new String[] {"equal=true", "refused=true", "kept=0", "still refused=true true"}) {
+            assertTrue(lines.contains(want), () -> "no '" + want + "' in:\n" + out);
         }
     }
 
