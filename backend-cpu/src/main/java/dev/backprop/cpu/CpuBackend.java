@@ -27,6 +27,8 @@ import java.util.Map;
  *       ({@link GemmKernel#fewRows}; for comparison and tests, default {@code true});</li>
  *   <li>{@code gemm.keep}: {@code false} packs a transposed B on every product instead of keeping its panels
  *       while it is only read ({@link PackedPanels}; for comparison and tests, default {@code true});</li>
+ *   <li>{@code gemm.keep.limit}: most MiB of kept panels at once ({@link PanelBudget}; default a quarter of the
+ *       heap limit, 0 keeps none);</li>
  *   <li>{@code conv.own}: {@code false} runs convolutions on the SPI's default (the batch's im2col matrix and one
  *       GEMM) instead of {@link CpuConvolution}; for comparison and tests, default {@code true}.</li>
  * </ul>
@@ -38,6 +40,7 @@ import java.util.Map;
  */
 public final class CpuBackend extends BaseBackend<Object, CpuBuffer> {
     private final CpuKernels kernels;
+    private final PanelBudget panelBudget;
 
     /**
      * Creates a backend from {@code options} (see the class comment) and runs a smoke test of its kernels.
@@ -62,11 +65,13 @@ public final class CpuBackend extends BaseBackend<Object, CpuBuffer> {
             boolean sharedPacking = options.getBoolean(name, "gemm.shared", true);
             boolean fewRows = options.getBoolean(name, "gemm.fewrows", true);
             boolean keepPanels = options.getBoolean(name, "gemm.keep", true);
+            this.panelBudget = new PanelBudget((long) options.getInt(name, "gemm.keep.limit",
+                    PanelBudget.defaultLimitMiB()) << 20);
             boolean ownConvolution = options.getBoolean(name, "conv.own", true);
             CpuThreads threads = own(new CpuThreads(threadCount));
             CpuWorkspaces workspaces = own(new CpuWorkspaces());
             CpuGemm gemm = new CpuGemm(threads, workspaces, kernels.gemmF32(), kernels.gemmF64(), f32Blocking,
-                    f64Blocking, sharedPacking, fewRows, keepPanels);
+                    f64Blocking, sharedPacking, fewRows, keepPanels, panelBudget);
             Map<String, String> details = new LinkedHashMap<>();
             details.put("vector", vectorState(kernels));
             details.put("threads", Integer.toString(threadCount));
@@ -88,6 +93,11 @@ public final class CpuBackend extends BaseBackend<Object, CpuBuffer> {
             closeAfter(e);
             throw e;
         }
+    }
+
+    /** The kept panels' bound and bytes. */
+    PanelBudget panelBudget() {
+        return panelBudget;
     }
 
     /** {@code on (S_256_BIT: 8 float / 4 double lanes)} or {@code off (reason)}. */

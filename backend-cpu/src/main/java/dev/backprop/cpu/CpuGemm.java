@@ -73,10 +73,12 @@ final class CpuGemm implements OpFamilies.Gemm<CpuBuffer> {
     private final boolean fewRowsInPlace;
     /** Whether a transposed B read twice unchanged keeps its packed panels ({@link PackedPanels}). */
     private final boolean keepPanels;
+    /** The bound on kept panels' bytes ({@code gemm.keep.limit}) and their count. */
+    private final PanelBudget panelBudget;
 
     CpuGemm(CpuThreads threads, CpuWorkspaces workspaces, GemmKernel<float[]> f32, GemmKernel<double[]> f64,
             Blocking f32Blocking, Blocking f64Blocking, boolean shareOperands, boolean fewRowsInPlace,
-            boolean keepPanels) {
+            boolean keepPanels, PanelBudget panelBudget) {
         this.threads = threads;
         this.workspaces = workspaces;
         this.f32 = new Plan<>(f32, f32Blocking.roundedTo(f32));
@@ -84,6 +86,7 @@ final class CpuGemm implements OpFamilies.Gemm<CpuBuffer> {
         this.shared = shareOperands ? new SharedPackGemm(threads, workspaces) : null;
         this.fewRowsInPlace = fewRowsInPlace;
         this.keepPanels = keepPanels;
+        this.panelBudget = panelBudget;
     }
 
     /** Cache block sizes: rows of A per L2 block, depth per panel, columns of B per L3 block. */
@@ -153,7 +156,7 @@ final class CpuGemm implements OpFamilies.Gemm<CpuBuffer> {
             return;
         }
         if (batch == 1) {
-            A panels = keepPanels ? PackedPanels.of(b, plan.kernel(), p, Math.min(plan.blocking().kc(), p.k()),
+            A panels = keepPanels ? PackedPanels.of(b, panelBudget, plan.kernel(), p, Math.min(plan.blocking().kc(), p.k()),
                     plan.blocking().nc()) : null;
             parallel(plan, p, panels);
             return;

@@ -126,7 +126,7 @@ final class CpuImages implements OpFamilies.Images<CpuBuffer> {
     public void copyStrided(int[] d, CpuBuffer src, long srcOffset, long[] s, CpuBuffer dst,
                             long dstOffset) {
         int rows = d[0] * d[1] * d[2], cols = d[3];
-        Object from = src.array(), to = dst.array();
+        Object from = CpuBuffer.source(src, dst), to = dst.array();
         int so = (int) srcOffset, dOff = (int) dstOffset;
         threads.parallelRows(rows, cols, PARALLEL_MIN, (r0, nr) -> {
             for (int r = r0; r < r0 + nr; r++) {

@@ -5,7 +5,11 @@ import dev.backprop.backend.base.OpFamilies;
 
 import java.util.Arrays;
 
-/** Host transfers, copies and fills of the cpu backend: array copies on the calling thread; nothing is queued. */
+/**
+ * Host transfers, copies and fills of the cpu backend: array copies on the calling thread; nothing is queued. A
+ * source is read through {@link CpuBuffer#readOnly}, so downloading or copying a dense layer's weights keeps their
+ * {@link PackedPanels}.
+ */
 final class CpuTransfers implements OpFamilies.Transfers<CpuBuffer> {
     @Override
     public void upload(HostArray src, CpuBuffer dst, long dstOffset) {
@@ -14,12 +18,12 @@ final class CpuTransfers implements OpFamilies.Transfers<CpuBuffer> {
 
     @Override
     public void download(CpuBuffer src, long srcOffset, HostArray dst) {
-        System.arraycopy(src.array(), (int) srcOffset, dst.array(), dst.offset(), dst.length());
+        System.arraycopy(src.readOnly(), (int) srcOffset, dst.array(), dst.offset(), dst.length());
     }
 
     @Override
     public void copy(CpuBuffer src, long srcOffset, CpuBuffer dst, long dstOffset, long length) {
-        System.arraycopy(src.array(), (int) srcOffset, dst.array(), (int) dstOffset, (int) length);
+        System.arraycopy(CpuBuffer.source(src, dst), (int) srcOffset, dst.array(), (int) dstOffset, (int) length);
     }
 
     @Override

@@ -90,6 +90,34 @@ class CpuPredictorTest {
         }
     }
 
+    /**
+     * Reading the weights between requests, as saving the model does, must keep the dense layers' panels (nothing
+     * wrote them), and predictions stay those of a backend that never keeps panels, bit for bit.
+     */
+    @org.junit.jupiter.api.Test
+    void downloadingTheWeightsBetweenRequestsKeepsThePanels() {
+        try (CpuBackend keep = CpuTesting.backend(true, 2); Sequential kept = architecture("mlp").build(keep);
+             CpuBackend pack = CpuTesting.backend(true, 2, "gemm.keep", "false");
+             Sequential plain = architecture("mlp").build(pack)) {
+            float[] x = images(8);
+            Predictor got = new Predictor(kept, Task.CLASSIFICATION);
+            Predictor want = new Predictor(plain, Task.CLASSIFICATION);
+            assertSamePredictions("before", want, got, x);
+            for (int save = 0; save < 3; save++) {
+                for (var e : kept.parameters().entrySet()) {
+                    assertBits(e.getKey(), plain.parameters().get(e.getKey()).value().toFloatArray(),
+                            e.getValue().value().toFloatArray());
+                    PackedPanels p = ((CpuBuffer) e.getValue().value().buffer()).panels();
+                    if (e.getKey().endsWith("weight")) {
+                        org.junit.jupiter.api.Assertions.assertTrue(p != null && p.packed(),
+                                () -> e.getKey() + " lost its panels to a download");
+                    }
+                }
+                assertSamePredictions("after downloading the weights " + (save + 1) + " times", want, got, x);
+            }
+        }
+    }
+
     /** Requests from four threads at once to one model keeping panels: each gets what one thread alone gets. */
     @org.junit.jupiter.api.Test
     void concurrentRequestsOnKeptPanelsPredictWhatOneThreadDoes() throws Exception {

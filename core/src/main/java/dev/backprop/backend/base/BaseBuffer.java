@@ -104,7 +104,17 @@ public abstract class BaseBuffer<M> implements Buffer {
     final MemoryPool.Block<M> detach() {
         MemoryPool.Block<M> b = block;
         block = null;
+        if (b != null) {
+            released();
+        }
         return b;
+    }
+
+    /**
+     * Called once when the buffer is released, under the backend's lock, so a module's buffer can drop what it
+     * keeps beside its block (a cache derived from the contents); the default keeps nothing.
+     */
+    protected void released() {
     }
 
     @Override
