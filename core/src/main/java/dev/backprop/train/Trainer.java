@@ -102,7 +102,7 @@ public final class Trainer {
     public List<EpochMetrics> fit(Dataset train, Dataset validation, int epochs, EpochListener listener) {
         return ending(listener, () -> {
             FitChecks.checkData(train, validation, epochs);
-            if (epochs == 0) {
+            if (nothingToRun(epochs)) {
                 return List.of();
             }
             try (BatchLoader loader = augmentation.isNone()
@@ -119,7 +119,8 @@ public final class Trainer {
      *
      * @param validation evaluated after every epoch (examples of the training set's size), or null
      * @param listener   progress callbacks, or null
-     * @return the metrics of each epoch run (fewer if {@link #requestStop()} was called)
+     * @return the metrics of each epoch run (fewer if {@link #requestStop()} was called; none if it was called
+     *         before this call)
      * @throws IllegalArgumentException when the validation examples differ in size from the training examples, the
      *                                  loader augments otherwise than this trainer (or with another seed), or the
      *                                  model has fewer outputs than the data has classes (found on the first step,
@@ -152,9 +153,8 @@ public final class Trainer {
     private List<EpochMetrics> fitLoaded(BatchLoader train, Dataset validation, int epochs, EpochListener listener) {
         FitChecks.checkData(train.dataset(), validation, epochs);
         FitChecks.checkLoader(train, batchSize, dtype, augmentation, seed);
-        stopRequested = false;
         List<EpochMetrics> all = new ArrayList<>();
-        if (epochs == 0) {
+        if (nothingToRun(epochs)) {
             return all;
         }
         Divergence.checkStart(optimizer, label);
@@ -165,8 +165,17 @@ public final class Trainer {
             for (int e = 0; e < epochs && !stopRequested; e++) {
                 all.add(fitEpoch(train, steps, step, validation, listener));
             }
+        } finally {
+            stopRequested = false;  // a stop asked during this run ends this run only
         }
         return all;
+    }
+
+    /** Whether fit has no epoch to run: none asked for, or a stop requested before it began (consumed here). */
+    private boolean nothingToRun(int epochs) {
+        boolean stop = stopRequested;
+        stopRequested = false;
+        return epochs == 0 || stop;
     }
 
     /** One epoch of {@link #fit}: training, validation, the schedule's step and the listener's call. */
@@ -196,7 +205,11 @@ public final class Trainer {
         return Evaluator.evaluate(model, loss, data, evalBatchSize);
     }
 
-    /** Asks {@link #fit} to stop after the current epoch (e.g. from a listener, for early stopping). */
+    /**
+     * Asks {@link #fit} to stop after the current epoch (e.g. from a listener, for early stopping); asked between
+     * runs, as by a resumed {@link EarlyStopping} that had stopped its run, it makes the next {@code fit} train no
+     * epoch. Each {@code fit} clears the request when it ends, so the one after trains again.
+     */
     public void requestStop() {
         stopRequested = true;
     }
