@@ -25,12 +25,14 @@ record KeptWeights(Map<String, Tensor> weights, Map<String, Long> counters) impl
                 || cmd.resumedState.bestEpoch() == 0) {
             return new KeptWeights(Map.of(), Map.of());
         }
+        Map<String, Long> counters = ValidationOptions.keptCounters(resumed.metadata(), cmd.resume.toString(),
+                setup.model().counters().keySet());
         Map<String, Tensor> w = Checkpoint.readKept(resumed, setup.model());
         if (w.isEmpty()) {
             throw new IllegalArgumentException("--keep-best: " + cmd.resume + " keeps no best weights (of epoch "
                     + cmd.resumedState.bestEpoch() + "); it was not written by a --keep-best run");
         }
-        return new KeptWeights(w, ValidationOptions.keptCounters(resumed.metadata(), cmd.resume.toString()));
+        return new KeptWeights(w, counters);
     }
 
     @Override

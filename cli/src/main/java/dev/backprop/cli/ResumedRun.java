@@ -25,8 +25,10 @@ import java.util.Objects;
  *       optimizer state, the shuffles and the schedule only continue exactly with the settings that made them.</li>
  * </ul>
  * The loss settings ({@code --class-weights}, {@code --label-smoothing}) follow the same rule ({@link LossOptions}),
- * and so do {@code --augment} ({@link AugmentOptions}) and {@code --resize} and {@code --center-crop}, which bring
- * the images to the size the network was trained on.
+ * and so do {@code --augment} ({@link AugmentOptions}), {@code --resize} and {@code --center-crop}, which bring
+ * the images to the size the network was trained on, and the validation split and early stopping
+ * ({@code --validation}, {@code --patience}, {@code --min-delta}, {@code --keep-best}: {@link ValidationOptions}),
+ * which also carry on where the watch stood.
  * The architecture and task are checked where the network is built ({@link TrainingSetup}); the file's tensors,
  * counters and format when it is restored ({@link Checkpoint#restore}), which also refuses what this class leaves
  * alone because it cannot read it.

@@ -232,9 +232,8 @@ public final class TrainCommand implements Callable<Integer> {
                 EarlyStopping watch = held.validation() == null ? null
                         : validationOptions.policy(setup.trainer(), resumedState, kept);
                 if (setup.trainer().epoch() == epochs || watch != null && watch.stopped()) {
-                    if (watch != null) {
-                        watch.onFitEnd(true);
-                    }
+                    // Trains no epoch either way; a watch puts its best weights back as this fit ends.
+                    setup.trainer().fit(setup.data().train(), null, epochs - setup.trainer().epoch(), watch);
                     saveModel(setup, t, setup.data(), out);
                     o.nothingLeft(setup.trainer().epoch(), watch);
                     return;

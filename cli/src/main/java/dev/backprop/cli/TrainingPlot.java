@@ -13,7 +13,8 @@ import java.util.List;
 
 /**
  * Writes {@code train --plot FILE.png}: two charts side by side, the train and test loss per epoch, and the
- * test metric (accuracy, or RMSE for regression) per epoch. XChart renders headless with no display.
+ * test metric (accuracy, or RMSE for regression) per epoch, each with the validation curve under
+ * {@code --validation}. XChart renders headless with no display.
  */
 final class TrainingPlot {
     private static final int WIDTH = 640;
@@ -34,6 +35,11 @@ final class TrainingPlot {
         if (!file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".png")) {
             throw new IllegalArgumentException("--plot " + file + ": the plot is a PNG; give a file name ending in .png");
         }
+        save(file, charts(history, title));
+    }
+
+    /** The loss chart and the metric chart of {@code history}, titled after the run ({@code title}). */
+    static List<XYChart> charts(TrainingHistory history, String title) {
         List<TrainingHistory.Epoch> epochs = history.epochs();
         if (epochs.isEmpty()) {
             throw new IllegalArgumentException("--plot: no epoch ran, nothing to plot");
@@ -49,15 +55,16 @@ final class TrainingPlot {
         loss.addSeries("train (mean minibatch)", x, train).setMarker(SeriesMarkers.CIRCLE);
         loss.addSeries("test", x, test).setMarker(SeriesMarkers.DIAMOND);
         boolean accuracy = history.metricName().endsWith("acc");
-        XYChart metric = chart((accuracy ? "Test accuracy" : "Test RMSE") + ": " + title,
-                accuracy ? "accuracy" : "RMSE", metricValues, valMetric);
+        String metricName = accuracy ? "accuracy" : "RMSE";
+        XYChart metric = chart((validated ? "Test and validation " : "Test ") + metricName + ": " + title, metricName,
+                metricValues, valMetric);
         metric.addSeries(accuracy ? "test accuracy" : "test RMSE", x, metricValues).setMarker(SeriesMarkers.CIRCLE);
         if (validated) {
             loss.addSeries("validation", x, valLoss).setMarker(SeriesMarkers.SQUARE);
             metric.addSeries(accuracy ? "validation accuracy" : "validation RMSE", x, valMetric)
                     .setMarker(SeriesMarkers.SQUARE);
         }
-        save(file, List.of(loss, metric));
+        return List.of(loss, metric);
     }
 
     /** A chart whose y range covers {@code series} with a margin, so no marker sits on the frame. */

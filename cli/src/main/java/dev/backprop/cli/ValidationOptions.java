@@ -17,6 +17,7 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * {@code train}'s validation split and early stopping: a seeded hold-out of the training examples evaluated after
@@ -207,8 +208,13 @@ final class ValidationOptions {
         return new EarlyStopping.State(bestEpoch, best == null ? Double.NaN : best, since);
     }
 
-    /** The best epoch's counters a checkpoint's {@link #STATE_KEY} entry records, by name (none: empty). */
-    static Map<String, Long> keptCounters(Map<String, String> meta, String file) {
+    /**
+     * The best epoch's counters a checkpoint's {@link #STATE_KEY} entry records, by name: one for each of the
+     * model's {@code modelCounters}.
+     *
+     * @throws IllegalArgumentException naming the file when the entry is malformed or its counters are not the model's
+     */
+    static Map<String, Long> keptCounters(Map<String, String> meta, String file, Set<String> modelCounters) {
         JsonObject o = parse(meta.get(STATE_KEY), file);
         Map<String, Long> m = new java.util.LinkedHashMap<>();
         JsonElement kept = o == null ? null : o.get("kept_counters");
@@ -224,6 +230,10 @@ final class ValidationOptions {
                 }
                 m.put(k, v);
             }
+        }
+        if (!m.keySet().equals(modelCounters)) {
+            throw malformed(file, "keeps the best epoch's counters " + m.keySet() + ", not the model's "
+                    + modelCounters);
         }
         return m;
     }

@@ -27,7 +27,9 @@ import java.util.Objects;
  * optimizer's state is not restored (Keras and Lightning do not either): the restored model is the best epoch's, to
  * evaluate or save; an optimizer that goes on training it starts from the last epoch's moments.
  *
- * <p>One instance watches one run; {@link #resume} carries the watch across a checkpoint.
+ * <p>One instance watches one run; {@link #resume} carries the watch across a checkpoint. A watch resumed where it
+ * had stopped its run asks the trainer to stop at once: the next {@code fit} trains no epoch, returns none, and puts
+ * the best weights back as any normal end does.
  */
 public final class EarlyStopping implements EpochListener {
     /** What is watched on the validation set. */
@@ -187,7 +189,8 @@ public final class EarlyStopping implements EpochListener {
 
     /**
      * Continues a watch saved from {@link #state()}, without best weights (use the other {@code resume} when
-     * restoring them).
+     * restoring them). When the saved watch had stopped its run, the trainer is asked to stop
+     * ({@link Trainer#requestStop()}), so the next {@code fit} trains no further.
      *
      * @throws IllegalArgumentException for a state no watch can reach
      */
@@ -198,6 +201,9 @@ public final class EarlyStopping implements EpochListener {
         }
         state = saved;
         stopped = saved.epochsSinceBest() >= patience;
+        if (stopped) {
+            trainer.requestStop();
+        }
     }
 
     /** {@return where the watch stands} */

@@ -20,8 +20,6 @@ import dev.backprop.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -46,11 +44,6 @@ import java.util.function.Supplier;
  * }</pre>
  */
 public final class Trainer {
-    /** Checkpoint progress counters: epochs done, the shuffling seed and the batch size. */
-    private static final String EPOCH = "epoch";
-    private static final String SEED = "seed";
-    private static final String BATCH_SIZE = "batch_size";
-
     private final Layer model;
     private final Loss loss;
     private final Optimizer optimizer;
@@ -108,8 +101,8 @@ public final class Trainer {
      */
     public List<EpochMetrics> fit(Dataset train, Dataset validation, int epochs, EpochListener listener) {
         return ending(listener, () -> {
-            checkFit(train, validation, epochs);
-            if (epochs == 0) {
+            FitChecks.checkData(train, validation, epochs);
+            if (nothingToRun(epochs)) {
                 return List.of();
             }
             try (BatchLoader loader = augmentation.isNone()
@@ -126,7 +119,8 @@ public final class Trainer {
      *
      * @param validation evaluated after every epoch (examples of the training set's size), or null
      * @param listener   progress callbacks, or null
-     * @return the metrics of each epoch run (fewer if {@link #requestStop()} was called)
+     * @return the metrics of each epoch run (fewer if {@link #requestStop()} was called; none if it was called
+     *         before this call)
      * @throws IllegalArgumentException when the validation examples differ in size from the training examples, the
      *                                  loader augments otherwise than this trainer (or with another seed), or the
      *                                  model has fewer outputs than the data has classes (found on the first step,
@@ -157,57 +151,31 @@ public final class Trainer {
     }
 
     private List<EpochMetrics> fitLoaded(BatchLoader train, Dataset validation, int epochs, EpochListener listener) {
-        checkFit(train.dataset(), validation, epochs);
-        if (train.batchSize() != batchSize || train.dtype() != dtype) {
-            throw new IllegalArgumentException("the loader's batches (" + train.batchSize() + " examples, "
-                    + train.dtype() + ") differ from this trainer's (" + batchSize + ", " + dtype + ")");
-        }
-        if (!train.augmentation().equals(augmentation) || !augmentation.isNone() && train.seed() != seed) {
-            throw new IllegalArgumentException("the loader augments with " + drawn(train.augmentation(), train.seed())
-                    + ", this trainer with " + drawn(augmentation, seed));
-        }
-        stopRequested = false;
+        FitChecks.checkData(train.dataset(), validation, epochs);
+        FitChecks.checkLoader(train, batchSize, dtype, augmentation, seed);
         List<EpochMetrics> all = new ArrayList<>();
-        if (epochs == 0) {
+        if (nothingToRun(epochs)) {
             return all;
         }
         Divergence.checkStart(optimizer, label);
-        int steps = stepsPerEpoch(train);
+        int steps = FitChecks.steps(train, stepsPerEpoch, batchesDone);
         StepWindow window = new StepWindow(loss, backend, dtype, syncEvery, batchSize, trackAccuracy);
         try (ModeSwitch training = ModeSwitch.to(model, true);
              TrainingStep step = new TrainingStep(model, loss, optimizer, hooks, window)) {
             for (int e = 0; e < epochs && !stopRequested; e++) {
                 all.add(fitEpoch(train, steps, step, validation, listener));
             }
+        } finally {
+            stopRequested = false;  // a stop asked during this run ends this run only
         }
         return all;
     }
 
-    private static void checkFit(Dataset train, Dataset validation, int epochs) {
-        if (epochs < 0) {
-            throw new IllegalArgumentException("epochs must be >= 0, got " + epochs);
-        }
-        if (train.size() == 0) {
-            throw new IllegalArgumentException("the training set is empty");
-        }
-        if (validation != null && validation.featureSize() != train.featureSize()) {  // found only after an epoch
-            throw new IllegalArgumentException("the validation set has " + validation.featureSize() + " features per "
-                    + "example " + Arrays.toString(validation.featureShape()) + ", the training set "
-                    + train.featureSize() + " " + Arrays.toString(train.featureShape()));
-        }
-    }
-
-    private int stepsPerEpoch(BatchLoader train) {
-        int all = train.batchesPerEpoch();
-        if (stepsPerEpoch > all) {
-            throw new IllegalArgumentException(stepsPerEpoch + " steps per epoch asked for, but "
-                    + train.dataset().size() + " examples make only " + all + " batches of " + batchSize);
-        }
-        int steps = stepsPerEpoch > 0 ? stepsPerEpoch : all;
-        if (batchesDone >= steps) {
-            throw new IllegalStateException("resumed after batch " + batchesDone + " of an epoch of " + steps);
-        }
-        return steps;
+    /** Whether fit has no epoch to run: none asked for, or a stop requested before it began (consumed here). */
+    private boolean nothingToRun(int epochs) {
+        boolean stop = stopRequested;
+        stopRequested = false;
+        return epochs == 0 || stop;
     }
 
     /** One epoch of {@link #fit}: training, validation, the schedule's step and the listener's call. */
@@ -237,7 +205,11 @@ public final class Trainer {
         return Evaluator.evaluate(model, loss, data, evalBatchSize);
     }
 
-    /** Asks {@link #fit} to stop after the current epoch (e.g. from a listener, for early stopping). */
+    /**
+     * Asks {@link #fit} to stop after the current epoch (e.g. from a listener, for early stopping); asked between
+     * runs, as by a resumed {@link EarlyStopping} that had stopped its run, it makes the next {@code fit} train no
+     * epoch. Each {@code fit} clears the request when it ends, so the one after trains again.
+     */
     public void requestStop() {
         stopRequested = true;
     }
@@ -311,17 +283,7 @@ public final class Trainer {
      * @throws IllegalStateException when an epoch is half done (checkpoints are taken between epochs)
      */
     public void saveCheckpoint(Path path, Map<String, String> extra, Map<String, Tensor> kept) throws IOException {
-        if (batchesDone != 0) {
-            throw new IllegalStateException("a checkpoint is taken between epochs; epoch " + (epoch + 1) + " is at "
-                    + "batch " + batchesDone);
-        }
-        Map<String, String> meta = extra;
-        if (!augmentation.isNone()) {
-            meta = new LinkedHashMap<>(extra);
-            meta.put(Augmentation.METADATA_KEY, augmentation.toString());
-        }
-        Checkpoint.save(path, model, optimizer, schedule, Map.of(EPOCH, (long) epoch, SEED, seed, BATCH_SIZE,
-                (long) batchSize), meta, kept);
+        TrainerCheckpoint.save(path, this, batchesDone, augmentation, extra, kept);
     }
 
     /**
@@ -344,36 +306,8 @@ public final class Trainer {
      * @throws ModelFileException when the file does not fit this trainer (nothing is changed then)
      */
     public void restoreCheckpoint(SafeTensorsFile f) throws IOException {
-        Map<String, Long> p = Checkpoint.restore(f, model, optimizer, schedule, progress -> {
-            Long s = progress.get(SEED), bs = progress.get(BATCH_SIZE), e = progress.get(EPOCH);
-            if (s == null || bs == null || e == null || e < 0 || e > Integer.MAX_VALUE) {
-                return "progress counters epoch, seed and batch_size are missing or invalid: " + progress;
-            }
-            if (s != seed || bs != batchSize) {
-                return "the checkpoint was trained with seed " + s + " and batch size " + bs + ", this run uses seed "
-                        + seed + " and batch size " + batchSize + "; resume with the same settings";
-            }
-            return augmentationProblem(f.metadata().get(Augmentation.METADATA_KEY));
-        });
-        epoch = Math.toIntExact(p.get(EPOCH));
+        epoch = TrainerCheckpoint.restore(f, this, augmentation);
         batchesDone = 0;
-    }
-
-    /** {@code a} with the seed of its draws, which only an augmentation that does something has. */
-    private static String drawn(Augmentation a, long seed) {
-        return a.isNone() ? a.toString() : a + " (seed " + seed + ")";
-    }
-
-    /** Null when a checkpoint's recorded augmentation (null: none) is this trainer's, else what differs. */
-    private String augmentationProblem(String saved) {
-        Augmentation was;
-        try {
-            was = saved == null ? Augmentation.NONE : Augmentation.parse(saved);
-        } catch (IllegalArgumentException e) {
-            return "metadata " + Augmentation.METADATA_KEY + ": " + e.getMessage();
-        }
-        return was.equals(augmentation) ? null : "the checkpoint was trained with augmentation " + was + ", this run "
-                + "uses " + augmentation + "; resume with the same settings";
     }
 
     /** Settings for a {@link Trainer}. */

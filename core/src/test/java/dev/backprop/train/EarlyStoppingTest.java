@@ -288,4 +288,40 @@ class EarlyStoppingTest {
             assertEquals(live, backend.memoryStats().liveBuffers(), "no buffer outlives the runs");
         }
     }
+
+    /**
+     * A watch resumed where it had stopped its run trains nothing more: fit returns no epoch and the model ends with
+     * the stopped run's best weights; the fit after it trains again.
+     */
+    @Test
+    void aResumedStoppedWatchTrainsNoFurtherAndPutsTheBestWeightsBack() {
+        Dataset train = blobs(60, 1);
+        Dataset validation = blobs(30, 2);
+        Map<String, double[]> best;
+        EarlyStopping.State end;
+        Map<String, Tensor> kept = new LinkedHashMap<>();
+        try (Sequential m = net(10); Adam opt = Adam.adam(m.parameters(), 0.05)) {
+            Trainer t = trainer(m, opt);
+            EarlyStopping es = new EarlyStopping(t, EarlyStopping.Monitor.LOSS, 2, 0.01, true);
+            t.fit(train, validation, 60, es.andThen(x -> {
+                if (es.stopped()) {
+                    es.bestWeights().forEach((k, v) -> kept.put(k, v.copy()));
+                }
+            }));
+            assertTrue(es.stopped());
+            best = weights(m);
+            end = es.state();
+        }
+        try (Sequential m = net(11); Adam opt = Adam.adam(m.parameters(), 0.05)) {
+            Trainer t = trainer(m, opt);
+            EarlyStopping es = new EarlyStopping(t, EarlyStopping.Monitor.LOSS, 2, 0.01, true);
+            es.resume(end, kept, Map.of());
+            kept.values().forEach(Tensor::close);
+            assertEquals(List.of(), t.fit(train, validation, 60, es), "no epoch after the stop");
+            assertEquals(0, t.epoch());
+            assertEquals(end, es.state());
+            best.forEach((k, v) -> assertArrayEquals(v, weights(m).get(k), "the best weights put back: " + k));
+            assertEquals(1, t.fit(train, validation, 1, null).size(), "the stop ended that fit only");
+        }
+    }
 }

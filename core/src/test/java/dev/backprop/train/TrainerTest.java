@@ -323,4 +323,37 @@ class TrainerTest {
             assertEquals(0, opt.stepCount(), "no step was taken");
         }
     }
+
+    /**
+     * A stop requested between runs makes the next fit, from a loader as from a data set, train no epoch and end
+     * normally; that fit clears the request, so the one after trains.
+     */
+    @Test
+    void aStopRequestedBeforeFitEndsItWithNoEpoch() {
+        Dataset data = blobs(24, 1);
+        try (Sequential m = net(3); Sgd opt = new Sgd(m.parameters(), 0.1);
+             dev.backprop.data.BatchLoader loader = new dev.backprop.data.BatchLoader(data, backend, 8)) {
+            Trainer t = Trainer.builder(m, new SoftmaxCrossEntropy(), opt).batchSize(8).build();
+            Map<String, double[]> before = weights(m);
+            List<Boolean> ends = new ArrayList<>();
+            EpochListener listener = new EpochListener() {
+                @Override
+                public void onEpoch(EpochMetrics metrics) {
+                }
+
+                @Override
+                public void onFitEnd(boolean completed) {
+                    ends.add(completed);
+                }
+            };
+            t.requestStop();
+            assertEquals(List.of(), t.fit(loader, null, 3, listener));
+            t.requestStop();
+            assertEquals(List.of(), t.fit(data, null, 3, listener));
+            assertEquals(List.of(true, true), ends);
+            assertEquals(0, t.epoch());
+            assertSameWeights(before, weights(m), "nothing trained");
+            assertEquals(1, t.fit(loader, null, 1, null).size(), "the request was used up");
+        }
+    }
 }
