@@ -156,8 +156,8 @@ final class CpuGemm implements OpFamilies.Gemm<CpuBuffer> {
             return;
         }
         if (batch == 1) {
-            A panels = keepPanels ? PackedPanels.of(b, panelBudget, plan.kernel(), p, Math.min(plan.blocking().kc(), p.k()),
-                    plan.blocking().nc()) : null;
+            A panels = keepPanels ? PackedPanels.of(b, panelBudget, plan.kernel(), p,
+                    Math.min(plan.blocking().kc(), p.k()), plan.blocking().nc()) : null;
             parallel(plan, p, panels);
             return;
         }
