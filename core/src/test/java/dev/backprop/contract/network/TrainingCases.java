@@ -20,6 +20,7 @@ import dev.backprop.optim.Sgd;
 import dev.backprop.optim.StepLR;
 import dev.backprop.testing.Blobs;
 import dev.backprop.train.EarlyStopping;
+import dev.backprop.train.EpochListener;
 import dev.backprop.train.EpochMetrics;
 import dev.backprop.train.Evaluation;
 import dev.backprop.train.Trainer;
@@ -373,35 +374,28 @@ final class TrainingCases {
 
     /** Live buffers and bytes after every epoch of the CNN, with validation, are those after the first. */
     private static void flatMemoryImages(Backend be) {
-        Dataset data = images(30, 43);
-        try (Sequential m = imageNet(be, DType.FLOAT32, 44)) {
-            Trainer tr = imageTrainer(m, data);
-            try {
-                MemoryStats start = be.memoryStats();
-                List<MemoryStats> after = new ArrayList<>();
-                tr.fit(data, data, 6, metrics -> after.add(be.memoryStats()));
-                for (MemoryStats s : after) {
-                    assertEquals(after.get(0).liveBuffers(), s.liveBuffers(), "live buffers after an epoch");
-                    assertEquals(after.get(0).liveBytes(), s.liveBytes(), "live bytes after an epoch");
-                }
-                assertEquals(start.liveBuffers(), be.memoryStats().liveBuffers(), "live buffers after fit");
-                assertEquals(start.liveBytes(), be.memoryStats().liveBytes(), "live bytes after fit");
-            } finally {
-                tr.optimizer().close();
-            }
-        }
+        flatOverFit(be, null);
     }
 
     /** Early stopping's copies of the best weights are made once, written in place after, and freed by fit's end. */
     private static void flatMemoryKeepingBest(Backend be) {
+        flatOverFit(be, tr -> new EarlyStopping(tr, EarlyStopping.Monitor.LOSS, 100, 0, true));
+    }
+
+    /**
+     * Six epochs of the CNN with validation, told to the listener {@code watch} makes (null: none) before the
+     * memory is read: live buffers and bytes after every epoch equal those after the first, and after fit those
+     * before it.
+     */
+    private static void flatOverFit(Backend be, java.util.function.Function<Trainer, EpochListener> watch) {
         Dataset data = images(30, 43);
         try (Sequential m = imageNet(be, DType.FLOAT32, 44)) {
             Trainer tr = imageTrainer(m, data);
             try {
                 MemoryStats start = be.memoryStats();
                 List<MemoryStats> after = new ArrayList<>();
-                EarlyStopping keep = new EarlyStopping(tr, EarlyStopping.Monitor.LOSS, 100, 0, true);
-                tr.fit(data, data, 6, keep.andThen(metrics -> after.add(be.memoryStats())));
+                EpochListener record = metrics -> after.add(be.memoryStats());
+                tr.fit(data, data, 6, watch == null ? record : watch.apply(tr).andThen(record));
                 for (MemoryStats s : after) {
                     assertEquals(after.get(0).liveBuffers(), s.liveBuffers(), "live buffers after an epoch");
                     assertEquals(after.get(0).liveBytes(), s.liveBytes(), "live bytes after an epoch");
