@@ -32,6 +32,32 @@ record CliRun(int code, String out, String err) {
 
     private static final Path DEFAULT_OUT = Path.of("model.safetensors");
 
+    /** {@code train}'s options without a value, which {@link #train} takes alone. */
+    private static final java.util.Set<String> FLAGS = java.util.Set.of("--keep-best", "--overwrite", "--no-progress");
+
+    /**
+     * Runs {@code train} with {@code defaults} (option to value, in order) unless {@code more} gives others: pairs of
+     * option and value, or a lone flag ({@code --keep-best}, {@code --overwrite}, {@code --no-progress}).
+     */
+    static CliRun train(java.util.Map<String, String> defaults, String... more) {
+        java.util.Map<String, String> opts = new java.util.LinkedHashMap<>(defaults);
+        java.util.List<String> flags = new java.util.ArrayList<>();
+        for (int i = 0; i < more.length; i++) {
+            if (FLAGS.contains(more[i])) {
+                flags.add(more[i]);
+            } else {
+                opts.put(more[i], more[++i]);
+            }
+        }
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("train"));
+        opts.forEach((k, v) -> {
+            args.add(k);
+            args.add(v);
+        });
+        args.addAll(flags);
+        return of(args.toArray(String[]::new));
+    }
+
     /** Fails with the whole output unless the command exited with 0. */
     CliRun ok() {
         Assertions.assertEquals(0, code, () -> "exit " + code + "\nstdout:\n" + out + "\nstderr:\n" + err);

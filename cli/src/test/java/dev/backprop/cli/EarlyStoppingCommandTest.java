@@ -12,7 +12,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,21 +47,7 @@ class EarlyStoppingCommandTest {
         opts.put("--lr", "0.05");
         opts.put("--epochs", "40");
         opts.put("--out", dir.resolve("model.safetensors").toString());
-        List<String> flags = new ArrayList<>();
-        for (int i = 0; i < more.length; i++) {
-            if (more[i].equals("--keep-best") || more[i].equals("--overwrite")) {
-                flags.add(more[i]);
-            } else {
-                opts.put(more[i], more[++i]);
-            }
-        }
-        List<String> args = new ArrayList<>(List.of("train"));
-        opts.forEach((k, v) -> {
-            args.add(k);
-            args.add(v);
-        });
-        args.addAll(flags);
-        return CliRun.of(args.toArray(String[]::new));
+        return CliRun.train(opts, more);
     }
 
     /** The tensor bytes of a safetensors file (its metadata, which names the run's settings, left out). */

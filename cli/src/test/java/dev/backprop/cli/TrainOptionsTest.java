@@ -25,7 +25,7 @@ class TrainOptionsTest {
         csv = ThreeClassCsv.write(dir);
     }
 
-    /** train on the CSV with these settings unless {@code more} (option-value pairs) gives others. */
+    /** train on the CSV with these settings unless {@code more} (option-value pairs, or a lone flag) gives others. */
     private CliRun train(String... more) {
         java.util.Map<String, String> opts = new java.util.LinkedHashMap<>();
         opts.put("--backend", "cpu");
@@ -40,15 +40,7 @@ class TrainOptionsTest {
         opts.put("--gamma", "0.5");
         opts.put("--epochs", "3");
         opts.put("--out", dir.resolve("model.safetensors").toString());
-        for (int i = 0; i + 1 < more.length; i += 2) {
-            opts.put(more[i], more[i + 1]);
-        }
-        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("train"));
-        opts.forEach((k, v) -> {
-            args.add(k);
-            args.add(v);
-        });
-        return CliRun.of(args.toArray(String[]::new));
+        return CliRun.train(opts, more);
     }
 
     @Test
