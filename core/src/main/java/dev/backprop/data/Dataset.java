@@ -9,6 +9,9 @@ import java.util.Random;
  * class labels (classification) or float targets (regression, binary classification). Batches are gathered
  * from here and uploaded to a backend; shuffling happens here, from a seed, so every backend sees the same
  * batches.
+ *
+ * <p>A data set may be a {@link #view} of another's examples: it shares their storage and holds only an index array,
+ * so a {@link HoldOut#split} costs 4 bytes per example, not a second copy of the features.
  */
 public final class Dataset {
     private final float[] features;
@@ -20,9 +23,17 @@ public final class Dataset {
     private final float[] targets;
     private final int targetSize;
     private final List<String> classNames;
+    /** Row of the storage that example {@code i} is, or null when example {@code i} is row {@code i}. */
+    private final int[] index;
 
     private Dataset(float[] features, int[] featureShape, int[] labels, int numClasses, float[] targets,
                     int targetSize, List<String> classNames) {
+        this(features, featureShape, labels, numClasses, targets, targetSize, classNames, null);
+    }
+
+    /** {@code index}, when not null, holds rows of the storage checked by the caller. */
+    private Dataset(float[] features, int[] featureShape, int[] labels, int numClasses, float[] targets,
+                    int targetSize, List<String> classNames, int[] index) {
         this.features = features;
         this.featureShape = featureShape.clone();
         int fs = 1;
@@ -34,7 +45,9 @@ public final class Dataset {
             throw new IllegalArgumentException("features length " + features.length + " is not a multiple of the "
                     + "feature size " + fs + " " + Arrays.toString(featureShape));
         }
-        this.size = features.length / fs;
+        int rows = features.length / fs;
+        this.size = index == null ? rows : index.length;
+        this.index = index;
         this.labels = labels;
         this.numClasses = numClasses;
         this.targets = targets;
@@ -47,8 +60,8 @@ public final class Dataset {
             }
         }
         if (labels != null) {
-            if (labels.length != size) {
-                throw new DataFormatException("label count " + labels.length + " differs from example count " + size);
+            if (labels.length != rows) {
+                throw new DataFormatException("label count " + labels.length + " differs from example count " + rows);
             }
             for (int i = 0; i < labels.length; i++) {
                 if (labels[i] < 0 || labels[i] >= numClasses) {
@@ -57,8 +70,8 @@ public final class Dataset {
                 }
             }
         }
-        if (targets != null && targets.length != (long) size * targetSize) {
-            throw new DataFormatException("target count " + targets.length + " differs from " + size + " examples × "
+        if (targets != null && targets.length != (long) rows * targetSize) {
+            throw new DataFormatException("target count " + targets.length + " differs from " + rows + " examples × "
                     + targetSize);
         }
     }
@@ -139,13 +152,39 @@ public final class Dataset {
         if (labels == null) {
             throw new IllegalStateException("this data set has targets, not labels");
         }
-        return labels[i];
+        return labels[row(i)];
+    }
+
+    /** The storage row of example {@code i}. */
+    private int row(int i) {
+        return index == null ? i : index[i];
+    }
+
+    /**
+     * The examples {@code indices} of this data set, in that order (an index may repeat), sharing this data set's
+     * storage: the view holds a copy of the indices and nothing else, and sees the same features, labels, targets,
+     * feature shape and class names. A view of a view maps its indices straight to the storage. For a copy that
+     * holds only the chosen examples, see {@link HoldOut#select}.
+     *
+     * @throws IllegalArgumentException when an index is outside {@code [0, size())}
+     */
+    public Dataset view(int[] indices) {
+        int[] rows = new int[indices.length];
+        for (int k = 0; k < indices.length; k++) {
+            int i = indices[k];
+            if (i < 0 || i >= size) {
+                throw new IllegalArgumentException("view: index " + i + " at position " + k + " is outside [0, "
+                        + size + ")");
+            }
+            rows[k] = row(i);
+        }
+        return new Dataset(features, featureShape, labels, numClasses, targets, targetSize, classNames, rows);
     }
 
     /** Copies the features of examples {@code order[from..to)} into {@code dst}, row after row. */
     public void gatherFeatures(int[] order, int from, int to, float[] dst) {
         for (int i = from; i < to; i++) {
-            System.arraycopy(features, order[i] * featureSize, dst, (i - from) * featureSize, featureSize);
+            System.arraycopy(features, row(order[i]) * featureSize, dst, (i - from) * featureSize, featureSize);
         }
     }
 
@@ -162,28 +201,33 @@ public final class Dataset {
             throw new IllegalStateException("this data set has labels, not targets");
         }
         for (int i = from; i < to; i++) {
-            System.arraycopy(targets, order[i] * targetSize, dst, (i - from) * targetSize, targetSize);
+            System.arraycopy(targets, row(order[i]) * targetSize, dst, (i - from) * targetSize, targetSize);
         }
     }
 
     /** The features of example {@code i} (a copy). */
     public float[] features(int i) {
-        return Arrays.copyOfRange(features, i * featureSize, (i + 1) * featureSize);
+        if (i < 0 || i >= size) {
+            throw new IndexOutOfBoundsException("example " + i + " of a data set of " + size);
+        }
+        int r = row(i);
+        return Arrays.copyOfRange(features, r * featureSize, (r + 1) * featureSize);
     }
 
     /**
      * Binary targets for "class {@code positive} against the rest": a regression-form data set with one 0/1
-     * target per example and the same features (shared, not copied).
+     * target per example and the same features (shared, not copied). A view's targets are made for every row of
+     * its storage, so the result is a view with the same indices.
      */
     public Dataset oneVsRest(int positive) {
         if (labels == null || positive < 0 || positive >= numClasses) {
             throw new IllegalArgumentException("oneVsRest(" + positive + ") needs a labelled data set with that class");
         }
-        float[] t = new float[size];
-        for (int i = 0; i < size; i++) {
-            t[i] = labels[i] == positive ? 1f : 0f;
+        float[] t = new float[labels.length];
+        for (int r = 0; r < labels.length; r++) {
+            t[r] = labels[r] == positive ? 1f : 0f;
         }
-        return regression(features, featureShape, t, 1);
+        return new Dataset(features, featureShape, null, 0, t, 1, null, index);
     }
 
     /**
@@ -194,7 +238,8 @@ public final class Dataset {
         if (featureShape.length == 1) {
             return this;
         }
-        return new Dataset(features, new int[] {featureSize}, labels, numClasses, targets, targetSize, classNames);
+        return new Dataset(features, new int[] {featureSize}, labels, numClasses, targets, targetSize, classNames,
+                index);
     }
 
     /**
@@ -217,7 +262,7 @@ public final class Dataset {
                     + " cannot be seen as " + Arrays.toString(shape) + " (" + n + " values)");
         }
         return Arrays.equals(shape, featureShape) ? this
-                : new Dataset(features, shape, labels, numClasses, targets, targetSize, classNames);
+                : new Dataset(features, shape, labels, numClasses, targets, targetSize, classNames, index);
     }
 
     /**
@@ -230,12 +275,9 @@ public final class Dataset {
         if (n < 0) {
             throw new IllegalArgumentException("head: the number of examples must be >= 0, got " + n);
         }
-        int k = Math.min(n, size);
-        float[] f = Arrays.copyOf(features, k * featureSize);
-        if (labels != null) {
-            return classification(f, featureShape, Arrays.copyOf(labels, k), numClasses, classNames);
-        }
-        return regression(f, featureShape, Arrays.copyOf(targets, k * targetSize), targetSize);
+        int[] first = new int[Math.min(n, size)];
+        Arrays.setAll(first, i -> i);
+        return HoldOut.select(this, first);
     }
 
     /** The identity order {@code 0..size-1}. */

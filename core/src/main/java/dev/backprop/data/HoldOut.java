@@ -12,7 +12,9 @@ public final class HoldOut {
 
     /**
      * Returns {@code {train, test}}: a shuffled {@code fraction} of the examples (at least one) goes to the test
-     * part, the rest (at least one) to the training part; each part keeps the original relative order.
+     * part, the rest (at least one) to the training part; each part keeps the original relative order. The parts are
+     * {@linkplain Dataset#view views} of {@code data}'s storage (4 bytes per example), not copies: they keep it
+     * alive, and {@link #select} makes a compact copy of a part where the rest of {@code data} should be freed.
      *
      * @throws IllegalArgumentException when {@code fraction} is not in (0, 1) or the data has fewer than 2 examples
      */
@@ -41,21 +43,28 @@ public final class HoldOut {
                 trainIdx[a++] = i;
             }
         }
-        return new Dataset[] {select(data, trainIdx), select(data, testIdx)};
+        return new Dataset[] {data.view(trainIdx), data.view(testIdx)};
     }
 
-    /** A new data set holding the examples {@code indices} of {@code data}, in that order (copied). */
+    /**
+     * A new data set holding the examples {@code indices} of {@code data}, in that order (copied): unlike
+     * {@link Dataset#view} it keeps nothing of {@code data} alive, for a small part of a large data set.
+     *
+     * @throws IllegalArgumentException when an index is outside {@code [0, data.size())}
+     */
     public static Dataset select(Dataset data, int[] indices) {
-        int m = indices.length;
-        float[] f = new float[Math.multiplyExact(m, data.featureSize())];
-        data.gatherFeatures(indices, 0, m, f);
-        if (data.hasLabels()) {
+        Dataset part = data.view(indices); // checks every index before anything is allocated
+        int m = part.size();
+        int[] order = part.identityOrder();
+        float[] f = new float[Math.multiplyExact(m, part.featureSize())];
+        part.gatherFeatures(order, 0, m, f);
+        if (part.hasLabels()) {
             int[] l = new int[m];
-            data.gatherLabels(indices, 0, m, l);
-            return Dataset.classification(f, data.featureShape(), l, data.numClasses(), data.classNames());
+            part.gatherLabels(order, 0, m, l);
+            return Dataset.classification(f, part.featureShape(), l, part.numClasses(), part.classNames());
         }
-        float[] t = new float[Math.multiplyExact(m, data.targetSize())];
-        data.gatherTargets(indices, 0, m, t);
-        return Dataset.regression(f, data.featureShape(), t, data.targetSize());
+        float[] t = new float[Math.multiplyExact(m, part.targetSize())];
+        part.gatherTargets(order, 0, m, t);
+        return Dataset.regression(f, part.featureShape(), t, part.targetSize());
     }
 }

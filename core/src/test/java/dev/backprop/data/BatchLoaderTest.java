@@ -95,6 +95,24 @@ class BatchLoaderTest {
         assertEquals(0, backend.memoryStats().liveBuffers(), "both loaders freed everything");
     }
 
+    /** A held-out part is a view: uploaded whole to the device, it must give the batches of its compact copy. */
+    @Test
+    void aViewOnTheDeviceGivesTheBatchesOfItsCopy() {
+        Dataset all = ModelFixtures.classification(23, 5, 3, 2);
+        Dataset view = HoldOut.split(all, 0.3, 6)[0], copy = HoldOut.select(view, view.identityOrder());
+        int[] order = view.identityOrder();
+        Dataset.shuffle(order, new java.util.Random(4));
+        try (BatchLoader host = new BatchLoader(copy, backend, 8);
+             BatchLoader device = new BatchLoader(view, backend, 8, BatchLoader.Placement.DEVICE)) {
+            for (int from = 0; from < view.size(); from += 8) {
+                int to = Math.min(view.size(), from + 8);
+                BatchLoader.Batch h = host.load(order, from, to), g = device.load(order, from, to);
+                assertArrayEquals(h.features().toFloatArray(), g.features().toFloatArray(), "features from " + from);
+                assertArrayEquals(h.targets().toIntArray(), g.targets().toIntArray(), "labels from " + from);
+            }
+        }
+    }
+
     @Test
     void aStagedBatchIsGatheredAgainByEveryGatherOfItsRows() {
         Dataset d = ModelFixtures.classification(11, 3, 3, 5);
