@@ -97,11 +97,9 @@ final class AugmentOptions {
     void reconcile(Map<String, String> meta, String file, CommandSpec spec) {
         Augmentation saved;
         try {
-            String v = meta.get(KEY);
-            saved = v == null ? Augmentation.NONE : Augmentation.parse(v);
+            saved = Augmentation.recorded(meta);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(DataFormatException.oneLine(file + ": metadata " + KEY + ": "
-                    + e.getMessage()), e);
+            throw new IllegalArgumentException(DataFormatException.oneLine(file + ": " + e.getMessage()), e);
         }
         if (!spec.commandLine().getParseResult().hasMatchedOption(NAME)) {
             augment = saved.isNone() ? null : saved.toString();

@@ -1,6 +1,7 @@
 package dev.backprop.data;
 
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Objects;
 import java.util.SplittableRandom;
 
@@ -75,6 +76,22 @@ public final class Augmentation {
                     + padding);
         }
         return new Augmentation(padding, flip);
+    }
+
+    /**
+     * The augmentation recorded under {@value #METADATA_KEY} in a checkpoint's or model file's metadata;
+     * {@link #NONE} when none is.
+     *
+     * @throws IllegalArgumentException naming the key and the value when it is not an augmentation ({@link #parse})
+     */
+    public static Augmentation recorded(Map<String, String> meta) {
+        String v = meta.get(METADATA_KEY);
+        try {
+            return v == null ? NONE : parse(v);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(DataFormatException.oneLine("metadata " + METADATA_KEY + ": "
+                    + e.getMessage()), e);
+        }
     }
 
     /**

@@ -62,18 +62,18 @@ final class TrainerCheckpoint {
                                 + "uses seed " + trainer.seed() + " and batch size " + trainer.batchSize()
                                 + "; resume with the same settings";
                     }
-                    return augmentationProblem(f.metadata().get(Augmentation.METADATA_KEY), augmentation);
+                    return augmentationProblem(f.metadata(), augmentation);
                 });
         return Math.toIntExact(p.get(EPOCH));
     }
 
-    /** Null when a checkpoint's recorded augmentation (null: none) is {@code now}, else what differs. */
-    private static String augmentationProblem(String saved, Augmentation now) {
+    /** Null when the augmentation a checkpoint's {@code meta} records is {@code now}, else what differs. */
+    private static String augmentationProblem(Map<String, String> meta, Augmentation now) {
         Augmentation was;
         try {
-            was = saved == null ? Augmentation.NONE : Augmentation.parse(saved);
+            was = Augmentation.recorded(meta);
         } catch (IllegalArgumentException e) {
-            return "metadata " + Augmentation.METADATA_KEY + ": " + e.getMessage();
+            return e.getMessage();
         }
         return was.equals(now) ? null : "the checkpoint was trained with augmentation " + was + ", this run "
                 + "uses " + now + "; resume with the same settings";

@@ -119,6 +119,18 @@ class AugmentationTest {
         assertNotEquals(Augmentation.parse("hflip:1"), Augmentation.parse("hflip"));
     }
 
+    /** The one reader of {@link Augmentation#METADATA_KEY}: what a checkpoint records, read back or refused. */
+    @Test
+    void theRecordedAugmentationIsReadOrRefusedNamingTheKey() {
+        Augmentation both = Augmentation.parse("crop:2,hflip:0.25");
+        assertEquals(both, Augmentation.recorded(java.util.Map.of(Augmentation.METADATA_KEY, both.toString())));
+        assertEquals(Augmentation.NONE, Augmentation.recorded(java.util.Map.of()), "no key, no augmentation");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Augmentation.recorded(
+                java.util.Map.of(Augmentation.METADATA_KEY, "crop:2\nhflip:7")));
+        assertEquals("metadata backprop.augmentation: not an augmentation: 'crop:2\\u000Ahflip:7': crop:2\\u000Ahflip:7 "
+                + "needs a padding from 1 to 1024, got '2\\u000Ahflip:7'", e.getMessage(), "one line, key named");
+    }
+
     /**
      * {@code hflip:-0} is a probability of zero, which {@code p >= 0} lets through as -0.0: it must be
      * {@link Augmentation#NONE} itself, or a trainer given it refuses its own plain loader ("augments with none,
