@@ -127,8 +127,9 @@ class AugmentationTest {
         assertEquals(Augmentation.NONE, Augmentation.recorded(java.util.Map.of()), "no key, no augmentation");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Augmentation.recorded(
                 java.util.Map.of(Augmentation.METADATA_KEY, "crop:2\nhflip:7")));
-        assertEquals("metadata backprop.augmentation: not an augmentation: 'crop:2\\u000Ahflip:7': crop:2\\u000Ahflip:7 "
-                + "needs a padding from 1 to 1024, got '2\\u000Ahflip:7'", e.getMessage(), "one line, key named");
+        assertEquals("metadata backprop.augmentation: not an augmentation: 'crop:2\\u000Ahflip:7': "
+                + "crop:2\\u000Ahflip:7 needs a padding from 1 to 1024, got '2\\u000Ahflip:7'", e.getMessage(),
+                "one line, key named");
     }
 
     /**
