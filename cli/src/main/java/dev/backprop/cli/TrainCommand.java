@@ -47,8 +47,8 @@ public final class TrainCommand implements Callable<Integer> {
     /** Options of training on this machine, refused with {@code --spark}. */
     static final List<String> LOCAL_ONLY = List.of("--init", "--resume", "--checkpoint", "--plot", "--no-progress",
             "--test-csv", "--test-limit", "--positive-class", "--precision", "--images", "--test-images",
-            "--channels", "--resize", "--center-crop", LossOptions.WEIGHTS, LossOptions.SMOOTHING,
-            AugmentOptions.NAME, "--validation", "--patience", "--min-delta", "--keep-best");
+            "--channels", "--resize", "--center-crop", AugmentOptions.NAME, "--validation", "--patience",
+            "--min-delta", "--keep-best");
     /** The values of {@code --precision}; the cuda backend's {@code precision} option. */
     static final List<String> PRECISIONS = List.of("fp32", "tf32", "bf16");
 
