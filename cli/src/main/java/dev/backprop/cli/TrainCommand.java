@@ -143,9 +143,9 @@ public final class TrainCommand implements Callable<Integer> {
                     + "their modules). One rank per partition, gradients averaged every step (= batch "
                     + "--batch-size x ranks on one machine). Takes the options above except --init, --resume, "
                     + "--checkpoint, --plot, --no-progress, --test-csv, --test-limit, --positive-class, "
-                    + "--precision, --images, --test-images, --channels, --resize, --center-crop, --class-weights, "
-                    + "--label-smoothing, --augment, --validation, --patience, --min-delta and --keep-best, "
-                    + "plus the --spark options below. Needs "
+                    + "--precision, --images, --test-images, --channels, --resize, --center-crop, --augment, "
+                    + "--validation, --patience, --min-delta and --keep-best, plus the --spark options below "
+                    + "(--class-weights divides by the global batch's weight sum, as on one machine). Needs "
                     + "Spark's jars on the class path: bin/backprop adds them."})
     String spark;
 
