@@ -201,8 +201,7 @@ public final class RankTrainer implements AutoCloseable {
         dropout.afterStep(start);
         int s = plan.stepsPerEpoch();
         Trainer.Builder b = Trainer.builder(model, weightSums != null ? weightSums : spec.loss(), optimizer)
-                .schedule(schedule)
-                .batchSize(plan.batchSize()).seed(ShardPlan.rankSeed(spec.seed(), rank)).stepsPerEpoch(s)
+                .schedule(schedule).batchSize(plan.batchSize()).seed(ShardPlan.rankSeed(spec.seed(), rank)).stepsPerEpoch(s)
                 .syncEvery(1).clipGradNorm(spec.clipNorm()).label("rank " + rank);
         if (reduce != null) {
             b.hook(reduce);

@@ -11,8 +11,8 @@ import java.util.TreeMap;
 
 /**
  * What one partition (or, merged, the whole RDD) holds: example count, feature length, and labels (with the
- * examples of each class) or target width. The driver computes it in one pass before training, so that bad data fails at once with a clear
- * message instead of in every rank of every stage attempt.
+ * examples of each class) or target width. The driver computes it in one pass before training, so that bad data
+ * fails at once with a clear message instead of in every rank of every stage attempt.
  *
  * @param examples    number of examples
  * @param features    features per example (-1 when there are no examples)
