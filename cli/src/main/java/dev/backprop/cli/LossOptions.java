@@ -72,14 +72,23 @@ final class LossOptions {
                         "^cross_entropy: balanced class weights: ", ""), e);
             }
         } else if (classWeights != null) {
-            double[] w = given();
-            if (w.length != train.numClasses()) {
-                throw new IllegalArgumentException(WEIGHTS + " has " + w.length + " weights, but the data has "
-                        + train.numClasses() + " classes");
-            }
-            b.weights(w);
+            b.weights(givenFor(train.numClasses()));
         }
         return b.build();
+    }
+
+    /**
+     * The weights given as numbers for data of {@code classes} classes (local training's and Spark's check).
+     *
+     * @throws IllegalArgumentException when their number is not the number of classes
+     */
+    double[] givenFor(int classes) {
+        double[] w = given();
+        if (w.length != classes) {
+            throw new IllegalArgumentException(WEIGHTS + " has " + w.length + " weights, but the data has " + classes
+                    + " classes");
+        }
+        return w;
     }
 
     /** What the model line adds after the loss's name: {@code " (class weights 0.5,2, label smoothing 0.1)"}. */
@@ -215,7 +224,8 @@ final class LossOptions {
         }
     }
 
-    private boolean isBalanced() {
+    /** Whether {@value #WEIGHTS} is {@code balanced}. */
+    boolean isBalanced() {
         return classWeights != null && classWeights.trim().equalsIgnoreCase("balanced");
     }
 

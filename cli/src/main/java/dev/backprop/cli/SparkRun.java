@@ -10,7 +10,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 
 /**
- * {@code train --spark MASTER}: the train command's options turned into the Spark driver's request. Loaded only
+ * {@code train --spark MASTER}: the train command's options turned into the Spark driver's request, the loss
+ * settings included (recorded in the model file as local training records them). Loaded only
  * after {@link SparkTraining} found Spark on the class path, since the driver links against it.
  */
 final class SparkRun {
@@ -33,7 +34,16 @@ final class SparkRun {
             if (so.checkpointDir != null) {
                 b.checkpoints(so.checkpointDir, so.checkpointEvery);
             }
+            LossOptions loss = cmd.lossOptions;
+            if (task == Task.CLASSIFICATION) {
+                b.labelSmoothing(loss.labelSmoothing);
+                if (loss.isBalanced()) {
+                    b.balancedClassWeights();
+                } else if (loss.classWeights != null) {
+                    b.classWeights(loss.givenFor(outputs));
+                }
+            }
             return b.build();
-        }, cmd.out, out);
+        }, (facts, trained) -> cmd.lossOptions.putMetadata(facts, trained.loss()), cmd.out, out);
     }
 }

@@ -47,8 +47,8 @@ public final class TrainCommand implements Callable<Integer> {
     /** Options of training on this machine, refused with {@code --spark}. */
     static final List<String> LOCAL_ONLY = List.of("--init", "--resume", "--checkpoint", "--plot", "--no-progress",
             "--test-csv", "--test-limit", "--positive-class", "--precision", "--images", "--test-images",
-            "--channels", "--resize", "--center-crop", LossOptions.WEIGHTS, LossOptions.SMOOTHING,
-            AugmentOptions.NAME, "--validation", "--patience", "--min-delta", "--keep-best");
+            "--channels", "--resize", "--center-crop", AugmentOptions.NAME, "--validation", "--patience",
+            "--min-delta", "--keep-best");
     /** The values of {@code --precision}; the cuda backend's {@code precision} option. */
     static final List<String> PRECISIONS = List.of("fp32", "tf32", "bf16");
 
@@ -143,9 +143,9 @@ public final class TrainCommand implements Callable<Integer> {
                     + "their modules). One rank per partition, gradients averaged every step (= batch "
                     + "--batch-size x ranks on one machine). Takes the options above except --init, --resume, "
                     + "--checkpoint, --plot, --no-progress, --test-csv, --test-limit, --positive-class, "
-                    + "--precision, --images, --test-images, --channels, --resize, --center-crop, --class-weights, "
-                    + "--label-smoothing, --augment, --validation, --patience, --min-delta and --keep-best, "
-                    + "plus the --spark options below. Needs "
+                    + "--precision, --images, --test-images, --channels, --resize, --center-crop, --augment, "
+                    + "--validation, --patience, --min-delta and --keep-best, plus the --spark options below "
+                    + "(--class-weights divides by the global batch's weight sum, as on one machine). Needs "
                     + "Spark's jars on the class path: bin/backprop adds them."})
     String spark;
 

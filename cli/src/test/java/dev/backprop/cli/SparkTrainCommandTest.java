@@ -166,6 +166,88 @@ class SparkTrainCommandTest {
         assertTrue(bad.toString().contains("Invalid value for option '--epochs'"), bad.toString());
     }
 
+    /** Three classes of 4-feature rows, 60 of class 0, 30 of class 1, 30 of class 2. */
+    private Path threeClassCsv() throws IOException {
+        StringBuilder sb = new StringBuilder("a,b,c,d,label\n");
+        java.util.Random r = new java.util.Random(9);
+        for (int i = 0; i < 120; i++) {
+            double x = r.nextGaussian();
+            double y = r.nextGaussian();
+            sb.append(String.format(Locale.ROOT, "%.5f,%.5f,%.5f,%.5f,%d%n", x, y, r.nextGaussian(),
+                    r.nextGaussian(), x > 0 ? (y > 0 ? 2 : 1) : 0));
+        }
+        Path csv = dir.resolve("train.csv");
+        Files.writeString(csv, sb);
+        return csv;
+    }
+
+    /**
+     * {@code --class-weights} and {@code --label-smoothing} on Spark: the model file records them as local training
+     * does ({@code backprop.loss}), balanced weights counted over all partitions, and {@code eval} reads them.
+     */
+    @Test
+    void classWeightsAndLabelSmoothingTrainOnSparkAndAreRecordedAsLocally() throws IOException {
+        Path csv = threeClassCsv();
+        long[] count = new long[3];
+        for (String line : Files.readAllLines(csv).subList(1, 121)) {
+            count[Integer.parseInt(line.substring(line.lastIndexOf(',') + 1))]++;
+        }
+        Path local = dir.resolve("local.safetensors");
+        Path spark = dir.resolve("spark.safetensors");
+        String[] common = {"--csv", csv.toString(), "--layers", "4-8-3", "--epochs", "1", "--batch-size", "20",
+                "--class-weights", "0.5,2,1", "--label-smoothing", "0.1"};
+        CliRun.of(concat(new String[] {"train", "--backend", "cpu", "--out", local.toString()}, common)).ok();
+        CliRun run = CliRun.of(concat(new String[] {"train", "--spark", "local[2]", "--ranks", "2", "--out",
+                spark.toString()}, common)).ok();
+        assertTrue(run.out().contains("task classification, class weights 0.5000,2.000,1.000, label smoothing 0.1, "
+                + "batch 20 per rank"), run.out());
+        String recorded = SavedModel.metadata(local).get(LossOptions.KEY);
+        assertEquals("{\"class_weights\":\"0.5,2,1\",\"weight\":[0.5,2.0,1.0],\"label_smoothing\":0.1}", recorded);
+        assertEquals(recorded, SavedModel.metadata(spark).get(LossOptions.KEY));
+        // eval reads the setting back strictly and scores with that loss.
+        CliRun.of("eval", "--backend", "cpu", "--model", spark.toString(), "--csv", csv.toString()).ok();
+
+        Path balanced = dir.resolve("balanced.safetensors");
+        CliRun.of("train", "--spark", "local[2]", "--ranks", "2", "--csv", csv.toString(), "--layers", "4-8-3",
+                "--epochs", "1", "--batch-size", "20", "--class-weights", "balanced", "--out", balanced.toString())
+                .ok();
+        com.google.gson.JsonObject o = com.google.gson.JsonParser.parseString(
+                SavedModel.metadata(balanced).get(LossOptions.KEY)).getAsJsonObject();
+        assertEquals("balanced", o.get("class_weights").getAsString());
+        for (int c = 0; c < 3; c++) {
+            assertEquals(120.0 / (3.0 * count[c]), o.getAsJsonArray("weight").get(c).getAsDouble(), 0.0,
+                    "scikit-learn's n / (K count) for class " + c);
+        }
+    }
+
+    /** The loss options' checks hold for Spark runs, each a one-line error naming the value. */
+    @Test
+    void badLossSettingsAreRefusedOnSparkAsLocally() throws IOException {
+        Path csv = threeClassCsv();
+        CliRun smoothing = CliRun.of("train", "--spark", "local[2]", "--label-smoothing", "1");
+        assertEquals(Main.EXIT_ERROR, smoothing.code(), smoothing.err());
+        assertTrue(smoothing.err().contains("--label-smoothing must lie in [0, 1), got 1.0"), smoothing.err());
+        CliRun negative = CliRun.of("train", "--spark", "local[2]", "--class-weights", "1,-2,1");
+        assertTrue(negative.err().contains("--class-weights: weights must be positive and finite, got -2 for class 1"),
+                negative.err());
+        CliRun regression = CliRun.of("train", "--spark", "local[2]", "--task", "regression", "--class-weights",
+                "1,2");
+        assertTrue(regression.err().contains("--class-weights applies to --task classification (softmax "
+                + "cross-entropy), not to --task regression"), regression.err());
+        Path out = dir.resolve("never.safetensors");
+        CliRun count = CliRun.of("train", "--spark", "local[2]", "--ranks", "2", "--csv", csv.toString(), "--layers",
+                "4-8-3", "--class-weights", "1,2", "--out", out.toString());
+        assertEquals(Main.EXIT_ERROR, count.code(), count.err());
+        assertTrue(count.err().contains("--class-weights has 2 weights, but the data has 3 classes"), count.err());
+        assertFalse(Files.exists(out), "nothing written");
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     /**
      * backprop.jar without Spark's jars: a JVM whose class path holds only what the command line needs up to the
      * check (the cli, core and the Spark trainer, picocli, Gson) fails with the explanation, not a

@@ -241,20 +241,34 @@ public final class SoftmaxCrossEntropy implements Loss {
                 throw new IllegalArgumentException("cross_entropy: balanced class weights need class labels, but the "
                         + "data has " + train.targetSize() + " real-valued target column(s)");
             }
-            int k = train.numClasses();
-            long[] count = new long[k];
+            long[] count = new long[train.numClasses()];
             for (int i = 0; i < train.size(); i++) {
                 count[train.label(i)]++;
             }
+            return balancedWeights(count, train.classNames());
+        }
+
+        /**
+         * Weights that balance classes of the given sizes as scikit-learn's {@code class_weight="balanced"}:
+         * {@code n / (K·count_k)} for {@code n = Σ count_k} examples and {@code K} classes. For data counted
+         * elsewhere (a distributed data set); {@link #balancedWeights(Dataset)} counts a host data set.
+         *
+         * @param classCounts the number of training examples of each class, in label order
+         * @param classNames  the classes' names for the error message, or null
+         * @return this builder
+         * @throws IllegalArgumentException when there is no class or a class has no example (named)
+         */
+        public Builder balancedWeights(long[] classCounts, List<String> classNames) {
+            int k = classCounts.length;
+            long n = Arrays.stream(classCounts).sum();
             double[] w = new double[k];
             for (int c = 0; c < k; c++) {
-                if (count[c] == 0) {
-                    List<String> names = train.classNames();
+                if (classCounts[c] <= 0) {
                     throw new IllegalArgumentException("cross_entropy: balanced class weights: class " + c
-                            + (names != null ? " (" + names.get(c) + ")" : "") + " has no example among the "
-                            + train.size() + " training examples");
+                            + (classNames != null && c < classNames.size() ? " (" + classNames.get(c) + ")" : "")
+                            + " has no example among the " + n + " training examples");
                 }
-                w[c] = (double) train.size() / ((double) k * count[c]);
+                w[c] = (double) n / ((double) k * classCounts[c]);
             }
             return weights(w);
         }

@@ -63,6 +63,16 @@ public final class SparkTrainDriver {
         TrainingSpec create(int inputs, int outputs);
     }
 
+    /** What the caller adds to the saved model's metadata, given the spec the ranks trained with. */
+    @FunctionalInterface
+    public interface ModelFacts {
+        /**
+         * @param facts   the metadata the model file will hold, to add to
+         * @param trained the spec as the ranks trained with it ({@link SparkTrainingResult#spec})
+         */
+        void put(Map<String, String> facts, TrainingSpec trained);
+    }
+
     /**
      * Trains and saves the model at {@code out}, printing progress to {@code stdout}. The live per-epoch lines come
      * from rank 0 on its executor, so they go to that JVM's standard output (the driver's own in {@code local}
@@ -70,9 +80,10 @@ public final class SparkTrainDriver {
      *
      * @param master the Spark master (as {@code spark-submit --master} takes it)
      * @param ranks  the number of ranks, or null for the task slots Spark offers
+     * @param facts  adds the caller's entries (the loss settings) to the model's metadata
      */
-    public static void run(String master, Integer ranks, Data data, Task task, SpecForData specs, Path out,
-                           PrintWriter stdout) throws IOException {
+    public static void run(String master, Integer ranks, Data data, Task task, SpecForData specs, ModelFacts facts,
+                           Path out, PrintWriter stdout) throws IOException {
         SparkConf conf = new SparkConf().setAppName("backprop-train").setMaster(master);
         try (JavaSparkContext sc = new JavaSparkContext(conf)) {
             // One rank per task slot: a barrier stage needs all its tasks running at once.
@@ -97,7 +108,7 @@ public final class SparkTrainDriver {
             stdout.flush();
             SparkTrainingResult result = new SparkTrainer(spec).fit(rdd);
             stdout.print(escaped(result.describe()));
-            finish(data, task, n, spec, first.features().length, names, result, out, stdout);
+            finish(data, task, n, first.features().length, names, result, facts, out, stdout);
         } catch (Exception e) {
             // Spark's SparkException is checked, but Scala declares it nowhere; "throw e" rethrows it as it came.
             RuntimeException explained = explained(e);
@@ -126,15 +137,17 @@ public final class SparkTrainDriver {
     }
 
     /**
-     * Scores the trained model on the driver (Fashion-MNIST's test split, for classification on it), saves it as
-     * {@code backprop train} does (task, class names, what it was trained on, the input shape) and prints the
-     * result line.
+     * Scores the trained model on the driver (Fashion-MNIST's test split, for classification on it, with the loss
+     * it was trained with), saves it as {@code backprop train} does (task, class names, what it was trained on, the
+     * input shape, the caller's facts) and prints the result line.
      *
      * @param features the length of each example's flat feature row
      * @param csvNames the class names a CSV's label column holds, or empty
      */
-    private static void finish(Data data, Task task, int n, TrainingSpec spec, int features, List<String> csvNames,
-                               SparkTrainingResult result, Path out, PrintWriter stdout) throws IOException {
+    private static void finish(Data data, Task task, int n, int features, List<String> csvNames,
+                               SparkTrainingResult result, ModelFacts caller, Path out, PrintWriter stdout)
+            throws IOException {
+        TrainingSpec spec = result.spec();
         boolean fashion = data.csv() == null && task == Task.CLASSIFICATION;
         try (Backend backend = Backends.create(null, BackendOptions.defaults());
              Layer model = result.loadModel(backend)) {
@@ -143,7 +156,8 @@ public final class SparkTrainDriver {
                 Dataset images = FashionMnist.split(data.fashionDir(), "t10k");
                 Dataset shaped = spec.inputShape() == null ? images.flatten()
                         : images.withFeatureShape(spec.inputShape());
-                test = Evaluator.evaluate(model, task, shaped, EVAL_BATCH);
+                task.check(shaped);
+                test = Evaluator.evaluate(model, spec.loss(), shaped, EVAL_BATCH);
                 stdout.printf(Locale.ROOT, "test:    loss %.4f, %s %.4f (%d Fashion-MNIST test examples, %s on the "
                         + "driver)%n", test.loss(), task.metricName(), task.metric(test), test.examples(),
                         backend.name());
@@ -152,6 +166,7 @@ public final class SparkTrainDriver {
             facts.put("backprop.trained_on", data.describe());
             SavedModel.putInputShape(facts, spec.inputShape() != null ? spec.inputShape() : new int[] {features});
             facts.put("backprop.training", "Spark, " + ranks(n) + ", " + spec.describe());
+            caller.put(facts, spec);
             SavedModel.save(out, model, task, fashion ? FashionMnist.CLASS_NAMES : csvNames.isEmpty() ? null : csvNames,
                     facts);
             String saved = DataFormatException.oneLine(out.toString());

@@ -1,6 +1,7 @@
 package dev.backprop.spark;
 
 import dev.backprop.data.Dataset;
+import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.spark.engine.ShardPlan;
 import dev.backprop.spark.placement.BarrierTrainingTask;
 import dev.backprop.spark.placement.DataSummary;
@@ -53,8 +54,9 @@ public final class SparkTrainer {
 
     /**
      * Trains on {@code data}, one rank per partition. First one pass over the data checks it (every partition
-     * non-empty, every example of one shape, labels or targets as the task needs) and infers the number of
-     * classes when the spec leaves it at 0; cache the RDD to avoid computing it twice.
+     * non-empty, every example of one shape, labels or targets as the task needs), infers the number of
+     * classes when the spec leaves it at 0 and counts the classes for balanced class weights; cache the RDD to
+     * avoid computing it twice.
      *
      * <p>A stage that fails more often than Spark retries it ends the run with Spark's
      * {@code org.apache.spark.SparkException} (checked in Java, but undeclared by Scala), whose cause names the
@@ -70,7 +72,12 @@ public final class SparkTrainer {
         DataSummary all = DataSummary.merge(parts);
         int[] sizes = DataSummary.sizes(parts);
         ShardPlan plan = new ShardPlan(sizes, spec.batchSize());
-        TrainingSpec.Builder b = spec.toBuilder().classes(all.classes(spec.task(), spec.classes()));
+        int classes = all.classes(spec.task(), spec.classes());
+        TrainingSpec.Builder b = spec.toBuilder().classes(classes);
+        if (spec.balancedClassWeights()) {
+            b.countedClassWeights(SoftmaxCrossEntropy.builder().balancedWeights(all.classCounts(classes), null)
+                    .build().weights());
+        }
         if (data.context().isLocal() && spec.bindHost() == null && spec.advertiseHost() == null) {
             // Every rank is a thread of this JVM: nothing needs to reach them from another machine.
             b.advertiseHost("127.0.0.1");
@@ -91,7 +98,7 @@ public final class SparkTrainer {
                 model = r.modelFile();
             }
         }
-        return new SparkTrainingResult(reports, model);
+        return new SparkTrainingResult(reports, model, s);
     }
 
     /**

@@ -19,14 +19,25 @@ import java.util.Locale;
 public final class SparkTrainingResult {
     private final List<RankReport> reports;
     private final byte[] modelFile;
+    private final TrainingSpec spec;
 
     /**
      * @param reports   one per rank, from the stage attempt that finished
      * @param modelFile rank 0's final model as model-file bytes
+     * @param spec      the spec the ranks trained with
      */
-    public SparkTrainingResult(List<RankReport> reports, byte[] modelFile) {
+    public SparkTrainingResult(List<RankReport> reports, byte[] modelFile, TrainingSpec spec) {
         this.reports = reports.stream().sorted(Comparator.comparingInt(RankReport::rank)).toList();
         this.modelFile = modelFile.clone();
+        this.spec = spec;
+    }
+
+    /**
+     * The spec the ranks trained with: the one given to {@link SparkTrainer#fit}, completed from the data (the
+     * number of classes, balanced class weights as counted).
+     */
+    public TrainingSpec spec() {
+        return spec;
     }
 
     /** One report per rank, in rank order. */

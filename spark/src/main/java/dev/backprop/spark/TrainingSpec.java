@@ -1,17 +1,22 @@
 package dev.backprop.spark;
 
+import dev.backprop.loss.Loss;
+import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.model.Task;
 import dev.backprop.optim.OptimizerChoice;
 import dev.backprop.spark.transport.TransportOptions;
 
 import java.io.Serializable;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.stream.Collectors;
 
 /**
- * Everything a rank needs to train: the model factory, the optimizer and its schedule, the task, the batch
- * schedule, the synchronisation mode, checkpoints, the backend request and the transport settings. Immutable and
- * serializable: the driver sends it to every rank. Build it with {@link #builder}.
+ * Everything a rank needs to train: the model factory, the optimizer and its schedule, the task and its loss
+ * settings (class weights, label smoothing), the batch schedule, the synchronisation mode, checkpoints, the backend
+ * request and the transport settings. Immutable and serializable: the driver sends it to every rank. Build it with
+ * {@link #builder}.
  */
 public final class TrainingSpec implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -20,6 +25,10 @@ public final class TrainingSpec implements Serializable {
     private final OptimizerChoice optimizer;
     private final Task task;
     private final int classes;
+    /** Per-class loss weights, or null for none (or for balanced weights not yet counted). */
+    private final double[] classWeights;
+    private final boolean balancedClassWeights;
+    private final double labelSmoothing;
     private final int batchSize;
     private final int epochs;
     private final long seed;
@@ -41,6 +50,9 @@ public final class TrainingSpec implements Serializable {
         this.optimizer = b.optimizer;
         this.task = b.task;
         this.classes = b.classes;
+        this.classWeights = b.classWeights;
+        this.balancedClassWeights = b.balancedClassWeights;
+        this.labelSmoothing = b.labelSmoothing;
         this.batchSize = b.batchSize;
         this.epochs = b.epochs;
         this.seed = b.seed;
@@ -71,6 +83,9 @@ public final class TrainingSpec implements Serializable {
         Builder b = new Builder(model, optimizer);
         b.task = task;
         b.classes = classes;
+        b.classWeights = classWeights;
+        b.balancedClassWeights = balancedClassWeights;
+        b.labelSmoothing = labelSmoothing;
         b.batchSize = batchSize;
         b.epochs = epochs;
         b.seed = seed;
@@ -107,6 +122,43 @@ public final class TrainingSpec implements Serializable {
     /** Number of classes for {@link Task#CLASSIFICATION}; 0 until known (the trainer infers it from the data). */
     public int classes() {
         return classes;
+    }
+
+    /**
+     * The per-class weights of the cross-entropy, in label order, or null for none; with
+     * {@link #balancedClassWeights()} null until {@link SparkTrainer#fit} has counted the classes.
+     */
+    public double[] classWeights() {
+        return classWeights == null ? null : classWeights.clone();
+    }
+
+    /** Whether the class weights balance the training data's classes ({@link Builder#balancedClassWeights}). */
+    public boolean balancedClassWeights() {
+        return balancedClassWeights;
+    }
+
+    /** The cross-entropy's label smoothing ε; 0 for none. */
+    public double labelSmoothing() {
+        return labelSmoothing;
+    }
+
+    /**
+     * The loss every rank trains with: the task's, or for classification with class weights or label smoothing the
+     * {@link SoftmaxCrossEntropy} with them (PyTorch's {@code CrossEntropyLoss(weight=w, label_smoothing=eps)}, as
+     * local training builds it).
+     *
+     * @throws IllegalStateException when balanced class weights have not been counted yet
+     */
+    public Loss loss() {
+        if (balancedClassWeights && classWeights == null) {
+            throw new IllegalStateException("balanced class weights are counted from the data by SparkTrainer.fit; "
+                    + "this spec has not been through it");
+        }
+        if (classWeights == null && labelSmoothing == 0) {
+            return task.loss();
+        }
+        SoftmaxCrossEntropy.Builder b = SoftmaxCrossEntropy.builder().labelSmoothing(labelSmoothing);
+        return (classWeights == null ? b : b.weights(classWeights)).build();
     }
 
     /** Examples per rank per step; the global batch is this times the number of ranks. */
@@ -186,10 +238,19 @@ public final class TrainingSpec implements Serializable {
 
     /** One line for logs. */
     public String describe() {
-        return String.format(Locale.ROOT, "task %s, batch %d per rank, %d epoch%s, seed %d, sync %s, backend %s%s%s",
-                task.id(), batchSize, epochs, epochs == 1 ? "" : "s", seed, sync, backend,
+        return String.format(Locale.ROOT, "task %s%s, batch %d per rank, %d epoch%s, seed %d, sync %s, backend %s%s%s",
+                task.id(), describeLoss(), batchSize, epochs, epochs == 1 ? "" : "s", seed, sync, backend,
                 clipNorm > 0 ? ", clip " + clipNorm : "",
                 checkpointDir == null ? ", no checkpoints" : ", checkpoints in " + checkpointDir);
+    }
+
+    /** The loss settings for {@link #describe}: empty when none is set. */
+    private String describeLoss() {
+        String w = classWeights != null ? ", class weights " + Arrays.stream(classWeights)
+                .mapToObj(v -> String.format(Locale.ROOT, "%.4g", v)).collect(Collectors.joining(","))
+                + (balancedClassWeights ? " (balanced)" : "")
+                : balancedClassWeights ? ", balanced class weights" : "";
+        return w + (labelSmoothing > 0 ? ", label smoothing " + OptimizerChoice.number(labelSmoothing) : "");
     }
 
     /** Builds a {@link TrainingSpec}; every setter validates its argument. */
@@ -198,6 +259,9 @@ public final class TrainingSpec implements Serializable {
         private final OptimizerChoice optimizer;
         private Task task = Task.CLASSIFICATION;
         private int classes;
+        private double[] classWeights;
+        private boolean balancedClassWeights;
+        private double labelSmoothing;
         private int batchSize = 128;
         private int epochs = 1;
         private long seed;
@@ -228,6 +292,52 @@ public final class TrainingSpec implements Serializable {
         /** Number of classes; 0 (the default) infers it as the largest label plus one. */
         public Builder classes(int n) {
             this.classes = requireAtLeast("classes", n, 0);
+            return this;
+        }
+
+        /**
+         * Class weights of the cross-entropy, one per class in label order, as PyTorch's
+         * {@code CrossEntropyLoss(weight=w)} (default none; null means none): a step's loss is
+         * {@code Σ w[y_i]·loss_i / Σ w[y_i]} over the global batch, whose gradient the ranks compute together.
+         *
+         * @throws IllegalArgumentException for no weights, or a weight that is not positive and finite (named)
+         */
+        public Builder classWeights(double... weights) {
+            if (weights != null) {
+                SoftmaxCrossEntropy.builder().weights(weights);
+            }
+            this.classWeights = weights == null ? null : weights.clone();
+            this.balancedClassWeights = false;
+            return this;
+        }
+
+        /**
+         * Class weights that balance the training data's classes, scikit-learn's {@code class_weight="balanced"}
+         * ({@link SoftmaxCrossEntropy.Builder#balancedWeights(long[], java.util.List)}), counted over all
+         * partitions by {@link SparkTrainer#fit} before training.
+         */
+        public Builder balancedClassWeights() {
+            this.classWeights = null;
+            this.balancedClassWeights = true;
+            return this;
+        }
+
+        /** Balanced class weights as {@link SparkTrainer#fit} counted them from the data. */
+        Builder countedClassWeights(double[] weights) {
+            classWeights(weights);
+            this.balancedClassWeights = true;
+            return this;
+        }
+
+        /**
+         * Label smoothing ε of the cross-entropy, as PyTorch's {@code CrossEntropyLoss(label_smoothing=eps)}
+         * (default 0, none).
+         *
+         * @throws IllegalArgumentException for a value outside [0, 1)
+         */
+        public Builder labelSmoothing(double eps) {
+            SoftmaxCrossEntropy.builder().labelSmoothing(eps);
+            this.labelSmoothing = eps;
             return this;
         }
 
@@ -341,9 +451,20 @@ public final class TrainingSpec implements Serializable {
          * The spec.
          *
          * @throws IllegalArgumentException when parameter averaging is combined with a checkpoint interval that
-         *                                  is not a multiple of its period (checkpoints need averaged models)
+         *                                  is not a multiple of its period (checkpoints need averaged models), when
+         *                                  class weights or label smoothing are set for a task other than
+         *                                  classification, or when the class weights do not match the classes
          */
         public TrainingSpec build() {
+            boolean weighted = classWeights != null || balancedClassWeights;
+            if (task != Task.CLASSIFICATION && (weighted || labelSmoothing > 0)) {
+                throw new IllegalArgumentException((weighted ? "class weights apply" : "label smoothing applies")
+                        + " to task classification (softmax cross-entropy), not to task " + task.id());
+            }
+            if (classWeights != null && classes > 0 && classWeights.length != classes) {
+                throw new IllegalArgumentException(classWeights.length + " class weights, but the data has "
+                        + classes + " classes");
+            }
             if (!sync.averagesGradients() && checkpointEvery % sync.averageEvery() != 0) {
                 throw new IllegalArgumentException("checkpoint interval " + checkpointEvery + " must be a multiple of "
                         + "the parameter averaging interval " + sync.averageEvery() + " (only averaged models are "

@@ -2,6 +2,7 @@ package dev.backprop.spark;
 
 import dev.backprop.backend.Backend;
 import dev.backprop.data.Dataset;
+import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.model.Task;
 import dev.backprop.nn.Activation;
 import dev.backprop.nn.Init;
@@ -101,6 +102,55 @@ class LocalSparkTrainingTest {
             double rel = TrainingFixtures.maxRelativeDifference(TrainingFixtures.values(r.modelFile(), b), full);
             assertTrue(rel <= 1e-5, "relative difference " + rel);
         }
+    }
+
+    /**
+     * Class weights on two Spark ranks whose partitions hold different classes (the data sorted by label): the
+     * global batch's weighted mean (PyTorch's {@code CrossEntropyLoss(weight=w)} divides by the batch's sum of
+     * label weights) matches full-batch training on one machine within 1e-5, where combining the ranks' own
+     * weighted means would differ by more than 1e-2; balanced weights are counted over both partitions.
+     */
+    @Test
+    void classWeightsOnTwoRanksMatchFullBatchTrainingOnTheGlobalBatch() throws Exception {
+        Dataset sorted = TrainingFixtures.sortedByLabel(DATA);
+        JavaRDD<Example> rdd = SparkTrainer.parallelize(sc, sorted, 2);
+        TrainingSpec s = spec(OptimizerChoice.sgd(0.5)).batchSize(80).epochs(10).classWeights(0.25, 0.5, 3, 4)
+                .build();
+        SparkTrainingResult r = new SparkTrainer(s).fit(rdd);
+        SparkTrainingResult balanced = new SparkTrainer(s.toBuilder().balancedClassWeights().build()).fit(rdd);
+        double[] counted = SoftmaxCrossEntropy.builder().balancedWeights(sorted).build().weights();
+        assertArrayEquals(counted, balanced.spec().classWeights(), "scikit-learn's n / (K count_k) over all data");
+        try (Backend b = ThreadedRanks.cpu(1)) {
+            Map<String, float[]> full = TrainingFixtures.fullBatch(s, sorted, b);
+            double naive = TrainingFixtures.maxRelativeDifference(TrainingFixtures.values(
+                    TrainingFixtures.oneJvmDataParallel(s, shardsOf(rdd), b), b), full);
+            assertTrue(naive > 1e-2, "sanity: per-rank weighted means differ from the global one by " + naive);
+            double rel = TrainingFixtures.maxRelativeDifference(TrainingFixtures.values(r.modelFile(), b), full);
+            assertTrue(rel <= 1e-5, "relative difference " + rel);
+            rel = TrainingFixtures.maxRelativeDifference(TrainingFixtures.values(balanced.modelFile(), b),
+                    TrainingFixtures.fullBatch(balanced.spec(), sorted, b));
+            assertTrue(rel <= 1e-5, "balanced: relative difference " + rel);
+        }
+    }
+
+    /** Label smoothing, a mean over the examples: the same bits as the one-JVM run over the same shards. */
+    @Test
+    void labelSmoothingOnTwoRanksIsBitIdenticalToAOneJvmRun() throws Exception {
+        JavaRDD<Example> rdd = SparkTrainer.parallelize(sc, TrainingFixtures.slice(DATA, 0, 141), 2);
+        TrainingSpec s = spec(OptimizerChoice.adam(0.01, 0)).labelSmoothing(0.1).build();
+        SparkTrainingResult r = new SparkTrainer(s).fit(rdd);
+        try (Backend b = ThreadedRanks.cpu(1)) {
+            assertArrayEquals(TrainingFixtures.oneJvmDataParallel(s, shardsOf(rdd), b), r.modelFile());
+        }
+    }
+
+    @Test
+    void balancedWeightsForAClassWithoutExamplesAreRefusedBeforeTheStage() {
+        JavaRDD<Example> rdd = SparkTrainer.parallelize(sc, DATA, 2);
+        TrainingSpec s = spec(OptimizerChoice.sgd(0.1)).classes(5).balancedClassWeights().build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SparkTrainer(s).fit(rdd));
+        assertEquals("cross_entropy: balanced class weights: class 4 has no example among the 160 training examples",
+                e.getMessage());
     }
 
     @Test

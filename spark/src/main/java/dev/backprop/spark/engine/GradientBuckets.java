@@ -49,16 +49,17 @@ final class GradientBuckets implements GradientListener {
     }
 
     /**
-     * Starts a step whose gradients go to {@code r}, with this rank's batch loss in the vector's last element (it
-     * sits right after the last layer's parameters, whose gradients come first, so it travels with them).
+     * Starts a step whose gradients go to {@code r}, with {@code tail} (this rank's batch loss, and its weight sum
+     * when the classes are weighted) in the vector's last elements (they sit right after the last layer's
+     * parameters, whose gradients come first, so they travel with them).
      */
-    void begin(BucketedAllReduce r, float loss) {
+    void begin(BucketedAllReduce r, float... tail) {
         reduce = r;
         lo = hi = 0;
         Arrays.fill(copied, 0);
         int at = flat.parameterCount();
-        r.data()[at] = loss;
-        add(at, at + 1);
+        System.arraycopy(tail, 0, r.data(), at, tail.length);
+        add(at, at + tail.length);
     }
 
     @Override

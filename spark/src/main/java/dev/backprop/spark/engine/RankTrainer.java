@@ -7,6 +7,8 @@ import dev.backprop.backend.DeviceType;
 import dev.backprop.data.BatchLoader;
 import dev.backprop.data.Dataset;
 import dev.backprop.io.IoErrors;
+import dev.backprop.loss.Loss;
+import dev.backprop.loss.Reduction;
 import dev.backprop.nn.Layer;
 import dev.backprop.optim.LearningRateSchedule;
 import dev.backprop.optim.Optimizer;
@@ -15,6 +17,7 @@ import dev.backprop.spark.StepListener;
 import dev.backprop.spark.TrainingSpec;
 import dev.backprop.spark.transport.BucketedAllReduce;
 import dev.backprop.spark.transport.RankTransport;
+import dev.backprop.tensor.Tensor;
 import dev.backprop.train.BatchResult;
 import dev.backprop.train.EpochListener;
 import dev.backprop.train.EpochMetrics;
@@ -29,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.OptionalLong;
 import java.util.logging.Logger;
 
 /**
@@ -43,6 +47,15 @@ import java.util.logging.Logger;
  * rank then judges the step by the global loss, clips (optionally) and steps its optimizer on identical gradients,
  * so the models stay identical. With parameter averaging every K steps, ranks step on their own gradients and
  * average parameters and optimizer state every K steps and at the end of every epoch. Rank 0 writes checkpoints.
+ *
+ * <p>With class weights the loss of a batch is {@code Σ w[y_i]·loss_i / Σ w[y_i]} (PyTorch's
+ * {@code CrossEntropyLoss(weight=w)}), and the global batch's divides by the global sum of weights, not by each
+ * rank's: each rank sends its gradient and loss times its own weight sum {@code W_r} together with {@code W_r}
+ * itself in one all-reduce, and every rank divides the sums by {@code W = Σ_r W_r}, which gives
+ * {@code Σ_r (W_r / W)·g_r}, the gradient of the global batch's weighted mean. Parameter averaging weights each
+ * rank's parameters (and optimizer state) by the weight sum of the labels it trained on since the last average
+ * (its share of the data, as the example count is without weights), which for plain SGD averaged every step is
+ * that same gradient. Label smoothing is a mean over the examples and needs nothing more.
  *
  * <p>Batch norm works as in PyTorch's DistributedDataParallel by default: each rank normalizes with its own batch's
  * statistics and keeps its own running statistics; rank 0's are saved (DDP copies rank 0's buffers to the others
@@ -86,6 +99,8 @@ public final class RankTrainer implements AutoCloseable {
     /** Averages each step's gradients; null with parameter averaging. */
     private final AllReduce reduce;
     private final DropoutStreams dropout;
+    /** The loss with each batch's weight sum kept, when the classes are weighted; else null. */
+    private final WeightSums weightSums;
     private final StepTimes times = new StepTimes();
     private Runnable beforeStep = () -> { };
 
@@ -111,8 +126,13 @@ public final class RankTrainer implements AutoCloseable {
             this.schedule = spec.optimizer().schedule(optimizer, spec.epochs());
             boolean params = !spec.sync().averagesGradients();
             this.flat = new FlatParameters(model.parameters(), params ? optimizer.state() : Map.of());
-            // Gradient mode sends the step's loss with the gradients: every rank sees the global batch loss.
-            this.vector = new float[params ? flat.parameterCount() + flat.stateCount() : flat.parameterCount() + 1];
+            Loss loss = spec.loss();
+            this.weightSums = spec.classWeights() != null ? new WeightSums(loss) : null;
+            // Gradient mode sends the step's loss with the gradients: every rank sees the global batch loss. With
+            // class weights one more element carries the rank's weight sum.
+            int extra = weightSums != null ? 1 : 0;
+            this.vector = new float[(params ? flat.parameterCount() + flat.stateCount() : flat.parameterCount() + 1)
+                    + extra];
             int bucket = bucketElements(backend);
             this.buckets = bucket == 0 ? null : new GradientBuckets(flat, bucket);
             this.snapshots = new Snapshots(model, optimizer, schedule,
@@ -180,11 +200,14 @@ public final class RankTrainer implements AutoCloseable {
         dropout.keyForRank(rank);
         dropout.afterStep(start);
         int s = plan.stepsPerEpoch();
-        Trainer.Builder b = Trainer.builder(model, spec.task().loss(), optimizer).schedule(schedule)
-                .batchSize(plan.batchSize()).seed(ShardPlan.rankSeed(spec.seed(), rank)).stepsPerEpoch(s)
+        Trainer.Builder b = Trainer.builder(model, weightSums != null ? weightSums : spec.loss(), optimizer)
+                .schedule(schedule).batchSize(plan.batchSize()).seed(ShardPlan.rankSeed(spec.seed(), rank)).stepsPerEpoch(s)
                 .syncEvery(1).clipGradNorm(spec.clipNorm()).label("rank " + rank);
         if (reduce != null) {
             b.hook(reduce);
+        } else if (weightSums != null) {
+            // A step with a hook is computed afresh each time, not replayed, so the loss sees every batch.
+            b.hook(new StepHook() { });
         }
         Trainer trainer = b.build();
         trainer.resumeAt((int) (start / s), (int) (start % s));
@@ -246,11 +269,16 @@ public final class RankTrainer implements AutoCloseable {
         @Override
         public GradientListener beforeBackward(StepPosition step, Variable loss) {
             localLoss = (float) loss.value().item();
-            reduce = net.startAllReduce(vector, (double) step.rows() / plan.globalCount(step.batch() - 1));
+            // Unweighted: the mean loss's gradient times n_r / N. Weighted: times W_r, and 1 in the weight slot, so
+            // that the slot sums to W, by which afterBackward divides.
+            reduce = net.startAllReduce(vector, weightSums != null ? weightSums.last
+                    : (double) step.rows() / plan.globalCount(step.batch() - 1));
+            float[] tail = weightSums != null ? new float[] {localLoss, 1} : new float[] {localLoss};
             if (buckets == null) {
+                System.arraycopy(tail, 0, reduce.data(), flat.parameterCount(), tail.length);
                 return null;
             }
-            buckets.begin(reduce, localLoss);
+            buckets.begin(reduce, tail);
             return buckets;
         }
 
@@ -260,12 +288,14 @@ public final class RankTrainer implements AutoCloseable {
                 buckets.finishStep();
             } else {
                 flat.gradientsTo(reduce.data());
-                reduce.data()[flat.parameterCount()] = localLoss;
                 reduce.post(0, reduce.data().length);
             }
             backwardDone = System.nanoTime();
             reduce.finish();
             long finished = System.nanoTime();
+            if (weightSums != null) {
+                divide(flat.parameterCount() + 1);
+            }
             globalLoss = vector[flat.parameterCount()];
             flat.gradientsFrom(vector);
             reduced = System.nanoTime();
@@ -307,6 +337,9 @@ public final class RankTrainer implements AutoCloseable {
             } else {
                 computeNanos += now - stepStart;
                 lastLoss = b.loss();
+                if (weightSums != null) {
+                    weightSums.sinceAverage += weightSums.last;
+                }
             }
             totals.add(b.loss() * rows, b.correct().orElse(0), rows);
             examples += rows;
@@ -385,8 +418,75 @@ public final class RankTrainer implements AutoCloseable {
 
     private void averageParameters() {
         flat.valuesTo(vector);
-        net.allReduce(vector, 1.0 / net.size());
+        if (weightSums == null) {
+            net.allReduce(vector, 1.0 / net.size());
+        } else {
+            int n = vector.length - 1;
+            vector[n] = 1;
+            net.allReduce(vector, weightSums.sinceAverage);
+            weightSums.sinceAverage = 0;
+            divide(n);
+        }
         flat.valuesFrom(vector);
+    }
+
+    /** Divides {@code vector[0, n)} by {@code vector[n]}, the all-reduced sum of the ranks' weight sums. */
+    private void divide(int n) {
+        double w = vector[n];
+        for (int i = 0; i < n; i++) {
+            vector[i] = (float) (vector[i] / w);
+        }
+    }
+
+    /**
+     * The rank's loss, keeping each batch's mean denominator {@code Σ w[y_i]} (read to the host): the weight of
+     * this rank's share in the all-reduce.
+     */
+    private static final class WeightSums implements Loss {
+        private final Loss loss;
+        /** The last batch's weight sum. */
+        private double last;
+        /** The weight sums of the batches since the last parameter average (parameter averaging only). */
+        private double sinceAverage;
+
+        WeightSums(Loss loss) {
+            if (loss.reduction() != Reduction.MEAN) {
+                throw new IllegalArgumentException("a rank's weighted loss must be a mean, got " + loss);
+            }
+            this.loss = loss;
+        }
+
+        @Override
+        public Variable compute(Variable prediction, Tensor target) {
+            Variable v = loss.compute(prediction, target);
+            last = loss.meanDenominator(target);
+            return v;
+        }
+
+        @Override
+        public Reduction reduction() {
+            return loss.reduction();
+        }
+
+        @Override
+        public String name() {
+            return loss.name();
+        }
+
+        @Override
+        public double meanDenominator(Tensor target) {
+            return loss.meanDenominator(target);
+        }
+
+        @Override
+        public OptionalLong countCorrect(Tensor prediction, Tensor target) {
+            return loss.countCorrect(prediction, target);
+        }
+
+        @Override
+        public String toString() {
+            return loss.toString();
+        }
     }
 
     /** Frees the model and the optimizer state. */

@@ -6,20 +6,29 @@ import dev.backprop.spark.Example;
 import java.io.Serializable;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
- * What one partition (or, merged, the whole RDD) holds: example count, feature length, and labels or target
- * width. The driver computes it in one pass before training, so that bad data fails at once with a clear
- * message instead of in every rank of every stage attempt.
+ * What one partition (or, merged, the whole RDD) holds: example count, feature length, and labels (with the
+ * examples of each class) or target width. The driver computes it in one pass before training, so that bad data
+ * fails at once with a clear message instead of in every rank of every stage attempt.
  *
  * @param examples    number of examples
  * @param features    features per example (-1 when there are no examples)
  * @param labelled    whether the examples carry labels (meaningless when empty)
  * @param targets     targets per example for unlabelled data, else 0
  * @param maxLabel    the largest label seen, or -1
+ * @param labelCounts the number of examples of each label seen (a map, since a label may be large before it is
+ *                    checked against the classes)
  */
-public record DataSummary(long examples, int features, boolean labelled, int targets, int maxLabel)
-        implements Serializable {
+public record DataSummary(long examples, int features, boolean labelled, int targets, int maxLabel,
+                          Map<Integer, Long> labelCounts) implements Serializable {
+    /** Takes a copy of the counts. */
+    public DataSummary {
+        labelCounts = new TreeMap<>(labelCounts);
+    }
+
     /** Summarises one partition. */
     public static DataSummary of(Iterator<Example> it, int partition) {
         long n = 0;
@@ -27,6 +36,7 @@ public record DataSummary(long examples, int features, boolean labelled, int tar
         int targets = 0;
         int maxLabel = -1;
         boolean labelled = false;
+        Map<Integer, Long> counts = new TreeMap<>();
         while (it.hasNext()) {
             Example e = it.next();
             if (n == 0) {
@@ -41,10 +51,11 @@ public record DataSummary(long examples, int features, boolean labelled, int tar
             }
             if (labelled) {
                 maxLabel = Math.max(maxLabel, e.label());
+                counts.merge(e.label(), 1L, Long::sum);
             }
             n++;
         }
-        return new DataSummary(n, features, labelled, targets, maxLabel);
+        return new DataSummary(n, features, labelled, targets, maxLabel, counts);
     }
 
     private static String describe(int features, boolean labelled, int targets) {
@@ -63,6 +74,7 @@ public record DataSummary(long examples, int features, boolean labelled, int tar
         }
         long n = 0;
         int maxLabel = -1;
+        Map<Integer, Long> counts = new TreeMap<>();
         for (int i = 0; i < parts.size(); i++) {
             DataSummary p = parts.get(i);
             if (p.examples > 0 && (p.features != first.features || p.labelled != first.labelled
@@ -73,8 +85,9 @@ public record DataSummary(long examples, int features, boolean labelled, int tar
             }
             n += p.examples;
             maxLabel = Math.max(maxLabel, p.maxLabel);
+            p.labelCounts.forEach((label, c) -> counts.merge(label, c, Long::sum));
         }
-        return new DataSummary(n, first.features, first.labelled, first.targets, maxLabel);
+        return new DataSummary(n, first.features, first.labelled, first.targets, maxLabel, counts);
     }
 
     /** The partition sizes, for messages and the shard plan. */
@@ -108,6 +121,16 @@ public record DataSummary(long examples, int features, boolean labelled, int tar
             throw new IllegalArgumentException("task binary needs one 0/1 target per example, got " + targets);
         }
         return 0;
+    }
+
+    /**
+     * The number of examples of each of {@code classes} classes, in label order (0 for a class without examples);
+     * the labels must lie in the classes ({@link #classes} checks that).
+     */
+    public long[] classCounts(int classes) {
+        long[] out = new long[classes];
+        labelCounts.forEach((label, c) -> out[label] += c);
+        return out;
     }
 
     @Override

@@ -43,6 +43,23 @@ public final class TrainingFixtures {
         return Dataset.classification(x, new int[] {features}, y, classes, null);
     }
 
+    /** The examples of {@code d} ordered by label (stable), so that consecutive shards hold different classes. */
+    public static Dataset sortedByLabel(Dataset d) {
+        Integer[] order = new Integer[d.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, java.util.Comparator.comparingInt(d::label));
+        int f = d.featureSize();
+        float[] x = new float[d.size() * f];
+        int[] y = new int[d.size()];
+        for (int i = 0; i < order.length; i++) {
+            System.arraycopy(d.features(order[i]), 0, x, i * f, f);
+            y[i] = d.label(order[i]);
+        }
+        return Dataset.classification(x, new int[] {f}, y, d.numClasses(), null);
+    }
+
     /** Examples {@code [from, to)} of {@code d}. */
     public static Dataset slice(Dataset d, int from, int to) {
         int f = d.featureSize();
@@ -69,7 +86,8 @@ public final class TrainingFixtures {
     /**
      * Data-parallel training simulated in one thread on one model: for every step, each shard's gradient of its
      * mean batch loss in turn, combined as {@code Σ_r (n_r/N)·g_r} in double in rank order, then one optimizer
-     * step. Written against core alone, as the reference for the distributed runs.
+     * step. Written against core alone, as the reference for the distributed runs. With class weights this is
+     * the combination of per-rank weighted means, which the global batch's weighted mean is not.
      *
      * @return the final model as model-file bytes
      */
@@ -78,7 +96,7 @@ public final class TrainingFixtures {
         ShardPlan plan = new ShardPlan(shards.stream().mapToInt(Dataset::size).toArray(), spec.batchSize());
         try (Layer model = spec.model().create(backend);
              Optimizer opt = spec.optimizer().create(model.parameters())) {
-            Loss loss = spec.task().loss();
+            Loss loss = spec.loss();
             List<Variable> params = new ArrayList<>(model.parameters().values());
             int s = plan.stepsPerEpoch();
             for (long g = 0; g < (long) spec.epochs() * s; g++) {
@@ -124,7 +142,7 @@ public final class TrainingFixtures {
     public static Map<String, float[]> fullBatch(TrainingSpec spec, Dataset all, Backend backend) throws Exception {
         try (Layer model = spec.model().create(backend);
              Optimizer opt = spec.optimizer().create(model.parameters())) {
-            Loss loss = spec.task().loss();
+            Loss loss = spec.loss();
             int[] order = all.identityOrder();
             for (int e = 0; e < spec.epochs(); e++) {
                 opt.zeroGrad();
