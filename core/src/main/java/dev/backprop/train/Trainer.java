@@ -15,6 +15,7 @@ import dev.backprop.nn.Layer;
 import dev.backprop.nn.ModeSwitch;
 import dev.backprop.optim.LearningRateSchedule;
 import dev.backprop.optim.Optimizer;
+import dev.backprop.optim.ReduceLROnPlateau;
 import dev.backprop.tensor.Tensor;
 
 import java.io.IOException;
@@ -28,7 +29,8 @@ import java.util.function.Supplier;
  * Mini-batch training of a model with a loss and an optimizer: the one epoch loop in Backprop, which the library,
  * {@code backprop train} and every Spark rank run. Per epoch, a seeded shuffle of the examples, then per batch one
  * {@link TrainingStep} (zero the gradients, forward and backward on one tape, the {@link StepHook}s, optional
- * gradient clipping, the optimizer step); after the epoch, an optional validation pass and the schedule's step.
+ * gradient clipping, the optimizer step); after the epoch, an optional validation pass and the schedule's step (or
+ * the plateau scheduler's, {@link Builder#plateau}, with the validation result).
  * The model trains in training mode ({@link Layer#train(boolean)}: batch statistics, dropout on) and is validated
  * in evaluation mode; each layer is back in the mode it had when {@code fit} returns.
  * Runs on whatever backend holds the model's parameters, in their dtype. Step results are read every step on a
@@ -48,6 +50,8 @@ public final class Trainer {
     private final Loss loss;
     private final Optimizer optimizer;
     private final LearningRateSchedule schedule;
+    private final ReduceLROnPlateau plateau;
+    private final EarlyStopping.Monitor plateauMonitor;
     private final int batchSize;
     private final int evalBatchSize;
     private final long seed;
@@ -69,6 +73,8 @@ public final class Trainer {
         this.loss = b.loss;
         this.optimizer = b.optimizer;
         this.schedule = b.schedule;
+        this.plateau = b.plateau;
+        this.plateauMonitor = b.plateauMonitor;
         this.batchSize = b.batchSize;
         this.evalBatchSize = b.evalBatchSize > 0 ? b.evalBatchSize : Math.max(b.batchSize, 256);
         this.seed = b.seed;
@@ -102,6 +108,7 @@ public final class Trainer {
     public List<EpochMetrics> fit(Dataset train, Dataset validation, int epochs, EpochListener listener) {
         return ending(listener, () -> {
             FitChecks.checkData(train, validation, epochs);
+            checkPlateau(validation);
             if (nothingToRun(epochs)) {
                 return List.of();
             }
@@ -153,6 +160,7 @@ public final class Trainer {
     private List<EpochMetrics> fitLoaded(BatchLoader train, Dataset validation, int epochs, EpochListener listener) {
         FitChecks.checkData(train.dataset(), validation, epochs);
         FitChecks.checkLoader(train, batchSize, dtype, augmentation, seed);
+        checkPlateau(validation);
         List<EpochMetrics> all = new ArrayList<>();
         if (nothingToRun(epochs)) {
             return all;
@@ -169,6 +177,13 @@ public final class Trainer {
             stopRequested = false;  // a stop asked during this run ends this run only
         }
         return all;
+    }
+
+    private void checkPlateau(Dataset validation) {
+        if (plateau != null && validation == null) {
+            throw new IllegalArgumentException("ReduceLROnPlateau watches the validation " + plateauMonitor.name()
+                    .toLowerCase(java.util.Locale.ROOT) + ": pass a validation set to fit");
+        }
     }
 
     /** Whether fit has no epoch to run: none asked for, or a stop requested before it began (consumed here). */
@@ -191,6 +206,9 @@ public final class Trainer {
         if (schedule != null) {
             schedule.step();
         }
+        if (plateau != null) {
+            stepPlateau(val);
+        }
         double n = sums.examples();
         EpochMetrics m = new EpochMetrics(epoch, sums.loss() / n, sums.classifies() ? sums.correct() / n : Double.NaN,
                 lr, val, sums.examples(), (System.nanoTime() - t0) / 1_000_000, sums.seconds());
@@ -198,6 +216,15 @@ public final class Trainer {
             listener.onEpoch(m);
         }
         return m;
+    }
+
+    private void stepPlateau(Evaluation val) {
+        double watched = plateauMonitor == EarlyStopping.Monitor.LOSS ? val.loss() : val.accuracy();
+        if (plateauMonitor == EarlyStopping.Monitor.ACCURACY && Double.isNaN(watched)) {
+            throw new IllegalStateException("ReduceLROnPlateau watches accuracy, but the validation accuracy is NaN "
+                    + "(the loss does not classify); watch LOSS");
+        }
+        plateau.step(watched);
     }
 
     /** The model's mean loss and accuracy on {@code data}, without recording gradients ({@link Evaluator}). */
@@ -249,6 +276,16 @@ public final class Trainer {
         return schedule;
     }
 
+    /** The plateau scheduler ({@link Builder#plateau}), or null. */
+    public ReduceLROnPlateau plateau() {
+        return plateau;
+    }
+
+    /** What the plateau scheduler watches, or null without one. */
+    public EarlyStopping.Monitor plateauMonitor() {
+        return plateauMonitor;
+    }
+
     /** The shuffling seed. */
     public long seed() {
         return seed;
@@ -260,8 +297,8 @@ public final class Trainer {
     }
 
     /**
-     * Saves a checkpoint (model, optimizer state, schedule, epochs done, seed, batch size and augmentation under
-     * {@link Augmentation#METADATA_KEY}) atomically.
+     * Saves a checkpoint (model, optimizer state, schedule or plateau scheduler state, epochs done, seed, batch
+     * size and augmentation under {@link Augmentation#METADATA_KEY}) atomically.
      */
     public void saveCheckpoint(Path path) throws IOException {
         saveCheckpoint(path, Map.of());
@@ -287,9 +324,9 @@ public final class Trainer {
     }
 
     /**
-     * Restores a checkpoint written by {@link #saveCheckpoint} for the same model, optimizer, schedule, seed, batch
-     * size and augmentation (none for a checkpoint that records none); training then continues exactly as the
-     * interrupted run would have.
+     * Restores a checkpoint written by {@link #saveCheckpoint} for the same model, optimizer, schedule or plateau
+     * scheduler (settings and monitor), seed, batch size and augmentation (none for a checkpoint that records
+     * none); training then continues exactly as the interrupted run would have.
      *
      * @throws ModelFileException when the file does not fit this trainer (nothing is changed then)
      */
@@ -316,6 +353,8 @@ public final class Trainer {
         private final Loss loss;
         private final Optimizer optimizer;
         private LearningRateSchedule schedule;
+        private ReduceLROnPlateau plateau;
+        private EarlyStopping.Monitor plateauMonitor;
         private int batchSize = 32;
         private int evalBatchSize;
         private long seed;
@@ -367,6 +406,27 @@ public final class Trainer {
         /** A schedule stepped after every epoch (it must drive this trainer's optimizer). */
         public Builder schedule(LearningRateSchedule schedule) {
             this.schedule = schedule;
+            return this;
+        }
+
+        /**
+         * A plateau scheduler stepped after every epoch's validation with {@code monitor}'s value (it must drive
+         * this trainer's optimizer; {@code fit} then needs a validation set). Its mode must suit the monitor:
+         * {@code MIN} for the loss, {@code MAX} for the accuracy.
+         *
+         * @throws IllegalArgumentException when the mode does not suit the monitor
+         */
+        public Builder plateau(ReduceLROnPlateau scheduler, EarlyStopping.Monitor monitor) {
+            java.util.Objects.requireNonNull(scheduler, "scheduler");
+            java.util.Objects.requireNonNull(monitor, "monitor");
+            ReduceLROnPlateau.Mode suits = monitor == EarlyStopping.Monitor.LOSS
+                    ? ReduceLROnPlateau.Mode.MIN : ReduceLROnPlateau.Mode.MAX;
+            if (scheduler.mode() != suits) {
+                throw new IllegalArgumentException("ReduceLROnPlateau watching the validation " + monitor
+                        + " needs mode " + suits + ", got " + scheduler.mode());
+            }
+            this.plateau = scheduler;
+            this.plateauMonitor = monitor;
             return this;
         }
 
@@ -442,8 +502,16 @@ public final class Trainer {
             return this;
         }
 
-        /** A trainer with these settings. */
+        /**
+         * A trainer with these settings.
+         *
+         * @throws IllegalArgumentException when both a schedule and a plateau scheduler are given
+         */
         public Trainer build() {
+            if (schedule != null && plateau != null) {
+                throw new IllegalArgumentException("a trainer takes a closed-form schedule (" + schedule.type()
+                        + ") or ReduceLROnPlateau, not both: each sets the learning rate");
+            }
             return new Trainer(this);
         }
     }
