@@ -180,7 +180,7 @@ public final class Trainer {
     }
 
     private void checkPlateau(Dataset validation) {
-        if (plateau != null && validation == null) {
+        if (plateauMonitor != null && validation == null) {
             throw new IllegalArgumentException("ReduceLROnPlateau watches the validation " + plateauMonitor.name()
                     .toLowerCase(java.util.Locale.ROOT) + ": pass a validation set to fit");
         }
@@ -206,7 +206,7 @@ public final class Trainer {
         if (schedule != null) {
             schedule.step();
         }
-        if (plateau != null) {
+        if (plateauMonitor != null) {
             stepPlateau(val);
         }
         double n = sums.examples();
@@ -281,7 +281,7 @@ public final class Trainer {
         return plateau;
     }
 
-    /** What the plateau scheduler watches, or null without one. */
+    /** What {@code fit} steps the plateau scheduler with, or null (none, or one a listener steps). */
     public EarlyStopping.Monitor plateauMonitor() {
         return plateauMonitor;
     }
@@ -410,15 +410,21 @@ public final class Trainer {
         }
 
         /**
-         * A plateau scheduler stepped after every epoch's validation with {@code monitor}'s value (it must drive
-         * this trainer's optimizer; {@code fit} then needs a validation set). Its mode must suit the monitor:
-         * {@code MIN} for the loss, {@code MAX} for the accuracy.
+         * A plateau scheduler (it must drive this trainer's optimizer), saved in and restored from checkpoints. With
+         * a {@code monitor}, {@code fit} steps it after every epoch's validation with that value (and then needs a
+         * validation set); its mode must suit the monitor: {@code MIN} for the loss, {@code MAX} for the accuracy.
+         * With none, a listener that evaluates a validation set of its own steps it in {@code onEpoch}, before any
+         * checkpoint it saves there (as {@link EarlyStopping#observe} is called).
          *
          * @throws IllegalArgumentException when the mode does not suit the monitor
          */
         public Builder plateau(ReduceLROnPlateau scheduler, EarlyStopping.Monitor monitor) {
             java.util.Objects.requireNonNull(scheduler, "scheduler");
-            java.util.Objects.requireNonNull(monitor, "monitor");
+            if (monitor == null) {
+                this.plateau = scheduler;
+                this.plateauMonitor = null;
+                return this;
+            }
             ReduceLROnPlateau.Mode suits = monitor == EarlyStopping.Monitor.LOSS
                     ? ReduceLROnPlateau.Mode.MIN : ReduceLROnPlateau.Mode.MAX;
             if (scheduler.mode() != suits) {

@@ -24,8 +24,9 @@ import java.util.Map;
  */
 final class TrainerCheckpoint {
     /**
-     * Metadata key of the plateau scheduler: what it watches, its settings and its {@link ReduceLROnPlateau.State}
-     * (a best of ±∞, before any improvement, as the string {@code "Infinity"} or {@code "-Infinity"}).
+     * Metadata key of the plateau scheduler: what {@code fit} steps it with (null when a listener does), its
+     * settings and its {@link ReduceLROnPlateau.State} (a best of ±∞, before any improvement, as the string
+     * {@code "Infinity"} or {@code "-Infinity"}).
      */
     static final String PLATEAU_KEY = "backprop.plateau";
     private static final String EPOCH = "epoch";
@@ -99,7 +100,7 @@ final class TrainerCheckpoint {
     private static String plateauJson(Trainer trainer) {
         ReduceLROnPlateau s = trainer.plateau();
         JsonObject o = new JsonObject();
-        o.addProperty("monitor", trainer.plateauMonitor().name());
+        o.addProperty("monitor", trainer.plateauMonitor() == null ? null : trainer.plateauMonitor().name());
         JsonObject settings = new JsonObject();
         s.settings().forEach(settings::addProperty);
         o.add("settings", settings);
@@ -144,10 +145,11 @@ final class TrainerCheckpoint {
         }
         JsonObject o = e.getAsJsonObject();
         JsonElement monitor = o.get("monitor");
-        if (monitor == null || !monitor.isJsonPrimitive()
-                || !monitor.getAsString().equals(trainer.plateauMonitor().name())) {
+        String mineWatches = trainer.plateauMonitor() == null ? null : trainer.plateauMonitor().name();
+        if (monitor == null || !(monitor.isJsonNull() ? mineWatches == null
+                : monitor.isJsonPrimitive() && monitor.getAsString().equals(mineWatches))) {
             throw new IllegalArgumentException("the checkpoint's ReduceLROnPlateau watched " + monitor + ", this run "
-                    + "watches " + trainer.plateauMonitor() + "; resume with the same settings");
+                    + "watches " + mineWatches + "; resume with the same settings");
         }
         Map<String, Double> was = new LinkedHashMap<>();
         for (String k : settings.keySet()) {

@@ -124,6 +124,34 @@ class PlateauTrainingTest {
     }
 
     @Test
+    void aListenerMayStepItOnItsOwnValidationSetAndTheCheckpointKeepsItsState() throws IOException {
+        Dataset data = blobs(40, 2), val = blobs(20, 5), test = blobs(20, 7);
+        Path ckpt = dir.resolve("ckpt.safetensors");
+        var min = ReduceLROnPlateau.Mode.MIN;
+        try (Sequential a = net(1); Sgd oa = new Sgd(a.parameters(), 0.2);
+             Sequential b = net(1); Sgd ob = new Sgd(b.parameters(), 0.2);
+             Sequential c = net(2); Sgd oc = new Sgd(c.parameters(), 0.2)) {
+            // fit's validation set is another (a test set) here; the listener steps on val, as the cli does.
+            ReduceLROnPlateau pa = plateau(oa, min, 0, 1.0);
+            Trainer ta = trainer(a, oa, pa, null);
+            List<EpochMetrics> byListener = ta.fit(data, test, 3, m -> pa.step(ta.evaluate(val).loss()));
+            ReduceLROnPlateau pb = plateau(ob, min, 0, 1.0);
+            List<EpochMetrics> byFit = trainer(b, ob, pb, EarlyStopping.Monitor.LOSS).fit(data, val, 3, null);
+            assertEquals(byFit.stream().map(EpochMetrics::learningRate).toList(),
+                    byListener.stream().map(EpochMetrics::learningRate).toList());
+            assertEquals(pb.state(), pa.state());
+            ta.saveCheckpoint(ckpt);
+            ReduceLROnPlateau pc = plateau(oc, min, 0, 1.0);
+            String m = assertThrows(ModelFileException.class, () -> trainer(c, oc, pc, EarlyStopping.Monitor.LOSS)
+                    .restoreCheckpoint(ckpt)).getMessage();
+            assertTrue(m.contains("watched null, this run watches LOSS"), m);
+            trainer(c, oc, pc, null).restoreCheckpoint(ckpt);
+            assertEquals(pa.state(), pc.state());
+            assertEquals(oa.learningRate(), oc.learningRate());
+        }
+    }
+
+    @Test
     void aCheckpointOfOtherPlateauSettingsIsRefusedAndChangesNothing() throws IOException {
         Dataset data = blobs(16, 2), val = blobs(8, 5);
         Path ckpt = dir.resolve("ckpt.safetensors"), none = dir.resolve("none.safetensors");
