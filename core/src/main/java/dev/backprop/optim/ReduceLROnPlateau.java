@@ -46,7 +46,15 @@ public final class ReduceLROnPlateau {
     public record State(double best, int badEpochs, int cooldownCounter) {
     }
 
+    /**
+     * The checkpoint metadata key under which a {@link dev.backprop.train.Trainer} records its plateau scheduler:
+     * what {@code fit} steps it with, its {@link #settings()} and its {@link State}.
+     */
+    public static final String METADATA_KEY = "backprop.plateau";
+
     private final Optimizer optimizer;
+    /** The optimizer's rate when the scheduler was made, which a resumed run must start from too. */
+    private final double base;
     private final Mode mode;
     private final double factor;
     private final int patience;
@@ -82,6 +90,7 @@ public final class ReduceLROnPlateau {
     public ReduceLROnPlateau(Optimizer optimizer, Mode mode, double factor, int patience, double threshold,
                              ThresholdMode thresholdMode, int cooldown, double minLr, double eps) {
         this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
+        this.base = optimizer.learningRate();
         this.mode = Objects.requireNonNull(mode, "mode");
         this.thresholdMode = Objects.requireNonNull(thresholdMode, "thresholdMode");
         if (!(factor >= 0 && factor < 1)) {
@@ -178,9 +187,13 @@ public final class ReduceLROnPlateau {
         return mode;
     }
 
-    /** {@return the settings by name (PyTorch's), for checkpoints and messages; modes as 0 (min, rel) or 1} */
+    /**
+     * {@return the settings by name (PyTorch's, after the optimizer's rate when this scheduler was made, as
+     * {@link StepLR}'s {@code base_lr}), for checkpoints and messages; modes as 0 (min, rel) or 1}
+     */
     public Map<String, Double> settings() {
         Map<String, Double> m = new LinkedHashMap<>();
+        m.put("base_lr", base);
         m.put("mode", (double) mode.ordinal());
         m.put("factor", factor);
         m.put("patience", (double) patience);

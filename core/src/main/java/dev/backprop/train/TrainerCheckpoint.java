@@ -28,7 +28,7 @@ final class TrainerCheckpoint {
      * settings and its {@link ReduceLROnPlateau.State} (a best of ±∞, before any improvement, as the string
      * {@code "Infinity"} or {@code "-Infinity"}).
      */
-    static final String PLATEAU_KEY = "backprop.plateau";
+    private static final String PLATEAU_KEY = ReduceLROnPlateau.METADATA_KEY;
     private static final String EPOCH = "epoch";
     private static final String SEED = "seed";
     private static final String BATCH_SIZE = "batch_size";

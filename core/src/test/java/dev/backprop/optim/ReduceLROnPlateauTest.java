@@ -103,7 +103,7 @@ class ReduceLROnPlateauTest {
             java.util.Arrays.fill(expected, 0.1);
             expected[11] = 0.1 * 0.1;  // the 11th bad epoch is more than patience 10
             assertArrayEquals(expected, rates(s, opt, flat));
-            assertEquals(Map.of("mode", 0.0, "factor", 0.1, "patience", 10.0, "threshold", 1e-4,
+            assertEquals(Map.of("base_lr", 0.1, "mode", 0.0, "factor", 0.1, "patience", 10.0, "threshold", 1e-4,
                     "threshold_mode", 0.0, "cooldown", 0.0, "min_lr", 0.0, "eps", 1e-8), s.settings());
         }
     }
