@@ -88,7 +88,8 @@ record TrainingSetup(Layer model, Loss loss, Optimizer optimizer, Trainer traine
                 // Stepped by EpochLines with the held-out value: fit's validation set is the test set.
                 builder.plateau(cmd.optimizerOptions.plateau(opt, cmd.validationOptions.plateauMode()), null);
             }
-            Trainer trainer = builder.batchSize(cmd.batchSize).seed(cmd.seed).clipGradNorm(cmd.clipNorm).evaluationBatchSize(EVAL_BATCH).trackAccuracy(false)
+            Trainer trainer = builder.batchSize(cmd.batchSize)
+                    .seed(cmd.seed).clipGradNorm(cmd.clipNorm).evaluationBatchSize(EVAL_BATCH).trackAccuracy(false)
                     .augmentation(cmd.augmentOptions.augmentation()).build();
             if (resumed != null) {
                 trainer.restoreCheckpoint(resumed);  // refuses a file without an architecture: not a checkpoint

@@ -129,9 +129,10 @@ public final class Trainer {
      * @return the metrics of each epoch run (fewer if {@link #requestStop()} was called; none if it was called
      *         before this call)
      * @throws IllegalArgumentException when the validation examples differ in size from the training examples, the
-     *                                  loader augments otherwise than this trainer (or with another seed), or the
-     *                                  model has fewer outputs than the data has classes (found on the first step,
-     *                                  before its update)
+     *                                  loader augments otherwise than this trainer (or with another seed), the
+     *                                  validation set is missing while {@code fit} steps a plateau scheduler
+     *                                  ({@link Builder#plateau}), or the model has fewer outputs than the data has
+     *                                  classes (found on the first step, before its update)
      * @throws TrainingStoppedException when the weights or optimizer state are not finite before the first step, or
      *                                  a step's loss is NaN or infinite (read every step, the default on the cpu
      *                                  backend, that step is not applied)
