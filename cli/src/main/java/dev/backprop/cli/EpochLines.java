@@ -50,8 +50,7 @@ record EpochLines(TrainCommand cmd, TrainingSetup setup, Task task, DataOptions.
         Evaluation val = validated == null ? null : setup.trainer().evaluate(validated.data());
         ReduceLROnPlateau plateau = setup.trainer().plateau();
         if (val != null) {
-            double watched = cmd.validationOptions.watched() == EarlyStopping.Monitor.LOSS ? val.loss()
-                    : val.accuracy();
+            double watched = cmd.validationOptions.watched().of(val);
             if (validated.policy() != null) {
                 validated.policy().observe(m.epoch(), watched);
             }

@@ -220,7 +220,7 @@ public final class Trainer {
     }
 
     private void stepPlateau(Evaluation val) {
-        double watched = plateauMonitor == EarlyStopping.Monitor.LOSS ? val.loss() : val.accuracy();
+        double watched = plateauMonitor.of(val);
         if (plateauMonitor == EarlyStopping.Monitor.ACCURACY && Double.isNaN(watched)) {
             throw new IllegalStateException("ReduceLROnPlateau watches accuracy, but the validation accuracy is NaN "
                     + "(the loss does not classify); watch LOSS");
