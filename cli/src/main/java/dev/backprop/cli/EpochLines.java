@@ -3,6 +3,7 @@ package dev.backprop.cli;
 import dev.backprop.data.Dataset;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
+import dev.backprop.optim.ReduceLROnPlateau;
 import dev.backprop.train.BatchResult;
 import dev.backprop.train.EarlyStopping;
 import dev.backprop.train.EpochListener;
@@ -47,14 +48,25 @@ record EpochLines(TrainCommand cmd, TrainingSetup setup, Task task, DataOptions.
     public void onEpoch(EpochMetrics m) {
         Evaluation test = m.validation();
         Evaluation val = validated == null ? null : setup.trainer().evaluate(validated.data());
-        if (val != null && validated.policy() != null) {
-            validated.policy().observe(m.epoch(), val.loss());
+        ReduceLROnPlateau plateau = setup.trainer().plateau();
+        if (val != null) {
+            double watched = cmd.validationOptions.watched().of(val);
+            if (validated.policy() != null) {
+                validated.policy().observe(m.epoch(), watched);
+            }
+            if (plateau != null) {
+                plateau.step(watched);
+            }
         }
         TrainingHistory.Epoch row = new TrainingHistory.Epoch(m.epoch(), m.trainSeconds(), m.examples(),
                 m.trainLoss(), test.loss(), task.metric(test), val == null ? Double.NaN : val.loss(),
                 val == null ? Double.NaN : task.metric(val));
         history.add(row);
         out.println(history.row(row));
+        double next = setup.trainer().optimizer().learningRate();
+        if (plateau != null && next != m.learningRate()) {
+            out.println(history.rateChange(m.epoch(), m.learningRate(), next, cmd.validationOptions.monitor));
+        }
         out.flush();
         if (cmd.checkpoint != null) {
             try {

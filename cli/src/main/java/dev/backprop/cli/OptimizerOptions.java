@@ -4,6 +4,7 @@ import dev.backprop.autograd.Variable;
 import dev.backprop.optim.LearningRateSchedule;
 import dev.backprop.optim.Optimizer;
 import dev.backprop.optim.OptimizerChoice;
+import dev.backprop.optim.ReduceLROnPlateau;
 import picocli.CommandLine.Option;
 
 import java.util.Map;
@@ -31,8 +32,10 @@ final class OptimizerOptions {
     Double weightDecay;
 
     @Option(names = "--schedule", paramLabel = "NAME", defaultValue = "none",
-            description = "Learning-rate schedule per epoch: none, step (x --gamma every --step-size epochs) or "
-                    + "cosine (to 0 over the run) (default: ${DEFAULT-VALUE}).")
+            description = "Learning-rate schedule per epoch: none, step (x --gamma every --step-size epochs), "
+                    + "cosine (to 0 over the run) or plateau (x --gamma after more than --plateau-patience epochs "
+                    + "without a better --monitor value, as PyTorch's ReduceLROnPlateau; needs --validation) "
+                    + "(default: ${DEFAULT-VALUE}).")
     String schedule;
 
     @Option(names = "--step-size", paramLabel = "EPOCHS", defaultValue = "5",
@@ -40,8 +43,13 @@ final class OptimizerOptions {
     int stepSize;
 
     @Option(names = "--gamma", paramLabel = "FACTOR", defaultValue = "0.1",
-            description = "--schedule step: factor per decay (default: ${DEFAULT-VALUE}).")
+            description = "--schedule step or plateau: factor per decay (default: ${DEFAULT-VALUE}).")
     double gamma;
+
+    @Option(names = "--plateau-patience", paramLabel = "N", defaultValue = "2",
+            description = "--schedule plateau: epochs without a better --monitor value (by 0.01%%) tolerated before "
+                    + "the rate is multiplied by --gamma (default: ${DEFAULT-VALUE}).")
+    int plateauPatience;
 
     /** The choice these flags make; the defaults and checks live in core's {@link OptimizerChoice}. */
     OptimizerChoice choice() {
@@ -63,9 +71,19 @@ final class OptimizerOptions {
         return choice().create(params);
     }
 
-    /** The schedule for a run of {@code epochs} epochs in total, or null for a constant rate. */
+    /** The closed-form schedule for a run of {@code epochs} epochs in total, or null (a constant rate, or plateau). */
     LearningRateSchedule schedule(Optimizer opt, int epochs) {
-        return choice().schedule(opt, epochs);
+        return onPlateau() ? null : choice().schedule(opt, epochs);
+    }
+
+    /** Whether the rate follows the validation value ({@code --schedule plateau}). */
+    boolean onPlateau() {
+        return choice().onPlateau();
+    }
+
+    /** The plateau scheduler of {@code --schedule plateau}, watching a value that {@code mode} says how to judge. */
+    ReduceLROnPlateau plateau(Optimizer opt, ReduceLROnPlateau.Mode mode) {
+        return choice().plateau(opt, mode, plateauPatience);
     }
 
     /** {@code sgd lr 0.1} and the non-default settings. */

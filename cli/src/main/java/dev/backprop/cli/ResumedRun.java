@@ -8,6 +8,7 @@ import dev.backprop.data.ImageTransform;
 import dev.backprop.io.Checkpoint;
 import dev.backprop.model.SavedModel;
 import dev.backprop.optim.OptimizerChoice;
+import dev.backprop.optim.ReduceLROnPlateau;
 
 import java.util.Map;
 import java.util.Objects;
@@ -55,10 +56,12 @@ final class ResumedRun {
         settleImageTransform(cmd, meta);
         JsonObject optimizer;
         JsonObject schedule;
+        JsonObject plateau;
         JsonObject progress;
         try {
             optimizer = object(meta.get(Checkpoint.OPTIMIZER_KEY));
             schedule = object(meta.get(Checkpoint.SCHEDULE_KEY));
+            plateau = object(meta.get(ReduceLROnPlateau.METADATA_KEY));
             progress = object(meta.get(Checkpoint.PROGRESS_KEY));
         } catch (JsonParseException | IllegalStateException e) {
             return "";  // restoring names what is wrong with the file
@@ -67,7 +70,7 @@ final class ResumedRun {
             return "";
         }
         try {
-            return new ResumedRun(cmd).apply(optimizer, schedule, progress);
+            return new ResumedRun(cmd).apply(optimizer, schedule, plateau, progress);
         } catch (RuntimeException e) {
             if (e instanceof IllegalArgumentException && !(e instanceof NumberFormatException)) {
                 throw e;
@@ -103,7 +106,7 @@ final class ResumedRun {
         }
     }
 
-    private String apply(JsonObject optimizer, JsonObject schedule, JsonObject progress) {
+    private String apply(JsonObject optimizer, JsonObject schedule, JsonObject plateau, JsonObject progress) {
         OptimizerOptions o = cmd.optimizerOptions;
         Map<String, JsonElement> h = optimizer.getAsJsonObject("hyperparameters").asMap();
         String type = optimizer.get("type").getAsString();
@@ -121,6 +124,15 @@ final class ResumedRun {
         double lr = optimizer.get("lr").getAsDouble();
         if (schedule != null) {
             return scheduled(schedule);
+        }
+        if (plateau != null) {
+            JsonObject s = plateau.getAsJsonObject("settings");
+            o.schedule = settle("--schedule", o.schedule, "plateau");
+            o.gamma = settle("--gamma", o.gamma, s.get("factor").getAsDouble());
+            o.plateauPatience = settle("--plateau-patience", o.plateauPatience, s.get("patience").getAsInt());
+            o.lr = settle("--lr", o.lr, s.get("base_lr").getAsDouble(), " (a scheduled rate goes on from the "
+                    + "checkpoint's base rate)");
+            return "";
         }
         o.schedule = settle("--schedule", o.schedule, "none");
         if (o.lr == null || o.lr == lr) {

@@ -218,6 +218,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** Loads the data, builds the network (from {@code resumed} when not null) and trains. */
     private void train(Task t, SafeTensorsFile resumed, String resumeNote) throws IOException {
+        validationOptions.checkMonitor(t);
         ValidationOptions.Held held = validationOptions.split(data.load(t, seed), t, seed);
         DataOptions.Loaded d = held.data();
         TrainOutput o = new TrainOutput(this, spec.commandLine().getOut());
@@ -317,6 +318,14 @@ public final class TrainCommand implements Callable<Integer> {
         optimizerOptions.learningRate();
         modelOptions.check();
         validationOptions.check(resume != null && !settled);
+        if (optimizerOptions.plateauPatience < 0) {
+            throw new IllegalArgumentException("--plateau-patience must be at least 0 epochs, got "
+                    + optimizerOptions.plateauPatience);
+        }
+        if (optimizerOptions.onPlateau() && !validationOptions.on() && !(resume != null && !settled)) {
+            throw new IllegalArgumentException("--schedule plateau needs --validation FRACTION: it lowers the rate "
+                    + "when the validation value stops improving, never judging the test set");
+        }
     }
 
     /** A usage error, worded by {@code message}, when any of {@code names} was given (they are listed to it). */
@@ -352,7 +361,8 @@ public final class TrainCommand implements Callable<Integer> {
                 s.trainer().fit(loader, d.test(), epochs - done, lines);
             }
             if (v != null && v.policy() != null) {
-                history.best(v.policy().state().bestEpoch(), v.policy().state().best(), validationOptions.keepBest);
+                history.best(v.policy().state().bestEpoch(), v.policy().state().best(), validationOptions.monitor,
+                        validationOptions.keepBest);
             }
         }
         return history;

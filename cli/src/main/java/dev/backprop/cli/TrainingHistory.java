@@ -1,5 +1,7 @@
 package dev.backprop.cli;
 
+import dev.backprop.optim.OptimizerChoice;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -41,6 +43,7 @@ final class TrainingHistory {
     private final List<Epoch> epochs = new ArrayList<>();
     private int bestEpoch;
     private double bestLoss = Double.NaN;
+    private String bestName = ValidationOptions.LOSS;
     private boolean keptBest;
 
     /** @param metricName the test metric's column name: {@code test_acc} or {@code test_rmse} */
@@ -64,12 +67,21 @@ final class TrainingHistory {
     }
 
     /**
-     * Records the epoch with the lowest validation loss (0: none) and that loss, and whether the model saved holds
+     * Records the epoch with the best validation loss (0: none) and that loss, and whether the model saved holds
      * its weights.
      */
     void best(int epoch, double loss, boolean kept) {
+        best(epoch, loss, ValidationOptions.LOSS, kept);
+    }
+
+    /**
+     * Records the epoch with the best value of {@code monitor} ({@code val_loss} or {@code val_acc}; epoch 0:
+     * none) and that value, and whether the model saved holds its weights.
+     */
+    void best(int epoch, double value, String monitor, boolean kept) {
         this.bestEpoch = epoch;
-        this.bestLoss = loss;
+        this.bestLoss = value;
+        this.bestName = monitor;
         this.keptBest = kept;
     }
 
@@ -84,8 +96,8 @@ final class TrainingHistory {
         }
         String metric = epochs.stream().filter(e -> e.epoch() == bestEpoch).findFirst()
                 .map(e -> String.format(Locale.ROOT, ", %s %.4f", metricName, e.testMetric())).orElse("");
-        return java.util.Optional.of(String.format(Locale.ROOT, "the weights of epoch %d, the best val_loss %.4f%s",
-                bestEpoch, bestLoss, metric));
+        return java.util.Optional.of(String.format(Locale.ROOT, "the weights of epoch %d, the best %s %.4f%s",
+                bestEpoch, bestName, bestLoss, metric));
     }
 
     /** The epochs recorded so far, in order. */
@@ -103,6 +115,15 @@ final class TrainingHistory {
         String h = String.format(Locale.ROOT, "%5s %8s %10s %10s %9s %9s", "epoch", "time_s", "samples/s",
                 "train_loss", "test_loss", metricName);
         return validated ? h + String.format(Locale.ROOT, " %9s %9s", "val_loss", valMetricName()) : h;
+    }
+
+    /**
+     * The line under epoch {@code epoch}'s row when the plateau schedule changed the rate from {@code from} to
+     * {@code to} after it, watching {@code monitor}.
+     */
+    String rateChange(int epoch, double from, double to, String monitor) {
+        return "# lr " + OptimizerChoice.number(from) + " -> " + OptimizerChoice.number(to) + " after epoch " + epoch
+                + ": " + monitor + " on a plateau";
     }
 
     /** The validation metric's column name: {@code val_acc} or {@code val_rmse}. */

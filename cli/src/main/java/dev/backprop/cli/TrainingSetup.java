@@ -83,12 +83,17 @@ record TrainingSetup(Layer model, Loss loss, Optimizer optimizer, Trainer traine
             Loss loss = cmd.lossOptions.loss(task, data.train());
             opt = cmd.optimizerOptions.create(model.parameters());
             LearningRateSchedule schedule = cmd.optimizerOptions.schedule(opt, cmd.epochs);
-            Trainer trainer = Trainer.builder(model, loss, opt).schedule(schedule).batchSize(cmd.batchSize)
+            Trainer.Builder builder = Trainer.builder(model, loss, opt).schedule(schedule);
+            if (cmd.optimizerOptions.onPlateau()) {
+                // Stepped by EpochLines with the held-out value: fit's validation set is the test set.
+                builder.plateau(cmd.optimizerOptions.plateau(opt, cmd.validationOptions.plateauMode()), null);
+            }
+            Trainer trainer = builder.batchSize(cmd.batchSize)
                     .seed(cmd.seed).clipGradNorm(cmd.clipNorm).evaluationBatchSize(EVAL_BATCH).trackAccuracy(false)
                     .augmentation(cmd.augmentOptions.augmentation()).build();
             if (resumed != null) {
                 trainer.restoreCheckpoint(resumed);  // refuses a file without an architecture: not a checkpoint
-                if (schedule == null) {
+                if (schedule == null && !cmd.optimizerOptions.onPlateau()) {
                     // The rate ResumedRun settled on: the checkpoint's, or a new --lr.
                     opt.setLearningRate(cmd.optimizerOptions.learningRate());
                 }

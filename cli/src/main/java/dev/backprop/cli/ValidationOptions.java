@@ -7,6 +7,7 @@ import dev.backprop.data.HoldOut;
 import dev.backprop.io.StrictJson;
 import dev.backprop.model.Task;
 import dev.backprop.optim.OptimizerChoice;
+import dev.backprop.optim.ReduceLROnPlateau;
 import dev.backprop.train.EarlyStopping;
 import dev.backprop.train.Trainer;
 import picocli.CommandLine.Model.CommandSpec;
@@ -21,12 +22,16 @@ import java.util.Set;
 
 /**
  * {@code train}'s validation split and early stopping: a seeded hold-out of the training examples evaluated after
- * every epoch, and {@link EarlyStopping} on its loss. A checkpoint records the settings and where the watch stands
- * ({@link #STATE_KEY}), so a resumed run goes on counting where it left off.
+ * every epoch, and {@link EarlyStopping} on its loss or accuracy ({@code --monitor}, which the plateau schedule
+ * watches too). A checkpoint records the settings and where the watch stands ({@link #STATE_KEY}), so a resumed run
+ * goes on counting where it left off.
  */
 final class ValidationOptions {
     /** A checkpoint's metadata entry holding the settings and the watch's state, as JSON. */
     static final String STATE_KEY = "backprop.early_stopping";
+    /** {@code --monitor}'s names, Keras's. */
+    static final String LOSS = "val_loss";
+    static final String ACCURACY = "val_acc";
 
     @Option(names = "--validation", paramLabel = "FRACTION",
             description = "Hold out this fraction of the training examples (seeded by --seed) as a validation set, "
@@ -35,18 +40,23 @@ final class ValidationOptions {
     Double fraction;
 
     @Option(names = "--patience", paramLabel = "N",
-            description = "Stop when the validation loss has not improved for N epochs (needs --validation).")
+            description = "Stop when the --monitor value has not improved for N epochs (needs --validation).")
     Integer patience;
 
     @Option(names = "--min-delta", paramLabel = "X",
-            description = "The least fall of the validation loss that counts as an improvement (default: 0).")
+            description = "The least change of the --monitor value that counts as an improvement (default: 0).")
     Double minDelta;
 
     @Option(names = "--keep-best",
-            description = "Save to --out the weights of the best epoch, not the last: the last whose validation "
-                    + "loss fell below the best before it by more than --min-delta (the lowest without it), "
-                    + "whether or not --patience stopped the run (needs --validation).")
+            description = "Save to --out the weights of the best epoch, not the last: the last whose --monitor "
+                    + "value beat the best before it by more than --min-delta (the best without it), whether or "
+                    + "not --patience stopped the run (needs --validation).")
     boolean keepBest;
+
+    @Option(names = "--monitor", paramLabel = "NAME", defaultValue = LOSS,
+            description = "What --patience, --keep-best and --schedule plateau watch: val_loss (lower is better) or "
+                    + "val_acc (higher; classification only) (default: ${DEFAULT-VALUE}).")
+    String monitor;
 
     /** The training data less the validation examples, and those examples (null without {@code --validation}). */
     record Held(DataOptions.Loaded data, Dataset validation) {
@@ -65,12 +75,16 @@ final class ValidationOptions {
         if (patience != null && patience < 1) {
             throw new IllegalArgumentException("--patience must be at least 1 epoch, got " + patience);
         }
+        if (!monitor.equals(LOSS) && !monitor.equals(ACCURACY)) {
+            throw new IllegalArgumentException("--monitor " + monitor + ": choose " + LOSS + " or " + ACCURACY);
+        }
         if (minDelta != null && (!(minDelta >= 0) || !Double.isFinite(minDelta))) {
             throw new IllegalArgumentException("--min-delta must be a finite number >= 0, got " + minDelta);
         }
         if (fraction == null && !unsettled) {
             String needing = patience != null ? "--patience " + patience : minDelta != null ? "--min-delta "
-                    + OptimizerChoice.number(minDelta) : keepBest ? "--keep-best" : null;
+                    + OptimizerChoice.number(minDelta) : keepBest ? "--keep-best"
+                    : !monitor.equals(LOSS) ? "--monitor " + monitor : null;
             if (needing != null) {
                 throw new IllegalArgumentException(needing + " needs --validation FRACTION: early stopping and the "
                         + "best epoch are judged on validation examples, never on the test set");
@@ -80,6 +94,28 @@ final class ValidationOptions {
             throw new IllegalArgumentException("--min-delta " + OptimizerChoice.number(minDelta) + " needs "
                     + "--patience N: it says what counts as an improvement for early stopping");
         }
+    }
+
+    /**
+     * Refuses {@code --monitor val_acc} for a task without accuracy (regression).
+     *
+     * @throws IllegalArgumentException naming the option and the task
+     */
+    void checkMonitor(Task task) {
+        if (monitor.equals(ACCURACY) && !task.scoredByAccuracy()) {
+            throw new IllegalArgumentException("--monitor " + ACCURACY + " needs a classification task; a "
+                    + task.name().toLowerCase(java.util.Locale.ROOT) + " model has no accuracy: watch " + LOSS);
+        }
+    }
+
+    /** What {@code --monitor} watches. */
+    EarlyStopping.Monitor watched() {
+        return monitor.equals(ACCURACY) ? EarlyStopping.Monitor.ACCURACY : EarlyStopping.Monitor.LOSS;
+    }
+
+    /** How the plateau schedule judges the watched value: lower ({@code val_loss}) or higher is better. */
+    ReduceLROnPlateau.Mode plateauMode() {
+        return monitor.equals(ACCURACY) ? ReduceLROnPlateau.Mode.MAX : ReduceLROnPlateau.Mode.MIN;
     }
 
     /** Whether a validation set is held out. */
@@ -141,7 +177,7 @@ final class ValidationOptions {
             return null;
         }
         int p = patience != null ? patience : Integer.MAX_VALUE;
-        return new EarlyStopping(trainer, EarlyStopping.Monitor.LOSS, p, minDelta != null ? minDelta : 0, keepBest);
+        return new EarlyStopping(trainer, watched(), p, minDelta != null ? minDelta : 0, keepBest);
     }
 
     /**
@@ -167,6 +203,7 @@ final class ValidationOptions {
         o.addProperty("patience", patience);
         o.addProperty("min_delta", minDelta);
         o.addProperty("keep_best", keepBest);
+        o.addProperty("monitor", monitor);
         if (state != null) {
             o.addProperty("best_epoch", state.bestEpoch());
             o.addProperty("best", Double.isNaN(state.best()) ? null : state.best());
@@ -191,10 +228,12 @@ final class ValidationOptions {
         Integer savedPatience = o == null ? null : epochs(o, "patience", file);
         Double savedDelta = o == null ? null : number(o, "min_delta", file);
         boolean savedKeep = o != null && flag(o, "keep_best", file);
+        String savedMonitor = o == null ? LOSS : name(o, "monitor", file);
         fraction = settle(spec, "--validation", fraction, savedFraction, file);
         patience = settle(spec, "--patience", patience, savedPatience, file);
         minDelta = settle(spec, "--min-delta", minDelta, savedDelta, file);
         keepBest = settle(spec, "--keep-best", keepBest, savedKeep, file);
+        monitor = settle(spec, "--monitor", monitor, savedMonitor, file);
         if (o == null || !o.has("best_epoch")) {
             return null;
         }
@@ -309,6 +348,19 @@ final class ValidationOptions {
             throw malformed(file, "has " + key + " " + v + ", more epochs than a run can have");
         }
         return v == null ? null : v.intValue();
+    }
+
+    /** {@code --monitor}'s name at {@code key}; {@code val_loss} when absent (a watch that could only watch it). */
+    private static String name(JsonObject o, String key, String file) {
+        JsonElement e = o.get(key);
+        if (e == null || e.isJsonNull()) {
+            return LOSS;
+        }
+        if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()
+                || !(e.getAsString().equals(LOSS) || e.getAsString().equals(ACCURACY))) {
+            throw malformed(file, "has " + key + " " + e + ", not " + LOSS + " or " + ACCURACY);
+        }
+        return e.getAsString();
     }
 
     private static boolean flag(JsonObject o, String key, String file) {

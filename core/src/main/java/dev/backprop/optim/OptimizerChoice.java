@@ -25,7 +25,7 @@ public final class OptimizerChoice implements Serializable {
     private final double momentum;
     /** λ in force. */
     private final double weightDecay;
-    /** none, step or cosine. */
+    /** none, step, cosine or plateau. */
     private final String schedule;
     /** Epochs between decays of the step schedule. */
     private final int stepSize;
@@ -51,9 +51,10 @@ public final class OptimizerChoice implements Serializable {
      * @param lr          the learning rate, or null for the optimizer's default
      * @param momentum    μ of {@code momentum}; ignored by the others
      * @param weightDecay λ, or null for the optimizer's default
-     * @param schedule    none, step (× {@code gamma} every {@code stepSize} epochs) or cosine (to 0 over the run)
+     * @param schedule    none, step (× {@code gamma} every {@code stepSize} epochs), cosine (to 0 over the run) or
+     *                    plateau (× {@code gamma} when a validation value stops improving: {@link #plateau})
      * @param stepSize    epochs between decays of the step schedule
-     * @param gamma       the step schedule's factor per decay
+     * @param gamma       the step or plateau schedule's factor per decay
      * @return the choice
      * @throws IllegalArgumentException naming the flag, for an unknown name or a learning rate that is not a
      *                                  positive finite number (the optimizers check momentum and decay themselves)
@@ -70,8 +71,12 @@ public final class OptimizerChoice implements Serializable {
         double rate = lr != null ? lr : n.equals("sgd") ? 0.1 : n.equals("momentum") ? 0.01 : 0.001;
         double decay = weightDecay != null ? weightDecay : n.equals("adamw") ? 0.01 : 0.0;
         String s = schedule.trim().toLowerCase(Locale.ROOT);
-        if (!s.equals("none") && !s.equals("step") && !s.equals("cosine")) {
-            throw new IllegalArgumentException("--schedule " + schedule + ": choose none, step or cosine");
+        if (!s.equals("none") && !s.equals("step") && !s.equals("cosine") && !s.equals("plateau")) {
+            throw new IllegalArgumentException("--schedule " + schedule + ": choose none, step, cosine or plateau");
+        }
+        if (s.equals("plateau") && !(gamma >= 0 && gamma < 1)) {
+            throw new IllegalArgumentException("--gamma " + number(gamma) + ": --schedule plateau multiplies the rate "
+                    + "by it on a plateau, so it must be >= 0 and < 1");
         }
         return new OptimizerChoice(n, rate, momentum, decay, s, stepSize, gamma);
     }
@@ -123,7 +128,7 @@ public final class OptimizerChoice implements Serializable {
     /**
      * This choice with another per-epoch schedule.
      *
-     * @param schedule none, step or cosine (see {@link #of})
+     * @param schedule none, step, cosine or plateau (see {@link #of})
      * @param stepSize epochs between decays of the step schedule
      * @param gamma    the step schedule's factor per decay
      * @return the new choice
@@ -166,7 +171,10 @@ public final class OptimizerChoice implements Serializable {
         }
     }
 
-    /** {@return true when the learning rate follows a schedule (step or cosine) rather than staying constant} */
+    /**
+     * {@return true when the learning rate follows a schedule (step, cosine or plateau) rather than staying
+     * constant}
+     */
     public boolean scheduled() {
         return !schedule.equals("none");
     }
@@ -177,9 +185,13 @@ public final class OptimizerChoice implements Serializable {
      * @param optimizer the optimizer it drives
      * @param epochs    the run's epochs (the cosine schedule's length)
      * @return the schedule, or null for a constant rate
+     * @throws IllegalStateException for the plateau schedule, which is not a function of the epoch ({@link #plateau})
      */
     public LearningRateSchedule schedule(Optimizer optimizer, int epochs) {
         switch (schedule) {
+            case "plateau":
+                throw new IllegalStateException("--schedule plateau follows a validation value, not the epoch: "
+                        + "build it with OptimizerChoice.plateau and give it to Trainer.Builder.plateau");
             case "step":
                 return new StepLR(optimizer, stepSize, gamma);
             case "cosine":
@@ -187,6 +199,29 @@ public final class OptimizerChoice implements Serializable {
             default:
                 return null;
         }
+    }
+
+    /** {@return true for the plateau schedule ({@link #plateau}), which follows a validation value} */
+    public boolean onPlateau() {
+        return schedule.equals("plateau");
+    }
+
+    /**
+     * The plateau schedule of a run: PyTorch's {@code ReduceLROnPlateau} with factor {@code gamma} and its other
+     * defaults (threshold 1e-4 relative, no cooldown, minimum rate 0, eps 1e-8).
+     *
+     * @param optimizer the optimizer it drives
+     * @param mode      {@code MIN} for a watched loss, {@code MAX} for an accuracy
+     * @param patience  epochs without improvement tolerated before a reduction
+     * @return the scheduler
+     * @throws IllegalStateException when this choice's schedule is not plateau
+     */
+    public ReduceLROnPlateau plateau(Optimizer optimizer, ReduceLROnPlateau.Mode mode, int patience) {
+        if (!onPlateau()) {
+            throw new IllegalStateException("the schedule is " + schedule + ", not plateau");
+        }
+        return new ReduceLROnPlateau(optimizer, mode, gamma, patience, 1e-4, ReduceLROnPlateau.ThresholdMode.REL, 0,
+                0, 1e-8);
     }
 
     /** {@return {@code sgd lr 0.1} and the settings that differ from the defaults, for logs and model metadata} */

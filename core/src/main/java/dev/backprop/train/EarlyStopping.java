@@ -37,7 +37,12 @@ public final class EarlyStopping implements EpochListener {
         /** The validation loss; lower is better. */
         LOSS,
         /** The validation accuracy (a classifying loss only); higher is better. */
-        ACCURACY
+        ACCURACY;
+
+        /** {@return the value this watches in {@code e}: its loss or its accuracy} */
+        public double of(Evaluation e) {
+            return this == LOSS ? e.loss() : e.accuracy();
+        }
     }
 
     /**
@@ -98,7 +103,7 @@ public final class EarlyStopping implements EpochListener {
             throw new IllegalStateException("early stopping watches accuracy, but the validation accuracy is NaN "
                     + "(the loss does not classify); watch LOSS");
         }
-        observe(metrics.epoch(), monitor == Monitor.LOSS ? val.loss() : val.accuracy());
+        observe(metrics.epoch(), monitor.of(val));
     }
 
     /**

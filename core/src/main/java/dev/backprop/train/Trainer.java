@@ -15,6 +15,7 @@ import dev.backprop.nn.Layer;
 import dev.backprop.nn.ModeSwitch;
 import dev.backprop.optim.LearningRateSchedule;
 import dev.backprop.optim.Optimizer;
+import dev.backprop.optim.ReduceLROnPlateau;
 import dev.backprop.tensor.Tensor;
 
 import java.io.IOException;
@@ -28,7 +29,8 @@ import java.util.function.Supplier;
  * Mini-batch training of a model with a loss and an optimizer: the one epoch loop in Backprop, which the library,
  * {@code backprop train} and every Spark rank run. Per epoch, a seeded shuffle of the examples, then per batch one
  * {@link TrainingStep} (zero the gradients, forward and backward on one tape, the {@link StepHook}s, optional
- * gradient clipping, the optimizer step); after the epoch, an optional validation pass and the schedule's step.
+ * gradient clipping, the optimizer step); after the epoch, an optional validation pass and the schedule's step (or
+ * the plateau scheduler's, {@link Builder#plateau}, with the validation result).
  * The model trains in training mode ({@link Layer#train(boolean)}: batch statistics, dropout on) and is validated
  * in evaluation mode; each layer is back in the mode it had when {@code fit} returns.
  * Runs on whatever backend holds the model's parameters, in their dtype. Step results are read every step on a
@@ -48,6 +50,8 @@ public final class Trainer {
     private final Loss loss;
     private final Optimizer optimizer;
     private final LearningRateSchedule schedule;
+    private final ReduceLROnPlateau plateau;
+    private final EarlyStopping.Monitor plateauMonitor;
     private final int batchSize;
     private final int evalBatchSize;
     private final long seed;
@@ -69,6 +73,8 @@ public final class Trainer {
         this.loss = b.loss;
         this.optimizer = b.optimizer;
         this.schedule = b.schedule;
+        this.plateau = b.plateau;
+        this.plateauMonitor = b.plateauMonitor;
         this.batchSize = b.batchSize;
         this.evalBatchSize = b.evalBatchSize > 0 ? b.evalBatchSize : Math.max(b.batchSize, 256);
         this.seed = b.seed;
@@ -102,6 +108,7 @@ public final class Trainer {
     public List<EpochMetrics> fit(Dataset train, Dataset validation, int epochs, EpochListener listener) {
         return ending(listener, () -> {
             FitChecks.checkData(train, validation, epochs);
+            checkPlateau(validation);
             if (nothingToRun(epochs)) {
                 return List.of();
             }
@@ -122,9 +129,10 @@ public final class Trainer {
      * @return the metrics of each epoch run (fewer if {@link #requestStop()} was called; none if it was called
      *         before this call)
      * @throws IllegalArgumentException when the validation examples differ in size from the training examples, the
-     *                                  loader augments otherwise than this trainer (or with another seed), or the
-     *                                  model has fewer outputs than the data has classes (found on the first step,
-     *                                  before its update)
+     *                                  loader augments otherwise than this trainer (or with another seed), the
+     *                                  validation set is missing while {@code fit} steps a plateau scheduler
+     *                                  ({@link Builder#plateau}), or the model has fewer outputs than the data has
+     *                                  classes (found on the first step, before its update)
      * @throws TrainingStoppedException when the weights or optimizer state are not finite before the first step, or
      *                                  a step's loss is NaN or infinite (read every step, the default on the cpu
      *                                  backend, that step is not applied)
@@ -153,6 +161,7 @@ public final class Trainer {
     private List<EpochMetrics> fitLoaded(BatchLoader train, Dataset validation, int epochs, EpochListener listener) {
         FitChecks.checkData(train.dataset(), validation, epochs);
         FitChecks.checkLoader(train, batchSize, dtype, augmentation, seed);
+        checkPlateau(validation);
         List<EpochMetrics> all = new ArrayList<>();
         if (nothingToRun(epochs)) {
             return all;
@@ -169,6 +178,13 @@ public final class Trainer {
             stopRequested = false;  // a stop asked during this run ends this run only
         }
         return all;
+    }
+
+    private void checkPlateau(Dataset validation) {
+        if (plateauMonitor != null && validation == null) {
+            throw new IllegalArgumentException("ReduceLROnPlateau watches the validation " + plateauMonitor.name()
+                    .toLowerCase(java.util.Locale.ROOT) + ": pass a validation set to fit");
+        }
     }
 
     /** Whether fit has no epoch to run: none asked for, or a stop requested before it began (consumed here). */
@@ -191,6 +207,9 @@ public final class Trainer {
         if (schedule != null) {
             schedule.step();
         }
+        if (plateauMonitor != null) {
+            stepPlateau(val);
+        }
         double n = sums.examples();
         EpochMetrics m = new EpochMetrics(epoch, sums.loss() / n, sums.classifies() ? sums.correct() / n : Double.NaN,
                 lr, val, sums.examples(), (System.nanoTime() - t0) / 1_000_000, sums.seconds());
@@ -198,6 +217,15 @@ public final class Trainer {
             listener.onEpoch(m);
         }
         return m;
+    }
+
+    private void stepPlateau(Evaluation val) {
+        double watched = plateauMonitor.of(val);
+        if (plateauMonitor == EarlyStopping.Monitor.ACCURACY && Double.isNaN(watched)) {
+            throw new IllegalStateException("ReduceLROnPlateau watches accuracy, but the validation accuracy is NaN "
+                    + "(the loss does not classify); watch LOSS");
+        }
+        plateau.step(watched);
     }
 
     /** The model's mean loss and accuracy on {@code data}, without recording gradients ({@link Evaluator}). */
@@ -249,6 +277,16 @@ public final class Trainer {
         return schedule;
     }
 
+    /** The plateau scheduler ({@link Builder#plateau}), or null. */
+    public ReduceLROnPlateau plateau() {
+        return plateau;
+    }
+
+    /** What {@code fit} steps the plateau scheduler with, or null (none, or one a listener steps). */
+    public EarlyStopping.Monitor plateauMonitor() {
+        return plateauMonitor;
+    }
+
     /** The shuffling seed. */
     public long seed() {
         return seed;
@@ -260,8 +298,8 @@ public final class Trainer {
     }
 
     /**
-     * Saves a checkpoint (model, optimizer state, schedule, epochs done, seed, batch size and augmentation under
-     * {@link Augmentation#METADATA_KEY}) atomically.
+     * Saves a checkpoint (model, optimizer state, schedule or plateau scheduler state, epochs done, seed, batch
+     * size and augmentation under {@link Augmentation#METADATA_KEY}) atomically.
      */
     public void saveCheckpoint(Path path) throws IOException {
         saveCheckpoint(path, Map.of());
@@ -287,9 +325,9 @@ public final class Trainer {
     }
 
     /**
-     * Restores a checkpoint written by {@link #saveCheckpoint} for the same model, optimizer, schedule, seed, batch
-     * size and augmentation (none for a checkpoint that records none); training then continues exactly as the
-     * interrupted run would have.
+     * Restores a checkpoint written by {@link #saveCheckpoint} for the same model, optimizer, schedule or plateau
+     * scheduler (settings and monitor), seed, batch size and augmentation (none for a checkpoint that records
+     * none); training then continues exactly as the interrupted run would have.
      *
      * @throws ModelFileException when the file does not fit this trainer (nothing is changed then)
      */
@@ -316,6 +354,8 @@ public final class Trainer {
         private final Loss loss;
         private final Optimizer optimizer;
         private LearningRateSchedule schedule;
+        private ReduceLROnPlateau plateau;
+        private EarlyStopping.Monitor plateauMonitor;
         private int batchSize = 32;
         private int evalBatchSize;
         private long seed;
@@ -367,6 +407,33 @@ public final class Trainer {
         /** A schedule stepped after every epoch (it must drive this trainer's optimizer). */
         public Builder schedule(LearningRateSchedule schedule) {
             this.schedule = schedule;
+            return this;
+        }
+
+        /**
+         * A plateau scheduler (it must drive this trainer's optimizer), saved in and restored from checkpoints. With
+         * a {@code monitor}, {@code fit} steps it after every epoch's validation with that value (and then needs a
+         * validation set); its mode must suit the monitor: {@code MIN} for the loss, {@code MAX} for the accuracy.
+         * With none, a listener that evaluates a validation set of its own steps it in {@code onEpoch}, before any
+         * checkpoint it saves there (as {@link EarlyStopping#observe} is called).
+         *
+         * @throws IllegalArgumentException when the mode does not suit the monitor
+         */
+        public Builder plateau(ReduceLROnPlateau scheduler, EarlyStopping.Monitor monitor) {
+            java.util.Objects.requireNonNull(scheduler, "scheduler");
+            if (monitor == null) {
+                this.plateau = scheduler;
+                this.plateauMonitor = null;
+                return this;
+            }
+            ReduceLROnPlateau.Mode suits = monitor == EarlyStopping.Monitor.LOSS
+                    ? ReduceLROnPlateau.Mode.MIN : ReduceLROnPlateau.Mode.MAX;
+            if (scheduler.mode() != suits) {
+                throw new IllegalArgumentException("ReduceLROnPlateau watching the validation " + monitor
+                        + " needs mode " + suits + ", got " + scheduler.mode());
+            }
+            this.plateau = scheduler;
+            this.plateauMonitor = monitor;
             return this;
         }
 
@@ -442,8 +509,16 @@ public final class Trainer {
             return this;
         }
 
-        /** A trainer with these settings. */
+        /**
+         * A trainer with these settings.
+         *
+         * @throws IllegalArgumentException when both a schedule and a plateau scheduler are given
+         */
         public Trainer build() {
+            if (schedule != null && plateau != null) {
+                throw new IllegalArgumentException("a trainer takes a closed-form schedule (" + schedule.type()
+                        + ") or ReduceLROnPlateau, not both: each sets the learning rate");
+            }
             return new Trainer(this);
         }
     }

@@ -1,21 +1,34 @@
 package dev.backprop.train;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
 import dev.backprop.data.Augmentation;
 import dev.backprop.io.Checkpoint;
 import dev.backprop.io.SafeTensorsFile;
+import dev.backprop.io.StrictJson;
+import dev.backprop.optim.ReduceLROnPlateau;
 import dev.backprop.tensor.Tensor;
 
 import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * What a {@link Trainer}'s checkpoint holds beside the model, optimizer and schedule ({@link Checkpoint}): the
- * progress counters (epochs done, the shuffling seed, the batch size) and the augmentation, and the checks that a
- * restored file was written with this trainer's settings, so that training continues exactly.
+ * progress counters (epochs done, the shuffling seed, the batch size), the augmentation and the plateau
+ * scheduler's settings and state, and the checks that a restored file was written with this trainer's settings, so
+ * that training continues exactly.
  */
 final class TrainerCheckpoint {
+    /**
+     * Metadata key of the plateau scheduler: what {@code fit} steps it with (null when a listener does), its
+     * settings and its {@link ReduceLROnPlateau.State} (a best of ±∞, before any improvement, as the string
+     * {@code "Infinity"} or {@code "-Infinity"}).
+     */
+    private static final String PLATEAU_KEY = ReduceLROnPlateau.METADATA_KEY;
     private static final String EPOCH = "epoch";
     private static final String SEED = "seed";
     private static final String BATCH_SIZE = "batch_size";
@@ -40,6 +53,10 @@ final class TrainerCheckpoint {
             meta = new LinkedHashMap<>(extra);
             meta.put(Augmentation.METADATA_KEY, augmentation.toString());
         }
+        if (trainer.plateau() != null) {
+            meta = new LinkedHashMap<>(meta);
+            meta.put(PLATEAU_KEY, plateauJson(trainer));
+        }
         Checkpoint.save(path, trainer.model(), trainer.optimizer(), trainer.schedule(), Map.of(EPOCH,
                 (long) trainer.epoch(), SEED, trainer.seed(), BATCH_SIZE, (long) trainer.batchSize()), meta, kept);
     }
@@ -51,6 +68,7 @@ final class TrainerCheckpoint {
      * @throws dev.backprop.io.ModelFileException when the file does not fit the trainer (nothing is changed then)
      */
     static int restore(SafeTensorsFile f, Trainer trainer, Augmentation augmentation) throws IOException {
+        ReduceLROnPlateau.State[] plateau = new ReduceLROnPlateau.State[1];
         Map<String, Long> p = Checkpoint.restore(f, trainer.model(), trainer.optimizer(), trainer.schedule(),
                 progress -> {
                     Long s = progress.get(SEED), bs = progress.get(BATCH_SIZE), e = progress.get(EPOCH);
@@ -62,9 +80,113 @@ final class TrainerCheckpoint {
                                 + "uses seed " + trainer.seed() + " and batch size " + trainer.batchSize()
                                 + "; resume with the same settings";
                     }
-                    return augmentationProblem(f.metadata(), augmentation);
+                    String problem = augmentationProblem(f.metadata(), augmentation);
+                    if (problem != null) {
+                        return problem;
+                    }
+                    try {
+                        plateau[0] = plateauState(f.metadata().get(PLATEAU_KEY), trainer);
+                        return null;
+                    } catch (IllegalArgumentException x) {
+                        return x.getMessage();
+                    }
                 });
+        if (plateau[0] != null) {
+            trainer.plateau().restore(plateau[0]);
+        }
         return Math.toIntExact(p.get(EPOCH));
+    }
+
+    private static String plateauJson(Trainer trainer) {
+        ReduceLROnPlateau s = trainer.plateau();
+        JsonObject o = new JsonObject();
+        o.addProperty("monitor", trainer.plateauMonitor() == null ? null : trainer.plateauMonitor().name());
+        JsonObject settings = new JsonObject();
+        s.settings().forEach(settings::addProperty);
+        o.add("settings", settings);
+        double best = s.state().best();
+        if (Double.isInfinite(best)) {
+            o.addProperty("best", best > 0 ? "Infinity" : "-Infinity");
+        } else {
+            o.addProperty("best", best);
+        }
+        o.addProperty("bad_epochs", s.state().badEpochs());
+        o.addProperty("cooldown_counter", s.state().cooldownCounter());
+        return o.toString();
+    }
+
+    /**
+     * The plateau state a checkpoint's metadata {@code saved} (null: none) records for {@code trainer}, or null when
+     * neither has a plateau scheduler.
+     *
+     * @throws IllegalArgumentException with what differs or is malformed
+     */
+    private static ReduceLROnPlateau.State plateauState(String saved, Trainer trainer) {
+        ReduceLROnPlateau mine = trainer.plateau();
+        if (saved == null || mine == null) {
+            if ((saved == null) != (mine == null)) {
+                throw new IllegalArgumentException(saved == null
+                        ? "the checkpoint was trained without ReduceLROnPlateau, this run uses it; resume with the "
+                        + "same settings"
+                        : "the checkpoint was trained with ReduceLROnPlateau (" + saved + "), this run has none; "
+                        + "resume with the same settings");
+            }
+            return null;
+        }
+        JsonElement e;
+        try {
+            e = StrictJson.parse(saved);
+        } catch (IOException x) {
+            throw new IllegalArgumentException("metadata " + PLATEAU_KEY + ": " + x.getMessage(), x);
+        }
+        String bad = "metadata " + PLATEAU_KEY + " is not a plateau scheduler's record: " + saved;
+        if (!e.isJsonObject() || !(e.getAsJsonObject().get("settings") instanceof JsonObject settings)) {
+            throw new IllegalArgumentException(bad);
+        }
+        JsonObject o = e.getAsJsonObject();
+        JsonElement monitor = o.get("monitor");
+        String mineWatches = trainer.plateauMonitor() == null ? null : trainer.plateauMonitor().name();
+        if (monitor == null || !(monitor.isJsonNull() ? mineWatches == null
+                : monitor.isJsonPrimitive() && monitor.getAsString().equals(mineWatches))) {
+            throw new IllegalArgumentException("the checkpoint's ReduceLROnPlateau watched " + monitor + ", this run "
+                    + "watches " + mineWatches + "; resume with the same settings");
+        }
+        Map<String, Double> was = new LinkedHashMap<>();
+        for (String k : settings.keySet()) {
+            BigDecimal v = StrictJson.decimal(settings.get(k));
+            if (v == null) {
+                throw new IllegalArgumentException(bad);
+            }
+            was.put(k, v.doubleValue());
+        }
+        if (!was.equals(mine.settings())) {
+            throw new IllegalArgumentException("the checkpoint's ReduceLROnPlateau has settings " + was + ", this "
+                    + "run's " + mine.settings() + "; resume with the same settings");
+        }
+        BigInteger badEpochs = StrictJson.integer(o.get("bad_epochs"));
+        BigInteger cooldown = StrictJson.integer(o.get("cooldown_counter"));
+        JsonElement best = o.get("best");
+        if (badEpochs == null || cooldown == null || best == null || !best.isJsonPrimitive()
+                || badEpochs.bitLength() > 31 || cooldown.bitLength() > 31) {
+            throw new IllegalArgumentException(bad);
+        }
+        double b;
+        if (best.getAsJsonPrimitive().isString()) {
+            b = switch (best.getAsString()) {
+                case "Infinity" -> Double.POSITIVE_INFINITY;
+                case "-Infinity" -> Double.NEGATIVE_INFINITY;
+                default -> throw new IllegalArgumentException(bad);
+            };
+        } else {
+            BigDecimal d = StrictJson.decimal(best);
+            if (d == null) {
+                throw new IllegalArgumentException(bad);
+            }
+            b = d.doubleValue();
+        }
+        ReduceLROnPlateau.State state = new ReduceLROnPlateau.State(b, badEpochs.intValue(), cooldown.intValue());
+        mine.check(state);
+        return state;
     }
 
     /** Null when the augmentation a checkpoint's {@code meta} records is {@code now}, else what differs. */

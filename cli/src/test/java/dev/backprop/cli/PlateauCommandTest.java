@@ -1,0 +1,147 @@
+package dev.backprop.cli;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * train's {@code --schedule plateau} and {@code --monitor} on a small CSV: the rate lines under the table, a resumed
+ * run that equals the straight one, early stopping on the validation accuracy, and the refusals.
+ */
+class PlateauCommandTest {
+    @TempDir
+    Path dir;
+    private Path csv;
+
+    @BeforeEach
+    void writeCsv() throws IOException {
+        csv = ThreeClassCsv.write(dir);
+    }
+
+    private CliRun train(String... more) {
+        Map<String, String> opts = new LinkedHashMap<>();
+        opts.put("--backend", "cpu");
+        opts.put("--csv", csv.toString());
+        opts.put("--layers", "4-16-3");
+        opts.put("--batch-size", "16");
+        opts.put("--optimizer", "adam");
+        opts.put("--lr", "0.05");
+        opts.put("--epochs", "16");
+        opts.put("--out", dir.resolve("model.safetensors").toString());
+        return CliRun.train(opts, more);
+    }
+
+    private static List<String> rateLines(CliRun run) {
+        return run.out().lines().filter(l -> l.startsWith("# lr ")).toList();
+    }
+
+    @Test
+    void theRateFallsByGammaOnAPlateauAndEachFallIsShown() {
+        CliRun run = train("--validation", "0.2", "--schedule", "plateau", "--plateau-patience", "0", "--gamma",
+                "0.5").ok();
+        List<String> lines = rateLines(run);
+        assertFalse(lines.isEmpty(), "patience 0 over 16 epochs meets a plateau:\n" + run.out());
+        double rate = 0.05;
+        for (String l : lines) {
+            String[] f = l.split(" ");  // # lr FROM -> TO after epoch N: val_loss on a plateau
+            assertEquals(rate, Double.parseDouble(f[2]), l);
+            assertEquals(rate * 0.5, Double.parseDouble(f[4]), l);
+            assertTrue(l.endsWith(": val_loss on a plateau"), l);
+            rate *= 0.5;
+        }
+        CliRun steady = train("--validation", "0.2", "--out", dir.resolve("steady.safetensors").toString()).ok();
+        assertTrue(rateLines(steady).isEmpty(), steady.out());
+    }
+
+    @Test
+    void aResumedPlateauRunEqualsTheStraightOne() throws IOException {
+        String[] opts = {"--validation", "0.2", "--schedule", "plateau", "--plateau-patience", "1", "--gamma", "0.3"};
+        Path straight = dir.resolve("straight.safetensors"), ck = dir.resolve("ck.safetensors");
+        CliRun whole = train(with(opts, "--out", straight.toString())).ok();
+        train(with(opts, "--epochs", "8", "--checkpoint", ck.toString(), "--out",
+                dir.resolve("half.safetensors").toString())).ok();
+        Path resumed = dir.resolve("resumed.safetensors");
+        CliRun rest = train("--resume", ck.toString(), "--out", resumed.toString()).ok();
+        assertArrayEquals(EarlyStoppingCommandTestBytes.tensors(straight),
+                EarlyStoppingCommandTestBytes.tensors(resumed));
+        List<String> after = rateLines(whole).stream()
+                .filter(l -> Integer.parseInt(l.replaceAll(".* after epoch (\\d+):.*", "$1")) > 8).toList();
+        assertEquals(after, rateLines(rest), whole.out() + "\n" + rest.out());
+
+        CliRun changed = train("--resume", ck.toString(), "--plateau-patience", "3", "--out",
+                dir.resolve("other.safetensors").toString());
+        assertTrue(changed.err().contains("--plateau-patience 3: " + ck + " was trained with --plateau-patience 1"),
+                changed.err());
+        CliRun watched = train("--resume", ck.toString(), "--monitor", "val_acc", "--out",
+                dir.resolve("other.safetensors").toString());
+        assertTrue(watched.err().contains("--monitor val_acc: " + ck + " was trained with --monitor val_loss"),
+                watched.err());
+    }
+
+    @Test
+    void earlyStoppingMayWatchTheValidationAccuracy() {
+        CliRun run = train("--validation", "0.2", "--patience", "2", "--keep-best", "--monitor", "val_acc",
+                "--epochs", "40").ok();
+        int kept = (int) run.field("summary:", "best_epoch");
+        // Keras's rule with min_delta 0: the best epoch is the first whose val_acc (the 8th column) beats all before.
+        double[] valAcc = run.out().lines().filter(l -> l.matches(" *\\d+ .*"))
+                .mapToDouble(l -> Double.parseDouble(l.trim().split(" +")[7])).toArray();
+        int first = 0;
+        for (int i = 1; i < valAcc.length; i++) {
+            first = valAcc[i] > valAcc[first] ? i : first;
+        }
+        assertEquals(first + 1, kept, run.out());
+        if (kept < valAcc.length) {
+            assertTrue(run.out().contains("(the weights of epoch " + kept + ", the best val_acc "), run.out());
+        }
+    }
+
+    @Test
+    void badSettingsAreRefusedBeforeAnythingIsWritten() {
+        Path out = dir.resolve("never.safetensors");
+        String o = out.toString();
+        assertTrue(train("--schedule", "plateau", "--out", o).err().contains("--schedule plateau needs --validation "
+                + "FRACTION"));
+        assertTrue(train("--validation", "0.2", "--schedule", "plateau", "--gamma", "1.5", "--out", o).err()
+                .contains("--gamma 1.5: --schedule plateau multiplies the rate by it on a plateau, so it must be >= 0 "
+                        + "and < 1"));
+        assertTrue(train("--validation", "0.2", "--schedule", "plateau", "--plateau-patience", "-1", "--out", o)
+                .err().contains("--plateau-patience must be at least 0 epochs, got -1"));
+        assertTrue(train("--validation", "0.2", "--monitor", "val_auc", "--out", o).err()
+                .contains("--monitor val_auc: choose val_loss or val_acc"));
+        assertTrue(train("--monitor", "val_acc", "--out", o).err().contains("--monitor val_acc needs --validation"));
+        CliRun regression = train("--validation", "0.2", "--monitor", "val_acc", "--task", "regression", "--layers",
+                "4-1", "--out", o);
+        assertTrue(regression.err().contains("--monitor val_acc needs a classification task"), regression.err());
+        CliRun spark = train("--schedule", "plateau", "--spark", "local[2]", "--out", o);
+        assertTrue(spark.err().contains("--schedule plateau needs --validation"), spark.err());
+        assertFalse(Files.exists(out));
+    }
+
+    private static String[] with(String[] base, String... more) {
+        String[] all = java.util.Arrays.copyOf(base, base.length + more.length);
+        System.arraycopy(more, 0, all, base.length, more.length);
+        return all;
+    }
+
+    /** The tensor bytes of a safetensors file, its metadata (which names the run's settings) left out. */
+    private static final class EarlyStoppingCommandTestBytes {
+        static byte[] tensors(Path file) throws IOException {
+            byte[] all = Files.readAllBytes(file);
+            long header = java.nio.ByteBuffer.wrap(all, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+            return java.util.Arrays.copyOfRange(all, Math.toIntExact(8 + header), all.length);
+        }
+    }
+}
