@@ -27,7 +27,7 @@ import java.util.stream.Collectors;
  */
 final class LossOptions {
     /** The metadata key of the loss settings, written only when one is set. */
-    static final String KEY = "backprop.loss";
+    static final String KEY = SoftmaxCrossEntropy.METADATA_KEY;
     static final String WEIGHTS = "--class-weights";
     static final String SMOOTHING = "--label-smoothing";
 
@@ -106,18 +106,9 @@ final class LossOptions {
     /** Adds {@value #KEY} to a model file's or checkpoint's metadata when a setting is on. */
     void putMetadata(Map<String, String> meta, Loss loss) {
         SoftmaxCrossEntropy ce = configured(loss);
-        if (ce == null) {
-            return;
+        if (ce != null) {
+            meta.put(KEY, ce.settings(isBalanced()));
         }
-        JsonObject o = new JsonObject();
-        if (classWeights != null) {
-            o.addProperty("class_weights", normalized());
-            JsonArray w = new JsonArray();
-            Arrays.stream(ce.weights()).forEach(w::add);
-            o.add("weight", w);
-        }
-        o.addProperty("label_smoothing", ce.labelSmoothing());
-        meta.put(KEY, o.toString());
     }
 
     /**

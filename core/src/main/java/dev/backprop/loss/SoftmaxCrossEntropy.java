@@ -1,10 +1,13 @@
 package dev.backprop.loss;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
 import dev.backprop.autograd.Tape;
 import dev.backprop.autograd.Variable;
 import dev.backprop.backend.BinaryOp;
 import dev.backprop.backend.DType;
 import dev.backprop.data.Dataset;
+import dev.backprop.optim.OptimizerChoice;
 import dev.backprop.tensor.DTypeMismatchException;
 import dev.backprop.tensor.Elementwise;
 import dev.backprop.tensor.Reductions;
@@ -16,6 +19,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
+import java.util.stream.Collectors;
 
 /**
  * Softmax cross-entropy on logits {@code [N, K]} with INT32 class labels {@code [N]}, like PyTorch's
@@ -34,6 +38,8 @@ import java.util.OptionalLong;
  * Without either the loss is exactly the plain one above (the same launches).
  */
 public final class SoftmaxCrossEntropy implements Loss {
+    /** The metadata key of the loss settings ({@link #settings}), written only when one is set. */
+    public static final String METADATA_KEY = "backprop.loss";
     private final Reduction reduction;
     /** Per-class weights, or null for none. */
     private final double[] weights;
@@ -136,6 +142,27 @@ public final class SoftmaxCrossEntropy implements Loss {
     /** {@return the label smoothing ε, 0 for none} */
     public double labelSmoothing() {
         return labelSmoothing;
+    }
+
+    /**
+     * The class weights and label smoothing as model files and checkpoints record them under
+     * {@value #METADATA_KEY}: a JSON object with {@code class_weights} ({@code balanced}, or the weights as
+     * {@code 1,2.5}) and {@code weight} (the numbers) when the classes are weighted, and {@code label_smoothing}.
+     * One writer for local training and Spark, so that a checkpoint of either resumes under the other's check.
+     *
+     * @param balanced whether the weights balance the training data's classes rather than being given
+     */
+    public String settings(boolean balanced) {
+        JsonObject o = new JsonObject();
+        if (weights != null) {
+            o.addProperty("class_weights", balanced ? "balanced" : Arrays.stream(weights)
+                    .mapToObj(OptimizerChoice::number).collect(Collectors.joining(",")));
+            JsonArray w = new JsonArray();
+            Arrays.stream(weights).forEach(w::add);
+            o.add("weight", w);
+        }
+        o.addProperty("label_smoothing", labelSmoothing);
+        return o.toString();
     }
 
     @Override

@@ -161,6 +161,17 @@ public final class TrainingSpec implements Serializable {
         return (classWeights == null ? b : b.weights(classWeights)).build();
     }
 
+    /**
+     * The loss settings as checkpoints and model files record them under {@link SoftmaxCrossEntropy#METADATA_KEY}
+     * ({@link SoftmaxCrossEntropy#settings}), or null when the task's plain loss trains.
+     *
+     * @throws IllegalStateException when balanced class weights have not been counted yet
+     */
+    public String lossSettings() {
+        return loss() instanceof SoftmaxCrossEntropy ce && (ce.weights() != null || ce.labelSmoothing() > 0)
+                ? ce.settings(balancedClassWeights) : null;
+    }
+
     /** Examples per rank per step; the global batch is this times the number of ranks. */
     public int batchSize() {
         return batchSize;

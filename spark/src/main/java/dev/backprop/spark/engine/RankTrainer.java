@@ -136,7 +136,7 @@ public final class RankTrainer implements AutoCloseable {
             int bucket = bucketElements(backend);
             this.buckets = bucket == 0 ? null : new GradientBuckets(flat, bucket);
             this.snapshots = new Snapshots(model, optimizer, schedule,
-                    Snapshots.runSettings(plan, spec.seed(), spec.sync().averageEvery()));
+                    Snapshots.runSettings(plan, spec.seed(), spec.sync().averageEvery()), spec.lossSettings());
             this.reduce = params ? null : new AllReduce();
             this.dropout = new DropoutStreams(model);
         } catch (RuntimeException e) {
@@ -201,7 +201,8 @@ public final class RankTrainer implements AutoCloseable {
         dropout.afterStep(start);
         int s = plan.stepsPerEpoch();
         Trainer.Builder b = Trainer.builder(model, weightSums != null ? weightSums : spec.loss(), optimizer)
-                .schedule(schedule).batchSize(plan.batchSize()).seed(ShardPlan.rankSeed(spec.seed(), rank)).stepsPerEpoch(s)
+                .schedule(schedule).batchSize(plan.batchSize()).seed(ShardPlan.rankSeed(spec.seed(), rank))
+                .stepsPerEpoch(s)
                 .syncEvery(1).clipGradNorm(spec.clipNorm()).label("rank " + rank);
         if (reduce != null) {
             b.hook(reduce);

@@ -1,8 +1,11 @@
 package dev.backprop.spark.engine;
 
+import dev.backprop.data.DataFormatException;
 import dev.backprop.io.Checkpoint;
 import dev.backprop.io.IoErrors;
 import dev.backprop.io.ModelFile;
+import dev.backprop.io.SafeTensorsFile;
+import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.nn.Layer;
 import dev.backprop.optim.LearningRateSchedule;
 import dev.backprop.optim.Optimizer;
@@ -14,6 +17,7 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.stream.Stream;
 
 /**
@@ -30,16 +34,21 @@ final class Snapshots {
     private final Optimizer optimizer;
     private final LearningRateSchedule schedule;
     private final Map<String, Long> run;
+    /** The loss settings recorded under {@link SoftmaxCrossEntropy#METADATA_KEY}, or null for the plain loss. */
+    private final String loss;
 
     /**
-     * @param run the settings a resumed run must share with the checkpoint (ranks, batch per rank, seed, steps
-     *            per epoch, sync interval)
+     * @param run  the settings a resumed run must share with the checkpoint (ranks, batch per rank, seed, steps
+     *             per epoch, sync interval)
+     * @param loss the loss settings ({@link dev.backprop.spark.TrainingSpec#lossSettings}), which a resumed run must
+     *             share too since they shape the optimizer state, or null for the task's plain loss
      */
-    Snapshots(Layer model, Optimizer optimizer, LearningRateSchedule schedule, Map<String, Long> run) {
+    Snapshots(Layer model, Optimizer optimizer, LearningRateSchedule schedule, Map<String, Long> run, String loss) {
         this.model = model;
         this.optimizer = optimizer;
         this.schedule = schedule;
         this.run = Map.copyOf(run);
+        this.loss = loss;
     }
 
     /** The settings map for {@link #Snapshots}. */
@@ -58,7 +67,8 @@ final class Snapshots {
         Map<String, Long> progress = new LinkedHashMap<>(run);
         progress.put(STEP, step);
         return viaTempFile(p -> {
-            Checkpoint.save(p, model, optimizer, schedule, progress);
+            Checkpoint.save(p, model, optimizer, schedule, progress,
+                    loss == null ? Map.of() : Map.of(SoftmaxCrossEntropy.METADATA_KEY, loss));
             return Files.readAllBytes(p);
         });
     }
@@ -73,7 +83,8 @@ final class Snapshots {
 
     /**
      * Restores parameters, optimizer state and schedule from checkpoint bytes, after checking that they were
-     * written by a run with the same settings.
+     * written by a run with the same settings, the loss settings included (a checkpoint without them was trained
+     * with the plain loss).
      *
      * @param location where the bytes came from, for messages
      * @return the global step the checkpoint was written after
@@ -82,8 +93,16 @@ final class Snapshots {
     long restore(byte[] bytes, String location) {
         return viaTempFile(p -> {
             Files.write(p, bytes);
-            try {
-                Map<String, Long> progress = Checkpoint.restore(p, model, optimizer, schedule, this::mismatch);
+            try (SafeTensorsFile f = SafeTensorsFile.open(p)) {
+                String saved = f.metadata().get(SoftmaxCrossEntropy.METADATA_KEY);
+                if (!Objects.equals(saved, loss)) {
+                    throw new IllegalStateException(DataFormatException.oneLine("cannot resume from " + location
+                            + ": the checkpoint was written by a run with loss settings "
+                            + (saved == null ? "none" : saved)
+                            + ", this run has " + (loss == null ? "none" : loss) + "; resume with the same "
+                            + "class weights and label smoothing (use a new checkpoint directory to start afresh)"));
+                }
+                Map<String, Long> progress = Checkpoint.restore(f, model, optimizer, schedule, this::mismatch);
                 Long step = progress.get(STEP);
                 if (step == null || step < 0) {
                     throw new IllegalStateException(location + ": the checkpoint has no valid '" + STEP + "' counter");

@@ -2,6 +2,7 @@ package dev.backprop.spark.engine;
 
 import dev.backprop.backend.Backend;
 import dev.backprop.data.Dataset;
+import dev.backprop.io.SafeTensorsFile;
 import dev.backprop.nn.Activation;
 import dev.backprop.nn.Init;
 import dev.backprop.nn.Mlp;
@@ -10,7 +11,10 @@ import dev.backprop.spark.ModelFactory;
 import dev.backprop.spark.SyncMode;
 import dev.backprop.spark.TrainingSpec;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -249,6 +253,56 @@ class RankTrainerTest {
         ExecutionException e = assertThrows(ExecutionException.class, () -> ThreadedRanks.train(
                 spec(OptimizerChoice.sgd(0.1)).batchSize(8).checkpoints("memory", 0).build(), shards, 1, store));
         assertTrue(e.getCause().getMessage().contains("batch_per_rank = 16, this run has 8"),
+                e.getCause().getMessage());
+    }
+
+    /**
+     * The loss settings shape the optimizer state, so a checkpoint records them under {@code backprop.loss} (the
+     * form local checkpoints have) and a run with other class weights or label smoothing, or with none where the
+     * checkpoint has some (or the other way round), is refused in one line naming both; the same settings resume.
+     */
+    @Test
+    void aCheckpointOfOtherLossSettingsIsRefusedAndTheSameResume(@TempDir Path dir) throws Exception {
+        List<Dataset> shards = TrainingFixtures.shards(DATA, 80, 80);
+        TrainingSpec weighted = spec(OptimizerChoice.adam(0.01, 0)).classWeights(0.25, 0.5, 3, 4)
+                .labelSmoothing(0.1).build();
+        byte[] uninterrupted = ThreadedRanks.train(weighted, shards, 1, null).get(0).outcome().modelFile();
+        MemoryCheckpointStore store = new MemoryCheckpointStore();
+        TrainingSpec failing = weighted.toBuilder().checkpoints("memory", 4).listener(e -> {
+            if (e.rank() == 1 && e.stepsDone() == 7) {
+                throw new IllegalStateException("planted failure at step 7");
+            }
+        }).build();
+        assertThrows(ExecutionException.class, () -> ThreadedRanks.train(failing, shards, 1, store));
+        assertEquals(4L, store.saved.lastKey(), "rank 0 checkpointed after step 4 only");
+        String recorded = "{\"class_weights\":\"0.25,0.5,3,4\",\"weight\":[0.25,0.5,3.0,4.0],"
+                + "\"label_smoothing\":0.1}";
+        Path checkpoint = Files.write(dir.resolve("step4.safetensors"), store.saved.get(4L));
+        try (SafeTensorsFile f = SafeTensorsFile.open(checkpoint)) {
+            assertEquals(recorded, f.metadata().get("backprop.loss"));
+        }
+        TrainingSpec resumable = weighted.toBuilder().checkpoints("memory", 4).build();
+        for (TrainingSpec other : new TrainingSpec[] {resumable.toBuilder().classWeights(1, 1, 1, 1).build(),
+                resumable.toBuilder().labelSmoothing(0).build(),
+                resumable.toBuilder().classWeights((double[]) null).labelSmoothing(0).build()}) {
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> ThreadedRanks.train(other, shards, 1, store));
+            String m = e.getCause().getMessage();
+            assertTrue(m.contains("the checkpoint was written by a run with loss settings " + recorded
+                    + ", this run has " + (other.lossSettings() == null ? "none" : other.lossSettings())), m);
+            assertEquals(1, m.lines().count(), m);
+        }
+        assertEquals(4L, store.saved.lastKey(), "a refused run wrote no checkpoint");
+        List<ThreadedRanks.Result> results = ThreadedRanks.train(resumable, shards, 1, store);
+        assertEquals(4, results.get(0).outcome().resumedFromStep());
+        assertArrayEquals(uninterrupted, results.get(0).outcome().modelFile());
+
+        MemoryCheckpointStore plain = new MemoryCheckpointStore();
+        ThreadedRanks.train(spec(OptimizerChoice.sgd(0.1)).checkpoints("memory", 0).build(), shards, 1, plain);
+        ExecutionException e = assertThrows(ExecutionException.class, () -> ThreadedRanks.train(
+                spec(OptimizerChoice.sgd(0.1)).labelSmoothing(0.1).checkpoints("memory", 0).build(), shards, 1,
+                plain));
+        assertTrue(e.getCause().getMessage().contains("loss settings none, this run has {\"label_smoothing\":0.1}"),
                 e.getCause().getMessage());
     }
 
