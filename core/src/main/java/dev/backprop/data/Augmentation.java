@@ -83,15 +83,27 @@ public final class Augmentation {
      * {@link #NONE} when none is.
      *
      * @throws IllegalArgumentException naming the key and the value when it is not an augmentation ({@link #parse})
+     *                                  or not in the form a file records one ({@link #toString()} of one that is
+     *                                  not none), since the file is untrusted input
      */
     public static Augmentation recorded(Map<String, String> meta) {
         String v = meta.get(METADATA_KEY);
+        if (v == null) {
+            return NONE;
+        }
+        Augmentation a;
         try {
-            return v == null ? NONE : parse(v);
+            a = parse(v);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(DataFormatException.oneLine("metadata " + METADATA_KEY + ": "
                     + e.getMessage()), e);
         }
+        if (a.isNone() || !a.toString().equals(v)) {
+            throw new IllegalArgumentException(DataFormatException.oneLine("metadata " + METADATA_KEY + ": '" + v
+                    + "' is not in the form a file records (" + (a.isNone() ? "no augmentation is recorded by "
+                    + "leaving the key out" : "'" + a + "'") + ")"));
+        }
+        return a;
     }
 
     /**

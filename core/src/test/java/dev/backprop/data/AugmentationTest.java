@@ -133,6 +133,28 @@ class AugmentationTest {
     }
 
     /**
+     * The metadata is untrusted and written only by {@link Augmentation#toString()} of an augmentation that is not
+     * none, so a value in any other form (defaults left out, spaces, {@code 0.5d}, a zero probability that reads as
+     * none, {@code none} itself) is refused rather than read leniently.
+     */
+    @Test
+    void aRecordedAugmentationInAnyFormButTheWrittenOneIsRefused() {
+        for (String[] c : new String[][] {{"hflip", "hflip:0.5"}, {" crop:2", "crop:2"}, {"hflip:0.5d", "hflip:0.5"},
+                {"hflip:0,crop:3", "crop:3"}, {"hflip:0.25,crop:2", "crop:2,hflip:0.25"}}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Augmentation.recorded(java.util.Map.of(Augmentation.METADATA_KEY, c[0])), c[0]);
+            assertEquals("metadata backprop.augmentation: '" + c[0] + "' is not in the form a file records ('" + c[1]
+                    + "')", e.getMessage());
+        }
+        for (String none : new String[] {"none", "hflip:0"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Augmentation.recorded(java.util.Map.of(Augmentation.METADATA_KEY, none)), none);
+            assertEquals("metadata backprop.augmentation: '" + none + "' is not in the form a file records (no "
+                    + "augmentation is recorded by leaving the key out)", e.getMessage());
+        }
+    }
+
+    /**
      * {@code hflip:-0} is a probability of zero, which {@code p >= 0} lets through as -0.0: it must be
      * {@link Augmentation#NONE} itself, or a trainer given it refuses its own plain loader ("augments with none,
      * this trainer with none") and a resume refuses a checkpoint trained without augmentation.
