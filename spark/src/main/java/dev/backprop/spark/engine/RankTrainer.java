@@ -54,8 +54,9 @@ import java.util.logging.Logger;
  * itself in one all-reduce, and every rank divides the sums by {@code W = Σ_r W_r}, which gives
  * {@code Σ_r (W_r / W)·g_r}, the gradient of the global batch's weighted mean. Parameter averaging weights each
  * rank's parameters (and optimizer state) by the weight sum of the labels it trained on since the last average
- * (its share of the data, as the example count is without weights), which for plain SGD averaged every step is
- * that same gradient. Label smoothing is a mean over the examples and needs nothing more.
+ * (without class weights every rank counts the same, 1 / ranks, so weights of all 1 differ from none there when
+ * the ranks train on different numbers of examples), which for plain SGD averaged every step is that same
+ * gradient. Label smoothing is a mean over the examples and needs nothing more.
  *
  * <p>Batch norm works as in PyTorch's DistributedDataParallel by default: each rank normalizes with its own batch's
  * statistics and keeps its own running statistics; rank 0's are saved (DDP copies rank 0's buffers to the others
