@@ -133,16 +133,7 @@ class SparkTrainCommandTest {
     /** The spark-submit entry point runs the same parser with the master spark-submit set. */
     @Test
     void theSparkSubmitEntryPointTrainsFromACsvWithTheSameOptions() throws IOException {
-        StringBuilder sb = new StringBuilder("a,b,c,d,label\n");
-        java.util.Random r = new java.util.Random(9);
-        for (int i = 0; i < 120; i++) {
-            double x = r.nextGaussian();
-            double y = r.nextGaussian();
-            sb.append(String.format(Locale.ROOT, "%.5f,%.5f,%.5f,%.5f,%d%n", x, y, r.nextGaussian(),
-                    r.nextGaussian(), x > 0 ? (y > 0 ? 2 : 1) : 0));
-        }
-        Path csv = dir.resolve("train.csv");
-        Files.writeString(csv, sb);
+        Path csv = threeClassCsv();
         Path model = dir.resolve("model.safetensors");
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
@@ -166,7 +157,7 @@ class SparkTrainCommandTest {
         assertTrue(bad.toString().contains("Invalid value for option '--epochs'"), bad.toString());
     }
 
-    /** Three classes of 4-feature rows, 60 of class 0, 30 of class 1, 30 of class 2. */
+    /** 120 rows of 4 features and 3 classes, 56 of class 0, 28 of class 1, 36 of class 2. */
     private Path threeClassCsv() throws IOException {
         StringBuilder sb = new StringBuilder("a,b,c,d,label\n");
         java.util.Random r = new java.util.Random(9);
@@ -218,6 +209,37 @@ class SparkTrainCommandTest {
             assertEquals(120.0 / (3.0 * count[c]), o.getAsJsonArray("weight").get(c).getAsDouble(), 0.0,
                     "scikit-learn's n / (K count) for class " + c);
         }
+    }
+
+    /**
+     * A {@code --checkpoint-dir} checkpoint records the loss settings as a local checkpoint does, and a rerun with
+     * other ones (or none) is refused in one line naming both, before the model file is written; the same resume.
+     */
+    @Test
+    void aSparkCheckpointOfOtherLossSettingsIsRefused() throws IOException {
+        Path csv = threeClassCsv();
+        Path ckpt = dir.resolve("ckpt");
+        String[] common = {"train", "--spark", "local[2]", "--ranks", "2", "--csv", csv.toString(), "--layers",
+                "4-8-3", "--epochs", "1", "--batch-size", "20", "--checkpoint-dir", ckpt.toString()};
+        Path first = dir.resolve("first.safetensors");
+        CliRun.of(concat(common, new String[] {"--class-weights", "0.5,2,1", "--out", first.toString()})).ok();
+        String recorded = "{\"class_weights\":\"0.5,2,1\",\"weight\":[0.5,2.0,1.0],\"label_smoothing\":0.0}";
+        try (var files = Files.list(ckpt)) {
+            for (Path f : files.toList()) {
+                assertEquals(recorded, SavedModel.metadata(f).get(LossOptions.KEY), f.toString());
+            }
+        }
+        Path out = dir.resolve("other.safetensors");
+        for (String[] other : new String[][] {{"--class-weights", "1,1,1"}, {"--label-smoothing", "0.1"}}) {
+            CliRun run = CliRun.of(concat(common, concat(other, new String[] {"--out", out.toString()})));
+            assertEquals(Main.EXIT_ERROR, run.code(), run.out() + run.err());
+            assertTrue(run.err().startsWith("backprop: cannot resume from ") && run.err().contains(": the checkpoint "
+                    + "was written by a run with loss settings " + recorded + ", this run has "), run.err());
+            assertEquals(1, run.err().lines().count(), run.err());
+            assertFalse(Files.exists(out), "nothing written");
+        }
+        CliRun.of(concat(common, new String[] {"--class-weights", "0.5,2,1", "--out", out.toString()})).ok();
+        assertTrue(Files.exists(out));
     }
 
     /** The loss options' checks hold for Spark runs, each a one-line error naming the value. */

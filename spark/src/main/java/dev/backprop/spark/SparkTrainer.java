@@ -2,6 +2,7 @@ package dev.backprop.spark;
 
 import dev.backprop.data.Dataset;
 import dev.backprop.loss.SoftmaxCrossEntropy;
+import dev.backprop.spark.engine.RankTrainer;
 import dev.backprop.spark.engine.ShardPlan;
 import dev.backprop.spark.placement.BarrierTrainingTask;
 import dev.backprop.spark.placement.DataSummary;
@@ -62,8 +63,9 @@ public final class SparkTrainer {
      * {@code org.apache.spark.SparkException} (checked in Java, but undeclared by Scala), whose cause names the
      * failing rank.
      *
-     * @throws IllegalArgumentException for data that does not suit the spec, or a checkpoint directory that is not
-     *                                  one and cannot be made one (before any training)
+     * @throws IllegalArgumentException for data that does not suit the spec, a checkpoint directory that is not
+     *                                  one and cannot be made one, or whose newest checkpoint was written with
+     *                                  other settings or loss settings (before any training)
      */
     public SparkTrainingResult fit(JavaRDD<Example> data) {
         checkCheckpointDirectory(data.context());
@@ -83,6 +85,7 @@ public final class SparkTrainer {
             b.advertiseHost("127.0.0.1");
         }
         TrainingSpec s = b.build();
+        checkResumable(data.context(), s, plan);
         LOG.info("training on " + sizes.length + " ranks, shards " + Arrays.toString(sizes) + ", "
                 + plan.stepsPerEpoch() + " steps per epoch: " + s.describe());
         RDD<RankResult> stage = data.rdd().barrier().mapPartitions(
@@ -99,6 +102,27 @@ public final class SparkTrainer {
             }
         }
         return new SparkTrainingResult(reports, model, s);
+    }
+
+    /**
+     * Refuses, before any rank starts, a newest checkpoint written with other settings or loss settings than
+     * {@code s} over {@code plan} ({@link RankTrainer#checkResumable}), where the driver sees the directory as the
+     * ranks will (as {@link #checkCheckpointDirectory}; else rank 0 refuses it when it starts).
+     */
+    private static void checkResumable(SparkContext sc, TrainingSpec s, ShardPlan plan) {
+        String dir = s.checkpointDir();
+        if (dir == null) {
+            return;
+        }
+        String scheme = new Path(dir).toUri().getScheme();
+        if ((scheme == null || scheme.equals("file")) && !sc.isLocal()) {
+            return;
+        }
+        try {
+            RankTrainer.checkResumable(s, plan, new HadoopCheckpointStore(dir, sc.hadoopConfiguration()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("checkpoint directory " + dir + ": cannot read it: " + e.getMessage(), e);
+        }
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.backprop.autograd.Variable;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DeviceType;
 import dev.backprop.data.BatchLoader;
+import dev.backprop.data.DataFormatException;
 import dev.backprop.data.Dataset;
 import dev.backprop.io.IoErrors;
 import dev.backprop.loss.Loss;
@@ -415,6 +416,26 @@ public final class RankTrainer implements AutoCloseable {
             startNanos = System.nanoTime();
             return new EpochResult(epoch, m[0] / m[2], classifies ? m[1] / m[2] : Double.NaN, Math.round(m[2]),
                     millis);
+        }
+    }
+
+    /**
+     * Checks on the driver, before any rank starts, that the newest checkpoint in {@code store} (if any) was written
+     * by a run with {@code spec}'s settings over {@code plan}'s shards and with its loss settings, as a resuming rank
+     * 0 checks it: a mismatch found there would fail every attempt of the training stage.
+     *
+     * @throws IllegalArgumentException naming the checkpoint and the setting that differs, in one line
+     * @throws IOException              when the store cannot be read
+     */
+    public static void checkResumable(TrainingSpec spec, ShardPlan plan, CheckpointStore store) throws IOException {
+        Optional<CheckpointStore.Stored> latest = store.latest();
+        if (latest.isPresent()) {
+            String problem = Snapshots.problem(latest.get().bytes(),
+                    Snapshots.runSettings(plan, spec.seed(), spec.sync().averageEvery()), spec.lossSettings());
+            if (problem != null) {
+                throw new IllegalArgumentException(DataFormatException.oneLine("cannot resume from "
+                        + latest.get().location() + ": " + problem));
+            }
         }
     }
 

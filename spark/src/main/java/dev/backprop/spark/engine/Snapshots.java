@@ -1,5 +1,9 @@
 package dev.backprop.spark.engine;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
 import dev.backprop.data.DataFormatException;
 import dev.backprop.io.Checkpoint;
 import dev.backprop.io.IoErrors;
@@ -94,15 +98,13 @@ final class Snapshots {
         return viaTempFile(p -> {
             Files.write(p, bytes);
             try (SafeTensorsFile f = SafeTensorsFile.open(p)) {
-                String saved = f.metadata().get(SoftmaxCrossEntropy.METADATA_KEY);
-                if (!Objects.equals(saved, loss)) {
+                String problem = lossProblem(f.metadata().get(SoftmaxCrossEntropy.METADATA_KEY), loss);
+                if (problem != null) {
                     throw new IllegalStateException(DataFormatException.oneLine("cannot resume from " + location
-                            + ": the checkpoint was written by a run with loss settings "
-                            + (saved == null ? "none" : saved)
-                            + ", this run has " + (loss == null ? "none" : loss) + "; resume with the same "
-                            + "class weights and label smoothing (use a new checkpoint directory to start afresh)"));
+                            + ": " + problem));
                 }
-                Map<String, Long> progress = Checkpoint.restore(f, model, optimizer, schedule, this::mismatch);
+                Map<String, Long> progress = Checkpoint.restore(f, model, optimizer, schedule,
+                        saved -> mismatch(run, saved));
                 Long step = progress.get(STEP);
                 if (step == null || step < 0) {
                     throw new IllegalStateException(location + ": the checkpoint has no valid '" + STEP + "' counter");
@@ -115,7 +117,49 @@ final class Snapshots {
         });
     }
 
-    private String mismatch(Map<String, Long> saved) {
+    /**
+     * Null when checkpoint bytes were written by a run with the settings {@code run} and the loss settings
+     * {@code loss}, else what differs, in one line. The driver asks before any rank starts, so that a mismatch is
+     * refused plainly rather than failing every attempt of the training stage; {@link #restore} checks again.
+     */
+    static String problem(byte[] bytes, Map<String, Long> run, String loss) {
+        return viaTempFile(p -> {
+            Files.write(p, bytes);
+            Map<String, String> meta;
+            try (SafeTensorsFile f = SafeTensorsFile.open(p)) {
+                meta = f.metadata();
+            } catch (IOException e) {
+                return DataFormatException.oneLine("not a readable checkpoint: " + IoErrors.message(e));
+            }
+            String problem = lossProblem(meta.get(SoftmaxCrossEntropy.METADATA_KEY), loss);
+            if (problem != null) {
+                return problem;
+            }
+            Map<String, Long> saved = new LinkedHashMap<>();
+            try {
+                JsonObject o = JsonParser.parseString(String.valueOf(meta.get(Checkpoint.PROGRESS_KEY)))
+                        .getAsJsonObject();
+                for (String k : MUST_MATCH) {
+                    JsonElement e = o.get(k);
+                    saved.put(k, e != null && e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()
+                            ? e.getAsLong() : null);
+                }
+            } catch (JsonParseException | IllegalStateException | NumberFormatException e) {
+                return "metadata '" + Checkpoint.PROGRESS_KEY + "' is not an object of counters";
+            }
+            return mismatch(run, saved);
+        });
+    }
+
+    /** Null when a checkpoint's recorded loss settings ({@code saved}, null: none) are {@code loss}, else why not. */
+    private static String lossProblem(String saved, String loss) {
+        return Objects.equals(saved, loss) ? null : DataFormatException.oneLine("the checkpoint was written by a run "
+                + "with loss settings " + (saved == null ? "none" : saved) + ", this run has "
+                + (loss == null ? "none" : loss) + "; resume with the same class weights and label smoothing (use a "
+                + "new checkpoint directory to start afresh)");
+    }
+
+    private static String mismatch(Map<String, Long> run, Map<String, Long> saved) {
         for (String k : MUST_MATCH) {
             if (!run.get(k).equals(saved.get(k))) {
                 return "the checkpoint was written by a run with " + k + " = " + saved.get(k) + ", this run has "

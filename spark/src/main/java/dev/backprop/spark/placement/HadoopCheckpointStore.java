@@ -70,8 +70,11 @@ public final class HadoopCheckpointStore implements CheckpointStore {
         this(dir, null);
     }
 
-    /** Checkpoints under {@code dir} with the given Hadoop settings (null: those of this executor's Spark). */
-    HadoopCheckpointStore(String dir, Configuration conf) {
+    /**
+     * Checkpoints under {@code dir} with the given Hadoop settings (null: those of this executor's Spark; the
+     * driver's are {@code SparkContext.hadoopConfiguration()}).
+     */
+    public HadoopCheckpointStore(String dir, Configuration conf) {
         this.dir = dir;
         this.conf = conf;
     }

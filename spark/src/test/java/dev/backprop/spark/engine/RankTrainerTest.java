@@ -293,6 +293,17 @@ class RankTrainerTest {
             assertEquals(1, m.lines().count(), m);
         }
         assertEquals(4L, store.saved.lastKey(), "a refused run wrote no checkpoint");
+        ShardPlan plan = new ShardPlan(new int[] {80, 80}, 16);
+        RankTrainer.checkResumable(resumable, plan, store);
+        IllegalArgumentException driver = assertThrows(IllegalArgumentException.class,
+                () -> RankTrainer.checkResumable(resumable.toBuilder().labelSmoothing(0.2).build(), plan, store));
+        assertEquals("cannot resume from memory@4: the checkpoint was written by a run with loss settings " + recorded
+                + ", this run has {\"class_weights\":\"0.25,0.5,3,4\",\"weight\":[0.25,0.5,3.0,4.0],"
+                + "\"label_smoothing\":0.2}; resume with the same class weights and label smoothing (use a new "
+                + "checkpoint directory to start afresh)", driver.getMessage(), "the driver refuses before any rank");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> RankTrainer.checkResumable(resumable,
+                new ShardPlan(new int[] {80, 80}, 8), store)).getMessage().contains("batch_per_rank = 16, this run "
+                + "has 8"));
         List<ThreadedRanks.Result> results = ThreadedRanks.train(resumable, shards, 1, store);
         assertEquals(4, results.get(0).outcome().resumedFromStep());
         assertArrayEquals(uninterrupted, results.get(0).outcome().modelFile());
