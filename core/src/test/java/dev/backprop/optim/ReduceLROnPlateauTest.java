@@ -129,6 +129,25 @@ class ReduceLROnPlateauTest {
     }
 
     @Test
+    void resumesFromEveryStateOfPyTorchsTraces() throws IOException {
+        for (Trace t : traces()) {
+            for (int k = 0; k < t.steps().size(); k++) {
+                // A checkpoint after step k: the optimizer's rate and the scheduler's state, then the rest.
+                try (Sgd opt = sgd(t.steps().get(k)[1])) {
+                    ReduceLROnPlateau s = t.scheduler(opt);
+                    s.restore(t.state(k));
+                    for (int i = k + 1; i < t.steps().size(); i++) {
+                        s.step(t.steps().get(i)[0]);
+                        String where = t.label() + ", resumed after step " + (k + 1) + ", step " + (i + 1);
+                        assertEquals(t.steps().get(i)[1], opt.learningRate(), 0.0, where);
+                        assertEquals(t.state(i), s.state(), where);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void pyTorchsDefaultsAreItsSettings() {
         try (Sgd opt = sgd(0.1)) {
             var s = new ReduceLROnPlateau(opt, ReduceLROnPlateau.Mode.MIN);
@@ -177,8 +196,11 @@ class ReduceLROnPlateauTest {
             var s = new ReduceLROnPlateau(opt, min, 0.5, 2, 0, rel, 1, 0, 0);
             assertThrows(IllegalArgumentException.class, () -> s.restore(new ReduceLROnPlateau.State(1, 3, 0)));
             assertThrows(IllegalArgumentException.class, () -> s.restore(new ReduceLROnPlateau.State(1, 0, 2)));
-            assertThrows(IllegalArgumentException.class,
-                    () -> s.restore(new ReduceLROnPlateau.State(Double.NEGATIVE_INFINITY, 0, 0)));
+            assertEquals("not a ReduceLROnPlateau state for patience 2 and cooldown 1: State[best=NaN, badEpochs=0, "
+                    + "cooldownCounter=0]", assertThrows(IllegalArgumentException.class,
+                    () -> s.restore(new ReduceLROnPlateau.State(Double.NaN, 0, 0))).getMessage());
+            // Cooling down zeroes the count of bad epochs, so no run saves both.
+            assertThrows(IllegalArgumentException.class, () -> s.restore(new ReduceLROnPlateau.State(1, 1, 1)));
             assertEquals(new ReduceLROnPlateau.State(Double.POSITIVE_INFINITY, 0, 0), s.state());
         }
     }
