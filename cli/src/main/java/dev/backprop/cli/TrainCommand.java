@@ -326,6 +326,9 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--schedule plateau needs --validation FRACTION: it lowers the rate "
                     + "when the validation value stops improving, never judging the test set");
         }
+        if (!(resume != null && !settled)) {
+            optimizerOptions.checkScheduleSettings(spec.commandLine().getParseResult()::hasMatchedOption);
+        }
     }
 
     /** A usage error, worded by {@code message}, when any of {@code names} was given (they are listed to it). */

@@ -130,6 +130,34 @@ class PlateauCommandTest {
         assertFalse(Files.exists(out));
     }
 
+    /** The settings of a schedule not chosen would be ignored: each is refused by name, with its value. */
+    @Test
+    void settingsOfAScheduleNotChosenAreRefused() {
+        Path out = dir.resolve("never.safetensors");
+        String o = out.toString();
+        String[][] cases = {
+                {"--plateau-patience 4 applies only to --schedule plateau, and the schedule is none",
+                        "--validation", "0.2", "--plateau-patience", "4"},
+                {"--step-size 3 applies only to --schedule step, and the schedule is none", "--step-size", "3"},
+                {"--gamma 0.5 applies only to --schedule step or plateau, and the schedule is cosine",
+                        "--schedule", "cosine", "--gamma", "0.5"},
+                {"--step-size 3 applies only to --schedule step, and the schedule is plateau",
+                        "--validation", "0.2", "--schedule", "plateau", "--step-size", "3"},
+                {"--plateau-patience 1 applies only to --schedule plateau, and the schedule is step",
+                        "--schedule", "step", "--plateau-patience", "1"},
+        };
+        for (String[] c : cases) {
+            CliRun r = train(with(java.util.Arrays.copyOfRange(c, 1, c.length), "--out", o));
+            assertEquals(Main.EXIT_ERROR, r.code(), r.out() + r.err());
+            assertEquals("backprop: " + c[0] + ": leave it out or choose its schedule", r.err().trim());
+        }
+        assertFalse(Files.exists(out));
+        // Their schedule's own settings, at their defaults or not, are taken.
+        train("--schedule", "step", "--step-size", "5", "--gamma", "0.5", "--epochs", "1").ok();
+        train("--validation", "0.2", "--schedule", "plateau", "--plateau-patience", "2", "--gamma", "0.1", "--epochs",
+                "1", "--out", dir.resolve("plateau.safetensors").toString()).ok();
+    }
+
     private static String[] with(String[] base, String... more) {
         String[] all = java.util.Arrays.copyOf(base, base.length + more.length);
         System.arraycopy(more, 0, all, base.length, more.length);

@@ -142,6 +142,11 @@ public final class OptimizerChoice implements Serializable {
         return name;
     }
 
+    /** {@return the schedule's canonical name: none, step, cosine or plateau} */
+    public String scheduleName() {
+        return schedule;
+    }
+
     /** {@return the learning rate in force (explicit or the optimizer's default)} */
     public double learningRate() {
         return learningRate;
