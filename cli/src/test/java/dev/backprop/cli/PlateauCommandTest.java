@@ -74,8 +74,7 @@ class PlateauCommandTest {
                 dir.resolve("half.safetensors").toString())).ok();
         Path resumed = dir.resolve("resumed.safetensors");
         CliRun rest = train("--resume", ck.toString(), "--out", resumed.toString()).ok();
-        assertArrayEquals(EarlyStoppingCommandTestBytes.tensors(straight),
-                EarlyStoppingCommandTestBytes.tensors(resumed));
+        assertArrayEquals(CliRun.tensorBytes(straight), CliRun.tensorBytes(resumed));
         List<String> after = rateLines(whole).stream()
                 .filter(l -> Integer.parseInt(l.replaceAll(".* after epoch (\\d+):.*", "$1")) > 8).toList();
         assertEquals(after, rateLines(rest), whole.out() + "\n" + rest.out());
@@ -162,14 +161,5 @@ class PlateauCommandTest {
         String[] all = java.util.Arrays.copyOf(base, base.length + more.length);
         System.arraycopy(more, 0, all, base.length, more.length);
         return all;
-    }
-
-    /** The tensor bytes of a safetensors file, its metadata (which names the run's settings) left out. */
-    private static final class EarlyStoppingCommandTestBytes {
-        static byte[] tensors(Path file) throws IOException {
-            byte[] all = Files.readAllBytes(file);
-            long header = java.nio.ByteBuffer.wrap(all, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
-            return java.util.Arrays.copyOfRange(all, Math.toIntExact(8 + header), all.length);
-        }
     }
 }
