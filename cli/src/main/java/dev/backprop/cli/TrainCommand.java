@@ -328,6 +328,12 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (!(resume != null && !settled)) {
             optimizerOptions.checkScheduleSettings(spec.commandLine().getParseResult()::hasMatchedOption);
+            if (spec.commandLine().getParseResult().hasMatchedOption("--monitor") && validationOptions.patience == null
+                    && !validationOptions.keepBest && !optimizerOptions.onPlateau()) {
+                throw new IllegalArgumentException("--monitor " + validationOptions.monitor + " applies only to "
+                        + "--patience, --keep-best and --schedule plateau, and none is given: leave it out or give "
+                        + "one");
+            }
         }
     }
 

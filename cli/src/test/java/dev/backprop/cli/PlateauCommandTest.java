@@ -121,17 +121,20 @@ class PlateauCommandTest {
         assertTrue(train("--validation", "0.2", "--monitor", "val_auc", "--out", o).err()
                 .contains("--monitor val_auc: choose val_loss or val_acc"));
         assertTrue(train("--monitor", "val_acc", "--out", o).err().contains("--monitor val_acc needs --validation"));
-        CliRun regression = train("--validation", "0.2", "--monitor", "val_acc", "--task", "regression", "--layers",
-                "4-1", "--out", o);
+        CliRun regression = train("--validation", "0.2", "--patience", "2", "--monitor", "val_acc", "--task",
+                "regression", "--layers", "4-1", "--out", o);
         assertTrue(regression.err().contains("--monitor val_acc needs a classification task"), regression.err());
         CliRun spark = train("--schedule", "plateau", "--spark", "local[2]", "--out", o);
         assertTrue(spark.err().contains("--schedule plateau needs --validation"), spark.err());
         assertFalse(Files.exists(out));
     }
 
-    /** The settings of a schedule not chosen would be ignored: each is refused by name, with its value. */
+    /**
+     * The settings of a schedule not chosen, and a {@code --monitor} that nothing watches, would be ignored: each is
+     * refused by name, with its value.
+     */
     @Test
-    void settingsOfAScheduleNotChosenAreRefused() {
+    void settingsOfAScheduleNotChosenAndAnUnwatchedMonitorAreRefused() {
         Path out = dir.resolve("never.safetensors");
         String o = out.toString();
         String[][] cases = {
@@ -150,6 +153,14 @@ class PlateauCommandTest {
             assertEquals(Main.EXIT_ERROR, r.code(), r.out() + r.err());
             assertEquals("backprop: " + c[0] + ": leave it out or choose its schedule", r.err().trim());
         }
+        for (String monitor : new String[] {"val_loss", "val_acc"}) {
+            // Nothing watches it: the run would judge nothing by it.
+            CliRun r = train("--validation", "0.2", "--monitor", monitor, "--out", o);
+            assertEquals("backprop: --monitor " + monitor + " applies only to --patience, --keep-best and --schedule "
+                    + "plateau, and none is given: leave it out or give one", r.err().trim());
+        }
+        CliRun spark = train("--monitor", "val_loss", "--spark", "local[2]", "--out", o);
+        assertTrue(spark.err().contains("--monitor val_loss applies only to --patience"), spark.err());
         assertFalse(Files.exists(out));
         // Their schedule's own settings, at their defaults or not, are taken.
         train("--schedule", "step", "--step-size", "5", "--gamma", "0.5", "--epochs", "1").ok();
