@@ -166,9 +166,11 @@ final class TrainerCheckpoint {
             }
             was.put(k, v.doubleValue());
         }
-        if (!was.equals(mine.settings())) {
+        Map<String, Double> now = new LinkedHashMap<>();
+        mine.settings().forEach((k, v) -> now.put(k, v + 0.0));  // a JSON number read back has no -0.0
+        if (!was.equals(now)) {
             throw new IllegalArgumentException("the checkpoint's ReduceLROnPlateau has settings " + was + ", this "
-                    + "run's " + mine.settings() + "; resume with the same settings");
+                    + "run's " + now + "; resume with the same settings");
         }
         BigInteger badEpochs = StrictJson.integer(o.get("bad_epochs"));
         BigInteger cooldown = StrictJson.integer(o.get("cooldown_counter"));

@@ -240,6 +240,26 @@ class PlateauTrainingTest {
         }
     }
 
+    /** A setting of -0.0, which the checkpoint's JSON reads back as 0.0, still resumes its own run. */
+    @Test
+    void aNegativeZeroSettingResumes() throws IOException {
+        Path ckpt = dir.resolve("ckpt.safetensors");
+        var min = ReduceLROnPlateau.Mode.MIN;
+        var abs = ReduceLROnPlateau.ThresholdMode.ABS;
+        try (Sequential a = net(1); Sgd oa = new Sgd(a.parameters(), 0.2);
+             Sequential c = net(2); Sgd oc = new Sgd(c.parameters(), 0.2)) {
+            ReduceLROnPlateau p = new ReduceLROnPlateau(oa, min, 0.5, 1, -0.0, abs, 1, -0.0, 1e-8);
+            Trainer first = trainer(a, oa, p, EarlyStopping.Monitor.LOSS);
+            first.fit(blobs(16, 2), blobs(8, 5), 2, null);
+            first.saveCheckpoint(ckpt);
+            ReduceLROnPlateau q = new ReduceLROnPlateau(oc, min, 0.5, 1, -0.0, abs, 1, -0.0, 1e-8);
+            Trainer then = trainer(c, oc, q, EarlyStopping.Monitor.LOSS);
+            then.restoreCheckpoint(ckpt);
+            assertEquals(p.state(), q.state());
+            assertEquals(2, then.epoch());
+        }
+    }
+
     /** The safetensors file {@code file} with metadata entry {@code key} set to {@code value}. */
     private static byte[] withMetadata(byte[] file, String key, String value) {
         int n = (int) ByteBuffer.wrap(file, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
