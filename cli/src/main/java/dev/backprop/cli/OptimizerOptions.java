@@ -7,7 +7,9 @@ import dev.backprop.optim.OptimizerChoice;
 import dev.backprop.optim.ReduceLROnPlateau;
 import picocli.CommandLine.Option;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * How {@code train} updates the weights: the optimizer (PyTorch's formulas), its learning rate, weight decay and
@@ -39,21 +41,50 @@ final class OptimizerOptions {
     String schedule;
 
     @Option(names = "--step-size", paramLabel = "EPOCHS", defaultValue = "5",
-            description = "--schedule step: epochs between decays (default: ${DEFAULT-VALUE}).")
+            description = "--schedule step: epochs between decays; refused with another schedule (default: "
+                    + "${DEFAULT-VALUE}).")
     int stepSize;
 
     @Option(names = "--gamma", paramLabel = "FACTOR", defaultValue = "0.1",
-            description = "--schedule step or plateau: factor per decay (default: ${DEFAULT-VALUE}).")
+            description = "--schedule step or plateau: factor per decay; refused with another schedule (default: "
+                    + "${DEFAULT-VALUE}).")
     double gamma;
 
     @Option(names = "--plateau-patience", paramLabel = "N", defaultValue = "2",
             description = "--schedule plateau: epochs without a better --monitor value (by 0.01%%) tolerated before "
-                    + "the rate is multiplied by --gamma (default: ${DEFAULT-VALUE}).")
+                    + "the rate is multiplied by --gamma; refused with another schedule (default: ${DEFAULT-VALUE}).")
     int plateauPatience;
 
     /** The choice these flags make; the defaults and checks live in core's {@link OptimizerChoice}. */
     OptimizerChoice choice() {
         return OptimizerChoice.of(optimizer, lr, momentum, weightDecay, schedule, stepSize, gamma);
+    }
+
+    /**
+     * Refuses {@code --step-size}, {@code --gamma} and {@code --plateau-patience} when given for a schedule that
+     * does not use them, which would ignore them.
+     *
+     * @param given whether an option was given on the command line
+     * @throws IllegalArgumentException naming the option, its value and the schedule
+     */
+    void checkScheduleSettings(Predicate<String> given) {
+        String s = choice().scheduleName();
+        Map<String, String> unused = new LinkedHashMap<>();
+        if (!s.equals("step")) {
+            unused.put("--step-size " + stepSize, "step");
+        }
+        if (!s.equals("step") && !s.equals("plateau")) {
+            unused.put("--gamma " + OptimizerChoice.number(gamma), "step or plateau");
+        }
+        if (!s.equals("plateau")) {
+            unused.put("--plateau-patience " + plateauPatience, "plateau");
+        }
+        unused.forEach((option, schedules) -> {
+            if (given.test(option.substring(0, option.indexOf(' ')))) {
+                throw new IllegalArgumentException(option + " applies only to --schedule " + schedules + ", and the "
+                        + "schedule is " + s + ": leave it out or choose its schedule");
+            }
+        });
     }
 
     /** The optimizer's canonical name. */

@@ -18,8 +18,9 @@ import java.util.Objects;
  * start-up lines show only values in force:
  * <ul>
  *   <li>an option left out takes the checkpoint's value ({@code --optimizer}, {@code --momentum},
- *       {@code --weight-decay}, {@code --schedule}, {@code --step-size}, {@code --gamma}, {@code --lr},
- *       {@code --batch-size}, {@code --seed}, and {@code --epochs} for a cosine schedule, which spans its run);</li>
+ *       {@code --weight-decay}, {@code --schedule}, {@code --step-size}, {@code --gamma},
+ *       {@code --plateau-patience}, {@code --lr}, {@code --batch-size}, {@code --seed}, and {@code --epochs} for a
+ *       cosine schedule, which spans its run);</li>
  *   <li>{@code --lr} given without a schedule is applied from the first resumed step, as PyTorch users change
  *       {@code param_groups[...]["lr"]}, and the train line says what the checkpoint had;</li>
  *   <li>any other option given with a value other than the checkpoint's is refused, naming both values: the
@@ -28,8 +29,8 @@ import java.util.Objects;
  * The loss settings ({@code --class-weights}, {@code --label-smoothing}) follow the same rule ({@link LossOptions}),
  * and so do {@code --augment} ({@link AugmentOptions}), {@code --resize} and {@code --center-crop}, which bring
  * the images to the size the network was trained on, and the validation split and early stopping
- * ({@code --validation}, {@code --patience}, {@code --min-delta}, {@code --keep-best}: {@link ValidationOptions}),
- * which also carry on where the watch stood.
+ * ({@code --validation}, {@code --patience}, {@code --min-delta}, {@code --keep-best}, {@code --monitor}:
+ * {@link ValidationOptions}), which also carry on where the watch stood.
  * The architecture and task are checked where the network is built ({@link TrainingSetup}); the file's tensors,
  * counters and format when it is restored ({@link Checkpoint#restore}), which also refuses what this class leaves
  * alone because it cannot read it.

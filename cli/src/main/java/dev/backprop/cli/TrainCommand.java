@@ -326,6 +326,15 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--schedule plateau needs --validation FRACTION: it lowers the rate "
                     + "when the validation value stops improving, never judging the test set");
         }
+        if (!(resume != null && !settled)) {
+            optimizerOptions.checkScheduleSettings(spec.commandLine().getParseResult()::hasMatchedOption);
+            if (spec.commandLine().getParseResult().hasMatchedOption("--monitor") && validationOptions.patience == null
+                    && !validationOptions.keepBest && !optimizerOptions.onPlateau()) {
+                throw new IllegalArgumentException("--monitor " + validationOptions.monitor + " applies only to "
+                        + "--patience, --keep-best and --schedule plateau, and none is given: leave it out or give "
+                        + "one");
+            }
+        }
     }
 
     /** A usage error, worded by {@code message}, when any of {@code names} was given (they are listed to it). */

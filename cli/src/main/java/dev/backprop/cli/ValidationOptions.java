@@ -54,8 +54,9 @@ final class ValidationOptions {
     boolean keepBest;
 
     @Option(names = "--monitor", paramLabel = "NAME", defaultValue = LOSS,
-            description = "What --patience, --keep-best and --schedule plateau watch: val_loss (lower is better) or "
-                    + "val_acc (higher; classification only) (default: ${DEFAULT-VALUE}).")
+            description = "What --patience, --keep-best and --schedule plateau watch (refused without one of them): "
+                    + "val_loss (lower is better) or val_acc (higher; classification only) (default: "
+                    + "${DEFAULT-VALUE}).")
     String monitor;
 
     /** The training data less the validation examples, and those examples (null without {@code --validation}). */

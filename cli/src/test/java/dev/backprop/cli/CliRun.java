@@ -4,10 +4,14 @@ import dev.backprop.data.FashionMnist;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -31,6 +35,13 @@ record CliRun(int code, String out, String err) {
     }
 
     private static final Path DEFAULT_OUT = Path.of("model.safetensors");
+
+    /** The tensor bytes of a safetensors file (its metadata, which names the run's settings, left out). */
+    static byte[] tensorBytes(Path file) throws IOException {
+        byte[] all = Files.readAllBytes(file);
+        long header = ByteBuffer.wrap(all, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        return Arrays.copyOfRange(all, Math.toIntExact(8 + header), all.length);
+    }
 
     /** {@code train}'s options without a value, which {@link #train} takes alone. */
     private static final java.util.Set<String> FLAGS = java.util.Set.of("--keep-best", "--overwrite", "--no-progress");

@@ -50,13 +50,6 @@ class EarlyStoppingCommandTest {
         return CliRun.train(opts, more);
     }
 
-    /** The tensor bytes of a safetensors file (its metadata, which names the run's settings, left out). */
-    private static byte[] tensorBytes(Path file) throws IOException {
-        byte[] all = Files.readAllBytes(file);
-        long header = ByteBuffer.wrap(all, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
-        return Arrays.copyOfRange(all, Math.toIntExact(8 + header), all.length);
-    }
-
     private static List<String> rows(CliRun run) {
         return run.out().lines().filter(l -> l.matches(" *\\d+ .*")).toList();
     }
@@ -95,7 +88,7 @@ class EarlyStoppingCommandTest {
 
         Path exact = dir.resolve("exact.safetensors");
         train("--validation", "0.2", "--epochs", Integer.toString(kept), "--out", exact.toString()).ok();
-        assertArrayEquals(tensorBytes(exact), tensorBytes(best), "the best epoch's weights, bit for bit");
+        assertArrayEquals(CliRun.tensorBytes(exact), CliRun.tensorBytes(best), "the best epoch's weights, bit for bit");
     }
 
     @Test
@@ -111,7 +104,7 @@ class EarlyStoppingCommandTest {
         CliRun rest = train("--resume", ck.toString(), "--out", resumed.toString()).ok();
         assertEquals(1, rows(rest).size(), "the watch goes on counting: " + rest.out());
         assertEquals(whole.field("summary:", "best_epoch"), rest.field("summary:", "best_epoch"));
-        assertArrayEquals(tensorBytes(straight), tensorBytes(resumed));
+        assertArrayEquals(CliRun.tensorBytes(straight), CliRun.tensorBytes(resumed));
 
         CliRun changed = train("--resume", ck.toString(), "--patience", "5", "--out",
                 dir.resolve("other.safetensors").toString());
@@ -134,7 +127,8 @@ class EarlyStoppingCommandTest {
         CliRun rest = train("--resume", ck.toString(), "--out", resumed.toString()).ok();
         assertEquals(1, rows(rest).size(), rest.out());
         assertTrue(rest.out().contains("(the weights of epoch " + best + ", the best val_loss "), rest.out());
-        assertArrayEquals(tensorBytes(straight), tensorBytes(resumed), "the kept weights came back from the file");
+        assertArrayEquals(CliRun.tensorBytes(straight), CliRun.tensorBytes(resumed),
+                "the kept weights came back from the file");
 
         CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", ck.toString(), "--csv", csv.toString());
         assertEquals(0, eval.code(), "the kept tensors do not confuse loading the checkpoint as a model: "
@@ -155,7 +149,7 @@ class EarlyStoppingCommandTest {
         CliRun again = train("--resume", ck.toString(), "--out", dir.resolve("again.safetensors").toString()).ok();
         assertEquals(0, rows(again).size(), "a stopped run trains no further: " + again.out());
         assertTrue(again.out().contains("stopped early after epoch " + (best + 2)), again.out());
-        assertArrayEquals(tensorBytes(straight), tensorBytes(dir.resolve("again.safetensors")));
+        assertArrayEquals(CliRun.tensorBytes(straight), CliRun.tensorBytes(dir.resolve("again.safetensors")));
 
         Path half = dir.resolve("half.safetensors");
         Path ck2 = dir.resolve("ck2.safetensors");
@@ -165,7 +159,8 @@ class EarlyStoppingCommandTest {
         CliRun done = train("--resume", ck2.toString(), "--epochs", Integer.toString(best + 1), "--out",
                 resumed.toString()).ok();
         assertTrue(done.out().contains("nothing was left to train"), done.out());
-        assertArrayEquals(tensorBytes(straight), tensorBytes(resumed), "the best epoch's weights, not the last's");
+        assertArrayEquals(CliRun.tensorBytes(straight), CliRun.tensorBytes(resumed),
+                "the best epoch's weights, not the last's");
     }
 
     /** A checkpoint whose early-stopping entry is malformed is refused in one line naming the entry. */

@@ -74,8 +74,7 @@ class PlateauCommandTest {
                 dir.resolve("half.safetensors").toString())).ok();
         Path resumed = dir.resolve("resumed.safetensors");
         CliRun rest = train("--resume", ck.toString(), "--out", resumed.toString()).ok();
-        assertArrayEquals(EarlyStoppingCommandTestBytes.tensors(straight),
-                EarlyStoppingCommandTestBytes.tensors(resumed));
+        assertArrayEquals(CliRun.tensorBytes(straight), CliRun.tensorBytes(resumed));
         List<String> after = rateLines(whole).stream()
                 .filter(l -> Integer.parseInt(l.replaceAll(".* after epoch (\\d+):.*", "$1")) > 8).toList();
         assertEquals(after, rateLines(rest), whole.out() + "\n" + rest.out());
@@ -122,26 +121,56 @@ class PlateauCommandTest {
         assertTrue(train("--validation", "0.2", "--monitor", "val_auc", "--out", o).err()
                 .contains("--monitor val_auc: choose val_loss or val_acc"));
         assertTrue(train("--monitor", "val_acc", "--out", o).err().contains("--monitor val_acc needs --validation"));
-        CliRun regression = train("--validation", "0.2", "--monitor", "val_acc", "--task", "regression", "--layers",
-                "4-1", "--out", o);
+        CliRun regression = train("--validation", "0.2", "--patience", "2", "--monitor", "val_acc", "--task",
+                "regression", "--layers", "4-1", "--out", o);
         assertTrue(regression.err().contains("--monitor val_acc needs a classification task"), regression.err());
         CliRun spark = train("--schedule", "plateau", "--spark", "local[2]", "--out", o);
         assertTrue(spark.err().contains("--schedule plateau needs --validation"), spark.err());
         assertFalse(Files.exists(out));
     }
 
+    /**
+     * The settings of a schedule not chosen, and a {@code --monitor} that nothing watches, would be ignored: each is
+     * refused by name, with its value.
+     */
+    @Test
+    void settingsOfAScheduleNotChosenAndAnUnwatchedMonitorAreRefused() {
+        Path out = dir.resolve("never.safetensors");
+        String o = out.toString();
+        String[][] cases = {
+                {"--plateau-patience 4 applies only to --schedule plateau, and the schedule is none",
+                        "--validation", "0.2", "--plateau-patience", "4"},
+                {"--step-size 3 applies only to --schedule step, and the schedule is none", "--step-size", "3"},
+                {"--gamma 0.5 applies only to --schedule step or plateau, and the schedule is cosine",
+                        "--schedule", "cosine", "--gamma", "0.5"},
+                {"--step-size 3 applies only to --schedule step, and the schedule is plateau",
+                        "--validation", "0.2", "--schedule", "plateau", "--step-size", "3"},
+                {"--plateau-patience 1 applies only to --schedule plateau, and the schedule is step",
+                        "--schedule", "step", "--plateau-patience", "1"},
+        };
+        for (String[] c : cases) {
+            CliRun r = train(with(java.util.Arrays.copyOfRange(c, 1, c.length), "--out", o));
+            assertEquals(Main.EXIT_ERROR, r.code(), r.out() + r.err());
+            assertEquals("backprop: " + c[0] + ": leave it out or choose its schedule", r.err().trim());
+        }
+        for (String monitor : new String[] {"val_loss", "val_acc"}) {
+            // Nothing watches it: the run would judge nothing by it.
+            CliRun r = train("--validation", "0.2", "--monitor", monitor, "--out", o);
+            assertEquals("backprop: --monitor " + monitor + " applies only to --patience, --keep-best and --schedule "
+                    + "plateau, and none is given: leave it out or give one", r.err().trim());
+        }
+        CliRun spark = train("--monitor", "val_loss", "--spark", "local[2]", "--out", o);
+        assertTrue(spark.err().contains("--monitor val_loss applies only to --patience"), spark.err());
+        assertFalse(Files.exists(out));
+        // Their schedule's own settings, at their defaults or not, are taken.
+        train("--schedule", "step", "--step-size", "5", "--gamma", "0.5", "--epochs", "1").ok();
+        train("--validation", "0.2", "--schedule", "plateau", "--plateau-patience", "2", "--gamma", "0.1", "--epochs",
+                "1", "--out", dir.resolve("plateau.safetensors").toString()).ok();
+    }
+
     private static String[] with(String[] base, String... more) {
         String[] all = java.util.Arrays.copyOf(base, base.length + more.length);
         System.arraycopy(more, 0, all, base.length, more.length);
         return all;
-    }
-
-    /** The tensor bytes of a safetensors file, its metadata (which names the run's settings) left out. */
-    private static final class EarlyStoppingCommandTestBytes {
-        static byte[] tensors(Path file) throws IOException {
-            byte[] all = Files.readAllBytes(file);
-            long header = java.nio.ByteBuffer.wrap(all, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
-            return java.util.Arrays.copyOfRange(all, Math.toIntExact(8 + header), all.length);
-        }
     }
 }

@@ -130,7 +130,7 @@ public final class OptimizerChoice implements Serializable {
      *
      * @param schedule none, step, cosine or plateau (see {@link #of})
      * @param stepSize epochs between decays of the step schedule
-     * @param gamma    the step schedule's factor per decay
+     * @param gamma    the step or plateau schedule's factor per decay
      * @return the new choice
      */
     public OptimizerChoice withSchedule(String schedule, int stepSize, double gamma) {
@@ -140,6 +140,11 @@ public final class OptimizerChoice implements Serializable {
     /** {@return the canonical name: sgd, momentum, adam or adamw} */
     public String name() {
         return name;
+    }
+
+    /** {@return the schedule's canonical name: none, step, cosine or plateau} */
+    public String scheduleName() {
+        return schedule;
     }
 
     /** {@return the learning rate in force (explicit or the optimizer's default)} */

@@ -169,14 +169,16 @@ public final class ReduceLROnPlateau {
     }
 
     /**
-     * Checks that this scheduler can reach {@code saved} (a best that is not NaN nor the wrong infinity, counters
-     * within patience and cooldown), as {@link #restore} does before changing anything.
+     * Checks that this scheduler can reach {@code saved} (a best that is not NaN, though either infinity is reached
+     * by an infinite metric; counters within patience and cooldown, and no bad epoch counted while cooling down), as
+     * {@link #restore} does before changing anything.
      *
      * @throws IllegalArgumentException for a state no run of this scheduler can reach
      */
     public void check(State saved) {
-        if (Double.isNaN(saved.best()) || saved.best() == -worst() || saved.badEpochs() < 0
-                || saved.badEpochs() > patience || saved.cooldownCounter() < 0 || saved.cooldownCounter() > cooldown) {
+        if (Double.isNaN(saved.best()) || saved.badEpochs() < 0 || saved.badEpochs() > patience
+                || saved.cooldownCounter() < 0 || saved.cooldownCounter() > cooldown
+                || saved.cooldownCounter() > 0 && saved.badEpochs() > 0) {
             throw new IllegalArgumentException("not a ReduceLROnPlateau state for patience " + patience
                     + " and cooldown " + cooldown + ": " + saved);
         }

@@ -15,6 +15,7 @@ import java.math.BigInteger;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What a {@link Trainer}'s checkpoint holds beside the model, optimizer and schedule ({@link Checkpoint}): the
@@ -29,6 +30,9 @@ final class TrainerCheckpoint {
      * {@code "Infinity"} or {@code "-Infinity"}).
      */
     private static final String PLATEAU_KEY = ReduceLROnPlateau.METADATA_KEY;
+    /** The fields of the plateau record, all of them always written. */
+    private static final Set<String> PLATEAU_FIELDS = Set.of("monitor", "settings", "best", "bad_epochs",
+            "cooldown_counter");
     private static final String EPOCH = "epoch";
     private static final String SEED = "seed";
     private static final String BATCH_SIZE = "batch_size";
@@ -144,6 +148,9 @@ final class TrainerCheckpoint {
             throw new IllegalArgumentException(bad);
         }
         JsonObject o = e.getAsJsonObject();
+        if (!o.keySet().equals(PLATEAU_FIELDS)) {
+            throw new IllegalArgumentException(bad);
+        }
         JsonElement monitor = o.get("monitor");
         String mineWatches = trainer.plateauMonitor() == null ? null : trainer.plateauMonitor().name();
         if (monitor == null || !(monitor.isJsonNull() ? mineWatches == null
@@ -159,9 +166,11 @@ final class TrainerCheckpoint {
             }
             was.put(k, v.doubleValue());
         }
-        if (!was.equals(mine.settings())) {
+        Map<String, Double> now = new LinkedHashMap<>();
+        mine.settings().forEach((k, v) -> now.put(k, v + 0.0));  // a JSON number read back has no -0.0
+        if (!was.equals(now)) {
             throw new IllegalArgumentException("the checkpoint's ReduceLROnPlateau has settings " + was + ", this "
-                    + "run's " + mine.settings() + "; resume with the same settings");
+                    + "run's " + now + "; resume with the same settings");
         }
         BigInteger badEpochs = StrictJson.integer(o.get("bad_epochs"));
         BigInteger cooldown = StrictJson.integer(o.get("cooldown_counter"));
@@ -179,10 +188,10 @@ final class TrainerCheckpoint {
             };
         } else {
             BigDecimal d = StrictJson.decimal(best);
-            if (d == null) {
+            b = d == null ? Double.NaN : d.doubleValue();
+            if (!Double.isFinite(b)) {  // the writer spells the infinities as strings
                 throw new IllegalArgumentException(bad);
             }
-            b = d.doubleValue();
         }
         ReduceLROnPlateau.State state = new ReduceLROnPlateau.State(b, badEpochs.intValue(), cooldown.intValue());
         mine.check(state);

@@ -7,14 +7,24 @@ import dev.backprop.tensor.Tensor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * ReduceLROnPlateau against traces worked by hand from PyTorch's {@code ReduceLROnPlateau.step} (1.13): the metric
+ * ReduceLROnPlateau against PyTorch 1.13's own traces ({@code plateau-traces.txt}, written by
+ * {@code core/src/test/python/plateau_fixtures.py}): the rate and the scheduler's best, {@code num_bad_epochs} and
+ * {@code cooldown_counter} after every step, compared exactly. PyTorch's {@code ReduceLROnPlateau.step}: the metric
  * is compared with {@code is_better} ({@code a < best·(1 − threshold)} for min/rel, {@code a > best + threshold}
  * for max/abs, ...), a bad epoch increments {@code num_bad_epochs}, an epoch in cooldown decrements the cooldown
  * counter and zeroes {@code num_bad_epochs}, and {@code num_bad_epochs > patience} sets each rate to
@@ -22,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
  * count.
  */
 class ReduceLROnPlateauTest {
+    private static final String TRACES = "/dev/backprop/optim/plateau-traces.txt";
     private final ReferenceBackend backend = new ReferenceBackend();
 
     @AfterEach
@@ -44,65 +55,102 @@ class ReduceLROnPlateauTest {
         return out;
     }
 
+    /** One case of {@code plateau-traces.txt}: the settings and, per step, the metric and PyTorch's results. */
+    private record Trace(String label, double lr, ReduceLROnPlateau.Mode mode, double factor, int patience,
+                         double threshold, ReduceLROnPlateau.ThresholdMode thresholdMode, int cooldown, double minLr,
+                         double eps, List<double[]> steps) {
+        /** A scheduler of these settings over {@code opt}; PyTorch's defaults through the two-argument one. */
+        ReduceLROnPlateau scheduler(Optimizer opt) {
+            if (label.equals("pytorch defaults")) {
+                return new ReduceLROnPlateau(opt, mode);
+            }
+            return new ReduceLROnPlateau(opt, mode, factor, patience, threshold, thresholdMode, cooldown, minLr, eps);
+        }
+
+        ReduceLROnPlateau.State state(int step) {
+            double[] s = steps.get(step);
+            return new ReduceLROnPlateau.State(s[2], (int) s[3], (int) s[4]);
+        }
+    }
+
+    /** The traces {@code core/src/test/python/plateau_fixtures.py} wrote with PyTorch 1.13. */
+    private static List<Trace> traces() throws IOException {
+        List<Trace> out = new ArrayList<>();
+        try (InputStream in = ReduceLROnPlateauTest.class.getResourceAsStream(TRACES)) {
+            assertNotNull(in, TRACES);
+            String label = null;
+            String[] settings = null;
+            List<double[]> steps = null;
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                String[] f = line.split(" ");
+                switch (f[0]) {
+                    case "case" -> {
+                        label = line.substring("case ".length());
+                        steps = new ArrayList<>();
+                    }
+                    case "settings" -> {
+                        settings = f;
+                        out.add(new Trace(label, Double.parseDouble(f[1]),
+                                ReduceLROnPlateau.Mode.valueOf(f[2].toUpperCase(Locale.ROOT)),
+                                Double.parseDouble(f[3]), Integer.parseInt(f[4]), Double.parseDouble(f[5]),
+                                ReduceLROnPlateau.ThresholdMode.valueOf(f[6].toUpperCase(Locale.ROOT)),
+                                Integer.parseInt(f[7]), Double.parseDouble(f[8]), Double.parseDouble(f[9]), steps));
+                    }
+                    case "step" -> {
+                        assertNotNull(settings, line);
+                        double[] s = new double[5];
+                        for (int i = 0; i < s.length; i++) {
+                            s[i] = Double.parseDouble(f[i + 1]);
+                        }
+                        steps.add(s);
+                    }
+                    default -> fail("unexpected line in " + TRACES + ": " + line);
+                }
+            }
+        }
+        return out;
+    }
+
     @Test
-    void minRelativeWithCooldownFollowsPyTorch() {
-        try (Sgd opt = sgd(1.0)) {
-            var s = new ReduceLROnPlateau(opt, ReduceLROnPlateau.Mode.MIN, 0.5, 2, 1e-4,
-                    ReduceLROnPlateau.ThresholdMode.REL, 1, 0, 1e-8);
-            // 1.0 beats +inf; 0.99995 is not below 1.0·0.9999 (bad 1); 0.9 is (best 0.9); 0.9 ties (bad 1);
-            // 0.95, 0.91 (bad 2, 3 > 2: rate 0.5, cooldown 1); 0.92 bad but in cooldown (bad 0, cooldown 0);
-            // 0.93 (bad 1); 0.8 best; NaN never improves (bad 1); 0.85, 0.85 (bad 2, 3: rate 0.25, cooldown 1);
-            // 0.85 in cooldown (bad 0); 0.85 (bad 1).
-            assertArrayEquals(new double[] {1, 1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25},
-                    rates(s, opt, 1.0, 0.99995, 0.9, 0.9, 0.95, 0.91, 0.92, 0.93, 0.8, Double.NaN, 0.85, 0.85, 0.85,
-                            0.85));
-            assertEquals(new ReduceLROnPlateau.State(0.8, 1, 0), s.state());
+    void followsPyTorchsTraces() throws IOException {
+        List<Trace> traces = traces();
+        assertEquals(12, traces.size());
+        for (Trace t : traces) {
+            try (Sgd opt = sgd(t.lr())) {
+                ReduceLROnPlateau s = t.scheduler(opt);
+                for (int i = 0; i < t.steps().size(); i++) {
+                    s.step(t.steps().get(i)[0]);
+                    String where = t.label() + ", step " + (i + 1);
+                    assertEquals(t.steps().get(i)[1], opt.learningRate(), 0.0, where);
+                    assertEquals(t.state(i), s.state(), where);
+                }
+            }
         }
     }
 
     @Test
-    void maxAbsoluteStopsAtTheMinimumRate() {
-        try (Sgd opt = sgd(0.1)) {
-            var s = new ReduceLROnPlateau(opt, ReduceLROnPlateau.Mode.MAX, 0.1, 0, 0.01,
-                    ReduceLROnPlateau.ThresholdMode.ABS, 0, 0.0015, 1e-8);
-            // 0.5 beats -inf; 0.505 is not above 0.51 (bad 1 > 0: 0.1·0.1); 0.52 is (best 0.52); 0.52 is not above
-            // 0.53: max(0.1·0.1·0.1, 0.0015) = 0.0015; 0.6 improves; 0.6 again: max(0.00015, 0.0015) lowers nothing.
-            assertArrayEquals(new double[] {0.1, 0.1 * 0.1, 0.1 * 0.1, 0.0015, 0.0015, 0.0015},
-                    rates(s, opt, 0.5, 0.505, 0.52, 0.52, 0.6, 0.6));
+    void resumesFromEveryStateOfPyTorchsTraces() throws IOException {
+        for (Trace t : traces()) {
+            for (int k = 0; k < t.steps().size(); k++) {
+                // A checkpoint after step k: the optimizer's rate and the scheduler's state, then the rest.
+                try (Sgd opt = sgd(t.steps().get(k)[1])) {
+                    ReduceLROnPlateau s = t.scheduler(opt);
+                    s.restore(t.state(k));
+                    for (int i = k + 1; i < t.steps().size(); i++) {
+                        s.step(t.steps().get(i)[0]);
+                        String where = t.label() + ", resumed after step " + (k + 1) + ", step " + (i + 1);
+                        assertEquals(t.steps().get(i)[1], opt.learningRate(), 0.0, where);
+                        assertEquals(t.state(i), s.state(), where);
+                    }
+                }
+            }
         }
     }
 
     @Test
-    void maxRelativeScalesTheBest() {
-        try (Sgd opt = sgd(1.0)) {
-            var s = new ReduceLROnPlateau(opt, ReduceLROnPlateau.Mode.MAX, 0.5, 0, 1e-4,
-                    ReduceLROnPlateau.ThresholdMode.REL, 0, 0, 1e-8);
-            // 0.50004 is not above 0.5·1.0001 = 0.50005 (rate 0.5); 0.50006 is.
-            assertArrayEquals(new double[] {1, 0.5, 0.5}, rates(s, opt, 0.5, 0.50004, 0.50006));
-            assertEquals(0.50006, s.state().best());
-        }
-    }
-
-    @Test
-    void aReductionBySmallerThanEpsIsSkipped() {
-        try (Sgd opt = sgd(0.1)) {
-            var s = new ReduceLROnPlateau(opt, ReduceLROnPlateau.Mode.MIN, 0.5, 0, 1e-4,
-                    ReduceLROnPlateau.ThresholdMode.REL, 0, 0, 0.03);
-            // 0.1 → 0.05 lowers it by 0.05 > 0.03; 0.05 → 0.025 by 0.025, which is skipped, every time.
-            assertArrayEquals(new double[] {0.1, 0.05, 0.05, 0.05}, rates(s, opt, 1, 1, 1, 1));
-        }
-    }
-
-    @Test
-    void pyTorchsDefaultsWaitTenBadEpochsAndDivideByTen() {
+    void pyTorchsDefaultsAreItsSettings() {
         try (Sgd opt = sgd(0.1)) {
             var s = new ReduceLROnPlateau(opt, ReduceLROnPlateau.Mode.MIN);
-            double[] flat = new double[12];
-            java.util.Arrays.fill(flat, 1.0);
-            double[] expected = new double[12];
-            java.util.Arrays.fill(expected, 0.1);
-            expected[11] = 0.1 * 0.1;  // the 11th bad epoch is more than patience 10
-            assertArrayEquals(expected, rates(s, opt, flat));
             assertEquals(Map.of("base_lr", 0.1, "mode", 0.0, "factor", 0.1, "patience", 10.0, "threshold", 1e-4,
                     "threshold_mode", 0.0, "cooldown", 0.0, "min_lr", 0.0, "eps", 1e-8), s.settings());
         }
@@ -148,8 +196,11 @@ class ReduceLROnPlateauTest {
             var s = new ReduceLROnPlateau(opt, min, 0.5, 2, 0, rel, 1, 0, 0);
             assertThrows(IllegalArgumentException.class, () -> s.restore(new ReduceLROnPlateau.State(1, 3, 0)));
             assertThrows(IllegalArgumentException.class, () -> s.restore(new ReduceLROnPlateau.State(1, 0, 2)));
-            assertThrows(IllegalArgumentException.class,
-                    () -> s.restore(new ReduceLROnPlateau.State(Double.NEGATIVE_INFINITY, 0, 0)));
+            assertEquals("not a ReduceLROnPlateau state for patience 2 and cooldown 1: State[best=NaN, badEpochs=0, "
+                    + "cooldownCounter=0]", assertThrows(IllegalArgumentException.class,
+                    () -> s.restore(new ReduceLROnPlateau.State(Double.NaN, 0, 0))).getMessage());
+            // Cooling down zeroes the count of bad epochs, so no run saves both.
+            assertThrows(IllegalArgumentException.class, () -> s.restore(new ReduceLROnPlateau.State(1, 1, 1)));
             assertEquals(new ReduceLROnPlateau.State(Double.POSITIVE_INFINITY, 0, 0), s.state());
         }
     }

@@ -1,23 +1,35 @@
 package dev.backprop.train;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dev.backprop.backend.DType;
 import dev.backprop.data.Dataset;
 import dev.backprop.io.ModelFile;
 import dev.backprop.io.ModelFileException;
+import dev.backprop.io.SafeTensorsFile;
 import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.nn.Sequential;
 import dev.backprop.optim.ReduceLROnPlateau;
 import dev.backprop.optim.Sgd;
 import dev.backprop.optim.StepLR;
 import dev.backprop.reference.ReferenceBackend;
+import dev.backprop.testing.FileBytes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
 
 import static dev.backprop.testing.Blobs.blobs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -180,6 +192,81 @@ class PlateauTrainingTest {
             assertTrue(m.contains("this run has none"), m);
             assertEquals(0.2, oc.learningRate());
         }
+    }
+
+    /**
+     * The plateau record is untrusted input: a key no writer makes, a best that overflows to infinity (written as
+     * the string {@code "Infinity"}), a count that is not an integer or no run reaches, are refused by name before
+     * the model, the optimizer or the scheduler changes.
+     */
+    @Test
+    void aTamperedPlateauRecordIsRefusedAndChangesNothing() throws IOException {
+        Path ckpt = dir.resolve("ckpt.safetensors"), tampered = dir.resolve("tampered.safetensors");
+        var min = ReduceLROnPlateau.Mode.MIN;
+        try (Sequential a = net(1); Sgd oa = new Sgd(a.parameters(), 0.2);
+             Sequential c = net(2); Sgd oc = new Sgd(c.parameters(), 0.2)) {
+            Trainer first = trainer(a, oa, plateau(oa, min, 1, 0.02), EarlyStopping.Monitor.LOSS);
+            first.fit(blobs(16, 2), blobs(8, 5), 1, null);
+            first.saveCheckpoint(ckpt);
+            String saved;
+            try (SafeTensorsFile f = SafeTensorsFile.open(ckpt)) {
+                saved = f.metadata().get(ReduceLROnPlateau.METADATA_KEY);
+            }
+            JsonObject record = JsonParser.parseString(saved).getAsJsonObject();
+            Map<String, Consumer<JsonObject>> tampers = new LinkedHashMap<>();
+            tampers.put("an extra key", o -> o.addProperty("num_reductions", 3));
+            tampers.put("a best past the doubles", o -> o.addProperty("best", new BigDecimal("1e999")));
+            tampers.put("a fractional count", o -> o.addProperty("bad_epochs", 0.5));
+            tampers.put("a count past the patience", o -> o.addProperty("bad_epochs", 2));
+            tampers.put("a cooldown past the setting", o -> o.addProperty("cooldown_counter", 2));
+            byte[] weights = Files.readAllBytes(ckpt);
+            for (Map.Entry<String, Consumer<JsonObject>> t : tampers.entrySet()) {
+                JsonObject o = record.deepCopy();
+                t.getValue().accept(o);
+                Files.write(tampered, withMetadata(weights, ReduceLROnPlateau.METADATA_KEY, o.toString()));
+                ReduceLROnPlateau p = plateau(oc, min, 1, 0.02);
+                Trainer fresh = trainer(c, oc, p, EarlyStopping.Monitor.LOSS);
+                float[] before = c.parameters().values().iterator().next().value().toFloatArray();
+                String m = assertThrows(ModelFileException.class, () -> fresh.restoreCheckpoint(tampered),
+                        t.getKey()).getMessage();
+                assertTrue(m.contains(ReduceLROnPlateau.METADATA_KEY) || m.contains("ReduceLROnPlateau state"),
+                        t.getKey() + ": " + m);
+                assertEquals(new ReduceLROnPlateau.State(Double.POSITIVE_INFINITY, 0, 0), p.state(), t.getKey());
+                assertEquals(0, fresh.epoch(), t.getKey());
+                assertEquals(0.2, oc.learningRate(), t.getKey());
+                assertArrayEquals(before, c.parameters().values().iterator().next().value().toFloatArray(),
+                        t.getKey());
+            }
+        }
+    }
+
+    /** A setting of -0.0, which the checkpoint's JSON reads back as 0.0, still resumes its own run. */
+    @Test
+    void aNegativeZeroSettingResumes() throws IOException {
+        Path ckpt = dir.resolve("ckpt.safetensors");
+        var min = ReduceLROnPlateau.Mode.MIN;
+        var abs = ReduceLROnPlateau.ThresholdMode.ABS;
+        try (Sequential a = net(1); Sgd oa = new Sgd(a.parameters(), 0.2);
+             Sequential c = net(2); Sgd oc = new Sgd(c.parameters(), 0.2)) {
+            ReduceLROnPlateau p = new ReduceLROnPlateau(oa, min, 0.5, 1, -0.0, abs, 1, -0.0, 1e-8);
+            Trainer first = trainer(a, oa, p, EarlyStopping.Monitor.LOSS);
+            first.fit(blobs(16, 2), blobs(8, 5), 2, null);
+            first.saveCheckpoint(ckpt);
+            ReduceLROnPlateau q = new ReduceLROnPlateau(oc, min, 0.5, 1, -0.0, abs, 1, -0.0, 1e-8);
+            Trainer then = trainer(c, oc, q, EarlyStopping.Monitor.LOSS);
+            then.restoreCheckpoint(ckpt);
+            assertEquals(p.state(), q.state());
+            assertEquals(2, then.epoch());
+        }
+    }
+
+    /** The safetensors file {@code file} with metadata entry {@code key} set to {@code value}. */
+    private static byte[] withMetadata(byte[] file, String key, String value) {
+        int n = (int) ByteBuffer.wrap(file, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        JsonObject h = JsonParser.parseString(new String(file, 8, n, StandardCharsets.UTF_8).trim())
+                .getAsJsonObject();
+        h.getAsJsonObject("__metadata__").addProperty(key, value);
+        return FileBytes.file(h.toString(), Arrays.copyOfRange(file, 8 + n, file.length));
     }
 
     @Test
