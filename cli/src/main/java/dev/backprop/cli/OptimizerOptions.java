@@ -46,8 +46,8 @@ final class OptimizerOptions {
     int stepSize;
 
     @Option(names = "--gamma", paramLabel = "FACTOR", defaultValue = "0.1",
-            description = "--schedule step or plateau: factor per decay; refused with another schedule (default: "
-                    + "${DEFAULT-VALUE}).")
+            description = "--schedule step or plateau: factor per decay (plateau: in [0, 1)); refused with another "
+                    + "schedule (default: ${DEFAULT-VALUE}).")
     double gamma;
 
     @Option(names = "--plateau-patience", paramLabel = "N", defaultValue = "2",
