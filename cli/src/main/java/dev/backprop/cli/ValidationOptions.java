@@ -56,7 +56,7 @@ final class ValidationOptions {
 
     @Option(names = "--monitor", paramLabel = "NAME", defaultValue = LOSS,
             description = "What --patience, --keep-best and --schedule plateau watch (refused without one of them): "
-                    + "val_loss (lower is better) or val_acc (higher; classification only) (default: "
+                    + "val_loss (lower is better) or val_acc (higher; not for --task regression) (default: "
                     + "${DEFAULT-VALUE}).")
     String monitor;
 
