@@ -101,6 +101,8 @@ class SparkTrainCommandTest {
         CliRun help = CliRun.of("train", "--help").ok();
         assertTrue(help.out().contains("--spark=MASTER") && help.out().contains("--ranks=N")
                 && help.out().contains("--sync=MODE"), help.out());
+        assertTrue(help.out().replaceAll("\\s+", " ").contains("a rerun resumes from the newest, and one with other "
+                + "ranks, data size, batch size, seed, --sync or loss settings is refused."), help.out());
 
         CliRun plot = CliRun.of("train", "--spark=local[2]", "--plot", "loss.png", "--no-progress");
         assertEquals(2, plot.code(), plot.err());
