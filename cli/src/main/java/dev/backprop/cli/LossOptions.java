@@ -23,7 +23,9 @@ import java.util.stream.Collectors;
  * label_smoothing=eps)}: class weights, given or balanced over the training set, and label smoothing. The same
  * loss scores the test set after each epoch (a PyTorch evaluation loop reuses its {@code criterion}); the model file
  * and checkpoint record the settings under {@value #KEY}, and a {@code --resume} keeps them: left out, they take the
- * checkpoint's; given with other values, they are refused, since the loss shapes the optimizer state.
+ * checkpoint's; given with other values, they are refused, since the loss shapes the optimizer state. Balanced
+ * weights are counted from the data, so a resume of them is refused when this run's training data counts to other
+ * weights than the checkpoint records.
  */
 final class LossOptions {
     /** The metadata key of the loss settings, written only when one is set. */
@@ -42,6 +44,13 @@ final class LossOptions {
                     + "label_smoothing=...) (default: 0).")
     double labelSmoothing;
 
+    /**
+     * On {@code --resume} of a checkpoint trained with balanced weights: the file and the weights it records, which
+     * the weights counted over this run's training data must equal (null otherwise).
+     */
+    private String resumedFile;
+    private double[] resumedBalanced;
+
     /** Checks what can be checked without the data: the values, and that the task is classification. */
     void check(Task task, CommandSpec spec) {
         for (String option : new String[] {WEIGHTS, SMOOTHING}) {
@@ -58,7 +67,12 @@ final class LossOptions {
         }
     }
 
-    /** The task's loss, with these settings for classification; the task's plain loss when none is set. */
+    /**
+     * The task's loss, with these settings for classification; the task's plain loss when none is set.
+     *
+     * @throws IllegalArgumentException when balanced weights cannot be counted, or on {@code --resume} count to
+     *                                  other weights than the checkpoint's (both named)
+     */
     Loss loss(Task task, Dataset train) {
         if (task != Task.CLASSIFICATION || classWeights == null && labelSmoothing == 0) {
             return task.loss();
@@ -68,8 +82,14 @@ final class LossOptions {
             try {
                 b.balancedWeights(train);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(WEIGHTS + " balanced: " + e.getMessage().replaceFirst(
-                        "^cross_entropy: balanced class weights: ", ""), e);
+                throw balancedRefusal(e);
+            }
+            double[] counted = b.build().weights();
+            if (resumedBalanced != null && !Arrays.equals(counted, resumedBalanced)) {
+                throw new IllegalArgumentException(WEIGHTS + " balanced: the training data balances to weights "
+                        + numbers(counted) + ", but " + resumedFile + " was trained with balanced weights "
+                        + numbers(resumedBalanced) + " (other class counts); resume on the same training data, or "
+                        + "start a new run without --resume");
             }
         } else if (classWeights != null) {
             b.weights(givenFor(train.numClasses()));
@@ -113,7 +133,8 @@ final class LossOptions {
 
     /**
      * For {@code --resume}: takes the checkpoint's settings where the options were left out and refuses given
-     * values that differ (a checkpoint without {@value #KEY} was trained with neither).
+     * values that differ (a checkpoint without {@value #KEY} was trained with neither). Balanced weights keep the
+     * checkpoint's numbers for {@link #loss} to compare with the ones it counts.
      *
      * @throws IllegalArgumentException naming the option, its value here and the checkpoint's
      */
@@ -125,6 +146,10 @@ final class LossOptions {
             refuseOther(WEIGHTS, normalized(), savedWeights, file);
         } else {
             classWeights = savedWeights.equals("none") ? null : savedWeights;
+        }
+        if (isBalanced()) {
+            resumedFile = file;
+            resumedBalanced = o.loss().weights();
         }
         if (spec.commandLine().getParseResult().hasMatchedOption(SMOOTHING)) {
             refuseOther(SMOOTHING, OptimizerChoice.number(labelSmoothing), OptimizerChoice.number(savedSmoothing),
@@ -200,6 +225,18 @@ final class LossOptions {
             throw new IllegalStateException(what + " is not a number");
         }
         return e.getAsDouble();
+    }
+
+    /**
+     * The refusal of {@code --class-weights balanced} for data it cannot balance, from the loss's
+     * ({@link SoftmaxCrossEntropy.Builder#balancedWeights(long[], java.util.List)}), in the option's words: the one
+     * message of local and Spark training. Any other exception is returned as it is.
+     */
+    static IllegalArgumentException balancedRefusal(IllegalArgumentException e) {
+        String prefix = "cross_entropy: balanced class weights: ";
+        String m = e.getMessage();
+        return m == null || !m.startsWith(prefix) ? e
+                : new IllegalArgumentException(WEIGHTS + " balanced: " + m.substring(prefix.length()), e);
     }
 
     /** {@code loss} when it is a cross-entropy with class weights or label smoothing, else null. */

@@ -20,6 +20,14 @@ final class SparkRun {
 
     /** Trains on Spark as {@code cmd}'s options say and saves the model at its {@code --out}. */
     static void run(TrainCommand cmd, Task task, PrintWriter out) throws IOException {
+        try {
+            train(cmd, task, out);
+        } catch (IllegalArgumentException e) {
+            throw LossOptions.balancedRefusal(e);
+        }
+    }
+
+    private static void train(TrainCommand cmd, Task task, PrintWriter out) throws IOException {
         SparkOptions so = cmd.sparkOptions;
         SparkTrainDriver.run(cmd.spark, so.ranks, cmd.data.sparkData(), task, (inputs, outputs) -> {
             Architecture arch = cmd.modelOptions.architecture(new int[] {inputs}, outputs, cmd.seed);

@@ -143,6 +143,49 @@ class LossOptionsTest {
                 + "none"), added.err());
     }
 
+    /**
+     * Balanced weights are counted from the data, so a checkpoint trained with them fixes the weights it recorded:
+     * a resume on data of other class counts is refused in one line naming both weights, whether
+     * {@code --class-weights balanced} is given again or left out; the same data resumes to the uninterrupted bits.
+     */
+    @Test
+    void aBalancedResumeOnOtherClassCountsIsRefused() throws IOException {
+        Path train = ThreeClassCsv.write(dir);
+        Path ck = dir.resolve("ck.safetensors");
+        train(train, null, "straight.safetensors", "--epochs", "2", "--class-weights", "balanced").ok();
+        train(train, null, "half.safetensors", "--epochs", "1", "--class-weights", "balanced", "--checkpoint",
+                ck.toString()).ok();
+        List<String> lines = Files.readAllLines(train);
+        int first = lines.indexOf(lines.stream().filter(l -> l.endsWith(",1")).findFirst().orElseThrow());
+        lines.set(first, lines.get(first).substring(0, lines.get(first).length() - 1) + "0");
+        Path relabelled = dir.resolve("relabelled.csv");
+        Files.write(relabelled, lines);
+        String recorded = numbers(SavedModel.metadata(ck).get(LossOptions.KEY));
+        for (String[] given : new String[][] {{}, {"--class-weights", "balanced"}}) {
+            CliRun other = train(relabelled, null, "x.safetensors", with(given, "--epochs", "2", "--resume",
+                    ck.toString()));
+            assertNotEquals(0, other.code());
+            assertTrue(other.err().contains("--class-weights balanced: the training data balances to weights "),
+                    other.err());
+            assertTrue(other.err().contains(", but " + ck + " was trained with balanced weights " + recorded
+                    + " (other class counts); resume on the same training data, or start a new run without "
+                    + "--resume"), other.err());
+            assertEquals(1, other.err().lines().count(), other.err());
+            assertFalse(Files.exists(dir.resolve("x.safetensors")), "nothing written");
+        }
+        train(train, null, "resumed.safetensors", "--epochs", "2", "--resume", ck.toString()).ok();
+        assertArrayEquals(Files.readAllBytes(dir.resolve("straight.safetensors")),
+                Files.readAllBytes(dir.resolve("resumed.safetensors")), "the same data resumes");
+    }
+
+    /** The {@code weight} numbers of a {@value LossOptions#KEY} record as {@code --class-weights} takes them. */
+    private static String numbers(String json) {
+        List<String> w = new ArrayList<>();
+        com.google.gson.JsonParser.parseString(json).getAsJsonObject().getAsJsonArray("weight")
+                .forEach(e -> w.add(dev.backprop.optim.OptimizerChoice.number(e.getAsDouble())));
+        return String.join(",", w);
+    }
+
     private static String[] with(String[] loss, String... more) {
         List<String> all = new ArrayList<>(List.of(loss));
         all.addAll(List.of(more));

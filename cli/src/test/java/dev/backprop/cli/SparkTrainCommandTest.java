@@ -101,6 +101,8 @@ class SparkTrainCommandTest {
         CliRun help = CliRun.of("train", "--help").ok();
         assertTrue(help.out().contains("--spark=MASTER") && help.out().contains("--ranks=N")
                 && help.out().contains("--sync=MODE"), help.out());
+        assertTrue(help.out().replaceAll("\\s+", " ").contains("a rerun resumes from the newest, and one with other "
+                + "ranks, data size, batch size, seed, --sync or loss settings is refused."), help.out());
 
         CliRun plot = CliRun.of("train", "--spark=local[2]", "--plot", "loss.png", "--no-progress");
         assertEquals(2, plot.code(), plot.err());
@@ -242,6 +244,40 @@ class SparkTrainCommandTest {
         assertTrue(Files.exists(out));
     }
 
+    /**
+     * A {@code --checkpoint-dir} checkpoint of balanced weights records the counted weights, so a rerun over data of
+     * other class counts (as many rows, one relabelled) is refused naming both, before the model file is written.
+     */
+    @Test
+    void aSparkCheckpointOfBalancedWeightsRefusesOtherClassCounts() throws IOException {
+        Path csv = threeClassCsv();
+        Path ckpt = dir.resolve("ckpt");
+        String[] common = {"train", "--spark", "local[2]", "--ranks", "2", "--layers", "4-8-3", "--epochs", "1",
+                "--batch-size", "20", "--checkpoint-dir", ckpt.toString(), "--class-weights", "balanced"};
+        CliRun.of(concat(common, new String[] {"--csv", csv.toString(), "--out",
+                dir.resolve("first.safetensors").toString()})).ok();
+        List<String> lines = Files.readAllLines(csv);
+        int first = lines.indexOf(lines.stream().filter(l -> l.endsWith(",1")).findFirst().orElseThrow());
+        lines.set(first, lines.get(first).substring(0, lines.get(first).length() - 1) + "0");
+        Path relabelled = Files.write(dir.resolve("relabelled.csv"), lines);
+        Path out = dir.resolve("other.safetensors");
+        CliRun run = CliRun.of(concat(common, new String[] {"--csv", relabelled.toString(), "--out",
+                out.toString()}));
+        assertEquals(Main.EXIT_ERROR, run.code(), run.out() + run.err());
+        // 56, 28 and 36 examples of the classes: 120 / (3 count).
+        String recorded = "{\"class_weights\":\"balanced\",\"weight\":[0.7142857142857143,1.4285714285714286,"
+                + "1.1111111111111112],\"label_smoothing\":0.0}";
+        try (var files = Files.list(ckpt)) {
+            assertEquals(recorded, SavedModel.metadata(files.findFirst().orElseThrow()).get(LossOptions.KEY));
+        }
+        // 57 of class 0 and 27 of class 1 after the relabelling.
+        assertTrue(run.err().contains(": the checkpoint was written by a run with loss settings " + recorded + ", this "
+                + "run has {\"class_weights\":\"balanced\",\"weight\":[0.7017543859649122,1.4814814814814814,"),
+                run.err());
+        assertEquals(1, run.err().lines().count(), run.err());
+        assertFalse(Files.exists(out), "nothing written");
+    }
+
     /** The loss options' checks hold for Spark runs, each a one-line error naming the value. */
     @Test
     void badLossSettingsAreRefusedOnSparkAsLocally() throws IOException {
@@ -261,6 +297,18 @@ class SparkTrainCommandTest {
                 "4-8-3", "--class-weights", "1,2", "--out", out.toString());
         assertEquals(Main.EXIT_ERROR, count.code(), count.err());
         assertTrue(count.err().contains("--class-weights has 2 weights, but the data has 3 classes"), count.err());
+        assertFalse(Files.exists(out), "nothing written");
+        Path gap = dir.resolve("gap.csv");
+        Files.write(gap, Files.readAllLines(csv).stream().filter(l -> !l.endsWith(",1")).toList());
+        String[] balanced = {"--csv", gap.toString(), "--layers", "4-8-3", "--class-weights", "balanced", "--out",
+                out.toString()};
+        // The test set given, local training trains on all rows, as Spark does.
+        CliRun local = CliRun.of(concat(new String[] {"train", "--backend", "cpu", "--test-csv", gap.toString()},
+                balanced));
+        CliRun spark = CliRun.of(concat(new String[] {"train", "--spark", "local[2]", "--ranks", "2"}, balanced));
+        assertEquals("backprop: --class-weights balanced: class 1 has no example among the 92 training examples",
+                local.err().strip());
+        assertEquals(local.err(), spark.err(), "one message for local and Spark training");
         assertFalse(Files.exists(out), "nothing written");
     }
 

@@ -28,12 +28,16 @@ public final class Dataset {
 
     private Dataset(float[] features, int[] featureShape, int[] labels, int numClasses, float[] targets,
                     int targetSize, List<String> classNames) {
-        this(features, featureShape, labels, numClasses, targets, targetSize, classNames, null);
+        this(features, featureShape, labels, numClasses, targets, targetSize, classNames, null, false);
     }
 
-    /** {@code index}, when not null, holds rows of the storage checked by the caller. */
+    /**
+     * {@code index}, when not null, holds rows of the storage checked by the caller. {@code checked} says that the
+     * labels and class names are another data set's, checked when it was built, so that a view or reshape costs
+     * O(its indices), not O(the storage).
+     */
     private Dataset(float[] features, int[] featureShape, int[] labels, int numClasses, float[] targets,
-                    int targetSize, List<String> classNames, int[] index) {
+                    int targetSize, List<String> classNames, int[] index, boolean checked) {
         this.features = features;
         this.featureShape = featureShape.clone();
         int fs = 1;
@@ -53,7 +57,7 @@ public final class Dataset {
         this.targets = targets;
         this.targetSize = targetSize;
         this.classNames = classNames == null ? null : List.copyOf(classNames);
-        for (int k = 0; classNames != null && k < classNames.size(); k++) {
+        for (int k = 0; !checked && classNames != null && k < classNames.size(); k++) {
             String problem = classNameProblem(classNames.get(k));
             if (problem != null) {
                 throw new IllegalArgumentException(problem);
@@ -63,7 +67,7 @@ public final class Dataset {
             if (labels.length != rows) {
                 throw new DataFormatException("label count " + labels.length + " differs from example count " + rows);
             }
-            for (int i = 0; i < labels.length; i++) {
+            for (int i = 0; !checked && i < labels.length; i++) {
                 if (labels[i] < 0 || labels[i] >= numClasses) {
                     throw new DataFormatException("label " + labels[i] + " of example " + i + " is outside [0, "
                             + numClasses + ")");
@@ -178,7 +182,7 @@ public final class Dataset {
             }
             rows[k] = row(i);
         }
-        return new Dataset(features, featureShape, labels, numClasses, targets, targetSize, classNames, rows);
+        return new Dataset(features, featureShape, labels, numClasses, targets, targetSize, classNames, rows, true);
     }
 
     /** Copies the features of examples {@code order[from..to)} into {@code dst}, row after row. */
@@ -227,7 +231,7 @@ public final class Dataset {
         for (int r = 0; r < labels.length; r++) {
             t[r] = labels[r] == positive ? 1f : 0f;
         }
-        return new Dataset(features, featureShape, null, 0, t, 1, null, index);
+        return new Dataset(features, featureShape, null, 0, t, 1, null, index, true);
     }
 
     /**
@@ -239,7 +243,7 @@ public final class Dataset {
             return this;
         }
         return new Dataset(features, new int[] {featureSize}, labels, numClasses, targets, targetSize, classNames,
-                index);
+                index, true);
     }
 
     /**
@@ -262,7 +266,7 @@ public final class Dataset {
                     + " cannot be seen as " + Arrays.toString(shape) + " (" + n + " values)");
         }
         return Arrays.equals(shape, featureShape) ? this
-                : new Dataset(features, shape, labels, numClasses, targets, targetSize, classNames, index);
+                : new Dataset(features, shape, labels, numClasses, targets, targetSize, classNames, index, true);
     }
 
     /**

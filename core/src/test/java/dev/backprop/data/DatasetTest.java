@@ -136,4 +136,24 @@ class DatasetTest {
         assertThrows(IndexOutOfBoundsException.class, () -> two.features(2));
         assertThrows(IndexOutOfBoundsException.class, () -> five().features(5), "no zero row past the end");
     }
+
+    /**
+     * A view, a reshape and a one-vs-rest reuse the storage's checked labels rather than reading every one again
+     * (O(the view), not O(the storage)). Seen through a label array changed after the check, which the factories
+     * take without a copy: a re-check would refuse the 7; the public factory given it still does.
+     */
+    @Test
+    void derivedDataSetsDoNotRecheckTheSharedLabels() {
+        int[] labels = {0, 1, 2};
+        Dataset d = Dataset.classification(new float[] {1, 2, 3, 4, 5, 6}, new int[] {2}, labels, 3, null);
+        labels[2] = 7;
+        Dataset v = d.view(new int[] {1, 0});
+        assertEquals(1, v.label(0));
+        assertEquals(2, v.withFeatureShape(1, 2).size());
+        assertEquals(3, d.withFeatureShape(2, 1).flatten().size());
+        assertEquals(2, v.oneVsRest(1).size());
+        assertEquals("label 7 of example 2 is outside [0, 3)", assertThrows(DataFormatException.class,
+                () -> Dataset.classification(new float[] {1, 2, 3, 4, 5, 6}, new int[] {2}, labels, 3, null))
+                .getMessage());
+    }
 }

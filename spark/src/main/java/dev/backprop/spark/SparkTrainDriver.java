@@ -106,7 +106,7 @@ public final class SparkTrainDriver {
             spec = b.build();
             stdout.println(startLines(sc.master(), n, spec, data));
             stdout.flush();
-            SparkTrainingResult result = new SparkTrainer(spec).fit(rdd);
+            SparkTrainingResult result = new SparkTrainer(spec).fit(rdd, names.isEmpty() ? null : names);
             stdout.print(escaped(result.describe()));
             finish(data, task, n, first.features().length, names, result, facts, out, stdout);
         } catch (Exception e) {

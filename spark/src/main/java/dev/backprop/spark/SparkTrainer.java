@@ -68,6 +68,19 @@ public final class SparkTrainer {
      *                                  other settings or loss settings (before any training)
      */
     public SparkTrainingResult fit(JavaRDD<Example> data) {
+        return fit(data, null);
+    }
+
+    /**
+     * As {@link #fit(JavaRDD)}, for data whose labels index {@code classNames}: a refusal of balanced class weights
+     * for a class without examples names it as local training does
+     * ({@link SoftmaxCrossEntropy.Builder#balancedWeights(long[], List)}).
+     *
+     * @param data       the examples, one rank per partition
+     * @param classNames the classes' names in label order, or null
+     * @throws IllegalArgumentException as {@link #fit(JavaRDD)}
+     */
+    public SparkTrainingResult fit(JavaRDD<Example> data, List<String> classNames) {
         checkCheckpointDirectory(data.context());
         List<DataSummary> parts = data.mapPartitionsWithIndex(
                 (i, it) -> List.of(DataSummary.of(it, i)).iterator(), false).collect();
@@ -77,7 +90,7 @@ public final class SparkTrainer {
         int classes = all.classes(spec.task(), spec.classes());
         TrainingSpec.Builder b = spec.toBuilder().classes(classes);
         if (spec.balancedClassWeights()) {
-            b.countedClassWeights(SoftmaxCrossEntropy.builder().balancedWeights(all.classCounts(classes), null)
+            b.countedClassWeights(SoftmaxCrossEntropy.builder().balancedWeights(all.classCounts(classes), classNames)
                     .build().weights());
         }
         if (data.context().isLocal() && spec.bindHost() == null && spec.advertiseHost() == null) {

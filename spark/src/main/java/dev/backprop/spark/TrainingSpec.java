@@ -73,6 +73,9 @@ public final class TrainingSpec implements Serializable {
     /**
      * A builder for training the model {@code model} makes with the optimizer (and per-epoch schedule)
      * {@code optimizer} chooses.
+     *
+     * @throws IllegalArgumentException for the plateau schedule ({@link OptimizerChoice#onPlateau}), which follows
+     *                                  a validation value that the ranks do not compute
      */
     public static Builder builder(ModelFactory model, OptimizerChoice optimizer) {
         return new Builder(model, optimizer);
@@ -292,6 +295,11 @@ public final class TrainingSpec implements Serializable {
         private Builder(ModelFactory model, OptimizerChoice optimizer) {
             this.model = Objects.requireNonNull(model, "model factory");
             this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
+            if (optimizer.onPlateau()) {
+                throw new IllegalArgumentException("optimizer " + optimizer.describe() + ": the plateau schedule "
+                        + "follows a validation value, which Spark training does not compute; choose none, step or "
+                        + "cosine");
+            }
         }
 
         /** The task (default classification). */

@@ -151,6 +151,10 @@ class LocalSparkTrainingTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SparkTrainer(s).fit(rdd));
         assertEquals("cross_entropy: balanced class weights: class 4 has no example among the 160 training examples",
                 e.getMessage());
+        List<String> names = List.of("a", "b", "c", "d", "e");
+        assertEquals("cross_entropy: balanced class weights: class 4 (e) has no example among the 160 training "
+                + "examples", assertThrows(IllegalArgumentException.class, () -> new SparkTrainer(s).fit(rdd, names))
+                .getMessage(), "named as local training names it");
     }
 
     @Test

@@ -67,4 +67,13 @@ class TrainingSpecTest {
                 assertThrows(IllegalArgumentException.class, () -> spec().classWeights(1, 2).classes(3).build())
                         .getMessage());
     }
+
+    @Test
+    void thePlateauScheduleIsRefusedBeforeSparkStarts() {
+        OptimizerChoice plateau = OptimizerChoice.sgd(0.1).withSchedule("plateau", 1, 0.5);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainingSpec.builder(
+                ModelFactory.mlp(new Mlp(new int[] {4, 3}, Activation.Kind.RELU, Init.PYTORCH_DEFAULT, 1)), plateau));
+        assertEquals("optimizer sgd lr 0.1 schedule plateau: the plateau schedule follows a validation value, which "
+                + "Spark training does not compute; choose none, step or cosine", e.getMessage());
+    }
 }
