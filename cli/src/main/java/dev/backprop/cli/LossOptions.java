@@ -7,6 +7,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.backprop.data.Dataset;
 import dev.backprop.loss.Loss;
+import dev.backprop.loss.MissingClassException;
 import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.model.Task;
 import dev.backprop.optim.OptimizerChoice;
@@ -229,14 +230,12 @@ final class LossOptions {
 
     /**
      * The refusal of {@code --class-weights balanced} for data it cannot balance, from the loss's
-     * ({@link SoftmaxCrossEntropy.Builder#balancedWeights(long[], java.util.List)}), in the option's words: the one
-     * message of local and Spark training. Any other exception is returned as it is.
+     * ({@link MissingClassException}), in the option's words: the one message of local and Spark training. Any
+     * other exception is returned as it is.
      */
     static IllegalArgumentException balancedRefusal(IllegalArgumentException e) {
-        String prefix = "cross_entropy: balanced class weights: ";
-        String m = e.getMessage();
-        return m == null || !m.startsWith(prefix) ? e
-                : new IllegalArgumentException(WEIGHTS + " balanced: " + m.substring(prefix.length()), e);
+        return e instanceof MissingClassException m ? new IllegalArgumentException(WEIGHTS + " balanced: "
+                + m.reason(), e) : e;
     }
 
     /** {@code loss} when it is a cross-entropy with class weights or label smoothing, else null. */

@@ -261,7 +261,8 @@ public final class SoftmaxCrossEntropy implements Loss {
          *
          * @param train labelled training data in which every class has an example
          * @return this builder
-         * @throws IllegalArgumentException when the data has no labels or a class has no example (named)
+         * @throws IllegalArgumentException when the data has no labels
+         * @throws MissingClassException     when a class has no example (named)
          */
         public Builder balancedWeights(Dataset train) {
             if (!train.hasLabels()) {
@@ -283,7 +284,8 @@ public final class SoftmaxCrossEntropy implements Loss {
          * @param classCounts the number of training examples of each class, in label order
          * @param classNames  the classes' names for the error message, or null
          * @return this builder
-         * @throws IllegalArgumentException when there is no class or a class has no example (named)
+         * @throws IllegalArgumentException when there is no class
+         * @throws MissingClassException     when a class has no example (named)
          */
         public Builder balancedWeights(long[] classCounts, List<String> classNames) {
             int k = classCounts.length;
@@ -291,7 +293,7 @@ public final class SoftmaxCrossEntropy implements Loss {
             double[] w = new double[k];
             for (int c = 0; c < k; c++) {
                 if (classCounts[c] <= 0) {
-                    throw new IllegalArgumentException("cross_entropy: balanced class weights: class " + c
+                    throw new MissingClassException("class " + c
                             + (classNames != null && c < classNames.size() ? " (" + classNames.get(c) + ")" : "")
                             + " has no example among the " + n + " training examples");
                 }

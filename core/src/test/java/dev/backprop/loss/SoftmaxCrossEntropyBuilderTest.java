@@ -28,9 +28,12 @@ class SoftmaxCrossEntropyBuilderTest {
 
     @Test
     void balancedWeightsNameTheClassWithoutExamples() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SoftmaxCrossEntropy.builder()
+        MissingClassException e = assertThrows(MissingClassException.class, () -> SoftmaxCrossEntropy.builder()
                 .balancedWeights(labelled(3, List.of("cat", "dog", "bird"), 0, 2, 0)));
-        assertTrue(e.getMessage().contains("class 1 (dog) has no example"), e.getMessage());
+        assertEquals("cross_entropy: balanced class weights: class 1 (dog) has no example among the 3 training "
+                + "examples", e.getMessage());
+        // The part a caller words after its own option (the command line's --class-weights balanced).
+        assertEquals("class 1 (dog) has no example among the 3 training examples", e.reason());
     }
 
     @Test
