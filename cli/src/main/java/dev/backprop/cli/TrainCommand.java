@@ -48,7 +48,7 @@ public final class TrainCommand implements Callable<Integer> {
     static final List<String> LOCAL_ONLY = List.of("--init", "--resume", "--checkpoint", "--plot", "--no-progress",
             "--test-csv", "--test-limit", "--positive-class", "--precision", "--images", "--test-images",
             "--channels", "--resize", "--center-crop", AugmentOptions.NAME, "--validation", "--patience",
-            "--min-delta", "--keep-best");
+            "--min-delta", "--keep-best", "--monitor");
     /** The values of {@code --precision}; the cuda backend's {@code precision} option. */
     static final List<String> PRECISIONS = List.of("fp32", "tf32", "bf16");
 
@@ -144,7 +144,8 @@ public final class TrainCommand implements Callable<Integer> {
                     + "--batch-size x ranks on one machine). Takes the options above except --init, --resume, "
                     + "--checkpoint, --plot, --no-progress, --test-csv, --test-limit, --positive-class, "
                     + "--precision, --images, --test-images, --channels, --resize, --center-crop, --augment, "
-                    + "--validation, --patience, --min-delta and --keep-best, plus the --spark options below "
+                    + "--validation, --patience, --min-delta, --keep-best, --monitor and --schedule plateau, plus "
+                    + "the --spark options below "
                     + "(--class-weights divides by the global batch's weight sum, as on one machine). Needs "
                     + "Spark's jars on the class path: bin/backprop adds them."})
     String spark;
@@ -160,16 +161,13 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Task t = Task.parse(task);
+        if (spark != null) {
+            checkSparkMaster();
+        }
         checkSettings();
         lossOptions.check(t, spec);
         try {
             if (spark != null) {
-                String problem = SparkMaster.problem(spark);
-                if (problem != null) {
-                    throw new ParameterException(spec.commandLine(), "--spark " + spark + ": " + problem);
-                }
-                refuseGiven(LOCAL_ONLY, given -> "--spark runs do not take " + given + ": "
-                        + (given.contains(",") ? "they apply" : "it applies") + " to training on this machine");
                 sparkOptions.check();
                 OutputFiles.check(List.of(new OutputFiles.Target("--out", out, OutputFiles.Kind.MODEL)), List.of(),
                         overwrite);
@@ -334,6 +332,23 @@ public final class TrainCommand implements Callable<Integer> {
                         + "--patience, --keep-best and --schedule plateau, and none is given: leave it out or give "
                         + "one");
             }
+        }
+    }
+
+    /**
+     * Checks {@code --spark}'s master and refuses the options of training on this machine, before the settings'
+     * own checks, whose advice (such as giving {@code --validation}) a Spark run could not follow.
+     */
+    private void checkSparkMaster() {
+        String problem = SparkMaster.problem(spark);
+        if (problem != null) {
+            throw new ParameterException(spec.commandLine(), "--spark " + spark + ": " + problem);
+        }
+        refuseGiven(LOCAL_ONLY, given -> "--spark runs do not take " + given + ": "
+                + (given.contains(",") ? "they apply" : "it applies") + " to training on this machine");
+        if (optimizerOptions.onPlateau()) {
+            throw new ParameterException(spec.commandLine(), "--spark runs do not take --schedule plateau: it follows "
+                    + "a validation value, which Spark training does not compute; choose none, step or cosine");
         }
     }
 

@@ -108,6 +108,16 @@ class SparkTrainCommandTest {
         assertEquals(2, plot.code(), plot.err());
         assertTrue(plot.err().contains("--spark runs do not take --plot, --no-progress: they apply to training on "
                 + "this machine"), plot.err());
+        // Refused as local-only, not sent to --validation, which a Spark run refuses too.
+        CliRun monitor = CliRun.of("train", "--spark=local[2]", "--monitor", "val_acc");
+        assertEquals(2, monitor.code(), monitor.err());
+        assertEquals("backprop: --spark runs do not take --monitor: it applies to training on this machine; see "
+                + "'backprop train --help'", monitor.err().strip());
+        CliRun plateau = CliRun.of("train", "--spark=local[2]", "--schedule", "plateau");
+        assertEquals(2, plateau.code(), plateau.err());
+        assertEquals("backprop: --spark runs do not take --schedule plateau: it follows a validation value, which "
+                + "Spark training does not compute; choose none, step or cosine; see 'backprop train --help'",
+                plateau.err().strip());
         CliRun ranks = CliRun.of("train", "--epochs", "1", "--ranks", "2");
         assertEquals(2, ranks.code(), ranks.err());
         assertTrue(ranks.err().contains("--ranks applies only with --spark MASTER"), ranks.err());
