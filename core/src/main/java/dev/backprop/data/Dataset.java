@@ -262,8 +262,9 @@ public final class Dataset {
             n *= d;
         }
         if (shape.length == 0 || n != featureSize) {
-            throw new IllegalArgumentException("examples of " + featureSize + " features " + Arrays.toString(featureShape)
-                    + " cannot be seen as " + Arrays.toString(shape) + " (" + n + " values)");
+            throw new IllegalArgumentException("examples of " + featureSize + " features "
+                    + Arrays.toString(featureShape) + " cannot be seen as " + Arrays.toString(shape) + " (" + n
+                    + " values)");
         }
         return Arrays.equals(shape, featureShape) ? this
                 : new Dataset(features, shape, labels, numClasses, targets, targetSize, classNames, index, true);

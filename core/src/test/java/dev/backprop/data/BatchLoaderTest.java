@@ -206,7 +206,8 @@ class BatchLoaderTest {
         }
         assertThrows(dev.backprop.backend.DeviceOutOfMemoryException.class,
                 () -> new BatchLoader(d, smallGpu(100), 8, BatchLoader.Placement.DEVICE));
-        assertEquals(0, backend.memoryStats().liveBuffers(), "nothing left behind, the failed loader's tensors included");
+        assertEquals(0, backend.memoryStats().liveBuffers(),
+                "nothing left behind, the failed loader's tensors included");
     }
 
     /** A FLOAT64 loader serves the same values converted, and image-shaped examples keep their shape. */
