@@ -29,7 +29,7 @@ final class SparkOptions {
 
     @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "--spark: checkpoints (rank 0) in this "
             + "directory every executor can reach (hdfs://, s3a://, shared path); a rerun resumes from the newest, "
-            + "and one with other ranks, data size, batch size, seed, --sync or loss settings is refused.")
+            + "and one with other ranks, batch size, steps per epoch, seed, --sync or loss settings is refused.")
     String checkpointDir;
 
     @Option(names = "--checkpoint-every", paramLabel = "STEPS", defaultValue = "0", description = "--spark: steps "

@@ -101,8 +101,9 @@ class SparkTrainCommandTest {
         CliRun help = CliRun.of("train", "--help").ok();
         assertTrue(help.out().contains("--spark=MASTER") && help.out().contains("--ranks=N")
                 && help.out().contains("--sync=MODE"), help.out());
+        // Snapshots.MUST_MATCH and the loss settings: a data size of as many steps per epoch resumes.
         assertTrue(help.out().replaceAll("\\s+", " ").contains("a rerun resumes from the newest, and one with other "
-                + "ranks, data size, batch size, seed, --sync or loss settings is refused."), help.out());
+                + "ranks, batch size, steps per epoch, seed, --sync or loss settings is refused."), help.out());
 
         CliRun plot = CliRun.of("train", "--spark=local[2]", "--plot", "loss.png", "--no-progress");
         assertEquals(2, plot.code(), plot.err());
