@@ -124,11 +124,7 @@ public final class SparkTrainer {
      */
     private static void checkResumable(SparkContext sc, TrainingSpec s, ShardPlan plan) {
         String dir = s.checkpointDir();
-        if (dir == null) {
-            return;
-        }
-        String scheme = new Path(dir).toUri().getScheme();
-        if ((scheme == null || scheme.equals("file")) && !sc.isLocal()) {
+        if (!seenAsRanksSee(sc, dir)) {
             return;
         }
         try {
@@ -145,11 +141,7 @@ public final class SparkTrainer {
      */
     private void checkCheckpointDirectory(SparkContext sc) {
         String dir = spec.checkpointDir();
-        if (dir == null) {
-            return;
-        }
-        String scheme = new Path(dir).toUri().getScheme();
-        if ((scheme == null || scheme.equals("file")) && !sc.isLocal()) {
+        if (!seenAsRanksSee(sc, dir)) {
             return;
         }
         try {
@@ -157,6 +149,18 @@ public final class SparkTrainer {
         } catch (IOException e) {
             throw new UncheckedIOException("checkpoint directory " + dir + ": cannot check it: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Whether the driver sees the checkpoint directory {@code dir} (null: none) as the ranks will: a path of any
+     * shared file system, and a local one when the ranks are threads of this JVM.
+     */
+    private static boolean seenAsRanksSee(SparkContext sc, String dir) {
+        if (dir == null) {
+            return false;
+        }
+        String scheme = new Path(dir).toUri().getScheme();
+        return sc.isLocal() || scheme != null && !scheme.equals("file");
     }
 
     /**
