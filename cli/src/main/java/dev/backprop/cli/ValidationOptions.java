@@ -45,7 +45,7 @@ final class ValidationOptions {
 
     @Option(names = "--min-delta", paramLabel = "X",
             description = "The least change of the --monitor value that counts as an improvement for --patience "
-                    + "and --keep-best; --schedule plateau has its own, 0.01%% (default: 0).")
+                    + "(which it needs) and --keep-best; --schedule plateau has its own, 0.01%% (default: 0).")
     Double minDelta;
 
     @Option(names = "--keep-best",

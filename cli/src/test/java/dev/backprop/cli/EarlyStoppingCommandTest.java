@@ -218,6 +218,11 @@ class EarlyStoppingCommandTest {
                 .contains("--patience must be at least 1 epoch, got 0"));
         assertTrue(train("--validation", "0.2", "--patience", "2", "--min-delta", "-0.5", "--out", o).err()
                 .contains("--min-delta must be a finite number >= 0, got -0.5"));
+        // --keep-best alone takes no --min-delta, as the help says.
+        assertTrue(train("--validation", "0.2", "--keep-best", "--min-delta", "0.01", "--out", o).err()
+                .contains("--min-delta 0.01 needs --patience N"));
+        assertTrue(CliRun.of("train", "--help").ok().out().replaceAll("\\s+", " ").contains("counts as an "
+                + "improvement for --patience (which it needs) and --keep-best"));
         CliRun spark = train("--validation", "0.2", "--spark", "local[2]", "--out", o);
         assertTrue(spark.err().contains("--spark runs do not take --validation"), spark.err());
         assertFalse(Files.exists(out));
