@@ -125,7 +125,9 @@ class PlateauCommandTest {
                 "regression", "--layers", "4-1", "--out", o);
         assertTrue(regression.err().contains("--monitor val_acc needs a classification task"), regression.err());
         CliRun spark = train("--schedule", "plateau", "--spark", "local[2]", "--out", o);
-        assertTrue(spark.err().contains("--schedule plateau needs --validation"), spark.err());
+        // Not "needs --validation", which a Spark run refuses as well.
+        assertTrue(spark.err().contains("--spark runs do not take --schedule plateau: it follows a validation "
+                + "value, which Spark training does not compute"), spark.err());
         assertFalse(Files.exists(out));
     }
 
@@ -160,7 +162,8 @@ class PlateauCommandTest {
                     + "plateau, and none is given: leave it out or give one", r.err().trim());
         }
         CliRun spark = train("--monitor", "val_loss", "--spark", "local[2]", "--out", o);
-        assertTrue(spark.err().contains("--monitor val_loss applies only to --patience"), spark.err());
+        assertTrue(spark.err().contains("--spark runs do not take --monitor: it applies to training on this "
+                + "machine"), spark.err());
         assertFalse(Files.exists(out));
         // Their schedule's own settings, at their defaults or not, are taken.
         train("--schedule", "step", "--step-size", "5", "--gamma", "0.5", "--epochs", "1").ok();
