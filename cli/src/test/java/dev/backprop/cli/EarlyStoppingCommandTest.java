@@ -13,9 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -38,16 +36,7 @@ class EarlyStoppingCommandTest {
 
     /** train on the CSV with these settings unless {@code more} (option-value pairs, or a lone flag) gives others. */
     private CliRun train(String... more) {
-        Map<String, String> opts = new LinkedHashMap<>();
-        opts.put("--backend", "cpu");
-        opts.put("--csv", csv.toString());
-        opts.put("--layers", "4-16-3");
-        opts.put("--batch-size", "16");
-        opts.put("--optimizer", "adam");
-        opts.put("--lr", "0.05");
-        opts.put("--epochs", "40");
-        opts.put("--out", dir.resolve("model.safetensors").toString());
-        return CliRun.train(opts, more);
+        return CliRun.train(ThreeClassCsv.adamRun(csv, 40, dir.resolve("model.safetensors")), more);
     }
 
     private static List<String> rows(CliRun run) {

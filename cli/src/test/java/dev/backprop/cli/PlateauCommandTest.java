@@ -7,9 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -31,16 +29,7 @@ class PlateauCommandTest {
     }
 
     private CliRun train(String... more) {
-        Map<String, String> opts = new LinkedHashMap<>();
-        opts.put("--backend", "cpu");
-        opts.put("--csv", csv.toString());
-        opts.put("--layers", "4-16-3");
-        opts.put("--batch-size", "16");
-        opts.put("--optimizer", "adam");
-        opts.put("--lr", "0.05");
-        opts.put("--epochs", "16");
-        opts.put("--out", dir.resolve("model.safetensors").toString());
-        return CliRun.train(opts, more);
+        return CliRun.train(ThreeClassCsv.adamRun(csv, 16, dir.resolve("model.safetensors")), more);
     }
 
     private static List<String> rateLines(CliRun run) {

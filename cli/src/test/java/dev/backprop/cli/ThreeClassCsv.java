@@ -3,7 +3,9 @@ package dev.backprop.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 
 /** The small CSV the quick CLI tests use: rows of four features, three classes by the signs of the first two. */
@@ -27,5 +29,22 @@ final class ThreeClassCsv {
         }
         Files.writeString(csv, sb);
         return csv;
+    }
+
+    /**
+     * The options of a quick Adam run on {@code csv} (cpu, 4-16-3, batch 16, lr 0.05, {@code epochs} epochs) saving
+     * to {@code out}, for {@link CliRun#train(Map, String...)} to override.
+     */
+    static Map<String, String> adamRun(Path csv, int epochs, Path out) {
+        Map<String, String> opts = new LinkedHashMap<>();
+        opts.put("--backend", "cpu");
+        opts.put("--csv", csv.toString());
+        opts.put("--layers", "4-16-3");
+        opts.put("--batch-size", "16");
+        opts.put("--optimizer", "adam");
+        opts.put("--lr", "0.05");
+        opts.put("--epochs", Integer.toString(epochs));
+        opts.put("--out", out.toString());
+        return opts;
     }
 }
