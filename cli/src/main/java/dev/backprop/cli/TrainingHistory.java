@@ -42,7 +42,7 @@ final class TrainingHistory {
     private final boolean validated;
     private final List<Epoch> epochs = new ArrayList<>();
     private int bestEpoch;
-    private double bestLoss = Double.NaN;
+    private double bestValue = Double.NaN;
     private String bestName = ValidationOptions.LOSS;
     private boolean keptBest;
 
@@ -67,20 +67,12 @@ final class TrainingHistory {
     }
 
     /**
-     * Records the epoch with the best validation loss (0: none) and that loss, and whether the model saved holds
-     * its weights.
-     */
-    void best(int epoch, double loss, boolean kept) {
-        best(epoch, loss, ValidationOptions.LOSS, kept);
-    }
-
-    /**
      * Records the epoch with the best value of {@code monitor} ({@code val_loss} or {@code val_acc}; epoch 0:
      * none) and that value, and whether the model saved holds its weights.
      */
     void best(int epoch, double value, String monitor, boolean kept) {
         this.bestEpoch = epoch;
-        this.bestLoss = value;
+        this.bestValue = value;
         this.bestName = monitor;
         this.keptBest = kept;
     }
@@ -97,7 +89,7 @@ final class TrainingHistory {
         String metric = epochs.stream().filter(e -> e.epoch() == bestEpoch).findFirst()
                 .map(e -> String.format(Locale.ROOT, ", %s %.4f", metricName, e.testMetric())).orElse("");
         return java.util.Optional.of(String.format(Locale.ROOT, "the weights of epoch %d, the best %s %.4f%s",
-                bestEpoch, bestName, bestLoss, metric));
+                bestEpoch, bestName, bestValue, metric));
     }
 
     /** The epochs recorded so far, in order. */

@@ -43,7 +43,7 @@ class TrainingHistoryTest {
         for (int i = 0; i < val.length; i++) {
             h.add(new TrainingHistory.Epoch(i + 1, 1, 100, 0.5, 0.4, 0.8 + i / 100.0, val[i], 0.7));
         }
-        h.best(1, 1.0, true);
+        h.best(1, 1.0, ValidationOptions.LOSS, true);
         assertEquals("the weights of epoch 1, the best val_loss 1.0000, test_acc 0.8000", h.kept().orElseThrow());
     }
 }
