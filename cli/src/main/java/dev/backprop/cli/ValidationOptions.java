@@ -117,7 +117,7 @@ final class ValidationOptions {
 
     /** How the plateau schedule judges the watched value: lower ({@code val_loss}) or higher is better. */
     ReduceLROnPlateau.Mode plateauMode() {
-        return monitor.equals(ACCURACY) ? ReduceLROnPlateau.Mode.MAX : ReduceLROnPlateau.Mode.MIN;
+        return watched().plateauMode();
     }
 
     /** Whether a validation set is held out. */

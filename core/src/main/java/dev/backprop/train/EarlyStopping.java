@@ -1,6 +1,7 @@
 package dev.backprop.train;
 
 import dev.backprop.nn.Layer;
+import dev.backprop.optim.ReduceLROnPlateau;
 import dev.backprop.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -42,6 +43,14 @@ public final class EarlyStopping implements EpochListener {
         /** {@return the value this watches in {@code e}: its loss or its accuracy} */
         public double of(Evaluation e) {
             return this == LOSS ? e.loss() : e.accuracy();
+        }
+
+        /**
+         * {@return how a {@link ReduceLROnPlateau} watching this judges it: {@code MIN} for the loss, {@code MAX}
+         * for the accuracy}
+         */
+        public ReduceLROnPlateau.Mode plateauMode() {
+            return this == LOSS ? ReduceLROnPlateau.Mode.MIN : ReduceLROnPlateau.Mode.MAX;
         }
     }
 

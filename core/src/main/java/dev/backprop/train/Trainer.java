@@ -426,8 +426,7 @@ public final class Trainer {
                 this.plateauMonitor = null;
                 return this;
             }
-            ReduceLROnPlateau.Mode suits = monitor == EarlyStopping.Monitor.LOSS
-                    ? ReduceLROnPlateau.Mode.MIN : ReduceLROnPlateau.Mode.MAX;
+            ReduceLROnPlateau.Mode suits = monitor.plateauMode();
             if (scheduler.mode() != suits) {
                 throw new IllegalArgumentException("ReduceLROnPlateau watching the validation " + monitor
                         + " needs mode " + suits + ", got " + scheduler.mode());
