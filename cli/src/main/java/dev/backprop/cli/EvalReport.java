@@ -131,11 +131,12 @@ final class EvalReport {
             root.addProperty("accuracy", m.accuracy());
             JsonArray classes = new JsonArray();
             for (int k = 0; k < m.classes(); k++) {
-                JsonObject c = scores(m.scores(k));
+                JsonObject c = new JsonObject();
                 c.addProperty("index", k);
                 if (classNames != null && k < classNames.size()) {
                     c.addProperty("name", classNames.get(k));
                 }
+                scores(m.scores(k)).entrySet().forEach(e -> c.add(e.getKey(), e.getValue()));
                 classes.add(c);
             }
             root.add("classes", classes);
