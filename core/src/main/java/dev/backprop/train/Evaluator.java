@@ -24,8 +24,9 @@ import java.util.OptionalLong;
  * over the whole set (as PyTorch computes it on the whole set at once) and, for a loss that classifies, the
  * accuracy. The result depends only on the model, the data and the batch size, so the same model evaluated twice
  * gives the same figures; the trainer's validation, {@code backprop eval} and the Spark driver all score through
- * here. Evaluations and {@link dev.backprop.model.Predictor} passes on one model take turns, whatever thread runs
- * them.
+ * here. {@link #report} adds the confusion matrix or the regression scores from the same pass; {@link #evaluate}
+ * does none of that work. Evaluations and {@link dev.backprop.model.Predictor} passes on one model take turns,
+ * whatever thread runs them.
  */
 public final class Evaluator {
     private Evaluator() {
