@@ -29,7 +29,9 @@ final class OutputFiles {
         /** A PNG image. */
         PNG("a PNG image"),
         /** An ONNX model that Backprop exported. */
-        ONNX("an ONNX model exported by Backprop");
+        ONNX("an ONNX model exported by Backprop"),
+        /** An evaluation report, JSON that {@code eval --report-json} wrote. */
+        REPORT("an evaluation report written by Backprop");
 
         private final String words;
 
@@ -43,6 +45,8 @@ final class OutputFiles {
                 case MODEL -> isModel(p);
                 case PNG -> Arrays.equals(head(p, 8), new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
                 case ONNX -> isBackpropOnnx(head(p, 64));
+                case REPORT -> new String(head(p, 64), StandardCharsets.UTF_8).replaceAll("\\s", "")
+                        .startsWith("{\"format\":\"" + EvalReport.FORMAT + "\"");
             };
         }
     }

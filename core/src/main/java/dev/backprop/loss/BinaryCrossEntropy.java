@@ -7,7 +7,7 @@ import dev.backprop.backend.UnaryOp;
 import dev.backprop.tensor.Elementwise;
 import dev.backprop.tensor.Tensor;
 
-import java.util.OptionalLong;
+import java.util.Optional;
 
 /**
  * Binary cross-entropy on probabilities, like PyTorch's {@code nn.BCELoss}: per element
@@ -88,10 +88,10 @@ public final class BinaryCrossEntropy implements Loss {
         return "bce";
     }
 
-    /** Samples where {@code p ≥ 0.5} agrees with {@code y ≥ 0.5}. */
+    /** Class 1 where {@code p ≥ 0.5}, against {@code y ≥ 0.5}; each element is a sample. */
     @Override
-    public OptionalLong countCorrect(Tensor probabilities, Tensor target) {
-        return OptionalLong.of(LossSupport.countAgreeing(probabilities, target, 0.5));
+    public Optional<Classified> classify(Tensor probabilities, Tensor target) {
+        return Optional.of(LossSupport.classifyAt(probabilities, target, 0.5));
     }
 
     @Override

@@ -7,7 +7,7 @@ import dev.backprop.backend.UnaryOp;
 import dev.backprop.tensor.Elementwise;
 import dev.backprop.tensor.Tensor;
 
-import java.util.OptionalLong;
+import java.util.Optional;
 
 /**
  * Binary cross-entropy on logits, like PyTorch's {@code nn.BCEWithLogitsLoss}: per element
@@ -73,10 +73,10 @@ public final class BinaryCrossEntropyWithLogits implements Loss {
         return "bce_with_logits";
     }
 
-    /** Samples where {@code z ≥ 0} agrees with {@code y ≥ 0.5}. */
+    /** Class 1 where {@code z ≥ 0}, against {@code y ≥ 0.5}; each element is a sample. */
     @Override
-    public OptionalLong countCorrect(Tensor logits, Tensor target) {
-        return OptionalLong.of(LossSupport.countAgreeing(logits, target, 0.0));
+    public Optional<Classified> classify(Tensor logits, Tensor target) {
+        return Optional.of(LossSupport.classifyAt(logits, target, 0.0));
     }
 
     @Override

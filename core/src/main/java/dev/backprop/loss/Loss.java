@@ -3,6 +3,7 @@ package dev.backprop.loss;
 import dev.backprop.autograd.Variable;
 import dev.backprop.tensor.Tensor;
 
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -44,15 +45,28 @@ public interface Loss {
     }
 
     /**
-     * How many samples of a batch the prediction gets right, for losses that classify (argmax against the label,
-     * or the decision threshold against a 0/1 target); empty for regression losses. Reads both tensors to the
-     * host.
+     * Each sample's true and predicted class, for losses that classify (the largest logit's index against the
+     * label, or the decision threshold against a 0/1 target); empty for regression losses. Reads both tensors to
+     * the host.
+     *
+     * @param prediction the model's output for a batch
+     * @param target     the batch's labels or targets
+     * @return the batch's decisions, or empty for a loss that does not classify
+     */
+    default Optional<Classified> classify(Tensor prediction, Tensor target) {
+        return Optional.empty();
+    }
+
+    /**
+     * How many samples of a batch the prediction gets right, for losses that classify: where {@link #classify}'s
+     * predicted class is the true one; empty for regression losses. Reads both tensors to the host.
      *
      * @param prediction the model's output for a batch
      * @param target     the batch's labels or targets
      * @return the number of samples classified right, or empty for a loss that does not classify
      */
     default OptionalLong countCorrect(Tensor prediction, Tensor target) {
-        return OptionalLong.empty();
+        Optional<Classified> c = classify(prediction, target);
+        return c.isPresent() ? OptionalLong.of(c.get().correct()) : OptionalLong.empty();
     }
 }

@@ -61,20 +61,20 @@ final class LossSupport {
         }
     }
 
-    /** Counts samples where {@code prediction ≥ cut} agrees with {@code target ≥ 0.5}. */
-    static long countAgreeing(Tensor prediction, Tensor target, double cut) {
+    /** Decides each element: class 1 where {@code prediction ≥ cut}, true class 1 where {@code target ≥ 0.5}. */
+    static Classified classifyAt(Tensor prediction, Tensor target, double cut) {
         double[] p = prediction.toDoubles();
         double[] t = target.toDoubles();
         if (p.length != t.length) {
             throw new ShapeMismatchException("countCorrect: prediction " + prediction.shape() + " and target "
                     + target.shape() + " differ in size");
         }
-        long ok = 0;
+        int[] predicted = new int[p.length];
+        int[] truth = new int[t.length];
         for (int i = 0; i < p.length; i++) {
-            if ((p[i] >= cut) == (t[i] >= 0.5)) {
-                ok++;
-            }
+            predicted[i] = p[i] >= cut ? 1 : 0;
+            truth[i] = t[i] >= 0.5 ? 1 : 0;
         }
-        return ok;
+        return new Classified(2, truth, predicted);
     }
 }

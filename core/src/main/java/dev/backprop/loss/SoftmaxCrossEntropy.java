@@ -18,7 +18,7 @@ import dev.backprop.tensor.Tensor;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import java.util.OptionalLong;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -183,9 +183,9 @@ public final class SoftmaxCrossEntropy implements Loss {
         return sum;
     }
 
-    /** Samples whose largest logit is at the label. */
+    /** Each sample's class is the index of its largest logit (the first of equal ones). */
     @Override
-    public OptionalLong countCorrect(Tensor logits, Tensor labels) {
+    public Optional<Classified> classify(Tensor logits, Tensor labels) {
         int[] predicted;
         try (Tensor arg = Reductions.argmaxRows(logits)) {
             predicted = arg.toIntArray();
@@ -195,13 +195,7 @@ public final class SoftmaxCrossEntropy implements Loss {
             throw new ShapeMismatchException("countCorrect: logits " + logits.shape() + " and labels "
                     + labels.shape() + " differ in rows");
         }
-        long ok = 0;
-        for (int i = 0; i < truth.length; i++) {
-            if (truth[i] == predicted[i]) {
-                ok++;
-            }
-        }
-        return OptionalLong.of(ok);
+        return Optional.of(new Classified(logits.shape().cols(), truth, predicted));
     }
 
     @Override

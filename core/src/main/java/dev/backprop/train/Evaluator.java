@@ -6,6 +6,7 @@ import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
 import dev.backprop.data.BatchLoader;
 import dev.backprop.data.Dataset;
+import dev.backprop.loss.Classified;
 import dev.backprop.loss.Loss;
 import dev.backprop.loss.Reduction;
 import dev.backprop.model.Task;
@@ -14,6 +15,7 @@ import dev.backprop.nn.ModeSwitch;
 import dev.backprop.tensor.Scope;
 import dev.backprop.tensor.Tensor;
 
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -22,8 +24,9 @@ import java.util.OptionalLong;
  * over the whole set (as PyTorch computes it on the whole set at once) and, for a loss that classifies, the
  * accuracy. The result depends only on the model, the data and the batch size, so the same model evaluated twice
  * gives the same figures; the trainer's validation, {@code backprop eval} and the Spark driver all score through
- * here. Evaluations and {@link dev.backprop.model.Predictor} passes on one model take turns, whatever thread runs
- * them.
+ * here. {@link #report} adds the confusion matrix or the regression scores from the same pass; {@link #evaluate}
+ * does none of that work. Evaluations and {@link dev.backprop.model.Predictor} passes on one model take turns,
+ * whatever thread runs them.
  */
 public final class Evaluator {
     private Evaluator() {
@@ -48,6 +51,26 @@ public final class Evaluator {
      *                                  classes
      */
     public static Evaluation evaluate(Layer model, Loss loss, Dataset data, int batchSize) {
+        return run(model, loss, data, batchSize, null);
+    }
+
+    /**
+     * Evaluates as {@link #evaluate(Layer, Loss, Dataset, int)} does, giving the same figures, and in the same pass
+     * tallies the confusion matrix (a loss that classifies, over the model's outputs as classes) or the
+     * per-target regression scores (one that does not). The scores add up sample by sample in long counts or
+     * double sums, so they do not depend on the batch size.
+     *
+     * @throws IllegalArgumentException as {@link #evaluate(Layer, Loss, Dataset, int)} does
+     */
+    public static EvaluationReport report(Layer model, Loss loss, Dataset data, int batchSize) {
+        Scores scores = new Scores();
+        Evaluation evaluation = run(model, loss, data, batchSize, scores);
+        return scores.classes != null
+                ? new EvaluationReport(evaluation, Optional.of(scores.classes.matrix()), Optional.empty())
+                : new EvaluationReport(evaluation, Optional.empty(), Optional.of(scores.regression.scores()));
+    }
+
+    private static Evaluation run(Layer model, Loss loss, Dataset data, int batchSize, Scores scores) {
         if (data.size() == 0) {
             throw new IllegalArgumentException("cannot evaluate on an empty data set");
         }
@@ -59,13 +82,13 @@ public final class Evaluator {
         Backend backend = first.backend();
         DType dtype = first.dtype();
         synchronized (model) {   // another pass on the model (a Predictor's) would switch its mode meanwhile
-            return evaluate(model, loss, data, batchSize, backend, dtype);
+            return evaluate(model, loss, data, batchSize, backend, dtype, scores);
         }
     }
 
     @SuppressWarnings("try") // the scope frees each batch's temporaries; it needs no reference
     private static Evaluation evaluate(Layer model, Loss loss, Dataset data, int batchSize, Backend backend,
-                                       DType dtype) {
+                                       DType dtype, Scores scores) {
         int[] order = data.identityOrder();
         double lossSum = 0;
         double denominator = 0;
@@ -86,9 +109,16 @@ public final class Evaluator {
                     double d = loss.reduction() == Reduction.MEAN ? loss.meanDenominator(b.targets()) : 1;
                     lossSum += value * d;
                     denominator += loss.reduction() == Reduction.MEAN ? d : b.rows();
-                    OptionalLong c = loss.countCorrect(out.value(), b.targets());
-                    classifies = c.isPresent();
-                    correct += c.orElse(0);
+                    if (scores == null) {
+                        OptionalLong c = loss.countCorrect(out.value(), b.targets());
+                        classifies = c.isPresent();
+                        correct += c.orElse(0);
+                    } else {
+                        Optional<Classified> c = loss.classify(out.value(), b.targets());
+                        classifies = c.isPresent();
+                        correct += c.map(Classified::correct).orElse(0L);
+                        scores.add(c, out.value(), b.targets());
+                    }
                 }
             }
         }
@@ -108,6 +138,36 @@ public final class Evaluator {
             throw new IllegalArgumentException("the model gives " + out.shape().dim(1) + " output(s) per example, "
                     + "but the data has " + data.numClasses() + " classes (labels in [0, " + data.numClasses()
                     + ")): its last layer needs " + data.numClasses() + " outputs, one per class");
+        }
+    }
+
+    /** The report's tallies, made on the first batch once it says whether the loss classifies. */
+    private static final class Scores {
+        private ConfusionMatrix.Tally classes;
+        private RegressionScores.Tally regression;
+
+        void add(Optional<Classified> decided, Tensor out, Tensor targets) {
+            if (decided.isPresent()) {
+                if (classes == null) {
+                    classes = new ConfusionMatrix.Tally(decided.get().classes());
+                }
+                classes.add(decided.get());
+                return;
+            }
+            int rows = out.shape().dim(0);
+            int width = (int) (out.size() / Math.max(rows, 1));
+            double[] y = targets.toDoubles();
+            double[] p = out.toDoubles();
+            if (y.length != p.length) {
+                throw new IllegalArgumentException("regression scores: the model gives " + out.shape()
+                        + " but the targets are " + targets.shape());
+            }
+            if (regression == null) {
+                regression = new RegressionScores.Tally(width);
+            }
+            for (int i = 0; i < rows; i++) {
+                regression.add(y, p, i * width);
+            }
         }
     }
 

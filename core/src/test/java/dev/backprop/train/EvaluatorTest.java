@@ -2,12 +2,15 @@ package dev.backprop.train;
 
 import dev.backprop.backend.DType;
 import dev.backprop.data.Dataset;
+import dev.backprop.loss.BinaryCrossEntropyWithLogits;
 import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.model.ModelFixtures;
 import dev.backprop.model.Predictor;
 import dev.backprop.model.Task;
 import dev.backprop.nn.Sequential;
 import dev.backprop.reference.ReferenceBackend;
+import dev.backprop.tensor.Elementwise;
+import dev.backprop.tensor.Tensor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -163,6 +166,124 @@ class EvaluatorTest {
             assertEquals("squared_error: the targets are INT32 class labels [4], but this loss takes float targets "
                     + "of the prediction's shape [4, 3]; for class labels use cross_entropy (SoftmaxCrossEntropy), or "
                     + "read the data as float targets", e.getMessage());
+        }
+    }
+
+    /**
+     * The report comes from the evaluation's own pass: its figures are {@link Evaluator#evaluate}'s exactly, the
+     * matrix's diagonal gives the same accuracy, and neither depends on the batch size.
+     */
+    @Test
+    void classificationReportAgreesWithTheEvaluationWhateverTheBatches() {
+        try (Sequential m = ModelFixtures.mlp(backend, 4, 6, 3, 11)) {
+            Dataset d = ModelFixtures.classification(13, 4, 3, 12);
+            SoftmaxCrossEntropy loss = new SoftmaxCrossEntropy();
+            EvaluationReport whole = Evaluator.report(m, loss, d, 13);
+            ConfusionMatrix matrix = whole.confusion().orElseThrow();
+            assertTrue(whole.regression().isEmpty());
+            assertEquals(3, matrix.classes());
+            assertEquals(13, matrix.total());
+            for (int batch : new int[] {1, 7, 13}) {
+                EvaluationReport r = Evaluator.report(m, loss, d, batch);
+                assertEquals(Evaluator.evaluate(m, loss, d, batch), r.evaluation(), "batch " + batch);
+                assertEquals(matrix, r.confusion().orElseThrow(), "batch " + batch);
+                assertEquals(r.evaluation().accuracy(), matrix.accuracy(), 0.0, "batch " + batch);
+                assertEquals((double) matrix.correct() / d.size(), r.evaluation().accuracy(), 0.0);
+            }
+            for (int k = 0; k < 3; k++) {
+                long support = 0;
+                for (int i = 0; i < d.size(); i++) {
+                    support += d.label(i) == k ? 1 : 0;
+                }
+                assertEquals(support, matrix.scores(k).support(), "class " + k);
+            }
+        }
+    }
+
+    /**
+     * Tied logits go to the first of them (PyTorch's {@code argmax} on the CPU), in the matrix as in the accuracy:
+     * with zero weights and the bias {@code [1, 1, 0]} every example is predicted as class 0.
+     */
+    @Test
+    void tiedLogitsArePredictedAsTheAccuracyCountsThem() {
+        try (Sequential m = Sequential.builder(backend, DType.FLOAT32).seed(3).dense(4, 3).build()) {
+            for (var p : m.parameters().entrySet()) {
+                Elementwise.fill(p.getValue().value(), 0);
+            }
+            Tensor bias = m.parameters().entrySet().stream().filter(e -> e.getKey().endsWith("bias")).findFirst()
+                    .orElseThrow().getValue().value();
+            try (Tensor tied = Tensor.of(backend, new float[] {1, 1, 0}, 3)) {
+                Elementwise.copy(tied, bias);
+            }
+            Dataset d = ModelFixtures.classification(20, 4, 3, 5);
+            EvaluationReport r = Evaluator.report(m, new SoftmaxCrossEntropy(), d, 6);
+            ConfusionMatrix matrix = r.confusion().orElseThrow();
+            for (int t = 0; t < 3; t++) {
+                assertEquals(matrix.scores(t).support(), matrix.count(t, 0), "class " + t);
+            }
+            assertEquals(r.evaluation().accuracy(), matrix.accuracy(), 0.0);
+            assertEquals(Evaluator.evaluate(m, Task.CLASSIFICATION, d, 6).accuracy(), matrix.accuracy(), 0.0);
+        }
+    }
+
+    /** One logit: the 2x2 matrix decides at {@code z ≥ 0}, as the accuracy does. */
+    @Test
+    void binaryReportUsesTheAccuracysThreshold() {
+        try (Sequential m = ModelFixtures.mlp(backend, 4, 6, 1, 2)) {
+            Dataset random = ModelFixtures.regression(17, 4, 1, 9);
+            float[] features = new float[17 * 4];
+            float[] targets = new float[17];
+            for (int i = 0; i < 17; i++) {
+                System.arraycopy(random.features(i), 0, features, 4 * i, 4);
+                targets[i] = i % 3 == 0 ? 1 : 0;
+            }
+            Dataset d = Dataset.regression(features, new int[] {4}, targets, 1);
+            BinaryCrossEntropyWithLogits loss = new BinaryCrossEntropyWithLogits();
+            long[][] want = new long[2][2];
+            for (int i = 0; i < 17; i++) {
+                want[(int) targets[i]][ModelFixtures.forward(m, d.features(i))[0] >= 0 ? 1 : 0]++;
+            }
+            for (int batch : new int[] {1, 7, 17}) {
+                EvaluationReport r = Evaluator.report(m, loss, d, batch);
+                ConfusionMatrix matrix = r.confusion().orElseThrow();
+                assertEquals(2, matrix.classes());
+                for (int t = 0; t < 2; t++) {
+                    for (int p = 0; p < 2; p++) {
+                        assertEquals(want[t][p], matrix.count(t, p), "batch " + batch + " [" + t + "][" + p + "]");
+                    }
+                }
+                assertEquals(r.evaluation().accuracy(), matrix.accuracy(), 0.0);
+            }
+        }
+    }
+
+    /** Per-target MSE, MAE and R² from the host's float64 forward, identical for every batch size. */
+    @Test
+    void regressionReportMatchesTheHostComputationWhateverTheBatches() {
+        try (Sequential m = ModelFixtures.mlp(backend, 4, 6, 2, 4)) {
+            Dataset d = ModelFixtures.regression(15, 4, 2, 8);
+            float[] targets = new float[30];
+            d.gatherTargets(d.identityOrder(), 0, 15, targets);
+            double[][] y = new double[15][];
+            double[][] p = new double[15][];
+            for (int i = 0; i < 15; i++) {
+                y[i] = new double[] {targets[2 * i], targets[2 * i + 1]};
+                p[i] = ModelFixtures.forward(m, d.features(i));
+            }
+            RegressionScores want = RegressionScores.of(y, p);
+            RegressionScores whole = Evaluator.report(m, Task.REGRESSION.loss(), d, 15).regression().orElseThrow();
+            for (int j = 0; j < 2; j++) {
+                assertEquals(want.mse(j), whole.mse(j), 1e-5, "mse " + j);
+                assertEquals(want.mae(j), whole.mae(j), 1e-5, "mae " + j);
+                assertEquals(want.r2(j), whole.r2(j), 1e-5, "r2 " + j);
+            }
+            for (int batch : new int[] {1, 7}) {
+                EvaluationReport r = Evaluator.report(m, Task.REGRESSION.loss(), d, batch);
+                assertTrue(r.confusion().isEmpty());
+                assertEquals(whole.toString(), r.regression().orElseThrow().toString(), "batch " + batch);
+                assertEquals(Evaluator.evaluate(m, Task.REGRESSION.loss(), d, batch), r.evaluation());
+            }
+            assertEquals(whole.mse(), Evaluator.evaluate(m, Task.REGRESSION, d, 15).loss(), 1e-6);
         }
     }
 

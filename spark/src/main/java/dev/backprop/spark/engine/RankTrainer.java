@@ -8,6 +8,7 @@ import dev.backprop.data.BatchLoader;
 import dev.backprop.data.DataFormatException;
 import dev.backprop.data.Dataset;
 import dev.backprop.io.IoErrors;
+import dev.backprop.loss.Classified;
 import dev.backprop.loss.Loss;
 import dev.backprop.loss.Reduction;
 import dev.backprop.nn.Layer;
@@ -499,6 +500,11 @@ public final class RankTrainer implements AutoCloseable {
         @Override
         public double meanDenominator(Tensor target) {
             return loss.meanDenominator(target);
+        }
+
+        @Override
+        public Optional<Classified> classify(Tensor prediction, Tensor target) {
+            return loss.classify(prediction, target);
         }
 
         @Override
