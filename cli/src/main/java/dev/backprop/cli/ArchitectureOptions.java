@@ -38,6 +38,13 @@ class ArchitectureOptions {
             description = "--arch mlp: hidden activation: " + Mlp.HIDDEN_ACTIVATIONS + " (default: relu).")
     String activation;
 
+    @Option(names = "--dropout", paramLabel = "P",
+            description = "--arch mlp: nn.Dropout(P) after each hidden activation, zeroing each value with "
+                    + "probability P in training (0 <= P < 1, in millionths; default: 0, no dropout layers). Its "
+                    + "layers shift the state_dict names (0, 3, 6, ...); a model file records it, so eval, predict "
+                    + "and export need it only for a plain PyTorch state_dict saved with dropout.")
+    String dropout;
+
     /** Hidden sizes used when {@code --layers} is absent. */
     static final int[] DEFAULT_HIDDEN = {256, 128};
 
@@ -54,7 +61,7 @@ class ArchitectureOptions {
 
     /** Whether any option here was given: the network is named on the command line. */
     boolean given() {
-        return arch != null || layers != null || activation != null;
+        return arch != null || layers != null || activation != null || dropout != null;
     }
 
     /**
@@ -72,6 +79,9 @@ class ArchitectureOptions {
             if (activation != null) {
                 mlpOnly.add("--activation");
             }
+            if (dropout != null) {
+                mlpOnly.add("--dropout");
+            }
             if (!mlpOnly.isEmpty()) {
                 throw new IllegalArgumentException(String.join(" and ", mlpOnly) + (mlpOnly.size() > 1 ? " describe"
                         : " describes") + " an MLP; --arch cnn is a fixed network (leave "
@@ -83,6 +93,7 @@ class ArchitectureOptions {
             layerSizes();
         }
         activationKind();
+        dropoutProbability();
     }
 
     /**
@@ -104,7 +115,7 @@ class ArchitectureOptions {
                 throw new IllegalArgumentException("--arch cnn: " + e.getMessage(), e);
             }
         }
-        return new Mlp(sizes(features, outputs), activationKind(), init, seed);
+        return mlp(sizes(features, outputs), init, seed);
     }
 
     /**
@@ -133,7 +144,7 @@ class ArchitectureOptions {
             return new Cnn(channels, side, side, outputs, Init.PYTORCH_DEFAULT, 0);
         }
         int inputs = first != null && first.length == 2 ? first[1] : 784;
-        return new Mlp(sizes(inputs, outputs), activationKind(), Init.PYTORCH_DEFAULT, 0);
+        return mlp(sizes(inputs, outputs), Init.PYTORCH_DEFAULT, 0);
     }
 
     /**
@@ -164,6 +175,30 @@ class ArchitectureOptions {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--layers: " + e.getMessage(), e);
         }
+    }
+
+    /** The MLP of these options with {@code sizes}, its fresh weights from {@code init} and {@code seed}. */
+    private Mlp mlp(int[] sizes, Init init, long seed) {
+        return new Mlp(sizes, activationKind(), dropoutProbability(), init, seed);
+    }
+
+    /** The dropout probability (0 unless {@code --dropout} says otherwise). */
+    double dropoutProbability() {
+        if (dropout == null) {
+            return 0;
+        }
+        double p;
+        try {
+            p = Double.parseDouble(dropout.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--dropout: '" + dropout + "' is not a probability, e.g. 0.2", e);
+        }
+        try {
+            Mlp.checkDropout(p);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--dropout " + dropout + ": " + e.getMessage(), e);
+        }
+        return p;
     }
 
     /** The hidden activation (relu unless {@code --activation} says otherwise). */

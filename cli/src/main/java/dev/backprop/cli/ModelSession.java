@@ -84,7 +84,7 @@ final class ModelSession implements AutoCloseable {
         if (ModelFormats.isOnnx(file)) {
             if (arch.given()) {
                 throw new IllegalArgumentException(file + " is an ONNX model, which records its network; leave "
-                        + "--arch, --layers and --activation out");
+                        + "--arch, --layers, --activation and --dropout out");
             }
             return ModelFormats.load(file, backend, allowNonFinite);
         }
@@ -109,7 +109,7 @@ final class ModelSession implements AutoCloseable {
         if (!arch.given()) {
             throw new ModelFileException(file + ": no '" + ModelFile.ARCHITECTURE_KEY + "' in the metadata (a plain "
                     + "PyTorch state_dict?), so the network cannot be rebuilt from the file; name it with --arch cnn "
-                    + "or --arch mlp [--layers SIZES] [--activation NAME]");
+                    + "or --arch mlp [--layers SIZES] [--activation NAME] [--dropout P]");
         }
         Layer model = arch.forStateDict(f.shapes()).build(backend);
         try {

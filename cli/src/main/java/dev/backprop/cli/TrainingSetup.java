@@ -150,7 +150,8 @@ record TrainingSetup(Layer model, Loss loss, Optimizer optimizer, Trainer traine
     private static String architectureOptions(TrainCommand cmd) {
         StringBuilder sb = new StringBuilder();
         ArchitectureOptions a = cmd.modelOptions;
-        for (String[] o : new String[][] {{"--arch", a.arch}, {"--layers", a.layers}, {"--activation", a.activation}}) {
+        for (String[] o : new String[][] {{"--arch", a.arch}, {"--layers", a.layers}, {"--activation", a.activation},
+                {"--dropout", a.dropout}}) {
             if (o[1] != null) {
                 sb.append(sb.length() == 0 ? "" : " ").append(o[0]).append(' ').append(o[1]);
             }

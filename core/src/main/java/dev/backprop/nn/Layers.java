@@ -350,21 +350,32 @@ public final class Layers {
      * @throws IllegalArgumentException when the spec is invalid (nothing is allocated then)
      */
     public static Layer create(LayerSpec spec, ParameterFactory factory) {
-        validate(spec);
-        return build(spec, factory, "", 0);
+        return create(spec, factory, 0);
     }
 
     /**
-     * @param position the layer's index in its parent (0 at the top), which keys a dropout layer's stream as
-     *                 {@link Sequential.Builder#dropout} does with seed 0
+     * Builds the layer a spec describes, as {@link #create(LayerSpec, ParameterFactory)} does, its dropout layers'
+     * streams keyed by {@code seed} and their positions as {@link Sequential.Builder#dropout} keys them, so a
+     * network built from a run's seed draws masks of its own.
+     *
+     * @throws IllegalArgumentException when the spec is invalid (nothing is allocated then)
      */
-    private static Layer build(LayerSpec spec, ParameterFactory factory, String prefix, int position) {
+    public static Layer create(LayerSpec spec, ParameterFactory factory, long seed) {
+        validate(spec);
+        return build(spec, factory, "", 0, seed);
+    }
+
+    /**
+     * @param position the layer's index in its parent (0 at the top), which keys a dropout layer's stream with
+     *                 {@code seed} as {@link Sequential.Builder#dropout} does
+     */
+    private static Layer build(LayerSpec spec, ParameterFactory factory, String prefix, int position, long seed) {
         return switch (spec.type()) {
             case "sequential" -> {
                 List<Layer> built = new ArrayList<>();
                 try {
                     for (int i = 0; i < spec.layers().size(); i++) {
-                        built.add(build(spec.layers().get(i), factory, prefix + i + ".", i));
+                        built.add(build(spec.layers().get(i), factory, prefix + i + ".", i, seed));
                     }
                 } catch (RuntimeException e) {
                     built.forEach(Layer::close);
@@ -379,7 +390,7 @@ public final class Layers {
                     spec.arg("count_include_pad") == 1);
             case "batchnorm1d", "batchnorm2d" -> new BatchNorm(spec.arg("features"), spec.type().equals("batchnorm2d"),
                     prefixed(factory, prefix));
-            case "dropout" -> new Dropout(spec.arg("p_ppm") / 1e6, Dropout.streamSeed(0, position));
+            case "dropout" -> new Dropout(spec.arg("p_ppm") / 1e6, Dropout.streamSeed(seed, position));
             case "flatten" -> new Flatten();
             default -> new Activation(Activation.Kind.valueOf(spec.type().toUpperCase(java.util.Locale.ROOT)));
         };

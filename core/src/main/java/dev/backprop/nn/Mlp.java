@@ -4,6 +4,7 @@ import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
 import dev.backprop.random.TorchGenerator;
 
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -13,27 +14,34 @@ import java.util.stream.Collectors;
 
 /**
  * A multilayer perceptron by value: dense layer sizes from input to output, one activation between them (none after
- * the last layer), and the initializer and seed of the fresh weights. {@link #build} makes the network PyTorch's
- * {@code nn.Sequential(Linear, act, Linear, act, ..., Linear)} is, with its {@code state_dict} names, so a model
- * file loads into either. Immutable and serializable: {@code backprop train} and each Spark rank build the same
- * network from it.
+ * the last layer), an optional dropout probability, and the initializer and seed of the fresh weights. {@link #build}
+ * makes the network PyTorch's {@code nn.Sequential(Linear, act, Linear, act, ..., Linear)} is, or with dropout
+ * {@code nn.Sequential(Linear, act, Dropout(p), Linear, act, Dropout(p), ..., Linear)} (dropout after each hidden
+ * activation, none after the last layer), with its {@code state_dict} names ({@code 0, 2, 4, ...} without dropout,
+ * {@code 0, 3, 6, ...} with it), so a model file loads into either. Immutable and serializable: {@code backprop train}
+ * and each Spark rank build the same network from it.
  *
  * @param sizes      the dense sizes from input to output (at least two, all positive)
  * @param activation the hidden activation ({@link #HIDDEN_ACTIVATIONS})
+ * @param dropout    the probability a hidden activation is zeroed in training, in {@code [0, 1)} and a whole number
+ *                   of millionths (the model file records it so); 0 for no dropout layers
  * @param init       the initializer of fresh weights
- * @param seed       the seed the weights are drawn from
+ * @param seed       the seed the weights are drawn from, and the dropout layers' mask streams
+ *                   ({@link Dropout#streamSeed})
  */
-public record Mlp(int[] sizes, Activation.Kind activation, Init init, long seed) implements Architecture {
+public record Mlp(int[] sizes, Activation.Kind activation, double dropout, Init init, long seed)
+        implements Architecture {
     /** The activations offered between the layers, by name. */
     public static final String HIDDEN_ACTIVATIONS = "relu, sigmoid or tanh";
 
     /**
      * Copies and checks the sizes.
      *
-     * @throws IllegalArgumentException for fewer than two sizes, a size below 1, or an activation that is not a
-     *                                  hidden one
+     * @throws IllegalArgumentException for fewer than two sizes, a size below 1, an activation that is not a hidden
+     *                                  one, or a dropout probability outside {@code [0, 1)} or not in millionths
      */
     public Mlp {
+        checkDropout(dropout);
         if (sizes.length < 2 || Arrays.stream(sizes).anyMatch(s -> s < 1)) {
             throw new IllegalArgumentException("an MLP needs at least an input and an output size, all >= 1, got "
                     + Arrays.toString(sizes));
@@ -46,13 +54,38 @@ public record Mlp(int[] sizes, Activation.Kind activation, Init init, long seed)
         }
     }
 
+    /**
+     * The network without dropout.
+     *
+     * @throws IllegalArgumentException as the canonical constructor does
+     */
+    public Mlp(int[] sizes, Activation.Kind activation, Init init, long seed) {
+        this(sizes, activation, 0, init, seed);
+    }
+
+    /**
+     * Checks a dropout probability for an MLP.
+     *
+     * @throws IllegalArgumentException naming {@code p} when it is outside {@code [0, 1)} or not a whole number of
+     *                                  millionths (the model file's {@code p_ppm})
+     */
+    public static void checkDropout(double p) {
+        if (!(p >= 0 && p < 1)) {
+            throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + p);
+        }
+        if (BigDecimal.valueOf(p).movePointRight(6).stripTrailingZeros().scale() > 0) {
+            throw new IllegalArgumentException("dropout probability " + p + " is not a whole number of millionths, "
+                    + "which the model file records");
+        }
+    }
+
     /** The sizes from input to output (a copy). */
     @Override
     public int[] sizes() {
         return sizes.clone();
     }
 
-    /** {@code Linear, act, Linear, act, ..., Linear}, without weights. */
+    /** {@code Linear, act, [Dropout,] Linear, act, [Dropout,] ..., Linear}, without weights. */
     @Override
     public LayerSpec spec() {
         List<LayerSpec> layers = new ArrayList<>();
@@ -60,15 +93,21 @@ public record Mlp(int[] sizes, Activation.Kind activation, Init init, long seed)
             layers.add(Dense.spec(sizes[i], sizes[i + 1], true));
             if (i + 2 < sizes.length) {
                 layers.add(LayerSpec.of(activation.typeName(), Map.of()));
+                if (dropout > 0) {
+                    layers.add(LayerSpec.of("dropout", Map.of("p_ppm", (int) Math.round(dropout * 1_000_000))));
+                }
             }
         }
         return new LayerSpec("sequential", Map.of(), layers);
     }
 
-    /** The network on {@code backend} with FLOAT32 parameters drawn from the seed, layer after layer. */
+    /**
+     * The network on {@code backend} with FLOAT32 parameters drawn from the seed, layer after layer, and dropout
+     * streams keyed by the seed and each layer's position.
+     */
     @Override
     public Sequential build(Backend backend) {
-        return (Sequential) Layers.create(spec(), init.factory(backend, DType.FLOAT32, new TorchGenerator(seed)));
+        return (Sequential) Layers.create(spec(), init.factory(backend, DType.FLOAT32, new TorchGenerator(seed)), seed);
     }
 
     /** {@code [sizes[0]]}: flat feature vectors. */
@@ -82,9 +121,15 @@ public record Mlp(int[] sizes, Activation.Kind activation, Init init, long seed)
         return sizes[sizes.length - 1];
     }
 
-    /** {@code 784-256-128-10 relu}. */
+    /**
+     * {@code 784-256-128-10 relu}; with dropout, layer by layer as {@link Layers#describe} words it
+     * ({@code dense(784->256) relu dropout(0.2) ...}).
+     */
     @Override
     public String describe() {
+        if (dropout > 0) {
+            return Layers.describe(spec());
+        }
         return Arrays.stream(sizes).mapToObj(Integer::toString).collect(Collectors.joining("-")) + " "
                 + activation.typeName();
     }
@@ -131,14 +176,14 @@ public record Mlp(int[] sizes, Activation.Kind activation, Init init, long seed)
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Mlp m && Arrays.equals(sizes, m.sizes) && activation == m.activation && init == m.init
-                && seed == m.seed;
+        return o instanceof Mlp m && Arrays.equals(sizes, m.sizes) && activation == m.activation
+                && Double.compare(dropout, m.dropout) == 0 && init == m.init && seed == m.seed;
     }
 
     @Override
     public int hashCode() {
-        return 31 * (31 * (31 * Arrays.hashCode(sizes) + activation.hashCode()) + init.hashCode())
-                + Long.hashCode(seed);
+        return 31 * (31 * (31 * (31 * Arrays.hashCode(sizes) + activation.hashCode()) + Double.hashCode(dropout))
+                + init.hashCode()) + Long.hashCode(seed);
     }
 
     @Override

@@ -1,0 +1,153 @@
+package dev.backprop.cli;
+
+import dev.backprop.io.SafeTensorsFile;
+import dev.backprop.reference.ReferenceBackend;
+import dev.backprop.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code train --dropout P}: PyTorch's {@code nn.Dropout(P)} after each hidden activation of the MLP, recorded in the
+ * model file and the checkpoint (its Philox streams included), so eval, predict, export and {@code --resume} need
+ * nothing more; a plain PyTorch {@code state_dict} of such a network needs {@code --dropout} for its shifted names.
+ */
+class DropoutCommandsTest {
+    /** A small MLP on a Fashion-MNIST subset, quick enough for CI. */
+    private static final Map<String, String> QUICK = quick();
+
+    @TempDir
+    Path dir;
+
+    private static Map<String, String> quick() {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String[] kv : new String[][] {{"--backend", "cpu"}, {"--layers", "784-32-16-10"}, {"--dropout", "0.3"},
+                {"--train-limit", "512"}, {"--test-limit", "200"}, {"--batch-size", "64"}, {"--epochs", "2"}}) {
+            m.put(kv[0], kv[1]);
+        }
+        return m;
+    }
+
+    @Test
+    void aDropoutModelEvaluatesPredictsExportsAndResumesExactly() throws IOException {
+        CliRun.assumeFashionMnist();
+        Path model = dir.resolve("dropout.safetensors");
+        CliRun run = CliRun.train(QUICK, "--out", model.toString(), "--no-progress").ok();
+        assertTrue(run.out().contains("model:   dense(784->32) relu dropout(0.3) dense(32->16) relu dropout(0.3) "
+                + "dense(16->10), 25818 parameters"), run.out());
+        try (SafeTensorsFile f = SafeTensorsFile.open(model)) {
+            assertEquals(List.of("0.bias", "0.weight", "3.bias", "3.weight", "6.bias", "6.weight"),
+                    f.shapes().keySet().stream().sorted().toList(), "nn.Sequential's indices with Dropout at 2, 5");
+        }
+        Path plainModel = dir.resolve("plain.safetensors");
+        CliRun.train(QUICK, "--dropout", "0", "--out", plainModel.toString(), "--no-progress").ok();
+        assertFalse(java.util.Arrays.equals(CliRun.tensorBytes(plainModel), CliRun.tensorBytes(model)),
+                "the masks change what is learned");
+        Path noOption = dir.resolve("no-option.safetensors");
+        Map<String, String> without = new LinkedHashMap<>(QUICK);
+        without.remove("--dropout");
+        CliRun.train(without, "--out", noOption.toString(), "--no-progress").ok();
+        assertArrayEquals(Files.readAllBytes(plainModel), Files.readAllBytes(noOption), "--dropout 0 is the default");
+
+        // In evaluation mode dropout is the identity: eval repeats train's figure with nothing named.
+        double acc = run.field("summary:", "test_acc");
+        CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--test-limit", "200").ok();
+        assertEquals(acc, eval.field("eval:", "test_acc"), 5e-5, eval.out());
+        assertTrue(CliRun.of("predict", "--backend", "cpu", "--model", model.toString(), "--index", "0").ok().out()
+                .contains("test example 0 (label: Ankle boot)"));
+        Path onnx = dir.resolve("dropout.onnx");
+        CliRun.of("export", "--backend", "cpu", "--model", model.toString(), "--onnx", onnx.toString()).ok();
+        CliRun fromOnnx = CliRun.of("eval", "--backend", "cpu", "--model", onnx.toString(), "--test-limit", "200")
+                .ok();
+        assertEquals(eval.field("eval:", "test_acc"), fromOnnx.field("eval:", "test_acc"));
+        assertEquals(eval.field("eval:", "test_loss"), fromOnnx.field("eval:", "test_loss"));
+
+        Path ck = dir.resolve("ck.safetensors");
+        CliRun.train(QUICK, "--epochs", "1", "--checkpoint", ck.toString(), "--out",
+                dir.resolve("half.safetensors").toString(), "--no-progress").ok();
+        Path resumed = dir.resolve("resumed.safetensors");
+        Map<String, String> settled = new LinkedHashMap<>(QUICK);
+        settled.remove("--dropout");
+        settled.remove("--layers");
+        CliRun.train(settled, "--resume", ck.toString(), "--out", resumed.toString(), "--no-progress").ok();
+        assertArrayEquals(Files.readAllBytes(model), Files.readAllBytes(resumed), "a resumed run takes the "
+                + "checkpoint's dropout and mask streams and ends in the uninterrupted run's bytes");
+        Path named = dir.resolve("named.safetensors");
+        CliRun.train(QUICK, "--resume", ck.toString(), "--out", named.toString(), "--no-progress").ok();
+        assertArrayEquals(Files.readAllBytes(model), Files.readAllBytes(named), "--dropout naming the checkpoint's");
+        CliRun other = CliRun.train(QUICK, "--dropout", "0.5", "--resume", ck.toString(), "--out",
+                dir.resolve("other.safetensors").toString());
+        assertEquals(Main.EXIT_ERROR, other.code());
+        assertTrue(other.err().contains("--layers 784-32-16-10 --dropout 0.5 differs from the model in " + ck),
+                other.err());
+    }
+
+    @Test
+    void aPlainStateDictWithDropoutNeedsDropoutForItsNames() throws IOException {
+        CliRun.assumeFashionMnist();
+        Path model = dir.resolve("dropout.safetensors");
+        CliRun.train(QUICK, "--epochs", "1", "--out", model.toString(), "--no-progress").ok();
+        Path plain = dir.resolve("plain.safetensors");
+        writePlain(model, plain);
+        CliRun fromFile = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--test-limit", "200")
+                .ok();
+        // Any probability shifts the names alike; evaluation does not use it.
+        CliRun named = CliRun.of("eval", "--backend", "cpu", "--model", plain.toString(), "--layers", "784-32-16-10",
+                "--dropout", "0.5", "--test-limit", "200").ok();
+        assertEquals(fromFile.field("eval:", "test_acc"), named.field("eval:", "test_acc"));
+        CliRun unnamed = CliRun.of("eval", "--backend", "cpu", "--model", plain.toString(), "--layers",
+                "784-32-16-10", "--test-limit", "200");
+        assertEquals(Main.EXIT_ERROR, unnamed.code());
+        assertTrue(unnamed.err().contains("'2.weight'"), unnamed.err());
+        CliRun recorded = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--dropout", "0.5");
+        assertEquals(Main.EXIT_ERROR, recorded.code());
+        assertTrue(recorded.err().contains("records its network (dense(784->32) relu dropout(0.3)"), recorded.err());
+    }
+
+    @Test
+    void probabilitiesOutsideZeroToOneTheCnnAndSparkAreRefusedInOneLine() {
+        Map<String, String> refused = new LinkedHashMap<>();
+        refused.put("1", "--dropout 1: dropout probability must be in [0, 1), got 1.0");
+        refused.put("-0.1", "--dropout -0.1: dropout probability must be in [0, 1), got -0.1");
+        refused.put("half", "--dropout: 'half' is not a probability, e.g. 0.2");
+        refused.put("0.1234567", "--dropout 0.1234567: dropout probability 0.1234567 is not a whole number of "
+                + "millionths");
+        refused.forEach((p, message) -> {
+            CliRun r = CliRun.of("train", "--backend", "cpu", "--dropout", p, "--out", "unused.safetensors");
+            assertEquals(Main.EXIT_ERROR, r.code(), p);
+            assertTrue(r.err().contains(message), r.err());
+        });
+        CliRun cnn = CliRun.of("train", "--backend", "cpu", "--arch", "cnn", "--dropout", "0.2", "--out",
+                "unused.safetensors");
+        assertEquals(Main.EXIT_ERROR, cnn.code());
+        assertTrue(cnn.err().contains("--dropout describes an MLP; --arch cnn is a fixed network (leave it out)"),
+                cnn.err());
+        CliRun spark = CliRun.of("train", "--spark", "local[2]", "--dropout", "0.2", "--out", "unused.safetensors");
+        assertEquals(2, spark.code(), "a usage error: " + spark.err());
+        assertTrue(spark.err().contains("--spark runs do not take --dropout: every rank would build the same dropout "
+                + "streams from --seed and draw the same masks"), spark.err());
+    }
+
+    /** The parameters of {@code model} as PyTorch's {@code save_file(state_dict)} writes them: no Backprop metadata. */
+    private static void writePlain(Path model, Path plain) throws IOException {
+        try (ReferenceBackend be = new ReferenceBackend(); SafeTensorsFile f = SafeTensorsFile.open(model)) {
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            for (String name : f.shapes().keySet()) {
+                tensors.put(name, f.read(name, be, dev.backprop.backend.DType.FLOAT32));
+            }
+            SafeTensorsFile.write(plain, tensors, Map.of("format", "pt"));
+            tensors.values().forEach(Tensor::close);
+        }
+    }
+}
