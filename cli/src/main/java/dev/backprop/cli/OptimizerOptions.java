@@ -79,17 +79,9 @@ final class OptimizerOptions {
                 .withWarmup(warmup, warmupFactor, warmupMethod);
     }
 
-    /**
-     * Refuses a warmup that would take the whole run of {@code epochs} epochs.
-     *
-     * @throws IllegalArgumentException naming {@code --warmup} and {@code --epochs}
-     */
+    /** Refuses a warmup that would take the whole run of {@code epochs} epochs ({@link OptimizerChoice#checkWarmup}). */
     void checkWarmup(int epochs) {
-        if (warmup > 0 && warmup >= epochs) {
-            throw new IllegalArgumentException("--warmup " + warmup + " must be less than --epochs " + epochs
-                    + ": the warmup would take the whole run and never reach --lr "
-                    + OptimizerChoice.number(learningRate()));
-        }
+        choice().checkWarmup(epochs);
     }
 
     /**

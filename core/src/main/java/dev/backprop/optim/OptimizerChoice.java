@@ -187,6 +187,20 @@ public final class OptimizerChoice implements Serializable {
                 factor, WarmupLR.Method.valueOf(m.toUpperCase(Locale.ROOT)));
     }
 
+    /**
+     * Refuses a warmup as long as a run of {@code epochs} epochs or longer, which would never train at the learning
+     * rate: for a caller to check before it starts the run.
+     *
+     * @param epochs the run's epochs
+     * @throws IllegalArgumentException naming {@code --warmup} and {@code --epochs}
+     */
+    public void checkWarmup(int epochs) {
+        if (warmupEpochs > 0 && warmupEpochs >= epochs) {
+            throw new IllegalArgumentException("--warmup " + warmupEpochs + " must be less than --epochs " + epochs
+                    + ": the warmup would take the whole run and never reach --lr " + number(learningRate));
+        }
+    }
+
     /** {@return the warmup's epochs (0: none)} */
     public int warmupEpochs() {
         return warmupEpochs;
@@ -251,10 +265,7 @@ public final class OptimizerChoice implements Serializable {
      *                                  learning rate
      */
     public LearningRateSchedule schedule(Optimizer optimizer, int epochs) {
-        if (warmupEpochs > 0 && warmupEpochs >= epochs) {
-            throw new IllegalArgumentException("--warmup " + warmupEpochs + " must be less than --epochs " + epochs
-                    + ": the warmup would take the whole run and never reach --lr " + number(learningRate));
-        }
+        checkWarmup(epochs);
         LearningRateSchedule main;
         switch (schedule) {
             case "plateau":
