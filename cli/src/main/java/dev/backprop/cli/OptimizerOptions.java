@@ -35,9 +35,9 @@ final class OptimizerOptions {
 
     @Option(names = "--schedule", paramLabel = "NAME", defaultValue = "none",
             description = "Learning-rate schedule per epoch: none, step (x --gamma every --step-size epochs), "
-                    + "cosine (to 0 over the run) or plateau (x --gamma after more than --plateau-patience epochs "
-                    + "without a better --monitor value, as PyTorch's ReduceLROnPlateau; needs --validation) "
-                    + "(default: ${DEFAULT-VALUE}).")
+                    + "cosine (to 0 over the run, after any --warmup) or plateau (x --gamma after more than "
+                    + "--plateau-patience epochs without a better --monitor value, as PyTorch's ReduceLROnPlateau; "
+                    + "needs --validation) (default: ${DEFAULT-VALUE}).")
     String schedule;
 
     @Option(names = "--step-size", paramLabel = "EPOCHS", defaultValue = "5",
@@ -79,7 +79,7 @@ final class OptimizerOptions {
                 .withWarmup(warmup, warmupFactor, warmupMethod);
     }
 
-    /** Refuses a warmup that would take the whole run of {@code epochs} epochs ({@link OptimizerChoice#checkWarmup}). */
+    /** Refuses a warmup that would take a whole run of {@code epochs} epochs ({@link OptimizerChoice#checkWarmup}). */
     void checkWarmup(int epochs) {
         choice().checkWarmup(epochs);
     }
