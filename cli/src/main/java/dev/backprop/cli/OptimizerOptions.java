@@ -35,9 +35,9 @@ final class OptimizerOptions {
 
     @Option(names = "--schedule", paramLabel = "NAME", defaultValue = "none",
             description = "Learning-rate schedule per epoch: none, step (x --gamma every --step-size epochs), "
-                    + "cosine (to 0 over the run) or plateau (x --gamma after more than --plateau-patience epochs "
-                    + "without a better --monitor value, as PyTorch's ReduceLROnPlateau; needs --validation) "
-                    + "(default: ${DEFAULT-VALUE}).")
+                    + "cosine (to 0 over the run, after any --warmup) or plateau (x --gamma after more than "
+                    + "--plateau-patience epochs without a better --monitor value, as PyTorch's ReduceLROnPlateau; "
+                    + "needs --validation) (default: ${DEFAULT-VALUE}).")
     String schedule;
 
     @Option(names = "--step-size", paramLabel = "EPOCHS", defaultValue = "5",
@@ -55,14 +55,39 @@ final class OptimizerOptions {
                     + "the rate is multiplied by --gamma; refused with another schedule (default: ${DEFAULT-VALUE}).")
     int plateauPatience;
 
+    @Option(names = "--warmup", paramLabel = "EPOCHS", defaultValue = "0",
+            description = "Epochs of learning-rate warmup before --schedule, as torchvision's --lr-warmup-epochs: "
+                    + "the rate rises from --warmup-factor x --lr to --lr, then the schedule starts (cosine then "
+                    + "anneals over the epochs after the warmup); for every optimizer, not with --schedule plateau "
+                    + "(default: ${DEFAULT-VALUE}, none).")
+    int warmup;
+
+    @Option(names = "--warmup-factor", paramLabel = "F", defaultValue = "0.01",
+            description = "--warmup: the first epoch's fraction of --lr, in (0, 1] (torchvision's --lr-warmup-decay); "
+                    + "refused without --warmup (default: ${DEFAULT-VALUE}).")
+    double warmupFactor;
+
+    @Option(names = "--warmup-method", paramLabel = "NAME", defaultValue = "linear",
+            description = "--warmup: linear (PyTorch's LinearLR, in equal steps to --lr) or constant (ConstantLR, "
+                    + "--warmup-factor x --lr throughout the warmup); refused without --warmup "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String warmupMethod;
+
     /** The choice these flags make; the defaults and checks live in core's {@link OptimizerChoice}. */
     OptimizerChoice choice() {
-        return OptimizerChoice.of(optimizer, lr, momentum, weightDecay, schedule, stepSize, gamma);
+        return OptimizerChoice.of(optimizer, lr, momentum, weightDecay, schedule, stepSize, gamma)
+                .withWarmup(warmup, warmupFactor, warmupMethod);
+    }
+
+    /** Refuses a warmup that would take a whole run of {@code epochs} epochs ({@link OptimizerChoice#checkWarmup}). */
+    void checkWarmup(int epochs) {
+        choice().checkWarmup(epochs);
     }
 
     /**
      * Refuses {@code --step-size}, {@code --gamma} and {@code --plateau-patience} when given for a schedule that
-     * does not use them, which would ignore them.
+     * does not use them, and {@code --warmup-factor} and {@code --warmup-method} without {@code --warmup}, which
+     * would ignore them.
      *
      * @param given whether an option was given on the command line
      * @throws IllegalArgumentException naming the option, its value and the schedule
@@ -78,6 +103,15 @@ final class OptimizerOptions {
         }
         if (!s.equals("plateau")) {
             unused.put("--plateau-patience " + plateauPatience, "plateau");
+        }
+        if (warmup == 0) {
+            for (String option : new String[]{"--warmup-factor " + OptimizerChoice.number(warmupFactor),
+                "--warmup-method " + warmupMethod}) {
+                if (given.test(option.substring(0, option.indexOf(' ')))) {
+                    throw new IllegalArgumentException(option + " applies only to --warmup EPOCHS, and there is no "
+                            + "warmup: leave it out or give --warmup");
+                }
+            }
         }
         unused.forEach((option, schedules) -> {
             if (given.test(option.substring(0, option.indexOf(' ')))) {

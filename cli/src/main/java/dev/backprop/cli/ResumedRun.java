@@ -19,8 +19,9 @@ import java.util.Objects;
  * <ul>
  *   <li>an option left out takes the checkpoint's value ({@code --optimizer}, {@code --momentum},
  *       {@code --weight-decay}, {@code --schedule}, {@code --step-size}, {@code --gamma},
- *       {@code --plateau-patience}, {@code --lr}, {@code --batch-size}, {@code --seed}, and {@code --epochs} for a
- *       cosine schedule, which spans its run);</li>
+ *       {@code --plateau-patience}, {@code --warmup}, {@code --warmup-factor}, {@code --warmup-method}, {@code --lr},
+ *       {@code --batch-size}, {@code --seed}, and {@code --epochs} for a cosine schedule, which spans its run after
+ *       the warmup);</li>
  *   <li>{@code --lr} given without a schedule is applied from the first resumed step, as PyTorch users change
  *       {@code param_groups[...]["lr"]}, and the train line says what the checkpoint had;</li>
  *   <li>any other option given with a value other than the checkpoint's is refused, naming both values: the
@@ -126,6 +127,7 @@ final class ResumedRun {
         if (schedule != null) {
             return scheduled(schedule);
         }
+        o.warmup = settle("--warmup", o.warmup, 0);
         if (plateau != null) {
             JsonObject s = plateau.getAsJsonObject("settings");
             o.schedule = settle("--schedule", o.schedule, "plateau");
@@ -143,11 +145,24 @@ final class ResumedRun {
         return " (checkpoint had lr " + OptimizerChoice.number(lr) + ")";
     }
 
+    /** How a warmup's checkpoint type ends before the main schedule's ({@code linear-warmup+cosine}). */
+    private static final String WARMUP_SUFFIX = "-warmup";
+
     /** A scheduled rate follows its schedule from the checkpoint's base rate; it is not changed on resume. */
     private String scheduled(JsonObject schedule) {
         OptimizerOptions o = cmd.optimizerOptions;
         String type = schedule.get("type").getAsString();
         JsonObject s = schedule.getAsJsonObject("settings");
+        int warmup = 0;
+        String[] warmupAndMain = type.split("\\+", 2);
+        if (warmupAndMain[0].endsWith(WARMUP_SUFFIX)) {
+            String method = warmupAndMain[0].substring(0, warmupAndMain[0].length() - WARMUP_SUFFIX.length());
+            o.warmupMethod = settle("--warmup-method", o.warmupMethod, method);
+            warmup = s.get("warmup_epochs").getAsInt();
+            o.warmupFactor = settle("--warmup-factor", o.warmupFactor, s.get("warmup_factor").getAsDouble());
+            type = warmupAndMain.length > 1 ? warmupAndMain[1] : "none";
+        }
+        o.warmup = settle("--warmup", o.warmup, warmup);
         o.schedule = settle("--schedule", o.schedule, type);
         if (s.has("base_lr")) {
             o.lr = settle("--lr", o.lr, s.get("base_lr").getAsDouble(), " (a scheduled rate goes on from the "
@@ -157,8 +172,8 @@ final class ResumedRun {
             o.stepSize = settle("--step-size", o.stepSize, s.get("step_size").getAsInt());
             o.gamma = settle("--gamma", o.gamma, s.get("gamma").getAsDouble());
         } else if (type.equals("cosine")) {
-            cmd.epochs = settle("--epochs", cmd.epochs, s.get("t_max").getAsInt(), " (the cosine schedule anneals "
-                    + "over the whole run)");
+            cmd.epochs = settle("--epochs", cmd.epochs, s.get("t_max").getAsInt() + warmup, " (the cosine schedule "
+                    + "anneals over the whole run" + (warmup > 0 ? " after the warmup)" : ")"));
         }
         return "";
     }

@@ -326,6 +326,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (!(resume != null && !settled)) {
             optimizerOptions.checkScheduleSettings(spec.commandLine().getParseResult()::hasMatchedOption);
+            optimizerOptions.checkWarmup(epochs);
             if (spec.commandLine().getParseResult().hasMatchedOption("--monitor") && validationOptions.patience == null
                     && !validationOptions.keepBest && !optimizerOptions.onPlateau()) {
                 throw new IllegalArgumentException("--monitor " + validationOptions.monitor + " applies only to "

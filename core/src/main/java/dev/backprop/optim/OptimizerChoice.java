@@ -31,9 +31,16 @@ public final class OptimizerChoice implements Serializable {
     private final int stepSize;
     /** The step schedule's factor per decay. */
     private final double gamma;
+    /** Epochs of warmup before the schedule (0: none). */
+    private final int warmupEpochs;
+    /** The warmup's starting fraction of the learning rate. */
+    private final double warmupFactor;
+    /** linear or constant. */
+    private final WarmupLR.Method warmupMethod;
 
     private OptimizerChoice(String name, double learningRate, double momentum, double weightDecay, String schedule,
-                            int stepSize, double gamma) {
+                            int stepSize, double gamma, int warmupEpochs, double warmupFactor,
+                            WarmupLR.Method warmupMethod) {
         this.name = name;
         this.learningRate = learningRate;
         this.momentum = momentum;
@@ -41,6 +48,9 @@ public final class OptimizerChoice implements Serializable {
         this.schedule = schedule;
         this.stepSize = stepSize;
         this.gamma = gamma;
+        this.warmupEpochs = warmupEpochs;
+        this.warmupFactor = warmupFactor;
+        this.warmupMethod = warmupMethod;
     }
 
     /**
@@ -78,8 +88,12 @@ public final class OptimizerChoice implements Serializable {
             throw new IllegalArgumentException("--gamma " + number(gamma) + ": --schedule plateau multiplies the rate "
                     + "by it on a plateau, so it must be >= 0 and < 1");
         }
-        return new OptimizerChoice(n, rate, momentum, decay, s, stepSize, gamma);
+        return new OptimizerChoice(n, rate, momentum, decay, s, stepSize, gamma, 0, DEFAULT_WARMUP_FACTOR,
+                WarmupLR.Method.LINEAR);
     }
+
+    /** torchvision's {@code --lr-warmup-decay} default: the warmup starts at 1% of the learning rate. */
+    public static final double DEFAULT_WARMUP_FACTOR = 0.01;
 
     /**
      * Plain SGD (no schedule).
@@ -134,7 +148,62 @@ public final class OptimizerChoice implements Serializable {
      * @return the new choice
      */
     public OptimizerChoice withSchedule(String schedule, int stepSize, double gamma) {
-        return of(name, learningRate, momentum, weightDecay, schedule, stepSize, gamma);
+        return of(name, learningRate, momentum, weightDecay, schedule, stepSize, gamma)
+                .withWarmup(warmupEpochs, warmupFactor, warmupMethod.label());
+    }
+
+    /**
+     * This choice with a warmup before its schedule ({@link WarmupLR}, torchvision's recipe): the rate rises from
+     * {@code factor} times the learning rate to the learning rate over {@code epochs} epochs, and the schedule then
+     * runs from its start (the cosine schedule over the epochs after the warmup).
+     *
+     * @param epochs epochs of warmup (0: none)
+     * @param factor the warmup's starting fraction of the learning rate, in (0, 1]
+     *               ({@link #DEFAULT_WARMUP_FACTOR} as torchvision)
+     * @param method linear (PyTorch's {@code LinearLR}) or constant ({@code ConstantLR}); case ignored
+     * @return the new choice
+     * @throws IllegalArgumentException naming the flag, for negative epochs, a factor outside (0, 1], an unknown
+     *                                  method, or a warmup before the plateau schedule (which PyTorch's
+     *                                  {@code SequentialLR} cannot chain)
+     */
+    public OptimizerChoice withWarmup(int epochs, double factor, String method) {
+        if (epochs < 0) {
+            throw new IllegalArgumentException("--warmup " + epochs + ": the warmup's epochs must be >= 0");
+        }
+        if (!(factor > 0 && factor <= 1)) {
+            throw new IllegalArgumentException("--warmup-factor " + factor + ": the warmup starts at this fraction of "
+                    + "the learning rate, so it must be > 0 and <= 1");
+        }
+        String m = method.trim().toLowerCase(Locale.ROOT);
+        if (!m.equals("linear") && !m.equals("constant")) {
+            throw new IllegalArgumentException("--warmup-method " + method + ": choose linear or constant");
+        }
+        if (epochs > 0 && onPlateau()) {
+            throw new IllegalArgumentException("--warmup " + epochs + " cannot precede --schedule plateau, which "
+                    + "follows a validation value (PyTorch's SequentialLR cannot chain ReduceLROnPlateau either): "
+                    + "choose --schedule none, step or cosine, or leave --warmup out");
+        }
+        return new OptimizerChoice(name, learningRate, momentum, weightDecay, schedule, stepSize, gamma, epochs,
+                factor, WarmupLR.Method.valueOf(m.toUpperCase(Locale.ROOT)));
+    }
+
+    /**
+     * Refuses a warmup as long as a run of {@code epochs} epochs or longer, which would never train at the learning
+     * rate: for a caller to check before it starts the run.
+     *
+     * @param epochs the run's epochs
+     * @throws IllegalArgumentException naming {@code --warmup} and {@code --epochs}
+     */
+    public void checkWarmup(int epochs) {
+        if (warmupEpochs > 0 && warmupEpochs >= epochs) {
+            throw new IllegalArgumentException("--warmup " + warmupEpochs + " must be less than --epochs " + epochs
+                    + ": the warmup would take the whole run and never reach --lr " + number(learningRate));
+        }
+    }
+
+    /** {@return the warmup's epochs (0: none)} */
+    public int warmupEpochs() {
+        return warmupEpochs;
     }
 
     /** {@return the canonical name: sgd, momentum, adam or adamw} */
@@ -177,33 +246,41 @@ public final class OptimizerChoice implements Serializable {
     }
 
     /**
-     * {@return true when the learning rate follows a schedule (step, cosine or plateau) rather than staying
-     * constant}
+     * {@return true when the learning rate follows a schedule (step, cosine or plateau, or a warmup) rather than
+     * staying constant}
      */
     public boolean scheduled() {
-        return !schedule.equals("none");
+        return !schedule.equals("none") || warmupEpochs > 0;
     }
 
     /**
      * The schedule of a run.
      *
      * @param optimizer the optimizer it drives
-     * @param epochs    the run's epochs (the cosine schedule's length)
+     * @param epochs    the run's epochs (the cosine schedule spans those after the warmup)
      * @return the schedule, or null for a constant rate
-     * @throws IllegalStateException for the plateau schedule, which is not a function of the epoch ({@link #plateau})
+     * @throws IllegalStateException    for the plateau schedule, which is not a function of the epoch
+     *                                  ({@link #plateau})
+     * @throws IllegalArgumentException for a warmup as long as the run or longer, which would never train at the
+     *                                  learning rate
      */
     public LearningRateSchedule schedule(Optimizer optimizer, int epochs) {
+        checkWarmup(epochs);
+        LearningRateSchedule main;
         switch (schedule) {
             case "plateau":
                 throw new IllegalStateException("--schedule plateau follows a validation value, not the epoch: "
                         + "build it with OptimizerChoice.plateau and give it to Trainer.Builder.plateau");
             case "step":
-                return new StepLR(optimizer, stepSize, gamma);
+                main = new StepLR(optimizer, stepSize, gamma);
+                break;
             case "cosine":
-                return new CosineAnnealingLR(optimizer, Math.max(1, epochs), 0);
+                main = new CosineAnnealingLR(optimizer, Math.max(1, epochs - warmupEpochs), 0);
+                break;
             default:
-                return null;
+                main = null;
         }
+        return warmupEpochs == 0 ? main : new WarmupLR(optimizer, warmupMethod, warmupEpochs, warmupFactor, main);
     }
 
     /** {@return true for the plateau schedule ({@link #plateau}), which follows a validation value} */
@@ -240,6 +317,10 @@ public final class OptimizerChoice implements Serializable {
         }
         if (!schedule.equals("none")) {
             sb.append(" schedule ").append(schedule);
+        }
+        if (warmupEpochs > 0) {
+            sb.append(" warmup ").append(warmupEpochs).append(' ').append(warmupMethod.label()).append(" from ")
+                    .append(number(warmupFactor));
         }
         return sb.toString();
     }

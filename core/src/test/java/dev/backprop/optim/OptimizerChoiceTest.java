@@ -82,6 +82,62 @@ class OptimizerChoiceTest {
         }
     }
 
+    @Test
+    void warmupPrecedesTheScheduleAsTorchvisionBuildsIt() throws Exception {
+        try (ReferenceBackend backend = new ReferenceBackend();
+             Tensor w = Tensor.zeros(backend, DType.FLOAT64, 1)) {
+            Map<String, Variable> params = Map.of("w", Variable.parameter(w));
+            OptimizerChoice c = roundTrip(choose("adam", 0.01, null, "cosine")
+                    .withWarmup(3, OptimizerChoice.DEFAULT_WARMUP_FACTOR, "Linear"));
+            assertEquals("adam lr 0.01 schedule cosine warmup 3 linear from 0.01", c.describe());
+            assertTrue(c.scheduled());
+            assertEquals(3, c.warmupEpochs());
+            assertEquals(3, c.withSchedule("step", 2, 0.5).warmupEpochs(), "a new schedule keeps the warmup");
+            try (Optimizer o = c.create(params)) {
+                WarmupLR s = assertInstanceOf(WarmupLR.class, c.schedule(o, 10));
+                // torchvision: CosineAnnealingLR(T_max = epochs - lr_warmup_epochs) after the warmup
+                assertEquals(7.0, s.settings().get("t_max"));
+                assertEquals(0.01 * 0.01, o.learningRate(), 1e-19);
+                assertEquals(0.01, s.rateAt(3));
+                assertEquals(0, s.rateAt(10), 1e-19);
+            }
+            OptimizerChoice none = choose("sgd", null, null, "none").withWarmup(2, 0.5, "constant");
+            try (Optimizer o = none.create(params)) {
+                WarmupLR s = assertInstanceOf(WarmupLR.class, none.schedule(o, 3));
+                assertNull(s.main());
+                assertEquals("constant-warmup", s.type());
+            }
+            OptimizerChoice off = choose("sgd", null, null, "none").withWarmup(0, 0.5, "linear");
+            assertFalse(off.scheduled());
+            assertEquals("sgd lr 0.1", off.describe());
+        }
+    }
+
+    @Test
+    void badWarmupsAreRejectedByFlag() {
+        OptimizerChoice c = choose("sgd", null, null, "step");
+        assertEquals("--warmup -1: the warmup's epochs must be >= 0",
+                assertThrows(IllegalArgumentException.class, () -> c.withWarmup(-1, 0.01, "linear")).getMessage());
+        assertEquals("--warmup-factor 0.0: the warmup starts at this fraction of the learning rate, so it must be > 0 "
+                        + "and <= 1",
+                assertThrows(IllegalArgumentException.class, () -> c.withWarmup(2, 0, "linear")).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> c.withWarmup(2, 1.01, "linear"));
+        assertEquals("--warmup-method cubic: choose linear or constant",
+                assertThrows(IllegalArgumentException.class, () -> c.withWarmup(2, 0.1, "cubic")).getMessage());
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> choose("sgd", null, null, "plateau").withWarmup(2, 0.1, "linear")).getMessage()
+                .startsWith("--warmup 2 cannot precede --schedule plateau"));
+        try (ReferenceBackend backend = new ReferenceBackend();
+             Tensor w = Tensor.zeros(backend, DType.FLOAT64, 1);
+             Optimizer o = c.create(Map.of("w", Variable.parameter(w)))) {
+            assertEquals("--warmup 5 must be less than --epochs 5: the warmup would take the whole run and never "
+                            + "reach --lr 0.1",
+                    assertThrows(IllegalArgumentException.class,
+                            () -> c.withWarmup(5, 0.1, "linear").schedule(o, 5)).getMessage());
+            assertEquals(0.1, o.learningRate(), "a refused warmup leaves the rate alone");
+        }
+    }
+
     /** Serialized and read back, as a Spark driver ships it to its executors. */
     private static OptimizerChoice roundTrip(OptimizerChoice c) throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();

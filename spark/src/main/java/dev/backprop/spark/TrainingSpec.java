@@ -472,9 +472,12 @@ public final class TrainingSpec implements Serializable {
          * @throws IllegalArgumentException when parameter averaging is combined with a checkpoint interval that
          *                                  is not a multiple of its period (checkpoints need averaged models), when
          *                                  class weights or label smoothing are set for a task other than
-         *                                  classification, or when the class weights do not match the classes
+         *                                  classification, when the class weights do not match the classes, or when
+         *                                  the optimizer's warmup is as long as the run
+         *                                  ({@link OptimizerChoice#checkWarmup})
          */
         public TrainingSpec build() {
+            optimizer.checkWarmup(epochs);
             boolean weighted = classWeights != null || balancedClassWeights;
             if (task != Task.CLASSIFICATION && (weighted || labelSmoothing > 0)) {
                 throw new IllegalArgumentException((weighted ? "class weights apply" : "label smoothing applies")

@@ -69,6 +69,16 @@ class TrainingSpecTest {
     }
 
     @Test
+    void aWarmupAsLongAsTheRunIsRefusedBeforeSparkStarts() {
+        OptimizerChoice warm = OptimizerChoice.adam(0.01, 0).withWarmup(3, 0.01, "linear");
+        TrainingSpec.Builder b = TrainingSpec.builder(
+                ModelFactory.mlp(new Mlp(new int[] {4, 3}, Activation.Kind.RELU, Init.PYTORCH_DEFAULT, 1)), warm);
+        assertEquals("--warmup 3 must be less than --epochs 3: the warmup would take the whole run and never reach "
+                + "--lr 0.01", assertThrows(IllegalArgumentException.class, () -> b.epochs(3).build()).getMessage());
+        assertEquals(3, b.epochs(4).build().optimizer().warmupEpochs());
+    }
+
+    @Test
     void thePlateauScheduleIsRefusedBeforeSparkStarts() {
         OptimizerChoice plateau = OptimizerChoice.sgd(0.1).withSchedule("plateau", 1, 0.5);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainingSpec.builder(

@@ -37,7 +37,8 @@ class RankTrainerTest {
 
     @Test
     void ranksMatchTheOneJvmRunOverTheSameShardsBitForBit() throws Exception {
-        OptimizerChoice[] optimizers = {OptimizerChoice.momentum(0.05, 0.9, 1e-4), OptimizerChoice.adam(0.01, 0)};
+        OptimizerChoice[] optimizers = {OptimizerChoice.momentum(0.05, 0.9, 1e-4), OptimizerChoice.adam(0.01, 0),
+            OptimizerChoice.adam(0.01, 0).withSchedule("cosine", 1, 1).withWarmup(2, 0.1, "linear")};
         for (OptimizerChoice opt : optimizers) {
             TrainingSpec s = spec(opt).build();
             for (List<Dataset> shards : List.of(TrainingFixtures.shards(DATA, 160),

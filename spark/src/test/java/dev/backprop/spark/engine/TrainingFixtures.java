@@ -86,8 +86,9 @@ public final class TrainingFixtures {
     /**
      * Data-parallel training simulated in one thread on one model: for every step, each shard's gradient of its
      * mean batch loss in turn, combined as {@code Σ_r (n_r/N)·g_r} in double in rank order, then one optimizer
-     * step. Written against core alone, as the reference for the distributed runs. With class weights this is
-     * the combination of per-rank weighted means, which the global batch's weighted mean is not.
+     * step (and the schedule's step after each epoch). Written against core alone, as the reference for the
+     * distributed runs. With class weights this is the combination of per-rank weighted means, which the global
+     * batch's weighted mean is not.
      *
      * @return the final model as model-file bytes
      */
@@ -97,6 +98,7 @@ public final class TrainingFixtures {
         try (Layer model = spec.model().create(backend);
              Optimizer opt = spec.optimizer().create(model.parameters())) {
             Loss loss = spec.loss();
+            dev.backprop.optim.LearningRateSchedule schedule = spec.optimizer().schedule(opt, spec.epochs());
             List<Variable> params = new ArrayList<>(model.parameters().values());
             int s = plan.stepsPerEpoch();
             for (long g = 0; g < (long) spec.epochs() * s; g++) {
@@ -133,6 +135,9 @@ public final class TrainingFixtures {
                     backend.upload(f, 0, grad.buffer(), grad.offset(), f.length);
                 }
                 opt.step();
+                if (schedule != null && step == s - 1) {
+                    schedule.step();
+                }
             }
             return modelFile(model);
         }
