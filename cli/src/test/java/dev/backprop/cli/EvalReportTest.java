@@ -125,6 +125,12 @@ class EvalReportTest {
         assertTrue(refused.err().contains("--report-json " + other + " exists and is not an evaluation report "
                 + "written by Backprop: not replacing it; give another name"), refused.err());
         assertEquals("{\"mine\": 1}\n", Files.readString(other));
+
+        CliRun alone = eval("--report", "--overwrite");
+        assertEquals(1, alone.code(), alone.out() + alone.err());
+        assertEquals("backprop: --overwrite applies only to --report-json FILE, and there is no report file: leave it "
+                + "out or give --report-json", alone.err().strip());
+        assertFalse(alone.out().contains("test_loss"), "refused before evaluating: " + alone.out());
     }
 
     @Test
