@@ -78,7 +78,7 @@ final class DataOptions {
 
     @Option(names = "--positive-class", paramLabel = "K",
             description = "--task binary on Fashion-MNIST: the class scored against all others. Default: 0 "
-                    + "(T-shirt/top) for train, the model's own for eval and predict.")
+                    + "(T-shirt/top) for train; eval and predict take the model's own and refuse another.")
     Integer positiveClass;
 
     @Option(names = "--train-limit", paramLabel = "N",

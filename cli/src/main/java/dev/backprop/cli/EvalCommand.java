@@ -64,6 +64,10 @@ public final class EvalCommand implements Callable<Integer> {
         if (batchSize < 1) {
             throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
         }
+        if (overwrite && reportJson == null) {
+            throw new IllegalArgumentException("--overwrite applies only to --report-json FILE, and there is no "
+                    + "report file: leave it out or give --report-json");
+        }
         OutputFiles.check(List.of(new OutputFiles.Target("--report-json", reportJson, OutputFiles.Kind.REPORT)),
                 List.of(new OutputFiles.Target("--model", model, OutputFiles.Kind.MODEL)), overwrite);
         PrintWriter o = spec.commandLine().getOut();

@@ -3,7 +3,10 @@ package dev.backprop.cli;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
 import dev.backprop.data.DataFormatException;
 import dev.backprop.train.ClassScores;
 import dev.backprop.train.ConfusionMatrix;
@@ -25,8 +28,8 @@ final class EvalReport {
     static final String FORMAT = "backprop-eval-report";
     /** Above this many classes the text leaves the matrix out: its rows would not fit a terminal. */
     static final int MATRIX_CLASSES = 20;
-    private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().setPrettyPrinting()
-            .serializeSpecialFloatingPointValues().create();
+    private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().setPrettyPrinting().serializeNulls()
+            .create();
     private static final int NAME_WIDTH = 16;
 
     private final EvaluationReport report;
@@ -119,16 +122,19 @@ final class EvalReport {
         return s.length() <= width ? s : s.substring(0, width - 1) + "~";
     }
 
-    /** The whole report as UTF-8 JSON, names unescaped (JSON quotes them), the matrix whatever the class count. */
+    /**
+     * The whole report as UTF-8 JSON, names unescaped (JSON quotes them), the matrix whatever the class count, and
+     * non-finite figures as null, as {@code predict --json} writes them.
+     */
     byte[] json(String model, String task) {
         JsonObject root = new JsonObject();
         root.addProperty("format", FORMAT);
         root.addProperty("model", model);
         root.addProperty("task", task);
         root.addProperty("examples", report.evaluation().examples());
-        root.addProperty("loss", report.evaluation().loss());
+        root.add("loss", json(report.evaluation().loss()));
         report.confusion().ifPresent(m -> {
-            root.addProperty("accuracy", m.accuracy());
+            root.add("accuracy", json(m.accuracy()));
             JsonArray classes = new JsonArray();
             for (int k = 0; k < m.classes(); k++) {
                 JsonObject c = new JsonObject();
@@ -157,26 +163,31 @@ final class EvalReport {
             for (int j = 0; j < r.targets(); j++) {
                 JsonObject t = new JsonObject();
                 t.addProperty("index", j);
-                t.addProperty("mse", r.mse(j));
-                t.addProperty("mae", r.mae(j));
-                t.addProperty("r2", r.r2(j));
+                t.add("mse", json(r.mse(j)));
+                t.add("mae", json(r.mae(j)));
+                t.add("r2", json(r.r2(j)));
                 targets.add(t);
             }
             root.add("targets", targets);
             JsonObject average = new JsonObject();
-            average.addProperty("mse", r.mse());
-            average.addProperty("mae", r.mae());
-            average.addProperty("r2", r.r2());
+            average.add("mse", json(r.mse()));
+            average.add("mae", json(r.mae()));
+            average.add("r2", json(r.r2()));
             root.add("average", average);
         });
         return (GSON.toJson(root) + "\n").getBytes(StandardCharsets.UTF_8);
     }
 
+    /** A figure as JSON: NaN and infinities (a model loaded with non-finite weights), which JSON lacks, as null. */
+    private static JsonElement json(double x) {
+        return Double.isFinite(x) ? new JsonPrimitive(x) : JsonNull.INSTANCE;
+    }
+
     private static JsonObject scores(ClassScores s) {
         JsonObject o = new JsonObject();
-        o.addProperty("precision", s.precision());
-        o.addProperty("recall", s.recall());
-        o.addProperty("f1", s.f1());
+        o.add("precision", json(s.precision()));
+        o.add("recall", json(s.recall()));
+        o.add("f1", json(s.f1()));
         o.addProperty("support", s.support());
         return o;
     }

@@ -151,18 +151,26 @@ final class ModelSession implements AutoCloseable {
     }
 
     /**
-     * The test examples for this model, shaped as it takes them: {@code --positive-class} defaults to the one the
-     * model was trained for, and the data must fit the model's input.
+     * The test examples for this model, shaped as it takes them: {@code --positive-class} is the one the model was
+     * trained for (another is refused), and the data must fit the model's input.
      */
     DataOptions.Loaded testData(TestDataOptions testData, Task task) {
         DataOptions options = testData.data;
         String k = loaded.metadata().get(POSITIVE_CLASS_KEY);
-        if (options.positiveClass == null && k != null && task == Task.BINARY) {
+        if (k != null && task == Task.BINARY) {
+            int trained;
             try {
-                options.positiveClass = Integer.parseInt(k);
+                trained = Integer.parseInt(k);
             } catch (NumberFormatException e) {
                 throw new BackpropException(file + ": metadata " + POSITIVE_CLASS_KEY + " is not a class number: " + k);
             }
+            // the file's class names and its one output speak of that class; other labels would be scored as it
+            if (options.positiveClass != null && options.positiveClass != trained) {
+                throw new IllegalArgumentException("--positive-class " + options.positiveClass + " is not the class "
+                        + file + " was trained to score against the rest, " + trained + ": leave it out or give "
+                        + trained);
+            }
+            options.positiveClass = trained;
         }
         int[] images = imageShape();
         if (options.readsImages() && options.channels == null && images != null) {

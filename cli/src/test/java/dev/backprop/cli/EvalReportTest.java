@@ -125,6 +125,37 @@ class EvalReportTest {
         assertTrue(refused.err().contains("--report-json " + other + " exists and is not an evaluation report "
                 + "written by Backprop: not replacing it; give another name"), refused.err());
         assertEquals("{\"mine\": 1}\n", Files.readString(other));
+
+        CliRun alone = eval("--report", "--overwrite");
+        assertEquals(1, alone.code(), alone.out() + alone.err());
+        assertEquals("backprop: --overwrite applies only to --report-json FILE, and there is no report file: leave it "
+                + "out or give --report-json", alone.err().strip());
+        assertFalse(alone.out().contains("test_loss"), "refused before evaluating: " + alone.out());
+    }
+
+    /**
+     * JSON has no NaN: a model loaded with {@code --allow-non-finite} scores a NaN loss, which the report writes as
+     * null (as {@code predict --json} does), so that a strict parser ({@code jq}, {@code JSON.parse}) reads it.
+     */
+    @Test
+    void nonFiniteFiguresAreWrittenAsNull() throws IOException {
+        byte[] bytes = Files.readAllBytes(model);
+        int data = bytes.length - CliRun.tensorBytes(model).length;
+        java.nio.ByteBuffer floats = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int at = data; at < bytes.length; at += Float.BYTES) {
+            floats.putFloat(at, Float.NaN);
+        }
+        Path broken = Files.write(dir.resolve("nan.safetensors"), bytes);
+        Path json = dir.resolve("nan-report.json");
+        CliRun r = CliRun.of("eval", "--backend", "cpu", "--model", broken.toString(), "--csv", csv.toString(),
+                "--allow-non-finite", "--report-json", json.toString()).ok();
+        assertTrue(Double.isNaN(r.field("eval:", "test_loss")), r.out());
+        String text = Files.readString(json, StandardCharsets.UTF_8);
+        assertFalse(text.contains("NaN") || text.contains("Infinity"), text);
+        JsonObject o = JsonParser.parseString(text).getAsJsonObject();
+        assertTrue(o.get("loss").isJsonNull(), text);
+        assertEquals(o.get("examples").getAsLong(), o.getAsJsonArray("classes").asList().stream()
+                .mapToLong(c -> c.getAsJsonObject().get("support").getAsLong()).sum(), text);
     }
 
     @Test

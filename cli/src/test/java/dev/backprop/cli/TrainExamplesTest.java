@@ -66,6 +66,20 @@ class TrainExamplesTest {
         assertEquals(acc, eval.field("eval:", "test_acc"), 5e-5, "the positive class comes from the model file");
         CliRun predict = CliRun.of("predict", "--backend", "cpu", "--model", model.toString(), "--index", "2").ok();
         assertTrue(predict.out().contains("test example 2 (label: Trouser): P(Trouser) = "), predict.out());
+
+        // the report's class 1 is the trouser (1000 of the 10,000 test images), class 0 the other nine classes
+        CliRun report = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--report").ok();
+        assertTrue(report.out().matches("(?s).*\nnot Trouser( +[0-9.]+){3} +9000\nTrouser( +[0-9.]+){3} +1000\n.*"),
+                report.out());
+        // the model's one output scores Trouser: labels made for class 3 would be tallied and named as trousers
+        for (String command : new String[] {"eval", "predict"}) {
+            CliRun other = CliRun.of(command, "--backend", "cpu", "--model", model.toString(), "--positive-class", "3");
+            assertEquals(1, other.code(), other.out() + other.err());
+            assertEquals("backprop: --positive-class 3 is not the class " + model + " was trained to score against "
+                    + "the rest, 1: leave it out or give 1", other.err().strip());
+        }
+        CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--test-limit", "100", "--positive-class",
+                "1").ok();
     }
 
     @Test

@@ -66,7 +66,7 @@ final class LossSupport {
         double[] p = prediction.toDoubles();
         double[] t = target.toDoubles();
         if (p.length != t.length) {
-            throw new ShapeMismatchException("countCorrect: prediction " + prediction.shape() + " and target "
+            throw new ShapeMismatchException("classify: prediction " + prediction.shape() + " and target "
                     + target.shape() + " differ in size");
         }
         int[] predicted = new int[p.length];

@@ -192,7 +192,7 @@ public final class SoftmaxCrossEntropy implements Loss {
         }
         int[] truth = labels.toIntArray();
         if (truth.length != predicted.length) {
-            throw new ShapeMismatchException("countCorrect: logits " + logits.shape() + " and labels "
+            throw new ShapeMismatchException("classify: logits " + logits.shape() + " and labels "
                     + labels.shape() + " differ in rows");
         }
         return Optional.of(new Classified(logits.shape().cols(), truth, predicted));

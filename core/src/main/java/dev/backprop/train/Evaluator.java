@@ -60,7 +60,9 @@ public final class Evaluator {
      * per-target regression scores (one that does not). The scores add up sample by sample in long counts or
      * double sums, so they do not depend on the batch size.
      *
-     * @throws IllegalArgumentException as {@link #evaluate(Layer, Loss, Dataset, int)} does
+     * @throws IllegalArgumentException as {@link #evaluate(Layer, Loss, Dataset, int)} does, and for a loss that
+     *                                  overrides {@link Loss#countCorrect} without {@link Loss#classify}, whose
+     *                                  report would otherwise be taken for a regression's
      */
     public static EvaluationReport report(Layer model, Loss loss, Dataset data, int batchSize) {
         Scores scores = new Scores();
@@ -115,6 +117,11 @@ public final class Evaluator {
                         correct += c.orElse(0);
                     } else {
                         Optional<Classified> c = loss.classify(out.value(), b.targets());
+                        if (c.isEmpty() && loss.countCorrect(out.value(), b.targets()).isPresent()) {
+                            throw new IllegalArgumentException("loss " + loss.name() + " counts correct samples "
+                                    + "(countCorrect) but does not say their classes (classify), which a report "
+                                    + "tallies: implement Loss.classify");
+                        }
                         classifies = c.isPresent();
                         correct += c.map(Classified::correct).orElse(0L);
                         scores.add(c, out.value(), b.targets());

@@ -226,6 +226,44 @@ class EvaluatorTest {
         }
     }
 
+    /**
+     * A loss written before {@link dev.backprop.loss.Loss#classify} existed counts its correct samples only: its
+     * report is refused by name rather than scored as a regression with no accuracy.
+     */
+    @Test
+    void aLossThatCountsWithoutClassifyingIsRefusedAReport() {
+        SoftmaxCrossEntropy inner = new SoftmaxCrossEntropy();
+        dev.backprop.loss.Loss counting = new dev.backprop.loss.Loss() {
+            @Override
+            public dev.backprop.autograd.Variable compute(dev.backprop.autograd.Variable prediction, Tensor target) {
+                return inner.compute(prediction, target);
+            }
+
+            @Override
+            public dev.backprop.loss.Reduction reduction() {
+                return inner.reduction();
+            }
+
+            @Override
+            public String name() {
+                return "counting";
+            }
+
+            @Override
+            public java.util.OptionalLong countCorrect(Tensor prediction, Tensor target) {
+                return inner.countCorrect(prediction, target);
+            }
+        };
+        try (Sequential m = ModelFixtures.mlp(backend, 4, 6, 3, 11)) {
+            Dataset d = ModelFixtures.classification(13, 4, 3, 12);
+            assertEquals(Evaluator.evaluate(m, inner, d, 5), Evaluator.evaluate(m, counting, d, 5));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Evaluator.report(m, counting, d, 5));
+            assertEquals("loss counting counts correct samples (countCorrect) but does not say their classes "
+                    + "(classify), which a report tallies: implement Loss.classify", e.getMessage());
+        }
+    }
+
     /** One logit: the 2x2 matrix decides at {@code z ≥ 0}, as the accuracy does. */
     @Test
     void binaryReportUsesTheAccuracysThreshold() {
