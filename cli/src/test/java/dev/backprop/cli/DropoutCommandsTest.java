@@ -94,6 +94,39 @@ class DropoutCommandsTest {
     }
 
     @Test
+    void initFromADropoutModelDrawsTheMasksOfItsOwnSeed() throws IOException {
+        CliRun.assumeFashionMnist();
+        Path model = dir.resolve("dropout.safetensors");
+        CliRun.train(QUICK, "--epochs", "1", "--out", model.toString(), "--no-progress").ok();
+        // A fresh --seed 5 network and one from --init under --seed 5 draw from the same streams, as a PyTorch user
+        // calling torch.manual_seed(5) after load_state_dict gets the masks of seed 5 whatever the file's history.
+        Path fresh = dir.resolve("fresh-ck.safetensors");
+        CliRun.train(QUICK, "--epochs", "1", "--seed", "5", "--checkpoint", fresh.toString(), "--out",
+                dir.resolve("fresh.safetensors").toString(), "--no-progress").ok();
+        Map<String, String> fromFile = new LinkedHashMap<>(QUICK);
+        fromFile.remove("--dropout");
+        fromFile.remove("--layers");
+        Path init = dir.resolve("init-ck.safetensors");
+        CliRun.train(fromFile, "--init", model.toString(), "--epochs", "1", "--seed", "5", "--checkpoint",
+                init.toString(), "--out", dir.resolve("init.safetensors").toString(), "--no-progress").ok();
+        String freshState = trainingState(fresh);
+        assertTrue(freshState.contains("\"2.dropout_seed\"") && freshState.contains("\"5.dropout_seed\""),
+                freshState);
+        assertEquals(freshState, trainingState(init));
+        Path other = dir.resolve("other-ck.safetensors");
+        CliRun.train(fromFile, "--init", model.toString(), "--epochs", "1", "--seed", "6", "--checkpoint",
+                other.toString(), "--out", dir.resolve("other.safetensors").toString(), "--no-progress").ok();
+        assertFalse(freshState.equals(trainingState(other)), "another --seed, other streams");
+    }
+
+    /** The dropout streams a checkpoint records. */
+    private static String trainingState(Path checkpoint) throws IOException {
+        try (SafeTensorsFile f = SafeTensorsFile.open(checkpoint)) {
+            return f.metadata().get(dev.backprop.io.Checkpoint.TRAINING_STATE_KEY);
+        }
+    }
+
+    @Test
     void aPlainStateDictWithDropoutNeedsDropoutForItsNames() throws IOException {
         CliRun.assumeFashionMnist();
         Path model = dir.resolve("dropout.safetensors");
