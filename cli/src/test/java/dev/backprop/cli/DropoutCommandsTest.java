@@ -149,7 +149,7 @@ class DropoutCommandsTest {
     }
 
     @Test
-    void probabilitiesOutsideZeroToOneTheCnnAndSparkAreRefusedInOneLine() {
+    void probabilitiesOutsideZeroToOneAndTheCnnAreRefusedInOneLine() {
         Map<String, String> refused = new LinkedHashMap<>();
         refused.put("1", "--dropout 1: dropout probability must be in [0, 1), got 1.0");
         refused.put("-0.1", "--dropout -0.1: dropout probability must be in [0, 1), got -0.1");
@@ -166,10 +166,27 @@ class DropoutCommandsTest {
         assertEquals(Main.EXIT_ERROR, cnn.code());
         assertTrue(cnn.err().contains("--dropout describes an MLP; --arch cnn is a fixed network (leave it out)"),
                 cnn.err());
-        CliRun spark = CliRun.of("train", "--spark", "local[2]", "--dropout", "0.2", "--out", "unused.safetensors");
-        assertEquals(2, spark.code(), "a usage error: " + spark.err());
-        assertTrue(spark.err().contains("--spark runs do not take --dropout: every rank would build the same dropout "
-                + "streams from --seed and draw the same masks"), spark.err());
+    }
+
+    /**
+     * {@code --spark} takes {@code --dropout}: the engine keys every rank's streams by its rank
+     * ({@code ImageRanksTest} checks the per-rank masks), the run repeats, and the model file records the dropout.
+     */
+    @Test
+    void sparkRanksTrainWithDropoutReproducibly() throws IOException {
+        CliRun.assumeFashionMnist();
+        Path model = dir.resolve("spark-dropout.safetensors");
+        String[] args = {"train", "--spark", "local[2]", "--train-limit", "512", "--layers", "784-32-10", "--dropout",
+                "0.3", "--batch-size", "64", "--epochs", "1", "--out", model.toString(), "--overwrite"};
+        CliRun.of(args).ok();
+        CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--test-limit", "200").ok();
+        assertTrue(eval.out().contains("dense(784->32) relu dropout(0.3) dense(32->10)"), eval.out());
+        byte[] once = CliRun.tensorBytes(model);
+        CliRun.of(args).ok();
+        assertArrayEquals(once, CliRun.tensorBytes(model), "the same run twice: the same masks");
+        args[8] = "0";
+        CliRun.of(args).ok();
+        assertFalse(java.util.Arrays.equals(once, CliRun.tensorBytes(model)), "the masks change what is learned");
     }
 
     /** The parameters of {@code model} as PyTorch's {@code save_file(state_dict)} writes them: no Backprop metadata. */
