@@ -161,11 +161,68 @@ class DropoutCommandsTest {
             assertEquals(Main.EXIT_ERROR, r.code(), p);
             assertTrue(r.err().contains(message), r.err());
         });
-        CliRun cnn = CliRun.of("train", "--backend", "cpu", "--arch", "cnn", "--dropout", "0.2", "--out",
+        CliRun cnn = CliRun.of("train", "--backend", "cpu", "--arch", "cnn", "--dropout", "1", "--out",
                 "unused.safetensors");
         assertEquals(Main.EXIT_ERROR, cnn.code());
-        assertTrue(cnn.err().contains("--dropout describes an MLP; --arch cnn is a fixed network (leave it out)"),
-                cnn.err());
+        assertTrue(cnn.err().contains("--dropout 1: dropout probability must be in [0, 1), got 1.0"), cnn.err());
+    }
+
+    /**
+     * {@code --arch cnn --dropout P}: {@code Dropout(P)} before the last layer, as {@code CnnExample} and PyTorch's
+     * {@code nn.Sequential(..., Linear(3136, 128), ReLU(), Dropout(P), Linear(128, 10))} have it, so the last layer's
+     * names are {@code 10.*}; P = 0 is the CNN without the option, byte for byte.
+     */
+    @Test
+    void theCnnTakesDropoutBeforeItsLastLayer() throws IOException {
+        CliRun.assumeFashionMnist();
+        Map<String, String> cnn = new LinkedHashMap<>(QUICK);
+        cnn.remove("--layers");
+        cnn.put("--arch", "cnn");
+        cnn.put("--dropout", "0.25");
+        cnn.put("--train-limit", "128");
+        cnn.put("--test-limit", "100");
+        Path model = dir.resolve("cnn.safetensors");
+        CliRun run = CliRun.train(cnn, "--out", model.toString(), "--no-progress").ok();
+        assertTrue(run.out().contains("dense(3136->128) relu dropout(0.25) dense(128->10), 421642 parameters"),
+                run.out());
+        try (SafeTensorsFile f = SafeTensorsFile.open(model)) {
+            assertEquals(List.of("0.bias", "0.weight", "10.bias", "10.weight", "3.bias", "3.weight", "7.bias",
+                    "7.weight"), f.shapes().keySet().stream().sorted().toList());
+        }
+        Path zero = dir.resolve("zero.safetensors");
+        CliRun.train(cnn, "--dropout", "0", "--out", zero.toString(), "--no-progress").ok();
+        Map<String, String> without = new LinkedHashMap<>(cnn);
+        without.remove("--dropout");
+        Path noOption = dir.resolve("no-option.safetensors");
+        CliRun.train(without, "--out", noOption.toString(), "--no-progress").ok();
+        assertArrayEquals(Files.readAllBytes(noOption), Files.readAllBytes(zero), "--dropout 0 is today's CNN");
+        assertFalse(java.util.Arrays.equals(CliRun.tensorBytes(zero), CliRun.tensorBytes(model)));
+
+        double acc = run.field("summary:", "test_acc");
+        CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--test-limit", "100").ok();
+        assertEquals(acc, eval.field("eval:", "test_acc"), 5e-5, eval.out());
+        assertTrue(CliRun.of("predict", "--backend", "cpu", "--model", model.toString(), "--index", "0").ok().out()
+                .contains("test example 0 (label: Ankle boot)"));
+        Path onnx = dir.resolve("cnn.onnx");
+        CliRun.of("export", "--backend", "cpu", "--model", model.toString(), "--onnx", onnx.toString()).ok();
+        CliRun fromOnnx = CliRun.of("eval", "--backend", "cpu", "--model", onnx.toString(), "--test-limit", "100")
+                .ok();
+        assertEquals(eval.field("eval:", "test_loss"), fromOnnx.field("eval:", "test_loss"));
+        Path plain = dir.resolve("plain.safetensors");
+        writePlain(model, plain);
+        CliRun named = CliRun.of("eval", "--backend", "cpu", "--model", plain.toString(), "--arch", "cnn",
+                "--dropout", "0.5", "--test-limit", "100").ok();
+        assertEquals(eval.field("eval:", "test_loss"), named.field("eval:", "test_loss"));
+
+        Path ck = dir.resolve("ck.safetensors");
+        CliRun.train(cnn, "--epochs", "1", "--checkpoint", ck.toString(), "--out",
+                dir.resolve("half.safetensors").toString(), "--no-progress").ok();
+        Map<String, String> settled = new LinkedHashMap<>(cnn);
+        settled.remove("--dropout");
+        settled.remove("--arch");
+        Path resumed = dir.resolve("resumed.safetensors");
+        CliRun.train(settled, "--resume", ck.toString(), "--out", resumed.toString(), "--no-progress").ok();
+        assertArrayEquals(Files.readAllBytes(model), Files.readAllBytes(resumed), "the checkpoint's mask stream");
     }
 
     /**
