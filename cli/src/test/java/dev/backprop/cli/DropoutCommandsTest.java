@@ -1,8 +1,6 @@
 package dev.backprop.cli;
 
 import dev.backprop.io.SafeTensorsFile;
-import dev.backprop.reference.ReferenceBackend;
-import dev.backprop.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -132,7 +130,7 @@ class DropoutCommandsTest {
         Path model = dir.resolve("dropout.safetensors");
         CliRun.train(QUICK, "--epochs", "1", "--out", model.toString(), "--no-progress").ok();
         Path plain = dir.resolve("plain.safetensors");
-        writePlain(model, plain);
+        CliRun.writePlain(model, plain);
         CliRun fromFile = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--test-limit", "200")
                 .ok();
         // Any probability shifts the names alike; evaluation does not use it.
@@ -209,7 +207,7 @@ class DropoutCommandsTest {
                 .ok();
         assertEquals(eval.field("eval:", "test_loss"), fromOnnx.field("eval:", "test_loss"));
         Path plain = dir.resolve("plain.safetensors");
-        writePlain(model, plain);
+        CliRun.writePlain(model, plain);
         CliRun named = CliRun.of("eval", "--backend", "cpu", "--model", plain.toString(), "--arch", "cnn",
                 "--dropout", "0.5", "--test-limit", "100").ok();
         assertEquals(eval.field("eval:", "test_loss"), named.field("eval:", "test_loss"));
@@ -244,17 +242,5 @@ class DropoutCommandsTest {
         args[8] = "0";
         CliRun.of(args).ok();
         assertFalse(java.util.Arrays.equals(once, CliRun.tensorBytes(model)), "the masks change what is learned");
-    }
-
-    /** The parameters of {@code model} as PyTorch's {@code save_file(state_dict)} writes them: no Backprop metadata. */
-    private static void writePlain(Path model, Path plain) throws IOException {
-        try (ReferenceBackend be = new ReferenceBackend(); SafeTensorsFile f = SafeTensorsFile.open(model)) {
-            Map<String, Tensor> tensors = new LinkedHashMap<>();
-            for (String name : f.shapes().keySet()) {
-                tensors.put(name, f.read(name, be, dev.backprop.backend.DType.FLOAT32));
-            }
-            SafeTensorsFile.write(plain, tensors, Map.of("format", "pt"));
-            tensors.values().forEach(Tensor::close);
-        }
     }
 }

@@ -68,7 +68,7 @@ public record Cnn(int channels, int height, int width, int outputs, double dropo
                 Conv2d.spec(32, 64, k3, one, one, one, true), relu, pool,
                 LayerSpec.of("flatten", Map.of()), Dense.spec(64 * (height / 4) * (width / 4), 128, true), relu));
         if (dropout > 0) {
-            layers.add(LayerSpec.of("dropout", Map.of("p_ppm", (int) Math.round(dropout * 1_000_000))));
+            layers.add(Dropout.spec(dropout));
         }
         layers.add(Dense.spec(128, outputs, true));
         return new LayerSpec("sequential", Map.of(), layers);
