@@ -39,10 +39,11 @@ class ArchitectureOptions {
     String activation;
 
     @Option(names = "--dropout", paramLabel = "P",
-            description = "--arch mlp: nn.Dropout(P) after each hidden activation, zeroing each value with "
-                    + "probability P in training (0 <= P < 1, in millionths; default: 0, no dropout layers). Its "
-                    + "layers shift the state_dict names (0, 3, 6, ...); a model file records it, so eval, predict "
-                    + "and export need it only for a plain PyTorch state_dict saved with dropout.")
+            description = "nn.Dropout(P) after each hidden activation of --arch mlp, or before the last layer of "
+                    + "--arch cnn, zeroing each value with probability P in training (0 <= P < 1, in millionths; "
+                    + "default: 0, no dropout layers). Its layers shift the state_dict names (mlp 0, 3, 6, ...; cnn "
+                    + "10.*); a model file records it, so eval, predict and export need it only for a plain PyTorch "
+                    + "state_dict saved with dropout.")
     String dropout;
 
     /** Hidden sizes used when {@code --layers} is absent. */
@@ -79,14 +80,12 @@ class ArchitectureOptions {
             if (activation != null) {
                 mlpOnly.add("--activation");
             }
-            if (dropout != null) {
-                mlpOnly.add("--dropout");
-            }
             if (!mlpOnly.isEmpty()) {
                 throw new IllegalArgumentException(String.join(" and ", mlpOnly) + (mlpOnly.size() > 1 ? " describe"
                         : " describes") + " an MLP; --arch cnn is a fixed network (leave "
                         + (mlpOnly.size() > 1 ? "them" : "it") + " out)");
             }
+            dropoutProbability();
             return;
         }
         if (layers != null) {
@@ -110,7 +109,7 @@ class ArchitectureOptions {
         if (cnn()) {
             try {
                 int[] image = InputShape.image(exampleShape);
-                return new Cnn(image[0], image[1], image[2], outputs, init, seed);
+                return new Cnn(image[0], image[1], image[2], outputs, dropoutProbability(), init, seed);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("--arch cnn: " + e.getMessage(), e);
             }
@@ -141,7 +140,7 @@ class ArchitectureOptions {
                 int s = (int) Math.round(Math.sqrt(dense[1] / 64.0));
                 side = s * s * 64 == dense[1] ? 4 * s : side;
             }
-            return new Cnn(channels, side, side, outputs, Init.PYTORCH_DEFAULT, 0);
+            return new Cnn(channels, side, side, outputs, dropoutProbability(), Init.PYTORCH_DEFAULT, 0);
         }
         int inputs = first != null && first.length == 2 ? first[1] : 784;
         return mlp(sizes(inputs, outputs), Init.PYTORCH_DEFAULT, 0);

@@ -347,11 +347,6 @@ public final class TrainCommand implements Callable<Integer> {
         }
         refuseGiven(LOCAL_ONLY, given -> "--spark runs do not take " + given + ": "
                 + (given.contains(",") ? "they apply" : "it applies") + " to training on this machine");
-        if (modelOptions.dropout != null) {
-            throw new ParameterException(spec.commandLine(), "--spark runs do not take --dropout: every rank would "
-                    + "build the same dropout streams from --seed and draw the same masks, unlike torch.distributed's "
-                    + "per-rank seeds; train with dropout on one machine");
-        }
         if (optimizerOptions.onPlateau()) {
             throw new ParameterException(spec.commandLine(), "--spark runs do not take --schedule plateau: it follows "
                     + "a validation value, which Spark training does not compute; choose none, step or cosine");

@@ -61,8 +61,9 @@ record TrainingSetup(Layer model, Loss loss, Optimizer optimizer, Trainer traine
                 || SavedModel.metadata(file).containsKey(ModelFile.ARCHITECTURE_KEY));
         Layer model;
         if (ownNetwork) {
+            // --init draws the masks of this run's --seed, as a fresh network would; --resume restores the streams.
             SavedModel.Loaded loaded = resumed != null ? SavedModel.load(resumed, backend)
-                    : ModelFormats.load(file, backend);
+                    : ModelFormats.load(file, backend, false, cmd.seed);
             model = loaded.model();
             if (loaded.task() != task) {
                 model.close();

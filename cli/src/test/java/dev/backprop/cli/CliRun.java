@@ -1,6 +1,10 @@
 package dev.backprop.cli;
 
+import dev.backprop.backend.DType;
 import dev.backprop.data.FashionMnist;
+import dev.backprop.io.SafeTensorsFile;
+import dev.backprop.reference.ReferenceBackend;
+import dev.backprop.tensor.Tensor;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 
@@ -12,6 +16,8 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -41,6 +47,18 @@ record CliRun(int code, String out, String err) {
         byte[] all = Files.readAllBytes(file);
         long header = ByteBuffer.wrap(all, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
         return Arrays.copyOfRange(all, Math.toIntExact(8 + header), all.length);
+    }
+
+    /** The parameters of {@code model} as PyTorch's {@code save_file(state_dict)} writes them: no Backprop metadata. */
+    static void writePlain(Path model, Path plain) throws IOException {
+        try (ReferenceBackend be = new ReferenceBackend(); SafeTensorsFile f = SafeTensorsFile.open(model)) {
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            for (String name : f.shapes().keySet()) {
+                tensors.put(name, f.read(name, be, DType.FLOAT32));
+            }
+            SafeTensorsFile.write(plain, tensors, Map.of("format", "pt"));
+            tensors.values().forEach(Tensor::close);
+        }
     }
 
     /** {@code train}'s options without a value, which {@link #train} takes alone. */

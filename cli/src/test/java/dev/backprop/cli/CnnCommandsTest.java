@@ -1,8 +1,5 @@
 package dev.backprop.cli;
 
-import dev.backprop.io.SafeTensorsFile;
-import dev.backprop.reference.ReferenceBackend;
-import dev.backprop.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -11,10 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -96,7 +91,7 @@ class CnnCommandsTest {
         Path model = dir.resolve("cnn.safetensors");
         double acc = train("--epochs", "1", "--out", model.toString()).ok().field("summary:", "test_acc");
         Path plain = dir.resolve("plain.safetensors");
-        writePlain(model, plain);
+        CliRun.writePlain(model, plain);
 
         CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", plain.toString(), "--arch", "cnn",
                 "--test-limit", "200").ok();
@@ -120,17 +115,5 @@ class CnnCommandsTest {
         CliRun mlpOverCnn = CliRun.of("train", "--backend", "cpu", "--init", model.toString(), "--arch", "mlp",
                 "--train-limit", "64");
         assertTrue(mlpOverCnn.err().contains("--arch mlp differs from the model in " + model), mlpOverCnn.err());
-    }
-
-    /** The parameters of {@code model} as PyTorch's {@code save_file(state_dict)} writes them: no Backprop metadata. */
-    private static void writePlain(Path model, Path plain) throws IOException {
-        try (ReferenceBackend be = new ReferenceBackend(); SafeTensorsFile f = SafeTensorsFile.open(model)) {
-            Map<String, Tensor> tensors = new LinkedHashMap<>();
-            for (String name : f.shapes().keySet()) {
-                tensors.put(name, f.read(name, be, dev.backprop.backend.DType.FLOAT32));
-            }
-            SafeTensorsFile.write(plain, tensors, Map.of("format", "pt"));
-            tensors.values().forEach(Tensor::close);
-        }
     }
 }

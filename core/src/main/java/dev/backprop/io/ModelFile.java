@@ -123,6 +123,15 @@ public final class ModelFile {
      * of another. Non-finite values are allowed as {@code f} was opened to allow them.
      */
     public static Layer load(SafeTensorsFile f, Backend backend, DType dtype) throws IOException {
+        return load(f, backend, dtype, 0);
+    }
+
+    /**
+     * As {@link #load(SafeTensorsFile, Backend, DType)}, its dropout layers' mask streams keyed by {@code seed} as
+     * {@link Layers#create(LayerSpec, dev.backprop.nn.ParameterFactory, long)} keys them: a run that trains on from a
+     * file draws the masks of its own seed, as a network built fresh from that seed does.
+     */
+    public static Layer load(SafeTensorsFile f, Backend backend, DType dtype, long seed) throws IOException {
         String file = f.header().file();
         String arch = f.metadata().get(ARCHITECTURE_KEY);
         if (arch == null) {
@@ -150,7 +159,7 @@ public final class ModelFile {
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
-            });
+            }, seed);
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }

@@ -236,8 +236,26 @@ public final class SavedModel {
      * them.
      */
     public static Loaded load(SafeTensorsFile f, Backend backend) throws IOException {
+        return load(f, backend, 0);
+    }
+
+    /**
+     * As {@link #load(Path, Backend, boolean)}, its dropout layers' mask streams keyed by {@code seed}
+     * ({@link ModelFile#load(SafeTensorsFile, Backend, DType, long)}).
+     */
+    public static Loaded load(Path path, Backend backend, boolean allowNonFinite, long seed) throws IOException {
+        try (SafeTensorsFile f = SafeTensorsFile.open(path, allowNonFinite)) {
+            return load(f, backend, seed);
+        }
+    }
+
+    /**
+     * As {@link #load(SafeTensorsFile, Backend)}, its dropout layers' mask streams keyed by {@code seed}
+     * ({@link ModelFile#load(SafeTensorsFile, Backend, DType, long)}).
+     */
+    public static Loaded load(SafeTensorsFile f, Backend backend, long seed) throws IOException {
         Task stored = storedTask(f);
-        Layer model = ModelFile.load(f, backend, DType.FLOAT32);
+        Layer model = ModelFile.load(f, backend, DType.FLOAT32, seed);
         try {
             return describe(f, stored, model);
         } catch (ModelFileException | RuntimeException e) {

@@ -83,6 +83,11 @@ public final class Dropout implements Layer {
     /** The spec keeps {@code p} in millionths ({@code p_ppm}), exact for probabilities with up to six decimals. */
     @Override
     public LayerSpec spec() {
+        return spec(p);
+    }
+
+    /** The spec of {@code nn.Dropout(p)}: {@code p} in millionths ({@code p_ppm}), as a model file records it. */
+    public static LayerSpec spec(double p) {
         return LayerSpec.of("dropout", Map.of("p_ppm", (int) Math.round(p * 1_000_000)));
     }
 

@@ -94,7 +94,7 @@ public record Mlp(int[] sizes, Activation.Kind activation, double dropout, Init 
             if (i + 2 < sizes.length) {
                 layers.add(LayerSpec.of(activation.typeName(), Map.of()));
                 if (dropout > 0) {
-                    layers.add(LayerSpec.of("dropout", Map.of("p_ppm", (int) Math.round(dropout * 1_000_000))));
+                    layers.add(Dropout.spec(dropout));
                 }
             }
         }

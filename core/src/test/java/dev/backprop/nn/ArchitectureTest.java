@@ -65,6 +65,31 @@ class ArchitectureTest {
         assertTrue(e.getMessage().contains("images of at least 4x4"), e.getMessage());
     }
 
+    /** Dropout before the last layer: the network, weights and mask streams of the builder's {@code CnnExample}. */
+    @Test
+    void theCnnWithDropoutIsTheBuildersNetworkWithItsStreams() {
+        Cnn cnn = new Cnn(1, 28, 28, 10, 0.25, Init.PYTORCH_DEFAULT, 3);
+        try (Sequential built = cnn.build(be); Sequential reference = Sequential.builder(be, DType.FLOAT32).seed(3)
+                .conv2d(Conv2d.options(1, 32, 3).padding(1)).relu().maxPool2d(2)
+                .conv2d(Conv2d.options(32, 64, 3).padding(1)).relu().maxPool2d(2)
+                .flatten().dense(64 * 7 * 7, 128).relu().dropout(0.25).dense(128, 10).build()) {
+            assertEquals(reference.spec(), built.spec());
+            assertEquals(reference.spec(), cnn.spec());
+            for (Map.Entry<String, Variable> e : reference.parameters().entrySet()) {
+                assertArrayEquals(e.getValue().value().toFloatArray(),
+                        built.parameters().get(e.getKey()).value().toFloatArray(), e.getKey());
+            }
+            assertEquals(List.of("9.dropout_seed", "9.dropout_offset"), List.copyOf(built.trainingState().keySet()));
+            assertEquals(reference.trainingState().get("9.dropout_seed")[0],
+                    built.trainingState().get("9.dropout_seed")[0]);
+        }
+        assertTrue(cnn.describe().endsWith("dense(3136->128) relu dropout(0.25) dense(128->10)"), cnn.describe());
+        assertEquals(Cnn.fashionMnist(Init.PYTORCH_DEFAULT, 3), new Cnn(1, 28, 28, 10, 0, Init.PYTORCH_DEFAULT, 3));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new Cnn(1, 28, 28, 10, 1, Init.PYTORCH_DEFAULT, 0));
+        assertEquals("dropout probability must be in [0, 1), got 1.0", e.getMessage());
+    }
+
     @Test
     void networksAreDescribedInWords() {
         Mlp mlp = new Mlp(new int[] {784, 256, 128, 10}, Activation.Kind.RELU, Init.PYTORCH_DEFAULT, 0);

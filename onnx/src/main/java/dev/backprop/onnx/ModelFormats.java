@@ -33,8 +33,18 @@ public final class ModelFormats {
      * warning instead of refusing them.
      */
     public static SavedModel.Loaded load(Path path, Backend backend, boolean allowNonFinite) throws IOException {
-        return isOnnx(path) ? OnnxImport.load(path, backend, allowNonFinite)
-                : SavedModel.load(path, backend, allowNonFinite);
+        return load(path, backend, allowNonFinite, 0);
+    }
+
+    /**
+     * As {@link #load(Path, Backend, boolean)}, the model's dropout layers drawing their masks from streams keyed by
+     * {@code seed} ({@link SavedModel#load(Path, Backend, boolean, long)}): a run that trains on from the file
+     * ({@code train --init}) draws the masks of its own {@code --seed}.
+     */
+    public static SavedModel.Loaded load(Path path, Backend backend, boolean allowNonFinite, long seed)
+            throws IOException {
+        return isOnnx(path) ? OnnxImport.load(path, backend, allowNonFinite, seed)
+                : SavedModel.load(path, backend, allowNonFinite, seed);
     }
 
     /**

@@ -89,6 +89,16 @@ public final class OnnxImport {
      * refused all the same.
      */
     public static SavedModel.Loaded load(Path path, Backend backend, boolean allowNonFinite) throws IOException {
+        return load(path, backend, allowNonFinite, 0);
+    }
+
+    /**
+     * As {@link #load(Path, Backend, boolean)}, the dropout layers read (kept for fine-tuning) drawing their masks
+     * from streams keyed by {@code seed} as {@link Layers#create(LayerSpec, dev.backprop.nn.ParameterFactory, long)}
+     * keys them: a run that trains on from the file draws the masks of its own seed.
+     */
+    public static SavedModel.Loaded load(Path path, Backend backend, boolean allowNonFinite, long seed)
+            throws IOException {
         Graph g = read(path);
         String file = path.toString();
         for (Map.Entry<String, HostTensor> e : g.state().entrySet()) {
@@ -123,7 +133,7 @@ public final class OnnxImport {
         List<String> classNames = SavedModel.classNames(file, g.metadata().get(SavedModel.CLASS_NAMES_KEY), task,
                 OutputShape.features(g.spec(), input));
         Layer model = Layers.create(g.spec(), (name, shape, role, fanIn, fanOut) ->
-                Tensor.of(backend, g.state().get(name).data(), shape));
+                Tensor.of(backend, g.state().get(name).data(), shape), seed);
         try {
             SavedModel.checkTask(file, task, model);
             for (Map.Entry<String, Tensor> e : model.buffers().entrySet()) {
