@@ -69,7 +69,8 @@ final class OptimizerOptions {
 
     @Option(names = "--warmup-method", paramLabel = "NAME", defaultValue = "linear",
             description = "--warmup: linear (PyTorch's LinearLR, in equal steps to --lr) or constant (ConstantLR, "
-                    + "--warmup-factor x --lr throughout the warmup); refused without --warmup "
+                    + "--warmup-factor x --lr throughout the warmup), as torchvision's --lr-warmup-method, whose "
+                    + "train.py defaults to constant while its recipes pass linear; refused without --warmup "
                     + "(default: ${DEFAULT-VALUE}).")
     String warmupMethod;
 

@@ -158,7 +158,7 @@ final class ResumedRun {
         if (warmupAndMain[0].endsWith(WARMUP_SUFFIX)) {
             String method = warmupAndMain[0].substring(0, warmupAndMain[0].length() - WARMUP_SUFFIX.length());
             o.warmupMethod = settle("--warmup-method", o.warmupMethod, method);
-            warmup = s.get("warmup_epochs").getAsInt();
+            warmup = epochs(s, "warmup_epochs");
             o.warmupFactor = settle("--warmup-factor", o.warmupFactor, s.get("warmup_factor").getAsDouble());
             type = warmupAndMain.length > 1 ? warmupAndMain[1] : "none";
         }
@@ -172,10 +172,31 @@ final class ResumedRun {
             o.stepSize = settle("--step-size", o.stepSize, s.get("step_size").getAsInt());
             o.gamma = settle("--gamma", o.gamma, s.get("gamma").getAsDouble());
         } else if (type.equals("cosine")) {
-            cmd.epochs = settle("--epochs", cmd.epochs, s.get("t_max").getAsInt() + warmup, " (the cosine schedule "
-                    + "anneals over the whole run" + (warmup > 0 ? " after the warmup)" : ")"));
+            int tMax = epochs(s, "t_max");
+            if (tMax > Integer.MAX_VALUE - warmup) {
+                throw new IllegalArgumentException(file + ": schedule t_max " + tMax + " and warmup_epochs " + warmup
+                        + " in the checkpoint add up to more than " + Integer.MAX_VALUE + " epochs");
+            }
+            cmd.epochs = settle("--epochs", cmd.epochs, tMax + warmup, " (the cosine schedule anneals over the whole "
+                    + "run" + (warmup > 0 ? " after the warmup)" : ")"));
         }
         return "";
+    }
+
+    /**
+     * The whole number of epochs, at least 1, that the checkpoint's schedule setting {@code key} holds: the warmup
+     * and the cosine schedule's length become {@code --warmup} and {@code --epochs}, whose own checks would blame a
+     * value the user never gave.
+     *
+     * @throws IllegalArgumentException naming the file, the setting and its value
+     */
+    private int epochs(JsonObject settings, String key) {
+        double v = settings.get(key).getAsDouble();
+        if (!(v >= 1 && v <= Integer.MAX_VALUE && v == Math.rint(v))) {
+            throw new IllegalArgumentException(file + ": schedule " + key + " is " + settings.get(key) + " in the "
+                    + "checkpoint, not a whole number of epochs from 1 to " + Integer.MAX_VALUE);
+        }
+        return (int) v;
     }
 
     private <T> T settle(String option, T here, T saved) {

@@ -1,5 +1,7 @@
 package dev.backprop.cli;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dev.backprop.backend.DType;
 import dev.backprop.data.FashionMnist;
 import dev.backprop.io.SafeTensorsFile;
@@ -13,6 +15,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -41,6 +44,17 @@ record CliRun(int code, String out, String err) {
     }
 
     private static final Path DEFAULT_OUT = Path.of("model.safetensors");
+
+    /** The file with metadata entry {@code key} set to {@code value} (the tensors unchanged). */
+    static byte[] withMetadata(Path file, String key, String value) throws IOException {
+        byte[] all = Files.readAllBytes(file);
+        int n = (int) ByteBuffer.wrap(all, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        JsonObject h = JsonParser.parseString(new String(all, 8, n, StandardCharsets.UTF_8)).getAsJsonObject();
+        h.getAsJsonObject("__metadata__").addProperty(key, value);
+        byte[] header = h.toString().getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(8 + header.length + all.length - 8 - n).order(ByteOrder.LITTLE_ENDIAN);
+        return b.putLong(header.length).put(header).put(all, 8 + n, all.length - 8 - n).array();
+    }
 
     /** The tensor bytes of a safetensors file (its metadata, which names the run's settings, left out). */
     static byte[] tensorBytes(Path file) throws IOException {

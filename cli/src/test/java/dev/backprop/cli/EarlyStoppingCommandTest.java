@@ -1,15 +1,10 @@
 package dev.backprop.cli;
 
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -167,7 +162,7 @@ class EarlyStoppingCommandTest {
                 + "\"epochs_since_best\":0,\"kept_counters\":{\"0.x\":\"many\"}}"};
         for (String json : bad) {
             Path tampered = dir.resolve("tampered.safetensors");
-            Files.write(tampered, withMetadata(ck, ValidationOptions.STATE_KEY, json));
+            Files.write(tampered, CliRun.withMetadata(ck, ValidationOptions.STATE_KEY, json));
             CliRun run = train("--resume", tampered.toString(), "--out", dir.resolve("never.safetensors").toString());
             assertEquals(1, run.code(), json + ": " + run.err());
             assertTrue(run.err().startsWith("backprop: " + tampered + ": its " + ValidationOptions.STATE_KEY
@@ -175,17 +170,6 @@ class EarlyStoppingCommandTest {
             assertEquals(1, run.err().lines().count(), run.err());
             assertFalse(Files.exists(dir.resolve("never.safetensors")));
         }
-    }
-
-    /** The file with metadata entry {@code key} set to {@code value} (the tensors unchanged). */
-    private static byte[] withMetadata(Path file, String key, String value) throws IOException {
-        byte[] all = Files.readAllBytes(file);
-        int n = (int) ByteBuffer.wrap(all, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
-        JsonObject h = JsonParser.parseString(new String(all, 8, n, StandardCharsets.UTF_8)).getAsJsonObject();
-        h.getAsJsonObject("__metadata__").addProperty(key, value);
-        byte[] header = h.toString().getBytes(StandardCharsets.UTF_8);
-        ByteBuffer b = ByteBuffer.allocate(8 + header.length + all.length - 8 - n).order(ByteOrder.LITTLE_ENDIAN);
-        return b.putLong(header.length).put(header).put(all, 8 + n, all.length - 8 - n).array();
     }
 
     private static String[] concat(String[] a, String... b) {

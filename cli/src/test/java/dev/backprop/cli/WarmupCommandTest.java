@@ -96,6 +96,43 @@ class WarmupCommandTest {
                 + "schedule anneals over the whole run after the warmup)"), longer.err());
     }
 
+    /**
+     * A checkpoint whose warmup or cosine length is not a whole number of epochs is refused naming the file and the
+     * setting, not as a --warmup or --epochs the user never gave.
+     */
+    @Test
+    void aCheckpointsBadWarmupEpochsAreRefusedNamingTheFile() throws IOException {
+        Path ck = dir.resolve("ck.safetensors");
+        train("--schedule", "cosine", "--warmup", "1", "--epochs", "3", "--checkpoint", ck.toString(), "--out",
+                dir.resolve("c.safetensors").toString()).ok();
+        String saved;
+        try (dev.backprop.io.SafeTensorsFile f = dev.backprop.io.SafeTensorsFile.open(ck)) {
+            saved = f.metadata().get(dev.backprop.io.Checkpoint.SCHEDULE_KEY);
+        }
+        String[][] cases = {
+                {"warmup_epochs", "-3", "schedule warmup_epochs is -3 in the checkpoint, not a whole number of epochs "
+                        + "from 1 to 2147483647"},
+                {"warmup_epochs", "2.5", "schedule warmup_epochs is 2.5 in the checkpoint"},
+                {"warmup_epochs", "3e9", "schedule warmup_epochs is 3e9 in the checkpoint"},
+                {"t_max", "0", "schedule t_max is 0 in the checkpoint"},
+                {"t_max", "2147483647", "schedule t_max 2147483647 and warmup_epochs 1 in the checkpoint add up to "
+                        + "more than 2147483647 epochs"},
+        };
+        for (String[] c : cases) {
+            com.google.gson.JsonObject schedule = com.google.gson.JsonParser.parseString(saved).getAsJsonObject();
+            schedule.getAsJsonObject("settings").add(c[0], com.google.gson.JsonParser.parseString(c[1]));
+            Path tampered = dir.resolve("tampered.safetensors");
+            Files.write(tampered, CliRun.withMetadata(ck, dev.backprop.io.Checkpoint.SCHEDULE_KEY,
+                    schedule.toString()));
+            Path out = dir.resolve("never.safetensors");
+            CliRun r = train("--resume", tampered.toString(), "--out", out.toString());
+            assertEquals(Main.EXIT_ERROR, r.code(), r.out() + r.err());
+            assertTrue(r.err().startsWith("backprop: " + tampered + ": " + c[2]), r.err());
+            assertEquals(1, r.err().trim().lines().count(), r.err());
+            assertFalse(Files.exists(out), "nothing written: " + c[0] + " " + c[1]);
+        }
+    }
+
     /** Bad or ignored warmup settings are refused in one line before anything is read or written. */
     @Test
     void badWarmupSettingsAreRefusedInOneLine() {

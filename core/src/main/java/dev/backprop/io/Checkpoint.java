@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Function;
 
 /**
@@ -53,7 +54,8 @@ public final class Checkpoint {
      * Writes a checkpoint atomically.
      *
      * @param schedule the schedule driving the optimizer, or null
-     * @param progress counters to store (epochs done, seed ...), returned by {@link #restore}
+     * @param progress counters to store (epochs done, seed ...), returned by {@link #restore}; written in key order,
+     *                 so that the same counters give the same bytes whatever the map's iteration order
      */
     public static void save(Path path, Layer model, Optimizer optimizer, LearningRateSchedule schedule,
                             Map<String, Long> progress) throws IOException {
@@ -104,7 +106,8 @@ public final class Checkpoint {
             s.add("settings", numbers(schedule.settings()));
             meta.put(SCHEDULE_KEY, s.toString());
         }
-        meta.put(PROGRESS_KEY, numbers(progress).toString());
+        // Sorted: a Map.of's iteration order differs between JVM runs, and a checkpoint's bytes must not.
+        meta.put(PROGRESS_KEY, numbers(new TreeMap<>(progress)).toString());
         Map<String, long[]> state = model.trainingState();
         if (!state.isEmpty()) {
             JsonObject t = new JsonObject();

@@ -329,9 +329,13 @@ public final class OptimizerChoice implements Serializable {
      * A setting as a user types it.
      *
      * @param v the value
-     * @return {@code 0.1}, {@code 0.000001}, {@code 1000000}: no exponent, no trailing zeros
+     * @return {@code 0.1}, {@code 0.000001}, {@code 1000000}: no exponent, no trailing zeros ({@code NaN},
+     *         {@code Infinity} and {@code -Infinity} as they are, for the messages that refuse them)
      */
     public static String number(double v) {
+        if (!Double.isFinite(v)) {
+            return Double.toString(v);
+        }
         BigDecimal d = new BigDecimal(Double.toString(v)).stripTrailingZeros();
         return d.scale() <= 0 ? d.toPlainString() : d.toString();
     }

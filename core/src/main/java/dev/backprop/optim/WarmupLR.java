@@ -26,6 +26,11 @@ public final class WarmupLR extends ClosedFormSchedule {
         }
     }
 
+    /** The warmup's epochs in {@link #settings}. */
+    private static final String EPOCHS_KEY = "warmup_epochs";
+    /** The warmup's starting fraction in {@link #settings}. */
+    private static final String FACTOR_KEY = "warmup_factor";
+
     private final Method method;
     private final int epochs;
     private final double factor;
@@ -41,8 +46,9 @@ public final class WarmupLR extends ClosedFormSchedule {
      *                  requires of {@code start_factor}
      * @param main      the schedule after the warmup, built on the same optimizer before this warmup (so that its
      *                  base rate is the same), or null for a constant rate
-     * @throws IllegalArgumentException for epochs below 1, a factor outside (0, 1], or a main schedule whose base
-     *                                  rate differs from the optimizer's current rate
+     * @throws IllegalArgumentException for epochs below 1, a factor outside (0, 1], a main schedule whose base
+     *                                  rate differs from the optimizer's current rate, or one with warmup settings
+     *                                  of its own (another warmup)
      */
     public WarmupLR(Optimizer optimizer, Method method, int epochs, double factor, LearningRateSchedule main) {
         super(optimizer);
@@ -55,6 +61,11 @@ public final class WarmupLR extends ClosedFormSchedule {
         if (mainBase != null && mainBase.doubleValue() != base) {
             throw new IllegalArgumentException("WarmupLR: the main schedule's base_lr " + mainBase + " differs from "
                     + "the optimizer's rate " + base + ": build the main schedule before the warmup");
+        }
+        if (main != null && (main.settings().containsKey(EPOCHS_KEY) || main.settings().containsKey(FACTOR_KEY))) {
+            throw new IllegalArgumentException("WarmupLR: the main schedule " + main.type() + " has its own "
+                    + EPOCHS_KEY + " or " + FACTOR_KEY + ", which would overwrite this warmup's in a checkpoint: "
+                    + "chain one warmup before a schedule without one");
         }
         this.method = method;
         this.epochs = epochs;
@@ -92,8 +103,8 @@ public final class WarmupLR extends ClosedFormSchedule {
     public Map<String, Double> settings() {
         Map<String, Double> m = new LinkedHashMap<>();
         m.put("base_lr", base);
-        m.put("warmup_epochs", (double) epochs);
-        m.put("warmup_factor", factor);
+        m.put(EPOCHS_KEY, (double) epochs);
+        m.put(FACTOR_KEY, factor);
         if (main != null) {
             m.putAll(main.settings());
         }

@@ -125,6 +125,33 @@ class CheckpointWriteRestoreTest {
     }
 
     /**
+     * The same counters give the same bytes in any iteration order: a {@code Map.of}'s order is salted per JVM run,
+     * and two runs of one command must write identical checkpoints.
+     */
+    @Test
+    void progressCountersAreWrittenInKeyOrderWhateverTheMapsOrder() throws IOException {
+        Map<String, Long> forward = new LinkedHashMap<>();
+        forward.put("epoch", 2L);
+        forward.put("seed", 7L);
+        forward.put("batch_size", 128L);
+        Map<String, Long> backward = new LinkedHashMap<>();
+        backward.put("batch_size", 128L);
+        backward.put("seed", 7L);
+        backward.put("epoch", 2L);
+        Path a = dir.resolve("a.safetensors");
+        Path b = dir.resolve("b.safetensors");
+        try (Sequential m = mlp(1); Optimizer opt = Adam.adam(m.parameters(), 0.01)) {
+            oneStep(m, opt);
+            Checkpoint.save(a, m, opt, null, forward);
+            Checkpoint.save(b, m, opt, null, backward);
+        }
+        assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b));
+        try (SafeTensorsFile sf = SafeTensorsFile.open(a)) {
+            assertEquals("{\"batch_size\":128,\"epoch\":2,\"seed\":7}", sf.metadata().get(Checkpoint.PROGRESS_KEY));
+        }
+    }
+
+    /**
      * A checkpoint whose step count, learning rate or schedule epoch cannot be restored is refused, and the model's
      * weights, the optimizer's state and counters and the schedule are exactly what they were.
      */

@@ -113,6 +113,20 @@ class OptimizerChoiceTest {
         }
     }
 
+    /** A factor that is not a number is refused naming it, not with BigDecimal's complaint about the letter N. */
+    @Test
+    void aGammaThatIsNotANumberIsRefusedNamingIt() {
+        for (double g : new double[]{Double.NaN, Double.POSITIVE_INFINITY}) {
+            assertEquals("--gamma " + g + ": --schedule plateau multiplies the rate by it on a plateau, so it must be "
+                            + ">= 0 and < 1",
+                    assertThrows(IllegalArgumentException.class,
+                            () -> OptimizerChoice.of("sgd", null, 0, null, "plateau", 1, g)).getMessage());
+        }
+        assertEquals("NaN -Infinity 0.5 1000000", String.join(" ", OptimizerChoice.number(Double.NaN),
+                OptimizerChoice.number(Double.NEGATIVE_INFINITY), OptimizerChoice.number(0.5),
+                OptimizerChoice.number(1e6)));
+    }
+
     @Test
     void badWarmupsAreRejectedByFlag() {
         OptimizerChoice c = choose("sgd", null, null, "step");

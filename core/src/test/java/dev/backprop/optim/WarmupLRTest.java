@@ -191,6 +191,14 @@ class WarmupLRTest {
             e = assertThrows(IllegalArgumentException.class,
                     () -> new WarmupLR(opt, WarmupLR.Method.LINEAR, 2, 0.5, main));
             assertTrue(e.getMessage().contains("base_lr 0.1 differs from the optimizer's rate 0.2"), e.getMessage());
+            // A warmup's settings would overwrite another's in the checkpoint, which could then not tell two
+            // different outer warmups apart on resume.
+            WarmupLR inner = new WarmupLR(opt, WarmupLR.Method.LINEAR, 3, 1.0, null);
+            e = assertThrows(IllegalArgumentException.class,
+                    () -> new WarmupLR(opt, WarmupLR.Method.CONSTANT, 2, 1.0, inner));
+            assertEquals("WarmupLR: the main schedule linear-warmup has its own warmup_epochs or warmup_factor, which "
+                    + "would overwrite this warmup's in a checkpoint: chain one warmup before a schedule without one",
+                    e.getMessage());
         }
     }
 }
