@@ -40,10 +40,11 @@ class ArchitectureOptions {
 
     @Option(names = "--dropout", paramLabel = "P",
             description = "nn.Dropout(P) after each hidden activation of --arch mlp, or before the last layer of "
-                    + "--arch cnn, zeroing each value with probability P in training (0 <= P < 1, in millionths; "
-                    + "default: 0, no dropout layers). Its layers shift the state_dict names (mlp 0, 3, 6, ...; cnn "
-                    + "10.*); a model file records it, so eval, predict and export need it only for a plain PyTorch "
-                    + "state_dict saved with dropout.")
+                    + "--arch cnn, zeroing each value with probability P in training (0 <= P < 1, a whole number of "
+                    + "millionths; default: 0, no dropout layers). Its layers shift the state_dict names (mlp 0, 3, "
+                    + "6, ...; cnn 10.*); a model file records it, so eval and predict need it only for a plain "
+                    + "PyTorch state_dict saved with dropout, where any P names the layers (evaluation does not "
+                    + "drop).")
     String dropout;
 
     /** Hidden sizes used when {@code --layers} is absent. */

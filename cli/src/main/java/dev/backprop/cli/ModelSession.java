@@ -127,8 +127,8 @@ final class ModelSession implements AutoCloseable {
     private static void checkNamed(String file, SavedModel.Loaded loaded, Architecture named) {
         if (named != null && !named.spec().equals(loaded.model().spec())) {
             throw new IllegalArgumentException(file + " records its network (" + Layers.describe(loaded.model()
-                    .spec()) + "), which is not the one the architecture options name; leave --arch, --layers and "
-                    + "--activation out");
+                    .spec()) + "), which is not the one the architecture options name; leave --arch, --layers, "
+                    + "--activation and --dropout out");
         }
     }
 

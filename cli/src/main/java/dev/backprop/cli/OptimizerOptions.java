@@ -58,8 +58,8 @@ final class OptimizerOptions {
     @Option(names = "--warmup", paramLabel = "EPOCHS", defaultValue = "0",
             description = "Epochs of learning-rate warmup before --schedule, as torchvision's --lr-warmup-epochs: "
                     + "the rate rises from --warmup-factor x --lr to --lr, then the schedule starts (cosine then "
-                    + "anneals over the epochs after the warmup); for every optimizer, not with --schedule plateau "
-                    + "(default: ${DEFAULT-VALUE}, none).")
+                    + "anneals over the epochs after the warmup); fewer than --epochs, for every optimizer, not with "
+                    + "--schedule plateau (default: ${DEFAULT-VALUE}, none).")
     int warmup;
 
     @Option(names = "--warmup-factor", paramLabel = "F", defaultValue = "0.01",

@@ -144,6 +144,7 @@ class DropoutCommandsTest {
         CliRun recorded = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--dropout", "0.5");
         assertEquals(Main.EXIT_ERROR, recorded.code());
         assertTrue(recorded.err().contains("records its network (dense(784->32) relu dropout(0.3)"), recorded.err());
+        assertTrue(recorded.err().contains("leave --arch, --layers, --activation and --dropout out"), recorded.err());
     }
 
     @Test

@@ -473,7 +473,7 @@ public final class TrainingSpec implements Serializable {
          *                                  is not a multiple of its period (checkpoints need averaged models), when
          *                                  class weights or label smoothing are set for a task other than
          *                                  classification, when the class weights do not match the classes, or when
-         *                                  the optimizer's warmup is as long as the run
+         *                                  the optimizer's warmup is as long as the run or longer
          *                                  ({@link OptimizerChoice#checkWarmup})
          */
         public TrainingSpec build() {
