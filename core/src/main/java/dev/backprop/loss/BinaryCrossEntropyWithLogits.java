@@ -79,6 +79,12 @@ public final class BinaryCrossEntropyWithLogits implements Loss {
         return Optional.of(LossSupport.classifyAt(logits, target, 0.0));
     }
 
+    /** One decision per element: each output is its own 0/1 target. */
+    @Override
+    public long countDecisions(Tensor logits, Tensor target) {
+        return logits.size();
+    }
+
     @Override
     public String toString() {
         return "BinaryCrossEntropyWithLogits(" + reduction + ")";
