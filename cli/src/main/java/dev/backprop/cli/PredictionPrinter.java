@@ -167,8 +167,9 @@ final class PredictionPrinter {
 
     private void binary(String what, float p1, int decision, double truth) {
         boolean known = !Double.isNaN(truth);
-        out.printf(Locale.ROOT, "%s%s: P(%s) = %.4f -> %s%s%n", what, known ? " (label: " + name((int) truth) + ")" : "",
-                name(1), p1, name(decision), known ? (decision == (int) truth ? "   (correct)" : "   (wrong)") : "");
+        out.printf(Locale.ROOT, "%s%s: P(%s) = %.4f -> %s%s%n", what,
+                known ? " (label: " + name((int) truth) + ")" : "", name(1), p1, name(decision),
+                known ? (decision == (int) truth ? "   (correct)" : "   (wrong)") : "");
     }
 
     private String name(int c) {

@@ -145,8 +145,9 @@ final class ImageOperators {
         int[] d = w.dims();
         int[] s = c.sample();
         if (d.length != 4 || s.length != 3 || (s[0] != -1 && s[0] != d[1])) {
-            throw n.fail("weight " + Arrays.toString(d) + " does not fit per-example input " + OperatorTable.shapeText(s)
-                    + " (expected [out, " + (s.length == 3 ? s[0] : "channels") + ", kh, kw] on [channels, h, w])");
+            throw n.fail("weight " + Arrays.toString(d) + " does not fit per-example input "
+                    + OperatorTable.shapeText(s) + " (expected [out, " + (s.length == 3 ? s[0] : "channels")
+                    + ", kh, kw] on [channels, h, w])");
         }
         int[] kernel = n.ints("kernel_shape", 2, 1, Integer.MAX_VALUE, new int[] {d[2], d[3]});
         if (kernel[0] != d[2] || kernel[1] != d[3]) {
