@@ -255,8 +255,10 @@ public final class Predictor {
         }
     }
 
-    /** One batch's predictions; the model's lock keeps another pass from switching its mode meanwhile. */
-    /** A batch's outputs and, with {@code logits}, its raw outputs. */
+    /**
+     * One batch's predictions and, with {@code logits}, its raw outputs; the model's lock keeps another pass from
+     * switching its mode meanwhile.
+     */
     private float[][] forwardBatch(float[] features, int offset, int n, int width, int[] shape, boolean logits) {
         synchronized (model) {
             return forwardLocked(features, offset, n, width, shape, logits);
