@@ -194,11 +194,10 @@ class ArchitectureOptions {
             throw new IllegalArgumentException("--dropout: '" + dropout + "' is not a probability, e.g. 0.2", e);
         }
         try {
-            Mlp.checkDropout(p);
+            return Mlp.checkDropout(p);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--dropout " + dropout + ": " + e.getMessage(), e);
         }
-        return p;
     }
 
     /** The hidden activation (relu unless {@code --activation} says otherwise). */

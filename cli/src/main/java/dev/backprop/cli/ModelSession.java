@@ -4,11 +4,13 @@ import dev.backprop.backend.Backend;
 import dev.backprop.backend.BackendOptions;
 import dev.backprop.backend.BackpropException;
 import dev.backprop.data.DataFormatException;
+import dev.backprop.data.FashionMnist;
 import dev.backprop.data.ImageTransform;
 import dev.backprop.io.IoErrors;
 import dev.backprop.io.ModelFile;
 import dev.backprop.io.ModelFileException;
 import dev.backprop.io.SafeTensorsFile;
+import dev.backprop.io.StrictJson;
 import dev.backprop.model.InputShape;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
@@ -21,6 +23,7 @@ import dev.backprop.runtime.Backends;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.math.BigInteger;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -151,6 +154,29 @@ final class ModelSession implements AutoCloseable {
     }
 
     /**
+     * The class {@value #POSITIVE_CLASS_KEY} records, read as the checkpoint's counters are ({@link StrictJson}'s
+     * integer literal, here also in its one canonical form: digits only, no sign, space or leading zero), since the
+     * file may come from anyone: a Fashion-MNIST class, the only data it is recorded for.
+     *
+     * @throws BackpropException naming the file and the value when it is anything else
+     */
+    static int positiveClass(Path file, String value) {
+        BigInteger b;
+        try {
+            b = StrictJson.integer(StrictJson.parse(value));
+        } catch (IOException e) {   // not even a JSON value: refused with the rest below
+            b = null;
+        }
+        int classes = FashionMnist.CLASS_NAMES.size();
+        if (b == null || !b.toString().equals(value) || b.signum() < 0
+                || b.compareTo(BigInteger.valueOf(classes)) >= 0) {
+            throw new BackpropException(file + ": metadata " + POSITIVE_CLASS_KEY + " is not a class number in [0, "
+                    + classes + ") written with digits only: " + value);
+        }
+        return b.intValue();
+    }
+
+    /**
      * The test examples for this model, shaped as it takes them: {@code --positive-class} is the one the model was
      * trained for (another is refused), and the data must fit the model's input.
      */
@@ -158,12 +184,7 @@ final class ModelSession implements AutoCloseable {
         DataOptions options = testData.data;
         String k = loaded.metadata().get(POSITIVE_CLASS_KEY);
         if (k != null && task == Task.BINARY) {
-            int trained;
-            try {
-                trained = Integer.parseInt(k);
-            } catch (NumberFormatException e) {
-                throw new BackpropException(file + ": metadata " + POSITIVE_CLASS_KEY + " is not a class number: " + k);
-            }
+            int trained = positiveClass(file, k);
             // the file's class names and its one output speak of that class; other labels would be scored as it
             if (options.positiveClass != null && options.positiveClass != trained) {
                 throw new IllegalArgumentException("--positive-class " + options.positiveClass + " is not the class "

@@ -149,7 +149,7 @@ public final class PredictCommand implements Callable<Integer> {
                 s.inputShape(new int[] {x.length}, "--row has"));
         new PredictionPrinter(o, t, s.loaded().classNames(), json)
                 .print(new PredictionPrinter.Example("row", "row", 0, 0, Double.NaN, null, null),
-                        predictor.predict(x, 1));
+                        PredictionPrinter.predict(predictor, x, 1), 0, 1);
     }
 
     /**
@@ -173,7 +173,7 @@ public final class PredictCommand implements Callable<Integer> {
             // The name comes from whoever named the file: escaped, it cannot move the terminal's cursor.
             String name = DataFormatException.oneLine(file.toString());
             printer.print(new PredictionPrinter.Example("image " + name, "image", i, 0, Double.NaN, null,
-                    file.toString()), predictor.predict(image.toTensor(c), 1));
+                    file.toString()), PredictionPrinter.predict(predictor, image.toTensor(c), 1), 0, 1);
         }
     }
 
@@ -188,14 +188,12 @@ public final class PredictCommand implements Callable<Integer> {
         PredictionPrinter printer = new PredictionPrinter(o, t, s.loaded().classNames(), json);
         for (int from = 0; from < r.rows(); from += Predictor.DEFAULT_BATCH) {
             int n = Math.min(Predictor.DEFAULT_BATCH, r.rows() - from);
-            float[] p = predictor.predict(Arrays.copyOfRange(r.values(), from * r.columns(), (from + n)
-                    * r.columns()), n);
-            int k = p.length / n;
+            Predictor.Decided p = PredictionPrinter.predict(predictor, Arrays.copyOfRange(r.values(),
+                    from * r.columns(), (from + n) * r.columns()), n);
             for (int i = 0; i < n; i++) {
                 int number = from + i;
                 printer.print(new PredictionPrinter.Example("row " + number + " (line " + r.lines()[number] + ")",
-                        "row", number, r.lines()[number], Double.NaN, null, null),
-                        Arrays.copyOfRange(p, i * k, (i + 1) * k));
+                        "row", number, r.lines()[number], Double.NaN, null, null), p, i, n);
             }
         }
     }
@@ -216,11 +214,10 @@ public final class PredictCommand implements Callable<Integer> {
         for (int from = 0; from < idx.length; from += Predictor.DEFAULT_BATCH) {
             int n = Math.min(Predictor.DEFAULT_BATCH, idx.length - from);
             test.gatherFeatures(idx, from, from + n, x);
-            float[] p = predictor.predict(n == x.length / test.featureSize() ? x
+            Predictor.Decided p = PredictionPrinter.predict(predictor, n == x.length / test.featureSize() ? x
                     : Arrays.copyOf(x, n * test.featureSize()), n);
-            int k = p.length / n;
             for (int i = 0; i < n; i++) {
-                printer.print(example(test, t, idx[from + i]), Arrays.copyOfRange(p, i * k, (i + 1) * k));
+                printer.print(example(test, t, idx[from + i]), p, i, n);
             }
         }
     }

@@ -6,6 +6,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
+import dev.backprop.model.Predictor;
 import dev.backprop.model.Task;
 
 import java.io.PrintWriter;
@@ -51,21 +52,41 @@ final class PredictionPrinter {
         this.json = json;
     }
 
-    /** Prints the predictor's {@code outputs} (probabilities, or values) for {@code e}. */
-    void print(Example e, float[] outputs) {
+    /**
+     * Prints example {@code i} of a batch of {@code rows} as {@code e}: its outputs (probabilities, or values) and
+     * its class as {@link Predictor#classify} decides it.
+     *
+     * @param batch the batch's predictions, with classes unless the task is regression
+     */
+    void print(Example e, Predictor.Decided batch, int i, int rows) {
+        int k = batch.outputs().length / rows;
+        print(e, Arrays.copyOfRange(batch.outputs(), i * k, (i + 1) * k), batch.classes() == null ? -1
+                : batch.classes()[i]);
+    }
+
+    /**
+     * The predictions of {@code rows} examples and, when {@code predictor}'s task classifies, their classes, from
+     * one forward pass.
+     */
+    static Predictor.Decided predict(Predictor predictor, float[] features, int rows) {
+        return predictor.task().scoredByAccuracy() ? predictor.decide(features, rows)
+                : new Predictor.Decided(predictor.predict(features, rows), null);
+    }
+
+    private void print(Example e, float[] outputs, int decided) {
         if (json) {
-            out.println(GSON.toJson(json(e, outputs)));
+            out.println(GSON.toJson(json(e, outputs, decided)));
             return;
         }
         switch (task) {
             case CLASSIFICATION -> classification(e.text(), outputs, e.truth());
-            case BINARY -> binary(e.text(), outputs[0], e.truth());
+            case BINARY -> binary(e.text(), outputs[0], decided, e.truth());
             case REGRESSION -> out.printf(Locale.ROOT, "%s: value %s%s%n", e.text(), values(outputs),
                     e.targets() == null ? "" : " (target " + values(e.targets()) + ")");
         }
     }
 
-    private JsonObject json(Example e, float[] outputs) {
+    private JsonObject json(Example e, float[] outputs, int decided) {
         JsonObject o = new JsonObject();
         o.addProperty(e.key(), e.number());
         if (e.line() > 0) {
@@ -81,7 +102,7 @@ final class PredictionPrinter {
                 o.add("probabilities", numbers(outputs));
             }
             case BINARY -> {
-                addClass(o, "class", outputs[0] >= 0.5f ? 1 : 0);
+                addClass(o, "class", decided);
                 o.add("probability", number(outputs[0]));
             }
             case REGRESSION -> {
@@ -144,11 +165,11 @@ final class PredictionPrinter {
         out.println(top);
     }
 
-    private void binary(String what, float p1, double truth) {
+    private void binary(String what, float p1, int decision, double truth) {
         boolean known = !Double.isNaN(truth);
-        int decision = p1 >= 0.5f ? 1 : 0;
-        out.printf(Locale.ROOT, "%s%s: P(%s) = %.4f -> %s%s%n", what, known ? " (label: " + name((int) truth) + ")" : "",
-                name(1), p1, name(decision), known ? (decision == (int) truth ? "   (correct)" : "   (wrong)") : "");
+        out.printf(Locale.ROOT, "%s%s: P(%s) = %.4f -> %s%s%n", what,
+                known ? " (label: " + name((int) truth) + ")" : "", name(1), p1, name(decision),
+                known ? (decision == (int) truth ? "   (correct)" : "   (wrong)") : "");
     }
 
     private String name(int c) {

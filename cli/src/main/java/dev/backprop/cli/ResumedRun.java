@@ -9,9 +9,12 @@ import dev.backprop.io.Checkpoint;
 import dev.backprop.model.SavedModel;
 import dev.backprop.optim.OptimizerChoice;
 import dev.backprop.optim.ReduceLROnPlateau;
+import dev.backprop.optim.WarmupLR;
 
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.DoublePredicate;
 
 /**
  * What a {@code --resume} checkpoint fixes, reconciled with {@code train}'s options before anything runs, so that the
@@ -131,7 +134,7 @@ final class ResumedRun {
         if (plateau != null) {
             JsonObject s = plateau.getAsJsonObject("settings");
             o.schedule = settle("--schedule", o.schedule, "plateau");
-            o.gamma = settle("--gamma", o.gamma, s.get("factor").getAsDouble());
+            o.gamma = settle("--gamma", o.gamma, number(s, "factor", v -> v >= 0 && v < 1, "a number >= 0 and < 1"));
             o.plateauPatience = settle("--plateau-patience", o.plateauPatience, s.get("patience").getAsInt());
             o.lr = settle("--lr", o.lr, s.get("base_lr").getAsDouble(), " (a scheduled rate goes on from the "
                     + "checkpoint's base rate)");
@@ -157,9 +160,12 @@ final class ResumedRun {
         String[] warmupAndMain = type.split("\\+", 2);
         if (warmupAndMain[0].endsWith(WARMUP_SUFFIX)) {
             String method = warmupAndMain[0].substring(0, warmupAndMain[0].length() - WARMUP_SUFFIX.length());
+            recorded(Arrays.stream(WarmupLR.Method.values()).anyMatch(m -> m.label().equals(method)),
+                    "warmup method (type " + type + ")", method, "linear or constant");
             o.warmupMethod = settle("--warmup-method", o.warmupMethod, method);
             warmup = epochs(s, "warmup_epochs");
-            o.warmupFactor = settle("--warmup-factor", o.warmupFactor, s.get("warmup_factor").getAsDouble());
+            o.warmupFactor = settle("--warmup-factor", o.warmupFactor, number(s, "warmup_factor",
+                    v -> v > 0 && v <= 1, "a number > 0 and <= 1"));
             type = warmupAndMain.length > 1 ? warmupAndMain[1] : "none";
         }
         o.warmup = settle("--warmup", o.warmup, warmup);
@@ -169,8 +175,9 @@ final class ResumedRun {
                     + "checkpoint's base rate)");
         }
         if (type.equals("step")) {
-            o.stepSize = settle("--step-size", o.stepSize, s.get("step_size").getAsInt());
-            o.gamma = settle("--gamma", o.gamma, s.get("gamma").getAsDouble());
+            o.stepSize = settle("--step-size", o.stepSize, epochs(s, "step_size"));
+            o.gamma = settle("--gamma", o.gamma, number(s, "gamma", v -> v >= 0 && Double.isFinite(v),
+                    "a finite number >= 0"));
         } else if (type.equals("cosine")) {
             int tMax = epochs(s, "t_max");
             if (tMax > Integer.MAX_VALUE - warmup) {
@@ -184,19 +191,44 @@ final class ResumedRun {
     }
 
     /**
-     * The whole number of epochs, at least 1, that the checkpoint's schedule setting {@code key} holds: the warmup
-     * and the cosine schedule's length become {@code --warmup} and {@code --epochs}, whose own checks would blame a
-     * value the user never gave.
-     *
-     * @throws IllegalArgumentException naming the file, the setting and its value
+     * The whole number of epochs, at least 1, that the checkpoint's schedule setting {@code key} holds (the warmup,
+     * the cosine schedule's length, the step schedule's step), as {@link #number} reads it.
      */
     private int epochs(JsonObject settings, String key) {
-        double v = settings.get(key).getAsDouble();
-        if (!(v >= 1 && v <= Integer.MAX_VALUE && v == Math.rint(v))) {
-            throw new IllegalArgumentException(file + ": schedule " + key + " is " + settings.get(key) + " in the "
-                    + "checkpoint, not a whole number of epochs from 1 to " + Integer.MAX_VALUE);
+        return (int) number(settings, key, v -> v >= 1 && v <= Integer.MAX_VALUE && v == Math.rint(v),
+                "a whole number of epochs from 1 to " + Integer.MAX_VALUE);
+    }
+
+    /**
+     * The number the checkpoint's schedule setting {@code key} holds, when {@code valid}; {@code rule} says what
+     * that is. The settings become options ({@code --warmup-factor}, {@code --gamma}, {@code --epochs}, ...) whose
+     * own checks would blame a value the user never gave.
+     *
+     * @throws IllegalArgumentException naming the file, the setting and its value, for a value that is not valid or
+     *                                  not a number
+     */
+    private double number(JsonObject settings, String key, DoublePredicate valid, String rule) {
+        JsonElement e = settings.get(key);
+        double v = e != null && e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber() ? e.getAsDouble()
+                : Double.NaN;
+        recorded(valid.test(v), key, e, rule);
+        return v;
+    }
+
+    /**
+     * Refuses a bad schedule setting of the checkpoint, naming the file, the setting and its value.
+     *
+     * @param valid   whether the value is good
+     * @param setting what the checkpoint calls it ({@code warmup_factor})
+     * @param value   the value as recorded
+     * @param rule    what a good value is ({@code a number > 0 and <= 1})
+     * @throws IllegalArgumentException unless {@code valid}
+     */
+    private void recorded(boolean valid, String setting, Object value, String rule) {
+        if (!valid) {
+            throw new IllegalArgumentException(file + ": schedule " + setting + " is " + value + " in the checkpoint, "
+                    + "not " + rule);
         }
-        return (int) v;
     }
 
     private <T> T settle(String option, T here, T saved) {

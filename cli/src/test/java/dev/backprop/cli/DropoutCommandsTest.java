@@ -57,6 +57,9 @@ class DropoutCommandsTest {
         without.remove("--dropout");
         CliRun.train(without, "--out", noOption.toString(), "--no-progress").ok();
         assertArrayEquals(Files.readAllBytes(plainModel), Files.readAllBytes(noOption), "--dropout 0 is the default");
+        Path negativeZero = dir.resolve("negative-zero.safetensors");
+        CliRun.train(QUICK, "--dropout", "-0", "--out", negativeZero.toString(), "--no-progress").ok();
+        assertArrayEquals(Files.readAllBytes(noOption), Files.readAllBytes(negativeZero), "--dropout -0 is 0");
 
         // In evaluation mode dropout is the identity: eval repeats train's figure with nothing named.
         double acc = run.field("summary:", "test_acc");

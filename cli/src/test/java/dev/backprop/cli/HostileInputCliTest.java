@@ -117,7 +117,7 @@ class HostileInputCliTest {
             SavedModel.save(m, net, Task.BINARY, null, Map.of("backprop.positive_class", hostile));
         }
         refusedWithOnePrintableLine(run("eval", "--model", m.toString(), "--backend", "cpu", "--csv",
-                ThreeClassCsv.write(dir).toString()), "is not a class number: \\u001B]2;owned\\u0007\\u001B[2J");
+                ThreeClassCsv.write(dir).toString()), "written with digits only: \\u001B]2;owned\\u0007\\u001B[2J");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.backprop.cli;
 
+import dev.backprop.backend.BackpropException;
 import dev.backprop.backend.DType;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
@@ -35,6 +36,25 @@ class ModelSessionTest {
                     () -> ModelSession.load(file, backend, false, arch)).getMessage();
             assertTrue(message.startsWith("--layers 4-9-2: "), message);
             assertEquals(0, backend.memoryStats().liveBuffers(), "the model read from the file is closed");
+        }
+    }
+
+    /**
+     * The recorded positive class is untrusted: read as the checkpoint's counters are (a JSON integer literal, here
+     * in its one canonical form), a Fashion-MNIST class in [0, 10). {@code Integer.parseInt} would take the sign,
+     * the Arabic-Indic digit and the leading zero.
+     */
+    @Test
+    void theRecordedPositiveClassIsDigitsOnlyAndAClass() {
+        Path file = dir.resolve("m.safetensors");
+        assertEquals(0, ModelSession.positiveClass(file, "0"));
+        assertEquals(9, ModelSession.positiveClass(file, "9"));
+        for (String bad : new String[] {"+3", "\u0663", "03", "-1", "-0", "10", "2147483648", " 3", "3 ", "3.0", "3e0",
+                "\"3\"", ""}) {
+            BackpropException e = assertThrows(BackpropException.class, () -> ModelSession.positiveClass(file, bad),
+                    bad);
+            assertEquals(file + ": metadata backprop.positive_class is not a class number in [0, 10) written with "
+                    + "digits only: " + bad, e.getMessage());
         }
     }
 }

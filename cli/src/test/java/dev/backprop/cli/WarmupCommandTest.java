@@ -105,11 +105,7 @@ class WarmupCommandTest {
         Path ck = dir.resolve("ck.safetensors");
         train("--schedule", "cosine", "--warmup", "1", "--epochs", "3", "--checkpoint", ck.toString(), "--out",
                 dir.resolve("c.safetensors").toString()).ok();
-        String saved;
-        try (dev.backprop.io.SafeTensorsFile f = dev.backprop.io.SafeTensorsFile.open(ck)) {
-            saved = f.metadata().get(dev.backprop.io.Checkpoint.SCHEDULE_KEY);
-        }
-        String[][] cases = {
+        refusedNamingTheFile(ck, new String[][] {
                 {"warmup_epochs", "-3", "schedule warmup_epochs is -3 in the checkpoint, not a whole number of epochs "
                         + "from 1 to 2147483647"},
                 {"warmup_epochs", "2.5", "schedule warmup_epochs is 2.5 in the checkpoint"},
@@ -117,10 +113,45 @@ class WarmupCommandTest {
                 {"t_max", "0", "schedule t_max is 0 in the checkpoint"},
                 {"t_max", "2147483647", "schedule t_max 2147483647 and warmup_epochs 1 in the checkpoint add up to "
                         + "more than 2147483647 epochs"},
-        };
+        });
+    }
+
+    /**
+     * A checkpoint whose warmup factor or method, step or gamma is bad is refused naming the file and the setting,
+     * not as the --warmup-factor, --warmup-method, --step-size or --gamma the user never gave.
+     */
+    @Test
+    void aCheckpointsBadWarmupAndStepSettingsAreRefusedNamingTheFile() throws IOException {
+        Path ck = dir.resolve("ck.safetensors");
+        train("--schedule", "step", "--step-size", "2", "--warmup", "1", "--epochs", "3", "--checkpoint",
+                ck.toString(), "--out", dir.resolve("s.safetensors").toString()).ok();
+        refusedNamingTheFile(ck, new String[][] {
+                {"warmup_factor", "5.0", "schedule warmup_factor is 5.0 in the checkpoint, not a number > 0 and <= 1"},
+                {"warmup_factor", "0", "schedule warmup_factor is 0 in the checkpoint, not a number > 0 and <= 1"},
+                {"warmup_factor", "\"x\"", "schedule warmup_factor is \"x\" in the checkpoint, not a number > 0"},
+                {"type", "\"cubic-warmup+step\"", "schedule warmup method (type cubic-warmup+step) is cubic in the "
+                        + "checkpoint, not linear or constant"},
+                {"step_size", "0", "schedule step_size is 0 in the checkpoint, not a whole number of epochs from 1 to "
+                        + "2147483647"},
+                {"step_size", "2.5", "schedule step_size is 2.5 in the checkpoint, not a whole number of epochs"},
+                {"gamma", "-0.5", "schedule gamma is -0.5 in the checkpoint, not a finite number >= 0"},
+                {"gamma", "1e999", "schedule gamma is 1e999 in the checkpoint, not a finite number >= 0"},
+        });
+    }
+
+    /**
+     * Resumes from {@code ck} with each case's schedule entry {@code c[0]} (a setting, or the type) set to the JSON
+     * {@code c[1]}, and expects one line starting with the file and {@code c[2]}, and no model written.
+     */
+    private void refusedNamingTheFile(Path ck, String[][] cases) throws IOException {
+        String saved;
+        try (dev.backprop.io.SafeTensorsFile f = dev.backprop.io.SafeTensorsFile.open(ck)) {
+            saved = f.metadata().get(dev.backprop.io.Checkpoint.SCHEDULE_KEY);
+        }
         for (String[] c : cases) {
             com.google.gson.JsonObject schedule = com.google.gson.JsonParser.parseString(saved).getAsJsonObject();
-            schedule.getAsJsonObject("settings").add(c[0], com.google.gson.JsonParser.parseString(c[1]));
+            (c[0].equals("type") ? schedule : schedule.getAsJsonObject("settings")).add(c[0],
+                    com.google.gson.JsonParser.parseString(c[1]));
             Path tampered = dir.resolve("tampered.safetensors");
             Files.write(tampered, CliRun.withMetadata(ck, dev.backprop.io.Checkpoint.SCHEDULE_KEY,
                     schedule.toString()));

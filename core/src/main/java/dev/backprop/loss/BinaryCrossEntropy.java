@@ -94,6 +94,12 @@ public final class BinaryCrossEntropy implements Loss {
         return Optional.of(LossSupport.classifyAt(probabilities, target, 0.5));
     }
 
+    /** One decision per element: each output is its own 0/1 target. */
+    @Override
+    public long countDecisions(Tensor probabilities, Tensor target) {
+        return probabilities.size();
+    }
+
     @Override
     public String toString() {
         return "BinaryCrossEntropy(" + reduction + ")";

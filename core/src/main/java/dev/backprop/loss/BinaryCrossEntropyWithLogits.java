@@ -16,6 +16,9 @@ import java.util.Optional;
  * {@code σ(z) - y}. Targets are 0/1 (or probabilities) of the logits' dtype with as many elements.
  */
 public final class BinaryCrossEntropyWithLogits implements Loss {
+    /** The logit at and above which an element is decided as class 1 ({@code σ(0) = 0.5}). */
+    private static final double CUT = 0.0;
+
     private final Reduction reduction;
 
     /** With the mean over all elements. */
@@ -76,7 +79,24 @@ public final class BinaryCrossEntropyWithLogits implements Loss {
     /** Class 1 where {@code z ≥ 0}, against {@code y ≥ 0.5}; each element is a sample. */
     @Override
     public Optional<Classified> classify(Tensor logits, Tensor target) {
-        return Optional.of(LossSupport.classifyAt(logits, target, 0.0));
+        return Optional.of(LossSupport.classifyAt(logits, target, CUT));
+    }
+
+    /**
+     * The class {@link #classify} decides for one logit: 1 where {@code z ≥ 0}, else 0. Deciding on the logit
+     * rather than on {@code σ(z) ≥ 0.5} matters just below 0, where the float sigmoid rounds to 0.5.
+     *
+     * @param logit the model's output {@code z}
+     * @return 0 or 1
+     */
+    public static int predictedClass(double logit) {
+        return LossSupport.decide(logit, CUT);
+    }
+
+    /** One decision per element: each output is its own 0/1 target. */
+    @Override
+    public long countDecisions(Tensor logits, Tensor target) {
+        return logits.size();
     }
 
     @Override

@@ -69,4 +69,18 @@ public interface Loss {
         Optional<Classified> c = classify(prediction, target);
         return c.isPresent() ? OptionalLong.of(c.get().correct()) : OptionalLong.empty();
     }
+
+    /**
+     * How many decisions {@link #countCorrect} counts over for a batch, the denominator of the accuracy: one per
+     * row by default (the largest logit's index); a loss that decides each element (a 0/1 target per output, as in
+     * multi-label binary cross-entropy) returns the prediction's size, so that its accuracy is the fraction of
+     * elements right (Keras's {@code binary_accuracy}). Reads shapes only.
+     *
+     * @param prediction the model's output for a batch, rows first
+     * @param target     the batch's labels or targets
+     * @return the number of decisions in the batch
+     */
+    default long countDecisions(Tensor prediction, Tensor target) {
+        return prediction.shape().dim(0);
+    }
 }

@@ -61,6 +61,11 @@ final class LossSupport {
         }
     }
 
+    /** Class 1 where {@code prediction ≥ cut}, else class 0: the one binary decision rule. */
+    static int decide(double prediction, double cut) {
+        return prediction >= cut ? 1 : 0;
+    }
+
     /** Decides each element: class 1 where {@code prediction ≥ cut}, true class 1 where {@code target ≥ 0.5}. */
     static Classified classifyAt(Tensor prediction, Tensor target, double cut) {
         double[] p = prediction.toDoubles();
@@ -72,7 +77,7 @@ final class LossSupport {
         int[] predicted = new int[p.length];
         int[] truth = new int[t.length];
         for (int i = 0; i < p.length; i++) {
-            predicted[i] = p[i] >= cut ? 1 : 0;
+            predicted[i] = decide(p[i], cut);
             truth[i] = t[i] >= 0.5 ? 1 : 0;
         }
         return new Classified(2, truth, predicted);

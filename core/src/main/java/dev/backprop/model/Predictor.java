@@ -5,6 +5,7 @@ import dev.backprop.autograd.Variable;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
 import dev.backprop.backend.UnaryOp;
+import dev.backprop.loss.BinaryCrossEntropyWithLogits;
 import dev.backprop.nn.Layer;
 import dev.backprop.nn.ModeSwitch;
 import dev.backprop.tensor.Elementwise;
@@ -109,6 +110,11 @@ public final class Predictor {
      * @throws IllegalStateException    when the model or its backend is closed
      */
     public float[] predict(float[] features, int rows) {
+        return run(features, rows, false)[0];
+    }
+
+    /** The outputs {@link #predict} gives and, with {@code logits}, the raw outputs of the same pass. */
+    private float[][] run(float[] features, int rows, boolean logits) {
         int width = width(features, rows);
         int[] shape = exampleShape(width);
         checkFinite(features, width);
@@ -119,17 +125,22 @@ public final class Predictor {
             }
         });
         float[] out = null;
+        float[] raw = null;
         int outputs = 0;
         for (int from = 0; from < rows; from += batchSize) {
             int n = Math.min(batchSize, rows - from);
-            float[] part = forwardBatch(features, from * width, n, width, shape);
+            float[][] part = forwardBatch(features, from * width, n, width, shape, logits);
             if (out == null) {
-                outputs = part.length / n;
+                outputs = part[0].length / n;
                 out = new float[Math.multiplyExact(rows, outputs)];
+                raw = logits ? new float[out.length] : null;
             }
-            System.arraycopy(part, 0, out, from * outputs, part.length);
+            System.arraycopy(part[0], 0, out, from * outputs, part[0].length);
+            if (logits) {
+                System.arraycopy(part[1], 0, raw, from * outputs, part[1].length);
+            }
         }
-        return out;
+        return new float[][] {out, raw};
     }
 
     /** {@link #predict(float[], int)} for examples given as one array per row (all the same length). */
@@ -156,21 +167,44 @@ public final class Predictor {
     }
 
     /**
-     * The predicted class of each example: the most probable class (classification) or 1 when the probability
-     * of class 1 is at least 0.5 (binary).
+     * The predicted class of each example: the most probable class (classification) or, for a binary model, class
+     * 1 where the logit is at least 0 ({@link BinaryCrossEntropyWithLogits#predictedClass}, the rule its accuracy
+     * and report use; the probability {@link #predict} gives can round to 0.5 for a logit just below 0).
      *
      * @throws IllegalStateException for a regression model, which predicts values, not classes
      */
     public int[] classify(float[] features, int rows) {
+        return decide(features, rows).classes();
+    }
+
+    /**
+     * What {@link #predict} and {@link #classify} give, from one forward pass.
+     *
+     * @param outputs the predictions, as {@link #predict} gives them
+     * @param classes each example's predicted class, as {@link #classify} gives them (null from a caller that
+     *                pairs a regression's values with no classes)
+     */
+    public record Decided(float[] outputs, int[] classes) {
+    }
+
+    /**
+     * The predictions and the predicted classes of {@code rows} examples from one forward pass, for a caller that
+     * shows both (a probability and the decision).
+     *
+     * @throws IllegalArgumentException as {@link #predict} does
+     * @throws IllegalStateException    for a regression model, which predicts values, not classes
+     */
+    public Decided decide(float[] features, int rows) {
         if (!task.scoredByAccuracy()) {
             throw new IllegalStateException("a regression model predicts values, not classes; use predict()");
         }
-        float[] p = predict(features, rows);
+        float[][] both = run(features, rows, task == Task.BINARY);
+        float[] p = both[0];
         int k = p.length / rows;
         int[] out = new int[rows];
         for (int r = 0; r < rows; r++) {
             if (task == Task.BINARY) {
-                out[r] = p[r] >= 0.5f ? 1 : 0;
+                out[r] = BinaryCrossEntropyWithLogits.predictedClass(both[1][r]);
                 continue;
             }
             int best = 0;
@@ -181,7 +215,7 @@ public final class Predictor {
             }
             out[r] = best;
         }
-        return out;
+        return new Decided(p, out);
     }
 
     private int width(float[] features, int rows) {
@@ -221,14 +255,17 @@ public final class Predictor {
         }
     }
 
-    /** One batch's predictions; the model's lock keeps another pass from switching its mode meanwhile. */
-    private float[] forwardBatch(float[] features, int offset, int n, int width, int[] shape) {
+    /**
+     * One batch's predictions and, with {@code logits}, its raw outputs; the model's lock keeps another pass from
+     * switching its mode meanwhile.
+     */
+    private float[][] forwardBatch(float[] features, int offset, int n, int width, int[] shape, boolean logits) {
         synchronized (model) {
-            return forwardLocked(features, offset, n, width, shape);
+            return forwardLocked(features, offset, n, width, shape, logits);
         }
     }
 
-    private float[] forwardLocked(float[] features, int offset, int n, int width, int[] shape) {
+    private float[][] forwardLocked(float[] features, int offset, int n, int width, int[] shape, boolean logits) {
         try (Scope scope = Scope.open(); NoGrad off = NoGrad.open(); ModeSwitch eval = ModeSwitch.to(model, false)) {
             int[] dims = shape == null ? new int[] {n, width} : new int[shape.length + 1];
             if (shape != null) {
@@ -247,7 +284,7 @@ public final class Predictor {
                 case BINARY -> Elementwise.unary(UnaryOp.SIGMOID, out);
                 case REGRESSION -> out;
             };
-            return head.toFloatArray();
+            return new float[][] {head.toFloatArray(), logits ? out.toFloatArray() : null};
         }
     }
 }

@@ -23,7 +23,8 @@ import java.util.Locale;
  *   <li>{@link #CLASSIFICATION}: K logits per example, softmax cross-entropy against an INT32 label, predictions
  *       are the softmax probabilities, scored by accuracy (argmax against the label);</li>
  *   <li>{@link #BINARY}: one logit per example, binary cross-entropy on the logit against a 0/1 target,
- *       predictions are {@code σ(z)} (the probability of class 1), scored by accuracy at {@code σ(z) ≥ 0.5};</li>
+ *       predictions are {@code σ(z)} (the probability of class 1), scored by accuracy at {@code z ≥ 0} (where
+ *       {@code σ(z) ≥ 0.5});</li>
  *   <li>{@link #REGRESSION}: T values per example, mean squared error, predictions are the outputs themselves,
  *       scored by the root-mean-square error.</li>
  * </ul>

@@ -36,7 +36,7 @@ public record Cnn(int channels, int height, int width, int outputs, double dropo
      *                                  {@link Mlp#checkDropout} refuses
      */
     public Cnn {
-        Mlp.checkDropout(dropout);
+        dropout = Mlp.checkDropout(dropout);
         if (channels < 1 || height < 4 || width < 4 || outputs < 1) {
             throw new IllegalArgumentException("the CNN needs at least 1 channel, images of at least 4x4 and 1 output, "
                     + "got " + channels + "x" + height + "x" + width + " images and " + outputs + " output(s)");

@@ -54,8 +54,8 @@ public final class Layers {
             case "conv2d" -> {
                 expectArgs(spec, where, "in", "out", "kernel_h", "kernel_w", "stride_h", "stride_w", "pad_h", "pad_w",
                         "dilation_h", "dilation_w", "bias");
-                at(where, () -> Conv2d.check(spec.arg("in"), spec.arg("out"), pair(spec, "kernel"), pair(spec, "stride"),
-                        pair(spec, "pad"), pair(spec, "dilation")));
+                at(where, () -> Conv2d.check(spec.arg("in"), spec.arg("out"), pair(spec, "kernel"),
+                        pair(spec, "stride"), pair(spec, "pad"), pair(spec, "dilation")));
                 if (spec.arg("bias") != 0 && spec.arg("bias") != 1) {
                     throw new IllegalArgumentException(where + ": conv2d needs bias 0 or 1, got " + spec.args());
                 }
@@ -383,7 +383,8 @@ public final class Layers {
                 }
                 yield new Sequential(built);
             }
-            case "dense" -> new Dense(spec.arg("in"), spec.arg("out"), spec.arg("bias") == 1, prefixed(factory, prefix));
+            case "dense" -> new Dense(spec.arg("in"), spec.arg("out"), spec.arg("bias") == 1,
+                    prefixed(factory, prefix));
             case "conv2d" -> new Conv2d(conv2d(spec), prefixed(factory, prefix));
             case "maxpool2d" -> Pool2d.max(pair(spec, "kernel"), pair(spec, "stride"), pair(spec, "pad"));
             case "avgpool2d" -> Pool2d.avg(pair(spec, "kernel"), pair(spec, "stride"), pair(spec, "pad"),

@@ -41,7 +41,7 @@ public record Mlp(int[] sizes, Activation.Kind activation, double dropout, Init 
      *                                  one, or a dropout probability outside {@code [0, 1)} or not in millionths
      */
     public Mlp {
-        checkDropout(dropout);
+        dropout = checkDropout(dropout);
         if (sizes.length < 2 || Arrays.stream(sizes).anyMatch(s -> s < 1)) {
             throw new IllegalArgumentException("an MLP needs at least an input and an output size, all >= 1, got "
                     + Arrays.toString(sizes));
@@ -66,10 +66,11 @@ public record Mlp(int[] sizes, Activation.Kind activation, double dropout, Init 
     /**
      * Checks a dropout probability for an MLP.
      *
+     * @return {@code p}, with {@code -0.0} as {@code 0.0}: the same network, so records holding either are equal
      * @throws IllegalArgumentException naming {@code p} when it is outside {@code [0, 1)} or not a whole number of
      *                                  millionths (the model file's {@code p_ppm})
      */
-    public static void checkDropout(double p) {
+    public static double checkDropout(double p) {
         if (!(p >= 0 && p < 1)) {
             throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + p);
         }
@@ -77,6 +78,7 @@ public record Mlp(int[] sizes, Activation.Kind activation, double dropout, Init 
             throw new IllegalArgumentException("dropout probability " + p + " is not a whole number of millionths, "
                     + "which the model file records");
         }
+        return p + 0.0;
     }
 
     /** The sizes from input to output (a copy). */

@@ -17,7 +17,7 @@ import java.util.function.IntConsumer;
  */
 final class EpochLoop {
     /** Sums over the steps run. */
-    record Sums(double loss, double correct, boolean classifies, long examples, double seconds) {
+    record Sums(double loss, double correct, long decisions, boolean classifies, long examples, double seconds) {
     }
 
     private final Loss loss;
@@ -55,6 +55,7 @@ final class EpochLoop {
         train.startEpoch(epoch - 1);
         double lossSum = 0;
         double correct = 0;
+        long decisions = 0;
         boolean classifies = false;
         long examples = 0;
         StepWindow window = step.window();
@@ -71,15 +72,16 @@ final class EpochLoop {
             for (StepWindow.Step st : read) {
                 lossSum += st.loss() * Evaluator.weight(loss, st.position().rows());
                 correct += st.correct().orElse(0);
+                decisions += st.decisions();
                 classifies = st.correct().isPresent();
                 examples += st.position().rows();
                 if (listener != null) {
-                    listener.onBatch(new BatchResult(st.position(), st.loss(), st.correct()));
+                    listener.onBatch(new BatchResult(st.position(), st.loss(), st.correct(), st.decisions()));
                 }
             }
         }
         backend.synchronize();
-        return new Sums(lossSum, correct, classifies, examples, (System.nanoTime() - t0) / 1e9);
+        return new Sums(lossSum, correct, decisions, classifies, examples, (System.nanoTime() - t0) / 1e9);
     }
 
     private void check(StepWindow.Step st, StepPosition now, BatchLoader train, int[] order) {

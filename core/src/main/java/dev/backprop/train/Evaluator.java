@@ -95,6 +95,7 @@ public final class Evaluator {
         double lossSum = 0;
         double denominator = 0;
         long correct = 0;
+        long decisions = 0;
         boolean classifies = false;
         try (BatchLoader loader = new BatchLoader(data, backend, dtype, Math.min(batchSize, data.size()),
                 BatchLoader.Placement.HOST); NoGrad off = NoGrad.open();
@@ -115,6 +116,7 @@ public final class Evaluator {
                         OptionalLong c = loss.countCorrect(out.value(), b.targets());
                         classifies = c.isPresent();
                         correct += c.orElse(0);
+                        decisions += loss.countDecisions(out.value(), b.targets());
                     } else {
                         Optional<Classified> c = loss.classify(out.value(), b.targets());
                         if (c.isEmpty() && loss.countCorrect(out.value(), b.targets()).isPresent()) {
@@ -124,12 +126,13 @@ public final class Evaluator {
                         }
                         classifies = c.isPresent();
                         correct += c.map(Classified::correct).orElse(0L);
+                        decisions += loss.countDecisions(out.value(), b.targets());
                         scores.add(c, out.value(), b.targets());
                     }
                 }
             }
         }
-        return new Evaluation(lossSum / denominator, classifies ? (double) correct / data.size() : Double.NaN,
+        return new Evaluation(lossSum / denominator, classifies ? (double) correct / decisions : Double.NaN,
                 data.size());
     }
 

@@ -29,9 +29,10 @@ final class StepWindow implements AutoCloseable {
     /**
      * One step's results on the host.
      *
-     * @param judgedBy the value {@link #judge} set for the step, if any
+     * @param judgedBy  the value {@link #judge} set for the step, if any
+     * @param decisions what {@link #correct} counts over ({@link Loss#countDecisions})
      */
-    record Step(StepPosition position, double loss, OptionalDouble judgedBy, OptionalLong correct) {
+    record Step(StepPosition position, double loss, OptionalDouble judgedBy, OptionalLong correct, long decisions) {
         /** The value the step is judged by: {@link #judgedBy} when set, else its own loss. */
         double judged() {
             return judgedBy.orElse(loss);
@@ -46,6 +47,7 @@ final class StepWindow implements AutoCloseable {
     private final boolean[] hasJudged;
     private final int[][] outDims;
     private final int[][] targetDims;
+    private final long[] decisions;
     private final Tensor losses;
     private Tensor outputs;
     private Tensor targets;
@@ -72,6 +74,7 @@ final class StepWindow implements AutoCloseable {
         this.classifies = trackAccuracy ? null : Boolean.FALSE;
         this.outDims = new int[capacity][];
         this.targetDims = new int[capacity][];
+        this.decisions = new long[capacity];
         this.known = new OptionalLong[capacity];
     }
 
@@ -105,6 +108,7 @@ final class StepWindow implements AutoCloseable {
         hasJudged[slot] = false;
         outDims[slot] = out.shape().dims();
         targetDims[slot] = target.shape().dims();
+        decisions[slot] = loss.countDecisions(out, target);
         count++;
     }
 
@@ -147,7 +151,7 @@ final class StepWindow implements AutoCloseable {
                 correct = OptionalLong.empty();
             }
             out.add(new Step(positions[i], values[i], hasJudged[i] ? OptionalDouble.of(judged[i])
-                    : OptionalDouble.empty(), correct));
+                    : OptionalDouble.empty(), correct, decisions[i]));
         }
         count = 0;
         return out;

@@ -211,8 +211,9 @@ public final class Trainer {
             stepPlateau(val);
         }
         double n = sums.examples();
-        EpochMetrics m = new EpochMetrics(epoch, sums.loss() / n, sums.classifies() ? sums.correct() / n : Double.NaN,
-                lr, val, sums.examples(), (System.nanoTime() - t0) / 1_000_000, sums.seconds());
+        double accuracy = sums.classifies() ? sums.correct() / sums.decisions() : Double.NaN;
+        EpochMetrics m = new EpochMetrics(epoch, sums.loss() / n, accuracy, lr, val, sums.examples(),
+                (System.nanoTime() - t0) / 1_000_000, sums.seconds());
         if (listener != null) {
             listener.onEpoch(m);
         }

@@ -2,10 +2,13 @@ package dev.backprop.model;
 
 import dev.backprop.backend.DType;
 import dev.backprop.data.Dataset;
+import dev.backprop.loss.BinaryCrossEntropyWithLogits;
 import dev.backprop.nn.Conv2d;
 import dev.backprop.nn.Sequential;
 import dev.backprop.reference.ReferenceBackend;
+import dev.backprop.tensor.Elementwise;
 import dev.backprop.tensor.ShapeMismatchException;
+import dev.backprop.tensor.Tensor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -76,6 +79,34 @@ class PredictorTest {
                     best = z[k] > z[best] ? k : best;
                 }
                 assertEquals(best, c[r], "row " + r);
+            }
+        }
+    }
+
+    /**
+     * A logit just below 0 ({@code -1e-8}) has {@code σ(z) = 0.5 - 2.5e-9}, which rounds to 0.5 in float: the class
+     * still comes from {@code z ≥ 0}, as the loss's accuracy and report decide it, so it is 0 while the probability
+     * printed is 0.5.
+     */
+    @Test
+    void binaryClassesComeFromTheLogitAsTheLossDecides() {
+        try (Sequential m = Sequential.builder(backend, DType.FLOAT32).seed(1).dense(1, 1, false).build()) {
+            for (var v : m.parameters().values()) {
+                try (Tensor one = Tensor.of(backend, new float[] {1}, 1, 1)) {
+                    Elementwise.copy(one, v.value());
+                }
+            }
+            float[] x = {-1e-8f, 0f, 1e-8f, -1f};
+            Predictor p = new Predictor(m, Task.BINARY);
+            float[] probabilities = p.predict(x, 4);
+            assertEquals(0.5f, probabilities[0], 0f, "σ(-1e-8) rounds to 0.5 in float");
+            assertArrayEquals(new int[] {0, 1, 1, 0}, p.classify(x, 4));
+            Predictor.Decided both = p.decide(x, 4);
+            assertArrayEquals(probabilities, both.outputs(), 0f);
+            assertArrayEquals(new int[] {0, 1, 1, 0}, both.classes());
+            try (Tensor z = Tensor.of(backend, x, 4, 1); Tensor y = Tensor.of(backend, new float[4], 4, 1)) {
+                assertArrayEquals(new BinaryCrossEntropyWithLogits().classify(z, y).orElseThrow().predicted(),
+                        both.classes(), "the loss's decisions");
             }
         }
     }

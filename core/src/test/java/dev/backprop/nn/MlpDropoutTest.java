@@ -56,6 +56,20 @@ class MlpDropoutTest {
         }
     }
 
+    /** {@code -0.0} is no dropout too: the same record as 0 (a record compares doubles as Double.compare does). */
+    @Test
+    void negativeZeroDropoutIsZero() {
+        Mlp plain = new Mlp(SIZES, Activation.Kind.RELU, Init.PYTORCH_DEFAULT, 3);
+        Mlp negativeZero = new Mlp(SIZES, Activation.Kind.RELU, -0.0, Init.PYTORCH_DEFAULT, 3);
+        assertEquals(plain, negativeZero);
+        assertEquals(plain.hashCode(), negativeZero.hashCode());
+        assertEquals(0, Double.compare(0.0, negativeZero.dropout()));
+        Cnn cnn = new Cnn(1, 28, 28, 10, 0, Init.PYTORCH_DEFAULT, 3);
+        assertEquals(cnn, new Cnn(1, 28, 28, 10, -0.0, Init.PYTORCH_DEFAULT, 3));
+        assertEquals(0.0, Mlp.checkDropout(-0.0), 0.0);
+        assertEquals(0, Double.compare(0.0, Mlp.checkDropout(-0.0)));
+    }
+
     @Test
     void dropoutFollowsEachHiddenActivationWithPyTorchsNames() {
         Mlp mlp = new Mlp(SIZES, Activation.Kind.TANH, 0.2, Init.PYTORCH_DEFAULT, 3);

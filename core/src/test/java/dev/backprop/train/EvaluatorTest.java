@@ -295,6 +295,45 @@ class EvaluatorTest {
         }
     }
 
+    /**
+     * Multi-label binary accuracy is the fraction of elements right, as Keras's {@code binary_accuracy} (the mean over
+     * every element): logits {@code x} against 0/1 targets, class 1 where {@code z ≥ 0}. Row 0 (1, -1) vs (1, 0):
+     * both right; row 1 (2, 3) vs (0, 1): one right; row 2 (-1, -2) vs (0, 0): both right. So 5 of 6, not 5 of 3
+     * examples.
+     */
+    @Test
+    void multiLabelBinaryAccuracyIsTheFractionOfElementsRight() {
+        try (Sequential m = identity2(backend)) {
+            Dataset d = multiLabel();
+            BinaryCrossEntropyWithLogits loss = new BinaryCrossEntropyWithLogits();
+            for (int batch : new int[] {1, 2, 3}) {
+                Evaluation e = Evaluator.evaluate(m, loss, d, batch);
+                assertEquals(5.0 / 6.0, e.accuracy(), 0.0, "batch " + batch);
+                EvaluationReport r = Evaluator.report(m, loss, d, batch);
+                assertEquals(5.0 / 6.0, r.evaluation().accuracy(), 0.0, "report, batch " + batch);
+                assertEquals(r.evaluation().accuracy(), r.confusion().orElseThrow().accuracy(), 0.0);
+            }
+        }
+    }
+
+    /** The three examples of {@link #multiLabelBinaryAccuracyIsTheFractionOfElementsRight}: two 0/1 targets each. */
+    static Dataset multiLabel() {
+        float[] x = {1, -1, 2, 3, -1, -2};
+        float[] y = {1, 0, 0, 1, 0, 0};
+        return Dataset.regression(x, new int[] {2}, y, 2);
+    }
+
+    /** A 2-to-2 dense layer with the identity as weights and no bias: its outputs are its inputs. */
+    static Sequential identity2(ReferenceBackend backend) {
+        Sequential m = Sequential.builder(backend, DType.FLOAT32).seed(1).dense(2, 2, false).build();
+        for (var v : m.parameters().values()) {
+            try (Tensor eye = Tensor.of(backend, new float[] {1, 0, 0, 1}, 2, 2)) {
+                Elementwise.copy(eye, v.value());
+            }
+        }
+        return m;
+    }
+
     /** Per-target MSE, MAE and R² from the host's float64 forward, identical for every batch size. */
     @Test
     void regressionReportMatchesTheHostComputationWhateverTheBatches() {

@@ -4,6 +4,7 @@ import dev.backprop.autograd.GradientListener;
 import dev.backprop.autograd.Variable;
 import dev.backprop.backend.DType;
 import dev.backprop.data.Dataset;
+import dev.backprop.loss.BinaryCrossEntropyWithLogits;
 import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.nn.Sequential;
 import dev.backprop.optim.Adam;
@@ -75,6 +76,36 @@ class TrainerTest {
         @Override
         public void beforeUpdate(StepPosition step) {
             calls.add("before-update " + step.globalStep());
+        }
+    }
+
+    /**
+     * The per-epoch train accuracy of a multi-label binary model counts elements, as the evaluation does: with a
+     * learning rate of 0 the weights stay the identity, so every epoch scores 5 of 6 elements
+     * ({@link EvaluatorTest#multiLabelBinaryAccuracyIsTheFractionOfElementsRight}), read at once or in a window.
+     */
+    @Test
+    void multiLabelTrainAccuracyIsTheFractionOfElementsRight() {
+        Dataset data = EvaluatorTest.multiLabel();
+        for (int sync : new int[] {1, 2}) {
+            try (Sequential m = EvaluatorTest.identity2(backend); Sgd opt = new Sgd(m.parameters(), 0.0)) {
+                List<Long> decisions = new ArrayList<>();
+                List<EpochMetrics> h = Trainer.builder(m, new BinaryCrossEntropyWithLogits(), opt).batchSize(2)
+                        .syncEvery(sync).shuffle(false).build().fit(data, null, 2, new EpochListener() {
+                            @Override
+                            public void onEpoch(EpochMetrics metrics) {
+                            }
+
+                            @Override
+                            public void onBatch(BatchResult b) {
+                                decisions.add(b.decisions());
+                            }
+                        });
+                assertEquals(List.of(4L, 2L, 4L, 2L), decisions, "syncEvery " + sync);
+                for (EpochMetrics e : h) {
+                    assertEquals(5.0 / 6.0, e.trainAccuracy(), 0.0, "syncEvery " + sync + ", epoch " + e.epoch());
+                }
+            }
         }
     }
 

@@ -3,6 +3,7 @@ package dev.backprop.onnx;
 import dev.backprop.io.ModelFileException;
 import dev.backprop.nn.BatchNorm;
 import dev.backprop.nn.Conv2d;
+import dev.backprop.nn.Dropout;
 import dev.backprop.nn.LayerSpec;
 import dev.backprop.nn.Pool2d;
 import dev.backprop.onnx.proto.Onnx;
@@ -144,8 +145,9 @@ final class ImageOperators {
         int[] d = w.dims();
         int[] s = c.sample();
         if (d.length != 4 || s.length != 3 || (s[0] != -1 && s[0] != d[1])) {
-            throw n.fail("weight " + Arrays.toString(d) + " does not fit per-example input " + OperatorTable.shapeText(s)
-                    + " (expected [out, " + (s.length == 3 ? s[0] : "channels") + ", kh, kw] on [channels, h, w])");
+            throw n.fail("weight " + Arrays.toString(d) + " does not fit per-example input "
+                    + OperatorTable.shapeText(s) + " (expected [out, " + (s.length == 3 ? s[0] : "channels")
+                    + ", kh, kw] on [channels, h, w])");
         }
         int[] kernel = n.ints("kernel_shape", 2, 1, Integer.MAX_VALUE, new int[] {d[2], d[3]});
         if (kernel[0] != d[2] || kernel[1] != d[3]) {
@@ -303,8 +305,12 @@ final class ImageOperators {
         if (!(ratio >= 0f && ratio < 1f)) {
             throw n.fail("ratio " + ratio + " is outside [0, 1)");
         }
-        c.add(n, LayerSpec.of("dropout", Map.of("p_ppm", (int) Math.round(ratio * 1e6))), Map.of(), Map.of(),
-                c.sample());
+        // A float ratio is rarely a whole number of millionths (0.3f is 0.300000011920929): the spec rounds it.
+        LayerSpec spec = Dropout.spec(ratio);
+        if (spec.arg("p_ppm") >= 1_000_000) {
+            throw n.fail("ratio " + ratio + " rounds to 1 in millionths, which Backprop keeps it in: outside [0, 1)");
+        }
+        c.add(n, spec, Map.of(), Map.of(), c.sample());
     }
 
     /** Requires the window to fit the input: PyTorch refuses a window larger than the padded image. */

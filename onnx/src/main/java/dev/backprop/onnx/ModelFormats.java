@@ -49,7 +49,8 @@ public final class ModelFormats {
 
     /**
      * Whether a file is to be read as ONNX: its name ends in {@code .onnx}, or it does not start like a safetensors
-     * file (an 8-byte header length, then the character <code>{</code>) but like an ONNX model (field 1, the IR version).
+     * file (an 8-byte header length, then the character <code>{</code>) but like an ONNX model (field 1, the IR
+     * version).
      */
     public static boolean isOnnx(Path path) throws IOException {
         if (path.getFileName() != null && path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx")) {

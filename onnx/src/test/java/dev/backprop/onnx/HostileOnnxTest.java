@@ -323,6 +323,44 @@ class HostileOnnxTest extends CpuBackendTest {
         }
     }
 
+    /**
+     * An ONNX Dropout's ratio is a float, rarely a whole number of millionths: it is rounded to the nearest millionth
+     * as {@code Dropout.spec} rounds every probability (0.1234567 to 123457 ppm; 0.3f, which is 0.300000011920929,
+     * to 300000).
+     */
+    @Test
+    void aDropoutRatioIsRoundedToMillionthsAsDropoutSpecRoundsIt() throws IOException {
+        float[] ratios = {0.1234567f, 0.3f, 0.0000004f};
+        int[] ppm = {123457, 300000, 0};
+        Path file = dir.resolve("ratio.onnx");
+        for (int i = 0; i < ratios.length; i++) {
+            float ratio = ratios[i];
+            Files.write(file, cnnWithDropoutRatio(ratio));
+            try (SavedModel.Loaded m = OnnxImport.load(file, cpu)) {
+                LayerSpec dropout = m.model().spec().layers().stream().filter(l -> l.type().equals("dropout"))
+                        .findFirst().orElseThrow();
+                assertEquals(ppm[i], dropout.arg("p_ppm"), "ratio " + ratio);
+                assertEquals(dev.backprop.nn.Dropout.spec(ratio), dropout, "ratio " + ratio);
+            }
+        }
+        // Below 1 as a float, but 1 in millionths: a dropout that would zero everything once fine-tuned.
+        Files.write(file, cnnWithDropoutRatio(0.9999996f));
+        ModelFileException e = assertThrows(ModelFileException.class, () -> OnnxImport.load(file, cpu).close());
+        assertOneLine(e, file, "node '/3/Dropout' (Dropout): ratio 0.9999996 rounds to 1 in millionths, which "
+                + "Backprop keeps it in: outside [0, 1)");
+    }
+
+    /** The small CNN with its Dropout's ratio set to {@code ratio}. */
+    private static byte[] cnnWithDropoutRatio(float ratio) {
+        return cnn(g -> {
+            Onnx.TensorProto.Builder r = g.getInitializerBuilderList().stream()
+                    .filter(t -> t.getName().endsWith("dropout_ratio")).findFirst().orElseThrow();
+            r.setRawData(ByteString.copyFrom(java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                    .putFloat(ratio).array()));
+            return g;
+        });
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource({"cases", "imageCases"})
     void isRefusedWithOneLine(String what, byte[] bytes, String expected) throws IOException {

@@ -345,7 +345,7 @@ public final class RankTrainer implements AutoCloseable {
                     weightSums.sinceAverage += weightSums.last;
                 }
             }
-            totals.add(b.loss() * rows, b.correct().orElse(0), rows);
+            totals.add(b.loss() * rows, b.correct().orElse(0), b.decisions(), rows);
             examples += rows;
             long done = b.position().globalStep();
             dropout.afterStep(done);
@@ -398,24 +398,27 @@ public final class RankTrainer implements AutoCloseable {
         private double lossSum;
         private double correct;
         private double count;
+        private double decisions;
         private long startNanos = System.nanoTime();
 
-        void add(double loss, double right, int n) {
+        void add(double loss, double right, long decided, int n) {
             lossSum += loss;
             correct += right;
+            decisions += decided;
             count += n;
         }
 
         EpochResult finish(int epoch) {
-            float[] m = {(float) lossSum, (float) correct, (float) count};
+            float[] m = {(float) lossSum, (float) correct, (float) count, (float) decisions};
             net.allReduce(m, 1.0);
             lossSum = 0;
             correct = 0;
             count = 0;
+            decisions = 0;
             boolean classifies = spec.task().scoredByAccuracy();
             long millis = (System.nanoTime() - startNanos) / 1_000_000;
             startNanos = System.nanoTime();
-            return new EpochResult(epoch, m[0] / m[2], classifies ? m[1] / m[2] : Double.NaN, Math.round(m[2]),
+            return new EpochResult(epoch, m[0] / m[2], classifies ? m[1] / m[3] : Double.NaN, Math.round(m[2]),
                     millis);
         }
     }
@@ -510,6 +513,11 @@ public final class RankTrainer implements AutoCloseable {
         @Override
         public OptionalLong countCorrect(Tensor prediction, Tensor target) {
             return loss.countCorrect(prediction, target);
+        }
+
+        @Override
+        public long countDecisions(Tensor prediction, Tensor target) {
+            return loss.countDecisions(prediction, target);
         }
 
         @Override
