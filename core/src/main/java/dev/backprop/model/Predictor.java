@@ -9,6 +9,7 @@ import dev.backprop.loss.BinaryCrossEntropyWithLogits;
 import dev.backprop.nn.Layer;
 import dev.backprop.nn.ModeSwitch;
 import dev.backprop.tensor.Elementwise;
+import dev.backprop.tensor.Reductions;
 import dev.backprop.tensor.Scope;
 import dev.backprop.tensor.ShapeMismatchException;
 import dev.backprop.tensor.Softmax;
@@ -110,11 +111,11 @@ public final class Predictor {
      * @throws IllegalStateException    when the model or its backend is closed
      */
     public float[] predict(float[] features, int rows) {
-        return run(features, rows, false)[0];
+        return run(features, rows, false).outputs();
     }
 
-    /** The outputs {@link #predict} gives and, with {@code logits}, the raw outputs of the same pass. */
-    private float[][] run(float[] features, int rows, boolean logits) {
+    /** The outputs {@link #predict} gives and, with {@code classes}, each example's class from the same pass. */
+    private Decided run(float[] features, int rows, boolean classes) {
         int width = width(features, rows);
         int[] shape = exampleShape(width);
         checkFinite(features, width);
@@ -125,22 +126,21 @@ public final class Predictor {
             }
         });
         float[] out = null;
-        float[] raw = null;
+        int[] decided = classes ? new int[rows] : null;
         int outputs = 0;
         for (int from = 0; from < rows; from += batchSize) {
             int n = Math.min(batchSize, rows - from);
-            float[][] part = forwardBatch(features, from * width, n, width, shape, logits);
+            Decided part = forwardBatch(features, from * width, n, width, shape, classes);
             if (out == null) {
-                outputs = part[0].length / n;
+                outputs = part.outputs().length / n;
                 out = new float[Math.multiplyExact(rows, outputs)];
-                raw = logits ? new float[out.length] : null;
             }
-            System.arraycopy(part[0], 0, out, from * outputs, part[0].length);
-            if (logits) {
-                System.arraycopy(part[1], 0, raw, from * outputs, part[1].length);
+            System.arraycopy(part.outputs(), 0, out, from * outputs, part.outputs().length);
+            if (classes) {
+                System.arraycopy(part.classes(), 0, decided, from, n);
             }
         }
-        return new float[][] {out, raw};
+        return new Decided(out, decided);
     }
 
     /** {@link #predict(float[], int)} for examples given as one array per row (all the same length). */
@@ -167,9 +167,11 @@ public final class Predictor {
     }
 
     /**
-     * The predicted class of each example: the most probable class (classification) or, for a binary model, class
-     * 1 where the logit is at least 0 ({@link BinaryCrossEntropyWithLogits#predictedClass}, the rule its accuracy
-     * and report use; the probability {@link #predict} gives can round to 0.5 for a logit just below 0).
+     * The predicted class of each example, decided on the logits by the rule the loss's accuracy and report use:
+     * the class of the largest logit, the first of equal ones (classification; probabilities can round two logits to
+     * one value), or for a binary model class 1 where the logit is at least 0
+     * ({@link BinaryCrossEntropyWithLogits#predictedClass}; the probability {@link #predict} gives can round to 0.5
+     * for a logit just below 0).
      *
      * @throws IllegalStateException for a regression model, which predicts values, not classes
      */
@@ -198,24 +200,7 @@ public final class Predictor {
         if (!task.scoredByAccuracy()) {
             throw new IllegalStateException("a regression model predicts values, not classes; use predict()");
         }
-        float[][] both = run(features, rows, task == Task.BINARY);
-        float[] p = both[0];
-        int k = p.length / rows;
-        int[] out = new int[rows];
-        for (int r = 0; r < rows; r++) {
-            if (task == Task.BINARY) {
-                out[r] = BinaryCrossEntropyWithLogits.predictedClass(both[1][r]);
-                continue;
-            }
-            int best = 0;
-            for (int c = 1; c < k; c++) {
-                if (p[r * k + c] > p[r * k + best]) {
-                    best = c;
-                }
-            }
-            out[r] = best;
-        }
-        return new Decided(p, out);
+        return run(features, rows, true);
     }
 
     private int width(float[] features, int rows) {
@@ -256,16 +241,16 @@ public final class Predictor {
     }
 
     /**
-     * One batch's predictions and, with {@code logits}, its raw outputs; the model's lock keeps another pass from
+     * One batch's predictions and, with {@code classes}, its classes; the model's lock keeps another pass from
      * switching its mode meanwhile.
      */
-    private float[][] forwardBatch(float[] features, int offset, int n, int width, int[] shape, boolean logits) {
+    private Decided forwardBatch(float[] features, int offset, int n, int width, int[] shape, boolean classes) {
         synchronized (model) {
-            return forwardLocked(features, offset, n, width, shape, logits);
+            return forwardLocked(features, offset, n, width, shape, classes);
         }
     }
 
-    private float[][] forwardLocked(float[] features, int offset, int n, int width, int[] shape, boolean logits) {
+    private Decided forwardLocked(float[] features, int offset, int n, int width, int[] shape, boolean classes) {
         try (Scope scope = Scope.open(); NoGrad off = NoGrad.open(); ModeSwitch eval = ModeSwitch.to(model, false)) {
             int[] dims = shape == null ? new int[] {n, width} : new int[shape.length + 1];
             if (shape != null) {
@@ -284,7 +269,26 @@ public final class Predictor {
                 case BINARY -> Elementwise.unary(UnaryOp.SIGMOID, out);
                 case REGRESSION -> out;
             };
-            return new float[][] {head.toFloatArray(), logits ? out.toFloatArray() : null};
+            return new Decided(head.toFloatArray(), classes ? classes(out) : null);
+        }
+    }
+
+    /**
+     * Each row's class from the logits, by the rule the loss's accuracy and report use: the first largest logit
+     * ({@link Reductions#argmaxRows}, as {@code SoftmaxCrossEntropy.classify}), or for a binary model
+     * {@link BinaryCrossEntropyWithLogits#predictedClass}; probabilities could round two logits to one value.
+     */
+    private int[] classes(Tensor logits) {
+        if (task == Task.BINARY) {
+            float[] z = logits.toFloatArray();
+            int[] out = new int[z.length];
+            for (int r = 0; r < z.length; r++) {
+                out[r] = BinaryCrossEntropyWithLogits.predictedClass(z[r]);
+            }
+            return out;
+        }
+        try (Tensor arg = Reductions.argmaxRows(logits)) {
+            return arg.toIntArray();
         }
     }
 }

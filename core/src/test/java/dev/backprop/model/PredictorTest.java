@@ -3,6 +3,7 @@ package dev.backprop.model;
 import dev.backprop.backend.DType;
 import dev.backprop.data.Dataset;
 import dev.backprop.loss.BinaryCrossEntropyWithLogits;
+import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.nn.Conv2d;
 import dev.backprop.nn.Sequential;
 import dev.backprop.reference.ReferenceBackend;
@@ -107,6 +108,24 @@ class PredictorTest {
             try (Tensor z = Tensor.of(backend, x, 4, 1); Tensor y = Tensor.of(backend, new float[4], 4, 1)) {
                 assertArrayEquals(new BinaryCrossEntropyWithLogits().classify(z, y).orElseThrow().predicted(),
                         both.classes(), "the loss's decisions");
+            }
+        }
+    }
+
+    @Test
+    void classesComeFromTheLogitsAsTheLossDecidesNotFromRoundedProbabilities() {
+        try (Sequential m = Sequential.builder(backend, DType.FLOAT32).seed(1).dense(2, 2, false).build()) {
+            try (Tensor identity = Tensor.of(backend, new float[] {1, 0, 0, 1}, 2, 2)) {
+                Elementwise.copy(identity, m.parameters().values().iterator().next().value());
+            }
+            float[] x = {0f, 1e-30f, 1e-30f, 0f, 0f, 0f};   // each row's features are its logits
+            Predictor p = new Predictor(m, Task.CLASSIFICATION);
+            float[] probabilities = p.predict(x, 3);
+            assertEquals(probabilities[0], probabilities[1], 0f, "softmax([0, 1e-30]) rounds to [0.5, 0.5] in float");
+            assertArrayEquals(new int[] {1, 0, 0}, p.classify(x, 3), "the largest logit, the first of equal ones");
+            try (Tensor z = Tensor.of(backend, x, 3, 2); Tensor y = Tensor.of(backend, new int[3], 3)) {
+                assertArrayEquals(new SoftmaxCrossEntropy().classify(z, y).orElseThrow().predicted(),
+                        p.classify(x, 3), "the loss's decisions");
             }
         }
     }
