@@ -72,9 +72,10 @@ final class DataOptions {
      */
     ImageTransform modelTransform = ImageTransform.NONE;
 
-    @Option(names = "--targets", paramLabel = "N", defaultValue = "1",
-            description = "Regression on CSV: how many trailing columns are targets (default: ${DEFAULT-VALUE}).")
-    int targetColumns;
+    @Option(names = "--targets", paramLabel = "N",
+            description = "Regression on CSV: how many trailing columns are targets. Default: 1; eval and predict "
+                    + "take a regression model's output count and refuse another.")
+    Integer targetColumns;
 
     @Option(names = "--positive-class", paramLabel = "K",
             description = "--task binary on Fashion-MNIST: the class scored against all others. Default: 0 "
@@ -185,7 +186,12 @@ final class DataOptions {
         if (trainLimit != null && trainLimit < 1) {
             throw new IllegalArgumentException("--train-limit must be at least 1, got " + trainLimit);
         }
-        return new SparkTrainDriver.Data(fashionDir(), csv, targetColumns, trainLimit);
+        return new SparkTrainDriver.Data(fashionDir(), csv, targetColumns(), trainLimit);
+    }
+
+    /** The trailing target columns of a regression CSV: {@code --targets}, else 1. */
+    int targetColumns() {
+        return targetColumns != null ? targetColumns : 1;
     }
 
     /**
@@ -363,7 +369,7 @@ final class DataOptions {
             case CLASSIFICATION -> classes.names() != null ? CsvData.readClassification(file, classes.names())
                     : CsvData.readClassification(file, classes.count());
             case BINARY -> CsvData.readRegression(file, 1);
-            case REGRESSION -> CsvData.readRegression(file, targetColumns);
+            case REGRESSION -> CsvData.readRegression(file, targetColumns());
         };
     }
 

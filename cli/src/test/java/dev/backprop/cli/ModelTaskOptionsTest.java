@@ -10,10 +10,12 @@ import java.util.Locale;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Data options that depend on the model's task: {@code --positive-class}, which only binary Fashion-MNIST runs read,
- * is refused where it would be ignored.
+ * is refused where it would be ignored, and {@code eval} and {@code predict} take a regression model's target count
+ * from its outputs.
  */
 class ModelTaskOptionsTest {
     @TempDir
@@ -88,5 +90,37 @@ class ModelTaskOptionsTest {
                 "--positive-class", "1", "--out", model.toString()), "--positive-class 1 applies to --task binary "
                 + "(the Fashion-MNIST class scored against the rest), not to --task classification; leave it out");
         assertEquals(false, Files.exists(model));
+    }
+
+    @Test
+    void evalAndPredictTakeTheTargetCountFromTheModel() throws IOException {
+        // x1,x2 then the two targets x1 + x2 and x1 − 2·x2
+        StringBuilder sb = new StringBuilder();
+        Random r = new Random(7);
+        for (int i = 0; i < 200; i++) {
+            double a = r.nextGaussian();
+            double b = r.nextGaussian();
+            sb.append(String.format(Locale.ROOT, "%.5f,%.5f,%.5f,%.5f%n", a, b, a + b, a - 2 * b));
+        }
+        Path csv = Files.writeString(dir.resolve("two-targets.csv"), sb);
+        Path model = dir.resolve("two.safetensors");
+        CliRun train = CliRun.of("train", "--backend", "cpu", "--task", "regression", "--csv", csv.toString(),
+                "--targets", "2", "--layers", "2-8-2", "--epochs", "2", "--out", model.toString()).ok();
+        double rmse = train.field("summary:", "test_rmse");
+
+        CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--csv", csv.toString()).ok();
+        assertEquals(rmse, eval.field("eval:", "test_rmse"), 5e-5, "the same 40 held-out rows, both targets scored");
+        CliRun given = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--csv", csv.toString(),
+                "--targets", "2").ok();
+        assertEquals(eval.field("eval:", "test_rmse"), given.field("eval:", "test_rmse"));
+        CliRun predict = CliRun.of("predict", "--backend", "cpu", "--model", model.toString(), "--csv",
+                csv.toString(), "--index", "0", "--json").ok();
+        assertTrue(predict.out().matches("(?s)\\{.*\"values\":\\[[-0-9.eE]+,[-0-9.eE]+].*\"targets\":\\[[-0-9.eE]+,"
+                + "[-0-9.eE]+].*\\}\\s*"), predict.out());
+        for (String command : new String[] {"eval", "predict"}) {
+            assertRefused(CliRun.of(command, "--backend", "cpu", "--model", model.toString(), "--csv",
+                    csv.toString(), "--targets", "1"), "--targets 1 is not the number of targets " + model
+                    + " was trained to predict, 2: leave it out or give 2");
+        }
     }
 }
