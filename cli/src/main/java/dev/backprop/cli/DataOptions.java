@@ -72,13 +72,15 @@ final class DataOptions {
      */
     ImageTransform modelTransform = ImageTransform.NONE;
 
-    @Option(names = "--targets", paramLabel = "N", defaultValue = "1",
-            description = "Regression on CSV: how many trailing columns are targets (default: ${DEFAULT-VALUE}).")
-    int targetColumns;
+    @Option(names = "--targets", paramLabel = "N",
+            description = "Regression on CSV: how many trailing columns are targets. Default: 1; eval and predict "
+                    + "take a regression model's output count and refuse another.")
+    Integer targetColumns;
 
     @Option(names = "--positive-class", paramLabel = "K",
             description = "--task binary on Fashion-MNIST: the class scored against all others. Default: 0 "
-                    + "(T-shirt/top) for train; eval and predict take the model's own and refuse another.")
+                    + "(T-shirt/top) for train; eval and predict take the model's own and refuse another. Refused for "
+                    + "other tasks and for a CSV, whose 0/1 targets are given.")
     Integer positiveClass;
 
     @Option(names = "--train-limit", paramLabel = "N",
@@ -117,6 +119,7 @@ final class DataOptions {
     /** Loads both splits for {@code task}; {@code seed} drives the hold-out split of a single CSV. */
     Loaded load(Task task, long seed) {
         checkSources(true);
+        checkPositiveClass(task, "--task " + task.id());
         Loaded full = images != null ? loadImages(task, seed, null) : csv == null ? loadFashion(task)
                 : loadCsv(task, seed, null);
         task.check(full.train());
@@ -183,7 +186,32 @@ final class DataOptions {
         if (trainLimit != null && trainLimit < 1) {
             throw new IllegalArgumentException("--train-limit must be at least 1, got " + trainLimit);
         }
-        return new SparkTrainDriver.Data(fashionDir(), csv, targetColumns, trainLimit);
+        return new SparkTrainDriver.Data(fashionDir(), csv, targetColumns(), trainLimit);
+    }
+
+    /** The trailing target columns of a regression CSV: {@code --targets}, else 1. */
+    int targetColumns() {
+        return targetColumns != null ? targetColumns : 1;
+    }
+
+    /**
+     * Refuses a {@code --positive-class} that nothing would read: it picks the Fashion-MNIST class of a binary task,
+     * so another task, a CSV (whose 0/1 targets are given) or image folders (classification only) leave it unused.
+     *
+     * @param taskIs how a message names the task ({@code --task classification})
+     */
+    void checkPositiveClass(Task task, String taskIs) {
+        if (positiveClass == null) {
+            return;
+        }
+        if (task != Task.BINARY) {
+            throw new IllegalArgumentException("--positive-class " + positiveClass + " applies to --task binary (the "
+                    + "Fashion-MNIST class scored against the rest), not to " + taskIs + "; leave it out");
+        }
+        if (csv != null || testCsv != null) {
+            throw new IllegalArgumentException("--positive-class " + positiveClass + " picks a Fashion-MNIST class, "
+                    + "and a CSV for --task binary gives its 0/1 targets itself; leave it out");
+        }
     }
 
     /** The class scored against the rest in binary Fashion-MNIST runs ({@code fallback} when not given). */
@@ -341,7 +369,7 @@ final class DataOptions {
             case CLASSIFICATION -> classes.names() != null ? CsvData.readClassification(file, classes.names())
                     : CsvData.readClassification(file, classes.count());
             case BINARY -> CsvData.readRegression(file, 1);
-            case REGRESSION -> CsvData.readRegression(file, targetColumns);
+            case REGRESSION -> CsvData.readRegression(file, targetColumns());
         };
     }
 

@@ -178,10 +178,13 @@ final class ModelSession implements AutoCloseable {
 
     /**
      * The test examples for this model, shaped as it takes them: {@code --positive-class} is the one the model was
-     * trained for (another is refused), and the data must fit the model's input.
+     * trained for and, for regression, {@code --targets} its output count (another is refused), and the data must
+     * fit the model's input.
      */
     DataOptions.Loaded testData(TestDataOptions testData, Task task) {
         DataOptions options = testData.data;
+        options.checkPositiveClass(task, task == loaded.task() ? file + "'s task, " + task.id()
+                : "--task " + task.id());
         String k = loaded.metadata().get(POSITIVE_CLASS_KEY);
         if (k != null && task == Task.BINARY) {
             int trained = positiveClass(file, k);
@@ -192,6 +195,16 @@ final class ModelSession implements AutoCloseable {
                         + trained);
             }
             options.positiveClass = trained;
+        }
+        int outputs = outputs();
+        if (task == Task.REGRESSION && loaded.task() == Task.REGRESSION && outputs > 0) {
+            // each output of a regression model predicts one target column; another task's outputs are no count
+            if (options.targetColumns != null && options.targetColumns != outputs) {
+                throw new IllegalArgumentException("--targets " + options.targetColumns + " is not the number of "
+                        + "targets " + file + " was trained to predict, " + outputs + ": leave it out or give "
+                        + outputs);
+            }
+            options.targetColumns = outputs;
         }
         int[] images = imageShape();
         if (options.readsImages() && options.channels == null && images != null) {

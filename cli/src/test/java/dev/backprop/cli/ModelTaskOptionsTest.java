@@ -1,0 +1,126 @@
+package dev.backprop.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Data options that depend on the model's task: {@code --positive-class}, which only binary Fashion-MNIST runs read,
+ * is refused where it would be ignored, and {@code eval} and {@code predict} take a regression model's target count
+ * from its outputs.
+ */
+class ModelTaskOptionsTest {
+    @TempDir
+    Path dir;
+
+    private static void assertRefused(CliRun r, String message) {
+        assertEquals(Main.EXIT_ERROR, r.code(), r.out() + r.err());
+        assertEquals("backprop: " + message, r.err().strip());
+    }
+
+    /** 200 rows {@code x1,x2,y} with y = 1 when x1 > 0: a binary CSV, whose 0/1 targets are the file's own. */
+    private Path binaryCsv() throws IOException {
+        StringBuilder sb = new StringBuilder();
+        Random r = new Random(5);
+        for (int i = 0; i < 200; i++) {
+            double a = r.nextGaussian();
+            sb.append(String.format(Locale.ROOT, "%.5f,%.5f,%d%n", a, r.nextGaussian(), a > 0 ? 1 : 0));
+        }
+        return Files.writeString(dir.resolve("binary.csv"), sb);
+    }
+
+    @Test
+    void positiveClassIsRefusedForModelsThatAreNotBinary() throws IOException {
+        Path three = ThreeClassCsv.write(dir);
+        Path classes = dir.resolve("three.safetensors");
+        CliRun.of("train", "--backend", "cpu", "--csv", three.toString(), "--layers", "4-8-3", "--epochs", "1",
+                "--out", classes.toString()).ok();
+        Path plane = dir.resolve("plane.csv");
+        PlaneCsv.write(plane);
+        Path regression = dir.resolve("plane.safetensors");
+        CliRun.of("train", "--backend", "cpu", "--task", "regression", "--csv", plane.toString(), "--layers",
+                "2-4-1", "--epochs", "1", "--out", regression.toString()).ok();
+        for (String command : new String[] {"eval", "predict"}) {
+            assertRefused(CliRun.of(command, "--backend", "cpu", "--model", classes.toString(), "--csv",
+                    three.toString(), "--positive-class", "1"), "--positive-class 1 applies to --task binary (the "
+                    + "Fashion-MNIST class scored against the rest), not to " + classes + "'s task, classification; "
+                    + "leave it out");
+            assertRefused(CliRun.of(command, "--backend", "cpu", "--model", regression.toString(), "--csv",
+                    plane.toString(), "--positive-class", "0"), "--positive-class 0 applies to --task binary (the "
+                    + "Fashion-MNIST class scored against the rest), not to " + regression + "'s task, regression; "
+                    + "leave it out");
+            // an override of the model's task is named as the option it is
+            assertRefused(CliRun.of(command, "--backend", "cpu", "--model", regression.toString(), "--task",
+                    "classification", "--positive-class", "2"), "--positive-class 2 applies to --task binary (the "
+                    + "Fashion-MNIST class scored against the rest), not to --task classification; leave it out");
+            CliRun.of(command, "--backend", "cpu", "--model", classes.toString(), "--csv", three.toString()).ok();
+        }
+    }
+
+    @Test
+    void positiveClassIsRefusedWhereABinaryCsvGivesTheTargets() throws IOException {
+        Path csv = binaryCsv();
+        Path model = dir.resolve("binary.safetensors");
+        String csvMessage = "--positive-class 1 picks a Fashion-MNIST class, and a CSV for --task binary gives its "
+                + "0/1 targets itself; leave it out";
+        assertRefused(CliRun.of("train", "--backend", "cpu", "--task", "binary", "--csv", csv.toString(),
+                "--positive-class", "1", "--layers", "2-4-1", "--epochs", "1", "--out", model.toString()), csvMessage);
+        assertEquals(false, Files.exists(model));
+        CliRun.of("train", "--backend", "cpu", "--task", "binary", "--csv", csv.toString(), "--layers", "2-4-1",
+                "--epochs", "1", "--out", model.toString()).ok();
+        for (String command : new String[] {"eval", "predict"}) {
+            assertRefused(CliRun.of(command, "--backend", "cpu", "--model", model.toString(), "--csv",
+                    csv.toString(), "--positive-class", "1"), csvMessage);
+        }
+    }
+
+    @Test
+    void trainRefusesPositiveClassWithoutTaskBinary() {
+        Path model = dir.resolve("m.safetensors");
+        // refused before the data is read: the Fashion-MNIST directory need not exist
+        assertRefused(CliRun.of("train", "--backend", "cpu", "--data", dir.resolve("none").toString(),
+                "--positive-class", "1", "--out", model.toString()), "--positive-class 1 applies to --task binary "
+                + "(the Fashion-MNIST class scored against the rest), not to --task classification; leave it out");
+        assertEquals(false, Files.exists(model));
+    }
+
+    @Test
+    void evalAndPredictTakeTheTargetCountFromTheModel() throws IOException {
+        // x1,x2 then the two targets x1 + x2 and x1 − 2·x2
+        StringBuilder sb = new StringBuilder();
+        Random r = new Random(7);
+        for (int i = 0; i < 200; i++) {
+            double a = r.nextGaussian();
+            double b = r.nextGaussian();
+            sb.append(String.format(Locale.ROOT, "%.5f,%.5f,%.5f,%.5f%n", a, b, a + b, a - 2 * b));
+        }
+        Path csv = Files.writeString(dir.resolve("two-targets.csv"), sb);
+        Path model = dir.resolve("two.safetensors");
+        CliRun train = CliRun.of("train", "--backend", "cpu", "--task", "regression", "--csv", csv.toString(),
+                "--targets", "2", "--layers", "2-8-2", "--epochs", "2", "--out", model.toString()).ok();
+        double rmse = train.field("summary:", "test_rmse");
+
+        CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--csv", csv.toString()).ok();
+        assertEquals(rmse, eval.field("eval:", "test_rmse"), 5e-5, "the same 40 held-out rows, both targets scored");
+        CliRun given = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--csv", csv.toString(),
+                "--targets", "2").ok();
+        assertEquals(eval.field("eval:", "test_rmse"), given.field("eval:", "test_rmse"));
+        CliRun predict = CliRun.of("predict", "--backend", "cpu", "--model", model.toString(), "--csv",
+                csv.toString(), "--index", "0", "--json").ok();
+        assertTrue(predict.out().matches("(?s)\\{.*\"values\":\\[[-0-9.eE]+,[-0-9.eE]+].*\"targets\":\\[[-0-9.eE]+,"
+                + "[-0-9.eE]+].*\\}\\s*"), predict.out());
+        for (String command : new String[] {"eval", "predict"}) {
+            assertRefused(CliRun.of(command, "--backend", "cpu", "--model", model.toString(), "--csv",
+                    csv.toString(), "--targets", "1"), "--targets 1 is not the number of targets " + model
+                    + " was trained to predict, 2: leave it out or give 2");
+        }
+    }
+}
