@@ -79,7 +79,7 @@ final class PredictionPrinter {
             return;
         }
         switch (task) {
-            case CLASSIFICATION -> classification(e.text(), outputs, e.truth());
+            case CLASSIFICATION -> classification(e.text(), outputs, decided, e.truth());
             case BINARY -> binary(e.text(), outputs[0], decided, e.truth());
             case REGRESSION -> out.printf(Locale.ROOT, "%s: value %s%s%n", e.text(), values(outputs),
                     e.targets() == null ? "" : " (target " + values(e.targets()) + ")");
@@ -98,7 +98,7 @@ final class PredictionPrinter {
         boolean known = !Double.isNaN(e.truth());
         switch (task) {
             case CLASSIFICATION -> {
-                addClass(o, "class", order(outputs)[0]);
+                addClass(o, "class", decided);
                 o.add("probabilities", numbers(outputs));
             }
             case BINARY -> {
@@ -139,14 +139,18 @@ final class PredictionPrinter {
         return Float.isFinite(x) ? new JsonPrimitive(x) : JsonNull.INSTANCE;
     }
 
-    /** Class indices by falling probability, ties by index. */
-    private static Integer[] order(float[] p) {
+    /**
+     * Class indices with the decided class first (two probabilities can round to one value although the logits
+     * differ), then by falling probability, ties by index.
+     */
+    private static Integer[] order(float[] p, int decided) {
         Integer[] order = IntStream.range(0, p.length).boxed().toArray(Integer[]::new);
-        Arrays.sort(order, Comparator.comparingDouble((Integer c) -> -p[c]).thenComparingInt(c -> c));
+        Arrays.sort(order, Comparator.comparingInt((Integer c) -> c == decided ? 0 : 1)
+                .thenComparingDouble(c -> -p[c]).thenComparingInt(c -> c));
         return order;
     }
 
-    private void classification(String what, float[] p, double truth) {
+    private void classification(String what, float[] p, int decided, double truth) {
         boolean known = !Double.isNaN(truth);
         out.println(what + (known ? " (label: " + name((int) truth) + ")" : ""));
         StringBuilder all = new StringBuilder("  probabilities:");
@@ -154,7 +158,7 @@ final class PredictionPrinter {
             all.append(String.format(Locale.ROOT, "  %s %.4f", name(c), p[c]));
         }
         out.println(all);
-        Integer[] order = order(p);
+        Integer[] order = order(p, decided);
         StringBuilder top = new StringBuilder("  top 3:");
         for (int i = 0; i < Math.min(3, order.length); i++) {
             top.append(String.format(Locale.ROOT, "  %d. %s %.4f", i + 1, name(order[i]), p[order[i]]));
