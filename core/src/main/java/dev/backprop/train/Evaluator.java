@@ -112,23 +112,11 @@ public final class Evaluator {
                     double d = loss.reduction() == Reduction.MEAN ? loss.meanDenominator(b.targets()) : 1;
                     lossSum += value * d;
                     denominator += loss.reduction() == Reduction.MEAN ? d : b.rows();
-                    if (scores == null) {
-                        OptionalLong c = loss.countCorrect(out.value(), b.targets());
-                        classifies = c.isPresent();
-                        correct += c.orElse(0);
-                        decisions += loss.countDecisions(out.value(), b.targets());
-                    } else {
-                        Optional<Classified> c = loss.classify(out.value(), b.targets());
-                        if (c.isEmpty() && loss.countCorrect(out.value(), b.targets()).isPresent()) {
-                            throw new IllegalArgumentException("loss " + loss.name() + " counts correct samples "
-                                    + "(countCorrect) but does not say their classes (classify), which a report "
-                                    + "tallies: implement Loss.classify");
-                        }
-                        classifies = c.isPresent();
-                        correct += c.map(Classified::correct).orElse(0L);
-                        decisions += loss.countDecisions(out.value(), b.targets());
-                        scores.add(c, out.value(), b.targets());
-                    }
+                    OptionalLong c = scores == null ? loss.countCorrect(out.value(), b.targets())
+                            : scores.add(loss, out.value(), b.targets());
+                    classifies = c.isPresent();
+                    correct += c.orElse(0);
+                    decisions += loss.countDecisions(out.value(), b.targets());
                 }
             }
         }
@@ -156,13 +144,20 @@ public final class Evaluator {
         private ConfusionMatrix.Tally classes;
         private RegressionScores.Tally regression;
 
-        void add(Optional<Classified> decided, Tensor out, Tensor targets) {
+        /** Tallies a batch's decisions or errors; returns its correct count as {@link Loss#countCorrect} would. */
+        OptionalLong add(Loss loss, Tensor out, Tensor targets) {
+            Optional<Classified> decided = loss.classify(out, targets);
+            if (decided.isEmpty() && loss.countCorrect(out, targets).isPresent()) {
+                throw new IllegalArgumentException("loss " + loss.name() + " counts correct samples (countCorrect) "
+                        + "but does not say their classes (classify), which a report tallies: implement "
+                        + "Loss.classify");
+            }
             if (decided.isPresent()) {
                 if (classes == null) {
                     classes = new ConfusionMatrix.Tally(decided.get().classes());
                 }
                 classes.add(decided.get());
-                return;
+                return OptionalLong.of(decided.get().correct());
             }
             int rows = out.shape().dim(0);
             int width = (int) (out.size() / Math.max(rows, 1));
@@ -178,6 +173,7 @@ public final class Evaluator {
             for (int i = 0; i < rows; i++) {
                 regression.add(y, p, i * width);
             }
+            return OptionalLong.empty();
         }
     }
 
