@@ -61,18 +61,7 @@ class DropoutCommandsTest {
         CliRun.train(QUICK, "--dropout", "-0", "--out", negativeZero.toString(), "--no-progress").ok();
         assertArrayEquals(Files.readAllBytes(noOption), Files.readAllBytes(negativeZero), "--dropout -0 is 0");
 
-        // In evaluation mode dropout is the identity: eval repeats train's figure with nothing named.
-        double acc = run.field("summary:", "test_acc");
-        CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--test-limit", "200").ok();
-        assertEquals(acc, eval.field("eval:", "test_acc"), 5e-5, eval.out());
-        assertTrue(CliRun.of("predict", "--backend", "cpu", "--model", model.toString(), "--index", "0").ok().out()
-                .contains("test example 0 (label: Ankle boot)"));
-        Path onnx = dir.resolve("dropout.onnx");
-        CliRun.of("export", "--backend", "cpu", "--model", model.toString(), "--onnx", onnx.toString()).ok();
-        CliRun fromOnnx = CliRun.of("eval", "--backend", "cpu", "--model", onnx.toString(), "--test-limit", "200")
-                .ok();
-        assertEquals(eval.field("eval:", "test_acc"), fromOnnx.field("eval:", "test_acc"));
-        assertEquals(eval.field("eval:", "test_loss"), fromOnnx.field("eval:", "test_loss"));
+        servedAsTrained(run, model, "200");
 
         Path ck = dir.resolve("ck.safetensors");
         CliRun.train(QUICK, "--epochs", "1", "--checkpoint", ck.toString(), "--out",
@@ -200,16 +189,7 @@ class DropoutCommandsTest {
         assertArrayEquals(Files.readAllBytes(noOption), Files.readAllBytes(zero), "--dropout 0 is today's CNN");
         assertFalse(java.util.Arrays.equals(CliRun.tensorBytes(zero), CliRun.tensorBytes(model)));
 
-        double acc = run.field("summary:", "test_acc");
-        CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--test-limit", "100").ok();
-        assertEquals(acc, eval.field("eval:", "test_acc"), 5e-5, eval.out());
-        assertTrue(CliRun.of("predict", "--backend", "cpu", "--model", model.toString(), "--index", "0").ok().out()
-                .contains("test example 0 (label: Ankle boot)"));
-        Path onnx = dir.resolve("cnn.onnx");
-        CliRun.of("export", "--backend", "cpu", "--model", model.toString(), "--onnx", onnx.toString()).ok();
-        CliRun fromOnnx = CliRun.of("eval", "--backend", "cpu", "--model", onnx.toString(), "--test-limit", "100")
-                .ok();
-        assertEquals(eval.field("eval:", "test_loss"), fromOnnx.field("eval:", "test_loss"));
+        CliRun eval = servedAsTrained(run, model, "100");
         Path plain = dir.resolve("plain.safetensors");
         CliRun.writePlain(model, plain);
         CliRun named = CliRun.of("eval", "--backend", "cpu", "--model", plain.toString(), "--arch", "cnn",
@@ -246,5 +226,26 @@ class DropoutCommandsTest {
         args[8] = "0";
         CliRun.of(args).ok();
         assertFalse(java.util.Arrays.equals(once, CliRun.tensorBytes(model)), "the masks change what is learned");
+    }
+
+    /**
+     * A dropout model served with nothing named: in evaluation mode dropout is the identity, so eval repeats train's
+     * test_acc, predict answers, and the exported ONNX file scores the same.
+     *
+     * @return the eval run of the model file
+     */
+    private CliRun servedAsTrained(CliRun run, Path model, String testLimit) {
+        CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--test-limit", testLimit)
+                .ok();
+        assertEquals(run.field("summary:", "test_acc"), eval.field("eval:", "test_acc"), 5e-5, eval.out());
+        assertTrue(CliRun.of("predict", "--backend", "cpu", "--model", model.toString(), "--index", "0").ok().out()
+                .contains("test example 0 (label: Ankle boot)"));
+        Path onnx = dir.resolve("exported.onnx");
+        CliRun.of("export", "--backend", "cpu", "--model", model.toString(), "--onnx", onnx.toString()).ok();
+        CliRun fromOnnx = CliRun.of("eval", "--backend", "cpu", "--model", onnx.toString(), "--test-limit",
+                testLimit).ok();
+        assertEquals(eval.field("eval:", "test_acc"), fromOnnx.field("eval:", "test_acc"));
+        assertEquals(eval.field("eval:", "test_loss"), fromOnnx.field("eval:", "test_loss"));
+        return eval;
     }
 }

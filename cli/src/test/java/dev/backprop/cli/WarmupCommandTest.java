@@ -24,17 +24,10 @@ class WarmupCommandTest {
         csv = ThreeClassCsv.write(dir);
     }
 
-    /** train on the CSV with Adam and these settings unless {@code more} (option-value pairs) gives others. */
+    /** The quick Adam run on the CSV at lr 0.01 for 5 epochs, unless {@code more} (option-value pairs) says else. */
     private CliRun train(String... more) {
-        java.util.Map<String, String> opts = new java.util.LinkedHashMap<>();
-        opts.put("--backend", "cpu");
-        opts.put("--csv", csv.toString());
-        opts.put("--layers", "4-8-3");
-        opts.put("--batch-size", "16");
-        opts.put("--optimizer", "adam");
+        java.util.Map<String, String> opts = ThreeClassCsv.adamRun(csv, 5, dir.resolve("model.safetensors"));
         opts.put("--lr", "0.01");
-        opts.put("--epochs", "5");
-        opts.put("--out", dir.resolve("model.safetensors").toString());
         return CliRun.train(opts, more);
     }
 
