@@ -74,7 +74,7 @@ final class DataOptions {
 
     @Option(names = "--targets", paramLabel = "N",
             description = "Regression on CSV: how many trailing columns are targets. Default: 1; eval and predict "
-                    + "take a regression model's output count and refuse another.")
+                    + "take a regression model's output count and refuse another. Refused for other tasks.")
     Integer targetColumns;
 
     @Option(names = "--positive-class", paramLabel = "K",
@@ -119,7 +119,7 @@ final class DataOptions {
     /** Loads both splits for {@code task}; {@code seed} drives the hold-out split of a single CSV. */
     Loaded load(Task task, long seed) {
         checkSources(true);
-        checkPositiveClass(task, "--task " + task.id());
+        checkTaskOptions(task, "--task " + task.id());
         Loaded full = images != null ? loadImages(task, seed, null) : csv == null ? loadFashion(task)
                 : loadCsv(task, seed, null);
         task.check(full.train());
@@ -181,8 +181,12 @@ final class DataOptions {
                 full.description(), full.imageShape());
     }
 
-    /** Where {@code train --spark} reads its examples: the same {@code --data}, {@code --csv} and limits. */
-    SparkTrainDriver.Data sparkData() {
+    /**
+     * Where {@code train --spark} reads its examples for {@code task}: the same {@code --data}, {@code --csv} and
+     * limits.
+     */
+    SparkTrainDriver.Data sparkData(Task task) {
+        checkTaskOptions(task, "--task " + task.id());
         if (trainLimit != null && trainLimit < 1) {
             throw new IllegalArgumentException("--train-limit must be at least 1, got " + trainLimit);
         }
@@ -195,12 +199,17 @@ final class DataOptions {
     }
 
     /**
-     * Refuses a {@code --positive-class} that nothing would read: it picks the Fashion-MNIST class of a binary task,
-     * so another task, a CSV (whose 0/1 targets are given) or image folders (classification only) leave it unused.
+     * Refuses the task's data options that nothing would read. {@code --positive-class} picks the Fashion-MNIST class
+     * of a binary task, so another task, a CSV (whose 0/1 targets are given) or image folders (classification only)
+     * leave it unused; {@code --targets} counts a regression CSV's target columns, so another task leaves it unused.
      *
      * @param taskIs how a message names the task ({@code --task classification})
      */
-    void checkPositiveClass(Task task, String taskIs) {
+    void checkTaskOptions(Task task, String taskIs) {
+        if (targetColumns != null && task != Task.REGRESSION) {
+            throw new IllegalArgumentException("--targets " + targetColumns + " applies to --task regression (the "
+                    + "CSV's trailing target columns), not to " + taskIs + "; leave it out");
+        }
         if (positiveClass == null) {
             return;
         }

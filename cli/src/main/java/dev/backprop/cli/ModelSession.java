@@ -183,7 +183,7 @@ final class ModelSession implements AutoCloseable {
      */
     DataOptions.Loaded testData(TestDataOptions testData, Task task) {
         DataOptions options = testData.data;
-        options.checkPositiveClass(task, task == loaded.task() ? file + "'s task, " + task.id()
+        options.checkTaskOptions(task, task == loaded.task() ? file + "'s task, " + task.id()
                 : "--task " + task.id());
         String k = loaded.metadata().get(POSITIVE_CLASS_KEY);
         if (k != null && task == Task.BINARY) {

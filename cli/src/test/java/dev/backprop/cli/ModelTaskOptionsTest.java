@@ -14,8 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Data options that depend on the model's task: {@code --positive-class}, which only binary Fashion-MNIST runs read,
- * is refused where it would be ignored, and {@code eval} and {@code predict} take a regression model's target count
- * from its outputs.
+ * and {@code --targets}, which only regression CSV runs read, are refused where they would be ignored, and
+ * {@code eval} and {@code predict} take a regression model's target count from its outputs.
  */
 class ModelTaskOptionsTest {
     @TempDir
@@ -79,6 +79,34 @@ class ModelTaskOptionsTest {
         for (String command : new String[] {"eval", "predict"}) {
             assertRefused(CliRun.of(command, "--backend", "cpu", "--model", model.toString(), "--csv",
                     csv.toString(), "--positive-class", "1"), csvMessage);
+        }
+    }
+
+    @Test
+    void targetsAreRefusedForTasksThatAreNotRegression() throws IOException {
+        Path three = ThreeClassCsv.write(dir);
+        Path model = dir.resolve("t.safetensors");
+        // --targets counts a regression CSV's target columns; classification and binary read one label column
+        assertRefused(CliRun.of("train", "--backend", "cpu", "--csv", three.toString(), "--task", "classification",
+                "--targets", "3", "--out", model.toString()), "--targets 3 applies to --task regression (the CSV's "
+                + "trailing target columns), not to --task classification; leave it out");
+        assertRefused(CliRun.of("train", "--backend", "cpu", "--csv", binaryCsv().toString(), "--task", "binary",
+                "--targets", "3", "--out", model.toString()), "--targets 3 applies to --task regression (the CSV's "
+                + "trailing target columns), not to --task binary; leave it out");
+        // refused before the data is read: the Fashion-MNIST directory and the image folder need not exist
+        assertRefused(CliRun.of("train", "--backend", "cpu", "--data", dir.resolve("none").toString(), "--targets",
+                "2", "--out", model.toString()), "--targets 2 applies to --task regression (the CSV's trailing "
+                + "target columns), not to --task classification; leave it out");
+        assertRefused(CliRun.of("train", "--backend", "cpu", "--images", dir.resolve("none").toString(), "--targets",
+                "2", "--out", model.toString()), "--targets 2 applies to --task regression (the CSV's trailing "
+                + "target columns), not to --task classification; leave it out");
+        assertEquals(false, Files.exists(model));
+        CliRun.of("train", "--backend", "cpu", "--csv", three.toString(), "--layers", "4-8-3", "--epochs", "1",
+                "--out", model.toString()).ok();
+        for (String command : new String[] {"eval", "predict"}) {
+            assertRefused(CliRun.of(command, "--backend", "cpu", "--model", model.toString(), "--csv",
+                    three.toString(), "--targets", "1"), "--targets 1 applies to --task regression (the CSV's "
+                    + "trailing target columns), not to " + model + "'s task, classification; leave it out");
         }
     }
 
