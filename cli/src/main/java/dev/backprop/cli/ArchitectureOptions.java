@@ -4,6 +4,7 @@ import dev.backprop.model.InputShape;
 import dev.backprop.nn.Activation;
 import dev.backprop.nn.Architecture;
 import dev.backprop.nn.Cnn;
+import dev.backprop.nn.Dropout;
 import dev.backprop.nn.Init;
 import dev.backprop.nn.Mlp;
 import picocli.CommandLine.Option;
@@ -194,7 +195,7 @@ class ArchitectureOptions {
             throw new IllegalArgumentException("--dropout: '" + dropout + "' is not a probability, e.g. 0.2", e);
         }
         try {
-            return Mlp.checkDropout(p);
+            return Dropout.checkRecordedProbability(p);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--dropout " + dropout + ": " + e.getMessage(), e);
         }

@@ -22,8 +22,8 @@ import java.util.Map;
  * @param height   image rows (at least 4: two 2×2 poolings)
  * @param width    image columns (at least 4)
  * @param outputs  network outputs (classes; 1 for binary classification)
- * @param dropout  the probability a value reaching the last layer is zeroed in training, as {@link Mlp#checkDropout}
- *                 takes it; 0 for no dropout layer
+ * @param dropout  the probability a value reaching the last layer is zeroed in training, as
+ *                 {@link Dropout#checkRecordedProbability} takes it; 0 for no dropout layer
  * @param init     the initializer of fresh weights
  * @param seed     the seed the weights are drawn from, and the dropout layer's mask stream
  */
@@ -33,10 +33,10 @@ public record Cnn(int channels, int height, int width, int outputs, double dropo
      * Checks the sizes.
      *
      * @throws IllegalArgumentException when a size is too small for the network, or the dropout probability is one
-     *                                  {@link Mlp#checkDropout} refuses
+     *                                  {@link Dropout#checkRecordedProbability} refuses
      */
     public Cnn {
-        dropout = Mlp.checkDropout(dropout);
+        dropout = Dropout.checkRecordedProbability(dropout);
         if (channels < 1 || height < 4 || width < 4 || outputs < 1) {
             throw new IllegalArgumentException("the CNN needs at least 1 channel, images of at least 4x4 and 1 output, "
                     + "got " + channels + "x" + height + "x" + width + " images and " + outputs + " output(s)");

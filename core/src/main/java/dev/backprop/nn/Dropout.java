@@ -5,6 +5,7 @@ import dev.backprop.autograd.Variable;
 import dev.backprop.random.Philox;
 import dev.backprop.tensor.Regularization;
 
+import java.math.BigDecimal;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -32,6 +33,25 @@ public final class Dropout implements Layer {
         Regularization.checkProbability(p);
         this.p = p;
         this.seed = new long[] {seed};
+    }
+
+    /**
+     * Checks the dropout probability of an architecture ({@link Mlp}, {@link Cnn}), which its model file records:
+     * stricter than the layer itself, which also takes {@code p = 1}.
+     *
+     * @return {@code p}, with {@code -0.0} as {@code 0.0}: the same network, so records holding either are equal
+     * @throws IllegalArgumentException naming {@code p} when it is outside {@code [0, 1)} or not a whole number of
+     *                                  millionths (the model file's {@code p_ppm})
+     */
+    public static double checkRecordedProbability(double p) {
+        if (!(p >= 0 && p < 1)) {
+            throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + p);
+        }
+        if (BigDecimal.valueOf(p).movePointRight(6).stripTrailingZeros().scale() > 0) {
+            throw new IllegalArgumentException("dropout probability " + p + " is not a whole number of millionths, "
+                    + "which the model file records");
+        }
+        return p + 0.0;
     }
 
     /**

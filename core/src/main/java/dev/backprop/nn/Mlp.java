@@ -4,7 +4,6 @@ import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
 import dev.backprop.random.TorchGenerator;
 
-import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -41,7 +40,7 @@ public record Mlp(int[] sizes, Activation.Kind activation, double dropout, Init 
      *                                  one, or a dropout probability outside {@code [0, 1)} or not in millionths
      */
     public Mlp {
-        dropout = checkDropout(dropout);
+        dropout = Dropout.checkRecordedProbability(dropout);
         if (sizes.length < 2 || Arrays.stream(sizes).anyMatch(s -> s < 1)) {
             throw new IllegalArgumentException("an MLP needs at least an input and an output size, all >= 1, got "
                     + Arrays.toString(sizes));
@@ -61,24 +60,6 @@ public record Mlp(int[] sizes, Activation.Kind activation, double dropout, Init 
      */
     public Mlp(int[] sizes, Activation.Kind activation, Init init, long seed) {
         this(sizes, activation, 0, init, seed);
-    }
-
-    /**
-     * Checks a dropout probability for an MLP.
-     *
-     * @return {@code p}, with {@code -0.0} as {@code 0.0}: the same network, so records holding either are equal
-     * @throws IllegalArgumentException naming {@code p} when it is outside {@code [0, 1)} or not a whole number of
-     *                                  millionths (the model file's {@code p_ppm})
-     */
-    public static double checkDropout(double p) {
-        if (!(p >= 0 && p < 1)) {
-            throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + p);
-        }
-        if (BigDecimal.valueOf(p).movePointRight(6).stripTrailingZeros().scale() > 0) {
-            throw new IllegalArgumentException("dropout probability " + p + " is not a whole number of millionths, "
-                    + "which the model file records");
-        }
-        return p + 0.0;
     }
 
     /** The sizes from input to output (a copy). */

@@ -66,8 +66,8 @@ class MlpDropoutTest {
         assertEquals(0, Double.compare(0.0, negativeZero.dropout()));
         Cnn cnn = new Cnn(1, 28, 28, 10, 0, Init.PYTORCH_DEFAULT, 3);
         assertEquals(cnn, new Cnn(1, 28, 28, 10, -0.0, Init.PYTORCH_DEFAULT, 3));
-        assertEquals(0.0, Mlp.checkDropout(-0.0), 0.0);
-        assertEquals(0, Double.compare(0.0, Mlp.checkDropout(-0.0)));
+        assertEquals(0.0, Dropout.checkRecordedProbability(-0.0), 0.0);
+        assertEquals(0, Double.compare(0.0, Dropout.checkRecordedProbability(-0.0)));
     }
 
     @Test
@@ -100,7 +100,7 @@ class MlpDropoutTest {
                 () -> new Mlp(SIZES, Activation.Kind.RELU, 0.1234567, Init.PYTORCH_DEFAULT, 0));
         assertEquals("dropout probability 0.1234567 is not a whole number of millionths, which the model file "
                 + "records", e.getMessage());
-        Mlp.checkDropout(0.123456);
+        Dropout.checkRecordedProbability(0.123456);
     }
 
     @Test
