@@ -15,6 +15,9 @@ import java.util.Map;
  * and schedule from it.
  */
 public final class OptimizerChoice implements Serializable {
+    /** torchvision's {@code --lr-warmup-decay} default: the warmup starts at 1% of the learning rate. */
+    public static final double DEFAULT_WARMUP_FACTOR = 0.01;
+
     private static final long serialVersionUID = 1L;
 
     /** The canonical optimizer name: sgd, momentum, adam or adamw. */
@@ -91,9 +94,6 @@ public final class OptimizerChoice implements Serializable {
         return new OptimizerChoice(n, rate, momentum, decay, s, stepSize, gamma, 0, DEFAULT_WARMUP_FACTOR,
                 WarmupLR.Method.LINEAR);
     }
-
-    /** torchvision's {@code --lr-warmup-decay} default: the warmup starts at 1% of the learning rate. */
-    public static final double DEFAULT_WARMUP_FACTOR = 0.01;
 
     /**
      * Plain SGD (no schedule).
