@@ -44,8 +44,8 @@ class SparkTrainCommandTest {
         CliRun train = CliRun.of("train", "--spark", "local[2]", "--train-limit", "4096", "--layers", "784-64-10",
                 "--batch-size", "64", "--optimizer", "adam", "--epochs", "1", "--out", model.toString()).ok();
         String out = train.out();
-        assertTrue(out.startsWith("spark:   local[2], 2 ranks, task classification, batch 64 per rank, 1 epoch, "),
-                out);
+        assertTrue(out.startsWith("spark:   local[2], 2 ranks, adam lr 0.001, task classification, batch 64 per "
+                + "rank, 1 epoch, "), out);
         assertTrue(out.contains("\nepoch   1  loss "), "one line per epoch:\n" + out);
         // 4096 examples over two ranks, 64 each per step: 32 steps, every rank reporting the backend it ran.
         for (int r = 0; r < 2; r++) {
@@ -58,6 +58,8 @@ class SparkTrainCommandTest {
         assertTrue(acc > 0.5, "32 Adam steps on 4096 images score well above chance (0.1), got " + acc);
         assertTrue(out.contains("saved:   " + model), out);
         assertEquals("784", SavedModel.metadata(model).get(SavedModel.INPUT_SHAPE_KEY), "the MLP's input rows");
+        assertTrue(SavedModel.metadata(model).get("backprop.training").startsWith("Spark, 2 ranks, task "
+                + "classification, batch 64 per rank, 1 epoch, "), "the model file's words leave the optimizer out");
 
         CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", model.toString()).ok();
         assertEquals(String.format(Locale.ROOT, "%.4f", acc),

@@ -199,12 +199,16 @@ public final class SparkTrainDriver {
     }
 
     /**
-     * The {@code spark:} and {@code data:} lines: the master, the ranks and the spec, then the data. Paths (the
-     * data's, a checkpoint directory's) are the user's and may hold anything, so both lines print through
-     * {@link DataFormatException#oneLine}: an escape sequence or a right-to-left override in a name shows as text.
+     * The {@code spark:} and {@code data:} lines: the master, the ranks, the optimizer with its schedule and warmup
+     * (worded by {@link dev.backprop.optim.OptimizerChoice#describe}, as the one-machine {@code train:} line words
+     * them) and the spec, then the data. Paths (the data's, a checkpoint directory's) are the user's and may hold
+     * anything, so both lines print through {@link DataFormatException#oneLine}: an escape sequence or a
+     * right-to-left override in a name shows as text. The model file's {@code backprop.training} takes the spec's words
+     * alone, so that default model files stay as they are.
      */
     static String startLines(String master, int n, TrainingSpec spec, Data data) {
-        return DataFormatException.oneLine("spark:   " + master + ", " + ranks(n) + ", " + spec.describe())
+        return DataFormatException.oneLine("spark:   " + master + ", " + ranks(n) + ", "
+                + spec.optimizer().describe() + ", " + spec.describe())
                 + System.lineSeparator() + "data:    " + DataFormatException.oneLine(data.describe());
     }
 
