@@ -86,7 +86,8 @@ public final class CpuBackend extends BaseBackend<Object, CpuBuffer> {
                     new CpuNormalization(threads, workspaces, kernels.f32()),
                     ownConvolution ? new CpuConvolution(threads, workspaces, kernels, f32Blocking, f64Blocking)
                             : null, null),
-                    CpuBackendProvider.device(threadCount, vectorState(kernels)), new Capabilities(true, true, details));
+                    CpuBackendProvider.device(threadCount, vectorState(kernels)),
+                    new Capabilities(true, true, details));
             CpuSmokeTest.run(this);
             CpuVectorApi.announceScalar(kernels, wantVector);
         } catch (RuntimeException | Error e) {

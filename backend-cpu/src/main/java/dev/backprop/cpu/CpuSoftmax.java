@@ -83,8 +83,8 @@ final class CpuSoftmax implements OpFamilies.Softmax<CpuBuffer> {
         boolean f64Type = logits.dtype() == DType.FLOAT64;
         threads.parallelRows(rows, cols, CpuElementwise.PARALLEL_MIN, (r0, nr) -> {
             if (!f64Type) {
-                softmaxCrossEntropyF32(r0, nr, cols, logits.floats(), zo, label, lo, losses.floats(), so, probs.floats(),
-                        po);
+                softmaxCrossEntropyF32(r0, nr, cols, logits.floats(), zo, label, lo, losses.floats(), so,
+                        probs.floats(), po);
                 return;
             }
             for (int r = r0; r < r0 + nr; r++) {
@@ -107,8 +107,8 @@ final class CpuSoftmax implements OpFamilies.Softmax<CpuBuffer> {
      * ({@link F32Kernels#expShiftSumRows}), then losses and normalization; per element the same operations as a
      * row at a time.
      */
-    private void softmaxCrossEntropyF32(int r0, int nr, int cols, float[] z, int zo, int[] label, int lo, float[] losses,
-                                 int so, float[] p, int po) {
+    private void softmaxCrossEntropyF32(int r0, int nr, int cols, float[] z, int zo, int[] label, int lo,
+                                 float[] losses, int so, float[] p, int po) {
         CpuWorkspaces.Workspace w = workspaces.acquire();
         try {
             float[] max = w.floats(CpuWorkspaces.ROW_A, nr);

@@ -163,8 +163,8 @@ final class ScalarF32Kernels implements F32Kernels {
     }
 
     @Override
-    public void adamUpdate(int n, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, float decay,
-                     float l2, float beta1, float c1, float beta2, float c2, float stepSize, float vScale,
+    public void adamUpdate(int n, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo,
+                     float decay, float l2, float beta1, float c1, float beta2, float c2, float stepSize, float vScale,
                      float eps) {
         for (int i = 0; i < n; i++) {
             float theta = p[po + i] * decay;

@@ -206,8 +206,8 @@ final class VectorF32Kernels implements F32Kernels {
     }
 
     @Override
-    public void adamUpdate(int n, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, float decay,
-                     float l2, float beta1, float c1, float beta2, float c2, float stepSize, float vScale,
+    public void adamUpdate(int n, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo,
+                     float decay, float l2, float beta1, float c1, float beta2, float c2, float stepSize, float vScale,
                      float eps) {
         int w = S.loopBound(n);
         for (int i = 0; i < w; i += L) {

@@ -83,7 +83,8 @@ class CpuReductionsTest {
             }
             assertExact(op + " " + axis + " " + dt + " " + rows + "x" + cols, want, CpuTesting.download(b, out));
         } else {
-            assertWithin(op + " " + axis + " " + dt + " " + rows + "x" + cols, want, CpuTesting.download(b, out), bound);
+            assertWithin(op + " " + axis + " " + dt + " " + rows + "x" + cols, want, CpuTesting.download(b, out),
+                    bound);
         }
         b.release(bx);
         b.release(out);

@@ -30,7 +30,9 @@ import static dev.backprop.cuda.CudaKernel.floating;
  * sees it move.
  */
 final class CudaFused implements OpFamilies.Fused<CudaBuffer>, AutoCloseable {
-    /** Words per tensor in the SGD table: param, grad, velocity (0 without momentum), n; {@code SGD_WORDS} in fused.cu. */
+    /**
+     * Words per tensor in the SGD table: param, grad, velocity (0 without momentum), n; {@code SGD_WORDS} in fused.cu.
+     */
     static final int SGD_WORDS = 4;
     /** Words per tensor in the Adam table: param, grad, m, v, n; {@code ADAM_WORDS} in fused.cu. */
     static final int ADAM_WORDS = 5;

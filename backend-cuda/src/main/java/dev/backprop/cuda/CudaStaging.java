@@ -71,7 +71,8 @@ final class CudaStaging implements AutoCloseable {
             public void record(int slot) {
                 if (events.get(slot) == null) {
                     CUevent e = new CUevent();
-                    CudaCheck.check(JCudaDriver.cuEventCreate(e, CUevent_flags.CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+                    CudaCheck.check(JCudaDriver.cuEventCreate(e, CUevent_flags.CU_EVENT_DISABLE_TIMING),
+                            "cuEventCreate");
                     events.set(slot, e);
                 }
                 CudaCheck.check(JCudaDriver.cuEventRecord(events.get(slot), context.stream), "cuEventRecord");

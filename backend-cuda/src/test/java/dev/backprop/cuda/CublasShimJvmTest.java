@@ -55,8 +55,8 @@ class CublasShimJvmTest {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         Path tmp = Files.createDirectories(work.resolve("tmp-" + driverVersion + "-" + cublasPath.hashCode()));
         List<String> cmd = new ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED",
-                "-Djava.io.tmpdir=" + tmp, "-Dbackprop.cuda.cublas=" + cublasPath, "-cp", ChildJvm.classPath(ShimJvmMain.class),
-                ShimJvmMain.class.getName(), Integer.toString(driverVersion)));
+                "-Djava.io.tmpdir=" + tmp, "-Dbackprop.cuda.cublas=" + cublasPath, "-cp",
+                ChildJvm.classPath(ShimJvmMain.class), ShimJvmMain.class.getName(), Integer.toString(driverVersion)));
         Map<String, String> env = new HashMap<>();
         env.put("LD_LIBRARY_PATH", "");
         env.put(CublasLocator.ENV, "");

@@ -118,8 +118,10 @@ class CublasShimTest {
         assertEquals(imported, listed, "cublas12.symbols differs from the JCublas2 imports: run "
                 + "scripts/extract-cublas-symbols.sh, then build-shim.sh");
         Set<String> exported = new TreeSet<>();
-        Pattern defined = Pattern.compile("^\\s*\\d+: [0-9a-f]+\\s+\\d+ FUNC\\s+GLOBAL\\s+DEFAULT\\s+\\d+ (\\w+)@@libcublas\\.so\\.12$");
-        for (String line : sh("readelf", "--dyn-syms", "-W", shimDir.resolve("libcublas.so.12").toString()).split("\n")) {
+        Pattern defined = Pattern.compile("^\\s*\\d+: [0-9a-f]+\\s+\\d+ FUNC\\s+GLOBAL\\s+DEFAULT\\s+\\d+ "
+                + "(\\w+)@@libcublas\\.so\\.12$");
+        for (String line
+                : sh("readelf", "--dyn-syms", "-W", shimDir.resolve("libcublas.so.12").toString()).split("\n")) {
             Matcher m = defined.matcher(line);
             if (m.find()) {
                 exported.add(m.group(1));

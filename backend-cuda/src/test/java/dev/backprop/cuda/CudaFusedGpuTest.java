@@ -81,7 +81,8 @@ class CudaFusedGpuTest {
             for (UnaryOp act : Backend.FUSED_ACTIVATIONS) {
                 int cols = 70;
                 long n = (long) rows * cols;
-                Buffer z = upload(random(r, rows * cols)), b = upload(random(r, cols)), g = upload(random(r, rows * cols));
+                Buffer z = upload(random(r, rows * cols)), b = upload(random(r, cols)),
+                        g = upload(random(r, rows * cols));
                 Buffer y1 = backend.allocate(DType.FLOAT32, n), y2 = backend.allocate(DType.FLOAT32, n);
                 defaults.biasActivation(act, rows, cols, z, 0, b, 0, y1, 0);
                 backend.biasActivation(act, rows, cols, z, 0, b, 0, y2, 0);

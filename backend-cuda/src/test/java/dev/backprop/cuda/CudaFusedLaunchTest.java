@@ -201,7 +201,8 @@ class CudaFusedLaunchTest {
         for (int l = 0; l + 1 < widths.length; l++) {
             int out = widths[l + 1];
             layers.add(new Buffer[] {buffer(on, DType.FLOAT32, (long) batch * out), buffer(on, DType.FLOAT32, out),
-                    buffer(on, DType.FLOAT32, (long) out * widths[l]), buffer(on, DType.FLOAT32, (long) out * widths[l]),
+                    buffer(on, DType.FLOAT32, (long) out * widths[l]),
+                    buffer(on, DType.FLOAT32, (long) out * widths[l]),
                     buffer(on, DType.FLOAT32, out), buffer(on, DType.FLOAT32, (long) batch * out)});
         }
         long before = on.kernelLaunches();

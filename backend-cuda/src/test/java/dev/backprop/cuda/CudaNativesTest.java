@@ -74,6 +74,7 @@ class CudaNativesTest {
         Map<String, String> out = run(tmpdir, "jcuda");
         assertEquals(JCUDA_FILES.stream().map(f -> tmpdir.resolve(f).toString()).toList(),
                 planted.loads(),
-                "without CudaNatives every planted library runs, so the test above would see them: " + out.get("output"));
+                "without CudaNatives every planted library runs, so the test above would see them: "
+                        + out.get("output"));
     }
 }

@@ -65,7 +65,8 @@ class CudaProbeTest {
         assertEquals(probe, cuda.probe());
         if (!probe.available()) {
             BackendUnavailableException e = assertThrows(BackendUnavailableException.class, () -> Backends.get("cuda"));
-            assertTrue(e.getMessage().contains(probe.reason()), "Backends.get carries the probe reason: " + e.getMessage());
+            assertTrue(e.getMessage().contains(probe.reason()), "Backends.get carries the probe reason: "
+                    + e.getMessage());
         }
     }
 

@@ -62,7 +62,8 @@ class KernelEmulationTest {
             TestTools.Result build = TestTools.run(List.of(gxx.toString(), "-std=c++20", "-O1", "-pthread", "-w",
                     "-I", module.resolve("src/main/cuda").toString(), "-include",
                     module.resolve("src/test/cuda/cuda_emu.h").toString(), "-x", "c++",
-                    module.resolve("src/test/cuda/kernel_test.cpp").toString(), "-o", exe.toString()), dir, Map.of(), 600);
+                    module.resolve("src/test/cuda/kernel_test.cpp").toString(), "-o", exe.toString()), dir, Map.of(),
+                    600);
             assertEquals(0, build.exit(), "compiling the kernels for the CPU failed:\n" + build.output());
             run = emulate(exe, dir, 600);
         } finally {

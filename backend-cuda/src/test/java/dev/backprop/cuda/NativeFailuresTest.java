@@ -37,7 +37,8 @@ class NativeFailuresTest {
                 + "/lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.99' not found");
         assertNull(NativeFailures.missingLibrary(e));
         String reason = NativeFailures.driver(e);
-        assertTrue(reason.startsWith("the JCuda natives failed to load (symbol version 'GLIBC_2.99' not found"), reason);
+        assertTrue(reason.startsWith("the JCuda natives failed to load (symbol version 'GLIBC_2.99' not found"),
+                reason);
     }
 
     @Test

@@ -14,7 +14,8 @@ class TestToolsTest {
 
     @Test
     void aMissingToolFailsInCiAndSkipsElsewhere() {
-        Class<? extends Throwable> expected = TestTools.inCi() ? AssertionFailedError.class : TestAbortedException.class;
+        Class<? extends Throwable> expected = TestTools.inCi() ? AssertionFailedError.class
+                : TestAbortedException.class;
         Throwable t = assertThrows(expected, () -> TestTools.require(MISSING, "nothing is tested",
                 "/nonexistent/" + MISSING));
         assertTrue(t.getMessage().contains(MISSING + " not found (looked in /nonexistent/" + MISSING + " and PATH): "

@@ -79,8 +79,8 @@ public final class OpenClBackendProvider extends BaseProvider {
             throw new BackendUnavailableException("opencl unavailable: " + reason(t), t);
         }
         if (device.maxWorkGroupSize() < 64) {
-            throw new BackendUnavailableException("opencl unavailable: " + device.label() + " allows work-groups of only "
-                    + device.maxWorkGroupSize() + " work-items; the kernels need 64");
+            throw new BackendUnavailableException("opencl unavailable: " + device.label()
+                    + " allows work-groups of only " + device.maxWorkGroupSize() + " work-items; the kernels need 64");
         }
         OpenClRuntime rt;
         try {
@@ -106,8 +106,8 @@ public final class OpenClBackendProvider extends BaseProvider {
             } catch (RuntimeException suppressed) {
                 e.addSuppressed(suppressed);
             }
-            throw new BackendUnavailableException("opencl unavailable: the smoke test failed on " + device.label() + ": "
-                    + e.getMessage(), e);
+            throw new BackendUnavailableException("opencl unavailable: the smoke test failed on " + device.label()
+                    + ": " + e.getMessage(), e);
         }
         return backend;
     }

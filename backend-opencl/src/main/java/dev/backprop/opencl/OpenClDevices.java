@@ -63,7 +63,8 @@ final class OpenClDevices {
         }
         if (devices.isEmpty()) {
             throw new OpenClUnavailableException("OpenCL platform(s) " + platformNames + " found, but no device: "
-                    + "the driver sees no usable GPU or CPU (for PoCL check POCL_DEVICES); " + OpenClCheck.INSTALL_HINT);
+                    + "the driver sees no usable GPU or CPU (for PoCL check POCL_DEVICES); "
+                    + OpenClCheck.INSTALL_HINT);
         }
         return devices;
     }
@@ -117,8 +118,8 @@ final class OpenClDevices {
         return new OpenClDevice(index, platform, id, deviceString(id, CL.CL_DEVICE_NAME).trim(), platformName.trim(),
                 type, deviceLong(id, CL.CL_DEVICE_GLOBAL_MEM_SIZE), deviceLong(id, CL.CL_DEVICE_MAX_MEM_ALLOC_SIZE),
                 deviceLong(id, CL.CL_DEVICE_LOCAL_MEM_SIZE), deviceSize(id, CL.CL_DEVICE_MAX_WORK_GROUP_SIZE),
-                (int) deviceInt(id, CL.CL_DEVICE_MAX_COMPUTE_UNITS), fp64, deviceString(id, CL.CL_DEVICE_VERSION).trim(),
-                deviceString(id, CL.CL_DRIVER_VERSION).trim());
+                (int) deviceInt(id, CL.CL_DEVICE_MAX_COMPUTE_UNITS), fp64,
+                deviceString(id, CL.CL_DEVICE_VERSION).trim(), deviceString(id, CL.CL_DRIVER_VERSION).trim());
     }
 
     static String platformString(cl_platform_id platform, int param) {

@@ -10,8 +10,8 @@ import java.util.Locale;
 
 /**
  * Unary functions and their backward forms, broadcasting binary ops, {@code axpby} ({@code elementwise.cl}),
- * the 2-D transpose and the row gather ({@code transpose.cl}). One work-item per element; the kernel name encodes the op
- * ({@code unary_relu}, {@code binary_add}), so {@link #prepare} creating every kernel also proves that every
+ * the 2-D transpose and the row gather ({@code transpose.cl}). One work-item per element; the kernel name encodes the
+ * op ({@code unary_relu}, {@code binary_add}), so {@link #prepare} creating every kernel also proves that every
  * {@link UnaryOp} and {@link BinaryOp} constant has one.
  */
 final class OpenClElementwise implements OpFamilies.Elementwise<OpenClBuffer> {

@@ -7,9 +7,10 @@ import dev.backprop.backend.base.OpFamilies;
 /**
  * im2col and col2im, the strided copy, and max and average pooling with their backward passes ({@code images.cl}).
  * Every kernel gives one work-item a line (an image row, or an image's block of a column-matrix row) and loops
- * along it, so the index arithmetic is paid per line; the backward passes gather into the line they own in a fixed order, so they
- * need no atomics and are deterministic. Convolution itself is the SPI's default (im2col, this backend's GEMM and a
- * {@link #copyStrided}), which measured fast enough on PoCL that a kernel of its own did not pay (see the README).
+ * along it, so the index arithmetic is paid per line; the backward passes gather into the line they own in a fixed
+ * order, so they need no atomics and are deterministic. Convolution itself is the SPI's default (im2col, this backend's
+ * GEMM and a {@link #copyStrided}), which measured fast enough on PoCL that a kernel of its own did not pay (see the
+ * README).
  */
 final class OpenClImages implements OpFamilies.Images<OpenClBuffer> {
     private static final String SOURCE = "images.cl";

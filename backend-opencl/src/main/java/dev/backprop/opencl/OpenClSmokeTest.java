@@ -45,8 +45,8 @@ final class OpenClSmokeTest {
             be.reduce(ReduceOp.SUM, ReduceAxis.ALL, m, n, bc, 0, sum, 0);
             double total = download(be, sum, 1)[0];
             if (Math.abs(total - m) > 1e-3 * m) {
-                throw new BackendFailureException("opencl smoke test (" + dtype + "): the softmax rows of a " + m + "x" + n
-                        + " matrix sum to " + total + ", expected " + m);
+                throw new BackendFailureException("opencl smoke test (" + dtype + "): the softmax rows of a " + m + "x"
+                        + n + " matrix sum to " + total + ", expected " + m);
             }
         } finally {
             for (Buffer x : new Buffer[] {ba, bb, bc, sum}) {

@@ -41,7 +41,8 @@ final class OpenClSoftmax implements OpFamilies.Softmax<OpenClBuffer> {
                                     long labelsOffset, OpenClBuffer losses, long lossesOffset, OpenClBuffer probs,
                                     long probsOffset) {
         int ls = rt.reduceGroupSize;
-        launch(logits.dtype(), "softmax_cross_entropy").i32(cols).mem(logits).i64(logitsOffset).mem(labels).i64(labelsOffset)
+        launch(logits.dtype(), "softmax_cross_entropy").i32(cols).mem(logits).i64(logitsOffset)
+                .mem(labels).i64(labelsOffset)
                 .mem(losses).i64(lossesOffset).mem(probs).i64(probsOffset)
                 .run(new long[] {(long) rows * ls}, new long[] {ls});
     }

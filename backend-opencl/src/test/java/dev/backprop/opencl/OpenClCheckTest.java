@@ -22,7 +22,8 @@ class OpenClCheckTest {
         OpenClTestSupport.requireOpenCl(); // JOCL's name table needs its native library
         BackendFailureException e = assertThrows(BackendFailureException.class,
                 () -> OpenClCheck.check(CL.CL_INVALID_KERNEL_ARGS, "clEnqueueNDRangeKernel", "gemm"));
-        assertTrue(e.getMessage().contains("clEnqueueNDRangeKernel") && e.getMessage().contains("CL_INVALID_KERNEL_ARGS")
+        assertTrue(e.getMessage().contains("clEnqueueNDRangeKernel")
+                && e.getMessage().contains("CL_INVALID_KERNEL_ARGS")
                 && e.getMessage().contains("gemm"), e.getMessage());
     }
 

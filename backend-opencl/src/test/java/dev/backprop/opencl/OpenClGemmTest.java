@@ -20,10 +20,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Both GEMM kernel variants (packed, the CPU default, and tiled, the GPU default) on PoCL, against a float64
- * product computed here: every transpose pair, edge sizes 1, 17, 257 and 1000 (in each of m, n, k) around the tile sizes, views
- * (leading dimensions larger than the row, element offsets), batches with strides, alpha/beta, {@code k == 0},
- * and {@code beta == 0} ignoring NaN in C. Tolerance as in the contract: {@code 1e-5·Σ|a·b|} per element
- * (FLOAT64: 1e-11).
+ * product computed here: every transpose pair, edge sizes 1, 17, 257 and 1000 (in each of m, n, k) around the tile
+ * sizes, views (leading dimensions larger than the row, element offsets), batches with strides, alpha/beta,
+ * {@code k == 0}, and {@code beta == 0} ignoring NaN in C. Tolerance as in the contract: {@code 1e-5·Σ|a·b|} per
+ * element (FLOAT64: 1e-11).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class OpenClGemmTest {
@@ -129,8 +129,8 @@ class OpenClGemmTest {
         }
         Buffer ba = upload(be, dt, a), bb = upload(be, dt, b), bc = upload(be, dt, cIn);
         try {
-            be.gemm(c.ta(), c.tb(), c.m(), c.n(), c.k(), c.alpha(), ba, c.offset(), lda, bb, c.offset(), ldb, c.beta(), bc,
-                    c.offset(), ldc, c.batch(), strideA, strideB, strideC);
+            be.gemm(c.ta(), c.tb(), c.m(), c.n(), c.k(), c.alpha(), ba, c.offset(), lda, bb, c.offset(), ldb, c.beta(),
+                    bc, c.offset(), ldc, c.batch(), strideA, strideB, strideC);
             double[] got = download(be, bc);
             double tol = dt == DType.FLOAT64 ? 1e-11 : 1e-5;
             for (int i = 0; i < got.length; i++) {

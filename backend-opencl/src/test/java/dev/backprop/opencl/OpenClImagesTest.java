@@ -188,7 +188,8 @@ class OpenClImagesTest extends OpenClBackendTest {
     /** {mean, var, dx, dgamma, dbeta} of the statistics and the backward pass with batch statistics. */
     private static double[][] batchNorm(Backend b, int n, int c, int s, double[] x, double[] dy, double[] gamma) {
         Buffer bx = b.allocate(DType.FLOAT64, x.length), bdy = b.allocate(DType.FLOAT64, x.length);
-        Buffer g = b.allocate(DType.FLOAT64, c), mean = b.allocate(DType.FLOAT64, c), var = b.allocate(DType.FLOAT64, c);
+        Buffer g = b.allocate(DType.FLOAT64, c), mean = b.allocate(DType.FLOAT64, c),
+                var = b.allocate(DType.FLOAT64, c);
         Buffer dx = b.allocate(DType.FLOAT64, x.length), dg = b.allocate(DType.FLOAT64, c);
         Buffer db = b.allocate(DType.FLOAT64, c);
         try {

@@ -16,9 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * OpenCL specifics of memory and programs: a buffer over the device's single-allocation limit is an
  * out-of-memory error that leaves the backend usable; the platform's sizes of the live {@code cl_mem} objects
- * match the pool's blocks; released blocks are reused; empty buffers hold no {@code cl_mem}; programs are built once and reused; a
- * kernel that does not compile reports its build log; staged uploads land in order, and host array ranges are
- * checked.
+ * match the pool's blocks; released blocks are reused; empty buffers hold no {@code cl_mem}; programs are built once
+ * and reused; a kernel that does not compile reports its build log; staged uploads land in order, and host array ranges
+ * are checked.
  */
 class OpenClMemoryTest extends OpenClBackendTest {
     @Test
@@ -131,7 +131,8 @@ class OpenClMemoryTest extends OpenClBackendTest {
     @Test
     void platformBytesMatchTheLiveBuffers() {
         MemoryStats before = be.memoryStats();
-        Buffer a = be.allocate(DType.FLOAT32, 1000), b = be.allocate(DType.FLOAT64, 17), c = be.allocate(DType.INT32, 0);
+        Buffer a = be.allocate(DType.FLOAT32, 1000), b = be.allocate(DType.FLOAT64, 17),
+                c = be.allocate(DType.INT32, 0);
         try {
             MemoryStats during = be.memoryStats();
             assertEquals(before.liveBuffers() + 3, during.liveBuffers());

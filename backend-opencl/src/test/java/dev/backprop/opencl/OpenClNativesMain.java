@@ -18,8 +18,8 @@ public final class OpenClNativesMain {
     /** Loads as {@code args[0]} says and prints. */
     public static void main(String[] args) throws Exception {
         if (args[0].equals("backend")) {
-            ProviderStatus opencl = Backends.probeAll().stream().filter(s -> s.name().equals(OpenClBackendProvider.NAME))
-                    .findFirst().orElseThrow();
+            ProviderStatus opencl = Backends.probeAll().stream()
+                    .filter(s -> s.name().equals(OpenClBackendProvider.NAME)).findFirst().orElseThrow();
             System.out.println("available=" + opencl.probe().available());
             System.out.println("reason=" + opencl.probe().reason());
             if (opencl.probe().available()) {

@@ -34,8 +34,8 @@ class OpenClNativesTest {
     static final PlantedLibrary planted = new PlantedLibrary("backprop-opencl-natives-");
 
     private static Map<String, String> run(Path tmpdir, String mode) throws Exception {
-        Map<String, String> out = ChildJvm.run(OpenClNativesMain.class, List.of("-Djava.io.tmpdir=" + tmpdir), List.of(),
-                mode).succeeded();
+        Map<String, String> out = ChildJvm.run(OpenClNativesMain.class, List.of("-Djava.io.tmpdir=" + tmpdir),
+                List.of(), mode).succeeded();
         out.put("left", PlantedLibrary.names(tmpdir));
         return out;
     }

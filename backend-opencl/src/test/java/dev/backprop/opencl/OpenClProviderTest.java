@@ -117,7 +117,8 @@ class OpenClProviderTest {
      *  and a safepoint could kill the JVM); checked in this JVM's own memory map, so a lost pom setting fails here. */
     @Test
     void testJvmRunsWithLibjsig() throws IOException {
-        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(java.nio.file.Path.of("/proc/self/maps")),
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                java.nio.file.Files.exists(java.nio.file.Path.of("/proc/self/maps")),
                 "no /proc/self/maps on this OS: libjsig's preload is a Linux measure");
         String maps = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/maps"));
         assertTrue(maps.contains(System.getProperty("java.home") + "/lib/libjsig.so"),

@@ -28,14 +28,15 @@ public record ConvLayer(String name, Window2d window, int outs, boolean inputGra
             default:
                 String[] f = spec.split(",");
                 if (f.length != 8) {
-                    throw new IllegalArgumentException("layer '" + spec + "': expected conv1, conv2 or N,C,H,W,O,K,S,P");
+                    throw new IllegalArgumentException("layer '" + spec
+                            + "': expected conv1, conv2 or N,C,H,W,O,K,S,P");
                 }
                 int[] v = new int[8];
                 for (int i = 0; i < 8; i++) {
                     v[i] = Integer.parseInt(f[i].trim());
                 }
-                return new ConvLayer(spec, Window2d.of(v[0], v[1], v[2], v[3], v[5], v[5], v[6], v[6], v[7], v[7]), v[4],
-                        true);
+                return new ConvLayer(spec, Window2d.of(v[0], v[1], v[2], v[3], v[5], v[5], v[6], v[6], v[7], v[7]),
+                        v[4], true);
         }
     }
 

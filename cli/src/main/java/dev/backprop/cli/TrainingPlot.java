@@ -33,7 +33,8 @@ final class TrainingPlot {
      */
     static void write(Path file, TrainingHistory history, String title) throws IOException {
         if (!file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".png")) {
-            throw new IllegalArgumentException("--plot " + file + ": the plot is a PNG; give a file name ending in .png");
+            throw new IllegalArgumentException("--plot " + file
+                    + ": the plot is a PNG; give a file name ending in .png");
         }
         save(file, charts(history, title));
     }

@@ -11,8 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The real cpu backend (a dependency of the cli, found on the class path) as {@code backends} shows it: its device line and whether its
- * Vector API path is on. The test JVM is started with {@code --add-modules jdk.incubator.vector}.
+ * The real cpu backend (a dependency of the cli, found on the class path) as {@code backends} shows it: its device line
+ * and whether its Vector API path is on. The test JVM is started with {@code --add-modules jdk.incubator.vector}.
  */
 class CpuBackendListedTest {
     @AfterEach

@@ -8,9 +8,9 @@ package dev.backprop.autograd;
  *
  * <p>Within one backward pass, {@link #gradientReady} is called exactly once for every leaf that requires a
  * gradient and is an input of a recorded op up to the pass's root (also when no gradient reaches that op: the
- * leaf's gradient is then complete as it is), as soon as the pass has gone past the last op adding to it. {@link #rowsReady} calls come before the leaf's
- * {@code gradientReady}, for leaves whose last contribution is a single matrix product split as
- * {@link #gemmRowBlock} asks.
+ * leaf's gradient is then complete as it is), as soon as the pass has gone past the last op adding to it.
+ * {@link #rowsReady} calls come before the leaf's {@code gradientReady}, for leaves whose last contribution is a single
+ * matrix product split as {@link #gemmRowBlock} asks.
  */
 public interface GradientListener {
     /**

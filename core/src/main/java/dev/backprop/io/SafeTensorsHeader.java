@@ -242,7 +242,8 @@ final class SafeTensorsHeader {
             }
         }
         if (OTHER_DTYPES.contains(s)) {
-            throw new ModelFileException(where + ": dtype " + s + " is not supported (Backprop reads F32, F64, I32 and I64)");
+            throw new ModelFileException(where + ": dtype " + s
+                    + " is not supported (Backprop reads F32, F64, I32 and I64)");
         }
         throw new ModelFileException(where + ": unknown dtype '" + s + "'");
     }

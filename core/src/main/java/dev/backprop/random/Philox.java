@@ -55,7 +55,9 @@ public final class Philox {
         out[3] = c3;
     }
 
-    /** Word {@code i % 4} of block {@code offset + i / 4} of the stream keyed by {@code seed} (see the class comment). */
+    /**
+     * Word {@code i % 4} of block {@code offset + i / 4} of the stream keyed by {@code seed} (see the class comment).
+     */
     public static int word(long seed, long offset, long i) {
         long b = offset + i / 4;
         int[] w = {(int) b, (int) (b >>> 32), 0, 0};

@@ -31,8 +31,8 @@ import java.util.Set;
  * binding's loader then loads its own path as well, a different file.
  *
  * <p>So {@link #initialize} first refuses a {@code java.library.path} entry that another user can write in (the
- * bindings' loaders look there first), then creates a fresh directory with mode 0700 ({@link PrivateDirectory} refuses a
- * {@code java.io.tmpdir} that another user could rename entries in), copies each library there from its resource
+ * bindings' loaders look there first), then creates a fresh directory with mode 0700 ({@link PrivateDirectory} refuses
+ * a {@code java.io.tmpdir} that another user could rename entries in), copies each library there from its resource
  * (created exclusively, never through a link, then checked against the resource's SHA-256), loads the
  * dependencies with {@code System.load} by absolute path, and initializes the binding's class while
  * {@code java.io.tmpdir} names that directory: the binding's loader finds its file already there and loads it by

@@ -67,7 +67,8 @@ final class PrivateDirectory {
         if ((mode & TYPE_MASK) != DIRECTORY || (Integer) a.get("uid") != me
                 || (mode & 07777) != OWNER_ONLY_DIRECTORY) {
             throw new IOException("the new directory " + dir + " is not a directory of uid " + me + " with mode 0700 "
-                    + "(uid " + a.get("uid") + ", mode " + Integer.toOctalString(mode) + "; is the umask 077 or less?)");
+                    + "(uid " + a.get("uid") + ", mode " + Integer.toOctalString(mode)
+                    + "; is the umask 077 or less?)");
         }
         return dir;
     }
@@ -134,7 +135,9 @@ final class PrivateDirectory {
         return null;
     }
 
-    /** A new file {@code name} in {@code dir}, created exclusively (never through a link), readable by its owner only. */
+    /**
+     * A new file {@code name} in {@code dir}, created exclusively (never through a link), readable by its owner only.
+     */
     static OutputStream newFile(Path dir, String name) throws IOException {
         Set<OpenOption> options = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
                 LinkOption.NOFOLLOW_LINKS);

@@ -110,8 +110,8 @@ final class BinaryCases {
         List<DynamicTest> tests = new ArrayList<>();
         for (DType dt : o.floating()) {
             for (double[] ab : AXPBY) {
-                tests.add(dynamicTest("axpby " + dt + " alpha=" + ab[0] + " beta=" + ab[1] + (ab[1] == 0 ? " (y=NaN)" : ""),
-                        () -> axpbyCase(o, dt, ab[0], ab[1], false)));
+                tests.add(dynamicTest("axpby " + dt + " alpha=" + ab[0] + " beta=" + ab[1]
+                        + (ab[1] == 0 ? " (y=NaN)" : ""), () -> axpbyCase(o, dt, ab[0], ab[1], false)));
             }
             tests.add(dynamicTest("axpby " + dt + " in place y=x", () -> axpbyCase(o, dt, 0.5, 1.5, true)));
         }

@@ -42,7 +42,8 @@ class ContractSensitivityTest {
             new Fault("gemm ignores C's offset", "gemm", a -> set(a, 14, 0L),
                     GemmCases::gemm),
             new Fault("relu'(0) = 1", "unaryBackward", a -> a[0] == UnaryOp.RELU
-                    ? set(set(set(a, 0, UnaryOp.CLAMP), 1, 0.0), 2, Double.POSITIVE_INFINITY) : a, UnaryCases::unaryBackward),
+                    ? set(set(set(a, 0, UnaryOp.CLAMP), 1, 0.0), 2, Double.POSITIVE_INFINITY) : a,
+                    UnaryCases::unaryBackward),
             new Fault("binary ignores b's offset", "binary", a -> set(a, 7, 0L), BinaryCases::binary),
             new Fault("axpby reads y when beta == 0", "axpby",
                     a -> (double) a[4] == 0 ? set(a, 4, Double.MIN_VALUE) : a, BinaryCases::axpby),
@@ -52,8 +53,8 @@ class ContractSensitivityTest {
             new Fault("copy writes one element too many", "copy", a -> set(a, 4, (long) a[4] + 1), TransferCases::copy),
             new Fault("fill ignores its offset", "fill", a -> set(a, 1, 0L), TransferCases::fill),
             new Fault("sgd drops weight decay", "sgdUpdate", a -> set(a, 9, 0.0), UpdateCases::sgdUpdate),
-            new Fault("adam narrows beta2 to float first", "adamUpdate", a -> set(a, 11, (double) (float) (double) a[11]),
-                    UpdateCases::adamUpdate),
+            new Fault("adam narrows beta2 to float first", "adamUpdate",
+                    a -> set(a, 11, (double) (float) (double) a[11]), UpdateCases::adamUpdate),
             new Fault("biasActivation ignores the bias offset", "biasActivation", a -> set(a, 6, 0L),
                     FusedCases::biasActivation),
             new Fault("biasActivationBackward takes sigmoid for tanh", "biasActivationBackward",
@@ -61,12 +62,13 @@ class ContractSensitivityTest {
             new Fault("biasActivationBackward skips the last row", "biasActivationBackward",
                     a -> (int) a[1] > 1 ? set(a, 1, (int) a[1] - 1) : a, FusedCases::biasActivationBackward),
             new Fault("sgdUpdateAll skips the last tensor", "sgdUpdateAll",
-                    a -> ((List<?>) a[0]).size() > 1 ? set(a, 0, ((List<?>) a[0]).subList(0, ((List<?>) a[0]).size() - 1))
+                    a -> ((List<?>) a[0]).size() > 1
+                            ? set(a, 0, ((List<?>) a[0]).subList(0, ((List<?>) a[0]).size() - 1))
                             : a, MultiUpdateCases::sgdUpdateAll),
             new Fault("adamUpdateAll one step ahead", "adamUpdateAll", a -> set(a, 7, (long) a[7] + 1),
                     MultiUpdateCases::adamUpdateAll),
-            new Fault("argmaxRows skips the last column", "argmaxRows", a -> (int) a[1] > 1 ? set(a, 1, (int) a[1] - 1) : a,
-                    ReductionCases::argmaxRows),
+            new Fault("argmaxRows skips the last column", "argmaxRows",
+                    a -> (int) a[1] > 1 ? set(a, 1, (int) a[1] - 1) : a, ReductionCases::argmaxRows),
     };
 
     /** The reference with {@code fault} planted in one method. */
@@ -74,7 +76,8 @@ class ContractSensitivityTest {
         ReferenceBackend inner = new ReferenceBackend();
         return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
                 (proxy, method, args) -> {
-                    Object[] a = args != null && method.getName().equals(fault.method()) ? fault.alter().apply(args) : args;
+                    Object[] a = args != null && method.getName().equals(fault.method()) ? fault.alter().apply(args)
+                            : args;
                     try {
                         return method.invoke(inner, a);
                     } catch (InvocationTargetException e) {

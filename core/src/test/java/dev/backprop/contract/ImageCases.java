@@ -293,7 +293,8 @@ final class ImageCases {
             Tensor tx = o.placed(dt, x, 1, xd).view();
             Oracle.Placed y = o.output(dt, 2, yd), arg = o.output(DType.INT32, 1, yd);
             Pooling.maxPool2d(w, tx, y.view(), arg.view());
-            Tensor ry = Tensor.empty(o.reference(), DType.FLOAT64, yd), ra = Tensor.empty(o.reference(), DType.INT32, yd);
+            Tensor ry = Tensor.empty(o.reference(), DType.FLOAT64, yd),
+                    ra = Tensor.empty(o.reference(), DType.INT32, yd);
             Pooling.maxPool2d(w, o.truth(DType.FLOAT64, x, xd), ry, ra);
             Tolerance.exact(what + " values", ry.toDoubles(), y.read(what));
             double[] argmax = arg.read(what + " argmax");
@@ -302,7 +303,8 @@ final class ImageCases {
             double[] dy = Inputs.uniform(w.hashCode() + 5L, w.n() * w.channels() * w.outPlane(), -1, 1, dt);
             Oracle.Placed dx = o.output(dt, 3, xd);
             Pooling.maxPool2dBackward(w, o.placed(dt, dy, 1, yd).view(), arg.view(), dx.view());
-            Tensor rdx = Tensor.empty(o.reference(), DType.FLOAT64, xd), adx = Tensor.empty(o.reference(), DType.FLOAT64, xd);
+            Tensor rdx = Tensor.empty(o.reference(), DType.FLOAT64, xd),
+                    adx = Tensor.empty(o.reference(), DType.FLOAT64, xd);
             Pooling.maxPool2dBackward(w, o.truth(DType.FLOAT64, dy, yd), ra, rdx);
             Pooling.maxPool2dBackward(w, o.truth(DType.FLOAT64, Inputs.abs(dy), yd), ra, adx);
             Tolerance.bounded(what + " backward", dt, rdx.toDoubles(), dx.read(what + " backward"), adx.toDoubles());
@@ -331,7 +333,8 @@ final class ImageCases {
         try (Scope scope = Scope.open()) {
             Oracle.Placed y = o.output(dt, 2, yd);
             Pooling.avgPool2d(w, include, o.placed(dt, x, 1, xd).view(), y.view());
-            Tensor ry = Tensor.empty(o.reference(), DType.FLOAT64, yd), ay = Tensor.empty(o.reference(), DType.FLOAT64, yd);
+            Tensor ry = Tensor.empty(o.reference(), DType.FLOAT64, yd),
+                    ay = Tensor.empty(o.reference(), DType.FLOAT64, yd);
             Pooling.avgPool2d(w, include, o.truth(DType.FLOAT64, x, xd), ry);
             Pooling.avgPool2d(w, include, o.truth(DType.FLOAT64, Inputs.abs(x), xd), ay);
             Tolerance.bounded(what, dt, ry.toDoubles(), y.read(what), ay.toDoubles());
@@ -339,7 +342,8 @@ final class ImageCases {
             double[] dy = Inputs.uniform(w.hashCode() + 9L, w.n() * w.channels() * w.outPlane(), -1, 1, dt);
             Oracle.Placed dx = o.output(dt, 3, xd);
             Pooling.avgPool2dBackward(w, include, o.placed(dt, dy, 1, yd).view(), dx.view());
-            Tensor rdx = Tensor.empty(o.reference(), DType.FLOAT64, xd), adx = Tensor.empty(o.reference(), DType.FLOAT64, xd);
+            Tensor rdx = Tensor.empty(o.reference(), DType.FLOAT64, xd),
+                    adx = Tensor.empty(o.reference(), DType.FLOAT64, xd);
             Pooling.avgPool2dBackward(w, include, o.truth(DType.FLOAT64, dy, yd), rdx);
             Pooling.avgPool2dBackward(w, include, o.truth(DType.FLOAT64, Inputs.abs(dy), yd), adx);
             Tolerance.bounded(what + " backward", dt, rdx.toDoubles(), dx.read(what + " backward"), adx.toDoubles());

@@ -63,7 +63,8 @@ final class MemoryCases {
             be.release(b);
         }
         MemoryStats end = be.memoryStats();
-        assertEquals(start.liveBuffers(), end.liveBuffers(), "liveBuffers back to the start (release twice counts once)");
+        assertEquals(start.liveBuffers(), end.liveBuffers(),
+                "liveBuffers back to the start (release twice counts once)");
         assertEquals(start.liveBytes(), end.liveBytes(), "liveBytes back to the start");
     }
 
@@ -119,13 +120,15 @@ final class MemoryCases {
         double[] last = loop(be, LOOP_OPS);
         be.synchronize();
         MemoryStats after = be.memoryStats();
-        assertEquals(before.liveBuffers(), after.liveBuffers(), LOOP_OPS + "-op loop: liveBuffers " + before + " -> " + after);
-        assertEquals(before.liveBytes(), after.liveBytes(), LOOP_OPS + "-op loop: liveBytes " + before + " -> " + after);
+        assertEquals(before.liveBuffers(), after.liveBuffers(), LOOP_OPS + "-op loop: liveBuffers " + before + " -> "
+                + after);
+        assertEquals(before.liveBytes(), after.liveBytes(), LOOP_OPS + "-op loop: liveBytes " + before + " -> "
+                + after);
         if (before.platformBytes() >= 0) {
             long allowed = platformTolerance.applyAsLong(before);
             long drift = after.platformBytes() - before.platformBytes();
-            assertTrue(drift <= allowed, LOOP_OPS + "-op loop: platform bytes (" + before.platformSource() + ") grew by "
-                    + drift + ", allowed " + allowed + "; " + before + " -> " + after);
+            assertTrue(drift <= allowed, LOOP_OPS + "-op loop: platform bytes (" + before.platformSource()
+                    + ") grew by " + drift + ", allowed " + allowed + "; " + before + " -> " + after);
         }
         assertTrue(Double.isFinite(last[0]) && last[0] > 0, "the loop computed something: " + last[0]);
     }

@@ -34,7 +34,8 @@ final class MultiUpdateCases {
 
     /** {lr, beta1, beta2, eps, weightDecay, decoupled (0/1), step}. */
     private static final double[][] ADAM = {
-            {1e-3, 0.9, 0.999, 1e-8, 0, 0, 1}, {1e-3, 0.9, 0.999, 1e-8, 0.01, 0, 7}, {1e-2, 0.9, 0.999, 1e-8, 0.01, 1, 7},
+            {1e-3, 0.9, 0.999, 1e-8, 0, 0, 1}, {1e-3, 0.9, 0.999, 1e-8, 0.01, 0, 7},
+            {1e-2, 0.9, 0.999, 1e-8, 0.01, 1, 7},
     };
 
     static Stream<DynamicTest> sgdUpdateAll(Oracle o) {

@@ -61,7 +61,8 @@ final class NormalizationCases {
         try (Scope scope = Scope.open()) {
             Oracle.Placed mean = o.output(dt, 1, c), var = o.output(dt, 2, c);
             Normalization.batchNormStats(o.placed(dt, x, 3, d).view(), mean.view(), var.view());
-            Tensor rm = Tensor.empty(o.reference(), DType.FLOAT64, c), rv = Tensor.empty(o.reference(), DType.FLOAT64, c);
+            Tensor rm = Tensor.empty(o.reference(), DType.FLOAT64, c),
+                    rv = Tensor.empty(o.reference(), DType.FLOAT64, c);
             Normalization.batchNormStats(o.truth(dt, x, d), rm, rv);
             double[] wantMean = rm.toDoubles(), wantVar = rv.toDoubles();
             double[] meanTerms = new double[c], varTerms = new double[c];
@@ -216,7 +217,8 @@ final class NormalizationCases {
             Normalization.batchNormBackward(o.placed(dt, x, 2, d).view(), pdy.view(), o.actual(dt, p[0], c),
                     o.actual(dt, p[1], c), o.actual(dt, p[2], c), eps, batch, dx.view(), dg.view(), db.view());
             Tensor rdx = Tensor.empty(o.reference(), DType.FLOAT64, d);
-            Tensor rdg = Tensor.empty(o.reference(), DType.FLOAT64, c), rdb = Tensor.empty(o.reference(), DType.FLOAT64, c);
+            Tensor rdg = Tensor.empty(o.reference(), DType.FLOAT64, c),
+                    rdb = Tensor.empty(o.reference(), DType.FLOAT64, c);
             Normalization.batchNormBackward(o.truth(dt, x, d), o.truth(dt, dy, d), o.truth(dt, p[0], c),
                     o.truth(dt, p[1], c), o.truth(dt, p[2], c), eps, batch, rdx, rdg, rdb);
             double[] sumAbsDy = new double[c], sumAbsDyXhat = new double[c], inv = new double[c];

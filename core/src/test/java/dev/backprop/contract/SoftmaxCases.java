@@ -71,8 +71,10 @@ final class SoftmaxCases {
         List<DynamicTest> tests = new ArrayList<>();
         for (DType dt : o.floating()) {
             tests.add(dynamicTest("softmaxCrossEntropy " + dt, () -> forwardCase(o, dt, false, false)));
-            tests.add(dynamicTest("softmaxCrossEntropy " + dt + " probs=logits", () -> forwardCase(o, dt, true, false)));
-            tests.add(dynamicTest("softmaxCrossEntropy " + dt + " labels out of range", () -> forwardCase(o, dt, false, true)));
+            tests.add(dynamicTest("softmaxCrossEntropy " + dt + " probs=logits",
+                    () -> forwardCase(o, dt, true, false)));
+            tests.add(dynamicTest("softmaxCrossEntropy " + dt + " labels out of range",
+                    () -> forwardCase(o, dt, false, true)));
             tests.add(dynamicTest("softmaxCrossEntropy " + dt + " at the ends of the range", () -> extremeCase(o, dt)));
         }
         return tests.stream();
@@ -113,8 +115,8 @@ final class SoftmaxCases {
     private static void forwardCase(Oracle o, DType dt, boolean inPlace, boolean outOfRange) {
         for (int s = 0; s < SHAPES.length; s++) {
             int rows = SHAPES[s][0], cols = SHAPES[s][1];
-            String what = "softmaxCrossEntropy " + dt + " [" + rows + ", " + cols + "]" + (inPlace ? " probs=logits" : "")
-                    + (outOfRange ? " with out-of-range labels" : "");
+            String what = "softmaxCrossEntropy " + dt + " [" + rows + ", " + cols + "]"
+                    + (inPlace ? " probs=logits" : "") + (outOfRange ? " with out-of-range labels" : "");
             double[] z = logits(43L * s, rows, cols, dt);
             double[] l = labels(47L * s, rows, cols, outOfRange);
             try (Scope scope = Scope.open()) {
@@ -126,7 +128,8 @@ final class SoftmaxCases {
                 double[] gotLoss = losses.read(what + " losses");
                 double[] gotProbs = probs.read(what + " probs");
                 Tensor rz = o.truth(dt, z, rows, cols), rl = o.truth(DType.INT32, l, rows);
-                Tensor rLoss = Tensor.empty(o.reference(), rz.dtype(), rows), rProbs = Tensor.empty(o.reference(), rz.dtype(), rz.shape());
+                Tensor rLoss = Tensor.empty(o.reference(), rz.dtype(), rows),
+                        rProbs = Tensor.empty(o.reference(), rz.dtype(), rz.shape());
                 Softmax.softmaxCrossEntropy(rz, rl, rLoss, rProbs);
                 Tolerance.elementwise(what + " losses", dt, rLoss.toDoubles(), gotLoss);
                 Tolerance.elementwise(what + " probs", dt, rProbs.toDoubles(), gotProbs);
@@ -138,7 +141,8 @@ final class SoftmaxCases {
         List<DynamicTest> tests = new ArrayList<>();
         for (DType dt : o.floating()) {
             tests.add(dynamicTest("softmaxCrossEntropyBackward " + dt, () -> backwardCase(o, dt, false)));
-            tests.add(dynamicTest("softmaxCrossEntropyBackward " + dt + " dlogits=probs", () -> backwardCase(o, dt, true)));
+            tests.add(dynamicTest("softmaxCrossEntropyBackward " + dt + " dlogits=probs",
+                    () -> backwardCase(o, dt, true)));
         }
         return tests.stream();
     }

@@ -71,7 +71,9 @@ final class TransferCases {
         }
     }
 
-    /** Downloads {@code len} elements from {@code srcOff} into a zeroed host array of {@code hostLen} at {@code dstOff}. */
+    /**
+     * Downloads {@code len} elements from {@code srcOff} into a zeroed host array of {@code hostLen} at {@code dstOff}.
+     */
     private static double[] download(Backend be, DType dt, Buffer src, long srcOff, int len, int dstOff, int hostLen) {
         double[] out = new double[hostLen];
         switch (dt) {

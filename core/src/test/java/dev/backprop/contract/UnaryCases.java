@@ -88,7 +88,8 @@ final class UnaryCases {
                 for (int alias = 0; alias < 3; alias++) {
                     int a = alias;
                     String how = a == 0 ? "" : a == 1 ? " dx=g" : " dx=x";
-                    tests.add(dynamicTest("unaryBackward " + v.name() + " " + dt + how, () -> backwardCase(o, v, dt, a)));
+                    tests.add(dynamicTest("unaryBackward " + v.name() + " " + dt + how,
+                            () -> backwardCase(o, v, dt, a)));
                 }
             }
         }

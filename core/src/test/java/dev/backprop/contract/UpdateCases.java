@@ -95,7 +95,8 @@ final class UpdateCases {
             try (Scope scope = Scope.open()) {
                 Oracle.Placed pp = o.placed(dt, theta, s % 3, n), pg = o.placed(dt, grad, (s + 1) % 3, n);
                 Oracle.Placed pm = o.placed(dt, m, (s + 2) % 3, n), pv = o.placed(dt, v, 1, n);
-                Updates.adamUpdate(pp.view(), pg.view(), pm.view(), pv.view(), c[0], c[1], c[2], c[3], c[4], c[5] == 1, step);
+                Updates.adamUpdate(pp.view(), pg.view(), pm.view(), pv.view(), c[0], c[1], c[2], c[3], c[4], c[5] == 1,
+                        step);
                 Tensor rp = o.truth(dt, theta, n), rm = o.truth(dt, m, n), rv = o.truth(dt, v, n);
                 Updates.adamUpdate(rp, o.truth(dt, grad, n), rm, rv, c[0], c[1], c[2], c[3], c[4], c[5] == 1, step);
                 Tolerance.elementwise(what + " param", dt, rp.toDoubles(), pp.read(what + " param"));

@@ -52,7 +52,8 @@ class DataReadersTest {
 
         Path trunc = dir.resolve("trunc");
         Files.write(trunc, FileBytes.idx(new int[] {10, 2}, new byte[7]));
-        assertTrue(assertThrows(DataFormatException.class, () -> IdxFile.read(trunc)).getMessage().contains("truncated"));
+        assertTrue(assertThrows(DataFormatException.class,
+                () -> IdxFile.read(trunc)).getMessage().contains("truncated"));
 
         Path gzTrunc = dir.resolve("gztrunc");
         byte[] g = FileBytes.gzip(FileBytes.idx(new int[] {100}, new byte[100]));

@@ -164,7 +164,8 @@ class CheckpointWriteRestoreTest {
             schedule.step();
             Checkpoint.save(good, m, opt, schedule, Map.of("epoch", 1L));
         }
-        String[][] bad = {{Checkpoint.OPTIMIZER_KEY, "step", "-3", "'step' must be a whole number", "at least 0, got -3"},
+        String[][] bad = {{Checkpoint.OPTIMIZER_KEY, "step", "-3", "'step' must be a whole number",
+                "at least 0, got -3"},
                 {Checkpoint.OPTIMIZER_KEY, "lr", "-0.5", "learning rate must be finite and >= 0", "got -0.5"},
                 {Checkpoint.SCHEDULE_KEY, "epoch", "-1", "'epoch' must be a whole number", "at least 0, got -1"}};
         for (String[] b : bad) {

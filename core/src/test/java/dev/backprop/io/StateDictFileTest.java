@@ -76,7 +76,8 @@ class StateDictFileTest {
             assertEquals("[]", counter.get("shape").toString(), "a 0-dim tensor, as PyTorch stores it");
             assertEquals("[0,8]", counter.get("data_offsets").toString(), "8-byte values first: aligned");
             assertEquals("\"F32\"", h.getAsJsonObject("1.running_var").get("dtype").toString());
-            assertTrue(h.keySet().stream().noneMatch(k -> k.contains("dropout")), "a model file keeps no training state");
+            assertTrue(h.keySet().stream().noneMatch(k -> k.contains("dropout")),
+                    "a model file keeps no training state");
             try (Layer loaded = ModelFile.load(file, be); Sequential other = model(2)) {
                 assertSameState(m, loaded);
                 ModelFile.loadInto(file, other);
@@ -284,7 +285,8 @@ class StateDictFileTest {
             try (Sequential fresh = model(4); Adam freshOpt = Adam.adam(fresh.parameters(), 0.01)) {
                 Checkpoint.restore(file, fresh, freshOpt, null);
                 assertSameState(m, fresh);
-                assertEquals(m.trainingState().get("2.dropout_seed")[0], fresh.trainingState().get("2.dropout_seed")[0]);
+                assertEquals(m.trainingState().get("2.dropout_seed")[0],
+                        fresh.trainingState().get("2.dropout_seed")[0]);
                 assertEquals(12_345, fresh.trainingState().get("2.dropout_offset")[0]);
             }
             String seed = Long.toString(m.trainingState().get("2.dropout_seed")[0]);

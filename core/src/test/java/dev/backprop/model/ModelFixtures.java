@@ -18,7 +18,8 @@ public final class ModelFixtures {
 
     /** {@code in-hidden-out} with ReLU, weights from {@code seed}. */
     public static Sequential mlp(Backend backend, int in, int hidden, int out, long seed) {
-        return Sequential.builder(backend, DType.FLOAT32).seed(seed).dense(in, hidden).relu().dense(hidden, out).build();
+        return Sequential.builder(backend, DType.FLOAT32).seed(seed).dense(in, hidden).relu().dense(hidden, out)
+                .build();
     }
 
     /** Random features in [-1, 1) and labels in [0, classes). */

@@ -132,7 +132,8 @@ class PredictorTest {
 
     @Test
     void binaryGivesTheSigmoidOfTheLogitAndRegressionTheRawValues() {
-        try (Sequential b = ModelFixtures.mlp(backend, 3, 4, 1, 7); Sequential r = ModelFixtures.mlp(backend, 3, 4, 2, 8)) {
+        try (Sequential b = ModelFixtures.mlp(backend, 3, 4, 1, 7);
+             Sequential r = ModelFixtures.mlp(backend, 3, 4, 2, 8)) {
             Dataset d = ModelFixtures.regression(5, 3, 1, 9);
             float[] x = features(d);
             float[] pb = new Predictor(b, Task.BINARY).predict(x, 5);

@@ -91,7 +91,8 @@ class SavedModelTest {
     void aPlainModelFileGetsItsTaskFromTheOutputWidth() throws IOException {
         Path wide = dir.resolve("wide.safetensors");
         Path one = dir.resolve("one.safetensors");
-        try (Sequential a = ModelFixtures.mlp(backend, 3, 4, 5, 1); Sequential b = ModelFixtures.mlp(backend, 3, 4, 1, 1)) {
+        try (Sequential a = ModelFixtures.mlp(backend, 3, 4, 5, 1);
+             Sequential b = ModelFixtures.mlp(backend, 3, 4, 1, 1)) {
             ModelFile.save(wide, a);
             ModelFile.save(one, b);
         }

@@ -148,7 +148,8 @@ public final class ReferenceBackend implements Backend {
     @Override
     public synchronized MemoryStats memoryStats() {
         open();
-        return new MemoryStats(live.size(), liveBytes, peakBytes, 0, -1, "none (the reference keeps plain Java arrays)");
+        return new MemoryStats(live.size(), liveBytes, peakBytes, 0, -1,
+                "none (the reference keeps plain Java arrays)");
     }
 
     @Override

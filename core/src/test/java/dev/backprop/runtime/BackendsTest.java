@@ -149,7 +149,8 @@ class BackendsTest {
     @Test
     void nameFromCodeWinsOverPropertyAndEnvironment() {
         System.setProperty("backprop.backend", "opencl");
-        Backends.Registry r = registry(gpu, cpu, pocl).withEnvironment(k -> k.equals("BACKPROP_BACKEND") ? "cuda" : null);
+        Backends.Registry r = registry(gpu, cpu, pocl).withEnvironment(k -> k.equals("BACKPROP_BACKEND") ? "cuda"
+                : null);
         r.create("CPU", BackendOptions.defaults());
         assertEquals(1, cpu.creations, "code's name, case-insensitive");
         r.create(null, BackendOptions.defaults());
@@ -176,8 +177,8 @@ class BackendsTest {
         assertEquals("unknown backend 'tpu'; known backends: cpu, cuda, opencl", e.getMessage());
         BackendUnavailableException none = assertThrows(BackendUnavailableException.class,
                 () -> registry().get("cpu", BackendOptions.defaults()));
-        assertTrue(none.getMessage().contains("known backends: none") && none.getMessage().contains("backprop-backend-cpu"),
-                none.getMessage());
+        assertTrue(none.getMessage().contains("known backends: none")
+                && none.getMessage().contains("backprop-backend-cpu"), none.getMessage());
         System.setProperty("backprop.backend", "tpu");
         assertThrows(BackendUnavailableException.class, () -> registry(cpu).create(null, BackendOptions.defaults()),
                 "a configured unknown name fails too");
@@ -238,16 +239,18 @@ class BackendsTest {
         registry(broken, cpu).auto(BackendOptions.defaults(), FallbackPolicy.ALLOW);
         assertEquals(1, broken.creations);
         assertEquals(1, cpu.creations);
-        assertTrue(selection().getMessage().contains("failed to start") && selection().getMessage().contains("driver too old"),
-                selection().getMessage());
+        assertTrue(selection().getMessage().contains("failed to start")
+                && selection().getMessage().contains("driver too old"), selection().getMessage());
     }
 
     @Test
     void creationFailureByNameIsExplained() {
-        Fake broken = new Fake("cuda", Probe.available("gpu", List.of(), Probe.RANK_GPU), new IllegalStateException("boom"));
+        Fake broken = new Fake("cuda", Probe.available("gpu", List.of(), Probe.RANK_GPU),
+                new IllegalStateException("boom"));
         BackendUnavailableException e = assertThrows(BackendUnavailableException.class,
                 () -> registry(broken).get("cuda", BackendOptions.defaults()));
-        assertTrue(e.getMessage().contains("'cuda' failed to start") && e.getMessage().contains("boom"), e.getMessage());
+        assertTrue(e.getMessage().contains("'cuda' failed to start") && e.getMessage().contains("boom"),
+                e.getMessage());
     }
 
     @Test
@@ -263,8 +266,8 @@ class BackendsTest {
         Map<String, Probe> probes = new java.util.HashMap<>();
         r.probeAll().forEach(s -> probes.put(s.name(), s.probe()));
         assertFalse(probes.get("opencl").available());
-        assertTrue(probes.get("opencl").reason().contains("probe failed") && probes.get("opencl").reason().contains("OpenCL"),
-                probes.get("opencl").reason());
+        assertTrue(probes.get("opencl").reason().contains("probe failed")
+                && probes.get("opencl").reason().contains("OpenCL"), probes.get("opencl").reason());
         assertEquals("probe returned nothing", probes.get("cuda").reason());
         r.auto(BackendOptions.defaults(), FallbackPolicy.ALLOW);
         assertEquals(1, cpu.creations, "broken probes do not stop selection");
@@ -275,7 +278,8 @@ class BackendsTest {
         BackendUnavailableException e = assertThrows(BackendUnavailableException.class,
                 () -> registry(unavailable("cuda", "no GPU"), unavailable("cpu", "no Vector API")).auto(
                         BackendOptions.defaults(), FallbackPolicy.ALLOW));
-        assertTrue(e.getMessage().contains("cuda: no GPU") && e.getMessage().contains("cpu: no Vector API"), e.getMessage());
+        assertTrue(e.getMessage().contains("cuda: no GPU") && e.getMessage().contains("cpu: no Vector API"),
+                e.getMessage());
         BackendUnavailableException empty = assertThrows(BackendUnavailableException.class,
                 () -> registry().auto(BackendOptions.defaults(), FallbackPolicy.ALLOW));
         assertTrue(empty.getMessage().contains("backprop-backend-cpu"), empty.getMessage());
@@ -288,7 +292,8 @@ class BackendsTest {
         assertEquals(FallbackPolicy.FAIL, FallbackPolicy.fromSystemProperty());
         System.setProperty("backprop.fallback", "sometimes");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, FallbackPolicy::fromSystemProperty);
-        assertTrue(e.getMessage().contains("allow, warn or fail") && e.getMessage().contains("sometimes"), e.getMessage());
+        assertTrue(e.getMessage().contains("allow, warn or fail") && e.getMessage().contains("sometimes"),
+                e.getMessage());
     }
 
     @Test

@@ -145,7 +145,8 @@ class PrivateDirectoryTest {
         Path safe = base("0755");
         assertNull(PrivateDirectory.unsafeSearchPathEntry(safe + ":" + safe.resolve("not/yet")));
         assertEquals("'" + sticky + "' (" + sticky + ") is writable by other users (mode 1777)",
-                PrivateDirectory.unsafeSearchPathEntry(safe + ":" + sticky), "sticky does not stop a file created first");
+                PrivateDirectory.unsafeSearchPathEntry(safe + ":" + sticky),
+                "sticky does not stop a file created first");
         assertEquals("'" + sticky.resolve("lib") + "' (" + sticky + ") is writable by other users (mode 1777)",
                 PrivateDirectory.unsafeSearchPathEntry(sticky.resolve("lib").toString()),
                 "a missing entry is judged by the directory it would be created in");

@@ -55,7 +55,8 @@ class TensorTest {
         try (Tensor d = Tensor.of(backend, new double[] {0.1, 0.2}, 2, 1)) {
             assertArrayEquals(new double[] {0.1, 0.2}, d.toDoubleArray());
         }
-        try (Tensor z = Tensor.zeros(backend, DType.INT32, 2, 2); Tensor f = Tensor.full(backend, DType.FLOAT64, 2.5, 3)) {
+        try (Tensor z = Tensor.zeros(backend, DType.INT32, 2, 2);
+             Tensor f = Tensor.full(backend, DType.FLOAT64, 2.5, 3)) {
             assertArrayEquals(new int[4], z.toIntArray());
             assertArrayEquals(new double[] {2.5, 2.5, 2.5}, f.toDoubleArray());
         }
@@ -81,7 +82,8 @@ class TensorTest {
         Backend noF64 = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
                 (p, m, a) -> m.getName().equals("capabilities") ? new Capabilities(false, true, Map.of())
                         : invoke(backend, m, a));
-        DTypeMismatchException e = assertThrows(DTypeMismatchException.class, () -> Tensor.zeros(noF64, DType.FLOAT64, 2));
+        DTypeMismatchException e = assertThrows(DTypeMismatchException.class,
+                () -> Tensor.zeros(noF64, DType.FLOAT64, 2));
         assertTrue(e.getMessage().contains("FLOAT64") && e.getMessage().contains("reference"), e.getMessage());
     }
 
@@ -96,7 +98,8 @@ class TensorTest {
             assertArrayEquals(new float[] {0, 1, 2, 3, 4, 5, 7, 7, 7, 7, 7, 7}, t.toFloatArray(), "writes go through");
             assertEquals(Shape.of(), t.rows(0, 1).reshape(4).rows(2, 3).reshape().shape(), "down to a scalar");
             ShapeMismatchException size = assertThrows(ShapeMismatchException.class, () -> t.reshape(5, -1));
-            assertTrue(size.getMessage().contains("[3, 4]") && size.getMessage().contains("[5, -1]"), size.getMessage());
+            assertTrue(size.getMessage().contains("[3, 4]") && size.getMessage().contains("[5, -1]"),
+                    size.getMessage());
             assertThrows(ShapeMismatchException.class, () -> t.reshape(-1, -1));
             assertThrows(ShapeMismatchException.class, () -> t.reshape(0, -1));
             assertThrows(ShapeMismatchException.class, () -> t.reshape(-2, -6));

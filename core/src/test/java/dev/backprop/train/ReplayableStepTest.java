@@ -33,8 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The training step handed to a backend that replays steps ({@link ReplayingBackend}: recorded once per key, then
  * replayed without running the step's host code) trains bit for bit as the step run as it comes: with the last,
  * smaller batch, a window read every few steps, a data set on the device gathered inside the replayed part, Adam's
- * per-step bias corrections and a learning-rate schedule outside it. A model with host state per step (dropout) or a trainer with hooks never hands its
- * step over.
+ * per-step bias corrections and a learning-rate schedule outside it. A model with host state per step (dropout) or a
+ * trainer with hooks never hands its step over.
  */
 class ReplayableStepTest {
     private final ReferenceBackend plain = new ReferenceBackend();
@@ -97,8 +97,8 @@ class ReplayableStepTest {
         for (int syncEvery : new int[] {1, 3}) {
             Function<Sequential, Optimizer> sgd = n -> new Sgd(n.parameters(), 0.2);
             int before = replaying.replays;
-            assertSame(train(plain, false, sgd, (b, o) -> b, syncEvery), train(replaying.backend, false, sgd, (b, o) -> b,
-                    syncEvery));
+            assertSame(train(plain, false, sgd, (b, o) -> b, syncEvery),
+                    train(replaying.backend, false, sgd, (b, o) -> b, syncEvery));
             // 3 epochs of 5 batches (4 of 5 rows, 1 of 3): the very first step (no prediction tensor yet) is a key
             // of its own; then each shape warms up and is recorded once, and the other 10 steps are replays
             assertEquals(10, replaying.replays - before, "replays with a window of " + syncEvery);

@@ -75,7 +75,8 @@ class HostileOnnxTest extends CpuBackendTest {
                 Arguments.of("random bytes", random, "ONNX"),
                 Arguments.of("not ONNX: IR version 0", model(m -> m.clearIrVersion()), "IR version 0 is not supported"),
                 Arguments.of("no graph", model(m -> m.clearGraph()), "the model has no graph"),
-                Arguments.of("opset 99", model(m -> m.setOpsetImport(0, m.getOpsetImport(0).toBuilder().setVersion(99))),
+                Arguments.of("opset 99",
+                        model(m -> m.setOpsetImport(0, m.getOpsetImport(0).toBuilder().setVersion(99))),
                         "opset 99 is not supported (Backprop reads opsets 9 to 21)"),
                 Arguments.of("no opset", model(m -> m.clearOpsetImport()), "no ai.onnx opset is imported"),
                 Arguments.of("nesting 100 deep", graph(g -> g.setInput(0, g.getInput(0).toBuilder().setType(nested))),
@@ -105,7 +106,8 @@ class HostileOnnxTest extends CpuBackendTest {
                     return g;
                 }), "'0.weight' has 12 elements by its dimensions but its data holds 40 bytes (48 expected)"),
                 Arguments.of("typed data longer than the dims", graph(g -> {
-                    weight(g).clearRawData().addAllFloatData(List.of(1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f, 1f, 2f, 3f, 4f));
+                    weight(g).clearRawData().addAllFloatData(List.of(1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f, 1f, 2f, 3f,
+                            4f));
                     return g;
                 }), "has 12 elements by its dimensions but its data holds 13 values"),
                 Arguments.of("layer sizes that disagree", graph(g -> {
@@ -268,8 +270,10 @@ class HostileOnnxTest extends CpuBackendTest {
                                 + "sides alike)"),
                 Arguments.of("group 2", cnnAttribute(0, GraphWriter.attr("group", 2)),
                         "node '/0/Conv' (Conv): attribute 'group' = 2 is not supported (Backprop reads only 1)"),
-                Arguments.of("kernel_shape unlike the weight's", cnnAttribute(0, GraphWriter.ints("kernel_shape", 5, 5)),
-                        "node '/0/Conv' (Conv): attribute 'kernel_shape' [5, 5] differs from the weight's [2, 1, 3, 3]"),
+                Arguments.of("kernel_shape unlike the weight's",
+                        cnnAttribute(0, GraphWriter.ints("kernel_shape", 5, 5)),
+                        "node '/0/Conv' (Conv): attribute 'kernel_shape' [5, 5] differs from the weight's "
+                                + "[2, 1, 3, 3]"),
                 Arguments.of("kernel larger than the padded input", cnn(g -> {
                     g.getNodeBuilder(4).clearAttribute().addAttribute(GraphWriter.ints("kernel_shape", 9, 9))
                             .addAttribute(GraphWriter.ints("pads", 1, 1, 1, 1));

@@ -88,9 +88,11 @@ final class OnnxTesting {
      */
     static Sequential trainedCnn(Backend backend) {
         testImages(); // skips, or fails under CI, without the data
-        Sequential m = Sequential.builder(backend, DType.FLOAT32).seed(5).conv2d(Conv2d.options(1, 8, 3).padding(1)).batchNorm2d(8)
+        Sequential m = Sequential.builder(backend, DType.FLOAT32).seed(5).conv2d(Conv2d.options(1, 8, 3).padding(1))
+                .batchNorm2d(8)
                 .relu().add(Pool2d.max(new int[] {3, 3}, new int[] {2, 2}, new int[] {1, 1}))
-                .add(new Conv2d(Conv2d.options(8, 16, 3).stride(2).padding(2).dilation(2), Init.PYTORCH_DEFAULT.factory(backend, DType.FLOAT32, new TorchGenerator(6))))
+                .add(new Conv2d(Conv2d.options(8, 16, 3).stride(2).padding(2).dilation(2),
+                        Init.PYTORCH_DEFAULT.factory(backend, DType.FLOAT32, new TorchGenerator(6))))
                 .relu().add(Pool2d.avg(new int[] {3, 3}, new int[] {2, 2}, new int[] {1, 1}, false)).dropout(0.25)
                 .flatten().dense(256, 32).batchNorm1d(32).relu().dropout(0.5).dense(32, 10).build();
         Dataset train = FashionMnist.split(FashionMnist.defaultDir(), "train").head(640).withFeatureShape(1, 28, 28);

@@ -175,7 +175,8 @@ final class AutogradCases {
             IllegalStateException closed = assertThrows(IllegalStateException.class, () -> y.backward(up));
             assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
             ShapeMismatchException badBias = assertThrows(ShapeMismatchException.class, () -> Dense.of(
-                    Net.tensor(be, DType.FLOAT32, new double[6], 2, 3), Net.tensor(be, DType.FLOAT32, new double[3], 3)));
+                    Net.tensor(be, DType.FLOAT32, new double[6], 2, 3),
+                    Net.tensor(be, DType.FLOAT32, new double[3], 3)));
             assertTrue(badBias.getMessage().contains("bias"), badBias.getMessage());
         }
     }

@@ -80,7 +80,8 @@ final class FusedLayerCases {
             String what = "dense+" + k.typeName() + " " + dt;
             Net.assertIdentical(what + " output", layers[0], fused[0]);
             for (int i = 1; i < fused.length; i++) {
-                String q = what + " " + (i == 1 ? "loss" : "gradient " + (i - 2) + " (weight, bias, ... after two passes)");
+                String q = what + " "
+                        + (i == 1 ? "loss" : "gradient " + (i - 2) + " (weight, bias, ... after two passes)");
                 if (exact(k)) {
                     Net.assertIdentical(q, layers[i], fused[i]);
                 } else {

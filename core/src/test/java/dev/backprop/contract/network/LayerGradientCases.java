@@ -99,7 +99,8 @@ final class LayerGradientCases {
     }
 
     private static void networks(Backend be, List<DynamicTest> t) {
-        Function<Long, Sequential> tanhNet = s -> Sequential.builder(be, DType.FLOAT64).seed(s).init(Init.XAVIER_UNIFORM)
+        Function<Long, Sequential> tanhNet = s -> Sequential.builder(be, DType.FLOAT64).seed(s)
+                .init(Init.XAVIER_UNIFORM)
                 .dense(5, 7).tanh().dense(7, 4).sigmoid().dense(4, 3).build();
         Function<Long, Sequential> reluNet = s -> Sequential.builder(be, DType.FLOAT64).seed(s).init(Init.HE_NORMAL)
                 .flatten().dense(6, 8).relu().dense(8, 8).tanh().dense(8, 3).build();

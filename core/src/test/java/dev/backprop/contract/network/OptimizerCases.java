@@ -49,9 +49,11 @@ final class OptimizerCases {
                     th[i] -= 0.1 * g[i];
                 }
             }));
-            t.add(step(be, dt, "sgd momentum=0.9 weight_decay=0.01", p -> Sgd.builder(p).lr(0.05).momentum(0.9).weightDecay(0.01).build(),
+            t.add(step(be, dt, "sgd momentum=0.9 weight_decay=0.01",
+                    p -> Sgd.builder(p).lr(0.05).momentum(0.9).weightDecay(0.01).build(),
                     (th, g, s, k) -> momentum(th, g, s, 0.05, 0.9, 0.01, false)));
-            t.add(step(be, dt, "sgd nesterov momentum=0.8", p -> Sgd.builder(p).lr(0.05).momentum(0.8).nesterov(true).build(),
+            t.add(step(be, dt, "sgd nesterov momentum=0.8",
+                    p -> Sgd.builder(p).lr(0.05).momentum(0.8).nesterov(true).build(),
                     (th, g, s, k) -> momentum(th, g, s, 0.05, 0.8, 0, true)));
             t.add(step(be, dt, "adam lr=0.01", p -> Adam.adam(p, 0.01),
                     (th, g, s, k) -> adam(th, g, s, k, 0.01, 0.9, 0.999, 1e-8, 0, false)));

@@ -57,7 +57,8 @@ final class TrainingCases {
         t.add(DynamicTest.dynamicTest("initial weights are the host's seeded draws", () -> hostInit(be)));
         for (DType dt : List.of(DType.FLOAT32, DType.FLOAT64)) {
             for (boolean adam : new boolean[] {true, false}) {
-                t.add(DynamicTest.dynamicTest(dt + " checkpoint resume is bit-exact (" + (adam ? "Adam" : "SGD momentum")
+                t.add(DynamicTest.dynamicTest(dt + " checkpoint resume is bit-exact ("
+                        + (adam ? "Adam" : "SGD momentum")
                         + ", StepLR, clipping)", () -> ModelFileCases.inDir(d -> resume(be, dt, adam, d))));
             }
         }

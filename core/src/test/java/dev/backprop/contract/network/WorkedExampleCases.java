@@ -148,9 +148,11 @@ final class WorkedExampleCases {
         double[] w2 = {0.3, -0.5, 0.8, 0.2, -0.4, 0.6};
         Map<String, double[]> out = new LinkedHashMap<>();
         try (Sequential net = Sequential.of(
-                Dense.of(Net.tensor(be, dt, transpose(w1, 4, 3), 3, 4), Net.tensor(be, dt, new double[] {0.1, 0, -0.1}, 3)),
+                Dense.of(Net.tensor(be, dt, transpose(w1, 4, 3), 3, 4),
+                        Net.tensor(be, dt, new double[] {0.1, 0, -0.1}, 3)),
                 Activation.sigmoid(),
-                Dense.of(Net.tensor(be, dt, transpose(w2, 3, 2), 2, 3), Net.tensor(be, dt, new double[] {0.05, -0.05}, 2)),
+                Dense.of(Net.tensor(be, dt, transpose(w2, 3, 2), 2, 3),
+                        Net.tensor(be, dt, new double[] {0.05, -0.05}, 2)),
                 Activation.sigmoid(),
                 Dense.of(Net.tensor(be, dt, new double[] {1.5, -2.0}, 1, 2), Net.tensor(be, dt, new double[] {0.2}, 1)),
                 logits ? Activation.identity() : Activation.sigmoid()); Scope s = Scope.open()) {

@@ -32,14 +32,14 @@ import java.util.concurrent.Future;
  *
  * <p>For each engine bucket setting in {@code buckets} ({@code default}: the engine's choice, on the cpu backend no
  * overlap, the gradient all-reduced in one piece after the backward pass; {@code 0}: the same; or elements per
- * bucket, all-reduced while the backward pass runs, see {@code RankTrainer.bucketElements}), after warm-up runs of 1 and 2 ranks (the JIT keeps compiling the Vector API
- * kernels and the transport for many steps), {@code rounds} rounds each train 1 rank and 2 ranks with that setting
- * (in alternating order), and optionally two independent 1-rank runs at once ({@code pairs=true}: no
- * communication, what two compute threads get from this machine), for {@code epochs} epochs; the throughput of
- * every epoch but each run's first (examples per second, rank 0's wall time) is collected. Each round gives a
- * ratio of the 2-rank median to the 1-rank median of that round and setting, so a burst of load from elsewhere
- * skews both sides alike; the result lines give the median over rounds and their spread. Every run prints each rank's
- * per-step breakdown ({@link StepTimes}). The all-reduce is also timed alone: the median of {@code reps}
+ * bucket, all-reduced while the backward pass runs, see {@code RankTrainer.bucketElements}), after warm-up runs of 1
+ * and 2 ranks (the JIT keeps compiling the Vector API kernels and the transport for many steps), {@code rounds} rounds
+ * each train 1 rank and 2 ranks with that setting (in alternating order), and optionally two independent 1-rank runs at
+ * once ({@code pairs=true}: no communication, what two compute threads get from this machine), for {@code epochs}
+ * epochs; the throughput of every epoch but each run's first (examples per second, rank 0's wall time) is collected.
+ * Each round gives a ratio of the 2-rank median to the 1-rank median of that round and setting, so a burst of load from
+ * elsewhere skews both sides alike; the result lines give the median over rounds and their spread. Every run prints
+ * each rank's per-step breakdown ({@link StepTimes}). The all-reduce is also timed alone: the median of {@code reps}
  * all-reduces of the 235,146-float gradient between two idle ranks.
  *
  * <pre>
@@ -159,8 +159,10 @@ public final class ScalingBenchmark {
                 + "delay, %.3f ms without%n", alone, none);
         for (int i = 0; i < variants.size(); i++) {
             String v = variants.get(i);
-            System.out.println("per step, rank 0, mean over rounds, buckets " + v + ": 1 rank: " + one.get(i).breakdown());
-            System.out.println("per step, rank 0, mean over rounds, buckets " + v + ": 2 ranks: " + two.get(i).breakdown());
+            System.out.println("per step, rank 0, mean over rounds, buckets " + v + ": 1 rank: "
+                    + one.get(i).breakdown());
+            System.out.println("per step, rank 0, mean over rounds, buckets " + v + ": 2 ranks: "
+                    + two.get(i).breakdown());
             System.out.printf(Locale.ROOT, "result: delay=%s buckets=%s one_rank_ex_s=%.0f two_ranks_ex_s=%.0f ratio "
                             + "(per round: %s) ratio_of_overall_medians=%.3f%n", delayText, v,
                     median(one.get(i).epochs), median(two.get(i).epochs), two.get(i).ratioSummary(),

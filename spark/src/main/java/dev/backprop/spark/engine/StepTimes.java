@@ -85,6 +85,7 @@ public final class StepTimes implements Serializable {
     public String describe() {
         return String.format(Locale.ROOT, "fwd+bwd %.2f, copy %.2f, all-reduce wait %.2f, update %.2f, step "
                         + "wall %.2f, rank thread cpu %.2f ms/step", meanMillis(Phase.FORWARD_BACKWARD),
-                meanMillis(Phase.GRADIENT_COPY), meanMillis(Phase.ALL_REDUCE_WAIT), meanMillis(Phase.UPDATE), meanWallMillis(), meanCpuMillis());
+                meanMillis(Phase.GRADIENT_COPY), meanMillis(Phase.ALL_REDUCE_WAIT), meanMillis(Phase.UPDATE),
+                meanWallMillis(), meanCpuMillis());
     }
 }

@@ -99,7 +99,8 @@ final class Handshake {
                 new FrameAuth(Crypto.derive(key, "server to client frames", transcript)));
         byte[] ack = readFully(socket, ACK_BYTES, deadline);
         try {
-            Frame f = Frame.readFrom(new DataInputStream(new ByteArrayInputStream(ack)), s.in(), (kind, seq, length) -> {
+            Frame f = Frame.readFrom(new DataInputStream(new ByteArrayInputStream(ack)), s.in(),
+                    (kind, seq, length) -> {
                 if (kind != Frame.Kind.HELLO || length != 0) {
                     throw new ProtocolException("expected the handshake's confirmation, got " + kind + " of "
                             + length + " bytes");
@@ -165,7 +166,8 @@ final class Handshake {
             throw new ProtocolException("failed authentication as rank " + client + " (it does not hold this job's "
                     + "secret, or replayed another connection's proof)");
         }
-        Session s = new Session(client, socket, new FrameAuth(Crypto.derive(key, "server to client frames", transcript)),
+        Session s = new Session(client, socket,
+                new FrameAuth(Crypto.derive(key, "server to client frames", transcript)),
                 new FrameAuth(Crypto.derive(key, "client to server frames", transcript)));
         new Frame(Frame.Kind.HELLO, self, 0, 0, new byte[0]).writeTo(out, s.out());
         out.flush();

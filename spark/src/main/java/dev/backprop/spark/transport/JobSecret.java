@@ -64,7 +64,9 @@ public final class JobSecret implements Serializable {
         return jobId;
     }
 
-    /** Where the key came from and the start of the job id, e.g. {@code derived from spark.authenticate, job 3fa2c1d0}. */
+    /**
+     * Where the key came from and the start of the job id, e.g. {@code derived from spark.authenticate, job 3fa2c1d0}.
+     */
     public String describe() {
         return source + ", job " + Crypto.hex(jobId, 4);
     }

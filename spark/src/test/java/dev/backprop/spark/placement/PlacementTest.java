@@ -61,6 +61,7 @@ class PlacementTest {
                 Example.labelled(new float[] {1}, 0), Example.withTargets(new float[] {1}, 1f)).iterator(), 6))
                 .getMessage().contains("partition 6, example 1"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> DataSummary.merge(List.of(
-                DataSummary.of(List.<Example>of().iterator(), 0)))).getMessage().contains("the training data is empty"));
+                DataSummary.of(List.<Example>of().iterator(), 0)))).getMessage()
+                .contains("the training data is empty"));
     }
 }

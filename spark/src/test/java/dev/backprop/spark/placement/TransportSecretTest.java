@@ -76,7 +76,8 @@ class TransportSecretTest {
             Dataset data = TrainingFixtures.clusters(96, 12, 4, 3);
             JavaRDD<Example> rdd = SparkTrainer.parallelize(sc, data, 2);
             TrainingSpec s = TrainingSpec.builder(ModelFactory.mlp(new Mlp(new int[] {12, 16, 4},
-                    Activation.Kind.RELU, Init.PYTORCH_DEFAULT, 7)), OptimizerChoice.adam(0.01, 0)).batchSize(16).epochs(2).seed(11).build();
+                    Activation.Kind.RELU, Init.PYTORCH_DEFAULT, 7)), OptimizerChoice.adam(0.01, 0)).batchSize(16)
+                    .epochs(2).seed(11).build();
             SparkTrainingResult r = new SparkTrainer(s).fit(rdd);
             List<Dataset> shards = new ArrayList<>();
             for (List<Example> part : rdd.glom().collect()) {

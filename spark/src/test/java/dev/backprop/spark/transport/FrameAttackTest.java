@@ -143,7 +143,8 @@ class FrameAttackTest {
                 Handshake.Session rogue = Handshake.connect(s, new Handshake.Group(secret, 42, 2), 1, 0,
                         System.nanoTime() + 10_000_000_000L);
                 long sent = sendHeader(rogue, Frame.Kind.REDUCE, 1, Integer.MAX_VALUE);
-                var e = assertThrows(java.util.concurrent.ExecutionException.class, () -> rank0.get(90, TimeUnit.SECONDS));
+                var e = assertThrows(java.util.concurrent.ExecutionException.class,
+                        () -> rank0.get(90, TimeUnit.SECONDS));
                 TransportException te = (TransportException) e.getCause();
                 assertEquals(1, te.peerRank());
                 assertTrue(te.getMessage().contains("rank 1 sent REDUCE #1 of 2147483647 bytes, more than a chunk of "
