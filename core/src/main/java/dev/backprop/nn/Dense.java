@@ -41,7 +41,7 @@ public final class Dense implements Layer {
      *
      * @throws IllegalArgumentException naming the first bad value
      */
-    static void check(int in, int out) {
+    static void check(long in, int out) {
         if (in <= 0 || out <= 0) {
             throw new IllegalArgumentException("dense: in and out must be positive, got in=" + in + ", out=" + out);
         }
