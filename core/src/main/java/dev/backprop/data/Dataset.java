@@ -40,12 +40,17 @@ public final class Dataset {
                     int targetSize, List<String> classNames, int[] index, boolean checked) {
         this.features = features;
         this.featureShape = featureShape.clone();
-        int fs = 1;
-        for (int d : featureShape) {
-            fs = Math.multiplyExact(fs, d);
-        }
+        int fs = featureSize(featureShape);
         this.featureSize = fs;
-        if (fs == 0 || features.length % fs != 0) {
+        if (labels != null && numClasses < 1) {
+            throw new IllegalArgumentException("a classification data set needs at least 1 class, got numClasses "
+                    + numClasses);
+        }
+        if (targets != null && targetSize < 1) {
+            throw new IllegalArgumentException("a regression data set needs at least 1 target per example, got "
+                    + "targetSize " + targetSize);
+        }
+        if (features.length % fs != 0) {
             throw new IllegalArgumentException("features length " + features.length + " is not a multiple of the "
                     + "feature size " + fs + " " + Arrays.toString(featureShape));
         }
@@ -104,14 +109,20 @@ public final class Dataset {
      * A classification data set: {@code labels[i]} in {@code [0, numClasses)}.
      *
      * @throws IllegalArgumentException when a class name holds a character a terminal acts on
-     *                                  ({@link #classNameProblem})
+     *                                  ({@link #classNameProblem}), {@code numClasses} is below 1, a dimension of
+     *                                  {@code featureShape} is below 1 or {@code features} is not whole examples
      */
     public static Dataset classification(float[] features, int[] featureShape, int[] labels, int numClasses,
                                          List<String> classNames) {
         return new Dataset(features, featureShape, labels, numClasses, null, 0, classNames);
     }
 
-    /** A regression (or binary, with 0/1 targets) data set with {@code targetSize} targets per example. */
+    /**
+     * A regression (or binary, with 0/1 targets) data set with {@code targetSize} targets per example.
+     *
+     * @throws IllegalArgumentException when {@code targetSize} is below 1, a dimension of {@code featureShape} is
+     *                                  below 1 or {@code features} is not whole examples
+     */
     public static Dataset regression(float[] features, int[] featureShape, float[] targets, int targetSize) {
         return new Dataset(features, featureShape, null, 0, targets, targetSize, null);
     }
@@ -253,14 +264,7 @@ public final class Dataset {
      * @throws IllegalArgumentException when {@code shape} has a dimension below 1 or another element count
      */
     public Dataset withFeatureShape(int... shape) {
-        long n = 1;
-        for (int d : shape) {
-            if (d < 1) {
-                throw new IllegalArgumentException("feature shape " + Arrays.toString(shape) + ": dimensions must be "
-                        + "at least 1");
-            }
-            n *= d;
-        }
+        int n = featureSize(shape);
         if (shape.length == 0 || n != featureSize) {
             throw new IllegalArgumentException("examples of " + featureSize + " features "
                     + Arrays.toString(featureShape) + " cannot be seen as " + Arrays.toString(shape) + " (" + n
@@ -268,6 +272,27 @@ public final class Dataset {
         }
         return Arrays.equals(shape, featureShape) ? this
                 : new Dataset(features, shape, labels, numClasses, targets, targetSize, classNames, index, true);
+    }
+
+    /**
+     * The number of values in one example of {@code shape}.
+     *
+     * @throws IllegalArgumentException when a dimension is below 1 or the count does not fit an {@code int}
+     */
+    private static int featureSize(int[] shape) {
+        long n = 1;
+        for (int d : shape) {
+            if (d < 1) {
+                throw new IllegalArgumentException("feature shape " + Arrays.toString(shape) + ": dimensions must be "
+                        + "at least 1");
+            }
+            n *= d;
+            if (n > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("feature shape " + Arrays.toString(shape) + ": more than 2^31 "
+                        + "values per example");
+            }
+        }
+        return (int) n;
     }
 
     /**

@@ -32,14 +32,21 @@ public record Cnn(int channels, int height, int width, int outputs, double dropo
     /**
      * Checks the sizes.
      *
-     * @throws IllegalArgumentException when a size is too small for the network, or the dropout probability is one
-     *                                  {@link Dropout#checkRecordedProbability} refuses
+     * @throws IllegalArgumentException when a size is too small for the network, the images are so large that its
+     *                                  first dense layer's weight would not fit one array, or the dropout probability
+     *                                  is one {@link Dropout#checkRecordedProbability} refuses
      */
     public Cnn {
         dropout = Dropout.checkRecordedProbability(dropout);
         if (channels < 1 || height < 4 || width < 4 || outputs < 1) {
             throw new IllegalArgumentException("the CNN needs at least 1 channel, images of at least 4x4 and 1 output, "
                     + "got " + channels + "x" + height + "x" + width + " images and " + outputs + " output(s)");
+        }
+        try {
+            Dense.check(64L * (height / 4) * (width / 4), 128);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("the CNN for " + channels + "x" + height + "x" + width + " images: "
+                    + e.getMessage(), e);
         }
         java.util.Objects.requireNonNull(init, "init");
     }

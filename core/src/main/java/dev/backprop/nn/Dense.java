@@ -24,17 +24,30 @@ public final class Dense implements Layer {
      * A layer whose parameters come from {@code factory} (weight {@code [out, in]}, then bias {@code [out]}).
      *
      * @param bias whether the layer has a bias
-     * @throws IllegalArgumentException when a size is not positive
+     * @throws IllegalArgumentException when a size is not positive or the weight would hold more elements than a
+     *                                  Java array (checked before the factory is called)
      */
     public Dense(int in, int out, boolean bias, ParameterFactory factory) {
-        if (in <= 0 || out <= 0) {
-            throw new IllegalArgumentException("dense: in and out must be positive, got in=" + in + ", out=" + out);
-        }
+        check(in, out);
         this.in = in;
         this.out = out;
         WeightAndBias p = WeightAndBias.create(factory, "dense", new int[] {out, in}, bias, in, out);
         this.weight = p.weight();
         this.bias = p.bias();
+    }
+
+    /**
+     * Checks a dense layer's sizes without building it.
+     *
+     * @throws IllegalArgumentException naming the first bad value
+     */
+    static void check(long in, int out) {
+        if (in <= 0 || out <= 0) {
+            throw new IllegalArgumentException("dense: in and out must be positive, got in=" + in + ", out=" + out);
+        }
+        if ((long) in * out > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("dense(" + in + "->" + out + "): a weight of more than 2^31 elements");
+        }
     }
 
     /**

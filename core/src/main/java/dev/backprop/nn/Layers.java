@@ -42,12 +42,9 @@ public final class Layers {
             case "dense" -> {
                 expectArgs(spec, where, "in", "out", "bias");
                 int in = spec.arg("in"), out = spec.arg("out"), bias = spec.arg("bias");
-                if (in <= 0 || out <= 0 || (bias != 0 && bias != 1)) {
-                    throw new IllegalArgumentException(where + ": dense needs in > 0, out > 0 and bias 0 or 1, got "
-                            + spec.args());
-                }
-                if ((long) in * out > Integer.MAX_VALUE - 8) {
-                    throw new IllegalArgumentException(where + ": dense " + in + " x " + out + " is too large");
+                at(where, () -> Dense.check(in, out));
+                if (bias != 0 && bias != 1) {
+                    throw new IllegalArgumentException(where + ": dense needs bias 0 or 1, got " + spec.args());
                 }
             }
             case "flatten" -> expectArgs(spec, where);

@@ -9,10 +9,12 @@ import dev.backprop.random.TorchGenerator;
 import dev.backprop.tensor.Tensor;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
 
 /**
@@ -29,14 +31,28 @@ public final class Sequential implements Layer {
     private final List<Layer> layers;
     private boolean training = true;
 
-    /** A sequence of layers (taking ownership of them). */
+    /**
+     * A sequence of layers (taking ownership of them).
+     *
+     * @throws IllegalArgumentException when a layer is null (naming its position)
+     */
     public Sequential(List<? extends Layer> layers) {
+        Objects.requireNonNull(layers, "layers");
+        for (int i = 0; i < layers.size(); i++) {
+            if (layers.get(i) == null) {
+                throw new IllegalArgumentException("Sequential: layer " + i + " of " + layers.size() + " is null");
+            }
+        }
         this.layers = List.copyOf(layers);
     }
 
-    /** A sequence of layers (taking ownership of them). */
+    /**
+     * A sequence of layers (taking ownership of them).
+     *
+     * @throws IllegalArgumentException when a layer is null (naming its position)
+     */
     public static Sequential of(Layer... layers) {
-        return new Sequential(List.of(layers));
+        return new Sequential(Arrays.asList(layers));
     }
 
     /** A builder of initialized layers on {@code backend} with parameters of {@code dtype}. */
@@ -183,7 +199,7 @@ public final class Sequential implements Layer {
 
         /** The initializer for the following dense layers (default {@link Init#PYTORCH_DEFAULT}). */
         public Builder init(Init init) {
-            this.init = java.util.Objects.requireNonNull(init, "init");
+            this.init = Objects.requireNonNull(init, "init");
             return this;
         }
 

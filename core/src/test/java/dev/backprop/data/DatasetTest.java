@@ -35,6 +35,28 @@ class DatasetTest {
         assertEquals("head: the number of examples must be >= 0, got -1", e.getMessage());
     }
 
+    @Test
+    void sizesThatHoldNoExampleOrNoAnswerAreRefusedInOneLine() {
+        // Each of these used to build: a negative pair of dimensions multiplies to a positive feature size, and
+        // 0 classes or 0 targets per example make a data set nothing can be trained on.
+        IllegalArgumentException negative = assertThrows(IllegalArgumentException.class,
+                () -> Dataset.classification(new float[6], new int[] {-1, -2}, new int[] {0, 0, 0}, 2, null));
+        assertEquals("feature shape [-1, -2]: dimensions must be at least 1", negative.getMessage());
+        IllegalArgumentException zero = assertThrows(IllegalArgumentException.class,
+                () -> Dataset.regression(new float[0], new int[] {0}, new float[0], 1));
+        assertEquals("feature shape [0]: dimensions must be at least 1", zero.getMessage());
+        IllegalArgumentException huge = assertThrows(IllegalArgumentException.class,
+                () -> Dataset.regression(new float[0], new int[] {1 << 16, 1 << 16}, new float[0], 1));
+        assertEquals("feature shape [65536, 65536]: more than 2^31 values per example", huge.getMessage());
+        IllegalArgumentException classes = assertThrows(IllegalArgumentException.class,
+                () -> Dataset.classification(new float[0], new int[] {2}, new int[0], 0, null));
+        assertEquals("a classification data set needs at least 1 class, got numClasses 0", classes.getMessage());
+        IllegalArgumentException targets = assertThrows(IllegalArgumentException.class,
+                () -> Dataset.regression(new float[6], new int[] {2}, new float[0], 0));
+        assertEquals("a regression data set needs at least 1 target per example, got targetSize 0",
+                targets.getMessage());
+    }
+
     /** Five labelled examples of shape [2, 2] whose features say which example they are: {10i, 10i+1, ...}. */
     private static Dataset five() {
         float[] f = new float[20];

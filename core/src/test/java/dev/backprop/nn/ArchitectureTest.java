@@ -205,4 +205,18 @@ class ArchitectureTest {
         e = assertThrows(IllegalArgumentException.class, () -> rows.withFeatureShape(1, 28, 27));
         assertEquals("examples of 784 features [784] cannot be seen as [1, 28, 27] (756 values)", e.getMessage());
     }
+
+    @Test
+    void aCnnWhoseDenseLayerCannotBeHeldIsRefusedWithItsTrueWidth() {
+        // 64 channels of 8193x8193 after two poolings: 4,296,015,936 features, which an int product wraps to
+        // 1,048,640, a dense layer that builds and then takes nothing the convolutions give.
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new Cnn(1, 32772, 32772, 10, Init.PYTORCH_DEFAULT, 0));
+        assertEquals("the CNN for 1x32772x32772 images: dense(4296015936->128): a weight of more than 2^31 elements",
+                e.getMessage());
+        // At the edge: 64·511²·128 = 2,139,103,232 fits the largest array (2^31 - 9), 64·512²·128 = 2^31 does not.
+        assertEquals("dense(16711744->128)", new Cnn(1, 2044, 2047, 10, Init.PYTORCH_DEFAULT, 0).describe()
+                .split(" ")[8]);
+        assertThrows(IllegalArgumentException.class, () -> new Cnn(1, 2048, 2048, 10, Init.PYTORCH_DEFAULT, 0));
+    }
 }

@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 /**
  * {@link Sequential.Builder} refuses a dense layer (or a 1-D batch norm) whose input width differs from the outputs
  * of the dense layer before it, when the builder can see that width: the mistake is then named where it is made,
- * not at the first forward pass.
+ * not at the first forward pass. A sequence given as layers refuses a null one by its position.
  */
 class SequentialBuilderTest {
     private final ReferenceBackend backend = new ReferenceBackend();
@@ -40,6 +40,19 @@ class SequentialBuilderTest {
                      .flatten().dense(8, 3).relu().dense(3, 1).build()) {
             assertEquals(4, m.layers().size());
             assertEquals(6, cnn.layers().size());
+        }
+    }
+
+    @Test
+    void aNullLayerIsNamedByItsPosition() {
+        try (Sequential one = Sequential.builder(backend, DType.FLOAT32).dense(3, 3).build()) {
+            Layer dense = one.layers().get(0);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Sequential.of(dense, null));
+            assertEquals("Sequential: layer 1 of 2 is null", e.getMessage());
+            IllegalArgumentException list = assertThrows(IllegalArgumentException.class,
+                    () -> new Sequential(java.util.Arrays.asList(null, dense)));
+            assertEquals("Sequential: layer 0 of 2 is null", list.getMessage());
         }
     }
 }

@@ -93,4 +93,22 @@ class WeightAndBiasTest {
         assertTrue(f.made.get(0).isClosed(), "the weight");
         assertTrue(f.made.get(1).isClosed(), "the bias");
     }
+
+    @Test
+    void aDenseWeightTooLargeForOneArrayIsRefusedBeforeTheFactoryRuns() {
+        // 2^20 · 2^20 = 2^40 elements: no Java array (nor the initializer's host copy) holds them; Conv2d refuses
+        // its oversized weights the same way.
+        Recording f = new Recording("none");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new Dense(1 << 20, 1 << 20, true, f));
+        assertEquals("dense(1048576->1048576): a weight of more than 2^31 elements", e.getMessage());
+        IllegalArgumentException c = assertThrows(IllegalArgumentException.class,
+                () -> new Conv2d(Conv2d.options(1 << 16, 1 << 16, 3), f));
+        assertEquals("Conv2d(65536->65536): a 3x3 weight of more than 2^31 elements", c.getMessage());
+        assertEquals(List.of(), f.calls, "nothing is asked of the factory");
+        // A model file's architecture is checked by the same rule before any layer is built.
+        IllegalArgumentException spec = assertThrows(IllegalArgumentException.class,
+                () -> Layers.validate(Dense.spec(1 << 20, 1 << 20, true)));
+        assertEquals("model: dense(1048576->1048576): a weight of more than 2^31 elements", spec.getMessage());
+    }
 }
