@@ -18,6 +18,8 @@ import dev.backprop.testing.FileBytes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -187,5 +189,48 @@ class HostileInputCliTest {
                 gone + ": no such file or directory");
         assertFalse(Files.exists(dir.resolve("a.safetensors")) || Files.exists(dir.resolve("b.safetensors"))
                 || Files.exists(dir.resolve("c.safetensors")));
+    }
+
+    /** Writes a gray PNG of {@code h x w} pixels of value {@code v} at {@code file}, making its folders. */
+    private static void png(Path file, int h, int w, int v) throws IOException {
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_GRAY);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                img.getRaster().setSample(x, y, 0, v);
+            }
+        }
+        Files.createDirectories(file.getParent());
+        assertTrue(ImageIO.write(img, "png", file.toFile()));
+    }
+
+    @Test
+    void trainingDataOfOneClassIsRefusedBeforeAnythingIsWritten() throws IOException {
+        // PyTorch's cross_entropy over one logit is 0 whatever the weights (log_softmax of one value is 0): such a run
+        // would save a model that learned nothing and report test_acc 1.0.
+        StringBuilder named = new StringBuilder("a,b,label\n");
+        StringBuilder zeros = new StringBuilder();
+        for (int i = 0; i < 20; i++) {
+            named.append(i).append(',').append(-i).append(",only\n");
+            zeros.append(i).append(',').append(-i).append(",0\n");
+        }
+        Path namedCsv = Files.writeString(dir.resolve("named.csv"), named);
+        Path zerosCsv = Files.writeString(dir.resolve("zeros.csv"), zeros);
+        Path images = dir.resolve("images");
+        for (int i = 0; i < 10; i++) {
+            png(images.resolve("cat").resolve(i + ".png"), 4, 4, 20 * i);
+        }
+        Path out = dir.resolve("out.safetensors");
+        String why = "task classification needs at least 2 classes, but the data has 1";
+        oneLineError(run("train", "--csv", namedCsv.toString(), "--backend", "cpu", "--epochs", "1", "--out",
+                out.toString()), Main.EXIT_ERROR, why + " ('only'); give examples of another class");
+        oneLineError(run("train", "--csv", zerosCsv.toString(), "--backend", "cpu", "--epochs", "1", "--out",
+                out.toString()), Main.EXIT_ERROR, why + "; give examples of another class");
+        oneLineError(run("train", "--images", images.toString(), "--backend", "cpu", "--epochs", "1", "--out",
+                out.toString()), Main.EXIT_ERROR, why + " ('cat')");
+        assertFalse(Files.exists(out));
+        // labels 0 and 1 from a file whose rows all say 1 are two classes, as PyTorch counts max + 1: trained
+        Path ones = Files.writeString(dir.resolve("ones.csv"), zeros.toString().replace(",0\n", ",1\n"));
+        assertEquals(0, run("train", "--csv", ones.toString(), "--backend", "cpu", "--epochs", "1", "--out",
+                out.toString(), "--no-progress").code());
     }
 }
