@@ -233,4 +233,19 @@ class HostileInputCliTest {
         assertEquals(0, run("train", "--csv", ones.toString(), "--backend", "cpu", "--epochs", "1", "--out",
                 out.toString(), "--no-progress").code());
     }
+
+    @Test
+    void imagesOfTwoSizesAreRefusedNamingTheOptionThatResizesThem() throws IOException {
+        Path images = dir.resolve("images");
+        for (int i = 0; i < 4; i++) {
+            png(images.resolve("cat").resolve(i + ".png"), 8, 8, 10 * i);
+            png(images.resolve("dog").resolve(i + ".png"), 8, 8, 200 - 10 * i);
+        }
+        Path small = images.resolve("dog").resolve("9.png");
+        png(small, 1, 1, 5);
+        Path out = dir.resolve("out.safetensors");
+        oneLineError(run("train", "--images", images.toString(), "--backend", "cpu", "--epochs", "1", "--out",
+                out.toString()), Main.EXIT_ERROR, small + ": the image is 1x1 (height x width), but ", "--resize");
+        assertFalse(Files.exists(out));
+    }
 }
