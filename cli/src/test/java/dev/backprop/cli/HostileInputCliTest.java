@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 import static dev.backprop.cli.BackendsCommandTest.run;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -247,5 +248,21 @@ class HostileInputCliTest {
         oneLineError(run("train", "--images", images.toString(), "--backend", "cpu", "--epochs", "1", "--out",
                 out.toString()), Main.EXIT_ERROR, small + ": the image is 1x1 (height x width), but ", "--resize");
         assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void aBatchSizePastTheDataSetTrainsAsOneBatchOfItAll() throws IOException {
+        // As a PyTorch DataLoader: batch_size past len(dataset) gives one batch of every example, so
+        // --batch-size 2147483647 trains as --batch-size 240 (the 300 rows less the 20% held out), allocating no more.
+        Path csv = ThreeClassCsv.write(dir);
+        Path whole = dir.resolve("whole.safetensors");
+        Path huge = dir.resolve("huge.safetensors");
+        for (String[] run : List.of(new String[] {"240", whole.toString()},
+                new String[] {String.valueOf(Integer.MAX_VALUE), huge.toString()})) {
+            BackendsCommandTest.Run r = run("train", "--csv", csv.toString(), "--backend", "cpu", "--epochs", "2",
+                    "--batch-size", run[0], "--out", run[1], "--no-progress");
+            assertEquals(0, r.code(), r.out() + r.err());
+        }
+        assertArrayEquals(CliRun.tensorBytes(whole), CliRun.tensorBytes(huge));
     }
 }
