@@ -265,4 +265,21 @@ class HostileInputCliTest {
         }
         assertArrayEquals(CliRun.tensorBytes(whole), CliRun.tensorBytes(huge));
     }
+
+    @Test
+    void aMomentumThatNoOptimizerReadsIsRefusedWithItsValue() throws IOException {
+        String csv = ThreeClassCsv.write(dir).toString();
+        Path out = dir.resolve("out.safetensors");
+        for (String[] c : new String[][] {{"-1", "sgd"}, {"NaN", "sgd"}, {"0.5", "adam"}, {"0.9", "adamw"}}) {
+            oneLineError(run("train", "--csv", csv, "--backend", "cpu", "--epochs", "1", "--optimizer", c[1],
+                    "--momentum", c[0], "--out", out.toString()), Main.EXIT_ERROR, "--momentum " + c[0]
+                    + " applies only to --optimizer momentum, and the optimizer is " + c[1]);
+        }
+        // the optimizer that reads it refuses what PyTorch's SGD refuses (momentum < 0), and a non-finite value
+        for (String mu : List.of("-1", "NaN", "Infinity")) {
+            oneLineError(run("train", "--csv", csv, "--backend", "cpu", "--epochs", "1", "--optimizer", "momentum",
+                    "--momentum", mu, "--out", out.toString()), Main.EXIT_ERROR, "momentum must be finite and >= 0");
+        }
+        assertFalse(Files.exists(out));
+    }
 }
