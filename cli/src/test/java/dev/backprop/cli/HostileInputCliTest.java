@@ -282,4 +282,17 @@ class HostileInputCliTest {
         }
         assertFalse(Files.exists(out));
     }
+
+    @Test
+    void theInitialWeightsAreNotReplacedByTheModelTrainedFromThem() throws IOException {
+        String csv = ThreeClassCsv.write(dir).toString();
+        Path init = dir.resolve("init.safetensors");
+        assertEquals(0, run("train", "--csv", csv, "--backend", "cpu", "--epochs", "1", "--layers", "4-8-3",
+                "--out", init.toString(), "--no-progress").code());
+        byte[] before = Files.readAllBytes(init);
+        oneLineError(run("train", "--csv", csv, "--backend", "cpu", "--epochs", "1", "--layers", "4-8-3", "--init",
+                init.toString(), "--out", dir.resolve(".").resolve("init.safetensors").toString(), "--overwrite"),
+                Main.EXIT_ERROR, "and --init " + init + " are the same file: the run reads it and would replace it");
+        assertArrayEquals(before, Files.readAllBytes(init));
+    }
 }
