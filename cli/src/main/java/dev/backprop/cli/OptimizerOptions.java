@@ -25,7 +25,8 @@ final class OptimizerOptions {
     Double lr;
 
     @Option(names = "--momentum", paramLabel = "MU", defaultValue = "0.9",
-            description = "Momentum of --optimizer momentum (default: ${DEFAULT-VALUE}).")
+            description = "Momentum of --optimizer momentum; refused with another optimizer (default: "
+                    + "${DEFAULT-VALUE}).")
     double momentum;
 
     @Option(names = "--weight-decay", paramLabel = "LAMBDA",
@@ -86,14 +87,19 @@ final class OptimizerOptions {
     }
 
     /**
-     * Refuses {@code --step-size}, {@code --gamma} and {@code --plateau-patience} when given for a schedule that
-     * does not use them, and {@code --warmup-factor} and {@code --warmup-method} without {@code --warmup}, which
-     * would ignore them.
+     * Refuses {@code --momentum} for an optimizer other than {@code momentum}, {@code --step-size}, {@code --gamma}
+     * and {@code --plateau-patience} when given for a schedule that does not use them, and {@code --warmup-factor}
+     * and {@code --warmup-method} without {@code --warmup}, which would ignore them.
      *
      * @param given whether an option was given on the command line
-     * @throws IllegalArgumentException naming the option, its value and the schedule
+     * @throws IllegalArgumentException naming the option, its value and the optimizer or schedule
      */
     void checkScheduleSettings(Predicate<String> given) {
+        if (given.test("--momentum") && !name().equals("momentum")) {
+            throw new IllegalArgumentException("--momentum " + OptimizerChoice.number(momentum) + " applies only to "
+                    + "--optimizer momentum, and the optimizer is " + name() + ": leave it out or give --optimizer "
+                    + "momentum");
+        }
         String s = choice().scheduleName();
         Map<String, String> unused = new LinkedHashMap<>();
         if (!s.equals("step")) {

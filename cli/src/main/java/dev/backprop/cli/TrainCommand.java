@@ -258,7 +258,8 @@ public final class TrainCommand implements Callable<Integer> {
         OutputFiles.check(List.of(new OutputFiles.Target("--out", out, OutputFiles.Kind.MODEL),
                         new OutputFiles.Target("--checkpoint", checkpoint, OutputFiles.Kind.MODEL, continued),
                         new OutputFiles.Target("--plot", plot, OutputFiles.Kind.PNG)),
-                List.of(new OutputFiles.Target("--resume", resume, OutputFiles.Kind.MODEL)), overwrite);
+                List.of(new OutputFiles.Target("--resume", resume, OutputFiles.Kind.MODEL),
+                        new OutputFiles.Target("--init", init, OutputFiles.Kind.MODEL)), overwrite);
     }
 
     /**

@@ -18,6 +18,8 @@ import dev.backprop.testing.FileBytes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +28,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 import static dev.backprop.cli.BackendsCommandTest.run;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -187,5 +190,109 @@ class HostileInputCliTest {
                 gone + ": no such file or directory");
         assertFalse(Files.exists(dir.resolve("a.safetensors")) || Files.exists(dir.resolve("b.safetensors"))
                 || Files.exists(dir.resolve("c.safetensors")));
+    }
+
+    /** Writes a gray PNG of {@code h x w} pixels of value {@code v} at {@code file}, making its folders. */
+    private static void png(Path file, int h, int w, int v) throws IOException {
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_GRAY);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                img.getRaster().setSample(x, y, 0, v);
+            }
+        }
+        Files.createDirectories(file.getParent());
+        assertTrue(ImageIO.write(img, "png", file.toFile()));
+    }
+
+    @Test
+    void trainingDataOfOneClassIsRefusedBeforeAnythingIsWritten() throws IOException {
+        // PyTorch's cross_entropy over one logit is 0 whatever the weights (log_softmax of one value is 0): such a run
+        // would save a model that learned nothing and report test_acc 1.0.
+        StringBuilder named = new StringBuilder("a,b,label\n");
+        StringBuilder zeros = new StringBuilder();
+        for (int i = 0; i < 20; i++) {
+            named.append(i).append(',').append(-i).append(",only\n");
+            zeros.append(i).append(',').append(-i).append(",0\n");
+        }
+        Path namedCsv = Files.writeString(dir.resolve("named.csv"), named);
+        Path zerosCsv = Files.writeString(dir.resolve("zeros.csv"), zeros);
+        Path images = dir.resolve("images");
+        for (int i = 0; i < 10; i++) {
+            png(images.resolve("cat").resolve(i + ".png"), 4, 4, 20 * i);
+        }
+        Path out = dir.resolve("out.safetensors");
+        String why = "task classification needs at least 2 classes, but the data has 1";
+        oneLineError(run("train", "--csv", namedCsv.toString(), "--backend", "cpu", "--epochs", "1", "--out",
+                out.toString()), Main.EXIT_ERROR, why + " ('only'); give examples of another class");
+        oneLineError(run("train", "--csv", zerosCsv.toString(), "--backend", "cpu", "--epochs", "1", "--out",
+                out.toString()), Main.EXIT_ERROR, why + "; give examples of another class");
+        oneLineError(run("train", "--images", images.toString(), "--backend", "cpu", "--epochs", "1", "--out",
+                out.toString()), Main.EXIT_ERROR, why + " ('cat')");
+        assertFalse(Files.exists(out));
+        // labels 0 and 1 from a file whose rows all say 1 are two classes, as PyTorch counts max + 1: trained
+        Path ones = Files.writeString(dir.resolve("ones.csv"), zeros.toString().replace(",0\n", ",1\n"));
+        assertEquals(0, run("train", "--csv", ones.toString(), "--backend", "cpu", "--epochs", "1", "--out",
+                out.toString(), "--no-progress").code());
+    }
+
+    @Test
+    void imagesOfTwoSizesAreRefusedNamingTheOptionThatResizesThem() throws IOException {
+        Path images = dir.resolve("images");
+        for (int i = 0; i < 4; i++) {
+            png(images.resolve("cat").resolve(i + ".png"), 8, 8, 10 * i);
+            png(images.resolve("dog").resolve(i + ".png"), 8, 8, 200 - 10 * i);
+        }
+        Path small = images.resolve("dog").resolve("9.png");
+        png(small, 1, 1, 5);
+        Path out = dir.resolve("out.safetensors");
+        oneLineError(run("train", "--images", images.toString(), "--backend", "cpu", "--epochs", "1", "--out",
+                out.toString()), Main.EXIT_ERROR, small + ": the image is 1x1 (height x width), but ", "--resize");
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void aBatchSizePastTheDataSetTrainsAsOneBatchOfItAll() throws IOException {
+        // As a PyTorch DataLoader: batch_size past len(dataset) gives one batch of every example, so
+        // --batch-size 2147483647 trains as --batch-size 240 (the 300 rows less the 20% held out), allocating no more.
+        Path csv = ThreeClassCsv.write(dir);
+        Path whole = dir.resolve("whole.safetensors");
+        Path huge = dir.resolve("huge.safetensors");
+        for (String[] run : List.of(new String[] {"240", whole.toString()},
+                new String[] {String.valueOf(Integer.MAX_VALUE), huge.toString()})) {
+            BackendsCommandTest.Run r = run("train", "--csv", csv.toString(), "--backend", "cpu", "--epochs", "2",
+                    "--batch-size", run[0], "--out", run[1], "--no-progress");
+            assertEquals(0, r.code(), r.out() + r.err());
+        }
+        assertArrayEquals(CliRun.tensorBytes(whole), CliRun.tensorBytes(huge));
+    }
+
+    @Test
+    void aMomentumThatNoOptimizerReadsIsRefusedWithItsValue() throws IOException {
+        String csv = ThreeClassCsv.write(dir).toString();
+        Path out = dir.resolve("out.safetensors");
+        for (String[] c : new String[][] {{"-1", "sgd"}, {"NaN", "sgd"}, {"0.5", "adam"}, {"0.9", "adamw"}}) {
+            oneLineError(run("train", "--csv", csv, "--backend", "cpu", "--epochs", "1", "--optimizer", c[1],
+                    "--momentum", c[0], "--out", out.toString()), Main.EXIT_ERROR, "--momentum " + c[0]
+                    + " applies only to --optimizer momentum, and the optimizer is " + c[1]);
+        }
+        // the optimizer that reads it refuses what PyTorch's SGD refuses (momentum < 0), and a non-finite value
+        for (String mu : List.of("-1", "NaN", "Infinity")) {
+            oneLineError(run("train", "--csv", csv, "--backend", "cpu", "--epochs", "1", "--optimizer", "momentum",
+                    "--momentum", mu, "--out", out.toString()), Main.EXIT_ERROR, "momentum must be finite and >= 0");
+        }
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void theInitialWeightsAreNotReplacedByTheModelTrainedFromThem() throws IOException {
+        String csv = ThreeClassCsv.write(dir).toString();
+        Path init = dir.resolve("init.safetensors");
+        assertEquals(0, run("train", "--csv", csv, "--backend", "cpu", "--epochs", "1", "--layers", "4-8-3",
+                "--out", init.toString(), "--no-progress").code());
+        byte[] before = Files.readAllBytes(init);
+        oneLineError(run("train", "--csv", csv, "--backend", "cpu", "--epochs", "1", "--layers", "4-8-3", "--init",
+                init.toString(), "--out", dir.resolve(".").resolve("init.safetensors").toString(), "--overwrite"),
+                Main.EXIT_ERROR, "and --init " + init + " are the same file: the run reads it and would replace it");
+        assertArrayEquals(before, Files.readAllBytes(init));
     }
 }

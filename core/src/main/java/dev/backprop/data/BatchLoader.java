@@ -34,6 +34,8 @@ public final class BatchLoader implements AutoCloseable {
     private final Backend backend;
     private final DType dtype;
     private final int batchSize;
+    /** The rows the batch buffers hold: the batch size, or the whole data set when it is smaller. */
+    private final int capacity;
     private final int featureSize;
     private final int targetSize;
     private final float[] hostFeatures;
@@ -143,17 +145,20 @@ public final class BatchLoader implements AutoCloseable {
         this.backend = backend;
         this.dtype = dtype;
         this.batchSize = batchSize;
+        // A batch never holds more than the data set (as a PyTorch DataLoader's), so a batch size past it
+        // allocates nothing it could not fill.
+        this.capacity = Math.min(batchSize, Math.max(1, data.size()));
         this.featureSize = data.featureSize();
         this.targetSize = data.hasLabels() ? 1 : data.targetSize();
         boolean resident = placement == Placement.DEVICE
                 || placement == Placement.AUTO && dtype == DType.FLOAT32 && pays(backend);
         Tensor[] made = new Tensor[5];
         try {
-            made[0] = Tensor.empty(backend, dtype, batchSize, featureSize);
-            made[1] = targetTensor(backend, batchSize);
+            made[0] = Tensor.empty(backend, dtype, capacity, featureSize);
+            made[1] = targetTensor(backend, capacity);
             if (resident) {
                 try {
-                    made[2] = Tensor.empty(backend, DType.INT32, batchSize);
+                    made[2] = Tensor.empty(backend, DType.INT32, capacity);
                     made[3] = Tensor.empty(backend, DType.FLOAT32, data.size(), featureSize);
                     made[4] = targetTensor(backend, data.size());
                     uploadAll(made[3], made[4]);
@@ -169,11 +174,11 @@ public final class BatchLoader implements AutoCloseable {
             closeAll(made, 0);
             throw e;
         }
-        this.hostFeatures = resident ? null : new float[Math.multiplyExact(batchSize, featureSize)];
-        this.hostLabels = resident || !data.hasLabels() ? null : new int[batchSize];
-        this.hostTargets = resident || data.hasLabels() ? null : new float[Math.multiplyExact(batchSize, targetSize)];
+        this.hostFeatures = resident ? null : new float[Math.multiplyExact(capacity, featureSize)];
+        this.hostLabels = resident || !data.hasLabels() ? null : new int[capacity];
+        this.hostTargets = resident || data.hasLabels() ? null : new float[Math.multiplyExact(capacity, targetSize)];
         this.hostDoubles = dtype == DType.FLOAT32 ? null
-                : new double[Math.multiplyExact(batchSize, Math.max(featureSize, targetSize))];
+                : new double[Math.multiplyExact(capacity, Math.max(featureSize, targetSize))];
         this.features = made[0];
         this.targets = made[1];
         this.indices = made[2];
@@ -270,15 +275,16 @@ public final class BatchLoader implements AutoCloseable {
 
     /** Number of batches in one pass over the data (the last one may be partial). */
     public int batchesPerEpoch() {
-        return (data.size() + batchSize - 1) / batchSize;
+        // (size + batchSize - 1) / batchSize would overflow for a batch size near Integer.MAX_VALUE
+        return data.size() == 0 ? 0 : (data.size() - 1) / batchSize + 1;
     }
 
     /**
      * Copies examples {@code order[from..to)} to the device and returns them as one batch: {@link #stage} then
      * {@link #gather}.
      *
-     * @throws IllegalArgumentException when the range is empty, larger than the batch size or outside
-     *                                  {@code order}
+     * @throws IllegalArgumentException when the range is empty, larger than the batch size (or than the data set,
+     *                                  when that is smaller) or outside {@code order}
      */
     public Batch load(int[] order, int from, int to) {
         return gather(stage(order, from, to));
@@ -290,14 +296,14 @@ public final class BatchLoader implements AutoCloseable {
      * fixed for a batch size: the part of a training step a backend may record and replay.
      *
      * @return the batch's rows, {@code to - from}
-     * @throws IllegalArgumentException when the range is empty, larger than the batch size or outside
-     *                                  {@code order}
+     * @throws IllegalArgumentException when the range is empty, larger than the batch size (or than the data set,
+     *                                  when that is smaller) or outside {@code order}
      */
     public int stage(int[] order, int from, int to) {
         int n = to - from;
-        if (from < 0 || to > order.length || n < 1 || n > batchSize) {
+        if (from < 0 || to > order.length || n < 1 || n > capacity) {
             throw new IllegalArgumentException("batch [" + from + ", " + to + ") of an order of " + order.length
-                    + " examples does not fit a batch of at most " + batchSize);
+                    + " examples does not fit a batch of at most " + capacity);
         }
         if (resident()) {
             for (int i = from; i < to; i++) {
@@ -309,7 +315,7 @@ public final class BatchLoader implements AutoCloseable {
             backend.upload(order, from, indices.buffer(), indices.offset(), n);
             return n;
         }
-        Tensor t = n == batchSize ? targets : targets.rows(0, n);
+        Tensor t = n == capacity ? targets : targets.rows(0, n);
         data.gatherFeatures(order, from, to, hostFeatures);
         if (scratch != null) {
             int[] shape = data.featureShape();
@@ -318,7 +324,7 @@ public final class BatchLoader implements AutoCloseable {
                         scratch);
             }
         }
-        upload(hostFeatures, n == batchSize ? features : features.rows(0, n), n * featureSize);
+        upload(hostFeatures, n == capacity ? features : features.rows(0, n), n * featureSize);
         if (hostLabels != null) {
             data.gatherLabels(order, from, to, hostLabels);
             backend.upload(hostLabels, 0, t.buffer(), t.offset(), n);
@@ -336,14 +342,14 @@ public final class BatchLoader implements AutoCloseable {
      * @throws IllegalArgumentException when {@code rows} is not a batch size of this loader
      */
     public Batch gather(int rows) {
-        if (rows < 1 || rows > batchSize) {
+        if (rows < 1 || rows > capacity) {
             throw new IllegalArgumentException("a batch of " + rows + " rows does not fit a batch of at most "
-                    + batchSize);
+                    + capacity);
         }
-        Tensor f = rows == batchSize ? features : features.rows(0, rows);
-        Tensor t = rows == batchSize ? targets : targets.rows(0, rows);
+        Tensor f = rows == capacity ? features : features.rows(0, rows);
+        Tensor t = rows == capacity ? targets : targets.rows(0, rows);
         if (resident()) {
-            Tensor ix = rows == batchSize ? indices : indices.rows(0, rows);
+            Tensor ix = rows == capacity ? indices : indices.rows(0, rows);
             Elementwise.gatherRows(allFeatures, ix, f);
             Elementwise.gatherRows(allTargets, ix, t);
         }

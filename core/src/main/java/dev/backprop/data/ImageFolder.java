@@ -313,7 +313,8 @@ public final class ImageFolder {
     private static String sizeMismatch(ImageTransform transform, int height, int width, Path first, int h, int w) {
         if (transform.isNone()) {
             return "the image is " + height + "x" + width + " (height x width), but " + first + " is " + h + "x" + w
-                    + "; all images must have one size (nothing is resized: give an ImageTransform to resize them)";
+                    + "; all images must have one size (nothing is resized: give an ImageTransform, or --resize on the "
+                    + "command line, to resize them)";
         }
         return "the image is " + height + "x" + width + " (height x width) after " + transform + ", but " + first
                 + " is " + h + "x" + w + "; all images must have one size: resize to HxW or add a center crop";

@@ -1,5 +1,6 @@
 package dev.backprop.model;
 
+import dev.backprop.data.DataFormatException;
 import dev.backprop.data.Dataset;
 import dev.backprop.loss.BinaryCrossEntropyWithLogits;
 import dev.backprop.loss.Loss;
@@ -99,8 +100,8 @@ public enum Task {
     }
 
     /**
-     * Checks that {@code data} suits the task: labels for classification, one 0/1 target per example for binary
-     * classification, targets for regression.
+     * Checks that {@code data} suits the task: labels of at least 2 classes for classification, one 0/1 target per
+     * example for binary classification, targets for regression.
      *
      * @throws IllegalArgumentException saying what the data holds and what the task needs
      */
@@ -110,6 +111,13 @@ public enum Task {
                 if (!data.hasLabels()) {
                     throw new IllegalArgumentException("task classification needs class labels, but the data has "
                             + data.targetSize() + " real-valued target column(s); use --task regression or binary");
+                }
+                if (data.numClasses() < 2) {
+                    // Softmax over one logit is 1 whatever the weights: the loss is 0, no gradient flows, and
+                    // every prediction is right, so the run would report a perfect model that learned nothing.
+                    throw new IllegalArgumentException("task classification needs at least 2 classes, but the data "
+                            + "has " + data.numClasses() + named(data.classNames())
+                            + "; give examples of another class");
                 }
             }
             case BINARY -> checkBinary(data);
@@ -162,6 +170,12 @@ public enum Task {
             }
         }
         return model;
+    }
+
+    /** {@code names} quoted after a space, as one printable line (they come from the user's files), or "". */
+    private static String named(List<String> names) {
+        return names == null || names.isEmpty() ? "" : " ('" + DataFormatException.oneLine(String.join("', '", names))
+                + "')";
     }
 
     private static void checkBinary(Dataset data) {

@@ -147,7 +147,8 @@ class ImageFolderTest {
         Path other = image("dog/b.png", 2, false, 6, 5);
         DataFormatException e = assertThrows(DataFormatException.class, () -> ImageFolder.read(root));
         assertEquals(other + ": the image is 6x5 (height x width), but " + first + " is 4x5; all images must have "
-                + "one size (nothing is resized: give an ImageTransform to resize them)", e.getMessage());
+                + "one size (nothing is resized: give an ImageTransform, or --resize on the command line, to resize "
+                + "them)", e.getMessage());
     }
 
     @Test
