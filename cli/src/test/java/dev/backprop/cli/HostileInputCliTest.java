@@ -221,7 +221,7 @@ class HostileInputCliTest {
             png(images.resolve("cat").resolve(i + ".png"), 4, 4, 20 * i);
         }
         Path out = dir.resolve("out.safetensors");
-        String why = "task classification needs at least 2 classes, but the data has 1";
+        String why = "task classification needs at least 2 classes to train, but the data has 1";
         oneLineError(run("train", "--csv", namedCsv.toString(), "--backend", "cpu", "--epochs", "1", "--out",
                 out.toString()), Main.EXIT_ERROR, why + " ('only'); give examples of another class");
         oneLineError(run("train", "--csv", zerosCsv.toString(), "--backend", "cpu", "--epochs", "1", "--out",
@@ -233,6 +233,11 @@ class HostileInputCliTest {
         Path ones = Files.writeString(dir.resolve("ones.csv"), zeros.toString().replace(",0\n", ",1\n"));
         assertEquals(0, run("train", "--csv", ones.toString(), "--backend", "cpu", "--epochs", "1", "--out",
                 out.toString(), "--no-progress").code());
+        // scoring a two-class model on one class's examples is a fair question, not a training set of one class
+        BackendsCommandTest.Run eval = run("eval", "--model", out.toString(), "--csv", zerosCsv.toString(),
+                "--backend", "cpu");
+        assertEquals(0, eval.code(), eval.err());
+        assertTrue(eval.out().contains("task=classification examples=4 "), eval.out());
     }
 
     @Test

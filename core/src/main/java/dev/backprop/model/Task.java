@@ -86,22 +86,33 @@ public enum Task {
     }
 
     /**
-     * How many outputs the network must have for {@code data}.
+     * How many outputs a network trained on {@code data} must have.
      *
-     * @throws IllegalArgumentException when the data does not suit the task (see {@link #check})
+     * @throws IllegalArgumentException when the data does not suit the task (see {@link #check}), or classification
+     *                                  data holds fewer than 2 classes
      */
     public int outputs(Dataset data) {
         check(data);
         return switch (this) {
-            case CLASSIFICATION -> data.numClasses();
+            case CLASSIFICATION -> {
+                if (data.numClasses() < 2) {
+                    // Softmax over one logit is 1 whatever the weights: the loss is 0, no gradient flows, and every
+                    // prediction is right, so training would report a perfect model that learned nothing. Scoring
+                    // a model on one class's examples (check) is fine.
+                    throw new IllegalArgumentException("task classification needs at least 2 classes to train, but "
+                            + "the data has " + data.numClasses() + named(data.classNames())
+                            + "; give examples of another class");
+                }
+                yield data.numClasses();
+            }
             case BINARY -> 1;
             case REGRESSION -> data.targetSize();
         };
     }
 
     /**
-     * Checks that {@code data} suits the task: labels of at least 2 classes for classification, one 0/1 target per
-     * example for binary classification, targets for regression.
+     * Checks that {@code data} suits the task: labels for classification, one 0/1 target per example for binary
+     * classification, targets for regression.
      *
      * @throws IllegalArgumentException saying what the data holds and what the task needs
      */
@@ -111,13 +122,6 @@ public enum Task {
                 if (!data.hasLabels()) {
                     throw new IllegalArgumentException("task classification needs class labels, but the data has "
                             + data.targetSize() + " real-valued target column(s); use --task regression or binary");
-                }
-                if (data.numClasses() < 2) {
-                    // Softmax over one logit is 1 whatever the weights: the loss is 0, no gradient flows, and
-                    // every prediction is right, so the run would report a perfect model that learned nothing.
-                    throw new IllegalArgumentException("task classification needs at least 2 classes, but the data "
-                            + "has " + data.numClasses() + named(data.classNames())
-                            + "; give examples of another class");
                 }
             }
             case BINARY -> checkBinary(data);
