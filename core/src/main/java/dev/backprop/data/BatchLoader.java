@@ -275,8 +275,22 @@ public final class BatchLoader implements AutoCloseable {
 
     /** Number of batches in one pass over the data (the last one may be partial). */
     public int batchesPerEpoch() {
-        // (size + batchSize - 1) / batchSize would overflow for a batch size near Integer.MAX_VALUE
-        return data.size() == 0 ? 0 : (data.size() - 1) / batchSize + 1;
+        return batchesPerEpoch(data.size(), batchSize);
+    }
+
+    /**
+     * Number of batches of up to {@code batchSize} that {@code examples} examples make (the last one may be partial):
+     * {@code ceil(examples / batchSize)}, for every batch size up to {@link Integer#MAX_VALUE}.
+     *
+     * @throws IllegalArgumentException when {@code examples < 0} or {@code batchSize < 1}
+     */
+    public static int batchesPerEpoch(int examples, int batchSize) {
+        if (examples < 0 || batchSize < 1) {
+            throw new IllegalArgumentException("batches of " + batchSize + " from " + examples + " examples: need at "
+                    + "least 0 examples and a batch size of at least 1");
+        }
+        // (examples + batchSize - 1) / batchSize would overflow for a batch size near Integer.MAX_VALUE
+        return examples == 0 ? 0 : (examples - 1) / batchSize + 1;
     }
 
     /**

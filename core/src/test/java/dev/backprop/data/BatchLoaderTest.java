@@ -49,6 +49,46 @@ class BatchLoaderTest {
         assertEquals(0, backend.memoryStats().liveBuffers());
     }
 
+    /**
+     * A batch size past the data set gives one batch of it all, as a PyTorch {@code DataLoader}'s: the loader
+     * allocates the data set's rows, not the batch size's (2^31 - 1 rows would not fit), and counts one batch.
+     */
+    @Test
+    void aBatchSizePastTheDataSetLoadsItAllAsOneBatch() {
+        Dataset d = ModelFixtures.classification(10, 3, 4, 1);
+        int[] order = {9, 2, 5, 0, 1, 3, 4, 6, 7, 8};
+        long wholeSet;
+        try (BatchLoader l = new BatchLoader(d, backend, 10)) {
+            assertEquals(1, l.batchesPerEpoch());
+            wholeSet = backend.memoryStats().liveBytes();
+        }
+        for (int batchSize : new int[] {10, 11, Integer.MAX_VALUE}) {
+            try (BatchLoader l = new BatchLoader(d, backend, batchSize)) {
+                assertEquals(1, l.batchesPerEpoch(), "batch size " + batchSize);
+                assertEquals(wholeSet, backend.memoryStats().liveBytes(), "batch size " + batchSize);
+                BatchLoader.Batch all = l.load(order, 0, 10);
+                float[] want = new float[30];
+                d.gatherFeatures(order, 0, 10, want);
+                assertArrayEquals(want, all.features().toFloatArray());
+                assertEquals(10, all.targets().toIntArray().length);
+                assertThrows(IllegalArgumentException.class, () -> l.load(new int[11], 0, 11));
+            }
+        }
+    }
+
+    /** ceil(examples / batchSize), worked by hand, up to a batch size whose {@code n + B - 1} overflows an int. */
+    @Test
+    void countsBatchesWithoutOverflow() {
+        assertEquals(0, BatchLoader.batchesPerEpoch(0, 4));
+        assertEquals(3, BatchLoader.batchesPerEpoch(10, 4));
+        assertEquals(2, BatchLoader.batchesPerEpoch(8, 4));
+        assertEquals(1, BatchLoader.batchesPerEpoch(10, Integer.MAX_VALUE));
+        assertEquals(Integer.MAX_VALUE, BatchLoader.batchesPerEpoch(Integer.MAX_VALUE, 1));
+        assertEquals(1, BatchLoader.batchesPerEpoch(Integer.MAX_VALUE, Integer.MAX_VALUE));
+        assertEquals("batches of 0 from 10 examples: need at least 0 examples and a batch size of at least 1",
+                assertThrows(IllegalArgumentException.class, () -> BatchLoader.batchesPerEpoch(10, 0)).getMessage());
+    }
+
     @Test
     void realTargetsComeAsAFloatMatrix() {
         Dataset d = ModelFixtures.regression(5, 2, 3, 4);

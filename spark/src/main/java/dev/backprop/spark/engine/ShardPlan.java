@@ -1,5 +1,6 @@
 package dev.backprop.spark.engine;
 
+import dev.backprop.data.BatchLoader;
 import dev.backprop.data.EpochOrder;
 
 import java.util.Arrays;
@@ -33,7 +34,7 @@ public final class ShardPlan {
                         + Arrays.toString(shardSizes) + "); repartition the data so that every partition holds "
                         + "examples");
             }
-            steps = Math.min(steps, (shardSizes[r] + batchSize - 1) / batchSize);
+            steps = Math.min(steps, BatchLoader.batchesPerEpoch(shardSizes[r], batchSize));
         }
         this.shardSizes = shardSizes.clone();
         this.batchSize = batchSize;
