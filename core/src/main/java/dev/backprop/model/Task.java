@@ -94,20 +94,28 @@ public enum Task {
     public int outputs(Dataset data) {
         check(data);
         return switch (this) {
-            case CLASSIFICATION -> {
-                if (data.numClasses() < 2) {
-                    // Softmax over one logit is 1 whatever the weights: the loss is 0, no gradient flows, and every
-                    // prediction is right, so training would report a perfect model that learned nothing. Scoring
-                    // a model on one class's examples (check) is fine.
-                    throw new IllegalArgumentException("task classification needs at least 2 classes to train, but "
-                            + "the data has " + data.numClasses() + named(data.classNames())
-                            + "; give examples of another class");
-                }
-                yield data.numClasses();
-            }
+            case CLASSIFICATION -> classesToTrain(data.numClasses(), data.classNames());
             case BINARY -> 1;
             case REGRESSION -> data.targetSize();
         };
+    }
+
+    /**
+     * The outputs of a classifier trained on {@code numClasses} classes: the hook every trainer that counts the
+     * classes itself (the Spark engine) shares with {@link #outputs}.
+     *
+     * @param classNames the classes' names in label order, or null
+     * @throws IllegalArgumentException when {@code numClasses} is below 2
+     */
+    public static int classesToTrain(int numClasses, List<String> classNames) {
+        if (numClasses < 2) {
+            // Softmax over one logit is 1 whatever the weights: the loss is 0, no gradient flows, and every
+            // prediction is right, so training would report a perfect model that learned nothing. Scoring a model
+            // on one class's examples (check) is fine.
+            throw new IllegalArgumentException("task classification needs at least 2 classes to train, but the data "
+                    + "has " + numClasses + named(classNames) + "; give examples of another class");
+        }
+        return numClasses;
     }
 
     /**

@@ -55,9 +55,9 @@ public final class SparkTrainer {
 
     /**
      * Trains on {@code data}, one rank per partition. First one pass over the data checks it (every partition
-     * non-empty, every example of one shape, labels or targets as the task needs), infers the number of
-     * classes when the spec leaves it at 0 and counts the classes for balanced class weights; cache the RDD to
-     * avoid computing it twice.
+     * non-empty, every example of one shape, labels or targets as the task needs, at least 2 classes to train),
+     * infers the number of classes when the spec leaves it at 0 and counts the classes for balanced class weights;
+     * cache the RDD to avoid computing it twice.
      *
      * <p>A stage that fails more often than Spark retries it ends the run with Spark's
      * {@code org.apache.spark.SparkException} (checked in Java, but undeclared by Scala), whose cause names the
@@ -87,7 +87,7 @@ public final class SparkTrainer {
         DataSummary all = DataSummary.merge(parts);
         int[] sizes = DataSummary.sizes(parts);
         ShardPlan plan = new ShardPlan(sizes, spec.batchSize());
-        int classes = all.classes(spec.task(), spec.classes());
+        int classes = all.classes(spec.task(), spec.classes(), classNames);
         TrainingSpec.Builder b = spec.toBuilder().classes(classes);
         if (spec.balancedClassWeights()) {
             b.countedClassWeights(SoftmaxCrossEntropy.builder().balancedWeights(all.classCounts(classes), classNames)

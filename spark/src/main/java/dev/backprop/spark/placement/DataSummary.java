@@ -99,9 +99,11 @@ public record DataSummary(long examples, int features, boolean labelled, int tar
      * The number of classes to train with: {@code given} when positive (checked against the labels), else the
      * largest label plus one; 0 for unlabelled data. Also checks that the data suits {@code task}.
      *
-     * @throws IllegalArgumentException saying what the data holds and what the task needs
+     * @param classNames the classes' names in label order (for the messages), or null
+     * @throws IllegalArgumentException saying what the data holds and what the task needs, or that classification
+     *                                  needs at least 2 classes to train ({@link Task#classesToTrain})
      */
-    public int classes(Task task, int given) {
+    public int classes(Task task, int given, List<String> classNames) {
         if (task == Task.CLASSIFICATION) {
             if (!labelled) {
                 throw new IllegalArgumentException("task classification needs labelled examples, but they have "
@@ -111,7 +113,7 @@ public record DataSummary(long examples, int features, boolean labelled, int tar
                 throw new IllegalArgumentException("label " + maxLabel + " is outside the " + given
                         + " classes given");
             }
-            return given > 0 ? given : maxLabel + 1;
+            return Task.classesToTrain(given > 0 ? given : maxLabel + 1, classNames);
         }
         if (labelled) {
             throw new IllegalArgumentException("task " + task.id() + " needs examples with targets, but they carry "

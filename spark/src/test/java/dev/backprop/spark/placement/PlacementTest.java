@@ -49,13 +49,13 @@ class PlacementTest {
         DataSummary a = DataSummary.of(List.of(Example.labelled(new float[] {1, 2}, 4)).iterator(), 0);
         DataSummary b = DataSummary.of(List.of(Example.labelled(new float[] {3, 4}, 1)).iterator(), 1);
         DataSummary all = DataSummary.merge(List.of(a, b));
-        assertEquals(5, all.classes(Task.CLASSIFICATION, 0));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> all.classes(Task.CLASSIFICATION, 3))
+        assertEquals(5, all.classes(Task.CLASSIFICATION, 0, null));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> all.classes(Task.CLASSIFICATION, 3, null))
                 .getMessage().contains("label 4 is outside the 3 classes"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> all.classes(Task.REGRESSION, 0))
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> all.classes(Task.REGRESSION, 0, null))
                 .getMessage().contains("carry class labels"));
         DataSummary t = DataSummary.of(List.of(Example.withTargets(new float[] {1}, 0.5f, 2f)).iterator(), 0);
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> t.classes(Task.BINARY, 0))
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> t.classes(Task.BINARY, 0, null))
                 .getMessage().contains("one 0/1 target per example, got 2"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> DataSummary.of(List.of(
                 Example.labelled(new float[] {1}, 0), Example.withTargets(new float[] {1}, 1f)).iterator(), 6))
@@ -63,5 +63,25 @@ class PlacementTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> DataSummary.merge(List.of(
                 DataSummary.of(List.<Example>of().iterator(), 0)))).getMessage()
                 .contains("the training data is empty"));
+    }
+
+    /**
+     * One class's examples (a CSV whose label column names one class, given as 1 class by the driver, or inferred
+     * from labels all 0) train a one-logit softmax whose loss is 0 whatever the weights; the Spark engine refuses
+     * them as the one-machine trainer does ({@code Task.outputs}).
+     */
+    @Test
+    void summariesRefuseOneClassForTraining() {
+        DataSummary one = DataSummary.of(List.of(Example.labelled(new float[] {1, 2}, 0),
+                Example.labelled(new float[] {3, 4}, 0)).iterator(), 0);
+        for (int given : new int[] {0, 1}) {
+            assertEquals("task classification needs at least 2 classes to train, but the data has 1; give examples "
+                    + "of another class", assertThrows(IllegalArgumentException.class,
+                            () -> one.classes(Task.CLASSIFICATION, given, null)).getMessage());
+        }
+        assertEquals("task classification needs at least 2 classes to train, but the data has 1 ('cat'); give "
+                + "examples of another class", assertThrows(IllegalArgumentException.class,
+                        () -> one.classes(Task.CLASSIFICATION, 1, List.of("cat"))).getMessage());
+        assertEquals(2, one.classes(Task.CLASSIFICATION, 2, null));
     }
 }
