@@ -6,6 +6,8 @@ import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.loss.SquaredError;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -34,6 +36,25 @@ class TaskTest {
         assertEquals(3, Task.REGRESSION.outputs(targets));
         assertEquals("accuracy", Task.BINARY.metricName());
         assertEquals("rmse", Task.REGRESSION.metricName());
+    }
+
+    /**
+     * A one-logit softmax trains nothing (its loss is 0 whatever the weights), so one class is refused for training
+     * (outputs, and Spark's count through classesToTrain), while scoring a model on one class's examples (check) is
+     * allowed.
+     */
+    @Test
+    void oneClassIsRefusedForTrainingOnly() {
+        Dataset one = Dataset.classification(new float[] {1, 2, 3, 4}, new int[] {2}, new int[] {0, 0}, 1,
+                List.of("cat"));
+        Task.CLASSIFICATION.check(one);
+        assertEquals("task classification needs at least 2 classes to train, but the data has 1 ('cat'); give "
+                + "examples of another class", assertThrows(IllegalArgumentException.class,
+                        () -> Task.CLASSIFICATION.outputs(one)).getMessage());
+        assertEquals(2, Task.classesToTrain(2, null));
+        assertEquals("task classification needs at least 2 classes to train, but the data has 1; give examples of "
+                + "another class", assertThrows(IllegalArgumentException.class,
+                        () -> Task.classesToTrain(1, null)).getMessage());
     }
 
     @Test
