@@ -43,7 +43,9 @@ public record Cnn(int channels, int height, int width, int outputs, double dropo
                     + "got " + channels + "x" + height + "x" + width + " images and " + outputs + " output(s)");
         }
         try {
-            Dense.check(64L * (height / 4) * (width / 4), 128);
+            long cells = (long) (height / 4) * (width / 4);
+            // 64 · cells overflows a long past 2^57 cells; any width past 2^31 is refused alike
+            Dense.check(cells > Long.MAX_VALUE / 64 ? Long.MAX_VALUE : 64 * cells, 128);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("the CNN for " + channels + "x" + height + "x" + width + " images: "
                     + e.getMessage(), e);

@@ -45,7 +45,8 @@ public final class Dense implements Layer {
         if (in <= 0 || out <= 0) {
             throw new IllegalArgumentException("dense: in and out must be positive, got in=" + in + ", out=" + out);
         }
-        if ((long) in * out > Integer.MAX_VALUE - 8) {
+        // in · out itself may overflow a long for the widths a Cnn of huge images asks about
+        if (in > (Integer.MAX_VALUE - 8) / out) {
             throw new IllegalArgumentException("dense(" + in + "->" + out + "): a weight of more than 2^31 elements");
         }
     }

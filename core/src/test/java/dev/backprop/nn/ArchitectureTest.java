@@ -218,5 +218,14 @@ class ArchitectureTest {
         assertEquals("dense(16711744->128)", new Cnn(1, 2044, 2047, 10, Init.PYTORCH_DEFAULT, 0).describe()
                 .split(" ")[8]);
         assertThrows(IllegalArgumentException.class, () -> new Cnn(1, 2048, 2048, 10, Init.PYTORCH_DEFAULT, 0));
+        // 64·2^25·2^26 = 2^57 features: their weight of 2^57·128 = 2^64 elements wraps a long to 0, which must not
+        // pass for a weight that fits.
+        assertEquals("the CNN for 1x134217728x268435456 images: dense(144115188075855872->128): a weight of more "
+                + "than 2^31 elements", assertThrows(IllegalArgumentException.class,
+                        () -> new Cnn(1, 1 << 27, 1 << 28, 10, Init.PYTORCH_DEFAULT, 0)).getMessage());
+        // The largest images: 64·(2^29 - 1)² features wrap a long to a negative width, which is no size problem.
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new Cnn(1, Integer.MAX_VALUE,
+                Integer.MAX_VALUE, 10, Init.PYTORCH_DEFAULT, 0)).getMessage().endsWith("a weight of more than 2^31 "
+                        + "elements"));
     }
 }
