@@ -26,6 +26,9 @@ import java.util.List;
  * draws depend on the loader's seed, the epoch set by {@link #startEpoch} and the example's position in the epoch's
  * order, so they come out the same on every backend and after a resume.
  *
+ * <p>A batch never holds more than the data set, as a PyTorch {@code DataLoader}'s: a batch size past it gives one
+ * batch of every example, and the loader allocates only the data set's rows.
+ *
  * <p>The tensors of a {@link Batch} are overwritten by the next {@link #load}: use one batch at a time. Not
  * thread-safe.
  */
