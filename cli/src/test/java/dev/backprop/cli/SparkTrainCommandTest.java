@@ -325,6 +325,29 @@ class SparkTrainCommandTest {
         assertFalse(Files.exists(out), "nothing written");
     }
 
+    /**
+     * One class's rows train a one-logit softmax whose loss is 0 whatever the weights: Spark refuses them with
+     * local training's message (the Spark engine counts the classes itself), before anything is written.
+     */
+    @Test
+    void oneClassIsRefusedOnSparkAsLocally() throws IOException {
+        Path csv = threeClassCsv();
+        Path one = dir.resolve("one.csv");
+        Files.write(one, Files.readAllLines(csv).stream().filter(l -> !l.endsWith(",1") && !l.endsWith(",2"))
+                .toList());
+        Path out = dir.resolve("never.safetensors");
+        String[] args = {"--csv", one.toString(), "--layers", "4-8-1", "--epochs", "1", "--out", out.toString()};
+        CliRun local = CliRun.of(concat(new String[] {"train", "--backend", "cpu", "--test-csv", one.toString()},
+                args));
+        CliRun spark = CliRun.of(concat(new String[] {"train", "--spark", "local[2]", "--ranks", "2"}, args));
+        assertEquals("backprop: task classification needs at least 2 classes to train, but the data has 1; give "
+                + "examples of another class", local.err().strip());
+        assertEquals(Main.EXIT_ERROR, spark.code(), spark.err());
+        assertEquals(local.err().strip(), spark.err().lines().filter(l -> l.startsWith("backprop:"))
+                .collect(java.util.stream.Collectors.joining("\n")), "one message for local and Spark training");
+        assertFalse(Files.exists(out), "nothing written");
+    }
+
     private static String[] concat(String[] a, String[] b) {
         String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
