@@ -68,8 +68,8 @@ public final class TrainCommand implements Callable<Integer> {
     String precision;
 
     @Option(names = "--task", paramLabel = "TASK", defaultValue = "classification",
-            description = "classification (softmax cross-entropy), binary (BCE on one logit) or regression (mean "
-                    + "squared error; needs --csv) (default: ${DEFAULT-VALUE}).")
+            description = "classification (softmax cross-entropy; at least 2 classes), binary (BCE on one logit) or "
+                    + "regression (mean squared error; needs --csv) (default: ${DEFAULT-VALUE}).")
     String task;
 
     @Mixin
