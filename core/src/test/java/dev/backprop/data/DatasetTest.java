@@ -37,8 +37,8 @@ class DatasetTest {
 
     @Test
     void sizesThatHoldNoExampleOrNoAnswerAreRefusedInOneLine() {
-        // Each of these used to build: a negative pair of dimensions multiplies to a positive feature size, and
-        // 0 classes or 0 targets per example make a data set nothing can be trained on.
+        // Each of these must be refused when built: a negative pair of dimensions multiplies to a positive feature
+        // size, and 0 classes or 0 targets per example make a data set nothing can be trained on.
         IllegalArgumentException negative = assertThrows(IllegalArgumentException.class,
                 () -> Dataset.classification(new float[6], new int[] {-1, -2}, new int[] {0, 0, 0}, 2, null));
         assertEquals("feature shape [-1, -2]: dimensions must be at least 1", negative.getMessage());
