@@ -120,8 +120,8 @@ class CublasShimTest {
         Set<String> exported = new TreeSet<>();
         Pattern defined = Pattern.compile("^\\s*\\d+: [0-9a-f]+\\s+\\d+ FUNC\\s+GLOBAL\\s+DEFAULT\\s+\\d+ "
                 + "(\\w+)@@libcublas\\.so\\.12$");
-        for (String line
-                : sh("readelf", "--dyn-syms", "-W", shimDir.resolve("libcublas.so.12").toString()).split("\n")) {
+        String symbols = sh("readelf", "--dyn-syms", "-W", shimDir.resolve("libcublas.so.12").toString());
+        for (String line : symbols.split("\n")) {
             Matcher m = defined.matcher(line);
             if (m.find()) {
                 exported.add(m.group(1));

@@ -114,8 +114,8 @@ class CudaLaunchTest {
             int per = CudaReductions.rowsPerChunk(rows);
             long chunks = ((long) rows + per - 1) / per;
             assertTrue(per >= CudaReductions.MIN_ROWS_PER_CHUNK && chunks <= CudaReductions.MAX_PARTIALS
-                    && chunks <= CudaLaunch.MAX_GRID_Y, "rows " + rows + ": " + per + " per chunk, " + chunks
-                    + " chunks");
+                    && chunks <= CudaLaunch.MAX_GRID_Y,
+                    "rows " + rows + ": " + per + " per chunk, " + chunks + " chunks");
         }
     }
 

@@ -201,6 +201,7 @@ public final class TrainCommand implements Callable<Integer> {
         try (SafeTensorsFile resumed = resume == null ? null : SafeTensorsFile.open(resume)) {
             String resumeNote = "";
             if (resumed != null) {
+                checkResumedTask(t, resumed.metadata().get(SavedModel.TASK_KEY));
                 resumeNote = ResumedRun.reconcile(this, resumed.metadata());
                 resumedState = validationOptions.reconcile(resumed.metadata(), resume.toString(), spec);
                 settled = true;
@@ -211,6 +212,19 @@ public final class TrainCommand implements Callable<Integer> {
                 IoErrors.checkFile(init);  // before the data loads and the backend is chosen
             }
             train(t, resumed, resumeNote);
+        }
+    }
+
+    /**
+     * Refuses a checkpoint recording another task than {@code --task} before the data loads, so the task's data
+     * options ({@code --targets}, {@code --positive-class}) are not judged against the wrong task first. A task the
+     * file spells in no way Backprop writes is left to the checkpoint's loading, which names it.
+     */
+    private void checkResumedTask(Task t, String recorded) {
+        for (Task held : Task.values()) {
+            if (held.id().equals(recorded) && held != t) {
+                throw TrainingSetup.otherTask(resume, held, t);
+            }
         }
     }
 

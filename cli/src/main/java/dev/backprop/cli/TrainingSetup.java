@@ -40,6 +40,12 @@ record TrainingSetup(Layer model, Loss loss, Optimizer optimizer, Trainer traine
     /** Examples per evaluation batch (evaluation is not timed; large batches keep it quick). */
     static final int EVAL_BATCH = 1000;
 
+    /** The refusal of a file ({@code --resume}, {@code --init}) holding a network of another task than the run's. */
+    static IllegalArgumentException otherTask(Path file, Task held, Task task) {
+        return new IllegalArgumentException(file + " holds a " + held.id() + " model; this run trains for --task "
+                + task.id());
+    }
+
     /**
      * Builds the network, optimizer and trainer for {@code cmd}'s settings on {@code backend}. A file that records
      * its architecture (a Backprop model or checkpoint) brings its own network, which the architecture options must
@@ -67,8 +73,7 @@ record TrainingSetup(Layer model, Loss loss, Optimizer optimizer, Trainer traine
             model = loaded.model();
             if (loaded.task() != task) {
                 model.close();
-                throw new IllegalArgumentException(file + " holds a " + loaded.task().id() + " model; this run "
-                        + "trains for --task " + task.id());
+                throw otherTask(file, loaded.task(), task);
             }
         } else {
             model = cmd.modelOptions.architecture(exampleShape, outputs, cmd.seed).build(backend);

@@ -1,5 +1,6 @@
 package dev.backprop.cli;
 
+import dev.backprop.model.SavedModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -120,9 +121,8 @@ class ModelTaskOptionsTest {
         assertEquals(false, Files.exists(model));
     }
 
-    @Test
-    void evalAndPredictTakeTheTargetCountFromTheModel() throws IOException {
-        // x1,x2 then the two targets x1 + x2 and x1 − 2·x2
+    /** 200 rows {@code x1,x2} then the two targets {@code x1 + x2} and {@code x1 − 2·x2}. */
+    private Path twoTargetCsv() throws IOException {
         StringBuilder sb = new StringBuilder();
         Random r = new Random(7);
         for (int i = 0; i < 200; i++) {
@@ -130,7 +130,30 @@ class ModelTaskOptionsTest {
             double b = r.nextGaussian();
             sb.append(String.format(Locale.ROOT, "%.5f,%.5f,%.5f,%.5f%n", a, b, a + b, a - 2 * b));
         }
-        Path csv = Files.writeString(dir.resolve("two-targets.csv"), sb);
+        return Files.writeString(dir.resolve("two-targets.csv"), sb);
+    }
+
+    @Test
+    void aResumeWithoutItsTaskNamesTheCheckpointsTaskBeforeTheDataOptions() throws IOException {
+        Path csv = twoTargetCsv();
+        Path checkpoint = dir.resolve("reg.ckpt.safetensors");
+        CliRun.of("train", "--backend", "cpu", "--task", "regression", "--csv", csv.toString(), "--targets", "2",
+                "--layers", "2-8-2", "--epochs", "1", "--checkpoint", checkpoint.toString(), "--out",
+                dir.resolve("reg.safetensors").toString()).ok();
+        // --task left out is classification; the checkpoint's regression is what the user forgot, not --targets
+        Path resumed = dir.resolve("resumed.safetensors");
+        assertRefused(CliRun.of("train", "--backend", "cpu", "--resume", checkpoint.toString(), "--csv",
+                csv.toString(), "--targets", "2", "--epochs", "2", "--out", resumed.toString()),
+                checkpoint + " holds a regression model; this run trains for --task classification");
+        assertEquals(false, Files.exists(resumed));
+        CliRun.of("train", "--backend", "cpu", "--resume", checkpoint.toString(), "--task", "regression", "--csv",
+                csv.toString(), "--targets", "2", "--epochs", "2", "--out", resumed.toString()).ok();
+        assertEquals("regression", SavedModel.metadata(resumed).get(SavedModel.TASK_KEY));
+    }
+
+    @Test
+    void evalAndPredictTakeTheTargetCountFromTheModel() throws IOException {
+        Path csv = twoTargetCsv();
         Path model = dir.resolve("two.safetensors");
         CliRun train = CliRun.of("train", "--backend", "cpu", "--task", "regression", "--csv", csv.toString(),
                 "--targets", "2", "--layers", "2-8-2", "--epochs", "2", "--out", model.toString()).ok();

@@ -282,8 +282,8 @@ class OutputFilesTest {
         CliRun.of("export", "--backend", "cpu", "--model", model, "--onnx", onnx, "--overwrite").ok();
         assertEquals("backprop: --onnx " + model + " and --model " + model + " are the same file: the run reads it "
                 + "and would replace it; give --onnx another name",
-                CliRun.of("export", "--backend", "cpu", "--model", model,
-                "--onnx", model, "--overwrite").err().strip());
+                CliRun.of("export", "--backend", "cpu", "--model", model, "--onnx", model, "--overwrite").err()
+                        .strip());
     }
 
     @Test

@@ -143,6 +143,14 @@ class SparkTrainCommandTest {
                 .contains("choose sgd, momentum, adam or adamw"));
         assertTrue(CliRun.of("train", "--spark", "local[2]", "--batch-size", "0").err()
                 .contains("--batch-size must be at least 1"));
+        // the task's data options, as the one-machine train refuses them (the data directory need not exist)
+        CliRun targets = CliRun.of("train", "--spark", "local[2]", "--data", "no-such-dir", "--targets", "2");
+        assertEquals(Main.EXIT_ERROR, targets.code(), targets.err());
+        assertEquals("backprop: --targets 2 applies to --task regression (the CSV's trailing target columns), not to "
+                + "--task classification; leave it out", targets.err().strip());
+        assertTrue(CliRun.of("train", "--spark", "local[2]", "--data", "no-such-dir", "--task", "binary",
+                "--targets", "3").err().contains("--targets 3 applies to --task regression (the CSV's trailing "
+                + "target columns), not to --task binary; leave it out"));
     }
 
     /** The spark-submit entry point runs the same parser with the master spark-submit set. */

@@ -87,7 +87,7 @@ class AtomicFileTest {
         Path missing = dir.resolve("no/such/m.safetensors");
         e = assertThrows(FileSystemException.class, () -> AtomicFile.write(missing, new byte[1]));
         assertEquals(missing + ": cannot write it: the directory " + dir.resolve("no/such")
-                + " does not exist (it is not created: " + "make it first)", e.getMessage());
+                + " does not exist (it is not created: make it first)", e.getMessage());
         assertFalse(Files.exists(dir.resolve("no")));
     }
 

@@ -53,8 +53,8 @@ final class ReferenceImageKernels {
                             for (int ox = 0; ox < ow; ox++) {
                                 int t = tap(w, oy, ox, i, j);
                                 if (t >= 0) {
-                                    dx[(img * w.channels() + c) * plane + t] += cols[row * q + (img * oh + oy) * ow
-                                            + ox];
+                                    dx[(img * w.channels() + c) * plane + t]
+                                            += cols[row * q + (img * oh + oy) * ow + ox];
                                 }
                             }
                         }

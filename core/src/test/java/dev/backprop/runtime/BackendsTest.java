@@ -149,8 +149,8 @@ class BackendsTest {
     @Test
     void nameFromCodeWinsOverPropertyAndEnvironment() {
         System.setProperty("backprop.backend", "opencl");
-        Backends.Registry r = registry(gpu, cpu, pocl).withEnvironment(k -> k.equals("BACKPROP_BACKEND") ? "cuda"
-                : null);
+        Backends.Registry r = registry(gpu, cpu, pocl)
+                .withEnvironment(k -> k.equals("BACKPROP_BACKEND") ? "cuda" : null);
         r.create("CPU", BackendOptions.defaults());
         assertEquals(1, cpu.creations, "code's name, case-insensitive");
         r.create(null, BackendOptions.defaults());

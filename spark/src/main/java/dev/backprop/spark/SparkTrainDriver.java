@@ -204,7 +204,7 @@ public final class SparkTrainDriver {
      * them) and the spec, then the data. Paths (the data's, a checkpoint directory's) are the user's and may hold
      * anything, so both lines print through {@link DataFormatException#oneLine}: an escape sequence or a
      * right-to-left override in a name shows as text. The model file's {@code backprop.training} takes the spec's words
-     * alone, so that default model files stay as they are.
+     * alone, so a model file's bytes do not depend on how this line words the optimizer.
      */
     static String startLines(String master, int n, TrainingSpec spec, Data data) {
         return DataFormatException.oneLine("spark:   " + master + ", " + ranks(n) + ", "

@@ -99,8 +99,8 @@ final class Handshake {
                 new FrameAuth(Crypto.derive(key, "server to client frames", transcript)));
         byte[] ack = readFully(socket, ACK_BYTES, deadline);
         try {
-            Frame f = Frame.readFrom(new DataInputStream(new ByteArrayInputStream(ack)), s.in(),
-                    (kind, seq, length) -> {
+            DataInputStream ackIn = new DataInputStream(new ByteArrayInputStream(ack));
+            Frame f = Frame.readFrom(ackIn, s.in(), (kind, seq, length) -> {
                 if (kind != Frame.Kind.HELLO || length != 0) {
                     throw new ProtocolException("expected the handshake's confirmation, got " + kind + " of "
                             + length + " bytes");
