@@ -18,7 +18,8 @@ import java.util.Map;
  *
  * <h2>Options</h2> (explicit map, else system property {@code backprop.cpu.<key>})
  * <ul>
- *   <li>{@code threads}: cores one op may use, the calling thread included (default: available processors);</li>
+ *   <li>{@code threads}: cores one op may use, the calling thread included (default: available processors; at
+ *       most 4 per available processor, see {@code CpuThreads});</li>
  *   <li>{@code vector}: {@code false} forces the scalar kernels even where the Vector API is present;</li>
  *   <li>{@code gemm.mc}, {@code gemm.kc}, {@code gemm.nc}: GEMM cache blocking (see {@link CpuGemm});</li>
  *   <li>{@code gemm.shared}: {@code false} turns off shared packing of multithreaded products (each thread then
@@ -54,10 +55,8 @@ public final class CpuBackend extends BaseBackend<Object, CpuBuffer> {
         super(CpuBackendProvider.NAME, CpuBuffer.class, CpuBuffer::new, new CpuMemory(), CpuMemory.poolBytes());
         String name = CpuBackendProvider.NAME;
         try {
-            int threadCount = options.getInt(name, "threads", Runtime.getRuntime().availableProcessors());
-            if (threadCount < 1) {
-                throw new IllegalArgumentException("backprop.cpu.threads must be at least 1, got " + threadCount);
-            }
+            int threadCount = CpuThreads.checkCount(options.getInt(name, "threads",
+                    Runtime.getRuntime().availableProcessors()));
             boolean wantVector = options.getBoolean(name, "vector", true);
             this.kernels = CpuVectorApi.load(wantVector);
             CpuGemm.Blocking f32Blocking = blocking(options, kernels.gemmF32());

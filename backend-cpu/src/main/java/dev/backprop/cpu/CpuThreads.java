@@ -25,17 +25,40 @@ final class CpuThreads implements AutoCloseable {
      * between the ops of one training step, and is short enough not to take a shared core from other work.
      */
     static final long SPIN_NANOS = 50_000;
+    /**
+     * Most threads per available processor. An op's chunks are compute-bound, so threads beyond the cores only take
+     * turns on them; four per processor leaves room to measure oversubscription, and refuses a count that would
+     * start thousands of threads, each with its own stack, from a typo.
+     */
+    static final int MAX_PER_PROCESSOR = 4;
     private final int threads;
     private final ExecutorService pool;
 
     /** A pool for {@code threads} cores in all (the caller included); {@code threads == 1} starts no thread. */
     CpuThreads(int threads) {
+        this.threads = checkCount(threads);
+        this.pool = threads == 1 ? null : new ThreadPoolExecutor(threads - 1, threads - 1, 0, TimeUnit.SECONDS,
+                new SpinningQueue(), new DaemonFactory());
+    }
+
+    /**
+     * Checks a {@code backprop.cpu.threads} value: at least 1 and at most {@link #MAX_PER_PROCESSOR} per processor
+     * this JVM sees.
+     *
+     * @return {@code threads}
+     * @throws IllegalArgumentException naming the bound and the value when it is outside them
+     */
+    static int checkCount(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("backprop.cpu.threads must be at least 1, got " + threads);
         }
-        this.threads = threads;
-        this.pool = threads == 1 ? null : new ThreadPoolExecutor(threads - 1, threads - 1, 0, TimeUnit.SECONDS,
-                new SpinningQueue(), new DaemonFactory());
+        int processors = Runtime.getRuntime().availableProcessors();
+        long most = (long) MAX_PER_PROCESSOR * processors;
+        if (threads > most) {
+            throw new IllegalArgumentException("backprop.cpu.threads must be at most " + most + " ("
+                    + MAX_PER_PROCESSOR + " per available processor, " + processors + " here), got " + threads);
+        }
+        return threads;
     }
 
     /** Cores one op may use, the calling thread included. */

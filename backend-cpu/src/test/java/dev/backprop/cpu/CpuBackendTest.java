@@ -86,6 +86,18 @@ class CpuBackendTest {
         assertTrue(e.getMessage().contains("backprop.cpu.threads"), e.getMessage());
         e = assertThrows(BackendUnavailableException.class, () -> p.create(BackendOptions.of(Map.of("threads", "0"))));
         assertTrue(e.getMessage().contains("at least 1"), e.getMessage());
+        // Four threads per processor at most: 100000 on this machine would start that many threads.
+        int processors = Runtime.getRuntime().availableProcessors();
+        e = assertThrows(BackendUnavailableException.class,
+                () -> p.create(BackendOptions.of(Map.of("threads", "100000"))));
+        assertTrue(e.getMessage().contains("backprop.cpu.threads must be at most " + 4 * processors + " (4 per "
+                + "available processor, " + processors + " here), got 100000"), e.getMessage());
+        try (Backend most = p.create(BackendOptions.of(Map.of("threads", Integer.toString(4 * processors))))) {
+            assertEquals(Integer.toString(4 * processors), most.capabilities().details().get("threads"));
+        }
+        e = assertThrows(BackendUnavailableException.class,
+                () -> p.create(BackendOptions.of(Map.of("threads", Integer.toString(4 * processors + 1)))));
+        assertTrue(e.getMessage().contains("at most " + 4 * processors), e.getMessage());
         e = assertThrows(BackendUnavailableException.class, () -> p.create(BackendOptions.of(Map.of("vector", "yes"))));
         assertTrue(e.getMessage().contains("backprop.cpu.vector"), e.getMessage());
         e = assertThrows(BackendUnavailableException.class,

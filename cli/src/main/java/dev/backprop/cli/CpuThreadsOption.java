@@ -7,10 +7,12 @@ import java.util.Map;
 /**
  * The {@code --threads N} option of {@code train}, {@code eval} and {@code predict} (mixed in with {@code @Mixin}):
  * the cpu backend's worker threads, its {@code threads} backend option. {@code train} describes it with what it
- * means there under {@code --spark} (in {@code Train.properties}).
+ * means there under {@code --spark} (in {@code Train.properties}). The upper bound is the backend's to check, on the
+ * machine whose processors it counts: a {@code --spark} rank may run on another.
  */
 final class CpuThreadsOption {
-    @Option(names = "--threads", paramLabel = "N", description = "Worker threads of the cpu backend.")
+    @Option(names = "--threads", paramLabel = "N",
+            description = "Worker threads of the cpu backend, at most 4 per available processor.")
     Integer threads;
 
     /**

@@ -61,6 +61,7 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        testData.checkUsed();
         if (batchSize < 1) {
             throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
         }

@@ -80,6 +80,7 @@ public final class PredictCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         refuseContradictions();
+        testData.checkUsed();
         PrintWriter o = spec.commandLine().getOut();
         try (ModelSession s = ModelSession.open(opening, model)) {
             Task t = s.task(opening.task);

@@ -6,9 +6,11 @@ import dev.backprop.backend.BackpropException;
 import dev.backprop.data.BatchLoader;
 import dev.backprop.data.Dataset;
 import dev.backprop.io.IoErrors;
+import dev.backprop.io.ModelFileException;
 import dev.backprop.io.SafeTensorsFile;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
+import dev.backprop.onnx.ModelFormats;
 import dev.backprop.runtime.Backends;
 import dev.backprop.train.EarlyStopping;
 import picocli.CommandLine.Command;
@@ -198,7 +200,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
         // One open per resume: the settings, the network, its task and the restored state all come from the file
         // opened here, so a file written to the path while the data loads is not resumed in its place.
-        try (SafeTensorsFile resumed = resume == null ? null : SafeTensorsFile.open(resume)) {
+        try (SafeTensorsFile resumed = openResume()) {
             String resumeNote = "";
             if (resumed != null) {
                 checkResumedTask(t, resumed.metadata().get(SavedModel.TASK_KEY));
@@ -225,6 +227,25 @@ public final class TrainCommand implements Callable<Integer> {
             if (held.id().equals(recorded) && held != t) {
                 throw TrainingSetup.otherTask(resume, held, t);
             }
+        }
+    }
+
+    /**
+     * Opens {@code --resume} (null when not given). An ONNX model, which the safetensors reader refuses by its header,
+     * is named as what it is; the file is looked at again only then, so a run resumes from the one file it opened.
+     */
+    private SafeTensorsFile openResume() throws IOException {
+        if (resume == null) {
+            return null;
+        }
+        try {
+            return SafeTensorsFile.open(resume);
+        } catch (ModelFileException e) {
+            if (ModelFormats.isOnnx(resume)) {
+                throw new IllegalArgumentException("--resume " + resume + " is an ONNX model, not a checkpoint: it "
+                        + "holds no optimizer state or progress; give it as --init to start from its weights", e);
+            }
+            throw e;
         }
     }
 

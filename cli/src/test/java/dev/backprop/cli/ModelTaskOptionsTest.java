@@ -112,6 +112,40 @@ class ModelTaskOptionsTest {
     }
 
     @Test
+    void evalAndPredictRefuseTrainLimitAndASeedThatPicksNothing() throws IOException {
+        Path three = ThreeClassCsv.write(dir);
+        Path model = dir.resolve("three.safetensors");
+        CliRun.of("train", "--backend", "cpu", "--csv", three.toString(), "--layers", "4-8-3", "--epochs", "1",
+                "--out", model.toString()).ok();
+        Path none = dir.resolve("none");
+        for (String command : new String[] {"eval", "predict"}) {
+            // train holds its test rows out before --train-limit applies, so the limit never moves them
+            assertRefused(CliRun.of(command, "--backend", "cpu", "--model", model.toString(), "--csv",
+                    three.toString(), "--train-limit", "10"), "--train-limit 10 limits the training examples, which "
+                    + "eval and predict do not read (train holds the test examples out before it limits the rest); "
+                    + "leave it out");
+            // refused before anything is read: the data need not exist
+            assertRefused(CliRun.of(command, "--backend", "cpu", "--model", model.toString(), "--test-csv",
+                    none.toString(), "--csv", none.toString(), "--seed", "3"), "--seed 3 picks the examples held "
+                    + "out of a single --csv or --images, and --test-csv is taken whole; leave it out");
+            assertRefused(CliRun.of(command, "--backend", "cpu", "--model", model.toString(), "--data",
+                    none.toString(), "--seed", "3"), "--seed 3 picks the examples held out of a single --csv or "
+                    + "--images, and Fashion-MNIST's test split is taken whole; leave it out");
+            assertRefused(CliRun.of(command, "--backend", "cpu", "--model", model.toString(), "--test-images",
+                    none.toString(), "--seed", "0"), "--seed 0 picks the examples held out of a single --csv or "
+                    + "--images, and --test-images is taken whole; leave it out");
+            // a single --csv is split by the seed: the same seed gives the same held-out rows as train's
+            CliRun.of(command, "--backend", "cpu", "--model", model.toString(), "--csv", three.toString(), "--seed",
+                    "0").ok();
+        }
+        CliRun seeded = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--csv", three.toString(),
+                "--seed", "0").ok();
+        CliRun plain = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--csv", three.toString())
+                .ok();
+        assertEquals(plain.field("eval:", "test_loss"), seeded.field("eval:", "test_loss"));
+    }
+
+    @Test
     void trainRefusesPositiveClassWithoutTaskBinary() {
         Path model = dir.resolve("m.safetensors");
         // refused before the data is read: the Fashion-MNIST directory need not exist

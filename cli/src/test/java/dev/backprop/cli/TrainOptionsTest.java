@@ -70,6 +70,25 @@ class TrainOptionsTest {
         assertTrue(done.err().contains("already has 2 epochs, more than --epochs 1"), done.err());
     }
 
+    @Test
+    void anOnnxModelAsResumeIsNamedAndPointedToInit() throws IOException {
+        Path model = dir.resolve("m.safetensors");
+        train("--epochs", "1", "--out", model.toString()).ok();
+        Path onnx = dir.resolve("m.onnx");
+        CliRun.of("export", "--model", model.toString(), "--onnx", onnx.toString()).ok();
+        // the same bytes under a name without .onnx are told apart by their contents, as --init and eval do
+        Path renamed = Files.copy(onnx, dir.resolve("m.bin"));
+        Path out = dir.resolve("resumed.safetensors");
+        for (Path file : new Path[] {onnx, renamed}) {
+            CliRun r = train("--resume", file.toString(), "--out", out.toString());
+            assertEquals(Main.EXIT_ERROR, r.code(), r.out() + r.err());
+            assertEquals("backprop: --resume " + file + " is an ONNX model, not a checkpoint: it holds no optimizer "
+                    + "state or progress; give it as --init to start from its weights", r.err().strip());
+            assertFalse(Files.exists(out));
+        }
+        train("--init", renamed.toString(), "--epochs", "1", "--out", out.toString()).ok();
+    }
+
     /** Options left out take the checkpoint's values: a resume that names none ends where the straight run does. */
     @Test
     void aResumeTakesTheCheckpointsSettingsForTheOptionsLeftOut() throws IOException {

@@ -32,15 +32,12 @@ public final class FashionMnist {
 
     /** Loads both splits from {@code dir} ({@code train-images-idx3-ubyte[.gz]} and friends). */
     public static Splits load(Path dir) {
-        if (!Files.isDirectory(dir)) {
-            throw new DataFormatException(dir + ": no such directory; install Debian's dataset-fashion-mnist package "
-                    + "(apt-get install dataset-fashion-mnist) or pass --data DIR");
-        }
         return new Splits(split(dir, "train"), split(dir, "t10k"));
     }
 
     /** Loads one split: {@code prefix} is {@code train} or {@code t10k}. */
     public static Dataset split(Path dir, String prefix) {
+        checkDir(dir);
         IdxFile images = IdxFile.read(find(dir, prefix + "-images-idx3-ubyte"));
         IdxFile labels = IdxFile.read(find(dir, prefix + "-labels-idx1-ubyte"));
         return fromIdx(images, labels, 10, CLASS_NAMES);
@@ -86,6 +83,19 @@ public final class FashionMnist {
             }
         }
         return Dataset.classification(f, shape, l, numClasses, classNames);
+    }
+
+    /** Refuses a {@code dir} that is not a directory, saying whether it is missing or something else. */
+    private static void checkDir(Path dir) {
+        if (Files.isDirectory(dir)) {
+            return;
+        }
+        if (Files.exists(dir)) {
+            throw new DataFormatException(dir + ": is a file, not a directory; pass --data DIR, the directory that "
+                    + "holds the IDX files (train-images-idx3-ubyte.gz and friends)");
+        }
+        throw new DataFormatException(dir + ": no such directory; install Debian's dataset-fashion-mnist package "
+                + "(apt-get install dataset-fashion-mnist) or pass --data DIR");
     }
 
     private static Path find(Path dir, String base) {

@@ -103,10 +103,11 @@ public final class Predictor {
      * Predictions for {@code rows} examples stored row after row in {@code features} ({@code rows × F} floats,
      * {@code F} the model's input width): {@code rows × K} values, row after row, where K is the model's number of
      * outputs. Classification gives the class probabilities (each row sums to 1), binary classification the
-     * probability of class 1, regression the predicted values.
+     * probability of class 1, regression the predicted values. No rows (an empty {@code features} and
+     * {@code rows == 0}) give no values, as a PyTorch model gives an empty batch's empty output.
      *
-     * @throws IllegalArgumentException when {@code features.length} is not a positive multiple of {@code rows}, or
-     *                                  a feature is NaN or infinite (naming the row and feature)
+     * @throws IllegalArgumentException when {@code features} does not make {@code rows} rows of equal, positive width,
+     *                                  or a feature is NaN or infinite (naming the row and feature)
      * @throws ShapeMismatchException   when the feature width does not fit the model's first layer
      * @throws IllegalStateException    when the model or its backend is closed
      */
@@ -116,6 +117,9 @@ public final class Predictor {
 
     /** The outputs {@link #predict} gives and, with {@code classes}, each example's class from the same pass. */
     private Decided run(float[] features, int rows, boolean classes) {
+        if (rows == 0 && features.length == 0) {
+            return new Decided(new float[0], classes ? new int[0] : null);
+        }
         int width = width(features, rows);
         int[] shape = exampleShape(width);
         checkFinite(features, width);

@@ -328,6 +328,35 @@ public final class Layers {
         return -1;
     }
 
+    /**
+     * How many features per example a network takes, when its spec alone decides that: the first dense layer's
+     * {@code in} (or a 1-d batch norm's {@code features}) seen through the layers before it that keep the width
+     * (activations, dropout, flatten); -1 when no layer sets it or a layer before it (a convolution, pooling or a
+     * type this does not know) makes it depend on the input's shape. The counterpart of {@link #outputFeatures}.
+     */
+    static int inputFeatures(LayerSpec spec) {
+        List<LayerSpec> leaves = new ArrayList<>();
+        forEachLeaf(spec, "", (prefix, l) -> leaves.add(l));
+        for (LayerSpec l : leaves) {
+            switch (l.type()) {
+                case "dense" -> {
+                    return l.arg("in");
+                }
+                case "batchnorm1d" -> {
+                    return l.arg("features");
+                }
+                case "flatten", "dropout" -> {
+                }
+                default -> {
+                    if (!ACTIVATIONS.contains(l.type())) {
+                        return -1;
+                    }
+                }
+            }
+        }
+        return -1;
+    }
+
     /** Calls {@code action} with every non-sequential layer of a valid spec and its name prefix ({@code 3.}). */
     private static void forEachLeaf(LayerSpec spec, String prefix, java.util.function.BiConsumer<String, LayerSpec>
             action) {

@@ -32,9 +32,15 @@ public final class Sequential implements Layer {
     private boolean training = true;
 
     /**
-     * A sequence of layers (taking ownership of them).
+     * A sequence of layers (taking ownership of them). A layer whose input width its spec states (a dense layer's
+     * {@code in}, a 1-D batch norm's {@code features}) must take the width the layers before it give when theirs
+     * state it ({@link Layers#outputFeatures}): a chain that cannot run is refused here, not at the first forward
+     * pass. Ownership is taken once no layer is null: a refused chain's layers are closed, so nothing is left to
+     * the caller, which may have no other reference to them.
      *
-     * @throws IllegalArgumentException when a layer is null (naming its position)
+     * @throws IllegalArgumentException when a layer is null (naming its position; the layers are left to the caller),
+     *                                  or when a layer takes another width than the one before it gives (naming both
+     *                                  layers and widths; the layers are closed)
      */
     public Sequential(List<? extends Layer> layers) {
         Objects.requireNonNull(layers, "layers");
@@ -44,12 +50,38 @@ public final class Sequential implements Layer {
             }
         }
         this.layers = List.copyOf(layers);
+        try {
+            checkWidths(this.layers);
+        } catch (IllegalArgumentException e) {
+            this.layers.forEach(Layer::close);
+            throw e;
+        }
+    }
+
+    /** Refuses a layer whose spec's input width differs from the output width of the layers before it. */
+    private static void checkWidths(List<Layer> layers) {
+        List<LayerSpec> before = new ArrayList<>();
+        int giver = -1;
+        for (int i = 0; i < layers.size(); i++) {
+            LayerSpec spec = layers.get(i).spec();
+            int takes = Layers.inputFeatures(spec);
+            int gives = Layers.outputFeatures(new LayerSpec("sequential", Map.of(), before));
+            if (takes > 0 && gives > 0 && takes != gives) {
+                throw new IllegalArgumentException("Sequential: layer " + i + ", " + layers.get(i) + ", takes " + takes
+                        + " features, but layer " + giver + ", " + layers.get(giver) + ", gives " + gives);
+            }
+            if (Layers.outputFeatures(spec) > 0) {
+                giver = i;
+            }
+            before.add(spec);
+        }
     }
 
     /**
-     * A sequence of layers (taking ownership of them).
+     * A sequence of layers (taking ownership of them), as {@link #Sequential(List)}.
      *
-     * @throws IllegalArgumentException when a layer is null (naming its position)
+     * @throws IllegalArgumentException when a layer is null or a layer takes another width than the one before it
+     *                                  gives, as {@link #Sequential(List)}
      */
     public static Sequential of(Layer... layers) {
         return new Sequential(Arrays.asList(layers));

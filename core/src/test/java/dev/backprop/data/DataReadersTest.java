@@ -69,6 +69,13 @@ class DataReadersTest {
                 .getMessage().contains("label 11"));
         assertTrue(assertThrows(DataFormatException.class, () -> FashionMnist.load(dir.resolve("nowhere")))
                 .getMessage().contains("dataset-fashion-mnist"));
+        // a path that exists but is a file is named as what it is, by load and by split alike
+        Path file = Files.writeString(dir.resolve("fashion.txt"), "not a directory");
+        String isFile = file + ": is a file, not a directory; pass --data DIR, the directory that holds the IDX files "
+                + "(train-images-idx3-ubyte.gz and friends)";
+        assertEquals(isFile, assertThrows(DataFormatException.class, () -> FashionMnist.load(file)).getMessage());
+        assertEquals(isFile, assertThrows(DataFormatException.class, () -> FashionMnist.split(file, "t10k"))
+                .getMessage());
     }
 
     @Test

@@ -165,6 +165,25 @@ class PredictorTest {
     }
 
     @Test
+    void anEmptyBatchGivesAnEmptyResultInEveryForm() {
+        // PyTorch: model(torch.empty(0, 2)) is an empty (0, K) tensor, and argmax of it an empty (0,) one
+        try (Sequential m = ModelFixtures.mlp(backend, 2, 3, 3, 1)) {
+            Predictor p = new Predictor(m, Task.CLASSIFICATION);
+            assertEquals(0, p.predict(new float[0][]).length);
+            assertArrayEquals(new float[0], p.predict(new float[0], 0));
+            assertArrayEquals(new int[0], p.classify(new float[0], 0));
+            Predictor.Decided d = p.decide(new float[0], 0);
+            assertArrayEquals(new float[0], d.outputs());
+            assertArrayEquals(new int[0], d.classes());
+            // rows without values, or values without rows, are still refused
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> p.predict(new float[0], 2));
+            assertEquals("predict: 0 feature values do not make 2 example rows of equal width", e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> p.predict(new float[2], 0));
+        }
+        assertEquals(0, backend.memoryStats().liveBuffers());
+    }
+
+    @Test
     void badInputIsRejectedClearly() {
         try (Sequential m = ModelFixtures.mlp(backend, 5, 7, 4, 3)) {
             Predictor p = new Predictor(m, Task.CLASSIFICATION);

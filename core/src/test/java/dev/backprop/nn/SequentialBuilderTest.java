@@ -44,6 +44,34 @@ class SequentialBuilderTest {
     }
 
     @Test
+    void aChainGivenAsLayersMustFitAndIsClosedWhenRefused() {
+        ParameterFactory f = Init.PYTORCH_DEFAULT.factory(backend, DType.FLOAT32, new java.util.Random(1));
+        long live = backend.memoryStats().liveBuffers();
+        // nn.Sequential(nn.Linear(3, 4), nn.Linear(5, 2)) builds in PyTorch and fails at the first forward; this
+        // refuses it where it is made, and closes the four parameters it took ownership of
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Sequential.of(new Dense(3, 4, true, f), new Dense(5, 2, true, f)));
+        assertEquals("Sequential: layer 1, Dense(5 -> 2), takes 5 features, but layer 0, Dense(3 -> 4), gives 4",
+                e.getMessage());
+        assertEquals(live, backend.memoryStats().liveBuffers(), "the refused layers' parameters are freed");
+        // width-keeping layers between are seen through; a nested sequence is seen into
+        IllegalArgumentException nested = assertThrows(IllegalArgumentException.class,
+                () -> new Sequential(java.util.List.of(new Dense(2, 6, false, f), Activation.relu(),
+                        new Dropout(0.5, 1), Sequential.of(Activation.tanh(), new Dense(4, 1, true, f)))));
+        assertEquals("Sequential: layer 3, " + "Sequential(0: " + Activation.tanh() + ", 1: Dense(4 -> 1)), takes 4 "
+                + "features, but layer 0, Dense(2 -> 6, no bias), gives 6", nested.getMessage());
+        assertEquals(live, backend.memoryStats().liveBuffers());
+        // after a convolution the width depends on the image: left to the forward pass
+        try (Sequential fits = Sequential.of(new Dense(3, 4, true, f), Activation.relu(), new Dense(4, 2, true, f));
+             Sequential cnn = Sequential.of(new Conv2d(Conv2d.options(1, 2, 3), f), new Flatten(),
+                     new Dense(8, 3, true, f))) {
+            assertEquals(3, fits.layers().size());
+            assertEquals(3, cnn.layers().size());
+        }
+        assertEquals(live, backend.memoryStats().liveBuffers());
+    }
+
+    @Test
     void aNullLayerIsNamedByItsPosition() {
         try (Sequential one = Sequential.builder(backend, DType.FLOAT32).dense(3, 3).build()) {
             Layer dense = one.layers().get(0);
