@@ -167,9 +167,14 @@ class CheckpointWriteRestoreTest {
         String[][] bad = {{Checkpoint.OPTIMIZER_KEY, "step", "-3", "'step' must be a whole number",
                 "at least 0, got -3"},
                 {Checkpoint.OPTIMIZER_KEY, "lr", "-0.5", "learning rate must be finite and >= 0", "got -0.5"},
-                {Checkpoint.SCHEDULE_KEY, "epoch", "-1", "'epoch' must be a whole number", "at least 0, got -1"}};
+                {Checkpoint.SCHEDULE_KEY, "epoch", "-1", "'epoch' must be a whole number", "at least 0, got -1"},
+                // StepLR(0.01, step 1, gamma 0.5) gives 0.005 after epoch 1, as torch.optim.lr_scheduler.StepLR.
+                {Checkpoint.OPTIMIZER_KEY, "lr", "0.3", "optimizer lr 0.3 is not the rate 0.005",
+                        "step schedule gives after epoch 1"},
+                {Checkpoint.SCHEDULE_KEY, "epoch", "3", "optimizer lr 0.005 is not the rate 0.00125",
+                        "after epoch 3"}};
         for (String[] b : bad) {
-            Path f = dir.resolve("bad-" + b[1] + ".safetensors");
+            Path f = dir.resolve("bad-" + b[1] + "-" + b[2] + ".safetensors");
             rewriteCounter(good, f, b[0], b[1], b[2]);
             try (Sequential m = mlp(7); Optimizer opt = Adam.adam(m.parameters(), 0.01)) {
                 StepLR schedule = new StepLR(opt, 1, 0.5);
