@@ -168,6 +168,9 @@ final class ResumedRun {
                     v -> v > 0 && v <= 1, "a number > 0 and <= 1"));
             type = warmupAndMain.length > 1 ? warmupAndMain[1] : "none";
         }
+        recorded(type.equals("step") || type.equals("cosine") || (warmup > 0 && type.equals("none")), "type",
+                schedule.get("type"), "step, cosine, or linear-warmup or constant-warmup alone or followed by "
+                        + "+step or +cosine");
         o.warmup = settle("--warmup", o.warmup, warmup);
         o.schedule = settle("--schedule", o.schedule, type);
         if (s.has("base_lr")) {
