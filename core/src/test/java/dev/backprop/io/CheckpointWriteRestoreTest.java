@@ -234,6 +234,52 @@ class CheckpointWriteRestoreTest {
         }
     }
 
+    /**
+     * A negative Adam second moment, which no step makes (it averages squared gradients) and which would turn the
+     * first resumed step into NaN, is refused before anything changes; a zero one (a gradient never nonzero) loads.
+     */
+    @Test
+    void aNegativeAdamSecondMomentIsRefusedAndChangesNothing() throws IOException {
+        Path good = dir.resolve("good.safetensors");
+        try (Sequential m = mlp(1); Optimizer opt = Adam.adam(m.parameters(), 0.01)) {
+            oneStep(m, opt);
+            Checkpoint.save(good, m, opt, null, Map.of("epoch", 1L));
+        }
+        String state = "optimizer.2.weight.exp_avg_sq";
+        for (float value : new float[] {-1e-8f, 0f}) {
+            Path f = dir.resolve("moment-" + value + ".safetensors");
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            Map<String, String> meta;
+            try (SafeTensorsFile in = SafeTensorsFile.open(good)) {
+                meta = in.metadata();
+                for (String name : in.shapes().keySet()) {
+                    tensors.put(name, in.read(name, backend, DType.FLOAT32));
+                }
+            }
+            float[] v = tensors.get(state).toFloatArray();
+            v[5] = value;
+            tensors.put(state, Tensor.of(backend, v, 2, 4));
+            SafeTensorsFile.write(f, tensors, meta);
+            tensors.values().forEach(Tensor::close);
+            try (Sequential model = mlp(7); Optimizer opt = Adam.adam(model.parameters(), 0.01)) {
+                oneStep(model, opt);
+                if (value == 0f) {
+                    Checkpoint.restore(f, model, opt, null);
+                    assertEquals(0f, opt.state().get("2.weight.exp_avg_sq").toFloatArray()[5]);
+                    continue;
+                }
+                Map<String, double[]> before = snapshot(model, opt);
+                ModelFileException e = assertThrows(ModelFileException.class,
+                        () -> Checkpoint.restore(f, model, opt, null));
+                assertEquals(f + ": " + state + "[1, 1] is -1.0E-8: Adam's second moment, a moving average of "
+                        + "squared gradients, cannot be negative", e.getMessage());
+                Map<String, double[]> after = snapshot(model, opt);
+                before.forEach((k, w) -> assertArrayEquals(w, after.get(k), k + " after a refused restore"));
+                assertEquals(1, opt.stepCount(), "step count");
+            }
+        }
+    }
+
     private static Map<String, double[]> snapshot(Sequential m, Optimizer opt) {
         Map<String, double[]> s = new LinkedHashMap<>();
         m.parameters().forEach((k, v) -> s.put(k, v.value().toDoubles()));
