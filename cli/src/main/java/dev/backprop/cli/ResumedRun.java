@@ -56,6 +56,7 @@ final class ResumedRun {
      * @throws IllegalArgumentException naming the option, its value here and the checkpoint's
      */
     static String reconcile(TrainCommand cmd, Map<String, String> meta) {
+        refuseSparkCheckpoint(cmd.resume.toString(), meta.get(Checkpoint.PROGRESS_KEY));
         cmd.lossOptions.reconcile(meta, cmd.resume.toString(), cmd.spec);
         cmd.augmentOptions.reconcile(meta, cmd.resume.toString(), cmd.spec);
         settleImageTransform(cmd, meta);
@@ -81,6 +82,26 @@ final class ResumedRun {
                 throw e;
             }
             return "";  // a field of an unexpected type: restoring names it
+        }
+    }
+
+    /**
+     * Refuses a {@code train --spark --checkpoint-dir} checkpoint: its progress counts its ranks' global steps, not
+     * epochs, and only a Spark run with its settings resumes it.
+     *
+     * @throws IllegalArgumentException naming the file, its ranks and step, and how to resume it
+     */
+    private static void refuseSparkCheckpoint(String file, String progress) {
+        JsonObject p;
+        try {
+            p = object(progress);
+        } catch (JsonParseException | IllegalStateException e) {
+            return;  // restoring names what is wrong with the file
+        }
+        if (p != null && p.has("ranks") && !p.has("epoch")) {
+            throw new IllegalArgumentException(file + ": a checkpoint of a train --spark run (ranks " + p.get("ranks")
+                    + ", step " + p.get("step") + "), which counts global steps, not epochs: resume it with train "
+                    + "--spark and --checkpoint-dir naming its directory");
         }
     }
 
@@ -168,6 +189,9 @@ final class ResumedRun {
                     v -> v > 0 && v <= 1, "a number > 0 and <= 1"));
             type = warmupAndMain.length > 1 ? warmupAndMain[1] : "none";
         }
+        recorded(type.equals("step") || type.equals("cosine") || (warmup > 0 && type.equals("none")), "type",
+                schedule.get("type"), "step, cosine, or linear-warmup or constant-warmup alone or followed by "
+                        + "+step or +cosine");
         o.warmup = settle("--warmup", o.warmup, warmup);
         o.schedule = settle("--schedule", o.schedule, type);
         if (s.has("base_lr")) {

@@ -124,6 +124,10 @@ class WarmupCommandTest {
                 {"warmup_factor", "\"x\"", "schedule warmup_factor is \"x\" in the checkpoint, not a number > 0"},
                 {"type", "\"cubic-warmup+step\"", "schedule warmup method (type cubic-warmup+step) is cubic in the "
                         + "checkpoint, not linear or constant"},
+                {"type", "\"bogus\"", "schedule type is \"bogus\" in the checkpoint, not step, cosine, or "
+                        + "linear-warmup or constant-warmup alone or followed by +step or +cosine"},
+                {"type", "\"linear-warmup+bogus\"", "schedule type is \"linear-warmup+bogus\" in the checkpoint"},
+                {"type", "\"none\"", "schedule type is \"none\" in the checkpoint"},
                 {"step_size", "0", "schedule step_size is 0 in the checkpoint, not a whole number of epochs from 1 to "
                         + "2147483647"},
                 {"step_size", "2.5", "schedule step_size is 2.5 in the checkpoint, not a whole number of epochs"},

@@ -183,6 +183,13 @@ public final class Checkpoint {
                 throw new ModelFileException(file + ": optimizer counters: " + e.getMessage(), e);
             }
             int epoch = checkSchedule(file, meta, schedule);
+            // A schedule sets the rate from the epoch alone, so any other rate is a file edited or mismatched, and
+            // restoring it would train the next epoch at a rate no uninterrupted run had.
+            if (schedule != null && Double.compare(lr, schedule.rateAt(epoch)) != 0) {
+                throw new ModelFileException(file + ": optimizer lr " + lr + " is not the rate "
+                        + schedule.rateAt(epoch) + " that its " + schedule.type() + " schedule gives after epoch "
+                        + epoch);
+            }
             Map<String, Tensor> tensors = ModelFile.tensorsOf(model);
             checkExact(f, tensors, "");
             Map<String, Tensor> state = optimizer.state();

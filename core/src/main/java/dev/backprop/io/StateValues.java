@@ -2,6 +2,7 @@ package dev.backprop.io;
 
 import dev.backprop.data.DataFormatException;
 import dev.backprop.nn.BatchNorm;
+import dev.backprop.optim.Adam;
 
 import java.util.Arrays;
 import java.util.function.IntFunction;
@@ -12,8 +13,9 @@ import java.util.logging.Logger;
  * The one check of the numbers a model's state is loaded with, whatever door it comes in by: safetensors model
  * files, plain PyTorch {@code state_dict}s and checkpoints (through {@link SafeTensorsFile#read}) and ONNX imports.
  * Each tensor is checked on the heap, before it reaches a backend, so a refusal leaves the model unchanged. It
- * refuses NaN and infinities (or, when allowed, logs a warning naming the tensor), and a batch norm's
- * {@code running_var} below 0, which evaluation would turn into NaN through {@code sqrt(var + eps)}.
+ * refuses NaN and infinities (or, when allowed, logs a warning naming the tensor), a batch norm's
+ * {@code running_var} below 0, which evaluation would turn into NaN through {@code sqrt(var + eps)}, and a
+ * checkpoint's Adam {@code exp_avg_sq} below 0, which the next step would.
  */
 public final class StateValues {
     private static final Logger LOG = Logger.getLogger(StateValues.class.getName());
@@ -68,6 +70,17 @@ public final class StateValues {
             throw new ModelFileException(file + ": " + name + index(shape, negative) + " is " + text.apply(negative)
                     + ": a variance cannot be negative");
         }
+        // Adam's update divides by sqrt(exp_avg_sq) + eps: a negative moment, which no step makes (it is a moving
+        // average of squared gradients), turns the first resumed step into NaN.
+        if (negative >= 0 && isSecondMoment(name)) {
+            throw new ModelFileException(file + ": " + name + index(shape, negative) + " is " + text.apply(negative)
+                    + ": Adam's second moment, a moving average of squared gradients, cannot be negative");
+        }
+    }
+
+    /** Whether a checkpoint's tensor name is Adam's second moment ({@code optimizer.0.weight.exp_avg_sq}). */
+    private static boolean isSecondMoment(String name) {
+        return name.startsWith(ModelFile.OPTIMIZER_PREFIX) && name.endsWith("." + Adam.SECOND_MOMENT);
     }
 
     /** Whether a {@code state_dict} name is a batch norm's running variance ({@code 1.running_var}). */

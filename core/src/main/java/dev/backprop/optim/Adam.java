@@ -23,6 +23,8 @@ import java.util.Objects;
  * }</pre>
  */
 public final class Adam extends Optimizer {
+    /** The state name of a parameter's second moment, as PyTorch's {@code state[p]["exp_avg_sq"]}. */
+    public static final String SECOND_MOMENT = "exp_avg_sq";
     private final double beta1;
     private final double beta2;
     private final double eps;
@@ -41,7 +43,8 @@ public final class Adam extends Optimizer {
             for (Map.Entry<String, Variable> e : b.params.entrySet()) {
                 Tensor p = e.getValue().value();
                 moments.put(e.getKey() + ".exp_avg", Tensor.zeros(p.backend(), p.dtype(), p.shape().dims()));
-                moments.put(e.getKey() + ".exp_avg_sq", Tensor.zeros(p.backend(), p.dtype(), p.shape().dims()));
+                moments.put(e.getKey() + "." + SECOND_MOMENT,
+                        Tensor.zeros(p.backend(), p.dtype(), p.shape().dims()));
             }
         } catch (RuntimeException ex) {
             moments.values().forEach(Tensor::close);
@@ -186,7 +189,7 @@ public final class Adam extends Optimizer {
         for (Map.Entry<String, Variable> e : parameters().entrySet()) {
             String name = e.getKey();
             tensors.add(new Updates.AdamTensors(e.getValue().value(), e.getValue().grad(),
-                    moments.get(name + ".exp_avg"), moments.get(name + ".exp_avg_sq")));
+                    moments.get(name + ".exp_avg"), moments.get(name + "." + SECOND_MOMENT)));
         }
         Updates.adamUpdateAll(tensors, learningRate(), beta1, beta2, eps, weightDecay, decoupled, step);
     }

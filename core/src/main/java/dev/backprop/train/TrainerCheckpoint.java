@@ -84,7 +84,11 @@ final class TrainerCheckpoint {
                                 + "uses seed " + trainer.seed() + " and batch size " + trainer.batchSize()
                                 + "; resume with the same settings";
                     }
-                    String problem = augmentationProblem(f.metadata(), augmentation);
+                    String problem = scheduleEpochProblem(f.metadata(), trainer, e);
+                    if (problem != null) {
+                        return problem;
+                    }
+                    problem = augmentationProblem(f.metadata(), augmentation);
                     if (problem != null) {
                         return problem;
                     }
@@ -99,6 +103,30 @@ final class TrainerCheckpoint {
             trainer.plateau().restore(plateau[0]);
         }
         return Math.toIntExact(p.get(EPOCH));
+    }
+
+    /**
+     * What is wrong when the schedule's epoch counter in {@code meta} is not {@code epochs}, the epochs done: the
+     * trainer steps the schedule once at the end of every epoch, so another count would set the next rates from
+     * another epoch; null when they agree or there is no schedule. {@link Checkpoint#restore} has already checked
+     * the record's form.
+     */
+    private static String scheduleEpochProblem(Map<String, String> meta, Trainer trainer, long epochs) {
+        if (trainer.schedule() == null) {
+            return null;
+        }
+        BigInteger scheduled;
+        try {
+            scheduled = StrictJson.integer(StrictJson.parse(meta.get(Checkpoint.SCHEDULE_KEY)).getAsJsonObject()
+                    .get(EPOCH));
+        } catch (IOException x) {
+            return "metadata " + Checkpoint.SCHEDULE_KEY + ": " + x.getMessage();
+        }
+        if (scheduled == null || scheduled.longValue() != epochs || scheduled.bitLength() > 63) {
+            return "the schedule's epoch " + scheduled + " is not the " + epochs + " epochs done that the progress "
+                    + "counters record";
+        }
+        return null;
     }
 
     private static String plateauJson(Trainer trainer) {

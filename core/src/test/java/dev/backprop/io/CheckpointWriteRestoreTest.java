@@ -167,9 +167,14 @@ class CheckpointWriteRestoreTest {
         String[][] bad = {{Checkpoint.OPTIMIZER_KEY, "step", "-3", "'step' must be a whole number",
                 "at least 0, got -3"},
                 {Checkpoint.OPTIMIZER_KEY, "lr", "-0.5", "learning rate must be finite and >= 0", "got -0.5"},
-                {Checkpoint.SCHEDULE_KEY, "epoch", "-1", "'epoch' must be a whole number", "at least 0, got -1"}};
+                {Checkpoint.SCHEDULE_KEY, "epoch", "-1", "'epoch' must be a whole number", "at least 0, got -1"},
+                // StepLR(0.01, step 1, gamma 0.5) gives 0.005 after epoch 1, as torch.optim.lr_scheduler.StepLR.
+                {Checkpoint.OPTIMIZER_KEY, "lr", "0.3", "optimizer lr 0.3 is not the rate 0.005",
+                        "step schedule gives after epoch 1"},
+                {Checkpoint.SCHEDULE_KEY, "epoch", "3", "optimizer lr 0.005 is not the rate 0.00125",
+                        "after epoch 3"}};
         for (String[] b : bad) {
-            Path f = dir.resolve("bad-" + b[1] + ".safetensors");
+            Path f = dir.resolve("bad-" + b[1] + "-" + b[2] + ".safetensors");
             rewriteCounter(good, f, b[0], b[1], b[2]);
             try (Sequential m = mlp(7); Optimizer opt = Adam.adam(m.parameters(), 0.01)) {
                 StepLR schedule = new StepLR(opt, 1, 0.5);
@@ -224,6 +229,52 @@ class CheckpointWriteRestoreTest {
                 assertTrue(e.getMessage().endsWith(expected[variant]), e.getMessage());
                 Map<String, double[]> after = snapshot(model, opt);
                 before.forEach((k, v) -> assertArrayEquals(v, after.get(k), k + " after a refused restore"));
+                assertEquals(1, opt.stepCount(), "step count");
+            }
+        }
+    }
+
+    /**
+     * A negative Adam second moment, which no step makes (it averages squared gradients) and which would turn the
+     * first resumed step into NaN, is refused before anything changes; a zero one (a gradient never nonzero) loads.
+     */
+    @Test
+    void aNegativeAdamSecondMomentIsRefusedAndChangesNothing() throws IOException {
+        Path good = dir.resolve("good.safetensors");
+        try (Sequential m = mlp(1); Optimizer opt = Adam.adam(m.parameters(), 0.01)) {
+            oneStep(m, opt);
+            Checkpoint.save(good, m, opt, null, Map.of("epoch", 1L));
+        }
+        String state = "optimizer.2.weight.exp_avg_sq";
+        for (float value : new float[] {-1e-8f, 0f}) {
+            Path f = dir.resolve("moment-" + value + ".safetensors");
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            Map<String, String> meta;
+            try (SafeTensorsFile in = SafeTensorsFile.open(good)) {
+                meta = in.metadata();
+                for (String name : in.shapes().keySet()) {
+                    tensors.put(name, in.read(name, backend, DType.FLOAT32));
+                }
+            }
+            float[] v = tensors.get(state).toFloatArray();
+            v[5] = value;
+            tensors.put(state, Tensor.of(backend, v, 2, 4));
+            SafeTensorsFile.write(f, tensors, meta);
+            tensors.values().forEach(Tensor::close);
+            try (Sequential model = mlp(7); Optimizer opt = Adam.adam(model.parameters(), 0.01)) {
+                oneStep(model, opt);
+                if (value == 0f) {
+                    Checkpoint.restore(f, model, opt, null);
+                    assertEquals(0f, opt.state().get("2.weight.exp_avg_sq").toFloatArray()[5]);
+                    continue;
+                }
+                Map<String, double[]> before = snapshot(model, opt);
+                ModelFileException e = assertThrows(ModelFileException.class,
+                        () -> Checkpoint.restore(f, model, opt, null));
+                assertEquals(f + ": " + state + "[1, 1] is -1.0E-8: Adam's second moment, a moving average of "
+                        + "squared gradients, cannot be negative", e.getMessage());
+                Map<String, double[]> after = snapshot(model, opt);
+                before.forEach((k, w) -> assertArrayEquals(w, after.get(k), k + " after a refused restore"));
                 assertEquals(1, opt.stepCount(), "step count");
             }
         }
