@@ -19,7 +19,7 @@ import java.util.Map;
  * <h2>Options</h2> (explicit map, else system property {@code backprop.cpu.<key>})
  * <ul>
  *   <li>{@code threads}: cores one op may use, the calling thread included (default: available processors; at
- *       most 4 per available processor, see {@code CpuThreads});</li>
+ *       most 4 per available processor, and at most 64 where that is fewer: {@link #checkThreads});</li>
  *   <li>{@code vector}: {@code false} forces the scalar kernels even where the Vector API is present;</li>
  *   <li>{@code gemm.mc}, {@code gemm.kc}, {@code gemm.nc}: GEMM cache blocking (see {@link CpuGemm});</li>
  *   <li>{@code gemm.shared}: {@code false} turns off shared packing of multithreaded products (each thread then
@@ -44,6 +44,22 @@ public final class CpuBackend extends BaseBackend<Object, CpuBuffer> {
     private final PanelBudget panelBudget;
 
     /**
+     * Checks a count of this backend's threads for this machine, as creating the backend does: at least 1, and at
+     * most 4 per processor this JVM sees or 64, whichever is larger (more only take turns on the cores; the floor
+     * leaves a container or {@code taskset} that shows one processor room to run what it was told to). For a caller
+     * that refuses the count before it reads anything, such as the command line's {@code --threads}.
+     *
+     * @param name    what the count is called in the message ({@code --threads}); the backend says
+     *                {@code backprop.cpu.threads}
+     * @param threads the count
+     * @return {@code threads}
+     * @throws IllegalArgumentException naming {@code name}, the bound and the count when it is outside them
+     */
+    public static int checkThreads(String name, int threads) {
+        return CpuThreads.checkCount(name, threads);
+    }
+
+    /**
      * Creates a backend from {@code options} (see the class comment) and runs a smoke test of its kernels.
      *
      * @param options {@code threads}, {@code vector} and {@code gemm.*} settings; missing keys fall back to the
@@ -55,7 +71,7 @@ public final class CpuBackend extends BaseBackend<Object, CpuBuffer> {
         super(CpuBackendProvider.NAME, CpuBuffer.class, CpuBuffer::new, new CpuMemory(), CpuMemory.poolBytes());
         String name = CpuBackendProvider.NAME;
         try {
-            int threadCount = CpuThreads.checkCount(options.getInt(name, "threads",
+            int threadCount = checkThreads("backprop.cpu.threads", options.getInt(name, "threads",
                     Runtime.getRuntime().availableProcessors()));
             boolean wantVector = options.getBoolean(name, "vector", true);
             this.kernels = CpuVectorApi.load(wantVector);

@@ -31,34 +31,46 @@ final class CpuThreads implements AutoCloseable {
      * start thousands of threads, each with its own stack, from a typo.
      */
     static final int MAX_PER_PROCESSOR = 4;
+    /**
+     * Threads allowed on any machine, however few processors this JVM sees: a container or {@code taskset} may show
+     * one processor to a run that is told it has more (a Spark rank's {@code spark.task.cpus}), or that measures
+     * oversubscription, and 64 threads cost little. PyTorch's {@code torch.set_num_threads} takes any positive count.
+     */
+    static final int MIN_BOUND = 64;
     private final int threads;
     private final ExecutorService pool;
 
     /** A pool for {@code threads} cores in all (the caller included); {@code threads == 1} starts no thread. */
     CpuThreads(int threads) {
-        this.threads = checkCount(threads);
+        this.threads = checkCount("backprop.cpu.threads", threads);
         this.pool = threads == 1 ? null : new ThreadPoolExecutor(threads - 1, threads - 1, 0, TimeUnit.SECONDS,
                 new SpinningQueue(), new DaemonFactory());
     }
 
     /**
-     * Checks a {@code backprop.cpu.threads} value: at least 1 and at most {@link #MAX_PER_PROCESSOR} per processor
-     * this JVM sees.
+     * Checks a thread count for this machine: at least 1 and at most {@link #mostFor} the processors this JVM sees.
      *
+     * @param name what the count is called in the message ({@code backprop.cpu.threads}, {@code --threads})
      * @return {@code threads}
-     * @throws IllegalArgumentException naming the bound and the value when it is outside them
+     * @throws IllegalArgumentException naming {@code name}, the bound and the value when it is outside them
      */
-    static int checkCount(int threads) {
+    static int checkCount(String name, int threads) {
         if (threads < 1) {
-            throw new IllegalArgumentException("backprop.cpu.threads must be at least 1, got " + threads);
+            throw new IllegalArgumentException(name + " must be at least 1, got " + threads);
         }
         int processors = Runtime.getRuntime().availableProcessors();
-        long most = (long) MAX_PER_PROCESSOR * processors;
+        long most = mostFor(processors);
         if (threads > most) {
-            throw new IllegalArgumentException("backprop.cpu.threads must be at most " + most + " ("
-                    + MAX_PER_PROCESSOR + " per available processor, " + processors + " here), got " + threads);
+            throw new IllegalArgumentException(name + " must be at most " + most + " (the larger of " + MIN_BOUND
+                    + " and " + MAX_PER_PROCESSOR + " per available processor, " + processors + " here), got "
+                    + threads);
         }
         return threads;
+    }
+
+    /** The most threads allowed with {@code processors}: the larger of {@link #MIN_BOUND} and 4 each. */
+    static long mostFor(int processors) {
+        return Math.max(MIN_BOUND, (long) MAX_PER_PROCESSOR * processors);
     }
 
     /** Cores one op may use, the calling thread included. */

@@ -86,23 +86,40 @@ class CpuBackendTest {
         assertTrue(e.getMessage().contains("backprop.cpu.threads"), e.getMessage());
         e = assertThrows(BackendUnavailableException.class, () -> p.create(BackendOptions.of(Map.of("threads", "0"))));
         assertTrue(e.getMessage().contains("at least 1"), e.getMessage());
-        // Four threads per processor at most: 100000 on this machine would start that many threads.
+        // Four threads per processor at most, and 64 on any machine: 100000 would start that many threads.
         int processors = Runtime.getRuntime().availableProcessors();
+        long most = Math.max(64, 4L * processors);
         e = assertThrows(BackendUnavailableException.class,
                 () -> p.create(BackendOptions.of(Map.of("threads", "100000"))));
-        assertTrue(e.getMessage().contains("backprop.cpu.threads must be at most " + 4 * processors + " (4 per "
-                + "available processor, " + processors + " here), got 100000"), e.getMessage());
-        try (Backend most = p.create(BackendOptions.of(Map.of("threads", Integer.toString(4 * processors))))) {
-            assertEquals(Integer.toString(4 * processors), most.capabilities().details().get("threads"));
+        assertTrue(e.getMessage().contains("backprop.cpu.threads must be at most " + most + " (the larger of 64 and "
+                + "4 per available processor, " + processors + " here), got 100000"), e.getMessage());
+        try (Backend atMost = p.create(BackendOptions.of(Map.of("threads", Long.toString(most))))) {
+            assertEquals(Long.toString(most), atMost.capabilities().details().get("threads"));
         }
         e = assertThrows(BackendUnavailableException.class,
-                () -> p.create(BackendOptions.of(Map.of("threads", Integer.toString(4 * processors + 1)))));
-        assertTrue(e.getMessage().contains("at most " + 4 * processors), e.getMessage());
+                () -> p.create(BackendOptions.of(Map.of("threads", Long.toString(most + 1)))));
+        assertTrue(e.getMessage().contains("at most " + most), e.getMessage());
+        // the same check for a caller that names the count its own way, before it creates a backend
+        IllegalArgumentException named = assertThrows(IllegalArgumentException.class,
+                () -> CpuBackend.checkThreads("--threads", 100000));
+        assertEquals("--threads must be at most " + most + " (the larger of 64 and 4 per available processor, "
+                + processors + " here), got 100000", named.getMessage());
+        assertEquals(3, CpuBackend.checkThreads("--threads", 3));
         e = assertThrows(BackendUnavailableException.class, () -> p.create(BackendOptions.of(Map.of("vector", "yes"))));
         assertTrue(e.getMessage().contains("backprop.cpu.vector"), e.getMessage());
         e = assertThrows(BackendUnavailableException.class,
                 () -> p.create(BackendOptions.of(Map.of("gemm.kc", "-4"))));
         assertTrue(e.getMessage().contains("gemm"), e.getMessage());
+    }
+
+    @Test
+    void aMachineThatShowsFewProcessorsStillTakes64Threads() {
+        // a container or taskset showing 1 or 2 processors (a 2-core CI machine) is not held to 4 or 8 threads
+        assertEquals(64, CpuThreads.mostFor(1));
+        assertEquals(64, CpuThreads.mostFor(2));
+        assertEquals(64, CpuThreads.mostFor(16));
+        assertEquals(68, CpuThreads.mostFor(17));
+        assertEquals(4L * 512, CpuThreads.mostFor(512));
     }
 
     @Test

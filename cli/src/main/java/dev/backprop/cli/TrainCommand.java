@@ -189,6 +189,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private void trainHere(Task t) throws IOException {
+        threads.backendOptions();  // the bound of this machine's processors, before the data loads
         augmentOptions.check(data, modelOptions, resume != null);
         if (init != null && resume != null) {
             throw new IllegalArgumentException("--init and --resume exclude each other: --resume already holds the "

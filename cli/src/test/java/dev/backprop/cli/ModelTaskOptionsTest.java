@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -143,6 +144,27 @@ class ModelTaskOptionsTest {
         CliRun plain = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--csv", three.toString())
                 .ok();
         assertEquals(plain.field("eval:", "test_loss"), seeded.field("eval:", "test_loss"));
+    }
+
+    @Test
+    void threadsAboveTheBackendsBoundAreRefusedBeforeAnythingIsRead() throws IOException {
+        // the cpu backend's own check (CpuBackend.checkThreads), under the option's name: the data and the model
+        // need not exist, as for any other option refused before anything is read
+        int processors = Runtime.getRuntime().availableProcessors();
+        long most = Math.max(64, 4L * processors);
+        String bound = "--threads must be at most " + most + " (the larger of 64 and 4 per available processor, "
+                + processors + " here), got 100000";
+        Path none = dir.resolve("none");
+        Path out = dir.resolve("out.safetensors");
+        assertRefused(CliRun.of("train", "--backend", "cpu", "--csv", none.toString(), "--threads", "100000", "--out",
+                out.toString()), bound);
+        assertFalse(Files.exists(out));
+        for (String command : new String[] {"eval", "predict"}) {
+            assertRefused(CliRun.of(command, "--backend", "cpu", "--model", none.toString(), "--csv", none.toString(),
+                    "--threads", "100000"), bound);
+        }
+        assertRefused(CliRun.of("train", "--backend", "cpu", "--csv", none.toString(), "--threads", "0", "--out",
+                out.toString()), "--threads must be at least 1, got 0");
     }
 
     @Test

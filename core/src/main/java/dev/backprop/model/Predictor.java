@@ -117,18 +117,18 @@ public final class Predictor {
 
     /** The outputs {@link #predict} gives and, with {@code classes}, each example's class from the same pass. */
     private Decided run(float[] features, int rows, boolean classes) {
-        if (rows == 0 && features.length == 0) {
-            return new Decided(new float[0], classes ? new int[0] : null);
-        }
-        int width = width(features, rows);
-        int[] shape = exampleShape(width);
-        checkFinite(features, width);
         model.parameters().forEach((name, p) -> {
             if (p.value().isClosed()) {
                 throw new IllegalStateException("predict: the model's parameter '" + name + "' is closed (the model "
                         + "or its backend was closed); predict before closing it, or load the model again");
             }
         });
+        if (rows == 0 && features.length == 0) {
+            return new Decided(new float[0], classes ? new int[0] : null);  // nothing to hand the backend
+        }
+        int width = width(features, rows);
+        int[] shape = exampleShape(width);
+        checkFinite(features, width);
         float[] out = null;
         int[] decided = classes ? new int[rows] : null;
         int outputs = 0;
@@ -150,6 +150,7 @@ public final class Predictor {
     /** {@link #predict(float[], int)} for examples given as one array per row (all the same length). */
     public float[][] predict(float[][] examples) {
         if (examples.length == 0) {
+            predict(new float[0], 0);  // the flat form's checks of the model, which an empty batch still needs
             return new float[0][];
         }
         int width = examples[0].length;

@@ -35,45 +35,58 @@ public final class Sequential implements Layer {
      * A sequence of layers (taking ownership of them). A layer whose input width its spec states (a dense layer's
      * {@code in}, a 1-D batch norm's {@code features}) must take the width the layers before it give when theirs
      * state it ({@link Layers#outputFeatures}): a chain that cannot run is refused here, not at the first forward
-     * pass. Ownership is taken once no layer is null: a refused chain's layers are closed, so nothing is left to
-     * the caller, which may have no other reference to them.
+     * pass. Ownership is taken whether or not the chain is accepted: on any refusal the layers given are closed,
+     * so {@code Sequential.of(new Dense(...), null)} written inline leaks nothing.
      *
-     * @throws IllegalArgumentException when a layer is null (naming its position; the layers are left to the caller),
-     *                                  or when a layer takes another width than the one before it gives (naming both
-     *                                  layers and widths; the layers are closed)
+     * @throws IllegalArgumentException when a layer is null (naming its position), or when a layer takes another
+     *                                  width than the one before it gives (naming both layers and widths); the
+     *                                  layers given are closed either way
      */
     public Sequential(List<? extends Layer> layers) {
         Objects.requireNonNull(layers, "layers");
-        for (int i = 0; i < layers.size(); i++) {
-            if (layers.get(i) == null) {
-                throw new IllegalArgumentException("Sequential: layer " + i + " of " + layers.size() + " is null");
-            }
-        }
-        this.layers = List.copyOf(layers);
         try {
-            checkWidths(this.layers);
+            for (int i = 0; i < layers.size(); i++) {
+                if (layers.get(i) == null) {
+                    throw new IllegalArgumentException("Sequential: layer " + i + " of " + layers.size() + " is null");
+                }
+            }
+            for (int i = 0; i < layers.size(); i++) {
+                Layer layer = layers.get(i);
+                checkTakes(layers.subList(0, i), Layers.inputFeatures(layer.spec()), layer);
+            }
         } catch (IllegalArgumentException e) {
-            this.layers.forEach(Layer::close);
+            for (Layer layer : layers) {
+                if (layer != null) {
+                    layer.close();
+                }
+            }
             throw e;
         }
+        this.layers = List.copyOf(layers);
     }
 
-    /** Refuses a layer whose spec's input width differs from the output width of the layers before it. */
-    private static void checkWidths(List<Layer> layers) {
-        List<LayerSpec> before = new ArrayList<>();
+    /**
+     * Refuses {@code layer}, which takes {@code takes} features per example (-1 when its spec does not say), as the
+     * next layer after {@code before} when those give another width. The one width rule of the constructor and of
+     * the {@link Builder}, which applies it at the call that adds the layer.
+     */
+    private static void checkTakes(List<? extends Layer> before, int takes, Object layer) {
+        if (takes <= 0) {
+            return;
+        }
+        List<LayerSpec> specs = new ArrayList<>();
         int giver = -1;
-        for (int i = 0; i < layers.size(); i++) {
-            LayerSpec spec = layers.get(i).spec();
-            int takes = Layers.inputFeatures(spec);
-            int gives = Layers.outputFeatures(new LayerSpec("sequential", Map.of(), before));
-            if (takes > 0 && gives > 0 && takes != gives) {
-                throw new IllegalArgumentException("Sequential: layer " + i + ", " + layers.get(i) + ", takes " + takes
-                        + " features, but layer " + giver + ", " + layers.get(giver) + ", gives " + gives);
-            }
+        for (int i = 0; i < before.size(); i++) {
+            LayerSpec spec = before.get(i).spec();
+            specs.add(spec);
             if (Layers.outputFeatures(spec) > 0) {
                 giver = i;
             }
-            before.add(spec);
+        }
+        int gives = Layers.outputFeatures(new LayerSpec("sequential", Map.of(), specs));
+        if (gives > 0 && takes != gives) {
+            throw new IllegalArgumentException("Sequential: layer " + before.size() + ", " + layer + ", takes " + takes
+                    + " features, but layer " + giver + ", " + before.get(giver) + ", gives " + gives);
         }
     }
 
@@ -212,8 +225,6 @@ public final class Sequential implements Layer {
         private long seed = 0;
         private Init init = Init.PYTORCH_DEFAULT;
         private Random rng;
-        /** Features per example leaving the last layer, when a dense layer set it and nothing since changed it. */
-        private int width = -1;
 
         private Builder(Backend backend, DType dtype) {
             this.backend = backend;
@@ -243,21 +254,12 @@ public final class Sequential implements Layer {
         /**
          * Adds a dense layer {@code in → out}, with or without a bias.
          *
-         * @throws IllegalArgumentException when {@code in} differs from the {@code out} of the dense layer before
-         *                                  it (with only activations, dropout or a batch norm between)
+         * @throws IllegalArgumentException when {@code in} differs from the width the layers before it give, as
+         *                                  {@link Sequential#Sequential(List)} checks it; no weights are drawn
          */
         public Builder dense(int in, int out, boolean bias) {
-            checkWidth(in, "dense(" + in + ", " + out + ")");
-            layers.add(new Dense(in, out, bias, init.factory(backend, dtype, rng())));
-            width = out;
-            return this;
-        }
-
-        private void checkWidth(int in, String layer) {
-            if (width > 0 && in != width) {
-                throw new IllegalArgumentException("layer " + layers.size() + ", " + layer + ", takes " + in
-                        + " features, but the dense layer before it gives " + width);
-            }
+            checkTakes(layers, in, "dense(" + in + ", " + out + ")");
+            return add(new Dense(in, out, bias, init.factory(backend, dtype, rng())));
         }
 
         /** Adds a {@link Flatten}. */
@@ -308,13 +310,15 @@ public final class Sequential implements Layer {
             return add(Pool2d.avg(k));
         }
 
-        /** Adds {@code nn.BatchNorm1d(features)}: per feature of {@code [N, features]} inputs. */
+        /**
+         * Adds {@code nn.BatchNorm1d(features)}: per feature of {@code [N, features]} inputs.
+         *
+         * @throws IllegalArgumentException when {@code features} differs from the width the layers before it give,
+         *                                  as {@link Sequential#Sequential(List)} checks it; no weights are drawn
+         */
         public Builder batchNorm1d(int features) {
-            checkWidth(features, "batchNorm1d(" + features + ")");
-            int kept = width;
-            add(new BatchNorm(features, false, init.factory(backend, dtype, rng())));
-            width = kept;
-            return this;
+            checkTakes(layers, features, "batchNorm1d(" + features + ")");
+            return add(new BatchNorm(features, false, init.factory(backend, dtype, rng())));
         }
 
         /** Adds {@code nn.BatchNorm2d(features)}: per channel of {@code [N, features, H, W]} inputs. */
@@ -337,12 +341,24 @@ public final class Sequential implements Layer {
             return rng;
         }
 
-        /** Adds any layer (taking ownership). */
+        /**
+         * Adds any layer (taking ownership).
+         *
+         * @throws IllegalArgumentException when {@code layer} is null, or takes another width than the layers before
+         *                                  it give, as {@link Sequential#Sequential(List)} checks it; the layer is
+         *                                  closed
+         */
         public Builder add(Layer layer) {
-            layers.add(layer);
-            if (!(layer instanceof Activation || layer instanceof Dropout)) {
-                width = -1;
+            if (layer == null) {
+                throw new IllegalArgumentException("Sequential: layer " + layers.size() + " is null");
             }
+            try {
+                checkTakes(layers, Layers.inputFeatures(layer.spec()), layer);
+            } catch (IllegalArgumentException e) {
+                layer.close();
+                throw e;
+            }
+            layers.add(layer);
             return this;
         }
 

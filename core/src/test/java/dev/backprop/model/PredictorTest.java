@@ -179,7 +179,27 @@ class PredictorTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> p.predict(new float[0], 2));
             assertEquals("predict: 0 feature values do not make 2 example rows of equal width", e.getMessage());
             assertThrows(IllegalArgumentException.class, () -> p.predict(new float[2], 0));
+            // a regression model still has no classes to give, even for no rows
+            Predictor r = new Predictor(m, Task.REGRESSION);
+            assertArrayEquals(new float[0], r.predict(new float[0], 0));
+            assertThrows(IllegalStateException.class, () -> r.classify(new float[0], 0));
+            assertThrows(IllegalStateException.class, () -> r.decide(new float[0], 0));
         }
+        // an image model given its example shape: no images, no outputs
+        try (Sequential cnn = Sequential.builder(backend, DType.FLOAT32).conv2d(Conv2d.options(1, 2, 3)).flatten()
+                .dense(8, 3).build()) {
+            Predictor p = new Predictor(cnn, Task.CLASSIFICATION, 4, new int[] {1, 4, 4});
+            assertArrayEquals(new float[0], p.predict(new float[0], 0));
+            assertArrayEquals(new int[0], p.classify(new float[0], 0));
+            assertEquals(0, p.predict(new float[0][]).length);
+        }
+        // a closed model is refused for an empty batch as for any other, in both forms
+        Sequential closed = ModelFixtures.mlp(backend, 2, 3, 3, 1);
+        closed.close();
+        Predictor gone = new Predictor(closed, Task.CLASSIFICATION);
+        assertThrows(IllegalStateException.class, () -> gone.predict(new float[0], 0));
+        assertThrows(IllegalStateException.class, () -> gone.predict(new float[0][]));
+        assertThrows(IllegalStateException.class, () -> gone.classify(new float[0], 0));
         assertEquals(0, backend.memoryStats().liveBuffers());
     }
 

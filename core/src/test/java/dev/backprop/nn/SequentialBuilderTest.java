@@ -10,8 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * {@link Sequential.Builder} refuses a dense layer (or a 1-D batch norm) whose input width differs from the outputs
- * of the dense layer before it, when the builder can see that width: the mistake is then named where it is made,
- * not at the first forward pass. A sequence given as layers refuses a null one by its position.
+ * of the layers before it, when their specs state that width: the mistake is then named where it is made, not at
+ * the first forward pass. A sequence given as layers applies the same rule, refuses a null one by its position, and
+ * closes the layers it was handed on either refusal.
  */
 class SequentialBuilderTest {
     private final ReferenceBackend backend = new ReferenceBackend();
@@ -25,11 +26,30 @@ class SequentialBuilderTest {
     void aDenseLayerMustTakeWhatTheDenseLayerBeforeItGives() {
         Sequential.Builder b = Sequential.builder(backend, DType.FLOAT32).dense(4, 8).relu().dropout(0.5);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.dense(7, 1));
-        assertEquals("layer 3, dense(7, 1), takes 7 features, but the dense layer before it gives 8", e.getMessage());
+        assertEquals("Sequential: layer 3, dense(7, 1), takes 7 features, but layer 0, Dense(4 -> 8), gives 8",
+                e.getMessage());
         IllegalArgumentException n = assertThrows(IllegalArgumentException.class,
                 () -> Sequential.builder(backend, DType.FLOAT32).dense(4, 8).batchNorm1d(6));
-        assertEquals("layer 1, batchNorm1d(6), takes 6 features, but the dense layer before it gives 8",
+        assertEquals("Sequential: layer 1, batchNorm1d(6), takes 6 features, but layer 0, Dense(4 -> 8), gives 8",
                 n.getMessage());
+        // the constructor's rule, applied at the call that adds the layer: a flatten is seen through, and a layer
+        // handed to add() is checked too, and closed when refused (the builder took ownership of it)
+        long live = backend.memoryStats().liveBuffers();
+        Sequential.Builder flat = Sequential.builder(backend, DType.FLOAT32).dense(4, 8).flatten();
+        IllegalArgumentException f = assertThrows(IllegalArgumentException.class, () -> flat.dense(5, 1));
+        assertEquals("Sequential: layer 2, dense(5, 1), takes 5 features, but layer 0, Dense(4 -> 8), gives 8",
+                f.getMessage());
+        ParameterFactory pf = Init.PYTORCH_DEFAULT.factory(backend, DType.FLOAT32, new java.util.Random(1));
+        IllegalArgumentException a = assertThrows(IllegalArgumentException.class,
+                () -> flat.add(new Dense(3, 2, true, pf)));
+        assertEquals("Sequential: layer 2, Dense(3 -> 2), takes 3 features, but layer 0, Dense(4 -> 8), gives 8",
+                a.getMessage());
+        try (Sequential built = flat.dense(8, 1).build()) {
+            assertEquals(3, built.layers().size(), "a refused layer is not added");
+        }
+        assertEquals(live, backend.memoryStats().liveBuffers(), "the refused Dense's parameters are freed");
+        IllegalArgumentException none = assertThrows(IllegalArgumentException.class, () -> flat.add(null));
+        assertEquals("Sequential: layer 3 is null", none.getMessage());
     }
 
     @Test
@@ -72,15 +92,18 @@ class SequentialBuilderTest {
     }
 
     @Test
-    void aNullLayerIsNamedByItsPosition() {
-        try (Sequential one = Sequential.builder(backend, DType.FLOAT32).dense(3, 3).build()) {
-            Layer dense = one.layers().get(0);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> Sequential.of(dense, null));
-            assertEquals("Sequential: layer 1 of 2 is null", e.getMessage());
-            IllegalArgumentException list = assertThrows(IllegalArgumentException.class,
-                    () -> new Sequential(java.util.Arrays.asList(null, dense)));
-            assertEquals("Sequential: layer 0 of 2 is null", list.getMessage());
-        }
+    void aNullLayerIsNamedByItsPositionAndTheOthersAreClosed() {
+        ParameterFactory f = Init.PYTORCH_DEFAULT.factory(backend, DType.FLOAT32, new java.util.Random(1));
+        long live = backend.memoryStats().liveBuffers();
+        // written inline, the caller has no other reference to the Dense: the refusal closes it, as a width
+        // mismatch does
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Sequential.of(new Dense(3, 3, true, f), null));
+        assertEquals("Sequential: layer 1 of 2 is null", e.getMessage());
+        assertEquals(live, backend.memoryStats().liveBuffers(), "the Dense handed over is freed");
+        IllegalArgumentException list = assertThrows(IllegalArgumentException.class,
+                () -> new Sequential(java.util.Arrays.asList(null, new Dense(2, 2, false, f))));
+        assertEquals("Sequential: layer 0 of 2 is null", list.getMessage());
+        assertEquals(live, backend.memoryStats().liveBuffers());
     }
 }
