@@ -1,6 +1,7 @@
 package dev.backprop.nn;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -109,8 +110,7 @@ public final class Layers {
      */
     public static String describe(LayerSpec spec) {
         validate(spec);
-        List<LayerSpec> leaves = new ArrayList<>();
-        forEachLeaf(spec, "", (prefix, l) -> leaves.add(l));
+        List<LayerSpec> leaves = leaves(spec);
         String mlp = plainMlp(leaves);
         if (mlp != null) {
             return mlp;
@@ -305,13 +305,30 @@ public final class Layers {
      * "how wide is this network's output" for a task's check, a file's inferred task and an import's output shape.
      */
     public static int outputFeatures(LayerSpec spec) {
-        List<LayerSpec> leaves = new ArrayList<>();
-        forEachLeaf(spec, "", (prefix, l) -> leaves.add(l));
-        for (int i = leaves.size() - 1; i >= 0; i--) {
-            LayerSpec l = leaves.get(i);
+        List<LayerSpec> leaves = leaves(spec);
+        Collections.reverse(leaves);
+        return firstWidth(leaves, "out");
+    }
+
+    /**
+     * How many features per example a network takes, when its spec alone decides that: the first dense layer's
+     * {@code in} (or a 1-d batch norm's {@code features}) seen through the layers before it that keep the width
+     * (activations, dropout, flatten); -1 when no layer sets it or a layer before it (a convolution, pooling or a
+     * type this does not know) makes it depend on the input's shape. The counterpart of {@link #outputFeatures}.
+     */
+    static int inputFeatures(LayerSpec spec) {
+        return firstWidth(leaves(spec), "in");
+    }
+
+    /**
+     * The width the first of {@code leaves} that sets one states (a dense layer's {@code denseArg}, a 1-d batch
+     * norm's {@code features}), passing the layers that keep the width; -1 when none does first.
+     */
+    private static int firstWidth(List<LayerSpec> leaves, String denseArg) {
+        for (LayerSpec l : leaves) {
             switch (l.type()) {
                 case "dense" -> {
-                    return l.arg("out");
+                    return l.arg(denseArg);
                 }
                 case "batchnorm1d" -> {
                     return l.arg("features");
@@ -328,33 +345,11 @@ public final class Layers {
         return -1;
     }
 
-    /**
-     * How many features per example a network takes, when its spec alone decides that: the first dense layer's
-     * {@code in} (or a 1-d batch norm's {@code features}) seen through the layers before it that keep the width
-     * (activations, dropout, flatten); -1 when no layer sets it or a layer before it (a convolution, pooling or a
-     * type this does not know) makes it depend on the input's shape. The counterpart of {@link #outputFeatures}.
-     */
-    static int inputFeatures(LayerSpec spec) {
+    /** The non-sequential layers of a valid spec, in order. */
+    private static List<LayerSpec> leaves(LayerSpec spec) {
         List<LayerSpec> leaves = new ArrayList<>();
         forEachLeaf(spec, "", (prefix, l) -> leaves.add(l));
-        for (LayerSpec l : leaves) {
-            switch (l.type()) {
-                case "dense" -> {
-                    return l.arg("in");
-                }
-                case "batchnorm1d" -> {
-                    return l.arg("features");
-                }
-                case "flatten", "dropout" -> {
-                }
-                default -> {
-                    if (!ACTIVATIONS.contains(l.type())) {
-                        return -1;
-                    }
-                }
-            }
-        }
-        return -1;
+        return leaves;
     }
 
     /** Calls {@code action} with every non-sequential layer of a valid spec and its name prefix ({@code 3.}). */
