@@ -29,6 +29,11 @@ import java.util.Map;
  */
 public record Cnn(int channels, int height, int width, int outputs, double dropout, Init init, long seed)
         implements Architecture {
+    /** Channels of the second convolution, which the flattened feature maps carry into the first dense layer. */
+    private static final int MAPS = 64;
+    /** Width of the hidden dense layer. */
+    private static final int HIDDEN = 128;
+
     /**
      * Checks the sizes.
      *
@@ -44,8 +49,8 @@ public record Cnn(int channels, int height, int width, int outputs, double dropo
         }
         try {
             long cells = (long) (height / 4) * (width / 4);
-            // 64 · cells overflows a long past 2^57 cells; any width past 2^31 is refused alike
-            Dense.check(cells > Long.MAX_VALUE / 64 ? Long.MAX_VALUE : 64 * cells, 128);
+            // MAPS · cells overflows a long past 2^57 cells; any width past 2^31 is refused alike
+            Dense.check(cells > Long.MAX_VALUE / MAPS ? Long.MAX_VALUE : MAPS * cells, HIDDEN);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("the CNN for " + channels + "x" + height + "x" + width + " images: "
                     + e.getMessage(), e);
@@ -74,12 +79,12 @@ public record Cnn(int channels, int height, int width, int outputs, double dropo
         LayerSpec pool = Pool2d.spec(true, two, two, none, true);
         List<LayerSpec> layers = new ArrayList<>(List.of(
                 Conv2d.spec(channels, 32, k3, one, one, one, true), relu, pool,
-                Conv2d.spec(32, 64, k3, one, one, one, true), relu, pool,
-                LayerSpec.of("flatten", Map.of()), Dense.spec(64 * (height / 4) * (width / 4), 128, true), relu));
+                Conv2d.spec(32, MAPS, k3, one, one, one, true), relu, pool,
+                LayerSpec.of("flatten", Map.of()), Dense.spec(MAPS * (height / 4) * (width / 4), HIDDEN, true), relu));
         if (dropout > 0) {
             layers.add(Dropout.spec(dropout));
         }
-        layers.add(Dense.spec(128, outputs, true));
+        layers.add(Dense.spec(HIDDEN, outputs, true));
         return new LayerSpec("sequential", Map.of(), layers);
     }
 
