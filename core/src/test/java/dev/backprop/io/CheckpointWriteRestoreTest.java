@@ -27,6 +27,7 @@ import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -197,40 +198,18 @@ class CheckpointWriteRestoreTest {
 
     @Test
     void optimizerStateOfAnotherShapeOrDtypeIsRefusedAndChangesNothing() throws IOException {
-        Path good = dir.resolve("good.safetensors");
-        try (Sequential m = mlp(1); Optimizer opt = Adam.adam(m.parameters(), 0.01)) {
-            oneStep(m, opt);
-            Checkpoint.save(good, m, opt, null, Map.of("epoch", 1L));
-        }
+        Path good = adamCheckpoint();
         String state = "optimizer.2.weight.exp_avg";
         String[] expected = {"tensor '" + state + "' is F32 [4, 2], expected F32 [2, 4]",
             "tensor '" + state + "' is F64 [2, 4], expected F32 [2, 4]"};
         for (int variant = 0; variant < 2; variant++) {
-            Path f = dir.resolve("bad-" + variant + ".safetensors");
-            Map<String, Tensor> tensors = new LinkedHashMap<>();
-            Map<String, String> meta;
-            try (SafeTensorsFile in = SafeTensorsFile.open(good)) {
-                meta = in.metadata();
-                for (String name : in.shapes().keySet()) {
-                    tensors.put(name, in.read(name, backend, DType.FLOAT32));
-                }
-            }
-            Tensor m = tensors.get(state);
-            assertArrayEquals(new int[] {2, 4}, m.shape().dims(), "the state of the last layer's weight");
-            tensors.put(state, variant == 0 ? Tensor.of(backend, m.toFloatArray(), 4, 2)
-                    : Tensor.of(backend, m.toDoubles(), 2, 4));
-            SafeTensorsFile.write(f, tensors, meta);
-            tensors.values().forEach(Tensor::close);
-            try (Sequential model = mlp(7); Optimizer opt = Adam.adam(model.parameters(), 0.01)) {
-                oneStep(model, opt);
-                Map<String, double[]> before = snapshot(model, opt);
-                ModelFileException e = assertThrows(ModelFileException.class,
-                        () -> Checkpoint.restore(f, model, opt, null));
-                assertTrue(e.getMessage().endsWith(expected[variant]), e.getMessage());
-                Map<String, double[]> after = snapshot(model, opt);
-                before.forEach((k, v) -> assertArrayEquals(v, after.get(k), k + " after a refused restore"));
-                assertEquals(1, opt.stepCount(), "step count");
-            }
+            int v = variant;
+            Path f = withTensor(good, "bad-" + variant + ".safetensors", state, m -> {
+                assertArrayEquals(new int[] {2, 4}, m.shape().dims(), "the state of the last layer's weight");
+                return v == 0 ? Tensor.of(backend, m.toFloatArray(), 4, 2) : Tensor.of(backend, m.toDoubles(), 2, 4);
+            });
+            ModelFileException e = refusedChangingNothing(f);
+            assertTrue(e.getMessage().endsWith(expected[variant]), e.getMessage());
         }
     }
 
@@ -240,43 +219,69 @@ class CheckpointWriteRestoreTest {
      */
     @Test
     void aNegativeAdamSecondMomentIsRefusedAndChangesNothing() throws IOException {
+        Path good = adamCheckpoint();
+        String state = "optimizer.2.weight.exp_avg_sq";
+        for (float value : new float[] {-1e-8f, 0f}) {
+            Path f = withTensor(good, "moment-" + value + ".safetensors", state, m -> {
+                float[] v = m.toFloatArray();
+                v[5] = value;
+                return Tensor.of(backend, v, 2, 4);
+            });
+            if (value == 0f) {
+                try (Sequential model = mlp(7); Optimizer opt = Adam.adam(model.parameters(), 0.01)) {
+                    oneStep(model, opt);
+                    Checkpoint.restore(f, model, opt, null);
+                    assertEquals(0f, opt.state().get("2.weight.exp_avg_sq").toFloatArray()[5]);
+                }
+                continue;
+            }
+            ModelFileException e = refusedChangingNothing(f);
+            assertEquals(f + ": " + state + "[1, 1] is -1.0E-8: Adam's second moment, a moving average of "
+                    + "squared gradients, cannot be negative", e.getMessage());
+        }
+    }
+
+    /** A checkpoint of {@link #mlp} seed 1 and an Adam optimizer after one step, at epoch 1. */
+    private Path adamCheckpoint() throws IOException {
         Path good = dir.resolve("good.safetensors");
         try (Sequential m = mlp(1); Optimizer opt = Adam.adam(m.parameters(), 0.01)) {
             oneStep(m, opt);
             Checkpoint.save(good, m, opt, null, Map.of("epoch", 1L));
         }
-        String state = "optimizer.2.weight.exp_avg_sq";
-        for (float value : new float[] {-1e-8f, 0f}) {
-            Path f = dir.resolve("moment-" + value + ".safetensors");
-            Map<String, Tensor> tensors = new LinkedHashMap<>();
-            Map<String, String> meta;
-            try (SafeTensorsFile in = SafeTensorsFile.open(good)) {
-                meta = in.metadata();
-                for (String name : in.shapes().keySet()) {
-                    tensors.put(name, in.read(name, backend, DType.FLOAT32));
-                }
+        return good;
+    }
+
+    /** A copy of {@code good} named {@code name} with tensor {@code state} replaced by {@code edit} of it. */
+    private Path withTensor(Path good, String name, String state, UnaryOperator<Tensor> edit) throws IOException {
+        Path f = dir.resolve(name);
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        Map<String, String> meta;
+        try (SafeTensorsFile in = SafeTensorsFile.open(good)) {
+            meta = in.metadata();
+            for (String t : in.shapes().keySet()) {
+                tensors.put(t, in.read(t, backend, DType.FLOAT32));
             }
-            float[] v = tensors.get(state).toFloatArray();
-            v[5] = value;
-            tensors.put(state, Tensor.of(backend, v, 2, 4));
-            SafeTensorsFile.write(f, tensors, meta);
-            tensors.values().forEach(Tensor::close);
-            try (Sequential model = mlp(7); Optimizer opt = Adam.adam(model.parameters(), 0.01)) {
-                oneStep(model, opt);
-                if (value == 0f) {
-                    Checkpoint.restore(f, model, opt, null);
-                    assertEquals(0f, opt.state().get("2.weight.exp_avg_sq").toFloatArray()[5]);
-                    continue;
-                }
-                Map<String, double[]> before = snapshot(model, opt);
-                ModelFileException e = assertThrows(ModelFileException.class,
-                        () -> Checkpoint.restore(f, model, opt, null));
-                assertEquals(f + ": " + state + "[1, 1] is -1.0E-8: Adam's second moment, a moving average of "
-                        + "squared gradients, cannot be negative", e.getMessage());
-                Map<String, double[]> after = snapshot(model, opt);
-                before.forEach((k, w) -> assertArrayEquals(w, after.get(k), k + " after a refused restore"));
-                assertEquals(1, opt.stepCount(), "step count");
-            }
+        }
+        tensors.put(state, edit.apply(tensors.get(state)));
+        SafeTensorsFile.write(f, tensors, meta);
+        tensors.values().forEach(Tensor::close);
+        return f;
+    }
+
+    /**
+     * Restores {@code f} into a model and Adam optimizer that took one step, expecting a refusal that leaves their
+     * values and step count as they were.
+     */
+    private ModelFileException refusedChangingNothing(Path f) {
+        try (Sequential model = mlp(7); Optimizer opt = Adam.adam(model.parameters(), 0.01)) {
+            oneStep(model, opt);
+            Map<String, double[]> before = snapshot(model, opt);
+            ModelFileException e = assertThrows(ModelFileException.class,
+                    () -> Checkpoint.restore(f, model, opt, null));
+            Map<String, double[]> after = snapshot(model, opt);
+            before.forEach((k, v) -> assertArrayEquals(v, after.get(k), k + " after a refused restore"));
+            assertEquals(1, opt.stepCount(), "step count");
+            return e;
         }
     }
 
