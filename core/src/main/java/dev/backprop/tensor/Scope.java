@@ -69,9 +69,11 @@ public final class Scope implements AutoCloseable {
      * @param t the tensor
      * @return {@code t}
      * @throws IllegalStateException if this scope is closed
+     * @throws ClosedTensorException  if {@code t} is closed: keeping it would hand on a tensor that is gone
      */
     public Tensor keep(Tensor t) {
         checkUsable();
+        t.checkOpen();
         // Only what this scope owns moves: adopting a caller's tensor would close it with the enclosing scope.
         if (owned.remove(t) != null) {
             order.remove(t);
@@ -84,11 +86,17 @@ public final class Scope implements AutoCloseable {
     }
 
     /**
-     * Keeps several tensors (see {@link #keep(Tensor)}).
+     * Keeps several tensors (see {@link #keep(Tensor)}): all of them, or none when one is closed.
      *
      * @param tensors the tensors
+     * @throws IllegalStateException if this scope is closed
+     * @throws ClosedTensorException  if one of the tensors is closed (checked before any is kept)
      */
     public void keepAll(Iterable<Tensor> tensors) {
+        checkUsable();
+        for (Tensor t : tensors) {
+            t.checkOpen();
+        }
         for (Tensor t : tensors) {
             keep(t);
         }
@@ -107,7 +115,7 @@ public final class Scope implements AutoCloseable {
 
     private void checkUsable() {
         if (closed) {
-            throw new IllegalStateException("scope already closed");
+            throw new IllegalStateException("this Scope is closed; keep tensors before it closes");
         }
         if (Thread.currentThread() != thread) {
             throw new IllegalStateException("scope opened on thread '" + thread.getName()

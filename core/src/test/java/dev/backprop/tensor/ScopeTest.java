@@ -128,6 +128,26 @@ class ScopeTest {
     }
 
     @Test
+    void keepingAClosedTensorIsRefused() {
+        // PyTorch has no scopes; the nearest misuse there is reading a freed tensor, which always raises.
+        try (Scope outer = Scope.open()) {
+            try (Scope scope = Scope.open()) {
+                Tensor open = tensor();
+                Tensor closed = Tensor.zeros(backend, DType.FLOAT32, 2, 3);
+                closed.close();
+                ClosedTensorException e = assertThrows(ClosedTensorException.class, () -> scope.keep(closed));
+                assertTrue(e.getMessage().contains("[2, 3]"), e.getMessage());
+                ClosedTensorException all = assertThrows(ClosedTensorException.class,
+                        () -> scope.keepAll(List.of(open, closed)));
+                assertTrue(all.getMessage().contains("[2, 3]"), all.getMessage());
+                assertEquals(2, scope.size(), "a refused keepAll kept none of them");
+                assertEquals(0, outer.size(), "nothing moved to the enclosing scope");
+            }
+        }
+        assertEquals(0, backend.memoryStats().liveBuffers(), "the refused tensors were freed with their scope");
+    }
+
+    @Test
     void closingOneTensorTwiceInAScopeIsHarmless() {
         try (Scope scope = Scope.open()) {
             Tensor t = tensor();
