@@ -2,6 +2,7 @@ package dev.backprop.autograd;
 
 import dev.backprop.backend.ReduceAxis;
 import dev.backprop.backend.ReduceOp;
+import dev.backprop.tensor.BackendMismatchException;
 import dev.backprop.tensor.DTypeMismatchException;
 import dev.backprop.tensor.Elementwise;
 import dev.backprop.tensor.MatMul;
@@ -304,6 +305,11 @@ public final class Gradients {
         if (upstream.size() != v.shape().size()) {
             throw new ShapeMismatchException("backward: upstream gradient is " + upstream.shape()
                     + " but the output is " + v.shape());
+        }
+        if (upstream.backend() != v.backend()) {
+            throw new BackendMismatchException("backward: upstream gradient " + upstream.shape() + " lives on "
+                    + "backend '" + upstream.backend().name() + "' but the output " + v.shape() + " on another ('"
+                    + v.backend().name() + "'); move it with Tensor.to(backend)");
         }
         if (upstream.dtype() != v.dtype()) {
             throw new DTypeMismatchException("backward: upstream gradient is " + upstream.dtype()

@@ -39,6 +39,8 @@ public final class Tape implements AutoCloseable {
     private final List<Node> nodes = new ArrayList<>();
     private boolean closed;
     private boolean warnedZeroGradient;
+    /** Backward passes started on this tape, numbering the marks of {@link #checkUnchanged}. */
+    private int passes;
     private GradientListener listener;
 
     private Tape() {
@@ -156,6 +158,7 @@ public final class Tape implements AutoCloseable {
         if (start.tape() != this || start.index() >= nodes.size() || nodes.get(start.index()) != start) {
             throw new IllegalStateException("backward(): this variable was recorded on another tape");
         }
+        checkUnchanged(start);
         Map<Variable, Gradients.Pending> pending = new IdentityHashMap<>();
         Tensor root0 = upstream.shape().equals(root.shape()) ? upstream : upstream.reshape(root.shape().dims());
         pending.put(root, new Gradients.Pending(root0, root0));
@@ -183,6 +186,35 @@ public final class Tape implements AutoCloseable {
             for (Gradients.Pending p : pending.values()) {
                 if (p.owner() != upstream) {
                     p.close();
+                }
+            }
+        }
+    }
+
+    /**
+     * Refuses a pass, before it writes any gradient, when an op it would replay read or made a value that has been
+     * written in place since (an optimizer step between two backward passes, say): its rule would mix the new
+     * value with what the forward pass saved. PyTorch refuses the same ("one of the variables needed for gradient
+     * computation has been modified by an inplace operation"). Only the ops the pass reaches are checked: each
+     * is marked with the pass's number from {@code start} down through the inputs it feeds gradients to.
+     */
+    private void checkUnchanged(Node start) {
+        int pass = ++passes;
+        start.reachedBy(pass);
+        for (int i = start.index(); i >= 0; i--) {
+            Node n = nodes.get(i);
+            if (n.reachedBy() != pass) {
+                continue;
+            }
+            if (n.valuesChanged()) {
+                throw new IllegalStateException("backward(): a value that op '" + n.name() + "' (op " + (i + 1)
+                        + " of " + nodes.size() + " on this tape) read or made was written in place after the op "
+                        + "ran (" + n.valueShapes() + "), so its gradient would be wrong; run the forward pass "
+                        + "again on a new Tape after changing values (step the optimizer after the Tape closes)");
+            }
+            for (Variable v : n.inputs()) {
+                if (v != null && v.node() != null) {
+                    v.node().reachedBy(pass);
                 }
             }
         }

@@ -101,7 +101,8 @@ public final class Variable implements AutoCloseable {
         if (grad == null) {
             throw new IllegalStateException(isLeaf()
                     ? "this variable " + value.shape() + " is a constant and has no gradient (use Variable.leaf)"
-                    : "op outputs keep no gradient; make the quantity a leaf or read gradients of leaves");
+                    : "this variable " + value.shape() + " is an op output and keeps no gradient; make the quantity a "
+                    + "leaf or read gradients of leaves");
         }
         if (gradStale) {
             Elementwise.fill(grad, 0.0);
@@ -180,11 +181,15 @@ public final class Variable implements AutoCloseable {
     /**
      * Back-propagates {@code upstream} (∂L/∂this, same shape and dtype as the value; not modified) through the
      * recorded graph, adding to the gradient of every leaf that requires one. May be called several times on
-     * one tape (one row of a Jacobian per call); gradients keep accumulating until {@link #zeroGrad()}.
+     * one tape (one row of a Jacobian per call), as PyTorch's {@code retain_graph=True}: the tape keeps its graph
+     * and saved values until it closes; gradients keep accumulating until {@link #zeroGrad()}.
      *
      * @param upstream ∂L/∂this
-     * @throws IllegalStateException when this variable does not require a gradient, or its tape was closed
-     * @throws dev.backprop.tensor.ShapeMismatchException when {@code upstream}'s shape differs from the value's
+     * @throws IllegalStateException when this variable does not require a gradient, its tape was closed, or a
+     *                               value that an op on the way read or made was written in place after the op
+     *                               ran ({@link Tensor#version()}; checked before any gradient is written)
+     * @throws dev.backprop.tensor.ShapeMismatchException   when {@code upstream}'s shape differs from the value's
+     * @throws dev.backprop.tensor.BackendMismatchException when {@code upstream} lives on another backend
      */
     public void backward(Tensor upstream) {
         if (!requiresGrad) {

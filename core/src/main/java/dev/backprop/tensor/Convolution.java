@@ -49,6 +49,7 @@ public final class Convolution {
         if (bias != null) {
             Checks.disjoint(op, bias, y);
         }
+        Tensor.written(y);
         be.conv2d(w, o, x.buffer(), x.offset(), weight.buffer(), weight.offset(), bias == null ? null : bias.buffer(),
                 bias == null ? 0 : bias.offset(), y.buffer(), y.offset());
     }
@@ -99,6 +100,7 @@ public final class Convolution {
             }
         }
         Images.mutuallyDisjoint(op, dx, dweight, dbias);
+        Tensor.written(dx, dweight, dbias);
         be.conv2dBackward(w, o, x == null ? null : x.buffer(), x == null ? 0 : x.offset(), weight.buffer(),
                 weight.offset(), dy.buffer(), dy.offset(), dx == null ? null : dx.buffer(),
                 dx == null ? 0 : dx.offset(), dweight == null ? null : dweight.buffer(),

@@ -29,6 +29,7 @@ public final class Elementwise {
         String name = "unary " + op;
         Backend be = Checks.backendOf(name, x, out);
         Checks.elementwise(name, x, out);
+        Tensor.written(out);
         be.unary(op, p1, p2, x.buffer(), x.offset(), out.buffer(), out.offset(), x.size());
     }
 
@@ -80,6 +81,7 @@ public final class Elementwise {
         Checks.sameSize(name, x, dx);
         Checks.disjointOrSame(name, x, dx);
         Checks.disjointOrSame(name, g, dx);
+        Tensor.written(dx);
         be.unaryBackward(op, p1, p2, x.buffer(), x.offset(), g.buffer(), g.offset(), dx.buffer(), dx.offset(),
                 x.size());
     }
@@ -117,6 +119,7 @@ public final class Elementwise {
         if (rs.size() == 0) {
             return;
         }
+        Tensor.written(out);
         be.binary(op, rows, cols, a.buffer(), a.offset(), ba, b.buffer(), b.offset(), bb, out.buffer(),
                 out.offset());
     }
@@ -254,6 +257,7 @@ public final class Elementwise {
         Checks.elementwise(name, x, y);
         Checks.finite(name, "alpha", alpha);
         Checks.finite(name, "beta", beta);
+        Tensor.written(y);
         be.axpby(x.size(), alpha, x.buffer(), x.offset(), beta, y.buffer(), y.offset());
     }
 
@@ -291,6 +295,7 @@ public final class Elementwise {
         if (t.dtype() == DType.INT32 && value != Math.rint(value)) {
             throw new IllegalArgumentException("fill: INT32 tensor " + t.shape() + " cannot hold " + value);
         }
+        Tensor.written(t);
         be.fill(t.buffer(), t.offset(), t.size(), value);
     }
 
@@ -307,6 +312,7 @@ public final class Elementwise {
         Checks.contiguous("copy", dst);
         Checks.sameSize("copy", src, dst);
         Checks.disjointOrSame("copy", src, dst);
+        Tensor.written(dst);
         be.copy(src.buffer(), src.offset(), dst.buffer(), dst.offset(), src.size());
     }
 
@@ -331,6 +337,7 @@ public final class Elementwise {
         }
         Checks.disjoint("transpose", x, out);
         if (x.size() > 0) {
+            Tensor.written(out);
             be.transpose(r, c, x.buffer(), x.offset(), out.buffer(), out.offset());
         }
     }
@@ -387,6 +394,7 @@ public final class Elementwise {
             throw new ShapeMismatchException("gatherRows: rows of x " + x.shape() + " have more than 2^31-1 elements");
         }
         if (out.size() > 0) {
+            Tensor.written(out);
             be.gatherRows(want[0], (int) cols, x.buffer(), x.offset(), srcRows, indices.buffer(), indices.offset(),
                     out.buffer(), out.offset());
         }

@@ -33,6 +33,7 @@ public final class Fused {
         if (z.size() == 0) {
             return;
         }
+        Tensor.written(y);
         be.biasActivation(act, z.shape().dim(0), z.shape().dim(1), z.buffer(), z.offset(), bias.buffer(),
                 bias.offset(), y.buffer(), y.offset());
     }
@@ -62,6 +63,7 @@ public final class Fused {
         if (dbias.size() == 0) {
             return;
         }
+        Tensor.written(dz, dbias);
         be.biasActivationBackward(act, y.shape().dim(0), y.shape().dim(1), y.buffer(), y.offset(), g.buffer(),
                 g.offset(), dz.buffer(), dz.offset(), dbias.buffer(), dbias.offset());
     }

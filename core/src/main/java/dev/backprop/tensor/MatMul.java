@@ -72,6 +72,7 @@ public final class MatMul {
         int lda = rank == 3 ? ac : a.rowStride();
         int ldb = rank == 3 ? bc : b.rowStride();
         int ldc = rank == 3 ? n : c.rowStride();
+        Tensor.written(c);
         be.gemm(transA, transB, m, n, k, alpha, a.buffer(), a.offset(), lda, b.buffer(), b.offset(), ldb,
                 beta, c.buffer(), c.offset(), ldc, batch, (long) ar * ac, (long) br * bc, (long) m * n);
     }

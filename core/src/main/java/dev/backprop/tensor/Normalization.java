@@ -40,6 +40,7 @@ public final class Normalization {
         Checks.floating(op, x);
         Checks.sameDType(op, x, mean, var);
         Images.mutuallyDisjoint(op, x, mean, var);
+        Tensor.written(mean, var);
         be.batchNormStats(d[0], d[1], d[2], x.buffer(), x.offset(), mean.buffer(), mean.offset(), var.buffer(),
                 var.offset());
     }
@@ -61,6 +62,7 @@ public final class Normalization {
             Checks.disjoint(op, t, y);
         }
         if (x.size() > 0) {
+            Tensor.written(y);
             be.batchNormForward(d[0], d[1], d[2], eps, x.buffer(), x.offset(), mean.buffer(), mean.offset(),
                     var.buffer(), var.offset(), gamma.buffer(), gamma.offset(), beta.buffer(), beta.offset(),
                     y.buffer(), y.offset());
@@ -95,6 +97,7 @@ public final class Normalization {
         Checks.disjoint(op, dy, dgamma);
         Checks.disjoint(op, dy, dbeta);
         Images.mutuallyDisjoint(op, dx, dgamma, dbeta);
+        Tensor.written(dx, dgamma, dbeta);
         be.batchNormBackward(d[0], d[1], d[2], eps, batchStats, x.buffer(), x.offset(), dy.buffer(), dy.offset(),
                 mean.buffer(), mean.offset(), var.buffer(), var.offset(), gamma.buffer(), gamma.offset(),
                 dx.buffer(), dx.offset(), dgamma.buffer(), dgamma.offset(), dbeta.buffer(), dbeta.offset());

@@ -54,6 +54,7 @@ public final class Pooling {
         Checks.disjoint(op, x, argmax);
         Checks.disjoint(op, y, argmax);
         if (w.n() > 0) {
+            Tensor.written(y, argmax);
             be.maxPool2d(w, x.buffer(), x.offset(), y.buffer(), y.offset(), argmax.buffer(), argmax.offset());
         }
     }
@@ -72,6 +73,7 @@ public final class Pooling {
         Checks.disjoint(op, dy, dx);
         Checks.disjoint(op, argmax, dx);
         if (w.n() > 0) {
+            Tensor.written(dx);
             be.maxPool2dBackward(w, dy.buffer(), dy.offset(), argmax.buffer(), argmax.offset(), dx.buffer(),
                     dx.offset());
         }
@@ -88,6 +90,7 @@ public final class Pooling {
         Checks.sameDType(op, x, y);
         Checks.disjoint(op, x, y);
         if (w.n() > 0) {
+            Tensor.written(y);
             be.avgPool2d(w, countIncludePad, x.buffer(), x.offset(), y.buffer(), y.offset());
         }
     }
@@ -103,6 +106,7 @@ public final class Pooling {
         Checks.sameDType(op, dy, dx);
         Checks.disjoint(op, dy, dx);
         if (w.n() > 0) {
+            Tensor.written(dx);
             be.avgPool2dBackward(w, countIncludePad, dy.buffer(), dy.offset(), dx.buffer(), dx.offset());
         }
     }

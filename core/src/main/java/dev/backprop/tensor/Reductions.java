@@ -42,6 +42,7 @@ public final class Reductions {
         if (len == 0) {
             return;
         }
+        Tensor.written(out);
         be.reduce(op, axis, rows, cols, x.buffer(), x.offset(), out.buffer(), out.offset());
     }
 
@@ -137,6 +138,7 @@ public final class Reductions {
             throw new ShapeMismatchException(name + ": rows of " + x.shape() + " are empty");
         }
         if (rows > 0) {
+            Tensor.written(out);
             be.argmaxRows(rows, cols, x.buffer(), x.offset(), out.buffer(), out.offset());
         }
     }

@@ -41,6 +41,7 @@ public final class Regularization {
         }
         Checks.elementwise(op, x, y);
         if (x.size() > 0) {
+            Tensor.written(y);
             be.dropout(x.size(), threshold, 1.0 / (1.0 - p), seed, offset, x.buffer(), x.offset(), y.buffer(),
                     y.offset());
         }

@@ -28,6 +28,7 @@ public final class Softmax {
         Checks.sameShape(name, x, out);
         Checks.disjointOrSame(name, x, out);
         if (x.size() > 0) {
+            Tensor.written(out);
             be.softmaxRows(log, x.shape().rows(), x.shape().cols(), x.buffer(), x.offset(), out.buffer(),
                     out.offset());
         }
@@ -88,6 +89,7 @@ public final class Softmax {
         Checks.disjointOrSame(name, logits, probs);
         Checks.disjoint(name, losses, probs);
         if (n > 0) {
+            Tensor.written(losses, probs);
             be.softmaxCrossEntropy(n, k, logits.buffer(), logits.offset(), labels.buffer(), labels.offset(),
                     losses.buffer(), losses.offset(), probs.buffer(), probs.offset());
         }
@@ -121,6 +123,7 @@ public final class Softmax {
         Checks.disjointOrSame(name, probs, dlogits);
         Checks.disjoint(name, g, dlogits);
         if (n > 0 && k > 0) {
+            Tensor.written(dlogits);
             be.softmaxCrossEntropyBackward(n, k, probs.buffer(), probs.offset(), labels.buffer(), labels.offset(),
                     g.buffer(), g.offset(), dlogits.buffer(), dlogits.offset());
         }

@@ -31,6 +31,8 @@ public final class Tensor implements AutoCloseable {
         final Buffer buffer;
         volatile boolean released;
         volatile boolean explicitlyClosed;
+        /** Writes through the op facades ({@link #version()}); plain: a count lost to a race only weakens a check. */
+        int version;
 
         Storage(Backend backend, Buffer buffer) {
             this.backend = backend;
@@ -272,6 +274,38 @@ public final class Tensor implements AutoCloseable {
                     + " used after its buffer was freed (its owner tensor or backend '" + storage.backend.name()
                     + "' was closed)");
         }
+    }
+
+    /**
+     * How many times an op facade has written into this tensor's buffer (shared with its owner and views), as
+     * PyTorch's {@code _version}. The autodiff compares it with the count an op saw when it was recorded, so a
+     * backward pass refuses values that were changed in place after the forward pass read them. Writes made
+     * through the {@link Backend} directly are not counted.
+     *
+     * @return the write count; it only grows (wrapping around after 2³² writes)
+     */
+    public int version() {
+        return storage.version;
+    }
+
+    /** Counts a write into {@code t}'s buffer (see {@link #version()}); null is ignored. */
+    static void written(Tensor t) {
+        if (t != null) {
+            t.storage.version++;
+        }
+    }
+
+    /** {@link #written(Tensor)} for two outputs of one op. */
+    static void written(Tensor a, Tensor b) {
+        written(a);
+        written(b);
+    }
+
+    /** {@link #written(Tensor)} for three outputs of one op. */
+    static void written(Tensor a, Tensor b, Tensor c) {
+        written(a);
+        written(b);
+        written(c);
     }
 
     // ---- host transfer ---------------------------------------------------------------------------------

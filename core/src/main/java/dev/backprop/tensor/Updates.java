@@ -39,6 +39,7 @@ public final class Updates {
         check(name, param, grad, velocity);
         checkSgd(name, lr, momentum, weightDecay);
         checkVelocity(name, velocity, momentum, nesterov, "");
+        Tensor.written(param, velocity);
         be.sgdUpdate(param.size(), param.buffer(), param.offset(), grad.buffer(), grad.offset(),
                 velocity == null ? null : velocity.buffer(), velocity == null ? 0 : velocity.offset(), lr,
                 momentum, weightDecay, nesterov);
@@ -65,6 +66,7 @@ public final class Updates {
         Backend be = Checks.backendOf(name, param, grad, m, v);
         check(name, param, grad, m, v);
         checkAdam(name, lr, beta1, beta2, eps, weightDecay, step);
+        Tensor.written(param, m, v);
         be.adamUpdate(param.size(), param.buffer(), param.offset(), grad.buffer(), grad.offset(), m.buffer(),
                 m.offset(), v.buffer(), v.offset(), lr, beta1, beta2, eps, weightDecay, decoupled, step);
     }
@@ -118,6 +120,9 @@ public final class Updates {
             spi.add(new Backend.SgdTensor(t.param().size(), t.param().buffer(), t.param().offset(), t.grad().buffer(),
                     t.grad().offset(), v == null ? null : v.buffer(), v == null ? 0 : v.offset()));
         }
+        for (SgdTensors t : tensors) {
+            Tensor.written(t.param(), t.velocity());
+        }
         if (be != null) {
             be.sgdUpdateAll(spi, lr, momentum, weightDecay, nesterov);
         }
@@ -150,6 +155,9 @@ public final class Updates {
             spi.add(new Backend.AdamTensor(t.param().size(), t.param().buffer(), t.param().offset(),
                     t.grad().buffer(), t.grad().offset(), t.m().buffer(), t.m().offset(), t.v().buffer(),
                     t.v().offset()));
+        }
+        for (AdamTensors t : tensors) {
+            Tensor.written(t.param(), t.m(), t.v());
         }
         if (be != null) {
             be.adamUpdateAll(spi, lr, beta1, beta2, eps, weightDecay, decoupled, step);

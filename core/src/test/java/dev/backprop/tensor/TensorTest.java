@@ -183,6 +183,29 @@ class TensorTest {
     }
 
     @Test
+    void versionCountsFacadeWritesSharedWithViews() {
+        // PyTorch: t._version is 0 when made, 1 after t.add_(1), and a view shares its base's counter.
+        try (Tensor t = Tensor.of(backend, seq(6), 2, 3); Tensor view = t.reshape(3, 2);
+             Tensor other = Tensor.of(backend, seq(6), 2, 3)) {
+            assertEquals(0, t.version());
+            Elementwise.axpy(1.0, other, t);
+            assertEquals(1, t.version(), "axpy wrote t");
+            assertEquals(1, view.version(), "a view shares its owner's count");
+            assertEquals(0, other.version(), "axpy only read other");
+            Elementwise.fill(view, 0.0);
+            assertEquals(2, t.version(), "a write through the view counts for the owner");
+            try (Tensor wrong = Tensor.zeros(backend, DType.FLOAT32, 4)) {
+                assertThrows(ShapeMismatchException.class, () -> Elementwise.axpy(1.0, wrong, t));
+            }
+            assertEquals(2, t.version(), "a refused write does not count");
+            try (Tensor sum = Reductions.sum(t)) {
+                assertEquals(2, t.version(), "reading does not count");
+                assertEquals(1, sum.version(), "the result was written once");
+            }
+        }
+    }
+
+    @Test
     void closingOwnerClosesViewsNotTheOtherWayRound() {
         Tensor owner = Tensor.of(backend, seq(6), 2, 3);
         Tensor view = owner.rows(0, 1);

@@ -6,9 +6,15 @@ import dev.backprop.autograd.Tape;
 import dev.backprop.autograd.Variable;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
+import dev.backprop.backend.UnaryOp;
+import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.nn.Dense;
 import dev.backprop.nn.Sequential;
+import dev.backprop.optim.Sgd;
+import dev.backprop.reference.ReferenceBackend;
+import dev.backprop.tensor.BackendMismatchException;
 import dev.backprop.tensor.DTypeMismatchException;
+import dev.backprop.tensor.Elementwise;
 import dev.backprop.tensor.Scope;
 import dev.backprop.tensor.ShapeMismatchException;
 import dev.backprop.tensor.Tensor;
@@ -16,6 +22,7 @@ import org.junit.jupiter.api.DynamicTest;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.logging.Handler;
@@ -46,6 +53,9 @@ final class AutogradCases {
                 DynamicTest.dynamicTest("NoGrad and no tape record nothing", () -> noGrad(be)),
                 DynamicTest.dynamicTest("a tape frees its intermediates", () -> tapeFreesMemory(be)),
                 DynamicTest.dynamicTest("training through a hard threshold warns once", () -> thresholdWarning(be)),
+                DynamicTest.dynamicTest("a second backward pass adds the same gradient", () -> secondBackward(be)),
+                DynamicTest.dynamicTest("a value written in place after the forward pass is refused",
+                        () -> inPlaceWriteRefused(be)),
                 DynamicTest.dynamicTest("misuse gives clear errors", () -> misuse(be)),
                 DynamicTest.dynamicTest("a tape is confined to its thread", () -> threadConfinement(be)));
     }
@@ -150,6 +160,77 @@ final class AutogradCases {
         }
     }
 
+    /**
+     * PyTorch frees the graph after a backward pass unless {@code retain_graph=True} ("Trying to backward through
+     * the graph a second time ... Specify retain_graph=True"); a tape keeps its graph and saved values until it
+     * closes, so a second pass is PyTorch's retained one: it adds the same gradient again, bit for bit, also
+     * through the fused rules that write into the pass's own gradients and the loss that saves probabilities.
+     */
+    private static void secondBackward(Backend be) {
+        try (Scope s = Scope.open()) {
+            Variable w = Variable.leaf(Net.tensor(be, DType.FLOAT32, Net.uniform(7, 12, -1, 1), 4, 3));
+            Variable b = Variable.leaf(Net.tensor(be, DType.FLOAT32, Net.uniform(8, 4, -1, 1), 4));
+            Variable x = Variable.constant(Net.tensor(be, DType.FLOAT32, Net.uniform(9, 15, -2, 2), 5, 3));
+            Tensor labels = Tensor.of(be, new int[] {0, 3, 1, 2, 3}, 5);
+            for (UnaryOp act : new UnaryOp[] {UnaryOp.RELU, UnaryOp.SIGMOID}) {
+                w.zeroGrad();
+                b.zeroGrad();
+                try (Tape tape = Tape.open()) {
+                    Variable h = Ops.linear(x, w, b, act);
+                    Variable loss = SoftmaxCrossEntropy.builder().build().compute(Ops.mul(h, h), labels);
+                    loss.backward();
+                    float[] once = w.grad().toFloatArray();
+                    float[] bOnce = b.grad().toFloatArray();
+                    loss.backward();
+                    float[] twice = w.grad().toFloatArray();
+                    float[] bTwice = b.grad().toFloatArray();
+                    for (int i = 0; i < once.length; i++) {
+                        assertEquals(2 * once[i], twice[i], act + ": weight gradient " + i + " doubles");
+                        assertTrue(once[i] != 0, act + ": weight gradient " + i + " is not trivially 0");
+                    }
+                    for (int i = 0; i < bOnce.length; i++) {
+                        assertEquals(2 * bOnce[i], bTwice[i], act + ": bias gradient " + i + " doubles");
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * PyTorch, after {@code y = (w*w).sum(); y.backward(retain_graph=True); opt.step()}, refuses
+     * {@code y.backward()}: "one of the variables needed for gradient computation has been modified by an
+     * inplace operation: [torch.FloatTensor [2]] is at version 1; expected version 0 instead". The tape refuses
+     * it the same way, before writing any gradient, and only for the ops the pass reaches.
+     */
+    private static void inPlaceWriteRefused(Backend be) {
+        try (Scope s = Scope.open()) {
+            Variable w = Variable.parameter(Net.tensor(be, DType.FLOAT32, new double[] {1, 2}, 2));
+            Variable u = Variable.leaf(Net.tensor(be, DType.FLOAT32, new double[] {3, 4}, 2));
+            try (Sgd sgd = new Sgd(Map.of("w", w), 0.5); Tape tape = Tape.open()) {
+                Variable y = Ops.sum(Ops.mul(w, w));
+                Variable z = Ops.sum(Ops.exp(u));
+                y.backward();
+                assertEquals(List.of(2.0, 4.0), List.of(w.grad().toDoubles()[0], w.grad().toDoubles()[1]));
+                sgd.step();  // w = [1, 2] - 0.5·[2, 4] = [0, 0]: the tape saved w = [1, 2]
+                w.zeroGrad();
+                long live = be.memoryStats().liveBuffers();
+                IllegalStateException e = assertThrows(IllegalStateException.class, y::backward,
+                        "the silent answer would be 2·[0, 0], the gradient at a point the forward pass never saw");
+                assertTrue(e.getMessage().contains("'mul'") && e.getMessage().contains("written in place")
+                        && e.getMessage().contains("[2]"), e.getMessage());
+                assertEquals(live, be.memoryStats().liveBuffers(), "the refused pass allocated nothing");
+                assertEquals(List.of(0.0, 0.0), List.of(w.grad().toDoubles()[0], w.grad().toDoubles()[1]),
+                        "the refused pass wrote no gradient");
+                z.backward();
+                assertEquals(Math.exp(3), u.grad().toDoubles()[0], 1e-5, "a pass not reaching w still runs");
+                Elementwise.axpy(1.0, u.value(), u.value());
+                IllegalStateException manual = assertThrows(IllegalStateException.class, z::backward,
+                        "a write through the tensor facades counts as an optimizer's does");
+                assertTrue(manual.getMessage().contains("'exp'"), manual.getMessage());
+            }
+        }
+    }
+
     private static void misuse(Backend be) {
         try (Scope s = Scope.open()) {
             Variable w = Variable.leaf(Net.tensor(be, DType.FLOAT32, new double[] {1, 2, 3, 4, 5, 6}, 2, 3));
@@ -170,6 +251,13 @@ final class AutogradCases {
                     Tensor wrongType = Net.tensor(be, DType.FLOAT64, new double[] {1, 1, 1}, 1, 3);
                     assertThrows(DTypeMismatchException.class, () -> y.backward(wrongType));
                 }
+            }
+            try (ReferenceBackend other = new ReferenceBackend(); Tape tape = Tape.open()) {
+                Variable z = Ops.exp(w);
+                Tensor elsewhere = Tensor.full(other, DType.FLOAT32, 1.0, 2, 3);
+                BackendMismatchException mixed = assertThrows(BackendMismatchException.class,
+                        () -> z.backward(elsewhere));
+                assertTrue(mixed.getMessage().contains("upstream"), mixed.getMessage());
             }
             Tensor up = Net.tensor(be, DType.FLOAT32, new double[] {1, 1, 1}, 1, 3);
             IllegalStateException closed = assertThrows(IllegalStateException.class, () -> y.backward(up));
