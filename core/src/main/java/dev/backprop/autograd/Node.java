@@ -1,5 +1,7 @@
 package dev.backprop.autograd;
 
+import dev.backprop.tensor.Tensor;
+
 /** One recorded op: its inputs, its backward rule, and where it sits on its tape. */
 final class Node {
     private final Tape tape;
@@ -59,6 +61,16 @@ final class Node {
             }
         }
         return sum;
+    }
+
+    /** {@return the first of the op's values (inputs, then output) that is closed, or null when all are open} */
+    Tensor closedValue() {
+        for (Variable v : inputs) {
+            if (v != null && v.value().isClosed()) {
+                return v.value();
+            }
+        }
+        return output.value().isClosed() ? output.value() : null;
     }
 
     /**

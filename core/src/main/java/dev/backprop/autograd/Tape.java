@@ -1,5 +1,6 @@
 package dev.backprop.autograd;
 
+import dev.backprop.tensor.ClosedTensorException;
 import dev.backprop.tensor.Scope;
 import dev.backprop.tensor.Tensor;
 
@@ -39,7 +40,7 @@ public final class Tape implements AutoCloseable {
     private final List<Node> nodes = new ArrayList<>();
     private boolean closed;
     private boolean warnedZeroGradient;
-    /** Backward passes started on this tape, numbering the marks of {@link #checkUnchanged}. */
+    /** Backward passes started on this tape, numbering the marks of {@link #checkReplayable}. */
     private int passes;
     private GradientListener listener;
 
@@ -158,7 +159,7 @@ public final class Tape implements AutoCloseable {
         if (start.tape() != this || start.index() >= nodes.size() || nodes.get(start.index()) != start) {
             throw new IllegalStateException("backward(): this variable was recorded on another tape");
         }
-        checkUnchanged(start);
+        checkReplayable(start);
         Map<Variable, Gradients.Pending> pending = new IdentityHashMap<>();
         Tensor root0 = upstream.shape().equals(root.shape()) ? upstream : upstream.reshape(root.shape().dims());
         pending.put(root, new Gradients.Pending(root0, root0));
@@ -192,19 +193,28 @@ public final class Tape implements AutoCloseable {
     }
 
     /**
-     * Refuses a pass, before it writes any gradient, when an op it would replay read or made a value that has been
-     * written in place since (an optimizer step between two backward passes, say): its rule would mix the new
-     * value with what the forward pass saved. PyTorch refuses the same ("one of the variables needed for gradient
-     * computation has been modified by an inplace operation"). Only the ops the pass reaches are checked: each
-     * is marked with the pass's number from {@code start} down through the inputs it feeds gradients to.
+     * Refuses a pass, before it writes any gradient, when an op it would replay refers to a value that has been
+     * closed, or read or made a value that has been written in place since (an optimizer step between two backward
+     * passes, say): its rule would fail halfway, leaving some leaves with this pass's gradient and others without,
+     * or mix the new value with what the forward pass saved. PyTorch refuses the second case the same way ("one of
+     * the variables needed for gradient computation has been modified by an inplace operation"). Only the ops the
+     * pass reaches are checked: each is marked with the pass's number from {@code start} down through the inputs
+     * it feeds gradients to.
      */
-    private void checkUnchanged(Node start) {
+    private void checkReplayable(Node start) {
         int pass = ++passes;
         start.reachedBy(pass);
         for (int i = start.index(); i >= 0; i--) {
             Node n = nodes.get(i);
             if (n.reachedBy() != pass) {
                 continue;
+            }
+            Tensor closed = n.closedValue();
+            if (closed != null) {
+                throw new ClosedTensorException("backward(): op '" + n.name() + "' (op " + (i + 1) + " of "
+                        + nodes.size() + " on this tape) refers to a value " + closed.shape() + " " + closed.dtype()
+                        + " that was closed after the op ran (" + n.valueShapes() + "); keep the values of a graph "
+                        + "open until its backward passes are done");
             }
             if (n.valuesChanged()) {
                 throw new IllegalStateException("backward(): a value that op '" + n.name() + "' (op " + (i + 1)

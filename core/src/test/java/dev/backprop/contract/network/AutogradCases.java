@@ -13,6 +13,7 @@ import dev.backprop.nn.Sequential;
 import dev.backprop.optim.Sgd;
 import dev.backprop.reference.ReferenceBackend;
 import dev.backprop.tensor.BackendMismatchException;
+import dev.backprop.tensor.ClosedTensorException;
 import dev.backprop.tensor.DTypeMismatchException;
 import dev.backprop.tensor.Elementwise;
 import dev.backprop.tensor.Scope;
@@ -56,6 +57,7 @@ final class AutogradCases {
                 DynamicTest.dynamicTest("a second backward pass adds the same gradient", () -> secondBackward(be)),
                 DynamicTest.dynamicTest("a value written in place after the forward pass is refused",
                         () -> inPlaceWriteRefused(be)),
+                DynamicTest.dynamicTest("a value closed after the forward pass is refused", () -> closedValue(be)),
                 DynamicTest.dynamicTest("misuse gives clear errors", () -> misuse(be)),
                 DynamicTest.dynamicTest("a tape is confined to its thread", () -> threadConfinement(be)));
     }
@@ -227,6 +229,29 @@ final class AutogradCases {
                 IllegalStateException manual = assertThrows(IllegalStateException.class, z::backward,
                         "a write through the tensor facades counts as an optimizer's does");
                 assertTrue(manual.getMessage().contains("'exp'"), manual.getMessage());
+            }
+        }
+    }
+
+    /**
+     * A value closed before the backward pass fails the rule that reads it; without the check up front the pass
+     * had already added {@code ∂y/∂w2} when {@code exp}'s rule failed, leaving half a step's gradients behind.
+     */
+    private static void closedValue(Backend be) {
+        try (Scope s = Scope.open()) {
+            Variable w1 = Variable.leaf(Net.tensor(be, DType.FLOAT32, new double[] {0.5, -1}, 2));
+            Variable w2 = Variable.leaf(Net.tensor(be, DType.FLOAT32, new double[] {3, 4}, 2));
+            try (Tape tape = Tape.open()) {
+                Variable h = Ops.exp(w1);
+                Variable y = Ops.sum(Ops.mul(Ops.exp(h), w2));
+                h.close();
+                long live = be.memoryStats().liveBuffers();
+                ClosedTensorException e = assertThrows(ClosedTensorException.class, y::backward);
+                assertEquals(List.of(0.0, 0.0), List.of(w2.grad().toDoubles()[0], w2.grad().toDoubles()[1]),
+                        "the refused pass wrote no gradient");
+                assertEquals(live, be.memoryStats().liveBuffers(), "the refused pass allocated nothing");
+                assertTrue(e.getMessage().contains("'exp'") && e.getMessage().contains("[2] FLOAT32"),
+                        e.getMessage());
             }
         }
     }
