@@ -31,7 +31,7 @@ final class ReduceOps {
             }
             Tensor gb = switch (axis) {
                 case ALL -> g;
-                case PER_ROW -> g.reshape(rows, 1);
+                case PER_ROW -> perRowColumn(g, x.shape());
                 case PER_COLUMN -> g.reshape(cols);
             };
             Tensor dx = Tensor.zeros(g.backend(), g.dtype(), x.shape().dims());
@@ -49,6 +49,18 @@ final class ReduceOps {
     }
 
     /** The same elements with other dimensions (a view; one may be -1). */
+    /**
+     * One value per row of {@code x}'s matrix view ({@code [rows]}) as {@code x}'s shape with a last dimension of
+     * 1 (PyTorch's {@code keepdim=True}), so that it broadcasts against {@code x} down each row.
+     */
+    static Tensor perRowColumn(Tensor perRow, Shape x) {
+        int[] d = x.dims();
+        if (d.length > 0) {
+            d[d.length - 1] = 1;
+        }
+        return perRow.reshape(d);
+    }
+
     static Variable reshape(Variable x, int... dims) {
         Tensor v = x.value().reshape(dims);
         Shape in = x.shape();

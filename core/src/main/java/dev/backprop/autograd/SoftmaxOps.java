@@ -15,14 +15,13 @@ final class SoftmaxOps {
     /** {@code y = softmax(x)} per row; backward {@code dx = y∘(g - rowsum(g∘y))}. */
     static Variable softmax(Variable x) {
         Tensor y = Softmax.softmax(x.value());
-        int rows = x.shape().rows();
         return Tape.record("softmax", y, (g, grads) -> {
             if (!grads.wants(0)) {
                 return;
             }
             Tensor dx;
             try (Tensor gy = Elementwise.mul(g, y); Tensor s = Reductions.sumPerRow(gy)) {
-                dx = Elementwise.sub(g, s.reshape(rows, 1));
+                dx = Elementwise.sub(g, ReduceOps.perRowColumn(s, x.shape()));
             }
             Elementwise.binary(BinaryOp.MUL, dx, y, dx);
             grads.give(0, dx);
@@ -32,14 +31,13 @@ final class SoftmaxOps {
     /** {@code y = log softmax(x)} per row; backward {@code dx = g - softmax(x)·rowsum(g)}. */
     static Variable logSoftmax(Variable x) {
         Tensor y = Softmax.logSoftmax(x.value());
-        int rows = x.shape().rows();
         return Tape.record("logSoftmax", y, (g, grads) -> {
             if (!grads.wants(0)) {
                 return;
             }
             Tensor dx;
             try (Tensor p = Elementwise.unary(UnaryOp.EXP, y); Tensor s = Reductions.sumPerRow(g)) {
-                Elementwise.binary(BinaryOp.MUL, p, s.reshape(rows, 1), p);
+                Elementwise.binary(BinaryOp.MUL, p, ReduceOps.perRowColumn(s, x.shape()), p);
                 dx = Elementwise.sub(g, p);
             }
             grads.give(0, dx);

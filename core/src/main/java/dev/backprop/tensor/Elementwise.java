@@ -89,7 +89,9 @@ public final class Elementwise {
     /**
      * {@code out = a op b} with broadcasting restricted to what the SPI offers: viewing each operand as a
      * matrix (last dimension = columns), an operand is the full result, a row vector ({@code [C]} or
-     * {@code [1, C]}), a column vector ({@code [R, 1]}) or a single element. {@code out} must have the
+     * {@code [1, C]}), a column vector ({@code [R, 1]}) or a single element. A full operand or a column also
+     * has the result's dimensions before the last, leading 1s aside, as PyTorch's broadcasting needs
+     * ({@code [3, 2, 4]} and {@code [6, 1]} are refused against {@code [2, 3, 4]}). {@code out} must have the
      * result's shape ({@link #resultShape}) and may be a full operand itself.
      *
      * @param op  the operation
@@ -173,13 +175,36 @@ public final class Elementwise {
                 result = Shape.of(rows, cols);
             }
             Broadcast ma = mode(a, rows, cols), mb = mode(b, rows, cols);
-            ok = ma != null && mb != null;
+            ok = ma != null && mb != null && (result == a || result == b)
+                    ? spansLike(a, ma, result) && spansLike(b, mb, result) : ma != null && mb != null;
         }
         if (!ok) {
             throw new ShapeMismatchException(op + ": cannot broadcast " + a + " with " + b
                     + " (an operand must be the full shape, a row [C], a column [R, 1] or a scalar)");
         }
         return result;
+    }
+
+    /**
+     * Whether an operand that spans the result's rows (a full operand or a column) has the result's dimensions
+     * before the last, leading 1s aside, as PyTorch's broadcasting needs: a {@code [3, 2, 4]} is not a
+     * {@code [2, 3, 4]} although both are 6 rows of 4.
+     */
+    private static boolean spansLike(Shape s, Broadcast mode, Shape result) {
+        if (mode != Broadcast.FULL && mode != Broadcast.COLUMN || s.equals(result)) {
+            return true;
+        }
+        return Arrays.equals(leadingDims(s), leadingDims(result));
+    }
+
+    /** The dimensions before the last, without leading 1s. */
+    private static int[] leadingDims(Shape s) {
+        int[] d = s.dims();
+        int from = 0;
+        while (from < d.length - 1 && d[from] == 1) {
+            from++;
+        }
+        return Arrays.copyOfRange(d, from, Math.max(from, d.length - 1));
     }
 
     /** How a shape covers a rows × cols result, or null if it cannot. */

@@ -50,6 +50,8 @@ final class OpGradientCases {
         t.add(unary(be, "softmax [4,5]", 34, Ops::softmax, leaf(35, 4, 5)));
         t.add(unary(be, "logSoftmax [4,5]", 36, Ops::logSoftmax, leaf(37, 4, 5)));
         t.add(unary(be, "softmax of a vector [6]", 38, Ops::softmax, leaf(39, 6)));
+        t.add(unary(be, "softmax [2,3,4] along the last dimension", 144, Ops::softmax, leaf(145, 2, 3, 4)));
+        t.add(unary(be, "logSoftmax [2,3,4] along the last dimension", 146, Ops::logSoftmax, leaf(147, 2, 3, 4)));
         return t.stream();
     }
 
