@@ -5,6 +5,11 @@ import java.util.Arrays;
 /**
  * The dimensions of a tensor, of any order, row-major (the last dimension varies fastest). A batch of colour
  * images is {@code [N, H, W, C]}; a scalar is {@code []}. Immutable.
+ *
+ * <p>Every rank can be made. Elementwise ops, row and column reductions and softmax view a tensor as a matrix
+ * ({@link #rows()} × {@link #cols()}), so they work at any rank; the ops that take fixed ranks check them and name
+ * the shape when it does not fit: matrix products rank 2 or 3, convolution and pooling 4, batch norm 2 to 4,
+ * permute 1 to 4, dense layers and cross-entropy 2.
  */
 public final class Shape {
     private final int[] dims;
