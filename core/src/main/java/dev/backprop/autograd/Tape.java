@@ -197,9 +197,11 @@ public final class Tape implements AutoCloseable {
      * closed, or read or made a value that has been written in place since (an optimizer step between two backward
      * passes, say): its rule would fail halfway, leaving some leaves with this pass's gradient and others without,
      * or mix the new value with what the forward pass saved. PyTorch refuses the second case the same way ("one of
-     * the variables needed for gradient computation has been modified by an inplace operation"). Only the ops the
-     * pass reaches are checked: each is marked with the pass's number from {@code start} down through the inputs
-     * it feeds gradients to.
+     * the variables needed for gradient computation has been modified by an inplace operation"). An input computed
+     * on another tape is refused too: the pass cannot continue into that tape's graph, so the leaves behind it would
+     * silently miss their gradients (PyTorch: "Trying to backward through the graph a second time"). Only the ops
+     * the pass reaches are checked: each is marked with the pass's number from {@code start} down through the
+     * inputs it feeds gradients to.
      */
     private void checkReplayable(Node start) {
         int pass = ++passes;
@@ -223,9 +225,17 @@ public final class Tape implements AutoCloseable {
                         + "again on a new Tape after changing values (step the optimizer after the Tape closes)");
             }
             for (Variable v : n.inputs()) {
-                if (v != null && v.node() != null) {
-                    v.node().reachedBy(pass);
+                if (v == null || v.node() == null) {
+                    continue;
                 }
+                if (v.node().tape() != this) {
+                    throw new IllegalStateException("backward(): op '" + n.name() + "' (op " + (i + 1) + " of "
+                            + nodes.size() + " on this tape) has an input " + v.shape() + " computed by '"
+                            + v.node().name() + "' on another Tape, whose graph ends when it closes, so no gradient "
+                            + "would reach what came before it; compute it on this Tape, or wrap its value with "
+                            + "Variable.leaf or Variable.constant to stop the gradient there");
+                }
+                v.node().reachedBy(pass);
             }
         }
     }

@@ -58,6 +58,7 @@ final class AutogradCases {
                 DynamicTest.dynamicTest("a value written in place after the forward pass is refused",
                         () -> inPlaceWriteRefused(be)),
                 DynamicTest.dynamicTest("a value closed after the forward pass is refused", () -> closedValue(be)),
+                DynamicTest.dynamicTest("an input computed on another tape is refused", () -> otherTape(be)),
                 DynamicTest.dynamicTest("misuse gives clear errors", () -> misuse(be)),
                 DynamicTest.dynamicTest("a tape is confined to its thread", () -> threadConfinement(be)));
     }
@@ -252,6 +253,32 @@ final class AutogradCases {
                 assertEquals(live, be.memoryStats().liveBuffers(), "the refused pass allocated nothing");
                 assertTrue(e.getMessage().contains("'exp'") && e.getMessage().contains("[2] FLOAT32"),
                         e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * PyTorch, backward through a graph whose first part was already back-propagated and freed, raises "Trying to
+     * backward through the graph a second time"; a tape's graph ends when it closes, and a pass that met an input
+     * from a closed tape used to stop there, leaving {@code w} without its gradient and no word of it.
+     */
+    private static void otherTape(Backend be) {
+        try (Scope s = Scope.open()) {
+            Variable w = Variable.leaf(Net.tensor(be, DType.FLOAT32, new double[] {0.5, -1}, 2));
+            Variable h;
+            try (Tape first = Tape.open()) {
+                h = Ops.exp(w);
+                first.keep(h.value());
+            }
+            try (Tape second = Tape.open()) {
+                Variable y = Ops.sum(Ops.mul(h, h));
+                IllegalStateException e = assertThrows(IllegalStateException.class, y::backward);
+                assertTrue(e.getMessage().contains("'exp'") && e.getMessage().contains("another Tape"),
+                        e.getMessage());
+                assertEquals(List.of(0.0, 0.0), List.of(w.grad().toDoubles()[0], w.grad().toDoubles()[1]));
+                Variable cut = Variable.constant(h.value());
+                Ops.sum(Ops.mul(cut, w)).backward();
+                assertEquals(Math.exp(0.5), w.grad().toDoubles()[0], 1e-6, "a constant stops the gradient there");
             }
         }
     }
