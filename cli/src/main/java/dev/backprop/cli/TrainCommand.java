@@ -103,8 +103,8 @@ public final class TrainCommand implements Callable<Integer> {
     int epochs;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "0",
-            description = "Seed of the initial weights, the shuffles and a CSV hold-out split (default: "
-                    + "${DEFAULT-VALUE}).")
+            description = "Seed of the initial weights, the shuffles and the hold-out split of a single --csv or "
+                    + "--images, which the model records for eval and predict (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--clip-norm", paramLabel = "X", defaultValue = "0",
