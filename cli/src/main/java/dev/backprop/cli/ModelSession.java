@@ -215,8 +215,6 @@ final class ModelSession implements AutoCloseable {
      */
     DataOptions.Loaded testData(TestDataOptions testData, Task task) {
         DataOptions options = testData.data;
-        String holdOut = loaded.metadata().get(HOLD_OUT_KEY);
-        long seed = testData.holdOutSeed(holdOut == null ? null : holdOutSeed(file, holdOut), file);
         options.checkTaskOptions(task, task == loaded.task() ? file + "'s task, " + task.id()
                 : "--task " + task.id());
         String k = loaded.metadata().get(POSITIVE_CLASS_KEY);
@@ -247,6 +245,9 @@ final class ModelSession implements AutoCloseable {
         if (options.readsImages()) {
             options.modelTransform = imageTransform(options);
         }
+        // after the model's other facts are judged, so a refusal is the one line printed; before any example is read
+        String holdOut = loaded.metadata().get(HOLD_OUT_KEY);
+        long seed = testData.holdOutSeed(holdOut == null ? null : holdOutSeed(file, holdOut), file);
         DataOptions.Loaded d = options.loadTest(task, seed, loaded.classNames());
         if (d.imageShape() != null) {
             checkImageShape(d.imageShape(), "the test images are");

@@ -142,6 +142,25 @@ class HoldOutCommandsTest {
     }
 
     @Test
+    void anOnnxExportCarriesTheSplit() throws IOException {
+        Path csv = ThreeClassCsv.write(dir);
+        Path model = trainCsv(csv, 7);
+        Path onnx = dir.resolve("seed7.onnx");
+        CliRun.of("export", "--backend", "cpu", "--model", model.toString(), "--onnx", onnx.toString()).ok();
+        CliRun fromFile = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--csv", csv.toString())
+                .ok();
+        CliRun fromOnnx = CliRun.of("eval", "--backend", "cpu", "--model", onnx.toString(), "--csv", csv.toString())
+                .ok();
+        assertEquals("", fromOnnx.err(), "the export keeps the model's metadata, the split's seed with it");
+        assertEquals(fromFile.field("eval:", "test_loss"), fromOnnx.field("eval:", "test_loss"), 1e-6);
+        assertTrue(fromOnnx.out().contains("held-out test rows, seed 7): 60 test "), fromOnnx.out());
+        assertRefused(CliRun.of("eval", "--backend", "cpu", "--model", onnx.toString(), "--csv", csv.toString(),
+                "--seed", "3"), "--seed 3 is not the seed " + onnx + " held its test rows out with, 7: the rows "
+                + "--seed 3 holds out include some it was trained on; leave --seed out (or give 7), or score rows of "
+                + "your choice with --test-csv");
+    }
+
+    @Test
     void aModelWithoutTheKeyIsSplitByTheSeedWithAWarning() throws IOException {
         Path csv = ThreeClassCsv.write(dir);
         Path test = ThreeClassCsv.write(dir.resolve("test.csv"), 50);
