@@ -129,6 +129,14 @@ final class DataOptions {
         return new Loaded(tr, te, full.classNames(), full.description(), full.imageShape());
     }
 
+    /**
+     * Whether the test examples are a seeded {@link #HOLD_OUT} of the training data: a single {@code --csv} or
+     * {@code --images}, without {@code --test-csv} or {@code --test-images}.
+     */
+    boolean holdsOut() {
+        return csv != null && testCsv == null || images != null && testImages == null;
+    }
+
     /** Whether the examples come from image folders ({@code --images} or {@code --test-images}). */
     boolean readsImages() {
         return images != null || testImages != null;

@@ -41,6 +41,12 @@ final class ModelSession implements AutoCloseable {
      * {@link SavedModel#INPUT_SHAPE_KEY} gives only for a network that takes images (an MLP takes them flat).
      */
     static final String IMAGE_SHAPE_KEY = "backprop.image_shape";
+    /**
+     * Metadata key {@code train} writes when it held its test examples out of a single {@code --csv} or
+     * {@code --images}: the seed of that split (of {@link DataOptions#HOLD_OUT} of the examples), so that
+     * {@code eval} and {@code predict} hold the same examples out ({@link TestDataOptions#holdOutSeed}).
+     */
+    static final String HOLD_OUT_KEY = "backprop.holdout";
 
     private final Backend backend;
     private final SavedModel.Loaded loaded;
@@ -161,15 +167,9 @@ final class ModelSession implements AutoCloseable {
      * @throws BackpropException naming the file and the value when it is anything else
      */
     static int positiveClass(Path file, String value) {
-        BigInteger b;
-        try {
-            b = StrictJson.integer(StrictJson.parse(value));
-        } catch (IOException e) {   // not even a JSON value: refused with the rest below
-            b = null;
-        }
+        BigInteger b = canonicalInteger(value);
         int classes = FashionMnist.CLASS_NAMES.size();
-        if (b == null || !b.toString().equals(value) || b.signum() < 0
-                || b.compareTo(BigInteger.valueOf(classes)) >= 0) {
+        if (b == null || b.signum() < 0 || b.compareTo(BigInteger.valueOf(classes)) >= 0) {
             throw new BackpropException(file + ": metadata " + POSITIVE_CLASS_KEY + " is not a class number in [0, "
                     + classes + ") written with digits only: " + value);
         }
@@ -177,9 +177,41 @@ final class ModelSession implements AutoCloseable {
     }
 
     /**
+     * The seed {@value #HOLD_OUT_KEY} records, read as {@link #positiveClass} reads its value (the file may come
+     * from anyone): a {@code long}, as {@code --seed} takes it, in its one canonical form (digits, a minus sign
+     * only before a number other than 0, no space or leading zero).
+     *
+     * @throws BackpropException naming the file, the key and the value when it is anything else
+     */
+    static long holdOutSeed(Path file, String value) {
+        BigInteger b = canonicalInteger(value);
+        if (b == null || b.bitLength() > Long.SIZE - 1) {
+            throw new BackpropException(file + ": metadata " + HOLD_OUT_KEY + " is not a seed (an integer from "
+                    + Long.MIN_VALUE + " to " + Long.MAX_VALUE + " written with digits and an optional minus sign): "
+                    + value);
+        }
+        return b.longValue();
+    }
+
+    /**
+     * {@code value} as {@link StrictJson}'s integer literal written in its one canonical form (as
+     * {@link BigInteger#toString()} writes it), or null when it is anything else.
+     */
+    private static BigInteger canonicalInteger(String value) {
+        BigInteger b;
+        try {
+            b = StrictJson.integer(StrictJson.parse(value));
+        } catch (IOException e) {   // not even a JSON value
+            return null;
+        }
+        return b != null && b.toString().equals(value) ? b : null;
+    }
+
+    /**
      * The test examples for this model, shaped as it takes them: {@code --positive-class} is the one the model was
-     * trained for and, for regression, {@code --targets} its output count (another is refused), and the data must
-     * fit the model's input.
+     * trained for and, for regression, {@code --targets} its output count (another is refused), a single
+     * {@code --csv} or {@code --images} is split by the seed the model records ({@link TestDataOptions#holdOutSeed}),
+     * and the data must fit the model's input.
      */
     DataOptions.Loaded testData(TestDataOptions testData, Task task) {
         DataOptions options = testData.data;
@@ -213,7 +245,10 @@ final class ModelSession implements AutoCloseable {
         if (options.readsImages()) {
             options.modelTransform = imageTransform(options);
         }
-        DataOptions.Loaded d = options.loadTest(task, testData.seed, loaded.classNames());
+        // after the model's other facts are judged, so a refusal is the one line printed; before any example is read
+        String holdOut = loaded.metadata().get(HOLD_OUT_KEY);
+        long seed = testData.holdOutSeed(holdOut == null ? null : holdOutSeed(file, holdOut), file);
+        DataOptions.Loaded d = options.loadTest(task, seed, loaded.classNames());
         if (d.imageShape() != null) {
             checkImageShape(d.imageShape(), "the test images are");
         }

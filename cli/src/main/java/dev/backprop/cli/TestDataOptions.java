@@ -1,22 +1,24 @@
 package dev.backprop.cli;
 
+import dev.backprop.data.DataFormatException;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.nio.file.Path;
+
 /**
  * The test examples {@code eval} and {@code predict} read (mixed in with {@code @Mixin}): the data options
  * {@code train} takes ({@link DataOptions}) and the seed of the hold-out split {@code train} made of a single
- * {@code --csv}, so the same rows come back as test examples. {@link ModelSession#testData} reads them.
+ * {@code --csv} or {@code --images}, so the same examples come back as test examples: the seed the model records
+ * ({@value ModelSession#HOLD_OUT_KEY}), else {@code --seed}. {@link ModelSession#testData} reads them.
  */
 final class TestDataOptions {
     @Mixin
     DataOptions data;
 
-    @Option(names = "--seed", paramLabel = "N", defaultValue = "0",
-            description = "The seed train used, for the same hold-out split of a single --csv or --images (default: "
-                    + "${DEFAULT-VALUE}); refused where nothing is held out.")
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "0", descriptionKey = "seed")
     long seed;
 
     @Spec(Spec.Target.MIXEE)
@@ -44,5 +46,41 @@ final class TestDataOptions {
             throw new IllegalArgumentException("--seed " + seed + " picks the examples held out of a single --csv or "
                     + "--images, and " + whole + " is taken whole; leave it out");
         }
+    }
+
+    /**
+     * The seed that splits a single {@code --csv} or {@code --images} into the examples {@code train} trained on and
+     * the ones it held out: {@code recorded}, the seed the model records, else {@code --seed} (default 0). A
+     * {@code --seed} other than the recorded one is refused: it would hold out examples the model was trained on and
+     * score them as unseen. A model that records none (trained with {@code --test-csv} or {@code --test-images}, on
+     * other data, by the library or by Spark on the whole CSV) cannot say which examples it saw: the split is made
+     * from {@code --seed}, with one warning line on stderr.
+     *
+     * @param recorded the model's {@value ModelSession#HOLD_OUT_KEY}, or null when it records none
+     * @param model    the model file, for the messages
+     * @throws IllegalArgumentException naming both seeds when {@code --seed} differs from the recorded one
+     */
+    long holdOutSeed(Long recorded, Path model) {
+        if (!data.holdsOut()) {
+            return seed;  // nothing is split; checkUsed refused a --seed given here
+        }
+        boolean images = data.images != null;
+        String examples = images ? "images" : "rows";
+        if (recorded == null) {
+            mixee.commandLine().getErr().println(DataFormatException.oneLine("backprop: warning: " + model
+                    + " records no hold-out split (" + ModelSession.HOLD_OUT_KEY + "), so the " + examples + " --seed "
+                    + seed + " holds out of " + (images ? data.images : data.csv) + " may include some it was trained "
+                    + "on; give " + (images ? "--test-images" : "--test-csv") + " with " + examples + " it never saw "
+                    + "to score it on unseen data"));
+            mixee.commandLine().getErr().flush();
+            return seed;
+        }
+        if (mixee.commandLine().getParseResult().hasMatchedOption("--seed") && seed != recorded) {
+            throw new IllegalArgumentException("--seed " + seed + " is not the seed " + model + " held its test "
+                    + examples + " out with, " + recorded + ": the " + examples + " --seed " + seed + " holds out "
+                    + "include some it was trained on; leave --seed out (or give " + recorded + "), or score "
+                    + examples + " of your choice with " + (images ? "--test-images" : "--test-csv"));
+        }
+        return recorded;
     }
 }

@@ -103,8 +103,8 @@ public final class TrainCommand implements Callable<Integer> {
     int epochs;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "0",
-            description = "Seed of the initial weights, the shuffles and a CSV hold-out split (default: "
-                    + "${DEFAULT-VALUE}).")
+            description = "Seed of the initial weights, the shuffles and the hold-out split of a single --csv or "
+                    + "--images, which the model records for eval and predict (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--clip-norm", paramLabel = "X", defaultValue = "0",
@@ -453,7 +453,8 @@ public final class TrainCommand implements Callable<Integer> {
 
     /**
      * What the model file (and a checkpoint) says about this run, besides the task and class names: the data, the
-     * training and the input's dimensions after the batch.
+     * training, the input's dimensions after the batch and, when the test examples were held out of the training
+     * data, the seed of that split ({@value ModelSession#HOLD_OUT_KEY}).
      */
     Map<String, String> runFacts(TrainingSetup s, DataOptions.Loaded d, Task t) {
         Map<String, String> m = new java.util.LinkedHashMap<>();
@@ -466,6 +467,9 @@ public final class TrainCommand implements Callable<Integer> {
         }
         m.put("backprop.training", s.description() + ", " + optimizerOptions.describe() + ", batch " + batchSize
                 + ", epochs " + epochs + ", seed " + seed);
+        if (data.holdsOut()) {
+            m.put(ModelSession.HOLD_OUT_KEY, Long.toString(seed));  // eval and predict split by it alone
+        }
         lossOptions.putMetadata(m, s.loss());
         augmentOptions.putMetadata(m);
         if (t == Task.BINARY && data.csv == null) {
