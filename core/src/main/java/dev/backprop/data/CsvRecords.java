@@ -54,23 +54,25 @@ final class CsvRecords {
      */
     static void forEach(Path path, Reader in, RecordSink sink) throws IOException {
         Bounded bounded = new Bounded(in, path);
-        CSVParser parser = CSVParser.builder().setReader(bounded).setFormat(FORMAT).get();
-        Iterator<CSVRecord> records = parser.iterator();
-        while (true) {
-            int start = (int) parser.getCurrentLineNumber() + 1;
-            bounded.recordStarts(start);
-            CSVRecord r;
-            try {
-                if (!records.hasNext()) {
-                    return;
+        try (CSVParser parser = CSVParser.builder().setReader(bounded).setFormat(FORMAT).get()) {
+            Iterator<CSVRecord> records = parser.iterator();
+            while (true) {
+                // Empty lines are records too (the format keeps them), so this is the line the next one starts on
+                int start = (int) parser.getCurrentLineNumber() + 1;
+                bounded.recordStarts(start);
+                CSVRecord r;
+                try {
+                    if (!records.hasNext()) {
+                        return;
+                    }
+                    r = records.next();
+                } catch (UncheckedIOException e) {
+                    throw malformed(path, start, parser, e.getCause());
                 }
-                r = records.next();
-            } catch (UncheckedIOException e) {
-                throw malformed(path, start, parser, e.getCause());
-            }
-            String[] fields = r.values();
-            if (fields.length != 1 || !fields[0].isBlank()) {
-                sink.record(fields, start);
+                String[] fields = r.values();
+                if (fields.length != 1 || !fields[0].isBlank()) {
+                    sink.record(fields, start);
+                }
             }
         }
     }
