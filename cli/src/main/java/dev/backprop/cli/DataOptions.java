@@ -31,8 +31,9 @@ final class DataOptions {
 
     @Option(names = "--csv", paramLabel = "FILE",
             description = "Train on a numeric CSV instead (optional header line; features, then the label, a class "
-                    + "number or name, or the target column(s)). With --spark: read by the executors, from any path "
-                    + "Spark reads (hdfs://, s3a://, a shared file).")
+                    + "number or name, or the target column(s); quoted fields as RFC 4180 has them: \"T-shirt, top\" "
+                    + "is one name). With --spark: read by the executors, from any path Spark reads (hdfs://, s3a://, "
+                    + "a shared file), line by line, so a quoted field cannot hold a line break.")
     String csv;
 
     @Option(names = "--test-csv", paramLabel = "FILE",

@@ -66,6 +66,32 @@ class NamedClassesCsvTest {
     }
 
     @Test
+    void quotedNamesWithCommasTrainAsTheirNumbersDo() throws IOException {
+        // As R's write.csv(row.names = FALSE) writes it: every name and header field quoted, numbers bare
+        List<String> quoted = List.of("ash, white", "birch \"silver\"", "cedar, red");
+        Path numbered = ThreeClassCsv.write(dir.resolve("three.csv"), 600);
+        StringBuilder sb = new StringBuilder("\"a\",\"b\",\"c\",\"d\",\"tree, kind\"\n");
+        for (String line : Files.readAllLines(numbered)) {
+            int comma = line.lastIndexOf(',');
+            String name = quoted.get(Integer.parseInt(line.substring(comma + 1)));
+            sb.append(line, 0, comma + 1).append('"').append(name.replace("\"", "\"\"")).append("\"\n");
+        }
+        Path r = Files.writeString(dir.resolve("r.csv"), sb);
+        Path byName = dir.resolve("by-name.safetensors");
+        CliRun a = CliRun.of("train", "--backend", "cpu", "--csv", r.toString(), "--layers", "4-8-3",
+                "--epochs", "2", "--out", byName.toString()).ok();
+        CliRun b = CliRun.of("train", "--backend", "cpu", "--csv", numbered.toString(), "--layers", "4-8-3",
+                "--epochs", "2", "--out", dir.resolve("by-number.safetensors").toString()).ok();
+        assertEquals(b.field("summary:", "test_acc"), a.field("summary:", "test_acc"), a.out());
+        try (Backend cpu = Backends.get("cpu"); SavedModel.Loaded m = SavedModel.load(byName, cpu)) {
+            assertEquals(quoted, m.classNames());
+        }
+        CliRun predict = CliRun.of("predict", "--backend", "cpu", "--model", byName.toString(), "--row",
+                "\"0.1\",0.2,\"0.3\",0.4").ok();
+        assertTrue(quoted.stream().anyMatch(predict.out()::contains), predict.out());
+    }
+
+    @Test
     void aTestFileWithAClassTheModelLacksIsRefusedNamingIt() throws IOException {
         Path trainNamed = named(ThreeClassCsv.write(dir.resolve("three.csv"), 300), "trees.csv", "");
         Path model = dir.resolve("m.safetensors");

@@ -4,7 +4,6 @@ import dev.backprop.io.IoErrors;
 
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.Reader;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,25 +18,34 @@ import java.util.regex.Pattern;
 
 /**
  * Reads numeric CSV files: comma-separated numbers, an optional header line (a first line none of whose fields is a
- * number), blank lines ignored, a UTF-8 byte-order mark skipped. The last {@code targetColumns} columns are the
- * targets (or, for {@link #readClassification}, the single last column is the class: an integer label, or a name
- * from a list such as {@link #readClassColumn} gives); the others are the features.
+ * number), blank lines ignored, a UTF-8 byte-order mark skipped. Fields are quoted as RFC 4180 has it (R's
+ * {@code write.csv}, pandas and Python's {@code csv} module write them so): a field that starts with a double quote
+ * runs to the next lone one, and commas, line breaks and doubled quotes ({@code ""}, one quote) inside it are its
+ * text; the split is Apache Commons CSV's. A quoted number is a number. Spaces and tabs around a field, or around
+ * the text inside its quotes, are ignored; a quote after a space opens nothing (as in Python's {@code csv}). The
+ * last {@code targetColumns} columns are the targets (or, for {@link #readClassification}, the single last column is
+ * the class: an integer label, or a name from a list such as {@link #readClassColumn} gives); the others are the
+ * features.
  *
  * <p>Numbers are strict: an optional sign, digits with an optional fraction, an optional exponent
  * ({@code -1.5e3}, {@code .5}, {@code 2.}), surrounded by nothing but spaces and tabs. Java's own suffixes and hex
  * forms ({@code 5d}, {@code 5f}, {@code 0x1p3}), {@code NaN}, {@code Infinity} and control characters are refused,
  * and so is a value that overflows float32 ({@code 1e39}), checked after the conversion. Labels are whole numbers
- * below {@link #MAX_CLASSES}, or names from a given list. Lines are at most {@link #MAX_LINE_CHARS} characters,
- * and the arrays grow only while the heap has room for them.
+ * below {@link #MAX_CLASSES}, or names from a given list. Lines are at most {@link #MAX_LINE_CHARS} characters, and
+ * so is a record whose quoted field spans lines (refused once past the limit by at most 8 Ki characters read ahead);
+ * an unclosed quote or text after a closing quote is refused with its line. The arrays grow only while the heap has
+ * room for them.
  */
 public final class CsvData {
     /** The most classes a label column may ask for: a million-class output layer is a typo, not a data set. */
     public static final int MAX_CLASSES = 10_000;
-    /** The longest line read: 4 Mi characters, over 100,000 features at full float precision. */
+    /**
+     * The longest line read: 4 Mi characters, over 100,000 features at full float precision. A record that spans
+     * lines is held to the same bound.
+     */
     public static final int MAX_LINE_CHARS = 1 << 22;
     private static final Pattern NUMBER =
             Pattern.compile("[+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?");
-    private static final char BOM = '\uFEFF';
 
     private CsvData() {
     }
@@ -218,9 +226,33 @@ public final class CsvData {
     public record Rows(float[] values, int rows, int columns, int[] lines) {
     }
 
-    /** Parses one CSV line of numbers (for {@code predict} on a single row), as strictly as a file's lines. */
+    /**
+     * Parses one CSV line of numbers (for {@code predict} on a single row, and for readers handed a file line by
+     * line), as strictly as a file's lines: {@link #fields}, then {@link #parseFields}.
+     *
+     * @throws DataFormatException when the line is not valid CSV or a field is not a number
+     */
     public static float[] parseRow(String line) {
-        String[] parts = line.split(",", -1);
+        return parseFields(fields(line));
+    }
+
+    /**
+     * The fields of one line of CSV under the file readers' RFC 4180 grammar, unquoted and not trimmed: a field
+     * that starts with a quote ends at the next lone quote, a doubled quote inside it stands for one. A quoted
+     * line break cannot be seen one line at a time, so a quote left open on the line is refused.
+     *
+     * @throws DataFormatException when a quote is left open on the line or text follows a closing quote
+     */
+    public static String[] fields(String line) {
+        return CsvRecords.fields(line);
+    }
+
+    /**
+     * The numbers of fields such as {@link #fields} gives, under the strict grammar, each checked to fit float32.
+     *
+     * @throws DataFormatException naming the column (from 1) of the first field that is not a number or overflows
+     */
+    public static float[] parseFields(String[] parts) {
         float[] out = new float[parts.length];
         for (int i = 0; i < parts.length; i++) {
             out[i] = toFloat(parse(parts[i]), parts[i], "column " + (i + 1));
@@ -279,17 +311,7 @@ public final class CsvData {
     private static Table read(Path path, LabelColumn labels) {
         TableBuilder t = new TableBuilder(path, labels);
         try (BufferedReader in = Files.newBufferedReader(IoErrors.checkFile(path), StandardCharsets.UTF_8)) {
-            StringBuilder line = new StringBuilder();
-            int no = 0;
-            while (readLine(in, line, path, no + 1)) {
-                no++;
-                if (no == 1 && line.length() > 0 && line.charAt(0) == BOM) {
-                    line.deleteCharAt(0);
-                }
-                if (!line.toString().isBlank()) {
-                    t.line(line.toString().split(",", -1), no);
-                }
-            }
+            CsvRecords.forEach(path, in, t::line);
         } catch (NoSuchFileException e) {
             throw new DataFormatException(path + ": file not found");
         } catch (CharacterCodingException e) {
@@ -298,30 +320,6 @@ public final class CsvData {
             throw new DataFormatException(IoErrors.message(path, e), e);
         }
         return t.build();
-    }
-
-    /** Reads one line (ended by \n, \r\n or \r) into {@code line}; false at the end of the input. */
-    private static boolean readLine(Reader in, StringBuilder line, Path path, int no) throws IOException {
-        line.setLength(0);
-        int c = in.read();
-        if (c < 0) {
-            return false;
-        }
-        while (c >= 0 && c != '\n' && c != '\r') {
-            if (line.length() == MAX_LINE_CHARS) {
-                throw new DataFormatException(path + ": line " + no + " is longer than " + MAX_LINE_CHARS
-                        + " characters");
-            }
-            line.append((char) c);
-            c = in.read();
-        }
-        if (c == '\r') {
-            in.mark(1);
-            if (in.read() != '\n') {
-                in.reset();
-            }
-        }
-        return true;
     }
 
     /** Collects the rows of a file, checking each field as it comes. */

@@ -96,6 +96,9 @@ public final class SeedCorpus {
         text(dir.resolve("valid-bom-crlf"), "\uFEFF1,2,0\r\n3,4,1\r\n");
         text(dir.resolve("near-java-forms"), "1,2,0\n5d,0x1p3,1\n");
         text(dir.resolve("near-overflow"), "1e39,2,0\n");
+        text(dir.resolve("valid-quoted"),
+                "\"x, one\",\"x \"\"two\"\"\",\"multi\nline\"\r\n1,\"2.5\",\"1\"\r\n3,4,0\r\n");
+        text(dir.resolve("near-unclosed-quote"), "1,\"2,0\n3,4,1\n");
     }
 
     private static void metadata(Path dir) throws IOException {

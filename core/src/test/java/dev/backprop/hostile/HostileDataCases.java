@@ -19,8 +19,8 @@ import java.util.List;
 final class HostileDataCases {
     private static final List<String> NOT_NUMBERS = List.of("NaN", "nan", "-NaN", "inf", "Infinity", "-Infinity",
             "1e39", "-1e39", "1e400", "3.5e38", "5d", "5f", "5D", "0x1p3", "0x10", "1_000", "", " ", "\u0000",
-            "5\u0000", "\u00005", "1e", "e1", "--1", "+-1", "1..2", ".", "-", "\u0663", "'1'", "\"1\"", "1 2",
-            "\u00a01", "1\u2028", "\uFEFF1", "1,5", "true", "null", "0b1", "1e+", "١");
+            "5\u0000", "\u00005", "1e", "e1", "--1", "+-1", "1..2", ".", "-", "\u0663", "'1'", "\"1", "\"1\"x",
+            "\"1,5\"", "1 2", "\u00a01", "1\u2028", "\uFEFF1", "1,5", "true", "null", "0b1", "1e+", "١");
     private static final List<String> NOT_LABELS = List.of("999999", "10000", "10", "-1", "1.5", "0.999999",
             "2.0000001", "1e39", "NaN", "1e4", "-0.5");
 
@@ -104,7 +104,8 @@ final class HostileDataCases {
             }
         }
         List<String> structure = List.of("", "\n\n", "x,y,z\n", "\uFEFF", "1\n", "1,2,0\n3,4\n", "1,2,0\n3,4,1,5\n",
-                "x,y\n1,2,0\n", "1,2,0\nx,y,z\n", "1,2,0\n\uFEFF3,4,1\n", "1;2;0\n", "1\t2\t0\n", "\"1\",\"2\",\"0\"\n",
+                "x,y\n1,2,0\n", "1,2,0\nx,y,z\n", "1,2,0\n\uFEFF3,4,1\n", "1;2;0\n", "1\t2\t0\n", "\"1\",\"2\",\"0\n",
+                "\"1\"x,2,0\n", "1,\"2\n3\",0\n",
                 "1,2,0\r3,4,NaN\r", "1,2,0\n" + "1,".repeat(10) + "0\n");
         for (String s : structure) {
             out.add(new HostileCase(reader, "structure " + s.replace("\n", "\\n"),

@@ -18,7 +18,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 /** Training data as RDDs of {@link Example}s: Fashion-MNIST read on the driver, or a CSV read by the executors. */
 public final class SparkData {
@@ -39,8 +39,9 @@ public final class SparkData {
 
     /**
      * A numeric CSV at any path Spark reads ({@code hdfs://}, {@code s3a://}, a local file): comma-separated
-     * numbers in {@link CsvData}'s strict grammar, an optional header line at the very start, blank lines ignored;
-     * the last column is the class label
+     * numbers in {@link CsvData}'s strict grammar (RFC 4180 quoting included), an optional header line at the very
+     * start, blank lines ignored; Spark reads the file line by line, so a quoted field cannot hold a line break (a
+     * quote left open on its line is refused, naming the line); the last column is the class label
      * ({@link Task#CLASSIFICATION}: a number, or one of {@code classNames}, whose index it becomes) or the last
      * {@code targets} columns are the targets. Parsed by the executors, then spread over {@code ranks} partitions.
      *
@@ -71,7 +72,7 @@ public final class SparkData {
      *                                  more than {@link CsvData#MAX_CLASSES}
      */
     public static List<String> csvClassNames(JavaSparkContext sc, String path) {
-        List<String> labels = sc.textFile(path).mapPartitionsWithIndex((part, lines) -> labels(lines, part == 0),
+        List<String> labels = sc.textFile(path).mapPartitionsWithIndex((part, lines) -> labels(lines, part == 0, path),
                 false).distinct().take(CsvData.MAX_CLASSES + 1);
         if (labels.stream().allMatch(SparkData::isNumber)) {
             return List.of();
@@ -90,9 +91,9 @@ public final class SparkData {
     }
 
     /** The distinct last fields of a partition's data lines. */
-    private static Iterator<String> labels(Iterator<String> lines, boolean mayHaveHeader) {
+    private static Iterator<String> labels(Iterator<String> lines, boolean mayHaveHeader, String path) {
         Set<String> out = new LinkedHashSet<>();
-        forEachDataLine(lines, mayHaveHeader, line -> out.add(line.substring(line.lastIndexOf(',') + 1).trim()));
+        forEachDataLine(lines, mayHaveHeader, path, (line, fields) -> out.add(fields[fields.length - 1].trim()));
         return out.iterator();
     }
 
@@ -101,16 +102,19 @@ public final class SparkData {
         Map<String, Integer> index = new HashMap<>();
         names.forEach(n -> index.put(n, index.size()));
         List<Example> out = new ArrayList<>();
-        forEachDataLine(lines, mayHaveHeader,
-                line -> out.add(example(values(line, index, path), targets, labelled, path, line)));
+        forEachDataLine(lines, mayHaveHeader, path,
+                (line, fields) -> out.add(example(values(line, fields, index, path), targets, labelled, path, line)));
         return out.iterator();
     }
 
     /**
-     * Runs {@code action} on a partition's data lines, trimmed, as the local reader takes them: blank lines skipped,
-     * and in the first partition a byte-order mark and a header (a first line none of whose fields is a number).
+     * Runs {@code action} on a partition's data lines, trimmed, and their fields ({@link CsvData#fields}), as the
+     * local reader takes them: blank lines skipped, and in the first partition a byte-order mark and a header (a
+     * first line none of whose fields is a number). Spark hands over a file line by line, so a quoted field that
+     * holds a line break is refused as a quote left open on its line.
      */
-    private static void forEachDataLine(Iterator<String> lines, boolean mayHaveHeader, Consumer<String> action) {
+    private static void forEachDataLine(Iterator<String> lines, boolean mayHaveHeader, String path,
+                                        BiConsumer<String, String[]> action) {
         boolean first = mayHaveHeader;
         while (lines.hasNext()) {
             String line = lines.next().trim();
@@ -120,13 +124,20 @@ public final class SparkData {
             if (line.isEmpty()) {
                 continue;
             }
+            String[] fields;
+            try {
+                fields = CsvData.fields(line);
+            } catch (DataFormatException e) {
+                throw new IllegalArgumentException(DataFormatException.oneLine(path + ": '" + abbreviate(line) + "': "
+                        + e.getMessage()));
+            }
             if (first) {
                 first = false;
-                if (Arrays.stream(line.split(",", -1)).noneMatch(SparkData::isNumber)) {
+                if (Arrays.stream(fields).noneMatch(SparkData::isNumber)) {
                     continue;
                 }
             }
-            action.accept(line);
+            action.accept(line, fields);
         }
     }
 
@@ -134,14 +145,15 @@ public final class SparkData {
      * A line's numbers in the local reader's grammar (the same file reads the same on the driver and on a cluster),
      * the last field replaced by its class index when {@code index} maps class names.
      */
-    private static float[] values(String line, Map<String, Integer> index, String path) {
+    private static float[] values(String line, String[] fields, Map<String, Integer> index, String path) {
         try {
             if (index.isEmpty()) {
-                return CsvData.parseRow(line);
+                return CsvData.parseFields(fields);
             }
-            int lastComma = line.lastIndexOf(',');
-            float[] features = CsvData.parseRow(line.substring(0, Math.max(0, lastComma)));
-            String name = line.substring(lastComma + 1).trim();
+            // A lone field is a label with no feature before it: an empty feature, refused as not a number
+            float[] features = CsvData.parseFields(fields.length == 1 ? new String[] {""}
+                    : Arrays.copyOf(fields, fields.length - 1));
+            String name = fields[fields.length - 1].trim();
             Integer k = index.get(name);
             if (k == null) {
                 throw new IllegalArgumentException(DataFormatException.oneLine(path + ": '" + abbreviate(line)
@@ -175,7 +187,7 @@ public final class SparkData {
 
     private static boolean isNumber(String field) {
         try {
-            CsvData.parseRow(field);
+            CsvData.parseFields(new String[] {field});
             return true;
         } catch (DataFormatException e) {
             return false;
