@@ -144,7 +144,8 @@ final class DataOptions {
 
     /**
      * Refuses data options that contradict each other: image folders with a CSV or Fashion-MNIST, {@code --channels}
-     * without images, and (for {@code train}) test images without training images.
+     * without images, and (for {@code train}) test images without training images or a test CSV without a training
+     * CSV.
      */
     private void checkSources(boolean training) {
         if (readsImages() && (csv != null || testCsv != null || dataDir != null)) {
@@ -160,11 +161,15 @@ final class DataOptions {
         if (training && testImages != null && images == null) {
             throw new IllegalArgumentException("--test-images needs --images, the training images");
         }
+        if (training && testCsv != null && csv == null) {
+            throw new IllegalArgumentException("--test-csv needs --csv, the training rows");
+        }
     }
 
     /**
-     * Only the test examples (for {@code eval} and {@code predict}): Fashion-MNIST's test split, the
-     * {@code --test-csv}, or the same seeded hold-out of {@code --csv} that {@code train} used.
+     * Only the test examples (for {@code eval} and {@code predict}): every row of {@code --test-csv} (with or
+     * without {@code --csv}), every image of {@code --test-images}, the same seeded hold-out of {@code --csv} or
+     * {@code --images} that {@code train} used, or else Fashion-MNIST's test split.
      */
     Loaded loadTest(Task task, long seed, List<String> modelClassNames) {
         checkSources(false);
@@ -175,12 +180,12 @@ final class DataOptions {
             full = new Loaded(test, test, test.classNames(), "images " + testImages, test.featureShape());
         } else if (images != null) {
             full = loadImages(task, seed, modelClassNames);
-        } else if (csv == null) {
-            full = fashion(task, null, FashionMnist.split(fashionDir(), "t10k"));
         } else if (testCsv != null) {
             CsvClasses classes = csvClasses(testCsv, task, modelClassNames);
             Dataset test = readCsv(testCsv, task, classes);
             full = new Loaded(test, test, classes.names(task), "CSV " + testCsv);
+        } else if (csv == null) {
+            full = fashion(task, null, FashionMnist.split(fashionDir(), "t10k"));
         } else {
             full = loadCsv(task, seed, modelClassNames);
         }
