@@ -98,11 +98,24 @@ final class DataOptions {
      * The training and test examples, ready for the task.
      *
      * @param imageShape the images' {@code [C, H, W]} when they come from image files, else null
+     * @param holdOut    the split that held the test examples out of a single {@code --csv} or {@code --images},
+     *                   else null
      */
-    record Loaded(Dataset train, Dataset test, List<String> classNames, String description, int[] imageShape) {
+    record Loaded(Dataset train, Dataset test, List<String> classNames, String description, int[] imageShape,
+                  HoldOutSplit holdOut) {
         /** Examples that do not come from image files. */
         Loaded(Dataset train, Dataset test, List<String> classNames, String description) {
             this(train, test, classNames, description, null);
+        }
+
+        /** Examples whose test examples were not held out of the training data. */
+        Loaded(Dataset train, Dataset test, List<String> classNames, String description, int[] imageShape) {
+            this(train, test, classNames, description, imageShape, null);
+        }
+
+        /** The same examples with {@code train} for training examples (the split that made them kept). */
+        Loaded withTrain(Dataset train) {
+            return new Loaded(train, test, classNames, description, imageShape, holdOut);
         }
 
         /**
@@ -112,7 +125,7 @@ final class DataOptions {
          */
         Loaded shaped(int[] exampleShape) {
             return new Loaded(train == null ? null : train.withFeatureShape(exampleShape),
-                    test.withFeatureShape(exampleShape), classNames, description, imageShape);
+                    test.withFeatureShape(exampleShape), classNames, description, imageShape, holdOut);
         }
     }
 
@@ -126,7 +139,7 @@ final class DataOptions {
         task.check(full.test());
         Dataset tr = limit(full.train(), trainLimit, "--train-limit");
         Dataset te = limit(full.test(), testLimit, "--test-limit");
-        return new Loaded(tr, te, full.classNames(), full.description(), full.imageShape());
+        return new Loaded(tr, te, full.classNames(), full.description(), full.imageShape(), full.holdOut());
     }
 
     /**
@@ -191,7 +204,7 @@ final class DataOptions {
         }
         task.check(full.test());
         return new Loaded(full.train(), limit(full.test(), testLimit, "--test-limit"), full.classNames(),
-                full.description(), full.imageShape());
+                full.description(), full.imageShape(), full.holdOut());
     }
 
     /**
@@ -307,13 +320,16 @@ final class DataOptions {
         return new Loaded(train, test, classes.names(task), what);
     }
 
-    /** {@code all} split into training and a seeded {@link #HOLD_OUT} of test examples, said in {@code unit}. */
+    /**
+     * {@code all} split into training and a seeded {@link #HOLD_OUT} of test examples, said in {@code unit}; the
+     * split, made before any limit, records all the examples.
+     */
     private static Loaded heldOut(Dataset all, long seed, List<String> classNames, String what, String unit,
                                   int[] imageShape) {
         Dataset[] parts = HoldOut.split(all, HOLD_OUT, seed);
         return new Loaded(parts[0], parts[1], classNames, what + String.format(java.util.Locale.ROOT,
                 " (%d train / %d held-out test %s, seed %d)", parts[0].size(), parts[1].size(), unit, seed),
-                imageShape);
+                imageShape, new HoldOutSplit(seed, all.size()));
     }
 
     /**

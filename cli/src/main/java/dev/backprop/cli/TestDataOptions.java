@@ -83,4 +83,26 @@ final class TestDataOptions {
         }
         return recorded;
     }
+
+    /**
+     * Refuses a single {@code --csv} or {@code --images} holding another number of examples than the split the model
+     * records: the same seed then holds other examples out, some of which the model was trained on.
+     *
+     * @param recorded the split the model records, or null when it records none (nothing to compare)
+     * @param made     the split made of the data, or null when nothing was held out
+     * @param model    the model file, for the message
+     * @throws IllegalArgumentException naming both counts
+     */
+    void checkSplitExamples(HoldOutSplit recorded, HoldOutSplit made, Path model) {
+        if (recorded == null || made == null || made.examples() == recorded.examples()) {
+            return;
+        }
+        boolean images = data.images != null;
+        String examples = images ? "images" : "rows";
+        throw new IllegalArgumentException((images ? "--images " + data.images : "--csv " + data.csv) + " has "
+                + made.examples() + " " + examples + ", but " + model + " held its test " + examples + " out of "
+                + recorded.examples() + ": the seed " + made.seed() + " holds other " + examples + " out of "
+                + made.examples() + ", some of them trained on; give the " + (images ? "folder" : "file") + " train "
+                + "read, or score " + examples + " of your choice with " + (images ? "--test-images" : "--test-csv"));
+    }
 }
