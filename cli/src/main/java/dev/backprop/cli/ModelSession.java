@@ -230,7 +230,7 @@ final class ModelSession implements AutoCloseable {
         if (options.readsImages()) {
             options.modelTransform = imageTransform(options);
         }
-        // after the model's other facts are judged, so a refusal is the one line printed; before any example is read
+        // after the model's other facts are judged; before any example is read
         String holdOut = loaded.metadata().get(HOLD_OUT_KEY);
         HoldOutSplit recorded = holdOut == null ? null : HoldOutSplit.parse(file, holdOut);
         long seed = testData.holdOutSeed(recorded == null ? null : recorded.seed(), file);
@@ -241,6 +241,9 @@ final class ModelSession implements AutoCloseable {
         }
         DataOptions.Loaded shaped = d.shaped(inputShape(d.test().featureShape(), "each test example has"));
         checkOutputs(task, shaped);
+        if (recorded == null) {
+            testData.warnUnrecorded(file);
+        }
         return shaped;
     }
 

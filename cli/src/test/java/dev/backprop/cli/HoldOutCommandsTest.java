@@ -188,7 +188,15 @@ class HoldOutCommandsTest {
                 "--csv", csv.toString(), "--seed", "3").ok();
         assertTrue(fromPlain.err().startsWith("backprop: warning: " + plain + " records no hold-out split"),
                 fromPlain.err());
-        // the test examples a model records nothing about: no warning, as before
+        // a refusal of the data is the one line printed: the warning waits until the test examples are ready
+        for (String command : new String[] {"eval", "predict"}) {
+            CliRun missing = CliRun.of(command, "--backend", "cpu", "--model", model.toString(), "--csv",
+                    dir.resolve("none.csv").toString());
+            assertEquals(Main.EXIT_ERROR, missing.code(), missing.out() + missing.err());
+            assertEquals(1, missing.err().strip().lines().count(), missing.err());
+            assertFalse(missing.err().contains("warning"), missing.err());
+        }
+        // the test examples a model records nothing about: no warning
         assertEquals("", CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--csv", csv.toString(),
                 "--test-csv", test.toString()).ok().err());
     }
