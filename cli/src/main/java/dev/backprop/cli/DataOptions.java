@@ -129,7 +129,10 @@ final class DataOptions {
         }
     }
 
-    /** Loads both splits for {@code task}; {@code seed} drives the hold-out split of a single CSV. */
+    /**
+     * Loads both splits for {@code task}; {@code seed} drives the hold-out split of a single {@code --csv} or
+     * {@code --images}, made of all the examples before {@code --train-limit} and {@code --test-limit}.
+     */
     Loaded load(Task task, long seed) {
         checkSources(true);
         checkTaskOptions(task, "--task " + task.id());

@@ -34,7 +34,8 @@ import java.util.function.DoublePredicate;
  * and so do {@code --augment} ({@link AugmentOptions}), {@code --resize} and {@code --center-crop}, which bring
  * the images to the size the network was trained on, and the validation split and early stopping
  * ({@code --validation}, {@code --patience}, {@code --min-delta}, {@code --keep-best}, {@code --monitor}:
- * {@link ValidationOptions}), which also carry on where the watch stood.
+ * {@link ValidationOptions}), which also carry on where the watch stood; the test examples held out of a single
+ * {@code --csv} or {@code --images} are the checkpoint's ({@link #heldOut}).
  * The architecture and task are checked where the network is built ({@link TrainingSetup}); the file's tensors,
  * counters and format when it is restored ({@link Checkpoint#restore}), which also refuses what this class leaves
  * alone because it cannot read it.

@@ -27,9 +27,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@code train} records the seed of the split it holds out of a single {@code --csv} or {@code --images}
- * ({@value ModelSession#HOLD_OUT_KEY}), and {@code eval} and {@code predict} split the same data by it without
- * {@code --seed}: they score exactly the examples {@code train} held out, never one it trained on. The expected rows
+ * {@code train} records the split it holds out of a single {@code --csv} or {@code --images}, its seed and how many
+ * examples it split ({@value ModelSession#HOLD_OUT_KEY}), and {@code eval} and {@code predict} split the same data by
+ * it without {@code --seed} and refuse data of another count: they score exactly the examples {@code train} held out,
+ * never one it trained on. The expected rows
  * are computed here with {@link HoldOut#split}, the split {@code train} makes, as a PyTorch user would keep the
  * indices of {@code random_split} with its generator's seed.
  */
