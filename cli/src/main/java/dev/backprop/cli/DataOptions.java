@@ -99,11 +99,24 @@ final class DataOptions {
      * The training and test examples, ready for the task.
      *
      * @param imageShape the images' {@code [C, H, W]} when they come from image files, else null
+     * @param holdOut    the split that held the test examples out of a single {@code --csv} or {@code --images},
+     *                   else null
      */
-    record Loaded(Dataset train, Dataset test, List<String> classNames, String description, int[] imageShape) {
+    record Loaded(Dataset train, Dataset test, List<String> classNames, String description, int[] imageShape,
+                  HoldOutSplit holdOut) {
         /** Examples that do not come from image files. */
         Loaded(Dataset train, Dataset test, List<String> classNames, String description) {
             this(train, test, classNames, description, null);
+        }
+
+        /** Examples whose test examples were not held out of the training data. */
+        Loaded(Dataset train, Dataset test, List<String> classNames, String description, int[] imageShape) {
+            this(train, test, classNames, description, imageShape, null);
+        }
+
+        /** The same examples with {@code train} for training examples (the split that made them kept). */
+        Loaded withTrain(Dataset train) {
+            return new Loaded(train, test, classNames, description, imageShape, holdOut);
         }
 
         /**
@@ -113,11 +126,14 @@ final class DataOptions {
          */
         Loaded shaped(int[] exampleShape) {
             return new Loaded(train == null ? null : train.withFeatureShape(exampleShape),
-                    test.withFeatureShape(exampleShape), classNames, description, imageShape);
+                    test.withFeatureShape(exampleShape), classNames, description, imageShape, holdOut);
         }
     }
 
-    /** Loads both splits for {@code task}; {@code seed} drives the hold-out split of a single CSV. */
+    /**
+     * Loads both splits for {@code task}; {@code seed} drives the hold-out split of a single {@code --csv} or
+     * {@code --images}, made of all the examples before {@code --train-limit} and {@code --test-limit}.
+     */
     Loaded load(Task task, long seed) {
         checkSources(true);
         checkTaskOptions(task, "--task " + task.id());
@@ -127,7 +143,7 @@ final class DataOptions {
         task.check(full.test());
         Dataset tr = limit(full.train(), trainLimit, "--train-limit");
         Dataset te = limit(full.test(), testLimit, "--test-limit");
-        return new Loaded(tr, te, full.classNames(), full.description(), full.imageShape());
+        return new Loaded(tr, te, full.classNames(), full.description(), full.imageShape(), full.holdOut());
     }
 
     /**
@@ -145,7 +161,8 @@ final class DataOptions {
 
     /**
      * Refuses data options that contradict each other: image folders with a CSV or Fashion-MNIST, {@code --channels}
-     * without images, and (for {@code train}) test images without training images.
+     * without images, and (for {@code train}) test images without training images or a test CSV without a training
+     * CSV.
      */
     private void checkSources(boolean training) {
         if (readsImages() && (csv != null || testCsv != null || dataDir != null)) {
@@ -161,11 +178,15 @@ final class DataOptions {
         if (training && testImages != null && images == null) {
             throw new IllegalArgumentException("--test-images needs --images, the training images");
         }
+        if (training && testCsv != null && csv == null) {
+            throw new IllegalArgumentException("--test-csv needs --csv, the training rows");
+        }
     }
 
     /**
-     * Only the test examples (for {@code eval} and {@code predict}): Fashion-MNIST's test split, the
-     * {@code --test-csv}, or the same seeded hold-out of {@code --csv} that {@code train} used.
+     * Only the test examples (for {@code eval} and {@code predict}): every row of {@code --test-csv} (with or
+     * without {@code --csv}), every image of {@code --test-images}, the same seeded hold-out of {@code --csv} or
+     * {@code --images} that {@code train} used, or else Fashion-MNIST's test split.
      */
     Loaded loadTest(Task task, long seed, List<String> modelClassNames) {
         checkSources(false);
@@ -176,18 +197,18 @@ final class DataOptions {
             full = new Loaded(test, test, test.classNames(), "images " + testImages, test.featureShape());
         } else if (images != null) {
             full = loadImages(task, seed, modelClassNames);
-        } else if (csv == null) {
-            full = fashion(task, null, FashionMnist.split(fashionDir(), "t10k"));
         } else if (testCsv != null) {
             CsvClasses classes = csvClasses(testCsv, task, modelClassNames);
             Dataset test = readCsv(testCsv, task, classes);
             full = new Loaded(test, test, classes.names(task), "CSV " + testCsv);
+        } else if (csv == null) {
+            full = fashion(task, null, FashionMnist.split(fashionDir(), "t10k"));
         } else {
             full = loadCsv(task, seed, modelClassNames);
         }
         task.check(full.test());
         return new Loaded(full.train(), limit(full.test(), testLimit, "--test-limit"), full.classNames(),
-                full.description(), full.imageShape());
+                full.description(), full.imageShape(), full.holdOut());
     }
 
     /**
@@ -303,13 +324,16 @@ final class DataOptions {
         return new Loaded(train, test, classes.names(task), what);
     }
 
-    /** {@code all} split into training and a seeded {@link #HOLD_OUT} of test examples, said in {@code unit}. */
+    /**
+     * {@code all} split into training and a seeded {@link #HOLD_OUT} of test examples, said in {@code unit}; the
+     * split, made before any limit, records all the examples.
+     */
     private static Loaded heldOut(Dataset all, long seed, List<String> classNames, String what, String unit,
                                   int[] imageShape) {
         Dataset[] parts = HoldOut.split(all, HOLD_OUT, seed);
         return new Loaded(parts[0], parts[1], classNames, what + String.format(java.util.Locale.ROOT,
                 " (%d train / %d held-out test %s, seed %d)", parts[0].size(), parts[1].size(), unit, seed),
-                imageShape);
+                imageShape, new HoldOutSplit(seed, all.size()));
     }
 
     /**

@@ -43,8 +43,9 @@ final class ModelSession implements AutoCloseable {
     static final String IMAGE_SHAPE_KEY = "backprop.image_shape";
     /**
      * Metadata key {@code train} writes when it held its test examples out of a single {@code --csv} or
-     * {@code --images}: the seed of that split (of {@link DataOptions#HOLD_OUT} of the examples), so that
-     * {@code eval} and {@code predict} hold the same examples out ({@link TestDataOptions#holdOutSeed}).
+     * {@code --images}: that split of {@link DataOptions#HOLD_OUT} of the examples ({@link HoldOutSplit}: its seed
+     * and how many examples it split), so that {@code eval} and {@code predict} hold the same examples out
+     * ({@link TestDataOptions#holdOutSeed}) of the same data ({@link TestDataOptions#checkSplitExamples}).
      */
     static final String HOLD_OUT_KEY = "backprop.holdout";
 
@@ -177,23 +178,6 @@ final class ModelSession implements AutoCloseable {
     }
 
     /**
-     * The seed {@value #HOLD_OUT_KEY} records, read as {@link #positiveClass} reads its value (the file may come
-     * from anyone): a {@code long}, as {@code --seed} takes it, in its one canonical form (digits, a minus sign
-     * only before a number other than 0, no space or leading zero).
-     *
-     * @throws BackpropException naming the file, the key and the value when it is anything else
-     */
-    static long holdOutSeed(Path file, String value) {
-        BigInteger b = canonicalInteger(value);
-        if (b == null || b.bitLength() > Long.SIZE - 1) {
-            throw new BackpropException(file + ": metadata " + HOLD_OUT_KEY + " is not a seed (an integer from "
-                    + Long.MIN_VALUE + " to " + Long.MAX_VALUE + " written with digits and an optional minus sign): "
-                    + value);
-        }
-        return b.longValue();
-    }
-
-    /**
      * {@code value} as {@link StrictJson}'s integer literal written in its one canonical form (as
      * {@link BigInteger#toString()} writes it), or null when it is anything else.
      */
@@ -210,8 +194,9 @@ final class ModelSession implements AutoCloseable {
     /**
      * The test examples for this model, shaped as it takes them: {@code --positive-class} is the one the model was
      * trained for and, for regression, {@code --targets} its output count (another is refused), a single
-     * {@code --csv} or {@code --images} is split by the seed the model records ({@link TestDataOptions#holdOutSeed}),
-     * and the data must fit the model's input.
+     * {@code --csv} or {@code --images} is split by the seed the model records ({@link TestDataOptions#holdOutSeed})
+     * and must have as many examples as that split ({@link TestDataOptions#checkSplitExamples}), and the data must
+     * fit the model's input.
      */
     DataOptions.Loaded testData(TestDataOptions testData, Task task) {
         DataOptions options = testData.data;
@@ -245,15 +230,20 @@ final class ModelSession implements AutoCloseable {
         if (options.readsImages()) {
             options.modelTransform = imageTransform(options);
         }
-        // after the model's other facts are judged, so a refusal is the one line printed; before any example is read
+        // after the model's other facts are judged; before any example is read
         String holdOut = loaded.metadata().get(HOLD_OUT_KEY);
-        long seed = testData.holdOutSeed(holdOut == null ? null : holdOutSeed(file, holdOut), file);
+        HoldOutSplit recorded = holdOut == null ? null : HoldOutSplit.parse(file, holdOut);
+        long seed = testData.holdOutSeed(recorded == null ? null : recorded.seed(), file);
         DataOptions.Loaded d = options.loadTest(task, seed, loaded.classNames());
+        testData.checkSplitExamples(recorded, d.holdOut(), file);  // before a shape or an example is judged
         if (d.imageShape() != null) {
             checkImageShape(d.imageShape(), "the test images are");
         }
         DataOptions.Loaded shaped = d.shaped(inputShape(d.test().featureShape(), "each test example has"));
         checkOutputs(task, shaped);
+        if (recorded == null) {
+            testData.warnUnrecorded(file);
+        }
         return shaped;
     }
 

@@ -34,7 +34,8 @@ import java.util.function.DoublePredicate;
  * and so do {@code --augment} ({@link AugmentOptions}), {@code --resize} and {@code --center-crop}, which bring
  * the images to the size the network was trained on, and the validation split and early stopping
  * ({@code --validation}, {@code --patience}, {@code --min-delta}, {@code --keep-best}, {@code --monitor}:
- * {@link ValidationOptions}), which also carry on where the watch stood.
+ * {@link ValidationOptions}), which also carry on where the watch stood; the test examples held out of a single
+ * {@code --csv} or {@code --images} are the checkpoint's ({@link #heldOut}).
  * The architecture and task are checked where the network is built ({@link TrainingSetup}); the file's tensors,
  * counters and format when it is restored ({@link Checkpoint#restore}), which also refuses what this class leaves
  * alone because it cannot read it.
@@ -103,6 +104,40 @@ final class ResumedRun {
                     + ", step " + p.get("step") + "), which counts global steps, not epochs: resume it with train "
                     + "--spark and --checkpoint-dir naming its directory");
         }
+    }
+
+    /**
+     * The examples of a run resuming from the checkpoint whose metadata is {@code meta}, held against the hold-out
+     * split it records ({@value ModelSession#HOLD_OUT_KEY}): a single {@code --csv} or {@code --images} holding
+     * another number of examples is refused, since the checkpoint's seed then holds out others, some of which it was
+     * trained on. A checkpoint that records no split cannot say which examples it kept out of training (it was
+     * trained with {@code --test-csv} or {@code --test-images}, or written without the key), so the resumed run
+     * records none either, and {@code eval} and {@code predict} warn instead of trusting it.
+     *
+     * @param d the examples loaded with the checkpoint's seed
+     * @throws IllegalArgumentException naming both counts
+     * @throws dev.backprop.backend.BackpropException when the recorded split cannot be read
+     */
+    static DataOptions.Loaded heldOut(TrainCommand cmd, Map<String, String> meta, DataOptions.Loaded d) {
+        if (d.holdOut() == null) {
+            return d;
+        }
+        String value = meta.get(ModelSession.HOLD_OUT_KEY);
+        if (value == null) {
+            return new DataOptions.Loaded(d.train(), d.test(), d.classNames(), d.description(), d.imageShape());
+        }
+        HoldOutSplit recorded = HoldOutSplit.parse(cmd.resume, value);
+        if (!recorded.equals(d.holdOut())) {
+            boolean images = cmd.data.images != null;
+            String examples = images ? "images" : "rows";
+            throw new IllegalArgumentException((images ? "--images " + cmd.data.images : "--csv " + cmd.data.csv)
+                    + " has " + d.holdOut().examples() + " " + examples + ", but " + cmd.resume + " held its test "
+                    + examples + " out of " + recorded.examples() + " with seed " + recorded.seed() + ": seed "
+                    + d.holdOut().seed() + " holds other " + examples + " out of " + d.holdOut().examples()
+                    + ", some of them trained on; resume with the " + (images ? "folder" : "file") + " it was "
+                    + "trained on");
+        }
+        return d;
     }
 
     /**

@@ -53,34 +53,65 @@ final class TestDataOptions {
      * the ones it held out: {@code recorded}, the seed the model records, else {@code --seed} (default 0). A
      * {@code --seed} other than the recorded one is refused: it would hold out examples the model was trained on and
      * score them as unseen. A model that records none (trained with {@code --test-csv} or {@code --test-images}, on
-     * other data, by the library or by Spark on the whole CSV) cannot say which examples it saw: the split is made
-     * from {@code --seed}, with one warning line on stderr.
+     * other data, by the library, by Spark on the whole CSV, or resumed from a checkpoint that records none) cannot
+     * say which examples it saw: the split is made from {@code --seed}, and {@link #warnUnrecorded} says so.
      *
-     * @param recorded the model's {@value ModelSession#HOLD_OUT_KEY}, or null when it records none
+     * @param recorded the seed of the model's {@value ModelSession#HOLD_OUT_KEY}, or null when it records none
      * @param model    the model file, for the messages
      * @throws IllegalArgumentException naming both seeds when {@code --seed} differs from the recorded one
      */
     long holdOutSeed(Long recorded, Path model) {
-        if (!data.holdsOut()) {
-            return seed;  // nothing is split; checkUsed refused a --seed given here
-        }
-        boolean images = data.images != null;
-        String examples = images ? "images" : "rows";
-        if (recorded == null) {
-            mixee.commandLine().getErr().println(DataFormatException.oneLine("backprop: warning: " + model
-                    + " records no hold-out split (" + ModelSession.HOLD_OUT_KEY + "), so the " + examples + " --seed "
-                    + seed + " holds out of " + (images ? data.images : data.csv) + " may include some it was trained "
-                    + "on; give " + (images ? "--test-images" : "--test-csv") + " with " + examples + " it never saw "
-                    + "to score it on unseen data"));
-            mixee.commandLine().getErr().flush();
-            return seed;
+        if (!data.holdsOut() || recorded == null) {
+            return seed;  // nothing is split (checkUsed refused a --seed given here), or nothing recorded
         }
         if (mixee.commandLine().getParseResult().hasMatchedOption("--seed") && seed != recorded) {
+            String examples = data.images != null ? "images" : "rows";
             throw new IllegalArgumentException("--seed " + seed + " is not the seed " + model + " held its test "
                     + examples + " out with, " + recorded + ": the " + examples + " --seed " + seed + " holds out "
                     + "include some it was trained on; leave --seed out (or give " + recorded + "), or score "
-                    + examples + " of your choice with " + (images ? "--test-images" : "--test-csv"));
+                    + examples + " of your choice with " + (data.images != null ? "--test-images" : "--test-csv"));
         }
         return recorded;
+    }
+
+    /**
+     * Warns in one line on stderr that the examples {@code --seed} holds out of a single {@code --csv} or
+     * {@code --images} may include some {@code model} was trained on, when it records no split; called once the test
+     * examples are ready, so that a refusal is the one line printed.
+     */
+    void warnUnrecorded(Path model) {
+        if (!data.holdsOut()) {
+            return;
+        }
+        boolean images = data.images != null;
+        String examples = images ? "images" : "rows";
+        mixee.commandLine().getErr().println(DataFormatException.oneLine("backprop: warning: " + model
+                + " records no hold-out split (" + ModelSession.HOLD_OUT_KEY + "), so the " + examples + " --seed "
+                + seed + " holds out of " + (images ? data.images : data.csv) + " may include some it was trained "
+                + "on; give " + (images ? "--test-images" : "--test-csv") + " with " + examples + " it never saw "
+                + "to score it on unseen data"));
+        mixee.commandLine().getErr().flush();
+    }
+
+    /**
+     * Refuses a single {@code --csv} or {@code --images} holding another number of examples than the split the model
+     * records: the same seed then holds other examples out, some of which the model was trained on.
+     *
+     * @param recorded the split the model records, or null when it records none (nothing to compare)
+     * @param made     the split made of the data, or null when nothing was held out
+     * @param model    the model file, for the message
+     * @throws IllegalArgumentException naming both counts
+     */
+    void checkSplitExamples(HoldOutSplit recorded, HoldOutSplit made, Path model) {
+        if (recorded == null || made == null || made.examples() == recorded.examples()) {
+            return;
+        }
+        boolean images = data.images != null;
+        String examples = images ? "images" : "rows";
+        throw new IllegalArgumentException((images ? "--images " + data.images : "--csv " + data.csv) + " has "
+                + made.examples() + " " + examples + ", but " + model + " held its test " + examples + " out of "
+                + recorded.examples() + ": the seed " + made.seed() + " holds other " + examples + " out of "
+                + made.examples() + ", some of them trained on; give the " + (images ? "folder" : "file") + " train "
+                + "read, or score " + examples + " of your choice with " + (images ? "--test-images" : "--test-csv"));
     }
 }

@@ -253,7 +253,11 @@ public final class TrainCommand implements Callable<Integer> {
     /** Loads the data, builds the network (from {@code resumed} when not null) and trains. */
     private void train(Task t, SafeTensorsFile resumed, String resumeNote) throws IOException {
         validationOptions.checkMonitor(t);
-        ValidationOptions.Held held = validationOptions.split(data.load(t, seed), t, seed);
+        DataOptions.Loaded all = data.load(t, seed);
+        if (resumed != null) {
+            all = ResumedRun.heldOut(this, resumed.metadata(), all);
+        }
+        ValidationOptions.Held held = validationOptions.split(all, t, seed);
         DataOptions.Loaded d = held.data();
         TrainOutput o = new TrainOutput(this, spec.commandLine().getOut());
         try (Backend backend = Backends.create(selection.commandLineName(), backendOptions())) {
@@ -454,7 +458,7 @@ public final class TrainCommand implements Callable<Integer> {
     /**
      * What the model file (and a checkpoint) says about this run, besides the task and class names: the data, the
      * training, the input's dimensions after the batch and, when the test examples were held out of the training
-     * data, the seed of that split ({@value ModelSession#HOLD_OUT_KEY}).
+     * data, that split ({@value ModelSession#HOLD_OUT_KEY}: its seed and how many examples it split).
      */
     Map<String, String> runFacts(TrainingSetup s, DataOptions.Loaded d, Task t) {
         Map<String, String> m = new java.util.LinkedHashMap<>();
@@ -467,8 +471,8 @@ public final class TrainCommand implements Callable<Integer> {
         }
         m.put("backprop.training", s.description() + ", " + optimizerOptions.describe() + ", batch " + batchSize
                 + ", epochs " + epochs + ", seed " + seed);
-        if (data.holdsOut()) {
-            m.put(ModelSession.HOLD_OUT_KEY, Long.toString(seed));  // eval and predict split by it alone
+        if (d.holdOut() != null) {
+            m.put(ModelSession.HOLD_OUT_KEY, d.holdOut().toJson());  // eval and predict make the same split by it
         }
         lossOptions.putMetadata(m, s.loss());
         augmentOptions.putMetadata(m);

@@ -147,8 +147,7 @@ final class ValidationOptions {
                         + "no training example (of " + all.size() + "); give a smaller fraction or more data");
             }
         }
-        return new Held(new DataOptions.Loaded(parts[0], d.test(), d.classNames(), d.description(),
-                d.imageShape()), parts[1]);
+        return new Held(d.withTrain(parts[0]), parts[1]);
     }
 
     /** The first class that {@code all} has and {@code part} lacks, or -1. */

@@ -84,6 +84,8 @@ class CliMessagesTest {
                     && help.replaceAll("\\s+", " ").contains("Score on a folder of images instead (one subfolder per "
                     + "class): the images train held out") && help.replaceAll("\\s+", " ").contains("Default: the "
                     + "model's."), help);
+            assertTrue(help.replaceAll("\\s+", " ").contains("Score on every row of this numeric CSV") && !help
+                    .contains("Test examples for --csv"), help);
         }
     }
 

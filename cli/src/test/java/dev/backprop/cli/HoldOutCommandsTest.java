@@ -27,9 +27,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@code train} records the seed of the split it holds out of a single {@code --csv} or {@code --images}
- * ({@value ModelSession#HOLD_OUT_KEY}), and {@code eval} and {@code predict} split the same data by it without
- * {@code --seed}: they score exactly the examples {@code train} held out, never one it trained on. The expected rows
+ * {@code train} records the split it holds out of a single {@code --csv} or {@code --images}, its seed and how many
+ * examples it split ({@value ModelSession#HOLD_OUT_KEY}), and {@code eval} and {@code predict} split the same data by
+ * it without {@code --seed} and refuse data of another count: they score exactly the examples {@code train} held out,
+ * never one it trained on. The expected rows
  * are computed here with {@link HoldOut#split}, the split {@code train} makes, as a PyTorch user would keep the
  * indices of {@code random_split} with its generator's seed.
  */
@@ -83,7 +84,7 @@ class HoldOutCommandsTest {
         Map<String, String> opts = ThreeClassCsv.adamRun(csv, 2, model);
         opts.put("--seed", "7");
         CliRun train = CliRun.train(opts).ok();
-        assertEquals("7", metadata(model, ModelSession.HOLD_OUT_KEY));
+        assertEquals("{\"seed\":7,\"examples\":300}", metadata(model, ModelSession.HOLD_OUT_KEY));
 
         CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--csv", csv.toString())
                 .ok();
@@ -131,12 +132,13 @@ class HoldOutCommandsTest {
         Path csv = ThreeClassCsv.write(dir);
         Path ck = dir.resolve("ck.safetensors");
         Path model = trainCsv(csv, 5, "--checkpoint", ck.toString(), "--validation", "0.25", "--keep-best");
-        assertEquals("5", metadata(ck, ModelSession.HOLD_OUT_KEY));
-        assertEquals("5", metadata(model, ModelSession.HOLD_OUT_KEY), "--validation splits the training rows only");
+        String split = "{\"seed\":5,\"examples\":300}";
+        assertEquals(split, metadata(ck, ModelSession.HOLD_OUT_KEY));
+        assertEquals(split, metadata(model, ModelSession.HOLD_OUT_KEY), "--validation splits the training rows only");
         Path resumed = dir.resolve("resumed.safetensors");
         CliRun.of("train", "--backend", "cpu", "--resume", ck.toString(), "--csv", csv.toString(), "--epochs", "3",
                 "--out", resumed.toString()).ok();
-        assertEquals("5", metadata(resumed, ModelSession.HOLD_OUT_KEY), "the checkpoint's seed, hence its split");
+        assertEquals(split, metadata(resumed, ModelSession.HOLD_OUT_KEY), "the checkpoint's seed, hence its split");
         assertEquals("", CliRun.of("eval", "--backend", "cpu", "--model", resumed.toString(), "--csv",
                 csv.toString()).ok().err());
     }
@@ -187,37 +189,128 @@ class HoldOutCommandsTest {
                 "--csv", csv.toString(), "--seed", "3").ok();
         assertTrue(fromPlain.err().startsWith("backprop: warning: " + plain + " records no hold-out split"),
                 fromPlain.err());
-        // the test examples a model records nothing about: no warning, as before
+        // a refusal of the data is the one line printed: the warning waits until the test examples are ready
+        for (String command : new String[] {"eval", "predict"}) {
+            CliRun missing = CliRun.of(command, "--backend", "cpu", "--model", model.toString(), "--csv",
+                    dir.resolve("none.csv").toString());
+            assertEquals(Main.EXIT_ERROR, missing.code(), missing.out() + missing.err());
+            assertEquals(1, missing.err().strip().lines().count(), missing.err());
+            assertFalse(missing.err().contains("warning"), missing.err());
+        }
+        // the test examples a model records nothing about: no warning
         assertEquals("", CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--csv", csv.toString(),
                 "--test-csv", test.toString()).ok().err());
     }
 
     @Test
-    void aTamperedSeedIsRefusedNamingTheKeyAndTheValue() throws IOException {
+    void aTamperedSplitIsRefusedNamingTheKeyAndTheValue() throws IOException {
         Path csv = ThreeClassCsv.write(dir);
         Path model = trainCsv(csv, 7);
         Path none = dir.resolve("none.csv");
         Path tampered = dir.resolve("tampered.safetensors");
-        for (String value : new String[] {"07", "+7", "7.0", "1e1", " 7", "-0", "\"7\"", "[7]", "seven", "",
-                "9223372036854775808", "-9223372036854775809"}) {
-            Files.write(tampered, CliRun.withMetadata(model, ModelSession.HOLD_OUT_KEY, value));
+        String seeds = "an integer from -9223372036854775808 to 9223372036854775807";
+        String counts = "a count from 1 to 2147483647";
+        Map<String, String> refusals = new java.util.LinkedHashMap<>();
+        refusals.put("7", "is not a JSON object");   // the plain seed is no split: it says nothing of the rows
+        refusals.put("[7,300]", "is not a JSON object");
+        refusals.put("", "is not JSON (End of input at line 1 column 1 path $)");
+        refusals.put("{\"seed\":7}", "has no examples");
+        refusals.put("{\"examples\":300}", "has no seed");
+        refusals.put("{\"seed\":7,\"examples\":300,\"fraction\":0.2}",
+                "has a field other than seed and examples, \"fraction\"");
+        refusals.put("{\"seed\":\"7\",\"examples\":300}", "has seed \"7\", not " + seeds);
+        refusals.put("{\"seed\":7.0,\"examples\":300}", "has seed 7.0, not " + seeds);
+        refusals.put("{\"seed\":9223372036854775808,\"examples\":300}", "has seed 9223372036854775808, not "
+                + seeds);
+        refusals.put("{\"seed\":-9223372036854775809,\"examples\":300}", "has seed -9223372036854775809, not "
+                + seeds);
+        refusals.put("{\"seed\":7,\"examples\":0}", "has examples 0, not " + counts);
+        refusals.put("{\"seed\":7,\"examples\":-300}", "has examples -300, not " + counts);
+        refusals.put("{\"seed\":7,\"examples\":3e2}", "has examples 3E+2, not " + counts);
+        refusals.put("{\"seed\":7,\"examples\":2147483648}", "has examples 2147483648, not " + counts);
+        refusals.put("{\"seed\":7,\"examples\":null}", "has examples null, not " + counts);
+        for (Map.Entry<String, String> r : refusals.entrySet()) {
+            Files.write(tampered, CliRun.withMetadata(model, ModelSession.HOLD_OUT_KEY, r.getKey()));
             for (String command : new String[] {"eval", "predict"}) {
                 // refused before any example is read: the CSV need not exist, and a test CSV is no way round it
                 for (String data : new String[] {"--csv", "--test-csv"}) {
-                    assertRefused(CliRun.of(command, "--backend", "cpu", "--model", tampered.toString(), data,
-                            none.toString()), tampered + ": metadata backprop.holdout is not a seed (an integer from "
-                            + "-9223372036854775808 to 9223372036854775807 written with digits and an optional minus "
-                            + "sign): " + value);
+                    CliRun run = CliRun.of(command, "--backend", "cpu", "--model", tampered.toString(), data,
+                            none.toString());
+                    assertEquals(Main.EXIT_ERROR, run.code(), run.out() + run.err());
+                    String expected = "backprop: " + tampered + ": metadata backprop.holdout " + r.getValue();
+                    assertTrue(run.err().startsWith(expected) && run.err().strip().endsWith((", so the hold-out "
+                            + "split it records cannot be made; it must be {\"seed\":N,\"examples\":COUNT}: "
+                            + r.getKey()).strip()) && run.err().strip().lines().count() == 1, run.err());
                 }
             }
         }
-        // the extremes of --seed are seeds
-        for (String value : new String[] {"-9223372036854775808", "9223372036854775807", "-3"}) {
+        // the extremes of --seed are seeds; JSON's spaces and field order are JSON's
+        for (String value : new String[] {"{\"seed\":-9223372036854775808,\"examples\":300}",
+                "{\"seed\":9223372036854775807,\"examples\":300}", "{ \"examples\" : 300, \"seed\" : -3 }"}) {
             Files.write(tampered, CliRun.withMetadata(model, ModelSession.HOLD_OUT_KEY, value));
             CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", tampered.toString(), "--csv",
                     csv.toString()).ok();
-            assertTrue(eval.out().contains("held-out test rows, seed " + value + "): 60 test "), eval.out());
+            String seed = value.replaceAll(".*\"seed\" ?: ?(-?\\d+).*", "$1");
+            assertTrue(eval.out().contains("held-out test rows, seed " + seed + "): 60 test "), eval.out());
         }
+    }
+
+    @Test
+    void rowsAddedToTheCsvAreRefusedNamingBothCounts() throws IOException {
+        Path csv = ThreeClassCsv.write(dir);
+        Path model = trainCsv(csv, 7);
+        // the same 300 rows and 10 more: seed 7 holds other rows out of 310, some of which the model trained on
+        Path grown = ThreeClassCsv.write(dir.resolve("grown.csv"), 310);
+        assertEquals(Files.readAllLines(csv), Files.readAllLines(grown).subList(0, 300));
+        assertNotEquals(heldOutLabels(csv, 7), heldOutLabels(grown, 7).subList(0, 60), "the splits must differ");
+        for (String command : new String[] {"eval", "predict"}) {
+            assertRefused(CliRun.of(command, "--backend", "cpu", "--model", model.toString(), "--csv",
+                    grown.toString()), "--csv " + grown + " has 310 rows, but " + model + " held its test rows out "
+                    + "of 300: the seed 7 holds other rows out of 310, some of them trained on; give the file train "
+                    + "read, or score rows of your choice with --test-csv");
+            // a test CSV is scored whole, whatever its size
+            CliRun.of(command, "--backend", "cpu", "--model", model.toString(), "--test-csv", grown.toString()).ok();
+        }
+    }
+
+    @Test
+    void theSplitCountsEveryRowBeforeTheLimits() throws IOException {
+        Path csv = ThreeClassCsv.write(dir);
+        // train splits all 300 rows, then trains on the first 100 of its 240 and tests on the first 20 of its 60
+        Path model = trainCsv(csv, 7, "--train-limit", "100", "--test-limit", "20");
+        assertEquals("{\"seed\":7,\"examples\":300}", metadata(model, ModelSession.HOLD_OUT_KEY));
+        CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--csv", csv.toString(),
+                "--test-limit", "20").ok();
+        assertEquals("", eval.err());
+        assertEquals(20, (int) eval.field("eval:", "examples"));
+        CliRun predict = CliRun.of("predict", "--backend", "cpu", "--model", model.toString(), "--csv",
+                csv.toString(), "--index", "0..19", "--json").ok();
+        assertEquals(heldOutLabels(csv, 7).subList(0, 20), labels(predict));
+    }
+
+    @Test
+    void aResumedRunKeepsTheCheckpointsSplitOrRecordsNone() throws IOException {
+        Path csv = ThreeClassCsv.write(dir);
+        Path ck = dir.resolve("ck.safetensors");
+        trainCsv(csv, 5, "--checkpoint", ck.toString());
+        Path grown = ThreeClassCsv.write(dir.resolve("grown.csv"), 310);
+        Path resumed = dir.resolve("resumed.safetensors");
+        assertRefused(CliRun.of("train", "--backend", "cpu", "--resume", ck.toString(), "--csv", grown.toString(),
+                "--epochs", "3", "--out", resumed.toString()), "--csv " + grown + " has 310 rows, but " + ck
+                + " held its test rows out of 300 with seed 5: seed 5 holds other rows out of 310, some of them "
+                + "trained on; resume with the file it was trained on");
+        assertFalse(Files.exists(resumed));
+
+        // a checkpoint trained on a test CSV may have trained on any row of csv: the resumed model cannot say
+        Path test = ThreeClassCsv.write(dir.resolve("test.csv"), 50);
+        Path whole = dir.resolve("whole.safetensors");
+        CliRun.train(ThreeClassCsv.adamRun(csv, 1, dir.resolve("w.safetensors")), "--test-csv", test.toString(),
+                "--checkpoint", whole.toString()).ok();
+        CliRun.of("train", "--backend", "cpu", "--resume", whole.toString(), "--csv", csv.toString(), "--epochs",
+                "2", "--out", resumed.toString()).ok();
+        assertNull(metadata(resumed, ModelSession.HOLD_OUT_KEY));
+        assertTrue(CliRun.of("eval", "--backend", "cpu", "--model", resumed.toString(), "--csv", csv.toString()).ok()
+                .err().startsWith("backprop: warning: " + resumed + " records no hold-out split"));
     }
 
     /** Writes 12 gray 4x4 images of each of two classes, dark and light, with noise. */
@@ -243,7 +336,7 @@ class HoldOutCommandsTest {
         Path model = dir.resolve("images.safetensors");
         CliRun train = CliRun.of("train", "--backend", "cpu", "--images", images.toString(), "--layers", "16-8-2",
                 "--epochs", "2", "--seed", "9", "--out", model.toString()).ok();
-        assertEquals("9", metadata(model, ModelSession.HOLD_OUT_KEY));
+        assertEquals("{\"seed\":9,\"examples\":24}", metadata(model, ModelSession.HOLD_OUT_KEY));
         CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--images",
                 images.toString()).ok();
         assertEquals("", eval.err());
@@ -254,6 +347,11 @@ class HoldOutCommandsTest {
                 images.toString(), "--seed", "2"), "--seed 2 is not the seed " + model + " held its test images "
                 + "out with, 9: the images --seed 2 holds out include some it was trained on; leave --seed out (or "
                 + "give 9), or score images of your choice with --test-images");
+        Files.copy(images.resolve("dark/0.png"), images.resolve("dark/12.png"));
+        assertRefused(CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--images",
+                images.toString()), "--images " + images + " has 25 images, but " + model + " held its test images "
+                + "out of 24: the seed 9 holds other images out of 25, some of them trained on; give the folder "
+                + "train read, or score images of your choice with --test-images");
         Path separate = dir.resolve("separate.safetensors");
         CliRun.of("train", "--backend", "cpu", "--images", images.toString(), "--test-images", images.toString(),
                 "--layers", "16-8-2", "--epochs", "1", "--out", separate.toString()).ok();
