@@ -55,4 +55,20 @@ class ElementwiseBroadcastTest {
             assertEquals(Shape.of(2, 3, 4), Elementwise.add(a, Tensor.of(be, seq(4), 4)).shape());
         }
     }
+
+    @Test
+    void aColumnOfRankThreeAgainstARowKeepsItsDimensions() {
+        // PyTorch: torch.arange(6.).reshape(2, 3, 1) + torch.arange(4.) is [2, 3, 4] with (a + b)[i, j, k] =
+        // (3i + j) + k, e.g. [1, 2, 3] = 5 + 3 = 8; against a row [1, 1, 1, 4] it is [1, 2, 3, 4].
+        try (ReferenceBackend be = new ReferenceBackend(); Scope s = Scope.open()) {
+            Tensor col = Tensor.of(be, seq(6), 2, 3, 1);
+            Tensor sum = Elementwise.add(col, Tensor.of(be, seq(4), 4));
+            assertEquals(Shape.of(2, 3, 4), sum.shape());
+            assertEquals(8, sum.toFloatArray()[23]);
+            assertEquals(Shape.of(2, 3, 4), Elementwise.add(Tensor.of(be, seq(4), 1, 4), col).shape(), "either order");
+            assertEquals(Shape.of(1, 2, 3, 4), Elementwise.add(col, Tensor.of(be, seq(4), 1, 1, 1, 4)).shape());
+            assertEquals(Shape.of(3, 4), Elementwise.add(Tensor.of(be, seq(3), 3, 1), Tensor.of(be, seq(4), 4)).shape(),
+                    "a matrix column against a row gives [R, C]");
+        }
+    }
 }
