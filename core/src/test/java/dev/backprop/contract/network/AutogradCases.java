@@ -238,8 +238,9 @@ final class AutogradCases {
     }
 
     /**
-     * A value closed before the backward pass fails the rule that reads it; without the check up front the pass
-     * had already added {@code ∂y/∂w2} when {@code exp}'s rule failed, leaving half a step's gradients behind.
+     * A value closed before the backward pass would fail the rule that reads it only after the rules replayed
+     * before it had added their gradients ({@code ∂y/∂w2} here), leaving half a step's gradients behind; the pass
+     * is refused before it writes any.
      */
     private static void closedValue(Backend be) {
         try (Scope s = Scope.open()) {
@@ -262,8 +263,8 @@ final class AutogradCases {
 
     /**
      * PyTorch, backward through a graph whose first part was already back-propagated and freed, raises "Trying to
-     * backward through the graph a second time"; a tape's graph ends when it closes, and a pass that met an input
-     * from a closed tape used to stop there, leaving {@code w} without its gradient and no word of it.
+     * backward through the graph a second time"; a tape's graph ends when it closes, so a pass meeting an input
+     * from a closed tape would stop there, leaving {@code w} without its gradient and no word of it: it is refused.
      */
     private static void otherTape(Backend be) {
         try (Scope s = Scope.open()) {
