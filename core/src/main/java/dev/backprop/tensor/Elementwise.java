@@ -175,8 +175,13 @@ public final class Elementwise {
                 result = aligned(a, b);
             }
             Broadcast ma = mode(a, rows, cols), mb = mode(b, rows, cols);
-            ok = ma != null && mb != null && (result == a || result == b)
-                    ? spansLike(a, ma, result) && spansLike(b, mb, result) : ma != null && mb != null;
+            ok = ma != null && mb != null;
+            if (ok && (result == a || result == b) && !(spansLike(a, ma, result) && spansLike(b, mb, result))) {
+                throw new ShapeMismatchException(op + ": cannot broadcast " + a + " with " + b + ": the dimensions "
+                        + "before the last differ (" + Arrays.toString(leadingDims(a)) + " and "
+                        + Arrays.toString(leadingDims(b)) + ", leading 1s aside), as PyTorch refuses; reshape one "
+                        + "operand to the other's dimensions");
+            }
         }
         if (!ok) {
             throw new ShapeMismatchException(op + ": cannot broadcast " + a + " with " + b

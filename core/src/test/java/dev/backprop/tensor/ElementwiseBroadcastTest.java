@@ -27,11 +27,14 @@ class ElementwiseBroadcastTest {
         // size of tensor b (2) at non-singleton dimension 1"; so do [6, 4] and a column [6, 1] against [2, 3, 4].
         try (ReferenceBackend be = new ReferenceBackend(); Scope s = Scope.open()) {
             Tensor a = Tensor.of(be, seq(24), 2, 3, 4);
-            for (int[] dims : new int[][] {{3, 2, 4}, {6, 4}, {6, 1}, {3, 2, 1}}) {
-                Tensor b = Tensor.zeros(be, DType.FLOAT32, dims);
+            String[] leading = {"[3, 2]", "[6]", "[6]", "[3, 2]"};
+            int[][] shapes = {{3, 2, 4}, {6, 4}, {6, 1}, {3, 2, 1}};
+            for (int k = 0; k < shapes.length; k++) {
+                Tensor b = Tensor.zeros(be, DType.FLOAT32, shapes[k]);
                 ShapeMismatchException e = assertThrows(ShapeMismatchException.class, () -> Elementwise.add(a, b));
-                assertEquals("binary ADD: cannot broadcast [2, 3, 4] with " + b.shape() + " (an operand must be the "
-                        + "full shape, a row [C], a column [R, 1] or a scalar)", e.getMessage());
+                assertEquals("binary ADD: cannot broadcast [2, 3, 4] with " + b.shape() + ": the dimensions before "
+                        + "the last differ ([2, 3] and " + leading[k] + ", leading 1s aside), as PyTorch refuses; "
+                        + "reshape one operand to the other's dimensions", e.getMessage());
                 assertThrows(ShapeMismatchException.class, () -> Elementwise.add(b, a), "either order");
             }
             assertEquals(0, a.version(), "nothing was written");
