@@ -48,7 +48,6 @@ final class ReduceOps {
         }, x);
     }
 
-    /** The same elements with other dimensions (a view; one may be -1). */
     /**
      * One value per row of {@code x}'s matrix view ({@code [rows]}) as {@code x}'s shape with a last dimension of
      * 1 (PyTorch's {@code keepdim=True}), so that it broadcasts against {@code x} down each row.
@@ -61,6 +60,7 @@ final class ReduceOps {
         return perRow.reshape(d);
     }
 
+    /** The same elements with other dimensions (a view; one may be -1). */
     static Variable reshape(Variable x, int... dims) {
         Tensor v = x.value().reshape(dims);
         Shape in = x.shape();

@@ -222,7 +222,8 @@ public final class Tape implements AutoCloseable {
                 throw new IllegalStateException("backward(): a value that op '" + n.name() + "' (op " + (i + 1)
                         + " of " + nodes.size() + " on this tape) read or made was written in place after the op "
                         + "ran (" + n.valueShapes() + "), so its gradient would be wrong; run the forward pass "
-                        + "again on a new Tape after changing values (step the optimizer after the Tape closes)");
+                        + "again on a new Tape after changing values (step the optimizer after the last backward "
+                        + "pass)");
             }
             for (Variable v : n.inputs()) {
                 if (v == null || v.node() == null) {

@@ -185,10 +185,15 @@ public final class Variable implements AutoCloseable {
      * and saved values until it closes; gradients keep accumulating until {@link #zeroGrad()}.
      *
      * @param upstream ∂L/∂this
-     * @throws IllegalStateException when this variable does not require a gradient, its tape was closed, or a
+     * @throws IllegalStateException when this variable does not require a gradient, its tape was closed, a
      *                               value that an op on the way read or made was written in place after the op
-     *                               ran ({@link Tensor#version()}; checked before any gradient is written)
+     *                               ran ({@link Tensor#version()}), or an op on the way has an input computed on
+     *                               another tape (checked before any gradient is written)
+     * @throws dev.backprop.tensor.ClosedTensorException    when a value that an op on the way read or made was
+     *                                                      closed after the op ran (checked before any gradient is
+     *                                                      written)
      * @throws dev.backprop.tensor.ShapeMismatchException   when {@code upstream}'s shape differs from the value's
+     * @throws dev.backprop.tensor.DTypeMismatchException   when {@code upstream}'s dtype differs from the value's
      * @throws dev.backprop.tensor.BackendMismatchException when {@code upstream} lives on another backend
      */
     public void backward(Tensor upstream) {

@@ -333,6 +333,9 @@ public final class BatchLoader implements AutoCloseable {
             return n;
         }
         Tensor t = n == capacity ? targets : targets.rows(0, n);
+        // The batch tensors are the same every step: a backward pass through a batch loaded before must see this.
+        features.incrementVersion();
+        targets.incrementVersion();
         data.gatherFeatures(order, from, to, hostFeatures);
         if (scratch != null) {
             int[] shape = data.featureShape();

@@ -152,7 +152,7 @@ public final class Elementwise {
     /**
      * The broadcast result shape of two operands: the shape of the operand with more elements when the other
      * is a row, column or scalar of it, or {@code [R, C]} for a column {@code [R, 1]} against a row
-     * {@code [1, C]}/{@code [C]}.
+     * {@code [1, C]}/{@code [C]} ({@code [2, 3, 4]} for a column {@code [2, 3, 1]}, as PyTorch's).
      *
      * @param op the operation's name, for the message
      * @param a  the first operand's shape
@@ -172,11 +172,16 @@ public final class Elementwise {
             } else if (b.rows() == rows && b.cols() == cols) {
                 result = b;
             } else {
-                result = Shape.of(rows, cols);
+                result = aligned(a, b);
             }
             Broadcast ma = mode(a, rows, cols), mb = mode(b, rows, cols);
-            ok = ma != null && mb != null && (result == a || result == b)
-                    ? spansLike(a, ma, result) && spansLike(b, mb, result) : ma != null && mb != null;
+            ok = ma != null && mb != null;
+            if (ok && (result == a || result == b) && !(spansLike(a, ma, result) && spansLike(b, mb, result))) {
+                throw new ShapeMismatchException(op + ": cannot broadcast " + a + " with " + b + ": the dimensions "
+                        + "before the last differ (" + Arrays.toString(leadingDims(a)) + " and "
+                        + Arrays.toString(leadingDims(b)) + ", leading 1s aside), as PyTorch refuses; reshape one "
+                        + "operand to the other's dimensions");
+            }
         }
         if (!ok) {
             throw new ShapeMismatchException(op + ": cannot broadcast " + a + " with " + b
@@ -195,6 +200,22 @@ public final class Elementwise {
             return true;
         }
         return Arrays.equals(leadingDims(s), leadingDims(result));
+    }
+
+    /**
+     * PyTorch's broadcast shape of a column against a row: the dimensions aligned from the last, each the larger of
+     * the two ({@code [2, 3, 1]} and {@code [4]} give {@code [2, 3, 4]}; {@code [R, 1]} and {@code [C]} give
+     * {@code [R, C]}).
+     */
+    private static Shape aligned(Shape a, Shape b) {
+        int[] x = a.dims(), y = b.dims();
+        int n = Math.max(x.length, y.length);
+        int[] d = new int[n];
+        for (int i = 0; i < n; i++) {
+            int i0 = i - (n - x.length), i1 = i - (n - y.length);
+            d[i] = Math.max(i0 >= 0 ? x[i0] : 1, i1 >= 0 ? y[i1] : 1);
+        }
+        return Shape.of(d);
     }
 
     /** The dimensions before the last, without leading 1s. */

@@ -279,8 +279,9 @@ public final class Tensor implements AutoCloseable {
     /**
      * How many times an op facade has written into this tensor's buffer (shared with its owner and views), as
      * PyTorch's {@code _version}. The autodiff compares it with the count an op saw when it was recorded, so a
-     * backward pass refuses values that were changed in place after the forward pass read them. Writes made
-     * through the {@link Backend} directly are not counted.
+     * backward pass refuses values that were changed in place after the forward pass read them. A write made
+     * through the {@link Backend} directly counts when its writer calls {@link #incrementVersion()}, as a
+     * {@link dev.backprop.data.BatchLoader} does for the batch tensors it uploads into again and again.
      *
      * @return the write count; it only grows (wrapping around after 2³² writes)
      */
@@ -288,10 +289,19 @@ public final class Tensor implements AutoCloseable {
         return storage.version;
     }
 
+    /**
+     * Counts a write into this tensor's buffer made through the {@link Backend} directly (an upload, say), which
+     * {@link #version()} does not see by itself, as PyTorch's {@code torch.autograd.graph.increment_version}: a
+     * backward pass then refuses the ops recorded before the write that read or made this tensor.
+     */
+    public void incrementVersion() {
+        storage.version++;
+    }
+
     /** Counts a write into {@code t}'s buffer (see {@link #version()}); null is ignored. */
     static void written(Tensor t) {
         if (t != null) {
-            t.storage.version++;
+            t.incrementVersion();
         }
     }
 

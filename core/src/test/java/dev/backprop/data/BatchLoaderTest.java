@@ -1,9 +1,13 @@
 package dev.backprop.data;
 
+import dev.backprop.autograd.Ops;
+import dev.backprop.autograd.Tape;
+import dev.backprop.autograd.Variable;
 import dev.backprop.backend.DType;
 import dev.backprop.model.ModelFixtures;
 import dev.backprop.reference.ReferenceBackend;
 import dev.backprop.tensor.Elementwise;
+import dev.backprop.tensor.Tensor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -47,6 +51,30 @@ class BatchLoaderTest {
             assertSame(first.features().buffer(), last.features().buffer(), "the device buffers are reused");
         }
         assertEquals(0, backend.memoryStats().liveBuffers());
+    }
+
+    /**
+     * The batch tensors are reused, so loading a second batch on a tape overwrites the input that the first forward
+     * pass saved (PyTorch's {@code DataLoader} hands out new tensors, so there it stays): the backward pass through
+     * the first is refused, for a data set on the host (an upload) as on the device (a gather), rather than giving
+     * the gradient at the second batch's inputs.
+     */
+    @Test
+    void aSecondBatchOnOneTapeRefusesTheBackwardPassThroughTheFirst() {
+        Dataset d = ModelFixtures.classification(10, 3, 4, 1);
+        int[] order = d.identityOrder();
+        for (BatchLoader.Placement p : List.of(BatchLoader.Placement.HOST, BatchLoader.Placement.DEVICE)) {
+            try (BatchLoader l = new BatchLoader(d, backend, 4, p);
+                 Variable w = Variable.leaf(Tensor.full(backend, DType.FLOAT32, 0.5, 2, 3));
+                 Tape tape = Tape.open()) {
+                Variable first = Ops.sum(Ops.linear(Variable.constant(l.load(order, 0, 4).features()), w, null));
+                first.backward();
+                l.load(order, 4, 8);
+                IllegalStateException e = assertThrows(IllegalStateException.class, first::backward, p.name());
+                assertTrue(e.getMessage().contains("'linear'") && e.getMessage().contains("written in place"),
+                        e.getMessage());
+            }
+        }
     }
 
     /**

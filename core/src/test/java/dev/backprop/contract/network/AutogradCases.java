@@ -10,6 +10,7 @@ import dev.backprop.backend.UnaryOp;
 import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.nn.Dense;
 import dev.backprop.nn.Sequential;
+import dev.backprop.optim.GradientClipping;
 import dev.backprop.optim.Sgd;
 import dev.backprop.reference.ReferenceBackend;
 import dev.backprop.tensor.BackendMismatchException;
@@ -59,6 +60,8 @@ final class AutogradCases {
                         () -> inPlaceWriteRefused(be)),
                 DynamicTest.dynamicTest("a value closed after the forward pass is refused", () -> closedValue(be)),
                 DynamicTest.dynamicTest("an input computed on another tape is refused", () -> otherTape(be)),
+                DynamicTest.dynamicTest("the checks of a backward pass let legitimate patterns through",
+                        () -> legitimatePatterns(be)),
                 DynamicTest.dynamicTest("misuse gives clear errors", () -> misuse(be)),
                 DynamicTest.dynamicTest("a tape is confined to its thread", () -> threadConfinement(be)));
     }
@@ -235,8 +238,9 @@ final class AutogradCases {
     }
 
     /**
-     * A value closed before the backward pass fails the rule that reads it; without the check up front the pass
-     * had already added {@code ∂y/∂w2} when {@code exp}'s rule failed, leaving half a step's gradients behind.
+     * A value closed before the backward pass would fail the rule that reads it only after the rules replayed
+     * before it had added their gradients ({@code ∂y/∂w2} here), leaving half a step's gradients behind; the pass
+     * is refused before it writes any.
      */
     private static void closedValue(Backend be) {
         try (Scope s = Scope.open()) {
@@ -259,8 +263,8 @@ final class AutogradCases {
 
     /**
      * PyTorch, backward through a graph whose first part was already back-propagated and freed, raises "Trying to
-     * backward through the graph a second time"; a tape's graph ends when it closes, and a pass that met an input
-     * from a closed tape used to stop there, leaving {@code w} without its gradient and no word of it.
+     * backward through the graph a second time"; a tape's graph ends when it closes, so a pass meeting an input
+     * from a closed tape would stop there, leaving {@code w} without its gradient and no word of it: it is refused.
      */
     private static void otherTape(Backend be) {
         try (Scope s = Scope.open()) {
@@ -279,6 +283,66 @@ final class AutogradCases {
                 Variable cut = Variable.constant(h.value());
                 Ops.sum(Ops.mul(cut, w)).backward();
                 assertEquals(Math.exp(0.5), w.grad().toDoubles()[0], 1e-6, "a constant stops the gradient there");
+            }
+        }
+    }
+
+    /**
+     * What the checks before a backward pass must let through, as PyTorch does: the gradients of two tapes added up
+     * before one step; a second pass on one tape (retain_graph=True) whose forward pass wrote buffers no recorded
+     * op reads (batch norm's running statistics, dropout's stream), with the gradients clipped between the passes
+     * ({@code clip_grad_norm_} writes gradients, not values); a weight used twice (tied); a write, under
+     * {@link NoGrad}, to a tensor the graph does not hold.
+     */
+    private static void legitimatePatterns(Backend be) {
+        try (Scope s = Scope.open();
+             Sequential model = Sequential.builder(be, DType.FLOAT32).seed(3).dense(3, 4).batchNorm1d(4).relu()
+                     .dropout(0.25).dense(4, 4).build();
+             Sgd sgd = new Sgd(model.parameters(), 0.1)) {
+            Tensor x = Net.tensor(be, DType.FLOAT32, Net.uniform(10, 15, -2, 2), 5, 3);
+            Tensor labels = Tensor.of(be, new int[] {0, 3, 1, 2, 3}, 5);
+            SoftmaxCrossEntropy loss = SoftmaxCrossEntropy.builder().build();
+            Variable w0 = model.parameters().values().iterator().next();
+            sgd.zeroGrad();
+            float[] first = null;
+            for (int k = 0; k < 2; k++) {
+                try (Tape tape = Tape.open()) {
+                    loss.compute(model.forward(Variable.constant(x)), labels).backward();
+                }
+                first = first == null ? w0.grad().toFloatArray() : first;
+            }
+            assertFalse(java.util.Arrays.equals(first, w0.grad().toFloatArray()), "the second tape added its own");
+            sgd.step();
+            sgd.zeroGrad();
+            Tensor unrelated = Tensor.zeros(be, DType.FLOAT32, 4);
+            try (Tape tape = Tape.open()) {
+                Variable l = loss.compute(model.forward(Variable.constant(x)), labels);
+                l.backward();
+                float[] once = w0.grad().toFloatArray();
+                double norm = GradientClipping.clipByGlobalNorm(model.parameters().values(), 1e-3);
+                assertTrue(norm > 1e-3, "the clip scaled the gradients: norm " + norm);
+                float[] clipped = w0.grad().toFloatArray();
+                try (NoGrad ng = NoGrad.open()) {
+                    Elementwise.fill(unrelated, 1.0);
+                }
+                l.backward();
+                float[] twice = w0.grad().toFloatArray();
+                for (int i = 0; i < once.length; i++) {
+                    assertEquals(clipped[i] + once[i], twice[i], 1e-6 * (1 + Math.abs(once[i])),
+                            "clipped first pass + the same pass again, element " + i);
+                }
+            }
+            Variable w = Variable.leaf(Net.tensor(be, DType.FLOAT32, new double[] {1, 2, 3, 4}, 2, 2));
+            try (Tape tape = Tape.open()) {
+                Variable y = Ops.sum(Ops.matmul(Ops.matmul(Variable.constant(x.block(0, 0, 2, 2).copy()), w), w));
+                y.backward();
+                float[] once = w.grad().toFloatArray();
+                y.backward();
+                float[] twice = w.grad().toFloatArray();
+                for (int i = 0; i < once.length; i++) {
+                    assertEquals(2 * once[i], twice[i], 1e-6 * Math.abs(once[i]),
+                            "the tied weight's gradient doubles (its two uses add in another order), element " + i);
+                }
             }
         }
     }

@@ -81,6 +81,9 @@ final class OpGradientCases {
         t.add(DynamicTest.dynamicTest("mul x∘x (one leaf used twice)", () -> GradCheck.check(be, "square", 80,
                 v -> Ops.mul(v.get(0), v.get(0)), leaf(81, 3, 4))));
         t.add(unary(be, "scale by -2.5", 82, x -> Ops.scale(x, -2.5), leaf(83, 3, 4)));
+        t.add(DynamicTest.dynamicTest("mul column [2,3,1] with row [4] (outer, [2,3,4] as PyTorch's)",
+                () -> GradCheck.check(be, "mul", 84, v -> Ops.mul(v.get(0), v.get(1)),
+                        new Leaf(Net.awayFromZero(85, 6, 0.5), 2, 3, 1), new Leaf(Net.awayFromZero(86, 4, 0.5), 4))));
     }
 
     private static void elementwise(Backend be, List<DynamicTest> t) {

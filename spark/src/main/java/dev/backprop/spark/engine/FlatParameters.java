@@ -137,6 +137,7 @@ final class FlatParameters {
         t.checkOpen();
         Backend b = t.backend();
         int n = (int) t.size();
+        t.incrementVersion();
         b.upload(src, at, t.buffer(), t.offset(), n);
         return at + n;
     }
