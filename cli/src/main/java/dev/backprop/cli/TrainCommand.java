@@ -454,7 +454,7 @@ public final class TrainCommand implements Callable<Integer> {
     /**
      * What the model file (and a checkpoint) says about this run, besides the task and class names: the data, the
      * training, the input's dimensions after the batch and, when the test examples were held out of the training
-     * data, the seed of that split ({@value ModelSession#HOLD_OUT_KEY}).
+     * data, the seed of that split ({@value ModelSession#HOLD_OUT_KEY}), and a label column other than the last.
      */
     Map<String, String> runFacts(TrainingSetup s, DataOptions.Loaded d, Task t) {
         Map<String, String> m = new java.util.LinkedHashMap<>();
@@ -467,6 +467,9 @@ public final class TrainCommand implements Callable<Integer> {
         }
         m.put("backprop.training", s.description() + ", " + optimizerOptions.describe() + ", batch " + batchSize
                 + ", epochs " + epochs + ", seed " + seed);
+        if (data.labelColumn != null) {
+            m.put(SavedModel.LABEL_COLUMN_KEY, data.labelColumn().toString());  // test files read by it by default
+        }
         if (data.holdsOut()) {
             m.put(ModelSession.HOLD_OUT_KEY, Long.toString(seed));  // eval and predict split by it alone
         }
