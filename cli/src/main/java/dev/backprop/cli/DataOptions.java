@@ -6,6 +6,8 @@ import dev.backprop.data.FashionMnist;
 import dev.backprop.data.HoldOut;
 import dev.backprop.data.ImageFolder;
 import dev.backprop.data.ImageTransform;
+import dev.backprop.data.LabelColumn;
+import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
 import dev.backprop.spark.SparkTrainDriver;
 import picocli.CommandLine.Option;
@@ -16,7 +18,8 @@ import java.util.List;
 /**
  * Where the examples come from, shared by {@code train}, {@code eval} and {@code predict}: Fashion-MNIST (the
  * default; {@code --data DIR} or {@code $FASHION_MNIST_DIR} overrides Debian's directory), or a numeric CSV
- * ({@code --csv}; the last column is the label, or the last {@code --targets} columns the regression targets), or
+ * ({@code --csv}; the last column is the label, or the last {@code --targets} columns the regression targets, unless
+ * {@code --label-column} names another by header name or 0-based index), or
  * a folder of images with one subfolder per class ({@code --images}, torchvision's {@code ImageFolder} layout).
  * For binary classification on Fashion-MNIST, {@code --positive-class} picks the class scored against the rest.
  * Examples come in the data's own shape ({@code [28, 28]} images, flat CSV rows); {@link Loaded#shaped} gives them
@@ -77,6 +80,13 @@ final class DataOptions {
             description = "Regression on CSV: how many trailing columns are targets. Default: 1; eval and predict "
                     + "take a regression model's output count and refuse another. Refused for other tasks.")
     Integer targetColumns;
+
+    @Option(names = "--label-column", paramLabel = "COL",
+            description = "The CSV column that holds the label: a header name (label) or a 0-based index (0); for "
+                    + "regression, the first of the --targets consecutive target columns. The features are the other "
+                    + "columns in file order. Default: the last column (the last --targets ones); eval and predict "
+                    + "take the model's and refuse another.")
+    String labelColumn;
 
     @Option(names = "--positive-class", paramLabel = "K",
             description = "--task binary on Fashion-MNIST: the class scored against all others. Default: 0 "
@@ -198,7 +208,7 @@ final class DataOptions {
         } else if (images != null) {
             full = loadImages(task, seed, modelClassNames);
         } else if (testCsv != null) {
-            CsvClasses classes = csvClasses(testCsv, task, modelClassNames);
+            CsvClasses classes = csvClasses(testCsv, task, modelClassNames, labelColumn());
             Dataset test = readCsv(testCsv, task, classes);
             full = new Loaded(test, test, classes.names(task), "CSV " + testCsv);
         } else if (csv == null) {
@@ -220,7 +230,50 @@ final class DataOptions {
         if (trainLimit != null && trainLimit < 1) {
             throw new IllegalArgumentException("--train-limit must be at least 1, got " + trainLimit);
         }
-        return new SparkTrainDriver.Data(fashionDir(), csv, targetColumns(), trainLimit);
+        return new SparkTrainDriver.Data(fashionDir(), csv, targetColumns(), labelColumn(), trainLimit);
+    }
+
+    /**
+     * The CSV's label column: {@code --label-column} (or the model's, set by {@link ModelSession}), else the last.
+     *
+     * @throws IllegalArgumentException naming the value when it is blank or an index too large
+     */
+    LabelColumn labelColumn() {
+        if (labelColumn == null) {
+            return LabelColumn.LAST;
+        }
+        try {
+            return LabelColumn.of(labelColumn);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--label-column: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Takes the label column a model or checkpoint records ({@link SavedModel#LABEL_COLUMN_KEY}) when a CSV is read
+     * and {@code --label-column} is left out, so its test files read as its training files did.
+     *
+     * @param recorded the recorded column, or null when it records none (the last)
+     * @param file     the model or checkpoint, for messages
+     * @throws IllegalArgumentException naming both when {@code --label-column} gives another, or naming the file
+     *                                  when the recorded value is not a column
+     */
+    void settleLabelColumn(String recorded, Object file) {
+        if (recorded == null || csv == null && testCsv == null) {
+            return;
+        }
+        LabelColumn own;
+        try {
+            own = LabelColumn.of(recorded);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": metadata " + SavedModel.LABEL_COLUMN_KEY + ": "
+                    + e.getMessage(), e);
+        }
+        if (labelColumn != null && !labelColumn().equals(own)) {
+            throw new IllegalArgumentException("--label-column " + labelColumn + " is not the column " + file
+                    + " was trained with, " + own + ": leave it out or give " + own);
+        }
+        labelColumn = own.toString();
     }
 
     /** The trailing target columns of a regression CSV: {@code --targets}, else 1. */
@@ -231,11 +284,17 @@ final class DataOptions {
     /**
      * Refuses the task's data options that nothing would read. {@code --positive-class} picks the Fashion-MNIST class
      * of a binary task, so another task, a CSV (whose 0/1 targets are given) or image folders (classification only)
-     * leave it unused; {@code --targets} counts a regression CSV's target columns, so another task leaves it unused.
+     * leave it unused; {@code --targets} counts a regression CSV's target columns, so another task leaves it unused;
+     * {@code --label-column} picks a CSV's column, so Fashion-MNIST and image folders leave it unused.
      *
      * @param taskIs how a message names the task ({@code --task classification})
      */
     void checkTaskOptions(Task task, String taskIs) {
+        if (labelColumn != null && csv == null && testCsv == null) {
+            throw new IllegalArgumentException("--label-column " + labelColumn + " picks a column of a CSV; give "
+                    + "--csv or --test-csv, or leave it out");
+        }
+        labelColumn();
         if (targetColumns != null && task != Task.REGRESSION) {
             throw new IllegalArgumentException("--targets " + targetColumns + " applies to --task regression (the "
                     + "CSV's trailing target columns), not to " + taskIs + "; leave it out");
@@ -299,17 +358,17 @@ final class DataOptions {
         }
     }
 
-    private static CsvClasses csvClasses(Path file, Task task, List<String> known) {
+    private static CsvClasses csvClasses(Path file, Task task, List<String> known, LabelColumn column) {
         if (task != Task.CLASSIFICATION) {
             return new CsvClasses(null, -1);
         }
-        CsvData.ClassColumn c = CsvData.readClassColumn(file);
+        CsvData.ClassColumn c = CsvData.readClassColumn(file, column);
         return !c.named() ? new CsvClasses(null, c.numClasses())
                 : new CsvClasses(known != null ? known : c.names(), -1);
     }
 
     private Loaded loadCsv(Task task, long seed, List<String> modelClassNames) {
-        CsvClasses classes = csvClasses(Path.of(csv), task, modelClassNames);
+        CsvClasses classes = csvClasses(Path.of(csv), task, modelClassNames, labelColumn());
         Dataset train = readCsv(Path.of(csv), task, classes);
         Dataset test;
         String what = "CSV " + csv;
@@ -407,11 +466,12 @@ final class DataOptions {
     }
 
     private Dataset readCsv(Path file, Task task, CsvClasses classes) {
+        LabelColumn column = labelColumn();
         return switch (task) {
-            case CLASSIFICATION -> classes.names() != null ? CsvData.readClassification(file, classes.names())
-                    : CsvData.readClassification(file, classes.count());
-            case BINARY -> CsvData.readRegression(file, 1);
-            case REGRESSION -> CsvData.readRegression(file, targetColumns());
+            case CLASSIFICATION -> classes.names() != null ? CsvData.readClassification(file, classes.names(), column)
+                    : CsvData.readClassification(file, classes.count(), column);
+            case BINARY -> CsvData.readRegression(file, 1, column);
+            case REGRESSION -> CsvData.readRegression(file, targetColumns(), column);
         };
     }
 

@@ -223,6 +223,7 @@ final class ModelSession implements AutoCloseable {
             }
             options.targetColumns = outputs;
         }
+        options.settleLabelColumn(loaded.metadata().get(SavedModel.LABEL_COLUMN_KEY), file);
         int[] images = imageShape();
         if (options.readsImages() && options.channels == null && images != null) {
             options.channels = images[0];

@@ -61,6 +61,7 @@ final class ResumedRun {
         cmd.lossOptions.reconcile(meta, cmd.resume.toString(), cmd.spec);
         cmd.augmentOptions.reconcile(meta, cmd.resume.toString(), cmd.spec);
         settleImageTransform(cmd, meta);
+        cmd.data.settleLabelColumn(meta.get(SavedModel.LABEL_COLUMN_KEY), cmd.resume);
         JsonObject optimizer;
         JsonObject schedule;
         JsonObject plateau;

@@ -458,7 +458,8 @@ public final class TrainCommand implements Callable<Integer> {
     /**
      * What the model file (and a checkpoint) says about this run, besides the task and class names: the data, the
      * training, the input's dimensions after the batch and, when the test examples were held out of the training
-     * data, that split ({@value ModelSession#HOLD_OUT_KEY}: its seed and how many examples it split).
+     * data, that split ({@value ModelSession#HOLD_OUT_KEY}: its seed and how many examples it split), and a
+     * label column other than the last.
      */
     Map<String, String> runFacts(TrainingSetup s, DataOptions.Loaded d, Task t) {
         Map<String, String> m = new java.util.LinkedHashMap<>();
@@ -471,6 +472,9 @@ public final class TrainCommand implements Callable<Integer> {
         }
         m.put("backprop.training", s.description() + ", " + optimizerOptions.describe() + ", batch " + batchSize
                 + ", epochs " + epochs + ", seed " + seed);
+        if (data.labelColumn != null) {
+            m.put(SavedModel.LABEL_COLUMN_KEY, data.labelColumn().toString());  // test files read by it by default
+        }
         if (d.holdOut() != null) {
             m.put(ModelSession.HOLD_OUT_KEY, d.holdOut().toJson());  // eval and predict make the same split by it
         }

@@ -18,14 +18,16 @@ import java.util.regex.Pattern;
 
 /**
  * Reads numeric CSV files: comma-separated numbers, an optional header line (a first line none of whose fields is a
- * number), blank lines ignored, a UTF-8 byte-order mark skipped. Fields are quoted as RFC 4180 has it (R's
+ * number, or pandas' default column names {@code 0,1,...,N-1}: {@link #isHeader}), blank lines ignored, a UTF-8
+ * byte-order mark skipped. Fields are quoted as RFC 4180 has it (R's
  * {@code write.csv}, pandas and Python's {@code csv} module write them so): a field that starts with a double quote
  * runs to the next lone one, and commas, line breaks and doubled quotes ({@code ""}, one quote) inside it are its
  * text; the split is Apache Commons CSV's. A quoted number is a number. Spaces and tabs around a field, or around
  * the text inside its quotes, are ignored; a quote after a space opens nothing (as in Python's {@code csv}). The
  * last {@code targetColumns} columns are the targets (or, for {@link #readClassification}, the single last column is
  * the class: an integer label, or a name from a list such as {@link #readClassColumn} gives); the others are the
- * features.
+ * features. Each reader also takes a {@link LabelColumn} that puts the label (the first target) elsewhere, by header
+ * name or 0-based index, as Kaggle's {@code label,pixel1,...} files have it; the features stay in file order.
  *
  * <p>Numbers are strict: an optional sign, digits with an optional fraction, an optional exponent
  * ({@code -1.5e3}, {@code .5}, {@code 2.}), surrounded by nothing but spaces and tabs. Java's own suffixes and hex
@@ -52,7 +54,17 @@ public final class CsvData {
 
     /** Regression (or binary 0/1) data: the last {@code targetColumns} columns are float targets. */
     public static Dataset readRegression(Path path, int targetColumns) {
-        Table t = read(path, null);
+        return readRegression(path, targetColumns, LabelColumn.LAST);
+    }
+
+    /**
+     * Regression (or binary 0/1) data: {@code targetColumns} consecutive columns from {@code column} (for
+     * {@link LabelColumn#LAST}, the last ones) are float targets, the others the features in file order.
+     *
+     * @throws DataFormatException when {@code column} is not in the file or its targets run past the last column
+     */
+    public static Dataset readRegression(Path path, int targetColumns, LabelColumn column) {
+        Table t = read(path, null, column, targetColumns);
         if (targetColumns < 1 || targetColumns >= t.cols) {
             throw new DataFormatException(path + ": " + columns(t.cols) + " cannot hold " + targetColumns
                     + " target column(s) and at least one feature");
@@ -73,7 +85,18 @@ public final class CsvData {
      * @throws IllegalArgumentException when {@code numClasses} is not in {@code [1, MAX_CLASSES]}
      */
     public static Dataset readClassification(Path path, int numClasses) {
-        Table t = read(path, CsvData::numberLabel);
+        return readClassification(path, numClasses, LabelColumn.LAST);
+    }
+
+    /**
+     * Classification data: {@code column} (for {@link LabelColumn#LAST}, the last one) is an integer label in
+     * {@code [0, numClasses)}, the other columns the features in file order.
+     *
+     * @throws IllegalArgumentException when {@code numClasses} is not in {@code [1, MAX_CLASSES]}
+     * @throws DataFormatException      when {@code column} is not in the file
+     */
+    public static Dataset readClassification(Path path, int numClasses, LabelColumn column) {
+        Table t = read(path, CsvData::numberLabel, column, 1);
         if (numClasses < 1 || numClasses > MAX_CLASSES) {
             throw new IllegalArgumentException(path + ": " + numClasses + " classes is outside [1, " + MAX_CLASSES
                     + "]");
@@ -92,6 +115,17 @@ public final class CsvData {
      * @throws DataFormatException      when a label is not one of the names
      */
     public static Dataset readClassification(Path path, List<String> classNames) {
+        return readClassification(path, classNames, LabelColumn.LAST);
+    }
+
+    /**
+     * Classification data whose {@code column} (for {@link LabelColumn#LAST}, the last one) names the class, as
+     * {@link #readClassification(Path, List)} reads the last; the other columns are the features in file order.
+     *
+     * @throws IllegalArgumentException as {@link #readClassification(Path, List)}
+     * @throws DataFormatException      when a label is not one of the names, or {@code column} is not in the file
+     */
+    public static Dataset readClassification(Path path, List<String> classNames, LabelColumn column) {
         if (classNames.isEmpty() || classNames.size() > MAX_CLASSES) {
             throw new IllegalArgumentException(path + ": " + classNames.size() + " class names is outside [1, "
                     + MAX_CLASSES + "]");
@@ -113,7 +147,7 @@ public final class CsvData {
                         + "' is not one of the " + classNames.size() + " classes " + shortList(classNames));
             }
             return k;
-        });
+        }, column, 1);
         return classification(path, t, classNames.size(), List.copyOf(classNames));
     }
 
@@ -140,6 +174,16 @@ public final class CsvData {
      *                             acts on, or the file names more than {@link #MAX_CLASSES} classes
      */
     public static ClassColumn readClassColumn(Path path) {
+        return readClassColumn(path, LabelColumn.LAST);
+    }
+
+    /**
+     * Reads what a file's {@code column} (for {@link LabelColumn#LAST}, the last one) holds, as
+     * {@link #readClassColumn(Path)} reads the last.
+     *
+     * @throws DataFormatException as {@link #readClassColumn(Path)}, and when {@code column} is not in the file
+     */
+    public static ClassColumn readClassColumn(Path path, LabelColumn column) {
         TreeSet<String> names = new TreeSet<>();
         boolean[] named = {false};
         double[] largest = {0};
@@ -158,11 +202,11 @@ public final class CsvData {
                 names.add(name);
             }
             if (named[0] && names.size() > MAX_CLASSES) {
-                throw new DataFormatException(path + ": line " + no + ": the last column holds more than "
-                        + MAX_CLASSES + " distinct labels, too many classes");
+                throw new DataFormatException(path + ": line " + no + ": the " + (column.isLast() ? "last"
+                        : "label") + " column holds more than " + MAX_CLASSES + " distinct labels, too many classes");
             }
             return 0;
-        });
+        }, column, 1);
         return named[0] ? new ClassColumn(List.copyOf(names), names.size())
                 : new ClassColumn(List.of(), (int) Math.min(largest[0], MAX_CLASSES - 1) + 1);
     }
@@ -211,7 +255,7 @@ public final class CsvData {
      * grammar as the other readers (header line, blank lines, byte-order mark, strict numbers, equal column counts).
      */
     public static Rows readRows(Path path) {
-        Table t = read(path, null);
+        Table t = read(path, null, LabelColumn.LAST, 0);
         return new Rows(Arrays.copyOf(t.values, t.rows * t.cols), t.rows, t.cols, Arrays.copyOf(t.lines, t.rows));
     }
 
@@ -301,15 +345,42 @@ public final class CsvData {
     private record Table(int cols, int rows, float[] values, int[] lines) {
     }
 
-    /** How the last column of a data row becomes its label value (the field, its number or NaN, the line). */
+    /** How the label column of a data row becomes its label value (the field, its number or NaN, the line). */
     @FunctionalInterface
-    private interface LabelColumn {
+    private interface LabelReader {
         float label(Path path, String field, double number, int no);
     }
 
-    /** The file's rows; {@code labels} reads the last column, or null when every column is a number. */
-    private static Table read(Path path, LabelColumn labels) {
-        TableBuilder t = new TableBuilder(path, labels);
+    /**
+     * Whether a file's first record is its header line rather than data: none of its fields is a number, or its
+     * fields are exactly {@code 0,1,2,...,N-1} for {@code N >= 3} columns, the column names pandas writes for a
+     * frame made from an array ({@code pd.DataFrame(array).to_csv(f, index=False)}); a data row of exactly those
+     * numbers is implausible. Spaces and tabs around a field are ignored.
+     *
+     * @param fields the record's fields, as {@link #fields} gives them
+     */
+    public static boolean isHeader(String[] fields) {
+        if (Arrays.stream(fields).allMatch(f -> Double.isNaN(parse(f)))) {
+            return true;
+        }
+        if (fields.length < 3) {
+            return false;
+        }
+        for (int i = 0; i < fields.length; i++) {
+            if (!trim(fields[i]).equals(Integer.toString(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The file's rows, each with its {@code targets} target columns from {@code column} moved after the features
+     * (file order kept on both sides); {@code labels} reads the single label column, or is null when every column
+     * is a number.
+     */
+    private static Table read(Path path, LabelReader labels, LabelColumn column, int targets) {
+        TableBuilder t = new TableBuilder(path, labels, column, targets);
         try (BufferedReader in = Files.newBufferedReader(IoErrors.checkFile(path), StandardCharsets.UTF_8)) {
             CsvRecords.forEach(path, in, t::line);
         } catch (NoSuchFileException e) {
@@ -325,45 +396,59 @@ public final class CsvData {
     /** Collects the rows of a file, checking each field as it comes. */
     private static final class TableBuilder {
         private final Path path;
-        private final LabelColumn labels;
+        private final LabelReader labels;
+        private final LabelColumn column;
+        private final int targets;
         private int cols = -1;
-        private boolean header;
+        private List<String> header;
+        private int first = -1;
         private int rows;
         private float[] values = new float[1024];
         private int[] lines = new int[64];
 
-        TableBuilder(Path path, LabelColumn labels) {
+        TableBuilder(Path path, LabelReader labels, LabelColumn column, int targets) {
             this.path = path;
             this.labels = labels;
+            this.column = column;
+            this.targets = targets;
         }
 
         void line(String[] parts, int no) {
-            double[] v = new double[parts.length];
-            int notNumbers = 0;
-            for (int i = 0; i < parts.length; i++) {
-                v[i] = parse(parts[i]);
-                notNumbers += Double.isNaN(v[i]) ? 1 : 0;
-            }
-            if (rows == 0 && !header && notNumbers == parts.length) {
-                header = true;  // no field is a number: the column names
+            if (rows == 0 && header == null && isHeader(parts)) {
+                header = Arrays.stream(parts).map(CsvData::trim).toList();
                 cols = parts.length;
                 return;
+            }
+            double[] v = new double[parts.length];
+            for (int i = 0; i < parts.length; i++) {
+                v[i] = parse(parts[i]);
             }
             if (cols >= 0 && parts.length != cols) {
                 throw new DataFormatException(path + ": line " + no + " has " + columns(parts.length) + ", expected "
                         + cols);
             }
             cols = parts.length;
+            if (first < 0) {
+                first = column.isLast() ? Math.max(cols - targets, 0)
+                        : column.resolve(path.toString(), header, cols, targets);
+            }
             String where = path + ": line " + no + ", column ";
             float[] f = new float[cols];
-            int features = labels == null ? cols : cols - 1;
-            for (int i = 0; i < features; i++) {
-                f[i] = toFloat(v[i], parts[i], where + (i + 1));
+            for (int i = 0; i < cols; i++) {
+                f[i] = labels != null && i == first ? labels.label(path, parts[i], v[i], no)
+                        : toFloat(v[i], parts[i], where + (i + 1));
             }
-            if (labels != null) {
-                f[cols - 1] = labels.label(path, parts[cols - 1], v[cols - 1], no);
-            }
-            add(f, no);
+            add(column.isLast() ? f : targetsLast(f), no);
+        }
+
+        /** The row with its target columns after the features, each side in file order. */
+        private float[] targetsLast(float[] f) {
+            float[] out = new float[f.length];
+            int nf = f.length - targets;
+            System.arraycopy(f, 0, out, 0, first);
+            System.arraycopy(f, first + targets, out, first, nf - first);
+            System.arraycopy(f, first, out, nf, targets);
+            return out;
         }
 
         private void add(float[] v, int no) {

@@ -50,6 +50,12 @@ public final class SavedModel {
      * as {@code resize=72,center_crop=64x64}), which images must be read with to be predicted on: absent for none.
      */
     public static final String IMAGE_TRANSFORM_KEY = "backprop.image_transform";
+    /**
+     * Metadata key of the CSV column the label was read from when it was not the last
+     * ({@link dev.backprop.data.LabelColumn#toString}: a header name or a 0-based index), which test files are read
+     * with by default: absent for the last column.
+     */
+    public static final String LABEL_COLUMN_KEY = "backprop.label_column";
 
     private SavedModel() {
     }

@@ -4,6 +4,7 @@ import dev.backprop.data.CsvData;
 import dev.backprop.data.DataFormatException;
 import dev.backprop.data.Dataset;
 import dev.backprop.data.FashionMnist;
+import dev.backprop.data.LabelColumn;
 import dev.backprop.model.Task;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -41,7 +42,8 @@ public final class SparkData {
      * A numeric CSV at any path Spark reads ({@code hdfs://}, {@code s3a://}, a local file): comma-separated
      * numbers in {@link CsvData}'s strict grammar (RFC 4180 quoting included), an optional header line at the very
      * start, blank lines ignored; Spark reads the file line by line, so a quoted field cannot hold a line break (a
-     * quote left open on its line is refused, naming the line); the last column is the class label
+     * quote left open on its line is refused, naming the line; {@link CsvData#isHeader} tells a header); the last
+     * column is the class label
      * ({@link Task#CLASSIFICATION}: a number, or one of {@code classNames}, whose index it becomes) or the last
      * {@code targets} columns are the targets. Parsed by the executors, then spread over {@code ranks} partitions.
      *
@@ -52,14 +54,28 @@ public final class SparkData {
      */
     public static JavaRDD<Example> csv(JavaSparkContext sc, String path, Task task, int targets, int ranks,
                                        List<String> classNames) {
+        return csv(sc, path, task, targets, ranks, classNames, LabelColumn.LAST);
+    }
+
+    /**
+     * The CSV as {@link #csv(JavaSparkContext, String, Task, int, int, List)} reads it, with the label (the first of
+     * the {@code targets} consecutive target columns) in {@code column}, found from the file's first line on the
+     * driver (its header for a name, its column count for an index); the features are the other columns in file
+     * order.
+     *
+     * @throws DataFormatException when {@code column} is not in the file's first line
+     */
+    public static JavaRDD<Example> csv(JavaSparkContext sc, String path, Task task, int targets, int ranks,
+                                       List<String> classNames, LabelColumn column) {
         if (task != Task.CLASSIFICATION && targets < 1) {
             throw new IllegalArgumentException("--targets must be at least 1, got " + targets);
         }
         int t = task == Task.CLASSIFICATION ? 1 : targets;
         boolean labelled = task == Task.CLASSIFICATION;
         List<String> names = labelled ? List.copyOf(classNames) : List.of();
+        int at = labelIndex(sc, path, column, t);
         JavaRDD<Example> parsed = sc.textFile(path).mapPartitionsWithIndex(
-                (part, lines) -> parse(lines, part == 0, t, labelled, names, path), false);
+                (part, lines) -> parse(lines, part == 0, t, at, labelled, names, path), false);
         JavaRDD<Example> spread = parsed.getNumPartitions() == ranks ? parsed : parsed.repartition(ranks);
         return spread.persist(StorageLevel.MEMORY_ONLY());
     }
@@ -72,8 +88,18 @@ public final class SparkData {
      *                                  more than {@link CsvData#MAX_CLASSES}
      */
     public static List<String> csvClassNames(JavaSparkContext sc, String path) {
-        List<String> labels = sc.textFile(path).mapPartitionsWithIndex((part, lines) -> labels(lines, part == 0, path),
-                false).distinct().take(CsvData.MAX_CLASSES + 1);
+        return csvClassNames(sc, path, LabelColumn.LAST);
+    }
+
+    /**
+     * The class names in a CSV's {@code column}, as {@link #csvClassNames(JavaSparkContext, String)} reads the last.
+     *
+     * @throws DataFormatException when {@code column} is not in the file's first line
+     */
+    public static List<String> csvClassNames(JavaSparkContext sc, String path, LabelColumn column) {
+        int at = labelIndex(sc, path, column, 1);
+        List<String> labels = sc.textFile(path).mapPartitionsWithIndex((part, lines) -> labels(lines, part == 0, at,
+                path), false).distinct().take(CsvData.MAX_CLASSES + 1);
         if (labels.stream().allMatch(SparkData::isNumber)) {
             return List.of();
         }
@@ -90,28 +116,100 @@ public final class SparkData {
         return labels.stream().sorted().toList();
     }
 
-    /** The distinct last fields of a partition's data lines. */
-    private static Iterator<String> labels(Iterator<String> lines, boolean mayHaveHeader, String path) {
+    /**
+     * The 0-based index of the first target column {@code column} names, read from the file's first non-blank line
+     * (a header by {@link CsvData#isHeader}), or -1 for {@link LabelColumn#LAST}: each line's last columns.
+     */
+    private static int labelIndex(JavaSparkContext sc, String path, LabelColumn column, int targets) {
+        if (column.isLast()) {
+            return -1;
+        }
+        List<String> first = sc.textFile(path).filter(l -> !l.replace("\uFEFF", "").isBlank()).take(1);
+        if (first.isEmpty()) {
+            throw new DataFormatException(path + ": no data rows");
+        }
+        String[] fields;
+        try {
+            fields = CsvData.fields(first.get(0).trim().replace("\uFEFF", ""));
+        } catch (DataFormatException e) {
+            throw new IllegalArgumentException(DataFormatException.oneLine(path + ": line 1: " + e.getMessage()));
+        }
+        List<String> header = CsvData.isHeader(fields) ? Arrays.stream(fields).map(String::trim).toList() : null;
+        return column.resolve(path, header, fields.length, targets);
+    }
+
+    /** The distinct label fields (column {@code at}, or the last when -1) of a partition's data lines. */
+    private static Iterator<String> labels(Iterator<String> lines, boolean mayHaveHeader, int at, String path) {
         Set<String> out = new LinkedHashSet<>();
-        forEachDataLine(lines, mayHaveHeader, path, (line, fields) -> out.add(fields[fields.length - 1].trim()));
+        forEachDataLine(lines, mayHaveHeader, path,
+                (line, fields) -> out.add(fields[at < 0 ? fields.length - 1 : within(at, 1, fields, line, path)]
+                        .trim()));
         return out.iterator();
     }
 
-    private static Iterator<Example> parse(Iterator<String> lines, boolean mayHaveHeader, int targets,
+    private static Iterator<Example> parse(Iterator<String> lines, boolean mayHaveHeader, int targets, int at,
                                            boolean labelled, List<String> names, String path) {
         Map<String, Integer> index = new HashMap<>();
         names.forEach(n -> index.put(n, index.size()));
         List<Example> out = new ArrayList<>();
-        forEachDataLine(lines, mayHaveHeader, path,
-                (line, fields) -> out.add(example(values(line, fields, index, path), targets, labelled, path, line)));
+        forEachDataLine(lines, mayHaveHeader, path, (line, fields) -> out.add(example(at < 0
+                ? values(line, fields, index, path) : targetsLast(line, fields, index, at, targets, path), targets,
+                labelled, path, line)));
         return out.iterator();
+    }
+
+    /** {@code at}, once the line has {@code targets} columns from it. */
+    private static int within(int at, int targets, String[] fields, String line, String path) {
+        if (at + targets > fields.length) {
+            throw new IllegalArgumentException(path + ": '" + abbreviate(line) + "' has " + fields.length
+                    + " columns; the label column " + at + (targets > 1 ? " and its " + targets + " targets" : "")
+                    + " need " + (at + targets));
+        }
+        return at;
+    }
+
+    /**
+     * A line's numbers with the {@code targets} columns from {@code at} moved after the features (file order kept on
+     * both sides), the label field replaced by its class index when {@code index} maps class names.
+     */
+    private static float[] targetsLast(String line, String[] fields, Map<String, Integer> index, int at, int targets,
+                                       String path) {
+        within(at, targets, fields, line, path);
+        String[] numbers = fields.clone();
+        Integer k = null;
+        if (!index.isEmpty()) {
+            String name = fields[at].trim();
+            k = index.get(name);
+            if (k == null) {
+                throw new IllegalArgumentException(DataFormatException.oneLine(path + ": '" + abbreviate(line)
+                        + "': the label '" + name + "' is not one of the " + index.size() + " classes"));
+            }
+            numbers[at] = "0";  // parsed in place, so an error names the file's column
+        }
+        float[] v;
+        try {
+            v = CsvData.parseFields(numbers);
+        } catch (DataFormatException e) {
+            throw new IllegalArgumentException(DataFormatException.oneLine(path + ": '" + abbreviate(line) + "': "
+                    + e.getMessage()));
+        }
+        if (k != null) {
+            v[at] = k;
+        }
+        float[] out = new float[v.length];
+        int nf = v.length - targets;
+        System.arraycopy(v, 0, out, 0, at);
+        System.arraycopy(v, at + targets, out, at, nf - at);
+        System.arraycopy(v, at, out, nf, targets);
+        return out;
     }
 
     /**
      * Runs {@code action} on a partition's data lines, trimmed, and their fields ({@link CsvData#fields}), as the
      * local reader takes them: blank lines skipped, and in the first partition a byte-order mark and a header (a
-     * first line none of whose fields is a number). Spark hands over a file line by line, so a quoted field that
-     * holds a line break is refused as a quote left open on its line.
+     * first line none of whose fields is a number, or pandas' {@code 0,1,...,N-1}: {@link CsvData#isHeader}). Spark
+     * hands over a file line by line, so a quoted field that holds a line break is refused as a quote left open on
+     * its line.
      */
     private static void forEachDataLine(Iterator<String> lines, boolean mayHaveHeader, String path,
                                         BiConsumer<String, String[]> action) {
@@ -133,7 +231,7 @@ public final class SparkData {
             }
             if (first) {
                 first = false;
-                if (Arrays.stream(fields).noneMatch(SparkData::isNumber)) {
+                if (CsvData.isHeader(fields)) {
                     continue;
                 }
             }

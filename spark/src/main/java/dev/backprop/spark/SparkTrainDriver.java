@@ -6,6 +6,7 @@ import dev.backprop.backend.BackpropException;
 import dev.backprop.data.DataFormatException;
 import dev.backprop.data.Dataset;
 import dev.backprop.data.FashionMnist;
+import dev.backprop.data.LabelColumn;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
 import dev.backprop.nn.Layer;
@@ -44,9 +45,11 @@ public final class SparkTrainDriver {
      * @param fashionDir    the Fashion-MNIST directory (used when {@code csv} is null)
      * @param csv           a numeric CSV at any path Spark reads, or null
      * @param targetColumns target columns of a regression CSV
+     * @param labelColumn   the CSV's label column (the first of the target columns), {@link LabelColumn#LAST} for
+     *                      the last
      * @param trainLimit    Fashion-MNIST: the first N examples only, or null for all
      */
-    public record Data(Path fashionDir, String csv, int targetColumns, Integer trainLimit) {
+    public record Data(Path fashionDir, String csv, int targetColumns, LabelColumn labelColumn, Integer trainLimit) {
         /** The data in words, for the output and the model's metadata. */
         public String describe() {
             return csv != null ? "CSV " + csv : "Fashion-MNIST " + fashionDir
@@ -90,9 +93,9 @@ public final class SparkTrainDriver {
             int slots = sc.defaultParallelism() / sc.getConf().getInt("spark.task.cpus", 1);
             int n = ranks != null ? ranks : Math.max(1, slots);
             List<String> names = data.csv() != null && task == Task.CLASSIFICATION
-                    ? SparkData.csvClassNames(sc, data.csv()) : List.of();
+                    ? SparkData.csvClassNames(sc, data.csv(), data.labelColumn()) : List.of();
             JavaRDD<Example> rdd = data.csv() != null
-                    ? SparkData.csv(sc, data.csv(), task, data.targetColumns(), n, names)
+                    ? SparkData.csv(sc, data.csv(), task, data.targetColumns(), n, names, data.labelColumn())
                     : SparkData.fashionMnist(sc, data.fashionDir(), data.trainLimit(), n);
             Example first = rdd.first();
             int outputs = !names.isEmpty() ? names.size()
@@ -164,6 +167,9 @@ public final class SparkTrainDriver {
             }
             Map<String, String> facts = new LinkedHashMap<>();
             facts.put("backprop.trained_on", data.describe());
+            if (data.csv() != null && !data.labelColumn().isLast()) {
+                facts.put(SavedModel.LABEL_COLUMN_KEY, data.labelColumn().toString());
+            }
             SavedModel.putInputShape(facts, spec.inputShape() != null ? spec.inputShape() : new int[] {features});
             facts.put("backprop.training", "Spark, " + ranks(n) + ", " + spec.describe());
             caller.put(facts, spec);

@@ -1,5 +1,9 @@
 package dev.backprop.spark;
 
+import dev.backprop.data.CsvData;
+import dev.backprop.data.DataFormatException;
+import dev.backprop.data.Dataset;
+import dev.backprop.data.LabelColumn;
 import dev.backprop.model.Task;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkException;
@@ -60,6 +64,50 @@ class SparkCsvTest {
         assertArrayEquals(new float[] {1, 2.5f}, rows.get(0).features());
         assertEquals(List.of(1, 0, 2), rows.stream().map(Example::label).toList());
         assertArrayEquals(new float[] {5, 6}, rows.get(2).features());
+    }
+
+    @Test
+    void theLabelColumnIsPickedByNameOrIndexAsLocally() throws IOException {
+        // Kaggle's layout: the label first, under a header
+        String csv = write("label,pixel1,pixel2\n2,10,20\n0,30,40\n1,50,60\n");
+        Dataset local = CsvData.readClassification(Path.of(csv), 3, LabelColumn.of("label"));
+        for (String column : List.of("label", "0")) {
+            List<Example> rows = SparkData.csv(sc, csv, Task.CLASSIFICATION, 1, 1, List.of(),
+                    LabelColumn.of(column)).collect();
+            assertEquals(List.of(2, 0, 1), rows.stream().map(Example::label).toList());
+            for (int i = 0; i < rows.size(); i++) {
+                assertArrayEquals(local.features(i), rows.get(i).features());
+                assertEquals(local.label(i), rows.get(i).label());
+            }
+        }
+        String named = write("a,species,b\n1,cat,2\n3,dog,4\n");
+        LabelColumn species = LabelColumn.of("species");
+        List<String> names = SparkData.csvClassNames(sc, named, species);
+        assertEquals(List.of("cat", "dog"), names);
+        List<Example> rows = SparkData.csv(sc, named, Task.CLASSIFICATION, 1, 1, names, species).collect();
+        assertArrayEquals(new float[] {3, 4}, rows.get(1).features());
+        assertEquals(List.of(0, 1), rows.stream().map(Example::label).toList());
+    }
+
+    @Test
+    void regressionTargetsFollowTheLabelColumnAndPandasHeaderIsAHeader() throws IOException {
+        String csv = write("0,1,2,3\n1,2,3,4\n5,6,7,8\n");
+        List<Example> rows = SparkData.csv(sc, csv, Task.REGRESSION, 2, 1, List.of(), LabelColumn.of("1")).collect();
+        assertEquals(2, rows.size());
+        assertArrayEquals(new float[] {1, 4}, rows.get(0).features());
+        assertArrayEquals(new float[] {2, 3}, rows.get(0).targets());
+        List<Example> last = SparkData.csv(sc, csv, Task.REGRESSION, 1, 1, List.of()).collect();
+        assertEquals(2, last.size());
+        assertArrayEquals(new float[] {8}, last.get(1).targets());
+    }
+
+    @Test
+    void aLabelColumnNotInTheFileIsRefusedOnTheDriver() throws IOException {
+        String csv = write("label,pixel1\n1,2\n");
+        DataFormatException e = assertThrows(DataFormatException.class, () -> SparkData.csv(sc, csv,
+                Task.CLASSIFICATION, 1, 1, List.of(), LabelColumn.of("y")));
+        assertEquals(csv + ": no column is named 'y'; the header has 2 columns: label, pixel1", e.getMessage());
+        assertThrows(DataFormatException.class, () -> SparkData.csvClassNames(sc, csv, LabelColumn.of("2")));
     }
 
     @Test

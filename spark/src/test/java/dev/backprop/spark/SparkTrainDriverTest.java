@@ -1,5 +1,6 @@
 package dev.backprop.spark;
 
+import dev.backprop.data.LabelColumn;
 import dev.backprop.nn.Activation;
 import dev.backprop.nn.Init;
 import dev.backprop.nn.Mlp;
@@ -19,7 +20,7 @@ class SparkTrainDriverTest {
 
     @Test
     void theStartLineNamesTheOptimizerScheduleAndWarmup() {
-        SparkTrainDriver.Data data = new SparkTrainDriver.Data(Path.of("/d"), "rows.csv", 1, null);
+        SparkTrainDriver.Data data = new SparkTrainDriver.Data(Path.of("/d"), "rows.csv", 1, LabelColumn.LAST, null);
         String nl = System.lineSeparator();
         assertEquals("spark:   local[2], 2 ranks, sgd lr 0.1, task classification, batch 128 per rank, 3 epochs, "
                 + "seed 0, sync gradients every step, backend auto, no checkpoints" + nl + "data:    CSV rows.csv",
