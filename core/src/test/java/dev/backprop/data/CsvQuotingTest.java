@@ -8,7 +8,9 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -144,6 +146,26 @@ class CsvQuotingTest {
         assertTrue(e.getMessage().contains("a quoted field is not closed"), e.getMessage());
         e = assertThrows(DataFormatException.class, () -> CsvData.parseRow("1,\"2\"3"));
         assertTrue(e.getMessage().contains("text after the closing quote"), e.getMessage());
+    }
+
+    @Test
+    void aLineWithoutQuotesSplitsAsCommonsCsvSplitsIt() {
+        // fields() splits such a line at its commas without a parser; Commons CSV's lexer must agree on every one,
+        // including the characters other formats treat specially (escape, comment, a byte-order mark, U+FFFE)
+        char[] alphabet = {'1', '.', 'e', '-', 'a', ',', ',', ' ', '\t', '\\', '\'', '#', ';', '\u0000', '\u001e',
+            '\uFEFF', '\uFFFE', '\u2028', '\u0085', '\u00a0'};
+        List<String> lines = new ArrayList<>(List.of("", ",", ",,", "a,", ",a", " , ", "1,2,", "#1,2", "\\,\\"));
+        Random random = new Random(7);
+        for (int i = 0; i < 20_000; i++) {
+            char[] line = new char[random.nextInt(12)];
+            for (int j = 0; j < line.length; j++) {
+                line[j] = alphabet[random.nextInt(alphabet.length)];
+            }
+            lines.add(new String(line));
+        }
+        for (String line : lines) {
+            assertArrayEquals(CsvRecords.parsed(line), CsvRecords.fields(line), line);
+        }
     }
 
     @Test
