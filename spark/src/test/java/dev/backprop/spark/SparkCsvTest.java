@@ -1,5 +1,7 @@
 package dev.backprop.spark;
 
+import dev.backprop.data.CsvData;
+import dev.backprop.data.DataFormatException;
 import dev.backprop.model.Task;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkException;
@@ -60,6 +62,19 @@ class SparkCsvTest {
         assertArrayEquals(new float[] {1, 2.5f}, rows.get(0).features());
         assertEquals(List.of(1, 0, 2), rows.stream().map(Example::label).toList());
         assertArrayEquals(new float[] {5, 6}, rows.get(2).features());
+    }
+
+    @Test
+    void aQuoteAfterLeadingSpacesOpensNothingAsLocally() throws IOException {
+        // Python's csv.reader (skipinitialspace=False) gives ['  "1"', '2', '0'] for the second line, and so does the
+        // local reader, which refuses '  "1"' as a number; the executors must not trim the line into a quoted 1
+        String csv = write("a,b,y\n  \"1\",2,0\n");
+        DataFormatException local = assertThrows(DataFormatException.class,
+                () -> CsvData.readRows(Path.of(csv)));
+        assertTrue(local.getMessage().endsWith("line 2, column 1: '\"1\"' is not a number"), local.getMessage());
+        SparkException e = assertThrows(SparkException.class,
+                () -> SparkData.csv(sc, csv, Task.CLASSIFICATION, 1, 1, List.of()).collect());
+        assertTrue(e.getMessage().contains("column 1: '\"1\"' is not a number"), e.getMessage());
     }
 
     @Test
