@@ -21,11 +21,11 @@ import java.util.regex.Pattern;
  * number), blank lines ignored, a UTF-8 byte-order mark skipped. Fields are quoted as RFC 4180 has it (R's
  * {@code write.csv}, pandas and Python's {@code csv} module write them so): a field that starts with a double quote
  * runs to the next lone one, and commas, line breaks and doubled quotes ({@code ""}, one quote) inside it are its
- * text; the split is Apache Commons CSV's. A quoted number is a number. Spaces and tabs around a field, or around
- * the text inside its quotes, are ignored; a quote after a space opens nothing (as in Python's {@code csv}). The
- * last {@code targetColumns} columns are the targets (or, for {@link #readClassification}, the single last column is
- * the class: an integer label, or a name from a list such as {@link #readClassColumn} gives); the others are the
- * features.
+ * text; the split is Apache Commons CSV's. A quoted number is a number, on the first line too (a header of quoted
+ * numbers reads as a data row). Spaces and tabs around a field, or around the text inside its quotes, are ignored;
+ * a quote after a space opens nothing (as in Python's {@code csv}). The last {@code targetColumns} columns are the
+ * targets (or, for {@link #readClassification}, the single last column is the class: an integer label, or a name
+ * from a list such as {@link #readClassColumn} gives); the others are the features.
  *
  * <p>Numbers are strict: an optional sign, digits with an optional fraction, an optional exponent
  * ({@code -1.5e3}, {@code .5}, {@code 2.}), surrounded by nothing but spaces and tabs. Java's own suffixes and hex
