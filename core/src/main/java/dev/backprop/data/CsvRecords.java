@@ -78,25 +78,30 @@ final class CsvRecords {
     }
 
     /**
-     * The fields of one line (a record that must not span lines), for readers that are handed a file line by line.
-     * A line with no quote and no line break is split at its commas without a parser: under {@code FORMAT} only a
-     * quote at a field's start, a comma and a line break mean anything to Commons CSV's lexer, so the fields are the
-     * same ({@code CsvQuotingTest} checks both ways on random lines), and Spark's executors, which call this per
-     * line, pay for no parser and no 8 Ki buffer per line.
+     * The fields of one line (a record that must not span lines), for readers that are handed a file line by line;
+     * a line break anywhere in it (a trailing one too, or one inside quotes) is refused. A line with no quote is
+     * split at its commas without a parser: under {@code FORMAT} only a quote at a field's start, a comma and a line
+     * break mean anything to Commons CSV's lexer, so the fields are the same ({@code CsvQuotingTest} checks both
+     * ways on random lines), and Spark's executors, which call this per line, pay for no parser and no 8 Ki buffer
+     * per line.
      *
-     * @throws DataFormatException when a quote is left open on the line or text follows a closing quote
+     * @throws DataFormatException when the line holds a line break, a quote is left open on it or text follows a
+     *                             closing quote
      */
     static String[] fields(String line) {
+        boolean quote = false;
         for (int i = 0; i < line.length(); i++) {
             char c = line.charAt(i);
-            if (c == '"' || c == '\n' || c == '\r') {
-                return parsed(line);
+            if (c == '\n' || c == '\r') {
+                throw new DataFormatException("a line break (U+" + String.format("%04X", (int) c) + ") at character "
+                        + (i + 1) + ": one line holds one row");
             }
+            quote |= c == '"';
         }
-        return line.split(",", -1);
+        return quote ? parsed(line) : line.split(",", -1);
     }
 
-    /** {@link #fields} of any line, through Commons CSV. */
+    /** The fields of a line with no line break, through Commons CSV: what {@link #fields} gives. */
     static String[] parsed(String line) {
         try (CSVParser parser = CSVParser.parse(line, FORMAT)) {
             Iterator<CSVRecord> records = parser.iterator();

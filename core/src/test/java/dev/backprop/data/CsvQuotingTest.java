@@ -146,6 +146,11 @@ class CsvQuotingTest {
         assertTrue(e.getMessage().contains("a quoted field is not closed"), e.getMessage());
         e = assertThrows(DataFormatException.class, () -> CsvData.parseRow("1,\"2\"3"));
         assertTrue(e.getMessage().contains("text after the closing quote"), e.getMessage());
+        // One line holds one row, as before quoting: a line break, trailing or quoted, is no part of a row
+        for (String row : new String[] {"1,2\n", "1,2\r\n", "\"1\n\",2", "1\r2"}) {
+            e = assertThrows(DataFormatException.class, () -> CsvData.parseRow(row), row);
+            assertTrue(e.getMessage().contains(": one line holds one row"), e.getMessage());
+        }
     }
 
     @Test
