@@ -70,7 +70,8 @@ final class CsvRecords {
                     throw malformed(path, start, parser, e.getCause());
                 }
                 String[] fields = r.values();
-                if (fields.length != 1 || !fields[0].isBlank()) {
+                // One blank field is a blank line unless it was quoted: "" is Python's and pandas' one empty field
+                if (fields.length != 1 || !fields[0].isBlank() || bounded.quoteStarts(start)) {
                     sink.record(fields, start);
                 }
             }
@@ -159,6 +160,13 @@ final class CsvRecords {
         private long read;
         private long recordRead;
         private int recordLine = 1;
+        /**
+         * The lines from the current record's on that start with a quote, ascending: at most the lines the parser
+         * has read ahead or the record spans, so bounded as the record is.
+         */
+        private int[] quoted = new int[16];
+        private int quotedHead;
+        private int quotedTail;
 
         Bounded(Reader in, Path path) {
             super(in);
@@ -169,6 +177,31 @@ final class CsvRecords {
         void recordStarts(int no) {
             recordRead = read;
             recordLine = no;
+            while (quotedHead < quotedTail && quoted[quotedHead] < no) {
+                quotedHead++;
+            }
+        }
+
+        /** Whether line {@code no}, on or after the current record's, starts with a quote. */
+        boolean quoteStarts(int no) {
+            for (int i = quotedHead; i < quotedTail && quoted[i] <= no; i++) {
+                if (quoted[i] == no) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private void quoteStartsLine() {
+            if (quotedTail == quoted.length) {
+                int live = quotedTail - quotedHead;
+                int[] to = live * 2 > quoted.length ? new int[quoted.length * 2] : quoted;
+                System.arraycopy(quoted, quotedHead, to, 0, live);
+                quoted = to;
+                quotedHead = 0;
+                quotedTail = live;
+            }
+            quoted[quotedTail++] = line;
         }
 
         @Override
@@ -194,6 +227,9 @@ final class CsvRecords {
                 if (c == '\n' || c == '\r') {
                     line += c == '\n' && last == '\r' ? 0 : 1;
                     lineChars = 0;
+                } else if (lineChars == 0 && c == '"') {
+                    quoteStartsLine();
+                    lineChars++;
                 } else if (++lineChars > CsvData.MAX_LINE_CHARS) {
                     throw new DataFormatException(path + ": line " + line + " is longer than "
                             + CsvData.MAX_LINE_CHARS + " characters");

@@ -103,6 +103,19 @@ class CsvQuotingTest {
     }
 
     @Test
+    void aQuotedEmptyFieldIsARowNotABlankLine() throws IOException {
+        // csv.writer writes [''] as '""' so that it is not a blank line (pandas writes a lone NaN so too), and
+        // csv.reader gives [''] back: the row is there, and its empty field is not a number, as without quotes
+        String m = refused(write("1\n\"\"\n2\n"));
+        assertTrue(m.endsWith(": line 2, column 1: '' is not a number"), m);
+        m = refused(write("x\n1\n\n  \n\" \"\n"));
+        assertTrue(m.endsWith(": line 5, column 1: '' is not a number"), m);
+        CsvData.Rows r = CsvData.readRows(write("1\n \n\t\n\n2\n"));
+        assertArrayEquals(new float[] {1, 2}, r.values());
+        assertArrayEquals(new int[] {1, 5}, r.lines());
+    }
+
+    @Test
     void anUnclosedQuoteIsRefusedWithItsLine() throws IOException {
         // csv.reader(strict=True) raises "unexpected end of data" for the same text
         String m = refused(write("a,b\n1,2\n\"3,4\n5,6\n"));
