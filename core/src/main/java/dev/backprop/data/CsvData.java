@@ -283,9 +283,11 @@ public final class CsvData {
     /**
      * The fields of one line of CSV under the file readers' RFC 4180 grammar, unquoted and not trimmed: a field
      * that starts with a quote ends at the next lone quote, a doubled quote inside it stands for one. A quoted
-     * line break cannot be seen one line at a time, so a quote left open on the line is refused.
+     * line break cannot be seen one line at a time, so a quote left open on the line is refused, and so is a line
+     * break in {@code line}, trailing or quoted.
      *
-     * @throws DataFormatException when a quote is left open on the line or text follows a closing quote
+     * @throws DataFormatException when the line holds a line break, a quote is left open on it or text follows a
+     *                             closing quote
      */
     public static String[] fields(String line) {
         return CsvRecords.fields(line);

@@ -8,7 +8,9 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -101,6 +103,19 @@ class CsvQuotingTest {
     }
 
     @Test
+    void aQuotedEmptyFieldIsARowNotABlankLine() throws IOException {
+        // csv.writer writes [''] as '""' so that it is not a blank line (pandas writes a lone NaN so too), and
+        // csv.reader gives [''] back: the row is there, and its empty field is not a number, as without quotes
+        String m = refused(write("1\n\"\"\n2\n"));
+        assertTrue(m.endsWith(": line 2, column 1: '' is not a number"), m);
+        m = refused(write("x\n1\n\n  \n\" \"\n"));
+        assertTrue(m.endsWith(": line 5, column 1: '' is not a number"), m);
+        CsvData.Rows r = CsvData.readRows(write("1\n \n\t\n\n2\n"));
+        assertArrayEquals(new float[] {1, 2}, r.values());
+        assertArrayEquals(new int[] {1, 5}, r.lines());
+    }
+
+    @Test
     void anUnclosedQuoteIsRefusedWithItsLine() throws IOException {
         // csv.reader(strict=True) raises "unexpected end of data" for the same text
         String m = refused(write("a,b\n1,2\n\"3,4\n5,6\n"));
@@ -144,6 +159,31 @@ class CsvQuotingTest {
         assertTrue(e.getMessage().contains("a quoted field is not closed"), e.getMessage());
         e = assertThrows(DataFormatException.class, () -> CsvData.parseRow("1,\"2\"3"));
         assertTrue(e.getMessage().contains("text after the closing quote"), e.getMessage());
+        // One line holds one row, as before quoting: a line break, trailing or quoted, is no part of a row
+        for (String row : new String[] {"1,2\n", "1,2\r\n", "\"1\n\",2", "1\r2"}) {
+            e = assertThrows(DataFormatException.class, () -> CsvData.parseRow(row), row);
+            assertTrue(e.getMessage().contains(": one line holds one row"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aLineWithoutQuotesSplitsAsCommonsCsvSplitsIt() {
+        // fields() splits such a line at its commas without a parser; Commons CSV's lexer must agree on every one,
+        // including the characters other formats treat specially (escape, comment, a byte-order mark, U+FFFE)
+        char[] alphabet = {'1', '.', 'e', '-', 'a', ',', ',', ' ', '\t', '\\', '\'', '#', ';', '\u0000', '\u001e',
+            '\uFEFF', '\uFFFE', '\u2028', '\u0085', '\u00a0'};
+        List<String> lines = new ArrayList<>(List.of("", ",", ",,", "a,", ",a", " , ", "1,2,", "#1,2", "\\,\\"));
+        Random random = new Random(7);
+        for (int i = 0; i < 20_000; i++) {
+            char[] line = new char[random.nextInt(12)];
+            for (int j = 0; j < line.length; j++) {
+                line[j] = alphabet[random.nextInt(alphabet.length)];
+            }
+            lines.add(new String(line));
+        }
+        for (String line : lines) {
+            assertArrayEquals(CsvRecords.parsed(line), CsvRecords.fields(line), line);
+        }
     }
 
     @Test

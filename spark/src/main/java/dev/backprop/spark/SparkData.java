@@ -205,26 +205,30 @@ public final class SparkData {
     }
 
     /**
-     * Runs {@code action} on a partition's data lines, trimmed, and their fields ({@link CsvData#fields}), as the
-     * local reader takes them: blank lines skipped, and in the first partition a byte-order mark and a header (a
-     * first line none of whose fields is a number, or pandas' {@code 0,1,...,N-1}: {@link CsvData#isHeader}). Spark
-     * hands over a file line by line, so a quoted field that holds a line break is refused as a quote left open on
-     * its line.
+     * Runs {@code action} on a partition's data lines, trimmed, and their fields ({@link CsvData#fields} of each
+     * line untrimmed, so that a quote after leading spaces opens nothing, as in the local reader), as the local
+     * reader takes them: blank lines skipped, and in the first partition a byte-order mark and a header (a first
+     * line none of whose fields is a number, or pandas' {@code 0,1,...,N-1}: {@link CsvData#isHeader}). Spark hands
+     * over a file line by line, so a quoted field that holds a line break is refused as a quote left open on its
+     * line.
      */
     private static void forEachDataLine(Iterator<String> lines, boolean mayHaveHeader, String path,
                                         BiConsumer<String, String[]> action) {
         boolean first = mayHaveHeader;
         while (lines.hasNext()) {
-            String line = lines.next().trim();
+            String text = lines.next();
+            String line = text.trim();
             if (first && line.startsWith("\uFEFF")) {
-                line = line.substring(1).trim();
+                text = text.substring(text.indexOf('\uFEFF') + 1);
+                line = text.trim();
             }
             if (line.isEmpty()) {
                 continue;
             }
             String[] fields;
             try {
-                fields = CsvData.fields(line);
+                // The untrimmed text, as the local reader splits it: a quote after a space opens nothing there
+                fields = CsvData.fields(text);
             } catch (DataFormatException e) {
                 throw new IllegalArgumentException(DataFormatException.oneLine(path + ": '" + abbreviate(line) + "': "
                         + e.getMessage()));

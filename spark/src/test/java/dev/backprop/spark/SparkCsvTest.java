@@ -111,6 +111,19 @@ class SparkCsvTest {
     }
 
     @Test
+    void aQuoteAfterLeadingSpacesOpensNothingAsLocally() throws IOException {
+        // Python's csv.reader (skipinitialspace=False) gives ['  "1"', '2', '0'] for the second line, and so does the
+        // local reader, which refuses '  "1"' as a number; the executors must not trim the line into a quoted 1
+        String csv = write("a,b,y\n  \"1\",2,0\n");
+        DataFormatException local = assertThrows(DataFormatException.class,
+                () -> CsvData.readRows(Path.of(csv)));
+        assertTrue(local.getMessage().endsWith("line 2, column 1: '\"1\"' is not a number"), local.getMessage());
+        SparkException e = assertThrows(SparkException.class,
+                () -> SparkData.csv(sc, csv, Task.CLASSIFICATION, 1, 1, List.of()).collect());
+        assertTrue(e.getMessage().contains("column 1: '\"1\"' is not a number"), e.getMessage());
+    }
+
+    @Test
     void aQuotedLineBreakIsRefusedNamingTheLine() throws IOException {
         String csv = write("a,b,y\n1,2,0\n3,\"4\n5\",1\n");
         SparkException e = assertThrows(SparkException.class,
