@@ -102,7 +102,9 @@ public final class SparkTrainDriver {
                     : task == Task.CLASSIFICATION ? rdd.map(Example::label).reduce(Math::max) + 1
                     : first.targets().length;
             TrainingSpec spec = specs.create(first.features().length, outputs);
-            TrainingSpec.Builder b = spec.toBuilder().listener(new EpochLines(spec.epochs()));
+            TrainingSpec.Builder b = spec.toBuilder().listener(new EpochLines(spec.epochs()))
+                    .labelColumn(data.csv() != null && !data.labelColumn().isLast() ? data.labelColumn().toString()
+                            : null);
             if (task == Task.CLASSIFICATION) {
                 b.classes(outputs);
             }
@@ -167,8 +169,8 @@ public final class SparkTrainDriver {
             }
             Map<String, String> facts = new LinkedHashMap<>();
             facts.put("backprop.trained_on", data.describe());
-            if (data.csv() != null && !data.labelColumn().isLast()) {
-                facts.put(SavedModel.LABEL_COLUMN_KEY, data.labelColumn().toString());
+            if (spec.labelColumn() != null) {
+                facts.put(SavedModel.LABEL_COLUMN_KEY, spec.labelColumn());
             }
             SavedModel.putInputShape(facts, spec.inputShape() != null ? spec.inputShape() : new int[] {features});
             facts.put("backprop.training", "Spark, " + ranks(n) + ", " + spec.describe());
