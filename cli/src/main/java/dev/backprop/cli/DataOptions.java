@@ -84,10 +84,10 @@ final class DataOptions {
     Integer targetColumns;
 
     @Option(names = "--label-column", paramLabel = "COL",
-            description = "The CSV column that holds the label: a header name (label) or a 0-based index (0); for "
-                    + "regression, the first of the --targets consecutive target columns. The features are the other "
-                    + "columns in file order. Default: the last column (the last --targets ones); eval and predict "
-                    + "take the model's and refuse another.")
+            description = "The CSV column that holds the label: a header name (label) or a 0-based index (0; "
+                    + "digits are always an index); for regression, the first of the --targets consecutive target "
+                    + "columns. The features are the other columns in file order. Default: the last column (the last "
+                    + "--targets ones); eval and predict take the model's and refuse another.")
     String labelColumn;
 
     @Option(names = "--positive-class", paramLabel = "K",
@@ -279,7 +279,8 @@ final class DataOptions {
         }
         if (labelColumn != null && !labelColumn().equals(own)) {
             throw new IllegalArgumentException("--label-column " + labelColumn + " is not the column " + file
-                    + " was trained with, " + own + ": leave it out or give " + own);
+                    + " was trained with, " + own + ": leave it out or give " + own + (own.name() == null ? ""
+                    : " (a header name: the CSV needs a header line naming it, as the training file had)"));
         }
         labelColumn = own.toString();
     }
