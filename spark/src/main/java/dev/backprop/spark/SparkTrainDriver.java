@@ -25,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.stream.Collectors;
 
 /**
@@ -50,6 +51,15 @@ public final class SparkTrainDriver {
      * @param trainLimit    Fashion-MNIST: the first N examples only, or null for all
      */
     public record Data(Path fashionDir, String csv, int targetColumns, LabelColumn labelColumn, Integer trainLimit) {
+        /**
+         * Checks the label column is given.
+         *
+         * @throws NullPointerException when {@code labelColumn} is null (give {@link LabelColumn#LAST} for the last)
+         */
+        public Data {
+            Objects.requireNonNull(labelColumn, "labelColumn: give LabelColumn.LAST for the last column");
+        }
+
         /** The data in words, for the output and the model's metadata. */
         public String describe() {
             return csv != null ? "CSV " + csv : "Fashion-MNIST " + fashionDir
