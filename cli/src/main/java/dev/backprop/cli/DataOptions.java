@@ -1,6 +1,7 @@
 package dev.backprop.cli;
 
 import dev.backprop.data.CsvData;
+import dev.backprop.data.DataFormatException;
 import dev.backprop.data.Dataset;
 import dev.backprop.data.FashionMnist;
 import dev.backprop.data.HoldOut;
@@ -29,7 +30,8 @@ import java.util.List;
 final class DataOptions {
     @Option(names = "--data", paramLabel = "DIR",
             description = "Fashion-MNIST directory (train-/t10k-*-idx?-ubyte[.gz]). Default: $FASHION_MNIST_DIR, "
-                    + "else /usr/share/datasets/fashion-mnist.")
+                    + "else /usr/share/datasets/fashion-mnist. Refused with --csv, --test-csv, --images and "
+                    + "--test-images, which give the examples instead.")
     Path dataDir;
 
     @Option(names = "--csv", paramLabel = "FILE",
@@ -82,10 +84,10 @@ final class DataOptions {
     Integer targetColumns;
 
     @Option(names = "--label-column", paramLabel = "COL",
-            description = "The CSV column that holds the label: a header name (label) or a 0-based index (0); for "
-                    + "regression, the first of the --targets consecutive target columns. The features are the other "
-                    + "columns in file order. Default: the last column (the last --targets ones); eval and predict "
-                    + "take the model's and refuse another.")
+            description = "The CSV column that holds the label: a header name (label) or a 0-based index (0; "
+                    + "digits are always an index); for regression, the first of the --targets consecutive target "
+                    + "columns. The features are the other columns in file order. Default: the last column (the last "
+                    + "--targets ones); eval and predict take the model's and refuse another.")
     String labelColumn;
 
     @Option(names = "--positive-class", paramLabel = "K",
@@ -170,15 +172,20 @@ final class DataOptions {
     }
 
     /**
-     * Refuses data options that contradict each other: image folders with a CSV or Fashion-MNIST, {@code --channels}
-     * without images, and (for {@code train}) test images without training images or a test CSV without a training
-     * CSV.
+     * Refuses data options that contradict each other: image folders with a CSV or Fashion-MNIST, a CSV with
+     * Fashion-MNIST's {@code --data} (which nothing would read), {@code --channels} without images, and (for
+     * {@code train}) test images without training images or a test CSV without a training CSV.
      */
     private void checkSources(boolean training) {
         if (readsImages() && (csv != null || testCsv != null || dataDir != null)) {
             String other = csv != null ? "--csv" : testCsv != null ? "--test-csv" : "--data";
             throw new IllegalArgumentException((images != null ? "--images" : "--test-images") + " and " + other
                     + " exclude each other: give the examples as one kind of data");
+        }
+        if (dataDir != null && (csv != null || testCsv != null)) {
+            throw new IllegalArgumentException(DataFormatException.oneLine("--data " + dataDir + " and "
+                    + (csv != null ? "--csv" : "--test-csv") + " exclude each other: --data is the Fashion-MNIST "
+                    + "directory, and a CSV gives the examples instead; leave --data out"));
         }
         if ((channels != null || askedTransform() != null) && !readsImages()) {
             throw new IllegalArgumentException((channels != null ? "--channels" : resize != null ? "--resize"
@@ -226,6 +233,7 @@ final class DataOptions {
      * limits.
      */
     SparkTrainDriver.Data sparkData(Task task) {
+        checkSources(true);
         checkTaskOptions(task, "--task " + task.id());
         if (trainLimit != null && trainLimit < 1) {
             throw new IllegalArgumentException("--train-limit must be at least 1, got " + trainLimit);
@@ -271,7 +279,8 @@ final class DataOptions {
         }
         if (labelColumn != null && !labelColumn().equals(own)) {
             throw new IllegalArgumentException("--label-column " + labelColumn + " is not the column " + file
-                    + " was trained with, " + own + ": leave it out or give " + own);
+                    + " was trained with, " + own + ": leave it out or give " + own + (own.name() == null ? ""
+                    : " (a header name: the CSV needs a header line naming it, as the training file had)"));
         }
         labelColumn = own.toString();
     }

@@ -102,7 +102,8 @@ class LabelColumnCommandsTest {
         CliRun same = CliRun.of(concat(concat(new String[] {"eval"}, files), "--label-column", "label")).ok();
         assertEquals(eval.out(), same.out());
         assertRefused(CliRun.of(concat(concat(new String[] {"eval"}, files), "--label-column", "0")),
-                "--label-column 0 is not the column " + model + " was trained with, label: leave it out or give label");
+                "--label-column 0 is not the column " + model + " was trained with, label: leave it out or give label"
+                        + " (a header name: the CSV needs a header line naming it, as the training file had)");
 
         CliRun predict = CliRun.of(concat(concat(new String[] {"predict"}, files), "--index", "0..4", "--json")).ok();
         List<String> lines = predict.out().lines().toList();
@@ -116,6 +117,17 @@ class LabelColumnCommandsTest {
         String decided = lines.get(0).replaceAll(".*(\"class\":\\d+).*", "$1");
         assertTrue(decided.startsWith("\"class\":") && row.out().contains(decided), lines.get(0) + " / "
                 + row.out());
+        // --rows holds features only: a label column for it is refused, not ignored
+        CliRun rows = CliRun.of("predict", "--backend", "cpu", "--model", model, "--rows", kaggleTest.toString(),
+                "--label-column", "0");
+        assertTrue(rows.err().startsWith("backprop: --rows and --label-column exclude each other: --rows gives the "
+                + "examples"), rows.err());
+        // a model that records a header name reads only CSVs whose header names it
+        List<String> all = Files.readAllLines(kaggleTest);
+        Path bare = Files.write(dir.resolve("bare.csv"), all.subList(1, all.size()));
+        assertRefused(CliRun.of("eval", "--backend", "cpu", "--model", model, "--test-csv", bare.toString()),
+                bare + ": label column 'label' names a header column, but the file has no header line; give a "
+                        + "0-based index below 5");
     }
 
     @Test
@@ -131,7 +143,8 @@ class LabelColumnCommandsTest {
         assertEquals("label", metadata(resumed), "the checkpoint's column, read without --label-column");
         assertRefused(CliRun.of("train", "--backend", "cpu", "--resume", ck.toString(), "--csv", kaggle.toString(),
                 "--epochs", "3", "--label-column", "x1", "--out", dir.resolve("never.st").toString()),
-                "--label-column x1 is not the column " + ck + " was trained with, label: leave it out or give label");
+                "--label-column x1 is not the column " + ck + " was trained with, label: leave it out or give label"
+                        + " (a header name: the CSV needs a header line naming it, as the training file had)");
     }
 
     @Test

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,5 +80,33 @@ class TestCsvCommandsTest {
         assertEquals(2, spark.code(), spark.err());
         assertEquals("backprop: --spark runs do not take --test-csv: it applies to training on this machine; see "
                 + "'backprop train --help'", spark.err().strip());
+    }
+
+    /**
+     * {@code --data} names Fashion-MNIST's directory, which a CSV replaces: given beside {@code --csv} or
+     * {@code --test-csv} nothing would read it, so {@code train} (with or without {@code --spark}), {@code eval} and
+     * {@code predict} refuse the pair in one line before any example is read or any file written.
+     */
+    @Test
+    void theFashionMnistDirectoryIsRefusedBesideACsv() throws IOException {
+        Path csv = ThreeClassCsv.write(dir);
+        Path test = ThreeClassCsv.write(dir.resolve("test.csv"), 50);
+        Path model = dir.resolve("m.safetensors");
+        String fashion = dir.resolve("fashion").toString();
+        String refusal = " exclude each other: --data is the Fashion-MNIST directory, and a CSV gives the examples "
+                + "instead; leave --data out";
+        Path refused = dir.resolve("refused.safetensors");
+        assertRefused(CliRun.train(ThreeClassCsv.adamRun(csv, 1, refused), "--data", fashion),
+                "--data " + fashion + " and --csv" + refusal);
+        assertRefused(CliRun.of("train", "--spark", "local[2]", "--csv", csv.toString(), "--data", fashion, "--out",
+                refused.toString()), "--data " + fashion + " and --csv" + refusal);
+        assertTrue(Files.notExists(refused), "nothing written");
+        CliRun.train(ThreeClassCsv.adamRun(csv, 1, model)).ok();
+        for (String command : new String[] {"eval", "predict"}) {
+            assertRefused(CliRun.of(command, "--backend", "cpu", "--model", model.toString(), "--test-csv",
+                    test.toString(), "--data", fashion), "--data " + fashion + " and --test-csv" + refusal);
+            assertRefused(CliRun.of(command, "--backend", "cpu", "--model", model.toString(), "--csv",
+                    csv.toString(), "--data", fashion), "--data " + fashion + " and --csv" + refusal);
+        }
     }
 }

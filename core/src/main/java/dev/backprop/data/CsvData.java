@@ -96,7 +96,7 @@ public final class CsvData {
      * @throws DataFormatException      when {@code column} is not in the file
      */
     public static Dataset readClassification(Path path, int numClasses, LabelColumn column) {
-        Table t = read(path, CsvData::numberLabel, column, 1);
+        Table t = read(path, (p, field, number, no) -> numberLabel(p, field, number, no, column), column, 1);
         if (numClasses < 1 || numClasses > MAX_CLASSES) {
             throw new IllegalArgumentException(path + ": " + numClasses + " classes is outside [1, " + MAX_CLASSES
                     + "]");
@@ -229,9 +229,15 @@ public final class CsvData {
         return Dataset.classification(f, new int[] {nf}, l, numClasses, classNames);
     }
 
-    /** A label that must be a whole number in {@code [0, MAX_CLASSES)}: the exact value, so 2.0000001 is none. */
-    private static float numberLabel(Path path, String field, double number, int no) {
-        String problem = Double.isNaN(number) ? "is not a class number; the last column holds each example's class "
+    /**
+     * A label that must be a whole number in {@code [0, MAX_CLASSES)}: the exact value, so 2.0000001 is none.
+     *
+     * @param column the label column, named in the message for a label that is no number
+     */
+    private static float numberLabel(Path path, String field, double number, int no, LabelColumn column) {
+        String held = column.isLast() ? "the last column" : column.name() != null
+                ? "column '" + printable(column.name()) + "'" : "column " + column.index() + " (0-based)";
+        String problem = Double.isNaN(number) ? "is not a class number; " + held + " holds each example's class "
                 + "as 0, 1, 2, ... (a column of class names reads with readClassColumn)"
                 : number != Math.rint(number) ? "is not a whole number"
                 : number < 0 ? "is negative"

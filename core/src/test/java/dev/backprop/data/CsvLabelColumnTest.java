@@ -135,4 +135,21 @@ class CsvLabelColumnTest {
         // a data row 0,1 of a two-column file stays data
         assertEquals(2, CsvData.readRegression(write("two.csv", "0,1\n2,3\n"), 1).size());
     }
+
+    /** A label that is no class number names the column the label was read from, not "the last column". */
+    @Test
+    void aLabelThatIsNoNumberNamesTheColumnUsed() throws IOException {
+        Path p = write("named.csv", "label,a,b\n1,2,3\ncat,4,5\n");
+        String tail = " holds each example's class as 0, 1, 2, ... (a column of class names reads with "
+                + "readClassColumn)";
+        assertEquals(p + ": line 3: label 'cat' is not a class number; column 'label'" + tail,
+                assertThrows(DataFormatException.class,
+                        () -> CsvData.readClassification(p, 3, LabelColumn.of("label"))).getMessage());
+        assertEquals(p + ": line 3: label 'cat' is not a class number; column 0 (0-based)" + tail,
+                assertThrows(DataFormatException.class,
+                        () -> CsvData.readClassification(p, 3, LabelColumn.of("0"))).getMessage());
+        Path last = write("last.csv", "2,3,1\n4,5,cat\n");
+        assertEquals(last + ": line 2: label 'cat' is not a class number; the last column" + tail,
+                assertThrows(DataFormatException.class, () -> CsvData.readClassification(last, 3)).getMessage());
+    }
 }

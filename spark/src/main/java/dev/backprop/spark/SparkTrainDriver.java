@@ -25,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.stream.Collectors;
 
 /**
@@ -50,6 +51,15 @@ public final class SparkTrainDriver {
      * @param trainLimit    Fashion-MNIST: the first N examples only, or null for all
      */
     public record Data(Path fashionDir, String csv, int targetColumns, LabelColumn labelColumn, Integer trainLimit) {
+        /**
+         * Checks the label column is given.
+         *
+         * @throws NullPointerException when {@code labelColumn} is null (give {@link LabelColumn#LAST} for the last)
+         */
+        public Data {
+            Objects.requireNonNull(labelColumn, "labelColumn: give LabelColumn.LAST for the last column");
+        }
+
         /** The data in words, for the output and the model's metadata. */
         public String describe() {
             return csv != null ? "CSV " + csv : "Fashion-MNIST " + fashionDir
@@ -102,7 +112,9 @@ public final class SparkTrainDriver {
                     : task == Task.CLASSIFICATION ? rdd.map(Example::label).reduce(Math::max) + 1
                     : first.targets().length;
             TrainingSpec spec = specs.create(first.features().length, outputs);
-            TrainingSpec.Builder b = spec.toBuilder().listener(new EpochLines(spec.epochs()));
+            TrainingSpec.Builder b = spec.toBuilder().listener(new EpochLines(spec.epochs()))
+                    .labelColumn(data.csv() != null && !data.labelColumn().isLast() ? data.labelColumn().toString()
+                            : null);
             if (task == Task.CLASSIFICATION) {
                 b.classes(outputs);
             }
@@ -167,8 +179,8 @@ public final class SparkTrainDriver {
             }
             Map<String, String> facts = new LinkedHashMap<>();
             facts.put("backprop.trained_on", data.describe());
-            if (data.csv() != null && !data.labelColumn().isLast()) {
-                facts.put(SavedModel.LABEL_COLUMN_KEY, data.labelColumn().toString());
+            if (spec.labelColumn() != null) {
+                facts.put(SavedModel.LABEL_COLUMN_KEY, spec.labelColumn());
             }
             SavedModel.putInputShape(facts, spec.inputShape() != null ? spec.inputShape() : new int[] {features});
             facts.put("backprop.training", "Spark, " + ranks(n) + ", " + spec.describe());

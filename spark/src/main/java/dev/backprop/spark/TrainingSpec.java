@@ -44,6 +44,7 @@ public final class TrainingSpec implements Serializable {
     private final String advertiseHost;
     private final StepListener listener;
     private final int[] inputShape;
+    private final String labelColumn;
 
     private TrainingSpec(Builder b) {
         this.model = b.model;
@@ -68,6 +69,7 @@ public final class TrainingSpec implements Serializable {
         this.advertiseHost = b.advertiseHost;
         this.listener = b.listener;
         this.inputShape = b.inputShape;
+        this.labelColumn = b.labelColumn;
     }
 
     /**
@@ -104,6 +106,7 @@ public final class TrainingSpec implements Serializable {
         b.advertiseHost = advertiseHost;
         b.listener = listener;
         b.inputShape = inputShape;
+        b.labelColumn = labelColumn;
         return b;
     }
 
@@ -250,6 +253,15 @@ public final class TrainingSpec implements Serializable {
         return inputShape == null ? null : inputShape.clone();
     }
 
+    /**
+     * The CSV column the labels were read from when it is not the last, as checkpoints and model files record it
+     * under {@link dev.backprop.model.SavedModel#LABEL_COLUMN_KEY} ({@link dev.backprop.data.LabelColumn#toString}),
+     * or null for the last column or data that is not a CSV.
+     */
+    public String labelColumn() {
+        return labelColumn;
+    }
+
     /** One line for logs. */
     public String describe() {
         return String.format(Locale.ROOT, "task %s%s, batch %d per rank, %d epoch%s, seed %d, sync %s, backend %s%s%s",
@@ -291,6 +303,7 @@ public final class TrainingSpec implements Serializable {
         private String advertiseHost;
         private StepListener listener;
         private int[] inputShape;
+        private String labelColumn;
 
         private Builder(ModelFactory model, OptimizerChoice optimizer) {
             this.model = Objects.requireNonNull(model, "model factory");
@@ -457,6 +470,22 @@ public final class TrainingSpec implements Serializable {
                         + ": give at least one dimension, all >= 1");
             }
             this.inputShape = shape == null ? null : shape.clone();
+            return this;
+        }
+
+        /**
+         * The CSV column the labels are read from ({@link dev.backprop.data.LabelColumn#toString}), recorded in each
+         * checkpoint so that a resumed run must read its data the same way; null (the default) for the last column
+         * or data that is not a CSV.
+         *
+         * @throws IllegalArgumentException for a blank column
+         */
+        public Builder labelColumn(String column) {
+            if (column != null && column.isBlank()) {
+                throw new IllegalArgumentException("a label column is a header name or a 0-based index, got '"
+                        + column + "'");
+            }
+            this.labelColumn = column;
             return this;
         }
 

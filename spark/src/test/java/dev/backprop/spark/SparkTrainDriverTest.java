@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** The driver's start lines: the optimizer, its schedule and warmup named as the one-machine train line names them. */
 class SparkTrainDriverTest {
@@ -31,5 +32,13 @@ class SparkTrainDriverTest {
                 + "classification, batch 128 per rank, 3 epochs, seed 0, sync gradients every step, backend auto, "
                 + "no checkpoints" + nl + "data:    CSV rows.csv",
                 SparkTrainDriver.startLines("local[1]", 1, spec(scheduled), data));
+    }
+
+    /** A null label column is refused when the data is described, not deep in a Spark job. */
+    @Test
+    void aNullLabelColumnIsRefusedAtOnce() {
+        NullPointerException e = assertThrows(NullPointerException.class,
+                () -> new SparkTrainDriver.Data(Path.of("/d"), "rows.csv", 1, null, null));
+        assertEquals("labelColumn: give LabelColumn.LAST for the last column", e.getMessage());
     }
 }

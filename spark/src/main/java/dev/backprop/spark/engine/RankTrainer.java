@@ -139,7 +139,8 @@ public final class RankTrainer implements AutoCloseable {
             int bucket = bucketElements(backend);
             this.buckets = bucket == 0 ? null : new GradientBuckets(flat, bucket);
             this.snapshots = new Snapshots(model, optimizer, schedule,
-                    Snapshots.runSettings(plan, spec.seed(), spec.sync().averageEvery()), spec.lossSettings());
+                    Snapshots.runSettings(plan, spec.seed(), spec.sync().averageEvery()), spec.lossSettings(),
+                    spec.labelColumn());
             this.reduce = params ? null : new AllReduce();
             this.dropout = new DropoutStreams(model);
         } catch (RuntimeException e) {
@@ -435,7 +436,8 @@ public final class RankTrainer implements AutoCloseable {
         Optional<CheckpointStore.Stored> latest = store.latest();
         if (latest.isPresent()) {
             String problem = Snapshots.problem(latest.get().bytes(),
-                    Snapshots.runSettings(plan, spec.seed(), spec.sync().averageEvery()), spec.lossSettings());
+                    Snapshots.runSettings(plan, spec.seed(), spec.sync().averageEvery()), spec.lossSettings(),
+                    spec.labelColumn());
             if (problem != null) {
                 throw new IllegalArgumentException(DataFormatException.oneLine("cannot resume from "
                         + latest.get().location() + ": " + problem));

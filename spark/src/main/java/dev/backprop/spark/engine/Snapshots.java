@@ -10,6 +10,7 @@ import dev.backprop.io.IoErrors;
 import dev.backprop.io.ModelFile;
 import dev.backprop.io.SafeTensorsFile;
 import dev.backprop.loss.SoftmaxCrossEntropy;
+import dev.backprop.model.SavedModel;
 import dev.backprop.nn.Layer;
 import dev.backprop.optim.LearningRateSchedule;
 import dev.backprop.optim.Optimizer;
@@ -40,19 +41,25 @@ final class Snapshots {
     private final Map<String, Long> run;
     /** The loss settings recorded under {@link SoftmaxCrossEntropy#METADATA_KEY}, or null for the plain loss. */
     private final String loss;
+    /** The label column recorded under {@link SavedModel#LABEL_COLUMN_KEY}, or null for the last. */
+    private final String labelColumn;
 
     /**
      * @param run  the settings a resumed run must share with the checkpoint (ranks, batch per rank, seed, steps
      *             per epoch, sync interval)
      * @param loss the loss settings ({@link dev.backprop.spark.TrainingSpec#lossSettings}), which a resumed run must
      *             share too since they shape the optimizer state, or null for the task's plain loss
+     * @param labelColumn the CSV label column ({@link dev.backprop.spark.TrainingSpec#labelColumn}), which a resumed
+     *             run must share too since it decides which column each feature is, or null for the last
      */
-    Snapshots(Layer model, Optimizer optimizer, LearningRateSchedule schedule, Map<String, Long> run, String loss) {
+    Snapshots(Layer model, Optimizer optimizer, LearningRateSchedule schedule, Map<String, Long> run, String loss,
+              String labelColumn) {
         this.model = model;
         this.optimizer = optimizer;
         this.schedule = schedule;
         this.run = Map.copyOf(run);
         this.loss = loss;
+        this.labelColumn = labelColumn;
     }
 
     /** The settings map for {@link #Snapshots}. */
@@ -71,8 +78,14 @@ final class Snapshots {
         Map<String, Long> progress = new LinkedHashMap<>(run);
         progress.put(STEP, step);
         return viaTempFile(p -> {
-            Checkpoint.save(p, model, optimizer, schedule, progress,
-                    loss == null ? Map.of() : Map.of(SoftmaxCrossEntropy.METADATA_KEY, loss));
+            Map<String, String> meta = new LinkedHashMap<>();
+            if (loss != null) {
+                meta.put(SoftmaxCrossEntropy.METADATA_KEY, loss);
+            }
+            if (labelColumn != null) {
+                meta.put(SavedModel.LABEL_COLUMN_KEY, labelColumn);
+            }
+            Checkpoint.save(p, model, optimizer, schedule, progress, meta);
             return Files.readAllBytes(p);
         });
     }
@@ -98,7 +111,7 @@ final class Snapshots {
         return viaTempFile(p -> {
             Files.write(p, bytes);
             try (SafeTensorsFile f = SafeTensorsFile.open(p)) {
-                String problem = lossProblem(f.metadata().get(SoftmaxCrossEntropy.METADATA_KEY), loss);
+                String problem = settingsProblem(f.metadata(), loss, labelColumn);
                 if (problem != null) {
                     throw new IllegalStateException(DataFormatException.oneLine("cannot resume from " + location
                             + ": " + problem));
@@ -118,11 +131,12 @@ final class Snapshots {
     }
 
     /**
-     * Null when checkpoint bytes were written by a run with the settings {@code run} and the loss settings
-     * {@code loss}, else what differs, in one line. The driver asks before any rank starts, so that a mismatch is
-     * refused plainly rather than failing every attempt of the training stage; {@link #restore} checks again.
+     * Null when checkpoint bytes were written by a run with the settings {@code run}, the loss settings
+     * {@code loss} and the label column {@code labelColumn}, else what differs, in one line. The driver asks before
+     * any rank starts, so that a mismatch is refused plainly rather than failing every attempt of the training stage;
+     * {@link #restore} checks again.
      */
-    static String problem(byte[] bytes, Map<String, Long> run, String loss) {
+    static String problem(byte[] bytes, Map<String, Long> run, String loss, String labelColumn) {
         return viaTempFile(p -> {
             Files.write(p, bytes);
             Map<String, String> meta;
@@ -131,7 +145,7 @@ final class Snapshots {
             } catch (IOException e) {
                 return DataFormatException.oneLine("not a readable checkpoint: " + IoErrors.message(e));
             }
-            String problem = lossProblem(meta.get(SoftmaxCrossEntropy.METADATA_KEY), loss);
+            String problem = settingsProblem(meta, loss, labelColumn);
             if (problem != null) {
                 return problem;
             }
@@ -149,6 +163,19 @@ final class Snapshots {
             }
             return mismatch(run, saved);
         });
+    }
+
+    /** Null when a checkpoint's metadata {@code meta} records {@code loss} and {@code labelColumn}, else why not. */
+    private static String settingsProblem(Map<String, String> meta, String loss, String labelColumn) {
+        String problem = lossProblem(meta.get(SoftmaxCrossEntropy.METADATA_KEY), loss);
+        if (problem != null) {
+            return problem;
+        }
+        String saved = meta.get(SavedModel.LABEL_COLUMN_KEY);
+        return Objects.equals(saved, labelColumn) ? null : DataFormatException.oneLine("the checkpoint was written by "
+                + "a run reading the label from CSV column " + (saved == null ? "last" : saved) + ", this run from "
+                + (labelColumn == null ? "last" : labelColumn) + "; resume with the same --label-column (use a new "
+                + "checkpoint directory to start afresh)");
     }
 
     /** Null when a checkpoint's recorded loss settings ({@code saved}, null: none) are {@code loss}, else why not. */

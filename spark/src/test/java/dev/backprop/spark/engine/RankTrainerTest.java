@@ -318,6 +318,50 @@ class RankTrainerTest {
                 e.getCause().getMessage());
     }
 
+    /**
+     * The label column decides which CSV column each feature is, so a checkpoint records it under
+     * {@code backprop.label_column} (as local checkpoints do) and a run reading another column, or the last where the
+     * checkpoint has one (or the other way round), is refused in one line naming both, by the driver and by the
+     * ranks; the same column resumes. A checkpoint of the last column records no key.
+     */
+    @Test
+    void aCheckpointOfAnotherLabelColumnIsRefusedAndTheSameResumes(@TempDir Path dir) throws Exception {
+        List<Dataset> shards = TrainingFixtures.shards(DATA, 80, 80);
+        TrainingSpec byName = spec(OptimizerChoice.sgd(0.1)).labelColumn("label").checkpoints("memory", 4).build();
+        MemoryCheckpointStore store = new MemoryCheckpointStore();
+        ThreadedRanks.train(byName, shards, 1, store);
+        try (SafeTensorsFile f = SafeTensorsFile.open(Files.write(dir.resolve("c.safetensors"),
+                store.saved.lastEntry().getValue()))) {
+            assertEquals("label", f.metadata().get("backprop.label_column"));
+        }
+        ShardPlan plan = new ShardPlan(new int[] {80, 80}, 16);
+        RankTrainer.checkResumable(byName, plan, store);
+        String where = "cannot resume from memory@" + store.saved.lastKey() + ": ";
+        for (String other : new String[] {"0", null}) {
+            TrainingSpec s = byName.toBuilder().labelColumn(other).build();
+            IllegalArgumentException driver = assertThrows(IllegalArgumentException.class,
+                    () -> RankTrainer.checkResumable(s, plan, store));
+            assertEquals(where + "the checkpoint was written by a run reading the label from CSV column label, this "
+                    + "run from " + (other == null ? "last" : other) + "; resume with the same --label-column (use a "
+                    + "new checkpoint directory to start afresh)", driver.getMessage());
+            ExecutionException e = assertThrows(ExecutionException.class, () -> ThreadedRanks.train(s, shards, 1,
+                    store));
+            assertTrue(e.getCause().getMessage().contains("CSV column label, this run from "
+                    + (other == null ? "last" : other)), e.getCause().getMessage());
+        }
+        MemoryCheckpointStore last = new MemoryCheckpointStore();
+        TrainingSpec plain = spec(OptimizerChoice.sgd(0.1)).checkpoints("memory", 4).build();
+        ThreadedRanks.train(plain, shards, 1, last);
+        try (SafeTensorsFile f = SafeTensorsFile.open(Files.write(dir.resolve("l.safetensors"),
+                last.saved.lastEntry().getValue()))) {
+            assertNull(f.metadata().get("backprop.label_column"));
+        }
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> RankTrainer.checkResumable(
+                plain.toBuilder().labelColumn("3").build(), plan, last)).getMessage()
+                .contains("CSV column last, this run from 3;"));
+        RankTrainer.checkResumable(plain, plan, last);
+    }
+
     @Test
     void aCheckpointThatCannotBeWrittenStopsRankZeroNamingTheFileAndTheReason() {
         CheckpointStore full = new CheckpointStore() {
