@@ -446,17 +446,7 @@ public final class CsvData {
                 f[i] = labels != null && i == first ? labels.label(path, parts[i], v[i], no)
                         : toFloat(v[i], parts[i], where + (i + 1));
             }
-            add(column.isLast() ? f : targetsLast(f), no);
-        }
-
-        /** The row with its target columns after the features, each side in file order. */
-        private float[] targetsLast(float[] f) {
-            float[] out = new float[f.length];
-            int nf = f.length - targets;
-            System.arraycopy(f, 0, out, 0, first);
-            System.arraycopy(f, first + targets, out, first, nf - first);
-            System.arraycopy(f, first, out, nf, targets);
-            return out;
+            add(column.isLast() ? f : LabelColumn.targetsLast(f, first, targets), no);
         }
 
         private void add(float[] v, int no) {

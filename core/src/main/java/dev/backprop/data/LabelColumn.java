@@ -58,7 +58,10 @@ public record LabelColumn(String name, int index) {
         return name == null && index < 0;
     }
 
-    /** How {@link #of} reads it back: the name, the index, or {@code last}. */
+    /**
+     * The name or the index, as {@link #of} reads it back; {@code last} for {@link #LAST}, which is what readers take
+     * when given none and is never recorded ({@link #of} would read {@code last} as a header name).
+     */
     @Override
     public String toString() {
         return name != null ? name : index >= 0 ? Integer.toString(index) : "last";
@@ -103,6 +106,21 @@ public record LabelColumn(String name, int index) {
                     + "file has " + cols + " columns, indexed 0 to " + (cols - 1));
         }
         return k;
+    }
+
+    /**
+     * {@code row} with its {@code targets} columns from {@code first} (as {@link #resolve} gives it) moved after the
+     * features, each side in file order: the layout the readers hand on, features then targets.
+     *
+     * @return a new array; {@code row} is not changed
+     */
+    public static float[] targetsLast(float[] row, int first, int targets) {
+        float[] out = new float[row.length];
+        int features = row.length - targets;
+        System.arraycopy(row, 0, out, 0, first);
+        System.arraycopy(row, first + targets, out, first, features - first);
+        System.arraycopy(row, first, out, features, targets);
+        return out;
     }
 
     private static String firstNames(List<String> header) {

@@ -196,12 +196,7 @@ public final class SparkData {
         if (k != null) {
             v[at] = k;
         }
-        float[] out = new float[v.length];
-        int nf = v.length - targets;
-        System.arraycopy(v, 0, out, 0, at);
-        System.arraycopy(v, at + targets, out, at, nf - at);
-        System.arraycopy(v, at, out, nf, targets);
-        return out;
+        return LabelColumn.targetsLast(v, at, targets);
     }
 
     /**
