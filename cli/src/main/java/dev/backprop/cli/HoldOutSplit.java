@@ -67,6 +67,25 @@ record HoldOutSplit(long seed, int examples) {
         return new HoldOutSplit(seed.longValue(), examples.intValue());
     }
 
+    /**
+     * Refuses {@code made}, the split of the data given now with this split's seed, when it split another number of
+     * examples than this one, which {@code file} records: the same seed then holds other examples out, some of which
+     * were trained on.
+     *
+     * @param data   how the message names the data ({@code --csv FILE}, {@code --images DIR})
+     * @param unit   what the examples are called ({@code rows}, {@code images})
+     * @param file   the model or checkpoint that records this split
+     * @param remedy what the user can do instead, ending the message
+     * @throws IllegalArgumentException naming both counts and the seed
+     */
+    void checkSameExamples(HoldOutSplit made, String data, String unit, Object file, String remedy) {
+        if (made.examples != examples) {
+            throw new IllegalArgumentException(data + " has " + made.examples + " " + unit + ", but " + file
+                    + " held its test " + unit + " out of " + examples + " with seed " + seed + ": seed " + made.seed
+                    + " holds other " + unit + " out of " + made.examples + ", some of them trained on; " + remedy);
+        }
+    }
+
     private static BackpropException refused(Path file, String problem, String value) {
         return new BackpropException(file + ": metadata " + ModelSession.HOLD_OUT_KEY + " " + problem + ", so the "
                 + "hold-out split it records cannot be made; it must be {\"seed\":N,\"examples\":COUNT}: " + value);

@@ -127,17 +127,10 @@ final class ResumedRun {
         if (value == null) {
             return new DataOptions.Loaded(d.train(), d.test(), d.classNames(), d.description(), d.imageShape());
         }
-        HoldOutSplit recorded = HoldOutSplit.parse(cmd.resume, value);
-        if (!recorded.equals(d.holdOut())) {
-            boolean images = cmd.data.images != null;
-            String examples = images ? "images" : "rows";
-            throw new IllegalArgumentException((images ? "--images " + cmd.data.images : "--csv " + cmd.data.csv)
-                    + " has " + d.holdOut().examples() + " " + examples + ", but " + cmd.resume + " held its test "
-                    + examples + " out of " + recorded.examples() + " with seed " + recorded.seed() + ": seed "
-                    + d.holdOut().seed() + " holds other " + examples + " out of " + d.holdOut().examples()
-                    + ", some of them trained on; resume with the " + (images ? "folder" : "file") + " it was "
-                    + "trained on");
-        }
+        boolean images = cmd.data.images != null;
+        HoldOutSplit.parse(cmd.resume, value).checkSameExamples(d.holdOut(), images ? "--images " + cmd.data.images
+                : "--csv " + cmd.data.csv, images ? "images" : "rows", cmd.resume, "resume with the "
+                + (images ? "folder" : "file") + " it was trained on");
         return d;
     }
 

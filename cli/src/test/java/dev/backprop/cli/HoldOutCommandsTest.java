@@ -266,8 +266,8 @@ class HoldOutCommandsTest {
         for (String command : new String[] {"eval", "predict"}) {
             assertRefused(CliRun.of(command, "--backend", "cpu", "--model", model.toString(), "--csv",
                     grown.toString()), "--csv " + grown + " has 310 rows, but " + model + " held its test rows out "
-                    + "of 300: the seed 7 holds other rows out of 310, some of them trained on; give the file train "
-                    + "read, or score rows of your choice with --test-csv");
+                    + "of 300 with seed 7: seed 7 holds other rows out of 310, some of them trained on; give the file "
+                    + "train read, or score rows of your choice with --test-csv");
             // a test CSV is scored whole, whatever its size
             CliRun.of(command, "--backend", "cpu", "--model", model.toString(), "--test-csv", grown.toString()).ok();
         }
@@ -350,8 +350,8 @@ class HoldOutCommandsTest {
         Files.copy(images.resolve("dark/0.png"), images.resolve("dark/12.png"));
         assertRefused(CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--images",
                 images.toString()), "--images " + images + " has 25 images, but " + model + " held its test images "
-                + "out of 24: the seed 9 holds other images out of 25, some of them trained on; give the folder "
-                + "train read, or score images of your choice with --test-images");
+                + "out of 24 with seed 9: seed 9 holds other images out of 25, some of them trained on; give the "
+                + "folder train read, or score images of your choice with --test-images");
         Path separate = dir.resolve("separate.safetensors");
         CliRun.of("train", "--backend", "cpu", "--images", images.toString(), "--test-images", images.toString(),
                 "--layers", "16-8-2", "--epochs", "1", "--out", separate.toString()).ok();
