@@ -9,6 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
+import static dev.backprop.data.DatasetArrays.features;
+import static dev.backprop.data.DatasetArrays.labels;
+import static dev.backprop.data.DatasetArrays.targets;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -27,24 +30,6 @@ class CsvLabelColumnTest {
         Path p = dir.resolve(name);
         Files.write(p, content.getBytes(StandardCharsets.UTF_8));
         return p;
-    }
-
-    private static float[] features(Dataset d) {
-        float[] x = new float[d.size() * d.featureSize()];
-        d.gatherFeatures(d.identityOrder(), 0, d.size(), x);
-        return x;
-    }
-
-    private static int[] labels(Dataset d) {
-        int[] y = new int[d.size()];
-        d.gatherLabels(d.identityOrder(), 0, d.size(), y);
-        return y;
-    }
-
-    private static float[] targets(Dataset d) {
-        float[] y = new float[d.size() * d.targetSize()];
-        d.gatherTargets(d.identityOrder(), 0, d.size(), y);
-        return y;
     }
 
     @Test

@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
+import static dev.backprop.data.DatasetArrays.features;
+import static dev.backprop.data.DatasetArrays.labels;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -31,18 +33,6 @@ class CsvQuotingTest {
         Path p = dir.resolve("q.csv");
         Files.write(p, content.getBytes(StandardCharsets.UTF_8));
         return p;
-    }
-
-    private static float[] features(Dataset d) {
-        float[] x = new float[d.size() * d.featureSize()];
-        d.gatherFeatures(d.identityOrder(), 0, d.size(), x);
-        return x;
-    }
-
-    private static int[] labels(Dataset d) {
-        int[] y = new int[d.size()];
-        d.gatherLabels(d.identityOrder(), 0, d.size(), y);
-        return y;
     }
 
     private String refused(Path p) {
