@@ -27,7 +27,9 @@ import java.util.regex.Pattern;
  * last {@code targetColumns} columns are the targets (or, for {@link #readClassification}, the single last column is
  * the class: an integer label, or a name from a list such as {@link #readClassColumn} gives); the others are the
  * features. Each reader also takes a {@link LabelColumn} that puts the label (the first target) elsewhere, by header
- * name or 0-based index, as Kaggle's {@code label,pixel1,...} files have it; the features stay in file order.
+ * name or 0-based index, as Kaggle's {@code label,pixel1,...} files have it; the features stay in file order. A
+ * header whose first field is empty is refused ({@link #headerProblem}): pandas' {@code to_csv} writes its index
+ * there by default and R's {@code write.csv} its row names, row numbers that would otherwise be read as a feature.
  *
  * <p>Numbers are strict: an optional sign, digits with an optional fraction, an optional exponent
  * ({@code -1.5e3}, {@code .5}, {@code 2.}), surrounded by nothing but spaces and tabs. Java's own suffixes and hex
@@ -383,6 +385,25 @@ public final class CsvData {
     }
 
     /**
+     * Why a header line cannot be read, or null when it can: its first field is empty (spaces and tabs ignored,
+     * quoted {@code ""} too), the layout of pandas' {@code to_csv} with its default {@code index=True} (the frame's
+     * index first) and of R's {@code write.csv} (row names first). That column holds row numbers, which would be
+     * read as a feature and, in a file sorted by class, give the label away. An empty name in another column is no
+     * problem here.
+     *
+     * @param header the fields of a record {@link #isHeader} takes for a header, as {@link #fields} gives them
+     * @return the problem, without the file's name, or null
+     */
+    public static String headerProblem(String[] header) {
+        if (header.length == 0 || !trim(header[0]).isEmpty()) {
+            return null;
+        }
+        return "the first column has no header name, as pandas' to_csv writes its index and R's write.csv its row "
+                + "names; it would be read as a feature: write the file with index=False (pandas) or "
+                + "row.names=FALSE (R)";
+    }
+
+    /**
      * The file's rows, each with its {@code targets} target columns from {@code column} moved after the features
      * (file order kept on both sides); {@code labels} reads the single label column, or is null when every column
      * is a number.
@@ -423,6 +444,10 @@ public final class CsvData {
 
         void line(String[] parts, int no) {
             if (rows == 0 && header == null && isHeader(parts)) {
+                String problem = headerProblem(parts);
+                if (problem != null) {
+                    throw new DataFormatException(path + ": line " + no + ": " + problem);
+                }
                 header = Arrays.stream(parts).map(CsvData::trim).toList();
                 cols = parts.length;
                 return;
