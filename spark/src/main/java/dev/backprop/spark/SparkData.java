@@ -42,7 +42,8 @@ public final class SparkData {
      * A numeric CSV at any path Spark reads ({@code hdfs://}, {@code s3a://}, a local file): comma-separated
      * numbers in {@link CsvData}'s strict grammar (RFC 4180 quoting included), an optional header line at the very
      * start, blank lines ignored; Spark reads the file line by line, so a quoted field cannot hold a line break (a
-     * quote left open on its line is refused, naming the line; {@link CsvData#isHeader} tells a header); the last
+     * quote left open on its line is refused, naming the line; {@link CsvData#isHeader} tells a header, and
+     * {@link CsvData#headerProblem} refuses one whose first name is empty, a pandas index or R's row names); the last
      * column is the class label
      * ({@link Task#CLASSIFICATION}: a number, or one of {@code classNames}, whose index it becomes) or the last
      * {@code targets} columns are the targets. Parsed by the executors, then spread over {@code ranks} partitions.
@@ -118,7 +119,8 @@ public final class SparkData {
 
     /**
      * The 0-based index of the first target column {@code column} names, read from the file's first non-blank line
-     * (a header by {@link CsvData#isHeader}), or -1 for {@link LabelColumn#LAST}: each line's last columns.
+     * (a header by {@link CsvData#isHeader}, refused as {@link CsvData#headerProblem} has it), or -1 for
+     * {@link LabelColumn#LAST}: each line's last columns.
      */
     private static int labelIndex(JavaSparkContext sc, String path, LabelColumn column, int targets) {
         if (column.isLast()) {
@@ -134,7 +136,12 @@ public final class SparkData {
         } catch (DataFormatException e) {
             throw new IllegalArgumentException(DataFormatException.oneLine(path + ": line 1: " + e.getMessage()));
         }
-        List<String> header = CsvData.isHeader(fields) ? Arrays.stream(fields).map(String::trim).toList() : null;
+        boolean isHeader = CsvData.isHeader(fields);
+        String problem = isHeader ? CsvData.headerProblem(fields) : null;
+        if (problem != null) {
+            throw new DataFormatException(path + ": " + problem);
+        }
+        List<String> header = isHeader ? Arrays.stream(fields).map(String::trim).toList() : null;
         return column.resolve(path, header, fields.length, targets);
     }
 
@@ -203,7 +210,8 @@ public final class SparkData {
      * Runs {@code action} on a partition's data lines, trimmed, and their fields ({@link CsvData#fields} of each
      * line untrimmed, so that a quote after leading spaces opens nothing, as in the local reader), as the local
      * reader takes them: blank lines skipped, and in the first partition a byte-order mark and a header (a first
-     * line none of whose fields is a number, or pandas' {@code 0,1,...,N-1}: {@link CsvData#isHeader}). Spark hands
+     * line none of whose fields is a number, or pandas' {@code 0,1,...,N-1}: {@link CsvData#isHeader}), refused
+     * when {@link CsvData#headerProblem} finds one. Spark hands
      * over a file line by line, so a quoted field that holds a line break is refused as a quote left open on its
      * line.
      */
@@ -231,6 +239,10 @@ public final class SparkData {
             if (first) {
                 first = false;
                 if (CsvData.isHeader(fields)) {
+                    String problem = CsvData.headerProblem(fields);
+                    if (problem != null) {
+                        throw new IllegalArgumentException(path + ": " + problem);
+                    }
                     continue;
                 }
             }

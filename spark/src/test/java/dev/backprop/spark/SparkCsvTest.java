@@ -130,4 +130,27 @@ class SparkCsvTest {
                 () -> SparkData.csv(sc, csv, Task.CLASSIFICATION, 1, 1, List.of()).collect());
         assertTrue(e.getMessage().contains(": '3,\"4': a quoted field is not closed"), e.getMessage());
     }
+
+    @Test
+    void anIndexColumnWithNoHeaderNameIsRefusedAsLocally() throws IOException {
+        // pandas' df.to_csv(f) writes the index first under an empty name, R's write.csv its row names under ""
+        String plain = "a,b,y\n5.1,3.5,0\n7.0,3.2,1\n";
+        for (String layout : List.of(",a,b,y\n0,5.1,3.5,0\n1,7.0,3.2,1\n",
+                "\"\",\"a\",\"b\",\"y\"\n\"1\",5.1,3.5,0\n\"2\",7.0,3.2,1\n")) {
+            String csv = write(layout);
+            String why = csv + ": " + CsvData.headerProblem(new String[] {"", "a"});
+            assertTrue(why.contains("index=False"), why);
+            SparkException e = assertThrows(SparkException.class,
+                    () -> SparkData.csv(sc, csv, Task.CLASSIFICATION, 1, 1, List.of()).collect());
+            assertTrue(e.getMessage().contains(why), e.getMessage());
+            DataFormatException driver = assertThrows(DataFormatException.class, () -> SparkData.csv(sc, csv,
+                    Task.CLASSIFICATION, 1, 1, List.of(), LabelColumn.of("y")));
+            assertEquals(why, driver.getMessage());
+            assertThrows(DataFormatException.class, () -> SparkData.csvClassNames(sc, csv, LabelColumn.of("y")));
+        }
+        String csv = write(plain);
+        List<Example> rows = SparkData.csv(sc, csv, Task.CLASSIFICATION, 1, 1, List.of()).collect();
+        assertArrayEquals(new float[] {7.0f, 3.2f}, rows.get(1).features());
+        assertEquals(List.of(0, 1), rows.stream().map(Example::label).toList());
+    }
 }
