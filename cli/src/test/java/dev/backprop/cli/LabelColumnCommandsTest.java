@@ -1,5 +1,6 @@
 package dev.backprop.cli;
 
+import dev.backprop.data.CsvData;
 import dev.backprop.io.SafeTensorsFile;
 import dev.backprop.model.SavedModel;
 import org.junit.jupiter.api.Test;
@@ -226,5 +227,25 @@ class LabelColumnCommandsTest {
         String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
+    }
+
+    @Test
+    void anIndexColumnWithNoHeaderNameIsRefusedBeforeAnythingIsWritten() throws IOException {
+        // pandas' df.to_csv(f) (index=True) and R's write.csv put the row number first under an empty header name
+        int[] row = {0};
+        Path pandas = relaid("pandas.csv", ",x1,x2,x3,x4,label", 60, f -> row[0]++ + "," + String.join(",", f));
+        row[0] = 0;
+        Path r = relaid("r.csv", "\"\",\"x1\",\"x2\",\"x3\",\"x4\",\"label\"", 60,
+                f -> "\"" + ++row[0] + "\"," + String.join(",", f));
+        String why = CsvData.headerProblem(new String[] {"", "x1"});
+        for (Path csv : List.of(pandas, r)) {
+            Path out = dir.resolve("index-" + csv.getFileName() + ".st");
+            assertRefused(CliRun.train(ThreeClassCsv.adamRun(csv, 1, out)), csv + ": line 1: " + why);
+            assertFalse(Files.exists(out), out.toString());
+        }
+        Path out = dir.resolve("plain.st");
+        CliRun plain = CliRun.train(ThreeClassCsv.adamRun(lastWithHeader("plain.csv", 60), 1, out)).ok();
+        assertTrue(plain.out().contains("4 features, 3 classes"), plain.out());
+        assertTrue(Files.exists(out), out.toString());
     }
 }
