@@ -107,6 +107,16 @@ record CliRun(int code, String out, String err) {
         return this;
     }
 
+    /**
+     * Fails unless {@code r} exited with {@link Main#EXIT_ERROR} and printed exactly one line on stderr,
+     * {@code backprop: } and {@code message} (an empty value at its end leaves the line ending in a space, which the
+     * comparison strips).
+     */
+    static void assertRefused(CliRun r, String message) {
+        Assertions.assertEquals(Main.EXIT_ERROR, r.code, r.out + r.err);
+        Assertions.assertEquals(("backprop: " + message).strip(), r.err.strip());
+    }
+
     /** The number after {@code key=} on the line starting with {@code prefix}. */
     double field(String prefix, String key) {
         for (String line : out.split("\n")) {

@@ -20,6 +20,7 @@ import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static dev.backprop.cli.CliRun.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -37,11 +38,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HoldOutCommandsTest {
     @TempDir
     Path dir;
-
-    private static void assertRefused(CliRun r, String message) {
-        assertEquals(Main.EXIT_ERROR, r.code(), r.out() + r.err());
-        assertEquals(("backprop: " + message).strip(), r.err().strip());  // an empty value ends in a space
-    }
 
     private static String metadata(Path file, String key) throws IOException {
         try (SafeTensorsFile f = SafeTensorsFile.open(file)) {

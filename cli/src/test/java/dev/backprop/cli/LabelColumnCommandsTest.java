@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 
+import static dev.backprop.cli.CliRun.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -62,11 +63,6 @@ class LabelColumnCommandsTest {
         try (SafeTensorsFile f = SafeTensorsFile.open(file)) {
             return f.metadata().get(SavedModel.LABEL_COLUMN_KEY);
         }
-    }
-
-    private static void assertRefused(CliRun r, String message) {
-        assertEquals(Main.EXIT_ERROR, r.code(), r.out() + r.err());
-        assertEquals("backprop: " + message, r.err().strip());
     }
 
     @Test

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Random;
 
+import static dev.backprop.cli.CliRun.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -22,11 +23,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ModelTaskOptionsTest {
     @TempDir
     Path dir;
-
-    private static void assertRefused(CliRun r, String message) {
-        assertEquals(Main.EXIT_ERROR, r.code(), r.out() + r.err());
-        assertEquals("backprop: " + message, r.err().strip());
-    }
 
     /** 200 rows {@code x1,x2,y} with y = 1 when x1 > 0: a binary CSV, whose 0/1 targets are the file's own. */
     private Path binaryCsv() throws IOException {

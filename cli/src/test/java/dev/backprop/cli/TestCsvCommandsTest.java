@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static dev.backprop.cli.CliRun.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -24,11 +25,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TestCsvCommandsTest {
     @TempDir
     Path dir;
-
-    private static void assertRefused(CliRun r, String message) {
-        assertEquals(Main.EXIT_ERROR, r.code(), r.out() + r.err());
-        assertEquals("backprop: " + message, r.err().strip());
-    }
 
     @Test
     void evalAndPredictScoreEveryRowOfTheTestCsvAlone() throws IOException {
