@@ -211,9 +211,8 @@ public final class SparkData {
      * line untrimmed, so that a quote after leading spaces opens nothing, as in the local reader), as the local
      * reader takes them: blank lines skipped, and in the first partition a byte-order mark and a header (a first
      * line none of whose fields is a number, or pandas' {@code 0,1,...,N-1}: {@link CsvData#isHeader}), refused
-     * when {@link CsvData#headerProblem} finds one. Spark hands
-     * over a file line by line, so a quoted field that holds a line break is refused as a quote left open on its
-     * line.
+     * when {@link CsvData#headerProblem} finds one. Spark hands over a file line by line, so a quoted field that
+     * holds a line break is refused as a quote left open on its line.
      */
     private static void forEachDataLine(Iterator<String> lines, boolean mayHaveHeader, String path,
                                         BiConsumer<String, String[]> action) {
