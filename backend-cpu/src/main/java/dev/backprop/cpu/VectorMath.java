@@ -33,8 +33,10 @@ import jdk.incubator.vector.VectorSpecies;
  *       tanh at most {@link #TANH_MAX_ULPS} = 2 (measured worst 1.51), sigmoid {@link #SIGMOID_MAX_ULPS} = 3
  *       (2.48), both derivatives {@link #DERIVATIVE_MAX_ULPS} = 5 (4.22). Large |x| saturates without NaN: tanh
  *       is ±1 exactly from |x| = 9.1 up to ±inf ({@code u = e^-2|x|} is then below 2⁻²⁵, so {@code 1-u} and
- *       {@code 1+u} both round to 1), sigmoid 1 and 0 at ±200 and beyond (through the subnormals below -87);
- *       NaN stays NaN and {@code tanh(-0) = -0}.</li>
+ *       {@code 1+u} both round to 1), sigmoid 1 and 0 at ±200 and beyond. Past -20: sigmoid within
+ *       1.5 ulp down to -87.33, then subnormal results within 1 ulp (of their spacing) down to -88.72, then 0
+ *       ({@code e^-x} overflows float there, so the exact value's subnormals down to -103.3 are flushed). NaN
+ *       stays NaN and {@code tanh(-0) = -0}.</li>
  * </ul>
  *
  * <h2>Method (after Cephes' {@code expf}/{@code tanhf})</h2>

@@ -219,7 +219,7 @@ class VectorMathTest {
         double err = maxRelError(SIGMOID, exact, samples(-87f, 30f, 3));
         assertTrue(err <= VectorMath.MAX_REL_ERROR, "sigmoid relative error " + err);
         float[] y = apply(SIGMOID, new float[] {Float.NaN, Float.POSITIVE_INFINITY,
-            Float.NEGATIVE_INFINITY, 0f, 200f, -200f, -0f, Float.MAX_VALUE, -Float.MAX_VALUE});
+            Float.NEGATIVE_INFINITY, 0f, 200f, -200f, -0f, Float.MAX_VALUE, -Float.MAX_VALUE, -88f, -90f});
         assertTrue(Float.isNaN(y[0]));
         assertEquals(1f, y[1]);
         assertEquals(0f, y[2]);
@@ -229,6 +229,9 @@ class VectorMathTest {
         assertEquals(0.5f, y[6]);
         assertEquals(1f, y[7]);
         assertEquals(0f, y[8]);
+        // A subnormal result within one step of the subnormals; past -88.72 e^-x overflows and sigmoid is 0.
+        assertEquals(exact.applyAsDouble(-88f), y[9], Float.MIN_VALUE);
+        assertEquals(0f, y[10]);
     }
 
     @Test
