@@ -11,8 +11,8 @@ import java.util.stream.IntStream;
  * java --add-modules jdk.incubator.vector -cp backend-cpu/target/classes:backend-cpu/target/test-classes \
  *     dev.backprop.cpu.VectorMathSweep [lo hi]
  * </pre>
- * {@code lo} and {@code hi} (default -20 and 20) bound the inputs; every float between them is run, in two
- * threads.
+ * {@code lo} and {@code hi} (default -20 and 20) bound the inputs; every float between them is run, in chunks of
+ * 1M on the common fork-join pool.
  */
 public final class VectorMathSweep {
     private VectorMathSweep() {
@@ -23,13 +23,13 @@ public final class VectorMathSweep {
         float hi = args.length > 1 ? Float.parseFloat(args[1]) : 20f;
         for (VectorMathTest.Named f : VectorMathTest.SWEPT) {
             VectorMathTest.UlpResult r = sweep(f, lo, hi);
-            System.out.printf("%-10s [%s, %s]: %d floats, max %.3f ulp at x = %s (%s), checksum %016x%n", f.name(),
-                    lo, hi, r.count(), r.ulps(), r.at(), Float.floatToRawIntBits(r.at()) == 0 ? "" : "0x"
-                            + Integer.toHexString(Float.floatToRawIntBits(r.at())), r.checksum());
+            System.out.printf("%-10s [%s, %s]: %d floats, max %.3f ulp (stated for [-20, 20]: %s) at x = %s (0x%08x),"
+                    + " checksum %016x%n", f.name(), lo, hi, r.count(), r.ulps(), f.maxUlps(), r.at(),
+                    Float.floatToRawIntBits(r.at()), r.checksum());
         }
     }
 
-    /** Every float in [lo, hi], in chunks spread over two threads. */
+    /** Every float in [lo, hi], in chunks run in parallel. */
     static VectorMathTest.UlpResult sweep(VectorMathTest.Named f, float lo, float hi) {
         long first = VectorMathTest.order(lo), last = VectorMathTest.order(hi);
         int chunk = 1 << 20;
