@@ -16,10 +16,10 @@ import jdk.incubator.vector.VectorSpecies;
  * A method that takes or returns a {@code FloatVector} is only fast when the JIT inlines it; once such a helper
  * has been compiled on its own (it is hot: every loop calls it), later loops may call it instead, and every
  * vector crossing the call is boxed on the heap (measured: tanh at a third of its speed). So the exp steps live
- * in loops: {@link #exp} (with its affine form), and written out again in the plain {@code e^x} loop and in
- * {@link #sigmoid}, the two that run over whole activations and are measured against PyTorch (one pass each, no
- * scratch block). tanh and the derivatives run {@link #exp}
- * into a scratch block (kept in L1) and finish with a second, simple loop.
+ * in loops: {@link #exp} (with its affine form), and written out again in the plain {@code e^x} loop, in
+ * {@link #sigmoid} and in {@link #tanh}, the three that run over whole activations and are measured against
+ * PyTorch (one pass each, no scratch block). The derivatives run {@link #exp} into a scratch block (kept in L1)
+ * and finish with a second, simple loop.
  *
  * <h2>Accuracy (checked by {@code VectorMathTest} against {@link Math} in double)</h2>
  * <ul>
@@ -29,6 +29,14 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>{@link #sigmoid}, {@link #tanh}: relative error at most {@link #MAX_REL_ERROR} = 2⁻²² ≈ 2.4e-7.</li>
  *   <li>{@link #sigmoidBackward}, {@link #tanhBackward} (the derivative, before the product with g): relative
  *       error at most {@link #DERIVATIVE_MAX_REL_ERROR} = 2⁻²¹ ≈ 4.8e-7.</li>
+ *   <li>In ulps of the float nearest the exact value, over every float in [-20, 20] ({@code VectorMathSweep}):
+ *       tanh at most {@link #TANH_MAX_ULPS} = 2 (measured worst 1.51), sigmoid {@link #SIGMOID_MAX_ULPS} = 3
+ *       (2.48), both derivatives {@link #DERIVATIVE_MAX_ULPS} = 5 (4.22). Large |x| saturates without NaN: tanh
+ *       is ±1 exactly from |x| = 9.1 up to ±inf ({@code u = e^-2|x|} is then below 2⁻²⁵, so {@code 1-u} and
+ *       {@code 1+u} both round to 1), sigmoid 1 and 0 at ±200 and beyond. Past -20: sigmoid within
+ *       1.5 ulp down to -87.33, then subnormal results within 1 ulp (of their spacing) down to -88.72, then 0
+ *       ({@code e^-x} overflows float there, so the exact value's subnormals down to -103.3 are flushed). NaN
+ *       stays NaN and {@code tanh(-0) = -0}.</li>
  * </ul>
  *
  * <h2>Method (after Cephes' {@code expf}/{@code tanhf})</h2>
@@ -38,7 +46,7 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code 2^⌊n/2⌋·2^(n-⌊n/2⌋)} so both stay normal floats across the whole input range (x is clamped to
  * [-104, 89], where e^x is already 0 or +inf in float). sigmoid: {@code 1/(1+e^-x)}. tanh: Cephes' odd
  * polynomial for {@code |x| < 0.625}, where the exponential form would cancel, else {@code (1-u)/(1+u)} with
- * {@code u = e^-2|x|} and x's sign. Derivatives: {@code σ' = t/(1+t)²} with {@code t = e^-|x|} and
+ * {@code u = e^-2|x|}; x's sign goes on either. Derivatives: {@code σ' = t/(1+t)²} with {@code t = e^-|x|} and
  * {@code tanh' = 4u/(1+u)²}, which neither cancel (as {@code 1-σ} and {@code 1-tanh²} do for large |x|) nor
  * overflow.
  */
@@ -49,6 +57,12 @@ final class VectorMath {
     static final double MAX_REL_ERROR = 0x1p-22;
     /** Stated (and tested) bound on the relative error of the two derivatives. */
     static final double DERIVATIVE_MAX_REL_ERROR = 0x1p-21;
+    /** Stated (and tested) bound on the error of {@link #tanh} in ulps over [-20, 20]. */
+    static final double TANH_MAX_ULPS = 2;
+    /** Stated (and tested) bound on the error of {@link #sigmoid} in ulps over [-20, 20]. */
+    static final double SIGMOID_MAX_ULPS = 3;
+    /** Stated (and tested) bound on the error of the two derivatives in ulps over [-20, 20]. */
+    static final double DERIVATIVE_MAX_ULPS = 5;
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> IS = S.withLanes(int.class);
@@ -110,9 +124,9 @@ final class VectorMath {
     }
 
     /**
-     * {@code y = e^x}: the loop of {@link #exp} without the affine step. The exp steps are written out again here
-     * and in {@link #sigmoid} rather than shared through a method on vectors (see the class comment on why such
-     * helpers are slow); the three copies compute the same operations in the same order.
+     * {@code y = e^x}: the loop of {@link #exp} without the affine step. The exp steps are written out again here,
+     * in {@link #sigmoid} and in {@link #tanh} rather than shared through a method on vectors (see the class
+     * comment on why such helpers are slow); the four copies compute the same operations in the same order.
      */
     private static void expPlain(float[] x, int xo, float[] y, int yo, int n) {
         FloatVector lo = c(-104f), hi = c(89f), nHi = c(-LN2_HI), nLo = c(-LN2_LO), log2e = c(LOG2E);
@@ -162,25 +176,41 @@ final class VectorMath {
         }
     }
 
-    /** {@code y = tanh x}; {@code y} may be the same range as {@code x}. */
+    /**
+     * {@code y = tanh x} in one pass, as {@link #sigmoid} is ({@link #exp}'s steps on {@code -2|x|}, then both
+     * branches and a blend); {@code y} may be the same range as {@code x}. Both branches work on {@code |x|} and
+     * x's sign bit is put on the result, which keeps {@code tanh(-0) = -0} and is exact since each branch is odd
+     * (round-to-nearest is symmetric).
+     */
     static void tanh(float[] x, int xo, float[] y, int yo, int n) {
-        float[] u = new float[Math.min(n, BLOCK)];
-        for (int s = 0; s < n; s += BLOCK) {
-            int len = Math.min(BLOCK, n - s);
-            exp(x, xo + s, -2f, 0f, true, u, 0, len);
-            FloatVector one = c(1f), q3 = c(-5.37397155531E-2f), q2 = c(1.33314422036E-1f);
-            FloatVector q1 = c(-3.33332819422E-1f);
-            IntVector sign = IntVector.broadcast(IS, 0x80000000);
-            for (int i = 0; i < len; i += L) {
-                FloatVector v = FloatVector.fromArray(S, x, xo + s + i), uv = FloatVector.fromArray(S, u, i);
-                FloatVector z = v.mul(v);
-                FloatVector p = z.fma(-5.70498872745E-3f, 2.06390887954E-2f).fma(z, q3).fma(z, q2).fma(z, q1);
-                FloatVector small = p.mul(z).fma(v, v);
-                FloatVector big = one.sub(uv).div(one.add(uv));
-                big = big.reinterpretAsInts().or(v.reinterpretAsInts().and(sign)).reinterpretAsFloats();
-                VectorMask<Float> useSmall = v.abs().compare(VectorOperators.LT, 0.625f);
-                big.blend(small, useSmall).intoArray(y, yo + s + i);
-            }
+        FloatVector lo = c(-104f), hi = c(89f), nHi = c(-LN2_HI), nLo = c(-LN2_LO), log2e = c(LOG2E);
+        FloatVector round = c(ROUND), one = c(1f), p5 = c(P5), p4 = c(P4), p3 = c(P3), p2 = c(P2), p1 = c(P1);
+        FloatVector p0 = c(P0), minusTwo = c(-2f), branch = c(0.625f);
+        IntVector roundBits = IntVector.broadcast(IS, ROUND_BITS), bias = IntVector.broadcast(IS, 127);
+        FloatVector q5 = c(-5.70498872745E-3f), q4 = c(2.06390887954E-2f), q3 = c(-5.37397155531E-2f);
+        FloatVector q2 = c(1.33314422036E-1f), q1 = c(-3.33332819422E-1f);
+        IntVector sign = IntVector.broadcast(IS, 0x80000000), magnitude = IntVector.broadcast(IS, 0x7fffffff);
+        for (int i = 0; i < n; i += L) {
+            IntVector xBits = FloatVector.fromArray(S, x, xo + i).reinterpretAsInts();
+            FloatVector a = xBits.and(magnitude).reinterpretAsFloats();
+            FloatVector v = a.mul(minusTwo);
+            v = v.blend(lo, v.compare(VectorOperators.LT, lo)).blend(hi, v.compare(VectorOperators.GT, hi));
+            FloatVector t = v.fma(log2e, round);
+            FloatVector k = t.sub(round);
+            FloatVector r = k.fma(nLo, k.fma(nHi, v));
+            FloatVector p = r.fma(p5, p4).fma(r, p3).fma(r, p2).fma(r, p1).fma(r, p0);
+            FloatVector e = p.fma(r.mul(r), r).add(one);
+            IntVector bits = t.reinterpretAsInts().sub(roundBits);
+            IntVector k1 = bits.lanewise(VectorOperators.ASHR, 1);
+            IntVector k2 = bits.sub(k1);
+            FloatVector s1 = k1.add(bias).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector s2 = k2.add(bias).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector u = e.mul(s1).mul(s2);
+            FloatVector big = one.sub(u).div(one.add(u));
+            FloatVector z = a.mul(a);
+            FloatVector small = z.fma(q5, q4).fma(z, q3).fma(z, q2).fma(z, q1).mul(z).fma(a, a);
+            big.blend(small, a.compare(VectorOperators.LT, branch)).reinterpretAsInts().or(xBits.and(sign))
+                    .reinterpretAsFloats().intoArray(y, yo + i);
         }
     }
 

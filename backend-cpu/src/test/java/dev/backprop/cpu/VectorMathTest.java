@@ -26,7 +26,7 @@ class VectorMathTest {
     }
 
     /** One of the array functions of {@link VectorMath}, on whole vectors. */
-    private interface Fn {
+    interface Fn {
         void apply(float[] x, float[] y, int n);
     }
 
@@ -43,6 +43,72 @@ class VectorMathTest {
         java.util.Arrays.fill(ones, 1f);
         VectorMath.tanhBackward(x, 0, ones, 0, y, 0, n);
     };
+
+    /**
+     * A function of {@link VectorMath} with its exact value in double and its stated bound in ulps over
+     * [-20, 20], as {@link VectorMathSweep} runs it.
+     */
+    record Named(String name, Fn f, DoubleUnaryOperator exact, double maxUlps) {
+    }
+
+    /** The functions whose ulp error is swept. */
+    static final java.util.List<Named> SWEPT = java.util.List.of(
+            new Named("tanh", TANH, Math::tanh, VectorMath.TANH_MAX_ULPS),
+            new Named("sigmoid", SIGMOID, v -> 1.0 / (1.0 + Math.exp(-v)), VectorMath.SIGMOID_MAX_ULPS),
+            new Named("tanh'", TANH_DERIVATIVE, v -> 1 / (Math.cosh(v) * Math.cosh(v)),
+                    VectorMath.DERIVATIVE_MAX_ULPS),
+            new Named("sigmoid'", SIGMOID_DERIVATIVE, v -> {
+                double t = Math.exp(-Math.abs(v));
+                return t / ((1 + t) * (1 + t));
+            }, VectorMath.DERIVATIVE_MAX_ULPS));
+
+    /**
+     * The largest error in ulps over some inputs, where it occurs, how many inputs, and an order-independent
+     * checksum of the result bits.
+     */
+    record UlpResult(long count, double ulps, float at, long checksum) {
+        static UlpResult max(UlpResult a, UlpResult b) {
+            UlpResult worse = b.ulps > a.ulps ? b : a;
+            return new UlpResult(a.count + b.count, worse.ulps, worse.at, a.checksum + b.checksum);
+        }
+    }
+
+    /** The float's position in the order of all floats (-0 just below +0), so consecutive floats differ by 1. */
+    static long order(float x) {
+        int bits = Float.floatToRawIntBits(x);
+        return bits >= 0 ? bits : -(long) (bits & 0x7fffffff) - 1;
+    }
+
+    /** The float at a position of {@link #order}. */
+    static float fromOrder(long order) {
+        return Float.intBitsToFloat(order >= 0 ? (int) order : (int) (-(order + 1)) | 0x80000000);
+    }
+
+    /**
+     * Runs {@code f} on the {@code n} floats at positions {@code first, first + stride, ...} and measures each
+     * result's error in ulps of the float nearest the exact value (a NaN result counts as infinitely wrong).
+     */
+    static UlpResult ulpError(Named f, long first, long stride, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = fromOrder(first + i * stride);
+        }
+        float[] y = apply(f.f(), x);
+        double worst = -1;
+        float at = 0;
+        long sum = 0;
+        for (int i = 0; i < n; i++) {
+            double want = f.exact().applyAsDouble(x[i]);
+            double err = Float.isNaN(y[i]) ? Double.POSITIVE_INFINITY
+                    : Math.abs(y[i] - want) / Math.ulp((float) want);
+            if (err > worst) {
+                worst = err;
+                at = x[i];
+            }
+            sum += (Float.floatToRawIntBits(y[i]) * 0x9E3779B97F4A7C15L) ^ Float.floatToRawIntBits(x[i]);
+        }
+        return new UlpResult(n, worst, at, sum);
+    }
 
     /** Applies a function to every element (length padded to whole vectors with zeros). */
     private static float[] apply(Fn f, float[] x) {
@@ -79,6 +145,32 @@ class VectorMathTest {
             }
         }
         return worst;
+    }
+
+    /**
+     * Every 1009th float of [-20, 20] (2.2M inputs, every binade and both signs; {@link VectorMathSweep} runs all
+     * 2.2 billion) within the stated ulp bound of each function.
+     */
+    @Test
+    void ulpErrorOverMinus20To20IsWithinTheStatedBound() {
+        long first = order(-20f), last = order(20f), stride = 1009;
+        for (Named f : SWEPT) {
+            UlpResult r = ulpError(f, first, stride, (int) ((last - first) / stride + 1));
+            assertTrue(r.ulps() <= f.maxUlps(), f.name() + ": " + r.ulps() + " ulp at x = " + r.at());
+        }
+    }
+
+    @Test
+    void orderCountsConsecutiveFloats() {
+        assertEquals(-1, order(-0f));
+        assertEquals(0, order(0f));
+        assertEquals(1, order(Float.MIN_VALUE));
+        assertEquals(-2, order(-Float.MIN_VALUE));
+        assertEquals(order(1f) + 1, order(Math.nextUp(1f)));
+        assertEquals(order(-1f) + 1, order(Math.nextUp(-1f)));
+        for (float x : new float[] {-20f, -1.5f, -Float.MIN_VALUE, -0f, 0f, 3e-30f, 20f}) {
+            assertEquals(Float.floatToRawIntBits(x), Float.floatToRawIntBits(fromOrder(order(x))), "at " + x);
+        }
     }
 
     @Test
@@ -127,13 +219,19 @@ class VectorMathTest {
         double err = maxRelError(SIGMOID, exact, samples(-87f, 30f, 3));
         assertTrue(err <= VectorMath.MAX_REL_ERROR, "sigmoid relative error " + err);
         float[] y = apply(SIGMOID, new float[] {Float.NaN, Float.POSITIVE_INFINITY,
-            Float.NEGATIVE_INFINITY, 0f, 200f, -200f});
+            Float.NEGATIVE_INFINITY, 0f, 200f, -200f, -0f, Float.MAX_VALUE, -Float.MAX_VALUE, -88f, -90f});
         assertTrue(Float.isNaN(y[0]));
         assertEquals(1f, y[1]);
         assertEquals(0f, y[2]);
         assertEquals(0.5f, y[3]);
         assertEquals(1f, y[4]);
         assertEquals(0f, y[5]);
+        assertEquals(0.5f, y[6]);
+        assertEquals(1f, y[7]);
+        assertEquals(0f, y[8]);
+        // A subnormal result within one step of the subnormals; past -88.72 e^-x overflows and sigmoid is 0.
+        assertEquals(exact.applyAsDouble(-88f), y[9], Float.MIN_VALUE);
+        assertEquals(0f, y[10]);
     }
 
     @Test
@@ -168,7 +266,8 @@ class VectorMathTest {
         err = maxRelError(TANH, Math::tanh, samples(-1e-6f, 1e-6f, 6));
         assertTrue(err <= VectorMath.MAX_REL_ERROR, "tanh relative error near 0: " + err);
         float[] y = apply(TANH, new float[] {Float.NaN, Float.POSITIVE_INFINITY,
-            Float.NEGATIVE_INFINITY, 0f, 100f, -100f, 1e-30f});
+            Float.NEGATIVE_INFINITY, 0f, 100f, -100f, 1e-30f, -0f, -1e-30f, 9.1f, -9.1f, Float.MAX_VALUE,
+            -Float.MAX_VALUE, Float.MIN_VALUE, -Float.MIN_VALUE});
         assertTrue(Float.isNaN(y[0]));
         assertEquals(1f, y[1]);
         assertEquals(-1f, y[2]);
@@ -176,5 +275,15 @@ class VectorMathTest {
         assertEquals(1f, y[4]);
         assertEquals(-1f, y[5]);
         assertEquals(1e-30f, y[6]);
+        // tanh is odd: PyTorch (and Math.tanh) give -0 for -0, and -x's result for -x.
+        assertEquals(Float.floatToRawIntBits(-0f), Float.floatToRawIntBits(y[7]), "tanh(-0) = " + y[7]);
+        assertEquals(-1e-30f, y[8]);
+        // Above 9.01 tanh rounds to 1 in float (1 - 2e^-2x is within half an ulp of 1).
+        assertEquals(1f, y[9]);
+        assertEquals(-1f, y[10]);
+        assertEquals(1f, y[11]);
+        assertEquals(-1f, y[12]);
+        assertEquals(Float.MIN_VALUE, y[13]);
+        assertEquals(-Float.MIN_VALUE, y[14]);
     }
 }
