@@ -45,7 +45,7 @@ class ElementwiseChecksTest {
             assertEquals("dropout" + strided, message(ShapeMismatchException.class,
                     () -> Regularization.dropout(view, 0.5, 1, 0, y)));
             Tensor overlapping = x.reshape(12).rows(2, 7);
-            assertEquals("axpby: sizes differ: [12] and [5]", message(ShapeMismatchException.class,
+            assertEquals("axpby: y is [5], expected [12] for input [12]", message(ShapeMismatchException.class,
                     () -> Elementwise.axpby(1, x.reshape(12), 0, overlapping)));
         }
     }
