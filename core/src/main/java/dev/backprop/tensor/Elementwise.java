@@ -350,12 +350,15 @@ public final class Elementwise {
      * Sets every element of a contiguous tensor to {@code value}.
      *
      * @param t     the tensor
-     * @param value the value (a whole number for INT32)
+     * @param value the value (for INT32 a whole number in the int range)
      */
     public static void fill(Tensor t, double value) {
         Backend be = Checks.backendOf("fill", t);
         Checks.contiguous("fill", t);
-        if (t.dtype() == DType.INT32 && value != Math.rint(value)) {
+        // PyTorch refuses NaN, infinities and values past the int range alike ("value cannot be converted to type
+        // int without overflow"); a cast would turn them into 0 or the int's bounds.
+        if (t.dtype() == DType.INT32 && (value != Math.rint(value) || value < Integer.MIN_VALUE
+                || value > Integer.MAX_VALUE)) {
             throw new IllegalArgumentException("fill: INT32 tensor " + t.shape() + " cannot hold " + value);
         }
         Tensor.written(t);
