@@ -1,5 +1,8 @@
 package dev.backprop.tensor;
 
+import dev.backprop.autograd.Ops;
+import dev.backprop.autograd.Tape;
+import dev.backprop.autograd.Variable;
 import dev.backprop.reference.ReferenceBackend;
 import org.junit.jupiter.api.Test;
 
@@ -68,6 +71,25 @@ class BroadcastShapeTest {
                     assertArrayEquals(byIndex(sa, sb, sr), sum.toFloatArray(), sa + " + " + sb);
                 }
             }
+        }
+    }
+
+    @Test
+    void gradientsKeepTheOperandsShapes() {
+        // PyTorch: a = torch.ones(2, 3, requires_grad=True); b = torch.ones(1, 1, 3, requires_grad=True); ab = a * b;
+        // (ab + ab).sum().backward() gives ab of [1, 2, 3], a.grad = 2s of [2, 3], b.grad = [[[4., 4., 4.]]].
+        try (ReferenceBackend be = new ReferenceBackend(); Scope s = Scope.open();
+             Variable a = Variable.parameter(Tensor.of(be, new float[] {1, 1, 1, 1, 1, 1}, 2, 3));
+             Variable b = Variable.parameter(Tensor.of(be, new float[] {1, 1, 1}, 1, 1, 3))) {
+            try (Tape tape = Tape.open()) {
+                Variable ab = Ops.mul(a, b);
+                assertEquals(Shape.of(1, 2, 3), ab.value().shape());
+                Ops.sum(Ops.add(ab, ab)).backward();
+            }
+            assertEquals(Shape.of(2, 3), a.grad().shape());
+            assertArrayEquals(new float[] {2, 2, 2, 2, 2, 2}, a.grad().toFloatArray());
+            assertEquals(Shape.of(1, 1, 3), b.grad().shape());
+            assertArrayEquals(new float[] {4, 4, 4}, b.grad().toFloatArray());
         }
     }
 
