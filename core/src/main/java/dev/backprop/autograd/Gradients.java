@@ -246,7 +246,14 @@ public final class Gradients {
                 Reductions.reduce(ReduceOp.SUM, axis, full, v.gradForUpdate());
                 return;
             }
-            reduced = Reductions.reduce(ReduceOp.SUM, axis, full);
+            // In the input's own shape: the sums of a [2, 3, 4] result's rows are a [2, 3, 1] column's gradient.
+            reduced = Tensor.empty(full.backend(), full.dtype(), v.shape());
+            try {
+                Reductions.reduce(ReduceOp.SUM, axis, full, reduced);
+            } catch (RuntimeException e) {
+                reduced.close();
+                throw e;
+            }
         } finally {
             if (owned) {
                 full.close();

@@ -83,15 +83,65 @@ final class Checks {
     }
 
     /**
-     * The operands of an elementwise map from {@code x} into {@code out}: a floating {@code x}, the same dtype,
-     * both contiguous, as many elements, and {@code out} disjoint from {@code x} or {@code x} itself.
+     * Refuses an output (or an operand that must match one) whose shape is not {@code expected}, dimensions of 1
+     * aside: a {@code [6, 4]} or {@code [3, 2, 4]} holds as many elements as a {@code [2, 3, 4]} result but is not
+     * its shape (PyTorch resizes such an {@code out=} or refuses it), while {@code [1, 2, 3, 4]} is the same layout.
+     *
+     * @param what   the tensor's name in the message ({@code "out"}, {@code "dx"})
+     * @param source what {@code expected} is the shape for, in the message ({@code "[2, 3, 4] ADD [4]"}); callers
+     *               on a hot path test {@link #sameDimsButOnes} first so the message is built only for a refusal
      */
-    static void elementwise(String op, Tensor x, Tensor out) {
+    static void outShape(String op, String what, Tensor out, Shape expected, String source) {
+        if (!sameDimsButOnes(out.shape(), expected)) {
+            throw new ShapeMismatchException(op + ": " + what + " is " + out.shape() + ", expected " + expected
+                    + " for " + source);
+        }
+    }
+
+    /** Whether two shapes list the same dimensions once every dimension of 1 is dropped. */
+    static boolean sameDimsButOnes(Shape s, Shape t) {
+        int i = 0, j = 0;
+        while (true) {
+            while (i < s.rank() && s.dim(i) == 1) {
+                i++;
+            }
+            while (j < t.rank() && t.dim(j) == 1) {
+                j++;
+            }
+            if (i == s.rank() || j == t.rank()) {
+                return i == s.rank() && j == t.rank();
+            }
+            if (s.dim(i++) != t.dim(j++)) {
+                return false;
+            }
+        }
+    }
+
+    /** Whether {@code s} is {@code [n]}, dimensions of 1 aside ({@link #sameDimsButOnes}), without allocating. */
+    static boolean vectorOf(Shape s, long n) {
+        if (s.size() != n) {
+            return false;
+        }
+        int notOne = 0;
+        for (int i = 0; i < s.rank(); i++) {
+            notOne += s.dim(i) == 1 ? 0 : 1;
+        }
+        return notOne == (n == 1 ? 0 : 1);
+    }
+
+    /**
+     * The operands of an elementwise map from {@code x} into {@code out}: a floating {@code x}, the same dtype,
+     * both contiguous, {@code out} of {@code x}'s shape (see {@link #outShape}), and {@code out} disjoint from
+     * {@code x} or {@code x} itself. {@code outName} names {@code out} in the messages ({@code "out"}, {@code "y"}).
+     */
+    static void elementwise(String op, Tensor x, Tensor out, String outName) {
         floating(op, x);
         sameDType(op, x, out);
         contiguous(op, x);
         contiguous(op, out);
-        sameSize(op, x, out);
+        if (!sameDimsButOnes(out.shape(), x.shape())) {
+            outShape(op, outName, out, x.shape(), "input " + x.shape());
+        }
         disjointOrSame(op, x, out);
     }
 

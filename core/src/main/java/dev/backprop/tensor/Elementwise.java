@@ -23,12 +23,12 @@ public final class Elementwise {
      * @param p1  its first parameter, or 0
      * @param p2  its second parameter, or 0
      * @param x   the operand, floating
-     * @param out the result, {@code x}'s shape and dtype
+     * @param out the result, {@code x}'s shape (dimensions of 1 aside) and dtype
      */
     public static void unary(UnaryOp op, double p1, double p2, Tensor x, Tensor out) {
         String name = "unary " + op;
         Backend be = Checks.backendOf(name, x, out);
-        Checks.elementwise(name, x, out);
+        Checks.elementwise(name, x, out, "out");
         Tensor.written(out);
         be.unary(op, p1, p2, x.buffer(), x.offset(), out.buffer(), out.offset(), x.size());
     }
@@ -77,8 +77,10 @@ public final class Elementwise {
         for (Tensor t : new Tensor[] {x, g, dx}) {
             Checks.contiguous(name, t);
         }
-        Checks.sameSize(name, x, g);
-        Checks.sameSize(name, x, dx);
+        if (!Checks.sameDimsButOnes(g.shape(), x.shape()) || !Checks.sameDimsButOnes(dx.shape(), x.shape())) {
+            Checks.outShape(name, "g", g, x.shape(), "input " + x.shape());
+            Checks.outShape(name, "dx", dx, x.shape(), "input " + x.shape());
+        }
         Checks.disjointOrSame(name, x, dx);
         Checks.disjointOrSame(name, g, dx);
         Tensor.written(dx);
@@ -92,7 +94,8 @@ public final class Elementwise {
      * {@code [1, C]}), a column vector ({@code [R, 1]}) or a single element. A full operand or a column also
      * has the result's dimensions before the last, leading 1s aside, as PyTorch's broadcasting needs
      * ({@code [3, 2, 4]} and {@code [6, 1]} are refused against {@code [2, 3, 4]}). {@code out} must have the
-     * result's shape ({@link #resultShape}) and may be a full operand itself.
+     * result's shape ({@link #resultShape}), dimensions of 1 aside ({@code [6, 4]} is refused for a
+     * {@code [2, 3, 4]} result), and may be a full operand itself.
      *
      * @param op  the operation
      * @param a   the first operand
@@ -111,9 +114,8 @@ public final class Elementwise {
         Checks.contiguous(name, out);
         Shape rs = resultShape(name, a.shape(), b.shape());
         int rows = rs.rows(), cols = rs.cols();
-        if (out.size() != rs.size() || out.shape().cols() != cols) {
-            throw new ShapeMismatchException(name + ": out is " + out.shape() + " but " + a.shape() + " " + op
-                    + " " + b.shape() + " gives " + rs);
+        if (!Checks.sameDimsButOnes(out.shape(), rs)) {
+            Checks.outShape(name, "out", out, rs, a.shape() + " " + op + " " + b.shape());
         }
         Broadcast ba = mode(a.shape(), rows, cols), bb = mode(b.shape(), rows, cols);
         checkAlias(name, a, ba, out);
@@ -150,9 +152,10 @@ public final class Elementwise {
     }
 
     /**
-     * The broadcast result shape of two operands: the shape of the operand with more elements when the other
-     * is a row, column or scalar of it, or {@code [R, C]} for a column {@code [R, 1]} against a row
-     * {@code [1, C]}/{@code [C]} ({@code [2, 3, 4]} for a column {@code [2, 3, 1]}, as PyTorch's).
+     * The broadcast result shape of two operands, as PyTorch's: the dimensions aligned from the last, each the
+     * one that is not 1 ({@code [N, C]} with {@code [1, 1, C]} gives {@code [1, N, C]}; a column {@code [2, 3, 1]}
+     * with a row {@code [4]} gives {@code [2, 3, 4]}), for the operands the SPI can broadcast (see
+     * {@link #binary(BinaryOp, Tensor, Tensor, Tensor)}).
      *
      * @param op the operation's name, for the message
      * @param a  the first operand's shape
@@ -162,21 +165,16 @@ public final class Elementwise {
      */
     public static Shape resultShape(String op, Shape a, Shape b) {
         int ar = a.rows(), ac = a.cols(), br = b.rows(), bc = b.cols();
-        int rows = Math.max(ar, br), cols = Math.max(ac, bc);
-        boolean ok = (ar == rows || ar == 1) && (br == rows || br == 1) && (ac == cols || ac == 1)
-                && (bc == cols || bc == 1);
+        // The dimension that is not 1 wins, as in PyTorch (0 against 1 gives 0).
+        int rows = ar == 1 ? br : ar, cols = ac == 1 ? bc : ac;
+        boolean ok = (br == rows || br == 1) && (bc == cols || bc == 1);
         Shape result = null;
         if (ok) {
-            if (a.rows() == rows && a.cols() == cols) {
-                result = a.rank() >= b.rank() || b.size() != a.size() ? a : b;
-            } else if (b.rows() == rows && b.cols() == cols) {
-                result = b;
-            } else {
-                result = aligned(a, b);
-            }
             Broadcast ma = mode(a, rows, cols), mb = mode(b, rows, cols);
             ok = ma != null && mb != null;
-            if (ok && (result == a || result == b) && !(spansLike(a, ma, result) && spansLike(b, mb, result))) {
+            result = ok ? aligned(a, b) : null;
+            if (ok && !(result.size() == (long) rows * cols && spansLike(a, ma, result)
+                    && spansLike(b, mb, result))) {
                 throw new ShapeMismatchException(op + ": cannot broadcast " + a + " with " + b + ": the dimensions "
                         + "before the last differ (" + Arrays.toString(leadingDims(a)) + " and "
                         + Arrays.toString(leadingDims(b)) + ", leading 1s aside), as PyTorch refuses; reshape one "
@@ -203,19 +201,38 @@ public final class Elementwise {
     }
 
     /**
-     * PyTorch's broadcast shape of a column against a row: the dimensions aligned from the last, each the larger of
-     * the two ({@code [2, 3, 1]} and {@code [4]} give {@code [2, 3, 4]}; {@code [R, 1]} and {@code [C]} give
-     * {@code [R, C]}).
+     * PyTorch's broadcast shape: the dimensions aligned from the last, each the one that is not 1 ({@code [2, 3, 1]}
+     * and {@code [4]} give {@code [2, 3, 4]}; {@code [N, C]} and {@code [1, 1, C]} give {@code [1, N, C]}). An
+     * operand that already is that shape is returned itself, so the common cases allocate nothing.
      */
     private static Shape aligned(Shape a, Shape b) {
-        int[] x = a.dims(), y = b.dims();
-        int n = Math.max(x.length, y.length);
+        if (covers(a, b)) {
+            return a;
+        }
+        if (covers(b, a)) {
+            return b;
+        }
+        int n = Math.max(a.rank(), b.rank());
         int[] d = new int[n];
-        for (int i = 0; i < n; i++) {
-            int i0 = i - (n - x.length), i1 = i - (n - y.length);
-            d[i] = Math.max(i0 >= 0 ? x[i0] : 1, i1 >= 0 ? y[i1] : 1);
+        for (int i = 1; i <= n; i++) {
+            int u = i <= a.rank() ? a.dim(-i) : 1, v = i <= b.rank() ? b.dim(-i) : 1;
+            d[n - i] = u == 1 ? v : u;
         }
         return Shape.of(d);
+    }
+
+    /** Whether {@code s} is the broadcast shape of itself and {@code t}: at least its rank, and t's 1s aside. */
+    private static boolean covers(Shape s, Shape t) {
+        if (s.rank() < t.rank()) {
+            return false;
+        }
+        for (int i = 1; i <= t.rank(); i++) {
+            int v = t.dim(-i);
+            if (v != 1 && v != s.dim(-i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The dimensions before the last, without leading 1s. */
@@ -300,7 +317,7 @@ public final class Elementwise {
     public static void axpby(double alpha, Tensor x, double beta, Tensor y) {
         String name = "axpby";
         Backend be = Checks.backendOf(name, x, y);
-        Checks.elementwise(name, x, y);
+        Checks.elementwise(name, x, y, "y");
         Checks.finite(name, "alpha", alpha);
         Checks.finite(name, "beta", beta);
         Tensor.written(y);
@@ -333,12 +350,15 @@ public final class Elementwise {
      * Sets every element of a contiguous tensor to {@code value}.
      *
      * @param t     the tensor
-     * @param value the value (a whole number for INT32)
+     * @param value the value (for INT32 a whole number in the int range)
      */
     public static void fill(Tensor t, double value) {
         Backend be = Checks.backendOf("fill", t);
         Checks.contiguous("fill", t);
-        if (t.dtype() == DType.INT32 && value != Math.rint(value)) {
+        // PyTorch refuses NaN, infinities and values past the int range alike ("value cannot be converted to type
+        // int without overflow"); a cast would turn them into 0 or the int's bounds.
+        if (t.dtype() == DType.INT32 && (value != Math.rint(value) || value < Integer.MIN_VALUE
+                || value > Integer.MAX_VALUE)) {
             throw new IllegalArgumentException("fill: INT32 tensor " + t.shape() + " cannot hold " + value);
         }
         Tensor.written(t);

@@ -14,8 +14,10 @@ public final class Reductions {
     }
 
     /**
-     * Reduces contiguous floating {@code x} along {@code axis} into {@code out}, which must hold
-     * {@code axis.resultLength(rows, cols)} elements of the same dtype and not overlap {@code x}.
+     * Reduces contiguous floating {@code x} along {@code axis} into {@code out} of the same dtype, not
+     * overlapping {@code x}, whose shape is the result's, dimensions of 1 aside: {@code []} for ALL,
+     * {@code [cols]} for PER_COLUMN, {@code [rows]} or {@code x}'s dimensions before the last for PER_ROW
+     * (a {@code [2, 3, 4]} gives {@code [6]} or {@code [2, 3]}, and {@code [2, 3, 1]} as PyTorch's keepdim).
      *
      * @param op   the reduction
      * @param axis what to combine
@@ -31,9 +33,18 @@ public final class Reductions {
         Checks.contiguous(name, out);
         int rows = x.shape().rows(), cols = x.shape().cols();
         int len = axis.resultLength(rows, cols);
-        if (out.size() != len) {
-            throw new ShapeMismatchException(name + ": out is " + out.shape() + " but reducing " + x.shape()
-                    + " gives " + len + " element(s)");
+        switch (axis) {
+            case ALL -> {
+                if (out.size() != 1) {
+                    Checks.outShape(name, "out", out, Shape.of(), "input " + x.shape());
+                }
+            }
+            case PER_ROW -> rowsOut(name, x, out);
+            case PER_COLUMN -> {
+                if (!Checks.vectorOf(out.shape(), cols)) {
+                    Checks.outShape(name, "out", out, Shape.of(cols), "input " + x.shape());
+                }
+            }
         }
         if (x.size() == 0 && (op != ReduceOp.SUM)) {
             throw new ShapeMismatchException(name + ": " + op + " of an empty tensor " + x.shape());
@@ -44,6 +55,22 @@ public final class Reductions {
         }
         Tensor.written(out);
         be.reduce(op, axis, rows, cols, x.buffer(), x.offset(), out.buffer(), out.offset());
+    }
+
+    /**
+     * Refuses an {@code out} for one value per row of {@code x} unless it is {@code [rows]} or {@code x}'s
+     * dimensions before the last (PyTorch's {@code keepdim} form included), dimensions of 1 aside.
+     */
+    private static void rowsOut(String name, Tensor x, Tensor out) {
+        int rows = x.shape().rows();
+        if (Checks.vectorOf(out.shape(), rows)) {
+            return;
+        }
+        int[] d = x.shape().dims();
+        Shape leading = Shape.of(java.util.Arrays.copyOf(d, Math.max(0, d.length - 1)));
+        if (!Checks.sameDimsButOnes(out.shape(), leading)) {
+            Checks.outShape(name, "out", out, Shape.of(rows), "input " + x.shape());
+        }
     }
 
     /**
@@ -117,7 +144,8 @@ public final class Reductions {
     }
 
     /**
-     * Index of the largest element of each row (first on ties) into INT32 {@code out} of {@code rows}.
+     * Index of the largest element of each row (first on ties) into INT32 {@code out} of {@code [rows]} or
+     * {@code x}'s dimensions before the last, dimensions of 1 aside.
      *
      * @param x   the operand, viewed as a matrix
      * @param out the indices, written
@@ -130,10 +158,7 @@ public final class Reductions {
         Checks.contiguous(name, x);
         Checks.contiguous(name, out);
         int rows = x.shape().rows(), cols = x.shape().cols();
-        if (out.size() != rows) {
-            throw new ShapeMismatchException(name + ": out is " + out.shape() + " but " + x.shape() + " has "
-                    + rows + " rows");
-        }
+        rowsOut(name, x, out);
         if (cols == 0 && rows > 0) {
             throw new ShapeMismatchException(name + ": rows of " + x.shape() + " are empty");
         }

@@ -39,7 +39,7 @@ public final class Regularization {
         if (offset < 0) {
             throw new IllegalArgumentException(op + ": the counter offset must be >= 0, got " + offset);
         }
-        Checks.elementwise(op, x, y);
+        Checks.elementwise(op, x, y, "y");
         if (x.size() > 0) {
             Tensor.written(y);
             be.dropout(x.size(), threshold, 1.0 / (1.0 - p), seed, offset, x.buffer(), x.offset(), y.buffer(),

@@ -19,7 +19,9 @@ import java.util.Map;
  *     result = scope.keep(Elementwise.unary(UnaryOp.RELU, h));
  * }
  * }</pre>
- * A scope is confined to the thread that opened it; closing it elsewhere throws.
+ * A scope is confined to the thread that opened it; closing it elsewhere throws. Closing a scope closes the
+ * scopes opened inside it that are still open first, innermost first, as nested try-with-resources would have
+ * (their later {@link #close()} does nothing), so no tensor outlives the scope it was made under.
  */
 public final class Scope implements AutoCloseable {
     private static final ThreadLocal<Deque<Scope>> STACK = ThreadLocal.withInitial(ArrayDeque::new);
@@ -128,17 +130,31 @@ public final class Scope implements AutoCloseable {
         return order.size();
     }
 
-    /** Closes every tensor still owned (views first, in reverse creation order) and leaves the scope. */
+    /**
+     * Closes the scopes opened inside this one that are still open (innermost first), then every tensor still
+     * owned (views first, in reverse creation order), and leaves the scope. The first failure is rethrown after
+     * everything has been closed.
+     */
     @Override
     public void close() {
         if (closed) {
             return;
         }
         checkUsable();
-        closed = true;
-        Deque<Scope> d = STACK.get();
-        d.remove(this);
         RuntimeException first = null;
+        Deque<Scope> d = STACK.get();
+        // An inner scope left open would keep its tensors, and register new ones, past this scope's end.
+        while (!d.isEmpty() && d.peek() != this) {
+            try {
+                d.peek().close();
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                }
+            }
+        }
+        closed = true;
+        d.remove(this);
         for (int i = order.size() - 1; i >= 0; i--) {
             try {
                 order.get(i).close();

@@ -23,7 +23,12 @@ public final class Shape {
                 throw new IllegalArgumentException("negative dimension " + dims[i] + " at axis " + i + " in "
                         + Arrays.toString(dims));
             }
-            s = Math.multiplyExact(s, dims[i]);
+            try {
+                s = Math.multiplyExact(s, dims[i]);
+            } catch (ArithmeticException e) {
+                // PyTorch: "Storage size calculation overflowed with sizes=[...]"
+                throw new ArithmeticException("shape " + Arrays.toString(dims) + " has more than 2^63-1 elements");
+            }
         }
         this.size = s;
     }
@@ -70,14 +75,20 @@ public final class Shape {
     /**
      * {@return the rows when viewed as a matrix} They are the product of all but the last dimension (1 for rank 0
      * and 1).
+     *
+     * @throws ArithmeticException when they are more than {@code 2^31-1}, naming the shape
      */
     public int rows() {
         // A product, not size / cols: the last dimension may be 0.
         long rows = 1;
         for (int i = 0; i < dims.length - 1; i++) {
-            rows = Math.multiplyExact(rows, dims[i]);
+            // Saturates past the int range (no long overflow), and a later 0 still makes it 0.
+            rows = Math.min(rows * dims[i], Integer.MAX_VALUE + 1L);
         }
-        return Math.toIntExact(rows);
+        if (rows > Integer.MAX_VALUE) {
+            throw new ArithmeticException("shape " + this + " has more than 2^31-1 rows when viewed as a matrix");
+        }
+        return (int) rows;
     }
 
     /** {@return the columns when viewed as a matrix: the last dimension (1 for a scalar)} */

@@ -202,6 +202,12 @@ public abstract class BackendContractTest {
     }
 
     @TestFactory
+    @Covers("unaryBackward")
+    Stream<DynamicTest> unaryBackwardEdges() {
+        return UnaryEdgeCases.unaryBackwardEdges(oracle);
+    }
+
+    @TestFactory
     @Covers("binary")
     Stream<DynamicTest> binary() {
         return BinaryCases.binary(oracle);

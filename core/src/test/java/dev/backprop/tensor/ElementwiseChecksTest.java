@@ -6,6 +6,7 @@ import dev.backprop.reference.ReferenceBackend;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -45,8 +46,25 @@ class ElementwiseChecksTest {
             assertEquals("dropout" + strided, message(ShapeMismatchException.class,
                     () -> Regularization.dropout(view, 0.5, 1, 0, y)));
             Tensor overlapping = x.reshape(12).rows(2, 7);
-            assertEquals("axpby: sizes differ: [12] and [5]", message(ShapeMismatchException.class,
+            assertEquals("axpby: y is [5], expected [12] for input [12]", message(ShapeMismatchException.class,
                     () -> Elementwise.axpby(1, x.reshape(12), 0, overlapping)));
+        }
+    }
+
+    @Test
+    void int32FillRefusesValuesPastTheIntRange() {
+        // PyTorch: torch.zeros(3, dtype=torch.int32).fill_(v) raises "value cannot be converted to type int without
+        // overflow" for v = inf, nan, 3e9 and -3e9, and fills 2147483647.0 exactly.
+        try (ReferenceBackend be = new ReferenceBackend(); Tensor t = Tensor.zeros(be, DType.INT32, 3)) {
+            double[] bad = {Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, Double.NaN, 3e9, -3e9, 0.5};
+            for (double v : bad) {
+                assertEquals("fill: INT32 tensor [3] cannot hold " + v,
+                        message(IllegalArgumentException.class, () -> Elementwise.fill(t, v)));
+            }
+            assertEquals(0, t.version(), "nothing written");
+            Elementwise.fill(t, Integer.MAX_VALUE);
+            Elementwise.fill(t.rows(0, 1), Integer.MIN_VALUE);
+            assertArrayEquals(new int[] {Integer.MIN_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE}, t.toIntArray());
         }
     }
 }

@@ -156,4 +156,53 @@ class ScopeTest {
         }
         assertEquals(0, backend.memoryStats().liveBuffers());
     }
+
+    @Test
+    void closingAnOuterScopeClosesTheInnerOnesFirst() {
+        // Nested try-with-resources closes the inner scope before the outer; an outer closed by hand with an inner
+        // still open gets the same order (DJL's NDManager closes its children the same way).
+        Scope outer = Scope.open();
+        Scope middle = Scope.open();
+        Tensor kept;
+        Tensor inner;
+        try (Scope innermost = Scope.open()) {
+            inner = tensor();
+            kept = innermost.keep(tensor());
+            outer.close();
+            assertTrue(inner.isClosed(), "the innermost scope's tensor");
+            assertTrue(kept.isClosed(), "kept into the middle scope, closed with it");
+            assertEquals(0, backend.memoryStats().liveBuffers());
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> middle.keep(kept));
+            assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        }
+        middle.close();
+        try (Scope next = Scope.open()) {
+            Tensor t = tensor();
+            assertEquals(1, next.size(), "the closed inner scopes no longer collect tensors");
+        }
+        assertEquals(0, backend.memoryStats().liveBuffers());
+    }
+
+    @Test
+    void closingOuterScopesWithInnerOnesOpenLeaksNothing() {
+        Tensor first;
+        try (Scope warm = Scope.open()) {
+            first = tensor();
+        }
+        assertTrue(first.isClosed());
+        long before = backend.memoryStats().liveBuffers();
+        for (int i = 0; i < 10_000; i++) {
+            Scope outer = Scope.open();
+            tensor();
+            Scope.open();
+            tensor();
+            outer.close();
+            assertEquals(before, backend.memoryStats().liveBuffers(), "live buffers after misuse " + i);
+        }
+        try (Scope scope = Scope.open()) {
+            tensor();
+            assertEquals(1, scope.size(), "no scope from the loop is left on this thread's stack");
+        }
+        assertEquals(before, backend.memoryStats().liveBuffers());
+    }
 }

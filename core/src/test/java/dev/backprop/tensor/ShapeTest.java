@@ -59,7 +59,13 @@ class ShapeTest {
     void badDimensions() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Shape.of(3, -1));
         assertTrue(e.getMessage().contains("-1") && e.getMessage().contains("axis 1"), e.getMessage());
-        assertThrows(ArithmeticException.class, () -> Shape.of(1 << 30, 1 << 30, 1 << 30));
+        // PyTorch: torch.empty(2**62, 4) raises "Storage size calculation overflowed with sizes=[...]".
+        ArithmeticException size = assertThrows(ArithmeticException.class, () -> Shape.of(1 << 30, 1 << 30, 1 << 30));
+        assertEquals("shape [1073741824, 1073741824, 1073741824] has more than 2^63-1 elements", size.getMessage());
+        ArithmeticException rows = assertThrows(ArithmeticException.class, () -> Shape.of(1 << 16, 1 << 16, 0).rows());
+        assertEquals("shape [65536, 65536, 0] has more than 2^31-1 rows when viewed as a matrix", rows.getMessage());
+        assertEquals(Integer.MAX_VALUE, Shape.of(Integer.MAX_VALUE, 0).rows());
+        assertEquals(0, Shape.of(1 << 16, 1 << 16, 0, 5).rows());
         IllegalArgumentException axis = assertThrows(IllegalArgumentException.class, () -> Shape.of(2, 3).dim(2));
         assertTrue(axis.getMessage().contains("[2, 3]"), axis.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Shape.of(2, 3).dim(-3));
