@@ -210,10 +210,9 @@ public final class RankTrainer implements AutoCloseable {
                 .syncEvery(1).clipGradNorm(spec.clipNorm()).label("rank " + rank);
         if (reduce != null) {
             b.hook(reduce);
-        } else if (weightSums != null) {
-            // A step with a hook is computed afresh each time, not replayed, so the loss sees every batch.
-            b.hook(new StepHook() { });
         }
+        // A replayed step skips the loss's host code, where the weight sums read each batch's denominator.
+        b.replaySteps(weightSums == null);
         Trainer trainer = b.build();
         trainer.resumeAt((int) (start / s), (int) (start % s));
         Progress progress = new Progress();
