@@ -11,8 +11,6 @@ import dev.backprop.spark.ModelFactory;
 import dev.backprop.spark.SyncMode;
 import dev.backprop.spark.EpochResult;
 import dev.backprop.spark.TrainingSpec;
-import dev.backprop.train.EpochMetrics;
-import dev.backprop.train.Trainer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -148,8 +146,8 @@ class RankTrainerTest {
     }
 
     /**
-     * The per-epoch loss is local training's ({@link Trainer}'s {@code trainLoss}: each batch's loss weighted by its
-     * rows) for the same batches. With class weights 0.25, 0.5, 3, 4 over label-sorted shards, 2 ranks of 80 under
+     * The per-epoch loss is local training's ({@link dev.backprop.train.EpochMetrics#trainLoss}: each batch's loss
+     * weighted by its rows) for the same batches. With class weights 0.25, 0.5, 3, 4 over label-sorted shards, 2 ranks of 80 under
      * gradient averaging make one global batch of 160 per epoch, whose loss is PyTorch's weighted mean over all 160
      * ({@code Σ w_y·l / Σ w_y}), not the mean of the two ranks' weighted means (the sanity check: here they differ by
      * more than 1e-2); 1 rank in either sync mode trains local training's batches of 16 in its order.
@@ -158,10 +156,10 @@ class RankTrainerTest {
     void theEpochLossIsLocalTrainingsForTheSameBatchesWithClassWeights() throws Exception {
         Dataset sorted = TrainingFixtures.sortedByLabel(DATA);
         TrainingSpec full = spec(OptimizerChoice.sgd(0.5)).batchSize(80).classWeights(0.25, 0.5, 3, 4).build();
-        double[] local = localEpochLosses(full.toBuilder().batchSize(160).build(), sorted, 0);
+        double[] local = TrainingFixtures.localEpochLosses(full.toBuilder().batchSize(160).build(), sorted);
         List<EpochResult> spark = ThreadedRanks.train(full, TrainingFixtures.shards(sorted, 80, 80), 1, null).get(0)
                 .outcome().epochs();
-        assertLosses(local, spark, "2 ranks, one global batch per epoch");
+        TrainingFixtures.assertLosses(local, spark, "2 ranks, one global batch per epoch");
         double[] perRank;
         try (Backend b = ThreadedRanks.cpu(1)) {
             perRank = new double[] {rankLoss(full, TrainingFixtures.slice(sorted, 0, 80), b),
@@ -171,19 +169,10 @@ class RankTrainerTest {
                 + "means " + (perRank[0] + perRank[1]) / 2 + " differs from the global batch's " + local[0]);
 
         TrainingSpec batches = spec(OptimizerChoice.momentum(0.05, 0.9, 0)).classWeights(0.25, 0.5, 3, 4).build();
-        double[] oneMachine = localEpochLosses(batches, sorted, ShardPlan.rankSeed(batches.seed(), 0));
+        double[] oneMachine = TrainingFixtures.localEpochLosses(batches, sorted);
         for (TrainingSpec s : new TrainingSpec[] {batches, batches.toBuilder().sync(SyncMode.parameters(2)).build()}) {
-            assertLosses(oneMachine, ThreadedRanks.train(s, List.of(sorted), 1, null).get(0).outcome().epochs(),
-                    "1 rank, sync " + s.sync());
-        }
-    }
-
-    /** Local training's per-epoch losses for {@code s} on {@code data}, shuffled with {@code seed}. */
-    private static double[] localEpochLosses(TrainingSpec s, Dataset data, long seed) throws Exception {
-        try (Backend b = ThreadedRanks.cpu(1); dev.backprop.nn.Layer model = s.model().create(b);
-             dev.backprop.optim.Optimizer opt = s.optimizer().create(model.parameters())) {
-            Trainer t = Trainer.builder(model, s.loss(), opt).batchSize(s.batchSize()).seed(seed).syncEvery(1).build();
-            return t.fit(data, null, s.epochs(), null).stream().mapToDouble(EpochMetrics::trainLoss).toArray();
+            TrainingFixtures.assertLosses(oneMachine, ThreadedRanks.train(s, List.of(sorted), 1, null).get(0)
+                    .outcome().epochs(), "1 rank, sync " + s.sync());
         }
     }
 
@@ -194,12 +183,6 @@ class RankTrainerTest {
         }
     }
 
-    private static void assertLosses(double[] expected, List<EpochResult> actual, String what) {
-        assertEquals(expected.length, actual.size(), what);
-        for (int e = 0; e < expected.length; e++) {
-            assertEquals(expected[e], actual.get(e).loss(), 1e-5 * expected[e], what + ", epoch " + (e + 1));
-        }
-    }
 
     /**
      * Label smoothing is a mean over the examples, so the ranks' gradients combine as without it: the same bits as
