@@ -35,7 +35,7 @@ final class TrainingStep implements AutoCloseable {
     /** The step as one unit for the backend, or null when it runs here. */
     private final ReplayableStep replayable;
 
-    /** @param replay whether the step may go to a backend that replays steps ({@link Trainer.Builder#replaySteps}) */
+    /** A step that a backend which replays steps gets only if {@code replay} ({@link Trainer.Builder#replaySteps}). */
     TrainingStep(Layer model, Loss loss, Optimizer optimizer, List<StepHook> hooks, boolean replay,
                  StepWindow window) {
         this.model = model;

@@ -89,9 +89,8 @@ public final class SparkTrainDriver {
     /**
      * Trains and saves the model at {@code out}, printing progress to {@code stdout}. The start lines come once the
      * data, the class weights and any checkpoint have passed their checks, so a refusal prints nothing before it.
-     * The live per-epoch lines come
-     * from rank 0 on its executor, so they go to that JVM's standard output (the driver's own in {@code local}
-     * mode).
+     * The live per-epoch lines come from rank 0 on its executor, so they go to that JVM's standard output (the
+     * driver's own in {@code local} mode).
      *
      * @param master the Spark master (as {@code spark-submit --master} takes it)
      * @param ranks  the number of ranks, or null for the task slots Spark offers
