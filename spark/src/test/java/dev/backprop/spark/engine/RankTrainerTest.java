@@ -147,10 +147,11 @@ class RankTrainerTest {
 
     /**
      * The per-epoch loss is local training's ({@link dev.backprop.train.EpochMetrics#trainLoss}: each batch's loss
-     * weighted by its rows) for the same batches. With class weights 0.25, 0.5, 3, 4 over label-sorted shards, 2 ranks of 80 under
-     * gradient averaging make one global batch of 160 per epoch, whose loss is PyTorch's weighted mean over all 160
-     * ({@code Σ w_y·l / Σ w_y}), not the mean of the two ranks' weighted means (the sanity check: here they differ by
-     * more than 1e-2); 1 rank in either sync mode trains local training's batches of 16 in its order.
+     * weighted by its rows) for the same batches. With class weights 0.25, 0.5, 3, 4 over label-sorted shards, 2
+     * ranks of 80 under gradient averaging make one global batch of 160 per epoch, whose loss is PyTorch's weighted
+     * mean over all 160 ({@code Σ w_y·l / Σ w_y}), not the mean of the two ranks' weighted means (the sanity check:
+     * here they differ by more than 1e-2); 1 rank in either sync mode trains local training's batches of 16 in its
+     * order.
      */
     @Test
     void theEpochLossIsLocalTrainingsForTheSameBatchesWithClassWeights() throws Exception {
