@@ -8,9 +8,9 @@ import java.util.Map;
 /**
  * The {@code --threads N} option of {@code train}, {@code eval} and {@code predict} (mixed in with {@code @Mixin}):
  * the cpu backend's worker threads, its {@code threads} backend option. {@code train} describes it with what it
- * means there under {@code --spark} (in {@code Train.properties}). A run on this machine checks the upper bound with
- * the backend's own check before anything is read; a {@code --spark} rank's backend checks it on the machine whose
- * processors it counts.
+ * means there under {@code --spark} (in {@code Train.properties}). A run on this machine, or on a {@code --spark}
+ * master of this machine ({@code local}, {@code local-cluster}), checks the upper bound with the backend's own check
+ * before anything is read; on a cluster a rank's backend checks it on the machine whose processors it counts.
  */
 final class CpuThreadsOption {
     @Option(names = "--threads", paramLabel = "N",

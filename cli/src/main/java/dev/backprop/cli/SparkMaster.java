@@ -1,5 +1,6 @@
 package dev.backprop.cli;
 
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -14,7 +15,7 @@ final class SparkMaster {
 
     private static final Pattern LOCAL = Pattern.compile("local(\\[([0-9]+|\\*)(\\s*,\\s*[0-9]+)?])?");
     private static final Pattern LOCAL_CLUSTER = Pattern.compile(
-            "local-cluster\\[\\s*[0-9]+\\s*,\\s*[0-9]+\\s*,\\s*[0-9]+\\s*]");
+            "local-cluster\\[\\s*([0-9]+)\\s*,\\s*([0-9]+)\\s*,\\s*[0-9]+\\s*]");
     /** One master or, for standby masters, several: {@code spark://h1:7077,h2:7077}. */
     private static final Pattern STANDALONE = Pattern.compile(
             "spark://[^\\s:,/]+:[0-9]{1,5}(,[^\\s:,/]+:[0-9]{1,5})*");
@@ -43,6 +44,60 @@ final class SparkMaster {
             return "a standalone master is spark://HOST:PORT (e.g. spark://host:7077)";
         }
         return "not a Spark master URL; use " + FORMS;
+    }
+
+    /**
+     * Whether {@code master} (a form {@link #problem} accepts) runs its executors on this machine: {@code local}
+     * threads or a {@code local-cluster}'s processes, whose ranks count this machine's processors.
+     */
+    static boolean onThisMachine(String master) {
+        return LOCAL.matcher(master).matches() || LOCAL_CLUSTER.matcher(master).matches();
+    }
+
+    /**
+     * The tasks {@code master} runs at once when it is one {@link #onThisMachine}, else -1 (a cluster's executors
+     * are known once they register): {@code local[N]}'s N threads ({@code local[*]}: this machine's processors), or
+     * a {@code local-cluster[N,C,M]}'s N workers of C cores, each task taking {@code taskCpus} of them, as Spark
+     * counts them.
+     */
+    static int taskSlots(String master, int taskCpus) {
+        if (taskCpus < 1) {
+            return -1;  // Spark refuses the setting itself
+        }
+        try {
+            Matcher local = LOCAL.matcher(master);
+            if (local.matches()) {
+                String threads = local.group(2);
+                int n = threads == null ? 1 : threads.equals("*") ? Runtime.getRuntime().availableProcessors()
+                        : Integer.parseInt(threads);
+                return n / taskCpus;
+            }
+            Matcher cluster = LOCAL_CLUSTER.matcher(master);
+            if (cluster.matches()) {
+                return Math.multiplyExact(Integer.parseInt(cluster.group(1)), Integer.parseInt(cluster.group(2))
+                        / taskCpus);
+            }
+        } catch (NumberFormatException | ArithmeticException e) {
+            return -1;  // beyond an int: Spark's to parse or refuse
+        }
+        return -1;
+    }
+
+    /**
+     * Refuses {@code ranks} (null: one per task slot) on a master of this machine that cannot run them all at once,
+     * which the ranks' barrier stage needs: Spark would wait for the slots for minutes, then fail.
+     *
+     * @param taskCpus {@code spark.task.cpus}, the cores each task takes
+     * @throws IllegalArgumentException naming the ranks, the master's slots and what to give instead
+     */
+    static void checkRanks(String master, Integer ranks, int taskCpus) {
+        int slots = taskSlots(master, taskCpus);
+        if (ranks != null && slots >= 0 && ranks > slots) {
+            throw new IllegalArgumentException("--ranks " + ranks + ": the ranks train in one barrier stage, which "
+                    + "runs all of them at once, but --spark " + master + " runs " + slots + " task"
+                    + (slots == 1 ? "" : "s") + " at once (spark.task.cpus " + taskCpus + "); give --ranks "
+                    + Math.max(1, slots) + " or fewer, or a master with more threads, such as local[" + ranks + "]");
+        }
     }
 
     /**

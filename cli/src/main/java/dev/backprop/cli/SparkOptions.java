@@ -7,6 +7,7 @@ import picocli.CommandLine.Option;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * The options only {@code train --spark MASTER} takes: the ranks, how they keep their models together, rank 0's
@@ -19,7 +20,8 @@ final class SparkOptions {
             "--io-timeout", "--net-delay");
 
     @Option(names = "--ranks", paramLabel = "N", description = "--spark: ranks (partitions); default: Spark's default "
-            + "parallelism / spark.task.cpus (the task slots). The cluster must run N tasks at once.")
+            + "parallelism / spark.task.cpus (the task slots). The cluster must run N tasks at once (a local "
+            + "master that cannot is refused).")
     Integer ranks;
 
     @Option(names = "--sync", paramLabel = "MODE", defaultValue = "gradients", description = "--spark: gradients "
@@ -33,7 +35,7 @@ final class SparkOptions {
     String checkpointDir;
 
     @Option(names = "--checkpoint-every", paramLabel = "STEPS", defaultValue = "0", description = "--spark: steps "
-            + "between checkpoints; 0: every epoch (default: ${DEFAULT-VALUE}).")
+            + "between checkpoints; 0: every epoch; refused without --checkpoint-dir (default: ${DEFAULT-VALUE}).")
     int checkpointEvery;
 
     @Option(names = "--port", paramLabel = "N", defaultValue = "0", description = "--spark: port the ranks listen "
@@ -66,18 +68,33 @@ final class SparkOptions {
                 .withDelay(NetworkDelay.parse(netDelay));
     }
 
-    /** Checks every option that can be checked before Spark starts. */
-    void check() {
+    /**
+     * Checks every option that can be checked before Spark starts.
+     *
+     * @param given whether an option was given on the command line
+     */
+    void check(Predicate<String> given) {
         if (ranks != null && ranks < 1) {
             throw new IllegalArgumentException("--ranks must be at least 1, got " + ranks);
         }
         if (checkpointEvery < 0) {
             throw new IllegalArgumentException("--checkpoint-every must be >= 0, got " + checkpointEvery);
         }
+        if (checkpointDir == null && given.test("--checkpoint-every")) {
+            throw new IllegalArgumentException("--checkpoint-every " + checkpointEvery + " applies only to "
+                    + "--checkpoint-dir DIR, and there is none: leave it out or give --checkpoint-dir");
+        }
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("--port must be in [0, 65535], got " + port);
         }
-        syncMode();
+        SyncMode sync = syncMode();
+        if (checkpointDir != null) {
+            try {
+                sync.checkCheckpointInterval(checkpointEvery);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--checkpoint-every: " + e.getMessage(), e);
+            }
+        }
         transport();
     }
 }

@@ -170,7 +170,16 @@ public final class TrainCommand implements Callable<Integer> {
         lossOptions.check(t, spec);
         try {
             if (spark != null) {
-                sparkOptions.check();
+                sparkOptions.check(spec.commandLine().getParseResult()::hasMatchedOption);
+                if (selection.commandLineName() != null) {
+                    // The ranks open it; the executors run this jar, so its backends are theirs.
+                    Backends.checkKnown(selection.commandLineName());
+                }
+                if (SparkMaster.onThisMachine(spark)) {
+                    // The ranks count this machine's processors, as training here does.
+                    threads.backendOptions();
+                    SparkMaster.checkRanks(spark, sparkOptions.ranks, Integer.getInteger("spark.task.cpus", 1));
+                }
                 OutputFiles.check(List.of(new OutputFiles.Target("--out", out, OutputFiles.Kind.MODEL)), List.of(),
                         overwrite);
                 OutputFiles.checkSparkCheckpointDir(spark, sparkOptions.checkpointDir);

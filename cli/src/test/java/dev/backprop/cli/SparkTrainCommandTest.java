@@ -153,6 +153,42 @@ class SparkTrainCommandTest {
                 + "target columns), not to --task binary; leave it out"));
     }
 
+    /**
+     * Options refused before Spark starts and before anything is printed: the data directory does not exist, so a
+     * refusal after Spark started would name it instead.
+     */
+    @Test
+    void sparkRefusesBadOptionsBeforeSparkStartsAndBeforeItPrints() throws IOException {
+        String[] spark = {"train", "--spark", "local[2]", "--data", "no-such-dir", "--epochs", "1"};
+        CliRun ranks = CliRun.of(concat(spark, new String[] {"--ranks", "3"}));
+        CliRun.assertRefused(ranks, "--ranks 3: the ranks train in one barrier stage, which runs all of them at "
+                + "once, but --spark local[2] runs 2 tasks at once (spark.task.cpus 1); give --ranks 2 or fewer, or a "
+                + "master with more threads, such as local[3]");
+        CliRun.assertRefused(CliRun.of("train", "--spark", "local-cluster[2,1,1024]", "--data", "no-such-dir",
+                "--ranks", "4"), "--ranks 4: the ranks train in one barrier stage, which runs all of them at once, "
+                + "but --spark local-cluster[2,1,1024] runs 2 tasks at once (spark.task.cpus 1); give --ranks 2 or "
+                + "fewer, or a master with more threads, such as local[4]");
+        CliRun.assertRefused(CliRun.of(concat(spark, new String[] {"--checkpoint-every", "4"})),
+                "--checkpoint-every 4 applies only to --checkpoint-dir DIR, and there is none: leave it out or give "
+                        + "--checkpoint-dir");
+        Path ckpt = dir.resolve("ckpt");
+        CliRun.assertRefused(CliRun.of(concat(spark, new String[] {"--sync", "parameters:2", "--checkpoint-dir",
+            ckpt.toString(), "--checkpoint-every", "3"})), "--checkpoint-every: checkpoint interval 3 must be a "
+                + "multiple of the parameter averaging interval 2 (only averaged models are the same on every rank)");
+        assertFalse(Files.exists(ckpt), "no checkpoint directory made");
+        // Refused as local training refuses them (it reads its data first, so it gets a CSV here).
+        Path csv = threeClassCsv();
+        for (String[] bad : new String[][] {{"--backend", "nonsense"}, {"--threads", "100000"}}) {
+            CliRun local = CliRun.of(concat(new String[] {"train", "--csv", csv.toString(), "--epochs", "1", "--out",
+                dir.resolve("never.safetensors").toString()}, bad));
+            assertEquals(Main.EXIT_ERROR, local.code(), local.out() + local.err());
+            CliRun.assertRefused(CliRun.of(concat(spark, bad)), local.err().strip().substring("backprop: ".length()));
+        }
+        for (CliRun r : List.of(ranks, CliRun.of(concat(spark, new String[] {"--backend", "nonsense"})))) {
+            assertEquals("", r.out(), "nothing printed");
+        }
+    }
+
     /** The spark-submit entry point runs the same parser with the master spark-submit set. */
     @Test
     void theSparkSubmitEntryPointTrainsFromACsvWithTheSameOptions() throws IOException {
@@ -259,6 +295,7 @@ class SparkTrainCommandTest {
             assertTrue(run.err().startsWith("backprop: cannot resume from ") && run.err().contains(": the checkpoint "
                     + "was written by a run with loss settings " + recorded + ", this run has "), run.err());
             assertEquals(1, run.err().lines().count(), run.err());
+            assertEquals("", run.out(), "refused before the start lines");
             assertFalse(Files.exists(out), "nothing written");
         }
         CliRun.of(concat(common, new String[] {"--class-weights", "0.5,2,1", "--out", out.toString()})).ok();
@@ -330,6 +367,7 @@ class SparkTrainCommandTest {
         assertEquals("backprop: --class-weights balanced: class 1 has no example among the 92 training examples",
                 local.err().strip());
         assertEquals(local.err(), spark.err(), "one message for local and Spark training");
+        assertEquals("", spark.out(), "refused before the start lines, as local training refuses before its own");
         assertFalse(Files.exists(out), "nothing written");
     }
 

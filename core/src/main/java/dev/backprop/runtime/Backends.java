@@ -151,6 +151,17 @@ public final class Backends {
     }
 
     /**
+     * Checks that a backend called {@code name} is on the class path, as {@link #get} would first, without probing
+     * or creating it: for a name that other machines will open (the ranks of a Spark run).
+     *
+     * @param name the backend's name
+     * @throws BackendUnavailableException naming the known backends when none has that name
+     */
+    public static void checkKnown(String name) {
+        CLASS_PATH.checkKnown(name);
+    }
+
+    /**
      * What automatic selection would pick, and why the others were passed over; creates nothing.
      *
      * @param candidates the available providers, best first
@@ -280,7 +291,23 @@ public final class Backends {
                     return createOrExplain(s, options);
                 }
             }
-            throw new BackendUnavailableException("unknown backend '" + name + "'; known backends: "
+            throw unknown(name, all);
+        }
+
+        /**
+         * As {@link Backends#checkKnown}.
+         *
+         * @param name the backend's name
+         */
+        public void checkKnown(String name) {
+            List<BackendProvider> all = providers();
+            if (all.stream().noneMatch(p -> p.name().equalsIgnoreCase(name))) {
+                throw unknown(name, all);
+            }
+        }
+
+        private static BackendUnavailableException unknown(String name, List<BackendProvider> all) {
+            return new BackendUnavailableException("unknown backend '" + name + "'; known backends: "
                     + (all.isEmpty() ? "none (put a backend module such as backprop-backend-cpu on the class path)"
                     : all.stream().map(BackendProvider::name).collect(Collectors.joining(", "))));
         }

@@ -62,6 +62,7 @@ public final class Trainer {
     private final String label;
     private final Augmentation augmentation;
     private final List<StepHook> hooks;
+    private final boolean replaySteps;
     private final Backend backend;
     private final DType dtype;
     private int epoch;
@@ -88,6 +89,7 @@ public final class Trainer {
             h.add(new ClipGradNorm(optimizer.parameters().values(), b.clipNorm));
         }
         this.hooks = List.copyOf(h);
+        this.replaySteps = b.replaySteps;
         Variable first = optimizer.parameters().values().iterator().next();
         this.backend = first.backend();
         this.dtype = first.dtype();
@@ -170,7 +172,7 @@ public final class Trainer {
         int steps = FitChecks.steps(train, stepsPerEpoch, batchesDone);
         StepWindow window = new StepWindow(loss, backend, dtype, syncEvery, batchSize, trackAccuracy);
         try (ModeSwitch training = ModeSwitch.to(model, true);
-             TrainingStep step = new TrainingStep(model, loss, optimizer, hooks, window)) {
+             TrainingStep step = new TrainingStep(model, loss, optimizer, hooks, replaySteps, window)) {
             for (int e = 0; e < epochs && !stopRequested; e++) {
                 all.add(fitEpoch(train, steps, step, validation, listener));
             }
@@ -368,6 +370,7 @@ public final class Trainer {
         private String label;
         private Augmentation augmentation = Augmentation.NONE;
         private final List<StepHook> hooks = new ArrayList<>();
+        private boolean replaySteps = true;
 
         private Builder(Layer model, Loss loss, Optimizer optimizer) {
             this.model = java.util.Objects.requireNonNull(model, "model");
@@ -452,6 +455,17 @@ public final class Trainer {
         /** Adds a hook that joins every step (they run in the order added, clipping last). */
         public Builder hook(StepHook hook) {
             this.hooks.add(java.util.Objects.requireNonNull(hook, "hook"));
+            return this;
+        }
+
+        /**
+         * Whether a step may go to a backend that {@link Backend#replaysSteps replays steps} (default true; hooks
+         * and host state in the model rule it out anyway). A replay runs none of the step's host code, the loss's
+         * {@link Loss#compute} included; false computes every step afresh, for a loss that keeps something of each
+         * batch on the host (a data-parallel rank's weight sums).
+         */
+        public Builder replaySteps(boolean replay) {
+            this.replaySteps = replay;
             return this;
         }
 

@@ -35,14 +35,16 @@ final class TrainingStep implements AutoCloseable {
     /** The step as one unit for the backend, or null when it runs here. */
     private final ReplayableStep replayable;
 
-    TrainingStep(Layer model, Loss loss, Optimizer optimizer, List<StepHook> hooks, StepWindow window) {
+    /** A step that a backend which replays steps gets only if {@code replay} ({@link Trainer.Builder#replaySteps}). */
+    TrainingStep(Layer model, Loss loss, Optimizer optimizer, List<StepHook> hooks, boolean replay,
+                 StepWindow window) {
         this.model = model;
         this.loss = loss;
         this.optimizer = optimizer;
         this.hooks = List.copyOf(hooks);
         this.window = window;
         Backend backend = optimizer.parameters().values().iterator().next().backend();
-        this.replayable = ReplayableStep.applies(backend, model, this.hooks)
+        this.replayable = replay && ReplayableStep.applies(backend, model, this.hooks)
                 ? new ReplayableStep(backend, model, loss, optimizer, window.maxRows()) : null;
     }
 

@@ -185,6 +185,19 @@ class BackendsTest {
         assertEquals(0, cpu.creations, "a name is never silently replaced");
     }
 
+    /** A name checked ahead (for other machines to open) is refused in get's words, and nothing is probed. */
+    @Test
+    void aNameCheckedAheadIsRefusedAsGetRefusesItWithoutProbing() {
+        Fake cuda = unavailable("cuda", "no cuBLAS found");
+        Backends.Registry r = registry(cuda, cpu, pocl);
+        r.checkKnown("cuda");
+        r.checkKnown("CPU");
+        BackendUnavailableException e = assertThrows(BackendUnavailableException.class, () -> r.checkKnown("tpu"));
+        assertEquals(assertThrows(BackendUnavailableException.class,
+                () -> r.get("tpu", BackendOptions.defaults())).getMessage(), e.getMessage());
+        assertEquals(0, cuda.probes + cpu.probes + pocl.probes, "nothing probed");
+    }
+
     @Test
     void namedButUnavailableCarriesTheReason() {
         Fake cuda = unavailable("cuda", "no cuBLAS found (looked for libcublas.so.12)");

@@ -1,11 +1,14 @@
 package dev.backprop.train;
 
+import dev.backprop.autograd.Variable;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
 import dev.backprop.data.Augmentation;
 import dev.backprop.data.BatchLoader;
 import dev.backprop.data.Dataset;
+import dev.backprop.loss.Classified;
 import dev.backprop.loss.Loss;
+import dev.backprop.loss.Reduction;
 import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.nn.Sequential;
 import dev.backprop.optim.Adam;
@@ -13,6 +16,7 @@ import dev.backprop.optim.Optimizer;
 import dev.backprop.optim.Sgd;
 import dev.backprop.optim.StepLR;
 import dev.backprop.reference.ReferenceBackend;
+import dev.backprop.tensor.Tensor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -20,6 +24,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.function.Function;
 
 import static dev.backprop.testing.Blobs.blobs;
@@ -142,6 +148,69 @@ class ReplayableStepTest {
         Setup hook = (b, o) -> b.hook(new StepHook() { });
         assertSame(train(plain, false, sgd, hook, 1), train(replaying.backend, false, sgd, hook, 1));
         assertEquals(0, replaying.steps, "no step was handed over");
+    }
+
+    /**
+     * {@link Trainer.Builder#replaySteps} off: every step runs its host code, the loss's included (each step's
+     * compute is counted), and hands nothing to the backend, with the bits of the replayed run.
+     */
+    @Test
+    void aTrainerThatReplaysNoStepsComputesEveryStepItself() {
+        Function<Sequential, Optimizer> sgd = n -> new Sgd(n.parameters(), 0.2);
+        Run replayed = train(replaying.backend, false, sgd, (b, o) -> b, 1);
+        assertTrue(replaying.replays > 0, "sanity: the backend replays steps");
+        CountingLoss counting = new CountingLoss(new SoftmaxCrossEntropy());
+        int steps = replaying.steps;
+        assertSame(replayed, train(replaying.backend, false, sgd, (b, o) -> b.replaySteps(false), 1,
+                BatchLoader.Placement.HOST, counting));
+        assertEquals(15, counting.computed, "3 epochs of 5 batches, each computed");
+        assertEquals(steps, replaying.steps, "no step was handed over");
+    }
+
+    /** A loss that counts its computations. */
+    private static final class CountingLoss implements Loss {
+        private final Loss loss;
+        int computed;
+
+        CountingLoss(Loss loss) {
+            this.loss = loss;
+        }
+
+        @Override
+        public Variable compute(Variable prediction, Tensor target) {
+            computed++;
+            return loss.compute(prediction, target);
+        }
+
+        @Override
+        public Reduction reduction() {
+            return loss.reduction();
+        }
+
+        @Override
+        public String name() {
+            return loss.name();
+        }
+
+        @Override
+        public double meanDenominator(Tensor target) {
+            return loss.meanDenominator(target);
+        }
+
+        @Override
+        public Optional<Classified> classify(Tensor prediction, Tensor target) {
+            return loss.classify(prediction, target);
+        }
+
+        @Override
+        public OptionalLong countCorrect(Tensor prediction, Tensor target) {
+            return loss.countCorrect(prediction, target);
+        }
+
+        @Override
+        public long countDecisions(Tensor prediction, Tensor target) {
+            return loss.countDecisions(prediction, target);
+        }
     }
 
     /**

@@ -87,9 +87,10 @@ public final class SparkTrainDriver {
     }
 
     /**
-     * Trains and saves the model at {@code out}, printing progress to {@code stdout}. The live per-epoch lines come
-     * from rank 0 on its executor, so they go to that JVM's standard output (the driver's own in {@code local}
-     * mode).
+     * Trains and saves the model at {@code out}, printing progress to {@code stdout}. The start lines come once the
+     * data, the class weights and any checkpoint have passed their checks, so a refusal prints nothing before it.
+     * The live per-epoch lines come from rank 0 on its executor, so they go to that JVM's standard output (the
+     * driver's own in {@code local} mode).
      *
      * @param master the Spark master (as {@code spark-submit --master} takes it)
      * @param ranks  the number of ranks, or null for the task slots Spark offers
@@ -118,10 +119,11 @@ public final class SparkTrainDriver {
             if (task == Task.CLASSIFICATION) {
                 b.classes(outputs);
             }
-            spec = b.build();
-            stdout.println(startLines(sc.master(), n, spec, data));
-            stdout.flush();
-            SparkTrainingResult result = new SparkTrainer(spec).fit(rdd, names.isEmpty() ? null : names);
+            TrainingSpec requested = b.build();
+            SparkTrainingResult result = new SparkTrainer(requested).fit(rdd, names.isEmpty() ? null : names, () -> {
+                stdout.println(startLines(sc.master(), n, requested, data));
+                stdout.flush();
+            });
             stdout.print(escaped(result.describe()));
             finish(data, task, n, first.features().length, names, result, facts, out, stdout);
         } catch (Exception e) {

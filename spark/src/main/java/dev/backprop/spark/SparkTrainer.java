@@ -81,6 +81,15 @@ public final class SparkTrainer {
      * @throws IllegalArgumentException as {@link #fit(JavaRDD)}
      */
     public SparkTrainingResult fit(JavaRDD<Example> data, List<String> classNames) {
+        return fit(data, classNames, () -> { });
+    }
+
+    /**
+     * As {@link #fit(JavaRDD, List)}, running {@code checked} once the data, the class weights and the checkpoint
+     * directory have passed their checks, just before the ranks start: the command line prints its start lines
+     * there, so that every refusal comes before them.
+     */
+    SparkTrainingResult fit(JavaRDD<Example> data, List<String> classNames, Runnable checked) {
         checkCheckpointDirectory(data.context());
         List<DataSummary> parts = data.mapPartitionsWithIndex(
                 (i, it) -> List.of(DataSummary.of(it, i)).iterator(), false).collect();
@@ -99,6 +108,7 @@ public final class SparkTrainer {
         }
         TrainingSpec s = b.build();
         checkResumable(data.context(), s, plan);
+        checked.run();
         LOG.info("training on " + sizes.length + " ranks, shards " + Arrays.toString(sizes) + ", "
                 + plan.stepsPerEpoch() + " steps per epoch: " + s.describe());
         RDD<RankResult> stage = data.rdd().barrier().mapPartitions(

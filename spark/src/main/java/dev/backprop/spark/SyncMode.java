@@ -65,6 +65,19 @@ public record SyncMode(int averageEvery) implements Serializable {
         return averageEvery == 0;
     }
 
+    /**
+     * Checks that checkpoints every {@code steps} steps (0: every epoch) come at averaged models, the only ones the
+     * same on every rank.
+     *
+     * @throws IllegalArgumentException under parameter averaging, when {@code steps} is not a multiple of its interval
+     */
+    public void checkCheckpointInterval(int steps) {
+        if (!averagesGradients() && steps % averageEvery != 0) {
+            throw new IllegalArgumentException("checkpoint interval " + steps + " must be a multiple of the parameter "
+                    + "averaging interval " + averageEvery + " (only averaged models are the same on every rank)");
+        }
+    }
+
     @Override
     public String toString() {
         return averagesGradients() ? "gradients every step" : "parameters every " + (averageEvery == 1 ? "step"

@@ -516,11 +516,7 @@ public final class TrainingSpec implements Serializable {
                 throw new IllegalArgumentException(classWeights.length + " class weights, but the data has "
                         + classes + " classes");
             }
-            if (!sync.averagesGradients() && checkpointEvery % sync.averageEvery() != 0) {
-                throw new IllegalArgumentException("checkpoint interval " + checkpointEvery + " must be a multiple of "
-                        + "the parameter averaging interval " + sync.averageEvery() + " (only averaged models are "
-                        + "the same on every rank)");
-            }
+            sync.checkCheckpointInterval(checkpointEvery);
             return new TrainingSpec(this);
         }
 

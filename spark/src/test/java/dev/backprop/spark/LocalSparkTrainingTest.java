@@ -131,6 +131,23 @@ class LocalSparkTrainingTest {
                     TrainingFixtures.fullBatch(balanced.spec(), sorted, b));
             assertTrue(rel <= 1e-5, "balanced: relative difference " + rel);
         }
+        TrainingFixtures.assertLosses(TrainingFixtures.localEpochLosses(s.toBuilder().batchSize(160).build(),
+                sorted), r.epochs(), "the global batch's weighted mean, as local training's batch of 160");
+    }
+
+    /**
+     * One rank (one partition, as {@code local[1]} makes) with class weights reports local training's per-epoch
+     * losses for the same batches (its shard's shuffle), in both sync modes.
+     */
+    @Test
+    void oneRankWithClassWeightsReportsLocalTrainingsEpochLosses() throws Exception {
+        Dataset sorted = TrainingFixtures.sortedByLabel(DATA);
+        JavaRDD<Example> rdd = SparkTrainer.parallelize(sc, sorted, 1);
+        TrainingSpec s = spec(OptimizerChoice.adam(0.01, 0)).classWeights(0.25, 0.5, 3, 4).build();
+        double[] local = TrainingFixtures.localEpochLosses(s, sorted);
+        TrainingFixtures.assertLosses(local, new SparkTrainer(s).fit(rdd).epochs(), "sync gradients");
+        TrainingFixtures.assertLosses(local, new SparkTrainer(s.toBuilder().sync(SyncMode.parameters(3)).build())
+                .fit(rdd).epochs(), "sync parameters:3");
     }
 
     /** Label smoothing, a mean over the examples: the same bits as the one-JVM run over the same shards. */

@@ -210,10 +210,9 @@ public final class RankTrainer implements AutoCloseable {
                 .syncEvery(1).clipGradNorm(spec.clipNorm()).label("rank " + rank);
         if (reduce != null) {
             b.hook(reduce);
-        } else if (weightSums != null) {
-            // A step with a hook is computed afresh each time, not replayed, so the loss sees every batch.
-            b.hook(new StepHook() { });
         }
+        // A replayed step skips the loss's host code, where the weight sums read each batch's denominator.
+        b.replaySteps(weightSums == null);
         Trainer trainer = b.build();
         trainer.resumeAt((int) (start / s), (int) (start % s));
         Progress progress = new Progress();
@@ -346,7 +345,12 @@ public final class RankTrainer implements AutoCloseable {
                     weightSums.sinceAverage += weightSums.last;
                 }
             }
-            totals.add(b.loss() * rows, b.correct().orElse(0), b.decisions(), rows);
+            // The epoch's loss weights each batch's loss by its rows, as local training's does; under gradient
+            // averaging the batch is the global one. With class weights its loss is not the rows-weighted mean of
+            // the ranks' own losses, so each rank adds the global loss times its rows. Without them both sums are
+            // equal, and the ranks' own losses skip the all-reduce's float rounding.
+            double loss = reduce != null && weightSums != null ? reduce.globalLoss : b.loss();
+            totals.add(loss * rows, b.correct().orElse(0), b.decisions(), rows);
             examples += rows;
             long done = b.position().globalStep();
             dropout.afterStep(done);

@@ -9,6 +9,7 @@ import dev.backprop.nn.Mlp;
 import dev.backprop.optim.OptimizerChoice;
 import dev.backprop.spark.ModelFactory;
 import dev.backprop.spark.SyncMode;
+import dev.backprop.spark.EpochResult;
 import dev.backprop.spark.TrainingSpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -143,6 +144,46 @@ class RankTrainerTest {
             assertTrue(rel <= 1e-5, "parameter averaging: relative difference " + rel);
         }
     }
+
+    /**
+     * The per-epoch loss is local training's ({@link dev.backprop.train.EpochMetrics#trainLoss}: each batch's loss
+     * weighted by its rows) for the same batches. With class weights 0.25, 0.5, 3, 4 over label-sorted shards, 2
+     * ranks of 80 under gradient averaging make one global batch of 160 per epoch, whose loss is PyTorch's weighted
+     * mean over all 160 ({@code Σ w_y·l / Σ w_y}), not the mean of the two ranks' weighted means (the sanity check:
+     * here they differ by more than 1e-2); 1 rank in either sync mode trains local training's batches of 16 in its
+     * order.
+     */
+    @Test
+    void theEpochLossIsLocalTrainingsForTheSameBatchesWithClassWeights() throws Exception {
+        Dataset sorted = TrainingFixtures.sortedByLabel(DATA);
+        TrainingSpec full = spec(OptimizerChoice.sgd(0.5)).batchSize(80).classWeights(0.25, 0.5, 3, 4).build();
+        double[] local = TrainingFixtures.localEpochLosses(full.toBuilder().batchSize(160).build(), sorted);
+        List<EpochResult> spark = ThreadedRanks.train(full, TrainingFixtures.shards(sorted, 80, 80), 1, null).get(0)
+                .outcome().epochs();
+        TrainingFixtures.assertLosses(local, spark, "2 ranks, one global batch per epoch");
+        double[] perRank;
+        try (Backend b = ThreadedRanks.cpu(1)) {
+            perRank = new double[] {rankLoss(full, TrainingFixtures.slice(sorted, 0, 80), b),
+                rankLoss(full, TrainingFixtures.slice(sorted, 80, 160), b)};
+        }
+        assertTrue(Math.abs((perRank[0] + perRank[1]) / 2 - local[0]) > 1e-2, "sanity: the ranks' mean of weighted "
+                + "means " + (perRank[0] + perRank[1]) / 2 + " differs from the global batch's " + local[0]);
+
+        TrainingSpec batches = spec(OptimizerChoice.momentum(0.05, 0.9, 0)).classWeights(0.25, 0.5, 3, 4).build();
+        double[] oneMachine = TrainingFixtures.localEpochLosses(batches, sorted);
+        for (TrainingSpec s : new TrainingSpec[] {batches, batches.toBuilder().sync(SyncMode.parameters(2)).build()}) {
+            TrainingFixtures.assertLosses(oneMachine, ThreadedRanks.train(s, List.of(sorted), 1, null).get(0)
+                    .outcome().epochs(), "1 rank, sync " + s.sync());
+        }
+    }
+
+    /** The loss of {@code s}'s untrained model on all of {@code data} as one batch. */
+    private static double rankLoss(TrainingSpec s, Dataset data, Backend b) throws Exception {
+        try (dev.backprop.nn.Layer model = s.model().create(b)) {
+            return dev.backprop.train.Evaluator.evaluate(model, s.loss(), data, data.size()).loss();
+        }
+    }
+
 
     /**
      * Label smoothing is a mean over the examples, so the ranks' gradients combine as without it: the same bits as

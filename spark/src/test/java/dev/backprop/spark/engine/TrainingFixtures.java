@@ -9,7 +9,12 @@ import dev.backprop.io.ModelFile;
 import dev.backprop.loss.Loss;
 import dev.backprop.nn.Layer;
 import dev.backprop.optim.Optimizer;
+import dev.backprop.spark.EpochResult;
 import dev.backprop.spark.TrainingSpec;
+import dev.backprop.train.EpochMetrics;
+import dev.backprop.train.Trainer;
+
+import org.junit.jupiter.api.Assertions;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -158,6 +163,29 @@ public final class TrainingFixtures {
                 opt.step();
             }
             return values(model);
+        }
+    }
+
+    /**
+     * Local training's per-epoch losses ({@link EpochMetrics#trainLoss}) for {@code spec} on {@code data}: a
+     * {@link Trainer} with its batch size, shuffled as a Spark run's only rank shuffles its shard, on one cpu thread.
+     */
+    public static double[] localEpochLosses(TrainingSpec spec, Dataset data) throws Exception {
+        try (Backend b = ThreadedRanks.cpu(1); Layer model = spec.model().create(b);
+             Optimizer opt = spec.optimizer().create(model.parameters())) {
+            Trainer t = Trainer.builder(model, spec.loss(), opt).batchSize(spec.batchSize())
+                    .schedule(spec.optimizer().schedule(opt, spec.epochs()))
+                    .seed(ShardPlan.rankSeed(spec.seed(), 0)).syncEvery(1).build();
+            return t.fit(data, null, spec.epochs(), null).stream().mapToDouble(EpochMetrics::trainLoss).toArray();
+        }
+    }
+
+    /** Asserts a Spark run's per-epoch losses are {@code expected} within 1e-5 relative. */
+    public static void assertLosses(double[] expected, List<EpochResult> actual, String what) {
+        Assertions.assertEquals(expected.length, actual.size(), what);
+        for (int e = 0; e < expected.length; e++) {
+            Assertions.assertEquals(expected[e], actual.get(e).loss(), 1e-5 * expected[e],
+                    what + ", epoch " + (e + 1));
         }
     }
 
