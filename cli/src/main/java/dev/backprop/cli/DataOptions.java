@@ -394,14 +394,14 @@ final class DataOptions {
 
     /**
      * {@code all} split into training and a seeded {@link #HOLD_OUT} of test examples, said in {@code unit}; the
-     * split, made before any limit, records all the examples.
+     * split, made before any limit, records all the examples: their count and digest.
      */
     private static Loaded heldOut(Dataset all, long seed, List<String> classNames, String what, String unit,
                                   int[] imageShape) {
         Dataset[] parts = HoldOut.split(all, HOLD_OUT, seed);
         return new Loaded(parts[0], parts[1], classNames, what + String.format(java.util.Locale.ROOT,
                 " (%d train / %d held-out test %s, seed %d)", parts[0].size(), parts[1].size(), unit, seed),
-                imageShape, new HoldOutSplit(seed, all.size()));
+                imageShape, HoldOutSplit.of(seed, all));
     }
 
     /**
