@@ -55,14 +55,16 @@ record HoldOutSplit(long seed, int examples, String sha256) {
     }
 
     /**
-     * The SHA-256 of the examples as read, in order, as lowercase hex: the feature size and the target size (0 for
-     * class labels) as 32-bit little-endian integers, then for each example its features as IEEE 754 float32 bits,
-     * little-endian, then its label as a 32-bit integer or its targets as float32. It hashes the values the reader
-     * parsed, not the file's bytes, so what does not change them leaves it alone: CRLF or LF line ends, a trailing
-     * newline, a header line or its names, blanks and quotes around fields, how a number is spelled ({@code 1},
-     * {@code 1.0}, {@code 1e0}), {@code -0} for {@code 0}, and images re-encoded without loss. Rows or images
-     * reordered, added, removed or changed in any value change it. A class label is its index among the class names,
-     * which {@code eval} and {@code predict} read with the model's, so they index as {@code train}'s did.
+     * The SHA-256 of the examples as read, in order, as lowercase hex: the feature size and the number of label
+     * values per example (1 for a class label, else the targets') as 32-bit little-endian integers, then for each
+     * example its features and then its class index or targets, each value as IEEE 754 float32 bits, little-endian. It
+     * hashes the values the reader parsed, not the file's bytes, so what does not change them leaves it alone: CRLF or
+     * LF line ends, a trailing newline, a header line or its names, blanks and quotes around fields, how a number is
+     * spelled ({@code 1}, {@code 1.0}, {@code 1e0}), {@code -0} for {@code 0}, images re-encoded without loss, and
+     * the task a label column is read for (class 2 is target 2), so that a model asked about another task is refused
+     * for what the task is, not for its data. Rows or images reordered, added, removed or changed in any value change
+     * it. A class label is its index among the class names, which {@code eval} and {@code predict} read with the
+     * model's, so they index as {@code train}'s did.
      */
     static String digest(Dataset all) {
         MessageDigest sha;
@@ -73,8 +75,8 @@ record HoldOutSplit(long seed, int examples, String sha256) {
         }
         int fs = all.featureSize();
         boolean labels = all.hasLabels();
-        int ts = labels ? 0 : all.targetSize();
-        int per = fs + (labels ? 1 : ts);
+        int ts = labels ? 1 : all.targetSize();
+        int per = fs + ts;
         ByteBuffer buf = ByteBuffer.allocate(Math.max(8, CHUNK * per * Float.BYTES)).order(ByteOrder.LITTLE_ENDIAN);
         buf.putInt(fs).putInt(ts);
         sha.update(buf.array(), 0, buf.position());
@@ -96,7 +98,7 @@ record HoldOutSplit(long seed, int examples, String sha256) {
                     buf.putInt(bits(features[i * fs + j]));
                 }
                 if (labels) {
-                    buf.putInt(classes[i]);
+                    buf.putInt(bits(classes[i]));
                 } else {
                     for (int j = 0; j < ts; j++) {
                         buf.putInt(bits(targets[i * ts + j]));

@@ -26,12 +26,15 @@ class HoldOutSplitTest {
 
     @Test
     void theDigestIsSha256OverTheDocumentedLayout() {
-        // Python: hashlib.sha256(struct.pack('<ii', 2, 0) + struct.pack('<ffi', 1, 2, 0)
-        //                        + struct.pack('<ffi', 3, 4.5, 1)).hexdigest()
+        // Python: hashlib.sha256(struct.pack('<ii', 2, 1) + struct.pack('<fff', 1, 2, 0)
+        //                        + struct.pack('<fff', 3, 4.5, 1)).hexdigest()
         Dataset labels = Dataset.classification(new float[] {1, 2, 3, 4.5f}, new int[] {2}, new int[] {0, 1}, 2,
                 null);
-        assertEquals("63667daac8245b5f3249c93d3604a23fc84d83249f4498b7967d1ec0ce09fb36",
+        assertEquals("f152413116414765a63029f99926cf5fa1c537c877fa3656c14da738bdff2656",
                 HoldOutSplit.digest(labels));
+        // the same numbers read as one target each are the same data: the task does not change the rows
+        assertEquals(HoldOutSplit.digest(labels), HoldOutSplit.digest(Dataset.regression(new float[] {1, 2, 3, 4.5f},
+                new int[] {2}, new float[] {0, 1}, 1)));
         // Python: hashlib.sha256(struct.pack('<ii', 2, 1) + struct.pack('<fff', 1, 2, 0.25)
         //                        + struct.pack('<fff', 3, 4.5, -1)).hexdigest()
         Dataset targets = Dataset.regression(new float[] {1, 2, 3, 4.5f}, new int[] {2}, new float[] {0.25f, -1}, 1);
@@ -77,6 +80,8 @@ class HoldOutSplitTest {
         assertNotEquals(digest, digest("1,2,0\n3,4.25,1\n"), "a value changed");
         assertNotEquals(digest, digest("1,2,1\n3,4.5,1\n"), "a label changed");
         assertNotEquals(digest, digest("1,2,0,3,4.5,1\n"), "the same numbers in one row");
+        Path file = Files.writeString(dir.resolve("d.csv"), "1,2,0\n3,4.5,1\n");
+        assertEquals(digest, HoldOutSplit.digest(CsvData.readRegression(file, 1)), "read for regression");
     }
 
     private String digest(String csv) throws IOException {
