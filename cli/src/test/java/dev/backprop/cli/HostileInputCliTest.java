@@ -272,11 +272,35 @@ class HostileInputCliTest {
         assertArrayEquals(CliRun.tensorBytes(whole), CliRun.tensorBytes(huge));
     }
 
+    /**
+     * PyTorch's {@code SGD(params, lr)} is {@code SGD(params, lr, momentum=0)}: {@code --momentum 0} with sgd (named
+     * or the default) is plain SGD, and writes the very file a run without it writes.
+     */
+    @Test
+    void momentumZeroWithSgdIsPlainSgd() throws IOException {
+        String csv = ThreeClassCsv.write(dir).toString();
+        Path plain = dir.resolve("plain.safetensors");
+        assertEquals(0, run("train", "--csv", csv, "--backend", "cpu", "--epochs", "2", "--out", plain.toString())
+                .code());
+        String[][] variants = {{"--optimizer", "sgd", "--momentum", "0"}, {"--momentum", "0"},
+            {"--momentum", "0.0"}, {"--momentum", "-0"}};
+        for (int i = 0; i < variants.length; i++) {
+            Path out = dir.resolve("zero" + i + ".safetensors");
+            List<String> args = new java.util.ArrayList<>(List.of("train", "--csv", csv, "--backend", "cpu",
+                    "--epochs", "2", "--out", out.toString()));
+            args.addAll(List.of(variants[i]));
+            BackendsCommandTest.Run r = run(args.toArray(new String[0]));
+            assertEquals(0, r.code(), r.out() + r.err());
+            assertArrayEquals(Files.readAllBytes(plain), Files.readAllBytes(out), String.join(" ", variants[i]));
+        }
+    }
+
     @Test
     void aMomentumThatNoOptimizerReadsIsRefusedWithItsValue() throws IOException {
         String csv = ThreeClassCsv.write(dir).toString();
         Path out = dir.resolve("out.safetensors");
-        for (String[] c : new String[][] {{"-1", "sgd"}, {"NaN", "sgd"}, {"0.5", "adam"}, {"0.9", "adamw"}}) {
+        for (String[] c : new String[][] {{"-1", "sgd"}, {"NaN", "sgd"}, {"0.5", "sgd"}, {"0.5", "adam"},
+            {"0.9", "adamw"}, {"0", "adam"}}) {
             oneLineError(run("train", "--csv", csv, "--backend", "cpu", "--epochs", "1", "--optimizer", c[1],
                     "--momentum", c[0], "--out", out.toString()), Main.EXIT_ERROR, "--momentum " + c[0]
                     + " applies only to --optimizer momentum, and the optimizer is " + c[1]);
