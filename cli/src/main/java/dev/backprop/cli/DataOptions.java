@@ -80,7 +80,8 @@ final class DataOptions {
 
     @Option(names = "--targets", paramLabel = "N",
             description = "Regression on CSV: how many trailing columns are targets. Default: 1; eval and predict "
-                    + "take a regression model's output count and refuse another. Refused for other tasks.")
+                    + "take a regression model's output count and refuse another. Refused for other tasks and "
+                    + "without a CSV.")
     Integer targetColumns;
 
     @Option(names = "--label-column", paramLabel = "COL",
@@ -293,7 +294,8 @@ final class DataOptions {
     /**
      * Refuses the task's data options that nothing would read. {@code --positive-class} picks the Fashion-MNIST class
      * of a binary task, so another task, a CSV (whose 0/1 targets are given) or image folders (classification only)
-     * leave it unused; {@code --targets} counts a regression CSV's target columns, so another task leaves it unused;
+     * leave it unused; {@code --targets} counts a regression CSV's target columns, so another task or data without
+     * a CSV (Fashion-MNIST, image folders, which regression refuses as having no targets) leaves it unused;
      * {@code --label-column} picks a CSV's column, so Fashion-MNIST and image folders leave it unused.
      *
      * @param taskIs how a message names the task ({@code --task classification})
@@ -307,6 +309,14 @@ final class DataOptions {
         if (targetColumns != null && task != Task.REGRESSION) {
             throw new IllegalArgumentException("--targets " + targetColumns + " applies to --task regression (the "
                     + "CSV's trailing target columns), not to " + taskIs + "; leave it out");
+        }
+        if (task == Task.REGRESSION && csv == null && testCsv == null) {
+            // before Fashion-MNIST or an image folder is read: neither has targets to regress on
+            String none = (readsImages() ? "an image folder has none (its examples have a class per folder)"
+                    : "Fashion-MNIST has none (its examples have class labels)") + "; give them with --csv FILE";
+            throw new IllegalArgumentException(targetColumns != null ? "--targets " + targetColumns + " counts the "
+                    + "target columns of a CSV for " + taskIs + ", and " + none : taskIs + " needs real-valued "
+                    + "targets, and " + none);
         }
         if (positiveClass == null) {
             return;
@@ -350,8 +360,7 @@ final class DataOptions {
                 yield new Loaded(train == null ? null : train.oneVsRest(k), test.oneVsRest(k),
                         List.of("not " + name, name), what + ", '" + name + "' (class " + k + ") against the rest");
             }
-            case REGRESSION -> throw new IllegalArgumentException("--task regression needs real-valued targets: "
-                    + "give them with --csv FILE (Fashion-MNIST has class labels)");
+            case REGRESSION -> throw new IllegalStateException("checkTaskOptions refuses regression without a CSV");
         };
     }
 
