@@ -73,6 +73,12 @@ final class DataOptions {
     String centerCrop;
 
     /**
+     * The model or checkpoint whose recorded label column, a header name, {@link #settleLabelColumn} took (the
+     * column {@code --label-column} may only repeat); null otherwise. A CSV read for it must have a header naming it.
+     */
+    private Object labelColumnFrom;
+
+    /**
      * The resize and crop a model or a resumed checkpoint records, when the options give none; set by
      * {@link ModelSession} and {@link ResumedRun}.
      */
@@ -216,6 +222,7 @@ final class DataOptions {
         } else if (images != null) {
             full = loadImages(task, seed, modelClassNames);
         } else if (testCsv != null) {
+            checkHeaderNamesColumn("--test-csv", testCsv);
             CsvClasses classes = csvClasses(testCsv, task, modelClassNames, labelColumn());
             Dataset test = readCsv(testCsv, task, classes);
             full = new Loaded(test, test, classes.names(task), "CSV " + testCsv);
@@ -283,7 +290,29 @@ final class DataOptions {
                     + " was trained with, " + own + ": leave it out or give " + own + (own.name() == null ? ""
                     : " (a header name: the CSV needs a header line naming it, as the training file had)"));
         }
+        if (own.name() != null) {
+            labelColumnFrom = file;
+        }
         labelColumn = own.toString();
+    }
+
+    /**
+     * Refuses {@code file}, a CSV read for a model or checkpoint whose label column is a header name
+     * ({@link #labelColumnFrom}), when it has no header line: no name can find the column there, and an index would
+     * be another column than the file was trained with for all the model records. Reads the first record only.
+     *
+     * @param option how the message names the file's option ({@code --csv}, {@code --test-csv})
+     * @throws IllegalArgumentException naming the file, the model and the column, and what to add
+     */
+    private void checkHeaderNamesColumn(String option, Path file) {
+        if (labelColumnFrom == null || CsvData.hasHeader(file)) {
+            return;
+        }
+        String name = labelColumn().name();
+        throw new IllegalArgumentException(DataFormatException.oneLine(option + " " + file + " has no header line, "
+                + "but " + labelColumnFrom + " reads its label from the column named '" + name + "' ("
+                + SavedModel.LABEL_COLUMN_KEY + "), as the file it was trained on had a header naming it: add that "
+                + "header line, naming '" + name + "' in the label's place, as the first line of " + file));
     }
 
     /** The trailing target columns of a regression CSV: {@code --targets}, else 1. */
@@ -386,6 +415,10 @@ final class DataOptions {
     }
 
     private Loaded loadCsv(Task task, long seed, List<String> modelClassNames) {
+        checkHeaderNamesColumn("--csv", Path.of(csv));
+        if (testCsv != null) {
+            checkHeaderNamesColumn("--test-csv", testCsv);
+        }
         CsvClasses classes = csvClasses(Path.of(csv), task, modelClassNames, labelColumn());
         Dataset train = readCsv(Path.of(csv), task, classes);
         Dataset test;
