@@ -112,7 +112,10 @@ public final class TrainCommand implements Callable<Integer> {
                     + "0: off (default: ${DEFAULT-VALUE}).")
     double clipNorm;
 
-    @Option(names = "--init", paramLabel = "FILE", description = "Start from the weights of a saved model.")
+    @Option(names = "--init", paramLabel = "FILE",
+            description = "Start from the weights of a saved model. When it held its test examples out of the same "
+                    + "--csv or --images, --seed defaults to its seed and another is refused, so the test examples "
+                    + "are ones it never trained on.")
     Path init;
 
     @Option(names = "--resume", paramLabel = "CHECKPOINT",
@@ -253,10 +256,12 @@ public final class TrainCommand implements Callable<Integer> {
     /** Loads the data, builds the network (from {@code resumed} when not null) and trains. */
     private void train(Task t, SafeTensorsFile resumed, String resumeNote) throws IOException {
         validationOptions.checkMonitor(t);
+        HoldOutSplit initSplit = InitHoldOut.settleSeed(this);
         DataOptions.Loaded all = data.load(t, seed);
         if (resumed != null) {
             all = ResumedRun.heldOut(this, resumed.metadata(), all);
         }
+        InitHoldOut.check(this, initSplit, all);
         ValidationOptions.Held held = validationOptions.split(all, t, seed);
         DataOptions.Loaded d = held.data();
         TrainOutput o = new TrainOutput(this, spec.commandLine().getOut());
