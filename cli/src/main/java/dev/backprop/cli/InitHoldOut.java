@@ -10,11 +10,11 @@ import java.io.IOException;
  * The hold-out split a {@code train --init} model records ({@value ModelSession#HOLD_OUT_KEY}), held against the
  * split the run makes of a single {@code --csv} or {@code --images}. A model that held its test examples out of that
  * data trained on all the others, so a run that holds out another part of it would test (and report, and record for
- * {@code eval}) examples its starting weights learned. So the run takes the model's seed when {@code --seed} is left
- * out, which holds out the same examples of the same data ({@link HoldOutSplit#sameData}: its count and, when both
- * record it, its digest); another {@code --seed} on the same data is refused once the data is read, before training;
- * and a model that split other data (other rows, a file grown or cut) is said in a one-line warning, since which of
- * these examples it saw cannot be told. A model that records no split (trained with {@code --test-csv}, on
+ * {@code eval}) examples its starting weights learned. So the run takes the seed of the model's split when
+ * {@code --seed} is left out, which holds out the same examples of the same data ({@link HoldOutSplit#sameData}: its
+ * count and, when both record it, its digest); another {@code --seed} on the same data is refused once the data is
+ * read, before training; and a model that split other data (other rows, a file grown or cut) is said in a one-line
+ * warning, since which of these examples it saw cannot be told. A model that records no split (trained with {@code --test-csv}, on
  * Fashion-MNIST, by the library) or an ONNX model, whose metadata is read only as it is loaded, leaves the split to
  * {@code --seed} as for a fresh network.
  */

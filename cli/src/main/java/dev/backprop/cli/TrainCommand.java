@@ -104,7 +104,8 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "0",
             description = "Seed of the initial weights, the shuffles and the hold-out split of a single --csv or "
-                    + "--images, which the model records for eval and predict (default: ${DEFAULT-VALUE}).")
+                    + "--images, which the model records for eval and predict (default: ${DEFAULT-VALUE}; with "
+                    + "--init, the seed of the split the model records, if any).")
     long seed;
 
     @Option(names = "--clip-norm", paramLabel = "X", defaultValue = "0",
@@ -113,9 +114,9 @@ public final class TrainCommand implements Callable<Integer> {
     double clipNorm;
 
     @Option(names = "--init", paramLabel = "FILE",
-            description = "Start from the weights of a saved model. When it held its test examples out of the same "
-                    + "--csv or --images, --seed defaults to its seed and another is refused, so the test examples "
-                    + "are ones it never trained on.")
+            description = "Start from the weights of a saved model. --seed defaults to the seed of the hold-out "
+                    + "split it records; when that split is of the same --csv or --images, another --seed is refused, "
+                    + "so the test examples are ones it never trained on.")
     Path init;
 
     @Option(names = "--resume", paramLabel = "CHECKPOINT",
