@@ -4,9 +4,8 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 import dev.backprop.backend.BackpropException;
-import dev.backprop.io.StrictJson;
-
 import dev.backprop.data.Dataset;
+import dev.backprop.io.StrictJson;
 
 import java.io.IOException;
 import java.math.BigInteger;
@@ -38,8 +37,8 @@ record HoldOutSplit(long seed, int examples, String sha256) {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     /** How many hex digits of a digest a message shows: enough to tell two apart, short enough to read. */
     private static final int SHOWN = 12;
-    /** Examples hashed per gather, so the copy stays small beside the data. */
-    private static final int CHUNK = 256;
+    /** The bytes hashed per gather of examples (at least one example), so the copy stays small beside the data. */
+    private static final int CHUNK_BYTES = 1 << 20;
 
     /** The value of {@value ModelSession#HOLD_OUT_KEY}, as {@link #parse} reads it. */
     String toJson() {
@@ -77,15 +76,16 @@ record HoldOutSplit(long seed, int examples, String sha256) {
         boolean labels = all.hasLabels();
         int ts = labels ? 1 : all.targetSize();
         int per = fs + ts;
-        ByteBuffer buf = ByteBuffer.allocate(Math.max(8, CHUNK * per * Float.BYTES)).order(ByteOrder.LITTLE_ENDIAN);
+        int chunk = Math.max(1, CHUNK_BYTES / (per * Float.BYTES));
+        ByteBuffer buf = ByteBuffer.allocate(Math.max(8, chunk * per * Float.BYTES)).order(ByteOrder.LITTLE_ENDIAN);
         buf.putInt(fs).putInt(ts);
         sha.update(buf.array(), 0, buf.position());
         int[] order = all.identityOrder();
-        float[] features = new float[CHUNK * fs];
-        int[] classes = labels ? new int[CHUNK] : null;
-        float[] targets = labels ? null : new float[CHUNK * ts];
-        for (int from = 0; from < order.length; from += CHUNK) {
-            int to = Math.min(order.length, from + CHUNK);
+        float[] features = new float[chunk * fs];
+        int[] classes = labels ? new int[chunk] : null;
+        float[] targets = labels ? null : new float[chunk * ts];
+        for (int from = 0; from < order.length; from += chunk) {
+            int to = Math.min(order.length, from + chunk);
             all.gatherFeatures(order, from, to, features);
             if (labels) {
                 all.gatherLabels(order, from, to, classes);

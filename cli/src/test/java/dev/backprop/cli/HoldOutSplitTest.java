@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -47,7 +48,7 @@ class HoldOutSplitTest {
 
     @Test
     void theDigestSpansMoreThanOneChunk() {
-        int n = 1000;  // several gathers of examples
+        int n = 300_000;  // 300 000 x 4 values of 4 bytes: several gathers of 1 MiB
         float[] x = new float[n * 3];
         int[] y = new int[n];
         for (int i = 0; i < x.length; i++) {
@@ -57,6 +58,14 @@ class HoldOutSplitTest {
             y[i] = i % 4;
         }
         Dataset d = Dataset.classification(x, new int[] {3}, y, 4, null);
+        // the documented layout hashed in one pass: the gathers must not show in the digest
+        java.nio.ByteBuffer all = java.nio.ByteBuffer.allocate(8 + n * 16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        all.putInt(3).putInt(1);
+        for (int i = 0; i < n; i++) {
+            all.putFloat(x[3 * i]).putFloat(x[3 * i + 1]).putFloat(x[3 * i + 2]).putFloat(y[i]);
+        }
+        assertEquals(java.util.HexFormat.of().formatHex(assertDoesNotThrow(() -> java.security.MessageDigest
+                .getInstance("SHA-256")).digest(all.array())), HoldOutSplit.digest(d));
         float[] changed = x.clone();
         changed[x.length - 1] += 1;  // the last value of the last chunk
         assertNotEquals(HoldOutSplit.digest(d), HoldOutSplit.digest(Dataset.classification(changed, new int[] {3}, y,
