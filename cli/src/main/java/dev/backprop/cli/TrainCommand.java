@@ -464,8 +464,8 @@ public final class TrainCommand implements Callable<Integer> {
     /**
      * What the model file (and a checkpoint) says about this run, besides the task and class names: the data, the
      * training, the input's dimensions after the batch and, when the test examples were held out of the training
-     * data, that split ({@value ModelSession#HOLD_OUT_KEY}: its seed and how many examples it split), and a
-     * label column other than the last.
+     * data, that split ({@value ModelSession#HOLD_OUT_KEY}: its seed, how many examples it split and their digest),
+     * and a label column other than the last.
      */
     Map<String, String> runFacts(TrainingSetup s, DataOptions.Loaded d, Task t) {
         Map<String, String> m = new java.util.LinkedHashMap<>();
