@@ -14,9 +14,9 @@ import java.io.IOException;
  * {@code --seed} is left out, which holds out the same examples of the same data ({@link HoldOutSplit#sameData}: its
  * count and, when both record it, its digest); another {@code --seed} on the same data is refused once the data is
  * read, before training; and a model that split other data (other rows, a file grown or cut) is said in a one-line
- * warning, since which of these examples it saw cannot be told. A model that records no split (trained with {@code --test-csv}, on
- * Fashion-MNIST, by the library) or an ONNX model, whose metadata is read only as it is loaded, leaves the split to
- * {@code --seed} as for a fresh network.
+ * warning, since which of these examples it saw cannot be told. A model that records no split (trained with
+ * {@code --test-csv}, on Fashion-MNIST, by the library) or an ONNX model, whose metadata is read only as it is
+ * loaded, leaves the split to {@code --seed} as for a fresh network.
  */
 final class InitHoldOut {
     private InitHoldOut() {
