@@ -339,8 +339,9 @@ final class DataOptions {
             throw new IllegalArgumentException("--targets " + targetColumns + " applies to --task regression (the "
                     + "CSV's trailing target columns), not to " + taskIs + "; leave it out");
         }
-        if (task == Task.REGRESSION && csv == null && testCsv == null) {
-            // before Fashion-MNIST or an image folder is read: neither has targets to regress on
+        if (task == Task.REGRESSION && csv == null && testCsv == null && (targetColumns != null || !readsImages())) {
+            // before Fashion-MNIST or an image folder is read: neither has targets to regress on (images without
+            // --targets are refused as a folder per class, where their task is checked)
             String none = (readsImages() ? "an image folder has none (its examples have a class per folder)"
                     : "Fashion-MNIST has none (its examples have class labels)") + "; give them with --csv FILE";
             throw new IllegalArgumentException(targetColumns != null ? "--targets " + targetColumns + " counts the "
