@@ -73,6 +73,12 @@ final class DataOptions {
     String centerCrop;
 
     /**
+     * The model or checkpoint whose recorded label column, a header name, {@link #settleLabelColumn} took (the
+     * column {@code --label-column} may only repeat); null otherwise. A CSV read for it must have a header naming it.
+     */
+    private Object labelColumnFrom;
+
+    /**
      * The resize and crop a model or a resumed checkpoint records, when the options give none; set by
      * {@link ModelSession} and {@link ResumedRun}.
      */
@@ -80,7 +86,8 @@ final class DataOptions {
 
     @Option(names = "--targets", paramLabel = "N",
             description = "Regression on CSV: how many trailing columns are targets. Default: 1; eval and predict "
-                    + "take a regression model's output count and refuse another. Refused for other tasks.")
+                    + "take a regression model's output count and refuse another. Refused for other tasks and "
+                    + "without a CSV.")
     Integer targetColumns;
 
     @Option(names = "--label-column", paramLabel = "COL",
@@ -215,6 +222,7 @@ final class DataOptions {
         } else if (images != null) {
             full = loadImages(task, seed, modelClassNames);
         } else if (testCsv != null) {
+            checkHeaderNamesColumn("--test-csv", testCsv);
             CsvClasses classes = csvClasses(testCsv, task, modelClassNames, labelColumn());
             Dataset test = readCsv(testCsv, task, classes);
             full = new Loaded(test, test, classes.names(task), "CSV " + testCsv);
@@ -282,7 +290,29 @@ final class DataOptions {
                     + " was trained with, " + own + ": leave it out or give " + own + (own.name() == null ? ""
                     : " (a header name: the CSV needs a header line naming it, as the training file had)"));
         }
+        if (own.name() != null) {
+            labelColumnFrom = file;
+        }
         labelColumn = own.toString();
+    }
+
+    /**
+     * Refuses {@code file}, a CSV read for a model or checkpoint whose label column is a header name
+     * ({@link #labelColumnFrom}), when it has no header line: no name can find the column there, and an index would
+     * be another column than the file was trained with for all the model records. Reads the first record only.
+     *
+     * @param option how the message names the file's option ({@code --csv}, {@code --test-csv})
+     * @throws IllegalArgumentException naming the file, the model and the column, and what to add
+     */
+    private void checkHeaderNamesColumn(String option, Path file) {
+        if (labelColumnFrom == null || CsvData.hasHeader(file)) {
+            return;
+        }
+        String name = labelColumn().name();
+        throw new IllegalArgumentException(DataFormatException.oneLine(option + " " + file + " has no header line, "
+                + "but " + labelColumnFrom + " reads its label from the column named '" + name + "' ("
+                + SavedModel.LABEL_COLUMN_KEY + "), as the file it was trained on had a header naming it: add that "
+                + "header line, naming '" + name + "' in the label's place, as the first line of " + file));
     }
 
     /** The trailing target columns of a regression CSV: {@code --targets}, else 1. */
@@ -293,7 +323,8 @@ final class DataOptions {
     /**
      * Refuses the task's data options that nothing would read. {@code --positive-class} picks the Fashion-MNIST class
      * of a binary task, so another task, a CSV (whose 0/1 targets are given) or image folders (classification only)
-     * leave it unused; {@code --targets} counts a regression CSV's target columns, so another task leaves it unused;
+     * leave it unused; {@code --targets} counts a regression CSV's target columns, so another task or data without
+     * a CSV (Fashion-MNIST, image folders, which regression refuses as having no targets) leaves it unused;
      * {@code --label-column} picks a CSV's column, so Fashion-MNIST and image folders leave it unused.
      *
      * @param taskIs how a message names the task ({@code --task classification})
@@ -307,6 +338,15 @@ final class DataOptions {
         if (targetColumns != null && task != Task.REGRESSION) {
             throw new IllegalArgumentException("--targets " + targetColumns + " applies to --task regression (the "
                     + "CSV's trailing target columns), not to " + taskIs + "; leave it out");
+        }
+        if (task == Task.REGRESSION && csv == null && testCsv == null && (targetColumns != null || !readsImages())) {
+            // before Fashion-MNIST or an image folder is read: neither has targets to regress on (images without
+            // --targets are refused as a folder per class, where their task is checked)
+            String none = (readsImages() ? "an image folder has none (its examples have a class per folder)"
+                    : "Fashion-MNIST has none (its examples have class labels)") + "; give them with --csv FILE";
+            throw new IllegalArgumentException(targetColumns != null ? "--targets " + targetColumns + " counts the "
+                    + "target columns of a CSV for " + taskIs + ", and " + none : taskIs + " needs real-valued "
+                    + "targets, and " + none);
         }
         if (positiveClass == null) {
             return;
@@ -350,8 +390,7 @@ final class DataOptions {
                 yield new Loaded(train == null ? null : train.oneVsRest(k), test.oneVsRest(k),
                         List.of("not " + name, name), what + ", '" + name + "' (class " + k + ") against the rest");
             }
-            case REGRESSION -> throw new IllegalArgumentException("--task regression needs real-valued targets: "
-                    + "give them with --csv FILE (Fashion-MNIST has class labels)");
+            case REGRESSION -> throw new IllegalStateException("checkTaskOptions refuses regression without a CSV");
         };
     }
 
@@ -377,6 +416,10 @@ final class DataOptions {
     }
 
     private Loaded loadCsv(Task task, long seed, List<String> modelClassNames) {
+        checkHeaderNamesColumn("--csv", Path.of(csv));
+        if (testCsv != null) {
+            checkHeaderNamesColumn("--test-csv", testCsv);
+        }
         CsvClasses classes = csvClasses(Path.of(csv), task, modelClassNames, labelColumn());
         Dataset train = readCsv(Path.of(csv), task, classes);
         Dataset test;
@@ -394,14 +437,14 @@ final class DataOptions {
 
     /**
      * {@code all} split into training and a seeded {@link #HOLD_OUT} of test examples, said in {@code unit}; the
-     * split, made before any limit, records all the examples.
+     * split, made before any limit, records all the examples: their count and digest.
      */
     private static Loaded heldOut(Dataset all, long seed, List<String> classNames, String what, String unit,
                                   int[] imageShape) {
         Dataset[] parts = HoldOut.split(all, HOLD_OUT, seed);
         return new Loaded(parts[0], parts[1], classNames, what + String.format(java.util.Locale.ROOT,
                 " (%d train / %d held-out test %s, seed %d)", parts[0].size(), parts[1].size(), unit, seed),
-                imageShape, new HoldOutSplit(seed, all.size()));
+                imageShape, HoldOutSplit.of(seed, all));
     }
 
     /**

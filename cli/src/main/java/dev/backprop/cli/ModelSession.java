@@ -43,8 +43,8 @@ final class ModelSession implements AutoCloseable {
     static final String IMAGE_SHAPE_KEY = "backprop.image_shape";
     /**
      * Metadata key {@code train} writes when it held its test examples out of a single {@code --csv} or
-     * {@code --images}: that split of {@link DataOptions#HOLD_OUT} of the examples ({@link HoldOutSplit}: its seed
-     * and how many examples it split), so that {@code eval} and {@code predict} hold the same examples out
+     * {@code --images}: that split of {@link DataOptions#HOLD_OUT} of the examples ({@link HoldOutSplit}: its seed,
+     * how many examples it split and their digest), so that {@code eval} and {@code predict} hold the same examples out
      * ({@link TestDataOptions#holdOutSeed}) of the same data ({@link TestDataOptions#checkSplitExamples}).
      */
     static final String HOLD_OUT_KEY = "backprop.holdout";

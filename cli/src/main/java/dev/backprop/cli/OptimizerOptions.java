@@ -25,8 +25,8 @@ final class OptimizerOptions {
     Double lr;
 
     @Option(names = "--momentum", paramLabel = "MU", defaultValue = "0.9",
-            description = "Momentum of --optimizer momentum; refused with another optimizer (default: "
-                    + "${DEFAULT-VALUE}).")
+            description = "Momentum of --optimizer momentum; refused with another optimizer, but for 0 with sgd, "
+                    + "which is plain SGD as PyTorch's SGD(momentum=0) (default: ${DEFAULT-VALUE}).")
     double momentum;
 
     @Option(names = "--weight-decay", paramLabel = "LAMBDA",
@@ -87,7 +87,8 @@ final class OptimizerOptions {
     }
 
     /**
-     * Refuses {@code --momentum} for an optimizer other than {@code momentum}, {@code --step-size}, {@code --gamma}
+     * Refuses {@code --momentum} for an optimizer other than {@code momentum} (but for {@code --momentum 0} with
+     * {@code sgd}, which is plain SGD as PyTorch's {@code SGD(momentum=0)}), {@code --step-size}, {@code --gamma}
      * and {@code --plateau-patience} when given for a schedule that does not use them, and {@code --warmup-factor}
      * and {@code --warmup-method} without {@code --warmup}, which would ignore them.
      *
@@ -95,7 +96,8 @@ final class OptimizerOptions {
      * @throws IllegalArgumentException naming the option, its value and the optimizer or schedule
      */
     void checkScheduleSettings(Predicate<String> given) {
-        if (given.test("--momentum") && !name().equals("momentum")) {
+        // PyTorch's SGD is momentum 0 unless told otherwise: --momentum 0 names plain sgd, so it is what sgd reads
+        if (given.test("--momentum") && !name().equals("momentum") && !(name().equals("sgd") && momentum == 0)) {
             throw new IllegalArgumentException("--momentum " + OptimizerChoice.number(momentum) + " applies only to "
                     + "--optimizer momentum, and the optimizer is " + name() + ": leave it out or give --optimizer "
                     + "momentum");

@@ -110,10 +110,11 @@ final class ResumedRun {
     /**
      * The examples of a run resuming from the checkpoint whose metadata is {@code meta}, held against the hold-out
      * split it records ({@value ModelSession#HOLD_OUT_KEY}): a single {@code --csv} or {@code --images} holding
-     * another number of examples is refused, since the checkpoint's seed then holds out others, some of which it was
-     * trained on. A checkpoint that records no split cannot say which examples it kept out of training (it was
-     * trained with {@code --test-csv} or {@code --test-images}, or written without the key), so the resumed run
-     * records none either, and {@code eval} and {@code predict} warn instead of trusting it.
+     * another number of examples, or other examples than its digest, is refused, since the checkpoint's seed then
+     * holds out others, some of which it was trained on; a split recorded without a digest is kept without one. A
+     * checkpoint that records no split cannot say which examples it kept out of training (it was trained with
+     * {@code --test-csv} or {@code --test-images}, or written without the key), so the resumed run records none
+     * either, and {@code eval} and {@code predict} warn instead of trusting it.
      *
      * @param d the examples loaded with the checkpoint's seed
      * @throws IllegalArgumentException naming both counts
@@ -128,9 +129,15 @@ final class ResumedRun {
             return new DataOptions.Loaded(d.train(), d.test(), d.classNames(), d.description(), d.imageShape());
         }
         boolean images = cmd.data.images != null;
-        HoldOutSplit.parse(cmd.resume, value).checkSameExamples(d.holdOut(), images ? "--images " + cmd.data.images
-                : "--csv " + cmd.data.csv, images ? "images" : "rows", cmd.resume, "resume with the "
-                + (images ? "folder" : "file") + " it was trained on");
+        HoldOutSplit recorded = HoldOutSplit.parse(cmd.resume, value);
+        recorded.checkSameExamples(d.holdOut(), images ? "--images " + cmd.data.images : "--csv " + cmd.data.csv,
+                images ? "images" : "rows", cmd.resume, "resume with the " + (images ? "folder" : "file")
+                        + " it was trained on");
+        if (recorded.sha256() == null) {
+            // the checkpoint vouches for the count only: its rows may have been others of that count
+            return new DataOptions.Loaded(d.train(), d.test(), d.classNames(), d.description(), d.imageShape(),
+                    d.holdOut().withoutDigest());
+        }
         return d;
     }
 

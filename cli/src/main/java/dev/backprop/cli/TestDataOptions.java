@@ -95,12 +95,13 @@ final class TestDataOptions {
 
     /**
      * Refuses a single {@code --csv} or {@code --images} holding another number of examples than the split the model
-     * records: the same seed then holds other examples out, some of which the model was trained on.
+     * records, or (when it records their digest) other examples: the same seed then holds other examples out, some of
+     * which the model was trained on.
      *
      * @param recorded the split the model records, or null when it records none (nothing to compare)
      * @param made     the split made of the data, or null when nothing was held out
      * @param model    the model file, for the message
-     * @throws IllegalArgumentException naming both counts
+     * @throws IllegalArgumentException naming both counts, or both digests and the data
      */
     void checkSplitExamples(HoldOutSplit recorded, HoldOutSplit made, Path model) {
         if (recorded == null || made == null) {

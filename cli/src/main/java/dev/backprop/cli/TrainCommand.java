@@ -104,7 +104,8 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "0",
             description = "Seed of the initial weights, the shuffles and the hold-out split of a single --csv or "
-                    + "--images, which the model records for eval and predict (default: ${DEFAULT-VALUE}).")
+                    + "--images, which the model records for eval and predict (default: ${DEFAULT-VALUE}; with "
+                    + "--init, the seed of the split the model records, if any).")
     long seed;
 
     @Option(names = "--clip-norm", paramLabel = "X", defaultValue = "0",
@@ -112,7 +113,10 @@ public final class TrainCommand implements Callable<Integer> {
                     + "0: off (default: ${DEFAULT-VALUE}).")
     double clipNorm;
 
-    @Option(names = "--init", paramLabel = "FILE", description = "Start from the weights of a saved model.")
+    @Option(names = "--init", paramLabel = "FILE",
+            description = "Start from the weights of a saved model. --seed defaults to the seed of the hold-out "
+                    + "split it records; when that split is of the same --csv or --images, another --seed is refused, "
+                    + "so the test examples are ones it never trained on.")
     Path init;
 
     @Option(names = "--resume", paramLabel = "CHECKPOINT",
@@ -262,10 +266,12 @@ public final class TrainCommand implements Callable<Integer> {
     /** Loads the data, builds the network (from {@code resumed} when not null) and trains. */
     private void train(Task t, SafeTensorsFile resumed, String resumeNote) throws IOException {
         validationOptions.checkMonitor(t);
+        HoldOutSplit initSplit = InitHoldOut.settleSeed(this);
         DataOptions.Loaded all = data.load(t, seed);
         if (resumed != null) {
             all = ResumedRun.heldOut(this, resumed.metadata(), all);
         }
+        InitHoldOut.check(this, initSplit, all);
         ValidationOptions.Held held = validationOptions.split(all, t, seed);
         DataOptions.Loaded d = held.data();
         TrainOutput o = new TrainOutput(this, spec.commandLine().getOut());
@@ -467,8 +473,8 @@ public final class TrainCommand implements Callable<Integer> {
     /**
      * What the model file (and a checkpoint) says about this run, besides the task and class names: the data, the
      * training, the input's dimensions after the batch and, when the test examples were held out of the training
-     * data, that split ({@value ModelSession#HOLD_OUT_KEY}: its seed and how many examples it split), and a
-     * label column other than the last.
+     * data, that split ({@value ModelSession#HOLD_OUT_KEY}: its seed, how many examples it split and their digest),
+     * and a label column other than the last.
      */
     Map<String, String> runFacts(TrainingSetup s, DataOptions.Loaded d, Task t) {
         Map<String, String> m = new java.util.LinkedHashMap<>();

@@ -3,6 +3,8 @@ package dev.backprop.cli;
 import dev.backprop.data.CsvData;
 import dev.backprop.data.Dataset;
 import dev.backprop.data.HoldOut;
+import dev.backprop.data.ImageFolder;
+import dev.backprop.data.ImageTransform;
 import dev.backprop.io.SafeTensorsFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,6 +67,16 @@ class HoldOutCommandsTest {
         return labels;
     }
 
+    /**
+     * The split {@code train} records of all of {@code csv}'s rows with {@code seed}: their count and digest (which
+     * {@link HoldOutSplitTest} holds against SHA-256 computed outside Java).
+     */
+    private static String split(long seed, Path csv) {
+        Dataset all = CsvData.readClassification(csv, 3);
+        return "{\"seed\":" + seed + ",\"examples\":" + all.size() + ",\"sha256\":\"" + HoldOutSplit.digest(all)
+                + "\"}";
+    }
+
     private Path trainCsv(Path csv, long seed, String... more) {
         Path model = dir.resolve("seed" + seed + ".safetensors");
         Map<String, String> opts = ThreeClassCsv.adamRun(csv, 2, model);
@@ -80,7 +92,7 @@ class HoldOutCommandsTest {
         Map<String, String> opts = ThreeClassCsv.adamRun(csv, 2, model);
         opts.put("--seed", "7");
         CliRun train = CliRun.train(opts).ok();
-        assertEquals("{\"seed\":7,\"examples\":300}", metadata(model, ModelSession.HOLD_OUT_KEY));
+        assertEquals(split(7, csv), metadata(model, ModelSession.HOLD_OUT_KEY));
 
         CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--csv", csv.toString())
                 .ok();
@@ -128,7 +140,7 @@ class HoldOutCommandsTest {
         Path csv = ThreeClassCsv.write(dir);
         Path ck = dir.resolve("ck.safetensors");
         Path model = trainCsv(csv, 5, "--checkpoint", ck.toString(), "--validation", "0.25", "--keep-best");
-        String split = "{\"seed\":5,\"examples\":300}";
+        String split = split(5, csv);
         assertEquals(split, metadata(ck, ModelSession.HOLD_OUT_KEY));
         assertEquals(split, metadata(model, ModelSession.HOLD_OUT_KEY), "--validation splits the training rows only");
         Path resumed = dir.resolve("resumed.safetensors");
@@ -213,7 +225,7 @@ class HoldOutCommandsTest {
         refusals.put("{\"seed\":7}", "has no examples");
         refusals.put("{\"examples\":300}", "has no seed");
         refusals.put("{\"seed\":7,\"examples\":300,\"fraction\":0.2}",
-                "has a field other than seed and examples, \"fraction\"");
+                "has a field other than seed, examples and sha256, \"fraction\"");
         refusals.put("{\"seed\":\"7\",\"examples\":300}", "has seed \"7\", not " + seeds);
         refusals.put("{\"seed\":7.0,\"examples\":300}", "has seed 7.0, not " + seeds);
         refusals.put("{\"seed\":9223372036854775808,\"examples\":300}", "has seed 9223372036854775808, not "
@@ -235,8 +247,9 @@ class HoldOutCommandsTest {
                     assertEquals(Main.EXIT_ERROR, run.code(), run.out() + run.err());
                     String expected = "backprop: " + tampered + ": metadata backprop.holdout " + r.getValue();
                     assertTrue(run.err().startsWith(expected) && run.err().strip().endsWith((", so the hold-out "
-                            + "split it records cannot be made; it must be {\"seed\":N,\"examples\":COUNT}: "
-                            + r.getKey()).strip()) && run.err().strip().lines().count() == 1, run.err());
+                            + "split it records cannot be made; it must be {\"seed\":N,\"examples\":COUNT} or "
+                            + "{\"seed\":N,\"examples\":COUNT,\"sha256\":\"HEX\"}: " + r.getKey()).strip())
+                            && run.err().strip().lines().count() == 1, run.err());
                 }
             }
         }
@@ -270,11 +283,67 @@ class HoldOutCommandsTest {
     }
 
     @Test
+    void theSameCountOfOtherRowsIsRefusedNamingBothDigestsAndTheFile() throws IOException {
+        Path csv = ThreeClassCsv.write(dir);
+        Path model = trainCsv(csv, 7);
+        List<String> lines = Files.readAllLines(csv);
+        // the same 300 rows, the last one first: seed 7 would hold out other rows, some the model trained on
+        List<String> moved = new ArrayList<>(lines.subList(299, 300));
+        moved.addAll(lines.subList(0, 299));
+        Path reordered = Files.write(dir.resolve("reordered.csv"), moved);
+        String ours = HoldOutSplit.shown(HoldOutSplit.digest(CsvData.readClassification(reordered, 3)));
+        String recorded = HoldOutSplit.shown(HoldOutSplit.digest(CsvData.readClassification(csv, 3)));
+        assertNotEquals(ours, recorded);
+        Path out = dir.resolve("out.safetensors");
+        for (String command : new String[] {"eval", "predict"}) {
+            assertRefused(CliRun.of(command, "--backend", "cpu", "--model", model.toString(), "--csv",
+                    reordered.toString()), "--csv " + reordered + " has 300 rows, as many as " + model + " held its "
+                    + "test rows out of, but not the same ones: their SHA-256 is " + ours + "..., the recorded one "
+                    + recorded + "... (rows reordered, replaced or changed), so seed 7 would hold out rows it was "
+                    + "trained on; give the file train read, or score rows of your choice with --test-csv");
+        }
+        Path ck = dir.resolve("ck.safetensors");
+        trainCsv(csv, 5, "--checkpoint", ck.toString());
+        assertRefused(CliRun.of("train", "--backend", "cpu", "--resume", ck.toString(), "--csv",
+                reordered.toString(), "--epochs", "3", "--out", out.toString()), "--csv " + reordered + " has 300 "
+                + "rows, as many as " + ck + " held its test rows out of, but not the same ones: their SHA-256 is "
+                + ours + "..., the recorded one " + recorded + "... (rows reordered, replaced or changed), so seed 5 "
+                + "would hold out rows it was trained on; resume with the file it was trained on");
+        assertFalse(Files.exists(out));
+
+        // what the reader parses to the same values is the same data: a header, CRLF, a trailing zero of the
+        // decimals dropped (0.12340 as 0.1234), no final line end
+        List<String> spelled = new ArrayList<>(List.of("a,b,c,d,label"));
+        for (String line : lines) {
+            spelled.add(line.replace("0,", ","));
+        }
+        Path crlf = Files.writeString(dir.resolve("crlf.csv"), String.join("\r\n", spelled));
+        assertNotEquals(Files.readString(csv), Files.readString(crlf));
+        assertEquals(CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--csv", csv.toString()).ok()
+                .field("eval:", "test_loss"), CliRun.of("eval", "--backend", "cpu", "--model", model.toString(),
+                "--csv", crlf.toString()).ok().field("eval:", "test_loss"), 0.0);
+
+        // a model recording the count alone (as train wrote it before the digest) is held to its count only
+        Path countOnly = dir.resolve("count-only.safetensors");
+        Files.write(countOnly, CliRun.withMetadata(model, ModelSession.HOLD_OUT_KEY,
+                "{\"seed\":7,\"examples\":300}"));
+        assertEquals("", CliRun.of("eval", "--backend", "cpu", "--model", countOnly.toString(), "--csv",
+                reordered.toString()).ok().err());
+        Path ckCountOnly = dir.resolve("ck-count-only.safetensors");
+        Files.write(ckCountOnly, CliRun.withMetadata(ck, ModelSession.HOLD_OUT_KEY,
+                "{\"seed\":5,\"examples\":300}"));
+        CliRun.of("train", "--backend", "cpu", "--resume", ckCountOnly.toString(), "--csv", csv.toString(),
+                "--epochs", "2", "--out", out.toString()).ok();
+        assertEquals("{\"seed\":5,\"examples\":300}", metadata(out, ModelSession.HOLD_OUT_KEY),
+                "a resumed run vouches for no more rows than its checkpoint did");
+    }
+
+    @Test
     void theSplitCountsEveryRowBeforeTheLimits() throws IOException {
         Path csv = ThreeClassCsv.write(dir);
         // train splits all 300 rows, then trains on the first 100 of its 240 and tests on the first 20 of its 60
         Path model = trainCsv(csv, 7, "--train-limit", "100", "--test-limit", "20");
-        assertEquals("{\"seed\":7,\"examples\":300}", metadata(model, ModelSession.HOLD_OUT_KEY));
+        assertEquals(split(7, csv), metadata(model, ModelSession.HOLD_OUT_KEY));
         CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--csv", csv.toString(),
                 "--test-limit", "20").ok();
         assertEquals("", eval.err());
@@ -332,7 +401,9 @@ class HoldOutCommandsTest {
         Path model = dir.resolve("images.safetensors");
         CliRun train = CliRun.of("train", "--backend", "cpu", "--images", images.toString(), "--layers", "16-8-2",
                 "--epochs", "2", "--seed", "9", "--out", model.toString()).ok();
-        assertEquals("{\"seed\":9,\"examples\":24}", metadata(model, ModelSession.HOLD_OUT_KEY));
+        assertEquals("{\"seed\":9,\"examples\":24,\"sha256\":\"" + HoldOutSplit.digest(ImageFolder.read(images,
+                ImageFolder.AUTO_CHANNELS, null, ImageTransform.NONE)) + "\"}",
+                metadata(model, ModelSession.HOLD_OUT_KEY));
         CliRun eval = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--images",
                 images.toString()).ok();
         assertEquals("", eval.err());

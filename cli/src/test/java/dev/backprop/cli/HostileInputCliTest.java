@@ -234,10 +234,11 @@ class HostileInputCliTest {
         assertEquals(0, run("train", "--csv", ones.toString(), "--backend", "cpu", "--epochs", "1", "--out",
                 out.toString(), "--no-progress").code());
         // scoring a two-class model on one class's examples is a fair question, not a training set of one class
-        BackendsCommandTest.Run eval = run("eval", "--model", out.toString(), "--csv", zerosCsv.toString(),
+        // (as --test-csv: the model's split of ones.csv is no split of zeros.csv's other labels)
+        BackendsCommandTest.Run eval = run("eval", "--model", out.toString(), "--test-csv", zerosCsv.toString(),
                 "--backend", "cpu");
         assertEquals(0, eval.code(), eval.err());
-        assertTrue(eval.out().contains("task=classification examples=4 "), eval.out());
+        assertTrue(eval.out().contains("task=classification examples=20 "), eval.out());
     }
 
     @Test
@@ -271,11 +272,35 @@ class HostileInputCliTest {
         assertArrayEquals(CliRun.tensorBytes(whole), CliRun.tensorBytes(huge));
     }
 
+    /**
+     * PyTorch's {@code SGD(params, lr)} is {@code SGD(params, lr, momentum=0)}: {@code --momentum 0} with sgd (named
+     * or the default) is plain SGD, and writes the very file a run without it writes.
+     */
+    @Test
+    void momentumZeroWithSgdIsPlainSgd() throws IOException {
+        String csv = ThreeClassCsv.write(dir).toString();
+        Path plain = dir.resolve("plain.safetensors");
+        assertEquals(0, run("train", "--csv", csv, "--backend", "cpu", "--epochs", "2", "--out", plain.toString())
+                .code());
+        String[][] variants = {{"--optimizer", "sgd", "--momentum", "0"}, {"--momentum", "0"},
+            {"--momentum", "0.0"}, {"--momentum", "-0"}};
+        for (int i = 0; i < variants.length; i++) {
+            Path out = dir.resolve("zero" + i + ".safetensors");
+            List<String> args = new java.util.ArrayList<>(List.of("train", "--csv", csv, "--backend", "cpu",
+                    "--epochs", "2", "--out", out.toString()));
+            args.addAll(List.of(variants[i]));
+            BackendsCommandTest.Run r = run(args.toArray(new String[0]));
+            assertEquals(0, r.code(), r.out() + r.err());
+            assertArrayEquals(Files.readAllBytes(plain), Files.readAllBytes(out), String.join(" ", variants[i]));
+        }
+    }
+
     @Test
     void aMomentumThatNoOptimizerReadsIsRefusedWithItsValue() throws IOException {
         String csv = ThreeClassCsv.write(dir).toString();
         Path out = dir.resolve("out.safetensors");
-        for (String[] c : new String[][] {{"-1", "sgd"}, {"NaN", "sgd"}, {"0.5", "adam"}, {"0.9", "adamw"}}) {
+        for (String[] c : new String[][] {{"-1", "sgd"}, {"NaN", "sgd"}, {"0.5", "sgd"}, {"0.5", "adam"},
+            {"0.9", "adamw"}, {"0", "adam"}}) {
             oneLineError(run("train", "--csv", csv, "--backend", "cpu", "--epochs", "1", "--optimizer", c[1],
                     "--momentum", c[0], "--out", out.toString()), Main.EXIT_ERROR, "--momentum " + c[0]
                     + " applies only to --optimizer momentum, and the optimizer is " + c[1]);

@@ -119,12 +119,22 @@ class LabelColumnCommandsTest {
                 "--label-column", "0");
         assertTrue(rows.err().startsWith("backprop: --rows and --label-column exclude each other: --rows gives the "
                 + "examples"), rows.err());
-        // a model that records a header name reads only CSVs whose header names it
+        // a model that records a header name reads only CSVs whose header names it: no index can stand in for it
         List<String> all = Files.readAllLines(kaggleTest);
         Path bare = Files.write(dir.resolve("bare.csv"), all.subList(1, all.size()));
-        assertRefused(CliRun.of("eval", "--backend", "cpu", "--model", model, "--test-csv", bare.toString()),
-                bare + ": label column 'label' names a header column, but the file has no header line; give a "
-                        + "0-based index below 5");
+        List<String> train = Files.readAllLines(kaggle);
+        Path bareTrain = Files.write(dir.resolve("bare-train.csv"), train.subList(1, train.size()));
+        for (String command : new String[] {"eval", "predict"}) {
+            for (String[] given : new String[][] {{"--test-csv", bare.toString()}, {"--csv", bareTrain.toString()},
+                {"--csv", kaggle.toString(), "--test-csv", bare.toString()}}) {
+                String file = given[given.length - 1];
+                assertRefused(CliRun.of(concat(new String[] {command, "--backend", "cpu", "--model", model}, given)),
+                        given[given.length - 2] + " " + file + " has no header line, but " + model + " reads its "
+                        + "label from the column named 'label' (backprop.label_column), as the file it was trained "
+                        + "on had a header naming it: add that header line, naming 'label' in the label's place, as "
+                        + "the first line of " + file);
+            }
+        }
     }
 
     @Test
@@ -142,6 +152,16 @@ class LabelColumnCommandsTest {
                 "--epochs", "3", "--label-column", "x1", "--out", dir.resolve("never.st").toString()),
                 "--label-column x1 is not the column " + ck + " was trained with, label: leave it out or give label"
                         + " (a header name: the CSV needs a header line naming it, as the training file had)");
+        List<String> lines = Files.readAllLines(kaggle);
+        Path bare = Files.write(dir.resolve("bare.csv"), lines.subList(1, lines.size()));
+        for (String[] column : new String[][] {{}, {"--label-column", "label"}}) {
+            assertRefused(CliRun.of(concat(new String[] {"train", "--backend", "cpu", "--resume", ck.toString(),
+                    "--csv", bare.toString(), "--epochs", "3", "--out", dir.resolve("never.st").toString()}, column)),
+                    "--csv " + bare + " has no header line, but " + ck + " reads its label from the column named "
+                    + "'label' (backprop.label_column), as the file it was trained on had a header naming it: add "
+                    + "that header line, naming 'label' in the label's place, as the first line of " + bare);
+        }
+        assertFalse(Files.exists(dir.resolve("never.st")));
     }
 
     @Test

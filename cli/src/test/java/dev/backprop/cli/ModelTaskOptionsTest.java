@@ -98,7 +98,32 @@ class ModelTaskOptionsTest {
         assertRefused(CliRun.of("train", "--backend", "cpu", "--images", dir.resolve("none").toString(), "--targets",
                 "2", "--out", model.toString()), "--targets 2 applies to --task regression (the CSV's trailing "
                 + "target columns), not to --task classification; leave it out");
+        // regression needs a CSV's targets: Fashion-MNIST and image folders have none for --targets to count
+        String none = dir.resolve("none").toString();
+        assertRefused(CliRun.of("train", "--backend", "cpu", "--data", none, "--task", "regression", "--targets", "2",
+                "--out", model.toString()), "--targets 2 counts the target columns of a CSV for --task regression, "
+                + "and Fashion-MNIST has none (its examples have class labels); give them with --csv FILE");
+        assertRefused(CliRun.of("train", "--backend", "cpu", "--data", none, "--task", "regression", "--out",
+                model.toString()), "--task regression needs real-valued targets, and Fashion-MNIST has none (its "
+                + "examples have class labels); give them with --csv FILE");
+        assertRefused(CliRun.of("train", "--backend", "cpu", "--images", none, "--task", "regression", "--targets",
+                "1", "--out", model.toString()), "--targets 1 counts the target columns of a CSV for --task "
+                + "regression, and an image folder has none (its examples have a class per folder); give them with "
+                + "--csv FILE");
+        assertRefused(CliRun.of("train", "--spark", "local[1]", "--data", none, "--task", "regression", "--targets",
+                "2", "--out", model.toString()), "--targets 2 counts the target columns of a CSV for --task "
+                + "regression, and Fashion-MNIST has none (its examples have class labels); give them with --csv "
+                + "FILE");
         assertEquals(false, Files.exists(model));
+        Path regression = dir.resolve("r.safetensors");
+        CliRun.of("train", "--backend", "cpu", "--task", "regression", "--csv", three.toString(), "--layers",
+                "4-8-1", "--epochs", "1", "--out", regression.toString()).ok();
+        for (String command : new String[] {"eval", "predict"}) {
+            assertRefused(CliRun.of(command, "--backend", "cpu", "--model", regression.toString(), "--data", none,
+                    "--targets", "1"), "--targets 1 counts the target columns of a CSV for " + regression + "'s "
+                    + "task, regression, and Fashion-MNIST has none (its examples have class labels); give them with "
+                    + "--csv FILE");
+        }
         CliRun.of("train", "--backend", "cpu", "--csv", three.toString(), "--layers", "4-8-3", "--epochs", "1",
                 "--out", model.toString()).ok();
         for (String command : new String[] {"eval", "predict"}) {

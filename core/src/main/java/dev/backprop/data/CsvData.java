@@ -410,8 +410,43 @@ public final class CsvData {
      */
     private static Table read(Path path, LabelReader labels, LabelColumn column, int targets) {
         TableBuilder t = new TableBuilder(path, labels, column, targets);
+        records(path, t::line);
+        return t.build();
+    }
+
+    /**
+     * Whether the file's first record is a header line ({@link #isHeader}), as the readers take it; reads no further
+     * than that record, so a caller can say what a header name needs before the rows are read.
+     *
+     * @throws DataFormatException when the file cannot be read or is not UTF-8 text, naming it, or when its first
+     *                             record is malformed
+     */
+    public static boolean hasHeader(Path path) {
+        boolean[] header = new boolean[1];
+        try {
+            records(path, (parts, no) -> {
+                header[0] = isHeader(parts);
+                throw FirstRecord.SEEN;
+            });
+        } catch (FirstRecord seen) {
+            return header[0];
+        }
+        return false;  // no record at all
+    }
+
+    /** Ends {@link #hasHeader}'s walk at the first record; carries no stack trace, as it reports no error. */
+    private static final class FirstRecord extends RuntimeException {
+        static final FirstRecord SEEN = new FirstRecord();
+
+        private FirstRecord() {
+            super(null, null, false, false);
+        }
+    }
+
+    /** Sends each record of the file to {@code sink} ({@link CsvRecords#forEach}), naming the file on any failure. */
+    private static void records(Path path, CsvRecords.RecordSink sink) {
         try (BufferedReader in = Files.newBufferedReader(IoErrors.checkFile(path), StandardCharsets.UTF_8)) {
-            CsvRecords.forEach(path, in, t::line);
+            CsvRecords.forEach(path, in, sink);
         } catch (NoSuchFileException e) {
             throw new DataFormatException(path + ": file not found");
         } catch (CharacterCodingException e) {
@@ -419,7 +454,6 @@ public final class CsvData {
         } catch (IOException e) {
             throw new DataFormatException(IoErrors.message(path, e), e);
         }
-        return t.build();
     }
 
     /** Collects the rows of a file, checking each field as it comes. */

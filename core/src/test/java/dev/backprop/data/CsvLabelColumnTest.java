@@ -121,6 +121,23 @@ class CsvLabelColumnTest {
         assertEquals(2, CsvData.readRegression(write("two.csv", "0,1\n2,3\n"), 1).size());
     }
 
+    /**
+     * {@link CsvData#hasHeader} says what the readers decide of the first record, reading no further: a broken row
+     * after it is not its concern.
+     */
+    @Test
+    void hasHeaderLooksAtTheFirstRecordOnly() throws IOException {
+        assertTrue(CsvData.hasHeader(write("h.csv", "a,b,label\n1,2,0\nnot,a,row,at all\n")));
+        assertTrue(CsvData.hasHeader(write("bom.csv", "\uFEFF\n\n\"x, y\",b,c\r\n1,2,0\r\n")));
+        assertTrue(CsvData.hasHeader(write("pandas.csv", "0,1,2\n1.5,2.5,1\n")));
+        assertFalse(CsvData.hasHeader(write("n.csv", "1,2,0\nnot,a,row,at all\n")));
+        assertFalse(CsvData.hasHeader(write("two.csv", "0,1\n2,3\n")));
+        assertFalse(CsvData.hasHeader(write("empty.csv", "\n\n")));
+        DataFormatException e = assertThrows(DataFormatException.class,
+                () -> CsvData.hasHeader(dir.resolve("none.csv")));
+        assertEquals(dir.resolve("none.csv") + ": file not found", e.getMessage());
+    }
+
     /** A label that is no class number names the column the label was read from, not "the last column". */
     @Test
     void aLabelThatIsNoNumberNamesTheColumnUsed() throws IOException {

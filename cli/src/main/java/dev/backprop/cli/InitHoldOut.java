@@ -1,0 +1,83 @@
+package dev.backprop.cli;
+
+import dev.backprop.data.DataFormatException;
+import dev.backprop.model.SavedModel;
+import dev.backprop.onnx.ModelFormats;
+
+import java.io.IOException;
+
+/**
+ * The hold-out split a {@code train --init} model records ({@value ModelSession#HOLD_OUT_KEY}), held against the
+ * split the run makes of a single {@code --csv} or {@code --images}. A model that held its test examples out of that
+ * data trained on all the others, so a run that holds out another part of it would test (and report, and record for
+ * {@code eval}) examples its starting weights learned. So the run takes the seed of the model's split when
+ * {@code --seed} is left out, which holds out the same examples of the same data ({@link HoldOutSplit#sameData}: its
+ * count and, when both record it, its digest); another {@code --seed} on the same data is refused once the data is
+ * read, before training; and a model that split other data (other rows, a file grown or cut) is said in a one-line
+ * warning, since which of these examples it saw cannot be told. A model that records no split (trained with
+ * {@code --test-csv}, on Fashion-MNIST, by the library) or an ONNX model, whose metadata is read only as it is
+ * loaded, leaves the split to {@code --seed} as for a fresh network.
+ */
+final class InitHoldOut {
+    private InitHoldOut() {
+    }
+
+    /**
+     * The split {@code cmd.init} records when the run holds its test examples out, else null; {@code --seed} left out
+     * takes its seed. Called before the data loads, which the seed splits.
+     *
+     * @throws dev.backprop.backend.BackpropException when the recorded split cannot be read, naming the file
+     */
+    static HoldOutSplit settleSeed(TrainCommand cmd) throws IOException {
+        if (cmd.init == null || !cmd.data.holdsOut() || ModelFormats.isOnnx(cmd.init)) {
+            return null;
+        }
+        String value = SavedModel.metadata(cmd.init).get(ModelSession.HOLD_OUT_KEY);
+        if (value == null) {
+            return null;
+        }
+        HoldOutSplit recorded = HoldOutSplit.parse(cmd.init, value);
+        if (!cmd.spec.commandLine().getParseResult().hasMatchedOption("--seed")) {
+            cmd.seed = recorded.seed();
+        }
+        return recorded;
+    }
+
+    /**
+     * Refuses the run's split {@code d.holdOut()} when it is of the same data as {@code recorded} (the
+     * {@link #settleSeed} result) with another seed, and warns on stderr when {@code recorded} is of other data.
+     *
+     * @throws IllegalArgumentException naming both seeds, the data and the model
+     */
+    static void check(TrainCommand cmd, HoldOutSplit recorded, DataOptions.Loaded d) {
+        if (recorded == null || d.holdOut() == null) {
+            return;
+        }
+        boolean images = cmd.data.images != null;
+        String unit = images ? "images" : "rows";
+        String data = images ? "--images " + cmd.data.images : "--csv " + cmd.data.csv;
+        String testData = images ? "--test-images" : "--test-csv";
+        HoldOutSplit made = d.holdOut();
+        if (recorded.sameData(made)) {
+            if (made.seed() != recorded.seed()) {
+                throw new IllegalArgumentException(DataFormatException.oneLine("--seed " + made.seed() + " holds out "
+                        + "other " + unit + " of " + data + " than --init " + cmd.init + " held out of the same "
+                        + made.examples() + " with seed " + recorded.seed() + ", some of them trained on: leave "
+                        + "--seed out (or give " + recorded.seed() + ") to hold out the " + unit + " it held out, or "
+                        + "give the test " + unit + " as " + testData));
+            }
+            return;
+        }
+        cmd.spec.commandLine().getErr().println(DataFormatException.oneLine("backprop: warning: --init " + cmd.init
+                + " held its test " + unit + " out of other data (" + describe(recorded, unit) + "; " + data + " has "
+                + describe(made, unit) + "), so the " + unit + " seed " + made.seed() + " holds out may include some "
+                + "it was trained on; give " + testData + " with " + unit + " it never saw to test on unseen data"));
+        cmd.spec.commandLine().getErr().flush();
+    }
+
+    /** {@code 300 rows, SHA-256 1a2b3c4d5e6f...}, or the count alone when no digest is recorded. */
+    private static String describe(HoldOutSplit split, String unit) {
+        return split.examples() + " " + unit + (split.sha256() == null ? "" : ", SHA-256 "
+                + HoldOutSplit.shown(split.sha256()) + "...");
+    }
+}
