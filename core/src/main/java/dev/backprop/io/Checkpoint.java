@@ -76,8 +76,9 @@ public final class Checkpoint {
      * Writes a checkpoint atomically, with {@code extra} metadata entries and {@code kept} tensors, named as the
      * model's, stored under {@link #KEPT_PREFIX} ({@link #readKept} reads them back).
      *
-     * @throws IllegalArgumentException when an extra key is one of the format's, or a kept tensor is not the model's
-     *                                  (nothing is written then)
+     * @throws IllegalArgumentException when an extra key is one of the format's, a kept tensor is not the model's, or
+     *                                  the model uses a parameter in two places (as {@link ModelFile#save(Path,
+     *                                  Layer, Map)}); nothing is written then
      */
     public static void save(Path path, Layer model, Optimizer optimizer, LearningRateSchedule schedule,
                             Map<String, Long> progress, Map<String, String> extra, Map<String, Tensor> kept)

@@ -50,7 +50,9 @@ public final class ModelFile {
      * Saves {@code model}'s state (parameters, buffers, counters) and architecture to {@code path}, atomically, with
      * {@code extra} metadata entries after the format's own.
      *
-     * @throws IllegalArgumentException when an extra key is one of the format's (nothing is written then)
+     * @throws IllegalArgumentException when an extra key is one of the format's, or the model uses a parameter in two
+     *                                  places (weight tying, which a model file cannot record; the message names the
+     *                                  two names); nothing is written then
      */
     public static void save(Path path, Layer model, Map<String, String> extra) throws IOException {
         Map<String, String> meta = metadata(model);
@@ -76,8 +78,22 @@ public final class ModelFile {
         meta.putAll(extra);
     }
 
-    /** The model's floating tensors by {@code state_dict} name: the parameters' values, then the buffers. */
+    /**
+     * The model's floating tensors by {@code state_dict} name: the parameters' values, then the buffers.
+     *
+     * @throws IllegalArgumentException when the model uses a parameter in two places ({@link
+     *                                  Layer#sharedParameters()}): the file records each layer's parameters apart, so
+     *                                  loading it would untie them, and PyTorch's {@code save_file} refuses shared
+     *                                  tensors too
+     */
     static Map<String, Tensor> tensorsOf(Layer model) {
+        Map<String, String> shared = model.sharedParameters();
+        if (!shared.isEmpty()) {
+            Map.Entry<String, String> e = shared.entrySet().iterator().next();
+            throw new IllegalArgumentException("cannot save a model that uses a parameter in two places: '"
+                    + e.getKey() + "' is '" + e.getValue() + "' (" + shared.size() + " shared in all); a model file "
+                    + "records each layer's parameters apart, so loading it would untie them");
+        }
         Map<String, Tensor> m = new LinkedHashMap<>();
         model.parameters().forEach((k, v) -> m.put(k, v.value()));
         m.putAll(model.buffers());

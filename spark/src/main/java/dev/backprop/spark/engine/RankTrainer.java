@@ -124,6 +124,14 @@ public final class RankTrainer implements AutoCloseable {
         this.model = spec.model().create(backend);
         Optimizer opt = null;
         try {
+            Map<String, String> shared = model.sharedParameters();
+            if (!shared.isEmpty()) {
+                // The ranks' result and snapshots are model files, which cannot record a tie (ModelFile.save).
+                Map.Entry<String, String> e = shared.entrySet().iterator().next();
+                throw new IllegalArgumentException("Spark training cannot train a model that uses a parameter in "
+                        + "two places: '" + e.getKey() + "' is '" + e.getValue() + "'; its model file could not "
+                        + "record the tie");
+            }
             opt = spec.optimizer().create(model.parameters());
             this.optimizer = opt;
             this.schedule = spec.optimizer().schedule(optimizer, spec.epochs());
