@@ -128,9 +128,9 @@ public final class RankTrainer implements AutoCloseable {
             if (!shared.isEmpty()) {
                 // The ranks' result and snapshots are model files, which cannot record a tie (ModelFile.save).
                 Map.Entry<String, String> e = shared.entrySet().iterator().next();
-                throw new IllegalArgumentException("Spark training cannot train a model that uses a parameter in "
-                        + "two places: '" + e.getKey() + "' is '" + e.getValue() + "'; its model file could not "
-                        + "record the tie");
+                throw new IllegalArgumentException("distributed training needs each parameter in one place; '"
+                        + e.getKey() + "' is '" + e.getValue() + "' (weight tying), which the model file it hands "
+                        + "back cannot record");
             }
             opt = spec.optimizer().create(model.parameters());
             this.optimizer = opt;
