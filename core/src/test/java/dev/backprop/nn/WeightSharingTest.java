@@ -2,6 +2,7 @@ package dev.backprop.nn;
 
 import dev.backprop.autograd.Tape;
 import dev.backprop.autograd.Variable;
+import dev.backprop.data.Dataset;
 import dev.backprop.io.Checkpoint;
 import dev.backprop.io.ModelFile;
 import dev.backprop.loss.SquaredError;
@@ -11,6 +12,7 @@ import dev.backprop.optim.Optimizer;
 import dev.backprop.optim.Sgd;
 import dev.backprop.reference.ReferenceBackend;
 import dev.backprop.tensor.Tensor;
+import dev.backprop.train.Trainer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -133,6 +135,26 @@ class WeightSharingTest {
             assertArrayEquals(new float[] {0.4800126254558563f, -0.2800162732601166f, 0.21997791528701782f,
                     0.7800052762031555f}, m.parameters().get("0.weight").value().toFloatArray(), 1e-6f);
             assertArrayEquals(new float[] {0.08004841953516006f, -0.18000788986682892f},
+                    m.parameters().get("0.bias").value().toFloatArray(), 1e-6f);
+        }
+    }
+
+    /**
+     * The {@link Trainer} on the tied network, one full batch per epoch, clipping the global norm to 0.5 (both
+     * steps clip: PyTorch's {@code clip_grad_norm_(m.parameters(), 0.5)} returns 1.1694 then 1.0834), as PyTorch's
+     * loop of {@code zero_grad, backward, clip_grad_norm_, SGD(lr=0.1, momentum=0.9, weight_decay=0.01).step}.
+     */
+    @Test
+    void theTrainerClipsAndStepsTheSharedParameterOnce() {
+        Dataset data = Dataset.regression(X.clone(), new int[] {2}, Y.clone(), 2);
+        try (Sequential m = tied();
+             Sgd sgd = Sgd.builder(m.parameters()).lr(0.1).momentum(0.9).weightDecay(0.01).build()) {
+            Trainer trainer = Trainer.builder(m, new SquaredError(), sgd).batchSize(3).shuffle(false)
+                    .clipGradNorm(0.5).build();
+            trainer.fit(data, null, 2, null);
+            assertArrayEquals(new float[] {0.46681904792785645f, -0.24046704173088074f, 0.21806947886943817f,
+                    0.7129234075546265f}, m.parameters().get("0.weight").value().toFloatArray(), 1e-6f);
+            assertArrayEquals(new float[] {0.07776235789060593f, -0.10697543621063232f},
                     m.parameters().get("0.bias").value().toFloatArray(), 1e-6f);
         }
     }
