@@ -172,7 +172,7 @@ class WeightSharingTest {
         try (Sequential m = tied(); Sgd sgd = Sgd.builder(m.parameters()).lr(0.1).build()) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ModelFile.save(file, m));
             assertEquals("cannot save a model that uses a parameter in two places: '2.weight' is '0.weight' "
-                    + "(2 shared in all); a model file records each layer's parameters apart, so loading it would "
+                    + "(2 shared in all); a model file holds each layer's parameters apart, so loading it would "
                     + "untie them", e.getMessage());
             IllegalArgumentException c = assertThrows(IllegalArgumentException.class,
                     () -> Checkpoint.save(file, m, sgd, null, Map.of()));
@@ -181,6 +181,26 @@ class WeightSharingTest {
             try (var files = Files.list(dir)) {
                 assertEquals(0, files.count(), "no temporary file left");
             }
+        }
+    }
+
+    @Test
+    void loadingAFileIntoATiedModelIsRefusedBeforeAnythingIsRead(@TempDir Path dir) throws IOException {
+        Path model = dir.resolve("untied.safetensors"), checkpoint = dir.resolve("untied.ckpt");
+        try (Sequential untied = Sequential.of(lin(), Activation.tanh(), lin());
+             Sgd sgd = Sgd.builder(untied.parameters()).lr(0.1).build()) {
+            ModelFile.save(model, untied);
+            Checkpoint.save(checkpoint, untied, sgd, null, Map.of());
+        }
+        try (Sequential m = tied(); Sgd sgd = Sgd.builder(m.parameters()).lr(0.1).build()) {
+            String expected = "cannot load a file into a model that uses a parameter in two places: '2.weight' is "
+                    + "'0.weight' (2 shared in all); a model file holds each layer's parameters apart";
+            assertEquals(expected, assertThrows(IllegalArgumentException.class,
+                    () -> ModelFile.loadInto(model, m)).getMessage());
+            assertEquals(expected, assertThrows(IllegalArgumentException.class,
+                    () -> Checkpoint.restore(checkpoint, m, sgd, null)).getMessage());
+            assertArrayEquals(W, m.parameters().get("0.weight").value().toFloatArray(), "the model is unchanged");
+            assertEquals(0, sgd.stepCount());
         }
     }
 
