@@ -25,19 +25,30 @@ public final class Dataset {
     private final List<String> classNames;
     /** Row of the storage that example {@code i} is, or null when example {@code i} is row {@code i}. */
     private final int[] index;
+    /**
+     * Whether the targets are per example of this data set ({@code targets} row {@code i} is example {@code i}'s)
+     * rather than per storage row: a view's {@link #oneVsRest} makes targets for its own examples only.
+     */
+    private final boolean targetsPerExample;
 
     private Dataset(float[] features, int[] featureShape, int[] labels, int numClasses, float[] targets,
                     int targetSize, List<String> classNames) {
         this(features, featureShape, labels, numClasses, targets, targetSize, classNames, null, false);
     }
 
+    private Dataset(float[] features, int[] featureShape, int[] labels, int numClasses, float[] targets,
+                    int targetSize, List<String> classNames, int[] index, boolean checked) {
+        this(features, featureShape, labels, numClasses, targets, targetSize, classNames, index, checked, false);
+    }
+
     /**
      * {@code index}, when not null, holds rows of the storage checked by the caller. {@code checked} says that the
      * labels and class names are another data set's, checked when it was built, so that a view or reshape costs
-     * O(its indices), not O(the storage).
+     * O(its indices), not O(the storage). {@code targetsPerExample} says that {@code targets} holds one row per
+     * example of this data set instead of one per storage row.
      */
     private Dataset(float[] features, int[] featureShape, int[] labels, int numClasses, float[] targets,
-                    int targetSize, List<String> classNames, int[] index, boolean checked) {
+                    int targetSize, List<String> classNames, int[] index, boolean checked, boolean targetsPerExample) {
         this.features = features;
         this.featureShape = featureShape.clone();
         int fs = featureSize(featureShape);
@@ -57,6 +68,7 @@ public final class Dataset {
         int rows = features.length / fs;
         this.size = index == null ? rows : index.length;
         this.index = index;
+        this.targetsPerExample = targetsPerExample;
         this.labels = labels;
         this.numClasses = numClasses;
         this.targets = targets;
@@ -79,9 +91,10 @@ public final class Dataset {
                 }
             }
         }
-        if (targets != null && targets.length != (long) rows * targetSize) {
-            throw new DataFormatException("target count " + targets.length + " differs from " + rows + " examples × "
-                    + targetSize);
+        int targetRows = targetsPerExample ? size : rows;
+        if (targets != null && targets.length != (long) targetRows * targetSize) {
+            throw new DataFormatException("target count " + targets.length + " differs from " + targetRows
+                    + " examples × " + targetSize);
         }
     }
 
@@ -193,6 +206,11 @@ public final class Dataset {
             }
             rows[k] = row(i);
         }
+        if (targetsPerExample) {
+            float[] t = new float[indices.length * targetSize];
+            gatherTargets(indices, 0, indices.length, t);
+            return new Dataset(features, featureShape, labels, numClasses, t, targetSize, classNames, rows, true, true);
+        }
         return new Dataset(features, featureShape, labels, numClasses, targets, targetSize, classNames, rows, true);
     }
 
@@ -216,7 +234,8 @@ public final class Dataset {
             throw new IllegalStateException("this data set has labels, not targets");
         }
         for (int i = from; i < to; i++) {
-            System.arraycopy(targets, row(order[i]) * targetSize, dst, (i - from) * targetSize, targetSize);
+            int r = targetsPerExample ? order[i] : row(order[i]);
+            System.arraycopy(targets, r * targetSize, dst, (i - from) * targetSize, targetSize);
         }
     }
 
@@ -231,18 +250,18 @@ public final class Dataset {
 
     /**
      * Binary targets for "class {@code positive} against the rest": a regression-form data set with one 0/1
-     * target per example and the same features (shared, not copied). A view's targets are made for every row of
-     * its storage, so the result is a view with the same indices.
+     * target per example and the same features (shared, not copied). A view's result is a view with the same
+     * indices whose targets are made for the view's examples only, so the cost follows the view, not its storage.
      */
     public Dataset oneVsRest(int positive) {
         if (labels == null || positive < 0 || positive >= numClasses) {
             throw new IllegalArgumentException("oneVsRest(" + positive + ") needs a labelled data set with that class");
         }
-        float[] t = new float[labels.length];
-        for (int r = 0; r < labels.length; r++) {
-            t[r] = labels[r] == positive ? 1f : 0f;
+        float[] t = new float[size];
+        for (int i = 0; i < size; i++) {
+            t[i] = labels[row(i)] == positive ? 1f : 0f;
         }
-        return new Dataset(features, featureShape, null, 0, t, 1, null, index, true);
+        return new Dataset(features, featureShape, null, 0, t, 1, null, index, true, index != null);
     }
 
     /**
@@ -254,7 +273,7 @@ public final class Dataset {
             return this;
         }
         return new Dataset(features, new int[] {featureSize}, labels, numClasses, targets, targetSize, classNames,
-                index, true);
+                index, true, targetsPerExample);
     }
 
     /**
@@ -271,7 +290,8 @@ public final class Dataset {
                     + " values)");
         }
         return Arrays.equals(shape, featureShape) ? this
-                : new Dataset(features, shape, labels, numClasses, targets, targetSize, classNames, index, true);
+                : new Dataset(features, shape, labels, numClasses, targets, targetSize, classNames, index, true,
+                        targetsPerExample);
     }
 
     /**

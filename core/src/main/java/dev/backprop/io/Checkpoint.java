@@ -76,12 +76,14 @@ public final class Checkpoint {
      * Writes a checkpoint atomically, with {@code extra} metadata entries and {@code kept} tensors, named as the
      * model's, stored under {@link #KEPT_PREFIX} ({@link #readKept} reads them back).
      *
-     * @throws IllegalArgumentException when an extra key is one of the format's, or a kept tensor is not the model's
-     *                                  (nothing is written then)
+     * @throws IllegalArgumentException when an extra key is one of the format's, a kept tensor is not the model's, or
+     *                                  the model uses a parameter in two places (as {@link ModelFile#save(Path,
+     *                                  Layer, Map)}); nothing is written then
      */
     public static void save(Path path, Layer model, Optimizer optimizer, LearningRateSchedule schedule,
                             Map<String, Long> progress, Map<String, String> extra, Map<String, Tensor> kept)
             throws IOException {
+        ModelFile.checkUnshared(model, true);
         Map<String, Tensor> tensors = ModelFile.tensorsOf(model);
         for (Map.Entry<String, Tensor> e : kept.entrySet()) {
             Tensor own = tensors.get(e.getKey());
@@ -130,8 +132,10 @@ public final class Checkpoint {
      *
      * @param schedule the schedule to restore, or null when training has none (the file must agree)
      * @return the progress counters stored with {@link #save}
-     * @throws ModelFileException when the file is invalid or was written for another model, optimizer
-     *                            (type or hyperparameters), schedule or dtype; nothing is changed then
+     * @throws ModelFileException      when the file is invalid or was written for another model, optimizer
+     *                                 (type or hyperparameters), schedule or dtype; nothing is changed then
+     * @throws IllegalArgumentException when the model uses a parameter in two places, which no file fills (weight
+     *                                  tying; {@link ModelFile#save(Path, Layer, Map)} refuses it too)
      */
     public static Map<String, Long> restore(Path path, Layer model, Optimizer optimizer,
                                             LearningRateSchedule schedule) throws IOException {
@@ -161,6 +165,7 @@ public final class Checkpoint {
     public static Map<String, Long> restore(SafeTensorsFile f, Layer model, Optimizer optimizer,
                                             LearningRateSchedule schedule,
                                             Function<Map<String, Long>, String> progressCheck) throws IOException {
+        ModelFile.checkUnshared(model, false);
         String file = f.file();
         try {
             Map<String, String> meta = f.metadata();
@@ -230,6 +235,7 @@ public final class Checkpoint {
      * @throws ModelFileException when some are missing, or one is not the model's or has another shape
      */
     public static Map<String, Tensor> readKept(SafeTensorsFile f, Layer model) throws IOException {
+        ModelFile.checkUnshared(model, false);
         Map<String, Tensor> live = ModelFile.tensorsOf(model);
         List<String> names = f.shapes().keySet().stream().filter(n -> n.startsWith(KEPT_PREFIX)).toList();
         if (names.isEmpty()) {

@@ -50,9 +50,12 @@ public final class ModelFile {
      * Saves {@code model}'s state (parameters, buffers, counters) and architecture to {@code path}, atomically, with
      * {@code extra} metadata entries after the format's own.
      *
-     * @throws IllegalArgumentException when an extra key is one of the format's (nothing is written then)
+     * @throws IllegalArgumentException when an extra key is one of the format's, or the model uses a parameter in two
+     *                                  places (weight tying, which a model file cannot record; the message names the
+     *                                  two names); nothing is written then
      */
     public static void save(Path path, Layer model, Map<String, String> extra) throws IOException {
+        checkUnshared(model, true);
         Map<String, String> meta = metadata(model);
         addExtra(meta, extra);
         SafeTensorsFile.write(path, tensorsOf(model), countersOf(model), meta);
@@ -74,6 +77,26 @@ public final class ModelFile {
             }
         }
         meta.putAll(extra);
+    }
+
+    /**
+     * Refuses a model that uses a parameter in two places ({@link Layer#sharedParameters()}, weight tying), in one
+     * line naming the first two names, before anything is read or written: a model file holds each layer's
+     * parameters apart, so saving would untie them at the next load and loading cannot fill one tensor from two.
+     * PyTorch's {@code safetensors.torch.save_file} refuses tensors that share memory too.
+     *
+     * @param saving whether the model is to be saved (else a file is to be loaded into it)
+     * @throws IllegalArgumentException when the model shares a parameter
+     */
+    static void checkUnshared(Layer model, boolean saving) {
+        Map<String, String> shared = model.sharedParameters();
+        if (!shared.isEmpty()) {
+            Map.Entry<String, String> e = shared.entrySet().iterator().next();
+            throw new IllegalArgumentException("cannot " + (saving ? "save" : "load a file into") + " a model that "
+                    + "uses a parameter in two places: '" + e.getKey() + "' is '" + e.getValue() + "' ("
+                    + shared.size() + " shared in all); a model file holds each layer's parameters apart"
+                    + (saving ? ", so loading it would untie them" : ""));
+        }
     }
 
     /** The model's floating tensors by {@code state_dict} name: the parameters' values, then the buffers. */
@@ -208,9 +231,12 @@ public final class ModelFile {
      * file's metadata against the model does that between them, so a file of another network is refused for that
      * rather than for what follows from it, and the file is checked once.
      *
-     * @throws ModelFileException when the file records another architecture, or its tensors are not the model's
+     * @throws ModelFileException      when the file records another architecture, or its tensors are not the model's
+     * @throws IllegalArgumentException when the model uses a parameter in two places, which no file fills (weight
+     *                                  tying; {@link #save(Path, Layer, Map)} refuses it too)
      */
     public static Fit checkFits(SafeTensorsFile f, Layer model) throws IOException {
+        checkUnshared(model, false);
         Map<String, Tensor> targets = tensorsOf(model);
         checkArchitecture(f, model);
         Stored stored = checkState(f, shapesOf(targets), new ArrayList<>(model.counters().keySet()), true);

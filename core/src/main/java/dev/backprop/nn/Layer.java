@@ -17,9 +17,20 @@ public interface Layer extends AutoCloseable {
     /**
      * The parameters under their PyTorch {@code state_dict} names, in that order ({@code weight}, {@code bias};
      * {@code 0.weight}, {@code 0.bias}, {@code 2.weight} ... for a {@link Sequential}). The variables are live:
-     * optimizers update them in place.
+     * optimizers update them in place. A parameter used in several places (a layer given twice to a
+     * {@link Sequential}) is listed once, under its first name, as PyTorch's {@code named_parameters()} lists it,
+     * so an optimizer steps it once with the sum of its uses' gradients; its other names are
+     * {@link #sharedParameters()}.
      */
     Map<String, Variable> parameters();
+
+    /**
+     * The {@code state_dict} names of parameters that are another name's parameter (weight tying), each to the name
+     * {@link #parameters()} lists it under, in {@code state_dict} order; empty when no parameter is used twice.
+     */
+    default Map<String, String> sharedParameters() {
+        return Map.of();
+    }
 
     /** The architecture of this layer, without weights. */
     LayerSpec spec();

@@ -11,11 +11,13 @@ import dev.backprop.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
+import java.util.Set;
 
 /**
  * Layers applied in order, like PyTorch's {@code nn.Sequential}: parameters are named by the layer's index and
@@ -29,6 +31,8 @@ import java.util.Random;
  */
 public final class Sequential implements Layer {
     private final List<Layer> layers;
+    /** {@link #sharedParameters()}, found once here so a step's {@link #parameters()} only skips names. */
+    private final Map<String, String> shared;
     private boolean training = true;
 
     /**
@@ -63,6 +67,31 @@ public final class Sequential implements Layer {
             throw e;
         }
         this.layers = List.copyOf(layers);
+        this.shared = sharedOf(this.layers);
+    }
+
+    /**
+     * Each later {@code state_dict} name of a parameter met before, to its first name: a layer given twice, or a
+     * layer whose own parameters share ({@link Layer#sharedParameters()}), under the index of the layer.
+     */
+    private static Map<String, String> sharedOf(List<Layer> layers) {
+        Map<Variable, String> first = new IdentityHashMap<>();
+        Map<String, String> shared = new LinkedHashMap<>();
+        for (int i = 0; i < layers.size(); i++) {
+            Layer layer = layers.get(i);
+            Map<String, Variable> own = layer.parameters();
+            for (Map.Entry<String, Variable> e : own.entrySet()) {
+                String name = i + "." + e.getKey();
+                String before = first.putIfAbsent(e.getValue(), name);
+                if (before != null) {
+                    shared.put(name, before);
+                }
+            }
+            for (Map.Entry<String, String> e : layer.sharedParameters().entrySet()) {
+                shared.put(i + "." + e.getKey(), first.get(own.get(e.getValue())));
+            }
+        }
+        return Collections.unmodifiableMap(shared);
     }
 
     /**
@@ -146,10 +175,18 @@ public final class Sequential implements Layer {
         Map<String, Variable> m = new LinkedHashMap<>();
         for (int i = 0; i < layers.size(); i++) {
             for (Map.Entry<String, Variable> e : layers.get(i).parameters().entrySet()) {
-                m.put(i + "." + e.getKey(), e.getValue());
+                String name = i + "." + e.getKey();
+                if (shared.isEmpty() || !shared.containsKey(name)) {
+                    m.put(name, e.getValue());
+                }
             }
         }
         return Collections.unmodifiableMap(m);
+    }
+
+    @Override
+    public Map<String, String> sharedParameters() {
+        return shared;
     }
 
     @Override
@@ -200,9 +237,15 @@ public final class Sequential implements Layer {
         return new LayerSpec("sequential", Map.of(), specs);
     }
 
+    /** Closes each layer once, however many places it holds. */
     @Override
     public void close() {
-        layers.forEach(Layer::close);
+        Set<Layer> closed = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Layer layer : layers) {
+            if (closed.add(layer)) {
+                layer.close();
+            }
+        }
     }
 
     @Override

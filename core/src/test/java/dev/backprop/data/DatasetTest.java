@@ -144,6 +144,28 @@ class DatasetTest {
         assertSameExamples(HoldOut.select(r, new int[] {2}), r.view(new int[] {3, 2}).view(new int[] {1}));
     }
 
+    /**
+     * A view's one-vs-rest holds targets for the view's examples only; what is derived from it (a view of it, a view
+     * of that, a reshape, a head) sees the same examples as the same steps on a copy.
+     */
+    @Test
+    void aViewsOneVsRestDerivesAsTheCopysDoes() {
+        int[] pick = {4, 1, 1, 3};
+        Dataset v = five().view(pick).oneVsRest(2), copy = HoldOut.select(five(), pick).oneVsRest(2);
+        assertSameExamples(copy, v);
+        assertSameExamples(copy.view(new int[] {3, 0, 2}), v.view(new int[] {3, 0, 2}));
+        assertSameExamples(copy.view(new int[] {3, 0, 2}).view(new int[] {2, 2}),
+                v.view(new int[] {3, 0, 2}).view(new int[] {2, 2}));
+        assertSameExamples(copy.flatten().withFeatureShape(2, 2).head(3), v.flatten().withFeatureShape(2, 2).head(3));
+        float[] t = new float[4];
+        v.view(new int[] {3, 2, 1, 0}).gatherTargets(new int[] {0, 1, 2, 3}, 0, 4, t);
+        float[] expected = new float[4];
+        for (int k = 0; k < 4; k++) {
+            expected[3 - k] = five().label(pick[k]) == 2 ? 1f : 0f;
+        }
+        assertArrayEquals(expected, t, "the view's targets in the view's order");
+    }
+
     @Test
     void indicesOutsideTheDataSetAreRefusedInOneLine() {
         assertEquals("view: index 5 at position 1 is outside [0, 5)", assertThrows(IllegalArgumentException.class,

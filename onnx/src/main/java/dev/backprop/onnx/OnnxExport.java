@@ -1,5 +1,6 @@
 package dev.backprop.onnx;
 
+import dev.backprop.autograd.Variable;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
 import dev.backprop.io.AtomicFile;
@@ -155,11 +156,15 @@ public final class OnnxExport {
 
     /**
      * The model's FLOAT32 parameters and buffers (a batch norm's running statistics, which inference normalizes
-     * with) on the heap, by {@code state_dict} name.
+     * with) on the heap, by {@code state_dict} name. A parameter the model uses in two places ({@link
+     * Layer#sharedParameters()}) is there under each name, as in PyTorch's {@code state_dict}: the graph holds one
+     * initializer per layer, and inference, which never updates them, computes the tied model's function.
      */
     static Map<String, HostTensor> hostState(Layer model) {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        model.parameters().forEach((name, v) -> tensors.put(name, v.value()));
+        Map<String, Variable> params = model.parameters();
+        params.forEach((name, v) -> tensors.put(name, v.value()));
+        model.sharedParameters().forEach((name, first) -> tensors.put(name, params.get(first).value()));
         tensors.putAll(model.buffers());
         Map<String, HostTensor> state = new LinkedHashMap<>();
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {

@@ -4,6 +4,7 @@ import dev.backprop.backend.DType;
 import dev.backprop.data.FashionMnist;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
+import dev.backprop.nn.Activation;
 import dev.backprop.nn.Layer;
 import dev.backprop.nn.Sequential;
 import org.junit.jupiter.api.Test;
@@ -91,6 +92,38 @@ class RoundTripTest extends CpuBackendTest {
             }
         }
         assertArrayEquals(Files.readAllBytes(onnx), Files.readAllBytes(again), "a re-export writes the same bytes");
+    }
+
+    /**
+     * A layer used twice (PyTorch's {@code nn.Sequential(lin, nn.Tanh(), lin)}, whose {@code state_dict} holds
+     * {@code 0.weight} and {@code 2.weight}, one tensor) is exported with the tensor under each name: the graph, and
+     * the model imported from it, compute the tied model's outputs bit for bit.
+     */
+    @Test
+    void aLayerUsedTwiceIsExportedUnderBothNames() throws Exception {
+        Path onnx = dir.resolve("tied.onnx");
+        Layer lin = Sequential.builder(cpu, DType.FLOAT32).seed(5).dense(6, 6).build().layers().get(0);
+        try (Sequential model = Sequential.of(lin, Activation.tanh(), lin)) {
+            assertEquals(Map.of("2.weight", "0.weight", "2.bias", "0.bias"), model.sharedParameters());
+            OnnxExport.write(model, onnx, OnnxExport.Options.defaults());
+            try (SavedModel.Loaded back = OnnxImport.load(onnx, cpu)) {
+                assertEquals(List.of("0.weight", "0.bias", "2.weight", "2.bias"),
+                        List.copyOf(back.model().parameters().keySet()));
+                for (String name : List.of("weight", "bias")) {
+                    float[] tied = model.parameters().get("0." + name).value().toFloatArray();
+                    assertArrayEquals(tied, back.model().parameters().get("0." + name).value().toFloatArray());
+                    assertArrayEquals(tied, back.model().parameters().get("2." + name).value().toFloatArray());
+                }
+                float[] x = new float[5 * 6];
+                for (int k = 0; k < x.length; k++) {
+                    x[k] = (k % 7 - 3) / 4f;
+                }
+                float[] ours = OnnxTesting.forward(model, cpu, x, 5, 6);
+                assertArrayEquals(ours, OnnxTesting.forward(back.model(), cpu, x, 5, 6), "outputs bit for bit");
+                double rel = OnnxTesting.maxRelative(OnnxTesting.runtime(onnx, x, 5, 6), ours, 6);
+                assertTrue(rel < 1e-5, "ONNX Runtime's outputs differ by " + rel);
+            }
+        }
     }
 
     @Test

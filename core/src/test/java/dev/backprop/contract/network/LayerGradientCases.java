@@ -113,6 +113,15 @@ final class LayerGradientCases {
         t.add(DynamicTest.dynamicTest("random network 5-7-4-3 with BCE on logits (sum)", () ->
                 network(be, tanhNet.apply(33L), new BinaryCrossEntropyWithLogits(Reduction.SUM), 33, new int[] {3, 5},
                         (b, d) -> Net.tensor(b, d, new double[] {1, 0, 1, 0, 0, 1, 1, 1, 0}, 3, 3))));
+        // PyTorch's nn.Sequential(lin, nn.Tanh(), lin, nn.Sigmoid(), lin): one weight, its gradient the sum of
+        // all three uses (the tape adds each use's contribution).
+        t.add(DynamicTest.dynamicTest("one dense layer used three times (tanh, sigmoid) with cross-entropy", () -> {
+            Layer lin = Sequential.builder(be, DType.FLOAT64).seed(34).init(Init.XAVIER_UNIFORM).dense(4, 4).build()
+                    .layers().get(0);
+            network(be, Sequential.of(lin, Activation.tanh(), lin, Activation.sigmoid(), lin),
+                    new SoftmaxCrossEntropy(), 34, new int[] {5, 4},
+                    (b, d) -> Tensor.of(b, new int[] {3, 0, 1, 2, 2}, 5));
+        }));
     }
 
     private static void network(Backend be, Sequential model, Loss loss, long seed, int[] inputDims, Target target) {

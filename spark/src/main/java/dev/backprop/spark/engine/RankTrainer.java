@@ -124,6 +124,14 @@ public final class RankTrainer implements AutoCloseable {
         this.model = spec.model().create(backend);
         Optimizer opt = null;
         try {
+            Map<String, String> shared = model.sharedParameters();
+            if (!shared.isEmpty()) {
+                // The ranks' result and snapshots are model files, which cannot record a tie (ModelFile.save).
+                Map.Entry<String, String> e = shared.entrySet().iterator().next();
+                throw new IllegalArgumentException("distributed training needs each parameter in one place; '"
+                        + e.getKey() + "' is '" + e.getValue() + "' (weight tying), which the model file it hands "
+                        + "back cannot record");
+            }
             opt = spec.optimizer().create(model.parameters());
             this.optimizer = opt;
             this.schedule = spec.optimizer().schedule(optimizer, spec.epochs());

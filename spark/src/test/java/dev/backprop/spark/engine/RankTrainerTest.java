@@ -288,6 +288,24 @@ class RankTrainerTest {
     }
 
     @Test
+    void aModelThatUsesALayerTwiceIsRefusedClearly() {
+        ModelFactory tied = backend -> {
+            dev.backprop.nn.Layer lin = dev.backprop.nn.Sequential.builder(backend,
+                    dev.backprop.backend.DType.FLOAT32).dense(12, 12).build().layers().get(0);
+            return dev.backprop.nn.Sequential.of(lin, dev.backprop.nn.Activation.tanh(), lin);
+        };
+        TrainingSpec s = TrainingSpec.builder(tied, OptimizerChoice.sgd(0.1)).build();
+        try (var t = dev.backprop.spark.transport.RankTransport.listen("127.0.0.1", 0,
+                dev.backprop.spark.transport.TransportOptions.defaults()); Backend b = ThreadedRanks.cpu(1)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new RankTrainer(s, new ShardPlan(new int[] {10}, 4), 0, 0, t, b, null));
+            assertEquals("distributed training needs each parameter in one place; '2.weight' is '0.weight' (weight "
+                    + "tying), which the model file it hands back cannot record", e.getMessage());
+            assertEquals(0, b.memoryStats().liveBuffers(), "the model was freed");
+        }
+    }
+
+    @Test
     void aCheckpointFromOtherSettingsIsRefused() throws Exception {
         List<Dataset> shards = TrainingFixtures.shards(DATA, 80, 80);
         MemoryCheckpointStore store = new MemoryCheckpointStore();

@@ -1,0 +1,215 @@
+package dev.backprop.nn;
+
+import dev.backprop.autograd.Tape;
+import dev.backprop.autograd.Variable;
+import dev.backprop.data.Dataset;
+import dev.backprop.io.Checkpoint;
+import dev.backprop.io.ModelFile;
+import dev.backprop.loss.SquaredError;
+import dev.backprop.optim.Adam;
+import dev.backprop.optim.GradientClipping;
+import dev.backprop.optim.Optimizer;
+import dev.backprop.optim.Sgd;
+import dev.backprop.reference.ReferenceBackend;
+import dev.backprop.tensor.Tensor;
+import dev.backprop.train.Trainer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A layer given twice to a {@link Sequential} (weight tying), against PyTorch 1.13's {@code nn.Sequential(lin,
+ * nn.Tanh(), lin)} with {@code lin = nn.Linear(2, 2)}, weight {@code [[0.5, -0.3], [0.2, 0.8]]}, bias
+ * {@code [0.1, -0.2]}, input {@code x = [[1, 2], [-0.5, 0.3], [0.7, -1.2]]} and {@code nn.MSELoss} against
+ * {@code y = [[0.2, -0.1], [0, 0.5], [-0.3, 0.4]]}. There {@code named_parameters()} gives {@code ['0.weight',
+ * '0.bias']} (the {@code state_dict} also lists {@code 2.weight}, {@code 2.bias}), the gradient is the sum of both
+ * uses, and the optimizer steps each parameter once.
+ */
+class WeightSharingTest {
+    private static final float[] W = {0.5f, -0.3f, 0.2f, 0.8f};
+    private static final float[] B = {0.1f, -0.2f};
+    private static final float[] X = {1.0f, 2.0f, -0.5f, 0.3f, 0.7f, -1.2f};
+    private static final float[] Y = {0.2f, -0.1f, 0.0f, 0.5f, -0.3f, 0.4f};
+
+    private final ReferenceBackend be = new ReferenceBackend();
+
+    @AfterEach
+    void close() {
+        be.close();
+    }
+
+    private Dense lin() {
+        return new Dense(2, 2, true, (name, shape, role, fanIn, fanOut) ->
+                Tensor.of(be, name.equals("weight") ? W.clone() : B.clone(), shape));
+    }
+
+    private Sequential tied() {
+        Dense lin = lin();
+        return Sequential.of(lin, Activation.tanh(), lin);
+    }
+
+    /** One forward and backward pass of the mean squared error, after zeroing the gradients. */
+    private void backward(Sequential m) {
+        m.zeroGrad();
+        try (Tape tape = Tape.open()) {
+            new SquaredError().compute(m.forward(Variable.constant(Tensor.of(be, X.clone(), 3, 2))),
+                    Tensor.of(be, Y.clone(), 3, 2)).backward();
+        }
+    }
+
+    @Test
+    void aSharedParameterIsListedOnceUnderItsFirstName() {
+        try (Sequential m = tied()) {
+            assertEquals(List.of("0.weight", "0.bias"), List.copyOf(m.parameters().keySet()));
+            assertEquals(Map.of("2.weight", "0.weight", "2.bias", "0.bias"), m.sharedParameters());
+            // sum(p.numel() for p in m.parameters()) == 6
+            assertEquals(6, m.parameterCount());
+        }
+    }
+
+    @Test
+    void anUntiedModelSharesNothing() {
+        try (Sequential m = Sequential.of(lin(), Activation.tanh(), lin())) {
+            assertEquals(List.of("0.weight", "0.bias", "2.weight", "2.bias"), List.copyOf(m.parameters().keySet()));
+            assertTrue(m.sharedParameters().isEmpty());
+        }
+    }
+
+    @Test
+    void aNestedSequentialKeepsItsTiesUnderItsIndex() {
+        Dense outer = lin();
+        try (Sequential m = Sequential.of(tied(), Activation.relu(), outer, outer)) {
+            assertEquals(List.of("0.0.weight", "0.0.bias", "2.weight", "2.bias"),
+                    List.copyOf(m.parameters().keySet()));
+            assertEquals(List.of("0.2.weight", "0.2.bias", "3.weight", "3.bias"),
+                    List.copyOf(m.sharedParameters().keySet()));
+            assertEquals("0.0.weight", m.sharedParameters().get("0.2.weight"));
+            assertEquals("2.bias", m.sharedParameters().get("3.bias"));
+        }
+    }
+
+    @Test
+    void theGradientIsTheSumOfBothUsesAndTheNormCountsItOnce() {
+        try (Sequential m = tied()) {
+            backward(m);
+            assertArrayEquals(new float[] {0.2545888722f, -0.4778406620f, -0.1519950330f, 0.6766884327f},
+                    m.parameters().get("0.weight").grad().toFloatArray(), 1e-6f);
+            assertArrayEquals(new float[] {0.1752084792f, -0.7501038909f},
+                    m.parameters().get("0.bias").grad().toFloatArray(), 1e-6f);
+            // torch.nn.utils.clip_grad_norm_(m.parameters(), 1e9) returns 1.1694061756
+            assertEquals(1.1694061756, GradientClipping.clipByGlobalNorm(m.parameters().values(), 1e9), 1e-6);
+        }
+    }
+
+    @Test
+    void sgdWithMomentumStepsTheSharedParameterOnce() {
+        try (Sequential m = tied();
+             Sgd sgd = Sgd.builder(m.parameters()).lr(0.1).momentum(0.9).weightDecay(0.01).build()) {
+            twoSteps(m, sgd);
+            // torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9, weight_decay=0.01), two steps
+            assertArrayEquals(new float[] {0.42811906337738037f, -0.1714835911989212f, 0.23969924449920654f,
+                    0.6088242530822754f}, m.parameters().get("0.weight").value().toFloatArray(), 1e-6f);
+            assertArrayEquals(new float[] {0.050699878484010696f, 0.002433184301480651f},
+                    m.parameters().get("0.bias").value().toFloatArray(), 1e-6f);
+            assertEquals(2, sgd.state().size(), "one momentum buffer per distinct parameter: " + sgd.state().keySet());
+        }
+    }
+
+    @Test
+    void adamStepsTheSharedParameterOnce() {
+        try (Sequential m = tied(); Adam adam = Adam.builder(m.parameters()).lr(0.01).weightDecay(0.01).build()) {
+            twoSteps(m, adam);
+            // torch.optim.Adam(m.parameters(), lr=0.01, weight_decay=0.01), two steps
+            assertArrayEquals(new float[] {0.4800126254558563f, -0.2800162732601166f, 0.21997791528701782f,
+                    0.7800052762031555f}, m.parameters().get("0.weight").value().toFloatArray(), 1e-6f);
+            assertArrayEquals(new float[] {0.08004841953516006f, -0.18000788986682892f},
+                    m.parameters().get("0.bias").value().toFloatArray(), 1e-6f);
+        }
+    }
+
+    /**
+     * The {@link Trainer} on the tied network, one full batch per epoch, clipping the global norm to 0.5 (both
+     * steps clip: PyTorch's {@code clip_grad_norm_(m.parameters(), 0.5)} returns 1.1694 then 1.0834), as PyTorch's
+     * loop of {@code zero_grad, backward, clip_grad_norm_, SGD(lr=0.1, momentum=0.9, weight_decay=0.01).step}.
+     */
+    @Test
+    void theTrainerClipsAndStepsTheSharedParameterOnce() {
+        Dataset data = Dataset.regression(X.clone(), new int[] {2}, Y.clone(), 2);
+        try (Sequential m = tied();
+             Sgd sgd = Sgd.builder(m.parameters()).lr(0.1).momentum(0.9).weightDecay(0.01).build()) {
+            Trainer trainer = Trainer.builder(m, new SquaredError(), sgd).batchSize(3).shuffle(false)
+                    .clipGradNorm(0.5).build();
+            trainer.fit(data, null, 2, null);
+            assertArrayEquals(new float[] {0.46681904792785645f, -0.24046704173088074f, 0.21806947886943817f,
+                    0.7129234075546265f}, m.parameters().get("0.weight").value().toFloatArray(), 1e-6f);
+            assertArrayEquals(new float[] {0.07776235789060593f, -0.10697543621063232f},
+                    m.parameters().get("0.bias").value().toFloatArray(), 1e-6f);
+        }
+    }
+
+    private void twoSteps(Sequential m, Optimizer opt) {
+        for (int s = 0; s < 2; s++) {
+            backward(m);
+            opt.step();
+        }
+    }
+
+    @Test
+    void savingATiedModelIsRefusedBeforeAnythingIsWritten(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("tied.safetensors");
+        try (Sequential m = tied(); Sgd sgd = Sgd.builder(m.parameters()).lr(0.1).build()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ModelFile.save(file, m));
+            assertEquals("cannot save a model that uses a parameter in two places: '2.weight' is '0.weight' "
+                    + "(2 shared in all); a model file holds each layer's parameters apart, so loading it would "
+                    + "untie them", e.getMessage());
+            IllegalArgumentException c = assertThrows(IllegalArgumentException.class,
+                    () -> Checkpoint.save(file, m, sgd, null, Map.of()));
+            assertEquals(e.getMessage(), c.getMessage());
+            assertFalse(Files.exists(file));
+            try (var files = Files.list(dir)) {
+                assertEquals(0, files.count(), "no temporary file left");
+            }
+        }
+    }
+
+    @Test
+    void loadingAFileIntoATiedModelIsRefusedBeforeAnythingIsRead(@TempDir Path dir) throws IOException {
+        Path model = dir.resolve("untied.safetensors"), checkpoint = dir.resolve("untied.ckpt");
+        try (Sequential untied = Sequential.of(lin(), Activation.tanh(), lin());
+             Sgd sgd = Sgd.builder(untied.parameters()).lr(0.1).build()) {
+            ModelFile.save(model, untied);
+            Checkpoint.save(checkpoint, untied, sgd, null, Map.of());
+        }
+        try (Sequential m = tied(); Sgd sgd = Sgd.builder(m.parameters()).lr(0.1).build()) {
+            String expected = "cannot load a file into a model that uses a parameter in two places: '2.weight' is "
+                    + "'0.weight' (2 shared in all); a model file holds each layer's parameters apart";
+            assertEquals(expected, assertThrows(IllegalArgumentException.class,
+                    () -> ModelFile.loadInto(model, m)).getMessage());
+            assertEquals(expected, assertThrows(IllegalArgumentException.class,
+                    () -> Checkpoint.restore(checkpoint, m, sgd, null)).getMessage());
+            assertArrayEquals(W, m.parameters().get("0.weight").value().toFloatArray(), "the model is unchanged");
+            assertEquals(0, sgd.stepCount());
+        }
+    }
+
+    @Test
+    void closingATiedModelClosesTheLayerOnce() {
+        Sequential m = tied();
+        Variable w = m.parameters().get("0.weight");
+        m.close();
+        assertTrue(w.value().isClosed());
+        m.close();
+    }
+}
