@@ -189,6 +189,23 @@ class SparkTrainCommandTest {
         }
     }
 
+    /**
+     * An executor of a cluster may hold a backend this JVM lacks (on {@code spark.executor.extraClassPath}), so an
+     * unknown {@code --backend} is refused up front only where the ranks are threads of this JVM; on {@code yarn}
+     * and {@code k8s://} the run goes on to the cluster manager's module, which this class path lacks.
+     */
+    @Test
+    void aBackendUnknownHereIsLeftToTheExecutorsOfACluster() {
+        for (String master : List.of("yarn", "k8s://https://host:443")) {
+            CliRun run = CliRun.of("train", "--spark", master, "--data", "no-such-dir", "--backend", "elsewhere");
+            assertEquals(Main.EXIT_ERROR, run.code(), run.err());
+            assertTrue(run.err().startsWith("backprop: --spark " + master + " needs Spark's spark-"), run.err());
+        }
+        CliRun local = CliRun.of("train", "--spark", "local", "--data", "no-such-dir", "--backend", "elsewhere");
+        assertEquals(Main.EXIT_ERROR, local.code(), local.err());
+        assertTrue(local.err().startsWith("backprop: unknown backend 'elsewhere'; known backends: "), local.err());
+    }
+
     /** The spark-submit entry point runs the same parser with the master spark-submit set. */
     @Test
     void theSparkSubmitEntryPointTrainsFromACsvWithTheSameOptions() throws IOException {
