@@ -12,6 +12,7 @@ import dev.backprop.spark.engine.ThreadedRanks;
 import dev.backprop.spark.engine.TrainingFixtures;
 import dev.backprop.spark.placement.Shards;
 import dev.backprop.spark.transport.TransportOptions;
+import dev.backprop.train.TrainingStoppedException;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkException;
 import org.apache.spark.api.java.JavaRDD;
@@ -27,6 +28,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -193,6 +196,26 @@ class LocalSparkTrainingTest {
         }
         assertArrayEquals(uninterrupted, r.modelFile(), "resumed training ends with the same bits");
         assertTrue(Files.exists(dir.resolve("ckpt").resolve("checkpoint-000000000015.safetensors")));
+    }
+
+    /** The stage attempts whose ranks reported a step, in this JVM (the listener runs in local mode's executor). */
+    private static final Set<Integer> ATTEMPTS = ConcurrentHashMap.newKeySet();
+
+    /**
+     * A loss that diverges under gradient averaging (SGD at lr 1e30) stops every rank at the same step, judged by
+     * the same global loss: fit throws rank 0's {@link TrainingStoppedException} after one attempt of the stage, as
+     * local training stops, where a rerun would diverge again (and its failure reached the driver only as text).
+     */
+    @Test
+    void aDivergingLossEndsTheRunAfterOneAttemptWithRankZerosException() {
+        JavaRDD<Example> rdd = SparkTrainer.parallelize(sc, DATA, 2);
+        ATTEMPTS.clear();
+        TrainingSpec s = spec(OptimizerChoice.sgd(1e30)).listener(e -> ATTEMPTS.add(e.attempt())).build();
+        TrainingStoppedException e = assertThrows(TrainingStoppedException.class, () -> new SparkTrainer(s).fit(rdd));
+        assertTrue(e.getMessage().startsWith("training stopped on rank 0: the global batch's cross_entropy loss is "),
+                e.getMessage());
+        assertEquals(TrainingStoppedException.Reason.LEARNING_RATE, e.reason(), e.getMessage());
+        assertEquals(Set.of(0), ATTEMPTS, "the ranks stepped in the first attempt only");
     }
 
     @Test

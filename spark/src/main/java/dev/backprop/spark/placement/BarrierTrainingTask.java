@@ -14,6 +14,7 @@ import dev.backprop.spark.transport.PeerAddress;
 import dev.backprop.spark.transport.RankTransport;
 import dev.backprop.spark.transport.TransportException;
 import dev.backprop.spark.transport.TransportStats;
+import dev.backprop.train.TrainingStoppedException;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.resource.ResourceInformation;
@@ -32,7 +33,9 @@ import java.util.logging.Logger;
  * opens its backend, binds its transport, and in one {@code allGather} learns every rank's address, backend and
  * shard size; from then on the ranks talk over their own connections ({@code allGather} answers only after a
  * polling interval, far too slow for every step). A failed task makes Spark rerun the whole stage; the rerun
- * resumes from rank 0's newest checkpoint.
+ * resumes from rank 0's newest checkpoint. A loss that diverges under gradient averaging stops every rank at the
+ * same step, by the same global loss; the tasks then return that as their result, which the driver rethrows, since
+ * a rerun would diverge again.
  */
 public final class BarrierTrainingTask extends AbstractFunction1<Iterator<Example>, Iterator<RankResult>>
         implements Serializable {
@@ -83,10 +86,19 @@ public final class BarrierTrainingTask extends AbstractFunction1<Iterator<Exampl
             try (RankTrainer trainer = new RankTrainer(spec, plan, rank, ctx.stageAttemptNumber(), net, backend,
                     store)) {
                 trainer.beforeEachStep(ctx::killTaskIfInterrupted);
-                RankTrainer.Outcome o = trainer.train(shard);
+                RankTrainer.Outcome o;
+                try {
+                    o = trainer.train(shard);
+                } catch (TrainingStoppedException e) {
+                    if (!spec.sync().averagesGradients()) {
+                        throw e;  // each rank judges its own loss: the others may be waiting for this one
+                    }
+                    LOG.info(e.getMessage());
+                    return CollectionConverters.asScala(List.of(RankResult.stopped(rank, e)).iterator());
+                }
                 RankReport report = report(ctx, rank, lines.length, host, backend, opened, shard, o, net.stats());
                 LOG.info(report.describe());
-                return CollectionConverters.asScala(List.of(new RankResult(report, o.modelFile())).iterator());
+                return CollectionConverters.asScala(List.of(RankResult.trained(report, o.modelFile())).iterator());
             }
         }
     }
