@@ -1,5 +1,6 @@
 package dev.backprop.spark;
 
+import dev.backprop.backend.BackendUnavailableException;
 import dev.backprop.data.Dataset;
 import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.spark.engine.RankTrainer;
@@ -64,12 +65,14 @@ public final class SparkTrainer {
      *
      * <p>A stage that fails more often than Spark retries it ends the run with Spark's
      * {@code org.apache.spark.SparkException} (checked in Java, but undeclared by Scala), whose message names the
-     * failing rank. A loss that diverges under gradient averaging stops every rank at the same step and is not
-     * retried: the lowest rank's {@link TrainingStoppedException} comes back as it is.
+     * failing rank. Two failures end every rank at once and are not retried, since a rerun would meet them again:
+     * a backend a rank cannot open ({@link BackendUnavailableException} naming the rank and its host) and a loss
+     * that diverges under gradient averaging (the lowest rank's {@link TrainingStoppedException}).
      *
      * @throws IllegalArgumentException for data that does not suit the spec, a checkpoint directory that is not
      *                                  one and cannot be made one, or whose newest checkpoint was written with
      *                                  other settings or loss settings (before any training)
+     * @throws BackendUnavailableException when a rank cannot open the spec's backend on its executor
      * @throws TrainingStoppedException when the loss diverges under gradient averaging (the rank's message)
      */
     public SparkTrainingResult fit(JavaRDD<Example> data) {

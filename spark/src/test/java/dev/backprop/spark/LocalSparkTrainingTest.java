@@ -1,6 +1,7 @@
 package dev.backprop.spark;
 
 import dev.backprop.backend.Backend;
+import dev.backprop.backend.BackendUnavailableException;
 import dev.backprop.data.Dataset;
 import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.model.Task;
@@ -216,6 +217,21 @@ class LocalSparkTrainingTest {
                 e.getMessage());
         assertEquals(TrainingStoppedException.Reason.LEARNING_RATE, e.reason(), e.getMessage());
         assertEquals(Set.of(0), ATTEMPTS, "the ranks stepped in the first attempt only");
+    }
+
+    /**
+     * A backend the ranks cannot open on their executor ends the run with the lowest such rank's reason, as
+     * {@code Backends} gives it on one machine, after one attempt of the stage instead of Spark's reruns.
+     */
+    @Test
+    void aBackendThatWillNotOpenEndsTheRunWithTheRanksReason() {
+        JavaRDD<Example> rdd = SparkTrainer.parallelize(sc, DATA, 2);
+        TrainingSpec s = spec(OptimizerChoice.sgd(0.1)).backend("nonsense").build();
+        BackendUnavailableException e = assertThrows(BackendUnavailableException.class,
+                () -> new SparkTrainer(s).fit(rdd));
+        assertTrue(e.getMessage().startsWith("rank 0 on 127.0.0.1: nonsense requested; ")
+                && e.getMessage().contains(", but: unknown backend 'nonsense'; known backends: "), e.getMessage());
+        assertEquals(1, e.getMessage().lines().count(), e.getMessage());
     }
 
     @Test
