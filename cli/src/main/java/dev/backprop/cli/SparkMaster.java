@@ -55,6 +55,16 @@ final class SparkMaster {
     }
 
     /**
+     * Whether {@code master} (a form {@link #problem} accepts) runs its ranks as threads of this JVM ({@code local},
+     * {@code local[N]}, {@code local[*]}, {@code local[N,F]}), which open their backends from this class path. The
+     * executors of a {@code local-cluster} or a cluster have class paths of their own
+     * ({@code spark.executor.extraClassPath}, a Spark installation's jars).
+     */
+    static boolean inThisJvm(String master) {
+        return LOCAL.matcher(master).matches();
+    }
+
+    /**
      * The tasks {@code master} runs at once when it is one {@link #onThisMachine}, else -1 (a cluster's executors
      * are known once they register): {@code local[N]}'s N threads ({@code local[*]}: this machine's processors), or
      * a {@code local-cluster[N,C,M]}'s N workers of C cores, each task taking {@code taskCpus} of them, as Spark

@@ -175,8 +175,9 @@ public final class TrainCommand implements Callable<Integer> {
         try {
             if (spark != null) {
                 sparkOptions.check(spec.commandLine().getParseResult()::hasMatchedOption);
-                if (selection.commandLineName() != null) {
-                    // The ranks open it; the executors run this jar, so its backends are theirs.
+                if (selection.commandLineName() != null && SparkMaster.inThisJvm(spark)) {
+                    // The ranks open it from this class path; an executor elsewhere may hold a backend this JVM
+                    // lacks, and its rank refuses a name it does not know.
                     Backends.checkKnown(selection.commandLineName());
                 }
                 if (SparkMaster.onThisMachine(spark)) {

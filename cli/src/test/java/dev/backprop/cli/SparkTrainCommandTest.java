@@ -189,6 +189,48 @@ class SparkTrainCommandTest {
         }
     }
 
+    /**
+     * An executor of a cluster may hold a backend this JVM lacks (on {@code spark.executor.extraClassPath}), so an
+     * unknown {@code --backend} is refused up front only where the ranks are threads of this JVM; on {@code yarn}
+     * and {@code k8s://} the run goes on to the cluster manager's module, which this class path lacks.
+     */
+    @Test
+    void aBackendUnknownHereIsLeftToTheExecutorsOfACluster() {
+        for (String master : List.of("yarn", "k8s://https://host:443")) {
+            CliRun run = CliRun.of("train", "--spark", master, "--data", "no-such-dir", "--backend", "elsewhere");
+            assertEquals(Main.EXIT_ERROR, run.code(), run.err());
+            assertTrue(run.err().startsWith("backprop: --spark " + master + " needs Spark's spark-"), run.err());
+        }
+        CliRun local = CliRun.of("train", "--spark", "local", "--data", "no-such-dir", "--backend", "elsewhere");
+        assertEquals(Main.EXIT_ERROR, local.code(), local.err());
+        assertTrue(local.err().startsWith("backprop: unknown backend 'elsewhere'; known backends: "), local.err());
+    }
+
+    /**
+     * A loss that diverges under gradient averaging ends the run as it ends local training: exit 1 and one line
+     * naming the step and the learning rate (rank 0's, every rank having stopped at the same step), no model.
+     */
+    @Test
+    void aDivergingLossEndsTheRunWithOneLineAndExit1AsLocally() throws IOException {
+        Path csv = threeClassCsv();
+        String[] common = {"--csv", csv.toString(), "--layers", "4-8-3", "--epochs", "2", "--batch-size", "20",
+            "--lr", "1e30"};
+        Path model = dir.resolve("never.safetensors");
+        CliRun local = CliRun.of(concat(new String[] {"train", "--backend", "cpu", "--out", model.toString()},
+                common));
+        CliRun spark = CliRun.of(concat(new String[] {"train", "--spark", "local[2]", "--ranks", "2", "--out",
+            model.toString()}, common));
+        for (CliRun run : List.of(local, spark)) {
+            assertEquals(Main.EXIT_ERROR, run.code(), run.out() + run.err());
+            assertEquals(1, run.err().lines().count(), run.err());
+            assertTrue(run.err().contains(" loss is NaN at step ") && run.err().contains("the learning rate 1E+30 is "
+                    + "probably too high for this model"), run.err());
+        }
+        assertTrue(spark.err().startsWith("backprop: training stopped on rank 0: the global batch's cross_entropy "
+                + "loss is NaN at step "), spark.err());
+        assertFalse(Files.exists(model), "nothing saved");
+    }
+
     /** The spark-submit entry point runs the same parser with the master spark-submit set. */
     @Test
     void theSparkSubmitEntryPointTrainsFromACsvWithTheSameOptions() throws IOException {

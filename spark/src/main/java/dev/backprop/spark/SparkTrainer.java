@@ -1,5 +1,6 @@
 package dev.backprop.spark;
 
+import dev.backprop.backend.BackendUnavailableException;
 import dev.backprop.data.Dataset;
 import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.spark.engine.RankTrainer;
@@ -10,6 +11,7 @@ import dev.backprop.spark.placement.HadoopCheckpointStore;
 import dev.backprop.spark.placement.RankResult;
 import dev.backprop.spark.placement.Shards;
 import dev.backprop.spark.placement.TransportSecret;
+import dev.backprop.train.TrainingStoppedException;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaRDD;
@@ -22,7 +24,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.logging.Logger;
 
 /**
@@ -60,12 +64,16 @@ public final class SparkTrainer {
      * cache the RDD to avoid computing it twice.
      *
      * <p>A stage that fails more often than Spark retries it ends the run with Spark's
-     * {@code org.apache.spark.SparkException} (checked in Java, but undeclared by Scala), whose cause names the
-     * failing rank.
+     * {@code org.apache.spark.SparkException} (checked in Java, but undeclared by Scala), whose message names the
+     * failing rank. Two failures end every rank at once and are not retried, since a rerun would meet them again:
+     * a backend a rank cannot open ({@link BackendUnavailableException} naming the rank and its host) and a loss
+     * that diverges under gradient averaging (the lowest rank's {@link TrainingStoppedException}).
      *
      * @throws IllegalArgumentException for data that does not suit the spec, a checkpoint directory that is not
      *                                  one and cannot be made one, or whose newest checkpoint was written with
      *                                  other settings or loss settings (before any training)
+     * @throws BackendUnavailableException when a rank cannot open the spec's backend on its executor
+     * @throws TrainingStoppedException when the loss diverges under gradient averaging (the rank's message)
      */
     public SparkTrainingResult fit(JavaRDD<Example> data) {
         return fit(data, null);
@@ -116,6 +124,11 @@ public final class SparkTrainer {
         // The shuffle makes the barrier stage a shuffle-map stage: Spark reruns a failed one (up to
         // spark.stage.maxConsecutiveAttempts times), while a failed barrier result stage aborts the job.
         List<RankResult> results = JavaRDD.fromRDD(stage, RESULT).repartition(1).collect();
+        Optional<RankResult> stopped = results.stream().filter(r -> r.stopped() != null)
+                .min(Comparator.comparingInt(RankResult::rank));
+        if (stopped.isPresent()) {
+            throw stopped.get().stopped();
+        }
         List<RankReport> reports = new ArrayList<>();
         byte[] model = null;
         for (RankResult r : results) {

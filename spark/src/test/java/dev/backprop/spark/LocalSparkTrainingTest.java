@@ -1,6 +1,7 @@
 package dev.backprop.spark;
 
 import dev.backprop.backend.Backend;
+import dev.backprop.backend.BackendUnavailableException;
 import dev.backprop.data.Dataset;
 import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.model.Task;
@@ -12,6 +13,7 @@ import dev.backprop.spark.engine.ThreadedRanks;
 import dev.backprop.spark.engine.TrainingFixtures;
 import dev.backprop.spark.placement.Shards;
 import dev.backprop.spark.transport.TransportOptions;
+import dev.backprop.train.TrainingStoppedException;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkException;
 import org.apache.spark.api.java.JavaRDD;
@@ -27,6 +29,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -193,6 +197,41 @@ class LocalSparkTrainingTest {
         }
         assertArrayEquals(uninterrupted, r.modelFile(), "resumed training ends with the same bits");
         assertTrue(Files.exists(dir.resolve("ckpt").resolve("checkpoint-000000000015.safetensors")));
+    }
+
+    /** The stage attempts whose ranks reported a step, in this JVM (the listener runs in local mode's executor). */
+    private static final Set<Integer> ATTEMPTS = ConcurrentHashMap.newKeySet();
+
+    /**
+     * A loss that diverges under gradient averaging (SGD at lr 1e30) stops every rank at the same step, judged by
+     * the same global loss: fit throws rank 0's {@link TrainingStoppedException} after one attempt of the stage, as
+     * local training stops, where a rerun would diverge again (and its failure reached the driver only as text).
+     */
+    @Test
+    void aDivergingLossEndsTheRunAfterOneAttemptWithRankZerosException() {
+        JavaRDD<Example> rdd = SparkTrainer.parallelize(sc, DATA, 2);
+        ATTEMPTS.clear();
+        TrainingSpec s = spec(OptimizerChoice.sgd(1e30)).listener(e -> ATTEMPTS.add(e.attempt())).build();
+        TrainingStoppedException e = assertThrows(TrainingStoppedException.class, () -> new SparkTrainer(s).fit(rdd));
+        assertTrue(e.getMessage().startsWith("training stopped on rank 0: the global batch's cross_entropy loss is "),
+                e.getMessage());
+        assertEquals(TrainingStoppedException.Reason.LEARNING_RATE, e.reason(), e.getMessage());
+        assertEquals(Set.of(0), ATTEMPTS, "the ranks stepped in the first attempt only");
+    }
+
+    /**
+     * A backend the ranks cannot open on their executor ends the run with the lowest such rank's reason, as
+     * {@code Backends} gives it on one machine, after one attempt of the stage instead of Spark's reruns.
+     */
+    @Test
+    void aBackendThatWillNotOpenEndsTheRunWithTheRanksReason() {
+        JavaRDD<Example> rdd = SparkTrainer.parallelize(sc, DATA, 2);
+        TrainingSpec s = spec(OptimizerChoice.sgd(0.1)).backend("nonsense").build();
+        BackendUnavailableException e = assertThrows(BackendUnavailableException.class,
+                () -> new SparkTrainer(s).fit(rdd));
+        assertTrue(e.getMessage().startsWith("rank 0 on 127.0.0.1: nonsense requested; ")
+                && e.getMessage().contains(", but: unknown backend 'nonsense'; known backends: "), e.getMessage());
+        assertEquals(1, e.getMessage().lines().count(), e.getMessage());
     }
 
     @Test

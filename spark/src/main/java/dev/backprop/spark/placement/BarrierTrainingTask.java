@@ -1,6 +1,7 @@
 package dev.backprop.spark.placement;
 
 import dev.backprop.backend.Backend;
+import dev.backprop.backend.BackendUnavailableException;
 import dev.backprop.data.Dataset;
 import dev.backprop.runtime.Backends;
 import dev.backprop.spark.Example;
@@ -14,6 +15,7 @@ import dev.backprop.spark.transport.PeerAddress;
 import dev.backprop.spark.transport.RankTransport;
 import dev.backprop.spark.transport.TransportException;
 import dev.backprop.spark.transport.TransportStats;
+import dev.backprop.train.TrainingStoppedException;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.resource.ResourceInformation;
@@ -32,7 +34,10 @@ import java.util.logging.Logger;
  * opens its backend, binds its transport, and in one {@code allGather} learns every rank's address, backend and
  * shard size; from then on the ranks talk over their own connections ({@code allGather} answers only after a
  * polling interval, far too slow for every step). A failed task makes Spark rerun the whole stage; the rerun
- * resumes from rank 0's newest checkpoint.
+ * resumes from rank 0's newest checkpoint. Two failures end the stage on every rank at once instead, as their
+ * result, which the driver rethrows, since a rerun would meet them again: a backend a rank cannot open (it announces
+ * that in the allGather), and a loss that diverges under gradient averaging (every rank judges the same global
+ * loss, so every rank stops at the same step).
  */
 public final class BarrierTrainingTask extends AbstractFunction1<Iterator<Example>, Iterator<RankResult>>
         implements Serializable {
@@ -60,13 +65,25 @@ public final class BarrierTrainingTask extends AbstractFunction1<Iterator<Exampl
         JobSecret jobSecret = secret.resolve();
         String host = spec.advertiseHost() != null ? spec.advertiseHost()
                 : RankAnnouncement.hostOf(ctx.getTaskInfos()[rank].address());
-        RankBackend.Opened opened = RankBackend.open(Backends.withProviders(Backends.providers()), spec.backend(),
-                gpus(ctx), ctx.cpus(), spec.threads());
+        RankBackend.Opened opened;
+        try {
+            opened = RankBackend.open(Backends.withProviders(Backends.providers()), spec.backend(), gpus(ctx),
+                    ctx.cpus(), spec.threads());
+        } catch (BackendUnavailableException e) {
+            // The other ranks wait for this one in the allGather: all of them end the stage with its reason.
+            String[] lines = ctx.allGather(RankAnnouncement.failed("rank " + rank + " on " + host + ": "
+                    + e.getMessage()));
+            return result(RankResult.stopped(rank, RankAnnouncement.failure(lines)));
+        }
         try (Backend backend = opened.backend();
              RankTransport net = listen(spec, host)) {
             RankAnnouncement me = new RankAnnouncement(new PeerAddress(host, net.port()), backend.name(),
                     shard.size());
             String[] lines = ctx.allGather(me.encode());
+            BackendUnavailableException peer = RankAnnouncement.failure(lines);
+            if (peer != null) {
+                return result(RankResult.stopped(rank, peer));
+            }
             List<RankAnnouncement> all = new ArrayList<>();
             for (int r = 0; r < lines.length; r++) {
                 all.add(RankAnnouncement.decode(lines[r], r));
@@ -83,12 +100,25 @@ public final class BarrierTrainingTask extends AbstractFunction1<Iterator<Exampl
             try (RankTrainer trainer = new RankTrainer(spec, plan, rank, ctx.stageAttemptNumber(), net, backend,
                     store)) {
                 trainer.beforeEachStep(ctx::killTaskIfInterrupted);
-                RankTrainer.Outcome o = trainer.train(shard);
+                RankTrainer.Outcome o;
+                try {
+                    o = trainer.train(shard);
+                } catch (TrainingStoppedException e) {
+                    if (!spec.sync().averagesGradients()) {
+                        throw e;  // each rank judges its own loss: the others may be waiting for this one
+                    }
+                    LOG.info(e.getMessage());
+                    return result(RankResult.stopped(rank, e));
+                }
                 RankReport report = report(ctx, rank, lines.length, host, backend, opened, shard, o, net.stats());
                 LOG.info(report.describe());
-                return CollectionConverters.asScala(List.of(new RankResult(report, o.modelFile())).iterator());
+                return result(RankResult.trained(report, o.modelFile()));
             }
         }
+    }
+
+    private static Iterator<RankResult> result(RankResult r) {
+        return CollectionConverters.asScala(List.of(r).iterator());
     }
 
     /**

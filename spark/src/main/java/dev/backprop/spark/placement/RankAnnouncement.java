@@ -1,5 +1,7 @@
 package dev.backprop.spark.placement;
 
+import dev.backprop.backend.BackendUnavailableException;
+import dev.backprop.data.DataFormatException;
 import dev.backprop.spark.transport.PeerAddress;
 
 /**
@@ -11,6 +13,9 @@ import dev.backprop.spark.transport.PeerAddress;
  * @param shardSize examples in its partition
  */
 record RankAnnouncement(PeerAddress address, String backend, int shardSize) {
+    /** Starts a {@link #failed} line; no host starts with it. */
+    private static final String FAILED = "cannot train\t";
+
     String encode() {
         return address.host() + "\t" + address.port() + "\t" + backend + "\t" + shardSize;
     }
@@ -25,6 +30,24 @@ record RankAnnouncement(PeerAddress address, String backend, int shardSize) {
         } catch (IllegalArgumentException e) {
             throw new IllegalStateException("rank " + rank + " announced '" + line + "': " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The line a rank that cannot open its backend announces instead, with {@code reason} (one line): every rank
+     * then ends the stage with the lowest such rank's reason ({@link #failure(String[])}).
+     */
+    static String failed(String reason) {
+        return FAILED + DataFormatException.oneLine(reason);
+    }
+
+    /** The reason of the lowest rank in {@code lines} that announced {@link #failed}, or null when none did. */
+    static BackendUnavailableException failure(String[] lines) {
+        for (String line : lines) {
+            if (line.startsWith(FAILED)) {
+                return new BackendUnavailableException(line.substring(FAILED.length()));
+            }
+        }
+        return null;
     }
 
     /** The host part of Spark's executor address {@code host:port} (or {@code [v6]:port}). */

@@ -7,9 +7,9 @@ import dev.backprop.nn.Activation;
 import dev.backprop.nn.Init;
 import dev.backprop.nn.Mlp;
 import dev.backprop.optim.OptimizerChoice;
+import dev.backprop.spark.EpochResult;
 import dev.backprop.spark.ModelFactory;
 import dev.backprop.spark.SyncMode;
-import dev.backprop.spark.EpochResult;
 import dev.backprop.spark.TrainingSpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -177,13 +177,35 @@ class RankTrainerTest {
         }
     }
 
+    /**
+     * The same holds for uneven shards and a smaller last batch. Ranks of 100 and 60 with batches of 100 make one
+     * global batch of 160 per epoch, to which the ranks add 100 and 60 rows: its loss is a local batch of 160's.
+     * One rank with batches of 24 trains 6 of 24 and one of 16 per epoch, and local training's epoch mean weights
+     * that last one by its 16 rows, in either sync mode.
+     */
+    @Test
+    void theWeightedEpochLossHoldsForUnevenShardsAndASmallerLastBatch() throws Exception {
+        Dataset sorted = TrainingFixtures.sortedByLabel(DATA);
+        TrainingSpec uneven = spec(OptimizerChoice.sgd(0.5)).batchSize(100).classWeights(0.25, 0.5, 3, 4).build();
+        double[] local = TrainingFixtures.localEpochLosses(uneven.toBuilder().batchSize(160).build(), sorted);
+        TrainingFixtures.assertLosses(local, ThreadedRanks.train(uneven, TrainingFixtures.shards(sorted, 100, 60), 1,
+                null).get(0).outcome().epochs(), "2 ranks of 100 and 60 examples");
+
+        TrainingSpec partial = spec(OptimizerChoice.momentum(0.05, 0.9, 0)).batchSize(24)
+                .classWeights(0.25, 0.5, 3, 4).build();
+        double[] oneMachine = TrainingFixtures.localEpochLosses(partial, sorted);
+        for (TrainingSpec s : new TrainingSpec[] {partial, partial.toBuilder().sync(SyncMode.parameters(2)).build()}) {
+            TrainingFixtures.assertLosses(oneMachine, ThreadedRanks.train(s, List.of(sorted), 1, null).get(0)
+                    .outcome().epochs(), "1 rank, batches of 24 and 16, sync " + s.sync());
+        }
+    }
+
     /** The loss of {@code s}'s untrained model on all of {@code data} as one batch. */
     private static double rankLoss(TrainingSpec s, Dataset data, Backend b) throws Exception {
         try (dev.backprop.nn.Layer model = s.model().create(b)) {
             return dev.backprop.train.Evaluator.evaluate(model, s.loss(), data, data.size()).loss();
         }
     }
-
 
     /**
      * Label smoothing is a mean over the examples, so the ranks' gradients combine as without it: the same bits as
