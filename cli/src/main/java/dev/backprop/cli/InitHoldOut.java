@@ -63,9 +63,10 @@ final class InitHoldOut {
             if (made.seed() != recorded.seed()) {
                 throw new IllegalArgumentException(DataFormatException.oneLine("--seed " + made.seed() + " holds out "
                         + "other " + unit + " of " + data + " than --init " + cmd.init + " held out of the same "
-                        + made.examples() + " with seed " + recorded.seed() + ", some of them trained on: leave "
-                        + "--seed out (or give " + recorded.seed() + ") to hold out the " + unit + " it held out, or "
-                        + "give the test " + unit + " as " + testData));
+                        + made.examples() + (recorded.sha256() == null ? " (by their count: it records no digest)"
+                        : "") + " with seed " + recorded.seed() + ", some of them trained on: leave --seed out (or "
+                        + "give " + recorded.seed() + ") to hold out the " + unit + " it held out, or give " + unit
+                        + " it never trained on as " + testData + " (then every one of " + data + " trains)"));
             }
             return;
         }

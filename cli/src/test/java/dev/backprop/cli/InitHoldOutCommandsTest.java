@@ -68,8 +68,8 @@ class InitHoldOutCommandsTest {
             CliRun refused = train(csv, m, never, "--seed", seed, "--checkpoint", checkpoint.toString());
             assertRefused(refused, "--seed " + seed + " holds out other rows of --csv "
                     + csv + " than --init " + m + " held out of the same 300 with seed 7, some of them trained on: "
-                    + "leave --seed out (or give 7) to hold out the rows it held out, or give the test rows as "
-                    + "--test-csv");
+                    + "leave --seed out (or give 7) to hold out the rows it held out, or give rows it never "
+                    + "trained on as --test-csv (then every one of --csv " + csv + " trains)");
             assertEquals("", refused.out(), "refused before the run's start lines");
         }
         assertFalse(Files.exists(never));
@@ -83,9 +83,10 @@ class InitHoldOutCommandsTest {
         Path countOnly = dir.resolve("count-only.safetensors");
         Files.write(countOnly, CliRun.withMetadata(m, ModelSession.HOLD_OUT_KEY, "{\"seed\":7,\"examples\":300}"));
         assertRefused(train(csv, countOnly, dir.resolve("no.safetensors"), "--seed", "3"), "--seed 3 holds out "
-                + "other rows of --csv " + csv + " than --init " + countOnly + " held out of the same 300 with seed "
-                + "7, some of them trained on: leave --seed out (or give 7) to hold out the rows it held out, or give "
-                + "the test rows as --test-csv");
+                + "other rows of --csv " + csv + " than --init " + countOnly + " held out of the same 300 (by their "
+                + "count: it records no digest) with seed 7, some of them trained on: leave --seed out (or give 7) "
+                + "to hold out the rows it held out, or give rows it never trained on as --test-csv (then every one "
+                + "of --csv " + csv + " trains)");
         assertFalse(Files.exists(dir.resolve("no.safetensors")));
     }
 
@@ -105,7 +106,8 @@ class InitHoldOutCommandsTest {
         CliRun refused = train(csv, onnx, never, "--seed", "3");
         assertRefused(refused, "--seed 3 holds out other rows of --csv " + csv + " than --init " + onnx + " held out "
                 + "of the same 300 with seed 7, some of them trained on: leave --seed out (or give 7) to hold out the "
-                + "rows it held out, or give the test rows as --test-csv");
+                + "rows it held out, or give rows it never trained on as --test-csv (then every one of --csv " + csv
+                + " trains)");
         assertEquals("", refused.out());
         assertFalse(Files.exists(never));
     }
