@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
  * examples, so the same seed holds other ones out of a file with rows added or removed, reordered or replaced; the
  * count and the digest of the examples ({@link #digest}: {@code {"seed":7,"examples":300,"sha256":"..."}}) let
  * {@code eval}, {@code predict} and {@code train --resume} refuse such data instead of scoring examples the model was
- * trained on. A split recorded without a digest (by a {@code train} that wrote none) is checked by its count alone.
+ * trained on. A split recorded without a digest is checked by its count alone.
  *
  * @param seed     the seed of the split ({@code train}'s {@code --seed})
  * @param examples how many examples were split, at least 1
@@ -62,8 +62,20 @@ record HoldOutSplit(long seed, int examples, String sha256) {
      * spelled ({@code 1}, {@code 1.0}, {@code 1e0}), {@code -0} for {@code 0}, images re-encoded without loss, and
      * the task a label column is read for (class 2 is target 2), so that a model asked about another task is refused
      * for what the task is, not for its data. Rows or images reordered, added, removed or changed in any value change
-     * it. A class label is its index among the class names, which {@code eval} and {@code predict} read with the
-     * model's, so they index as {@code train}'s did.
+     * it, as they change which examples a seed holds out.
+     *
+     * <p>A class label is its index among the class names, which {@code eval} and {@code predict} read with the
+     * model's, so they index as {@code train}'s did: a CSV's class names are numbered in sorted order
+     * ({@code String.compareTo}), not in the order they come in, so the same file numbers them alike however its rows
+     * run, while a class renamed so that it sorts elsewhere renumbers its rows and changes the digest; class numbers
+     * are themselves. A label column elsewhere than last ({@code --label-column}) leaves the features in file order,
+     * so {@code label,a,b} rows digest as the same rows written {@code a,b,label}. An image folder's classes and files
+     * are taken in sorted order by code point, so the order a directory lists them in does not matter, but files
+     * renamed so that they sort otherwise are the examples in other places; an image is its decoded pixels after
+     * {@code --resize} and {@code --center-crop}, in the run's channels, so a PNG re-saved as BMP with the same
+     * pixels keeps the digest, while a gray image re-saved as RGB can change the folder's channels, and with them the
+     * examples. The CSV reader refuses {@code NaN} and infinities and images hold none; for a data set built in code,
+     * every NaN (whatever its sign and payload) hashes as {@link Float#NaN}, and infinities as themselves.
      */
     static String digest(Dataset all) {
         MessageDigest sha;

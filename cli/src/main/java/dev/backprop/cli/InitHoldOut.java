@@ -1,7 +1,6 @@
 package dev.backprop.cli;
 
 import dev.backprop.data.DataFormatException;
-import dev.backprop.model.SavedModel;
 import dev.backprop.onnx.ModelFormats;
 
 import java.io.IOException;
@@ -14,9 +13,10 @@ import java.io.IOException;
  * {@code --seed} is left out, which holds out the same examples of the same data ({@link HoldOutSplit#sameData}: its
  * count and, when both record it, its digest); another {@code --seed} on the same data is refused once the data is
  * read, before training; and a model that split other data (other rows, a file grown or cut) is said in a one-line
- * warning, since which of these examples it saw cannot be told. A model that records no split (trained with
- * {@code --test-csv}, on Fashion-MNIST, by the library) or an ONNX model, whose metadata is read only as it is
- * loaded, leaves the split to {@code --seed} as for a fresh network.
+ * warning, since which of these examples it saw cannot be told. An ONNX model is held to the split its metadata
+ * properties record, which {@code export} copies from the Backprop model. A model that records no split (trained with
+ * {@code --test-csv}, on Fashion-MNIST, by the library, or an ONNX file from elsewhere) leaves the split to
+ * {@code --seed} as for a fresh network.
  */
 final class InitHoldOut {
     private InitHoldOut() {
@@ -27,12 +27,13 @@ final class InitHoldOut {
      * takes its seed. Called before the data loads, which the seed splits.
      *
      * @throws dev.backprop.backend.BackpropException when the recorded split cannot be read, naming the file
+     * @throws dev.backprop.io.ModelFileException      when the file is not a usable model of either format
      */
     static HoldOutSplit settleSeed(TrainCommand cmd) throws IOException {
-        if (cmd.init == null || !cmd.data.holdsOut() || ModelFormats.isOnnx(cmd.init)) {
+        if (cmd.init == null || !cmd.data.holdsOut()) {
             return null;
         }
-        String value = SavedModel.metadata(cmd.init).get(ModelSession.HOLD_OUT_KEY);
+        String value = ModelFormats.metadata(cmd.init).get(ModelSession.HOLD_OUT_KEY);
         if (value == null) {
             return null;
         }
@@ -62,9 +63,10 @@ final class InitHoldOut {
             if (made.seed() != recorded.seed()) {
                 throw new IllegalArgumentException(DataFormatException.oneLine("--seed " + made.seed() + " holds out "
                         + "other " + unit + " of " + data + " than --init " + cmd.init + " held out of the same "
-                        + made.examples() + " with seed " + recorded.seed() + ", some of them trained on: leave "
-                        + "--seed out (or give " + recorded.seed() + ") to hold out the " + unit + " it held out, or "
-                        + "give the test " + unit + " as " + testData));
+                        + made.examples() + (recorded.sha256() == null ? " (by their count: it records no digest)"
+                        : "") + " with seed " + recorded.seed() + ", some of them trained on: leave --seed out (or "
+                        + "give " + recorded.seed() + ") to hold out the " + unit + " it held out, or give " + unit
+                        + " it never trained on as " + testData + " (then every one of " + data + " trains)"));
             }
             return;
         }

@@ -323,7 +323,7 @@ class HoldOutCommandsTest {
                 .field("eval:", "test_loss"), CliRun.of("eval", "--backend", "cpu", "--model", model.toString(),
                 "--csv", crlf.toString()).ok().field("eval:", "test_loss"), 0.0);
 
-        // a model recording the count alone (as train wrote it before the digest) is held to its count only
+        // a model recording the count alone is held to its count only
         Path countOnly = dir.resolve("count-only.safetensors");
         Files.write(countOnly, CliRun.withMetadata(model, ModelSession.HOLD_OUT_KEY,
                 "{\"seed\":7,\"examples\":300}"));

@@ -3,12 +3,17 @@ package dev.backprop.cli;
 import dev.backprop.backend.BackpropException;
 import dev.backprop.data.CsvData;
 import dev.backprop.data.Dataset;
+import dev.backprop.data.ImageFolder;
+import dev.backprop.data.LabelColumn;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -93,6 +98,84 @@ class HoldOutSplitTest {
         assertEquals(digest, HoldOutSplit.digest(CsvData.readRegression(file, 1)), "read for regression");
     }
 
+    @Test
+    void theSameExamplesWithTheLabelColumnElsewhereDigestTheSame() throws IOException {
+        // scikit-learn's X and y: the features keep their file order wherever the label stands
+        String last = digest("a,b,label\n1,2,0\n3,4.5,1\n");
+        Path first = Files.writeString(dir.resolve("first.csv"), "label,a,b\n0,1,2\n1,3,4.5\n");
+        assertEquals(last, HoldOutSplit.digest(CsvData.readClassification(first, 2, LabelColumn.of("label"))));
+        assertEquals(last, HoldOutSplit.digest(CsvData.readClassification(first, 2, LabelColumn.of("0"))));
+        Path middle = Files.writeString(dir.resolve("middle.csv"), "1,0,2\n3,1,4.5\n");
+        assertEquals(last, HoldOutSplit.digest(CsvData.readClassification(middle, 2, LabelColumn.of("1"))));
+        assertEquals(last, HoldOutSplit.digest(CsvData.readRegression(first, 1, LabelColumn.of("label"))));
+        // the same file read by another column is other examples
+        assertNotEquals(last, HoldOutSplit.digest(CsvData.readRegression(first, 1, LabelColumn.of("b"))));
+    }
+
+    @Test
+    void classNamesIndexInSortedOrderNotInTheOrderTheyComeIn() throws IOException {
+        // 'dog' comes first, but 'cat' < 'dog' is class 0, as scikit-learn's LabelEncoder numbers them
+        Path named = Files.writeString(dir.resolve("named.csv"), "1,2,dog\n3,4.5,cat\n5,6,dog\n");
+        List<String> names = CsvData.readClassColumn(named).names();
+        assertEquals(List.of("cat", "dog"), names);
+        String digest = HoldOutSplit.digest(CsvData.readClassification(named, names));
+        assertEquals(digest("1,2,1\n3,4.5,0\n5,6,1\n"), digest);
+        Path reread = Files.writeString(dir.resolve("named-crlf.csv"), "x,y,animal\r\n1,2,dog\r\n3,4.5,cat\r\n"
+                + "5,6,dog\r\n");
+        assertEquals(digest, HoldOutSplit.digest(CsvData.readClassification(reread,
+                CsvData.readClassColumn(reread).names())));
+        // a class renamed so that it sorts elsewhere renumbers every row of both classes
+        Path renamed = Files.writeString(dir.resolve("renamed.csv"), "1,2,dog\n3,4.5,emu\n5,6,dog\n");
+        assertNotEquals(digest, HoldOutSplit.digest(CsvData.readClassification(renamed,
+                CsvData.readClassColumn(renamed).names())));
+    }
+
+    @Test
+    void everyNanDigestsAsOneAndMinusZeroAsZero() {
+        float[] quiet = {Float.NaN, -0f, 1};
+        float[] payloads = {Float.intBitsToFloat(0x7fc00123), 0f, 1};
+        float[] negative = {Float.intBitsToFloat(0xffc00000), 0f, 1};
+        String digest = HoldOutSplit.digest(Dataset.regression(quiet, new int[] {3}, new float[] {-0f}, 1));
+        assertEquals(digest, HoldOutSplit.digest(Dataset.regression(payloads, new int[] {3}, new float[] {0f}, 1)));
+        assertEquals(digest, HoldOutSplit.digest(Dataset.regression(negative, new int[] {3}, new float[] {0f}, 1)));
+        assertNotEquals(digest, HoldOutSplit.digest(Dataset.regression(new float[] {Float.POSITIVE_INFINITY, 0, 1},
+                new int[] {3}, new float[] {0f}, 1)));
+    }
+
+    @Test
+    void imagesDigestByTheirPixelsInSortedFileOrder() throws IOException {
+        String[][] shades = {{"cat/1", "10"}, {"cat/2", "20"}, {"dog/1", "30"}};
+        String digest = HoldOutSplit.digest(ImageFolder.read(images("png", "png", shades)));
+        // the same pixels re-encoded without loss, and files written (and listed) in another order
+        assertEquals(digest, HoldOutSplit.digest(ImageFolder.read(images("bmp", "bmp", shades))));
+        String[][] reversed = {{"dog/1", "30"}, {"cat/2", "20"}, {"cat/1", "10"}};
+        assertEquals(digest, HoldOutSplit.digest(ImageFolder.read(images("reversed", "png", reversed))));
+        // renamed files that sort as before are the same examples in the same places
+        String[][] renamed = {{"cat/a", "10"}, {"cat/b", "20"}, {"dog/z", "30"}};
+        assertEquals(digest, HoldOutSplit.digest(ImageFolder.read(images("renamed", "png", renamed))));
+        // renamed so that they sort the other way: the seed's positions hold out other images
+        String[][] swapped = {{"cat/1", "20"}, {"cat/2", "10"}, {"dog/1", "30"}};
+        assertNotEquals(digest, HoldOutSplit.digest(ImageFolder.read(images("swapped", "png", swapped))));
+    }
+
+    /** A folder of 3x2 RGB images, {@code {name, shade}} each, written in the order given. */
+    private Path images(String root, String format, String[][] files) throws IOException {
+        Path folder = dir.resolve(root);
+        for (String[] f : files) {
+            int shade = Integer.parseInt(f[1]);
+            BufferedImage image = new BufferedImage(3, 2, BufferedImage.TYPE_3BYTE_BGR);
+            for (int y = 0; y < 2; y++) {
+                for (int x = 0; x < 3; x++) {
+                    image.setRGB(x, y, (shade + x) << 16 | (shade + 2 * y) << 8 | shade + 40);
+                }
+            }
+            Path file = folder.resolve(f[0] + "." + format);
+            Files.createDirectories(file.getParent());
+            assertTrue(ImageIO.write(image, format, file.toFile()), format);
+        }
+        return folder;
+    }
+
     private String digest(String csv) throws IOException {
         Path file = Files.writeString(dir.resolve("d.csv"), csv);
         return HoldOutSplit.digest(CsvData.readClassification(file, 2));
@@ -130,7 +213,7 @@ class HoldOutSplitTest {
                 + "or changed), so seed 7 would hold out rows it was trained on; give the file train read",
                 e.getMessage());
         recorded.checkSameExamples(new HoldOutSplit(7, 300, a), "--csv d.csv", "rows", "m", "");
-        // a split recorded without a digest vouches for its count only, as it always did
+        // a split recorded without a digest vouches for its count only
         new HoldOutSplit(7, 300, null).checkSameExamples(new HoldOutSplit(7, 300, b), "--csv d.csv", "rows", "m", "");
     }
 }

@@ -63,26 +63,53 @@ class InitHoldOutCommandsTest {
         assertEquals(recorded, split(again));
 
         Path never = dir.resolve("never.safetensors");
+        Path checkpoint = dir.resolve("never-checkpoint.safetensors");
         for (String seed : new String[] {"0", "3"}) {
-            assertRefused(train(csv, m, never, "--seed", seed), "--seed " + seed + " holds out other rows of --csv "
+            CliRun refused = train(csv, m, never, "--seed", seed, "--checkpoint", checkpoint.toString());
+            assertRefused(refused, "--seed " + seed + " holds out other rows of --csv "
                     + csv + " than --init " + m + " held out of the same 300 with seed 7, some of them trained on: "
-                    + "leave --seed out (or give 7) to hold out the rows it held out, or give the test rows as "
-                    + "--test-csv");
+                    + "leave --seed out (or give 7) to hold out the rows it held out, or give rows it never "
+                    + "trained on as --test-csv (then every one of --csv " + csv + " trains)");
+            assertEquals("", refused.out(), "refused before the run's start lines");
         }
         assertFalse(Files.exists(never));
+        assertFalse(Files.exists(checkpoint));
         // rows it never held out are no question: a test CSV is taken whole, with any seed
         Path test = ThreeClassCsv.write(dir.resolve("test.csv"), 50);
         train(csv, m, never, "--seed", "3", "--test-csv", test.toString()).ok();
         assertNull(split(never));
 
-        // a model recording the count alone (written before the digest) is held to it: the same count is its data
+        // a model recording the count alone is held to it: the same count is its data
         Path countOnly = dir.resolve("count-only.safetensors");
         Files.write(countOnly, CliRun.withMetadata(m, ModelSession.HOLD_OUT_KEY, "{\"seed\":7,\"examples\":300}"));
         assertRefused(train(csv, countOnly, dir.resolve("no.safetensors"), "--seed", "3"), "--seed 3 holds out "
-                + "other rows of --csv " + csv + " than --init " + countOnly + " held out of the same 300 with seed "
-                + "7, some of them trained on: leave --seed out (or give 7) to hold out the rows it held out, or give "
-                + "the test rows as --test-csv");
+                + "other rows of --csv " + csv + " than --init " + countOnly + " held out of the same 300 (by their "
+                + "count: it records no digest) with seed 7, some of them trained on: leave --seed out (or give 7) "
+                + "to hold out the rows it held out, or give rows it never trained on as --test-csv (then every one "
+                + "of --csv " + csv + " trains)");
         assertFalse(Files.exists(dir.resolve("no.safetensors")));
+    }
+
+    @Test
+    void anOnnxExportGivesItsSplitAsTheModelDoes() throws IOException {
+        Path csv = ThreeClassCsv.write(dir);
+        Path m = dir.resolve("m.safetensors");
+        train(csv, null, m, "--seed", "7").ok();
+        Path onnx = dir.resolve("m.onnx");
+        CliRun.of("export", "--model", m.toString(), "--onnx", onnx.toString()).ok();
+
+        Path tuned = dir.resolve("tuned.safetensors");
+        CliRun run = train(csv, onnx, tuned).ok();
+        assertEquals("", run.err());
+        assertEquals(split(m), split(tuned), "the rows the exported model held out");
+        Path never = dir.resolve("never.safetensors");
+        CliRun refused = train(csv, onnx, never, "--seed", "3");
+        assertRefused(refused, "--seed 3 holds out other rows of --csv " + csv + " than --init " + onnx + " held out "
+                + "of the same 300 with seed 7, some of them trained on: leave --seed out (or give 7) to hold out the "
+                + "rows it held out, or give rows it never trained on as --test-csv (then every one of --csv " + csv
+                + " trains)");
+        assertEquals("", refused.out());
+        assertFalse(Files.exists(never));
     }
 
     @Test

@@ -415,9 +415,12 @@ public final class CsvData {
     }
 
     /**
-     * Whether the file's first record is a header line ({@link #isHeader}), as the readers take it; reads no further
-     * than that record, so a caller can say what a header name needs before the rows are read.
+     * Whether the file's first record is a header line ({@link #isHeader}), as the readers take it (after a UTF-8
+     * byte-order mark and blank lines, which they skip); false for a file without a record. Reads no further than that
+     * record, so a caller can say what a header name needs before the rows are read.
      *
+     * @param path the CSV file
+     * @return whether the readers would take its first record for a header line
      * @throws DataFormatException when the file cannot be read or is not UTF-8 text, naming it, or when its first
      *                             record is malformed
      */

@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The one place a model is opened from a file, whatever its format: a Backprop model file or checkpoint
@@ -45,6 +46,18 @@ public final class ModelFormats {
             throws IOException {
         return isOnnx(path) ? OnnxImport.load(path, backend, allowNonFinite, seed)
                 : SavedModel.load(path, backend, allowNonFinite, seed);
+    }
+
+    /**
+     * The metadata a model file records, read without building its network: a Backprop file's safetensors
+     * {@code __metadata__} ({@link SavedModel#metadata(Path)}), or an ONNX file's metadata properties, which a
+     * Backprop export copies from its model ({@link OnnxImport#read}: the file is parsed and its graph checked, as
+     * {@link #load(Path, Backend)} does first). Lets a caller act on what a model records before reading its data.
+     *
+     * @throws dev.backprop.io.ModelFileException when the file is not a usable model of either format, naming it
+     */
+    public static Map<String, String> metadata(Path path) throws IOException {
+        return isOnnx(path) ? OnnxImport.read(path).metadata() : SavedModel.metadata(path);
     }
 
     /**
