@@ -222,11 +222,10 @@ class WeightSharingTest {
 
     @Test
     void closingATiedModelClosesTheLayerOnce() {
-        Sequential m = tied();
-        Variable w = m.parameters().get("0.weight");
+        Custom layer = new Custom(Map.of("w", param()), Map.of(), Map.of());
+        Sequential m = Sequential.of(layer, Activation.tanh(), layer);
         m.close();
-        assertTrue(w.value().isClosed());
-        m.close();
+        assertEquals(1, layer.closes);
     }
 
     @Test
@@ -260,6 +259,20 @@ class WeightSharingTest {
             assertEquals(List.of("0.w1"), List.copyOf(m.parameters().keySet()));
             assertEquals(Map.of("0.w2", "0.w1"), m.sharedParameters());
         }
+    }
+
+    @Test
+    void aSequentialRefusesALayerWhoseTiesDoNotFitItsParameters() {
+        Custom unknown = new Custom(Map.of("w", param()), Map.of(), Map.of("v", "u"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Sequential.of(lin(), Activation.tanh(), unknown));
+        assertEquals("Sequential: layer 2, custom, says its 'v' is its 'u', but its parameters() do not list 'u' "
+                + "(a shared name must be left out of parameters() and name one listed there)", e.getMessage());
+        assertEquals(1, unknown.closes, "the layers given are closed");
+        Custom listed = new Custom(Map.of("w", param()), Map.of(), Map.of("w", "w"));
+        assertEquals("Sequential: layer 0, custom, says its 'w' is its 'w', but its parameters() lists 'w' too "
+                + "(a shared name must be left out of parameters() and name one listed there)",
+                assertThrows(IllegalArgumentException.class, () -> Sequential.of(listed)).getMessage());
     }
 
     private Variable param() {
