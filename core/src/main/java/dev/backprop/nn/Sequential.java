@@ -31,7 +31,7 @@ import java.util.Set;
  */
 public final class Sequential implements Layer {
     private final List<Layer> layers;
-    /** {@link #sharedParameters()}, found once here so a step's {@link #parameters()} only skips names. */
+    /** {@link #sharedParameters()}, found once at build, so that {@link #parameters()} only skips names. */
     private final Map<String, String> shared;
     private boolean training = true;
 
