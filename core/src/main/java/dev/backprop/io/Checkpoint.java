@@ -77,13 +77,13 @@ public final class Checkpoint {
      * model's, stored under {@link #KEPT_PREFIX} ({@link #readKept} reads them back).
      *
      * @throws IllegalArgumentException when an extra key is one of the format's, a kept tensor is not the model's, or
-     *                                  the model uses a parameter in two places (as {@link ModelFile#save(Path,
-     *                                  Layer, Map)}); nothing is written then
+     *                                  the model uses a tensor in two places ({@link ModelFile#checkUnshared});
+     *                                  nothing is written then
      */
     public static void save(Path path, Layer model, Optimizer optimizer, LearningRateSchedule schedule,
                             Map<String, Long> progress, Map<String, String> extra, Map<String, Tensor> kept)
             throws IOException {
-        ModelFile.checkUnshared(model, true);
+        ModelFile.checkUnshared(model);
         Map<String, Tensor> tensors = ModelFile.tensorsOf(model);
         for (Map.Entry<String, Tensor> e : kept.entrySet()) {
             Tensor own = tensors.get(e.getKey());
@@ -134,8 +134,7 @@ public final class Checkpoint {
      * @return the progress counters stored with {@link #save}
      * @throws ModelFileException      when the file is invalid or was written for another model, optimizer
      *                                 (type or hyperparameters), schedule or dtype; nothing is changed then
-     * @throws IllegalArgumentException when the model uses a parameter in two places, which no file fills (weight
-     *                                  tying; {@link ModelFile#save(Path, Layer, Map)} refuses it too)
+     * @throws IllegalArgumentException when the model uses a tensor in two places ({@link ModelFile#checkUnshared})
      */
     public static Map<String, Long> restore(Path path, Layer model, Optimizer optimizer,
                                             LearningRateSchedule schedule) throws IOException {
@@ -165,7 +164,7 @@ public final class Checkpoint {
     public static Map<String, Long> restore(SafeTensorsFile f, Layer model, Optimizer optimizer,
                                             LearningRateSchedule schedule,
                                             Function<Map<String, Long>, String> progressCheck) throws IOException {
-        ModelFile.checkUnshared(model, false);
+        ModelFile.checkUnshared(model);
         String file = f.file();
         try {
             Map<String, String> meta = f.metadata();
@@ -232,10 +231,11 @@ public final class Checkpoint {
      * of the model's parameters and buffers, or none.
      *
      * @return the tensors by the model's names (the caller closes them), or an empty map when the file keeps none
-     * @throws ModelFileException when some are missing, or one is not the model's or has another shape
+     * @throws ModelFileException       when some are missing, or one is not the model's or has another shape
+     * @throws IllegalArgumentException when the model uses a tensor in two places ({@link ModelFile#checkUnshared})
      */
     public static Map<String, Tensor> readKept(SafeTensorsFile f, Layer model) throws IOException {
-        ModelFile.checkUnshared(model, false);
+        ModelFile.checkUnshared(model);
         Map<String, Tensor> live = ModelFile.tensorsOf(model);
         List<String> names = f.shapes().keySet().stream().filter(n -> n.startsWith(KEPT_PREFIX)).toList();
         if (names.isEmpty()) {

@@ -15,6 +15,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,12 +51,11 @@ public final class ModelFile {
      * Saves {@code model}'s state (parameters, buffers, counters) and architecture to {@code path}, atomically, with
      * {@code extra} metadata entries after the format's own.
      *
-     * @throws IllegalArgumentException when an extra key is one of the format's, or the model uses a parameter in two
-     *                                  places (weight tying, which a model file cannot record; the message names the
-     *                                  two names); nothing is written then
+     * @throws IllegalArgumentException when an extra key is one of the format's, or the model uses a tensor in two
+     *                                  places ({@link #checkUnshared}); nothing is written then
      */
     public static void save(Path path, Layer model, Map<String, String> extra) throws IOException {
-        checkUnshared(model, true);
+        checkUnshared(model);
         Map<String, String> meta = metadata(model);
         addExtra(meta, extra);
         SafeTensorsFile.write(path, tensorsOf(model), countersOf(model), meta);
@@ -80,22 +80,37 @@ public final class ModelFile {
     }
 
     /**
-     * Refuses a model that uses a parameter in two places ({@link Layer#sharedParameters()}, weight tying), in one
-     * line naming the first two names, before anything is read or written: a model file holds each layer's
-     * parameters apart, so saving would untie them at the next load and loading cannot fill one tensor from two.
-     * PyTorch's {@code safetensors.torch.save_file} refuses tensors that share memory too.
+     * Refuses a model that uses a tensor in two places (weight tying), in one line naming the first two names, before
+     * anything is read or written. A model file holds each name's tensor apart and its architecture lists each layer
+     * apart, so a tied model saved would come back untied, and a file loaded into one would fill one tensor from two
+     * entries. Each save and load of a model file or checkpoint calls this first, and so does a caller that hands a
+     * model on as a model file (Spark's ranks). The ties are the model's {@link Layer#sharedParameters()} and any
+     * parameter, buffer or counter it lists under two names (a layer whose {@code parameters()} gives one variable
+     * twice, a layer with buffers and no parameters given twice to a {@code Sequential}). PyTorch's
+     * {@code safetensors.torch.save_file} refuses tensors that share memory too.
      *
-     * @param saving whether the model is to be saved (else a file is to be loaded into it)
-     * @throws IllegalArgumentException when the model shares a parameter
+     * @param model the model to save, load into or hand on
+     * @throws IllegalArgumentException when the model uses a tensor in two places
      */
-    static void checkUnshared(Layer model, boolean saving) {
-        Map<String, String> shared = model.sharedParameters();
+    public static void checkUnshared(Layer model) {
+        Map<String, String> shared = new LinkedHashMap<>(model.sharedParameters());
+        Map<Object, String> first = new IdentityHashMap<>();
+        model.parameters().forEach((name, v) -> tie(first, v, name, shared));
+        model.buffers().forEach((name, t) -> tie(first, t, name, shared));
+        model.counters().forEach((name, c) -> tie(first, c, name, shared));
         if (!shared.isEmpty()) {
             Map.Entry<String, String> e = shared.entrySet().iterator().next();
-            throw new IllegalArgumentException("cannot " + (saving ? "save" : "load a file into") + " a model that "
-                    + "uses a parameter in two places: '" + e.getKey() + "' is '" + e.getValue() + "' ("
-                    + shared.size() + " shared in all); a model file holds each layer's parameters apart"
-                    + (saving ? ", so loading it would untie them" : ""));
+            throw new IllegalArgumentException("a model file cannot record weight tying, and this model uses a tensor "
+                    + "in two places: '" + e.getKey() + "' is '" + e.getValue() + "' (tied names in all: "
+                    + shared.size() + ")");
+        }
+    }
+
+    /** Records {@code name} as a second name of {@code state} in {@code shared} when {@code first} has it already. */
+    private static void tie(Map<Object, String> first, Object state, String name, Map<String, String> shared) {
+        String before = first.putIfAbsent(state, name);
+        if (before != null) {
+            shared.putIfAbsent(name, before);
         }
     }
 
@@ -232,11 +247,10 @@ public final class ModelFile {
      * rather than for what follows from it, and the file is checked once.
      *
      * @throws ModelFileException      when the file records another architecture, or its tensors are not the model's
-     * @throws IllegalArgumentException when the model uses a parameter in two places, which no file fills (weight
-     *                                  tying; {@link #save(Path, Layer, Map)} refuses it too)
+     * @throws IllegalArgumentException when the model uses a tensor in two places ({@link #checkUnshared})
      */
     public static Fit checkFits(SafeTensorsFile f, Layer model) throws IOException {
-        checkUnshared(model, false);
+        checkUnshared(model);
         Map<String, Tensor> targets = tensorsOf(model);
         checkArchitecture(f, model);
         Stored stored = checkState(f, shapesOf(targets), new ArrayList<>(model.counters().keySet()), true);

@@ -26,7 +26,15 @@ public interface Layer extends AutoCloseable {
 
     /**
      * The {@code state_dict} names of parameters that are another name's parameter (weight tying), each to the name
-     * {@link #parameters()} lists it under, in {@code state_dict} order; empty when no parameter is used twice.
+     * {@link #parameters()} lists it under, in {@code state_dict} order; empty (the default) when no parameter is
+     * used twice. PyTorch's {@code state_dict} holds the tensor under every name; these are the names its
+     * {@code named_parameters()} leaves out. A layer that holds one variable in several places lists it once in
+     * {@link #parameters()} and returns each other name here: a {@link Sequential} finds its own ties, so only a
+     * hand-written container or a layer tying two of its own weights overrides this. A {@link Sequential} refuses,
+     * when it is built, a layer whose map has a name its {@code parameters()} lists too or names one it does not
+     * list. A layer that instead lists one variable under two names in {@code parameters()} is listed once by a
+     * {@link Sequential} holding it, and refused as it is by an optimizer ({@link dev.backprop.optim.Optimizer})
+     * and by model files ({@link dev.backprop.io.ModelFile#checkUnshared}), which cannot record any tie.
      */
     default Map<String, String> sharedParameters() {
         return Map.of();

@@ -22,7 +22,10 @@ import java.util.Set;
 /**
  * Layers applied in order, like PyTorch's {@code nn.Sequential}: parameters are named by the layer's index and
  * its own name ({@code 0.weight}, {@code 0.bias}, {@code 2.weight} ...; activations count as layers), so a
- * model file matches the {@code state_dict} of the equivalent PyTorch model.
+ * model file matches the {@code state_dict} of the equivalent PyTorch model. A layer given at several places
+ * (weight tying) is one layer: its parameters are listed once, under their first names, the other names are
+ * {@link #sharedParameters()}, and {@link #close()} closes it once; a model file cannot hold such a model
+ * ({@link dev.backprop.io.ModelFile#checkUnshared}).
  *
  * <pre>{@code
  * Sequential model = Sequential.builder(backend, DType.FLOAT32).seed(42)
@@ -31,7 +34,7 @@ import java.util.Set;
  */
 public final class Sequential implements Layer {
     private final List<Layer> layers;
-    /** {@link #sharedParameters()}, found once here so a step's {@link #parameters()} only skips names. */
+    /** {@link #sharedParameters()}, found once at build, so that {@link #parameters()} only skips names. */
     private final Map<String, String> shared;
     private boolean training = true;
 
@@ -42,12 +45,15 @@ public final class Sequential implements Layer {
      * pass. Ownership is taken whether or not the chain is accepted: on any refusal the layers given are closed,
      * so {@code Sequential.of(new Dense(...), null)} written inline leaks nothing.
      *
-     * @throws IllegalArgumentException when a layer is null (naming its position), or when a layer takes another
-     *                                  width than the one before it gives (naming both layers and widths); the
-     *                                  layers given are closed either way
+     * @throws IllegalArgumentException when a layer is null (naming its position), when a layer takes another
+     *                                  width than the one before it gives (naming both layers and widths), or when
+     *                                  a layer's {@link Layer#sharedParameters()} does not fit its
+     *                                  {@link Layer#parameters()} (naming the layer and the name); the layers
+     *                                  given are closed either way
      */
     public Sequential(List<? extends Layer> layers) {
         Objects.requireNonNull(layers, "layers");
+        Map<String, String> shared;
         try {
             for (int i = 0; i < layers.size(); i++) {
                 if (layers.get(i) == null) {
@@ -58,23 +64,20 @@ public final class Sequential implements Layer {
                 Layer layer = layers.get(i);
                 checkTakes(layers.subList(0, i), Layers.inputFeatures(layer.spec()), layer);
             }
+            shared = sharedOf(layers);
         } catch (IllegalArgumentException e) {
-            for (Layer layer : layers) {
-                if (layer != null) {
-                    layer.close();
-                }
-            }
+            closeEach(layers);
             throw e;
         }
         this.layers = List.copyOf(layers);
-        this.shared = sharedOf(this.layers);
+        this.shared = shared;
     }
 
     /**
      * Each later {@code state_dict} name of a parameter met before, to its first name: a layer given twice, or a
      * layer whose own parameters share ({@link Layer#sharedParameters()}), under the index of the layer.
      */
-    private static Map<String, String> sharedOf(List<Layer> layers) {
+    private static Map<String, String> sharedOf(List<? extends Layer> layers) {
         Map<Variable, String> first = new IdentityHashMap<>();
         Map<String, String> shared = new LinkedHashMap<>();
         for (int i = 0; i < layers.size(); i++) {
@@ -88,6 +91,13 @@ public final class Sequential implements Layer {
                 }
             }
             for (Map.Entry<String, String> e : layer.sharedParameters().entrySet()) {
+                if (own.containsKey(e.getKey()) || !own.containsKey(e.getValue())) {
+                    throw new IllegalArgumentException("Sequential: layer " + i + ", " + layer + ", says its '"
+                            + e.getKey() + "' is its '" + e.getValue() + "', but its parameters() "
+                            + (own.containsKey(e.getKey()) ? "lists '" + e.getKey() + "' too"
+                                    : "do not list '" + e.getValue() + "'")
+                            + " (a shared name must be left out of parameters() and name one listed there)");
+                }
                 shared.put(i + "." + e.getKey(), first.get(own.get(e.getValue())));
             }
         }
@@ -240,9 +250,14 @@ public final class Sequential implements Layer {
     /** Closes each layer once, however many places it holds. */
     @Override
     public void close() {
+        closeEach(layers);
+    }
+
+    /** Closes each of {@code layers} that is not null once, however many places it holds. */
+    private static void closeEach(List<? extends Layer> layers) {
         Set<Layer> closed = Collections.newSetFromMap(new IdentityHashMap<>());
         for (Layer layer : layers) {
-            if (closed.add(layer)) {
+            if (layer != null && closed.add(layer)) {
                 layer.close();
             }
         }

@@ -10,6 +10,7 @@ import dev.backprop.loss.Classified;
 import dev.backprop.loss.Loss;
 import dev.backprop.loss.Reduction;
 import dev.backprop.loss.SoftmaxCrossEntropy;
+import dev.backprop.nn.Layer;
 import dev.backprop.nn.Sequential;
 import dev.backprop.optim.Adam;
 import dev.backprop.optim.Optimizer;
@@ -73,9 +74,16 @@ class ReplayableStepTest {
 
     private static Run train(Backend on, boolean dropout, Function<Sequential, Optimizer> opt, Setup setup,
                              int syncEvery, BatchLoader.Placement placement, Loss loss) {
+        return train(on, be -> {
+            Sequential.Builder nb = Sequential.builder(be, DType.FLOAT32).seed(7).dense(2, 6).relu();
+            return (dropout ? nb.dropout(0.3) : nb).dense(6, 3).build();
+        }, opt, setup, syncEvery, placement, loss);
+    }
+
+    private static Run train(Backend on, Function<Backend, Sequential> model, Function<Sequential, Optimizer> opt,
+                             Setup setup, int syncEvery, BatchLoader.Placement placement, Loss loss) {
         Dataset data = blobs(23, 4);
-        Sequential.Builder nb = Sequential.builder(on, DType.FLOAT32).seed(7).dense(2, 6).relu();
-        Sequential net = (dropout ? nb.dropout(0.3) : nb).dense(6, 3).build();
+        Sequential net = model.apply(on);
         try (net; Optimizer o = opt.apply(net); BatchLoader loader = new BatchLoader(data, on, 5, placement)) {
             Trainer t = setup.configure(Trainer.builder(net, loss, o).batchSize(5).seed(3)
                     .syncEvery(syncEvery), o).build();
@@ -110,6 +118,27 @@ class ReplayableStepTest {
             assertEquals(10, replaying.replays - before, "replays with a window of " + syncEvery);
         }
         assertEquals(4, replaying.recorded, "the full and the last batch, once per trainer");
+    }
+
+    /**
+     * A dense layer used twice (PyTorch's {@code nn.Sequential(d0, relu, lin, relu, lin, relu, d1)}): the replayed
+     * step reads and steps the one weight as the step run as it comes does.
+     */
+    @Test
+    void aTiedModelsStepsReplayedGiveTheBitsOfStepsRunAsTheyCome() {
+        Function<Backend, Sequential> tied = be -> {
+            List<Layer> l = Sequential.builder(be, DType.FLOAT32).seed(7).dense(2, 6).relu().dense(6, 6).relu()
+                    .dense(6, 3).build().layers();
+            return Sequential.of(l.get(0), l.get(1), l.get(2), l.get(3), l.get(2), l.get(3), l.get(4));
+        };
+        Function<Sequential, Optimizer> sgd = n -> new Sgd(n.parameters(), 0.2);
+        int before = replaying.replays;
+        Run plainRun = train(plain, tied, sgd, (b, o) -> b, 1, BatchLoader.Placement.HOST, new SoftmaxCrossEntropy());
+        assertEquals(List.of("0.weight", "0.bias", "2.weight", "2.bias", "6.weight", "6.bias"),
+                List.copyOf(plainRun.weights().keySet()));
+        assertSame(plainRun, train(replaying.backend, tied, sgd, (b, o) -> b, 1, BatchLoader.Placement.HOST,
+                new SoftmaxCrossEntropy()));
+        assertEquals(10, replaying.replays - before);
     }
 
     @Test

@@ -8,6 +8,7 @@ import dev.backprop.data.BatchLoader;
 import dev.backprop.data.DataFormatException;
 import dev.backprop.data.Dataset;
 import dev.backprop.io.IoErrors;
+import dev.backprop.io.ModelFile;
 import dev.backprop.loss.Classified;
 import dev.backprop.loss.Loss;
 import dev.backprop.loss.Reduction;
@@ -124,14 +125,7 @@ public final class RankTrainer implements AutoCloseable {
         this.model = spec.model().create(backend);
         Optimizer opt = null;
         try {
-            Map<String, String> shared = model.sharedParameters();
-            if (!shared.isEmpty()) {
-                // The ranks' result and snapshots are model files, which cannot record a tie (ModelFile.save).
-                Map.Entry<String, String> e = shared.entrySet().iterator().next();
-                throw new IllegalArgumentException("distributed training needs each parameter in one place; '"
-                        + e.getKey() + "' is '" + e.getValue() + "' (weight tying), which the model file it hands "
-                        + "back cannot record");
-            }
+            ModelFile.checkUnshared(model);  // the ranks hand the model back, and snapshot it, as model files
             opt = spec.optimizer().create(model.parameters());
             this.optimizer = opt;
             this.schedule = spec.optimizer().schedule(optimizer, spec.epochs());

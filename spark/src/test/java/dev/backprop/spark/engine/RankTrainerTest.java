@@ -321,8 +321,8 @@ class RankTrainerTest {
                 dev.backprop.spark.transport.TransportOptions.defaults()); Backend b = ThreadedRanks.cpu(1)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> new RankTrainer(s, new ShardPlan(new int[] {10}, 4), 0, 0, t, b, null));
-            assertEquals("distributed training needs each parameter in one place; '2.weight' is '0.weight' (weight "
-                    + "tying), which the model file it hands back cannot record", e.getMessage());
+            assertEquals("a model file cannot record weight tying, and this model uses a tensor in two places: "
+                    + "'2.weight' is '0.weight' (tied names in all: 2)", e.getMessage());
             assertEquals(0, b.memoryStats().liveBuffers(), "the model was freed");
         }
     }
