@@ -6,9 +6,8 @@ import dev.backprop.backend.DType;
 import dev.backprop.data.Augmentation;
 import dev.backprop.data.BatchLoader;
 import dev.backprop.data.Dataset;
-import dev.backprop.loss.Classified;
+import dev.backprop.loss.ForwardingLoss;
 import dev.backprop.loss.Loss;
-import dev.backprop.loss.Reduction;
 import dev.backprop.loss.SoftmaxCrossEntropy;
 import dev.backprop.nn.Layer;
 import dev.backprop.nn.Sequential;
@@ -25,8 +24,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.function.Function;
 
 import static dev.backprop.testing.Blobs.blobs;
@@ -197,48 +194,17 @@ class ReplayableStepTest {
     }
 
     /** A loss that counts its computations. */
-    private static final class CountingLoss implements Loss {
-        private final Loss loss;
+    private static final class CountingLoss extends ForwardingLoss {
         int computed;
 
         CountingLoss(Loss loss) {
-            this.loss = loss;
+            super(loss);
         }
 
         @Override
         public Variable compute(Variable prediction, Tensor target) {
             computed++;
-            return loss.compute(prediction, target);
-        }
-
-        @Override
-        public Reduction reduction() {
-            return loss.reduction();
-        }
-
-        @Override
-        public String name() {
-            return loss.name();
-        }
-
-        @Override
-        public double meanDenominator(Tensor target) {
-            return loss.meanDenominator(target);
-        }
-
-        @Override
-        public Optional<Classified> classify(Tensor prediction, Tensor target) {
-            return loss.classify(prediction, target);
-        }
-
-        @Override
-        public OptionalLong countCorrect(Tensor prediction, Tensor target) {
-            return loss.countCorrect(prediction, target);
-        }
-
-        @Override
-        public long countDecisions(Tensor prediction, Tensor target) {
-            return loss.countDecisions(prediction, target);
+            return super.compute(prediction, target);
         }
     }
 

@@ -9,7 +9,7 @@ import dev.backprop.data.DataFormatException;
 import dev.backprop.data.Dataset;
 import dev.backprop.io.IoErrors;
 import dev.backprop.io.ModelFile;
-import dev.backprop.loss.Classified;
+import dev.backprop.loss.ForwardingLoss;
 import dev.backprop.loss.Loss;
 import dev.backprop.loss.Reduction;
 import dev.backprop.nn.Layer;
@@ -35,7 +35,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
-import java.util.OptionalLong;
 import java.util.logging.Logger;
 
 /**
@@ -477,60 +476,24 @@ public final class RankTrainer implements AutoCloseable {
      * The rank's loss, keeping each batch's mean denominator {@code Σ w[y_i]} (read to the host): the weight of
      * this rank's share in the all-reduce.
      */
-    private static final class WeightSums implements Loss {
-        private final Loss loss;
+    private static final class WeightSums extends ForwardingLoss {
         /** The last batch's weight sum. */
         private double last;
         /** The weight sums of the batches since the last parameter average (parameter averaging only). */
         private double sinceAverage;
 
         WeightSums(Loss loss) {
+            super(loss);
             if (loss.reduction() != Reduction.MEAN) {
                 throw new IllegalArgumentException("a rank's weighted loss must be a mean, got " + loss);
             }
-            this.loss = loss;
         }
 
         @Override
         public Variable compute(Variable prediction, Tensor target) {
-            Variable v = loss.compute(prediction, target);
-            last = loss.meanDenominator(target);
+            Variable v = super.compute(prediction, target);
+            last = meanDenominator(target);
             return v;
-        }
-
-        @Override
-        public Reduction reduction() {
-            return loss.reduction();
-        }
-
-        @Override
-        public String name() {
-            return loss.name();
-        }
-
-        @Override
-        public double meanDenominator(Tensor target) {
-            return loss.meanDenominator(target);
-        }
-
-        @Override
-        public Optional<Classified> classify(Tensor prediction, Tensor target) {
-            return loss.classify(prediction, target);
-        }
-
-        @Override
-        public OptionalLong countCorrect(Tensor prediction, Tensor target) {
-            return loss.countCorrect(prediction, target);
-        }
-
-        @Override
-        public long countDecisions(Tensor prediction, Tensor target) {
-            return loss.countDecisions(prediction, target);
-        }
-
-        @Override
-        public String toString() {
-            return loss.toString();
         }
     }
 
