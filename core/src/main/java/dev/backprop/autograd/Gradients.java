@@ -102,7 +102,7 @@ public final class Gradients {
      * Adds a contribution to ∂L/∂input {@code i}.
      *
      * @param i            the input's position
-     * @param contribution the contribution, the input's shape (borrowed, not modified)
+     * @param contribution the contribution, the input's number of elements (borrowed, not modified)
      */
     public void add(int i, Tensor contribution) {
         if (!wants(i)) {
@@ -113,10 +113,8 @@ public final class Gradients {
         Tensor target = target(v);
         if (target == null) {
             adopt(v, contribution.copy());
-        } else if (overwrites(v)) {
-            Elementwise.copy(contribution, target);
         } else {
-            Elementwise.axpy(1.0, contribution, target);
+            accumulate(v, contribution, target);
         }
     }
 
@@ -124,7 +122,7 @@ public final class Gradients {
      * Adds a contribution to ∂L/∂input {@code i}, taking ownership of it (it must not be used after).
      *
      * @param i            the input's position
-     * @param contribution the contribution, the input's shape
+     * @param contribution the contribution, the input's number of elements
      */
     public void give(int i, Tensor contribution) {
         if (!wants(i)) {
@@ -141,16 +139,32 @@ public final class Gradients {
         Tensor target = target(v);
         if (target != null) {
             try {
-                if (overwrites(v)) {
-                    Elementwise.copy(contribution, target);
-                } else {
-                    Elementwise.axpy(1.0, contribution, target);
-                }
+                accumulate(v, contribution, target);
             } finally {
                 contribution.close();
             }
         } else {
             adopt(v, contribution);
+        }
+    }
+
+    /**
+     * Writes (into a leaf gradient zeroed since its last contribution) or adds {@code contribution} into
+     * {@code target}, viewed in the target's shape: a contribution may come in another shape of as many elements.
+     */
+    private static void accumulate(Variable v, Tensor contribution, Tensor target) {
+        boolean view = !contribution.shape().equals(target.shape()) && contribution.isContiguous();
+        Tensor c = view ? contribution.reshape(target.shape().dims()) : contribution;
+        try {
+            if (overwrites(v)) {
+                Elementwise.copy(c, target);
+            } else {
+                Elementwise.axpy(1.0, c, target);
+            }
+        } finally {
+            if (view) {
+                c.close();
+            }
         }
     }
 

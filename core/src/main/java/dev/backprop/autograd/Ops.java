@@ -195,7 +195,8 @@ public final class Ops {
     }
 
     /**
-     * {@code |x|}; derivative 0 at 0 (as PyTorch).
+     * {@code |x|}; derivative {@code sign(x)}, so 0 at 0 as in PyTorch, and NaN at a NaN input, where PyTorch
+     * gives 0 (its {@code sign(NaN)} is 0).
      *
      * @param x the operand
      * @return the absolute value, elementwise

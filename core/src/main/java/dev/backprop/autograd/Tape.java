@@ -29,7 +29,8 @@ import java.util.logging.Logger;
  * }</pre>
  *
  * Only one tape records per thread at a time; {@link NoGrad} suspends recording. Without an open tape, ops
- * compute values only. A tape is confined to the thread that opened it.
+ * compute values only. A tape is confined to the thread that opened it. Closing a {@link Scope} that was open
+ * when the tape opened closes the tape too, as it closes the tape's tensors: recording stops there.
  */
 public final class Tape implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Tape.class.getName());
@@ -55,7 +56,7 @@ public final class Tape implements AutoCloseable {
      * @throws IllegalStateException when a tape is already open on this thread
      */
     public static Tape open() {
-        if (CURRENT.get() != null) {
+        if (current() != null) {
             throw new IllegalStateException("a Tape is already recording on thread '"
                     + Thread.currentThread().getName() + "'; close it before opening another");
         }
@@ -66,7 +67,7 @@ public final class Tape implements AutoCloseable {
 
     /** {@return whether ops run now on this thread are recorded (a tape is open and no {@link NoGrad} is active)} */
     public static boolean isRecording() {
-        return CURRENT.get() != null && !NoGrad.isActive();
+        return current() != null && !NoGrad.isActive();
     }
 
     /**
@@ -103,7 +104,7 @@ public final class Tape implements AutoCloseable {
         if (!needsGrad(inputs)) {
             return new Variable(value, null, false, true, null);
         }
-        Tape tape = CURRENT.get();
+        Tape tape = current();
         Node node = new Node(tape, tape.nodes.size(), name, inputs.clone(), backward);
         Variable out = new Variable(value, null, true, true, node);
         node.output(out);
@@ -279,10 +280,32 @@ public final class Tape implements AutoCloseable {
         return true;
     }
 
+    /**
+     * This thread's recording tape, or null. A tape whose scope was closed by an enclosing {@link Scope} lost every
+     * tensor it made, so it stops recording here rather than record ops whose tensors no scope would free.
+     */
+    private static Tape current() {
+        Tape t = CURRENT.get();
+        if (t != null && t.scope.isClosed()) {
+            CURRENT.remove();
+            t.nodes.clear();
+            return null;
+        }
+        return t;
+    }
+
     private void checkUsable() {
         if (closed) {
             throw new IllegalStateException("this Tape is closed; its graph and saved tensors are gone");
         }
+        if (scope.isClosed()) {
+            throw new IllegalStateException("this Tape is closed (by closing a Scope it was opened in); its graph "
+                    + "and saved tensors are gone");
+        }
+        checkThread();
+    }
+
+    private void checkThread() {
         if (Thread.currentThread() != thread) {
             throw new IllegalStateException("Tape opened on thread '" + thread.getName() + "' used from thread '"
                     + Thread.currentThread().getName() + "'");
@@ -295,9 +318,11 @@ public final class Tape implements AutoCloseable {
         if (closed) {
             return;
         }
-        checkUsable();
+        checkThread();
         closed = true;
-        CURRENT.remove();
+        if (CURRENT.get() == this) {
+            CURRENT.remove();
+        }
         nodes.clear();
         scope.close();
     }

@@ -16,7 +16,7 @@ public enum UnaryOp {
     LOG,
     /** {@code sqrt x}; backward {@code g/(2·sqrt x)}. */
     SQRT,
-    /** {@code |x|}; backward {@code sign(x)·g} with {@code sign(0)=0}. */
+    /** {@code |x|}; backward {@code sign(x)·g} with {@code sign(0)=0} and {@code sign(NaN)=NaN} (PyTorch: 0). */
     ABS,
     /** {@code 1/(1+e^-x)}; backward {@code σ(x)(1-σ(x))·g}. */
     SIGMOID,

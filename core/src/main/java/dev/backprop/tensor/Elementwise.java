@@ -66,8 +66,8 @@ public final class Elementwise {
      * @param p1 its first parameter, or 0
      * @param p2 its second parameter, or 0
      * @param x  the forward input
-     * @param g  the gradient of the forward output
-     * @param dx the gradient of the input, written
+     * @param g  the gradient of the forward output, {@code x}'s shape (dimensions of 1 aside)
+     * @param dx the gradient of the input, written, {@code x}'s shape (dimensions of 1 aside)
      */
     public static void unaryBackward(UnaryOp op, double p1, double p2, Tensor x, Tensor g, Tensor dx) {
         String name = "unaryBackward " + op;
@@ -312,7 +312,7 @@ public final class Elementwise {
      * @param alpha the factor of {@code x}
      * @param x     the added tensor
      * @param beta  the factor of {@code y}
-     * @param y     the result, updated in place
+     * @param y     the result, updated in place, {@code x}'s shape (dimensions of 1 aside)
      */
     public static void axpby(double alpha, Tensor x, double beta, Tensor y) {
         String name = "axpby";
@@ -329,7 +329,7 @@ public final class Elementwise {
      *
      * @param alpha the factor of {@code x}
      * @param x     the added tensor
-     * @param y     the result, updated in place
+     * @param y     the result, updated in place, {@code x}'s shape (dimensions of 1 aside)
      */
     public static void axpy(double alpha, Tensor x, Tensor y) {
         axpby(alpha, x, 1.0, y);
@@ -340,7 +340,7 @@ public final class Elementwise {
      *
      * @param alpha the factor
      * @param x     the operand
-     * @param out   the result, may be {@code x}
+     * @param out   the result, {@code x}'s shape (dimensions of 1 aside); may be {@code x}
      */
     public static void scale(double alpha, Tensor x, Tensor out) {
         axpby(alpha, x, 0.0, out);

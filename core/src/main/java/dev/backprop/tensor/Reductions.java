@@ -69,7 +69,9 @@ public final class Reductions {
         int[] d = x.shape().dims();
         Shape leading = Shape.of(java.util.Arrays.copyOf(d, Math.max(0, d.length - 1)));
         if (!Checks.sameDimsButOnes(out.shape(), leading)) {
-            Checks.outShape(name, "out", out, Shape.of(rows), "input " + x.shape());
+            Shape vector = Shape.of(rows);
+            throw new ShapeMismatchException(name + ": out is " + out.shape() + ", expected " + vector
+                    + (Checks.sameDimsButOnes(leading, vector) ? "" : " or " + leading) + " for input " + x.shape());
         }
     }
 

@@ -27,8 +27,8 @@ public final class Regularization {
     }
 
     /**
-     * {@code y = x·mask/(1 - p)} elementwise; {@code y} may be {@code x}. Applying it to an upstream gradient with
-     * the same {@code (p, seed, offset)} is the backward pass.
+     * {@code y = x·mask/(1 - p)} elementwise; {@code y}, of {@code x}'s shape (dimensions of 1 aside), may be
+     * {@code x}. Applying it to an upstream gradient with the same {@code (p, seed, offset)} is the backward pass.
      *
      * @throws IllegalArgumentException unless {@code 0 <= p < 1}
      */

@@ -125,6 +125,14 @@ public final class Scope implements AutoCloseable {
         }
     }
 
+    /**
+     * {@return whether this scope is closed} by its own {@link #close()} or by that of a scope enclosing it (a
+     * {@link dev.backprop.autograd.Tape} opened inside a closed scope is over).
+     */
+    public boolean isClosed() {
+        return closed;
+    }
+
     /** {@return the number of tensors this scope will close} */
     public int size() {
         return order.size();

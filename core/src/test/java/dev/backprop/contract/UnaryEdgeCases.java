@@ -15,16 +15,20 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 /**
- * {@code unaryBackward} at NaN, ±infinity and ±0 against PyTorch's autograd. Each row was printed by torch 1.13
- * (float32 and float64 agree) with
+ * {@code unaryBackward} at NaN, ±infinity and ±0 against PyTorch's autograd. Each row but ABS was printed by
+ * torch 1.13 (float32 and float64 agree) with
  * <pre>{@code
  * x = torch.tensor([v], dtype=dt, requires_grad=True); f(x).backward(torch.tensor([2.0], dtype=dt)); x.grad
  * }</pre>
- * for v in (nan, inf, -inf, 0.0, -0.0) and g = 2, except one answer Backprop chooses: PyTorch's relu backward is
+ * for v in (nan, inf, -inf, 0.0, -0.0) and g = 2, except two answers Backprop chooses. PyTorch's relu backward is
  * {@code threshold_backward(g, relu(x), 0)}, which zeroes where the output is {@code <= 0}, so a NaN input passes
  * g (2.0); Backprop's is {@code 1[x > 0]·g} (MATH.md, {@link dev.backprop.autograd.Ops#relu}), so it gives 0
- * there, the answer {@code TorchEdgeCases} also accepts. The values are repeated over 257 elements so both the
- * vector loops and their scalar tails see each one ({@code TorchEdgeCases} has two to six per case).
+ * there, the answer {@code TorchEdgeCases} also accepts. PyTorch's abs backward is {@code g·sgn(x)} with
+ * {@code sgn(NaN) = 0} (pytorch/pytorch#41245, open), so a NaN input gives 0; Backprop's sign is IEEE's
+ * ({@code Math.signum}, NaN for NaN), so it gives NaN ({@link dev.backprop.autograd.Ops#abs}). The ABS row's
+ * other values are PyTorch's {@code g·sgn(x)}, as {@code TorchEdgeCases}' {@code abs_at_zero} case prints it at
+ * ±inf and ±0 (scaled to g = 2). The values are repeated over 257 elements so both the vector loops and their
+ * scalar tails see each one ({@code TorchEdgeCases} has two to six per case).
  */
 final class UnaryEdgeCases {
     private UnaryEdgeCases() {
@@ -41,6 +45,7 @@ final class UnaryEdgeCases {
 
     static final List<Row> TABLE = List.of(
             new Row(UnaryOp.RELU, 0, 0, 0, 2, 0, 0, 0), // PyTorch: 2 at NaN (see the class comment)
+            new Row(UnaryOp.ABS, 0, 0, NAN, 2, -2, 0, 0), // PyTorch: 0 at NaN (see the class comment)
             new Row(UnaryOp.SIGMOID, 0, 0, NAN, 0, 0, 0.5, 0.5),
             new Row(UnaryOp.TANH, 0, 0, NAN, 0, 0, 2, 2),
             new Row(UnaryOp.CLAMP, -1, 1.5, 0, 0, 0, 2, 2),

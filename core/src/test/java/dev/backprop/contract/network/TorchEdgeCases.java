@@ -62,7 +62,8 @@ final class TorchEdgeCases {
      * Backprop's own answers where it differs from PyTorch by design, by case and role. ReLU's gradient is
      * {@code 1[z > 0]·g} (MATH.md), so a NaN input passes no gradient; PyTorch's {@code z <= 0 ? 0 : g} passes it.
      * Max pooling sends a window's gradient to its first NaN ({@link dev.backprop.tensor.Pooling}); PyTorch's scan
-     * ({@code v > max || isnan(v)}) ends on the last.
+     * ({@code v > max || isnan(v)}) ends on the last. abs' gradient at NaN is NaN here and 0 in PyTorch (its
+     * {@code sign(NaN)} is 0); {@code UnaryEdgeCases} holds every backend to that.
      */
     private static final Map<String, double[]> CHOSEN = Map.of("relu_nan grad", new double[] {0, 1},
             "maxpool_nan grad", new double[] {1, 0, 0, 2, 0, 0, 0, 0});
