@@ -3,6 +3,7 @@ package dev.backprop.spark;
 import dev.backprop.backend.BackendUnavailableException;
 import dev.backprop.data.Dataset;
 import dev.backprop.loss.SoftmaxCrossEntropy;
+import dev.backprop.spark.engine.PeerStoppedException;
 import dev.backprop.spark.engine.RankTrainer;
 import dev.backprop.spark.engine.ShardPlan;
 import dev.backprop.spark.placement.BarrierTrainingTask;
@@ -67,13 +68,15 @@ public final class SparkTrainer {
      * {@code org.apache.spark.SparkException} (checked in Java, but undeclared by Scala), whose message names the
      * failing rank. Two failures end every rank at once and are not retried, since a rerun would meet them again:
      * a backend a rank cannot open ({@link BackendUnavailableException} naming the rank and its host) and a loss
-     * that diverges under gradient averaging (the lowest rank's {@link TrainingStoppedException}).
+     * that diverges (the {@link TrainingStoppedException} of the lowest rank whose loss did: under gradient averaging
+     * every rank judges the global loss, under parameter averaging each its own and tells the others at the next
+     * average).
      *
      * @throws IllegalArgumentException for data that does not suit the spec, a checkpoint directory that is not
      *                                  one and cannot be made one, or whose newest checkpoint was written with
      *                                  other settings or loss settings (before any training)
      * @throws BackendUnavailableException when a rank cannot open the spec's backend on its executor
-     * @throws TrainingStoppedException when the loss diverges under gradient averaging (the rank's message)
+     * @throws TrainingStoppedException when the loss diverges (the rank's message)
      */
     public SparkTrainingResult fit(JavaRDD<Example> data) {
         return fit(data, null);
@@ -124,8 +127,10 @@ public final class SparkTrainer {
         // The shuffle makes the barrier stage a shuffle-map stage: Spark reruns a failed one (up to
         // spark.stage.maxConsecutiveAttempts times), while a failed barrier result stage aborts the job.
         List<RankResult> results = JavaRDD.fromRDD(stage, RESULT).repartition(1).collect();
+        // The reason of the lowest rank that stopped on its own, before those that stopped because it did.
         Optional<RankResult> stopped = results.stream().filter(r -> r.stopped() != null)
-                .min(Comparator.comparingInt(RankResult::rank));
+                .min(Comparator.comparing((RankResult r) -> r.stopped() instanceof PeerStoppedException)
+                        .thenComparingInt(RankResult::rank));
         if (stopped.isPresent()) {
             throw stopped.get().stopped();
         }

@@ -220,6 +220,23 @@ class LocalSparkTrainingTest {
     }
 
     /**
+     * Under parameter averaging each rank judges its own loss: rank 1's features are 1e30 times larger, so its loss
+     * diverges at its second step and rank 0's does not. Rank 1 tells rank 0 in the next parameter average, where
+     * both stop: fit throws rank 1's {@link TrainingStoppedException} after one attempt of the stage, where rank 0
+     * would wait for rank 1 on the transport, fail, and the stage would run again.
+     */
+    @Test
+    void aLossThatDivergesOnOneRankUnderParameterAveragingEndsTheRunWithThatRanksException() {
+        JavaRDD<Example> rdd = SparkTrainer.parallelize(sc, TrainingFixtures.scaledFrom(DATA, 80, 1e30f), 2);
+        ATTEMPTS.clear();
+        TrainingSpec s = spec(OptimizerChoice.sgd(0.1)).sync(SyncMode.parameters(2))
+                .listener(e -> ATTEMPTS.add(e.attempt())).build();
+        TrainingStoppedException e = assertThrows(TrainingStoppedException.class, () -> new SparkTrainer(s).fit(rdd));
+        assertTrue(e.getMessage().startsWith("training stopped on rank 1: "), e.getMessage());
+        assertEquals(Set.of(0), ATTEMPTS, "the ranks stepped in the first attempt only");
+    }
+
+    /**
      * A backend the ranks cannot open on their executor ends the run with the lowest such rank's reason, as
      * {@code Backends} gives it on one machine, after one attempt of the stage instead of Spark's reruns.
      */
