@@ -51,7 +51,8 @@ import java.util.logging.Logger;
  * by batch size, {@code Σ_r (n_r / N) · g_r}, which is the gradient of the mean loss over the global batch; every
  * rank then judges the step by the global loss, clips (optionally) and steps its optimizer on identical gradients,
  * so the models stay identical. With parameter averaging every K steps, ranks step on their own gradients and
- * average parameters and optimizer state every K steps and at the end of every epoch. Rank 0 writes checkpoints.
+ * average parameters and optimizer state every K steps and at the end of every epoch; a rank whose own loss
+ * diverges says so in the next average (a stop flag), where every rank stops. Rank 0 writes checkpoints.
  *
  * <p>With class weights the loss of a batch is {@code Σ w[y_i]·loss_i / Σ w[y_i]} (PyTorch's
  * {@code CrossEntropyLoss(weight=w)}), and the global batch's divides by the global sum of weights, not by each
