@@ -231,6 +231,36 @@ class SparkTrainCommandTest {
         assertFalse(Files.exists(model), "nothing saved");
     }
 
+    /**
+     * Under parameter averaging each rank judges its own loss, and a diverging one ends the run as under gradient
+     * averaging: exit 1 and one line naming the rank, the step and the learning rate, after one attempt of each
+     * stage (the rank that stops tells the others at the next average, so none waits for it and fails), no model.
+     */
+    @Test
+    void aDivergingLossUnderParameterAveragingEndsTheRunWithOneLineAndNoRerun() throws IOException {
+        Path csv = threeClassCsv();
+        Path model = dir.resolve("never.safetensors");
+        StageAttempts.SEEN.clear();
+        System.setProperty("spark.extraListeners", StageAttempts.class.getName());
+        CliRun spark;
+        try {
+            spark = CliRun.of("train", "--spark", "local[2]", "--ranks", "2", "--sync", "parameters:2", "--csv",
+                    csv.toString(), "--layers", "4-8-3", "--epochs", "2", "--batch-size", "20", "--lr", "1e30",
+                    "--out", model.toString());
+        } finally {
+            System.clearProperty("spark.extraListeners");
+        }
+        assertEquals(Main.EXIT_ERROR, spark.code(), spark.out() + spark.err());
+        List<String> lines = spark.err().lines().filter(l -> l.startsWith("backprop:")).toList();
+        assertEquals(1, lines.size(), spark.err());
+        assertTrue(lines.get(0).startsWith("backprop: training stopped on rank ") && lines.get(0).contains(
+                " loss is NaN at step ") && lines.get(0).contains("the learning rate 1E+30 is probably too high for "
+                + "this model"), spark.err());
+        assertEquals(java.util.Set.of(0), StageAttempts.SEEN, "every stage ran once");
+        assertTrue(spark.out().startsWith("spark:   local[2], 2 ranks, sgd lr 1E+30, "), spark.out());
+        assertFalse(Files.exists(model), "nothing saved");
+    }
+
     /** The spark-submit entry point runs the same parser with the master spark-submit set. */
     @Test
     void theSparkSubmitEntryPointTrainsFromACsvWithTheSameOptions() throws IOException {

@@ -329,7 +329,9 @@ public final class OptimizerChoice implements Serializable {
      * A setting as a user types it.
      *
      * @param v the value
-     * @return {@code 0.1}, {@code 0.000001}, {@code 1000000}: no exponent, no trailing zeros ({@code NaN},
+     * @return {@code 0.1}, {@code 0.000001}, {@code 1000000}: no trailing zeros, and an exponent only below
+     *         {@code 0.000001} and from 10<sup>7</sup> on ({@code 1E-7}, {@code 1E+30}, as the message of a diverging
+     *         loss words a rate), so that an absurd setting does not print as thirty digits ({@code NaN},
      *         {@code Infinity} and {@code -Infinity} as they are, for the messages that refuse them)
      */
     public static String number(double v) {
@@ -337,7 +339,7 @@ public final class OptimizerChoice implements Serializable {
             return Double.toString(v);
         }
         BigDecimal d = new BigDecimal(Double.toString(v)).stripTrailingZeros();
-        return d.scale() <= 0 ? d.toPlainString() : d.toString();
+        return d.scale() <= 0 && Math.abs(v) < 1e7 ? d.toPlainString() : d.toString();
     }
 
     @Override

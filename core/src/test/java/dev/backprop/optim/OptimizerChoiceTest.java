@@ -43,6 +43,12 @@ class OptimizerChoiceTest {
         assertEquals("momentum lr 0.01 momentum 0.9 weight-decay 0.000001 schedule cosine",
                 choose("momentum", null, 1e-6, "Cosine").describe());
         assertEquals("1000000", OptimizerChoice.number(1e6));
+        // From 10^7 on with an exponent, as Divergence words the rate of a diverging loss ("1E+30").
+        assertEquals("9999999 1E+7 1.5E+7 12345678 1E+30 -1E+30 1E-7", String.join(" ",
+                OptimizerChoice.number(9999999), OptimizerChoice.number(1e7), OptimizerChoice.number(1.5e7),
+                OptimizerChoice.number(12345678), OptimizerChoice.number(1e30), OptimizerChoice.number(-1e30),
+                OptimizerChoice.number(1e-7)));
+        assertEquals("sgd lr 1E+30", choose("sgd", 1e30, null, "none").describe());
     }
 
     @Test

@@ -140,8 +140,9 @@ public final class SparkTrainDriver {
      * What a task threw when that ended a Spark job with a {@code SparkException}, if it is an explained problem
      * (bad data found by the stages that read and check it: its message says what is wrong), else null. The job's
      * own message repeats the cause after Spark's stage and task ids and host, on many lines. A job whose barrier
-     * training stage failed too often carries no cause, only that text (a lost or stalled rank); a diverging loss
-     * under gradient averaging does not fail the stage ({@link SparkTrainer#fit(JavaRDD, List)} throws it).
+     * training stage failed too often carries no cause, only that text: {@link SparkTrainer#fit(JavaRDD, List)}
+     * reads a lost or stalled rank from the tasks' end events instead, and a diverging loss or a backend that will
+     * not open does not fail the stage (fit throws them).
      */
     static RuntimeException explained(Exception e) {
         if (!(e instanceof SparkException)) {

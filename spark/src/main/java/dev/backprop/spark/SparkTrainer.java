@@ -3,6 +3,7 @@ package dev.backprop.spark;
 import dev.backprop.backend.BackendUnavailableException;
 import dev.backprop.data.Dataset;
 import dev.backprop.loss.SoftmaxCrossEntropy;
+import dev.backprop.spark.engine.PeerStoppedException;
 import dev.backprop.spark.engine.RankTrainer;
 import dev.backprop.spark.engine.ShardPlan;
 import dev.backprop.spark.placement.BarrierTrainingTask;
@@ -11,6 +12,7 @@ import dev.backprop.spark.placement.HadoopCheckpointStore;
 import dev.backprop.spark.placement.RankResult;
 import dev.backprop.spark.placement.Shards;
 import dev.backprop.spark.placement.TransportSecret;
+import dev.backprop.spark.transport.TransportException;
 import dev.backprop.train.TrainingStoppedException;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkContext;
@@ -65,15 +67,20 @@ public final class SparkTrainer {
      *
      * <p>A stage that fails more often than Spark retries it ends the run with Spark's
      * {@code org.apache.spark.SparkException} (checked in Java, but undeclared by Scala), whose message names the
-     * failing rank. Two failures end every rank at once and are not retried, since a rerun would meet them again:
-     * a backend a rank cannot open ({@link BackendUnavailableException} naming the rank and its host) and a loss
-     * that diverges under gradient averaging (the lowest rank's {@link TrainingStoppedException}).
+     * failing rank; when a rank was lost or stalled in the last attempt (each of its failed tasks lost its executor
+     * or met a {@link TransportException}: not a bug), a {@link TransportException} instead, in one line that says
+     * so and what to check, caused by it. Two failures end every rank at once and are not retried, since a rerun
+     * would meet them again: a backend a rank cannot open ({@link BackendUnavailableException} naming the rank and
+     * its host) and a loss that diverges (the {@link TrainingStoppedException} of the lowest rank whose loss did:
+     * under gradient averaging every rank judges the global loss, under parameter averaging each its own and tells
+     * the others at the next average).
      *
      * @throws IllegalArgumentException for data that does not suit the spec, a checkpoint directory that is not
      *                                  one and cannot be made one, or whose newest checkpoint was written with
      *                                  other settings or loss settings (before any training)
      * @throws BackendUnavailableException when a rank cannot open the spec's backend on its executor
-     * @throws TrainingStoppedException when the loss diverges under gradient averaging (the rank's message)
+     * @throws TrainingStoppedException when the loss diverges (the rank's message)
+     * @throws TransportException       when the training stage failed too often because a rank was lost or stalled
      */
     public SparkTrainingResult fit(JavaRDD<Example> data) {
         return fit(data, null);
@@ -123,9 +130,25 @@ public final class SparkTrainer {
                 new BarrierTrainingTask(s, TransportSecret.forJob(data.context().getConf())), false, RESULT);
         // The shuffle makes the barrier stage a shuffle-map stage: Spark reruns a failed one (up to
         // spark.stage.maxConsecutiveAttempts times), while a failed barrier result stage aborts the job.
-        List<RankResult> results = JavaRDD.fromRDD(stage, RESULT).repartition(1).collect();
+        StageFailures failures = new StageFailures();
+        data.context().addSparkListener(failures);
+        List<RankResult> results;
+        try {
+            results = JavaRDD.fromRDD(stage, RESULT).repartition(1).collect();
+        } catch (Exception e) {
+            // Spark's SparkException is checked, but Scala declares it nowhere; "throw e" rethrows it as it came.
+            TransportException lost = failures.lostRank(e);
+            if (lost != null) {
+                throw lost;
+            }
+            throw e;
+        } finally {
+            data.context().removeSparkListener(failures);
+        }
+        // The reason of the lowest rank that stopped on its own, before those that stopped because it did.
         Optional<RankResult> stopped = results.stream().filter(r -> r.stopped() != null)
-                .min(Comparator.comparingInt(RankResult::rank));
+                .min(Comparator.comparing((RankResult r) -> r.stopped() instanceof PeerStoppedException)
+                        .thenComparingInt(RankResult::rank));
         if (stopped.isPresent()) {
             throw stopped.get().stopped();
         }

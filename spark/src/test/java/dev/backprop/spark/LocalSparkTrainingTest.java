@@ -12,6 +12,7 @@ import dev.backprop.optim.OptimizerChoice;
 import dev.backprop.spark.engine.ThreadedRanks;
 import dev.backprop.spark.engine.TrainingFixtures;
 import dev.backprop.spark.placement.Shards;
+import dev.backprop.spark.transport.TransportException;
 import dev.backprop.spark.transport.TransportOptions;
 import dev.backprop.train.TrainingStoppedException;
 import org.apache.spark.SparkConf;
@@ -34,6 +35,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -220,6 +222,23 @@ class LocalSparkTrainingTest {
     }
 
     /**
+     * Under parameter averaging each rank judges its own loss: rank 1's features are 1e30 times larger, so its loss
+     * diverges at its second step and rank 0's does not. Rank 1 tells rank 0 in the next parameter average, where
+     * both stop: fit throws rank 1's {@link TrainingStoppedException} after one attempt of the stage, where rank 0
+     * would wait for rank 1 on the transport, fail, and the stage would run again.
+     */
+    @Test
+    void aLossThatDivergesOnOneRankUnderParameterAveragingEndsTheRunWithThatRanksException() {
+        JavaRDD<Example> rdd = SparkTrainer.parallelize(sc, TrainingFixtures.scaledFrom(DATA, 80, 1e30f), 2);
+        ATTEMPTS.clear();
+        TrainingSpec s = spec(OptimizerChoice.sgd(0.1)).sync(SyncMode.parameters(2))
+                .listener(e -> ATTEMPTS.add(e.attempt())).build();
+        TrainingStoppedException e = assertThrows(TrainingStoppedException.class, () -> new SparkTrainer(s).fit(rdd));
+        assertTrue(e.getMessage().startsWith("training stopped on rank 1: "), e.getMessage());
+        assertEquals(Set.of(0), ATTEMPTS, "the ranks stepped in the first attempt only");
+    }
+
+    /**
      * A backend the ranks cannot open on their executor ends the run with the lowest such rank's reason, as
      * {@code Backends} gives it on one machine, after one attempt of the stage instead of Spark's reruns.
      */
@@ -243,8 +262,33 @@ class LocalSparkTrainingTest {
                         stallUntilKilled();
                     }
                 }).build();
-        SparkException e = assertThrows(SparkException.class, () -> new SparkTrainer(s).fit(rdd));
-        assertTrue(e.getMessage().contains("rank 0: no REDUCE #5 from rank 1 within PT2S"), e.getMessage());
+        TransportException e = assertThrows(TransportException.class, () -> new SparkTrainer(s).fit(rdd));
+        // Both attempts of the stage (spark.stage.maxConsecutiveAttempts is 2 here) met the stall: one line that says
+        // a rank was lost, quotes what rank 0 saw and says what to check, where Spark's SparkException has many.
+        assertTrue(e.getMessage().startsWith("a rank was lost or stalled, and the training stage failed 2 times "
+                + "(rank 0: no REDUCE #5 from rank 1 within PT2S; rank 1 is stalled or unreachable (/127.0.0.1:"),
+                e.getMessage());
+        assertTrue(e.getMessage().endsWith("); check that every executor is still running (its log says why one "
+                + "stopped) and that the executors reach each other on the ranks' ports"), e.getMessage());
+        assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+        assertEquals(1, e.peerRank(), "the peer rank 0 waited for");
+        assertInstanceOf(SparkException.class, e.getCause());
+    }
+
+    /**
+     * A task that fails for another reason (here a planted bug in rank 1's step listener) keeps Spark's report: it
+     * is not a lost rank, even though rank 0 then loses its connection to rank 1 (and Spark's message may quote
+     * rank 0's TransportException as the most recent failure, when its report reaches the driver first).
+     */
+    @Test
+    void aTaskThatFailsForAnotherReasonIsNotReportedAsALostRank() {
+        JavaRDD<Example> rdd = SparkTrainer.parallelize(sc, DATA, 2);
+        TrainingSpec s = spec(OptimizerChoice.sgd(0.1)).listener(e -> {
+            if (e.rank() == 1 && e.stepsDone() == 3) {
+                throw new IllegalStateException("planted failure at step 3");
+            }
+        }).build();
+        assertThrows(SparkException.class, () -> new SparkTrainer(s).fit(rdd));
     }
 
     /** A rank that stops answering (as a frozen machine would) until Spark kills its task. */

@@ -20,6 +20,7 @@ import dev.backprop.spark.StepListener;
 import dev.backprop.spark.TrainingSpec;
 import dev.backprop.spark.transport.BucketedAllReduce;
 import dev.backprop.spark.transport.RankTransport;
+import dev.backprop.spark.transport.TransportException;
 import dev.backprop.tensor.Tensor;
 import dev.backprop.train.BatchResult;
 import dev.backprop.train.EpochListener;
@@ -27,10 +28,12 @@ import dev.backprop.train.EpochMetrics;
 import dev.backprop.train.StepHook;
 import dev.backprop.train.StepPosition;
 import dev.backprop.train.Trainer;
+import dev.backprop.train.TrainingStoppedException;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -48,7 +51,8 @@ import java.util.logging.Logger;
  * by batch size, {@code Σ_r (n_r / N) · g_r}, which is the gradient of the mean loss over the global batch; every
  * rank then judges the step by the global loss, clips (optionally) and steps its optimizer on identical gradients,
  * so the models stay identical. With parameter averaging every K steps, ranks step on their own gradients and
- * average parameters and optimizer state every K steps and at the end of every epoch. Rank 0 writes checkpoints.
+ * average parameters and optimizer state every K steps and at the end of every epoch; a rank whose own loss
+ * diverges says so in the next average (a stop flag), where every rank stops. Rank 0 writes checkpoints.
  *
  * <p>With class weights the loss of a batch is {@code Σ w[y_i]·loss_i / Σ w[y_i]} (PyTorch's
  * {@code CrossEntropyLoss(weight=w)}), and the global batch's divides by the global sum of weights, not by each
@@ -132,11 +136,11 @@ public final class RankTrainer implements AutoCloseable {
             this.flat = new FlatParameters(model.parameters(), params ? optimizer.state() : Map.of());
             Loss loss = spec.loss();
             this.weightSums = spec.classWeights() != null ? new WeightSums(loss) : null;
-            // Gradient mode sends the step's loss with the gradients: every rank sees the global batch loss. With
-            // class weights one more element carries the rank's weight sum.
+            // Gradient mode sends the step's loss with the gradients: every rank sees the global batch loss.
+            // Parameter averaging sends a stop flag last (averageParameters). With class weights one more element
+            // before it carries the rank's weight sum.
             int extra = weightSums != null ? 1 : 0;
-            this.vector = new float[(params ? flat.parameterCount() + flat.stateCount() : flat.parameterCount() + 1)
-                    + extra];
+            this.vector = new float[flat.parameterCount() + (params ? flat.stateCount() : 0) + 1 + extra];
             int bucket = bucketElements(backend);
             this.buckets = bucket == 0 ? null : new GradientBuckets(flat, bucket);
             this.snapshots = new Snapshots(model, optimizer, schedule,
@@ -192,8 +196,11 @@ public final class RankTrainer implements AutoCloseable {
     /**
      * Trains on {@code shard} (this rank's partition) until the run's last step.
      *
-     * @throws dev.backprop.train.TrainingStoppedException when the loss becomes NaN or infinite (on every rank at
-     *                                                     the same step in gradient averaging)
+     * @throws TrainingStoppedException when the loss becomes NaN or infinite: on every rank at the same step in
+     *                                   gradient averaging; in parameter averaging on the ranks whose own loss did,
+     *                                   which tell the others so in the parameter average that follows
+     * @throws PeerStoppedException      in parameter averaging, on the ranks that learned in a parameter average
+     *                                   that training stopped on another rank
      * @throws dev.backprop.spark.transport.TransportException when a peer is lost or stalls
      */
     public Outcome train(Dataset shard) {
@@ -220,7 +227,14 @@ public final class RankTrainer implements AutoCloseable {
         beforeStep.run();
         try (BatchLoader loader = new BatchLoader(shard, backend, plan.batchSize())) {
             progress.startStep();
-            trainer.fit(loader, null, spec.epochs() - (int) (start / s), progress);
+            try {
+                trainer.fit(loader, null, spec.epochs() - (int) (start / s), progress);
+            } catch (TrainingStoppedException e) {
+                if (reduce == null) {
+                    announceStop(e);
+                }
+                throw e;
+            }
         }
         byte[] file = rank == 0 ? snapshots.modelFile() : null;
         return new Outcome(start, totalSteps() - start, totalSteps(), progress.examples, progress.computeNanos,
@@ -357,7 +371,7 @@ public final class RankTrainer implements AutoCloseable {
             dropout.afterStep(done);
             boolean epochEnd = b.position().batch() == b.position().batches();
             if (reduce == null && (done % spec.sync().averageEvery() == 0 || epochEnd)) {
-                averageParameters();
+                averageParameters(done);
             }
             if (!epochEnd) {
                 notifyListener(done, b.position().epoch() - 1);
@@ -450,18 +464,46 @@ public final class RankTrainer implements AutoCloseable {
         }
     }
 
-    private void averageParameters() {
+    /**
+     * Averages parameters and optimizer state after step {@code done}. The last element is a stop flag: 0 from a
+     * rank that trains on, 1 from one whose training stopped ({@link #announceStop}), so that its peers, which
+     * would otherwise wait for it in the next collective until the transport's timeout, stop here too.
+     *
+     * @throws PeerStoppedException when a rank's training stopped since the last average
+     */
+    private void averageParameters(long done) {
         flat.valuesTo(vector);
-        if (weightSums == null) {
-            net.allReduce(vector, 1.0 / net.size());
-        } else {
-            int n = vector.length - 1;
-            vector[n] = 1;
-            net.allReduce(vector, weightSums.sinceAverage);
+        int flag = vector.length - 1;
+        vector[flag] = 0;
+        double weight = 1.0 / net.size();
+        if (weightSums != null) {
+            vector[flag - 1] = 1;
+            weight = weightSums.sinceAverage;
             weightSums.sinceAverage = 0;
-            divide(n);
+        }
+        net.allReduce(vector, weight);
+        if (vector[flag] != 0) {
+            throw new PeerStoppedException(rank, Math.round(vector[flag]), done);
+        }
+        if (weightSums != null) {
+            divide(flag - 1);
         }
         flat.valuesFrom(vector);
+    }
+
+    /**
+     * Takes part in the parameter average the other ranks come to next (every K steps and at every epoch's end,
+     * there is always one before their next collective) with only the stop flag set, weight 1, so that they stop
+     * there; a failure to reach them is added to {@code stopped}.
+     */
+    private void announceStop(TrainingStoppedException stopped) {
+        Arrays.fill(vector, 0);
+        vector[vector.length - 1] = 1;
+        try {
+            net.allReduce(vector, 1.0);
+        } catch (TransportException e) {
+            stopped.addSuppressed(e);
+        }
     }
 
     /** Divides {@code vector[0, n)} by {@code vector[n]}, the all-reduced sum of the ranks' weight sums. */

@@ -8,6 +8,7 @@ import dev.backprop.spark.Example;
 import dev.backprop.spark.RankReport;
 import dev.backprop.spark.TrainingSpec;
 import dev.backprop.spark.engine.CheckpointStore;
+import dev.backprop.spark.engine.PeerStoppedException;
 import dev.backprop.spark.engine.RankTrainer;
 import dev.backprop.spark.engine.ShardPlan;
 import dev.backprop.spark.transport.JobSecret;
@@ -36,8 +37,9 @@ import java.util.logging.Logger;
  * polling interval, far too slow for every step). A failed task makes Spark rerun the whole stage; the rerun
  * resumes from rank 0's newest checkpoint. Two failures end the stage on every rank at once instead, as their
  * result, which the driver rethrows, since a rerun would meet them again: a backend a rank cannot open (it announces
- * that in the allGather), and a loss that diverges under gradient averaging (every rank judges the same global
- * loss, so every rank stops at the same step).
+ * that in the allGather), and a loss that diverges (under gradient averaging every rank judges the same global
+ * loss, so every rank stops at the same step; under parameter averaging a rank whose own loss diverged tells the
+ * others in the next parameter average, where they stop with a {@link PeerStoppedException}).
  */
 public final class BarrierTrainingTask extends AbstractFunction1<Iterator<Example>, Iterator<RankResult>>
         implements Serializable {
@@ -103,10 +105,7 @@ public final class BarrierTrainingTask extends AbstractFunction1<Iterator<Exampl
                 RankTrainer.Outcome o;
                 try {
                     o = trainer.train(shard);
-                } catch (TrainingStoppedException e) {
-                    if (!spec.sync().averagesGradients()) {
-                        throw e;  // each rank judges its own loss: the others may be waiting for this one
-                    }
+                } catch (TrainingStoppedException | PeerStoppedException e) {
                     LOG.info(e.getMessage());
                     return result(RankResult.stopped(rank, e));
                 }

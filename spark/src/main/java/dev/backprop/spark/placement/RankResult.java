@@ -12,9 +12,9 @@ import java.io.Serializable;
  * @param report    what the rank ran, or null when training stopped
  * @param modelFile the trained model as model-file bytes (rank 0), else null
  * @param stopped   why training stopped on every rank, or null: a rank's backend that would not open, or a loss
- *                  that diverged under gradient averaging (every rank judges the same global loss at the same
- *                  step), so that the stage ends without a rerun, which would meet it again, and the driver reports
- *                  it
+ *                  that diverged (a {@link dev.backprop.spark.engine.PeerStoppedException} on the ranks that
+ *                  stopped because another rank's did), so that the stage ends without a rerun, which would meet it
+ *                  again, and the driver reports it
  */
 public record RankResult(int rank, RankReport report, byte[] modelFile, BackpropException stopped)
         implements Serializable {

@@ -22,6 +22,7 @@ import java.util.concurrent.ExecutionException;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -292,6 +293,22 @@ class RankTrainerTest {
         assertEquals(4, results.get(0).outcome().resumedFromStep());
         assertEquals(11, results.get(0).outcome().stepsRun());
         assertArrayEquals(uninterrupted, results.get(0).outcome().modelFile());
+    }
+
+    /**
+     * Under parameter averaging each rank judges its own loss. Rank 1's features are 1e30 times rank 0's: its first
+     * SGD step (lr 0.1) moves the weights by about 1e29, so its second step's activations overflow and its loss is
+     * not finite, while rank 0's stays finite. Rank 1 stops and sets the stop flag in the average after step 2, which
+     * rank 0 would otherwise wait in for rank 1 until the transport's timeout: rank 0 stops there too, saying so.
+     */
+    @Test
+    void aRankWhoseLossDivergesUnderParameterAveragingStopsItsPeersAtTheNextAverage() {
+        List<Dataset> shards = TrainingFixtures.shards(TrainingFixtures.scaledFrom(DATA, 80, 1e30f), 80, 80);
+        TrainingSpec s = spec(OptimizerChoice.sgd(0.1)).sync(SyncMode.parameters(2)).build();
+        ExecutionException e = assertThrows(ExecutionException.class, () -> ThreadedRanks.train(s, shards, 1, null));
+        assertInstanceOf(PeerStoppedException.class, e.getCause(), String.valueOf(e.getCause()));
+        assertEquals("rank 0: training stopped on another rank before the parameter average after step 2",
+                e.getCause().getMessage());
     }
 
     @Test

@@ -77,6 +77,21 @@ public final class TrainingFixtures {
         return Dataset.classification(x, new int[] {f}, y, d.numClasses(), null);
     }
 
+    /** {@code d} with the features of examples {@code [from, size)} multiplied by {@code factor}. */
+    public static Dataset scaledFrom(Dataset d, int from, float factor) {
+        int f = d.featureSize();
+        float[] x = new float[d.size() * f];
+        int[] y = new int[d.size()];
+        for (int i = 0; i < d.size(); i++) {
+            float[] row = d.features(i);
+            for (int j = 0; j < f; j++) {
+                x[i * f + j] = i < from ? row[j] : row[j] * factor;
+            }
+            y[i] = d.label(i);
+        }
+        return Dataset.classification(x, new int[] {f}, y, d.numClasses(), null);
+    }
+
     /** {@code d} cut into consecutive shards of the given sizes. */
     public static List<Dataset> shards(Dataset d, int... sizes) {
         List<Dataset> out = new ArrayList<>();
