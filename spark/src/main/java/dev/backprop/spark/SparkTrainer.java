@@ -131,7 +131,10 @@ public final class SparkTrainer {
         // The shuffle makes the barrier stage a shuffle-map stage: Spark reruns a failed one (up to
         // spark.stage.maxConsecutiveAttempts times), while a failed barrier result stage aborts the job.
         StageFailures failures = new StageFailures();
-        data.context().addSparkListener(failures);
+        SparkContext sc = data.context();
+        String job = sc.getLocalProperty(StageFailures.JOB_PROPERTY);
+        sc.setLocalProperty(StageFailures.JOB_PROPERTY, failures.tag());
+        sc.addSparkListener(failures);
         List<RankResult> results;
         try {
             results = JavaRDD.fromRDD(stage, RESULT).repartition(1).collect();
@@ -143,7 +146,8 @@ public final class SparkTrainer {
             }
             throw e;
         } finally {
-            data.context().removeSparkListener(failures);
+            sc.removeSparkListener(failures);
+            sc.setLocalProperty(StageFailures.JOB_PROPERTY, job);
         }
         // The reason of the lowest rank that stopped on its own, before those that stopped because it did.
         Optional<RankResult> stopped = results.stream().filter(r -> r.stopped() != null)
