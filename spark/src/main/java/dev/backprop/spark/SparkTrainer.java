@@ -69,11 +69,13 @@ public final class SparkTrainer {
      * {@code org.apache.spark.SparkException} (checked in Java, but undeclared by Scala), whose message names the
      * failing rank; when a rank was lost or stalled in the last attempt (each of its failed tasks lost its executor
      * or met a {@link TransportException}: not a bug), a {@link TransportException} instead, in one line that says
-     * so and what to check, caused by it. Two failures end every rank at once and are not retried, since a rerun
-     * would meet them again: a backend a rank cannot open ({@link BackendUnavailableException} naming the rank and
-     * its host) and a loss that diverges (the {@link TrainingStoppedException} of the lowest rank whose loss did:
-     * under gradient averaging every rank judges the global loss, under parameter averaging each its own and tells
-     * the others at the next average).
+     * so and what to check, caused by it (fit reads the failed tasks' reasons from the listener bus, for the job it
+     * marks with the local property {@code backprop.training.job}: other jobs in the same SparkContext do not
+     * count). Two failures end every rank at once and are not retried, since a rerun would meet them again: a
+     * backend a rank cannot open ({@link BackendUnavailableException} naming the rank and its host) and a loss
+     * that diverges (the {@link TrainingStoppedException} of the lowest rank whose loss did: under gradient
+     * averaging every rank judges the global loss, under parameter averaging each its own and tells the others at
+     * the next average).
      *
      * @throws IllegalArgumentException for data that does not suit the spec, a checkpoint directory that is not
      *                                  one and cannot be made one, or whose newest checkpoint was written with
@@ -131,7 +133,10 @@ public final class SparkTrainer {
         // The shuffle makes the barrier stage a shuffle-map stage: Spark reruns a failed one (up to
         // spark.stage.maxConsecutiveAttempts times), while a failed barrier result stage aborts the job.
         StageFailures failures = new StageFailures();
-        data.context().addSparkListener(failures);
+        SparkContext sc = data.context();
+        String job = sc.getLocalProperty(StageFailures.JOB_PROPERTY);
+        sc.setLocalProperty(StageFailures.JOB_PROPERTY, failures.tag());
+        sc.addSparkListener(failures);
         List<RankResult> results;
         try {
             results = JavaRDD.fromRDD(stage, RESULT).repartition(1).collect();
@@ -143,7 +148,8 @@ public final class SparkTrainer {
             }
             throw e;
         } finally {
-            data.context().removeSparkListener(failures);
+            sc.removeSparkListener(failures);
+            sc.setLocalProperty(StageFailures.JOB_PROPERTY, job);
         }
         // The reason of the lowest rank that stopped on its own, before those that stopped because it did.
         Optional<RankResult> stopped = results.stream().filter(r -> r.stopped() != null)

@@ -10,11 +10,14 @@ import org.apache.spark.TaskKilled;
 import org.apache.spark.scheduler.JobFailed;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerJobEnd;
+import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.scheduler.SparkListenerStageSubmitted;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -22,7 +25,9 @@ import java.util.concurrent.TimeUnit;
  * Why the tasks of the training stage's last attempt failed, as the driver's listener bus reports them: a failed
  * barrier stage reaches the caller as a {@link SparkException} whose message quotes the failure as text, with no
  * cause, while each task's end event carries its reason as data (the exception's class name and message, or the
- * executor's loss). Registered on the driver around the training job ({@link SparkTrainer}).
+ * executor's loss). Registered on the driver around the training job ({@link SparkTrainer}), which carries
+ * {@link #tag()} in the local property {@link #JOB_PROPERTY}: the events of other jobs in the same SparkContext
+ * (the caller's, on other threads) are ignored.
  */
 final class StageFailures extends SparkListener {
     /**
@@ -31,15 +36,39 @@ final class StageFailures extends SparkListener {
      */
     private static final long WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
+    /** The local property naming the training job whose failures a listener collects. */
+    static final String JOB_PROPERTY = "backprop.training.job";
+
+    private final String tag = UUID.randomUUID().toString();
     private final CountDownLatch jobFailed = new CountDownLatch(1);
+    private volatile int jobId = -1;
     private final List<TaskFailedReason> reasons = new ArrayList<>();
     private int stageId = -1;
     private int attempt = -1;
     private int tasks;
     private int ended;
 
+    /** The value of {@link #JOB_PROPERTY} that marks the training job's events for this listener. */
+    String tag() {
+        return tag;
+    }
+
+    private boolean ours(Properties p) {
+        return p != null && tag.equals(p.getProperty(JOB_PROPERTY));
+    }
+
+    @Override
+    public void onJobStart(SparkListenerJobStart e) {
+        if (ours(e.properties())) {
+            jobId = e.jobId();
+        }
+    }
+
     @Override
     public synchronized void onStageSubmitted(SparkListenerStageSubmitted e) {
+        if (!ours(e.properties())) {
+            return;
+        }
         stageId = e.stageInfo().stageId();
         attempt = e.stageInfo().attemptNumber();
         tasks = e.stageInfo().numTasks();
@@ -62,7 +91,7 @@ final class StageFailures extends SparkListener {
 
     @Override
     public void onJobEnd(SparkListenerJobEnd e) {
-        if (e.jobResult() instanceof JobFailed) {
+        if (e.jobId() == jobId && e.jobResult() instanceof JobFailed) {
             jobFailed.countDown();
         }
     }

@@ -311,6 +311,24 @@ class RankTrainerTest {
                 e.getCause().getMessage());
     }
 
+    /**
+     * The same divergence on the last step of an epoch (batch 40: two steps per epoch; K = 4, so the epoch's end
+     * is the first average), with class weights, whose weight-sum slot sits before the stop flag: rank 0 meets the
+     * flag in the epoch-end average, before the epoch's loss all-reduce, and writes no checkpoint of that epoch.
+     */
+    @Test
+    void aRankWhoseLossDivergesOnAnEpochsLastStepStopsItsPeersAtTheEpochEndAverage() {
+        List<Dataset> shards = TrainingFixtures.shards(TrainingFixtures.scaledFrom(DATA, 80, 1e30f), 80, 80);
+        TrainingSpec s = spec(OptimizerChoice.sgd(0.1)).batchSize(40).classWeights(new double[] {0.25, 0.5, 3, 4})
+                .sync(SyncMode.parameters(4)).checkpoints("memory", 0).build();
+        MemoryCheckpointStore store = new MemoryCheckpointStore();
+        ExecutionException e = assertThrows(ExecutionException.class, () -> ThreadedRanks.train(s, shards, 1, store));
+        assertInstanceOf(PeerStoppedException.class, e.getCause(), String.valueOf(e.getCause()));
+        assertEquals("rank 0: training stopped on another rank before the parameter average after step 2",
+                e.getCause().getMessage());
+        assertTrue(store.saved.isEmpty(), "checkpoints at steps " + store.saved.keySet());
+    }
+
     @Test
     void aModelWithFloat64ParametersIsRefusedClearly() {
         ModelFactory f64 = backend -> dev.backprop.nn.Sequential.builder(backend, dev.backprop.backend.DType.FLOAT64)
