@@ -4,6 +4,8 @@ import dev.backprop.autograd.Variable;
 
 import java.io.Serializable;
 import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
 import java.util.Locale;
 import java.util.Map;
 
@@ -19,6 +21,8 @@ public final class OptimizerChoice implements Serializable {
     public static final double DEFAULT_WARMUP_FACTOR = 0.01;
 
     private static final long serialVersionUID = 1L;
+    /** From here on a number is worded with an exponent. */
+    private static final BigDecimal TEN_MILLION = BigDecimal.valueOf(10_000_000);
 
     /** The canonical optimizer name: sgd, momentum, adam or adamw. */
     private final String name;
@@ -326,20 +330,42 @@ public final class OptimizerChoice implements Serializable {
     }
 
     /**
-     * A setting as a user types it.
+     * A setting as a user types it, exactly: the wording of every setting shown to the user, in messages, in the
+     * settings line and in what model files and checkpoints record (which compare it as text). For a value that
+     * training arrived at rather than one the user set, see {@link #number(double, int)}.
      *
      * @param v the value
      * @return {@code 0.1}, {@code 0.000001}, {@code 1000000}: no trailing zeros, and an exponent only below
-     *         {@code 0.000001} and from 10<sup>7</sup> on ({@code 1E-7}, {@code 1E+30}, as the message of a diverging
-     *         loss words a rate), so that an absurd setting does not print as thirty digits ({@code NaN},
-     *         {@code Infinity} and {@code -Infinity} as they are, for the messages that refuse them)
+     *         {@code 0.000001} and from 10<sup>7</sup> on ({@code 1E-7}, {@code 1E+30}), so that an absurd setting
+     *         does not print as thirty digits ({@code NaN}, {@code Infinity} and {@code -Infinity} as they are, for
+     *         the messages that refuse them)
      */
     public static String number(double v) {
-        if (!Double.isFinite(v)) {
-            return Double.toString(v);
+        return Double.isFinite(v) ? words(new BigDecimal(Double.toString(v))) : Double.toString(v);
+    }
+
+    /**
+     * A rate that training arrived at, such as a scheduled learning rate or a tenth of it, rounded for a message
+     * and then worded as {@link #number(double)} words a setting: {@code 0.0735} for a cosine schedule's
+     * {@code 0.07346234}, so that a rate a user typed reads the same in both. Never for what a file records.
+     *
+     * @param v                 the value
+     * @param significantDigits how many significant digits to keep, rounding half up; at least 1
+     * @return {@code v} rounded and worded as a setting ({@code NaN} and the infinities as they are)
+     * @throws IllegalArgumentException if {@code significantDigits} is below 1
+     */
+    public static String number(double v, int significantDigits) {
+        if (significantDigits < 1) {
+            throw new IllegalArgumentException("significantDigits " + significantDigits + ": must be at least 1");
         }
-        BigDecimal d = new BigDecimal(Double.toString(v)).stripTrailingZeros();
-        return d.scale() <= 0 && Math.abs(v) < 1e7 ? d.toPlainString() : d.toString();
+        return Double.isFinite(v) ? words(new BigDecimal(Double.toString(v))
+                .round(new MathContext(significantDigits, RoundingMode.HALF_UP))) : Double.toString(v);
+    }
+
+    /** {@code d} without trailing zeros, with an exponent only below 10<sup>-6</sup> and from 10<sup>7</sup> on. */
+    private static String words(BigDecimal d) {
+        BigDecimal s = d.stripTrailingZeros();
+        return s.scale() <= 0 && s.abs().compareTo(TEN_MILLION) < 0 ? s.toPlainString() : s.toString();
     }
 
     @Override

@@ -141,7 +141,8 @@ public final class Scope implements AutoCloseable {
     /**
      * Closes the scopes opened inside this one that are still open (innermost first), then every tensor still
      * owned (views first, in reverse creation order), and leaves the scope. The first failure is rethrown after
-     * everything has been closed.
+     * everything has been closed, with each later one attached to it as {@linkplain Throwable#getSuppressed()
+     * suppressed}, as try-with-resources attaches the failures of the resources it closes after the first.
      */
     @Override
     public void close() {
@@ -156,9 +157,7 @@ public final class Scope implements AutoCloseable {
             try {
                 d.peek().close();
             } catch (RuntimeException e) {
-                if (first == null) {
-                    first = e;
-                }
+                first = failure(first, e);
             }
         }
         closed = true;
@@ -167,9 +166,7 @@ public final class Scope implements AutoCloseable {
             try {
                 order.get(i).close();
             } catch (RuntimeException e) {
-                if (first == null) {
-                    first = e;
-                }
+                first = failure(first, e);
             }
         }
         order.clear();
@@ -177,5 +174,16 @@ public final class Scope implements AutoCloseable {
         if (first != null) {
             throw first;
         }
+    }
+
+    /** {@code first}, or {@code e} when there is none yet; a later failure is kept as one of its suppressed. */
+    private static RuntimeException failure(RuntimeException first, RuntimeException e) {
+        if (first == null) {
+            return e;
+        }
+        if (e != first) {
+            first.addSuppressed(e);
+        }
+        return first;
     }
 }

@@ -4,10 +4,9 @@ import dev.backprop.autograd.Variable;
 import dev.backprop.backend.DType;
 import dev.backprop.data.Dataset;
 import dev.backprop.optim.Optimizer;
+import dev.backprop.optim.OptimizerChoice;
 import dev.backprop.tensor.Tensor;
 
-import java.math.BigDecimal;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -79,8 +78,9 @@ final class Divergence {
         } else {
             reason = TrainingStoppedException.Reason.LEARNING_RATE;
             m.append("The weights and the optimizer state were finite when training started and so is this batch: "
-                    + "the learning rate ").append(number(learningRate)).append(" is probably too high for this "
-                    + "model; try ").append(number(learningRate / 10));
+                    + "the learning rate ").append(OptimizerChoice.number(learningRate, 3))
+                    .append(" is probably too high for this model; try ")
+                    .append(OptimizerChoice.number(learningRate / 10, 3));
         }
         return new TrainingStoppedException(reason, m.toString());
     }
@@ -130,12 +130,5 @@ final class Divergence {
             }
         }
         return null;
-    }
-
-    /** A rate as a user types it, to three significant digits: {@code 100000}, {@code 0.0001}, {@code 1E+25}. */
-    static String number(double v) {
-        BigDecimal d = new BigDecimal(String.format(Locale.ROOT, "%.3g", v)).stripTrailingZeros();
-        double a = Math.abs(v);
-        return a >= 1e-4 && a < 1e7 ? d.toPlainString() : d.toString();
     }
 }

@@ -52,6 +52,40 @@ class OptimizerChoiceTest {
     }
 
     @Test
+    void theSettingsOfOrdinaryRunsAreWordedAsBefore() {
+        // Model files (backprop.training) and checkpoints record these words and compare them as text, so each
+        // value a default or ordinary run sets must keep its wording: lr, momentum, weight decay, gamma, label
+        // smoothing, min-delta, warmup factor, validation fraction.
+        double[] values = {0.1, 0.01, 0.001, 1e-4, 3e-4, 1e-5, 1e-6, 0.9, 0.99, 0.999, 0.95, 5e-4, 0.05, 0.5, 0.2,
+            0, 1, 10, 100, 1e6, 0.25, 0.0005, 1e-3 / 3, -0.5};
+        String[] words = {"0.1", "0.01", "0.001", "0.0001", "0.0003", "0.00001", "0.000001", "0.9", "0.99", "0.999",
+            "0.95", "0.0005", "0.05", "0.5", "0.2", "0", "1", "10", "100", "1000000", "0.25", "0.0005",
+            "0.0003333333333333333", "-0.5"};
+        for (int i = 0; i < values.length; i++) {
+            assertEquals(words[i], OptimizerChoice.number(values[i]), "the setting " + values[i]);
+        }
+        assertEquals("0", OptimizerChoice.number(-0.0), "a negative zero reads as the zero a user types");
+    }
+
+    @Test
+    void aRateTrainingArrivedAtIsRoundedThenWordedAsASetting() {
+        // Rounded half up on the decimal Double.toString gives, then with the exponent where a setting has one.
+        double[] values = {0.1, 0.3 / 10, 0.07346234, 1e-5, 1.23456e-5, 1e-7, 1e6, 1e25, 9999999.5, 123456, -2.5e-3};
+        String[] words = {"0.1", "0.03", "0.0735", "0.00001", "0.0000123", "1E-7", "1000000", "1E+25", "1E+7",
+            "123000", "-0.0025"};
+        for (int i = 0; i < values.length; i++) {
+            assertEquals(words[i], OptimizerChoice.number(values[i], 3), "the rate " + values[i]);
+        }
+        assertEquals("0.3 0.30000000000000004", OptimizerChoice.number(0.1 * 3, 3) + " "
+                + OptimizerChoice.number(0.1 * 3), "the rounding drops what the binary sum adds; a setting keeps it");
+        assertEquals("NaN Infinity", OptimizerChoice.number(Double.NaN, 3) + " "
+                + OptimizerChoice.number(Double.POSITIVE_INFINITY, 3));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> OptimizerChoice.number(0.1, 0));
+        assertEquals("significantDigits 0: must be at least 1", e.getMessage());
+    }
+
+    @Test
     void badNamesAndRatesAreRejectedByFlag() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> choose("rmsprop", null, null, "none"));

@@ -1,14 +1,19 @@
 package dev.backprop.tensor;
 
+import dev.backprop.backend.Backend;
+import dev.backprop.backend.Buffer;
 import dev.backprop.backend.DType;
 import dev.backprop.reference.ReferenceBackend;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.lang.reflect.Proxy;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -204,5 +209,54 @@ class ScopeTest {
             assertEquals(1, scope.size(), "no scope from the loop is left on this thread's stack");
         }
         assertEquals(before, backend.memoryStats().liveBuffers());
+    }
+
+    @Test
+    void laterCloseFailuresAreSuppressedByTheFirst() {
+        // As try-with-resources does: the first failure is thrown, each later one is among its suppressed.
+        Scope scope = Scope.open();
+        Tensor a = failingToClose("a");
+        Tensor b = failingToClose("b");
+        Tensor c = tensor();
+        IllegalStateException e = assertThrows(IllegalStateException.class, scope::close);
+        assertEquals("planted: b", e.getMessage(), "tensors close in reverse creation order");
+        assertEquals(1, e.getSuppressed().length);
+        assertEquals("planted: a", e.getSuppressed()[0].getMessage());
+        assertTrue(a.isClosed() && b.isClosed() && c.isClosed(), "every tensor is closed despite the failures");
+        assertTrue(scope.isClosed());
+        assertEquals(0, backend.memoryStats().liveBuffers());
+    }
+
+    @Test
+    void anInnerScopesFailuresJoinTheOuterScopesFirst() {
+        Scope outer = Scope.open();
+        failingToClose("outer");
+        Scope inner = Scope.open();
+        failingToClose("inner 1");
+        failingToClose("inner 2");
+        IllegalStateException e = assertThrows(IllegalStateException.class, outer::close);
+        assertEquals("planted: inner 2", e.getMessage(), "the inner scope closes first");
+        assertArrayEquals(new String[]{"planted: inner 1", "planted: outer"},
+                Arrays.stream(e.getSuppressed()).map(Throwable::getMessage).toArray(String[]::new));
+        assertTrue(inner.isClosed());
+    }
+
+    /** A tensor on a stub backend whose buffer throws {@code planted: name} when its close checks it. */
+    private static Tensor failingToClose(String name) {
+        Buffer buffer = (Buffer) Proxy.newProxyInstance(Buffer.class.getClassLoader(), new Class<?>[]{Buffer.class},
+                (proxy, method, args) -> switch (method.getName()) {
+                    case "dtype" -> DType.FLOAT32;
+                    case "size" -> 4L;
+                    case "isReleased" -> throw new IllegalStateException("planted: " + name);
+                    default -> throw new UnsupportedOperationException(method.getName());
+                });
+        Backend stub = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[]{Backend.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("allocate")) {
+                        return buffer;
+                    }
+                    throw new UnsupportedOperationException(method.getName());
+                });
+        return Tensor.empty(stub, DType.FLOAT32, 4);
     }
 }

@@ -47,6 +47,8 @@ final class StageFailures extends SparkListener {
     private int attempt = -1;
     private int tasks;
     private int ended;
+    /** Whether one of the attempt's failed tasks was neither lost nor stalled (see {@link #lostRank}). */
+    private boolean failedOtherwise;
 
     /** The value of {@link #JOB_PROPERTY} that marks the training job's events for this listener. */
     String tag() {
@@ -73,6 +75,7 @@ final class StageFailures extends SparkListener {
         attempt = e.stageInfo().attemptNumber();
         tasks = e.stageInfo().numTasks();
         ended = 0;
+        failedOtherwise = false;
         reasons.clear();
     }
 
@@ -84,6 +87,7 @@ final class StageFailures extends SparkListener {
         TaskEndReason r = e.reason();
         if (r instanceof TaskFailedReason f && !(r instanceof TaskKilled)) {
             reasons.add(f);
+            failedOtherwise |= !lostOrStalled(f);
         }
         ended++;
         notifyAll();
@@ -101,7 +105,8 @@ final class StageFailures extends SparkListener {
      * failed tasks each lost their executor or threw a {@link TransportException} (a peer's connection dropped or
      * went silent), which is not a bug in Backprop. Else null: a task that threw anything else keeps Spark's
      * report (a rank that fails makes its peers lose their connections to it, so the attempt's tasks are awaited
-     * until they all ended or the wait ran out), and so does a job whose end the listener bus did not deliver.
+     * until they all ended, one of them failed otherwise, or the wait ran out), and so does a job whose end the
+     * listener bus did not deliver.
      *
      * @param e what the training job threw
      * @return a {@link TransportException} with one line naming what the ranks saw and what to check, caused by
@@ -120,7 +125,8 @@ final class StageFailures extends SparkListener {
         }
         synchronized (this) {
             try {
-                for (long left = deadline - System.nanoTime(); ended < tasks && left > 0;
+                // A task that failed otherwise decides the answer, so the attempt's other tasks are not awaited.
+                for (long left = deadline - System.nanoTime(); ended < tasks && !failedOtherwise && left > 0;
                      left = deadline - System.nanoTime()) {
                     TimeUnit.NANOSECONDS.timedWait(this, left);
                 }
@@ -131,18 +137,15 @@ final class StageFailures extends SparkListener {
             String seen = null;
             int peer = -1;
             for (TaskFailedReason r : reasons) {
-                if (r instanceof ExceptionFailure f && f.className().equals(TransportException.class.getName())) {
-                    if (seen == null) {
-                        seen = f.description();
-                        peer = f.exception().isDefined() && f.exception().get() instanceof TransportException t
-                                ? t.peerRank() : -1;
-                    }
-                } else if (r instanceof ExecutorLostFailure lost) {
-                    if (seen == null) {
-                        seen = lost.toErrorString();
-                    }
-                } else {
+                if (!lostOrStalled(r)) {
                     return null;
+                }
+                if (seen == null && r instanceof ExceptionFailure f) {
+                    seen = f.description();
+                    peer = f.exception().isDefined() && f.exception().get() instanceof TransportException t
+                            ? t.peerRank() : -1;
+                } else if (seen == null) {
+                    seen = r.toErrorString();
                 }
             }
             if (seen == null) {
@@ -154,5 +157,11 @@ final class StageFailures extends SparkListener {
                     + "is still running (its log says why one stopped) and that the executors reach each other on the "
                     + "ranks' ports", e);
         }
+    }
+
+    /** Whether {@code r} is a rank's loss or stall: its executor was lost, or it threw a {@link TransportException}. */
+    private static boolean lostOrStalled(TaskFailedReason r) {
+        return r instanceof ExecutorLostFailure
+                || r instanceof ExceptionFailure f && f.className().equals(TransportException.class.getName());
     }
 }

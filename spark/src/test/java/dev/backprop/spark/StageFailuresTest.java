@@ -78,6 +78,44 @@ class StageFailuresTest {
     }
 
     @Test
+    void oneTaskThatThrewSomethingElseDecidesWhileTheOthersStillRun() {
+        // Bad data on one rank: its task throws, and the peers' tasks have not ended yet when the job's end arrives.
+        // Their ends cannot make the answer a lost rank, so it is given without them.
+        StageFailures f = new StageFailures();
+        Properties training = new Properties();
+        training.setProperty(StageFailures.JOB_PROPERTY, f.tag());
+        f.onJobStart(new SparkListenerJobStart(TRAINING_JOB, 0, List$.MODULE$.empty(), training));
+        f.onStageSubmitted(new SparkListenerStageSubmitted(stage(TRAINING_STAGE, 0, 3), training));
+        f.onTaskEnd(taskEnd(TRAINING_STAGE, 0, new ExceptionFailure(
+                new IllegalArgumentException("NaN in feature 2 of example 17"), List$.MODULE$.empty())));
+        f.onJobEnd(new SparkListenerJobEnd(TRAINING_JOB, 0, new JobFailed(new SparkException("stage failed"))));
+
+        assertNull(f.lostRank(new SparkException("Job aborted due to stage failure")));
+    }
+
+    @Test
+    void anEarlierAttemptsOtherFailureDoesNotDecideTheLastOne() {
+        StageFailures f = new StageFailures();
+        Properties training = new Properties();
+        training.setProperty(StageFailures.JOB_PROPERTY, f.tag());
+        f.onJobStart(new SparkListenerJobStart(TRAINING_JOB, 0, List$.MODULE$.empty(), training));
+        f.onStageSubmitted(new SparkListenerStageSubmitted(stage(TRAINING_STAGE, 0, 2), training));
+        f.onTaskEnd(taskEnd(TRAINING_STAGE, 0, new ExceptionFailure(
+                new IllegalStateException("planted"), List$.MODULE$.empty())));
+        f.onStageSubmitted(new SparkListenerStageSubmitted(stage(TRAINING_STAGE, 1, 2), training));
+        f.onTaskEnd(taskEnd(TRAINING_STAGE, 1, new ExceptionFailure(
+                new TransportException(1, "rank 0: connection to rank 1 lost"), List$.MODULE$.empty())));
+        f.onTaskEnd(taskEnd(TRAINING_STAGE, 1, new ExceptionFailure(
+                new TransportException(0, "rank 1: connection to rank 0 lost"), List$.MODULE$.empty())));
+        f.onJobEnd(new SparkListenerJobEnd(TRAINING_JOB, 0, new JobFailed(new SparkException("stage failed"))));
+
+        TransportException lost = f.lostRank(new SparkException("Job aborted due to stage failure"));
+
+        assertNotNull(lost, "the first attempt's failure belongs to an attempt that is over");
+        assertEquals(1, lost.peerRank());
+    }
+
+    @Test
     void anotherJobsSuccessfulTasksAreNotTheTrainingStages() {
         StageFailures f = new StageFailures();
         Properties training = new Properties();
