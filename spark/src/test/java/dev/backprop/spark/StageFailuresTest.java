@@ -35,22 +35,18 @@ class StageFailuresTest {
     @Test
     void anotherJobsStagesAndFailureDoNotHideALostRank() {
         StageFailures f = new StageFailures();
-        Properties training = new Properties();
-        training.setProperty(StageFailures.JOB_PROPERTY, f.tag());
+        Properties training = startTraining(f);
         Properties other = new Properties();
-        f.onJobStart(new SparkListenerJobStart(TRAINING_JOB, 0, List$.MODULE$.empty(), training));
         f.onStageSubmitted(new SparkListenerStageSubmitted(stage(TRAINING_STAGE, 1, 2), training));
         f.onJobStart(new SparkListenerJobStart(OTHER_JOB, 0, List$.MODULE$.empty(), other));
         // The other job's stage, submitted while the training stage's second attempt runs.
         f.onStageSubmitted(new SparkListenerStageSubmitted(stage(OTHER_STAGE, 0, 1), other));
-        f.onTaskEnd(taskEnd(TRAINING_STAGE, 1, new ExceptionFailure(
-                new TransportException(1, "rank 0: no REDUCE #5 from rank 1 within PT2S"), List$.MODULE$.empty())));
-        f.onTaskEnd(taskEnd(OTHER_STAGE, 0, new ExceptionFailure(
-                new IllegalStateException("the caller's own job failed"), List$.MODULE$.empty())));
+        f.onTaskEnd(taskEnd(TRAINING_STAGE, 1, failed(
+                new TransportException(1, "rank 0: no REDUCE #5 from rank 1 within PT2S"))));
+        f.onTaskEnd(taskEnd(OTHER_STAGE, 0, failed(new IllegalStateException("the caller's own job failed"))));
         f.onJobEnd(new SparkListenerJobEnd(OTHER_JOB, 0, new JobFailed(new SparkException("other job aborted"))));
-        f.onTaskEnd(taskEnd(TRAINING_STAGE, 1, new ExceptionFailure(
-                new TransportException(0, "rank 1: connection to rank 0 lost"), List$.MODULE$.empty())));
-        f.onJobEnd(new SparkListenerJobEnd(TRAINING_JOB, 0, new JobFailed(new SparkException("stage failed"))));
+        f.onTaskEnd(taskEnd(TRAINING_STAGE, 1, failed(new TransportException(0, "rank 1: connection to rank 0 lost"))));
+        endTraining(f);
 
         TransportException lost = f.lostRank(new SparkException("Job aborted due to stage failure"));
 
@@ -64,15 +60,11 @@ class StageFailuresTest {
     @Test
     void aTrainingTaskThatThrewSomethingElseKeepsSparksReport() {
         StageFailures f = new StageFailures();
-        Properties training = new Properties();
-        training.setProperty(StageFailures.JOB_PROPERTY, f.tag());
-        f.onJobStart(new SparkListenerJobStart(TRAINING_JOB, 0, List$.MODULE$.empty(), training));
+        Properties training = startTraining(f);
         f.onStageSubmitted(new SparkListenerStageSubmitted(stage(TRAINING_STAGE, 0, 2), training));
-        f.onTaskEnd(taskEnd(TRAINING_STAGE, 0, new ExceptionFailure(
-                new IllegalStateException("planted"), List$.MODULE$.empty())));
-        f.onTaskEnd(taskEnd(TRAINING_STAGE, 0, new ExceptionFailure(
-                new TransportException(1, "rank 0: connection to rank 1 lost"), List$.MODULE$.empty())));
-        f.onJobEnd(new SparkListenerJobEnd(TRAINING_JOB, 0, new JobFailed(new SparkException("stage failed"))));
+        f.onTaskEnd(taskEnd(TRAINING_STAGE, 0, failed(new IllegalStateException("planted"))));
+        f.onTaskEnd(taskEnd(TRAINING_STAGE, 0, failed(new TransportException(1, "rank 0: connection to rank 1 lost"))));
+        endTraining(f);
 
         assertNull(f.lostRank(new SparkException("Job aborted due to stage failure")));
     }
@@ -82,13 +74,10 @@ class StageFailuresTest {
         // Bad data on one rank: its task throws, and the peers' tasks have not ended yet when the job's end arrives.
         // Their ends cannot make the answer a lost rank, so it is given without them.
         StageFailures f = new StageFailures();
-        Properties training = new Properties();
-        training.setProperty(StageFailures.JOB_PROPERTY, f.tag());
-        f.onJobStart(new SparkListenerJobStart(TRAINING_JOB, 0, List$.MODULE$.empty(), training));
+        Properties training = startTraining(f);
         f.onStageSubmitted(new SparkListenerStageSubmitted(stage(TRAINING_STAGE, 0, 3), training));
-        f.onTaskEnd(taskEnd(TRAINING_STAGE, 0, new ExceptionFailure(
-                new IllegalArgumentException("NaN in feature 2 of example 17"), List$.MODULE$.empty())));
-        f.onJobEnd(new SparkListenerJobEnd(TRAINING_JOB, 0, new JobFailed(new SparkException("stage failed"))));
+        f.onTaskEnd(taskEnd(TRAINING_STAGE, 0, failed(new IllegalArgumentException("NaN in feature 2 of example 17"))));
+        endTraining(f);
 
         assertNull(f.lostRank(new SparkException("Job aborted due to stage failure")));
     }
@@ -96,18 +85,13 @@ class StageFailuresTest {
     @Test
     void anEarlierAttemptsOtherFailureDoesNotDecideTheLastOne() {
         StageFailures f = new StageFailures();
-        Properties training = new Properties();
-        training.setProperty(StageFailures.JOB_PROPERTY, f.tag());
-        f.onJobStart(new SparkListenerJobStart(TRAINING_JOB, 0, List$.MODULE$.empty(), training));
+        Properties training = startTraining(f);
         f.onStageSubmitted(new SparkListenerStageSubmitted(stage(TRAINING_STAGE, 0, 2), training));
-        f.onTaskEnd(taskEnd(TRAINING_STAGE, 0, new ExceptionFailure(
-                new IllegalStateException("planted"), List$.MODULE$.empty())));
+        f.onTaskEnd(taskEnd(TRAINING_STAGE, 0, failed(new IllegalStateException("planted"))));
         f.onStageSubmitted(new SparkListenerStageSubmitted(stage(TRAINING_STAGE, 1, 2), training));
-        f.onTaskEnd(taskEnd(TRAINING_STAGE, 1, new ExceptionFailure(
-                new TransportException(1, "rank 0: connection to rank 1 lost"), List$.MODULE$.empty())));
-        f.onTaskEnd(taskEnd(TRAINING_STAGE, 1, new ExceptionFailure(
-                new TransportException(0, "rank 1: connection to rank 0 lost"), List$.MODULE$.empty())));
-        f.onJobEnd(new SparkListenerJobEnd(TRAINING_JOB, 0, new JobFailed(new SparkException("stage failed"))));
+        f.onTaskEnd(taskEnd(TRAINING_STAGE, 1, failed(new TransportException(1, "rank 0: connection to rank 1 lost"))));
+        f.onTaskEnd(taskEnd(TRAINING_STAGE, 1, failed(new TransportException(0, "rank 1: connection to rank 0 lost"))));
+        endTraining(f);
 
         TransportException lost = f.lostRank(new SparkException("Job aborted due to stage failure"));
 
@@ -118,21 +102,36 @@ class StageFailuresTest {
     @Test
     void anotherJobsSuccessfulTasksAreNotTheTrainingStages() {
         StageFailures f = new StageFailures();
-        Properties training = new Properties();
-        training.setProperty(StageFailures.JOB_PROPERTY, f.tag());
-        f.onJobStart(new SparkListenerJobStart(TRAINING_JOB, 0, List$.MODULE$.empty(), training));
+        Properties training = startTraining(f);
         f.onStageSubmitted(new SparkListenerStageSubmitted(stage(TRAINING_STAGE, 0, 1), training));
         f.onStageSubmitted(new SparkListenerStageSubmitted(stage(OTHER_STAGE, 0, 1), null));
         f.onTaskEnd(taskEnd(OTHER_STAGE, 0, Success$.MODULE$));
         f.onJobEnd(new SparkListenerJobEnd(OTHER_JOB, 0, JobSucceeded$.MODULE$));
-        f.onTaskEnd(taskEnd(TRAINING_STAGE, 0, new ExceptionFailure(
-                new TransportException(1, "rank 0: connection to rank 1 lost"), List$.MODULE$.empty())));
-        f.onJobEnd(new SparkListenerJobEnd(TRAINING_JOB, 0, new JobFailed(new SparkException("stage failed"))));
+        f.onTaskEnd(taskEnd(TRAINING_STAGE, 0, failed(new TransportException(1, "rank 0: connection to rank 1 lost"))));
+        endTraining(f);
 
         TransportException lost = f.lostRank(new SparkException("Job aborted due to stage failure"));
 
         assertNotNull(lost);
         assertEquals(1, lost.peerRank());
+    }
+
+    /** The training job's properties, after its start: what {@code fit} marks its job with. */
+    private static Properties startTraining(StageFailures f) {
+        Properties training = new Properties();
+        training.setProperty(StageFailures.JOB_PROPERTY, f.tag());
+        f.onJobStart(new SparkListenerJobStart(TRAINING_JOB, 0, List$.MODULE$.empty(), training));
+        return training;
+    }
+
+    /** The training job's failed end, as Spark reports a stage that failed more often than it retries. */
+    private static void endTraining(StageFailures f) {
+        f.onJobEnd(new SparkListenerJobEnd(TRAINING_JOB, 0, new JobFailed(new SparkException("stage failed"))));
+    }
+
+    /** A task that threw {@code t}. */
+    private static ExceptionFailure failed(Throwable t) {
+        return new ExceptionFailure(t, List$.MODULE$.empty());
     }
 
     private static StageInfo stage(int id, int attempt, int tasks) {
