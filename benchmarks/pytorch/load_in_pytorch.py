@@ -10,7 +10,7 @@ state_dict ("0.weight" [out, in] or [out, in, kh, kw], "0.bias" [out], "2.weight
 file is parsed here by hand: an 8-byte little-endian header length, a JSON header (dtype, shape, data_offsets per
 tensor, optional __metadata__), then the raw little-endian bytes, read with torch.frombuffer.
 The layers come from the architecture in the file's metadata ("backprop.architecture": dense, conv2d, maxpool2d,
-avgpool2d, batchnorm1d/2d, dropout, flatten and activations); checkpoints' optimizer state ("optimizer.*" tensors)
+avgpool2d, batchnorm1d/2d, layernorm, dropout, flatten and activations); checkpoints' optimizer state ("optimizer.*" tensors)
 is left out. A network that starts with a convolution, pooling or 2-d batch norm gets the images as [N, 1, 28, 28],
 the others as [N, 784]. Scores classification models (softmax cross-entropy, argmax accuracy) and
 binary one-vs-rest models (BCE on the logit, accuracy at logit >= 0, the positive class from "backprop.positive_class").
@@ -86,6 +86,10 @@ def build_from_architecture(arch):
                                         count_include_pad=bool(spec["count_include_pad"])))
         elif kind in ("batchnorm1d", "batchnorm2d"):
             modules.append((nn.BatchNorm1d if kind == "batchnorm1d" else nn.BatchNorm2d)(spec["features"]))
+        elif kind == "layernorm":
+            # eps is recorded as eps_mantissa * 10^eps_exponent; float() of that decimal is the double Backprop uses
+            eps = float(f"{spec['eps_mantissa']}e{spec['eps_exponent']}")
+            modules.append(nn.LayerNorm(spec["features"], eps=eps, elementwise_affine=bool(spec["affine"])))
         elif kind == "dropout":
             modules.append(nn.Dropout(spec["p_ppm"] / 1e6))
         elif kind == "flatten":
@@ -102,7 +106,7 @@ def takes_images(model):
     for m in model:
         if isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.BatchNorm2d)):
             return True
-        if isinstance(m, (nn.Linear, nn.Flatten, nn.BatchNorm1d)):
+        if isinstance(m, (nn.Linear, nn.Flatten, nn.BatchNorm1d, nn.LayerNorm)):
             return False
     return False
 

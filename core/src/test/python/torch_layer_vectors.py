@@ -1,12 +1,14 @@
 #!/usr/bin/python3
-"""Writes the PyTorch reference vectors for the image layers (Conv2d, MaxPool2d, AvgPool2d, BatchNorm1d/2d):
-forward outputs and the gradients of every input for a random upstream gradient, all in float64.
+"""Writes the PyTorch reference vectors for the image and normalization layers (Conv2d, MaxPool2d, AvgPool2d,
+BatchNorm1d/2d, LayerNorm): forward outputs and the gradients of every input for a random upstream gradient, and two
+SGD steps of a small MLP with a LayerNorm, all in float64.
 
     /usr/bin/python3 core/src/test/python/torch_layer_vectors.py \
         core/src/test/resources/dev/backprop/nn/torch-layers.safetensors
 
 The file is safetensors (written with json + raw bytes: Debian has no `safetensors` package). Tensor names are
-`CASE.ROLE` (roles: x, weight, bias, out, grad_out, grad_x, grad_weight, grad_bias, running_mean, running_var, ...);
+`CASE.ROLE` (roles: x, weight, bias, out, grad_out, grad_x, grad_weight, grad_bias, running_mean, running_var, ...;
+the MLP's are x, target, loss.STEP and STEP.PARAMETER, its state_dict after STEP SGD steps, from 0);
 `__metadata__` maps each CASE to its layer settings as JSON. Deterministic: seeded, float64, CPU.
 """
 import json, struct, sys
@@ -79,6 +81,47 @@ def batchnorm(case, shape, train):
                   "eps": 1e-5, "num_batches_tracked": int(m.num_batches_tracked)}
 
 
+def layernorm(case, shape, eps, affine):
+    f = shape[-1]
+    m = torch.nn.LayerNorm(f, eps=eps, elementwise_affine=affine)
+    if affine:
+        with torch.no_grad():
+            m.weight.copy_(torch.rand(f) + 0.5)
+            m.bias.copy_(torch.randn(f))
+    x = (torch.randn(*shape) * 2 + 1).requires_grad_()
+    y = m(x)
+    g = torch.randn_like(y)
+    y.backward(g)
+    for role, t in [("x", x), ("out", y), ("grad_out", g), ("grad_x", x.grad)]:
+        put(case, role, t)
+    if affine:
+        for role, t in [("weight", m.weight), ("bias", m.bias), ("grad_weight", m.weight.grad),
+                        ("grad_bias", m.bias.grad)]:
+            put(case, role, t)
+    meta[case] = {"layer": "layernorm", "features": f, "eps": eps, "affine": affine}
+
+
+def layernorm_mlp_sgd(case, lr, steps):
+    net = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.LayerNorm(6), torch.nn.Tanh(), torch.nn.Linear(6, 3))
+    with torch.no_grad():
+        net[1].weight.copy_(torch.rand(6) + 0.5)
+        net[1].bias.copy_(torch.randn(6) * 0.5)
+    x, target = torch.randn(5, 4), torch.randn(5, 3)
+    put(case, "x", x)
+    put(case, "target", target)
+    opt = torch.optim.SGD(net.parameters(), lr=lr)
+    for step in range(steps + 1):
+        for name, t in net.state_dict().items():
+            put(case, f"{step}.{name}", t)
+        if step < steps:
+            opt.zero_grad()
+            loss = F.mse_loss(net(x), target)
+            loss.backward()
+            opt.step()
+            put(case, f"loss.{step}", loss.reshape(1))
+    meta[case] = {"layer": "layernorm_mlp_sgd", "lr": lr, "steps": steps, "loss": "mse_loss (mean)",
+                  "net": "Linear(4, 6), LayerNorm(6), Tanh(), Linear(6, 3)"}
+
 conv("conv_3x3_same", 2, 1, 5, 5, 3, 3, 3, (1, 1), (1, 1), (1, 1))
 conv("conv_strided", 2, 3, 7, 6, 4, 3, 2, (2, 1), (0, 1), (1, 1))
 conv("conv_dilated", 1, 2, 9, 9, 2, 3, 3, (2, 2), (2, 2), (2, 2))
@@ -96,6 +139,11 @@ batchnorm("bn2d_train", (4, 3, 5, 5), True)
 batchnorm("bn2d_eval", (4, 3, 5, 5), False)
 batchnorm("bn1d_train", (8, 6), True)
 batchnorm("bn1d_eval", (8, 6), False)
+layernorm("ln_2d", (6, 5), 1e-5, True)
+layernorm("ln_3d_eps", (3, 4, 7), 1e-3, True)
+layernorm("ln_4d_last", (2, 3, 4, 5), 1e-5, True)
+layernorm("ln_no_affine", (5, 8), 1e-6, False)
+layernorm_mlp_sgd("ln_mlp_sgd", 0.1, 2)
 
 header, blob = {}, bytearray()
 for name in sorted(tensors):

@@ -58,6 +58,13 @@ def binary_sigmoid():
     return nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 1), nn.Sigmoid())
 
 
+def mlp_layernorm():
+    # LayerNormalization (opset 17). Only affine ones: without weight and bias PyTorch 1.13 leaves the required
+    # Scale input empty and its own ONNX checker refuses the export.
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 64), nn.LayerNorm(64), nn.ReLU(), nn.Linear(64, 32),
+                         nn.LayerNorm(32, eps=1e-6), nn.Tanh(), nn.Linear(32, 10))
+
+
 def cnn():
     return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                          nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
@@ -127,7 +134,8 @@ def main():
     cross_entropy = (nn.functional.cross_entropy, lambda y: y, classes)
     bce = (lambda p, t: nn.functional.binary_cross_entropy(p[:, 0], t.float()), is_tshirt, positive)
     nets = [("torch_mlp", mlp, 2, [17, 9], cross_entropy), ("torch_mlp_matmul", mlp_matmul, 1, [17], cross_entropy),
-            ("torch_binary_sigmoid", binary_sigmoid, 1, [17], bce)]
+            ("torch_binary_sigmoid", binary_sigmoid, 1, [17], bce),
+            ("torch_mlp_layernorm", mlp_layernorm, 1, [17], cross_entropy)]
     if args.cnn:
         nets += [("torch_cnn", cnn, 1, [17], cross_entropy),
                  ("torch_cnn_bn_dropout", cnn_bn_dropout, 1, [17], cross_entropy)]

@@ -16,6 +16,9 @@ import java.util.Map;
  *   <li>{@code avgpool2d}: the same and {@code count_include_pad} (0/1) — {@code nn.AvgPool2d};</li>
  *   <li>{@code batchnorm1d}, {@code batchnorm2d}: {@code features} — {@code nn.BatchNorm1d/2d} with PyTorch's
  *       defaults (eps 1e-5, momentum 0.1, affine, running statistics tracked);</li>
+ *   <li>{@code layernorm}: {@code features}, {@code eps_mantissa} and {@code eps_exponent} ({@code eps} is
+ *       {@code eps_mantissa · 10^eps_exponent} in its shortest decimal form: 1e-5 is 1 and -5), {@code affine}
+ *       (0/1) — {@code nn.LayerNorm(features, eps, elementwise_affine)} over the last dimension;</li>
  *   <li>{@code dropout}: {@code p_ppm}, the probability in millionths — {@code nn.Dropout(p_ppm / 1e6)};</li>
  *   <li>{@code flatten}, {@code identity}, {@code sigmoid}, {@code tanh}, {@code relu}, {@code threshold}: no
  *       args;</li>

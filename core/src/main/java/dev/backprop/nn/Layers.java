@@ -78,6 +78,10 @@ public final class Layers {
                     throw new IllegalArgumentException(where + ": " + t + " needs features > 0, got " + spec.args());
                 }
             }
+            case "layernorm" -> {
+                expectArgs(spec, where, "features", "eps_mantissa", "eps_exponent", "affine");
+                layerNorm(spec, where);
+            }
             case "dropout" -> {
                 expectArgs(spec, where, "p_ppm");
                 int ppm = spec.arg("p_ppm");
@@ -88,7 +92,8 @@ public final class Layers {
             default -> {
                 if (!ACTIVATIONS.contains(t)) {
                     throw new IllegalArgumentException(where + ": unknown layer type '" + t + "' (known: sequential, "
-                            + "dense, conv2d, maxpool2d, avgpool2d, batchnorm1d, batchnorm2d, dropout, flatten, "
+                            + "dense, conv2d, maxpool2d, avgpool2d, batchnorm1d, batchnorm2d, layernorm, dropout, "
+                            + "flatten, "
                             + String.join(", ", new java.util.TreeSet<>(ACTIVATIONS)) + ")");
                 }
                 expectArgs(spec, where);
@@ -96,6 +101,32 @@ public final class Layers {
         }
         if (!spec.layers().isEmpty()) {
             throw new IllegalArgumentException(where + ": a '" + t + "' layer has no child layers");
+        }
+    }
+
+    /**
+     * Checks a {@code layernorm} spec's values: {@code features > 0}, {@code affine} 0 or 1, and an {@code eps} that
+     * is positive, finite and written in its shortest decimal form, so that a spec is the one its layer gives.
+     */
+    private static void layerNorm(LayerSpec spec, String where) {
+        int features = spec.arg("features"), affine = spec.arg("affine");
+        int mantissa = spec.arg("eps_mantissa"), exponent = spec.arg("eps_exponent");
+        if (features <= 0) {
+            throw new IllegalArgumentException(where + ": layernorm needs features > 0, got " + spec.args());
+        }
+        if (affine != 0 && affine != 1) {
+            throw new IllegalArgumentException(where + ": layernorm needs affine 0 or 1, got " + spec.args());
+        }
+        double eps = mantissa > 0 && Math.abs(exponent) <= 400 ? LayerNorm.eps(spec) : 0;
+        if (!(eps > 0 && eps < Double.POSITIVE_INFINITY)) {
+            throw new IllegalArgumentException(where + ": layernorm eps " + mantissa + "e" + exponent
+                    + " (eps_mantissa, eps_exponent) is not a positive finite double");
+        }
+        LayerSpec shortest = LayerNorm.spec(features, eps, affine == 1);
+        if (shortest.arg("eps_mantissa") != mantissa || shortest.arg("eps_exponent") != exponent) {
+            throw new IllegalArgumentException(where + ": layernorm eps " + mantissa + "e" + exponent + " is " + eps
+                    + ", to be written as eps_mantissa " + shortest.arg("eps_mantissa") + ", eps_exponent "
+                    + shortest.arg("eps_exponent"));
         }
     }
 
@@ -175,6 +206,15 @@ public final class Layers {
                 }
             }
             case "batchnorm1d", "batchnorm2d" -> parts.add(Integer.toString(l.arg("features")));
+            case "layernorm" -> {
+                parts.add(Integer.toString(l.arg("features")));
+                if (LayerNorm.eps(l) != LayerNorm.EPS) {
+                    parts.add("eps=" + LayerNorm.eps(l));
+                }
+                if (l.arg("affine") == 0) {
+                    parts.add("noaffine");
+                }
+            }
             case "dropout" -> parts.add(java.math.BigDecimal.valueOf(l.arg("p_ppm"), 6).stripTrailingZeros()
                     .toPlainString());
             default -> {
@@ -253,6 +293,12 @@ public final class Layers {
                     out.put(prefix + "weight", new int[] {l.arg("features")});
                     out.put(prefix + "bias", new int[] {l.arg("features")});
                 }
+                case "layernorm" -> {
+                    if (l.arg("affine") == 1) {
+                        out.put(prefix + "weight", new int[] {l.arg("features")});
+                        out.put(prefix + "bias", new int[] {l.arg("features")});
+                    }
+                }
                 default -> {
                 }
             }
@@ -299,9 +345,9 @@ public final class Layers {
 
     /**
      * How many outputs per example a network gives, when its spec alone decides that: the last dense layer's
-     * {@code out} (or a 1-d batch norm's {@code features}) seen through the layers after it that keep the width
-     * (activations, dropout, flatten); -1 when the width depends on the input's size (the network ends with a
-     * convolution or pooling), when no layer sets it, or for a layer type this does not know. The one answer to
+     * {@code out} (or a 1-d batch norm's or a layer norm's {@code features}) seen through the layers after it that
+     * keep the width (activations, dropout, flatten); -1 when the width depends on the input's size (the network ends
+     * with a convolution or pooling), when no layer sets it, or for a layer type this does not know. The one answer to
      * "how wide is this network's output" for a task's check, a file's inferred task and an import's output shape.
      */
     public static int outputFeatures(LayerSpec spec) {
@@ -312,9 +358,10 @@ public final class Layers {
 
     /**
      * How many features per example a network takes, when its spec alone decides that: the first dense layer's
-     * {@code in} (or a 1-d batch norm's {@code features}) seen through the layers before it that keep the width
-     * (activations, dropout, flatten); -1 when no layer sets it or a layer before it (a convolution, pooling or a
-     * type this does not know) makes it depend on the input's shape. The counterpart of {@link #outputFeatures}.
+     * {@code in} (or a 1-d batch norm's or a layer norm's {@code features}) seen through the layers before it that
+     * keep the width (activations, dropout, flatten); -1 when no layer sets it or a layer before it (a convolution,
+     * pooling or a type this does not know) makes it depend on the input's shape. The counterpart of
+     * {@link #outputFeatures}.
      */
     static int inputFeatures(LayerSpec spec) {
         return firstWidth(leaves(spec), "in");
@@ -322,7 +369,7 @@ public final class Layers {
 
     /**
      * The width the first of {@code leaves} that sets one states (a dense layer's {@code denseArg}, a 1-d batch
-     * norm's {@code features}), passing the layers that keep the width; -1 when none does first.
+     * norm's or a layer norm's {@code features}), passing the layers that keep the width; -1 when none does first.
      */
     private static int firstWidth(List<LayerSpec> leaves, String denseArg) {
         for (LayerSpec l : leaves) {
@@ -330,7 +377,7 @@ public final class Layers {
                 case "dense" -> {
                     return l.arg(denseArg);
                 }
-                case "batchnorm1d" -> {
+                case "batchnorm1d", "layernorm" -> {
                     return l.arg("features");
                 }
                 case "flatten", "dropout" -> {
@@ -411,6 +458,8 @@ public final class Layers {
             case "avgpool2d" -> Pool2d.avg(pair(spec, "kernel"), pair(spec, "stride"), pair(spec, "pad"),
                     spec.arg("count_include_pad") == 1);
             case "batchnorm1d", "batchnorm2d" -> new BatchNorm(spec.arg("features"), spec.type().equals("batchnorm2d"),
+                    prefixed(factory, prefix));
+            case "layernorm" -> new LayerNorm(spec.arg("features"), LayerNorm.eps(spec), spec.arg("affine") == 1,
                     prefixed(factory, prefix));
             case "dropout" -> new Dropout(spec.arg("p_ppm") / 1e6, Dropout.streamSeed(seed, position));
             case "flatten" -> new Flatten();

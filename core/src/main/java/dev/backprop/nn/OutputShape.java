@@ -49,6 +49,7 @@ public final class OutputShape {
             case "maxpool2d", "avgpool2d" -> input.length == 3 ? window(spec, input, input[0], 1, 1) : null;
             case "batchnorm2d" -> input.length == 3 && input[0] == spec.arg("features") ? input : null;
             case "batchnorm1d" -> input.length == 1 && input[0] == spec.arg("features") ? input : null;
+            case "layernorm" -> input.length >= 1 && input[input.length - 1] == spec.arg("features") ? input : null;
             default -> input;  // dropout and the activations keep their input's shape
         };
     }

@@ -379,6 +379,28 @@ public final class Sequential implements Layer {
             return add(new BatchNorm(features, false, init.factory(backend, dtype, rng())));
         }
 
+        /**
+         * Adds {@code nn.LayerNorm(features)} ({@code eps = 1e-5}, affine): over the last dimension of its inputs.
+         *
+         * @throws IllegalArgumentException when {@code features} differs from the width the layers before it give,
+         *                                  as {@link Sequential#Sequential(List)} checks it; no weights are drawn
+         */
+        public Builder layerNorm(int features) {
+            return layerNorm(features, LayerNorm.EPS, true);
+        }
+
+        /**
+         * Adds {@code nn.LayerNorm(features, eps, elementwise_affine=affine)}: over the last dimension of its inputs.
+         *
+         * @throws IllegalArgumentException for the settings {@link LayerNorm#check} refuses, or when {@code features}
+         *                                  differs from the width the layers before it give; no weights are drawn
+         */
+        public Builder layerNorm(int features, double eps, boolean affine) {
+            LayerNorm.check(features, eps);
+            checkTakes(layers, features, "layerNorm(" + features + ")");
+            return add(new LayerNorm(features, eps, affine, init.factory(backend, dtype, rng())));
+        }
+
         /** Adds {@code nn.BatchNorm2d(features)}: per channel of {@code [N, features, H, W]} inputs. */
         public Builder batchNorm2d(int features) {
             return add(new BatchNorm(features, true, init.factory(backend, dtype, rng())));

@@ -73,10 +73,13 @@ class TorchLayerVectorsTest {
                     tests.add(dynamicTest(name + " (im2col default)", () -> conv(name, c, true)));
                 }
                 case "maxpool2d", "avgpool2d" -> tests.add(dynamicTest(name, () -> pool(name, c)));
+                case "layernorm", "layernorm_mlp_sgd" -> {
+                    // a layer built from ops, not a primitive: NetworkContractTest's layer norm cases run these
+                }
                 default -> tests.add(dynamicTest(name, () -> batchNorm(name, c)));
             }
         }
-        assertEquals(17, cases.size(), "cases in the vector file");
+        assertEquals(22, cases.size(), "cases in the vector file");
         return tests.stream();
     }
 

@@ -232,7 +232,7 @@ public final class OnnxExport {
                     return new int[] {l.arg("in")};
                 case "conv2d":
                     return new int[] {l.arg("in"), -1, -1};
-                case "batchnorm1d":
+                case "batchnorm1d", "layernorm":
                     return new int[] {l.arg("features")};
                 case "batchnorm2d":
                     return new int[] {l.arg("features"), -1, -1};

@@ -14,7 +14,7 @@ import static java.util.Map.entry;
  * to the nodes it is written as) and {@link #IMPORTERS} (an operator to the layer it is read as). A row reads every
  * attribute its operator may carry and refuses any value Backprop's layer does not compute exactly; an operator
  * without a row is refused by the graph reader. The rows of the image layers ({@code conv2d}, pooling, batch norm,
- * dropout) are in {@link ImageOperators}.
+ * dropout) are in {@link ImageOperators}, layer norm's in {@link LayerNormOperators}.
  *
  * <table>
  *   <caption>The operator subset</caption>
@@ -52,7 +52,8 @@ final class OperatorTable {
             entry("avgpool2d", ImageOperators::writeAvgPool),
             entry("batchnorm1d", ImageOperators::writeBatchNorm),
             entry("batchnorm2d", ImageOperators::writeBatchNorm),
-            entry("dropout", ImageOperators::writeDropout));
+            entry("dropout", ImageOperators::writeDropout),
+            entry("layernorm", LayerNormOperators::write));
 
     static final Map<String, Importer> IMPORTERS = Map.ofEntries(
             entry("Gemm", OperatorTable::readGemm),
@@ -73,7 +74,8 @@ final class OperatorTable {
             entry("AveragePool", ImageOperators::readAvgPool),
             entry("Pad", ImageOperators::readPad),
             entry("BatchNormalization", ImageOperators::readBatchNorm),
-            entry("Dropout", ImageOperators::readDropout));
+            entry("Dropout", ImageOperators::readDropout),
+            entry("LayerNormalization", LayerNormOperators::read));
 
     private OperatorTable() {
     }

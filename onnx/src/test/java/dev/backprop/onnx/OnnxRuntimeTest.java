@@ -9,6 +9,8 @@ import dev.backprop.nn.Cnn;
 import dev.backprop.nn.Init;
 import dev.backprop.nn.Layer;
 import dev.backprop.nn.Sequential;
+import dev.backprop.tensor.Elementwise;
+import dev.backprop.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Every exported model runs in ONNX Runtime, and its outputs on the 10,000 Fashion-MNIST test images match
  * Backprop's own (in evaluation mode, as a served model runs) within 1e-5 of each example's output scale (the two
- * engines sum the products in different orders): the MLPs, and the CNNs with and without batch norm and dropout.
+ * engines sum the products in different orders): the MLPs, with and without layer norms, and the CNNs with and
+ * without batch norm and dropout.
  */
 class OnnxRuntimeTest extends CpuBackendTest {
     static final double TOLERANCE = 1e-5;
@@ -62,6 +65,27 @@ class OnnxRuntimeTest extends CpuBackendTest {
         try (Layer model = Sequential.builder(cpu, DType.FLOAT32).seed(2)
                 .dense(784, 24).threshold().dense(24, 5).build()) {
             compare(model, OnnxExport.Options.defaults(), FLAT, 5);
+        }
+    }
+
+    /** LayerNormalization with weight and bias, and with a Scale of ones and no B (a layer norm without them). */
+    @Test
+    void layerNormsWithAndWithoutAffineParametersRunAsInBackprop() throws Exception {
+        try (Sequential model = Sequential.builder(cpu, DType.FLOAT32).seed(4).dense(784, 48).layerNorm(48).relu()
+                .dense(48, 32).layerNorm(32, 1e-6, false).tanh().dense(32, 10).build()) {
+            float[] w = new float[48], b = new float[48];
+            for (int i = 0; i < 48; i++) {
+                w[i] = 0.5f + i / 48f;
+                b[i] = (i % 7 - 3) / 10f;
+            }
+            try (Tensor wt = Tensor.of(cpu, w, 48); Tensor bt = Tensor.of(cpu, b, 48)) {
+                Elementwise.copy(wt, model.parameters().get("1.weight").value());
+                Elementwise.copy(bt, model.parameters().get("1.bias").value());
+            }
+            compare(model, OnnxExport.Options.defaults(), FLAT, 10);
+        }
+        try (SavedModel.Loaded m = OnnxImport.load(OnnxTesting.fixture("torch_mlp_layernorm.onnx"), cpu)) {
+            compare(m.model(), OnnxExport.Options.defaults(), FLAT, 10);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.backprop.onnx;
 
 import com.google.protobuf.ByteString;
 import dev.backprop.model.SavedModel;
+import dev.backprop.nn.LayerNorm;
 import dev.backprop.nn.LayerSpec;
 import dev.backprop.onnx.proto.Onnx;
 
@@ -34,6 +35,7 @@ public final class OnnxSeedCorpus {
         Files.write(dir.resolve("valid-activations"), activations().toByteArray());
         Files.write(dir.resolve("valid-image-layers"), images().toByteArray());
         Files.write(dir.resolve("valid-pytorch-style"), pytorchStyle().toByteArray());
+        Files.write(dir.resolve("valid-layer-norms"), layerNorms().toByteArray());
         Onnx.ModelProto small = OnnxTesting.small();
         Files.write(dir.resolve("near-opset-99"), small.toBuilder().setOpsetImport(0,
                 small.getOpsetImport(0).toBuilder().setVersion(99)).build().toByteArray());
@@ -55,6 +57,18 @@ public final class OnnxSeedCorpus {
         state.put("7.weight", OnnxTesting.filled(2, 3));
         state.put("7.bias", OnnxTesting.filled(2));
         return OnnxExport.toModel(spec, state, OnnxExport.Options.defaults().withInputShape(2, 2), Map.of());
+    }
+
+    /** A dense layer, a layer norm with weight and bias, relu, one without them (a Scale of ones, eps 1e-6). */
+    private static Onnx.ModelProto layerNorms() {
+        LayerSpec spec = OnnxTesting.sequential(OperatorTable.dense(4, 3, true), LayerNorm.spec(3, 1e-5, true),
+                LayerSpec.of("relu", Map.of()), LayerNorm.spec(3, 1e-6, false));
+        Map<String, HostTensor> state = new LinkedHashMap<>();
+        state.put("0.weight", OnnxTesting.filled(3, 4));
+        state.put("0.bias", OnnxTesting.filled(3));
+        state.put("1.weight", OnnxTesting.filled(3));
+        state.put("1.bias", OnnxTesting.filled(3));
+        return OnnxExport.toModel(spec, state, OnnxExport.Options.defaults(), Map.of());
     }
 
     /** Conv, max and average pooling, both batch norms, dropout on a 1x6x6 input. */

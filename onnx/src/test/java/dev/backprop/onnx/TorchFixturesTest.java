@@ -7,6 +7,7 @@ import dev.backprop.model.InputShape;
 import dev.backprop.model.Predictor;
 import dev.backprop.model.SavedModel;
 import dev.backprop.model.Task;
+import dev.backprop.nn.LayerNorm;
 import dev.backprop.nn.LayerSpec;
 import dev.backprop.onnx.proto.Onnx;
 import dev.backprop.train.Evaluation;
@@ -41,7 +42,8 @@ class TorchFixturesTest extends CpuBackendTest {
 
 
     @ParameterizedTest
-    @ValueSource(strings = {"torch_mlp.onnx", "torch_mlp_opset9.onnx", "torch_mlp_matmul.onnx"})
+    @ValueSource(strings = {"torch_mlp.onnx", "torch_mlp_opset9.onnx", "torch_mlp_matmul.onnx",
+        "torch_mlp_layernorm.onnx"})
     void scoresPyTorchsAccuracy(String name) throws Exception {
         try (SavedModel.Loaded m = OnnxImport.load(OnnxTesting.fixture(name), cpu)) {
             assertEquals(Task.CLASSIFICATION, m.task());
@@ -107,6 +109,14 @@ class TorchFixturesTest extends CpuBackendTest {
                 .filter(t -> t.getName().startsWith("onnx::MatMul")).findFirst().orElseThrow();
         assertEquals(OnnxReader.floats(transposed, "w").transposed(), matmul.state().get("1.weight"),
                 "MatMul's [in, out] weight becomes nn.Linear's [out, in]");
+
+        OnnxImport.Graph ln = OnnxImport.read(OnnxTesting.fixture("torch_mlp_layernorm.onnx"));
+        assertEquals(List.of("flatten", "dense", "layernorm", "relu", "dense", "layernorm", "tanh", "dense"),
+                types(ln.spec()));
+        assertEquals(LayerNorm.spec(64, 1e-5, true), ln.spec().layers().get(2));
+        assertEquals(LayerNorm.spec(32, 1e-6, true), ln.spec().layers().get(5), "epsilon 1e-6f read as 1e-6");
+        assertEquals(List.of("1.weight", "1.bias", "2.weight", "2.bias", "4.weight", "4.bias", "5.weight", "5.bias",
+                "7.weight", "7.bias"), List.copyOf(ln.state().keySet()), "nn.LayerNorm's state_dict names");
     }
 
     /**

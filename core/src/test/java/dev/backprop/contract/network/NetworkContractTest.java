@@ -30,7 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * in FLOAT64, and FLOAT32 within {@code 1e-4·|v| + 1e-6} of FLOAT64); central finite differences in FLOAT64 for
  * every op, layer, activation, loss and random networks, each also on the training path (after {@code zeroGrad()},
  * and accumulated); weight sharing; autodiff behaviour; optimizer steps against PyTorch's formulas, and whole
- * training steps of a small MLP against PyTorch's weights; model files and 20+ kinds of corrupt or hostile files;
+ * training steps of a small MLP against PyTorch's weights; layer norm against PyTorch's outputs, gradients and SGD
+ * steps; model files and 20+ kinds of corrupt or hostile files;
  * exact checkpoint resume, reproducibility and flat memory in training. FLOAT64 cases are skipped, with the
  * reason, only when the backend's capabilities have no FLOAT64. After every test the backend's live buffers must
  * be back at the baseline.
@@ -161,6 +162,11 @@ public abstract class NetworkContractTest {
     Stream<DynamicTest> layerLossAndNetworkGradientsByFiniteDifferences() {
         requireFloat64();
         return LayerGradientCases.cases(backend);
+    }
+
+    @TestFactory
+    Stream<DynamicTest> layerNormAgainstPyTorchAndByFiniteDifferences() {
+        return LayerNormCases.cases(backend);
     }
 
     @TestFactory
