@@ -193,6 +193,7 @@ final class ResumedRun {
             o.schedule = settle("--schedule", o.schedule, "plateau");
             o.gamma = settle("--gamma", o.gamma, number(s, "factor", v -> v >= 0 && v < 1, "a number >= 0 and < 1"));
             o.plateauPatience = settle("--plateau-patience", o.plateauPatience, s.get("patience").getAsInt());
+            settlePlateau(s);
             o.lr = settle("--lr", o.lr, s.get("base_lr").getAsDouble(), " (a scheduled rate goes on from the "
                     + "checkpoint's base rate)");
             return "";
@@ -203,6 +204,26 @@ final class ResumedRun {
             return "";
         }
         return " (checkpoint had lr " + OptimizerChoice.number(lr) + ")";
+    }
+
+    /**
+     * Takes the plateau scheduler's threshold, threshold mode, cooldown, minimum rate and eps from its checkpoint
+     * {@code settings} ({@link ReduceLROnPlateau#settings}), refusing options given with other values.
+     */
+    private void settlePlateau(JsonObject settings) {
+        OptimizerOptions o = cmd.optimizerOptions;
+        DoublePredicate finite = v -> v >= 0 && Double.isFinite(v);
+        o.plateauThreshold = settle("--plateau-threshold", o.plateauThreshold, number(settings, "threshold", finite,
+                "a finite number >= 0"));
+        double mode = number(settings, "threshold_mode", v -> v == 0 || v == 1, "0 (rel) or 1 (abs)");
+        o.plateauThresholdMode = settle("--plateau-threshold-mode", o.plateauThresholdMode, mode == 0 ? "rel"
+                : "abs");
+        o.plateauCooldown = settle("--plateau-cooldown", o.plateauCooldown, (int) number(settings, "cooldown",
+                v -> v >= 0 && v <= Integer.MAX_VALUE && v == Math.rint(v), "a whole number of epochs from 0 to "
+                        + Integer.MAX_VALUE));
+        o.plateauMinLr = settle("--plateau-min-lr", o.plateauMinLr, number(settings, "min_lr", finite,
+                "a finite number >= 0"));
+        o.plateauEps = settle("--plateau-eps", o.plateauEps, number(settings, "eps", finite, "a finite number >= 0"));
     }
 
     /** How a warmup's checkpoint type ends before the main schedule's ({@code linear-warmup+cosine}). */

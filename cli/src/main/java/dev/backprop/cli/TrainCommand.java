@@ -373,10 +373,7 @@ public final class TrainCommand implements Callable<Integer> {
         optimizerOptions.learningRate();
         modelOptions.check();
         validationOptions.check(resume != null && !settled);
-        if (optimizerOptions.plateauPatience < 0) {
-            throw new IllegalArgumentException("--plateau-patience must be at least 0 epochs, got "
-                    + optimizerOptions.plateauPatience);
-        }
+        optimizerOptions.checkPlateauSettings();
         if (optimizerOptions.onPlateau() && !validationOptions.on() && !(resume != null && !settled)) {
             throw new IllegalArgumentException("--schedule plateau needs --validation FRACTION: it lowers the rate "
                     + "when the validation value stops improving, never judging the test set");
