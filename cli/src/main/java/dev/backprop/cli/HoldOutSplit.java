@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
  * {@code eval}, {@code predict} and {@code train --resume} refuse such data instead of scoring examples the model was
  * trained on. A split recorded without a digest is checked by its count alone.
  *
- * @param seed     the seed of the split ({@code train}'s {@code --seed})
+ * @param seed     the seed of the split ({@code train}'s {@code --split-seed}, which defaults to {@code --seed})
  * @param examples how many examples were split, at least 1
  * @param sha256   the {@link #digest} of the examples split, 64 lowercase hex digits, or null when not recorded
  */

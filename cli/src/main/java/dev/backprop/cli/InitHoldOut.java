@@ -9,22 +9,23 @@ import java.io.IOException;
  * The hold-out split a {@code train --init} model records ({@value ModelSession#HOLD_OUT_KEY}), held against the
  * split the run makes of a single {@code --csv} or {@code --images}. A model that held its test examples out of that
  * data trained on all the others, so a run that holds out another part of it would test (and report, and record for
- * {@code eval}) examples its starting weights learned. So the run takes the seed of the model's split when
- * {@code --seed} is left out, which holds out the same examples of the same data ({@link HoldOutSplit#sameData}: its
- * count and, when both record it, its digest); another {@code --seed} on the same data is refused once the data is
- * read, before training; and a model that split other data (other rows, a file grown or cut) is said in a one-line
- * warning, since which of these examples it saw cannot be told. An ONNX model is held to the split its metadata
- * properties record, which {@code export} copies from the Backprop model. A model that records no split (trained with
- * {@code --test-csv}, on Fashion-MNIST, by the library, or an ONNX file from elsewhere) leaves the split to
- * {@code --seed} as for a fresh network.
+ * {@code eval}) examples its starting weights learned. So the run splits by the seed of the model's split when
+ * {@code --split-seed} is left out, whatever {@code --seed} says, which holds out the same examples of the same data
+ * ({@link HoldOutSplit#sameData}: its count and, when both record it, its digest); {@code --seed} left out takes it
+ * too, and {@code --seed} given changes the shuffles alone. Another {@code --split-seed} on the same data is refused
+ * once the data is read, before training; and a model that split other data (other rows, a file grown or cut) is said
+ * in a one-line warning, since which of these examples it saw cannot be told. An ONNX model is held to the split its
+ * metadata properties record, which {@code export} copies from the Backprop model. A model that records no split
+ * (trained with {@code --test-csv}, on Fashion-MNIST, by the library, or an ONNX file from elsewhere) leaves the split
+ * to {@code --split-seed} and {@code --seed} as for a fresh network.
  */
 final class InitHoldOut {
     private InitHoldOut() {
     }
 
     /**
-     * The split {@code cmd.init} records when the run holds its test examples out, else null; {@code --seed} left out
-     * takes its seed. Called before the data loads, which the seed splits.
+     * The split {@code cmd.init} records when the run holds its test examples out, else null; {@code --split-seed}
+     * and {@code --seed} left out take its seed. Called before the data loads, which the seed splits.
      *
      * @throws dev.backprop.backend.BackpropException when the recorded split cannot be read, naming the file
      * @throws dev.backprop.io.ModelFileException      when the file is not a usable model of either format
@@ -38,6 +39,9 @@ final class InitHoldOut {
             return null;
         }
         HoldOutSplit recorded = HoldOutSplit.parse(cmd.init, value);
+        if (!cmd.spec.commandLine().getParseResult().hasMatchedOption(SplitSeedOption.NAME)) {
+            cmd.splitSeed.value = recorded.seed();
+        }
         if (!cmd.spec.commandLine().getParseResult().hasMatchedOption("--seed")) {
             cmd.seed = recorded.seed();
         }
@@ -46,7 +50,8 @@ final class InitHoldOut {
 
     /**
      * Refuses the run's split {@code d.holdOut()} when it is of the same data as {@code recorded} (the
-     * {@link #settleSeed} result) with another seed, and warns on stderr when {@code recorded} is of other data.
+     * {@link #settleSeed} result) with another seed (a {@code --split-seed} given), and warns on stderr when
+     * {@code recorded} is of other data.
      *
      * @throws IllegalArgumentException naming both seeds, the data and the model
      */
@@ -61,12 +66,14 @@ final class InitHoldOut {
         HoldOutSplit made = d.holdOut();
         if (recorded.sameData(made)) {
             if (made.seed() != recorded.seed()) {
-                throw new IllegalArgumentException(DataFormatException.oneLine("--seed " + made.seed() + " holds out "
-                        + "other " + unit + " of " + data + " than --init " + cmd.init + " held out of the same "
+                String option = SplitSeedOption.NAME;
+                throw new IllegalArgumentException(DataFormatException.oneLine(option + " " + made.seed() + " holds "
+                        + "out other " + unit + " of " + data + " than --init " + cmd.init + " held out of the same "
                         + made.examples() + (recorded.sha256() == null ? " (by their count: it records no digest)"
-                        : "") + " with seed " + recorded.seed() + ", some of them trained on: leave --seed out (or "
-                        + "give " + recorded.seed() + ") to hold out the " + unit + " it held out, or give " + unit
-                        + " it never trained on as " + testData + " (then every one of " + data + " trains)"));
+                        : "") + " with seed " + recorded.seed() + ", some of them trained on: leave " + option
+                        + " out (or give " + recorded.seed() + ") to hold out the " + unit + " it held out (--seed "
+                        + "alone changes the shuffles), or give " + unit + " it never trained on as " + testData
+                        + " (then every one of " + data + " trains)"));
             }
             return;
         }

@@ -8,6 +8,7 @@ import dev.backprop.optim.ReduceLROnPlateau;
 import picocli.CommandLine.Option;
 
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Predicate;
 
@@ -52,9 +53,37 @@ final class OptimizerOptions {
     double gamma;
 
     @Option(names = "--plateau-patience", paramLabel = "N", defaultValue = "2",
-            description = "--schedule plateau: epochs without a better --monitor value (by 0.01%%) tolerated before "
-                    + "the rate is multiplied by --gamma; refused with another schedule (default: ${DEFAULT-VALUE}).")
+            description = "--schedule plateau: epochs without a better --monitor value (by --plateau-threshold) "
+                    + "tolerated before the rate is multiplied by --gamma; refused with another schedule (default: "
+                    + "${DEFAULT-VALUE}).")
     int plateauPatience;
+
+    @Option(names = "--plateau-threshold", paramLabel = "X", defaultValue = "1e-4",
+            description = "--schedule plateau: the least change of the --monitor value that counts as better, a "
+                    + "fraction of the best value (--plateau-threshold-mode rel) or in its units (abs); finite, >= 0; "
+                    + "refused with another schedule (default: ${DEFAULT-VALUE}, 0.01%%).")
+    double plateauThreshold;
+
+    @Option(names = "--plateau-threshold-mode", paramLabel = "MODE", defaultValue = "rel",
+            description = "--schedule plateau: rel (better than best x (1 -/+ --plateau-threshold)) or abs (better "
+                    + "than best -/+ --plateau-threshold), as PyTorch's threshold_mode; refused with another schedule "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String plateauThresholdMode;
+
+    @Option(names = "--plateau-cooldown", paramLabel = "N", defaultValue = "0",
+            description = "--schedule plateau: epochs after each decay in which epochs without a better value are "
+                    + "not counted, >= 0; refused with another schedule (default: ${DEFAULT-VALUE}).")
+    int plateauCooldown;
+
+    @Option(names = "--plateau-min-lr", paramLabel = "RATE", defaultValue = "0",
+            description = "--schedule plateau: the rate is never lowered below this, finite, >= 0 (PyTorch's "
+                    + "min_lr); refused with another schedule (default: ${DEFAULT-VALUE}).")
+    double plateauMinLr;
+
+    @Option(names = "--plateau-eps", paramLabel = "X", defaultValue = "1e-8",
+            description = "--schedule plateau: a decay that lowers the rate by no more than this is skipped, finite, "
+                    + ">= 0 (PyTorch's eps); refused with another schedule (default: ${DEFAULT-VALUE}).")
+    double plateauEps;
 
     @Option(names = "--warmup", paramLabel = "EPOCHS", defaultValue = "0",
             description = "Epochs of learning-rate warmup before --schedule, as torchvision's --lr-warmup-epochs: "
@@ -112,6 +141,11 @@ final class OptimizerOptions {
         }
         if (!s.equals("plateau")) {
             unused.put("--plateau-patience " + plateauPatience, "plateau");
+            unused.put("--plateau-threshold " + OptimizerChoice.number(plateauThreshold), "plateau");
+            unused.put("--plateau-threshold-mode " + plateauThresholdMode, "plateau");
+            unused.put("--plateau-cooldown " + plateauCooldown, "plateau");
+            unused.put("--plateau-min-lr " + OptimizerChoice.number(plateauMinLr), "plateau");
+            unused.put("--plateau-eps " + OptimizerChoice.number(plateauEps), "plateau");
         }
         if (warmup == 0) {
             for (String option : new String[]{"--warmup-factor " + OptimizerChoice.number(warmupFactor),
@@ -155,9 +189,52 @@ final class OptimizerOptions {
         return choice().onPlateau();
     }
 
+    /**
+     * Refuses a {@code --plateau-*} setting out of {@link ReduceLROnPlateau}'s range, naming the option, the range and
+     * the value, so the scheduler's own check never blames a setting by its PyTorch name.
+     *
+     * @throws IllegalArgumentException for the first setting out of range
+     */
+    void checkPlateauSettings() {
+        if (plateauPatience < 0) {
+            throw new IllegalArgumentException("--plateau-patience must be at least 0 epochs, got " + plateauPatience);
+        }
+        if (!(plateauThreshold >= 0) || !Double.isFinite(plateauThreshold)) {
+            throw new IllegalArgumentException("--plateau-threshold must be a finite number >= 0, got "
+                    + OptimizerChoice.number(plateauThreshold));
+        }
+        thresholdMode();
+        if (plateauCooldown < 0) {
+            throw new IllegalArgumentException("--plateau-cooldown must be at least 0 epochs, got " + plateauCooldown);
+        }
+        if (!(plateauMinLr >= 0) || !Double.isFinite(plateauMinLr)) {
+            throw new IllegalArgumentException("--plateau-min-lr must be a finite number >= 0, got "
+                    + OptimizerChoice.number(plateauMinLr));
+        }
+        if (!(plateauEps >= 0) || !Double.isFinite(plateauEps)) {
+            throw new IllegalArgumentException("--plateau-eps must be a finite number >= 0, got "
+                    + OptimizerChoice.number(plateauEps));
+        }
+    }
+
+    /**
+     * {@code --plateau-threshold-mode} (case ignored).
+     *
+     * @throws IllegalArgumentException naming the value when it is neither rel nor abs
+     */
+    ReduceLROnPlateau.ThresholdMode thresholdMode() {
+        String m = plateauThresholdMode.trim().toLowerCase(Locale.ROOT);
+        if (!m.equals("rel") && !m.equals("abs")) {
+            throw new IllegalArgumentException("--plateau-threshold-mode must be rel or abs, got '"
+                    + plateauThresholdMode + "'");
+        }
+        return ReduceLROnPlateau.ThresholdMode.valueOf(m.toUpperCase(Locale.ROOT));
+    }
+
     /** The plateau scheduler of {@code --schedule plateau}, watching a value that {@code mode} says how to judge. */
     ReduceLROnPlateau plateau(Optimizer opt, ReduceLROnPlateau.Mode mode) {
-        return choice().plateau(opt, mode, plateauPatience);
+        return choice().plateau(opt, mode, plateauPatience, plateauThreshold, thresholdMode(), plateauCooldown,
+                plateauMinLr, plateauEps);
     }
 
     /** {@code sgd lr 0.1} and the non-default settings. */

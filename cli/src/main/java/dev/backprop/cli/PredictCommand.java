@@ -37,8 +37,8 @@ import java.util.concurrent.Callable;
 public final class PredictCommand implements Callable<Integer> {
     /** The options that choose test examples, which {@code --row} and {@code --rows} replace. */
     static final List<String> TEST_DATA_OPTIONS = List.of("--index", "--data", "--csv", "--test-csv", "--targets",
-            "--label-column", "--positive-class", "--train-limit", "--test-limit", "--seed", "--images",
-            "--test-images");
+            "--label-column", "--positive-class", "--train-limit", "--test-limit", "--seed",
+            SplitSeedOption.NAME, "--images", "--test-images");
 
     @Spec
     CommandSpec spec;

@@ -22,9 +22,10 @@ import java.util.function.DoublePredicate;
  * <ul>
  *   <li>an option left out takes the checkpoint's value ({@code --optimizer}, {@code --momentum},
  *       {@code --weight-decay}, {@code --schedule}, {@code --step-size}, {@code --gamma},
- *       {@code --plateau-patience}, {@code --warmup}, {@code --warmup-factor}, {@code --warmup-method}, {@code --lr},
- *       {@code --batch-size}, {@code --seed}, and {@code --epochs} for a cosine schedule, which spans its run after
- *       the warmup);</li>
+ *       {@code --plateau-patience} and the other {@code --plateau-*} settings, {@code --warmup},
+ *       {@code --warmup-factor}, {@code --warmup-method}, {@code --lr}, {@code --batch-size}, {@code --seed},
+ *       {@code --split-seed} when it records a hold-out split, and {@code --epochs} for a cosine schedule, which
+ *       spans its run after the warmup);</li>
  *   <li>{@code --lr} given without a schedule is applied from the first resumed step, as PyTorch users change
  *       {@code param_groups[...]["lr"]}, and the train line says what the checkpoint had;</li>
  *   <li>any other option given with a value other than the checkpoint's is refused, naming both values: the
@@ -62,6 +63,7 @@ final class ResumedRun {
         cmd.augmentOptions.reconcile(meta, cmd.resume.toString(), cmd.spec);
         settleImageTransform(cmd, meta);
         cmd.data.settleLabelColumn(meta.get(SavedModel.LABEL_COLUMN_KEY), cmd.resume);
+        settleSplitSeed(cmd, meta.get(ModelSession.HOLD_OUT_KEY));
         JsonObject optimizer;
         JsonObject schedule;
         JsonObject plateau;
@@ -85,6 +87,23 @@ final class ResumedRun {
             }
             return "";  // a field of an unexpected type: restoring names it
         }
+    }
+
+    /**
+     * Splits a single {@code --csv} or {@code --images} by the seed of the split the checkpoint records ({@code value},
+     * its {@value ModelSession#HOLD_OUT_KEY}): {@code --split-seed} left out takes it, and another is refused, since
+     * it would test examples the checkpoint trained on. A checkpoint that records none leaves the split to
+     * {@code --split-seed} and {@code --seed} ({@link #heldOut} then records none either).
+     *
+     * @throws IllegalArgumentException naming both seeds
+     * @throws dev.backprop.backend.BackpropException when the recorded split cannot be read
+     */
+    private static void settleSplitSeed(TrainCommand cmd, String value) {
+        if (value == null || !cmd.data.holdsOut()) {
+            return;
+        }
+        long recorded = HoldOutSplit.parse(cmd.resume, value).seed();
+        cmd.splitSeed.value = new ResumedRun(cmd).settle(SplitSeedOption.NAME, cmd.splitSeed.value, recorded);
     }
 
     /**
@@ -116,7 +135,7 @@ final class ResumedRun {
      * {@code --test-csv} or {@code --test-images}, or written without the key), so the resumed run records none
      * either, and {@code eval} and {@code predict} warn instead of trusting it.
      *
-     * @param d the examples loaded with the checkpoint's seed
+     * @param d the examples loaded with the checkpoint's split seed
      * @throws IllegalArgumentException naming both counts
      * @throws dev.backprop.backend.BackpropException when the recorded split cannot be read
      */
@@ -193,6 +212,7 @@ final class ResumedRun {
             o.schedule = settle("--schedule", o.schedule, "plateau");
             o.gamma = settle("--gamma", o.gamma, number(s, "factor", v -> v >= 0 && v < 1, "a number >= 0 and < 1"));
             o.plateauPatience = settle("--plateau-patience", o.plateauPatience, s.get("patience").getAsInt());
+            settlePlateau(s);
             o.lr = settle("--lr", o.lr, s.get("base_lr").getAsDouble(), " (a scheduled rate goes on from the "
                     + "checkpoint's base rate)");
             return "";
@@ -203,6 +223,26 @@ final class ResumedRun {
             return "";
         }
         return " (checkpoint had lr " + OptimizerChoice.number(lr) + ")";
+    }
+
+    /**
+     * Takes the plateau scheduler's threshold, threshold mode, cooldown, minimum rate and eps from its checkpoint
+     * {@code settings} ({@link ReduceLROnPlateau#settings}), refusing options given with other values.
+     */
+    private void settlePlateau(JsonObject settings) {
+        OptimizerOptions o = cmd.optimizerOptions;
+        DoublePredicate finite = v -> v >= 0 && Double.isFinite(v);
+        o.plateauThreshold = settle("--plateau-threshold", o.plateauThreshold, number(settings, "threshold", finite,
+                "a finite number >= 0"));
+        double mode = number(settings, "threshold_mode", v -> v == 0 || v == 1, "0 (rel) or 1 (abs)");
+        o.plateauThresholdMode = settle("--plateau-threshold-mode", o.plateauThresholdMode, mode == 0 ? "rel"
+                : "abs");
+        o.plateauCooldown = settle("--plateau-cooldown", o.plateauCooldown, (int) number(settings, "cooldown",
+                v -> v >= 0 && v <= Integer.MAX_VALUE && v == Math.rint(v), "a whole number of epochs from 0 to "
+                        + Integer.MAX_VALUE));
+        o.plateauMinLr = settle("--plateau-min-lr", o.plateauMinLr, number(settings, "min_lr", finite,
+                "a finite number >= 0"));
+        o.plateauEps = settle("--plateau-eps", o.plateauEps, number(settings, "eps", finite, "a finite number >= 0"));
     }
 
     /** How a warmup's checkpoint type ends before the main schedule's ({@code linear-warmup+cosine}). */

@@ -50,7 +50,7 @@ public final class TrainCommand implements Callable<Integer> {
     static final List<String> LOCAL_ONLY = List.of("--init", "--resume", "--checkpoint", "--plot", "--no-progress",
             "--test-csv", "--test-limit", "--positive-class", "--precision", "--images", "--test-images",
             "--channels", "--resize", "--center-crop", AugmentOptions.NAME, "--validation", "--patience",
-            "--min-delta", "--keep-best", "--monitor");
+            "--min-delta", "--keep-best", "--monitor", SplitSeedOption.NAME);
     /** The values of {@code --precision}; the cuda backend's {@code precision} option. */
     static final List<String> PRECISIONS = List.of("fp32", "tf32", "bf16");
 
@@ -103,10 +103,14 @@ public final class TrainCommand implements Callable<Integer> {
     int epochs;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "0",
-            description = "Seed of the initial weights, the shuffles and the hold-out split of a single --csv or "
-                    + "--images, which the model records for eval and predict (default: ${DEFAULT-VALUE}; with "
-                    + "--init, the seed of the split the model records, if any).")
+            description = "Seed of the initial weights, the shuffles, the dropout masks, the --validation split and "
+                    + "(unless --split-seed gives another) the hold-out split of a single --csv or --images, which "
+                    + "the model records for eval and predict (default: ${DEFAULT-VALUE}; with --init, the seed of "
+                    + "the split the model records, if any).")
     long seed;
+
+    @Mixin
+    SplitSeedOption splitSeed;
 
     @Option(names = "--clip-norm", paramLabel = "X", defaultValue = "0",
             description = "Clip the gradient (with --spark, the averaged one) to this global norm before each step; "
@@ -114,9 +118,10 @@ public final class TrainCommand implements Callable<Integer> {
     double clipNorm;
 
     @Option(names = "--init", paramLabel = "FILE",
-            description = "Start from the weights of a saved model. --seed defaults to the seed of the hold-out "
-                    + "split it records; when that split is of the same --csv or --images, another --seed is refused, "
-                    + "so the test examples are ones it never trained on.")
+            description = "Start from the weights of a saved model. The hold-out split takes the seed of the split "
+                    + "it records, and --seed defaults to it; when that split is of the same --csv or --images, "
+                    + "another --split-seed is refused, so the test examples are ones it never trained on (--seed "
+                    + "alone changes the shuffles).")
     Path init;
 
     @Option(names = "--resume", paramLabel = "CHECKPOINT",
@@ -150,10 +155,9 @@ public final class TrainCommand implements Callable<Integer> {
                     + "--batch-size x ranks on one machine). Takes the options above except --init, --resume, "
                     + "--checkpoint, --plot, --no-progress, --test-csv, --test-limit, --positive-class, "
                     + "--precision, --images, --test-images, --channels, --resize, --center-crop, --augment, "
-                    + "--validation, --patience, --min-delta, --keep-best, --monitor and --schedule plateau, plus "
-                    + "the --spark options below "
-                    + "(--class-weights divides by the global batch's weight sum, as on one machine). Needs "
-                    + "Spark's jars on the class path: bin/backprop adds them."})
+                    + "--validation, --patience, --min-delta, --keep-best, --monitor, --split-seed and --schedule "
+                    + "plateau, plus the --spark options below (--class-weights divides by the global batch's weight "
+                    + "sum, as on one machine). Needs Spark's jars on the class path: bin/backprop adds them."})
     String spark;
 
     @Mixin
@@ -208,6 +212,9 @@ public final class TrainCommand implements Callable<Integer> {
         if (init != null && resume != null) {
             throw new IllegalArgumentException("--init and --resume exclude each other: --resume already holds the "
                     + "weights (and the optimizer state)");
+        }
+        if (spec.commandLine().getParseResult().hasMatchedOption(SplitSeedOption.NAME)) {
+            SplitSeedOption.checkHeldOut(data, SplitSeedOption.NAME, splitSeed.value);
         }
         if (plot != null && !plot.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
             throw new IllegalArgumentException("--plot " + plot + ": the plot is a PNG; give a file name ending in "
@@ -268,7 +275,7 @@ public final class TrainCommand implements Callable<Integer> {
     private void train(Task t, SafeTensorsFile resumed, String resumeNote) throws IOException {
         validationOptions.checkMonitor(t);
         HoldOutSplit initSplit = InitHoldOut.settleSeed(this);
-        DataOptions.Loaded all = data.load(t, seed);
+        DataOptions.Loaded all = data.load(t, splitSeed.of(seed));
         if (resumed != null) {
             all = ResumedRun.heldOut(this, resumed.metadata(), all);
         }
@@ -373,10 +380,7 @@ public final class TrainCommand implements Callable<Integer> {
         optimizerOptions.learningRate();
         modelOptions.check();
         validationOptions.check(resume != null && !settled);
-        if (optimizerOptions.plateauPatience < 0) {
-            throw new IllegalArgumentException("--plateau-patience must be at least 0 epochs, got "
-                    + optimizerOptions.plateauPatience);
-        }
+        optimizerOptions.checkPlateauSettings();
         if (optimizerOptions.onPlateau() && !validationOptions.on() && !(resume != null && !settled)) {
             throw new IllegalArgumentException("--schedule plateau needs --validation FRACTION: it lowers the rate "
                     + "when the validation value stops improving, never judging the test set");

@@ -20,7 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code train --init M} holds out of the data M split the examples M held out ({@link InitHoldOut}): M trained on all
- * the others, so any other hold-out of that data would test on examples its weights learned.
+ * the others, so any other hold-out of that data would test on examples its weights learned. {@code --split-seed}
+ * asks for another hold-out; {@code --seed} alone changes the shuffles ({@link SplitSeedCommandsTest}).
  */
 class InitHoldOutCommandsTest {
     @TempDir
@@ -65,11 +66,12 @@ class InitHoldOutCommandsTest {
         Path never = dir.resolve("never.safetensors");
         Path checkpoint = dir.resolve("never-checkpoint.safetensors");
         for (String seed : new String[] {"0", "3"}) {
-            CliRun refused = train(csv, m, never, "--seed", seed, "--checkpoint", checkpoint.toString());
-            assertRefused(refused, "--seed " + seed + " holds out other rows of --csv "
+            CliRun refused = train(csv, m, never, "--split-seed", seed, "--checkpoint", checkpoint.toString());
+            assertRefused(refused, "--split-seed " + seed + " holds out other rows of --csv "
                     + csv + " than --init " + m + " held out of the same 300 with seed 7, some of them trained on: "
-                    + "leave --seed out (or give 7) to hold out the rows it held out, or give rows it never "
-                    + "trained on as --test-csv (then every one of --csv " + csv + " trains)");
+                    + "leave --split-seed out (or give 7) to hold out the rows it held out (--seed alone changes the "
+                    + "shuffles), or give rows it never trained on as --test-csv (then every one of --csv " + csv
+                    + " trains)");
             assertEquals("", refused.out(), "refused before the run's start lines");
         }
         assertFalse(Files.exists(never));
@@ -82,11 +84,11 @@ class InitHoldOutCommandsTest {
         // a model recording the count alone is held to it: the same count is its data
         Path countOnly = dir.resolve("count-only.safetensors");
         Files.write(countOnly, CliRun.withMetadata(m, ModelSession.HOLD_OUT_KEY, "{\"seed\":7,\"examples\":300}"));
-        assertRefused(train(csv, countOnly, dir.resolve("no.safetensors"), "--seed", "3"), "--seed 3 holds out "
-                + "other rows of --csv " + csv + " than --init " + countOnly + " held out of the same 300 (by their "
-                + "count: it records no digest) with seed 7, some of them trained on: leave --seed out (or give 7) "
-                + "to hold out the rows it held out, or give rows it never trained on as --test-csv (then every one "
-                + "of --csv " + csv + " trains)");
+        assertRefused(train(csv, countOnly, dir.resolve("no.safetensors"), "--split-seed", "3"), "--split-seed 3 "
+                + "holds out other rows of --csv " + csv + " than --init " + countOnly + " held out of the same 300 "
+                + "(by their count: it records no digest) with seed 7, some of them trained on: leave --split-seed "
+                + "out (or give 7) to hold out the rows it held out (--seed alone changes the shuffles), or give rows "
+                + "it never trained on as --test-csv (then every one of --csv " + csv + " trains)");
         assertFalse(Files.exists(dir.resolve("no.safetensors")));
     }
 
@@ -103,11 +105,11 @@ class InitHoldOutCommandsTest {
         assertEquals("", run.err());
         assertEquals(split(m), split(tuned), "the rows the exported model held out");
         Path never = dir.resolve("never.safetensors");
-        CliRun refused = train(csv, onnx, never, "--seed", "3");
-        assertRefused(refused, "--seed 3 holds out other rows of --csv " + csv + " than --init " + onnx + " held out "
-                + "of the same 300 with seed 7, some of them trained on: leave --seed out (or give 7) to hold out the "
-                + "rows it held out, or give rows it never trained on as --test-csv (then every one of --csv " + csv
-                + " trains)");
+        CliRun refused = train(csv, onnx, never, "--split-seed", "3");
+        assertRefused(refused, "--split-seed 3 holds out other rows of --csv " + csv + " than --init " + onnx
+                + " held out of the same 300 with seed 7, some of them trained on: leave --split-seed out (or give 7) "
+                + "to hold out the rows it held out (--seed alone changes the shuffles), or give rows it never "
+                + "trained on as --test-csv (then every one of --csv " + csv + " trains)");
         assertEquals("", refused.out());
         assertFalse(Files.exists(never));
     }
@@ -122,7 +124,7 @@ class InitHoldOutCommandsTest {
         // the same 300 rows and 10 more: which of them m trained on cannot be told from its split
         Path grown = ThreeClassCsv.write(dir.resolve("grown.csv"), 310);
         Path tuned = dir.resolve("tuned.safetensors");
-        CliRun run = train(grown, m, tuned, "--seed", "3").ok();
+        CliRun run = train(grown, m, tuned, "--split-seed", "3").ok();
         assertEquals("backprop: warning: --init " + m + " held its test rows out of other data (300 rows, SHA-256 "
                 + ours + "...; --csv " + grown + " has 310 rows, SHA-256 " + HoldOutSplit.shown(digest(grown))
                 + "...), so the rows seed 3 holds out may include some it was trained on; give --test-csv with rows "
@@ -139,6 +141,12 @@ class InitHoldOutCommandsTest {
                 + ours + "...; --csv " + reordered + " has 300 rows, SHA-256 " + HoldOutSplit.shown(digest(reordered))
                 + "...), so the rows seed 7 holds out may include some it was trained on; give --test-csv with rows "
                 + "it never saw to test on unseen data", other.err().strip());
+
+        // --seed alone, on other data too, leaves the split to m's seed
+        Path shuffled = dir.resolve("shuffled.safetensors");
+        CliRun reshuffled = train(grown, m, shuffled, "--seed", "3").ok();
+        assertTrue(reshuffled.err().contains("so the rows seed 7 holds out may include some"), reshuffled.err());
+        assertEquals("{\"seed\":7,\"examples\":310,\"sha256\":\"" + digest(grown) + "\"}", split(shuffled));
 
         // a model that records no split leaves the split to --seed, as a fresh network does
         Path whole = dir.resolve("whole.safetensors");

@@ -303,11 +303,32 @@ public final class OptimizerChoice implements Serializable {
      * @throws IllegalStateException when this choice's schedule is not plateau
      */
     public ReduceLROnPlateau plateau(Optimizer optimizer, ReduceLROnPlateau.Mode mode, int patience) {
+        return plateau(optimizer, mode, patience, 1e-4, ReduceLROnPlateau.ThresholdMode.REL, 0, 0, 1e-8);
+    }
+
+    /**
+     * The plateau schedule of a run: PyTorch's {@code ReduceLROnPlateau} with factor {@code gamma} and the given
+     * settings, each as {@link ReduceLROnPlateau}'s constructor takes it.
+     *
+     * @param optimizer     the optimizer it drives
+     * @param mode          {@code MIN} for a watched loss, {@code MAX} for an accuracy
+     * @param patience      epochs without improvement tolerated before a reduction
+     * @param threshold     the least change that counts as an improvement
+     * @param thresholdMode how the threshold is measured (relative to the best value, or in its units)
+     * @param cooldown      epochs after a reduction in which bad epochs are not counted
+     * @param minLr         the lowest rate
+     * @param eps           reductions by no more than this are skipped
+     * @return the scheduler
+     * @throws IllegalStateException    when this choice's schedule is not plateau
+     * @throws IllegalArgumentException for a setting out of the scheduler's range
+     */
+    public ReduceLROnPlateau plateau(Optimizer optimizer, ReduceLROnPlateau.Mode mode, int patience, double threshold,
+                                     ReduceLROnPlateau.ThresholdMode thresholdMode, int cooldown, double minLr,
+                                     double eps) {
         if (!onPlateau()) {
             throw new IllegalStateException("the schedule is " + schedule + ", not plateau");
         }
-        return new ReduceLROnPlateau(optimizer, mode, gamma, patience, 1e-4, ReduceLROnPlateau.ThresholdMode.REL, 0,
-                0, 1e-8);
+        return new ReduceLROnPlateau(optimizer, mode, gamma, patience, threshold, thresholdMode, cooldown, minLr, eps);
     }
 
     /** {@return {@code sgd lr 0.1} and the settings that differ from the defaults, for logs and model metadata} */

@@ -192,6 +192,31 @@ class OptimizerChoiceTest {
         }
     }
 
+    /**
+     * The plateau scheduler takes {@code gamma} as its factor and every other setting as given; the patience-only form
+     * is PyTorch's defaults for the rest ({@code ReduceLROnPlateau(threshold=1e-4, threshold_mode="rel", cooldown=0,
+     * min_lr=0, eps=1e-8)}). Another schedule builds none.
+     */
+    @Test
+    void buildsThePlateauSchedulerWithItsSettings() {
+        OptimizerChoice c = OptimizerChoice.of("sgd", 0.1, 0, null, "plateau", 1, 0.5);
+        try (ReferenceBackend backend = new ReferenceBackend();
+             Tensor w = Tensor.zeros(backend, DType.FLOAT64, 1);
+             Optimizer o = c.create(Map.of("w", Variable.parameter(w)))) {
+            Map<String, Double> set = c.plateau(o, ReduceLROnPlateau.Mode.MAX, 3, 0.02,
+                    ReduceLROnPlateau.ThresholdMode.ABS, 4, 0.001, 1e-6).settings();
+            assertEquals(Map.of("base_lr", 0.1, "mode", 1.0, "factor", 0.5, "patience", 3.0, "threshold", 0.02,
+                    "threshold_mode", 1.0, "cooldown", 4.0, "min_lr", 0.001, "eps", 1e-6), set);
+            assertEquals(c.plateau(o, ReduceLROnPlateau.Mode.MIN, 2, 1e-4, ReduceLROnPlateau.ThresholdMode.REL, 0, 0,
+                    1e-8).settings(), c.plateau(o, ReduceLROnPlateau.Mode.MIN, 2).settings());
+            assertThrows(IllegalStateException.class, () -> choose("sgd", null, null, "step").plateau(o,
+                    ReduceLROnPlateau.Mode.MIN, 2, 1e-4, ReduceLROnPlateau.ThresholdMode.REL, 0, 0, 1e-8));
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> c.plateau(o, ReduceLROnPlateau.Mode.MIN, 2,
+                    -1, ReduceLROnPlateau.ThresholdMode.REL, 0, 0, 1e-8)).getMessage()
+                    .contains("threshold must be finite and >= 0, got -1.0"));
+        }
+    }
+
     /** Serialized and read back, as a Spark driver ships it to its executors. */
     private static OptimizerChoice roundTrip(OptimizerChoice c) throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
