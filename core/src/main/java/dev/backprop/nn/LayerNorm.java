@@ -158,13 +158,19 @@ public final class LayerNorm implements Layer {
         }
         int rows = Math.toIntExact(input.shape().size() / features);
         Variable x = Ops.reshape(input, rows, features);
-        Variable centered = Ops.sub(x, Ops.reshape(Ops.mean(x, ReduceAxis.PER_ROW), rows, 1));
-        Variable var = Ops.reshape(Ops.mean(Ops.mul(centered, centered), ReduceAxis.PER_ROW), rows, 1);
-        Variable y = Ops.div(centered, Ops.sqrt(Ops.add(var, Ops.scalar(input, eps))));
+        // An empty batch has no rows to average: it stays empty, as in PyTorch.
+        Variable y = rows == 0 ? x : normalize(x, rows);
         if (weight != null) {
             y = Ops.add(Ops.mul(y, weight), bias);
         }
         return Ops.reshape(y, dims);
+    }
+
+    /** {@code (x - mean) / sqrt(var + eps)} of each row of {@code x}, {@code [rows, features]} with rows > 0. */
+    private Variable normalize(Variable x, int rows) {
+        Variable centered = Ops.sub(x, Ops.reshape(Ops.mean(x, ReduceAxis.PER_ROW), rows, 1));
+        Variable var = Ops.reshape(Ops.mean(Ops.mul(centered, centered), ReduceAxis.PER_ROW), rows, 1);
+        return Ops.div(centered, Ops.sqrt(Ops.add(var, Ops.scalar(x, eps))));
     }
 
     @Override

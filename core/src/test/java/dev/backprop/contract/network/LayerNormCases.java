@@ -96,6 +96,7 @@ final class LayerNormCases {
             t.add(DynamicTest.dynamicTest(dt + " one feature gives the bias, no input gradient", () -> oneFeature(be,
                     dt)));
             t.add(DynamicTest.dynamicTest(dt + " NaN and infinity spoil only their own row", () -> nonFinite(be, dt)));
+            t.add(DynamicTest.dynamicTest(dt + " an empty batch", () -> emptyBatch(be, dt)));
         }
         t.add(DynamicTest.dynamicTest("memory is flat across training steps", () -> flatMemory(be)));
         return t.stream();
@@ -287,6 +288,25 @@ final class LayerNormCases {
                     assertTrue(Double.isNaN(y[i]), "element " + i + " of a row with NaN or inf: " + y[i]);
                 }
             }
+        }
+    }
+
+    /**
+     * An empty batch, which the dense layers and activations take: PyTorch's {@code nn.LayerNorm} gives an empty
+     * output, and its parameters' gradients are zeros.
+     */
+    private static void emptyBatch(Backend be, DType dt) {
+        Net.assumeSupported(be, dt);
+        try (Scope s = Scope.open(); LayerNorm ln = new LayerNorm(4, LayerNorm.EPS, true,
+                (param, shape, role, fanIn, fanOut) -> Net.tensor(be, dt, new double[] {1, 2, 3, 4}, shape))) {
+            Variable x = Variable.leaf(Net.tensor(be, dt, new double[0], 0, 4));
+            try (Tape tape = Tape.open()) {
+                Variable y = ln.forward(x);
+                assertEquals("[0, 4]", java.util.Arrays.toString(y.shape().dims()));
+                y.backward(Net.tensor(be, dt, new double[0], 0, 4));
+            }
+            assertEquals(0, x.grad().toDoubles().length);
+            Net.assertIdentical("grad_bias", new double[] {0, 0, 0, 0}, ln.parameters().get("bias").grad().toDoubles());
         }
     }
 
