@@ -45,7 +45,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * affine parameters and {@code eps = 1e-6}), and the weights and losses of two SGD steps (lr 0.1, mean squared error)
  * of {@code Linear(4, 6), LayerNorm(6), Tanh(), Linear(6, 3)}. Each runs in FLOAT64 (within 1e-10) and FLOAT32
  * (within {@code 1e-5·(1 + max|e|)} plus {@code 1e-4·|e|}). Central finite differences check the layer's gradients
- * in FLOAT64 with and without affine parameters, on rank-2 and rank-4 inputs.
+ * in FLOAT64 with and without affine parameters, on rank-2, rank-3 and rank-4 inputs of up to 96 features. Edge
+ * cases: FLOAT32 rows of 4096 values with a large mean, one feature, NaN and infinities, an empty batch; and live
+ * memory flat over training steps.
  */
 @SuppressWarnings("try") // scopes and tapes free memory on close; the bodies need no reference
 final class LayerNormCases {
