@@ -51,15 +51,12 @@ public final class BatchNorm implements Layer {
         }
         this.features = features;
         this.spatial = spatial;
-        Tensor w = factory.create("weight", new int[] {features}, ParameterRole.SCALE, features, features);
+        Tensor w = NormParameters.create(factory, "weight", ParameterRole.SCALE, features, this);
         Variable wv = null, bv = null;
         Tensor rm = null, rv = null;
         try {
-            check(w, "weight");
             wv = Variable.parameter(w);
-            Tensor b = factory.create("bias", new int[] {features}, ParameterRole.SHIFT, features, features);
-            check(b, "bias");
-            bv = Variable.parameter(b);
+            bv = Variable.parameter(NormParameters.create(factory, "bias", ParameterRole.SHIFT, features, this));
             Backend be = w.backend();
             DType dt = w.dtype();
             rm = Tensor.zeros(be, dt, features);
@@ -83,13 +80,6 @@ public final class BatchNorm implements Layer {
             }
         } catch (Exception ignored) {
             // already failing: the first exception is the one to report
-        }
-    }
-
-    private void check(Tensor t, String name) {
-        if (t.shape().rank() != 1 || t.shape().dim(0) != features) {
-            t.close();
-            throw new ShapeMismatchException(this + ": " + name + " is " + t.shape() + ", expected [" + features + "]");
         }
     }
 

@@ -4,7 +4,6 @@ import dev.backprop.autograd.Ops;
 import dev.backprop.autograd.Variable;
 import dev.backprop.backend.ReduceAxis;
 import dev.backprop.tensor.ShapeMismatchException;
-import dev.backprop.tensor.Tensor;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -28,6 +27,7 @@ public final class LayerNorm implements Layer {
 
     private final int features;
     private final double eps;
+    private final boolean affine;
     private final Variable weight;
     private final Variable bias;
 
@@ -38,30 +38,24 @@ public final class LayerNorm implements Layer {
      * @throws IllegalArgumentException naming the value for {@code features <= 0} or an {@code eps} that is not
      *                                  positive and finite or has more significant digits than a model file records
      *                                  (see {@link #check}); nothing is allocated then
+     * @throws ShapeMismatchException   naming the layer and both shapes when {@code factory} gives a weight or bias
+     *                                  that is not {@code [features]}; what it gave is freed
      */
     public LayerNorm(int features, double eps, boolean affine, ParameterFactory factory) {
         check(features, eps);
         this.features = features;
         this.eps = eps;
+        this.affine = affine;
         if (!affine) {
             this.weight = null;
             this.bias = null;
             return;
         }
-        Tensor w = factory.create("weight", new int[] {features}, ParameterRole.SCALE, features, features);
-        Variable wv = null;
+        Variable wv = Variable.parameter(NormParameters.create(factory, "weight", ParameterRole.SCALE, features, this));
         try {
-            checkParameter(w, "weight");
-            wv = Variable.parameter(w);
-            Tensor b = factory.create("bias", new int[] {features}, ParameterRole.SHIFT, features, features);
-            checkParameter(b, "bias");
-            this.bias = Variable.parameter(b);
+            this.bias = Variable.parameter(NormParameters.create(factory, "bias", ParameterRole.SHIFT, features, this));
         } catch (RuntimeException e) {
-            if (wv != null) {
-                wv.close();
-            } else {
-                w.close();
-            }
+            wv.close();
             throw e;
         }
         this.weight = wv;
@@ -123,13 +117,6 @@ public final class LayerNorm implements Layer {
         return LayerSpec.of("layernorm", args);
     }
 
-    private void checkParameter(Tensor t, String name) {
-        if (t.shape().rank() != 1 || t.shape().dim(0) != features) {
-            t.close();
-            throw new ShapeMismatchException(this + ": " + name + " is " + t.shape() + ", expected [" + features + "]");
-        }
-    }
-
     /** The size of the normalized last dimension. */
     public int features() {
         return features;
@@ -142,7 +129,7 @@ public final class LayerNorm implements Layer {
 
     /** Whether the layer scales and shifts by its {@code weight} and {@code bias}. */
     public boolean affine() {
-        return weight != null;
+        return affine;
     }
 
     /**
@@ -158,18 +145,24 @@ public final class LayerNorm implements Layer {
         }
         int rows = Math.toIntExact(input.shape().size() / features);
         Variable x = Ops.reshape(input, rows, features);
-        Variable centered = Ops.sub(x, Ops.reshape(Ops.mean(x, ReduceAxis.PER_ROW), rows, 1));
-        Variable var = Ops.reshape(Ops.mean(Ops.mul(centered, centered), ReduceAxis.PER_ROW), rows, 1);
-        Variable y = Ops.div(centered, Ops.sqrt(Ops.add(var, Ops.scalar(input, eps))));
-        if (weight != null) {
+        // An empty batch has no rows to average: it stays empty, as in PyTorch.
+        Variable y = rows == 0 ? x : normalize(x, rows);
+        if (affine) {
             y = Ops.add(Ops.mul(y, weight), bias);
         }
         return Ops.reshape(y, dims);
     }
 
+    /** {@code (x - mean) / sqrt(var + eps)} of each row of {@code x}, {@code [rows, features]} with rows > 0. */
+    private Variable normalize(Variable x, int rows) {
+        Variable centered = Ops.sub(x, Ops.reshape(Ops.mean(x, ReduceAxis.PER_ROW), rows, 1));
+        Variable var = Ops.reshape(Ops.mean(Ops.mul(centered, centered), ReduceAxis.PER_ROW), rows, 1);
+        return Ops.div(centered, Ops.sqrt(Ops.add(var, Ops.scalar(x, eps))));
+    }
+
     @Override
     public Map<String, Variable> parameters() {
-        if (weight == null) {
+        if (!affine) {
             return Map.of();
         }
         Map<String, Variable> m = new LinkedHashMap<>();

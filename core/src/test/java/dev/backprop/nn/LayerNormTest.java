@@ -97,6 +97,22 @@ class LayerNormTest {
     }
 
     @Test
+    void aWeightOrBiasOfAnotherShapeIsRefusedNamingTheAffineLayerAndFreed() {
+        for (String wrong : new String[] {"weight", "bias"}) {
+            long before = be.memoryStats().liveBuffers();
+            ParameterFactory factory = (name, shape, role, fanIn, fanOut) ->
+                    Tensor.zeros(be, DType.FLOAT64, name.equals(wrong) ? 3 : shape[0]);
+            ShapeMismatchException e = assertThrows(ShapeMismatchException.class,
+                    () -> new LayerNorm(4, LayerNorm.EPS, true, factory));
+            assertEquals("LayerNorm(4, eps=1.0E-5): " + wrong + " is [3], expected [4]", e.getMessage());
+            assertEquals(before, be.memoryStats().liveBuffers(), "buffers left when the " + wrong + " is refused");
+            e = assertThrows(ShapeMismatchException.class, () -> new BatchNorm(4, false, factory));
+            assertEquals("BatchNorm1d(4): " + wrong + " is [3], expected [4]", e.getMessage(), "the shared check");
+            assertEquals(before, be.memoryStats().liveBuffers(), "buffers left by BatchNorm's " + wrong);
+        }
+    }
+
+    @Test
     void anInputOfAnotherWidthIsRefusedNamingItsShape() {
         try (Scope s = Scope.open(); LayerNorm ln = new LayerNorm(4, LayerNorm.EPS, true,
                 Init.PYTORCH_DEFAULT.factory(be, DType.FLOAT64, new java.util.Random(0)))) {

@@ -4,6 +4,7 @@ import dev.backprop.autograd.Variable;
 import dev.backprop.backend.DType;
 import dev.backprop.io.ModelFileException;
 import dev.backprop.model.SavedModel;
+import dev.backprop.model.Task;
 import dev.backprop.nn.Layer;
 import dev.backprop.nn.LayerNorm;
 import dev.backprop.nn.LayerSpec;
@@ -77,6 +78,35 @@ class LayerNormOnnxTest extends CpuBackendTest {
                         4));
             }
         }
+    }
+
+    /**
+     * ONNX holds epsilon as a float32; the eps read back is that float's shortest decimal, which is the eps written
+     * for any of up to 6 significant digits (float32's guarantee) and for these, so the layer and the model file
+     * saved from the import are the same.
+     */
+    @Test
+    void epsThroughFloat32ComesBackAsTheSameDecimalAndModelFile() throws Exception {
+        for (double eps : new double[] {1e-5, 1e-6, 1e-8, 1e-12, 2.5e-7, 1e-3, 0.1, 1, 3.3e-6, 1.2345678e-5}) {
+            LayerSpec written = LayerNorm.spec(4, eps, true);
+            Map<String, HostTensor> state = Map.of("0.weight", OnnxTesting.filled(4), "0.bias", OnnxTesting.filled(4));
+            Path file = dir.resolve("eps.onnx");
+            Files.write(file, OnnxExport.toModel(OnnxTesting.sequential(written), state,
+                    OnnxExport.Options.defaults(), Map.of()).toByteArray());
+            assertEquals(written, OnnxImport.read(file).spec().layers().get(0), "eps " + eps);
+        }
+        Path saved = dir.resolve("ln.safetensors"), onnx = dir.resolve("ln.onnx"), again = dir.resolve("again.st");
+        try (Sequential m = Sequential.builder(cpu, DType.FLOAT32).seed(4).dense(4, 3).layerNorm(3, 1e-12, true)
+                .tanh().layerNorm(3, 2.5e-7, false).dense(3, 2).build()) {
+            SavedModel.save(saved, m, Task.CLASSIFICATION, List.of("a", "b"), Map.of());
+        }
+        try (SavedModel.Loaded loaded = SavedModel.load(saved, cpu)) {
+            OnnxExport.write(loaded, onnx, OnnxExport.Options.defaults());
+        }
+        try (SavedModel.Loaded back = OnnxImport.load(onnx, cpu)) {
+            SavedModel.save(again, back.model(), back.task(), back.classNames(), Map.of());
+        }
+        assertArrayEquals(Files.readAllBytes(saved), Files.readAllBytes(again), "the model file from the import");
     }
 
     /** A layer norm's own ONNX graph, {@code [4]} per example: weight and bias 0.25 when affine. */
@@ -155,6 +185,38 @@ class LayerNormOnnxTest extends CpuBackendTest {
         Onnx.ModelProto opset13 = layerNorm(true).toBuilder().setOpsetImport(0, Onnx.OperatorSetIdProto.newBuilder()
                 .setDomain("").setVersion(13)).build();
         refused("opset 13", opset13, node + "LayerNormalization is an opset 17 operator; the model imports opset 13");
+    }
+
+    /** What a hostile or broken file may put in the node: each refused in one line, nothing allocated. */
+    @Test
+    void aMalformedNodeIsRefusedInOneLine() throws Exception {
+        String node = ": node '/0/LayerNormalization' (LayerNormalization): ";
+        refused("epsilon as an INT", edit(layerNorm(true), n -> n.setAttribute(1, GraphWriter.attr("epsilon", 1))),
+                node + "attribute 'epsilon' is INT, expected FLOAT");
+        refused("epsilon infinite", edit(layerNorm(true), n -> n.setAttribute(1, GraphWriter.attr("epsilon",
+                Float.POSITIVE_INFINITY))), node + "attribute 'epsilon' = Infinity, expected a positive finite value");
+        refused("an unknown attribute", edit(layerNorm(true), n -> n.addAttribute(GraphWriter.attr("axes", 1))),
+                node + "attribute 'axes' is not supported (this operator is read with axis, epsilon, stash_type)");
+        refused("Scale from the graph's input", edit(layerNorm(true), n -> n.setInput(1, n.getInput(0))),
+                node + "input 'input' must be a constant");
+        refused("four inputs", edit(layerNorm(true), n -> n.addInput("0.bias")),
+                node + "has 4 inputs, expected 1 to 3");
+        Onnx.ModelProto m = layerNorm(true);
+        Onnx.GraphProto.Builder g = m.getGraph().toBuilder();
+        g.getInitializerBuilder(0).setDataType(Onnx.TensorProto.DataType.INT64_VALUE).setRawData(
+                com.google.protobuf.ByteString.copyFrom(new byte[32]));
+        refused("an INT64 Scale", m.toBuilder().setGraph(g).build(), "scale '0.weight' is INT64, expected FLOAT");
+    }
+
+    /** Random corruptions of a file with both forms of the node load or are refused in one line. */
+    @Test
+    void everyCorruptionOfALayerNormFileLoadsOrIsRefusedWithOneLine() throws Exception {
+        Path original = dir.resolve("original.onnx");
+        try (Sequential m = model()) {
+            OnnxExport.write(m, original, OnnxExport.Options.defaults());
+        }
+        int refused = OnnxMutationTest.survives(Files.readAllBytes(original), 17, 300, dir.resolve("mutant.onnx"));
+        assertTrue(refused > 150, "most corruptions are caught: " + refused + " of 300");
     }
 
     @Test

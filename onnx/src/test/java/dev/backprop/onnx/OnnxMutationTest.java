@@ -36,11 +36,22 @@ class OnnxMutationTest extends CpuBackendTest {
                 .dense(8, 6, false).tanh().dense(6, 5).threshold().dense(5, 3).relu().build()) {
             OnnxExport.write(model, original, OnnxExport.Options.defaults().withSoftmax(true).withInputShape(3, 4));
         }
-        byte[] good = Files.readAllBytes(original);
-        Random rng = new Random(2024);
+        int refused = survives(Files.readAllBytes(original), 2024, CASES, dir.resolve("mutant.onnx"));
+        assertTrue(refused > CASES / 2, "most corruptions are caught: " + refused + " of " + CASES);
+        System.out.println("ONNX mutations: " + CASES + " cases, " + refused + " refused, " + (CASES - refused)
+                + " loaded");
+    }
+
+    /**
+     * {@code cases} seeded corruptions of the file {@code good}, each written to {@code file}: every one loads (with
+     * parameters) or is refused with a one-line {@link ModelFileException} naming the file, nothing else.
+     *
+     * @return how many were refused
+     */
+    static int survives(byte[] good, long seed, int cases, Path file) throws Exception {
+        Random rng = new Random(seed);
         int loaded = 0, refused = 0;
-        Path file = dir.resolve("mutant.onnx");
-        for (int i = 0; i < CASES; i++) {
+        for (int i = 0; i < cases; i++) {
             byte[] bad = mutate(good, rng);
             Files.write(file, bad);
             try (SavedModel.Loaded m = OnnxImport.load(file, cpu)) {
@@ -54,9 +65,8 @@ class OnnxMutationTest extends CpuBackendTest {
                 fail("case " + i + " (" + bad.length + " bytes) threw " + t, t);
             }
         }
-        assertEquals(CASES, loaded + refused);
-        assertTrue(refused > CASES / 2, "most corruptions are caught: " + refused + " of " + CASES);
-        System.out.println("ONNX mutations: " + CASES + " cases, " + refused + " refused, " + loaded + " loaded");
+        assertEquals(cases, loaded + refused);
+        return refused;
     }
 
     private static byte[] mutate(byte[] good, Random rng) {

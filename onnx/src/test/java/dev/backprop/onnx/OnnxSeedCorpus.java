@@ -36,6 +36,9 @@ public final class OnnxSeedCorpus {
         Files.write(dir.resolve("valid-image-layers"), images().toByteArray());
         Files.write(dir.resolve("valid-pytorch-style"), pytorchStyle().toByteArray());
         Files.write(dir.resolve("valid-layer-norms"), layerNorms().toByteArray());
+        Onnx.GraphProto.Builder ln = layerNorms().getGraph().toBuilder();
+        ln.getNodeBuilder(1).addOutput("/1/Mean_output_0");
+        Files.write(dir.resolve("near-layer-norm-mean"), layerNorms().toBuilder().setGraph(ln).build().toByteArray());
         Onnx.ModelProto small = OnnxTesting.small();
         Files.write(dir.resolve("near-opset-99"), small.toBuilder().setOpsetImport(0,
                 small.getOpsetImport(0).toBuilder().setVersion(99)).build().toByteArray());

@@ -35,6 +35,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@link LayerNorm} on one backend against PyTorch 1.13's {@code nn.LayerNorm}: {@value #RESOURCE} (written by
@@ -44,7 +45,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * affine parameters and {@code eps = 1e-6}), and the weights and losses of two SGD steps (lr 0.1, mean squared error)
  * of {@code Linear(4, 6), LayerNorm(6), Tanh(), Linear(6, 3)}. Each runs in FLOAT64 (within 1e-10) and FLOAT32
  * (within {@code 1e-5·(1 + max|e|)} plus {@code 1e-4·|e|}). Central finite differences check the layer's gradients
- * in FLOAT64 with and without affine parameters, on rank-2 and rank-4 inputs.
+ * in FLOAT64 with and without affine parameters, on rank-2, rank-3 and rank-4 inputs of up to 96 features. Edge
+ * cases: FLOAT32 rows of 4096 values with a large mean, one feature, NaN and infinities, an empty batch; and live
+ * memory flat over training steps.
  */
 @SuppressWarnings("try") // scopes and tapes free memory on close; the bodies need no reference
 final class LayerNormCases {
@@ -85,6 +88,19 @@ final class LayerNormCases {
                 7)));
         t.add(DynamicTest.dynamicTest("finite differences, affine [2, 3, 2, 5], eps 1e-3", () -> gradients(be, 5, 1e-3,
                 true, 2, 3, 2, 5)));
+        t.add(DynamicTest.dynamicTest("finite differences, affine [3, 64]", () -> gradients(be, 64, 1e-5, true, 3,
+                64)));
+        t.add(DynamicTest.dynamicTest("finite differences, no affine [2, 2, 96]", () -> gradients(be, 96, 1e-5, false,
+                2, 2, 96)));
+        t.add(DynamicTest.dynamicTest("FLOAT32 rows of 4096 around 1000 keep their small spread",
+                () -> largeMean(be)));
+        for (DType dt : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+            t.add(DynamicTest.dynamicTest(dt + " one feature gives the bias, no input gradient", () -> oneFeature(be,
+                    dt)));
+            t.add(DynamicTest.dynamicTest(dt + " NaN and infinity spoil only their own row", () -> nonFinite(be, dt)));
+            t.add(DynamicTest.dynamicTest(dt + " an empty batch", () -> emptyBatch(be, dt)));
+        }
+        t.add(DynamicTest.dynamicTest("memory is flat across training steps", () -> flatMemory(be)));
         return t.stream();
     }
 
@@ -202,6 +218,125 @@ final class LayerNormCases {
         m.put("out", out);
         m.put("bias", 1);
         return m;
+    }
+
+    /**
+     * Rows of 4096 FLOAT32 values {@code 1000 + u}, {@code u} uniform in [-0.05, 0.05): the normalized output within
+     * {@code 2e-3} of float64 arithmetic on the same float32 inputs. Per-row mean and variance from sums of
+     * {@code x} and {@code x²} (one pass) cancel: their error here is about 14. PyTorch's float32 CPU kernel
+     * ({@code x·rstd + (-mean·rstd)}, its mean and variance by Welford), emulated, is about 4e-3 away; the two-pass
+     * form subtracts a mean that is within half a float ulp of the true one (6e-5 at 1000), about 1e-3 here.
+     */
+    private static void largeMean(Backend be) {
+        int rows = 3, features = 4096;
+        double[] x = Net.uniform(65, rows * features, -0.05, 0.05);
+        double[] expected = new double[x.length];
+        for (int r = 0; r < rows; r++) {
+            double mean = 0, var = 0;
+            for (int i = r * features; i < (r + 1) * features; i++) {
+                x[i] = (float) (1000 + x[i]);
+                mean += x[i] / features;
+            }
+            for (int i = r * features; i < (r + 1) * features; i++) {
+                var += (x[i] - mean) * (x[i] - mean) / features;
+            }
+            for (int i = r * features; i < (r + 1) * features; i++) {
+                expected[i] = (x[i] - mean) / Math.sqrt(var + LayerNorm.EPS);
+            }
+        }
+        try (Scope s = Scope.open(); LayerNorm ln = new LayerNorm(features, LayerNorm.EPS, false, null)) {
+            Variable y = ln.forward(Variable.constant(Net.tensor(be, DType.FLOAT32, x, rows, features)));
+            Net.assertClose("4096 features around 1000", expected, y.value().toDoubles(), 2e-3, 0);
+        }
+    }
+
+    /**
+     * {@code nn.LayerNorm(1)}: each value is its row's mean, the variance is 0, so the output is {@code bias} and the
+     * input's gradient 0 (PyTorch gives the same); the weight's gradient is 0 and the bias's the upstream sums.
+     */
+    private static void oneFeature(Backend be, DType dt) {
+        Net.assumeSupported(be, dt);
+        try (Scope s = Scope.open(); LayerNorm ln = new LayerNorm(1, LayerNorm.EPS, true,
+                (param, shape, role, fanIn, fanOut) -> Net.tensor(be, dt, new double[] {param.equals("weight") ? 3
+                        : -0.75}, shape))) {
+            Variable x = Variable.leaf(Net.tensor(be, dt, new double[] {5, -2, 1e6, 0}, 2, 2, 1));
+            try (Tape tape = Tape.open()) {
+                Variable y = ln.forward(x);
+                Net.assertIdentical("output", new double[] {-0.75, -0.75, -0.75, -0.75}, y.value().toDoubles());
+                y.backward(Net.tensor(be, dt, new double[] {1, 2, -0.5, 4}, 2, 2, 1));
+            }
+            Net.assertIdentical("grad_x", new double[] {0, 0, 0, 0}, x.grad().toDoubles());
+            Net.assertIdentical("grad_weight", new double[] {0}, ln.parameters().get("weight").grad().toDoubles());
+            Net.assertIdentical("grad_bias", new double[] {6.5}, ln.parameters().get("bias").grad().toDoubles());
+        }
+    }
+
+    /**
+     * As in PyTorch, a row holding NaN or an infinity gives NaN throughout (an infinite mean minus itself), and the
+     * other rows are untouched.
+     */
+    private static void nonFinite(Backend be, DType dt) {
+        Net.assumeSupported(be, dt);
+        double[] x = {1, 2, 3, Double.NaN, 1, 2, 3, 4, 1, Double.POSITIVE_INFINITY, 3, 4, Double.NEGATIVE_INFINITY, 2,
+            3, 4};
+        try (Scope s = Scope.open(); LayerNorm ln = new LayerNorm(4, LayerNorm.EPS, false, null)) {
+            double[] y = ln.forward(Variable.constant(Net.tensor(be, dt, x, 4, 4))).value().toDoubles();
+            double[] clean = ln.forward(Variable.constant(Net.tensor(be, dt, new double[] {1, 2, 3, 4}, 1, 4)))
+                    .value().toDoubles();
+            for (int i = 0; i < 16; i++) {
+                if (i / 4 == 1) {
+                    assertEquals(clean[i % 4], y[i], "element " + i + " (a finite row)");
+                } else {
+                    assertTrue(Double.isNaN(y[i]), "element " + i + " of a row with NaN or inf: " + y[i]);
+                }
+            }
+        }
+    }
+
+    /**
+     * An empty batch, which the dense layers and activations take: PyTorch's {@code nn.LayerNorm} gives an empty
+     * output, and its parameters' gradients are zeros.
+     */
+    private static void emptyBatch(Backend be, DType dt) {
+        Net.assumeSupported(be, dt);
+        try (Scope s = Scope.open(); LayerNorm ln = new LayerNorm(4, LayerNorm.EPS, true,
+                (param, shape, role, fanIn, fanOut) -> Net.tensor(be, dt, new double[] {1, 2, 3, 4}, shape))) {
+            Variable x = Variable.leaf(Net.tensor(be, dt, new double[0], 0, 4));
+            try (Tape tape = Tape.open()) {
+                Variable y = ln.forward(x);
+                assertEquals("[0, 4]", java.util.Arrays.toString(y.shape().dims()));
+                y.backward(Net.tensor(be, dt, new double[0], 0, 4));
+            }
+            assertEquals(0, x.grad().toDoubles().length);
+            Net.assertIdentical("grad_bias", new double[] {0, 0, 0, 0}, ln.parameters().get("bias").grad().toDoubles());
+        }
+    }
+
+    /**
+     * Twenty SGD steps of {@code Linear(8, 16), LayerNorm(16), ReLU, Linear(16, 3)}: the backend's live buffers and
+     * bytes after every step equal those after the first (the layer's temporaries are the tape's, freed with it).
+     */
+    private static void flatMemory(Backend be) {
+        try (Scope s = Scope.open(); Sequential m = Sequential.builder(be, DType.FLOAT32).seed(66).dense(8, 16)
+                .layerNorm(16).relu().dense(16, 3).build()) {
+            Tensor x = Net.tensor(be, DType.FLOAT32, Net.uniform(67, 40, -1, 1), 5, 8);
+            Tensor target = Net.tensor(be, DType.FLOAT32, Net.uniform(68, 15, -1, 1), 5, 3);
+            Optimizer opt = Sgd.builder(m.parameters()).lr(0.1).build();
+            long buffers = -1, bytes = -1;
+            for (int step = 0; step < 20; step++) {
+                m.zeroGrad();
+                try (Tape tape = Tape.open()) {
+                    new SquaredError().compute(m.forward(Variable.constant(x)), target).backward();
+                }
+                opt.step();
+                if (step == 0) {
+                    buffers = be.memoryStats().liveBuffers();
+                    bytes = be.memoryStats().liveBytes();
+                }
+                assertEquals(buffers, be.memoryStats().liveBuffers(), "live buffers after step " + (step + 1));
+                assertEquals(bytes, be.memoryStats().liveBytes(), "live bytes after step " + (step + 1));
+            }
+        }
     }
 
     /** Central finite differences of a layer norm for its input and, when affine, its weight and bias. */
