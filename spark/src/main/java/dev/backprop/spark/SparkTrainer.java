@@ -67,13 +67,15 @@ public final class SparkTrainer {
      *
      * <p>A stage that fails more often than Spark retries it ends the run with Spark's
      * {@code org.apache.spark.SparkException} (checked in Java, but undeclared by Scala), whose message names the
-     * failing rank; when a rank was lost or stalled in the last attempt (each of its failed tasks lost its executor
-     * or met a {@link TransportException}: not a bug), a {@link TransportException} instead, in one line that says
-     * so and what to check, caused by it (fit reads the failed tasks' reasons from the listener bus, for the job it
-     * marks with the local property {@code backprop.training.job}: other jobs in the same SparkContext do not
-     * count). Two failures end every rank at once and are not retried, since a rerun would meet them again: a
-     * backend a rank cannot open ({@link BackendUnavailableException} naming the rank and its host) and a loss
-     * that diverges (the {@link TrainingStoppedException} of the lowest rank whose loss did: under gradient
+     * failing rank; when a rank was lost or stalled in the last attempt of the barrier stage (each of its failed
+     * tasks lost its executor or met a {@link TransportException}: not a bug), a {@link TransportException} instead,
+     * in one line that says so and what to check, caused by it (fit reads the failed tasks' reasons from the
+     * listener bus, for the job it marks with the local property {@code backprop.training.job}, whose stage that
+     * Spark reports failed is the barrier stage: other jobs in the same SparkContext, and a failure of the job's
+     * stage that reads the data or collects the results, do not count). Two failures end every rank at once and
+     * are not retried by Spark, since a rerun would meet them again: a backend a rank cannot open, even on its one
+     * retry 5 s later in the same task ({@link BackendUnavailableException} naming the rank and its host), and a
+     * loss that diverges (the {@link TrainingStoppedException} of the lowest rank whose loss did: under gradient
      * averaging every rank judges the global loss, under parameter averaging each its own and tells the others at
      * the next average).
      *
