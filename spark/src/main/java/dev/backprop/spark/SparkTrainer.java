@@ -2,7 +2,9 @@ package dev.backprop.spark;
 
 import dev.backprop.backend.BackendUnavailableException;
 import dev.backprop.data.Dataset;
+import dev.backprop.data.LabelColumn;
 import dev.backprop.loss.SoftmaxCrossEntropy;
+import dev.backprop.model.SavedModel;
 import dev.backprop.spark.engine.PeerStoppedException;
 import dev.backprop.spark.engine.RankTrainer;
 import dev.backprop.spark.engine.ShardPlan;
@@ -185,6 +187,35 @@ public final class SparkTrainer {
             RankTrainer.checkResumable(s, plan, new HadoopCheckpointStore(dir, sc.hadoopConfiguration()));
         } catch (IOException e) {
             throw new UncheckedIOException("checkpoint directory " + dir + ": cannot read it: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Refuses {@code csv}, before it is read, when it has no header line and the newest checkpoint in {@code dir}
+     * records {@code column}, a header name, as its label column: the refusal {@code train --resume} gives for such a
+     * checkpoint ({@link SavedModel#headerlessCsv}), where the driver sees the directory as the ranks will (as
+     * {@link #checkCheckpointDirectory}). A name with no such checkpoint is left to the reading, which refuses it
+     * for a CSV without a header as local training does.
+     *
+     * @param dir the checkpoint directory, or null for none
+     */
+    static void checkHeaderForCheckpoint(JavaSparkContext sc, String dir, String csv, LabelColumn column) {
+        if (column.name() == null || !seenAsRanksSee(sc.sc(), dir) || SparkData.hasHeader(sc, csv)) {
+            return;
+        }
+        String recorded;
+        try {
+            Path d = new Path(dir);
+            if (!d.getFileSystem(sc.hadoopConfiguration()).exists(d)) {
+                return;  // no checkpoint yet, and a refused run makes no directory
+            }
+            recorded = RankTrainer.checkpointRecording(new HadoopCheckpointStore(dir, sc.hadoopConfiguration()),
+                    column.name());
+        } catch (IOException e) {
+            throw new UncheckedIOException("checkpoint directory " + dir + ": cannot read it: " + e.getMessage(), e);
+        }
+        if (recorded != null) {
+            throw SavedModel.headerlessCsv("--csv", csv, recorded, column.name());
         }
     }
 

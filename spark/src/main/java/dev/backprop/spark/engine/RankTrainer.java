@@ -512,6 +512,19 @@ public final class RankTrainer implements AutoCloseable {
     }
 
     /**
+     * Where the newest checkpoint in {@code store} is when it records {@code column} as its label column
+     * ({@link dev.backprop.model.SavedModel#LABEL_COLUMN_KEY}), so that the driver refuses a CSV without a header
+     * line before reading it; else null (no checkpoint, another column, or one {@link #checkResumable} refuses).
+     *
+     * @throws IOException when the store cannot be read
+     */
+    public static String checkpointRecording(CheckpointStore store, String column) throws IOException {
+        Optional<CheckpointStore.Stored> latest = store.latest();
+        return latest.isPresent() && column.equals(Snapshots.labelColumn(latest.get().bytes()))
+                ? latest.get().location() : null;
+    }
+
+    /**
      * Averages parameters and optimizer state after step {@code done}. The last element is a stop flag: 0 from a
      * rank that trains on, 1 from one whose training stopped ({@link #announceStop}), so that its peers, which
      * would otherwise wait for it in the next collective until the transport's timeout, stop here too.
