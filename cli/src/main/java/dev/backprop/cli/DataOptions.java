@@ -238,15 +238,16 @@ final class DataOptions {
 
     /**
      * Where {@code train --spark} reads its examples for {@code task}: the same {@code --data}, {@code --csv} and
-     * limits.
+     * limits, with {@code --checkpoint-dir} ({@code checkpointDir}, or null), whose newest checkpoint may record the
+     * CSV's label column as a header name.
      */
-    SparkTrainDriver.Data sparkData(Task task) {
+    SparkTrainDriver.Data sparkData(Task task, String checkpointDir) {
         checkSources(true);
         checkTaskOptions(task, "--task " + task.id());
         if (trainLimit != null && trainLimit < 1) {
             throw new IllegalArgumentException("--train-limit must be at least 1, got " + trainLimit);
         }
-        return new SparkTrainDriver.Data(fashionDir(), csv, targetColumns(), labelColumn(), trainLimit);
+        return new SparkTrainDriver.Data(fashionDir(), csv, targetColumns(), labelColumn(), trainLimit, checkpointDir);
     }
 
     /**
@@ -308,11 +309,7 @@ final class DataOptions {
         if (labelColumnFrom == null || CsvData.hasHeader(file)) {
             return;
         }
-        String name = labelColumn().name();
-        throw new IllegalArgumentException(DataFormatException.oneLine(option + " " + file + " has no header line, "
-                + "but " + labelColumnFrom + " reads its label from the column named '" + name + "' ("
-                + SavedModel.LABEL_COLUMN_KEY + "), as the file it was trained on had a header naming it: add that "
-                + "header line, naming '" + name + "' in the label's place, as the first line of " + file));
+        throw SavedModel.headerlessCsv(option, file, labelColumnFrom, labelColumn().name());
     }
 
     /** The trailing target columns of a regression CSV: {@code --targets}, else 1. */

@@ -29,7 +29,8 @@ final class SparkRun {
 
     private static void train(TrainCommand cmd, Task task, PrintWriter out) throws IOException {
         SparkOptions so = cmd.sparkOptions;
-        SparkTrainDriver.run(cmd.spark, so.ranks, cmd.data.sparkData(task), task, (inputs, outputs) -> {
+        SparkTrainDriver.Data data = cmd.data.sparkData(task, so.checkpointDir);
+        SparkTrainDriver.run(cmd.spark, so.ranks, data, task, (inputs, outputs) -> {
             Architecture arch = cmd.modelOptions.architecture(new int[] {inputs}, outputs, cmd.seed);
             TrainingSpec.Builder b = TrainingSpec.builder(ModelFactory.of(arch), cmd.optimizerOptions.choice())
                     .inputShape(arch.inputShape()).task(task).batchSize(cmd.batchSize)

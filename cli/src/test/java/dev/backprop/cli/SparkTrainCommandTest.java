@@ -466,6 +466,49 @@ class SparkTrainCommandTest {
         assertFalse(Files.exists(out), "nothing written");
     }
 
+    /**
+     * A CSV without a header line and {@code --label-column} naming a column: refused as locally. Resuming from a
+     * {@code --checkpoint-dir} whose checkpoint records the name, the message is {@code train --resume}'s for a
+     * checkpoint that records it (add the training file's header line: an index would be refused as another column),
+     * given before the CSV is read; without such a checkpoint, local training's (the file has no header line).
+     */
+    @Test
+    void aHeaderlessCsvForARecordedColumnNameIsRefusedAsOnResume() throws IOException {
+        Path csv = threeClassCsv();
+        List<String> lines = Files.readAllLines(csv);
+        Path bare = Files.write(dir.resolve("bare.csv"), lines.subList(1, lines.size()));
+        Path ckpt = dir.resolve("ckpt");
+        Path out = dir.resolve("never.safetensors");
+        String[] common = {"train", "--spark", "local[2]", "--ranks", "2", "--layers", "4-8-3", "--epochs", "1",
+            "--batch-size", "20", "--label-column", "label"};
+        String[] withCkpt = concat(common, new String[] {"--checkpoint-dir", ckpt.toString()});
+
+        CliRun fresh = CliRun.of(concat(withCkpt, new String[] {"--csv", bare.toString(), "--out", out.toString()}));
+        CliRun local = CliRun.of("train", "--backend", "cpu", "--csv", bare.toString(), "--label-column", "label",
+                "--out", out.toString());
+        assertEquals("backprop: " + bare + ": label column 'label' names a header column, but the file has no header "
+                + "line; give a 0-based index below 5", local.err().strip());
+        assertEquals(local.err(), fresh.err(), "no checkpoint records the name yet: local training's message");
+        assertFalse(Files.exists(ckpt), "a refused run makes no checkpoint directory");
+
+        CliRun.of(concat(withCkpt, new String[] {"--csv", csv.toString(), "--out",
+            dir.resolve("first.safetensors").toString()})).ok();
+        Path recorded;
+        try (var files = Files.list(ckpt)) {
+            recorded = files.filter(f -> f.getFileName().toString().startsWith("checkpoint-")).max(Path::compareTo)
+                    .orElseThrow();
+        }
+        assertEquals("label", SavedModel.metadata(recorded).get(SavedModel.LABEL_COLUMN_KEY));
+        CliRun resumed = CliRun.of(concat(withCkpt, new String[] {"--csv", bare.toString(), "--out", out.toString()}));
+        assertEquals("backprop: --csv " + bare + " has no header line, but " + recorded + " reads its label from the "
+                + "column named 'label' (backprop.label_column), as the file it was trained on had a header naming "
+                + "it: add that header line, naming 'label' in the label's place, as the first line of " + bare,
+                resumed.err().strip());
+        assertEquals(Main.EXIT_ERROR, resumed.code());
+        assertEquals("", resumed.out(), "refused before the start lines");
+        assertFalse(Files.exists(out), "nothing written");
+    }
+
     private static String[] concat(String[] a, String[] b) {
         String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);

@@ -61,6 +61,27 @@ public final class SavedModel {
     }
 
     /**
+     * The refusal of {@code file}, a CSV without a header line, read for {@code recordedBy}: a model or checkpoint
+     * whose {@value #LABEL_COLUMN_KEY} is {@code column}, a header name. No name finds a column in such a file, and
+     * an index would be another column than the one it was trained with for all the file records, so what helps is
+     * the training file's header line. {@code train --resume}, {@code eval} and {@code predict} refuse such a CSV with
+     * it, and so does {@code train --spark} resuming from a {@code --checkpoint-dir} checkpoint.
+     *
+     * @param option     how the message names the file's option ({@code --csv}, {@code --test-csv})
+     * @param file       the CSV as the user named it
+     * @param recordedBy the model or checkpoint as the message names it
+     * @param column     the header name it records
+     * @return the exception to throw, its message on one line
+     */
+    public static IllegalArgumentException headerlessCsv(String option, Object file, Object recordedBy,
+                                                         String column) {
+        return new IllegalArgumentException(DataFormatException.oneLine(option + " " + file + " has no header line, "
+                + "but " + recordedBy + " reads its label from the column named '" + column + "' ("
+                + LABEL_COLUMN_KEY + "), as the file it was trained on had a header naming it: add that header line, "
+                + "naming '" + column + "' in the label's place, as the first line of " + file));
+    }
+
+    /**
      * A model read back from a file.
      *
      * @param model      the rebuilt network (owns its parameters: close it)

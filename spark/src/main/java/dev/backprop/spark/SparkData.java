@@ -119,13 +119,30 @@ public final class SparkData {
 
     /**
      * The 0-based index of the first target column {@code column} names, read from the file's first non-blank line
-     * (a header by {@link CsvData#isHeader}, refused as {@link CsvData#headerProblem} has it), or -1 for
-     * {@link LabelColumn#LAST}: each line's last columns.
+     * ({@link #firstLine}), or -1 for {@link LabelColumn#LAST}: each line's last columns.
      */
     private static int labelIndex(JavaSparkContext sc, String path, LabelColumn column, int targets) {
         if (column.isLast()) {
             return -1;
         }
+        String[] fields = firstLine(sc, path);
+        boolean isHeader = CsvData.isHeader(fields);
+        List<String> header = isHeader ? Arrays.stream(fields).map(String::trim).toList() : null;
+        return column.resolve(path, header, fields.length, targets);
+    }
+
+    /** Whether the CSV at {@code path} starts with a header line ({@link #firstLine}). */
+    static boolean hasHeader(JavaSparkContext sc, String path) {
+        return CsvData.isHeader(firstLine(sc, path));
+    }
+
+    /**
+     * The fields of the file's first non-blank line: a header by {@link CsvData#isHeader}, refused as
+     * {@link CsvData#headerProblem} has it, or a data row.
+     *
+     * @throws DataFormatException when the file has no such line or a header it refuses
+     */
+    private static String[] firstLine(JavaSparkContext sc, String path) {
         List<String> first = sc.textFile(path).filter(l -> !l.replace("\uFEFF", "").isBlank()).take(1);
         if (first.isEmpty()) {
             throw new DataFormatException(path + ": no data rows");
@@ -136,13 +153,11 @@ public final class SparkData {
         } catch (DataFormatException e) {
             throw new IllegalArgumentException(DataFormatException.oneLine(path + ": line 1: " + e.getMessage()));
         }
-        boolean isHeader = CsvData.isHeader(fields);
-        String problem = isHeader ? CsvData.headerProblem(fields) : null;
+        String problem = CsvData.isHeader(fields) ? CsvData.headerProblem(fields) : null;
         if (problem != null) {
             throw new DataFormatException(path + ": " + problem);
         }
-        List<String> header = isHeader ? Arrays.stream(fields).map(String::trim).toList() : null;
-        return column.resolve(path, header, fields.length, targets);
+        return fields;
     }
 
     /** The distinct label fields (column {@code at}, or the last when -1) of a partition's data lines. */

@@ -49,8 +49,12 @@ public final class SparkTrainDriver {
      * @param labelColumn   the CSV's label column (the first of the target columns), {@link LabelColumn#LAST} for
      *                      the last
      * @param trainLimit    Fashion-MNIST: the first N examples only, or null for all
+     * @param checkpointDir the run's checkpoint directory, or null: a CSV without a header line is refused before it
+     *                      is read when the newest checkpoint there records {@code labelColumn}, a header name
+     *                      ({@link SavedModel#headerlessCsv}, as {@code train --resume} refuses it)
      */
-    public record Data(Path fashionDir, String csv, int targetColumns, LabelColumn labelColumn, Integer trainLimit) {
+    public record Data(Path fashionDir, String csv, int targetColumns, LabelColumn labelColumn, Integer trainLimit,
+                       String checkpointDir) {
         /**
          * Checks the label column is given.
          *
@@ -103,6 +107,9 @@ public final class SparkTrainDriver {
             // One rank per task slot: a barrier stage needs all its tasks running at once.
             int slots = sc.defaultParallelism() / sc.getConf().getInt("spark.task.cpus", 1);
             int n = ranks != null ? ranks : Math.max(1, slots);
+            if (data.csv() != null) {
+                SparkTrainer.checkHeaderForCheckpoint(sc, data.checkpointDir(), data.csv(), data.labelColumn());
+            }
             List<String> names = data.csv() != null && task == Task.CLASSIFICATION
                     ? SparkData.csvClassNames(sc, data.csv(), data.labelColumn()) : List.of();
             JavaRDD<Example> rdd = data.csv() != null

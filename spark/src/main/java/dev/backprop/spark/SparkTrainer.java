@@ -2,7 +2,9 @@ package dev.backprop.spark;
 
 import dev.backprop.backend.BackendUnavailableException;
 import dev.backprop.data.Dataset;
+import dev.backprop.data.LabelColumn;
 import dev.backprop.loss.SoftmaxCrossEntropy;
+import dev.backprop.model.SavedModel;
 import dev.backprop.spark.engine.PeerStoppedException;
 import dev.backprop.spark.engine.RankTrainer;
 import dev.backprop.spark.engine.ShardPlan;
@@ -67,13 +69,15 @@ public final class SparkTrainer {
      *
      * <p>A stage that fails more often than Spark retries it ends the run with Spark's
      * {@code org.apache.spark.SparkException} (checked in Java, but undeclared by Scala), whose message names the
-     * failing rank; when a rank was lost or stalled in the last attempt (each of its failed tasks lost its executor
-     * or met a {@link TransportException}: not a bug), a {@link TransportException} instead, in one line that says
-     * so and what to check, caused by it (fit reads the failed tasks' reasons from the listener bus, for the job it
-     * marks with the local property {@code backprop.training.job}: other jobs in the same SparkContext do not
-     * count). Two failures end every rank at once and are not retried, since a rerun would meet them again: a
-     * backend a rank cannot open ({@link BackendUnavailableException} naming the rank and its host) and a loss
-     * that diverges (the {@link TrainingStoppedException} of the lowest rank whose loss did: under gradient
+     * failing rank; when a rank was lost or stalled in the last attempt of the barrier stage (each of its failed
+     * tasks lost its executor or met a {@link TransportException}: not a bug), a {@link TransportException} instead,
+     * in one line that says so and what to check, caused by it (fit reads the failed tasks' reasons from the
+     * listener bus, for the job it marks with the local property {@code backprop.training.job}, whose stage that
+     * Spark reports failed is the barrier stage: other jobs in the same SparkContext, and a failure of the job's
+     * stage that reads the data or collects the results, do not count). Two failures end every rank at once and
+     * are not retried by Spark, since a rerun would meet them again: a backend a rank cannot open, even on its one
+     * retry 5 s later in the same task ({@link BackendUnavailableException} naming the rank and its host), and a
+     * loss that diverges (the {@link TrainingStoppedException} of the lowest rank whose loss did: under gradient
      * averaging every rank judges the global loss, under parameter averaging each its own and tells the others at
      * the next average).
      *
@@ -183,6 +187,35 @@ public final class SparkTrainer {
             RankTrainer.checkResumable(s, plan, new HadoopCheckpointStore(dir, sc.hadoopConfiguration()));
         } catch (IOException e) {
             throw new UncheckedIOException("checkpoint directory " + dir + ": cannot read it: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Refuses {@code csv}, before it is read, when it has no header line and the newest checkpoint in {@code dir}
+     * records {@code column}, a header name, as its label column: the refusal {@code train --resume} gives for such a
+     * checkpoint ({@link SavedModel#headerlessCsv}), where the driver sees the directory as the ranks will (as
+     * {@link #checkCheckpointDirectory}). A name with no such checkpoint is left to the reading, which refuses it
+     * for a CSV without a header as local training does.
+     *
+     * @param dir the checkpoint directory, or null for none
+     */
+    static void checkHeaderForCheckpoint(JavaSparkContext sc, String dir, String csv, LabelColumn column) {
+        if (column.name() == null || !seenAsRanksSee(sc.sc(), dir) || SparkData.hasHeader(sc, csv)) {
+            return;
+        }
+        String recorded;
+        try {
+            Path d = new Path(dir);
+            if (!d.getFileSystem(sc.hadoopConfiguration()).exists(d)) {
+                return;  // no checkpoint yet, and a refused run makes no directory
+            }
+            recorded = RankTrainer.checkpointRecording(new HadoopCheckpointStore(dir, sc.hadoopConfiguration()),
+                    column.name());
+        } catch (IOException e) {
+            throw new UncheckedIOException("checkpoint directory " + dir + ": cannot read it: " + e.getMessage(), e);
+        }
+        if (recorded != null) {
+            throw SavedModel.headerlessCsv("--csv", csv, recorded, column.name());
         }
     }
 

@@ -21,7 +21,8 @@ class SparkTrainDriverTest {
 
     @Test
     void theStartLineNamesTheOptimizerScheduleAndWarmup() {
-        SparkTrainDriver.Data data = new SparkTrainDriver.Data(Path.of("/d"), "rows.csv", 1, LabelColumn.LAST, null);
+        SparkTrainDriver.Data data = new SparkTrainDriver.Data(Path.of("/d"), "rows.csv", 1, LabelColumn.LAST, null,
+                null);
         String nl = System.lineSeparator();
         assertEquals("spark:   local[2], 2 ranks, sgd lr 0.1, task classification, batch 128 per rank, 3 epochs, "
                 + "seed 0, sync gradients every step, backend auto, no checkpoints" + nl + "data:    CSV rows.csv",
@@ -38,7 +39,7 @@ class SparkTrainDriverTest {
     @Test
     void aNullLabelColumnIsRefusedAtOnce() {
         NullPointerException e = assertThrows(NullPointerException.class,
-                () -> new SparkTrainDriver.Data(Path.of("/d"), "rows.csv", 1, null, null));
+                () -> new SparkTrainDriver.Data(Path.of("/d"), "rows.csv", 1, null, null, null));
         assertEquals("labelColumn: give LabelColumn.LAST for the last column", e.getMessage());
     }
 }

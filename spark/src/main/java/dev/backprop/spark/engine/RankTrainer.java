@@ -360,12 +360,17 @@ public final class RankTrainer implements AutoCloseable {
                     weightSums.sinceAverage += weightSums.last;
                 }
             }
-            // The epoch's loss weights each batch's loss by its rows, as local training's does; under gradient
-            // averaging the batch is the global one. With class weights its loss is not the rows-weighted mean of
-            // the ranks' own losses, so each rank adds the global loss times its rows. Without them both sums are
-            // equal, and the ranks' own losses skip the all-reduce's float rounding.
+            // The epoch's loss weights each batch's loss by its rows, as local training's does, and the batch is
+            // the global one in both sync modes. With class weights its loss is not the rows-weighted mean of the
+            // ranks' own losses: under gradient averaging each rank adds the global loss times its rows; under
+            // parameter averaging, which has no all-reduce per step, the epoch's end sums each step's W_r·L_r and
+            // W_r over the ranks (EpochTotals). Without them both sums are equal, and the ranks' own losses skip
+            // the all-reduce's float rounding.
             double loss = reduce != null && weightSums != null ? reduce.globalLoss : b.loss();
             totals.add(loss * rows, b.correct().orElse(0), b.decisions(), rows);
+            if (reduce == null && weightSums != null) {
+                totals.addWeighted(b.position().batch() - 1, weightSums.last, b.loss(), rows);
+            }
             examples += rows;
             long done = b.position().globalStep();
             dropout.afterStep(done);
@@ -419,6 +424,14 @@ public final class RankTrainer implements AutoCloseable {
         private double correct;
         private double count;
         private double decisions;
+        /**
+         * Parameter averaging with class weights: for each step of the epoch, this rank's {@code W_r·L_r}, its
+         * weight sum {@code W_r} and its rows, in three runs of {@link ShardPlan#stepsPerEpoch} (else null). Summed
+         * over the ranks, step {@code s}'s global batch loss is {@code Σ W_r·L_r / Σ W_r}, as under gradient
+         * averaging; a step this attempt did not run (it resumed after it) has no rows.
+         */
+        private final float[] steps = reduce == null && weightSums != null ? new float[3 * plan.stepsPerEpoch()]
+                : null;
         private long startNanos = System.nanoTime();
 
         void add(double loss, double right, long decided, int n) {
@@ -428,18 +441,52 @@ public final class RankTrainer implements AutoCloseable {
             count += n;
         }
 
+        /** Step {@code step}'s (0-based in the epoch) weight sum, loss and rows on this rank. */
+        void addWeighted(int step, double weightSum, double loss, int rows) {
+            int s = plan.stepsPerEpoch();
+            steps[step] = (float) (weightSum * loss);
+            steps[s + step] = (float) weightSum;
+            steps[2 * s + step] = rows;
+        }
+
         EpochResult finish(int epoch) {
-            float[] m = {(float) lossSum, (float) correct, (float) count, (float) decisions};
+            int k = steps == null ? 0 : steps.length;
+            float[] m = new float[4 + k];
+            m[0] = (float) lossSum;
+            m[1] = (float) correct;
+            m[2] = (float) count;
+            m[3] = (float) decisions;
+            if (steps != null) {
+                System.arraycopy(steps, 0, m, 4, k);
+                Arrays.fill(steps, 0);
+            }
             net.allReduce(m, 1.0);
             lossSum = 0;
             correct = 0;
             count = 0;
             decisions = 0;
+            double loss = steps == null ? m[0] : globalBatchLosses(m, 4);
             boolean classifies = spec.task().scoredByAccuracy();
             long millis = (System.nanoTime() - startNanos) / 1_000_000;
             startNanos = System.nanoTime();
-            return new EpochResult(epoch, m[0] / m[2], classifies ? m[1] / m[3] : Double.NaN, Math.round(m[2]),
+            return new EpochResult(epoch, loss / m[2], classifies ? m[1] / m[3] : Double.NaN, Math.round(m[2]),
                     millis);
+        }
+
+        /**
+         * {@code Σ_s N_s · (Σ_r W_r·L_r / Σ_r W_r)} over the steps that ran, from the all-reduced runs of
+         * {@link #steps} at {@code m[from]}: the global batches' weighted losses, each weighted by its rows.
+         */
+        private double globalBatchLosses(float[] m, int from) {
+            int s = plan.stepsPerEpoch();
+            double sum = 0;
+            for (int i = 0; i < s; i++) {
+                float rows = m[from + 2 * s + i];
+                if (rows > 0) {
+                    sum += rows * ((double) m[from + i] / m[from + s + i]);
+                }
+            }
+            return sum;
         }
     }
 
@@ -462,6 +509,19 @@ public final class RankTrainer implements AutoCloseable {
                         + latest.get().location() + ": " + problem));
             }
         }
+    }
+
+    /**
+     * Where the newest checkpoint in {@code store} is when it records {@code column} as its label column
+     * ({@link dev.backprop.model.SavedModel#LABEL_COLUMN_KEY}), so that the driver refuses a CSV without a header
+     * line before reading it; else null (no checkpoint, another column, or one {@link #checkResumable} refuses).
+     *
+     * @throws IOException when the store cannot be read
+     */
+    public static String checkpointRecording(CheckpointStore store, String column) throws IOException {
+        Optional<CheckpointStore.Stored> latest = store.latest();
+        return latest.isPresent() && column.equals(Snapshots.labelColumn(latest.get().bytes()))
+                ? latest.get().location() : null;
     }
 
     /**

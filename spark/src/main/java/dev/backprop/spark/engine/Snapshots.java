@@ -165,6 +165,18 @@ final class Snapshots {
         });
     }
 
+    /** The label column checkpoint bytes record ({@link SavedModel#LABEL_COLUMN_KEY}); null for none or unreadable. */
+    static String labelColumn(byte[] bytes) {
+        return viaTempFile(p -> {
+            Files.write(p, bytes);
+            try (SafeTensorsFile f = SafeTensorsFile.open(p)) {
+                return f.metadata().get(SavedModel.LABEL_COLUMN_KEY);
+            } catch (IOException e) {
+                return null;
+            }
+        });
+    }
+
     /** Null when a checkpoint's metadata {@code meta} records {@code loss} and {@code labelColumn}, else why not. */
     private static String settingsProblem(Map<String, String> meta, String loss, String labelColumn) {
         String problem = lossProblem(meta.get(SoftmaxCrossEntropy.METADATA_KEY), loss);

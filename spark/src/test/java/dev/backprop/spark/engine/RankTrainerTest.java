@@ -179,6 +179,33 @@ class RankTrainerTest {
     }
 
     /**
+     * Parameter averaging reports the epoch loss gradient averaging does: each step's global batch loss, the
+     * weighted mean over all ranks' batches ({@code Σ_r W_r·L_r / Σ_r W_r}), weighted by its rows, not the mean of
+     * the ranks' own weighted means. With plain SGD averaged every step both modes train the same model (within
+     * float rounding), so they see the same losses: here 2 label-sorted ranks of 80 with class weights 0.25, 0.5, 3,
+     * 4, in one global batch of 160 per epoch (local training's loss for that batch) and in batches of 16 per rank
+     * (5 steps per epoch, against the gradient-averaging run's epochs). The ranks' own weighted means differ from
+     * the global one by more than 1e-2 here (the sanity check of the test above).
+     */
+    @Test
+    void parameterAveragingReportsTheGlobalBatchsWeightedEpochLoss() throws Exception {
+        Dataset sorted = TrainingFixtures.sortedByLabel(DATA);
+        List<Dataset> shards = TrainingFixtures.shards(sorted, 80, 80);
+        TrainingSpec full = spec(OptimizerChoice.sgd(0.5)).batchSize(80).classWeights(0.25, 0.5, 3, 4)
+                .sync(SyncMode.parameters(1)).build();
+        double[] local = TrainingFixtures.localEpochLosses(full.toBuilder().batchSize(160).build(), sorted);
+        TrainingFixtures.assertLosses(local, ThreadedRanks.train(full, shards, 1, null).get(0).outcome().epochs(),
+                "parameter averaging, one global batch per epoch");
+
+        TrainingSpec grads = spec(OptimizerChoice.sgd(0.5)).classWeights(0.25, 0.5, 3, 4).build();
+        double[] averaged = ThreadedRanks.train(grads, shards, 1, null).get(0).outcome().epochs().stream()
+                .mapToDouble(EpochResult::loss).toArray();
+        List<EpochResult> params = ThreadedRanks.train(grads.toBuilder().sync(SyncMode.parameters(1)).build(), shards,
+                1, null).get(0).outcome().epochs();
+        TrainingFixtures.assertLosses(averaged, params, "parameter averaging, batches of 16 per rank");
+    }
+
+    /**
      * The same holds for uneven shards and a smaller last batch. Ranks of 100 and 60 with batches of 100 make one
      * global batch of 160 per epoch, to which the ranks add 100 and 60 rows: its loss is a local batch of 160's.
      * One rank with batches of 24 trains 6 of 24 and one of 16 per epoch, and local training's epoch mean weights

@@ -10,6 +10,7 @@ import dev.backprop.backend.Probe;
 import dev.backprop.runtime.Backends;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -52,10 +53,91 @@ class RankBackendTest {
         }
     }
 
-    private static Backends.Registry registry(FakeGpu gpu) {
+    /**
+     * A GPU provider whose device is there but does not open the first {@code failures} times (held by another
+     * process, as a GPU in exclusive process mode is while a lost executor's process releases it).
+     */
+    private static final class BusyGpu implements BackendProvider {
+        final int failures;
+        int tries;
+
+        BusyGpu(int failures) {
+            this.failures = failures;
+        }
+
+        @Override
+        public String name() {
+            return "busygpu";
+        }
+
+        @Override
+        public Probe probe() {
+            return Probe.available("a test GPU", List.of(new DeviceInfo("test GPU", DeviceType.GPU, 1L << 30,
+                    Map.of())), Probe.RANK_GPU);
+        }
+
+        @Override
+        public Backend create(BackendOptions options) {
+            if (++tries <= failures) {
+                throw new BackendUnavailableException("busygpu failed to start on test GPU: all CUDA-capable devices "
+                        + "are busy or unavailable (try " + tries + ")");
+            }
+            return Backends.get("cpu", BackendOptions.of(Map.of("threads", "1")));
+        }
+    }
+
+    /** The wait before the retry, short for the tests. */
+    private static final Duration WAIT = Duration.ofMillis(20);
+
+    private static Backends.Registry registry(BackendProvider gpu) {
         List<BackendProvider> all = new ArrayList<>(Backends.providers());
         all.add(gpu);
         return Backends.withProviders(all);
+    }
+
+    @Test
+    void aBackendThatFailsToOpenOnceOpensOnTheRetry() {
+        BusyGpu gpu = new BusyGpu(1);
+        RankBackend.Opened o = RankBackend.open(registry(gpu), "busygpu", List.of("0"), 1, null, WAIT);
+        o.backend().close();
+        assertEquals(2, gpu.tries);
+        assertEquals("busygpu requested; Spark assigned GPU 0 to this task (device 0); cpu threads 1 "
+                + "(spark.task.cpus=1); cpu chosen on a retry after 20 ms (the first try: busygpu failed to start on "
+                + "test GPU: all CUDA-capable devices are busy or unavailable (try 1))", o.reason());
+    }
+
+    @Test
+    void aBackendThatFailsTwiceIsRetriedOnceAndRefusedWithBothReasons() {
+        for (String requested : new String[] {"busygpu", "auto"}) {
+            BusyGpu gpu = new BusyGpu(2);
+            System.setProperty("backprop.fallback", "fail");
+            BackendUnavailableException e;
+            try {
+                e = assertThrows(BackendUnavailableException.class,
+                        () -> RankBackend.open(registry(gpu), requested, List.of("0"), 1, null, WAIT));
+            } finally {
+                System.clearProperty("backprop.fallback");
+            }
+            assertEquals(2, gpu.tries, requested + ": one retry, no more");
+            assertTrue(e.getMessage().startsWith(requested + " requested; Spark assigned GPU 0 to this task (device "
+                    + "0); cpu threads 1 (spark.task.cpus=1), but: "), e.getMessage());
+            assertTrue(e.getMessage().contains("busygpu failed to start on test GPU: all CUDA-capable devices are busy "
+                    + "or unavailable (try 2)"), e.getMessage());
+            assertTrue(e.getMessage().contains("on a retry after 20 ms; the first try: busygpu failed to start on "
+                    + "test GPU: all CUDA-capable devices are busy or unavailable (try 1)"), e.getMessage());
+            assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+        }
+    }
+
+    @Test
+    void aNameNoBackendHasIsRefusedWithoutARetry() {
+        BusyGpu gpu = new BusyGpu(0);
+        BackendUnavailableException e = assertThrows(BackendUnavailableException.class,
+                () -> RankBackend.open(registry(gpu), "nonsense", List.of(), 1, null, WAIT));
+        assertTrue(e.getMessage().startsWith("nonsense requested; no GPU assigned to this task by Spark; cpu threads 1 "
+                + "(spark.task.cpus=1), but: unknown backend 'nonsense'; known backends: "), e.getMessage());
+        assertFalse(e.getMessage().contains("retry"), e.getMessage());
+        assertEquals(0, gpu.tries);
     }
 
     @Test
@@ -83,10 +165,10 @@ class RankBackendTest {
             assertTrue(b.device().describe().contains("threads=3"), b.device().describe());
         }
         BackendUnavailableException e = assertThrows(BackendUnavailableException.class,
-                () -> RankBackend.open(registry(gpu), "fakegpu", List.of("0"), 1, null));
-        assertTrue(e.getMessage().startsWith("fakegpu requested; Spark assigned GPU 0 to this task (device 0); cpu "
-                + "threads 1 (spark.task.cpus=1), but: backend 'fakegpu' is unavailable: no test GPU here"),
-                e.getMessage());
+                () -> RankBackend.open(registry(gpu), "fakegpu", List.of("0"), 1, null, WAIT));
+        assertEquals("fakegpu requested; Spark assigned GPU 0 to this task (device 0); cpu threads 1 "
+                + "(spark.task.cpus=1), but: backend 'fakegpu' is unavailable: no test GPU here (the same on a retry "
+                + "after 20 ms)", e.getMessage());
         assertTrue(gpu.created.isEmpty());
     }
 
@@ -99,7 +181,7 @@ class RankBackendTest {
         System.setProperty("backprop.fallback", "fail");
         try {
             BackendUnavailableException e = assertThrows(BackendUnavailableException.class,
-                    () -> RankBackend.open(registry(gpu), "auto", List.of("0"), 1, null));
+                    () -> RankBackend.open(registry(gpu), "auto", List.of("0"), 1, null, WAIT));
             assertTrue(e.getMessage().contains("backprop.fallback=fail"), e.getMessage());
         } finally {
             System.clearProperty("backprop.fallback");
