@@ -201,7 +201,8 @@ class TiedModelFileTest {
         }
         try (Sequential m = tied(1)) {
             ModelFile.loadInto(tiedFile, m);
-            assertArrayEquals(new float[] {1f, -0.6f, 0.4f, 1.6f}, m.parameters().get("0.weight").value().toFloatArray());
+            assertArrayEquals(new float[] {1f, -0.6f, 0.4f, 1.6f},
+                    m.parameters().get("0.weight").value().toFloatArray());
             ModelFile.loadInto(equal, m);
             assertArrayEquals(new float[] {0.2f, -0.4f}, m.parameters().get("0.bias").value().toFloatArray());
         }
