@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -268,17 +269,22 @@ final class Ties {
         Map<String, LayerSpec> layers = new LinkedHashMap<>();
         walk(spec, "", layers);
         Map<String, String> reuse = new LinkedHashMap<>();
-        List<String> built = new ArrayList<>();
+        // The layers built so far by spec and the file's name for their first tensor: a layer is another only if
+        // both agree, so each layer is compared with the few built ones it may be, whatever the network's size.
+        Map<Candidate, List<String>> built = new HashMap<>();
         for (Map.Entry<String, LayerSpec> e : layers.entrySet()) {
             String p = e.getKey();
-            if (reuse.keySet().stream().anyMatch(p::startsWith)) {
+            if (!resolve(p, reuse).equals(p)) {
                 continue;
             }
             List<String> names = stateNames(e.getValue());
+            if (names.isEmpty()) {
+                continue;
+            }
+            Candidate key = new Candidate(e.getValue(), ties.getOrDefault(p + names.get(0), p + names.get(0)));
             String from = null;
-            for (String q : built) {
-                if (!names.isEmpty() && !p.startsWith(q) && layers.get(q).equals(e.getValue())
-                        && names.stream().allMatch(s -> ties.getOrDefault(p + s, p + s)
+            for (String q : built.getOrDefault(key, List.of())) {
+                if (!p.startsWith(q) && names.stream().allMatch(s -> ties.getOrDefault(p + s, p + s)
                         .equals(ties.getOrDefault(q + s, q + s)))) {
                     from = q;
                     break;
@@ -287,7 +293,7 @@ final class Ties {
             if (from != null) {
                 reuse.put(p, from);
             } else {
-                built.add(p);
+                built.computeIfAbsent(key, k -> new ArrayList<>()).add(p);
             }
         }
         Map<String, String> rebuilt = rebuiltTies(spec, reuse);
@@ -317,18 +323,24 @@ final class Ties {
         return ties;
     }
 
-    /** The name of the built layer's state that {@code name} is, following reused layers to the built one. */
+    /** A layer's spec and the file's name for its first tensor. */
+    private record Candidate(LayerSpec spec, String first) {
+    }
+
+    /**
+     * The name of the built layer's state (or the prefix of the built layer) that {@code name} is, following reused
+     * layers to the built one.
+     */
     private static String resolve(String name, Map<String, String> reuse) {
         String n = name;
-        boolean moved = true;
-        while (moved) {
-            moved = false;
-            for (Map.Entry<String, String> e : reuse.entrySet()) {
-                if (n.startsWith(e.getKey())) {
-                    n = e.getValue() + n.substring(e.getKey().length());
-                    moved = true;
-                    break;
-                }
+        int dot = n.indexOf('.');
+        while (dot >= 0) {
+            String at = reuse.get(n.substring(0, dot + 1));
+            if (at != null) {
+                n = at + n.substring(dot + 1);
+                dot = n.indexOf('.');
+            } else {
+                dot = n.indexOf('.', dot + 1);
             }
         }
         return n;

@@ -397,13 +397,19 @@ public final class Layers {
      */
     public static Layer create(LayerSpec spec, ParameterFactory factory, long seed, Map<String, String> reuse) {
         validate(spec);
+        List<String> prefixes = new ArrayList<>();
+        forEachLayer(spec, "", prefixes);
+        Map<String, Integer> order = new java.util.HashMap<>();
+        for (int i = 0; i < prefixes.size(); i++) {
+            order.put(prefixes.get(i), i);
+        }
         reuse.forEach((at, from) -> {
             LayerSpec a = at(spec, at);
             LayerSpec b = at(spec, from);
-            if (a == null || b == null || !a.equals(b) || order(spec, from) >= order(spec, at)) {
+            if (a == null || b == null || !a.equals(b) || order.get(from) >= order.get(at)) {
                 throw new IllegalArgumentException("cannot build layer '" + at + "' as layer '" + from + "': "
                         + (a == null || b == null ? "no such layer" : !a.equals(b) ? "their specs differ"
-                        : "a layer is reused after it is built"));
+                        : "'" + from + "' is not built before it"));
             }
         });
         return build(spec, factory, "", 0, seed, reuse, new LinkedHashMap<>());
@@ -425,13 +431,7 @@ public final class Layers {
         return prefix.endsWith(".") ? s : null;
     }
 
-    /** The position of the layer at {@code prefix} in the order layers are built (pre-order). */
-    private static int order(LayerSpec spec, String prefix) {
-        List<String> prefixes = new ArrayList<>();
-        forEachLayer(spec, "", prefixes);
-        return prefixes.indexOf(prefix);
-    }
-
+    /** The {@code state_dict} prefix of every layer below {@code spec}, in the order they are built. */
     private static void forEachLayer(LayerSpec spec, String prefix, List<String> out) {
         if (spec.type().equals("sequential")) {
             for (int i = 0; i < spec.layers().size(); i++) {

@@ -167,6 +167,15 @@ class TiedModelFileTest {
             assertSame(m.layers().get(0), inner.layers().get(2));
             assertEquals(List.of("0.weight", "0.bias"), List.copyOf(m.parameters().keySet()));
         }
+        Path whole = dir.resolve("whole.safetensors");
+        Sequential block = Sequential.of(lin(1), Activation.tanh());
+        try (Sequential m = Sequential.of(block, Activation.relu(), block)) {
+            assertEquals(Map.of("2.0.bias", "0.0.bias", "2.0.weight", "0.0.weight"), ModelFile.ties(m));
+            ModelFile.save(whole, m);
+        }
+        try (Sequential m = (Sequential) ModelFile.load(whole, be)) {
+            assertSame(m.layers().get(0), m.layers().get(2), "a Sequential used twice is rebuilt as one");
+        }
         BatchNorm bn = new BatchNorm(2, false, (name, shape, role, fanIn, fanOut) ->
                 Tensor.of(be, name.equals("weight") ? new float[] {1.5f, 0.5f} : new float[] {0.1f, 0.2f}, shape));
         try (Sequential m = Sequential.of(bn, lin(1), bn)) {

@@ -181,6 +181,28 @@ class WeightSharingTest {
     }
 
     @Test
+    void layersRebuildAReusedLayerAsOneAndRefuseAPlanThatCannotBe() {
+        LayerSpec spec;
+        try (Sequential m = tied()) {
+            spec = m.spec();
+        }
+        ParameterFactory values = (name, shape, role, fanIn, fanOut) ->
+                Tensor.of(be, name.endsWith("weight") ? W.clone() : B.clone(), shape);
+        try (Sequential m = (Sequential) Layers.create(spec, values, 0, Map.of("2.", "0."))) {
+            assertTrue(m.layers().get(0) == m.layers().get(2));
+            assertEquals(Map.of("2.weight", "0.weight", "2.bias", "0.bias"), m.sharedParameters());
+        }
+        long live = be.memoryStats().liveBuffers();
+        assertEquals("cannot build layer '0.' as layer '2.': '2.' is not built before it", assertThrows(
+                IllegalArgumentException.class, () -> Layers.create(spec, values, 0, Map.of("0.", "2."))).getMessage());
+        assertEquals("cannot build layer '2.' as layer '1.': their specs differ", assertThrows(
+                IllegalArgumentException.class, () -> Layers.create(spec, values, 0, Map.of("2.", "1."))).getMessage());
+        assertEquals("cannot build layer '5.' as layer '0.': no such layer", assertThrows(
+                IllegalArgumentException.class, () -> Layers.create(spec, values, 0, Map.of("5.", "0."))).getMessage());
+        assertEquals(live, be.memoryStats().liveBuffers(), "nothing allocated for a refused plan");
+    }
+
+    @Test
     void closingATiedModelClosesTheLayerOnce() {
         Custom layer = new Custom(Map.of("w", param()), Map.of(), Map.of());
         Sequential m = Sequential.of(layer, Activation.tanh(), layer);
