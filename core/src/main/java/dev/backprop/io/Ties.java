@@ -100,7 +100,10 @@ final class Ties {
 
     /**
      * The ties file {@code f} records for a model whose floating tensors have {@code floats} shapes and whose counters
-     * are {@code counters}: empty when it records none.
+     * are {@code counters}: empty when it records none. A file without {@value ModelFile#TIED_KEY} may be one that
+     * safetensors' {@code save_model} wrote, which records each name it drops as a metadata entry of its own,
+     * {@code metadata[to_remove] = kept_name}: an entry whose key is a state name the file holds no tensor for and
+     * whose value is a state name counts as a tie then, checked as the ones {@value ModelFile#TIED_KEY} gives.
      *
      * @throws ModelFileException when the metadata is not a JSON object of names, names a state the model does not
      *                            have, ties a name to itself, to a tied name, or to a name of another shape or kind,
@@ -110,7 +113,7 @@ final class Ties {
             throws ModelFileException {
         String json = f.metadata().get(ModelFile.TIED_KEY);
         if (json == null) {
-            return Map.of();
+            return savedByPyTorch(f, floats, counters);
         }
         String where = f.file() + ": metadata '" + ModelFile.TIED_KEY + "' ";
         JsonElement root;
@@ -134,6 +137,26 @@ final class Ties {
             String problem = problem(f, e.getKey(), e.getValue(), ties, floats, counters);
             if (problem != null) {
                 throw new ModelFileException(where + problem);
+            }
+        }
+        return ties;
+    }
+
+    /** The ties of a file {@code save_model} wrote, as {@link #read} takes them when no tie map is recorded. */
+    private static Map<String, String> savedByPyTorch(SafeTensorsFile f, Map<String, int[]> floats,
+                                                      Collection<String> counters) throws ModelFileException {
+        Map<String, String> ties = new LinkedHashMap<>();
+        f.metadata().forEach((name, kept) -> {
+            if ((floats.containsKey(name) || counters.contains(name)) && !f.header().entries().containsKey(name)
+                    && (floats.containsKey(kept) || counters.contains(kept))) {
+                ties.put(name, kept);
+            }
+        });
+        for (Map.Entry<String, String> e : ties.entrySet()) {
+            String problem = problem(f, e.getKey(), e.getValue(), ties, floats, counters);
+            if (problem != null) {
+                throw new ModelFileException(f.file() + ": metadata entry '" + e.getKey() + "' (a name "
+                        + "safetensors' save_model left out) " + problem);
             }
         }
         return ties;
@@ -199,8 +222,7 @@ final class Ties {
         Map<String, String> theirs = canonical(fileTies);
         if (!theirs.equals(modelTies)) {
             throw new ModelFileException(file + ": the file ties " + (theirs.isEmpty() ? "nothing" : theirs)
-                    + " but the model ties " + (modelTies.isEmpty() ? "nothing" : modelTies)
-                    + " (metadata '" + ModelFile.TIED_KEY + "')");
+                    + " but the model ties " + (modelTies.isEmpty() ? "nothing" : modelTies));
         }
     }
 

@@ -224,8 +224,8 @@ class TiedModelFileTest {
         }
         try (Sequential untied = Sequential.of(lin(1), Activation.tanh(), lin(1))) {
             ModelFileException e = assertThrows(ModelFileException.class, () -> ModelFile.loadInto(tiedFile, untied));
-            assertEquals(tiedFile + ": the file ties {2.bias=0.bias, 2.weight=0.weight} but the model ties nothing "
-                    + "(metadata 'backprop.tied')", e.getMessage());
+            assertEquals(tiedFile + ": the file ties {2.bias=0.bias, 2.weight=0.weight} but the model ties nothing",
+                    e.getMessage());
             assertArrayEquals(W, untied.parameters().get("2.weight").value().toFloatArray(), "the model is unchanged");
         }
     }
@@ -244,6 +244,31 @@ class TiedModelFileTest {
         try (Sequential m = tied(1)) {
             ModelFile.loadInto(file, m);
             assertArrayEquals(new float[] {0.2f, -0.4f}, m.parameters().get("0.bias").value().toFloatArray());
+        }
+    }
+
+    /**
+     * A file as PyTorch's {@code safetensors.torch.save_model(m, path)} writes it for the tied module: the kept
+     * tensors, and each dropped name as a metadata entry of its own ({@code if to_remove not in metadata:
+     * metadata[to_remove] = kept_name}, then {@code del state_dict[to_remove]}), with no {@value ModelFile#TIED_KEY}.
+     */
+    @Test
+    void aFileThatSafetensorsSaveModelWroteLoadsIntoATiedModel(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("torch.safetensors");
+        try (Sequential m = tied(2)) {
+            Map<String, String> meta = new LinkedHashMap<>();
+            meta.put("2.bias", "0.bias");
+            meta.put("2.weight", "0.weight");
+            meta.put("format", "pt");
+            SafeTensorsFile.write(file, ModelFile.tensorsOf(m), meta);
+        }
+        try (Sequential m = tied(1)) {
+            ModelFile.loadInto(file, m);
+            assertArrayEquals(new float[] {0.2f, -0.4f}, m.parameters().get("0.bias").value().toFloatArray());
+        }
+        try (Sequential untied = Sequential.of(lin(1), Activation.tanh(), lin(1))) {
+            assertEquals(file + ": the file ties {2.bias=0.bias, 2.weight=0.weight} but the model ties nothing",
+                    assertThrows(ModelFileException.class, () -> ModelFile.loadInto(file, untied)).getMessage());
         }
     }
 
