@@ -10,8 +10,12 @@ state_dict ("0.weight" [out, in] or [out, in, kh, kw], "0.bias" [out], "2.weight
 file is parsed here by hand: an 8-byte little-endian header length, a JSON header (dtype, shape, data_offsets per
 tensor, optional __metadata__), then the raw little-endian bytes, read with torch.frombuffer.
 The layers come from the architecture in the file's metadata ("backprop.architecture": dense, conv2d, maxpool2d,
-avgpool2d, batchnorm1d/2d, layernorm, dropout, flatten and activations); checkpoints' optimizer state ("optimizer.*" tensors)
-is left out. A network that starts with a convolution, pooling or 2-d batch norm gets the images as [N, 1, 28, 28],
+avgpool2d, batchnorm1d/2d, layernorm, dropout, flatten and activations); checkpoints' optimizer state ("optimizer.*"
+tensors) is left out. A tied model's file holds each shared tensor once and maps the names it leaves out to the kept
+one in "backprop.tied" ({"2.weight": "0.weight", ...}), as safetensors.torch.save_model drops them: the module is tied
+the same way (one nn.Linear at both places) and loaded as safetensors.torch.load_model loads it, with
+load_state_dict(strict=False) and only the dropped names allowed missing. A network that starts with a convolution,
+pooling or 2-d batch norm gets the images as [N, 1, 28, 28],
 the others as [N, 784]. Scores classification models (softmax cross-entropy, argmax accuracy) and
 binary one-vs-rest models (BCE on the logit, accuracy at logit >= 0, the positive class from "backprop.positive_class").
 Prints the test loss and accuracy, and a machine-readable last line:
@@ -111,6 +115,24 @@ def takes_images(model):
     return False
 
 
+def tie(model, ties):
+    """Makes each layer whose every state_dict name "backprop.tied" maps into one other layer that layer's module,
+    as Backprop rebuilds a tie; returns the names load_state_dict may then report missing."""
+    prefixes = {}
+    for name, kept in ties.items():
+        at, _, rest = name.partition(".")
+        src, _, kept_rest = kept.partition(".")
+        if rest != kept_rest or not at.isdigit() or not src.isdigit():
+            sys.exit(f"backprop.tied: '{name}' -> '{kept}' is not a layer used whole at two places")
+        prefixes.setdefault(int(at), set()).add(int(src))
+    for at, srcs in prefixes.items():
+        names = [k for k in model[at].state_dict()]
+        if len(srcs) != 1 or {f"{at}.{k}" for k in names} - set(ties):
+            sys.exit(f"backprop.tied: layer {at} is not tied whole to one other layer")
+        model[at] = model[srcs.pop()]
+    return set(ties)
+
+
 def build_from_names(state):
     """Without architecture metadata: Linear layers at the indices the state_dict names, ReLU between them."""
     indices = sorted({int(k.split(".")[0]) for k in state if k.endswith(".weight")})
@@ -136,7 +158,10 @@ def main():
              if not k.startswith("optimizer.")}
     arch = metadata.get("backprop.architecture")
     model = build_from_architecture(json.loads(arch)) if arch else build_from_names(state)
-    model.load_state_dict(state, strict=True)
+    dropped = tie(model, json.loads(metadata["backprop.tied"])) if "backprop.tied" in metadata else set()
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or set(missing) != dropped:
+        sys.exit(f"{path}: load_state_dict: missing {sorted(set(missing) - dropped)}, unexpected {unexpected}")
     model = model.to(dev).eval()
     task = metadata.get("backprop.task", "classification")
     print(f"# {path}: {len(state)} parameter tensors, task {task}, metadata keys {sorted(metadata)}")

@@ -23,7 +23,7 @@ import java.util.function.Function;
  * optimizer state ({@code optimizer.<param>.<buffer>} tensors, the step counter and learning rate), the layers'
  * training state ({@link Layer#trainingState()}: a dropout layer's random stream, in the metadata), the schedule's
  * epoch and the caller's progress counters, so that training resumed from it continues exactly as if never
- * interrupted.
+ * interrupted. A tied model's shared tensors are there once, as in a model file ({@link ModelFile#ties}).
  * Restoring checks the file against the model, optimizer and schedule it goes into, completely, before changing
  * anything; the dtypes must match exactly (no conversion, which would break exactness).
  */
@@ -76,25 +76,25 @@ public final class Checkpoint {
      * Writes a checkpoint atomically, with {@code extra} metadata entries and {@code kept} tensors, named as the
      * model's, stored under {@link #KEPT_PREFIX} ({@link #readKept} reads them back).
      *
-     * @throws IllegalArgumentException when an extra key is one of the format's, a kept tensor is not the model's, or
-     *                                  the model uses a tensor in two places ({@link ModelFile#checkUnshared});
+     * @throws IllegalArgumentException when an extra key is one of the format's or a kept tensor is not the model's;
      *                                  nothing is written then
      */
     public static void save(Path path, Layer model, Optimizer optimizer, LearningRateSchedule schedule,
                             Map<String, Long> progress, Map<String, String> extra, Map<String, Tensor> kept)
             throws IOException {
-        ModelFile.checkUnshared(model);
-        Map<String, Tensor> tensors = ModelFile.tensorsOf(model);
+        Map<String, String> ties = ModelFile.ties(model);
+        Map<String, Tensor> live = ModelFile.tensorsOf(model);
         for (Map.Entry<String, Tensor> e : kept.entrySet()) {
-            Tensor own = tensors.get(e.getKey());
+            Tensor own = live.get(e.getKey());
             if (own == null || !own.shape().equals(e.getValue().shape()) || own.dtype() != e.getValue().dtype()) {
                 throw new IllegalArgumentException("kept tensor '" + e.getKey() + "' " + e.getValue().shape()
-                        + " is not one of the model's " + tensors.keySet());
+                        + " is not one of the model's " + live.keySet());
             }
         }
+        Map<String, Tensor> tensors = Ties.kept(live, ties);
         kept.forEach((k, v) -> tensors.put(KEPT_PREFIX + k, v));
         optimizer.state().forEach((k, v) -> tensors.put(ModelFile.OPTIMIZER_PREFIX + k, v));
-        Map<String, String> meta = ModelFile.metadata(model);
+        Map<String, String> meta = ModelFile.metadata(model, ties);
         JsonObject opt = new JsonObject();
         opt.addProperty("type", optimizer.type());
         opt.addProperty("lr", optimizer.learningRate());
@@ -117,7 +117,7 @@ public final class Checkpoint {
             meta.put(TRAINING_STATE_KEY, t.toString());
         }
         ModelFile.addExtra(meta, extra);
-        SafeTensorsFile.write(path, tensors, ModelFile.countersOf(model), meta);
+        SafeTensorsFile.write(path, tensors, Ties.kept(ModelFile.countersOf(model), ties), meta);
     }
 
     private static JsonObject numbers(Map<String, ? extends Number> m) {
@@ -132,9 +132,8 @@ public final class Checkpoint {
      *
      * @param schedule the schedule to restore, or null when training has none (the file must agree)
      * @return the progress counters stored with {@link #save}
-     * @throws ModelFileException      when the file is invalid or was written for another model, optimizer
-     *                                 (type or hyperparameters), schedule or dtype; nothing is changed then
-     * @throws IllegalArgumentException when the model uses a tensor in two places ({@link ModelFile#checkUnshared})
+     * @throws ModelFileException when the file is invalid or was written for another model (architecture or ties),
+     *                            optimizer (type or hyperparameters), schedule or dtype; nothing is changed then
      */
     public static Map<String, Long> restore(Path path, Layer model, Optimizer optimizer,
                                             LearningRateSchedule schedule) throws IOException {
@@ -164,7 +163,7 @@ public final class Checkpoint {
     public static Map<String, Long> restore(SafeTensorsFile f, Layer model, Optimizer optimizer,
                                             LearningRateSchedule schedule,
                                             Function<Map<String, Long>, String> progressCheck) throws IOException {
-        ModelFile.checkUnshared(model);
+        Map<String, String> ties = ModelFile.ties(model);
         String file = f.file();
         try {
             Map<String, String> meta = f.metadata();
@@ -194,11 +193,13 @@ public final class Checkpoint {
                         + schedule.rateAt(epoch) + " that its " + schedule.type() + " schedule gives after epoch "
                         + epoch);
             }
-            Map<String, Tensor> tensors = ModelFile.tensorsOf(model);
+            Map<String, String> fileTies = Ties.read(f, ModelFile.stateShapes(model), model.counters().keySet());
+            Ties.checkSame(file, fileTies, ties, false);
+            Map<String, Tensor> tensors = Ties.kept(ModelFile.tensorsOf(model), fileTies);
             checkExact(f, tensors, "");
             Map<String, Tensor> state = optimizer.state();
             checkExact(f, state, ModelFile.OPTIMIZER_PREFIX);
-            Map<String, Long> counters = ModelFile.readCounters(f, model.counters().keySet());
+            Map<String, Long> counters = ModelFile.readCounters(f, Ties.untied(model.counters().keySet(), fileTies));
             checkNoOthers(f, tensors, counters, state);
             Map<String, Long> training = trainingState(file, meta, model);
             Map<String, Long> progress = new LinkedHashMap<>();
@@ -213,7 +214,7 @@ public final class Checkpoint {
             Map<String, Tensor> targets = new LinkedHashMap<>(tensors);
             state.forEach((k, v) -> targets.put(ModelFile.OPTIMIZER_PREFIX + k, v));
             ModelFile.copyIn(f, targets, "");
-            ModelFile.setCounters(model, counters);
+            ModelFile.setCounters(model, counters, fileTies);
             model.trainingState().forEach((k, v) -> v[0] = training.get(k));
             if (schedule != null) {
                 schedule.restore(epoch);
@@ -231,11 +232,9 @@ public final class Checkpoint {
      * of the model's parameters and buffers, or none.
      *
      * @return the tensors by the model's names (the caller closes them), or an empty map when the file keeps none
-     * @throws ModelFileException       when some are missing, or one is not the model's or has another shape
-     * @throws IllegalArgumentException when the model uses a tensor in two places ({@link ModelFile#checkUnshared})
+     * @throws ModelFileException when some are missing, or one is not the model's or has another shape
      */
     public static Map<String, Tensor> readKept(SafeTensorsFile f, Layer model) throws IOException {
-        ModelFile.checkUnshared(model);
         Map<String, Tensor> live = ModelFile.tensorsOf(model);
         List<String> names = f.shapes().keySet().stream().filter(n -> n.startsWith(KEPT_PREFIX)).toList();
         if (names.isEmpty()) {

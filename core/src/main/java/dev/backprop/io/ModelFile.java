@@ -1,5 +1,6 @@
 package dev.backprop.io;
 
+import dev.backprop.autograd.Variable;
 import dev.backprop.backend.Backend;
 import dev.backprop.backend.DType;
 import dev.backprop.nn.Layer;
@@ -15,7 +16,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,14 +26,21 @@ import java.util.Map;
  * buffers ({@code 1.running_mean}, {@code 1.running_var} of a batch norm) in the parameters' dtype and the counters
  * ({@code 1.num_batches_tracked}) as I64 scalars, so
  * {@code model.load_state_dict(safetensors.torch.load_file(path))} reads them, plus the architecture in the metadata
- * ({@value #ARCHITECTURE_KEY}) so Backprop can rebuild the model from the file alone. Loading validates the whole
- * file, and its fit to the model, before allocating anything or changing the model.
+ * ({@value #ARCHITECTURE_KEY}) so Backprop can rebuild the model from the file alone. A tied model's shared tensor is
+ * there once, with its other names in {@value #TIED_KEY} ({@link #ties}), as safetensors' {@code save_model} writes
+ * it. Loading validates the whole file, and its fit to the model, before allocating anything or changing the model.
  */
 public final class ModelFile {
     /** Metadata key of the architecture JSON. */
     public static final String ARCHITECTURE_KEY = "backprop.architecture";
     /** Metadata key of the file layout version. */
     public static final String VERSION_KEY = "backprop.version";
+    /**
+     * Metadata key of a tied model's ties ({@link #ties}), a JSON object of each name the file leaves out to the name
+     * it holds the tensor under ({@code {"2.bias":"0.bias","2.weight":"0.weight"}}); absent for an untied model.
+     * PyTorch's loaders ignore it.
+     */
+    public static final String TIED_KEY = "backprop.tied";
     /** The file layout version this code writes and reads. */
     public static final String VERSION = "1";
     /** Tensors under this prefix are optimizer state (in checkpoints); model loading ignores them. */
@@ -51,21 +58,26 @@ public final class ModelFile {
      * Saves {@code model}'s state (parameters, buffers, counters) and architecture to {@code path}, atomically, with
      * {@code extra} metadata entries after the format's own.
      *
-     * @throws IllegalArgumentException when an extra key is one of the format's, or the model uses a tensor in two
-     *                                  places ({@link #checkUnshared}); nothing is written then
+     * A tied model's shared tensors are written once, under the names {@link #ties} keeps.
+     *
+     * @throws IllegalArgumentException when an extra key is one of the format's; nothing is written then
      */
     public static void save(Path path, Layer model, Map<String, String> extra) throws IOException {
-        checkUnshared(model);
-        Map<String, String> meta = metadata(model);
+        Map<String, String> ties = ties(model);
+        Map<String, String> meta = metadata(model, ties);
         addExtra(meta, extra);
-        SafeTensorsFile.write(path, tensorsOf(model), countersOf(model), meta);
+        SafeTensorsFile.write(path, Ties.kept(tensorsOf(model), ties), Ties.kept(countersOf(model), ties), meta);
     }
 
-    static Map<String, String> metadata(Layer model) {
+    /** The format's metadata for {@code model}, whose ties are {@code ties} ({@link #ties}). */
+    static Map<String, String> metadata(Layer model, Map<String, String> ties) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("format", "pt");
         m.put(VERSION_KEY, VERSION);
         m.put(ARCHITECTURE_KEY, ArchitectureJson.write(model.spec()));
+        if (!ties.isEmpty()) {
+            m.put(TIED_KEY, Ties.write(ties));
+        }
         return m;
     }
 
@@ -80,41 +92,30 @@ public final class ModelFile {
     }
 
     /**
-     * Refuses a model that uses a tensor in two places (weight tying), in one line naming the first two names, before
-     * anything is read or written. A model file holds each name's tensor apart and its architecture lists each layer
-     * apart, so a tied model saved would come back untied, and a file loaded into one would fill one tensor from two
-     * entries. Each save and load of a model file or checkpoint calls this first, and so does a caller that hands a
-     * model on as a model file (Spark's ranks). The ties are the model's {@link Layer#sharedParameters()} and any
-     * parameter, buffer or counter it lists under two names (a layer whose {@code parameters()} gives one variable
-     * twice, a layer with buffers and no parameters given twice to a {@code Sequential}). PyTorch's
-     * {@code safetensors.torch.save_file} refuses tensors that share memory too.
+     * The model's weight tying as a model file records it: each {@code state_dict} name whose tensor (parameter,
+     * buffer or counter) another name holds too, to the name of that group that sorts first, in name order
+     * ({@code {"2.bias":"0.bias","2.weight":"0.weight"}} for {@code Sequential.of(lin, Activation.tanh(), lin)});
+     * empty for an untied model. The ties are the model's {@link Layer#sharedParameters()} and any parameter, buffer
+     * or counter it lists under two names. The kept name is the one safetensors' {@code save_model} keeps
+     * ({@code sorted(names)[0]}), so a file holds what it writes for the equivalent PyTorch module. Every save and
+     * load of a model file or checkpoint applies this one rule: a file holds each group's tensor once under its kept
+     * name and records the ties under {@value #TIED_KEY}; loading into a model needs the file's ties to be the
+     * model's (or none, with equal values under the tied names), and rebuilding from the architecture gives one layer
+     * for a layer used whole at several places.
      *
      * @param model the model to save, load into or hand on
-     * @throws IllegalArgumentException when the model uses a tensor in two places
+     * @return the ties, by tied name in name order
+     * @throws IllegalArgumentException when the model's {@link Layer#sharedParameters()} names a parameter its
+     *                                  {@link Layer#parameters()} does not list
      */
-    public static void checkUnshared(Layer model) {
-        Map<String, String> shared = new LinkedHashMap<>(model.sharedParameters());
-        Map<Object, String> first = new IdentityHashMap<>();
-        model.parameters().forEach((name, v) -> tie(first, v, name, shared));
-        model.buffers().forEach((name, t) -> tie(first, t, name, shared));
-        model.counters().forEach((name, c) -> tie(first, c, name, shared));
-        if (!shared.isEmpty()) {
-            Map.Entry<String, String> e = shared.entrySet().iterator().next();
-            throw new IllegalArgumentException("a model file cannot record weight tying, and this model uses a tensor "
-                    + "in two places: '" + e.getKey() + "' is '" + e.getValue() + "' (tied names in all: "
-                    + shared.size() + ")");
-        }
+    public static Map<String, String> ties(Layer model) {
+        return Ties.of(model);
     }
 
-    /** Records {@code name} as a second name of {@code state} in {@code shared} when {@code first} has it already. */
-    private static void tie(Map<Object, String> first, Object state, String name, Map<String, String> shared) {
-        String before = first.putIfAbsent(state, name);
-        if (before != null) {
-            shared.putIfAbsent(name, before);
-        }
-    }
-
-    /** The model's floating tensors by {@code state_dict} name: the parameters' values, then the buffers. */
+    /**
+     * The model's floating tensors by {@code state_dict} name: the parameters' values (a shared one under its first
+     * name only), then the buffers.
+     */
     static Map<String, Tensor> tensorsOf(Layer model) {
         Map<String, Tensor> m = new LinkedHashMap<>();
         model.parameters().forEach((k, v) -> m.put(k, v.value()));
@@ -180,7 +181,10 @@ public final class ModelFile {
         LayerSpec spec = ArchitectureJson.read(file, arch);
         Map<String, int[]> floats = new LinkedHashMap<>(Layers.parameterShapes(spec));
         floats.putAll(Layers.bufferShapes(spec));
-        Stored stored = checkState(f, floats, Layers.counterNames(spec), true);
+        List<String> counters = Layers.counterNames(spec);
+        Map<String, String> ties = Ties.read(f, floats, counters);
+        Map<String, String> reuse = Ties.reuse(file, spec, ties);
+        Stored stored = checkState(f, Ties.untied(floats, ties), Ties.untied(counters, ties), true);
         DType target = dtype != null ? dtype : stored.dtype();
         if (!target.isFloating()) {
             throw new IllegalArgumentException("parameters must be FLOAT32 or FLOAT64, not " + target);
@@ -193,30 +197,31 @@ public final class ModelFile {
         try {
             model = Layers.create(spec, (name, shape, role, fanIn, fanOut) -> {
                 try {
-                    return f.read(name, backend, target);
+                    return f.read(ties.getOrDefault(name, name), backend, target);
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
-            }, seed);
+            }, seed, reuse);
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }
         try {
-            copyIn(f, model.buffers(), "");
+            copyIn(f, Ties.kept(model.buffers(), ties), "");
         } catch (IOException | RuntimeException e) {
             model.close();
             throw e;
         }
-        setCounters(model, stored.counters());
+        setCounters(model, stored.counters(), ties);
         return model;
     }
 
     /**
      * Loads a file's state (parameters, buffers, counters) into an existing model (converted to the model's dtype).
      * The file must hold exactly the model's {@code state_dict} names with the model's shapes; when it records an
-     * architecture, that must be the model's too. Works on files written by PyTorch
-     * ({@code safetensors.torch.save_file(model.state_dict())}). The model is unchanged when anything does not
-     * match.
+     * architecture, that must be the model's too, and its ties ({@value #TIED_KEY}) the model's ({@link #ties}); a
+     * file that records no ties loads into a tied model when it holds the same values under the tied names. Works on
+     * files written by PyTorch ({@code safetensors.torch.save_file(model.state_dict())}, and {@code save_model},
+     * whose left-out names the file's ties must then give). The model is unchanged when anything does not match.
      */
     public static void loadInto(Path path, Layer model) throws IOException {
         loadInto(path, model, false);
@@ -246,15 +251,34 @@ public final class ModelFile {
      * file's metadata against the model does that between them, so a file of another network is refused for that
      * rather than for what follows from it, and the file is checked once.
      *
-     * @throws ModelFileException      when the file records another architecture, or its tensors are not the model's
-     * @throws IllegalArgumentException when the model uses a tensor in two places ({@link #checkUnshared})
+     * @throws ModelFileException when the file records another architecture or other ties, its tensors are not the
+     *                            model's, or it holds a tied model's names apart with different values
      */
     public static Fit checkFits(SafeTensorsFile f, Layer model) throws IOException {
-        checkUnshared(model);
-        Map<String, Tensor> targets = tensorsOf(model);
+        Map<String, String> ties = ties(model);
         checkArchitecture(f, model);
-        Stored stored = checkState(f, shapesOf(targets), new ArrayList<>(model.counters().keySet()), true);
-        return new Fit(f, model, targets, stored.counters());
+        Map<String, int[]> floats = stateShapes(model);
+        List<String> counters = new ArrayList<>(model.counters().keySet());
+        Map<String, String> fileTies = Ties.read(f, floats, counters);
+        Ties.checkSame(f.file(), fileTies, ties, true);
+        Stored stored = checkState(f, Ties.untied(floats, fileTies), Ties.untied(counters, fileTies), true);
+        if (fileTies.isEmpty() && !ties.isEmpty()) {
+            Ties.checkEqual(f, ties, allTensors(model), stored.counters());
+        }
+        return new Fit(f, model, Ties.kept(tensorsOf(model), fileTies), stored.counters(), fileTies);
+    }
+
+    /** The model's floating tensors under every {@code state_dict} name, a shared parameter's under each. */
+    static Map<String, Tensor> allTensors(Layer model) {
+        Map<String, Tensor> m = tensorsOf(model);
+        Map<String, Variable> params = model.parameters();
+        model.sharedParameters().forEach((name, first) -> m.put(name, params.get(first).value()));
+        return m;
+    }
+
+    /** The shapes of {@link #allTensors}. */
+    static Map<String, int[]> stateShapes(Layer model) {
+        return shapesOf(allTensors(model));
     }
 
     /** A file's state checked against a model by {@link #checkFits}, to be copied in from the same open file. */
@@ -263,12 +287,15 @@ public final class ModelFile {
         private final Layer model;
         private final Map<String, Tensor> targets;
         private final Map<String, Long> counters;
+        private final Map<String, String> ties;
 
-        private Fit(SafeTensorsFile file, Layer model, Map<String, Tensor> targets, Map<String, Long> counters) {
+        private Fit(SafeTensorsFile file, Layer model, Map<String, Tensor> targets, Map<String, Long> counters,
+                    Map<String, String> ties) {
             this.file = file;
             this.model = model;
             this.targets = targets;
             this.counters = counters;
+            this.ties = ties;
         }
 
         /**
@@ -279,13 +306,16 @@ public final class ModelFile {
          */
         public void load() throws IOException {
             copyIn(file, targets, "");
-            setCounters(model, counters);
+            setCounters(model, counters, ties);
         }
     }
 
-    /** Sets each of the model's counters to its value in {@code values}. */
-    static void setCounters(Layer model, Map<String, Long> values) {
-        model.counters().forEach((k, v) -> v[0] = values.get(k));
+    /**
+     * Sets each of the model's counters to its value in {@code values}, which a file with {@code ties} holds under
+     * the kept name of a tied one.
+     */
+    static void setCounters(Layer model, Map<String, Long> values, Map<String, String> ties) {
+        model.counters().forEach((k, v) -> v[0] = values.get(ties.getOrDefault(k, k)));
     }
 
     /** A file that records a layout version must record exactly the one this code reads, {@value #VERSION}. */

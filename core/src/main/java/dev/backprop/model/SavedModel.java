@@ -105,9 +105,8 @@ public final class SavedModel {
      *
      * @throws IllegalArgumentException when an extra key belongs to the model file format, a class name holds a
      *                                  character a terminal acts on ({@link Dataset#classNameProblem}), the class
-     *                                  names are not as many as the task takes ({@link #checkClassNames}), a
-     *                                  binary model does not end with one logit (a sigmoid or several outputs), or
-     *                                  the model uses a tensor in two places ({@link ModelFile#checkUnshared})
+     *                                  names are not as many as the task takes ({@link #checkClassNames}), or a
+     *                                  binary model does not end with one logit (a sigmoid or several outputs)
      */
     public static void save(Path path, Layer model, Task task, List<String> classNames, Map<String, String> extra)
             throws IOException {

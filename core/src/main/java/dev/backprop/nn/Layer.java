@@ -33,8 +33,8 @@ public interface Layer extends AutoCloseable {
      * hand-written container or a layer tying two of its own weights overrides this. A {@link Sequential} refuses,
      * when it is built, a layer whose map has a name its {@code parameters()} lists too or names one it does not
      * list. A layer that instead lists one variable under two names in {@code parameters()} is listed once by a
-     * {@link Sequential} holding it, and refused as it is by an optimizer ({@link dev.backprop.optim.Optimizer})
-     * and by model files ({@link dev.backprop.io.ModelFile#checkUnshared}), which cannot record any tie.
+     * {@link Sequential} holding it, and refused as it is by an optimizer ({@link dev.backprop.optim.Optimizer}).
+     * Model files record every tie ({@link dev.backprop.io.ModelFile#ties}).
      */
     default Map<String, String> sharedParameters() {
         return Map.of();

@@ -2,6 +2,7 @@ package dev.backprop.nn;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -429,27 +430,89 @@ public final class Layers {
      * @throws IllegalArgumentException when the spec is invalid (nothing is allocated then)
      */
     public static Layer create(LayerSpec spec, ParameterFactory factory, long seed) {
+        return create(spec, factory, seed, Map.of());
+    }
+
+    /**
+     * Builds the layer a spec describes, as {@link #create(LayerSpec, ParameterFactory, long)} does, with the layer
+     * at each of {@code reuse}'s {@code state_dict} prefixes ({@code 2.}) being the one built at its value's
+     * ({@code 0.}), which comes earlier and has the same spec: a tied model as a model file records it
+     * ({@link dev.backprop.io.ModelFile#ties}). The factory is called for the layers built, not for those reused.
+     *
+     * @throws IllegalArgumentException when the spec is invalid, or a prefix of {@code reuse} names no layer, or
+     *                                  one built later or of another spec (nothing is allocated then)
+     */
+    public static Layer create(LayerSpec spec, ParameterFactory factory, long seed, Map<String, String> reuse) {
         validate(spec);
-        return build(spec, factory, "", 0, seed);
+        List<String> prefixes = new ArrayList<>();
+        forEachLayer(spec, "", prefixes);
+        Map<String, Integer> order = new java.util.HashMap<>();
+        for (int i = 0; i < prefixes.size(); i++) {
+            order.put(prefixes.get(i), i);
+        }
+        reuse.forEach((at, from) -> {
+            LayerSpec a = at(spec, at);
+            LayerSpec b = at(spec, from);
+            if (a == null || b == null || !a.equals(b) || order.get(from) >= order.get(at)) {
+                throw new IllegalArgumentException("cannot build layer '" + at + "' as layer '" + from + "': "
+                        + (a == null || b == null ? "no such layer" : !a.equals(b) ? "their specs differ"
+                        : "'" + from + "' is not built before it"));
+            }
+        });
+        return build(spec, factory, "", 0, seed, reuse, new LinkedHashMap<>());
+    }
+
+    /** The layer at {@code state_dict} prefix {@code prefix} ({@code 1.0.}) below {@code spec}, or null. */
+    private static LayerSpec at(LayerSpec spec, String prefix) {
+        LayerSpec s = spec;
+        for (String part : prefix.split("\\.", -1)) {
+            if (part.isEmpty()) {
+                continue;
+            }
+            if (!s.type().equals("sequential") || !part.matches("[0-9]{1,9}")
+                    || Integer.parseInt(part) >= s.layers().size()) {
+                return null;
+            }
+            s = s.layers().get(Integer.parseInt(part));
+        }
+        return prefix.endsWith(".") ? s : null;
+    }
+
+    /** The {@code state_dict} prefix of every layer below {@code spec}, in the order they are built. */
+    private static void forEachLayer(LayerSpec spec, String prefix, List<String> out) {
+        if (spec.type().equals("sequential")) {
+            for (int i = 0; i < spec.layers().size(); i++) {
+                out.add(prefix + i + ".");
+                forEachLayer(spec.layers().get(i), prefix + i + ".", out);
+            }
+        }
     }
 
     /**
      * @param position the layer's index in its parent (0 at the top), which keys a dropout layer's stream with
      *                 {@code seed} as {@link Sequential.Builder#dropout} does
+     * @param reuse    the prefixes whose layer is the one built at another prefix
+     * @param built    the layers built so far, by prefix
      */
-    private static Layer build(LayerSpec spec, ParameterFactory factory, String prefix, int position, long seed) {
+    private static Layer build(LayerSpec spec, ParameterFactory factory, String prefix, int position, long seed,
+                               Map<String, String> reuse, Map<String, Layer> built) {
         return switch (spec.type()) {
             case "sequential" -> {
-                List<Layer> built = new ArrayList<>();
+                List<Layer> layers = new ArrayList<>();
                 try {
                     for (int i = 0; i < spec.layers().size(); i++) {
-                        built.add(build(spec.layers().get(i), factory, prefix + i + ".", i, seed));
+                        String p = prefix + i + ".";
+                        Layer layer = reuse.containsKey(p) ? built.get(reuse.get(p))
+                                : build(spec.layers().get(i), factory, p, i, seed, reuse, built);
+                        built.put(p, layer);
+                        layers.add(layer);
                     }
                 } catch (RuntimeException e) {
-                    built.forEach(Layer::close);
+                    Set<Layer> closed = Collections.newSetFromMap(new IdentityHashMap<>());
+                    layers.stream().filter(closed::add).forEach(Layer::close);
                     throw e;
                 }
-                yield new Sequential(built);
+                yield new Sequential(layers);
             }
             case "dense" -> new Dense(spec.arg("in"), spec.arg("out"), spec.arg("bias") == 1,
                     prefixed(factory, prefix));

@@ -24,8 +24,8 @@ import java.util.Set;
  * its own name ({@code 0.weight}, {@code 0.bias}, {@code 2.weight} ...; activations count as layers), so a
  * model file matches the {@code state_dict} of the equivalent PyTorch model. A layer given at several places
  * (weight tying) is one layer: its parameters are listed once, under their first names, the other names are
- * {@link #sharedParameters()}, and {@link #close()} closes it once; a model file cannot hold such a model
- * ({@link dev.backprop.io.ModelFile#checkUnshared}).
+ * {@link #sharedParameters()}, and {@link #close()} closes it once; a model file holds the shared tensors once and
+ * rebuilds the model tied ({@link dev.backprop.io.ModelFile#ties}).
  *
  * <pre>{@code
  * Sequential model = Sequential.builder(backend, DType.FLOAT32).seed(42)

@@ -321,10 +321,7 @@ public final class Trainer {
      * Saves a checkpoint as {@link #saveCheckpoint(Path, Map)}, with {@code kept} tensors named as the model's (the
      * best weights of {@link EarlyStopping#bestWeights}), which {@link Checkpoint#readKept} reads back.
      *
-     * @throws IllegalStateException    when an epoch is half done (checkpoints are taken between epochs)
-     * @throws IllegalArgumentException when the model uses a tensor in two places (weight tying, which a checkpoint
-     *                                  cannot record: {@link dev.backprop.io.ModelFile#checkUnshared}); nothing is
-     *                                  written then
+     * @throws IllegalStateException when an epoch is half done (checkpoints are taken between epochs)
      */
     public void saveCheckpoint(Path path, Map<String, String> extra, Map<String, Tensor> kept) throws IOException {
         TrainerCheckpoint.save(path, this, batchesDone, augmentation, extra, kept);

@@ -11,12 +11,12 @@ import java.nio.file.Path;
 
 /**
  * Fuzzes the metadata a model file carries, with valid tensors around it: the input's lines are the
- * architecture JSON, the class names JSON, the task and the layout version, each put into a well-formed header
- * as a string, then {@code SavedModel.load} reads the file (which parses all four).
+ * architecture JSON, the class names JSON, the task, the layout version and the ties, each put into a well-formed
+ * header as a string, then {@code SavedModel.load} reads the file (which parses all five).
  */
 class MetadataFuzzTest {
     private static final String[] KEYS = {"backprop.architecture", "backprop.class_names", "backprop.task",
-        "backprop.version"};
+        "backprop.version", "backprop.tied"};
 
     @FuzzTest
     void metadata(byte[] data) throws Exception {

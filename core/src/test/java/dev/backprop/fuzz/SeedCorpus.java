@@ -107,6 +107,9 @@ public final class SeedCorpus {
         text(dir.resolve("valid-names-only"), arch + "\n[\"no\",\"yes\",\"maybe\"]");
         text(dir.resolve("near-lenient-names"), arch + "\n['a','b','c']\nclassification\n1");
         text(dir.resolve("near-version"), arch + "\n[\"a\",\"b\",\"c\"]\nregression\n1.0");
+        text(dir.resolve("valid-no-ties"), arch + "\n[\"a\",\"b\",\"c\"]\nclassification\n1\n{}");
+        text(dir.resolve("near-tie-shape"),
+                arch + "\n[\"a\",\"b\",\"c\"]\nclassification\n1\n{\"0.bias\":\"0.weight\"}");
     }
 
     private static void text(Path p, String s) throws IOException {

@@ -11,8 +11,9 @@ import java.io.Serializable;
  * Builds the network on a rank's backend. It travels to the executors, so it must be serializable (a lambda
  * assigned to this interface is). Every rank calls it; rank 0's weights are then sent to the others, so the
  * factory need not be deterministic, but the architecture must be the same everywhere. Parameters must be
- * FLOAT32 (the all-reduce works on float32), each used in one place: the trained model comes back as a model file,
- * which cannot record weight tying ({@link dev.backprop.io.ModelFile#checkUnshared}, which each rank applies).
+ * FLOAT32 (the all-reduce works on float32). A layer used in several places (weight tying) is one parameter to the
+ * all-reduce, as its {@code parameters()} list it once, and the model file it comes back as records the tie
+ * ({@link dev.backprop.io.ModelFile#ties}).
  */
 @FunctionalInterface
 public interface ModelFactory extends Serializable {

@@ -8,7 +8,6 @@ import dev.backprop.data.BatchLoader;
 import dev.backprop.data.DataFormatException;
 import dev.backprop.data.Dataset;
 import dev.backprop.io.IoErrors;
-import dev.backprop.io.ModelFile;
 import dev.backprop.loss.ForwardingLoss;
 import dev.backprop.loss.Loss;
 import dev.backprop.loss.Reduction;
@@ -128,7 +127,6 @@ public final class RankTrainer implements AutoCloseable {
         this.model = spec.model().create(backend);
         Optimizer opt = null;
         try {
-            ModelFile.checkUnshared(model);  // the ranks hand the model back, and snapshot it, as model files
             opt = spec.optimizer().create(model.parameters());
             this.optimizer = opt;
             this.schedule = spec.optimizer().schedule(optimizer, spec.epochs());

@@ -371,21 +371,44 @@ class RankTrainerTest {
         }
     }
 
+    /**
+     * A layer used twice ({@code Sequential.of(lin, tanh, lin, out)}): its parameter is one entry of the all-reduce
+     * (listed once by {@code parameters()}), so the ranks give the one-JVM run's bits, with gradients averaged in
+     * buckets as the backward pass completes them (the tape announces the tied weight's gradient after its last use)
+     * or in one piece, and the model file they hand back rebuilds the tie.
+     */
     @Test
-    void aModelThatUsesALayerTwiceIsRefusedClearly() {
+    void aModelThatUsesALayerTwiceTrainsAsOneJvmAndComesBackTied() throws Exception {
         ModelFactory tied = backend -> {
-            dev.backprop.nn.Layer lin = dev.backprop.nn.Sequential.builder(backend,
-                    dev.backprop.backend.DType.FLOAT32).dense(12, 12).build().layers().get(0);
-            return dev.backprop.nn.Sequential.of(lin, dev.backprop.nn.Activation.tanh(), lin);
+            dev.backprop.nn.Sequential built = dev.backprop.nn.Sequential.builder(backend,
+                    dev.backprop.backend.DType.FLOAT32).seed(5).dense(12, 12).dense(12, 4).build();
+            dev.backprop.nn.Layer lin = built.layers().get(0);
+            return dev.backprop.nn.Sequential.of(lin, dev.backprop.nn.Activation.tanh(), lin, built.layers().get(1));
         };
-        TrainingSpec s = TrainingSpec.builder(tied, OptimizerChoice.sgd(0.1)).build();
-        try (var t = dev.backprop.spark.transport.RankTransport.listen("127.0.0.1", 0,
-                dev.backprop.spark.transport.TransportOptions.defaults()); Backend b = ThreadedRanks.cpu(1)) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> new RankTrainer(s, new ShardPlan(new int[] {10}, 4), 0, 0, t, b, null));
-            assertEquals("a model file cannot record weight tying, and this model uses a tensor in two places: "
-                    + "'2.weight' is '0.weight' (tied names in all: 2)", e.getMessage());
-            assertEquals(0, b.memoryStats().liveBuffers(), "the model was freed");
+        TrainingSpec s = TrainingSpec.builder(tied, OptimizerChoice.momentum(0.05, 0.9, 1e-4)).batchSize(16)
+                .epochs(2).seed(11).build();
+        List<Dataset> shards = TrainingFixtures.shards(DATA, 70, 53);
+        byte[] expected;
+        try (Backend b = ThreadedRanks.cpu(1)) {
+            expected = TrainingFixtures.oneJvmDataParallel(s, shards, b);
+        }
+        for (String buckets : new String[] {"8", "0"}) {
+            System.setProperty("backprop.spark.bucketElements", buckets);
+            try {
+                byte[] model = ThreadedRanks.train(s, shards, 1, null).get(0).outcome().modelFile();
+                assertArrayEquals(expected, model, "buckets of " + buckets);
+            } finally {
+                System.clearProperty("backprop.spark.bucketElements");
+            }
+        }
+        java.nio.file.Path p = java.nio.file.Files.createTempFile("tied", ".safetensors");
+        try (Backend b = ThreadedRanks.cpu(1)) {
+            java.nio.file.Files.write(p, expected);
+            try (dev.backprop.nn.Sequential m = (dev.backprop.nn.Sequential) dev.backprop.io.ModelFile.load(p, b)) {
+                assertTrue(m.layers().get(0) == m.layers().get(2), "the rebuilt model is tied");
+            }
+        } finally {
+            java.nio.file.Files.deleteIfExists(p);
         }
     }
 
