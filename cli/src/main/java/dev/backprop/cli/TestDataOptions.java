@@ -33,7 +33,8 @@ final class TestDataOptions {
      * limits the training examples, which are never read here: {@code train} holds its test examples out before it
      * limits the rest, so the limit does not move them. {@code --seed} and {@code --split-seed} pick the examples
      * held out of a single {@code --csv} or {@code --images}; Fashion-MNIST's test split, {@code --test-csv} and
-     * {@code --test-images} are taken whole. Both given with different values are refused, as one would be ignored.
+     * {@code --test-images} are taken whole. Both given, {@code --split-seed} splits, as in {@code train}, so a
+     * training run's two seeds copied here score its split.
      */
     void checkUsed() {
         if (data.trainLimit != null) {
@@ -46,11 +47,6 @@ final class TestDataOptions {
         }
         if (given(SplitSeedOption.NAME)) {
             SplitSeedOption.checkHeldOut(data, SplitSeedOption.NAME, splitSeed.value);
-            if (given("--seed") && seed != splitSeed.value) {
-                throw new IllegalArgumentException("--seed " + seed + " and " + SplitSeedOption.NAME + " "
-                        + splitSeed.value + " both give the seed of the hold-out split here, which is all a seed "
-                        + "picks in eval and predict: give one of them");
-            }
         }
     }
 
