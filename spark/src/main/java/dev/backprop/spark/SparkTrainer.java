@@ -76,10 +76,10 @@ public final class SparkTrainer {
      * Spark reports failed is the barrier stage: other jobs in the same SparkContext, and a failure of the job's
      * stage that reads the data or collects the results, do not count). Two failures end every rank at once and
      * are not retried by Spark, since a rerun would meet them again: a backend a rank cannot open, even on its one
-     * retry 5 s later in the same task ({@link BackendUnavailableException} naming the rank and its host), and a
-     * loss that diverges (the {@link TrainingStoppedException} of the lowest rank whose loss did: under gradient
-     * averaging every rank judges the global loss, under parameter averaging each its own and tells the others at
-     * the next average).
+     * retry 5 s later in the same task when its probe finds it ({@link BackendUnavailableException} naming the rank
+     * and its host), and a loss that diverges (the {@link TrainingStoppedException} of the lowest rank whose loss
+     * did: under gradient averaging every rank judges the global loss, under parameter averaging each its own and
+     * tells the others at the next average).
      *
      * @throws IllegalArgumentException for data that does not suit the spec, a checkpoint directory that is not
      *                                  one and cannot be made one, or whose newest checkpoint was written with

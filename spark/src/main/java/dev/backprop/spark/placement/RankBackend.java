@@ -23,7 +23,8 @@ import java.util.logging.Logger;
  * rerun the stage for it (a rerun would land on the same executors), and the executor that replaces a lost one may
  * start on a node whose GPU the lost one's process still holds while the driver releases it (a GPU in exclusive
  * process mode refuses a second context meanwhile, and its memory may still be taken). A name that no backend on
- * the class path has is not retried.
+ * the class path has is not retried, nor a backend whose probe finds no library, driver or device (nor, for
+ * {@code auto}, any backend's probe that does).
  */
 public final class RankBackend {
     /** How long a rank waits before its one retry of a backend that did not open. */
@@ -84,6 +85,9 @@ public final class RankBackend {
             try {
                 backend = registry.create(name, opts);
             } catch (BackendUnavailableException first) {
+                if (!mayPass(registry, name)) {
+                    throw first;
+                }
                 LOG.warning(why + ", but: " + first.getMessage() + "; trying once more in " + seconds(retryWait));
                 backend = retry(registry, name, opts, retryWait, first);
                 retried = " on a retry after " + seconds(retryWait) + " (the first try: " + first.getMessage() + ")";
@@ -93,6 +97,17 @@ public final class RankBackend {
         }
         boolean host = backend.device().type() == DeviceType.CPU;
         return new Opened(backend, why + "; " + backend.name() + " chosen" + retried, host ? cpuThreads : 0);
+    }
+
+    /**
+     * Whether a retry may open {@code name} (or, for {@code auto}, the backend selection would pick): when every
+     * provider it concerns probes as available, the failure came from opening the device (held by another process,
+     * its memory taken) and may pass; a probe that finds no library, driver or device will find none 5 s later.
+     */
+    private static boolean mayPass(Backends.Registry registry, String name) {
+        boolean auto = name.equalsIgnoreCase("auto");
+        return registry.probeAll().stream().filter(s -> auto || s.provider().name().equalsIgnoreCase(name))
+                .allMatch(s -> s.probe().available());
     }
 
     /**

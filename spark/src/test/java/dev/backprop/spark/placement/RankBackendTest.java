@@ -167,8 +167,8 @@ class RankBackendTest {
         BackendUnavailableException e = assertThrows(BackendUnavailableException.class,
                 () -> RankBackend.open(registry(gpu), "fakegpu", List.of("0"), 1, null, WAIT));
         assertEquals("fakegpu requested; Spark assigned GPU 0 to this task (device 0); cpu threads 1 "
-                + "(spark.task.cpus=1), but: backend 'fakegpu' is unavailable: no test GPU here (the same on a retry "
-                + "after 20 ms)", e.getMessage());
+                + "(spark.task.cpus=1), but: backend 'fakegpu' is unavailable: no test GPU here", e.getMessage(),
+                "a probe that finds no device finds none on a retry: refused at once");
         assertTrue(gpu.created.isEmpty());
     }
 
@@ -183,6 +183,7 @@ class RankBackendTest {
             BackendUnavailableException e = assertThrows(BackendUnavailableException.class,
                     () -> RankBackend.open(registry(gpu), "auto", List.of("0"), 1, null, WAIT));
             assertTrue(e.getMessage().contains("backprop.fallback=fail"), e.getMessage());
+            assertFalse(e.getMessage().contains("retry"), "an unavailable probe is not retried: " + e.getMessage());
         } finally {
             System.clearProperty("backprop.fallback");
         }
