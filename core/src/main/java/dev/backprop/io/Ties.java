@@ -16,8 +16,10 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -111,9 +113,11 @@ final class Ties {
      */
     static Map<String, String> read(SafeTensorsFile f, Map<String, int[]> floats, Collection<String> counters)
             throws ModelFileException {
+        // A set: each tie looks its names up, and a hostile file may tie thousands of a model's thousands of counters.
+        Set<String> counterNames = new LinkedHashSet<>(counters);
         String json = f.metadata().get(ModelFile.TIED_KEY);
         if (json == null) {
-            return savedByPyTorch(f, floats, counters);
+            return savedByPyTorch(f, floats, counterNames);
         }
         String where = f.file() + ": metadata '" + ModelFile.TIED_KEY + "' ";
         JsonElement root;
@@ -134,7 +138,7 @@ final class Ties {
             ties.put(e.getKey(), v.getAsString());
         }
         for (Map.Entry<String, String> e : ties.entrySet()) {
-            String problem = problem(f, e.getKey(), e.getValue(), ties, floats, counters);
+            String problem = problem(f, e.getKey(), e.getValue(), ties, floats, counterNames);
             if (problem != null) {
                 throw new ModelFileException(where + problem);
             }
@@ -144,7 +148,7 @@ final class Ties {
 
     /** The ties of a file {@code save_model} wrote, as {@link #read} takes them when no tie map is recorded. */
     private static Map<String, String> savedByPyTorch(SafeTensorsFile f, Map<String, int[]> floats,
-                                                      Collection<String> counters) throws ModelFileException {
+                                                      Set<String> counters) throws ModelFileException {
         Map<String, String> ties = new LinkedHashMap<>();
         f.metadata().forEach((name, kept) -> {
             if ((floats.containsKey(name) || counters.contains(name)) && !f.header().entries().containsKey(name)
@@ -163,7 +167,7 @@ final class Ties {
     }
 
     private static String problem(SafeTensorsFile f, String name, String kept, Map<String, String> ties,
-                                  Map<String, int[]> floats, Collection<String> counters) {
+                                  Map<String, int[]> floats, Set<String> counters) {
         for (String n : List.of(name, kept)) {
             if (!floats.containsKey(n) && !counters.contains(n)) {
                 List<String> all = new ArrayList<>(floats.keySet());
