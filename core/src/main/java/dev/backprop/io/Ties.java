@@ -53,12 +53,15 @@ final class Ties {
         });
         model.buffers().forEach((name, t) -> join(index, groups, t, name));
         model.counters().forEach((name, c) -> join(index, groups, c, name));
+        return keptFirst(groups);
+    }
+
+    /** Each name of each group of names one tensor holds to the group's name that sorts first, in name order. */
+    private static Map<String, String> keptFirst(Collection<List<String>> groups) {
         Map<String, String> ties = new TreeMap<>();
         for (List<String> g : groups) {
-            if (g.size() > 1) {
-                String kept = g.stream().min(String::compareTo).orElseThrow();
-                g.stream().filter(n -> !n.equals(kept)).forEach(n -> ties.put(n, kept));
-            }
+            String kept = g.stream().min(String::compareTo).orElseThrow();
+            g.stream().filter(n -> !n.equals(kept)).forEach(n -> ties.put(n, kept));
         }
         return ties;
     }
@@ -205,12 +208,7 @@ final class Ties {
     static Map<String, String> canonical(Map<String, String> ties) {
         Map<String, List<String>> groups = new LinkedHashMap<>();
         ties.forEach((name, kept) -> groups.computeIfAbsent(kept, k -> new ArrayList<>(List.of(k))).add(name));
-        Map<String, String> out = new TreeMap<>();
-        for (List<String> g : groups.values()) {
-            String first = g.stream().min(String::compareTo).orElseThrow();
-            g.stream().filter(n -> !n.equals(first)).forEach(n -> out.put(n, first));
-        }
-        return out;
+        return keptFirst(groups.values());
     }
 
     /**
@@ -341,12 +339,7 @@ final class Ties {
         for (String name : stateNames(spec)) {
             groups.computeIfAbsent(resolve(name, reuse), k -> new ArrayList<>()).add(name);
         }
-        Map<String, String> ties = new TreeMap<>();
-        for (List<String> g : groups.values()) {
-            String first = g.stream().min(String::compareTo).orElseThrow();
-            g.stream().filter(n -> !n.equals(first)).forEach(n -> ties.put(n, first));
-        }
-        return ties;
+        return keptFirst(groups.values());
     }
 
     /** A layer's spec and the file's name for its first tensor. */
