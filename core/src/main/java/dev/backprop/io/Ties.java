@@ -16,8 +16,10 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -51,12 +53,15 @@ final class Ties {
         });
         model.buffers().forEach((name, t) -> join(index, groups, t, name));
         model.counters().forEach((name, c) -> join(index, groups, c, name));
+        return keptFirst(groups);
+    }
+
+    /** Each name of each group of names one tensor holds to the group's name that sorts first, in name order. */
+    private static Map<String, String> keptFirst(Collection<List<String>> groups) {
         Map<String, String> ties = new TreeMap<>();
         for (List<String> g : groups) {
-            if (g.size() > 1) {
-                String kept = g.stream().min(String::compareTo).orElseThrow();
-                g.stream().filter(n -> !n.equals(kept)).forEach(n -> ties.put(n, kept));
-            }
+            String kept = g.stream().min(String::compareTo).orElseThrow();
+            g.stream().filter(n -> !n.equals(kept)).forEach(n -> ties.put(n, kept));
         }
         return ties;
     }
@@ -111,9 +116,11 @@ final class Ties {
      */
     static Map<String, String> read(SafeTensorsFile f, Map<String, int[]> floats, Collection<String> counters)
             throws ModelFileException {
+        // A set: each tie looks its names up, and a hostile file may tie thousands of a model's thousands of counters.
+        Set<String> counterNames = new LinkedHashSet<>(counters);
         String json = f.metadata().get(ModelFile.TIED_KEY);
         if (json == null) {
-            return savedByPyTorch(f, floats, counters);
+            return savedByPyTorch(f, floats, counterNames);
         }
         String where = f.file() + ": metadata '" + ModelFile.TIED_KEY + "' ";
         JsonElement root;
@@ -134,7 +141,7 @@ final class Ties {
             ties.put(e.getKey(), v.getAsString());
         }
         for (Map.Entry<String, String> e : ties.entrySet()) {
-            String problem = problem(f, e.getKey(), e.getValue(), ties, floats, counters);
+            String problem = problem(f, e.getKey(), e.getValue(), ties, floats, counterNames);
             if (problem != null) {
                 throw new ModelFileException(where + problem);
             }
@@ -144,7 +151,7 @@ final class Ties {
 
     /** The ties of a file {@code save_model} wrote, as {@link #read} takes them when no tie map is recorded. */
     private static Map<String, String> savedByPyTorch(SafeTensorsFile f, Map<String, int[]> floats,
-                                                      Collection<String> counters) throws ModelFileException {
+                                                      Set<String> counters) throws ModelFileException {
         Map<String, String> ties = new LinkedHashMap<>();
         f.metadata().forEach((name, kept) -> {
             if ((floats.containsKey(name) || counters.contains(name)) && !f.header().entries().containsKey(name)
@@ -163,7 +170,7 @@ final class Ties {
     }
 
     private static String problem(SafeTensorsFile f, String name, String kept, Map<String, String> ties,
-                                  Map<String, int[]> floats, Collection<String> counters) {
+                                  Map<String, int[]> floats, Set<String> counters) {
         for (String n : List.of(name, kept)) {
             if (!floats.containsKey(n) && !counters.contains(n)) {
                 List<String> all = new ArrayList<>(floats.keySet());
@@ -201,12 +208,7 @@ final class Ties {
     static Map<String, String> canonical(Map<String, String> ties) {
         Map<String, List<String>> groups = new LinkedHashMap<>();
         ties.forEach((name, kept) -> groups.computeIfAbsent(kept, k -> new ArrayList<>(List.of(k))).add(name));
-        Map<String, String> out = new TreeMap<>();
-        for (List<String> g : groups.values()) {
-            String first = g.stream().min(String::compareTo).orElseThrow();
-            g.stream().filter(n -> !n.equals(first)).forEach(n -> out.put(n, first));
-        }
-        return out;
+        return keptFirst(groups.values());
     }
 
     /**
@@ -337,12 +339,7 @@ final class Ties {
         for (String name : stateNames(spec)) {
             groups.computeIfAbsent(resolve(name, reuse), k -> new ArrayList<>()).add(name);
         }
-        Map<String, String> ties = new TreeMap<>();
-        for (List<String> g : groups.values()) {
-            String first = g.stream().min(String::compareTo).orElseThrow();
-            g.stream().filter(n -> !n.equals(first)).forEach(n -> ties.put(n, first));
-        }
-        return ties;
+        return keptFirst(groups.values());
     }
 
     /** A layer's spec and the file's name for its first tensor. */

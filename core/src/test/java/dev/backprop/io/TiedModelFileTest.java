@@ -397,4 +397,32 @@ class TiedModelFileTest {
             assertEquals(DType.FLOAT64, m.parameters().get("0.weight").value().dtype());
         }
     }
+
+    /**
+     * A batch norm at 9,999 places (the sequential and its layers are the 10,000 layers a file may hold): 9,998
+     * ties of each of its four floating names and of its counter, each checked against 9,999 counter names, then
+     * rebuilt as one layer.
+     */
+    @Test
+    void aLayerUsedTenThousandTimesComesBackAsOne(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("many.safetensors");
+        int uses = 9_999;
+        BatchNorm bn = new BatchNorm(2, false, (name, shape, role, fanIn, fanOut) ->
+                Tensor.of(be, name.equals("weight") ? new float[] {1.5f, 0.5f} : new float[] {0.1f, 0.2f}, shape));
+        List<Layer> layers = new ArrayList<>();
+        for (int i = 0; i < uses; i++) {
+            layers.add(bn);
+        }
+        try (Sequential m = new Sequential(layers)) {
+            assertEquals(5 * (uses - 1), ModelFile.ties(m).size());
+            ModelFile.save(file, m);
+        }
+        try (SafeTensorsFile f = SafeTensorsFile.open(file)) {
+            assertEquals(5, f.header().entries().size(), "the batch norm's state once: " + f.shapes().keySet());
+        }
+        try (Sequential m = (Sequential) ModelFile.load(file, be)) {
+            assertSame(m.layers().get(0), m.layers().get(uses - 1));
+            assertArrayEquals(new float[] {1.5f, 0.5f}, m.parameters().get("0.weight").value().toFloatArray());
+        }
+    }
 }
