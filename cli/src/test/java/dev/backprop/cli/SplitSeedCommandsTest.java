@@ -134,10 +134,11 @@ class SplitSeedCommandsTest {
                     none.toString(), "--seed", "3"), "--seed 3 is not the seed " + model + " held its test rows out "
                     + "with, 7: the rows --seed 3 holds out include some it was trained on; leave --seed out (or "
                     + "give 7), or score rows of your choice with --test-csv");
+            // as in train, --split-seed given decides over --seed
             assertRefused(CliRun.of(command, "--backend", "cpu", "--model", model.toString(), "--csv",
-                    none.toString(), "--seed", "3", "--split-seed", "7"), "--seed 3 and --split-seed 7 both give the "
-                    + "seed of the hold-out split here, which is all a seed picks in eval and predict: give one of "
-                    + "them");
+                    none.toString(), "--seed", "7", "--split-seed", "3"), "--split-seed 3 is not the seed " + model
+                    + " held its test rows out with, 7: the rows --split-seed 3 holds out include some it was trained "
+                    + "on; leave --split-seed out (or give 7), or score rows of your choice with --test-csv");
             assertRefused(CliRun.of(command, "--backend", "cpu", "--model", model.toString(), "--test-csv",
                     none.toString(), "--split-seed", "7"), "--split-seed 7 picks the examples held out of a single "
                     + "--csv or --images, and --test-csv is taken whole; leave it out");
@@ -145,6 +146,11 @@ class SplitSeedCommandsTest {
         CliRun both = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--csv", csv.toString(),
                 "--seed", "7", "--split-seed", "7").ok();
         assertEquals("", both.err());
+        // train's options copied: --seed 3 seeded its shuffles, --split-seed 7 its split, which eval takes
+        CliRun copied = CliRun.of("eval", "--backend", "cpu", "--model", model.toString(), "--csv", csv.toString(),
+                "--seed", "3", "--split-seed", "7").ok();
+        assertEquals("", copied.err());
+        assertEquals(both.out(), copied.out());
         CliRun row = CliRun.of("predict", "--backend", "cpu", "--model", model.toString(), "--row", "0,0,0,0",
                 "--split-seed", "7");
         assertEquals(CommandLine.ExitCode.USAGE, row.code(), row.err());
