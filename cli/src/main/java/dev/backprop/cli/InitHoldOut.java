@@ -16,9 +16,9 @@ import java.io.IOException;
  * {@code --seed} given changes the shuffles alone. Another {@code --split-seed} on the same data is refused once the
  * data is read, before training. Other data (other rows, a file grown or cut) is split as without {@code --init}
  * ({@link SplitSeedOption#of}), with a one-line warning, since which of these examples it saw cannot be told. An ONNX
- * model is held to the split its metadata properties record, which {@code export} copies from the Backprop model. A model that records no split
- * (trained with {@code --test-csv}, on Fashion-MNIST, by the library, or an ONNX file from elsewhere) leaves the split
- * to {@code --split-seed} and {@code --seed} as for a fresh network.
+ * model is held to the split its metadata properties record, which {@code export} copies from the Backprop model. A
+ * model that records no split (trained with {@code --test-csv}, on Fashion-MNIST, by the library, or an ONNX file from
+ * elsewhere) leaves the split to {@code --split-seed} and {@code --seed} as for a fresh network.
  */
 final class InitHoldOut {
     private InitHoldOut() {
