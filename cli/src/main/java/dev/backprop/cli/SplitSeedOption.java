@@ -5,9 +5,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code --split-seed} (mixed in with {@code @Mixin} by {@code train}, {@code eval} and {@code predict}): the seed of
  * the hold-out split of a single {@code --csv} or {@code --images}, apart from {@code --seed}, which {@code train}'s
- * weights, shuffles, dropout masks and validation split draw from. It is the one place that says which seed splits:
- * {@link #of} takes it when given, or set from a model or checkpoint that records a split, else {@code --seed}, so a
- * run that leaves it out splits as one without the option and records the same split.
+ * weights, shuffles, dropout masks and validation split draw from. It is the one place that says which seed splits
+ * ({@link #of}): it when given (or set from a checkpoint), else the seed a model records of the same data, else
+ * {@code --seed}, so a run that leaves it out splits as one without the option and records the same split.
  */
 final class SplitSeedOption {
     /** The option's name, as messages and the lists of options name it. */
@@ -16,9 +16,8 @@ final class SplitSeedOption {
     @Option(names = NAME, paramLabel = "N", descriptionKey = "split-seed",
             description = "Seed of the hold-out split of a single --csv or --images, which the model records for "
                     + "eval, predict and --resume; the rest (weights, shuffles, dropout, --validation) follows --seed. "
-                    + "Default: --seed; with --init, the seed of the split the model records, if any, whatever --seed "
-                    + "says (another is refused on the same data); with --resume, the checkpoint's. Refused where "
-                    + "nothing is held out.")
+                    + "Default: --seed; with --init on the data the model split, the seed of that split (another is "
+                    + "refused); with --resume, the checkpoint's. Refused where nothing is held out.")
     Long value;
 
     /**
@@ -36,8 +35,20 @@ final class SplitSeedOption {
         }
     }
 
-    /** The seed that splits: {@code --split-seed} when given or settled, else {@code seed} (the {@code --seed}). */
+    /** The seed that splits when no model's split applies: {@link #of(long, Long) of(seed, null)}. */
     long of(long seed) {
-        return value != null ? value : seed;
+        return of(seed, null);
+    }
+
+    /**
+     * The seed that splits, the one rule {@code train}, {@code eval} and {@code predict} follow: {@code --split-seed}
+     * when given or settled from a checkpoint, else {@code recorded}, else {@code seed} (the {@code --seed}).
+     *
+     * @param seed     the run's {@code --seed}
+     * @param recorded the seed of the split a model records of the same data, or null where none applies
+     * @return the seed of the hold-out split
+     */
+    long of(long seed, Long recorded) {
+        return value != null ? value : recorded != null ? recorded : seed;
     }
 }

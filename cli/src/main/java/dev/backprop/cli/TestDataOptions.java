@@ -12,8 +12,8 @@ import java.nio.file.Path;
  * The test examples {@code eval} and {@code predict} read (mixed in with {@code @Mixin}): the data options
  * {@code train} takes ({@link DataOptions}) and the seed of the hold-out split {@code train} made of a single
  * {@code --csv} or {@code --images}, so the same examples come back as test examples: the seed the model records
- * ({@value ModelSession#HOLD_OUT_KEY}), else {@code --split-seed} or {@code --seed}, which mean the same here, as
- * nothing else is seeded. {@link ModelSession#testData} reads them.
+ * ({@value ModelSession#HOLD_OUT_KEY}), else {@code --split-seed}, else {@code --seed} ({@link SplitSeedOption#of}, as
+ * in {@code train}). {@link ModelSession#testData} reads them.
  */
 final class TestDataOptions {
     @Mixin
@@ -33,8 +33,7 @@ final class TestDataOptions {
      * limits the training examples, which are never read here: {@code train} holds its test examples out before it
      * limits the rest, so the limit does not move them. {@code --seed} and {@code --split-seed} pick the examples
      * held out of a single {@code --csv} or {@code --images}; Fashion-MNIST's test split, {@code --test-csv} and
-     * {@code --test-images} are taken whole. Both given, {@code --split-seed} splits, as in {@code train}, so a
-     * training run's two seeds copied here score its split.
+     * {@code --test-images} are taken whole. Both given, {@code --split-seed} splits, as in {@code train}.
      */
     void checkUsed() {
         if (data.trainLimit != null) {
@@ -87,7 +86,7 @@ final class TestDataOptions {
                     + "), or score " + examples + " of your choice with " + (data.images != null ? "--test-images"
                     : "--test-csv"));
         }
-        return recorded;
+        return splitSeed.of(seed, recorded);
     }
 
     /**

@@ -118,10 +118,10 @@ public final class TrainCommand implements Callable<Integer> {
     double clipNorm;
 
     @Option(names = "--init", paramLabel = "FILE",
-            description = "Start from the weights of a saved model. The hold-out split takes the seed of the split "
-                    + "it records, and --seed defaults to it; when that split is of the same --csv or --images, "
-                    + "another --split-seed is refused, so the test examples are ones it never trained on (--seed "
-                    + "alone changes the shuffles).")
+            description = "Start from the weights of a saved model. --seed defaults to the seed of the hold-out "
+                    + "split it records; when that split is of the same --csv or --images, the run's split takes its "
+                    + "seed and another --split-seed is refused, so the test examples are ones it never trained on "
+                    + "(--seed alone changes the shuffles).")
     Path init;
 
     @Option(names = "--resume", paramLabel = "CHECKPOINT",
@@ -275,7 +275,7 @@ public final class TrainCommand implements Callable<Integer> {
     private void train(Task t, SafeTensorsFile resumed, String resumeNote) throws IOException {
         validationOptions.checkMonitor(t);
         HoldOutSplit initSplit = InitHoldOut.settleSeed(this);
-        DataOptions.Loaded all = data.load(t, splitSeed.of(seed));
+        DataOptions.Loaded all = InitHoldOut.load(this, t, initSplit);
         if (resumed != null) {
             all = ResumedRun.heldOut(this, resumed.metadata(), all);
         }

@@ -142,11 +142,14 @@ class InitHoldOutCommandsTest {
                 + "...), so the rows seed 7 holds out may include some it was trained on; give --test-csv with rows "
                 + "it never saw to test on unseen data", other.err().strip());
 
-        // --seed alone, on other data too, leaves the split to m's seed
+        // on other data m's seed says nothing: --seed splits it, as without --init
         Path shuffled = dir.resolve("shuffled.safetensors");
         CliRun reshuffled = train(grown, m, shuffled, "--seed", "3").ok();
-        assertTrue(reshuffled.err().contains("so the rows seed 7 holds out may include some"), reshuffled.err());
-        assertEquals("{\"seed\":7,\"examples\":310,\"sha256\":\"" + digest(grown) + "\"}", split(shuffled));
+        assertTrue(reshuffled.err().contains("so the rows seed 3 holds out may include some"), reshuffled.err());
+        assertEquals("{\"seed\":3,\"examples\":310,\"sha256\":\"" + digest(grown) + "\"}", split(shuffled));
+        Path fresh3 = dir.resolve("fresh3.safetensors");
+        train(grown, null, fresh3, "--seed", "3").ok();
+        assertEquals(split(fresh3), split(shuffled));
 
         // a model that records no split leaves the split to --seed, as a fresh network does
         Path whole = dir.resolve("whole.safetensors");
